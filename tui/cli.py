@@ -1,0 +1,75 @@
+"""Command line entry point: builds the parser and dispatches to one command module.
+
+Each command lives in ``tui/commands/<name>.py`` and exposes ``add_arguments(parser)`` and
+``run(args) -> int``. Command modules import only the standard library at module level and pull in
+heavy dependencies (Textual, kubernetes, azure) inside ``run`` so that ``aio-certs inspect`` starts
+fast on small edge hosts; ``tests/unit/test_layering.py`` checks it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from tui import __version__
+
+# name -> (module, one-line help). Order is the order shown in --help.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "inspect": ("tui.commands.inspect", "decode certificate and CRL files (PEM, DER, Key Vault hex)"),
+}
+
+EPILOG = """\
+exit status:
+  0  success / healthy
+  1  warnings (status) or a file could not be decoded (inspect)
+  2  critical findings (status) or bad usage
+  3  the cluster could not be reached (status)
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the top-level parser with one subparser per command."""
+    parser = argparse.ArgumentParser(
+        prog="aio-certs",
+        description="See and fix the certificates of an Azure IoT Operations deployment.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"aio-certs {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        module = importlib.import_module(module_name)
+        command_parser = sub.add_parser(
+            name,
+            help=help_text,
+            description=module.__doc__.strip().splitlines()[0] if module.__doc__ else help_text,
+            epilog=getattr(module, "EPILOG", None),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(command_parser)
+        command_parser.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return the process exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    module = getattr(args, "_module", None)
+    if module is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(module.run(args))
+    except KeyboardInterrupt:
+        print("aio-certs: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # Output piped into `head` and closed early: not an error worth a traceback.
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Kubernetes adapter: config loading, reflectors (list+watch), reads and guarded writes."""

@@ -1,0 +1,1 @@
+"""The embedded AIO environment: emulated API server, Key Vault emulator, simulated controllers."""

@@ -1,0 +1,1 @@
+"""Executes change plans against the adapters with a write-ahead journal."""

@@ -1,0 +1,1 @@
+"""The Textual application: screens, modals, widgets and messages."""

@@ -1,0 +1,1 @@
+"""Key Vault adapter: azure-keyvault-secrets + azure-identity."""
