@@ -1,0 +1,203 @@
+"""Connect to a cluster the way kubectl does: ``--kubeconfig``, ``KUBECONFIG``, ``--context``, in-cluster.
+
+The kubernetes client's own loader does the heavy lifting (auth plugins, client certificates, relative
+file paths); this module picks the files, checks them first so that every mistake becomes one line
+naming the file or context and the reason, and returns a ready :class:`ClusterConnection`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from kubernetes.client import ApiClient, Configuration
+from kubernetes.config.config_exception import ConfigException
+from kubernetes.config.incluster_config import InClusterConfigLoader
+from kubernetes.config.kube_config import KubeConfigLoader, KubeConfigMerger
+
+DEFAULT_KUBECONFIG = "~/.kube/config"
+SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+IN_CLUSTER_CONTEXT = "in-cluster"
+# Reflectors hold one connection each for their watches, plus parallel lists; the client's default
+# (5 per CPU) would make urllib3 drop and re-open connections on a two-core host.
+POOL_SIZE = 48
+
+
+class ClusterConfigError(Exception):
+    """The cluster connection could not be configured; ``str()`` is one line naming what and why."""
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    """Where to find the cluster, as given on the command line (None: use the environment)."""
+
+    kubeconfig: str | None = None
+    context: str | None = None
+
+
+@dataclass(frozen=True)
+class ClusterConnection:
+    """A configured kubernetes ApiClient plus what the user should see about where it points."""
+
+    api_client: ApiClient
+    context: str
+    server: str
+    namespace: str | None  # the context's default namespace; None when the context sets none
+
+    def close(self) -> None:
+        """Release the client's connection pool."""
+        self.api_client.close()
+
+
+def _kubeconfig_paths(kubeconfig: str | None, environ: Mapping[str, str]) -> tuple[list[Path], str]:
+    """Return the files to merge and where the choice came from (for error messages).
+
+    Like kubectl: an explicit ``--kubeconfig`` must exist; missing entries of ``KUBECONFIG`` are skipped;
+    the default file may be absent (then in-cluster config is tried).
+    """
+    if kubeconfig:
+        path = Path(kubeconfig).expanduser()
+        if not path.is_file():
+            raise ClusterConfigError(f"kubeconfig {kubeconfig}: no such file")
+        return [path], "--kubeconfig"
+    env_value = environ.get("KUBECONFIG", "")
+    if env_value.strip():
+        candidates = [Path(p).expanduser() for p in env_value.split(os.pathsep) if p.strip()]
+        existing = [p for p in candidates if p.is_file()]
+        if not existing:
+            raise ClusterConfigError(f"KUBECONFIG={env_value}: none of these files exist")
+        return existing, "KUBECONFIG"
+    home = Path(environ["HOME"]) if environ.get("HOME") else Path.home()
+    default = home / ".kube" / "config"
+    return ([default] if default.is_file() else []), DEFAULT_KUBECONFIG
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    """Load one kubeconfig file, turning every problem into a one-line error."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ClusterConfigError(f"kubeconfig {path}: cannot read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise ClusterConfigError(f"kubeconfig {path}: not UTF-8 text") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "syntax error"
+        raise ClusterConfigError(f"kubeconfig {path}: not valid YAML{where} ({problem})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ClusterConfigError(f"kubeconfig {path}: expected a mapping, found {type(data).__name__}")
+    for section in ("clusters", "contexts", "users"):
+        value = data.get(section)
+        if value is not None and not isinstance(value, list):
+            raise ClusterConfigError(f"kubeconfig {path}: '{section}' must be a list")
+        for entry in value or []:
+            if not isinstance(entry, dict) or "name" not in entry:
+                raise ClusterConfigError(f"kubeconfig {path}: every entry of '{section}' needs a name")
+    return data
+
+
+def _find_named(docs: list[dict[str, Any]], section: str, name: str) -> dict[str, Any] | None:
+    """First entry called ``name`` across the files (kubectl: the first file to define it wins)."""
+    for doc in docs:
+        for entry in doc.get(section) or []:
+            if entry.get("name") == name:
+                return entry
+    return None
+
+
+def _configure(configuration: Configuration) -> Configuration:
+    configuration.connection_pool_maxsize = POOL_SIZE
+    return configuration
+
+
+def _from_kubeconfig(paths: list[Path], origin: str, context: str | None) -> ClusterConnection:
+    docs = [_read_yaml(p) for p in paths]
+    contexts = [e["name"] for d in docs for e in d.get("contexts") or []]
+    if context is None:
+        # kubectl takes current-context from the first file that sets one.
+        context = next((d["current-context"] for d in docs if d.get("current-context")), None)
+        if context is None:
+            available = ", ".join(contexts) or "none defined"
+            raise ClusterConfigError(
+                f"kubeconfig ({origin}): no current-context set; pass --context (available: {available})"
+            )
+    entry = _find_named(docs, "contexts", context)
+    if entry is None:
+        available = ", ".join(contexts) or "none defined"
+        raise ClusterConfigError(f"context {context!r} not found in kubeconfig (available: {available})")
+    body = entry.get("context") or {}
+    cluster_name = body.get("cluster")
+    cluster = _find_named(docs, "clusters", cluster_name) if cluster_name else None
+    if cluster is None or not (cluster.get("cluster") or {}).get("server"):
+        raise ClusterConfigError(f"context {context!r}: cluster {cluster_name!r} has no server in kubeconfig")
+    server = str(cluster["cluster"]["server"]).rstrip("/")
+    namespace = body.get("namespace") or None
+    try:
+        merged = KubeConfigMerger(os.pathsep.join(str(p) for p in paths)).config
+        loader = KubeConfigLoader(config_dict=merged, active_context=context, config_base_path=None)
+        configuration = Configuration()
+        loader.load_and_set(configuration)
+    except (ConfigException, OSError, ValueError, KeyError, TypeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ClusterConfigError(f"context {context!r}: {first}") from None
+    return ClusterConnection(ApiClient(_configure(configuration)), context, server, namespace)
+
+
+def _in_cluster(environ: Mapping[str, str], service_account_dir: Path) -> ClusterConnection:
+    loader = InClusterConfigLoader(
+        token_filename=str(service_account_dir / "token"),
+        cert_filename=str(service_account_dir / "ca.crt"),
+        environ=environ,
+    )
+    configuration = Configuration()
+    try:
+        loader.load_and_set(configuration)
+    except (ConfigException, OSError) as exc:
+        raise ClusterConfigError(f"in-cluster config: {exc}") from None
+    ns_file = service_account_dir / "namespace"
+    try:
+        namespace = ns_file.read_text(encoding="utf-8").strip() or None
+    except OSError:
+        namespace = None
+    return ClusterConnection(ApiClient(_configure(configuration)), IN_CLUSTER_CONTEXT, configuration.host,
+                             namespace)
+
+
+def load_cluster_config(
+    kubeconfig: str | None = None,
+    context: str | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    service_account_dir: Path = SERVICE_ACCOUNT_DIR,
+) -> ClusterConnection:
+    """Build a connection from ``--kubeconfig``/``KUBECONFIG``/``~/.kube/config``, else in-cluster config.
+
+    Raises :class:`ClusterConfigError` (one line) on a missing file, bad YAML, an unknown context or an
+    incomplete entry. Nothing is sent to the cluster here.
+    """
+    env = os.environ if environ is None else environ
+    paths, origin = _kubeconfig_paths(kubeconfig, env)
+    if paths:
+        return _from_kubeconfig(paths, origin, context)
+    if env.get("KUBERNETES_SERVICE_HOST"):
+        if context is not None:
+            raise ClusterConfigError(f"context {context!r}: no kubeconfig found to look it up in")
+        return _in_cluster(env, service_account_dir)
+    raise ClusterConfigError(
+        f"no kubeconfig: {DEFAULT_KUBECONFIG} does not exist and this is not a pod "
+        "(set KUBECONFIG or pass --kubeconfig)"
+    )
+
+
+def connect(settings: ConnectionSettings, *, environ: Mapping[str, str] | None = None) -> ClusterConnection:
+    """Shorthand for :func:`load_cluster_config` with command-line settings."""
+    return load_cluster_config(settings.kubeconfig, settings.context, environ=environ)
