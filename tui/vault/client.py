@@ -1,0 +1,130 @@
+"""Connecting to Key Vault and writing certificate files into it the way the official tooling does.
+
+The vault URL comes from the SPC's ``keyvaultName`` and the cloud's DNS suffix, unless
+``AIO_CERTS_VAULT_URL`` overrides it (the demo sets it). TLS is always verified: against the CA bundle
+in ``AIO_CERTS_VAULT_CA`` when set, else the system trust store. The SDK's challenge-resource check
+stays on too; the demo's emulator is built to pass it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from azure.core.credentials import TokenCredential
+from azure.keyvault.secrets import SecretClient, SecretProperties
+
+from tui.vault.credentials import make_credential
+from tui.vault.errors import VaultError, vault_errors
+
+VAULT_URL_ENV = "AIO_CERTS_VAULT_URL"
+VAULT_CA_ENV = "AIO_CERTS_VAULT_CA"
+CLOUD_DNS_SUFFIXES = {
+    "AzureCloud": "vault.azure.net",
+    "AzureChinaCloud": "vault.azure.cn",
+    "AzureUSGovernment": "vault.usgovcloudapi.net",
+}
+# Key Vault names: 3-24 characters, letters, digits and single hyphens, starting with a letter.
+_VAULT_NAME = re.compile(r"^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$")
+SECRET_NAME = re.compile(r"^[0-9a-zA-Z-]{1,127}$")
+# Content types the official CLI (certs.py _upload_to_key_vault) sets, by file extension.
+CONTENT_TYPES = {".crl": "application/pkix-crl", ".der": "application/pkix-cert"}
+PEM_CONTENT_TYPE = "application/x-pem-file"
+HEX_TAGS: Mapping[str, str] = {"file-encoding": "hex"}
+# A dashboard must not hang for the SDK's 300 s defaults when a vault is unreachable.
+DEFAULT_CONNECTION_TIMEOUT = 10.0
+DEFAULT_READ_TIMEOUT = 60.0
+
+
+def vault_url_for(keyvault_name: str, cloud: str = "AzureCloud", *,
+                  env: Mapping[str, str] | None = None) -> str:
+    """The vault URL for ``keyvault_name`` in ``cloud``; ``AIO_CERTS_VAULT_URL`` wins when set."""
+    source = os.environ if env is None else env
+    override = source.get(VAULT_URL_ENV, "").strip()
+    if override:
+        return check_vault_url(override, origin=VAULT_URL_ENV)
+    suffix = next((s for c, s in CLOUD_DNS_SUFFIXES.items() if c.lower() == cloud.strip().lower()), None)
+    if suffix is None:
+        raise VaultError(f"cloud '{cloud}': unknown, expected one of {', '.join(CLOUD_DNS_SUFFIXES)}")
+    if not _VAULT_NAME.match(keyvault_name):
+        raise VaultError(f"Key Vault name '{keyvault_name}': must be 3-24 letters, digits or single hyphens, "
+                         "starting with a letter")
+    return f"https://{keyvault_name.lower()}.{suffix}/"
+
+
+def check_vault_url(url: str, *, origin: str = "vault URL") -> str:
+    """Return ``url`` if it is an https URL with a host, else raise a one-line :class:`VaultError`."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "https" or not parts.hostname:
+        raise VaultError(f"{origin} '{url}': must be an https:// URL (Key Vault refuses tokens over http)")
+    return url
+
+
+def vault_ca_bundle(ca_bundle: str | None = None, *, env: Mapping[str, str] | None = None) -> str | None:
+    """The CA bundle to verify the vault with: ``ca_bundle``, else ``AIO_CERTS_VAULT_CA``, else None
+    (system trust). The file must exist."""
+    source = os.environ if env is None else env
+    chosen = ca_bundle or source.get(VAULT_CA_ENV, "").strip() or None
+    if chosen is not None and not Path(chosen).is_file():
+        raise VaultError(f"vault CA bundle '{chosen}': file not found")
+    return chosen
+
+
+def make_secret_client(
+    vault_url: str,
+    *,
+    auth: str | None = None,
+    credential: TokenCredential | None = None,
+    ca_bundle: str | None = None,
+    retry_total: int | None = None,
+    retry_backoff_factor: float | None = None,
+    retry_backoff_max: float | None = None,
+    connection_timeout: float = DEFAULT_CONNECTION_TIMEOUT,
+    read_timeout: float = DEFAULT_READ_TIMEOUT,
+) -> SecretClient:
+    """A ``SecretClient`` for ``vault_url`` with verified TLS and the credential for ``auth``.
+
+    ``credential`` replaces the ``auth`` selection (tests, callers that share one). ``ca_bundle`` defaults
+    to ``AIO_CERTS_VAULT_CA``. Retry overrides exist so tests and health checks can fail fast.
+    """
+    check_vault_url(vault_url)
+    verify = vault_ca_bundle(ca_bundle)
+    chosen = credential if credential is not None else make_credential(auth, vault_url=vault_url)
+    options: dict[str, Any] = {"connection_timeout": connection_timeout, "read_timeout": read_timeout}
+    if verify is not None:
+        # A path, not an SSLContext: requests would otherwise fall back to REQUESTS_CA_BUNDLE.
+        options["connection_verify"] = verify
+    for key, value in (("retry_total", retry_total), ("retry_backoff_factor", retry_backoff_factor),
+                       ("retry_backoff_max", retry_backoff_max)):
+        if value is not None:
+            options[key] = value
+    return SecretClient(vault_url, chosen, **options)
+
+
+def content_type_for(extension: str) -> str:
+    """The content type the official tooling stores for a file extension (``.der`` or ``der``)."""
+    normalized = "." + extension.lower().lstrip(".")
+    return CONTENT_TYPES.get(normalized, PEM_CONTENT_TYPE)
+
+
+def write_hex_secret(
+    client: SecretClient,
+    name: str,
+    file_bytes: bytes,
+    *,
+    extension: str,
+    expires_on: datetime | None = None,
+) -> SecretProperties:
+    """Store a certificate/CRL file as the official tooling does: lower-case hex of the whole file, tag
+    ``file-encoding=hex``, content type by extension. Returns the new version's properties."""
+    if not SECRET_NAME.match(name):
+        raise VaultError(f"secret name '{name}': must be 1-127 letters, digits or hyphens")
+    with vault_errors(f"writing secret {name}"):
+        secret = client.set_secret(name, file_bytes.hex(), content_type=content_type_for(extension),
+                                   tags=dict(HEX_TAGS), expires_on=expires_on)
+    return secret.properties
