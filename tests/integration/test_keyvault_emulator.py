@@ -340,6 +340,26 @@ def test_state_dir_persists_secrets_across_restarts(tmp_path: Path, clock: Froze
         assert _client(second, RecordingCredential()).get_secret("kept").value == "v1"
 
 
+def test_state_is_saved_while_running_not_only_on_stop(tmp_path: Path, clock: FrozenClock) -> None:
+    with start_keyvault_emulator(state_dir=tmp_path, clock=clock, flush_delay=0.01) as kv:
+        kv.put_secret("early", "v")
+        state = tmp_path / "keyvault.json"
+        deadline = time.monotonic() + 5
+        # Nothing to await: the debounced save runs on the emulator's loop; poll for its result.
+        while not (state.exists() and "early" in json.loads(state.read_text())["secrets"]):
+            assert time.monotonic() < deadline, "state was not saved within 5 s"
+            time.sleep(0.01)
+
+
+def test_latency_holds_answers_back(kv: KeyVaultEmulator, client: SecretClient) -> None:
+    kv.put_secret("s", "v")
+    client.get_secret("s")
+    kv.set_latency(0.05)
+    started = time.perf_counter()
+    assert client.get_secret("s").value == "v"
+    assert time.perf_counter() - started >= 0.05
+
+
 def test_a_corrupt_state_file_is_named(tmp_path: Path) -> None:
     (tmp_path / "keyvault.json").write_text("{oops")
     emulator = KeyVaultEmulator(state_dir=tmp_path)
