@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
-import logging
 import re
 import threading
 from collections import deque
@@ -31,8 +30,6 @@ from tui.demo.keyvault_store import (
     encode_backup,
     page_size,
 )
-
-log = logging.getLogger(__name__)
 
 # What azure-keyvault-secrets 4.12 can send. Any other date-shaped version is accepted too, so that a
 # newer SDK keeps working against the demo; junk is refused as the service does.
