@@ -18,6 +18,7 @@ from kubernetes.client import ApiClient, Configuration
 from kubernetes.config.config_exception import ConfigException
 from kubernetes.config.incluster_config import InClusterConfigLoader
 from kubernetes.config.kube_config import KubeConfigLoader, KubeConfigMerger
+from urllib3.util.retry import Retry
 
 DEFAULT_KUBECONFIG = "~/.kube/config"
 SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
@@ -116,6 +117,9 @@ def _find_named(docs: list[dict[str, Any]], section: str, name: str) -> dict[str
 
 def _configure(configuration: Configuration) -> Configuration:
     configuration.connection_pool_maxsize = POOL_SIZE
+    # One quick reconnect, never a re-read: reflectors have their own backoff, and urllib3's default
+    # (three retries of everything) would make `status` take four connect timeouts to give up.
+    configuration.retries = Retry(total=2, connect=1, read=0, status=0, other=0, backoff_factor=0)
     return configuration
 
 
