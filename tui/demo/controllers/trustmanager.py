@@ -1,0 +1,170 @@
+"""Simulated trust-manager: keeps each Bundle's target ConfigMaps in step with its sources.
+
+Sources are read from the trust namespace (``cert-manager``): ``secret {name, key}``, ``configMap {name,
+key}`` and ``inLine``; ``useDefaultCAs`` adds nothing here (no public CA set in the demo). Targets are
+ConfigMaps named like the Bundle in every namespace matching ``target.namespaceSelector``, labelled
+``trust.cert-manager.io/bundle`` and annotated with ``trust.cert-manager.io/hash`` (domain.md 1.2).
+
+Unlike the real trust-manager, a CA that leaves the sources (a rotation) stays in the bundle for a grace
+period, by default until it expires: the site then shows "previous CA still present" while old leaves
+are still trusted, which is the state a technician must be able to see.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from tui.core import resources as rk
+from tui.core.clock import Clock
+from tui.core.names import CERT_MANAGER_NAMESPACE, TRUST_BUNDLE_LABEL
+from tui.demo.controllers.base import Controller, KubeAccess, PassResult, by_key
+from tui.demo.seed_k8s import BUNDLE_HASH_ANNOTATION, bundle_hash, condition, k8s_object, set_condition, unb64
+from tui.demo.seed_trust import BUNDLE_SYNCED_MESSAGE
+
+
+def _certs(pem: str | bytes) -> list[x509.Certificate]:
+    try:
+        return x509.load_pem_x509_certificates(pem.encode() if isinstance(pem, str) else pem)
+    except ValueError:
+        return []
+
+
+def _fingerprint(cert: x509.Certificate) -> str:
+    return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+
+
+def _selector_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bool:
+    match = (selector or {}).get("matchLabels") or {}
+    return all(labels.get(k) == v for k, v in match.items())
+
+
+class TrustManagerController(Controller):
+    """Writes each Bundle's PEM into its target ConfigMaps; keeps a retired CA for ``grace``."""
+
+    name = "trust-manager"
+    watched = (rk.BUNDLES, rk.SECRETS, rk.CONFIGMAPS, rk.NAMESPACES)
+
+    def __init__(
+        self,
+        kube: KubeAccess,
+        clock: Clock,
+        *,
+        trust_namespace: str = CERT_MANAGER_NAMESPACE,
+        grace: timedelta | None = None,
+    ) -> None:
+        """``grace`` None keeps a retired CA until its notAfter; a timedelta keeps it at most that long."""
+        super().__init__(kube, clock)
+        self.trust_namespace = trust_namespace
+        self.grace = grace
+        # (bundle, fingerprint) -> when the certificate was first seen missing from the sources.
+        self._retired: dict[tuple[str, str], datetime] = {}
+
+    def _source_certs(self, sources: Sequence[Mapping[str, Any]]) -> list[x509.Certificate]:
+        out: list[x509.Certificate] = []
+        for source in sources:
+            if "secret" in source:
+                ref = source["secret"] or {}
+                obj = self.kube.get(rk.SECRETS, self.trust_namespace, str(ref.get("name") or ""))
+                value = ((obj or {}).get("data") or {}).get(str(ref.get("key") or ""))
+                if value:
+                    out += _certs(unb64(value))
+            elif "configMap" in source:
+                ref = source["configMap"] or {}
+                obj = self.kube.get(rk.CONFIGMAPS, self.trust_namespace, str(ref.get("name") or ""))
+                value = ((obj or {}).get("data") or {}).get(str(ref.get("key") or ""))
+                if value:
+                    out += _certs(value)
+            elif "inLine" in source:
+                out += _certs(str(source["inLine"] or ""))
+        return out
+
+    def _keep_until(self, bundle: str, cert: x509.Certificate, now: datetime) -> datetime:
+        retired_at = self._retired.setdefault((bundle, _fingerprint(cert)), now)
+        limit = cert.not_valid_after_utc
+        if self.grace is not None:
+            limit = min(limit, retired_at + self.grace)
+        return limit
+
+    def _reconcile(self) -> PassResult:
+        now = self.clock.now()
+        writes = 0
+        due: datetime | None = None
+        namespaces = self.kube.list(rk.NAMESPACES)
+        for bundle in self.kube.list(rk.BUNDLES):
+            made, keep_until = self._reconcile_bundle(bundle, namespaces, now)
+            writes += made
+            if keep_until is not None and (due is None or keep_until < due):
+                due = keep_until
+        return PassResult(writes, due)
+
+    def _reconcile_bundle(
+        self, bundle: Mapping[str, Any], namespaces: Sequence[Mapping[str, Any]], now: datetime
+    ) -> tuple[int, datetime | None]:
+        name = bundle["metadata"]["name"]
+        spec = bundle.get("spec") or {}
+        target = spec.get("target") or {}
+        key = str((target.get("configMap") or {}).get("key") or "")
+        if not key:
+            return 0, None
+        current = self._source_certs(spec.get("sources") or [])
+        current_fps = {_fingerprint(c) for c in current}
+        targets = [
+            ns["metadata"]["name"]
+            for ns in namespaces
+            if _selector_matches(target.get("namespaceSelector"), ns["metadata"].get("labels") or {})
+        ]
+        existing = by_key(self.kube.list(rk.CONFIGMAPS, label_selector=f"{TRUST_BUNDLE_LABEL}={name}"))
+        # Certificates in today's bundle but no longer in any source: the previous CA after a rotation.
+        previous: dict[str, x509.Certificate] = {}
+        for ns in targets:
+            cm = existing.get((ns, name)) or self.kube.get(rk.CONFIGMAPS, ns, name)
+            for cert in _certs(((cm or {}).get("data") or {}).get(key, "")):
+                fp = _fingerprint(cert)
+                if fp not in current_fps:
+                    previous.setdefault(fp, cert)
+        for fp in list(self._retired):
+            if fp[0] == name and fp[1] in current_fps:
+                del self._retired[fp]  # back in the sources
+        kept: list[x509.Certificate] = []
+        due: datetime | None = None
+        for cert in previous.values():
+            until = self._keep_until(name, cert, now)
+            if now < until:
+                kept.append(cert)
+                due = until if due is None or until < due else due
+        pem = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in [*current, *kept]).decode()
+        data = {key: pem}
+        writes = 0
+        for ns in targets:
+            cm = existing.get((ns, name)) or self.kube.get(rk.CONFIGMAPS, ns, name)
+            if (
+                cm is not None
+                and (cm.get("data") or {}) == data
+                and (
+                    (cm["metadata"].get("annotations") or {}).get(BUNDLE_HASH_ANNOTATION) == bundle_hash(data)
+                )
+            ):
+                continue
+            labels = {**((cm or {}).get("metadata", {}).get("labels") or {}), TRUST_BUNDLE_LABEL: name}
+            annotations = {
+                **((cm or {}).get("metadata", {}).get("annotations") or {}),
+                BUNDLE_HASH_ANNOTATION: bundle_hash(data),
+            }
+            obj = k8s_object(rk.CONFIGMAPS, name, ns, labels=labels, annotations=annotations, data=data)
+            self.kube.upsert(rk.CONFIGMAPS, obj, cm)
+            writes += 1
+        synced = condition(
+            "Synced", True, "Synced", BUNDLE_SYNCED_MESSAGE, now, bundle["metadata"].get("generation")
+        )
+        conditions = (bundle.get("status") or {}).get("conditions") or []
+        merged = set_condition(conditions, synced)
+        if merged != conditions:
+            self.kube.patch_status(rk.BUNDLES, None, name, {"conditions": merged})
+            writes += 1
+        return writes, due

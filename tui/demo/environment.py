@@ -1,0 +1,339 @@
+"""The embedded AIO site: both emulators, the seeded objects and the simulated controllers, as one unit.
+
+``DemoEnvironment(...).start()`` (or ``with DemoEnvironment(...) as env``) starts the emulated API server
+and the Key Vault emulator on loopback, seeds them, lets each controller settle once (so the synced
+Secrets exist when ``start()`` returns), starts the controllers' loops in threads, and writes
+``DIR/kubeconfig``, ``DIR/vault-ca.pem`` and ``DIR/env``. After ``source DIR/env``, ``kubectl`` and every
+``aio-certs`` command talk to the demo exactly as to a site. Each start is a fresh site: nothing is
+carried over from an earlier run in the same directory.
+"""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Self, TypeVar
+
+from azure.keyvault.secrets import SecretClient
+
+from tui.core.clock import Clock, SystemClock
+from tui.core.names import DEFAULT_NAMESPACE
+from tui.demo.apiserver import ApiServer, start_api_server
+from tui.demo.controllers.base import Controller, KubeAccess
+from tui.demo.controllers.certmanager import CertManagerController
+from tui.demo.controllers.secretsync import SecretSyncController
+from tui.demo.controllers.trustmanager import TrustManagerController
+from tui.demo.keyvault import KeyVaultEmulator, start_keyvault_emulator
+from tui.demo.seed import (
+    DEFAULT_CA_DURATION,
+    DEFAULT_KEYVAULT,
+    DEFAULT_RENEW_BEFORE,
+    SeedOptions,
+    Site,
+    build_site,
+)
+
+log = logging.getLogger(__name__)
+
+KUBECONFIG_FILE = "kubeconfig"
+VAULT_CA_FILE = "vault-ca.pem"
+ENV_FILE = "env"
+KUBE_CONTEXT = "aio-demo"
+LOOPBACK = "127.0.0.1"
+_JOIN_TIMEOUT = 10.0
+CONNECTION_POOL_SIZE = 32
+
+_C = TypeVar("_C", bound=Controller)
+
+
+@dataclass(frozen=True)
+class StartupTimes:
+    """Seconds spent in each start-up phase (for the benchmark and the serve banner)."""
+
+    seed: float
+    servers: float
+    load: float
+    settle: float
+    total: float
+
+
+class DemoEnvironment:
+    """A running (or startable) demo site. Not restartable: make a new one."""
+
+    def __init__(
+        self,
+        *,
+        state_dir: Path | None = None,
+        clock: Clock | None = None,
+        ca_duration: timedelta = DEFAULT_CA_DURATION,
+        renew_before: timedelta = DEFAULT_RENEW_BEFORE,
+        scale: int = 0,
+        byo_issuer: bool = False,
+        seed: int = 1,
+        namespace: str = DEFAULT_NAMESPACE,
+        keyvault_name: str = DEFAULT_KEYVAULT,
+        run_controllers: bool = True,
+        trust_grace: timedelta | None = None,
+    ) -> None:
+        """``run_controllers=False`` leaves the loops off: tests then drive ``reconcile_once()`` themselves.
+
+        ``trust_grace`` bounds how long trust-manager keeps a rotated-out CA (default: until it expires).
+        """
+        self.clock: Clock = clock or SystemClock()
+        self.options = SeedOptions(
+            start=self.clock.now(),
+            seed=seed,
+            namespace=namespace,
+            ca_duration=ca_duration,
+            renew_before=renew_before,
+            scale=scale,
+            byo_issuer=byo_issuer,
+            keyvault_name=keyvault_name,
+        )
+        self._requested_dir = state_dir
+        self._temp_dir: Path | None = None
+        self._run_controllers = run_controllers
+        self._trust_grace = trust_grace
+        self._stop_event = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._api: ApiServer | None = None
+        self._vault: KeyVaultEmulator | None = None
+        self._kube: KubeAccess | None = None
+        self.site: Site | None = None
+        self.controllers: list[Controller] = []
+        self.times: StartupTimes | None = None
+        self._started = False
+        self._secret_client: SecretClient | None = None
+
+    # -- accessors ---------------------------------------------------------------------------
+
+    @property
+    def state_dir(self) -> Path:
+        """Where kubeconfig, vault-ca.pem and env are written."""
+        directory = self._requested_dir or self._temp_dir
+        if directory is None:
+            raise RuntimeError("the demo environment is not started")
+        return directory
+
+    @property
+    def api(self) -> ApiServer:
+        """The emulated API server handle."""
+        if self._api is None:
+            raise RuntimeError("the demo environment is not started")
+        return self._api
+
+    @property
+    def vault(self) -> KeyVaultEmulator:
+        """The Key Vault emulator handle."""
+        if self._vault is None:
+            raise RuntimeError("the demo environment is not started")
+        return self._vault
+
+    @property
+    def kube(self) -> KubeAccess:
+        """The controllers' Kubernetes access (a real ``kubernetes`` client over HTTP)."""
+        if self._kube is None:
+            raise RuntimeError("the demo environment is not started")
+        return self._kube
+
+    @property
+    def kubeconfig_path(self) -> Path:
+        """``DIR/kubeconfig``."""
+        return self.state_dir / KUBECONFIG_FILE
+
+    @property
+    def vault_ca_path(self) -> Path:
+        """``DIR/vault-ca.pem``: the CA that signed the vault emulator's certificate."""
+        return self.state_dir / VAULT_CA_FILE
+
+    @property
+    def env_path(self) -> Path:
+        """``DIR/env``: shell export lines."""
+        return self.state_dir / ENV_FILE
+
+    @property
+    def vault_url(self) -> str:
+        """The vault URL every SPC's keyvaultName maps to in the demo."""
+        return self.vault.url
+
+    def env_vars(self) -> dict[str, str]:
+        """What ``DIR/env`` exports."""
+        return {
+            "KUBECONFIG": str(self.kubeconfig_path),
+            "AIO_CERTS_VAULT_URL": self.vault_url,
+            "AIO_CERTS_VAULT_CA": str(self.vault_ca_path),
+            "AIO_CERTS_AUTH": "demo",
+        }
+
+    @property
+    def cert_manager(self) -> CertManagerController:
+        """The simulated cert-manager."""
+        return self._controller(CertManagerController)
+
+    @property
+    def trust_manager(self) -> TrustManagerController:
+        """The simulated trust-manager."""
+        return self._controller(TrustManagerController)
+
+    @property
+    def secret_sync(self) -> SecretSyncController:
+        """The simulated secret sync controller."""
+        return self._controller(SecretSyncController)
+
+    def _controller(self, cls: type[_C]) -> _C:
+        for controller in self.controllers:
+            if isinstance(controller, cls):
+                return controller
+        raise RuntimeError("the demo environment is not started")
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> Self:
+        """Start everything; returns once the controllers have settled on the seeded site."""
+        if self._started:
+            raise RuntimeError("a DemoEnvironment starts once; create a new one")
+        self._started = True
+        began = time.perf_counter()
+        try:
+            site = build_site(self.options)
+            seeded = time.perf_counter()
+            self._start_servers()
+            servers = time.perf_counter()
+            self._load(site)
+            loaded = time.perf_counter()
+            self._make_controllers()
+            self.settle()
+            settled = time.perf_counter()
+        except BaseException:
+            self.stop()
+            raise
+        self.site = site
+        self.times = StartupTimes(
+            seed=seeded - began,
+            servers=servers - seeded,
+            load=loaded - servers,
+            settle=settled - loaded,
+            total=settled - began,
+        )
+        if self._run_controllers:
+            for controller in self.controllers:
+                thread = threading.Thread(
+                    target=controller.run,
+                    args=(self._stop_event,),
+                    name=f"demo-{controller.name}",
+                    daemon=True,
+                )
+                thread.start()
+                self._threads.append(thread)
+        return self
+
+    def _start_servers(self) -> None:
+        if self._requested_dir is not None:
+            self._requested_dir.mkdir(parents=True, exist_ok=True)
+        else:
+            self._temp_dir = Path(tempfile.mkdtemp(prefix="aio-certs-demo-"))
+        self._api = start_api_server(host=LOOPBACK, clock=self.clock)
+        # The vault keeps no state file: each start is a fresh site, in step with the in-memory cluster.
+        self._vault = start_keyvault_emulator(host=LOOPBACK, clock=self.clock)
+        if self._vault.ca_pem_path is None:
+            raise RuntimeError("the Key Vault emulator wrote no CA file")
+        shutil.copyfile(self._vault.ca_pem_path, self.vault_ca_path)
+        self.api.write_kubeconfig(
+            self.kubeconfig_path, context=KUBE_CONTEXT, namespace=self.options.namespace
+        )
+        self._write_env_file()
+
+    def _write_env_file(self) -> None:
+        lines = ["# aio-certs demo: `source` this file to point kubectl and aio-certs at the demo site."]
+        lines += [f"export {key}={shlex.quote(value)}" for key, value in self.env_vars().items()]
+        self.env_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    def _load(self, site: Site) -> None:
+        self.api.put_many(site.objects)
+        for secret in site.vault:
+            self.vault.put_secret(
+                secret.name, secret.value, content_type=secret.content_type, tags=secret.tags
+            )
+
+    def _make_controllers(self) -> None:
+        # Imported here: the kubernetes client and azure SDK are heavy and only needed once running.
+        from kubernetes import config as k8s_config
+
+        from tui.vault.client import make_secret_client
+
+        api_client = k8s_config.new_client_from_config(
+            config_file=str(self.kubeconfig_path), context=KUBE_CONTEXT
+        )
+        self._kube = KubeAccess(api_client)
+        secret_client = make_secret_client(self.vault_url, auth="demo", ca_bundle=str(self.vault_ca_path))
+        self._secret_client = secret_client
+        self.controllers = [
+            CertManagerController(self._kube, self.clock),
+            TrustManagerController(self._kube, self.clock, grace=self._trust_grace),
+            SecretSyncController(self._kube, self.clock, lambda _view: secret_client),
+        ]
+
+    def settle(self, max_rounds: int = 5) -> int:
+        """Run every controller until a whole round makes no write; returns the rounds used.
+
+        One controller's writes feed the next (a new CA -> trust bundle), hence rounds.
+        """
+        for round_number in range(1, max_rounds + 1):
+            writes = sum(c.reconcile_once().writes for c in self.controllers)
+            if writes == 0:
+                return round_number
+        return max_rounds
+
+    def reconcile_all(self) -> int:
+        """One pass of every controller, in order; returns the writes made."""
+        return sum(c.reconcile_once().writes for c in self.controllers)
+
+    def stop(self) -> None:
+        """Stop the controllers, then both servers; remove a temporary state directory. Idempotent."""
+        self._stop_event.set()
+        for controller in self.controllers:
+            controller.wake()
+        for thread in self._threads:
+            thread.join(timeout=_JOIN_TIMEOUT)
+            if thread.is_alive():
+                log.warning("demo controller thread %s did not stop", thread.name)
+        self._threads.clear()
+        for controller in self.controllers:
+            if isinstance(controller, SecretSyncController):
+                controller.close()
+        if self._secret_client is not None:
+            self._secret_client.close()
+            self._secret_client = None
+        if self._kube is not None:
+            self._kube.api_client.close()
+        if self._vault is not None:
+            self._vault.stop()
+            self._vault = None
+        if self._api is not None:
+            self._api.stop()
+            self._api = None
+        if self._temp_dir is not None:
+            shutil.rmtree(self._temp_dir, ignore_errors=True)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def describe(self) -> Iterator[str]:
+        """Human lines saying where things are (for the serve banner)."""
+        yield f"Kubernetes API   {self.api.url}  (kubeconfig: {self.kubeconfig_path})"
+        yield f"Key Vault        {self.vault_url}  (CA: {self.vault_ca_path})"
+        yield f"Environment      {self.env_path}"
