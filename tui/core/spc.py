@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from typing import Any, Literal
 
 import yaml
@@ -82,10 +83,14 @@ def _scalar(value: Any) -> str:
     return str(value)
 
 
+# BaseLoader keeps every scalar as written: the provider's fields are strings, and YAML 1.1 would
+# otherwise read a secret named 0123 as the octal number 83, or `on` as True. The libyaml variant is
+# ~10x faster, which matters with thousands of objects re-read on every watch event.
+_LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+
+
 def _load(text: str) -> Any:
-    # BaseLoader keeps every scalar as written: the provider's fields are strings, and YAML 1.1 would
-    # otherwise read a secret named 0123 as the octal number 83, or `on` as True.
-    return yaml.load(text, Loader=yaml.BaseLoader)
+    return yaml.load(text, Loader=_LOADER)
 
 
 def _item_from_mapping(item: Mapping[str, Any], index: int) -> SpcObject:
@@ -130,9 +135,15 @@ def parse_objects(text: str | None) -> tuple[SpcObject, ...]:
 
     Tolerant of both the CLI's quoted form and the documented ``- |`` block form, of items given as
     mappings instead of strings, and of a bare list without ``array:``. Raises :class:`SpcFormatError`.
+    Results are memoised by text: the live view re-reads the same SPC on every rebuild.
     """
     if text is None or not text.strip():
         return ()
+    return _parse_objects_cached(text)
+
+
+@lru_cache(maxsize=32)
+def _parse_objects_cached(text: str) -> tuple[SpcObject, ...]:
     try:
         top = _load(text)
     except yaml.YAMLError as exc:
@@ -235,19 +246,28 @@ class SpcView:
         """Stable row key ``namespace/name``."""
         return f"{self.namespace}/{self.name}"
 
+    @cached_property
+    def _by_file(self) -> dict[str, SpcObject]:
+        # A hand-edited SPC may name one file twice; the first item wins so lookups stay consistent.
+        index: dict[str, SpcObject] = {}
+        for obj in self.objects:
+            index.setdefault(obj.file_name, obj)
+        return index
+
     def object_for_file(self, file_name: str) -> SpcObject | None:
         """The item whose file name (alias or objectName) is ``file_name``."""
-        for obj in self.objects:
-            if obj.file_name == file_name:
-                return obj
-        return None
+        return self._by_file.get(file_name)
 
 
 def parse_spc(obj: Mapping[str, Any]) -> SpcView:
     """Read a SecretProviderClass object dict; never raises (a bad ``objects`` goes to objects_error)."""
-    meta = obj.get("metadata") or {}
-    spec = obj.get("spec") or {}
-    params = spec.get("parameters") or {}
+
+    def mapping(value: Any) -> Mapping[str, Any]:
+        return value if isinstance(value, Mapping) else {}
+
+    meta = mapping(obj.get("metadata"))
+    spec = mapping(obj.get("spec"))
+    params = mapping(spec.get("parameters"))
     raw = params.get("objects")
     raw_text = raw if isinstance(raw, str) else None
     objects: tuple[SpcObject, ...] = ()
