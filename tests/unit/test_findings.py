@@ -1,0 +1,404 @@
+"""Health flags and findings, each driven through build_state from realistic raw objects."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from tests import certgen as cg
+from tests.rawobjects import (
+    FAMILY_RELEASED,
+    FAMILY_UPSTREAM,
+    Site,
+    certificate,
+    cluster_issuer,
+    quickstart_site,
+    secret_sync,
+    spc,
+    synced_secret,
+)
+from tui.core import resources as rk
+from tui.core.build import DecodeCache, build_state
+from tui.core.findings import condition_healthy, sort_findings
+from tui.core.model import ClusterState, Condition, Finding, Health, Severity
+from tui.core.names import (
+    CERT_MANAGER_NAMESPACE,
+    ISSUER_LIST_SYNC,
+    OPCUA_SPC,
+    QUICKSTART_CA_COMMON_NAME,
+    ROOT_CA_SECRET,
+    TRUST_LIST_SYNC,
+)
+from tui.core.settings import ModelSettings
+from tui.core.snapshot import AreaState
+
+NOW = cg.EPOCH + timedelta(days=100)
+NS = "azure-iot-operations"
+ROOT = cg.make_ca(QUICKSTART_CA_COMMON_NAME, days=365)
+SITE_CA = cg.make_ca("Site CA")
+OTHER_CA = cg.make_ca("Other CA")
+
+
+def _build(site: Site, *, vault: bool = True, settings: ModelSettings | None = None) -> ClusterState:
+    return build_state(
+        site.snapshot(),
+        settings=settings or ModelSettings(),
+        now=NOW,
+        vault=site.vault_snapshot() if vault else None,
+        cache=DecodeCache(),
+    )
+
+
+def _site(
+    trust: dict[str, bytes] | None = None, issuer: dict[str, bytes] | None = None, **kwargs: Any
+) -> Site:
+    return quickstart_site(NOW, ca=ROOT, trust=trust, issuer_list=issuer, **kwargs)
+
+
+def _flags(state: ClusterState, key: str) -> set[Health]:
+    entry = state.entry(key)
+    assert entry is not None, f"no entry {key}"
+    return set(entry.flags)
+
+
+def _codes(state: ClusterState) -> dict[str, Finding]:
+    return {f.code: f for f in state.findings}
+
+
+def _leaf(cn: str, days_left: float, ca: cg.Issued | None = None) -> bytes:
+    # notAfter relative to NOW so thresholds are exact.
+    return cg.make_leaf(
+        ca, cn, not_before=NOW - timedelta(days=10), not_after=NOW + timedelta(days=days_left)
+    ).der
+
+
+def test_healthy_entries_have_no_flags() -> None:
+    crl = cg.make_crl(SITE_CA, this_update=NOW - timedelta(days=1))
+    state = _build(
+        _site(
+            trust={"plc-1.der": _leaf("plc-1", 200, SITE_CA)},
+            issuer={"site-ca.der": SITE_CA.der, "site-ca.crl": crl.der},
+        )
+    )
+    assert [(e.key, e.flags) for e in state.opcua] == [
+        ("trust/plc-1.der", ()),
+        ("issuer/site-ca.crl", ()),
+        ("issuer/site-ca.der", ()),
+    ]
+    plc = state.entry("trust/plc-1.der")
+    assert plc is not None and plc.signed_by == "issuer/site-ca.der" and plc.revoked is False
+    assert state.entry("issuer/site-ca.der").crl_key == "issuer/site-ca.crl"  # type: ignore[union-attr]
+    assert {f.code for f in state.findings} == {"quickstart-ca"}
+
+
+@pytest.mark.parametrize(
+    ("days_left", "flag", "severity"),
+    [
+        (-3, Health.EXPIRED, Severity.CRITICAL),
+        (5, Health.EXPIRING, Severity.CRITICAL),
+        (7, Health.EXPIRING, Severity.CRITICAL),
+        (20, Health.EXPIRING, Severity.WARNING),
+        (30, Health.EXPIRING, Severity.WARNING),
+        (31, None, None),
+    ],
+)
+def test_expiry_thresholds(days_left: float, flag: Health | None, severity: Severity | None) -> None:
+    state = _build(_site(trust={"plc.der": _leaf("plc", days_left)}))
+    entry = state.entry("trust/plc.der")
+    assert entry is not None
+    assert entry.flags == ((flag,) if flag else ())
+    assert entry.severity is severity
+    if flag:
+        finding = _codes(state)[f"entry-{flag.value}"]
+        assert finding.severity is severity and finding.subject == "trust/plc.der"
+
+
+def test_thresholds_come_from_settings() -> None:
+    site = _site(trust={"plc.der": _leaf("plc", 20)})
+    strict = _build(site, settings=ModelSettings(expiring_warn_days=60, expiring_critical_days=25))
+    relaxed = _build(site, settings=ModelSettings(expiring_warn_days=10, expiring_critical_days=5))
+    assert strict.entry("trust/plc.der").severity is Severity.CRITICAL  # type: ignore[union-attr]
+    assert relaxed.entry("trust/plc.der").flags == ()  # type: ignore[union-attr]
+
+
+def test_not_yet_valid() -> None:
+    future = cg.make_leaf(None, "future", not_before=NOW + timedelta(days=2), days=365).der
+    state = _build(_site(trust={"future.der": future}))
+    assert _flags(state, "trust/future.der") == {Health.NOT_YET_VALID}
+    assert "not valid before 2025-04-13 00:00Z" in _codes(state)["entry-not-yet-valid"].message
+
+
+def test_issuer_list_ca_without_crl_and_leaf_in_issuer_list() -> None:
+    leaf = _leaf("plc", 200, SITE_CA)
+    state = _build(_site(issuer={"site-ca.crt": SITE_CA.pem, "plc.der": leaf}))
+    assert _flags(state, "issuer/site-ca.crt") == {Health.CA_WITHOUT_CRL}
+    assert _flags(state, "issuer/plc.der") == {Health.NOT_CA}
+
+
+def test_crl_stale_bad_signature_without_ca_and_revocation() -> None:
+    revoked_leaf = cg.make_leaf(SITE_CA, "bad-plc", not_before=NOW - timedelta(days=1), days=100)
+    stale = cg.make_crl(SITE_CA, revoked=[revoked_leaf.serial], this_update=NOW - timedelta(days=20))
+    # A CRL naming Site CA but signed by another key: same issuer name, wrong signature.
+    impostor_ca = cg.make_ca("Site CA", key="ec384")
+    forged = cg.make_crl(impostor_ca, this_update=NOW - timedelta(days=1))
+    orphan = cg.make_crl(OTHER_CA, this_update=NOW - timedelta(days=1))
+    state = _build(
+        _site(
+            trust={"bad-plc.der": revoked_leaf.der},
+            issuer={
+                "site-ca.der": SITE_CA.der,
+                "site-ca.crl": stale.der,
+                "forged.crl": forged.der,
+                "other.crl": orphan.der,
+            },
+        )
+    )
+    assert _flags(state, "issuer/site-ca.crl") == {Health.CRL_STALE}
+    assert _flags(state, "issuer/forged.crl") == {Health.CRL_BAD_SIGNATURE}
+    assert _flags(state, "issuer/other.crl") == {Health.CRL_WITHOUT_CA}
+    assert _flags(state, "issuer/site-ca.der") == set()  # its real CRL is found despite the forgery
+    assert _flags(state, "trust/bad-plc.der") == {Health.REVOKED}
+    codes = _codes(state)
+    assert codes["entry-crl-bad-signature"].severity is Severity.CRITICAL
+    assert "CRL stale since 2025-03-29 00:00Z" in codes["entry-crl-stale"].message
+
+
+def test_duplicate_thumbprint_within_a_list_only() -> None:
+    leaf = _leaf("plc", 200)
+    state = _build(
+        _site(
+            trust={"a.der": leaf, "b.der": leaf, "site-ca.der": SITE_CA.der},
+            issuer={"site-ca.der": SITE_CA.der, "site-ca.crl": cg.make_crl(SITE_CA, this_update=NOW).der},
+        )
+    )
+    assert Health.DUPLICATE in _flags(state, "trust/a.der")
+    assert Health.DUPLICATE in _flags(state, "trust/b.der")
+    # The same CA in the trust list and the issuer list is the documented setup, not a duplicate.
+    assert Health.DUPLICATE not in _flags(state, "trust/site-ca.der")
+    assert Health.DUPLICATE not in _flags(state, "issuer/site-ca.der")
+
+
+def test_mapped_not_synced_orphaned_no_spc_object_vault_missing() -> None:
+    site = _site(trust={"a.der": _leaf("a", 200), "b.der": _leaf("b", 200)})
+    # The Secret lacks b.der and holds an unmapped key; the SPC lacks a-der; the vault lacks b-der.
+    site.add(
+        rk.SECRETS, synced_secret(TRUST_LIST_SYNC, NS, {"a.der": _leaf("a", 200), "old.der": _leaf("o", 200)})
+    )
+    site.add(rk.SECRET_PROVIDER_CLASSES, spc(OPCUA_SPC, NS, ["b-der"]))
+    del site.vault_files["b.der"]
+    state = _build(site)
+    assert _flags(state, "trust/a.der") == {Health.NO_SPC_OBJECT}
+    assert _flags(state, "trust/b.der") == {Health.NOT_SYNCED, Health.VAULT_MISSING}
+    assert _flags(state, "trust/old.der") == {Health.ORPHANED}
+    orphan = state.entry("trust/old.der")
+    assert orphan is not None and orphan.source_path is None and orphan.mapped is False
+
+
+def test_vault_not_read_leaves_vault_flags_unjudged() -> None:
+    site = _site(trust={"a.der": _leaf("a", 200)})
+    site.vault_files.clear()
+    state = _build(site, vault=False)
+    entry = state.entry("trust/a.der")
+    assert entry is not None and entry.vault_present is None and entry.flags == ()
+
+
+@pytest.mark.parametrize("family", [FAMILY_RELEASED, FAMILY_UPSTREAM])
+def test_sync_failure_in_either_condition_family(family: str) -> None:
+    site = _site(trust={"a.der": _leaf("a", 200)}, family=family)
+    reason = "ProviderError" if family == FAMILY_RELEASED else "RemoteSecretStoreFetchFailed"
+    site.add(
+        rk.SECRET_SYNCS,
+        secret_sync(
+            TRUST_LIST_SYNC,
+            NS,
+            OPCUA_SPC,
+            [("a-der", "a.der")],
+            family=family,
+            failure=(reason, "failed to get secret a-der:\n403 Forbidden"),
+        ),
+    )
+    state = _build(site)
+    sync = state.sync("trust")
+    assert sync is not None and not sync.healthy and [c.reason for c in sync.failing] == [reason]
+    assert _flags(state, "trust/a.der") == {Health.SYNC_FAILING}
+    finding = _codes(state)["sync-failing"]
+    assert finding.severity is Severity.CRITICAL
+    assert (
+        finding.message == f"SecretSync {TRUST_LIST_SYNC} {sync.failing[0].type}: {reason} "
+        "failed to get secret a-der: 403 Forbidden"
+    )
+    assert "entry-sync-failing" not in _codes(state)  # reported once per SecretSync, not per entry
+
+
+@pytest.mark.parametrize(
+    ("reason", "healthy"),
+    [
+        ("CreateSucceeded", True),
+        ("UpdateValueChangeOrForceUpdateSucceeded", True),
+        ("CreateSuccessful", True),
+        ("SecretUpToDate", True),
+        ("NoUpdatesAttemptedYet", True),
+        ("PartialSync", False),
+        ("ControllerSyncFailed", False),
+        ("InvalidClusterSecretLabelError", False),
+        ("", False),
+    ],
+)
+def test_condition_health_by_reason(reason: str, healthy: bool) -> None:
+    assert condition_healthy(Condition("Update", "True", reason)) is healthy
+
+
+def test_undecodable_wrong_format_and_private_key() -> None:
+    key_only = ROOT.key_pem
+    state = _build(
+        _site(
+            trust={
+                "junk.der": b"not a certificate",
+                "pem-in.der": _leaf_pem("x"),
+                "two.crt": SITE_CA.pem + OTHER_CA.pem,
+                "key.crt": key_only,
+            }
+        )
+    )
+    assert _flags(state, "trust/junk.der") == {Health.UNDECODABLE}
+    assert _flags(state, "trust/pem-in.der") == {Health.WRONG_FORMAT}
+    assert _flags(state, "trust/two.crt") == {Health.WRONG_FORMAT}
+    assert _flags(state, "trust/key.crt") == {Health.PRIVATE_KEY, Health.UNDECODABLE}
+    by_subject = {(f.code, f.subject): f for f in state.findings}
+    assert by_subject[("entry-private-key", "trust/key.crt")].severity is Severity.CRITICAL
+    assert by_subject[("entry-wrong-format", "trust/pem-in.der")].message.endswith(
+        "pem-in.der (x): .der file holds pem 1 certificate(s), not a DER certificate"
+    )
+    assert by_subject[("entry-wrong-format", "trust/two.crt")].message.endswith(
+        ".crt file must hold exactly one PEM certificate (holds pem 2 certificate(s))"
+    )
+    assert "PRIVATE KEY" not in "".join(f.message for f in state.findings)
+
+
+def _leaf_pem(cn: str) -> bytes:
+    return cg.make_leaf(None, cn, not_before=NOW - timedelta(days=1), days=300).pem
+
+
+def test_root_ca_findings_quickstart_expiring_and_failing() -> None:
+    short = cg.make_ca(QUICKSTART_CA_COMMON_NAME, not_before=NOW - timedelta(days=80), days=85)
+    site = quickstart_site(NOW, ca=short)
+    site.add(
+        rk.CERTIFICATES,
+        certificate(
+            "azure-iot-operations-aio-selfsigned-root",
+            CERT_MANAGER_NAMESPACE,
+            secret_name=ROOT_CA_SECRET,
+            issuer_name="azure-iot-operations-aio-selfsigned-root",
+            is_ca=True,
+            not_before=short.cert.not_valid_before_utc,
+            not_after=short.cert.not_valid_after_utc,
+            renewal_time=NOW - timedelta(days=3),
+            issuing_reason="Failed",
+            issuing_status=False,
+            failed_attempts=3,
+            last_failure_time=NOW - timedelta(hours=1),
+            ready=False,
+            ready_reason="Expired",
+        ),
+    )
+    codes = _codes(_build(site))
+    assert codes["root-ca-expiring"].severity is Severity.CRITICAL
+    assert codes["root-ca-expiring"].message == "root CA expires in 5d"
+    assert codes["root-ca-renewal-failing"].message.startswith(
+        "root CA renewal failing: failed 3x, next attempt"
+    )
+    assert codes["root-ca-not-ready"].severity is Severity.CRITICAL
+    assert (
+        codes["quickstart-ca"].message == "quickstart CA in use: not for production (bring your own issuer)"
+    )
+
+
+def test_bundle_missing_current_ca_and_issuer_not_ready() -> None:
+    site = _site(bundle_extra=())
+    cm = site.get(rk.CONFIGMAPS, NS, "azure-iot-operations-aio-ca-trust-bundle")
+    cm["data"]["ca.crt"] = OTHER_CA.pem.decode()
+    site.add(
+        rk.CLUSTER_ISSUERS,
+        cluster_issuer(
+            "azure-iot-operations-aio-certificate-issuer",
+            ca_secret=ROOT_CA_SECRET,
+            ready=False,
+            reason="ErrGetKeyPair",
+            message="Error getting keypair for CA issuer: secret not found",
+        ),
+    )
+    state = _build(site)
+    codes = _codes(state)
+    assert state.trust_bundle.holds_current_ca is False
+    assert codes["bundle-missing-current-ca"].severity is Severity.CRITICAL
+    issuer = codes["issuer-not-ready"]
+    assert issuer.severity is Severity.CRITICAL  # the broker's issuer
+    assert issuer.message == (
+        "issuer ClusterIssuer/azure-iot-operations-aio-certificate-issuer not ready: "
+        "ErrGetKeyPair Error getting keypair for CA issuer: secret not found"
+    )
+
+
+def test_unrelated_issuer_not_ready_is_only_a_warning() -> None:
+    site = _site()
+    site.add(
+        rk.CLUSTER_ISSUERS,
+        cluster_issuer(
+            "letsencrypt", type_="acme", ready=False, reason="ErrRegisterACMEAccount", message="timeout"
+        ),
+    )
+    assert _codes(_build(site))["issuer-not-ready"].severity is Severity.WARNING
+
+
+def test_areas_forbidden_not_installed_and_vault_unreachable() -> None:
+    site = _site(trust={"a.der": _leaf("a", 200)})
+    site.set_state(rk.BUNDLES, AreaState.NOT_INSTALLED, "trust.cert-manager.io/v1alpha1 not served")
+    site.set_state(rk.SECRET_SYNCS, AreaState.FORBIDDEN, "secretsyncs is forbidden: User cannot list")
+    state = build_state(
+        site.snapshot(),
+        settings=ModelSettings(),
+        now=NOW,
+        cache=DecodeCache(),
+        vault=site.vault_snapshot(state=AreaState.UNREACHABLE, message="connection refused"),
+    )
+    assert state.area("trust-bundle").state is AreaState.NOT_INSTALLED
+    assert state.area("opc-ua").state is AreaState.FORBIDDEN
+    assert state.area("root-ca").state is AreaState.OK
+    assert state.area("vault").state is AreaState.UNREACHABLE
+    codes = _codes(state)
+    assert codes["area-forbidden"].severity is Severity.WARNING
+    assert codes["area-forbidden"].message.startswith("opc-ua: forbidden: secretsyncs forbidden")
+    assert codes["area-not-installed"].severity is Severity.INFO
+    assert codes["vault-unreachable"].severity is Severity.WARNING
+    # The ConfigMap could still be read: the bundle check works without trust-manager.
+    assert state.trust_bundle.holds_current_ca is True
+    assert "bundle-missing" not in codes
+
+
+def test_spc_object_unmapped_and_spc_missing() -> None:
+    site = _site(trust={"a.der": _leaf("a", 200)})
+    site.add(rk.SECRET_PROVIDER_CLASSES, spc(OPCUA_SPC, NS, ["a-der", "leftover-der"]))
+    site.add(rk.SECRET_SYNCS, secret_sync(ISSUER_LIST_SYNC, NS, "spc-gone", [("x-der", "x.der")]))
+    codes = _codes(_build(site))
+    assert codes["spc-object-unmapped"].subject == f"spc/{OPCUA_SPC}/leftover-der"
+    assert codes["spc-object-unmapped"].severity is Severity.INFO
+    assert codes["spc-missing"].severity is Severity.CRITICAL
+
+
+def test_findings_sort_worst_first_then_by_family() -> None:
+    findings = [
+        Finding(Severity.WARNING, "entry-expiring", "x", "trust/a"),
+        Finding(Severity.INFO, "area-not-installed", "x", "area/trust-bundle"),
+        Finding(Severity.CRITICAL, "entry-expired", "x", "trust/b"),
+        Finding(Severity.WARNING, "quickstart-ca", "x", "root-ca"),
+        Finding(Severity.CRITICAL, "root-ca-expired", "x", "root-ca"),
+    ]
+    assert [f.code for f in sort_findings(findings)] == [
+        "root-ca-expired",
+        "entry-expired",
+        "quickstart-ca",
+        "entry-expiring",
+        "area-not-installed",
+    ]

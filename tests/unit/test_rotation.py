@@ -1,0 +1,252 @@
+"""Root CA rotation: backoff, phases and their precedence, rotation detection and history."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests import certgen as cg
+from tests.rawobjects import certificate, quickstart_site, tls_secret
+from tui.core import resources as rk
+from tui.core.build import DecodeCache, build_state, parse_certificate
+from tui.core.certs import CertificateInfo, decode_bytes
+from tui.core.model import CertificateView
+from tui.core.names import CERT_MANAGER_NAMESPACE, QUICKSTART_CA_COMMON_NAME, ROOT_CA_SECRET
+from tui.core.rotation import (
+    HISTORY_LIMIT,
+    RotationEvent,
+    RotationPhase,
+    assess_rotation,
+    backoff_delay,
+    detect_rotation,
+    extend_history,
+    infer_rotation,
+    next_attempt,
+)
+from tui.core.settings import ModelSettings
+
+T0 = cg.EPOCH
+H = timedelta(hours=1)
+SELF = "azure-iot-operations-aio-selfsigned-root"
+
+
+def _ca(days: float = 365, not_before: datetime = T0, serial: int | None = None) -> cg.Issued:
+    return cg.make_ca(QUICKSTART_CA_COMMON_NAME, not_before=not_before, days=days, serial=serial)
+
+
+def _info(issued: cg.Issued) -> CertificateInfo:
+    return decode_bytes(issued.pem, "ca").certificates[0]
+
+
+def _cert_view(**kwargs: Any) -> CertificateView:
+    defaults = dict(
+        secret_name=ROOT_CA_SECRET,
+        issuer_name=SELF,
+        is_ca=True,
+        not_before=T0,
+        not_after=T0 + timedelta(days=365),
+        renewal_time=T0 + timedelta(days=335),
+        revision=1,
+    )
+    defaults.update(kwargs)
+    return parse_certificate(certificate(SELF, CERT_MANAGER_NAMESPACE, **defaults))
+
+
+@pytest.mark.parametrize(
+    ("attempts", "hours"), [(0, 1), (1, 1), (2, 2), (3, 4), (4, 8), (5, 16), (6, 32), (7, 32), (500, 32)]
+)
+def test_backoff_follows_cert_manager_bounded_1h_to_32h(attempts: int, hours: int) -> None:
+    assert backoff_delay(attempts) == timedelta(hours=hours)
+
+
+def test_next_attempt_after_failure() -> None:
+    failed = _cert_view(failed_attempts=3, last_failure_time=T0 + 10 * H)
+    assert next_attempt(failed) == T0 + 14 * H
+    assert next_attempt(_cert_view()) is None
+
+
+def test_steady_reports_days_left_and_next_renewal() -> None:
+    view = assess_rotation(_cert_view(), _info(_ca()), T0 + timedelta(days=100))
+    assert view.phase is RotationPhase.STEADY
+    assert view.days_left == pytest.approx(265.0)
+    assert view.message == "next renewal 2025-12-02T00:00:00Z"
+
+
+def test_renewal_due_when_renewal_time_passed_and_not_issuing() -> None:
+    now = T0 + timedelta(days=336)
+    view = assess_rotation(_cert_view(), _info(_ca()), now)
+    assert view.phase is RotationPhase.RENEWAL_DUE
+    assert view.message == "renewal due since 2025-12-02T00:00:00Z"
+
+
+def test_issuing_wins_over_due_and_failure() -> None:
+    cert = _cert_view(issuing_reason="Renewing", failed_attempts=1, last_failure_time=T0)
+    view = assess_rotation(cert, _info(_ca()), T0 + timedelta(days=340))
+    assert view.phase is RotationPhase.ISSUING
+    assert view.reason == "Renewing"
+    assert view.next_attempt is None
+
+
+def test_failed_shows_backoff_until_next_attempt() -> None:
+    failure = T0 + timedelta(days=336)
+    cert = _cert_view(
+        issuing_reason="Failed",
+        issuing_status=False,
+        failed_attempts=2,
+        last_failure_time=failure,
+        issuing_message="The certificate request has failed to complete and will be retried",
+    )
+    view = assess_rotation(cert, _info(_ca()), failure + 30 * timedelta(minutes=1))
+    assert view.phase is RotationPhase.FAILED
+    assert view.next_attempt == failure + 2 * H
+    assert view.failed_attempts == 2
+    assert view.reason == "Failed"
+    assert view.message == "failed 2x, next attempt 2025-12-03T02:00:00Z"
+
+
+def test_rotated_phase_lasts_for_the_recent_window_only() -> None:
+    event = RotationEvent(at=T0 + timedelta(days=10), revision=2, serial="01", sha1="AA", previous_sha1="BB")
+    cert = _cert_view(revision=2)
+    just_after = assess_rotation(cert, _info(_ca()), event.at + timedelta(minutes=5), history=[event])
+    assert just_after.phase is RotationPhase.ROTATED
+    assert just_after.rotated_at == event.at
+    assert just_after.message == "rotated at 2025-01-11T00:00:00Z"
+    later = assess_rotation(cert, _info(_ca()), event.at + timedelta(minutes=16), history=[event])
+    assert later.phase is RotationPhase.STEADY
+    assert later.rotated_at == event.at  # still shown as history, no longer the phase
+
+
+def test_without_certificate_resource_phase_is_unmanaged_or_unknown() -> None:
+    assert assess_rotation(None, _info(_ca()), T0).phase is RotationPhase.UNMANAGED
+    assert assess_rotation(None, None, T0, secret_present=False).phase is RotationPhase.UNKNOWN
+
+
+def test_detect_rotation_uses_the_new_ca_not_before_when_plausible() -> None:
+    old, new = _info(_ca(serial=1)), _info(_ca(not_before=T0 + timedelta(days=300), serial=2))
+    seen_at = T0 + timedelta(days=300, minutes=2)
+    event = detect_rotation(old, 1, new, 2, seen_at)
+    assert event is not None
+    assert (event.at, event.previous_sha1, event.sha1, event.revision) == (
+        new.not_before,
+        old.sha1,
+        new.sha1,
+        2,
+    )
+    # A notBefore far in the past (backdated CA) is not believable as the rotation time.
+    late = detect_rotation(old, 1, new, 2, seen_at + timedelta(days=3))
+    assert late is not None and late.at == seen_at + timedelta(days=3)
+    assert detect_rotation(old, 1, old, 1, seen_at) is None
+    # A revision bump before the secret changes does not record the old CA as the new one.
+    assert detect_rotation(old, 1, old, 2, seen_at) is None
+    assert detect_rotation(None, 1, new, 2, seen_at) is not None
+
+
+def test_infer_rotation_from_revision_and_recent_not_before() -> None:
+    new = _info(_ca(not_before=T0, serial=3))
+    recent = timedelta(minutes=15)
+    cert = _cert_view(revision=2)
+    assert infer_rotation(cert, new, T0 + timedelta(minutes=5), recent) is not None
+    assert infer_rotation(cert, new, T0 + timedelta(hours=1), recent) is None
+    assert infer_rotation(_cert_view(revision=1), new, T0 + timedelta(minutes=5), recent) is None
+
+
+def test_history_ignores_repeats_and_is_bounded() -> None:
+    events = [RotationEvent(T0 + i * H, i, f"{i:02X}", f"SHA{i}", None) for i in range(HISTORY_LIMIT + 5)]
+    history: tuple[RotationEvent, ...] = ()
+    for event in events:
+        history = extend_history(history, event)
+        history = extend_history(history, event)
+    assert len(history) == HISTORY_LIMIT
+    assert history[-1] == events[-1]
+    assert history[0] == events[5]
+
+
+def test_live_rebuilds_see_a_rotation_happen_and_keep_its_time() -> None:
+    """Drive a whole rotation through build_state with a test-controlled clock."""
+    cache = DecodeCache()
+    settings = ModelSettings()
+    old = _ca(days=2, serial=11)
+    start = T0 + timedelta(days=1)
+    site = quickstart_site(start, ca=old, renew_before=timedelta(hours=12))
+    s1 = build_state(site.snapshot(), settings=settings, now=start, cache=cache)
+    assert s1.root_ca.rotation.phase is RotationPhase.STEADY
+
+    # renewalTime (notAfter - 12h) passes: due, then cert-manager starts issuing.
+    due_at = T0 + timedelta(days=1, hours=13)
+    s2 = build_state(site.snapshot(), settings=settings, now=due_at, previous=s1, cache=cache)
+    assert s2.root_ca.rotation.phase is RotationPhase.RENEWAL_DUE
+    assert any(f.code == "root-ca-renewal-overdue" for f in s2.findings)
+    site.add(
+        rk.CERTIFICATES,
+        certificate(
+            SELF,
+            CERT_MANAGER_NAMESPACE,
+            secret_name=ROOT_CA_SECRET,
+            issuer_name=SELF,
+            is_ca=True,
+            not_before=old.cert.not_valid_before_utc,
+            not_after=old.cert.not_valid_after_utc,
+            renewal_time=due_at - H,
+            revision=1,
+            issuing_reason="Renewing",
+        ),
+    )
+    s3 = build_state(
+        site.snapshot(), settings=settings, now=due_at + timedelta(seconds=5), previous=s2, cache=cache
+    )
+    assert s3.root_ca.rotation.phase is RotationPhase.ISSUING
+
+    # The new CA lands: secret, Certificate status (revision 2), bundle with both CAs (trust-manager).
+    rotated_at = due_at + timedelta(seconds=7)
+    new = _ca(days=2, not_before=rotated_at, serial=12)
+    site.add(rk.SECRETS, tls_secret(ROOT_CA_SECRET, CERT_MANAGER_NAMESPACE, new, certificate_name=SELF))
+    site.add(
+        rk.CERTIFICATES,
+        certificate(
+            SELF,
+            CERT_MANAGER_NAMESPACE,
+            secret_name=ROOT_CA_SECRET,
+            issuer_name=SELF,
+            is_ca=True,
+            not_before=rotated_at,
+            not_after=rotated_at + timedelta(days=2),
+            renewal_time=rotated_at + timedelta(days=1, hours=12),
+            revision=2,
+        ),
+    )
+    cm = site.get(rk.CONFIGMAPS, "azure-iot-operations", "azure-iot-operations-aio-ca-trust-bundle")
+    cm["data"]["ca.crt"] = (new.pem + old.pem).decode()
+    s4 = build_state(
+        site.snapshot(), settings=settings, now=rotated_at + timedelta(seconds=1), previous=s3, cache=cache
+    )
+    rotation = s4.root_ca.rotation
+    assert rotation.phase is RotationPhase.ROTATED
+    assert rotation.rotated_at == rotated_at
+    assert rotation.revision == 2
+    assert [e.previous_sha1 for e in s4.rotation_history] == [s1.root_ca.certificate.sha1]
+    assert s4.trust_bundle.holds_current_ca is True
+    assert s4.trust_bundle.holds_previous_ca is True
+    assert [c.sha1 for c in s4.trust_bundle.previous_cas] == [s1.root_ca.certificate.sha1]
+
+    # trust-manager drops the old CA later; the history survives further rebuilds, the phase settles.
+    cm["data"]["ca.crt"] = new.pem.decode()
+    s5 = build_state(
+        site.snapshot(), settings=settings, now=rotated_at + timedelta(minutes=20), previous=s4, cache=cache
+    )
+    assert s5.root_ca.rotation.phase is RotationPhase.STEADY
+    assert s5.root_ca.rotation.rotated_at == rotated_at
+    assert s5.trust_bundle.holds_previous_ca is False
+    assert s5.rotation_history == s4.rotation_history
+
+
+def test_one_shot_build_infers_a_recent_rotation() -> None:
+    ca = _ca(not_before=T0)
+    site = quickstart_site(T0, ca=ca, ca_revision=4)
+    state = build_state(
+        site.snapshot(), settings=ModelSettings(), now=T0 + timedelta(minutes=3), cache=DecodeCache()
+    )
+    assert state.root_ca.rotation.phase is RotationPhase.ROTATED
+    assert state.root_ca.rotation.rotated_at == T0
+    assert state.rotation_history[0].previous_sha1 is None
