@@ -402,3 +402,57 @@ def test_findings_sort_worst_first_then_by_family() -> None:
         "entry-expiring",
         "area-not-installed",
     ]
+
+
+def test_secondary_findings_each_fire_once_for_their_cause() -> None:
+    site = _site(trust={"a.der": _leaf("a", 200)})
+    # A leaf Certificate that is not Ready, a Bundle that is not synced, an unparseable SPC `objects`,
+    # a synced Secret written by someone else, and an old CA still in the trust bundle.
+    site.add(
+        rk.CERTIFICATES,
+        certificate(
+            "broker-cert",
+            NS,
+            secret_name="broker-cert",
+            issuer_name="azure-iot-operations-aio-certificate-issuer",
+            ready=False,
+            ready_reason="DoesNotExist",
+            ready_message="Issuing",
+        ),
+    )
+    bundle = site.get(rk.BUNDLES, "", "azure-iot-operations-aio-ca-trust-bundle")
+    bundle["status"]["conditions"][0].update(
+        status="False", reason="SourceNotFound", message="secret missing"
+    )
+    site.add(rk.SECRET_PROVIDER_CLASSES, spc(OPCUA_SPC, NS, objects_text="array: [\n"))
+    site.get(rk.SECRETS, NS, TRUST_LIST_SYNC)["metadata"].pop("labels")
+    site.get(rk.SECRETS, NS, TRUST_LIST_SYNC)["metadata"].pop("ownerReferences")
+    old_root = cg.make_ca(QUICKSTART_CA_COMMON_NAME, serial=99, not_before=NOW - timedelta(days=400))
+    cm = site.get(rk.CONFIGMAPS, NS, "azure-iot-operations-aio-ca-trust-bundle")
+    cm["data"]["ca.crt"] += old_root.pem.decode()
+    state = _build(site)
+    found = [(f.code, f.severity) for f in state.findings]
+    for expected in [
+        ("certificate-not-ready", Severity.WARNING),
+        ("bundle-not-ready", Severity.WARNING),
+        ("spc-objects-invalid", Severity.CRITICAL),
+        ("sync-secret-unmanaged", Severity.WARNING),
+        ("bundle-holds-previous-ca", Severity.INFO),
+    ]:
+        assert found.count(expected) == 1, expected
+    assert state.trust_bundle.previous_cas[0].serial == "63"
+    # With the SPC unreadable as YAML its objects are unknown, so every mapped entry lacks its object.
+    assert Health.NO_SPC_OBJECT in _flags(state, "trust/a.der")
+
+
+def test_sync_without_secret_yet_and_root_ca_without_tls_crt() -> None:
+    site = _site(trust={"a.der": _leaf("a", 200)})
+    site.remove(rk.SECRETS, NS, TRUST_LIST_SYNC)
+    site.get(rk.SECRETS, CERT_MANAGER_NAMESPACE, ROOT_CA_SECRET)["data"].pop("tls.crt")
+    state = _build(site)
+    codes = _codes(state)
+    assert (
+        codes["sync-secret-missing"].message == f"SecretSync {TRUST_LIST_SYNC}: synced Secret not written yet"
+    )
+    assert codes["root-ca-undecodable"].message == "root CA: secret has no tls.crt"
+    assert _flags(state, "trust/a.der") == {Health.NOT_SYNCED}
