@@ -1,0 +1,379 @@
+"""The live feed end to end: emulated API server -> reflectors -> ClusterState, with the clock injected.
+
+Objects are seeded with ``tests/rawobjects.py``; changes are made through the emulator exactly as a
+controller would make them, and every test waits for the state it expects (``wait_for_state``).
+The vault side uses the real SecretClient against the Key Vault emulator (or against nothing at all).
+"""
+
+from __future__ import annotations
+
+import copy
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import certgen
+from tests.rawobjects import (
+    FAMILY_RELEASED,
+    certificate,
+    quickstart_site,
+    rfc3339,
+    secret_name_for,
+    secret_sync,
+    synced_secret,
+    tls_secret,
+    trust_configmap,
+)
+from tui.cluster.config import ClusterConnection, load_cluster_config
+from tui.cluster.listwatch import WatchTarget
+from tui.cluster.live import ClusterFeed, FeedTimings
+from tui.cluster.watch_set import assemble, combine_status, unreachable_reason, watch_targets
+from tui.commands.common import VaultSettings, make_vault_reader
+from tui.core import resources as rk
+from tui.core.clock import FrozenClock
+from tui.core.model import Area, ClusterState
+from tui.core.names import (
+    CERT_MANAGER_NAMESPACE,
+    QUICKSTART_CA_COMMON_NAME,
+    ROOT_CA_SECRET,
+    TRUST_LIST_SYNC,
+    AioNames,
+)
+from tui.core.rotation import RotationPhase
+from tui.core.settings import ModelSettings
+from tui.core.snapshot import AreaState, ResourceStatus
+from tui.demo.apiserver import ApiServer
+from tui.demo.keyvault import start_keyvault_emulator
+
+NS = "azure-iot-operations"
+NOW = datetime(2025, 6, 1, tzinfo=UTC)
+TIMEOUT = 10.0
+SELF_SIGNED = "azure-iot-operations-aio-selfsigned-root"
+NAMES = AioNames(NS, CERT_MANAGER_NAMESPACE)
+
+CA = certgen.make_ca(QUICKSTART_CA_COMMON_NAME, not_before=NOW - timedelta(days=30), days=90)
+NEW_CA = certgen.make_ca(QUICKSTART_CA_COMMON_NAME, not_before=NOW + timedelta(days=1), days=90,
+                         key=certgen.make_key("ec", "rotated"), serial=4242)
+PLC = certgen.make_leaf(None, "plc-1", not_before=NOW - timedelta(days=10), days=365)
+GATEWAY = certgen.make_leaf(None, "gateway-1", not_before=NOW - timedelta(days=400), days=365)  # expired
+TRUST_FILES = {"plc-1.der": PLC.der, "gateway-1.der": GATEWAY.der}
+
+
+def _site() -> Any:
+    return quickstart_site(NOW, ca=CA, trust=TRUST_FILES, namespace=NS, ca_duration=timedelta(days=90),
+                           renew_before=timedelta(days=30))
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(NOW)
+
+
+@pytest.fixture
+def seeded(api_server: ApiServer) -> ApiServer:
+    """The API server holding a healthy quickstart site (plus one expired trust-list entry)."""
+    api_server.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": CERT_MANAGER_NAMESPACE}})
+    for objects in _site().objects.values():
+        api_server.put_many(copy.deepcopy(list(objects.values())))
+    return api_server
+
+
+@pytest.fixture
+def connection(kubeconfig: Path, tmp_path: Path) -> Iterator[ClusterConnection]:
+    conn = load_cluster_config(str(kubeconfig), environ={"HOME": str(tmp_path)})
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def feeds() -> Iterator[list[ClusterFeed]]:
+    made: list[ClusterFeed] = []
+    yield made
+    for feed in made:
+        feed.stop()
+    assert not any(r.alive for feed in made for r in feed.reflectors)
+
+
+def _feed(made: list[ClusterFeed], conn: ClusterConnection, clock: FrozenClock, **kwargs: Any) -> ClusterFeed:
+    feed = ClusterFeed(conn.api_client, ModelSettings(namespace=NS), clock=clock, **kwargs)
+    made.append(feed)
+    feed.start()
+    assert feed.first_state_ready.wait(TIMEOUT), "no first state"
+    return feed
+
+
+def _thumb(state: ClusterState) -> str | None:
+    cert = state.root_ca.certificate
+    return cert.sha1 if cert is not None else None
+
+
+def _sha1(issued: certgen.Issued) -> str:
+    from cryptography.hazmat.primitives import hashes
+
+    return issued.cert.fingerprint(hashes.SHA1()).hex().upper()
+
+
+def test_steady_state_is_read_completely(seeded: ApiServer, connection: ClusterConnection,
+                                         clock: FrozenClock, feeds: list[ClusterFeed]) -> None:
+    feed = _feed(feeds, connection, clock)
+    state = feed.state
+    assert state is not None
+    for area in (Area.ROOT_CA, Area.ISSUERS, Area.TRUST_BUNDLE, Area.OPC_UA):
+        assert state.area(area).state is AreaState.OK, state.area(area).message
+    assert _thumb(state) == _sha1(CA)
+    assert state.root_ca.quickstart is True
+    assert state.root_ca.rotation.phase is RotationPhase.STEADY
+    assert state.trust_bundle.holds_current_ca is True
+    assert {i.name for i in state.issuers} >= {NAMES.issuer_name, SELF_SIGNED}
+    assert sorted(e.target_key for e in state.entries("trust")) == ["gateway-1.der", "plc-1.der"]
+    expired = state.entry("trust/gateway-1.der")
+    assert expired is not None and "expired" in expired.flags
+    # Every collection of the watch set reported in, each exactly once per key.
+    assert set(feed.statuses()) == {t.kind.key for t in watch_targets(feed.settings)}
+
+
+def test_rotation_is_reflected(seeded: ApiServer, connection: ClusterConnection, clock: FrozenClock,
+                               feeds: list[ClusterFeed]) -> None:
+    feed = _feed(feeds, connection, clock)
+    assert feed.state is not None and feed.state.root_ca.rotation.revision == 1
+    clock.set(NOW + timedelta(days=1, minutes=5))  # within the "rotated recently" window
+    # What cert-manager does when it renews: new certificate in the secret, status revision up, and
+    # trust-manager then puts the new CA into the bundle next to the old one.
+    seeded.put(tls_secret(ROOT_CA_SECRET, CERT_MANAGER_NAMESPACE, NEW_CA, certificate_name=SELF_SIGNED))
+    not_after = NEW_CA.cert.not_valid_after_utc
+    seeded.put(certificate(SELF_SIGNED, CERT_MANAGER_NAMESPACE, secret_name=ROOT_CA_SECRET,
+                           issuer_name=SELF_SIGNED, is_ca=True, common_name=QUICKSTART_CA_COMMON_NAME,
+                           duration="2160h0m0s", renew_before="720h0m0s",
+                           not_before=NEW_CA.cert.not_valid_before_utc, not_after=not_after,
+                           renewal_time=not_after - timedelta(days=30), revision=2))
+    seeded.put(trust_configmap(NAMES.trust_bundle_configmap, NS, NEW_CA.pem + CA.pem,
+                               bundle_name=NAMES.trust_bundle_configmap))
+    state = feed.wait_for_state(
+        lambda s: _thumb(s) == _sha1(NEW_CA) and s.root_ca.rotation.revision == 2
+        and s.trust_bundle.holds_current_ca is True, TIMEOUT)
+    assert state.trust_bundle.holds_previous_ca is True
+    assert state.root_ca.rotation.phase is RotationPhase.ROTATED
+    assert [e.previous_sha1 for e in state.rotation_history] == [_sha1(CA)]
+    assert state.built_at == clock.now()
+
+
+def test_sync_failure_condition_becomes_a_critical_finding(
+    seeded: ApiServer, connection: ClusterConnection, clock: FrozenClock, feeds: list[ClusterFeed]) -> None:
+    feed = _feed(feeds, connection, clock)
+    assert feed.state is not None and not any(f.code == "sync-failing" for f in feed.state.findings)
+    mappings = [(secret_name_for(f), f) for f in TRUST_FILES]
+    seeded.put(secret_sync(TRUST_LIST_SYNC, NS, "opc-ua-connector", mappings, family=FAMILY_RELEASED,
+                           failure=("ProviderError", "failed to fetch secret plc-1-der: 403 Forbidden"),
+                           last_sync=NOW - timedelta(hours=2)))
+    state = feed.wait_for_state(lambda s: any(f.code == "sync-failing" for f in s.findings), TIMEOUT)
+    finding = next(f for f in state.findings if f.code == "sync-failing")
+    assert finding.severity == "critical" and "ProviderError" in finding.message
+    sync = state.sync("trust")
+    assert sync is not None and [c.reason for c in sync.failing] == ["ProviderError"]
+
+
+def test_forbidden_resource_marks_only_its_area(seeded: ApiServer, connection: ClusterConnection,
+                                                clock: FrozenClock, feeds: list[ClusterFeed]) -> None:
+    seeded.forbid(rk.SECRET_SYNCS.key)
+    feed = _feed(feeds, connection, clock)
+    state = feed.state
+    assert state is not None
+    opcua = state.area(Area.OPC_UA)
+    assert opcua.state is AreaState.FORBIDDEN
+    assert "forbidden (403)" in opcua.message and "\n" not in opcua.message
+    for area in (Area.ROOT_CA, Area.ISSUERS, Area.TRUST_BUNDLE):
+        assert state.area(area).state is AreaState.OK
+    assert _thumb(state) == _sha1(CA)
+
+
+def test_missing_trust_manager_crd_is_not_installed(seeded: ApiServer, connection: ClusterConnection,
+                                                    clock: FrozenClock, feeds: list[ClusterFeed]) -> None:
+    seeded.uninstall(rk.BUNDLES.key)
+    feed = _feed(feeds, connection, clock)
+    state = feed.state
+    assert state is not None
+    assert feed.statuses()[rk.BUNDLES.key].state is AreaState.NOT_INSTALLED
+    assert state.area(Area.TRUST_BUNDLE).state is AreaState.NOT_INSTALLED
+    # The ConfigMap itself is still read: the bundle content check does not depend on trust-manager.
+    assert state.trust_bundle.present and state.trust_bundle.holds_current_ca is True
+    assert state.area(Area.ROOT_CA).state is AreaState.OK
+
+
+def test_dropped_watches_do_not_lose_changes(seeded: ApiServer, connection: ClusterConnection,
+                                             clock: FrozenClock, feeds: list[ClusterFeed]) -> None:
+    feed = _feed(feeds, connection, clock)
+    seeded.wait_for_watches(len(feed.reflectors), timeout=TIMEOUT)
+    seeded.drop_watches()
+    files = {**TRUST_FILES, "historian.der": certgen.make_leaf(None, "historian", not_before=NOW).der}
+    seeded.put(synced_secret(TRUST_LIST_SYNC, NS, files))
+    state = feed.wait_for_state(lambda s: s.entry("trust/historian.der") is not None, TIMEOUT)
+    assert state.area(Area.OPC_UA).state is AreaState.OK
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_unreachable_vault_leaves_the_cluster_view_working(seeded: ApiServer, connection: ClusterConnection,
+                                                           clock: FrozenClock,
+                                                           feeds: list[ClusterFeed]) -> None:
+    reader = make_vault_reader(VaultSettings(url=f"https://127.0.0.1:{_closed_port()}/", auth="demo"),
+                               clock=clock, quick=True)
+    feed = _feed(feeds, connection, clock, vault_reader=reader)
+    state = feed.wait_for_state(lambda s: s.vault.state is not AreaState.PENDING, TIMEOUT)
+    assert state.vault.state is AreaState.UNREACHABLE
+    assert "cannot reach the vault" in state.vault.message
+    for area in (Area.ROOT_CA, Area.ISSUERS, Area.TRUST_BUNDLE, Area.OPC_UA):
+        assert state.area(area).state is AreaState.OK
+    # The cluster side keeps flowing while the vault is down.
+    seeded.put(synced_secret(TRUST_LIST_SYNC, NS, {"plc-1.der": PLC.der}))
+    state = feed.wait_for_state(lambda s: s.entry("trust/gateway-1.der").synced is False, TIMEOUT)
+    assert state.vault.state is AreaState.UNREACHABLE
+
+
+def test_vault_is_read_through_the_spc_and_joined(seeded: ApiServer, connection: ClusterConnection,
+                                                  clock: FrozenClock, feeds: list[ClusterFeed],
+                                                  tmp_path: Path) -> None:
+    vault = start_keyvault_emulator(clock=clock)
+    try:
+        for file_name, data in TRUST_FILES.items():
+            vault.put_secret(secret_name_for(file_name), data.hex(), "application/pkix-cert",
+                             {"file-encoding": "hex"})
+        assert vault.ca_pem_path is not None
+        settings = VaultSettings(url=vault.url, auth="demo", ca_bundle=str(vault.ca_pem_path))
+        feed = _feed(feeds, connection, clock, vault_reader=make_vault_reader(settings, clock=clock))
+        state = feed.wait_for_state(lambda s: s.vault.state is AreaState.OK, TIMEOUT)
+        entry = state.entry("trust/plc-1.der")
+        assert entry is not None and entry.vault_present is True and entry.vault_in_sync is True
+        # A refresh on demand picks up a value changed in the vault.
+        vault.put_secret(secret_name_for("plc-1.der"), GATEWAY.der.hex(), "application/pkix-cert",
+                         {"file-encoding": "hex"})
+        feed.refresh_vault()
+        feed.wait_for_state(lambda s: s.entry("trust/plc-1.der").vault_in_sync is False, TIMEOUT)
+    finally:
+        vault.stop()
+
+
+def test_a_burst_of_changes_costs_one_rebuild(seeded: ApiServer, connection: ClusterConnection,
+                                              clock: FrozenClock, feeds: list[ClusterFeed]) -> None:
+    # A wide window makes the bound exact even on a loaded machine; the default is ~50 ms.
+    feed = _feed(feeds, connection, clock, timings=FeedTimings(quiet=0.3, max_delay=2.0))
+    builds_before = feed.builds
+    files = dict(TRUST_FILES)
+    for i in range(20):
+        files[f"extra-{i}.der"] = PLC.der
+        seeded.put(synced_secret(TRUST_LIST_SYNC, NS, files))
+    state = feed.wait_for_state(lambda s: s.entry("trust/extra-19.der") is not None, TIMEOUT)
+    assert len(state.entries("trust")) == 22
+    assert feed.builds - builds_before == 1
+
+
+def test_subscribers_get_each_state_and_late_ones_the_current(
+    seeded: ApiServer, connection: ClusterConnection, clock: FrozenClock, feeds: list[ClusterFeed]) -> None:
+    feed = _feed(feeds, connection, clock)
+    got: list[ClusterState] = []
+    arrived = threading.Event()
+
+    def collect(state: ClusterState) -> None:
+        got.append(state)
+        arrived.set()
+
+    def broken(state: ClusterState) -> None:
+        raise RuntimeError("subscriber bug")
+
+    feed.subscribe(broken)
+    unsubscribe = feed.subscribe(collect)
+    assert got == [feed.state]  # late subscriber: the current state straight away
+    arrived.clear()
+    clock.advance(timedelta(days=2))
+    feed.rebuild()
+    assert arrived.wait(TIMEOUT)
+    assert got[-1].built_at == NOW + timedelta(days=2)
+    assert got[-1].root_ca.days_left == pytest.approx(got[0].root_ca.days_left - 2)
+    unsubscribe()
+    count = len(got)
+    feed.rebuild()
+    feed.wait_for_state(lambda s: s is not got[-1], TIMEOUT)
+    assert len(got) == count
+
+
+def test_wait_for_state_times_out_with_a_reason(seeded: ApiServer, connection: ClusterConnection,
+                                                clock: FrozenClock, feeds: list[ClusterFeed]) -> None:
+    feed = _feed(feeds, connection, clock)
+    with pytest.raises(TimeoutError, match=r"no matching cluster state within 0.2s"):
+        feed.wait_for_state(lambda s: False, 0.2)
+
+
+def test_unreachable_cluster_still_yields_a_state(tmp_path: Path, clock: FrozenClock,
+                                                  feeds: list[ClusterFeed]) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    path = tmp_path / "kubeconfig"
+    path.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: dead\n"
+        f"clusters: [{{name: dead, cluster: {{server: 'http://127.0.0.1:{port}'}}}}]\n"
+        "contexts: [{name: dead, context: {cluster: dead}}]\n", encoding="utf-8")
+    conn = load_cluster_config(str(path), environ={"HOME": str(tmp_path)})
+    # A fixed long wait keeps the reflectors parked after their first failure.
+    feed = _feed(feeds, conn, clock, wait=lambda stop, seconds: stop.wait(60))
+    state = feed.state
+    assert state is not None
+    assert state.area(Area.ROOT_CA).state is AreaState.UNREACHABLE
+    assert unreachable_reason(feed.raw_snapshot()) == "connection refused"
+    conn.close()
+
+
+# --- the watch set, without a server -----
+
+
+def test_watch_set_reads_namespaced_kinds_only_where_needed() -> None:
+    targets = watch_targets(ModelSettings(namespace="aio", cert_manager_namespace="cm"))
+    by_kind: dict[str, set[str | None]] = {}
+    for t in targets:
+        by_kind.setdefault(t.kind.key, set()).add(t.namespace)
+    assert by_kind[rk.SECRETS.key] == {"aio", "cm"}
+    assert by_kind[rk.CONFIGMAPS.key] == {"aio", "cm"}
+    assert by_kind[rk.SECRET_SYNCS.key] == {"aio"}
+    assert by_kind[rk.CLUSTER_ISSUERS.key] == {None} and by_kind[rk.BUNDLES.key] == {None}
+    assert set(by_kind) == {k.key for k in rk.ALL_KINDS}
+    # The same namespace twice is read once.
+    same = watch_targets(ModelSettings(namespace="cm", cert_manager_namespace="cm"))
+    assert len([t for t in same if t.kind is rk.SECRETS]) == 1
+
+
+def test_combined_status_is_the_worst_part_with_its_message() -> None:
+    ok = ResourceStatus(AreaState.OK)
+    denied = ResourceStatus(AreaState.FORBIDDEN, "secrets in cm: forbidden (403)")
+    assert combine_status([ok, ok]).state is AreaState.OK
+    combined = combine_status([ok, denied])
+    assert (combined.state, combined.message) == (AreaState.FORBIDDEN, "secrets in cm: forbidden (403)")
+
+
+def _request(name: str, cert: str, created: str) -> dict[str, Any]:
+    return {"metadata": {"name": name, "namespace": "cm", "creationTimestamp": created,
+                         "annotations": {"cert-manager.io/certificate-name": cert}}}
+
+
+def test_only_recent_certificate_requests_are_kept() -> None:
+    items = {("cm", f"ca-{i}"): _request(f"ca-{i}", "ca", rfc3339(NOW + timedelta(days=i)) or "")
+             for i in range(8)}
+    items[("cm", "leaf-1")] = _request("leaf-1", "leaf", rfc3339(NOW) or "")
+    raw = assemble([(WatchTarget(rk.CERTIFICATE_REQUESTS, "cm"), items, ResourceStatus(AreaState.OK))], NOW)
+    kept = {name for _ns, name in raw.objects[rk.CERTIFICATE_REQUESTS.key]}
+    assert kept == {"ca-7", "ca-6", "ca-5", "ca-4", "ca-3", "leaf-1"}
+
+
+def test_unreachable_reason_only_when_nothing_was_read() -> None:
+    refused = ResourceStatus(AreaState.UNREACHABLE, "secrets in x: connection refused")
+    parts = [(WatchTarget(rk.SECRETS, "x"), {}, refused), (WatchTarget(rk.BUNDLES), {}, refused)]
+    assert unreachable_reason(assemble(parts, NOW)) == "connection refused"
+    parts[1] = (WatchTarget(rk.BUNDLES), {}, ResourceStatus(AreaState.OK))
+    assert unreachable_reason(assemble(parts, NOW)) is None

@@ -1,0 +1,303 @@
+"""The live feed: reflectors + vault polling -> coalesced ClusterState rebuilds -> subscriber callbacks.
+
+Threads, none of which ever blocks another:
+- one reflector per :func:`~tui.cluster.watch_set.watch_targets` entry, each marking the feed dirty;
+- a builder that waits for a quiet moment (``quiet`` after the last change, at most ``max_delay`` after
+  the first), assembles a RawSnapshot and calls ``build_state`` - so a burst of events within ~50 ms
+  costs one rebuild - then hands the new state to every subscriber;
+- a vault poller that re-reads the vault every ``vault_interval`` seconds or on :meth:`refresh_vault`,
+  so a slow or unreachable vault never holds up the cluster view.
+
+Subscribers run on the builder thread: a Textual app should ``post_message`` (thread-safe) from there.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kubernetes.client import ApiClient
+
+from tui.cluster.reflector import Reflector, ReflectorTimings, WaitFunction, event_wait
+from tui.cluster.watch_set import assemble, watch_targets
+from tui.core.build import build_state
+from tui.core.clock import Clock, SystemClock
+from tui.core.model import ClusterState
+from tui.core.settings import ModelSettings
+from tui.core.snapshot import AreaState, RawSnapshot, ResourceStatus, VaultSnapshot
+
+log = logging.getLogger(__name__)
+
+VaultReader = Callable[[ClusterState | None], VaultSnapshot | None]
+"""Reads the vault, given the latest state (for the SPC's vault name); None when no vault is configured."""
+
+StateCallback = Callable[[ClusterState], None]
+
+
+@dataclass(frozen=True)
+class FeedTimings:
+    """Pacing of the feed, in seconds."""
+
+    quiet: float = 0.015  # rebuild once no change arrived for this long...
+    max_delay: float = 0.05  # ...but never later than this after the first change of a burst
+    tick: float = 30.0  # rebuild at least this often: days-left and "rotated at" depend on the time
+    vault_interval: float = 60.0
+
+
+class ClusterFeed:
+    """Keeps a :class:`ClusterState` current for one site and tells subscribers about each new one.
+
+    ``start()`` launches the threads and returns at once; ``first_state_ready`` is set when every
+    collection has been listed once (or has definitively failed) and the first state was built.
+    """
+
+    def __init__(
+        self,
+        api_client: ApiClient,
+        settings: ModelSettings,
+        *,
+        clock: Clock | None = None,
+        vault_reader: VaultReader | None = None,
+        timings: FeedTimings | None = None,
+        reflector_timings: ReflectorTimings | None = None,
+        wait: WaitFunction = event_wait,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.timings = timings or FeedTimings()
+        self._vault_reader = vault_reader
+        self._lock = threading.Lock()
+        self._state_changed = threading.Condition(self._lock)
+        self._state: ClusterState | None = None
+        self._vault: VaultSnapshot | None = None
+        self._subscribers: list[StateCallback] = []
+        self._dirty = threading.Event()
+        self._first_change = 0.0
+        self._last_change = 0.0
+        self._stop = threading.Event()
+        self._vault_wanted = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.first_state_ready = threading.Event()
+        """Set once the first complete state (every collection tried once) has been delivered."""
+        self.builds = 0
+        self.build_error: str | None = None
+        """One line describing the last failed rebuild, None after a successful one."""
+        self.reflectors = [
+            Reflector(api_client, target, on_change=self._on_reflector_change, clock=self.clock,
+                      timings=reflector_timings, wait=wait, rand=rand)
+            for target in watch_targets(settings)
+        ]
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start reflectors, builder and vault poller; returns immediately."""
+        if self._threads:
+            return
+        for reflector in self.reflectors:
+            reflector.start()
+        self._spawn(self._build_loop, "feed builder")
+        if self._vault_reader is not None:
+            self._spawn(self._vault_loop, "feed vault poller")
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop every thread of the feed and wait for them (bounded by ``timeout`` each)."""
+        self._stop.set()
+        self._dirty.set()
+        self._vault_wanted.set()
+        for reflector in self.reflectors:
+            reflector.stop(timeout=0)
+        for reflector in self.reflectors:
+            reflector.stop(timeout)
+        for thread in self._threads:
+            if thread is not threading.current_thread():
+                thread.join(timeout)
+
+    def __enter__(self) -> ClusterFeed:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _spawn(self, target: Callable[[], None], name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    # -- consumers -------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> ClusterState | None:
+        """The latest state, or None before the first one."""
+        with self._lock:
+            return self._state
+
+    @property
+    def vault_snapshot(self) -> VaultSnapshot | None:
+        """The latest vault read, or None when there was none yet (or no vault is configured)."""
+        with self._lock:
+            return self._vault
+
+    def subscribe(self, callback: StateCallback) -> Callable[[], None]:
+        """Call ``callback(state)`` (on the builder thread) for every new state; returns an unsubscriber.
+
+        A subscriber that joins after the first state gets the current one straight away (from the
+        calling thread), so it never misses the initial picture.
+        """
+        with self._lock:
+            self._subscribers.append(callback)
+            current = self._state
+        if current is not None:
+            self._deliver(callback, current)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def wait_for_state(self, predicate: Callable[[ClusterState], bool], timeout: float) -> ClusterState:
+        """Block until the latest state satisfies ``predicate``; raise TimeoutError after ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        with self._state_changed:
+            while True:
+                state = self._state
+                if state is not None and _safe_predicate(predicate, state):
+                    return state
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    detail = "no state yet" if state is None else f"last state taken at {state.taken_at}"
+                    raise TimeoutError(f"no matching cluster state within {timeout:g}s ({detail})")
+                self._state_changed.wait(remaining)
+
+    def rebuild(self) -> None:
+        """Ask for a rebuild now (e.g. after moving an injected clock)."""
+        self._mark_dirty()
+
+    def refresh_vault(self) -> None:
+        """Ask the vault poller to read the vault again as soon as it can; never blocks."""
+        self._vault_wanted.set()
+
+    def raw_snapshot(self) -> RawSnapshot:
+        """Assemble what the reflectors hold right now."""
+        parts = []
+        for reflector in self.reflectors:
+            items, status = reflector.snapshot()
+            parts.append((reflector.target, items, status))
+        return assemble(parts, self.clock.now())
+
+    def statuses(self) -> dict[str, ResourceStatus]:
+        """Read state per resource key, as the next snapshot would report it."""
+        return dict(self.raw_snapshot().status)
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _on_reflector_change(self, _reflector: Reflector) -> None:
+        self._mark_dirty()
+
+    def _mark_dirty(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if not self._dirty.is_set():
+                self._first_change = now
+            self._last_change = now
+            self._dirty.set()
+
+    def _all_ready(self) -> bool:
+        return all(r.ready.is_set() for r in self.reflectors)
+
+    def _build_loop(self) -> None:
+        while not self._stop.is_set():
+            if not self._dirty.wait(self.timings.tick):
+                if self._state is not None:
+                    self._build()
+                continue
+            if self._stop.is_set():
+                return
+            if self._wait_for_quiet():
+                return
+            self._dirty.clear()
+            if not self._all_ready():
+                # Not every collection has answered once yet; a partial picture would mislead
+                # ("no root CA") - the remaining reflectors mark us dirty when they get there.
+                continue
+            self._build()
+
+    def _wait_for_quiet(self) -> bool:
+        """Sleep until the burst of changes settles; True if the feed is stopping."""
+        while True:
+            with self._lock:
+                deadline = min(self._first_change + self.timings.max_delay,
+                               self._last_change + self.timings.quiet)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return self._stop.is_set()
+            if self._stop.wait(remaining):
+                return True
+
+    def _build(self) -> None:
+        raw = self.raw_snapshot()
+        with self._lock:
+            previous = self._state
+            vault = self._vault
+        try:
+            state = build_state(raw, settings=self.settings, now=self.clock.now(), vault=vault,
+                                previous=previous)
+        except Exception as exc:  # a model bug must not stop the feed: keep the last good state
+            log.exception("building the cluster state failed")
+            self.build_error = f"building the cluster state failed: {type(exc).__name__}: {exc}"
+            return
+        self.build_error = None
+        with self._state_changed:
+            self._state = state
+            self.builds += 1
+            subscribers = list(self._subscribers)
+            self._state_changed.notify_all()
+        for callback in subscribers:
+            self._deliver(callback, state)
+        if not self.first_state_ready.is_set():
+            self.first_state_ready.set()
+            self._vault_wanted.set()
+
+    @staticmethod
+    def _deliver(callback: StateCallback, state: ClusterState) -> None:
+        try:
+            callback(state)
+        except Exception:  # one broken subscriber must not starve the others
+            log.exception("cluster state subscriber failed")
+
+    def _vault_loop(self) -> None:
+        reader = self._vault_reader
+        assert reader is not None
+        # Read once the first cluster state exists (it names the vault), then on a timer or on demand.
+        while not self._stop.is_set():
+            self._vault_wanted.wait(None if self.state is None else self.timings.vault_interval)
+            if self._stop.is_set():
+                return
+            self._vault_wanted.clear()
+            try:
+                snapshot = reader(self.state)
+            except Exception as exc:  # the vault must never take the cluster view down with it
+                log.exception("reading the vault failed")
+                snapshot = VaultSnapshot(
+                    vault_url="",
+                    status=ResourceStatus(AreaState.ERROR, f"vault: {type(exc).__name__}: {exc}",
+                                          self.clock.now()),
+                )
+            with self._lock:
+                self._vault = snapshot
+            self._mark_dirty()
+
+
+def _safe_predicate(predicate: Callable[[ClusterState], bool], state: ClusterState) -> bool:
+    try:
+        return bool(predicate(state))
+    except Exception:  # a predicate poking at a missing piece simply does not match yet
+        return False

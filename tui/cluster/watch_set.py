@@ -1,0 +1,116 @@
+"""Which collections to read for a :class:`ModelSettings`, and how their parts become one RawSnapshot.
+
+Secrets and ConfigMaps are read only in the AIO and cert-manager namespaces (a real cluster has
+thousands elsewhere, and they may hold credentials we have no business seeing); cluster-scoped kinds
+are read cluster-wide; CertificateRequests are trimmed to the most recent few per Certificate. Shared
+by the live feed (reflectors) and the one-shot reader of ``aio-certs status``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+from tui.cluster.listwatch import WatchTarget
+from tui.core import resources as rk
+from tui.core.settings import ModelSettings
+from tui.core.snapshot import AreaState, ObjectKey, RawSnapshot, ResourceStatus
+
+# Kinds read in both the AIO and the cert-manager namespace: the root CA and its Certificate live in
+# cert-manager, the broker's certificates, a bring-your-own Issuer and the trust bundle in the AIO one.
+_BOTH_NAMESPACES = (rk.SECRETS, rk.CONFIGMAPS, rk.CERTIFICATES, rk.CERTIFICATE_REQUESTS, rk.ISSUERS)
+_AIO_NAMESPACE_ONLY = (
+    rk.SECRET_PROVIDER_CLASSES, rk.SECRET_SYNCS, rk.BROKER_LISTENERS, rk.DATAFLOW_ENDPOINTS,
+)
+_CLUSTER_WIDE = (rk.NAMESPACES, rk.CLUSTER_ISSUERS, rk.BUNDLES)
+
+RECENT_REQUESTS_PER_CERTIFICATE = 5
+"""CertificateRequests kept per Certificate (newest first); older ones only explain past rotations."""
+
+# How bad a part's state is when several parts make up one resource key (worst wins).
+_BADNESS = {
+    AreaState.OK: 0,
+    AreaState.PENDING: 1,
+    AreaState.NOT_INSTALLED: 2,
+    AreaState.RECONNECTING: 3,
+    AreaState.ERROR: 4,
+    AreaState.FORBIDDEN: 5,
+    AreaState.UNREACHABLE: 6,
+}
+
+
+def watch_targets(settings: ModelSettings) -> tuple[WatchTarget, ...]:
+    """Every collection the model needs for these settings, without duplicates."""
+    namespaces = list(dict.fromkeys([settings.namespace, settings.cert_manager_namespace]))
+    targets: list[WatchTarget] = []
+    for kind in _BOTH_NAMESPACES:
+        targets.extend(WatchTarget(kind, ns) for ns in namespaces)
+    targets.extend(WatchTarget(kind, settings.namespace) for kind in _AIO_NAMESPACE_ONLY)
+    targets.extend(WatchTarget(kind) for kind in _CLUSTER_WIDE)
+    return tuple(targets)
+
+
+def combine_status(parts: Iterable[ResourceStatus]) -> ResourceStatus:
+    """One status for a resource key read in several parts: the worst part, with every bad message."""
+    parts = list(parts)
+    if not parts:
+        return ResourceStatus(AreaState.PENDING)
+    worst = max(parts, key=lambda s: _BADNESS.get(s.state, 4))
+    if worst.state is AreaState.OK:
+        return worst
+    messages = [p.message for p in parts if p.state is not AreaState.OK and p.message]
+    return ResourceStatus(worst.state, "; ".join(dict.fromkeys(messages)), worst.since)
+
+
+def _recent_requests(items: Mapping[ObjectKey, Mapping[str, Any]]) -> dict[ObjectKey, Mapping[str, Any]]:
+    """Keep the newest few CertificateRequests of each Certificate (by creationTimestamp)."""
+    groups: dict[tuple[str, str], list[tuple[ObjectKey, Mapping[str, Any]]]] = defaultdict(list)
+    for key, obj in items.items():
+        meta = obj.get("metadata") or {}
+        owner = (meta.get("annotations") or {}).get("cert-manager.io/certificate-name", "")
+        groups[(key[0], owner)].append((key, obj))
+    kept: dict[ObjectKey, Mapping[str, Any]] = {}
+    for members in groups.values():
+        # RFC 3339 timestamps in UTC sort correctly as text; the name breaks ties deterministically.
+        members.sort(key=lambda kv: ((kv[1].get("metadata") or {}).get("creationTimestamp") or "", kv[0]),
+                     reverse=True)
+        kept.update(members[:RECENT_REQUESTS_PER_CERTIFICATE])
+    return kept
+
+
+def assemble(
+    parts: Iterable[tuple[WatchTarget, Mapping[ObjectKey, Mapping[str, Any]], ResourceStatus]],
+    taken_at: datetime,
+) -> RawSnapshot:
+    """Merge per-target objects and statuses into a RawSnapshot keyed by resource key."""
+    objects: dict[str, dict[ObjectKey, Mapping[str, Any]]] = defaultdict(dict)
+    statuses: dict[str, list[ResourceStatus]] = defaultdict(list)
+    for target, items, status in parts:
+        key = target.kind.key
+        objects[key].update(items)
+        statuses[key].append(status)
+    if rk.CERTIFICATE_REQUESTS.key in objects:
+        objects[rk.CERTIFICATE_REQUESTS.key] = _recent_requests(objects[rk.CERTIFICATE_REQUESTS.key])
+    return RawSnapshot(
+        objects=MappingProxyType({k: MappingProxyType(v) for k, v in objects.items()}),
+        status=MappingProxyType({k: combine_status(v) for k, v in statuses.items()}),
+        taken_at=taken_at,
+    )
+
+
+def unreachable_reason(raw: RawSnapshot) -> str | None:
+    """A one-line reason when nothing at all could be read (the cluster is out of reach), else None.
+
+    Forbidden or missing pieces on an otherwise readable cluster are normal at the edge and are not
+    "unreachable"; every piece failing (refused, TLS, 401 everywhere) is.
+    """
+    states = list(raw.status.values())
+    if not states or any(s.state in (AreaState.OK, AreaState.NOT_INSTALLED) for s in states):
+        return None
+    worst = combine_status(states)
+    first = worst.message.split("; ")[0] if worst.message else worst.state.value
+    # Drop the "<resource>: " prefix: the reason is the same for every resource.
+    return first.split(": ", 1)[1] if ": " in first else first
