@@ -17,10 +17,13 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 import urllib3
+import yaml
+from kmock import KubernetesError
 from kubernetes import client as k8s
 from kubernetes import dynamic, watch
 from kubernetes.client.rest import ApiException
@@ -28,9 +31,10 @@ from kubernetes.client.rest import ApiException
 from tests.integration.conftest import API_EPOCH, API_NAMESPACE
 from tui.core.clock import FrozenClock
 from tui.core.resources import ALL_KINDS, BUNDLES, CERTIFICATES, SECRET_SYNCS, ResourceKind
-from tui.demo.apiserver import ApiServer
+from tui.demo.apiserver import ApiServer, ApiServerError, start_api_server
 from tui.demo.apiserver_patch import PatchError, json_patch, merge_patch
 from tui.demo.apiserver_selectors import parse_label_selector
+from tui.demo.apiserver_store import ObjectStore
 from tui.demo.apiserver_tables import human_duration
 
 NS = API_NAMESPACE
@@ -777,3 +781,36 @@ def test_label_selector_parser_and_human_durations() -> None:
         ("env", "in", ("prod", "dev")), ("beta", "!exists", ()), ("tier", "exists", ())]
     assert [human_duration(s) for s in (0, 119, 300, 3 * 3600 + 60, 30 * 3600, 3 * 86400, 400 * 86400)] == \
         ["0s", "119s", "5m", "3h1m", "30h", "3d", "400d"]
+
+
+def test_a_watcher_behind_the_retained_history_is_told_410() -> None:
+    store = ObjectStore(ALL_KINDS, FrozenClock(API_EPOCH), history_limit=3)
+    for i in range(5):
+        store.put(secret(f"s{i}"))
+    assert [c.obj["metadata"]["name"] for c in store.changes_after(store.resource_version - 3)] == \
+        ["s2", "s3", "s4"]
+    with pytest.raises(KubernetesError) as caught:
+        store.changes_after(1)
+    assert caught.value.status == 410
+
+
+# ---- handle --------------------------------------------------------------------------------------
+
+
+def test_kubeconfig_is_private_and_names_context_and_namespace(api_server: ApiServer, tmp_path: Path) -> None:
+    path = api_server.write_kubeconfig(tmp_path / "nested" / "kubeconfig", context="site", namespace="ops")
+    assert path.stat().st_mode & 0o777 == 0o600
+    doc = yaml.safe_load(path.read_text())
+    assert doc["current-context"] == "site"
+    assert doc["contexts"][0]["context"]["namespace"] == "ops"
+    assert doc["clusters"][0]["cluster"]["server"] == api_server.url
+
+
+def test_a_busy_port_is_a_one_line_error(api_server: ApiServer) -> None:
+    port = int(api_server.url.rsplit(":", 1)[1])
+    with pytest.raises(ApiServerError) as caught:
+        start_api_server(port=port)
+    message = str(caught.value)
+    assert f"127.0.0.1:{port}" in message and "\n" not in message
+    with pytest.raises(KeyError, match="not a served kind"):
+        api_server.put({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}})

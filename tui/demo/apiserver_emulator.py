@@ -97,7 +97,7 @@ class ClusterEmulator(KubernetesEmulator):
     user: str = DEFAULT_USER  # named in 403 messages, as RBAC names the caller
     bookmark_interval: float = 30.0
     request_log_limit: int = 2000  # kmock records every request; keep memory flat on a long demo
-    history_limit: int = 50_000  # changes kept for watch resumes; older resumes get 410 Gone
+    history_limit: int = 10_000  # changes kept for watch resumes; older resumes get 410 Gone
 
     _store: ObjectStore = attrs.field(init=False)
     _hub: WatchHub | None = attrs.field(default=None, init=False)
@@ -120,10 +120,10 @@ class ClusterEmulator(KubernetesEmulator):
         fallback["get", re.compile(r"/apis/[^/]+/[^/]+/?")] << self._serve_version
         fallback["get", re.compile(r"/version/?")] << self._serve_server_version
         fallback["get /"] << self._serve_root
-        (self.fallback ** 1)["get /openapi/v3"] << self._serve_openapi_v3_root
-        (self.fallback ** 1)["get /openapi/v3/*"] << self._serve_openapi_v3_group_version
+        fallback["get /openapi/v3"] << self._serve_openapi_v3_root
+        fallback["get /openapi/v3/*"] << self._serve_openapi_v3_group_version
         for probe in ("/healthz", "/livez", "/readyz"):
-            (self.fallback ** 1)[f"get {probe}"] << b"ok"
+            fallback[f"get {probe}"] << b"ok"
         # Anything else is a 404 Status, as from a real server (kmock's would name kmock).
         (self.fallback ** 0.5) << self._serve_not_found
 

@@ -66,7 +66,7 @@ def _without_rv(obj: dict[str, Any]) -> dict[str, Any]:
 class ObjectStore:
     """In-memory objects of every served kind under one monotonically increasing resourceVersion."""
 
-    def __init__(self, kinds: Iterable[ResourceKind], clock: Clock, *, history_limit: int = 50_000,
+    def __init__(self, kinds: Iterable[ResourceKind], clock: Clock, *, history_limit: int = 10_000,
                  seed: int | None = None) -> None:
         self._kinds: dict[str, ResourceKind] = {k.key: k for k in kinds}
         self._by_type: dict[tuple[str, str], ResourceKind] = {(k.group_version, k.kind): k
