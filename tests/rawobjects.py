@@ -357,17 +357,29 @@ def broker_listener(
     }
 
 
-def dataflow_endpoint(namespace: str, configmap: str, name: str = "default") -> Obj:
-    """DataflowEndpoint ``default`` trusting the broker through ``configmap``."""
+def dataflow_endpoint(
+    namespace: str, configmap: str, name: str = "default", *, flat_tls: bool = False
+) -> Obj:
+    """DataflowEndpoint ``default`` trusting the broker through ``configmap`` (``mqttSettings.tls`` as
+    the AIO CRD has it; ``flat_tls`` puts it at ``spec.tls`` instead)."""
+    tls = {"mode": "Enabled", "trustedCaCertificateConfigMapRef": configmap}
+    mqtt: Obj = {
+        "host": f"aio-broker.{namespace}:18883",
+        "authentication": {
+            "method": "ServiceAccountToken",
+            "serviceAccountTokenSettings": {"audience": "aio-internal"},
+        },
+    }
+    spec: Obj = {"endpointType": "Mqtt", "mqttSettings": mqtt}
+    if flat_tls:
+        spec["tls"] = tls
+    else:
+        mqtt["tls"] = tls
     return {
         "apiVersion": "connectivity.iotoperations.azure.com/v1",
         "kind": "DataflowEndpoint",
         "metadata": metadata(name, namespace),
-        "spec": {
-            "endpointType": "Mqtt",
-            "mqttSettings": {"host": f"aio-broker.{namespace}:18883"},
-            "tls": {"mode": "Enabled", "trustedCaCertificateConfigMapRef": configmap},
-        },
+        "spec": spec,
     }
 
 

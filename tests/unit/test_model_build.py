@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import statistics
 import time
@@ -69,6 +70,7 @@ def test_default_site_is_fully_described() -> None:
     assert root.key == "cert-manager/azure-iot-operations-aio-ca-certificate"
     assert root.certificate is not None and root.certificate.sha1 == cg_sha1(ROOT)
     assert root.quickstart and root.private_key_present
+    assert root.anchor == root.certificate  # the quickstart CA is its own root
     assert root.resource is not None and root.resource.name == "azure-iot-operations-aio-selfsigned-root"
     assert root.rotation.phase is RotationPhase.STEADY
     assert root.days_left == pytest.approx(265)
@@ -165,6 +167,25 @@ def test_byo_issuer_discovered_from_listener_and_endpoint() -> None:
         "site-issuer": ("broker",),
         "selfsigned-issuer": ("root-ca",),
     }
+
+
+def test_byo_issuing_ca_under_a_customer_root_is_in_sync_through_the_root() -> None:
+    customer_root = cg.make_ca("Contoso Root CA", days=3000)
+    issuing = cg.make_intermediate(customer_root, "Contoso AIO Issuing CA")
+    site = _byo_site(listener=True, endpoint=False)
+    site.add(rk.DATAFLOW_ENDPOINTS, dataflow_endpoint(NS, "site-bundle", flat_tls=True))
+    secret = tls_secret("site-ca", NS, issuing, ca=customer_root)
+    secret["data"]["tls.crt"] = base64.b64encode(issuing.pem + customer_root.pem).decode()
+    site.add(rk.SECRETS, secret)
+    site.add(rk.CONFIGMAPS, trust_configmap("site-bundle", NS, customer_root.pem, key="trust-bundle.pem"))
+    state = _build(site)
+    root = state.root_ca
+    assert root.certificate is not None and root.certificate.common_name == "Contoso AIO Issuing CA"
+    assert [c.common_name for c in root.chain] == ["Contoso Root CA"]
+    assert root.anchor is not None and root.anchor.common_name == "Contoso Root CA"
+    assert state.discovery.bundle_configmap == "site-bundle"  # read from the flat spec.tls form too
+    assert state.trust_bundle.holds_current_ca is True
+    assert "bundle-missing-current-ca" not in {f.code for f in state.findings}
 
 
 def test_byo_issuer_from_flags_when_the_cluster_does_not_say() -> None:

@@ -419,7 +419,21 @@ def discover(raw: RawSnapshot, settings: ModelSettings) -> DiscoveryView:
         kind, name, source = "ClusterIssuer", names.issuer_name, "default"
 
     endpoint = raw.get(rk.DATAFLOW_ENDPOINTS.key, ns, DATAFLOW_ENDPOINT)
-    cm_ref = _field(_spec(endpoint), "tls").get("trustedCaCertificateConfigMapRef")
+    # The AIO CRD nests TLS under mqttSettings (kafkaSettings for Kafka endpoints); a flat spec.tls is
+    # accepted too in case a release moves it.
+    endpoint_spec = _spec(endpoint)
+    cm_ref = next(
+        (
+            ref
+            for tls in (
+                _field(_field(endpoint_spec, "mqttSettings"), "tls"),
+                _field(_field(endpoint_spec, "kafkaSettings"), "tls"),
+                _field(endpoint_spec, "tls"),
+            )
+            if isinstance(ref := tls.get("trustedCaCertificateConfigMapRef"), str) and ref
+        ),
+        None,
+    )
     override = settings.trust_bundle_override
     if isinstance(cm_ref, str) and cm_ref:
         configmap, bundle_source = cm_ref, "dataflow-endpoint"
@@ -546,6 +560,7 @@ def build_root_ca(
         secret_present=secret is not None,
         certificate=certificate,
         chain=tuple(chain),
+        anchor=next((c for c in (*tls[:1], *chain) if c.self_signed), None),
         decode_error=tls_error if secret is not None else None,
         private_key_present=bool(_field(secret, "data").get(SECRET_TLS_KEY)),
         resource=resource,
@@ -596,9 +611,10 @@ def build_trust_bundle(
         value = _decode_value(cache, payload, f"{ns}/{name} {key}")
         certificates, error = value.certificates, value.error
     current = root.certificate
-    holds_current = (
-        None if current is None or cm is None else any(c.sha256 == current.sha256 for c in certificates)
-    )
+    # A bundle is in step when it holds the CA itself or a CA above it in its chain (a bring-your-own
+    # issuing CA is trusted through its root, which is all the bundle carries).
+    accepted = {current.sha256, *(c.sha256 for c in root.chain)} if current is not None else set()
+    holds_current = None if current is None or cm is None else any(c.sha256 in accepted for c in certificates)
     previous_sha1 = next((e.previous_sha1 for e in reversed(history) if e.previous_sha1), None)
     previous_cas = tuple(
         c

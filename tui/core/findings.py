@@ -168,11 +168,19 @@ def duplicate_keys(entries: Sequence[OpcUaEntry]) -> frozenset[str]:
     return frozenset(e.key for e in entries if (i := identity(e)) is not None and counts[i] > 1)
 
 
+def _common_name(name: str) -> str:
+    """The CN of an RFC 4514 name when it comes first (as openssl prints it), else the whole name."""
+    if name.startswith("CN="):
+        value, _, _ = name[3:].replace("\\,", "\0").partition(",")
+        return value.replace("\0", ",")
+    return name
+
+
 def _describe(entry: OpcUaEntry) -> str:
     if entry.certificate is not None:
         return entry.certificate.common_name or entry.certificate.subject
     if entry.crl is not None:
-        return f"CRL of {entry.crl.issuer}"
+        return f"CRL of {_common_name(entry.crl.issuer)}"
     return entry.source_path or ""
 
 

@@ -221,6 +221,9 @@ class RootCAView:
     """First certificate of ``tls.crt`` (the signing CA); None when absent or undecodable."""
     chain: tuple[CertificateInfo, ...]
     """Further certificates from ``tls.crt`` and ``ca.crt`` (de-duplicated), for the preview."""
+    anchor: CertificateInfo | None
+    """The self-signed root at the top (the CA itself on a quickstart site; the customer root above a
+    bring-your-own issuing CA); None when the chain does not reach one."""
     decode_error: str | None
     private_key_present: bool
     """Whether ``tls.key`` exists; its content is never read."""

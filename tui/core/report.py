@@ -71,6 +71,8 @@ def _root_lines(state: ClusterState) -> list[str]:
         lines.append(f"  {'secret':<13} {root.key}: {reason}")
     else:
         lines.append(f"  {'subject':<13} {cert.subject}")
+        if root.anchor is not None and root.anchor.sha256 != cert.sha256:
+            lines.append(f"  {'under root':<13} {root.anchor.subject}")
         if root.quickstart:
             lines.append(f"  {'quickstart':<13} yes: AIO's self-generated CA, not for production")
         lines.append(f"  {'thumbprint':<13} SHA-1 {cert.sha1}")
@@ -90,9 +92,13 @@ def _root_lines(state: ClusterState) -> list[str]:
     elif bundle.holds_current_ca is None:
         verdict = f"current CA unknown; {len(bundle.certificates)} certificate(s)"
     else:
-        verdict = (
-            "in sync: holds the current CA" if bundle.holds_current_ca else "OUT OF SYNC: current CA missing"
+        direct = root.certificate is not None and any(
+            c.sha256 == root.certificate.sha256 for c in bundle.certificates
         )
+        if not bundle.holds_current_ca:
+            verdict = "OUT OF SYNC: current CA missing"
+        else:
+            verdict = "in sync: holds the current CA" + ("" if direct else "'s root")
         verdict += f"; {len(bundle.certificates)} certificate(s)"
         if bundle.previous_cas:
             verdict += f"; {len(bundle.previous_cas)} previous CA(s) still present"
