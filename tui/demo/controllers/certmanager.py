@@ -291,6 +291,13 @@ class CertManagerController(Controller):
             client_auth="client auth" in (spec.get("usages") or []),
         )
 
+    def _create_request(self, request: dict[str, Any]) -> None:
+        # The API server drops status on create (status subresource), so it is written afterwards.
+        status = request.pop("status")
+        created = self.kube.create(rk.CERTIFICATE_REQUESTS, request)
+        meta = created["metadata"]
+        self.kube.patch_status(rk.CERTIFICATE_REQUESTS, meta["namespace"], meta["name"], status)
+
     def _issue(
         self,
         cert: dict[str, Any],
@@ -313,19 +320,24 @@ class CertManagerController(Controller):
         suffix = "".join(secrets.choice("bcdfghjklmnpqrstvwxz2456789") for _ in range(5))
         failure = (meta.get("annotations") or {}).get(FAIL_ANNOTATION)
         ca_pair = self._signer(issuer)
-        if failure is None and "ca" in (issuer.get("spec") or {}) and ca_pair is None:
-            failure = "the CA issuer's key pair could not be read"
+        if failure is None and "ca" in (issuer.get("spec") or {}):
+            if ca_pair is None:
+                failure = "the CA issuer's key pair could not be read"
+            elif ca_pair.issued.certificate.not_valid_after_utc <= now:
+                failure = "the CA issuer's certificate has expired"
         policy = str((spec.get("privateKey") or {}).get("rotationPolicy") or "Always")
         if current is not None and policy == "Never":
             key = current.issued.key
         else:
             key = self._new_key(spec.get("privateKey") or {})
-        issued = self._build(cert, key, ca_pair.issued if ca_pair else None, now)
+        # A failed request still carries a CSR; a self-signed stand-in provides it.
+        signer = ca_pair.issued if ca_pair is not None and failure is None else None
+        issued = self._build(cert, key, signer, now)
         # ca.crt: the issuer's root for a CA issuer, the certificate itself when self-signed.
         ca_pem = ca_pair.root_pem if ca_pair else issued.pem
         if failure is not None:
             request = certificate_request(cert, issued, ca_pem, revision, now, suffix, failed_message=failure)
-            self.kube.create(rk.CERTIFICATE_REQUESTS, request)
+            self._create_request(request)
             failures = int(status.get("failedIssuanceAttempts") or 0) + 1
             failed = condition("Issuing", False, "Failed", FAILED_MESSAGE.format(failure), now, generation)
             patch = {
@@ -334,10 +346,8 @@ class CertManagerController(Controller):
                 "lastFailureTime": iso(now),
             }
             self.kube.patch_status(rk.CERTIFICATES, ns, cert_name, patch)
-            return writes + 2, now + backoff(failures)
-        self.kube.create(
-            rk.CERTIFICATE_REQUESTS, certificate_request(cert, issued, ca_pem, revision, now, suffix)
-        )
+            return writes + 3, now + backoff(failures)
+        self._create_request(certificate_request(cert, issued, ca_pem, revision, now, suffix))
         chain = ca_pair.intermediates_pem if ca_pair else b""
         new_secret = issued_secret(cert, issued, ca_pem, chain=chain)
         if secret is not None:
@@ -352,4 +362,4 @@ class CertManagerController(Controller):
         done["failedIssuanceAttempts"] = None  # merge patch: null removes the field
         done["lastFailureTime"] = None
         self.kube.patch_status(rk.CERTIFICATES, ns, cert_name, done)
-        return writes + 3, parse_iso(done["renewalTime"])
+        return writes + 4, parse_iso(done["renewalTime"])
