@@ -209,6 +209,47 @@ def certificate(
     }
 
 
+def certificate_request(
+    certificate_name: str,
+    namespace: str,
+    revision: int,
+    *,
+    issuer_name: str,
+    failed_message: str | None = None,
+    created: datetime | None = None,
+    suffix: str | None = None,
+) -> Obj:
+    """A CertificateRequest as cert-manager creates it for ``revision`` (approved; issued unless failed)."""
+    conditions = [condition("Approved", True, "cert-manager.io", "Certificate request has been approved")]
+    status: Obj = {"conditions": conditions}
+    if failed_message is None:
+        conditions.append(condition("Ready", True, "Issued", "Certificate fetched from issuer successfully"))
+    else:
+        conditions.append(condition("Ready", False, "Failed", failed_message))
+        status["failureTime"] = rfc3339(created or datetime(2025, 1, 1, tzinfo=UTC))
+    meta = metadata(
+        f"{certificate_name[:52]}-{suffix or revision}",
+        namespace,
+        annotations={
+            "cert-manager.io/certificate-name": certificate_name,
+            "cert-manager.io/certificate-revision": str(revision),
+            "cert-manager.io/private-key-secret-name": f"{certificate_name}-key",
+        },
+    )
+    if created is not None:
+        meta["creationTimestamp"] = rfc3339(created)
+    return {
+        "apiVersion": "cert-manager.io/v1",
+        "kind": "CertificateRequest",
+        "metadata": meta,
+        "spec": {
+            "issuerRef": {"name": issuer_name, "kind": "ClusterIssuer", "group": "cert-manager.io"},
+            "request": b64(b"-----BEGIN CERTIFICATE REQUEST-----\n...\n"),
+        },
+        "status": status,
+    }
+
+
 def _issuer_spec(ca_secret: str | None, type_: str) -> Obj:
     if ca_secret:
         return {"ca": {"secretName": ca_secret}}

@@ -13,6 +13,7 @@ from tests.rawobjects import (
     FAMILY_UPSTREAM,
     Site,
     certificate,
+    certificate_request,
     cluster_issuer,
     quickstart_site,
     secret_sync,
@@ -303,7 +304,30 @@ def test_root_ca_findings_quickstart_expiring_and_failing() -> None:
             ready_reason="Expired",
         ),
     )
-    codes = _codes(_build(site))
+    selfsigned = "azure-iot-operations-aio-selfsigned-root"
+    for revision, failure, minutes in (
+        (1, None, 90),
+        (2, "issuer down: connection refused", 60),
+        (2, 'secret "x" not found', 30),
+    ):
+        site.add(
+            rk.CERTIFICATE_REQUESTS,
+            certificate_request(
+                selfsigned,
+                CERT_MANAGER_NAMESPACE,
+                revision,
+                issuer_name=selfsigned,
+                failed_message=failure,
+                created=NOW - timedelta(minutes=minutes),
+                suffix=f"r{revision}-{minutes}",
+            ),
+        )
+    state = _build(site)
+    request = state.root_ca.resource.latest_request  # type: ignore[union-attr]
+    assert request is not None and request.name == f"{selfsigned}-r2-30" and request.revision == 2
+    assert request.ready is not None and request.ready.reason == "Failed" and request.approved is True
+    codes = _codes(state)
+    assert codes["root-ca-renewal-failing"].message.endswith('(Failed): secret "x" not found')
     assert codes["root-ca-expiring"].severity is Severity.CRITICAL
     assert codes["root-ca-expiring"].message == "root CA expires in 5d"
     assert codes["root-ca-renewal-failing"].message.startswith(

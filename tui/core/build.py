@@ -57,6 +57,7 @@ from tui.core.model import (
     IssuerRef,
     IssuerView,
     OpcUaEntry,
+    RequestView,
     RootCAView,
     SyncView,
     TrustBundleView,
@@ -65,6 +66,8 @@ from tui.core.model import (
     issuer_key,
 )
 from tui.core.names import (
+    ANNOTATION_CERTIFICATE_NAME,
+    ANNOTATION_CERTIFICATE_REVISION,
     BROKER_LISTENER,
     DATAFLOW_ENDPOINT,
     OPCUA_LISTS,
@@ -307,14 +310,18 @@ def build_areas(raw: RawSnapshot, vault: VaultSnapshot | None) -> tuple[AreaView
 # --- cert-manager -----
 
 
-def parse_certificate(obj: Obj) -> CertificateView:
-    """A cert-manager Certificate object as a :class:`CertificateView`."""
+def parse_certificate(
+    obj: Obj, requests: Mapping[tuple[str, str], RequestView] | None = None
+) -> CertificateView:
+    """A cert-manager Certificate object as a :class:`CertificateView` (with its newest request, if any
+    is in ``requests``, keyed by ``(namespace, certificate name)``)."""
     meta, spec, status = _meta(obj), _spec(obj), _status(obj)
+    namespace, name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
     ref = _field(spec, "issuerRef")
     conditions = parse_conditions(status.get("conditions"))
     return CertificateView(
-        namespace=str(meta.get("namespace") or ""),
-        name=str(meta.get("name") or ""),
+        namespace=namespace,
+        name=name,
         secret_name=str(spec.get("secretName") or ""),
         issuer_ref=IssuerRef(
             name=str(ref.get("name") or ""),
@@ -339,7 +346,43 @@ def parse_certificate(obj: Obj) -> CertificateView:
         next_private_key_secret_name=status.get("nextPrivateKeySecretName"),
         generation=_int(meta.get("generation")),
         resource_version=meta.get("resourceVersion"),
+        latest_request=(requests or {}).get((namespace, name)),
     )
+
+
+def parse_request(obj: Obj) -> RequestView:
+    """A CertificateRequest object as a :class:`RequestView`."""
+    meta, status = _meta(obj), _status(obj)
+    conditions = parse_conditions(status.get("conditions"))
+    approved = _condition(conditions, "Approved")
+    denied = _condition(conditions, "Denied")
+    return RequestView(
+        namespace=str(meta.get("namespace") or ""),
+        name=str(meta.get("name") or ""),
+        revision=_int(_field(meta, "annotations").get(ANNOTATION_CERTIFICATE_REVISION)),
+        ready=_condition(conditions, "Ready"),
+        approved=False
+        if denied is not None and denied.is_true
+        else (None if approved is None else approved.is_true),
+        failure_time=parse_time(status.get("failureTime")),
+        created=parse_time(meta.get("creationTimestamp")),
+    )
+
+
+def latest_requests(raw: RawSnapshot) -> dict[tuple[str, str], RequestView]:
+    """The newest CertificateRequest per ``(namespace, certificate name)``, by revision then creation."""
+    best: dict[tuple[str, str], tuple[tuple[int, str, str], RequestView]] = {}
+    for obj in raw.items(rk.CERTIFICATE_REQUESTS.key):
+        owner = _field(_meta(obj), "annotations").get(ANNOTATION_CERTIFICATE_NAME)
+        if not isinstance(owner, str):
+            continue
+        view = parse_request(obj)
+        # RFC 3339 timestamps in one format sort as text.
+        rank = (view.revision or 0, str(_meta(obj).get("creationTimestamp") or ""), view.name)
+        key = (view.namespace, owner)
+        if key not in best or rank > best[key][0]:
+            best[key] = (rank, view)
+    return {k: v for k, (_, v) in best.items()}
 
 
 _ISSUER_TYPES = ("ca", "selfSigned", "acme", "vault", "venafi")
@@ -969,8 +1012,9 @@ def build_state(
     cache = cache or DEFAULT_CACHE
     ns = settings.namespace
     areas = build_areas(raw, vault)
+    requests = latest_requests(raw)
     certificates = tuple(
-        sorted((parse_certificate(o) for o in raw.items(rk.CERTIFICATES.key)), key=lambda c: c.key)
+        sorted((parse_certificate(o, requests) for o in raw.items(rk.CERTIFICATES.key)), key=lambda c: c.key)
     )
     discovery = discover(raw, settings)
     root, history = build_root_ca(raw, settings, discovery, certificates, now, cache, previous)

@@ -267,7 +267,16 @@ def root_ca_findings(root: RootCAView, settings: ModelSettings, area_ok: bool) -
         text = f"root CA renewal failing: {rotation.message}" + (
             f" ({rotation.reason})" if rotation.reason else ""
         )
-        out.append(Finding(Severity.CRITICAL, "root-ca-renewal-failing", text, subject))
+        request = root.resource.latest_request if root.resource else None
+        if (
+            request is not None
+            and request.ready is not None
+            and not request.ready.is_true
+            and request.ready.message
+        ):
+            # The request's message says why (issuer down, denied...); the Certificate only says "Failed".
+            text += f": {request.ready.message}"
+        out.append(Finding(Severity.CRITICAL, "root-ca-renewal-failing", _one_line(text), subject))
     elif rotation.phase is RotationPhase.RENEWAL_DUE:
         out.append(
             Finding(Severity.WARNING, "root-ca-renewal-overdue", f"root CA {rotation.message}", subject)

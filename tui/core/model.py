@@ -111,6 +111,26 @@ def issuer_key(kind: str, namespace: str, name: str) -> str:
 
 
 @dataclass(frozen=True)
+class RequestView:
+    """A cert-manager CertificateRequest: one issuance attempt of a Certificate revision."""
+
+    namespace: str
+    name: str
+    revision: int | None
+    """``cert-manager.io/certificate-revision`` annotation: the revision this request would create."""
+    ready: Condition | None
+    """Ready condition: reason Pending, Issued, Failed or Denied."""
+    approved: bool | None
+    failure_time: datetime | None
+    created: datetime | None
+
+    @property
+    def key(self) -> str:
+        """Stable key ``namespace/name``."""
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
 class CertificateView:
     """A cert-manager Certificate: its spec lifetime settings and its status, without judgement."""
 
@@ -138,6 +158,8 @@ class CertificateView:
     next_private_key_secret_name: str | None
     generation: int | None
     resource_version: str | None
+    latest_request: RequestView | None = None
+    """The newest CertificateRequest of this Certificate (kept after success, unlike cmctl's view)."""
 
     @property
     def key(self) -> str:

@@ -162,6 +162,8 @@ def _opcua_lines(state: ClusterState) -> list[str]:
             sync_text = "no SecretSync"
         elif sync.failing:
             sync_text = f"sync FAILING ({sync.failing[0].reason})"
+        elif not sync.conditions and sync.last_successful_sync is None:
+            sync_text = "sync not reported yet"
         else:
             sync_text = f"sync ok, last {_when(sync.last_successful_sync)}"
         lines.append(
