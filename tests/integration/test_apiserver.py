@@ -411,6 +411,22 @@ def test_no_op_update_keeps_the_resource_version(api_server: ApiServer, core: k8
     assert same.metadata.resource_version == str(before) and api_server.resource_version == before
 
 
+def test_dry_run_checks_everything_and_stores_nothing(api_server: ApiServer, core: k8s.CoreV1Api) -> None:
+    api_server.put(secret("s1"))
+    before = api_server.resource_version
+    created = core.create_namespaced_secret(NS, secret("s2"), dry_run="All")
+    assert created.metadata.name == "s2" and created.metadata.uid
+    patched = core.patch_namespaced_secret("s1", NS, {"data": {"k": "eA=="}}, dry_run="All")
+    assert patched.data == {"k": "eA=="}
+    core.delete_namespaced_secret("s1", NS, dry_run="All")
+    with pytest.raises(ApiException) as caught:
+        core.create_namespaced_secret(NS, secret("s1"), dry_run="All")
+    assert caught.value.status == 409  # a dry run still reports what a real write would hit
+    assert api_server.resource_version == before
+    stored = api_server.objects("v1/secrets")
+    assert [(s["metadata"]["name"], s["data"]) for s in stored] == [("s1", {"k": "dg=="})]
+
+
 def test_secret_data_round_trips_base64(api_server: ApiServer, core: k8s.CoreV1Api) -> None:
     binary = bytes(range(256))
     body = secret("s1", data={"bin": binary, "pem": b"-----BEGIN CERTIFICATE-----\n"})

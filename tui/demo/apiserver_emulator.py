@@ -348,6 +348,9 @@ class ClusterEmulator(KubernetesEmulator):
                 raise errors.method_not_allowed(request.method)
         if path.name is None and kind.namespaced and path.namespace is None and verb not in ("list", "watch"):
             raise errors.resource_not_found()
+        dry_run = params.get("dryRun") is not None
+        if dry_run and params["dryRun"] != "All":
+            raise errors.bad_request(f"unsupported dryRun value {params['dryRun']!r}: only 'All' is valid")
         match verb:
             case "list":
                 return self._list(kind, path, params, request)
@@ -356,20 +359,20 @@ class ClusterEmulator(KubernetesEmulator):
             case "get":
                 return self._get(kind, path, params, request)
             case "create":
-                obj = self._store.create(kind.key, path.namespace, _body(request))
+                obj = self._store.create(kind.key, path.namespace, _body(request), dry_run=dry_run)
                 return _reply(obj, 201)
             case "update":
                 assert path.name is not None
                 return _reply(self._store.replace(kind.key, path.namespace, path.name, _body(request),
-                                                  path.subresource))
+                                                  path.subresource, dry_run=dry_run))
             case "patch":
                 assert path.name is not None
                 content_type = _header(request, "Content-Type")
                 patched = self._store.patch(kind.key, path.namespace, path.name, content_type, _body(request),
-                                            path.subresource)
+                                            path.subresource, dry_run=dry_run)
                 return _reply(patched)
             case "delete":
-                return self._delete(kind, path, params, request)
+                return self._delete(kind, path, params, request, dry_run)
             case "deletecollection":
                 return self._delete_collection(kind, path, params)
         raise errors.method_not_allowed(request.method)
@@ -467,12 +470,12 @@ class ClusterEmulator(KubernetesEmulator):
             propagation = "Orphan"
         return options.get("preconditions") or {}, propagation
 
-    def _delete(self, kind: ResourceKind, path: ResourcePath, params: dict[str, str],
-                request: Request) -> rendering.Response:
+    def _delete(self, kind: ResourceKind, path: ResourcePath, params: dict[str, str], request: Request,
+                dry_run: bool) -> rendering.Response:
         assert path.name is not None
         preconditions, propagation = self._delete_options(request, params)
         obj, gone = self._store.delete(kind.key, path.namespace, path.name, preconditions=preconditions,
-                                       propagation=propagation)
+                                       propagation=propagation, dry_run=dry_run)
         if gone and kind.key in _STATUS_ON_DELETE:
             meta = obj.get("metadata", {})
             details = {"name": meta.get("name"), "kind": kind.plural, "uid": meta.get("uid")}

@@ -12,12 +12,13 @@ and no-op writes that neither bump the resourceVersion nor emit an event.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import random
 import threading
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,6 +81,7 @@ class ObjectStore:
         self._log_floor = 0  # every change with rv > floor is still in the log
         self._compacted = 0  # resumes from an rv below this are refused as expired
         self._listeners: list[Callable[[], None]] = []
+        self._dry_run = False  # set for the duration of one dryRun=All request, under the lock
 
     # ---- reading -------------------------------------------------------------------------------
 
@@ -168,8 +170,22 @@ class ObjectStore:
 
     # ---- writing -------------------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def _writing(self, dry_run: bool) -> Iterator[None]:
+        """Hold the lock for one write; with ``dry_run`` every check runs but nothing is committed."""
+        with self._lock:
+            self._dry_run = dry_run
+            try:
+                yield
+            finally:
+                self._dry_run = False
+
     def _commit(self, kind: ResourceKind, key: ObjectKey, change_type: str, new: dict[str, Any],
                 old: dict[str, Any] | None) -> dict[str, Any]:
+        if self._dry_run:
+            # The object as it would be stored, without a new resourceVersion, event or side effect.
+            rv = metadata(old).get("resourceVersion", "") if old is not None else ""
+            return {**new, "metadata": {**metadata(new), "resourceVersion": rv}}
         self._rv += 1
         stamped = {**new, "metadata": {**metadata(new), "resourceVersion": str(self._rv)}}
         if change_type == "DELETED":
@@ -190,7 +206,8 @@ class ObjectStore:
     def _key(self, kind: ResourceKind, namespace: str | None, name: str) -> ObjectKey:
         return (namespace if kind.namespaced else None, name)
 
-    def create(self, resource_key: str, namespace: str | None, body: Any) -> dict[str, Any]:
+    def create(self, resource_key: str, namespace: str | None, body: Any, *,
+               dry_run: bool = False) -> dict[str, Any]:
         """POST: a new object with server-owned metadata; 409 if the name is taken."""
         kind = self._kinds[resource_key]
         obj = check_namespace(kind, check_type(kind, body), namespace)
@@ -198,7 +215,7 @@ class ObjectStore:
         require(not meta.get("resourceVersion"), errors.invalid(
             kind, meta.get("name", ""), "metadata.resourceVersion",
             "Invalid value: resourceVersion should not be set on objects to be created"))
-        with self._lock:
+        with self._writing(dry_run):
             name = meta.get("name") or ""
             if not name and meta.get("generateName"):
                 name = generate_name(meta["generateName"], self._rng)
@@ -256,7 +273,7 @@ class ObjectStore:
         return self._commit(kind, key, "MODIFIED", new, existing)
 
     def replace(self, resource_key: str, namespace: str | None, name: str, body: Any,
-                subresource: str | None = None) -> dict[str, Any]:
+                subresource: str | None = None, *, dry_run: bool = False) -> dict[str, Any]:
         """PUT on the object or its ``status``: 404 if absent, 409 on a stale resourceVersion."""
         kind = self._kinds[resource_key]
         obj = check_namespace(kind, check_type(kind, body), namespace)
@@ -264,7 +281,7 @@ class ObjectStore:
         if given != name:
             raise errors.bad_request(f"the name of the object ({given}) does not match the name on the URL "
                                      f"({name})")
-        with self._lock:
+        with self._writing(dry_run):
             key = self._key(kind, namespace, name)
             existing = self._objects[kind.key].get(key)
             require(existing is not None, errors.not_found(kind, name))
@@ -279,10 +296,10 @@ class ObjectStore:
             return self._finish_update(kind, key, existing, new)
 
     def patch(self, resource_key: str, namespace: str | None, name: str, content_type: str, body: Any,
-              subresource: str | None = None) -> dict[str, Any]:
+              subresource: str | None = None, *, dry_run: bool = False) -> dict[str, Any]:
         """PATCH (merge, strategic as merge, JSON patch): 404 if absent, 409 on a stale resourceVersion."""
         kind = self._kinds[resource_key]
-        with self._lock:
+        with self._writing(dry_run):
             key = self._key(kind, namespace, name)
             existing = self._objects[kind.key].get(key)
             require(existing is not None, errors.not_found(kind, name))
@@ -307,11 +324,11 @@ class ObjectStore:
             return self._finish_update(kind, key, existing, new)
 
     def delete(self, resource_key: str, namespace: str | None, name: str, *,
-               preconditions: dict[str, Any] | None = None,
-               propagation: str | None = None) -> tuple[dict[str, Any], bool]:
+               preconditions: dict[str, Any] | None = None, propagation: str | None = None,
+               dry_run: bool = False) -> tuple[dict[str, Any], bool]:
         """DELETE: ``(object, gone)``; with finalizers the object stays with a deletionTimestamp."""
         kind = self._kinds[resource_key]
-        with self._lock:
+        with self._writing(dry_run):
             key = self._key(kind, namespace, name)
             existing = self._objects[kind.key].get(key)
             require(existing is not None, errors.not_found(kind, name))
