@@ -213,6 +213,23 @@ def test_stale_resource_version_relists(server: ApiServer, connection: ClusterCo
     watcher.until(lambda: "d" in _names(reflector))
 
 
+def test_bookmarks_move_the_resume_point_without_events(server: ApiServer, connection: ClusterConnection,
+                                                        reflectors: list[Reflector]) -> None:
+    server.put(_configmap("a"))
+    reflector, _ = _start(reflectors, connection, WatchTarget(rk.CONFIGMAPS, NS))
+    server.wait_for_watches(1, rk.CONFIGMAPS.key, timeout=TIMEOUT)
+    for i in range(3):  # writes elsewhere move the cluster's resourceVersion on
+        server.put({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": f"s{i}", "namespace": NS}})
+    latest = str(server.resource_version)
+    server.send_bookmarks()
+    # A bookmark changes no object, so there is no notification to await: poll the resume point.
+    deadline = time.monotonic() + TIMEOUT
+    while reflector.resource_version != latest:
+        assert time.monotonic() < deadline, f"resume point {reflector.resource_version}, wanted {latest}"
+        time.sleep(0.01)
+    assert reflector.stats.events == 0 and _names(reflector) == {"a"}
+
+
 def test_forbidden_resource_is_reported_and_recovers(server: ApiServer, connection: ClusterConnection,
                                                      reflectors: list[Reflector]) -> None:
     server.put(_configmap("a"))
