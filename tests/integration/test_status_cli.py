@@ -1,0 +1,170 @@
+"""``aio-certs status`` as a user runs it: a separate process, KUBECONFIG in the environment.
+
+The command reads the real clock, so the certificates here are made relative to the moment the test
+runs (valid for a year, or expired ten days ago): the outcome does not depend on the date.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import socket
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests import certgen
+from tests.rawobjects import quickstart_site
+from tui.core import resources as rk
+from tui.core.names import CERT_MANAGER_NAMESPACE, QUICKSTART_CA_COMMON_NAME
+from tui.demo.apiserver import ApiServer
+
+ROOT = Path(__file__).resolve().parents[2]
+NS = "azure-iot-operations"
+RUN_TIMEOUT = 60
+
+
+def _run(*args: str, kubeconfig: Path | str, home: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items()
+            if not k.startswith("AIO_CERTS_") and k not in ("KUBECONFIG", "KUBERNETES_SERVICE_HOST")}
+    base.update({"KUBECONFIG": str(kubeconfig), "HOME": str(home), "COLUMNS": "100", **env})
+    return subprocess.run([sys.executable, "-m", "tui", "status", *args], capture_output=True, text=True,
+                          cwd=ROOT, env=base, timeout=RUN_TIMEOUT, check=False)
+
+
+def _one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def _seed(server: ApiServer, *, ca_name: str, leaf_expired: bool) -> certgen.Issued:
+    now = datetime.now(UTC).replace(microsecond=0)
+    ca = certgen.make_ca(ca_name, not_before=now - timedelta(days=30), days=3650)
+    if leaf_expired:
+        leaf = certgen.make_leaf(None, "plc-1", not_before=now - timedelta(days=375), days=365)
+    else:
+        leaf = certgen.make_leaf(None, "plc-1", not_before=now - timedelta(days=1), days=365)
+    site = quickstart_site(now, ca=ca, trust={"plc-1.der": leaf.der}, namespace=NS)
+    server.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": CERT_MANAGER_NAMESPACE}})
+    for objects in site.objects.values():
+        server.put_many(copy.deepcopy(list(objects.values())))
+    return ca
+
+
+def test_healthy_site_exits_0(api_server: ApiServer, kubeconfig: Path, tmp_path: Path) -> None:
+    _seed(api_server, ca_name="Contoso Site Root CA", leaf_expired=False)
+    result = _run("--no-vault", kubeconfig=kubeconfig, home=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Root CA" in result.stdout and "Contoso Site Root CA" in result.stdout
+    assert len(result.stdout.splitlines()) <= 40  # one screenful
+    assert result.stderr == ""
+
+
+def test_quickstart_ca_is_a_warning_exit_1(api_server: ApiServer, kubeconfig: Path, tmp_path: Path) -> None:
+    _seed(api_server, ca_name=QUICKSTART_CA_COMMON_NAME, leaf_expired=False)
+    result = _run("--no-vault", kubeconfig=kubeconfig, home=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "not for production" in result.stdout.lower()
+
+
+def test_expired_entry_is_critical_exit_2_and_json_has_the_full_snapshot(
+        api_server: ApiServer, kubeconfig: Path, tmp_path: Path) -> None:
+    ca = _seed(api_server, ca_name="Contoso Site Root CA", leaf_expired=True)
+    text = _run("--no-vault", kubeconfig=kubeconfig, home=tmp_path)
+    assert text.returncode == 2
+    assert "expired" in text.stdout
+    as_json = _run("--no-vault", "--json", kubeconfig=kubeconfig, home=tmp_path)
+    assert as_json.returncode == 2
+    doc = json.loads(as_json.stdout)
+    assert doc["summary"]["exit_code"] == 2
+    from cryptography.hazmat.primitives import hashes
+
+    thumbprint = ca.cert.fingerprint(hashes.SHA1()).hex().upper()
+    assert thumbprint in as_json.stdout
+    assert "PRIVATE KEY" not in as_json.stdout  # the CA secret's tls.key never leaves the process
+
+
+def test_forbidden_resource_still_reports_the_rest(api_server: ApiServer, kubeconfig: Path,
+                                                   tmp_path: Path) -> None:
+    _seed(api_server, ca_name="Contoso Site Root CA", leaf_expired=False)
+    api_server.forbid(rk.SECRET_SYNCS.key)
+    result = _run("--no-vault", kubeconfig=kubeconfig, home=tmp_path)
+    assert result.returncode in (1, 2), result.stdout + result.stderr
+    assert "forbidden" in result.stdout and "Contoso Site Root CA" in result.stdout
+
+
+def test_unreachable_vault_does_not_hide_the_cluster(api_server: ApiServer, kubeconfig: Path,
+                                                     tmp_path: Path) -> None:
+    _seed(api_server, ca_name="Contoso Site Root CA", leaf_expired=False)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = _run(kubeconfig=kubeconfig, home=tmp_path, AIO_CERTS_VAULT_URL=f"https://127.0.0.1:{port}/",
+                  AIO_CERTS_AUTH="demo")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Contoso Site Root CA" in result.stdout
+    assert "cannot reach the vault" in result.stdout
+
+
+def _closed_port_kubeconfig(tmp_path: Path) -> tuple[Path, int]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    path = tmp_path / "dead-kubeconfig"
+    path.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: site\n"
+        f"clusters: [{{name: site, cluster: {{server: 'http://127.0.0.1:{port}'}}}}]\n"
+        "users: [{name: u, user: {token: t}}]\n"
+        "contexts: [{name: site, context: {cluster: site, user: u}}]\n", encoding="utf-8")
+    return path, port
+
+
+def test_unreachable_cluster_exits_3_with_one_line(tmp_path: Path) -> None:
+    path, port = _closed_port_kubeconfig(tmp_path)
+    result = _run("--json", kubeconfig=path, home=tmp_path)
+    assert result.returncode == 3
+    line = _one_line_error(result)
+    assert line == (f"aio-certs status: cannot reach the cluster at http://127.0.0.1:{port} (context site): "
+                    "connection refused")
+
+
+@pytest.mark.parametrize(
+    ("kubeconfig", "args", "code", "expected"),
+    [
+        ("missing", (), 3, "cannot reach the cluster: KUBECONFIG="),
+        ("broken", (), 3, "not valid YAML at line"),
+        ("ok", ("--context", "nope"), 3, "context 'nope' not found in kubeconfig (available: site)"),
+        ("ok", ("--issuer", "Certificate/x"), 2,
+         "--issuer: kind 'Certificate' must be Issuer or ClusterIssuer"),
+        ("ok", ("--expiring-days", "7/30"), 2, "--expiring-days: critical (30) must not exceed warning (7)"),
+        ("ok", ("-n", "Bad_NS"), 2, "--namespace: 'Bad_NS' is not a valid namespace name"),
+    ],
+)
+def test_bad_input_is_one_line(tmp_path: Path, kubeconfig: str, args: tuple[str, ...], code: int,
+                               expected: str) -> None:
+    path, _port = _closed_port_kubeconfig(tmp_path)
+    if kubeconfig == "missing":
+        path = tmp_path / "does-not-exist"
+    elif kubeconfig == "broken":
+        path = tmp_path / "broken"
+        path.write_text("clusters: [\n  - name: x\n  bad", encoding="utf-8")
+    result = _run(*args, kubeconfig=path, home=tmp_path)
+    assert result.returncode == code
+    assert expected in _one_line_error(result)
+
+
+def test_help_documents_the_exit_statuses(tmp_path: Path) -> None:
+    result = _run("--help", kubeconfig=tmp_path / "unused", home=tmp_path)
+    assert result.returncode == 0
+    for line in ("0  healthy", "1  warnings", "2  critical", "3  the cluster could not be reached"):
+        assert line in result.stdout
+    for flag in ("--kubeconfig", "--context", "--namespace", "--issuer", "--trust-bundle", "--vault-url",
+                 "--auth", "--cloud", "--expiring-days", "--read-only", "--json"):
+        assert flag in result.stdout

@@ -1,0 +1,100 @@
+"""Print a one-screen health summary of the site's certificates, or the full snapshot with --json.
+
+Reads the cluster once (parallel lists, no watches) and the Key Vault behind the OPC UA lists when it
+can be found, then prints what a technician would paste into a ticket: the root CA and its rotation,
+the issuers, the OPC UA lists by health, and the top findings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+
+from tui.commands.common import UsageError, add_common_arguments
+
+EPILOG = """\
+exit status:
+  0  healthy
+  1  warnings (for example a certificate expiring within the warning threshold)
+  2  critical findings (expired certificates, failing rotation or sync), or bad usage
+  3  the cluster could not be reached or read (no kubeconfig, connection refused, credentials rejected)
+
+environment:
+  KUBECONFIG            kubeconfig file(s), separated by ':'
+  AIO_CERTS_VAULT_URL   Key Vault URL, instead of the one named by the SecretProviderClass
+  AIO_CERTS_VAULT_CA    CA bundle to verify the vault's TLS certificate with
+  AIO_CERTS_AUTH        how to sign in to the vault (see --auth)
+"""
+
+EXIT_UNREACHABLE = 3
+EXIT_USAGE = 2
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Register ``status`` options."""
+    parser.add_argument("--json", action="store_true", help="print the full snapshot as JSON")
+    parser.add_argument("--no-vault", action="store_true", help="do not read the Key Vault")
+    add_common_arguments(parser)
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"aio-certs status: {message}", file=sys.stderr)
+    return code
+
+
+def run(args: argparse.Namespace) -> int:
+    """Read the site once, print the summary (or JSON) and return the health as exit status."""
+    try:
+        return _status(args)
+    except (KeyboardInterrupt, BrokenPipeError):
+        raise
+    except Exception as exc:  # a bug must still end in one line, never a traceback over a ticket
+        return _fail(f"could not determine the status: {type(exc).__name__}: {exc}".splitlines()[0],
+                     EXIT_UNREACHABLE)
+
+
+def _status(args: argparse.Namespace) -> int:
+    from tui.commands.common import connect_cluster, make_vault_reader, model_settings, vault_settings
+
+    try:
+        settings = model_settings(args)
+    except UsageError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    if args.request_timeout is not None and args.request_timeout <= 0:
+        return _fail("--request-timeout: must be a positive number of seconds", EXIT_USAGE)
+
+    from tui.cluster.config import ClusterConfigError
+    from tui.cluster.oneshot import read_once
+    from tui.cluster.watch_set import unreachable_reason
+    from tui.core.build import build_state
+    from tui.core.clock import SystemClock
+    from tui.core.report import exit_code, render_status, state_to_json
+
+    clock = SystemClock()
+    try:
+        connection = connect_cluster(args)
+    except ClusterConfigError as exc:
+        return _fail(f"cannot reach the cluster: {exc}", EXIT_UNREACHABLE)
+    try:
+        timeout = float(args.request_timeout)
+        raw = read_once(connection.api_client, settings, clock=clock, timeout=(min(5.0, timeout), timeout))
+        reason = unreachable_reason(raw)
+        if reason is not None:
+            return _fail(f"cannot reach the cluster at {connection.server} (context {connection.context}): "
+                         f"{reason}", EXIT_UNREACHABLE)
+        state = build_state(raw, settings=settings, now=clock.now())
+        if not args.no_vault:
+            vault = make_vault_reader(vault_settings(args), clock=clock, quick=True)(state)
+            if vault is not None:
+                state = build_state(raw, settings=settings, now=clock.now(), vault=vault)
+    finally:
+        connection.close()
+
+    if args.json:
+        print(json.dumps(state_to_json(state), indent=2, sort_keys=False, default=str))
+    else:
+        width = shutil.get_terminal_size((100, 24)).columns
+        print(render_status(state, width=max(60, min(width, 140))))
+    return int(exit_code(state))
