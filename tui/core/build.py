@@ -139,6 +139,11 @@ class DecodeCache:
             while len(table) > self.maxsize:
                 table.popitem(last=False)
 
+    def ensure_capacity(self, items: int) -> None:
+        """Grow the bound to at least ``items``: a cyclic scan larger than an LRU would miss every time."""
+        with self._lock:
+            self.maxsize = max(self.maxsize, items)
+
     def decode(self, data: bytes, digest: bytes, source: str) -> DecodedValue:
         """Decode ``data`` (whose SHA-256 is ``digest``); errors become ``error`` text, never raise."""
         cached = self._get(self._decoded, digest)
@@ -1012,6 +1017,9 @@ def build_state(
     cache = cache or DEFAULT_CACHE
     ns = settings.namespace
     areas = build_areas(raw, vault)
+    # Room for every list file, the CA and bundle decodes and as many signature checks, with headroom.
+    files = sum(len(_field(raw.get(rk.SECRETS.key, ns, name), "data")) for name in OPCUA_LISTS.values())
+    cache.ensure_capacity(2 * files + 64)
     requests = latest_requests(raw)
     certificates = tuple(
         sorted((parse_certificate(o, requests) for o in raw.items(rk.CERTIFICATES.key)), key=lambda c: c.key)
