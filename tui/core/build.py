@@ -581,23 +581,19 @@ def build_root_ca(
 
     history: tuple[RotationEvent, ...] = previous.rotation_history if previous is not None else ()
     recent = timedelta(seconds=settings.rotation_recent_seconds)
-    event: RotationEvent | None
-    if previous is not None:
-        before = previous.root_ca
-        same_secret = before.key == f"{secret_ns}/{secret_name}"
-        event = (
-            detect_rotation(
-                before.certificate if same_secret else None,
-                before.resource.revision if same_secret and before.resource else None,
-                certificate,
-                resource.revision if resource else None,
-                now,
-            )
-            if same_secret
-            else None
-        )
-    else:
+    event: RotationEvent | None = None
+    if previous is None:
         event = infer_rotation(resource, certificate, now, recent)
+    elif previous.root_ca.key == f"{secret_ns}/{secret_name}":
+        # A different secret means a different issuer was discovered, which is not a rotation.
+        before = previous.root_ca
+        event = detect_rotation(
+            before.certificate,
+            before.resource.revision if before.resource else None,
+            certificate,
+            resource.revision if resource else None,
+            now,
+        )
     history = extend_history(history, event)
     rotation = assess_rotation(
         resource, certificate, now, history=history, recent=recent, secret_present=secret is not None
