@@ -172,3 +172,22 @@ def test_force_synchronization_resyncs_within_seconds_in_the_running_loop(clock:
         assert latency < 5.0
         assert _secret_data(env)["historian-main.der"] == changed
         assert _conditions(_sync(env))["Update"] == ("True", "UpdateValueChangeOrForceUpdateSucceeded")
+
+
+def test_refused_secret_write_is_unknown_error_then_retried(
+    demo: DemoEnvironment, clock: FrozenClock
+) -> None:
+    changed = b"new gateway certificate"
+    demo.vault.put_secret(
+        "gateway-north-der", changed.hex(), "application/pkix-cert", {"file-encoding": "hex"}
+    )
+    demo.api.forbid("v1/secrets", verbs=("create", "update", "patch"))
+    clock.advance(POLL_INTERVAL)
+    demo.secret_sync.reconcile_once()
+    assert _conditions(_sync(demo))["Update"] == ("Unknown", "UnknownError")
+    assert _secret_data(demo)["gateway-north.der"] != changed
+    demo.api.reset_faults()
+    clock.advance(RETRY_INTERVAL)
+    demo.secret_sync.reconcile_once()
+    assert _conditions(_sync(demo))["Update"] == ("True", "UpdateValueChangeOrForceUpdateSucceeded")
+    assert _secret_data(demo)["gateway-north.der"] == changed

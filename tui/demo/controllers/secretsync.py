@@ -24,6 +24,7 @@ from typing import Any
 
 from azure.core.exceptions import AzureError, ResourceNotFoundError
 from azure.keyvault.secrets import SecretClient
+from kubernetes.client.exceptions import ApiException
 
 from tui.core import resources as rk
 from tui.core.clock import Clock
@@ -42,7 +43,7 @@ from tui.demo.seed_k8s import (
 
 POLL_INTERVAL = timedelta(seconds=120)
 RETRY_INTERVAL = timedelta(seconds=10)
-FETCH_WORKERS = 8
+FETCH_WORKERS = 4  # the SDK is GIL-bound here; more threads only add contention
 
 CREATE, UPDATE = "Create", "Update"
 MESSAGES = {
@@ -53,9 +54,16 @@ MESSAGES = {
     "ControllerSPCError": "Secret sync failed: the SecretProviderClass is missing or misconfigured.",
     "UserInputValidationFailed": "Secret sync failed: the SecretSync or SecretProviderClass is invalid.",
     "InvalidClusterSecretLabelError": "Secret sync failed: the Secret exists without the controller's label.",
+    "UnknownError": "Secret sync failed: the Secret could not be written.",
 }
 FAILING_REASONS = frozenset(
-    {"ProviderError", "ControllerSPCError", "UserInputValidationFailed", "InvalidClusterSecretLabelError"}
+    {
+        "ProviderError",
+        "ControllerSPCError",
+        "UserInputValidationFailed",
+        "InvalidClusterSecretLabelError",
+        "UnknownError",
+    }
 )
 
 VaultClientFactory = Callable[[SpcView], SecretClient]
@@ -272,7 +280,14 @@ class SecretSyncController(Controller):
                 and existing["metadata"].get("ownerReferences") == obj["metadata"]["ownerReferences"]
             ):
                 return 0
-        self.kube.upsert(rk.SECRETS, obj, existing)
+        try:
+            self.kube.upsert(rk.SECRETS, obj, existing)
+        except ApiException as exc:
+            # E.g. a list too large for one Secret (the API server's size limit): the released
+            # controller reports a failed patch as UnknownError with status Unknown.
+            raise SyncFailure(
+                "UnknownError", f"writing Secret {name}: HTTP {exc.status} {exc.reason}"
+            ) from None
         return 1
 
     def _sync(
@@ -307,9 +322,9 @@ class SecretSyncController(Controller):
             writes = self._write_secret(sync, data)
         except SyncFailure as failure:
             message = f"{MESSAGES[failure.reason]} {failure.detail}"
-            merged = set_condition(
-                conditions, condition(kind, False, failure.reason, message, now, generation)
-            )
+            state = "Unknown" if failure.reason == "UnknownError" else False
+            failed = condition(kind, state, failure.reason, message, now, generation)
+            merged = set_condition(conditions, failed)
             if merged != conditions:
                 self.kube.patch_status(rk.SECRET_SYNCS, namespace, name, {"conditions": merged})
                 return 1, False
