@@ -18,6 +18,7 @@ from tui import __version__
 # name -> (module, one-line help). Order is the order shown in --help.
 COMMANDS: dict[str, tuple[str, str]] = {
     "inspect": ("tui.commands.inspect", "decode certificate and CRL files (PEM, DER, Key Vault hex)"),
+    "demo": ("tui.commands.demo", "run an embedded AIO site (Kubernetes API, Key Vault, controllers)"),
     "status": ("tui.commands.status", "one-screen certificate health of a site, with an exit status"),
 }
 
