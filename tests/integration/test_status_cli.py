@@ -22,6 +22,7 @@ from tests.rawobjects import quickstart_site
 from tui.core import resources as rk
 from tui.core.names import CERT_MANAGER_NAMESPACE, QUICKSTART_CA_COMMON_NAME
 from tui.demo.apiserver import ApiServer
+from tui.demo.keyvault import start_keyvault_emulator
 
 ROOT = Path(__file__).resolve().parents[2]
 NS = "azure-iot-operations"
@@ -111,6 +112,37 @@ def test_unreachable_vault_does_not_hide_the_cluster(api_server: ApiServer, kube
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Contoso Site Root CA" in result.stdout
     assert "cannot reach the vault" in result.stdout
+
+
+def _entry(doc: dict, key: str) -> dict:
+    return next(e for e in doc["opcua"] if e["key"] == key)
+
+
+def test_reachable_vault_is_listed_and_values_compared_on_request(api_server: ApiServer, kubeconfig: Path,
+                                                                  tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    plc = certgen.make_leaf(None, "plc-1", not_before=now - timedelta(days=1), days=365)
+    ca = certgen.make_ca("Contoso Site Root CA", not_before=now - timedelta(days=30), days=3650)
+    site = quickstart_site(now, ca=ca, trust={"plc-1.der": plc.der}, namespace=NS)
+    api_server.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": CERT_MANAGER_NAMESPACE}})
+    for objects in site.objects.values():
+        api_server.put_many(copy.deepcopy(list(objects.values())))
+    vault = start_keyvault_emulator()
+    try:
+        vault.put_secret("plc-1-der", plc.der.hex(), "application/pkix-cert", {"file-encoding": "hex"})
+        env = {"AIO_CERTS_VAULT_URL": vault.url, "AIO_CERTS_VAULT_CA": str(vault.ca_pem_path),
+               "AIO_CERTS_AUTH": "demo"}
+        listed = _run("--json", kubeconfig=kubeconfig, home=tmp_path, **env)
+        assert listed.returncode == 0, listed.stdout + listed.stderr
+        doc = json.loads(listed.stdout)
+        assert doc["vault"]["state"] == "ok"
+        entry = _entry(doc, "trust/plc-1.der")
+        assert entry["vault_present"] is True and entry["vault_in_sync"] is None  # listing only
+        compared = json.loads(_run("--json", "--vault-values", kubeconfig=kubeconfig, home=tmp_path,
+                                   **env).stdout)
+        assert _entry(compared, "trust/plc-1.der")["vault_in_sync"] is True
+    finally:
+        vault.stop()
 
 
 def _closed_port_kubeconfig(tmp_path: Path) -> tuple[Path, int]:

@@ -192,12 +192,14 @@ def vault_target(settings: VaultSettings, state: ClusterState | None) -> tuple[s
     return vault_url_for(spc.keyvault_name, cloud, env={}), names
 
 
-def make_vault_reader(settings: VaultSettings, *, clock: Clock, quick: bool = False,
+def make_vault_reader(settings: VaultSettings, *, clock: Clock, quick: bool = False, values: bool = True,
                       ) -> Callable[[ClusterState | None], VaultSnapshot | None]:
     """A function reading the vault for a state (see :func:`vault_target`); never raises.
 
     One SecretClient is kept per vault URL. ``quick`` makes the client give up sooner (for one-shot
-    commands such as ``status``).
+    commands such as ``status``); ``values=False`` lists the secrets' properties without fetching any
+    value (one request per page instead of one per secret: presence, content type and expiry, but not
+    whether the synced bytes equal the vault's).
     """
     from tui.core.snapshot import ResourceStatus, VaultSnapshot
     from tui.vault.client import make_secret_client
@@ -222,7 +224,7 @@ def make_vault_reader(settings: VaultSettings, *, clock: Clock, quick: bool = Fa
             area_state, message = classify(exc)
             now = clock.now()
             return VaultSnapshot(url or "", ResourceStatus(area_state, message, now), taken_at=now)
-        return read_vault_snapshot(client, names=names, clock=clock)
+        return read_vault_snapshot(client, names=names if values else (), clock=clock)
 
     return read
 

@@ -11,8 +11,14 @@ import argparse
 import json
 import shutil
 import sys
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from tui.commands.common import UsageError, add_common_arguments
+
+if TYPE_CHECKING:
+    from tui.core.snapshot import VaultSnapshot
 
 EPILOG = """\
 exit status:
@@ -36,7 +42,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Register ``status`` options."""
     parser.add_argument("--json", action="store_true", help="print the full snapshot as JSON")
     parser.add_argument("--no-vault", action="store_true", help="do not read the Key Vault")
+    parser.add_argument("--vault-values", action="store_true",
+                        help="also fetch every mapped secret's value to compare it with the synced bytes "
+                             "(one request per secret; by default only the vault's listing is read)")
     add_common_arguments(parser)
+
+
+class _Background:
+    """Run ``reader(None)`` in a daemon thread: an exit (say, cluster unreachable) never waits for it."""
+
+    def __init__(self, reader: Callable[[None], VaultSnapshot | None]) -> None:
+        self._result: VaultSnapshot | None = None
+        self._done = threading.Event()
+        self._reader = reader
+        threading.Thread(target=self._run, name="status-vault", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            self._result = self._reader(None)
+        finally:
+            self._done.set()
+
+    def result(self) -> VaultSnapshot | None:
+        """Wait for the read (the reader bounds its own time) and return it."""
+        self._done.wait()
+        return self._result
 
 
 def _fail(message: str, code: int) -> int:
@@ -77,18 +107,29 @@ def _status(args: argparse.Namespace) -> int:
         connection = connect_cluster(args)
     except ClusterConfigError as exc:
         return _fail(f"cannot reach the cluster: {exc}", EXIT_UNREACHABLE)
+    vault_reader = None
+    early_vault: _Background | None = None
     try:
+        if not args.no_vault:
+            vault = vault_settings(args)
+            vault_reader = make_vault_reader(vault, clock=clock, quick=True, values=args.vault_values)
+            if vault.url and not args.vault_values:
+                # The vault is known up front: list it while the cluster is read and the model built.
+                early_vault = _Background(vault_reader)
         timeout = float(args.request_timeout)
         raw = read_once(connection.api_client, settings, clock=clock, timeout=(min(5.0, timeout), timeout))
         reason = unreachable_reason(raw)
         if reason is not None:
             return _fail(f"cannot reach the cluster at {connection.server} (context {connection.context}): "
                          f"{reason}", EXIT_UNREACHABLE)
-        state = build_state(raw, settings=settings, now=clock.now())
-        if not args.no_vault:
-            vault = make_vault_reader(vault_settings(args), clock=clock, quick=True)(state)
-            if vault is not None:
-                state = build_state(raw, settings=settings, now=clock.now(), vault=vault)
+        if early_vault is not None:
+            state = build_state(raw, settings=settings, now=clock.now(), vault=early_vault.result())
+        else:
+            state = build_state(raw, settings=settings, now=clock.now())
+            # The vault is named by the SPC the state points at (or values need the mapped names).
+            snapshot = vault_reader(state) if vault_reader is not None else None
+            if snapshot is not None:
+                state = build_state(raw, settings=settings, now=clock.now(), vault=snapshot)
     finally:
         connection.close()
 
