@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import selectors
 import signal
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -20,21 +20,33 @@ def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "tui", "demo", *args]
 
 
-def _read_until(proc: subprocess.Popen[str], marker: str, timeout: float) -> str:
-    """Collect stdout until ``marker`` appears (or the process ends, or ``timeout`` passes)."""
-    assert proc.stdout is not None
-    seen = ""
-    deadline = time.monotonic() + timeout
-    with selectors.DefaultSelector() as selector:
-        selector.register(proc.stdout, selectors.EVENT_READ)
-        while marker not in seen and time.monotonic() < deadline:
-            if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
-                break
-            line = proc.stdout.readline()
-            if not line:
-                break
-            seen += line
-    return seen
+class _Output:
+    """Reads a pipe in a thread; :meth:`wait_for` blocks on an Event until a marker line arrives."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.text = ""
+        self._marker = ""
+        self._found = threading.Event()
+        self._thread = threading.Thread(target=self._pump, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _pump(self, stream: IO[str]) -> None:
+        for line in stream:
+            self.text += line
+            if self._marker and self._marker in self.text:
+                self._found.set()
+        self._found.set()  # end of output: stop waiting either way
+
+    def wait_for(self, marker: str, timeout: float) -> str:
+        self._marker = marker
+        if marker in self.text:
+            return self.text
+        self._found.wait(timeout)
+        return self.text
+
+    def rest(self, timeout: float) -> str:
+        self._thread.join(timeout)
+        return self.text
 
 
 @pytest.mark.kubectl
@@ -48,8 +60,11 @@ def test_serve_env_file_works_and_sigint_stops_cleanly(tmp_path: Path) -> None:
         text=True,
         env=env,
     )
+    assert proc.stdout is not None and proc.stderr is not None
+    out = _Output(proc.stdout)
+    err = _Output(proc.stderr)
     try:
-        banner = _read_until(proc, READY_LINE, timeout=60)
+        banner = out.wait_for(READY_LINE, timeout=60)
         assert READY_LINE in banner, banner
         assert f"source {state / 'env'}" in banner
         for name in ("kubeconfig", "vault-ca.pem", "env"):
@@ -73,14 +88,15 @@ def test_serve_env_file_works_and_sigint_stops_cleanly(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         try:
-            out, err = proc.communicate(timeout=30)
+            proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
-            out, err = proc.communicate()
-    assert proc.returncode == 0, err
-    assert "Traceback" not in err and "Traceback" not in out
-    assert "stopped" in out
-    assert "PRIVATE KEY" not in out + err
+            proc.wait()
+    stdout, stderr = out.rest(10), err.rest(10)
+    assert proc.returncode == 0, stderr
+    assert "Traceback" not in stderr and "Traceback" not in stdout
+    assert "stopped" in stdout
+    assert "PRIVATE KEY" not in stdout + stderr
 
 
 @pytest.mark.parametrize(
