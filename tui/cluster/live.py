@@ -42,7 +42,7 @@ StateCallback = Callable[[ClusterState], None]
 class FeedTimings:
     """Pacing of the feed, in seconds."""
 
-    quiet: float = 0.015  # rebuild once no change arrived for this long...
+    quiet: float = 0.01  # rebuild once no change arrived for this long...
     max_delay: float = 0.05  # ...but never later than this after the first change of a burst
     tick: float = 30.0  # rebuild at least this often: days-left and "rotated at" depend on the time
     vault_interval: float = 60.0
@@ -66,8 +66,12 @@ class ClusterFeed:
         reflector_timings: ReflectorTimings | None = None,
         wait: WaitFunction = event_wait,
         rand: Callable[[], float] = random.random,
+        on_event: Callable[[Reflector], None] | None = None,
     ) -> None:
+        """``on_event(reflector)`` is called on a reflector thread for each change it sees, before the
+        rebuild is scheduled (instrumentation such as the benchmark's latency probe); keep it quick."""
         self.settings = settings
+        self._on_event = on_event
         self.clock = clock or SystemClock()
         self.timings = timings or FeedTimings()
         self._vault_reader = vault_reader
@@ -199,7 +203,12 @@ class ClusterFeed:
 
     # -- internals -------------------------------------------------------------------------------
 
-    def _on_reflector_change(self, _reflector: Reflector) -> None:
+    def _on_reflector_change(self, reflector: Reflector) -> None:
+        if self._on_event is not None:
+            try:
+                self._on_event(reflector)
+            except Exception:  # instrumentation must never break the feed
+                log.exception("on_event hook failed")
         self._mark_dirty()
 
     def _mark_dirty(self) -> None:
