@@ -1,0 +1,254 @@
+"""The dashboard application: wires a :class:`~tui.ui.source.StateSource` to the dashboard screen.
+
+Threads and pacing:
+- the source runs on its own threads (the feed's builder) and calls ``deliver`` with each new state;
+  ``deliver`` only posts a :class:`~tui.ui.messages.StateArrived` message (thread-safe);
+- a newer ``StateArrived`` replaces an older one still queued, and states are applied at most once per
+  ``repaint_interval`` (a timer picks up the newest one), so a burst of watch events is one repaint;
+- starting the source and refreshing run in thread workers with named groups and ``exit_on_error=False``:
+  an error becomes a line in the header and a notification, never an exit;
+- a one-second tick re-evaluates countdowns and the data age, which repaint only when their text changes.
+
+The app starts the source; whoever created the source stops it after :meth:`App.run` returns (so the
+terminal is restored before a slow network shutdown).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.theme import Theme
+from textual.timer import Timer
+from textual.worker import Worker, WorkerState
+
+from tui.core.clock import Clock, SystemClock
+from tui.core.model import ClusterState
+from tui.paths import style_path
+from tui.ui.commands import DashboardCommands
+from tui.ui.levels import DEFAULT_PALETTE, Palette, palette_from_colors
+from tui.ui.messages import SourceFailed, StateArrived
+from tui.ui.modals.help import HelpGroup, HelpModal, HelpRow, rows_from_bindings
+from tui.ui.modals.preview import PreviewModal
+from tui.ui.screens.dashboard import DashboardScreen
+from tui.ui.settings import UiSettings
+from tui.ui.source import StateSource
+from tui.ui.widgets.keyed_table import KeyedTable
+from tui.ui.widgets.opcua_pane import OpcUaPane
+from tui.ui.widgets.root_ca_pane import RootCAPane
+
+
+def over_ssh(environ: dict[str, str] | None = None) -> bool:
+    """True when the terminal is on the far end of an SSH connection."""
+    env = os.environ if environ is None else environ
+    return bool(env.get("SSH_CONNECTION") or env.get("SSH_CLIENT") or env.get("SSH_TTY"))
+
+
+class DashboardApp(App[None]):
+    """The aio-certs dashboard over a live (or fed) sequence of cluster states."""
+
+    TITLE = "aio-certs"
+    CSS_PATH: ClassVar = [style_path("app.tcss"), style_path("dashboard.tcss"), style_path("modals.tcss")]
+    COMMANDS: ClassVar = App.COMMANDS | {DashboardCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit and restore the terminal"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.quit-ctrl-c",
+                tooltip="Quit and restore the terminal (works everywhere, even in the filter box)"),
+        Binding("question_mark", "help", "Help", id="app.help", tooltip="Show every key binding"),
+        Binding("ctrl+r", "refresh", "Refresh", show=False, id="app.refresh",
+                tooltip="Re-read the Key Vault and rebuild the view now"),
+    ]
+
+    def __init__(self, source: StateSource, *, settings: UiSettings | None = None,
+                 clock: Clock | None = None) -> None:
+        super().__init__()
+        self.source = source
+        self.settings = settings or UiSettings()
+        self.clock = clock or SystemClock()
+        self.state: ClusterState | None = None
+        """The state on screen (None until the first one arrived)."""
+        self.source_error: str | None = None
+        self.read_only = self.settings.read_only or self.settings.read_only_locked
+        self.palette: Palette = DEFAULT_PALETTE
+        self.applied = 0
+        """How many states were applied to the screen (tests and the benchmark read it)."""
+        self._pending: ClusterState | None = None
+        self._apply_timer: Timer | None = None
+        self._last_apply = float("-inf")
+        self._applied_event = asyncio.Event()
+        self._dashboard = DashboardScreen(self.source.info, self.settings.namespace)
+        if not self.settings.animations or over_ssh():
+            self.animation_level = "none"
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    @property
+    def dashboard(self) -> DashboardScreen:
+        """The dashboard screen (always at the bottom of the stack)."""
+        return self._dashboard
+
+    def get_default_screen(self) -> DashboardScreen:
+        """The dashboard is the bottom screen; modals stack on top of it."""
+        return self._dashboard
+
+    def on_dashboard_screen_ready(self, _message: DashboardScreen.Ready) -> None:
+        """Once the panes exist: apply the theme, start the source and the once-a-second tick."""
+        self._theme_changed(self.current_theme)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        self._dashboard.show_status(self.clock.now(), source_error=None, read_only=self.read_only)
+        self.set_interval(self.settings.tick_interval, self.tick, name="tick")
+        self._start_source()
+
+    @work(thread=True, group="source", exclusive=True, exit_on_error=False, name="start source",
+          description="connect and start delivering cluster states")
+    def _start_source(self) -> None:
+        self.source.start(self._deliver)
+
+    def _deliver(self, state: ClusterState) -> None:
+        # Called on the source's thread: post only (thread-safe), never touch widgets here.
+        self.post_message(StateArrived(state))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A failed worker becomes a visible error, never an exit."""
+        if event.state is WorkerState.ERROR:
+            error = event.worker.error
+            text = f"{event.worker.name}: {type(error).__name__}: {error}" if error else event.worker.name
+            self.post_message(SourceFailed(text.splitlines()[0]))
+
+    def on_source_failed(self, message: SourceFailed) -> None:
+        """Show the error in the header and as a notification."""
+        self.source_error = message.error
+        self.notify(message.error, title="aio-certs", severity="error", timeout=10)
+        self._show_status()
+
+    def _show_status(self) -> None:
+        self._dashboard.show_status(self.clock.now(), source_error=self.source_error,
+                                    read_only=self.read_only)
+
+    # -- states ----------------------------------------------------------------------------------
+
+    def on_state_arrived(self, message: StateArrived) -> None:
+        """Apply the newest state now, or when the repaint interval has passed."""
+        self._pending = message.state
+        if self._apply_timer is not None:
+            return  # already scheduled; it will pick up this newer state
+        wait = self._last_apply + self.settings.repaint_interval - time.monotonic()
+        if wait <= 0:
+            self._apply_pending()
+        else:
+            self._apply_timer = self.set_timer(wait, self._apply_pending, name="apply state")
+
+    def _apply_pending(self) -> None:
+        self._apply_timer = None
+        state, self._pending = self._pending, None
+        if state is None:
+            return
+        self._last_apply = time.monotonic()
+        self.state = state
+        self.source_error = None
+        self._dashboard.show_state(state, self.clock.now(), source_error=None, read_only=self.read_only)
+        self.applied += 1
+        event, self._applied_event = self._applied_event, asyncio.Event()
+        event.set()
+
+    async def wait_for_state(self, predicate: Callable[[ClusterState], bool],
+                             timeout: float = 10.0) -> ClusterState:
+        """Wait (without polling) until the state on screen satisfies ``predicate``."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            state = self.state
+            if state is not None and predicate(state):
+                return state
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError(f"no matching state on screen within {timeout:g}s")
+            try:
+                await asyncio.wait_for(self._applied_event.wait(), remaining)
+            except TimeoutError:
+                continue
+
+    def tick(self) -> None:
+        """Re-evaluate countdowns and the data age against the clock."""
+        self._dashboard.tick(self.clock.now())
+
+    @property
+    def now(self) -> datetime:
+        """The injected clock's time."""
+        return self.clock.now()
+
+    # -- theme -----------------------------------------------------------------------------------
+
+    def _theme_changed(self, theme: Theme) -> None:
+        self.palette = palette_from_colors(
+            {"success": theme.success, "warning": theme.warning, "error": theme.error,
+             "accent": theme.accent})
+        self._dashboard.set_palette(self.palette)
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        """Show every key binding."""
+        if not isinstance(self.screen, HelpModal):
+            self.push_screen(HelpModal(help_groups()))
+
+    @work(thread=True, group="refresh", exclusive=True, exit_on_error=False, name="refresh",
+          description="ask the source for a fresh state")
+    def action_refresh(self) -> None:
+        """Re-read the vault and rebuild (in a worker: a source may block)."""
+        self.source.refresh()
+
+    def action_toggle_read_only(self) -> None:
+        """Switch the read-only view on or off (locked on when started with ``--read-only``)."""
+        if self.settings.read_only_locked:
+            self.notify("started with --read-only: the view stays read-only", severity="warning")
+            return
+        self.read_only = not self.read_only
+        self._show_status()
+        self.notify("read-only view on" if self.read_only else "read-only view off", timeout=3)
+
+    def action_show_pane(self, pane_id: str) -> None:
+        """Show and focus a pane (from the palette)."""
+        self._dashboard.action_show_pane(pane_id)
+
+    def action_filter(self) -> None:
+        """Open the OPC UA filter (from the palette)."""
+        self._dashboard.action_filter()
+
+    def action_clear_filter(self) -> None:
+        """Clear the OPC UA filter (from the palette)."""
+        self._dashboard.opcua_pane.action_clear_filter()
+
+    def sort_opcua(self, column: str) -> None:
+        """Sort the OPC UA table by ``column`` (again: reverse)."""
+        self._dashboard.action_show_pane("opcua")
+        self._dashboard.opcua_pane.sort_by(column)
+
+
+def help_groups() -> list[HelpGroup]:
+    """Every binding of the dashboard, grouped by where it works."""
+    return [
+        HelpGroup("Everywhere", (
+            *rows_from_bindings(DashboardApp.BINDINGS),
+            HelpRow("ctrl+p", "Command palette: jump to a pane, sort, theme, read-only view…"),
+        )),
+        HelpGroup("Dashboard", rows_from_bindings(DashboardScreen.BINDINGS)),
+        HelpGroup("Tables (Issuers, OPC UA)", (
+            HelpRow("↑ ↓, pgup pgdn, home end", "Move the cursor"),
+            *rows_from_bindings(KeyedTable.BINDINGS),
+        )),
+        HelpGroup("OPC UA pane", (
+            *rows_from_bindings(OpcUaPane.BINDINGS),
+            HelpRow("click a header", "Sort by that column (again: reverse)"),
+        )),
+        HelpGroup("Root CA pane", rows_from_bindings(RootCAPane.BINDINGS)),
+        HelpGroup("Preview", rows_from_bindings(PreviewModal.BINDINGS)),
+        HelpGroup("Help", rows_from_bindings(HelpModal.BINDINGS)),
+    ]

@@ -1,0 +1,1 @@
+"""Typed modal screens: the preview and the help."""

@@ -1,0 +1,95 @@
+"""The help modal (``?``): every key binding of the dashboard with what it does, grouped by where it works."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+
+@dataclass(frozen=True)
+class HelpRow:
+    """One line of help: the keys and what they do."""
+
+    keys: str
+    description: str
+    binding_id: str | None = None
+
+
+@dataclass(frozen=True)
+class HelpGroup:
+    """Bindings that work in one place (everywhere, a pane, the preview...)."""
+
+    title: str
+    rows: tuple[HelpRow, ...]
+
+
+def rows_from_bindings(bindings: Sequence[BindingType]) -> tuple[HelpRow, ...]:
+    """Help rows for ``Binding`` objects (tuples are not used in this app), one per binding."""
+    rows: list[HelpRow] = []
+    for binding in bindings:
+        if not isinstance(binding, Binding):
+            continue
+        keys = ", ".join(_key_label(k) for k in binding.key.split(","))
+        rows.append(HelpRow(keys, binding.tooltip or binding.description, binding.id))
+    return tuple(rows)
+
+
+_KEY_LABELS = {
+    "slash": "/", "question_mark": "?", "space": "space", "escape": "esc", "ctrl+backslash": "ctrl+\\",
+    "shift+tab": "shift+tab",
+}
+
+
+def _key_label(key: str) -> str:
+    key = key.strip()
+    return _KEY_LABELS.get(key, key)
+
+
+class HelpModal(ModalScreen[None]):
+    """A scrollable table of key bindings; ``escape`` or ``?`` closes it (``q`` still quits the app)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,question_mark", "close", "Close", id="help.close", tooltip="Close the help"),
+    ]
+
+    def __init__(self, groups: Sequence[HelpGroup]) -> None:
+        super().__init__(id="help")
+        self.groups = tuple(groups)
+
+    def compose(self) -> ComposeResult:
+        """One table per group."""
+        with Vertical(id="help-dialog") as dialog:
+            dialog.border_title = "Keys"
+            with VerticalScroll(id="help-body"):
+                for group in self.groups:
+                    table = Table.grid(padding=(0, 2))
+                    table.add_column(style="bold", no_wrap=True, min_width=12)
+                    table.add_column()
+                    for row in group.rows:
+                        table.add_row(row.keys, row.description)
+                    yield Static(Text(group.title, style="bold underline"), classes="help-title",
+                                 markup=False)
+                    yield Static(table, classes="help-table")
+            yield Static("esc or ? close", id="help-hint", markup=False)
+
+    def on_mount(self) -> None:
+        """Focus the body so it scrolls with the arrow keys."""
+        self.query_one("#help-body").focus()
+
+    def action_close(self) -> None:
+        """Close the help."""
+        self.dismiss(None)
+
+    @property
+    def binding_ids(self) -> set[str]:
+        """Ids of every binding listed (tests check that none is missing)."""
+        return {row.binding_id for group in self.groups for row in group.rows if row.binding_id}

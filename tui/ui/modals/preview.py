@@ -1,0 +1,101 @@
+"""The preview modal: every decoded field, the chain, where the item lives, and its PEM text.
+
+``c`` copies the thumbprint with OSC 52 (Textual's ``copy_to_clipboard``), which reaches the local
+clipboard through SSH and tmux. The document comes from :mod:`tui.ui.preview_doc`, which never holds
+private key material.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from tui.ui.levels import DEFAULT_PALETTE, Level, Palette
+from tui.ui.preview_doc import Field, PreviewDoc, Section
+
+LABEL_WIDTH = 18
+
+
+def _field_line(field: Field, palette: Palette) -> Text:
+    text = Text(no_wrap=False, overflow="fold")
+    if field.value:
+        text.append(f"{field.label:<{LABEL_WIDTH}}", palette.style(Level.MUTED))
+        text.append(field.value, palette.style(field.level))
+    else:
+        text.append(field.label, palette.style(field.level))
+    return text
+
+
+def section_text(section: Section, palette: Palette) -> Text:
+    """A section as Rich text: bold title, then one line per field."""
+    lines = [Text(section.title, style="bold")]
+    lines += [_field_line(field, palette) for field in section.fields]
+    return Text("\n").join(lines)
+
+
+class PreviewModal(ModalScreen[None]):
+    """Shows one :class:`~tui.ui.preview_doc.PreviewDoc`; ``escape`` closes, ``c`` copies."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close", id="preview.close", tooltip="Close the preview"),
+        Binding("c", "copy", "Copy thumbprint", id="preview.copy",
+                tooltip="Copy the thumbprint to the clipboard (OSC 52)"),
+        Binding("j", "scroll('down')", "Down", show=False, id="preview.down", tooltip="Scroll down"),
+        Binding("k", "scroll('up')", "Up", show=False, id="preview.up", tooltip="Scroll up"),
+    ]
+
+    def __init__(self, doc: PreviewDoc, palette: Palette | None = None) -> None:
+        super().__init__(id="preview")
+        self.doc = doc
+        self.palette = palette or DEFAULT_PALETTE
+
+    def compose(self) -> ComposeResult:
+        """Title, notes, sections, PEM, and a hint line."""
+        palette = self.palette
+        with Vertical(id="preview-dialog") as dialog:
+            dialog.border_title = self.doc.title
+            with VerticalScroll(id="preview-body"):
+                for note in self.doc.notes:
+                    yield Static(_field_line(note, palette), classes="preview-note", markup=False)
+                for section in self.doc.sections:
+                    yield Static(section_text(section, palette), classes="preview-section", markup=False)
+                if self.doc.pem:
+                    yield Static(Text("PEM", style="bold"), classes="preview-section-title", markup=False)
+                    yield Static(Text(self.doc.pem.rstrip("\n")), id="preview-pem", markup=False)
+            hint = "esc close"
+            if self.doc.copy_value:
+                hint += f" · c copy {self.doc.copy_label}"
+            hint += " · j/k scroll"
+            yield Static(hint, id="preview-hint", markup=False)
+
+    def on_mount(self) -> None:
+        """Focus the scrollable body so arrows and page keys scroll it."""
+        self.query_one("#preview-body").focus()
+
+    def action_close(self) -> None:
+        """Close the preview."""
+        self.dismiss(None)
+
+    def action_copy(self) -> None:
+        """Copy the thumbprint (or a CRL's SHA-256) to the clipboard."""
+        value = self.doc.copy_value
+        if not value:
+            self.notify("nothing to copy for this item", severity="warning")
+            return
+        self.app.copy_to_clipboard(value)
+        self.notify(f"copied {self.doc.copy_label} {value}", timeout=3)
+
+    def action_scroll(self, direction: str) -> None:
+        """Scroll the body one line."""
+        body = self.query_one("#preview-body", VerticalScroll)
+        if direction == "down":
+            body.scroll_down(animate=False)
+        else:
+            body.scroll_up(animate=False)
+

@@ -1,0 +1,230 @@
+"""The dashboard screen: header, the Root CA, Issuers and OPC UA panes, and the footer.
+
+At 110x28 and larger the three panes are visible together (Root CA and Issuers side by side above the
+OPC UA table). Below that the screen switches to a compact layout: one pane at a time under a tab strip,
+switched with ``tab`` or the number keys. Both layouts use the same widget instances, so switching keeps
+every cursor, filter and mark.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer
+
+from tui.core.model import ClusterState
+from tui.ui import preview_doc
+from tui.ui.levels import Palette
+from tui.ui.messages import PaneRequested, PreviewRequested
+from tui.ui.modals.preview import PreviewModal
+from tui.ui.source import SourceInfo
+from tui.ui.widgets.issuers_pane import IssuersPane
+from tui.ui.widgets.opcua_pane import OpcUaPane
+from tui.ui.widgets.pane_tabs import PANES, PaneTabs
+from tui.ui.widgets.root_ca_pane import RootCAPane
+from tui.ui.widgets.status_header import StatusHeader
+
+WIDE_MIN_WIDTH = 110
+WIDE_MIN_HEIGHT = 28
+PANE_IDS = tuple(pane_id for pane_id, _ in PANES)
+
+
+class DashboardScreen(Screen[None]):
+    """The main (and only non-modal) screen."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "next_pane", "Next pane", id="pane.next", tooltip="Move to the next pane"),
+        Binding("shift+tab", "previous_pane", "Previous pane", show=False, id="pane.previous",
+                tooltip="Move to the previous pane"),
+        Binding("1", "show_pane('root-ca')", "Root CA", show=False, id="pane.root-ca",
+                tooltip="Show the Root CA pane"),
+        Binding("2", "show_pane('issuers')", "Issuers", show=False, id="pane.issuers",
+                tooltip="Show the Issuers pane"),
+        Binding("3", "show_pane('opcua')", "OPC UA", show=False, id="pane.opcua",
+                tooltip="Show the OPC UA pane"),
+        Binding("slash", "filter", "Filter", id="opcua.filter",
+                tooltip="Filter the OPC UA entries as you type"),
+        Binding("escape", "back", "Back", show=False, id="back",
+                tooltip="Back: close the filter, or return to the pane's table"),
+    ]
+
+    def __init__(self, info: SourceInfo, namespace: str) -> None:
+        super().__init__(id="dashboard")
+        self._info = info
+        self._namespace = namespace
+        self.active_pane = PANE_IDS[0]
+        self.state: ClusterState | None = None
+
+    def compose(self) -> ComposeResult:
+        """Header, tab strip (compact layout only), the panes, footer."""
+        yield StatusHeader(self._info, self._namespace)
+        yield PaneTabs()
+        with Vertical(id="panes"):
+            with Horizontal(id="top-row"):
+                yield RootCAPane()
+                yield IssuersPane()
+            yield OpcUaPane()
+        yield Footer(compact=True)
+
+    class Ready(Message):
+        """The screen and its panes are mounted: states can be shown."""
+
+    def on_mount(self) -> None:
+        """Start on the Root CA pane and tell the app the panes exist."""
+        self._apply_layout(self.app.size.width, self.app.size.height)
+        self.action_show_pane(self.active_pane)
+        self.post_message(self.Ready())
+
+    # -- parts -----------------------------------------------------------------------------------
+
+    @property
+    def header(self) -> StatusHeader:
+        """The status header."""
+        return self.query_one(StatusHeader)
+
+    @property
+    def root_pane(self) -> RootCAPane:
+        """The Root CA pane."""
+        return self.query_one(RootCAPane)
+
+    @property
+    def issuers_pane(self) -> IssuersPane:
+        """The Issuers pane."""
+        return self.query_one(IssuersPane)
+
+    @property
+    def opcua_pane(self) -> OpcUaPane:
+        """The OPC UA pane."""
+        return self.query_one(OpcUaPane)
+
+    @property
+    def compact(self) -> bool:
+        """True in the one-pane-at-a-time layout."""
+        return self.has_class("-compact")
+
+    # -- state -----------------------------------------------------------------------------------
+
+    def show_state(self, state: ClusterState, now: datetime, *, source_error: str | None,
+                   read_only: bool) -> None:
+        """Show a new state in every pane (each applies it by key and repaints only what changed)."""
+        self.state = state
+        with self.app.batch_update():
+            self.header.show(state, now, source_error=source_error, read_only=read_only)
+            self.root_pane.show(state, now)
+            self.issuers_pane.show(state)
+            self.opcua_pane.show(state)
+
+    def show_status(self, now: datetime, *, source_error: str | None, read_only: bool) -> None:
+        """Refresh only the header (connection error, read-only toggle)."""
+        self.header.show(self.state, now, source_error=source_error, read_only=read_only)
+
+    def tick(self, now: datetime) -> None:
+        """Once a second: data age and countdowns (no repaint unless their text changed)."""
+        self.header.tick(self.state, now)
+        self.root_pane.tick(now)
+
+    def set_palette(self, palette: Palette) -> None:
+        """Use the colours of a new theme."""
+        self.root_pane.palette = palette
+        self.issuers_pane.palette = palette
+        self.opcua_pane.palette = palette
+        if self.state is not None:
+            self.issuers_pane.restyle()
+            self.opcua_pane.restyle()
+            self.root_pane.show(self.state, self.state.built_at)
+
+    # -- layout ----------------------------------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Pick the wide or compact layout for the new size."""
+        self._apply_layout(event.size.width, event.size.height)
+
+    def _apply_layout(self, width: int, height: int) -> None:
+        compact = width < WIDE_MIN_WIDTH or height < WIDE_MIN_HEIGHT
+        self.set_class(compact, "-compact")
+        self._show_classes()
+
+    def _show_classes(self) -> None:
+        for pane_id in PANE_IDS:
+            self.set_class(pane_id == self.active_pane, f"-show-{pane_id}")
+        self.query_one(PaneTabs).set_active(self.active_pane)
+
+    def _focus_target(self, pane_id: str) -> Widget:
+        if pane_id == "issuers":
+            return self.issuers_pane.table
+        if pane_id == "opcua":
+            return self.opcua_pane.table
+        return self.root_pane
+
+    def _pane_of(self, widget: Widget | None) -> str | None:
+        node = widget
+        while node is not None and node is not self:
+            if node.id in PANE_IDS:
+                return node.id
+            node = node.parent  # type: ignore[assignment]
+        return None
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    def action_show_pane(self, pane_id: str) -> None:
+        """Show (in the compact layout) and focus a pane."""
+        if pane_id not in PANE_IDS:
+            return
+        self.active_pane = pane_id
+        self._show_classes()
+        self._focus_target(pane_id).focus()
+
+    def action_next_pane(self) -> None:
+        """Focus the next pane (wrapping around)."""
+        index = PANE_IDS.index(self.active_pane)
+        self.action_show_pane(PANE_IDS[(index + 1) % len(PANE_IDS)])
+
+    def action_previous_pane(self) -> None:
+        """Focus the previous pane (wrapping around)."""
+        index = PANE_IDS.index(self.active_pane)
+        self.action_show_pane(PANE_IDS[(index - 1) % len(PANE_IDS)])
+
+    def action_filter(self) -> None:
+        """Open the OPC UA filter box."""
+        self.action_show_pane("opcua")
+        self.opcua_pane.open_filter()
+
+    def action_back(self) -> None:
+        """Return focus to the active pane's main widget."""
+        self._focus_target(self.active_pane).focus()
+
+    @on(PaneRequested)
+    def _pane_requested(self, event: PaneRequested) -> None:
+        self.action_show_pane(event.pane_id)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """Track the pane the user moved into (by mouse or by tab), so the tabs and title follow."""
+        pane_id = self._pane_of(event.widget)
+        if pane_id is not None and pane_id != self.active_pane:
+            self.active_pane = pane_id
+            self._show_classes()
+
+    @on(PreviewRequested)
+    def _preview_requested(self, event: PreviewRequested) -> None:
+        state = self.state
+        if state is None:
+            return
+        doc: preview_doc.PreviewDoc | None = None
+        if event.kind == "root-ca":
+            doc = preview_doc.root_ca_preview(state)
+        elif event.kind == "entry":
+            entry = state.entry(event.key)
+            doc = preview_doc.entry_preview(state, entry) if entry is not None else None
+        elif event.kind == "issuer":
+            issuer = state.issuer(event.key)
+            doc = preview_doc.issuer_preview(state, issuer) if issuer is not None else None
+        if doc is not None:
+            self.app.push_screen(PreviewModal(doc, self.root_pane.palette))

@@ -1,0 +1,223 @@
+"""The OPC UA pane: one table of trust-list and issuer-list entries with filter, sort and marks.
+
+The view is ``sort(filter(entries))``: a new state, a filter keystroke, a sort change or a mark each
+recompute it and hand the rows to the :class:`~tui.ui.widgets.keyed_table.KeyedTable`, which keeps the
+cursor on the same entry. Row cells are cached per entry object (states are immutable), so a live
+update or a mark rebuilds only the rows that changed.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widgets import DataTable, Input
+
+from tui.core.model import ClusterState, OpcUaEntry, Severity
+from tui.core.names import LIST_ISSUER, LIST_TRUST
+from tui.ui.cells import RowCells
+from tui.ui.filtering import EntryFilter, HaystackCache, parse_filter
+from tui.ui.levels import DEFAULT_PALETTE
+from tui.ui.messages import PreviewRequested
+from tui.ui.rows import DEFAULT_OPCUA_SORT, OPCUA_COLUMNS, SortOrder, entry_cells, sort_entries
+from tui.ui.widgets.keyed_table import KeyedTable
+
+
+class OpcUaPane(Vertical):
+    """Trust and issuer list entries; ``/`` filters, ``s``/``S`` sort, ``space`` marks."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "toggle_mark", "Mark", id="opcua.mark", tooltip="Mark or unmark the entry"),
+        Binding("ctrl+backslash", "clear_marks", "Clear marks", show=False, id="opcua.clear-marks",
+                tooltip="Unmark every entry"),
+        Binding("s", "sort_next", "Sort", id="opcua.sort", tooltip="Sort by the next column"),
+        Binding("S", "sort_reverse", "Reverse", show=False, id="opcua.reverse",
+                tooltip="Reverse the sort order"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="opcua.clear-filter",
+                tooltip="Clear the filter and close the filter box"),
+    ]
+
+    def __init__(self, *, id: str = "opcua") -> None:
+        super().__init__(id=id, classes="pane")
+        self.border_title = "OPC UA lists"
+        self.palette = DEFAULT_PALETTE
+        self.marked: set[str] = set()
+        self.sort_order: SortOrder = DEFAULT_OPCUA_SORT
+        self.filter: EntryFilter = parse_filter("")
+        self._state: ClusterState | None = None
+        self._haystacks = HaystackCache()
+        self._cells: dict[str, tuple[OpcUaEntry, bool, RowCells]] = {}
+        self.shown: list[OpcUaEntry] = []
+        """Entries currently shown, in display order."""
+
+    def compose(self) -> ComposeResult:
+        """The table, and the filter box (hidden until ``/``)."""
+        yield KeyedTable(OPCUA_COLUMNS, id="opcua-table")
+        yield Input(placeholder="filter: words, expired, expiring, crl-stale, !word …", id="opcua-filter")
+
+    @property
+    def table(self) -> KeyedTable:
+        """The entries table."""
+        return self.query_one("#opcua-table", KeyedTable)
+
+    @property
+    def filter_input(self) -> Input:
+        """The filter box."""
+        return self.query_one("#opcua-filter", Input)
+
+    # -- data ------------------------------------------------------------------------------------
+
+    def show(self, state: ClusterState) -> None:
+        """Show a new state (entries updated by key; filter, sort, marks and cursor kept)."""
+        self._state = state
+        keys = {entry.key for entry in state.opcua}
+        self.marked &= keys
+        if len(self._cells) > len(keys):
+            self._cells = {k: v for k, v in self._cells.items() if k in keys}
+            self._haystacks.prune(state.opcua)
+        self._refresh_view()
+
+    def restyle(self) -> None:
+        """Re-render every row (after a theme change)."""
+        self._cells.clear()
+        self._refresh_view()
+
+    def _row(self, entry: OpcUaEntry, state: ClusterState) -> RowCells:
+        marked = entry.key in self.marked
+        cached = self._cells.get(entry.key)
+        if cached is not None and cached[0] is entry and cached[1] == marked:
+            return cached[2]
+        cells = entry_cells(entry, self.palette, marked=marked,
+                            warn_days=state.settings.expiring_warn_days,
+                            critical_days=state.settings.expiring_critical_days)
+        self._cells[entry.key] = (entry, marked, cells)
+        return cells
+
+    def _refresh_view(self, *, rebuild: bool = False) -> None:
+        state = self._state
+        if state is None:
+            return
+        visible = self.filter.apply(state.opcua, self._haystacks)
+        self.shown = sort_entries(visible, self.sort_order, self.marked)
+        self.table.apply([(entry.key, self._row(entry, state)) for entry in self.shown], rebuild=rebuild)
+        self._update_titles(state)
+
+    def _update_titles(self, state: ClusterState) -> None:
+        trust = sum(1 for e in state.opcua if e.list_name == LIST_TRUST)
+        issuer = sum(1 for e in state.opcua if e.list_name == LIST_ISSUER)
+        critical = sum(1 for e in state.opcua if e.severity is Severity.CRITICAL)
+        warning = sum(1 for e in state.opcua if e.severity is Severity.WARNING)
+        title = f"OPC UA lists · trust {trust} · issuer {issuer}"
+        if critical:
+            title += f" · {critical} critical"
+        if warning:
+            title += f" · {warning} warning"
+        if self.filter.active:
+            title += f" · {len(self.shown)} of {trust + issuer} match"
+        area = state.area("opc-ua")
+        if not area.ok:
+            title += f" · {area.state.value}"
+        self.border_title = title
+        subtitle = f"sort {self.sort_order.label(OPCUA_COLUMNS)}"
+        if self.marked:
+            subtitle += f" · {len(self.marked)} marked"
+        if self.filter.active:
+            subtitle += f" · filter: {self.filter.text.strip()}"
+        self.border_subtitle = subtitle
+
+    # -- filter ----------------------------------------------------------------------------------
+
+    def open_filter(self) -> None:
+        """Show the filter box and focus it."""
+        self.add_class("-filtering")
+        self.filter_input.focus()
+
+    def set_filter(self, text: str) -> None:
+        """Filter the entries by ``text`` (see :mod:`tui.ui.filtering`)."""
+        new = parse_filter(text)
+        if new.terms == self.filter.terms:
+            self.filter = new
+            if self._state is not None:
+                self._update_titles(self._state)
+            return
+        self.filter = new
+        # A different set of rows: refill, the table puts the cursor back on its entry if still shown.
+        self._refresh_view(rebuild=True)
+
+    @on(Input.Changed, "#opcua-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.set_filter(event.value)
+
+    @on(Input.Submitted, "#opcua-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if not self.filter.active:
+            self.remove_class("-filtering")
+        self.table.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``escape`` only clears when there is a filter; otherwise it falls through to the screen."""
+        if action == "clear_filter":
+            return self.filter.active or self.has_class("-filtering") or bool(self.filter_input.value)
+        return True
+
+    def action_clear_filter(self) -> None:
+        """Clear the filter, hide the box and return to the table."""
+        if self.filter_input.value:
+            self.filter_input.value = ""  # posts Input.Changed; set_filter below already refills
+        self.set_filter("")
+        self.remove_class("-filtering")
+        self.table.focus()
+
+    # -- marks and sort --------------------------------------------------------------------------
+
+    def action_toggle_mark(self) -> None:
+        """Mark or unmark the entry under the cursor."""
+        key = self.table.cursor_key
+        if key is None:
+            return
+        if key in self.marked:
+            self.marked.discard(key)
+        else:
+            self.marked.add(key)
+        self._refresh_view()
+
+    def action_clear_marks(self) -> None:
+        """Unmark every entry."""
+        if self.marked:
+            self.marked.clear()
+            self._refresh_view()
+
+    def sort_by(self, column: str, *, reverse: bool | None = None) -> None:
+        """Sort by ``column``; choosing the current column again flips the direction."""
+        if reverse is None:
+            reverse = not self.sort_order.reverse if column == self.sort_order.column else False
+        self.sort_order = SortOrder(column, reverse)
+        self._refresh_view()
+
+    def action_sort_next(self) -> None:
+        """Sort by the next visible column (after the last one, back to the first)."""
+        keys = [c.key for c in self.table.placed_columns if c.key != "mark"] or [c.key for c in OPCUA_COLUMNS]
+        current = self.sort_order.column
+        following = keys[(keys.index(current) + 1) % len(keys)] if current in keys else keys[0]
+        self.sort_by(following, reverse=False)
+
+    def action_sort_reverse(self) -> None:
+        """Reverse the sort direction."""
+        self.sort_by(self.sort_order.column, reverse=not self.sort_order.reverse)
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        """Clicking a column header sorts by it."""
+        event.stop()
+        if event.column_key.value is not None:
+            self.sort_by(str(event.column_key.value))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """``enter`` on an entry opens its preview."""
+        event.stop()
+        if event.row_key.value is not None:
+            self.post_message(PreviewRequested("entry", str(event.row_key.value)))

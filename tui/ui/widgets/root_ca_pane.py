@@ -1,0 +1,230 @@
+"""The Root CA pane: the CA that signs AIO's certificates, its rotation and the trust bundle check.
+
+Split into a few :class:`~tui.ui.widgets.text_line.TextLine` blocks so the once-a-second countdown
+(days left, next renewal) repaints only its own line. The rotation history is what this process saw;
+the model carries it from state to state.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+
+from tui.core.model import ClusterState, Condition
+from tui.core.rotation import RotationPhase
+from tui.ui import format as fmt
+from tui.ui.levels import DEFAULT_PALETTE, Level, Palette, days_level
+from tui.ui.messages import PreviewRequested
+from tui.ui.widgets.text_line import TextLine
+
+LABEL_WIDTH = 10
+GAUGE_WIDTH = 20
+HISTORY_SHOWN = 4
+
+_PHASE_LEVEL = {
+    RotationPhase.STEADY: Level.OK,
+    RotationPhase.ROTATED: Level.INFO,
+    RotationPhase.ISSUING: Level.INFO,
+    RotationPhase.RENEWAL_DUE: Level.WARNING,
+    RotationPhase.FAILED: Level.ERROR,
+    RotationPhase.UNMANAGED: Level.WARNING,
+    RotationPhase.UNKNOWN: Level.ERROR,
+}
+
+
+def _labelled(palette: Palette, label: str, *parts: tuple[str, Level]) -> Text:
+    text = Text(no_wrap=False, overflow="fold")
+    text.append(f"{label:<{LABEL_WIDTH}}", palette.style(Level.MUTED))
+    for value, level in parts:
+        text.append(value, palette.style(level))
+    return text
+
+
+def _join(*lines: Text) -> Text:
+    return Text("\n").join(lines)
+
+
+def gauge_text(state: ClusterState, now: datetime, palette: Palette) -> Text:
+    """``Left      ████████░░░░ 59d (66%)``, coloured by the expiry thresholds."""
+    root = state.root_ca
+    cert = root.certificate
+    if cert is None:
+        return _labelled(palette, "Left", ("unknown", Level.MUTED))
+    lifetime = (cert.not_after - cert.not_before).total_seconds()
+    remaining = (cert.not_after - now).total_seconds()
+    fraction = min(max(remaining / lifetime, 0.0), 1.0) if lifetime > 0 else 0.0
+    filled = round(fraction * GAUGE_WIDTH)
+    level = days_level(remaining / 86400, state.settings.expiring_warn_days,
+                       state.settings.expiring_critical_days)
+    if remaining <= 0:
+        left = f"expired {fmt.span(now - cert.not_after)} ago"
+    else:
+        left = f"{fmt.span(cert.not_after - now)} ({fraction:.0%})"
+    return _labelled(palette, "Left", ("█" * filled, level), ("░" * (GAUGE_WIDTH - filled), Level.MUTED),
+                     (" " + left, level))
+
+
+def rotation_text(state: ClusterState, now: datetime, palette: Palette) -> Text:
+    """Phase with its one-line status, and the next renewal time with a countdown."""
+    rotation = state.root_ca.rotation
+    level = _PHASE_LEVEL.get(rotation.phase, Level.PLAIN)
+    phase = _labelled(palette, "Rotation", (rotation.phase.value, level))
+    if rotation.phase is RotationPhase.FAILED and rotation.next_attempt is not None:
+        phase.append(f" · retry {fmt.when(rotation.next_attempt)} ({fmt.until(rotation.next_attempt, now)})",
+                     palette.style(Level.ERROR))
+    elif rotation.phase is RotationPhase.ROTATED and rotation.rotated_at is not None:
+        phase.append(f" · at {fmt.when(rotation.rotated_at)}", palette.style(Level.INFO))
+    elif rotation.reason:
+        phase.append(f" · {rotation.reason}", palette.style(level))
+    renewal = rotation.renewal_time
+    if renewal is None:
+        next_line = _labelled(palette, "Renews", ("-", Level.MUTED))
+    else:
+        due = renewal <= now
+        next_line = _labelled(palette, "Renews", (fmt.when(renewal), Level.PLAIN),
+                              (f" ({fmt.until(renewal, now)})", Level.WARNING if due else Level.MUTED))
+    return _join(phase, next_line)
+
+
+def identity_text(state: ClusterState, palette: Palette) -> Text:
+    """Subject, SHA-1, serial and validity, or why the CA cannot be shown."""
+    root = state.root_ca
+    cert = root.certificate
+    if cert is None:
+        reason = root.note or root.decode_error or (
+            "secret not found" if not root.secret_present else "no certificate in the secret")
+        return _join(
+            _labelled(palette, "Secret", (root.key, Level.PLAIN)),
+            _labelled(palette, "Status", (reason, Level.MUTED if not root.locatable else Level.ERROR)),
+        )
+    lines = [
+        _labelled(palette, "Subject", (cert.subject, Level.PLAIN)),
+        _labelled(palette, "SHA-1", (cert.sha1, Level.PLAIN)),
+        _labelled(palette, "Serial", (cert.serial, Level.PLAIN)),
+        _labelled(palette, "Valid", (f"{fmt.when(cert.not_before, seconds=False)} → "
+                                     f"{fmt.when(cert.not_after, seconds=False)}", Level.PLAIN)),
+    ]
+    return _join(*lines)
+
+
+def resource_text(state: ClusterState, palette: Palette) -> Text:
+    """The cert-manager Certificate writing the CA secret: name, revision, Ready and Issuing conditions."""
+    resource = state.root_ca.resource
+    if resource is None:
+        return _labelled(palette, "Resource", ("no cert-manager Certificate writes this secret", Level.MUTED))
+    revision = f"rev {resource.revision}" if resource.revision is not None else "rev -"
+    ready_level = Level.OK if resource.is_ready else Level.WARNING
+    issuing_level = Level.INFO if resource.is_issuing else Level.MUTED
+    return _join(
+        _labelled(palette, "Resource", (resource.name, Level.PLAIN)),
+        _labelled(palette, "Status", (revision, Level.PLAIN), (" · Ready ", Level.MUTED),
+                  (_condition(resource.ready, "Ready"), ready_level), (" · Issuing ", Level.MUTED),
+                  (_condition(resource.issuing, ""), issuing_level)),
+    )
+
+
+def _condition(condition: Condition | None, usual_reason: str) -> str:
+    # "True (Ready)" says nothing more than "True": show the reason only when it is news.
+    if condition is None:
+        return "-"
+    if condition.reason and condition.reason != usual_reason:
+        return f"{condition.status} ({condition.reason})"
+    return condition.status
+
+
+def bundle_text(state: ClusterState, palette: Palette) -> Text:
+    """Whether the trust bundle holds the current CA, and the previous one after a rotation."""
+    bundle = state.trust_bundle
+    if not bundle.present:
+        return _labelled(palette, "Bundle", (f"{bundle.configmap} not found", Level.ERROR))
+    if bundle.holds_current_ca is None:
+        current = ("current CA unknown", Level.MUTED)
+    elif bundle.holds_current_ca:
+        current = ("✓ current CA", Level.OK)
+    else:
+        current = ("✗ current CA MISSING", Level.ERROR)
+    if bundle.holds_previous_ca is None:
+        previous = ("no previous CA", Level.MUTED)
+    elif bundle.holds_previous_ca:
+        previous = ("previous CA still in", Level.INFO)
+    else:
+        previous = ("previous CA gone", Level.MUTED)
+    return _labelled(palette, "Bundle", current, (" · ", Level.MUTED), previous)
+
+
+def history_text(state: ClusterState, palette: Palette) -> Text:
+    """The latest rotations seen this run, newest first."""
+    events = list(reversed(state.rotation_history))[:HISTORY_SHOWN]
+    if not events:
+        return _labelled(palette, "Rotations", ("none seen this run", Level.MUTED))
+    lines = []
+    for index, event in enumerate(events):
+        label = "Rotations" if index == 0 else ""
+        serial = fmt.thumb(event.serial, 16) if event.serial else "-"
+        rev = f" rev {event.revision}" if event.revision is not None else ""
+        lines.append(_labelled(palette, label, (f"{fmt.when(event.at)} serial {serial}{rev}", Level.PLAIN)))
+    return _join(*lines)
+
+
+class RootCAPane(VerticalScroll):
+    """Everything about the root CA on one scrollable pane; ``enter`` opens its preview."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "preview", "Preview", id="root.preview", tooltip="Preview the root CA certificate"),
+        Binding("j", "scroll_down", "Down", show=False, id="root.down",
+                tooltip="Scroll the Root CA pane down"),
+        Binding("k", "scroll_up", "Up", show=False, id="root.up", tooltip="Scroll the Root CA pane up"),
+    ]
+
+    def __init__(self, *, id: str = "root-ca") -> None:
+        super().__init__(id=id, classes="pane")
+        self.border_title = "Root CA"
+        self._state: ClusterState | None = None
+        self.palette = DEFAULT_PALETTE
+
+    def compose(self) -> ComposeResult:
+        """The blocks of the pane, each repainted on its own."""
+        yield TextLine("waiting for the cluster…", id="root-identity")
+        yield TextLine("", id="root-gauge")
+        yield TextLine("", id="root-rotation")
+        yield TextLine("", id="root-resource")
+        yield TextLine("", id="root-bundle")
+        yield TextLine("", id="root-history")
+        yield TextLine("", id="root-area")
+
+    def _line(self, widget_id: str) -> TextLine:
+        return self.query_one(f"#{widget_id}", TextLine)
+
+    def show(self, state: ClusterState, now: datetime) -> None:
+        """Show a new state."""
+        self._state = state
+        palette = self.palette
+        root = state.root_ca
+        phase = root.rotation.phase.value
+        self.border_title = f"Root CA · {phase}"
+        self.border_subtitle = "quickstart CA · not for production" if root.quickstart else ""
+        self._line("root-identity").show(identity_text(state, palette))
+        self._line("root-resource").show(resource_text(state, palette))
+        self._line("root-bundle").show(bundle_text(state, palette))
+        self._line("root-history").show(history_text(state, palette))
+        area = state.area("root-ca")
+        self._line("root-area").show("" if area.ok else f"{area.state.value}: {area.message}",
+                                     None if area.ok else Level.WARNING)
+        self.tick(now)
+
+    def tick(self, now: datetime) -> None:
+        """Update the countdowns (called every second; repaints only when their text changes)."""
+        if self._state is None:
+            return
+        self._line("root-gauge").show(gauge_text(self._state, now, self.palette))
+        self._line("root-rotation").show(rotation_text(self._state, now, self.palette))
+
+    def action_preview(self) -> None:
+        """Ask the dashboard to open the root CA preview."""
+        if self._state is not None:
+            self.post_message(PreviewRequested("root-ca", self._state.root_ca.key))

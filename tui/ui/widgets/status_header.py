@@ -1,0 +1,58 @@
+"""The top line: context and cluster, AIO namespace, connection state, vault state, data age, mode.
+
+Each item is its own :class:`~tui.ui.widgets.text_line.TextLine`, so the data age ticking every second
+repaints a few cells rather than the whole line.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+
+from tui.core.model import ClusterState
+from tui.ui import connection
+from tui.ui.levels import Level
+from tui.ui.source import SourceInfo
+from tui.ui.widgets.text_line import TextLine
+
+
+class StatusHeader(Horizontal):
+    """Where the dashboard looks and how well it can see."""
+
+    def __init__(self, info: SourceInfo, namespace: str, *, id: str | None = "status-header") -> None:
+        super().__init__(id=id)
+        self._info = info
+        self._namespace = namespace
+
+    def compose(self) -> ComposeResult:
+        """Title, context, namespace, connection, vault, age and read-only badge."""
+        server = f" ({self._info.server})" if self._info.server else ""
+        yield TextLine("aio-certs", id="hdr-title")
+        yield TextLine(f"ctx {self._info.context}{server}", id="hdr-context")
+        yield TextLine(f"ns {self._namespace}", id="hdr-namespace")
+        yield TextLine("connecting…", id="hdr-connection", classes="-muted")
+        yield TextLine("vault …", id="hdr-vault", classes="-muted")
+        yield TextLine("", id="hdr-age", classes="-muted")
+        yield TextLine("", id="hdr-mode")
+
+    def _line(self, widget_id: str) -> TextLine:
+        return self.query_one(f"#{widget_id}", TextLine)
+
+    def show(self, state: ClusterState | None, now: datetime, *, source_error: str | None,
+             read_only: bool) -> None:
+        """Bring every item up to date (unchanged items are not repainted)."""
+        if state is not None:
+            self._line("hdr-namespace").show(f"ns {state.namespace}")
+        cluster = connection.cluster_summary(state, source_error)
+        self._line("hdr-connection").show(f"● {cluster.text}", cluster.level)
+        vault = connection.vault_summary(state)
+        self._line("hdr-vault").show(vault.text, vault.level)
+        self.tick(state, now)
+        self._line("hdr-mode").show("READ-ONLY" if read_only else "", Level.WARNING if read_only else None)
+
+    def tick(self, state: ClusterState | None, now: datetime) -> None:
+        """Update the data age only (called every second)."""
+        age = connection.age_summary(state, now)
+        self._line("hdr-age").show(age.text, age.level)

@@ -1,0 +1,53 @@
+"""A Static that repaints only when what it shows actually changes.
+
+Live states arrive every few seconds and the clock ticks every second; most of the time nothing a human
+could see has changed. Skipping those updates is what keeps an idle dashboard from writing to the
+terminal (every repaint is bytes over an SSH link).
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from tui.ui.levels import Level
+
+_LEVEL_CLASSES = {level: f"-{level.value}" for level in Level}
+
+
+class TextLine(Static):
+    """Shows a string or Rich Text; :meth:`show` is a no-op when the content is unchanged."""
+
+    def __init__(self, content: str | Text = "", *, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(content, id=id, classes=classes, markup=False)
+        self._look: object = self._look_of(content)
+        self._level: Level | None = None
+
+    @staticmethod
+    def _look_of(content: str | Text) -> object:
+        # Rich's Text equality ignores the base style, so compare plain text, spans and style.
+        if isinstance(content, Text):
+            return (content.plain, tuple(content.spans), str(content.style))
+        return content
+
+    @property
+    def plain(self) -> str:
+        """The text shown, without styles (what tests and the tmux check read)."""
+        look = self._look
+        return look[0] if isinstance(look, tuple) else str(look)
+
+    def show(self, content: str | Text, level: Level | None = None) -> bool:
+        """Show ``content`` (optionally coloured by ``level`` through a CSS class); True if it changed."""
+        changed = False
+        if level is not self._level:
+            for each, css_class in _LEVEL_CLASSES.items():
+                self.set_class(each is level, css_class)
+            self._level = level
+            changed = True
+        look = self._look_of(content)
+        if look != self._look:
+            self._look = look
+            self.update(content)
+            changed = True
+        return changed
