@@ -150,7 +150,8 @@ def _resolve_key(key: KeySpec | PrivateKey, seed: str) -> PrivateKey:
 
 def _build(subject: x509.Name, issuer: Issued | None, key: PrivateKey, *, serial: int, not_before: datetime,
            days: float, extensions: Iterable[tuple[x509.ExtensionType, bool]], version: int,
-           hash_algorithm: hashes.HashAlgorithm | None, not_after: datetime | None = None) -> Issued:
+           hash_algorithm: hashes.HashAlgorithm | None, not_after: datetime | None = None,
+           pss: bool = False) -> Issued:
     signer = issuer.key if issuer else key
     builder = (
         x509.CertificateBuilder()
@@ -165,8 +166,20 @@ def _build(subject: x509.Name, issuer: Issued | None, key: PrivateKey, *, serial
         for ext, critical in extensions:
             builder = builder.add_extension(ext, critical=critical)
     algorithm = _digest_for(signer, hash_algorithm)
+    # cryptography refuses to sign certificates with SHA-1; old devices still carry them, so such
+    # certificates are built with SHA-256 and re-signed below.
+    sha1 = isinstance(algorithm, hashes.SHA1)
+    if sha1:
+        algorithm = hashes.SHA256()
     deterministic = True if isinstance(signer, ec.EllipticCurvePrivateKey) else None
-    cert = builder.sign(signer, algorithm, ecdsa_deterministic=deterministic)
+    rsa_padding = None
+    if pss and isinstance(signer, rsa.RSAPrivateKey):
+        assert algorithm is not None
+        rsa_padding = padding.PSS(mgf=padding.MGF1(algorithm), salt_length=padding.PSS.DIGEST_LENGTH)
+    cert = builder.sign(signer, algorithm, ecdsa_deterministic=deterministic, rsa_padding=rsa_padding)
+    if sha1:
+        algorithm = hashes.SHA1()
+        cert = _with_sha1(cert, signer)
     if version == 1:
         cert = _as_v1(cert, signer, algorithm)
     return Issued(cert, key)
@@ -215,8 +228,11 @@ def make_leaf(issuer: Issued | None, cn: str = "leaf", *, key: KeySpec | Private
               not_before: datetime = EPOCH, days: float = 365, not_after: datetime | None = None,
               serial: int | None = None, subject: x509.Name | None = None, version: int = 3,
               hash_algorithm: hashes.HashAlgorithm | None = None,
-              key_usage: x509.KeyUsage | None = None) -> Issued:
-    """An end-entity certificate; ``issuer=None`` makes it self-signed (like an OPC UA app cert)."""
+              key_usage: x509.KeyUsage | None = None, pss: bool = False) -> Issued:
+    """An end-entity certificate; ``issuer=None`` makes it self-signed (like an OPC UA app cert).
+
+    ``pss=True`` signs with RSASSA-PSS when the signer's key is RSA.
+    """
     own_key = _resolve_key(key, cn)
     subject = subject or name(cn, o="aio-certs tests")
     signer_key = issuer.key if issuer else own_key
@@ -240,7 +256,7 @@ def make_leaf(issuer: Issued | None, cn: str = "leaf", *, key: KeySpec | Private
     default_serial = _default_serial("leaf", cn, issuer_cn, not_before.isoformat(), str(days), str(not_after))
     return _build(subject, issuer, own_key, serial=serial or default_serial,
                   not_before=not_before, days=days, not_after=not_after, extensions=extensions,
-                  version=version, hash_algorithm=hash_algorithm)
+                  version=version, hash_algorithm=hash_algorithm, pss=pss)
 
 
 def make_crl(issuer: Issued, revoked: Iterable[int] = (), *, this_update: datetime = EPOCH,
@@ -333,6 +349,22 @@ def _resign(tbs_parts: list[bytes], algorithm_id: bytes, key: PrivateKey,
     tbs = _tlv(0x30, b"".join(tbs_parts))
     signature = _sign_raw(key, tbs, algorithm)
     return _tlv(0x30, tbs + algorithm_id + _tlv(0x03, b"\x00" + signature))
+
+
+_SHA1_ALGORITHM_IDS = {
+    rsa.RSAPrivateKey: bytes.fromhex("300d06092a864886f70d0101050500"),  # sha1WithRSAEncryption
+    ec.EllipticCurvePrivateKey: bytes.fromhex("300906072a8648ce3d0401"),  # ecdsa-with-SHA1
+}
+
+
+def _with_sha1(cert: x509.Certificate, key: PrivateKey) -> x509.Certificate:
+    algorithm_id = next((v for k, v in _SHA1_ALGORITHM_IDS.items() if isinstance(key, k)), None)
+    if algorithm_id is None:
+        raise ValueError("SHA-1 signatures need an RSA or EC key")
+    outer = _elements(cert.public_bytes(serialization.Encoding.DER))
+    # The algorithm appears twice: inside the signed part and next to the signature.
+    tbs_parts = [algorithm_id if part == outer[1] else part for part in _elements(outer[0])]
+    return x509.load_der_x509_certificate(_resign(tbs_parts, algorithm_id, key, hashes.SHA1()))
 
 
 def _as_v1(cert: x509.Certificate, key: PrivateKey,

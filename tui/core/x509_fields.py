@@ -100,7 +100,15 @@ EKU_NAMES: dict[str, str] = {
     "1.3.6.1.5.5.7.3.9": "OCSP Signing",
     "1.3.6.1.5.5.7.3.17": "ipsec Internet Key Exchange",
     "2.5.29.37.0": "Any Extended Key Usage",
+    "1.3.6.1.5.5.7.3.10": "dvcs",
+    "1.3.6.1.5.2.3.5": "Signing KDC Response",
     "1.3.6.1.4.1.311.20.2.2": "Microsoft Smartcard Login",
+    "1.3.6.1.4.1.311.10.3.4": "Microsoft Encrypted File System",
+    "1.3.6.1.4.1.311.10.3.3": "Microsoft Server Gated Crypto",
+    "1.3.6.1.4.1.311.10.3.1": "Microsoft Trust List Signing",
+    "1.3.6.1.4.1.311.2.1.21": "Microsoft Individual Code Signing",
+    "1.3.6.1.4.1.311.2.1.22": "Microsoft Commercial Code Signing",
+    "2.16.840.1.113730.4.1": "Netscape Server Gated Crypto",
 }
 
 _RSA = "1.2.840.113549.1.1.1"
@@ -151,8 +159,9 @@ def format_name(name: x509.Name) -> str:
     """An X.509 name as an RFC 4514 string in openssl's spelling (most specific RDN first)."""
     parts = []
     for rdn in reversed(name.rdns):
+        # openssl reverses the attributes inside a multi-valued RDN too (it stores them flat).
         attrs = [f"{_ATTR_NAMES.get(a.oid.dotted_string) or a.oid.dotted_string}={_attr_value(a)}"
-                 for a in rdn]
+                 for a in (reversed(list(rdn)) if len(rdn) > 1 else rdn)]
         parts.append("+".join(attrs))
     return ",".join(parts)
 
