@@ -48,6 +48,7 @@ from tui.core.rotation import RotationPhase
 from tui.core.settings import ModelSettings
 from tui.core.snapshot import AreaState, ResourceStatus
 from tui.demo.apiserver import ApiServer
+from tui.demo.environment import DemoEnvironment
 from tui.demo.keyvault import start_keyvault_emulator
 
 NS = "azure-iot-operations"
@@ -160,6 +161,28 @@ def test_rotation_is_reflected(seeded: ApiServer, connection: ClusterConnection,
     assert state.root_ca.rotation.phase is RotationPhase.ROTATED
     assert [e.previous_sha1 for e in state.rotation_history] == [_sha1(CA)]
     assert state.built_at == clock.now()
+
+
+def test_rotation_by_the_demo_cert_manager_on_the_test_clock(tmp_path: Path,
+                                                             feeds: list[ClusterFeed]) -> None:
+    clock = FrozenClock(NOW)
+    env = DemoEnvironment(state_dir=tmp_path / "demo", clock=clock, run_controllers=False,
+                          ca_duration=timedelta(seconds=60), renew_before=timedelta(seconds=45)).start()
+    try:
+        conn = load_cluster_config(str(env.kubeconfig_path), environ={"HOME": str(tmp_path)})
+        feed = _feed(feeds, conn, clock)
+        before = feed.state
+        assert before is not None and before.root_ca.rotation.phase is RotationPhase.STEADY
+        clock.advance(timedelta(seconds=20))  # past renewalTime (notBefore + 60 s - 45 s)
+        env.settle()  # cert-manager renews, trust-manager follows: driven by the test, not by time
+        state = feed.wait_for_state(
+            lambda s: s.root_ca.rotation.revision == (before.root_ca.rotation.revision or 0) + 1
+            and _thumb(s) != _thumb(before) and s.trust_bundle.holds_current_ca is True, TIMEOUT)
+        assert state.root_ca.rotation.phase is RotationPhase.ROTATED
+        assert state.trust_bundle.holds_previous_ca is True
+        conn.close()
+    finally:
+        env.stop()
 
 
 def test_sync_failure_condition_becomes_a_critical_finding(
