@@ -32,7 +32,13 @@ from tests.rawobjects import (
 from tui.cluster.config import ClusterConnection, load_cluster_config
 from tui.cluster.listwatch import WatchTarget
 from tui.cluster.live import ClusterFeed, FeedTimings
-from tui.cluster.watch_set import assemble, combine_status, unreachable_reason, watch_targets
+from tui.cluster.watch_set import (
+    assemble,
+    combine_status,
+    namespaced_status_key,
+    unreachable_reason,
+    watch_targets,
+)
 from tui.commands.common import VaultSettings, make_vault_reader
 from tui.core import resources as rk
 from tui.core.clock import FrozenClock
@@ -134,8 +140,10 @@ def test_steady_state_is_read_completely(seeded: ApiServer, connection: ClusterC
     assert sorted(e.target_key for e in state.entries("trust")) == ["gateway-1.der", "plc-1.der"]
     expired = state.entry("trust/gateway-1.der")
     assert expired is not None and "expired" in expired.flags
-    # Every collection of the watch set reported in, each exactly once per key.
-    assert set(feed.statuses()) == {t.kind.key for t in watch_targets(feed.settings)}
+    # Every collection of the watch set reported in: per resource, and per namespace where read in several.
+    statuses = feed.statuses()
+    assert {k for k in statuses if "@" not in k} == {t.kind.key for t in watch_targets(feed.settings)}
+    assert statuses[namespaced_status_key(rk.SECRETS.key, CERT_MANAGER_NAMESPACE)].state is AreaState.OK
 
 
 def test_rotation_is_reflected(seeded: ApiServer, connection: ClusterConnection, clock: FrozenClock,
@@ -372,12 +380,18 @@ def test_watch_set_reads_namespaced_kinds_only_where_needed() -> None:
     assert len([t for t in same if t.kind is rk.SECRETS]) == 1
 
 
-def test_combined_status_is_the_worst_part_with_its_message() -> None:
+def test_combined_status_is_the_worst_part_and_each_part_is_kept() -> None:
     ok = ResourceStatus(AreaState.OK)
     denied = ResourceStatus(AreaState.FORBIDDEN, "secrets in cm: forbidden (403)")
     assert combine_status([ok, ok]).state is AreaState.OK
     combined = combine_status([ok, denied])
     assert (combined.state, combined.message) == (AreaState.FORBIDDEN, "secrets in cm: forbidden (403)")
+    raw = assemble([(WatchTarget(rk.SECRETS, "aio"), {}, ok), (WatchTarget(rk.SECRETS, "cm"), {}, denied),
+                    (WatchTarget(rk.BUNDLES), {}, ok)], NOW)
+    assert raw.state_of(rk.SECRETS.key).state is AreaState.FORBIDDEN
+    assert raw.state_of(namespaced_status_key(rk.SECRETS.key, "aio")) is ok
+    assert raw.state_of(namespaced_status_key(rk.SECRETS.key, "cm")) is denied
+    assert rk.BUNDLES.key in raw.status and not any(k.startswith(rk.BUNDLES.key + "@") for k in raw.status)
 
 
 def _request(name: str, cert: str, created: str) -> dict[str, Any]:

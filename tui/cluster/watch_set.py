@@ -81,22 +81,36 @@ def _recent_requests(items: Mapping[ObjectKey, Mapping[str, Any]]) -> dict[Objec
     return kept
 
 
+def namespaced_status_key(resource_key: str, namespace: str) -> str:
+    """Status key of one namespace's part of a resource read in several: ``v1/secrets@cert-manager``."""
+    return f"{resource_key}@{namespace}"
+
+
 def assemble(
     parts: Iterable[tuple[WatchTarget, Mapping[ObjectKey, Mapping[str, Any]], ResourceStatus]],
     taken_at: datetime,
 ) -> RawSnapshot:
-    """Merge per-target objects and statuses into a RawSnapshot keyed by resource key."""
+    """Merge per-target objects and statuses into a RawSnapshot keyed by resource key.
+
+    A resource read in several namespaces gets its worst part under the resource key, and each part
+    under :func:`namespaced_status_key` as well, so a consumer can tell "secrets forbidden in
+    cert-manager" from "secrets forbidden everywhere".
+    """
     objects: dict[str, dict[ObjectKey, Mapping[str, Any]]] = defaultdict(dict)
     statuses: dict[str, list[ResourceStatus]] = defaultdict(list)
+    per_namespace: dict[str, ResourceStatus] = {}
     for target, items, status in parts:
         key = target.kind.key
         objects[key].update(items)
         statuses[key].append(status)
+        if target.kind.namespaced and target.namespace:
+            per_namespace[namespaced_status_key(key, target.namespace)] = status
     if rk.CERTIFICATE_REQUESTS.key in objects:
         objects[rk.CERTIFICATE_REQUESTS.key] = _recent_requests(objects[rk.CERTIFICATE_REQUESTS.key])
+    combined = {k: combine_status(v) for k, v in statuses.items()}
     return RawSnapshot(
         objects=MappingProxyType({k: MappingProxyType(v) for k, v in objects.items()}),
-        status=MappingProxyType({k: combine_status(v) for k, v in statuses.items()}),
+        status=MappingProxyType({**per_namespace, **combined}),
         taken_at=taken_at,
     )
 
@@ -107,7 +121,7 @@ def unreachable_reason(raw: RawSnapshot) -> str | None:
     Forbidden or missing pieces on an otherwise readable cluster are normal at the edge and are not
     "unreachable"; every piece failing (refused, TLS, 401 everywhere) is.
     """
-    states = list(raw.status.values())
+    states = [s for k, s in raw.status.items() if "@" not in k]
     if not states or any(s.state in (AreaState.OK, AreaState.NOT_INSTALLED) for s in states):
         return None
     worst = combine_status(states)
