@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,6 +32,7 @@ from typing import Literal
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
@@ -382,3 +384,21 @@ def _without_next_update(der: bytes, key: PrivateKey, algorithm: hashes.HashAlgo
     # version, signature, issuer, thisUpdate, nextUpdate, ...: drop the fifth (a UTCTime/GeneralizedTime).
     assert tbs_parts[4][0] in (0x17, 0x18)
     return _resign(tbs_parts[:4] + tbs_parts[5:], outer[1], key, algorithm)
+
+
+def with_serial(issued: Issued, serial: int, signer: Issued | None = None) -> Issued:
+    """``issued`` re-signed (by ``signer``, default itself) with any serial, zero or negative included.
+
+    Old devices carry such serials; cryptography's builder refuses them (RFC 5280 asks for positive).
+    """
+    key = (signer or issued).key
+    algorithm = _digest_for(key, issued.cert.signature_hash_algorithm)
+    outer = _elements(issued.der)
+    tbs_parts = _elements(outer[0])
+    index = 1 if tbs_parts[0][0] == 0xA0 else 0  # the serial follows the optional [0] version
+    size = max(1, (serial.bit_length() + 8) // 8)  # room for the sign bit, as DER wants
+    tbs_parts[index] = _tlv(0x02, serial.to_bytes(size, "big", signed=True))
+    der = _resign(tbs_parts, outer[1], key, algorithm)
+    with warnings.catch_warnings():  # cryptography warns about non-positive serials: that is the point
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        return Issued(x509.load_der_x509_certificate(der), issued.key)

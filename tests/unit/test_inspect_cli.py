@@ -154,3 +154,11 @@ def test_usage_errors_exit_two() -> None:
     result = inspect()
     assert result.returncode == 2
     assert "FILE" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_zero_serial_from_an_old_device_is_shown_without_library_warnings(tmp_path: Path) -> None:
+    path = tmp_path / "old-device.der"
+    path.write_bytes(g.with_serial(g.make_leaf(None, "old device"), 0).der)
+    result = inspect(str(path))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert "  serial     00\n" in result.stdout

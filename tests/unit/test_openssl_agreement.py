@@ -25,7 +25,12 @@ from tests import certgen as g
 from tui.core.certs import CertificateInfo, CrlInfo, crl_signed_by, decode_bytes
 
 OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
-pytestmark = pytest.mark.skipif(not Path(OPENSSL).exists(), reason="openssl is not installed")
+pytestmark = [
+    pytest.mark.skipif(not Path(OPENSSL).exists(), reason="openssl is not installed"),
+    # Zero and negative serials (old devices) make cryptography warn; they are decoded on purpose.
+    pytest.mark.filterwarnings(
+        "ignore:Parsed a serial number:cryptography.utils.CryptographyDeprecationWarning"),
+]
 
 # openssl names P-256 by its ANSI name; everything else by the SECG name cryptography uses.
 _CURVE_ALIASES = {"prime256v1": "secp256r1"}
@@ -168,6 +173,8 @@ CASES: dict[str, Callable[[], g.Issued]] = {
         ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE,
         x509.ObjectIdentifier("1.3.6.1.4.1.311.10.3.4"), x509.ObjectIdentifier("1.3.6.1.4.1.99999.7"))),
     "multi-valued-rdn": lambda: g.make_leaf(SUB_EC, subject=MULTI_RDN),
+    "zero-serial": lambda: g.with_serial(g.make_leaf(None, "zero", key="rsa"), 0),
+    "negative-serial": lambda: g.with_serial(g.make_leaf(SUB_EC, "negative"), -0x1234, signer=SUB_EC),
     "expired": lambda: g.make_leaf(SUB_EC, "old", not_before=g.EPOCH - timedelta(days=800), days=30),
     "not-yet-valid-2050": lambda: g.make_leaf(SUB_EC, "future", not_before=datetime(2050, 6, 1, tzinfo=UTC)),
     "key-agreement-usage": lambda: g.make_leaf(SUB_EC, "ka", key_usage=x509.KeyUsage(

@@ -155,7 +155,9 @@ def _certificate(der: bytes) -> CertificateInfo:
     # result is immutable, so a repeat costs a dictionary lookup instead of a parse.
     try:
         cert = x509.load_der_x509_certificate(der)
-    except ValueError as exc:
+    except x509.InvalidVersion as exc:
+        raise ValueError(f"X.509 version {exc.parsed_version + 1} is not supported") from None
+    except Exception as exc:  # untrusted bytes: whatever the parser objects to means "not a certificate"
         raise _NotThisKind(_short(exc)) from None
     try:
         return certificate_info(cert, der)
@@ -167,7 +169,7 @@ def _certificate(der: bytes) -> CertificateInfo:
 def _crl(der: bytes) -> CrlInfo:
     try:
         crl = x509.load_der_x509_crl(der)
-    except ValueError as exc:
+    except Exception as exc:  # untrusted bytes: whatever the parser objects to means "not a CRL"
         raise _NotThisKind(_short(exc)) from None
     try:
         return crl_info(crl, der)
