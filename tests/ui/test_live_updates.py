@@ -1,0 +1,198 @@
+"""Pilot tests: states arriving while the user works: rotation, reconnects, coalescing, ticks, errors."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from textual.worker import WorkerFailed
+
+from tests.ui import sitedata
+from tests.ui.conftest import INFO, Dashboard, screen_text
+from tui.core.clock import FrozenClock
+from tui.core.model import ClusterState
+from tui.core.rotation import RotationPhase
+from tui.ui.app import DashboardApp
+from tui.ui.settings import UiSettings
+from tui.ui.source import Deliver
+from tui.ui.widgets.text_line import TextLine
+
+NEW_ENTRY = "trust/aaa-new-device.der"
+
+
+def _plain(app: DashboardApp, widget_id: str) -> str:
+    return app.screen.query_one(f"#{widget_id}", TextLine).plain
+
+
+async def test_rotation_arriving_while_a_row_is_selected_keeps_the_cursor_on_it(
+        dashboard: Dashboard, steady: ClusterState) -> None:
+    clock = FrozenClock(sitedata.NOW)
+    async with dashboard(clock=clock) as (app, pilot, source):
+        pane = app.dashboard.opcua_pane
+        table = pane.table
+        await pilot.press("3")
+        assert table.move_to_key("trust/plc-line2.der")
+        row_before = table.cursor_row
+        screen_offset = row_before - int(table.scroll_y)
+        rows_before = {key: table.rows[key] for key in table.row_keys}
+
+        later = sitedata.NOW + timedelta(minutes=5)
+        clock.set(later)
+        extra = {"aaa-new-device.der": sitedata.certgen.make_leaf(
+            None, "New Device", not_before=sitedata.NOW - timedelta(days=1), days=365).der}
+        rotated = sitedata.rotated_state(steady, later, extra_trust=extra)
+        source.push(rotated)
+        await app.wait_for_state(lambda s: s is rotated)
+        await pilot.pause()
+
+        # The Root CA pane follows the rotation by itself...
+        new_cert = rotated.root_ca.certificate
+        assert new_cert is not None and rotated.root_ca.rotation.phase is RotationPhase.ROTATED
+        assert new_cert.serial in _plain(app, "root-identity")
+        assert "rotated" in app.dashboard.root_pane.border_title
+        assert new_cert.serial in _plain(app, "root-history")
+        assert "previous CA still in" in _plain(app, "root-bundle")
+        assert "rev 2" in _plain(app, "root-resource")
+        # ...while the OPC UA table gained a row above the cursor and kept it on the same entry,
+        # at the same place on the screen, without rebuilding the rows that did not change.
+        assert NEW_ENTRY in table.row_keys and table.row_keys.index(NEW_ENTRY) < table.cursor_row
+        assert table.cursor_key == "trust/plc-line2.der"
+        assert table.cursor_row == row_before + 1
+        assert table.cursor_row - int(table.scroll_y) == screen_offset
+        assert app.focused is table
+        unchanged = [key for key in rows_before if key in table.rows]
+        assert all(table.rows[key] is rows_before[key] for key in unchanged)
+
+
+async def test_live_update_changes_only_the_cells_that_changed(dashboard: Dashboard) -> None:
+    site = sitedata.make_site()
+    async with dashboard(sitedata.build(site)) as (app, pilot, source):
+        table = app.dashboard.opcua_pane.table
+        updates: list[tuple[object, object]] = []
+        original = table.update_cell
+
+        def counting(row_key: object, column_key: object, value: object, **kwargs: Any) -> None:
+            updates.append((row_key, column_key))
+            original(row_key, column_key, value, **kwargs)  # type: ignore[arg-type]
+
+        table.update_cell = counting  # type: ignore[method-assign]
+        source.push(sitedata.build(site, vault=False))  # vault not read: unchanged cells stay untouched
+        await app.wait_for_state(lambda s: s.vault.url is None)
+        await pilot.pause()
+        assert updates == []
+        # Removing a vault secret flags that one entry.
+        site.vault_files.pop("gateway-north.der")
+        source.push(sitedata.build(site))
+        await app.wait_for_state(lambda s: "vault-missing" in [f.value for f in s.entry(
+            "trust/gateway-north.der").flags])  # type: ignore[union-attr]
+        await pilot.pause()
+        assert {str(getattr(row, "value", row)) for row, _ in updates} == {"trust/gateway-north.der"}
+        assert table.get_cell("trust/gateway-north.der", "health").plain == "vault-missing"
+
+
+async def test_reconnecting_connection_shows_in_the_header_with_the_data_age(dashboard: Dashboard) -> None:
+    clock = FrozenClock(sitedata.NOW)
+    async with dashboard(clock=clock) as (app, pilot, source):
+        assert _plain(app, "hdr-connection") == "● live"
+        since = sitedata.NOW + timedelta(seconds=30)
+        clock.set(since + timedelta(seconds=5))
+        source.push(sitedata.reconnecting_state(sitedata.make_site(), clock.now(), since))
+        await app.wait_for_state(lambda s: s.areas[0].state.value == "reconnecting")
+        await pilot.pause()
+        assert _plain(app, "hdr-connection") == "● reconnecting since 12:00:30"
+        assert _plain(app, "hdr-age") == "age 5s"
+        clock.advance(90)
+        app.tick()
+        await pilot.pause()
+        age = app.screen.query_one("#hdr-age", TextLine)
+        assert age.plain == "age 1m 35s" and age.has_class("-warning")
+        assert "reconnecting since 12:00:30" in screen_text(app)
+
+
+async def test_a_burst_of_states_is_coalesced_into_few_repaints(steady: ClusterState) -> None:
+    states = [sitedata.build(sitedata.make_site(), sitedata.NOW + timedelta(seconds=i)) for i in range(3)]
+    burst = [states[i % 3] for i in range(30)]
+
+    class BurstSource:
+        info = INFO
+
+        def __init__(self) -> None:
+            self.done = threading.Event()
+
+        def start(self, deliver: Deliver) -> None:
+            deliver(steady)
+            # From another thread, as the feed's builder does.
+            threading.Thread(target=lambda: ([deliver(s) for s in burst], self.done.set())).start()
+
+        def stop(self) -> None: ...
+
+        def refresh(self) -> None: ...
+
+    source = BurstSource()
+    app = DashboardApp(source, settings=UiSettings(repaint_interval=0.2), clock=FrozenClock(sitedata.NOW))
+    async with app.run_test(size=(120, 34)) as pilot:
+        await app.wait_for_state(lambda s: s is burst[-1])
+        await pilot.pause()
+        assert source.done.is_set()
+        # 31 states delivered; the first is applied at once, the rest wait for the interval and a
+        # newer state replaces an older one still queued.
+        assert 2 <= app.applied <= 4
+
+
+async def test_countdown_repaints_only_when_its_text_changes(dashboard: Dashboard) -> None:
+    # An hour after the snapshot: "59d" left and renewal "in 29d" for the whole next day.
+    clock = FrozenClock(sitedata.NOW + timedelta(hours=1))
+    async with dashboard(clock=clock) as (app, pilot, _source):
+        gauge = app.screen.query_one("#root-gauge", TextLine)
+        rotation = app.screen.query_one("#root-rotation", TextLine)
+        painted: list[str] = []
+        for line in (gauge, rotation):
+            original = line.update
+
+            def counting(content: Any = "", *, _line: TextLine = line,
+                         _original: Callable[..., None] = original) -> None:
+                painted.append(_line.id or "")
+                _original(content)
+
+            line.update = counting  # type: ignore[method-assign]
+        app.tick()
+        clock.advance(1)
+        app.tick()
+        await pilot.pause()
+        assert painted == []  # "59d" and "in 29d" read the same a second later
+        clock.advance(timedelta(days=1))
+        app.tick()
+        await pilot.pause()
+        assert sorted(painted) == ["root-gauge", "root-rotation"]
+        assert "58d" in gauge.plain and "in 28d" in rotation.plain
+
+
+async def test_a_failing_source_becomes_a_visible_error_not_an_exit() -> None:
+    class BrokenSource:
+        info = INFO
+
+        def start(self, deliver: Deliver) -> None:
+            raise ConnectionRefusedError("connection refused by 127.0.0.1:6443")
+
+        def stop(self) -> None: ...
+
+        def refresh(self) -> None: ...
+
+    app = DashboardApp(BrokenSource(), clock=FrozenClock(sitedata.NOW))
+    async with app.run_test(size=(120, 34)) as pilot:
+        with contextlib.suppress(WorkerFailed):  # the worker's own failure; the app must carry on
+            await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.is_running
+        assert "ConnectionRefusedError" in (app.source_error or "")
+        assert _plain(app, "hdr-connection").startswith("● error: start source: ConnectionRefusedError")
+
+
+async def test_refresh_asks_the_source_again(dashboard: Dashboard) -> None:
+    async with dashboard() as (app, pilot, source):
+        await pilot.press("ctrl+r")
+        await app.workers.wait_for_complete()
+        assert source.refreshes == 1

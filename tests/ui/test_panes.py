@@ -1,0 +1,120 @@
+"""Pilot tests: what each pane shows, and both layouts (120x34 wide, 80x24 compact)."""
+
+from __future__ import annotations
+
+from textual.geometry import Region
+
+from tests.ui import sitedata
+from tests.ui.conftest import SMALL, WIDE, Dashboard, screen_text
+from tui.core.model import ClusterState
+from tui.ui.app import DashboardApp
+from tui.ui.columns import total_width
+from tui.ui.widgets.text_line import TextLine
+
+
+def _line(app: DashboardApp, widget_id: str) -> str:
+    return app.screen.query_one(f"#{widget_id}", TextLine).plain
+
+
+async def test_root_ca_pane_shows_the_ca_its_rotation_and_the_bundle(dashboard: Dashboard,
+                                                                      steady: ClusterState) -> None:
+    async with dashboard() as (app, _pilot, _source):
+        pane = app.dashboard.root_pane
+        cert = steady.root_ca.certificate
+        assert cert is not None
+        assert "Root CA" in pane.border_title
+        assert "steady" in pane.border_title
+        identity = _line(app, "root-identity")
+        assert "Azure IoT Operations Quickstart Root CA" in identity
+        assert cert.sha1 in identity and cert.serial in identity
+        assert "2025-05-02 12:00Z → 2025-07-31 12:00Z" in identity
+        assert "60d (67%)" in _line(app, "root-gauge")
+        rotation = _line(app, "root-rotation")
+        assert "steady" in rotation and "2025-07-01 12:00:00Z (in 30d)" in rotation
+        resource = _line(app, "root-resource")
+        assert "azure-iot-operations-aio-selfsigned-root" in resource and "rev 1" in resource
+        assert "Ready True" in resource
+        assert "✓ current CA" in _line(app, "root-bundle")
+        assert "none seen this run" in _line(app, "root-history")
+        assert "not for production" in pane.border_subtitle
+
+
+async def test_issuers_pane_lists_every_issuer_with_readiness_and_backing(dashboard: Dashboard,
+                                                                           steady: ClusterState) -> None:
+    async with dashboard() as (app, _pilot, _source):
+        pane = app.dashboard.issuers_pane
+        table = pane.table
+        assert "Issuer" in pane.border_title and "· 2" in pane.border_title
+        assert table.row_keys == [issuer.key for issuer in steady.issuers]
+        root_issuer = "ClusterIssuer/azure-iot-operations-aio-selfsigned-root"
+        cells = {c.key: table.get_cell(root_issuer, c.key).plain for c in table.placed_columns}
+        assert cells["type"] == "selfSigned" and cells["ready"] == "yes" and cells["certs"] == "1"
+
+
+async def test_opcua_pane_holds_both_lists_with_counts_and_health(dashboard: Dashboard,
+                                                                  steady: ClusterState) -> None:
+    async with dashboard() as (app, _pilot, _source):
+        pane = app.dashboard.opcua_pane
+        assert "OPC UA" in pane.border_title
+        assert "trust 11 · issuer 5 · 2 critical · 6 warning" in pane.border_title
+        table = pane.table
+        assert set(table.row_keys) == {entry.key for entry in steady.opcua}
+        assert table.get_cell("trust/plc-expired.der", "health").plain == "expired"
+        assert table.get_cell("trust/plc-expired.der", "days").plain == "-10d"
+        assert table.get_cell("issuer/fabrikam-vendor-ca.crl", "health").plain == "crl-stale"
+        assert table.get_cell("trust/robot-cell-3.der", "health").plain == "not-yet-valid"
+        assert table.get_cell("trust/gateway-north.der", "subject").plain == "Gateway North"
+
+
+async def test_wide_layout_shows_three_panes_side_by_side_without_overlap(dashboard: Dashboard) -> None:
+    async with dashboard(size=WIDE) as (app, _pilot, _source):
+        screen = app.dashboard
+        assert not screen.compact
+        regions = [screen.root_pane.region, screen.issuers_pane.region, screen.opcua_pane.region]
+        whole = Region(0, 0, *WIDE)
+        for index, region in enumerate(regions):
+            assert region.area > 0 and whole.contains_region(region)
+            for other in regions[index + 1:]:
+                assert not region.overlaps(other)
+        text = screen_text(app)
+        assert "Root CA" in text and "Issuers" in text and "OPC UA" in text
+
+
+async def test_compact_layout_at_80x24_shows_one_pane_at_a_time_and_fits(dashboard: Dashboard) -> None:
+    async with dashboard(size=SMALL) as (app, pilot, _source):
+        screen = app.dashboard
+        assert screen.compact
+        assert screen.root_pane.display and not screen.opcua_pane.display
+        text = screen_text(app)
+        assert "1 Root CA" in text and "3 OPC UA" in text
+        assert all(len(line) <= SMALL[0] for line in text.splitlines())
+        await pilot.press("3")
+        assert screen.opcua_pane.display and not screen.root_pane.display
+        table = screen.opcua_pane.table
+        assert total_width(table.placed_columns) <= table.scrollable_content_region.width
+        assert {"file", "days", "health"} <= {c.key for c in table.placed_columns}
+        await pilot.press("tab")
+        assert screen.active_pane == "root-ca" and screen.root_pane.display
+        await pilot.press("2")
+        assert screen.issuers_pane.display and app.focused is screen.issuers_pane.table
+
+
+async def test_resizing_switches_layouts_and_keeps_the_cursor(dashboard: Dashboard) -> None:
+    async with dashboard(size=WIDE) as (app, pilot, _source):
+        screen = app.dashboard
+        await pilot.press("3")
+        assert screen.opcua_pane.table.move_to_key("trust/historian.der")
+        await pilot.resize_terminal(*SMALL)
+        await pilot.pause()
+        assert screen.compact and screen.opcua_pane.display
+        assert screen.opcua_pane.table.cursor_key == "trust/historian.der"
+        await pilot.resize_terminal(*WIDE)
+        await pilot.pause()
+        assert not screen.compact and screen.root_pane.display
+        assert screen.opcua_pane.table.cursor_key == "trust/historian.der"
+
+
+async def test_forbidden_secrets_show_in_the_header_and_the_panes(dashboard: Dashboard) -> None:
+    async with dashboard(sitedata.forbidden_secrets_state()) as (app, _pilot, _source):
+        assert _line(app, "hdr-connection") == "● forbidden: secrets"
+        assert "forbidden" in app.dashboard.opcua_pane.border_title
