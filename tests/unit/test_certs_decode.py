@@ -257,3 +257,8 @@ def test_decode_file_read_error_is_one_line() -> None:
     with pytest.raises(CertError) as caught:
         decode_file("/proc/self/mem")
     assert str(caught.value) == "/proc/self/mem: cannot read (input/output error)"
+
+
+def test_bytearray_and_memoryview_inputs() -> None:
+    assert _sha1s(decode_bytes(bytearray(LEAF.der))) == [_sha1(LEAF)]
+    assert _sha1s(decode_bytes(memoryview(g.bundle(LEAF)))) == [_sha1(LEAF)]

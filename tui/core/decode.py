@@ -358,6 +358,8 @@ def decode_bytes(data: bytes, source: str = "<bytes>") -> Decoded:
     """
     if len(data) > MAX_BYTES:
         raise CertError(source, f"too large ({len(data)} bytes; limit {MAX_BYTES // (1024 * 1024)} MiB)")
+    if not isinstance(data, bytes):
+        data = bytes(data)  # a bytearray or memoryview: slices must be hashable for the parse cache
     if not data.strip(_WHITESPACE + b"\x00"):
         raise CertError(source, "empty file")
     found = _Found()
