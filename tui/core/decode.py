@@ -26,6 +26,7 @@ from cryptography import x509
 from cryptography.utils import CryptographyDeprecationWarning
 
 from tui.core.cert_model import CertError, CertificateInfo, CrlInfo, Decoded, Form
+from tui.core.der import classify, element_end
 from tui.core.x509_fields import certificate_info, crl_info
 
 # Old certificates with a zero or negative serial still exist; the serial is shown as it is (with a
@@ -43,11 +44,6 @@ _PKCS7_LABELS = frozenset({b"PKCS7", b"PKCS #7 SIGNED DATA", b"CMS"})
 _WHITESPACE = b" \t\r\n\v\f"
 _HEX = re.compile(rb"[0-9A-Fa-f]+")
 
-# DER OID contents (after tag and length) used to recognise containers without parsing them.
-_OID_PKCS7_DATA = bytes.fromhex("2a864886f70d010701")
-_OID_PKCS7_SIGNED = bytes.fromhex("2a864886f70d010702")
-
-
 class _Found:
     """Accumulates what one input holds, in order."""
 
@@ -55,86 +51,6 @@ class _Found:
         self.entries: list[CertificateInfo | CrlInfo] = []
         self.private_key = False
         self.other_labels: list[str] = []
-
-
-def _tlv(data: bytes, pos: int) -> tuple[int, int, int]:
-    """``(tag, start of content, end of content)`` of the DER element at ``pos``.
-
-    Raises ValueError with a short reason on truncated or indefinite-length input.
-    """
-    size = len(data)
-    if pos + 2 > size:
-        raise ValueError("truncated DER (no room for a header)")
-    tag = data[pos]
-    first = data[pos + 1]
-    if first < 0x80:
-        start, length = pos + 2, first
-    else:
-        count = first & 0x7F
-        if count == 0:
-            raise ValueError("BER indefinite length is not DER")
-        if count > 4:
-            raise ValueError("DER length field too long")
-        if pos + 2 + count > size:
-            raise ValueError("truncated DER (length cut off)")
-        length = int.from_bytes(data[pos + 2 : pos + 2 + count], "big")
-        start = pos + 2 + count
-    end = start + length
-    if end > size:
-        raise ValueError(f"truncated DER (element needs {end - pos} bytes, {size - pos} present)")
-    return tag, start, end
-
-
-def _children(data: bytes, start: int, end: int, limit: int = 3) -> list[tuple[int, int, int]]:
-    """The first ``limit`` elements inside a constructed element (fewer if it holds fewer)."""
-    out = []
-    pos = start
-    while pos < end and len(out) < limit:
-        tag, cstart, cend = _tlv(data, pos)
-        if cend > end:
-            raise ValueError("DER element overruns its parent")
-        out.append((tag, cstart, cend))
-        pos = cend
-    return out
-
-
-def _classify(der: bytes) -> str:
-    """Guess what a top-level DER SEQUENCE is: certificate-or-crl, key, pkcs12, pkcs7, unknown.
-
-    Only the first few headers are read; the real parse happens in cryptography.
-    """
-    try:
-        tag, start, end = _tlv(der, 0)
-        if tag != 0x30:
-            return "unknown"
-        kids = _children(der, start, end)
-    except ValueError:
-        return "unknown"
-    if not kids:
-        return "unknown"
-    tag0, s0, e0 = kids[0]
-    if tag0 == 0x02:  # INTEGER first: a private key (PKCS#1/#8/SEC1) or a PKCS#12 (version 3)
-        version = der[s0:e0]
-        if version == b"\x03" and len(kids) > 1 and kids[1][0] == 0x30:
-            inner = der[kids[1][1] : kids[1][2]]
-            if inner[2 : 2 + len(_OID_PKCS7_DATA)] == _OID_PKCS7_DATA or _OID_PKCS7_DATA in inner[:16]:
-                return "pkcs12"
-        if version in (b"\x00", b"\x01"):
-            return "key"
-        return "unknown"
-    if tag0 == 0x06 and der[s0:e0] == _OID_PKCS7_SIGNED:
-        return "pkcs7"
-    if tag0 == 0x30 and len(kids) > 1:
-        if kids[1][0] == 0x04:  # SEQUENCE{AlgorithmIdentifier, OCTET STRING}: encrypted PKCS#8
-            try:
-                inner = _children(der, s0, e0, 1)
-            except ValueError:
-                return "unknown"
-            if inner and inner[0][0] == 0x06:
-                return "key"
-        if kids[1][0] == 0x30:
-            return "cert-or-crl"
-    return "unknown"
 
 
 def _short(exc: Exception) -> str:
@@ -241,9 +157,9 @@ def _decode_der(data: bytes, found: _Found, source: str) -> None:
         what = "DER" if index == 1 else f"DER element {index}"
         if data[pos] != 0x30:
             raise ValueError(f"{what}: not a certificate or CRL (unexpected byte 0x{data[pos]:02X})")
-        _, _, end = _tlv(data, pos)
+        end = element_end(data, pos)
         element = data[pos:end]
-        kind = _classify(element)
+        kind = classify(element)
         if kind == "pkcs12":
             raise CertError(source, _pkcs12_reason(source))
         if kind == "key":
@@ -290,7 +206,7 @@ def _decode_pem(data: bytes, found: _Found) -> None:
         if label == b"TRUSTED CERTIFICATE":
             # OpenSSL's "trusted" form appends trust settings after the certificate; keep the cert.
             try:
-                _, _, cert_end = _tlv(der, 0)
+                cert_end = element_end(der)
             except ValueError as exc:
                 raise ValueError(f"{what}: {exc}") from None
             der = der[:cert_end]
@@ -310,10 +226,10 @@ def _looks_like_der(data: bytes) -> bool:
     if not data or data[0] != 0x30:
         return False
     try:
-        _, _, end = _tlv(data, 0)
+        end = element_end(data)
     except ValueError:
         return False
-    return _classify(data[:end]) != "unknown"
+    return classify(data[:end]) != "unknown"
 
 
 def _normalise_text(data: bytes) -> bytes:
