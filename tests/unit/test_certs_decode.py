@@ -189,6 +189,7 @@ def test_random_text_and_bytes() -> None:
     assert _reason(b"hello world, not a cert\n") == unknown
     assert _reason(bytes(range(1, 200))) == unknown
     assert _reason(b"deadbeef") == "Key Vault hex holds neither PEM nor DER"
+    assert _reason(g.kv_hex(LEAF.der)[:-1]) == "odd number of hex digits (Key Vault hex cut short?)"
 
 
 def test_other_pem_blocks_are_named() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
@@ -18,23 +20,30 @@ def _key(spec: g.KeySpec, fmt: serialization.PrivateFormat,
     return g.make_key(spec).private_bytes(serialization.Encoding.DER, fmt, encryption)
 
 
-@pytest.mark.parametrize(("blob", "kind"), [
-    (CA.der, "cert-or-crl"),
-    (g.make_crl(CA).der, "cert-or-crl"),
-    (_key("rsa", serialization.PrivateFormat.TraditionalOpenSSL), "key"),  # PKCS#1
-    (_key("ec", serialization.PrivateFormat.TraditionalOpenSSL), "key"),  # SEC1
-    (_key("ed25519", serialization.PrivateFormat.PKCS8), "key"),
-    (_key("ec", serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b"pw")), "key"),
-    (pkcs12.serialize_key_and_certificates(b"n", CA.key, CA.cert, None, NO_ENCRYPTION), "pkcs12"),
-    (pkcs7.serialize_certificates([CA.cert], serialization.Encoding.DER), "pkcs7"),
-    (CA.cert.public_key().public_bytes(serialization.Encoding.DER,
-                                       serialization.PublicFormat.SubjectPublicKeyInfo), "unknown"),
-    (bytes.fromhex("3003020105"), "unknown"),
-    (b"\x04\x00", "unknown"),
-    (b"", "unknown"),
-])
-def test_classify(blob: bytes, kind: str) -> None:
-    assert classify(blob) == kind
+# Built lazily and named: RSA keys differ per process, so blobs must not become test ids (xdist).
+BLOBS: dict[str, tuple[Callable[[], bytes], str]] = {
+    "certificate": (lambda: CA.der, "cert-or-crl"),
+    "crl": (lambda: g.make_crl(CA).der, "cert-or-crl"),
+    "pkcs1-rsa-key": (lambda: _key("rsa", serialization.PrivateFormat.TraditionalOpenSSL), "key"),
+    "sec1-ec-key": (lambda: _key("ec", serialization.PrivateFormat.TraditionalOpenSSL), "key"),
+    "pkcs8-ed25519-key": (lambda: _key("ed25519", serialization.PrivateFormat.PKCS8), "key"),
+    "encrypted-pkcs8": (lambda: _key("ec", serialization.PrivateFormat.PKCS8,
+                                     serialization.BestAvailableEncryption(b"pw")), "key"),
+    "pkcs12": (lambda: pkcs12.serialize_key_and_certificates(b"n", CA.key, CA.cert, None, NO_ENCRYPTION),
+               "pkcs12"),
+    "pkcs7": (lambda: pkcs7.serialize_certificates([CA.cert], serialization.Encoding.DER), "pkcs7"),
+    "public-key": (lambda: CA.cert.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo), "unknown"),
+    "small-sequence": (lambda: bytes.fromhex("3003020105"), "unknown"),
+    "octet-string": (lambda: b"\x04\x00", "unknown"),
+    "nothing": (lambda: b"", "unknown"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BLOBS))
+def test_classify(name: str) -> None:
+    make, kind = BLOBS[name]
+    assert classify(make()) == kind
 
 
 def test_tlv_short_and_long_lengths() -> None:

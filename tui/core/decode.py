@@ -263,6 +263,9 @@ def _decode(data: bytes, source: str, found: _Found, nested: bool) -> Form:
         return "der"
     if nested:
         raise ValueError("Key Vault hex holds neither PEM nor DER")
+    compact = data.translate(None, _WHITESPACE)
+    if len(compact) % 2 and _HEX.fullmatch(compact):
+        raise ValueError("odd number of hex digits (Key Vault hex cut short?)")
     raise ValueError("not a certificate or CRL (no PEM block, not DER, not Key Vault hex)")
 
 
