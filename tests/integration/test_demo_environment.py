@@ -152,6 +152,7 @@ def test_env_file_exports_what_the_product_reads(demo: DemoEnvironment) -> None:
     assert exported["AIO_CERTS_VAULT_URL"] == demo.vault_url
     assert exported["AIO_CERTS_VAULT_CA"] == str(demo.vault_ca_path)
     assert exported["AIO_CERTS_AUTH"] == "demo"
+    assert exported["AIO_CERTS_NAMESPACE"] == "azure-iot-operations"
     assert "PRIVATE KEY" not in text and x509.load_pem_x509_certificates(demo.vault_ca_path.read_bytes())
 
 

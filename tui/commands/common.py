@@ -57,7 +57,7 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     """Namespaces, bring-your-own issuer and trust bundle, expiry thresholds."""
     group = parser.add_argument_group("site")
     group.add_argument("-n", "--namespace", metavar="NS", default=None,
-                       help="AIO namespace (default: azure-iot-operations)")
+                       help="AIO namespace (default: $AIO_CERTS_NAMESPACE, else azure-iot-operations)")
     group.add_argument("--cert-manager-namespace", metavar="NS", default=None,
                        help="cert-manager's cluster resource namespace (default: cert-manager)")
     group.add_argument("--issuer", metavar="KIND/NAME",
@@ -122,8 +122,11 @@ def model_settings(args: argparse.Namespace) -> ModelSettings:
 
     fields: dict[str, Any] = {}
     try:
-        if getattr(args, "namespace", None):
-            fields["namespace"] = parse_namespace(args.namespace)
+        # The flag wins; AIO_CERTS_NAMESPACE lets `source DIR/env` of a demo seeded under another
+        # namespace point every command at it without repeating -n.
+        namespace = getattr(args, "namespace", None) or os.environ.get("AIO_CERTS_NAMESPACE")
+        if namespace:
+            fields["namespace"] = parse_namespace(namespace)
         if getattr(args, "issuer", None):
             fields["issuer_override"] = parse_issuer_flag(args.issuer)
         if getattr(args, "trust_bundle", None):

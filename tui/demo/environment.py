@@ -172,6 +172,7 @@ class DemoEnvironment:
             "AIO_CERTS_VAULT_URL": self.vault_url,
             "AIO_CERTS_VAULT_CA": str(self.vault_ca_path),
             "AIO_CERTS_AUTH": "demo",
+            "AIO_CERTS_NAMESPACE": self.options.namespace,
         }
 
     @property
