@@ -17,6 +17,7 @@ from tui import __version__
 
 # name -> (module, one-line help). Order is the order shown in --help.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "dashboard": ("tui.commands.dashboard", "open the live dashboard (what `aio-certs` alone runs)"),
     "inspect": ("tui.commands.inspect", "decode certificate and CRL files (PEM, DER, Key Vault hex)"),
     "demo": ("tui.commands.demo", "run an embedded AIO site (Kubernetes API, Key Vault, controllers)"),
     "status": ("tui.commands.status", "one-screen certificate health of a site, with an exit status"),
@@ -55,10 +56,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+DEFAULT_COMMAND = "dashboard"
+_TOP_LEVEL_FLAGS = frozenset({"-h", "--help", "--version"})
+
+
+def with_default_command(argv: Sequence[str]) -> list[str]:
+    """``aio-certs`` and ``aio-certs --context X`` mean the dashboard; anything else is left as it is."""
+    arguments = list(argv)
+    if not arguments or (arguments[0].startswith("-") and arguments[0] not in _TOP_LEVEL_FLAGS):
+        return [DEFAULT_COMMAND, *arguments]
+    return arguments
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the process exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(with_default_command(sys.argv[1:] if argv is None else argv))
     module = getattr(args, "_module", None)
     if module is None:
         parser.print_help()

@@ -137,6 +137,11 @@ def run(args: argparse.Namespace) -> int:
         options = parse_options(args)
     except ValueError as exc:
         return _fail(str(exc), EXIT_USAGE)
+    if not args.serve:
+        # Without --serve the same site runs in-process under the dashboard until the user quits.
+        from tui.commands.dashboard import run_demo_dashboard
+
+        return run_demo_dashboard(options)
 
     stop = threading.Event()
 
@@ -173,8 +178,6 @@ def _serve(args: argparse.Namespace, options: dict[str, Any], stop: threading.Ev
         print(f"\nUse it from another shell:\n  source {env.env_path}")
         print(f"  kubectl get secretsyncs,certificates -n {options['namespace']}")
         print("  aio-certs status")
-        if not args.serve:
-            print("\n(The dashboard is not wired to the demo yet; serving the site instead.)")
         print("\nPress Ctrl-C to stop.", flush=True)
         stop.wait()
     finally:

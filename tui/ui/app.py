@@ -241,7 +241,7 @@ def help_groups() -> list[HelpGroup]:
         )),
         HelpGroup("Dashboard", rows_from_bindings(DashboardScreen.BINDINGS)),
         HelpGroup("Tables (Issuers, OPC UA)", (
-            HelpRow("↑ ↓, pgup pgdn, home end", "Move the cursor"),
+            HelpRow("arrows, pgup/dn", "Move the cursor (home/end: first/last row)"),
             *rows_from_bindings(KeyedTable.BINDINGS),
         )),
         HelpGroup("OPC UA pane", (

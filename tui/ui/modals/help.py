@@ -72,7 +72,7 @@ class HelpModal(ModalScreen[None]):
             with VerticalScroll(id="help-body"):
                 for group in self.groups:
                     table = Table.grid(padding=(0, 2))
-                    table.add_column(style="bold", no_wrap=True, min_width=12)
+                    table.add_column(style="bold", no_wrap=True, width=16)
                     table.add_column()
                     for row in group.rows:
                         table.add_row(row.keys, row.description)

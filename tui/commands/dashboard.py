@@ -1,0 +1,148 @@
+"""Open the live dashboard on a site: root CA, issuers and OPC UA lists, updated as the cluster changes.
+
+This is what ``aio-certs`` runs when no command is given. It connects like kubectl (``--kubeconfig``,
+``KUBECONFIG``, ``--context``), watches the AIO namespace, reads the Key Vault behind the OPC UA lists in
+the background, and redraws only what changes (a few repaints a second at most).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any
+
+from tui.commands.common import UsageError, add_common_arguments
+
+if TYPE_CHECKING:
+    from tui.core.clock import Clock
+    from tui.ui.settings import UiSettings
+    from tui.ui.source import StateSource
+
+EPILOG = """\
+keys (press ? in the dashboard for all of them):
+  tab, 1 2 3   move between the Root CA, Issuers and OPC UA panes
+  /            filter the OPC UA entries (words such as expired, expiring, crl-stale; !word negates)
+  enter        preview the entry (every field, chain, where it lives, PEM); c copies its thumbprint
+  s, S         sort by the next column, reverse;   space  mark an entry
+  q, ctrl+c    quit
+
+environment:
+  KUBECONFIG            kubeconfig file(s), separated by ':'
+  AIO_CERTS_VAULT_URL   Key Vault URL, instead of the one named by the SecretProviderClass
+  AIO_CERTS_VAULT_CA    CA bundle to verify the vault's TLS certificate with
+  TEXTUAL_FPS           frame cap of the terminal output (default 60); lower it on very slow links
+
+exit status:
+  0  quit normally
+  2  bad usage
+  3  no usable kubeconfig or context
+"""
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_UNREACHABLE = 3
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Register the dashboard's options."""
+    add_common_arguments(parser)
+    add_display_arguments(parser)
+
+
+def add_display_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--no-mouse`` and ``--animations``."""
+    group = parser.add_argument_group("display")
+    group.add_argument("--no-mouse", action="store_true",
+                       help="do not capture the mouse (keeps the terminal's own selection; less traffic "
+                            "over SSH)")
+    group.add_argument("--animations", action="store_true",
+                       help="allow animations (off by default, and always off over SSH)")
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"aio-certs: {message}", file=sys.stderr)
+    return code
+
+
+def run(args: argparse.Namespace) -> int:
+    """Connect, open the dashboard, and return when the user quits."""
+    try:
+        return _dashboard(args)
+    except (KeyboardInterrupt, BrokenPipeError):
+        raise
+    except Exception as exc:  # one line, never a traceback over someone's terminal
+        return _fail(f"dashboard failed: {type(exc).__name__}: {exc}".splitlines()[0], EXIT_FAILED)
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from tui.cluster.config import ClusterConfigError
+    from tui.commands.common import open_feed
+    from tui.core.clock import SystemClock
+    from tui.ui.settings import UiSettings
+    from tui.ui.source import FeedSource, SourceInfo
+
+    clock = SystemClock()
+    try:
+        connection, feed = open_feed(args, clock=clock)
+    except UsageError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except ClusterConfigError as exc:
+        return _fail(f"cannot reach the cluster: {exc}", EXIT_UNREACHABLE)
+    source = FeedSource(feed, SourceInfo(connection.context, connection.server), on_stop=connection.close)
+    read_only = bool(getattr(args, "read_only", False))
+    settings = UiSettings(namespace=feed.settings.namespace, read_only=read_only, read_only_locked=read_only,
+                          animations=bool(getattr(args, "animations", False)))
+    return run_app(source, settings, clock=clock, mouse=not getattr(args, "no_mouse", False))
+
+
+def run_app(source: StateSource, settings: UiSettings, *, clock: Clock, mouse: bool = True) -> int:
+    """Run the dashboard over ``source`` until the user quits, then stop the source.
+
+    The source is stopped after the terminal has been restored, so a slow network shutdown never keeps
+    the user looking at a frozen screen.
+    """
+    from tui.ui.app import DashboardApp
+
+    app = DashboardApp(source, settings=settings, clock=clock)
+    try:
+        app.run(mouse=mouse)
+    finally:
+        source.stop()
+    return int(app.return_code or 0)
+
+
+def run_demo_dashboard(options: dict[str, Any], *, mouse: bool = True) -> int:
+    """``aio-certs demo`` without ``--serve``: start the embedded site, open the dashboard on it, stop both.
+
+    ``options`` are the validated ``DemoEnvironment`` keyword arguments (``tui.commands.demo``).
+    """
+    from tui.cluster.config import load_cluster_config
+    from tui.cluster.live import ClusterFeed
+    from tui.commands.common import VaultSettings, make_vault_reader
+    from tui.core.clock import SystemClock
+    from tui.core.settings import ModelSettings
+    from tui.demo.environment import KUBE_CONTEXT, DemoEnvironment
+    from tui.ui.settings import UiSettings
+    from tui.ui.source import FeedSource, SourceInfo
+
+    print("aio-certs demo: starting the embedded AIO site…", file=sys.stderr, flush=True)
+    env = DemoEnvironment(**options)
+    try:
+        env.start()
+    except Exception as exc:  # one line, never a traceback
+        env.stop()
+        first = (str(exc).splitlines() or [""])[0]
+        return _fail(f"demo: could not start the demo site: {type(exc).__name__}: {first}", EXIT_FAILED)
+    try:
+        clock = SystemClock()
+        # The product's own code path: a kubeconfig, the kubernetes client, a verified-TLS SecretClient.
+        connection = load_cluster_config(str(env.kubeconfig_path), KUBE_CONTEXT, environ={})
+        settings = ModelSettings(namespace=env.options.namespace)
+        vault = VaultSettings(url=env.vault_url, auth="demo", ca_bundle=str(env.vault_ca_path))
+        feed = ClusterFeed(connection.api_client, settings, clock=clock,
+                           vault_reader=make_vault_reader(vault, clock=clock))
+        source = FeedSource(feed, SourceInfo(KUBE_CONTEXT, connection.server),
+                            on_stop=connection.close)
+        return run_app(source, UiSettings(namespace=settings.namespace), clock=clock, mouse=mouse)
+    finally:
+        env.stop()
