@@ -56,7 +56,10 @@ class OpcUaPane(Vertical):
     def compose(self) -> ComposeResult:
         """The table, and the filter box (hidden until ``/``)."""
         yield KeyedTable(OPCUA_COLUMNS, id="opcua-table")
-        yield Input(placeholder="filter: words, expired, expiring, crl-stale, !word …", id="opcua-filter")
+        box = Input(placeholder="filter: words, expired, expiring, crl-stale, !word …", id="opcua-filter")
+        # A blinking cursor repaints twice a second: bytes over SSH for nothing.
+        box.cursor_blink = False
+        yield box
 
     @property
     def table(self) -> KeyedTable:
