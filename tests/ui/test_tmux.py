@@ -1,0 +1,121 @@
+"""``aio-certs demo`` in a real terminal: a detached tmux session of a fixed size on a private tmux server.
+
+Waits (polling ``capture-pane`` with a timeout: a terminal offers nothing to await) for the Root CA pane,
+checks the three panes, opens the help with ``?``, quits with ``q`` and checks that the process exited
+and the terminal was restored: alternate screen left, cursor visible, mouse reporting off, the shell
+prompt back. Without tmux the test is skipped, unless ``CI`` is set: then it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.tmux
+
+ROOT = Path(__file__).resolve().parents[2]
+WIDTH, HEIGHT = 120, 34
+PROMPT = "aio-test$ "
+START_TIMEOUT = 60.0
+STEP_TIMEOUT = 15.0
+
+
+class Terminal:
+    """One tmux session on a private server (its own socket), so a developer's tmux is never touched."""
+
+    def __init__(self, tmux: str, socket: Path, name: str) -> None:
+        self.tmux = tmux
+        self.socket = socket
+        self.name = name
+
+    def run(self, *args: str) -> str:
+        """Run a tmux command against this server and return its output."""
+        done = subprocess.run([self.tmux, "-S", str(self.socket), *args], capture_output=True, text=True,
+                              timeout=10, check=True)
+        return done.stdout
+
+    def screen(self) -> str:
+        """The visible screen as text."""
+        return self.run("capture-pane", "-p", "-t", self.name)
+
+    def flag(self, name: str) -> str:
+        """A tmux format variable of the pane, e.g. ``alternate_on``."""
+        return self.run("display-message", "-p", "-t", self.name, f"#{{{name}}}").strip()
+
+    def send(self, *keys: str) -> None:
+        """Type keys (tmux key names such as ``Enter`` and ``Escape`` allowed)."""
+        self.run("send-keys", "-t", self.name, *keys)
+
+    def wait_for(self, predicate: Callable[[str], bool], timeout: float, what: str) -> str:
+        """Poll the screen until ``predicate`` holds; fail with the last screen after ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if predicate(screen):
+                return screen
+            time.sleep(0.1)
+        pytest.fail(f"timed out after {timeout:g}s waiting for {what}; the screen was:\n{screen}")
+
+
+@pytest.fixture
+def terminal(tmp_path: Path) -> Iterator[Terminal]:
+    tmux = shutil.which("tmux")
+    if tmux is None:
+        if os.environ.get("CI"):
+            pytest.fail("tmux is not installed, and CI is set: the terminal test must run in CI")
+        pytest.skip("tmux is not installed")
+    socket = tmp_path / "tmux.sock"
+    term = Terminal(tmux, socket, "aio-certs")
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "TERM": "xterm-256color",
+           "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PS1": PROMPT}
+    subprocess.run([tmux, "-S", str(socket), "-f", os.devnull, "new-session", "-d", "-s", term.name,
+                    "-x", str(WIDTH), "-y", str(HEIGHT), "env", "-i",
+                    *[f"{k}={v}" for k, v in env.items()], "bash", "--norc", "--noprofile"],
+                   check=True, timeout=10)
+    try:
+        term.wait_for(lambda s: PROMPT.strip() in s, STEP_TIMEOUT, "the shell prompt")
+        yield term
+    finally:
+        subprocess.run([tmux, "-S", str(socket), "kill-server"], capture_output=True, timeout=10)
+
+
+def test_demo_dashboard_in_a_real_terminal(terminal: Terminal, tmp_path: Path) -> None:
+    command = (f"cd {shlex.quote(str(ROOT))} && {shlex.quote(sys.executable)} -m tui demo "
+               f"--state-dir {shlex.quote(str(tmp_path / 'demo'))}; echo \"exit status: $?\"")
+    terminal.send(command, "Enter")
+
+    screen = terminal.wait_for(lambda s: "Root CA ·" in s and "OPC UA lists · trust" in s, START_TIMEOUT,
+                               "the dashboard with data")
+    assert terminal.flag("alternate_on") == "1"
+    lines = screen.splitlines()
+    assert len(lines) <= HEIGHT and all(len(line) <= WIDTH for line in lines)
+    assert any("Root CA" in line and "Issuers" in line for line in lines)  # side by side at 120x34
+    assert "OPC UA lists" in screen and "Azure IoT Operations Quickstart" in screen
+
+    terminal.send("?")
+    help_screen = terminal.wait_for(lambda s: "Quit and restore the terminal" in s, STEP_TIMEOUT, "the help")
+    assert "Filter the OPC UA entries as you type" in help_screen
+    terminal.send("Escape")
+    terminal.wait_for(lambda s: "Quit and restore the terminal" not in s, STEP_TIMEOUT, "the help to close")
+
+    terminal.send("q")
+    # The typed command line holds 'status: $?'; only the echo prints a digit after the colon.
+    final = terminal.wait_for(lambda s: re.search(r"exit status: \d", s) is not None, STEP_TIMEOUT,
+                              "the process to exit")
+    assert "exit status: 0" in final
+    assert final.rstrip().splitlines()[-1].startswith(PROMPT.strip())
+    assert terminal.flag("alternate_on") == "0"
+    assert terminal.flag("cursor_flag") == "1"
+    assert terminal.flag("mouse_any_flag") == "0" and terminal.flag("mouse_sgr_flag") == "0"
+    assert terminal.flag("pane_current_command") == "bash"
+    assert "Root CA ·" not in final  # the dashboard's screen is gone, the shell's is back
