@@ -114,6 +114,7 @@ def test_control_characters_cannot_reach_the_terminal() -> None:
     subject = g.name("evil\x1b[2J\nname\u009b")
     info = info_of(g.make_leaf(SUB, subject=subject, uris=("urn:x\x07",)))
     assert info.subject == "CN=evil\\1B[2J\\0Aname\\C2\\9B"
+    assert info.common_name == "evil\\1B[2J\\0Aname\\C2\\9B"
     assert info.application_uri == "urn:x\\07"
     assert all(ord(ch) >= 0x20 for ch in info.subject + "".join(info.san))
 

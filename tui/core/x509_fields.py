@@ -170,7 +170,7 @@ def _common_name(name: x509.Name) -> str | None:
     for attr in name:
         if attr.oid.dotted_string == "2.5.4.3":
             value = attr.value
-            return value if isinstance(value, str) else value.hex()
+            return printable(value) if isinstance(value, str) else value.hex()
     return None
 
 
