@@ -114,7 +114,8 @@ async def test_enter_on_an_entry_previews_every_field_chain_and_location(dashboa
         await pilot.press("j", "j", "j")
         assert body.scroll_y == 3
         assert sections["Chain"]["Revoked"] == "no"
-        assert sections["Where it lives"]["Key Vault secret"].startswith("plc-line2-der in ")
+        where = sections["Where it lives"]
+        assert where["Key Vault secret"] == "plc-line2-der in vault kv-aio-test: present yes"
         assert "aio-opc-ua-broker-trust-list: plc-line2-der -> plc-line2.der" in \
             sections["Where it lives"]["SecretSync mapping"]
         assert doc.pem.startswith("-----BEGIN CERTIFICATE-----")

@@ -149,12 +149,19 @@ def _chain_fields(state: ClusterState, entry: OpcUaEntry) -> tuple[Field, ...]:
     return tuple(fields)
 
 
+def _vault_name(state: ClusterState) -> str:
+    # The SPC's keyvaultName is what the technician knows the vault by (and what the portal shows).
+    spc = next((s for s in state.spcs if s.name == state.opcua_spc), None)
+    if spc is not None and spc.keyvault_name:
+        return f"vault {spc.keyvault_name}"
+    return state.vault.url or "the vault"
+
+
 def _location_fields(state: ClusterState, entry: OpcUaEntry) -> tuple[Field, ...]:
     present, level = _yes_no(entry.vault_present)
-    vault_url = state.vault.url or "vault"
     fields = [
         Field("Key Vault secret",
-              f"{entry.source_path} in {vault_url}: present {present}" if entry.source_path else
+              f"{entry.source_path} in {_vault_name(state)}: present {present}" if entry.source_path else
               "none (no SecretSync mapping names one)", level if entry.source_path else Level.WARNING),
     ]
     if entry.vault_present:
