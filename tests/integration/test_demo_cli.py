@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import IO
 
@@ -64,6 +65,17 @@ def test_serve_env_file_works_and_sigint_stops_cleanly(tmp_path: Path) -> None:
     out = _Output(proc.stdout)
     err = _Output(proc.stderr)
     try:
+        # A script may wait for DIR/env alone: by the time it exists the site must have settled,
+        # so the synced trust-list Secret is already there.
+        deadline = time.monotonic() + 60
+        while not (state / "env").exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        synced = subprocess.run(
+            ["bash", "-c",
+             f"source {state / 'env'} && kubectl get secret aio-opc-ua-broker-trust-list -o name"],
+            capture_output=True, text=True, timeout=30, env=env,
+        )
+        assert synced.returncode == 0, synced.stderr
         banner = out.wait_for(READY_LINE, timeout=60)
         assert READY_LINE in banner, banner
         assert f"source {state / 'env'}" in banner

@@ -213,6 +213,7 @@ class DemoEnvironment:
             loaded = time.perf_counter()
             self._make_controllers()
             self.settle()
+            self._write_env_file()
             settled = time.perf_counter()
         except BaseException:
             self.stop()
@@ -251,12 +252,15 @@ class DemoEnvironment:
         self.api.write_kubeconfig(
             self.kubeconfig_path, context=KUBE_CONTEXT, namespace=self.options.namespace
         )
-        self._write_env_file()
 
     def _write_env_file(self) -> None:
+        # Written last and atomically: a script that waits for DIR/env to appear then finds a site
+        # whose controllers have settled, never a half-seeded one.
         lines = ["# aio-certs demo: `source` this file to point kubectl and aio-certs at the demo site."]
         lines += [f"export {key}={shlex.quote(value)}" for key, value in self.env_vars().items()]
-        self.env_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        partial = self.env_path.with_suffix(".partial")
+        partial.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        partial.replace(self.env_path)
 
     def _load(self, site: Site) -> None:
         self.api.put_many(site.objects)
