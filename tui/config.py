@@ -1,0 +1,168 @@
+"""The user's configuration file and state directory.
+
+``~/.config/aio-certs/config.toml`` (``$XDG_CONFIG_HOME/aio-certs/config.toml``; ``$AIO_CERTS_CONFIG``
+names another file) holds site defaults a technician should not retype::
+
+    read_only = true          # this workstation only looks; every write path is refused
+    state_dir = "~/aio-certs-state"
+    auth = "device-code"
+    cloud = "AzureCloud"
+    expiring_days = "30/7"    # WARN/CRIT, as --expiring-days
+
+Command-line flags override the file, except that ``read_only = true`` cannot be switched off by a
+flag: a read-only workstation stays read-only. Unknown keys are refused (a misspelt ``readonly`` must
+not silently allow writes). Only the standard library is used, so every command may load this at start.
+
+The state directory (journal of applies, audit log) is ``$AIO_CERTS_STATE_DIR``, else ``state_dir``
+from the file, else ``$XDG_STATE_HOME/aio-certs``, else ``~/.local/state/aio-certs``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+CONFIG_ENV = "AIO_CERTS_CONFIG"
+STATE_DIR_ENV = "AIO_CERTS_STATE_DIR"
+APP_DIR = "aio-certs"
+CONFIG_FILE = "config.toml"
+AUTH_MODES = ("default", "cli", "managed-identity", "device-code", "workload-identity", "demo")
+CLOUDS = ("AzureCloud", "AzureChinaCloud", "AzureUSGovernment")
+
+
+class ConfigError(ValueError):
+    """The configuration file is unusable; ``str()`` is one line naming the file (and key) and why."""
+
+
+@dataclass(frozen=True)
+class UserConfig:
+    """What the configuration file says; None means "not set there"."""
+
+    read_only: bool = False
+    state_dir: Path | None = None
+    auth: str | None = None
+    cloud: str | None = None
+    expiring_days: str | None = None
+    """``WARN/CRIT`` in days, the same text ``--expiring-days`` takes."""
+    source: Path | None = None
+    """The file these values came from; None when no file was read."""
+
+
+def _home(env: Mapping[str, str]) -> Path:
+    return Path(env["HOME"]) if env.get("HOME") else Path.home()
+
+
+def config_path(environ: Mapping[str, str] | None = None) -> Path:
+    """Where the configuration file is looked for (it need not exist)."""
+    env = os.environ if environ is None else environ
+    explicit = env.get(CONFIG_ENV, "").strip()
+    if explicit:
+        return Path(explicit).expanduser()
+    base = env.get("XDG_CONFIG_HOME", "").strip()
+    root = Path(base).expanduser() if base else _home(env) / ".config"
+    return root / APP_DIR / CONFIG_FILE
+
+
+def _check_days(value: str, where: str) -> str:
+    warn, sep, crit = value.strip().partition("/")
+    try:
+        if not sep:
+            raise ValueError
+        numbers = int(warn), int(crit)
+    except ValueError:
+        raise ConfigError(f"{where}: expected WARN/CRIT in days such as \"30/7\", got {value!r}") from None
+    if min(numbers) < 0 or numbers[1] > numbers[0]:
+        raise ConfigError(f"{where}: days must be non-negative and CRIT must not exceed WARN, got {value!r}")
+    return value.strip()
+
+
+def _parse(data: Mapping[str, Any], path: Path) -> UserConfig:
+    known = {"read_only", "state_dir", "auth", "cloud", "expiring_days"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"config {path}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
+    config = UserConfig(source=path)
+
+    def where(key: str) -> str:
+        return f"config {path}: {key}"
+
+    if "read_only" in data:
+        if not isinstance(data["read_only"], bool):
+            raise ConfigError(f"{where('read_only')}: must be true or false")
+        config = replace(config, read_only=data["read_only"])
+    for key in ("state_dir", "auth", "cloud", "expiring_days"):
+        if key in data and (not isinstance(data[key], str) or not data[key].strip()):
+            raise ConfigError(f"{where(key)}: must be a non-empty string")
+    if "state_dir" in data:
+        config = replace(config, state_dir=Path(data["state_dir"]).expanduser())
+    if "auth" in data:
+        auth = data["auth"].strip().lower()
+        if auth not in AUTH_MODES:
+            raise ConfigError(f"{where('auth')}: unknown mode {auth!r} "
+                              f"(expected one of {', '.join(AUTH_MODES)})")
+        config = replace(config, auth=auth)
+    if "cloud" in data:
+        cloud = next((c for c in CLOUDS if c.lower() == data["cloud"].strip().lower()), None)
+        if cloud is None:
+            raise ConfigError(f"{where('cloud')}: unknown cloud {data['cloud']!r} "
+                              f"(expected one of {', '.join(CLOUDS)})")
+        config = replace(config, cloud=cloud)
+    if "expiring_days" in data:
+        config = replace(config, expiring_days=_check_days(data["expiring_days"], where("expiring_days")))
+    return config
+
+
+def load_config(path: Path | None = None, *, environ: Mapping[str, str] | None = None) -> UserConfig:
+    """Read the configuration file; defaults when the default file does not exist.
+
+    A file named explicitly (``path`` or ``$AIO_CERTS_CONFIG``) must exist. Raises :class:`ConfigError`.
+    """
+    env = os.environ if environ is None else environ
+    explicit = path is not None or bool(env.get(CONFIG_ENV, "").strip())
+    chosen = path if path is not None else config_path(env)
+    try:
+        raw = chosen.read_bytes()
+    except FileNotFoundError:
+        if explicit:
+            raise ConfigError(f"config {chosen}: no such file") from None
+        return UserConfig()
+    except OSError as exc:
+        raise ConfigError(f"config {chosen}: cannot read ({exc.strerror or exc})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"config {chosen}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config {chosen}: not valid TOML ({exc})") from None
+    return _parse(data, chosen)
+
+
+def state_dir(config: UserConfig | None = None, *, environ: Mapping[str, str] | None = None) -> Path:
+    """The directory for the apply journal and the audit log (not created here)."""
+    env = os.environ if environ is None else environ
+    explicit = env.get(STATE_DIR_ENV, "").strip()
+    if explicit:
+        return Path(explicit).expanduser()
+    if config is not None and config.state_dir is not None:
+        return config.state_dir
+    base = env.get("XDG_STATE_HOME", "").strip()
+    root = Path(base).expanduser() if base else _home(env) / ".local" / "state"
+    return root / APP_DIR
+
+
+def apply_to_args(args: argparse.Namespace, config: UserConfig) -> argparse.Namespace:
+    """Fill options the command line left unset from ``config``; ``read_only`` only ever turns on.
+
+    Returns ``args`` (changed in place) for chaining.
+    """
+    for name in ("auth", "cloud", "expiring_days"):
+        if hasattr(args, name) and getattr(args, name) is None and getattr(config, name) is not None:
+            setattr(args, name, getattr(config, name))
+    if config.read_only:
+        args.read_only = True
+    return args
