@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "inspect": ("tui.commands.inspect", "decode certificate and CRL files (PEM, DER, Key Vault hex)"),
     "demo": ("tui.commands.demo", "run an embedded AIO site (Kubernetes API, Key Vault, controllers)"),
     "status": ("tui.commands.status", "one-screen certificate health of a site, with an exit status"),
+    "renew": ("tui.commands.renew", "ask cert-manager to re-issue a Certificate now (default: the root CA)"),
 }
 
 EPILOG = """\

@@ -1,0 +1,67 @@
+"""``aio-certs renew`` against the demo: cert-manager rotates, refusals write nothing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.changes_support import (
+    kubectl_json,
+    one_line_error,
+    run_cli,
+    running_demo,
+    site_snapshot,
+)
+from tui.demo.environment import DemoEnvironment
+
+ROOT_CERT = "azure-iot-operations-aio-selfsigned-root"
+
+
+@pytest.fixture
+def demo() -> Iterator[DemoEnvironment]:
+    with running_demo() as env:
+        yield env
+
+
+def test_renew_rotates_the_root_ca(demo: DemoEnvironment, tmp_path: Path) -> None:
+    before = kubectl_json(demo, "get", "certificate", "-n", "cert-manager", ROOT_CERT)["status"]["revision"]
+    result = run_cli(demo, tmp_path, "renew", "--yes", "--wait", "--wait-timeout", "30", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["certificate"] == f"cert-manager/{ROOT_CERT}"
+    assert report["outcome"] == "issued"
+    after = kubectl_json(demo, "get", "certificate", "-n", "cert-manager", ROOT_CERT)["status"]["revision"]
+    assert after == before + 1 == report["revision_after"]
+    events = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert [(e["action"], e["outcome"], e["entries"]) for e in events] == [
+        ("renew", "applied", [f"cert-manager/{ROOT_CERT}"])]
+
+
+def test_refusals_write_nothing(demo: DemoEnvironment, tmp_path: Path) -> None:
+    before = site_snapshot(demo)
+    no_tty = run_cli(demo, tmp_path, "renew")
+    assert no_tty.returncode == 1
+    assert "stdin is not a terminal" in one_line_error(no_tty, "aio-certs renew: not confirmed")
+    read_only = run_cli(demo, tmp_path, "renew", "--yes", "--read-only")
+    assert read_only.returncode == 1
+    assert "read-only mode is on" in one_line_error(read_only, "aio-certs renew: renew: refused")
+    unknown = run_cli(demo, tmp_path, "renew", "no-such-cert", "--yes")
+    assert unknown.returncode == 1
+    assert "not found (known: " in one_line_error(unknown, "aio-certs renew: Certificate 'no-such-cert'")
+    dry = run_cli(demo, tmp_path, "renew", "--dry-run", "--read-only")
+    assert dry.returncode == 0 and "would renew Certificate cert-manager/" in dry.stdout
+    assert site_snapshot(demo) == before
+    assert not (tmp_path / "audit.jsonl").exists()
+
+
+def test_config_file_read_only_is_honoured(demo: DemoEnvironment, tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("read_only = true\n", encoding="utf-8")
+    before = site_snapshot(demo)
+    result = run_cli(demo, tmp_path, "renew", "--yes", AIO_CERTS_CONFIG=str(config))
+    assert result.returncode == 1
+    assert "read-only mode is on" in one_line_error(result, "aio-certs renew:")
+    assert site_snapshot(demo) == before

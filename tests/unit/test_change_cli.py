@@ -1,0 +1,50 @@
+"""Shared behaviour of the change commands: confirmation, refusals, read-only."""
+
+from __future__ import annotations
+
+import argparse
+import io
+
+import pytest
+
+from tui.commands.change_common import EXIT_USAGE, Refused, confirm, positive_timeout, refuse_if_read_only
+
+
+def test_yes_skips_the_question_but_still_shows_warnings() -> None:
+    err = io.StringIO()
+    confirm("Apply?", yes=True, warnings=["SecretSync is ARM-managed"], stdin=io.StringIO(""), stderr=err,
+            isatty=lambda: False)
+    assert err.getvalue() == "warning: SecretSync is ARM-managed\n"
+
+
+def test_no_terminal_is_refused_before_any_output() -> None:
+    err = io.StringIO()
+    with pytest.raises(Refused, match="stdin is not a terminal; pass --yes"):
+        confirm("Apply?", yes=False, warnings=["w"], stdin=io.StringIO("y\n"), stderr=err,
+                isatty=lambda: False)
+    assert err.getvalue() == ""
+
+
+@pytest.mark.parametrize("answer", ["y\n", "YES\n", " yes \n"])
+def test_yes_answers_go_on(answer: str) -> None:
+    err = io.StringIO()
+    confirm("Apply?", yes=False, stdin=io.StringIO(answer), stderr=err, isatty=lambda: True)
+    assert err.getvalue() == "Apply? [y/N] "
+
+
+@pytest.mark.parametrize("answer", ["\n", "n\n", "yep\n", ""])
+def test_anything_else_declines(answer: str) -> None:
+    with pytest.raises(Refused, match="not confirmed; nothing was changed") as info:
+        confirm("Apply?", yes=False, stdin=io.StringIO(answer), stderr=io.StringIO(), isatty=lambda: True)
+    assert info.value.code == 1
+
+
+def test_read_only_refuses_and_bad_timeouts_are_usage_errors() -> None:
+    with pytest.raises(Refused, match="trust add: refused, read-only mode is on"):
+        refuse_if_read_only(argparse.Namespace(read_only=True), "trust add")
+    refuse_if_read_only(argparse.Namespace(read_only=False), "trust add")
+    with pytest.raises(Refused) as info:
+        positive_timeout(argparse.Namespace(request_timeout=0, wait_timeout=5))
+    assert info.value.code == EXIT_USAGE
+    with pytest.raises(Refused, match="--wait-timeout"):
+        positive_timeout(argparse.Namespace(request_timeout=5, wait_timeout=-1))

@@ -1,0 +1,145 @@
+"""What every command that changes a site shares: flags, exit codes, confirmation, refusals.
+
+``trust``, ``issuer``, ``vault``, ``renew`` and ``journal`` all take ``--dry-run``, ``--yes``, ``--json``
+and ``--read-only``; they ask before writing unless ``--yes`` (and refuse rather than hang when stdin is
+not a terminal); and every refusal or failure is one line on stderr. Only the standard library is
+imported here (see ``tui/cli.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from tui.commands.common import add_common_arguments
+
+if TYPE_CHECKING:
+    from tui.config import UserConfig
+
+EXIT_OK = 0
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+EXIT_UNREACHABLE = 3
+EXIT_APPLY_FAILED = 4
+
+EXIT_CODES_HELP = """\
+exit status:
+  0  applied (or, with --dry-run, the plan was printed; or there was nothing to do)
+  1  refused: invalid input (one line per problem), --read-only, or not confirmed; nothing was changed
+  2  bad usage (unknown flag, bad flag value, unreadable config file)
+  3  the cluster or the vault could not be reached or read; nothing was changed
+  4  the apply failed part way: the journal is kept; see `aio-certs journal` to resume or roll back
+"""
+
+ENV_HELP = """\
+environment:
+  KUBECONFIG            kubeconfig file(s), separated by ':'
+  AIO_CERTS_VAULT_URL   Key Vault URL, instead of the one named by the SecretProviderClass
+  AIO_CERTS_VAULT_CA    CA bundle to verify the vault's TLS certificate with
+  AIO_CERTS_AUTH        how to sign in to the vault (see --auth)
+  AIO_CERTS_CONFIG      configuration file (default ~/.config/aio-certs/config.toml)
+  AIO_CERTS_STATE_DIR   where the apply journal and audit log live (default ~/.local/state/aio-certs)
+"""
+
+
+class Refused(Exception):
+    """The command will not go on; ``str()`` is the one line to print, ``code`` the exit status."""
+
+    def __init__(self, message: str, code: int = EXIT_REFUSED) -> None:
+        super().__init__(" ".join(message.split()))
+        self.code = code
+
+
+def add_change_arguments(parser: argparse.ArgumentParser, *, wait_help: str | None = None) -> None:
+    """``--dry-run``, ``--yes``, ``--json``, ``--wait-timeout`` and every shared cluster/vault option."""
+    group = parser.add_argument_group("change")
+    group.add_argument("--dry-run", action="store_true",
+                       help="print the plan (what would be written where) and write nothing")
+    group.add_argument("-y", "--yes", action="store_true",
+                       help="do not ask for confirmation (needed when stdin is not a terminal)")
+    group.add_argument("--json", action="store_true", help="print the plan and the result as JSON")
+    group.add_argument("--wait-timeout", metavar="SECONDS", type=float, default=60.0,
+                       help=wait_help or "how long to wait for the SecretSync and the synced Secret to show "
+                                         "the change (default: 60; 0 does not wait)")
+    add_common_arguments(parser)
+
+
+def load_user_config(args: argparse.Namespace) -> UserConfig:
+    """Read the config file and fold it into ``args`` (flags win; read_only only turns on).
+
+    Raises :class:`Refused` with exit status 2 when the file is unusable.
+    """
+    from tui.config import ConfigError, apply_to_args, load_config
+
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        raise Refused(str(exc), EXIT_USAGE) from None
+    apply_to_args(args, config)
+    return config
+
+
+def state_directory(config: UserConfig) -> Path:
+    """The journal and audit directory for this user (see :func:`tui.config.state_dir`)."""
+    from tui.config import state_dir
+
+    return state_dir(config)
+
+
+def refuse_if_read_only(args: argparse.Namespace, what: str) -> None:
+    """Raise :class:`Refused` when read-only mode is on (flag or config) and ``what`` would write."""
+    if getattr(args, "read_only", False):
+        raise Refused(f"{what}: refused, read-only mode is on (--read-only or read_only in the config "
+                      "file); nothing was changed")
+
+
+def confirm(question: str, *, yes: bool, warnings: Sequence[str] = (), stdin: TextIO | None = None,
+            stderr: TextIO | None = None, isatty: Callable[[], bool] | None = None) -> None:
+    """Print ``warnings``, then ask ``question [y/N]`` on stderr unless ``yes``; raise :class:`Refused`
+    on anything but yes.
+
+    Without a terminal on stdin there is nobody to answer: refuse at once (before the warnings, so the
+    refusal is the only line) instead of hanging.
+    """
+    source = stdin or sys.stdin
+    out = stderr or sys.stderr
+    if not yes:
+        interactive = isatty() if isatty is not None else _is_tty(source)
+        if not interactive:
+            raise Refused("not confirmed: stdin is not a terminal; pass --yes to apply without a prompt "
+                          "(nothing was changed)")
+    for warning in warnings:
+        out.write(f"warning: {warning}\n")
+    if yes:
+        out.flush()
+        return
+    out.write(f"{question} [y/N] ")
+    out.flush()
+    answer = source.readline()
+    if answer.strip().lower() not in ("y", "yes"):
+        raise Refused("not confirmed; nothing was changed")
+
+
+def _is_tty(stream: TextIO) -> bool:
+    try:
+        return os.isatty(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def fail(command: str, message: str, code: int) -> int:
+    """Print ``aio-certs <command>: <message>`` on stderr (one line) and return ``code``."""
+    print(f"aio-certs {command}: {' '.join(message.split())}", file=sys.stderr)
+    return code
+
+
+def positive_timeout(args: argparse.Namespace) -> None:
+    """Check ``--request-timeout`` and ``--wait-timeout``; raise :class:`Refused` (exit 2) if bad."""
+    if getattr(args, "request_timeout", None) is not None and args.request_timeout <= 0:
+        raise Refused("--request-timeout: must be a positive number of seconds", EXIT_USAGE)
+    if getattr(args, "wait_timeout", None) is not None and args.wait_timeout < 0:
+        raise Refused("--wait-timeout: must not be negative", EXIT_USAGE)

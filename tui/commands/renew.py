@@ -1,0 +1,222 @@
+"""Ask cert-manager to re-issue a Certificate now, as `cmctl renew` does (default: the root CA).
+
+Sets the Certificate's Issuing condition to True with reason ManuallyTriggered through the status
+subresource; cert-manager then issues a new revision. NAME is a Certificate name or NAMESPACE/NAME; without
+it the Certificate behind the AIO root CA secret is renewed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+from tui.commands.change_common import (
+    ENV_HELP,
+    EXIT_APPLY_FAILED,
+    EXIT_OK,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    Refused,
+    add_change_arguments,
+    confirm,
+    fail,
+    load_user_config,
+    positive_timeout,
+    refuse_if_read_only,
+    state_directory,
+)
+
+if TYPE_CHECKING:
+    from tui.cluster.writes import ClusterWriter
+    from tui.core.model import CertificateView, ClusterState
+
+EPILOG = f"""\
+examples:
+  aio-certs renew                       # the AIO root CA Certificate
+  aio-certs renew cert-manager/azure-iot-operations-aio-selfsigned-root --yes --wait
+  aio-certs renew aio-broker-frontend --dry-run
+
+exit status:
+  0  renewal requested (and, with --wait, the new revision was issued); --dry-run printed what it would do
+  1  refused: unknown or ambiguous Certificate, --read-only, or not confirmed; nothing was changed
+  2  bad usage
+  3  the cluster could not be reached or read
+  4  the request was written but --wait saw no new revision in time, or the write failed
+
+{ENV_HELP}"""
+
+POLL_SECONDS = 0.1
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Register ``renew`` options."""
+    parser.add_argument("name", nargs="?", metavar="NAME",
+                        help="Certificate name or NAMESPACE/NAME (default: the root CA's Certificate)")
+    parser.add_argument("--wait", action="store_true",
+                        help="wait (up to --wait-timeout) until cert-manager has issued the new revision")
+    add_change_arguments(parser, wait_help="with --wait: how long to wait for the new revision (default: 60)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Request the renewal; returns the exit status (see EPILOG)."""
+    try:
+        return _renew(args)
+    except Refused as refused:
+        return fail("renew", str(refused), refused.code)
+    except (KeyboardInterrupt, BrokenPipeError):
+        raise
+    except Exception as exc:  # a bug must still end in one line, never a traceback
+        message = f"unexpected error: {type(exc).__name__}: {exc}".splitlines()[0]
+        return fail("renew", message, EXIT_APPLY_FAILED)
+
+
+def find_certificate(state: ClusterState, name: str | None) -> CertificateView:
+    """The Certificate NAME (or NAMESPACE/NAME) names; the root CA's when None. Raises :class:`Refused`."""
+    if name is None:
+        resource = state.root_ca.resource
+        if resource is None:
+            note = f" ({state.root_ca.note})" if state.root_ca.note else ""
+            raise Refused(f"no Certificate manages the root CA secret {state.root_ca.key}{note}; "
+                          "name the Certificate to renew")
+        return resource
+    namespace, sep, short = name.partition("/")
+    if sep:
+        found = [c for c in state.certificates if c.namespace == namespace and c.name == short]
+    else:
+        found = [c for c in state.certificates if c.name == name]
+    if not found:
+        known = ", ".join(c.key for c in state.certificates[:8]) or "none"
+        raise Refused(f"Certificate {name!r}: not found (known: {known})")
+    if len(found) > 1:
+        raise Refused(f"Certificate {name!r}: in several namespaces ({', '.join(c.key for c in found)}); "
+                      "give NAMESPACE/NAME")
+    return found[0]
+
+
+def _warnings(cert: CertificateView, state: ClusterState) -> list[str]:
+    out = []
+    if cert.is_issuing:
+        reason = cert.issuing.reason if cert.issuing is not None else ""
+        out.append(f"{cert.key} is already being issued (reason {reason or 'unknown'})")
+    if cert.is_ca and (cert.rotation_policy or "Always") == "Always":
+        out.append(f"{cert.key} is a CA with private key rotationPolicy Always: the new CA has a new key, "
+                   "so every certificate it signed must be re-issued and every client must get the new trust "
+                   "bundle before the old CA expires")
+    elif cert.is_ca:
+        out.append(f"{cert.key} is a CA with rotationPolicy Never: it is re-signed with the same key, so "
+                   "existing leaves stay valid")
+    return out
+
+
+def _renew(args: argparse.Namespace) -> int:
+    from tui.commands.common import UsageError
+
+    config = load_user_config(args)
+    positive_timeout(args)
+    if not args.dry_run:
+        refuse_if_read_only(args, "renew")
+    from tui.ops.journal import notice_lines
+
+    for line in notice_lines(state_directory(config)):
+        print(line, file=sys.stderr)
+    try:
+        from tui.commands.common import model_settings
+
+        settings = model_settings(args)
+    except UsageError as exc:
+        raise Refused(str(exc), EXIT_USAGE) from None
+
+    from tui.cluster.config import ClusterConfigError
+    from tui.cluster.oneshot import read_once
+    from tui.cluster.watch_set import unreachable_reason
+    from tui.cluster.writes import ClusterWriter, WriteError
+    from tui.commands.common import connect_cluster
+    from tui.core.build import build_state
+    from tui.core.clock import SystemClock
+    from tui.ops.audit import AuditLog
+
+    clock = SystemClock()
+    try:
+        connection = connect_cluster(args)
+    except ClusterConfigError as exc:
+        raise Refused(f"cannot reach the cluster: {exc}", EXIT_UNREACHABLE) from None
+    try:
+        timeout = float(args.request_timeout)
+        raw = read_once(connection.api_client, settings, clock=clock, timeout=(min(5.0, timeout), timeout))
+        reason = unreachable_reason(raw)
+        if reason is not None:
+            raise Refused(f"cannot reach the cluster at {connection.server} (context {connection.context}): "
+                          f"{reason}", EXIT_UNREACHABLE)
+        state = build_state(raw, settings=settings, now=clock.now())
+        cert = find_certificate(state, args.name)
+        warnings = _warnings(cert, state)
+        summary = {"certificate": cert.key, "secret": cert.secret_name, "is_ca": cert.is_ca,
+                   "revision_before": cert.revision, "warnings": warnings}
+        if args.dry_run:
+            _report(args, {**summary, "outcome": "dry-run"},
+                    [f"would renew Certificate {cert.key} (secret {cert.secret_name}, revision "
+                     f"{cert.revision if cert.revision is not None else 'none'}): set Issuing=True reason "
+                     "ManuallyTriggered", *(f"warning: {w}" for w in warnings)])
+            return EXIT_OK
+        confirm(f"Renew Certificate {cert.key}?", yes=args.yes, warnings=warnings)
+        writer = ClusterWriter(connection.api_client, timeout=(min(5.0, timeout), timeout))
+        audit = AuditLog(state_directory(config), clock=clock)
+        try:
+            writer.renew_certificate(cert.namespace, cert.name, now=clock.now())
+        except WriteError as exc:
+            audit.record(action="renew", outcome="failed", context=connection.context, entries=[cert.key],
+                         detail=str(exc))
+            code = EXIT_UNREACHABLE if exc.unreachable else EXIT_APPLY_FAILED
+            raise Refused(str(exc), code) from None
+        audit.record(action="renew", outcome="applied", context=connection.context, entries=[cert.key])
+        result: dict[str, Any] = {**summary, "outcome": "requested"}
+        lines = [f"renewal of Certificate {cert.key} requested (revision "
+                 f"{cert.revision if cert.revision is not None else 'none'})"]
+        code = EXIT_OK
+        if args.wait:
+            after = _wait_for_revision(writer, cert, args.wait_timeout)
+            result["revision_after"] = after
+            if after is None:
+                lines.append(f"no new revision within {args.wait_timeout:g}s; cert-manager may still be "
+                             f"issuing (check: kubectl describe certificate -n {cert.namespace} {cert.name})")
+                result["outcome"] = "timed-out"
+                code = EXIT_APPLY_FAILED
+            else:
+                lines.append(f"issued: revision {cert.revision} -> {after}")
+                result["outcome"] = "issued"
+        _report(args, result, lines)
+        return code
+    finally:
+        connection.close()
+
+
+def _wait_for_revision(writer: ClusterWriter, cert: CertificateView, timeout: float) -> int | None:
+    """Poll the Certificate until its revision moves past the one seen and Ready is True again."""
+    from tui.core import resources as rk
+
+    deadline = time.monotonic() + timeout
+    before = cert.revision or 0
+    while True:
+        current = writer.get(rk.CERTIFICATES, cert.namespace, cert.name) or {}
+        status = current.get("status") or {}
+        revision = status.get("revision")
+        ready = any(c.get("type") == "Ready" and c.get("status") == "True"
+                    for c in status.get("conditions") or [] if isinstance(c, dict))
+        if isinstance(revision, int) and revision > before and ready:
+            return revision
+        if time.monotonic() >= deadline:
+            return None
+        # Polling with a deadline: cert-manager's progress arrives on its own schedule, nothing to await.
+        time.sleep(POLL_SECONDS)
+
+
+def _report(args: argparse.Namespace, data: dict[str, Any], lines: list[str]) -> None:
+    if args.json:
+        print(json.dumps(data, indent=2))
+    else:
+        for line in lines:
+            print(line)
+
