@@ -22,6 +22,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("tui.commands.demo", "run an embedded AIO site (Kubernetes API, Key Vault, controllers)"),
     "status": ("tui.commands.status", "one-screen certificate health of a site, with an exit status"),
     "renew": ("tui.commands.renew", "ask cert-manager to re-issue a Certificate now (default: the root CA)"),
+    "trust": ("tui.commands.trust", "add files to / remove entries from the OPC UA trust list"),
+    "issuer": ("tui.commands.issuer", "add files to / remove entries from the OPC UA issuer list"),
 }
 
 EPILOG = """\

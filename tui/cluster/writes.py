@@ -180,14 +180,21 @@ class ClusterWriter:
                 kind.group, kind.version, namespace, kind.plural, body, _request_timeout=self._timeout)
 
     def update_secret_sync_mappings(self, namespace: str, name: str, mappings: Sequence[tuple[str, str]], *,
-                                    resource_version: str) -> JsonObject:
-        """Replace ``spec.secretObject.data`` (a merge patch replaces lists whole) at ``resource_version``."""
+                                    resource_version: str, force_synchronization: str | None = None,
+                                    ) -> JsonObject:
+        """Replace ``spec.secretObject.data`` (a merge patch replaces lists whole) at ``resource_version``.
+
+        ``force_synchronization`` also sets ``spec.forceSynchronization`` in the same write, so the
+        controller re-fetches values that changed behind an unchanged mapping.
+        """
         if not mappings:
             # The CRD demands at least one item; the official CLI deletes the SecretSync instead.
             raise WriteError(f"updating SecretSync {namespace}/{name}: an empty mapping is not allowed; "
                              "delete the SecretSync instead")
-        body = {"metadata": {"resourceVersion": resource_version},
-                "spec": {"secretObject": {"data": mappings_to_data(mappings)}}}
+        spec: dict[str, Any] = {"secretObject": {"data": mappings_to_data(mappings)}}
+        if force_synchronization is not None:
+            spec["forceSynchronization"] = force_synchronization
+        body = {"metadata": {"resourceVersion": resource_version}, "spec": spec}
         return self._patch(rk.SECRET_SYNCS, namespace, name, body, "updating")
 
     def delete_secret_sync(self, namespace: str, name: str, *, resource_version: str | None = None,

@@ -25,6 +25,7 @@ EXIT_REFUSED = 1
 EXIT_USAGE = 2
 EXIT_UNREACHABLE = 3
 EXIT_APPLY_FAILED = 4
+EXIT_NOT_SYNCED = 5
 
 EXIT_CODES_HELP = """\
 exit status:
@@ -32,7 +33,9 @@ exit status:
   1  refused: invalid input (one line per problem), --read-only, or not confirmed; nothing was changed
   2  bad usage (unknown flag, bad flag value, unreadable config file)
   3  the cluster or the vault could not be reached or read; nothing was changed
-  4  the apply failed part way: the journal is kept; see `aio-certs journal` to resume or roll back
+  4  the apply failed; when anything was written the journal is kept: `aio-certs journal resume ID`
+     or `aio-certs journal rollback ID` finishes or undoes it
+  5  applied, but the SecretSync / synced Secret did not show the change within --wait-timeout
 """
 
 ENV_HELP = """\

@@ -1,0 +1,271 @@
+"""Apply a change plan: journaled steps, conflicts re-planned, then a bounded wait for the sync.
+
+:func:`apply_plan` runs :attr:`Plan.steps` in order (vault writes, SPC grown, SecretSyncs, SPC shrunk,
+vault deletes). Each step is journaled before (``step-start``, with what is needed to undo it) and after
+(``step-done``). A 409 on a cluster write re-reads the site, re-plans with
+:func:`~tui.core.plan.rebase_plan` and continues with the rebased steps, a bounded number of times. Any
+other failure stops the apply: the journal is kept (unless nothing was written at all) so that
+``aio-certs journal resume|rollback`` can finish or undo it. Finally the synced Secret is awaited, with
+progress events, up to ``wait_timeout``.
+
+The same engine resumes and rolls back journaled applies (:mod:`tui.ops.resume`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from tui.cluster.writes import ConflictError, WriteError
+from tui.core.clock import Clock
+from tui.core.plan_ops import SpcEdit, Step, SyncEdit, VaultDelete, VaultWrite
+from tui.core.snapshot import AreaState
+from tui.ops import journal as jr
+from tui.ops.audit import AuditLog
+from tui.ops.steps import Adapters, before_write, run_planned
+from tui.ops.sync_wait import SyncCheck, WaitResult, expectations, wait_for_sync
+from tui.vault.errors import VaultError
+
+if TYPE_CHECKING:
+    from tui.core.model import ClusterState
+    from tui.core.plan import Plan
+    from tui.core.snapshot import RawSnapshot
+
+MAX_CONFLICT_RETRIES = 3
+
+# Outcomes of an apply (ApplyResult.outcome).
+APPLIED = "applied"
+FAILED = "failed"
+NOTHING_DONE = "nothing-done"
+
+
+@dataclass(frozen=True)
+class StepEvent:
+    """Progress of an apply, for a CLI line or a TUI progress list.
+
+    ``phase`` is ``start``, ``done``, ``failed``, ``skipped`` (already in place), ``conflict``,
+    ``rebased``, ``wait`` (a sync check changed), ``synced`` or ``wait-timeout``.
+    """
+
+    phase: str
+    index: int | None
+    total: int
+    target: str
+    message: str = ""
+
+
+Progress = Callable[[StepEvent], None]
+Reread = Callable[[], "tuple[ClusterState, RawSnapshot | None]"]
+
+
+@dataclass(frozen=True)
+class AuditInfo:
+    """What the audit log records for this apply (besides time, user and outcome)."""
+
+    action: str
+    context: str
+    thumbprints: tuple[str, ...] = ()
+    vault_secrets: tuple[str, ...] = ()
+    entries: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    """How an apply (or resume, or rollback) ended."""
+
+    journal_id: str
+    outcome: str
+    """``applied``, ``failed`` (journal kept) or ``nothing-done`` (failed before any write)."""
+    steps: tuple[Step, ...]
+    done: tuple[int, ...]
+    error: str | None = None
+    unreachable: bool = False
+    """The failure was a connection problem (the cluster or vault could not be reached)."""
+    sync: WaitResult | None = None
+    """The wait for the synced Secret; None when not waited (failure, or ``wait_timeout`` 0)."""
+    conflicts: int = 0
+    details: tuple[dict[str, Any], ...] = field(default=())
+    """Per-step results, as journaled."""
+
+    @property
+    def ok(self) -> bool:
+        """Every step done (whether the sync was confirmed is :attr:`sync`)."""
+        return self.outcome == APPLIED
+
+
+def audit_info_for(plan: Plan, *, action: str, context: str, state: ClusterState | None = None) -> AuditInfo:
+    """Thumbprints, secret names and entries of a plan, for the audit log.
+
+    Removed entries' thumbprints come from ``state`` (what was in the list when planned).
+    """
+    prints = [w.sha256 for w in plan.vault_writes if w.sha256]
+    secrets = [w.secret_name for w in plan.vault_writes] + [d.secret_name for d in plan.vault_deletes]
+    entries = [f"{r.list_name}/{r.target_key}" for r in plan.resolved if r.target_key]
+    if state is not None:
+        for key in entries:
+            entry = state.entry(key)
+            if entry is not None and entry.certificate is not None and entry.certificate.sha256 not in prints:
+                prints.append(entry.certificate.sha256)
+            if entry is not None and entry.source_path and entry.source_path not in secrets:
+                secrets.append(entry.source_path)
+    return AuditInfo(action, context, tuple(prints), tuple(dict.fromkeys(secrets)), tuple(entries))
+
+
+def failure_line(exc: BaseException) -> tuple[str, bool]:
+    """One line for a failure, and whether it was a connection problem."""
+    if isinstance(exc, WriteError):
+        return str(exc), exc.unreachable
+    if isinstance(exc, VaultError):
+        return str(exc), exc.state is AreaState.UNREACHABLE
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}", False
+
+
+class StepRun:
+    """State shared by the steps of one run (apply, resume, rollback): journal, steps, results, progress."""
+
+    def __init__(self, journal: jr.Journal, steps: Sequence[Step], progress: Progress) -> None:
+        self.journal = journal
+        self.steps = list(steps)
+        self.progress = progress
+        self.done: list[int] = []
+        self.details: list[dict[str, Any]] = []
+        self.versions: dict[str, str] = {}
+
+    def event(self, phase: str, step: Step | None, message: str = "") -> None:
+        """Report progress of ``step`` (None: the run as a whole)."""
+        self.progress(StepEvent(phase, step.index if step else None, len(self.steps),
+                                step.target if step else "", message))
+
+
+def describe_step(step: Step) -> str:
+    """A few words on what a step does, for progress lines."""
+    op = step.op
+    if isinstance(op, VaultWrite):
+        return f"{'new version of' if op.replaces else 'set'} secret for {op.list_name}/{op.target_key}"
+    if isinstance(op, VaultDelete):
+        return "delete and purge" if op.purge else "delete"
+    if isinstance(op, SpcEdit):
+        parts = [f"+{len(op.added)}" if op.added else "", f"-{len(op.removed)}" if op.removed else ""]
+        return "objects " + " ".join(p for p in parts if p)
+    assert isinstance(op, SyncEdit)
+    return f"{op.action} ({len(op.after)} mapping(s))" + (", force sync" if op.force_synchronization else "")
+
+
+def apply_plan(
+    plan: Plan,
+    *,
+    kube: Any,
+    vault: Any,
+    journal: jr.JournalStore,
+    audit: AuditLog | None,
+    clock: Clock,
+    progress: Progress,
+    wait_timeout: float,
+    audit_info: AuditInfo | None = None,
+    reread: Reread | None = None,
+    max_conflicts: int = MAX_CONFLICT_RETRIES,
+) -> ApplyResult:
+    """Run ``plan`` (which must be applicable) step by step under a new journal; see the module docstring.
+
+    ``kube`` is a :class:`~tui.cluster.writes.ClusterWriter`, ``vault`` a ``SecretClient`` (None when the
+    plan writes nothing to a vault). ``reread`` returns a fresh ``(ClusterState, RawSnapshot)`` for
+    re-planning after a 409; without it a conflict fails the apply. Never raises for adapter failures:
+    they end in the result (``outcome`` ``failed`` or ``nothing-done``) with a one-line ``error``.
+    """
+    from tui.core.plan import rebase_plan
+
+    if not plan.applicable:
+        raise ValueError("apply_plan needs an applicable plan (no problems, at least one step)")
+    info = audit_info or AuditInfo("apply", "")
+    adapters = Adapters(kube, vault)
+    journal_id = jr.new_journal_id(clock.now())
+    begin = {"time": clock.now().isoformat(), "context": info.context, "action": info.action,
+             "plan_id": plan.plan_id, "namespace": plan.namespace,
+             "description": list(plan.changes.describe()),
+             "steps": [s.to_json() for s in plan.steps], "plan": plan.to_json()}
+    run = StepRun(journal.create(journal_id, begin), plan.steps, progress)
+    conflicts = 0
+    current = plan
+    try:
+        index = 0
+        while index < len(run.steps):
+            step = run.steps[index]
+            run.event("start", step, describe_step(step))
+            try:
+                start = before_write(adapters, step)
+                run.journal.append({"type": jr.STEP_START, "index": step.index, "target": step.target,
+                                    **start})
+                result = run_planned(adapters, step, run.versions)
+            except ConflictError as exc:
+                run.journal.append({"type": jr.STEP_FAILED, "index": step.index, "detail": str(exc),
+                                    "conflict": True})
+                conflicts += 1
+                run.event("conflict", step, str(exc))
+                if reread is None or conflicts > max_conflicts:
+                    raise
+                state, raw = reread()
+                current = rebase_plan(current, state, raw=raw)
+                if current.problems:
+                    detail = "; ".join(str(p) for p in current.problems)
+                    raise WriteError(f"re-planned after a concurrent change and the changes no longer apply: "
+                                     f"{detail}") from None
+                # Done steps keep their places; the rebased cluster edits (and the vault deletes) follow.
+                rebased = [Step(index + i, s.op) for i, s in enumerate(current.steps)]
+                run.steps = run.steps[:index] + rebased
+                run.journal.append({"type": jr.REBASED, "at": index, "revision": current.revision,
+                                    "steps": [s.to_json() for s in run.steps]})
+                run.event("rebased", None,
+                          f"re-planned against the current objects (revision {current.revision})")
+                continue
+            run.journal.append({"type": jr.STEP_DONE, "index": step.index, **result})
+            run.done.append(step.index)
+            run.details.append({"index": step.index, "target": step.target, **result})
+            run.event("done", step)
+            index += 1
+    except Exception as exc:  # every adapter failure ends here: journaled, audited, one line
+        error, unreachable = failure_line(exc)
+        failed_step = run.steps[len(run.done)] if len(run.done) < len(run.steps) else None
+        if not isinstance(exc, ConflictError):
+            run.journal.append({"type": jr.STEP_FAILED, "index": failed_step.index if failed_step else None,
+                                "detail": error})
+        run.event("failed", failed_step, error)
+        # With nothing written the journal is only noise; a lost answer (unreachable) may have written.
+        wrote = bool(run.done) or unreachable
+        outcome = FAILED if wrote else NOTHING_DONE
+        run.journal.append({"type": jr.END, "outcome": "failed" if wrote else jr.ABANDONED, "detail": error})
+        run.journal.close()
+        record_audit(audit, info, outcome, plan.plan_id, error)
+        return ApplyResult(journal_id, outcome, tuple(run.steps), tuple(run.done), error, unreachable,
+                           conflicts=conflicts, details=tuple(run.details))
+    sync = finish_with_wait(run, adapters, wait_timeout)
+    run.journal.append({"type": jr.END, "outcome": jr.APPLIED, "synced": sync.ok if sync else None})
+    run.journal.close()
+    record_audit(audit, info, APPLIED, plan.plan_id, "" if sync is None or sync.ok else sync.describe())
+    return ApplyResult(journal_id, APPLIED, tuple(run.steps), tuple(run.done), sync=sync, conflicts=conflicts,
+                       details=tuple(run.details))
+
+
+def finish_with_wait(run: StepRun, adapters: Adapters, wait_timeout: float) -> WaitResult | None:
+    """Wait for the SecretSyncs the steps touched (None when ``wait_timeout`` is 0 or none was touched)."""
+    wanted = expectations(run.steps)
+    if wait_timeout <= 0 or not wanted:
+        return None
+
+    def on_check(check: SyncCheck) -> None:
+        message = "in sync" if check.ok else check.reason
+        run.progress(StepEvent("wait", None, len(run.steps), f"SecretSync/{check.expectation.key}", message))
+
+    result = wait_for_sync(adapters.kube, wanted, timeout=wait_timeout, on_check=on_check)
+    phase = "synced" if result.ok else "wait-timeout"
+    message = f"{result.seconds:.1f}s" if result.ok else result.describe()
+    run.progress(StepEvent(phase, None, len(run.steps), "", message))
+    return result
+
+
+def record_audit(audit: AuditLog | None, info: AuditInfo, outcome: str, plan_id: str, detail: str) -> None:
+    """Append the run's audit event (nothing when no audit log is given)."""
+    if audit is None:
+        return
+    audit.record(action=info.action, outcome=outcome, context=info.context, thumbprints=info.thumbprints,
+                 vault_secrets=info.vault_secrets, entries=info.entries, plan_id=plan_id, detail=detail)

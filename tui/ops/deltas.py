@@ -1,0 +1,135 @@
+"""What one SPC or SecretSync step changes, as a delta that can be re-applied to a newer object or undone.
+
+A step stores the whole ``before`` and ``after`` of what it edits. When the object has moved on since
+(someone else's edit, or our own write landed just before a crash), writing ``after`` would undo the
+other change. Instead the step's *delta* — objects/mappings it adds or replaces, and the ones it drops —
+is applied to the current value (:func:`spc_forward`, :func:`mappings_forward`), and undone the same way
+for a rollback (:func:`spc_backward`, :func:`mappings_backward`). ``*_done`` tells whether the delta is
+already in place, which makes resuming idempotent. Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from tui.core.plan_ops import SpcEdit, SyncEdit
+from tui.core.spc import SpcObject, parse_objects, serialize_objects
+
+Pairs = tuple[tuple[str, str], ...]
+"""``(sourcePath, targetKey)`` pairs in spec order."""
+
+
+# -- SecretProviderClass objects ---------------------------------------------------------------------
+
+def _by_name(objects: Sequence[SpcObject]) -> dict[str, SpcObject]:
+    return {o.object_name: o for o in objects}
+
+
+def _spc_delta(op: SpcEdit) -> tuple[dict[str, SpcObject], set[str]]:
+    """(objects the step puts in place by name, names it takes out)."""
+    after = _by_name(parse_objects(op.after))
+    before = _by_name(parse_objects(op.before))
+    put = {name: obj for name, obj in after.items() if before.get(name) != obj}
+    put.update({n: after[n] for n in op.added if n in after})
+    dropped = {n for n in before if n not in after} | {n for n in op.removed if n not in after}
+    return put, dropped
+
+
+def _edit_objects(current: str | None, put: dict[str, SpcObject], dropped: set[str]) -> str | None:
+    items = [o for o in parse_objects(current) if o.object_name not in dropped]
+    for name, obj in put.items():
+        for i, existing in enumerate(items):
+            if existing.object_name == name:
+                items[i] = obj
+                break
+        else:
+            items.append(obj)
+    return serialize_objects(items)
+
+
+def spc_done(current: str | None, op: SpcEdit) -> bool:
+    """The step's objects are in place and the ones it drops are gone."""
+    put, dropped = _spc_delta(op)
+    now = _by_name(parse_objects(current))
+    return all(now.get(n) == obj for n, obj in put.items()) and not (dropped & set(now))
+
+
+def spc_forward(current: str | None, op: SpcEdit) -> str | None:
+    """``current`` with the step's delta applied (None when no object is left)."""
+    put, dropped = _spc_delta(op)
+    return _edit_objects(current, put, dropped)
+
+
+def spc_backward(current: str | None, op: SpcEdit) -> str | None:
+    """``current`` with the step's delta undone: its objects go back to how ``before`` had them."""
+    put, dropped = _spc_delta(op)
+    before = _by_name(parse_objects(op.before))
+    restore = {n: before[n] for n in (set(put) | dropped) if n in before}
+    remove = {n for n in put if n not in before}
+    return _edit_objects(current, restore, remove)
+
+
+def same_objects(a: str | None, b: str | None) -> bool:
+    """Whether two ``objects`` strings hold the same items in the same order (layout aside)."""
+    return parse_objects(a) == parse_objects(b)
+
+
+# -- SecretSync mappings -----------------------------------------------------------------------------
+
+def _map_delta(op: SyncEdit) -> tuple[dict[str, str], set[str]]:
+    """(targetKey -> sourcePath the step sets, targetKeys it drops)."""
+    before = {t: s for s, t in op.before}
+    after = {t: s for s, t in op.after}
+    put = {t: s for t, s in after.items() if before.get(t) != s}
+    dropped = {t for t in before if t not in after}
+    return put, dropped
+
+
+def _edit_pairs(current: Pairs, put: dict[str, str], dropped: set[str]) -> Pairs:
+    out = [(s, t) for s, t in current if t not in dropped]
+    for target, source in put.items():
+        for i, (_, t) in enumerate(out):
+            if t == target:
+                out[i] = (source, target)
+                break
+        else:
+            out.append((source, target))
+    return tuple(out)
+
+
+def mappings_done(current: Pairs | None, op: SyncEdit) -> bool:
+    """The step's effect is in place: for a delete the SecretSync is gone (``current`` None)."""
+    if op.action == "delete":
+        return current is None
+    if current is None:
+        return False
+    put, dropped = _map_delta(op)
+    now = {t: s for s, t in current}
+    return all(now.get(t) == s for t, s in put.items()) and not (dropped & set(now))
+
+
+def mappings_forward(current: Pairs | None, op: SyncEdit) -> Pairs:
+    """The mappings after applying the step's delta to ``current`` (None: the SecretSync is absent)."""
+    put, dropped = _map_delta(op)
+    return _edit_pairs(current or (), put, dropped)
+
+
+def mappings_backward(current: Pairs | None, op: SyncEdit) -> Pairs:
+    """The mappings with the step's delta undone (empty means: delete the SecretSync)."""
+    put, dropped = _map_delta(op)
+    before = {t: s for s, t in op.before}
+    restore = {t: before[t] for t in (set(put) | dropped) if t in before}
+    remove = {t for t in put if t not in before}
+    return _edit_pairs(current or (), restore, remove)
+
+
+def pairs_of(obj: Mapping[str, Any] | None) -> Pairs | None:
+    """``spec.secretObject.data`` of a SecretSync object as pairs; None when there is no object."""
+    if obj is None:
+        return None
+    spec = obj.get("spec")
+    secret_object = spec.get("secretObject") if isinstance(spec, Mapping) else None
+    data = secret_object.get("data") if isinstance(secret_object, Mapping) else None
+    return tuple((str(item.get("sourcePath") or ""), str(item.get("targetKey") or ""))
+                 for item in data or [] if isinstance(item, Mapping))

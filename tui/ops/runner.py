@@ -1,0 +1,165 @@
+"""From a staged change set to an applied plan, for the CLI and the TUI alike.
+
+:class:`ChangeSession` holds what a change needs: the kubernetes client, the model settings, a way to
+get the vault client for a state, the clock and the state directory. It reads the site fresh
+(:meth:`ChangeSession.read`), plans (:meth:`ChangeSession.plan`) and applies with the journal and the
+audit log (:meth:`ChangeSession.apply`), re-reading on a 409. Interrupted applies are resumed or rolled
+back with :meth:`ChangeSession.resume` / :meth:`ChangeSession.rollback`. Confirmation and output are
+the caller's: this layer never prompts and never prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from azure.keyvault.secrets import SecretClient
+from kubernetes.client import ApiClient
+
+from tui.cluster.oneshot import read_once
+from tui.cluster.watch_set import unreachable_reason
+from tui.cluster.writes import ClusterWriter
+from tui.core.build import build_state
+from tui.core.changes import AddFile, AddVaultSecret, ChangeSet, RemoveEntry
+from tui.core.clock import Clock
+from tui.core.model import ClusterState
+from tui.core.plan import Plan, make_plan
+from tui.core.settings import ModelSettings
+from tui.core.snapshot import AreaState, RawSnapshot, VaultSnapshot
+from tui.ops.apply import ApplyResult, Progress, apply_plan, audit_info_for
+from tui.ops.audit import AuditLog
+from tui.ops.journal import JournalStore
+from tui.ops.resume import resume_apply, rollback_apply
+from tui.vault.reader import read_vault_snapshot
+
+VaultClientFor = Callable[[ClusterState | None], SecretClient | None]
+"""The vault client for a state (the SPC names the vault), or None when no vault is known."""
+
+
+class SiteUnavailable(Exception):
+    """The cluster or the vault could not be read; ``str()`` is one line. Nothing was written."""
+
+
+@dataclass(frozen=True)
+class Site:
+    """One fresh read of the site: the model, the raw objects behind it and the vault."""
+
+    state: ClusterState
+    raw: RawSnapshot
+    vault: VaultSnapshot | None
+    vault_client: SecretClient | None
+
+
+def vault_needed(changes: ChangeSet) -> bool:
+    """Whether planning or applying ``changes`` touches the vault (every add; removals only to purge)."""
+    return any(isinstance(c, AddFile | AddVaultSecret) or (isinstance(c, RemoveEntry) and c.purge)
+               for c in changes)
+
+
+class ChangeSession:
+    """Read, plan and apply changes against one site."""
+
+    def __init__(self, api_client: ApiClient, settings: ModelSettings, *, clock: Clock, state_dir: Path,
+                 context: str, vault_client_for: VaultClientFor,
+                 timeout: tuple[float, float] = (5.0, 30.0)) -> None:
+        self.api_client = api_client
+        self.settings = settings
+        self.clock = clock
+        self.state_dir = state_dir
+        self.context = context
+        self.timeout = timeout
+        self._vault_client_for = vault_client_for
+        self.writer = ClusterWriter(api_client, timeout=timeout)
+        self.journals = JournalStore(state_dir)
+        self.audit = AuditLog(state_dir, clock=clock)
+
+    # -- reading ------------------------------------------------------------------------------------
+
+    def read_cluster(self) -> tuple[ClusterState, RawSnapshot]:
+        """List the cluster once and build the model; :class:`SiteUnavailable` when it cannot be read."""
+        raw = read_once(self.api_client, self.settings, clock=self.clock, timeout=self.timeout)
+        reason = unreachable_reason(raw)
+        if reason is not None:
+            raise SiteUnavailable(f"cannot reach the cluster (context {self.context}): {reason}")
+        return build_state(raw, settings=self.settings, now=self.clock.now()), raw
+
+    def read(self, *, vault_values: Iterable[str] = (), need_vault: bool = True) -> Site:
+        """The cluster, and the vault's listing plus the values of ``vault_values``.
+
+        With ``need_vault`` an unknown or unreadable vault is :class:`SiteUnavailable`.
+        """
+        state, raw = self.read_cluster()
+        try:
+            client = self._vault_client_for(state)
+        except Exception as exc:  # bad URL, CA file or auth mode: one line, never a traceback
+            if need_vault:
+                raise SiteUnavailable(f"cannot use the vault: {exc}") from None
+            client = None
+        if client is None:
+            if need_vault:
+                raise SiteUnavailable("no Key Vault is known: the SecretProviderClass names none; set "
+                                      "--vault-url or AIO_CERTS_VAULT_URL")
+            return Site(state, raw, None, None)
+        if not need_vault:
+            return Site(state, raw, None, client)
+        snapshot = read_vault_snapshot(client, names=tuple(vault_values), clock=self.clock)
+        if snapshot.status.state in (AreaState.UNREACHABLE, AreaState.FORBIDDEN) or (
+                snapshot.status.state is not AreaState.OK and not snapshot.secrets):
+            raise SiteUnavailable(f"cannot read the vault {snapshot.vault_url}: {snapshot.status.message}")
+        state = build_state(raw, settings=self.settings, now=self.clock.now(), vault=snapshot)
+        return Site(state, raw, snapshot, client)
+
+    def reread(self) -> tuple[ClusterState, RawSnapshot | None]:
+        """A fresh cluster read, for re-planning after a 409."""
+        state, raw = self.read_cluster()
+        return state, raw
+
+    # -- planning and applying -----------------------------------------------------------------------
+
+    def plan(self, changes: ChangeSet, *, read_only: bool = False) -> tuple[Plan, Site]:
+        """Read the site and plan ``changes`` against it (validation included)."""
+        wanted = [c.secret_name for c in changes if isinstance(c, AddVaultSecret)]
+        site = self.read(vault_values=wanted, need_vault=vault_needed(changes))
+        secrets = dict(site.vault.secrets) if site.vault is not None else None
+        plan = make_plan(changes, site.state, vault_secrets=secrets, now=self.clock.now(),
+                         read_only=read_only, raw=site.raw)
+        return plan, site
+
+    def apply(self, plan: Plan, site: Site, *, action: str, progress: Progress,
+              wait_timeout: float) -> ApplyResult:
+        """Apply an applicable ``plan`` under a new journal, audited as ``action``."""
+        info = audit_info_for(plan, action=action, context=self.context, state=site.state)
+        return apply_plan(plan, kube=self.writer, vault=site.vault_client, journal=self.journals,
+                          audit=self.audit, clock=self.clock, progress=progress, wait_timeout=wait_timeout,
+                          audit_info=info, reread=self.reread)
+
+    def _vault_for_journal(self) -> SecretClient | None:
+        state, _ = self.read_cluster()
+        try:
+            return self._vault_client_for(state)
+        except Exception as exc:  # as in read(): a one-line reason
+            raise SiteUnavailable(f"cannot use the vault: {exc}") from None
+
+    def resume(self, journal_id: str, *, progress: Progress, wait_timeout: float) -> ApplyResult:
+        """Run the remaining steps of an interrupted apply."""
+        return resume_apply(journal_id, kube=self.writer, vault=self._vault_for_journal(),
+                            store=self.journals, audit=self.audit, clock=self.clock, progress=progress,
+                            wait_timeout=wait_timeout)
+
+    def rollback(self, journal_id: str, *, progress: Progress, wait_timeout: float) -> ApplyResult:
+        """Undo what an interrupted apply did."""
+        return rollback_apply(journal_id, kube=self.writer, vault=self._vault_for_journal(),
+                              store=self.journals, audit=self.audit, clock=self.clock, progress=progress,
+                              wait_timeout=wait_timeout)
+
+    def record_refusal(self, action: str, plan: Plan | None, detail: str, *,
+                       outcome: str = "refused") -> None:
+        """Audit a change that was refused or declined (nothing was written)."""
+        info: Any = audit_info_for(plan, action=action, context=self.context) if plan is not None else None
+        self.audit.record(action=action, outcome=outcome, context=self.context,
+                          thumbprints=info.thumbprints if info else (),
+                          vault_secrets=info.vault_secrets if info else (),
+                          entries=info.entries if info else (), plan_id=plan.plan_id if plan else None,
+                          detail=detail)

@@ -1,0 +1,176 @@
+"""Waiting, bounded and visibly, for the secret sync controller to carry an applied plan into the cluster.
+
+An apply is only useful once the synced Secret (what the OPC UA connector reads) holds the new files.
+For each SecretSync a plan touched, :func:`expectations` says what must be true afterwards: the keys that
+must be there (with the exact bytes written to the vault, when this plan wrote them), the keys that must
+be gone, or that the SecretSync and its Secret must be gone. :func:`wait_for_sync` polls until every
+expectation holds, or until the timeout, and reports a failing sync condition instead of just "timed out".
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tui.cluster.writes import ClusterWriter, WriteError
+from tui.core import resources as rk
+from tui.core.plan_ops import Step, SyncEdit, VaultWrite
+
+POLL_SECONDS = 0.1
+_SUCCESS_SUFFIXES = ("Succeeded", "Successful", "UpToDate")
+
+
+@dataclass(frozen=True)
+class SyncExpectation:
+    """What one SecretSync and its Secret must show once the controller has synced the plan."""
+
+    namespace: str
+    name: str
+    present: bool = True
+    """False: the SecretSync (and so its Secret) must be gone."""
+    keys: Mapping[str, bytes | None] = field(default_factory=dict)
+    """targetKey -> the exact bytes expected (None: any bytes, the key just has to be there)."""
+    absent: tuple[str, ...] = ()
+    """targetKeys that must no longer be in the Secret."""
+
+    @property
+    def key(self) -> str:
+        """``namespace/name``."""
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class SyncCheck:
+    """One look at a SecretSync: whether its expectation holds, and why not."""
+
+    expectation: SyncExpectation
+    ok: bool
+    reason: str = ""
+
+
+def expectations(steps: Iterable[Step]) -> list[SyncExpectation]:
+    """The expectation per SecretSync touched by ``steps`` (in the order the steps touch them)."""
+    written: dict[str, bytes] = {}
+    out: dict[str, SyncExpectation] = {}
+    for step in steps:
+        op = step.op
+        if isinstance(op, VaultWrite):
+            try:
+                written[op.secret_name.lower()] = bytes.fromhex(op.value)
+            except ValueError:
+                continue
+    for step in steps:
+        op = step.op
+        if not isinstance(op, SyncEdit):
+            continue
+        if op.action == "delete":
+            out[op.key] = SyncExpectation(op.namespace, op.name, present=False)
+            continue
+        keys = {target: written.get(source.lower()) for source, target in op.after}
+        gone = tuple(t for _, t in op.before if t not in keys)
+        out[op.key] = SyncExpectation(op.namespace, op.name, keys=keys, absent=gone)
+    return list(out.values())
+
+
+def _decoded(data: Mapping[str, Any]) -> dict[str, bytes | None]:
+    out: dict[str, bytes | None] = {}
+    for key, value in data.items():
+        try:
+            out[key] = base64.b64decode(str(value), validate=True)
+        except (binascii.Error, ValueError):
+            out[key] = None
+    return out
+
+
+def _sync_problem(sync: Mapping[str, Any]) -> str | None:
+    """A failing condition for the SecretSync's current generation, as ``Reason: message``."""
+    generation = (sync.get("metadata") or {}).get("generation")
+    for cond in (sync.get("status") or {}).get("conditions") or []:
+        if not isinstance(cond, Mapping):
+            continue
+        reason = str(cond.get("reason") or "")
+        observed = cond.get("observedGeneration")
+        current = observed is None or generation is None or observed >= generation
+        if current and (cond.get("status") != "True" or not reason.endswith(_SUCCESS_SUFFIXES)):
+            return f"{reason or cond.get('type')}: {' '.join(str(cond.get('message') or '').split())}"
+    return None
+
+
+def check(writer: ClusterWriter, expectation: SyncExpectation) -> SyncCheck:
+    """Read the SecretSync and its Secret once and judge ``expectation``."""
+    ns, name = expectation.namespace, expectation.name
+    sync = writer.get(rk.SECRET_SYNCS, ns, name)
+    secret = writer.get(rk.SECRETS, ns, name)
+    if not expectation.present:
+        if sync is not None:
+            return SyncCheck(expectation, False, "the SecretSync still exists")
+        if secret is not None:
+            return SyncCheck(expectation, False, "the synced Secret still exists")
+        return SyncCheck(expectation, True)
+    if sync is None:
+        return SyncCheck(expectation, False, "the SecretSync does not exist")
+    problem = _sync_problem(sync)
+    if secret is None:
+        return SyncCheck(expectation, False, problem or "the synced Secret does not exist yet")
+    data = _decoded(secret.get("data") or {})
+    for target, wanted in expectation.keys.items():
+        if target not in data:
+            return SyncCheck(expectation, False, problem or f"the synced Secret has no {target} yet")
+        if wanted is not None and data[target] != wanted:
+            reason = problem or f"the synced Secret's {target} is not the new file yet"
+            return SyncCheck(expectation, False, reason)
+    for target in expectation.absent:
+        if target in data:
+            return SyncCheck(expectation, False, problem or f"the synced Secret still has {target}")
+    return SyncCheck(expectation, True)
+
+
+@dataclass(frozen=True)
+class WaitResult:
+    """How the wait ended."""
+
+    ok: bool
+    seconds: float
+    pending: tuple[SyncCheck, ...] = ()
+    """The expectations that did not hold at the end, with why."""
+
+    def describe(self) -> str:
+        """One line: what was still missing."""
+        return "; ".join(f"SecretSync {c.expectation.key}: {c.reason}" for c in self.pending)
+
+
+def wait_for_sync(writer: ClusterWriter, wanted: Iterable[SyncExpectation], *, timeout: float,
+                  on_check: Callable[[SyncCheck], None] | None = None) -> WaitResult:
+    """Poll until every expectation holds or ``timeout`` seconds pass.
+
+    ``on_check`` sees each expectation's state whenever it changes (for progress lines). A read failure
+    is reported as the reason and polled again; it does not end the wait early.
+    """
+    remaining = list(wanted)
+    started = time.monotonic()
+    last: dict[str, str] = {}
+    pending: list[SyncCheck] = []
+    while True:
+        pending = []
+        for expectation in remaining:
+            try:
+                result = check(writer, expectation)
+            except WriteError as exc:
+                result = SyncCheck(expectation, False, str(exc))
+            if on_check is not None and last.get(expectation.key) != (result.reason or "ok"):
+                on_check(result)
+            last[expectation.key] = result.reason or "ok"
+            if not result.ok:
+                pending.append(result)
+        remaining = [c.expectation for c in pending]
+        elapsed = time.monotonic() - started
+        if not remaining:
+            return WaitResult(True, elapsed)
+        if elapsed >= timeout:
+            return WaitResult(False, elapsed, tuple(pending))
+        # The controller syncs on its own schedule; nothing here can be awaited but the next look.
+        time.sleep(POLL_SECONDS)
