@@ -305,7 +305,8 @@ def _build(plan_id: str, changes: ChangeSet, state: ClusterState, resolved: tupl
         original = spc.objects
         before_text = spc.raw_objects
         grown_text = _text(grown, original, before_text)
-        final_text = _text(final, original, before_text)
+        # Serialising thousands of objects is the costliest part of planning: do it once when it can.
+        final_text = grown_text if final == grown else _text(final, original, before_text)
         was = {o.object_name: o for o in original}
         added = tuple(o.object_name for o in grown if was.get(o.object_name) != o)
         kept = set(_names(final))

@@ -18,6 +18,7 @@ CA staged in the same set satisfies its CRL whatever the staging order.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -187,12 +188,14 @@ class _Checker:
 
     # -- lookups --
 
-    def mapped_users(self, secret: str) -> list[str]:
+    def mapped_users(self, secret: str, *, staged: bool = True) -> list[str]:
         """Entry keys (both lists, as they will be) whose mapping uses ``secret`` (case-insensitive)."""
         wanted = secret.lower()
         out = []
         for items in self.lists.values():
             for item in items.values():
+                if not staged and item.staged:
+                    continue
                 if item.source is not None and item.source.lower() == wanted:
                     out.append(f"{item.list_name}/{item.target_key}")
         return out
@@ -371,7 +374,7 @@ class _Checker:
                     else f"CRL (SHA-256 {content.sha256})")
             self.error(index, "duplicate", subject,
                        f"the same {what} is already in the {list_name} list as {duplicate}")
-        users = [u for u in self.mapped_users(secret) if u != key]
+        users = [u for u in self.mapped_users(secret, staged=False) if u != key]
         if users:
             self.error(index, "secret-in-use", subject,
                        f"vault secret {secret} already backs {', '.join(users)}; choose another secret name")
@@ -401,11 +404,8 @@ class _Checker:
         size = vault_value_problem(len(change.data))
         if size:
             self.error(index, "too-large", subject, size)
-        replaces = self.add_common(index, change.list_name, change.file_name, secret, content, subject,
-                                   change.overwrite)
-        exists = self.vault_collision(index, subject, secret, change.overwrite)
         return Resolved(index, change, change.list_name, change.file_name, secret, data=change.data,
-                        content=content, vault_exists=exists, replaces_source=replaces)
+                        content=content)
 
     def vault_collision(self, index: int, subject: str, secret: str, overwrite: bool) -> bool | None:
         if self.cluster_only:
@@ -470,11 +470,10 @@ class _Checker:
             return fail
         assert content.kind is not None
         target = change.target_key or derived_target_key(secret.name, content.kind)
-        subject = f"{change.list_name}/{target} (vault secret {secret.name})"
         problem = name_problem(target)
         if problem:
-            self.error(index, "file-name", subject, problem)
-        self.add_common(index, change.list_name, target, secret.name, content, subject, overwrite=False)
+            where = f"{change.list_name}/{target} (vault secret {secret.name})"
+            self.error(index, "file-name", where, problem)
         return Resolved(index, change, change.list_name, target, secret.name, content=content,
                         object_encoding=held.object_encoding or "hex", vault_exists=True)
 
@@ -482,10 +481,27 @@ class _Checker:
         """Re-check a vault add resolved by an earlier plan (the secret itself is not read again)."""
         if not before.ok or before.content is None or before.target_key is None or before.secret_name is None:
             return _with_ok(before, False)
-        subject = f"{before.list_name}/{before.target_key} (vault secret {before.secret_name})"
-        self.add_common(before.index, before.list_name, before.target_key, before.secret_name, before.content,
-                        subject, overwrite=False)
         return before
+
+    def finish(self, r: Resolved) -> Resolved:
+        """The rules that compare an add with the lists as they will be; then stage it for the next ones."""
+        if r.content is None or r.target_key is None or r.secret_name is None:
+            return r
+        if isinstance(r.change, AddFile):
+            subject, overwrite = f"{r.list_name}/{r.target_key}", r.change.overwrite
+        else:
+            subject, overwrite = f"{r.list_name}/{r.target_key} (vault secret {r.secret_name})", False
+        replaces = self.add_common(r.index, r.list_name, r.target_key, r.secret_name, r.content, subject,
+                                   overwrite)
+        if r.index not in self.bad and r.content.crl is not None:
+            self.crl_rules(r)
+        exists = r.vault_exists
+        if isinstance(r.change, AddFile):
+            exists = self.vault_collision(r.index, subject, r.secret_name, overwrite)
+        r = dataclasses.replace(r, replaces_source=replaces, vault_exists=exists)
+        if r.index not in self.bad and r.content.kind is not None:
+            self.stage(r)
+        return r
 
     def stage(self, r: Resolved) -> None:
         """Put a valid add into the projected list so later rules see it."""
@@ -567,11 +583,7 @@ class _Checker:
                 adds.append(self.add_vault(i, change))
         # Certificates first, so a CA staged after its CRL still counts for it.
         for r in sorted(adds, key=lambda r: (r.content is not None and r.content.crl is not None, r.index)):
-            if r.index not in self.bad and r.content is not None and r.content.crl is not None:
-                self.crl_rules(r)
-            if r.index not in self.bad and r.content is not None and r.content.kind is not None:
-                self.stage(r)
-            results[r.index] = r
+            results[r.index] = self.finish(r)
         ordered = [results[i] for i in range(len(self.changes))]
         self.purge_users(ordered)
         self.chain_warnings(ordered)
