@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "renew": ("tui.commands.renew", "ask cert-manager to re-issue a Certificate now (default: the root CA)"),
     "trust": ("tui.commands.trust", "add files to / remove entries from the OPC UA trust list"),
     "issuer": ("tui.commands.issuer", "add files to / remove entries from the OPC UA issuer list"),
+    "vault": ("tui.commands.vault", "map a certificate already in Key Vault into a list; list unmapped ones"),
+    "journal": ("tui.commands.journal", "list applies; resume or roll back an interrupted one"),
 }
 
 EPILOG = """\
@@ -32,6 +34,8 @@ exit status:
   1  warnings (status) or a file could not be decoded (inspect)
   2  critical findings (status) or bad usage
   3  the cluster could not be reached (status)
+  4  a change failed (trust, issuer, vault add, journal): the journal is kept to resume or roll back
+  5  a change was applied but the synced Secret did not show it within --wait-timeout
 """
 
 
