@@ -16,6 +16,7 @@ from typing import Any
 
 from tests import certgen as cg
 from tests.rawobjects import Site, quickstart_site
+from tui.core import resources as rk
 from tui.core.build import DecodeCache, build_state
 from tui.core.changes import Change, ChangeSet
 from tui.core.model import ClusterState
@@ -34,14 +35,27 @@ PLC3 = cg.make_leaf(SITE_CA, "plc-3")
 STRANGER = cg.make_leaf(OTHER_CA, "stranger")
 
 
+SPC_VERSION = "500"
+SYNC_VERSIONS = {"aio-opc-ua-broker-trust-list": "601", "aio-opc-ua-broker-issuer-list": "602"}
+
+
 def plan_site(trust: Mapping[str, bytes] | None = None, issuer: Mapping[str, bytes] | None = None) -> Site:
-    """The default site: ``trust`` defaults to plc-1.der, ``issuer`` to site-ca.crt (pass {} for none)."""
-    return quickstart_site(
+    """The default site: ``trust`` defaults to plc-1.der, ``issuer`` to site-ca.crt (pass {} for none).
+
+    The SPC and SecretSync resourceVersions are pinned (:data:`SPC_VERSION`, :data:`SYNC_VERSIONS`) so
+    plan ids and diffs do not depend on how many objects other tests built first.
+    """
+    site = quickstart_site(
         NOW,
         ca=ROOT,
         trust={"plc-1.der": PLC1.der} if trust is None else trust,
         issuer_list={"site-ca.crt": SITE_CA.pem} if issuer is None else issuer,
     )
+    for obj in site.objects[rk.SECRET_PROVIDER_CLASSES.key].values():
+        obj["metadata"]["resourceVersion"] = SPC_VERSION
+    for (_, name), obj in site.objects[rk.SECRET_SYNCS.key].items():
+        obj["metadata"]["resourceVersion"] = SYNC_VERSIONS.get(name, "699")
+    return site
 
 
 @dataclass(frozen=True)

@@ -359,7 +359,8 @@ class _Checker:
             self.error(index, "conflict", subject, "added twice in this change set")
         existing = self.original[list_name].get(target) if key not in self.removed else None
         replaces: str | None = None
-        if existing is not None and self.cluster_only and existing.source == secret:
+        if existing is not None and self.cluster_only and existing.source == secret and _same_or_unknown(
+                existing, content):
             existing = None  # this plan's own mapping, made before the conflict
         if existing is not None:
             if not overwrite:
@@ -598,6 +599,13 @@ class _Checker:
             problems=tuple(i for _, _, sev, i in ordered if sev == "error"),
             warnings=tuple(i for _, _, sev, i in ordered if sev == "warning"),
         )
+
+
+def _same_or_unknown(item: _Item, content: FileContent) -> bool:
+    """The entry holds this content, or its synced content is not known (yet)."""
+    held = item.certificate.sha256 if item.certificate is not None else (
+        item.crl.sha256 if item.crl is not None else None)
+    return held is None or held == content.sha256
 
 
 def _with_ok(r: Resolved, ok: bool) -> Resolved:

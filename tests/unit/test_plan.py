@@ -1,0 +1,570 @@
+"""Change plans: the exact vault operations and SPC/SecretSync edits, step order, rebase, diff, JSON, cost."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from tests import certgen as cg
+from tests.plansite import (
+    NOW,
+    PLC1,
+    PLC2,
+    PLC3,
+    ROOT,
+    SITE_CA,
+    SPC_VERSION,
+    STRANGER,
+    build,
+    plan_for,
+    plan_site,
+)
+from tests.rawobjects import quickstart_site, secret_sync
+from tui.core import resources as rk
+from tui.core.build import DecodeCache, build_state
+from tui.core.changes import AddFile, AddVaultSecret, ChangeSet, RemoveEntry
+from tui.core.plan import Plan, make_plan, rebase_plan, stale_entries, stale_reasons
+from tui.core.plan_ops import SpcEdit, Step, StepKind, SyncEdit, VaultDelete, VaultWrite
+from tui.core.settings import ModelSettings
+from tui.core.spc import SpcObject, cli_object, parse_objects, serialize_objects
+
+NS = "azure-iot-operations"
+TRUST = "aio-opc-ua-broker-trust-list"
+ISSUER = "aio-opc-ua-broker-issuer-list"
+SPC = "opc-ua-connector"
+HEX_TAG = {"file-encoding": "hex"}
+
+
+def kinds(plan: Plan) -> list[StepKind]:
+    return [s.kind for s in plan.steps]
+
+
+def objects(*names: str) -> str | None:
+    return serialize_objects([cli_object(n) for n in names], style="cli")
+
+
+def _fp(issued: cg.Issued) -> tuple[str, str]:
+    from cryptography.hazmat.primitives import hashes
+
+    return (
+        issued.cert.fingerprint(hashes.SHA1()).hex().upper(),
+        issued.cert.fingerprint(hashes.SHA256()).hex().upper(),
+    )
+
+
+def test_add_a_der_file_to_the_trust_list() -> None:
+    plan = plan_for(plan_site(), AddFile("trust", "plc-2.der", PLC2.der))
+    assert plan.applicable and plan.problems == () and plan.warnings == ()
+    sha1, sha256 = _fp(PLC2)
+    assert plan.vault_writes == (
+        VaultWrite(
+            "plc-2-der",
+            PLC2.der.hex(),
+            "application/pkix-cert",
+            HEX_TAG,
+            PLC2.cert.not_valid_after_utc,
+            replaces=False,
+            list_name="trust",
+            target_key="plc-2.der",
+            sha1=sha1,
+            sha256=sha256,
+        ),
+    )
+    assert plan.vault_deletes == ()
+    assert plan.spc_edit == SpcEdit(
+        NS,
+        SPC,
+        SPC_VERSION,
+        objects("plc-1-der", "site-ca-crt"),
+        objects("plc-1-der", "site-ca-crt", "plc-2-der"),
+        ("plc-2-der",),
+        (),
+    )
+    # The CLI's exact layout: each item a YAML document with sorted keys, quoted inside the array.
+    assert plan.spc_edit is not None and plan.spc_edit.after is not None
+    assert plan.spc_edit.after.endswith(
+        "- 'objectEncoding: hex\n\n      objectName: plc-2-der\n\n      objectType: secret\n\n      '\n"
+    )
+    assert plan.sync_edits == (
+        SyncEdit(
+            NS,
+            TRUST,
+            "trust",
+            "601",
+            (("plc-1-der", "plc-1.der"),),
+            (("plc-1-der", "plc-1.der"), ("plc-2-der", "plc-2.der")),
+            "update",
+            SPC,
+        ),
+    )
+    assert kinds(plan) == [StepKind.VAULT_WRITE, StepKind.SPC_UPDATE, StepKind.SYNC_UPDATE]
+    assert [s.index for s in plan.steps] == [0, 1, 2]
+    assert plan.steps[1].op == plan.spc_edit
+
+
+def test_add_an_issuer_crt_and_its_crl() -> None:
+    crl = cg.make_crl(OTHER := cg.make_ca("Line CA"), this_update=NOW)
+    plan = plan_for(
+        plan_site(), AddFile("issuer", "line-ca.crl", crl.der), AddFile("issuer", "line-ca.crt", OTHER.pem)
+    )
+    assert plan.applicable, plan.problems
+    crt, crl_write = plan.vault_writes[1], plan.vault_writes[0]
+    assert (crl_write.secret_name, crl_write.content_type, crl_write.expires_on, crl_write.value) == (
+        "line-ca-crl",
+        "application/pkix-crl",
+        None,
+        crl.der.hex(),
+    )
+    assert crl_write.sha1 is None and crl_write.sha256 == plan.resolved[0].content.sha256  # type: ignore[union-attr]
+    assert (crt.secret_name, crt.content_type, crt.expires_on, crt.value) == (
+        "line-ca-crt",
+        "application/x-pem-file",
+        OTHER.cert.not_valid_after_utc,
+        OTHER.pem.hex(),
+    )
+    assert plan.sync_edits == (
+        SyncEdit(
+            NS,
+            ISSUER,
+            "issuer",
+            "602",
+            (("site-ca-crt", "site-ca.crt"),),
+            (("site-ca-crt", "site-ca.crt"), ("line-ca-crl", "line-ca.crl"), ("line-ca-crt", "line-ca.crt")),
+            "update",
+            SPC,
+        ),
+    )
+    assert plan.spc_edit is not None
+    assert plan.spc_edit.added == ("line-ca-crl", "line-ca-crt")
+
+
+def test_add_an_existing_vault_secret_writes_no_vault() -> None:
+    site = plan_site()
+    site.vault_files["plc-2.der"] = PLC2.der  # as `az iot ops` would have uploaded it
+    plan = plan_for(site, AddVaultSecret("trust", "plc-2-der"))
+    assert plan.applicable
+    assert plan.vault_writes == () and plan.vault_deletes == ()
+    assert kinds(plan) == [StepKind.SPC_UPDATE, StepKind.SYNC_UPDATE]
+    assert plan.sync_edits[0].after[-1] == ("plc-2-der", "plc-2.der")
+    # A PEM secret stored as plain text is read by the provider as utf-8, not hex.
+    from tui.core.snapshot import VaultSecret
+
+    vault = dict(
+        build(site).vault.secrets, plc3=VaultSecret("plc3", PLC3.pem.decode(), "application/x-pem-file")
+    )
+    plan = plan_for(site, AddVaultSecret("trust", "plc3"), vault_secrets=vault)
+    assert plan.spc_edit is not None
+    assert parse_objects(plan.spc_edit.after)[-1] == SpcObject("plc3", "secret", "utf-8")
+    assert plan.sync_edits[0].after[-1] == ("plc3", "plc3.crt")
+
+
+def test_remove_one_entry_unmaps_then_drops_the_spc_object() -> None:
+    site = plan_site(trust={"plc-1.der": PLC1.der, "plc-2.der": PLC2.der})
+    plan = plan_for(site, RemoveEntry("trust", "plc-1.der"))
+    assert plan.applicable
+    assert plan.vault_writes == () and plan.vault_deletes == ()
+    assert plan.sync_edits == (
+        SyncEdit(
+            NS,
+            TRUST,
+            "trust",
+            "601",
+            (("plc-1-der", "plc-1.der"), ("plc-2-der", "plc-2.der")),
+            (("plc-2-der", "plc-2.der"),),
+            "update",
+            SPC,
+        ),
+    )
+    assert plan.spc_edit == SpcEdit(
+        NS,
+        SPC,
+        SPC_VERSION,
+        objects("plc-1-der", "plc-2-der", "site-ca-crt"),
+        objects("plc-2-der", "site-ca-crt"),
+        (),
+        ("plc-1-der",),
+    )
+    # The mapping goes before the object it reads, so the controller never misses a file.
+    assert kinds(plan) == [StepKind.SYNC_UPDATE, StepKind.SPC_UPDATE]
+    assert plan.steps[1].op == plan.spc_edit
+
+
+def test_removing_the_last_entry_deletes_the_secret_sync() -> None:
+    plan = plan_for(plan_site(), RemoveEntry("trust", "plc-1.der"))
+    assert plan.sync_edits == (
+        SyncEdit(NS, TRUST, "trust", "601", (("plc-1-der", "plc-1.der"),), (), "delete", SPC),
+    )
+    assert kinds(plan) == [StepKind.SYNC_DELETE, StepKind.SPC_UPDATE]
+    # With nothing left anywhere, the objects property is dropped and the SPC kept (as the CLI does).
+    plan = plan_for(plan_site(issuer={}), RemoveEntry("trust", "plc-1.der"))
+    assert plan.spc_edit is not None and plan.spc_edit.after is None
+    assert "(parameters.objects is dropped: no object left; the SPC itself is kept)" in plan.render_diff()
+
+
+def test_purge_deletes_the_secret_last() -> None:
+    plan = plan_for(plan_site(), RemoveEntry("trust", "plc-1.der", purge=True))
+    assert plan.vault_deletes == (VaultDelete("plc-1-der", True, "trust", "plc-1.der"),)
+    assert kinds(plan) == [StepKind.SYNC_DELETE, StepKind.SPC_UPDATE, StepKind.VAULT_DELETE]
+    site = plan_site()
+    site.vault_files.clear()
+    assert plan_for(site, RemoveEntry("trust", "plc-1.der", purge=True)).vault_deletes == ()
+
+
+def test_overwrite_with_the_same_secret_forces_a_sync() -> None:
+    plan = plan_for(plan_site(), AddFile("trust", "plc-1.der", PLC3.der, overwrite=True))
+    assert plan.applicable
+    (write,) = plan.vault_writes
+    assert (write.secret_name, write.replaces, write.value) == ("plc-1-der", True, PLC3.der.hex())
+    assert plan.spc_edit is None
+    pairs = (("plc-1-der", "plc-1.der"),)
+    assert plan.sync_edits == (
+        SyncEdit(
+            NS,
+            TRUST,
+            "trust",
+            "601",
+            pairs,
+            pairs,
+            "update",
+            SPC,
+            force_synchronization=f"aio-certs-{plan.plan_id}-0",
+        ),
+    )
+    assert kinds(plan) == [StepKind.VAULT_WRITE, StepKind.SYNC_UPDATE]
+
+
+def test_overwrite_under_a_new_secret_swaps_mapping_and_object() -> None:
+    plan = plan_for(
+        plan_site(), AddFile("trust", "plc-1.der", PLC3.der, secret_name="plc-1-v2", overwrite=True)
+    )
+    assert plan.applicable
+    assert plan.vault_writes[0].replaces is False
+    assert plan.sync_edits[0].after == (("plc-1-v2", "plc-1.der"),)
+    assert plan.sync_edits[0].force_synchronization is None
+    assert plan.spc_edit == SpcEdit(
+        NS,
+        SPC,
+        SPC_VERSION,
+        objects("plc-1-der", "site-ca-crt"),
+        objects("site-ca-crt", "plc-1-v2"),
+        ("plc-1-v2",),
+        ("plc-1-der",),
+    )
+    assert kinds(plan) == [
+        StepKind.VAULT_WRITE,
+        StepKind.SPC_UPDATE,
+        StepKind.SYNC_UPDATE,
+        StepKind.SPC_UPDATE,
+    ]
+    grow, shrink = plan.steps[1].op, plan.steps[3].op
+    assert isinstance(grow, SpcEdit) and isinstance(shrink, SpcEdit)
+    assert grow.after == objects("plc-1-der", "site-ca-crt", "plc-1-v2") == shrink.before
+    # The second SPC write is conditional on the version the first one leaves.
+    assert (grow.resource_version, shrink.resource_version) == (SPC_VERSION, None)
+    assert "~ plc-1-der -> plc-1.der becomes plc-1-v2 -> plc-1.der" in plan.render_diff()
+
+
+def test_first_entry_of_a_list_creates_its_secret_sync() -> None:
+    plan = plan_for(plan_site(issuer={}), AddFile("issuer", "site-ca.crt", SITE_CA.pem))
+    assert plan.applicable
+    assert plan.sync_edits == (
+        SyncEdit(
+            NS,
+            ISSUER,
+            "issuer",
+            None,
+            (),
+            (("site-ca-crt", "site-ca.crt"),),
+            "create",
+            SPC,
+            "aio-ssc-sa",
+            "Opaque",
+        ),
+    )
+    assert kinds(plan) == [StepKind.VAULT_WRITE, StepKind.SPC_UPDATE, StepKind.SYNC_CREATE]
+    assert (
+        "SecretSync azure-iot-operations/aio-opc-ua-broker-issuer-list: create (new), type Opaque, "
+        "serviceAccountName aio-ssc-sa, SPC opc-ua-connector" in plan.render_diff()
+    )
+
+
+def test_refused_plans_are_not_applicable() -> None:
+    plan = plan_for(
+        plan_site(), AddFile("trust", "plc-2.der", PLC2.der), AddFile("trust", "plc-1.der", PLC3.der)
+    )
+    assert not plan.applicable
+    assert [p.code for p in plan.problems] == ["name-collision", "name-collision"]
+    assert "Problems (nothing will be written)" in plan.render_diff()
+    assert plan.to_json()["applicable"] is False
+    read_only = plan_for(plan_site(), AddFile("trust", "plc-2.der", PLC2.der), read_only=True)
+    assert not read_only.applicable and read_only.problems[0].code == "read-only"
+    assert not plan_for(plan_site()).applicable  # nothing staged
+
+
+def test_a_shared_spc_object_is_kept_and_not_purged() -> None:
+    site = plan_site()
+    site.add(
+        rk.SECRET_SYNCS,
+        secret_sync("aio-opc-ua-broker-client-certificate", NS, SPC, [("plc-1-der", "x.der")]),
+    )
+    plan = plan_for(site, RemoveEntry("trust", "plc-1.der"))
+    assert plan.applicable and plan.spc_edit is None
+    assert kinds(plan) == [StepKind.SYNC_DELETE]
+    purge = plan_for(site, RemoveEntry("trust", "plc-1.der", purge=True))
+    assert [p.message for p in purge.problems] == [
+        "trust/plc-1.der: vault secret plc-1-der also backs SecretSync azure-iot-operations/"
+        "aio-opc-ua-broker-client-certificate; remove that too or do not purge"
+    ]
+
+
+# --- Azure-managed objects -----
+
+
+def test_arm_managed_objects_are_named_with_what_will_happen() -> None:
+    site = plan_site()
+    site.get(rk.SECRET_PROVIDER_CLASSES, NS, SPC)["metadata"]["annotations"] = {
+        "management.azure.com/resourceId": "/subscriptions/0/resourceGroups/rg/providers/x/y"
+    }
+    site.get(rk.SECRET_SYNCS, NS, TRUST)["metadata"]["managedFields"] = [{"manager": "resource-sync-agent"}]
+    plan = plan_for(site, AddFile("trust", "plc-2.der", PLC2.der))
+    assert plan.applicable  # a warning, not a refusal
+    assert plan.arm_managed == (
+        "SecretProviderClass azure-iot-operations/opc-ua-connector looks managed from Azure Resource Manager "
+        "(annotation management.azure.com/resourceId): Azure may put its own version back at its next "
+        "reconciliation and undo this edit; make the change through Azure (az iot ops connector opcua) or "
+        "check it again after applying",
+        "SecretSync azure-iot-operations/aio-opc-ua-broker-trust-list looks managed from Azure Resource "
+        "Manager (fields managed by resource-sync-agent): Azure may put its own version back at its next "
+        "reconciliation and undo this edit; make the change through Azure (az iot ops connector opcua) or "
+        "check it again after applying",
+    )
+    assert [w.code for w in plan.warnings] == ["arm-managed", "arm-managed"]
+    site = plan_site()
+    site.get(rk.SECRET_SYNCS, NS, TRUST)["metadata"]["ownerReferences"] = [
+        {"apiVersion": "secretsynccontroller.azure.com/v1", "kind": "SecretSync", "name": "trust"}
+    ]
+    assert (
+        "owned by SecretSync trust (secretsynccontroller.azure.com)"
+        in plan_for(site, AddFile("trust", "plc-2.der", PLC2.der)).arm_managed[0]
+    )
+    assert plan_for(plan_site(), AddFile("trust", "plc-2.der", PLC2.der)).arm_managed == ()
+
+
+# --- 409: rebase -----
+
+
+def test_rebase_after_someone_else_changed_the_list() -> None:
+    plan = plan_for(plan_site(), AddFile("trust", "plc-2.der", PLC2.der))
+    theirs = plan_site(trust={"plc-1.der": PLC1.der, "plc-3.der": PLC3.der})
+    theirs.get(rk.SECRET_SYNCS, NS, TRUST)["metadata"]["resourceVersion"] = "777"
+    theirs.get(rk.SECRET_PROVIDER_CLASSES, NS, SPC)["metadata"]["resourceVersion"] = "778"
+    fresh = build(theirs)
+    rebased = rebase_plan(plan, fresh.state, raw=fresh.raw)
+    assert rebased.applicable and rebased.revision == 1 and rebased.plan_id == plan.plan_id
+    assert rebased.vault_writes == plan.vault_writes  # done already: kept for the record...
+    assert kinds(rebased) == [StepKind.SPC_UPDATE, StepKind.SYNC_UPDATE]  # ...not redone
+    assert rebased.sync_edits == (
+        SyncEdit(
+            NS,
+            TRUST,
+            "trust",
+            "777",
+            (("plc-1-der", "plc-1.der"), ("plc-3-der", "plc-3.der")),
+            (("plc-1-der", "plc-1.der"), ("plc-3-der", "plc-3.der"), ("plc-2-der", "plc-2.der")),
+            "update",
+            SPC,
+        ),
+    )
+    assert rebased.spc_edit is not None and rebased.spc_edit.resource_version == "778"
+    assert "rebased 1x" in rebased.render_diff()
+
+
+def test_rebase_refuses_when_the_change_no_longer_applies() -> None:
+    plan = plan_for(plan_site(), AddFile("trust", "plc-2.der", PLC2.der))
+    taken = build(plan_site(trust={"plc-1.der": PLC1.der, "plc-2.der": PLC3.der}))
+    rebased = rebase_plan(plan, taken.state, raw=taken.raw)
+    assert not rebased.applicable
+    assert [p.message for p in rebased.problems] == [
+        "trust/plc-2.der: already in the trust list (vault secret plc-2-der); use overwrite to replace it"
+    ]
+    crl = cg.make_crl(SITE_CA, this_update=NOW).der
+    plan = plan_for(plan_site(), AddFile("issuer", "site-ca.crl", crl))
+    ca_gone = build(plan_site(issuer={"other.crt": cg.make_ca("Other CA").pem}))
+    assert [p.code for p in rebase_plan(plan, ca_gone.state).problems] == ["crl-without-ca"]
+
+
+def test_rebase_does_not_redo_what_landed_before_the_conflict() -> None:
+    plan = plan_for(
+        plan_site(), AddFile("trust", "plc-2.der", PLC2.der), RemoveEntry("trust", "plc-1.der", purge=True)
+    )
+    # The SPC grow and the SecretSync update landed; the SPC shrink hit a conflict.
+    landed = plan_site(trust={"plc-2.der": PLC2.der})
+    spc = landed.get(rk.SECRET_PROVIDER_CLASSES, NS, SPC)
+    spc["spec"]["parameters"]["objects"] = objects("plc-1-der", "plc-2-der", "site-ca-crt")
+    spc["metadata"]["resourceVersion"] = "900"
+    fresh = build(landed)
+    rebased = rebase_plan(plan, fresh.state, raw=fresh.raw)
+    assert rebased.problems == ()
+    assert kinds(rebased) == [StepKind.SPC_UPDATE, StepKind.VAULT_DELETE]
+    shrink = rebased.steps[0].op
+    assert isinstance(shrink, SpcEdit)
+    assert (shrink.resource_version, shrink.removed, shrink.after) == (
+        "900",
+        ("plc-1-der",),
+        objects("plc-2-der", "site-ca-crt"),
+    )
+    # Everything landed: nothing left but the vault delete.
+    done = plan_site(trust={"plc-2.der": PLC2.der})
+    rebased = rebase_plan(plan, build(done).state)
+    assert kinds(rebased) == [StepKind.VAULT_DELETE] and rebased.problems == ()
+
+
+# --- Diff and JSON -----
+
+EXPECTED_DIFF = """\
+Plan {plan_id} (namespace azure-iot-operations): 4 change(s)
+  1. add trust/plc-2.der from a 472-byte file as vault secret plc-2-der
+  2. remove trust/plc-1.der and delete + purge its vault secret
+  3. add issuer/site-ca.crl from a 232-byte file as vault secret site-ca-crl
+  4. add trust/stranger.der from a 475-byte file as vault secret stranger-der
+
+Key Vault
++ set plc-2-der <- trust/plc-2.der (application/pkix-cert, file-encoding=hex, 472 bytes, expires \
+2026-01-01T00:00:00Z)
++ set site-ca-crl <- issuer/site-ca.crl (application/pkix-crl, file-encoding=hex, 232 bytes)
++ set stranger-der <- trust/stranger.der (application/pkix-cert, file-encoding=hex, 475 bytes, expires \
+2026-01-01T00:00:00Z)
+- delete and purge plc-1-der (was trust/plc-1.der)
+
+SecretProviderClass azure-iot-operations/opc-ua-connector (resourceVersion 500)
+- plc-1-der (secret, encoding hex)
++ plc-2-der (secret, encoding hex)
++ site-ca-crl (secret, encoding hex)
++ stranger-der (secret, encoding hex)
+  (1 object(s) unchanged)
+
+SecretSync azure-iot-operations/aio-opc-ua-broker-trust-list: update (resourceVersion 601)
+- plc-1-der -> plc-1.der
++ plc-2-der -> plc-2.der
++ stranger-der -> stranger.der
+  (0 mapping(s) unchanged)
+
+SecretSync azure-iot-operations/aio-opc-ua-broker-issuer-list: update (resourceVersion 602)
++ site-ca-crl -> site-ca.crl
+  (1 mapping(s) unchanged)
+
+Warnings
+! trust/stranger.der: a leaf issued by CN=Other CA,O=aio-certs tests, which is in neither list; add that CA \
+to the issuer list so the connector can build the chain
+"""
+
+
+def _composite() -> Plan:
+    crl = cg.make_crl(SITE_CA, this_update=NOW).der
+    return plan_for(
+        plan_site(),
+        AddFile("trust", "plc-2.der", PLC2.der),
+        RemoveEntry("trust", "plc-1.der", purge=True),
+        AddFile("issuer", "site-ca.crl", crl),
+        AddFile("trust", "stranger.der", STRANGER.der),
+    )
+
+
+def test_diff_reads_as_expected() -> None:
+    plan = _composite()
+    assert plan.render_diff() == EXPECTED_DIFF.format(plan_id=plan.plan_id)
+
+
+def test_plans_are_deterministic() -> None:
+    first, second = _composite(), _composite()
+    assert first.plan_id == second.plan_id and len(first.plan_id) == 16
+    assert first.render_diff() == second.render_diff()
+    assert first.to_json() == second.to_json()
+    later = plan_for(plan_site(), AddFile("trust", "plc-2.der", PLC2.der))
+    assert later.plan_id != first.plan_id
+
+
+def test_json_is_complete_and_steps_round_trip() -> None:
+    plan = _composite()
+    data = json.loads(json.dumps(plan.to_json()))
+    assert data["plan_id"] == plan.plan_id and data["applicable"] is True
+    assert data["created_at"] == "2025-04-11T00:00:00Z"
+    assert [e["target_key"] for e in data["entries"]] == [
+        "plc-2.der",
+        "plc-1.der",
+        "site-ca.crl",
+        "stranger.der",
+    ]
+    assert data["entries"][0]["sha1"] == _fp(PLC2)[0]
+    assert [w["code"] for w in data["warnings"]] == ["issuer-missing"]
+    assert data["vault_writes"][0]["tags"] == HEX_TAG
+    assert data["vault_deletes"] == [
+        {"secret_name": "plc-1-der", "purge": True, "list_name": "trust", "target_key": "plc-1.der"}
+    ]
+    assert data["sync_edits"][0]["after"][0] == {"sourcePath": "plc-2-der", "targetKey": "plc-2.der"}
+    assert [s["kind"] for s in data["steps"]] == [
+        "vault-write",
+        "vault-write",
+        "vault-write",
+        "spc-update",
+        "sync-update",
+        "sync-update",
+        "spc-update",
+        "vault-delete",
+    ]
+    assert tuple(Step.from_json(s) for s in data["steps"]) == plan.steps
+
+
+# --- Stale entries -----
+
+
+def test_stale_entries_with_a_reason_each() -> None:
+    old = cg.make_leaf(SITE_CA, "old", days=30)
+    orphan_crl = cg.make_crl(cg.make_ca("Gone CA"), this_update=NOW)
+    site = plan_site(
+        trust={"plc-1.der": PLC1.der, "plc-1-copy.der": PLC1.der, "old.der": old.der, "plc-2.der": PLC2.der},
+        issuer={"site-ca.crt": SITE_CA.pem, "gone-ca.crl": orphan_crl.der},
+    )
+    site.vault_files.pop("plc-2.der")  # mapped, but its vault secret is gone
+    site.get(rk.SECRETS, NS, TRUST)["data"]["manual.der"] = site.get(rk.SECRETS, NS, TRUST)["data"][
+        "plc-1.der"
+    ]
+    state = build(site).state
+    assert stale_reasons(state) == {
+        # Of equally healthy copies the first name is kept; an unmapped copy is never the one kept.
+        "trust/manual.der": "duplicate: same certificate as trust/plc-1-copy.der, which is kept; orphaned: "
+        "synced key that no SecretSync mapping names",
+        "trust/old.der": "expired at 2025-01-31T00:00:00Z",
+        "trust/plc-1.der": "duplicate: same certificate as trust/plc-1-copy.der, which is kept",
+        "trust/plc-2.der": "orphaned: mapped, but vault secret plc-2-der is gone",
+        "issuer/gone-ca.crl": "CRL whose CA is gone (no CA in the lists signed it)",
+    }
+    assert stale_entries(state) == tuple(stale_reasons(state))
+    assert stale_entries(build(plan_site()).state) == ()
+
+
+# --- Cost -----
+
+
+def test_planning_100_additions_against_2000_entries_is_fast() -> None:
+    key = cg.make_key("ec", "bulk")
+    leaves = [cg.make_leaf(SITE_CA, f"bulk-{i}", key=key) for i in range(2100)]
+    site = quickstart_site(
+        NOW,
+        ca=ROOT,
+        trust={f"bulk-{i}.der": leaves[i].der for i in range(1999)},
+        issuer_list={"site-ca.crt": SITE_CA.pem},
+    )
+    raw, vault = site.snapshot(), site.vault_snapshot()
+    state = build_state(raw, settings=ModelSettings(), now=NOW, vault=vault, cache=DecodeCache())
+    assert len(state.opcua) == 2000
+    changes = ChangeSet.of(AddFile("trust", f"new-{i}.der", leaves[2000 + i].der) for i in range(100))
+    timings = []
+    for _ in range(3):
+        started = time.perf_counter()
+        plan = make_plan(changes, state, vault_secrets=vault.secrets, now=NOW, raw=raw)
+        timings.append(time.perf_counter() - started)
+    assert plan.applicable and len(plan.vault_writes) == 100
+    assert len(plan.sync_edits[0].after) == 2099
+    print(f"plan 100 additions against 2,000 entries: best {min(timings) * 1000:.0f} ms")
+    assert min(timings) < 1.0
