@@ -507,7 +507,7 @@ class RollbackError(ValueError):
     """A done step that cannot be reversed; the message is one line naming it and why."""
 
 
-def _inverse(rec: StepRecord, op: Operation) -> Operation:
+def _inverse(rec: StepRecord, op: Operation, version: str | None) -> Operation:
     before = rec.before
     if isinstance(op, VaultWrite | VaultDelete):
         if not isinstance(before, VaultBefore):
@@ -531,7 +531,7 @@ def _inverse(rec: StepRecord, op: Operation) -> Operation:
         )
     if isinstance(op, SpcEdit):
         old = before.objects if isinstance(before, ClusterBefore) else op.before
-        return SpcEdit(op.namespace, op.name, rec.resource_version, op.after, old, op.removed, op.added)
+        return SpcEdit(op.namespace, op.name, version, op.after, old, op.removed, op.added)
     old_pairs = before.mappings if isinstance(before, ClusterBefore) and before.existed else op.before
     token = f"{op.force_synchronization}-rollback" if op.force_synchronization else None
     if op.action == "create":
@@ -539,7 +539,7 @@ def _inverse(rec: StepRecord, op: Operation) -> Operation:
             op.namespace,
             op.name,
             op.list_name,
-            rec.resource_version,
+            version,
             op.after,
             (),
             "delete",
@@ -560,7 +560,7 @@ def _inverse(rec: StepRecord, op: Operation) -> Operation:
         op.namespace,
         op.name,
         op.list_name,
-        rec.resource_version,
+        version,
         op.after,
         old_pairs,
         "update",
@@ -579,16 +579,22 @@ def rollback_steps(plan: Any, done_steps: Sequence[StepRecord]) -> tuple[Step, .
     undone by writing the old value back (or deleting and purging a secret that did not exist), a purge
     by writing the recorded value again, an SPC or SecretSync edit by the reverse edit with the
     resourceVersion the step left as precondition (so a rollback never overwrites someone else's later
-    change). Raises :class:`RollbackError` when a step cannot be reversed.
+    change; None, as in :class:`~tui.core.plan_ops.SpcEdit`, means "the version the previous undo of
+    the same object left"). Raises :class:`RollbackError` when a step cannot be reversed.
     """
     by_index = {s.index: s.op for s in getattr(plan, "steps", ())} if plan is not None else {}
     plan_revision = getattr(plan, "revision", 0)
     out: list[Operation] = []
+    undone: set[str] = set()
     for rec in sorted(done_steps, key=lambda r: r.key, reverse=True):
         op = rec.op
         if op is None and rec.revision == plan_revision:
             op = by_index.get(rec.index)
         if op is None:
             raise RollbackError(f"step {rec.index} ({rec.target}): its operation is not known")
-        out.append(_inverse(rec, op))
+        # The newest step on an object is undone against the version it left; an older step on the same
+        # object (the first half of a two-phase SPC edit) against the version that undo leaves (None).
+        version = rec.resource_version if rec.target not in undone else None
+        undone.add(rec.target)
+        out.append(_inverse(rec, op, version))
     return tuple(Step(i, op) for i, op in enumerate(out))
