@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     from tui.core.plan import Plan
     from tui.core.snapshot import RawSnapshot
 
-MAX_CONFLICT_RETRIES = 3
+# Controllers write status too (each write moves the resourceVersion), so allow a few rounds.
+MAX_CONFLICT_RETRIES = 5
 
 # Outcomes of an apply (ApplyResult.outcome).
 APPLIED = "applied"
