@@ -555,6 +555,21 @@ def test_plan_wide_problems() -> None:
     ]
 
 
+def test_unreadable_synced_secrets_are_a_warning_not_a_refusal() -> None:
+    site = plan_site().set_state(rk.SECRETS, AreaState.FORBIDDEN, "secrets is forbidden")
+    v = check(AddFile("trust", "plc-2.der", PLC2.der), site=site)
+    assert v.ok
+    assert warnings(v) == [
+        "cluster: the synced Secrets could not be read: duplicates are checked against mappings only"
+    ]
+    # A CRL cannot be checked against a CA whose bytes were not read: refused, with the reason.
+    crl = cg.make_crl(SITE_CA, this_update=NOW).der
+    assert problems(check(AddFile("issuer", "site-ca.crl", crl), site=site)) == [
+        "issuer/site-ca.crl: cannot check the CRL against site-ca.crt: "
+        "that entry's certificate is not readable"
+    ]
+
+
 def test_spc_with_unreadable_objects_is_not_edited() -> None:
     site = plan_site()
     site.get(rk.SECRET_PROVIDER_CLASSES, site.namespace, "opc-ua-connector")["spec"]["parameters"][

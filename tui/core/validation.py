@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from tui.core import resources as rk
 from tui.core.cert_model import CertificateInfo, CrlInfo
 from tui.core.certs import crl_is_stale, crl_signed_by
 from tui.core.changes import (
@@ -237,7 +238,7 @@ class _Checker:
             self.error(None, "empty", "change set", "nothing is staged")
         area = self.state.area(Area.OPC_UA)
         unread = [(key, s) for key, s in area.parts
-                  if s.state is not AreaState.OK and not key.endswith("secrets")]
+                  if s.state is not AreaState.OK and key != rk.SECRETS.key]
         if unread:
             detail = "; ".join(f"{key} {s.state.value}" + (f" ({s.message})" if s.message else "")
                                for key, s in unread)
@@ -245,7 +246,7 @@ class _Checker:
                        f"the OPC UA lists could not be read ({detail}); "
                        "refusing to plan against unknown state")
             return False
-        if any(key.endswith("secrets") and s.state is not AreaState.OK for key, s in area.parts):
+        if any(key == rk.SECRETS.key and s.state is not AreaState.OK for key, s in area.parts):
             self.warn(None, "secrets-unreadable", "cluster",
                       "the synced Secrets could not be read: duplicates are checked against mappings only")
         spc = self.spc_view()
@@ -537,8 +538,10 @@ class _Checker:
 
     def chain_warnings(self, resolved: Sequence[Resolved]) -> None:
         """Warn when a staged certificate's issuer is in neither list (the chain cannot be built)."""
-        subjects = {item.certificate.subject for items in self.lists.values() for item in items.values()
-                    if item.certificate is not None}
+        items = [item for group in self.lists.values() for item in group.values()]
+        if any(not item.readable for item in items):
+            return  # an entry whose bytes are unknown may well be the issuer: no guessing
+        subjects = {item.certificate.subject for item in items if item.certificate is not None}
         for r in resolved:
             cert = r.content.certificate if r.content is not None else None
             if not r.is_add or not r.ok or cert is None or cert.self_signed or cert.issuer in subjects:
