@@ -1,0 +1,105 @@
+"""Benchmark of planning and applying changes against the embedded demo site.
+
+For a change set of N new trust-list certificates (default N = 1 and 100), prints:
+- plan: reading the cluster and the vault listing, validating and computing the operations,
+- apply: the journaled steps (N vault writes, the SPC edit, the SecretSync edit), not the sync wait,
+- sync: how long the demo's secret sync controller then took to show every file (for reference),
+and the same for removing the N certificates again with --purge (N deletes and purges).
+
+The demo (API server, Key Vault, controllers) runs in this process on loopback, as do the product's
+clients; figures are wall-clock seconds, best of ``--runs``.
+
+    .venv/bin/python bench/bench_apply.py [--counts 1,100] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def _certificates(count: int, tag: str) -> list[tuple[str, bytes]]:
+    from tests import certgen
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    key = certgen.make_key("ec", "bench-apply")
+    return [(f"bench-{tag}-{i:03d}.der",
+             certgen.make_leaf(None, f"bench {tag} {i}", key=key, not_before=now - timedelta(days=1),
+                               days=365).der)
+            for i in range(count)]
+
+
+def _measure(count: int, run: int) -> dict[str, float]:
+    from kubernetes import config as k8s_config
+
+    from tui.core.changes import AddFile, ChangeSet, RemoveEntry
+    from tui.core.clock import SystemClock
+    from tui.core.settings import ModelSettings
+    from tui.demo.environment import DemoEnvironment
+    from tui.ops.runner import ChangeSession
+    from tui.ops.sync_wait import expectations, wait_for_sync
+    from tui.vault.client import make_secret_client
+
+    files = _certificates(count, f"{count}x{run}")
+    with DemoEnvironment() as demo, tempfile.TemporaryDirectory() as state:
+        api_client = k8s_config.new_client_from_config(config_file=str(demo.kubeconfig_path))
+        vault = make_secret_client(demo.vault_url, auth="demo", ca_bundle=str(demo.vault_ca_path))
+        session = ChangeSession(api_client, ModelSettings(), clock=SystemClock(), state_dir=Path(state),
+                                context="aio-demo", vault_client_for=lambda _state: vault)
+        figures: dict[str, float] = {}
+        for label, changes in (
+            ("add", ChangeSet.of(AddFile("trust", name, data) for name, data in files)),
+            ("remove", ChangeSet.of(RemoveEntry("trust", name, purge=True) for name, _ in files)),
+        ):
+            began = time.perf_counter()
+            plan, site = session.plan(changes)
+            planned = time.perf_counter()
+            if not plan.applicable:
+                raise SystemExit(f"{label} x{count}: plan refused: {plan.problems[0]}")
+            result = session.apply(plan, site, action=f"bench {label}", progress=lambda _e: None,
+                                   wait_timeout=0)
+            applied = time.perf_counter()
+            if not result.ok:
+                raise SystemExit(f"{label} x{count}: apply failed: {result.error}")
+            synced = wait_for_sync(session.writer, expectations(result.steps), timeout=120)
+            done = time.perf_counter()
+            if not synced.ok:
+                raise SystemExit(f"{label} x{count}: not synced: {synced.describe()}")
+            figures[f"{label}_plan"] = planned - began
+            figures[f"{label}_apply"] = applied - planned
+            figures[f"{label}_sync"] = done - applied
+            figures[f"{label}_steps"] = len(result.steps)
+        vault.close()
+        api_client.close()
+    return figures
+
+
+def main() -> None:
+    """Run the benchmark and print one block per change-set size."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--counts", default="1,100", help="comma-separated change-set sizes")
+    parser.add_argument("--runs", type=int, default=3, help="runs per size (best is reported)")
+    args = parser.parse_args()
+    for count in (int(c) for c in args.counts.split(",")):
+        runs = [_measure(count, run) for run in range(args.runs)]
+        print(f"{count} certificate(s), best of {args.runs} (median in brackets):")
+        for label in ("add", "remove"):
+            parts = []
+            for phase in ("plan", "apply", "sync"):
+                values = [r[f"{label}_{phase}"] for r in runs]
+                parts.append(f"{phase} {min(values):.3f}s ({statistics.median(values):.3f}s)")
+            steps = int(runs[0][f"{label}_steps"])
+            total = min(r[f"{label}_plan"] + r[f"{label}_apply"] for r in runs)
+            print(f"  {label:<6} {steps:>3} steps  " + "  ".join(parts) + f"  plan+apply {total:.3f}s")
+
+
+if __name__ == "__main__":
+    main()
