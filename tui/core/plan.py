@@ -377,7 +377,8 @@ def rebase_plan(plan: Plan, new_state: ClusterState, *, raw: RawSnapshot | None 
     edits, judged against ``new_state`` with their new resource versions, and end with the vault
     deletes. Edits of this plan already in place (a mapping added before the conflict) are not redone.
     If the changes no longer apply (someone else took the target key, removed the CA a CRL needs...)
-    the rebased plan carries the problems and is not applicable.
+    the rebased plan carries the problems and is not applicable. When every edit has landed already the
+    rebased plan has no cluster steps and no problems: only its vault deletes (if any) remain to run.
     """
     other = _other_sources(raw, new_state.namespace, new_state.opcua_spc)
     checked = validate(plan.changes, new_state, vault_secrets=None, now=plan.created_at, read_only=read_only,
