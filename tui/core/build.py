@@ -23,7 +23,7 @@ from tui.core.build_cache import DEFAULT_CACHE, DecodeCache, DecodedValue, decod
 from tui.core.build_certmanager import latest_requests, parse_certificate, parse_issuers, parse_request
 from tui.core.build_chains import link_chains
 from tui.core.build_discovery import discover
-from tui.core.build_opcua import build_opcua
+from tui.core.build_opcua import build_opcua, build_opcua_with_findings
 from tui.core.build_readers import field_of, meta_of, one_line, parse_conditions, parse_time, spec_of
 from tui.core.build_root_ca import build_root_ca
 from tui.core.build_sync import build_sync, choose_opcua_spc, sync_mappings
@@ -32,7 +32,6 @@ from tui.core.findings import (
     area_findings,
     bundle_findings,
     certificate_findings,
-    entry_findings,
     issuer_findings,
     root_ca_findings,
     sort_findings,
@@ -162,16 +161,21 @@ def build_state(
         )
     )
     syncs = tuple(build_sync(raw, ns, list_name, sync_name) for list_name, sync_name in OPCUA_LISTS.items())
-    entries = build_opcua(raw, settings, syncs, spcs, vault, now, cache)
+    entries, entry_problems = build_opcua_with_findings(raw, settings, syncs, spcs, vault, now, cache)
 
     # Every SecretSync using an SPC counts when asking whether an SPC object is mapped at all.
     sources: dict[str, set[str]] = defaultdict(set)
+    read = {s.name: s.mappings for s in syncs if s.present}
     for obj in raw.items(rk.SECRET_SYNCS.key):
-        if meta_of(obj).get("namespace") != ns:
+        meta = meta_of(obj)
+        if meta.get("namespace") != ns:
             continue
         spc_name = spec_of(obj).get("secretProviderClassName")
         if spc_name:
-            sources[str(spc_name)].update(s for s, _ in sync_mappings(obj))
+            # The OPC UA lists' mappings were read once already (2,000 items each at scale).
+            name = meta.get("name")
+            mappings = read[name] if name in read else sync_mappings(obj)
+            sources[str(spc_name)].update(s for s, _ in mappings)
 
     vault_view = _vault_view(vault)
 
@@ -186,9 +190,7 @@ def build_state(
     findings += certificate_findings(certificates, root)
     findings += sync_findings(syncs, spcs, ok(rk.SECRET_PROVIDER_CLASSES.key, rk.SECRETS.key))
     findings += spc_findings(spcs, {k: frozenset(v) for k, v in sources.items()})
-    for entry in entries:
-        if entry.flags:
-            findings += entry_findings(entry, settings, now)
+    findings += entry_problems
 
     return ClusterState(
         namespace=ns,

@@ -1,7 +1,8 @@
 """Memoised decoding for the model builder: one :class:`DecodeCache` outlives many builds.
 
 The live view rebuilds on every watch event, so decoding and signature checks are memoised by content
-hash in a cache that outlives a single build.
+hash in a cache that outlives a single build; the same cache carries the builder's remembered
+results (:class:`~tui.core.build_memo.BuildMemo`), so one object is all a live view has to keep.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from tui.core.build_memo import BuildMemo
 from tui.core.certs import CertError, CertificateInfo, CrlInfo, decode_bytes
 
 
@@ -40,6 +42,8 @@ class DecodeCache:
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        self.memo = BuildMemo()
+        """Remembered parts of earlier builds (:mod:`tui.core.build_memo`), reused when their inputs recur."""
 
     def _get(self, table: OrderedDict[Any, Any], key: Any) -> Any:
         with self._lock:

@@ -1,50 +1,34 @@
-"""The OPC UA trust and issuer list entries: each file decoded and joined across SecretSync mapping,
-SPC object, synced Secret key and Key Vault secret, then linked into chains and flagged."""
+"""The OPC UA trust and issuer list entries: every file of both lists, linked into chains and flagged.
+
+The rows come from :mod:`tui.core.build_opcua_rows`; here they get their days left, chain links
+(:mod:`tui.core.build_chains`) and health flags. The whole result is remembered in the cache's
+:class:`~tui.core.build_memo.BuildMemo` with everything it was computed from and the time until which
+no days-left figure or time-dependent flag can change, so a rebuild caused by anything else (a
+SecretSync status write, the root CA, the clock ticking) reuses the entries as they are.
+"""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from tui.core import resources as rk
-from tui.core.build_cache import DecodeCache, DecodedValue
+from tui.core.build_cache import DecodeCache
 from tui.core.build_chains import link_chains
-from tui.core.build_readers import Obj, b64_bytes, field_of
-from tui.core.certs import CertificateInfo, CrlInfo
+from tui.core.build_entry_findings import remembered_entry_findings
+from tui.core.build_memo import MISS
+from tui.core.build_opcua_rows import Row, list_rows
+from tui.core.build_readers import field_of
 from tui.core.findings import duplicate_keys, entry_flags
-from tui.core.model import OpcUaEntry, SyncView
+from tui.core.model import Finding, OpcUaEntry, SyncView
 from tui.core.settings import ModelSettings
 from tui.core.snapshot import AreaState, RawSnapshot, VaultSnapshot
 from tui.core.spc import SpcView
 
-
-def _format_problem(target_key: str, value: DecodedValue) -> str | None:
-    # The connector reads each file by extension (domain.md 4.5); the generic decoder is more lenient.
-    ext = target_key.rsplit(".", 1)[-1].lower() if "." in target_key else ""
-    if value.error is not None:
-        return None
-    form = value.form or "no"
-    if ext == "der" and (value.form != "der" or not value.certificates):
-        return f".der file holds {form} {_kinds(value)}, not a DER certificate"
-    if ext == "crt" and (value.form != "pem" or len(value.certificates) != 1 or value.crls):
-        return f".crt file must hold exactly one PEM certificate (holds {form} {_kinds(value)})"
-    if ext == "crl" and (value.form != "der" or not value.crls or value.certificates):
-        return f".crl file holds {form} {_kinds(value)}, not a DER CRL"
-    return None
-
-
-def _kinds(value: DecodedValue) -> str:
-    parts = []
-    if value.certificates:
-        parts.append(f"{len(value.certificates)} certificate(s)")
-    if value.crls:
-        parts.append(f"{len(value.crls)} CRL(s)")
-    return " and ".join(parts) or "nothing"
-
-
 _DAY = timedelta(days=1)
+# datetime's resolution: the first instant after a given one.
+_TICK = timedelta(microseconds=1)
 
 
 def _whole_days(until: datetime, now: datetime) -> int:
@@ -53,115 +37,50 @@ def _whole_days(until: datetime, now: datetime) -> int:
     return (until - now) // _DAY
 
 
-def _entry_fields(
-    sync: SyncView,
-    secret: Obj | None,
-    spc: SpcView | None,
-    vault: VaultSnapshot | None,
-    now: datetime,
-    cache: DecodeCache,
-) -> list[dict[str, Any]]:
-    """Constructor arguments of each entry of one list (links and flags are added later)."""
-    data = field_of(secret, "data")
-    mapped = {target: source for source, target in sync.mappings}
-    vault_ok = vault is not None and vault.status.state is AreaState.OK
-    spc_name = spc.name if spc is not None else sync.spc_name
-    out = []
-    for target in sorted(set(mapped) | {str(k) for k in data}):
-        source = mapped.get(target)
-        raw_value = data.get(target)
-        payload = b64_bytes(raw_value) if raw_value is not None else None
-        certificate: CertificateInfo | None = None
-        extra: tuple[CertificateInfo, ...] = ()
-        crl: CrlInfo | None = None
-        error: str | None = None
-        form: str | None = None
-        problem: str | None = None
-        private_key = False
-        digest_hex: str | None = None
-        if raw_value is None:
-            content = "missing"
-        elif payload is None:
-            content, error = "undecodable", "Secret value is not base64"
-        else:
-            digest = hashlib.sha256(payload).digest()
-            digest_hex = digest.hex()
-            value = cache.decode(payload, digest, f"{sync.name}/{target}")
-            error, form, private_key = value.error, value.form, value.private_key_present
-            if value.certificates:
-                content, certificate, extra = "certificate", value.certificates[0], value.certificates[1:]
-            elif value.crls:
-                content, crl = "crl", value.crls[0]
-            else:
-                content = "undecodable"
-            problem = _format_problem(target, value)
-        if certificate is not None:
-            left: int | None = _whole_days(certificate.not_after, now)
-        elif crl is not None and crl.next_update is not None:
-            left = _whole_days(crl.next_update, now)
-        else:
-            left = None
-        spc_obj = spc.object_for_file(source) if spc is not None and source else None
-        secret_v = vault.secrets.get(source) if vault_ok and vault is not None and source else None
-        in_sync: bool | None = None
-        if (
-            secret_v is not None
-            and secret_v.value is not None
-            and payload is not None
-            and spc_obj is not None
-            and spc_obj.object_encoding == "hex"
-        ):
-            in_sync = secret_v.value.strip().lower() == payload.hex()
-        out.append(
-            {
-                "list_name": sync.list_name,
-                "target_key": target,
-                "source_path": source,
-                "sync_name": sync.name,
-                "spc_name": spc_name,
-                "mapped": source is not None,
-                "spc_object": spc_obj is not None,
-                "synced": raw_value is not None,
-                "vault_present": (secret_v is not None) if vault_ok and source else None,
-                "vault_content_type": secret_v.content_type if secret_v else None,
-                "vault_tags": tuple(sorted(secret_v.tags.items())) if secret_v else (),
-                "vault_enabled": secret_v.enabled if secret_v else None,
-                "vault_expires_on": secret_v.expires_on if secret_v else None,
-                "vault_in_sync": in_sync,
-                "size": len(payload) if payload is not None else None,
-                "sha256": digest_hex,
-                "content": content,
-                "certificate": certificate,
-                "extra_certificates": extra,
-                "crl": crl,
-                "decode_error": error,
-                "form": form,
-                "format_problem": problem,
-                "private_key_present": private_key,
-                "days_left": left,
-            }
-        )
-    return out
+def _days_left(row: Row, now: datetime) -> int | None:
+    certificate, crl = row["certificate"], row["crl"]
+    if certificate is not None:
+        return _whole_days(certificate.not_after, now)
+    if crl is not None and crl.next_update is not None:
+        return _whole_days(crl.next_update, now)
+    return None
 
 
+def stable_until(rows: Iterable[Row], now: datetime) -> datetime | None:
+    """The first moment after ``now`` at which a days-left figure or a time-dependent flag of these rows
+    may change (None: never); results built at ``now`` hold for every time in ``[now, that)``.
 
-def build_opcua(
-    raw: RawSnapshot,
-    settings: ModelSettings,
-    syncs: Sequence[SyncView],
-    spcs: Sequence[SpcView],
-    vault: VaultSnapshot | None,
-    now: datetime,
-    cache: DecodeCache,
+    Days left ``q = (end - now) // 1 day`` stays ``q`` up to and including ``end - q days``; "not yet
+    valid" ends at notBefore; "CRL stale" starts just after nextUpdate, which is also where the CRL's
+    days left last changes before it.
+    """
+    bounds: list[datetime] = []
+    for row in rows:
+        certificate, crl = row["certificate"], row["crl"]
+        end = certificate.not_after if certificate is not None else (crl.next_update if crl else None)
+        if end is not None:
+            bounds.append(end - _whole_days(end, now) * _DAY + _TICK)
+        if certificate is not None and certificate.not_before > now:
+            bounds.append(certificate.not_before)
+    return min(bounds, default=None)
+
+
+def _fresh(entry: OpcUaEntry) -> OpcUaEntry:
+    """A new entry object equal to ``entry``.
+
+    Every build hands out its own entry objects (consumers compare rows by key and ``==``; a rebuilt
+    state is checked to be equal yet not the same objects). Copying the fields of a frozen dataclass
+    is several times cheaper than running its ``__init__`` again, which matters at 2,000 entries.
+    """
+    clone = object.__new__(OpcUaEntry)
+    clone.__dict__.update(entry.__dict__)
+    return clone
+
+
+def _entries(
+    rows: Sequence[Row], syncs: Sequence[SyncView], settings: ModelSettings, now: datetime,
+    spc_readable: bool, cache: DecodeCache,
 ) -> tuple[OpcUaEntry, ...]:
-    """Every trust and issuer list entry, decoded, joined, linked into chains and flagged."""
-    ns = settings.namespace
-    spc_by_name = {s.name: s for s in spcs}
-    spc_readable = raw.state_of(rk.SECRET_PROVIDER_CLASSES.key).state is AreaState.OK
-    rows: list[dict[str, Any]] = []
-    for sync in syncs:
-        secret = raw.get(rk.SECRETS.key, ns, sync.name)
-        rows.extend(_entry_fields(sync, secret, spc_by_name.get(sync.spc_name or ""), vault, now, cache))
     link_chains(rows, cache)
     failing = {s.list_name for s in syncs if s.present and s.failing}
     entries = [OpcUaEntry(**row) for row in rows]
@@ -180,3 +99,83 @@ def build_opcua(
         out.append(OpcUaEntry(**row, flags=flags, severity=severity) if flags else entry)
     return tuple(out)
 
+
+def build_opcua(
+    raw: RawSnapshot,
+    settings: ModelSettings,
+    syncs: Sequence[SyncView],
+    spcs: Sequence[SpcView],
+    vault: VaultSnapshot | None,
+    now: datetime,
+    cache: DecodeCache,
+) -> tuple[OpcUaEntry, ...]:
+    """Every trust and issuer list entry, decoded, joined, linked into chains and flagged."""
+    return build_opcua_with_findings(raw, settings, syncs, spcs, vault, now, cache)[0]
+
+
+def build_opcua_with_findings(
+    raw: RawSnapshot,
+    settings: ModelSettings,
+    syncs: Sequence[SyncView],
+    spcs: Sequence[SpcView],
+    vault: VaultSnapshot | None,
+    now: datetime,
+    cache: DecodeCache,
+) -> tuple[tuple[OpcUaEntry, ...], list[Finding]]:
+    """:func:`build_opcua` and the findings of the flagged entries (each remembered separately)."""
+    entries, fresh = _remembered_entries(raw, settings, syncs, spcs, vault, now, cache)
+    findings = remembered_entry_findings(entries, settings, now, cache.memo)
+    return (tuple(map(_fresh, entries)) if not fresh else entries), findings
+
+
+def _remembered_entries(
+    raw: RawSnapshot,
+    settings: ModelSettings,
+    syncs: Sequence[SyncView],
+    spcs: Sequence[SpcView],
+    vault: VaultSnapshot | None,
+    now: datetime,
+    cache: DecodeCache,
+) -> tuple[tuple[OpcUaEntry, ...], bool]:
+    """The entries (as remembered, or just built: then True)."""
+    ns = settings.namespace
+    spc_by_name = {s.name: s for s in spcs}
+    spc_readable = raw.state_of(rk.SECRET_PROVIDER_CLASSES.key).state is AreaState.OK
+    # Copies: the memo must keep what this result was made from even if a caller mutates its objects.
+    vault_secrets = dict(vault.secrets) if vault is not None and vault.status.state is AreaState.OK else None
+    lists = [
+        (
+            sync,
+            dict(field_of(raw.get(rk.SECRETS.key, ns, sync.name), "data")),
+            spc_by_name.get(sync.spc_name or ""),
+        )
+        for sync in syncs
+    ]
+    # Only what the entries read: a SecretSync's status (other than failing or not) is not here.
+    inputs: tuple[Any, ...] = (
+        settings,
+        spc_readable,
+        vault_secrets,
+        tuple(
+            (
+                sync.name, sync.list_name, sync.spc_name, sync.mappings, sync.present and bool(sync.failing),
+                data, None if spc is None else (spc.name, spc.objects),
+            )
+            for sync, data, spc in lists
+        ),
+    )
+    memo = cache.memo
+    name = ("opcua", ns)
+    remembered = memo.get(name, inputs, now)
+    if remembered is not MISS:
+        return remembered, False
+    rows: list[Row] = []
+    for sync, data, spc in lists:
+        part = ("opcua-rows", ns, sync.name, sync.list_name)
+        static, table = list_rows(sync, data, spc, vault_secrets, cache, memo.peek(part))
+        memo.put(part, None, now, None, table)
+        # Copies again: link_chains adds fields to the rows it is given.
+        rows.extend({**row, "days_left": _days_left(row, now)} for row in static)
+    entries = _entries(rows, syncs, settings, now, spc_readable, cache)
+    memo.put(name, inputs, now, stable_until(rows, now), entries)
+    return entries, True
