@@ -73,7 +73,7 @@ async def test_dashboard_shows_the_embedded_site_and_follows_a_rotation_under_th
         header = screen.query_one("#hdr-connection", TextLine).plain
         assert header == "● live"
         assert screen.query_one("#hdr-vault", TextLine).plain.startswith("vault ok")
-        assert "Root CA · steady" in screen.root_pane.border_title
+        assert "Root CA · steady" in screen.root_pane.title_text
         assert len(screen.issuers_pane.table.row_keys) == len(before.issuers) >= 2
         table = screen.opcua_pane.table
         assert set(table.row_keys) == {e.key for e in before.opcua}
@@ -95,6 +95,6 @@ async def test_dashboard_shows_the_embedded_site_and_follows_a_rotation_under_th
         new_serial = after.root_ca.certificate.serial  # type: ignore[union-attr]
         assert new_serial in screen.query_one("#root-identity", TextLine).plain
         assert new_serial[:16] in screen.query_one("#root-history", TextLine).plain
-        assert "rotated" in screen.root_pane.border_title
+        assert "rotated" in screen.root_pane.title_text
         assert table.cursor_key == middle and table.cursor_row == row
         assert app.focused is table

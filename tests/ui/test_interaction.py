@@ -26,7 +26,7 @@ async def test_filter_narrows_as_you_type_and_escape_restores(dashboard: Dashboa
                                             "trust/sensor-hub.der"}
         await pilot.press("e", "d")
         assert pane.table.row_keys == ["trust/plc-expired.der"]
-        assert "1 of 16 match" in pane.border_title
+        assert "1 of 16 match" in pane.title_text
         await pilot.press("enter")
         assert app.focused is pane.table and pane.table.row_keys == ["trust/plc-expired.der"]
         await pilot.press("escape")
@@ -60,11 +60,11 @@ async def test_sorting_by_days_and_reverse_keeps_the_cursor_on_its_entry(dashboa
         keys = pane.table.row_keys
         assert keys[:3] == ["issuer/fabrikam-vendor-ca.crl", "trust/plc-expired.der", "trust/sensor-hub.der"]
         assert pane.table.cursor_key == "trust/historian.der"
-        assert "Days ▲" in pane.border_subtitle
+        assert "Days ▲" in pane.subtitle_text
         await pilot.press("S")
         assert pane.table.row_keys[0] == "issuer/contoso-site-ca.der"  # expires last (2034)
         assert pane.table.cursor_key == "trust/historian.der"
-        assert "Days ▼" in pane.border_subtitle
+        assert "Days ▼" in pane.subtitle_text
 
 
 async def test_s_cycles_the_sort_column(dashboard: Dashboard) -> None:
@@ -86,7 +86,7 @@ async def test_space_marks_entries_and_marks_survive_filtering(dashboard: Dashbo
         await pilot.press("space")
         assert pane.marked == {"trust/plc-expired.der"}
         assert pane.table.get_cell("trust/plc-expired.der", "mark").plain == "●"
-        assert "1 marked" in pane.border_subtitle
+        assert "1 marked" in pane.subtitle_text
         await pilot.press("slash", *"plc", "enter")
         assert pane.table.get_cell("trust/plc-expired.der", "mark").plain == "●"
         pane.table.move_to_key("trust/plc-expired.der")

@@ -22,8 +22,8 @@ async def test_root_ca_pane_shows_the_ca_its_rotation_and_the_bundle(dashboard: 
         pane = app.dashboard.root_pane
         cert = steady.root_ca.certificate
         assert cert is not None
-        assert "Root CA" in pane.border_title
-        assert "steady" in pane.border_title
+        assert "Root CA" in pane.title_text
+        assert "steady" in pane.title_text
         identity = _line(app, "root-identity")
         assert "Azure IoT Operations Quickstart Root CA" in identity
         assert cert.sha1 in identity and cert.serial in identity
@@ -36,7 +36,7 @@ async def test_root_ca_pane_shows_the_ca_its_rotation_and_the_bundle(dashboard: 
         assert "Ready True" in resource
         assert "✓ current CA" in _line(app, "root-bundle")
         assert "none seen this run" in _line(app, "root-history")
-        assert "not for production" in pane.border_subtitle
+        assert "not for production" in pane.subtitle_text
 
 
 async def test_issuers_pane_lists_every_issuer_with_readiness_and_backing(dashboard: Dashboard,
@@ -44,7 +44,7 @@ async def test_issuers_pane_lists_every_issuer_with_readiness_and_backing(dashbo
     async with dashboard() as (app, _pilot, _source):
         pane = app.dashboard.issuers_pane
         table = pane.table
-        assert "Issuer" in pane.border_title and "· 2" in pane.border_title
+        assert "Issuer" in pane.title_text and "· 2" in pane.title_text
         assert table.row_keys == [issuer.key for issuer in steady.issuers]
         root_issuer = "ClusterIssuer/azure-iot-operations-aio-selfsigned-root"
         cells = {c.key: table.get_cell(root_issuer, c.key).plain for c in table.placed_columns}
@@ -55,8 +55,8 @@ async def test_opcua_pane_holds_both_lists_with_counts_and_health(dashboard: Das
                                                                   steady: ClusterState) -> None:
     async with dashboard() as (app, _pilot, _source):
         pane = app.dashboard.opcua_pane
-        assert "OPC UA" in pane.border_title
-        assert "trust 11 · issuer 5 · 2 critical · 6 warning" in pane.border_title
+        assert "OPC UA" in pane.title_text
+        assert "trust 11 · issuer 5 · 2 critical · 6 warning" in pane.title_text
         table = pane.table
         assert set(table.row_keys) == {entry.key for entry in steady.opcua}
         assert table.get_cell("trust/plc-expired.der", "health").plain == "expired"
@@ -117,4 +117,4 @@ async def test_resizing_switches_layouts_and_keeps_the_cursor(dashboard: Dashboa
 async def test_forbidden_secrets_show_in_the_header_and_the_panes(dashboard: Dashboard) -> None:
     async with dashboard(sitedata.forbidden_secrets_state()) as (app, _pilot, _source):
         assert _line(app, "hdr-connection") == "● forbidden: secrets"
-        assert "forbidden" in app.dashboard.opcua_pane.border_title
+        assert "forbidden" in app.dashboard.opcua_pane.title_text

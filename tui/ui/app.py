@@ -16,6 +16,7 @@ terminal is restored before a slow network shutdown).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from typing import ClassVar
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.theme import Theme
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
@@ -153,7 +155,10 @@ class DashboardApp(App[None]):
         self._last_apply = time.monotonic()
         self.state = state
         self.source_error = None
-        self._dashboard.show_state(state, self.clock.now(), source_error=None, read_only=self.read_only)
+        try:
+            self._dashboard.show_state(state, self.clock.now(), source_error=None, read_only=self.read_only)
+        except NoMatches:
+            return  # a state that arrived while the app shuts down: its widgets are already gone
         self.applied += 1
         event, self._applied_event = self._applied_event, asyncio.Event()
         event.set()
@@ -177,7 +182,8 @@ class DashboardApp(App[None]):
 
     def tick(self) -> None:
         """Re-evaluate countdowns and the data age against the clock."""
-        self._dashboard.tick(self.clock.now())
+        with contextlib.suppress(NoMatches):  # shutting down: nothing left to tick
+            self._dashboard.tick(self.clock.now())
 
     @property
     def now(self) -> datetime:

@@ -95,15 +95,15 @@ def entry_haystack(entry: OpcUaEntry) -> str:
 
 
 class HaystackCache:
-    """Haystacks by entry key, recomputed only when the entry object changes (states are immutable)."""
+    """Haystacks by entry key, recomputed only when the entry changes (entries are immutable values)."""
 
     def __init__(self) -> None:
         self._cache: dict[str, tuple[OpcUaEntry, str]] = {}
 
     def get(self, entry: OpcUaEntry) -> str:
-        """The haystack of ``entry``, cached while the same entry object is seen."""
+        """The haystack of ``entry``, cached while an equal entry is seen."""
         hit = self._cache.get(entry.key)
-        if hit is not None and hit[0] is entry:
+        if hit is not None and (hit[0] is entry or hit[0] == entry):
             return hit[1]
         text = entry_haystack(entry)
         self._cache[entry.key] = (entry, text)

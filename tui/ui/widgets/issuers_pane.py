@@ -11,14 +11,15 @@ from tui.ui.levels import DEFAULT_PALETTE
 from tui.ui.messages import PreviewRequested
 from tui.ui.rows import ISSUER_COLUMNS, issuer_cells
 from tui.ui.widgets.keyed_table import KeyedTable
+from tui.ui.widgets.titled import Titled
 
 
-class IssuersPane(Vertical):
+class IssuersPane(Titled, Vertical):
     """A keyed table of issuers; the title counts them and those not ready."""
 
     def __init__(self, *, id: str = "issuers") -> None:
         super().__init__(id=id, classes="pane")
-        self.border_title = "Issuers"
+        self.set_title("Issuers")
         self.palette = DEFAULT_PALETTE
         self._state: ClusterState | None = None
 
@@ -46,7 +47,7 @@ class IssuersPane(Vertical):
         area = state.area("issuers")
         if not area.ok:
             title += f" · {area.state.value}"
-        self.border_title = title
+        self.set_title(title)
 
     def restyle(self) -> None:
         """Re-render every row (after a theme change)."""

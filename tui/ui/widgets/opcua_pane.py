@@ -24,9 +24,10 @@ from tui.ui.levels import DEFAULT_PALETTE
 from tui.ui.messages import PreviewRequested
 from tui.ui.rows import DEFAULT_OPCUA_SORT, OPCUA_COLUMNS, SortOrder, entry_cells, sort_entries
 from tui.ui.widgets.keyed_table import KeyedTable
+from tui.ui.widgets.titled import Titled
 
 
-class OpcUaPane(Vertical):
+class OpcUaPane(Titled, Vertical):
     """Trust and issuer list entries; ``/`` filters, ``s``/``S`` sort, ``space`` marks."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -42,7 +43,7 @@ class OpcUaPane(Vertical):
 
     def __init__(self, *, id: str = "opcua") -> None:
         super().__init__(id=id, classes="pane")
-        self.border_title = "OPC UA lists"
+        self.set_title("OPC UA lists")
         self.palette = DEFAULT_PALETTE
         self.marked: set[str] = set()
         self.sort_order: SortOrder = DEFAULT_OPCUA_SORT
@@ -91,7 +92,11 @@ class OpcUaPane(Vertical):
     def _row(self, entry: OpcUaEntry, state: ClusterState) -> RowCells:
         marked = entry.key in self.marked
         cached = self._cells.get(entry.key)
-        if cached is not None and cached[0] is entry and cached[1] == marked:
+        # Each rebuild of the model makes new entry objects; an equal entry (cheap to compare: its
+        # decoded parts are shared by the decode cache) keeps its cells, so nothing is re-rendered.
+        if cached is not None and cached[1] == marked and (cached[0] is entry or cached[0] == entry):
+            if cached[0] is not entry:
+                self._cells[entry.key] = (entry, marked, cached[2])
             return cached[2]
         cells = entry_cells(entry, self.palette, marked=marked,
                             warn_days=state.settings.expiring_warn_days,
@@ -123,13 +128,13 @@ class OpcUaPane(Vertical):
         area = state.area("opc-ua")
         if not area.ok:
             title += f" · {area.state.value}"
-        self.border_title = title
+        self.set_title(title)
         subtitle = f"sort {self.sort_order.label(OPCUA_COLUMNS)}"
         if self.marked:
             subtitle += f" · {len(self.marked)} marked"
         if self.filter.active:
             subtitle += f" · filter: {self.filter.text.strip()}"
-        self.border_subtitle = subtitle
+        self.set_subtitle(subtitle)
 
     # -- filter ----------------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from tui.ui import format as fmt
 from tui.ui.levels import DEFAULT_PALETTE, Level, Palette, days_level
 from tui.ui.messages import PreviewRequested
 from tui.ui.widgets.text_line import TextLine
+from tui.ui.widgets.titled import Titled
 
 LABEL_WIDTH = 10
 GAUGE_WIDTH = 20
@@ -171,7 +172,7 @@ def history_text(state: ClusterState, palette: Palette) -> Text:
     return _join(*lines)
 
 
-class RootCAPane(VerticalScroll):
+class RootCAPane(Titled, VerticalScroll):
     """Everything about the root CA on one scrollable pane; ``enter`` opens its preview."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -183,7 +184,7 @@ class RootCAPane(VerticalScroll):
 
     def __init__(self, *, id: str = "root-ca") -> None:
         super().__init__(id=id, classes="pane")
-        self.border_title = "Root CA"
+        self.set_title("Root CA")
         self._state: ClusterState | None = None
         self.palette = DEFAULT_PALETTE
 
@@ -206,8 +207,8 @@ class RootCAPane(VerticalScroll):
         palette = self.palette
         root = state.root_ca
         phase = root.rotation.phase.value
-        self.border_title = f"Root CA · {phase}"
-        self.border_subtitle = "quickstart CA · not for production" if root.quickstart else ""
+        self.set_title(f"Root CA · {phase}")
+        self.set_subtitle("quickstart CA · not for production" if root.quickstart else "")
         self._line("root-identity").show(identity_text(state, palette))
         self._line("root-resource").show(resource_text(state, palette))
         self._line("root-bundle").show(bundle_text(state, palette))

@@ -7,6 +7,7 @@ terminal (every repaint is bytes over an SSH link).
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import Static
 
@@ -47,7 +48,18 @@ class TextLine(Static):
             changed = True
         look = self._look_of(content)
         if look != self._look:
+            old_plain = self.plain
             self._look = look
-            self.update(content)
+            # A layout pass makes Textual repaint every scrollbar on the screen; skip it when the new
+            # text cannot change this widget's size (fixed size, or same length and line count).
+            self.update(content, layout=self._needs_layout(old_plain, self.plain))
             changed = True
         return changed
+
+    def _needs_layout(self, old: str, new: str) -> bool:
+        styles = self.styles
+        fixed = (styles.width is not None and not styles.width.is_auto
+                 and styles.height is not None and not styles.height.is_auto)
+        if fixed:
+            return False
+        return (cell_len(old), old.count("\n")) != (cell_len(new), new.count("\n"))
