@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -220,3 +221,15 @@ async def test_an_unchanged_state_repaints_nothing(dashboard: Dashboard) -> None
         await app.wait_for_state(lambda s: s is equal)
         await pilot.pause()
         assert refreshed == []
+
+
+async def test_a_state_the_screen_cannot_show_becomes_a_visible_error(dashboard: Dashboard,
+                                                                     steady: ClusterState) -> None:
+    async with dashboard() as (app, pilot, source):
+        broken = replace(steady, areas=())  # no area views: the panes cannot look up their read state
+        source.push(broken)
+        await app.wait_for_state(lambda s: s is broken)
+        await pilot.pause()
+        assert app.is_running
+        assert (app.source_error or "").startswith("display: KeyError")
+        assert _plain(app, "hdr-connection").startswith("● error: display: KeyError")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -45,6 +46,8 @@ from tui.ui.source import StateSource
 from tui.ui.widgets.keyed_table import KeyedTable
 from tui.ui.widgets.opcua_pane import OpcUaPane
 from tui.ui.widgets.root_ca_pane import RootCAPane
+
+log = logging.getLogger(__name__)
 
 
 def over_ssh(environ: dict[str, str] | None = None) -> bool:
@@ -159,7 +162,11 @@ class DashboardApp(App[None]):
             self._dashboard.show_state(state, self.clock.now(), source_error=None, read_only=self.read_only)
         except NoMatches:
             return  # a state that arrived while the app shuts down: its widgets are already gone
-        self.applied += 1
+        except Exception as exc:  # a display bug must not end the session: say so and keep the old view
+            log.exception("showing a cluster state failed")
+            self.post_message(SourceFailed(f"display: {type(exc).__name__}: {exc}".splitlines()[0]))
+        else:
+            self.applied += 1
         event, self._applied_event = self._applied_event, asyncio.Event()
         event.set()
 
