@@ -176,18 +176,50 @@ class PassResult:
 
 
 class _Watcher(threading.Thread):
-    """Watches one kind and sets ``wake`` on every event; reconnects from the last resourceVersion."""
+    """Watches one kind and sets ``wake`` on every event; reconnects from the last resourceVersion.
+
+    With ``spec_only``, a MODIFIED event that leaves an object's uid and ``metadata.generation`` as
+    they were (a status or metadata write: the controller's own status updates echoing back, or
+    anyone else's) does not wake the controller, whose pass would find nothing to do.
+    """
 
     def __init__(
-        self, kube: KubeAccess, kind: ResourceKind, wake: threading.Event, stop: threading.Event
+        self,
+        kube: KubeAccess,
+        kind: ResourceKind,
+        wake: threading.Event,
+        stop: threading.Event,
+        *,
+        spec_only: bool = False,
     ) -> None:
         super().__init__(name=f"watch-{kind.plural}", daemon=True)
         self._kube = kube
         self._kind = kind
         self._wake = wake
         self._stop_flag = stop
+        self._spec_only = spec_only
+        # (namespace, name) -> (uid, generation) as last seen, for spec_only.
+        self._seen: dict[tuple[str, str], tuple[Any, Any]] = {}
         self._watch: k8s_watch.Watch | None = None
         self._lock = threading.Lock()
+        self.wakes = 0
+        self.skipped = 0
+
+    def _concerns(self, event: Any) -> bool:
+        """Whether this event may give the controller something to do."""
+        if not self._spec_only or not isinstance(event, dict):
+            return True
+        obj = event.get("object")
+        meta = (obj.get("metadata") or {}) if isinstance(obj, dict) else {}
+        key = (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
+        if event.get("type") == "DELETED":
+            self._seen.pop(key, None)
+            return True
+        identity = (meta.get("uid"), meta.get("generation"))
+        before = self._seen.get(key)
+        self._seen[key] = identity
+        # Without a generation there is no telling a spec change from a status one: wake.
+        return not (event.get("type") == "MODIFIED" and identity[1] is not None and before == identity)
 
     def run(self) -> None:
         func, args = self._kube.watch_call(self._kind)
@@ -208,7 +240,11 @@ class _Watcher(threading.Thread):
                         resource_version = (obj.get("metadata") or {}).get(
                             "resourceVersion"
                         ) or resource_version
-                    self._wake.set()
+                    if self._concerns(event):
+                        self.wakes += 1
+                        self._wake.set()
+                    else:
+                        self.skipped += 1
             except ApiException as exc:
                 if exc.status == 410:  # too old: start again from a fresh list
                     resource_version = None
@@ -232,6 +268,10 @@ class Controller(ABC):
 
     name = "controller"
     watched: tuple[ResourceKind, ...] = ()
+    spec_driven: tuple[ResourceKind, ...] = ()
+    """Watched kinds whose status and metadata writes never give this controller work (it acts on their
+    spec, or on a timer): such writes do not wake it. Leave out any kind whose status the controller
+    reads to decide, or repairs."""
 
     def __init__(self, kube: KubeAccess, clock: Clock) -> None:
         self.kube = kube
@@ -240,6 +280,8 @@ class Controller(ABC):
         self._wake = threading.Event()
         self.passes = 0
         self.last_error: str | None = None
+        self.watchers: list[_Watcher] = []
+        """The watch threads of a running loop (their ``wakes``/``skipped`` counters show why it ran)."""
 
     @abstractmethod
     def _reconcile(self) -> PassResult:
@@ -266,8 +308,14 @@ class Controller(ABC):
     def run(self, stop_event: threading.Event, *, watch: bool = True) -> None:
         """Loop until ``stop_event`` is set: a pass on every watch event and at each due time."""
         watchers = (
-            [_Watcher(self.kube, kind, self._wake, stop_event) for kind in self.watched] if watch else []
+            [
+                _Watcher(self.kube, kind, self._wake, stop_event, spec_only=kind in self.spec_driven)
+                for kind in self.watched
+            ]
+            if watch
+            else []
         )
+        self.watchers = watchers
         for watcher in watchers:
             watcher.start()
         try:

@@ -117,6 +117,9 @@ class SecretSyncController(Controller):
 
     name = "secret-sync"
     watched = (rk.SECRET_SYNCS, rk.SECRET_PROVIDER_CLASSES)
+    # A sync runs on a spec change (the trigger hashes uid and spec) or when due; its own status
+    # updates, and anyone else's, would only wake it to list every SecretSync and SPC for nothing.
+    spec_driven = (rk.SECRET_SYNCS,)
 
     def __init__(
         self,
