@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from textual.worker import WorkerFailed
 
 from tests.ui import sitedata
@@ -233,3 +235,26 @@ async def test_a_state_the_screen_cannot_show_becomes_a_visible_error(dashboard:
         assert app.is_running
         assert (app.source_error or "").startswith("display: KeyError")
         assert _plain(app, "hdr-connection").startswith("● error: display: KeyError")
+
+
+async def test_heap_is_frozen_after_the_first_state_and_after_the_vault(
+        dashboard: Dashboard, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    monkeypatch.setattr(gc, "collect", lambda *a: calls.append("collect") or 0)
+    site = sitedata.make_site()
+    no_vault = sitedata.build(site, vault=False)
+    async with dashboard(no_vault, settings=UiSettings(freeze_heap=True, repaint_interval=0)) as (
+            app, pilot, source):
+        assert calls == ["freeze"]
+        source.push(sitedata.build(site, vault=False))
+        await app.wait_for_state(lambda s: s is not no_vault)
+        assert calls == ["freeze"]  # the vault is not read yet
+        with_vault = sitedata.build(site)
+        source.push(with_vault)
+        await app.wait_for_state(lambda s: s is with_vault)
+        assert calls == ["freeze", "collect", "freeze"]
+        source.push(sitedata.build(site))
+        await app.wait_for_state(lambda s: s is not with_vault)
+        await pilot.pause()
+        assert calls == ["freeze", "collect", "freeze"]

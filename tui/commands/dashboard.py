@@ -91,7 +91,7 @@ def _dashboard(args: argparse.Namespace) -> int:
     source = FeedSource(feed, SourceInfo(connection.context, connection.server), on_stop=connection.close)
     read_only = bool(getattr(args, "read_only", False))
     settings = UiSettings(namespace=feed.settings.namespace, read_only=read_only, read_only_locked=read_only,
-                          animations=bool(getattr(args, "animations", False)))
+                          animations=bool(getattr(args, "animations", False)), freeze_heap=True)
     return run_app(source, settings, clock=clock, mouse=not getattr(args, "no_mouse", False))
 
 
@@ -143,6 +143,7 @@ def run_demo_dashboard(options: dict[str, Any], *, mouse: bool = True) -> int:
                            vault_reader=make_vault_reader(vault, clock=clock))
         source = FeedSource(feed, SourceInfo(KUBE_CONTEXT, connection.server),
                             on_stop=connection.close)
-        return run_app(source, UiSettings(namespace=settings.namespace), clock=clock, mouse=mouse)
+        return run_app(source, UiSettings(namespace=settings.namespace, freeze_heap=True), clock=clock,
+                       mouse=mouse)
     finally:
         env.stop()

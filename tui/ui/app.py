@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import time
@@ -34,6 +35,7 @@ from textual.worker import Worker, WorkerState
 
 from tui.core.clock import Clock, SystemClock
 from tui.core.model import ClusterState
+from tui.core.snapshot import AreaState
 from tui.paths import style_path
 from tui.ui.commands import DashboardCommands
 from tui.ui.levels import DEFAULT_PALETTE, Palette, palette_from_colors
@@ -88,6 +90,7 @@ class DashboardApp(App[None]):
         self._apply_timer: Timer | None = None
         self._last_apply = float("-inf")
         self._applied_event = asyncio.Event()
+        self._frozen = 0
         self._dashboard = DashboardScreen(self.source.info, self.settings.namespace)
         if not self.settings.animations or over_ssh():
             self.animation_level = "none"
@@ -167,8 +170,19 @@ class DashboardApp(App[None]):
             self.post_message(SourceFailed(f"display: {type(exc).__name__}: {exc}".splitlines()[0]))
         else:
             self.applied += 1
+            if self.settings.freeze_heap:
+                self._freeze_heap(state)
         event, self._applied_event = self._applied_event, asyncio.Event()
         event.set()
+
+    def _freeze_heap(self, state: ClusterState) -> None:
+        # Twice: at the first state (imports, reflector caches, model, tables), then once the vault has
+        # been read (its secrets join the model), after a collection so no garbage is kept forever.
+        if self._frozen == 0 or (self._frozen == 1 and state.vault.state is not AreaState.PENDING):
+            if self._frozen:
+                gc.collect()
+            gc.freeze()
+            self._frozen += 1
 
     async def wait_for_state(self, predicate: Callable[[ClusterState], bool],
                              timeout: float = 10.0) -> ClusterState:

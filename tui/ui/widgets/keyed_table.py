@@ -195,6 +195,7 @@ class KeyedTable(DataTable[Cell]):
             self.check_idle()
 
     def on_resize(self, event: events.Resize) -> None:
+        """Fit the columns to the new width (a rebuild only when the chosen columns change)."""
         # The gutter of the vertical scrollbar is reserved in CSS (scrollbar-gutter: stable), so this
         # width does not change when rows start to overflow and the layout cannot oscillate.
         width = self.scrollable_content_region.width
