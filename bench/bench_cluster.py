@@ -5,12 +5,16 @@ Prints:
 - ``aio-certs status`` whole-process wall time, run from a shell that ``source``s ``DIR/env`` exactly as a
   user would (target under 2 s),
 - watch event to updated snapshot latency, p50/p95 over ~50 writes (target p95 under 100 ms),
-- resident memory of the process running the feed.
+- resident memory of the process running the feed,
+- rebuild cost inside the feed during the latency probe (``build_state`` p50/p95) and how many of those
+  reused the remembered OPC UA entries,
+- CPU the demo process spends while idle (``--idle-seconds``, nothing changing) and per probe write
+  (the API server, and the simulated controllers when they run).
 
 The demo (API server, Key Vault, controllers) runs in this process; the feed runs in a child process
 (this script with ``--child``) so that its start-up time and memory are the product's alone.
 
-    .venv/bin/python bench/bench_cluster.py [--scale 2000] [--writes 50] [--status-runs 5]
+    .venv/bin/python bench/bench_cluster.py [--scale 2000] [--writes 50] [--status-runs 5] [--idle-seconds 10]
 """
 
 from __future__ import annotations
@@ -59,10 +63,12 @@ def child(writes: int) -> dict[str, Any]:
     started = time.perf_counter()
     from kubernetes.client import CustomObjectsApi
 
+    import tui.cluster.live as live
     from tui.cluster.config import load_cluster_config
     from tui.cluster.live import ClusterFeed
     from tui.commands.common import VaultSettings, make_vault_reader
     from tui.core import resources as rk
+    from tui.core.build import DEFAULT_CACHE
     from tui.core.clock import SystemClock
     from tui.core.model import ClusterState
     from tui.core.names import TRUST_LIST_SYNC
@@ -70,6 +76,18 @@ def child(writes: int) -> dict[str, Any]:
     from tui.core.snapshot import AreaState
 
     imported = time.perf_counter()
+    # Instrumentation only: the duration of every rebuild the feed makes.
+    build_ms: list[float] = []
+    real_build = live.build_state
+
+    def timed_build(*args: Any, **kwargs: Any) -> ClusterState:
+        began = time.perf_counter()
+        try:
+            return real_build(*args, **kwargs)
+        finally:
+            build_ms.append((time.perf_counter() - began) * 1000)
+
+    live.build_state = timed_build  # type: ignore[assignment]
     clock = SystemClock()
     connection = load_cluster_config()
     vault = VaultSettings(url=os.environ.get("AIO_CERTS_VAULT_URL"), auth=os.environ.get("AIO_CERTS_AUTH"),
@@ -116,7 +134,10 @@ def child(writes: int) -> dict[str, Any]:
     from_ack: list[float] = []
     from_event: list[float] = []
     builds_before = feed.builds
+    builds_timed = len(build_ms)
+    memo_hits = DEFAULT_CACHE.memo.hits
     base = datetime(2030, 1, 1, tzinfo=UTC).timestamp()
+    print("#writes-start", flush=True)  # the parent measures the demo's CPU between the markers
     for i in range(writes):
         marker = datetime.fromtimestamp(base + i, UTC)
         body = {"status": {"lastSuccessfulSyncTime": marker.strftime("%Y-%m-%dT%H:%M:%SZ")}}
@@ -133,6 +154,8 @@ def child(writes: int) -> dict[str, Any]:
         from_issue.append((seen - issued) * 1000)
         from_ack.append((seen - acked) * 1000)
         time.sleep(0.02)  # spaced writes: this measures latency, not coalescing
+    print("#writes-end", flush=True)
+    probe_builds = build_ms[builds_timed:]
     rss, peak = _rss_mib()
     result = {
         "import_s": imported - started,
@@ -147,6 +170,10 @@ def child(writes: int) -> dict[str, Any]:
         "latency_from_event_ms": {"p50": statistics.median(from_event), "p95": _percentile(from_event, 95),
                                   "max": max(from_event)},
         "builds_for_writes": feed.builds - builds_before,
+        "build_ms": {"first": build_ms[0], "p50": statistics.median(probe_builds),
+                     "p95": _percentile(probe_builds, 95), "max": max(probe_builds)},
+        # Two remembered parts per rebuild (entries and their findings) when nothing in them changed.
+        "memo_hits_per_build": (DEFAULT_CACHE.memo.hits - memo_hits) / max(1, len(probe_builds)),
         "rss_mib": rss,
         "peak_rss_mib": peak,
     }
@@ -176,7 +203,41 @@ def _time_status(state_dir: Path, runs: int) -> tuple[list[float], int, str]:
     return times, code, head
 
 
-def parent(scale: int, writes: int, status_runs: int, controllers: bool = True) -> int:
+def _idle_cpu(seconds: float) -> float:
+    """Share of one core this process (the demo: servers and controllers) uses while nothing changes."""
+    if seconds <= 0:
+        return float("nan")
+    cpu, wall = time.process_time(), time.perf_counter()
+    time.sleep(seconds)  # the measurement is of doing nothing
+    return (time.process_time() - cpu) / (time.perf_counter() - wall)
+
+
+def _run_child(env: dict[str, str], writes: int) -> tuple[dict[str, Any] | None, float]:
+    """Run the feed side; return its figures and this process's CPU seconds per probe write."""
+    child = subprocess.Popen([sys.executable, __file__, "--child", "--writes", str(writes)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    # stderr is drained by a thread so a chatty child cannot block on a full pipe.
+    errors: list[str] = []
+    drain = threading.Thread(target=lambda: errors.extend(child.stderr or []), daemon=True)
+    drain.start()
+    marks: dict[str, float] = {}
+    last = ""
+    for line in child.stdout or []:
+        if line.startswith("#writes-"):
+            marks[line.strip()] = time.process_time()
+        elif line.strip():
+            last = line
+    code = child.wait(600)
+    drain.join(10)
+    if code != 0:
+        print("".join(errors), file=sys.stderr)
+        return None, 0.0
+    cpu = marks.get("#writes-end", 0.0) - marks.get("#writes-start", 0.0)
+    return json.loads(last), cpu / max(1, writes)
+
+
+def parent(scale: int, writes: int, status_runs: int, controllers: bool = True,
+           idle_seconds: float = 10.0) -> int:
     """Start the demo at ``scale``, time ``status``, run the child, print the report."""
     from tui.demo.environment import DemoEnvironment
 
@@ -186,14 +247,12 @@ def parent(scale: int, writes: int, status_runs: int, controllers: bool = True) 
         env = DemoEnvironment(state_dir=state_dir, scale=scale, run_controllers=controllers).start()
         demo_start = time.perf_counter() - began
         try:
+            idle_cpu = _idle_cpu(idle_seconds)
             status_times, status_code, status_head = _time_status(state_dir, status_runs)
             child_env = {**os.environ, **env.env_vars()}
-            done = subprocess.run([sys.executable, __file__, "--child", "--writes", str(writes)],
-                                  capture_output=True, text=True, env=child_env, check=False, timeout=600)
-            if done.returncode != 0:
-                print(done.stderr, file=sys.stderr)
+            figures, write_cpu = _run_child(child_env, writes)
+            if figures is None:
                 return 1
-            figures = json.loads(done.stdout.strip().splitlines()[-1])
         finally:
             env.stop()
     finally:
@@ -218,8 +277,14 @@ def parent(scale: int, writes: int, status_runs: int, controllers: bool = True) 
           f" p95 {ev['p95']:.1f} ms, max {ev['max']:.1f} ms ({figures['builds_for_writes']} rebuilds)")
     print(f"    including the write itself: from PATCH acknowledged p50 {ack['p50']:.1f} ms,"
           f" p95 {ack['p95']:.1f} ms; from PATCH issued p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms")
+    build = figures["build_ms"]
+    print(f"  feed rebuilds during the probe: p50 {build['p50']:.1f} ms, p95 {build['p95']:.1f} ms,"
+          f" max {build['max']:.1f} ms (first, cold: {build['first']:.0f} ms);"
+          f" remembered parts reused per rebuild {figures['memo_hits_per_build']:.1f} of 2")
     print(f"  feed process resident memory: {figures['rss_mib']:.0f} MiB"
           f" (peak {figures['peak_rss_mib']:.0f} MiB)")
+    print(f"  demo process CPU: idle {idle_cpu * 100:.1f}% of a core over {idle_seconds:g} s;"
+          f" {write_cpu * 1000:.1f} ms per probe write")
     return 0
 
 
@@ -229,6 +294,8 @@ def main() -> int:
     parser.add_argument("--scale", type=int, default=2000, help="extra OPC UA entries seeded (default 2000)")
     parser.add_argument("--writes", type=int, default=50, help="writes for the latency figure (default 50)")
     parser.add_argument("--status-runs", type=int, default=5, help="aio-certs status runs (default 5)")
+    parser.add_argument("--idle-seconds", type=float, default=10.0,
+                        help="window for the demo's idle CPU, 0 to skip (default 10)")
     parser.add_argument("--no-controllers", action="store_true",
                         help="stop the demo's simulated controllers after start-up (they otherwise react to "
                              "every SecretSync write of the latency probe on the same CPUs)")
@@ -237,7 +304,8 @@ def main() -> int:
     if args.child:
         print(json.dumps(child(args.writes)))
         return 0
-    return parent(args.scale, args.writes, args.status_runs, controllers=not args.no_controllers)
+    return parent(args.scale, args.writes, args.status_runs, controllers=not args.no_controllers,
+                  idle_seconds=args.idle_seconds)
 
 
 if __name__ == "__main__":

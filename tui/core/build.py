@@ -4,9 +4,14 @@ This module assembles the state; each part is read and joined in a module named 
 :mod:`~tui.core.build_readers` (defensive field readers), :mod:`~tui.core.build_cache` (memoised
 decoding), :mod:`~tui.core.build_certmanager` (Certificates, requests, issuers),
 :mod:`~tui.core.build_discovery` (where the issuer and bundle are), :mod:`~tui.core.build_root_ca`,
-:mod:`~tui.core.build_trust`, :mod:`~tui.core.build_sync` (SecretSyncs), :mod:`~tui.core.build_opcua`
-and :mod:`~tui.core.build_chains` (the OPC UA list entries). Judgements live in
+:mod:`~tui.core.build_trust`, :mod:`~tui.core.build_sync` (SecretSyncs), :mod:`~tui.core.build_opcua`,
+:mod:`~tui.core.build_opcua_rows`, :mod:`~tui.core.build_chains` and
+:mod:`~tui.core.build_entry_findings` (the OPC UA list entries). Judgements live in
 :mod:`tui.core.findings` and :mod:`tui.core.rotation`.
+
+Rebuilds are incremental: the cache passed as ``cache`` (or :data:`DEFAULT_CACHE`) remembers the OPC UA
+entries and their findings with the inputs they came from (:mod:`~tui.core.build_memo`), so a rebuild
+caused by anything else reuses them; the result always equals a build from scratch.
 
 The names other modules use (``build_state``, ``DecodeCache``, ``DEFAULT_CACHE``, the ``parse_*`` and
 ``build_*`` functions) stay importable from here.
@@ -50,6 +55,7 @@ __all__ = [
     "DecodedValue",
     "build_areas",
     "build_opcua",
+    "build_opcua_with_findings",
     "build_root_ca",
     "build_state",
     "build_sync",
