@@ -22,7 +22,6 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from datetime import datetime
 from typing import ClassVar
 
 from textual import work
@@ -205,11 +204,6 @@ class DashboardApp(App[None]):
         """Re-evaluate countdowns and the data age against the clock."""
         with contextlib.suppress(NoMatches):  # shutting down: nothing left to tick
             self._dashboard.tick(self.clock.now())
-
-    @property
-    def now(self) -> datetime:
-        """The injected clock's time."""
-        return self.clock.now()
 
     # -- theme -----------------------------------------------------------------------------------
 
