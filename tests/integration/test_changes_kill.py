@@ -1,10 +1,10 @@
 """An apply killed between the vault write and the cluster edits is found at next start and finished
 (or undone) cleanly.
 
-The CLI runs as a real process that reaches the API server through a loopback TCP proxy. When the
-journal shows the vault write under way, the proxy stops forwarding (the network to the cluster hangs,
-as a lost VPN or a dead load balancer does), so the next cluster write cannot arrive; once the journal
-shows that write started, the process is SIGKILLed. A fresh process then sees the pending journal and
+The CLI runs as a real process that reaches the API server through a loopback TCP proxy which lets
+reads through but holds write requests (the network to the cluster hangs, as behind a dying VPN or
+load balancer): the apply reads the site, writes the vault, then hangs on its first cluster write,
+and is SIGKILLed there. A fresh process then sees the pending journal and
 resumes or rolls it back against the API server directly.
 """
 
@@ -17,7 +17,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -44,15 +43,19 @@ DEADLINE = 30.0
 
 
 class HoldingProxy:
-    """Forwards TCP connections to ``target``; :meth:`hold` makes client-to-server bytes stop (held data
-    is dropped on :meth:`close`, never delivered late)."""
+    """Forwards TCP connections to ``target``, except that once :meth:`hold_writes` is called, a request
+    that writes (PATCH, PUT, POST, DELETE) is held: it never reaches the server, as on a network that
+    hangs, while reads still pass. Held bytes are dropped on :meth:`close`, never delivered late."""
+
+    WRITES = (b"PATCH ", b"PUT ", b"POST ", b"DELETE ")
 
     def __init__(self, target: tuple[str, int]) -> None:
         self._target = target
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
-        self._flowing = threading.Event()
-        self._flowing.set()
+        self._hold = threading.Event()
+        self.holding = threading.Event()
+        """Set once a write request is being held."""
         self._closed = threading.Event()
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
@@ -70,25 +73,26 @@ class HoldingProxy:
             threading.Thread(target=self._pump, args=(client, upstream, True), daemon=True).start()
             threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
 
-    def _pump(self, source: socket.socket, sink: socket.socket, gated: bool) -> None:
+    def _pump(self, source: socket.socket, sink: socket.socket, requests: bool) -> None:
+        held = False
         try:
             while True:
                 data = source.recv(65536)
                 if not data:
                     break
-                if gated:
-                    while not self._flowing.wait(0.05):
-                        if self._closed.is_set():
-                            return
-                if self._closed.is_set():
-                    return
+                # HTTP/1.1 without pipelining: a new request starts a new read after the last response.
+                if requests and self._hold.is_set() and data.startswith(self.WRITES):
+                    held = True
+                    self.holding.set()
+                if held or self._closed.is_set():
+                    continue  # swallowed: the server never sees this request
                 sink.sendall(data)
         except OSError:
             return
 
-    def hold(self) -> None:
-        """Stop forwarding requests (connections stay open, as on a hung network)."""
-        self._flowing.clear()
+    def hold_writes(self) -> None:
+        """From now on, hold every write request."""
+        self._hold.set()
 
     def close(self) -> None:
         """Drop everything, held bytes included."""
@@ -119,33 +123,19 @@ def _journal_records(state_dir: Path) -> list[dict[str, Any]]:
     return records
 
 
-def _wait_for_record(state_dir: Path, kind: str, index: int, process: subprocess.Popen[bytes]) -> None:
-    """Poll (bounded) until the journal has the record: a file in another process cannot be awaited."""
-    deadline = time.monotonic() + DEADLINE
-    while time.monotonic() < deadline:
-        if any(r.get("type") == kind and r.get("index") == index for r in _journal_records(state_dir)):
-            return
-        if process.poll() is not None:
-            raise AssertionError(f"the apply ended (status {process.returncode}) before {kind} {index}")
-        time.sleep(0.01)
-    raise AssertionError(f"no {kind} {index} in the journal after {DEADLINE}s")
-
-
 def _kill_after_vault_write(demo: DemoEnvironment, state_dir: Path, file: Path) -> str:
     """Run ``trust add FILE`` and SIGKILL it once the vault write is done and the SPC write hangs."""
     host, port = demo.api.url.removeprefix("http://").split(":")
     proxy = HoldingProxy((host, int(port)))
     kubeconfig = write_kubeconfig(state_dir / "proxy-kubeconfig", f"http://127.0.0.1:{proxy.port}")
-    demo.vault.set_latency(0.3)  # the vault write takes long enough to hold the network behind it
+    proxy.hold_writes()  # reads pass; the first cluster write (after the vault write) hangs
     env = cli_env(demo, state_dir, KUBECONFIG=str(kubeconfig))
     with open(state_dir / "killed.out", "wb") as out:
         process = subprocess.Popen([sys.executable, "-m", "tui", "trust", "add", str(file), "--yes",
                                     "--request-timeout", "60"], cwd=ROOT, env=env, stdout=out, stderr=out,
                                    stdin=subprocess.DEVNULL)
         try:
-            _wait_for_record(state_dir, "step-start", 0, process)
-            proxy.hold()
-            _wait_for_record(state_dir, "step-start", 1, process)
+            assert proxy.holding.wait(DEADLINE), "the apply never sent a cluster write"
             process.send_signal(signal.SIGKILL)
             assert process.wait(DEADLINE) == -signal.SIGKILL
         finally:
@@ -153,9 +143,10 @@ def _kill_after_vault_write(demo: DemoEnvironment, state_dir: Path, file: Path) 
                 process.kill()
                 process.wait(DEADLINE)
             proxy.close()
-            demo.vault.set_latency(0)
     records = _journal_records(state_dir)
-    assert [r["type"] for r in records][-1] == "step-start"  # killed mid-apply: no end record
+    # Killed mid-apply: the vault write is done, the SPC write started, nothing ended.
+    assert [(r["type"], r.get("index")) for r in records[1:]] == [
+        ("step-start", 0), ("step-done", 0), ("step-start", 1)]
     return sorted((state_dir / "journal").glob("*.jsonl"))[-1].stem
 
 
