@@ -243,3 +243,24 @@ def test_azure_managed_objects_are_warned_about(demo: DemoEnvironment, tmp_path:
     warning = next(line for line in result.stderr.splitlines() if line.startswith("warning: "))
     assert f"SecretProviderClass {NS}/{SPC} looks managed from Azure Resource Manager" in warning
     assert "undo this edit" in warning
+
+
+def test_a_concurrent_edit_that_invalidates_the_change_fails_clearly(demo: DemoEnvironment,
+                                                                     session: ChangeSession) -> None:
+    plan, site = session.plan(_add("plc-taken.der", _leaf("plc-taken").der))
+    # Someone else maps the same file name (to another secret) after we planned.
+    sync = demo.api.get(rk.SECRET_SYNCS.key, NS, TRUST_SYNC)
+    assert sync is not None
+    theirs = {"sourcePath": "historian-main-der", "targetKey": "plc-taken.der"}
+    sync["spec"]["secretObject"]["data"].append(theirs)
+    demo.api.put(sync)
+    result = session.apply(plan, site, action="trust add", progress=Events(), wait_timeout=WAIT)
+    assert result.outcome == FAILED
+    assert "no longer apply" in (result.error or "") and "plc-taken.der" in (result.error or "")
+    # Their mapping is untouched; ours is not half-done silently: the journal waits for a decision.
+    assert ("historian-main-der", "plc-taken.der") in sync_mappings(demo, TRUST_SYNC)
+    [pending] = pending_applies(session.state_dir)
+    rolled = session.rollback(pending.id, progress=Events(), wait_timeout=WAIT)
+    assert rolled.outcome == ROLLED_BACK, rolled.error
+    assert "plc-taken-der" not in _vault_names(demo) and "plc-taken-der" not in spc_object_names(demo)
+    assert ("historian-main-der", "plc-taken.der") in sync_mappings(demo, TRUST_SYNC)

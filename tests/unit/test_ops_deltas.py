@@ -81,3 +81,15 @@ def test_pairs_of_reads_secret_sync_objects() -> None:
     assert deltas.pairs_of(obj) == (("a", "a.der"),)
     assert deltas.pairs_of(None) is None
     assert deltas.pairs_of({"spec": None}) == ()
+
+
+def test_backward_leaves_what_someone_else_put_under_our_names() -> None:
+    op = _sync((("a", "a.der"),), (("a", "a.der"), ("ours", "n.der")))
+    theirs = (("a", "a.der"), ("their-secret", "n.der"))  # our write never landed; theirs did
+    assert deltas.mappings_backward(theirs, op) == theirs
+    dropped = _sync((("a", "a.der"), ("b", "b.der")), (("a", "a.der"),))
+    readded = (("a", "a.der"), ("b2", "b.der"))
+    assert deltas.mappings_backward(readded, dropped) == readded
+    spc_op = _spc(("a",), ("a", "n"), added=("n",))
+    other = serialize_objects([cli_object("a"), SpcObject("n", "secret", "base64")])
+    assert deltas.same_objects(deltas.spc_backward(other, spc_op), other)

@@ -200,7 +200,7 @@ def apply_plan(
                 result = run_planned(adapters, step, run.versions)
             except ConflictError as exc:
                 run.journal.append({"type": jr.STEP_FAILED, "index": step.index, "detail": str(exc),
-                                    "conflict": True})
+                                    "conflict": True, "unreachable": False})
                 conflicts += 1
                 run.event("conflict", step, str(exc))
                 if reread is None or conflicts > max_conflicts:
@@ -228,8 +228,9 @@ def apply_plan(
         error, unreachable = failure_line(exc)
         failed_step = run.steps[len(run.done)] if len(run.done) < len(run.steps) else None
         if not isinstance(exc, ConflictError):
+            # "unreachable": no answer came, so the write may have happened (rollback must check it).
             run.journal.append({"type": jr.STEP_FAILED, "index": failed_step.index if failed_step else None,
-                                "detail": error})
+                                "detail": error, "unreachable": unreachable})
         run.event("failed", failed_step, error)
         # With nothing written the journal is only noise; a lost answer (unreachable) may have written.
         wrote = bool(run.done) or unreachable

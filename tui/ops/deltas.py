@@ -62,11 +62,18 @@ def spc_forward(current: str | None, op: SpcEdit) -> str | None:
 
 
 def spc_backward(current: str | None, op: SpcEdit) -> str | None:
-    """``current`` with the step's delta undone: its objects go back to how ``before`` had them."""
+    """``current`` with the step's delta undone: its objects go back to how ``before`` had them.
+
+    Only what is still the step's own doing is touched: an object someone else has put under the same
+    name since (or a dropped one someone re-added) is left alone.
+    """
     put, dropped = _spc_delta(op)
     before = _by_name(parse_objects(op.before))
-    restore = {n: before[n] for n in (set(put) | dropped) if n in before}
-    remove = {n for n in put if n not in before}
+    now = _by_name(parse_objects(current))
+    ours = {n for n, obj in put.items() if now.get(n) == obj}
+    missing = {n for n in dropped if n not in now}
+    restore = {n: before[n] for n in ours | missing if n in before}
+    remove = {n for n in ours if n not in before}
     return _edit_objects(current, restore, remove)
 
 
@@ -116,11 +123,17 @@ def mappings_forward(current: Pairs | None, op: SyncEdit) -> Pairs:
 
 
 def mappings_backward(current: Pairs | None, op: SyncEdit) -> Pairs:
-    """The mappings with the step's delta undone (empty means: delete the SecretSync)."""
+    """The mappings with the step's delta undone (empty means: delete the SecretSync).
+
+    As for the SPC, a targetKey someone else has mapped since (or re-added) is left alone.
+    """
     put, dropped = _map_delta(op)
     before = {t: s for s, t in op.before}
-    restore = {t: before[t] for t in (set(put) | dropped) if t in before}
-    remove = {t for t in put if t not in before}
+    now = {t: s for s, t in current or ()}
+    ours = {t for t, s in put.items() if now.get(t) == s}
+    missing = {t for t in dropped if t not in now}
+    restore = {t: before[t] for t in ours | missing if t in before}
+    remove = {t for t in ours if t not in before}
     return _edit_pairs(current or (), restore, remove)
 
 

@@ -53,6 +53,20 @@ def _starts(records: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
     return out
 
 
+def _may_have_written(records: list[dict[str, Any]]) -> set[int]:
+    """Step indexes whose last word is done, or started with no answer (killed, connection lost).
+
+    A step whose last record is a refusal (409 conflict, 403, validation) certainly wrote nothing.
+    """
+    last: dict[int, dict[str, Any]] = {}
+    for record in records:
+        if record.get("type") in (jr.STEP_START, jr.STEP_DONE, jr.STEP_FAILED) and isinstance(
+                record.get("index"), int):
+            last[record["index"]] = record
+    return {i for i, r in last.items()
+            if r["type"] != jr.STEP_FAILED or r.get("unreachable", True)}
+
+
 def _done(records: list[dict[str, Any]]) -> set[int]:
     undone: set[int] = set()
     done: set[int] = set()
@@ -99,7 +113,8 @@ def resume_apply(journal_id: str, *, kube: Any, vault: Any, store: jr.JournalSto
             run.event("skipped" if result.get("already") else "done", step)
     except Exception as exc:  # adapter failures: journaled, audited, one line; the journal stays pending
         error, unreachable = failure_line(exc)
-        journal.append({"type": jr.STEP_FAILED, "index": current.index if current else None, "detail": error})
+        journal.append({"type": jr.STEP_FAILED, "index": current.index if current else None, "detail": error,
+                        "unreachable": unreachable})
         run.event("failed", current, error)
         journal.append({"type": jr.END, "outcome": "failed", "detail": error})
         journal.close()
@@ -141,7 +156,9 @@ def rollback_apply(journal_id: str, *, kube: Any, vault: Any, store: jr.JournalS
     info, plan_id = _info(records, "rollback")
     adapters = Adapters(kube, vault)
     run = StepRun(journal, steps, progress)
-    to_undo = [s for s in reversed(steps) if s.index in starts and s.index not in already_undone]
+    touched = _may_have_written(records)
+    to_undo = [s for s in reversed(steps)
+               if s.index in starts and s.index in touched and s.index not in already_undone]
     journal.append({"type": "rollback", "time": clock.now().isoformat()})
     current: Step | None = None
     try:
