@@ -264,3 +264,23 @@ def test_a_concurrent_edit_that_invalidates_the_change_fails_clearly(demo: DemoE
     assert rolled.outcome == ROLLED_BACK, rolled.error
     assert "plc-taken-der" not in _vault_names(demo) and "plc-taken-der" not in spc_object_names(demo)
     assert ("historian-main-der", "plc-taken.der") in sync_mappings(demo, TRUST_SYNC)
+
+
+def test_rolling_back_an_overwrite_restores_the_previous_file(demo: DemoEnvironment,
+                                                               session: ChangeSession) -> None:
+    original = demo.vault.snapshot()["secrets"]["historian-main-der"]["versions"][-1]["value"]
+    replacement = _leaf("historian replacement").der
+    changes = ChangeSet.of([AddFile("trust", "historian-main.der", replacement, overwrite=True)])
+    plan, site = session.plan(changes)
+    assert plan.applicable, plan.problems
+    demo.api.forbid(rk.SECRET_SYNCS.key, verbs=("patch", "update"))
+    failed = session.apply(plan, site, action="trust add", progress=Events(), wait_timeout=WAIT)
+    demo.api.reset_faults()
+    assert failed.outcome == FAILED
+    latest = demo.vault.snapshot()["secrets"]["historian-main-der"]["versions"][-1]
+    assert latest["value"] == replacement.hex()
+    rolled = session.rollback(failed.journal_id, progress=Events(), wait_timeout=WAIT)
+    assert rolled.outcome == ROLLED_BACK, rolled.error
+    versions = demo.vault.snapshot()["secrets"]["historian-main-der"]["versions"]
+    assert versions[-1]["value"] == original and versions[-1]["content_type"] == "application/pkix-cert"
+    assert synced_bytes(demo, TRUST_SYNC)["historian-main.der"] == bytes.fromhex(original)

@@ -197,9 +197,10 @@ def _undo_vault_write(client: SecretClient, op: VaultWrite, started: Result) -> 
     if started.get("previous_same"):
         return {"vault": "unchanged"}  # the write stored the value that was already there
     state: SecretState = read_secret(client, op.secret_name)
+    if state.exists and state.value != op.value:
+        # Not (or no longer) our value: the write never landed, or someone wrote since. Leave it.
+        return {"vault": "unchanged"}
     if existed and previous:
-        if state.exists and state.version == previous:
-            return {"vault": "unchanged"}
         return {"vault": "restored", "version": restore_version(client, op.secret_name, str(previous))}
     if not state.exists and not state.deleted:
         return {"vault": "absent"}
