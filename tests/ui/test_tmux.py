@@ -119,3 +119,23 @@ def test_demo_dashboard_in_a_real_terminal(terminal: Terminal, tmp_path: Path) -
     assert terminal.flag("mouse_any_flag") == "0" and terminal.flag("mouse_sgr_flag") == "0"
     assert terminal.flag("pane_current_command") == "bash"
     assert "Root CA ·" not in final  # the dashboard's screen is gone, the shell's is back
+
+
+def test_demo_read_only_without_mouse_at_80x24(terminal: Terminal, tmp_path: Path) -> None:
+    """The small-terminal technician's session: 80x24, read-only, the terminal keeps its mouse."""
+    terminal.run("resize-window", "-t", terminal.name, "-x", "80", "-y", "24")
+    command = (f"cd {shlex.quote(str(ROOT))} && {shlex.quote(sys.executable)} -m tui demo --read-only "
+               f"--no-mouse --state-dir {shlex.quote(str(tmp_path / 'demo'))}; echo \"exit status: $?\"")
+    terminal.send(command, "Enter")
+    screen = terminal.wait_for(lambda s: "READ-ONLY" in s and "Root CA" in s, START_TIMEOUT,
+                               "the read-only dashboard")
+    lines = screen.splitlines()
+    assert len(lines) <= 24 and all(len(line) <= 80 for line in lines)
+    assert terminal.flag("mouse_any_flag") == "0" and terminal.flag("mouse_sgr_flag") == "0"
+    terminal.send("3")
+    terminal.wait_for(lambda s: "OPC UA lists · trust" in s, STEP_TIMEOUT, "the OPC UA pane")
+    terminal.send("q")
+    final = terminal.wait_for(lambda s: re.search(r"exit status: \d", s) is not None, STEP_TIMEOUT,
+                              "the process to exit")
+    assert "exit status: 0" in final
+    assert terminal.flag("alternate_on") == "0"

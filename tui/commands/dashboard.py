@@ -111,7 +111,7 @@ def run_app(source: StateSource, settings: UiSettings, *, clock: Clock, mouse: b
     return int(app.return_code or 0)
 
 
-def run_demo_dashboard(options: dict[str, Any], *, mouse: bool = True) -> int:
+def run_demo_dashboard(options: dict[str, Any], *, mouse: bool = True, read_only: bool = False) -> int:
     """``aio-certs demo`` without ``--serve``: start the embedded site, open the dashboard on it, stop both.
 
     ``options`` are the validated ``DemoEnvironment`` keyword arguments (``tui.commands.demo``).
@@ -143,7 +143,8 @@ def run_demo_dashboard(options: dict[str, Any], *, mouse: bool = True) -> int:
                            vault_reader=make_vault_reader(vault, clock=clock))
         source = FeedSource(feed, SourceInfo(KUBE_CONTEXT, connection.server),
                             on_stop=connection.close)
-        return run_app(source, UiSettings(namespace=settings.namespace, freeze_heap=True), clock=clock,
-                       mouse=mouse)
+        ui_settings = UiSettings(namespace=settings.namespace, read_only=read_only,
+                                 read_only_locked=read_only, freeze_heap=True)
+        return run_app(source, ui_settings, clock=clock, mouse=mouse)
     finally:
         env.stop()

@@ -80,6 +80,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="azure-iot-operations",
         help="AIO namespace of the site (default: azure-iot-operations)",
     )
+    parser.add_argument("--no-mouse", action="store_true",
+                        help="dashboard only: do not capture the mouse (lets the terminal select text)")
+    parser.add_argument("--read-only", action="store_true",
+                        help="dashboard only: hide and refuse every change action")
 
 
 def _fail(message: str, code: int) -> int:
@@ -141,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
         # Without --serve the same site runs in-process under the dashboard until the user quits.
         from tui.commands.dashboard import run_demo_dashboard
 
-        return run_demo_dashboard(options)
+        return run_demo_dashboard(options, mouse=not args.no_mouse, read_only=args.read_only)
 
     stop = threading.Event()
 
