@@ -22,6 +22,7 @@ from textual.coordinate import Coordinate
 from textual.geometry import Size
 from textual.widgets import DataTable
 from textual.widgets._data_table import Row, RowKey
+from textual.widgets.data_table import RowDoesNotExist
 
 from tui.ui.cells import Cell, RowCells
 from tui.ui.columns import ColumnSpec, PlacedColumn, layout_columns
@@ -76,7 +77,7 @@ class KeyedTable(DataTable[Cell]):
         """Put the cursor on the row with ``key`` (scrolling it into view); False if not shown."""
         try:
             index = self.get_row_index(key)
-        except Exception:  # RowDoesNotExist: the row is filtered out or gone
+        except RowDoesNotExist:  # the row is filtered out or gone
             return False
         self.move_cursor(row=index, animate=False)
         return True
@@ -220,7 +221,7 @@ class KeyedTable(DataTable[Cell]):
         if key is not None:
             try:
                 index = self.get_row_index(key)
-            except Exception:  # RowDoesNotExist: the row went away; stay at the same position
+            except RowDoesNotExist:  # the row went away; stay at the same position
                 index = None
         if index is None:
             index = min(old_row, self.row_count - 1)
