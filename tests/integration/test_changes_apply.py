@@ -103,13 +103,17 @@ def test_apply_journals_every_step_and_confirms_the_sync(demo: DemoEnvironment,
     assert synced_bytes(demo, TRUST_SYNC)["plc-apply.der"] == leaf.der
     text = session.journals.path_of(result.journal_id).read_text()
     records = [json.loads(line) for line in text.splitlines()]
-    kinds = [r["type"] for r in records]
-    assert kinds[0] == "begin" and kinds[-1] == "end" and records[-1]["outcome"] == "applied"
-    assert kinds.count("step-start") == kinds.count("step-done") == len(plan.steps)
-    # A step is journaled as started before it is done, every time.
+    kinds = [r["record"] for r in records]
+    assert kinds[0] == "plan" and kinds[-1] == "end" and records[-1]["outcome"] == "applied"
+    states = [r["state"] for r in records if r["record"] == "step"]
+    assert states.count("pending") == states.count("done") == len(plan.steps)
+    # Each step is journaled as pending, with its before-image and op, before it is done.
     for index in range(len(plan.steps)):
-        where = {r["type"]: i for i, r in enumerate(records) if r.get("index") == index}
-        assert where["step-start"] < where["step-done"]
+        where = {r["state"]: i for i, r in enumerate(records) if r.get("index") == index}
+        assert where["pending"] < where["done"]
+        assert records[where["pending"]]["before"] is not None and records[where["pending"]]["op"]
+    vault_image = next(r["before"] for r in records if r.get("kind") == "vault-write" and r["before"])
+    assert vault_image == {**vault_image, "secret_name": "plc-apply-der", "existed": False}
     assert pending_applies(session.state_dir) == []
 
 
@@ -182,7 +186,7 @@ def _fail_at_the_secret_sync(demo: DemoEnvironment, session: ChangeSession,
     assert "plc-403-der" in spc_object_names(demo)
     assert "plc-403.der" not in [t for _, t in sync_mappings(demo, TRUST_SYNC)]
     [pending] = pending_applies(session.state_dir)
-    assert pending.id == result.journal_id and pending.done == (0, 1) and "403" in (pending.failed or "")
+    assert pending.id == result.journal_id and pending.done == 2 and "403" in (pending.failed or "")
     return result, before
 
 

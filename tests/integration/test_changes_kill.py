@@ -145,8 +145,8 @@ def _kill_after_vault_write(demo: DemoEnvironment, state_dir: Path, file: Path) 
             proxy.close()
     records = _journal_records(state_dir)
     # Killed mid-apply: the vault write is done, the SPC write started, nothing ended.
-    assert [(r["type"], r.get("index")) for r in records[1:]] == [
-        ("step-start", 0), ("step-done", 0), ("step-start", 1)]
+    assert [(r["record"], r.get("state"), r.get("index")) for r in records] == [
+        ("plan", None, None), ("step", "pending", 0), ("step", "done", 0), ("step", "pending", 1)]
     return sorted((state_dir / "journal").glob("*.jsonl"))[-1].stem
 
 
@@ -172,7 +172,7 @@ def test_killed_apply_is_reported_and_resumes(demo: DemoEnvironment, tmp_path: P
     assert f"aio-certs journal resume {journal_id}" in notice.stderr
     listing = run_cli(demo, tmp_path, "journal", "--json")
     [entry] = json.loads(listing.stdout)
-    assert entry["id"] == journal_id and entry["pending"] and entry["done"] == [0]
+    assert entry["id"] == journal_id and entry["pending"] and entry["done"] == 1 and entry["uncertain"] == 1
 
     resumed = run_cli(demo, tmp_path, "journal", "resume", journal_id, "--yes", "--wait-timeout", "20")
     assert resumed.returncode == 0, resumed.stderr

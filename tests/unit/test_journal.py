@@ -13,12 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from tui.core.journal_records import EndRecord, PlanRecord, StepRecord, StepState
+from tui.core.plan_ops import Step, VaultWrite
 from tui.ops.journal import (
-    APPLIED,
-    END,
-    STEP_DONE,
-    STEP_FAILED,
-    STEP_START,
     JournalBusy,
     JournalError,
     JournalStore,
@@ -29,8 +26,17 @@ from tui.ops.journal import (
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
-BEGIN = {"time": T0.isoformat(), "context": "aio-demo", "description": ["add trust/plc-1.der"],
-         "steps": [{"index": 0}, {"index": 1}]}
+STEPS = (Step(0, VaultWrite("plc-1-der", "3082", "application/pkix-cert", list_name="trust",
+                            target_key="plc-1.der")),
+         Step(1, VaultWrite("plc-2-der", "3082", "application/pkix-cert", list_name="trust",
+                            target_key="plc-2.der")))
+PLAN = PlanRecord("p1", 0, T0, "azure-iot-operations", STEPS, ("add trust/plc-1.der", "add trust/plc-2.der"),
+                  "aio-demo")
+
+
+def _step(index: int, state: StepState, message: str = "") -> StepRecord:
+    step = STEPS[index]
+    return StepRecord("p1", 0, index, step.kind, step.target, state, T0, op=step.op, message=message)
 
 
 def test_ids_sort_by_time_and_are_unique() -> None:
@@ -40,72 +46,77 @@ def test_ids_sort_by_time_and_are_unique() -> None:
 
 def test_records_are_written_durably_and_read_back(tmp_path: Path) -> None:
     store = JournalStore(tmp_path)
-    with store.create("j1", BEGIN) as journal:
-        journal.append({"type": STEP_START, "index": 0})
-        journal.append({"type": STEP_DONE, "index": 0})
-        assert [r["type"] for r in journal.records] == ["begin", STEP_START, STEP_DONE]
+    with store.create("j1", PLAN) as journal:
+        journal.append(_step(0, StepState.PENDING))
+        journal.append(_step(0, StepState.DONE))
+        assert journal.summary().remaining() == (STEPS[1],)
     lines = (tmp_path / "journal" / "j1.jsonl").read_text().splitlines()
-    assert [json.loads(line)["type"] for line in lines] == ["begin", STEP_START, STEP_DONE]
+    assert [json.loads(line)["record"] for line in lines] == ["plan", "step", "step"]
     assert oct((tmp_path / "journal").stat().st_mode & 0o777) == "0o700"
     assert oct((tmp_path / "journal" / "j1.jsonl").stat().st_mode & 0o777) == "0o600"
-    [summary] = store.summaries()
-    assert summary.done == (0,) and summary.steps == 2 and summary.pending and summary.outcome is None
-    assert summary.context == "aio-demo" and summary.description == ("add trust/plc-1.der",)
+    [info] = store.infos()
+    assert (info.done, info.steps, info.uncertain) == (1, 2, 0)
+    assert info.pending and info.outcome is None and info.context == "aio-demo"
+    assert info.description == ("add trust/plc-1.der", "add trust/plc-2.der")
+    with store.open("j1") as reopened:
+        assert reopened.records[0] == PLAN
 
 
 def test_an_ended_apply_is_not_pending_and_a_failed_one_is(tmp_path: Path) -> None:
     store = JournalStore(tmp_path)
-    with store.create("ok", BEGIN) as journal:
-        journal.append({"type": END, "outcome": APPLIED})
-    with store.create("bad", BEGIN) as journal:
-        journal.append({"type": STEP_START, "index": 0})
-        journal.append({"type": STEP_FAILED, "index": 0, "detail": "vault: 403 Forbidden"})
-        journal.append({"type": END, "outcome": "failed"})
+    with store.create("ok", PLAN) as journal:
+        journal.append(EndRecord("p1", "applied", T0))
+    with store.create("bad", PLAN) as journal:
+        journal.append(_step(0, StepState.PENDING))
+        journal.append(_step(0, StepState.FAILED, "vault: 403 Forbidden"))
+        journal.append(EndRecord("p1", "failed", T0, "writing secret plc-1-der: access denied"))
     assert [s.id for s in pending_applies(tmp_path)] == ["bad"]
     [line] = notice_lines(tmp_path)
     assert "aio-certs journal resume bad" in line and "aio-certs journal rollback bad" in line
-    assert "vault: 403 Forbidden" in line and "0/2 steps" in line
+    assert "access denied" in line and "0/2 steps" in line
 
 
 def test_a_journal_held_by_a_process_is_busy_not_pending(tmp_path: Path) -> None:
     store = JournalStore(tmp_path)
-    journal = store.create("live", BEGIN)
+    journal = store.create("live", PLAN)
     try:
         assert store.pending() == []
-        assert store.summaries()[0].busy
+        assert store.infos()[0].busy
         with pytest.raises(JournalBusy, match="another aio-certs process"):
             store.open("live")
     finally:
         journal.close()
     assert [s.id for s in store.pending()] == ["live"]
-    with store.open("live") as reopened:
-        assert reopened.records[0]["context"] == "aio-demo"
 
 
-def test_a_killed_process_leaves_a_pending_journal(tmp_path: Path) -> None:
+def test_a_killed_process_leaves_a_pending_journal_with_an_uncertain_step(tmp_path: Path) -> None:
     code = textwrap.dedent(f"""
-        import os, signal, sys
+        import os, signal
         from pathlib import Path
+        from tests.unit.test_journal import PLAN, _step
+        from tui.core.journal_records import StepState
         from tui.ops.journal import JournalStore
-        journal = JournalStore(Path({str(tmp_path)!r})).create("killed", {{"steps": [{{}}, {{}}]}})
-        journal.append({{"type": "step-start", "index": 0}})
-        journal.append({{"type": "step-done", "index": 0}})
-        journal.append({{"type": "step-start", "index": 1}})
+        journal = JournalStore(Path({str(tmp_path)!r})).create("killed", PLAN)
+        journal.append(_step(0, StepState.PENDING))
+        journal.append(_step(0, StepState.DONE))
+        journal.append(_step(1, StepState.PENDING))
         os.kill(os.getpid(), signal.SIGKILL)
     """)
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=False, timeout=30)
     assert result.returncode == -signal.SIGKILL
-    [summary] = pending_applies(tmp_path)
-    assert summary.id == "killed" and summary.done == (0,) and not summary.busy
+    [info] = pending_applies(tmp_path)
+    assert (info.id, info.done, info.uncertain, info.busy) == ("killed", 1, 1, False)
+    [line] = notice_lines(tmp_path)
+    assert "1/2 steps done, interrupted" in line
 
 
 def test_a_torn_last_line_is_ignored(tmp_path: Path) -> None:
     store = JournalStore(tmp_path)
-    store.create("torn", BEGIN).close()
+    store.create("torn", PLAN).close()
     with open(tmp_path / "journal" / "torn.jsonl", "ab") as handle:
-        handle.write(b'{"type": "step-do')
+        handle.write(b'{"record": "step", "sta')
     with store.open("torn") as journal:
-        assert [r["type"] for r in journal.records] == ["begin"]
+        assert journal.records == [PLAN]
 
 
 def test_ids_cannot_escape_the_directory_and_unknown_ids_say_so(tmp_path: Path) -> None:
@@ -115,18 +126,16 @@ def test_ids_cannot_escape_the_directory_and_unknown_ids_say_so(tmp_path: Path) 
             store.open(bad)
     with pytest.raises(JournalError, match="not found"):
         store.open("20260101T000000Z-abcdef")
-    store.create("dup", BEGIN).close()
+    store.create("dup", PLAN).close()
     with pytest.raises(JournalError, match="already exists"):
-        store.create("dup", BEGIN)
+        store.create("dup", PLAN)
 
 
-def test_appending_after_close_and_without_type_is_refused(tmp_path: Path) -> None:
-    journal = JournalStore(tmp_path).create("c", BEGIN)
-    with pytest.raises(ValueError, match="needs a 'type'"):
-        journal.append({"index": 1})
+def test_appending_after_close_is_refused(tmp_path: Path) -> None:
+    journal = JournalStore(tmp_path).create("c", PLAN)
     journal.close()
     with pytest.raises(JournalError, match="already closed"):
-        journal.append({"type": STEP_START})
+        journal.append(_step(0, StepState.PENDING))
 
 
 def test_no_state_directory_means_nothing_pending(tmp_path: Path) -> None:

@@ -108,7 +108,7 @@ def result_json(result: ApplyResult) -> dict[str, Any]:
         "journal": result.journal_id,
         "outcome": result.outcome,
         "steps": len(result.steps),
-        "done": list(result.done),
+        "done": result.done,
         "error": result.error,
         "conflicts": result.conflicts,
         "synced": None if result.sync is None else result.sync.ok,
@@ -131,7 +131,7 @@ def report_result(command: str, result: ApplyResult, *, verb: str = "apply") -> 
     if result.outcome == NOTHING_DONE:
         return fail(command, f"{verb} failed before anything was written: {result.error}; "
                     "nothing was changed", EXIT_APPLY_FAILED)
-    done = f"{len(result.done)}/{len(result.steps)} steps done"
+    done = f"{result.done}/{len(result.steps)} steps done"
     return fail(command, f"{verb} failed ({done}): {result.error}. Journal {result.journal_id} kept: run "
                 f"`aio-certs journal resume {result.journal_id}` or "
                 f"`aio-certs journal rollback {result.journal_id}`", EXIT_APPLY_FAILED)

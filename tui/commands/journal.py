@@ -73,20 +73,17 @@ def _list(args: argparse.Namespace) -> int:
     from tui.ops.journal import JournalStore
 
     config = load_user_config(args)
-    summaries = JournalStore(state_directory(config)).summaries()
+    summaries = JournalStore(state_directory(config)).infos()
     summaries.sort(key=lambda s: (not s.pending, s.id))
     if args.json:
-        rows = [{"id": s.id, "begun": s.begun, "context": s.context, "changes": list(s.description),
-                 "steps": s.steps, "done": list(s.done), "outcome": s.outcome, "pending": s.pending,
-                 "busy": s.busy, "last_error": s.failed} for s in summaries]
-        print(json.dumps(rows, indent=2))
+        print(json.dumps([s.to_json() for s in summaries], indent=2))
         return EXIT_OK
     if not summaries:
         print(f"no journals in {state_directory(config)}")
         return EXIT_OK
     for s in summaries:
         status = "RUNNING" if s.busy else ("PENDING" if s.pending else (s.outcome or "?"))
-        print(f"{s.id}  {status:<11} {len(s.done)}/{s.steps} steps  context {s.context or '?'}  "
+        print(f"{s.id}  {status:<11} {s.done}/{s.steps} steps  context {s.context or '?'}  "
               f"{'; '.join(s.description)}")
         if s.pending and s.failed:
             print(f"    last error: {s.failed}")
@@ -103,7 +100,7 @@ def _finish(args: argparse.Namespace, action: str) -> int:
     if not args.dry_run:
         refuse_if_read_only(args, f"journal {action}")
     store = JournalStore(state_directory(config))
-    summary = next((s for s in store.summaries() if s.id == args.journal_id), None)
+    summary = next((s for s in store.infos() if s.id == args.journal_id), None)
     if summary is None:
         raise Refused(f"journal {args.journal_id}: not found in {store.directory}")
     if summary.busy:
@@ -111,8 +108,8 @@ def _finish(args: argparse.Namespace, action: str) -> int:
     if not summary.pending:
         raise Refused(f"journal {args.journal_id}: already {summary.outcome}; nothing to {action}")
     what = "; ".join(summary.description)
-    todo = (f"{summary.steps - len(summary.done)} remaining step(s)" if action == "resume"
-            else f"undo of up to {summary.steps} step(s)")
+    todo = (f"{summary.steps - summary.done} remaining step(s)" if action == "resume"
+            else f"undo of {summary.done + summary.uncertain} step(s)")
     text = f"{action} journal {summary.id} ({what}): {todo}, context {summary.context}"
     if args.dry_run:
         print(f"would {text}")

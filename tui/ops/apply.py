@@ -1,8 +1,8 @@
 """Apply a change plan: journaled steps, conflicts re-planned, then a bounded wait for the sync.
 
 :func:`apply_plan` runs :attr:`Plan.steps` in order (vault writes, SPC grown, SecretSyncs, SPC shrunk,
-vault deletes). Each step is journaled before (``step-start``, with what is needed to undo it) and after
-(``step-done``). A 409 on a cluster write re-reads the site, re-plans with
+vault deletes). Each step is journaled before (``pending``, with its before-image, to undo it) and after
+(``done``). A 409 on a cluster write re-reads the site, re-plans with
 :func:`~tui.core.plan.rebase_plan` and continues with the rebased steps, a bounded number of times. Any
 other failure stops the apply: the journal is kept (unless nothing was written at all) so that
 ``aio-certs journal resume|rollback`` can finish or undo it. Finally the synced Secret is awaited, with
@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from tui.cluster.writes import ConflictError, WriteError
 from tui.core.clock import Clock
+from tui.core.journal_records import Before, EndRecord, PlanRecord, StepRecord, StepState
 from tui.core.plan_ops import SpcEdit, Step, SyncEdit, VaultDelete, VaultWrite
 from tui.core.snapshot import AreaState
 from tui.ops import journal as jr
 from tui.ops.audit import AuditLog
-from tui.ops.steps import Adapters, before_write, run_planned
-from tui.ops.sync_wait import SyncCheck, WaitResult, expectations, wait_for_sync
+from tui.ops.steps import Adapters, before_image, run_planned
+from tui.ops.sync_wait import SyncCheck, SyncExpectation, WaitResult, expectations, wait_for_sync
 from tui.vault.errors import VaultError
 
 if TYPE_CHECKING:
@@ -77,9 +78,12 @@ class ApplyResult:
 
     journal_id: str
     outcome: str
-    """``applied``, ``failed`` (journal kept) or ``nothing-done`` (failed before any write)."""
+    """``applied``, ``failed`` (journal kept), ``nothing-done`` (failed before any write) or
+    ``rolled-back``."""
     steps: tuple[Step, ...]
-    done: tuple[int, ...]
+    """The steps run (in every plan revision) followed by those not run."""
+    done: int
+    """How many of :attr:`steps` were done."""
     error: str | None = None
     unreachable: bool = False
     """The failure was a connection problem (the cluster or vault could not be reached)."""
@@ -87,7 +91,7 @@ class ApplyResult:
     """The wait for the synced Secret; None when not waited (failure, or ``wait_timeout`` 0)."""
     conflicts: int = 0
     details: tuple[dict[str, Any], ...] = field(default=())
-    """Per-step results, as journaled."""
+    """Per-step results (versions written, what was already in place...)."""
 
     @property
     def ok(self) -> bool:
@@ -123,19 +127,36 @@ def failure_line(exc: BaseException) -> tuple[str, bool]:
 
 
 class StepRun:
-    """State shared by the steps of one run (apply, resume, rollback): journal, steps, results, progress."""
+    """State shared by the steps of one run (apply, resume, rollback): journal, records, progress."""
 
-    def __init__(self, journal: jr.Journal, steps: Sequence[Step], progress: Progress) -> None:
+    def __init__(self, journal: jr.Journal, plan: PlanRecord, progress: Progress, clock: Clock) -> None:
         self.journal = journal
-        self.steps = list(steps)
+        self.plan = plan
         self.progress = progress
-        self.done: list[int] = []
+        self.clock = clock
+        self.executed: list[Step] = []
+        """Steps done by this run or before it, in execution order (every revision)."""
         self.details: list[dict[str, Any]] = []
         self.versions: dict[str, str] = {}
+        self.left = len(plan.steps)
+        """Steps still to run (for progress totals)."""
+
+    def record(self, step: Step, state: StepState, *, before: Before | None = None, op: Any = None,
+               resource_version: str | None = None, message: str = "") -> None:
+        """Journal one state change of ``step`` (durably, before returning)."""
+        self.journal.append(StepRecord(self.plan.plan_id, self.plan.revision, step.index, step.kind,
+                                       step.target, state, self.clock.now(), before, op, resource_version,
+                                       message))
+
+    def end(self, outcome: str, message: str = "") -> None:
+        """Journal the end of the run and release the journal."""
+        self.journal.append(EndRecord(self.plan.plan_id, outcome, self.clock.now(), message))
+        self.journal.close()
 
     def event(self, phase: str, step: Step | None, message: str = "") -> None:
         """Report progress of ``step`` (None: the run as a whole)."""
-        self.progress(StepEvent(phase, step.index if step else None, len(self.steps),
+        position = len(self.executed) if step is not None else None
+        self.progress(StepEvent(phase, position, len(self.executed) + self.left,
                                 step.target if step else "", message))
 
 
@@ -181,26 +202,30 @@ def apply_plan(
     info = audit_info or AuditInfo("apply", "")
     adapters = Adapters(kube, vault)
     journal_id = jr.new_journal_id(clock.now())
-    begin = {"time": clock.now().isoformat(), "context": info.context, "action": info.action,
-             "plan_id": plan.plan_id, "namespace": plan.namespace,
-             "description": list(plan.changes.describe()),
-             "steps": [s.to_json() for s in plan.steps], "plan": plan.to_json()}
-    run = StepRun(journal.create(journal_id, begin), plan.steps, progress)
+
+    def plan_record(p: Plan) -> PlanRecord:
+        return PlanRecord(p.plan_id, p.revision, clock.now(), p.namespace, p.steps, p.changes.describe(),
+                          info.context)
+
+    run = StepRun(journal.create(journal_id, plan_record(plan)), plan_record(plan), progress, clock)
     conflicts = 0
     current = plan
+    steps = list(plan.steps)
+    position = 0
+    pending_written = False
     try:
-        index = 0
-        while index < len(run.steps):
-            step = run.steps[index]
+        while position < len(steps):
+            step = steps[position]
+            run.left = len(steps) - position
             run.event("start", step, describe_step(step))
+            pending_written = False
             try:
-                start = before_write(adapters, step)
-                run.journal.append({"type": jr.STEP_START, "index": step.index, "target": step.target,
-                                    **start})
+                before = before_image(adapters, step, run.versions)
+                run.record(step, StepState.PENDING, before=before, op=step.op)
+                pending_written = True
                 result = run_planned(adapters, step, run.versions)
             except ConflictError as exc:
-                run.journal.append({"type": jr.STEP_FAILED, "index": step.index, "detail": str(exc),
-                                    "conflict": True, "unreachable": False})
+                run.record(step, StepState.FAILED, message=str(exc))
                 conflicts += 1
                 run.event("conflict", step, str(exc))
                 if reread is None or conflicts > max_conflicts:
@@ -211,57 +236,61 @@ def apply_plan(
                     detail = "; ".join(str(p) for p in current.problems)
                     raise WriteError(f"re-planned after a concurrent change and the changes no longer apply: "
                                      f"{detail}") from None
-                # Done steps keep their places; the rebased cluster edits (and the vault deletes) follow.
-                rebased = [Step(index + i, s.op) for i, s in enumerate(current.steps)]
-                run.steps = run.steps[:index] + rebased
-                run.journal.append({"type": jr.REBASED, "at": index, "revision": current.revision,
-                                    "steps": [s.to_json() for s in run.steps]})
+                # The done steps stay done; the rebased revision holds what is left, numbered afresh.
+                run.plan = plan_record(current)
+                run.journal.append(run.plan)
+                steps, position = list(current.steps), 0
                 run.event("rebased", None,
                           f"re-planned against the current objects (revision {current.revision})")
                 continue
-            run.journal.append({"type": jr.STEP_DONE, "index": step.index, **result})
-            run.done.append(step.index)
-            run.details.append({"index": step.index, "target": step.target, **result})
-            run.event("done", step)
-            index += 1
+            run.record(step, StepState.DONE, resource_version=result.get("resource_version"))
+            run.details.append({"target": step.target, **result})
+            run.executed.append(step)
+            position += 1
+            run.left = len(steps) - position
+            run.event("skipped" if result.get("already") else "done", step)
     except Exception as exc:  # every adapter failure ends here: journaled, audited, one line
         error, unreachable = failure_line(exc)
-        failed_step = run.steps[len(run.done)] if len(run.done) < len(run.steps) else None
-        if not isinstance(exc, ConflictError):
-            # "unreachable": no answer came, so the write may have happened (rollback must check it).
-            run.journal.append({"type": jr.STEP_FAILED, "index": failed_step.index if failed_step else None,
-                                "detail": error, "unreachable": unreachable})
+        failed_step = steps[position] if position < len(steps) else None
+        # Without an answer (unreachable) the step stays pending: it may have happened, and resume or
+        # rollback look at the target to know. A refusal (a conflict is journaled above) wrote nothing.
+        refused = not unreachable and not isinstance(exc, ConflictError)
+        if failed_step is not None and pending_written and refused:
+            run.record(failed_step, StepState.FAILED, message=error)
         run.event("failed", failed_step, error)
-        # With nothing written the journal is only noise; a lost answer (unreachable) may have written.
-        wrote = bool(run.done) or unreachable
+        wrote = bool(run.executed) or (unreachable and pending_written)
+        run.end("failed" if wrote else jr.ABANDONED, error)
         outcome = FAILED if wrote else NOTHING_DONE
-        run.journal.append({"type": jr.END, "outcome": "failed" if wrote else jr.ABANDONED, "detail": error})
-        run.journal.close()
         record_audit(audit, info, outcome, plan.plan_id, error)
-        return ApplyResult(journal_id, outcome, tuple(run.steps), tuple(run.done), error, unreachable,
-                           conflicts=conflicts, details=tuple(run.details))
+        return ApplyResult(journal_id, outcome, (*run.executed, *steps[position:]), len(run.executed), error,
+                           unreachable, conflicts=conflicts, details=tuple(run.details))
     sync = finish_with_wait(run, adapters, wait_timeout)
-    run.journal.append({"type": jr.END, "outcome": jr.APPLIED, "synced": sync.ok if sync else None})
-    run.journal.close()
+    run.end(jr.APPLIED, "" if sync is None or sync.ok else f"not synced: {sync.describe()}")
     record_audit(audit, info, APPLIED, plan.plan_id, "" if sync is None or sync.ok else sync.describe())
-    return ApplyResult(journal_id, APPLIED, tuple(run.steps), tuple(run.done), sync=sync, conflicts=conflicts,
-                       details=tuple(run.details))
+    return ApplyResult(journal_id, APPLIED, tuple(run.executed), len(run.executed), sync=sync,
+                       conflicts=conflicts, details=tuple(run.details))
 
 
 def finish_with_wait(run: StepRun, adapters: Adapters, wait_timeout: float) -> WaitResult | None:
     """Wait for the SecretSyncs the steps touched (None when ``wait_timeout`` is 0 or none was touched)."""
-    wanted = expectations(run.steps)
+    return wait_with_progress(run, adapters, expectations(run.executed), wait_timeout)
+
+
+def wait_with_progress(run: StepRun, adapters: Adapters, wanted: Sequence[SyncExpectation],
+                       wait_timeout: float) -> WaitResult | None:
+    """Wait for ``wanted`` with a progress event per change (None when there is nothing to wait for)."""
     if wait_timeout <= 0 or not wanted:
         return None
+    total = len(run.executed)
 
     def on_check(check: SyncCheck) -> None:
         message = "in sync" if check.ok else check.reason
-        run.progress(StepEvent("wait", None, len(run.steps), f"SecretSync/{check.expectation.key}", message))
+        run.progress(StepEvent("wait", None, total, f"SecretSync/{check.expectation.key}", message))
 
     result = wait_for_sync(adapters.kube, wanted, timeout=wait_timeout, on_check=on_check)
     phase = "synced" if result.ok else "wait-timeout"
     message = f"{result.seconds:.1f}s" if result.ok else result.describe()
-    run.progress(StepEvent(phase, None, len(run.steps), "", message))
+    run.progress(StepEvent(phase, None, total, "", message))
     return result
 
 

@@ -1,16 +1,18 @@
-"""The write-ahead journal of applies: one JSON-lines file per plan in the user's state directory.
+"""The write-ahead journal of applies: one JSON-lines file per apply in the user's state directory.
 
-Before a step touches the vault or the cluster, a ``step-start`` line is appended and fsync'd; after it,
-``step-done`` (or ``step-failed``). A plan that finished ends with an ``end`` line. So a process killed
-at any moment leaves a file saying exactly which steps may have happened, and the next start finds it
-(:meth:`JournalStore.pending`) and offers to resume or roll back.
+What a record holds is :mod:`tui.core.journal_records` (plan, per-step ``pending``/``done``/``failed``/
+``rolled-back`` with before-images, end). This module is the file side: each record is appended as one
+whole line with one ``write`` and fsync'd before the caller goes on, so a process killed at any moment
+leaves a file saying exactly which steps may have happened; the next start finds it
+(:meth:`JournalStore.pending`) and offers to resume or roll it back.
 
 Each journal is held with an exclusive ``flock`` while a process works on it: a second process cannot
-resume an apply that is still running, and a journal whose lock is free but that has no ``end`` line was
-interrupted. Lines are whole JSON objects; a torn last line (power cut mid-write) is ignored.
+resume an apply that is still running, and a journal whose lock is free but that has no final ``end``
+was interrupted (or failed and was kept). A torn last line (power cut mid-write) is ignored.
 
 Files live in ``<state dir>/journal/<id>.jsonl`` (directory mode 0700, files 0600). They hold the plan,
-certificate hex included (public data), never a private key or a token.
+certificate hex included (public data), never a private key or a token (before-images keep a previous
+value only when it is a certificate or CRL).
 """
 
 from __future__ import annotations
@@ -20,24 +22,26 @@ import fcntl
 import json
 import os
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tui.core.journal_records import (
+    EndRecord,
+    JournalFormatError,
+    JournalSummary,
+    Record,
+    StepState,
+    record_from_json,
+    summarize,
+)
+
 JOURNAL_DIR = "journal"
 SUFFIX = ".jsonl"
 
-# Record types.
-BEGIN = "begin"
-STEP_START = "step-start"
-STEP_DONE = "step-done"
-STEP_FAILED = "step-failed"
-REBASED = "rebased"
-END = "end"
-
-# Outcomes an ``end`` record may carry; an apply without one is pending.
+# End outcomes after which nothing is left to do; "failed" keeps the journal pending.
 APPLIED = "applied"
 ROLLED_BACK = "rolled-back"
 ABANDONED = "abandoned"
@@ -67,23 +71,21 @@ def _fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
-def parse_lines(text: str) -> list[dict[str, Any]]:
-    """The records of a journal file; lines that are not whole JSON objects (a torn tail) are skipped."""
-    records = []
+def parse_lines(text: str) -> list[Record]:
+    """The records of a journal file; lines that are not whole records (a torn tail) are skipped."""
+    records: list[Record] = []
     for line in text.splitlines():
         try:
-            value = json.loads(line)
-        except ValueError:
+            records.append(record_from_json(json.loads(line)))
+        except (ValueError, JournalFormatError):
             continue
-        if isinstance(value, dict) and "type" in value:
-            records.append(value)
     return records
 
 
 class Journal:
     """One open, locked journal file. Append records; close (or use as a context manager) when done."""
 
-    def __init__(self, path: Path, fd: int, records: list[dict[str, Any]]) -> None:
+    def __init__(self, path: Path, fd: int, records: list[Record]) -> None:
         self.path = path
         self._fd = fd
         self._records = records
@@ -94,28 +96,30 @@ class Journal:
         return self.path.name[: -len(SUFFIX)]
 
     @property
-    def records(self) -> list[dict[str, Any]]:
+    def records(self) -> list[Record]:
         """Every record so far, oldest first (a copy)."""
         return list(self._records)
+
+    def summary(self) -> JournalSummary:
+        """What the records say (see :func:`tui.core.journal_records.summarize`)."""
+        return summarize(self._records)
 
     @property
     def closed(self) -> bool:
         """True once :meth:`close` ran."""
         return self._fd < 0
 
-    def append(self, record: Mapping[str, Any]) -> None:
+    def append(self, record: Record) -> None:
         """Write one record durably (one ``write`` of a whole line, then fsync) before returning."""
         if self._fd < 0:
             raise JournalError(f"journal {self.path}: already closed")
-        if "type" not in record:
-            raise ValueError("a journal record needs a 'type'")
-        line = (json.dumps(dict(record), separators=(",", ":"), default=str) + "\n").encode("utf-8")
+        line = (json.dumps(record.to_json(), separators=(",", ":")) + "\n").encode("utf-8")
         try:
             os.write(self._fd, line)
             os.fsync(self._fd)
         except OSError as exc:
             raise JournalError(f"journal {self.path}: cannot write ({exc.strerror or exc})") from None
-        self._records.append(dict(record))
+        self._records.append(record)
 
     def close(self) -> None:
         """Release the lock and the file (idempotent)."""
@@ -133,52 +137,63 @@ class Journal:
 
 
 @dataclass(frozen=True)
-class JournalSummary:
-    """What a journal file says, read without holding it."""
+class JournalInfo:
+    """One journal file as the ``journal`` command and the start-up notice show it."""
 
     id: str
     path: Path
     begun: str | None
-    """Time of the begin record (ISO 8601)."""
+    """When the apply started (ISO 8601)."""
     context: str | None
     description: tuple[str, ...]
-    """One line per staged change, from the begin record."""
+    """One line per staged change."""
     steps: int
-    done: tuple[int, ...]
-    """Indexes of the steps with a done record."""
+    """Steps done (in any plan revision) plus those the newest revision still has to run."""
+    done: int
+    """Steps done."""
+    uncertain: int
+    """Steps left ``pending``: the process stopped around the write."""
     failed: str | None
-    """The last failure's one-line detail, if any."""
+    """The last failure's one-line reason, if any."""
     outcome: str | None
-    """The ``end`` record's outcome; None while pending."""
+    """The end record's outcome; None while the apply was never ended."""
     busy: bool
     """Another process holds it right now."""
 
     @property
     def pending(self) -> bool:
-        """Not finished (no final ``end``) and not being worked on: interrupted or failed."""
-        return self.outcome not in FINAL_OUTCOMES and not self.busy
+        """Not finished (no final end) and not being worked on: interrupted or failed."""
+        return self.outcome not in FINAL_OUTCOMES and not self.busy and self.begun is not None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON object for ``aio-certs journal --json``."""
+        return {"id": self.id, "begun": self.begun, "context": self.context,
+                "changes": list(self.description), "steps": self.steps, "done": self.done,
+                "uncertain": self.uncertain, "outcome": self.outcome, "pending": self.pending,
+                "busy": self.busy, "last_error": self.failed}
 
 
-def summarize(path: Path, records: list[dict[str, Any]], *, busy: bool) -> JournalSummary:
-    """Summarise parsed records of one journal file."""
-    begin = next((r for r in records if r.get("type") == BEGIN), {})
-    steps = begin.get("steps") or []
-    for record in records:
-        if record.get("type") == REBASED:
-            steps = record.get("steps") or steps
-    done = tuple(sorted({int(r["index"]) for r in records if r.get("type") == STEP_DONE and "index" in r}))
-    failures = [r for r in records if r.get("type") == STEP_FAILED]
-    ends = [r for r in records if r.get("type") == END]
-    return JournalSummary(
+def info_of(path: Path, records: list[Record], *, busy: bool) -> JournalInfo:
+    """Describe one journal from its parsed records."""
+    summary = summarize(records)
+    plan = summary.plan
+    first = summary.plans[0] if summary.plans else None
+    # Done steps of every revision (a rebase keeps what was done and re-plans the rest), plus what is left.
+    done = len(summary.done_steps)
+    failures = [s for s in summary.steps.values() if s.state is StepState.FAILED and s.message]
+    end: EndRecord | None = summary.end
+    message = end.message if end is not None and end.message else None
+    return JournalInfo(
         id=path.name[: -len(SUFFIX)],
         path=path,
-        begun=begin.get("time"),
-        context=begin.get("context"),
-        description=tuple(str(d) for d in begin.get("description") or ()),
-        steps=len(steps),
+        begun=first.at.isoformat() if first is not None else None,
+        context=(plan.context or None) if plan is not None else None,
+        description=plan.changes if plan is not None else (),
+        steps=done + len(summary.remaining()),
         done=done,
-        failed=str(failures[-1].get("detail") or "") if failures else None,
-        outcome=str(ends[-1].get("outcome")) if ends else None,
+        uncertain=len(summary.uncertain),
+        failed=message or (failures[-1].message if failures else None),
+        outcome=end.outcome if end is not None else None,
         busy=busy,
     )
 
@@ -202,8 +217,8 @@ class JournalStore:
             raise JournalError(f"journal id {journal_id!r}: not a valid id")
         return self.directory / f"{journal_id}{SUFFIX}"
 
-    def create(self, journal_id: str, begin: Mapping[str, Any]) -> Journal:
-        """Create and lock a new journal whose first record is ``begin`` (type added if missing)."""
+    def create(self, journal_id: str, first: Record) -> Journal:
+        """Create and lock a new journal whose first record is ``first`` (the plan record)."""
         self._ensure_dir()
         path = self.path_of(journal_id)
         try:
@@ -214,7 +229,7 @@ class JournalStore:
             raise JournalError(f"journal {path}: cannot create ({exc.strerror or exc})") from None
         fcntl.flock(fd, fcntl.LOCK_EX)
         journal = Journal(path, fd, [])
-        journal.append({"type": BEGIN, **dict(begin)})
+        journal.append(first)
         _fsync_dir(self.directory)
         return journal
 
@@ -252,7 +267,7 @@ class JournalStore:
             os.close(fd)  # closing drops a lock we may have taken
         return False
 
-    def summaries(self) -> list[JournalSummary]:
+    def infos(self) -> list[JournalInfo]:
         """Every journal, oldest first."""
         if not self.directory.is_dir():
             return []
@@ -262,18 +277,15 @@ class JournalStore:
                 records = parse_lines(path.read_text(encoding="utf-8", errors="replace"))
             except OSError:
                 continue
-            out.append(summarize(path, records, busy=self._is_busy(path)))
+            out.append(info_of(path, records, busy=self._is_busy(path)))
         return out
 
-    def pending(self) -> list[JournalSummary]:
+    def pending(self) -> list[JournalInfo]:
         """Journals of applies that were interrupted or failed and were neither resumed nor rolled back."""
-        return [s for s in self.summaries() if s.pending]
-
-    def __iter__(self) -> Iterator[JournalSummary]:
-        return iter(self.summaries())
+        return [s for s in self.infos() if s.pending]
 
 
-def pending_applies(state_dir: Path) -> list[JournalSummary]:
+def pending_applies(state_dir: Path) -> list[JournalInfo]:
     """Interrupted or failed applies recorded under ``state_dir`` (see :meth:`JournalStore.pending`)."""
     return JournalStore(state_dir).pending()
 
@@ -285,10 +297,15 @@ def notice_lines(state_dir: Path) -> list[str]:
         pending = pending_applies(state_dir)
     except OSError:
         return []
-    for summary in pending:
-        what = "; ".join(summary.description) or f"{summary.steps} step(s)"
-        why = f", last error: {summary.failed}" if summary.failed else ", interrupted"
-        lines.append(f"aio-certs: unfinished apply {summary.id} ({len(summary.done)}/{summary.steps} steps "
-                     f"done{why}): {what}. Run `aio-certs journal resume {summary.id}` or "
-                     f"`aio-certs journal rollback {summary.id}`.")
+    for info in pending:
+        what = "; ".join(info.description) or f"{info.steps} step(s)"
+        why = f", last error: {info.failed}" if info.failed else ", interrupted"
+        lines.append(f"aio-certs: unfinished apply {info.id} ({info.done}/{info.steps} steps done{why}): "
+                     f"{what}. Run `aio-certs journal resume {info.id}` or "
+                     f"`aio-certs journal rollback {info.id}`.")
     return lines
+
+
+def records_json(records: list[Record]) -> list[Mapping[str, Any]]:
+    """The records as JSON objects (for tools and tests)."""
+    return [r.to_json() for r in records]

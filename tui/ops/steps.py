@@ -6,9 +6,12 @@
   when the step's effect is already there (the process died after the write but before journaling it),
   and otherwise applies the step's delta to the current object (:mod:`tui.ops.deltas`).
 - :func:`undo` reverses a step's delta on the current object (rollback); an undo of a step that never
-  took effect changes nothing.
+  took effect changes nothing. (:func:`tui.core.journal_records.rollback_steps` would instead write the
+  before-image with the resourceVersion the step left as precondition; on a SecretSync that version is
+  stale as soon as the sync controller records its status, so the delta is undone on the current object.)
+- :func:`before_image` is what the ``pending`` journal record keeps for that undo.
 
-Each returns a small JSON-able dict for the journal (versions written, what happened).
+Each returns a small dict of what happened (versions written, ``already``...).
 """
 
 from __future__ import annotations
@@ -21,17 +24,19 @@ from azure.keyvault.secrets import SecretClient
 
 from tui.cluster.writes import ClusterWriter, WriteError
 from tui.core import resources as rk
+from tui.core.journal_records import Before, ClusterBefore, VaultBefore, vault_before
 from tui.core.plan_ops import SpcEdit, Step, SyncEdit, VaultDelete, VaultWrite
 from tui.ops import deltas
 from tui.ops.vault_ops import (
     SecretState,
     delete_secret,
+    read_current,
     read_secret,
     recover_secret,
     restore_version,
     write_secret,
 )
-from tui.vault.errors import VaultError
+from tui.vault.errors import VaultError, vault_errors
 
 Result = dict[str, Any]
 
@@ -51,16 +56,23 @@ class Adapters:
         return self.vault
 
 
-def before_write(adapters: Adapters, step: Step) -> Result:
-    """What to journal in ``step-start`` so the step can be undone even if the process dies mid-write.
+def before_image(adapters: Adapters, step: Step, versions: MutableMapping[str, str]) -> Before:
+    """What the step is about to change, for its ``pending`` journal record (and a later undo).
 
-    For a vault write: whether the secret existed and its current version (the one to restore).
+    A vault step reads the secret now (its value is kept only when it is a certificate or CRL); a
+    cluster step records what the plan expects to find, at the resourceVersion it will write against.
     """
-    if isinstance(step.op, VaultWrite):
-        state = read_secret(adapters.need_vault(step), step.op.secret_name)
-        return {"existed": state.exists, "previous_version": state.version,
-                "previous_same": state.exists and state.value == step.op.value, "soft_deleted": state.deleted}
-    return {}
+    op = step.op
+    if isinstance(op, VaultWrite | VaultDelete):
+        secret, version = read_current(adapters.need_vault(step), op.secret_name)
+        return vault_before(op.secret_name, secret, version=version)
+    if isinstance(op, SpcEdit):
+        return ClusterBefore("SecretProviderClass", op.namespace, op.name, True,
+                             op.resource_version or versions.get(op.key), objects=op.before)
+    assert isinstance(op, SyncEdit)
+    return ClusterBefore("SecretSync", op.namespace, op.name, op.action != "create",
+                         op.resource_version or versions.get(op.key), mappings=op.before,
+                         spc_name=op.spc_name, service_account=op.service_account, secret_type=op.secret_type)
 
 
 def _spc_rv(op: SpcEdit, versions: MutableMapping[str, str]) -> str:
@@ -151,21 +163,19 @@ def run_resumed(adapters: Adapters, step: Step, versions: MutableMapping[str, st
                      current=current_sync)
 
 
-def undo(adapters: Adapters, step: Step, started: Result) -> Result:
-    """Reverse ``step`` (which may or may not have taken effect). ``started`` is its step-start record."""
+def undo(adapters: Adapters, step: Step, before: Before | None) -> Result:
+    """Reverse ``step`` (which may or may not have taken effect); ``before`` is its before-image.
+
+    Only what is still the step's own doing is put back: a value, object or mapping someone else has
+    written since is left alone.
+    """
     op = step.op
     if isinstance(op, VaultWrite):
-        return _undo_vault_write(adapters.need_vault(step), op, started)
+        vault_image = before if isinstance(before, VaultBefore) else None
+        return _undo_vault_write(adapters.need_vault(step), op, vault_image)
     if isinstance(op, VaultDelete):
-        client = adapters.need_vault(step)
-        state = read_secret(client, op.secret_name)
-        if state.exists:
-            return {"vault": "present"}
-        if state.deleted:
-            recover_secret(client, op.secret_name)
-            return {"vault": "recovered"}
-        raise VaultError(f"undoing the delete of secret {op.secret_name}: it was purged and cannot be "
-                         "recovered; upload the file again")
+        return _undo_vault_delete(adapters.need_vault(step), op,
+                                  before if isinstance(before, VaultBefore) else None)
     kube = adapters.kube
     if isinstance(op, SpcEdit):
         current = kube.get(rk.SECRET_PROVIDER_CLASSES, op.namespace, op.name)
@@ -191,19 +201,47 @@ def undo(adapters: Adapters, step: Step, started: Result) -> Result:
     return _run_sync(kube, plain, restored_pairs, {}, planned=False, current=current_sync)
 
 
-def _undo_vault_write(client: SecretClient, op: VaultWrite, started: Result) -> Result:
-    existed = bool(started.get("existed", op.replaces))
-    previous = started.get("previous_version")
-    if started.get("previous_same"):
+def _write_back(client: SecretClient, name: str, before: VaultBefore) -> str:
+    """Write the recorded previous value again (a new version), with its content type, tags and expiry."""
+    assert before.value is not None
+    with vault_errors(f"restoring secret {name}"):
+        secret = client.set_secret(name, before.value, content_type=before.content_type,
+                                   tags=dict(before.tags), expires_on=before.expires_on)
+    return secret.properties.version or ""
+
+
+def _undo_vault_write(client: SecretClient, op: VaultWrite, before: VaultBefore | None) -> Result:
+    existed = before.existed if before is not None else op.replaces
+    if before is not None and before.value is not None and before.value.lower() == op.value.lower():
         return {"vault": "unchanged"}  # the write stored the value that was already there
     state: SecretState = read_secret(client, op.secret_name)
-    if state.exists and state.value != op.value:
+    if state.exists and (state.value or "").lower() != op.value.lower():
         # Not (or no longer) our value: the write never landed, or someone wrote since. Leave it.
         return {"vault": "unchanged"}
-    if existed and previous:
-        return {"vault": "restored", "version": restore_version(client, op.secret_name, str(previous))}
+    if existed:
+        if before is not None and before.value is not None:
+            return {"vault": "restored", "version": _write_back(client, op.secret_name, before)}
+        if before is not None and before.version:
+            return {"vault": "restored", "version": restore_version(client, op.secret_name, before.version)}
+        raise VaultError(f"undoing the write of secret {op.secret_name}: its previous value is not known; "
+                         "restore it from the secret's versions in Key Vault")
     if not state.exists and not state.deleted:
         return {"vault": "absent"}
     # Created by this plan: delete and purge, so the name can be used again at once.
     outcome = delete_secret(client, VaultDelete(op.secret_name, True, op.list_name, op.target_key))
     return {"vault": outcome}
+
+
+def _undo_vault_delete(client: SecretClient, op: VaultDelete, before: VaultBefore | None) -> Result:
+    state = read_secret(client, op.secret_name)
+    if state.exists:
+        return {"vault": "present"}
+    if state.deleted:
+        recover_secret(client, op.secret_name)
+        return {"vault": "recovered"}
+    if before is not None and before.existed and before.value is not None:
+        return {"vault": "rewritten", "version": _write_back(client, op.secret_name, before)}
+    if before is not None and not before.existed:
+        return {"vault": "absent"}
+    raise VaultError(f"undoing the delete of secret {op.secret_name}: it was purged and its value was not "
+                     "recorded; upload the file again")

@@ -11,11 +11,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.keyvault.secrets import SecretClient
 
 from tui.core.plan_ops import VaultDelete, VaultWrite
+from tui.core.snapshot import VaultSecret
 from tui.vault.errors import VaultError, vault_errors
 
 DELETE_WAIT_SECONDS = 20.0
@@ -46,6 +48,22 @@ def read_secret(client: SecretClient, name: str) -> SecretState:
     else:
         return SecretState(True, secret.value, secret.properties.version, secret.properties.content_type)
     return SecretState(False, deleted=is_soft_deleted(client, name))
+
+
+def read_current(client: SecretClient, name: str) -> tuple[VaultSecret | None, str | None]:
+    """The current version of ``name`` as the core's :class:`VaultSecret` plus its version id
+    (``(None, None)`` when it does not exist), for before-images."""
+    try:
+        with vault_errors(f"reading secret {name}"):
+            secret = client.get_secret(name)
+    except VaultError as exc:
+        if isinstance(exc.__cause__, ResourceNotFoundError):
+            return None, None
+        raise
+    props = secret.properties
+    return VaultSecret(name=props.name or name, value=secret.value, content_type=props.content_type,
+                       tags=MappingProxyType(dict(props.tags or {})), enabled=bool(props.enabled),
+                       updated_on=props.updated_on, expires_on=props.expires_on), props.version
 
 
 def is_soft_deleted(client: SecretClient, name: str) -> bool:
