@@ -1,4 +1,4 @@
-"""Write-ahead journal records of an apply, their JSON form, and the inverse steps of a rollback.
+"""Write-ahead journal records of an apply and their JSON form.
 
 ``tui.ops`` persists these (one JSON object per line in the user's state directory); this module only
 says what a record holds and how it round-trips, so an interrupted apply can be understood by a later
@@ -12,15 +12,15 @@ process without the one that wrote it. The protocol the executor follows:
 3. an :class:`EndRecord` with the outcome.
 
 :func:`summarize` reads a journal back (an apply without an EndRecord was interrupted; a step whose
-last record is ``pending`` may or may not have happened: :func:`vault_write_landed` and friends tell by
-looking at the target now). :func:`rollback_steps` gives the inverse operations of the done steps,
-newest first. Private keys never enter a record: a vault before-image keeps the old value only when it
-is a certificate or CRL, and plans never write anything else.
+last record is ``pending`` may or may not have happened, which ``tui.ops`` settles by looking at the
+target now, and it also undoes done steps for a rollback). Private keys never enter a record: a vault
+before-image keeps the old value only when it is a certificate or CRL, and plans never write anything
+else.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -29,19 +29,12 @@ from typing import Any
 
 from tui.core.cert_model import iso_utc
 from tui.core.file_rules import read_content, vault_value
-from tui.core.names import SSC_SERVICE_ACCOUNT
 from tui.core.plan_ops import (
-    SECRET_TYPE,
     Operation,
-    SpcEdit,
     Step,
     StepKind,
-    SyncEdit,
-    VaultDelete,
-    VaultWrite,
 )
 from tui.core.snapshot import VaultSecret
-from tui.core.spc import SpcFormatError, parse_objects
 
 FORMAT_VERSION = 1
 """Written into every record; a reader refuses records of a newer format."""
@@ -464,137 +457,3 @@ def summarize(records: Iterable[Record]) -> JournalSummary:
             end = rec
     plans.sort(key=lambda p: p.revision)
     return JournalSummary(plans[-1] if plans else None, tuple(plans), steps, pending, end)
-
-
-# --- Did a step land? (for steps left pending) -----
-
-
-def vault_write_landed(op: VaultWrite, secret: VaultSecret | None) -> bool:
-    """True when the vault holds what the write would have written (value compared as hex)."""
-    return (
-        secret is not None and secret.value is not None and secret.value.strip().lower() == op.value.lower()
-    )
-
-
-def vault_delete_landed(op: VaultDelete, secret: VaultSecret | None) -> bool:
-    """True when the secret is gone (whether or not the purge finished)."""
-    return secret is None
-
-
-def spc_edit_landed(op: SpcEdit, objects: str | None) -> bool:
-    """True when the SPC's objects now parse to what the edit writes."""
-    try:
-        return parse_objects(objects) == parse_objects(op.after)
-    except SpcFormatError:
-        return False
-
-
-def sync_edit_landed(
-    op: SyncEdit, present: bool, mappings: Sequence[tuple[str, str]], force_synchronization: str | None = None
-) -> bool:
-    """True when the SecretSync now is as the edit leaves it (absent after a delete)."""
-    if op.action == "delete":
-        return not present
-    if not present or tuple(mappings) != op.after:
-        return False
-    return op.force_synchronization is None or force_synchronization == op.force_synchronization
-
-
-# --- Rollback -----
-
-
-class RollbackError(ValueError):
-    """A done step that cannot be reversed; the message is one line naming it and why."""
-
-
-def _inverse(rec: StepRecord, op: Operation, version: str | None) -> Operation:
-    before = rec.before
-    if isinstance(op, VaultWrite | VaultDelete):
-        if not isinstance(before, VaultBefore):
-            raise RollbackError(f"step {rec.index} ({rec.target}): no before-image of the vault secret")
-        if not before.existed:
-            return VaultDelete(op.secret_name, True, op.list_name, op.target_key)
-        if before.value is None:
-            raise RollbackError(
-                f"step {rec.index} ({rec.target}): the previous value was not recorded "
-                "(it did not hold a certificate or CRL); restore it from Key Vault's versions"
-            )
-        return VaultWrite(
-            op.secret_name,
-            before.value,
-            before.content_type or "",
-            before.tags,
-            before.expires_on,
-            True,
-            op.list_name,
-            op.target_key,
-        )
-    if isinstance(op, SpcEdit):
-        old = before.objects if isinstance(before, ClusterBefore) else op.before
-        return SpcEdit(op.namespace, op.name, version, op.after, old, op.removed, op.added)
-    old_pairs = before.mappings if isinstance(before, ClusterBefore) and before.existed else op.before
-    token = f"{op.force_synchronization}-rollback" if op.force_synchronization else None
-    if op.action == "create":
-        return SyncEdit(
-            op.namespace,
-            op.name,
-            op.list_name,
-            version,
-            op.after,
-            (),
-            "delete",
-            op.spc_name,
-            op.service_account,
-            op.secret_type,
-        )
-    if op.action == "delete":
-        spc = (before.spc_name if isinstance(before, ClusterBefore) else None) or op.spc_name
-        account = (
-            before.service_account if isinstance(before, ClusterBefore) else None
-        ) or SSC_SERVICE_ACCOUNT
-        kind = (before.secret_type if isinstance(before, ClusterBefore) else None) or SECRET_TYPE
-        return SyncEdit(
-            op.namespace, op.name, op.list_name, None, (), old_pairs, "create", spc, account, kind
-        )
-    return SyncEdit(
-        op.namespace,
-        op.name,
-        op.list_name,
-        version,
-        op.after,
-        old_pairs,
-        "update",
-        op.spc_name,
-        op.service_account,
-        op.secret_type,
-        token,
-    )
-
-
-def rollback_steps(plan: Any, done_steps: Sequence[StepRecord]) -> tuple[Step, ...]:
-    """The operations that undo ``done_steps``, newest first, numbered from 0.
-
-    ``plan`` (a :class:`~tui.core.plan.Plan` or :class:`PlanRecord`, or None) supplies an operation a
-    record lacks (records written by :func:`summarize`'s protocol carry their own). A vault write is
-    undone by writing the old value back (or deleting and purging a secret that did not exist), a purge
-    by writing the recorded value again, an SPC or SecretSync edit by the reverse edit with the
-    resourceVersion the step left as precondition (so a rollback never overwrites someone else's later
-    change; None, as in :class:`~tui.core.plan_ops.SpcEdit`, means "the version the previous undo of
-    the same object left"). Raises :class:`RollbackError` when a step cannot be reversed.
-    """
-    by_index = {s.index: s.op for s in getattr(plan, "steps", ())} if plan is not None else {}
-    plan_revision = getattr(plan, "revision", 0)
-    out: list[Operation] = []
-    undone: set[str] = set()
-    for rec in sorted(done_steps, key=lambda r: r.key, reverse=True):
-        op = rec.op
-        if op is None and rec.revision == plan_revision:
-            op = by_index.get(rec.index)
-        if op is None:
-            raise RollbackError(f"step {rec.index} ({rec.target}): its operation is not known")
-        # The newest step on an object is undone against the version it left; an older step on the same
-        # object (the first half of a two-phase SPC edit) against the version that undo leaves (None).
-        version = rec.resource_version if rec.target not in undone else None
-        undone.add(rec.target)
-        out.append(_inverse(rec, op, version))
-    return tuple(Step(i, op) for i, op in enumerate(out))

@@ -6,9 +6,9 @@
   when the step's effect is already there (the process died after the write but before journaling it),
   and otherwise applies the step's delta to the current object (:mod:`tui.ops.deltas`).
 - :func:`undo` reverses a step's delta on the current object (rollback); an undo of a step that never
-  took effect changes nothing. (:func:`tui.core.journal_records.rollback_steps` would instead write the
-  before-image with the resourceVersion the step left as precondition; on a SecretSync that version is
-  stale as soon as the sync controller records its status, so the delta is undone on the current object.)
+  took effect changes nothing. (Writing the before-image back with the resourceVersion the step left
+  as precondition would fail: on a SecretSync that version is stale as soon as the sync controller
+  records its status, so the delta is undone on the current object instead.)
 - :func:`before_image` is what the ``pending`` journal record keeps for that undo.
 
 Each returns a small dict of what happened (versions written, ``already``...).
