@@ -100,6 +100,10 @@ def test_apply_journals_every_step_and_confirms_the_sync(demo: DemoEnvironment,
     assert result.outcome == APPLIED and result.sync is not None and result.sync.ok
     assert events.phases()[-1] == "synced"
     assert events.phases().count("done") == len(plan.steps)
+    # Each step is reported at its own place, 0..n-1 of n, when it starts and when it is done.
+    numbered = [(e.phase, e.index, e.total) for e in events.items if e.phase in ("start", "done")]
+    total = len(plan.steps)
+    assert numbered == [(phase, i, total) for i in range(total) for phase in ("start", "done")]
     assert synced_bytes(demo, TRUST_SYNC)["plc-apply.der"] == leaf.der
     text = session.journals.path_of(result.journal_id).read_text()
     records = [json.loads(line) for line in text.splitlines()]

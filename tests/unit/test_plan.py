@@ -385,7 +385,7 @@ def test_rebase_refuses_when_the_change_no_longer_applies() -> None:
     rebased = rebase_plan(plan, taken.state, raw=taken.raw)
     assert not rebased.applicable
     assert [p.message for p in rebased.problems] == [
-        "trust/plc-2.der: already in the trust list (vault secret plc-2-der); use overwrite to replace it"
+        "trust/plc-2.der: already in the trust list (vault secret plc-2-der); --overwrite replaces it"
     ]
     crl = cg.make_crl(SITE_CA, this_update=NOW).der
     plan = plan_for(plan_site(), AddFile("issuer", "site-ca.crl", crl))

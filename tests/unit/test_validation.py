@@ -302,8 +302,8 @@ def _sha1(issued: cg.Issued) -> str:
 
 def test_target_key_collision_unless_overwrite() -> None:
     assert problems(check(AddFile("trust", "plc-1.der", PLC2.der))) == [
-        "trust/plc-1.der: already in the trust list (vault secret plc-1-der); use overwrite to replace it",
-        "trust/plc-1.der: vault secret plc-1-der already exists; use overwrite to replace it",
+        "trust/plc-1.der: already in the trust list (vault secret plc-1-der); --overwrite replaces it",
+        "trust/plc-1.der: vault secret plc-1-der already exists; --overwrite replaces it",
     ]
     v = check(AddFile("trust", "plc-1.der", PLC2.der, overwrite=True))
     assert v.ok
@@ -319,7 +319,7 @@ def test_vault_names_compare_case_insensitively_and_exactly() -> None:
     site = plan_site()
     site.vault_files["plc-a.der"] = PLC3.der  # secret plc-a-der exists, mapped nowhere
     assert problems(check(AddFile("trust", "plc-2.der", PLC2.der, secret_name="PLC-A-DER"), site=site)) == [
-        "trust/plc-2.der: vault secret PLC-A-DER (as plc-a-der) already exists; use overwrite to replace it"
+        "trust/plc-2.der: vault secret PLC-A-DER (as plc-a-der) already exists; --overwrite replaces it"
     ]
     # The official suffix match would call a-der taken because plc-a-der ends with it.
     assert check(AddFile("trust", "plc-b.der", PLC2.der, secret_name="b-der"), site=site).ok

@@ -367,7 +367,7 @@ class _Checker:
             if not overwrite:
                 behind = f" (vault secret {existing.source})" if existing.source else ""
                 self.error(index, "name-collision", subject,
-                           f"already in the {list_name} list{behind}; use overwrite to replace it")
+                           f"already in the {list_name} list{behind}; --overwrite replaces it")
             else:
                 replaces = existing.source
         duplicate = self.find_thumbprint(list_name, content, skip=target if key in self.original_keys else "")
@@ -422,7 +422,7 @@ class _Checker:
         shown = secret if existing.name == secret else f"{secret} (as {existing.name})"
         if not overwrite:
             self.error(index, "name-collision", subject,
-                       f"vault secret {shown} already exists; use overwrite to replace it")
+                       f"vault secret {shown} already exists; --overwrite replaces it")
         elif existing.value is not None:
             held = vault_value(existing)
             content = read_content(held.payload, existing.name) if held.payload is not None else None

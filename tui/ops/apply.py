@@ -155,7 +155,11 @@ class StepRun:
 
     def event(self, phase: str, step: Step | None, message: str = "") -> None:
         """Report progress of ``step`` (None: the run as a whole)."""
-        position = len(self.executed) if step is not None else None
+        position: int | None = None
+        if step is not None:
+            # A step just executed is the last of ``executed``: report it at its own place, not the next.
+            done = bool(self.executed) and self.executed[-1] is step
+            position = len(self.executed) - 1 if done else len(self.executed)
         self.progress(StepEvent(phase, position, len(self.executed) + self.left,
                                 step.target if step else "", message))
 
