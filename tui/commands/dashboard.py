@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tui.commands.common import UsageError, add_common_arguments
 
 if TYPE_CHECKING:
+    from tui.cluster.config import ClusterConnection
     from tui.core.clock import Clock
+    from tui.ops.runner import ChangeSession
     from tui.ui.settings import UiSettings
     from tui.ui.source import StateSource
 
@@ -24,6 +28,9 @@ keys (press ? in the dashboard for all of them):
   /            filter the OPC UA entries (words such as expired, expiring, crl-stale; !word negates)
   enter        preview the entry (every field, chain, where it lives, PEM); c copies its thumbprint
   s, S         sort by the next column, reverse;   space  mark an entry
+  u, v, d, x   upload a file, add from Key Vault, delete, mark stale entries (staged, shown in the table)
+  a, z, Z      apply the staged changes (plan diff, confirm, progress), unstage, discard all
+  r            renew the root CA (on the Root CA pane)
   q, ctrl+c    quit
 
 environment:
@@ -41,6 +48,34 @@ exit status:
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_UNREACHABLE = 3
+
+
+class LazySession:
+    """Makes the dashboard's change session on first use (from a worker) and closes it at the end.
+
+    ``opener`` returns the session and the connection it owns (None when it shares the dashboard's).
+    Nothing is connected until the user first asks for a change.
+    """
+
+    def __init__(self, opener: Callable[[], tuple[ChangeSession, ClusterConnection | None]]) -> None:
+        self._opener = opener
+        self._session: ChangeSession | None = None
+        self._connection: ClusterConnection | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> ChangeSession:
+        """The session (made once)."""
+        with self._lock:
+            if self._session is None:
+                self._session, self._connection = self._opener()
+            return self._session
+
+    def close(self) -> None:
+        """Close the connection the session owns, if it was made."""
+        with self._lock:
+            connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -76,11 +111,17 @@ def run(args: argparse.Namespace) -> int:
 
 def _dashboard(args: argparse.Namespace) -> int:
     from tui.cluster.config import ClusterConfigError
+    from tui.commands.change_common import Refused, load_user_config
     from tui.commands.common import open_feed
     from tui.core.clock import SystemClock
     from tui.ui.settings import UiSettings
     from tui.ui.source import FeedSource, SourceInfo
 
+    try:
+        # The config file's read_only (a read-only workstation), auth, cloud and thresholds apply here too.
+        config = load_user_config(args)
+    except Refused as exc:
+        return _fail(str(exc), exc.code)
     clock = SystemClock()
     try:
         connection, feed = open_feed(args, clock=clock)
@@ -92,22 +133,38 @@ def _dashboard(args: argparse.Namespace) -> int:
     read_only = bool(getattr(args, "read_only", False))
     settings = UiSettings(namespace=feed.settings.namespace, read_only=read_only, read_only_locked=read_only,
                           animations=bool(getattr(args, "animations", False)), freeze_heap=True)
-    return run_app(source, settings, clock=clock, mouse=not getattr(args, "no_mouse", False))
+    sessions = None if read_only else LazySession(lambda: _open_session(args, config))
+    return run_app(source, settings, clock=clock, mouse=not getattr(args, "no_mouse", False),
+                   sessions=sessions)
 
 
-def run_app(source: StateSource, settings: UiSettings, *, clock: Clock, mouse: bool = True) -> int:
+def _open_session(args: argparse.Namespace, config: Any) -> tuple[ChangeSession, ClusterConnection]:
+    """The CLI's change session (its own connection), with a one-line error instead of Refused."""
+    from tui.commands.change_common import Refused
+    from tui.commands.change_run import open_session
+
+    try:
+        return open_session(args, config)
+    except Refused as exc:
+        raise RuntimeError(str(exc)) from None
+
+
+def run_app(source: StateSource, settings: UiSettings, *, clock: Clock, mouse: bool = True,
+            sessions: LazySession | None = None) -> int:
     """Run the dashboard over ``source`` until the user quits, then stop the source.
 
     The source is stopped after the terminal has been restored, so a slow network shutdown never keeps
-    the user looking at a frozen screen.
+    the user looking at a frozen screen. ``sessions`` lets the change dialogs write (None: look only).
     """
     from tui.ui.app import DashboardApp
 
-    app = DashboardApp(source, settings=settings, clock=clock)
+    app = DashboardApp(source, settings=settings, clock=clock, sessions=sessions)
     try:
         app.run(mouse=mouse)
     finally:
         source.stop()
+        if sessions is not None:
+            sessions.close()
     return int(app.return_code or 0)
 
 
@@ -119,12 +176,17 @@ def run_demo_dashboard(options: dict[str, Any], *, mouse: bool = True, read_only
     from tui.cluster.config import load_cluster_config
     from tui.cluster.live import ClusterFeed
     from tui.commands.common import VaultSettings, make_vault_reader
+    from tui.config import ConfigError, load_config
     from tui.core.clock import SystemClock
     from tui.core.settings import ModelSettings
     from tui.demo.environment import KUBE_CONTEXT, DemoEnvironment
     from tui.ui.settings import UiSettings
     from tui.ui.source import FeedSource, SourceInfo
 
+    try:
+        read_only = read_only or load_config().read_only  # a read-only workstation stays read-only
+    except ConfigError as exc:
+        return _fail(str(exc), EXIT_USAGE)
     print("aio-certs demo: starting the embedded AIO site…", file=sys.stderr, flush=True)
     env = DemoEnvironment(**options)
     try:
@@ -145,6 +207,23 @@ def run_demo_dashboard(options: dict[str, Any], *, mouse: bool = True, read_only
                             on_stop=connection.close)
         ui_settings = UiSettings(namespace=settings.namespace, read_only=read_only,
                                  read_only_locked=read_only, freeze_heap=True)
-        return run_app(source, ui_settings, clock=clock, mouse=mouse)
+        sessions = None if read_only else LazySession(
+            lambda: (demo_session(env, connection.api_client, settings, clock), None))
+        return run_app(source, ui_settings, clock=clock, mouse=mouse, sessions=sessions)
     finally:
         env.stop()
+
+
+def demo_session(env: Any, api_client: Any, settings: Any, clock: Clock) -> ChangeSession:
+    """A change session on the embedded demo: its API client, its vault, journal and audit in its directory.
+
+    The journal lives with the demo (not in the user's state directory): the demo's site is gone when it
+    stops, so an apply left unfinished there must not be offered for a real site next time.
+    """
+    from tui.demo.environment import KUBE_CONTEXT
+    from tui.ops.runner import ChangeSession
+    from tui.vault.client import make_secret_client
+
+    vault = make_secret_client(env.vault_url, auth="demo", ca_bundle=str(env.vault_ca_path))
+    return ChangeSession(api_client, settings, clock=clock, state_dir=env.state_dir / "changes",
+                         context=KUBE_CONTEXT, vault_client_for=lambda _state: vault)

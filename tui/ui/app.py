@@ -36,11 +36,21 @@ from tui.core.clock import Clock, SystemClock
 from tui.core.model import ClusterState
 from tui.core.snapshot import AreaState
 from tui.paths import style_path
+from tui.ui.change_flow import ChangeFlow
+from tui.ui.change_session import SessionFactory, SessionHolder
 from tui.ui.commands import DashboardCommands
 from tui.ui.levels import DEFAULT_PALETTE, Palette, palette_from_colors
 from tui.ui.messages import SourceFailed, StateArrived
+from tui.ui.modals.apply import ApplyModal
+from tui.ui.modals.confirm import ConfirmModal
+from tui.ui.modals.delete import DeleteModal
 from tui.ui.modals.help import HelpGroup, HelpModal, HelpRow, rows_from_bindings
+from tui.ui.modals.journal import JournalModal
 from tui.ui.modals.preview import PreviewModal
+from tui.ui.modals.renew import RenewModal
+from tui.ui.modals.stale import StaleModal
+from tui.ui.modals.upload import PathInput, UploadModal
+from tui.ui.modals.vault_add import VaultAddModal
 from tui.ui.screens.dashboard import DashboardScreen
 from tui.ui.settings import UiSettings
 from tui.ui.source import StateSource
@@ -57,8 +67,12 @@ def over_ssh(environ: dict[str, str] | None = None) -> bool:
     return bool(env.get("SSH_CONNECTION") or env.get("SSH_CLIENT") or env.get("SSH_TTY"))
 
 
-class DashboardApp(App[None]):
-    """The aio-certs dashboard over a live (or fed) sequence of cluster states."""
+class DashboardApp(ChangeFlow):
+    """The aio-certs dashboard over a live (or fed) sequence of cluster states.
+
+    ``sessions`` makes the :class:`~tui.ops.runner.ChangeSession` the change dialogs write through (see
+    :mod:`tui.ui.change_flow`); without it the dashboard only looks.
+    """
 
     TITLE = "aio-certs"
     CSS_PATH: ClassVar = [style_path("app.tcss"), style_path("dashboard.tcss"), style_path("modals.tcss")]
@@ -73,7 +87,7 @@ class DashboardApp(App[None]):
     ]
 
     def __init__(self, source: StateSource, *, settings: UiSettings | None = None,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, sessions: SessionFactory | None = None) -> None:
         super().__init__()
         self.source = source
         self.settings = settings or UiSettings()
@@ -91,6 +105,7 @@ class DashboardApp(App[None]):
         self._applied_event = asyncio.Event()
         self._frozen = 0
         self._dashboard = DashboardScreen(self.source.info, self.settings.namespace)
+        self.init_changes(SessionHolder(sessions))
         if not self.settings.animations or over_ssh():
             self.animation_level = "none"
 
@@ -112,6 +127,7 @@ class DashboardApp(App[None]):
         self._dashboard.show_status(self.clock.now(), source_error=None, read_only=self.read_only)
         self.set_interval(self.settings.tick_interval, self.tick, name="tick")
         self._start_source()
+        self.check_journals()
 
     @work(thread=True, group="source", exclusive=True, exit_on_error=False, name="start source",
           description="connect and start delivering cluster states")
@@ -161,6 +177,7 @@ class DashboardApp(App[None]):
         self.state = state
         self.source_error = None
         try:
+            self.settle_staging(state)
             self._dashboard.show_state(state, self.clock.now(), source_error=None, read_only=self.read_only)
         except NoMatches:
             return  # a state that arrived while the app shuts down: its widgets are already gone
@@ -233,6 +250,7 @@ class DashboardApp(App[None]):
             return
         self.read_only = not self.read_only
         self._show_status()
+        self._dashboard.refresh_bindings()  # change keys appear or disappear from the footer
         self.notify("read-only view on" if self.read_only else "read-only view off", timeout=3)
 
     def action_show_pane(self, pane_id: str) -> None:
@@ -271,5 +289,15 @@ def help_groups() -> list[HelpGroup]:
         )),
         HelpGroup("Root CA pane", rows_from_bindings(RootCAPane.BINDINGS)),
         HelpGroup("Preview", rows_from_bindings(PreviewModal.BINDINGS)),
+        HelpGroup("Upload dialog", (*rows_from_bindings(UploadModal.BINDINGS),
+                                    *rows_from_bindings(PathInput.BINDINGS))),
+        HelpGroup("Add from Key Vault dialog", rows_from_bindings(VaultAddModal.BINDINGS)),
+        HelpGroup("Delete dialog", rows_from_bindings(DeleteModal.BINDINGS)),
+        HelpGroup("Stale entries dialog", rows_from_bindings(StaleModal.BINDINGS)),
+        HelpGroup("Apply dialog", (*rows_from_bindings(ApplyModal.BINDINGS),
+                                   HelpRow("tab, enter", "Move to the Apply button and confirm"))),
+        HelpGroup("Renew dialog", rows_from_bindings(RenewModal.BINDINGS)),
+        HelpGroup("Unfinished applies dialog", rows_from_bindings(JournalModal.BINDINGS)),
+        HelpGroup("Confirmation", rows_from_bindings(ConfirmModal.BINDINGS)),
         HelpGroup("Help", rows_from_bindings(HelpModal.BINDINGS)),
     ]

@@ -1,7 +1,8 @@
 """Our entries in the command palette (``ctrl+p``), next to Textual's built-ins (theme, keys, quit...).
 
 Jump to a pane, filter or clear the filter, sort the OPC UA table by any column, refresh, toggle the
-read-only view. Each command calls the same action a key binding would.
+read-only view, and (outside the read-only view) the changes: upload, add from Key Vault, mark stale
+entries, apply, discard, renew, unfinished applies. Each command calls the same action a key binding would.
 """
 
 from __future__ import annotations
@@ -36,6 +37,23 @@ class DashboardCommands(Provider):
             ("Refresh now", app.action_refresh, "Re-read the Key Vault and rebuild the view (ctrl+r)"),
             ("Show keys", app.action_help, "List every key binding (key ?)"),
         ]
+        if app.changes_enabled:
+            # Changes write to the cluster and the vault: the read-only view does not offer them.
+            change = app.request_change
+            commands += [
+                ("Upload a certificate or CRL file", partial(change, "upload"),
+                 "Stage a file for the trust or issuer list (key u on the OPC UA pane)"),
+                ("Add from Key Vault", partial(change, "vault-add"),
+                 "Stage a vault secret into a list (key v on the OPC UA pane)"),
+                ("Mark stale entries", partial(change, "mark-stale"),
+                 "Mark expired, duplicate, orphaned entries and CRLs without CA (key x)"),
+                ("Apply staged changes", partial(change, "apply"), "Plan, review, confirm and apply (key a)"),
+                ("Discard staged changes", partial(change, "discard"), "Forget every staged change (key Z)"),
+                ("Renew the root CA", partial(change, "renew"),
+                 "cert-manager re-issues it, as cmctl renew (key r on the Root CA pane)"),
+                ("Unfinished applies", partial(change, "journal"),
+                 "Resume or roll back applies that did not finish"),
+            ]
         for column in OPCUA_COLUMNS:
             label = "marked first" if column.key == "mark" else column.label
             commands.append((f"Sort OPC UA by {label}", partial(app.sort_opcua, column.key),

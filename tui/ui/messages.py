@@ -6,9 +6,15 @@ feed costs one update of the screen, never a backlog.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
+from textual.notifications import SeverityLevel
 
 from tui.core.model import ClusterState
+
+if TYPE_CHECKING:
+    from tui.ops.apply import StepEvent
 
 
 class StateArrived(Message):
@@ -46,3 +52,30 @@ class PreviewRequested(Message):
         super().__init__()
         self.kind = kind
         self.key = key
+
+
+class ChangeRequested(Message):
+    """A pane asks for a change: ``action`` names it (``upload``, ``vault-add``, ``delete``, ``apply``,
+    ``mark-stale``, ``unstage``, ``discard``, ``renew``); ``keys`` are the entries it concerns."""
+
+    def __init__(self, action: str, keys: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.action = action
+        self.keys = keys
+
+
+class StepProgressed(Message):
+    """The runner reported progress of an apply, resume or rollback (posted from its worker thread)."""
+
+    def __init__(self, event: StepEvent) -> None:
+        super().__init__()
+        self.event = event
+
+
+class ChangeReported(Message):
+    """A change worker has something to tell the user (a renewal requested, a failure): a notification."""
+
+    def __init__(self, text: str, severity: SeverityLevel = "information") -> None:
+        super().__init__()
+        self.text = text
+        self.severity = severity

@@ -54,6 +54,9 @@ class DashboardScreen(Screen[None]):
                 tooltip="Filter the OPC UA entries as you type"),
         Binding("escape", "back", "Back", show=False, id="back",
                 tooltip="Back: close the filter, or return to the pane's table"),
+        # Reached only when a pane hid its change key (read-only view, or no way to write): say so.
+        Binding("u,v,d,x,a,z,Z,r", "changes_off_notice", "Changes off", show=False, id="changes-off.notice",
+                tooltip="When changes are off (read-only view), the change keys u v d x a z Z r say so"),
     ]
 
     def __init__(self, info: SourceInfo, namespace: str) -> None:
@@ -200,6 +203,21 @@ class DashboardScreen(Screen[None]):
     def action_back(self) -> None:
         """Return focus to the active pane's main widget."""
         self._focus_target(self.active_pane).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The changes-off notice answers only while changes are off (else the keys mean nothing here)."""
+        if action == "changes_off_notice":
+            return not getattr(self.app, "changes_enabled", False)
+        return True
+
+    def action_changes_off_notice(self) -> None:
+        """Say why a change key does nothing."""
+        if getattr(self.app, "read_only", False):
+            text = ("read-only view: uploads, deletes, applies and renewals are off "
+                    "(ctrl+p → Toggle read-only view, unless started read-only)")
+        else:
+            text = "changes are not available in this view (no cluster connection for writes)"
+        self.notify(text, severity="warning", timeout=4)
 
     @on(PaneRequested)
     def _pane_requested(self, event: PaneRequested) -> None:

@@ -1,9 +1,15 @@
-"""The OPC UA pane: one table of trust-list and issuer-list entries with filter, sort and marks.
+"""The OPC UA pane: one table of trust-list and issuer-list entries with filter, sort, marks and changes.
 
 The view is ``sort(filter(entries))``: a new state, a filter keystroke, a sort change or a mark each
 recompute it and hand the rows to the :class:`~tui.ui.widgets.keyed_table.KeyedTable`, which keeps the
 cursor on the same entry. Row cells are cached per entry object (states are immutable), so a live
 update or a mark rebuilds only the rows that changed.
+
+Changes start here (``u`` upload, ``v`` add from Key Vault, ``d`` delete, ``x`` mark stale entries, ``a``
+apply, ``z``/``Z`` unstage): the pane only asks (:class:`~tui.ui.messages.ChangeRequested`), the app
+opens the dialogs. Staged changes stay visible (:mod:`tui.ui.staging`): the file name gets ``+``, ``~``,
+``-`` or ``✓`` and the health cell says what is staged; a staged add is a row of its own. The keys are
+hidden in the read-only view and when the app has no way to write.
 """
 
 from __future__ import annotations
@@ -18,11 +24,12 @@ from textual.widgets import DataTable, Input
 
 from tui.core.model import ClusterState, OpcUaEntry, Severity
 from tui.core.names import LIST_ISSUER, LIST_TRUST
-from tui.ui.cells import RowCells
+from tui.ui.cells import Cell, RowCells
 from tui.ui.filtering import EntryFilter, HaystackCache, parse_filter
-from tui.ui.levels import DEFAULT_PALETTE
-from tui.ui.messages import PreviewRequested
+from tui.ui.levels import DEFAULT_PALETTE, Level
+from tui.ui.messages import ChangeRequested, PreviewRequested
 from tui.ui.rows import DEFAULT_OPCUA_SORT, OPCUA_COLUMNS, SortOrder, entry_cells, sort_entries
+from tui.ui.staging import MARKER_LABEL, MARKER_SYMBOL, StageKind, Staging
 from tui.ui.widgets.keyed_table import KeyedTable
 from tui.ui.widgets.titled import Titled
 
@@ -39,7 +46,24 @@ class OpcUaPane(Titled, Vertical):
                 tooltip="Reverse the sort order"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="opcua.clear-filter",
                 tooltip="Clear the filter and close the filter box"),
+        Binding("u", "change('upload')", "Upload", id="opcua.upload",
+                tooltip="Upload a certificate or CRL file into a list (staged until you apply)"),
+        Binding("v", "change('vault-add')", "From vault", show=False, id="opcua.vault-add",
+                tooltip="Add a certificate or CRL already in Key Vault to a list (staged)"),
+        Binding("d", "change('delete')", "Delete", id="opcua.delete",
+                tooltip="Remove the marked entries, or the one under the cursor (staged)"),
+        Binding("x", "change('mark-stale')", "Mark stale", show=False, id="opcua.mark-stale",
+                tooltip="Mark every stale entry (expired, duplicate, orphaned, CRL without CA) for review"),
+        Binding("a", "change('apply')", "Apply", id="opcua.apply",
+                tooltip="Plan the staged changes, show the diff, confirm and apply them"),
+        Binding("z", "change('unstage')", "Unstage", show=False, id="opcua.unstage",
+                tooltip="Unstage the changes of the marked entries, or of the one under the cursor"),
+        Binding("Z", "change('discard')", "Discard all", show=False, id="opcua.discard",
+                tooltip="Discard every staged change (asks first)"),
     ]
+
+    NEED_STAGED: ClassVar[frozenset[str]] = frozenset(("apply", "unstage", "discard"))
+    """Change actions that only make sense with something staged (shown dimmed otherwise)."""
 
     def __init__(self, *, id: str = "opcua") -> None:
         super().__init__(id=id, classes="pane")
@@ -50,7 +74,10 @@ class OpcUaPane(Titled, Vertical):
         self.filter: EntryFilter = parse_filter("")
         self._state: ClusterState | None = None
         self._haystacks = HaystackCache()
-        self._cells: dict[str, tuple[OpcUaEntry, bool, RowCells]] = {}
+        self._cells: dict[str, tuple[OpcUaEntry, bool, StageKind | None, RowCells]] = {}
+        self.staging = Staging()
+        """Staged changes (and applied ones awaiting the live state) shown in the table."""
+        self._markers: dict[str, StageKind] = {}
         self.shown: list[OpcUaEntry] = []
         """Entries currently shown, in display order."""
 
@@ -77,12 +104,30 @@ class OpcUaPane(Titled, Vertical):
     def show(self, state: ClusterState) -> None:
         """Show a new state (entries updated by key; filter, sort, marks and cursor kept)."""
         self._state = state
-        keys = {entry.key for entry in state.opcua}
+        entries = self.entries(state)
+        keys = {entry.key for entry in entries}
         self.marked &= keys
         if len(self._cells) > len(keys):
             self._cells = {k: v for k, v in self._cells.items() if k in keys}
-            self._haystacks.prune(state.opcua)
+            self._haystacks.prune(entries)
         self._refresh_view()
+
+    def entries(self, state: ClusterState) -> tuple[OpcUaEntry, ...]:
+        """The state's entries plus a row for each staged add not in the lists yet."""
+        if not self.staging.items and not self.staging.applied:
+            return state.opcua
+        ghosts = self.staging.ghost_entries(state, state.built_at)
+        return state.opcua + ghosts if ghosts else state.opcua
+
+    def set_staging(self, staging: Staging) -> None:
+        """Show these staged changes (rows marked, staged adds as rows of their own)."""
+        if staging == self.staging:
+            return
+        self.staging = staging
+        self._markers = staging.markers()
+        if self._state is not None:
+            self.show(self._state)
+        self.refresh_bindings()
 
     def restyle(self) -> None:
         """Re-render every row (after a theme change)."""
@@ -91,24 +136,37 @@ class OpcUaPane(Titled, Vertical):
 
     def _row(self, entry: OpcUaEntry, state: ClusterState) -> RowCells:
         marked = entry.key in self.marked
+        staged = self._markers.get(entry.key)
         cached = self._cells.get(entry.key)
         # Each rebuild of the model makes new entry objects; an equal entry (cheap to compare: its
         # decoded parts are shared by the decode cache) keeps its cells, so nothing is re-rendered.
-        if cached is not None and cached[1] == marked and (cached[0] is entry or cached[0] == entry):
+        if cached is not None and cached[1] == marked and cached[2] is staged and (
+                cached[0] is entry or cached[0] == entry):
             if cached[0] is not entry:
-                self._cells[entry.key] = (entry, marked, cached[2])
-            return cached[2]
+                self._cells[entry.key] = (entry, marked, staged, cached[3])
+            return cached[3]
         cells = entry_cells(entry, self.palette, marked=marked,
                             warn_days=state.settings.expiring_warn_days,
                             critical_days=state.settings.expiring_critical_days)
-        self._cells[entry.key] = (entry, marked, cells)
+        if staged is not None:
+            cells = self._staged_cells(entry.key, cells, staged)
+        self._cells[entry.key] = (entry, marked, staged, cells)
         return cells
+
+    def _staged_cells(self, key: str, cells: RowCells, staged: StageKind) -> RowCells:
+        """The row's cells with what is staged on it: a prefix on the file name, the health cell."""
+        level = Level.MUTED if staged is StageKind.APPLIED else Level.INFO
+        style = f"{self.palette.style(level)} italic"
+        out = dict(cells)
+        out["file"] = Cell(f"{MARKER_SYMBOL[staged]} {cells['file'].plain}", style, row_key=key)
+        out["health"] = Cell(MARKER_LABEL[staged], style, row_key=key)
+        return out
 
     def _refresh_view(self, *, rebuild: bool = False) -> None:
         state = self._state
         if state is None:
             return
-        visible = self.filter.apply(state.opcua, self._haystacks)
+        visible = self.filter.apply(self.entries(state), self._haystacks)
         self.shown = sort_entries(visible, self.sort_order, self.marked)
         self.table.apply([(entry.key, self._row(entry, state)) for entry in self.shown], rebuild=rebuild)
         self._update_titles(state)
@@ -132,6 +190,10 @@ class OpcUaPane(Titled, Vertical):
         subtitle = f"sort {self.sort_order.label(OPCUA_COLUMNS)}"
         if self.marked:
             subtitle += f" · {len(self.marked)} marked"
+        if self.staging.items:
+            subtitle += f" · {len(self.staging.items)} staged (a applies)"
+        elif self.staging.applied:
+            subtitle += f" · {len(self.staging.applied)} applied, awaiting the live state"
         if self.filter.active:
             subtitle += f" · filter: {self.filter.text.strip()}"
         self.set_subtitle(subtitle)
@@ -168,10 +230,34 @@ class OpcUaPane(Titled, Vertical):
         self.table.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """``escape`` only clears when there is a filter; otherwise it falls through to the screen."""
+        """``escape`` only clears when there is a filter; otherwise it falls through to the screen.
+
+        Change keys are hidden when the app cannot write or the view is read-only (the screen then says
+        why on a press); apply and unstage are shown dimmed while nothing is staged.
+        """
         if action == "clear_filter":
             return self.filter.active or self.has_class("-filtering") or bool(self.filter_input.value)
+        if action == "change":
+            if not getattr(self.app, "changes_enabled", False):
+                return False
+            if parameters and parameters[0] in self.NEED_STAGED and not self.staging.items:
+                return None
         return True
+
+    def action_change(self, action: str) -> None:
+        """Ask the app for a change dialog, naming the marked entries or the one under the cursor."""
+        if action in ("delete", "unstage"):
+            keys = tuple(sorted(self.marked)) if self.marked else (
+                (self.table.cursor_key,) if self.table.cursor_key is not None else ())
+        else:
+            keys = (self.table.cursor_key,) if self.table.cursor_key is not None else ()
+        self.post_message(ChangeRequested(action, keys))
+
+    def mark(self, keys: set[str]) -> None:
+        """Mark exactly these entries (``x``: the stale ones) and sort the marked first."""
+        self.marked = set(keys)
+        self.sort_order = SortOrder("mark")
+        self._refresh_view()
 
     def action_clear_filter(self) -> None:
         """Clear the filter, hide the box and return to the table."""

@@ -19,7 +19,7 @@ from tui.core.model import ClusterState, Condition
 from tui.core.rotation import RotationPhase
 from tui.ui import format as fmt
 from tui.ui.levels import DEFAULT_PALETTE, Level, Palette, days_level
-from tui.ui.messages import PreviewRequested
+from tui.ui.messages import ChangeRequested, PreviewRequested
 from tui.ui.widgets.text_line import TextLine
 from tui.ui.widgets.titled import Titled
 
@@ -180,6 +180,8 @@ class RootCAPane(Titled, VerticalScroll):
         Binding("j", "scroll_down", "Down", show=False, id="root.down",
                 tooltip="Scroll the Root CA pane down"),
         Binding("k", "scroll_up", "Up", show=False, id="root.up", tooltip="Scroll the Root CA pane up"),
+        Binding("r", "renew", "Renew", id="root.renew",
+                tooltip="Renew the root CA now (cert-manager re-issues it, as cmctl renew; asks first)"),
     ]
 
     def __init__(self, *, id: str = "root-ca") -> None:
@@ -224,6 +226,14 @@ class RootCAPane(Titled, VerticalScroll):
             return
         self._line("root-gauge").show(gauge_text(self._state, now, self.palette))
         self._line("root-rotation").show(rotation_text(self._state, now, self.palette))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Renewing writes to the cluster: hidden when the app cannot write or the view is read-only."""
+        return action != "renew" or bool(getattr(self.app, "changes_enabled", False))
+
+    def action_renew(self) -> None:
+        """Ask the app to confirm and request a renewal of the root CA's Certificate."""
+        self.post_message(ChangeRequested("renew"))
 
     def action_preview(self) -> None:
         """Ask the dashboard to open the root CA preview."""

@@ -1,0 +1,272 @@
+"""The change dialogs on the real code path: embedded demo site with its controllers running, the
+kubernetes client over HTTP and the SecretClient over HTTPS, ClusterFeed reflectors, and the
+ChangeSession the ``aio-certs demo`` dashboard builds (``tui.commands.dashboard.demo_session``).
+
+Each test waits on events or on the state on screen (``app.wait_for_state``); workers are awaited with
+``app.workers.wait_for_complete()``. The clock is frozen, so nothing rotates unless a test asks for it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Button, Input, OptionList
+
+from tests import certgen
+from tests.ui.conftest import screen_text
+from tui.cluster.config import load_cluster_config
+from tui.cluster.live import ClusterFeed
+from tui.commands.common import VaultSettings, make_vault_reader
+from tui.commands.dashboard import LazySession, demo_session
+from tui.core import resources as rk
+from tui.core.clock import FrozenClock
+from tui.core.model import ClusterState
+from tui.core.settings import ModelSettings
+from tui.core.snapshot import AreaState
+from tui.demo.environment import KUBE_CONTEXT, DemoEnvironment
+from tui.ops.journal import pending_applies
+from tui.ui.app import DashboardApp
+from tui.ui.modals.apply import ApplyModal
+from tui.ui.modals.delete import DeleteModal
+from tui.ui.modals.journal import JournalModal
+from tui.ui.modals.renew import RenewModal
+from tui.ui.modals.upload import UploadModal
+from tui.ui.modals.vault_add import VaultAddModal
+from tui.ui.screens.dashboard import DashboardScreen
+from tui.ui.source import FeedSource, SourceInfo
+from tui.ui.widgets.text_line import TextLine
+
+START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+TIMEOUT = 30.0
+WAIT = 20.0
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(START)
+
+
+@pytest.fixture
+def demo(tmp_path: Path, clock: FrozenClock) -> Iterator[DemoEnvironment]:
+    env = DemoEnvironment(state_dir=tmp_path / "demo", clock=clock)
+    env.start()
+    try:
+        yield env
+    finally:
+        env.stop()
+
+
+OpenApp = Callable[[], Any]
+
+
+@pytest.fixture
+def open_app(demo: DemoEnvironment, clock: FrozenClock) -> OpenApp:
+    """Open the dashboard on the demo as ``aio-certs demo`` does, writes enabled (several times per test)."""
+
+    @asynccontextmanager
+    async def opened() -> AsyncIterator[tuple[DashboardApp, Pilot[None]]]:
+        connection = load_cluster_config(str(demo.kubeconfig_path), KUBE_CONTEXT, environ={})
+        settings = ModelSettings()
+        vault = VaultSettings(url=demo.vault_url, auth="demo", ca_bundle=str(demo.vault_ca_path))
+        feed = ClusterFeed(connection.api_client, settings, clock=clock,
+                           vault_reader=make_vault_reader(vault, clock=clock))
+        source = FeedSource(feed, SourceInfo(KUBE_CONTEXT, connection.server), on_stop=connection.close)
+        sessions = LazySession(lambda: (demo_session(demo, connection.api_client, settings, clock), None))
+        app = DashboardApp(source, clock=clock, sessions=sessions)
+        app.apply_wait_timeout = WAIT
+        try:
+            async with app.run_test(size=(120, 34)) as pilot:
+                await app.wait_for_state(_complete, TIMEOUT)
+                await pilot.pause()
+                yield app, pilot
+        finally:
+            source.stop()
+            sessions.close()
+
+    return opened
+
+
+def _complete(state: ClusterState) -> bool:
+    return (state.root_ca.certificate is not None and bool(state.opcua)
+            and state.vault.state is AreaState.OK and all(e.synced for e in state.opcua))
+
+
+def _leaf(cn: str) -> certgen.Issued:
+    return certgen.make_leaf(None, cn, not_before=START - timedelta(days=1), days=365)
+
+
+async def _settle(app: DashboardApp, pilot: Pilot[None]) -> None:
+    """Let every worker finish and its messages be handled."""
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def _apply(app: DashboardApp, pilot: Pilot[None]) -> ApplyModal:
+    """``a``, wait for the plan, press Apply, wait for the end of the apply."""
+    await pilot.press("a")
+    modal = app.screen
+    assert isinstance(modal, ApplyModal)
+    await _settle(app, pilot)
+    assert modal.phase == "review" and modal.plan is not None and modal.plan.applicable, modal.plan
+    await pilot.click("#apply-confirm")
+    await _settle(app, pilot)
+    assert modal.phase == "finished"
+    return modal
+
+
+def _vault_names(demo: DemoEnvironment) -> set[str]:
+    return {name.lower() for name in demo.vault.snapshot()["secrets"]}
+
+
+async def test_upload_apply_and_delete_through_the_dialogs(demo: DemoEnvironment, open_app: OpenApp,
+                                                           tmp_path: Path) -> None:
+    leaf = _leaf("PLC E2E")
+    path = tmp_path / "plc-e2e.der"
+    path.write_bytes(leaf.der)
+    async with open_app() as (app, pilot):
+        pane = app.dashboard.opcua_pane
+        await pilot.press("3", "u")
+        upload = app.screen
+        assert isinstance(upload, UploadModal)
+        upload.query_one("#upload-path", Input).value = f"{tmp_path}/"
+        await pilot.press(*path.name)  # typed, each keystroke checked
+        await pilot.click("#list-trust")
+        await _settle(app, pilot)
+        assert upload.can_stage, screen_text(app)
+        assert "✓ ready to stage" in screen_text(app)
+        assert "CN=PLC E2E" in screen_text(app)  # the parsed file, before staging
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, DashboardScreen)
+        assert "trust/plc-e2e.der" in pane.table.row_keys
+        assert pane.table.get_cell("trust/plc-e2e.der", "file").plain == "+ plc-e2e.der"
+
+        modal = await _apply(app, pilot)
+        diff = modal.plan.render_diff() if modal.plan else ""
+        assert "+ set plc-e2e-der <- trust/plc-e2e.der" in diff
+        assert "+ plc-e2e-der -> plc-e2e.der" in diff
+        assert modal.outcome is not None and modal.outcome.outcome == "applied" and modal.outcome.synced
+        assert "synced: the synced Secrets show the change" in screen_text(app)
+        await pilot.press("escape")
+        # The live feed brings the entry: that is the confirmation, and the staged marker goes.
+        state = await app.wait_for_state(
+            lambda s: (e := s.entry("trust/plc-e2e.der")) is not None and e.synced
+            and e.certificate is not None and e.certificate.sha1 == leaf_sha1(leaf), TIMEOUT)
+        await pilot.pause()
+        assert state.entry("trust/plc-e2e.der") is not None
+        assert not app.staging.applied and not app.staging.items
+        assert pane.table.get_cell("trust/plc-e2e.der", "file").plain == "plc-e2e.der"
+        assert "plc-e2e-der" in _vault_names(demo)
+
+        assert pane.table.move_to_key("trust/plc-e2e.der")
+        await pilot.press("d")
+        delete = app.screen
+        assert isinstance(delete, DeleteModal)
+        await pilot.click("#delete-purge")
+        await pilot.press(*"plc-e2e-der", "enter")
+        assert isinstance(app.screen, DashboardScreen)
+        assert pane.table.get_cell("trust/plc-e2e.der", "health").plain == "staged remove+purge"
+        modal = await _apply(app, pilot)
+        assert modal.outcome is not None and modal.outcome.outcome == "applied"
+        await pilot.press("escape")
+        await app.wait_for_state(lambda s: s.entry("trust/plc-e2e.der") is None, TIMEOUT)
+        await pilot.pause()
+        assert "trust/plc-e2e.der" not in pane.table.row_keys
+        assert "plc-e2e-der" not in _vault_names(demo)
+    lines = (demo.state_dir / "changes" / "audit.jsonl").read_text().splitlines()
+    audit = [json.loads(line) for line in lines]
+    assert [(e["action"], e["outcome"], e["entries"]) for e in audit] == [
+        ("dashboard apply", "applied", ["trust/plc-e2e.der"])] * 2
+
+
+def leaf_sha1(leaf: certgen.Issued) -> str:
+    from cryptography.hazmat.primitives import hashes
+
+    return leaf.cert.fingerprint(hashes.SHA1()).hex().upper()
+
+
+async def test_renew_the_root_ca_and_see_the_revision_go_up(demo: DemoEnvironment, open_app: OpenApp) -> None:
+    async with open_app() as (app, pilot):
+        before = app.state
+        assert before is not None and before.root_ca.resource is not None
+        revision = before.root_ca.resource.revision or 0
+        await pilot.press("1", "r")
+        modal = app.screen
+        assert isinstance(modal, RenewModal)
+        assert modal.target.certificate.key == before.root_ca.resource.key
+        await pilot.click("#renew-confirm")
+        after = await app.wait_for_state(
+            lambda s: s.root_ca.resource is not None and (s.root_ca.resource.revision or 0) > revision
+            and s.root_ca.resource.is_ready, TIMEOUT)
+        await pilot.pause()
+        new_revision = after.root_ca.resource.revision  # type: ignore[union-attr]
+        assert new_revision == revision + 1
+        assert f"rev {new_revision}" in app.dashboard.query_one("#root-resource", TextLine).plain
+
+
+async def test_vault_add_refusal_failed_apply_and_resume_at_next_start(demo: DemoEnvironment,
+                                                                       open_app: OpenApp) -> None:
+    leaf = _leaf("PLC From Vault")
+    demo.vault.put_secret("plc-vault-der", leaf.der.hex(), content_type="application/pkix-cert",
+                          tags={"file-encoding": "hex"})
+    demo.vault.put_secret("app-password", "hunter2", content_type="text/plain")
+    async with open_app() as (app, pilot):
+        await pilot.press("3", "v")
+        modal = app.screen
+        assert isinstance(modal, VaultAddModal)
+        await _settle(app, pilot)
+        assert modal.candidates is not None
+        names = [c.name for c in modal.candidates.candidates]
+        assert {"plc-vault-der", "app-password"} <= set(names)
+        options = modal.query_one("#vault-secrets", OptionList)
+        options.highlighted = names.index("app-password")
+        await pilot.pause()
+        assert modal.verdict is not None and not modal.verdict.ok
+        assert [p.message for p in modal.verdict.problems] == [
+            "vault secret app-password: the value is neither hex (file-encoding=hex) nor PEM text"]
+        assert modal.query_one("#vault-stage", Button).disabled
+        assert "hunter2" not in screen_text(app)
+        options.highlighted = names.index("plc-vault-der")
+        await pilot.pause()
+        await pilot.click("#list-trust")
+        assert modal.verdict is not None and modal.verdict.ok, modal.verdict
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, DashboardScreen)
+        assert app.staging.items[0].entry_key == "trust/plc-vault.der"
+
+        # The API server refuses the SecretSync update: the apply stops part way, journal kept.
+        demo.api.forbid(rk.SECRET_SYNCS.key, verbs=("patch", "update"))
+        apply = await _apply(app, pilot)
+        assert apply.outcome is not None and apply.outcome.outcome == "failed"
+        assert "forbidden (403)" in (apply.outcome.error or "")
+        assert f"Journal {apply.outcome.journal_id} kept" in screen_text(app)
+        await pilot.click("#apply-recover")
+        await _settle(app, pilot)
+        assert isinstance(app.screen, JournalModal)
+        await pilot.press("escape")  # later
+        assert isinstance(app.screen, DashboardScreen)
+    state_dir = demo.state_dir / "changes"
+    assert [p.id for p in pending_applies(state_dir)] == [apply.outcome.journal_id]
+
+    demo.api.reset_faults()
+    async with open_app() as (app, pilot):
+        # At start the unfinished apply is offered.
+        await _settle(app, pilot)
+        journal = app.screen
+        assert isinstance(journal, JournalModal)
+        assert [s.id for s in journal.summaries] == [apply.outcome.journal_id]
+        await pilot.click("#journal-resume")
+        await _settle(app, pilot)
+        assert journal.outcome == "applied", screen_text(app)
+        assert "resumed and finished" in screen_text(app)
+        await pilot.press("escape")
+        await app.wait_for_state(lambda s: (e := s.entry("trust/plc-vault.der")) is not None and e.synced,
+                                 TIMEOUT)
+    assert pending_applies(state_dir) == []
+

@@ -1,0 +1,186 @@
+"""The dashboard's link to the change engine: one :class:`~tui.ops.runner.ChangeSession`, made on first
+use from the factory the command passed in, and the blocking calls the change dialogs make through it.
+
+Every function here does network I/O and is called from a thread worker, never on the UI thread. Each
+failure becomes :class:`ChangeFailed` with one line to show; nothing here prints, and no value read from
+the vault is ever put into a message.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from tui.core.file_rules import PKCS12_CONTENT_TYPE, FileContent, read_content, vault_value
+from tui.core.model import CertificateView, ClusterState
+from tui.core.snapshot import VaultSecret
+
+if TYPE_CHECKING:
+    from tui.ops.runner import ChangeSession
+
+SessionFactory = Callable[[], "ChangeSession"]
+"""Builds the session (no network at construction); may raise with a one-line reason."""
+
+RENEW_ACTION = "renew"
+"""Audit action of a renewal, as the CLI records it."""
+
+
+class ChangeFailed(Exception):
+    """A change could not be read, planned or written; ``str()`` is one line for the user."""
+
+
+def one_line(exc: BaseException) -> str:
+    """A one-line reason for any failure (the adapters' own messages are already one line)."""
+    from tui.ops.apply import failure_line
+    from tui.ops.runner import SiteUnavailable
+
+    if isinstance(exc, ChangeFailed | SiteUnavailable):
+        return " ".join(str(exc).split())
+    return failure_line(exc)[0]
+
+
+class SessionHolder:
+    """Makes the :class:`ChangeSession` once, on first use (from a worker), and keeps it."""
+
+    def __init__(self, factory: SessionFactory | None) -> None:
+        self._factory = factory
+        self._session: ChangeSession | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def available(self) -> bool:
+        """Whether changes can be written at all (the dashboard was given a way to make a session)."""
+        return self._factory is not None
+
+    def get(self) -> ChangeSession:
+        """The session; :class:`ChangeFailed` when there is none or it cannot be made."""
+        with self._lock:
+            if self._session is None:
+                if self._factory is None:
+                    raise ChangeFailed("changes are not available in this view (no cluster connection "
+                                       "for writes)")
+                try:
+                    self._session = self._factory()
+                except Exception as exc:  # bad config, state directory...: one line, never a traceback
+                    reason = " ".join(str(exc).split()) or type(exc).__name__
+                    raise ChangeFailed(f"cannot prepare changes: {reason}") from None
+            return self._session
+
+
+@dataclass(frozen=True)
+class VaultCandidate:
+    """A vault secret no list maps yet, with what its value holds."""
+
+    secret: VaultSecret
+    content: FileContent | None
+    """The certificate or CRL it decodes to (None when it does not)."""
+    problem: str | None
+    """Why it cannot go into a list (not a certificate or CRL, disabled...), or None."""
+
+    @property
+    def name(self) -> str:
+        """The secret name."""
+        return self.secret.name
+
+
+@dataclass(frozen=True)
+class VaultCandidates:
+    """What "add from Key Vault" offers: the unmapped secrets, and the listing the core validates with."""
+
+    vault_url: str
+    candidates: tuple[VaultCandidate, ...]
+    secrets: Mapping[str, VaultSecret]
+    """Every secret of the vault (values read for the candidates), for :func:`tui.ui.staging.check_new`."""
+
+
+def mapped_secret_names(state: ClusterState) -> set[str]:
+    """Lower-case names of the secrets a list entry or an SPC object already uses."""
+    names = {e.source_path.lower() for e in state.opcua if e.source_path}
+    names |= {o.object_name.lower() for s in state.spcs for o in s.objects}
+    return names
+
+
+def describe_candidate(secret: VaultSecret) -> VaultCandidate:
+    """Decode a secret's value as the provider would write it; say why when it is no certificate or CRL."""
+    if not secret.enabled:
+        return VaultCandidate(secret, None, "disabled in Key Vault; the provider cannot read it")
+    if (secret.content_type or "").lower() == PKCS12_CONTENT_TYPE:
+        return VaultCandidate(secret, None, "the PKCS#12 secret of a Key Vault certificate object")
+    held = vault_value(secret)
+    if held.payload is None:
+        return VaultCandidate(secret, None, held.problem or "unreadable value")
+    content = read_content(held.payload, secret.name)
+    if content.kind is None:
+        reason = content.problem[1] if content.problem is not None else "no certificate or CRL"
+        return VaultCandidate(secret, None, reason)
+    return VaultCandidate(secret, content, None)
+
+
+def read_vault_listing(session: ChangeSession) -> Mapping[str, VaultSecret]:
+    """Every secret of the vault, without values (enough for the upload dialog's name checks)."""
+    from tui.ops.runner import SiteUnavailable
+
+    try:
+        site = session.read(need_vault=True)
+    except SiteUnavailable as exc:
+        raise ChangeFailed(one_line(exc)) from None
+    assert site.vault is not None
+    return site.vault.secrets
+
+
+def read_vault_candidates(session: ChangeSession) -> VaultCandidates:
+    """The secrets no list maps yet, with their values decoded (one request per value, as the API has it)."""
+    from tui.ops.runner import SiteUnavailable
+    from tui.vault.reader import read_vault_snapshot
+
+    try:
+        site = session.read(need_vault=True)
+    except SiteUnavailable as exc:
+        raise ChangeFailed(one_line(exc)) from None
+    assert site.vault is not None and site.vault_client is not None
+    used = mapped_secret_names(site.state)
+    wanted = sorted((name for name in site.vault.secrets if name.lower() not in used), key=str.lower)
+    values = read_vault_snapshot(site.vault_client, names=wanted, clock=session.clock)
+    if values.status.message and not values.secrets:
+        raise ChangeFailed(f"cannot read the vault {values.vault_url}: {values.status.message}")
+    secrets = dict(site.vault.secrets)
+    secrets.update(values.secrets)
+    candidates = tuple(describe_candidate(secrets[name]) for name in wanted if name in secrets)
+    return VaultCandidates(site.vault.vault_url, candidates, MappingProxyType(secrets))
+
+
+@dataclass(frozen=True)
+class RenewTarget:
+    """The Certificate ``r`` renews and what to say before doing it."""
+
+    certificate: CertificateView
+    warnings: tuple[str, ...]
+
+
+def renew_target(state: ClusterState) -> RenewTarget:
+    """The root CA's Certificate and the CLI's warnings about renewing it; :class:`ChangeFailed` if none."""
+    # The CLI's own lookup and warnings, so the dialog and `aio-certs renew` say the same thing.
+    from tui.commands.change_common import Refused
+    from tui.commands.renew import _warnings, find_certificate
+
+    try:
+        cert = find_certificate(state, None)
+    except Refused as exc:
+        raise ChangeFailed(str(exc)) from None
+    return RenewTarget(cert, tuple(_warnings(cert, state)))
+
+
+def renew_certificate(session: ChangeSession, cert: CertificateView) -> None:
+    """Ask cert-manager to re-issue ``cert`` now (Issuing=True, ManuallyTriggered); audited like the CLI."""
+    from tui.cluster.writes import WriteError
+
+    try:
+        session.writer.renew_certificate(cert.namespace, cert.name, now=session.clock.now())
+    except WriteError as exc:
+        session.audit.record(action=RENEW_ACTION, outcome="failed", context=session.context,
+                             entries=[cert.key], detail=str(exc))
+        raise ChangeFailed(one_line(exc)) from None
+    session.audit.record(action=RENEW_ACTION, outcome="applied", context=session.context, entries=[cert.key])

@@ -1,0 +1,353 @@
+"""Upload (``u``): stage a local certificate or CRL file for the trust or issuer list.
+
+The path box completes file names as you type (``tab`` or ``→`` takes the completion); the list is a
+choice of trust or issuer; the Key Vault secret name defaults to the file name with ``.`` replaced by
+``-`` as the official tool does. Every keystroke re-checks the whole change with the core's rules, in a
+thread worker (the file is read there, never on the UI thread), and shows the core's one-line messages
+and the decoded file. ``enter`` stages it when nothing refuses it; ``esc`` cancels.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.suggester import Suggester
+from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
+from textual.worker import get_current_worker
+
+from tui.core.changes import AddFile, default_secret_name
+from tui.core.model import ClusterState
+from tui.core.names import LIST_ISSUER, LIST_TRUST
+from tui.core.snapshot import VaultSecret
+from tui.ui.levels import DEFAULT_PALETTE, Level, Palette
+from tui.ui.modals.verdict import content_text, issue_lines
+from tui.ui.staging import Check, StagedItem, Staging, check_new
+
+MAX_FILE_BYTES = 1024 * 1024
+"""Larger files are not read at all: no certificate or CRL for a list is anywhere near this size."""
+
+VaultListing = Callable[[], Mapping[str, VaultSecret]]
+"""Reads the vault's secret names (blocking; run in a worker)."""
+
+
+def complete_path(value: str) -> str | None:
+    """The completion of a partly typed path: the longest common continuation of the matching names.
+
+    ``~`` is kept as typed; a single matching directory gets its trailing ``/``; hidden names are offered
+    only once a ``.`` is typed. None when nothing longer matches. Reads the directory: call it off the
+    UI thread.
+    """
+    if value == "~":
+        return "~/"
+    head, sep, stem = value.rpartition("/")
+    if not value or (not sep and not stem):
+        return None
+    directory = Path(os.path.expanduser(head) if head else "/") if sep else Path(".")
+    try:
+        names = sorted(e.name for e in os.scandir(directory)
+                       if e.name.startswith(stem) and (stem.startswith(".") or not e.name.startswith(".")))
+    except OSError:
+        return None
+    if not names:
+        return None
+    # Names, not path components, are being completed: a character-wise common prefix is what is wanted.
+    common = os.path.commonprefix(names)  # noqa: RUF071
+    completed = f"{head}{sep}{common}"
+    if len(names) == 1 and (directory / common).is_dir():
+        completed += "/"
+    return completed if len(completed) > len(value) else None
+
+
+class PathSuggester(Suggester):
+    """Suggests file-system completions for the path box (read in a thread, never cached: files change)."""
+
+    def __init__(self) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        """The completion of ``value``, read off the event loop."""
+        return await asyncio.to_thread(complete_path, value)
+
+
+class PathInput(Input):
+    """The path box: ``tab`` takes the completion when there is one, else moves on as usual."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "complete", "Complete", show=False, id="upload.complete",
+                tooltip="Take the suggested completion of the path"),
+    ]
+
+    def action_complete(self) -> None:
+        """Take the shown completion, or move focus to the next field."""
+        suggestion = self._suggestion
+        if suggestion and len(suggestion) > len(self.value) and self.cursor_at_end:
+            self.value = suggestion
+            self.cursor_position = len(self.value)
+        else:
+            self.screen.focus_next()
+
+
+@dataclass(frozen=True)
+class FileRead:
+    """The bytes of the chosen file, or why there are none."""
+
+    path: str
+    data: bytes | None
+    error: str | None
+
+
+def read_file(path_text: str) -> FileRead:
+    """Read the file ``path_text`` names (``~`` expanded); a one-line error naming the path otherwise."""
+    shown = path_text.strip()
+    if not shown:
+        return FileRead(shown, None, None)
+    path = Path(os.path.expanduser(shown))
+    try:
+        if path.is_dir():
+            return FileRead(shown, None, f"{shown}: is a directory")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return FileRead(shown, None, f"{shown}: {size} bytes, far too large for a certificate or CRL")
+        with path.open("rb") as handle:
+            return FileRead(shown, handle.read(MAX_FILE_BYTES + 1), None)
+    except FileNotFoundError:
+        return FileRead(shown, None, f"{shown}: no such file")
+    except OSError as exc:
+        return FileRead(shown, None, f"{shown}: cannot read ({exc.strerror or exc})")
+
+
+@dataclass(frozen=True)
+class UploadForm:
+    """What the dialog's fields say."""
+
+    path: str
+    list_name: str
+    secret_name: str
+    """As typed; empty means the default from the file name."""
+    overwrite: bool
+
+
+class UploadChecked(Message):
+    """The worker read the file and checked the change (posted to the dialog)."""
+
+    def __init__(self, form: UploadForm, read: FileRead, check: Check | None, change: AddFile | None) -> None:
+        super().__init__()
+        self.form = form
+        self.read = read
+        self.check = check
+        self.change = change
+
+
+class VaultListed(Message):
+    """The vault listing arrived (``secrets``), or could not be read (``error``)."""
+
+    def __init__(self, secrets: Mapping[str, VaultSecret] | None, error: str | None) -> None:
+        super().__init__()
+        self.secrets = secrets
+        self.error = error
+
+
+class UploadModal(ModalScreen[StagedItem | None]):
+    """Choose a file, its list and secret name; stage it once the core accepts it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="upload.cancel", tooltip="Close without staging anything"),
+        Binding("ctrl+s", "stage", "Stage", id="upload.stage",
+                tooltip="Stage the upload (also enter in a field) when nothing refuses it"),
+    ]
+
+    def __init__(self, state: ClusterState, staging: Staging, *, now: datetime,
+                 vault_listing: VaultListing | None = None, list_name: str = LIST_TRUST,
+                 palette: Palette | None = None, path: str = "") -> None:
+        super().__init__(id="upload")
+        self.state = state
+        self.staging = staging
+        self.now = now
+        self.palette = palette or DEFAULT_PALETTE
+        self._vault_listing = vault_listing
+        self._initial_list = list_name if list_name in (LIST_TRUST, LIST_ISSUER) else LIST_TRUST
+        self._initial_path = path
+        self.vault_secrets: Mapping[str, VaultSecret] | None = None
+        self.vault_error: str | None = None
+        self.last_check: UploadChecked | None = None
+        """The latest check of the fields (tests and the stage action read it)."""
+
+    def compose(self) -> ComposeResult:
+        """Fields, verdict, preview, buttons and a hint line."""
+        with Vertical(id="upload-dialog", classes="change-dialog") as dialog:
+            dialog.border_title = "Upload a certificate or CRL"
+            with Horizontal(classes="field-row"):
+                yield Label("File", classes="field-label")
+                path = PathInput(value=self._initial_path, placeholder="path to a .der, .crt or .crl file",
+                                 suggester=PathSuggester(), id="upload-path")
+                path.cursor_blink = False
+                yield path
+            with Horizontal(classes="field-row"):
+                yield Label("List", classes="field-label")
+                with RadioSet(id="upload-list", classes="list-choice"):
+                    yield RadioButton("trust", value=self._initial_list == LIST_TRUST, id="list-trust")
+                    yield RadioButton("issuer", value=self._initial_list == LIST_ISSUER, id="list-issuer")
+            with Horizontal(classes="field-row"):
+                yield Label("Secret", classes="field-label")
+                secret = Input(placeholder="Key Vault secret name (default: from the file name)",
+                               id="upload-secret")
+                secret.cursor_blink = False
+                yield secret
+            yield Checkbox("overwrite an entry or vault secret of the same name", id="upload-overwrite")
+            yield Static("", id="upload-verdict", classes="verdict", markup=False)
+            with VerticalScroll(id="upload-preview", classes="content-preview"):
+                yield Static("", id="upload-content", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Stage", id="upload-stage", variant="primary", disabled=True)
+                yield Button("Cancel", id="upload-cancel")
+            yield Static("enter stage · esc cancel · tab/→ complete the path", classes="dialog-hint",
+                         markup=False)
+
+    def on_mount(self) -> None:
+        """Focus the path box, start reading the vault listing, check what is there already."""
+        self.query_one("#upload-path", Input).focus()
+        if self._vault_listing is not None:
+            self._read_vault(self._vault_listing)
+        self._show_verdict(Text("choose a file", style=self.palette.style(Level.MUTED)))
+        if self._initial_path:
+            self._recheck()
+
+    # -- fields ----------------------------------------------------------------------------------
+
+    def form(self) -> UploadForm:
+        """The fields as they are now."""
+        radio = self.query_one("#upload-list", RadioSet).pressed_button
+        list_name = LIST_ISSUER if radio is not None and radio.id == "list-issuer" else LIST_TRUST
+        return UploadForm(self.query_one("#upload-path", Input).value,
+                          list_name, self.query_one("#upload-secret", Input).value.strip(),
+                          self.query_one("#upload-overwrite", Checkbox).value)
+
+    @on(Input.Changed)
+    @on(RadioSet.Changed)
+    @on(Checkbox.Changed)
+    def _field_changed(self, event: Message) -> None:
+        event.stop()
+        if isinstance(event, Input.Changed) and event.input.id == "upload-path":
+            name = Path(event.value.strip()).name
+            self.query_one("#upload-secret", Input).placeholder = (
+                f"{default_secret_name(name)} (default, from the file name)" if name
+                else "Key Vault secret name (default: from the file name)")
+        self._recheck()
+
+    def _recheck(self) -> None:
+        self.query_one("#upload-stage", Button).disabled = True
+        self._check(self.form(), self.staging, self.vault_secrets)
+
+    @work(thread=True, exclusive=True, group="upload-check", exit_on_error=False, name="check upload",
+          description="read the chosen file and check the upload")
+    def _check(self, form: UploadForm, staging: Staging, vault: Mapping[str, VaultSecret] | None) -> None:
+        read = read_file(form.path)
+        check: Check | None = None
+        change: AddFile | None = None
+        if read.data is not None:
+            change = AddFile(form.list_name, Path(read.path).name, read.data,
+                             secret_name=form.secret_name or None, overwrite=form.overwrite)
+            check = check_new(staging, [change], self.state, now=self.now, vault_secrets=vault)
+        if not get_current_worker().is_cancelled:
+            self.post_message(UploadChecked(form, read, check, change))
+
+    @work(thread=True, exclusive=True, group="upload-vault", exit_on_error=False, name="list vault",
+          description="list the Key Vault's secrets for the name checks")
+    def _read_vault(self, listing: VaultListing) -> None:
+        from tui.ui.change_session import one_line
+
+        try:
+            secrets = listing()
+        except Exception as exc:  # shown as a note; the plan checks the vault again before any write
+            self.post_message(VaultListed(None, one_line(exc)))
+            return
+        self.post_message(VaultListed(secrets, None))
+
+    @on(VaultListed)
+    def _vault_listed(self, message: VaultListed) -> None:
+        message.stop()
+        self.vault_secrets, self.vault_error = message.secrets, message.error
+        self._recheck()
+
+    @on(UploadChecked)
+    def _checked(self, message: UploadChecked) -> None:
+        message.stop()
+        if message.form != self.form():
+            return  # typed on since: a newer check is on its way
+        self.last_check = message
+        read, check = message.read, message.check
+        content = self.query_one("#upload-content", Static)
+        if read.error is not None:
+            self._show_verdict(Text(f"✗ {read.error}", style=self.palette.style(Level.ERROR)))
+            content.update("")
+        elif check is None:
+            self._show_verdict(Text("choose a file", style=self.palette.style(Level.MUTED)))
+            content.update("")
+        else:
+            notes = []
+            if not check.vault_checked:
+                why = f" ({self.vault_error})" if self.vault_error else ""
+                notes.append(f"Key Vault not read yet{why}: the secret name is checked again when you apply")
+            self._show_verdict(issue_lines(check.problems, check.warnings, self.palette, notes=notes))
+            resolved = check.resolved[0] if check.resolved else None
+            if resolved is not None and resolved.content is not None:
+                settings = self.state.settings
+                content.update(content_text(resolved.content, self.now, self.palette,
+                                            warn_days=settings.expiring_warn_days,
+                                            critical_days=settings.expiring_critical_days))
+            else:
+                content.update("")
+        self.query_one("#upload-stage", Button).disabled = not self.can_stage
+
+    def _show_verdict(self, text: Text) -> None:
+        self.query_one("#upload-verdict", Static).update(text)
+
+    @property
+    def can_stage(self) -> bool:
+        """The latest check is of the current fields and nothing refuses the upload."""
+        result = self.last_check
+        return (result is not None and result.check is not None and result.check.ok
+                and result.change is not None and result.form == self.form())
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_stage()
+
+    @on(Button.Pressed, "#upload-stage")
+    def _stage_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_stage()
+
+    @on(Button.Pressed, "#upload-cancel")
+    def _cancel_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_cancel()
+
+    def action_stage(self) -> None:
+        """Stage the upload when the core accepts it; otherwise say why not."""
+        result = self.last_check
+        if not self.can_stage or result is None or result.change is None or result.check is None:
+            self.notify("nothing to stage yet: fix what the dialog lists", severity="warning", timeout=4)
+            return
+        resolved = result.check.resolved[0] if result.check.resolved else None
+        self.dismiss(StagedItem(result.change, resolved.content if resolved is not None else None))
+
+    def action_cancel(self) -> None:
+        """Close without staging."""
+        self.dismiss(None)
