@@ -154,9 +154,10 @@ async def test_upload_apply_and_delete_through_the_dialogs(demo: DemoEnvironment
         assert modal.outcome is not None and modal.outcome.outcome == "applied" and modal.outcome.synced
         assert "synced: the synced Secrets show the change" in screen_text(app)
         await pilot.press("escape")
-        # The live feed brings the entry: that is the confirmation, and the staged marker goes.
+        # The live feed brings the entry (synced, its vault secret seen): that is the confirmation, and
+        # the staged marker goes.
         state = await app.wait_for_state(
-            lambda s: (e := s.entry("trust/plc-e2e.der")) is not None and e.synced
+            lambda s: (e := s.entry("trust/plc-e2e.der")) is not None and e.synced and bool(e.vault_present)
             and e.certificate is not None and e.certificate.sha1 == leaf_sha1(leaf), TIMEOUT)
         await pilot.pause()
         assert state.entry("trust/plc-e2e.der") is not None

@@ -179,7 +179,10 @@ class ChangeFlow(App[None]):
                                      palette=self.palette), self._staged)
 
     def _mark_stale(self, state: ClusterState, _keys: Sequence[str]) -> None:
-        reasons = stale_reasons(state)
+        # Entries with a change staged or still arriving are not judged: a just-applied entry can look
+        # orphaned until the vault has been read again.
+        busy = self.staging.markers()
+        reasons = {k: v for k, v in stale_reasons(state).items() if k not in busy}
         if not reasons:
             self.notify("no stale entries: nothing expired, duplicated, orphaned or left without its CA",
                         timeout=4)

@@ -26,9 +26,6 @@ from tui.core.names import OPCUA_LISTS
 from tui.core.snapshot import VaultSecret
 from tui.core.validation import Issue, Resolved, validate
 
-VAULT_UNREAD = "vault-unreadable"
-"""Issue code validation raises when it has no vault listing; the live checks leave the vault to apply."""
-
 
 class StageKind(StrEnum):
     """How a staged change shows on its row."""
@@ -160,14 +157,15 @@ class Staging:
 
 
 def shows(state: ClusterState, item: StagedItem) -> bool:
-    """Whether the live state shows an applied change: added and synced with its content, or gone."""
+    """Whether the live state shows an applied change: added, synced with its content and its vault secret
+    seen (a state built before the vault was read again would call a new entry's secret gone), or gone."""
     key = item.entry_key
     if key is None:
         return True
     entry = state.entry(key)
     if isinstance(item.change, RemoveEntry):
         return entry is None
-    if entry is None or not entry.synced:
+    if entry is None or not entry.synced or entry.vault_present is False:
         return False
     content = item.content
     wanted = content.sha256 if content is not None else None
@@ -229,22 +227,28 @@ class Check:
         return tuple(p for p in self.problems if p.change_index in (None, index))
 
 
+def secrets_in_lists(state: ClusterState) -> dict[str, VaultSecret]:
+    """The vault secrets the state knows exist (those behind list entries), values unknown."""
+    return {e.source_path: VaultSecret(e.source_path, None) for e in state.opcua
+            if e.source_path and e.vault_present is not False}
+
+
 def check_new(staging: Staging, new: Sequence[Change], state: ClusterState, *, now: datetime,
               vault_secrets: Mapping[str, VaultSecret] | None) -> Check:
     """Validate ``new`` after everything already staged; only the issues of ``new`` are returned.
 
-    Without ``vault_secrets`` the vault rules are skipped here (their "could not be read" problem would
-    be noise while typing); planning reads the vault and applies them.
+    Without ``vault_secrets`` (the vault not listed yet) the secrets behind list entries stand in for
+    it: every rule still runs, including those across changes (which a "vault unreadable" refusal
+    would hide), and a clash with a secret no list uses is found when the plan reads the vault.
     """
     base = staging.changes
     offset = len(base)
     changes = ChangeSet((*base.changes, *new))
-    result = validate(changes, state, vault_secrets=vault_secrets, now=now)
+    known = vault_secrets if vault_secrets is not None else secrets_in_lists(state)
+    result = validate(changes, state, vault_secrets=known, now=now)
     ours = set(range(offset, len(changes)))
 
     def mine(issue: Issue) -> bool:
-        if vault_secrets is None and issue.code == VAULT_UNREAD:
-            return False
         return issue.change_index is None or issue.change_index in ours
 
     def shift(issue: Issue) -> Issue:

@@ -114,8 +114,9 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
             yield Static(Text("planning: reading the cluster and the vault…"), id="apply-verdict",
                          classes="verdict", markup=False)
             with VerticalScroll(id="apply-body"):
+                # Progress above the diff, in the same scroll: the buttons stay on screen at 80x24.
+                yield Static("", id="apply-progress", markup=False)
                 yield Static("", id="apply-diff", markup=False)
-            yield Static("", id="apply-progress", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Apply", id="apply-confirm", variant="warning", disabled=True)
                 yield Button("Resume or roll back…", id="apply-recover", variant="primary")
@@ -198,6 +199,7 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
         progress = self.query_one("#apply-progress", Static)
         progress.display = True
         progress.update(self.progress.text(self.palette))
+        self.query_one("#apply-body", VerticalScroll).scroll_home(animate=False)
         self.query_one("#apply-verdict", Static).update(
             Text("applying: the journal records every step", style=self.palette.style(Level.INFO)))
         self._apply(plan, site)
@@ -249,6 +251,8 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
             text = Text(f"✗ apply failed before anything was written: {result.error}; nothing was changed",
                         style=self.palette.style(Level.ERROR))
         self.query_one("#apply-verdict", Static).update(text)
+        self.query_one("#apply-confirm", Button).display = False
+        self.query_one("#apply-hint", Static).update("esc close · j/k scroll the plan")
         cancel = self.query_one("#apply-cancel", Button)
         cancel.label = "Close"
         cancel.disabled = False

@@ -74,7 +74,7 @@ class DeleteModal(ModalScreen[tuple[StagedItem, ...] | None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Stage removal", id="delete-stage", variant="error")
                 yield Button("Cancel", id="delete-cancel")
-            yield Static("enter stage · esc cancel · space tick purge", classes="dialog-hint", markup=False)
+            yield Static("ctrl+s stage · space ticks purge · esc cancel", classes="dialog-hint", markup=False)
 
     def _entry_lines(self) -> Text:
         lines = []

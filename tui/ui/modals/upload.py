@@ -213,8 +213,8 @@ class UploadModal(ModalScreen[StagedItem | None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Stage", id="upload-stage", variant="primary", disabled=True)
                 yield Button("Cancel", id="upload-cancel")
-            yield Static("enter stage · esc cancel · tab/→ complete the path", classes="dialog-hint",
-                         markup=False)
+            yield Static("ctrl+s (or enter in a box) stage · esc cancel · tab/→ complete the path",
+                         classes="dialog-hint", markup=False)
 
     def on_mount(self) -> None:
         """Focus the path box, start reading the vault listing, check what is there already."""

@@ -103,7 +103,8 @@ class VaultAddModal(ModalScreen[StagedItem | None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Stage", id="vault-stage", variant="primary", disabled=True)
                 yield Button("Cancel", id="vault-cancel")
-            yield Static("↑↓ choose · enter stage · esc cancel", classes="dialog-hint", markup=False)
+            yield Static("↑↓ choose · enter or ctrl+s stage · esc cancel", classes="dialog-hint",
+                         markup=False)
 
     def on_mount(self) -> None:
         """Read the vault in a worker."""
@@ -131,7 +132,9 @@ class VaultAddModal(ModalScreen[StagedItem | None]):
             return
         self.candidates = message.candidates
         found = message.candidates.candidates
-        status.update(Text(f"{len(found)} secret(s) in {message.candidates.vault_url} not in any list",
+        where = message.candidates.vault_url
+        status.update(Text(f"{len(found)} secret(s) in {where} not in any list" if found
+                           else f"nothing to add: every secret in {where} is already in a list",
                            style=self.palette.style(Level.MUTED)))
         options = self.query_one("#vault-secrets", OptionList)
         options.clear_options()
