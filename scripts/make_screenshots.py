@@ -7,7 +7,9 @@ client, ClusterFeed, SecretClient against the vault emulator) in a headless term
 
 - ``dashboard.svg``: the full dashboard at 120x34;
 - ``preview.svg``: the preview of a trust-list entry signed by an issuer-list CA;
-- ``dashboard-80x24.svg``: the compact layout at 80x24 showing the OPC UA pane.
+- ``dashboard-80x24.svg``: the compact layout at 80x24 showing the OPC UA pane;
+- ``apply.svg``: the apply dialog reviewing the removal of the stale entries (``x``, ``d``, ``a``), before
+  anything is written (the plan is made, never confirmed).
 
 Usage: ``python scripts/make_screenshots.py [--out DIR] [--check]``. ``--check`` writes nothing and exits
 1 when a committed screenshot differs from what the code draws now.
@@ -28,19 +30,21 @@ sys.path.insert(0, str(ROOT))
 from tui.cluster.config import load_cluster_config  # noqa: E402 - after the path set-up above
 from tui.cluster.live import ClusterFeed  # noqa: E402
 from tui.commands.common import VaultSettings, make_vault_reader  # noqa: E402
+from tui.commands.dashboard import LazySession, demo_session  # noqa: E402
 from tui.core.clock import FrozenClock  # noqa: E402
 from tui.core.model import ClusterState  # noqa: E402
 from tui.core.settings import ModelSettings  # noqa: E402
 from tui.core.snapshot import AreaState  # noqa: E402
 from tui.demo.environment import KUBE_CONTEXT, DemoEnvironment  # noqa: E402
 from tui.ui.app import DashboardApp  # noqa: E402
+from tui.ui.modals.apply import ApplyModal  # noqa: E402
 from tui.ui.source import FeedSource, SourceInfo  # noqa: E402
 
 START = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 SEED = 1
 PREVIEW_ENTRY = "trust/gateway-north.der"
 WIDE, SMALL = (120, 34), (80, 24)
-NAMES = ("dashboard.svg", "preview.svg", "dashboard-80x24.svg")
+NAMES = ("dashboard.svg", "preview.svg", "dashboard-80x24.svg", "apply.svg")
 
 
 def _complete(state: ClusterState) -> bool:
@@ -55,7 +59,10 @@ async def _shoot(env: DemoEnvironment, clock: FrozenClock, out: Path) -> None:
                        vault_reader=make_vault_reader(vault, clock=clock))
     # A fixed server label: the emulators listen on ephemeral ports, which would change every picture.
     source = FeedSource(feed, SourceInfo(KUBE_CONTEXT, "embedded demo"), on_stop=connection.close)
-    app = DashboardApp(source, clock=clock)
+    settings = ModelSettings()
+    # Changes enabled as in `aio-certs demo`; the apply dialog is only shown, never confirmed.
+    sessions = LazySession(lambda: (demo_session(env, connection.api_client, settings, clock), None))
+    app = DashboardApp(source, clock=clock, sessions=sessions)
     try:
         async with app.run_test(size=WIDE) as pilot:
             await app.wait_for_state(_complete, timeout=60)
@@ -72,8 +79,16 @@ async def _shoot(env: DemoEnvironment, clock: FrozenClock, out: Path) -> None:
             await pilot.press("g")
             await pilot.pause()
             app.save_screenshot(NAMES[2], str(out))
+            await pilot.resize_terminal(*WIDE)
+            await pilot.press("x", "d", "ctrl+s", "a")
+            await app.workers.wait_for_complete()  # the plan: a fresh read of the cluster and the vault
+            await pilot.pause()
+            if not isinstance(app.screen, ApplyModal) or app.screen.plan is None:
+                raise SystemExit("make_screenshots: the apply dialog did not show a plan")
+            app.save_screenshot(NAMES[3], str(out))
     finally:
         source.stop()
+        sessions.close()
 
 
 def make(out: Path) -> None:
