@@ -21,10 +21,12 @@ from textual.widgets import Button, Input, OptionList
 
 from tests import certgen
 from tests.ui.conftest import screen_text
+from tui.cli import build_parser
 from tui.cluster.config import load_cluster_config
 from tui.cluster.live import ClusterFeed
+from tui.commands.change_common import load_user_config
 from tui.commands.common import VaultSettings, make_vault_reader
-from tui.commands.dashboard import LazySession, demo_session
+from tui.commands.dashboard import LazySession, demo_session, open_change_session
 from tui.core import resources as rk
 from tui.core.clock import FrozenClock
 from tui.core.model import ClusterState
@@ -33,6 +35,7 @@ from tui.core.snapshot import AreaState
 from tui.demo.environment import KUBE_CONTEXT, DemoEnvironment
 from tui.ops.journal import pending_applies
 from tui.ui.app import DashboardApp
+from tui.ui.change_session import ChangeFailed, SessionHolder
 from tui.ui.modals.apply import ApplyModal
 from tui.ui.modals.delete import DeleteModal
 from tui.ui.modals.journal import JournalModal
@@ -271,3 +274,32 @@ async def test_vault_add_refusal_failed_apply_and_resume_at_next_start(demo: Dem
                                  TIMEOUT)
     assert pending_applies(state_dir) == []
 
+
+
+def test_the_live_dashboard_writes_through_the_cli_change_session(demo: DemoEnvironment, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # As after `source DIR/env` of `aio-certs demo --serve`, with a private state directory and no config.
+    for key, value in demo.env_vars().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("AIO_CERTS_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delenv("AIO_CERTS_CONFIG", raising=False)
+    args = build_parser().parse_args(["dashboard"])
+    config = load_user_config(args)
+    sessions = LazySession(lambda: open_change_session(args, config))
+    try:
+        session = sessions()
+        assert sessions() is session and session.state_dir == tmp_path / "state"
+        site = session.read(need_vault=True)
+        assert site.vault is not None and site.state.opcua
+        sources = {e.source_path for e in site.state.opcua if e.source_path}
+        assert sources and sources <= set(site.vault.secrets)
+    finally:
+        sessions.close()
+    broken = build_parser().parse_args(["dashboard", "--kubeconfig", str(tmp_path / "missing")])
+    holder = SessionHolder(LazySession(lambda: open_change_session(broken, config)))
+    with pytest.raises(ChangeFailed) as failed:
+        holder.get()
+    assert str(failed.value).startswith("cannot prepare changes: cannot reach the cluster: ")
+    assert "\n" not in str(failed.value)

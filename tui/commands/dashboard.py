@@ -133,12 +133,12 @@ def _dashboard(args: argparse.Namespace) -> int:
     read_only = bool(getattr(args, "read_only", False))
     settings = UiSettings(namespace=feed.settings.namespace, read_only=read_only, read_only_locked=read_only,
                           animations=bool(getattr(args, "animations", False)), freeze_heap=True)
-    sessions = None if read_only else LazySession(lambda: _open_session(args, config))
+    sessions = None if read_only else LazySession(lambda: open_change_session(args, config))
     return run_app(source, settings, clock=clock, mouse=not getattr(args, "no_mouse", False),
                    sessions=sessions)
 
 
-def _open_session(args: argparse.Namespace, config: Any) -> tuple[ChangeSession, ClusterConnection]:
+def open_change_session(args: argparse.Namespace, config: Any) -> tuple[ChangeSession, ClusterConnection]:
     """The CLI's change session (its own connection), with a one-line error instead of Refused."""
     from tui.commands.change_common import Refused
     from tui.commands.change_run import open_session
