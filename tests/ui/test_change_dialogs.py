@@ -289,9 +289,10 @@ async def test_unstage_one_and_discard_all_after_asking(steady: ClusterState) ->
 
 async def test_read_only_hides_every_change_key(steady: ClusterState) -> None:
     async with opened(steady, settings=UiSettings(read_only=True)) as (app, pilot):
-        await pilot.press("3")
+        await pilot.press("1")
         footer = screen_text(app).splitlines()[-1]
-        assert "Mark" in footer and "Upload" not in footer and "Delete" not in footer
+        assert "Preview" in footer and "Renew" not in footer
+        await pilot.press("3")
         for key in ("u", "d", "x", "a", "v"):
             await pilot.press(key)
             assert isinstance(app.screen, DashboardScreen), key
@@ -304,8 +305,11 @@ async def test_read_only_hides_every_change_key(steady: ClusterState) -> None:
         app.request_change("upload")  # a direct call refuses too
         assert isinstance(app.screen, DashboardScreen)
         app.action_toggle_read_only()
-        await pilot.press("3")
-        assert "Upload" in screen_text(app).splitlines()[-1]
+        await pilot.press("1")
+        assert "r Renew" in screen_text(app).splitlines()[-1]
+        await pilot.press("3", "u")
+        assert isinstance(app.screen, UploadModal)
+        await pilot.press("escape")
         names = [str(hit.text) for hit in [h async for h in DashboardCommands(app.screen).discover()]]
         assert "Upload a certificate or CRL file" in names
 
@@ -315,7 +319,8 @@ async def test_without_a_way_to_write_the_change_keys_say_so(steady: ClusterStat
         await pilot.press("3", "u")
         assert isinstance(app.screen, DashboardScreen)
         assert "changes are not available in this view (no cluster connection for writes)" in _notices(app)
-        assert "Upload" not in screen_text(app).splitlines()[-1]
+        await pilot.press("1")
+        assert "Renew" not in screen_text(app).splitlines()[-1]
 
 
 async def test_a_session_that_cannot_connect_is_one_line_in_the_dialogs(steady: ClusterState) -> None:
@@ -326,7 +331,11 @@ async def test_a_session_that_cannot_connect_is_one_line_in_the_dialogs(steady: 
         pane.table.move_to_key("trust/historian.der")
         await pilot.press("a")
         assert isinstance(app.screen, DashboardScreen)  # nothing staged yet
-        await pilot.press("d", "ctrl+s", "a")
+        assert ("nothing staged: u uploads, v adds from Key Vault, d deletes (on the OPC UA pane)"
+                in _notices(app))
+        await pilot.press("d", "ctrl+s")
+        assert "a Apply" in screen_text(app).splitlines()[-1]  # in the footer once something is staged
+        await pilot.press("1", "a")  # from any pane
         modal = app.screen
         assert isinstance(modal, ApplyModal)
         await _settle(app, pilot)
@@ -348,8 +357,8 @@ async def test_help_lists_every_change_binding(steady: ClusterState) -> None:
     async with opened(steady) as (app, pilot):
         await pilot.press("question_mark")
         listed = app.screen.binding_ids  # type: ignore[attr-defined]
-        classes = (OpcUaPane, UploadModal, PathInput, VaultAddModal, DeleteModal, StaleModal, ApplyModal,
-                   RenewModal, JournalModal, ConfirmModal)
+        classes = (OpcUaPane, DashboardScreen, UploadModal, PathInput, VaultAddModal, DeleteModal, StaleModal,
+                   ApplyModal, RenewModal, JournalModal, ConfirmModal)
         wanted = {b.id for cls in classes for b in cls.BINDINGS}  # type: ignore[union-attr]
         assert None not in wanted and wanted <= listed
         assert all(row.description for group in help_groups() for row in group.rows)

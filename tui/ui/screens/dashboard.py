@@ -23,7 +23,7 @@ from textual.widgets import Footer
 from tui.core.model import ClusterState
 from tui.ui import preview_doc
 from tui.ui.levels import Palette
-from tui.ui.messages import PaneRequested, PreviewRequested
+from tui.ui.messages import ChangeRequested, PaneRequested, PreviewRequested
 from tui.ui.modals.preview import PreviewModal
 from tui.ui.source import SourceInfo
 from tui.ui.widgets.issuers_pane import IssuersPane
@@ -54,9 +54,12 @@ class DashboardScreen(Screen[None]):
                 tooltip="Filter the OPC UA entries as you type"),
         Binding("escape", "back", "Back", show=False, id="back",
                 tooltip="Back: close the filter, or return to the pane's table"),
+        # From any pane, and in the footer only while something is staged (the footer is full at 80x24).
+        Binding("a", "apply", "Apply", id="changes.apply",
+                tooltip="Plan the staged changes, show the diff, confirm and apply them"),
         # Reached only when a pane hid its change key (read-only view, or no way to write): say so.
         Binding("u,v,d,x,a,z,Z,r", "changes_off_notice", "Changes off", show=False, id="changes-off.notice",
-                tooltip="When changes are off (read-only view), the change keys u v d x a z Z r say so"),
+                tooltip="When changes are off (read-only view), or a with nothing staged: say why"),
     ]
 
     def __init__(self, info: SourceInfo, namespace: str) -> None:
@@ -205,13 +208,26 @@ class DashboardScreen(Screen[None]):
         self._focus_target(self.active_pane).focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """The changes-off notice answers only while changes are off (else the keys mean nothing here)."""
+        """Apply only with something staged; the notice answers when changes are off or nothing is staged."""
+        enabled = bool(getattr(self.app, "changes_enabled", False))
+        staged = bool(getattr(self.app, "staging", None))
+        if action == "apply":
+            return enabled and staged
         if action == "changes_off_notice":
-            return not getattr(self.app, "changes_enabled", False)
+            return not enabled or not staged
         return True
+
+    def action_apply(self) -> None:
+        """Open the apply dialog for the staged changes."""
+        self.post_message(ChangeRequested("apply"))
 
     def action_changes_off_notice(self) -> None:
         """Say why a change key does nothing."""
+        if getattr(self.app, "changes_enabled", False):
+            # Changes are on: only ``a`` with nothing staged gets here (the panes answer the other keys).
+            self.notify("nothing staged: u uploads, v adds from Key Vault, d deletes (on the OPC UA pane)",
+                        severity="warning", timeout=4)
+            return
         if getattr(self.app, "read_only", False):
             text = ("read-only view: uploads, deletes, applies and renewals are off "
                     "(ctrl+p → Toggle read-only view, unless started read-only)")

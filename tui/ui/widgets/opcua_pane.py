@@ -5,11 +5,12 @@ recompute it and hand the rows to the :class:`~tui.ui.widgets.keyed_table.KeyedT
 cursor on the same entry. Row cells are cached per entry object (states are immutable), so a live
 update or a mark rebuilds only the rows that changed.
 
-Changes start here (``u`` upload, ``v`` add from Key Vault, ``d`` delete, ``x`` mark stale entries, ``a``
-apply, ``z``/``Z`` unstage): the pane only asks (:class:`~tui.ui.messages.ChangeRequested`), the app
-opens the dialogs. Staged changes stay visible (:mod:`tui.ui.staging`): the file name gets ``+``, ``~``,
-``-`` or ``✓`` and the health cell says what is staged; a staged add is a row of its own. The keys are
-hidden in the read-only view and when the app has no way to write.
+Changes start here (``u`` upload, ``v`` add from Key Vault, ``d`` delete, ``x`` mark stale entries,
+``z``/``Z`` unstage; ``a`` applies from any pane): the pane only asks
+(:class:`~tui.ui.messages.ChangeRequested`), the app opens the dialogs. Staged changes stay visible
+(:mod:`tui.ui.staging`): the file name gets ``+``, ``~``, ``-`` or ``✓`` and the health cell says what
+is staged; a staged add is a row of its own. The keys are hidden in the read-only view and when the app
+has no way to write.
 """
 
 from __future__ import annotations
@@ -46,23 +47,22 @@ class OpcUaPane(Titled, Vertical):
                 tooltip="Reverse the sort order"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="opcua.clear-filter",
                 tooltip="Clear the filter and close the filter box"),
-        Binding("u", "change('upload')", "Upload", id="opcua.upload",
+        # Not in the footer (it is full at 80x24): listed by ? and the palette.
+        Binding("u", "change('upload')", "Upload", show=False, id="opcua.upload",
                 tooltip="Upload a certificate or CRL file into a list (staged until you apply)"),
         Binding("v", "change('vault-add')", "From vault", show=False, id="opcua.vault-add",
                 tooltip="Add a certificate or CRL already in Key Vault to a list (staged)"),
-        Binding("d", "change('delete')", "Delete", id="opcua.delete",
+        Binding("d", "change('delete')", "Delete", show=False, id="opcua.delete",
                 tooltip="Remove the marked entries, or the one under the cursor (staged)"),
         Binding("x", "change('mark-stale')", "Mark stale", show=False, id="opcua.mark-stale",
                 tooltip="Mark every stale entry (expired, duplicate, orphaned, CRL without CA) for review"),
-        Binding("a", "change('apply')", "Apply", id="opcua.apply",
-                tooltip="Plan the staged changes, show the diff, confirm and apply them"),
         Binding("z", "change('unstage')", "Unstage", show=False, id="opcua.unstage",
                 tooltip="Unstage the changes of the marked entries, or of the one under the cursor"),
         Binding("Z", "change('discard')", "Discard all", show=False, id="opcua.discard",
                 tooltip="Discard every staged change (asks first)"),
     ]
 
-    NEED_STAGED: ClassVar[frozenset[str]] = frozenset(("apply", "unstage", "discard"))
+    NEED_STAGED: ClassVar[frozenset[str]] = frozenset(("unstage", "discard"))
     """Change actions that only make sense with something staged (shown dimmed otherwise)."""
 
     def __init__(self, *, id: str = "opcua") -> None:
