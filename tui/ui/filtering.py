@@ -4,6 +4,11 @@ A word matches an entry when it occurs (case-insensitively) in its list, file na
 subject, issuer, thumbprint, content kind or health flags, so ``expired``, ``crl-stale``, ``duplicate``
 or ``trust`` work as words. ``problem`` matches any entry with a flag, ``healthy`` one without, and
 ``critical``/``warning`` its worst severity. ``!word`` keeps the entries the word does not match.
+
+Filtering runs on every keystroke over thousands of entries, so the per-keystroke work is kept to one
+substring test per candidate: the lower-cased search text of each entry is computed once per state
+(:class:`HaystackCache`), and a query that only narrows the previous one (``ben`` -> ``benc``) tests only
+the entries the previous one kept.
 """
 
 from __future__ import annotations
@@ -24,6 +29,11 @@ class Term:
     word: str
     negated: bool = False
 
+    @property
+    def is_health_word(self) -> bool:
+        """True for ``problem``/``healthy`` and their synonyms, which test the flags, not the text."""
+        return self.word in _PROBLEM_WORDS or self.word in _HEALTHY_WORDS
+
     def matches(self, entry: OpcUaEntry, haystack: str) -> bool:
         """Whether the entry satisfies this word (negation applied)."""
         if self.word in _PROBLEM_WORDS:
@@ -33,6 +43,18 @@ class Term:
         else:
             hit = self.word in haystack
         return hit != self.negated
+
+    def implies(self, other: Term) -> bool:
+        """Whether every entry this word keeps is also kept by ``other``.
+
+        ``benc`` implies ``ben`` (a text holding ``benc`` holds ``ben``) and ``!ben`` implies ``!benc``;
+        health words only imply themselves, since they do not test the text.
+        """
+        if self == other:
+            return True
+        if self.negated != other.negated or self.is_health_word or other.is_health_word:
+            return False
+        return self.word in other.word if self.negated else other.word in self.word
 
 
 @dataclass(frozen=True)
@@ -47,6 +69,10 @@ class EntryFilter:
         """True when the filter restricts anything."""
         return bool(self.terms)
 
+    def narrows(self, previous: EntryFilter) -> bool:
+        """True when every entry this filter keeps is kept by ``previous`` (the query was typed on)."""
+        return all(any(term.implies(old) for term in self.terms) for old in previous.terms)
+
     def matches(self, entry: OpcUaEntry, haystack: str | None = None) -> bool:
         """Whether every word matches ``entry`` (``haystack`` may be passed in when cached)."""
         if not self.terms:
@@ -56,11 +82,16 @@ class EntryFilter:
 
     def apply(self, entries: Iterable[OpcUaEntry],
               haystacks: HaystackCache | None = None) -> list[OpcUaEntry]:
-        """The matching entries, in the given order."""
+        """The matching entries, in the given order.
+
+        Pass the same ``haystacks`` and the same ``entries`` sequence (a state's tuple) keystroke after
+        keystroke: the search texts are then computed once, and a narrowing query tests only the entries
+        the previous query kept.
+        """
         if not self.terms:
             return list(entries)
-        cache = haystacks or HaystackCache()
-        return [e for e in entries if self.matches(e, cache.get(e))]
+        cache = haystacks if haystacks is not None else HaystackCache()
+        return cache.select(entries if isinstance(entries, Sequence) else tuple(entries), self)
 
 
 def parse_filter(text: str) -> EntryFilter:
@@ -95,19 +126,59 @@ def entry_haystack(entry: OpcUaEntry) -> str:
 
 
 class HaystackCache:
-    """Haystacks by entry key, recomputed only when the entry changes (entries are immutable values)."""
+    """Search texts of the entries, and the last filter's result, for filtering keystroke after keystroke.
+
+    Texts are kept by entry key and recomputed only when the entry changes (entries are immutable
+    values); :meth:`texts` also remembers the list it built for the last entry sequence, so repeated
+    filters over one state cost no per-entry lookups at all.
+    """
 
     def __init__(self) -> None:
         self._cache: dict[str, tuple[OpcUaEntry, str]] = {}
+        self._entries: Sequence[OpcUaEntry] | None = None
+        self._texts: list[str] = []
+        self._last: tuple[EntryFilter, list[int]] | None = None
+        """The last filter applied to ``_entries`` and the indices it kept."""
 
     def get(self, entry: OpcUaEntry) -> str:
         """The haystack of ``entry``, cached while an equal entry is seen."""
-        hit = self._cache.get(entry.key)
+        key = entry.key
+        hit = self._cache.get(key)
         if hit is not None and (hit[0] is entry or hit[0] == entry):
             return hit[1]
         text = entry_haystack(entry)
-        self._cache[entry.key] = (entry, text)
+        self._cache[key] = (entry, text)
         return text
+
+    def texts(self, entries: Sequence[OpcUaEntry]) -> list[str]:
+        """The haystack of each entry, in order (built once per sequence object)."""
+        if entries is not self._entries:
+            # Held by reference: the identity test above stays valid while we keep the sequence.
+            self._texts = [self.get(entry) for entry in entries]
+            self._entries = entries
+            self._last = None
+        return self._texts
+
+    def select(self, entries: Sequence[OpcUaEntry], entry_filter: EntryFilter) -> list[OpcUaEntry]:
+        """The entries ``entry_filter`` keeps, in order; narrows the last result when it can."""
+        texts = self.texts(entries)
+        last = self._last
+        candidates: Iterable[int] = range(len(entries))
+        if last is not None and entry_filter.narrows(last[0]):
+            candidates = last[1]
+        terms = entry_filter.terms
+        if all(not term.negated and not term.is_health_word for term in terms):
+            # The common case, plain words: substring tests only, no per-entry method calls.
+            words = [term.word for term in terms]
+            if len(words) == 1:
+                word = words[0]
+                kept = [i for i in candidates if word in texts[i]]
+            else:
+                kept = [i for i in candidates if all(w in texts[i] for w in words)]
+        else:
+            kept = [i for i in candidates if all(term.matches(entries[i], texts[i]) for term in terms)]
+        self._last = (entry_filter, kept)
+        return [entries[i] for i in kept]
 
     def prune(self, keep: Sequence[OpcUaEntry]) -> None:
         """Forget entries that are no longer in the state."""

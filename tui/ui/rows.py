@@ -97,9 +97,50 @@ class SortOrder:
 DEFAULT_OPCUA_SORT = SortOrder("list")
 
 
+_MemoKey = tuple[SortOrder, frozenset[str]]
+
+
+class _SortMemo:
+    """Where each entry stood in the last full sort, so sorting a filtered subset is a lookup per entry.
+
+    Filter keystrokes sort subsets of one state's entries again and again under one order. The order is
+    total (ties broken by key), so a subset's sorted order is its members' order in the full sort. The
+    memo holds the entries it ranked, so an ``id`` found in it is that very entry, never a newer object
+    that took over the address of a freed one.
+    """
+
+    def __init__(self) -> None:
+        self._key: _MemoKey | None = None
+        self._entries: list[OpcUaEntry] = []
+        self._rank: dict[int, int] = {}
+
+    def sorted(self, entries: Sequence[OpcUaEntry], key: _MemoKey) -> list[OpcUaEntry] | None:
+        """``entries`` in the remembered order, or None when some of them were not ranked under ``key``."""
+        if key != self._key:
+            return None
+        rank = self._rank
+        try:
+            return sorted(entries, key=lambda e: rank[id(e)])
+        except KeyError:  # an entry of another state, or outside the remembered set
+            return None
+
+    def remember(self, ordered: list[OpcUaEntry], key: _MemoKey) -> None:
+        """Rank ``ordered`` (the result of a full sort) under ``key``."""
+        self._key = key
+        self._entries = ordered
+        self._rank = {id(entry): index for index, entry in enumerate(ordered)}
+
+
+_SORT_MEMO = _SortMemo()
+
+
 def sort_entries(entries: Sequence[OpcUaEntry], order: SortOrder,
                  marked: Collection[str] = ()) -> list[OpcUaEntry]:
     """Entries sorted by ``order`` (marked first when sorting by the mark column), ties by key."""
+    memo_key = (order, frozenset(marked) if order.column == "mark" else frozenset())
+    known = _SORT_MEMO.sorted(entries, memo_key)
+    if known is not None:
+        return known
     if order.column == "mark":
         value: Callable[[OpcUaEntry], Any] = lambda e: e.key not in marked  # noqa: E731
     else:
@@ -107,6 +148,7 @@ def sort_entries(entries: Sequence[OpcUaEntry], order: SortOrder,
     ordered = sorted(entries, key=lambda e: e.key)
     # Two stable passes: the key order survives as the tie-breaker in either direction.
     ordered.sort(key=value, reverse=order.reverse)
+    _SORT_MEMO.remember(ordered, memo_key)
     return ordered
 
 

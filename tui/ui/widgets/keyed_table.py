@@ -9,6 +9,11 @@ the same key at the same place on the screen.
 
 Every column has a fixed width (see :mod:`tui.ui.columns`), so measuring each cell of each new row, which
 DataTable does on idle and which dominates the cost of large tables, is skipped.
+
+A filter keystroke refills the table; DataTable then forgets every rendered cell (its caches are keyed by
+an update counter). Rendering a screenful of cells through Rich costs more than the refill itself, so the
+table also keeps rendered cells by what they show (:attr:`~tui.ui.cells.Cell.look`) and width: a cell that
+looks like one rendered before is reused, with only its row and column (the mouse meta) renewed.
 """
 
 from __future__ import annotations
@@ -16,8 +21,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+from rich.segment import Segment
+from rich.style import Style
 from textual import events
+from textual._two_way_dict import TwoWayDict
 from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
 from textual.coordinate import Coordinate
 from textual.geometry import Size
 from textual.widgets import DataTable
@@ -29,6 +38,12 @@ from tui.ui.columns import ColumnSpec, PlacedColumn, layout_columns
 
 REBUILD_THRESHOLD = 64
 """Above this many removed rows a rebuild is cheaper than removing them one by one."""
+
+RENDERED_CELLS = 1024
+"""Rendered cells kept by look: several screens' worth. Each is a handful of objects the garbage
+collector walks in every full pass, so the cache is kept small."""
+
+SegmentLines = list[list[Segment]]
 
 
 class KeyedTable(DataTable[Cell]):
@@ -50,7 +65,18 @@ class KeyedTable(DataTable[Cell]):
         self.specs = tuple(specs)
         self._placed: tuple[PlacedColumn, ...] = ()
         self._wanted: list[tuple[str, RowCells]] = []
-        self._row_data: dict[str, tuple[RowCells, object, RowKey, dict[object, Cell]]] = {}
+        self._row_data: dict[str, tuple[RowCells, object, RowKey, dict[object, Cell], Row,
+                                        tuple[RowKey, int]]] = {}
+        """Per key: the cells a row was built from, the first column key then, and the row key, data dict,
+        row record and line offset entry made from them, reused while the cells are the same object."""
+        self._peak_fill = 0
+        """Most rows one fill has shown: the row records kept for reuse are bounded by twice this."""
+        self._shown: list[tuple[str, RowCells]] = []
+        """The rows as last applied, valid while DataTable's update counter is ``_shown_at``."""
+        self._shown_at = -1
+        self._looks: LRUCache[tuple[object, ...], tuple[SegmentLines, int, int, object]] = \
+            LRUCache(RENDERED_CELLS)
+        """Rendered cells by look and render inputs, with the row and column they were rendered at."""
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -98,17 +124,26 @@ class KeyedTable(DataTable[Cell]):
         ``rebuild`` prefers a clear-and-refill whenever the shown rows differ (a filter change can swap
         thousands of rows; refilling is cheaper than removing and adding them one by one).
         """
-        self._wanted = list(rows)
+        rows = list(rows)
+        self._wanted = rows
         if not self._placed:
             return
-        current = self.row_keys
+        shown = self._shown if self._shown_at == self._update_count else None
+        current = [key for key, _ in shown] if shown is not None else self.row_keys
         wanted_keys = [key for key, _ in rows]
         if current == wanted_keys and current:
             # The common case of a live update (and of a filter keystroke that keeps the same rows):
-            # same rows, same order; touch changed cells only.
+            # same rows, same order; touch changed cells only. Rows whose cell mapping is the very one
+            # applied last time cannot have changed (the panes cache cells per entry).
             with self.app.batch_update():
-                for key, cells in rows:
-                    self._update_row(key, cells)
+                if shown is not None:
+                    for (key, cells), (_, before) in zip(rows, shown, strict=True):
+                        if cells is not before:
+                            self._update_row(key, cells)
+                else:
+                    for key, cells in rows:
+                        self._update_row(key, cells)
+            self._mark_shown(rows)
             return
         if rebuild or not current:
             self._rebuild(rows)
@@ -123,9 +158,9 @@ class KeyedTable(DataTable[Cell]):
         with self.app.batch_update():
             for key in removed:
                 self.remove_row(key)
-            shown = set(current) - set(removed)
+            kept = set(current) - set(removed)
             for key, cells in rows:
-                if key in shown:
+                if key in kept:
                     self._update_row(key, cells)
                 else:
                     self.add_row(*self._cells_for(cells), key=key)
@@ -133,6 +168,13 @@ class KeyedTable(DataTable[Cell]):
                 position = {key: index for index, key in enumerate(wanted_keys)}
                 self.sort(key=lambda values: position[values[0].row_key])
             self._restore(anchor)
+        self._mark_shown(rows)
+
+    def _mark_shown(self, rows: list[tuple[str, RowCells]]) -> None:
+        # Remember what is on screen as of this update count; any other change to the table (a resize,
+        # a sort from outside) moves the counter and sends the next apply down the slow, exact path.
+        self._shown = rows
+        self._shown_at = self._update_count
 
     def _cells_for(self, cells: RowCells) -> list[Cell]:
         return [cells[column.key] for column in self._placed]
@@ -149,51 +191,90 @@ class KeyedTable(DataTable[Cell]):
     def _rebuild(self, rows: Sequence[tuple[str, RowCells]], *, columns: bool = False) -> None:
         anchor = self._anchor()
         with self.app.batch_update():
-            self.clear(columns=columns or not self.columns)
-            if not self.columns:
+            if columns or not self.columns or any(c.auto_width for c in self.columns.values()):
+                self.clear(columns=True)
                 for column in self._placed:
                     self.add_column(column.spec.label, width=column.width, key=column.key)
-            self._fill(rows)
+            if any(column.auto_width for column in self.columns.values()):
+                for key, cells in rows:
+                    self.add_row(*self._cells_for(cells), key=key)
+            else:
+                self._refill(rows)
             self._restore(anchor)
+        self._mark_shown(list(rows))
 
-    def _fill(self, rows: Sequence[tuple[str, RowCells]]) -> None:
-        """Add ``rows`` to an empty table in one pass.
+    def _refill(self, rows: Sequence[tuple[str, RowCells]]) -> None:
+        """Make the table hold exactly ``rows``, in this order, in one pass (fixed columns, one-line rows).
 
-        ``add_row`` re-validates the cursor and recomputes the ordered columns for every row, which is
-        most of the time a 2,000-row filter keystroke takes. With fixed-width columns and one-line rows
-        the table's bookkeeping is three dictionaries, filled here directly; a unit test checks the
-        result is the same as with ``add_row``.
+        ``clear`` and ``add_row`` would re-validate the cursor and recompute the ordered columns for every
+        row, and ``clear`` first works out the line offsets of the rows it drops and sends the cursor and
+        the view to the top, only for ``_restore`` to move them back. The table's bookkeeping is three
+        dictionaries, updated here directly: a row still shown with the same cells stays as it is, gone
+        rows are dropped, and the order is rebuilt. Every DataTable cache is keyed by the update counter,
+        so advancing it retires them all. A unit test checks the result equals what ``add_row`` builds.
         """
-        if any(column.auto_width for column in self.columns.values()) or self.row_count:
-            for key, cells in rows:
-                self.add_row(*self._cells_for(cells), key=key)
-            return
+        in_sync = self._shown_at == self._update_count
+        previous = dict(self._shown) if in_sync else {}
+        data, metadata = self._data, self.rows
+        if not in_sync:
+            data.clear()
+            metadata.clear()
         column_keys = [(column.key, str(column.key.value)) for column in self.ordered_columns]
-        data, metadata, locations = self._data, self.rows, self._row_locations
+        first_column = column_keys[0][0]
         built = self._row_data
-        for index, (key, cells) in enumerate(rows):
-            # Rows are rebuilt from the same cell mappings keystroke after keystroke (cells are cached
-            # per entry): reuse their row key and data dict instead of hashing thirteen keys per row.
+        ordered: list[Row] = []
+        offsets: list[tuple[RowKey, int]] = []
+        for key, cells in rows:
+            # Rows come back with the same cell mappings keystroke after keystroke (the panes cache
+            # cells per entry): reuse their row key, data dict and row record.
             cached = built.get(key)
-            if cached is None or cached[0] is not cells or cached[1] is not column_keys[0][0]:
+            if cached is None or cached[0] is not cells or cached[1] is not first_column:
                 row_key = RowKey(key)
-                cached = (cells, column_keys[0][0], row_key,
-                          {column_key: cells[name] for column_key, name in column_keys})
+                cached = (cells, first_column, row_key,
+                          {column_key: cells[name] for column_key, name in column_keys},
+                          Row(row_key, 1, None, False), (row_key, 0))
                 built[key] = cached
-            row_key, row_data = cached[2], cached[3]
-            locations[row_key] = index
-            data[row_key] = row_data
-            metadata[row_key] = Row(row_key, 1, None, False)
-        if len(built) > 2 * len(rows) + 1024:
+                previous.pop(key, None)
+            row = cached[4]
+            if previous.get(key) is not cells:
+                data[cached[2]] = cached[3]
+                metadata[cached[2]] = row
+            ordered.append(row)
+            offsets.append(cached[5])
+        if len(metadata) > len(ordered):
+            wanted = {key for key, _ in rows}
+            for row_key in [row_key for row_key in metadata if row_key.value not in wanted]:
+                del data[row_key], metadata[row_key]
+        self._row_locations = TwoWayDict({row.key: index for index, row in enumerate(ordered)})
+        # Keys of rows that are gone for good (a new state renamed them) pile up; keep the memory bounded
+        # by the largest fill seen, so filtering down to a few rows does not throw the others away.
+        self._peak_fill = max(self._peak_fill, len(rows))
+        if len(built) > 2 * self._peak_fill + 1024:
             wanted = {key for key, _ in rows}
             self._row_data = {k: v for k, v in built.items() if k in wanted}
-        if rows:
-            self._require_update_dimensions = True
-            self._update_count += 1
-            self.cursor_coordinate = self.cursor_coordinate  # clamp once, as add_row would every row
-            if self.show_cursor and self.cursor_type != "none":
-                self._highlight_cursor()
-            self.check_idle()
+        self._update_count += 1
+        self._require_update_dimensions = True
+        self._drop_stale_renders()
+        # DataTable derives the row order and the line offsets from the locations, one lookup per row, on
+        # first use after each update; both are at hand here (every row is one line high).
+        self._ordered_row_cache[(len(ordered), self._update_count)] = ordered
+        self._offset_cache[self._update_count] = offsets
+        self.hover_coordinate = Coordinate(0, 0)
+        self.cursor_coordinate = self.cursor_coordinate  # clamp once, as add_row would every row
+        if ordered and self.show_cursor and self.cursor_type != "none":
+            self._highlight_cursor()
+        self.refresh()
+        self.check_idle()
+
+    def _drop_stale_renders(self) -> None:
+        """Free DataTable's rendered rows, lines and cells: all are keyed by the update counter, so after
+        a refill none can be hit again. Left to age out of their LRU caches (10,000 cells), they would
+        keep tens of thousands of objects for the garbage collector to walk in every full pass, which
+        then takes tens of milliseconds in the middle of typing."""
+        self._row_render_cache.clear()
+        self._cell_render_cache.clear()
+        self._row_renderable_cache.clear()
+        self._line_cache.clear()
 
     def on_resize(self, event: events.Resize) -> None:
         """Fit the columns to the new width (a rebuild only when the chosen columns change)."""
@@ -202,6 +283,11 @@ class KeyedTable(DataTable[Cell]):
         width = self.scrollable_content_region.width
         if width > 0:
             self.set_columns(layout_columns(self.specs, width))
+        # DataTable's own resize handler runs next (after this class's in the MRO) and advances the
+        # update counter only to retire rendered lines: the rows stay as applied. Opening the filter box
+        # resizes the table, and the keystroke right after it should not pay for a full refill.
+        if self._shown_at == self._update_count:
+            self._shown_at += 1
 
     # -- cursor and scroll -----------------------------------------------------------------------
 
@@ -216,6 +302,7 @@ class KeyedTable(DataTable[Cell]):
         key, old_row, offset = anchor
         self._sync_virtual_size()
         if self.row_count == 0:
+            self.scroll_to(x=0, y=0, animate=False, immediate=True)
             return
         index: int | None = None
         if key is not None:
@@ -236,6 +323,49 @@ class KeyedTable(DataTable[Cell]):
         data_width = sum(column.get_render_width(self) for column in self.columns.values())
         header = self.header_height if self.show_header else 0
         self.virtual_size = Size(data_width + self._row_label_column_width, self._total_row_height + header)
+
+    def notify_style_update(self) -> None:
+        """A theme or CSS change: cells rendered with the old component styles are stale."""
+        self._looks.clear()
+        super().notify_style_update()
+
+    def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
+                     cursor: bool = False, hover: bool = False) -> SegmentLines:
+        # DataTable caches a rendered cell under its row key and update counter, so every refill renders
+        # the visible cells again through Rich (most of a filter keystroke's repaint). A cell's rendering
+        # depends only on what it shows and on the inputs in this key; the row and column indices only
+        # enter as mouse meta, which is renewed below when a look is reused at another place.
+        if row_index == -1:
+            column_key = self._column_locations.get_key(column_index)
+            datum: object = self.columns[column_key].label if column_key is not None else None
+            look: object = ("header", id(datum), self.header_height)  # the label is kept alive below
+            fixed = False
+        else:
+            row_key = self._row_locations.get_key(row_index)
+            row = self.rows.get(row_key) if row_key is not None else None
+            column_key = self._column_locations.get_key(column_index)
+            datum = self._data.get(row_key, {}).get(column_key) if row is not None else None  # type: ignore[call-overload, arg-type]
+            if type(datum) is not Cell or row is None or row.height != 1:
+                return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+            look = datum.look
+            fixed = row_index < self.fixed_rows or column_index < self.fixed_columns
+        if datum is None or column_index < 0:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        key = (look, fixed, width, base_style, cursor, hover, self.show_cursor, self._show_hover_cursor,
+               self._pseudo_class_state, self.cell_padding, self.cursor_foreground_priority,
+               self.cursor_background_priority)
+        hit = self._looks.get(key)
+        if hit is None:
+            lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+            self._looks[key] = (lines, row_index, column_index, datum)
+            return lines
+        lines, at_row, at_column, _ = hit
+        if at_row == row_index and at_column == column_index:
+            return lines
+        # Adding a meta-only style replaces the row and column in each segment's meta and nothing else.
+        meta = Style.from_meta({"row": row_index, "column": column_index})
+        return [[Segment(text, style + meta if style is not None else None, control)
+                 for text, style, control in line] for line in lines]
 
     def _update_dimensions(self, new_rows: object) -> None:
         # DataTable measures every cell of every new row on idle to size auto-width columns; all our
