@@ -221,11 +221,24 @@ async def test_vault_add_refusal_failed_apply_and_resume_at_next_start(demo: Dem
                           tags={"file-encoding": "hex"})
     demo.vault.put_secret("app-password", "hunter2", content_type="text/plain")
     async with open_app() as (app, pilot):
+        # The vault lists but refuses to give values: the dialog says so and offers nothing it cannot judge.
+        demo.vault.deny("get")
         await pilot.press("3", "v")
+        denied = app.screen
+        assert isinstance(denied, VaultAddModal)
+        await _settle(app, pilot)
+        status = str(denied.query_one("#vault-status").render())
+        assert "secret values unread" in status and "forbidden" in status.lower(), status
+        assert denied.verdict is not None and not denied.verdict.ok
+        assert denied.candidates is not None
+        assert {c.problem for c in denied.candidates.candidates} == {
+            "its value was not read (list the vault with values)"}
+        demo.vault.deny()
+        await pilot.press("escape", "v")
         modal = app.screen
         assert isinstance(modal, VaultAddModal)
         await _settle(app, pilot)
-        assert modal.candidates is not None
+        assert modal.candidates is not None and not modal.candidates.note
         names = [c.name for c in modal.candidates.candidates]
         assert {"plc-vault-der", "app-password"} <= set(names)
         options = modal.query_one("#vault-secrets", OptionList)

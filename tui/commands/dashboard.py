@@ -54,7 +54,7 @@ class LazySession:
     """Makes the dashboard's change session on first use (from a worker) and closes it at the end.
 
     ``opener`` returns the session and the connection it owns (None when it shares the dashboard's).
-    Nothing is connected until the user first asks for a change.
+    Nothing is made before its first use (the start-up look for unfinished applies, in a worker).
     """
 
     def __init__(self, opener: Callable[[], tuple[ChangeSession, ClusterConnection | None]]) -> None:

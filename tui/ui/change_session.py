@@ -94,6 +94,8 @@ class VaultCandidates:
     candidates: tuple[VaultCandidate, ...]
     secrets: Mapping[str, VaultSecret]
     """Every secret of the vault (values read for the candidates), for :func:`tui.ui.staging.check_new`."""
+    note: str = ""
+    """Why some values could not be read (those candidates say "not read"), or empty."""
 
 
 def mapped_secret_names(state: ClusterState) -> set[str]:
@@ -149,7 +151,7 @@ def read_vault_candidates(session: ChangeSession) -> VaultCandidates:
     secrets = dict(site.vault.secrets)
     secrets.update(values.secrets)
     candidates = tuple(describe_candidate(secrets[name]) for name in wanted if name in secrets)
-    return VaultCandidates(site.vault.vault_url, candidates, MappingProxyType(secrets))
+    return VaultCandidates(site.vault.vault_url, candidates, MappingProxyType(secrets), values.status.message)
 
 
 @dataclass(frozen=True)

@@ -133,9 +133,12 @@ class VaultAddModal(ModalScreen[StagedItem | None]):
         self.candidates = message.candidates
         found = message.candidates.candidates
         where = message.candidates.vault_url
-        status.update(Text(f"{len(found)} secret(s) in {where} not in any list" if found
-                           else f"nothing to add: every secret in {where} is already in a list",
-                           style=self.palette.style(Level.MUTED)))
+        line = Text(f"{len(found)} secret(s) in {where} not in any list" if found
+                    else f"nothing to add: every secret in {where} is already in a list",
+                    style=self.palette.style(Level.MUTED))
+        if message.candidates.note:
+            line.append(f" · {message.candidates.note}", style=self.palette.style(Level.WARNING))
+        status.update(line)
         options = self.query_one("#vault-secrets", OptionList)
         options.clear_options()
         options.add_options([Option(Text.assemble((c.name, "bold"), "  ", (holds_text(c), self.palette.style(
