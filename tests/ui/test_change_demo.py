@@ -316,3 +316,33 @@ def test_the_live_dashboard_writes_through_the_cli_change_session(demo: DemoEnvi
         holder.get()
     assert str(failed.value).startswith("cannot prepare changes: cannot reach the cluster: ")
     assert "\n" not in str(failed.value)
+
+
+async def test_apply_warns_about_azure_managed_objects_and_a_cancel_is_audited(
+        demo: DemoEnvironment, open_app: OpenApp) -> None:
+    spc = demo.api.get(rk.SECRET_PROVIDER_CLASSES.key, "azure-iot-operations", "opc-ua-connector")
+    assert spc is not None
+    spc["metadata"].setdefault("annotations", {})["management.azure.com/resourceId"] = "/subscriptions/x/spc"
+    demo.api.put(spc)
+    before = demo.vault.snapshot()
+    async with open_app() as (app, pilot):
+        pane = app.dashboard.opcua_pane
+        await pilot.press("3")
+        key = next(k for k in pane.table.row_keys if k.startswith("trust/"))
+        pane.table.move_to_key(key)
+        await pilot.press("d", "ctrl+s", "a")
+        modal = app.screen
+        assert isinstance(modal, ApplyModal)
+        await _settle(app, pilot)
+        assert modal.plan is not None and modal.plan.applicable and modal.plan.arm_managed
+        verdict = str(modal.query_one("#apply-verdict").render())
+        assert ("! SecretProviderClass azure-iot-operations/opc-ua-connector looks managed from Azure "
+                "Resource Manager (annotation management.azure.com/resourceId)") in verdict
+        await pilot.press("escape")
+        await _settle(app, pilot)
+        assert isinstance(app.screen, DashboardScreen) and len(app.staging) == 1  # still staged
+        assert app.state is not None and app.state.entry(key) is not None
+    lines = (demo.state_dir / "changes" / "audit.jsonl").read_text().splitlines()
+    assert [(e["action"], e["outcome"], e["entries"]) for e in map(json.loads, lines)] == [
+        ("dashboard apply", "cancelled", [key])]
+    assert demo.vault.snapshot() == before
