@@ -96,23 +96,9 @@ def find_certificate(state: ClusterState, name: str | None) -> CertificateView:
     return found[0]
 
 
-def _warnings(cert: CertificateView, state: ClusterState) -> list[str]:
-    out = []
-    if cert.is_issuing:
-        reason = cert.issuing.reason if cert.issuing is not None else ""
-        out.append(f"{cert.key} is already being issued (reason {reason or 'unknown'})")
-    if cert.is_ca and (cert.rotation_policy or "Always") == "Always":
-        out.append(f"{cert.key} is a CA with private key rotationPolicy Always: the new CA has a new key, "
-                   "so every certificate it signed must be re-issued and every client must get the new trust "
-                   "bundle before the old CA expires")
-    elif cert.is_ca:
-        out.append(f"{cert.key} is a CA with rotationPolicy Never: it is re-signed with the same key, so "
-                   "existing leaves stay valid")
-    return out
-
-
 def _renew(args: argparse.Namespace) -> int:
     from tui.commands.common import UsageError
+    from tui.core.renewal import renew_warnings
 
     config = load_user_config(args)
     positive_timeout(args)
@@ -152,7 +138,7 @@ def _renew(args: argparse.Namespace) -> int:
                           f"{reason}", EXIT_UNREACHABLE)
         state = build_state(raw, settings=settings, now=clock.now())
         cert = find_certificate(state, args.name)
-        warnings = _warnings(cert, state)
+        warnings = list(renew_warnings(cert))
         summary = {"certificate": cert.key, "secret": cert.secret_name, "is_ca": cert.is_ca,
                    "revision_before": cert.revision, "warnings": warnings}
         if args.dry_run:

@@ -166,13 +166,14 @@ def renew_target(state: ClusterState) -> RenewTarget:
     """The root CA's Certificate and the CLI's warnings about renewing it; :class:`ChangeFailed` if none."""
     # The CLI's own lookup and warnings, so the dialog and `aio-certs renew` say the same thing.
     from tui.commands.change_common import Refused
-    from tui.commands.renew import _warnings, find_certificate
+    from tui.commands.renew import find_certificate
+    from tui.core.renewal import renew_warnings
 
     try:
         cert = find_certificate(state, None)
     except Refused as exc:
         raise ChangeFailed(str(exc)) from None
-    return RenewTarget(cert, tuple(_warnings(cert, state)))
+    return RenewTarget(cert, renew_warnings(cert))
 
 
 def renew_certificate(session: ChangeSession, cert: CertificateView) -> None:
