@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.app import App, ComposeResult
+from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from tui.ui.cells import Cell, RowCells
@@ -92,3 +93,114 @@ async def test_unchanged_rows_are_not_touched() -> None:
         assert calls == []
         table.apply(_rows(["a", "b", "c"], suffix="!"))
         assert len(calls) == 3
+
+
+# -- refills at scale: in place, rendered cells reused by look ---------------------------------------
+
+
+class Pair(App[None]):
+    """A KeyedTable and a plain DataTable of the same size and settings, neither focused."""
+
+    AUTO_FOCUS = None
+    CSS = """
+    DataTable { height: 12; width: 90%; }
+    Screen.-red DataTable > .datatable--cursor { background: red; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield KeyedTable(SPECS, id="keyed")
+        yield DataTable(id="plain", cursor_type="row", zebra_stripes=False,
+                        cursor_foreground_priority="renderable")
+
+
+def _looks(count: int) -> list[tuple[str, RowCells]]:
+    """Rows whose value cells repeat a few looks, so refills reuse renderings at other rows."""
+    keys = [f"k{i:02d}" for i in range(count)]
+    return [(k, {"name": Cell(k, row_key=k), "value": Cell(f"v{i % 3}", "bold" if i % 2 else "", row_key=k)})
+            for i, k in enumerate(keys)]
+
+
+def _copy_into(plain: DataTable[Cell], keyed: KeyedTable) -> None:
+    """Make the plain table hold what the keyed one holds, the DataTable way, at the same place."""
+    plain.clear(columns=True)
+    for column in keyed.placed_columns:
+        plain.add_column(column.spec.label, width=column.width, key=column.key)
+    for row in keyed.ordered_rows:
+        plain.add_row(*keyed.get_row(row.key), key=row.key.value)
+    plain.move_cursor(row=keyed.cursor_row, animate=False, scroll=False)
+
+
+async def _scroll_like(plain: DataTable[Cell], keyed: KeyedTable, pilot: Pilot[None]) -> None:
+    """Scroll the plain table as the keyed one is, once it has measured its new rows (on idle)."""
+    await pilot.pause()
+    plain.scroll_to(y=keyed.scroll_y, animate=False, immediate=True)
+    await pilot.pause()
+    assert plain.scroll_y == keyed.scroll_y
+
+
+def _segments(table: DataTable[Cell], y: int) -> list[tuple[str, object, object, dict[str, object]]]:
+    return [(s.text, s.style, s.control, s.style.meta if s.style else {}) for s in table.render_line(y)]
+
+
+async def test_refills_render_exactly_what_a_plain_data_table_renders() -> None:
+    app = Pair()
+    async with app.run_test(size=(70, 30)) as pilot:
+        keyed = app.query_one(KeyedTable)
+        plain = app.query_one("#plain", DataTable)
+        rows = _looks(40)
+        steps = [rows, rows[5:], rows[::2], list(reversed(rows)), list(reversed(rows))[1:], rows[3:20]]
+        for step, wanted in enumerate(steps):
+            if step == 3:
+                app.theme = "textual-light"  # new styles: no rendering of the old may be reused
+            if step == 4:
+                app.screen.add_class("-red")  # a new cursor style alone
+            keyed.apply(wanted, rebuild=True)
+            if step == 2:
+                keyed.move_to_key("k10")
+            await pilot.pause()
+            _copy_into(plain, keyed)
+            await _scroll_like(plain, keyed, pilot)
+            assert keyed.row_keys == [key for key, _ in wanted]
+            for y in range(12):
+                assert _segments(keyed, y) == _segments(plain, y), (step, y)
+
+
+async def test_clicking_a_row_after_a_refill_moves_the_cursor_to_that_row() -> None:
+    app = Pair()
+    async with app.run_test(size=(70, 30)) as pilot:
+        keyed = app.query_one(KeyedTable)
+        rows = _looks(30)
+        keyed.apply(rows, rebuild=True)
+        await pilot.pause()
+        # Every row moves up three: their cells are rendered from the looks cached at the old rows.
+        keyed.apply(rows[3:], rebuild=True)
+        await pilot.pause()
+        assert await pilot.click(KeyedTable, offset=(3, 5))  # line 5: the header, then rows 0..4
+        await pilot.pause()
+        assert keyed.cursor_row == 4 and keyed.cursor_key == "k07"
+
+
+async def test_refills_build_what_add_row_builds_and_stay_in_sync_through_a_resize() -> None:
+    app = Pair()
+    async with app.run_test(size=(70, 30)) as pilot:
+        keyed = app.query_one(KeyedTable)
+        plain = app.query_one("#plain", DataTable)
+        rows = _looks(50)
+        changed = _rows([key for key, _ in rows[10:30]], suffix="!")  # same keys, new cells
+        for wanted in (rows, rows[10:], changed, rows[::3], rows, []):
+            keyed.apply(wanted, rebuild=True)
+            assert len(keyed._cell_render_cache) == 0  # renderings of the old rows were freed
+            _copy_into(plain, keyed)
+            await pilot.pause()
+            assert keyed.row_keys == [str(r.key.value) for r in plain.ordered_rows]
+            assert {k.value: {c.value: v.plain for c, v in r.items()} for k, r in keyed._data.items()} == \
+                {k.value: {c.value: v.plain for c, v in r.items()} for k, r in plain._data.items()}
+            assert keyed.rows == plain.rows
+            assert keyed._y_offsets == plain._y_offsets
+            assert keyed.virtual_size == plain.virtual_size
+        keyed.apply(rows, rebuild=True)
+        await pilot.pause()
+        assert keyed._shown_at == keyed._update_count
+        await pilot.resize_terminal(64, 24)  # the table is resized; its rows are not touched
+        await pilot.pause()
+        assert keyed._shown_at == keyed._update_count

@@ -2,7 +2,9 @@
 
 DataTable sorts by cell values only, so each cell carries its row's key (to restore a wanted order by
 position). ``look`` is what the cell shows, compared to skip updates that would repaint an unchanged
-cell (Rich's ``Text.__eq__`` ignores the base style).
+cell (Rich's ``Text.__eq__`` ignores the base style), and the key under which the table reuses a cell's
+rendering for any other cell that looks the same. A cell is therefore never changed after it is made:
+make a new one.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from rich.text import Text
 
 
 class Cell(Text):
-    """A one-line table cell that remembers its row and what it shows."""
+    """A one-line table cell that remembers its row and what it shows (not to be changed once made)."""
 
     __slots__ = ("look", "row_key")
 

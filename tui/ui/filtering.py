@@ -13,6 +13,7 @@ the entries the previous one kept.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -130,7 +131,7 @@ class HaystackCache:
 
     Texts are kept by entry key and recomputed only when the entry changes (entries are immutable
     values); :meth:`texts` also remembers the list it built for the last entry sequence, so repeated
-    filters over one state cost no per-entry lookups at all.
+    filters over the same entries cost no per-entry lookups at all.
     """
 
     def __init__(self) -> None:
@@ -139,6 +140,8 @@ class HaystackCache:
         self._texts: list[str] = []
         self._last: tuple[EntryFilter, list[int]] | None = None
         """The last filter applied to ``_entries`` and the indices it kept."""
+        self.tested = 0
+        """How many entries the last :meth:`select` tested (fewer than all when it narrowed)."""
 
     def get(self, entry: OpcUaEntry) -> str:
         """The haystack of ``entry``, cached while an equal entry is seen."""
@@ -152,21 +155,29 @@ class HaystackCache:
 
     def texts(self, entries: Sequence[OpcUaEntry]) -> list[str]:
         """The haystack of each entry, in order (built once per sequence object)."""
-        if entries is not self._entries:
-            # Held by reference: the identity test above stays valid while we keep the sequence.
+        if not self._same_entries(entries):
             self._texts = [self.get(entry) for entry in entries]
             self._entries = entries
             self._last = None
         return self._texts
 
+    def _same_entries(self, entries: Sequence[OpcUaEntry]) -> bool:
+        # The very entry objects in the same order (a state's tuple, or a copy of it). Held by
+        # reference, so an identity cannot belong to a newer object that reused a freed address.
+        known = self._entries
+        if known is None or len(known) != len(entries):
+            return False
+        return entries is known or all(map(operator.is_, entries, known))
+
     def select(self, entries: Sequence[OpcUaEntry], entry_filter: EntryFilter) -> list[OpcUaEntry]:
         """The entries ``entry_filter`` keeps, in order; narrows the last result when it can."""
         texts = self.texts(entries)
         last = self._last
-        candidates: Iterable[int] = range(len(entries))
+        candidates: Sequence[int] = range(len(entries))
         if last is not None and entry_filter.narrows(last[0]):
             candidates = last[1]
         terms = entry_filter.terms
+        self.tested = len(candidates)
         if all(not term.negated and not term.is_health_word for term in terms):
             # The common case, plain words: substring tests only, no per-entry method calls.
             words = [term.word for term in terms]

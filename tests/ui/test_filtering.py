@@ -1,0 +1,90 @@
+"""The OPC UA filter's fast paths: search texts kept per state, a narrowing query testing only the
+previous matches. Whatever path a query takes, it keeps exactly the entries a from-scratch match keeps."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tui.core.model import ClusterState, OpcUaEntry
+from tui.ui.filtering import HaystackCache, parse_filter
+
+WORDS = ("plc", "plc-line1", "pl", "p", "trust", "tr", "issuer", "expired", "expir", "exp", "critical",
+         "ca", "crl", "der", "line", "problem", "healthy", "ok", "o", "contoso", "zzz", "-", ".")
+"""Words and word fragments that occur (or, for ``zzz``, do not) in the test site's entries."""
+
+
+def _scratch(entries: tuple[OpcUaEntry, ...], text: str) -> list[str]:
+    """What the filter keeps, matched entry by entry with no cache at all."""
+    entry_filter = parse_filter(text)
+    return [e.key for e in entries if entry_filter.matches(e)]
+
+
+def _typed(texts: list[str]) -> list[str]:
+    """Each text typed key by key, as the filter box reports it: every prefix, in order."""
+    return [text[:end] for text in texts for end in range(1, len(text) + 1)]
+
+
+@pytest.mark.parametrize(("new", "old", "narrows"), [
+    ("benc", "ben", True),
+    ("ben", "benc", False),
+    ("ben plc", "ben", True),
+    ("plc ben", "ben", True),
+    ("ben", "ben plc", False),
+    ("!ab", "!abc", True),
+    ("!abc", "!ab", False),
+    ("abc", "!abc", False),
+    ("problem", "proble", False),
+    ("proble", "problem", False),
+    ("ok", "o", False),
+    ("problem plc", "problem", True),
+    ("x", "", True),
+    ("", "x", False),
+])
+def test_a_query_narrows_another_only_when_every_entry_it_keeps_is_kept_by_the_other(
+        new: str, old: str, narrows: bool) -> None:
+    assert parse_filter(new).narrows(parse_filter(old)) is narrows
+
+
+def test_typing_on_tests_only_the_entries_the_previous_query_kept(steady: ClusterState) -> None:
+    entries = steady.opcua
+    cache = HaystackCache()
+    p = parse_filter("p").apply(entries, cache)
+    assert cache.tested == len(entries)
+    pl = parse_filter("pl").apply(entries, cache)
+    assert cache.tested == len(p) < len(entries)
+    parse_filter("plc !copy").apply(entries, cache)
+    assert cache.tested == len(pl)
+    parse_filter("p").apply(entries, cache)  # a deleted key widens: everything is tested again
+    assert cache.tested == len(entries)
+    # A copy of the same entries (the same objects) still narrows; new entries start over.
+    parse_filter("pl").apply(tuple(list(entries)), cache)
+    assert cache.tested == len(p)
+    fewer = entries[1:]
+    assert [e.key for e in parse_filter("plc").apply(fewer, cache)] == _scratch(fewer, "plc")
+    assert cache.tested == len(fewer)
+
+
+def test_an_equal_entry_of_a_new_state_keeps_its_search_text(steady: ClusterState) -> None:
+    cache = HaystackCache()
+    first = cache.texts(steady.opcua)
+    rebuilt = tuple(replace(e) for e in steady.opcua)  # equal values, new objects
+    again = cache.texts(rebuilt)
+    assert again == first
+    assert all(a is b for a, b in zip(again, first, strict=True))  # reused, not recomputed
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(queries=st.lists(
+    st.lists(st.tuples(st.booleans(), st.sampled_from(WORDS)), min_size=1, max_size=3).map(
+        lambda words: " ".join(("!" if negated else "") + word for negated, word in words)),
+    min_size=1, max_size=4))
+def test_every_keystroke_keeps_what_a_match_from_scratch_keeps(steady: ClusterState,
+                                                                queries: list[str]) -> None:
+    entries = steady.opcua
+    cache = HaystackCache()
+    for text in _typed(queries):
+        assert [e.key for e in parse_filter(text).apply(entries, cache)] == _scratch(entries, text), text
