@@ -23,6 +23,10 @@ def _scratch(entries: tuple[OpcUaEntry, ...], text: str) -> list[str]:
     return [e.key for e in entries if entry_filter.matches(e)]
 
 
+def _keys(entries: list[OpcUaEntry]) -> list[str]:
+    return [e.key for e in entries]
+
+
 def _typed(texts: list[str]) -> list[str]:
     """Each text typed key by key, as the filter box reports it: every prefix, in order."""
     return [text[:end] for text in texts for end in range(1, len(text) + 1)]
@@ -75,6 +79,17 @@ def test_an_equal_entry_of_a_new_state_keeps_its_search_text(steady: ClusterStat
     again = cache.texts(rebuilt)
     assert again == first
     assert all(a is b for a, b in zip(again, first, strict=True))  # reused, not recomputed
+
+
+def test_an_entry_whose_health_changed_gets_a_new_search_text(steady: ClusterState) -> None:
+    cache = HaystackCache()
+    critical = _keys(parse_filter("critical").apply(steady.opcua, cache))
+    assert "trust/sensor-hub.der" in critical
+    healed = tuple(replace(e, flags=(), severity=None) if e.key == "trust/sensor-hub.der" else e
+                   for e in steady.opcua)
+    assert _keys(parse_filter("critical").apply(healed, cache)) == [k for k in critical
+                                                                    if k != "trust/sensor-hub.der"]
+    assert "trust/sensor-hub.der" in _keys(parse_filter("healthy").apply(healed, cache))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
