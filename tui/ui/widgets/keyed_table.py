@@ -254,7 +254,6 @@ class KeyedTable(DataTable[Cell]):
             self._row_data = {k: v for k, v in built.items() if k in wanted}
         self._update_count += 1
         self._require_update_dimensions = True
-        self._drop_stale_renders()
         # DataTable derives the row order and the line offsets from the locations, one lookup per row, on
         # first use after each update; both are at hand here (every row is one line high).
         self._ordered_row_cache[(len(ordered), self._update_count)] = ordered
@@ -265,16 +264,6 @@ class KeyedTable(DataTable[Cell]):
             self._highlight_cursor()
         self.refresh()
         self.check_idle()
-
-    def _drop_stale_renders(self) -> None:
-        """Free DataTable's rendered rows, lines and cells: all are keyed by the update counter, so after
-        a refill none can be hit again. Left to age out of their LRU caches (10,000 cells), they would
-        keep tens of thousands of objects for the garbage collector to walk in every full pass, which
-        then takes tens of milliseconds in the middle of typing."""
-        self._row_render_cache.clear()
-        self._cell_render_cache.clear()
-        self._row_renderable_cache.clear()
-        self._line_cache.clear()
 
     def on_resize(self, event: events.Resize) -> None:
         """Fit the columns to the new width (a rebuild only when the chosen columns change)."""
