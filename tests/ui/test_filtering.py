@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tui.core.model import ClusterState, OpcUaEntry
-from tui.ui.filtering import HaystackCache, parse_filter
+from tui.ui import filtering
+from tui.ui.filtering import HaystackCache, entry_haystack, parse_filter
 
 WORDS = ("plc", "plc-line1", "pl", "p", "trust", "tr", "issuer", "expired", "expir", "exp", "critical",
          "ca", "crl", "der", "line", "problem", "healthy", "ok", "o", "contoso", "zzz", "-", ".")
@@ -70,6 +71,22 @@ def test_typing_on_tests_only_the_entries_the_previous_query_kept(steady: Cluste
     fewer = entries[1:]
     assert [e.key for e in parse_filter("plc").apply(fewer, cache)] == _scratch(fewer, "plc")
     assert cache.tested == len(fewer)
+
+
+def test_the_empty_filter_prepares_the_search_texts_of_a_new_state(steady: ClusterState,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[str] = []
+
+    def counted(entry: OpcUaEntry) -> str:
+        made.append(entry.key)
+        return entry_haystack(entry)
+
+    monkeypatch.setattr(filtering, "entry_haystack", counted)
+    cache = HaystackCache()
+    assert parse_filter("").apply(steady.opcua, cache) == list(steady.opcua)
+    assert sorted(made) == sorted(e.key for e in steady.opcua)  # made when the state was shown
+    parse_filter("p").apply(steady.opcua, cache)
+    assert len(made) == len(steady.opcua)  # the first keystroke makes none
 
 
 def test_an_equal_entry_of_a_new_state_keeps_its_search_text(steady: ClusterState) -> None:

@@ -199,6 +199,21 @@ async def test_refills_build_what_add_row_builds_and_stay_in_sync_through_a_resi
             assert keyed.virtual_size == plain.virtual_size
         keyed.apply(rows, rebuild=True)
         await pilot.pause()
+        # A new state: every row gets new cells (one look changes), applied in place; the refill of the
+        # next keystroke reuses the rows' data dicts and still shows the new look.
+        renewed = _looks(50)
+        renewed[12][1]["name"] = Cell("renamed", row_key=renewed[12][0])
+        keyed.apply(renewed)
+        dicts = {key: keyed._data[key] for key, _ in renewed}  # type: ignore[index]
+        keyed.apply(renewed[10:], rebuild=True)
+        assert all(keyed._data[key] is dicts[key] for key, _ in renewed[10:])  # type: ignore[index]
+        _copy_into(plain, keyed)
+        await pilot.pause()
+        assert keyed.get_row("k12")[0].plain == "renamed"
+        assert {k.value: {c.value: v.plain for c, v in r.items()} for k, r in keyed._data.items()} == \
+            {k.value: {c.value: v.plain for c, v in r.items()} for k, r in plain._data.items()}
+        keyed.apply(rows, rebuild=True)
+        await pilot.pause()
         assert keyed._shown_at == keyed._update_count
         await pilot.resize_terminal(64, 24)  # the table is resized; its rows are not touched
         await pilot.pause()

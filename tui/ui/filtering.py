@@ -87,12 +87,17 @@ class EntryFilter:
 
         Pass the same ``haystacks`` and the same ``entries`` sequence (a state's tuple) keystroke after
         keystroke: the search texts are then computed once, and a narrowing query tests only the entries
-        the previous query kept.
+        the previous query kept. The empty filter keeps everything but still brings the texts up to date
+        (when given a cache), so a new state's are ready before the first keystroke.
         """
+        entries = entries if isinstance(entries, Sequence) else tuple(entries)
         if not self.terms:
+            if haystacks is not None:
+                # Bring the search texts up to date with a new state now, not on the first keystroke.
+                haystacks.texts(entries)
             return list(entries)
         cache = haystacks if haystacks is not None else HaystackCache()
-        return cache.select(entries if isinstance(entries, Sequence) else tuple(entries), self)
+        return cache.select(entries, self)
 
 
 def parse_filter(text: str) -> EntryFilter:

@@ -187,6 +187,13 @@ class KeyedTable(DataTable[Cell]):
             previous = old.get(column.key)  # type: ignore[call-overload]
             if previous is not new and (previous is None or previous.look != new.look):
                 self.update_cell(key, column.key, new)
+        # The row now shows these cells (a cell that looks the same is left as it was). A new state can
+        # give every row new cells: let the next refill (a filter keystroke) reuse the row's data dict
+        # for them instead of building two thousand new ones.
+        record = self._row_data.get(key)
+        row = self.rows.get(key)  # type: ignore[call-overload]
+        if record is not None and record[0] is not cells and old and row is not None:
+            self._row_data[key] = (cells, record[1], record[2], old, row, record[5])
 
     def _rebuild(self, rows: Sequence[tuple[str, RowCells]], *, columns: bool = False) -> None:
         anchor = self._anchor()
