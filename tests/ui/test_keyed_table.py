@@ -204,6 +204,9 @@ async def test_refills_build_what_add_row_builds_and_stay_in_sync_through_a_resi
         renewed = _looks(50)
         renewed[12][1]["name"] = Cell("renamed", row_key=renewed[12][0])
         keyed.apply(renewed)
+        for key, cells in renewed:  # the table holds the new cells (the old ones can be freed)
+            assert all(shown is cells[c.key] for shown, c in zip(keyed.get_row(key), keyed.placed_columns,
+                                                                 strict=True))
         dicts = {key: keyed._data[key] for key, _ in renewed}  # type: ignore[index]
         keyed.apply(renewed[10:], rebuild=True)
         assert all(keyed._data[key] is dicts[key] for key, _ in renewed[10:])  # type: ignore[index]

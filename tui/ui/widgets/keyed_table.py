@@ -43,6 +43,9 @@ RENDERED_CELLS = 1024
 """Rendered cells kept by look: several screens' worth. Each is a handful of objects the garbage
 collector walks in every full pass, so the cache is kept small."""
 
+RENDERED_LINES = 256
+"""Rendered rows and lines DataTable keeps (its default is 1,000): several screens' worth."""
+
 SegmentLines = list[list[Segment]]
 
 
@@ -77,6 +80,12 @@ class KeyedTable(DataTable[Cell]):
         self._looks: LRUCache[tuple[object, ...], tuple[SegmentLines, int, int, object]] = \
             LRUCache(RENDERED_CELLS)
         """Rendered cells by look and render inputs, with the row and column they were rendered at."""
+        # DataTable's own render caches are keyed by the update counter, so after a refill none of their
+        # entries can be hit again; at their default sizes the dead entries hold over 10 MiB after some
+        # typing. Reuse across refills is ``_looks``'s job: a few screens' worth is all these need.
+        self._cell_render_cache.maxsize = RENDERED_CELLS
+        for cache in (self._row_render_cache, self._line_cache, self._row_renderable_cache):
+            cache.maxsize = RENDERED_LINES
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -185,8 +194,13 @@ class KeyedTable(DataTable[Cell]):
         for column in self._placed:
             new = cells[column.key]
             previous = old.get(column.key)  # type: ignore[call-overload]
-            if previous is not new and (previous is None or previous.look != new.look):
+            if previous is new:
+                continue
+            if previous is None or previous.look != new.look:
                 self.update_cell(key, column.key, new)
+            else:
+                # It looks the same: nothing to repaint, but hold the new cell so the old one is freed.
+                old[column.key] = new  # type: ignore[index]
         # The row now shows these cells (a cell that looks the same is left as it was). A new state can
         # give every row new cells: let the next refill (a filter keystroke) reuse the row's data dict
         # for them instead of building two thousand new ones.
