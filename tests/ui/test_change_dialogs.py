@@ -26,6 +26,7 @@ from tui.core.model import ClusterState
 from tui.ops.runner import ChangeSession
 from tui.ui.app import DashboardApp, help_groups
 from tui.ui.commands import DashboardCommands
+from tui.ui.messages import SourceFailed
 from tui.ui.modals.apply import ApplyModal
 from tui.ui.modals.confirm import ConfirmModal
 from tui.ui.modals.delete import DeleteModal
@@ -362,3 +363,47 @@ async def test_help_lists_every_change_binding(steady: ClusterState) -> None:
         wanted = {b.id for cls in classes for b in cls.BINDINGS}  # type: ignore[union-attr]
         assert None not in wanted and wanted <= listed
         assert all(row.description for group in help_groups() for row in group.rows)
+
+
+async def test_the_look_for_unfinished_applies_waits_for_the_first_state(steady: ClusterState) -> None:
+    # Making the session imports the write path; at start-up that would compete with the first frame.
+    asked: list[int] = []
+
+    def factory() -> ChangeSession:
+        asked.append(app.applied)  # how many states were on screen when the session was first wanted
+        raise RuntimeError(NO_CLUSTER)
+
+    source = StaticSource(None, INFO)
+    app = DashboardApp(source, settings=UiSettings(), clock=FrozenClock(sitedata.NOW), sessions=factory)
+    async with app.run_test(size=WIDE) as pilot:
+        await _settle(app, pilot)
+        assert source.started.is_set() and asked == []
+        source.push(steady)
+        await app.wait_for_state(lambda _s: True, timeout=10)
+        await pilot.pause()  # the look starts after the repaint that shows the state
+        await _settle(app, pilot)
+        assert asked == [1]
+        assert f"cannot read the apply journal: cannot prepare changes: {NO_CLUSTER}" in _notices(app)
+        source.push(steady)
+        app.post_message(SourceFailed("connection lost"))
+        await pilot.pause()
+        await _settle(app, pilot)
+        assert asked == [1]  # once per run
+
+
+async def test_a_source_that_fails_before_any_state_still_gets_the_look_for_unfinished_applies() -> None:
+    asked: list[int] = []
+
+    def factory() -> ChangeSession:
+        asked.append(app.applied)
+        raise RuntimeError(NO_CLUSTER)
+
+    app = DashboardApp(StaticSource(None, INFO), settings=UiSettings(), clock=FrozenClock(sitedata.NOW),
+                       sessions=factory)
+    async with app.run_test(size=WIDE) as pilot:
+        await _settle(app, pilot)
+        assert asked == []
+        app.post_message(SourceFailed("cluster unreachable"))
+        await pilot.pause()
+        await _settle(app, pilot)
+        assert asked == [0]

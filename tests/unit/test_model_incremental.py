@@ -31,6 +31,7 @@ from tui.core import resources as rk
 from tui.core.build import DecodeCache, build_state
 from tui.core.build_entry_findings import remembered_entry_findings, text_stable_until
 from tui.core.build_memo import MISS, BuildMemo
+from tui.core.build_opcua_rows import prewarm_list_files
 from tui.core.durations import humanize
 from tui.core.findings import entry_findings
 from tui.core.model import ClusterState, Health
@@ -373,3 +374,25 @@ def test_entry_finding_texts_hold_exactly_until_their_bound(name: str, offset: i
         )
         assert at(bound - TICK) == at(start)
         assert at(bound) != at(start)
+
+
+def test_prewarm_decodes_the_list_files_so_the_first_build_only_hits_and_builds_the_same() -> None:
+    junk = {"junk.der": b"not a certificate", "empty.crt": b""}
+    site = quickstart_site(NOW, ca=ROOT, trust={**TRUST, **junk}, issuer_list=ISSUERS)
+    site.get(rk.SECRETS, NS, TRUST_LIST_SYNC)["data"]["bad-base64.der"] = "%%% not base64"
+    raw = site.snapshot()
+    vault = site.vault_snapshot()
+    secrets = {name: raw.get(rk.SECRETS.key, NS, name) for name in (TRUST_LIST_SYNC, ISSUER_LIST_SYNC)}
+
+    cold = DecodeCache()
+    scratch = build_state(raw, settings=ModelSettings(), now=NOW, vault=vault, cache=cold)
+    warm = DecodeCache()
+    decoded = prewarm_list_files(secrets, warm)
+    assert decoded == len(TRUST) + len(junk) + len(ISSUERS)  # the value that is not base64 is skipped
+    assert (warm.hits, warm.misses) == (0, decoded)
+    built = build_state(raw, settings=ModelSettings(), now=NOW, vault=vault, cache=warm)
+    # Every list file was a hit: the warm build missed exactly `decoded` fewer times than the cold one.
+    assert cold.misses - (warm.misses - decoded) == decoded
+    assert built == scratch  # decode errors included
+    errors = {e.target_key: e.decode_error for e in built.opcua if e.decode_error}
+    assert set(errors) == {"junk.der", "empty.crt", "bad-base64.der"}

@@ -109,6 +109,23 @@ def _get(api_client: ApiClient, path: str, params: list[tuple[str, str]],
     return response
 
 
+def get_object(api_client: ApiClient, target: WatchTarget, name: str, *,
+               timeout: tuple[float, float] = LIST_TIMEOUT) -> dict[str, Any]:
+    """GET one object of ``target``'s collection as the raw dict the API server sent.
+
+    Raises ApiException (404 when absent), urllib3 errors on connection problems, and ValueError on a
+    body that is not a JSON object.
+    """
+    response = _get(api_client, f"{target.path}/{name}", [], timeout)
+    try:
+        doc = json.loads(response.data or b"{}")
+    finally:
+        response.release_conn()
+    if not isinstance(doc, dict):
+        raise ValueError(f"{target.describe()}/{name}: the API server's answer is not an object")
+    return doc
+
+
 def list_objects(api_client: ApiClient, target: WatchTarget, *, page_size: int = PAGE_SIZE,
                  timeout: tuple[float, float] = LIST_TIMEOUT) -> ListResult:
     """List a collection completely (following ``continue`` tokens) and return raw objects.

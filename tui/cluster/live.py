@@ -24,9 +24,12 @@ from kubernetes.client import ApiClient
 
 from tui.cluster.reflector import Reflector, ReflectorTimings, WaitFunction, event_wait
 from tui.cluster.watch_set import assemble, watch_targets
-from tui.core.build import build_state
+from tui.core import resources as rk
+from tui.core.build import DEFAULT_CACHE, build_state
+from tui.core.build_opcua_rows import prewarm_list_files
 from tui.core.clock import Clock, SystemClock
 from tui.core.model import ClusterState
+from tui.core.names import OPCUA_LISTS
 from tui.core.settings import ModelSettings
 from tui.core.snapshot import AreaState, RawSnapshot, ResourceStatus, VaultSnapshot
 
@@ -96,6 +99,10 @@ class ClusterFeed:
                       timings=reflector_timings, wait=wait, rand=rand)
             for target in watch_targets(settings)
         ]
+        # The reflector of the Secrets in the AIO namespace, whose list files are decoded early.
+        self._secrets = next((r for r in self.reflectors if r.target.kind is rk.SECRETS
+                              and r.target.namespace == settings.namespace), None)
+        self._prewarmed = False
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -236,8 +243,23 @@ class ClusterFeed:
             if not self._all_ready():
                 # Not every collection has answered once yet; a partial picture would mislead
                 # ("no root CA") - the remaining reflectors mark us dirty when they get there.
+                self._prewarm()
                 continue
             self._build()
+
+    def _prewarm(self) -> None:
+        """Once the list Secrets are in, decode their files while other collections still arrive."""
+        if self._prewarmed or self._secrets is None or not self._secrets.ready.is_set():
+            return
+        self._prewarmed = True
+        items, _status = self._secrets.snapshot()
+        namespace = self.settings.namespace
+        wanted = {name: items[(namespace, name)] for name in OPCUA_LISTS.values()
+                  if (namespace, name) in items}
+        try:
+            prewarm_list_files(wanted, DEFAULT_CACHE)
+        except Exception:  # only a head start: the build decodes (and reports) whatever failed here
+            log.exception("decoding the list files ahead of the first build failed")
 
     def _wait_for_quiet(self) -> bool:
         """Sleep until the burst of changes settles; True if the feed is stopping."""

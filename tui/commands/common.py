@@ -205,15 +205,18 @@ def make_vault_reader(settings: VaultSettings, *, clock: Clock, quick: bool = Fa
     whether the synced bytes equal the vault's).
     """
     from tui.core.snapshot import ResourceStatus, VaultSnapshot
-    from tui.vault.client import make_secret_client
-    from tui.vault.errors import classify
-    from tui.vault.reader import read_vault_snapshot
 
     clients: dict[str, Any] = {}
     timeouts: dict[str, Any] = ({"retry_total": 1, "connection_timeout": 5.0, "read_timeout": 15.0}
                                 if quick else {})
 
     def read(state: ClusterState | None) -> VaultSnapshot | None:
+        # Imported on first read (the feed's vault thread, after the first cluster state): the Azure SDK
+        # takes ~0.1 s to import, which would otherwise delay the dashboard's first frame.
+        from tui.vault.client import make_secret_client
+        from tui.vault.errors import classify
+        from tui.vault.reader import read_vault_snapshot
+
         url = None
         try:
             url, names = vault_target(settings, state)

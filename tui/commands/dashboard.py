@@ -134,6 +134,7 @@ def _dashboard(args: argparse.Namespace) -> int:
     settings = UiSettings(namespace=feed.settings.namespace, read_only=read_only, read_only_locked=read_only,
                           animations=bool(getattr(args, "animations", False)), freeze_heap=True)
     sessions = None if read_only else LazySession(lambda: open_change_session(args, config))
+    source.prestart()  # list the cluster while the UI is imported and mounted
     return run_app(source, settings, clock=clock, mouse=not getattr(args, "no_mouse", False),
                    sessions=sessions)
 
@@ -156,10 +157,10 @@ def run_app(source: StateSource, settings: UiSettings, *, clock: Clock, mouse: b
     The source is stopped after the terminal has been restored, so a slow network shutdown never keeps
     the user looking at a frozen screen. ``sessions`` lets the change dialogs write (None: look only).
     """
-    from tui.ui.app import DashboardApp
-
-    app = DashboardApp(source, settings=settings, clock=clock, sessions=sessions)
     try:
+        from tui.ui.app import DashboardApp
+
+        app = DashboardApp(source, settings=settings, clock=clock, sessions=sessions)
         app.run(mouse=mouse)
     finally:
         source.stop()
@@ -209,6 +210,7 @@ def run_demo_dashboard(options: dict[str, Any], *, mouse: bool = True, read_only
                                  read_only_locked=read_only, freeze_heap=True)
         sessions = None if read_only else LazySession(
             lambda: (demo_session(env, connection.api_client, settings, clock), None))
+        source.prestart()  # list the site while the UI is imported and mounted
         return run_app(source, ui_settings, clock=clock, mouse=mouse, sessions=sessions)
     finally:
         env.stop()

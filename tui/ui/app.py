@@ -127,7 +127,8 @@ class DashboardApp(ChangeFlow):
         self._dashboard.show_status(self.clock.now(), source_error=None, read_only=self.read_only)
         self.set_interval(self.settings.tick_interval, self.tick, name="tick")
         self._start_source()
-        self.check_journals()
+        # The look for unfinished applies waits for the first state on screen (or a failure): making the
+        # change session imports the write path, which would hold the GIL during the first frame.
 
     @work(thread=True, group="source", exclusive=True, exit_on_error=False, name="start source",
           description="connect and start delivering cluster states")
@@ -150,6 +151,7 @@ class DashboardApp(ChangeFlow):
         self.source_error = message.error
         self.notify(message.error, title="aio-certs", severity="error", timeout=10)
         self._show_status()
+        self.check_journals()
 
     def _show_status(self) -> None:
         self._dashboard.show_status(self.clock.now(), source_error=self.source_error,
@@ -188,6 +190,8 @@ class DashboardApp(ChangeFlow):
             self.applied += 1
             if self.settings.freeze_heap:
                 self._freeze_heap(state)
+            if self.applied == 1:
+                self.call_after_refresh(self.check_journals)
         event, self._applied_event = self._applied_event, asyncio.Event()
         event.set()
 

@@ -82,6 +82,7 @@ class ChangeFlow(App[None]):
         """Start with nothing staged; ``sessions`` makes the change session when first needed."""
         self.sessions = sessions
         self.staging = Staging()
+        self._journals_checked = False
 
     @property
     def dashboard(self) -> DashboardScreen:  # pragma: no cover - provided by DashboardApp
@@ -286,7 +287,10 @@ class ChangeFlow(App[None]):
     # -- unfinished applies ----------------------------------------------------------------------
 
     def check_journals(self) -> None:
-        """At start: offer to resume or roll back applies a previous run left unfinished."""
+        """Once, at start: offer to resume or roll back applies a previous run left unfinished."""
+        if self._journals_checked:
+            return
+        self._journals_checked = True
         if self.sessions.available and not self.read_only:
             self._read_journals(show_empty=False)
 

@@ -63,8 +63,19 @@ class FeedSource:
         self._stopped = False
         self._lock = threading.Lock()
 
+    def prestart(self) -> None:
+        """Start the feed's threads before anyone subscribes (returns at once).
+
+        The command calls this before it builds the app, so listing the cluster overlaps with
+        importing and mounting the UI; :meth:`start` later subscribes and gets the current state.
+        """
+        with self._lock:
+            if self._stopped:
+                return
+        self.feed.start()
+
     def start(self, deliver: Deliver) -> None:
-        """Subscribe, then start the feed's threads (returns at once)."""
+        """Subscribe, then start the feed's threads if :meth:`prestart` did not (returns at once)."""
         with self._lock:
             if self._stopped or self._unsubscribe is not None:
                 return
