@@ -158,6 +158,9 @@ def run_app(source: StateSource, settings: UiSettings, *, clock: Clock, mouse: b
     the user looking at a frozen screen. ``sessions`` lets the change dialogs write (None: look only).
     """
     try:
+        from tui.ui.terminal import choose_frame_rate
+
+        choose_frame_rate()  # before Textual is imported: it reads the cap once
         from tui.ui.app import DashboardApp
 
         app = DashboardApp(source, settings=settings, clock=clock, sessions=sessions)

@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import os
 import time
 from collections.abc import Callable
 from typing import ClassVar
@@ -54,17 +53,12 @@ from tui.ui.modals.vault_add import VaultAddModal
 from tui.ui.screens.dashboard import DashboardScreen
 from tui.ui.settings import UiSettings
 from tui.ui.source import StateSource
+from tui.ui.terminal import over_ssh
 from tui.ui.widgets.keyed_table import KeyedTable
 from tui.ui.widgets.opcua_pane import OpcUaPane
 from tui.ui.widgets.root_ca_pane import RootCAPane
 
 log = logging.getLogger(__name__)
-
-
-def over_ssh(environ: dict[str, str] | None = None) -> bool:
-    """True when the terminal is on the far end of an SSH connection."""
-    env = os.environ if environ is None else environ
-    return bool(env.get("SSH_CONNECTION") or env.get("SSH_CLIENT") or env.get("SSH_TTY"))
 
 
 class DashboardApp(ChangeFlow):
