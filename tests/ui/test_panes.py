@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
+
 from textual.geometry import Region
 
 from tests.ui import sitedata
@@ -50,6 +53,38 @@ async def test_issuers_pane_lists_every_issuer_with_readiness_and_backing(dashbo
         cells = {c.key: table.get_cell(root_issuer, c.key).plain for c in table.placed_columns}
         assert cells["type"] == "selfSigned" and cells["ready"] == "yes" and cells["certs"] == "1"
 
+
+
+async def test_issuer_detail_shows_what_the_table_has_no_room_for_and_follows_the_cursor(
+        dashboard: Dashboard, steady: ClusterState) -> None:
+    first, second = steady.issuers
+    failing = replace(second, ready=False, reason="ErrInitIssuer",
+                      message="Error initializing issuer:\n secret not found",
+                      last_transition=sitedata.NOW - timedelta(hours=3))
+    state = replace(steady, issuers=(first, failing))
+    async with dashboard(state, size=WIDE) as (app, pilot, source):
+        pane = app.dashboard.issuers_pane
+        name_cell = pane.table.get_cell(first.key, "name")
+        detail = _line(app, "issuer-detail")
+        # The whole name, although the table cuts it at 120 columns.
+        assert first.name in detail and pane.table.cursor_key == first.key
+        assert f"ClusterIssuer · {first.type}" in detail and "Ready     True" in detail
+        assert first.name in screen_text(app) and name_cell.plain == first.name
+        await pilot.press("2", "down")
+        assert pane.table.cursor_key == failing.key
+        detail = _line(app, "issuer-detail")
+        since = (sitedata.NOW - timedelta(hours=3)).strftime("%Y-%m-%d %H:%MZ")
+        assert failing.name in detail
+        assert f"Ready     False · ErrInitIssuer · since {since}" in detail
+        assert "Message   Error initializing issuer: secret not found" in detail  # on one line
+        # A new state keeps the cursor on its issuer and the detail follows the new condition.
+        source.push(replace(state, issuers=(first, replace(failing, ready=True, reason="KeyPairVerified",
+                                                           message="Signing CA verified"))))
+        await app.wait_for_state(lambda s: s.issuers[1].ready is True, timeout=10)
+        await pilot.pause()
+        assert pane.table.cursor_key == failing.key
+        detail = _line(app, "issuer-detail")
+        assert "Ready     True · KeyPairVerified" in detail and "Signing CA verified" in detail
 
 async def test_opcua_pane_holds_both_lists_with_counts_and_health(dashboard: Dashboard,
                                                                   steady: ClusterState) -> None:

@@ -1,17 +1,55 @@
-"""The Issuers pane: every Issuer and ClusterIssuer with readiness, type and the Certificates it backs."""
+"""The Issuers pane: every Issuer and ClusterIssuer with readiness, type and the Certificates it backs.
+
+The table keeps one line per issuer; what does not fit beside it at 120 columns (the whole name, the Ready
+condition's reason, message and last transition, the roles and CA secret) is shown for the issuer under
+the cursor in a detail block below the table.
+"""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable
 
-from tui.core.model import ClusterState
-from tui.ui.levels import DEFAULT_PALETTE
+from tui.core.model import ClusterState, IssuerView
+from tui.ui import format as fmt
+from tui.ui.labelled import join_lines, labelled
+from tui.ui.levels import DEFAULT_PALETTE, Level, Palette
 from tui.ui.messages import PreviewRequested
 from tui.ui.rows import ISSUER_COLUMNS, issuer_cells
 from tui.ui.widgets.keyed_table import KeyedTable
+from tui.ui.widgets.text_line import TextLine
 from tui.ui.widgets.titled import Titled
+
+
+def issuer_detail_text(issuer: IssuerView, palette: Palette) -> Text:
+    """Everything about one issuer the table has no room for, as label/value lines."""
+    name = issuer.name if issuer.kind == "ClusterIssuer" else f"{issuer.namespace}/{issuer.name}"
+    if issuer.ready is None:
+        ready = [("unknown (no Ready condition yet)", Level.MUTED)]
+    else:
+        ready = [("True" if issuer.ready else "False", Level.OK if issuer.ready else Level.ERROR)]
+    if issuer.reason:
+        ready.append((f" · {issuer.reason}", Level.PLAIN if issuer.ready else Level.ERROR))
+    if issuer.last_transition is not None:
+        ready.append((f" · since {fmt.when(issuer.last_transition, seconds=False)}", Level.MUTED))
+    backs = [(f"{issuer.certificates_backed} certificate(s)", Level.PLAIN)]
+    if issuer.certificates_failing:
+        backs.append((f" · {issuer.certificates_failing} failing", Level.WARNING))
+    if issuer.roles:
+        backs.append((f" · role {', '.join(issuer.roles)}", Level.INFO))
+    lines = [
+        labelled(palette, "Issuer", (name, Level.PLAIN)),
+        labelled(palette, "Kind", (f"{issuer.kind} · {issuer.type}", Level.PLAIN)),
+    ]
+    if issuer.ca_secret_name:
+        lines.append(labelled(palette, "CA secret", (issuer.ca_secret_name, Level.PLAIN)))
+    lines.append(labelled(palette, "Ready", *ready))
+    if issuer.message:
+        lines.append(labelled(palette, "Message", (fmt.one_line(issuer.message), Level.MUTED)))
+    lines.append(labelled(palette, "Backs", *backs))
+    return join_lines(*lines)
 
 
 class IssuersPane(Titled, Vertical):
@@ -24,8 +62,9 @@ class IssuersPane(Titled, Vertical):
         self._state: ClusterState | None = None
 
     def compose(self) -> ComposeResult:
-        """The table."""
+        """The table, and the detail of the issuer under its cursor."""
         yield KeyedTable(ISSUER_COLUMNS, id="issuers-table")
+        yield TextLine("", id="issuer-detail")
 
     @property
     def table(self) -> KeyedTable:
@@ -48,6 +87,20 @@ class IssuersPane(Titled, Vertical):
         if not area.ok:
             title += f" · {area.state.value}"
         self.set_title(title)
+        self._show_detail(self.table.cursor_key)
+
+    def _show_detail(self, key: str | None) -> None:
+        state = self._state
+        issuer = next((i for i in state.issuers if i.key == key), None) if state is not None else None
+        if issuer is None and state is not None and state.issuers:
+            issuer = state.issuers[0]
+        detail = self.query_one("#issuer-detail", TextLine)
+        detail.show(issuer_detail_text(issuer, self.palette) if issuer is not None else "no issuers found")
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """The cursor moved: show that issuer's detail."""
+        event.stop()
+        self._show_detail(str(event.row_key.value) if event.row_key.value is not None else None)
 
     def restyle(self) -> None:
         """Re-render every row (after a theme change)."""

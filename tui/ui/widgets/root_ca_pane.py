@@ -18,12 +18,12 @@ from textual.containers import VerticalScroll
 from tui.core.model import ClusterState, Condition
 from tui.core.rotation import RotationPhase
 from tui.ui import format as fmt
+from tui.ui.labelled import join_lines, labelled
 from tui.ui.levels import DEFAULT_PALETTE, Level, Palette, days_level
 from tui.ui.messages import ChangeRequested, PreviewRequested
 from tui.ui.widgets.text_line import TextLine
 from tui.ui.widgets.titled import Titled
 
-LABEL_WIDTH = 10
 GAUGE_WIDTH = 20
 HISTORY_SHOWN = 4
 
@@ -38,24 +38,12 @@ _PHASE_LEVEL = {
 }
 
 
-def _labelled(palette: Palette, label: str, *parts: tuple[str, Level]) -> Text:
-    text = Text(no_wrap=False, overflow="fold")
-    text.append(f"{label:<{LABEL_WIDTH}}", palette.style(Level.MUTED))
-    for value, level in parts:
-        text.append(value, palette.style(level))
-    return text
-
-
-def _join(*lines: Text) -> Text:
-    return Text("\n").join(lines)
-
-
 def gauge_text(state: ClusterState, now: datetime, palette: Palette) -> Text:
     """``Left      ████████░░░░ 59d (66%)``, coloured by the expiry thresholds."""
     root = state.root_ca
     cert = root.certificate
     if cert is None:
-        return _labelled(palette, "Left", ("unknown", Level.MUTED))
+        return labelled(palette, "Left", ("unknown", Level.MUTED))
     lifetime = (cert.not_after - cert.not_before).total_seconds()
     remaining = (cert.not_after - now).total_seconds()
     fraction = min(max(remaining / lifetime, 0.0), 1.0) if lifetime > 0 else 0.0
@@ -66,7 +54,7 @@ def gauge_text(state: ClusterState, now: datetime, palette: Palette) -> Text:
         left = f"expired {fmt.span(now - cert.not_after)} ago"
     else:
         left = f"{fmt.span(cert.not_after - now)} ({fraction:.0%})"
-    return _labelled(palette, "Left", ("█" * filled, level), ("░" * (GAUGE_WIDTH - filled), Level.MUTED),
+    return labelled(palette, "Left", ("█" * filled, level), ("░" * (GAUGE_WIDTH - filled), Level.MUTED),
                      (" " + left, level))
 
 
@@ -74,7 +62,7 @@ def rotation_text(state: ClusterState, now: datetime, palette: Palette) -> Text:
     """Phase with its one-line status, and the next renewal time with a countdown."""
     rotation = state.root_ca.rotation
     level = _PHASE_LEVEL.get(rotation.phase, Level.PLAIN)
-    phase = _labelled(palette, "Rotation", (rotation.phase.value, level))
+    phase = labelled(palette, "Rotation", (rotation.phase.value, level))
     if rotation.phase is RotationPhase.FAILED and rotation.next_attempt is not None:
         phase.append(f" · retry {fmt.when(rotation.next_attempt)} ({fmt.until(rotation.next_attempt, now)})",
                      palette.style(Level.ERROR))
@@ -84,12 +72,12 @@ def rotation_text(state: ClusterState, now: datetime, palette: Palette) -> Text:
         phase.append(f" · {rotation.reason}", palette.style(level))
     renewal = rotation.renewal_time
     if renewal is None:
-        next_line = _labelled(palette, "Renews", ("-", Level.MUTED))
+        next_line = labelled(palette, "Renews", ("-", Level.MUTED))
     else:
         due = renewal <= now
-        next_line = _labelled(palette, "Renews", (fmt.when(renewal), Level.PLAIN),
+        next_line = labelled(palette, "Renews", (fmt.when(renewal), Level.PLAIN),
                               (f" ({fmt.until(renewal, now)})", Level.WARNING if due else Level.MUTED))
-    return _join(phase, next_line)
+    return join_lines(phase, next_line)
 
 
 def identity_text(state: ClusterState, palette: Palette) -> Text:
@@ -99,31 +87,31 @@ def identity_text(state: ClusterState, palette: Palette) -> Text:
     if cert is None:
         reason = root.note or root.decode_error or (
             "secret not found" if not root.secret_present else "no certificate in the secret")
-        return _join(
-            _labelled(palette, "Secret", (root.key, Level.PLAIN)),
-            _labelled(palette, "Status", (reason, Level.MUTED if not root.locatable else Level.ERROR)),
+        return join_lines(
+            labelled(palette, "Secret", (root.key, Level.PLAIN)),
+            labelled(palette, "Status", (reason, Level.MUTED if not root.locatable else Level.ERROR)),
         )
     lines = [
-        _labelled(palette, "Subject", (cert.subject, Level.PLAIN)),
-        _labelled(palette, "SHA-1", (cert.sha1, Level.PLAIN)),
-        _labelled(palette, "Serial", (cert.serial, Level.PLAIN)),
-        _labelled(palette, "Valid", (f"{fmt.when(cert.not_before, seconds=False)} → "
+        labelled(palette, "Subject", (cert.subject, Level.PLAIN)),
+        labelled(palette, "SHA-1", (cert.sha1, Level.PLAIN)),
+        labelled(palette, "Serial", (cert.serial, Level.PLAIN)),
+        labelled(palette, "Valid", (f"{fmt.when(cert.not_before, seconds=False)} → "
                                      f"{fmt.when(cert.not_after, seconds=False)}", Level.PLAIN)),
     ]
-    return _join(*lines)
+    return join_lines(*lines)
 
 
 def resource_text(state: ClusterState, palette: Palette) -> Text:
     """The cert-manager Certificate writing the CA secret: name, revision, Ready and Issuing conditions."""
     resource = state.root_ca.resource
     if resource is None:
-        return _labelled(palette, "Resource", ("no cert-manager Certificate writes this secret", Level.MUTED))
+        return labelled(palette, "Resource", ("no cert-manager Certificate writes this secret", Level.MUTED))
     revision = f"rev {resource.revision}" if resource.revision is not None else "rev -"
     ready_level = Level.OK if resource.is_ready else Level.WARNING
     issuing_level = Level.INFO if resource.is_issuing else Level.MUTED
-    return _join(
-        _labelled(palette, "Resource", (resource.name, Level.PLAIN)),
-        _labelled(palette, "Status", (revision, Level.PLAIN), (" · Ready ", Level.MUTED),
+    return join_lines(
+        labelled(palette, "Resource", (resource.name, Level.PLAIN)),
+        labelled(palette, "Status", (revision, Level.PLAIN), (" · Ready ", Level.MUTED),
                   (_condition(resource.ready, "Ready"), ready_level), (" · Issuing ", Level.MUTED),
                   (_condition(resource.issuing, ""), issuing_level)),
     )
@@ -142,7 +130,7 @@ def bundle_text(state: ClusterState, palette: Palette) -> Text:
     """Whether the trust bundle holds the current CA, and the previous one after a rotation."""
     bundle = state.trust_bundle
     if not bundle.present:
-        return _labelled(palette, "Bundle", (f"{bundle.configmap} not found", Level.ERROR))
+        return labelled(palette, "Bundle", (f"{bundle.configmap} not found", Level.ERROR))
     if bundle.holds_current_ca is None:
         current = ("current CA unknown", Level.MUTED)
     elif bundle.holds_current_ca:
@@ -155,21 +143,21 @@ def bundle_text(state: ClusterState, palette: Palette) -> Text:
         previous = ("previous CA still in", Level.INFO)
     else:
         previous = ("previous CA gone", Level.MUTED)
-    return _labelled(palette, "Bundle", current, (" · ", Level.MUTED), previous)
+    return labelled(palette, "Bundle", current, (" · ", Level.MUTED), previous)
 
 
 def history_text(state: ClusterState, palette: Palette) -> Text:
     """The latest rotations seen this run, newest first."""
     events = list(reversed(state.rotation_history))[:HISTORY_SHOWN]
     if not events:
-        return _labelled(palette, "Rotations", ("none seen this run", Level.MUTED))
+        return labelled(palette, "Rotations", ("none seen this run", Level.MUTED))
     lines = []
     for index, event in enumerate(events):
         label = "Rotations" if index == 0 else ""
         serial = fmt.thumb(event.serial, 16) if event.serial else "-"
         rev = f" rev {event.revision}" if event.revision is not None else ""
-        lines.append(_labelled(palette, label, (f"{fmt.when(event.at)} serial {serial}{rev}", Level.PLAIN)))
-    return _join(*lines)
+        lines.append(labelled(palette, label, (f"{fmt.when(event.at)} serial {serial}{rev}", Level.PLAIN)))
+    return join_lines(*lines)
 
 
 class RootCAPane(Titled, VerticalScroll):
