@@ -8,6 +8,7 @@ the background, and redraws only what changes (a few repaints a second at most).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -157,19 +158,35 @@ def run_app(source: StateSource, settings: UiSettings, *, clock: Clock, mouse: b
     The source is stopped after the terminal has been restored, so a slow network shutdown never keeps
     the user looking at a frozen screen. ``sessions`` lets the change dialogs write (None: look only).
     """
-    try:
-        from tui.ui.terminal import choose_frame_rate
+    from tui.ui.terminal import HangupWatch, choose_frame_rate
 
+    # Textual reads keys from stdin (and draws on stderr): the same terminal, watched through stdin.
+    watch = HangupWatch(sys.__stdin__.fileno() if sys.__stdin__ else -1, _hung_up)
+    try:
         choose_frame_rate()  # before Textual is imported: it reads the cap once
         from tui.ui.app import DashboardApp
 
         app = DashboardApp(source, settings=settings, clock=clock, sessions=sessions)
+        watch.start()
         app.run(mouse=mouse)
     finally:
+        watch.stop()
         source.stop()
         if sessions is not None:
             sessions.close()
     return int(app.return_code or 0)
+
+
+def _hung_up() -> None:
+    """The terminal is gone: end the process as a hangup would (nobody is left to show anything to).
+
+    The UI thread may be blocked on a terminal write that will never finish, so there is no orderly
+    exit to wait for. An apply cut short here is in the journal, as after a kill, and is offered for
+    resuming next time.
+    """
+    from tui.ui.terminal import EXIT_HANGUP
+
+    os._exit(EXIT_HANGUP)
 
 
 def run_demo_dashboard(options: dict[str, Any], *, mouse: bool = True, read_only: bool = False) -> int:
