@@ -98,3 +98,19 @@ async def test_dashboard_shows_the_embedded_site_and_follows_a_rotation_under_th
         assert "rotated" in screen.root_pane.title_text
         assert table.cursor_key == middle and table.cursor_row == row
         assert app.focused is table
+
+
+async def test_a_feed_started_before_the_app_hands_it_the_current_state_at_once(
+        source: FeedSource, clock: FrozenClock) -> None:
+    # The command starts listing the cluster before it imports and mounts the UI (first frame sooner).
+    source.prestart()
+    feed = source.feed
+    listed = await asyncio.to_thread(feed.wait_for_state, _complete, TIMEOUT)
+    builds = feed.builds
+    app = DashboardApp(source, clock=clock)
+    async with app.run_test(size=(120, 34)) as pilot:
+        shown = await app.wait_for_state(_complete, TIMEOUT)
+        await pilot.pause()
+        assert shown is listed  # the state the feed already had, handed over on subscribing
+        assert feed.builds == builds and all(r.alive for r in feed.reflectors)
+        assert set(app.dashboard.opcua_pane.table.row_keys) == {e.key for e in listed.opcua}
