@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,23 @@ def test_zero_serial_from_an_old_device_is_shown_without_library_warnings(tmp_pa
     result = inspect(str(path))
     assert (result.returncode, result.stderr) == (0, "")
     assert "  serial     00\n" in result.stdout
+
+
+def test_a_country_that_is_not_two_letters_is_shown_as_written_without_warnings(tmp_path: Path) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    with pytest.warns(UserWarning, match="Attribute's length"):  # what the library says about it
+        name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "Germany", _validate=False),
+                          x509.NameAttribute(NameOID.COMMON_NAME, "field device")])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(7).not_valid_before(g.EPOCH).not_valid_after(g.EPOCH + timedelta(days=9))
+            .sign(key, hashes.SHA256()))
+    path = tmp_path / "field-device.der"
+    path.write_bytes(cert.public_bytes(serialization.Encoding.DER))
+    result = inspect(str(path))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert "  subject    CN=field device,C=Germany\n" in result.stdout

@@ -33,6 +33,9 @@ from tui.core.x509_fields import certificate_info, crl_info
 # '-'), and the library's deprecation warning would only leak onto the user's terminal.
 warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive",
                         category=CryptographyDeprecationWarning)
+# Devices also ship subjects whose country is not two letters (C=Germany); the name is shown as written
+# and the library's warning (two lines naming our source file) must not reach the terminal either.
+warnings.filterwarnings("ignore", message="Attribute's length must be", category=UserWarning)
 
 MAX_BYTES = 4 * 1024 * 1024
 """Files above this are refused before being read: no certificate bundle is this large."""
