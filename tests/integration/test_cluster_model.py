@@ -39,7 +39,7 @@ from tui.cluster.watch_set import (
     unreachable_reason,
     watch_targets,
 )
-from tui.commands.common import VaultSettings, make_vault_reader
+from tui.commands.common import FULL_READ_EVERY, VaultSettings, make_vault_reader
 from tui.core import resources as rk
 from tui.core.clock import FrozenClock
 from tui.core.model import Area, ClusterState
@@ -291,6 +291,59 @@ def test_vault_is_read_through_the_spc_and_joined(seeded: ApiServer, connection:
     finally:
         vault.stop()
 
+
+
+def test_timed_vault_rereads_fetch_only_the_values_that_changed(
+        seeded: ApiServer, connection: ClusterConnection, clock: FrozenClock,
+        feeds: list[ClusterFeed]) -> None:
+    # Reading 2,000 values costs seconds of CPU; every minute that made the dashboard stutter.
+    vault = start_keyvault_emulator(clock=clock)
+    try:
+        for file_name, data in TRUST_FILES.items():
+            vault.put_secret(secret_name_for(file_name), data.hex(), "application/pkix-cert",
+                             {"file-encoding": "hex"})
+        assert vault.ca_pem_path is not None
+        settings = VaultSettings(url=vault.url, auth="demo", ca_bundle=str(vault.ca_pem_path))
+        real = make_vault_reader(settings, clock=clock)
+        reads: list[tuple[bool, int]] = []  # (incremental, values fetched), one per read of the vault
+        changed = threading.Condition()
+
+        def value_gets() -> int:
+            return sum(1 for r in vault.requests() if r.method == "GET" and r.path.startswith("/secrets/"))
+
+        def reader(state: ClusterState | None, *, incremental: bool = False) -> Any:
+            before = value_gets()
+            snapshot = real(state, incremental=incremental)
+            with changed:
+                reads.append((incremental, value_gets() - before))
+                changed.notify_all()
+            return snapshot
+
+        def next_reads(count: int) -> list[tuple[bool, int]]:
+            with changed:
+                start = len(reads)
+                assert changed.wait_for(lambda: len(reads) >= start + count, TIMEOUT)
+                return reads[start:]
+
+        feed = _feed(feeds, connection, clock, vault_reader=reader, timings=FeedTimings(vault_interval=0.02))
+        feed.wait_for_state(lambda s: s.vault.state is AreaState.OK, TIMEOUT)
+        assert reads[0] == (False, 2)  # the first read fetches every value
+        assert next_reads(3) == [(True, 0)] * 3  # nothing changed: listing only
+        # A value changed a second later: the timed reads fetch it (and only it).
+        clock.advance(timedelta(seconds=1))
+        vault.put_secret(secret_name_for("plc-1.der"), GATEWAY.der.hex(), "application/pkix-cert",
+                         {"file-encoding": "hex"})
+        feed.wait_for_state(lambda s: s.entry("trust/plc-1.der").vault_in_sync is False, TIMEOUT)
+        assert [n for _, n in reads if n] == [2, 1]
+        # Every value again once FULL_READ_EVERY has passed, and whenever a read is asked for.
+        clock.advance(FULL_READ_EVERY)
+        with changed:
+            assert changed.wait_for(lambda: reads[-1] == (True, 2), TIMEOUT)
+        feed.refresh_vault()
+        with changed:
+            assert changed.wait_for(lambda: (False, 2) in reads[1:], TIMEOUT)
+    finally:
+        vault.stop()
 
 def test_a_burst_of_changes_costs_one_rebuild(seeded: ApiServer, connection: ClusterConnection,
                                               clock: FrozenClock, feeds: list[ClusterFeed]) -> None:

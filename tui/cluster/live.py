@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from kubernetes.client import ApiClient
 
@@ -35,8 +36,16 @@ from tui.core.snapshot import AreaState, RawSnapshot, ResourceStatus, VaultSnaps
 
 log = logging.getLogger(__name__)
 
-VaultReader = Callable[[ClusterState | None], VaultSnapshot | None]
-"""Reads the vault, given the latest state (for the SPC's vault name); None when no vault is configured."""
+class VaultReader(Protocol):
+    """Reads the vault, given the latest state (for the SPC's vault name); None when no vault is configured.
+
+    ``incremental`` (the poller's timed re-reads) allows reusing the values of secrets whose properties did
+    not change since the last read; a first read or one asked for (``refresh_vault``) reads every value.
+    """
+
+    def __call__(self, state: ClusterState | None, *, incremental: bool = False) -> VaultSnapshot | None:
+        """Read the vault for ``state``."""
+        ...
 
 StateCallback = Callable[[ClusterState], None]
 
@@ -309,12 +318,14 @@ class ClusterFeed:
         assert reader is not None
         # Read once the first cluster state exists (it names the vault), then on a timer or on demand.
         while not self._stop.is_set():
-            self._vault_wanted.wait(None if self.state is None else self.timings.vault_interval)
+            asked = self._vault_wanted.wait(None if self.state is None else self.timings.vault_interval)
             if self._stop.is_set():
                 return
             self._vault_wanted.clear()
             try:
-                snapshot = reader(self.state)
+                # A timed re-read reuses unchanged values: reading 2,000 of them costs seconds of CPU, and
+                # every minute that would make the dashboard stutter.
+                snapshot = reader(self.state, incremental=not asked)
             except Exception as exc:  # the vault must never take the cluster view down with it
                 log.exception("reading the vault failed")
                 snapshot = VaultSnapshot(

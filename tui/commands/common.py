@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tui.cluster.config import ClusterConnection, ConnectionSettings
-    from tui.cluster.live import ClusterFeed
+    from tui.cluster.live import ClusterFeed, VaultReader
     from tui.core.clock import Clock
     from tui.core.model import ClusterState
     from tui.core.settings import ModelSettings
@@ -195,22 +196,30 @@ def vault_target(settings: VaultSettings, state: ClusterState | None) -> tuple[s
     return vault_url_for(spc.keyvault_name, cloud, env={}), names
 
 
+FULL_READ_EVERY = timedelta(minutes=10)
+"""How long timed re-reads of a vault may reuse unchanged values before every value is read again."""
+
+
 def make_vault_reader(settings: VaultSettings, *, clock: Clock, quick: bool = False, values: bool = True,
-                      ) -> Callable[[ClusterState | None], VaultSnapshot | None]:
+                      ) -> VaultReader:
     """A function reading the vault for a state (see :func:`vault_target`); never raises.
 
-    One SecretClient is kept per vault URL. ``quick`` makes the client give up sooner (for one-shot
-    commands such as ``status``); ``values=False`` lists the secrets' properties without fetching any
-    value (one request per page instead of one per secret: presence, content type and expiry, but not
-    whether the synced bytes equal the vault's).
+    One SecretClient is kept per vault URL. An ``incremental`` read reuses the values of secrets whose
+    ``updated_on`` and content type did not change since the last complete read of that vault, for up to
+    :data:`FULL_READ_EVERY`; other reads fetch every value. ``quick`` makes the client give up sooner
+    (for one-shot commands such as ``status``); ``values=False`` lists the secrets' properties without
+    fetching any value (one request per page instead of one per secret: presence, content type and
+    expiry, but not whether the synced bytes equal the vault's).
     """
-    from tui.core.snapshot import ResourceStatus, VaultSnapshot
+    from tui.core.snapshot import AreaState, ResourceStatus, VaultSnapshot
 
     clients: dict[str, Any] = {}
     timeouts: dict[str, Any] = ({"retry_total": 1, "connection_timeout": 5.0, "read_timeout": 15.0}
                                 if quick else {})
+    # Per vault URL: the last complete snapshot, and when all of its values were last read.
+    last: dict[str, tuple[VaultSnapshot, datetime]] = {}
 
-    def read(state: ClusterState | None) -> VaultSnapshot | None:
+    def read(state: ClusterState | None, *, incremental: bool = False) -> VaultSnapshot | None:
         # Imported on first read (the feed's vault thread, after the first cluster state): the Azure SDK
         # takes ~0.1 s to import, which would otherwise delay the dashboard's first frame.
         from tui.vault.client import make_secret_client
@@ -230,7 +239,16 @@ def make_vault_reader(settings: VaultSettings, *, clock: Clock, quick: bool = Fa
             area_state, message = classify(exc)
             now = clock.now()
             return VaultSnapshot(url or "", ResourceStatus(area_state, message, now), taken_at=now)
-        return read_vault_snapshot(client, names=names if values else (), clock=clock)
+        previous, full_at = last.get(url, (None, None))
+        now = clock.now()
+        if not incremental or full_at is None or now - full_at >= FULL_READ_EVERY:
+            previous = None  # every value now and then: the service's timestamps have 1 s resolution
+        snapshot = read_vault_snapshot(client, names=names if values else (), clock=clock, previous=previous)
+        if snapshot.status.state is AreaState.OK:
+            last[url] = (snapshot, full_at if previous is not None and full_at is not None else now)
+        else:
+            last.pop(url, None)
+        return snapshot
 
     return read
 
