@@ -10,6 +10,7 @@ carried over from an earlier run in the same directory.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shlex
 import shutil
@@ -307,8 +308,16 @@ class DemoEnvironment:
         self._stop_event.set()
         for controller in self.controllers:
             controller.wake()
+        deadline = time.monotonic() + _JOIN_TIMEOUT
         for thread in self._threads:
-            thread.join(timeout=_JOIN_TIMEOUT)
+            while thread.is_alive() and time.monotonic() < deadline:
+                # A controller's watch blocks in a read until an event comes, and one being opened right
+                # now would miss a single drop: end the open streams until the controller has gone, so its
+                # watch threads see the stop flag at once rather than at their join timeout.
+                if self._api is not None:
+                    with contextlib.suppress(Exception):
+                        self._api.drop_watches()
+                thread.join(timeout=0.05)
             if thread.is_alive():
                 log.warning("demo controller thread %s did not stop", thread.name)
         self._threads.clear()
@@ -326,6 +335,11 @@ class DemoEnvironment:
         if self._api is not None:
             self._api.stop()
             self._api = None
+        # A watch re-opened just before the stop flag was seen ends with the server: wait for it, so
+        # stop() returns with no thread of the site left.
+        for controller in self.controllers:
+            for watcher in controller.watchers:
+                watcher.join(timeout=_JOIN_TIMEOUT)
         if self._temp_dir is not None:
             shutil.rmtree(self._temp_dir, ignore_errors=True)
 
