@@ -87,9 +87,13 @@ def test_the_hangup_watch_stays_out_of_the_way() -> None:
 def test_a_dashboard_whose_terminal_vanishes_exits_instead_of_spinning(tmp_path: Path) -> None:
     # The dashboard on a pseudo-terminal that is not its controlling terminal, so closing it sends no
     # SIGHUP: before the watch, Textual's input thread spun at 100% CPU and the UI blocked forever.
-    code = ("import sys; from tui.commands.dashboard import run_app; from tui.core.clock import SystemClock; "
+    # The cleanup (the embedded demo's stop, in `aio-certs demo`) runs before the process ends.
+    marker = tmp_path / "cleaned-up"
+    code = ("import sys, pathlib; from tui.commands.dashboard import run_app; "
+            "from tui.core.clock import SystemClock; "
             "from tui.ui.settings import UiSettings; from tui.ui.source import StaticSource; "
-            "sys.exit(run_app(StaticSource(), UiSettings(), clock=SystemClock()))")
+            "sys.exit(run_app(StaticSource(), UiSettings(), clock=SystemClock(), "
+            f"on_hangup=lambda: pathlib.Path({str(marker)!r}).write_text('stopped')))")
     master, slave = pty.openpty()
     env = {**os.environ, "HOME": str(tmp_path), "TERM": "xterm-256color"}
     env.pop("TEXTUAL", None)
@@ -102,8 +106,10 @@ def test_a_dashboard_whose_terminal_vanishes_exits_instead_of_spinning(tmp_path:
             ready, _, _ = select.select([master], [], [], 30)
             assert ready, f"no first frame; got {seen[-300:]!r}"
             seen += os.read(master, 65536)
+        assert not marker.exists()
         os.close(master)
         assert proc.wait(30) == EXIT_HANGUP
+        assert marker.read_text() == "stopped"
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -8,6 +8,7 @@ the background, and redraws only what changes (a few repaints a second at most).
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import threading
@@ -45,6 +46,8 @@ exit status:
   2  bad usage
   3  no usable kubeconfig or context
 """
+
+log = logging.getLogger(__name__)
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -152,16 +155,17 @@ def open_change_session(args: argparse.Namespace, config: Any) -> tuple[ChangeSe
 
 
 def run_app(source: StateSource, settings: UiSettings, *, clock: Clock, mouse: bool = True,
-            sessions: LazySession | None = None) -> int:
+            sessions: LazySession | None = None, on_hangup: Callable[[], None] | None = None) -> int:
     """Run the dashboard over ``source`` until the user quits, then stop the source.
 
     The source is stopped after the terminal has been restored, so a slow network shutdown never keeps
     the user looking at a frozen screen. ``sessions`` lets the change dialogs write (None: look only).
+    ``on_hangup`` runs (from another thread) before the process ends because its terminal went away.
     """
     from tui.ui.terminal import HangupWatch, choose_frame_rate
 
     # Textual reads keys from stdin (and draws on stderr): the same terminal, watched through stdin.
-    watch = HangupWatch(sys.__stdin__.fileno() if sys.__stdin__ else -1, _hung_up)
+    watch = HangupWatch(sys.__stdin__.fileno() if sys.__stdin__ else -1, lambda: _hung_up(on_hangup))
     try:
         choose_frame_rate()  # before Textual is imported: it reads the cap once
         from tui.ui.app import DashboardApp
@@ -177,15 +181,20 @@ def run_app(source: StateSource, settings: UiSettings, *, clock: Clock, mouse: b
     return int(app.return_code or 0)
 
 
-def _hung_up() -> None:
+def _hung_up(cleanup: Callable[[], None] | None) -> None:
     """The terminal is gone: end the process as a hangup would (nobody is left to show anything to).
 
     The UI thread may be blocked on a terminal write that will never finish, so there is no orderly
-    exit to wait for. An apply cut short here is in the journal, as after a kill, and is offered for
-    resuming next time.
+    exit to wait for; ``cleanup`` (the embedded demo's stop, which removes its temporary directory) runs
+    first. An apply cut short here is in the journal, as after a kill, and is offered for resuming.
     """
     from tui.ui.terminal import EXIT_HANGUP
 
+    if cleanup is not None:
+        try:
+            cleanup()
+        except Exception:  # the process ends next whatever happens; there is no terminal to tell
+            log.debug("cleanup after the terminal went away failed", exc_info=True)
     os._exit(EXIT_HANGUP)
 
 
@@ -231,7 +240,7 @@ def run_demo_dashboard(options: dict[str, Any], *, mouse: bool = True, read_only
         sessions = None if read_only else LazySession(
             lambda: (demo_session(env, connection.api_client, settings, clock), None))
         source.prestart()  # list the site while the UI is imported and mounted
-        return run_app(source, ui_settings, clock=clock, mouse=mouse, sessions=sessions)
+        return run_app(source, ui_settings, clock=clock, mouse=mouse, sessions=sessions, on_hangup=env.stop)
     finally:
         env.stop()
 
