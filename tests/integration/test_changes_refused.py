@@ -182,3 +182,17 @@ def test_bad_usage_is_exit_2(demo: DemoEnvironment, tmp_path: Path) -> None:
     [line] = _refused(demo, tmp_path, "trust", "add", _file(tmp_path, "u1.der", b"x"),
                       _file(tmp_path, "u2.der", b"y"), "--secret-name", "one", "--yes", code=2)
     assert "--secret-name" in line
+
+
+def test_a_name_soft_deleted_in_the_vault(demo: DemoEnvironment, tmp_path: Path) -> None:
+    # Deleted (not purged) earlier: the vault would answer 409 to the write; refused before any write.
+    demo.vault.put_secret("retired-gw-der", _valid("retired").der.hex(), "application/pkix-cert",
+                          {"file-encoding": "hex"})
+    demo.vault.store.delete_secret("retired-gw-der")
+    lines = _refused(demo, tmp_path, "trust", "add", _file(tmp_path, "retired-gw.der", _valid("new gw").der),
+                     "--yes")
+    assert any("vault secret retired-gw-der is deleted but recoverable" in line for line in lines), lines
+    # The same file under another secret name is accepted by the planner (dry run: nothing written).
+    result = run_cli(demo, tmp_path, "trust", "add", _file(tmp_path, "retired-gw.der", _valid("new gw").der),
+                     "--secret-name", "retired-gw-2-der", "--dry-run")
+    assert result.returncode == 0, result.stderr

@@ -23,7 +23,7 @@ from tests.rawobjects import quickstart_site, secret_sync
 from tui.core import resources as rk
 from tui.core.build import DecodeCache, build_state
 from tui.core.changes import AddFile, AddVaultSecret, ChangeSet, RemoveEntry
-from tui.core.plan import Plan, make_plan, rebase_plan, stale_entries, stale_reasons
+from tui.core.plan import Plan, make_plan, rebase_plan, stale_entries, stale_reasons, vault_names_to_check
 from tui.core.plan_ops import SpcEdit, Step, StepKind, SyncEdit, VaultDelete, VaultWrite
 from tui.core.settings import ModelSettings
 from tui.core.spc import SpcObject, cli_object, parse_objects, serialize_objects
@@ -300,6 +300,25 @@ def test_refused_plans_are_not_applicable() -> None:
     assert not read_only.applicable and read_only.problems[0].code == "read-only"
     assert not plan_for(plan_site()).applicable  # nothing staged
 
+
+
+def test_a_secret_name_soft_deleted_in_the_vault_is_refused_at_planning() -> None:
+    # The service answers 409 to a write under a deleted-but-recoverable name; refuse before writing.
+    changes = (AddFile("trust", "plc-2.der", PLC2.der), AddFile("trust", "plc-3.der", PLC3.der),
+               AddFile("trust", "plc-1.der", PLC3.der, overwrite=True))
+    built = build(plan_site())
+    # Only names the change set would create and the listing does not hold need looking up.
+    assert vault_names_to_check(ChangeSet.of(changes), built.vault.secrets) == ["plc-2-der", "plc-3-der"]
+    assert vault_names_to_check(ChangeSet.of(changes), {"PLC-2-DER": built.vault.secrets["plc-1-der"]}) == [
+        "plc-3-der", "plc-1-der"]
+    plan = plan_for(plan_site(), *changes[:2], deleted_secrets=["PLC-3-DER"])
+    assert not plan.applicable
+    [problem] = plan.problems
+    assert problem.code == "secret-deleted" and problem.subject == "trust/plc-3.der"
+    assert str(problem) == ("trust/plc-3.der: vault secret plc-3-der is deleted but recoverable (soft "
+                            "delete); recover it (az keyvault secret recover) or purge it first, or choose "
+                            "another secret name")
+    assert plan_for(plan_site(), *changes[:2]).applicable  # the same set, nothing deleted
 
 def test_a_shared_spc_object_is_kept_and_not_purged() -> None:
     site = plan_site()

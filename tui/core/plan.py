@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -341,6 +341,19 @@ def _build(plan_id: str, changes: ChangeSet, state: ClusterState, resolved: tupl
     )
 
 
+def vault_names_to_check(changes: ChangeSet, vault_secrets: Mapping[str, VaultSecret] | None) -> list[str]:
+    """Secret names the change set would create that the vault listing does not hold: the ones to look
+    up among the vault's soft-deleted secrets (which a listing does not show) before planning."""
+    listed = {name.lower() for name in vault_secrets} if vault_secrets is not None else set()
+    names: dict[str, str] = {}
+    for change in changes:
+        if isinstance(change, AddFile):
+            name = change.effective_secret_name
+            if name and name.lower() not in listed:
+                names.setdefault(name.lower(), name)
+    return list(names.values())
+
+
 def make_plan(
     changes: ChangeSet,
     state: ClusterState,
@@ -349,6 +362,7 @@ def make_plan(
     now: datetime,
     read_only: bool = False,
     raw: RawSnapshot | None = None,
+    deleted_secrets: Iterable[str] = (),
 ) -> Plan:
     """Validate ``changes`` against ``state`` and compute the exact operations.
 
@@ -357,12 +371,13 @@ def make_plan(
     ``read_only`` makes every plan refused (it is still computed, for display). ``raw`` (the snapshot the
     state was built from) lets the plan see object metadata: the Azure-managed markers and the
     SecretSyncs other than the two lists (the client certificate's) that share the SPC; without it
-    neither is checked.
+    neither is checked. ``deleted_secrets``: names soft-deleted in the vault (see
+    :func:`vault_names_to_check`).
     """
     spc_name = state.opcua_spc
     other = _other_sources(raw, state.namespace, spc_name)
     checked = validate(changes, state, vault_secrets=vault_secrets, now=now, read_only=read_only,
-                       other_sources=other)
+                       other_sources=other, deleted_secrets=deleted_secrets)
     plan_id = _plan_id(changes, state, now)
     return _build(plan_id, changes, state, checked.resolved, checked.problems, checked.warnings, raw, now,
                   revision=0)

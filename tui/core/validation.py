@@ -19,7 +19,7 @@ CA staged in the same set satisfies its CRL whatever the staging order.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -150,8 +150,9 @@ class _Checker:
 
     def __init__(self, changes: ChangeSet, state: ClusterState, vault: Mapping[str, VaultSecret] | None,
                  now: datetime, other_sources: Mapping[str, str],
-                 previous: Sequence[Resolved] | None) -> None:
+                 previous: Sequence[Resolved] | None, deleted_secrets: Iterable[str] = ()) -> None:
         self.changes = changes
+        self.deleted = {name.lower() for name in deleted_secrets}
         self.state = state
         self.now = now
         # Re-planning after a 409: the vault is done, some cluster edits may be too.
@@ -418,6 +419,12 @@ class _Checker:
             return None
         existing = self.vault.get(secret.lower())
         if existing is None:
+            if secret.lower() in self.deleted:
+                # The service refuses the name (409) until the deleted secret is recovered or purged; say
+                # so now rather than when the apply reaches the vault write.
+                self.error(index, "secret-deleted", subject,
+                           f"vault secret {secret} is deleted but recoverable (soft delete); recover it "
+                           "(az keyvault secret recover) or purge it first, or choose another secret name")
             return False
         shown = secret if existing.name == secret else f"{secret} (as {existing.name})"
         if not overwrite:
@@ -627,6 +634,7 @@ def validate(
     read_only: bool = False,
     other_sources: Mapping[str, str] | None = None,
     previous: Sequence[Resolved] | None = None,
+    deleted_secrets: Iterable[str] = (),
 ) -> Validation:
     """Check every change against the state (and the vault) and resolve it.
 
@@ -636,7 +644,8 @@ def validate(
     certificate's) to a description, so a purge cannot break them. ``previous`` is the resolution of an
     earlier plan of the same set: re-planning after a 409 skips the vault rules (the vault writes are
     done), takes vault adds as they were resolved, and accepts that this plan's own cluster edits may
-    already be in place.
+    already be in place. ``deleted_secrets`` names secrets known to be soft-deleted in the vault: a new
+    secret cannot take such a name until it is recovered or purged.
     """
-    checker = _Checker(changes, state, vault_secrets, now, other_sources or {}, previous)
+    checker = _Checker(changes, state, vault_secrets, now, other_sources or {}, previous, deleted_secrets)
     return checker.run(read_only)

@@ -10,6 +10,7 @@ the caller's: this layer never prompts and never prints.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,14 +26,17 @@ from tui.core.build import build_state
 from tui.core.changes import AddFile, AddVaultSecret, ChangeSet, RemoveEntry
 from tui.core.clock import Clock
 from tui.core.model import ClusterState
-from tui.core.plan import Plan, make_plan
+from tui.core.plan import Plan, make_plan, vault_names_to_check
 from tui.core.settings import ModelSettings
 from tui.core.snapshot import AreaState, RawSnapshot, VaultSnapshot
 from tui.ops.apply import ApplyResult, Progress, apply_plan, audit_info_for
 from tui.ops.audit import AuditLog
 from tui.ops.journal import JournalStore
 from tui.ops.resume import resume_apply, rollback_apply
+from tui.ops.vault_ops import is_soft_deleted
 from tui.vault.reader import read_vault_snapshot
+
+log = logging.getLogger(__name__)
 
 VaultClientFor = Callable[[ClusterState | None], SecretClient | None]
 """The vault client for a state (the SPC names the vault), or None when no vault is known."""
@@ -123,9 +127,26 @@ class ChangeSession:
         wanted = [c.secret_name for c in changes if isinstance(c, AddVaultSecret)]
         site = self.read(vault_values=wanted, need_vault=vault_needed(changes))
         secrets = dict(site.vault.secrets) if site.vault is not None else None
+        deleted = [] if secrets is None else self._soft_deleted(site, vault_names_to_check(changes, secrets))
         plan = make_plan(changes, site.state, vault_secrets=secrets, now=self.clock.now(),
-                         read_only=read_only, raw=site.raw)
+                         read_only=read_only, raw=site.raw, deleted_secrets=deleted)
         return plan, site
+
+    @staticmethod
+    def _soft_deleted(site: Site, names: Iterable[str]) -> list[str]:
+        """Which of ``names`` sit in the vault's deleted list (a listing does not show them).
+
+        One read per new secret name. A vault that refuses the deleted list, or a read that fails, leaves
+        the check to the write itself, whose own one-line error the apply reports.
+        """
+        client = site.vault_client
+        if client is None:
+            return []
+        try:
+            return [name for name in names if is_soft_deleted(client, name)]
+        except Exception as exc:  # VaultError or a transport failure: only a head start is lost
+            log.debug("looking for soft-deleted secrets failed: %s", type(exc).__name__)
+            return []
 
     def apply(self, plan: Plan, site: Site, *, action: str, progress: Progress,
               wait_timeout: float) -> ApplyResult:
