@@ -1,0 +1,86 @@
+"""The confirmation prompt in a real terminal: ``aio-certs trust add`` without ``--yes`` on a pty.
+
+The prompt's logic is unit-tested with an injected isatty; this runs the command as a technician does,
+with stdin, stdout and stderr on a pseudo-terminal, answers the question, and checks what was written.
+"""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests import certgen
+from tests.integration.changes_support import ROOT, TRUST_SYNC, cli_env, running_demo, site_snapshot
+from tui.core import resources as rk
+from tui.demo.environment import DemoEnvironment
+
+PROMPT = b"[y/N] "
+TIMEOUT = 60.0
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[DemoEnvironment]:
+    with running_demo() as env:
+        yield env
+
+
+def _answer(demo: DemoEnvironment, state_dir: Path, path: Path, answer: bytes) -> tuple[int, str]:
+    """Run ``trust add PATH`` on a pty, type ``answer`` at the prompt; (exit status, all it printed)."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "tui", "trust", "add", str(path)], cwd=ROOT,
+                            env=cli_env(demo, state_dir), stdin=slave, stdout=slave, stderr=slave,
+                            start_new_session=True)
+    os.close(slave)
+    seen = b""
+    try:
+        while PROMPT not in seen:
+            ready, _, _ = select.select([master], [], [], TIMEOUT)
+            assert ready, f"no prompt; got {seen[-400:]!r}"
+            seen += os.read(master, 65536)
+        os.write(master, answer)
+        while True:  # read to the end: the pty reports EIO once the child has gone
+            ready, _, _ = select.select([master], [], [], TIMEOUT)
+            assert ready, f"no end; got {seen[-400:]!r}"
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        return proc.wait(TIMEOUT), seen.decode("utf-8", "replace")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        os.close(master)
+
+
+def test_no_at_the_prompt_writes_nothing_and_yes_applies(demo: DemoEnvironment, tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    path = tmp_path / "prompted-plc.der"
+    leaf = certgen.make_leaf(None, "prompted plc", not_before=now - timedelta(days=1), days=365)
+    path.write_bytes(leaf.der)
+    before = site_snapshot(demo)
+
+    status, shown = _answer(demo, tmp_path, path, b"n\r")
+    assert status == 1, shown
+    assert "prompted-plc-der" in shown  # the plan was shown before the question
+    assert "not confirmed; nothing was changed" in shown and "Traceback" not in shown
+    assert site_snapshot(demo) == before
+
+    status, shown = _answer(demo, tmp_path, path, b"y\r")
+    assert status == 0, shown
+    after = site_snapshot(demo)
+    assert "prompted-plc-der" in after["vault"]["secrets"]
+    [trust] = [obj for obj in after["cluster"][rk.SECRET_SYNCS.key] if obj["metadata"]["name"] == TRUST_SYNC]
+    assert {"sourcePath": "prompted-plc-der", "targetKey": "prompted-plc.der"} in (
+        trust["spec"]["secretObject"]["data"])
