@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from rich.console import Console
 
 from tests.ui import sitedata
+from tests.ui.conftest import WIDE, Dashboard, screen_text
 from tui.core.model import ClusterState
 from tui.core.snapshot import AreaState
 from tui.ui import connection
 from tui.ui import format as fmt
+from tui.ui.cells import Cell, MiddleCell
 from tui.ui.columns import CELL_PADDING, ColumnSpec, layout_columns, total_width
 from tui.ui.filtering import HaystackCache, parse_filter
 from tui.ui.levels import Level, days_level
@@ -153,3 +157,28 @@ def test_previews_hold_every_field_and_never_key_material(steady: ClusterState) 
             "Authority key id"} <= set(cert_fields)
     assert cert_fields["Days left"].level is Level.ERROR
     assert cert_fields["Application URI"].value == "urn:plc-retired:opcua"
+
+
+def _rendered(cell: Cell, width: int) -> str:
+    console = Console(width=200, color_system=None, legacy_windows=False)
+    lines = console.render_lines(cell, console.options.update_dimensions(width, 1).update(no_wrap=True))
+    return "".join(segment.text for segment in lines[0]).rstrip()
+
+
+def test_names_are_cut_in_the_middle_so_a_shared_prefix_still_tells_them_apart() -> None:
+    issuer = MiddleCell("azure-iot-operations-aio-certificate-issuer", "bold", row_key="k")
+    root = MiddleCell("azure-iot-operations-aio-selfsigned-root", row_key="k")
+    assert _rendered(issuer, 24) == "azure-iot-o…icate-issuer"  # the whole width, the tail a little longer
+    assert _rendered(root, 24) == "azure-iot-o…fsigned-root"
+    assert _rendered(MiddleCell("plc-1.der", row_key="k"), 24) == "plc-1.der"  # fits: as it is
+    # A plain Cell cuts at the end; wide characters keep the end ellipsis rather than a wrong cut.
+    plain = Cell("azure-iot-operations-aio-selfsigned-root", row_key="k")
+    assert _rendered(plain, 24) == "azure-iot-operations-ai…"
+    assert _rendered(MiddleCell("設備証明書-設備証明書-設備証明書", row_key="k"), 10).endswith("…")
+    assert issuer.look == ("azure-iot-operations-aio-certificate-issuer", "bold")  # what it shows, uncut
+
+
+async def test_the_issuers_table_shows_both_aio_issuers_apart_at_120_columns(dashboard: Dashboard) -> None:
+    async with dashboard(size=WIDE) as (app, _pilot, _source):
+        names = re.findall(r"(\S+…\S+)\s+Cluster\b", screen_text(app))
+        assert len(names) == 2 and names[0] != names[1], names

@@ -14,7 +14,7 @@ from typing import Any
 
 from tui.core.model import IssuerView, OpcUaEntry, Severity
 from tui.ui import format as fmt
-from tui.ui.cells import Cell, RowCells
+from tui.ui.cells import Cell, MiddleCell, RowCells
 from tui.ui.columns import ColumnSpec
 from tui.ui.levels import Level, Palette, days_level, severity_level
 
@@ -175,7 +175,7 @@ def entry_cells(entry: OpcUaEntry, palette: Palette, *, marked: bool, warn_days:
     return {
         "mark": cell(MARK if marked else " ", palette.style(Level.INFO)),
         "list": cell(entry.list_name),
-        "file": cell(entry.target_key, palette.style(level) if entry.flags else ""),
+        "file": MiddleCell(entry.target_key, palette.style(level) if entry.flags else "", row_key=key),
         "subject": cell(subject),
         "issuer": cell(issuer, palette.style(Level.MUTED) if not entry.issuer_in_list and issuer else ""),
         "thumb": cell(fmt.thumb(thumbprint, 10) if thumbprint else fmt.DASH),
@@ -203,7 +203,7 @@ def issuer_cells(issuer: IssuerView, palette: Palette) -> RowCells:
         return Cell(text, style, row_key=key)
 
     return {
-        "name": cell(name),
+        "name": MiddleCell(name, row_key=key),
         "kind": cell("Cluster" if issuer.kind == "ClusterIssuer" else "Issuer"),
         "type": cell(issuer.type),
         "ready": cell(ready, palette.style(level)),

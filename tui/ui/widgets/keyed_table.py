@@ -33,7 +33,7 @@ from textual.widgets import DataTable
 from textual.widgets._data_table import Row, RowKey
 from textual.widgets.data_table import RowDoesNotExist
 
-from tui.ui.cells import Cell, RowCells
+from tui.ui.cells import CELL_TYPES, Cell, RowCells
 from tui.ui.columns import ColumnSpec, PlacedColumn, layout_columns
 
 REBUILD_THRESHOLD = 64
@@ -355,7 +355,7 @@ class KeyedTable(DataTable[Cell]):
             row = self.rows.get(row_key) if row_key is not None else None
             column_key = self._column_locations.get_key(column_index)
             datum = self._data.get(row_key, {}).get(column_key) if row is not None else None  # type: ignore[call-overload, arg-type]
-            if type(datum) is not Cell or row is None or row.height != 1:
+            if type(datum) not in CELL_TYPES or row is None or row.height != 1:
                 return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
             look = datum.look
             fixed = row_index < self.fixed_rows or column_index < self.fixed_columns

@@ -25,7 +25,7 @@ from textual.widgets import DataTable, Input
 
 from tui.core.model import ClusterState, OpcUaEntry, Severity
 from tui.core.names import LIST_ISSUER, LIST_TRUST
-from tui.ui.cells import Cell, RowCells
+from tui.ui.cells import Cell, MiddleCell, RowCells
 from tui.ui.filtering import EntryFilter, HaystackCache, parse_filter
 from tui.ui.levels import DEFAULT_PALETTE, Level
 from tui.ui.messages import ChangeRequested, PreviewRequested
@@ -158,7 +158,7 @@ class OpcUaPane(Titled, Vertical):
         level = Level.MUTED if staged is StageKind.APPLIED else Level.INFO
         style = f"{self.palette.style(level)} italic"
         out = dict(cells)
-        out["file"] = Cell(f"{MARKER_SYMBOL[staged]} {cells['file'].plain}", style, row_key=key)
+        out["file"] = MiddleCell(f"{MARKER_SYMBOL[staged]} {cells['file'].plain}", style, row_key=key)
         out["health"] = Cell(MARKER_LABEL[staged], style, row_key=key)
         return out
 
