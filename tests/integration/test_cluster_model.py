@@ -311,9 +311,9 @@ def test_timed_vault_rereads_fetch_only_the_values_that_changed(
         def value_gets() -> int:
             return sum(1 for r in vault.requests() if r.method == "GET" and r.path.startswith("/secrets/"))
 
-        def reader(state: ClusterState | None, *, incremental: bool = False) -> Any:
+        def reader(state: ClusterState | None, *, incremental: bool = False, on_listed: Any = None) -> Any:
             before = value_gets()
-            snapshot = real(state, incremental=incremental)
+            snapshot = real(state, incremental=incremental, on_listed=on_listed)
             with changed:
                 reads.append((incremental, value_gets() - before))
                 changed.notify_all()

@@ -20,12 +20,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from tui.core.clock import FrozenClock
-from tui.core.snapshot import AreaState
+from tui.core.snapshot import AreaState, VaultSnapshot
 from tui.demo.keyvault import KeyVaultEmulator, start_keyvault_emulator
 from tui.demo.keyvault_server import DEMO_TENANT_ID
 from tui.vault.client import make_secret_client, vault_url_for, write_hex_secret
 from tui.vault.errors import VaultError
-from tui.vault.reader import read_vault_snapshot
+from tui.vault.reader import LISTING_FIRST_FROM, read_vault_snapshot
 
 T0 = datetime(2026, 6, 1, 9, 30, tzinfo=UTC)
 
@@ -260,3 +260,25 @@ def test_an_invalid_secret_name_is_refused_before_any_request(kv: KeyVaultEmulat
     with pytest.raises(VaultError, match=r"secret name 'plc\.der': must be 1-127 letters, digits or hyphens"):
         write_hex_secret(_client(kv), "plc.der", b"\x30", extension=".der")
     assert kv.requests() == []
+
+
+def test_a_long_value_read_delivers_the_listing_first(kv: KeyVaultEmulator, clock: FrozenClock) -> None:
+    names = [f"plc-{i:02d}-der" for i in range(LISTING_FIRST_FROM + 3)]
+    for i, name in enumerate(names):
+        kv.put_secret(name, f"30{i:02x}", "application/pkix-cert", {"file-encoding": "hex"})
+    kv.put_secret("site-ca-crt", "3082", "application/x-pem-file")  # listed, its value not wanted
+    listings: list[tuple[object, int]] = []
+
+    def listed(snapshot: VaultSnapshot) -> None:
+        # Delivered before any value was fetched.
+        listings.append(({n: s.value for n, s in snapshot.secrets.items()}, len(_gets(kv))))
+        assert snapshot.status.state is AreaState.OK and snapshot.values_pending == len(names)
+
+    final = read_vault_snapshot(_client(kv), names=names, clock=clock, on_listed=listed)
+    [(values, gets_so_far)] = listings
+    assert gets_so_far == 0 and set(values) == {*names, "site-ca-crt"}
+    assert all(value is None for value in values.values())
+    assert final.values_pending == 0 and final.secrets["plc-07-der"].value == "3007"
+    # A short read (below LISTING_FIRST_FROM values) does not bother.
+    read_vault_snapshot(_client(kv), names=names[:3], clock=clock, on_listed=listed)
+    assert len(listings) == 1

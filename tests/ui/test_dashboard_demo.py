@@ -114,3 +114,33 @@ async def test_a_feed_started_before_the_app_hands_it_the_current_state_at_once(
         assert shown is listed  # the state the feed already had, handed over on subscribing
         assert feed.builds == builds and all(r.alive for r in feed.reflectors)
         assert set(app.dashboard.opcua_pane.table.row_keys) == {e.key for e in listed.opcua}
+
+
+async def test_a_slow_vault_shows_its_listing_while_the_values_are_read(tmp_path: Path,
+                                                                       clock: FrozenClock) -> None:
+    # 40 extra entries: enough values that the listing is shown ahead of them; a vault across a WAN.
+    env = DemoEnvironment(state_dir=tmp_path / "demo", clock=clock, run_controllers=False, scale=40)
+    env.start()
+    env.vault.set_latency(0.2)
+    connection = load_cluster_config(str(env.kubeconfig_path), KUBE_CONTEXT, environ={})
+    vault = VaultSettings(url=env.vault_url, auth="demo", ca_bundle=str(env.vault_ca_path))
+    feed = ClusterFeed(connection.api_client, ModelSettings(), clock=clock,
+                       vault_reader=make_vault_reader(vault, clock=clock))
+    source = FeedSource(feed, SourceInfo(KUBE_CONTEXT, connection.server), on_stop=connection.close)
+    try:
+        app = DashboardApp(source, clock=clock)
+        async with app.run_test(size=(120, 34)) as pilot:
+            reading = await app.wait_for_state(lambda s: s.vault.values_pending > 0, TIMEOUT)
+            await pilot.pause()
+            header = app.dashboard.query_one("#hdr-vault", TextLine).plain
+            assert header == f"vault reading ({reading.vault.secret_count})"
+            assert all(e.vault_in_sync is None for e in reading.opcua if e.vault_present)  # not known yet
+            done = await app.wait_for_state(
+                lambda s: s.vault.state is AreaState.OK and s.vault.values_pending == 0, TIMEOUT)
+            await pilot.pause()
+            header = app.dashboard.query_one("#hdr-vault", TextLine).plain
+            assert header == f"vault ok ({done.vault.secret_count})"
+            assert [e.key for e in done.opcua if e.vault_present and e.vault_in_sync is not True] == []
+    finally:
+        source.stop()
+        env.stop()

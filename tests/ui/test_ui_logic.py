@@ -131,6 +131,8 @@ def test_header_connection_summary(steady: ClusterState) -> None:
     assert connection.vault_summary(steady).text == "vault ok (16)"
     offline = replace(steady, vault=replace(steady.vault, state=AreaState.UNREACHABLE))
     assert connection.vault_summary(offline) == connection.Summary("vault offline", Level.WARNING)
+    reading = replace(steady, vault=replace(steady.vault, values_pending=12))
+    assert connection.vault_summary(reading) == connection.Summary("vault reading (16)", Level.MUTED)
     later = sitedata.NOW + timedelta(seconds=95)
     assert connection.data_age(reconnecting, later) == timedelta(seconds=65)
     assert connection.age_summary(reconnecting, later) == connection.Summary("age 1m 5s", Level.WARNING)

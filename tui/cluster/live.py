@@ -43,8 +43,9 @@ class VaultReader(Protocol):
     not change since the last read; a first read or one asked for (``refresh_vault``) reads every value.
     """
 
-    def __call__(self, state: ClusterState | None, *, incremental: bool = False) -> VaultSnapshot | None:
-        """Read the vault for ``state``."""
+    def __call__(self, state: ClusterState | None, *, incremental: bool = False,
+                 on_listed: Callable[[VaultSnapshot], None] | None = None) -> VaultSnapshot | None:
+        """Read the vault for ``state``; ``on_listed`` may get the listing ahead of a long value read."""
         ...
 
 StateCallback = Callable[[ClusterState], None]
@@ -313,6 +314,12 @@ class ClusterFeed:
         except Exception:  # one broken subscriber must not starve the others
             log.exception("cluster state subscriber failed")
 
+    def _vault_listed(self, listing: VaultSnapshot) -> None:
+        # The listing ahead of a long value read: show what it tells now (the values follow).
+        with self._lock:
+            self._vault = listing
+        self._mark_dirty()
+
     def _vault_loop(self) -> None:
         reader = self._vault_reader
         assert reader is not None
@@ -325,7 +332,7 @@ class ClusterFeed:
             try:
                 # A timed re-read reuses unchanged values: reading 2,000 of them costs seconds of CPU, and
                 # every minute that would make the dashboard stutter.
-                snapshot = reader(self.state, incremental=not asked)
+                snapshot = reader(self.state, incremental=not asked, on_listed=self._vault_listed)
             except Exception as exc:  # the vault must never take the cluster view down with it
                 log.exception("reading the vault failed")
                 snapshot = VaultSnapshot(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -219,7 +219,8 @@ def make_vault_reader(settings: VaultSettings, *, clock: Clock, quick: bool = Fa
     # Per vault URL: the last complete snapshot, and when all of its values were last read.
     last: dict[str, tuple[VaultSnapshot, datetime]] = {}
 
-    def read(state: ClusterState | None, *, incremental: bool = False) -> VaultSnapshot | None:
+    def read(state: ClusterState | None, *, incremental: bool = False,
+             on_listed: Callable[[VaultSnapshot], None] | None = None) -> VaultSnapshot | None:
         # Imported on first read (the feed's vault thread, after the first cluster state): the Azure SDK
         # takes ~0.1 s to import, which would otherwise delay the dashboard's first frame.
         from tui.vault.client import make_secret_client
@@ -243,7 +244,8 @@ def make_vault_reader(settings: VaultSettings, *, clock: Clock, quick: bool = Fa
         now = clock.now()
         if not incremental or full_at is None or now - full_at >= FULL_READ_EVERY:
             previous = None  # every value now and then: the service's timestamps have 1 s resolution
-        snapshot = read_vault_snapshot(client, names=names if values else (), clock=clock, previous=previous)
+        snapshot = read_vault_snapshot(client, names=names if values else (), clock=clock, previous=previous,
+                                       on_listed=on_listed)
         if snapshot.status.state is AreaState.OK:
             last[url] = (snapshot, full_at if previous is not None and full_at is not None else now)
         else:

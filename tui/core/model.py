@@ -445,6 +445,8 @@ class VaultView:
     state: AreaState
     message: str
     secret_count: int
+    values_pending: int = 0
+    """Secret values still being read: until then whether entries match the vault is unknown."""
 
 
 @dataclass(frozen=True)

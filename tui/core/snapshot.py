@@ -87,3 +87,5 @@ class VaultSnapshot:
     status: ResourceStatus
     secrets: Mapping[str, VaultSecret] = field(default_factory=lambda: MappingProxyType({}))
     taken_at: datetime | None = None
+    values_pending: int = 0
+    """Values still being read (a listing delivered ahead of them); 0 once the read is complete."""

@@ -75,11 +75,15 @@ def _short(resource_key: str) -> str:
 
 
 def vault_summary(state: ClusterState | None) -> Summary:
-    """``vault ok (N)``, ``vault offline``, ``vault forbidden``, ``vault not read`` or ``vault …``."""
+    """``vault ok (N)``, ``vault reading (N)``, ``vault offline``, ``vault forbidden``, ``vault not read``
+    or ``vault …``."""
     if state is None:
         return Summary("vault …", Level.MUTED)
     vault = state.vault
     if vault.state is AreaState.OK:
+        if vault.values_pending:
+            # Listed, values still coming: whether entries match the vault is not known yet.
+            return Summary(f"vault reading ({vault.secret_count})", Level.MUTED)
         return Summary(f"vault ok ({vault.secret_count})", Level.OK)
     if vault.state is AreaState.PENDING:
         # The model cannot tell "not read yet" from "no vault configured"; both mean nothing to show.

@@ -9,7 +9,7 @@ working.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from types import MappingProxyType
 
@@ -21,6 +21,8 @@ from tui.core.snapshot import AreaState, ResourceStatus, VaultSecret, VaultSnaps
 from tui.vault.errors import classify
 
 DEFAULT_WORKERS = 8
+LISTING_FIRST_FROM = 32
+"""Values to read from which the listing is delivered ahead of them (below, the wait is short anyway)."""
 # Failures that will hit every remaining read the same way: stop instead of repeating them.
 _FATAL = (AreaState.FORBIDDEN, AreaState.UNREACHABLE)
 
@@ -90,6 +92,7 @@ def read_vault_snapshot(
     clock: Clock,
     workers: int = DEFAULT_WORKERS,
     previous: VaultSnapshot | None = None,
+    on_listed: Callable[[VaultSnapshot], None] | None = None,
 ) -> VaultSnapshot:
     """Read the vault behind ``client``: properties of every secret, values of ``names`` (all when None,
     none when empty).
@@ -98,7 +101,9 @@ def read_vault_snapshot(
     Disabled secrets are listed without a value. With ``previous``, a value is reused when the secret's
     ``updated_on`` and content type are unchanged (the service's timestamps have 1 s resolution, so a
     refresh loop should still read everything now and then). Never raises for vault, network or
-    credential failures.
+    credential failures. ``on_listed`` gets the listing ahead of the values (unread ones None,
+    ``values_pending`` set) when at least :data:`LISTING_FIRST_FROM` values are to be read: presence,
+    content types and expiry show at once while the values take their time.
     """
     taken_at = clock.now()
     vault_url = client.vault_url
@@ -118,6 +123,10 @@ def read_vault_snapshot(
             to_read.append(p.name)
         else:
             values[p.name] = known
+    if on_listed is not None and len(to_read) >= LISTING_FIRST_FROM:
+        listing = {p.name: _secret(p, values.get(p.name)) for p in listed if p.name}
+        on_listed(VaultSnapshot(vault_url, ResourceStatus(AreaState.OK), MappingProxyType(listing),
+                                taken_at=taken_at, values_pending=len(to_read)))
     reader = _ValueReader(client)
     gone: set[str] = set()
     if to_read:
