@@ -52,6 +52,14 @@ def _kinds(value: DecodedValue) -> str:
     return " and ".join(parts) or "nothing"
 
 
+def decode_list_file(cache: DecodeCache, sync_name: str, target: str,
+                     payload: bytes) -> tuple[bytes, DecodedValue]:
+    """One list file's decode through ``cache``: its SHA-256 and what it holds (shared by the build and
+    :func:`prewarm_list_files`, so both hash and name it alike)."""
+    digest = hashlib.sha256(payload).digest()
+    return digest, cache.decode(payload, digest, f"{sync_name}/{target}")
+
+
 def _static_row(
     sync: SyncView,
     spc_name: str | None,
@@ -77,9 +85,8 @@ def _static_row(
     elif payload is None:
         content, error = "undecodable", "Secret value is not base64"
     else:
-        digest = hashlib.sha256(payload).digest()
+        digest, value = decode_list_file(cache, sync.name, target, payload)
         digest_hex = digest.hex()
-        value = cache.decode(payload, digest, f"{sync.name}/{target}")
         error, form, private_key = value.error, value.form, value.private_key_present
         if value.certificates:
             content, certificate, extra = "certificate", value.certificates[0], value.certificates[1:]
@@ -178,6 +185,6 @@ def prewarm_list_files(secrets: Mapping[str, Mapping[str, Any]], cache: DecodeCa
         for target, raw_value in (data.items() if isinstance(data, Mapping) else ()):
             payload = b64_bytes(raw_value)
             if payload is not None:
-                cache.decode(payload, hashlib.sha256(payload).digest(), f"{sync_name}/{target}")
+                decode_list_file(cache, sync_name, target, payload)
                 done += 1
     return done

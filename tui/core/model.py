@@ -207,6 +207,11 @@ class IssuerView:
         """Stable row key (see :func:`issuer_key`)."""
         return issuer_key(self.kind, self.namespace, self.name)
 
+    @property
+    def display_name(self) -> str:
+        """``name`` for a ClusterIssuer, ``namespace/name`` for an Issuer."""
+        return self.name if self.kind == "ClusterIssuer" else f"{self.namespace}/{self.name}"
+
 
 @dataclass(frozen=True)
 class DiscoveryView:

@@ -15,7 +15,7 @@ from enum import Enum
 from typing import Any
 
 from tui.core.cert_model import CertificateInfo, CrlInfo, iso_utc
-from tui.core.model import ClusterState, Finding, IssuerView, OpcUaEntry, Severity
+from tui.core.model import ClusterState, Finding, OpcUaEntry, Severity
 from tui.core.names import LIST_ISSUER, LIST_TRUST
 from tui.core.snapshot import AreaState
 
@@ -112,10 +112,7 @@ def _issuer_lines(state: ClusterState, width: int) -> list[str]:
         lines.append("  (none)")
         return lines
 
-    def label(i: IssuerView) -> str:
-        return i.name if i.kind == "ClusterIssuer" else f"{i.namespace}/{i.name}"
-
-    name_w = min(max(len(label(i)) for i in state.issuers), max(20, width - 50))
+    name_w = min(max(len(i.display_name) for i in state.issuers), max(20, width - 50))
     lines.append(f"  {'NAME':<{name_w}}  {'KIND':<13} {'TYPE':<10} {'READY':<5} {'CERTS':>6}  REASON")
     for issuer in state.issuers[:MAX_ISSUER_ROWS]:
         ready = {True: "yes", False: "NO", None: "?"}[issuer.ready]
@@ -124,8 +121,8 @@ def _issuer_lines(state: ClusterState, width: int) -> list[str]:
         )
         reason = issuer.reason + (f": {issuer.message}" if issuer.message and not issuer.ready else "")
         lines.append(
-            f"  {_clip(label(issuer), name_w):<{name_w}}  {issuer.kind:<13} {issuer.type:<10} {ready:<5} "
-            f"{certs:>6}  {reason}"
+            f"  {_clip(issuer.display_name, name_w):<{name_w}}  {issuer.kind:<13} {issuer.type:<10} "
+            f"{ready:<5} {certs:>6}  {reason}"
         )
     if len(state.issuers) > MAX_ISSUER_ROWS:
         lines.append(f"  ... and {len(state.issuers) - MAX_ISSUER_ROWS} more")

@@ -197,13 +197,12 @@ def issuer_cells(issuer: IssuerView, palette: Palette) -> RowCells:
     certs = str(issuer.certificates_backed)
     if issuer.certificates_failing:
         certs += f" ✗{issuer.certificates_failing}"
-    name = issuer.name if issuer.kind == "ClusterIssuer" else f"{issuer.namespace}/{issuer.name}"
 
     def cell(text: str, style: str = "") -> Cell:
         return Cell(text, style, row_key=key)
 
     return {
-        "name": MiddleCell(name, row_key=key),
+        "name": MiddleCell(issuer.display_name, row_key=key),
         "kind": cell("Cluster" if issuer.kind == "ClusterIssuer" else "Issuer"),
         "type": cell(issuer.type),
         "ready": cell(ready, palette.style(level)),

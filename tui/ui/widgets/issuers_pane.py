@@ -25,7 +25,6 @@ from tui.ui.widgets.titled import Titled
 
 def issuer_detail_text(issuer: IssuerView, palette: Palette) -> Text:
     """Everything about one issuer the table has no room for, as label/value lines."""
-    name = issuer.name if issuer.kind == "ClusterIssuer" else f"{issuer.namespace}/{issuer.name}"
     if issuer.ready is None:
         ready = [("unknown (no Ready condition yet)", Level.MUTED)]
     else:
@@ -40,7 +39,7 @@ def issuer_detail_text(issuer: IssuerView, palette: Palette) -> Text:
     if issuer.roles:
         backs.append((f" · role {', '.join(issuer.roles)}", Level.INFO))
     lines = [
-        labelled(palette, "Issuer", (name, Level.PLAIN)),
+        labelled(palette, "Issuer", (issuer.display_name, Level.PLAIN)),
         labelled(palette, "Kind", (f"{issuer.kind} · {issuer.type}", Level.PLAIN)),
     ]
     if issuer.ca_secret_name:
