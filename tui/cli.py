@@ -36,6 +36,7 @@ exit status:
   3  the cluster could not be reached (status)
   4  a change failed (trust, issuer, vault add, journal): the journal is kept to resume or roll back
   5  a change was applied but the synced Secret did not show it within --wait-timeout
+  6  a change stopped on a conflict: another writer changed the same vault secret or list meanwhile
 """
 
 

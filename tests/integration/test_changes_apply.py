@@ -35,7 +35,7 @@ from tui.core.clock import SystemClock
 from tui.core.settings import ModelSettings
 from tui.core.spc import cli_object, parse_spc, serialize_objects
 from tui.demo.environment import DemoEnvironment
-from tui.ops.apply import APPLIED, FAILED, NOTHING_DONE, StepEvent
+from tui.ops.apply import APPLIED, CONFLICT, FAILED, NOTHING_DONE, StepEvent
 from tui.ops.journal import pending_applies
 from tui.ops.resume import ROLLED_BACK
 from tui.ops.runner import ChangeSession
@@ -263,7 +263,8 @@ def test_a_concurrent_edit_that_invalidates_the_change_fails_clearly(demo: DemoE
     sync["spec"]["secretObject"]["data"].append(theirs)
     demo.api.put(sync)
     result = session.apply(plan, site, action="trust add", progress=Events(), wait_timeout=WAIT)
-    assert result.outcome == FAILED
+    # Another writer got in: a conflict of its own, the vault write kept in the journal.
+    assert result.outcome == CONFLICT and result.journal_kept
     assert "no longer apply" in (result.error or "") and "plc-taken.der" in (result.error or "")
     # Their mapping is untouched; ours is not half-done silently: the journal waits for a decision.
     assert ("historian-main-der", "plc-taken.der") in sync_mappings(demo, TRUST_SYNC)

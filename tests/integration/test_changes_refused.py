@@ -196,3 +196,40 @@ def test_a_name_soft_deleted_in_the_vault(demo: DemoEnvironment, tmp_path: Path)
     result = run_cli(demo, tmp_path, "trust", "add", _file(tmp_path, "retired-gw.der", _valid("new gw").der),
                      "--secret-name", "retired-gw-2-der", "--dry-run")
     assert result.returncode == 0, result.stderr
+
+
+# -- overwriting a vault secret: what it holds is read and judged first (issue 9, item 1) --------------
+
+def test_overwrite_of_a_password_secret_is_refused(demo: DemoEnvironment, tmp_path: Path) -> None:
+    # Listed like any secret, but its value is a password: --overwrite must not destroy it.
+    demo.vault.put_secret("db-password", "hunter2-not-a-certificate", content_type="text/plain")
+    path = _file(tmp_path, "coll.der", _valid("collector").der)
+    [line] = _refused(demo, tmp_path, "trust", "add", path, "-s", "db-password", "--overwrite", "--yes")
+    assert "db-password" in line and "holds no certificate or CRL" in line, line
+    assert "hunter2" not in line
+
+
+def test_overwrite_of_a_private_key_secret_is_refused(demo: DemoEnvironment, tmp_path: Path) -> None:
+    key_pem = _valid("keyholder").key_pem.decode()
+    demo.vault.put_secret("gw-key-pem", key_pem, content_type="application/x-pem-file")
+    path = _file(tmp_path, "gw.der", _valid("gw").der)
+    [line] = _refused(demo, tmp_path, "trust", "add", path, "-s", "gw-key-pem", "--overwrite", "--yes")
+    assert "gw-key-pem" in line and "PRIVATE KEY" not in line, line
+
+
+def test_overwrite_of_a_disabled_secret_is_refused(demo: DemoEnvironment, tmp_path: Path) -> None:
+    # Its value cannot be read, so it cannot be judged: refused rather than overwritten blind.
+    demo.vault.put_secret("sealed-der", _valid("sealed").der.hex(), content_type="application/pkix-cert",
+                          tags={"file-encoding": "hex"}, enabled=False)
+    path = _file(tmp_path, "sealed.der", _valid("sealed new").der)
+    [line] = _refused(demo, tmp_path, "trust", "add", path, "--overwrite", "--yes")
+    assert "sealed-der" in line and "disabled" in line, line
+
+
+def test_overwrite_of_a_secret_another_list_still_maps_is_refused(demo: DemoEnvironment,
+                                                                   tmp_path: Path) -> None:
+    # fabrikam-device-ca-der backs issuer/fabrikam-device-ca.der: a trust add must not replace it.
+    path = _file(tmp_path, "other.der", _valid("other").der)
+    lines = _refused(demo, tmp_path, "trust", "add", path, "-s", "fabrikam-device-ca-der", "--overwrite",
+                     "--yes")
+    assert any("fabrikam-device-ca-der" in line and "already backs issuer/" in line for line in lines), lines

@@ -48,3 +48,19 @@ def test_read_only_refuses_and_bad_timeouts_are_usage_errors() -> None:
     assert info.value.code == EXIT_USAGE
     with pytest.raises(Refused, match="--wait-timeout"):
         positive_timeout(argparse.Namespace(request_timeout=5, wait_timeout=-1))
+
+
+@pytest.mark.parametrize("kept", [True, False])
+def test_a_conflict_has_its_own_exit_status_and_one_line(kept: bool,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from tui.commands.change_common import EXIT_CONFLICT
+    from tui.commands.change_run import report_result, result_json
+    from tui.ops.apply import CONFLICT, ApplyResult
+
+    result = ApplyResult("20261204T000000Z-abcdef", CONFLICT, (), 0,
+                         "vault secret same-der was written by someone else", journal_kept=kept)
+    assert report_result("trust add", result) == EXIT_CONFLICT == 6
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("aio-certs trust add: conflict") and "someone else" in line
+    assert ("journal rollback 20261204T000000Z-abcdef" in line) is kept
+    assert result_json(result)["outcome"] == "conflict" and result_json(result)["journal_kept"] is kept

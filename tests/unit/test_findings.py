@@ -197,6 +197,22 @@ def test_mapped_not_synced_orphaned_no_spc_object_vault_missing() -> None:
     assert orphan is not None and orphan.source_path is None and orphan.mapped is False
 
 
+def test_synced_bytes_that_differ_from_the_vault_are_a_warning() -> None:
+    # A rollback or an edit of the vault the sync has not carried yet: the connector reads the old file.
+    site = _site(trust={"a.der": _leaf("a", 200), "b.der": _leaf("b", 200)})
+    site.vault_files["a.der"] = _leaf("a replaced", 200)
+    state = _build(site)
+    assert _flags(state, "trust/a.der") == {Health.VAULT_DIFFERS}
+    assert _flags(state, "trust/b.der") == set()
+    [finding] = [f for f in state.findings if f.subject == "trust/a.der"]
+    assert finding.code == "entry-vault-differs" and finding.severity is Severity.WARNING
+    assert "other bytes than its Key Vault secret" in finding.message
+    # Listed without values (the default status read): nothing can be judged, nothing is flagged.
+    unread = build_state(site.snapshot(), settings=ModelSettings(), now=NOW,
+                         vault=site.vault_snapshot(values=False), cache=DecodeCache())
+    assert _flags(unread, "trust/a.der") == set()
+
+
 def test_vault_not_read_leaves_vault_flags_unjudged() -> None:
     site = _site(trust={"a.der": _leaf("a", 200)})
     site.vault_files.clear()

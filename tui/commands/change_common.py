@@ -26,6 +26,7 @@ EXIT_USAGE = 2
 EXIT_UNREACHABLE = 3
 EXIT_APPLY_FAILED = 4
 EXIT_NOT_SYNCED = 5
+EXIT_CONFLICT = 6
 
 EXIT_CODES_HELP = """\
 exit status:
@@ -36,6 +37,8 @@ exit status:
   4  the apply failed; when anything was written the journal is kept: `aio-certs journal resume ID`
      or `aio-certs journal rollback ID` finishes or undoes it
   5  applied, but the SecretSync / synced Secret did not show the change within --wait-timeout
+  6  conflict: someone else wrote the same vault secret or list at the same time; stopped before the
+     next write (when anything was written the journal is kept, as for 4)
 """
 
 ENV_HELP = """\

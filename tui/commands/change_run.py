@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui.commands.change_common import (
     EXIT_APPLY_FAILED,
+    EXIT_CONFLICT,
     EXIT_NOT_SYNCED,
     EXIT_OK,
     EXIT_REFUSED,
@@ -111,6 +112,7 @@ def result_json(result: ApplyResult) -> dict[str, Any]:
         "done": result.done,
         "error": result.error,
         "conflicts": result.conflicts,
+        "journal_kept": result.journal_kept,
         "synced": None if result.sync is None else result.sync.ok,
         "sync_pending": [] if result.sync is None else [
             {"secret_sync": c.expectation.key, "reason": c.reason} for c in result.sync.pending],
@@ -119,7 +121,7 @@ def result_json(result: ApplyResult) -> dict[str, Any]:
 
 def report_result(command: str, result: ApplyResult, *, verb: str = "apply") -> int:
     """Print the end of an apply (stderr) and return the exit status."""
-    from tui.ops.apply import APPLIED, NOTHING_DONE
+    from tui.ops.apply import APPLIED, CONFLICT, NOTHING_DONE
     from tui.ops.resume import ROLLED_BACK
 
     if result.outcome in (APPLIED, ROLLED_BACK):
@@ -128,6 +130,13 @@ def report_result(command: str, result: ApplyResult, *, verb: str = "apply") -> 
                   f"{result.sync.describe()}", file=sys.stderr)
             return EXIT_NOT_SYNCED
         return EXIT_OK
+    if result.outcome == CONFLICT:
+        if not result.journal_kept:
+            return fail(command, f"conflict: {result.error}", EXIT_CONFLICT)
+        return fail(command, f"conflict ({result.done}/{len(result.steps)} steps done): {result.error}. "
+                    f"Journal {result.journal_id} kept: run `aio-certs journal rollback {result.journal_id}` "
+                    f"or, once the other writer is done, `aio-certs journal resume {result.journal_id}`",
+                    EXIT_CONFLICT)
     if result.outcome == NOTHING_DONE:
         return fail(command, f"{verb} failed before anything was written: {result.error}; "
                     "nothing was changed", EXIT_APPLY_FAILED)

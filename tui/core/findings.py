@@ -55,6 +55,9 @@ FLAG_SEVERITY: dict[Health, Severity] = {
     Health.ORPHANED: Severity.WARNING,
     Health.NO_SPC_OBJECT: Severity.WARNING,
     Health.VAULT_MISSING: Severity.WARNING,
+    # The connector reads the synced bytes: until the next sync they are not what Key Vault says, and
+    # after it they change under the connector (a rollback or an edit the sync has not caught up with).
+    Health.VAULT_DIFFERS: Severity.WARNING,
     Health.SYNC_FAILING: Severity.WARNING,  # the SecretSync itself gets the critical finding
     Health.UNDECODABLE: Severity.WARNING,
     Health.WRONG_FORMAT: Severity.WARNING,
@@ -149,6 +152,8 @@ def entry_flags(
         add(Health.NO_SPC_OBJECT)
     if entry.mapped and entry.vault_present is False:
         add(Health.VAULT_MISSING)
+    if entry.mapped and entry.vault_in_sync is False:
+        add(Health.VAULT_DIFFERS)
     if sync_failing:
         add(Health.SYNC_FAILING)
     return tuple(flags), _worst(severities)
@@ -229,6 +234,8 @@ _FLAG_TEXT: dict[Health, str] = {
     Health.ORPHANED: "in the synced Secret but not mapped in the SecretSync",
     Health.NO_SPC_OBJECT: "mapped but the SecretProviderClass has no such object",
     Health.VAULT_MISSING: "Key Vault has no secret of that name",
+    Health.VAULT_DIFFERS: "the synced Secret holds other bytes than its Key Vault secret (not synced since "
+                          "the vault changed)",
     Health.SYNC_FAILING: "SecretSync failing",
     Health.UNDECODABLE: "holds no certificate or CRL",
     Health.WRONG_FORMAT: "format does not match the file extension",

@@ -250,7 +250,7 @@ class EndRecord:
 
 Record = PlanRecord | StepRecord | EndRecord
 
-OUTCOMES = ("applied", "failed", "rolled-back", "abandoned")
+OUTCOMES = ("applied", "failed", "rolled-back", "abandoned", "conflict")
 
 
 # --- Reading records back -----

@@ -57,6 +57,7 @@ class Health(StrEnum):
     ORPHANED = "orphaned"
     NO_SPC_OBJECT = "no-spc-object"
     VAULT_MISSING = "vault-missing"
+    VAULT_DIFFERS = "vault-differs"
     SYNC_FAILING = "sync-failing"
     UNDECODABLE = "undecodable"
     WRONG_FORMAT = "wrong-format"

@@ -40,6 +40,7 @@ from tui.core.plan_ops import (
     VaultDelete,
     VaultWrite,
     content_type_for,
+    value_digest,
 )
 from tui.core.plan_render import plan_json, render_plan
 from tui.core.snapshot import RawSnapshot, VaultSecret
@@ -167,13 +168,18 @@ def _other_sources(raw: RawSnapshot | None, namespace: str, spc_name: str | None
     return out
 
 
-def _vault_writes(resolved: Sequence[Resolved]) -> tuple[VaultWrite, ...]:
+def _vault_writes(resolved: Sequence[Resolved],
+                  vault_secrets: Mapping[str, VaultSecret] | None) -> tuple[VaultWrite, ...]:
+    held = {name.lower(): secret for name, secret in (vault_secrets or {}).items()}
     out = []
     for r in resolved:
         if not r.ok or not isinstance(r.change, AddFile) or r.data is None or r.content is None:
             continue
         assert r.secret_name is not None and r.target_key is not None
         cert = r.content.certificate
+        existing = held.get(r.secret_name.lower()) if r.vault_exists else None
+        held_value = existing.value if existing is not None else None
+        previous = value_digest(held_value) if held_value is not None else None
         out.append(VaultWrite(
             secret_name=r.secret_name,
             value=r.data.hex(),
@@ -184,6 +190,7 @@ def _vault_writes(resolved: Sequence[Resolved]) -> tuple[VaultWrite, ...]:
             target_key=r.target_key,
             sha1=r.content.sha1,
             sha256=r.content.sha256,
+            previous_digest=previous,
         ))
     return tuple(out)
 
@@ -288,11 +295,12 @@ def _names(objects: Sequence[SpcObject]) -> list[str]:
 def _build(plan_id: str, changes: ChangeSet, state: ClusterState, resolved: tuple[Resolved, ...],
            problems: tuple[Issue, ...], warnings: tuple[Issue, ...], raw: RawSnapshot | None, now: datetime,
            *, revision: int, writes: tuple[VaultWrite, ...] | None = None,
-           deletes: tuple[VaultDelete, ...] | None = None) -> Plan:
+           deletes: tuple[VaultDelete, ...] | None = None,
+           vault_secrets: Mapping[str, VaultSecret] | None = None) -> Plan:
     ns = state.namespace
     spc = next((s for s in state.spcs if s.name == state.opcua_spc), None)
     fresh = writes is None
-    writes = _vault_writes(resolved) if writes is None else writes
+    writes = _vault_writes(resolved, vault_secrets) if writes is None else writes
     deletes = _vault_deletes(resolved) if deletes is None else deletes
     spc_edit: SpcEdit | None = None
     sync_edits: tuple[SyncEdit, ...] = ()
@@ -366,8 +374,10 @@ def make_plan(
 ) -> Plan:
     """Validate ``changes`` against ``state`` and compute the exact operations.
 
-    ``vault_secrets`` is the vault as read (values needed for "add from Key Vault"); None means it could
-    not be read, a problem for every change that needs it. ``now`` comes from the injected clock.
+    ``vault_secrets`` is the vault as read, with the values of the secrets an "add from Key Vault" maps
+    and of every secret an add would overwrite (an overwrite whose current value is not there is
+    refused: what it replaces must be checked first); None means it could not be read, a problem for
+    every change that needs it. ``now`` comes from the injected clock.
     ``read_only`` makes every plan refused (it is still computed, for display). ``raw`` (the snapshot the
     state was built from) lets the plan see object metadata: the Azure-managed markers and the
     SecretSyncs other than the two lists (the client certificate's) that share the SPC; without it
@@ -377,10 +387,10 @@ def make_plan(
     spc_name = state.opcua_spc
     other = _other_sources(raw, state.namespace, spc_name)
     checked = validate(changes, state, vault_secrets=vault_secrets, now=now, read_only=read_only,
-                       other_sources=other, deleted_secrets=deleted_secrets)
+                       other_sources=other, deleted_secrets=deleted_secrets, overwrite_values=True)
     plan_id = _plan_id(changes, state, now)
     return _build(plan_id, changes, state, checked.resolved, checked.problems, checked.warnings, raw, now,
-                  revision=0)
+                  revision=0, vault_secrets=vault_secrets)
 
 
 def rebase_plan(plan: Plan, new_state: ClusterState, *, raw: RawSnapshot | None = None,

@@ -7,6 +7,7 @@ performs I/O: ``tui.ops`` maps each :class:`StepKind` to one adapter call.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +28,11 @@ def content_type_for(file_name: str) -> str:
     """The contentType the official CLI writes for a file, by extension (domain.md 4.4)."""
     ext = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
     return {"crl": "application/pkix-crl", "der": "application/pkix-cert"}.get(ext, "application/x-pem-file")
+
+
+def value_digest(value: str) -> str:
+    """SHA-256 (hex) of a vault secret's value as stored: compares values without keeping them."""
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
 def _time(value: Any) -> datetime | None:
@@ -55,6 +61,10 @@ class VaultWrite:
     sha1: str | None = None
     sha256: str | None = None
     """Thumbprints of the certificate (or SHA-256 of the CRL) written, for the audit log."""
+    previous_digest: str | None = None
+    """:func:`value_digest` of the value the plan judged when it replaces an existing secret; the apply
+    refuses to write when the vault holds anything else by then (Key Vault has no write preconditions,
+    so this is the only way to notice another writer in between). None: not known (older journals)."""
 
     def to_json(self) -> dict[str, Any]:
         """JSON object (the value included: it is the public certificate as hex)."""
@@ -69,6 +79,7 @@ class VaultWrite:
             "target_key": self.target_key,
             "sha1": self.sha1,
             "sha256": self.sha256,
+            "previous_digest": self.previous_digest,
         }
 
     @classmethod
@@ -85,6 +96,7 @@ class VaultWrite:
             target_key=str(data.get("target_key", "")),
             sha1=data.get("sha1"),
             sha256=data.get("sha256"),
+            previous_digest=data.get("previous_digest"),
         )
 
 

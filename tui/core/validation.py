@@ -150,8 +150,10 @@ class _Checker:
 
     def __init__(self, changes: ChangeSet, state: ClusterState, vault: Mapping[str, VaultSecret] | None,
                  now: datetime, other_sources: Mapping[str, str],
-                 previous: Sequence[Resolved] | None, deleted_secrets: Iterable[str] = ()) -> None:
+                 previous: Sequence[Resolved] | None, deleted_secrets: Iterable[str] = (),
+                 overwrite_values: bool = False) -> None:
         self.changes = changes
+        self.overwrite_values = overwrite_values
         self.deleted = {name.lower() for name in deleted_secrets}
         self.state = state
         self.now = now
@@ -436,6 +438,13 @@ class _Checker:
             if content is None or content.kind is None:
                 self.error(index, "overwrite-non-certificate", subject,
                            f"vault secret {shown} holds no certificate or CRL; refusing to overwrite it")
+        elif self.overwrite_values:
+            # Whatever the name holds must be judged before it is replaced: a password or a private key
+            # under a certificate-like name is lost for good once overwritten.
+            why = "it is disabled" if not existing.enabled else "its value could not be read"
+            self.error(index, "overwrite-unchecked", subject,
+                       f"vault secret {shown} cannot be checked before overwriting ({why}); refusing to "
+                       "overwrite it")
         return True
 
     def add_vault(self, index: int, change: AddVaultSecret) -> Resolved:
@@ -635,6 +644,7 @@ def validate(
     other_sources: Mapping[str, str] | None = None,
     previous: Sequence[Resolved] | None = None,
     deleted_secrets: Iterable[str] = (),
+    overwrite_values: bool = False,
 ) -> Validation:
     """Check every change against the state (and the vault) and resolve it.
 
@@ -645,7 +655,11 @@ def validate(
     earlier plan of the same set: re-planning after a 409 skips the vault rules (the vault writes are
     done), takes vault adds as they were resolved, and accepts that this plan's own cluster edits may
     already be in place. ``deleted_secrets`` names secrets known to be soft-deleted in the vault: a new
-    secret cannot take such a name until it is recovered or purged.
+    secret cannot take such a name until it is recovered or purged. ``overwrite_values`` says that
+    ``vault_secrets`` holds the value of every secret an add would overwrite (a plan about to be
+    applied): an overwrite whose value is missing is then refused rather than waved through; a live
+    check over a listing without values leaves that to the plan.
     """
-    checker = _Checker(changes, state, vault_secrets, now, other_sources or {}, previous, deleted_secrets)
+    checker = _Checker(changes, state, vault_secrets, now, other_sources or {}, previous, deleted_secrets,
+                       overwrite_values)
     return checker.run(read_only)

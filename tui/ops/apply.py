@@ -24,6 +24,7 @@ from tui.core.plan_ops import SpcEdit, Step, SyncEdit, VaultDelete, VaultWrite
 from tui.core.snapshot import AreaState
 from tui.ops import journal as jr
 from tui.ops.audit import AuditLog
+from tui.ops.errors import WriteConflict
 from tui.ops.steps import Adapters, before_image, run_planned
 from tui.ops.sync_wait import SyncCheck, SyncExpectation, WaitResult, expectations, wait_for_sync
 from tui.vault.errors import VaultError
@@ -40,6 +41,9 @@ MAX_CONFLICT_RETRIES = 5
 APPLIED = "applied"
 FAILED = "failed"
 NOTHING_DONE = "nothing-done"
+CONFLICT = "conflict"
+"""Another writer got in (a vault secret written around our write, or a 409 whose re-plan no longer
+applies): stopped before the next write; the journal is kept when anything of ours was written."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,8 @@ class ApplyResult:
     conflicts: int = 0
     details: tuple[dict[str, Any], ...] = field(default=())
     """Per-step results (versions written, what was already in place...)."""
+    journal_kept: bool = False
+    """The journal stays pending for ``journal resume|rollback`` (something of this run may be written)."""
 
     @property
     def ok(self) -> bool:
@@ -123,6 +129,8 @@ def failure_line(exc: BaseException) -> tuple[str, bool]:
         return str(exc), exc.unreachable
     if isinstance(exc, VaultError):
         return str(exc), exc.state is AreaState.UNREACHABLE
+    if isinstance(exc, WriteConflict):
+        return str(exc), False
     return f"{type(exc).__name__}: {' '.join(str(exc).split())}", False
 
 
@@ -142,9 +150,13 @@ class StepRun:
         """Steps still to run (for progress totals)."""
 
     def record(self, step: Step, state: StepState, *, before: Before | None = None, op: Any = None,
-               resource_version: str | None = None, message: str = "") -> None:
-        """Journal one state change of ``step`` (durably, before returning)."""
-        self.journal.append(StepRecord(self.plan.plan_id, self.plan.revision, step.index, step.kind,
+               resource_version: str | None = None, message: str = "", revision: int | None = None) -> None:
+        """Journal one state change of ``step`` (durably, before returning).
+
+        ``revision``: the plan revision the step belongs to, when not the newest (a done step of an earlier
+        revision redone by a resume)."""
+        rev = self.plan.revision if revision is None else revision
+        self.journal.append(StepRecord(self.plan.plan_id, rev, step.index, step.kind,
                                        step.target, state, self.clock.now(), before, op, resource_version,
                                        message))
 
@@ -238,8 +250,8 @@ def apply_plan(
                 current = rebase_plan(current, state, raw=raw)
                 if current.problems:
                     detail = "; ".join(str(p) for p in current.problems)
-                    raise WriteError(f"re-planned after a concurrent change and the changes no longer apply: "
-                                     f"{detail}") from None
+                    raise WriteConflict(f"re-planned after a concurrent change and the changes no longer "
+                                        f"apply: {detail}", written=False) from None
                 # The done steps stay done; the rebased revision holds what is left, numbered afresh.
                 run.plan = plan_record(current)
                 run.journal.append(run.plan)
@@ -253,6 +265,9 @@ def apply_plan(
             position += 1
             run.left = len(steps) - position
             run.event("skipped" if result.get("already") else "done", step)
+    except WriteConflict as exc:
+        return _conflicted(run, exc, steps[position] if position < len(steps) else None, pending_written,
+                           audit, info, plan.plan_id, (*run.executed, *steps[position:]), conflicts + 1)
     except Exception as exc:  # every adapter failure ends here: journaled, audited, one line
         error, unreachable = failure_line(exc)
         failed_step = steps[position] if position < len(steps) else None
@@ -267,12 +282,29 @@ def apply_plan(
         outcome = FAILED if wrote else NOTHING_DONE
         record_audit(audit, info, outcome, plan.plan_id, error)
         return ApplyResult(journal_id, outcome, (*run.executed, *steps[position:]), len(run.executed), error,
-                           unreachable, conflicts=conflicts, details=tuple(run.details))
+                           unreachable, conflicts=conflicts, details=tuple(run.details), journal_kept=wrote)
     sync = finish_with_wait(run, adapters, wait_timeout)
     run.end(jr.APPLIED, "" if sync is None or sync.ok else f"not synced: {sync.describe()}")
     record_audit(audit, info, APPLIED, plan.plan_id, "" if sync is None or sync.ok else sync.describe())
     return ApplyResult(journal_id, APPLIED, tuple(run.executed), len(run.executed), sync=sync,
                        conflicts=conflicts, details=tuple(run.details))
+
+
+def _conflicted(run: StepRun, exc: WriteConflict, step: Step | None, pending_written: bool,
+                audit: AuditLog | None, info: AuditInfo, plan_id: str, steps: tuple[Step, ...],
+                conflicts: int) -> ApplyResult:
+    """End a run stopped by another writer: journal, audit, result (see :data:`CONFLICT`)."""
+    error = str(exc)
+    if step is not None and pending_written and not exc.written:
+        run.record(step, StepState.FAILED, message=error)
+    # A step whose own write happened stays pending: a rollback then puts back what is still ours, and
+    # a resume judges the secret again before going on.
+    run.event("conflict", step, error)
+    wrote = bool(run.executed) or (exc.written and pending_written)
+    run.end(CONFLICT if wrote else jr.ABANDONED, error)
+    record_audit(audit, info, CONFLICT, plan_id, error)
+    return ApplyResult(run.journal.id, CONFLICT, steps, len(run.executed), error, conflicts=conflicts,
+                       details=tuple(run.details), journal_kept=wrote)
 
 
 def finish_with_wait(run: StepRun, adapters: Adapters, wait_timeout: float) -> WaitResult | None:

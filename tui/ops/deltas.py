@@ -55,6 +55,22 @@ def spc_done(current: str | None, op: SpcEdit) -> bool:
     return all(now.get(n) == obj for n, obj in put.items()) and not (dropped & set(now))
 
 
+DONE = "done"
+MISSING = "missing"
+FOREIGN = "foreign"
+
+
+def spc_state(current: str | None, op: SpcEdit) -> str:
+    """How a step that was done looks now: :data:`DONE`, :data:`MISSING` (some of its objects are gone,
+    nothing else stands in their place: redoing it restores them) or :data:`FOREIGN` (an object of the
+    step's names was redefined, or one it dropped was put back: someone else's edit, not to be undone)."""
+    put, dropped = _spc_delta(op)
+    now = _by_name(parse_objects(current))
+    if any(n in now and now[n] != obj for n, obj in put.items()) or dropped & set(now):
+        return FOREIGN
+    return DONE if all(n in now for n in put) else MISSING
+
+
 def spc_forward(current: str | None, op: SpcEdit) -> str | None:
     """``current`` with the step's delta applied (None when no object is left)."""
     put, dropped = _spc_delta(op)
@@ -114,6 +130,20 @@ def mappings_done(current: Pairs | None, op: SyncEdit) -> bool:
     put, dropped = _map_delta(op)
     now = {t: s for s, t in current}
     return all(now.get(t) == s for t, s in put.items()) and not (dropped & set(now))
+
+
+def mappings_state(current: Pairs | None, op: SyncEdit) -> str:
+    """As :func:`spc_state` for a SecretSync step: a target key of the step mapped to another source, or
+    one it dropped mapped again, is :data:`FOREIGN`; target keys simply gone are :data:`MISSING`."""
+    if op.action == "delete":
+        return DONE if current is None else FOREIGN
+    if current is None:
+        return MISSING
+    put, dropped = _map_delta(op)
+    now = {t: s for s, t in current}
+    if any(t in now and now[t] != s for t, s in put.items()) or dropped & set(now):
+        return FOREIGN
+    return DONE if all(t in now for t in put) else MISSING
 
 
 def mappings_forward(current: Pairs | None, op: SyncEdit) -> Pairs:

@@ -13,16 +13,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from tui.cluster.writes import WriteError
+from tui.core import resources as rk
 from tui.core.clock import Clock
 from tui.core.journal_records import StepRecord, StepState
-from tui.core.plan_ops import Step, SyncEdit
+from tui.core.names import OPCUA_LISTS
+from tui.core.plan_ops import Step, SyncEdit, VaultDelete, VaultWrite
+from tui.ops import deltas
 from tui.ops import journal as jr
 from tui.ops.apply import (
     APPLIED,
+    CONFLICT,
     FAILED,
     ApplyResult,
     AuditInfo,
     Progress,
+    StepEvent,
     StepRun,
     describe_step,
     failure_line,
@@ -30,8 +36,10 @@ from tui.ops.apply import (
     record_audit,
     wait_with_progress,
 )
-from tui.ops.steps import Adapters, before_image, run_resumed, undo
+from tui.ops.errors import WriteConflict
+from tui.ops.steps import Adapters, before_image, recheck_done, run_resumed, undo
 from tui.ops.sync_wait import SyncExpectation
+from tui.ops.vault_ops import read_secret
 
 ROLLED_BACK = "rolled-back"
 
@@ -52,39 +60,66 @@ def _open(store: jr.JournalStore, journal_id: str, progress: Progress, clock: Cl
 def _fail(run: StepRun, step: Step | None, exc: Exception, audit: Any, info: AuditInfo,
           steps: tuple[Step, ...]) -> ApplyResult:
     error, unreachable = failure_line(exc)
-    run.event("failed", step, error)
-    run.end("failed", error)
-    record_audit(audit, info, FAILED, run.plan.plan_id, error)
-    return ApplyResult(run.journal.id, FAILED, steps, len(run.executed), error, unreachable,
-                       details=tuple(run.details))
+    conflict = isinstance(exc, WriteConflict)
+    run.event("conflict" if conflict else "failed", step, error)
+    outcome = CONFLICT if conflict else FAILED
+    run.end(outcome, error)
+    record_audit(audit, info, outcome, run.plan.plan_id, error)
+    return ApplyResult(run.journal.id, outcome, steps, len(run.executed), error, unreachable,
+                       details=tuple(run.details), journal_kept=True)
+
+
+def _to_redo(adapters: Adapters, summary: Any) -> list[StepRecord]:
+    """Done steps whose effect is gone, in execution order (raises when one was replaced by another's)."""
+    return [rec for rec in summary.done_steps
+            if rec.op is not None and not recheck_done(adapters, Step(rec.index, rec.op))]
 
 
 def resume_apply(journal_id: str, *, kube: Any, vault: Any, store: jr.JournalStore, audit: Any,
                  clock: Clock, progress: Progress, wait_timeout: float) -> ApplyResult:
     """Run the remaining steps of journal ``journal_id``; raises :class:`~tui.ops.journal.JournalError`
-    (including ``JournalBusy``) when the journal cannot be taken."""
+    (including ``JournalBusy``) when the journal cannot be taken.
+
+    Before writing anything, every step the journal calls done is looked at again
+    (:func:`~tui.ops.steps.recheck_done`): an effect that is gone is redone first (in its original
+    order), one replaced by someone else's stops the resume with one line and nothing written.
+    """
     run, summary, info = _open(store, journal_id, progress, clock, "resume")
     adapters = Adapters(kube, vault)
-    remaining = list(summary.remaining())
-    current: Step | None = None
     try:
-        for position, step in enumerate(remaining):
+        redo = _to_redo(adapters, summary)
+    except Exception as exc:  # the re-check read or judged: nothing is written, the journal stays pending
+        return _fail(run, None, exc, audit, info, tuple(run.executed))
+    again = {(r.revision, r.index) for r in redo}
+    run.executed = [Step(r.index, r.op) for r in summary.done_steps
+                    if r.op is not None and (r.revision, r.index) not in again]
+    # (revision, step): redone steps keep the revision they were journaled under.
+    todo: list[tuple[int | None, Step]] = [(r.revision, Step(r.index, r.op))
+                                           for r in redo if r.op is not None]
+    todo += [(None, step) for step in summary.remaining()]
+    current: Step | None = None
+    position = 0
+    try:
+        for position, (revision, step) in enumerate(todo):
             current = step
-            run.left = len(remaining) - position
-            run.event("start", step, describe_step(step))
+            run.left = len(todo) - position
+            run.event("start", step, ("redo: " if revision is not None else "") + describe_step(step))
             before = before_image(adapters, step, run.versions)
-            run.record(step, StepState.PENDING, before=before, op=step.op)
+            run.record(step, StepState.PENDING, before=before, op=step.op, revision=revision)
             result = run_resumed(adapters, step, run.versions)
-            run.record(step, StepState.DONE, resource_version=result.get("resource_version"))
+            run.record(step, StepState.DONE, resource_version=result.get("resource_version"),
+                       revision=revision)
             run.details.append({"target": step.target, **result})
             run.executed.append(step)
             run.left -= 1
             run.event("skipped" if result.get("already") else "done", step)
     except Exception as exc:  # adapter failures: journaled, audited, one line; the journal stays pending
         error, unreachable = failure_line(exc)
-        if current is not None and not unreachable:
-            run.record(current, StepState.FAILED, message=error)
-        left = tuple(remaining[remaining.index(current):]) if current is not None else ()
+        written = isinstance(exc, WriteConflict) and exc.written
+        if current is not None and not unreachable and not written:
+            run.record(current, StepState.FAILED, message=error,
+                       revision=todo[position][0] if todo else None)
+        left = tuple(step for _, step in todo[position:]) if current is not None else ()
         return _fail(run, current, exc, audit, info, (*run.executed, *left))
     sync = finish_with_wait(run, adapters, wait_timeout)
     run.end(jr.APPLIED, "" if sync is None or sync.ok else f"not synced: {sync.describe()}")
@@ -112,6 +147,62 @@ def _rollback_expectations(ops: list[SyncEdit]) -> list[SyncExpectation]:
     return out
 
 
+_RESTORED = ("restored", "rewritten", "recovered")
+
+
+def _merge(expected: list[SyncExpectation], more: list[SyncExpectation]) -> list[SyncExpectation]:
+    """One expectation per SecretSync: exact bytes win over "any bytes" for the same key."""
+    by_key = {e.key: e for e in expected}
+    for extra in more:
+        known = by_key.get(extra.key)
+        if known is None:
+            by_key[extra.key] = extra
+        elif known.present:
+            keys = dict(known.keys)
+            keys.update({t: b for t, b in extra.keys.items() if b is not None or t not in keys})
+            by_key[extra.key] = SyncExpectation(known.namespace, known.name, keys=keys, absent=known.absent)
+    return list(by_key.values())
+
+
+def _resync_restored(run: StepRun, adapters: Adapters, summary: Any,
+                     results: list[tuple[Step, dict[str, Any]]]) -> list[SyncExpectation]:
+    """Force a sync of every SecretSync that maps a secret the rollback put back; expect its bytes.
+
+    Writing the old value back changes nothing on the edge by itself: the controller reads the vault
+    again only at its poll or on a new ``forceSynchronization``, so the synced Secret would go on serving
+    the apply's file while the rollback reported success.
+    """
+    restored = {step.op.secret_name.lower() for step, result in results
+                if isinstance(step.op, VaultWrite | VaultDelete) and result.get("vault") in _RESTORED}
+    if not restored or adapters.vault is None:
+        return []
+    values: dict[str, bytes | None] = {}
+    for name in restored:
+        state = read_secret(adapters.vault, name)
+        try:
+            values[name] = bytes.fromhex(state.value) if state.exists and state.value else None
+        except ValueError:  # not hex: the provider decodes it another way; any bytes will do
+            values[name] = None
+    syncs = {(s.op.namespace, s.op.name) for plan in summary.plans for s in plan.steps
+             if isinstance(s.op, SyncEdit)}
+    syncs |= {(run.plan.namespace, OPCUA_LISTS[step.op.list_name]) for step, _ in results
+              if isinstance(step.op, VaultWrite | VaultDelete) and step.op.list_name in OPCUA_LISTS}
+    token = f"aio-certs-{run.plan.plan_id}-rollback-{run.clock.now():%Y%m%dT%H%M%S}"
+    out = []
+    for namespace, name in sorted(syncs):
+        pairs = deltas.pairs_of(adapters.kube.get(rk.SECRET_SYNCS, namespace, name)) or ()
+        keys = {target: values.get(source.lower()) for source, target in pairs if source.lower() in restored}
+        if not keys:
+            continue
+        try:
+            adapters.kube.force_synchronization(namespace, name, token)
+        except WriteError as exc:  # the wait below then says the edge did not follow, and why
+            run.progress(StepEvent("wait", None, len(run.executed), f"SecretSync/{namespace}/{name}",
+                                   f"could not force a sync: {exc}"))
+        out.append(SyncExpectation(namespace, name, keys=keys))
+    return out
+
+
 def rollback_apply(journal_id: str, *, kube: Any, vault: Any, store: jr.JournalStore, audit: Any,
                    clock: Clock, progress: Progress, wait_timeout: float) -> ApplyResult:
     """Undo every done (or possibly done) step of journal ``journal_id``, newest first, then wait."""
@@ -121,6 +212,7 @@ def rollback_apply(journal_id: str, *, kube: Any, vault: Any, store: jr.JournalS
     candidates: list[StepRecord] = [*summary.done_steps, *summary.uncertain]
     candidates.sort(key=lambda r: r.key, reverse=True)
     undone: list[Step] = []
+    results: list[tuple[Step, dict[str, Any]]] = []
     current: StepRecord | None = None
     try:
         for position, rec in enumerate(candidates):
@@ -135,13 +227,20 @@ def rollback_apply(journal_id: str, *, kube: Any, vault: Any, store: jr.JournalS
                                           StepState.ROLLED_BACK, clock.now(), message=str(result)))
             run.details.append({"target": step.target, **result})
             undone.append(step)
+            results.append((step, result))
             run.executed = [s for s in run.executed if s.target != step.target or s.index != step.index]
             run.event("skipped" if result.get("already") else "done", step)
     except Exception as exc:  # as in resume: the journal stays pending with the reason
         failed = Step(current.index, current.op) if current is not None and current.op is not None else None
         return _fail(run, failed, exc, audit, info, tuple(undone))
     syncs = [s.op for s in undone if isinstance(s.op, SyncEdit)]
-    sync = wait_with_progress(run, adapters, _rollback_expectations(syncs), wait_timeout)
+    try:
+        forced = _resync_restored(run, adapters, summary, results)
+    except Exception as exc:  # reading the restored values failed: the undo stands, the wait cannot judge
+        run.progress(StepEvent("wait", None, len(undone), "", f"could not check the restored values: "
+                                                             f"{failure_line(exc)[0]}"))
+        forced = []
+    sync = wait_with_progress(run, adapters, _merge(_rollback_expectations(syncs), forced), wait_timeout)
     run.end(jr.ROLLED_BACK, "" if sync is None or sync.ok else f"not synced: {sync.describe()}")
     detail = "" if sync is None or sync.ok else sync.describe()
     record_audit(audit, info, ROLLED_BACK, run.plan.plan_id, detail)

@@ -125,6 +125,9 @@ class ChangeSession:
     def plan(self, changes: ChangeSet, *, read_only: bool = False) -> tuple[Plan, Site]:
         """Read the site and plan ``changes`` against it (validation included)."""
         wanted = [c.secret_name for c in changes if isinstance(c, AddVaultSecret)]
+        # What an overwrite replaces is read too: the plan refuses to replace anything but a certificate
+        # or CRL, and the apply checks the vault still holds that very value before writing.
+        wanted += [c.effective_secret_name for c in changes if isinstance(c, AddFile) and c.overwrite]
         site = self.read(vault_values=wanted, need_vault=vault_needed(changes))
         secrets = dict(site.vault.secrets) if site.vault is not None else None
         deleted = [] if secrets is None else self._soft_deleted(site, vault_names_to_check(changes, secrets))

@@ -27,6 +27,7 @@ from tui.core import resources as rk
 from tui.core.journal_records import Before, ClusterBefore, VaultBefore, vault_before
 from tui.core.plan_ops import SpcEdit, Step, SyncEdit, VaultDelete, VaultWrite
 from tui.ops import deltas
+from tui.ops.errors import WriteConflict
 from tui.ops.vault_ops import (
     SecretState,
     delete_secret,
@@ -34,7 +35,7 @@ from tui.ops.vault_ops import (
     read_secret,
     recover_secret,
     restore_version,
-    write_secret,
+    write_secret_checked,
 )
 from tui.vault.errors import VaultError, vault_errors
 
@@ -86,7 +87,7 @@ def run_planned(adapters: Adapters, step: Step, versions: MutableMapping[str, st
     """Perform ``step`` as planned. ``versions`` carries the resourceVersions earlier steps left."""
     op = step.op
     if isinstance(op, VaultWrite):
-        return {"version": write_secret(adapters.need_vault(step), op)}
+        return {"version": write_secret_checked(adapters.need_vault(step), op)}
     if isinstance(op, VaultDelete):
         return {"vault": delete_secret(adapters.need_vault(step), op)}
     kube = adapters.kube
@@ -139,7 +140,11 @@ def run_resumed(adapters: Adapters, step: Step, versions: MutableMapping[str, st
         state = read_secret(client, op.secret_name)
         if state.exists and state.value == op.value and state.content_type == op.content_type:
             return {"version": state.version, "already": True}
-        return {"version": write_secret(client, op)}
+        if state.deleted:
+            raise VaultError(f"vault secret {op.secret_name} is deleted but recoverable; recover it (az "
+                             "keyvault secret recover) or purge it, then resume")
+        # The same guard as a first apply: what the plan judged must still be there, nobody may get in.
+        return {"version": write_secret_checked(client, op)}
     if isinstance(op, VaultDelete):
         return {"vault": delete_secret(adapters.need_vault(step), op)}
     kube = adapters.kube
@@ -161,6 +166,54 @@ def run_resumed(adapters: Adapters, step: Step, versions: MutableMapping[str, st
         return {"already": True}
     return _run_sync(kube, op, deltas.mappings_forward(pairs, op), versions, planned=False,
                      current=current_sync)
+
+
+def recheck_done(adapters: Adapters, step: Step) -> bool:
+    """Whether a step the journal says is done still has its effect (False: it must be done again).
+
+    A resume must not build on a world that moved: a secret written by the apply and deleted by hand
+    since would be mapped while missing. Effects simply gone are redone; an effect replaced by someone
+    else's (another value, another mapping for the same file, the object itself deleted) is not ours to
+    overwrite: :class:`~tui.ops.errors.WriteConflict` (nothing written) says so in one line. A purge whose
+    secret exists again is left alone: that secret is someone else's now.
+    """
+    op = step.op
+    if isinstance(op, VaultWrite):
+        client = adapters.need_vault(step)
+        state = read_secret(client, op.secret_name)
+        if state.exists and state.value == op.value:
+            return True
+        if state.exists:
+            raise WriteConflict(f"vault secret {op.secret_name} no longer holds the value this apply "
+                                "wrote (someone wrote it since): roll back, or plan the change again",
+                                written=False)
+        if state.deleted:
+            raise VaultError(f"vault secret {op.secret_name}, written by this apply, was deleted since and "
+                             "is recoverable; recover it (az keyvault secret recover) or purge it, then "
+                             "resume")
+        return False
+    if isinstance(op, VaultDelete):
+        return True
+    kube = adapters.kube
+    if isinstance(op, SpcEdit):
+        current = kube.get(rk.SECRET_PROVIDER_CLASSES, op.namespace, op.name)
+        if current is None:
+            raise WriteConflict(f"SecretProviderClass {op.key}, changed by this apply, was deleted since: "
+                                "roll back, or plan the change again", written=False)
+        verdict = deltas.spc_state(((current.get("spec") or {}).get("parameters") or {}).get("objects"), op)
+    else:
+        assert isinstance(op, SyncEdit)
+        current = kube.get(rk.SECRET_SYNCS, op.namespace, op.name)
+        if current is None and op.action != "delete":
+            raise WriteConflict(f"SecretSync {op.key}, changed by this apply, was deleted since: roll back, "
+                                "or plan the change again", written=False)
+        pairs = deltas.pairs_of(current)
+        verdict = deltas.DONE if op.action == "delete" else deltas.mappings_state(pairs, op)
+    if verdict == deltas.FOREIGN:
+        kind = "SecretProviderClass" if isinstance(op, SpcEdit) else "SecretSync"
+        raise WriteConflict(f"{kind} {op.key} was changed by someone else where this apply had changed it: "
+                            "roll back, or plan the change again", written=False)
+    return verdict == deltas.DONE
 
 
 def undo(adapters: Adapters, step: Step, before: Before | None) -> Result:

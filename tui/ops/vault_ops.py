@@ -16,8 +16,9 @@ from types import MappingProxyType
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.keyvault.secrets import SecretClient
 
-from tui.core.plan_ops import VaultDelete, VaultWrite
+from tui.core.plan_ops import VaultDelete, VaultWrite, value_digest
 from tui.core.snapshot import VaultSecret
+from tui.ops.errors import WriteConflict
 from tui.vault.errors import VaultError, vault_errors
 
 DELETE_WAIT_SECONDS = 20.0
@@ -85,6 +86,78 @@ def write_secret(client: SecretClient, op: VaultWrite) -> str:
         secret = client.set_secret(op.secret_name, op.value, content_type=op.content_type,
                                    tags=dict(op.tags), expires_on=op.expires_on)
     return secret.properties.version or ""
+
+
+def check_unchanged(op: VaultWrite, current: VaultSecret | None) -> bool:
+    """Whether ``op`` may write over what the vault holds now; True when ``current`` is ``op``'s own value.
+
+    The plan judged the secret as it was then (absent, or a given value); anything else by now means
+    another writer got in, and :class:`~tui.ops.errors.WriteConflict` (nothing written) stops the apply
+    before it replaces that writer's value. Journals from before the plan kept that digest skip the value
+    comparison.
+    """
+    if current is not None and current.value == op.value:
+        return True
+    name = op.secret_name
+    if current is None:
+        if op.replaces and op.previous_digest is not None:
+            raise WriteConflict(f"vault secret {name} was deleted by someone else after the plan was made; "
+                                "nothing was written to it: plan the change again", written=False)
+        return False
+    if not op.replaces:
+        raise WriteConflict(f"vault secret {name} was created by someone else after the plan was made; "
+                            "nothing was written to it: plan the change again (with --overwrite to "
+                            "replace it)", written=False)
+    if op.previous_digest is not None and value_digest(current.value or "") != op.previous_digest:
+        raise WriteConflict(f"vault secret {name} was changed by someone else after the plan was made; "
+                            "nothing was written to it: plan the change again", written=False)
+    return False
+
+
+def version_ids(client: SecretClient, name: str) -> set[str]:
+    """Every version id of ``name`` (empty when the secret does not exist)."""
+    try:
+        with vault_errors(f"listing the versions of secret {name}"):
+            return {p.version for p in client.list_properties_of_secret_versions(name) if p.version}
+    except VaultError as exc:
+        if isinstance(exc.__cause__, ResourceNotFoundError):
+            return set()
+        raise
+
+
+def write_secret_checked(client: SecretClient, op: VaultWrite) -> str:
+    """:func:`write_secret` guarded against other writers; returns our version.
+
+    Key Vault keeps the last write and offers no precondition, so two applies writing the same name at
+    once would both believe they won. Before the write the secret must still be what the plan judged
+    (:func:`check_unchanged`, nothing written otherwise). The versions are listed before and after the
+    write: a version that is neither one of those nor ours, or a current version that is not ours,
+    holding another value, means another writer: :class:`~tui.ops.errors.WriteConflict` (written) stops
+    the apply before the cluster maps a value it did not check. A racer writing the very same bytes is no
+    conflict.
+    """
+    name = op.secret_name
+    # The versions first, then the value judged against the plan: a write landing between the two reads
+    # shows in the value, one landing after them shows as a foreign version below.
+    before = version_ids(client, name)
+    current, _ = read_current(client, name)
+    check_unchanged(op, current)
+    mine = write_secret(client, op)
+    with vault_errors(f"reading back secret {name}"):
+        current = client.get_secret(name)
+    foreign = sorted(version_ids(client, name) - before - {mine})
+    if current.properties.version != mine and current.value != op.value:
+        raise WriteConflict(f"vault secret {name} was written by someone else right after this apply wrote "
+                            "it (Key Vault keeps the last write); stopped before changing the cluster",
+                            written=True)
+    for version in foreign:
+        with vault_errors(f"reading secret {name} version {version}"):
+            other = client.get_secret(name, version)
+        if other.value != op.value:
+            raise WriteConflict(f"vault secret {name} was also written by someone else while this apply "
+                                "wrote it (Key Vault keeps the last write); stopped before changing the "
+                                "cluster", written=True)
+    return mine
 
 
 def restore_version(client: SecretClient, name: str, version: str) -> str:

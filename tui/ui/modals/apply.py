@@ -226,7 +226,7 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
 
     @on(ApplyFinished)
     def _finished(self, message: ApplyFinished) -> None:
-        from tui.ops.apply import APPLIED, FAILED
+        from tui.ops.apply import APPLIED, CONFLICT, FAILED
 
         message.stop()
         result = self.result = message.result
@@ -241,12 +241,16 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
             else:
                 text = Text("✓ applied · watch the OPC UA table: the change arrives with the live state",
                             style=self.palette.style(Level.OK))
-        elif result.outcome == FAILED:
+        elif result.outcome == FAILED or (result.outcome == CONFLICT and result.journal_kept):
             done = f"{result.done}/{len(result.steps)} steps done"
-            text = Text(f"✗ apply failed ({done}): {result.error}. "
+            what = "stopped on a conflict" if result.outcome == CONFLICT else "apply failed"
+            text = Text(f"✗ {what} ({done}): {result.error}. "
                         f"Journal {result.journal_id} kept: resume or roll back it",
                         style=self.palette.style(Level.ERROR))
             self.query_one("#apply-recover", Button).display = True
+        elif result.outcome == CONFLICT:
+            text = Text(f"✗ stopped on a conflict before anything was written: {result.error}",
+                        style=self.palette.style(Level.ERROR))
         else:
             text = Text(f"✗ apply failed before anything was written: {result.error}; nothing was changed",
                         style=self.palette.style(Level.ERROR))

@@ -171,7 +171,8 @@ class JournalModal(ModalScreen[str | None]):
             if self.summaries:
                 options.highlighted = 0
         else:
-            lines.append(Text(f"✗ {message.verb} of {message.journal_id} failed: {result.error}; the journal "
+            how = "stopped on a conflict" if result.outcome == "conflict" else "failed"
+            lines.append(Text(f"✗ {message.verb} of {message.journal_id} {how}: {result.error}; the journal "
                               "is kept", style=self.palette.style(Level.ERROR)))
             self.outcome = result.outcome
         self._show(Text("\n").join(lines))

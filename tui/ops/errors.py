@@ -1,0 +1,21 @@
+"""Failures of an apply that are neither a transport problem nor a refused write: someone else got in.
+
+Key Vault has no preconditions on a write, so a concurrent writer is noticed by reading before and
+after; the cluster's 409s that cannot be re-planned end the same way. Either way the apply stops before
+its next write and reports a conflict (its own outcome and exit status), keeping the journal when
+anything of its own was written.
+"""
+
+from __future__ import annotations
+
+
+class WriteConflict(Exception):
+    """Another writer changed what this apply writes; ``str()`` is one line.
+
+    ``written``: this apply's own write of the step happened (it may still be the current value, or may
+    have been replaced already), so the step stays in the journal as possibly done.
+    """
+
+    def __init__(self, message: str, *, written: bool) -> None:
+        super().__init__(" ".join(message.split()))
+        self.written = written
