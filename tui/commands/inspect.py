@@ -25,7 +25,8 @@ examples:
 
 A file may hold PEM blocks (with text around them), DER (one or several back to back), or the hex
 text Key Vault stores for `az iot ops connector opcua` certificates. CRLs are checked against the
-CA certificates given on the same command line. Private keys are noted, never shown.
+CA certificates given on the same command line. Private keys are noted, never shown. A FILE must be a
+regular file: a FIFO, socket or device is refused at once (pipe into '-' instead).
 exit status: 0 every file decoded, 1 at least one file could not be decoded.
 """
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui.commands.change_common import ENV_HELP, EXIT_CODES_HELP, EXIT_USAGE, Refused, add_change_arguments
+from tui.core.text import printable
 
 if TYPE_CHECKING:
     from tui.core.changes import ChangeSet
@@ -64,21 +65,23 @@ def add_list_arguments(parser: argparse.ArgumentParser, list_name: str) -> None:
 
 
 def read_file(path_text: str) -> tuple[str, bytes]:
-    """``(file name, bytes)`` of one FILE argument; :class:`Refused` (one line naming it) if unreadable."""
+    """``(file name, bytes)`` of one FILE argument; :class:`Refused` (one line naming it) if unreadable.
+
+    Only a regular file is read, and nothing blocks: a FIFO, socket or device is refused at once.
+    """
+    from tui.core.files import UnreadableFile, read_regular_file
+
     path = Path(path_text).expanduser()
     try:
-        size = path.stat().st_size
-        if not path.is_file():
-            raise Refused(f"{path_text}: not a regular file")
-        if size > MAX_FILE_BYTES:
-            raise Refused(f"{path_text}: {size} bytes is far too large for a certificate or CRL file")
-        return path.name, path.read_bytes()
-    except FileNotFoundError:
-        raise Refused(f"{path_text}: no such file") from None
-    except PermissionError:
-        raise Refused(f"{path_text}: permission denied") from None
-    except OSError as exc:
-        raise Refused(f"{path_text}: cannot read ({exc.strerror or exc})") from None
+        data = read_regular_file(path, limit=MAX_FILE_BYTES, too_large=_too_large)
+    except UnreadableFile as exc:
+        raise Refused(f"{printable(path_text)}: {exc}") from None
+    return path.name, data
+
+
+def _too_large(size: int | None) -> str:
+    return (f"{size} bytes is far too large for a certificate or CRL file" if size is not None
+            else f"over {MAX_FILE_BYTES} bytes, far too large for a certificate or CRL file")
 
 
 def stage(args: argparse.Namespace, list_name: str) -> ChangeSet:

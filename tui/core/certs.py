@@ -22,7 +22,7 @@ from tui.core.cert_checks import (
 )
 from tui.core.cert_model import CertError, CertificateInfo, CrlInfo, Decoded, Form, iso_utc, serial_hex
 from tui.core.decode import MAX_BYTES, decode_bytes, decode_file
-from tui.core.x509_fields import printable
+from tui.core.text import printable
 
 __all__ = [
     "MAX_BYTES",

@@ -27,6 +27,7 @@ from cryptography.utils import CryptographyDeprecationWarning
 
 from tui.core.cert_model import CertError, CertificateInfo, CrlInfo, Decoded, Form
 from tui.core.der import classify, element_end
+from tui.core.files import UnreadableFile, read_regular_file
 from tui.core.x509_fields import certificate_info, crl_info
 
 # Old certificates with a zero or negative serial still exist; the serial is shown as it is (with a
@@ -310,28 +311,14 @@ def read_capped(stream: BinaryIO, source: str) -> bytes:
 
 
 def decode_file(path: str | os.PathLike[str]) -> Decoded:
-    """Decode the file at ``path``; its size is checked before it is read.
+    """Decode the regular file at ``path``; its size is checked before it is read.
 
-    Every failure (missing, unreadable, a directory, too large, undecodable) is a CertError whose
-    source is the path as given.
+    Every failure (missing, unreadable, a directory, a FIFO, socket or device, too large, undecodable)
+    is a CertError whose source is the path as given; nothing blocks (see :mod:`tui.core.files`).
     """
     source = os.fspath(path)
     try:
-        with open(source, "rb") as stream:
-            info = os.fstat(stream.fileno())
-            # Regular files are refused by size up front; pipes and devices by a bounded read.
-            if info.st_size > MAX_BYTES:
-                mib = info.st_size / (1024 * 1024)
-                raise CertError(source, f"too large ({mib:.1f} MiB; limit {MAX_BYTES // (1024 * 1024)} MiB)")
-            data = read_capped(stream, source)
-    except CertError:
-        raise
-    except IsADirectoryError:
-        raise CertError(source, "is a directory") from None
-    except FileNotFoundError:
-        raise CertError(source, "no such file") from None
-    except PermissionError:
-        raise CertError(source, "permission denied") from None
-    except OSError as exc:
-        raise CertError(source, f"cannot read ({(exc.strerror or type(exc).__name__).lower()})") from None
+        data = read_regular_file(source, limit=MAX_BYTES)
+    except UnreadableFile as exc:
+        raise CertError(source, str(exc)) from None
     return decode_bytes(data, source)

@@ -24,6 +24,7 @@ from cryptography.x509.oid import ExtensionOID
 
 from tui.core.cert_model import CertificateInfo, CrlInfo, serial_hex
 from tui.core.signatures import signature_verifies
+from tui.core.text import printable
 
 # openssl's short names (FN_SN) for DN attributes; others print as dotted OIDs.
 _ATTR_NAMES: dict[str, str] = {
@@ -121,7 +122,6 @@ _NAMED_KEYS = {"1.3.101.112": "Ed25519", "1.3.101.113": "Ed448", "1.3.101.110": 
 # RFC 4514 specials plus control characters (openssl's ESC_CTRL) and C1 controls, which some
 # terminals act on; a leading '#'/space and a trailing space are handled separately.
 _SPECIAL = re.compile(r'[,+"\\<>;\x00-\x1f\x7f-\x9f]')
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _escape_char(match: re.Match[str]) -> str:
@@ -141,11 +141,6 @@ def escape_dn_value(value: str) -> str:
     if len(value) > 1 and value[-1] == " ":
         out = out[:-1] + "\\ "
     return lead + out
-
-
-def printable(text: str) -> str:
-    """``text`` with control characters written as ``\\XX`` so it cannot drive a terminal."""
-    return _CONTROL.sub(_escape_char, text) if _CONTROL.search(text) else text
 
 
 def _attr_value(attr: x509.NameAttribute) -> str:

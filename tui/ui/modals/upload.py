@@ -29,9 +29,11 @@ from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSe
 from textual.worker import get_current_worker
 
 from tui.core.changes import AddFile, default_secret_name
+from tui.core.files import UnreadableFile, read_regular_file
 from tui.core.model import ClusterState
 from tui.core.names import LIST_ISSUER, LIST_TRUST
 from tui.core.snapshot import VaultSecret
+from tui.core.text import printable
 from tui.ui.levels import DEFAULT_PALETTE, Level, Palette
 from tui.ui.modals.verdict import content_text, issue_lines
 from tui.ui.staging import Check, StagedItem, Staging, check_new
@@ -110,23 +112,24 @@ class FileRead:
 
 
 def read_file(path_text: str) -> FileRead:
-    """Read the file ``path_text`` names (``~`` expanded); a one-line error naming the path otherwise."""
+    """Read the file ``path_text`` names (``~`` expanded); a one-line error naming the path otherwise.
+
+    The command line's safe read: only a regular file, and a FIFO, socket or device is refused at once
+    instead of leaving the check worker stuck in ``open()``.
+    """
     shown = path_text.strip()
     if not shown:
         return FileRead(shown, None, None)
-    path = Path(os.path.expanduser(shown))
     try:
-        if path.is_dir():
-            return FileRead(shown, None, f"{shown}: is a directory")
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return FileRead(shown, None, f"{shown}: {size} bytes, far too large for a certificate or CRL")
-        with path.open("rb") as handle:
-            return FileRead(shown, handle.read(MAX_FILE_BYTES + 1), None)
-    except FileNotFoundError:
-        return FileRead(shown, None, f"{shown}: no such file")
-    except OSError as exc:
-        return FileRead(shown, None, f"{shown}: cannot read ({exc.strerror or exc})")
+        data = read_regular_file(os.path.expanduser(shown), limit=MAX_FILE_BYTES, too_large=_too_large)
+    except UnreadableFile as exc:
+        return FileRead(shown, None, f"{printable(shown)}: {exc}")
+    return FileRead(shown, data, None)
+
+
+def _too_large(size: int | None) -> str:
+    return (f"{size} bytes, far too large for a certificate or CRL" if size is not None
+            else f"over {MAX_FILE_BYTES} bytes, far too large for a certificate or CRL")
 
 
 @dataclass(frozen=True)
