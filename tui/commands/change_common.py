@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from tui.commands.common import add_common_arguments
+from tui.core.text import one_line
 
 if TYPE_CHECKING:
     from tui.config import UserConfig
@@ -53,10 +54,14 @@ environment:
 
 
 class Refused(Exception):
-    """The command will not go on; ``str()`` is the one line to print, ``code`` the exit status."""
+    """The command will not go on; ``str()`` is the one line to print, ``code`` the exit status.
+
+    Quote user input in ``message`` with :func:`~tui.core.text.printable` (its newlines then show as
+    ``\\0A``); whatever is left is folded into one line with every control character escaped.
+    """
 
     def __init__(self, message: str, code: int = EXIT_REFUSED) -> None:
-        super().__init__(" ".join(message.split()))
+        super().__init__(one_line(message))
         self.code = code
 
 
@@ -119,7 +124,7 @@ def confirm(question: str, *, yes: bool, warnings: Sequence[str] = (), stdin: Te
             raise Refused("not confirmed: stdin is not a terminal; pass --yes to apply without a prompt "
                           "(nothing was changed)")
     for warning in warnings:
-        out.write(f"warning: {warning}\n")
+        out.write(f"warning: {one_line(warning)}\n")
     if yes:
         out.flush()
         return
@@ -138,8 +143,9 @@ def _is_tty(stream: TextIO) -> bool:
 
 
 def fail(command: str, message: str, code: int) -> int:
-    """Print ``aio-certs <command>: <message>`` on stderr (one line) and return ``code``."""
-    print(f"aio-certs {command}: {' '.join(message.split())}", file=sys.stderr)
+    """Print ``aio-certs <command>: <message>`` on stderr (one line, control characters escaped) and
+    return ``code``."""
+    print(f"aio-certs {command}: {one_line(message)}", file=sys.stderr)
     return code
 
 

@@ -31,6 +31,7 @@ from tui.commands.change_common import (
     refuse_if_read_only,
     state_directory,
 )
+from tui.core.text import one_line
 
 if TYPE_CHECKING:
     from tui.cluster.config import ClusterConnection
@@ -184,7 +185,7 @@ def _run(args: argparse.Namespace, *, command: str, action: str, build: BuildCha
             if args.json:
                 print(json.dumps(document, indent=2, default=str))
             for problem in plan.problems:
-                print(f"aio-certs {command}: {problem}", file=sys.stderr)
+                print(f"aio-certs {command}: {one_line(str(problem))}", file=sys.stderr)
             session.record_refusal(action, plan, "; ".join(str(p) for p in plan.problems))
             return EXIT_REFUSED
         if not plan.steps:
@@ -200,7 +201,7 @@ def _run(args: argparse.Namespace, *, command: str, action: str, build: BuildCha
             if args.json:
                 print(json.dumps(document, indent=2, default=str))
             for warning in warnings:
-                print(f"warning: {warning}", file=sys.stderr)
+                print(f"warning: {one_line(warning)}", file=sys.stderr)
             return EXIT_OK
         try:
             confirm(f"Apply these {len(plan.steps)} step(s) to context {connection.context}?",

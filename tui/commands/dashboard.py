@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tui.commands.common import UsageError, add_common_arguments
+from tui.core.text import one_line
 
 if TYPE_CHECKING:
     from tui.cluster.config import ClusterConnection
@@ -99,7 +100,7 @@ def add_display_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _fail(message: str, code: int) -> int:
-    print(f"aio-certs: {message}", file=sys.stderr)
+    print(f"aio-certs: {one_line(message)}", file=sys.stderr)
     return code
 
 

@@ -16,6 +16,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from tui.core.text import one_line, printable
+
 EPILOG = """\
 examples:
   aio-certs demo --serve --state-dir /tmp/aio-demo
@@ -87,7 +89,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _fail(message: str, code: int) -> int:
-    print(f"aio-certs demo: {message}", file=sys.stderr)
+    print(f"aio-certs demo: {one_line(message)}", file=sys.stderr)
     return code
 
 
@@ -123,7 +125,7 @@ def parse_options(args: argparse.Namespace) -> dict[str, Any]:
         raise ValueError(str(exc)) from None
     state_dir = Path(args.state_dir).expanduser() if args.state_dir else None
     if state_dir is not None and state_dir.exists() and not state_dir.is_dir():
-        raise ValueError(f"--state-dir: {state_dir} exists and is not a directory")
+        raise ValueError(f"--state-dir: {printable(str(state_dir))} exists and is not a directory")
     return {
         "state_dir": state_dir,
         "ca_duration": ca_duration,

@@ -28,6 +28,7 @@ from tui.commands.change_common import (
     refuse_if_read_only,
     state_directory,
 )
+from tui.core.text import printable
 
 EPILOG = f"""\
 examples:
@@ -102,11 +103,11 @@ def _finish(args: argparse.Namespace, action: str) -> int:
     store = JournalStore(state_directory(config))
     summary = next((s for s in store.infos() if s.id == args.journal_id), None)
     if summary is None:
-        raise Refused(f"journal {args.journal_id}: not found in {store.directory}")
+        raise Refused(f"journal {printable(args.journal_id)}: not found in {store.directory}")
     if summary.busy:
-        raise Refused(f"journal {args.journal_id}: another aio-certs process is working on it")
+        raise Refused(f"journal {printable(args.journal_id)}: another aio-certs process is working on it")
     if not summary.pending:
-        raise Refused(f"journal {args.journal_id}: already {summary.outcome}; nothing to {action}")
+        raise Refused(f"journal {printable(args.journal_id)}: already {summary.outcome}; nothing to {action}")
     what = "; ".join(summary.description)
     todo = (f"{summary.steps - summary.done} remaining step(s)" if action == "resume"
             else f"undo of {summary.done + summary.uncertain} step(s)")

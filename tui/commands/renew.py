@@ -28,6 +28,7 @@ from tui.commands.change_common import (
     refuse_if_read_only,
     state_directory,
 )
+from tui.core.text import printable
 
 if TYPE_CHECKING:
     from tui.cluster.writes import ClusterWriter
@@ -89,9 +90,10 @@ def find_certificate(state: ClusterState, name: str | None) -> CertificateView:
         found = [c for c in state.certificates if c.name == name]
     if not found:
         known = ", ".join(c.key for c in state.certificates[:8]) or "none"
-        raise Refused(f"Certificate {name!r}: not found (known: {known})")
+        raise Refused(f"Certificate '{printable(name)}': not found (known: {known})")
     if len(found) > 1:
-        raise Refused(f"Certificate {name!r}: in several namespaces ({', '.join(c.key for c in found)}); "
+        raise Refused(f"Certificate '{printable(name)}': in several namespaces "
+                      f"({', '.join(c.key for c in found)}); "
                       "give NAMESPACE/NAME")
     return found[0]
 

@@ -52,6 +52,7 @@ from tui.core.file_rules import (
 from tui.core.model import Area, ClusterState, OpcUaEntry
 from tui.core.snapshot import AreaState, VaultSecret
 from tui.core.spc import SpcView
+from tui.core.text import printable
 
 
 @dataclass(frozen=True)
@@ -187,8 +188,10 @@ class _Checker:
 
     def _add(self, severity: str, index: int | None, code: str, subject: str, reason: str) -> None:
         order = -1 if index is None else index
-        self.issues.append((order, len(self.issues), severity, Issue(code, subject, f"{subject}: {reason}",
-                                                                       index)))
+        # The subject quotes a name the user typed or a file is called: escaped, so it cannot drive a
+        # terminal or split the one-line message.
+        line = f"{printable(subject)}: {reason}"
+        self.issues.append((order, len(self.issues), severity, Issue(code, subject, line, index)))
 
     # -- lookups --
 
@@ -404,7 +407,7 @@ class _Checker:
             self.error(index, "file-name", subject, problem)
         problem = secret_name_problem(secret)
         if problem:
-            self.error(index, "secret-name", subject, f"{problem} (got {secret!r})")
+            self.error(index, "secret-name", subject, f"{problem} (got '{printable(secret)}')")
         content = read_content(change.data, change.file_name)
         size = vault_value_problem(len(change.data))
         if size:
