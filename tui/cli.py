@@ -11,9 +11,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from tui import __version__
+from tui.core.text import one_line
 
 # name -> (module, one-line help). Order is the order shown in --help.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -32,17 +34,59 @@ EPILOG = """\
 exit status:
   0  success / healthy
   1  warnings (status) or a file could not be decoded (inspect)
-  2  critical findings (status) or bad usage
-  3  the cluster could not be reached (status)
+  2  critical findings (status) or bad usage (except status, where it is 3)
+  3  status: unknown (the cluster could not be reached, or bad usage); other commands: the cluster
+     or the vault could not be reached
   4  a change failed (trust, issuer, vault add, journal): the journal is kept to resume or roll back
   5  a change was applied but the synced Secret did not show it within --wait-timeout
   6  a change stopped on a conflict: another writer changed the same vault secret or list meanwhile
 """
 
 
+UsageHook = Callable[[str, Sequence[str]], int]
+"""``(one-line message, the arguments this parser was given) -> exit status``; prints what it wants."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (control characters escaped), not a usage block.
+
+    A command parser may set ``on_error`` (``status`` does: usage errors are UNKNOWN, exit 3, with a
+    JSON object under ``--json``); otherwise the exit status is 2.
+    """
+
+    on_error: UsageHook | None = None
+
+    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                         namespace: argparse.Namespace | None = None) -> tuple[argparse.Namespace, list[str]]:
+        """Parse as argparse does, remembering the arguments and which (sub)parser parsed last."""
+        self._arguments = list(sys.argv[1:] if args is None else args)
+        parsed, extras = super().parse_known_args(args, namespace)
+        # The innermost sub-command parser finishes first: it is the one to report leftovers.
+        if getattr(parsed, "_parser", None) is None:
+            parsed._parser = self
+        return parsed, extras
+
+    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                   namespace: argparse.Namespace | None = None) -> argparse.Namespace:
+        """Parse as argparse does; leftover arguments are reported by the sub-command's own parser, so
+        that its exit status and wording apply."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            getattr(parsed, "_parser", self).error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``<prog>: <message>`` on stderr (one line) and exit 2, or as ``on_error`` says."""
+        text = one_line(message)
+        if self.on_error is not None:
+            sys.exit(self.on_error(text, getattr(self, "_arguments", [])))
+        print(f"{self.prog}: {text} (see {self.prog} --help)", file=sys.stderr)
+        sys.exit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the top-level parser with one subparser per command."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="aio-certs",
         description="See and fix the certificates of an Azure IoT Operations deployment.",
         epilog=EPILOG,

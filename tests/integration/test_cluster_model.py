@@ -12,6 +12,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -467,3 +468,65 @@ def test_unreachable_reason_only_when_nothing_was_read() -> None:
     assert unreachable_reason(assemble(parts, NOW)) == "connection refused"
     parts[1] = (WatchTarget(rk.BUNDLES), {}, ResourceStatus(AreaState.OK))
     assert unreachable_reason(assemble(parts, NOW)) is None
+
+
+NOT_KUBERNETES = "not a Kubernetes API server (no core API: /api/v1 answers 404)"
+
+
+def test_a_server_without_the_core_api_is_unreachable_not_empty() -> None:
+    # Any web server answers 404 to /api/v1/...: that is no Kubernetes, not a site with nothing installed.
+    missing = ResourceStatus(AreaState.NOT_INSTALLED, "x: not served by the API server (not installed)")
+    parts = [(target, {}, missing) for target in watch_targets(ModelSettings(namespace=NS))]
+    raw = assemble(parts, NOW)
+    assert unreachable_reason(raw) == NOT_KUBERNETES
+    assert {s.state for s in raw.status.values()} == {AreaState.UNREACHABLE}
+    # A real cluster lists its core kinds: custom resources not installed there are just that.
+    listed = [(t, {}, ResourceStatus(AreaState.OK) if not t.kind.group else s) for t, _i, s in parts]
+    raw = assemble(listed, NOW)
+    assert unreachable_reason(raw) is None
+    assert raw.state_of(rk.CERTIFICATES.key).state is AreaState.NOT_INSTALLED
+
+
+class _NotKubernetes(BaseHTTPRequestHandler):
+    """A web server that is not Kubernetes: 404 with a page for every path, as most are."""
+
+    def do_GET(self) -> None:
+        body = b"<html><body>Not Found</body></html>"
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the test output is not the place for its access log."""
+
+
+@pytest.fixture
+def not_kubernetes() -> Iterator[str]:
+    """The URL of an HTTP server that answers 404 to everything."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _NotKubernetes)
+    thread = threading.Thread(target=server.serve_forever, name="not-kubernetes", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_dashboard_says_unreachable_for_a_server_that_is_not_kubernetes(
+        not_kubernetes: str, tmp_path: Path, clock: FrozenClock, feeds: list[ClusterFeed]) -> None:
+    from tui.ui.connection import cluster_summary
+
+    path = tmp_path / "kubeconfig"
+    path.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: web\n"
+        f"clusters: [{{name: web, cluster: {{server: '{not_kubernetes}'}}}}]\n"
+        "contexts: [{name: web, context: {cluster: web}}]\n", encoding="utf-8")
+    conn = load_cluster_config(str(path), environ={"HOME": str(tmp_path)})
+    feed = _feed(feeds, conn, clock, wait=lambda stop, seconds: stop.wait(60))
+    state = feed.state
+    assert state is not None
+    assert state.area(Area.ROOT_CA).state is AreaState.UNREACHABLE
+    assert cluster_summary(state).text == "unreachable"
+    assert unreachable_reason(feed.raw_snapshot()) == NOT_KUBERNETES
+    conn.close()

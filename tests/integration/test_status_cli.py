@@ -12,7 +12,9 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -37,11 +39,17 @@ def _run(*args: str, kubeconfig: Path | str, home: Path, **env: str) -> subproce
                           cwd=ROOT, env=base, timeout=RUN_TIMEOUT, check=False)
 
 
-def _one_line_error(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.stdout == ""
+def _one_line_error(result: subprocess.CompletedProcess[str], *, as_json: bool = False) -> str:
+    """The one stderr line of a status that could not report; under --json stdout says the same."""
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
+    if as_json:
+        doc = json.loads(result.stdout)
+        assert doc["summary"] == {"health": "unknown", "exit_code": result.returncode}
+        assert lines[0] == f"aio-certs status: {doc['error']}"
+    else:
+        assert result.stdout == ""
     return lines[0]
 
 
@@ -162,9 +170,42 @@ def test_unreachable_cluster_exits_3_with_one_line(tmp_path: Path) -> None:
     path, port = _closed_port_kubeconfig(tmp_path)
     result = _run("--json", kubeconfig=path, home=tmp_path)
     assert result.returncode == 3
-    line = _one_line_error(result)
+    line = _one_line_error(result, as_json=True)
     assert line == (f"aio-certs status: cannot reach the cluster at http://127.0.0.1:{port} (context site): "
                     "connection refused")
+
+
+class _NotKubernetes(BaseHTTPRequestHandler):
+    """An HTTP server that is not Kubernetes: 404 for every path, as a web server answers."""
+
+    def do_GET(self) -> None:
+        self.send_error(404)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet: no access log in the test output."""
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_an_http_server_that_is_not_kubernetes_is_unknown_exit_3(tmp_path: Path, as_json: bool) -> None:
+    # It used to print HEALTHY and exit 0: every kind "not installed" read as an empty site.
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _NotKubernetes)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        path = tmp_path / "web-kubeconfig"
+        path.write_text(
+            "apiVersion: v1\nkind: Config\ncurrent-context: web\n"
+            f"clusters: [{{name: web, cluster: {{server: '{url}'}}}}]\n"
+            "users: [{name: u, user: {token: t}}]\n"
+            "contexts: [{name: web, context: {cluster: web, user: u}}]\n", encoding="utf-8")
+        result = _run("--no-vault", *(["--json"] if as_json else []), kubeconfig=path, home=tmp_path)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert _one_line_error(result, as_json=as_json) == (
+        f"aio-certs status: cannot reach the cluster at {url} (context web): not a Kubernetes API server "
+        "(no core API: /api/v1 answers 404)")
 
 
 @pytest.mark.parametrize(
@@ -173,29 +214,34 @@ def test_unreachable_cluster_exits_3_with_one_line(tmp_path: Path) -> None:
         ("missing", (), 3, "cannot reach the cluster: KUBECONFIG="),
         ("broken", (), 3, "not valid YAML at line"),
         ("ok", ("--context", "nope"), 3, "context 'nope' not found in kubeconfig (available: site)"),
-        ("ok", ("--issuer", "Certificate/x"), 2,
+        # Usage errors are UNKNOWN (3) as for any monitoring plugin: 2 would read as CRITICAL.
+        ("ok", ("--issuer", "Certificate/x"), 3,
          "--issuer: kind 'Certificate' must be Issuer or ClusterIssuer"),
-        ("ok", ("--expiring-days", "7/30"), 2, "--expiring-days: critical (30) must not exceed warning (7)"),
-        ("ok", ("-n", "Bad_NS"), 2, "--namespace: 'Bad_NS' is not a valid namespace name"),
+        ("ok", ("--expiring-days", "7/30"), 3, "--expiring-days: critical (30) must not exceed warning (7)"),
+        ("ok", ("-n", "Bad_NS"), 3, "--namespace: 'Bad_NS' is not a valid namespace name"),
+        ("ok", ("--bogus",), 3, "unrecognized arguments: --bogus"),
+        ("ok", ("--request-timeout", "nan"), 3, "argument --request-timeout: expected a finite number"),
+        ("ok", ("--cloud", "Mars"), 3, "argument --cloud: unknown cloud 'Mars'"),
     ],
 )
+@pytest.mark.parametrize("as_json", [False, True])
 def test_bad_input_is_one_line(tmp_path: Path, kubeconfig: str, args: tuple[str, ...], code: int,
-                               expected: str) -> None:
+                               expected: str, as_json: bool) -> None:
     path, _port = _closed_port_kubeconfig(tmp_path)
     if kubeconfig == "missing":
         path = tmp_path / "does-not-exist"
     elif kubeconfig == "broken":
         path = tmp_path / "broken"
         path.write_text("clusters: [\n  - name: x\n  bad", encoding="utf-8")
-    result = _run(*args, kubeconfig=path, home=tmp_path)
+    result = _run(*args, *(["--json"] if as_json else []), kubeconfig=path, home=tmp_path)
     assert result.returncode == code
-    assert expected in _one_line_error(result)
+    assert expected in _one_line_error(result, as_json=as_json)
 
 
 def test_help_documents_the_exit_statuses(tmp_path: Path) -> None:
     result = _run("--help", kubeconfig=tmp_path / "unused", home=tmp_path)
     assert result.returncode == 0
-    for line in ("0  healthy", "1  warnings", "2  critical", "3  the cluster could not be reached"):
+    for line in ("0  healthy", "1  warnings", "2  critical", "3  unknown: the cluster could not be reached"):
         assert line in result.stdout
     for flag in ("--kubeconfig", "--context", "--namespace", "--issuer", "--trust-bundle", "--vault-url",
                  "--auth", "--cloud", "--expiring-days", "--read-only", "--json"):

@@ -81,6 +81,28 @@ def _recent_requests(items: Mapping[ObjectKey, Mapping[str, Any]]) -> dict[Objec
     return kept
 
 
+NOT_KUBERNETES = "not a Kubernetes API server (no core API: /api/v1 answers 404)"
+
+
+def _not_kubernetes(
+    parts: list[tuple[WatchTarget, Mapping[ObjectKey, Mapping[str, Any]], ResourceStatus]],
+) -> bool:
+    """Whether the server answered, but not as Kubernetes: nothing listed, and every core (``v1``) kind,
+    which every Kubernetes API server serves, was a 404 ("not installed").
+
+    Any web server answers 404 to ``/api/v1/namespaces``; counting that as "nothing installed" would
+    report an empty, healthy site. A Kubernetes API server lists core kinds even in a namespace that
+    does not exist (an empty list), so a 404 there means the URL is not one.
+    """
+    core = [status for target, _items, status in parts if not target.kind.group]
+    return (bool(core) and all(s.state is AreaState.NOT_INSTALLED for s in core)
+            and not any(status.state is AreaState.OK for _target, _items, status in parts))
+
+
+def _unreachable(target: WatchTarget, status: ResourceStatus) -> ResourceStatus:
+    return ResourceStatus(AreaState.UNREACHABLE, f"{target.describe()}: {NOT_KUBERNETES}", status.since)
+
+
 def namespaced_status_key(resource_key: str, namespace: str) -> str:
     """Status key of one namespace's part of a resource read in several: ``v1/secrets@cert-manager``."""
     return f"{resource_key}@{namespace}"
@@ -94,8 +116,13 @@ def assemble(
 
     A resource read in several namespaces gets its worst part under the resource key, and each part
     under :func:`namespaced_status_key` as well, so a consumer can tell "secrets forbidden in
-    cert-manager" from "secrets forbidden everywhere".
+    cert-manager" from "secrets forbidden everywhere". A server that is not Kubernetes at all (see
+    :func:`_not_kubernetes`) makes every part unreachable.
     """
+    parts = list(parts)
+    if _not_kubernetes(parts):
+        # Reported as unreachable, like a refused connection: there is no cluster to report on.
+        parts = [(target, items, _unreachable(target, status)) for target, items, status in parts]
     objects: dict[str, dict[ObjectKey, Mapping[str, Any]]] = defaultdict(dict)
     statuses: dict[str, list[ResourceStatus]] = defaultdict(list)
     per_namespace: dict[str, ResourceStatus] = {}

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from tui.commands.common import add_common_arguments
+from tui.commands.common import add_common_arguments, non_negative_seconds
 from tui.core.text import one_line
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ def add_change_arguments(parser: argparse.ArgumentParser, *, wait_help: str | No
     group.add_argument("-y", "--yes", action="store_true",
                        help="do not ask for confirmation (needed when stdin is not a terminal)")
     group.add_argument("--json", action="store_true", help="print the plan and the result as JSON")
-    group.add_argument("--wait-timeout", metavar="SECONDS", type=float, default=60.0,
+    group.add_argument("--wait-timeout", metavar="SECONDS", type=non_negative_seconds, default=60.0,
                        help=wait_help or "how long to wait for the SecretSync and the synced Secret to show "
                                          "the change (default: 60; 0 does not wait)")
     add_common_arguments(parser)

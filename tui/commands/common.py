@@ -10,11 +10,14 @@ clients import the heavy adapters when called.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+
+from tui.core.text import printable
 
 if TYPE_CHECKING:
     from tui.cluster.config import ClusterConnection, ConnectionSettings
@@ -50,7 +53,7 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--kubeconfig", metavar="PATH",
                        help="kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)")
     group.add_argument("--context", metavar="NAME", help="kubeconfig context to use (default: current)")
-    group.add_argument("--request-timeout", metavar="SECONDS", type=float, default=10.0,
+    group.add_argument("--request-timeout", metavar="SECONDS", type=positive_seconds, default=10.0,
                        help="give up on an unresponsive API server after this long (default: 10)")
 
 
@@ -79,9 +82,47 @@ def add_vault_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--auth", metavar="MODE",
                        help=f"how to sign in to the vault: default, cli, managed-identity, device-code, "
                             f"workload-identity, demo (default: ${AUTH_ENV} or default)")
-    group.add_argument("--cloud", metavar="NAME",
+    group.add_argument("--cloud", metavar="NAME", type=cloud_name,
                        help="AzureCloud, AzureChinaCloud or AzureUSGovernment (default: the SPC's, else "
                             "AzureCloud)")
+
+
+def _seconds(text: str) -> float:
+    """A finite number of seconds, else ArgumentTypeError (argparse names the flag)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number of seconds, got '{printable(text)}'")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    """``argparse`` type of ``--request-timeout``: finite and above 0 (``nan``, ``inf``, ``-1`` refused)."""
+    value = _seconds(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got '{printable(text)}'")
+    return value
+
+
+def non_negative_seconds(text: str) -> float:
+    """``argparse`` type of ``--wait-timeout``: finite and not negative (0 means do not wait)."""
+    value = _seconds(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got '{printable(text)}'")
+    return value
+
+
+def cloud_name(text: str) -> str:
+    """``argparse`` type of ``--cloud``: one of the Azure clouds, any case, returned as spelled there."""
+    from tui.config import CLOUDS
+
+    cloud = next((c for c in CLOUDS if c.lower() == text.strip().lower()), None)
+    if cloud is None:
+        raise argparse.ArgumentTypeError(f"unknown cloud '{printable(text)}' (expected one of "
+                                         f"{', '.join(CLOUDS)})")
+    return cloud
 
 
 def add_read_only_argument(parser: argparse.ArgumentParser) -> None:

@@ -12,20 +12,23 @@ import json
 import shutil
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from tui.commands.common import UsageError, add_common_arguments
+from tui.core.text import one_line
 
 if TYPE_CHECKING:
     from tui.core.snapshot import VaultSnapshot
 
 EPILOG = """\
-exit status:
+exit status (as a monitoring plugin: OK, WARNING, CRITICAL, UNKNOWN):
   0  healthy
   1  warnings (for example a certificate expiring within the warning threshold)
-  2  critical findings (expired certificates, failing rotation or sync), or bad usage
-  3  the cluster could not be reached or read (no kubeconfig, connection refused, credentials rejected)
+  2  critical findings (expired certificates, failing rotation or sync)
+  3  unknown: the cluster could not be reached or read (no kubeconfig, connection refused, credentials
+     rejected, an endpoint that is not a Kubernetes API server), bad usage, or an unexpected error;
+     one line on stderr, and with --json an object with an "error" field on stdout
 
 environment:
   KUBECONFIG            kubeconfig file(s), separated by ':'
@@ -35,7 +38,7 @@ environment:
 """
 
 EXIT_UNREACHABLE = 3
-EXIT_USAGE = 2
+EXIT_USAGE = 3  # UNKNOWN, as monitoring plugins report a usage error: 2 would read as CRITICAL
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,6 +49,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also fetch every mapped secret's value to compare it with the synced bytes "
                              "(one request per secret; by default only the vault's listing is read)")
     add_common_arguments(parser)
+    # Argument errors are UNKNOWN too; tui.cli.Parser calls this instead of exiting 2.
+    parser.on_error = _usage_error  # type: ignore[attr-defined]
+
+
+def _usage_error(message: str, arguments: Sequence[str]) -> int:
+    """A bad flag or argument: one line (and the JSON error object under ``--json``), exit 3."""
+    return _fail(f"{message} (see aio-certs status --help)", EXIT_USAGE, as_json="--json" in arguments)
 
 
 class _Background:
@@ -69,8 +79,12 @@ class _Background:
         return self._result
 
 
-def _fail(message: str, code: int) -> int:
-    print(f"aio-certs status: {message}", file=sys.stderr)
+def _fail(message: str, code: int, *, as_json: bool = False) -> int:
+    """One line on stderr; with ``--json`` also an object whose ``error`` says why there is no report."""
+    line = one_line(message)
+    if as_json:
+        print(json.dumps({"summary": {"health": "unknown", "exit_code": code}, "error": line}, indent=2))
+    print(f"aio-certs status: {line}", file=sys.stderr)
     return code
 
 
@@ -82,18 +96,17 @@ def run(args: argparse.Namespace) -> int:
         raise
     except Exception as exc:  # a bug must still end in one line, never a traceback over a ticket
         return _fail(f"could not determine the status: {type(exc).__name__}: {exc}".splitlines()[0],
-                     EXIT_UNREACHABLE)
+                     EXIT_UNREACHABLE, as_json=bool(getattr(args, "json", False)))
 
 
 def _status(args: argparse.Namespace) -> int:
     from tui.commands.common import connect_cluster, make_vault_reader, model_settings, vault_settings
 
+    as_json = bool(args.json)
     try:
         settings = model_settings(args)
     except UsageError as exc:
-        return _fail(str(exc), EXIT_USAGE)
-    if args.request_timeout is not None and args.request_timeout <= 0:
-        return _fail("--request-timeout: must be a positive number of seconds", EXIT_USAGE)
+        return _fail(str(exc), EXIT_USAGE, as_json=as_json)
 
     from tui.cluster.config import ClusterConfigError
     from tui.cluster.oneshot import read_once
@@ -106,7 +119,7 @@ def _status(args: argparse.Namespace) -> int:
     try:
         connection = connect_cluster(args)
     except ClusterConfigError as exc:
-        return _fail(f"cannot reach the cluster: {exc}", EXIT_UNREACHABLE)
+        return _fail(f"cannot reach the cluster: {exc}", EXIT_UNREACHABLE, as_json=as_json)
     vault_reader = None
     early_vault: _Background | None = None
     try:
@@ -121,7 +134,7 @@ def _status(args: argparse.Namespace) -> int:
         reason = unreachable_reason(raw)
         if reason is not None:
             return _fail(f"cannot reach the cluster at {connection.server} (context {connection.context}): "
-                         f"{reason}", EXIT_UNREACHABLE)
+                         f"{reason}", EXIT_UNREACHABLE, as_json=as_json)
         if early_vault is not None:
             state = build_state(raw, settings=settings, now=clock.now(), vault=early_vault.result())
         else:

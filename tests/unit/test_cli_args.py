@@ -1,0 +1,92 @@
+"""Flag values are checked when the command line is parsed: one line naming the flag, nothing run.
+
+``--request-timeout nan`` used to be accepted (and ``inf`` or ``-1`` failed late, after connecting, with
+exit 3 or 4), ``--cloud Mars`` only failed once the vault URL was needed. Now they are usage errors:
+exit 2 for every command, 3 (UNKNOWN) for ``status``. Only the parser runs here, never a command.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tui.cli import build_parser
+
+COMMANDS = {
+    "trust add": ["trust", "add", "plc-1.der"],
+    "issuer remove": ["issuer", "remove", "ca.crl"],
+    "vault add": ["vault", "add", "plc-1-der", "--list", "trust"],
+    "vault list": ["vault", "list"],
+    "journal resume": ["journal", "resume", "20260301T120000Z-3f9a1c"],
+    "renew": ["renew"],
+    "dashboard": ["dashboard"],
+    "status": ["status"],
+}
+BAD_VALUES = [
+    ("--request-timeout", "nan", "expected a finite number of seconds, got 'nan'"),
+    ("--request-timeout", "inf", "expected a finite number of seconds, got 'inf'"),
+    ("--request-timeout", "-1", "must be more than 0 seconds, got '-1'"),
+    ("--request-timeout", "0", "must be more than 0 seconds, got '0'"),
+    ("--request-timeout", "soon", "expected a finite number of seconds, got 'soon'"),
+    ("--wait-timeout", "nan", "expected a finite number of seconds, got 'nan'"),
+    ("--wait-timeout", "-1", "must not be negative, got '-1'"),
+    ("--cloud", "Mars", "unknown cloud 'Mars' (expected one of AzureCloud, AzureChinaCloud, "
+                        "AzureUSGovernment)"),
+    ("--cloud", "Ma\x1b[2Jrs\n", "unknown cloud 'Ma\\1B[2Jrs\\0A'"),
+]
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def _cases() -> list[tuple[str, str, str, str]]:
+    cases = []
+    for command, (flag, value, reason) in ((c, b) for c in COMMANDS for b in BAD_VALUES):
+        no_wait = command in ("vault list", "dashboard", "status")
+        if flag == "--wait-timeout" and no_wait:
+            continue
+        cases.append((command, flag, value, reason))
+    return cases
+
+
+@pytest.mark.parametrize(("command", "flag", "value", "reason"), _cases())
+def test_bad_flag_values_are_refused_at_parse_time(capsys: pytest.CaptureFixture[str], command: str,
+                                                   flag: str, value: str, reason: str) -> None:
+    with pytest.raises(SystemExit) as info:
+        build_parser().parse_args([*COMMANDS[command], f"{flag}={value}"])
+    assert info.value.code == (3 if command == "status" else 2)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"aio-certs {command}: argument {flag}: {reason}"), captured.err
+    assert captured.err.endswith(f" (see aio-certs {command} --help)\n") and captured.err.count("\n") == 1
+    assert not _CONTROL.search(captured.err)
+
+
+def test_status_usage_errors_under_json_still_print_an_object(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        build_parser().parse_args(["status", "--json", "--cloud", "Mars"])
+    assert info.value.code == 3
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    assert doc["summary"] == {"health": "unknown", "exit_code": 3}
+    assert doc["error"].startswith("argument --cloud: unknown cloud 'Mars'")
+    assert captured.err == f"aio-certs status: {doc['error']}\n"
+
+
+@pytest.mark.parametrize(("argv", "code"),
+                         [(["status", "--nope"], 3), (["trust", "add", "a.der", "--nope"], 2)])
+def test_unknown_flags_are_one_line_with_the_commands_status(capsys: pytest.CaptureFixture[str],
+                                                             argv: list[str], code: int) -> None:
+    with pytest.raises(SystemExit) as info:
+        build_parser().parse_args(argv)
+    assert info.value.code == code
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unrecognized arguments: --nope" in err
+
+
+def test_good_values_are_normalised() -> None:
+    args = build_parser().parse_args(["trust", "add", "a.der", "--request-timeout", "2.5",
+                                      "--wait-timeout", "0", "--cloud", " azurechinacloud "])
+    assert (args.request_timeout, args.wait_timeout, args.cloud) == (2.5, 0.0, "AzureChinaCloud")
+    status = build_parser().parse_args(["status", "--cloud", "AZUREUSGOVERNMENT"])
+    assert (status.request_timeout, status.cloud) == (10.0, "AzureUSGovernment")
