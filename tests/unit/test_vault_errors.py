@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from azure.core.exceptions import AzureError, ServiceRequestError, ServiceResponseError
+from azure.core.exceptions import (
+    AzureError,
+    ServiceRequestError,
+    ServiceResponseError,
+    ServiceResponseTimeoutError,
+)
 from azure.identity import CredentialUnavailableError
 
 from tui.core.snapshot import AreaState
@@ -35,6 +40,9 @@ def test_vault_error_message_is_one_line() -> None:
       "cannot reach the vault: [Errno -2] Name or service not known"),
      (ServiceResponseError("('Connection aborted.', RemoteDisconnected('closed'))"), AreaState.UNREACHABLE,
       "the connection to the vault broke: ('Connection aborted.', RemoteDisconnected('closed'))"),
+     # A stall cut off by the read timeout or --request-timeout: the vault did not answer, nothing broke.
+     (ServiceResponseTimeoutError("Response timeout"), AreaState.UNREACHABLE,
+      "the vault did not answer in time (see --request-timeout)"),
      (AzureError("odd"), AreaState.ERROR, "vault error: odd"),
      (ValueError("The challenge resource 'vault.azure.net' does not match the requested domain."),
       AreaState.ERROR, "vault error: The challenge resource 'vault.azure.net' does not match the requested "

@@ -70,7 +70,8 @@ def open_session(args: argparse.Namespace, config: UserConfig) -> tuple[ChangeSe
         if url is None:
             return None
         if url not in clients:
-            clients[url] = make_secret_client(url, auth=vault.auth, ca_bundle=vault.ca_bundle)
+            clients[url] = make_secret_client(url, auth=vault.auth, ca_bundle=vault.ca_bundle,
+                                              timeout=float(args.request_timeout))
         return clients[url]
 
     timeout = float(args.request_timeout)

@@ -54,7 +54,8 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
                        help="kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)")
     group.add_argument("--context", metavar="NAME", help="kubeconfig context to use (default: current)")
     group.add_argument("--request-timeout", metavar="SECONDS", type=positive_seconds, default=10.0,
-                       help="give up on an unresponsive API server after this long (default: 10)")
+                       help="give up on a request to the API server or the Key Vault after this long, "
+                            "retries included (default: 10)")
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -242,7 +243,7 @@ FULL_READ_EVERY = timedelta(minutes=10)
 
 
 def make_vault_reader(settings: VaultSettings, *, clock: Clock, quick: bool = False, values: bool = True,
-                      ) -> VaultReader:
+                      timeout: float | None = None) -> VaultReader:
     """A function reading the vault for a state (see :func:`vault_target`); never raises.
 
     One SecretClient is kept per vault URL. An ``incremental`` read reuses the values of secrets whose
@@ -250,13 +251,16 @@ def make_vault_reader(settings: VaultSettings, *, clock: Clock, quick: bool = Fa
     :data:`FULL_READ_EVERY`; other reads fetch every value. ``quick`` makes the client give up sooner
     (for one-shot commands such as ``status``); ``values=False`` lists the secrets' properties without
     fetching any value (one request per page instead of one per secret: presence, content type and
-    expiry, but not whether the synced bytes equal the vault's).
+    expiry, but not whether the synced bytes equal the vault's). ``timeout`` (``--request-timeout``)
+    bounds every vault call, retries included.
     """
     from tui.core.snapshot import AreaState, ResourceStatus, VaultSnapshot
 
     clients: dict[str, Any] = {}
     timeouts: dict[str, Any] = ({"retry_total": 1, "connection_timeout": 5.0, "read_timeout": 15.0}
                                 if quick else {})
+    if timeout is not None:
+        timeouts["timeout"] = timeout
     # Per vault URL: the last complete snapshot, and when all of its values were last read.
     last: dict[str, tuple[VaultSnapshot, datetime]] = {}
 
@@ -308,5 +312,6 @@ def open_feed(args: argparse.Namespace, *,
     settings = model_settings(args)
     clk = clock or SystemClock()
     connection = connect_cluster(args)
-    reader = make_vault_reader(vault_settings(args), clock=clk)
+    reader = make_vault_reader(vault_settings(args), clock=clk,
+                               timeout=getattr(args, "request_timeout", None))
     return connection, ClusterFeed(connection.api_client, settings, clock=clk, vault_reader=reader)

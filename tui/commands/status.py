@@ -125,7 +125,8 @@ def _status(args: argparse.Namespace) -> int:
     try:
         if not args.no_vault:
             vault = vault_settings(args)
-            vault_reader = make_vault_reader(vault, clock=clock, quick=True, values=args.vault_values)
+            vault_reader = make_vault_reader(vault, clock=clock, quick=True, values=args.vault_values,
+                                             timeout=args.request_timeout)
             if vault.url and not args.vault_values:
                 # The vault is known up front: list it while the cluster is read and the model built.
                 early_vault = _Background(vault_reader)

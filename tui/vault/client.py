@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +18,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from azure.core.credentials import TokenCredential
+from azure.core.exceptions import ServiceResponseTimeoutError
+from azure.core.pipeline import PipelineRequest
+from azure.core.pipeline.policies import SansIOHTTPPolicy
+from azure.core.pipeline.transport import HttpRequest, HttpResponse, RequestsTransport
 from azure.keyvault.secrets import SecretClient, SecretProperties
 
 from tui.vault.credentials import make_credential
@@ -75,6 +80,42 @@ def vault_ca_bundle(ca_bundle: str | None = None, *, env: Mapping[str, str] | No
     return chosen
 
 
+_DEADLINE = "aio_certs_deadline"
+"""Pipeline option: the ``time.monotonic()`` by which the whole call must be over."""
+
+
+class CallDeadline(SansIOHTTPPolicy[HttpRequest, HttpResponse]):
+    """Stamps each call with its deadline; runs once per call, before the retry policy."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def on_request(self, request: PipelineRequest[HttpRequest]) -> None:
+        """Set the deadline of this call (every attempt and challenge round trip shares it)."""
+        request.context.options[_DEADLINE] = time.monotonic() + self.seconds
+
+
+class DeadlineTransport(RequestsTransport):
+    """The requests transport, but no send waits past its call's deadline (see :class:`CallDeadline`).
+
+    azure-core's RetryPolicy ``timeout`` only stops new attempts and caps the connect timeout: an attempt
+    that has connected still waits its full read timeout, and the Key Vault challenge makes two sends per
+    attempt. Capping both timeouts of every send to what is left of the call bounds it for real.
+    """
+
+    def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Send ``request`` with its timeouts cut to the time left before the deadline."""
+        deadline = kwargs.pop(_DEADLINE, None)
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ServiceResponseTimeoutError("no answer within the request timeout")
+            config = self.connection_config
+            kwargs["connection_timeout"] = min(kwargs.get("connection_timeout") or config.timeout, left)
+            kwargs["read_timeout"] = min(kwargs.get("read_timeout") or config.read_timeout, left)
+        return super().send(request, **kwargs)
+
+
 def make_secret_client(
     vault_url: str,
     *,
@@ -86,19 +127,29 @@ def make_secret_client(
     retry_backoff_max: float | None = None,
     connection_timeout: float = DEFAULT_CONNECTION_TIMEOUT,
     read_timeout: float = DEFAULT_READ_TIMEOUT,
+    timeout: float | None = None,
 ) -> SecretClient:
     """A ``SecretClient`` for ``vault_url`` with verified TLS and the credential for ``auth``.
 
     ``credential`` replaces the ``auth`` selection (tests, callers that share one). ``ca_bundle`` defaults
     to ``AIO_CERTS_VAULT_CA``. Retry overrides exist so tests and health checks can fail fast.
+    ``timeout`` (``--request-timeout``) bounds every call in seconds, its retries, backoff and the
+    challenge round trip included: no attempt starts, and no send waits, past it. The credential's own
+    token requests are not covered (azure-identity bounds those).
     """
     check_vault_url(vault_url)
     verify = vault_ca_bundle(ca_bundle)
     chosen = credential if credential is not None else make_credential(auth, vault_url=vault_url)
-    options: dict[str, Any] = {"connection_timeout": connection_timeout, "read_timeout": read_timeout}
+    if timeout is not None:
+        connection_timeout, read_timeout = min(connection_timeout, timeout), min(read_timeout, timeout)
+    transport: dict[str, Any] = {"connection_timeout": connection_timeout, "read_timeout": read_timeout}
     if verify is not None:
         # A path, not an SSLContext: requests would otherwise fall back to REQUESTS_CA_BUNDLE.
-        options["connection_verify"] = verify
+        transport["connection_verify"] = verify
+    options: dict[str, Any] = dict(transport)
+    if timeout is not None:
+        options.update(transport=DeadlineTransport(**transport), per_call_policies=[CallDeadline(timeout)],
+                       timeout=timeout)  # RetryPolicy: no new attempt after this many seconds
     for key, value in (("retry_total", retry_total), ("retry_backoff_factor", retry_backoff_factor),
                        ("retry_backoff_max", retry_backoff_max)):
         if value is not None:

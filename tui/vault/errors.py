@@ -18,6 +18,7 @@ from azure.core.exceptions import (
     HttpResponseError,
     ServiceRequestError,
     ServiceResponseError,
+    ServiceResponseTimeoutError,
 )
 from azure.identity import CredentialUnavailableError
 
@@ -85,6 +86,9 @@ def classify(exc: BaseException) -> tuple[AreaState, str]:
             return AreaState.UNREACHABLE, (f"TLS verification of the vault failed ({reason}); "
                                            "set AIO_CERTS_VAULT_CA to its CA bundle")
         return AreaState.UNREACHABLE, f"cannot reach the vault: {reason}"
+    if isinstance(exc, ServiceResponseTimeoutError):
+        # A stalled vault, cut off by the read timeout or --request-timeout: "broke" would mislead.
+        return AreaState.UNREACHABLE, "the vault did not answer in time (see --request-timeout)"
     if isinstance(exc, ServiceResponseError):
         return AreaState.UNREACHABLE, f"the connection to the vault broke: {_transport_reason(exc)}"
     if isinstance(exc, AzureError):
