@@ -142,3 +142,103 @@ def test_no_state_directory_means_nothing_pending(tmp_path: Path) -> None:
     assert pending_applies(tmp_path / "never-created") == []
     assert notice_lines(tmp_path / "never-created") == []
     assert not os.path.exists(tmp_path / "never-created")
+
+
+def _plan_line() -> bytes:
+    return (json.dumps(PLAN.to_json()) + "\n").encode()
+
+
+def _step_line(index: int, state: StepState) -> bytes:
+    return (json.dumps(_step(index, state).to_json()) + "\n").encode()
+
+
+# Each unusable journal and what the one line says about it.
+BROKEN = {
+    "empty": (b"", "empty file, no plan record"),
+    "blank": (b"\n\n", "blank file, no plan record"),
+    "garbage": (b"\x1b[2Jhello\nworld\n", "line 1 is not a journal record (not JSON)"),
+    "torn-only": (b'{"record": "plan", "pl', "only a torn line, no plan record"),
+    "no-plan": (_step_line(0, StepState.PENDING) + _step_line(0, StepState.DONE), "holds no plan record"),
+    "latin-1": (_plan_line() + "caf\xe9\n".encode("latin-1"), "not UTF-8 text (byte "),
+    "middle": (_plan_line() + b"oops\n" + _step_line(0, StepState.PENDING),
+               "line 2 is not a journal record (not JSON)"),
+    "newer": (_plan_line() + b'{"record": "end", "format": 99}\n',
+              "line 2 is not a journal record (journal record: format 99 is newer than this aio-certs (1))"),
+    "not-an-object": (b"[1, 2]\n", "line 1 is not a journal record (journal record: not a JSON object)"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_an_unusable_journal_is_listed_as_such_and_never_opened(tmp_path: Path, name: str) -> None:
+    data, problem = BROKEN[name]
+    store = JournalStore(tmp_path)
+    store.create("good", PLAN).close()
+    path = tmp_path / "journal" / f"{name}.jsonl"
+    path.write_bytes(data)
+    path.chmod(0o600)
+    infos = {i.id: i for i in store.infos()}
+    assert set(infos) == {"good", name}
+    info = infos[name]
+    assert info.problem is not None and info.problem.startswith(problem)
+    assert info.problem_line == f"journal {path}: {info.problem}"
+    assert not info.pending and infos["good"].pending and infos["good"].problem is None
+    assert [i.id for i in store.pending()] == ["good"] and [i.id for i in store.unusable()] == [name]
+    with pytest.raises(JournalError) as failed:
+        store.open(name)
+    assert str(failed.value).startswith(f"journal {path}: {problem}")
+    assert str(failed.value).endswith("; it cannot be resumed or rolled back")
+    assert "\n" not in str(failed.value)
+    assert path.read_bytes() == data  # refused without touching it
+    [notice] = [line for line in notice_lines(tmp_path) if name in line]
+    assert notice.startswith(f"aio-certs: unusable journal {path}: {problem}")
+
+
+def test_journal_files_that_cannot_be_opened_or_are_not_files_are_listed(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch,
+                                                                         ) -> None:
+    store = JournalStore(tmp_path)
+    store.create("good", PLAN).close()
+    directory = tmp_path / "journal"
+    (directory / "a-dir.jsonl").mkdir()
+    (directory / "a-link.jsonl").symlink_to(directory / "good.jsonl")
+    os.mkfifo(directory / "a-fifo.jsonl")  # must not block the listing
+    (directory / "open.jsonl").write_bytes(_plan_line())
+    (directory / "open.jsonl").chmod(0o666)
+    unreadable = directory / "unreadable.jsonl"
+    unreadable.write_bytes(_plan_line())
+    unreadable.chmod(0o600)
+    real_open = os.open
+
+    # Root reads a chmod 000 file anyway: make the open fail as it would for anyone else.
+    def refusing_open(path: object, flags: int, *args: object, **kwargs: object) -> int:
+        if str(path) == str(unreadable):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", refusing_open)
+    problems = {i.id: i.problem for i in store.infos()}
+    assert problems == {
+        "a-dir": "not a regular file",
+        "a-fifo": "not a regular file",
+        "a-link": "a symlink, not a journal file",
+        "good": None,
+        "open": "group- or world-writable (mode 0666), so another user could rewrite the audit log or a "
+                "journal; refusing to use it (chmod go-w it)",
+        "unreadable": "cannot open (Permission denied)",
+    }
+    for name in ("a-dir", "a-fifo", "a-link", "open", "unreadable"):
+        with pytest.raises(JournalError, match=rf"^journal {directory / name}.jsonl: "):
+            store.open(name)
+
+
+def test_resuming_after_a_torn_line_starts_the_next_record_on_its_own_line(tmp_path: Path) -> None:
+    store = JournalStore(tmp_path)
+    store.create("torn", PLAN).close()
+    with open(tmp_path / "journal" / "torn.jsonl", "ab") as handle:
+        handle.write(b'{"record": "step", "sta')
+    with store.open("torn") as journal:
+        journal.append(_step(0, StepState.PENDING))
+    [info] = store.infos()
+    assert info.problem is None and info.uncertain == 1
+    with store.open("torn") as journal:
+        assert journal.records == [PLAN, _step(0, StepState.PENDING)]

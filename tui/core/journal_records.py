@@ -31,8 +31,12 @@ from tui.core.cert_model import iso_utc
 from tui.core.file_rules import read_content, vault_value
 from tui.core.plan_ops import (
     Operation,
+    SpcEdit,
     Step,
     StepKind,
+    SyncEdit,
+    VaultDelete,
+    VaultWrite,
 )
 from tui.core.snapshot import VaultSecret
 
@@ -457,3 +461,48 @@ def summarize(records: Iterable[Record]) -> JournalSummary:
             end = rec
     plans.sort(key=lambda p: p.revision)
     return JournalSummary(plans[-1] if plans else None, tuple(plans), steps, pending, end)
+
+
+@dataclass(frozen=True)
+class JournalAuditFields:
+    """What the audit log records about a journaled apply, read from its journal alone (no cluster).
+
+    The same fields as ``tui.ops.apply.AuditInfo`` minus action and context, so a resume or rollback
+    records the thumbprints, secrets and entries of the apply it finishes or undoes.
+    """
+
+    thumbprints: tuple[str, ...] = ()
+    """SHA-256 of every certificate or CRL the apply writes to the vault."""
+    vault_secrets: tuple[str, ...] = ()
+    """Secrets written, deleted, or mapped in or out of the SecretProviderClass."""
+    entries: tuple[str, ...] = ()
+    """``list/targetKey`` of every entry added, replaced or removed."""
+
+
+def _changed_targets(op: SyncEdit) -> list[str]:
+    """Target keys whose mapping the SecretSync edit adds, re-points or drops."""
+    before, after = dict((t, s) for s, t in op.before), dict((t, s) for s, t in op.after)
+    return [t for t in (*after, *before) if before.get(t) != after.get(t)]
+
+
+def journal_audit_fields(summary: JournalSummary) -> JournalAuditFields:
+    """Thumbprints, vault secrets and ``list/targetKey`` entries of the apply ``summary`` reads, from every
+    plan revision's steps and the operations on its step records, in order, without repeats."""
+    ops: list[Operation] = [s.op for plan in summary.plans for s in plan.steps]
+    ops += [r.op for r in summary.pending.values() if r.op is not None]
+    prints: dict[str, None] = {}
+    secrets: dict[str, None] = {}
+    entries: dict[str, None] = {}
+    for op in ops:
+        if isinstance(op, VaultWrite | VaultDelete):
+            secrets[op.secret_name] = None
+            if op.target_key:
+                entries[f"{op.list_name}/{op.target_key}"] = None
+            if isinstance(op, VaultWrite) and op.sha256:
+                prints[op.sha256] = None
+        elif isinstance(op, SpcEdit):
+            # objectNames are the vault secret names the SecretProviderClass reads.
+            secrets.update(dict.fromkeys((*op.added, *op.removed)))
+        elif isinstance(op, SyncEdit):
+            entries.update(dict.fromkeys(f"{op.list_name}/{t}" for t in _changed_targets(op)))
+    return JournalAuditFields(tuple(prints), tuple(secrets), tuple(entries))

@@ -5,6 +5,13 @@ host, kube context, action, the certificates' SHA-256 thumbprints, vault secret 
 the plan id and the outcome. There is deliberately no field for a secret's value, a file's bytes or a
 token: the log is safe to attach to a ticket. Each line is written with one ``write`` on a file opened
 with ``O_APPEND`` and fsync'd, so concurrent processes never interleave partial lines.
+
+Every attempted change leaves a line, whatever became of it: ``refused`` (bad input, read-only mode, an
+unusable journal), ``dry-run``, ``nothing-to-do``, ``cancelled`` (not confirmed), ``unreachable`` (the
+cluster or vault could not be read; nothing written), ``conflict``, ``applied``, ``failed``,
+``nothing-done``, ``rolled-back``. Writing needs only the state directory and a clock, so a refusal made
+before any cluster connection is recorded too. The file is created 0600 in a directory that
+:func:`tui.config.prepare_state_dir` has checked is the user's alone.
 """
 
 from __future__ import annotations
@@ -13,14 +20,15 @@ import getpass
 import json
 import os
 import socket
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tui.config import AUDIT_FILE, FILE_MODE, StateDirError, prepare_state_dir, private_problem
 from tui.core.clock import Clock
 
-AUDIT_FILE = "audit.jsonl"
 _MAX_DETAIL = 300
 
 
@@ -43,7 +51,8 @@ class AuditEvent:
     action: str
     """``trust add``, ``issuer remove``, ``vault add``, ``renew``, ``journal rollback``..."""
     outcome: str
-    """``applied``, ``refused``, ``failed``, ``dry-run``, ``cancelled``, ``resumed``, ``rolled-back``."""
+    """``applied``, ``refused``, ``failed``, ``dry-run``, ``cancelled``, ``rolled-back``... (see the module
+    docstring)."""
     thumbprints: tuple[str, ...] = ()
     vault_secrets: tuple[str, ...] = ()
     entries: tuple[str, ...] = ()
@@ -52,6 +61,7 @@ class AuditEvent:
     detail: str = ""
     """One line: why it was refused or failed."""
     extra: dict[str, Any] = field(default_factory=dict)
+    """Anything else worth keeping, such as the file names a refused ``add`` was given."""
 
     def to_json(self) -> str:
         """The event as one JSON line (no trailing newline)."""
@@ -76,7 +86,11 @@ class AuditLog:
     def record(self, *, action: str, outcome: str, context: str, thumbprints: Iterable[str] = (),
                vault_secrets: Iterable[str] = (), entries: Iterable[str] = (), plan_id: str | None = None,
                detail: str = "", extra: dict[str, Any] | None = None) -> AuditEvent:
-        """Append one event and return it. Raises ``OSError`` when the log cannot be written."""
+        """Append one event and return it.
+
+        Raises ``OSError`` when the log cannot be written (:class:`~tui.config.StateDirError`, one line,
+        when the state directory or the log is not the user's alone).
+        """
         flat = " ".join(detail.split())
         event = AuditEvent(
             time=self._clock.now().isoformat(),
@@ -92,15 +106,33 @@ class AuditLog:
             detail=flat[:_MAX_DETAIL],
             extra=dict(extra or {}),
         )
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        prepare_state_dir(self.path.parent)
         line = (event.to_json() + "\n").encode("utf-8")
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = self._open()
         try:
             os.write(fd, line)
             os.fsync(fd)
         finally:
             os.close(fd)
         return event
+
+    def _open(self) -> int:
+        """The log opened for appending: created 0600, or checked to be the user's alone."""
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC
+        try:
+            fd = os.open(self.path, flags | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        except FileExistsError:
+            fd = os.open(self.path, flags | os.O_NONBLOCK)
+        else:
+            os.fchmod(fd, FILE_MODE)  # the umask may only have taken bits away; say the mode outright
+            return fd
+        # Checked on the open file, not the name: what we write to is what was judged.
+        st = os.fstat(fd)
+        problem = "not a regular file" if not stat.S_ISREG(st.st_mode) else private_problem(st)
+        if problem is not None:
+            os.close(fd)
+            raise StateDirError(f"audit log {self.path}: {problem}")
+        return fd
 
     def events(self) -> Iterator[dict[str, Any]]:
         """Every event logged so far, oldest first (a torn last line is skipped)."""

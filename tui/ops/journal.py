@@ -10,36 +10,46 @@ Each journal is held with an exclusive ``flock`` while a process works on it: a 
 resume an apply that is still running, and a journal whose lock is free but that has no final ``end``
 was interrupted (or failed and was kept). A torn last line (power cut mid-write) is ignored.
 
-Files live in ``<state dir>/journal/<id>.jsonl`` (directory mode 0700, files 0600). They hold the plan,
-certificate hex included (public data), never a private key or a token (before-images keep a previous
-value only when it is a certificate or CRL).
+Files live in ``<state dir>/journal/<id>.jsonl`` (directory mode 0700, files 0600, both prepared and
+checked by :func:`tui.config.prepare_state_dir`). They hold the plan, certificate hex included (public
+data), never a private key or a token (before-images keep a previous value only when it is a certificate
+or CRL). A journal that cannot be read whole (empty, not UTF-8, a line that is no record, no plan record,
+not a regular file, another user's) is listed with what is wrong and is never resumed or rolled back:
+replaying half a story could redo or undo the wrong steps.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
 import secrets
+import stat
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tui.config import JOURNAL_DIR, StateDirError, prepare_state_dir, private_problem
 from tui.core.journal_records import (
     EndRecord,
+    JournalAuditFields,
     JournalFormatError,
     JournalSummary,
+    PlanRecord,
     Record,
     StepState,
+    journal_audit_fields,
     record_from_json,
     summarize,
 )
 
-JOURNAL_DIR = "journal"
 SUFFIX = ".jsonl"
+MAX_JOURNAL_BYTES = 64 * 1024 * 1024
+"""Far above any real journal (a plan of thousands of entries is a few MB); a bigger file is not one."""
 
 # End outcomes after which nothing is left to do; "failed" keeps the journal pending.
 APPLIED = "applied"
@@ -80,6 +90,74 @@ def parse_lines(text: str) -> list[Record]:
         except (ValueError, JournalFormatError):
             continue
     return records
+
+
+def read_records(data: bytes) -> tuple[list[Record], str | None]:
+    """The records in a journal file's bytes, and what makes the journal unusable (None: nothing).
+
+    A last line without its newline is a record torn by a power cut mid-write and is left out (the
+    write it announced never started). Anything else that is not a record (a garbage line, a record of a
+    newer format, bytes that are not UTF-8) or a journal without a plan record makes it unusable.
+    """
+    if not data.strip():
+        return [], "empty file, no plan record" if not data else "blank file, no plan record"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return [], f"not UTF-8 text (byte {exc.start} of {len(data)})"
+    lines = text.split("\n")
+    torn = lines.pop()  # "" when the file ends with a newline
+    records: list[Record] = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            records.append(record_from_json(json.loads(line)))
+        except JournalFormatError as exc:
+            return records, f"line {number} is not a journal record ({exc})"
+        except (ValueError, RecursionError):
+            return records, f"line {number} is not a journal record (not JSON)"
+        except Exception as exc:  # any other shape a hand edit can produce: unusable, never a crash
+            return records, f"line {number} is not a journal record ({type(exc).__name__})"
+    if not records:
+        return [], ("only a torn line, no plan record" if torn.strip() else "no journal records")
+    if not any(isinstance(r, PlanRecord) for r in records):
+        return records, "holds no plan record"
+    return records, None
+
+
+def _read_all(fd: int) -> bytes:
+    """Every byte of an open file, from its start; OSError when there are too many for a journal."""
+    size = os.fstat(fd).st_size
+    if size > MAX_JOURNAL_BYTES:
+        raise OSError(errno.EFBIG, f"{size} bytes is far too large for a journal")
+    chunks = []
+    offset = 0
+    while True:
+        chunk = os.pread(fd, 1 << 20, offset)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        offset += len(chunk)
+        if offset > MAX_JOURNAL_BYTES:
+            raise OSError(errno.EFBIG, "far too large for a journal")
+
+
+def _open_flags_problem(exc: OSError) -> str:
+    """Why a journal file could not be opened, in the words the listing uses."""
+    if exc.errno == errno.ELOOP:
+        return "a symlink, not a journal file"
+    if exc.errno == errno.EISDIR:
+        return "not a regular file (a directory)"
+    return f"cannot open ({exc.strerror or exc})"
+
+
+def _file_problem(fd: int) -> str | None:
+    """What makes an open journal file unusable before reading it: its type, owner or mode."""
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file"
+    return private_problem(st)
 
 
 class Journal:
@@ -159,18 +237,36 @@ class JournalInfo:
     """The end record's outcome; None while the apply was never ended."""
     busy: bool
     """Another process holds it right now."""
+    problem: str | None = None
+    """Why the file is unusable as a journal (empty, garbage, no plan record...); None when it is fine."""
+    plan_id: str | None = None
+    audit_fields: JournalAuditFields = field(default_factory=JournalAuditFields)
+    """Thumbprints, vault secrets and entries the apply concerns, for the audit log."""
 
     @property
     def pending(self) -> bool:
         """Not finished (no final end) and not being worked on: interrupted or failed."""
-        return self.outcome not in FINAL_OUTCOMES and not self.busy and self.begun is not None
+        return (self.problem is None and self.outcome not in FINAL_OUTCOMES and not self.busy
+                and self.begun is not None)
+
+    @property
+    def problem_line(self) -> str:
+        """One line naming the file and what is wrong with it (empty when nothing is)."""
+        return f"journal {self.path}: {self.problem}" if self.problem else ""
 
     def to_json(self) -> dict[str, Any]:
         """JSON object for ``aio-certs journal --json``."""
         return {"id": self.id, "begun": self.begun, "context": self.context,
                 "changes": list(self.description), "steps": self.steps, "done": self.done,
                 "uncertain": self.uncertain, "outcome": self.outcome, "pending": self.pending,
-                "busy": self.busy, "last_error": self.failed}
+                "busy": self.busy, "last_error": self.failed, "problem": self.problem,
+                "path": str(self.path), "entries": list(self.audit_fields.entries)}
+
+
+def unusable_info(path: Path, problem: str, *, busy: bool = False) -> JournalInfo:
+    """A journal file that cannot be read as one, described by ``problem``."""
+    return JournalInfo(id=path.name[: -len(SUFFIX)], path=path, begun=None, context=None, description=(),
+                       steps=0, done=0, uncertain=0, failed=None, outcome=None, busy=busy, problem=problem)
 
 
 def info_of(path: Path, records: list[Record], *, busy: bool) -> JournalInfo:
@@ -195,6 +291,8 @@ def info_of(path: Path, records: list[Record], *, busy: bool) -> JournalInfo:
         failed=message or (failures[-1].message if failures else None),
         outcome=end.outcome if end is not None else None,
         busy=busy,
+        plan_id=plan.plan_id if plan is not None else None,
+        audit_fields=journal_audit_fields(summary),
     )
 
 
@@ -202,14 +300,22 @@ class JournalStore:
     """The journal directory of one user: create journals, find pending ones, open one by id."""
 
     def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
         self.directory = state_dir / JOURNAL_DIR
 
     def _ensure_dir(self) -> None:
         try:
-            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        except OSError as exc:
-            raise JournalError(f"journal directory {self.directory}: cannot create "
-                               f"({exc.strerror or exc})") from None
+            prepare_state_dir(self.state_dir)
+        except StateDirError as exc:
+            raise JournalError(str(exc)) from None
+
+    def _check_dir(self) -> bool:
+        """Whether the journal directory exists (checked as :func:`prepare_state_dir` checks it)."""
+        try:
+            prepare_state_dir(self.state_dir, create=False)
+        except StateDirError as exc:
+            raise JournalError(str(exc)) from None
+        return self.directory.is_dir()
 
     def path_of(self, journal_id: str) -> Path:
         """The file of a journal id (ids are checked so a path can never escape the directory)."""
@@ -222,11 +328,12 @@ class JournalStore:
         self._ensure_dir()
         path = self.path_of(journal_id)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o600)
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         except FileExistsError:
             raise JournalError(f"journal {path}: already exists") from None
         except OSError as exc:
             raise JournalError(f"journal {path}: cannot create ({exc.strerror or exc})") from None
+        os.fchmod(fd, 0o600)  # the umask may only have taken bits away; say the mode outright
         fcntl.flock(fd, fcntl.LOCK_EX)
         journal = Journal(path, fd, [])
         journal.append(first)
@@ -234,55 +341,87 @@ class JournalStore:
         return journal
 
     def open(self, journal_id: str) -> Journal:
-        """Open and lock an existing journal to resume or roll it back; :class:`JournalBusy` if held."""
+        """Open and lock an existing journal to resume or roll it back; :class:`JournalBusy` if held.
+
+        :class:`JournalError` (one line naming the file and why) when the journal is unusable (see
+        :func:`read_records`); a torn last line is cut off so the records appended next stand alone.
+        """
         path = self.path_of(journal_id)
+        self._check_dir()
         try:
-            fd = os.open(path, os.O_RDWR | os.O_APPEND)
+            # O_NOFOLLOW: a journal is a file we made; O_NONBLOCK: a FIFO put in its place cannot hang us.
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
         except FileNotFoundError:
             raise JournalError(f"journal {journal_id}: not found in {self.directory}") from None
         except OSError as exc:
-            raise JournalError(f"journal {path}: cannot open ({exc.strerror or exc})") from None
+            raise JournalError(f"journal {path}: {_open_flags_problem(exc)}") from None
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            problem = _file_problem(fd)
+            if problem is not None:
+                raise JournalError(f"journal {path}: {problem}")
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                busy = f"journal {journal_id}: another aio-certs process is working on it"
+                raise JournalBusy(busy) from None
+            try:
+                data = _read_all(fd)
+            except OSError as exc:
+                raise JournalError(f"journal {path}: cannot read ({exc.strerror or exc})") from None
+            records, problem = read_records(data)
+            if problem is not None:
+                raise JournalError(f"journal {path}: {problem}; it cannot be resumed or rolled back")
+            if not data.endswith(b"\n"):
+                os.ftruncate(fd, data.rfind(b"\n") + 1)
+        except BaseException:
             os.close(fd)
-            raise JournalBusy(f"journal {journal_id}: another aio-certs process is working on it") from None
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError as exc:
-            os.close(fd)
-            raise JournalError(f"journal {path}: cannot read ({exc.strerror or exc})") from None
-        return Journal(path, fd, parse_lines(text))
+            raise
+        return Journal(path, fd, records)
 
-    def _is_busy(self, path: Path) -> bool:
+    def _describe(self, path: Path) -> JournalInfo:
+        """One journal file as the listing shows it, unusable ones with what is wrong."""
         try:
-            fd = os.open(path, os.O_RDONLY)
-        except OSError:
-            return False
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError as exc:
+            return unusable_info(path, _open_flags_problem(exc))
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
+            problem = _file_problem(fd)
+            if problem is not None:
+                return unusable_info(path, problem)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                busy = False
+            except BlockingIOError:
+                busy = True
+            try:
+                data = _read_all(fd)
+            except OSError as exc:
+                return unusable_info(path, f"cannot read ({exc.strerror or exc})", busy=busy)
         finally:
             os.close(fd)  # closing drops a lock we may have taken
-        return False
+        records, problem = read_records(data)
+        # A journal being written is read between two appends (a new one may hold nothing yet).
+        if problem is not None and not busy:
+            return unusable_info(path, problem)
+        return info_of(path, records, busy=busy)
 
     def infos(self) -> list[JournalInfo]:
-        """Every journal, oldest first."""
-        if not self.directory.is_dir():
+        """Every journal, oldest first, unusable ones included (with their :attr:`JournalInfo.problem`).
+
+        :class:`JournalError` when the state or journal directory is unusable (see
+        :func:`tui.config.prepare_state_dir`); none exists yet: no journals.
+        """
+        if not self._check_dir():
             return []
-        out = []
-        for path in sorted(self.directory.glob(f"*{SUFFIX}")):
-            try:
-                records = parse_lines(path.read_text(encoding="utf-8", errors="replace"))
-            except OSError:
-                continue
-            out.append(info_of(path, records, busy=self._is_busy(path)))
-        return out
+        return [self._describe(path) for path in sorted(self.directory.glob(f"*{SUFFIX}"))]
 
     def pending(self) -> list[JournalInfo]:
         """Journals of applies that were interrupted or failed and were neither resumed nor rolled back."""
         return [s for s in self.infos() if s.pending]
+
+    def unusable(self) -> list[JournalInfo]:
+        """Journal files that cannot be read as journals (see :func:`read_records`)."""
+        return [s for s in self.infos() if s.problem]
 
 
 def pending_applies(state_dir: Path) -> list[JournalInfo]:
@@ -291,13 +430,20 @@ def pending_applies(state_dir: Path) -> list[JournalInfo]:
 
 
 def notice_lines(state_dir: Path) -> list[str]:
-    """What every change command prints at start when earlier applies were left unfinished."""
+    """What every change command prints at start when earlier applies were left unfinished (or their
+    journals cannot be read: an apply may have stopped half-way behind one)."""
     lines = []
     try:
-        pending = pending_applies(state_dir)
-    except OSError:
-        return []
-    for info in pending:
+        infos = JournalStore(state_dir).infos()
+    except (OSError, JournalError):
+        return []  # the command's own check of the state directory says what is wrong
+    for info in infos:
+        if info.problem:
+            lines.append(f"aio-certs: unusable {info.problem_line}; it cannot be resumed or rolled back "
+                         "(look at it, then remove it)")
+            continue
+        if not info.pending:
+            continue
         what = "; ".join(info.description) or f"{info.steps} step(s)"
         why = f", last error: {info.failed}" if info.failed else ", interrupted"
         lines.append(f"aio-certs: unfinished apply {info.id} ({info.done}/{info.steps} steps done{why}): "
