@@ -54,7 +54,13 @@ def test_refusals_write_nothing(demo: DemoEnvironment, tmp_path: Path) -> None:
     dry = run_cli(demo, tmp_path, "renew", "--dry-run", "--read-only")
     assert dry.returncode == 0 and "would renew Certificate cert-manager/" in dry.stdout
     assert site_snapshot(demo) == before
-    assert not (tmp_path / "audit.jsonl").exists()
+    # Nothing was written to the site, but every attempt left its line in the audit log.
+    events = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    root = f"cert-manager/{ROOT_CERT}"
+    assert [(e["action"], e["outcome"], e["entries"]) for e in events] == [
+        ("renew", "cancelled", [root]), ("renew", "refused", []), ("renew", "refused", ["no-such-cert"]),
+        ("renew", "dry-run", [root])]
+    assert "read-only mode is on" in events[1]["detail"] and "not found" in events[2]["detail"]
 
 
 def test_config_file_read_only_is_honoured(demo: DemoEnvironment, tmp_path: Path) -> None:

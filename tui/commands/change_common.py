@@ -20,6 +20,7 @@ from tui.core.text import one_line
 
 if TYPE_CHECKING:
     from tui.config import UserConfig
+    from tui.ops.audit import AuditLog
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -32,7 +33,8 @@ EXIT_CONFLICT = 6
 EXIT_CODES_HELP = """\
 exit status:
   0  applied (or, with --dry-run, the plan was printed; or there was nothing to do)
-  1  refused: invalid input (one line per problem), --read-only, or not confirmed; nothing was changed
+  1  refused: invalid input (one line per problem), --read-only, an unsafe or unusable state
+     directory or journal, or not confirmed; nothing was changed
   2  bad usage (unknown flag, bad flag value, unreadable config file)
   3  the cluster or the vault could not be reached or read; nothing was changed
   4  the apply failed; when anything was written the journal is kept: `aio-certs journal resume ID`
@@ -49,7 +51,8 @@ environment:
   AIO_CERTS_VAULT_CA    CA bundle to verify the vault's TLS certificate with
   AIO_CERTS_AUTH        how to sign in to the vault (see --auth)
   AIO_CERTS_CONFIG      configuration file (default ~/.config/aio-certs/config.toml)
-  AIO_CERTS_STATE_DIR   where the apply journal and audit log live (default ~/.local/state/aio-certs)
+  AIO_CERTS_STATE_DIR   where the apply journal and audit log live (default ~/.local/state/aio-certs);
+                        owner-only, refused when another user could write to it
 """
 
 
@@ -94,11 +97,71 @@ def load_user_config(args: argparse.Namespace) -> UserConfig:
     return config
 
 
-def state_directory(config: UserConfig) -> Path:
-    """The journal and audit directory for this user (see :func:`tui.config.state_dir`)."""
-    from tui.config import state_dir
+def state_directory(config: UserConfig, *, create: bool = True) -> Path:
+    """The journal and audit directory for this user (see :func:`tui.config.state_dir`), created and
+    checked by :func:`tui.config.prepare_state_dir` (``create=False``: checked only, for listings).
 
-    return state_dir(config)
+    Raises :class:`Refused` (exit 1, one line naming the path and why) when another user could write to
+    it or it is not a directory.
+    """
+    from tui.config import StateDirError, prepare_state_dir, state_dir
+
+    try:
+        return prepare_state_dir(state_dir(config), create=create)
+    except StateDirError as exc:
+        raise Refused(str(exc)) from None
+
+
+class Trail:
+    """The audit line of one command run: exactly one, whatever ends the run.
+
+    Made with what the user asked for (entries, secret names, file names as given), so a refusal before
+    any plan exists still says what it concerned; :meth:`open` once the state directory is known (no
+    cluster connection needed); then :meth:`record` the outcome, or :meth:`settled` when the change
+    engine wrote the line itself. Lines after the first are dropped.
+    """
+
+    def __init__(self, action: str, *, context: str = "", entries: Sequence[str] = (),
+                 vault_secrets: Sequence[str] = (), extra: dict[str, object] | None = None) -> None:
+        self.action = action
+        self.context = context
+        self.entries = tuple(entries)
+        self.vault_secrets = tuple(vault_secrets)
+        self.thumbprints: tuple[str, ...] = ()
+        self.plan_id: str | None = None
+        self.extra = dict(extra or {})
+        self.log: AuditLog | None = None
+        self.done = False
+
+    def open(self, directory: Path) -> None:
+        """Write to the audit log of ``directory`` (a state directory already prepared)."""
+        from tui.core.clock import SystemClock
+        from tui.ops.audit import AuditLog
+
+        self.log = AuditLog(directory, clock=SystemClock())
+
+    def settled(self) -> None:
+        """The line was written elsewhere (the change engine audits its own applies)."""
+        self.done = True
+
+    def record(self, outcome: str, *, detail: str = "") -> None:
+        """Append the run's line (once; nothing before :meth:`open`). A log that cannot be written is
+        said on stderr: the run's own result still stands."""
+        if self.done or self.log is None:
+            return
+        self.done = True
+        try:
+            self.log.record(action=self.action, outcome=outcome, context=self.context,
+                            thumbprints=self.thumbprints, vault_secrets=self.vault_secrets,
+                            entries=self.entries, plan_id=self.plan_id, detail=detail, extra=self.extra)
+        except OSError as exc:
+            print(f"aio-certs {self.action}: cannot write the audit log {self.log.path}: "
+                  f"{one_line(exc.strerror or str(exc))}", file=sys.stderr)
+
+    def refused(self, refused: Refused) -> None:
+        """Record a :class:`Refused` run: ``unreachable`` when the site could not be read, else
+        ``refused``."""
+        self.record("unreachable" if refused.code == EXIT_UNREACHABLE else "refused", detail=str(refused))
 
 
 def refuse_if_read_only(args: argparse.Namespace, what: str) -> None:

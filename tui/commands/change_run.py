@@ -13,6 +13,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui.commands.change_common import (
@@ -24,6 +25,7 @@ from tui.commands.change_common import (
     EXIT_UNREACHABLE,
     EXIT_USAGE,
     Refused,
+    Trail,
     confirm,
     fail,
     load_user_config,
@@ -37,6 +39,8 @@ if TYPE_CHECKING:
     from tui.cluster.config import ClusterConnection
     from tui.config import UserConfig
     from tui.core.changes import ChangeSet
+    from tui.core.model import ClusterState
+    from tui.core.plan import Plan
     from tui.ops.apply import ApplyResult, StepEvent
     from tui.ops.runner import ChangeSession
 
@@ -46,7 +50,9 @@ BuildChanges = Callable[[argparse.Namespace], "ChangeSet"]
 def open_session(args: argparse.Namespace, config: UserConfig) -> tuple[ChangeSession, ClusterConnection]:
     """Connect as the flags say and build a :class:`~tui.ops.runner.ChangeSession`.
 
-    Raises :class:`Refused` (exit 2 for bad flags, 3 for an unreachable cluster).
+    Raises :class:`Refused` (exit 1 for an unusable state directory, 2 for bad flags, 3 for an unreachable
+    cluster). The state directory is checked first: the dashboard says what is wrong with it before
+    anything else.
     """
     from tui.cluster.config import ClusterConfigError
     from tui.commands.common import UsageError, connect_cluster, model_settings, vault_settings, vault_target
@@ -54,6 +60,7 @@ def open_session(args: argparse.Namespace, config: UserConfig) -> tuple[ChangeSe
     from tui.ops.runner import ChangeSession
     from tui.vault.client import make_secret_client
 
+    directory = state_directory(config)
     try:
         settings = model_settings(args)
     except UsageError as exc:
@@ -76,7 +83,7 @@ def open_session(args: argparse.Namespace, config: UserConfig) -> tuple[ChangeSe
 
     timeout = float(args.request_timeout)
     session = ChangeSession(connection.api_client, settings, clock=SystemClock(),
-                            state_dir=state_directory(config), context=connection.context,
+                            state_dir=directory, context=connection.context,
                             vault_client_for=vault_client_for, timeout=(min(5.0, timeout), timeout))
     return session, connection
 
@@ -148,25 +155,60 @@ def report_result(command: str, result: ApplyResult, *, verb: str = "apply") -> 
                 f"`aio-certs journal rollback {result.journal_id}`", EXIT_APPLY_FAILED)
 
 
+def requested_trail(args: argparse.Namespace, action: str) -> Trail:
+    """The audit trail of a change command, filled with what the user asked for as given: the entries
+    (``list/file name``), secret names and file paths, for a refusal that comes before any plan."""
+    list_name = getattr(args, "list_name", None) or action.split()[0]
+    files = [str(f) for f in getattr(args, "files", None) or ()]
+    names = [*(Path(f).name for f in files), *(getattr(args, "names", None) or ())]
+    if getattr(args, "target_key", None):
+        names.append(args.target_key)
+    secrets = [s for s in (getattr(args, "secret_name", None), getattr(args, "secret", None)) if s]
+    return Trail(action, context=getattr(args, "context", None) or "",
+                 entries=[f"{list_name}/{n}" for n in names], vault_secrets=secrets,
+                 extra={"files": files} if files else None)
+
+
+def plan_trail(trail: Trail, plan: Plan, state: ClusterState | None) -> None:
+    """Point ``trail`` at what ``plan`` concerns (thumbprints, secrets, entries, plan id)."""
+    from tui.ops.apply import audit_info_for
+
+    info = audit_info_for(plan, action=trail.action, context=trail.context, state=state)
+    trail.thumbprints, trail.vault_secrets, trail.entries = info.thumbprints, info.vault_secrets, info.entries
+    trail.plan_id = plan.plan_id
+
+
 def run_change(args: argparse.Namespace, *, command: str, action: str, build: BuildChanges) -> int:
-    """Plan and apply the changes ``build`` stages from ``args``; returns the exit status."""
+    """Plan and apply the changes ``build`` stages from ``args``; returns the exit status.
+
+    Every run that gets as far as a usable state directory leaves one audit line, refusals and dry runs
+    included (see :class:`~tui.commands.change_common.Trail`).
+    """
+    trail = requested_trail(args, action)
     try:
-        return _run(args, command=command, action=action, build=build)
+        return _run(args, command=command, action=action, build=build, trail=trail)
     except Refused as refused:
+        trail.refused(refused)
         return fail(command, str(refused), refused.code)
-    except (KeyboardInterrupt, BrokenPipeError):
+    except KeyboardInterrupt:
+        trail.record("interrupted", detail="interrupted by the user (the journal says what was done)")
+        raise
+    except BrokenPipeError:
         raise
     except Exception as exc:  # a bug must still end in one line, never a traceback
         message = f"unexpected error: {type(exc).__name__}: {exc}".splitlines()[0]
+        trail.record("failed", detail=message)
         return fail(command, message, EXIT_APPLY_FAILED)
 
 
-def _run(args: argparse.Namespace, *, command: str, action: str, build: BuildChanges) -> int:
+def _run(args: argparse.Namespace, *, command: str, action: str, build: BuildChanges, trail: Trail) -> int:
     from tui.ops.journal import notice_lines
 
     config = load_user_config(args)
     positive_timeout(args)
-    for line in notice_lines(state_directory(config)):
+    directory = state_directory(config)
+    trail.open(directory)  # from here on every way out is audited, before any cluster connection
+    for line in notice_lines(directory):
         print(line, file=sys.stderr)
     if not args.dry_run:
         refuse_if_read_only(args, action)
@@ -175,6 +217,7 @@ def _run(args: argparse.Namespace, *, command: str, action: str, build: BuildCha
     from tui.ops.runner import SiteUnavailable
 
     session, connection = open_session(args, config)
+    trail.context = connection.context
     try:
         try:
             plan, site = session.plan(changes)
@@ -188,12 +231,15 @@ def _run(args: argparse.Namespace, *, command: str, action: str, build: BuildCha
             for problem in plan.problems:
                 print(f"aio-certs {command}: {one_line(str(problem))}", file=sys.stderr)
             session.record_refusal(action, plan, "; ".join(str(p) for p in plan.problems))
+            trail.settled()
             return EXIT_REFUSED
+        plan_trail(trail, plan, site.state)
         if not plan.steps:
             if args.json:
                 print(json.dumps(document, indent=2, default=str))
             else:
                 print("nothing to do: the lists already look like that")
+            trail.record("nothing-to-do")
             return EXIT_OK
         if not args.json:
             print(plan.render_diff())
@@ -203,15 +249,17 @@ def _run(args: argparse.Namespace, *, command: str, action: str, build: BuildCha
                 print(json.dumps(document, indent=2, default=str))
             for warning in warnings:
                 print(f"warning: {one_line(warning)}", file=sys.stderr)
+            trail.record("dry-run")
             return EXIT_OK
         try:
             confirm(f"Apply these {len(plan.steps)} step(s) to context {connection.context}?",
                     yes=args.yes, warnings=warnings)
         except Refused as refused:
-            session.record_refusal(action, plan, str(refused), outcome="cancelled")
+            trail.record("cancelled", detail=str(refused))
             raise
         result = session.apply(plan, site, action=action, progress=progress_printer(),
                                wait_timeout=args.wait_timeout)
+        trail.settled()  # the apply audits itself, with its outcome
         if args.json:
             document["result"] = result_json(result)
             print(json.dumps(document, indent=2, default=str))

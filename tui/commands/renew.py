@@ -20,6 +20,7 @@ from tui.commands.change_common import (
     EXIT_UNREACHABLE,
     EXIT_USAGE,
     Refused,
+    Trail,
     add_change_arguments,
     confirm,
     fail,
@@ -62,15 +63,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Request the renewal; returns the exit status (see EPILOG)."""
+    """Request the renewal; returns the exit status (see EPILOG). Every run leaves one audit line."""
+    # The Certificate as the user named it; once found, its NAMESPACE/NAME (the root CA's by default).
+    trail = Trail("renew", context=getattr(args, "context", None) or "",
+                  entries=[args.name] if getattr(args, "name", None) else [])
     try:
-        return _renew(args)
+        return _renew(args, trail)
     except Refused as refused:
+        trail.refused(refused)
         return fail("renew", str(refused), refused.code)
-    except (KeyboardInterrupt, BrokenPipeError):
+    except KeyboardInterrupt:
+        trail.record("interrupted", detail="interrupted by the user")
+        raise
+    except BrokenPipeError:
         raise
     except Exception as exc:  # a bug must still end in one line, never a traceback
         message = f"unexpected error: {type(exc).__name__}: {exc}".splitlines()[0]
+        trail.record("failed", detail=message)
         return fail("renew", message, EXIT_APPLY_FAILED)
 
 
@@ -98,17 +107,19 @@ def find_certificate(state: ClusterState, name: str | None) -> CertificateView:
     return found[0]
 
 
-def _renew(args: argparse.Namespace) -> int:
+def _renew(args: argparse.Namespace, trail: Trail) -> int:
     from tui.commands.common import UsageError
     from tui.core.renewal import renew_warnings
 
     config = load_user_config(args)
     positive_timeout(args)
+    directory = state_directory(config)
+    trail.open(directory)  # from here on every way out is audited, before any cluster connection
     if not args.dry_run:
         refuse_if_read_only(args, "renew")
     from tui.ops.journal import notice_lines
 
-    for line in notice_lines(state_directory(config)):
+    for line in notice_lines(directory):
         print(line, file=sys.stderr)
     try:
         from tui.commands.common import model_settings
@@ -124,13 +135,13 @@ def _renew(args: argparse.Namespace) -> int:
     from tui.commands.common import connect_cluster
     from tui.core.build import build_state
     from tui.core.clock import SystemClock
-    from tui.ops.audit import AuditLog
 
     clock = SystemClock()
     try:
         connection = connect_cluster(args)
     except ClusterConfigError as exc:
         raise Refused(f"cannot reach the cluster: {exc}", EXIT_UNREACHABLE) from None
+    trail.context = connection.context
     try:
         timeout = float(args.request_timeout)
         raw = read_once(connection.api_client, settings, clock=clock, timeout=(min(5.0, timeout), timeout))
@@ -140,6 +151,7 @@ def _renew(args: argparse.Namespace) -> int:
                           f"{reason}", EXIT_UNREACHABLE)
         state = build_state(raw, settings=settings, now=clock.now())
         cert = find_certificate(state, args.name)
+        trail.entries = (cert.key,)
         warnings = list(renew_warnings(cert))
         summary = {"certificate": cert.key, "secret": cert.secret_name, "is_ca": cert.is_ca,
                    "revision_before": cert.revision, "warnings": warnings}
@@ -148,18 +160,21 @@ def _renew(args: argparse.Namespace) -> int:
                     [f"would renew Certificate {cert.key} (secret {cert.secret_name}, revision "
                      f"{cert.revision if cert.revision is not None else 'none'}): set Issuing=True reason "
                      "ManuallyTriggered", *(f"warning: {w}" for w in warnings)])
+            trail.record("dry-run")
             return EXIT_OK
-        confirm(f"Renew Certificate {cert.key}?", yes=args.yes, warnings=warnings)
+        try:
+            confirm(f"Renew Certificate {cert.key}?", yes=args.yes, warnings=warnings)
+        except Refused as refused:
+            trail.record("cancelled", detail=str(refused))
+            raise
         writer = ClusterWriter(connection.api_client, timeout=(min(5.0, timeout), timeout))
-        audit = AuditLog(state_directory(config), clock=clock)
         try:
             writer.renew_certificate(cert.namespace, cert.name, now=clock.now())
         except WriteError as exc:
-            audit.record(action="renew", outcome="failed", context=connection.context, entries=[cert.key],
-                         detail=str(exc))
+            trail.record("failed", detail=str(exc))
             code = EXIT_UNREACHABLE if exc.unreachable else EXIT_APPLY_FAILED
             raise Refused(str(exc), code) from None
-        audit.record(action="renew", outcome="applied", context=connection.context, entries=[cert.key])
+        trail.record("applied")
         result: dict[str, Any] = {**summary, "outcome": "requested"}
         lines = [f"renewal of Certificate {cert.key} requested (revision "
                  f"{cert.revision if cert.revision is not None else 'none'})"]
