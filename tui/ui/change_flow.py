@@ -23,8 +23,10 @@ from textual.message import Message
 from tui.core.model import ClusterState
 from tui.core.stale import stale_reasons
 from tui.ui.change_session import (
+    RENEW_ACTION,
     ChangeFailed,
     SessionHolder,
+    audit_attempt,
     one_line,
     read_vault_candidates,
     read_vault_listing,
@@ -259,13 +261,22 @@ class ChangeFlow(App[None]):
             target = renew_target(state)
         except ChangeFailed as exc:
             self.notify(f"renew: {exc}", severity="error", timeout=6, markup=False)
+            self._audit_renew("refused", (), str(exc))
             return
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self._renew(target.certificate)
+            else:
+                self._audit_renew("cancelled", (target.certificate.key,), "not confirmed in the dashboard")
 
         self.push_screen(RenewModal(target, self.palette), answered)
+
+    @work(thread=True, group="audit", exit_on_error=False, name="audit renew",
+          description="audit a renewal that was refused or not confirmed")
+    def _audit_renew(self, outcome: str, entries: Sequence[str], detail: str) -> None:
+        # As the CLI does: an attempted renewal leaves a line even when nothing was written.
+        audit_attempt(self.sessions.get(), RENEW_ACTION, outcome, entries=entries, detail=detail)
 
     @work(thread=True, exclusive=True, group="renew", exit_on_error=False, name="renew",
           description="ask cert-manager to renew the root CA")

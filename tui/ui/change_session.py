@@ -8,8 +8,9 @@ the vault is ever put into a message.
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -20,6 +21,8 @@ from tui.core.snapshot import VaultSecret
 
 if TYPE_CHECKING:
     from tui.ops.runner import ChangeSession
+
+log = logging.getLogger(__name__)
 
 SessionFactory = Callable[[], "ChangeSession"]
 """Builds the session (no network at construction); may raise with a one-line reason."""
@@ -40,6 +43,30 @@ def one_line(exc: BaseException) -> str:
     if isinstance(exc, ChangeFailed | SiteUnavailable):
         return " ".join(str(exc).split())
     return failure_line(exc)[0]
+
+
+def outcome_of(exc: BaseException) -> str:
+    """The audit outcome of a change stopped by ``exc`` before anything was written."""
+    from tui.ops.journal import JournalError
+    from tui.ops.runner import SiteUnavailable
+
+    if isinstance(exc, SiteUnavailable):
+        return "unreachable"
+    return "refused" if isinstance(exc, ChangeFailed | JournalError) else "failed"
+
+
+def audit_attempt(session: ChangeSession, action: str, outcome: str, *, entries: Iterable[str] = (),
+                  thumbprints: Iterable[str] = (), vault_secrets: Iterable[str] = (),
+                  plan_id: str | None = None, detail: str = "") -> None:
+    """Record a change the dashboard was asked for and that the change engine did not audit itself
+    (refused, cancelled, not planned). Call from a worker. A log that cannot be written is logged, not
+    raised: the dialog already says what became of the change."""
+    try:
+        session.audit.record(action=action, outcome=outcome, context=session.context, entries=entries,
+                             thumbprints=thumbprints, vault_secrets=vault_secrets, plan_id=plan_id,
+                             detail=detail)
+    except OSError as exc:
+        log.warning("cannot write the audit log: %s", exc)
 
 
 class SessionHolder:

@@ -22,7 +22,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from tui.ui.change_session import SessionHolder, one_line
+from tui.ui.change_session import SessionHolder, audit_attempt, one_line, outcome_of
 from tui.ui.levels import DEFAULT_PALETTE, Level, Palette
 from tui.ui.messages import StepProgressed
 from tui.ui.modals.progress import StepProgress
@@ -136,6 +136,7 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
     @work(thread=True, exclusive=True, group="apply-plan", exit_on_error=False, name="plan",
           description="read the site and plan the staged changes")
     def _plan(self, staging: Staging) -> None:
+        session = None
         try:
             session = self.sessions.get()
             plan, site = session.plan(staging.changes, read_only=self.read_only)
@@ -143,7 +144,11 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
                 # As the CLI does: a refused plan is audited (nothing was written).
                 session.record_refusal(APPLY_ACTION, plan, "; ".join(str(p) for p in plan.problems))
         except Exception as exc:  # one line in the dialog, never a traceback
-            self.post_message(WorkFailed(one_line(exc)))
+            error = one_line(exc)
+            if session is not None:  # as the CLI does: an attempt that could not be planned is audited
+                audit_attempt(session, APPLY_ACTION, outcome_of(exc),
+                              entries=[item.entry_key for item in staging.items], detail=error)
+            self.post_message(WorkFailed(error))
             return
         self.post_message(PlanMade(plan, site))
 

@@ -21,7 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui.ui.change_session import SessionHolder, one_line
+from tui.ui.change_session import SessionHolder, audit_attempt, one_line, outcome_of
 from tui.ui.levels import DEFAULT_PALETTE, Level, Palette
 from tui.ui.messages import StepProgressed
 from tui.ui.modals.progress import StepProgress
@@ -134,13 +134,21 @@ class JournalModal(ModalScreen[str | None]):
     @work(thread=True, exclusive=True, group="journal-run", exit_on_error=False, name="journal",
           description="resume or roll back an unfinished apply")
     def _run(self, journal_id: str, verb: str) -> None:
+        session = None
         try:
             session = self.sessions.get()
             call = session.resume if verb == "resume" else session.rollback
             result = call(journal_id, progress=lambda event: self.post_message(StepProgressed(event)),
                           wait_timeout=self.wait_timeout)
         except Exception as exc:  # JournalBusy, an unreachable site...: one line in the dialog
-            self.post_message(JournalRunEnded(journal_id, verb, None, one_line(exc)))
+            error = one_line(exc)
+            info = next((s for s in self.summaries if s.id == journal_id), None)
+            if session is not None and info is not None:  # the runner audits only what it ran
+                fields = info.audit_fields
+                audit_attempt(session, f"journal {verb}", outcome_of(exc), entries=fields.entries,
+                              thumbprints=fields.thumbprints, vault_secrets=fields.vault_secrets,
+                              plan_id=info.plan_id, detail=error)
+            self.post_message(JournalRunEnded(journal_id, verb, None, error))
             return
         self.post_message(JournalRunEnded(journal_id, verb, result, None))
 
