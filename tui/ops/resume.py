@@ -16,7 +16,7 @@ from typing import Any
 from tui.cluster.writes import WriteError
 from tui.core import resources as rk
 from tui.core.clock import Clock
-from tui.core.journal_records import StepRecord, StepState
+from tui.core.journal_records import StepRecord, StepState, journal_audit_fields
 from tui.core.names import OPCUA_LISTS
 from tui.core.plan_ops import Step, SyncEdit, VaultDelete, VaultWrite
 from tui.ops import deltas
@@ -53,7 +53,10 @@ def _open(store: jr.JournalStore, journal_id: str, progress: Progress, clock: Cl
         raise jr.JournalError(f"journal {journal_id}: holds no plan; nothing to {action}")
     run = StepRun(journal, summary.plan, progress, clock)
     run.executed = [Step(r.index, r.op) for r in summary.done_steps if r.op is not None]
-    info = AuditInfo(f"journal {action}", summary.plan.context)
+    # The audit line names what the apply concerns, as the apply's own line did.
+    fields = journal_audit_fields(summary)
+    info = AuditInfo(f"journal {action}", summary.plan.context, fields.thumbprints, fields.vault_secrets,
+                     fields.entries)
     return run, summary, info
 
 
