@@ -40,9 +40,9 @@ def _certificates(count: int, tag: str) -> list[tuple[str, bytes]]:
 def _measure(count: int, run: int) -> dict[str, float]:
     from kubernetes import config as k8s_config
 
-    from tui.core.changes import AddFile, ChangeSet, RemoveEntry
+    from tui.core.changes.changeset import AddFile, ChangeSet, RemoveEntry
     from tui.core.clock import SystemClock
-    from tui.core.settings import ModelSettings
+    from tui.core.model.settings import ModelSettings
     from tui.demo.environment import DemoEnvironment
     from tui.ops.runner import ChangeSession
     from tui.ops.sync_wait import expectations, wait_for_sync

@@ -67,13 +67,13 @@ def child(writes: int) -> dict[str, Any]:
     from tui.cluster.config import load_cluster_config
     from tui.cluster.live import ClusterFeed
     from tui.commands.common import VaultSettings, make_vault_reader
-    from tui.core import resources as rk
-    from tui.core.build import DEFAULT_CACHE
+    from tui.core.build.cache import DEFAULT_CACHE
     from tui.core.clock import SystemClock
-    from tui.core.model import ClusterState
-    from tui.core.names import TRUST_LIST_SYNC
-    from tui.core.settings import ModelSettings
-    from tui.core.snapshot import AreaState
+    from tui.core.model import resources as rk
+    from tui.core.model.names import TRUST_LIST_SYNC
+    from tui.core.model.settings import ModelSettings
+    from tui.core.model.snapshot import AreaState
+    from tui.core.model.state import ClusterState
 
     imported = time.perf_counter()
     # Instrumentation only: the duration of every rebuild the feed makes.

@@ -212,9 +212,9 @@ def _renew_root_ca(env: Any) -> None:
     """What ``cmctl renew`` does: an Issuing=True/ManuallyTriggered condition on the Certificate status."""
     from datetime import UTC, datetime
 
-    from tui.core import resources as rk
-    from tui.core.names import CERT_MANAGER_NAMESPACE
-    from tui.demo.seed_k8s import condition, set_condition
+    from tui.core.model import resources as rk
+    from tui.core.model.names import CERT_MANAGER_NAMESPACE
+    from tui.demo.seed.objects import condition, set_condition
 
     certificates = [c for c in env.kube.list(rk.CERTIFICATES, CERT_MANAGER_NAMESPACE)
                     if c["spec"].get("isCA")]
@@ -283,7 +283,7 @@ def _filter_latency(term: PtyProcess, rounds: int, say: Callable[[str], None]) -
 def run(scale: int, idle_seconds: float, rotations: int, say: Callable[[str], None],
         filter_rounds: int = 3) -> dict[str, Any]:
     """Start the demo, run the dashboard on a pty, measure; returns the figures."""
-    from tui.core.names import CERT_MANAGER_NAMESPACE, ROOT_CA_SECRET
+    from tui.core.model.names import CERT_MANAGER_NAMESPACE, ROOT_CA_SECRET
     from tui.demo.environment import DemoEnvironment
 
     figures: dict[str, Any] = {"scale": scale, "load_before": _load()}

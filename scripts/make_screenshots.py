@@ -32,9 +32,9 @@ from tui.cluster.live import ClusterFeed  # noqa: E402
 from tui.commands.common import VaultSettings, make_vault_reader  # noqa: E402
 from tui.commands.dashboard import LazySession, demo_session  # noqa: E402
 from tui.core.clock import FrozenClock  # noqa: E402
-from tui.core.model import ClusterState  # noqa: E402
-from tui.core.settings import ModelSettings  # noqa: E402
-from tui.core.snapshot import AreaState  # noqa: E402
+from tui.core.model.settings import ModelSettings  # noqa: E402
+from tui.core.model.snapshot import AreaState  # noqa: E402
+from tui.core.model.state import ClusterState  # noqa: E402
 from tui.demo.environment import KUBE_CONTEXT, DemoEnvironment  # noqa: E402
 from tui.ui.app import DashboardApp  # noqa: E402
 from tui.ui.modals.apply import ApplyModal  # noqa: E402

@@ -16,14 +16,15 @@ from typing import Any
 
 from tests import certgen as cg
 from tests.rawobjects import Site, quickstart_site
-from tui.core import resources as rk
-from tui.core.build import DecodeCache, build_state
-from tui.core.changes import Change, ChangeSet
-from tui.core.model import ClusterState
-from tui.core.names import QUICKSTART_CA_COMMON_NAME
-from tui.core.plan import Plan, make_plan
-from tui.core.settings import ModelSettings
-from tui.core.snapshot import RawSnapshot, VaultSnapshot
+from tui.core.build.assemble import build_state
+from tui.core.build.cache import DecodeCache
+from tui.core.changes.changeset import Change, ChangeSet
+from tui.core.changes.plan import Plan, make_plan
+from tui.core.model import resources as rk
+from tui.core.model.names import QUICKSTART_CA_COMMON_NAME
+from tui.core.model.settings import ModelSettings
+from tui.core.model.snapshot import RawSnapshot, VaultSnapshot
+from tui.core.model.state import ClusterState
 
 NOW = cg.EPOCH + timedelta(days=100)
 ROOT = cg.make_ca(QUICKSTART_CA_COMMON_NAME)

@@ -1,7 +1,7 @@
 """Test-side builders of realistic raw Kubernetes objects, shaped as ``../shared/domain.md`` describes.
 
 Every function returns a plain dict as the API server would send it (Secret ``data`` base64, timestamps
-RFC 3339 with ``Z``). :class:`Site` collects objects into a :class:`~tui.core.snapshot.RawSnapshot`
+RFC 3339 with ``Z``). :class:`Site` collects objects into a :class:`~tui.core.model.snapshot.RawSnapshot`
 and :func:`quickstart_site` seeds a whole default AIO site around a given CA and OPC UA files::
 
     ca = certgen.make_ca(QUICKSTART_CA_COMMON_NAME)
@@ -21,8 +21,8 @@ from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from tui.core import resources as rk
-from tui.core.names import (
+from tui.core.model import resources as rk
+from tui.core.model.names import (
     CERT_MANAGER_NAMESPACE,
     DEFAULT_NAMESPACE,
     ISSUER_LIST_SYNC,
@@ -34,9 +34,16 @@ from tui.core.names import (
     TRUST_LIST_SYNC,
     AioNames,
 )
-from tui.core.resources import ResourceKind
-from tui.core.snapshot import AreaState, ObjectKey, RawSnapshot, ResourceStatus, VaultSecret, VaultSnapshot
-from tui.core.spc import cli_object, serialize_objects
+from tui.core.model.resources import ResourceKind
+from tui.core.model.snapshot import (
+    AreaState,
+    ObjectKey,
+    RawSnapshot,
+    ResourceStatus,
+    VaultSecret,
+    VaultSnapshot,
+)
+from tui.core.model.spc import cli_object, serialize_objects
 
 if TYPE_CHECKING:
     from tests.certgen import Issued

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tui.core import resources as rk
+from tui.core.model import resources as rk
 from tui.demo.environment import DemoEnvironment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,7 +88,7 @@ def synced_bytes(demo: DemoEnvironment, name: str) -> dict[str, bytes]:
 
 def spc_object_names(demo: DemoEnvironment) -> list[str]:
     """objectNames of the OPC UA SPC, read with kubectl."""
-    from tui.core.spc import parse_spc
+    from tui.core.model.spc import parse_spc
 
     obj = kubectl_json(demo, "get", "secretproviderclasses", "-n", NS, SPC)
     return [o.object_name for o in parse_spc(obj).objects]

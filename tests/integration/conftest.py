@@ -1,7 +1,7 @@
 """Shared fixtures: a running emulated API server and clients configured the way users configure them.
 
 - ``api_clock``: the injected clock (frozen at ``API_EPOCH``); override it in a module to use another.
-- ``api_server``: a running :class:`~tui.demo.apiserver.ApiServer` (stopped after the test).
+- ``api_server``: a running :class:`~tui.demo.apiserver.server.ApiServer` (stopped after the test).
 - ``kubeconfig``: a kubeconfig file for ``api_server`` (context ``aio-demo``, namespace ``API_NAMESPACE``).
 - ``k8s_client``: a ``kubernetes.client.ApiClient`` loaded from that kubeconfig.
 """
@@ -17,7 +17,7 @@ from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
 from tui.core.clock import FrozenClock
-from tui.demo.apiserver import ApiServer, start_api_server
+from tui.demo.apiserver.server import ApiServer, start_api_server
 
 API_EPOCH = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 API_NAMESPACE = "azure-iot-operations"

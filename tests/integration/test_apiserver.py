@@ -30,12 +30,12 @@ from kubernetes.client.rest import ApiException
 
 from tests.integration.conftest import API_EPOCH, API_NAMESPACE
 from tui.core.clock import FrozenClock
-from tui.core.resources import ALL_KINDS, BUNDLES, CERTIFICATES, SECRET_SYNCS, ResourceKind
-from tui.demo.apiserver import ApiServer, ApiServerError, start_api_server
-from tui.demo.apiserver_patch import PatchError, json_patch, merge_patch
-from tui.demo.apiserver_selectors import parse_label_selector
-from tui.demo.apiserver_store import ObjectStore
-from tui.demo.apiserver_tables import human_duration
+from tui.core.model.resources import ALL_KINDS, BUNDLES, CERTIFICATES, SECRET_SYNCS, ResourceKind
+from tui.demo.apiserver.patch import PatchError, json_patch, merge_patch
+from tui.demo.apiserver.selectors import parse_label_selector
+from tui.demo.apiserver.server import ApiServer, ApiServerError, start_api_server
+from tui.demo.apiserver.store import ObjectStore
+from tui.demo.apiserver.tables import human_duration
 
 NS = API_NAMESPACE
 TIMEOUT = 5.0

@@ -20,8 +20,8 @@ import pytest
 
 from tests.integration.conftest import API_EPOCH, API_NAMESPACE
 from tui.core.clock import FrozenClock
-from tui.core.resources import ALL_KINDS, CERTIFICATES, NAMESPACES, SECRETS, ResourceKind
-from tui.demo.apiserver import ApiServer, start_api_server
+from tui.core.model.resources import ALL_KINDS, CERTIFICATES, NAMESPACES, SECRETS, ResourceKind
+from tui.demo.apiserver.server import ApiServer, start_api_server
 
 pytestmark = pytest.mark.kubectl
 

@@ -23,10 +23,10 @@ from kubernetes import config as k8s_config
 
 from tests import certgen
 from tests.integration.changes_support import TRUST_SYNC, running_demo, site_snapshot, synced_bytes
-from tui.core import resources as rk
-from tui.core.changes import AddFile, ChangeSet
+from tui.core.changes.changeset import AddFile, ChangeSet
 from tui.core.clock import SystemClock
-from tui.core.settings import ModelSettings
+from tui.core.model import resources as rk
+from tui.core.model.settings import ModelSettings
 from tui.demo.environment import DemoEnvironment
 from tui.ops.apply import APPLIED, CONFLICT, FAILED, ApplyResult, StepEvent
 from tui.ops.audit import AuditLog

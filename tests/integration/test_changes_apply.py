@@ -29,11 +29,11 @@ from tests.integration.changes_support import (
     sync_mappings,
     synced_bytes,
 )
-from tui.core import resources as rk
-from tui.core.changes import AddFile, ChangeSet
+from tui.core.changes.changeset import AddFile, ChangeSet
 from tui.core.clock import SystemClock
-from tui.core.settings import ModelSettings
-from tui.core.spc import cli_object, parse_spc, serialize_objects
+from tui.core.model import resources as rk
+from tui.core.model.settings import ModelSettings
+from tui.core.model.spc import cli_object, parse_spc, serialize_objects
 from tui.demo.environment import DemoEnvironment
 from tui.ops.apply import APPLIED, CONFLICT, FAILED, NOTHING_DONE, StepEvent
 from tui.ops.journal import pending_applies

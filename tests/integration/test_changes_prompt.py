@@ -19,7 +19,7 @@ import pytest
 
 from tests import certgen
 from tests.integration.changes_support import ROOT, TRUST_SYNC, cli_env, running_demo, site_snapshot
-from tui.core import resources as rk
+from tui.core.model import resources as rk
 from tui.demo.environment import DemoEnvironment
 
 PROMPT = b"[y/N] "

@@ -13,9 +13,9 @@ import pytest
 from kubernetes import client as k8s
 
 from tui.cluster.writes import ClusterWriter, ConflictError, ForbiddenError, WriteError
-from tui.core import resources as rk
 from tui.core.clock import FrozenClock
-from tui.demo.apiserver import ApiServer
+from tui.core.model import resources as rk
+from tui.demo.apiserver.server import ApiServer
 
 NS = "azure-iot-operations"
 

@@ -41,22 +41,22 @@ from tui.cluster.watch_set import (
     watch_targets,
 )
 from tui.commands.common import FULL_READ_EVERY, VaultSettings, make_vault_reader
-from tui.core import resources as rk
 from tui.core.clock import FrozenClock
-from tui.core.model import Area, ClusterState
-from tui.core.names import (
+from tui.core.model import resources as rk
+from tui.core.model.names import (
     CERT_MANAGER_NAMESPACE,
     QUICKSTART_CA_COMMON_NAME,
     ROOT_CA_SECRET,
     TRUST_LIST_SYNC,
     AioNames,
 )
-from tui.core.rotation import RotationPhase
-from tui.core.settings import ModelSettings
-from tui.core.snapshot import AreaState, ResourceStatus
-from tui.demo.apiserver import ApiServer
+from tui.core.model.rotation import RotationPhase
+from tui.core.model.settings import ModelSettings
+from tui.core.model.snapshot import AreaState, ResourceStatus
+from tui.core.model.state import Area, ClusterState
+from tui.demo.apiserver.server import ApiServer
 from tui.demo.environment import DemoEnvironment
-from tui.demo.keyvault import start_keyvault_emulator
+from tui.demo.keyvault.vault import start_keyvault_emulator
 
 NS = "azure-iot-operations"
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
@@ -515,7 +515,7 @@ def not_kubernetes() -> Iterator[str]:
 
 def test_the_dashboard_says_unreachable_for_a_server_that_is_not_kubernetes(
         not_kubernetes: str, tmp_path: Path, clock: FrozenClock, feeds: list[ClusterFeed]) -> None:
-    from tui.ui.connection import cluster_summary
+    from tui.ui.view.connection import cluster_summary
 
     path = tmp_path / "kubeconfig"
     path.write_text(

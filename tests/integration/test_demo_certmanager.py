@@ -18,11 +18,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from kubernetes import watch as k8s_watch
 
-from tui.core import resources as rk
 from tui.core.clock import FrozenClock
+from tui.core.model import resources as rk
 from tui.demo.controllers.certmanager import FAIL_ANNOTATION
 from tui.demo.environment import DemoEnvironment
-from tui.demo.seed_k8s import condition, iso, parse_iso, set_condition
+from tui.demo.seed.objects import condition, iso, parse_iso, set_condition
 
 START = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 NS = "azure-iot-operations"

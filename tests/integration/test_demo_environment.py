@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 import pytest
 from cryptography import x509
 
-from tui.core import resources as rk
 from tui.core.clock import FrozenClock
+from tui.core.model import resources as rk
 from tui.demo.environment import DemoEnvironment
 from tui.vault.client import make_secret_client
 

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tui.core import resources as rk
 from tui.core.clock import FrozenClock
+from tui.core.model import resources as rk
 from tui.demo.environment import DemoEnvironment
 
 START = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)

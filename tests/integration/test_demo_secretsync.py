@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from tui.core import resources as rk
 from tui.core.clock import FrozenClock
-from tui.core.spc import add_objects, cli_object
+from tui.core.model import resources as rk
+from tui.core.model.spc import add_objects, cli_object
 from tui.demo.controllers.secretsync import POLL_INTERVAL, RETRY_INTERVAL
 from tui.demo.environment import DemoEnvironment
 

@@ -18,11 +18,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from tui.core import resources as rk
-from tui.core.names import QUICKSTART_CA_COMMON_NAME, AioNames
-from tui.core.spc import parse_spc
-from tui.demo.seed import SeedOptions, Site, build_site
-from tui.demo.seed_k8s import parse_iso
+from tui.core.model import resources as rk
+from tui.core.model.names import QUICKSTART_CA_COMMON_NAME, AioNames
+from tui.core.model.spc import parse_spc
+from tui.demo.seed.objects import parse_iso
+from tui.demo.seed.site import SeedOptions, Site, build_site
 
 START = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 NS = "azure-iot-operations"

@@ -27,8 +27,8 @@ from azure.keyvault.secrets import SecretClient
 from azure.keyvault.secrets._shared import http_challenge_cache
 
 from tui.core.clock import FrozenClock
-from tui.demo.keyvault import KeyVaultEmulator, start_keyvault_emulator
-from tui.demo.keyvault_server import DEMO_TENANT_ID, challenge_resource_for
+from tui.demo.keyvault.server import DEMO_TENANT_ID, challenge_resource_for
+from tui.demo.keyvault.vault import KeyVaultEmulator, start_keyvault_emulator
 
 T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
 FAST = {"_polling_interval": 0.01}  # the pollers' private knob; our deletes are synchronous anyway

@@ -19,9 +19,9 @@ import pytest
 from tui.cluster.config import ClusterConnection, load_cluster_config
 from tui.cluster.listwatch import WatchTarget
 from tui.cluster.reflector import Backoff, Reflector, ReflectorTimings
-from tui.core import resources as rk
-from tui.core.snapshot import AreaState
-from tui.demo.apiserver import ApiServer, start_api_server
+from tui.core.model import resources as rk
+from tui.core.model.snapshot import AreaState
+from tui.demo.apiserver.server import ApiServer, start_api_server
 
 NS = "azure-iot-operations"
 TIMEOUT = 10.0

@@ -21,10 +21,10 @@ import pytest
 
 from tests import certgen
 from tests.rawobjects import quickstart_site
-from tui.core import resources as rk
-from tui.core.names import CERT_MANAGER_NAMESPACE, QUICKSTART_CA_COMMON_NAME
-from tui.demo.apiserver import ApiServer
-from tui.demo.keyvault import start_keyvault_emulator
+from tui.core.model import resources as rk
+from tui.core.model.names import CERT_MANAGER_NAMESPACE, QUICKSTART_CA_COMMON_NAME
+from tui.demo.apiserver.server import ApiServer
+from tui.demo.keyvault.vault import start_keyvault_emulator
 
 ROOT = Path(__file__).resolve().parents[2]
 NS = "azure-iot-operations"

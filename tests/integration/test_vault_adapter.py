@@ -20,9 +20,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from tui.core.clock import FrozenClock
-from tui.core.snapshot import AreaState, VaultSnapshot
-from tui.demo.keyvault import KeyVaultEmulator, start_keyvault_emulator
-from tui.demo.keyvault_server import DEMO_TENANT_ID
+from tui.core.model.snapshot import AreaState, VaultSnapshot
+from tui.demo.keyvault.server import DEMO_TENANT_ID
+from tui.demo.keyvault.vault import KeyVaultEmulator, start_keyvault_emulator
 from tui.vault.client import make_secret_client, vault_url_for, write_hex_secret
 from tui.vault.errors import VaultError
 from tui.vault.reader import LISTING_FIRST_FROM, read_vault_snapshot

@@ -15,10 +15,10 @@ from textual.pilot import Pilot
 
 from tests.ui import sitedata
 from tui.core.clock import FrozenClock
-from tui.core.model import ClusterState
+from tui.core.model.state import ClusterState
 from tui.ui.app import DashboardApp
-from tui.ui.settings import UiSettings
 from tui.ui.source import SourceInfo, StaticSource
+from tui.ui.view.settings import UiSettings
 
 WIDE = (120, 34)
 SMALL = (80, 24)

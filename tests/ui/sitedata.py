@@ -13,12 +13,12 @@ from datetime import UTC, datetime, timedelta
 
 from tests import certgen, rawobjects
 from tests.rawobjects import Site
-from tui.core import resources as rk
-from tui.core.build import build_state
-from tui.core.model import ClusterState
-from tui.core.names import CERT_MANAGER_NAMESPACE, QUICKSTART_CA_COMMON_NAME, ROOT_CA_SECRET
-from tui.core.settings import ModelSettings
-from tui.core.snapshot import AreaState, ResourceStatus
+from tui.core.build.assemble import build_state
+from tui.core.model import resources as rk
+from tui.core.model.names import CERT_MANAGER_NAMESPACE, QUICKSTART_CA_COMMON_NAME, ROOT_CA_SECRET
+from tui.core.model.settings import ModelSettings
+from tui.core.model.snapshot import AreaState, ResourceStatus
+from tui.core.model.state import ClusterState
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 """The frozen time every test state is built at."""

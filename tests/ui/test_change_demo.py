@@ -27,11 +27,11 @@ from tui.cluster.live import ClusterFeed
 from tui.commands.change_common import load_user_config
 from tui.commands.common import VaultSettings, make_vault_reader
 from tui.commands.dashboard import LazySession, demo_session, open_change_session
-from tui.core import resources as rk
 from tui.core.clock import FrozenClock
-from tui.core.model import ClusterState
-from tui.core.settings import ModelSettings
-from tui.core.snapshot import AreaState
+from tui.core.model import resources as rk
+from tui.core.model.settings import ModelSettings
+from tui.core.model.snapshot import AreaState
+from tui.core.model.state import ClusterState
 from tui.demo.environment import KUBE_CONTEXT, DemoEnvironment
 from tui.ops.journal import pending_applies
 from tui.ui.app import DashboardApp

@@ -22,10 +22,9 @@ from tests import certgen
 from tests.ui import sitedata
 from tests.ui.conftest import INFO, WIDE, screen_text
 from tui.core.clock import FrozenClock
-from tui.core.model import ClusterState
+from tui.core.model.state import ClusterState
 from tui.ops.runner import ChangeSession
 from tui.ui.app import DashboardApp, help_groups
-from tui.ui.commands import DashboardCommands
 from tui.ui.messages import SourceFailed
 from tui.ui.modals.apply import ApplyModal
 from tui.ui.modals.confirm import ConfirmModal
@@ -35,9 +34,10 @@ from tui.ui.modals.renew import RenewModal
 from tui.ui.modals.stale import StaleModal
 from tui.ui.modals.upload import PathInput, UploadModal
 from tui.ui.modals.vault_add import VaultAddModal
+from tui.ui.palette import DashboardCommands
 from tui.ui.screens.dashboard import DashboardScreen
-from tui.ui.settings import UiSettings
 from tui.ui.source import StaticSource
+from tui.ui.view.settings import UiSettings
 from tui.ui.widgets.opcua_pane import OpcUaPane
 
 NO_CLUSTER = "no cluster in the pilot tests"

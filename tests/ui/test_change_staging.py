@@ -12,19 +12,19 @@ import pytest
 
 from tests import certgen
 from tests.ui import sitedata
-from tui.core.changes import AddFile, RemoveEntry
-from tui.core.file_rules import read_content
-from tui.core.model import ClusterState
-from tui.core.plan_ops import SpcEdit, Step, VaultWrite
-from tui.core.snapshot import VaultSecret
+from tui.core.changes.changeset import AddFile, RemoveEntry
+from tui.core.changes.file_rules import read_content
+from tui.core.changes.operations import SpcEdit, Step, VaultWrite
+from tui.core.model.snapshot import VaultSecret
+from tui.core.model.state import ClusterState
 from tui.ops.apply import StepEvent
 from tui.ui.change_session import describe_candidate, mapped_secret_names
-from tui.ui.levels import DEFAULT_PALETTE
 from tui.ui.modals.delete import purge_phrase
 from tui.ui.modals.progress import StepProgress
 from tui.ui.modals.upload import MAX_FILE_BYTES, complete_path, read_file
 from tui.ui.modals.vault_add import holds_text
-from tui.ui.staging import StagedItem, StageKind, Staging, check_new
+from tui.ui.view.levels import DEFAULT_PALETTE
+from tui.ui.view.staging import StagedItem, StageKind, Staging, check_new
 
 NOW = sitedata.NOW
 

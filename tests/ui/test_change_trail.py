@@ -21,9 +21,9 @@ from tests.unit.test_audit_trail import JOURNAL_ID, _plan
 from tui.cli import build_parser
 from tui.commands.change_common import load_user_config
 from tui.commands.dashboard import LazySession, open_change_session
+from tui.core.changes.journal import journal_audit_fields, summarize
 from tui.core.clock import FrozenClock
-from tui.core.journal_records import journal_audit_fields, summarize
-from tui.core.model import ClusterState
+from tui.core.model.state import ClusterState
 from tui.ops.audit import AuditLog
 from tui.ops.journal import JournalError, JournalStore
 from tui.ops.runner import SiteUnavailable
@@ -32,8 +32,8 @@ from tui.ui.modals.apply import ApplyModal
 from tui.ui.modals.journal import JournalModal
 from tui.ui.modals.renew import RenewModal
 from tui.ui.screens.dashboard import DashboardScreen
-from tui.ui.settings import UiSettings
 from tui.ui.source import StaticSource
+from tui.ui.view.settings import UiSettings
 
 
 def _notices(app: DashboardApp) -> list[str]:

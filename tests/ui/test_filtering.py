@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tui.core.model import ClusterState, OpcUaEntry
-from tui.ui import filtering
-from tui.ui.filtering import HaystackCache, entry_haystack, parse_filter
+from tui.core.model.state import ClusterState, OpcUaEntry
+from tui.ui.view import filtering
+from tui.ui.view.filtering import HaystackCache, entry_haystack, parse_filter
 
 WORDS = ("plc", "plc-line1", "pl", "p", "trust", "tr", "issuer", "expired", "expir", "exp", "critical",
          "ca", "crl", "der", "line", "problem", "healthy", "ok", "o", "contoso", "zzz", "-", ".")

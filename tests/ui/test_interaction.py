@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from tests.ui.conftest import Dashboard, screen_text
-from tui.core.model import ClusterState
+from tui.core.model.state import ClusterState
 from tui.ui.app import DashboardApp, help_groups
-from tui.ui.commands import DashboardCommands
 from tui.ui.modals.help import HelpModal
 from tui.ui.modals.preview import PreviewModal
+from tui.ui.palette import DashboardCommands
 from tui.ui.screens.dashboard import DashboardScreen
-from tui.ui.settings import UiSettings
+from tui.ui.view.settings import UiSettings
 from tui.ui.widgets.keyed_table import KeyedTable
 from tui.ui.widgets.opcua_pane import OpcUaPane
 from tui.ui.widgets.root_ca_pane import RootCAPane

@@ -6,8 +6,8 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
-from tui.ui.cells import Cell, RowCells
-from tui.ui.columns import ColumnSpec, layout_columns
+from tui.ui.view.cells import Cell, RowCells
+from tui.ui.view.columns import ColumnSpec, layout_columns
 from tui.ui.widgets.keyed_table import REBUILD_THRESHOLD, KeyedTable
 
 SPECS = (ColumnSpec("name", "Name", 10, flex=1), ColumnSpec("value", "Value", 6))

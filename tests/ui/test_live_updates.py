@@ -16,11 +16,11 @@ from textual.worker import WorkerFailed
 from tests.ui import sitedata
 from tests.ui.conftest import INFO, Dashboard, screen_text
 from tui.core.clock import FrozenClock
-from tui.core.model import ClusterState
-from tui.core.rotation import RotationPhase
+from tui.core.model.rotation import RotationPhase
+from tui.core.model.state import ClusterState
 from tui.ui.app import DashboardApp
-from tui.ui.settings import UiSettings
 from tui.ui.source import Deliver
+from tui.ui.view.settings import UiSettings
 from tui.ui.widgets.text_line import TextLine
 
 NEW_ENTRY = "trust/aaa-new-device.der"

@@ -9,9 +9,9 @@ from textual.geometry import Region
 
 from tests.ui import sitedata
 from tests.ui.conftest import SMALL, WIDE, Dashboard, screen_text
-from tui.core.model import ClusterState
+from tui.core.model.state import ClusterState
 from tui.ui.app import DashboardApp
-from tui.ui.columns import total_width
+from tui.ui.view.columns import total_width
 from tui.ui.widgets.text_line import TextLine
 
 

@@ -9,8 +9,8 @@ from dataclasses import replace
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tui.core.model import ClusterState, OpcUaEntry
-from tui.ui.rows import OPCUA_SORT, SortOrder, sort_entries
+from tui.core.model.state import ClusterState, OpcUaEntry
+from tui.ui.view.rows import OPCUA_SORT, SortOrder, sort_entries
 
 
 def _scratch(entries: list[OpcUaEntry], order: SortOrder, marked: Collection[str]) -> list[str]:

@@ -10,7 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
-from tui.ui.terminal import EXIT_HANGUP, LOCAL_FPS, SSH_FPS, HangupWatch, choose_frame_rate, over_ssh
+from tui.ui.view.terminal import EXIT_HANGUP, LOCAL_FPS, SSH_FPS, HangupWatch, choose_frame_rate, over_ssh
 
 
 def test_a_local_terminal_gets_the_faster_cap() -> None:
@@ -37,7 +37,8 @@ def test_the_users_own_setting_is_kept() -> None:
 def test_textual_reads_the_cap_when_imported_after_the_choice() -> None:
     # Guards a Textual upgrade renaming the variable or reading it elsewhere.
     code = ("import os; os.environ.pop('TEXTUAL_FPS', None); [os.environ.pop(k, None) for k in "
-            "('SSH_CONNECTION', 'SSH_CLIENT', 'SSH_TTY')]; from tui.ui.terminal import choose_frame_rate; "
+            "('SSH_CONNECTION', 'SSH_CLIENT', 'SSH_TTY')]; "
+            "from tui.ui.view.terminal import choose_frame_rate; "
             "choose_frame_rate(); import textual.screen as s; print(round(1 / s.UPDATE_PERIOD))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == str(LOCAL_FPS)
@@ -91,7 +92,7 @@ def test_a_dashboard_whose_terminal_vanishes_exits_instead_of_spinning(tmp_path:
     marker = tmp_path / "cleaned-up"
     code = ("import sys, pathlib; from tui.commands.dashboard import run_app; "
             "from tui.core.clock import SystemClock; "
-            "from tui.ui.settings import UiSettings; from tui.ui.source import StaticSource; "
+            "from tui.ui.view.settings import UiSettings; from tui.ui.source import StaticSource; "
             "sys.exit(run_app(StaticSource(), UiSettings(), clock=SystemClock(), "
             f"on_hangup=lambda: pathlib.Path({str(marker)!r}).write_text('stopped')))")
     master, slave = pty.openpty()

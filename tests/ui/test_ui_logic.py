@@ -11,16 +11,16 @@ from rich.console import Console
 
 from tests.ui import sitedata
 from tests.ui.conftest import WIDE, Dashboard, screen_text
-from tui.core.model import ClusterState
-from tui.core.snapshot import AreaState
-from tui.ui import connection
-from tui.ui import format as fmt
-from tui.ui.cells import Cell, MiddleCell
-from tui.ui.columns import CELL_PADDING, ColumnSpec, layout_columns, total_width
-from tui.ui.filtering import HaystackCache, parse_filter
-from tui.ui.levels import Level, days_level
-from tui.ui.preview_doc import entry_preview, issuer_preview, root_ca_preview
-from tui.ui.rows import ISSUER_COLUMNS, OPCUA_COLUMNS, SortOrder, sort_entries
+from tui.core.model.snapshot import AreaState
+from tui.core.model.state import ClusterState
+from tui.ui.view import connection
+from tui.ui.view import format as fmt
+from tui.ui.view.cells import Cell, MiddleCell
+from tui.ui.view.columns import CELL_PADDING, ColumnSpec, layout_columns, total_width
+from tui.ui.view.filtering import HaystackCache, parse_filter
+from tui.ui.view.levels import Level, days_level
+from tui.ui.view.preview_doc import entry_preview, issuer_preview, root_ca_preview
+from tui.ui.view.rows import ISSUER_COLUMNS, OPCUA_COLUMNS, SortOrder, sort_entries
 
 # -- columns ---------------------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tui.core.journal_records import (
+from tui.core.changes.journal import (
     JournalAuditFields,
     PlanRecord,
     StepRecord,
@@ -23,7 +23,7 @@ from tui.core.journal_records import (
     journal_audit_fields,
     summarize,
 )
-from tui.core.plan_ops import SpcEdit, Step, SyncEdit, VaultDelete, VaultWrite
+from tui.core.changes.operations import SpcEdit, Step, SyncEdit, VaultDelete, VaultWrite
 from tui.ops.journal import JournalStore
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 
 from tests import certgen as g
-from tui.core.der import classify, element_end, tlv
+from tui.core.certs.der import classify, element_end, tlv
 
 CA = g.make_ca("DER CA", key="rsa")
 NO_ENCRYPTION = serialization.NoEncryption()

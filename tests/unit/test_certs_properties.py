@@ -20,7 +20,7 @@ SAMPLES = [LEAF.der, LEAF.pem, ROOT.der, CRL.der, CRL.pem, g.bundle(LEAF, ROOT, 
            LEAF.der + ROOT.der, LEAF.key_pem + LEAF.pem]
 
 # Mutated serials can come out zero or negative, and country names other than two letters: cryptography
-# warns about those, which is expected here. (tui.core.decode silences both for the product, but pytest
+# warns about those, which is expected here. (tui.core.certs.decode silences both for the product, but pytest
 # restores the warning filters after collection, so filters set at import time do not apply to tests.)
 pytestmark = [
     pytest.mark.filterwarnings(

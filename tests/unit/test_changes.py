@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from tui.core.changes import (
+from tui.core.changes.changeset import (
     AddFile,
     AddVaultSecret,
     ChangeSet,

@@ -20,11 +20,11 @@ from tests.rawobjects import (
     spc,
     synced_secret,
 )
-from tui.core import resources as rk
-from tui.core.build import DecodeCache, build_state
-from tui.core.findings import condition_healthy, sort_findings
-from tui.core.model import ClusterState, Condition, Finding, Health, Severity
-from tui.core.names import (
+from tui.core.build.assemble import build_state
+from tui.core.build.cache import DecodeCache
+from tui.core.health.findings import condition_healthy, sort_findings
+from tui.core.model import resources as rk
+from tui.core.model.names import (
     CERT_MANAGER_NAMESPACE,
     ISSUER_LIST_SYNC,
     OPCUA_SPC,
@@ -32,8 +32,9 @@ from tui.core.names import (
     ROOT_CA_SECRET,
     TRUST_LIST_SYNC,
 )
-from tui.core.settings import ModelSettings
-from tui.core.snapshot import AreaState
+from tui.core.model.settings import ModelSettings
+from tui.core.model.snapshot import AreaState
+from tui.core.model.state import ClusterState, Condition, Finding, Health, Severity
 
 NOW = cg.EPOCH + timedelta(days=100)
 NS = "azure-iot-operations"

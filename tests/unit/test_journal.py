@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tui.core.journal_records import EndRecord, PlanRecord, StepRecord, StepState
-from tui.core.plan_ops import Step, VaultWrite
+from tui.core.changes.journal import EndRecord, PlanRecord, StepRecord, StepState
+from tui.core.changes.operations import Step, VaultWrite
 from tui.ops.journal import (
     JournalBusy,
     JournalError,
@@ -94,7 +94,7 @@ def test_a_killed_process_leaves_a_pending_journal_with_an_uncertain_step(tmp_pa
         import os, signal
         from pathlib import Path
         from tests.unit.test_journal import PLAN, _step
-        from tui.core.journal_records import StepState
+        from tui.core.changes.journal import StepState
         from tui.ops.journal import JournalStore
         journal = JournalStore(Path({str(tmp_path)!r})).create("killed", PLAN)
         journal.append(_step(0, StepState.PENDING))

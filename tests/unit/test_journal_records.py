@@ -19,8 +19,8 @@ from tests.plansite import (
     plan_for,
     plan_site,
 )
-from tui.core.changes import AddFile, RemoveEntry
-from tui.core.journal_records import (
+from tui.core.changes.changeset import AddFile, RemoveEntry
+from tui.core.changes.journal import (
     ClusterBefore,
     EndRecord,
     JournalFormatError,
@@ -34,8 +34,8 @@ from tui.core.journal_records import (
     summarize,
     vault_before,
 )
-from tui.core.plan_ops import SpcEdit, Step, StepKind
-from tui.core.snapshot import VaultSecret
+from tui.core.changes.operations import SpcEdit, Step, StepKind
+from tui.core.model.snapshot import VaultSecret
 
 HEX = MappingProxyType({"file-encoding": "hex"})
 

@@ -26,13 +26,15 @@ from tests.rawobjects import (
     tls_secret,
     trust_configmap,
 )
-from tui.core import resources as rk
-from tui.core.build import DecodeCache, build_state, choose_opcua_spc
-from tui.core.model import ClusterState, Health
-from tui.core.names import QUICKSTART_CA_COMMON_NAME
-from tui.core.rotation import RotationPhase
-from tui.core.settings import ModelSettings
-from tui.core.snapshot import AreaState, RawSnapshot, ResourceStatus
+from tui.core.build.assemble import build_state
+from tui.core.build.cache import DecodeCache
+from tui.core.build.sync import choose_opcua_spc
+from tui.core.model import resources as rk
+from tui.core.model.names import QUICKSTART_CA_COMMON_NAME
+from tui.core.model.rotation import RotationPhase
+from tui.core.model.settings import ModelSettings
+from tui.core.model.snapshot import AreaState, RawSnapshot, ResourceStatus
+from tui.core.model.state import ClusterState, Health
 
 NOW = cg.EPOCH + timedelta(days=100)
 NS = "azure-iot-operations"

@@ -15,14 +15,15 @@ from typing import Any
 import pytest
 
 from tests.rawobjects import synced_secret
-from tui.core import resources as rk
-from tui.core.build import DecodeCache, build_state
-from tui.core.model import ClusterState, Health, Severity
-from tui.core.names import ISSUER_LIST_SYNC, TRUST_LIST_SYNC
-from tui.core.rotation import RotationPhase
-from tui.core.settings import ModelSettings
-from tui.core.snapshot import AreaState, RawSnapshot, ResourceStatus, VaultSecret, VaultSnapshot
-from tui.demo.seed import SeedOptions, build_site
+from tui.core.build.assemble import build_state
+from tui.core.build.cache import DecodeCache
+from tui.core.model import resources as rk
+from tui.core.model.names import ISSUER_LIST_SYNC, TRUST_LIST_SYNC
+from tui.core.model.rotation import RotationPhase
+from tui.core.model.settings import ModelSettings
+from tui.core.model.snapshot import AreaState, RawSnapshot, ResourceStatus, VaultSecret, VaultSnapshot
+from tui.core.model.state import ClusterState, Health, Severity
+from tui.demo.seed.site import SeedOptions, build_site
 
 START = datetime(2026, 3, 1, 12, tzinfo=UTC)
 

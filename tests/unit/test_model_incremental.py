@@ -27,15 +27,15 @@ from tests.rawobjects import (
     spc,
     tls_secret,
 )
-from tui.core import resources as rk
-from tui.core.build import DecodeCache, build_state
-from tui.core.build_entry_findings import remembered_entry_findings, text_stable_until
-from tui.core.build_memo import MISS, BuildMemo
-from tui.core.build_opcua_rows import prewarm_list_files
+from tui.core.build.assemble import build_state
+from tui.core.build.cache import DecodeCache
+from tui.core.build.entry_findings import remembered_entry_findings, text_stable_until
+from tui.core.build.memo import MISS, BuildMemo
+from tui.core.build.opcua_rows import prewarm_list_files
 from tui.core.durations import humanize
-from tui.core.findings import entry_findings
-from tui.core.model import ClusterState, Health
-from tui.core.names import (
+from tui.core.health.findings import entry_findings
+from tui.core.model import resources as rk
+from tui.core.model.names import (
     CERT_MANAGER_NAMESPACE,
     ISSUER_LIST_SYNC,
     OPCUA_SPC,
@@ -43,8 +43,9 @@ from tui.core.names import (
     ROOT_CA_SECRET,
     TRUST_LIST_SYNC,
 )
-from tui.core.settings import ModelSettings
-from tui.core.snapshot import AreaState, RawSnapshot, ResourceStatus, VaultSnapshot
+from tui.core.model.settings import ModelSettings
+from tui.core.model.snapshot import AreaState, RawSnapshot, ResourceStatus, VaultSnapshot
+from tui.core.model.state import ClusterState, Health
 
 NOW = cg.EPOCH + timedelta(days=100)
 NS = "azure-iot-operations"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tui.core.names import AioNames, is_default_spc_name, is_quickstart_subject
-from tui.core.settings import ModelSettings, parse_issuer_flag, parse_namespace, parse_trust_bundle_flag
+from tui.core.model.names import AioNames, is_default_spc_name, is_quickstart_subject
+from tui.core.model.settings import ModelSettings, parse_issuer_flag, parse_namespace, parse_trust_bundle_flag
 
 
 @pytest.mark.parametrize(

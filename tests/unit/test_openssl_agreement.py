@@ -303,14 +303,14 @@ def _openssl_long_names(oids: list[str], tmp_path: Path) -> list[str]:
 
 @pytest.mark.parametrize("table", ["SIGNATURE_NAMES", "EKU_NAMES"])
 def test_every_algorithm_and_usage_name_is_openssls(table: str, tmp_path: Path) -> None:
-    from tui.core import x509_fields
+    from tui.core.certs import fields as x509_fields
 
     names: dict[str, str] = getattr(x509_fields, table)
     assert _openssl_long_names(list(names), tmp_path) == list(names.values())
 
 
 def test_every_name_attribute_is_spelled_as_openssl_does() -> None:
-    from tui.core.x509_fields import _ATTR_NAMES
+    from tui.core.certs.fields import _ATTR_NAMES
 
     two_letter = {"2.5.4.6", "1.3.6.1.4.1.311.60.2.1.3"}  # country codes must be two letters
     attrs = [x509.NameAttribute(x509.ObjectIdentifier(oid), "DE" if oid in two_letter else f"v{i}")

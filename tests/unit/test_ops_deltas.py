@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tui.core.plan_ops import SpcEdit, SyncEdit
-from tui.core.spc import SpcObject, cli_object, parse_objects, serialize_objects
+from tui.core.changes.operations import SpcEdit, SyncEdit
+from tui.core.model.spc import SpcObject, cli_object, parse_objects, serialize_objects
 from tui.ops import deltas
 
 

@@ -20,13 +20,21 @@ from tests.plansite import (
     plan_site,
 )
 from tests.rawobjects import quickstart_site, secret_sync
-from tui.core import resources as rk
-from tui.core.build import DecodeCache, build_state
-from tui.core.changes import AddFile, AddVaultSecret, ChangeSet, RemoveEntry
-from tui.core.plan import Plan, make_plan, rebase_plan, stale_entries, stale_reasons, vault_names_to_check
-from tui.core.plan_ops import SpcEdit, Step, StepKind, SyncEdit, VaultDelete, VaultWrite
-from tui.core.settings import ModelSettings
-from tui.core.spc import SpcObject, cli_object, parse_objects, serialize_objects
+from tui.core.build.assemble import build_state
+from tui.core.build.cache import DecodeCache
+from tui.core.changes.changeset import AddFile, AddVaultSecret, ChangeSet, RemoveEntry
+from tui.core.changes.operations import SpcEdit, Step, StepKind, SyncEdit, VaultDelete, VaultWrite
+from tui.core.changes.plan import (
+    Plan,
+    make_plan,
+    rebase_plan,
+    stale_entries,
+    stale_reasons,
+    vault_names_to_check,
+)
+from tui.core.model import resources as rk
+from tui.core.model.settings import ModelSettings
+from tui.core.model.spc import SpcObject, cli_object, parse_objects, serialize_objects
 
 NS = "azure-iot-operations"
 TRUST = "aio-opc-ua-broker-trust-list"
@@ -147,7 +155,7 @@ def test_add_an_existing_vault_secret_writes_no_vault() -> None:
     assert kinds(plan) == [StepKind.SPC_UPDATE, StepKind.SYNC_UPDATE]
     assert plan.sync_edits[0].after[-1] == ("plc-2-der", "plc-2.der")
     # A PEM secret stored as plain text is read by the provider as utf-8, not hex.
-    from tui.core.snapshot import VaultSecret
+    from tui.core.model.snapshot import VaultSecret
 
     vault = dict(
         build(site).vault.secrets, plc3=VaultSecret("plc3", PLC3.pem.decode(), "application/x-pem-file")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.rawobjects import certificate
-from tui.core.build import parse_certificate
-from tui.core.renewal import renew_warnings
+from tui.core.build.certmanager import parse_certificate
+from tui.core.changes.renewal import renew_warnings
 
 
 def _cert(**kwargs: object) -> object:

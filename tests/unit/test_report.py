@@ -10,13 +10,14 @@ import pytest
 
 from tests import certgen as cg
 from tests.rawobjects import Site, cluster_issuer, quickstart_site, secret_sync
-from tui.core import resources as rk
-from tui.core.build import DecodeCache, build_state
-from tui.core.model import ClusterState, Finding, Severity
-from tui.core.names import QUICKSTART_CA_COMMON_NAME, ROOT_CA_SECRET, TRUST_LIST_SYNC
-from tui.core.report import exit_code, render_status, state_to_json
-from tui.core.settings import ModelSettings
-from tui.core.snapshot import AreaState
+from tui.core.build.assemble import build_state
+from tui.core.build.cache import DecodeCache
+from tui.core.health.report import exit_code, render_status, state_to_json
+from tui.core.model import resources as rk
+from tui.core.model.names import QUICKSTART_CA_COMMON_NAME, ROOT_CA_SECRET, TRUST_LIST_SYNC
+from tui.core.model.settings import ModelSettings
+from tui.core.model.snapshot import AreaState
+from tui.core.model.state import ClusterState, Finding, Severity
 
 NOW = cg.EPOCH + timedelta(days=100)
 NS = "azure-iot-operations"

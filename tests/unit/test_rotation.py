@@ -9,12 +9,13 @@ import pytest
 
 from tests import certgen as cg
 from tests.rawobjects import certificate, quickstart_site, tls_secret
-from tui.core import resources as rk
-from tui.core.build import DecodeCache, build_state, parse_certificate
+from tui.core.build.assemble import build_state
+from tui.core.build.cache import DecodeCache
+from tui.core.build.certmanager import parse_certificate
 from tui.core.certs import CertificateInfo, decode_bytes
-from tui.core.model import CertificateView
-from tui.core.names import CERT_MANAGER_NAMESPACE, QUICKSTART_CA_COMMON_NAME, ROOT_CA_SECRET
-from tui.core.rotation import (
+from tui.core.model import resources as rk
+from tui.core.model.names import CERT_MANAGER_NAMESPACE, QUICKSTART_CA_COMMON_NAME, ROOT_CA_SECRET
+from tui.core.model.rotation import (
     HISTORY_LIMIT,
     RotationEvent,
     RotationPhase,
@@ -25,7 +26,8 @@ from tui.core.rotation import (
     infer_rotation,
     next_attempt,
 )
-from tui.core.settings import ModelSettings
+from tui.core.model.settings import ModelSettings
+from tui.core.model.state import CertificateView
 
 T0 = cg.EPOCH
 H = timedelta(hours=1)

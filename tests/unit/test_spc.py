@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.rawobjects import spc
-from tui.core.spc import (
+from tui.core.model.spc import (
     SpcFormatError,
     SpcObject,
     add_objects,

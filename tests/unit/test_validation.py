@@ -13,10 +13,10 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from tests import certgen as cg
 from tests.plansite import NOW, OTHER_CA, PLC1, PLC2, PLC3, SITE_CA, STRANGER, build, plan_site
 from tests.rawobjects import Site, secret_sync
-from tui.core import resources as rk
-from tui.core.changes import AddFile, AddVaultSecret, Change, ChangeSet, RemoveEntry
-from tui.core.snapshot import AreaState, VaultSecret
-from tui.core.validation import Validation, validate
+from tui.core.changes.changeset import AddFile, AddVaultSecret, Change, ChangeSet, RemoveEntry
+from tui.core.changes.validation import Validation, validate
+from tui.core.model import resources as rk
+from tui.core.model.snapshot import AreaState, VaultSecret
 
 _DEFAULT: Any = object()
 

@@ -17,7 +17,7 @@ from azure.identity import (
     WorkloadIdentityCredential,
 )
 
-from tui.core.snapshot import AreaState
+from tui.core.model.snapshot import AreaState
 from tui.vault.credentials import (
     AUTH_ENV,
     DemoCredential,

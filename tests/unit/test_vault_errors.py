@@ -11,7 +11,7 @@ from azure.core.exceptions import (
 )
 from azure.identity import CredentialUnavailableError
 
-from tui.core.snapshot import AreaState
+from tui.core.model.snapshot import AreaState
 from tui.vault.errors import VaultError, classify, one_line, vault_errors
 
 REFUSED = ("<urllib3.connection.HTTPSConnection object at 0x7f00>: Failed to establish a new connection: "

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tui.core.clock import FrozenClock
-from tui.demo.keyvault_store import (
+from tui.demo.keyvault.store import (
     MAX_VALUE_CHARS,
     KeyVaultStore,
     VaultFault,

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from azure.core.exceptions import ResourceNotFoundError
 
-from tui.core.plan_ops import VaultWrite, value_digest
+from tui.core.changes.operations import VaultWrite, value_digest
 from tui.ops.errors import WriteConflict
 from tui.ops.vault_ops import check_unchanged, write_secret_checked
 
@@ -149,7 +149,7 @@ def test_a_racer_writing_the_same_bytes_is_no_conflict() -> None:
 
 
 def test_check_unchanged_accepts_our_own_value_and_rejects_a_deleted_overwrite_target() -> None:
-    from tui.core.snapshot import VaultSecret
+    from tui.core.model.snapshot import VaultSecret
 
     ours = VaultSecret("plc-der", OURS)
     assert check_unchanged(_write(), ours) is True

@@ -18,8 +18,8 @@ import urllib3
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
-from tui.core.resources import ResourceKind
-from tui.core.snapshot import AreaState, ObjectKey
+from tui.core.model.resources import ResourceKind
+from tui.core.model.snapshot import AreaState, ObjectKey
 
 # (connect, read) seconds for a list; a list of a few thousand objects is well within this on a LAN.
 LIST_TIMEOUT: tuple[float, float] = (5.0, 60.0)

@@ -25,14 +25,15 @@ from kubernetes.client import ApiClient
 
 from tui.cluster.reflector import Reflector, ReflectorTimings, WaitFunction, event_wait
 from tui.cluster.watch_set import assemble, watch_targets
-from tui.core import resources as rk
-from tui.core.build import DEFAULT_CACHE, build_state
-from tui.core.build_opcua_rows import prewarm_list_files
+from tui.core.build.assemble import build_state
+from tui.core.build.cache import DEFAULT_CACHE
+from tui.core.build.opcua_rows import prewarm_list_files
 from tui.core.clock import Clock, SystemClock
-from tui.core.model import ClusterState
-from tui.core.names import OPCUA_LISTS
-from tui.core.settings import ModelSettings
-from tui.core.snapshot import AreaState, RawSnapshot, ResourceStatus, VaultSnapshot
+from tui.core.model import resources as rk
+from tui.core.model.names import OPCUA_LISTS
+from tui.core.model.settings import ModelSettings
+from tui.core.model.snapshot import AreaState, RawSnapshot, ResourceStatus, VaultSnapshot
+from tui.core.model.state import ClusterState
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from kubernetes.client import ApiClient
 from tui.cluster.listwatch import WatchTarget, classify, list_objects
 from tui.cluster.watch_set import assemble, watch_targets
 from tui.core.clock import Clock, SystemClock
-from tui.core.settings import ModelSettings
-from tui.core.snapshot import AreaState, ObjectKey, RawSnapshot, ResourceStatus
+from tui.core.model.settings import ModelSettings
+from tui.core.model.snapshot import AreaState, ObjectKey, RawSnapshot, ResourceStatus
 
 # Enough to overlap the latency of all collections on a remote API server, small enough for a Pi.
 MAX_PARALLEL_LISTS = 8

@@ -3,7 +3,7 @@
 List, then watch from the list's resourceVersion; on 410 Gone list again; when the connection drops,
 reconnect with exponential backoff and full jitter and resume from the last resourceVersion seen, so no
 event is lost. Read failures never leave the thread: they become the collection's
-:class:`~tui.core.snapshot.ResourceStatus` (404 -> not installed and re-checked rarely, 401/403 ->
+:class:`~tui.core.model.snapshot.ResourceStatus` (404 -> not installed and re-checked rarely, 401/403 ->
 forbidden for this collection only, connection refused -> unreachable or reconnecting).
 """
 
@@ -35,7 +35,7 @@ from tui.cluster.listwatch import (
     open_watch,
 )
 from tui.core.clock import Clock, SystemClock
-from tui.core.snapshot import AreaState, ObjectKey, ResourceStatus
+from tui.core.model.snapshot import AreaState, ObjectKey, ResourceStatus
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from types import MappingProxyType
 from typing import Any
 
 from tui.cluster.listwatch import WatchTarget
-from tui.core import resources as rk
-from tui.core.settings import ModelSettings
-from tui.core.snapshot import AreaState, ObjectKey, RawSnapshot, ResourceStatus
+from tui.core.model import resources as rk
+from tui.core.model.settings import ModelSettings
+from tui.core.model.snapshot import AreaState, ObjectKey, RawSnapshot, ResourceStatus
 
 # Kinds read in both the AIO and the cert-manager namespace: the root CA and its Certificate live in
 # cert-manager, the broker's certificates, a bring-your-own Issuer and the trust bundle in the AIO one.

@@ -25,8 +25,8 @@ from kubernetes.client import ApiClient, CustomObjectsApi
 from kubernetes.client.exceptions import ApiException
 
 from tui.cluster.listwatch import WatchTarget, connection_problem, get_object
-from tui.core import resources as rk
-from tui.core.resources import ResourceKind
+from tui.core.model import resources as rk
+from tui.core.model.resources import ResourceKind
 
 JsonObject = dict[str, Any]
 

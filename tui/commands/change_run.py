@@ -38,9 +38,9 @@ from tui.core.text import one_line
 if TYPE_CHECKING:
     from tui.cluster.config import ClusterConnection
     from tui.config import UserConfig
-    from tui.core.changes import ChangeSet
-    from tui.core.model import ClusterState
-    from tui.core.plan import Plan
+    from tui.core.changes.changeset import ChangeSet
+    from tui.core.changes.plan import Plan
+    from tui.core.model.state import ClusterState
     from tui.ops.apply import ApplyResult, StepEvent
     from tui.ops.runner import ChangeSession
 

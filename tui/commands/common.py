@@ -23,9 +23,9 @@ if TYPE_CHECKING:
     from tui.cluster.config import ClusterConnection, ConnectionSettings
     from tui.cluster.live import ClusterFeed, VaultReader
     from tui.core.clock import Clock
-    from tui.core.model import ClusterState
-    from tui.core.settings import ModelSettings
-    from tui.core.snapshot import VaultSnapshot
+    from tui.core.model.settings import ModelSettings
+    from tui.core.model.snapshot import VaultSnapshot
+    from tui.core.model.state import ClusterState
 
 VAULT_URL_ENV = "AIO_CERTS_VAULT_URL"
 VAULT_CA_ENV = "AIO_CERTS_VAULT_CA"
@@ -157,11 +157,16 @@ def parse_expiring_days(text: str) -> tuple[int, int]:
 
 
 def model_settings(args: argparse.Namespace) -> ModelSettings:
-    """Turn the parsed site options into :class:`~tui.core.settings.ModelSettings`.
+    """Turn the parsed site options into :class:`~tui.core.model.settings.ModelSettings`.
 
     Raises :class:`UsageError` (one line naming the flag) on a bad value.
     """
-    from tui.core.settings import ModelSettings, parse_issuer_flag, parse_namespace, parse_trust_bundle_flag
+    from tui.core.model.settings import (
+        ModelSettings,
+        parse_issuer_flag,
+        parse_namespace,
+        parse_trust_bundle_flag,
+    )
 
     fields: dict[str, Any] = {}
     try:
@@ -254,7 +259,7 @@ def make_vault_reader(settings: VaultSettings, *, clock: Clock, quick: bool = Fa
     expiry, but not whether the synced bytes equal the vault's). ``timeout`` (``--request-timeout``)
     bounds every vault call, retries included.
     """
-    from tui.core.snapshot import AreaState, ResourceStatus, VaultSnapshot
+    from tui.core.model.snapshot import AreaState, ResourceStatus, VaultSnapshot
 
     clients: dict[str, Any] = {}
     timeouts: dict[str, Any] = ({"retry_total": 1, "connection_timeout": 5.0, "read_timeout": 15.0}

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from tui.cluster.config import ClusterConnection
     from tui.core.clock import Clock
     from tui.ops.runner import ChangeSession
-    from tui.ui.settings import UiSettings
     from tui.ui.source import StateSource
+    from tui.ui.view.settings import UiSettings
 
 EPILOG = """\
 keys (press ? in the dashboard for all of them):
@@ -119,8 +119,8 @@ def _dashboard(args: argparse.Namespace) -> int:
     from tui.commands.change_common import Refused, load_user_config
     from tui.commands.common import open_feed
     from tui.core.clock import SystemClock
-    from tui.ui.settings import UiSettings
     from tui.ui.source import FeedSource, SourceInfo
+    from tui.ui.view.settings import UiSettings
 
     try:
         # The config file's read_only (a read-only workstation), auth, cloud and thresholds apply here too.
@@ -163,7 +163,7 @@ def run_app(source: StateSource, settings: UiSettings, *, clock: Clock, mouse: b
     the user looking at a frozen screen. ``sessions`` lets the change dialogs write (None: look only).
     ``on_hangup`` runs (from another thread) before the process ends because its terminal went away.
     """
-    from tui.ui.terminal import HangupWatch, choose_frame_rate
+    from tui.ui.view.terminal import HangupWatch, choose_frame_rate
 
     # Textual reads keys from stdin (and draws on stderr): the same terminal, watched through stdin.
     watch = HangupWatch(sys.__stdin__.fileno() if sys.__stdin__ else -1, lambda: _hung_up(on_hangup))
@@ -189,7 +189,7 @@ def _hung_up(cleanup: Callable[[], None] | None) -> None:
     exit to wait for; ``cleanup`` (the embedded demo's stop, which removes its temporary directory) runs
     first. An apply cut short here is in the journal, as after a kill, and is offered for resuming.
     """
-    from tui.ui.terminal import EXIT_HANGUP
+    from tui.ui.view.terminal import EXIT_HANGUP
 
     if cleanup is not None:
         try:
@@ -209,10 +209,10 @@ def run_demo_dashboard(options: dict[str, Any], *, mouse: bool = True, read_only
     from tui.commands.common import VaultSettings, make_vault_reader
     from tui.config import ConfigError, load_config
     from tui.core.clock import SystemClock
-    from tui.core.settings import ModelSettings
+    from tui.core.model.settings import ModelSettings
     from tui.demo.environment import KUBE_CONTEXT, DemoEnvironment
-    from tui.ui.settings import UiSettings
     from tui.ui.source import FeedSource, SourceInfo
+    from tui.ui.view.settings import UiSettings
 
     try:
         read_only = read_only or load_config().read_only  # a read-only workstation stays read-only

@@ -106,7 +106,7 @@ def _int(flag: str, text: str, low: int, high: int) -> int:
 def parse_options(args: argparse.Namespace) -> dict[str, Any]:
     """Validate the flags into DemoEnvironment keyword arguments; ValueError (one line) when wrong."""
     from tui.core.durations import parse_duration
-    from tui.core.settings import parse_namespace
+    from tui.core.model.settings import parse_namespace
 
     durations: dict[str, timedelta] = {}
     for flag, text in (("--ca-duration", args.ca_duration), ("--renew-before", args.renew_before)):

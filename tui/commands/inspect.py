@@ -191,8 +191,8 @@ def _safe(stream: TextIO) -> TextIO:
 def run(args: argparse.Namespace, clock: Clock | None = None) -> int:
     """Decode every file, print the report, return 0 when all decoded and 1 otherwise."""
     from tui.core.certs import CertError, decode_bytes, decode_file, printable
+    from tui.core.certs.decode import read_capped
     from tui.core.clock import SystemClock
-    from tui.core.decode import read_capped
 
     now = (clock or SystemClock()).now()
     out, err = _safe(sys.stdout), _safe(sys.stderr)

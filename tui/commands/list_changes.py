@@ -16,7 +16,7 @@ from tui.commands.change_common import ENV_HELP, EXIT_CODES_HELP, EXIT_USAGE, Re
 from tui.core.text import printable
 
 if TYPE_CHECKING:
-    from tui.core.changes import ChangeSet
+    from tui.core.changes.changeset import ChangeSet
 
 # Certificates and CRLs are a few kB; Key Vault takes at most 25k characters (about 12 kB of file as hex).
 MAX_FILE_BYTES = 1024 * 1024
@@ -86,7 +86,7 @@ def _too_large(size: int | None) -> str:
 
 def stage(args: argparse.Namespace, list_name: str) -> ChangeSet:
     """The change set the parsed ``add``/``remove`` arguments ask for."""
-    from tui.core.changes import AddFile, ChangeSet, RemoveEntry
+    from tui.core.changes.changeset import AddFile, ChangeSet, RemoveEntry
 
     if args.action == "add":
         if args.secret_name is not None and len(args.files) > 1:

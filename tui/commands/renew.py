@@ -33,7 +33,7 @@ from tui.core.text import printable
 
 if TYPE_CHECKING:
     from tui.cluster.writes import ClusterWriter
-    from tui.core.model import CertificateView, ClusterState
+    from tui.core.model.state import CertificateView, ClusterState
 
 EPILOG = f"""\
 examples:
@@ -109,7 +109,7 @@ def find_certificate(state: ClusterState, name: str | None) -> CertificateView:
 
 def _renew(args: argparse.Namespace, trail: Trail) -> int:
     from tui.commands.common import UsageError
-    from tui.core.renewal import renew_warnings
+    from tui.core.changes.renewal import renew_warnings
 
     config = load_user_config(args)
     positive_timeout(args)
@@ -133,7 +133,7 @@ def _renew(args: argparse.Namespace, trail: Trail) -> int:
     from tui.cluster.watch_set import unreachable_reason
     from tui.cluster.writes import ClusterWriter, WriteError
     from tui.commands.common import connect_cluster
-    from tui.core.build import build_state
+    from tui.core.build.assemble import build_state
     from tui.core.clock import SystemClock
 
     clock = SystemClock()
@@ -198,7 +198,7 @@ def _renew(args: argparse.Namespace, trail: Trail) -> int:
 
 def _wait_for_revision(writer: ClusterWriter, cert: CertificateView, timeout: float) -> int | None:
     """Poll the Certificate until its revision moves past the one seen and Ready is True again."""
-    from tui.core import resources as rk
+    from tui.core.model import resources as rk
 
     deadline = time.monotonic() + timeout
     before = cert.revision or 0

@@ -19,7 +19,7 @@ from tui.commands.common import UsageError, add_common_arguments
 from tui.core.text import one_line
 
 if TYPE_CHECKING:
-    from tui.core.snapshot import VaultSnapshot
+    from tui.core.model.snapshot import VaultSnapshot
 
 EPILOG = """\
 exit status (as a monitoring plugin: OK, WARNING, CRITICAL, UNKNOWN):
@@ -111,9 +111,9 @@ def _status(args: argparse.Namespace) -> int:
     from tui.cluster.config import ClusterConfigError
     from tui.cluster.oneshot import read_once
     from tui.cluster.watch_set import unreachable_reason
-    from tui.core.build import build_state
+    from tui.core.build.assemble import build_state
     from tui.core.clock import SystemClock
-    from tui.core.report import exit_code, render_status, state_to_json
+    from tui.core.health.report import exit_code, render_status, state_to_json
 
     clock = SystemClock()
     try:

@@ -27,7 +27,7 @@ from tui.commands.change_common import (
 from tui.commands.common import add_common_arguments
 
 if TYPE_CHECKING:
-    from tui.core.changes import ChangeSet
+    from tui.core.changes.changeset import ChangeSet
 
 EPILOG = f"""\
 examples:
@@ -61,7 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def stage(args: argparse.Namespace) -> ChangeSet:
     """The one-change set ``vault add`` asks for."""
-    from tui.core.changes import AddVaultSecret, ChangeSet
+    from tui.core.changes.changeset import AddVaultSecret, ChangeSet
 
     return ChangeSet.of([AddVaultSecret(args.list_name, args.secret, target_key=args.target_key)])
 

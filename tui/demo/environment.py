@@ -27,14 +27,14 @@ from typing import Self, TypeVar
 from azure.keyvault.secrets import SecretClient
 
 from tui.core.clock import Clock, SystemClock
-from tui.core.names import DEFAULT_NAMESPACE
-from tui.demo.apiserver import ApiServer, start_api_server
+from tui.core.model.names import DEFAULT_NAMESPACE
+from tui.demo.apiserver.server import ApiServer, start_api_server
 from tui.demo.controllers.base import Controller, KubeAccess
 from tui.demo.controllers.certmanager import CertManagerController
 from tui.demo.controllers.secretsync import SecretSyncController
 from tui.demo.controllers.trustmanager import TrustManagerController
-from tui.demo.keyvault import KeyVaultEmulator, start_keyvault_emulator
-from tui.demo.seed import (
+from tui.demo.keyvault.vault import KeyVaultEmulator, start_keyvault_emulator
+from tui.demo.seed.site import (
     DEFAULT_CA_DURATION,
     DEFAULT_KEYVAULT,
     DEFAULT_RENEW_BEFORE,

@@ -3,8 +3,8 @@
 :func:`apply_plan` runs :attr:`Plan.steps` in order (vault writes, SPC grown, SecretSyncs, SPC shrunk,
 vault deletes). Each step is journaled before (``pending``, with its before-image, to undo it) and after
 (``done``). A 409 on a cluster write re-reads the site, re-plans with
-:func:`~tui.core.plan.rebase_plan` and continues with the rebased steps, a bounded number of times. Any
-other failure stops the apply: the journal is kept (unless nothing was written at all) so that
+:func:`~tui.core.changes.plan.rebase_plan` and continues with the rebased steps, a bounded number of
+times. Any other failure stops the apply: the journal is kept (unless nothing was written at all) so that
 ``aio-certs journal resume|rollback`` can finish or undo it. Finally the synced Secret is awaited, with
 progress events, up to ``wait_timeout``.
 
@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tui.cluster.writes import ConflictError, WriteError
+from tui.core.changes.journal import Before, EndRecord, PlanRecord, StepRecord, StepState
+from tui.core.changes.operations import SpcEdit, Step, SyncEdit, VaultDelete, VaultWrite
 from tui.core.clock import Clock
-from tui.core.journal_records import Before, EndRecord, PlanRecord, StepRecord, StepState
-from tui.core.plan_ops import SpcEdit, Step, SyncEdit, VaultDelete, VaultWrite
-from tui.core.snapshot import AreaState
+from tui.core.model.snapshot import AreaState
 from tui.ops import journal as jr
 from tui.ops.audit import AuditLog
 from tui.ops.errors import WriteConflict
@@ -30,9 +30,9 @@ from tui.ops.sync_wait import SyncCheck, SyncExpectation, WaitResult, expectatio
 from tui.vault.errors import VaultError
 
 if TYPE_CHECKING:
-    from tui.core.model import ClusterState
-    from tui.core.plan import Plan
-    from tui.core.snapshot import RawSnapshot
+    from tui.core.changes.plan import Plan
+    from tui.core.model.snapshot import RawSnapshot
+    from tui.core.model.state import ClusterState
 
 # Controllers write status too (each write moves the resourceVersion), so allow a few rounds.
 MAX_CONFLICT_RETRIES = 5
@@ -211,7 +211,7 @@ def apply_plan(
     re-planning after a 409; without it a conflict fails the apply. Never raises for adapter failures:
     they end in the result (``outcome`` ``failed`` or ``nothing-done``) with a one-line ``error``.
     """
-    from tui.core.plan import rebase_plan
+    from tui.core.changes.plan import rebase_plan
 
     if not plan.applicable:
         raise ValueError("apply_plan needs an applicable plan (no problems, at least one step)")

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tui.core.plan_ops import SpcEdit, SyncEdit
-from tui.core.spc import SpcObject, parse_objects, serialize_objects
+from tui.core.changes.operations import SpcEdit, SyncEdit
+from tui.core.model.spc import SpcObject, parse_objects, serialize_objects
 
 Pairs = tuple[tuple[str, str], ...]
 """``(sourcePath, targetKey)`` pairs in spec order."""

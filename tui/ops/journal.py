@@ -1,6 +1,6 @@
 """The write-ahead journal of applies: one JSON-lines file per apply in the user's state directory.
 
-What a record holds is :mod:`tui.core.journal_records` (plan, per-step ``pending``/``done``/``failed``/
+What a record holds is :mod:`tui.core.changes.journal` (plan, per-step ``pending``/``done``/``failed``/
 ``rolled-back`` with before-images, end). This module is the file side: each record is appended as one
 whole line with one ``write`` and fsync'd before the caller goes on, so a process killed at any moment
 leaves a file saying exactly which steps may have happened; the next start finds it
@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.config import JOURNAL_DIR, StateDirError, prepare_state_dir, private_problem
-from tui.core.journal_records import (
+from tui.core.changes.journal import (
     EndRecord,
     JournalAuditFields,
     JournalFormatError,
@@ -179,7 +179,7 @@ class Journal:
         return list(self._records)
 
     def summary(self) -> JournalSummary:
-        """What the records say (see :func:`tui.core.journal_records.summarize`)."""
+        """What the records say (see :func:`tui.core.changes.journal.summarize`)."""
         return summarize(self._records)
 
     @property

@@ -14,11 +14,11 @@ from __future__ import annotations
 from typing import Any
 
 from tui.cluster.writes import WriteError
-from tui.core import resources as rk
+from tui.core.changes.journal import StepRecord, StepState, journal_audit_fields
+from tui.core.changes.operations import Step, SyncEdit, VaultDelete, VaultWrite
 from tui.core.clock import Clock
-from tui.core.journal_records import StepRecord, StepState, journal_audit_fields
-from tui.core.names import OPCUA_LISTS
-from tui.core.plan_ops import Step, SyncEdit, VaultDelete, VaultWrite
+from tui.core.model import resources as rk
+from tui.core.model.names import OPCUA_LISTS
 from tui.ops import deltas
 from tui.ops import journal as jr
 from tui.ops.apply import (

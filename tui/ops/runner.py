@@ -22,13 +22,13 @@ from kubernetes.client import ApiClient
 from tui.cluster.oneshot import read_once
 from tui.cluster.watch_set import unreachable_reason
 from tui.cluster.writes import ClusterWriter
-from tui.core.build import build_state
-from tui.core.changes import AddFile, AddVaultSecret, ChangeSet, RemoveEntry
+from tui.core.build.assemble import build_state
+from tui.core.changes.changeset import AddFile, AddVaultSecret, ChangeSet, RemoveEntry
+from tui.core.changes.plan import Plan, make_plan, vault_names_to_check
 from tui.core.clock import Clock
-from tui.core.model import ClusterState
-from tui.core.plan import Plan, make_plan, vault_names_to_check
-from tui.core.settings import ModelSettings
-from tui.core.snapshot import AreaState, RawSnapshot, VaultSnapshot
+from tui.core.model.settings import ModelSettings
+from tui.core.model.snapshot import AreaState, RawSnapshot, VaultSnapshot
+from tui.core.model.state import ClusterState
 from tui.ops.apply import ApplyResult, Progress, apply_plan, audit_info_for
 from tui.ops.audit import AuditLog
 from tui.ops.journal import JournalStore

@@ -23,9 +23,9 @@ from typing import Any
 from azure.keyvault.secrets import SecretClient
 
 from tui.cluster.writes import ClusterWriter, WriteError
-from tui.core import resources as rk
-from tui.core.journal_records import Before, ClusterBefore, VaultBefore, vault_before
-from tui.core.plan_ops import SpcEdit, Step, SyncEdit, VaultDelete, VaultWrite
+from tui.core.changes.journal import Before, ClusterBefore, VaultBefore, vault_before
+from tui.core.changes.operations import SpcEdit, Step, SyncEdit, VaultDelete, VaultWrite
+from tui.core.model import resources as rk
 from tui.ops import deltas
 from tui.ops.errors import WriteConflict
 from tui.ops.vault_ops import (

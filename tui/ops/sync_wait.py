@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tui.cluster.writes import ClusterWriter, WriteError
-from tui.core import resources as rk
-from tui.core.plan_ops import Step, SyncEdit, VaultWrite
+from tui.core.changes.operations import Step, SyncEdit, VaultWrite
+from tui.core.model import resources as rk
 
 POLL_SECONDS = 0.1
 _SUCCESS_SUFFIXES = ("Succeeded", "Successful", "UpToDate")

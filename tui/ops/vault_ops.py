@@ -16,8 +16,8 @@ from types import MappingProxyType
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.keyvault.secrets import SecretClient
 
-from tui.core.plan_ops import VaultDelete, VaultWrite, value_digest
-from tui.core.snapshot import VaultSecret
+from tui.core.changes.operations import VaultDelete, VaultWrite, value_digest
+from tui.core.model.snapshot import VaultSecret
 from tui.ops.errors import WriteConflict
 from tui.vault.errors import VaultError, vault_errors
 

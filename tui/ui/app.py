@@ -32,13 +32,11 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from tui.core.clock import Clock, SystemClock
-from tui.core.model import ClusterState
-from tui.core.snapshot import AreaState
+from tui.core.model.snapshot import AreaState
+from tui.core.model.state import ClusterState
 from tui.paths import style_path
 from tui.ui.change_flow import ChangeFlow
 from tui.ui.change_session import SessionFactory, SessionHolder
-from tui.ui.commands import DashboardCommands
-from tui.ui.levels import DEFAULT_PALETTE, Palette, palette_from_colors
 from tui.ui.messages import SourceFailed, StateArrived
 from tui.ui.modals.apply import ApplyModal
 from tui.ui.modals.confirm import ConfirmModal
@@ -50,10 +48,12 @@ from tui.ui.modals.renew import RenewModal
 from tui.ui.modals.stale import StaleModal
 from tui.ui.modals.upload import PathInput, UploadModal
 from tui.ui.modals.vault_add import VaultAddModal
+from tui.ui.palette import DashboardCommands
 from tui.ui.screens.dashboard import DashboardScreen
-from tui.ui.settings import UiSettings
 from tui.ui.source import StateSource
-from tui.ui.terminal import over_ssh
+from tui.ui.view.levels import DEFAULT_PALETTE, Palette, palette_from_colors
+from tui.ui.view.settings import UiSettings
+from tui.ui.view.terminal import over_ssh
 from tui.ui.widgets.keyed_table import KeyedTable
 from tui.ui.widgets.opcua_pane import OpcUaPane
 from tui.ui.widgets.root_ca_pane import RootCAPane

@@ -2,8 +2,8 @@
 
 :class:`ChangeFlow` is the part of the app that answers a pane's :class:`~tui.ui.messages.ChangeRequested`
 (``u``, ``v``, ``d``, ``x``, ``a``, ``z``, ``Z`` on the OPC UA pane, ``r`` on the Root CA pane) and the
-palette's change commands. It holds the :class:`~tui.ui.staging.Staging` shown in the OPC UA table and the
-:class:`~tui.ui.change_session.SessionHolder`; the dialogs get the state, the staging and the blocking
+palette's change commands. It holds the :class:`~tui.ui.view.staging.Staging` shown in the OPC UA table
+and the :class:`~tui.ui.change_session.SessionHolder`; the dialogs get the state, the staging and the blocking
 calls they need, and run those in thread workers. At start it looks for unfinished applies in the journal
 and offers to resume or roll them back.
 
@@ -20,8 +20,8 @@ from textual import on, work
 from textual.app import App
 from textual.message import Message
 
-from tui.core.model import ClusterState
-from tui.core.stale import stale_reasons
+from tui.core.health.stale import stale_reasons
+from tui.core.model.state import ClusterState
 from tui.ui.change_session import (
     RENEW_ACTION,
     ChangeFailed,
@@ -33,7 +33,6 @@ from tui.ui.change_session import (
     renew_certificate,
     renew_target,
 )
-from tui.ui.levels import Palette
 from tui.ui.messages import ChangeReported, ChangeRequested
 from tui.ui.modals.apply import ApplyModal, ApplyOutcome
 from tui.ui.modals.confirm import ConfirmModal
@@ -43,11 +42,12 @@ from tui.ui.modals.renew import RenewModal
 from tui.ui.modals.stale import StaleModal
 from tui.ui.modals.upload import UploadModal
 from tui.ui.modals.vault_add import VaultAddModal
-from tui.ui.staging import StagedItem, Staging
+from tui.ui.view.levels import Palette
+from tui.ui.view.staging import StagedItem, Staging
 
 if TYPE_CHECKING:
     from tui.core.clock import Clock
-    from tui.core.model import CertificateView
+    from tui.core.model.state import CertificateView
     from tui.ops.journal import JournalInfo
     from tui.ui.screens.dashboard import DashboardScreen
 

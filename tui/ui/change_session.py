@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from tui.core.file_rules import PKCS12_CONTENT_TYPE, FileContent, read_content, vault_value
-from tui.core.model import CertificateView, ClusterState
-from tui.core.snapshot import VaultSecret
+from tui.core.changes.file_rules import PKCS12_CONTENT_TYPE, FileContent, read_content, vault_value
+from tui.core.model.snapshot import VaultSecret
+from tui.core.model.state import CertificateView, ClusterState
 
 if TYPE_CHECKING:
     from tui.ops.runner import ChangeSession
@@ -120,7 +120,8 @@ class VaultCandidates:
     vault_url: str
     candidates: tuple[VaultCandidate, ...]
     secrets: Mapping[str, VaultSecret]
-    """Every secret of the vault (values read for the candidates), for :func:`tui.ui.staging.check_new`."""
+    """Every secret of the vault (values read for the candidates), for
+    :func:`tui.ui.view.staging.check_new`."""
     note: str = ""
     """Why some values could not be read (those candidates say "not read"), or empty."""
 
@@ -194,7 +195,7 @@ def renew_target(state: ClusterState) -> RenewTarget:
     # The CLI's own lookup and warnings, so the dialog and `aio-certs renew` say the same thing.
     from tui.commands.change_common import Refused
     from tui.commands.renew import find_certificate
-    from tui.core.renewal import renew_warnings
+    from tui.core.changes.renewal import renew_warnings
 
     try:
         cert = find_certificate(state, None)

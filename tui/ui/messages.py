@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 from textual.notifications import SeverityLevel
 
-from tui.core.model import ClusterState
+from tui.core.model.state import ClusterState
 
 if TYPE_CHECKING:
     from tui.ops.apply import StepEvent

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from tui.core.model import ClusterState
+from tui.core.model.state import ClusterState
 
 if TYPE_CHECKING:
     from tui.cluster.live import ClusterFeed

@@ -27,7 +27,7 @@ from azure.identity import (
     WorkloadIdentityCredential,
 )
 
-from tui.core.snapshot import AreaState
+from tui.core.model.snapshot import AreaState
 from tui.vault.errors import VaultError
 
 AUTH_MODES = ("default", "cli", "managed-identity", "device-code", "workload-identity", "demo")

@@ -22,7 +22,7 @@ from azure.core.exceptions import (
 )
 from azure.identity import CredentialUnavailableError
 
-from tui.core.snapshot import AreaState
+from tui.core.model.snapshot import AreaState
 
 _MAX_LINE = 300
 _ERRNO = re.compile(r"(\[Errno -?\d+\][^'\")]*|\[SSL[^\]]*\][^'\")]*)")

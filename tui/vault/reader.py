@@ -1,4 +1,4 @@
-"""Reading a vault into a :class:`~tui.core.snapshot.VaultSnapshot`, never raising.
+"""Reading a vault into a :class:`~tui.core.model.snapshot.VaultSnapshot`, never raising.
 
 Lists every secret's properties, then reads the values of the wanted ones on a small thread pool (one
 request per value is the only way the API offers). Failures become the snapshot's status (FORBIDDEN,
@@ -17,7 +17,7 @@ from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.keyvault.secrets import SecretClient, SecretProperties
 
 from tui.core.clock import Clock
-from tui.core.snapshot import AreaState, ResourceStatus, VaultSecret, VaultSnapshot
+from tui.core.model.snapshot import AreaState, ResourceStatus, VaultSecret, VaultSnapshot
 from tui.vault.errors import classify
 
 DEFAULT_WORKERS = 8

@@ -1,6 +1,6 @@
 """What every simulated controller shares: object access through the ``kubernetes`` client, and the loop.
 
-:class:`KubeAccess` reads and writes any kind of ``tui.core.resources`` as plain dicts, through the same
+:class:`KubeAccess` reads and writes any kind of ``tui.core.model.resources`` as plain dicts, through the same
 client library the product uses (``CoreV1Api`` for core kinds, ``CustomObjectsApi`` for the rest).
 
 :class:`Controller` is the loop: subclasses implement ``_reconcile()``, which does one pass over the
@@ -26,7 +26,7 @@ from kubernetes import watch as k8s_watch
 from kubernetes.client.exceptions import ApiException
 
 from tui.core.clock import Clock
-from tui.core.resources import ResourceKind
+from tui.core.model.resources import ResourceKind
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def _snake(kind_name: str) -> str:
 
 
 class KubeAccess:
-    """Plain-dict CRUD for the kinds in ``tui.core.resources`` over one ``kubernetes`` ApiClient."""
+    """Plain-dict CRUD for the kinds in ``tui.core.model.resources`` over one ``kubernetes`` ApiClient."""
 
     def __init__(self, api_client: k8s.ApiClient) -> None:
         self.api_client = api_client

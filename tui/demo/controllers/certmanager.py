@@ -20,12 +20,12 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from tui.core import resources as rk
 from tui.core.clock import Clock
 from tui.core.durations import parse_duration
-from tui.core.names import CERT_MANAGER_GROUP, CERT_MANAGER_NAMESPACE, SECRET_TLS_CRT, SECRET_TLS_KEY
+from tui.core.model import resources as rk
+from tui.core.model.names import CERT_MANAGER_GROUP, CERT_MANAGER_NAMESPACE, SECRET_TLS_CRT, SECRET_TLS_KEY
 from tui.demo.controllers.base import Controller, KubeAccess, PassResult, by_key
-from tui.demo.seed_k8s import (
+from tui.demo.seed.objects import (
     condition,
     find_condition,
     iso,
@@ -35,13 +35,13 @@ from tui.demo.seed_k8s import (
     set_condition,
     unb64,
 )
-from tui.demo.seed_trust import (
+from tui.demo.seed.trust import (
     certificate_request,
     certificate_status,
     issued_secret,
     issuer_ready_condition,
 )
-from tui.demo.seed_x509 import Issued, SigningKey, build_ca, build_leaf, load_private_key, name
+from tui.demo.seed.x509 import Issued, SigningKey, build_ca, build_leaf, load_private_key, name
 
 FAIL_ANNOTATION = "demo.aio-certs.io/fail-issuance"
 """Annotation (value = failure message) that makes the simulated issuer refuse this Certificate."""

@@ -26,12 +26,12 @@ from azure.core.exceptions import AzureError, ResourceNotFoundError
 from azure.keyvault.secrets import SecretClient
 from kubernetes.client.exceptions import ApiException
 
-from tui.core import resources as rk
 from tui.core.clock import Clock
-from tui.core.names import SECRET_SYNC_LABEL
-from tui.core.spc import SpcObject, SpcView, parse_spc
+from tui.core.model import resources as rk
+from tui.core.model.names import SECRET_SYNC_LABEL
+from tui.core.model.spc import SpcObject, SpcView, parse_spc
 from tui.demo.controllers.base import Controller, KubeAccess, PassResult
-from tui.demo.seed_k8s import (
+from tui.demo.seed.objects import (
     b64,
     condition,
     iso,

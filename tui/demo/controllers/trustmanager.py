@@ -20,12 +20,19 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from tui.core import resources as rk
 from tui.core.clock import Clock
-from tui.core.names import CERT_MANAGER_NAMESPACE, TRUST_BUNDLE_LABEL
+from tui.core.model import resources as rk
+from tui.core.model.names import CERT_MANAGER_NAMESPACE, TRUST_BUNDLE_LABEL
 from tui.demo.controllers.base import Controller, KubeAccess, PassResult, by_key
-from tui.demo.seed_k8s import BUNDLE_HASH_ANNOTATION, bundle_hash, condition, k8s_object, set_condition, unb64
-from tui.demo.seed_trust import BUNDLE_SYNCED_MESSAGE
+from tui.demo.seed.objects import (
+    BUNDLE_HASH_ANNOTATION,
+    bundle_hash,
+    condition,
+    k8s_object,
+    set_condition,
+    unb64,
+)
+from tui.demo.seed.trust import BUNDLE_SYNCED_MESSAGE
 
 
 def _certs(pem: str | bytes) -> list[x509.Certificate]:

@@ -2,7 +2,7 @@
 
 The plan is made in a thread worker by the :class:`~tui.ops.runner.ChangeSession` (a fresh read of the
 cluster and the vault, then the core's validation): the dialog shows its problems and warnings (Azure
-Resource Manager markers among them) and :meth:`~tui.core.plan.Plan.render_diff`. Only an applicable
+Resource Manager markers among them) and :meth:`~tui.core.changes.plan.Plan.render_diff`. Only an applicable
 plan can be confirmed, with the Apply button. The apply runs in another thread worker; each progress
 event of the runner is posted to the dialog and shown as it happens, then the result. While it runs the
 dialog cannot be closed: the journal and the audit log record what it does either way.
@@ -23,14 +23,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from tui.ui.change_session import SessionHolder, audit_attempt, one_line, outcome_of
-from tui.ui.levels import DEFAULT_PALETTE, Level, Palette
 from tui.ui.messages import StepProgressed
 from tui.ui.modals.progress import StepProgress
 from tui.ui.modals.verdict import issue_lines
-from tui.ui.staging import Staging
+from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette
+from tui.ui.view.staging import Staging
 
 if TYPE_CHECKING:
-    from tui.core.plan import Plan
+    from tui.core.changes.plan import Plan
     from tui.ops.apply import ApplyResult
     from tui.ops.runner import Site
 

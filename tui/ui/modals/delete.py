@@ -20,11 +20,11 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Static
 
-from tui.core.changes import RemoveEntry
-from tui.core.model import ClusterState, OpcUaEntry
-from tui.ui.levels import DEFAULT_PALETTE, Level, Palette
+from tui.core.changes.changeset import RemoveEntry
+from tui.core.model.state import ClusterState, OpcUaEntry
 from tui.ui.modals.verdict import issue_lines
-from tui.ui.staging import Check, StagedItem, Staging, check_new
+from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette
+from tui.ui.view.staging import Check, StagedItem, Staging, check_new
 
 
 def purge_phrase(entries: Sequence[OpcUaEntry]) -> str:

@@ -22,9 +22,9 @@ from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.ui.change_session import SessionHolder, audit_attempt, one_line, outcome_of
-from tui.ui.levels import DEFAULT_PALETTE, Level, Palette
 from tui.ui.messages import StepProgressed
 from tui.ui.modals.progress import StepProgress
+from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette
 
 if TYPE_CHECKING:
     from tui.ops.apply import ApplyResult

@@ -1,7 +1,7 @@
 """The preview modal: every decoded field, the chain, where the item lives, and its PEM text.
 
 ``c`` copies the thumbprint with OSC 52 (Textual's ``copy_to_clipboard``), which reaches the local
-clipboard through SSH and tmux. The document comes from :mod:`tui.ui.preview_doc`, which never holds
+clipboard through SSH and tmux. The document comes from :mod:`tui.ui.view.preview_doc`, which never holds
 private key material.
 """
 
@@ -16,8 +16,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.ui.levels import DEFAULT_PALETTE, Level, Palette
-from tui.ui.preview_doc import Field, PreviewDoc, Section
+from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette
+from tui.ui.view.preview_doc import Field, PreviewDoc, Section
 
 LABEL_WIDTH = 18
 
@@ -40,7 +40,7 @@ def section_text(section: Section, palette: Palette) -> Text:
 
 
 class PreviewModal(ModalScreen[None]):
-    """Shows one :class:`~tui.ui.preview_doc.PreviewDoc`; ``escape`` closes, ``c`` copies."""
+    """Shows one :class:`~tui.ui.view.preview_doc.PreviewDoc`; ``escape`` closes, ``c`` copies."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close", id="preview.close", tooltip="Close the preview"),

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from tui.ui.levels import Level, Palette
+from tui.ui.view.levels import Level, Palette
 
 if TYPE_CHECKING:
-    from tui.core.plan_ops import Step
+    from tui.core.changes.operations import Step
     from tui.ops.apply import StepEvent
 
 _SYMBOL = {"pending": ("·", Level.MUTED), "start": ("…", Level.INFO), "done": ("✓", Level.OK),

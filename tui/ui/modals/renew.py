@@ -20,7 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from tui.ui.change_session import RenewTarget
-from tui.ui.levels import DEFAULT_PALETTE, Level, Palette
+from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette
 
 
 def renew_text(target: RenewTarget, palette: Palette) -> Text:

@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from tui.ui.levels import DEFAULT_PALETTE, Level, Palette
+from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette
 
 
 class StaleModal(ModalScreen[bool]):

@@ -28,15 +28,15 @@ from textual.suggester import Suggester
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
 from textual.worker import get_current_worker
 
-from tui.core.changes import AddFile, default_secret_name
+from tui.core.changes.changeset import AddFile, default_secret_name
 from tui.core.files import UnreadableFile, read_regular_file
-from tui.core.model import ClusterState
-from tui.core.names import LIST_ISSUER, LIST_TRUST
-from tui.core.snapshot import VaultSecret
+from tui.core.model.names import LIST_ISSUER, LIST_TRUST
+from tui.core.model.snapshot import VaultSecret
+from tui.core.model.state import ClusterState
 from tui.core.text import printable
-from tui.ui.levels import DEFAULT_PALETTE, Level, Palette
 from tui.ui.modals.verdict import content_text, issue_lines
-from tui.ui.staging import Check, StagedItem, Staging, check_new
+from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette
+from tui.ui.view.staging import Check, StagedItem, Staging, check_new
 
 MAX_FILE_BYTES = 1024 * 1024
 """Larger files are not read at all: no certificate or CRL for a list is anywhere near this size."""

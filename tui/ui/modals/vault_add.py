@@ -23,14 +23,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, RadioButton, RadioSet, Static
 from textual.widgets.option_list import Option
 
-from tui.core.changes import AddVaultSecret
-from tui.core.model import ClusterState
-from tui.core.names import LIST_ISSUER, LIST_TRUST
-from tui.ui import format as fmt
+from tui.core.changes.changeset import AddVaultSecret
+from tui.core.model.names import LIST_ISSUER, LIST_TRUST
+from tui.core.model.state import ClusterState
 from tui.ui.change_session import VaultCandidate, VaultCandidates
-from tui.ui.levels import DEFAULT_PALETTE, Level, Palette
 from tui.ui.modals.verdict import content_text, issue_lines
-from tui.ui.staging import Check, StagedItem, Staging, check_new
+from tui.ui.view import format as fmt
+from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette
+from tui.ui.view.staging import Check, StagedItem, Staging, check_new
 
 ReadCandidates = Callable[[], VaultCandidates]
 """Reads the vault (blocking; run in a worker)."""

@@ -11,11 +11,11 @@ from datetime import datetime
 
 from rich.text import Text
 
-from tui.core.file_rules import FileContent
-from tui.core.validation import Issue
-from tui.ui.levels import Level, Palette
+from tui.core.changes.file_rules import FileContent
+from tui.core.changes.validation import Issue
 from tui.ui.modals.preview import section_text
-from tui.ui.preview_doc import Section, certificate_fields, crl_fields
+from tui.ui.view.levels import Level, Palette
+from tui.ui.view.preview_doc import Section, certificate_fields, crl_fields
 
 OK_LINE = "✓ ready to stage"
 

@@ -20,12 +20,12 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 
-from tui.core.model import ClusterState
-from tui.ui import preview_doc
-from tui.ui.levels import Palette
+from tui.core.model.state import ClusterState
 from tui.ui.messages import ChangeRequested, PaneRequested, PreviewRequested
 from tui.ui.modals.preview import PreviewModal
 from tui.ui.source import SourceInfo
+from tui.ui.view import preview_doc
+from tui.ui.view.levels import Palette
 from tui.ui.widgets.issuers_pane import IssuersPane
 from tui.ui.widgets.opcua_pane import OpcUaPane
 from tui.ui.widgets.pane_tabs import PANES, PaneTabs

@@ -12,12 +12,12 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable
 
-from tui.core.model import ClusterState, IssuerView
-from tui.ui import format as fmt
-from tui.ui.labelled import join_lines, labelled
-from tui.ui.levels import DEFAULT_PALETTE, Level, Palette
+from tui.core.model.state import ClusterState, IssuerView
 from tui.ui.messages import PreviewRequested
-from tui.ui.rows import ISSUER_COLUMNS, issuer_cells
+from tui.ui.view import format as fmt
+from tui.ui.view.labelled import join_lines, labelled
+from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette
+from tui.ui.view.rows import ISSUER_COLUMNS, issuer_cells
 from tui.ui.widgets.keyed_table import KeyedTable
 from tui.ui.widgets.text_line import TextLine
 from tui.ui.widgets.titled import Titled

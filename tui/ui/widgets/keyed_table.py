@@ -7,13 +7,13 @@ rows ``add_row``, and a reorder is a ``sort`` by wanted position. Only when most
 is O(n) each) or for a filter or column change does it rebuild, and even then it puts the cursor back on
 the same key at the same place on the screen.
 
-Every column has a fixed width (see :mod:`tui.ui.columns`), so measuring each cell of each new row, which
+Every column has a fixed width (see :mod:`tui.ui.view.columns`), so measuring each cell of each new row, which
 DataTable does on idle and which dominates the cost of large tables, is skipped.
 
 A filter keystroke refills the table; DataTable then forgets every rendered cell (its caches are keyed by
 an update counter). Rendering a screenful of cells through Rich costs more than the refill itself, so the
-table also keeps rendered cells by what they show (:attr:`~tui.ui.cells.Cell.look`) and width: a cell that
-looks like one rendered before is reused, with only its row and column (the mouse meta) renewed.
+table also keeps rendered cells by what they show (:attr:`~tui.ui.view.cells.Cell.look`) and width: a
+cell that looks like one rendered before is reused, with only its row and column (the mouse meta) renewed.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from textual.widgets import DataTable
 from textual.widgets._data_table import Row, RowKey
 from textual.widgets.data_table import RowDoesNotExist
 
-from tui.ui.cells import CELL_TYPES, Cell, RowCells
-from tui.ui.columns import ColumnSpec, PlacedColumn, layout_columns
+from tui.ui.view.cells import CELL_TYPES, Cell, RowCells
+from tui.ui.view.columns import ColumnSpec, PlacedColumn, layout_columns
 
 REBUILD_THRESHOLD = 64
 """Above this many removed rows a rebuild is cheaper than removing them one by one."""

@@ -8,7 +8,7 @@ update or a mark rebuilds only the rows that changed.
 Changes start here (``u`` upload, ``v`` add from Key Vault, ``d`` delete, ``x`` mark stale entries,
 ``z``/``Z`` unstage; ``a`` applies from any pane): the pane only asks
 (:class:`~tui.ui.messages.ChangeRequested`), the app opens the dialogs. Staged changes stay visible
-(:mod:`tui.ui.staging`): the file name gets ``+``, ``~``, ``-`` or ``✓`` and the health cell says what
+(:mod:`tui.ui.view.staging`): the file name gets ``+``, ``~``, ``-`` or ``✓`` and the health cell says what
 is staged; a staged add is a row of its own. The keys are hidden in the read-only view and when the app
 has no way to write.
 """
@@ -23,14 +23,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Input
 
-from tui.core.model import ClusterState, OpcUaEntry, Severity
-from tui.core.names import LIST_ISSUER, LIST_TRUST
-from tui.ui.cells import Cell, MiddleCell, RowCells
-from tui.ui.filtering import EntryFilter, HaystackCache, parse_filter
-from tui.ui.levels import DEFAULT_PALETTE, Level
+from tui.core.model.names import LIST_ISSUER, LIST_TRUST
+from tui.core.model.state import ClusterState, OpcUaEntry, Severity
 from tui.ui.messages import ChangeRequested, PreviewRequested
-from tui.ui.rows import DEFAULT_OPCUA_SORT, OPCUA_COLUMNS, SortOrder, entry_cells, sort_entries
-from tui.ui.staging import MARKER_LABEL, MARKER_SYMBOL, StageKind, Staging
+from tui.ui.view.cells import Cell, MiddleCell, RowCells
+from tui.ui.view.filtering import EntryFilter, HaystackCache, parse_filter
+from tui.ui.view.levels import DEFAULT_PALETTE, Level
+from tui.ui.view.rows import DEFAULT_OPCUA_SORT, OPCUA_COLUMNS, SortOrder, entry_cells, sort_entries
+from tui.ui.view.staging import MARKER_LABEL, MARKER_SYMBOL, StageKind, Staging
 from tui.ui.widgets.keyed_table import KeyedTable
 from tui.ui.widgets.titled import Titled
 
@@ -206,7 +206,7 @@ class OpcUaPane(Titled, Vertical):
         self.filter_input.focus()
 
     def set_filter(self, text: str) -> None:
-        """Filter the entries by ``text`` (see :mod:`tui.ui.filtering`)."""
+        """Filter the entries by ``text`` (see :mod:`tui.ui.view.filtering`)."""
         new = parse_filter(text)
         if new.terms == self.filter.terms:
             self.filter = new

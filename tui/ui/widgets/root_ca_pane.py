@@ -15,12 +15,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 
-from tui.core.model import ClusterState, Condition
-from tui.core.rotation import RotationPhase
-from tui.ui import format as fmt
-from tui.ui.labelled import join_lines, labelled
-from tui.ui.levels import DEFAULT_PALETTE, Level, Palette, days_level
+from tui.core.model.rotation import RotationPhase
+from tui.core.model.state import ClusterState, Condition
 from tui.ui.messages import ChangeRequested, PreviewRequested
+from tui.ui.view import format as fmt
+from tui.ui.view.labelled import join_lines, labelled
+from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette, days_level
 from tui.ui.widgets.text_line import TextLine
 from tui.ui.widgets.titled import Titled
 

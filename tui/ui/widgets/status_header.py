@@ -11,10 +11,10 @@ from datetime import datetime
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 
-from tui.core.model import ClusterState
-from tui.ui import connection
-from tui.ui.levels import Level
+from tui.core.model.state import ClusterState
 from tui.ui.source import SourceInfo
+from tui.ui.view import connection
+from tui.ui.view.levels import Level
 from tui.ui.widgets.text_line import TextLine
 
 

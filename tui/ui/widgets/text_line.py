@@ -11,7 +11,7 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.ui.levels import Level
+from tui.ui.view.levels import Level
 
 _LEVEL_CLASSES = {level: f"-{level.value}" for level in Level}
 

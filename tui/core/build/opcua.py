@@ -1,0 +1,181 @@
+"""The OPC UA trust and issuer list entries: every file of both lists, linked into chains and flagged.
+
+The rows come from :mod:`tui.core.build.opcua_rows`; here they get their days left, chain links
+(:mod:`tui.core.build.chains`) and health flags. The whole result is remembered in the cache's
+:class:`~tui.core.build.memo.BuildMemo` with everything it was computed from and the time until which
+no days-left figure or time-dependent flag can change, so a rebuild caused by anything else (a
+SecretSync status write, the root CA, the clock ticking) reuses the entries as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from tui.core.model import resources as rk
+from tui.core.build.cache import DecodeCache
+from tui.core.build.chains import link_chains
+from tui.core.build.entry_findings import remembered_entry_findings
+from tui.core.build.memo import MISS
+from tui.core.build.opcua_rows import Row, list_rows
+from tui.core.build.readers import field_of
+from tui.core.health.findings import duplicate_keys, entry_flags
+from tui.core.model.state import Finding, OpcUaEntry, SyncView
+from tui.core.model.settings import ModelSettings
+from tui.core.model.snapshot import AreaState, RawSnapshot, VaultSnapshot
+from tui.core.model.spc import SpcView
+
+_DAY = timedelta(days=1)
+# datetime's resolution: the first instant after a given one.
+_TICK = timedelta(microseconds=1)
+
+
+def _whole_days(until: datetime, now: datetime) -> int:
+    # Whole days, rounded down (-1 on the first expired day): stable between rebuilds, so a row
+    # only changes when something a human would notice changes.
+    return (until - now) // _DAY
+
+
+def _days_left(row: Row, now: datetime) -> int | None:
+    certificate, crl = row["certificate"], row["crl"]
+    if certificate is not None:
+        return _whole_days(certificate.not_after, now)
+    if crl is not None and crl.next_update is not None:
+        return _whole_days(crl.next_update, now)
+    return None
+
+
+def stable_until(rows: Iterable[Row], now: datetime) -> datetime | None:
+    """The first moment after ``now`` at which a days-left figure or a time-dependent flag of these rows
+    may change (None: never); results built at ``now`` hold for every time in ``[now, that)``.
+
+    Days left ``q = (end - now) // 1 day`` stays ``q`` up to and including ``end - q days``; "not yet
+    valid" ends at notBefore; "CRL stale" starts just after nextUpdate, which is also where the CRL's
+    days left last changes before it.
+    """
+    bounds: list[datetime] = []
+    for row in rows:
+        certificate, crl = row["certificate"], row["crl"]
+        end = certificate.not_after if certificate is not None else (crl.next_update if crl else None)
+        if end is not None:
+            bounds.append(end - _whole_days(end, now) * _DAY + _TICK)
+        if certificate is not None and certificate.not_before > now:
+            bounds.append(certificate.not_before)
+    return min(bounds, default=None)
+
+
+def _fresh(entry: OpcUaEntry) -> OpcUaEntry:
+    """A new entry object equal to ``entry``.
+
+    Every build hands out its own entry objects (consumers compare rows by key and ``==``; a rebuilt
+    state is checked to be equal yet not the same objects). Copying the fields of a frozen dataclass
+    is several times cheaper than running its ``__init__`` again, which matters at 2,000 entries.
+    """
+    clone = object.__new__(OpcUaEntry)
+    clone.__dict__.update(entry.__dict__)
+    return clone
+
+
+def _entries(
+    rows: Sequence[Row], syncs: Sequence[SyncView], settings: ModelSettings, now: datetime,
+    spc_readable: bool, cache: DecodeCache,
+) -> tuple[OpcUaEntry, ...]:
+    link_chains(rows, cache)
+    failing = {s.list_name for s in syncs if s.present and s.failing}
+    entries = [OpcUaEntry(**row) for row in rows]
+    duplicates = duplicate_keys(entries)
+    out = []
+    for entry, row in zip(entries, rows, strict=True):
+        flags, severity = entry_flags(
+            entry,
+            now=now,
+            settings=settings,
+            duplicate=entry.key in duplicates,
+            sync_failing=entry.list_name in failing,
+            spc_known=spc_readable,
+        )
+        # Constructing again from the row is several times cheaper than dataclasses.replace.
+        out.append(OpcUaEntry(**row, flags=flags, severity=severity) if flags else entry)
+    return tuple(out)
+
+
+def build_opcua(
+    raw: RawSnapshot,
+    settings: ModelSettings,
+    syncs: Sequence[SyncView],
+    spcs: Sequence[SpcView],
+    vault: VaultSnapshot | None,
+    now: datetime,
+    cache: DecodeCache,
+) -> tuple[OpcUaEntry, ...]:
+    """Every trust and issuer list entry, decoded, joined, linked into chains and flagged."""
+    return build_opcua_with_findings(raw, settings, syncs, spcs, vault, now, cache)[0]
+
+
+def build_opcua_with_findings(
+    raw: RawSnapshot,
+    settings: ModelSettings,
+    syncs: Sequence[SyncView],
+    spcs: Sequence[SpcView],
+    vault: VaultSnapshot | None,
+    now: datetime,
+    cache: DecodeCache,
+) -> tuple[tuple[OpcUaEntry, ...], list[Finding]]:
+    """:func:`build_opcua` and the findings of the flagged entries (each remembered separately)."""
+    entries, fresh = _remembered_entries(raw, settings, syncs, spcs, vault, now, cache)
+    findings = remembered_entry_findings(entries, settings, now, cache.memo)
+    return (tuple(map(_fresh, entries)) if not fresh else entries), findings
+
+
+def _remembered_entries(
+    raw: RawSnapshot,
+    settings: ModelSettings,
+    syncs: Sequence[SyncView],
+    spcs: Sequence[SpcView],
+    vault: VaultSnapshot | None,
+    now: datetime,
+    cache: DecodeCache,
+) -> tuple[tuple[OpcUaEntry, ...], bool]:
+    """The entries (as remembered, or just built: then True)."""
+    ns = settings.namespace
+    spc_by_name = {s.name: s for s in spcs}
+    spc_readable = raw.state_of(rk.SECRET_PROVIDER_CLASSES.key).state is AreaState.OK
+    # Copies: the memo must keep what this result was made from even if a caller mutates its objects.
+    vault_secrets = dict(vault.secrets) if vault is not None and vault.status.state is AreaState.OK else None
+    lists = [
+        (
+            sync,
+            dict(field_of(raw.get(rk.SECRETS.key, ns, sync.name), "data")),
+            spc_by_name.get(sync.spc_name or ""),
+        )
+        for sync in syncs
+    ]
+    # Only what the entries read: a SecretSync's status (other than failing or not) is not here.
+    inputs: tuple[Any, ...] = (
+        settings,
+        spc_readable,
+        vault_secrets,
+        tuple(
+            (
+                sync.name, sync.list_name, sync.spc_name, sync.mappings, sync.present and bool(sync.failing),
+                data, None if spc is None else (spc.name, spc.objects),
+            )
+            for sync, data, spc in lists
+        ),
+    )
+    memo = cache.memo
+    name = ("opcua", ns)
+    remembered = memo.get(name, inputs, now)
+    if remembered is not MISS:
+        return remembered, False
+    rows: list[Row] = []
+    for sync, data, spc in lists:
+        part = ("opcua-rows", ns, sync.name, sync.list_name)
+        static, table = list_rows(sync, data, spc, vault_secrets, cache, memo.peek(part))
+        memo.put(part, None, now, None, table)
+        # Copies again: link_chains adds fields to the rows it is given.
+        rows.extend({**row, "days_left": _days_left(row, now)} for row in static)
+    entries = _entries(rows, syncs, settings, now, spc_readable, cache)
+    memo.put(name, inputs, now, stable_until(rows, now), entries)
+    return entries, True

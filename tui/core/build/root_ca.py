@@ -1,0 +1,119 @@
+"""The root CA view: the CA Secret found through the discovered issuer, decoded, with its rotation.
+
+Rotation history is carried from the previous state of a live view, so a rotation seen happening
+reads "rotated at T"; the judgement itself lives in :mod:`tui.core.model.rotation`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from tui.core.model import resources as rk
+from tui.core.build.cache import DecodeCache, decode_value
+from tui.core.build.certmanager import issuer_type
+from tui.core.build.readers import Obj, b64_bytes, field_of, spec_of
+from tui.core.certs import CertificateInfo
+from tui.core.model.state import CertificateView, ClusterState, DiscoveryView, RootCAView
+from tui.core.model.names import SECRET_CA_CRT, SECRET_TLS_CRT, SECRET_TLS_KEY, AioNames, is_quickstart_subject
+from tui.core.model.rotation import RotationEvent, assess_rotation, detect_rotation, extend_history, infer_rotation
+from tui.core.model.settings import ModelSettings
+from tui.core.model.snapshot import RawSnapshot
+
+
+def _certs_from_secret(
+    secret: Obj | None, key: str, cache: DecodeCache, source: str
+) -> tuple[tuple[CertificateInfo, ...], str | None]:
+    data = b64_bytes(field_of(secret, "data").get(key))
+    if data is None:
+        return (), None
+    value = decode_value(cache, data, source)
+    return value.certificates, value.error
+
+
+def build_root_ca(
+    raw: RawSnapshot,
+    settings: ModelSettings,
+    discovery: DiscoveryView,
+    certificates: Sequence[CertificateView],
+    now: datetime,
+    cache: DecodeCache,
+    previous: ClusterState | None,
+) -> tuple[RootCAView, tuple[RotationEvent, ...]]:
+    """Locate the CA secret through the discovered issuer, decode it and judge its rotation."""
+    names: AioNames = settings.names
+    issuer_res = rk.CLUSTER_ISSUERS if discovery.issuer_kind == "ClusterIssuer" else rk.ISSUERS
+    issuer_obj = raw.get(issuer_res.key, discovery.issuer_namespace, discovery.issuer_name)
+    note = ""
+    locatable = True
+    secret_ns, secret_name = names.cert_manager_namespace, names.root_ca_secret
+    if issuer_obj is not None:
+        spec = spec_of(issuer_obj)
+        ca_secret = field_of(spec, "ca").get("secretName")
+        if ca_secret:
+            secret_name = str(ca_secret)
+            # A ClusterIssuer reads its secret from cert-manager's cluster resource namespace.
+            secret_ns = (
+                names.cert_manager_namespace
+                if discovery.issuer_kind == "ClusterIssuer"
+                else discovery.issuer_namespace
+            )
+        else:
+            locatable = False
+            note = (
+                f"issuer {discovery.issuer_key} is of type {issuer_type(spec)}; "
+                "its CA is not kept in the cluster"
+            )
+    secret = raw.get(rk.SECRETS.key, secret_ns, secret_name)
+    resource = next(
+        (c for c in certificates if c.namespace == secret_ns and c.secret_name == secret_name), None
+    )
+    tls, tls_error = _certs_from_secret(secret, SECRET_TLS_CRT, cache, f"{secret_ns}/{secret_name} tls.crt")
+    ca, _ = _certs_from_secret(secret, SECRET_CA_CRT, cache, f"{secret_ns}/{secret_name} ca.crt")
+    certificate = tls[0] if tls else None
+    seen = {certificate.sha256} if certificate else set()
+    chain = []
+    for extra in (*tls[1:], *ca):
+        if extra.sha256 not in seen:
+            seen.add(extra.sha256)
+            chain.append(extra)
+    if secret is not None and certificate is None and tls_error is None:
+        tls_error = "secret has no tls.crt"
+
+    history: tuple[RotationEvent, ...] = previous.rotation_history if previous is not None else ()
+    recent = timedelta(seconds=settings.rotation_recent_seconds)
+    event: RotationEvent | None = None
+    if previous is None:
+        event = infer_rotation(resource, certificate, now, recent)
+    elif previous.root_ca.key == f"{secret_ns}/{secret_name}":
+        # A different secret means a different issuer was discovered, which is not a rotation.
+        before = previous.root_ca
+        event = detect_rotation(
+            before.certificate,
+            before.resource.revision if before.resource else None,
+            certificate,
+            resource.revision if resource else None,
+            now,
+        )
+    history = extend_history(history, event)
+    rotation = assess_rotation(
+        resource, certificate, now, history=history, recent=recent, secret_present=secret is not None
+    )
+    view = RootCAView(
+        secret_namespace=secret_ns,
+        secret_name=secret_name,
+        secret_present=secret is not None,
+        certificate=certificate,
+        chain=tuple(chain),
+        anchor=next((c for c in (*tls[:1], *chain) if c.self_signed), None),
+        decode_error=tls_error if secret is not None else None,
+        private_key_present=bool(field_of(secret, "data").get(SECRET_TLS_KEY)),
+        resource=resource,
+        days_left=rotation.days_left,
+        rotation=rotation,
+        quickstart=certificate is not None and is_quickstart_subject(certificate.subject),
+        note=note,
+        locatable=locatable,
+    )
+    return view, history
+

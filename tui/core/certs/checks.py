@@ -1,0 +1,80 @@
+"""Pure judgements on decoded certificates and CRLs.
+
+Time always comes in as ``now`` (from a :class:`tui.core.clock.Clock`), never from the wall clock, so
+every verdict is reproducible in tests and screenshots. Signature checks re-read the kept DER; the
+parsed objects are cached because a dashboard asks the same questions about the same chain often.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+
+from tui.core.certs.model import CertificateInfo, CrlInfo
+from tui.core.certs.signatures import signature_verifies
+
+_DAY = timedelta(days=1)
+
+
+@lru_cache(maxsize=512)
+def _certificate(der: bytes) -> x509.Certificate:
+    return x509.load_der_x509_certificate(der)
+
+
+@lru_cache(maxsize=128)
+def _crl(der: bytes) -> x509.CertificateRevocationList:
+    return x509.load_der_x509_crl(der)
+
+
+def days_left(cert: CertificateInfo, now: datetime) -> int:
+    """Whole days until ``not_after``, rounded down; negative once expired (-1 on the first day)."""
+    return (cert.not_after - now) // _DAY
+
+
+def is_expired(cert: CertificateInfo, now: datetime) -> bool:
+    """True once ``now`` is past ``not_after`` (the last second is still valid, per RFC 5280)."""
+    return now > cert.not_after
+
+
+def is_not_yet_valid(cert: CertificateInfo, now: datetime) -> bool:
+    """True while ``now`` is before ``not_before``."""
+    return now < cert.not_before
+
+
+def crl_is_stale(crl: CrlInfo, now: datetime) -> bool:
+    """True when the CRL's ``next_update`` has passed; a CRL without one never goes stale."""
+    return crl.next_update is not None and now > crl.next_update
+
+
+def cert_signed_by(child: CertificateInfo, issuer_cert: CertificateInfo) -> bool:
+    """True when ``issuer_cert`` names and signed ``child`` (its key verifies child's signature)."""
+    if child.issuer != issuer_cert.subject:
+        return False
+    try:
+        key = _certificate(issuer_cert.der).public_key()
+        return signature_verifies(key, _certificate(child.der))
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return False
+
+
+def crl_signed_by(crl: CrlInfo, ca_cert: CertificateInfo) -> bool:
+    """True when ``ca_cert`` is the CRL's issuer by name and its key verifies the CRL signature."""
+    if crl.issuer != ca_cert.subject:
+        return False
+    try:
+        key = _certificate(ca_cert.der).public_key()
+        return signature_verifies(key, _crl(crl.der))
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return False
+
+
+def is_revoked(cert: CertificateInfo, crl: CrlInfo) -> bool:
+    """True when ``crl`` comes from ``cert``'s issuer and lists its serial.
+
+    Serials are only unique per issuer, so a CRL from another CA never revokes ``cert``. The CRL's
+    own signature is not checked here; use :func:`crl_signed_by` for that.
+    """
+    return crl.issuer == cert.issuer and cert.serial_number in crl.revoked_serials

@@ -1,0 +1,155 @@
+"""How a plan reads: the text diff shown before confirming, and the ``--json`` object.
+
+The diff is deterministic (same plan, same text) so it can be snapshot-tested, and shows only what
+changes: ``+`` added, ``-`` removed, ``~`` replaced, with a count of what stays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from tui.core.certs.model import iso_utc
+from tui.core.changes.operations import SpcEdit, SyncEdit, VaultDelete, VaultWrite
+from tui.core.model.spc import SpcFormatError, SpcObject, parse_objects
+
+if TYPE_CHECKING:
+    from tui.core.changes.plan import Plan
+
+
+def _vault_lines(writes: Sequence[VaultWrite], deletes: Sequence[VaultDelete]) -> list[str]:
+    lines = []
+    for w in writes:
+        tags = ", ".join(f"{k}={v}" for k, v in sorted(w.tags.items()))
+        expiry = f", expires {iso_utc(w.expires_on)}" if w.expires_on else ""
+        mark, verb = ("~", "new version of") if w.replaces else ("+", "set")
+        lines.append(f"{mark} {verb} {w.secret_name} <- {w.list_name}/{w.target_key} "
+                     f"({w.content_type}, {tags}, {len(w.value) // 2} bytes{expiry})")
+    for d in deletes:
+        verb = "delete and purge" if d.purge else "delete"
+        lines.append(f"- {verb} {d.secret_name} (was {d.list_name}/{d.target_key})")
+    return lines
+
+
+def _objects(text: str | None) -> list[SpcObject]:
+    try:
+        return list(parse_objects(text))
+    except SpcFormatError:
+        return []
+
+
+def _describe_object(obj: SpcObject) -> str:
+    fields = [obj.object_type]
+    if obj.object_encoding:
+        fields.append(f"encoding {obj.object_encoding}")
+    if obj.object_alias:
+        fields.append(f"alias {obj.object_alias}")
+    return f"{obj.object_name} ({', '.join(fields)})"
+
+
+def _spc_lines(edit: SpcEdit) -> list[str]:
+    before, after = _objects(edit.before), _objects(edit.after)
+    old = {o.object_name: o for o in before}
+    new = {o.object_name: o for o in after}
+    lines = [f"- {_describe_object(o)}" for o in before if o.object_name not in new]
+    for obj in after:
+        if obj.object_name not in old:
+            lines.append(f"+ {_describe_object(obj)}")
+        elif old[obj.object_name] != obj:
+            lines.append(f"~ {_describe_object(old[obj.object_name])} -> {_describe_object(obj)}")
+    same = sum(1 for o in after if old.get(o.object_name) == o)
+    if edit.after is None:
+        lines.append("  (parameters.objects is dropped: no object left; the SPC itself is kept)")
+    lines.append(f"  ({same} object(s) unchanged)")
+    return lines
+
+
+def _sync_lines(edit: SyncEdit) -> list[str]:
+    old = dict((t, s) for s, t in edit.before)
+    new = dict((t, s) for s, t in edit.after)
+    lines = [f"- {s} -> {t}" for s, t in edit.before if t not in new]
+    for s, t in edit.after:
+        if t not in old:
+            lines.append(f"+ {s} -> {t}")
+        elif old[t] != s:
+            lines.append(f"~ {old[t]} -> {t} becomes {s} -> {t}")
+    if edit.force_synchronization:
+        lines.append(f"~ forceSynchronization: {edit.force_synchronization} "
+                     "(re-fetch the overwritten secret now)")
+    same = sum(1 for s, t in edit.after if old.get(t) == s)
+    lines.append(f"  ({same} mapping(s) unchanged)")
+    return lines
+
+
+def _rv(value: str | None) -> str:
+    return f"resourceVersion {value}" if value else "new"
+
+
+def render_plan(plan: Plan) -> str:
+    """The text diff of a plan (see :meth:`tui.core.changes.plan.Plan.render_diff`)."""
+    out = [f"Plan {plan.plan_id} (namespace {plan.namespace}): {len(plan.changes)} change(s)"
+           + (f", rebased {plan.revision}x" if plan.revision else "")]
+    out += [f"  {i}. {line}" for i, line in enumerate(plan.changes.describe(), start=1)]
+    vault = _vault_lines(plan.vault_writes, plan.vault_deletes)
+    if vault:
+        out += ["", "Key Vault", *vault]
+    if plan.spc_edit is not None:
+        edit = plan.spc_edit
+        out += ["", f"SecretProviderClass {edit.key} ({_rv(edit.resource_version)})", *_spc_lines(edit)]
+    for sync in plan.sync_edits:
+        head = f"SecretSync {sync.key}: {sync.action} ({_rv(sync.resource_version)})"
+        if sync.action == "create":
+            head += (f", type {sync.secret_type}, serviceAccountName {sync.service_account}, "
+                     f"SPC {sync.spc_name}")
+        if sync.action == "delete":
+            head += " (its last entry goes; the synced Secret goes with it)"
+        out += ["", head, *_sync_lines(sync)]
+    if not plan.steps and not plan.problems:
+        out += ["", "Nothing to do."]
+    if plan.warnings:
+        out += ["", "Warnings", *(f"! {w.message}" for w in plan.warnings)]
+    if plan.problems:
+        out += ["", "Problems (nothing will be written)", *(f"x {p.message}" for p in plan.problems)]
+    return "\n".join(out) + "\n"
+
+
+def _entry_json(plan: Plan) -> list[dict[str, Any]]:
+    out = []
+    for r in plan.resolved:
+        content = r.content
+        cert = content.certificate if content is not None else None
+        out.append({
+            "index": r.index,
+            "change": r.change.describe(),
+            "list": r.list_name,
+            "target_key": r.target_key,
+            "secret_name": r.secret_name,
+            "ok": r.ok,
+            "content": content.kind if content is not None else None,
+            "subject": cert.subject if cert is not None else None,
+            "not_after": iso_utc(cert.not_after) if cert is not None else None,
+            "sha1": content.sha1 if content is not None else None,
+            "sha256": content.sha256 if content is not None else None,
+        })
+    return out
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    """The ``--json`` object of a plan (see :meth:`tui.core.changes.plan.Plan.to_json`)."""
+    return {
+        "plan_id": plan.plan_id,
+        "revision": plan.revision,
+        "namespace": plan.namespace,
+        "created_at": iso_utc(plan.created_at),
+        "applicable": plan.applicable,
+        "changes": list(plan.changes.describe()),
+        "entries": _entry_json(plan),
+        "problems": [p.to_json() for p in plan.problems],
+        "warnings": [w.to_json() for w in plan.warnings],
+        "arm_managed": list(plan.arm_managed),
+        "vault_writes": [w.to_json() for w in plan.vault_writes],
+        "vault_deletes": [d.to_json() for d in plan.vault_deletes],
+        "spc_edit": plan.spc_edit.to_json() if plan.spc_edit is not None else None,
+        "sync_edits": [s.to_json() for s in plan.sync_edits],
+        "steps": [s.to_json() for s in plan.steps],
+    }

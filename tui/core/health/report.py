@@ -1,0 +1,269 @@
+"""``aio-certs status`` output: one pasteable screen, the full JSON snapshot, and the exit status.
+
+Pure functions of a :class:`~tui.core.model.state.ClusterState`. Neither output ever contains private key
+material: the model holds none (only whether ``tls.key`` exists), and PEM/DER bytes are left out of JSON
+(thumbprints identify every certificate).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any
+
+from tui.core.certs.model import CertificateInfo, CrlInfo, iso_utc
+from tui.core.model.names import LIST_ISSUER, LIST_TRUST
+from tui.core.model.snapshot import AreaState
+from tui.core.model.state import ClusterState, Finding, OpcUaEntry, Severity
+
+EXIT_HEALTHY = 0
+EXIT_WARNINGS = 1
+EXIT_CRITICAL = 2
+
+TOP_FINDINGS = 10
+MAX_ISSUER_ROWS = 8
+_SEVERITY_TAG = {Severity.CRITICAL: "CRIT", Severity.WARNING: "WARN", Severity.INFO: "INFO"}
+
+
+def exit_code(state: ClusterState) -> int:
+    """0 when healthy, 1 with warnings, 2 with any critical finding (info findings do not count)."""
+    severities = {f.severity for f in state.findings}
+    if Severity.CRITICAL in severities:
+        return EXIT_CRITICAL
+    if Severity.WARNING in severities:
+        return EXIT_WARNINGS
+    return EXIT_HEALTHY
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def _when(value: datetime | None) -> str:
+    return iso_utc(value) or "-"
+
+
+def _days(value: float | None) -> str:
+    if value is None:
+        return "?"
+    if value < 0:
+        return f"expired {abs(value):.0f}d ago" if value <= -1 else f"expired {abs(value) * 24:.0f}h ago"
+    return f"{value:.0f}d left" if value >= 1 else f"{value * 24:.1f}h left"
+
+
+def _overall(state: ClusterState) -> str:
+    return {EXIT_HEALTHY: "HEALTHY", EXIT_WARNINGS: "WARNINGS", EXIT_CRITICAL: "CRITICAL"}[exit_code(state)]
+
+
+def _root_lines(state: ClusterState) -> list[str]:
+    root = state.root_ca
+    lines = ["Root CA"]
+    cert = root.certificate
+    if cert is None:
+        reason = (
+            root.note
+            or root.decode_error
+            or ("secret not found" if not root.secret_present else "no certificate")
+        )
+        lines.append(f"  {'secret':<13} {root.key}: {reason}")
+    else:
+        lines.append(f"  {'subject':<13} {cert.subject}")
+        if root.anchor is not None and root.anchor.sha256 != cert.sha256:
+            lines.append(f"  {'under root':<13} {root.anchor.subject}")
+        if root.quickstart:
+            lines.append(f"  {'quickstart':<13} yes: AIO's self-generated CA, not for production")
+        lines.append(f"  {'thumbprint':<13} SHA-1 {cert.sha1}")
+        lines.append(f"  {'not after':<13} {_when(cert.not_after)} ({_days(root.days_left)})")
+        lines.append(f"  {'secret':<13} {root.key}")
+    rotation = root.rotation
+    revision = f", revision {rotation.revision}" if rotation.revision is not None else ""
+    lines.append(f"  {'rotation':<13} {rotation.phase.value}: {rotation.message}{revision}")
+    d = state.discovery
+    lines.append(f"  {'issuer':<13} {d.issuer_key} (from {d.issuer_source})")
+    bundle = state.trust_bundle
+    lines.append(f"  {'trust bundle':<13} {bundle.namespace}/{bundle.configmap} [{bundle.key}]")
+    if not bundle.present:
+        verdict = "ConfigMap not found"
+    elif not bundle.key_present:
+        verdict = f"ConfigMap has no key {bundle.key}"
+    elif bundle.holds_current_ca is None:
+        verdict = f"current CA unknown; {len(bundle.certificates)} certificate(s)"
+    else:
+        direct = root.certificate is not None and any(
+            c.sha256 == root.certificate.sha256 for c in bundle.certificates
+        )
+        if not bundle.holds_current_ca:
+            verdict = "OUT OF SYNC: current CA missing"
+        else:
+            verdict = "in sync: holds the current CA" + ("" if direct else "'s root")
+        verdict += f"; {len(bundle.certificates)} certificate(s)"
+        if bundle.previous_cas:
+            verdict += f"; {len(bundle.previous_cas)} previous CA(s) still present"
+    lines.append(f"  {'bundle check':<13} {verdict}")
+    return lines
+
+
+def _issuer_lines(state: ClusterState, width: int) -> list[str]:
+    lines = ["Issuers"]
+    if not state.issuers:
+        lines.append("  (none)")
+        return lines
+
+    name_w = min(max(len(i.display_name) for i in state.issuers), max(20, width - 50))
+    lines.append(f"  {'NAME':<{name_w}}  {'KIND':<13} {'TYPE':<10} {'READY':<5} {'CERTS':>6}  REASON")
+    for issuer in state.issuers[:MAX_ISSUER_ROWS]:
+        ready = {True: "yes", False: "NO", None: "?"}[issuer.ready]
+        certs = f"{issuer.certificates_backed}" + (
+            f"/{issuer.certificates_failing}!" if issuer.certificates_failing else ""
+        )
+        reason = issuer.reason + (f": {issuer.message}" if issuer.message and not issuer.ready else "")
+        lines.append(
+            f"  {_clip(issuer.display_name, name_w):<{name_w}}  {issuer.kind:<13} {issuer.type:<10} "
+            f"{ready:<5} {certs:>6}  {reason}"
+        )
+    if len(state.issuers) > MAX_ISSUER_ROWS:
+        lines.append(f"  ... and {len(state.issuers) - MAX_ISSUER_ROWS} more")
+    return lines
+
+
+def health_counts(entries: tuple[OpcUaEntry, ...]) -> dict[str, int]:
+    """Entries by worst severity: ``ok``, ``warning``, ``critical`` (info-only counts as ok)."""
+    counts = {"ok": 0, "warning": 0, "critical": 0}
+    for entry in entries:
+        if entry.severity is Severity.CRITICAL:
+            counts["critical"] += 1
+        elif entry.severity is Severity.WARNING:
+            counts["warning"] += 1
+        else:
+            counts["ok"] += 1
+    return counts
+
+
+def flag_counts(entries: tuple[OpcUaEntry, ...]) -> dict[str, int]:
+    """How many entries carry each health flag, most common first."""
+    counter = Counter(flag.value for entry in entries for flag in entry.flags)
+    return dict(counter.most_common())
+
+
+def _opcua_lines(state: ClusterState) -> list[str]:
+    spc = f" (SPC {state.opcua_spc})" if state.opcua_spc else ""
+    lines = [f"OPC UA lists{spc}"]
+    for list_name in (LIST_TRUST, LIST_ISSUER):
+        entries = state.entries(list_name)
+        sync = state.sync(list_name)
+        counts = health_counts(entries)
+        if sync is None or not sync.present:
+            sync_text = "no SecretSync"
+        elif sync.failing:
+            sync_text = f"sync FAILING ({sync.failing[0].reason})"
+        elif not sync.conditions and sync.last_successful_sync is None:
+            sync_text = "sync not reported yet"
+        else:
+            sync_text = f"sync ok, last {_when(sync.last_successful_sync)}"
+        lines.append(
+            f"  {list_name:<6} {len(entries):>5} entries: {counts['ok']} ok, {counts['warning']} warning, "
+            f"{counts['critical']} critical; {sync_text}"
+        )
+    flags = flag_counts(state.opcua)
+    if flags:
+        lines.append("  flags: " + ", ".join(f"{name} {count}" for name, count in flags.items()))
+    return lines
+
+
+def _area_line(state: ClusterState) -> str | None:
+    troubled = [a for a in state.areas if a.state is not AreaState.OK]
+    if not troubled:
+        return None
+    return "Not fully read: " + "; ".join(f"{a.area.value} {a.state.value}" for a in troubled)
+
+
+def _finding_lines(findings: tuple[Finding, ...]) -> list[str]:
+    counts = Counter(f.severity for f in findings)
+    head = (
+        f"Findings: {counts[Severity.CRITICAL]} critical, {counts[Severity.WARNING]} warning, "
+        f"{counts[Severity.INFO]} info"
+    )
+    if len(findings) > TOP_FINDINGS:
+        head += f" (top {TOP_FINDINGS})"
+    lines = [head]
+    lines += [f"  {_SEVERITY_TAG[f.severity]}  {f.message}" for f in findings[:TOP_FINDINGS]]
+    if not findings:
+        lines.append("  none")
+    return lines
+
+
+def render_status(state: ClusterState, *, width: int = 100) -> str:
+    """One screenful a technician can paste into a ticket (every line at most ``width`` characters)."""
+    lines = [
+        f"aio-certs status: {_overall(state)}   namespace {state.namespace}   at {_when(state.built_at)}"
+    ]
+    area = _area_line(state)
+    if area:
+        lines.append(area)
+    lines.append("")
+    lines += _root_lines(state)
+    lines.append("")
+    lines += _issuer_lines(state, width)
+    lines.append("")
+    lines += _opcua_lines(state)
+    lines.append("")
+    lines += _finding_lines(state.findings)
+    return "\n".join(_clip(line.rstrip(), width) for line in lines) + "\n"
+
+
+# --- JSON -----
+
+
+# Tuples of (name, value) pairs kept hashable in the model, written as JSON objects.
+_PAIR_FIELDS = frozenset({"vault_tags", "extra"})
+
+
+def _json(value: Any, source: str) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return iso_utc(value)
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, CertificateInfo | CrlInfo):
+        return value.to_json(source)
+    if isinstance(value, bytes):
+        return None  # raw bytes never go out; thumbprints identify them
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        key = getattr(value, "key", None)
+        # Certificates inside a keyed row are named after the row (``trust/plc-1.der``) in ``source``.
+        here = key if isinstance(key, str) else source
+        out: dict[str, Any] = {}
+        if isinstance(key, str) and not any(f.name == "key" for f in dataclasses.fields(value)):
+            out["key"] = key
+        for f in dataclasses.fields(value):
+            item = getattr(value, f.name)
+            if f.name in _PAIR_FIELDS:
+                out[f.name] = {str(k): v for k, v in item}
+            else:
+                out[f.name] = _json(item, here or f.name)
+        return out
+    if isinstance(value, Mapping):
+        return {str(k): _json(v, f"{source}.{k}") for k, v in value.items()}
+    if isinstance(value, tuple | list | frozenset | set):
+        items = sorted(value) if isinstance(value, frozenset | set) else value
+        return [_json(v, source) for v in items]
+    return str(value)
+
+
+def state_to_json(state: ClusterState) -> dict[str, Any]:
+    """The full snapshot as JSON-ready data, with a summary (overall health, exit code, counts) first."""
+    body = _json(state, "")
+    summary = {
+        "health": _overall(state).lower(),
+        "exit_code": exit_code(state),
+        "findings": dict(Counter(f.severity.value for f in state.findings)),
+        "opcua": {name: health_counts(state.entries(name)) for name in (LIST_TRUST, LIST_ISSUER)},
+        "flags": flag_counts(state.opcua),
+    }
+    return {"summary": summary, **body}

@@ -1,0 +1,240 @@
+"""Root CA rotation: days left, the rotation phase, cert-manager's retry backoff, rotation history.
+
+All pure functions of a :class:`~tui.core.model.state.CertificateView`, the decoded CA certificate and
+``now``. A live view passes the previous state's history so a rotation it watched reads "rotated at
+10:42:07"; a one-shot ``status`` infers a recent rotation from the Certificate's revision and notBefore.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from tui.core.certs.model import CertificateInfo
+from tui.core.model.state import CertificateView
+
+# cert-manager's issuance retry backoff (domain.md 2.2, CM defaults.go): 1h * 2^(n-1), 1h..32h.
+BACKOFF_MIN = timedelta(hours=1)
+BACKOFF_MAX = timedelta(hours=32)
+HISTORY_LIMIT = 20
+"""Rotation events kept per process; enough for a long demo session, small enough to diff."""
+
+
+class RotationPhase(StrEnum):
+    """Where the root CA is in its renewal cycle."""
+
+    STEADY = "steady"
+    RENEWAL_DUE = "renewal-due"
+    """renewalTime has passed but no issuance is running."""
+    ISSUING = "issuing"
+    ROTATED = "rotated"
+    """A rotation completed recently (see :attr:`RotationView.rotated_at`)."""
+    FAILED = "failed"
+    """The last issuance failed; cert-manager retries at :attr:`RotationView.next_attempt`."""
+    UNMANAGED = "unmanaged"
+    """The CA secret exists but no cert-manager Certificate writes it."""
+    UNKNOWN = "unknown"
+    """Neither the CA secret nor its Certificate could be read."""
+
+
+@dataclass(frozen=True)
+class RotationEvent:
+    """One observed (or inferred) change of the root CA."""
+
+    at: datetime
+    """When the new CA took effect: its notBefore when plausible, else when it was seen."""
+    revision: int | None
+    serial: str | None
+    sha1: str | None
+    previous_sha1: str | None
+    """Thumbprint of the CA it replaced; None when inferred without having seen the old one."""
+    previous_serial: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Stable key: the new CA's thumbprint (or revision when the CA could not be decoded)."""
+        return self.sha1 or f"revision-{self.revision}"
+
+
+@dataclass(frozen=True)
+class RotationView:
+    """The root CA's rotation state at ``now``, ready to display."""
+
+    phase: RotationPhase
+    days_left: float | None
+    not_before: datetime | None
+    not_after: datetime | None
+    renewal_time: datetime | None
+    revision: int | None
+    failed_attempts: int
+    last_failure_time: datetime | None
+    next_attempt: datetime | None
+    """When cert-manager will retry after a failure (FAILED phase only)."""
+    rotated_at: datetime | None
+    """When the latest rotation took effect, if one is known."""
+    reason: str
+    """Issuing/Ready reason that explains the phase (empty when steady)."""
+    message: str
+    """One line for humans, e.g. ``failed 2x, next attempt 2026-01-01T12:00:00Z``."""
+
+
+def backoff_delay(failed_attempts: int) -> timedelta:
+    """cert-manager's wait after ``failed_attempts`` consecutive failures: 1h * 2^(n-1), 1h..32h."""
+    if failed_attempts <= 1:
+        return BACKOFF_MIN
+    # Cap the exponent before shifting: attempts can grow without bound on a broken issuer.
+    delay = BACKOFF_MIN * (2 ** min(failed_attempts - 1, 6))
+    return min(delay, BACKOFF_MAX)
+
+
+def next_attempt(cert: CertificateView) -> datetime | None:
+    """When cert-manager retries issuance of a failed Certificate; None when it has not failed."""
+    if cert.last_failure_time is None:
+        return None
+    return cert.last_failure_time + backoff_delay(max(cert.failed_issuance_attempts, 1))
+
+
+def days_left(not_after: datetime | None, now: datetime) -> float | None:
+    """Days (fractional, negative once expired) until ``not_after``."""
+    if not_after is None:
+        return None
+    return (not_after - now).total_seconds() / 86400.0
+
+
+def _iso(when: datetime | None) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ") if when else "?"
+
+
+def detect_rotation(
+    previous: CertificateInfo | None,
+    previous_revision: int | None,
+    current: CertificateInfo | None,
+    current_revision: int | None,
+    now: datetime,
+) -> RotationEvent | None:
+    """An event when the CA certificate (or the Certificate's revision) changed since the last build."""
+    if current is None:
+        return None
+    changed_cert = previous is not None and previous.sha256 != current.sha256
+    # The revision only counts when the old CA could not be decoded: otherwise a revision bump seen before
+    # the secret changes would record the old certificate as the new one.
+    changed_revision = (
+        previous is None
+        and previous_revision is not None
+        and current_revision is not None
+        and current_revision > previous_revision
+    )
+    if not (changed_cert or changed_revision):
+        return None
+    # notBefore is when cert-manager signed the new CA; prefer it unless it is implausible (in the future
+    # or long before this process could have seen the old one).
+    at = current.not_before if now - timedelta(hours=1) <= current.not_before <= now else now
+    return RotationEvent(
+        at=at,
+        revision=current_revision,
+        serial=current.serial,
+        sha1=current.sha1,
+        previous_sha1=previous.sha1 if previous is not None and changed_cert else None,
+        previous_serial=previous.serial if previous is not None and changed_cert else None,
+    )
+
+
+def infer_rotation(
+    resource: CertificateView | None, current: CertificateInfo | None, now: datetime, recent: timedelta
+) -> RotationEvent | None:
+    """A rotation inferred without history: revision above 1 and a notBefore within ``recent``."""
+    if resource is None or resource.revision is None or resource.revision <= 1:
+        return None
+    started = current.not_before if current is not None else resource.not_before
+    if started is None or not (now - recent <= started <= now):
+        return None
+    return RotationEvent(
+        at=started,
+        revision=resource.revision,
+        serial=current.serial if current else None,
+        sha1=current.sha1 if current else None,
+        previous_sha1=None,
+    )
+
+
+def extend_history(
+    history: Sequence[RotationEvent], event: RotationEvent | None
+) -> tuple[RotationEvent, ...]:
+    """History with ``event`` appended (unless already recorded), bounded to :data:`HISTORY_LIMIT`."""
+    events = tuple(history)
+    if event is None or any(e.key == event.key for e in events):
+        return events[-HISTORY_LIMIT:]
+    return (*events, event)[-HISTORY_LIMIT:]
+
+
+def assess_rotation(
+    resource: CertificateView | None,
+    certificate: CertificateInfo | None,
+    now: datetime,
+    *,
+    history: Sequence[RotationEvent] = (),
+    recent: timedelta = timedelta(minutes=15),
+    secret_present: bool = True,
+) -> RotationView:
+    """The rotation phase of the root CA.
+
+    Precedence: issuing (Issuing=True) > failed (lastFailureTime set) > renewal due (renewalTime passed)
+    > rotated (latest rotation within ``recent``) > steady. Without a Certificate resource the phase is
+    unmanaged (secret present) or unknown.
+    """
+    not_after = certificate.not_after if certificate else (resource.not_after if resource else None)
+    not_before = certificate.not_before if certificate else (resource.not_before if resource else None)
+    latest = history[-1] if history else None
+    rotated_at = latest.at if latest else None
+    left = days_left(not_after, now)
+    if resource is None:
+        phase = (
+            RotationPhase.UNMANAGED if secret_present and certificate is not None else RotationPhase.UNKNOWN
+        )
+        message = (
+            "not managed by a cert-manager Certificate"
+            if phase is RotationPhase.UNMANAGED
+            else "root CA not found"
+        )
+        return RotationView(
+            phase, left, not_before, not_after, None, None, 0, None, None, rotated_at, "", message
+        )
+
+    retry_at = next_attempt(resource)
+    attempts = max(resource.failed_issuance_attempts, 1) if resource.last_failure_time else 0
+    reason = ""
+    if resource.is_issuing:
+        phase = RotationPhase.ISSUING
+        reason = resource.issuing.reason if resource.issuing else ""
+        message = f"issuing ({reason})" if reason else "issuing"
+    elif resource.last_failure_time is not None:
+        phase = RotationPhase.FAILED
+        reason = (resource.issuing.reason if resource.issuing else "") or (
+            resource.ready.reason if resource.ready else ""
+        )
+        message = f"failed {attempts}x, next attempt {_iso(retry_at)}"
+    elif resource.renewal_time is not None and resource.renewal_time <= now:
+        phase = RotationPhase.RENEWAL_DUE
+        message = f"renewal due since {_iso(resource.renewal_time)}"
+    elif rotated_at is not None and now - recent <= rotated_at <= now:
+        phase = RotationPhase.ROTATED
+        message = f"rotated at {_iso(rotated_at)}"
+    else:
+        phase = RotationPhase.STEADY
+        message = f"next renewal {_iso(resource.renewal_time)}" if resource.renewal_time else "steady"
+    return RotationView(
+        phase=phase,
+        days_left=left,
+        not_before=not_before,
+        not_after=not_after,
+        renewal_time=resource.renewal_time,
+        revision=resource.revision,
+        failed_attempts=attempts,
+        last_failure_time=resource.last_failure_time,
+        next_attempt=retry_at if phase is RotationPhase.FAILED else None,
+        rotated_at=rotated_at,
+        reason=reason,
+        message=message,
+    )

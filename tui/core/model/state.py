@@ -1,0 +1,527 @@
+"""The immutable cluster model: what the dashboard, ``status`` and change plans read.
+
+:func:`tui.core.build.assemble.build_state` turns a :class:`~tui.core.model.snapshot.RawSnapshot` (and
+optionally a :class:`~tui.core.model.snapshot.VaultSnapshot`) into one :class:`ClusterState`. Every value
+here is frozen and every collection a tuple, so a state can be shared between threads, compared with ``==``
+and diffed by each row's stable ``key``. Nothing needs re-parsing above this layer: certificates and CRLs
+arrive decoded (:class:`~tui.core.certs.model.CertificateInfo`, :class:`~tui.core.certs.model.CrlInfo`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from tui.core.certs.model import CertificateInfo, CrlInfo
+from tui.core.model.snapshot import AreaState, ResourceStatus
+from tui.core.model.spc import SpcView
+
+if TYPE_CHECKING:
+    from tui.core.model.rotation import RotationEvent, RotationView
+    from tui.core.model.settings import ModelSettings
+
+
+class Severity(StrEnum):
+    """How urgent a finding is. ``status`` exits 2 on any critical, 1 on any warning."""
+
+    CRITICAL = "critical"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """0 for critical, 1 for warning, 2 for info: sort ascending for worst first."""
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+class Health(StrEnum):
+    """Health flags of one OPC UA list entry (the words the dashboard filter understands)."""
+
+    EXPIRED = "expired"
+    EXPIRING = "expiring"
+    NOT_YET_VALID = "not-yet-valid"
+    CA_WITHOUT_CRL = "ca-without-crl"
+    CRL_STALE = "crl-stale"
+    CRL_BAD_SIGNATURE = "crl-bad-signature"
+    CRL_WITHOUT_CA = "crl-without-ca"
+    REVOKED = "revoked"
+    NOT_CA = "not-ca"
+    DUPLICATE = "duplicate"
+    NOT_SYNCED = "not-synced"
+    ORPHANED = "orphaned"
+    NO_SPC_OBJECT = "no-spc-object"
+    VAULT_MISSING = "vault-missing"
+    VAULT_DIFFERS = "vault-differs"
+    SYNC_FAILING = "sync-failing"
+    UNDECODABLE = "undecodable"
+    WRONG_FORMAT = "wrong-format"
+    PRIVATE_KEY = "private-key"
+
+
+class Area(StrEnum):
+    """The parts of the screen whose data can fail independently."""
+
+    ROOT_CA = "root-ca"
+    ISSUERS = "issuers"
+    TRUST_BUNDLE = "trust-bundle"
+    OPC_UA = "opc-ua"
+    VAULT = "vault"
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One Kubernetes status condition (cert-manager or SecretSync)."""
+
+    type: str
+    status: str
+    """``True``, ``False`` or ``Unknown`` as the API writes it."""
+    reason: str = ""
+    message: str = ""
+    last_transition: datetime | None = None
+    observed_generation: int | None = None
+
+    @property
+    def is_true(self) -> bool:
+        """True when ``status`` is ``True``."""
+        return self.status == "True"
+
+
+@dataclass(frozen=True)
+class IssuerRef:
+    """A cert-manager ``issuerRef``; kind defaults to Issuer and group to cert-manager.io, as in the API."""
+
+    name: str
+    kind: str = "Issuer"
+    group: str = "cert-manager.io"
+
+    def issuer_key(self, certificate_namespace: str) -> str:
+        """The :attr:`IssuerView.key` this reference resolves to for a Certificate in that namespace."""
+        namespace = "" if self.kind == "ClusterIssuer" else certificate_namespace
+        return issuer_key(self.kind, namespace, self.name)
+
+
+def issuer_key(kind: str, namespace: str, name: str) -> str:
+    """Stable key of an issuer row: ``ClusterIssuer/name`` or ``Issuer/namespace/name``."""
+    return f"{kind}/{name}" if kind == "ClusterIssuer" else f"{kind}/{namespace}/{name}"
+
+
+@dataclass(frozen=True)
+class RequestView:
+    """A cert-manager CertificateRequest: one issuance attempt of a Certificate revision."""
+
+    namespace: str
+    name: str
+    revision: int | None
+    """``cert-manager.io/certificate-revision`` annotation: the revision this request would create."""
+    ready: Condition | None
+    """Ready condition: reason Pending, Issued, Failed or Denied."""
+    approved: bool | None
+    failure_time: datetime | None
+    created: datetime | None
+
+    @property
+    def key(self) -> str:
+        """Stable key ``namespace/name``."""
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class CertificateView:
+    """A cert-manager Certificate: its spec lifetime settings and its status, without judgement."""
+
+    namespace: str
+    name: str
+    secret_name: str
+    issuer_ref: IssuerRef
+    is_ca: bool
+    common_name: str | None
+    duration: timedelta | None
+    """``spec.duration``; None means cert-manager's default (90 days)."""
+    renew_before: timedelta | None
+    renew_before_percentage: int | None
+    rotation_policy: str | None
+    """``spec.privateKey.rotationPolicy`` (Always/Never) when set."""
+    not_before: datetime | None
+    not_after: datetime | None
+    renewal_time: datetime | None
+    revision: int | None
+    ready: Condition | None
+    issuing: Condition | None
+    conditions: tuple[Condition, ...]
+    failed_issuance_attempts: int
+    last_failure_time: datetime | None
+    next_private_key_secret_name: str | None
+    generation: int | None
+    resource_version: str | None
+    latest_request: RequestView | None = None
+    """The newest CertificateRequest of this Certificate (kept after success, unlike cmctl's view)."""
+
+    @property
+    def key(self) -> str:
+        """Stable row key ``namespace/name``."""
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def is_ready(self) -> bool:
+        """Ready condition is True."""
+        return self.ready is not None and self.ready.is_true
+
+    @property
+    def is_issuing(self) -> bool:
+        """Issuing condition is True (a (re)issuance is in progress)."""
+        return self.issuing is not None and self.issuing.is_true
+
+
+@dataclass(frozen=True)
+class IssuerView:
+    """An Issuer or ClusterIssuer with its readiness and the Certificates that name it."""
+
+    name: str
+    kind: str
+    """``Issuer`` or ``ClusterIssuer``."""
+    namespace: str
+    """``""`` for a ClusterIssuer."""
+    type: str
+    """``ca``, ``selfSigned``, ``acme``, ``vault``, ``venafi`` or ``unknown``."""
+    ready: bool | None
+    """Ready condition status; None when the issuer has no Ready condition yet."""
+    reason: str
+    message: str
+    last_transition: datetime | None
+    certificates_backed: int
+    """Certificates whose issuerRef resolves to this issuer."""
+    certificates_failing: int
+    """Of those, how many are not Ready."""
+    ca_secret_name: str | None
+    """``spec.ca.secretName`` for CA issuers."""
+    roles: tuple[str, ...] = ()
+    """``broker`` (signs broker server certificates), ``root-ca`` (issues the root CA)."""
+
+    @property
+    def key(self) -> str:
+        """Stable row key (see :func:`issuer_key`)."""
+        return issuer_key(self.kind, self.namespace, self.name)
+
+    @property
+    def display_name(self) -> str:
+        """``name`` for a ClusterIssuer, ``namespace/name`` for an Issuer."""
+        return self.name if self.kind == "ClusterIssuer" else f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class DiscoveryView:
+    """Where the issuer and trust bundle were found, so a bring-your-own site is explained."""
+
+    issuer_kind: str
+    issuer_name: str
+    issuer_namespace: str
+    """Namespace of an Issuer; ``""`` for a ClusterIssuer."""
+    issuer_source: str
+    """``broker-listener``, ``flag`` or ``default``."""
+    bundle_namespace: str
+    bundle_configmap: str
+    bundle_key: str
+    bundle_source: str
+    """``dataflow-endpoint``, ``flag`` or ``default``."""
+    byo: bool
+    """True when the issuer or bundle is not AIO's default (a bring-your-own issuer site)."""
+
+    @property
+    def issuer_key(self) -> str:
+        """Key of the discovered issuer's :class:`IssuerView`."""
+        return issuer_key(self.issuer_kind, self.issuer_namespace, self.issuer_name)
+
+
+@dataclass(frozen=True)
+class RootCAView:
+    """The CA that signs AIO's certificates, its Certificate resource and its rotation phase."""
+
+    secret_namespace: str
+    secret_name: str
+    secret_present: bool
+    certificate: CertificateInfo | None
+    """First certificate of ``tls.crt`` (the signing CA); None when absent or undecodable."""
+    chain: tuple[CertificateInfo, ...]
+    """Further certificates from ``tls.crt`` and ``ca.crt`` (de-duplicated), for the preview."""
+    anchor: CertificateInfo | None
+    """The self-signed root at the top (the CA itself on a quickstart site; the customer root above a
+    bring-your-own issuing CA); None when the chain does not reach one."""
+    decode_error: str | None
+    private_key_present: bool
+    """Whether ``tls.key`` exists; its content is never read."""
+    resource: CertificateView | None
+    """The cert-manager Certificate whose ``spec.secretName`` is this secret."""
+    days_left: float | None
+    rotation: RotationView
+    quickstart: bool
+    """True for AIO's self-generated "Not for Production" CA."""
+    note: str = ""
+    """Why the CA could not be located, when it could not (one line)."""
+    locatable: bool = True
+    """False when the issuer keeps its CA outside the cluster (vault, ACME...): absence is expected."""
+
+    @property
+    def key(self) -> str:
+        """Stable key ``namespace/name`` of the CA secret."""
+        return f"{self.secret_namespace}/{self.secret_name}"
+
+
+@dataclass(frozen=True)
+class TrustBundleView:
+    """The trust bundle ConfigMap, what it holds and whether it holds the current (and previous) CA."""
+
+    namespace: str
+    configmap: str
+    key: str
+    source: str
+    """How the ConfigMap was found (see :attr:`DiscoveryView.bundle_source`)."""
+    present: bool
+    key_present: bool
+    certificates: tuple[CertificateInfo, ...]
+    decode_error: str | None
+    holds_current_ca: bool | None
+    """None when the current CA is unknown."""
+    previous_cas: tuple[CertificateInfo, ...]
+    """Older CAs still in the bundle: same subject as the current CA, or seen before a rotation."""
+    previous_ca_sha1: str | None
+    """Thumbprint of the CA before the last rotation seen this run, if any."""
+    holds_previous_ca: bool | None
+    """Whether that previous CA is still present; None when no previous CA is known."""
+    bundle_name: str | None
+    """trust-manager Bundle that writes this ConfigMap, if one was found."""
+    bundle_ready: bool | None
+    bundle_reason: str
+    bundle_message: str
+    bundle_sources: tuple[str, ...]
+    """Human description of each Bundle source (``secret cert-manager/x key tls.crt``)."""
+
+
+@dataclass(frozen=True)
+class SyncView:
+    """One SecretSync of an OPC UA list, its conditions and the Secret it produced."""
+
+    namespace: str
+    name: str
+    list_name: str
+    """``trust`` or ``issuer``."""
+    present: bool
+    spc_name: str | None
+    service_account: str | None
+    force_synchronization: str | None
+    mappings: tuple[tuple[str, str], ...]
+    """``(sourcePath, targetKey)`` pairs in spec order."""
+    conditions: tuple[Condition, ...]
+    """Every condition, whichever family (Create/Update or SecretCreated/SecretUpdated)."""
+    failing: tuple[Condition, ...]
+    """Conditions whose reason is not a success (see :func:`tui.core.health.findings.condition_healthy`)."""
+    last_successful_sync: datetime | None
+    secret_present: bool
+    secret_keys: tuple[str, ...]
+    secret_managed: bool
+    """The Secret carries the controller's label or an ownerReference to this SecretSync."""
+    resource_version: str | None
+
+    @property
+    def healthy(self) -> bool:
+        """Present and no failing condition."""
+        return self.present and not self.failing
+
+    @property
+    def key(self) -> str:
+        """Stable row key ``namespace/name``."""
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class OpcUaEntry:
+    """One file of the OPC UA trust or issuer list, joined across every place it lives."""
+
+    list_name: str
+    """``trust`` or ``issuer``."""
+    target_key: str
+    """File name in the list (the SecretSync targetKey and synced Secret key)."""
+    source_path: str | None
+    """Key Vault secret name (SecretSync sourcePath); None for an orphaned Secret key."""
+    sync_name: str
+    spc_name: str | None
+    mapped: bool
+    """The SecretSync maps this targetKey."""
+    spc_object: bool
+    """The SPC has an object whose file name is the sourcePath."""
+    synced: bool
+    """The synced Secret has this key."""
+    vault_present: bool | None
+    """Key Vault has the secret; None when the vault was not read."""
+    vault_content_type: str | None
+    vault_tags: tuple[tuple[str, str], ...]
+    vault_enabled: bool | None
+    vault_expires_on: datetime | None
+    vault_in_sync: bool | None
+    """The vault value (hex) equals the synced bytes; None when either is unknown."""
+    size: int | None
+    sha256: str | None
+    """SHA-256 of the synced bytes (not of the certificate) for change detection."""
+    content: str
+    """``certificate``, ``crl``, ``undecodable`` or ``missing`` (not synced)."""
+    certificate: CertificateInfo | None
+    extra_certificates: tuple[CertificateInfo, ...]
+    crl: CrlInfo | None
+    decode_error: str | None
+    form: str | None
+    """Outer encoding of the synced bytes: ``pem``, ``der`` or ``hex``."""
+    format_problem: str | None
+    """Why the file does not suit its extension (.der must be DER, .crt one PEM certificate, .crl DER)."""
+    private_key_present: bool
+    days_left: int | None
+    """Whole days (rounded down, -1 on the first expired day) until the certificate's notAfter or the
+    CRL's nextUpdate; whole days keep rows stable between rebuilds."""
+    signed_by: str | None = None
+    """Key of the list entry whose CA signed this certificate or CRL."""
+    crl_key: str | None = None
+    """For a CA: key of the entry holding its CRL."""
+    revoked: bool | None = None
+    """Whether the signing CA's CRL lists this certificate; None when no CRL applies."""
+    issuer_in_list: bool = False
+    """Some list entry's subject equals this certificate's (or CRL's) issuer name."""
+    flags: tuple[Health, ...] = ()
+    severity: Severity | None = None
+    """Worst severity among the flags; None when healthy."""
+
+    @property
+    def key(self) -> str:
+        """Stable row key ``list/targetKey``."""
+        return entry_key(self.list_name, self.target_key)
+
+    @property
+    def healthy(self) -> bool:
+        """No health flags."""
+        return not self.flags
+
+
+def entry_key(list_name: str, target_key: str) -> str:
+    """Row key of an OPC UA entry."""
+    return f"{list_name}/{target_key}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One judgement worth a human's attention, on one line."""
+
+    severity: Severity
+    code: str
+    """Machine-readable kind, e.g. ``entry-expired`` or ``root-ca-renewal-failing``."""
+    message: str
+    subject: str
+    """Key of what it concerns: an entry key, ``root-ca``, an issuer key, ``area/<name>``..."""
+
+    @property
+    def key(self) -> str:
+        """Stable key ``code@subject``."""
+        return f"{self.code}@{self.subject}"
+
+
+@dataclass(frozen=True)
+class AreaView:
+    """Read state of one screen area, from the resources it needs."""
+
+    area: Area
+    state: AreaState
+    message: str
+    """One line naming each resource that is not OK and why; empty when all are OK."""
+    parts: tuple[tuple[str, ResourceStatus], ...]
+    """``(resource key, status)`` of every resource behind the area."""
+
+    @property
+    def ok(self) -> bool:
+        """Every resource behind the area was read."""
+        return self.state is AreaState.OK
+
+
+@dataclass(frozen=True)
+class VaultView:
+    """The Key Vault as far as it could be read."""
+
+    url: str | None
+    state: AreaState
+    message: str
+    secret_count: int
+    values_pending: int = 0
+    """Secret values still being read: until then whether entries match the vault is unknown."""
+
+
+@dataclass(frozen=True)
+class ClusterState:
+    """Everything the product knows about one AIO site at one moment; immutable and cheap to diff."""
+
+    namespace: str
+    settings: ModelSettings
+    taken_at: datetime
+    """When the raw snapshot was taken."""
+    built_at: datetime
+    """The ``now`` every time-dependent judgement used."""
+    discovery: DiscoveryView
+    root_ca: RootCAView
+    trust_bundle: TrustBundleView
+    issuers: tuple[IssuerView, ...]
+    """Every Issuer and ClusterIssuer, sorted by key."""
+    certificates: tuple[CertificateView, ...]
+    """Every cert-manager Certificate, sorted by key."""
+    syncs: tuple[SyncView, ...]
+    """The trust and issuer list SecretSyncs (always both, ``present`` says if they exist)."""
+    spcs: tuple[SpcView, ...]
+    """SecretProviderClasses in the AIO namespace."""
+    opcua_spc: str | None
+    """SPC the OPC UA lists use (and new entries should go to), if one can be determined."""
+    opcua: tuple[OpcUaEntry, ...]
+    """Trust list then issuer list entries, each sorted by targetKey."""
+    vault: VaultView
+    areas: tuple[AreaView, ...]
+    findings: tuple[Finding, ...]
+    """Sorted worst first."""
+    rotation_history: tuple[RotationEvent, ...] = field(default=())
+    """Root CA rotations seen by this process (oldest first, bounded)."""
+
+    @cached_property
+    def _entries_by_key(self) -> dict[str, OpcUaEntry]:
+        return {e.key: e for e in self.opcua}
+
+    def entry(self, key: str) -> OpcUaEntry | None:
+        """The OPC UA entry with this key."""
+        return self._entries_by_key.get(key)
+
+    def entries(self, list_name: str) -> tuple[OpcUaEntry, ...]:
+        """Entries of one list (``trust`` or ``issuer``)."""
+        return tuple(e for e in self.opcua if e.list_name == list_name)
+
+    def area(self, area: Area | str) -> AreaView:
+        """The read state of one area."""
+        wanted = Area(area)
+        for view in self.areas:
+            if view.area is wanted:
+                return view
+        raise KeyError(wanted)
+
+    def sync(self, list_name: str) -> SyncView | None:
+        """The SecretSync view of one list."""
+        for view in self.syncs:
+            if view.list_name == list_name:
+                return view
+        return None
+
+    def issuer(self, key: str) -> IssuerView | None:
+        """An issuer by key."""
+        for view in self.issuers:
+            if view.key == key:
+                return view
+        return None
+
+    @property
+    def worst_severity(self) -> Severity | None:
+        """Severity of the first (worst) finding; None when there are none."""
+        return self.findings[0].severity if self.findings else None

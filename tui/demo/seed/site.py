@@ -1,0 +1,106 @@
+"""The demo's AIO site, generated at start-up: every Kubernetes object and Key Vault secret it starts with.
+
+Deterministic: the same ``seed`` and ``start`` give byte-identical objects, keys and certificates (see
+``seed_keys``). The synced OPC UA Secrets and SecretSync status are *not* seeded: the simulated secret
+sync controller produces them from the vault, exactly as on a real site.
+
+Parts: :mod:`seed_trust` (cert-manager, trust-manager, broker), :mod:`seed_opcua` (OPC UA lists, SPC,
+SecretSyncs, vault), helpers in :mod:`seed_k8s`, :mod:`seed_x509`, :mod:`seed_keys`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tui.core.model.names import DEFAULT_NAMESPACE, AioNames
+from tui.core.model.resources import ResourceKind
+from tui.demo.seed.keys import derive_rng
+from tui.demo.seed.opcua import OpcuaEntry, VaultSeed, seed_opcua
+from tui.demo.seed.trust import SeedContext, ca_age, seed_byo_issuer, seed_namespaces, seed_quickstart
+
+DEFAULT_KEYVAULT = "aio-demo-kv"
+DEFAULT_CA_DURATION = timedelta(hours=2160)
+"""cert-manager's default duration (90 days): the public replica of the AIO chart sets none."""
+DEFAULT_RENEW_BEFORE = timedelta(hours=720)
+"""cert-manager's default renewal point for 90 days: a third of the lifetime."""
+
+BYO_SITE_AGE = timedelta(days=60)
+
+__all__ = ["OpcuaEntry", "SeedOptions", "Site", "VaultSeed", "build_site"]
+
+
+@dataclass(frozen=True)
+class SeedOptions:
+    """What to seed. ``start`` anchors every validity date (the demo's clock at start-up)."""
+
+    start: datetime
+    seed: int = 1
+    namespace: str = DEFAULT_NAMESPACE
+    ca_duration: timedelta = DEFAULT_CA_DURATION
+    renew_before: timedelta = DEFAULT_RENEW_BEFORE
+    scale: int = 0
+    byo_issuer: bool = False
+    keyvault_name: str = DEFAULT_KEYVAULT
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None:
+            raise ValueError("seed start time must be timezone-aware")
+        if self.scale < 0:
+            raise ValueError(f"scale must be 0 or more, got {self.scale}")
+        if self.ca_duration <= timedelta(0):
+            raise ValueError("CA duration must be positive")
+        if not timedelta(0) < self.renew_before < self.ca_duration:
+            raise ValueError("renew-before must be positive and shorter than the CA duration")
+
+
+@dataclass(frozen=True)
+class Site:
+    """A generated site: objects to store, vault secrets to create, and what each OPC UA entry is."""
+
+    options: SeedOptions
+    names: AioNames
+    objects: tuple[dict[str, Any], ...]
+    vault: tuple[VaultSeed, ...]
+    entries: tuple[OpcuaEntry, ...]
+    _index: Mapping[tuple[str, str, str], dict[str, Any]] = field(repr=False, default_factory=dict)
+
+    def get(self, kind: ResourceKind, namespace: str | None, name: str) -> dict[str, Any] | None:
+        """A seeded object by kind, namespace (None for cluster scope) and name."""
+        return self._index.get((kind.kind, namespace or "", name))
+
+    def of_kind(self, kind: ResourceKind) -> list[dict[str, Any]]:
+        """Every seeded object of ``kind``."""
+        return [o for o in self.objects if o["kind"] == kind.kind and o["apiVersion"] == kind.group_version]
+
+
+def build_site(options: SeedOptions) -> Site:
+    """Generate the whole site for ``options`` (about a second; RSA keys are cached per process)."""
+    names = AioNames(namespace=options.namespace)
+    start = options.start.astimezone(UTC).replace(microsecond=0)
+    # A quickstart site was deployed when its root CA was first issued; a BYO site some weeks ago.
+    age = BYO_SITE_AGE if options.byo_issuer else ca_age(options.ca_duration, options.renew_before)
+    ctx = SeedContext(
+        seed=options.seed,
+        start=start,
+        names=names,
+        rng=derive_rng(options.seed, f"site/{options.namespace}/{options.byo_issuer}"),
+        installed_at=start - age,
+    )
+    seed_namespaces(ctx)
+    if options.byo_issuer:
+        seed_byo_issuer(ctx)
+    else:
+        seed_quickstart(ctx, options.ca_duration, options.renew_before)
+    entries, vault = seed_opcua(ctx, options.keyvault_name, options.scale)
+    index = {(o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]): o for o in ctx.objects}
+    return Site(
+        options=options,
+        names=names,
+        objects=tuple(ctx.objects),
+        vault=tuple(vault),
+        entries=tuple(entries),
+        _index=index,
+    )

@@ -1,0 +1,115 @@
+"""What the header says about the connection: live, reconnecting since T, forbidden, offline vault, data age.
+
+Derived purely from the latest :class:`~tui.core.model.state.ClusterState` (its per-area read states carry the
+reflectors' ``since`` times) and ``now``, so a test can assert the header text for any situation without
+a network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tui.core.model.snapshot import AreaState, ResourceStatus
+from tui.core.model.state import Area, ClusterState
+from tui.ui.view import format as fmt
+from tui.ui.view.levels import Level
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One short header item and how alarming it is."""
+
+    text: str
+    level: Level
+
+
+def _cluster_parts(state: ClusterState) -> dict[str, ResourceStatus]:
+    parts: dict[str, ResourceStatus] = {}
+    for view in state.areas:
+        if view.area is Area.VAULT:
+            continue
+        for key, status in view.parts:
+            parts.setdefault(key, status)
+    return parts
+
+
+def _earliest(statuses: Iterable[ResourceStatus]) -> datetime | None:
+    times = [s.since for s in statuses if s.since is not None]
+    return min(times) if times else None
+
+
+def cluster_summary(state: ClusterState | None, source_error: str | None = None) -> Summary:
+    """``live``, ``reconnecting since 10:42:07``, ``forbidden: secrets``, ``unreachable``, ``connecting…``."""
+    if source_error:
+        return Summary(f"error: {fmt.one_line(source_error, 60)}", Level.ERROR)
+    if state is None:
+        return Summary("connecting…", Level.MUTED)
+    parts = _cluster_parts(state)
+    by_state: dict[AreaState, list[tuple[str, ResourceStatus]]] = {}
+    for key, status in sorted(parts.items()):
+        by_state.setdefault(status.state, []).append((key, status))
+    if parts and len(by_state.get(AreaState.UNREACHABLE, ())) == len(parts):
+        return Summary("unreachable", Level.ERROR)
+    reconnecting = by_state.get(AreaState.RECONNECTING, []) + by_state.get(AreaState.UNREACHABLE, [])
+    if reconnecting:
+        since = _earliest(s for _, s in reconnecting)
+        suffix = f" since {fmt.clock_time(since)}" if since else ""
+        return Summary(f"reconnecting{suffix}", Level.WARNING)
+    forbidden = by_state.get(AreaState.FORBIDDEN, [])
+    if forbidden:
+        names = ", ".join(_short(key) for key, _ in forbidden[:2])
+        more = f" +{len(forbidden) - 2}" if len(forbidden) > 2 else ""
+        return Summary(f"forbidden: {names}{more}", Level.ERROR)
+    if by_state.get(AreaState.ERROR):
+        return Summary("read errors", Level.ERROR)
+    if by_state.get(AreaState.PENDING):
+        return Summary("loading…", Level.MUTED)
+    return Summary("live", Level.OK)
+
+
+def _short(resource_key: str) -> str:
+    # Resource keys read like "cert-manager.io/v1/certificates"; the plural is what people recognise.
+    return resource_key.rsplit("/", 1)[-1]
+
+
+def vault_summary(state: ClusterState | None) -> Summary:
+    """``vault ok (N)``, ``vault reading (N)``, ``vault offline``, ``vault forbidden``, ``vault not read``
+    or ``vault …``."""
+    if state is None:
+        return Summary("vault …", Level.MUTED)
+    vault = state.vault
+    if vault.state is AreaState.OK:
+        if vault.values_pending:
+            # Listed, values still coming: whether entries match the vault is not known yet.
+            return Summary(f"vault reading ({vault.secret_count})", Level.MUTED)
+        return Summary(f"vault ok ({vault.secret_count})", Level.OK)
+    if vault.state is AreaState.PENDING:
+        # The model cannot tell "not read yet" from "no vault configured"; both mean nothing to show.
+        return Summary("vault not read", Level.MUTED)
+    if vault.state is AreaState.FORBIDDEN:
+        return Summary("vault forbidden", Level.ERROR)
+    return Summary("vault offline", Level.WARNING)
+
+
+def data_age(state: ClusterState | None, now: datetime) -> timedelta | None:
+    """How old the shown data is: since the connection broke when it did, else since the snapshot."""
+    if state is None:
+        return None
+    broken = [
+        s for s in _cluster_parts(state).values()
+        if s.state in (AreaState.RECONNECTING, AreaState.UNREACHABLE)
+    ]
+    since = _earliest(broken)
+    reference = since if since is not None else state.taken_at
+    return max(now - reference, timedelta(0))
+
+
+def age_summary(state: ClusterState | None, now: datetime) -> Summary:
+    """``age 3s``; warning once the data is older than a minute while the connection is broken."""
+    age = data_age(state, now)
+    if age is None:
+        return Summary("", Level.MUTED)
+    stale = age > timedelta(minutes=1) and cluster_summary(state).level is not Level.OK
+    return Summary(f"age {fmt.span(age)}", Level.WARNING if stale else Level.MUTED)

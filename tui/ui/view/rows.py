@@ -1,0 +1,213 @@
+"""Table rows for the OPC UA and Issuers panes: column definitions, cells, and sort orders.
+
+Rows are built from the immutable model only; the panes hand them to a
+:class:`~tui.ui.widgets.keyed_table.KeyedTable`. Sorting happens here on the model's values (dates,
+numbers), never on the displayed text, with the row key as the tie-breaker so the order is stable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tui.core.model.state import IssuerView, OpcUaEntry, Severity
+from tui.ui.view import format as fmt
+from tui.ui.view.cells import Cell, MiddleCell, RowCells
+from tui.ui.view.columns import ColumnSpec
+from tui.ui.view.levels import Level, Palette, days_level, severity_level
+
+MARK = "●"
+
+OPCUA_COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("mark", " ", 1),
+    ColumnSpec("list", "List", 6, priority=1),
+    ColumnSpec("file", "File", 16, flex=2, priority=0, max_width=40),
+    ColumnSpec("subject", "Subject", 14, flex=3, priority=1),
+    ColumnSpec("issuer", "Issuer", 12, flex=2, priority=5),
+    ColumnSpec("thumb", "Thumbprint", 10, priority=6),
+    ColumnSpec("not_after", "Not after", 10, priority=4),
+    ColumnSpec("days", "Days", 5, priority=0),
+    ColumnSpec("health", "Health", 10, flex=2, priority=2),
+)
+"""Every column the OPC UA table may show, in display order."""
+
+ISSUER_COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("name", "Name", 16, flex=4, priority=0, max_width=60),
+    ColumnSpec("kind", "Kind", 7, priority=2),
+    ColumnSpec("type", "Type", 10, priority=1),
+    ColumnSpec("ready", "Ready", 5, flex=1, priority=0, max_width=40),
+    ColumnSpec("certs", "Certs", 5, priority=1),
+    ColumnSpec("role", "Role", 7, priority=6),
+    ColumnSpec("since", "Since", 17, priority=5),
+    ColumnSpec("message", "Message", 12, flex=3, priority=4),
+)
+"""Every column the Issuers table may show, in display order."""
+
+_FAR_FUTURE = datetime.max.replace(tzinfo=None)
+
+
+def _expiry(entry: OpcUaEntry) -> datetime | None:
+    if entry.certificate is not None:
+        return entry.certificate.not_after
+    if entry.crl is not None:
+        return entry.crl.next_update
+    return None
+
+
+def _naive(value: datetime | None) -> datetime:
+    # Unknown dates sort after every known one; comparisons need one kind of datetime.
+    return value.replace(tzinfo=None) if value is not None else _FAR_FUTURE
+
+
+def _severity_rank(severity: Severity | None) -> int:
+    return severity.rank if severity is not None else 3
+
+
+OPCUA_SORT: dict[str, Callable[[OpcUaEntry], Any]] = {
+    "mark": lambda e: 0,
+    "list": lambda e: e.list_name,
+    "file": lambda e: e.target_key.lower(),
+    "subject": lambda e: fmt.common_name(e.certificate.subject if e.certificate else e.crl.issuer if e.crl
+                                         else "").lower(),
+    "issuer": lambda e: fmt.common_name(e.certificate.issuer if e.certificate else e.crl.issuer if e.crl
+                                        else "").lower(),
+    "thumb": lambda e: e.certificate.sha1 if e.certificate else "",
+    "not_after": lambda e: _naive(_expiry(e)),
+    "days": lambda e: _naive(_expiry(e)),
+    "health": lambda e: (_severity_rank(e.severity), ",".join(f.value for f in e.flags)),
+}
+"""Sort value of each OPC UA column, from the model (not from the displayed text)."""
+
+
+@dataclass(frozen=True)
+class SortOrder:
+    """Which column a table is sorted by, and in which direction."""
+
+    column: str
+    reverse: bool = False
+
+    def label(self, specs: Sequence[ColumnSpec]) -> str:
+        """``Days ▲`` for the pane title."""
+        names = {c.key: c.label for c in specs}
+        return f"{names.get(self.column, self.column)} {'▼' if self.reverse else '▲'}"
+
+
+DEFAULT_OPCUA_SORT = SortOrder("list")
+
+
+_MemoKey = tuple[SortOrder, frozenset[str]]
+
+
+class _SortMemo:
+    """Where each entry stood in the last full sort, so sorting a filtered subset is a lookup per entry.
+
+    Filter keystrokes sort subsets of one state's entries again and again under one order. The order is
+    total (ties broken by key), so a subset's sorted order is its members' order in the full sort. The
+    memo holds the entries it ranked, so an ``id`` found in it is that very entry, never a newer object
+    that took over the address of a freed one.
+    """
+
+    def __init__(self) -> None:
+        self._key: _MemoKey | None = None
+        self._entries: list[OpcUaEntry] = []
+        self._rank: dict[int, int] = {}
+
+    def sorted(self, entries: Sequence[OpcUaEntry], key: _MemoKey) -> list[OpcUaEntry] | None:
+        """``entries`` in the remembered order, or None when some of them were not ranked under ``key``."""
+        if key != self._key:
+            return None
+        rank = self._rank
+        try:
+            return sorted(entries, key=lambda e: rank[id(e)])
+        except KeyError:  # an entry of another state, or outside the remembered set
+            return None
+
+    def remember(self, ordered: list[OpcUaEntry], key: _MemoKey) -> None:
+        """Rank ``ordered`` (the result of a full sort) under ``key``."""
+        self._key = key
+        self._entries = ordered
+        self._rank = {id(entry): index for index, entry in enumerate(ordered)}
+
+
+_SORT_MEMO = _SortMemo()
+
+
+def sort_entries(entries: Sequence[OpcUaEntry], order: SortOrder,
+                 marked: Collection[str] = ()) -> list[OpcUaEntry]:
+    """Entries sorted by ``order`` (marked first when sorting by the mark column), ties by key."""
+    memo_key = (order, frozenset(marked) if order.column == "mark" else frozenset())
+    known = _SORT_MEMO.sorted(entries, memo_key)
+    if known is not None:
+        return known
+    if order.column == "mark":
+        value: Callable[[OpcUaEntry], Any] = lambda e: e.key not in marked  # noqa: E731
+    else:
+        value = OPCUA_SORT.get(order.column, OPCUA_SORT["list"])
+    ordered = sorted(entries, key=lambda e: e.key)
+    # Two stable passes: the key order survives as the tie-breaker in either direction.
+    ordered.sort(key=value, reverse=order.reverse)
+    _SORT_MEMO.remember(ordered, memo_key)
+    return ordered
+
+
+def entry_cells(entry: OpcUaEntry, palette: Palette, *, marked: bool, warn_days: int,
+                critical_days: int) -> RowCells:
+    """Cells of one OPC UA entry for every column in :data:`OPCUA_COLUMNS`."""
+    key = entry.key
+    cert, crl = entry.certificate, entry.crl
+    # Common names read best in a narrow column; the filter and the preview use the full names.
+    if cert is not None:
+        subject, issuer, thumbprint = fmt.common_name(cert.subject), fmt.common_name(cert.issuer), cert.sha1
+    elif crl is not None:
+        subject, issuer, thumbprint = f"CRL of {fmt.common_name(crl.issuer)}", fmt.common_name(crl.issuer), ""
+    else:
+        subject, issuer, thumbprint = f"({entry.content})", "", ""
+    level = severity_level(entry.severity)
+    health = ",".join(flag.value for flag in entry.flags) if entry.flags else "ok"
+    days_style = palette.style(days_level(entry.days_left, warn_days, critical_days)) if (
+        cert is not None or crl is not None) else palette.style(Level.MUTED)
+
+    def cell(text: str, style: str = "") -> Cell:
+        return Cell(text, style, row_key=key)
+
+    return {
+        "mark": cell(MARK if marked else " ", palette.style(Level.INFO)),
+        "list": cell(entry.list_name),
+        "file": MiddleCell(entry.target_key, palette.style(level) if entry.flags else "", row_key=key),
+        "subject": cell(subject),
+        "issuer": cell(issuer, palette.style(Level.MUTED) if not entry.issuer_in_list and issuer else ""),
+        "thumb": cell(fmt.thumb(thumbprint, 10) if thumbprint else fmt.DASH),
+        "not_after": cell(fmt.day(_expiry(entry))),
+        "days": cell(fmt.days_text(entry.days_left), days_style),
+        "health": cell(health, palette.style(level)),
+    }
+
+
+def issuer_cells(issuer: IssuerView, palette: Palette) -> RowCells:
+    """Cells of one issuer for every column in :data:`ISSUER_COLUMNS`."""
+    key = issuer.key
+    if issuer.ready is None:
+        ready, level = "?" + (f" ({issuer.reason})" if issuer.reason else ""), Level.MUTED
+    elif issuer.ready:
+        ready, level = "yes", Level.OK
+    else:
+        ready, level = "no" + (f" ({issuer.reason})" if issuer.reason else ""), Level.ERROR
+    certs = str(issuer.certificates_backed)
+    if issuer.certificates_failing:
+        certs += f" ✗{issuer.certificates_failing}"
+
+    def cell(text: str, style: str = "") -> Cell:
+        return Cell(text, style, row_key=key)
+
+    return {
+        "name": MiddleCell(issuer.display_name, row_key=key),
+        "kind": cell("Cluster" if issuer.kind == "ClusterIssuer" else "Issuer"),
+        "type": cell(issuer.type),
+        "ready": cell(ready, palette.style(level)),
+        "certs": cell(certs, palette.style(Level.WARNING) if issuer.certificates_failing else ""),
+        "role": cell(",".join(issuer.roles) or fmt.DASH, palette.style(Level.INFO) if issuer.roles else ""),
+        "since": cell(fmt.when(issuer.last_transition, seconds=False)),
+        "message": cell(fmt.one_line(issuer.message) or fmt.DASH, palette.style(Level.MUTED)),
+    }
