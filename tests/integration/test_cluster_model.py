@@ -50,10 +50,9 @@ from tui.core.model.names import (
     TRUST_LIST_SYNC,
     AioNames,
 )
-from tui.core.model.rotation import RotationPhase
 from tui.core.model.settings import ModelSettings
 from tui.core.model.snapshot import AreaState, ResourceStatus
-from tui.core.model.state import Area, ClusterState
+from tui.core.model.state import Area, ClusterState, RotationPhase
 from tui.demo.apiserver.server import ApiServer
 from tui.demo.environment import DemoEnvironment
 from tui.demo.keyvault.vault import start_keyvault_emulator

@@ -15,10 +15,9 @@ from tui.cluster.config import load_cluster_config
 from tui.cluster.live import ClusterFeed
 from tui.commands.common import VaultSettings, make_vault_reader
 from tui.core.clock import FrozenClock
-from tui.core.model.rotation import RotationPhase
 from tui.core.model.settings import ModelSettings
 from tui.core.model.snapshot import AreaState
-from tui.core.model.state import ClusterState
+from tui.core.model.state import ClusterState, RotationPhase
 from tui.demo.environment import KUBE_CONTEXT, DemoEnvironment
 from tui.ui.app import DashboardApp
 from tui.ui.source import FeedSource, SourceInfo

@@ -16,8 +16,7 @@ from textual.worker import WorkerFailed
 from tests.ui import sitedata
 from tests.ui.conftest import INFO, Dashboard, screen_text
 from tui.core.clock import FrozenClock
-from tui.core.model.rotation import RotationPhase
-from tui.core.model.state import ClusterState
+from tui.core.model.state import ClusterState, RotationPhase
 from tui.ui.app import DashboardApp
 from tui.ui.source import Deliver
 from tui.ui.view.settings import UiSettings

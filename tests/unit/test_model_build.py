@@ -31,10 +31,9 @@ from tui.core.build.cache import DecodeCache
 from tui.core.build.sync import choose_opcua_spc
 from tui.core.model import resources as rk
 from tui.core.model.names import QUICKSTART_CA_COMMON_NAME
-from tui.core.model.rotation import RotationPhase
 from tui.core.model.settings import ModelSettings
 from tui.core.model.snapshot import AreaState, RawSnapshot, ResourceStatus
-from tui.core.model.state import ClusterState, Health
+from tui.core.model.state import ClusterState, Health, RotationPhase
 
 NOW = cg.EPOCH + timedelta(days=100)
 NS = "azure-iot-operations"

@@ -19,10 +19,9 @@ from tui.core.build.assemble import build_state
 from tui.core.build.cache import DecodeCache
 from tui.core.model import resources as rk
 from tui.core.model.names import ISSUER_LIST_SYNC, TRUST_LIST_SYNC
-from tui.core.model.rotation import RotationPhase
 from tui.core.model.settings import ModelSettings
 from tui.core.model.snapshot import AreaState, RawSnapshot, ResourceStatus, VaultSecret, VaultSnapshot
-from tui.core.model.state import ClusterState, Health, Severity
+from tui.core.model.state import ClusterState, Health, RotationPhase, Severity
 from tui.demo.seed.site import SeedOptions, build_site
 
 START = datetime(2026, 3, 1, 12, tzinfo=UTC)

@@ -17,8 +17,6 @@ from tui.core.model import resources as rk
 from tui.core.model.names import CERT_MANAGER_NAMESPACE, QUICKSTART_CA_COMMON_NAME, ROOT_CA_SECRET
 from tui.core.model.rotation import (
     HISTORY_LIMIT,
-    RotationEvent,
-    RotationPhase,
     assess_rotation,
     backoff_delay,
     detect_rotation,
@@ -27,7 +25,7 @@ from tui.core.model.rotation import (
     next_attempt,
 )
 from tui.core.model.settings import ModelSettings
-from tui.core.model.state import CertificateView
+from tui.core.model.state import CertificateView, RotationEvent, RotationPhase
 
 T0 = cg.EPOCH
 H = timedelta(hours=1)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from typing import TYPE_CHECKING, Any
 
 from tui.commands.change_common import (
@@ -29,11 +28,9 @@ from tui.commands.change_common import (
     refuse_if_read_only,
     state_directory,
 )
-from tui.core.text import printable
 
 if TYPE_CHECKING:
-    from tui.cluster.writes import ClusterWriter
-    from tui.core.model.state import CertificateView, ClusterState
+    pass
 
 EPILOG = f"""\
 examples:
@@ -83,33 +80,10 @@ def run(args: argparse.Namespace) -> int:
         return fail("renew", message, EXIT_APPLY_FAILED)
 
 
-def find_certificate(state: ClusterState, name: str | None) -> CertificateView:
-    """The Certificate NAME (or NAMESPACE/NAME) names; the root CA's when None. Raises :class:`Refused`."""
-    if name is None:
-        resource = state.root_ca.resource
-        if resource is None:
-            note = f" ({state.root_ca.note})" if state.root_ca.note else ""
-            raise Refused(f"no Certificate manages the root CA secret {state.root_ca.key}{note}; "
-                          "name the Certificate to renew")
-        return resource
-    namespace, sep, short = name.partition("/")
-    if sep:
-        found = [c for c in state.certificates if c.namespace == namespace and c.name == short]
-    else:
-        found = [c for c in state.certificates if c.name == name]
-    if not found:
-        known = ", ".join(c.key for c in state.certificates[:8]) or "none"
-        raise Refused(f"Certificate '{printable(name)}': not found (known: {known})")
-    if len(found) > 1:
-        raise Refused(f"Certificate '{printable(name)}': in several namespaces "
-                      f"({', '.join(c.key for c in found)}); "
-                      "give NAMESPACE/NAME")
-    return found[0]
-
-
 def _renew(args: argparse.Namespace, trail: Trail) -> int:
     from tui.commands.common import UsageError
-    from tui.core.changes.renewal import renew_warnings
+    from tui.core.changes.renewal import RenewTargetError, find_certificate, renew_warnings
+    from tui.ops.renew import request_renewal, wait_for_revision
 
     config = load_user_config(args)
     positive_timeout(args)
@@ -150,7 +124,10 @@ def _renew(args: argparse.Namespace, trail: Trail) -> int:
             raise Refused(f"cannot reach the cluster at {connection.server} (context {connection.context}): "
                           f"{reason}", EXIT_UNREACHABLE)
         state = build_state(raw, settings=settings, now=clock.now())
-        cert = find_certificate(state, args.name)
+        try:
+            cert = find_certificate(state, args.name)
+        except RenewTargetError as exc:
+            raise Refused(str(exc)) from None
         trail.entries = (cert.key,)
         warnings = list(renew_warnings(cert))
         summary = {"certificate": cert.key, "secret": cert.secret_name, "is_ca": cert.is_ca,
@@ -169,18 +146,21 @@ def _renew(args: argparse.Namespace, trail: Trail) -> int:
             raise
         writer = ClusterWriter(connection.api_client, timeout=(min(5.0, timeout), timeout))
         try:
-            writer.renew_certificate(cert.namespace, cert.name, now=clock.now())
+            # The write and its audit line ("applied" or "failed") are the change engine's, as in the
+            # dashboard; the trail records only what happens around it.
+            assert trail.log is not None  # opened with the state directory above
+            request_renewal(writer, cert, audit=trail.log, context=connection.context, clock=clock)
         except WriteError as exc:
-            trail.record("failed", detail=str(exc))
+            trail.settled()
             code = EXIT_UNREACHABLE if exc.unreachable else EXIT_APPLY_FAILED
             raise Refused(str(exc), code) from None
-        trail.record("applied")
+        trail.settled()
         result: dict[str, Any] = {**summary, "outcome": "requested"}
         lines = [f"renewal of Certificate {cert.key} requested (revision "
                  f"{cert.revision if cert.revision is not None else 'none'})"]
         code = EXIT_OK
         if args.wait:
-            after = _wait_for_revision(writer, cert, args.wait_timeout)
+            after = wait_for_revision(writer, cert, args.wait_timeout)
             result["revision_after"] = after
             if after is None:
                 lines.append(f"no new revision within {args.wait_timeout:g}s; cert-manager may still be "
@@ -194,26 +174,6 @@ def _renew(args: argparse.Namespace, trail: Trail) -> int:
         return code
     finally:
         connection.close()
-
-
-def _wait_for_revision(writer: ClusterWriter, cert: CertificateView, timeout: float) -> int | None:
-    """Poll the Certificate until its revision moves past the one seen and Ready is True again."""
-    from tui.core.model import resources as rk
-
-    deadline = time.monotonic() + timeout
-    before = cert.revision or 0
-    while True:
-        current = writer.get(rk.CERTIFICATES, cert.namespace, cert.name) or {}
-        status = current.get("status") or {}
-        revision = status.get("revision")
-        ready = any(c.get("type") == "Ready" and c.get("status") == "True"
-                    for c in status.get("conditions") or [] if isinstance(c, dict))
-        if isinstance(revision, int) and revision > before and ready:
-            return revision
-        if time.monotonic() >= deadline:
-            return None
-        # Polling with a deadline: cert-manager's progress arrives on its own schedule, nothing to await.
-        time.sleep(POLL_SECONDS)
 
 
 def _report(args: argparse.Namespace, data: dict[str, Any], lines: list[str]) -> None:

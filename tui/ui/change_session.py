@@ -28,7 +28,7 @@ SessionFactory = Callable[[], "ChangeSession"]
 """Builds the session (no network at construction); may raise with a one-line reason."""
 
 RENEW_ACTION = "renew"
-"""Audit action of a renewal, as the CLI records it."""
+"""Audit action of a renewal (:data:`tui.ops.renew.RENEW_ACTION`)."""
 
 
 class ChangeFailed(Exception):
@@ -191,27 +191,24 @@ class RenewTarget:
 
 
 def renew_target(state: ClusterState) -> RenewTarget:
-    """The root CA's Certificate and the CLI's warnings about renewing it; :class:`ChangeFailed` if none."""
-    # The CLI's own lookup and warnings, so the dialog and `aio-certs renew` say the same thing.
-    from tui.commands.change_common import Refused
-    from tui.commands.renew import find_certificate
-    from tui.core.changes.renewal import renew_warnings
+    """The root CA's Certificate and the warnings about renewing it; :class:`ChangeFailed` if none."""
+    # The core's lookup and warnings, so the dialog and `aio-certs renew` say the same thing.
+    from tui.core.changes.renewal import RenewTargetError, find_certificate, renew_warnings
 
     try:
         cert = find_certificate(state, None)
-    except Refused as exc:
+    except RenewTargetError as exc:
         raise ChangeFailed(str(exc)) from None
     return RenewTarget(cert, renew_warnings(cert))
 
 
 def renew_certificate(session: ChangeSession, cert: CertificateView) -> None:
-    """Ask cert-manager to re-issue ``cert`` now (Issuing=True, ManuallyTriggered); audited like the CLI."""
-    from tui.cluster.writes import WriteError
+    """Ask cert-manager to re-issue ``cert`` now (Issuing=True, ManuallyTriggered); audited by the same
+    engine call as ``aio-certs renew``."""
+    from tui.ops.renew import request_renewal
 
     try:
-        session.writer.renew_certificate(cert.namespace, cert.name, now=session.clock.now())
-    except WriteError as exc:
-        session.audit.record(action=RENEW_ACTION, outcome="failed", context=session.context,
-                             entries=[cert.key], detail=str(exc))
+        request_renewal(session.writer, cert, audit=session.audit, context=session.context,
+                        clock=session.clock)
+    except Exception as exc:  # a WriteError: one line in the dialog
         raise ChangeFailed(one_line(exc)) from None
-    session.audit.record(action=RENEW_ACTION, outcome="applied", context=session.context, entries=[cert.key])

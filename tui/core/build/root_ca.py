@@ -16,7 +16,8 @@ from tui.core.build.readers import Obj, b64_bytes, field_of, spec_of
 from tui.core.certs import CertificateInfo
 from tui.core.model.state import CertificateView, ClusterState, DiscoveryView, RootCAView
 from tui.core.model.names import SECRET_CA_CRT, SECRET_TLS_CRT, SECRET_TLS_KEY, AioNames, is_quickstart_subject
-from tui.core.model.rotation import RotationEvent, assess_rotation, detect_rotation, extend_history, infer_rotation
+from tui.core.model.rotation import assess_rotation, detect_rotation, extend_history, infer_rotation
+from tui.core.model.state import RotationEvent
 from tui.core.model.settings import ModelSettings
 from tui.core.model.snapshot import RawSnapshot
 

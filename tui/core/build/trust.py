@@ -20,7 +20,7 @@ from tui.core.build.readers import (
 from tui.core.certs import CertificateInfo
 from tui.core.model.state import DiscoveryView, RootCAView, TrustBundleView
 from tui.core.model.names import TRUST_BUNDLE_LABEL, TRUST_BUNDLE_LABEL_V2
-from tui.core.model.rotation import RotationEvent
+from tui.core.model.state import RotationEvent
 from tui.core.model.snapshot import RawSnapshot
 
 

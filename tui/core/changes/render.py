@@ -7,14 +7,50 @@ changes: ``+`` added, ``-`` removed, ``~`` replaced, with a count of what stays.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from tui.core.certs.model import iso_utc
-from tui.core.changes.operations import SpcEdit, SyncEdit, VaultDelete, VaultWrite
+from tui.core.changes.changeset import ChangeSet
+from tui.core.changes.operations import SpcEdit, Step, SyncEdit, VaultDelete, VaultWrite
+from tui.core.changes.validation import Issue, Resolved
 from tui.core.model.spc import SpcFormatError, SpcObject, parse_objects
 
-if TYPE_CHECKING:
-    from tui.core.changes.plan import Plan
+
+class Plan(Protocol):
+    """What rendering reads of a plan (:class:`tui.core.changes.plan.Plan` has it), so that this module
+    does not import the planner that uses it."""
+
+    @property
+    def plan_id(self) -> str: ...
+    @property
+    def revision(self) -> int: ...
+    @property
+    def namespace(self) -> str: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def applicable(self) -> bool: ...
+    @property
+    def changes(self) -> ChangeSet: ...
+    @property
+    def problems(self) -> tuple[Issue, ...]: ...
+    @property
+    def warnings(self) -> tuple[Issue, ...]: ...
+    @property
+    def arm_managed(self) -> tuple[str, ...]: ...
+    @property
+    def vault_writes(self) -> tuple[VaultWrite, ...]: ...
+    @property
+    def vault_deletes(self) -> tuple[VaultDelete, ...]: ...
+    @property
+    def spc_edit(self) -> SpcEdit | None: ...
+    @property
+    def sync_edits(self) -> tuple[SyncEdit, ...]: ...
+    @property
+    def steps(self) -> tuple[Step, ...]: ...
+    @property
+    def resolved(self) -> tuple[Resolved, ...]: ...
 
 
 def _vault_lines(writes: Sequence[VaultWrite], deletes: Sequence[VaultDelete]) -> list[str]:

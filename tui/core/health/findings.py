@@ -15,7 +15,6 @@ from datetime import datetime
 from tui.core.certs import crl_is_stale
 from tui.core.durations import humanize
 from tui.core.model.names import LIST_ISSUER
-from tui.core.model.rotation import RotationPhase
 from tui.core.model.settings import ModelSettings
 from tui.core.model.snapshot import AreaState
 from tui.core.model.spc import SpcView
@@ -30,6 +29,7 @@ from tui.core.model.state import (
     IssuerView,
     OpcUaEntry,
     RootCAView,
+    RotationPhase,
     Severity,
     SyncView,
     TrustBundleView,

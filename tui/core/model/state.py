@@ -20,8 +20,68 @@ from tui.core.model.snapshot import AreaState, ResourceStatus
 from tui.core.model.spc import SpcView
 
 if TYPE_CHECKING:
-    from tui.core.model.rotation import RotationEvent, RotationView
     from tui.core.model.settings import ModelSettings
+
+
+# -- root CA rotation (judged in tui.core.model.rotation) ----------------------------------------
+
+
+class RotationPhase(StrEnum):
+    """Where the root CA is in its renewal cycle."""
+
+    STEADY = "steady"
+    RENEWAL_DUE = "renewal-due"
+    """renewalTime has passed but no issuance is running."""
+    ISSUING = "issuing"
+    ROTATED = "rotated"
+    """A rotation completed recently (see :attr:`RotationView.rotated_at`)."""
+    FAILED = "failed"
+    """The last issuance failed; cert-manager retries at :attr:`RotationView.next_attempt`."""
+    UNMANAGED = "unmanaged"
+    """The CA secret exists but no cert-manager Certificate writes it."""
+    UNKNOWN = "unknown"
+    """Neither the CA secret nor its Certificate could be read."""
+
+
+@dataclass(frozen=True)
+class RotationEvent:
+    """One observed (or inferred) change of the root CA."""
+
+    at: datetime
+    """When the new CA took effect: its notBefore when plausible, else when it was seen."""
+    revision: int | None
+    serial: str | None
+    sha1: str | None
+    previous_sha1: str | None
+    """Thumbprint of the CA it replaced; None when inferred without having seen the old one."""
+    previous_serial: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Stable key: the new CA's thumbprint (or revision when the CA could not be decoded)."""
+        return self.sha1 or f"revision-{self.revision}"
+
+
+@dataclass(frozen=True)
+class RotationView:
+    """The root CA's rotation state at ``now``, ready to display."""
+
+    phase: RotationPhase
+    days_left: float | None
+    not_before: datetime | None
+    not_after: datetime | None
+    renewal_time: datetime | None
+    revision: int | None
+    failed_attempts: int
+    last_failure_time: datetime | None
+    next_attempt: datetime | None
+    """When cert-manager will retry after a failure (FAILED phase only)."""
+    rotated_at: datetime | None
+    """When the latest rotation took effect, if one is known."""
+    reason: str
+    """Issuing/Ready reason that explains the phase (empty when steady)."""
+    message: str
+    """One line for humans, e.g. ``failed 2x, next attempt 2026-01-01T12:00:00Z``."""
 
 
 class Severity(StrEnum):

@@ -15,8 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 
-from tui.core.model.rotation import RotationPhase
-from tui.core.model.state import ClusterState, Condition
+from tui.core.model.state import ClusterState, Condition, RotationPhase
 from tui.ui.messages import ChangeRequested, PreviewRequested
 from tui.ui.view import format as fmt
 from tui.ui.view.labelled import join_lines, labelled
