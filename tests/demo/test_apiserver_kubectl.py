@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import API_EPOCH, API_NAMESPACE
+from tests.conftest import API_EPOCH, API_NAMESPACE
 from tui.core.clock import FrozenClock
 from tui.core.model.resources import ALL_KINDS, CERTIFICATES, NAMESPACES, SECRETS, ResourceKind
 from tui.demo.apiserver.server import ApiServer, start_api_server

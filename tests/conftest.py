@@ -1,4 +1,5 @@
-"""Shared fixtures: a running emulated API server and clients configured the way users configure them.
+"""Fixtures shared by the integration and demo tiers: a running emulated API server and clients
+configured the way users configure them.
 
 - ``api_clock``: the injected clock (frozen at ``API_EPOCH``); override it in a module to use another.
 - ``api_server``: a running :class:`~tui.demo.apiserver.server.ApiServer` (stopped after the test).

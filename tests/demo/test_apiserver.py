@@ -28,7 +28,7 @@ from kubernetes import client as k8s
 from kubernetes import dynamic, watch
 from kubernetes.client.rest import ApiException
 
-from tests.integration.conftest import API_EPOCH, API_NAMESPACE
+from tests.conftest import API_EPOCH, API_NAMESPACE
 from tui.core.clock import FrozenClock
 from tui.core.model.resources import ALL_KINDS, BUNDLES, CERTIFICATES, SECRET_SYNCS, ResourceKind
 from tui.demo.apiserver.patch import PatchError, json_patch, merge_patch
