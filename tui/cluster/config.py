@@ -20,6 +20,8 @@ from kubernetes.config.incluster_config import InClusterConfigLoader
 from kubernetes.config.kube_config import KubeConfigLoader, KubeConfigMerger
 from urllib3.util.retry import Retry
 
+from tui.cluster.settings import ConnectionSettings
+
 DEFAULT_KUBECONFIG = "~/.kube/config"
 SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 IN_CLUSTER_CONTEXT = "in-cluster"
@@ -30,14 +32,6 @@ POOL_SIZE = 48
 
 class ClusterConfigError(Exception):
     """The cluster connection could not be configured; ``str()`` is one line naming what and why."""
-
-
-@dataclass(frozen=True)
-class ConnectionSettings:
-    """Where to find the cluster, as given on the command line (None: use the environment)."""
-
-    kubeconfig: str | None = None
-    context: str | None = None
 
 
 @dataclass(frozen=True)
