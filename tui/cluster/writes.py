@@ -7,7 +7,7 @@ silently undo someone else's edit. So every write here carries a precondition: m
 :class:`ConflictError`.
 
 ``renew_certificate`` is ``cmctl renew``: the Certificate's ``Issuing`` condition is set to True with
-reason ``ManuallyTriggered`` through the status subresource (domain.md 2.5).
+reason ``ManuallyTriggered`` through the status subresource (docs/domain.md §3.7).
 
 Every failure is a :class:`WriteError` whose ``str()`` is one line naming the object and the reason.
 """

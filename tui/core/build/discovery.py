@@ -1,6 +1,6 @@
 """Where the issuer and the trust bundle are: the broker listener and dataflow endpoint, else flags.
 
-Bring-your-own issuer sites (the product document's "trust settings") name their issuer in the default
+Bring-your-own issuer sites ("trust settings", docs/domain.md §2.4) name their issuer in the default
 broker listener's issuerRef and their trust bundle in the default dataflow endpoint's trusted-CA
 ConfigMap; ``--issuer`` and ``--trust-bundle`` stand in when those objects do not say.
 """

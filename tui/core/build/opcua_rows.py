@@ -29,7 +29,7 @@ RowTable = dict[str, tuple[tuple[Any, ...], Row]]
 
 
 def _format_problem(target_key: str, value: DecodedValue) -> str | None:
-    # The connector reads each file by extension (domain.md 4.5); the generic decoder is more lenient.
+    # The connector reads each file by extension (docs/domain.md §7.2); the generic decoder is more lenient.
     ext = target_key.rsplit(".", 1)[-1].lower() if "." in target_key else ""
     if value.error is not None:
         return None

@@ -5,7 +5,7 @@ add|remove`` and ``vault add`` commands build up; :func:`tui.core.changes.plan.m
 the exact operations. Changes are plain frozen values: no I/O, no judgement (that is
 :mod:`tui.core.changes.validation`).
 
-Names follow the official ``az iot ops connector opcua`` tool (domain.md 4.4, 4.5 and 5): an entry is
+Names follow the official ``az iot ops connector opcua`` tool (docs/domain.md §6.3 and §7): an entry is
 known by its *target key* (the file name in the list, e.g. ``plc-1.der``), and a file's Key Vault secret
 is by default the file name with every ``.`` replaced by ``-`` (``plc-1-der``).
 """
@@ -24,7 +24,7 @@ ListName = Literal["trust", "issuer"]
 LIST_NAMES: tuple[str, ...] = (LIST_TRUST, LIST_ISSUER)
 
 EXTENSION_OF_CONTENT = {"der-certificate": ".der", "pem-certificate": ".crt", "crl": ".crl"}
-"""The file extension the connector reads each kind of content by (domain.md 4.5)."""
+"""The file extension the connector reads each kind of content by (docs/domain.md §7.2)."""
 
 
 def default_secret_name(file_name: str) -> str:

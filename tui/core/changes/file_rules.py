@@ -1,6 +1,6 @@
 """What one list file (or vault secret value) holds, judged by the rules of its extension and list.
 
-These are the per-file rules of the change engine (domain.md 4.5 and 5): the extensions each list
+These are the per-file rules of the change engine (docs/domain.md §7): the extensions each list
 accepts, what each extension must hold (``.der`` one DER certificate, ``.crt`` one PEM certificate,
 ``.crl`` one DER CRL), no private key, no PKCS#12, only CA certificates in the issuer list, no expired
 certificate. :mod:`tui.core.changes.validation` adds the rules that need the cluster (duplicates, collisions,
@@ -33,7 +33,7 @@ SECRET_NAME = re.compile(r"^[0-9a-zA-Z-]+$")
 SECRET_NAME_MAX = 127
 """Key Vault's limit on secret name length."""
 
-# SecretSync secretObject.data[] sourcePath/targetKey pattern (SSC secretsync_types.go, domain.md 4.2).
+# SecretSync secretObject.data[] sourcePath/targetKey pattern (docs/domain.md §5.2).
 TARGET_KEY = re.compile(r"^[A-Za-z0-9.]([-A-Za-z0-9]+([-._a-zA-Z0-9]?[A-Za-z0-9])*)?(/([0-9]+))*$")
 TARGET_KEY_MAX = 253
 

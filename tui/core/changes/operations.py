@@ -25,7 +25,7 @@ SECRET_TYPE = "Opaque"
 
 
 def content_type_for(file_name: str) -> str:
-    """The contentType the official CLI writes for a file, by extension (domain.md 4.4)."""
+    """The contentType the official CLI writes for a file, by extension (docs/domain.md §6.3)."""
     ext = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
     return {"crl": "application/pkix-crl", "der": "application/pkix-cert"}.get(ext, "application/x-pem-file")
 

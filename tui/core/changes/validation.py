@@ -4,7 +4,7 @@
 (:class:`Resolved`: target key, secret name, decoded content) plus one :class:`Issue` per problem
 (refusal) or warning, each a single line naming the file or entry and the reason.
 
-The official ``az iot ops connector opcua`` rules (domain.md 5) are matched: extensions per list, what
+The official ``az iot ops connector opcua`` rules (docs/domain.md §7) are matched: extensions per list, what
 each extension must hold, only CA certificates in the issuer list, a ``.crl`` only next to its CA's
 ``.crt``/``.der`` (stem match), secret names ``^[0-9a-zA-Z-]+$``, no expired certificates. Beyond them:
 no private key or PKCS#12, the CRL must really be signed by that CA, no certificate twice in a list,

@@ -1,6 +1,6 @@
 """Every assumption aio-certs makes about AIO object names, labels and annotations, in one place.
 
-Sources are in ``../shared/domain.md`` (sections 1.2 to 1.5, 2.4, 4.3). Names that depend on the AIO
+Sources are in ``docs/domain.md`` (§2, §3.5, §4.2, §5.4). Names that depend on the AIO
 namespace are derived from it (the official template does the same), so a site installed into another
 namespace works without flags. Anything marked UNCONFIRMED there is a constant here so that a correction
 is made once.
@@ -129,7 +129,7 @@ def is_default_spc_name(name: str) -> bool:
 # --- Objects managed from Azure Resource Manager (Arc projection) -----
 # Whether the SPC and the SecretSyncs of a site were created through ARM (the Secret Store extension's
 # Microsoft.SecretSyncController resources projected onto the cluster through the custom location) and
-# what that projection leaves on them is UNCONFIRMED (domain.md 4.1 and 8). Resources that other Azure
+# what that projection leaves on them is UNCONFIRMED (docs/domain.md §9.2). Resources that other Azure
 # services create through a custom location carry ``management.azure.com/*`` annotations (resourceId,
 # operationId, customLocation, location, tenantId, systemData: seen in Arc data services' documented
 # objects), so that is the main signal; the rest are plausible guesses. A write to such an object may be

@@ -2,7 +2,7 @@
 
 Both the cluster adapter (which lists and watches them) and the embedded API server (which serves
 them) use this table, so a correction to a group, version or scope is made once. Sources are in
-``../shared/domain.md`` section 1.1; the dataflow endpoint group is UNCONFIRMED there.
+``docs/domain.md`` §1.1.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ SECRET_SYNCS = ResourceKind("secret-sync.x-k8s.io", "v1alpha1", "secretsyncs", "
 BROKER_LISTENERS = ResourceKind(
     "mqttbroker.iotoperations.azure.com", "v1", "brokerlisteners", "BrokerListener", True, (), True
 )
-# UNCONFIRMED group for dataflow endpoints (see domain.md); kept here so it is corrected once.
+# Group and version of dataflow endpoints: docs/domain.md §1.1 (earlier AIO previews served v1beta1).
 DATAFLOW_ENDPOINTS = ResourceKind(
     "connectivity.iotoperations.azure.com", "v1", "dataflowendpoints", "DataflowEndpoint", True, (), True
 )

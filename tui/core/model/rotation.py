@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from tui.core.certs.model import CertificateInfo
 from tui.core.model.state import CertificateView, RotationEvent, RotationPhase, RotationView
 
-# cert-manager's issuance retry backoff (domain.md 2.2, CM defaults.go): 1h * 2^(n-1), 1h..32h.
+# cert-manager's issuance retry backoff (docs/domain.md §3.3): 1h * 2^(n-1), 1h..32h.
 BACKOFF_MIN = timedelta(hours=1)
 BACKOFF_MAX = timedelta(hours=32)
 HISTORY_LIMIT = 20

@@ -1,7 +1,7 @@
 """The SecretProviderClass ``parameters.objects`` string: parse it and write it like the official CLI.
 
 ``objects`` is a *string* holding a YAML mapping ``{array: [...]}`` whose items are themselves YAML
-documents (strings) with ``objectName``, ``objectType``, ``objectEncoding`` and friends (domain.md 4.1).
+documents (strings) with ``objectName``, ``objectType``, ``objectEncoding`` and friends (docs/domain.md §5.1).
 The official CLI dumps each item and the outer mapping with PyYAML (keys sorted, ``indent=6``) and then
 re-indents ``- |`` lines by four spaces; :func:`serialize_objects` reproduces that byte for byte
 (``style="cli"``) or writes the literal-block form shown in Microsoft's documentation (``style="block"``).
@@ -284,7 +284,7 @@ def parse_spc(obj: Mapping[str, Any]) -> SpcView:
             error = str(exc)
 
     def param(*keys: str) -> str | None:
-        # The provider prefers tenantID and falls back to the deprecated tenantId (domain.md 4.1).
+        # The provider prefers tenantID and falls back to the deprecated tenantId (docs/domain.md §5.1).
         for key in keys:
             value = params.get(key)
             if value:

@@ -1,6 +1,6 @@
 """Simulated cert-manager: issues and renews Certificates from ``selfSigned`` and ``ca`` issuers.
 
-What it reproduces (domain.md 2 and 3): renewal at ``status.renewalTime`` (from duration/renewBefore),
+What it reproduces (docs/domain.md §3): renewal at ``status.renewalTime`` (from duration/renewBefore),
 ``cmctl renew`` (an ``Issuing=True, reason=ManuallyTriggered`` condition set on status), a new key per
 ``privateKey.rotationPolicy``, the Secret with cert-manager's labels and annotations, a CertificateRequest
 per revision, ``status.revision``/``notBefore``/``notAfter``/``renewalTime``, ``Issuing`` then ``Ready``
@@ -65,7 +65,7 @@ def new_private_key(private_key_spec: Mapping[str, Any]) -> SigningKey:
 
 
 def backoff(failed_attempts: int) -> timedelta:
-    """cert-manager's wait before retrying: 1h * 2^(n-1), bounded to 1h..32h (domain.md 2.2)."""
+    """cert-manager's wait before retrying: 1h * 2^(n-1), bounded to 1h..32h (docs/domain.md §3.3)."""
     if failed_attempts <= 0:
         return timedelta(0)
     return max(BACKOFF_MIN, min(BACKOFF_MAX, BACKOFF_MIN * (2 ** min(failed_attempts - 1, 10))))
@@ -136,7 +136,7 @@ class CertManagerController(Controller):
     # -- issuers -------------------------------------------------------------------------------
 
     def _issuer_secret_namespace(self, issuer: Mapping[str, Any]) -> str:
-        # A ClusterIssuer reads its CA from the controller's cluster resource namespace (domain.md 1.2).
+        # A ClusterIssuer reads its CA from the controller's cluster resource namespace (docs/domain.md §2.1).
         if issuer.get("kind") == "ClusterIssuer":
             return self.cluster_resource_namespace
         return str(issuer["metadata"].get("namespace") or "")

@@ -1,6 +1,6 @@
 """Simulated secret sync controller (Azure's Secret Store Extension): Key Vault -> Kubernetes Secret.
 
-For each SecretSync (domain.md 4.2, 4.3): read its SecretProviderClass, fetch every SPC object from the
+For each SecretSync (docs/domain.md §5): read its SecretProviderClass, fetch every SPC object from the
 vault with the real ``SecretClient`` (as the provider mounts them all), decode per ``objectEncoding``,
 map ``sourcePath`` -> ``targetKey``, and write the Secret of the same name with the controller's label,
 annotation and ownerReference. Status follows the released controller: a ``Create`` condition until a

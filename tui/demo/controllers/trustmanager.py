@@ -3,7 +3,7 @@
 Sources are read from the trust namespace (``cert-manager``): ``secret {name, key}``, ``configMap {name,
 key}`` and ``inLine``; ``useDefaultCAs`` adds nothing here (no public CA set in the demo). Targets are
 ConfigMaps named like the Bundle in every namespace matching ``target.namespaceSelector``, labelled
-``trust.cert-manager.io/bundle`` and annotated with ``trust.cert-manager.io/hash`` (domain.md 1.2).
+``trust.cert-manager.io/bundle`` and annotated with ``trust.cert-manager.io/hash`` (docs/domain.md §4.2).
 
 Unlike the real trust-manager, a CA that leaves the sources (a rotation) stays in the bundle for a grace
 period, by default until it expires: the site then shows "previous CA still present" while old leaves

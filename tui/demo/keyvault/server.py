@@ -3,7 +3,7 @@
 One aiohttp handler authenticates first (the SDK's first request per authority is a body-less copy
 that must get a 401 challenge), then routes by method and path to :mod:`tui.demo.keyvault.store`
 and renders the service's JSON shapes and error envelopes. Wire details and their reasons are in
-``shared/keyvault-emulator.md``; the ones that bite are commented where they are handled.
+``docs/domain.md`` §6.7; the ones that bite are commented where they are handled.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Plain dicts as the API server stores them (``data`` base64, times RFC 3339 with ``Z``). The rules that
 cert-manager, trust-manager and the secret sync controller follow for metadata and conditions are here
-once, so the seeded site and the objects the controllers write later look alike (domain.md 2-4).
+once, so the seeded site and the objects the controllers write later look alike (docs/domain.md §3-§5).
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ def condition(
 def set_condition(conditions: Sequence[Mapping[str, Any]] | None, new: Mapping[str, Any]) -> list[dict]:
     """Conditions with ``new`` merged in by type, keeping lastTransitionTime when status is unchanged.
 
-    That is the apimachinery rule (meta.SetStatusCondition); domain.md 3 notes why it matters.
+    That is the apimachinery rule (meta.SetStatusCondition); docs/domain.md §3.6 notes why it matters.
     """
     out: list[dict] = []
     replaced = False
@@ -157,7 +157,7 @@ def _attr(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> list[str]:
 def issued_secret_annotations(
     certificate_name: str, issuer_ref: Mapping[str, Any], cert: x509.Certificate
 ) -> dict[str, str]:
-    """Annotations cert-manager writes on an issued Secret (domain.md 2.4)."""
+    """Annotations cert-manager writes on an issued Secret (docs/domain.md §3.5)."""
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
         dns = san.get_values_for_type(x509.DNSName)

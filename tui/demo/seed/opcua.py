@@ -1,4 +1,4 @@
-"""Seed: the OPC UA connector's certificate lists, in Key Vault and on the cluster (domain.md 1.5, 4, 5).
+"""Seed: the OPC UA certificate lists, in Key Vault and on the cluster (docs/domain.md §2.5, §5-§7).
 
 A plant with PLCs, gateways, historians and an MES connector. Each file is uploaded to the vault the way
 ``az iot ops connector opcua trust|issuer add`` does (whole file hex-encoded, tag ``file-encoding=hex``,
@@ -77,7 +77,7 @@ def secret_name_for(file_name: str) -> str:
 
 
 def content_type_for(file_name: str) -> str:
-    """The content type the CLI sets for a file, by extension (domain.md 4.4)."""
+    """The content type the CLI sets for a file, by extension (docs/domain.md §6.3)."""
     for ext, ctype in CONTENT_TYPES.items():
         if file_name.lower().endswith(ext):
             return ctype

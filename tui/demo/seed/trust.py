@@ -1,4 +1,4 @@
-"""Seed: AIO's TLS trust chain as cert-manager and trust-manager leave it (domain.md 1.2-1.4, 2, 3).
+"""Seed: AIO's TLS trust chain as cert-manager and trust-manager leave it (docs/domain.md §2.2-§2.4, §3).
 
 Two variants: the quickstart site (self-signed root CA in ``cert-manager``, the CA ClusterIssuer, the
 trust bundle) and a bring-your-own-issuer site (a customer CA behind an ``Issuer`` in the AIO namespace,
@@ -47,7 +47,7 @@ SELFSIGNED_ISSUER = "azure-iot-operations-aio-selfsigned-root"
 
 ROOT_CA_ORGANIZATION = "Microsoft"
 BROKER_CERT = "aio-broker-frontend-server-18883"
-"""Broker server Certificate and Secret (UNCONFIRMED name, domain.md 1.3)."""
+"""Broker server Certificate and Secret (UNCONFIRMED name, docs/domain.md §2.3)."""
 BROKER_DURATION = timedelta(hours=720)
 BROKER_RENEW_BEFORE = timedelta(hours=240)
 
@@ -112,7 +112,7 @@ def certificate_request(
     *,
     failed_message: str | None = None,
 ) -> dict[str, Any]:
-    """The CertificateRequest cert-manager creates for ``revision`` of ``certificate`` (domain.md 2.3).
+    """The CertificateRequest cert-manager creates for ``revision`` of ``certificate`` (docs/domain.md §3.4).
 
     With ``failed_message`` the request is shown as failed (Ready=False, reason Failed).
     """
@@ -192,7 +192,7 @@ def issued_secret(
 
 
 def issuer_ready_condition(kind_of_issuer: str, now: datetime) -> dict[str, Any]:
-    """Ready=True condition of a healthy ``ca`` or ``selfSigned`` issuer (domain.md 3)."""
+    """Ready=True condition of a healthy ``ca`` or ``selfSigned`` issuer (docs/domain.md §3.6)."""
     if kind_of_issuer == "ca":
         return condition("Ready", True, "KeyPairVerified", "Signing CA verified", now, 1)
     return condition("Ready", True, "IsReady", "", now, 1)

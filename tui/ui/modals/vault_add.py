@@ -2,7 +2,7 @@
 
 The vault is read in a thread worker through the vault adapter: every secret no list maps yet, with its
 value decoded as the provider would write it. The list shows what each holds, or why it cannot go into
-a list (the product document warns that picking the wrong secret breaks the connection). Choosing one
+a list (docs/domain.md §7.7: picking the wrong secret breaks the connection). Choosing one
 shows the decoded certificate or CRL and the core's verdict for the chosen list and file name; only an
 accepted secret can be staged.
 """
