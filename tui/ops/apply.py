@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from tui.cluster.writes import ConflictError, WriteError
 from tui.core.changes.journal import Before, EndRecord, PlanRecord, StepRecord, StepState
-from tui.core.changes.operations import SpcEdit, Step, SyncEdit, VaultDelete, VaultWrite
+from tui.core.changes.operations import Operation, SpcEdit, Step, SyncEdit, VaultDelete, VaultWrite
 from tui.core.clock import Clock
 from tui.core.model.snapshot import AreaState
 from tui.ops import journal as jr
 from tui.ops.audit import AuditLog
 from tui.ops.errors import WriteConflict
+from tui.ops.ports import ClusterPort, VaultPort
 from tui.ops.steps import Adapters, before_image, run_planned
 from tui.ops.sync_wait import SyncCheck, SyncExpectation, WaitResult, expectations, wait_for_sync
 from tui.vault.errors import VaultError
@@ -149,8 +150,9 @@ class StepRun:
         self.left = len(plan.steps)
         """Steps still to run (for progress totals)."""
 
-    def record(self, step: Step, state: StepState, *, before: Before | None = None, op: Any = None,
-               resource_version: str | None = None, message: str = "", revision: int | None = None) -> None:
+    def record(self, step: Step, state: StepState, *, before: Before | None = None,
+               op: Operation | None = None, resource_version: str | None = None, message: str = "",
+               revision: int | None = None) -> None:
         """Journal one state change of ``step`` (durably, before returning).
 
         ``revision``: the plan revision the step belongs to, when not the newest (a done step of an earlier
@@ -193,8 +195,8 @@ def describe_step(step: Step) -> str:
 def apply_plan(
     plan: Plan,
     *,
-    kube: Any,
-    vault: Any,
+    kube: ClusterPort,
+    vault: VaultPort | None,
     journal: jr.JournalStore,
     audit: AuditLog | None,
     clock: Clock,
@@ -206,10 +208,11 @@ def apply_plan(
 ) -> ApplyResult:
     """Run ``plan`` (which must be applicable) step by step under a new journal; see the module docstring.
 
-    ``kube`` is a :class:`~tui.cluster.writes.ClusterWriter`, ``vault`` a ``SecretClient`` (None when the
-    plan writes nothing to a vault). ``reread`` returns a fresh ``(ClusterState, RawSnapshot)`` for
-    re-planning after a 409; without it a conflict fails the apply. Never raises for adapter failures:
-    they end in the result (``outcome`` ``failed`` or ``nothing-done``) with a one-line ``error``.
+    ``kube`` and ``vault`` are the ports (:mod:`tui.ops.ports`); ``vault`` is None when no vault is known
+    (a plan that writes nothing to a vault needs none). ``reread`` returns a fresh
+    ``(ClusterState, RawSnapshot)`` for re-planning after a 409; without it a conflict fails the apply.
+    Never raises for adapter failures: they end in the result (``outcome`` ``failed`` or
+    ``nothing-done``) with a one-line ``error``.
     """
     from tui.core.changes.plan import rebase_plan
 

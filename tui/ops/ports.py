@@ -2,8 +2,10 @@
 
 ``tui.ops`` is written against these Protocols, not against the adapters: the Kubernetes adapter
 (:class:`tui.cluster.writes.ClusterWriter`) and the in-memory fakes of the unit tests both satisfy
-:class:`ClusterPort`. Failures keep the adapters' types (``tui.cluster.writes.WriteError`` and its
-``ConflictError``), each with a one-line message.
+:class:`ClusterPort`; the Key Vault adapter (:class:`tui.vault.writes.VaultWriter`) and its fake satisfy
+:class:`VaultPort`. Only :mod:`tui.ops.runner` builds the real adapters. Failures keep the adapters'
+types (``tui.cluster.writes.WriteError`` and its ``ConflictError``, ``tui.vault.errors.VaultError``),
+each with a one-line message.
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from tui.core.model.resources import ResourceKind
+from tui.core.model.snapshot import VaultSecret
 
 JsonObject = dict[str, Any]
+Versioned = tuple[VaultSecret, str | None]
+"""A secret as read (the core's :class:`VaultSecret`) and its version id."""
 
 
 class ClusterPort(Protocol):
@@ -52,4 +57,52 @@ class ClusterPort(Protocol):
 
     def renew_certificate(self, namespace: str, name: str, *, now: datetime) -> JsonObject:
         """``cmctl renew``: set the Certificate's Issuing condition to True, ManuallyTriggered."""
+        ...
+
+
+class VaultPort(Protocol):
+    """The Key Vault reads and writes of an apply, a resume and a rollback.
+
+    Key Vault has no write preconditions: whether a write may go ahead, and whether another writer got
+    in around it, is judged in :mod:`tui.ops.vault_ops` from these reads. Every failure is a one-line
+    ``VaultError``; an absent secret is an answer (None, an empty set), not a failure.
+    """
+
+    def read(self, name: str) -> Versioned | None:
+        """The current version of ``name`` and its version id; None when the secret does not exist."""
+        ...
+
+    def read_after_write(self, name: str) -> Versioned:
+        """The current version of ``name`` just after this process wrote it (absent is a failure)."""
+        ...
+
+    def read_version(self, name: str, version: str) -> VaultSecret:
+        """One version of ``name``, by id."""
+        ...
+
+    def version_ids(self, name: str) -> set[str]:
+        """Every version id of ``name`` (empty when the secret does not exist)."""
+        ...
+
+    def is_soft_deleted(self, name: str) -> bool:
+        """Whether ``name`` is deleted but recoverable (False when the deleted list may not be read)."""
+        ...
+
+    def write(self, name: str, value: str, *, content_type: str | None, tags: Mapping[str, str],
+              expires_on: datetime | None) -> str:
+        """Set ``name`` (a new version when it exists); returns the new version id."""
+        ...
+
+    def restore(self, name: str, value: str, *, content_type: str | None, tags: Mapping[str, str],
+                expires_on: datetime | None) -> str:
+        """Write an earlier value of ``name`` again, for a rollback; returns the new version id."""
+        ...
+
+    def delete(self, name: str, *, purge: bool) -> str:
+        """Delete ``name`` (and with ``purge`` purge it): ``gone`` (it did not exist), ``deleted`` or
+        ``purged``. An already soft-deleted secret is purged when asked."""
+        ...
+
+    def recover(self, name: str) -> None:
+        """Recover a soft-deleted secret; returns once it can be read again."""
         ...

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from tui.cluster.writes import WriteError
-from tui.core.changes.journal import StepRecord, StepState, journal_audit_fields
+from tui.core.changes.journal import JournalSummary, StepRecord, StepState, journal_audit_fields
 from tui.core.changes.operations import Step, SyncEdit, VaultDelete, VaultWrite
 from tui.core.clock import Clock
 from tui.core.model import resources as rk
@@ -36,7 +36,9 @@ from tui.ops.apply import (
     record_audit,
     wait_with_progress,
 )
+from tui.ops.audit import AuditLog
 from tui.ops.errors import WriteConflict
+from tui.ops.ports import ClusterPort, VaultPort
 from tui.ops.steps import Adapters, before_image, recheck_done, run_resumed, undo
 from tui.ops.sync_wait import SyncExpectation
 from tui.ops.vault_ops import read_secret
@@ -45,7 +47,7 @@ ROLLED_BACK = "rolled-back"
 
 
 def _open(store: jr.JournalStore, journal_id: str, progress: Progress, clock: Clock,
-          action: str) -> tuple[StepRun, Any, AuditInfo]:
+          action: str) -> tuple[StepRun, JournalSummary, AuditInfo]:
     journal = store.open(journal_id)
     summary = journal.summary()
     if summary.plan is None:
@@ -60,7 +62,7 @@ def _open(store: jr.JournalStore, journal_id: str, progress: Progress, clock: Cl
     return run, summary, info
 
 
-def _fail(run: StepRun, step: Step | None, exc: Exception, audit: Any, info: AuditInfo,
+def _fail(run: StepRun, step: Step | None, exc: Exception, audit: AuditLog | None, info: AuditInfo,
           steps: tuple[Step, ...]) -> ApplyResult:
     error, unreachable = failure_line(exc)
     conflict = isinstance(exc, WriteConflict)
@@ -72,14 +74,15 @@ def _fail(run: StepRun, step: Step | None, exc: Exception, audit: Any, info: Aud
                        details=tuple(run.details), journal_kept=True)
 
 
-def _to_redo(adapters: Adapters, summary: Any) -> list[StepRecord]:
+def _to_redo(adapters: Adapters, summary: JournalSummary) -> list[StepRecord]:
     """Done steps whose effect is gone, in execution order (raises when one was replaced by another's)."""
     return [rec for rec in summary.done_steps
             if rec.op is not None and not recheck_done(adapters, Step(rec.index, rec.op))]
 
 
-def resume_apply(journal_id: str, *, kube: Any, vault: Any, store: jr.JournalStore, audit: Any,
-                 clock: Clock, progress: Progress, wait_timeout: float) -> ApplyResult:
+def resume_apply(journal_id: str, *, kube: ClusterPort, vault: VaultPort | None, store: jr.JournalStore,
+                 audit: AuditLog | None, clock: Clock, progress: Progress, wait_timeout: float,
+                 ) -> ApplyResult:
     """Run the remaining steps of journal ``journal_id``; raises :class:`~tui.ops.journal.JournalError`
     (including ``JournalBusy``) when the journal cannot be taken.
 
@@ -167,7 +170,7 @@ def _merge(expected: list[SyncExpectation], more: list[SyncExpectation]) -> list
     return list(by_key.values())
 
 
-def _resync_restored(run: StepRun, adapters: Adapters, summary: Any,
+def _resync_restored(run: StepRun, adapters: Adapters, summary: JournalSummary,
                      results: list[tuple[Step, dict[str, Any]]]) -> list[SyncExpectation]:
     """Force a sync of every SecretSync that maps a secret the rollback put back; expect its bytes.
 
@@ -206,8 +209,9 @@ def _resync_restored(run: StepRun, adapters: Adapters, summary: Any,
     return out
 
 
-def rollback_apply(journal_id: str, *, kube: Any, vault: Any, store: jr.JournalStore, audit: Any,
-                   clock: Clock, progress: Progress, wait_timeout: float) -> ApplyResult:
+def rollback_apply(journal_id: str, *, kube: ClusterPort, vault: VaultPort | None, store: jr.JournalStore,
+                   audit: AuditLog | None, clock: Clock, progress: Progress, wait_timeout: float,
+                   ) -> ApplyResult:
     """Undo every done (or possibly done) step of journal ``journal_id``, newest first, then wait."""
     run, summary, info = _open(store, journal_id, progress, clock, "rollback")
     adapters = Adapters(kube, vault)

@@ -14,7 +14,6 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from azure.keyvault.secrets import SecretClient
 from kubernetes.client import ApiClient
@@ -29,12 +28,12 @@ from tui.core.clock import Clock
 from tui.core.model.settings import ModelSettings
 from tui.core.model.snapshot import AreaState, RawSnapshot, VaultSnapshot
 from tui.core.model.state import ClusterState
-from tui.ops.apply import ApplyResult, Progress, apply_plan, audit_info_for
+from tui.ops.apply import ApplyResult, AuditInfo, Progress, apply_plan, audit_info_for
 from tui.ops.audit import AuditLog
 from tui.ops.journal import JournalStore
 from tui.ops.resume import resume_apply, rollback_apply
-from tui.ops.vault_ops import is_soft_deleted
 from tui.vault.reader import read_vault_snapshot
+from tui.vault.writes import VaultWriter
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +59,11 @@ def vault_needed(changes: ChangeSet) -> bool:
     """Whether planning or applying ``changes`` touches the vault (every add; removals only to purge)."""
     return any(isinstance(c, AddFile | AddVaultSecret) or (isinstance(c, RemoveEntry) and c.purge)
                for c in changes)
+
+
+def _writer(client: SecretClient | None) -> VaultWriter | None:
+    """The vault adapter over ``client`` (None: no vault known)."""
+    return VaultWriter(client) if client is not None else None
 
 
 class ChangeSession:
@@ -146,7 +150,8 @@ class ChangeSession:
         if client is None:
             return []
         try:
-            return [name for name in names if is_soft_deleted(client, name)]
+            vault = VaultWriter(client)
+            return [name for name in names if vault.is_soft_deleted(name)]
         except Exception as exc:  # VaultError or a transport failure: only a head start is lost
             log.debug("looking for soft-deleted secrets failed: %s", type(exc).__name__)
             return []
@@ -155,14 +160,14 @@ class ChangeSession:
               wait_timeout: float) -> ApplyResult:
         """Apply an applicable ``plan`` under a new journal, audited as ``action``."""
         info = audit_info_for(plan, action=action, context=self.context, state=site.state)
-        return apply_plan(plan, kube=self.writer, vault=site.vault_client, journal=self.journals,
+        return apply_plan(plan, kube=self.writer, vault=_writer(site.vault_client), journal=self.journals,
                           audit=self.audit, clock=self.clock, progress=progress, wait_timeout=wait_timeout,
                           audit_info=info, reread=self.reread)
 
-    def _vault_for_journal(self) -> SecretClient | None:
+    def _vault_for_journal(self) -> VaultWriter | None:
         state, _ = self.read_cluster()
         try:
-            return self._vault_client_for(state)
+            return _writer(self._vault_client_for(state))
         except Exception as exc:  # as in read(): a one-line reason
             raise SiteUnavailable(f"cannot use the vault: {exc}") from None
 
@@ -181,7 +186,8 @@ class ChangeSession:
     def record_refusal(self, action: str, plan: Plan | None, detail: str, *,
                        outcome: str = "refused") -> None:
         """Audit a change that was refused or declined (nothing was written)."""
-        info: Any = audit_info_for(plan, action=action, context=self.context) if plan is not None else None
+        info: AuditInfo | None = (audit_info_for(plan, action=action, context=self.context)
+                                  if plan is not None else None)
         self.audit.record(action=action, outcome=outcome, context=self.context,
                           thumbprints=info.thumbprints if info else (),
                           vault_secrets=info.vault_secrets if info else (),

@@ -20,37 +20,28 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from azure.keyvault.secrets import SecretClient
-
-from tui.cluster.writes import ClusterWriter, WriteError
+from tui.cluster.writes import WriteError
 from tui.core.changes.journal import Before, ClusterBefore, VaultBefore, vault_before
 from tui.core.changes.operations import SpcEdit, Step, SyncEdit, VaultDelete, VaultWrite
 from tui.core.model import resources as rk
 from tui.ops import deltas
 from tui.ops.errors import WriteConflict
-from tui.ops.vault_ops import (
-    SecretState,
-    delete_secret,
-    read_current,
-    read_secret,
-    recover_secret,
-    restore_version,
-    write_secret_checked,
-)
-from tui.vault.errors import VaultError, vault_errors
+from tui.ops.ports import ClusterPort, VaultPort
+from tui.ops.vault_ops import SecretState, read_secret, restore_version, write_secret_checked
+from tui.vault.errors import VaultError
 
 Result = dict[str, Any]
 
 
 @dataclass
 class Adapters:
-    """What steps run against: the guarded cluster writer and the vault client (None: no vault known)."""
+    """What steps run against: the cluster and the vault (None: no vault known), as ports."""
 
-    kube: ClusterWriter
-    vault: SecretClient | None
+    kube: ClusterPort
+    vault: VaultPort | None
 
-    def need_vault(self, step: Step) -> SecretClient:
-        """The vault client, or a one-line error when the plan needs a vault and none is configured."""
+    def need_vault(self, step: Step) -> VaultPort:
+        """The vault, or a one-line error when the plan needs a vault and none is configured."""
         if self.vault is None:
             raise VaultError(f"{step.target}: no Key Vault is known (the SPC names none and "
                              "AIO_CERTS_VAULT_URL/--vault-url is not set)")
@@ -65,7 +56,10 @@ def before_image(adapters: Adapters, step: Step, versions: MutableMapping[str, s
     """
     op = step.op
     if isinstance(op, VaultWrite | VaultDelete):
-        secret, version = read_current(adapters.need_vault(step), op.secret_name)
+        found = adapters.need_vault(step).read(op.secret_name)
+        if found is None:
+            return vault_before(op.secret_name, None)
+        secret, version = found
         return vault_before(op.secret_name, secret, version=version)
     if isinstance(op, SpcEdit):
         return ClusterBefore("SecretProviderClass", op.namespace, op.name, True,
@@ -89,7 +83,7 @@ def run_planned(adapters: Adapters, step: Step, versions: MutableMapping[str, st
     if isinstance(op, VaultWrite):
         return {"version": write_secret_checked(adapters.need_vault(step), op)}
     if isinstance(op, VaultDelete):
-        return {"vault": delete_secret(adapters.need_vault(step), op)}
+        return {"vault": adapters.need_vault(step).delete(op.secret_name, purge=op.purge)}
     kube = adapters.kube
     if isinstance(op, SpcEdit):
         obj = kube.patch_spc_objects(op.namespace, op.name, op.after, resource_version=_spc_rv(op, versions))
@@ -105,7 +99,7 @@ def _remember(versions: MutableMapping[str, str], key: str, obj: dict[str, Any])
     return {"resource_version": rv}
 
 
-def _run_sync(kube: ClusterWriter, op: SyncEdit, mappings: deltas.Pairs, versions: MutableMapping[str, str],
+def _run_sync(kube: ClusterPort, op: SyncEdit, mappings: deltas.Pairs, versions: MutableMapping[str, str],
               *, planned: bool, current: dict[str, Any] | None = None) -> Result:
     """Make the SecretSync hold ``mappings`` (create, update or delete as they require)."""
     if planned:
@@ -136,17 +130,17 @@ def run_resumed(adapters: Adapters, step: Step, versions: MutableMapping[str, st
     """Perform ``step`` of an interrupted apply against the objects as they are now (idempotent)."""
     op = step.op
     if isinstance(op, VaultWrite):
-        client = adapters.need_vault(step)
-        state = read_secret(client, op.secret_name)
+        vault = adapters.need_vault(step)
+        state = read_secret(vault, op.secret_name)
         if state.exists and state.value == op.value and state.content_type == op.content_type:
             return {"version": state.version, "already": True}
         if state.deleted:
             raise VaultError(f"vault secret {op.secret_name} is deleted but recoverable; recover it (az "
                              "keyvault secret recover) or purge it, then resume")
         # The same guard as a first apply: what the plan judged must still be there, nobody may get in.
-        return {"version": write_secret_checked(client, op)}
+        return {"version": write_secret_checked(vault, op)}
     if isinstance(op, VaultDelete):
-        return {"vault": delete_secret(adapters.need_vault(step), op)}
+        return {"vault": adapters.need_vault(step).delete(op.secret_name, purge=op.purge)}
     kube = adapters.kube
     if isinstance(op, SpcEdit):
         current = kube.get(rk.SECRET_PROVIDER_CLASSES, op.namespace, op.name)
@@ -179,8 +173,7 @@ def recheck_done(adapters: Adapters, step: Step) -> bool:
     """
     op = step.op
     if isinstance(op, VaultWrite):
-        client = adapters.need_vault(step)
-        state = read_secret(client, op.secret_name)
+        state = read_secret(adapters.need_vault(step), op.secret_name)
         if state.exists and state.value == op.value:
             return True
         if state.exists:
@@ -254,46 +247,43 @@ def undo(adapters: Adapters, step: Step, before: Before | None) -> Result:
     return _run_sync(kube, plain, restored_pairs, {}, planned=False, current=current_sync)
 
 
-def _write_back(client: SecretClient, name: str, before: VaultBefore) -> str:
+def _write_back(vault: VaultPort, name: str, before: VaultBefore) -> str:
     """Write the recorded previous value again (a new version), with its content type, tags and expiry."""
     assert before.value is not None
-    with vault_errors(f"restoring secret {name}"):
-        secret = client.set_secret(name, before.value, content_type=before.content_type,
-                                   tags=dict(before.tags), expires_on=before.expires_on)
-    return secret.properties.version or ""
+    return vault.restore(name, before.value, content_type=before.content_type, tags=before.tags,
+                         expires_on=before.expires_on)
 
 
-def _undo_vault_write(client: SecretClient, op: VaultWrite, before: VaultBefore | None) -> Result:
+def _undo_vault_write(vault: VaultPort, op: VaultWrite, before: VaultBefore | None) -> Result:
     existed = before.existed if before is not None else op.replaces
     if before is not None and before.value is not None and before.value.lower() == op.value.lower():
         return {"vault": "unchanged"}  # the write stored the value that was already there
-    state: SecretState = read_secret(client, op.secret_name)
+    state: SecretState = read_secret(vault, op.secret_name)
     if state.exists and (state.value or "").lower() != op.value.lower():
         # Not (or no longer) our value: the write never landed, or someone wrote since. Leave it.
         return {"vault": "unchanged"}
     if existed:
         if before is not None and before.value is not None:
-            return {"vault": "restored", "version": _write_back(client, op.secret_name, before)}
+            return {"vault": "restored", "version": _write_back(vault, op.secret_name, before)}
         if before is not None and before.version:
-            return {"vault": "restored", "version": restore_version(client, op.secret_name, before.version)}
+            return {"vault": "restored", "version": restore_version(vault, op.secret_name, before.version)}
         raise VaultError(f"undoing the write of secret {op.secret_name}: its previous value is not known; "
                          "restore it from the secret's versions in Key Vault")
     if not state.exists and not state.deleted:
         return {"vault": "absent"}
     # Created by this plan: delete and purge, so the name can be used again at once.
-    outcome = delete_secret(client, VaultDelete(op.secret_name, True, op.list_name, op.target_key))
-    return {"vault": outcome}
+    return {"vault": vault.delete(op.secret_name, purge=True)}
 
 
-def _undo_vault_delete(client: SecretClient, op: VaultDelete, before: VaultBefore | None) -> Result:
-    state = read_secret(client, op.secret_name)
+def _undo_vault_delete(vault: VaultPort, op: VaultDelete, before: VaultBefore | None) -> Result:
+    state = read_secret(vault, op.secret_name)
     if state.exists:
         return {"vault": "present"}
     if state.deleted:
-        recover_secret(client, op.secret_name)
+        vault.recover(op.secret_name)
         return {"vault": "recovered"}
     if before is not None and before.existed and before.value is not None:
-        return {"vault": "rewritten", "version": _write_back(client, op.secret_name, before)}
+        return {"vault": "rewritten", "version": _write_back(vault, op.secret_name, before)}
     if before is not None and not before.existed:
         return {"vault": "absent"}
     raise VaultError(f"undoing the delete of secret {op.secret_name}: it was purged and its value was not "

@@ -16,9 +16,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tui.cluster.writes import ClusterWriter, WriteError
+from tui.cluster.writes import WriteError
 from tui.core.changes.operations import Step, SyncEdit, VaultWrite
 from tui.core.model import resources as rk
+from tui.ops.ports import ClusterPort
 
 POLL_SECONDS = 0.1
 _SUCCESS_SUFFIXES = ("Succeeded", "Successful", "UpToDate")
@@ -100,11 +101,11 @@ def _sync_problem(sync: Mapping[str, Any]) -> str | None:
     return None
 
 
-def check(writer: ClusterWriter, expectation: SyncExpectation) -> SyncCheck:
+def check(cluster: ClusterPort, expectation: SyncExpectation) -> SyncCheck:
     """Read the SecretSync and its Secret once and judge ``expectation``."""
     ns, name = expectation.namespace, expectation.name
-    sync = writer.get(rk.SECRET_SYNCS, ns, name)
-    secret = writer.get(rk.SECRETS, ns, name)
+    sync = cluster.get(rk.SECRET_SYNCS, ns, name)
+    secret = cluster.get(rk.SECRETS, ns, name)
     if not expectation.present:
         if sync is not None:
             return SyncCheck(expectation, False, "the SecretSync still exists")
@@ -143,7 +144,7 @@ class WaitResult:
         return "; ".join(f"SecretSync {c.expectation.key}: {c.reason}" for c in self.pending)
 
 
-def wait_for_sync(writer: ClusterWriter, wanted: Iterable[SyncExpectation], *, timeout: float,
+def wait_for_sync(cluster: ClusterPort, wanted: Iterable[SyncExpectation], *, timeout: float,
                   on_check: Callable[[SyncCheck], None] | None = None) -> WaitResult:
     """Poll until every expectation holds or ``timeout`` seconds pass.
 
@@ -158,7 +159,7 @@ def wait_for_sync(writer: ClusterWriter, wanted: Iterable[SyncExpectation], *, t
         pending = []
         for expectation in remaining:
             try:
-                result = check(writer, expectation)
+                result = check(cluster, expectation)
             except WriteError as exc:
                 result = SyncCheck(expectation, False, str(exc))
             if on_check is not None and last.get(expectation.key) != (result.reason or "ok"):
