@@ -73,6 +73,7 @@ def test_the_import_contracts_hold() -> None:
     # pyproject.toml's [tool.importlinter] contracts: the layers cli > commands > ui | demo > ops >
     # cluster | vault > core, who may import the demo, the core's purity, the API server's narrow base.
     linter = Path(sys.executable).with_name("lint-imports")
-    result = subprocess.run([str(linter), "--no-cache"], capture_output=True, text=True, cwd=ROOT, check=False)
+    result = subprocess.run([str(linter), "--no-cache"], capture_output=True, text=True, cwd=ROOT,
+                            check=False)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "0 broken" in result.stdout and "4 kept" in result.stdout, result.stdout[-2000:]
