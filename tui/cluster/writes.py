@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import urllib3
 from kubernetes.client import ApiClient, CustomObjectsApi
@@ -127,8 +127,8 @@ class ClusterWriter:
                     # A raw GET, not CoreV1Api: importing that class (every core model) costs ~0.4 s.
                     return get_object(self.api_client, WatchTarget(kind, namespace), name,
                                       timeout=self._timeout)
-                return self._custom.get_namespaced_custom_object(
-                    kind.group, kind.version, namespace, kind.plural, name, _request_timeout=self._timeout)
+                return cast(JsonObject, self._custom.get_namespaced_custom_object(
+                    kind.group, kind.version, namespace, kind.plural, name, _request_timeout=self._timeout))
         except NotFoundError:
             return None
 
@@ -168,8 +168,8 @@ class ClusterWriter:
             },
         }
         with _errors("creating", kind, namespace, name):
-            return self._custom.create_namespaced_custom_object(
-                kind.group, kind.version, namespace, kind.plural, body, _request_timeout=self._timeout)
+            return cast(JsonObject, self._custom.create_namespaced_custom_object(
+                kind.group, kind.version, namespace, kind.plural, body, _request_timeout=self._timeout))
 
     def update_secret_sync_mappings(self, namespace: str, name: str, mappings: Sequence[tuple[str, str]], *,
                                     resource_version: str, force_synchronization: str | None = None,
@@ -197,7 +197,8 @@ class ClusterWriter:
         """
         kind = rk.SECRET_SYNCS
         preconditions = {k: v for k, v in (("resourceVersion", resource_version), ("uid", uid)) if v}
-        body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
+        # The client's annotation asks for a V1DeleteOptions, but it sends a plain dict unchanged.
+        body: Any = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
         if preconditions:
             body["preconditions"] = preconditions
         try:
@@ -235,9 +236,9 @@ class ClusterWriter:
             body = with_manual_trigger(current, now)
             try:
                 with _errors("renewing", kind, namespace, name):
-                    return self._custom.replace_namespaced_custom_object_status(
+                    return cast(JsonObject, self._custom.replace_namespaced_custom_object_status(
                         kind.group, kind.version, namespace, kind.plural, name, body,
-                        _request_timeout=self._timeout)
+                        _request_timeout=self._timeout))
             except ConflictError:
                 if attempt == RENEW_ATTEMPTS:
                     raise
@@ -248,9 +249,9 @@ class ClusterWriter:
     def _patch(self, kind: ResourceKind, namespace: str, name: str, body: Mapping[str, Any],
                action: str) -> JsonObject:
         with _errors(action, kind, namespace, name):
-            return self._custom.patch_namespaced_custom_object(
+            return cast(JsonObject, self._custom.patch_namespaced_custom_object(
                 kind.group, kind.version, namespace, kind.plural, name, dict(body),
-                _content_type=MERGE_PATCH, _request_timeout=self._timeout)
+                _content_type=MERGE_PATCH, _request_timeout=self._timeout))
 
 
 def with_manual_trigger(certificate: Mapping[str, Any], now: datetime) -> JsonObject:

@@ -131,7 +131,7 @@ def _read_all(fd: int) -> bytes:
     size = os.fstat(fd).st_size
     if size > MAX_JOURNAL_BYTES:
         raise OSError(errno.EFBIG, f"{size} bytes is far too large for a journal")
-    chunks = []
+    chunks: list[bytes] = []
     offset = 0
     while True:
         chunk = os.pread(fd, 1 << 20, offset)
