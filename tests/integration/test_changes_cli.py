@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import hashes
 
 from tests import certgen
 from tests.integration.changes_support import (
@@ -83,7 +84,7 @@ def test_trust_add_der_and_crt(demo: DemoEnvironment, tmp_path: Path) -> None:
     [event] = _audit(tmp_path)
     assert event["action"] == "trust add" and event["outcome"] == "applied"
     assert set(event["vault_secrets"]) == {"plc-new-der", "hmi-new-crt"}
-    assert leaf.cert.fingerprint(certgen.hashes.SHA256()).hex().upper() in event["thumbprints"]
+    assert leaf.cert.fingerprint(hashes.SHA256()).hex().upper() in event["thumbprints"]
     assert leaf.der.hex() not in json.dumps(event)  # never a value in the audit log
 
 

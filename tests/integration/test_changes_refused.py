@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from tests import certgen
@@ -80,7 +81,7 @@ def test_private_key_in_the_file(demo: DemoEnvironment, tmp_path: Path) -> None:
 def test_pkcs12(demo: DemoEnvironment, tmp_path: Path) -> None:
     leaf = _valid("bundle")
     blob = pkcs12.serialize_key_and_certificates(b"bundle", leaf.key, leaf.cert, None,  # type: ignore[arg-type]
-                                                 certgen.serialization.NoEncryption())
+                                                 serialization.NoEncryption())
     lines = _refused(demo, tmp_path, "trust", "add", _file(tmp_path, "bundle.der", blob), "--yes")
     assert any("PKCS#12" in line for line in lines)
 

@@ -102,7 +102,7 @@ def test_version_1_certificate() -> None:
 
 
 def test_utf8_subject_and_rfc4514_escaping() -> None:
-    subject = g.name("Ünïcødé 工場, \"A\"+B", o=" lead and trail ", c="DE",
+    subject = g.name("Ünïcødé 工場, \"A\"+B", organization=" lead and trail ", country="DE",
                      extra=((NameOID.EMAIL_ADDRESS, "a@b.example"), (NameOID.TITLE, "#1")))
     info = info_of(g.make_leaf(SUB, subject=subject))
     assert info.subject == ('CN=Ünïcødé 工場\\, \\"A\\"\\+B,title=\\#1,emailAddress=a@b.example,'

@@ -143,11 +143,10 @@ def assert_agrees_with_openssl(info: CertificateInfo, der: bytes) -> None:
 
 ROOT_RSA = g.make_ca("Agreement Root", key="rsa", path_length=2)
 SUB_EC = g.make_intermediate(ROOT_RSA, "Agreement Issuing CA", key="ec")
-UTF8_NAME = g.name("Ünïcødé 工場, Line \"3\" + <x>; #1", o=" Contoso\\Works ", c="DE", extra=(
-    (NameOID.LOCALITY_NAME, "München"), (NameOID.STATE_OR_PROVINCE_NAME, "Bayern"),
-    (NameOID.EMAIL_ADDRESS, "ops@contoso.example"), (NameOID.SERIAL_NUMBER, "SN-0042"),
-    (NameOID.DOMAIN_COMPONENT, "contoso"), (NameOID.TITLE, "#hash lead"),
-))
+UTF8_NAME = g.name("Ünïcødé 工場, Line \"3\" + <x>; #1", organization=" Contoso\\Works ", country="DE",
+                   extra=((NameOID.LOCALITY_NAME, "München"), (NameOID.STATE_OR_PROVINCE_NAME, "Bayern"),
+                          (NameOID.EMAIL_ADDRESS, "ops@contoso.example"), (NameOID.SERIAL_NUMBER, "SN-0042"),
+                          (NameOID.DOMAIN_COMPONENT, "contoso"), (NameOID.TITLE, "#hash lead")))
 MULTI_RDN = x509.Name([
     x509.RelativeDistinguishedName([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Contoso")]),
     x509.RelativeDistinguishedName([x509.NameAttribute(NameOID.COMMON_NAME, "multi"),

@@ -41,7 +41,17 @@ from tui.demo.seed.trust import (
     issued_secret,
     issuer_ready_condition,
 )
-from tui.demo.seed.x509 import Issued, SigningKey, build_ca, build_leaf, load_private_key, name
+from tui.demo.seed.x509 import (
+    CLIENT_AUTH,
+    SERVER_AUTH,
+    Issued,
+    PrivateKey,
+    SigningKey,
+    build_ca,
+    build_leaf,
+    load_private_key,
+    name,
+)
 
 FAIL_ANNOTATION = "demo.aio-certs.io/fail-issuance"
 """Annotation (value = failure message) that makes the simulated issuer refuse this Certificate."""
@@ -91,13 +101,13 @@ class _KeyPair:
     @property
     def intermediates_pem(self) -> bytes:
         """Chain certificates a leaf's ``tls.crt`` carries after it: all but self-signed roots."""
-        certs = (self.issued.certificate, *self.chain)
+        certs = (self.issued.cert, *self.chain)
         return b"".join(Issued(c, self.issued.key).pem for c in certs if c.subject != c.issuer)
 
     @property
     def root_pem(self) -> bytes:
         """The root-most certificate of the chain: what a CA issuer puts in ``ca.crt``."""
-        return Issued((self.issued.certificate, *self.chain)[-1], self.issued.key).pem
+        return Issued((self.issued.cert, *self.chain)[-1], self.issued.key).pem
 
 
 def _load_pair(secret: Mapping[str, Any] | None) -> _KeyPair | None:
@@ -156,7 +166,7 @@ class CertManagerController(Controller):
             message = f"Error getting keypair for CA issuer: {why}"
             return condition("Ready", False, "ErrGetKeyPair", message, now, 1)
         try:
-            is_ca = pair.issued.certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+            is_ca = pair.issued.cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
         except x509.ExtensionNotFound:
             is_ca = False
         if not is_ca:
@@ -215,7 +225,7 @@ class CertManagerController(Controller):
         if current is None:
             return "DoesNotExist", "Issuing certificate as Secret does not exist", None
         status = cert.get("status") or {}
-        leaf = current.issued.certificate
+        leaf = current.issued.cert
         renew_at = (
             parse_iso(status["renewalTime"])
             if status.get("renewalTime")
@@ -261,7 +271,7 @@ class CertManagerController(Controller):
         return _load_pair(self.kube.get(rk.SECRETS, namespace, str(ca.get("secretName") or "")))
 
     def _build(
-        self, cert: Mapping[str, Any], key: SigningKey, signer: Issued | None, now: datetime
+        self, cert: Mapping[str, Any], key: PrivateKey, signer: Issued | None, now: datetime
     ) -> Issued:
         spec = cert["spec"]
         subject = spec.get("subject") or {}
@@ -270,10 +280,11 @@ class CertManagerController(Controller):
         not_after = now + (_duration(spec, "duration") or DEFAULT_DURATION)
         if signer is not None:
             # The CA issuer never signs past its own expiry.
-            not_after = min(not_after, signer.certificate.not_valid_after_utc)
+            not_after = min(not_after, signer.cert.not_valid_after_utc)
         serial = secrets.randbits(126) | (1 << 126)
         organization = orgs[0] if orgs else None
         subject_name = name(common_name, organization=organization) if common_name else x509.Name([])
+        usages = spec.get("usages") or []
         if spec.get("isCA"):
             return build_ca(
                 subject_name, key, serial=serial, not_before=now, not_after=not_after, signer=signer
@@ -288,7 +299,7 @@ class CertManagerController(Controller):
             dns_names=list(spec.get("dnsNames") or []),
             uris=list(spec.get("uris") or []),
             ip_addresses=list(spec.get("ipAddresses") or []),
-            client_auth="client auth" in (spec.get("usages") or []),
+            extended_key_usage=(SERVER_AUTH, CLIENT_AUTH) if "client auth" in usages else (SERVER_AUTH,),
         )
 
     def _create_request(self, request: dict[str, Any]) -> None:
@@ -323,7 +334,7 @@ class CertManagerController(Controller):
         if failure is None and "ca" in (issuer.get("spec") or {}):
             if ca_pair is None:
                 failure = "the CA issuer's key pair could not be read"
-            elif ca_pair.issued.certificate.not_valid_after_utc <= now:
+            elif ca_pair.issued.cert.not_valid_after_utc <= now:
                 failure = "the CA issuer's certificate has expired"
         policy = str((spec.get("privateKey") or {}).get("rotationPolicy") or "Always")
         if current is not None and policy == "Never":

@@ -32,7 +32,16 @@ from tui.core.model.spc import cli_object, serialize_objects
 from tui.demo.seed.keys import ec_key, rsa_key
 from tui.demo.seed.objects import k8s_object
 from tui.demo.seed.trust import SeedContext
-from tui.demo.seed.x509 import Issued, SigningKey, build_ca, build_crl, build_leaf, name
+from tui.demo.seed.x509 import (
+    CLIENT_AUTH,
+    SERVER_AUTH,
+    Issued,
+    SigningKey,
+    build_ca,
+    build_crl,
+    build_leaf,
+    name,
+)
 
 FILE_ENCODING_TAG = "file-encoding"
 CONTENT_TYPES = {".der": "application/pkix-cert", ".crl": "application/pkix-crl"}
@@ -191,7 +200,7 @@ def _device_cert(ctx: SeedContext, device: _Device, cas: dict[str, Issued]) -> I
         signer=cas[device.signer] if device.signer else None,
         dns_names=[host],
         uris=[f"urn:{stem}:Contoso:OpcUaServer"],
-        client_auth=True,
+        extended_key_usage=(SERVER_AUTH, CLIENT_AUTH),
         opcua=True,
     )
 
@@ -225,12 +234,11 @@ def issuer_list(ctx: SeedContext, cas: dict[str, Issued]) -> list[OpcuaEntry]:
         next_update=start + timedelta(days=5),
         number=118,
     )
-    der = serialization.Encoding.DER
     return [
         _entry(LIST_ISSUER, "contoso-line-issuing-ca.der", cas["line"].der, "ca"),
-        _entry(LIST_ISSUER, "contoso-line-issuing-ca.crl", line_crl.public_bytes(der), "crl-stale"),
+        _entry(LIST_ISSUER, "contoso-line-issuing-ca.crl", line_crl.der, "crl-stale"),
         _entry(LIST_ISSUER, "contoso-building-automation-ca.crt", cas["bms"].der, "ca"),
-        _entry(LIST_ISSUER, "contoso-building-automation-ca.crl", bms_crl.public_bytes(der), "crl"),
+        _entry(LIST_ISSUER, "contoso-building-automation-ca.crl", bms_crl.der, "crl"),
         _entry(LIST_ISSUER, "fabrikam-device-ca.der", cas["oem"].der, "ca-no-crl"),
     ]
 
@@ -251,7 +259,7 @@ def bench_entries(ctx: SeedContext, count: int) -> list[OpcuaEntry]:
             not_after=ctx.start + timedelta(days=max(last, first + 1)),
             dns_names=[host],
             uris=[f"urn:{host}:Contoso:BenchDevice"],
-            client_auth=True,
+            extended_key_usage=(SERVER_AUTH, CLIENT_AUTH),
             opcua=True,
         )
         out.append(_entry(LIST_TRUST, f"bench-device-{i:05d}.der", issued.der, "bench"))

@@ -160,7 +160,7 @@ def certificate_status(
     issued: Issued, revision: int, renew_before: timedelta | None, now: datetime, generation: int = 1
 ) -> dict[str, Any]:
     """Certificate.status after a successful issuance of ``issued``."""
-    cert = issued.certificate
+    cert = issued.cert
     return {
         "conditions": [condition("Ready", True, "Ready", READY_MESSAGE, now, generation)],
         "notBefore": iso(cert.not_valid_before_utc),
@@ -181,11 +181,11 @@ def issued_secret(
         spec["secretName"],
         meta["namespace"],
         labels={CM_FAO_LABEL: "true"},
-        annotations=issued_secret_annotations(meta["name"], spec["issuerRef"], issued.certificate),
+        annotations=issued_secret_annotations(meta["name"], spec["issuerRef"], issued.cert),
         type="kubernetes.io/tls",
         data={
             SECRET_TLS_CRT: b64(issued.pem + chain),
-            SECRET_TLS_KEY: b64(issued.key_pem),
+            SECRET_TLS_KEY: b64(issued.tls_key_pem),
             SECRET_CA_CRT: b64(ca_pem),
         },
     )
@@ -243,9 +243,9 @@ def _broker_certificate(
         "issuerRef": issuer_ref,
     }
     cert = ctx.add(k8s_object(rk.CERTIFICATES, BROKER_CERT, ns, spec=spec))
-    not_before = max(signer.certificate.not_valid_before_utc, ctx.start - timedelta(days=5))
+    not_before = max(signer.cert.not_valid_before_utc, ctx.start - timedelta(days=5))
     # The CA issuer never signs past its own expiry (cert-manager truncates the leaf's notAfter).
-    not_after = min(not_before + BROKER_DURATION, signer.certificate.not_valid_after_utc)
+    not_after = min(not_before + BROKER_DURATION, signer.cert.not_valid_after_utc)
     issued = build_leaf(
         name(spec["commonName"]),
         ec_key(ctx.seed, f"broker/{ns}"),
@@ -415,7 +415,7 @@ def seed_byo_issuer(ctx: SeedContext) -> Issued:
             type="kubernetes.io/tls",
             data={
                 SECRET_TLS_CRT: b64(issuing.pem + root.pem),
-                SECRET_TLS_KEY: b64(issuing.key_pem),
+                SECRET_TLS_KEY: b64(issuing.tls_key_pem),
                 SECRET_CA_CRT: b64(root.pem),
             },
         )
