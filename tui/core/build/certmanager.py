@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
-from tui.core.model import resources as rk
 from tui.core.build.readers import (
     Obj,
     field_of,
@@ -19,9 +18,10 @@ from tui.core.build.readers import (
     to_duration,
     to_int,
 )
-from tui.core.model.state import CertificateView, IssuerRef, IssuerView, RequestView, issuer_key
+from tui.core.model import resources as rk
 from tui.core.model.names import ANNOTATION_CERTIFICATE_NAME, ANNOTATION_CERTIFICATE_REVISION
 from tui.core.model.snapshot import RawSnapshot
+from tui.core.model.state import CertificateView, IssuerRef, IssuerView, RequestView, issuer_key
 
 
 def parse_certificate(

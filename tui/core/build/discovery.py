@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from tui.core.model import resources as rk
 from tui.core.build.readers import Obj, field_of, spec_of
-from tui.core.model.state import DiscoveryView
+from tui.core.model import resources as rk
 from tui.core.model.names import BROKER_LISTENER, DATAFLOW_ENDPOINT, SECRET_CA_CRT
 from tui.core.model.settings import ModelSettings
 from tui.core.model.snapshot import RawSnapshot
+from tui.core.model.state import DiscoveryView
 
 
 def _listener_issuer_ref(listener: Obj | None) -> Obj | None:

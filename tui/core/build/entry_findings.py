@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 
 from tui.core.build.memo import MISS, BuildMemo
 from tui.core.health.findings import entry_findings
-from tui.core.model.state import Finding, Health, OpcUaEntry
 from tui.core.model.settings import ModelSettings
+from tui.core.model.state import Finding, Health, OpcUaEntry
 
 _SECOND = timedelta(seconds=1)
 _TICK = timedelta(microseconds=1)

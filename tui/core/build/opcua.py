@@ -13,7 +13,6 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from tui.core.model import resources as rk
 from tui.core.build.cache import DecodeCache
 from tui.core.build.chains import link_chains
 from tui.core.build.entry_findings import remembered_entry_findings
@@ -21,10 +20,11 @@ from tui.core.build.memo import MISS
 from tui.core.build.opcua_rows import Row, list_rows
 from tui.core.build.readers import field_of
 from tui.core.health.findings import duplicate_keys, entry_flags
-from tui.core.model.state import Finding, OpcUaEntry, SyncView
+from tui.core.model import resources as rk
 from tui.core.model.settings import ModelSettings
 from tui.core.model.snapshot import AreaState, RawSnapshot, VaultSnapshot
 from tui.core.model.spc import SpcView
+from tui.core.model.state import Finding, OpcUaEntry, SyncView
 
 _DAY = timedelta(days=1)
 # datetime's resolution: the first instant after a given one.

@@ -17,9 +17,9 @@ from tui.core.build.cache import DecodeCache, DecodedValue
 from tui.core.build.memo import MISS
 from tui.core.build.readers import b64_bytes
 from tui.core.certs import CertificateInfo, CrlInfo
-from tui.core.model.state import SyncView
 from tui.core.model.snapshot import VaultSecret
 from tui.core.model.spc import SpcObject, SpcView
+from tui.core.model.state import SyncView
 
 Row = dict[str, Any]
 """Keyword arguments of an ``OpcUaEntry`` (never mutated once remembered: callers copy)."""

@@ -9,17 +9,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from tui.core.model import resources as rk
 from tui.core.build.cache import DecodeCache, decode_value
 from tui.core.build.certmanager import issuer_type
 from tui.core.build.readers import Obj, b64_bytes, field_of, spec_of
 from tui.core.certs import CertificateInfo
-from tui.core.model.state import CertificateView, ClusterState, DiscoveryView, RootCAView
-from tui.core.model.names import SECRET_CA_CRT, SECRET_TLS_CRT, SECRET_TLS_KEY, AioNames, is_quickstart_subject
+from tui.core.model import resources as rk
+from tui.core.model.names import (
+    SECRET_CA_CRT,
+    SECRET_TLS_CRT,
+    SECRET_TLS_KEY,
+    AioNames,
+    is_quickstart_subject,
+)
 from tui.core.model.rotation import assess_rotation, detect_rotation, extend_history, infer_rotation
-from tui.core.model.state import RotationEvent
 from tui.core.model.settings import ModelSettings
 from tui.core.model.snapshot import RawSnapshot
+from tui.core.model.state import CertificateView, ClusterState, DiscoveryView, RootCAView, RotationEvent
 
 
 def _certs_from_secret(

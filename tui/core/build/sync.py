@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from tui.core.model import resources as rk
 from tui.core.build.readers import Obj, field_of, meta_of, parse_conditions, parse_time, spec_of, status_of
 from tui.core.health.findings import condition_healthy
-from tui.core.model.state import SyncView
+from tui.core.model import resources as rk
 from tui.core.model.names import OPCUA_SPC, SECRET_SYNC_LABEL, is_default_spc_name
 from tui.core.model.snapshot import RawSnapshot
 from tui.core.model.spc import SpcView
+from tui.core.model.state import SyncView
 
 
 def sync_mappings(sync: Obj | None) -> tuple[tuple[str, str], ...]:

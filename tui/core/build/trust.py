@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from tui.core.model import resources as rk
 from tui.core.build.cache import DecodeCache, decode_value
 from tui.core.build.readers import (
     Obj,
@@ -18,10 +17,10 @@ from tui.core.build.readers import (
     status_of,
 )
 from tui.core.certs import CertificateInfo
-from tui.core.model.state import DiscoveryView, RootCAView, TrustBundleView
+from tui.core.model import resources as rk
 from tui.core.model.names import TRUST_BUNDLE_LABEL, TRUST_BUNDLE_LABEL_V2
-from tui.core.model.state import RotationEvent
 from tui.core.model.snapshot import RawSnapshot
+from tui.core.model.state import DiscoveryView, RootCAView, RotationEvent, TrustBundleView
 
 
 def _bundle_source_text(source: Obj) -> str:
