@@ -28,8 +28,9 @@ def _secret_managed(secret: Obj, sync_name: str) -> bool:
     meta = meta_of(secret)
     if SECRET_SYNC_LABEL in field_of(meta, "labels"):
         return True
-    owners = meta.get("ownerReferences") or []
-    return any(
+    owners = meta.get("ownerReferences")
+    # A hand-edited Secret can hold anything there; only a list of references names an owner.
+    return isinstance(owners, list) and any(
         isinstance(o, Mapping) and o.get("kind") == "SecretSync" and o.get("name") == sync_name
         for o in owners
     )
