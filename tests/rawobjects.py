@@ -1,25 +1,32 @@
-"""Test-side builders of realistic raw Kubernetes objects, shaped as ``../shared/domain.md`` describes.
+"""Test additions on top of the one AIO object builder, :mod:`tui.demo.seed.aio`.
 
-Every function returns a plain dict as the API server would send it (Secret ``data`` base64, timestamps
-RFC 3339 with ``Z``). :class:`Site` collects objects into a :class:`~tui.core.model.snapshot.RawSnapshot`
-and :func:`quickstart_site` seeds a whole default AIO site around a given CA and OPC UA files::
+The shapes are the package's (the demo's seed and controllers write the same). What this adds for tests:
+
+- :func:`served`: the metadata the API server would have set (``uid-<namespace>-<name>``, a
+  resourceVersion from a counter, creationTimestamp :data:`CREATED`), through the seed's own rule;
+- objects described by their state, with test defaults: a Certificate Ready or Issuing or failing, an
+  issuer Ready or not, a SecretSync with conditions of either family, all dated :data:`CREATED`;
+- :class:`Site`, which collects objects into a :class:`~tui.core.model.snapshot.RawSnapshot` and the
+  vault into a :class:`~tui.core.model.snapshot.VaultSnapshot`, and :func:`quickstart_site`, a whole
+  default AIO site around a given CA and OPC UA files::
 
     ca = certgen.make_ca(QUICKSTART_CA_COMMON_NAME)
-    site = quickstart_site(NOW, ca=ca, trust={"plc-1.der": leaf.der}, issuer={"site-ca.crt": sub.pem})
+    site = quickstart_site(NOW, ca=ca, trust={"plc-1.der": leaf.der}, issuer_list={"site-ca.crt": sub.pem})
     raw = site.snapshot()
     vault = site.vault_snapshot()
 
-Colleagues may reuse these in their tests; nothing here talks to a network.
+Shapes without test defaults (``trust_configmap``, ``broker_listener``, ``dataflow_endpoint``,
+``secret_name_for``...) are imported from :mod:`tui.demo.seed.aio` directly. Nothing here talks to a
+network.
 """
 
 from __future__ import annotations
 
-import base64
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tui.core.model import resources as rk
 from tui.core.model.names import (
@@ -28,9 +35,7 @@ from tui.core.model.names import (
     ISSUER_LIST_SYNC,
     OPCUA_SPC,
     ROOT_CA_SECRET,
-    SECRET_SYNC_LABEL,
-    SSC_SERVICE_ACCOUNT,
-    TRUST_BUNDLE_LABEL,
+    SECRET_TLS_CRT,
     TRUST_LIST_SYNC,
     AioNames,
 )
@@ -44,105 +49,54 @@ from tui.core.model.snapshot import (
     VaultSnapshot,
 )
 from tui.core.model.spc import cli_object, serialize_objects
-
-if TYPE_CHECKING:
-    from tests.certgen import Issued
+from tui.demo.seed import aio
+from tui.demo.seed.objects import CM_FAO_LABEL, b64, condition, iso, k8s_object, stamp
+from tui.demo.seed.trust import SELFSIGNED_ISSUER
+from tui.demo.seed.x509 import Issued
 
 Obj = dict[str, Any]
+
+CREATED = datetime(2025, 1, 1, tzinfo=UTC)
+"""creationTimestamp of every object made here, and the time of its conditions unless a test says."""
+TENANT_ID = "11111111-1111-1111-1111-111111111111"
+CLIENT_ID = "00000000-0000-0000-0000-000000000001"
+KEYVAULT = "kv-aio-test"
+
+# Condition families of SecretSync status (docs/domain.md §5.3): released v0.0.x and upstream main. The
+# demo's controller writes the released family only; the model must read both.
+FAMILY_RELEASED = "released"
+FAMILY_UPSTREAM = "upstream"
+
 _rv = itertools.count(1000)
 
 
-def rfc3339(when: datetime | None) -> str | None:
-    """A timestamp as Kubernetes writes it."""
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if when else None
+def _uid(namespace: str, name: str) -> str:
+    return f"uid-{namespace or 'cluster'}-{name}"
 
 
-def b64(data: bytes) -> str:
-    """Secret ``data`` encoding."""
-    return base64.b64encode(data).decode("ascii")
+def served(obj: Obj, *, created: datetime | None = None) -> Obj:
+    """``obj`` with the metadata the API server sets, where it is missing (a stable uid from namespace and
+    name, so owner references can name it before it is stored)."""
+    meta = obj["metadata"]
+    version = None if "resourceVersion" in meta else str(next(_rv))
+    return stamp(obj, uid=_uid(meta.get("namespace", ""), meta["name"]), created=created or CREATED,
+                 resource_version=version)
 
 
-def metadata(
-    name: str,
-    namespace: str = "",
-    *,
-    labels: Mapping[str, str] | None = None,
-    annotations: Mapping[str, str] | None = None,
-    owners: Sequence[Obj] = (),
-    generation: int | None = 1,
-) -> Obj:
-    """``metadata`` with a uid, resourceVersion and creationTimestamp, like a served object."""
-    meta: Obj = {
-        "name": name,
-        "uid": f"uid-{namespace or 'cluster'}-{name}",
-        "resourceVersion": str(next(_rv)),
-        "creationTimestamp": "2025-01-01T00:00:00Z",
-    }
-    if namespace:
-        meta["namespace"] = namespace
-    if generation is not None:
-        meta["generation"] = generation
-    if labels:
-        meta["labels"] = dict(labels)
-    if annotations:
-        meta["annotations"] = dict(annotations)
-    if owners:
-        meta["ownerReferences"] = list(owners)
-    return meta
-
-
-def condition(
-    type_: str,
-    status: bool | str,
-    reason: str,
-    message: str = "",
-    at: datetime | None = None,
-    generation: int | None = 1,
-) -> Obj:
-    """A metav1.Condition dict."""
-    value = status if isinstance(status, str) else ("True" if status else "False")
-    out: Obj = {
-        "type": type_,
-        "status": value,
-        "reason": reason,
-        "message": message,
-        "lastTransitionTime": rfc3339(at or datetime(2025, 1, 1, tzinfo=UTC)),
-    }
-    if generation is not None:
-        out["observedGeneration"] = generation
-    return out
+def _condition(type_: str, status: bool | str, reason: str, message: str = "",
+               at: datetime | None = None) -> Obj:
+    return condition(type_, status, reason, message, at or CREATED, 1)
 
 
 # --- cert-manager -----
 
 
-def tls_secret(
-    name: str,
-    namespace: str,
-    cert: Issued,
-    *,
-    ca: Issued | None = None,
-    include_key: bool = True,
-    certificate_name: str | None = None,
-) -> Obj:
-    """A kubernetes.io/tls Secret as cert-manager writes it (tls.crt, tls.key, ca.crt, annotations)."""
-    data = {"tls.crt": b64(cert.pem), "ca.crt": b64((ca or cert).pem)}
-    if include_key:
-        data["tls.key"] = b64(cert.key_pem)
-    annotations = {"cert-manager.io/certificate-name": certificate_name or name} if certificate_name else {}
-    return {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": metadata(
-            name,
-            namespace,
-            labels={"controller.cert-manager.io/fao": "true"},
-            annotations=annotations,
-            generation=None,
-        ),
-        "type": "kubernetes.io/tls",
-        "data": data,
-    }
+def tls_secret(name: str, namespace: str, cert: Issued, *, ca: Issued | None = None, include_key: bool = True,
+               certificate_name: str | None = None) -> Obj:
+    """A kubernetes.io/tls Secret with cert-manager's label; ``certificate_name`` adds its annotation."""
+    annotations = {"cert-manager.io/certificate-name": certificate_name} if certificate_name else None
+    return served(aio.tls_secret(name, namespace, cert, (ca or cert).pem, include_key=include_key,
+                                 labels={CM_FAO_LABEL: "true"}, annotations=annotations))
 
 
 def certificate(
@@ -162,7 +116,7 @@ def certificate(
     revision: int | None = 1,
     ready: bool | None = True,
     ready_reason: str = "Ready",
-    ready_message: str = "Certificate is up to date and has not expired",
+    ready_message: str = aio.READY_MESSAGE,
     issuing_reason: str | None = None,
     issuing_status: bool = True,
     issuing_message: str = "",
@@ -170,50 +124,22 @@ def certificate(
     last_failure_time: datetime | None = None,
     rotation_policy: str | None = "Never",
 ) -> Obj:
-    """A cert-manager Certificate with status (conditions Ready and, when given, Issuing)."""
-    spec: Obj = {
-        "secretName": secret_name,
-        "isCA": is_ca,
-        "issuerRef": {"name": issuer_name, "kind": issuer_kind, "group": "cert-manager.io"},
-    }
-    if common_name:
-        spec["commonName"] = common_name
-    if duration:
-        spec["duration"] = duration
-    if renew_before:
-        spec["renewBefore"] = renew_before
-    if rotation_policy:
-        spec["privateKey"] = {
-            "algorithm": "RSA",
-            "encoding": "PKCS1",
-            "size": 2048,
-            "rotationPolicy": rotation_policy,
-        }
+    """A cert-manager Certificate with status: a Ready condition (unless ``ready`` is None) and an Issuing
+    one when ``issuing_reason`` is given."""
     conditions = []
     if ready is not None:
-        conditions.append(condition("Ready", ready, ready_reason, ready_message))
+        conditions.append(_condition("Ready", ready, ready_reason, ready_message))
     if issuing_reason is not None:
-        conditions.append(condition("Issuing", issuing_status, issuing_reason, issuing_message))
-    status: Obj = {"conditions": conditions}
-    for key, value in (
-        ("notBefore", not_before),
-        ("notAfter", not_after),
-        ("renewalTime", renewal_time),
-        ("lastFailureTime", last_failure_time),
-    ):
-        if value is not None:
-            status[key] = rfc3339(value)
-    if revision is not None:
-        status["revision"] = revision
-    if failed_attempts is not None:
-        status["failedIssuanceAttempts"] = failed_attempts
-    return {
-        "apiVersion": "cert-manager.io/v1",
-        "kind": "Certificate",
-        "metadata": metadata(name, namespace),
-        "spec": spec,
-        "status": status,
-    }
+        conditions.append(_condition("Issuing", issuing_status, issuing_reason, issuing_message))
+    private_key = ({"algorithm": "RSA", "encoding": "PKCS1", "size": 2048, "rotationPolicy": rotation_policy}
+                   if rotation_policy else None)
+    status = aio.certificate_status(conditions, not_before=not_before, not_after=not_after,
+                                    renewal_at=renewal_time, last_failure_time=last_failure_time,
+                                    revision=revision, failed_attempts=failed_attempts)
+    return served(aio.certificate(name, namespace, secret_name=secret_name,
+                                  issuer=aio.issuer_ref(issuer_name, issuer_kind), is_ca=is_ca,
+                                  common_name=common_name, duration=duration, renew_before=renew_before,
+                                  private_key=private_key, status=status))
 
 
 def certificate_request(
@@ -226,57 +152,14 @@ def certificate_request(
     created: datetime | None = None,
     suffix: str | None = None,
 ) -> Obj:
-    """A CertificateRequest as cert-manager creates it for ``revision`` (approved; issued unless failed)."""
-    conditions = [condition("Approved", True, "cert-manager.io", "Certificate request has been approved")]
-    status: Obj = {"conditions": conditions}
-    if failed_message is None:
-        conditions.append(condition("Ready", True, "Issued", "Certificate fetched from issuer successfully"))
-    else:
-        conditions.append(condition("Ready", False, "Failed", failed_message))
-        status["failureTime"] = rfc3339(created or datetime(2025, 1, 1, tzinfo=UTC))
-    meta = metadata(
-        f"{certificate_name[:52]}-{suffix or revision}",
-        namespace,
-        annotations={
-            "cert-manager.io/certificate-name": certificate_name,
-            "cert-manager.io/certificate-revision": str(revision),
-            "cert-manager.io/private-key-secret-name": f"{certificate_name}-key",
-        },
-    )
-    if created is not None:
-        meta["creationTimestamp"] = rfc3339(created)
-    return {
-        "apiVersion": "cert-manager.io/v1",
-        "kind": "CertificateRequest",
-        "metadata": meta,
-        "spec": {
-            "issuerRef": {"name": issuer_name, "kind": "ClusterIssuer", "group": "cert-manager.io"},
-            "request": b64(b"-----BEGIN CERTIFICATE REQUEST-----\n...\n"),
-        },
-        "status": status,
-    }
-
-
-def _issuer_spec(ca_secret: str | None, type_: str) -> Obj:
-    if ca_secret:
-        return {"ca": {"secretName": ca_secret}}
-    if type_ == "selfSigned":
-        return {"selfSigned": {}}
-    if type_ == "vault":
-        return {
-            "vault": {
-                "server": "https://vault.example",
-                "path": "pki/sign/aio",
-                "auth": {"kubernetes": {"role": "aio", "mountPath": "/v1/auth/kubernetes"}},
-            }
-        }
-    if type_ == "acme":
-        return {"acme": {"server": "https://acme.example/directory", "privateKeySecretRef": {"name": "acme"}}}
-    return {type_: {}}
-
-
-def _issuer_status(ready: bool | None, reason: str, message: str, at: datetime | None) -> Obj:
-    return {"conditions": [] if ready is None else [condition("Ready", ready, reason, message, at)]}
+    """The CertificateRequest for ``revision`` of Certificate ``certificate_name``, created at ``created``:
+    issued, or failed with ``failed_message``. It carries no CSR (the model does not read one)."""
+    owner = aio.certificate(certificate_name, namespace, secret_name=certificate_name,
+                            issuer=aio.issuer_ref(issuer_name))
+    owner["metadata"]["uid"] = _uid(namespace, certificate_name)
+    request = aio.certificate_request(owner, None, b"", revision, created or CREATED, suffix or str(revision),
+                                      failed_message=failed_message)
+    return served(request, created=created)
 
 
 def cluster_issuer(
@@ -290,18 +173,8 @@ def cluster_issuer(
     at: datetime | None = None,
 ) -> Obj:
     """A ClusterIssuer: CA type when ``ca_secret`` is given, else ``type_`` (selfSigned by default)."""
-    default_reason, default_message = (
-        ("KeyPairVerified", "Signing CA verified") if ca_secret else ("IsReady", "")
-    )
-    return {
-        "apiVersion": "cert-manager.io/v1",
-        "kind": "ClusterIssuer",
-        "metadata": metadata(name),
-        "spec": _issuer_spec(ca_secret, type_),
-        "status": _issuer_status(
-            ready, reason or default_reason, message if message is not None else default_message, at
-        ),
-    }
+    spec = aio.issuer_spec(ca_secret=ca_secret, type_=type_)
+    return served(aio.issuer(name, None, spec, at or CREATED, ready=ready, reason=reason, message=message))
 
 
 def issuer(
@@ -315,128 +188,11 @@ def issuer(
     message: str | None = None,
 ) -> Obj:
     """A namespaced Issuer (see :func:`cluster_issuer`)."""
-    obj = cluster_issuer(name, ca_secret=ca_secret, type_=type_, ready=ready, reason=reason, message=message)
-    obj["kind"] = "Issuer"
-    obj["metadata"] = metadata(name, namespace)
-    return obj
-
-
-# --- trust-manager -----
-
-
-def trust_bundle(
-    name: str,
-    *,
-    source_secret: str,
-    source_key: str = "tls.crt",
-    target_key: str = "ca.crt",
-    namespace_selector: str = DEFAULT_NAMESPACE,
-    ready: bool | None = True,
-    reason: str = "Synced",
-    message: str = "Successfully synced Bundle to all namespaces",
-) -> Obj:
-    """A trust-manager Bundle (cluster-scoped) copying a secret key into a ConfigMap of the same name."""
-    return {
-        "apiVersion": "trust.cert-manager.io/v1alpha1",
-        "kind": "Bundle",
-        "metadata": metadata(name),
-        "spec": {
-            "sources": [{"secret": {"name": source_secret, "key": source_key}}],
-            "target": {
-                "configMap": {"key": target_key},
-                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace_selector}},
-            },
-        },
-        "status": {"conditions": [] if ready is None else [condition("Synced", ready, reason, message)]},
-    }
-
-
-def trust_configmap(
-    name: str, namespace: str, pem: bytes, *, key: str = "ca.crt", bundle_name: str | None = None
-) -> Obj:
-    """The trust bundle ConfigMap (PEM text in ``data``), labelled by trust-manager when ``bundle_name``."""
-    labels = {TRUST_BUNDLE_LABEL: bundle_name} if bundle_name else None
-    return {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": metadata(name, namespace, labels=labels, generation=None),
-        "data": {key: pem.decode("ascii")},
-    }
-
-
-# --- AIO broker and dataflow -----
-
-
-def broker_listener(
-    namespace: str,
-    issuer_name: str,
-    issuer_kind: str = "ClusterIssuer",
-    name: str = "default",
-    port: int = 18883,
-) -> Obj:
-    """BrokerListener ``default`` with automatic TLS from ``issuer_kind/issuer_name``."""
-    return {
-        "apiVersion": "mqttbroker.iotoperations.azure.com/v1",
-        "kind": "BrokerListener",
-        "metadata": metadata(name, namespace),
-        "spec": {
-            "brokerRef": "default",
-            "serviceName": "aio-broker",
-            "serviceType": "ClusterIp",
-            "ports": [
-                {
-                    "port": port,
-                    "authenticationRef": "default",
-                    "protocol": "Mqtt",
-                    "tls": {
-                        "mode": "Automatic",
-                        "certManagerCertificateSpec": {
-                            "issuerRef": {
-                                "group": "cert-manager.io",
-                                "kind": issuer_kind,
-                                "name": issuer_name,
-                            },
-                            "privateKey": {"algorithm": "Ec256", "rotationPolicy": "Always"},
-                        },
-                    },
-                }
-            ],
-        },
-    }
-
-
-def dataflow_endpoint(
-    namespace: str, configmap: str, name: str = "default", *, flat_tls: bool = False
-) -> Obj:
-    """DataflowEndpoint ``default`` trusting the broker through ``configmap`` (``mqttSettings.tls`` as
-    the AIO CRD has it; ``flat_tls`` puts it at ``spec.tls`` instead)."""
-    tls = {"mode": "Enabled", "trustedCaCertificateConfigMapRef": configmap}
-    mqtt: Obj = {
-        "host": f"aio-broker.{namespace}:18883",
-        "authentication": {
-            "method": "ServiceAccountToken",
-            "serviceAccountTokenSettings": {"audience": "aio-internal"},
-        },
-    }
-    spec: Obj = {"endpointType": "Mqtt", "mqttSettings": mqtt}
-    if flat_tls:
-        spec["tls"] = tls
-    else:
-        mqtt["tls"] = tls
-    return {
-        "apiVersion": "connectivity.iotoperations.azure.com/v1",
-        "kind": "DataflowEndpoint",
-        "metadata": metadata(name, namespace),
-        "spec": spec,
-    }
+    spec = aio.issuer_spec(ca_secret=ca_secret, type_=type_)
+    return served(aio.issuer(name, namespace, spec, CREATED, ready=ready, reason=reason, message=message))
 
 
 # --- Secret Store extension -----
-
-
-def secret_name_for(file_name: str) -> str:
-    """The Key Vault secret name the official CLI derives from a file name."""
-    return file_name.replace(".", "-")
 
 
 def spc(
@@ -445,34 +201,17 @@ def spc(
     object_names: Sequence[str] | None = None,
     *,
     objects_text: str | None = None,
-    keyvault: str = "kv-aio-test",
+    keyvault: str = KEYVAULT,
     style: str = "cli",
 ) -> Obj:
     """A SecretProviderClass whose ``objects`` lists hex-encoded secrets (or the given raw text)."""
-    params: Obj = {
-        "keyvaultName": keyvault,
-        "clientID": "00000000-0000-0000-0000-000000000001",
-        "tenantID": "11111111-1111-1111-1111-111111111111",
-        "usePodIdentity": "false",
-    }
     text = (
         objects_text
         if objects_text is not None
-        else serialize_objects([cli_object(n) for n in object_names or ()], style=style)
-    )  # type: ignore[arg-type]
-    if text is not None:
-        params["objects"] = text
-    return {
-        "apiVersion": "secrets-store.csi.x-k8s.io/v1",
-        "kind": "SecretProviderClass",
-        "metadata": metadata(name, namespace),
-        "spec": {"provider": "azure", "parameters": params},
-    }
-
-
-# Condition families (domain.md 4.2): released v0.0.x and upstream main.
-FAMILY_RELEASED = "released"
-FAMILY_UPSTREAM = "upstream"
+        else serialize_objects([cli_object(n) for n in object_names or ()], style=style)  # type: ignore[arg-type]
+    )
+    return served(aio.secret_provider_class(name, namespace, text, keyvault_name=keyvault,
+                                            tenant_id=TENANT_ID, client_id=CLIENT_ID))
 
 
 def secret_sync(
@@ -489,69 +228,33 @@ def secret_sync(
     """A SecretSync with status conditions of one family; ``failure`` is ``(reason, message)``."""
     if family == FAMILY_RELEASED:
         conditions = [
-            condition("Create", True, "CreateSucceeded", "Secret created successfully"),
-            condition("Update", True, "UpdateNoValueChangeSucceeded", "Secret is up to date"),
+            _condition("Create", True, "CreateSucceeded", "Secret created successfully"),
+            _condition("Update", True, "UpdateNoValueChangeSucceeded", "Secret is up to date"),
         ]
         if failure:
-            conditions[1] = condition("Update", False, failure[0], failure[1])
+            conditions[1] = _condition("Update", False, failure[0], failure[1])
     else:
         conditions = [
-            condition("SecretCreated", True, "CreateSuccessful", "secret created"),
-            condition("SecretUpdated", True, "SecretUpToDate", "secret up to date"),
+            _condition("SecretCreated", True, "CreateSuccessful", "secret created"),
+            _condition("SecretUpdated", True, "SecretUpToDate", "secret up to date"),
         ]
         if failure:
-            conditions[1] = condition("SecretUpdated", False, failure[0], failure[1])
-    spec: Obj = {
-        "secretProviderClassName": spc_name,
-        "serviceAccountName": SSC_SERVICE_ACCOUNT,
-        "secretObject": {"type": "Opaque", "data": [{"sourcePath": s, "targetKey": t} for s, t in mappings]},
-    }
-    if force:
-        spec["forceSynchronization"] = force
+            conditions[1] = _condition("SecretUpdated", False, failure[0], failure[1])
     status: Obj = {"conditions": conditions, "syncHash": "0" * 16}
     if last_sync:
-        status["lastSuccessfulSyncTime"] = rfc3339(last_sync)
-    return {
-        "apiVersion": "secret-sync.x-k8s.io/v1alpha1",
-        "kind": "SecretSync",
-        "metadata": metadata(name, namespace),
-        "spec": spec,
-        "status": status,
-    }
+        status["lastSuccessfulSyncTime"] = iso(last_sync)
+    return served(aio.secret_sync(name, namespace, spc_name, mappings, force=force, status=status))
 
 
 def synced_secret(name: str, namespace: str, files: Mapping[str, bytes], *, managed: bool = True) -> Obj:
-    """The Secret the sync controller writes: same name, label, annotation, ownerReference."""
-    labels = {SECRET_SYNC_LABEL: ""} if managed else None
-    annotations = {SECRET_SYNC_LABEL: ""} if managed else None
-    owners = (
-        [
-            {
-                "apiVersion": "secret-sync.x-k8s.io/v1alpha1",
-                "kind": "SecretSync",
-                "name": name,
-                "uid": f"uid-{namespace}-{name}",
-                "controller": True,
-            }
-        ]
-        if managed
-        else []
-    )
-    return {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": metadata(
-            name, namespace, labels=labels, annotations=annotations, owners=owners, generation=None
-        ),
-        "type": "Opaque",
-        "data": {k: b64(v) for k, v in files.items()},
-    }
-
-
-def content_type_for(file_name: str) -> str:
-    """The contentType the official CLI writes for a file extension (domain.md 4.4)."""
-    ext = file_name.rsplit(".", 1)[-1].lower()
-    return {"crl": "application/pkix-crl", "der": "application/pkix-cert"}.get(ext, "application/x-pem-file")
+    """The Secret the sync controller writes for SecretSync ``name``; ``managed=False`` gives a plain
+    Opaque Secret of that name that the controller did not write."""
+    data = {key: b64(value) for key, value in files.items()}
+    if not managed:
+        return served(k8s_object(rk.SECRETS, name, namespace, type="Opaque", data=data))
+    sync = aio.secret_sync(name, namespace, OPCUA_SPC, [])
+    sync["metadata"]["uid"] = _uid(namespace, name)
+    return served(aio.synced_secret(sync, files))
 
 
 # --- Collecting a site -----
@@ -566,12 +269,19 @@ class Site:
         self.objects: dict[str, dict[ObjectKey, Obj]] = {k.key: {} for k in rk.ALL_KINDS}
         self.states: dict[str, ResourceStatus] = {k.key: ResourceStatus(AreaState.OK) for k in rk.ALL_KINDS}
         self.vault_files: dict[str, bytes] = {}
-        self.vault_url = "https://kv-aio-test.vault.azure.net/"
+        self.vault_url = f"https://{KEYVAULT}.vault.azure.net/"
 
     def add(self, kind: ResourceKind, obj: Obj) -> Site:
-        """Add or replace one object."""
-        meta = obj["metadata"]
+        """Add or replace one object (given the server's metadata when it has none yet)."""
+        meta = served(obj)["metadata"]
         self.objects[kind.key][(meta.get("namespace", ""), meta["name"])] = obj
+        return self
+
+    def add_all(self, objects: Iterable[Obj]) -> Site:
+        """Add objects of any kind the model reads (the demo's seeded site, for instance)."""
+        kinds = {(k.group_version, k.kind): k for k in rk.ALL_KINDS}
+        for obj in objects:
+            self.add(kinds[(obj["apiVersion"], obj["kind"])], obj)
         return self
 
     def get(self, kind: ResourceKind, namespace: str, name: str) -> Obj:
@@ -605,12 +315,12 @@ class Site:
         secrets = {}
         if state is AreaState.OK:
             for file_name, data in self.vault_files.items():
-                name = secret_name_for(file_name)
+                name = aio.secret_name_for(file_name)
                 secrets[name] = VaultSecret(
                     name=name,
                     value=data.hex() if values else None,
-                    content_type=content_type_for(file_name),
-                    tags=MappingProxyType({"file-encoding": "hex"}),
+                    content_type=aio.content_type_for(file_name),
+                    tags=MappingProxyType({aio.FILE_ENCODING_TAG: "hex"}),
                 )
         return VaultSnapshot(
             self.vault_url, ResourceStatus(state, message), MappingProxyType(secrets), self.taken_at
@@ -641,16 +351,15 @@ def quickstart_site(
     names = AioNames(namespace, CERT_MANAGER_NAMESPACE)
     site = Site(now, namespace)
     not_before, not_after = ca.cert.not_valid_before_utc, ca.cert.not_valid_after_utc
-    selfsigned = "azure-iot-operations-aio-selfsigned-root"
-    site.add(rk.CLUSTER_ISSUERS, cluster_issuer(selfsigned))
+    site.add(rk.CLUSTER_ISSUERS, cluster_issuer(SELFSIGNED_ISSUER))
     site.add(rk.CLUSTER_ISSUERS, cluster_issuer(names.issuer_name, ca_secret=ROOT_CA_SECRET))
     site.add(
         rk.CERTIFICATES,
         certificate(
-            selfsigned,
+            SELFSIGNED_ISSUER,
             CERT_MANAGER_NAMESPACE,
             secret_name=ROOT_CA_SECRET,
-            issuer_name=selfsigned,
+            issuer_name=SELFSIGNED_ISSUER,
             is_ca=True,
             common_name=ca.cert.subject.rfc4514_string(),
             duration=f"{int(ca_duration.total_seconds() // 3600)}h0m0s",
@@ -661,22 +370,21 @@ def quickstart_site(
             revision=ca_revision,
         ),
     )
-    site.add(rk.SECRETS, tls_secret(ROOT_CA_SECRET, CERT_MANAGER_NAMESPACE, ca, certificate_name=selfsigned))
+    site.add(rk.SECRETS,
+             tls_secret(ROOT_CA_SECRET, CERT_MANAGER_NAMESPACE, ca, certificate_name=SELFSIGNED_ISSUER))
     pem = b"".join([ca.pem, *(c.pem for c in bundle_extra)])
-    site.add(rk.BUNDLES, trust_bundle(names.trust_bundle_configmap, source_secret=ROOT_CA_SECRET))
-    site.add(
-        rk.CONFIGMAPS,
-        trust_configmap(
-            names.trust_bundle_configmap, namespace, pem, bundle_name=names.trust_bundle_configmap
-        ),
-    )
-    site.add(rk.BROKER_LISTENERS, broker_listener(namespace, names.issuer_name))
-    site.add(rk.DATAFLOW_ENDPOINTS, dataflow_endpoint(namespace, names.trust_bundle_configmap))
+    bundle = names.trust_bundle_configmap
+    sources = [{"secret": {"name": ROOT_CA_SECRET, "key": SECRET_TLS_CRT}}]
+    site.add(rk.BUNDLES,
+             aio.trust_bundle(bundle, sources, key="ca.crt", namespace=namespace, now=CREATED))
+    site.add(rk.CONFIGMAPS, aio.trust_configmap(bundle, namespace, pem, bundle_name=bundle))
+    site.add(rk.BROKER_LISTENERS, aio.broker_listener(namespace, names.issuer_name))
+    site.add(rk.DATAFLOW_ENDPOINTS, aio.dataflow_endpoint(namespace, bundle))
     object_names: list[str] = []
     for sync_name, files in ((TRUST_LIST_SYNC, trust), (ISSUER_LIST_SYNC, issuer_list)):
         if not files:
             continue
-        mappings = [(secret_name_for(f), f) for f in files]
+        mappings = [(aio.secret_name_for(f), f) for f in files]
         object_names += [s for s, _ in mappings]
         site.add(
             rk.SECRET_SYNCS,

@@ -2,7 +2,7 @@
 
 The demo labels each OPC UA file it seeds with the health the dashboard should report (``expect``).
 The synced Secrets are normally written by the demo's sync controller; here they are built from the
-seeded files directly so the check stays pure and fast.
+seeded files with the same builder the controller uses, so the check stays pure and fast.
 """
 
 from __future__ import annotations
@@ -14,14 +14,15 @@ from typing import Any
 
 import pytest
 
-from tests.rawobjects import synced_secret
+from tests.rawobjects import Site
 from tui.core.build.assemble import build_state
 from tui.core.build.cache import DecodeCache
 from tui.core.model import resources as rk
 from tui.core.model.names import ISSUER_LIST_SYNC, TRUST_LIST_SYNC
 from tui.core.model.settings import ModelSettings
-from tui.core.model.snapshot import AreaState, RawSnapshot, ResourceStatus, VaultSecret, VaultSnapshot
+from tui.core.model.snapshot import AreaState, ResourceStatus, VaultSecret, VaultSnapshot
 from tui.core.model.state import ClusterState, Health, RotationPhase, Severity
+from tui.demo.seed.aio import synced_secret
 from tui.demo.seed.site import SeedOptions, build_site
 
 START = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -42,35 +43,22 @@ EXPECTED: dict[str, tuple[set[Health], Severity | None]] = {
 
 def _state(byo: bool) -> tuple[ClusterState, Any]:
     site = build_site(SeedOptions(start=START, byo_issuer=byo))
-    kinds = {(k.group_version, k.kind): k for k in rk.ALL_KINDS}
-    objects: dict[str, dict[tuple[str, str], Any]] = defaultdict(dict)
-    for obj in site.objects:
-        kind = kinds[(obj["apiVersion"], obj["kind"])]
-        objects[kind.key][(obj["metadata"].get("namespace", ""), obj["metadata"]["name"])] = obj
+    ns = site.names.namespace
+    raw = Site(START, ns).add_all(site.objects)
     files: dict[str, dict[str, bytes]] = defaultdict(dict)
     for entry in site.entries:
         files[entry.list_name][entry.target_key] = entry.content
-    ns = site.names.namespace
     for list_name, sync in (("trust", TRUST_LIST_SYNC), ("issuer", ISSUER_LIST_SYNC)):
-        objects[rk.SECRETS.key][(ns, sync)] = synced_secret(sync, ns, files[list_name])
-    raw = RawSnapshot(
-        objects=dict(objects),
-        status={k.key: ResourceStatus(AreaState.OK) for k in rk.ALL_KINDS},
-        taken_at=START,
-    )
+        # What the sync controller would write for the seeded SecretSync.
+        raw.add(rk.SECRETS, synced_secret(raw.get(rk.SECRET_SYNCS, ns, sync), files[list_name]))
+    # The vault as the demo fills it (the seed's own records, not re-derived from the files).
+    secrets = {v.name: VaultSecret(v.name, v.value, v.content_type, MappingProxyType(v.tags))
+               for v in site.vault}
     vault = VaultSnapshot(
-        "https://aio-demo-kv.vault.azure.net/",
-        ResourceStatus(AreaState.OK),
-        MappingProxyType(
-            {
-                v.name: VaultSecret(v.name, v.value, v.content_type, MappingProxyType(v.tags))
-                for v in site.vault
-            }
-        ),
-        START,
+        "https://aio-demo-kv.vault.azure.net/", ResourceStatus(AreaState.OK), MappingProxyType(secrets), START
     )
     return build_state(
-        raw, settings=ModelSettings(namespace=ns), now=START, vault=vault, cache=DecodeCache()
+        raw.snapshot(), settings=ModelSettings(namespace=ns), now=START, vault=vault, cache=DecodeCache()
     ), site
 
 

@@ -23,12 +23,9 @@ from tests.rawobjects import (
     FAMILY_RELEASED,
     certificate,
     quickstart_site,
-    rfc3339,
-    secret_name_for,
     secret_sync,
     synced_secret,
     tls_secret,
-    trust_configmap,
 )
 from tui.cluster.config import ClusterConnection, load_cluster_config
 from tui.cluster.listwatch import WatchTarget
@@ -56,6 +53,8 @@ from tui.core.model.state import Area, ClusterState, RotationPhase
 from tui.demo.apiserver.server import ApiServer
 from tui.demo.environment import DemoEnvironment
 from tui.demo.keyvault.vault import start_keyvault_emulator
+from tui.demo.seed.aio import secret_name_for, trust_configmap
+from tui.demo.seed.objects import iso
 
 NS = "azure-iot-operations"
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
@@ -453,9 +452,9 @@ def _request(name: str, cert: str, created: str) -> dict[str, Any]:
 
 
 def test_only_recent_certificate_requests_are_kept() -> None:
-    items = {("cm", f"ca-{i}"): _request(f"ca-{i}", "ca", rfc3339(NOW + timedelta(days=i)) or "")
+    items = {("cm", f"ca-{i}"): _request(f"ca-{i}", "ca", iso(NOW + timedelta(days=i)))
              for i in range(8)}
-    items[("cm", "leaf-1")] = _request("leaf-1", "leaf", rfc3339(NOW) or "")
+    items[("cm", "leaf-1")] = _request("leaf-1", "leaf", iso(NOW))
     raw = assemble([(WatchTarget(rk.CERTIFICATE_REQUESTS, "cm"), items, ResourceStatus(AreaState.OK))], NOW)
     kept = {name for _ns, name in raw.objects[rk.CERTIFICATE_REQUESTS.key]}
     assert kept == {"ca-7", "ca-6", "ca-5", "ca-4", "ca-3", "leaf-1"}

@@ -23,7 +23,7 @@ from types import MappingProxyType
 from typing import Any
 
 from tests.plansite import NOW
-from tests.rawobjects import Site, content_type_for, secret_name_for
+from tests.rawobjects import Site
 from tui.cluster.writes import ConflictError, NotFoundError, WriteError, mappings_to_data, with_manual_trigger
 from tui.core.build.assemble import build_state
 from tui.core.build.cache import DecodeCache
@@ -32,6 +32,7 @@ from tui.core.model.resources import ResourceKind
 from tui.core.model.settings import ModelSettings
 from tui.core.model.snapshot import AreaState, RawSnapshot, ResourceStatus, VaultSecret
 from tui.core.model.state import ClusterState
+from tui.demo.seed.aio import content_type_for, secret_name_for
 from tui.ops.ports import ClusterPort, JsonObject, VaultPort, Versioned
 from tui.vault.errors import VaultError
 

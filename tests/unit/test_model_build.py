@@ -17,14 +17,11 @@ from hypothesis import strategies as st
 from tests import certgen as cg
 from tests.rawobjects import (
     Site,
-    broker_listener,
     certificate,
     cluster_issuer,
-    dataflow_endpoint,
     issuer,
     quickstart_site,
     tls_secret,
-    trust_configmap,
 )
 from tui.core.build.assemble import build_state
 from tui.core.build.cache import DecodeCache
@@ -34,6 +31,7 @@ from tui.core.model.names import QUICKSTART_CA_COMMON_NAME
 from tui.core.model.settings import ModelSettings
 from tui.core.model.snapshot import AreaState, RawSnapshot, ResourceStatus
 from tui.core.model.state import ClusterState, Health, RotationPhase
+from tui.demo.seed.aio import broker_listener, dataflow_endpoint, trust_configmap
 
 NOW = cg.EPOCH + timedelta(days=100)
 NS = "azure-iot-operations"

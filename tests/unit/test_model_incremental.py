@@ -18,15 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests import certgen as cg
-from tests.rawobjects import (
-    Site,
-    b64,
-    quickstart_site,
-    rfc3339,
-    secret_name_for,
-    spc,
-    tls_secret,
-)
+from tests.rawobjects import Site, quickstart_site, spc, tls_secret
 from tui.core.build.assemble import build_state
 from tui.core.build.cache import DecodeCache
 from tui.core.build.entry_findings import remembered_entry_findings, text_stable_until
@@ -46,6 +38,8 @@ from tui.core.model.names import (
 from tui.core.model.settings import ModelSettings
 from tui.core.model.snapshot import AreaState, RawSnapshot, ResourceStatus, VaultSnapshot
 from tui.core.model.state import ClusterState, Health
+from tui.demo.seed.aio import secret_name_for
+from tui.demo.seed.objects import b64, iso
 
 NOW = cg.EPOCH + timedelta(days=100)
 NS = "azure-iot-operations"
@@ -113,7 +107,7 @@ def _replaced(world: World, kind: rk.ResourceKind, name: str, edit: Callable[[di
 
 def _sync_status(world: World) -> None:
     def edit(obj: dict) -> None:
-        obj["status"]["lastSuccessfulSyncTime"] = rfc3339(world.now + timedelta(seconds=world.ticks))
+        obj["status"]["lastSuccessfulSyncTime"] = iso(world.now + timedelta(seconds=world.ticks))
 
     _replaced(world, rk.SECRET_SYNCS, TRUST_LIST_SYNC, edit)
 

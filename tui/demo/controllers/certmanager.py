@@ -25,6 +25,12 @@ from tui.core.durations import parse_duration
 from tui.core.model import resources as rk
 from tui.core.model.names import CERT_MANAGER_GROUP, CERT_MANAGER_NAMESPACE, SECRET_TLS_CRT, SECRET_TLS_KEY
 from tui.demo.controllers.base import Controller, KubeAccess, PassResult, by_key
+from tui.demo.seed.aio import (
+    certificate_request,
+    issued_secret,
+    issued_status,
+    issuer_ready_condition,
+)
 from tui.demo.seed.objects import (
     condition,
     find_condition,
@@ -34,12 +40,6 @@ from tui.demo.seed.objects import (
     renewal_time,
     set_condition,
     unb64,
-)
-from tui.demo.seed.trust import (
-    certificate_request,
-    certificate_status,
-    issued_secret,
-    issuer_ready_condition,
 )
 from tui.demo.seed.x509 import (
     CLIENT_AUTH,
@@ -368,7 +368,7 @@ class CertManagerController(Controller):
             new_meta["labels"] = {**(old_meta.get("labels") or {}), **new_meta["labels"]}
             new_meta["annotations"] = {**(old_meta.get("annotations") or {}), **new_meta["annotations"]}
         self.kube.upsert(rk.SECRETS, new_secret, secret)
-        done = certificate_status(issued, revision, _duration(spec, "renewBefore"), now, generation)
+        done = issued_status(issued, revision, _duration(spec, "renewBefore"), now, generation)
         done["conditions"] = set_condition(remove_condition(conditions, "Issuing"), done["conditions"][0])
         done["failedIssuanceAttempts"] = None  # merge patch: null removes the field
         done["lastFailureTime"] = None

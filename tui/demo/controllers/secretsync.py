@@ -31,12 +31,11 @@ from tui.core.model import resources as rk
 from tui.core.model.names import SECRET_SYNC_LABEL
 from tui.core.model.spc import SpcObject, SpcView, parse_spc
 from tui.demo.controllers.base import Controller, KubeAccess, PassResult
+from tui.demo.seed.aio import synced_secret
 from tui.demo.seed.objects import (
     b64,
     condition,
     iso,
-    k8s_object,
-    owner_reference,
     remove_condition,
     set_condition,
 )
@@ -255,20 +254,10 @@ class SecretSyncController(Controller):
     def _write_secret(self, sync: Mapping[str, Any], data: Mapping[str, bytes]) -> int:
         meta = sync["metadata"]
         namespace, name = meta["namespace"], meta["name"]
-        secret_object = (sync.get("spec") or {}).get("secretObject") or {}
         existing = self.kube.get(rk.SECRETS, namespace, name)
         if existing is not None and SECRET_SYNC_LABEL not in (existing["metadata"].get("labels") or {}):
             raise SyncFailure("InvalidClusterSecretLabelError", f"Secret {name} exists and is not ours")
-        obj = k8s_object(
-            rk.SECRETS,
-            name,
-            namespace,
-            labels={**(secret_object.get("labels") or {}), SECRET_SYNC_LABEL: ""},
-            annotations={**(secret_object.get("annotations") or {}), SECRET_SYNC_LABEL: ""},
-            owner_references=[owner_reference(sync)],
-            type=secret_object.get("type") or "Opaque",
-            data={k: b64(v) for k, v in data.items()},
-        )
+        obj = synced_secret(sync, data)
         if (
             existing is not None
             and existing.get("data") == obj["data"]

@@ -24,15 +24,14 @@ from tui.core.clock import Clock
 from tui.core.model import resources as rk
 from tui.core.model.names import CERT_MANAGER_NAMESPACE, TRUST_BUNDLE_LABEL
 from tui.demo.controllers.base import Controller, KubeAccess, PassResult, by_key
+from tui.demo.seed.aio import BUNDLE_SYNCED_MESSAGE, trust_configmap
 from tui.demo.seed.objects import (
     BUNDLE_HASH_ANNOTATION,
     bundle_hash,
     condition,
-    k8s_object,
     set_condition,
     unb64,
 )
-from tui.demo.seed.trust import BUNDLE_SYNCED_MESSAGE
 
 
 def _certs(pem: str | bytes) -> list[x509.Certificate]:
@@ -158,12 +157,10 @@ class TrustManagerController(Controller):
                 )
             ):
                 continue
-            labels = {**((cm or {}).get("metadata", {}).get("labels") or {}), TRUST_BUNDLE_LABEL: name}
-            annotations = {
-                **((cm or {}).get("metadata", {}).get("annotations") or {}),
-                BUNDLE_HASH_ANNOTATION: bundle_hash(data),
-            }
-            obj = k8s_object(rk.CONFIGMAPS, name, ns, labels=labels, annotations=annotations, data=data)
+            # Labels and annotations others put on the ConfigMap stay; trust-manager's own are set.
+            meta = (cm or {}).get("metadata", {})
+            obj = trust_configmap(name, ns, pem.encode("ascii"), key=key, bundle_name=name,
+                                  labels=meta.get("labels"), annotations=meta.get("annotations"))
             self.kube.upsert(rk.CONFIGMAPS, obj, cm)
             writes += 1
         synced = condition(

@@ -71,6 +71,24 @@ def k8s_object(
     return obj
 
 
+def stamp(
+    obj: dict[str, Any], *, uid: str, created: datetime, resource_version: str | None = None
+) -> dict[str, Any]:
+    """``obj`` with the metadata the API server sets on create, where it is missing: uid,
+    resourceVersion (when given), creationTimestamp, and generation 1 for kinds that have a spec.
+
+    One rule for the seed (which hands its objects to the emulated server) and the tests' sites.
+    """
+    meta = obj["metadata"]
+    meta.setdefault("uid", uid)
+    if resource_version is not None:
+        meta.setdefault("resourceVersion", resource_version)
+    meta.setdefault("creationTimestamp", iso(created))
+    if obj["kind"] not in ("Secret", "ConfigMap", "Namespace"):
+        meta.setdefault("generation", 1)
+    return obj
+
+
 def owner_reference(obj: Mapping[str, Any], *, controller: bool | None = None) -> dict[str, Any]:
     """An ownerReference pointing at ``obj`` (which must carry a uid once stored)."""
     meta = obj.get("metadata") or {}

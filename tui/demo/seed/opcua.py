@@ -14,23 +14,26 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from tui.core.model import resources as rk
 from tui.core.model.names import (
     ISSUER_LIST_SYNC,
     LIST_ISSUER,
     LIST_TRUST,
     OPCUA_SPC,
-    SSC_SERVICE_ACCOUNT,
     TRUST_LIST_SYNC,
 )
 from tui.core.model.spc import cli_object, serialize_objects
+from tui.demo.seed.aio import (
+    FILE_ENCODING_TAG,
+    content_type_for,
+    secret_name_for,
+    secret_provider_class,
+    secret_sync,
+)
 from tui.demo.seed.keys import ec_key, rsa_key
-from tui.demo.seed.objects import k8s_object
 from tui.demo.seed.trust import SeedContext
 from tui.demo.seed.x509 import (
     CLIENT_AUTH,
@@ -43,9 +46,6 @@ from tui.demo.seed.x509 import (
     name,
 )
 
-FILE_ENCODING_TAG = "file-encoding"
-CONTENT_TYPES = {".der": "application/pkix-cert", ".crl": "application/pkix-crl"}
-PEM_CONTENT_TYPE = "application/x-pem-file"
 ORG = "Contoso Manufacturing"
 SITE_DOMAIN = "plant1.contoso.local"
 PLANT = "Plant 1"
@@ -78,19 +78,6 @@ class OpcuaEntry:
     """SHA-256 of the DER certificate or CRL (the thumbprint)."""
     content: bytes
     """The file bytes exactly as synced."""
-
-
-def secret_name_for(file_name: str) -> str:
-    """The CLI's default vault secret name for a file: every dot becomes a dash."""
-    return file_name.replace(".", "-")
-
-
-def content_type_for(file_name: str) -> str:
-    """The content type the CLI sets for a file, by extension (docs/domain.md §6.3)."""
-    for ext, ctype in CONTENT_TYPES.items():
-        if file_name.lower().endswith(ext):
-            return ctype
-    return PEM_CONTENT_TYPE
 
 
 @dataclass(frozen=True)
@@ -279,49 +266,21 @@ def vault_seeds(entries: Sequence[OpcuaEntry]) -> list[VaultSeed]:
     return list(seen.values())
 
 
-def _sync(ctx: SeedContext, sync_name: str, spc_name: str, entries: Sequence[OpcuaEntry]) -> dict[str, Any]:
-    return k8s_object(
-        rk.SECRET_SYNCS,
-        sync_name,
-        ctx.names.namespace,
-        spec={
-            "secretProviderClassName": spc_name,
-            "serviceAccountName": SSC_SERVICE_ACCOUNT,
-            "secretObject": {
-                "type": "Opaque",
-                "data": [{"sourcePath": e.secret_name, "targetKey": e.target_key} for e in entries],
-            },
-        },
-    )
-
-
-def _spc(
-    ctx: SeedContext, spc_name: str, keyvault_name: str, ids: dict[str, str], objects: str | None
-) -> dict[str, Any]:
-    parameters = {"keyvaultName": keyvault_name, "tenantID": ids["tenant"], "clientID": ids["client"]}
-    if objects is not None:
-        parameters["objects"] = objects
-    return k8s_object(
-        rk.SECRET_PROVIDER_CLASSES,
-        spc_name,
-        ctx.names.namespace,
-        spec={"provider": "azure", "parameters": parameters},
-    )
-
-
 def seed_opcua(ctx: SeedContext, keyvault_name: str, scale: int) -> tuple[list[OpcuaEntry], list[VaultSeed]]:
     """Add the SPCs and SecretSyncs to ``ctx``; return every list entry and the vault secrets."""
     cas = _cas(ctx)
     trust = trust_list(ctx, cas) + bench_entries(ctx, scale)
     issuer = issuer_list(ctx, cas)
     ids = {"tenant": ctx.uid(), "client": ctx.uid()}
+    ns = ctx.names.namespace
     # The instance's default SPC (no objects), as `az iot ops secretsync enable` leaves it.
     default_spc = "spc-ops-" + ctx.suffix(7)
-    ctx.add(_spc(ctx, default_spc, keyvault_name, ids, None))
     objects = serialize_objects([cli_object(e.secret_name) for e in _unique(trust + issuer)], style="cli")
-    ctx.add(_spc(ctx, OPCUA_SPC, keyvault_name, ids, objects))
-    ctx.add(_sync(ctx, TRUST_LIST_SYNC, OPCUA_SPC, trust))
-    ctx.add(_sync(ctx, ISSUER_LIST_SYNC, OPCUA_SPC, issuer))
+    for spc_name, spc_objects in ((default_spc, None), (OPCUA_SPC, objects)):
+        ctx.add(secret_provider_class(spc_name, ns, spc_objects, keyvault_name=keyvault_name,
+                                      tenant_id=ids["tenant"], client_id=ids["client"]))
+    for sync_name, listed in ((TRUST_LIST_SYNC, trust), (ISSUER_LIST_SYNC, issuer)):
+        ctx.add(secret_sync(sync_name, ns, OPCUA_SPC, [(e.secret_name, e.target_key) for e in listed]))
     entries = trust + issuer
     return entries, vault_seeds(entries)
 

@@ -1,11 +1,13 @@
 """The demo's AIO site, generated at start-up: every Kubernetes object and Key Vault secret it starts with.
 
 Deterministic: the same ``seed`` and ``start`` give byte-identical objects, keys and certificates (see
-``seed_keys``). The synced OPC UA Secrets and SecretSync status are *not* seeded: the simulated secret
-sync controller produces them from the vault, exactly as on a real site.
+:mod:`~tui.demo.seed.keys`). The synced OPC UA Secrets and SecretSync status are *not* seeded: the
+simulated secret sync controller produces them from the vault, exactly as on a real site.
 
-Parts: :mod:`seed_trust` (cert-manager, trust-manager, broker), :mod:`seed_opcua` (OPC UA lists, SPC,
-SecretSyncs, vault), helpers in :mod:`seed_k8s`, :mod:`seed_x509`, :mod:`seed_keys`.
+Parts: :mod:`~tui.demo.seed.trust` (cert-manager, trust-manager, broker), :mod:`~tui.demo.seed.opcua`
+(OPC UA lists, SPC, SecretSyncs, vault). They build with the builders the controllers and the tests use
+too: objects in :mod:`~tui.demo.seed.aio` (on :mod:`~tui.demo.seed.objects`), certificates in
+:mod:`~tui.demo.seed.x509`, keys from :mod:`~tui.demo.seed.keys`.
 """
 
 from __future__ import annotations
