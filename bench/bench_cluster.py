@@ -66,7 +66,8 @@ def child(writes: int) -> dict[str, Any]:
     import tui.cluster.live as live
     from tui.cluster.config import load_cluster_config
     from tui.cluster.live import ClusterFeed
-    from tui.commands.common import VaultSettings, make_vault_reader
+    from tui.commands.shared.settings import VaultSettings
+    from tui.commands.shared.vault_reader import make_vault_reader
     from tui.core.build.cache import DEFAULT_CACHE
     from tui.core.clock import SystemClock
     from tui.core.model import resources as rk

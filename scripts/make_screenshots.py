@@ -29,8 +29,10 @@ sys.path.insert(0, str(ROOT))
 
 from tui.cluster.config import load_cluster_config  # noqa: E402 - after the path set-up above
 from tui.cluster.live import ClusterFeed  # noqa: E402
-from tui.commands.common import VaultSettings, make_vault_reader  # noqa: E402
-from tui.commands.dashboard import LazySession, demo_session  # noqa: E402
+from tui.commands.demo.run import demo_session  # noqa: E402
+from tui.commands.shared.app_runner import LazySession  # noqa: E402
+from tui.commands.shared.settings import VaultSettings  # noqa: E402
+from tui.commands.shared.vault_reader import make_vault_reader  # noqa: E402
 from tui.core.clock import FrozenClock  # noqa: E402
 from tui.core.model.settings import ModelSettings  # noqa: E402
 from tui.core.model.snapshot import AreaState  # noqa: E402

@@ -1,9 +1,10 @@
-"""Command line entry point: builds the parser and dispatches to one command module.
+"""Command line entry point: builds the parser and dispatches to one command package.
 
-Each command lives in ``tui/commands/<name>.py`` and exposes ``add_arguments(parser)`` and
-``run(args) -> int``. Command modules import only the standard library at module level and pull in
-heavy dependencies (Textual, kubernetes, azure) inside ``run`` so that ``aio-certs inspect`` starts
-fast on small edge hosts; ``tests/unit/test_layering.py`` checks it.
+Each command lives in ``tui/commands/<name>/`` (see ``tui/commands/__init__.py``): its ``arguments``
+module (standard library only) is registered here for every command, so that ``--help`` is complete and
+fast; its ``run`` module, which imports the heavy parts (Textual, kubernetes, azure) at its top, is
+imported only when that command runs. ``tests/unit/test_layering.py`` checks that ``aio-certs --help``
+and ``aio-certs inspect --help`` load no heavy library.
 """
 
 from __future__ import annotations
@@ -17,18 +18,19 @@ from typing import NoReturn
 from tui import __version__
 from tui.core.text import one_line
 
-# name -> (module, one-line help). Order is the order shown in --help.
-COMMANDS: dict[str, tuple[str, str]] = {
-    "dashboard": ("tui.commands.dashboard", "open the live dashboard (what `aio-certs` alone runs)"),
-    "inspect": ("tui.commands.inspect", "decode certificate and CRL files (PEM, DER, Key Vault hex)"),
-    "demo": ("tui.commands.demo", "run an embedded AIO site (Kubernetes API, Key Vault, controllers)"),
-    "status": ("tui.commands.status", "one-screen certificate health of a site, with an exit status"),
-    "renew": ("tui.commands.renew", "ask cert-manager to re-issue a Certificate now (default: the root CA)"),
-    "trust": ("tui.commands.trust", "add files to / remove entries from the OPC UA trust list"),
-    "issuer": ("tui.commands.issuer", "add files to / remove entries from the OPC UA issuer list"),
-    "vault": ("tui.commands.vault", "map a certificate already in Key Vault into a list; list unmapped ones"),
-    "journal": ("tui.commands.journal", "list applies; resume or roll back an interrupted one"),
+# name -> one-line help; the command is the package tui.commands.<name>. Order is the order in --help.
+COMMANDS: dict[str, str] = {
+    "dashboard": "open the live dashboard (what `aio-certs` alone runs)",
+    "inspect": "decode certificate and CRL files (PEM, DER, Key Vault hex)",
+    "demo": "run an embedded AIO site (Kubernetes API, Key Vault, controllers)",
+    "status": "one-screen certificate health of a site, with an exit status",
+    "renew": "ask cert-manager to re-issue a Certificate now (default: the root CA)",
+    "trust": "add files to / remove entries from the OPC UA trust list",
+    "issuer": "add files to / remove entries from the OPC UA issuer list",
+    "vault": "map a certificate already in Key Vault into a list; list unmapped ones",
+    "journal": "list applies; resume or roll back an interrupted one",
 }
+PACKAGE = "tui.commands"
 
 EPILOG = """\
 exit status:
@@ -94,17 +96,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"aio-certs {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (module_name, help_text) in COMMANDS.items():
-        module = importlib.import_module(module_name)
+    for name, help_text in COMMANDS.items():
+        arguments = importlib.import_module(f"{PACKAGE}.{name}.arguments")
+        doc = sys.modules[f"{PACKAGE}.{name}"].__doc__
         command_parser = sub.add_parser(
             name,
             help=help_text,
-            description=module.__doc__.strip().splitlines()[0] if module.__doc__ else help_text,
-            epilog=getattr(module, "EPILOG", None),
+            description=doc.strip().splitlines()[0] if doc else help_text,
+            epilog=getattr(arguments, "EPILOG", None),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        module.add_arguments(command_parser)
-        command_parser.set_defaults(_module=module)
+        arguments.add_arguments(command_parser)
+        command_parser.set_defaults(_command=name)
     return parser
 
 
@@ -124,12 +127,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the process exit status."""
     parser = build_parser()
     args = parser.parse_args(with_default_command(sys.argv[1:] if argv is None else argv))
-    module = getattr(args, "_module", None)
-    if module is None:
+    name = getattr(args, "_command", None)
+    if name is None:
         parser.print_help()
         return 2
     try:
-        return int(module.run(args))
+        # The one import of a command's run module: what it needs is loaded only when it runs (inside
+        # the try, so that Ctrl-C while loading ends as any interrupt does).
+        command = importlib.import_module(f"{PACKAGE}.{name}.run")
+        return int(command.run(args))
     except KeyboardInterrupt:
         print("aio-certs: interrupted", file=sys.stderr)
         return 130

@@ -10,8 +10,10 @@ names another file) holds site defaults a technician should not retype::
     expiring_days = "30/7"    # WARN/CRIT, as --expiring-days
 
 Command-line flags override the file, except that ``read_only = true`` cannot be switched off by a
-flag: a read-only workstation stays read-only. Unknown keys are refused (a misspelt ``readonly`` must
-not silently allow writes). Only the standard library is used, so every command may load this at start.
+flag: a read-only workstation stays read-only. The command layer folds the two into its typed settings
+(``tui/commands/shared/settings.py``); nothing here sees the command line. Unknown keys are refused (a
+misspelt ``readonly`` must not silently allow writes). Only the standard library is used, so every
+command may load this at start.
 
 The state directory (journal of applies, audit log) is ``$AIO_CERTS_STATE_DIR``, else ``state_dir``
 from the file, else ``$XDG_STATE_HOME/aio-certs``, else ``~/.local/state/aio-certs``. Whoever can write
@@ -22,7 +24,6 @@ what is in it owner-only whatever the umask, and refuses one that another user c
 
 from __future__ import annotations
 
-import argparse
 import os
 import stat
 import tomllib
@@ -273,16 +274,3 @@ def prepare_state_dir(path: Path, *, create: bool = True) -> Path:
             raise StateDirError(f"{what}: not a regular file")
         check_private(st, what)
     return path
-
-
-def apply_to_args(args: argparse.Namespace, config: UserConfig) -> argparse.Namespace:
-    """Fill options the command line left unset from ``config``; ``read_only`` only ever turns on.
-
-    Returns ``args`` (changed in place) for chaining.
-    """
-    for name in ("auth", "cloud", "expiring_days"):
-        if hasattr(args, name) and getattr(args, name) is None and getattr(config, name) is not None:
-            setattr(args, name, getattr(config, name))
-    if config.read_only:
-        args.read_only = True
-    return args

@@ -37,7 +37,8 @@ from tui.cluster.watch_set import (
     unreachable_reason,
     watch_targets,
 )
-from tui.commands.common import FULL_READ_EVERY, VaultSettings, make_vault_reader
+from tui.commands.shared.settings import VaultSettings
+from tui.commands.shared.vault_reader import FULL_READ_EVERY, make_vault_reader
 from tui.core.clock import FrozenClock
 from tui.core.model import resources as rk
 from tui.core.model.names import (

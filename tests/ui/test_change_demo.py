@@ -1,6 +1,6 @@
 """The change dialogs on the real code path: embedded demo site with its controllers running, the
 kubernetes client over HTTP and the SecretClient over HTTPS, ClusterFeed reflectors, and the
-ChangeSession the ``aio-certs demo`` dashboard builds (``tui.commands.dashboard.demo_session``).
+ChangeSession the ``aio-certs demo`` dashboard builds (``tui.commands.demo.run.demo_session``).
 
 Each test waits on events or on the state on screen (``app.wait_for_state``); workers are awaited with
 ``app.workers.wait_for_complete()``. The clock is frozen, so nothing rotates unless a test asks for it.
@@ -24,9 +24,11 @@ from tests.ui.conftest import screen_text
 from tui.cli import build_parser
 from tui.cluster.config import load_cluster_config
 from tui.cluster.live import ClusterFeed
-from tui.commands.change_common import load_user_config
-from tui.commands.common import VaultSettings, make_vault_reader
-from tui.commands.dashboard import LazySession, demo_session, open_change_session
+from tui.commands.dashboard.run import open_change_session
+from tui.commands.demo.run import demo_session
+from tui.commands.shared.app_runner import LazySession
+from tui.commands.shared.settings import VaultSettings, command_settings, load_user_config
+from tui.commands.shared.vault_reader import make_vault_reader
 from tui.core.clock import FrozenClock
 from tui.core.model import resources as rk
 from tui.core.model.settings import ModelSettings
@@ -298,9 +300,9 @@ def test_the_live_dashboard_writes_through_the_cli_change_session(demo: DemoEnvi
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.delenv("AIO_CERTS_CONFIG", raising=False)
-    args = build_parser().parse_args(["dashboard"])
-    config = load_user_config(args)
-    sessions = LazySession(lambda: open_change_session(args, config))
+    config = load_user_config()
+    settings = command_settings(build_parser().parse_args(["dashboard"]), config)
+    sessions = LazySession(lambda: open_change_session(settings))
     try:
         session = sessions()
         assert sessions() is session and session.state_dir == tmp_path / "state"
@@ -310,8 +312,9 @@ def test_the_live_dashboard_writes_through_the_cli_change_session(demo: DemoEnvi
         assert sources and sources <= set(site.vault.secrets)
     finally:
         sessions.close()
-    broken = build_parser().parse_args(["dashboard", "--kubeconfig", str(tmp_path / "missing")])
-    holder = SessionHolder(LazySession(lambda: open_change_session(broken, config)))
+    missing = build_parser().parse_args(["dashboard", "--kubeconfig", str(tmp_path / "missing")])
+    broken = command_settings(missing, config)
+    holder = SessionHolder(LazySession(lambda: open_change_session(broken)))
     with pytest.raises(ChangeFailed) as failed:
         holder.get()
     assert str(failed.value).startswith("cannot prepare changes: cannot reach the cluster: ")

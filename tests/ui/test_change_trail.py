@@ -19,8 +19,9 @@ from tests.ui import sitedata
 from tests.ui.conftest import INFO, WIDE
 from tests.unit.test_audit_trail import JOURNAL_ID, _plan
 from tui.cli import build_parser
-from tui.commands.change_common import load_user_config
-from tui.commands.dashboard import LazySession, open_change_session
+from tui.commands.dashboard.run import open_change_session
+from tui.commands.shared.app_runner import LazySession
+from tui.commands.shared.settings import command_settings, load_user_config
 from tui.core.changes.journal import journal_audit_fields, summarize
 from tui.core.clock import FrozenClock
 from tui.core.model.state import ClusterState
@@ -55,8 +56,8 @@ async def test_an_open_state_directory_is_one_line_in_the_dashboard(steady: Clus
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.delenv("AIO_CERTS_CONFIG", raising=False)
     args = build_parser().parse_args(["dashboard", "--kubeconfig", str(tmp_path / "kubeconfig")])
-    config = load_user_config(args)
-    sessions = LazySession(lambda: open_change_session(args, config))
+    settings = command_settings(args, load_user_config())
+    sessions = LazySession(lambda: open_change_session(settings))
     app = DashboardApp(StaticSource(steady, INFO), settings=UiSettings(), clock=FrozenClock(sitedata.NOW),
                        sessions=sessions)
     reason = (f"cannot prepare changes: state directory {state}: group- or world-writable (mode 0777), so "

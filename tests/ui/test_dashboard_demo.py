@@ -13,7 +13,8 @@ import pytest
 
 from tui.cluster.config import load_cluster_config
 from tui.cluster.live import ClusterFeed
-from tui.commands.common import VaultSettings, make_vault_reader
+from tui.commands.shared.settings import VaultSettings
+from tui.commands.shared.vault_reader import make_vault_reader
 from tui.core.clock import FrozenClock
 from tui.core.model.settings import ModelSettings
 from tui.core.model.snapshot import AreaState

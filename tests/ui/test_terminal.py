@@ -90,7 +90,7 @@ def test_a_dashboard_whose_terminal_vanishes_exits_instead_of_spinning(tmp_path:
     # SIGHUP: before the watch, Textual's input thread spun at 100% CPU and the UI blocked forever.
     # The cleanup (the embedded demo's stop, in `aio-certs demo`) runs before the process ends.
     marker = tmp_path / "cleaned-up"
-    code = ("import sys, pathlib; from tui.commands.dashboard import run_app; "
+    code = ("import sys, pathlib; from tui.commands.shared.app_runner import run_app; "
             "from tui.core.clock import SystemClock; "
             "from tui.ui.view.settings import UiSettings; from tui.ui.source import StaticSource; "
             "sys.exit(run_app(StaticSource(), UiSettings(), clock=SystemClock(), "

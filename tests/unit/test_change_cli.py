@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-import argparse
 import io
+from dataclasses import replace
 
 import pytest
 
-from tui.commands.change_common import EXIT_USAGE, Refused, confirm, positive_timeout, refuse_if_read_only
+from tui.cli import build_parser
+from tui.commands.shared.confirm import confirm
+from tui.commands.shared.exits import EXIT_USAGE, Refused
+from tui.commands.shared.settings import Settings, check_timeouts, command_settings, refuse_if_read_only
+from tui.config import UserConfig
+
+
+def _settings(*argv: str) -> Settings:
+    """The settings of ``aio-certs trust add x.der ARGV...`` with no config file."""
+    args = build_parser().parse_args(["trust", "add", "x.der", *argv])
+    return command_settings(args, UserConfig(), environ={"HOME": "/nonexistent"})
 
 
 def test_yes_skips_the_question_but_still_shows_warnings() -> None:
@@ -41,20 +51,22 @@ def test_anything_else_declines(answer: str) -> None:
 
 def test_read_only_refuses_and_bad_timeouts_are_usage_errors() -> None:
     with pytest.raises(Refused, match="trust add: refused, read-only mode is on"):
-        refuse_if_read_only(argparse.Namespace(read_only=True), "trust add")
-    refuse_if_read_only(argparse.Namespace(read_only=False), "trust add")
+        refuse_if_read_only(_settings("--read-only"), "trust add")
+    refuse_if_read_only(_settings(), "trust add")
+    # The parser refuses such values already; the settings are checked again before anything is done.
+    settings = _settings("--request-timeout", "5", "--wait-timeout", "5")
     with pytest.raises(Refused) as info:
-        positive_timeout(argparse.Namespace(request_timeout=0, wait_timeout=5))
+        check_timeouts(replace(settings, request_timeout=0))
     assert info.value.code == EXIT_USAGE
     with pytest.raises(Refused, match="--wait-timeout"):
-        positive_timeout(argparse.Namespace(request_timeout=5, wait_timeout=-1))
+        check_timeouts(replace(settings, change=replace(settings.change, wait_timeout=-1)))
 
 
 @pytest.mark.parametrize("kept", [True, False])
 def test_a_conflict_has_its_own_exit_status_and_one_line(kept: bool,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
-    from tui.commands.change_common import EXIT_CONFLICT
-    from tui.commands.change_run import report_result, result_json
+    from tui.commands.shared.change_flow import report_result, result_json
+    from tui.commands.shared.exits import EXIT_CONFLICT
     from tui.ops.apply import CONFLICT, ApplyResult
 
     result = ApplyResult("20261204T000000Z-abcdef", CONFLICT, (), 0,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import pytest
 
-from tui.config import ConfigError, UserConfig, apply_to_args, config_path, load_config, state_dir
+from tui.cli import build_parser
+from tui.commands.shared.settings import Settings, command_settings
+from tui.config import ConfigError, UserConfig, config_path, load_config, state_dir
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -80,14 +81,33 @@ def test_state_dir_precedence(tmp_path: Path) -> None:
     assert state_dir(None, environ={"HOME": "/h"}) == Path("/h/.local/state/aio-certs")
 
 
+def _settings(argv: list[str], config: UserConfig, **environ: str) -> Settings:
+    """The settings of one run of ``aio-certs ARGV`` with ``config`` as the config file."""
+    return command_settings(build_parser().parse_args(argv), config, environ={"HOME": "/h", **environ})
+
+
 def test_flags_override_config_but_read_only_only_turns_on() -> None:
     config = UserConfig(read_only=True, auth="cli", cloud="AzureCloud", expiring_days="60/14")
-    args = argparse.Namespace(auth="demo", cloud=None, expiring_days=None, read_only=False)
-    apply_to_args(args, config)
-    assert args.auth == "demo"  # the flag wins
-    assert args.cloud == "AzureCloud" and args.expiring_days == "60/14"  # unset flags take the file's
-    assert args.read_only is True  # a read-only workstation stays read-only
+    settings = _settings(["status", "--auth", "demo"], config)
+    assert settings.vault.auth == "demo"  # the flag wins
+    # Unset flags take the file's.
+    assert settings.vault.cloud == "AzureCloud"
+    assert (settings.model.expiring_warn_days, settings.model.expiring_critical_days) == (60, 14)
+    assert settings.read_only is True  # a read-only workstation stays read-only
+    assert _settings(["renew", "--cloud", "azurechinacloud"], config).vault.cloud == "AzureChinaCloud"
 
-    writable = argparse.Namespace(auth=None, read_only=True)
-    apply_to_args(writable, UserConfig(read_only=False))
-    assert writable.read_only is True and writable.auth is None
+    writable = _settings(["status", "--read-only"], UserConfig(read_only=False))
+    assert writable.read_only is True and writable.vault.auth is None
+
+
+def test_the_files_auth_comes_before_the_environments() -> None:
+    # --auth, then auth in the config file, then $AIO_CERTS_AUTH.
+    assert _settings(["status"], UserConfig(auth="cli"), AIO_CERTS_AUTH="demo").vault.auth == "cli"
+    assert _settings(["status"], UserConfig(), AIO_CERTS_AUTH="demo").vault.auth == "demo"
+    assert _settings(["status", "--auth", "default"], UserConfig(auth="cli")).vault.auth == "default"
+
+
+def test_the_state_directory_is_resolved_into_the_settings(tmp_path: Path) -> None:
+    config = UserConfig(state_dir=tmp_path / "cfg")
+    assert _settings(["journal"], config).state_dir == tmp_path / "cfg"
+    assert _settings(["journal"], config, AIO_CERTS_STATE_DIR="/env").state_dir == Path("/env")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests import certgen as g
-from tui.commands import inspect as cmd
+from tui.commands.inspect import run as cmd
 from tui.core.clock import FrozenClock
 
 CapSys = pytest.CaptureFixture[str]

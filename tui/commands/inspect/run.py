@@ -1,8 +1,4 @@
-"""Decode certificate and CRL files (PEM, DER, Key Vault hex) and show what a technician checks.
-
-Only the standard library is imported here; the certificate core (and with it ``cryptography``) is
-imported inside :func:`run`, so ``aio-certs --help`` stays fast on small edge hosts.
-"""
+"""Run ``aio-certs inspect``: decode every file given, print the human report or the JSON array."""
 
 from __future__ import annotations
 
@@ -11,33 +7,26 @@ import contextlib
 import json
 import sys
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
-if TYPE_CHECKING:
-    from tui.core.certs import CertificateInfo, CrlInfo, Decoded
-    from tui.core.clock import Clock
-
-EPILOG = """\
-examples:
-  aio-certs inspect ca.crt plc-1.der site.crl
-  aio-certs inspect --json bundle.pem | jq '.[] | {subject, not_after}'
-  kubectl get secret my-tls -o jsonpath='{.data.tls\\.crt}' | base64 -d | aio-certs inspect -
-
-A file may hold PEM blocks (with text around them), DER (one or several back to back), or the hex
-text Key Vault stores for `az iot ops connector opcua` certificates. CRLs are checked against the
-CA certificates given on the same command line. Private keys are noted, never shown. A FILE must be a
-regular file: a FIFO, socket or device is refused at once (pipe into '-' instead).
-exit status: 0 every file decoded, 1 at least one file could not be decoded.
-"""
+from tui.core.certs import (
+    CertError,
+    CertificateInfo,
+    CrlInfo,
+    Decoded,
+    crl_is_stale,
+    crl_signed_by,
+    days_left,
+    decode_bytes,
+    decode_file,
+    is_expired,
+    is_not_yet_valid,
+    printable,
+)
+from tui.core.certs.decode import read_capped
+from tui.core.clock import Clock, SystemClock
 
 _DAY = timedelta(days=1)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Declare the ``inspect`` arguments."""
-    parser.add_argument("files", nargs="+", metavar="FILE", help="certificate/CRL file; '-' reads stdin")
-    parser.add_argument("--json", action="store_true",
-                        help="print a JSON array, one object per certificate or CRL, in file order")
 
 
 def _when(moment: datetime) -> str:
@@ -50,8 +39,6 @@ def _plural(count: int, word: str) -> str:
 
 def validity_note(cert: CertificateInfo, now: datetime) -> str:
     """``412 days left``, ``EXPIRED 3 days ago`` or ``NOT YET VALID, starts in 2 days``."""
-    from tui.core.certs import days_left, is_expired, is_not_yet_valid
-
     if is_not_yet_valid(cert, now):
         return f"NOT YET VALID, starts in {_plural(-((now - cert.not_before) // _DAY), 'day')}"
     if is_expired(cert, now):
@@ -73,8 +60,6 @@ def _ca_text(cert: CertificateInfo) -> str:
 
 def render_certificate(cert: CertificateInfo, now: datetime) -> list[str]:
     """The human block for one certificate (no header line)."""
-    from tui.core.certs import printable
-
     lines = [
         f"  subject    {cert.subject}",
         f"  issuer     {cert.issuer}",
@@ -99,8 +84,6 @@ def render_certificate(cert: CertificateInfo, now: datetime) -> list[str]:
 def crl_signature(crl: CrlInfo, cas: list[CertificateInfo]) -> tuple[str, str | None]:
     """``(state, ca subject)``: ``verified``/``invalid`` against a CA named like the CRL's issuer
     among ``cas``, or ``unchecked`` when none of them is."""
-    from tui.core.certs import crl_signed_by
-
     candidates = [ca for ca in cas if ca.subject == crl.issuer]
     for ca in candidates:
         if crl_signed_by(crl, ca):
@@ -112,8 +95,6 @@ def crl_signature(crl: CrlInfo, cas: list[CertificateInfo]) -> tuple[str, str | 
 
 def render_crl(crl: CrlInfo, now: datetime, cas: list[CertificateInfo]) -> list[str]:
     """The human block for one CRL (no header line)."""
-    from tui.core.certs import crl_is_stale, printable
-
     if crl.next_update is None:
         nxt = "none (never stale)"
     elif crl_is_stale(crl, now):
@@ -141,8 +122,6 @@ def render_crl(crl: CrlInfo, now: datetime, cas: list[CertificateInfo]) -> list[
 
 def render_human(results: list[Decoded], now: datetime) -> str:
     """The whole human report for the files that decoded, in order."""
-    from tui.core.certs import CertificateInfo, printable
-
     cas = [c for d in results for c in d.certificates if c.is_ca or c.self_signed]
     blocks: list[str] = []
     for decoded in results:
@@ -162,8 +141,6 @@ def render_human(results: list[Decoded], now: datetime) -> str:
 
 def render_json(results: list[Decoded], now: datetime) -> str:
     """The ``--json`` array: one object per certificate or CRL, in file order."""
-    from tui.core.certs import CertificateInfo, crl_is_stale, days_left
-
     cas = [c for d in results for c in d.certificates if c.is_ca or c.self_signed]
     items: list[dict[str, Any]] = []
     for decoded in results:
@@ -190,10 +167,6 @@ def _safe(stream: TextIO) -> TextIO:
 
 def run(args: argparse.Namespace, clock: Clock | None = None) -> int:
     """Decode every file, print the report, return 0 when all decoded and 1 otherwise."""
-    from tui.core.certs import CertError, decode_bytes, decode_file, printable
-    from tui.core.certs.decode import read_capped
-    from tui.core.clock import SystemClock
-
     now = (clock or SystemClock()).now()
     out, err = _safe(sys.stdout), _safe(sys.stderr)
     results: list[Decoded] = []

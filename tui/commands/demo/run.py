@@ -1,9 +1,4 @@
-"""Run an embedded AIO site on loopback: emulated Kubernetes API, Key Vault and controllers.
-
-With --serve the site runs until interrupted (Ctrl-C or SIGTERM). It writes DIR/kubeconfig,
-DIR/vault-ca.pem and DIR/env; after `source DIR/env`, kubectl and every aio-certs command work against
-the demo exactly as against a real site.
-"""
+"""Run ``aio-certs demo``: start the embedded site, then serve it (``--serve``) or open the dashboard."""
 
 from __future__ import annotations
 
@@ -16,80 +11,29 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from tui.cluster.config import load_cluster_config
+from tui.cluster.live import ClusterFeed
+from tui.commands.demo.arguments import EXIT_FAILED, EXIT_USAGE
+from tui.commands.shared.app_runner import LazySession, run_app
+from tui.commands.shared.settings import VaultSettings
+from tui.commands.shared.vault_reader import make_vault_reader
+from tui.config import ConfigError, load_config
+from tui.core.clock import Clock, SystemClock
+from tui.core.durations import parse_duration
+from tui.core.model.settings import ModelSettings, parse_namespace
 from tui.core.text import one_line, printable
+from tui.demo.environment import KUBE_CONTEXT, DemoEnvironment
+from tui.ops.runner import ChangeSession
+from tui.ui.source import FeedSource, SourceInfo
+from tui.ui.view.settings import UiSettings
+from tui.vault.client import make_secret_client
 
-EPILOG = """\
-examples:
-  aio-certs demo --serve --state-dir /tmp/aio-demo
-  source /tmp/aio-demo/env && kubectl get secretsyncs -n azure-iot-operations
-  aio-certs demo --serve --state-dir /tmp/aio-demo --ca-duration 60s --renew-before 45s   # rotate in ~10 s
-  aio-certs demo --serve --state-dir /tmp/aio-demo --scale 2000                             # benchmarks
-
-exit status:
-  0  stopped cleanly after an interrupt
-  1  the environment could not start
-  2  bad usage
-"""
-
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 MAX_SCALE = 100_000
 MIN_CA_DURATION = timedelta(seconds=10)
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Register ``demo`` options."""
-    parser.add_argument("--serve", action="store_true", help="serve the site until interrupted")
-    parser.add_argument(
-        "--state-dir",
-        metavar="DIR",
-        help="where to write kubeconfig, vault-ca.pem and env (default: a temporary "
-        "directory removed on exit)",
-    )
-    parser.add_argument(
-        "--ca-duration",
-        metavar="D",
-        default="2160h",
-        help="lifetime of the quickstart root CA, e.g. 60s, 1h, 2160h (default: 2160h)",
-    )
-    parser.add_argument(
-        "--renew-before",
-        metavar="D",
-        default="720h",
-        help="renew the root CA this long before it expires (default: 720h)",
-    )
-    parser.add_argument(
-        "--scale",
-        metavar="N",
-        default="0",
-        help="add N extra trust-list entries, for benchmarks (default: 0)",
-    )
-    parser.add_argument(
-        "--byo-issuer",
-        action="store_true",
-        help="seed a bring-your-own-issuer site instead of the quickstart CA",
-    )
-    parser.add_argument(
-        "--seed",
-        metavar="N",
-        default="1",
-        help="seed of the generated site; the same seed gives the same certificates",
-    )
-    parser.add_argument(
-        "-n",
-        "--namespace",
-        metavar="NS",
-        default="azure-iot-operations",
-        help="AIO namespace of the site (default: azure-iot-operations)",
-    )
-    parser.add_argument("--no-mouse", action="store_true",
-                        help="dashboard only: do not capture the mouse (lets the terminal select text)")
-    parser.add_argument("--read-only", action="store_true",
-                        help="dashboard only: hide and refuse every change action")
-
-
-def _fail(message: str, code: int) -> int:
-    print(f"aio-certs demo: {one_line(message)}", file=sys.stderr)
+def _fail(message: str, code: int, *, prefix: str = "aio-certs demo") -> int:
+    print(f"{prefix}: {one_line(message)}", file=sys.stderr)
     return code
 
 
@@ -105,9 +49,6 @@ def _int(flag: str, text: str, low: int, high: int) -> int:
 
 def parse_options(args: argparse.Namespace) -> dict[str, Any]:
     """Validate the flags into DemoEnvironment keyword arguments; ValueError (one line) when wrong."""
-    from tui.core.durations import parse_duration
-    from tui.core.model.settings import parse_namespace
-
     durations: dict[str, timedelta] = {}
     for flag, text in (("--ca-duration", args.ca_duration), ("--renew-before", args.renew_before)):
         try:
@@ -145,8 +86,6 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(exc), EXIT_USAGE)
     if not args.serve:
         # Without --serve the same site runs in-process under the dashboard until the user quits.
-        from tui.commands.dashboard import run_demo_dashboard
-
         return run_demo_dashboard(options, mouse=not args.no_mouse, read_only=args.read_only)
 
     stop = threading.Event()
@@ -157,15 +96,13 @@ def run(args: argparse.Namespace) -> int:
     # Set before starting, so an interrupt during start-up also ends in a clean stop.
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        return _serve(args, options, stop)
+        return _serve(options, stop)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
 
-def _serve(args: argparse.Namespace, options: dict[str, Any], stop: threading.Event) -> int:
-    from tui.demo.environment import DemoEnvironment
-
+def _serve(options: dict[str, Any], stop: threading.Event) -> int:
     env = DemoEnvironment(**options)
     try:
         env.start()
@@ -190,3 +127,52 @@ def _serve(args: argparse.Namespace, options: dict[str, Any], stop: threading.Ev
         env.stop()
     print("aio-certs demo: stopped", flush=True)
     return 0
+
+
+def run_demo_dashboard(options: dict[str, Any], *, mouse: bool = True, read_only: bool = False) -> int:
+    """``aio-certs demo`` without ``--serve``: start the embedded site, open the dashboard on it, stop both.
+
+    ``options`` are the validated ``DemoEnvironment`` keyword arguments (:func:`parse_options`).
+    """
+    try:
+        read_only = read_only or load_config().read_only  # a read-only workstation stays read-only
+    except ConfigError as exc:
+        return _fail(str(exc), EXIT_USAGE, prefix="aio-certs")  # the dashboard's wording, as below
+    print("aio-certs demo: starting the embedded AIO site…", file=sys.stderr, flush=True)
+    env = DemoEnvironment(**options)
+    try:
+        env.start()
+    except Exception as exc:  # one line, never a traceback
+        env.stop()
+        first = (str(exc).splitlines() or [""])[0]
+        return _fail(f"demo: could not start the demo site: {type(exc).__name__}: {first}", EXIT_FAILED,
+                     prefix="aio-certs")
+    try:
+        clock = SystemClock()
+        # The product's own code path: a kubeconfig, the kubernetes client, a verified-TLS SecretClient.
+        connection = load_cluster_config(str(env.kubeconfig_path), KUBE_CONTEXT, environ={})
+        settings = ModelSettings(namespace=env.options.namespace)
+        vault = VaultSettings(url=env.vault_url, auth="demo", ca_bundle=str(env.vault_ca_path))
+        feed = ClusterFeed(connection.api_client, settings, clock=clock,
+                           vault_reader=make_vault_reader(vault, clock=clock))
+        source = FeedSource(feed, SourceInfo(KUBE_CONTEXT, connection.server),
+                            on_stop=connection.close)
+        ui_settings = UiSettings(namespace=settings.namespace, read_only=read_only,
+                                 read_only_locked=read_only, freeze_heap=True)
+        sessions = None if read_only else LazySession(
+            lambda: (demo_session(env, connection.api_client, settings, clock), None))
+        source.prestart()  # list the site while the UI is imported and mounted
+        return run_app(source, ui_settings, clock=clock, mouse=mouse, sessions=sessions, on_hangup=env.stop)
+    finally:
+        env.stop()
+
+
+def demo_session(env: Any, api_client: Any, settings: Any, clock: Clock) -> ChangeSession:
+    """A change session on the embedded demo: its API client, its vault, journal and audit in its directory.
+
+    The journal lives with the demo (not in the user's state directory): the demo's site is gone when it
+    stops, so an apply left unfinished there must not be offered for a real site next time.
+    """
+    vault = make_secret_client(env.vault_url, auth="demo", ca_bundle=str(env.vault_ca_path))
+    return ChangeSession(api_client, settings, clock=clock, state_dir=env.state_dir / "changes",
+                         context=KUBE_CONTEXT, vault_client_for=lambda _state: vault)

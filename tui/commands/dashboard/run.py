@@ -1,0 +1,88 @@
+"""Run ``aio-certs dashboard``: connect, open the live feed and the Textual app, return when the user quits.
+
+The first frame waits for no more than it needs: Textual is imported (by
+:func:`~tui.commands.shared.app_runner.run_app`) while the cluster is listed, and the Azure SDK only when
+the vault is first read or a change session first opened, both in workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+from tui.cluster.config import ClusterConfigError, ClusterConnection, connect
+from tui.cluster.live import ClusterFeed
+from tui.commands.dashboard.arguments import EXIT_FAILED, EXIT_UNREACHABLE, EXIT_USAGE
+from tui.commands.shared.app_runner import LazySession, run_app
+from tui.commands.shared.exits import Refused
+from tui.commands.shared.settings import Settings, UsageError, command_settings, load_user_config
+from tui.commands.shared.vault_reader import make_vault_reader
+from tui.core.clock import Clock, SystemClock
+from tui.core.text import one_line
+from tui.ui.source import FeedSource, SourceInfo
+from tui.ui.view.settings import UiSettings
+
+if TYPE_CHECKING:
+    from tui.ops.runner import ChangeSession
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"aio-certs: {one_line(message)}", file=sys.stderr)
+    return code
+
+
+def run(args: argparse.Namespace) -> int:
+    """Connect, open the dashboard, and return when the user quits."""
+    try:
+        return _dashboard(args)
+    except (KeyboardInterrupt, BrokenPipeError):
+        raise
+    except Exception as exc:  # one line, never a traceback over someone's terminal
+        return _fail(f"dashboard failed: {type(exc).__name__}: {exc}".splitlines()[0], EXIT_FAILED)
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    try:
+        # The config file's read_only (a read-only workstation), auth, cloud and thresholds apply here too.
+        settings = command_settings(args, load_user_config())
+    except Refused as exc:
+        return _fail(str(exc), exc.code)
+    clock = SystemClock()
+    try:
+        connection, feed = open_feed(settings, clock=clock)
+    except UsageError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except ClusterConfigError as exc:
+        return _fail(f"cannot reach the cluster: {exc}", EXIT_UNREACHABLE)
+    source = FeedSource(feed, SourceInfo(connection.context, connection.server), on_stop=connection.close)
+    read_only = settings.read_only
+    ui_settings = UiSettings(namespace=feed.settings.namespace, read_only=read_only,
+                             read_only_locked=read_only, animations=bool(args.animations), freeze_heap=True)
+    sessions = None if read_only else LazySession(lambda: open_change_session(settings))
+    source.prestart()  # list the cluster while the UI is imported and mounted
+    return run_app(source, ui_settings, clock=clock, mouse=not args.no_mouse, sessions=sessions)
+
+
+def open_feed(settings: Settings, *, clock: Clock | None = None) -> tuple[ClusterConnection, ClusterFeed]:
+    """Connect and build (not start) the live feed for the settings.
+
+    Raises ``ClusterConfigError`` or :class:`~tui.commands.shared.settings.UsageError`, each one line.
+    """
+    model = settings.model
+    clk = clock or SystemClock()
+    connection = connect(settings.connection)
+    reader = make_vault_reader(settings.vault, clock=clk, timeout=settings.request_timeout)
+    return connection, ClusterFeed(connection.api_client, model, clock=clk, vault_reader=reader)
+
+
+def open_change_session(settings: Settings) -> tuple[ChangeSession, ClusterConnection]:
+    """The CLI's change session (its own connection), with a one-line error instead of Refused."""
+    # The change engine brings the Azure SDK (~0.1 s): imported on the session's first use, in a worker,
+    # so that the dashboard's first frame does not wait for it.
+    from tui.commands.shared.change_flow import open_session
+
+    try:
+        return open_session(settings)
+    except Refused as exc:
+        raise RuntimeError(str(exc)) from None

@@ -1,0 +1,92 @@
+"""``aio-certs journal resume|rollback ID``: finish or undo an interrupted apply, audited like every change.
+
+Imported by :mod:`.run` only for these two actions: they need the change engine and the cluster and
+vault clients, which a listing does not.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from tui.commands.shared.change_flow import open_session, progress_printer, report_result, result_json
+from tui.commands.shared.confirm import confirm
+from tui.commands.shared.exits import EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE, Refused
+from tui.commands.shared.settings import Settings, check_timeouts, refuse_if_read_only, state_directory
+from tui.commands.shared.trail import Trail
+from tui.core.text import printable
+from tui.ops.journal import JournalError, JournalStore
+from tui.ops.runner import SiteUnavailable
+
+
+def finish(settings: Settings, action: str, journal_id: str, trail: Trail) -> int:
+    """``resume`` or ``rollback`` (``action``) the journal ``journal_id``; returns the exit status.
+
+    Raises :class:`~tui.commands.shared.exits.Refused` for every refusal (run it inside
+    :func:`~tui.commands.shared.trail.run_audited`).
+    """
+    options = settings.change
+    check_timeouts(settings)
+    directory = state_directory(settings.state_dir)
+    trail.open(directory)  # from here on every way out is audited, before any cluster connection
+    store = JournalStore(directory)
+    unusable: str | None = None
+    try:
+        summary = next((s for s in store.infos() if s.id == journal_id), None)
+    except JournalError as exc:
+        summary, unusable = None, str(exc)
+    if summary is not None and not summary.problem:
+        # Read before any refusal, so that even a refused attempt says which entries it concerned.
+        fields = summary.audit_fields
+        trail.thumbprints, trail.vault_secrets, trail.entries = (fields.thumbprints, fields.vault_secrets,
+                                                                 fields.entries)
+        trail.plan_id = summary.plan_id
+    if not options.dry_run:
+        refuse_if_read_only(settings, f"journal {action}")
+    if unusable is not None:
+        raise Refused(unusable)
+    if summary is None:
+        raise Refused(f"journal {printable(journal_id)}: not found in {store.directory}")
+    if summary.problem:
+        verb = "resumed" if action == "resume" else "rolled back"
+        raise Refused(f"{summary.problem_line}; it cannot be {verb}")
+    if summary.busy:
+        raise Refused(f"journal {printable(journal_id)}: another aio-certs process is working on it")
+    if not summary.pending:
+        raise Refused(f"journal {printable(journal_id)}: already {summary.outcome}; nothing to {action}")
+    what = "; ".join(summary.description)
+    todo = (f"{summary.steps - summary.done} remaining step(s)" if action == "resume"
+            else f"undo of {summary.done + summary.uncertain} step(s)")
+    text = f"{action} journal {summary.id} ({what}): {todo}, context {summary.context}"
+    if options.dry_run:
+        print(f"would {text}")
+        trail.record("dry-run")
+        return EXIT_OK
+    session, connection = open_session(settings)
+    trail.context = connection.context
+    try:
+        if summary.context and connection.context != summary.context:
+            raise Refused(f"journal {summary.id} was written against context {summary.context}, but the "
+                          f"current context is {connection.context}; pass --context {summary.context}")
+        try:
+            confirm(f"{text[0].upper()}{text[1:]}?", yes=options.yes)
+        except Refused as refused:
+            trail.record("cancelled", detail=str(refused))
+            raise
+        runner = session.resume if action == "resume" else session.rollback
+        try:
+            result = runner(summary.id, progress=progress_printer(), wait_timeout=options.wait_timeout)
+        except SiteUnavailable as exc:
+            raise Refused(str(exc), EXIT_UNREACHABLE) from None
+        except JournalError as exc:
+            raise Refused(str(exc), EXIT_REFUSED) from None
+        trail.settled()  # the resume or rollback audits itself, with its outcome
+        if options.json:
+            print(json.dumps(result_json(result), indent=2))
+        code = report_result(f"journal {action}", result, verb=action)
+        if code == EXIT_OK:
+            word = "resumed and applied" if action == "resume" else "rolled back"
+            print(f"journal {summary.id}: {word}", file=sys.stderr)
+        return code
+    finally:
+        connection.close()

@@ -1,0 +1,53 @@
+"""Exit statuses of the change commands, and how a run ends early: one line on stderr.
+
+``trust``, ``issuer``, ``vault``, ``renew`` and ``journal`` share these statuses (``status``,
+``dashboard`` and ``demo`` declare their own with their arguments); every refusal or failure is one line
+with control characters escaped. Standard library only: the ``arguments`` modules quote the help text.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from tui.core.text import one_line
+
+EXIT_OK = 0
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+EXIT_UNREACHABLE = 3
+EXIT_APPLY_FAILED = 4
+EXIT_NOT_SYNCED = 5
+EXIT_CONFLICT = 6
+
+EXIT_CODES_HELP = """\
+exit status:
+  0  applied (or, with --dry-run, the plan was printed; or there was nothing to do)
+  1  refused: invalid input (one line per problem), --read-only, an unsafe or unusable state
+     directory or journal, or not confirmed; nothing was changed
+  2  bad usage (unknown flag, bad flag value, unreadable config file)
+  3  the cluster or the vault could not be reached or read; nothing was changed
+  4  the apply failed; when anything was written the journal is kept: `aio-certs journal resume ID`
+     or `aio-certs journal rollback ID` finishes or undoes it
+  5  applied, but the SecretSync / synced Secret did not show the change within --wait-timeout
+  6  conflict: someone else wrote the same vault secret or list at the same time; stopped before the
+     next write (when anything was written the journal is kept, as for 4)
+"""
+
+
+class Refused(Exception):
+    """The command will not go on; ``str()`` is the one line to print, ``code`` the exit status.
+
+    Quote user input in ``message`` with :func:`~tui.core.text.printable` (its newlines then show as
+    ``\\0A``); whatever is left is folded into one line with every control character escaped.
+    """
+
+    def __init__(self, message: str, code: int = EXIT_REFUSED) -> None:
+        super().__init__(one_line(message))
+        self.code = code
+
+
+def fail(command: str, message: str, code: int) -> int:
+    """Print ``aio-certs <command>: <message>`` on stderr (one line, control characters escaped) and
+    return ``code``."""
+    print(f"aio-certs {command}: {one_line(message)}", file=sys.stderr)
+    return code

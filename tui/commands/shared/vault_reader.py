@@ -1,0 +1,105 @@
+"""Which Key Vault a site's lists use, and a reader of it for the live feed and ``status``.
+
+The vault is the one ``--vault-url`` / ``AIO_CERTS_VAULT_URL`` names, else the one the OPC UA lists'
+SecretProviderClass names. The Azure SDK is imported on the first read, not with this module: the
+dashboard's first frame must not wait for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from tui.commands.shared.settings import VaultSettings
+from tui.core.model.snapshot import AreaState, ResourceStatus, VaultSnapshot
+
+if TYPE_CHECKING:
+    from tui.cluster.live import VaultReader
+    from tui.core.clock import Clock
+    from tui.core.model.state import ClusterState
+
+DEFAULT_CLOUD = "AzureCloud"
+
+
+def vault_target(settings: VaultSettings, state: ClusterState | None) -> tuple[str | None, tuple[str, ...]]:
+    """The vault URL to read and the secret names whose values matter, for the latest state.
+
+    The URL comes from ``--vault-url``/``AIO_CERTS_VAULT_URL``, else from the keyvaultName of the SPC the
+    OPC UA lists use (with ``--cloud`` or the SPC's cloudName). Values are read only for the objects that
+    SPC maps; everything else is listed without values. ``(None, ())`` when no vault is known.
+    """
+    # The Azure SDK (~0.1 s) comes with tui.vault.client: imported when a vault is first looked for (the
+    # dashboard's vault thread, after its first frame), never at start-up.
+    from tui.vault.client import vault_url_for
+
+    spc = None
+    if state is not None:
+        spc = next((s for s in state.spcs if s.name == state.opcua_spc), None)
+    names = tuple(o.object_name for o in spc.objects) if spc is not None else ()
+    if settings.url:
+        return settings.url, names
+    if spc is None or not spc.keyvault_name:
+        return None, names
+    cloud = settings.cloud or spc.cloud_name or DEFAULT_CLOUD
+    return vault_url_for(spc.keyvault_name, cloud, env={}), names
+
+
+FULL_READ_EVERY = timedelta(minutes=10)
+"""How long timed re-reads of a vault may reuse unchanged values before every value is read again."""
+
+
+def make_vault_reader(settings: VaultSettings, *, clock: Clock, quick: bool = False, values: bool = True,
+                      timeout: float | None = None) -> VaultReader:
+    """A function reading the vault for a state (see :func:`vault_target`); never raises.
+
+    One SecretClient is kept per vault URL. An ``incremental`` read reuses the values of secrets whose
+    ``updated_on`` and content type did not change since the last complete read of that vault, for up to
+    :data:`FULL_READ_EVERY`; other reads fetch every value. ``quick`` makes the client give up sooner
+    (for one-shot commands such as ``status``); ``values=False`` lists the secrets' properties without
+    fetching any value (one request per page instead of one per secret: presence, content type and
+    expiry, but not whether the synced bytes equal the vault's). ``timeout`` (``--request-timeout``)
+    bounds every vault call, retries included.
+    """
+    clients: dict[str, Any] = {}
+    timeouts: dict[str, Any] = ({"retry_total": 1, "connection_timeout": 5.0, "read_timeout": 15.0}
+                                if quick else {})
+    if timeout is not None:
+        timeouts["timeout"] = timeout
+    # Per vault URL: the last complete snapshot, and when all of its values were last read.
+    last: dict[str, tuple[VaultSnapshot, datetime]] = {}
+
+    def read(state: ClusterState | None, *, incremental: bool = False,
+             on_listed: Callable[[VaultSnapshot], None] | None = None) -> VaultSnapshot | None:
+        # Imported on first read (the feed's vault thread, after the first cluster state): the Azure SDK
+        # takes ~0.1 s to import, which would otherwise delay the dashboard's first frame.
+        from tui.vault.client import make_secret_client
+        from tui.vault.errors import classify
+        from tui.vault.reader import read_vault_snapshot
+
+        url = None
+        try:
+            url, names = vault_target(settings, state)
+            if url is None:
+                return None
+            client = clients.get(url)
+            if client is None:
+                client = make_secret_client(url, auth=settings.auth, ca_bundle=settings.ca_bundle, **timeouts)
+                clients[url] = client
+        except Exception as exc:  # bad URL, CA file or auth mode: a vault status, never a crash
+            area_state, message = classify(exc)
+            now = clock.now()
+            return VaultSnapshot(url or "", ResourceStatus(area_state, message, now), taken_at=now)
+        previous, full_at = last.get(url, (None, None))
+        now = clock.now()
+        if not incremental or full_at is None or now - full_at >= FULL_READ_EVERY:
+            previous = None  # every value now and then: the service's timestamps have 1 s resolution
+        snapshot = read_vault_snapshot(client, names=names if values else (), clock=clock, previous=previous,
+                                       on_listed=on_listed)
+        if snapshot.status.state is AreaState.OK:
+            last[url] = (snapshot, full_at if previous is not None and full_at is not None else now)
+        else:
+            last.pop(url, None)
+        return snapshot
+
+    return read

@@ -1,0 +1,100 @@
+"""Run ``aio-certs status``: read the site once, print the summary (or JSON), exit with its health."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import threading
+from collections.abc import Callable
+
+from tui.cluster.config import ClusterConfigError, connect
+from tui.cluster.oneshot import read_once
+from tui.cluster.watch_set import unreachable_reason
+from tui.commands.shared.settings import Settings, UsageError, command_settings
+from tui.commands.shared.vault_reader import make_vault_reader
+from tui.commands.status.arguments import EXIT_UNREACHABLE, EXIT_USAGE, fail
+from tui.config import UserConfig
+from tui.core.build.assemble import build_state
+from tui.core.clock import SystemClock
+from tui.core.health.report import exit_code, render_status, state_to_json
+from tui.core.model.snapshot import VaultSnapshot
+
+
+class _Background:
+    """Run ``reader(None)`` in a daemon thread: an exit (say, cluster unreachable) never waits for it."""
+
+    def __init__(self, reader: Callable[[None], VaultSnapshot | None]) -> None:
+        self._result: VaultSnapshot | None = None
+        self._done = threading.Event()
+        self._reader = reader
+        threading.Thread(target=self._run, name="status-vault", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            self._result = self._reader(None)
+        finally:
+            self._done.set()
+
+    def result(self) -> VaultSnapshot | None:
+        """Wait for the read (the reader bounds its own time) and return it."""
+        self._done.wait()
+        return self._result
+
+
+def run(args: argparse.Namespace) -> int:
+    """Read the site once, print the summary (or JSON) and return the health as exit status."""
+    as_json = bool(args.json)
+    try:
+        # status reads no config file: the flags and the environment only.
+        settings = command_settings(args, UserConfig())
+        return _status(settings, as_json=as_json, no_vault=args.no_vault, vault_values=args.vault_values)
+    except (KeyboardInterrupt, BrokenPipeError):
+        raise
+    except Exception as exc:  # a bug must still end in one line, never a traceback over a ticket
+        return fail(f"could not determine the status: {type(exc).__name__}: {exc}".splitlines()[0],
+                    EXIT_UNREACHABLE, as_json=as_json)
+
+
+def _status(settings: Settings, *, as_json: bool, no_vault: bool, vault_values: bool) -> int:
+    try:
+        model = settings.model
+    except UsageError as exc:
+        return fail(str(exc), EXIT_USAGE, as_json=as_json)
+    clock = SystemClock()
+    try:
+        connection = connect(settings.connection)
+    except ClusterConfigError as exc:
+        return fail(f"cannot reach the cluster: {exc}", EXIT_UNREACHABLE, as_json=as_json)
+    vault_reader = None
+    early_vault: _Background | None = None
+    try:
+        if not no_vault:
+            vault = settings.vault
+            vault_reader = make_vault_reader(vault, clock=clock, quick=True, values=vault_values,
+                                             timeout=settings.request_timeout)
+            if vault.url and not vault_values:
+                # The vault is known up front: list it while the cluster is read and the model built.
+                early_vault = _Background(vault_reader)
+        raw = read_once(connection.api_client, model, clock=clock, timeout=settings.timeouts)
+        reason = unreachable_reason(raw)
+        if reason is not None:
+            return fail(f"cannot reach the cluster at {connection.server} (context {connection.context}): "
+                        f"{reason}", EXIT_UNREACHABLE, as_json=as_json)
+        if early_vault is not None:
+            state = build_state(raw, settings=model, now=clock.now(), vault=early_vault.result())
+        else:
+            state = build_state(raw, settings=model, now=clock.now())
+            # The vault is named by the SPC the state points at (or values need the mapped names).
+            snapshot = vault_reader(state) if vault_reader is not None else None
+            if snapshot is not None:
+                state = build_state(raw, settings=model, now=clock.now(), vault=snapshot)
+    finally:
+        connection.close()
+
+    if as_json:
+        print(json.dumps(state_to_json(state), indent=2, sort_keys=False, default=str))
+    else:
+        width = shutil.get_terminal_size((100, 24)).columns
+        print(render_status(state, width=max(60, min(width, 140))))
+    return int(exit_code(state))
