@@ -166,6 +166,7 @@ def test_resume_writes_again_a_secret_deleted_since_or_refuses_while_it_is_recov
     leaf = _leaf("plc resumed")
     failed = _interrupted_add(demo, session, "plc-resumed.der", leaf.der)
     demo.vault.store.delete_secret("plc-resumed-der")  # by hand, in the portal: soft-deleted
+    demo.settle()  # the controllers' own reaction to the interrupted apply is not the resume's doing
     before = site_snapshot(demo)
     refused = session.resume(failed.journal_id, progress=_quiet, wait_timeout=WAIT)
     assert refused.outcome == FAILED and refused.journal_kept
@@ -185,6 +186,7 @@ def test_resume_does_not_overwrite_a_secret_someone_else_wrote_since(demo: DemoE
     failed = _interrupted_add(demo, session, "plc-taken-over.der", _leaf("plc mine").der)
     theirs = _leaf("plc theirs").der.hex()
     demo.vault.put_secret("plc-taken-over-der", theirs, "application/pkix-cert", {"file-encoding": "hex"})
+    demo.settle()
     before = site_snapshot(demo)
     refused = session.resume(failed.journal_id, progress=_quiet, wait_timeout=WAIT)
     assert refused.outcome == CONFLICT and refused.journal_kept

@@ -247,6 +247,19 @@ def test_a_rebase_whose_changes_no_longer_apply_ends_in_the_conflict_outcome(rig
     assert "plc-2-der" not in rig.spc_names() and ("plc-1-der", "plc-2.der") in rig.mappings()
 
 
+def test_a_write_of_our_secret_during_the_cluster_steps_is_a_conflict_not_applied(rig: Rig) -> None:
+    # Another tool sets the secret after our guard looked, while the SPC and SecretSync are written:
+    # the lists would map bytes nobody checked, so the apply must not say "applied".
+    plan = _add_plc2(rig)
+    rig.cluster.hooks["patch SecretSync"] = lambda: rig.vault.put("plc-2-der", PLC1.der.hex()) and None
+    result = rig.apply(plan, wait_timeout=0)
+    assert result.outcome == CONFLICT and result.journal_kept and result.done == 3, result
+    assert "plc-2-der was written by someone else after this apply wrote it" in (result.error or "")
+    assert [e["outcome"] for e in rig.audit.events()] == ["conflict"]
+    [pending] = pending_applies(rig.state_dir)
+    assert pending.id == result.journal_id
+
+
 def test_a_failure_after_the_vault_write_keeps_the_journal(rig: Rig) -> None:
     failed = _failed_at_the_secret_sync(rig)
     assert "forbidden (403)" in (failed.error or "") and "\n" not in (failed.error or "")

@@ -57,7 +57,10 @@ def test_a_writer_that_got_in_before_ours_but_after_the_listing_is_a_conflict() 
     with pytest.raises(WriteConflict) as caught:
         write_secret_checked(vault, _write())
     assert caught.value.written and "also written by someone else" in str(caught.value)
-    assert vault.calls == ["list", "get", "set", "get", "list", "get-version"]
+    # Ours landed on top of theirs: theirs is put back (they may already have mapped and reported it).
+    assert vault.calls == ["list", "get", "set", "get", "list", "get-version", "set"]
+    assert _values(vault, "plc-der") == [THEIRS, OURS, THEIRS]
+    assert "their value is current again" in str(caught.value)
 
 
 def test_a_secret_created_since_the_plan_is_refused_before_writing() -> None:

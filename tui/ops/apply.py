@@ -28,6 +28,7 @@ from tui.ops.errors import WriteConflict
 from tui.ops.ports import ClusterPort, VaultPort
 from tui.ops.steps import Adapters, before_image, run_planned
 from tui.ops.sync_wait import SyncCheck, SyncExpectation, WaitResult, expectations, wait_for_sync
+from tui.ops.vault_ops import still_ours
 from tui.vault.errors import VaultError
 
 if TYPE_CHECKING:
@@ -268,6 +269,7 @@ def apply_plan(
             position += 1
             run.left = len(steps) - position
             run.event("skipped" if result.get("already") else "done", step)
+        check_still_ours(run, adapters)
     except WriteConflict as exc:
         return _conflicted(run, exc, steps[position] if position < len(steps) else None, pending_written,
                            audit, info, plan.plan_id, (*run.executed, *steps[position:]), conflicts + 1)
@@ -291,6 +293,21 @@ def apply_plan(
     record_audit(audit, info, APPLIED, plan.plan_id, "" if sync is None or sync.ok else sync.describe())
     return ApplyResult(journal_id, APPLIED, tuple(run.executed), len(run.executed), sync=sync,
                        conflicts=conflicts, details=tuple(run.details))
+
+
+def check_still_ours(run: StepRun, adapters: Adapters) -> None:
+    """Before saying "applied": every secret this run wrote must still hold its value.
+
+    The guard around each write sees writers that overlap it; one that sets the secret later, while the
+    cluster steps run, would otherwise leave the lists mapping bytes nobody checked under an "applied".
+    Raises :class:`~tui.ops.errors.WriteConflict` (written: the journal is kept to roll back).
+    """
+    taken = [s.op.secret_name for s in run.executed
+             if isinstance(s.op, VaultWrite) and not still_ours(adapters.need_vault(s), s.op)]
+    if taken:
+        raise WriteConflict(f"vault secret {', '.join(taken)} was written by someone else after this apply "
+                            "wrote it; the lists map their value now: roll back, or plan the change again",
+                            written=True)
 
 
 def _conflicted(run: StepRun, exc: WriteConflict, step: Step | None, pending_written: bool,

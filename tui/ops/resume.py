@@ -30,6 +30,7 @@ from tui.ops.apply import (
     Progress,
     StepEvent,
     StepRun,
+    check_still_ours,
     describe_step,
     failure_line,
     finish_with_wait,
@@ -119,6 +120,7 @@ def resume_apply(journal_id: str, *, kube: ClusterPort, vault: VaultPort | None,
             run.executed.append(step)
             run.left -= 1
             run.event("skipped" if result.get("already") else "done", step)
+        check_still_ours(run, adapters)
     except Exception as exc:  # adapter failures: journaled, audited, one line; the journal stays pending
         error, unreachable = failure_line(exc)
         written = isinstance(exc, WriteConflict) and exc.written

@@ -12,6 +12,7 @@ decisions over the port's answers; the requests themselves are the adapter's
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from tui.core.changes.operations import VaultWrite, value_digest
 from tui.core.model.snapshot import VaultSecret
@@ -90,12 +91,26 @@ def write_secret_checked(vault: VaultPort, op: VaultWrite) -> str:
         raise WriteConflict(f"vault secret {name} was written by someone else right after this apply wrote "
                             "it (Key Vault keeps the last write); stopped before changing the cluster",
                             written=True)
-    for version in foreign:
-        if vault.read_version(name, version).value != op.value:
-            raise WriteConflict(f"vault secret {name} was also written by someone else while this apply "
-                                "wrote it (Key Vault keeps the last write); stopped before changing the "
-                                "cluster", written=True)
+    theirs = [(version, vault.read_version(name, version)) for version in foreign]
+    theirs = [(version, secret) for version, secret in theirs if secret.value != op.value]
+    if theirs:
+        # Ours landed on top of theirs: the other writer may already have mapped and reported its value,
+        # so put it back rather than leave our unchecked bytes current (the newest of theirs wins).
+        if current_version == mine:
+            _, last = max(theirs, key=lambda item: item[1].updated_on or datetime.min.replace(tzinfo=UTC))
+            vault.restore(name, last.value or "", content_type=last.content_type, tags=last.tags,
+                          expires_on=last.expires_on)
+        raise WriteConflict(f"vault secret {name} was also written by someone else while this apply wrote "
+                            "it (Key Vault keeps the last write); their value is current again and the "
+                            "cluster was not changed", written=True)
     return mine
+
+
+def still_ours(vault: VaultPort, op: VaultWrite) -> bool:
+    """Whether the vault still holds ``op``'s value: checked once more before an apply says "applied",
+    since another writer may set the secret after our own guard looked."""
+    found = vault.read(op.secret_name)
+    return found is not None and found[0].value == op.value
 
 
 def restore_version(vault: VaultPort, name: str, version: str) -> str:
