@@ -71,10 +71,10 @@ async def test_s_cycles_the_sort_column(dashboard: Dashboard) -> None:
     async with dashboard() as (app, pilot, _source):
         pane = app.dashboard.opcua_pane
         await pilot.press("3", "s")
-        assert pane.sort_order.column == "file"
+        assert pane.entry_sort.column == "file"
         assert pane.table.row_keys[0] == "issuer/contoso-site-ca.crl"
         await pilot.press("s")
-        assert pane.sort_order.column == "subject"
+        assert pane.entry_sort.column == "subject"
         assert pane.table.row_keys[0] == "issuer/contoso-site-ca.crl"  # "CRL of Contoso…" sorts first
 
 

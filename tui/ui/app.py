@@ -235,10 +235,13 @@ class DashboardApp(ChangeFlow):
         if not isinstance(self.screen, HelpModal):
             self.push_screen(HelpModal(help_groups()))
 
-    @work(thread=True, group="refresh", exclusive=True, exit_on_error=False, name="refresh",
-          description="ask the source for a fresh state")
     def action_refresh(self) -> None:
         """Re-read the vault and rebuild (in a worker: a source may block)."""
+        self._refresh()
+
+    @work(thread=True, group="refresh", exclusive=True, exit_on_error=False, name="refresh",
+          description="ask the source for a fresh state")
+    def _refresh(self) -> None:
         self.source.refresh()
 
     def action_toggle_read_only(self) -> None:

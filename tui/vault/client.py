@@ -103,7 +103,7 @@ class DeadlineTransport(RequestsTransport):
     attempt. Capping both timeouts of every send to what is left of the call bounds it for real.
     """
 
-    def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def send(self, request: Any, **kwargs: Any) -> Any:
         """Send ``request`` with its timeouts cut to the time left before the deadline."""
         deadline = kwargs.pop(_DEADLINE, None)
         if deadline is not None:

@@ -7,8 +7,18 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from tui.core.build.cache import DecodeCache
-from tui.core.certs import CertificateInfo, cert_signed_by, crl_signed_by, is_revoked
+from tui.core.certs import CertificateInfo, CrlInfo, cert_signed_by, crl_signed_by, is_revoked
 from tui.core.model.state import entry_key
+
+
+def _signs_cert(cache: DecodeCache, child: CertificateInfo) -> Callable[[CertificateInfo], bool]:
+    """Whether a candidate CA verifies ``child``'s signature (memoised in ``cache``)."""
+    return lambda ca: cache.verified(child.sha256, ca.sha256, lambda: cert_signed_by(child, ca))
+
+
+def _signs_crl(cache: DecodeCache, crl: CrlInfo) -> Callable[[CertificateInfo], bool]:
+    """Whether a candidate CA verifies ``crl``'s signature (memoised in ``cache``)."""
+    return lambda ca: cache.verified(crl.sha256, ca.sha256, lambda: crl_signed_by(crl, ca))
 
 
 def link_chains(rows: Sequence[dict[str, Any]], cache: DecodeCache) -> None:
@@ -42,21 +52,9 @@ def link_chains(rows: Sequence[dict[str, Any]], cache: DecodeCache) -> None:
         key = entry_key(row["list_name"], row["target_key"])
         cert, crl = row["certificate"], row["crl"]
         if cert is not None and not cert.self_signed:
-            row["signed_by"] = pick(
-                row,
-                key,
-                cert.issuer,
-                lambda ca, child=cert: cache.verified(
-                    child.sha256, ca.sha256, lambda: cert_signed_by(child, ca)
-                ),
-            )
+            row["signed_by"] = pick(row, key, cert.issuer, _signs_cert(cache, cert))
         elif crl is not None:
-            signer = pick(
-                row,
-                key,
-                crl.issuer,
-                lambda ca, crl=crl: cache.verified(crl.sha256, ca.sha256, lambda: crl_signed_by(crl, ca)),
-            )
+            signer = pick(row, key, crl.issuer, _signs_crl(cache, crl))
             row["signed_by"] = signer
             if signer is not None:
                 known = crl_of.get(signer)

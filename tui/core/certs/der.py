@@ -46,7 +46,7 @@ def tlv(data: bytes, pos: int) -> tuple[int, int, int]:
 
 def children(data: bytes, start: int, end: int, limit: int = 3) -> list[tuple[int, int, int]]:
     """The first ``limit`` elements inside a constructed element (fewer if it holds fewer)."""
-    out = []
+    out: list[tuple[int, int, int]] = []
     pos = start
     while pos < end and len(out) < limit:
         tag, cstart, cend = tlv(data, pos)

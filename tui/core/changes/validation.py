@@ -519,8 +519,9 @@ class _Checker:
         exists = r.vault_exists
         if isinstance(r.change, AddFile):
             exists = self.vault_collision(r.index, subject, r.secret_name, overwrite)
+        content = r.content
         r = dataclasses.replace(r, replaces_source=replaces, vault_exists=exists)
-        if r.index not in self.bad and r.content.kind is not None:
+        if r.index not in self.bad and content.kind is not None:
             self.stage(r)
         return r
 

@@ -53,7 +53,9 @@ class KubeAccess:
     def __init__(self, api_client: k8s.ApiClient) -> None:
         self.api_client = api_client
         self.core = k8s.CoreV1Api(api_client)
-        self.custom = k8s.CustomObjectsApi(api_client)
+        # The generated client types every answer as ``object`` and every option as one union; the
+        # controllers pass and read plain JSON, so they talk to it untyped.
+        self.custom: Any = k8s.CustomObjectsApi(api_client)
 
     # Core kinds go through CoreV1Api by method name (read_namespaced_secret, list_namespace, ...);
     # the raw response keeps them plain dicts, the same shape custom objects come back in.

@@ -134,9 +134,9 @@ class TrustManagerController(Controller):
                 fp = _fingerprint(cert)
                 if fp not in current_fps:
                     previous.setdefault(fp, cert)
-        for fp in list(self._retired):
-            if fp[0] == name and fp[1] in current_fps:
-                del self._retired[fp]  # back in the sources
+        for retired in list(self._retired):
+            if retired[0] == name and retired[1] in current_fps:
+                del self._retired[retired]  # back in the sources
         kept: list[x509.Certificate] = []
         due: datetime | None = None
         for cert in previous.values():

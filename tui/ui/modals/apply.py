@@ -31,7 +31,7 @@ from tui.ui.view.staging import Staging
 
 if TYPE_CHECKING:
     from tui.core.changes.plan import Plan
-    from tui.ops.apply import ApplyResult
+    from tui.ops.apply import ApplyResult, StepEvent
     from tui.ops.runner import Site
 
 APPLY_ACTION = "dashboard apply"
@@ -147,7 +147,7 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
             error = one_line(exc)
             if session is not None:  # as the CLI does: an attempt that could not be planned is audited
                 audit_attempt(session, APPLY_ACTION, outcome_of(exc),
-                              entries=[item.entry_key for item in staging.items], detail=error)
+                              entries=[k for item in staging.items if (k := item.entry_key)], detail=error)
             self.post_message(WorkFailed(error))
             return
         self.post_message(PlanMade(plan, site))
@@ -209,6 +209,10 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
             Text("applying: the journal records every step", style=self.palette.style(Level.INFO)))
         self._apply(plan, site)
 
+    def _progress(self, event: StepEvent) -> None:
+        """Hand one runner event to the dialog (post_message is thread-safe and keeps the order)."""
+        self.post_message(StepProgressed(event))
+
     @work(thread=True, exclusive=True, group="apply-run", exit_on_error=False, name="apply",
           description="apply the plan with the journal")
     def _apply(self, plan: Plan, site: Site) -> None:
@@ -216,7 +220,7 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
             session = self.sessions.get()
             # post_message is thread-safe: each runner event reaches the dialog in order.
             result = session.apply(plan, site, action=APPLY_ACTION,
-                                   progress=lambda event: self.post_message(StepProgressed(event)),
+                                   progress=self._progress,
                                    wait_timeout=self.wait_timeout)
         except Exception as exc:  # e.g. the journal directory cannot be created: nothing was written
             self.post_message(WorkFailed(one_line(exc)))

@@ -27,7 +27,7 @@ from tui.ui.modals.progress import StepProgress
 from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette
 
 if TYPE_CHECKING:
-    from tui.ops.apply import ApplyResult
+    from tui.ops.apply import ApplyResult, StepEvent
     from tui.ops.journal import JournalInfo
 
 DEFAULT_WAIT_TIMEOUT = 60.0
@@ -131,6 +131,10 @@ class JournalModal(ModalScreen[str | None]):
                         style=self.palette.style(Level.INFO)))
         self._run(chosen.id, verb)
 
+    def _progress(self, event: StepEvent) -> None:
+        """Hand one runner event to the dialog (post_message is thread-safe and keeps the order)."""
+        self.post_message(StepProgressed(event))
+
     @work(thread=True, exclusive=True, group="journal-run", exit_on_error=False, name="journal",
           description="resume or roll back an unfinished apply")
     def _run(self, journal_id: str, verb: str) -> None:
@@ -138,7 +142,7 @@ class JournalModal(ModalScreen[str | None]):
         try:
             session = self.sessions.get()
             call = session.resume if verb == "resume" else session.rollback
-            result = call(journal_id, progress=lambda event: self.post_message(StepProgressed(event)),
+            result = call(journal_id, progress=self._progress,
                           wait_timeout=self.wait_timeout)
         except Exception as exc:  # JournalBusy, an unreachable site...: one line in the dialog
             error = one_line(exc)

@@ -19,7 +19,7 @@ cell that looks like one rendered before is reused, with only its row and column
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from rich.segment import Segment
 from rich.style import Style
@@ -31,7 +31,7 @@ from textual.coordinate import Coordinate
 from textual.geometry import Size
 from textual.widgets import DataTable
 from textual.widgets._data_table import Row, RowKey
-from textual.widgets.data_table import RowDoesNotExist
+from textual.widgets.data_table import ColumnKey, RowDoesNotExist
 
 from tui.ui.view.cells import CELL_TYPES, Cell, RowCells
 from tui.ui.view.columns import ColumnSpec, PlacedColumn, layout_columns
@@ -68,7 +68,7 @@ class KeyedTable(DataTable[Cell]):
         self.specs = tuple(specs)
         self._placed: tuple[PlacedColumn, ...] = ()
         self._wanted: list[tuple[str, RowCells]] = []
-        self._row_data: dict[str, tuple[RowCells, object, RowKey, dict[object, Cell], Row,
+        self._row_data: dict[str, tuple[RowCells, object, RowKey, dict[ColumnKey, Cell], Row,
                                         tuple[RowKey, int]]] = {}
         """Per key: the cells a row was built from, the first column key then, and the row key, data dict,
         row record and line offset entry made from them, reused while the cells are the same object."""
@@ -193,14 +193,14 @@ class KeyedTable(DataTable[Cell]):
         old = self._data.get(key, {})  # type: ignore[call-overload]
         for column in self._placed:
             new = cells[column.key]
-            previous = old.get(column.key)  # type: ignore[call-overload]
+            previous = old.get(column.key)
             if previous is new:
                 continue
             if previous is None or previous.look != new.look:
                 self.update_cell(key, column.key, new)
             else:
                 # It looks the same: nothing to repaint, but hold the new cell so the old one is freed.
-                old[column.key] = new  # type: ignore[index]
+                old[column.key] = new
         # The row now shows these cells (a cell that looks the same is left as it was). A new state can
         # give every row new cells: let the next refill (a filter keystroke) reuse the row's data dict
         # for them instead of building two thousand new ones.
@@ -354,10 +354,10 @@ class KeyedTable(DataTable[Cell]):
             row_key = self._row_locations.get_key(row_index)
             row = self.rows.get(row_key) if row_key is not None else None
             column_key = self._column_locations.get_key(column_index)
-            datum = self._data.get(row_key, {}).get(column_key) if row is not None else None  # type: ignore[call-overload, arg-type]
+            datum = self._data.get(row_key, {}).get(column_key) if row is not None else None  # type: ignore[arg-type]
             if type(datum) not in CELL_TYPES or row is None or row.height != 1:
                 return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-            look = datum.look
+            look = cast(Cell, datum).look  # the exact-type check above is the fast isinstance
             fixed = row_index < self.fixed_rows or column_index < self.fixed_columns
         if datum is None or column_index < 0:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)

@@ -70,7 +70,8 @@ class OpcUaPane(Titled, Vertical):
         self.set_title("OPC UA lists")
         self.palette = DEFAULT_PALETTE
         self.marked: set[str] = set()
-        self.sort_order: SortOrder = DEFAULT_OPCUA_SORT
+        # Not ``sort_order``: Textual's Widget uses that name for the order of its children.
+        self.entry_sort: SortOrder = DEFAULT_OPCUA_SORT
         self.filter: EntryFilter = parse_filter("")
         self._state: ClusterState | None = None
         self._haystacks = HaystackCache()
@@ -167,7 +168,7 @@ class OpcUaPane(Titled, Vertical):
         if state is None:
             return
         visible = self.filter.apply(self.entries(state), self._haystacks)
-        self.shown = sort_entries(visible, self.sort_order, self.marked)
+        self.shown = sort_entries(visible, self.entry_sort, self.marked)
         self.table.apply([(entry.key, self._row(entry, state)) for entry in self.shown], rebuild=rebuild)
         self._update_titles(state)
 
@@ -187,7 +188,7 @@ class OpcUaPane(Titled, Vertical):
         if not area.ok:
             title += f" · {area.state.value}"
         self.set_title(title)
-        subtitle = f"sort {self.sort_order.label(OPCUA_COLUMNS)}"
+        subtitle = f"sort {self.entry_sort.label(OPCUA_COLUMNS)}"
         if self.marked:
             subtitle += f" · {len(self.marked)} marked"
         if self.staging.items:
@@ -256,7 +257,7 @@ class OpcUaPane(Titled, Vertical):
     def mark(self, keys: set[str]) -> None:
         """Mark exactly these entries (``x``: the stale ones) and sort the marked first."""
         self.marked = set(keys)
-        self.sort_order = SortOrder("mark")
+        self.entry_sort = SortOrder("mark")
         self._refresh_view()
 
     def action_clear_filter(self) -> None:
@@ -289,20 +290,20 @@ class OpcUaPane(Titled, Vertical):
     def sort_by(self, column: str, *, reverse: bool | None = None) -> None:
         """Sort by ``column``; choosing the current column again flips the direction."""
         if reverse is None:
-            reverse = not self.sort_order.reverse if column == self.sort_order.column else False
-        self.sort_order = SortOrder(column, reverse)
+            reverse = not self.entry_sort.reverse if column == self.entry_sort.column else False
+        self.entry_sort = SortOrder(column, reverse)
         self._refresh_view()
 
     def action_sort_next(self) -> None:
         """Sort by the next visible column (after the last one, back to the first)."""
         keys = [c.key for c in self.table.placed_columns if c.key != "mark"] or [c.key for c in OPCUA_COLUMNS]
-        current = self.sort_order.column
+        current = self.entry_sort.column
         following = keys[(keys.index(current) + 1) % len(keys)] if current in keys else keys[0]
         self.sort_by(following, reverse=False)
 
     def action_sort_reverse(self) -> None:
         """Reverse the sort direction."""
-        self.sort_by(self.sort_order.column, reverse=not self.sort_order.reverse)
+        self.sort_by(self.entry_sort.column, reverse=not self.entry_sort.reverse)
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         """Clicking a column header sorts by it."""
