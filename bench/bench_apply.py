@@ -31,10 +31,15 @@ def _certificates(count: int, tag: str) -> list[tuple[str, bytes]]:
 
     now = datetime.now(UTC).replace(microsecond=0)
     key = certgen.make_key("ec", "bench-apply")
-    return [(f"bench-{tag}-{i:03d}.der",
-             certgen.make_leaf(None, f"bench {tag} {i}", key=key, not_before=now - timedelta(days=1),
-                               days=365).der)
-            for i in range(count)]
+    return [
+        (
+            f"bench-{tag}-{i:03d}.der",
+            certgen.make_leaf(
+                None, f"bench {tag} {i}", key=key, not_before=now - timedelta(days=1), days=365
+            ).der,
+        )
+        for i in range(count)
+    ]
 
 
 def _measure(count: int, run: int) -> dict[str, float]:
@@ -52,8 +57,14 @@ def _measure(count: int, run: int) -> dict[str, float]:
     with DemoEnvironment() as demo, tempfile.TemporaryDirectory() as state:
         api_client = k8s_config.new_client_from_config(config_file=str(demo.kubeconfig_path))
         vault = make_secret_client(demo.vault_url, auth="demo", ca_bundle=str(demo.vault_ca_path))
-        session = ChangeSession(api_client, ModelSettings(), clock=SystemClock(), state_dir=Path(state),
-                                context="aio-demo", vault_client_for=lambda _state: vault)
+        session = ChangeSession(
+            api_client,
+            ModelSettings(),
+            clock=SystemClock(),
+            state_dir=Path(state),
+            context="aio-demo",
+            vault_client_for=lambda _state: vault,
+        )
         figures: dict[str, float] = {}
         for label, changes in (
             ("add", ChangeSet.of(AddFile("trust", name, data) for name, data in files)),
@@ -64,8 +75,9 @@ def _measure(count: int, run: int) -> dict[str, float]:
             planned = time.perf_counter()
             if not plan.applicable:
                 raise SystemExit(f"{label} x{count}: plan refused: {plan.problems[0]}")
-            result = session.apply(plan, site, action=f"bench {label}", progress=lambda _e: None,
-                                   wait_timeout=0)
+            result = session.apply(
+                plan, site, action=f"bench {label}", progress=lambda _e: None, wait_timeout=0
+            )
             applied = time.perf_counter()
             if not result.ok:
                 raise SystemExit(f"{label} x{count}: apply failed: {result.error}")

@@ -91,8 +91,11 @@ def child(writes: int) -> dict[str, Any]:
     live.build_state = timed_build  # type: ignore[assignment]
     clock = SystemClock()
     connection = load_cluster_config()
-    vault = VaultSettings(url=os.environ.get("AIO_CERTS_VAULT_URL"), auth=os.environ.get("AIO_CERTS_AUTH"),
-                          ca_bundle=os.environ.get("AIO_CERTS_VAULT_CA"))
+    vault = VaultSettings(
+        url=os.environ.get("AIO_CERTS_VAULT_URL"),
+        auth=os.environ.get("AIO_CERTS_AUTH"),
+        ca_bundle=os.environ.get("AIO_CERTS_VAULT_CA"),
+    )
     settings = ModelSettings()
     reader = make_vault_reader(vault, clock=clock)
     # Arrival time of every change the SecretSync reflector sees: the start of "event -> snapshot".
@@ -145,8 +148,15 @@ def child(writes: int) -> dict[str, Any]:
         marker = datetime.fromtimestamp(base + i, UTC)
         body = {"status": {"lastSuccessfulSyncTime": marker.strftime("%Y-%m-%dT%H:%M:%SZ")}}
         issued = time.perf_counter()
-        api.patch_namespaced_custom_object_status(group, version, settings.namespace, plural, TRUST_LIST_SYNC,
-                                                  body, _content_type="application/merge-patch+json")
+        api.patch_namespaced_custom_object_status(
+            group,
+            version,
+            settings.namespace,
+            plural,
+            TRUST_LIST_SYNC,
+            body,
+            _content_type="application/merge-patch+json",
+        )
         acked = time.perf_counter()
         with arrival:
             if not arrival.wait_for(lambda m=marker: m.isoformat() in arrived, 30):
@@ -167,14 +177,24 @@ def child(writes: int) -> dict[str, Any]:
         "opcua_entries": entries,
         "first_state_entries": first_entries,
         "objects": {k: len(v) for k, v in feed.raw_snapshot().objects.items()},
-        "latency_from_write_ms": {"p50": statistics.median(from_issue), "p95": _percentile(from_issue, 95),
-                                  "max": max(from_issue)},
+        "latency_from_write_ms": {
+            "p50": statistics.median(from_issue),
+            "p95": _percentile(from_issue, 95),
+            "max": max(from_issue),
+        },
         "latency_from_ack_ms": {"p50": statistics.median(from_ack), "p95": _percentile(from_ack, 95)},
-        "latency_from_event_ms": {"p50": statistics.median(from_event), "p95": _percentile(from_event, 95),
-                                  "max": max(from_event)},
+        "latency_from_event_ms": {
+            "p50": statistics.median(from_event),
+            "p95": _percentile(from_event, 95),
+            "max": max(from_event),
+        },
         "builds_for_writes": feed.builds - builds_before,
-        "build_ms": {"first": build_ms[0], "p50": statistics.median(probe_builds),
-                     "p95": _percentile(probe_builds, 95), "max": max(probe_builds)},
+        "build_ms": {
+            "first": build_ms[0],
+            "p50": statistics.median(probe_builds),
+            "p95": _percentile(probe_builds, 95),
+            "max": max(probe_builds),
+        },
         # Two remembered parts per rebuild (entries and their findings) when nothing in them changed.
         "memo_hits_per_build": (memo.hits - memo_hits if memo is not None else 0) / max(1, len(probe_builds)),
         "rss_mib": rss,
@@ -198,11 +218,14 @@ def _time_status(state_dir: Path, runs: int) -> tuple[list[float], int, str]:
     code, head = 0, ""
     for _ in range(runs):
         began = time.perf_counter()
-        done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, env=env, check=False,
-                              timeout=120)
+        done = subprocess.run(
+            ["bash", "-c", command], capture_output=True, text=True, env=env, check=False, timeout=120
+        )
         times.append(time.perf_counter() - began)
-        code, head = done.returncode, (done.stdout or done.stderr).splitlines()[0] if (done.stdout or
-                                                                                      done.stderr) else ""
+        code, head = (
+            done.returncode,
+            (done.stdout or done.stderr).splitlines()[0] if (done.stdout or done.stderr) else "",
+        )
     return times, code, head
 
 
@@ -217,8 +240,13 @@ def _idle_cpu(seconds: float) -> float:
 
 def _run_child(env: dict[str, str], writes: int) -> tuple[dict[str, Any] | None, float]:
     """Run the feed side; return its figures and this process's CPU seconds per probe write."""
-    child = subprocess.Popen([sys.executable, __file__, "--child", "--writes", str(writes)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--child", "--writes", str(writes)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     # stderr is drained by a thread so a chatty child cannot block on a full pipe.
     errors: list[str] = []
     drain = threading.Thread(target=lambda: errors.extend(child.stderr or []), daemon=True)
@@ -239,8 +267,9 @@ def _run_child(env: dict[str, str], writes: int) -> tuple[dict[str, Any] | None,
     return json.loads(last), cpu / max(1, writes)
 
 
-def parent(scale: int, writes: int, status_runs: int, controllers: bool = True,
-           idle_seconds: float = 10.0) -> int:
+def parent(
+    scale: int, writes: int, status_runs: int, controllers: bool = True, idle_seconds: float = 10.0
+) -> int:
     """Start the demo at ``scale``, time ``status``, run the child, print the report."""
     from tui.demo.environment import DemoEnvironment
 
@@ -268,24 +297,36 @@ def parent(scale: int, writes: int, status_runs: int, controllers: bool = True,
     print(f"  demo start-up (seed, servers, controllers settle)   {demo_start:7.2f} s")
     print(f"  objects read by the feed: {figures['objects']}")
     print(f"  OPC UA entries in the state                           {figures['opcua_entries']:7d}")
-    print(f"  feed: first complete ClusterState                    {figures['first_state_s']:7.3f} s"
-          f"  ({figures['first_state_entries']} OPC UA entries)")
+    print(
+        f"  feed: first complete ClusterState                    {figures['first_state_s']:7.3f} s"
+        f"  ({figures['first_state_entries']} OPC UA entries)"
+    )
     with_vault = figures["first_state_with_vault_s"]
     print(f"  feed: first state including the vault                {with_vault:7.3f} s")
     print(f"  feed process: import of the product                  {figures['import_s']:7.3f} s")
-    print(f"  aio-certs status wall time (source DIR/env; {len(status_times)} runs)"
-          f"  median {statistics.median(status_times):.3f} s, min {min(status_times):.3f} s,"
-          f" max {max(status_times):.3f} s  (exit {status_code}: {status_head[:60]})")
-    print(f"  watch event -> new snapshot delivered, {writes} writes: p50 {ev['p50']:.1f} ms,"
-          f" p95 {ev['p95']:.1f} ms, max {ev['max']:.1f} ms ({figures['builds_for_writes']} rebuilds)")
-    print(f"    including the write itself: from PATCH acknowledged p50 {ack['p50']:.1f} ms,"
-          f" p95 {ack['p95']:.1f} ms; from PATCH issued p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms")
+    print(
+        f"  aio-certs status wall time (source DIR/env; {len(status_times)} runs)"
+        f"  median {statistics.median(status_times):.3f} s, min {min(status_times):.3f} s,"
+        f" max {max(status_times):.3f} s  (exit {status_code}: {status_head[:60]})"
+    )
+    print(
+        f"  watch event -> new snapshot delivered, {writes} writes: p50 {ev['p50']:.1f} ms,"
+        f" p95 {ev['p95']:.1f} ms, max {ev['max']:.1f} ms ({figures['builds_for_writes']} rebuilds)"
+    )
+    print(
+        f"    including the write itself: from PATCH acknowledged p50 {ack['p50']:.1f} ms,"
+        f" p95 {ack['p95']:.1f} ms; from PATCH issued p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms"
+    )
     build = figures["build_ms"]
-    print(f"  feed rebuilds during the probe: p50 {build['p50']:.1f} ms, p95 {build['p95']:.1f} ms,"
-          f" max {build['max']:.1f} ms (first, cold: {build['first']:.0f} ms);"
-          f" remembered parts reused per rebuild {figures['memo_hits_per_build']:.1f} of 2")
-    print(f"  feed process resident memory: {figures['rss_mib']:.0f} MiB"
-          f" (peak {figures['peak_rss_mib']:.0f} MiB)")
+    print(
+        f"  feed rebuilds during the probe: p50 {build['p50']:.1f} ms, p95 {build['p95']:.1f} ms,"
+        f" max {build['max']:.1f} ms (first, cold: {build['first']:.0f} ms);"
+        f" remembered parts reused per rebuild {figures['memo_hits_per_build']:.1f} of 2"
+    )
+    print(
+        f"  feed process resident memory: {figures['rss_mib']:.0f} MiB"
+        f" (peak {figures['peak_rss_mib']:.0f} MiB)"
+    )
     idle = "idle not measured"
     if idle_seconds > 0:
         idle = f"idle {idle_cpu * 100:.1f}% of a core over {idle_seconds:g} s"
@@ -299,18 +340,30 @@ def main() -> int:
     parser.add_argument("--scale", type=int, default=2000, help="extra OPC UA entries seeded (default 2000)")
     parser.add_argument("--writes", type=int, default=50, help="writes for the latency figure (default 50)")
     parser.add_argument("--status-runs", type=int, default=5, help="aio-certs status runs (default 5)")
-    parser.add_argument("--idle-seconds", type=float, default=10.0,
-                        help="window for the demo's idle CPU, 0 to skip (default 10)")
-    parser.add_argument("--no-controllers", action="store_true",
-                        help="stop the demo's simulated controllers after start-up (they otherwise react to "
-                             "every SecretSync write of the latency probe on the same CPUs)")
+    parser.add_argument(
+        "--idle-seconds",
+        type=float,
+        default=10.0,
+        help="window for the demo's idle CPU, 0 to skip (default 10)",
+    )
+    parser.add_argument(
+        "--no-controllers",
+        action="store_true",
+        help="stop the demo's simulated controllers after start-up (they otherwise react to "
+        "every SecretSync write of the latency probe on the same CPUs)",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args.writes)))
         return 0
-    return parent(args.scale, args.writes, args.status_runs, controllers=not args.no_controllers,
-                  idle_seconds=args.idle_seconds)
+    return parent(
+        args.scale,
+        args.writes,
+        args.status_runs,
+        controllers=not args.no_controllers,
+        idle_seconds=args.idle_seconds,
+    )
 
 
 if __name__ == "__main__":

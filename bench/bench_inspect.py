@@ -35,9 +35,17 @@ def mixed_bundle(count: int = 1000) -> bytes:
     """A trust-list-like bundle: 2 RSA roots, 8 issuing CAs, the rest leaves with OPC UA style SANs."""
     roots = [g.make_ca(f"Bench Root {i}", key="rsa") for i in range(2)]
     issuers = [g.make_intermediate(roots[i % 2], f"Bench Issuing CA {i}", key="ec") for i in range(8)]
-    leaves = [g.make_leaf(issuers[i % 8], f"device-{i:04d}", key="ec", uris=(f"urn:contoso:device-{i:04d}",),
-                          dns=(f"device-{i:04d}.plant.local",), ips=(f"10.{i // 256 % 256}.{i % 256}.1",))
-              for i in range(count - 10)]
+    leaves = [
+        g.make_leaf(
+            issuers[i % 8],
+            f"device-{i:04d}",
+            key="ec",
+            uris=(f"urn:contoso:device-{i:04d}",),
+            dns=(f"device-{i:04d}.plant.local",),
+            ips=(f"10.{i // 256 % 256}.{i % 256}.1",),
+        )
+        for i in range(count - 10)
+    ]
     return g.bundle(*leaves, *issuers, *roots)
 
 
@@ -76,8 +84,9 @@ def main() -> None:
     """Run the benchmark and print one figure per line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="process runs per wall-time figure")
-    parser.add_argument("--rounds", type=int, default=5,
-                        help="in-process rounds per parse figure (the best is kept)")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="in-process rounds per parse figure (the best is kept)"
+    )
     args = parser.parse_args()
 
     bundle = mixed_bundle()
@@ -104,8 +113,10 @@ def main() -> None:
         many.write_bytes(bundle)
         shown = " ".join([Path(command[0]).name, *command[1:]])
         print(f"whole-process wall time of `{shown} inspect` (median / max of {args.runs}):")
-        for label, path, target in (("one file (3 certificates)", one, " (target < 0.4 s)"),
-                                    ("1,000-certificate bundle", many, "")):
+        for label, path, target in (
+            ("one file (3 certificates)", one, " (target < 0.4 s)"),
+            ("1,000-certificate bundle", many, ""),
+        ):
             median, worst = wall([*command, "inspect", str(path)], args.runs)
             print(f"  {label:34s} {median:.3f} s / {worst:.3f} s{target}")
             median, worst = wall([*command, "inspect", "--json", str(path)], args.runs)

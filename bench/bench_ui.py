@@ -57,8 +57,16 @@ class PtyProcess:
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", HEIGHT, WIDTH, 0, 0))
         self.started = time.perf_counter()
-        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=ROOT,
-                                     start_new_session=True, close_fds=True)
+        self.proc = subprocess.Popen(
+            argv,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            cwd=ROOT,
+            start_new_session=True,
+            close_fds=True,
+        )
         os.close(slave)
         self.master = master
         self.chunks: list[tuple[float, bytes]] = []
@@ -175,8 +183,12 @@ class SecretWatch:
 
         while not self._stopped.is_set():
             try:
-                stream = self._watch.stream(self._api.list_namespaced_secret, self._namespace,
-                                            field_selector=f"metadata.name={self._name}", timeout_seconds=60)
+                stream = self._watch.stream(
+                    self._api.list_namespaced_secret,
+                    self._namespace,
+                    field_selector=f"metadata.name={self._name}",
+                    timeout_seconds=60,
+                )
                 for event in stream:
                     at = time.perf_counter()
                     data = (event["object"].data or {}).get("tls.crt")
@@ -216,13 +228,24 @@ def _renew_root_ca(env: Any) -> None:
     from tui.core.model.names import CERT_MANAGER_NAMESPACE
     from tui.demo.seed.objects import condition, set_condition
 
-    certificates = [c for c in env.kube.list(rk.CERTIFICATES, CERT_MANAGER_NAMESPACE)
-                    if c["spec"].get("isCA")]
+    certificates = [
+        c for c in env.kube.list(rk.CERTIFICATES, CERT_MANAGER_NAMESPACE) if c["spec"].get("isCA")
+    ]
     cert = certificates[0]
-    renew = condition("Issuing", True, "ManuallyTriggered", "Certificate re-issuance manually triggered",
-                      datetime.now(UTC), cert["metadata"].get("generation", 1))
-    env.kube.patch_status(rk.CERTIFICATES, CERT_MANAGER_NAMESPACE, cert["metadata"]["name"],
-                          {"conditions": set_condition(cert["status"].get("conditions"), renew)})
+    renew = condition(
+        "Issuing",
+        True,
+        "ManuallyTriggered",
+        "Certificate re-issuance manually triggered",
+        datetime.now(UTC),
+        cert["metadata"].get("generation", 1),
+    )
+    env.kube.patch_status(
+        rk.CERTIFICATES,
+        CERT_MANAGER_NAMESPACE,
+        cert["metadata"]["name"],
+        {"conditions": set_condition(cert["status"].get("conditions"), renew)},
+    )
     env.cert_manager.wake()
 
 
@@ -265,8 +288,10 @@ def _filter_latency(term: PtyProcess, rounds: int, say: Callable[[str], None]) -
         "filter_max_ms": round(max(values) * 1000, 1),
         "filter_slowest": [(text, round(value * 1000, 1)) for value, text in sorted(latencies)[-5:][::-1]],
     }
-    say(f"filter keystroke to repaint over {len(values)} keys: p50 {figures['filter_p50_ms']} ms, "
-        f"p95 {figures['filter_p95_ms']} ms, max {figures['filter_max_ms']} ms (target p95 < 50 ms)")
+    say(
+        f"filter keystroke to repaint over {len(values)} keys: p50 {figures['filter_p50_ms']} ms, "
+        f"p95 {figures['filter_p95_ms']} ms, max {figures['filter_max_ms']} ms (target p95 < 50 ms)"
+    )
     say("  slowest: " + ", ".join(f"{text!r} {ms} ms" for text, ms in figures["filter_slowest"]))
     bursts: list[float] = []
     for word in FILTER_WORDS:
@@ -280,8 +305,9 @@ def _filter_latency(term: PtyProcess, rounds: int, say: Callable[[str], None]) -
     return figures
 
 
-def run(scale: int, idle_seconds: float, rotations: int, say: Callable[[str], None],
-        filter_rounds: int = 3) -> dict[str, Any]:
+def run(
+    scale: int, idle_seconds: float, rotations: int, say: Callable[[str], None], filter_rounds: int = 3
+) -> dict[str, Any]:
     """Start the demo, run the dashboard on a pty, measure; returns the figures."""
     from tui.core.model.names import CERT_MANAGER_NAMESPACE, ROOT_CA_SECRET
     from tui.demo.environment import DemoEnvironment
@@ -294,8 +320,13 @@ def run(scale: int, idle_seconds: float, rotations: int, say: Callable[[str], No
         figures["demo_start_s"] = round(time.perf_counter() - began, 2)
         say(f"demo site at scale {scale} started in {figures['demo_start_s']} s")
         watch = SecretWatch(env.kubeconfig_path, CERT_MANAGER_NAMESPACE, ROOT_CA_SECRET)
-        child_env = {**os.environ, **env.env_vars(), "TERM": "xterm-256color", "COLORTERM": "truecolor",
-                     "HOME": state_dir}
+        child_env = {
+            **os.environ,
+            **env.env_vars(),
+            "TERM": "xterm-256color",
+            "COLORTERM": "truecolor",
+            "HOME": state_dir,
+        }
         child_env.pop("SSH_CONNECTION", None)
         term = PtyProcess([sys.executable, "-m", "tui"], child_env)
         try:
@@ -357,13 +388,22 @@ def main() -> int:
     parser.add_argument("--scale", type=int, default=2000, help="extra trust-list entries (default 2000)")
     parser.add_argument("--idle-seconds", type=float, default=60.0, help="idle window (default 60)")
     parser.add_argument("--rotations", type=int, default=3, help="manual renewals to time (default 3)")
-    parser.add_argument("--filter-rounds", type=_positive, default=3,
-                        help="rounds of typing the three filter words (default 3: 78 keystrokes)")
+    parser.add_argument(
+        "--filter-rounds",
+        type=_positive,
+        default=3,
+        help="rounds of typing the three filter words (default 3: 78 keystrokes)",
+    )
     args = parser.parse_args()
     if args.idle_seconds < 0 or args.rotations < 0 or args.scale < 0:
         parser.error("--scale, --idle-seconds and --rotations must not be negative")
-    figures = run(args.scale, args.idle_seconds, args.rotations, lambda line: print(line, flush=True),
-                  filter_rounds=args.filter_rounds)
+    figures = run(
+        args.scale,
+        args.idle_seconds,
+        args.rotations,
+        lambda line: print(line, flush=True),
+        filter_rounds=args.filter_rounds,
+    )
     print(figures)
     return 0
 

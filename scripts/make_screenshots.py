@@ -50,15 +50,23 @@ NAMES = ("dashboard.svg", "preview.svg", "dashboard-80x24.svg", "apply.svg")
 
 
 def _complete(state: ClusterState) -> bool:
-    return (state.root_ca.certificate is not None and bool(state.opcua)
-            and state.vault.state is AreaState.OK and all(e.synced for e in state.opcua))
+    return (
+        state.root_ca.certificate is not None
+        and bool(state.opcua)
+        and state.vault.state is AreaState.OK
+        and all(e.synced for e in state.opcua)
+    )
 
 
 async def _shoot(env: DemoEnvironment, clock: FrozenClock, out: Path) -> None:
     connection = load_cluster_config(str(env.kubeconfig_path), KUBE_CONTEXT, environ={})
     vault = VaultSettings(url=env.vault_url, auth="demo", ca_bundle=str(env.vault_ca_path))
-    feed = ClusterFeed(connection.api_client, ModelSettings(), clock=clock,
-                       vault_reader=make_vault_reader(vault, clock=clock))
+    feed = ClusterFeed(
+        connection.api_client,
+        ModelSettings(),
+        clock=clock,
+        vault_reader=make_vault_reader(vault, clock=clock),
+    )
     # A fixed server label: the emulators listen on ephemeral ports, which would change every picture.
     source = FeedSource(feed, SourceInfo(KUBE_CONTEXT, "embedded demo"), on_stop=connection.close)
     settings = ModelSettings()
@@ -97,8 +105,10 @@ def make(out: Path) -> None:
     """Start the demo on a frozen clock and write the screenshots into ``out``."""
     clock = FrozenClock(START)
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="aio-certs-shots-") as state_dir, \
-            DemoEnvironment(state_dir=Path(state_dir), clock=clock, run_controllers=False, seed=SEED) as env:
+    with (
+        tempfile.TemporaryDirectory(prefix="aio-certs-shots-") as state_dir,
+        DemoEnvironment(state_dir=Path(state_dir), clock=clock, run_controllers=False, seed=SEED) as env,
+    ):
         asyncio.run(_shoot(env, clock, out))
 
 
@@ -114,11 +124,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     with tempfile.TemporaryDirectory() as fresh:
         make(Path(fresh))
-        stale = [name for name in NAMES if not (args.out / name).is_file()
-                 or (args.out / name).read_bytes() != (Path(fresh) / name).read_bytes()]
+        stale = [
+            name
+            for name in NAMES
+            if not (args.out / name).is_file()
+            or (args.out / name).read_bytes() != (Path(fresh) / name).read_bytes()
+        ]
     if stale:
-        print(f"make_screenshots: out of date: {', '.join(stale)} (run scripts/make_screenshots.py)",
-              file=sys.stderr)
+        print(
+            f"make_screenshots: out of date: {', '.join(stale)} (run scripts/make_screenshots.py)",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

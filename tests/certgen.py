@@ -48,8 +48,22 @@ from tui.demo.seed.x509 import (
 )
 
 __all__ = [
-    "CLIENT_AUTH", "EPOCH", "SERVER_AUTH", "Issued", "IssuedCrl", "KeySpec", "PrivateKey", "bundle", "kv_hex",
-    "make_ca", "make_crl", "make_intermediate", "make_key", "make_leaf", "name", "with_serial",
+    "CLIENT_AUTH",
+    "EPOCH",
+    "SERVER_AUTH",
+    "Issued",
+    "IssuedCrl",
+    "KeySpec",
+    "PrivateKey",
+    "bundle",
+    "kv_hex",
+    "make_ca",
+    "make_crl",
+    "make_intermediate",
+    "make_key",
+    "make_leaf",
+    "name",
+    "with_serial",
 ]
 
 EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
@@ -61,16 +75,34 @@ TEST_ORGANIZATION = "aio-certs tests"
 """The organization of every default subject."""
 
 _CURVES: dict[str, ec.EllipticCurve] = {
-    "ec": ec.SECP256R1(), "ec384": ec.SECP384R1(), "ec521": ec.SECP521R1(),
+    "ec": ec.SECP256R1(),
+    "ec384": ec.SECP384R1(),
+    "ec521": ec.SECP521R1(),
 }
 _RSA_BITS = {"rsa": 2048, "rsa1024": 1024, "rsa3072": 3072, "rsa4096": 4096}
 
-_CA_USAGE = x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
-                          data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-                          encipher_only=False, decipher_only=False)
-_LEAF_USAGE = x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=True,
-                            data_encipherment=True, key_agreement=False, key_cert_sign=False, crl_sign=False,
-                            encipher_only=False, decipher_only=False)
+_CA_USAGE = x509.KeyUsage(
+    digital_signature=True,
+    content_commitment=False,
+    key_encipherment=False,
+    data_encipherment=False,
+    key_agreement=False,
+    key_cert_sign=True,
+    crl_sign=True,
+    encipher_only=False,
+    decipher_only=False,
+)
+_LEAF_USAGE = x509.KeyUsage(
+    digital_signature=True,
+    content_commitment=True,
+    key_encipherment=True,
+    data_encipherment=True,
+    key_agreement=False,
+    key_cert_sign=False,
+    crl_sign=False,
+    encipher_only=False,
+    decipher_only=False,
+)
 
 
 @cache
@@ -108,59 +140,114 @@ def _hash(hash_algorithm: hashes.HashAlgorithm | None) -> hashes.HashAlgorithm:
     return hash_algorithm or hashes.SHA256()
 
 
-def make_ca(cn: str = "Test Root CA", *, key: KeySpec | PrivateKey = "ec", issuer: Issued | None = None,
-            not_before: datetime = EPOCH, days: float = 3650, not_after: datetime | None = None,
-            path_length: int | None = None, serial: int | None = None, subject: x509.Name | None = None,
-            version: int = 3, hash_algorithm: hashes.HashAlgorithm | None = None) -> Issued:
+def make_ca(
+    cn: str = "Test Root CA",
+    *,
+    key: KeySpec | PrivateKey = "ec",
+    issuer: Issued | None = None,
+    not_before: datetime = EPOCH,
+    days: float = 3650,
+    not_after: datetime | None = None,
+    path_length: int | None = None,
+    serial: int | None = None,
+    subject: x509.Name | None = None,
+    version: int = 3,
+    hash_algorithm: hashes.HashAlgorithm | None = None,
+) -> Issued:
     """A CA certificate: self-signed root unless ``issuer`` is given. ``version=1`` has no extensions."""
     issuer_cn = issuer.subject.rfc4514_string() if issuer else cn
     default_serial = _default_serial("ca", cn, issuer_cn, not_before.isoformat(), str(days), str(not_after))
-    return build_ca(subject or name(cn, organization=TEST_ORGANIZATION), _resolve_key(key, cn),
-                    serial=serial or default_serial, not_before=not_before,
-                    not_after=not_after or not_before + timedelta(days=days), signer=issuer,
-                    path_length=path_length, key_usage=_CA_USAGE, hash_algorithm=_hash(hash_algorithm),
-                    version=version, order=CONSTRAINTS_FIRST)
+    return build_ca(
+        subject or name(cn, organization=TEST_ORGANIZATION),
+        _resolve_key(key, cn),
+        serial=serial or default_serial,
+        not_before=not_before,
+        not_after=not_after or not_before + timedelta(days=days),
+        signer=issuer,
+        path_length=path_length,
+        key_usage=_CA_USAGE,
+        hash_algorithm=_hash(hash_algorithm),
+        version=version,
+        order=CONSTRAINTS_FIRST,
+    )
 
 
-def make_intermediate(parent: Issued, cn: str = "Test Intermediate CA", *, path_length: int | None = 0,
-                      **kwargs: object) -> Issued:
+def make_intermediate(
+    parent: Issued, cn: str = "Test Intermediate CA", *, path_length: int | None = 0, **kwargs: object
+) -> Issued:
     """A CA certificate signed by ``parent`` (path length 0 by default)."""
     return make_ca(cn, issuer=parent, path_length=path_length, **kwargs)  # type: ignore[arg-type]
 
 
-def make_leaf(issuer: Issued | None, cn: str = "leaf", *, key: KeySpec | PrivateKey = "ec",
-              dns: Sequence[str] = (), ips: Sequence[str] = (), uris: Sequence[str] = (),
-              emails: Sequence[str] = (), eku: Sequence[x509.ObjectIdentifier] = (SERVER_AUTH, CLIENT_AUTH),
-              not_before: datetime = EPOCH, days: float = 365, not_after: datetime | None = None,
-              serial: int | None = None, subject: x509.Name | None = None, version: int = 3,
-              hash_algorithm: hashes.HashAlgorithm | None = None,
-              key_usage: x509.KeyUsage | None = None, pss: bool = False) -> Issued:
+def make_leaf(
+    issuer: Issued | None,
+    cn: str = "leaf",
+    *,
+    key: KeySpec | PrivateKey = "ec",
+    dns: Sequence[str] = (),
+    ips: Sequence[str] = (),
+    uris: Sequence[str] = (),
+    emails: Sequence[str] = (),
+    eku: Sequence[x509.ObjectIdentifier] = (SERVER_AUTH, CLIENT_AUTH),
+    not_before: datetime = EPOCH,
+    days: float = 365,
+    not_after: datetime | None = None,
+    serial: int | None = None,
+    subject: x509.Name | None = None,
+    version: int = 3,
+    hash_algorithm: hashes.HashAlgorithm | None = None,
+    key_usage: x509.KeyUsage | None = None,
+    pss: bool = False,
+) -> Issued:
     """An end-entity certificate; ``issuer=None`` makes it self-signed (like an OPC UA app cert).
 
     ``pss=True`` signs with RSASSA-PSS when the signer's key is RSA.
     """
     issuer_cn = issuer.subject.rfc4514_string() if issuer else cn
     default_serial = _default_serial("leaf", cn, issuer_cn, not_before.isoformat(), str(days), str(not_after))
-    return build_leaf(subject or name(cn, organization=TEST_ORGANIZATION), _resolve_key(key, cn),
-                      serial=serial or default_serial, not_before=not_before,
-                      not_after=not_after or not_before + timedelta(days=days), signer=issuer,
-                      dns_names=dns, uris=uris, ip_addresses=ips, emails=emails, extended_key_usage=eku,
-                      key_usage=key_usage or _LEAF_USAGE, hash_algorithm=_hash(hash_algorithm),
-                      version=version, pss=pss, order=CONSTRAINTS_FIRST)
+    return build_leaf(
+        subject or name(cn, organization=TEST_ORGANIZATION),
+        _resolve_key(key, cn),
+        serial=serial or default_serial,
+        not_before=not_before,
+        not_after=not_after or not_before + timedelta(days=days),
+        signer=issuer,
+        dns_names=dns,
+        uris=uris,
+        ip_addresses=ips,
+        emails=emails,
+        extended_key_usage=eku,
+        key_usage=key_usage or _LEAF_USAGE,
+        hash_algorithm=_hash(hash_algorithm),
+        version=version,
+        pss=pss,
+        order=CONSTRAINTS_FIRST,
+    )
 
 
-def make_crl(issuer: Issued, revoked: Iterable[int] = (), *, this_update: datetime = EPOCH,
-             next_update: datetime | Literal["default"] | None = "default", crl_number: int | None = 1,
-             revoked_at: datetime | None = None,
-             hash_algorithm: hashes.HashAlgorithm | None = None) -> IssuedCrl:
+def make_crl(
+    issuer: Issued,
+    revoked: Iterable[int] = (),
+    *,
+    this_update: datetime = EPOCH,
+    next_update: datetime | Literal["default"] | None = "default",
+    crl_number: int | None = 1,
+    revoked_at: datetime | None = None,
+    hash_algorithm: hashes.HashAlgorithm | None = None,
+) -> IssuedCrl:
     """A CRL signed by ``issuer`` listing ``revoked`` serials (revoked at ``this_update`` by default).
 
     ``next_update`` defaults to ``this_update`` + 7 days; ``None`` writes a CRL without one.
     """
-    return build_crl(issuer, last_update=this_update,
-                     next_update=this_update + timedelta(days=7) if next_update == "default" else next_update,
-                     number=crl_number, revoked=[(serial, revoked_at or this_update) for serial in revoked],
-                     hash_algorithm=_hash(hash_algorithm), order=CONSTRAINTS_FIRST)
+    return build_crl(
+        issuer,
+        last_update=this_update,
+        next_update=this_update + timedelta(days=7) if next_update == "default" else next_update,
+        number=crl_number,
+        revoked=[(serial, revoked_at or this_update) for serial in revoked],
+        hash_algorithm=_hash(hash_algorithm),
+        order=CONSTRAINTS_FIRST,
+    )
 
 
 def kv_hex(data: bytes) -> bytes:

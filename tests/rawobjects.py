@@ -79,24 +79,45 @@ def served(obj: Obj, *, created: datetime | None = None) -> Obj:
     name, so owner references can name it before it is stored)."""
     meta = obj["metadata"]
     version = None if "resourceVersion" in meta else str(next(_rv))
-    return stamp(obj, uid=_uid(meta.get("namespace", ""), meta["name"]), created=created or CREATED,
-                 resource_version=version)
+    return stamp(
+        obj,
+        uid=_uid(meta.get("namespace", ""), meta["name"]),
+        created=created or CREATED,
+        resource_version=version,
+    )
 
 
-def _condition(type_: str, status: bool | str, reason: str, message: str = "",
-               at: datetime | None = None) -> Obj:
+def _condition(
+    type_: str, status: bool | str, reason: str, message: str = "", at: datetime | None = None
+) -> Obj:
     return condition(type_, status, reason, message, at or CREATED, 1)
 
 
 # --- cert-manager -----
 
 
-def tls_secret(name: str, namespace: str, cert: Issued, *, ca: Issued | None = None, include_key: bool = True,
-               certificate_name: str | None = None) -> Obj:
+def tls_secret(
+    name: str,
+    namespace: str,
+    cert: Issued,
+    *,
+    ca: Issued | None = None,
+    include_key: bool = True,
+    certificate_name: str | None = None,
+) -> Obj:
     """A kubernetes.io/tls Secret with cert-manager's label; ``certificate_name`` adds its annotation."""
     annotations = {"cert-manager.io/certificate-name": certificate_name} if certificate_name else None
-    return served(aio.tls_secret(name, namespace, cert, (ca or cert).pem, include_key=include_key,
-                                 labels={CM_FAO_LABEL: "true"}, annotations=annotations))
+    return served(
+        aio.tls_secret(
+            name,
+            namespace,
+            cert,
+            (ca or cert).pem,
+            include_key=include_key,
+            labels={CM_FAO_LABEL: "true"},
+            annotations=annotations,
+        )
+    )
 
 
 def certificate(
@@ -131,15 +152,34 @@ def certificate(
         conditions.append(_condition("Ready", ready, ready_reason, ready_message))
     if issuing_reason is not None:
         conditions.append(_condition("Issuing", issuing_status, issuing_reason, issuing_message))
-    private_key = ({"algorithm": "RSA", "encoding": "PKCS1", "size": 2048, "rotationPolicy": rotation_policy}
-                   if rotation_policy else None)
-    status = aio.certificate_status(conditions, not_before=not_before, not_after=not_after,
-                                    renewal_at=renewal_time, last_failure_time=last_failure_time,
-                                    revision=revision, failed_attempts=failed_attempts)
-    return served(aio.certificate(name, namespace, secret_name=secret_name,
-                                  issuer=aio.issuer_ref(issuer_name, issuer_kind), is_ca=is_ca,
-                                  common_name=common_name, duration=duration, renew_before=renew_before,
-                                  private_key=private_key, status=status))
+    private_key = (
+        {"algorithm": "RSA", "encoding": "PKCS1", "size": 2048, "rotationPolicy": rotation_policy}
+        if rotation_policy
+        else None
+    )
+    status = aio.certificate_status(
+        conditions,
+        not_before=not_before,
+        not_after=not_after,
+        renewal_at=renewal_time,
+        last_failure_time=last_failure_time,
+        revision=revision,
+        failed_attempts=failed_attempts,
+    )
+    return served(
+        aio.certificate(
+            name,
+            namespace,
+            secret_name=secret_name,
+            issuer=aio.issuer_ref(issuer_name, issuer_kind),
+            is_ca=is_ca,
+            common_name=common_name,
+            duration=duration,
+            renew_before=renew_before,
+            private_key=private_key,
+            status=status,
+        )
+    )
 
 
 def certificate_request(
@@ -154,11 +194,13 @@ def certificate_request(
 ) -> Obj:
     """The CertificateRequest for ``revision`` of Certificate ``certificate_name``, created at ``created``:
     issued, or failed with ``failed_message``. It carries no CSR (the model does not read one)."""
-    owner = aio.certificate(certificate_name, namespace, secret_name=certificate_name,
-                            issuer=aio.issuer_ref(issuer_name))
+    owner = aio.certificate(
+        certificate_name, namespace, secret_name=certificate_name, issuer=aio.issuer_ref(issuer_name)
+    )
     owner["metadata"]["uid"] = _uid(namespace, certificate_name)
-    request = aio.certificate_request(owner, None, b"", revision, created or CREATED, suffix or str(revision),
-                                      failed_message=failed_message)
+    request = aio.certificate_request(
+        owner, None, b"", revision, created or CREATED, suffix or str(revision), failed_message=failed_message
+    )
     return served(request, created=created)
 
 
@@ -210,8 +252,11 @@ def spc(
         if objects_text is not None
         else serialize_objects([cli_object(n) for n in object_names or ()], style=style)  # type: ignore[arg-type]
     )
-    return served(aio.secret_provider_class(name, namespace, text, keyvault_name=keyvault,
-                                            tenant_id=TENANT_ID, client_id=CLIENT_ID))
+    return served(
+        aio.secret_provider_class(
+            name, namespace, text, keyvault_name=keyvault, tenant_id=TENANT_ID, client_id=CLIENT_ID
+        )
+    )
 
 
 def secret_sync(
@@ -370,13 +415,13 @@ def quickstart_site(
             revision=ca_revision,
         ),
     )
-    site.add(rk.SECRETS,
-             tls_secret(ROOT_CA_SECRET, CERT_MANAGER_NAMESPACE, ca, certificate_name=SELFSIGNED_ISSUER))
+    site.add(
+        rk.SECRETS, tls_secret(ROOT_CA_SECRET, CERT_MANAGER_NAMESPACE, ca, certificate_name=SELFSIGNED_ISSUER)
+    )
     pem = b"".join([ca.pem, *(c.pem for c in bundle_extra)])
     bundle = names.trust_bundle_configmap
     sources = [{"secret": {"name": ROOT_CA_SECRET, "key": SECRET_TLS_CRT}}]
-    site.add(rk.BUNDLES,
-             aio.trust_bundle(bundle, sources, key="ca.crt", namespace=namespace, now=CREATED))
+    site.add(rk.BUNDLES, aio.trust_bundle(bundle, sources, key="ca.crt", namespace=namespace, now=CREATED))
     site.add(rk.CONFIGMAPS, aio.trust_configmap(bundle, namespace, pem, bundle_name=bundle))
     site.add(rk.BROKER_LISTENERS, aio.broker_listener(namespace, names.issuer_name))
     site.add(rk.DATAFLOW_ENDPOINTS, aio.dataflow_endpoint(namespace, bundle))

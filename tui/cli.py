@@ -58,8 +58,11 @@ class Parser(argparse.ArgumentParser):
 
     on_error: UsageHook | None = None
 
-    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
-                         namespace: argparse.Namespace | None = None) -> tuple[argparse.Namespace, list[str]]:
+    def parse_known_args(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        namespace: argparse.Namespace | None = None,
+    ) -> tuple[argparse.Namespace, list[str]]:
         """Parse as argparse does, remembering the arguments and which (sub)parser parsed last."""
         self._arguments = list(sys.argv[1:] if args is None else args)
         parsed, extras = super().parse_known_args(args, namespace)
@@ -68,8 +71,11 @@ class Parser(argparse.ArgumentParser):
             parsed._parser = self
         return parsed, extras
 
-    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
-                   namespace: argparse.Namespace | None = None) -> argparse.Namespace:
+    def parse_args(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        namespace: argparse.Namespace | None = None,
+    ) -> argparse.Namespace:
         """Parse as argparse does; leftover arguments are reported by the sub-command's own parser, so
         that its exit status and wording apply."""
         parsed, extras = self.parse_known_args(args, namespace)

@@ -92,7 +92,7 @@ def _check_days(value: str, where: str) -> str:
             raise ValueError
         numbers = int(warn), int(crit)
     except ValueError:
-        raise ConfigError(f"{where}: expected WARN/CRIT in days such as \"30/7\", got {value!r}") from None
+        raise ConfigError(f'{where}: expected WARN/CRIT in days such as "30/7", got {value!r}') from None
     if min(numbers) < 0 or numbers[1] > numbers[0]:
         raise ConfigError(f"{where}: days must be non-negative and CRIT must not exceed WARN, got {value!r}")
     return value.strip()
@@ -120,14 +120,16 @@ def _parse(data: Mapping[str, Any], path: Path) -> UserConfig:
     if "auth" in data:
         auth = data["auth"].strip().lower()
         if auth not in AUTH_MODES:
-            raise ConfigError(f"{where('auth')}: unknown mode {auth!r} "
-                              f"(expected one of {', '.join(AUTH_MODES)})")
+            raise ConfigError(
+                f"{where('auth')}: unknown mode {auth!r} (expected one of {', '.join(AUTH_MODES)})"
+            )
         config = replace(config, auth=auth)
     if "cloud" in data:
         cloud = next((c for c in CLOUDS if c.lower() == data["cloud"].strip().lower()), None)
         if cloud is None:
-            raise ConfigError(f"{where('cloud')}: unknown cloud {data['cloud']!r} "
-                              f"(expected one of {', '.join(CLOUDS)})")
+            raise ConfigError(
+                f"{where('cloud')}: unknown cloud {data['cloud']!r} (expected one of {', '.join(CLOUDS)})"
+            )
         config = replace(config, cloud=cloud)
     if "expiring_days" in data:
         config = replace(config, expiring_days=_check_days(data["expiring_days"], where("expiring_days")))
@@ -182,8 +184,10 @@ def private_problem(st: os.stat_result) -> str | None:
     if st.st_uid != uid:
         return f"owned by uid {st.st_uid}, not by the current user (uid {uid}); refusing to use it"
     if st.st_mode & _OTHERS_WRITE:
-        return (f"group- or world-writable (mode {stat.S_IMODE(st.st_mode):04o}), so another user could "
-                "rewrite the audit log or a journal; refusing to use it (chmod go-w it)")
+        return (
+            f"group- or world-writable (mode {stat.S_IMODE(st.st_mode):04o}), so another user could "
+            "rewrite the audit log or a journal; refusing to use it (chmod go-w it)"
+        )
     return None
 
 
@@ -207,8 +211,9 @@ def _stat_followed(path: Path, label: str) -> tuple[os.stat_result, str] | None:
         return link, what
     # Whoever owns the link can point it elsewhere later; root's links are as trusted as root is.
     if link.st_uid not in (os.geteuid(), 0):
-        raise StateDirError(f"{what}: a symlink owned by uid {link.st_uid}, not by the current user; "
-                            "refusing to use it")
+        raise StateDirError(
+            f"{what}: a symlink owned by uid {link.st_uid}, not by the current user; refusing to use it"
+        )
     what = f"{what} (a symlink to {os.path.realpath(path)})"
     try:
         return os.stat(path), what

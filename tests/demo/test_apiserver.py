@@ -46,19 +46,34 @@ CUSTOM_KINDS = [k for k in ALL_KINDS if k.group]
 # ---- helpers ---------------------------------------------------------------------------------------
 
 
-def secret(name: str, ns: str = NS, labels: dict[str, str] | None = None,
-           data: dict[str, bytes] | None = None, secret_type: str = "Opaque") -> dict[str, Any]:
+def secret(
+    name: str,
+    ns: str = NS,
+    labels: dict[str, str] | None = None,
+    data: dict[str, bytes] | None = None,
+    secret_type: str = "Opaque",
+) -> dict[str, Any]:
     encoded = {k: base64.b64encode(v).decode() for k, v in (data or {"k": b"v"}).items()}
-    return {"apiVersion": "v1", "kind": "Secret", "type": secret_type,
-            "metadata": {"name": name, "namespace": ns, "labels": labels or {}}, "data": encoded}
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": secret_type,
+        "metadata": {"name": name, "namespace": ns, "labels": labels or {}},
+        "data": encoded,
+    }
 
 
 def custom(kind: ResourceKind, name: str, spec: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
     meta: dict[str, Any] = {"name": name, **extra.pop("metadata", {})}
     if kind.namespaced:
         meta["namespace"] = NS
-    return {"apiVersion": kind.group_version, "kind": kind.kind, "metadata": meta, "spec": spec or {},
-            **extra}
+    return {
+        "apiVersion": kind.group_version,
+        "kind": kind.kind,
+        "metadata": meta,
+        "spec": spec or {},
+        **extra,
+    }
 
 
 def status_of(exc: ApiException) -> dict[str, Any]:
@@ -134,8 +149,14 @@ def crd(k8s_client: k8s.ApiClient) -> k8s.CustomObjectsApi:
     return k8s.CustomObjectsApi(k8s_client)
 
 
-def open_watch(api: ApiServer, made: list[WatchThread], resource_key: str, func: Callable[..., Any],
-               *args: Any, **kwargs: Any) -> WatchThread:
+def open_watch(
+    api: ApiServer,
+    made: list[WatchThread],
+    resource_key: str,
+    func: Callable[..., Any],
+    *args: Any,
+    **kwargs: Any,
+) -> WatchThread:
     before = api.watch_counts().get(resource_key, 0)
     w = WatchThread(func, *args, **kwargs).start()
     made.append(w)
@@ -160,8 +181,9 @@ def test_core_discovery_reports_group_version_v1_and_core_kinds(core: k8s.CoreV1
 
 
 @pytest.mark.parametrize("kind", CUSTOM_KINDS, ids=lambda k: k.key)
-def test_group_discovery_describes_each_custom_kind(api_server: ApiServer, k8s_client: k8s.ApiClient,
-                                                    kind: ResourceKind) -> None:
+def test_group_discovery_describes_each_custom_kind(
+    api_server: ApiServer, k8s_client: k8s.ApiClient, kind: ResourceKind
+) -> None:
     groups = k8s.ApisApi(k8s_client).get_api_versions()
     group = next(g for g in groups.groups if g.name == kind.group)
     assert group.preferred_version.group_version == kind.group_version
@@ -187,8 +209,12 @@ def test_aggregated_discovery_is_served_when_asked_for(api_server: ApiServer) ->
     accept = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
     status, content_type, doc = raw_get(api_server, "/apis", accept)
     assert status == 200 and "as=APIGroupDiscoveryList" in content_type
-    served = {(g["metadata"]["name"], v["version"], r["resource"], r["scope"])
-              for g in doc["items"] for v in g["versions"] for r in v["resources"]}
+    served = {
+        (g["metadata"]["name"], v["version"], r["resource"], r["scope"])
+        for g in doc["items"]
+        for v in g["versions"]
+        for r in v["resources"]
+    }
     for kind in CUSTOM_KINDS:
         scope = "Namespaced" if kind.namespaced else "Cluster"
         assert (kind.group, kind.version, kind.plural, scope) in served
@@ -212,8 +238,9 @@ def test_version_and_openapi_v3_index(api_server: ApiServer, k8s_client: k8s.Api
 # ---- create, read, list ---------------------------------------------------------------------------
 
 
-def test_create_answers_201_with_server_metadata_from_the_clock(api_server: ApiServer, core: k8s.CoreV1Api,
-                                                                 api_clock: FrozenClock) -> None:
+def test_create_answers_201_with_server_metadata_from_the_clock(
+    api_server: ApiServer, core: k8s.CoreV1Api, api_clock: FrozenClock
+) -> None:
     body = secret("s1")
     del body["metadata"]["namespace"]  # filled from the URL, as the real server does
     api_clock.advance(timedelta(minutes=5))
@@ -235,20 +262,26 @@ def test_create_custom_resource_sets_generation_and_generate_name(crd: k8s.Custo
     assert made["kind"] == "Certificate" and made["apiVersion"] == "cert-manager.io/v1"
 
 
-def test_resource_versions_increase_across_kinds(api_server: ApiServer, core: k8s.CoreV1Api,
-                                                 crd: k8s.CustomObjectsApi) -> None:
-    cert = crd.create_namespaced_custom_object("cert-manager.io", "v1", NS, "certificates",
-                                               custom(CERTIFICATES, "c"))
+def test_resource_versions_increase_across_kinds(
+    api_server: ApiServer, core: k8s.CoreV1Api, crd: k8s.CustomObjectsApi
+) -> None:
+    cert = crd.create_namespaced_custom_object(
+        "cert-manager.io", "v1", NS, "certificates", custom(CERTIFICATES, "c")
+    )
     cm = core.create_namespaced_config_map(NS, {"metadata": {"name": "m"}})
     made = core.create_namespaced_secret(NS, secret("a"))
-    seen = [int(cert["metadata"]["resourceVersion"]), int(cm.metadata.resource_version),
-            int(made.metadata.resource_version)]
+    seen = [
+        int(cert["metadata"]["resourceVersion"]),
+        int(cm.metadata.resource_version),
+        int(made.metadata.resource_version),
+    ]
     assert seen == sorted(seen) and len(set(seen)) == 3
     assert seen[-1] == api_server.resource_version
 
 
-def test_lists_carry_kind_api_version_and_resource_version(api_server: ApiServer, core: k8s.CoreV1Api,
-                                                           crd: k8s.CustomObjectsApi) -> None:
+def test_lists_carry_kind_api_version_and_resource_version(
+    api_server: ApiServer, core: k8s.CoreV1Api, crd: k8s.CustomObjectsApi
+) -> None:
     api_server.put(secret("s1"))
     api_server.put(custom(CERTIFICATES, "c1"))
     raw = json.loads(core.list_namespaced_secret(NS, _preload_content=False).data)
@@ -261,8 +294,9 @@ def test_lists_carry_kind_api_version_and_resource_version(api_server: ApiServer
     assert typed.kind == "SecretList" and names(typed.items) == ["s1"]
 
 
-def test_create_over_existing_name_is_409_already_exists(api_server: ApiServer, core: k8s.CoreV1Api,
-                                                         crd: k8s.CustomObjectsApi) -> None:
+def test_create_over_existing_name_is_409_already_exists(
+    api_server: ApiServer, core: k8s.CoreV1Api, crd: k8s.CustomObjectsApi
+) -> None:
     api_server.put(secret("s1"))
     with pytest.raises(ApiException) as caught:
         core.create_namespaced_secret(NS, secret("s1"))
@@ -271,18 +305,23 @@ def test_create_over_existing_name_is_409_already_exists(api_server: ApiServer, 
     assert body["details"] == {"name": "s1", "kind": "secrets"}
     api_server.put(custom(CERTIFICATES, "c1"))
     with pytest.raises(ApiException) as caught:
-        crd.create_namespaced_custom_object("cert-manager.io", "v1", NS, "certificates",
-                                            custom(CERTIFICATES, "c1"))
+        crd.create_namespaced_custom_object(
+            "cert-manager.io", "v1", NS, "certificates", custom(CERTIFICATES, "c1")
+        )
     assert status_of(caught.value)["message"] == 'certificates.cert-manager.io "c1" already exists'
 
 
-def test_missing_objects_and_namespaces_are_404_not_found(core: k8s.CoreV1Api,
-                                                           crd: k8s.CustomObjectsApi) -> None:
+def test_missing_objects_and_namespaces_are_404_not_found(
+    core: k8s.CoreV1Api, crd: k8s.CustomObjectsApi
+) -> None:
     with pytest.raises(ApiException) as caught:
         core.read_namespaced_secret("nope", NS)
     body = status_of(caught.value)
     assert (body["reason"], body["message"], body["details"]) == (
-        "NotFound", 'secrets "nope" not found', {"name": "nope", "kind": "secrets"})
+        "NotFound",
+        'secrets "nope" not found',
+        {"name": "nope", "kind": "secrets"},
+    )
     with pytest.raises(ApiException) as caught:
         crd.get_cluster_custom_object("cert-manager.io", "v1", "clusterissuers", "nope")
     body = status_of(caught.value)
@@ -308,8 +347,9 @@ def test_bad_bodies_are_one_line_client_errors(api_server: ApiServer, core: k8s.
 # ---- updates: concurrency, generation, status subresource, patches -------------------------------
 
 
-def test_stale_resource_version_is_409_conflict_for_put_and_patch(api_server: ApiServer,
-                                                                   core: k8s.CoreV1Api) -> None:
+def test_stale_resource_version_is_409_conflict_for_put_and_patch(
+    api_server: ApiServer, core: k8s.CoreV1Api
+) -> None:
     current = core.create_namespaced_secret(NS, secret("s1"))
     stale_rv = current.metadata.resource_version
     current.data = {"k": base64.b64encode(b"fresh").decode()}
@@ -328,12 +368,14 @@ def test_stale_resource_version_is_409_conflict_for_put_and_patch(api_server: Ap
     assert api_server.get("v1/secrets", NS, "s1")["data"] == {"k": base64.b64encode(b"fresh").decode()}
 
 
-def test_custom_resource_put_needs_a_resource_version(crd: k8s.CustomObjectsApi,
-                                                       api_server: ApiServer) -> None:
+def test_custom_resource_put_needs_a_resource_version(
+    crd: k8s.CustomObjectsApi, api_server: ApiServer
+) -> None:
     api_server.put(custom(CERTIFICATES, "c1", {"secretName": "a"}))
     with pytest.raises(ApiException) as caught:
-        crd.replace_namespaced_custom_object("cert-manager.io", "v1", NS, "certificates", "c1",
-                                             custom(CERTIFICATES, "c1", {"secretName": "b"}))
+        crd.replace_namespaced_custom_object(
+            "cert-manager.io", "v1", NS, "certificates", "c1", custom(CERTIFICATES, "c1", {"secretName": "b"})
+        )
     assert caught.value.status == 422 and "resourceVersion" in status_of(caught.value)["message"]
 
 
@@ -349,15 +391,18 @@ def test_generation_moves_on_spec_changes_only(crd: k8s.CustomObjectsApi, api_se
     assert rvs == sorted(rvs) and len(set(rvs)) == 3
 
 
-def test_status_subresource_and_main_endpoint_each_change_their_part(crd: k8s.CustomObjectsApi,
-                                                                     api_server: ApiServer) -> None:
+def test_status_subresource_and_main_endpoint_each_change_their_part(
+    crd: k8s.CustomObjectsApi, api_server: ApiServer
+) -> None:
     args = ("cert-manager.io", "v1", NS, "certificates", "c1")
     api_server.put(custom(CERTIFICATES, "c1", {"secretName": "a"}, status={"revision": 1}))
-    via_status = crd.patch_namespaced_custom_object_status(*args, {"spec": {"secretName": "zzz"},
-                                                                   "status": {"revision": 2}})
+    via_status = crd.patch_namespaced_custom_object_status(
+        *args, {"spec": {"secretName": "zzz"}, "status": {"revision": 2}}
+    )
     assert via_status["spec"] == {"secretName": "a"} and via_status["status"] == {"revision": 2}
-    via_main = crd.patch_namespaced_custom_object(*args, {"spec": {"secretName": "b"},
-                                                          "status": {"revision": 9}})
+    via_main = crd.patch_namespaced_custom_object(
+        *args, {"spec": {"secretName": "b"}, "status": {"revision": 9}}
+    )
     assert via_main["spec"] == {"secretName": "b"} and via_main["status"] == {"revision": 2}
     whole = crd.get_namespaced_custom_object_status(*args)
     whole["status"] = {"revision": 5}
@@ -375,32 +420,47 @@ def test_secrets_have_no_status_subresource(api_server: ApiServer) -> None:
 def test_patch_flavours_on_a_secret(api_server: ApiServer, core: k8s.CoreV1Api) -> None:
     api_server.put(secret("s1", labels={"a": "1", "b": "2"}, data={"k": b"v", "gone": b"x"}))
     # A dict body goes out as a strategic merge patch: maps merge, null deletes.
-    merged = core.patch_namespaced_secret("s1", NS, {"metadata": {"labels": {"b": None, "c": "3"}},
-                                                     "data": {"gone": None, "new": "bmV3"}})
+    merged = core.patch_namespaced_secret(
+        "s1", NS, {"metadata": {"labels": {"b": None, "c": "3"}}, "data": {"gone": None, "new": "bmV3"}}
+    )
     assert merged.metadata.labels == {"a": "1", "c": "3"} and merged.data == {"k": "dg==", "new": "bmV3"}
-    operations = [{"op": "replace", "path": "/data/k", "value": "dzI="},
-                  {"op": "add", "path": "/metadata/labels/d~1e", "value": "4"},
-                  {"op": "remove", "path": "/metadata/labels/a"}]
+    operations = [
+        {"op": "replace", "path": "/data/k", "value": "dzI="},
+        {"op": "add", "path": "/metadata/labels/d~1e", "value": "4"},
+        {"op": "remove", "path": "/metadata/labels/a"},
+    ]
     patched = core.patch_namespaced_secret("s1", NS, operations)
     assert patched.data["k"] == "dzI=" and patched.metadata.labels == {"c": "3", "d/e": "4"}
-    merge = core.patch_namespaced_secret("s1", NS, {"type": "Opaque", "data": {"new": None}},
-                                         _content_type="application/merge-patch+json")
+    merge = core.patch_namespaced_secret(
+        "s1", NS, {"type": "Opaque", "data": {"new": None}}, _content_type="application/merge-patch+json"
+    )
     assert set(merge.data) == {"k"}
     content_types = [r.headers.get("Content-Type") for r in api_server.emulator if r.method == "PATCH"]
-    assert content_types == ["application/strategic-merge-patch+json", "application/json-patch+json",
-                             "application/merge-patch+json"]
+    assert content_types == [
+        "application/strategic-merge-patch+json",
+        "application/json-patch+json",
+        "application/merge-patch+json",
+    ]
 
 
-def test_failed_json_patch_and_strategic_patch_on_custom_resource(api_server: ApiServer, core: k8s.CoreV1Api,
-                                                                  crd: k8s.CustomObjectsApi) -> None:
+def test_failed_json_patch_and_strategic_patch_on_custom_resource(
+    api_server: ApiServer, core: k8s.CoreV1Api, crd: k8s.CustomObjectsApi
+) -> None:
     api_server.put(secret("s1"))
     with pytest.raises(ApiException) as caught:
         core.patch_namespaced_secret("s1", NS, [{"op": "test", "path": "/data/k", "value": "other"}])
     assert caught.value.status == 422
     api_server.put(custom(CERTIFICATES, "c1"))
     with pytest.raises(ApiException) as caught:
-        crd.patch_namespaced_custom_object("cert-manager.io", "v1", NS, "certificates", "c1", {"spec": {}},
-                                           _content_type="application/strategic-merge-patch+json")
+        crd.patch_namespaced_custom_object(
+            "cert-manager.io",
+            "v1",
+            NS,
+            "certificates",
+            "c1",
+            {"spec": {}},
+            _content_type="application/strategic-merge-patch+json",
+        )
     assert caught.value.status == 415 and status_of(caught.value)["reason"] == "UnsupportedMediaType"
 
 
@@ -445,7 +505,8 @@ def test_secret_data_round_trips_base64(api_server: ApiServer, core: k8s.CoreV1A
 
 
 def test_delete_answers_status_for_secrets_and_the_object_for_custom_resources(
-        api_server: ApiServer, core: k8s.CoreV1Api, crd: k8s.CustomObjectsApi) -> None:
+    api_server: ApiServer, core: k8s.CoreV1Api, crd: k8s.CustomObjectsApi
+) -> None:
     api_server.put(secret("s1"))
     api_server.put(custom(CERTIFICATES, "c1"))
     raw = json.loads(core.delete_namespaced_secret("s1", NS, _preload_content=False).data)
@@ -455,8 +516,9 @@ def test_delete_answers_status_for_secrets_and_the_object_for_custom_resources(
     assert api_server.objects("v1/secrets") == [] and api_server.objects(CERTIFICATES.key) == []
 
 
-def test_finalizers_hold_deletion_until_removed(api_server: ApiServer, crd: k8s.CustomObjectsApi,
-                                                api_clock: FrozenClock) -> None:
+def test_finalizers_hold_deletion_until_removed(
+    api_server: ApiServer, crd: k8s.CustomObjectsApi, api_clock: FrozenClock
+) -> None:
     args = ("cert-manager.io", "v1", NS, "certificates", "c1")
     api_server.put(custom(CERTIFICATES, "c1", metadata={"finalizers": ["example.com/hold"]}))
     api_clock.advance(60)
@@ -470,19 +532,24 @@ def test_finalizers_hold_deletion_until_removed(api_server: ApiServer, crd: k8s.
     assert caught.value.status == 404
 
 
-def test_dependents_and_namespace_content_are_deleted_in_the_background(api_server: ApiServer,
-                                                                        core: k8s.CoreV1Api,
-                                                                        crd: k8s.CustomObjectsApi) -> None:
+def test_dependents_and_namespace_content_are_deleted_in_the_background(
+    api_server: ApiServer, core: k8s.CoreV1Api, crd: k8s.CustomObjectsApi
+) -> None:
     for owner_name, secret_name in (("sync", "owned"), ("sync2", "kept")):
         owner = api_server.put(custom(SECRET_SYNCS, owner_name))
-        ref = {"apiVersion": SECRET_SYNCS.group_version, "kind": "SecretSync", "name": owner_name,
-               "uid": owner["metadata"]["uid"]}
+        ref = {
+            "apiVersion": SECRET_SYNCS.group_version,
+            "kind": "SecretSync",
+            "name": owner_name,
+            "uid": owner["metadata"]["uid"],
+        }
         body = secret(secret_name)
         body["metadata"]["ownerReferences"] = [ref]
         api_server.put(body)
     group, version = SECRET_SYNCS.group, SECRET_SYNCS.version
-    crd.delete_namespaced_custom_object(group, version, NS, "secretsyncs", "sync2",
-                                        body={"propagationPolicy": "Orphan"})
+    crd.delete_namespaced_custom_object(
+        group, version, NS, "secretsyncs", "sync2", body={"propagationPolicy": "Orphan"}
+    )
     crd.delete_namespaced_custom_object(group, version, NS, "secretsyncs", "sync")
     assert names(api_server.objects("v1/secrets")) == ["kept"]
     api_server.put(secret("x", ns="scratch"))  # put creates the namespace, as a cluster would need
@@ -504,13 +571,24 @@ def test_delete_preconditions_are_checked(api_server: ApiServer, core: k8s.CoreV
 # ---- selectors and pagination -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("selector", "expected"), [
-    ("a=x", ["s1"]), ("a==x", ["s1"]), ("a!=x", ["s2", "s3"]), ("a in (x,y)", ["s1", "s2"]),
-    ("a notin (x)", ["s2", "s3"]), ("a", ["s1", "s2"]), ("!a", ["s3"]), ("a=x,tier=web", ["s1"]),
-    ("a in (x, y),!tier", ["s2"]), ("", ["s1", "s2", "s3"]),
-])
-def test_label_selectors(api_server: ApiServer, core: k8s.CoreV1Api, selector: str,
-                         expected: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("selector", "expected"),
+    [
+        ("a=x", ["s1"]),
+        ("a==x", ["s1"]),
+        ("a!=x", ["s2", "s3"]),
+        ("a in (x,y)", ["s1", "s2"]),
+        ("a notin (x)", ["s2", "s3"]),
+        ("a", ["s1", "s2"]),
+        ("!a", ["s3"]),
+        ("a=x,tier=web", ["s1"]),
+        ("a in (x, y),!tier", ["s2"]),
+        ("", ["s1", "s2", "s3"]),
+    ],
+)
+def test_label_selectors(
+    api_server: ApiServer, core: k8s.CoreV1Api, selector: str, expected: list[str]
+) -> None:
     api_server.put(secret("s1", labels={"a": "x", "tier": "web"}))
     api_server.put(secret("s2", labels={"a": "y"}))
     api_server.put(secret("s3"))
@@ -529,10 +607,12 @@ def test_field_selectors_across_namespaces(api_server: ApiServer, core: k8s.Core
     assert names(everywhere(field_selector="type=kubernetes.io/tls", label_selector="!a").items) == ["s2"]
 
 
-@pytest.mark.parametrize(("labels", "fields"), [("a in (x", None), ("=x", None), (None, "spec.foo=1"),
-                                                ("a>b", None)])
-def test_bad_selectors_are_400(api_server: ApiServer, core: k8s.CoreV1Api, labels: str | None,
-                               fields: str | None) -> None:
+@pytest.mark.parametrize(
+    ("labels", "fields"), [("a in (x", None), ("=x", None), (None, "spec.foo=1"), ("a>b", None)]
+)
+def test_bad_selectors_are_400(
+    api_server: ApiServer, core: k8s.CoreV1Api, labels: str | None, fields: str | None
+) -> None:
     with pytest.raises(ApiException) as caught:
         core.list_namespaced_secret(NS, label_selector=labels, field_selector=fields)
     assert caught.value.status == 400 and status_of(caught.value)["reason"] == "BadRequest"
@@ -560,8 +640,9 @@ def test_pagination_with_limit_and_continue(api_server: ApiServer, core: k8s.Cor
 # ---- watches -------------------------------------------------------------------------------------
 
 
-def test_watch_streams_added_modified_deleted(api_server: ApiServer, core: k8s.CoreV1Api,
-                                              watches: list[WatchThread]) -> None:
+def test_watch_streams_added_modified_deleted(
+    api_server: ApiServer, core: k8s.CoreV1Api, watches: list[WatchThread]
+) -> None:
     api_server.put(secret("old"))
     w = open_watch(api_server, watches, "v1/secrets", core.list_namespaced_secret, NS)
     assert w.take(1) == [("ADDED", "old")]  # no resourceVersion: the current state comes first
@@ -573,14 +654,23 @@ def test_watch_streams_added_modified_deleted(api_server: ApiServer, core: k8s.C
     assert w.take(4) == [("ADDED", "new"), ("MODIFIED", "new"), ("DELETED", "new"), ("ADDED", "last")]
 
 
-def test_watch_on_all_namespaces_and_custom_resources(api_server: ApiServer, core: k8s.CoreV1Api,
-                                                      crd: k8s.CustomObjectsApi,
-                                                      watches: list[WatchThread]) -> None:
+def test_watch_on_all_namespaces_and_custom_resources(
+    api_server: ApiServer, core: k8s.CoreV1Api, crd: k8s.CustomObjectsApi, watches: list[WatchThread]
+) -> None:
     rv = str(api_server.resource_version)
-    secrets = open_watch(api_server, watches, "v1/secrets", core.list_secret_for_all_namespaces,
-                         resource_version=rv)
-    certs = open_watch(api_server, watches, CERTIFICATES.key, crd.list_cluster_custom_object,
-                       "cert-manager.io", "v1", "certificates", resource_version=rv)
+    secrets = open_watch(
+        api_server, watches, "v1/secrets", core.list_secret_for_all_namespaces, resource_version=rv
+    )
+    certs = open_watch(
+        api_server,
+        watches,
+        CERTIFICATES.key,
+        crd.list_cluster_custom_object,
+        "cert-manager.io",
+        "v1",
+        "certificates",
+        resource_version=rv,
+    )
     api_server.put(secret("a", ns="one"))
     api_server.put(secret("b", ns="two"))
     api_server.put(custom(CERTIFICATES, "c1"))
@@ -588,14 +678,21 @@ def test_watch_on_all_namespaces_and_custom_resources(api_server: ApiServer, cor
     assert certs.take(1) == [("ADDED", "c1")]
 
 
-def test_watch_resumes_after_a_resource_version(api_server: ApiServer, core: k8s.CoreV1Api,
-                                                watches: list[WatchThread]) -> None:
+def test_watch_resumes_after_a_resource_version(
+    api_server: ApiServer, core: k8s.CoreV1Api, watches: list[WatchThread]
+) -> None:
     api_server.put(secret("before"))
     listed = core.list_namespaced_secret(NS)
     api_server.put(secret("after-1"))
     api_server.put(secret("before", data={"k": b"changed"}))
-    w = open_watch(api_server, watches, "v1/secrets", core.list_namespaced_secret, NS,
-                   resource_version=listed.metadata.resource_version)
+    w = open_watch(
+        api_server,
+        watches,
+        "v1/secrets",
+        core.list_namespaced_secret,
+        NS,
+        resource_version=listed.metadata.resource_version,
+    )
     assert w.take(2) == [("ADDED", "after-1"), ("MODIFIED", "before")]
     api_server.put(secret("after-2"))
     event = w.next()
@@ -603,8 +700,9 @@ def test_watch_resumes_after_a_resource_version(api_server: ApiServer, core: k8s
     assert event["object"].metadata.resource_version == str(api_server.resource_version)
 
 
-def test_resume_from_a_compacted_resource_version_is_410_gone(api_server: ApiServer, core: k8s.CoreV1Api,
-                                                              watches: list[WatchThread]) -> None:
+def test_resume_from_a_compacted_resource_version_is_410_gone(
+    api_server: ApiServer, core: k8s.CoreV1Api, watches: list[WatchThread]
+) -> None:
     api_server.put(secret("a"))
     old_rv = str(api_server.resource_version)
     api_server.put(secret("b"))
@@ -625,8 +723,9 @@ def test_resume_from_a_compacted_resource_version_is_410_gone(api_server: ApiSer
     assert names(core.list_namespaced_secret(NS, resource_version=current).items) == ["a", "b"]
 
 
-def test_watch_ends_after_timeout_seconds(api_server: ApiServer, core: k8s.CoreV1Api,
-                                          watches: list[WatchThread]) -> None:
+def test_watch_ends_after_timeout_seconds(
+    api_server: ApiServer, core: k8s.CoreV1Api, watches: list[WatchThread]
+) -> None:
     started = time.monotonic()
     w = open_watch(api_server, watches, "v1/secrets", core.list_namespaced_secret, NS, timeout_seconds=1)
     assert w.ended.wait(TIMEOUT) and w.error is None
@@ -634,13 +733,22 @@ def test_watch_ends_after_timeout_seconds(api_server: ApiServer, core: k8s.CoreV
     assert api_server.watch_counts().get("v1/secrets", 0) == 0
 
 
-def test_bookmarks_are_sent_only_when_allowed(api_server: ApiServer, core: k8s.CoreV1Api,
-                                              watches: list[WatchThread]) -> None:
+def test_bookmarks_are_sent_only_when_allowed(
+    api_server: ApiServer, core: k8s.CoreV1Api, watches: list[WatchThread]
+) -> None:
     rv = str(api_server.resource_version)
-    with_bookmarks = open_watch(api_server, watches, "v1/secrets", core.list_namespaced_secret, NS,
-                                resource_version=rv, allow_watch_bookmarks=True)
-    without = open_watch(api_server, watches, "v1/secrets", core.list_namespaced_secret, NS,
-                         resource_version=rv)
+    with_bookmarks = open_watch(
+        api_server,
+        watches,
+        "v1/secrets",
+        core.list_namespaced_secret,
+        NS,
+        resource_version=rv,
+        allow_watch_bookmarks=True,
+    )
+    without = open_watch(
+        api_server, watches, "v1/secrets", core.list_namespaced_secret, NS, resource_version=rv
+    )
     api_server.put(secret("s1"))
     api_server.send_bookmarks()
     assert with_bookmarks.take(1) == [("ADDED", "s1")]
@@ -652,11 +760,20 @@ def test_bookmarks_are_sent_only_when_allowed(api_server: ApiServer, core: k8s.C
     assert without.take(2) == [("ADDED", "s1"), ("ADDED", "s2")]
 
 
-def test_watch_selectors_turn_label_changes_into_added_and_deleted(api_server: ApiServer, core: k8s.CoreV1Api,
-                                                                   watches: list[WatchThread]) -> None:
+def test_watch_selectors_turn_label_changes_into_added_and_deleted(
+    api_server: ApiServer, core: k8s.CoreV1Api, watches: list[WatchThread]
+) -> None:
     rv = str(api_server.resource_version)
-    w = open_watch(api_server, watches, "v1/secrets", core.list_namespaced_secret, NS, resource_version=rv,
-                   label_selector="app=aio", field_selector="metadata.name!=ignored")
+    w = open_watch(
+        api_server,
+        watches,
+        "v1/secrets",
+        core.list_namespaced_secret,
+        NS,
+        resource_version=rv,
+        label_selector="app=aio",
+        field_selector="metadata.name!=ignored",
+    )
     api_server.put(secret("s1", labels={"app": "aio"}))
     api_server.put(secret("ignored", labels={"app": "aio"}))
     api_server.put(secret("s1", labels={"app": "other"}))
@@ -666,10 +783,17 @@ def test_watch_selectors_turn_label_changes_into_added_and_deleted(api_server: A
     assert w.take(4) == [("ADDED", "s1"), ("DELETED", "s1"), ("ADDED", "s1"), ("MODIFIED", "s1")]
 
 
-def test_put_from_the_test_thread_fills_metadata_and_emits_events(api_server: ApiServer, core: k8s.CoreV1Api,
-                                                                  watches: list[WatchThread]) -> None:
-    w = open_watch(api_server, watches, "v1/secrets", core.list_namespaced_secret, NS,
-                   resource_version=str(api_server.resource_version))
+def test_put_from_the_test_thread_fills_metadata_and_emits_events(
+    api_server: ApiServer, core: k8s.CoreV1Api, watches: list[WatchThread]
+) -> None:
+    w = open_watch(
+        api_server,
+        watches,
+        "v1/secrets",
+        core.list_namespaced_secret,
+        NS,
+        resource_version=str(api_server.resource_version),
+    )
     stored = api_server.put(secret("s1"))
     meta = stored["metadata"]
     assert meta["uid"] and meta["creationTimestamp"] == EPOCH_TEXT
@@ -680,10 +804,18 @@ def test_put_from_the_test_thread_fills_metadata_and_emits_events(api_server: Ap
     assert not api_server.delete("v1/secrets", NS, "s1")
 
 
-def test_drop_watches_cuts_connections_abruptly(api_server: ApiServer, core: k8s.CoreV1Api,
-                                                watches: list[WatchThread]) -> None:
-    w = open_watch(api_server, watches, "v1/secrets", core.list_namespaced_secret, NS,
-                   resource_version=str(api_server.resource_version), timeout_seconds=60)
+def test_drop_watches_cuts_connections_abruptly(
+    api_server: ApiServer, core: k8s.CoreV1Api, watches: list[WatchThread]
+) -> None:
+    w = open_watch(
+        api_server,
+        watches,
+        "v1/secrets",
+        core.list_namespaced_secret,
+        NS,
+        resource_version=str(api_server.resource_version),
+        timeout_seconds=60,
+    )
     assert api_server.drop_watches() == 1
     assert w.ended.wait(TIMEOUT)
     assert isinstance(w.error, urllib3.exceptions.ProtocolError)
@@ -700,8 +832,10 @@ def test_forbid_answers_403_for_one_resource_and_verb_set(api_server: ApiServer,
     body = status_of(caught.value)
     assert (body["code"], body["reason"]) == (403, "Forbidden")
     user = api_server.emulator.user
-    assert body["message"] == (f'secrets is forbidden: User "{user}" cannot list resource "secrets" in API '
-                               f'group "" in the namespace "{NS}"')
+    assert body["message"] == (
+        f'secrets is forbidden: User "{user}" cannot list resource "secrets" in API '
+        f'group "" in the namespace "{NS}"'
+    )
     with pytest.raises(ApiException) as caught:
         core.list_namespaced_secret(NS, watch=True, _preload_content=False)
     assert caught.value.status == 403
@@ -711,13 +845,21 @@ def test_forbid_answers_403_for_one_resource_and_verb_set(api_server: ApiServer,
     assert names(core.list_namespaced_secret(NS).items) == ["s1"]
 
 
-def test_uninstall_serves_the_resource_as_a_missing_crd(api_server: ApiServer, k8s_client: k8s.ApiClient,
-                                                        crd: k8s.CustomObjectsApi,
-                                                        watches: list[WatchThread]) -> None:
+def test_uninstall_serves_the_resource_as_a_missing_crd(
+    api_server: ApiServer, k8s_client: k8s.ApiClient, crd: k8s.CustomObjectsApi, watches: list[WatchThread]
+) -> None:
     api_server.put(custom(BUNDLES, "bundle"))
-    w = open_watch(api_server, watches, BUNDLES.key, crd.list_cluster_custom_object, BUNDLES.group,
-                   BUNDLES.version, "bundles", resource_version=str(api_server.resource_version),
-                   timeout_seconds=60)
+    w = open_watch(
+        api_server,
+        watches,
+        BUNDLES.key,
+        crd.list_cluster_custom_object,
+        BUNDLES.group,
+        BUNDLES.version,
+        "bundles",
+        resource_version=str(api_server.resource_version),
+        timeout_seconds=60,
+    )
     api_server.uninstall(BUNDLES.key)
     assert w.ended.wait(TIMEOUT)  # its watch was closed
     with pytest.raises(ApiException) as caught:
@@ -756,10 +898,17 @@ def test_seeding_and_listing_2000_secrets_is_fast(api_server: ApiServer, core: k
     assert len(items) == 2000 and seeded < 1.0 and listed < 1.0
 
 
-def test_watch_events_arrive_within_milliseconds(api_server: ApiServer, core: k8s.CoreV1Api,
-                                                 watches: list[WatchThread]) -> None:
-    w = open_watch(api_server, watches, "v1/secrets", core.list_namespaced_secret, NS,
-                   resource_version=str(api_server.resource_version))
+def test_watch_events_arrive_within_milliseconds(
+    api_server: ApiServer, core: k8s.CoreV1Api, watches: list[WatchThread]
+) -> None:
+    w = open_watch(
+        api_server,
+        watches,
+        "v1/secrets",
+        core.list_namespaced_secret,
+        NS,
+        resource_version=str(api_server.resource_version),
+    )
     latencies = []
     for i in range(40):
         started = time.perf_counter()
@@ -780,11 +929,16 @@ def test_watch_events_arrive_within_milliseconds(api_server: ApiServer, core: k8
 
 
 def test_merge_and_json_patch_follow_the_rfcs() -> None:
-    assert merge_patch({"a": {"b": 1, "c": 2}, "l": [1]}, {"a": {"b": None, "d": 3}, "l": [2]}) == \
-        {"a": {"c": 2, "d": 3}, "l": [2]}
+    assert merge_patch({"a": {"b": 1, "c": 2}, "l": [1]}, {"a": {"b": None, "d": 3}, "l": [2]}) == {
+        "a": {"c": 2, "d": 3},
+        "l": [2],
+    }
     doc = {"a": [1, 2], "b": {"c": 1}}
-    operations = [{"op": "add", "path": "/a/1", "value": 9}, {"op": "move", "from": "/b/c", "path": "/d"},
-                  {"op": "copy", "from": "/d", "path": "/e"}]
+    operations = [
+        {"op": "add", "path": "/a/1", "value": 9},
+        {"op": "move", "from": "/b/c", "path": "/d"},
+        {"op": "copy", "from": "/d", "path": "/e"},
+    ]
     assert json_patch(doc, operations) == {"a": [1, 9, 2], "b": {}, "d": 1, "e": 1}
     assert doc == {"a": [1, 2], "b": {"c": 1}}  # the input is untouched
     with pytest.raises(PatchError):
@@ -794,17 +948,30 @@ def test_merge_and_json_patch_follow_the_rfcs() -> None:
 def test_label_selector_parser_and_human_durations() -> None:
     reqs = parse_label_selector("env in (prod, dev),!beta,tier")
     assert [(r.key, r.op, r.values) for r in reqs] == [
-        ("env", "in", ("prod", "dev")), ("beta", "!exists", ()), ("tier", "exists", ())]
-    assert [human_duration(s) for s in (0, 119, 300, 3 * 3600 + 60, 30 * 3600, 3 * 86400, 400 * 86400)] == \
-        ["0s", "119s", "5m", "3h1m", "30h", "3d", "400d"]
+        ("env", "in", ("prod", "dev")),
+        ("beta", "!exists", ()),
+        ("tier", "exists", ()),
+    ]
+    assert [human_duration(s) for s in (0, 119, 300, 3 * 3600 + 60, 30 * 3600, 3 * 86400, 400 * 86400)] == [
+        "0s",
+        "119s",
+        "5m",
+        "3h1m",
+        "30h",
+        "3d",
+        "400d",
+    ]
 
 
 def test_a_watcher_behind_the_retained_history_is_told_410() -> None:
     store = ObjectStore(ALL_KINDS, FrozenClock(API_EPOCH), history_limit=3)
     for i in range(5):
         store.put(secret(f"s{i}"))
-    assert [c.obj["metadata"]["name"] for c in store.changes_after(store.resource_version - 3)] == \
-        ["s2", "s3", "s4"]
+    assert [c.obj["metadata"]["name"] for c in store.changes_after(store.resource_version - 3)] == [
+        "s2",
+        "s3",
+        "s4",
+    ]
     with pytest.raises(KubernetesError) as caught:
         store.changes_after(1)
     assert caught.value.status == 410
@@ -836,8 +1003,12 @@ def test_large_secret_body_is_accepted(api_server: Any, k8s_client: Any) -> None
     """A 2 MB Secret (the --scale 2000 trust list) is stored, not refused with 413."""
     core = k8s.CoreV1Api(k8s_client)
     payload = base64.b64encode(b"x" * (2 * 1024 * 1024)).decode()
-    body = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "big", "namespace": "default"},
-            "data": {"blob": payload}}
+    body = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "big", "namespace": "default"},
+        "data": {"blob": payload},
+    }
     created = core.create_namespaced_secret("default", body)
     assert created.metadata.name == "big"
     stored = api_server.get("v1/secrets", "default", "big")

@@ -61,9 +61,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ApiServer, 
         for kind in ALL_KINDS:
             server.put(_demo_object(kind, f"demo-{kind.singular}", labelled=True))
             server.put(_demo_object(kind, f"other-{kind.singular}", labelled=False))
-        env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home),
-               "KUBECONFIG": str(server.write_kubeconfig(home / "kubeconfig", namespace=NS)),
-               "KUBECACHEDIR": str(home / "cache")}
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": str(home),
+            "KUBECONFIG": str(server.write_kubeconfig(home / "kubeconfig", namespace=NS)),
+            "KUBECACHEDIR": str(home / "cache"),
+        }
         yield server, env
     finally:
         server.stop()

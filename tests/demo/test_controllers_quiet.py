@@ -80,7 +80,9 @@ def test_a_spec_change_still_wakes_the_sync_controller(running: DemoEnvironment)
     env.kube.replace(rk.SECRET_SYNCS, sync)
     _until(lambda: watcher.wakes > wakes, "the spec change to wake the controller")
     _until(
-        lambda: (env.kube.get(rk.SECRET_SYNCS, NS, TRUST) or {})["status"]["syncHash"]
-        != sync["status"]["syncHash"],
+        lambda: (
+            (env.kube.get(rk.SECRET_SYNCS, NS, TRUST) or {})["status"]["syncHash"]
+            != sync["status"]["syncHash"]
+        ),
         "the forced sync",
     )

@@ -71,9 +71,15 @@ def test_serve_env_file_works_and_sigint_stops_cleanly(tmp_path: Path) -> None:
         while not (state / "env").exists() and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
         synced = subprocess.run(
-            ["bash", "-c",
-             f"source {state / 'env'} && kubectl get secret aio-opc-ua-broker-trust-list -o name"],
-            capture_output=True, text=True, timeout=30, env=env,
+            [
+                "bash",
+                "-c",
+                f"source {state / 'env'} && kubectl get secret aio-opc-ua-broker-trust-list -o name",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env=env,
         )
         assert synced.returncode == 0, synced.stderr
         banner = out.wait_for(READY_LINE, timeout=60)

@@ -72,8 +72,9 @@ def client(kv: KeyVaultEmulator, credential: RecordingCredential) -> SecretClien
     return _client(kv, credential)
 
 
-def _raw(kv: KeyVaultEmulator, method: str, path: str, body: bytes | None = None,
-         bearer: bool = True) -> tuple[int, dict[str, str], dict[str, Any]]:
+def _raw(
+    kv: KeyVaultEmulator, method: str, path: str, body: bytes | None = None, bearer: bool = True
+) -> tuple[int, dict[str, str], dict[str, Any]]:
     """One request with the standard library, for what the SDK never sends."""
     context = ssl.create_default_context(cafile=str(kv.ca_pem_path))
     connection = http.client.HTTPSConnection(kv.host, kv.port, context=context, timeout=10)
@@ -89,24 +90,38 @@ def _raw(kv: KeyVaultEmulator, method: str, path: str, body: bytes | None = None
         connection.close()
 
 
-def test_challenge_handshake_then_cached_bearer(kv: KeyVaultEmulator, client: SecretClient,
-                                                credential: RecordingCredential) -> None:
+def test_challenge_handshake_then_cached_bearer(
+    kv: KeyVaultEmulator, client: SecretClient, credential: RecordingCredential
+) -> None:
     http_challenge_cache.clear()
     client.set_secret("hs", "v1")
     client.get_secret("hs")
     seen = [(r.method, r.path, r.authorized, r.status) for r in kv.requests()]
-    assert seen == [("PUT", "/secrets/hs", False, 401), ("PUT", "/secrets/hs", True, 200),
-                    ("GET", "/secrets/hs/", True, 200)]
+    assert seen == [
+        ("PUT", "/secrets/hs", False, 401),
+        ("PUT", "/secrets/hs", True, 200),
+        ("GET", "/secrets/hs/", True, 200),
+    ]
     # The resource passes the SDK's challenge-resource check, which this client keeps on.
-    assert credential.calls == [((f"https://0.0.1:{kv.port}/.default",),
-                                 {"claims": None, "tenant_id": DEMO_TENANT_ID, "enable_cae": True})]
+    assert credential.calls == [
+        (
+            (f"https://0.0.1:{kv.port}/.default",),
+            {"claims": None, "tenant_id": DEMO_TENANT_ID, "enable_cae": True},
+        )
+    ]
     assert kv.requests()[1].query["api-version"] == "2026-04-01"
 
 
 def test_set_and_get_round_trip_every_property(client: SecretClient, clock: FrozenClock) -> None:
     nbf, exp = datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)
-    first = client.set_secret("plc-1-der", "3082", content_type="application/pkix-cert",
-                              tags={"file-encoding": "hex"}, not_before=nbf, expires_on=exp)
+    first = client.set_secret(
+        "plc-1-der",
+        "3082",
+        content_type="application/pkix-cert",
+        tags={"file-encoding": "hex"},
+        not_before=nbf,
+        expires_on=exp,
+    )
     clock.advance(30)
     second = client.set_secret("plc-1-der", "3083")
     latest = client.get_secret("plc-1-der")
@@ -175,8 +190,9 @@ def test_update_properties_of_latest_and_of_a_version(client: SecretClient) -> N
     assert client.get_secret("s").value == "v2"
 
 
-def test_soft_delete_and_recover_with_the_sdk_pollers(kv: KeyVaultEmulator, client: SecretClient,
-                                                      clock: FrozenClock) -> None:
+def test_soft_delete_and_recover_with_the_sdk_pollers(
+    kv: KeyVaultEmulator, client: SecretClient, clock: FrozenClock
+) -> None:
     client.set_secret("s", "keep-me", tags={"a": "b"})
     clock.advance(60)
     poller = client.begin_delete_secret("s", **FAST)
@@ -268,25 +284,35 @@ def test_every_401_carries_a_parseable_challenge(kv: KeyVaultEmulator) -> None:
     challenge = headers["WWW-Authenticate"]
     assert challenge.startswith("Bearer ")
     # The SDK splits on "," and "=": exactly two parameters, values free of both characters.
-    params = dict(part.strip().split("=", 1) for part in challenge[len("Bearer "):].split(","))
-    assert params == {"authorization": f'"https://login.microsoftonline.com/{DEMO_TENANT_ID}"',
-                      "resource": f'"https://0.0.1:{kv.port}"'}
+    params = dict(part.strip().split("=", 1) for part in challenge[len("Bearer ") :].split(","))
+    assert params == {
+        "authorization": f'"https://login.microsoftonline.com/{DEMO_TENANT_ID}"',
+        "resource": f'"https://0.0.1:{kv.port}"',
+    }
 
 
 @pytest.mark.parametrize(
     ("method", "path", "body", "status", "code"),
-    [("GET", "/secrets", None, 400, "BadParameter"),
-     ("GET", "/secrets?api-version=banana", None, 400, "BadParameter"),
-     ("GET", "/secrets?api-version=7.5&maxresults=26", None, 400, "BadParameter"),
-     ("GET", "/secrets?api-version=7.5&$skiptoken=%2B%2B", None, 400, "BadParameter"),
-     ("PUT", "/secrets/s?api-version=7.5", b"{not json", 400, "BadParameter"),
-     ("PUT", "/secrets/s?api-version=7.5", b'{"value": 5}', 400, "BadParameter"),
-     ("PUT", "/secrets/s?api-version=7.5", b'{"value": "v", "attributes": {"exp": "soon"}}', 400,
-      "BadParameter"),
-     ("GET", "/keys?api-version=7.5", None, 404, "NotFound")],
+    [
+        ("GET", "/secrets", None, 400, "BadParameter"),
+        ("GET", "/secrets?api-version=banana", None, 400, "BadParameter"),
+        ("GET", "/secrets?api-version=7.5&maxresults=26", None, 400, "BadParameter"),
+        ("GET", "/secrets?api-version=7.5&$skiptoken=%2B%2B", None, 400, "BadParameter"),
+        ("PUT", "/secrets/s?api-version=7.5", b"{not json", 400, "BadParameter"),
+        ("PUT", "/secrets/s?api-version=7.5", b'{"value": 5}', 400, "BadParameter"),
+        (
+            "PUT",
+            "/secrets/s?api-version=7.5",
+            b'{"value": "v", "attributes": {"exp": "soon"}}',
+            400,
+            "BadParameter",
+        ),
+        ("GET", "/keys?api-version=7.5", None, 404, "NotFound"),
+    ],
 )
 def test_bad_requests_get_error_envelopes_and_change_nothing(
-        kv: KeyVaultEmulator, method: str, path: str, body: bytes | None, status: int, code: str) -> None:
+    kv: KeyVaultEmulator, method: str, path: str, body: bytes | None, status: int, code: str
+) -> None:
     before = kv.snapshot()
     got_status, headers, document = _raw(kv, method, path, body)
     assert (got_status, document["error"]["code"]) == (status, code)
@@ -294,8 +320,9 @@ def test_bad_requests_get_error_envelopes_and_change_nothing(
     assert kv.snapshot() == before
 
 
-def test_denied_permission_is_a_403_for_that_operation_only(kv: KeyVaultEmulator,
-                                                            client: SecretClient) -> None:
+def test_denied_permission_is_a_403_for_that_operation_only(
+    kv: KeyVaultEmulator, client: SecretClient
+) -> None:
     kv.put_secret("s", "v")
     kv.deny("get")
     with pytest.raises(HttpResponseError) as excinfo:
@@ -321,8 +348,9 @@ def test_an_outage_refuses_connections_until_it_ends(kv: KeyVaultEmulator, clien
     assert client.get_secret("s").value == "v"
 
 
-def test_tls_is_verified_against_the_emulator_ca(kv: KeyVaultEmulator,
-                                                credential: RecordingCredential) -> None:
+def test_tls_is_verified_against_the_emulator_ca(
+    kv: KeyVaultEmulator, credential: RecordingCredential
+) -> None:
     untrusting = SecretClient(kv.url, credential, retry_total=0)
     with pytest.raises(ServiceRequestError, match="CERTIFICATE_VERIFY_FAILED"):
         untrusting.get_secret("s")
@@ -389,8 +417,12 @@ def test_the_temporary_ca_file_goes_away_on_stop(clock: FrozenClock) -> None:
 
 @pytest.mark.parametrize(
     ("authority", "resource"),
-    [("127.0.0.1:4443", "https://0.0.1:4443"), ("127.0.0.1", "https://0.0.1"),
-     ("localhost:4443", "https://vault.azure.net"), ("[::1]:4443", "https://vault.azure.net")],
+    [
+        ("127.0.0.1:4443", "https://0.0.1:4443"),
+        ("127.0.0.1", "https://0.0.1"),
+        ("localhost:4443", "https://vault.azure.net"),
+        ("[::1]:4443", "https://vault.azure.net"),
+    ],
 )
 def test_challenge_resource_is_a_dot_suffix_of_ipv4_authorities(authority: str, resource: str) -> None:
     assert challenge_resource_for(authority) == resource

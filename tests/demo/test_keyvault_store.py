@@ -193,8 +193,9 @@ def test_without_soft_delete_a_delete_is_final(clock: FrozenClock) -> None:
     assert store.set_secret("s", "v2").latest.value == "v2"
 
 
-@pytest.mark.parametrize(("days", "level"), [(90, "Recoverable+Purgeable"),
-                                             (7, "CustomizedRecoverable+Purgeable")])
+@pytest.mark.parametrize(
+    ("days", "level"), [(90, "Recoverable+Purgeable"), (7, "CustomizedRecoverable+Purgeable")]
+)
 def test_recovery_level_follows_retention(clock: FrozenClock, days: int, level: str) -> None:
     assert KeyVaultStore(clock=clock, recoverable_days=days).recovery_level == level
 
@@ -220,7 +221,8 @@ def test_backup_restores_every_version_and_refuses_a_taken_name(store: KeyVaultS
 
 
 @pytest.mark.parametrize(
-    "blob", [b"", b"not json", b'{"magic": "other"}', b'{"magic": "aio-certs-kv-backup-1"}'])
+    "blob", [b"", b"not json", b'{"magic": "other"}', b'{"magic": "aio-certs-kv-backup-1"}']
+)
 def test_a_corrupt_backup_is_a_400(store: KeyVaultStore, blob: bytes) -> None:
     with pytest.raises(VaultFault) as excinfo:
         store.restore_secret(blob)

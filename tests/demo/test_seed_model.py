@@ -52,8 +52,9 @@ def _state(byo: bool) -> tuple[ClusterState, Any]:
         # What the sync controller would write for the seeded SecretSync.
         raw.add(rk.SECRETS, synced_secret(raw.get(rk.SECRET_SYNCS, ns, sync), files[list_name]))
     # The vault as the demo fills it (the seed's own records, not re-derived from the files).
-    secrets = {v.name: VaultSecret(v.name, v.value, v.content_type, MappingProxyType(v.tags))
-               for v in site.vault}
+    secrets = {
+        v.name: VaultSecret(v.name, v.value, v.content_type, MappingProxyType(v.tags)) for v in site.vault
+    }
     vault = VaultSnapshot(
         "https://aio-demo-kv.vault.azure.net/", ResourceStatus(AreaState.OK), MappingProxyType(secrets), START
     )

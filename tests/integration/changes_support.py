@@ -41,36 +41,63 @@ def running_demo() -> Iterator[DemoEnvironment]:
 
 def cli_env(demo: DemoEnvironment, state_dir: Path, **extra: str) -> dict[str, str]:
     """The environment `source DIR/env` gives, plus a private state directory and no user config."""
-    base = {k: v for k, v in os.environ.items()
-            if not k.startswith("AIO_CERTS_") and k not in ("KUBECONFIG", "KUBERNETES_SERVICE_HOST")}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("AIO_CERTS_") and k not in ("KUBECONFIG", "KUBERNETES_SERVICE_HOST")
+    }
     base.update(demo.env_vars())
     # HOME and XDG_CONFIG_HOME point at the private directory: no user config file applies.
-    base.update({"AIO_CERTS_STATE_DIR": str(state_dir), "HOME": str(state_dir),
-                 "XDG_CONFIG_HOME": str(state_dir / "config"), "COLUMNS": "120"})
+    base.update(
+        {
+            "AIO_CERTS_STATE_DIR": str(state_dir),
+            "HOME": str(state_dir),
+            "XDG_CONFIG_HOME": str(state_dir / "config"),
+            "COLUMNS": "120",
+        }
+    )
     base.update(extra)
     return base
 
 
-def run_cli(demo: DemoEnvironment, state_dir: Path, *args: str, stdin: str | None = None,
-            **extra: str) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    demo: DemoEnvironment, state_dir: Path, *args: str, stdin: str | None = None, **extra: str
+) -> subprocess.CompletedProcess[str]:
     """``aio-certs ARGS`` in a subprocess pointed at the demo; stdin is not a terminal."""
-    return subprocess.run([sys.executable, "-m", "tui", *args], capture_output=True, text=True, cwd=ROOT,
-                          env=cli_env(demo, state_dir, **extra), timeout=RUN_TIMEOUT, check=False,
-                          input=stdin if stdin is not None else "")
+    return subprocess.run(
+        [sys.executable, "-m", "tui", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=cli_env(demo, state_dir, **extra),
+        timeout=RUN_TIMEOUT,
+        check=False,
+        input=stdin if stdin is not None else "",
+    )
 
 
 def kubectl_json(demo: DemoEnvironment, *args: str) -> dict[str, Any]:
     """``kubectl ARGS -o json`` against the demo, parsed."""
-    result = subprocess.run([KUBECTL, "--kubeconfig", str(demo.kubeconfig_path), *args, "-o", "json"],
-                            capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False)
+    result = subprocess.run(
+        [KUBECTL, "--kubeconfig", str(demo.kubeconfig_path), *args, "-o", "json"],
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
 
 def kubectl_absent(demo: DemoEnvironment, *args: str) -> bool:
     """True when ``kubectl get ARGS`` says NotFound."""
-    result = subprocess.run([KUBECTL, "--kubeconfig", str(demo.kubeconfig_path), "get", *args],
-                            capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False)
+    result = subprocess.run(
+        [KUBECTL, "--kubeconfig", str(demo.kubeconfig_path), "get", *args],
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+        check=False,
+    )
     return result.returncode != 0 and "NotFound" in result.stderr
 
 

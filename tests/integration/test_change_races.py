@@ -47,8 +47,14 @@ def demo() -> Iterator[DemoEnvironment]:
 def _session(demo: DemoEnvironment, state_dir: Path) -> ChangeSession:
     api_client = k8s_config.new_client_from_config(config_file=str(demo.kubeconfig_path))
     vault = make_secret_client(demo.vault_url, auth="demo", ca_bundle=str(demo.vault_ca_path))
-    return ChangeSession(api_client, ModelSettings(), clock=SystemClock(), state_dir=state_dir,
-                         context="aio-demo", vault_client_for=lambda _state: vault)
+    return ChangeSession(
+        api_client,
+        ModelSettings(),
+        clock=SystemClock(),
+        state_dir=state_dir,
+        context="aio-demo",
+        vault_client_for=lambda _state: vault,
+    )
 
 
 def _leaf(cn: str) -> certgen.Issued:
@@ -73,14 +79,21 @@ def test_two_racing_adds_of_one_name_apply_at_most_once(demo: DemoEnvironment, t
         name = f"same-{round_no}.der"
         files = [_leaf(f"racer a {round_no}").der, _leaf(f"racer b {round_no}").der]
         # Both plan before either applies: each believes the name is free.
-        planned = [s.plan(ChangeSet.of([AddFile("trust", name, data)])) for s, data in
-                   zip((first, second), files, strict=True)]
+        planned = [
+            s.plan(ChangeSet.of([AddFile("trust", name, data)]))
+            for s, data in zip((first, second), files, strict=True)
+        ]
         assert all(plan.applicable for plan, _ in planned), [p.problems for p, _ in planned]
         results: list[ApplyResult | None] = [None, None]
         start = threading.Barrier(2)
 
-        def run(i: int, session: ChangeSession, plans: list = planned, out: list = results,
-                barrier: threading.Barrier = start) -> None:
+        def run(
+            i: int,
+            session: ChangeSession,
+            plans: list = planned,
+            out: list = results,
+            barrier: threading.Barrier = start,
+        ) -> None:
             plan, site = plans[i]
             barrier.wait()
             out[i] = session.apply(plan, site, action="trust add", progress=_quiet, wait_timeout=0)
@@ -119,12 +132,14 @@ def _drop_end_record(session: ChangeSession, journal_id: str) -> None:
 
 
 def test_rollback_of_an_overwrite_killed_in_its_sync_wait_restores_the_synced_file(
-        demo: DemoEnvironment, tmp_path: Path) -> None:
+    demo: DemoEnvironment, tmp_path: Path
+) -> None:
     session = _session(demo, tmp_path / "state")
     original = synced_bytes(demo, TRUST_SYNC)["historian-main.der"]
     replacement = _leaf("historian replacement").der
-    plan, site = session.plan(ChangeSet.of([AddFile("trust", "historian-main.der", replacement,
-                                                    overwrite=True)]))
+    plan, site = session.plan(
+        ChangeSet.of([AddFile("trust", "historian-main.der", replacement, overwrite=True)])
+    )
     assert plan.applicable, plan.problems
     applied = session.apply(plan, site, action="trust add", progress=_quiet, wait_timeout=WAIT)
     assert applied.outcome == APPLIED and applied.sync is not None and applied.sync.ok
@@ -139,15 +154,17 @@ def test_rollback_of_an_overwrite_killed_in_its_sync_wait_restores_the_synced_fi
     assert synced_bytes(demo, TRUST_SYNC)["historian-main.der"] == original
     assert any(e.phase == "synced" for e in events)
     # The rollback's audit line names what it concerned, as the apply's line did (issue 9, item 11).
-    [line] = [e for e in AuditLog(tmp_path / "state", clock=SystemClock()).events()
-              if e["action"] == "journal rollback"]
+    [line] = [
+        e
+        for e in AuditLog(tmp_path / "state", clock=SystemClock()).events()
+        if e["action"] == "journal rollback"
+    ]
     assert line["outcome"] == ROLLED_BACK and line["entries"] == ["trust/historian-main.der"]
     assert line["vault_secrets"] == ["historian-main-der"]
     assert line["thumbprints"] == [plan.vault_writes[0].sha256]
 
 
-def _interrupted_add(demo: DemoEnvironment, session: ChangeSession, name: str,
-                     data: bytes) -> ApplyResult:
+def _interrupted_add(demo: DemoEnvironment, session: ChangeSession, name: str, data: bytes) -> ApplyResult:
     """An add whose vault write and SPC grow are done and whose SecretSync write failed (journal kept)."""
     plan, site = session.plan(ChangeSet.of([AddFile("trust", name, data)]))
     assert plan.applicable, plan.problems
@@ -161,7 +178,8 @@ def _interrupted_add(demo: DemoEnvironment, session: ChangeSession, name: str,
 
 
 def test_resume_writes_again_a_secret_deleted_since_or_refuses_while_it_is_recoverable(
-        demo: DemoEnvironment, tmp_path: Path) -> None:
+    demo: DemoEnvironment, tmp_path: Path
+) -> None:
     session = _session(demo, tmp_path / "state")
     leaf = _leaf("plc resumed")
     failed = _interrupted_add(demo, session, "plc-resumed.der", leaf.der)
@@ -180,8 +198,9 @@ def test_resume_writes_again_a_secret_deleted_since_or_refuses_while_it_is_recov
     assert synced_bytes(demo, TRUST_SYNC)["plc-resumed.der"] == leaf.der
 
 
-def test_resume_does_not_overwrite_a_secret_someone_else_wrote_since(demo: DemoEnvironment,
-                                                                   tmp_path: Path) -> None:
+def test_resume_does_not_overwrite_a_secret_someone_else_wrote_since(
+    demo: DemoEnvironment, tmp_path: Path
+) -> None:
     session = _session(demo, tmp_path / "state")
     failed = _interrupted_add(demo, session, "plc-taken-over.der", _leaf("plc mine").der)
     theirs = _leaf("plc theirs").der.hex()

@@ -54,11 +54,23 @@ def demo() -> Iterator[DemoEnvironment]:
 def session(demo: DemoEnvironment, tmp_path: Path) -> Iterator[ChangeSession]:
     api_client = k8s_config.new_client_from_config(config_file=str(demo.kubeconfig_path))
     # Few retries, quick backoff: the tests inject throttling and want it survived, not waited out.
-    vault = make_secret_client(demo.vault_url, auth="demo", ca_bundle=str(demo.vault_ca_path),
-                               retry_total=5, retry_backoff_factor=0.05, retry_backoff_max=0.5)
+    vault = make_secret_client(
+        demo.vault_url,
+        auth="demo",
+        ca_bundle=str(demo.vault_ca_path),
+        retry_total=5,
+        retry_backoff_factor=0.05,
+        retry_backoff_max=0.5,
+    )
     try:
-        yield ChangeSession(api_client, ModelSettings(), clock=SystemClock(), state_dir=tmp_path / "state",
-                            context="aio-demo", vault_client_for=lambda _state: vault)
+        yield ChangeSession(
+            api_client,
+            ModelSettings(),
+            clock=SystemClock(),
+            state_dir=tmp_path / "state",
+            context="aio-demo",
+            vault_client_for=lambda _state: vault,
+        )
     finally:
         vault.close()
         api_client.close()
@@ -90,8 +102,9 @@ def _vault_names(demo: DemoEnvironment) -> set[str]:
     return {k.lower() for k in demo.vault.snapshot()["secrets"]}
 
 
-def test_apply_journals_every_step_and_confirms_the_sync(demo: DemoEnvironment,
-                                                         session: ChangeSession) -> None:
+def test_apply_journals_every_step_and_confirms_the_sync(
+    demo: DemoEnvironment, session: ChangeSession
+) -> None:
     leaf = _leaf("plc-apply")
     plan, site = session.plan(_add("plc-apply.der", leaf.der))
     assert plan.applicable, plan.problems
@@ -125,8 +138,12 @@ def test_a_concurrent_spc_edit_is_survived_and_kept(demo: DemoEnvironment, sessi
     leaf, other = _leaf("plc-409"), _leaf("someone-else")
     plan, site = session.plan(_add("plc-409.der", leaf.der))
     # Someone else adds an object (with its secret) between our plan and our apply: our SPC write is 409.
-    demo.vault.put_secret("someone-else-der", other.der.hex(), content_type="application/pkix-cert",
-                          tags={"file-encoding": "hex"})
+    demo.vault.put_secret(
+        "someone-else-der",
+        other.der.hex(),
+        content_type="application/pkix-cert",
+        tags={"file-encoding": "hex"},
+    )
     spc = demo.api.get(rk.SECRET_PROVIDER_CLASSES.key, NS, SPC)
     assert spc is not None
     objects = [*parse_spc(spc).objects, cli_object("someone-else-der")]
@@ -144,8 +161,9 @@ def test_a_concurrent_spc_edit_is_survived_and_kept(demo: DemoEnvironment, sessi
     assert result.sync is not None and result.sync.ok
 
 
-def test_a_concurrent_secret_sync_edit_mid_apply_is_survived(demo: DemoEnvironment,
-                                                              session: ChangeSession) -> None:
+def test_a_concurrent_secret_sync_edit_mid_apply_is_survived(
+    demo: DemoEnvironment, session: ChangeSession
+) -> None:
     leaf = _leaf("plc-mid")
     plan, site = session.plan(_add("plc-mid.der", leaf.der))
     # Someone removes an entry from the SecretSync after we planned: the SPC write passes, ours is 409.
@@ -176,8 +194,9 @@ def test_vault_throttling_is_survived(demo: DemoEnvironment, session: ChangeSess
     assert synced_bytes(demo, TRUST_SYNC)["plc-429.der"] == leaf.der
 
 
-def _fail_at_the_secret_sync(demo: DemoEnvironment, session: ChangeSession,
-                             leaf: certgen.Issued) -> tuple[Any, dict[str, Any]]:
+def _fail_at_the_secret_sync(
+    demo: DemoEnvironment, session: ChangeSession, leaf: certgen.Issued
+) -> tuple[Any, dict[str, Any]]:
     before = site_snapshot(demo)
     plan, site = session.plan(_add("plc-403.der", leaf.der))
     demo.api.forbid(rk.SECRET_SYNCS.key, verbs=("patch", "update"))
@@ -214,18 +233,21 @@ def test_a_failed_apply_rolls_back(demo: DemoEnvironment, session: ChangeSession
     after = site_snapshot(demo)
     assert after["vault"]["secrets"].keys() == before["vault"]["secrets"].keys()
     assert after["vault"]["deleted"] == {}  # created then purged: the name is free again
-    spc_before = parse_spc(next(o for o in before["cluster"][rk.SECRET_PROVIDER_CLASSES.key]
-                                if o["metadata"]["name"] == SPC))
+    spc_before = parse_spc(
+        next(o for o in before["cluster"][rk.SECRET_PROVIDER_CLASSES.key] if o["metadata"]["name"] == SPC)
+    )
     spc_now = demo.api.get(rk.SECRET_PROVIDER_CLASSES.key, NS, SPC) or {}
     assert parse_spc(spc_now).objects == spc_before.objects
-    sync_before = next(o for o in before["cluster"][rk.SECRET_SYNCS.key]
-                       if o["metadata"]["name"] == TRUST_SYNC)
+    sync_before = next(
+        o for o in before["cluster"][rk.SECRET_SYNCS.key] if o["metadata"]["name"] == TRUST_SYNC
+    )
     assert demo.api.get(rk.SECRET_SYNCS.key, NS, TRUST_SYNC)["spec"] == sync_before["spec"]
     assert pending_applies(session.state_dir) == []
 
 
-def test_a_failure_before_any_write_leaves_nothing_pending(demo: DemoEnvironment,
-                                                            session: ChangeSession) -> None:
+def test_a_failure_before_any_write_leaves_nothing_pending(
+    demo: DemoEnvironment, session: ChangeSession
+) -> None:
     plan, site = session.plan(_add("plc-denied.der", _leaf("plc-denied").der))
     before = site_snapshot(demo)
     demo.vault.deny("set")
@@ -253,8 +275,9 @@ def test_azure_managed_objects_are_warned_about(demo: DemoEnvironment, tmp_path:
     assert "undo this edit" in warning
 
 
-def test_a_concurrent_edit_that_invalidates_the_change_fails_clearly(demo: DemoEnvironment,
-                                                                     session: ChangeSession) -> None:
+def test_a_concurrent_edit_that_invalidates_the_change_fails_clearly(
+    demo: DemoEnvironment, session: ChangeSession
+) -> None:
     plan, site = session.plan(_add("plc-taken.der", _leaf("plc-taken").der))
     # Someone else maps the same file name (to another secret) after we planned.
     sync = demo.api.get(rk.SECRET_SYNCS.key, NS, TRUST_SYNC)
@@ -275,8 +298,9 @@ def test_a_concurrent_edit_that_invalidates_the_change_fails_clearly(demo: DemoE
     assert ("historian-main-der", "plc-taken.der") in sync_mappings(demo, TRUST_SYNC)
 
 
-def test_rolling_back_an_overwrite_restores_the_previous_file(demo: DemoEnvironment,
-                                                               session: ChangeSession) -> None:
+def test_rolling_back_an_overwrite_restores_the_previous_file(
+    demo: DemoEnvironment, session: ChangeSession
+) -> None:
     original = demo.vault.snapshot()["secrets"]["historian-main-der"]["versions"][-1]["value"]
     replacement = _leaf("historian replacement").der
     changes = ChangeSet.of([AddFile("trust", "historian-main.der", replacement, overwrite=True)])

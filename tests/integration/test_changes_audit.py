@@ -45,5 +45,8 @@ def test_dry_runs_are_audited_with_what_the_plan_concerns(demo: DemoEnvironment,
     assert add["vault_secrets"] == ["dry-plc-der"]
     assert add["entries"] == ["trust/dry-plc.der"] and add["plan_id"]
     assert (remove["action"], remove["outcome"], remove["entries"]) == (
-        "trust remove", "dry-run", ["trust/historian-main.der"])
+        "trust remove",
+        "dry-run",
+        ["trust/historian-main.der"],
+    )
     assert len(remove["thumbprints"]) == 1 and remove["vault_secrets"]  # what the entry held, from the site

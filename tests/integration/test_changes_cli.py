@@ -64,8 +64,16 @@ def test_trust_add_der_and_crt(demo: DemoEnvironment, tmp_path: Path) -> None:
     other = certgen.make_leaf(None, "hmi-new", not_before=_now() - timedelta(days=1), days=365)
     (tmp_path / "plc-new.der").write_bytes(leaf.der)
     (tmp_path / "hmi-new.crt").write_bytes(other.pem)
-    result = run_cli(demo, tmp_path, "trust", "add", str(tmp_path / "plc-new.der"),
-                     str(tmp_path / "hmi-new.crt"), "--yes", *WAIT)
+    result = run_cli(
+        demo,
+        tmp_path,
+        "trust",
+        "add",
+        str(tmp_path / "plc-new.der"),
+        str(tmp_path / "hmi-new.crt"),
+        "--yes",
+        *WAIT,
+    )
     assert result.returncode == 0, result.stderr
     assert "+ plc-new-der -> plc-new.der" in result.stdout  # the diff was shown
     assert "synced: the synced Secrets show the change" in result.stderr
@@ -90,12 +98,22 @@ def test_trust_add_der_and_crt(demo: DemoEnvironment, tmp_path: Path) -> None:
 
 def test_issuer_add_ca_with_its_crl(demo: DemoEnvironment, tmp_path: Path) -> None:
     ca = certgen.make_ca("Site Issuing CA", not_before=_now() - timedelta(days=10), days=1000)
-    crl = certgen.make_crl(ca, this_update=_now() - timedelta(hours=1),
-                           next_update=_now() + timedelta(days=7))
+    crl = certgen.make_crl(
+        ca, this_update=_now() - timedelta(hours=1), next_update=_now() + timedelta(days=7)
+    )
     (tmp_path / "site-ca.der").write_bytes(ca.der)
     (tmp_path / "site-ca.crl").write_bytes(crl.der)
-    result = run_cli(demo, tmp_path, "issuer", "add", str(tmp_path / "site-ca.der"),
-                     str(tmp_path / "site-ca.crl"), "--yes", "--json", *WAIT)
+    result = run_cli(
+        demo,
+        tmp_path,
+        "issuer",
+        "add",
+        str(tmp_path / "site-ca.der"),
+        str(tmp_path / "site-ca.crl"),
+        "--yes",
+        "--json",
+        *WAIT,
+    )
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
     assert document["result"]["outcome"] == "applied" and document["result"]["synced"] is True
@@ -108,14 +126,14 @@ def test_issuer_add_ca_with_its_crl(demo: DemoEnvironment, tmp_path: Path) -> No
 
 def test_vault_add_existing_secret(demo: DemoEnvironment, tmp_path: Path) -> None:
     leaf = certgen.make_leaf(None, "plc-9", not_before=_now() - timedelta(days=1), days=365)
-    demo.vault.put_secret("plc-9-der", leaf.der.hex(), content_type="application/pkix-cert",
-                          tags={"file-encoding": "hex"})
+    demo.vault.put_secret(
+        "plc-9-der", leaf.der.hex(), content_type="application/pkix-cert", tags={"file-encoding": "hex"}
+    )
     listed = run_cli(demo, tmp_path, "vault", "list", "--json")
     assert listed.returncode == 0, listed.stderr
     assert [row["name"] for row in json.loads(listed.stdout)] == ["plc-9-der"]
     vault_before = demo.vault.snapshot()
-    result = run_cli(demo, tmp_path, "vault", "add", "plc-9-der", "--list", "trust", "--yes",
-                     *WAIT)
+    result = run_cli(demo, tmp_path, "vault", "add", "plc-9-der", "--list", "trust", "--yes", *WAIT)
     assert result.returncode == 0, result.stderr
     assert ("plc-9-der", "plc-9.der") in sync_mappings(demo, TRUST_SYNC)
     assert synced_bytes(demo, TRUST_SYNC)["plc-9.der"] == leaf.der
@@ -130,8 +148,7 @@ def test_remove_keeps_the_secret_and_purge_deletes_it(demo: DemoEnvironment, tmp
     assert "plc-press-line2-der" not in spc_object_names(demo)
     assert _vault_secret(demo, "plc-press-line2-der") is not None  # kept, as the official tool does
 
-    purged = run_cli(demo, tmp_path, "trust", "remove", "robot-cell-07.der", "--purge", "--yes",
-                     *WAIT)
+    purged = run_cli(demo, tmp_path, "trust", "remove", "robot-cell-07.der", "--purge", "--yes", *WAIT)
     assert purged.returncode == 0, purged.stderr
     snapshot = demo.vault.snapshot()
     assert "robot-cell-07-der" not in {k.lower() for k in snapshot["secrets"]}

@@ -28,8 +28,12 @@ _CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 @pytest.fixture(scope="module")
 def demo() -> Iterator[DemoEnvironment]:
     with running_demo() as env:
-        env.vault.put_secret(MAPPABLE, _leaf("esc-test").der.hex(), content_type="application/pkix-cert",
-                             tags={"file-encoding": "hex"})
+        env.vault.put_secret(
+            MAPPABLE,
+            _leaf("esc-test").der.hex(),
+            content_type="application/pkix-cert",
+            tags={"file-encoding": "hex"},
+        )
         yield env
 
 
@@ -50,17 +54,39 @@ def _ca_der() -> bytes:
 Args = Callable[[Path], list[str]]
 CASES: dict[str, Args] = {
     "trust add, missing file": lambda tmp: ["trust", "add", str(tmp / f"{BAD}.der")],
-    "trust add, file name": lambda tmp: ["trust", "add", _write(tmp, f"{BAD}.der", _leaf("a").der),
-                                         "--secret-name", "esc-a-der"],
-    "trust add, secret name": lambda tmp: ["trust", "add", _write(tmp, "esc-b.der", _leaf("b").der),
-                                           "--secret-name", BAD],
-    "issuer add, file name": lambda tmp: ["issuer", "add", _write(tmp, f"{BAD}.der", _ca_der()),
-                                          "--secret-name", "esc-ca-der"],
+    "trust add, file name": lambda tmp: [
+        "trust",
+        "add",
+        _write(tmp, f"{BAD}.der", _leaf("a").der),
+        "--secret-name",
+        "esc-a-der",
+    ],
+    "trust add, secret name": lambda tmp: [
+        "trust",
+        "add",
+        _write(tmp, "esc-b.der", _leaf("b").der),
+        "--secret-name",
+        BAD,
+    ],
+    "issuer add, file name": lambda tmp: [
+        "issuer",
+        "add",
+        _write(tmp, f"{BAD}.der", _ca_der()),
+        "--secret-name",
+        "esc-ca-der",
+    ],
     "trust remove": lambda tmp: ["trust", "remove", f"{BAD}.der"],
     "issuer remove": lambda tmp: ["issuer", "remove", f"{BAD}.crl"],
     "vault add, secret name": lambda tmp: ["vault", "add", BAD, "--list", "trust"],
-    "vault add, target key": lambda tmp: ["vault", "add", MAPPABLE, "--list", "trust", "--target-key",
-                                          f"{BAD}.der"],
+    "vault add, target key": lambda tmp: [
+        "vault",
+        "add",
+        MAPPABLE,
+        "--list",
+        "trust",
+        "--target-key",
+        f"{BAD}.der",
+    ],
     "journal resume": lambda tmp: ["journal", "resume", BAD],
     "journal rollback": lambda tmp: ["journal", "rollback", BAD],
     "inspect": lambda tmp: ["inspect", _write(tmp, f"{BAD}.der", b"not a certificate")],
@@ -69,8 +95,9 @@ CASES: dict[str, Args] = {
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_names_with_control_characters_are_escaped_on_one_line(demo: DemoEnvironment, tmp_path: Path,
-                                                               case: str) -> None:
+def test_names_with_control_characters_are_escaped_on_one_line(
+    demo: DemoEnvironment, tmp_path: Path, case: str
+) -> None:
     args = CASES[case](tmp_path)
     before = site_snapshot(demo)
     result = run_cli(demo, tmp_path, *args, *([] if args[0] == "inspect" else ["--yes"]))

@@ -131,9 +131,14 @@ def _kill_after_vault_write(demo: DemoEnvironment, state_dir: Path, file: Path) 
     proxy.hold_writes()  # reads pass; the first cluster write (after the vault write) hangs
     env = cli_env(demo, state_dir, KUBECONFIG=str(kubeconfig))
     with open(state_dir / "killed.out", "wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "tui", "trust", "add", str(file), "--yes",
-                                    "--request-timeout", "60"], cwd=ROOT, env=env, stdout=out, stderr=out,
-                                   stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tui", "trust", "add", str(file), "--yes", "--request-timeout", "60"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=out,
+            stdin=subprocess.DEVNULL,
+        )
         try:
             assert proxy.holding.wait(DEADLINE), "the apply never sent a cluster write"
             process.send_signal(signal.SIGKILL)
@@ -146,7 +151,11 @@ def _kill_after_vault_write(demo: DemoEnvironment, state_dir: Path, file: Path) 
     records = _journal_records(state_dir)
     # Killed mid-apply: the vault write is done, the SPC write started, nothing ended.
     assert [(r["record"], r.get("state"), r.get("index")) for r in records] == [
-        ("plan", None, None), ("step", "pending", 0), ("step", "done", 0), ("step", "pending", 1)]
+        ("plan", None, None),
+        ("step", "pending", 0),
+        ("step", "done", 0),
+        ("step", "pending", 1),
+    ]
     return sorted((state_dir / "journal").glob("*.jsonl"))[-1].stem
 
 

@@ -35,9 +35,15 @@ def demo() -> Iterator[DemoEnvironment]:
 def _answer(demo: DemoEnvironment, state_dir: Path, path: Path, answer: bytes) -> tuple[int, str]:
     """Run ``trust add PATH`` on a pty, type ``answer`` at the prompt; (exit status, all it printed)."""
     master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "tui", "trust", "add", str(path)], cwd=ROOT,
-                            env=cli_env(demo, state_dir), stdin=slave, stdout=slave, stderr=slave,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui", "trust", "add", str(path)],
+        cwd=ROOT,
+        env=cli_env(demo, state_dir),
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+    )
     os.close(slave)
     seen = b""
     try:
@@ -83,4 +89,5 @@ def test_no_at_the_prompt_writes_nothing_and_yes_applies(demo: DemoEnvironment, 
     assert "prompted-plc-der" in after["vault"]["secrets"]
     [trust] = [obj for obj in after["cluster"][rk.SECRET_SYNCS.key] if obj["metadata"]["name"] == TRUST_SYNC]
     assert {"sourcePath": "prompted-plc-der", "targetKey": "prompted-plc.der"} in (
-        trust["spec"]["secretObject"]["data"])
+        trust["spec"]["secretObject"]["data"]
+    )

@@ -26,8 +26,12 @@ NOT_A_CERT = "notes-txt"
 def demo() -> Iterator[DemoEnvironment]:
     with running_demo() as env:
         # A vault secret that is not a certificate, for the "add from Key Vault" refusal.
-        env.vault.put_secret(NOT_A_CERT, b"maintenance window: Sundays".hex(),
-                             content_type="text/plain", tags={"file-encoding": "hex"})
+        env.vault.put_secret(
+            NOT_A_CERT,
+            b"maintenance window: Sundays".hex(),
+            content_type="text/plain",
+            tags={"file-encoding": "hex"},
+        )
         yield env
 
 
@@ -73,15 +77,21 @@ def test_expired_certificate(demo: DemoEnvironment, tmp_path: Path) -> None:
 
 def test_private_key_in_the_file(demo: DemoEnvironment, tmp_path: Path) -> None:
     leaf = _valid("with-key")
-    lines = _refused(demo, tmp_path, "trust", "add", _file(tmp_path, "with-key.crt", leaf.pem + leaf.key_pem),
-                     "--yes")
+    lines = _refused(
+        demo, tmp_path, "trust", "add", _file(tmp_path, "with-key.crt", leaf.pem + leaf.key_pem), "--yes"
+    )
     assert any("private key" in line for line in lines)
 
 
 def test_pkcs12(demo: DemoEnvironment, tmp_path: Path) -> None:
     leaf = _valid("bundle")
-    blob = pkcs12.serialize_key_and_certificates(b"bundle", leaf.key, leaf.cert, None,  # type: ignore[arg-type]
-                                                 serialization.NoEncryption())
+    blob = pkcs12.serialize_key_and_certificates(
+        b"bundle",
+        leaf.key,
+        leaf.cert,
+        None,  # type: ignore[arg-type]
+        serialization.NoEncryption(),
+    )
     lines = _refused(demo, tmp_path, "trust", "add", _file(tmp_path, "bundle.der", blob), "--yes")
     assert any("PKCS#12" in line for line in lines)
 
@@ -94,15 +104,17 @@ def test_duplicate_thumbprint(demo: DemoEnvironment, tmp_path: Path) -> None:
 
 
 def test_name_collision_without_overwrite(demo: DemoEnvironment, tmp_path: Path) -> None:
-    lines = _refused(demo, tmp_path, "trust", "add", _file(tmp_path, "historian-main.der", _valid("h").der),
-                     "--yes")
+    lines = _refused(
+        demo, tmp_path, "trust", "add", _file(tmp_path, "historian-main.der", _valid("h").der), "--yes"
+    )
     assert any("historian-main" in line and "overwrite" in line for line in lines)
 
 
 def test_crl_without_its_ca(demo: DemoEnvironment, tmp_path: Path) -> None:
     ca = certgen.make_ca("Lonely CA", not_before=_now() - timedelta(days=1))
-    crl = certgen.make_crl(ca, this_update=_now() - timedelta(hours=1),
-                           next_update=_now() + timedelta(days=7))
+    crl = certgen.make_crl(
+        ca, this_update=_now() - timedelta(hours=1), next_update=_now() + timedelta(days=7)
+    )
     lines = _refused(demo, tmp_path, "issuer", "add", _file(tmp_path, "lonely.crl", crl.der), "--yes")
     assert any("lonely.crl" in line for line in lines)
 
@@ -110,16 +122,32 @@ def test_crl_without_its_ca(demo: DemoEnvironment, tmp_path: Path) -> None:
 def test_crl_not_signed_by_the_ca(demo: DemoEnvironment, tmp_path: Path) -> None:
     ca = certgen.make_ca("Real CA", not_before=_now() - timedelta(days=1))
     impostor = certgen.make_ca("Real CA", key="rsa", not_before=_now() - timedelta(days=1))
-    crl = certgen.make_crl(impostor, this_update=_now() - timedelta(hours=1),
-                           next_update=_now() + timedelta(days=7))
-    lines = _refused(demo, tmp_path, "issuer", "add", _file(tmp_path, "real.der", ca.der),
-                     _file(tmp_path, "real.crl", crl.der), "--yes")
+    crl = certgen.make_crl(
+        impostor, this_update=_now() - timedelta(hours=1), next_update=_now() + timedelta(days=7)
+    )
+    lines = _refused(
+        demo,
+        tmp_path,
+        "issuer",
+        "add",
+        _file(tmp_path, "real.der", ca.der),
+        _file(tmp_path, "real.crl", crl.der),
+        "--yes",
+    )
     assert any("real.crl" in line and "sign" in line for line in lines)
 
 
 def test_bad_secret_name(demo: DemoEnvironment, tmp_path: Path) -> None:
-    lines = _refused(demo, tmp_path, "trust", "add", _file(tmp_path, "ok.der", _valid("ok").der),
-                     "--secret-name", "bad_name!", "--yes")
+    lines = _refused(
+        demo,
+        tmp_path,
+        "trust",
+        "add",
+        _file(tmp_path, "ok.der", _valid("ok").der),
+        "--secret-name",
+        "bad_name!",
+        "--yes",
+    )
     assert any("bad_name!" in line for line in lines)
 
 
@@ -129,8 +157,9 @@ def test_vault_secret_that_is_not_a_certificate(demo: DemoEnvironment, tmp_path:
 
 
 def test_issuer_list_refuses_a_leaf(demo: DemoEnvironment, tmp_path: Path) -> None:
-    lines = _refused(demo, tmp_path, "issuer", "add", _file(tmp_path, "leaf.der", _valid("leaf").der),
-                     "--yes")
+    lines = _refused(
+        demo, tmp_path, "issuer", "add", _file(tmp_path, "leaf.der", _valid("leaf").der), "--yes"
+    )
     assert any("CA" in line for line in lines)
 
 
@@ -150,8 +179,13 @@ def test_read_only_flag_and_config_refuse_every_write(demo: DemoEnvironment, tmp
     assert "read-only mode is on" in line
     (tmp_path / "config.toml").write_text("read_only = true\n", encoding="utf-8")
     before = site_snapshot(demo)
-    for args in (("trust", "remove", "historian-main.der"), ("issuer", "remove", "fabrikam-device-ca.der"),
-                 ("vault", "add", NOT_A_CERT, "--list", "trust"), ("journal", "rollback", "x"), ("renew",)):
+    for args in (
+        ("trust", "remove", "historian-main.der"),
+        ("issuer", "remove", "fabrikam-device-ca.der"),
+        ("vault", "add", NOT_A_CERT, "--list", "trust"),
+        ("journal", "rollback", "x"),
+        ("renew",),
+    ):
         result = run_cli(demo, tmp_path, *args, "--yes", AIO_CERTS_CONFIG=str(tmp_path / "config.toml"))
         assert result.returncode == 1, (args, result.stderr)
         assert "read-only mode is on" in result.stderr
@@ -173,33 +207,61 @@ def test_no_terminal_without_yes_and_dry_run_write_nothing(demo: DemoEnvironment
 
 def test_several_problems_give_one_line_each(demo: DemoEnvironment, tmp_path: Path) -> None:
     old = certgen.make_leaf(None, "old2", not_before=_now() - timedelta(days=400), days=30)
-    lines = _refused(demo, tmp_path, "trust", "add", _file(tmp_path, "a.pem", _valid("a").pem),
-                     _file(tmp_path, "old2.der", old.der), "--yes")
+    lines = _refused(
+        demo,
+        tmp_path,
+        "trust",
+        "add",
+        _file(tmp_path, "a.pem", _valid("a").pem),
+        _file(tmp_path, "old2.der", old.der),
+        "--yes",
+    )
     assert len(lines) >= 2
     assert any("a.pem" in line for line in lines) and any("old2.der" in line for line in lines)
 
 
 def test_bad_usage_is_exit_2(demo: DemoEnvironment, tmp_path: Path) -> None:
-    [line] = _refused(demo, tmp_path, "trust", "add", _file(tmp_path, "u1.der", b"x"),
-                      _file(tmp_path, "u2.der", b"y"), "--secret-name", "one", "--yes", code=2)
+    [line] = _refused(
+        demo,
+        tmp_path,
+        "trust",
+        "add",
+        _file(tmp_path, "u1.der", b"x"),
+        _file(tmp_path, "u2.der", b"y"),
+        "--secret-name",
+        "one",
+        "--yes",
+        code=2,
+    )
     assert "--secret-name" in line
 
 
 def test_a_name_soft_deleted_in_the_vault(demo: DemoEnvironment, tmp_path: Path) -> None:
     # Deleted (not purged) earlier: the vault would answer 409 to the write; refused before any write.
-    demo.vault.put_secret("retired-gw-der", _valid("retired").der.hex(), "application/pkix-cert",
-                          {"file-encoding": "hex"})
+    demo.vault.put_secret(
+        "retired-gw-der", _valid("retired").der.hex(), "application/pkix-cert", {"file-encoding": "hex"}
+    )
     demo.vault.store.delete_secret("retired-gw-der")
-    lines = _refused(demo, tmp_path, "trust", "add", _file(tmp_path, "retired-gw.der", _valid("new gw").der),
-                     "--yes")
+    lines = _refused(
+        demo, tmp_path, "trust", "add", _file(tmp_path, "retired-gw.der", _valid("new gw").der), "--yes"
+    )
     assert any("vault secret retired-gw-der is deleted but recoverable" in line for line in lines), lines
     # The same file under another secret name is accepted by the planner (dry run: nothing written).
-    result = run_cli(demo, tmp_path, "trust", "add", _file(tmp_path, "retired-gw.der", _valid("new gw").der),
-                     "--secret-name", "retired-gw-2-der", "--dry-run")
+    result = run_cli(
+        demo,
+        tmp_path,
+        "trust",
+        "add",
+        _file(tmp_path, "retired-gw.der", _valid("new gw").der),
+        "--secret-name",
+        "retired-gw-2-der",
+        "--dry-run",
+    )
     assert result.returncode == 0, result.stderr
 
 
 # -- overwriting a vault secret: what it holds is read and judged first (issue 9, item 1) --------------
+
 
 def test_overwrite_of_a_password_secret_is_refused(demo: DemoEnvironment, tmp_path: Path) -> None:
     # Listed like any secret, but its value is a password: --overwrite must not destroy it.
@@ -220,17 +282,24 @@ def test_overwrite_of_a_private_key_secret_is_refused(demo: DemoEnvironment, tmp
 
 def test_overwrite_of_a_disabled_secret_is_refused(demo: DemoEnvironment, tmp_path: Path) -> None:
     # Its value cannot be read, so it cannot be judged: refused rather than overwritten blind.
-    demo.vault.put_secret("sealed-der", _valid("sealed").der.hex(), content_type="application/pkix-cert",
-                          tags={"file-encoding": "hex"}, enabled=False)
+    demo.vault.put_secret(
+        "sealed-der",
+        _valid("sealed").der.hex(),
+        content_type="application/pkix-cert",
+        tags={"file-encoding": "hex"},
+        enabled=False,
+    )
     path = _file(tmp_path, "sealed.der", _valid("sealed new").der)
     [line] = _refused(demo, tmp_path, "trust", "add", path, "--overwrite", "--yes")
     assert "sealed-der" in line and "disabled" in line, line
 
 
-def test_overwrite_of_a_secret_another_list_still_maps_is_refused(demo: DemoEnvironment,
-                                                                   tmp_path: Path) -> None:
+def test_overwrite_of_a_secret_another_list_still_maps_is_refused(
+    demo: DemoEnvironment, tmp_path: Path
+) -> None:
     # fabrikam-device-ca-der backs issuer/fabrikam-device-ca.der: a trust add must not replace it.
     path = _file(tmp_path, "other.der", _valid("other").der)
-    lines = _refused(demo, tmp_path, "trust", "add", path, "-s", "fabrikam-device-ca-der", "--overwrite",
-                     "--yes")
+    lines = _refused(
+        demo, tmp_path, "trust", "add", path, "-s", "fabrikam-device-ca-der", "--overwrite", "--yes"
+    )
     assert any("fabrikam-device-ca-der" in line and "already backs issuer/" in line for line in lines), lines

@@ -37,7 +37,8 @@ def test_renew_rotates_the_root_ca(demo: DemoEnvironment, tmp_path: Path) -> Non
     assert after == before + 1 == report["revision_after"]
     events = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
     assert [(e["action"], e["outcome"], e["entries"]) for e in events] == [
-        ("renew", "applied", [f"cert-manager/{ROOT_CERT}"])]
+        ("renew", "applied", [f"cert-manager/{ROOT_CERT}"])
+    ]
 
 
 def test_refusals_write_nothing(demo: DemoEnvironment, tmp_path: Path) -> None:
@@ -58,8 +59,11 @@ def test_refusals_write_nothing(demo: DemoEnvironment, tmp_path: Path) -> None:
     events = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
     root = f"cert-manager/{ROOT_CERT}"
     assert [(e["action"], e["outcome"], e["entries"]) for e in events] == [
-        ("renew", "cancelled", [root]), ("renew", "refused", []), ("renew", "refused", ["no-such-cert"]),
-        ("renew", "dry-run", [root])]
+        ("renew", "cancelled", [root]),
+        ("renew", "refused", []),
+        ("renew", "refused", ["no-such-cert"]),
+        ("renew", "dry-run", [root]),
+    ]
     assert "read-only mode is on" in events[1]["detail"] and "not found" in events[2]["detail"]
 
 

@@ -24,17 +24,28 @@ def _spc(objects: str | None = "array: []\n") -> dict[str, Any]:
     params: dict[str, Any] = {"keyvaultName": "kv", "tenantID": "t"}
     if objects is not None:
         params["objects"] = objects
-    return {"apiVersion": "secrets-store.csi.x-k8s.io/v1", "kind": "SecretProviderClass",
-            "metadata": {"name": "opc-ua-connector", "namespace": NS},
-            "spec": {"provider": "azure", "parameters": params}}
+    return {
+        "apiVersion": "secrets-store.csi.x-k8s.io/v1",
+        "kind": "SecretProviderClass",
+        "metadata": {"name": "opc-ua-connector", "namespace": NS},
+        "spec": {"provider": "azure", "parameters": params},
+    }
 
 
 def _sync(mappings: list[tuple[str, str]]) -> dict[str, Any]:
-    return {"apiVersion": "secret-sync.x-k8s.io/v1alpha1", "kind": "SecretSync",
-            "metadata": {"name": "aio-opc-ua-broker-trust-list", "namespace": NS},
-            "spec": {"secretProviderClassName": "opc-ua-connector", "serviceAccountName": "aio-ssc-sa",
-                     "secretObject": {"type": "Opaque",
-                                      "data": [{"sourcePath": s, "targetKey": t} for s, t in mappings]}}}
+    return {
+        "apiVersion": "secret-sync.x-k8s.io/v1alpha1",
+        "kind": "SecretSync",
+        "metadata": {"name": "aio-opc-ua-broker-trust-list", "namespace": NS},
+        "spec": {
+            "secretProviderClassName": "opc-ua-connector",
+            "serviceAccountName": "aio-ssc-sa",
+            "secretObject": {
+                "type": "Opaque",
+                "data": [{"sourcePath": s, "targetKey": t} for s, t in mappings],
+            },
+        },
+    }
 
 
 @pytest.fixture
@@ -42,8 +53,9 @@ def writer(k8s_client: k8s.ApiClient) -> ClusterWriter:
     return ClusterWriter(k8s_client, timeout=(2.0, 5.0))
 
 
-def test_spc_objects_patch_needs_the_current_resource_version(api_server: ApiServer,
-                                                              writer: ClusterWriter) -> None:
+def test_spc_objects_patch_needs_the_current_resource_version(
+    api_server: ApiServer, writer: ClusterWriter
+) -> None:
     stored = api_server.put(_spc("array: []\n"))
     rv = stored["metadata"]["resourceVersion"]
     patched = writer.patch_spc_objects(NS, "opc-ua-connector", "array:\n- a\n", resource_version=rv)
@@ -65,34 +77,52 @@ def test_spc_objects_none_drops_the_property(api_server: ApiServer, writer: Clus
     assert patched["spec"]["parameters"]["keyvaultName"] == "kv"
 
 
-def test_secret_sync_create_update_delete_with_preconditions(api_server: ApiServer,
-                                                             writer: ClusterWriter) -> None:
-    created = writer.create_secret_sync(NS, "aio-opc-ua-broker-trust-list", spc_name="opc-ua-connector",
-                                        service_account="aio-ssc-sa", mappings=[("a-der", "a.der")])
-    assert created["spec"]["secretObject"] == {"type": "Opaque",
-                                               "data": [{"sourcePath": "a-der", "targetKey": "a.der"}]}
+def test_secret_sync_create_update_delete_with_preconditions(
+    api_server: ApiServer, writer: ClusterWriter
+) -> None:
+    created = writer.create_secret_sync(
+        NS,
+        "aio-opc-ua-broker-trust-list",
+        spc_name="opc-ua-connector",
+        service_account="aio-ssc-sa",
+        mappings=[("a-der", "a.der")],
+    )
+    assert created["spec"]["secretObject"] == {
+        "type": "Opaque",
+        "data": [{"sourcePath": "a-der", "targetKey": "a.der"}],
+    }
     with pytest.raises(ConflictError):  # someone else created it meanwhile: 409 AlreadyExists
-        writer.create_secret_sync(NS, "aio-opc-ua-broker-trust-list", spc_name="x", service_account="y",
-                                  mappings=[("b", "b.der")])
+        writer.create_secret_sync(
+            NS, "aio-opc-ua-broker-trust-list", spc_name="x", service_account="y", mappings=[("b", "b.der")]
+        )
 
     rv = created["metadata"]["resourceVersion"]
     updated = writer.update_secret_sync_mappings(
-        NS, "aio-opc-ua-broker-trust-list", [("a-der", "a.der"), ("b-crt", "b.crt")], resource_version=rv)
+        NS, "aio-opc-ua-broker-trust-list", [("a-der", "a.der"), ("b-crt", "b.crt")], resource_version=rv
+    )
     assert [d["targetKey"] for d in updated["spec"]["secretObject"]["data"]] == ["a.der", "b.crt"]
     assert updated["spec"]["serviceAccountName"] == "aio-ssc-sa"
     with pytest.raises(ConflictError):
-        writer.update_secret_sync_mappings(NS, "aio-opc-ua-broker-trust-list", [("c", "c.der")],
-                                           resource_version=rv)
+        writer.update_secret_sync_mappings(
+            NS, "aio-opc-ua-broker-trust-list", [("c", "c.der")], resource_version=rv
+        )
     with pytest.raises(WriteError, match="empty mapping is not allowed"):
-        writer.update_secret_sync_mappings(NS, "aio-opc-ua-broker-trust-list", [],
-                                           resource_version=updated["metadata"]["resourceVersion"])
+        writer.update_secret_sync_mappings(
+            NS, "aio-opc-ua-broker-trust-list", [], resource_version=updated["metadata"]["resourceVersion"]
+        )
 
     with pytest.raises(ConflictError, match="409"):
         writer.delete_secret_sync(NS, "aio-opc-ua-broker-trust-list", resource_version=rv)
     assert api_server.get(rk.SECRET_SYNCS.key, NS, "aio-opc-ua-broker-trust-list") is not None
-    assert writer.delete_secret_sync(NS, "aio-opc-ua-broker-trust-list",
-                                     resource_version=updated["metadata"]["resourceVersion"],
-                                     uid=updated["metadata"]["uid"]) is True
+    assert (
+        writer.delete_secret_sync(
+            NS,
+            "aio-opc-ua-broker-trust-list",
+            resource_version=updated["metadata"]["resourceVersion"],
+            uid=updated["metadata"]["uid"],
+        )
+        is True
+    )
     assert api_server.get(rk.SECRET_SYNCS.key, NS, "aio-opc-ua-broker-trust-list") is None
     assert writer.delete_secret_sync(NS, "aio-opc-ua-broker-trust-list") is False
 
@@ -104,10 +134,17 @@ def test_force_synchronization_sets_the_token(api_server: ApiServer, writer: Clu
     assert result["spec"]["secretObject"]["data"] == [{"sourcePath": "a-der", "targetKey": "a.der"}]
 
 
-def test_get_reads_core_and_custom_kinds_and_none_when_absent(api_server: ApiServer,
-                                                               writer: ClusterWriter) -> None:
-    api_server.put({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": NS},
-                    "data": {"k": "dg=="}})
+def test_get_reads_core_and_custom_kinds_and_none_when_absent(
+    api_server: ApiServer, writer: ClusterWriter
+) -> None:
+    api_server.put(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "s", "namespace": NS},
+            "data": {"k": "dg=="},
+        }
+    )
     assert writer.get(rk.SECRETS, NS, "s")["data"] == {"k": "dg=="}
     assert writer.get(rk.SECRETS, NS, "missing") is None
     assert writer.get(rk.SECRET_SYNCS, NS, "missing") is None
@@ -118,8 +155,9 @@ def test_forbidden_and_unreachable_are_one_line_errors(api_server: ApiServer, wr
     api_server.forbid(rk.SECRET_PROVIDER_CLASSES.key, verbs=("patch",))
     with pytest.raises(ForbiddenError) as info:
         writer.patch_spc_objects(NS, "opc-ua-connector", None, resource_version=rv)
-    assert str(info.value).startswith("updating SecretProviderClass azure-iot-operations/opc-ua-connector: "
-                                      "forbidden (403)")
+    assert str(info.value).startswith(
+        "updating SecretProviderClass azure-iot-operations/opc-ua-connector: forbidden (403)"
+    )
     assert "\n" not in str(info.value)
     api_server.stop()
     with pytest.raises(WriteError) as gone:
@@ -129,24 +167,44 @@ def test_forbidden_and_unreachable_are_one_line_errors(api_server: ApiServer, wr
 
 
 def _certificate() -> dict[str, Any]:
-    return {"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
-            "metadata": {"name": "root", "namespace": "cert-manager", "generation": 4},
-            "spec": {"secretName": "root-secret", "isCA": True,
-                     "issuerRef": {"name": "selfsigned", "kind": "ClusterIssuer"}},
-            "status": {"revision": 2, "conditions": [
-                {"type": "Ready", "status": "True", "reason": "Ready", "message": "ok",
-                 "lastTransitionTime": "2026-01-01T00:00:00Z"}]}}
+    return {
+        "apiVersion": "cert-manager.io/v1",
+        "kind": "Certificate",
+        "metadata": {"name": "root", "namespace": "cert-manager", "generation": 4},
+        "spec": {
+            "secretName": "root-secret",
+            "isCA": True,
+            "issuerRef": {"name": "selfsigned", "kind": "ClusterIssuer"},
+        },
+        "status": {
+            "revision": 2,
+            "conditions": [
+                {
+                    "type": "Ready",
+                    "status": "True",
+                    "reason": "Ready",
+                    "message": "ok",
+                    "lastTransitionTime": "2026-01-01T00:00:00Z",
+                }
+            ],
+        },
+    }
 
 
-def test_renew_sets_issuing_manually_triggered_through_status(api_server: ApiServer, writer: ClusterWriter,
-                                                              api_clock: FrozenClock) -> None:
+def test_renew_sets_issuing_manually_triggered_through_status(
+    api_server: ApiServer, writer: ClusterWriter, api_clock: FrozenClock
+) -> None:
     stored = api_server.put(_certificate())
     renewed = writer.renew_certificate("cert-manager", "root", now=api_clock.now())
     issuing = next(c for c in renewed["status"]["conditions"] if c["type"] == "Issuing")
-    assert issuing == {"type": "Issuing", "status": "True", "reason": "ManuallyTriggered",
-                       "message": "Certificate re-issuance manually triggered",
-                       "lastTransitionTime": api_clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
-                       "observedGeneration": stored["metadata"]["generation"]}
+    assert issuing == {
+        "type": "Issuing",
+        "status": "True",
+        "reason": "ManuallyTriggered",
+        "message": "Certificate re-issuance manually triggered",
+        "lastTransitionTime": api_clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "observedGeneration": stored["metadata"]["generation"],
+    }
     assert any(c["type"] == "Ready" for c in renewed["status"]["conditions"])  # the rest kept
     assert renewed["spec"] == stored["spec"]
     assert renewed["metadata"]["generation"] == stored["metadata"]["generation"]  # status only
@@ -159,7 +217,8 @@ def test_renew_sets_issuing_manually_triggered_through_status(api_server: ApiSer
     assert issuing_again["lastTransitionTime"] == first_time
 
 
-def test_renew_of_a_missing_certificate_says_so(api_server: ApiServer, writer: ClusterWriter,
-                                                api_clock: FrozenClock) -> None:
+def test_renew_of_a_missing_certificate_says_so(
+    api_server: ApiServer, writer: ClusterWriter, api_clock: FrozenClock
+) -> None:
     with pytest.raises(WriteError, match=r"renewing Certificate cert-manager/nope: not found"):
         writer.renew_certificate("cert-manager", "nope", now=api_clock.now())

@@ -64,16 +64,27 @@ SELF_SIGNED = "azure-iot-operations-aio-selfsigned-root"
 NAMES = AioNames(NS, CERT_MANAGER_NAMESPACE)
 
 CA = certgen.make_ca(QUICKSTART_CA_COMMON_NAME, not_before=NOW - timedelta(days=30), days=90)
-NEW_CA = certgen.make_ca(QUICKSTART_CA_COMMON_NAME, not_before=NOW + timedelta(days=1), days=90,
-                         key=certgen.make_key("ec", "rotated"), serial=4242)
+NEW_CA = certgen.make_ca(
+    QUICKSTART_CA_COMMON_NAME,
+    not_before=NOW + timedelta(days=1),
+    days=90,
+    key=certgen.make_key("ec", "rotated"),
+    serial=4242,
+)
 PLC = certgen.make_leaf(None, "plc-1", not_before=NOW - timedelta(days=10), days=365)
 GATEWAY = certgen.make_leaf(None, "gateway-1", not_before=NOW - timedelta(days=400), days=365)  # expired
 TRUST_FILES = {"plc-1.der": PLC.der, "gateway-1.der": GATEWAY.der}
 
 
 def _site() -> Any:
-    return quickstart_site(NOW, ca=CA, trust=TRUST_FILES, namespace=NS, ca_duration=timedelta(days=90),
-                           renew_before=timedelta(days=30))
+    return quickstart_site(
+        NOW,
+        ca=CA,
+        trust=TRUST_FILES,
+        namespace=NS,
+        ca_duration=timedelta(days=90),
+        renew_before=timedelta(days=30),
+    )
 
 
 @pytest.fixture
@@ -125,8 +136,9 @@ def _sha1(issued: certgen.Issued) -> str:
     return issued.cert.fingerprint(hashes.SHA1()).hex().upper()
 
 
-def test_steady_state_is_read_completely(seeded: ApiServer, connection: ClusterConnection,
-                                         clock: FrozenClock, feeds: list[ClusterFeed]) -> None:
+def test_steady_state_is_read_completely(
+    seeded: ApiServer, connection: ClusterConnection, clock: FrozenClock, feeds: list[ClusterFeed]
+) -> None:
     feed = _feed(feeds, connection, clock)
     state = feed.state
     assert state is not None
@@ -146,8 +158,9 @@ def test_steady_state_is_read_completely(seeded: ApiServer, connection: ClusterC
     assert statuses[namespaced_status_key(rk.SECRETS.key, CERT_MANAGER_NAMESPACE)].state is AreaState.OK
 
 
-def test_rotation_is_reflected(seeded: ApiServer, connection: ClusterConnection, clock: FrozenClock,
-                               feeds: list[ClusterFeed]) -> None:
+def test_rotation_is_reflected(
+    seeded: ApiServer, connection: ClusterConnection, clock: FrozenClock, feeds: list[ClusterFeed]
+) -> None:
     feed = _feed(feeds, connection, clock)
     assert feed.state is not None and feed.state.root_ca.rotation.revision == 1
     clock.set(NOW + timedelta(days=1, minutes=5))  # within the "rotated recently" window
@@ -155,27 +168,52 @@ def test_rotation_is_reflected(seeded: ApiServer, connection: ClusterConnection,
     # trust-manager then puts the new CA into the bundle next to the old one.
     seeded.put(tls_secret(ROOT_CA_SECRET, CERT_MANAGER_NAMESPACE, NEW_CA, certificate_name=SELF_SIGNED))
     not_after = NEW_CA.cert.not_valid_after_utc
-    seeded.put(certificate(SELF_SIGNED, CERT_MANAGER_NAMESPACE, secret_name=ROOT_CA_SECRET,
-                           issuer_name=SELF_SIGNED, is_ca=True, common_name=QUICKSTART_CA_COMMON_NAME,
-                           duration="2160h0m0s", renew_before="720h0m0s",
-                           not_before=NEW_CA.cert.not_valid_before_utc, not_after=not_after,
-                           renewal_time=not_after - timedelta(days=30), revision=2))
-    seeded.put(trust_configmap(NAMES.trust_bundle_configmap, NS, NEW_CA.pem + CA.pem,
-                               bundle_name=NAMES.trust_bundle_configmap))
+    seeded.put(
+        certificate(
+            SELF_SIGNED,
+            CERT_MANAGER_NAMESPACE,
+            secret_name=ROOT_CA_SECRET,
+            issuer_name=SELF_SIGNED,
+            is_ca=True,
+            common_name=QUICKSTART_CA_COMMON_NAME,
+            duration="2160h0m0s",
+            renew_before="720h0m0s",
+            not_before=NEW_CA.cert.not_valid_before_utc,
+            not_after=not_after,
+            renewal_time=not_after - timedelta(days=30),
+            revision=2,
+        )
+    )
+    seeded.put(
+        trust_configmap(
+            NAMES.trust_bundle_configmap, NS, NEW_CA.pem + CA.pem, bundle_name=NAMES.trust_bundle_configmap
+        )
+    )
     state = feed.wait_for_state(
-        lambda s: _thumb(s) == _sha1(NEW_CA) and s.root_ca.rotation.revision == 2
-        and s.trust_bundle.holds_current_ca is True, TIMEOUT)
+        lambda s: (
+            _thumb(s) == _sha1(NEW_CA)
+            and s.root_ca.rotation.revision == 2
+            and s.trust_bundle.holds_current_ca is True
+        ),
+        TIMEOUT,
+    )
     assert state.trust_bundle.holds_previous_ca is True
     assert state.root_ca.rotation.phase is RotationPhase.ROTATED
     assert [e.previous_sha1 for e in state.rotation_history] == [_sha1(CA)]
     assert state.built_at == clock.now()
 
 
-def test_rotation_by_the_demo_cert_manager_on_the_test_clock(tmp_path: Path,
-                                                             feeds: list[ClusterFeed]) -> None:
+def test_rotation_by_the_demo_cert_manager_on_the_test_clock(
+    tmp_path: Path, feeds: list[ClusterFeed]
+) -> None:
     clock = FrozenClock(NOW)
-    env = DemoEnvironment(state_dir=tmp_path / "demo", clock=clock, run_controllers=False,
-                          ca_duration=timedelta(seconds=60), renew_before=timedelta(seconds=45)).start()
+    env = DemoEnvironment(
+        state_dir=tmp_path / "demo",
+        clock=clock,
+        run_controllers=False,
+        ca_duration=timedelta(seconds=60),
+        renew_before=timedelta(seconds=45),
+    ).start()
     try:
         conn = load_cluster_config(str(env.kubeconfig_path), environ={"HOME": str(tmp_path)})
         feed = _feed(feeds, conn, clock)
@@ -184,8 +222,13 @@ def test_rotation_by_the_demo_cert_manager_on_the_test_clock(tmp_path: Path,
         clock.advance(timedelta(seconds=20))  # past renewalTime (notBefore + 60 s - 45 s)
         env.settle()  # cert-manager renews, trust-manager follows: driven by the test, not by time
         state = feed.wait_for_state(
-            lambda s: s.root_ca.rotation.revision == (before.root_ca.rotation.revision or 0) + 1
-            and _thumb(s) != _thumb(before) and s.trust_bundle.holds_current_ca is True, TIMEOUT)
+            lambda s: (
+                s.root_ca.rotation.revision == (before.root_ca.rotation.revision or 0) + 1
+                and _thumb(s) != _thumb(before)
+                and s.trust_bundle.holds_current_ca is True
+            ),
+            TIMEOUT,
+        )
         assert state.root_ca.rotation.phase is RotationPhase.ROTATED
         assert state.trust_bundle.holds_previous_ca is True
         conn.close()
@@ -194,13 +237,22 @@ def test_rotation_by_the_demo_cert_manager_on_the_test_clock(tmp_path: Path,
 
 
 def test_sync_failure_condition_becomes_a_critical_finding(
-    seeded: ApiServer, connection: ClusterConnection, clock: FrozenClock, feeds: list[ClusterFeed]) -> None:
+    seeded: ApiServer, connection: ClusterConnection, clock: FrozenClock, feeds: list[ClusterFeed]
+) -> None:
     feed = _feed(feeds, connection, clock)
     assert feed.state is not None and not any(f.code == "sync-failing" for f in feed.state.findings)
     mappings = [(secret_name_for(f), f) for f in TRUST_FILES]
-    seeded.put(secret_sync(TRUST_LIST_SYNC, NS, "opc-ua-connector", mappings, family=FAMILY_RELEASED,
-                           failure=("ProviderError", "failed to fetch secret plc-1-der: 403 Forbidden"),
-                           last_sync=NOW - timedelta(hours=2)))
+    seeded.put(
+        secret_sync(
+            TRUST_LIST_SYNC,
+            NS,
+            "opc-ua-connector",
+            mappings,
+            family=FAMILY_RELEASED,
+            failure=("ProviderError", "failed to fetch secret plc-1-der: 403 Forbidden"),
+            last_sync=NOW - timedelta(hours=2),
+        )
+    )
     state = feed.wait_for_state(lambda s: any(f.code == "sync-failing" for f in s.findings), TIMEOUT)
     finding = next(f for f in state.findings if f.code == "sync-failing")
     assert finding.severity == "critical" and "ProviderError" in finding.message
@@ -208,8 +260,9 @@ def test_sync_failure_condition_becomes_a_critical_finding(
     assert sync is not None and [c.reason for c in sync.failing] == ["ProviderError"]
 
 
-def test_forbidden_resource_marks_only_its_area(seeded: ApiServer, connection: ClusterConnection,
-                                                clock: FrozenClock, feeds: list[ClusterFeed]) -> None:
+def test_forbidden_resource_marks_only_its_area(
+    seeded: ApiServer, connection: ClusterConnection, clock: FrozenClock, feeds: list[ClusterFeed]
+) -> None:
     seeded.forbid(rk.SECRET_SYNCS.key)
     feed = _feed(feeds, connection, clock)
     state = feed.state
@@ -222,8 +275,9 @@ def test_forbidden_resource_marks_only_its_area(seeded: ApiServer, connection: C
     assert _thumb(state) == _sha1(CA)
 
 
-def test_missing_trust_manager_crd_is_not_installed(seeded: ApiServer, connection: ClusterConnection,
-                                                    clock: FrozenClock, feeds: list[ClusterFeed]) -> None:
+def test_missing_trust_manager_crd_is_not_installed(
+    seeded: ApiServer, connection: ClusterConnection, clock: FrozenClock, feeds: list[ClusterFeed]
+) -> None:
     seeded.uninstall(rk.BUNDLES.key)
     feed = _feed(feeds, connection, clock)
     state = feed.state
@@ -235,8 +289,9 @@ def test_missing_trust_manager_crd_is_not_installed(seeded: ApiServer, connectio
     assert state.area(Area.ROOT_CA).state is AreaState.OK
 
 
-def test_dropped_watches_do_not_lose_changes(seeded: ApiServer, connection: ClusterConnection,
-                                             clock: FrozenClock, feeds: list[ClusterFeed]) -> None:
+def test_dropped_watches_do_not_lose_changes(
+    seeded: ApiServer, connection: ClusterConnection, clock: FrozenClock, feeds: list[ClusterFeed]
+) -> None:
     feed = _feed(feeds, connection, clock)
     seeded.wait_for_watches(len(feed.reflectors), timeout=TIMEOUT)
     seeded.drop_watches()
@@ -252,11 +307,12 @@ def _closed_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_unreachable_vault_leaves_the_cluster_view_working(seeded: ApiServer, connection: ClusterConnection,
-                                                           clock: FrozenClock,
-                                                           feeds: list[ClusterFeed]) -> None:
-    reader = make_vault_reader(VaultSettings(url=f"https://127.0.0.1:{_closed_port()}/", auth="demo"),
-                               clock=clock, quick=True)
+def test_unreachable_vault_leaves_the_cluster_view_working(
+    seeded: ApiServer, connection: ClusterConnection, clock: FrozenClock, feeds: list[ClusterFeed]
+) -> None:
+    reader = make_vault_reader(
+        VaultSettings(url=f"https://127.0.0.1:{_closed_port()}/", auth="demo"), clock=clock, quick=True
+    )
     feed = _feed(feeds, connection, clock, vault_reader=reader)
     state = feed.wait_for_state(lambda s: s.vault.state is not AreaState.PENDING, TIMEOUT)
     assert state.vault.state is AreaState.UNREACHABLE
@@ -269,14 +325,19 @@ def test_unreachable_vault_leaves_the_cluster_view_working(seeded: ApiServer, co
     assert state.vault.state is AreaState.UNREACHABLE
 
 
-def test_vault_is_read_through_the_spc_and_joined(seeded: ApiServer, connection: ClusterConnection,
-                                                  clock: FrozenClock, feeds: list[ClusterFeed],
-                                                  tmp_path: Path) -> None:
+def test_vault_is_read_through_the_spc_and_joined(
+    seeded: ApiServer,
+    connection: ClusterConnection,
+    clock: FrozenClock,
+    feeds: list[ClusterFeed],
+    tmp_path: Path,
+) -> None:
     vault = start_keyvault_emulator(clock=clock)
     try:
         for file_name, data in TRUST_FILES.items():
-            vault.put_secret(secret_name_for(file_name), data.hex(), "application/pkix-cert",
-                             {"file-encoding": "hex"})
+            vault.put_secret(
+                secret_name_for(file_name), data.hex(), "application/pkix-cert", {"file-encoding": "hex"}
+            )
         assert vault.ca_pem_path is not None
         settings = VaultSettings(url=vault.url, auth="demo", ca_bundle=str(vault.ca_pem_path))
         feed = _feed(feeds, connection, clock, vault_reader=make_vault_reader(settings, clock=clock))
@@ -284,24 +345,25 @@ def test_vault_is_read_through_the_spc_and_joined(seeded: ApiServer, connection:
         entry = state.entry("trust/plc-1.der")
         assert entry is not None and entry.vault_present is True and entry.vault_in_sync is True
         # A refresh on demand picks up a value changed in the vault.
-        vault.put_secret(secret_name_for("plc-1.der"), GATEWAY.der.hex(), "application/pkix-cert",
-                         {"file-encoding": "hex"})
+        vault.put_secret(
+            secret_name_for("plc-1.der"), GATEWAY.der.hex(), "application/pkix-cert", {"file-encoding": "hex"}
+        )
         feed.refresh_vault()
         feed.wait_for_state(lambda s: s.entry("trust/plc-1.der").vault_in_sync is False, TIMEOUT)
     finally:
         vault.stop()
 
 
-
 def test_timed_vault_rereads_fetch_only_the_values_that_changed(
-        seeded: ApiServer, connection: ClusterConnection, clock: FrozenClock,
-        feeds: list[ClusterFeed]) -> None:
+    seeded: ApiServer, connection: ClusterConnection, clock: FrozenClock, feeds: list[ClusterFeed]
+) -> None:
     # Reading 2,000 values costs seconds of CPU; every minute that made the dashboard stutter.
     vault = start_keyvault_emulator(clock=clock)
     try:
         for file_name, data in TRUST_FILES.items():
-            vault.put_secret(secret_name_for(file_name), data.hex(), "application/pkix-cert",
-                             {"file-encoding": "hex"})
+            vault.put_secret(
+                secret_name_for(file_name), data.hex(), "application/pkix-cert", {"file-encoding": "hex"}
+            )
         assert vault.ca_pem_path is not None
         settings = VaultSettings(url=vault.url, auth="demo", ca_bundle=str(vault.ca_pem_path))
         real = make_vault_reader(settings, clock=clock)
@@ -331,8 +393,9 @@ def test_timed_vault_rereads_fetch_only_the_values_that_changed(
         assert next_reads(3) == [(True, 0)] * 3  # nothing changed: listing only
         # A value changed a second later: the timed reads fetch it (and only it).
         clock.advance(timedelta(seconds=1))
-        vault.put_secret(secret_name_for("plc-1.der"), GATEWAY.der.hex(), "application/pkix-cert",
-                         {"file-encoding": "hex"})
+        vault.put_secret(
+            secret_name_for("plc-1.der"), GATEWAY.der.hex(), "application/pkix-cert", {"file-encoding": "hex"}
+        )
         feed.wait_for_state(lambda s: s.entry("trust/plc-1.der").vault_in_sync is False, TIMEOUT)
         assert [n for _, n in reads if n] == [2, 1]
         # Every value again once FULL_READ_EVERY has passed, and whenever a read is asked for.
@@ -345,8 +408,10 @@ def test_timed_vault_rereads_fetch_only_the_values_that_changed(
     finally:
         vault.stop()
 
-def test_a_burst_of_changes_costs_one_rebuild(seeded: ApiServer, connection: ClusterConnection,
-                                              clock: FrozenClock, feeds: list[ClusterFeed]) -> None:
+
+def test_a_burst_of_changes_costs_one_rebuild(
+    seeded: ApiServer, connection: ClusterConnection, clock: FrozenClock, feeds: list[ClusterFeed]
+) -> None:
     # A wide window makes the bound exact even on a loaded machine; the default is ~50 ms.
     feed = _feed(feeds, connection, clock, timings=FeedTimings(quiet=0.3, max_delay=2.0))
     builds_before = feed.builds
@@ -360,7 +425,8 @@ def test_a_burst_of_changes_costs_one_rebuild(seeded: ApiServer, connection: Clu
 
 
 def test_subscribers_get_each_state_and_late_ones_the_current(
-    seeded: ApiServer, connection: ClusterConnection, clock: FrozenClock, feeds: list[ClusterFeed]) -> None:
+    seeded: ApiServer, connection: ClusterConnection, clock: FrozenClock, feeds: list[ClusterFeed]
+) -> None:
     feed = _feed(feeds, connection, clock)
     got: list[ClusterState] = []
     arrived = threading.Event()
@@ -388,15 +454,17 @@ def test_subscribers_get_each_state_and_late_ones_the_current(
     assert len(got) == count
 
 
-def test_wait_for_state_times_out_with_a_reason(seeded: ApiServer, connection: ClusterConnection,
-                                                clock: FrozenClock, feeds: list[ClusterFeed]) -> None:
+def test_wait_for_state_times_out_with_a_reason(
+    seeded: ApiServer, connection: ClusterConnection, clock: FrozenClock, feeds: list[ClusterFeed]
+) -> None:
     feed = _feed(feeds, connection, clock)
     with pytest.raises(TimeoutError, match=r"no matching cluster state within 0.2s"):
         feed.wait_for_state(lambda s: False, 0.2)
 
 
-def test_unreachable_cluster_still_yields_a_state(tmp_path: Path, clock: FrozenClock,
-                                                  feeds: list[ClusterFeed]) -> None:
+def test_unreachable_cluster_still_yields_a_state(
+    tmp_path: Path, clock: FrozenClock, feeds: list[ClusterFeed]
+) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -404,7 +472,9 @@ def test_unreachable_cluster_still_yields_a_state(tmp_path: Path, clock: FrozenC
     path.write_text(
         "apiVersion: v1\nkind: Config\ncurrent-context: dead\n"
         f"clusters: [{{name: dead, cluster: {{server: 'http://127.0.0.1:{port}'}}}}]\n"
-        "contexts: [{name: dead, context: {cluster: dead}}]\n", encoding="utf-8")
+        "contexts: [{name: dead, context: {cluster: dead}}]\n",
+        encoding="utf-8",
+    )
     conn = load_cluster_config(str(path), environ={"HOME": str(tmp_path)})
     # A fixed long wait keeps the reflectors parked after their first failure.
     feed = _feed(feeds, conn, clock, wait=lambda stop, seconds: stop.wait(60))
@@ -439,8 +509,14 @@ def test_combined_status_is_the_worst_part_and_each_part_is_kept() -> None:
     assert combine_status([ok, ok]).state is AreaState.OK
     combined = combine_status([ok, denied])
     assert (combined.state, combined.message) == (AreaState.FORBIDDEN, "secrets in cm: forbidden (403)")
-    raw = assemble([(WatchTarget(rk.SECRETS, "aio"), {}, ok), (WatchTarget(rk.SECRETS, "cm"), {}, denied),
-                    (WatchTarget(rk.BUNDLES), {}, ok)], NOW)
+    raw = assemble(
+        [
+            (WatchTarget(rk.SECRETS, "aio"), {}, ok),
+            (WatchTarget(rk.SECRETS, "cm"), {}, denied),
+            (WatchTarget(rk.BUNDLES), {}, ok),
+        ],
+        NOW,
+    )
     assert raw.state_of(rk.SECRETS.key).state is AreaState.FORBIDDEN
     assert raw.state_of(namespaced_status_key(rk.SECRETS.key, "aio")) is ok
     assert raw.state_of(namespaced_status_key(rk.SECRETS.key, "cm")) is denied
@@ -448,13 +524,18 @@ def test_combined_status_is_the_worst_part_and_each_part_is_kept() -> None:
 
 
 def _request(name: str, cert: str, created: str) -> dict[str, Any]:
-    return {"metadata": {"name": name, "namespace": "cm", "creationTimestamp": created,
-                         "annotations": {"cert-manager.io/certificate-name": cert}}}
+    return {
+        "metadata": {
+            "name": name,
+            "namespace": "cm",
+            "creationTimestamp": created,
+            "annotations": {"cert-manager.io/certificate-name": cert},
+        }
+    }
 
 
 def test_only_recent_certificate_requests_are_kept() -> None:
-    items = {("cm", f"ca-{i}"): _request(f"ca-{i}", "ca", iso(NOW + timedelta(days=i)))
-             for i in range(8)}
+    items = {("cm", f"ca-{i}"): _request(f"ca-{i}", "ca", iso(NOW + timedelta(days=i))) for i in range(8)}
     items[("cm", "leaf-1")] = _request("leaf-1", "leaf", iso(NOW))
     raw = assemble([(WatchTarget(rk.CERTIFICATE_REQUESTS, "cm"), items, ResourceStatus(AreaState.OK))], NOW)
     kept = {name for _ns, name in raw.objects[rk.CERTIFICATE_REQUESTS.key]}
@@ -513,14 +594,17 @@ def not_kubernetes() -> Iterator[str]:
 
 
 def test_the_dashboard_says_unreachable_for_a_server_that_is_not_kubernetes(
-        not_kubernetes: str, tmp_path: Path, clock: FrozenClock, feeds: list[ClusterFeed]) -> None:
+    not_kubernetes: str, tmp_path: Path, clock: FrozenClock, feeds: list[ClusterFeed]
+) -> None:
     from tui.ui.view.connection import cluster_summary
 
     path = tmp_path / "kubeconfig"
     path.write_text(
         "apiVersion: v1\nkind: Config\ncurrent-context: web\n"
         f"clusters: [{{name: web, cluster: {{server: '{not_kubernetes}'}}}}]\n"
-        "contexts: [{name: web, context: {cluster: web}}]\n", encoding="utf-8")
+        "contexts: [{name: web, context: {cluster: web}}]\n",
+        encoding="utf-8",
+    )
     conn = load_cluster_config(str(path), environ={"HOME": str(tmp_path)})
     feed = _feed(feeds, conn, clock, wait=lambda stop, seconds: stop.wait(60))
     state = feed.state

@@ -31,8 +31,13 @@ def _namespace(name: str) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
 
 
-def _configmap(name: str, value: str = "v", *, namespace: str = NS, labels: dict[str, str] | None = None,
-               ) -> dict[str, Any]:
+def _configmap(
+    name: str,
+    value: str = "v",
+    *,
+    namespace: str = NS,
+    labels: dict[str, str] | None = None,
+) -> dict[str, Any]:
     meta: dict[str, Any] = {"name": name, "namespace": namespace}
     if labels:
         meta["labels"] = labels
@@ -106,8 +111,12 @@ def reflectors() -> Iterator[list[Reflector]]:
     assert not any(r.alive for r in made), "a reflector thread outlived stop()"
 
 
-def _start(made: list[Reflector], conn: ClusterConnection, target: WatchTarget, **kwargs: Any,
-           ) -> tuple[Reflector, Watcher]:
+def _start(
+    made: list[Reflector],
+    conn: ClusterConnection,
+    target: WatchTarget,
+    **kwargs: Any,
+) -> tuple[Reflector, Watcher]:
     watcher = Watcher()
     reflector = Reflector(conn.api_client, target, on_change=watcher, **kwargs)
     made.append(reflector)
@@ -120,8 +129,9 @@ def _names(reflector: Reflector) -> set[str]:
     return {name for _ns, name in reflector.items()}
 
 
-def test_lists_then_follows_adds_updates_and_deletes(server: ApiServer, connection: ClusterConnection,
-                                                    reflectors: list[Reflector]) -> None:
+def test_lists_then_follows_adds_updates_and_deletes(
+    server: ApiServer, connection: ClusterConnection, reflectors: list[Reflector]
+) -> None:
     for i in range(3):
         server.put(_configmap(f"cm-{i}"))
     reflector, watcher = _start(reflectors, connection, WatchTarget(rk.CONFIGMAPS, NS))
@@ -135,15 +145,21 @@ def test_lists_then_follows_adds_updates_and_deletes(server: ApiServer, connecti
     server.put(_configmap("cm-3"))
     server.put(_configmap("cm-0", "changed"))
     server.remove("v1/configmaps", NS, "cm-1")
-    watcher.until(lambda: "cm-3" in _names(reflector) and "cm-1" not in _names(reflector)
-                  and reflector.items()[(NS, "cm-0")]["data"]["k"] == "changed")
+    watcher.until(
+        lambda: (
+            "cm-3" in _names(reflector)
+            and "cm-1" not in _names(reflector)
+            and reflector.items()[(NS, "cm-0")]["data"]["k"] == "changed"
+        )
+    )
     assert reflector.stats.lists == 1
     # Events moved the resume point on from the list's resourceVersion.
     assert reflector.resource_version not in ("", listed_at)
 
 
-def test_items_view_is_a_stable_snapshot(server: ApiServer, connection: ClusterConnection,
-                                         reflectors: list[Reflector]) -> None:
+def test_items_view_is_a_stable_snapshot(
+    server: ApiServer, connection: ClusterConnection, reflectors: list[Reflector]
+) -> None:
     server.put(_configmap("one"))
     reflector, watcher = _start(reflectors, connection, WatchTarget(rk.CONFIGMAPS, NS))
     before = reflector.items()
@@ -152,14 +168,16 @@ def test_items_view_is_a_stable_snapshot(server: ApiServer, connection: ClusterC
     assert (NS, "two") not in before
 
 
-def test_namespace_and_label_selector_limit_what_is_held(server: ApiServer, connection: ClusterConnection,
-                                                        reflectors: list[Reflector]) -> None:
+def test_namespace_and_label_selector_limit_what_is_held(
+    server: ApiServer, connection: ClusterConnection, reflectors: list[Reflector]
+) -> None:
     server.put(_namespace("other"))
     server.put(_configmap("mine", labels={"app": "aio"}))
     server.put(_configmap("not-mine", labels={"app": "else"}))
     server.put(_configmap("elsewhere", namespace="other", labels={"app": "aio"}))
-    reflector, watcher = _start(reflectors, connection,
-                                WatchTarget(rk.CONFIGMAPS, NS, label_selector="app=aio"))
+    reflector, watcher = _start(
+        reflectors, connection, WatchTarget(rk.CONFIGMAPS, NS, label_selector="app=aio")
+    )
     assert _names(reflector) == {"mine"}
     server.put(_configmap("late", labels={"app": "aio"}))
     server.put(_configmap("late-other", labels={"app": "else"}))
@@ -168,14 +186,20 @@ def test_namespace_and_label_selector_limit_what_is_held(server: ApiServer, conn
 
 
 def test_dropped_watch_resumes_from_resource_version_without_losing_events(
-        server: ApiServer, connection: ClusterConnection, reflectors: list[Reflector]) -> None:
+    server: ApiServer, connection: ClusterConnection, reflectors: list[Reflector]
+) -> None:
     server.put(_configmap("a"))
     server.put(_configmap("b"))
     gate = Gate()
     # quick_end is huge so a dropped, event-less watch always takes the (gated) backoff path: the
     # reflector stays disconnected exactly as long as the test needs.
-    reflector, watcher = _start(reflectors, connection, WatchTarget(rk.CONFIGMAPS, NS),
-                                timings=ReflectorTimings(quick_end=3600), wait=gate)
+    reflector, watcher = _start(
+        reflectors,
+        connection,
+        WatchTarget(rk.CONFIGMAPS, NS),
+        timings=ReflectorTimings(quick_end=3600),
+        wait=gate,
+    )
     server.wait_for_watches(1, rk.CONFIGMAPS.key, timeout=TIMEOUT)
     assert server.drop_watches() == 1
     assert gate.parked.wait(TIMEOUT), "reflector did not notice the dropped watch"
@@ -184,20 +208,27 @@ def test_dropped_watch_resumes_from_resource_version_without_losing_events(
     server.put(_configmap("a", "changed"))
     server.remove("v1/configmaps", NS, "b")
     gate.open.set()
-    watcher.until(lambda: _names(reflector) == {"a", "c"}
-                  and reflector.items()[(NS, "a")]["data"]["k"] == "changed")
+    watcher.until(
+        lambda: _names(reflector) == {"a", "c"} and reflector.items()[(NS, "a")]["data"]["k"] == "changed"
+    )
     assert reflector.stats.lists == 1, "resumed with a relist instead of from the resourceVersion"
     assert reflector.stats.watches >= 2 and reflector.stats.gone == 0
     assert reflector.status.state is AreaState.OK
 
 
-def test_stale_resource_version_relists(server: ApiServer, connection: ClusterConnection,
-                                        reflectors: list[Reflector]) -> None:
+def test_stale_resource_version_relists(
+    server: ApiServer, connection: ClusterConnection, reflectors: list[Reflector]
+) -> None:
     server.put(_configmap("a"))
     server.put(_configmap("b"))
     gate = Gate()
-    reflector, watcher = _start(reflectors, connection, WatchTarget(rk.CONFIGMAPS, NS),
-                                timings=ReflectorTimings(quick_end=3600), wait=gate)
+    reflector, watcher = _start(
+        reflectors,
+        connection,
+        WatchTarget(rk.CONFIGMAPS, NS),
+        timings=ReflectorTimings(quick_end=3600),
+        wait=gate,
+    )
     server.wait_for_watches(1, rk.CONFIGMAPS.key, timeout=TIMEOUT)
     server.drop_watches()
     assert gate.parked.wait(TIMEOUT)
@@ -213,8 +244,9 @@ def test_stale_resource_version_relists(server: ApiServer, connection: ClusterCo
     watcher.until(lambda: "d" in _names(reflector))
 
 
-def test_bookmarks_move_the_resume_point_without_events(server: ApiServer, connection: ClusterConnection,
-                                                        reflectors: list[Reflector]) -> None:
+def test_bookmarks_move_the_resume_point_without_events(
+    server: ApiServer, connection: ClusterConnection, reflectors: list[Reflector]
+) -> None:
     server.put(_configmap("a"))
     reflector, _ = _start(reflectors, connection, WatchTarget(rk.CONFIGMAPS, NS))
     server.wait_for_watches(1, rk.CONFIGMAPS.key, timeout=TIMEOUT)
@@ -230,8 +262,9 @@ def test_bookmarks_move_the_resume_point_without_events(server: ApiServer, conne
     assert reflector.stats.events == 0 and _names(reflector) == {"a"}
 
 
-def test_forbidden_resource_is_reported_and_recovers(server: ApiServer, connection: ClusterConnection,
-                                                     reflectors: list[Reflector]) -> None:
+def test_forbidden_resource_is_reported_and_recovers(
+    server: ApiServer, connection: ClusterConnection, reflectors: list[Reflector]
+) -> None:
     server.put(_configmap("a"))
     server.forbid("v1/configmaps")
     timings = ReflectorTimings(recheck_forbidden=0.05)
@@ -245,11 +278,16 @@ def test_forbidden_resource_is_reported_and_recovers(server: ApiServer, connecti
     assert _names(reflector) == {"a"}
 
 
-def test_forbidden_mid_watch_drops_what_was_held(server: ApiServer, connection: ClusterConnection,
-                                                 reflectors: list[Reflector]) -> None:
+def test_forbidden_mid_watch_drops_what_was_held(
+    server: ApiServer, connection: ClusterConnection, reflectors: list[Reflector]
+) -> None:
     server.put(_configmap("a"))
-    reflector, watcher = _start(reflectors, connection, WatchTarget(rk.CONFIGMAPS, NS),
-                                timings=ReflectorTimings(recheck_forbidden=3600, quick_end=0))
+    reflector, watcher = _start(
+        reflectors,
+        connection,
+        WatchTarget(rk.CONFIGMAPS, NS),
+        timings=ReflectorTimings(recheck_forbidden=3600, quick_end=0),
+    )
     server.wait_for_watches(1, rk.CONFIGMAPS.key, timeout=TIMEOUT)
     server.forbid("v1/configmaps")
     server.drop_watches()
@@ -257,12 +295,18 @@ def test_forbidden_mid_watch_drops_what_was_held(server: ApiServer, connection: 
     assert reflector.items() == {}
 
 
-def test_missing_crd_is_not_installed_and_checked_again(server: ApiServer, connection: ClusterConnection,
-                                                        reflectors: list[Reflector]) -> None:
+def test_missing_crd_is_not_installed_and_checked_again(
+    server: ApiServer, connection: ClusterConnection, reflectors: list[Reflector]
+) -> None:
     server.uninstall(rk.BUNDLES.key)
     gate = Gate()
-    reflector, _ = _start(reflectors, connection, WatchTarget(rk.BUNDLES),
-                          timings=ReflectorTimings(recheck_not_installed=600), wait=gate)
+    reflector, _ = _start(
+        reflectors,
+        connection,
+        WatchTarget(rk.BUNDLES),
+        timings=ReflectorTimings(recheck_not_installed=600),
+        wait=gate,
+    )
     assert reflector.status.state is AreaState.NOT_INSTALLED
     assert "not installed" in reflector.status.message
     assert gate.parked.wait(TIMEOUT)
@@ -291,8 +335,13 @@ def test_unreachable_server_backs_off_with_full_jitter(tmp_path: Path, reflector
         delays.append(seconds)
         return len(delays) >= 6  # then behave as if stopped: the thread ends by itself
 
-    reflector = Reflector(conn.api_client, WatchTarget(rk.SECRETS, NS), wait=record, rand=lambda: 0.5,
-                          timings=ReflectorTimings(backoff_base=1.0, backoff_cap=8.0))
+    reflector = Reflector(
+        conn.api_client,
+        WatchTarget(rk.SECRETS, NS),
+        wait=record,
+        rand=lambda: 0.5,
+        timings=ReflectorTimings(backoff_base=1.0, backoff_cap=8.0),
+    )
     reflectors.append(reflector)
     reflector.start()
     assert reflector.ready.wait(TIMEOUT)
@@ -303,8 +352,9 @@ def test_unreachable_server_backs_off_with_full_jitter(tmp_path: Path, reflector
     conn.close()
 
 
-def test_server_gone_after_data_is_reconnecting_and_keeps_objects(tmp_path: Path,
-                                                                  reflectors: list[Reflector]) -> None:
+def test_server_gone_after_data_is_reconnecting_and_keeps_objects(
+    tmp_path: Path, reflectors: list[Reflector]
+) -> None:
     srv = start_api_server()
     try:
         srv.put(_namespace(NS))
@@ -335,8 +385,9 @@ def test_stop_interrupts_an_open_watch_promptly(server: ApiServer, connection: C
     assert time.monotonic() - started < 2.0, "stop() waited for the watch to time out"
 
 
-def test_a_failing_callback_does_not_stop_the_reflector(server: ApiServer, connection: ClusterConnection,
-                                                        reflectors: list[Reflector]) -> None:
+def test_a_failing_callback_does_not_stop_the_reflector(
+    server: ApiServer, connection: ClusterConnection, reflectors: list[Reflector]
+) -> None:
     seen = Watcher()
 
     def broken(reflector: Reflector) -> None:

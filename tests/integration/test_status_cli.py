@@ -32,11 +32,21 @@ RUN_TIMEOUT = 60
 
 
 def _run(*args: str, kubeconfig: Path | str, home: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items()
-            if not k.startswith("AIO_CERTS_") and k not in ("KUBECONFIG", "KUBERNETES_SERVICE_HOST")}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("AIO_CERTS_") and k not in ("KUBECONFIG", "KUBERNETES_SERVICE_HOST")
+    }
     base.update({"KUBECONFIG": str(kubeconfig), "HOME": str(home), "COLUMNS": "100", **env})
-    return subprocess.run([sys.executable, "-m", "tui", "status", *args], capture_output=True, text=True,
-                          cwd=ROOT, env=base, timeout=RUN_TIMEOUT, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "tui", "status", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=base,
+        timeout=RUN_TIMEOUT,
+        check=False,
+    )
 
 
 def _one_line_error(result: subprocess.CompletedProcess[str], *, as_json: bool = False) -> str:
@@ -84,7 +94,8 @@ def test_quickstart_ca_is_a_warning_exit_1(api_server: ApiServer, kubeconfig: Pa
 
 
 def test_expired_entry_is_critical_exit_2_and_json_has_the_full_snapshot(
-        api_server: ApiServer, kubeconfig: Path, tmp_path: Path) -> None:
+    api_server: ApiServer, kubeconfig: Path, tmp_path: Path
+) -> None:
     ca = _seed(api_server, ca_name="Contoso Site Root CA", leaf_expired=True)
     text = _run("--no-vault", kubeconfig=kubeconfig, home=tmp_path)
     assert text.returncode == 2
@@ -100,8 +111,9 @@ def test_expired_entry_is_critical_exit_2_and_json_has_the_full_snapshot(
     assert "PRIVATE KEY" not in as_json.stdout  # the CA secret's tls.key never leaves the process
 
 
-def test_forbidden_resource_still_reports_the_rest(api_server: ApiServer, kubeconfig: Path,
-                                                   tmp_path: Path) -> None:
+def test_forbidden_resource_still_reports_the_rest(
+    api_server: ApiServer, kubeconfig: Path, tmp_path: Path
+) -> None:
     _seed(api_server, ca_name="Contoso Site Root CA", leaf_expired=False)
     api_server.forbid(rk.SECRET_SYNCS.key)
     result = _run("--no-vault", kubeconfig=kubeconfig, home=tmp_path)
@@ -109,14 +121,19 @@ def test_forbidden_resource_still_reports_the_rest(api_server: ApiServer, kubeco
     assert "forbidden" in result.stdout and "Contoso Site Root CA" in result.stdout
 
 
-def test_unreachable_vault_does_not_hide_the_cluster(api_server: ApiServer, kubeconfig: Path,
-                                                     tmp_path: Path) -> None:
+def test_unreachable_vault_does_not_hide_the_cluster(
+    api_server: ApiServer, kubeconfig: Path, tmp_path: Path
+) -> None:
     _seed(api_server, ca_name="Contoso Site Root CA", leaf_expired=False)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    result = _run(kubeconfig=kubeconfig, home=tmp_path, AIO_CERTS_VAULT_URL=f"https://127.0.0.1:{port}/",
-                  AIO_CERTS_AUTH="demo")
+    result = _run(
+        kubeconfig=kubeconfig,
+        home=tmp_path,
+        AIO_CERTS_VAULT_URL=f"https://127.0.0.1:{port}/",
+        AIO_CERTS_AUTH="demo",
+    )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Contoso Site Root CA" in result.stdout
     assert "cannot reach the vault" in result.stdout
@@ -126,8 +143,9 @@ def _entry(doc: dict, key: str) -> dict:
     return next(e for e in doc["opcua"] if e["key"] == key)
 
 
-def test_reachable_vault_is_listed_and_values_compared_on_request(api_server: ApiServer, kubeconfig: Path,
-                                                                  tmp_path: Path) -> None:
+def test_reachable_vault_is_listed_and_values_compared_on_request(
+    api_server: ApiServer, kubeconfig: Path, tmp_path: Path
+) -> None:
     now = datetime.now(UTC)
     plc = certgen.make_leaf(None, "plc-1", not_before=now - timedelta(days=1), days=365)
     ca = certgen.make_ca("Contoso Site Root CA", not_before=now - timedelta(days=30), days=3650)
@@ -138,16 +156,20 @@ def test_reachable_vault_is_listed_and_values_compared_on_request(api_server: Ap
     vault = start_keyvault_emulator()
     try:
         vault.put_secret("plc-1-der", plc.der.hex(), "application/pkix-cert", {"file-encoding": "hex"})
-        env = {"AIO_CERTS_VAULT_URL": vault.url, "AIO_CERTS_VAULT_CA": str(vault.ca_pem_path),
-               "AIO_CERTS_AUTH": "demo"}
+        env = {
+            "AIO_CERTS_VAULT_URL": vault.url,
+            "AIO_CERTS_VAULT_CA": str(vault.ca_pem_path),
+            "AIO_CERTS_AUTH": "demo",
+        }
         listed = _run("--json", kubeconfig=kubeconfig, home=tmp_path, **env)
         assert listed.returncode == 0, listed.stdout + listed.stderr
         doc = json.loads(listed.stdout)
         assert doc["vault"]["state"] == "ok"
         entry = _entry(doc, "trust/plc-1.der")
         assert entry["vault_present"] is True and entry["vault_in_sync"] is None  # listing only
-        compared = json.loads(_run("--json", "--vault-values", kubeconfig=kubeconfig, home=tmp_path,
-                                   **env).stdout)
+        compared = json.loads(
+            _run("--json", "--vault-values", kubeconfig=kubeconfig, home=tmp_path, **env).stdout
+        )
         assert _entry(compared, "trust/plc-1.der")["vault_in_sync"] is True
     finally:
         vault.stop()
@@ -162,7 +184,9 @@ def _closed_port_kubeconfig(tmp_path: Path) -> tuple[Path, int]:
         "apiVersion: v1\nkind: Config\ncurrent-context: site\n"
         f"clusters: [{{name: site, cluster: {{server: 'http://127.0.0.1:{port}'}}}}]\n"
         "users: [{name: u, user: {token: t}}]\n"
-        "contexts: [{name: site, context: {cluster: site, user: u}}]\n", encoding="utf-8")
+        "contexts: [{name: site, context: {cluster: site, user: u}}]\n",
+        encoding="utf-8",
+    )
     return path, port
 
 
@@ -171,8 +195,10 @@ def test_unreachable_cluster_exits_3_with_one_line(tmp_path: Path) -> None:
     result = _run("--json", kubeconfig=path, home=tmp_path)
     assert result.returncode == 3
     line = _one_line_error(result, as_json=True)
-    assert line == (f"aio-certs status: cannot reach the cluster at http://127.0.0.1:{port} (context site): "
-                    "connection refused")
+    assert line == (
+        f"aio-certs status: cannot reach the cluster at http://127.0.0.1:{port} (context site): "
+        "connection refused"
+    )
 
 
 class _NotKubernetes(BaseHTTPRequestHandler):
@@ -197,7 +223,9 @@ def test_an_http_server_that_is_not_kubernetes_is_unknown_exit_3(tmp_path: Path,
             "apiVersion: v1\nkind: Config\ncurrent-context: web\n"
             f"clusters: [{{name: web, cluster: {{server: '{url}'}}}}]\n"
             "users: [{name: u, user: {token: t}}]\n"
-            "contexts: [{name: web, context: {cluster: web, user: u}}]\n", encoding="utf-8")
+            "contexts: [{name: web, context: {cluster: web, user: u}}]\n",
+            encoding="utf-8",
+        )
         result = _run("--no-vault", *(["--json"] if as_json else []), kubeconfig=path, home=tmp_path)
     finally:
         server.shutdown()
@@ -205,7 +233,8 @@ def test_an_http_server_that_is_not_kubernetes_is_unknown_exit_3(tmp_path: Path,
     assert result.returncode == 3, result.stdout + result.stderr
     assert _one_line_error(result, as_json=as_json) == (
         f"aio-certs status: cannot reach the cluster at {url} (context web): not a Kubernetes API server "
-        "(no core API: /api/v1 answers 404)")
+        "(no core API: /api/v1 answers 404)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -215,8 +244,12 @@ def test_an_http_server_that_is_not_kubernetes_is_unknown_exit_3(tmp_path: Path,
         ("broken", (), 3, "not valid YAML at line"),
         ("ok", ("--context", "nope"), 3, "context 'nope' not found in kubeconfig (available: site)"),
         # Usage errors are UNKNOWN (3) as for any monitoring plugin: 2 would read as CRITICAL.
-        ("ok", ("--issuer", "Certificate/x"), 3,
-         "--issuer: kind 'Certificate' must be Issuer or ClusterIssuer"),
+        (
+            "ok",
+            ("--issuer", "Certificate/x"),
+            3,
+            "--issuer: kind 'Certificate' must be Issuer or ClusterIssuer",
+        ),
         ("ok", ("--expiring-days", "7/30"), 3, "--expiring-days: critical (30) must not exceed warning (7)"),
         ("ok", ("-n", "Bad_NS"), 3, "--namespace: 'Bad_NS' is not a valid namespace name"),
         ("ok", ("--bogus",), 3, "unrecognized arguments: --bogus"),
@@ -225,8 +258,9 @@ def test_an_http_server_that_is_not_kubernetes_is_unknown_exit_3(tmp_path: Path,
     ],
 )
 @pytest.mark.parametrize("as_json", [False, True])
-def test_bad_input_is_one_line(tmp_path: Path, kubeconfig: str, args: tuple[str, ...], code: int,
-                               expected: str, as_json: bool) -> None:
+def test_bad_input_is_one_line(
+    tmp_path: Path, kubeconfig: str, args: tuple[str, ...], code: int, expected: str, as_json: bool
+) -> None:
     path, _port = _closed_port_kubeconfig(tmp_path)
     if kubeconfig == "missing":
         path = tmp_path / "does-not-exist"
@@ -243,6 +277,17 @@ def test_help_documents_the_exit_statuses(tmp_path: Path) -> None:
     assert result.returncode == 0
     for line in ("0  healthy", "1  warnings", "2  critical", "3  unknown: the cluster could not be reached"):
         assert line in result.stdout
-    for flag in ("--kubeconfig", "--context", "--namespace", "--issuer", "--trust-bundle", "--vault-url",
-                 "--auth", "--cloud", "--expiring-days", "--read-only", "--json"):
+    for flag in (
+        "--kubeconfig",
+        "--context",
+        "--namespace",
+        "--issuer",
+        "--trust-bundle",
+        "--vault-url",
+        "--auth",
+        "--cloud",
+        "--expiring-days",
+        "--read-only",
+        "--json",
+    ):
         assert flag in result.stdout

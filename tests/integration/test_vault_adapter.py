@@ -57,8 +57,9 @@ def certificate() -> tuple[bytes, bytes]:
     return pem, x509.load_pem_x509_certificate(pem).public_bytes(Encoding.DER)
 
 
-def test_environment_points_the_product_at_the_demo(kv: KeyVaultEmulator, clock: FrozenClock,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_points_the_product_at_the_demo(
+    kv: KeyVaultEmulator, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("AIO_CERTS_VAULT_URL", kv.url)
     monkeypatch.setenv("AIO_CERTS_VAULT_CA", str(kv.ca_pem_path))
     monkeypatch.setenv("AIO_CERTS_AUTH", "demo")
@@ -79,8 +80,11 @@ def test_snapshot_holds_properties_and_values(kv: KeyVaultEmulator, clock: Froze
     assert snapshot.taken_at == T0
     assert snapshot.vault_url == f"https://127.0.0.1:{kv.port}"
     plc = snapshot.secrets["plc-1-der"]
-    assert (plc.value, plc.content_type, dict(plc.tags)) == ("3082", "application/pkix-cert",
-                                                             {"file-encoding": "hex"})
+    assert (plc.value, plc.content_type, dict(plc.tags)) == (
+        "3082",
+        "application/pkix-cert",
+        {"file-encoding": "hex"},
+    )
     assert (plc.expires_on, plc.updated_on, plc.enabled) == (expires, T0, True)
     assert snapshot.secrets["site-ca-crl"].value == "3083"
     disabled = snapshot.secrets["old-der"]
@@ -88,13 +92,17 @@ def test_snapshot_holds_properties_and_values(kv: KeyVaultEmulator, clock: Froze
     assert "/secrets/old-der/" not in _gets(kv)  # reading it would only earn a 403
 
 
-def test_only_named_values_are_read_matching_names_case_insensitively(kv: KeyVaultEmulator,
-                                                                      clock: FrozenClock) -> None:
+def test_only_named_values_are_read_matching_names_case_insensitively(
+    kv: KeyVaultEmulator, clock: FrozenClock
+) -> None:
     for name in ("a-der", "b-der", "c-der"):
         kv.put_secret(name, name)
     snapshot = read_vault_snapshot(_client(kv), names=["A-DER", "c-der", "not-there"], clock=clock)
-    assert {n: s.value for n, s in snapshot.secrets.items()} == {"a-der": "a-der", "b-der": None,
-                                                                 "c-der": "c-der"}
+    assert {n: s.value for n, s in snapshot.secrets.items()} == {
+        "a-der": "a-der",
+        "b-der": None,
+        "c-der": "c-der",
+    }
     assert sorted(_gets(kv)) == ["/secrets/a-der/", "/secrets/c-der/"]
 
 
@@ -106,8 +114,9 @@ def test_an_empty_name_list_reads_properties_only(kv: KeyVaultEmulator, clock: F
     assert _gets(kv) == []
 
 
-def test_unchanged_values_are_reused_from_the_previous_snapshot(kv: KeyVaultEmulator,
-                                                                clock: FrozenClock) -> None:
+def test_unchanged_values_are_reused_from_the_previous_snapshot(
+    kv: KeyVaultEmulator, clock: FrozenClock
+) -> None:
     for name in ("a-der", "b-der", "c-der"):
         kv.put_secret(name, "old")
     client = _client(kv)
@@ -140,8 +149,9 @@ def test_listing_forbidden_maps_to_forbidden(kv: KeyVaultEmulator, clock: Frozen
     assert dict(snapshot.secrets) == {}
 
 
-def test_reading_values_forbidden_keeps_the_listing_and_stops_early(kv: KeyVaultEmulator,
-                                                                    clock: FrozenClock) -> None:
+def test_reading_values_forbidden_keeps_the_listing_and_stops_early(
+    kv: KeyVaultEmulator, clock: FrozenClock
+) -> None:
     for i in range(100):
         kv.put_secret(f"s-{i:03d}", "v")
     kv.deny("get")
@@ -160,8 +170,9 @@ def test_an_unreachable_vault_maps_to_unreachable(kv: KeyVaultEmulator, clock: F
     assert snapshot.status.message == "cannot reach the vault: [Errno 111] Connection refused"
 
 
-def test_an_untrusted_certificate_maps_to_unreachable_with_a_hint(kv: KeyVaultEmulator, clock: FrozenClock,
-                                                                  tmp_path: Path) -> None:
+def test_an_untrusted_certificate_maps_to_unreachable_with_a_hint(
+    kv: KeyVaultEmulator, clock: FrozenClock, tmp_path: Path
+) -> None:
     other_ca = tmp_path / "other-ca.pem"
     trustme.CA().cert_pem.write_to_path(str(other_ca))
     client = make_secret_client(kv.url, auth="demo", ca_bundle=str(other_ca), retry_total=0)
@@ -188,8 +199,9 @@ def _fake_az(directory: Path, record: Path) -> None:
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
 
 
-def test_cli_credential_signs_in_through_az(kv: KeyVaultEmulator, clock: FrozenClock, tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_credential_signs_in_through_az(
+    kv: KeyVaultEmulator, clock: FrozenClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     record = tmp_path / "az-args"
     _fake_az(tmp_path, record)
     monkeypatch.setenv("PATH", str(tmp_path))
@@ -202,8 +214,9 @@ def test_cli_credential_signs_in_through_az(kv: KeyVaultEmulator, clock: FrozenC
     assert args[args.index("--tenant") + 1] == DEMO_TENANT_ID
 
 
-def test_no_usable_credential_maps_to_forbidden(kv: KeyVaultEmulator, clock: FrozenClock, tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_usable_credential_maps_to_forbidden(
+    kv: KeyVaultEmulator, clock: FrozenClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # no az anywhere
     snapshot = read_vault_snapshot(_client(kv, auth="cli", retry_total=0), clock=clock)
     assert snapshot.status.state is AreaState.FORBIDDEN
@@ -219,12 +232,15 @@ def test_demo_auth_is_refused_for_a_real_vault() -> None:
 
 @pytest.mark.parametrize(
     ("extension", "content_type", "form"),
-    [(".der", "application/pkix-cert", "der"), (".crt", "application/x-pem-file", "pem"),
-     (".crl", "application/pkix-crl", "der")],
+    [
+        (".der", "application/pkix-cert", "der"),
+        (".crt", "application/x-pem-file", "pem"),
+        (".crl", "application/pkix-crl", "der"),
+    ],
 )
 def test_hex_secrets_are_written_like_the_official_tooling(
-        kv: KeyVaultEmulator, certificate: tuple[bytes, bytes], extension: str, content_type: str,
-        form: str) -> None:
+    kv: KeyVaultEmulator, certificate: tuple[bytes, bytes], extension: str, content_type: str, form: str
+) -> None:
     pem, der = certificate
     data = der if form == "der" else pem
     client = _client(kv)
@@ -243,15 +259,18 @@ def test_hex_secret_expiry_is_stored(kv: KeyVaultEmulator, certificate: tuple[by
 
 
 def test_writing_over_a_deleted_name_fails_in_one_line_and_changes_nothing(
-        kv: KeyVaultEmulator, certificate: tuple[bytes, bytes]) -> None:
+    kv: KeyVaultEmulator, certificate: tuple[bytes, bytes]
+) -> None:
     client = _client(kv)
     kv.put_secret("plc-der", "00")
     client.begin_delete_secret("plc-der", _polling_interval=0.01).wait()
     before = kv.snapshot()
     with pytest.raises(VaultError) as excinfo:
         write_hex_secret(client, "plc-der", certificate[1], extension=".der")
-    assert str(excinfo.value).startswith("writing secret plc-der: vault error (409 Conflict: Secret plc-der "
-                                         "is currently in a deleted but recoverable state")
+    assert str(excinfo.value).startswith(
+        "writing secret plc-der: vault error (409 Conflict: Secret plc-der "
+        "is currently in a deleted but recoverable state"
+    )
     assert excinfo.value.state is AreaState.ERROR
     assert kv.snapshot() == before
 

@@ -100,28 +100,46 @@ def test_the_vault_client_is_bounded_by_the_timeout_retries_included() -> None:
     assert not isinstance(plain._client._client._pipeline._transport, DeadlineTransport)
 
 
-def _run(demo: DemoEnvironment, tmp_path: Path, stalled: StalledVault, *args: str,
-         ceiling: float) -> subprocess.CompletedProcess[str]:
+def _run(
+    demo: DemoEnvironment, tmp_path: Path, stalled: StalledVault, *args: str, ceiling: float
+) -> subprocess.CompletedProcess[str]:
     """``aio-certs ARGS --request-timeout 2`` against the demo's cluster and the stalled vault."""
     env = cli_env(demo, tmp_path, AIO_CERTS_VAULT_URL=stalled.url, AIO_CERTS_VAULT_CA=str(stalled.ca_path))
     try:
-        return subprocess.run([sys.executable, "-m", "tui", *args, "--request-timeout", "2"], cwd=ROOT,
-                              env=env, timeout=ceiling, capture_output=True, text=True,
-                              stdin=subprocess.DEVNULL, check=False)
+        return subprocess.run(
+            [sys.executable, "-m", "tui", *args, "--request-timeout", "2"],
+            cwd=ROOT,
+            env=env,
+            timeout=ceiling,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         pytest.fail(f"{' '.join(args[:2])} against a stalled vault outlived --request-timeout 2 by far")
 
 
 @pytest.mark.parametrize("command", ["vault list", "trust add", "status"])
 def test_a_stalled_vault_ends_the_command_within_the_request_timeout(
-        demo: DemoEnvironment, tmp_path: Path, stalled: StalledVault, command: str) -> None:
+    demo: DemoEnvironment, tmp_path: Path, stalled: StalledVault, command: str
+) -> None:
     leaf = certgen.make_leaf(None, "plc-stall", not_before=datetime.now(UTC) - timedelta(days=1), days=365)
-    extra = {"vault list": [], "status": ["--json"],
-             "trust add": [str(_write(tmp_path / "plc-stall.der", leaf.der)), "--yes"]}[command]
+    extra = {
+        "vault list": [],
+        "status": ["--json"],
+        "trust add": [str(_write(tmp_path / "plc-stall.der", leaf.der)), "--yes"],
+    }[command]
     before = site_snapshot(demo)
     # status capped its own vault retries already (31 s unbounded): a lower ceiling still tells them apart.
-    result = _run(demo, tmp_path, stalled, *command.split(), *extra,
-                  ceiling=STATUS_CEILING if command == "status" else CEILING)
+    result = _run(
+        demo,
+        tmp_path,
+        stalled,
+        *command.split(),
+        *extra,
+        ceiling=STATUS_CEILING if command == "status" else CEILING,
+    )
     assert "Traceback" not in result.stderr
     if command == "status":
         assert "the vault did not answer in time" in result.stdout  # and the cluster is still reported

@@ -45,12 +45,16 @@ def dashboard(steady: ClusterState) -> Dashboard:
     """Open the dashboard on a state (default: the steady site) at a terminal size (default: 120x34)."""
 
     @asynccontextmanager
-    async def open_dashboard(state: ClusterState | None = None, size: tuple[int, int] = WIDE,
-                             settings: UiSettings | None = None, clock: FrozenClock | None = None,
-                             ) -> AsyncIterator[tuple[DashboardApp, Pilot[None], StaticSource]]:
+    async def open_dashboard(
+        state: ClusterState | None = None,
+        size: tuple[int, int] = WIDE,
+        settings: UiSettings | None = None,
+        clock: FrozenClock | None = None,
+    ) -> AsyncIterator[tuple[DashboardApp, Pilot[None], StaticSource]]:
         source = StaticSource(state or steady, INFO)
-        app = DashboardApp(source, settings=settings or UiSettings(),
-                           clock=clock or FrozenClock(sitedata.NOW))
+        app = DashboardApp(
+            source, settings=settings or UiSettings(), clock=clock or FrozenClock(sitedata.NOW)
+        )
         async with app.run_test(size=size) as pilot:
             await app.wait_for_state(lambda _s: True, timeout=10)
             await pilot.pause()

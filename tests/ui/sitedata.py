@@ -30,9 +30,14 @@ RENEW_BEFORE = timedelta(days=30)
 def root_ca(now: datetime = NOW, generation: int = 1) -> certgen.Issued:
     """The quickstart root CA of one generation (each rotation is a new one, issued at ``now``)."""
     age = timedelta(days=30) if generation == 1 else timedelta(0)
-    return certgen.make_ca(QUICKSTART_CA_COMMON_NAME, key="ec", not_before=now - age,
-                           not_after=now - age + CA_LIFETIME, serial=0x1000 + generation,
-                           subject=certgen.name(QUICKSTART_CA_COMMON_NAME))
+    return certgen.make_ca(
+        QUICKSTART_CA_COMMON_NAME,
+        key="ec",
+        not_before=now - age,
+        not_after=now - age + CA_LIFETIME,
+        serial=0x1000 + generation,
+        subject=certgen.name(QUICKSTART_CA_COMMON_NAME),
+    )
 
 
 @dataclass(frozen=True)
@@ -52,8 +57,14 @@ def opcua_files(now: datetime = NOW) -> OpcUaFiles:
 
     def leaf(cn: str, issuer: certgen.Issued | None, start_days: float, days: float) -> bytes:
         uri = f"urn:{cn.lower().replace(' ', '-')}:opcua"
-        return certgen.make_leaf(issuer, cn, uris=(uri,), dns=(f"{cn.lower().replace(' ', '-')}.local",),
-                                 not_before=now + start_days * day, days=days).der
+        return certgen.make_leaf(
+            issuer,
+            cn,
+            uris=(uri,),
+            dns=(f"{cn.lower().replace(' ', '-')}.local",),
+            not_before=now + start_days * day,
+            days=days,
+        ).der
 
     plc1 = leaf("PLC Line 1", site_ca, -200, 730)
     trust = {
@@ -71,11 +82,13 @@ def opcua_files(now: datetime = NOW) -> OpcUaFiles:
     }
     issuer = {
         "contoso-site-ca.der": site_ca.der,
-        "contoso-site-ca.crl": certgen.make_crl(site_ca, revoked=(), this_update=now - 2 * day,
-                                                next_update=now + 5 * day).der,
+        "contoso-site-ca.crl": certgen.make_crl(
+            site_ca, revoked=(), this_update=now - 2 * day, next_update=now + 5 * day
+        ).der,
         "fabrikam-vendor-ca.der": vendor_ca.der,
-        "fabrikam-vendor-ca.crl": certgen.make_crl(vendor_ca, this_update=now - 20 * day,
-                                                   next_update=now - 13 * day).der,
+        "fabrikam-vendor-ca.crl": certgen.make_crl(
+            vendor_ca, this_update=now - 20 * day, next_update=now - 13 * day
+        ).der,
         "northwind-lab-ca.der": lone_ca.der,
     }
     return OpcUaFiles(trust, issuer)
@@ -85,16 +98,33 @@ def make_site(now: datetime = NOW, *, generation: int = 1, files: OpcUaFiles | N
     """The whole raw site with the root CA of ``generation`` (revision = generation)."""
     files = files or opcua_files(now)
     ca = root_ca(now, generation)
-    return rawobjects.quickstart_site(now, ca=ca, trust=files.trust, issuer_list=files.issuer,
-                                      ca_revision=generation, ca_duration=CA_LIFETIME,
-                                      renew_before=RENEW_BEFORE)
+    return rawobjects.quickstart_site(
+        now,
+        ca=ca,
+        trust=files.trust,
+        issuer_list=files.issuer,
+        ca_revision=generation,
+        ca_duration=CA_LIFETIME,
+        renew_before=RENEW_BEFORE,
+    )
 
 
-def build(site: Site, now: datetime = NOW, *, previous: ClusterState | None = None,
-          vault: bool = True, settings: ModelSettings | None = None) -> ClusterState:
+def build(
+    site: Site,
+    now: datetime = NOW,
+    *,
+    previous: ClusterState | None = None,
+    vault: bool = True,
+    settings: ModelSettings | None = None,
+) -> ClusterState:
     """The ClusterState of ``site`` at ``now`` (with the vault read, unless ``vault`` is False)."""
-    return build_state(site.snapshot(now), settings=settings or ModelSettings(), now=now,
-                       vault=site.vault_snapshot() if vault else None, previous=previous)
+    return build_state(
+        site.snapshot(now),
+        settings=settings or ModelSettings(),
+        now=now,
+        vault=site.vault_snapshot() if vault else None,
+        previous=previous,
+    )
 
 
 def steady_state(now: datetime = NOW) -> ClusterState:
@@ -102,8 +132,9 @@ def steady_state(now: datetime = NOW) -> ClusterState:
     return build(make_site(now), now)
 
 
-def rotated_state(previous: ClusterState, now: datetime, *, generation: int = 2,
-                  extra_trust: dict[str, bytes] | None = None) -> ClusterState:
+def rotated_state(
+    previous: ClusterState, now: datetime, *, generation: int = 2, extra_trust: dict[str, bytes] | None = None
+) -> ClusterState:
     """The site after the root CA rotated to ``generation`` at ``now`` (bundle holds both CAs)."""
     files = opcua_files(NOW)
     if extra_trust:
@@ -140,7 +171,8 @@ def many_entries_state(count: int, now: datetime = NOW) -> ClusterState:
     files = opcua_files(now)
     extra = {
         f"device-{index:05d}.der": certgen.make_leaf(
-            None, f"Device {index:05d}", not_before=now - timedelta(days=10), days=30 + index % 700).der
+            None, f"Device {index:05d}", not_before=now - timedelta(days=10), days=30 + index % 700
+        ).der
         for index in range(count)
     }
     return build(make_site(now, files=OpcUaFiles({**files.trust, **extra}, files.issuer)), now)

@@ -80,8 +80,9 @@ def open_app(demo: DemoEnvironment, clock: FrozenClock) -> OpenApp:
         connection = load_cluster_config(str(demo.kubeconfig_path), KUBE_CONTEXT, environ={})
         settings = ModelSettings()
         vault = VaultSettings(url=demo.vault_url, auth="demo", ca_bundle=str(demo.vault_ca_path))
-        feed = ClusterFeed(connection.api_client, settings, clock=clock,
-                           vault_reader=make_vault_reader(vault, clock=clock))
+        feed = ClusterFeed(
+            connection.api_client, settings, clock=clock, vault_reader=make_vault_reader(vault, clock=clock)
+        )
         source = FeedSource(feed, SourceInfo(KUBE_CONTEXT, connection.server), on_stop=connection.close)
         sessions = LazySession(lambda: (demo_session(demo, connection.api_client, settings, clock), None))
         app = DashboardApp(source, clock=clock, sessions=sessions)
@@ -99,8 +100,12 @@ def open_app(demo: DemoEnvironment, clock: FrozenClock) -> OpenApp:
 
 
 def _complete(state: ClusterState) -> bool:
-    return (state.root_ca.certificate is not None and bool(state.opcua)
-            and state.vault.state is AreaState.OK and all(e.synced for e in state.opcua))
+    return (
+        state.root_ca.certificate is not None
+        and bool(state.opcua)
+        and state.vault.state is AreaState.OK
+        and all(e.synced for e in state.opcua)
+    )
 
 
 def _leaf(cn: str) -> certgen.Issued:
@@ -130,8 +135,9 @@ def _vault_names(demo: DemoEnvironment) -> set[str]:
     return {name.lower() for name in demo.vault.snapshot()["secrets"]}
 
 
-async def test_upload_apply_and_delete_through_the_dialogs(demo: DemoEnvironment, open_app: OpenApp,
-                                                           tmp_path: Path) -> None:
+async def test_upload_apply_and_delete_through_the_dialogs(
+    demo: DemoEnvironment, open_app: OpenApp, tmp_path: Path
+) -> None:
     leaf = _leaf("PLC E2E")
     path = tmp_path / "plc-e2e.der"
     path.write_bytes(leaf.der)
@@ -162,8 +168,15 @@ async def test_upload_apply_and_delete_through_the_dialogs(demo: DemoEnvironment
         # The live feed brings the entry (synced, its vault secret seen): that is the confirmation, and
         # the staged marker goes.
         state = await app.wait_for_state(
-            lambda s: (e := s.entry("trust/plc-e2e.der")) is not None and e.synced and bool(e.vault_present)
-            and e.certificate is not None and e.certificate.sha1 == leaf_sha1(leaf), TIMEOUT)
+            lambda s: (
+                (e := s.entry("trust/plc-e2e.der")) is not None
+                and e.synced
+                and bool(e.vault_present)
+                and e.certificate is not None
+                and e.certificate.sha1 == leaf_sha1(leaf)
+            ),
+            TIMEOUT,
+        )
         await pilot.pause()
         assert state.entry("trust/plc-e2e.der") is not None
         assert not app.staging.applied and not app.staging.items
@@ -188,7 +201,8 @@ async def test_upload_apply_and_delete_through_the_dialogs(demo: DemoEnvironment
     lines = (demo.state_dir / "changes" / "audit.jsonl").read_text().splitlines()
     audit = [json.loads(line) for line in lines]
     assert [(e["action"], e["outcome"], e["entries"]) for e in audit] == [
-        ("dashboard apply", "applied", ["trust/plc-e2e.der"])] * 2
+        ("dashboard apply", "applied", ["trust/plc-e2e.der"])
+    ] * 2
 
 
 def leaf_sha1(leaf: certgen.Issued) -> str:
@@ -208,19 +222,26 @@ async def test_renew_the_root_ca_and_see_the_revision_go_up(demo: DemoEnvironmen
         assert modal.target.certificate.key == before.root_ca.resource.key
         await pilot.click("#renew-confirm")
         after = await app.wait_for_state(
-            lambda s: s.root_ca.resource is not None and (s.root_ca.resource.revision or 0) > revision
-            and s.root_ca.resource.is_ready, TIMEOUT)
+            lambda s: (
+                s.root_ca.resource is not None
+                and (s.root_ca.resource.revision or 0) > revision
+                and s.root_ca.resource.is_ready
+            ),
+            TIMEOUT,
+        )
         await pilot.pause()
         new_revision = after.root_ca.resource.revision  # type: ignore[union-attr]
         assert new_revision == revision + 1
         assert f"rev {new_revision}" in app.dashboard.query_one("#root-resource", TextLine).plain
 
 
-async def test_vault_add_refusal_failed_apply_and_resume_at_next_start(demo: DemoEnvironment,
-                                                                       open_app: OpenApp) -> None:
+async def test_vault_add_refusal_failed_apply_and_resume_at_next_start(
+    demo: DemoEnvironment, open_app: OpenApp
+) -> None:
     leaf = _leaf("PLC From Vault")
-    demo.vault.put_secret("plc-vault-der", leaf.der.hex(), content_type="application/pkix-cert",
-                          tags={"file-encoding": "hex"})
+    demo.vault.put_secret(
+        "plc-vault-der", leaf.der.hex(), content_type="application/pkix-cert", tags={"file-encoding": "hex"}
+    )
     demo.vault.put_secret("app-password", "hunter2", content_type="text/plain")
     async with open_app() as (app, pilot):
         # The vault lists but refuses to give values: the dialog says so and offers nothing it cannot judge.
@@ -234,7 +255,8 @@ async def test_vault_add_refusal_failed_apply_and_resume_at_next_start(demo: Dem
         assert denied.verdict is not None and not denied.verdict.ok
         assert denied.candidates is not None
         assert {c.problem for c in denied.candidates.candidates} == {
-            "its value was not read (list the vault with values)"}
+            "its value was not read (list the vault with values)"
+        }
         demo.vault.deny()
         await pilot.press("escape", "v")
         modal = app.screen
@@ -248,7 +270,8 @@ async def test_vault_add_refusal_failed_apply_and_resume_at_next_start(demo: Dem
         await pilot.pause()
         assert modal.verdict is not None and not modal.verdict.ok
         assert [p.message for p in modal.verdict.problems] == [
-            "vault secret app-password: the value is neither hex (file-encoding=hex) nor PEM text"]
+            "vault secret app-password: the value is neither hex (file-encoding=hex) nor PEM text"
+        ]
         assert modal.query_one("#vault-stage", Button).disabled
         assert "hunter2" not in screen_text(app)
         options.highlighted = names.index("plc-vault-der")
@@ -285,14 +308,15 @@ async def test_vault_add_refusal_failed_apply_and_resume_at_next_start(demo: Dem
         assert journal.outcome == "applied", screen_text(app)
         assert "resumed and finished" in screen_text(app)
         await pilot.press("escape")
-        await app.wait_for_state(lambda s: (e := s.entry("trust/plc-vault.der")) is not None and e.synced,
-                                 TIMEOUT)
+        await app.wait_for_state(
+            lambda s: (e := s.entry("trust/plc-vault.der")) is not None and e.synced, TIMEOUT
+        )
     assert pending_applies(state_dir) == []
 
 
-
-def test_the_live_dashboard_writes_through_the_cli_change_session(demo: DemoEnvironment, tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_live_dashboard_writes_through_the_cli_change_session(
+    demo: DemoEnvironment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # As after `source DIR/env` of `aio-certs demo --serve`, with a private state directory and no config.
     for key, value in demo.env_vars().items():
         monkeypatch.setenv(key, value)
@@ -322,7 +346,8 @@ def test_the_live_dashboard_writes_through_the_cli_change_session(demo: DemoEnvi
 
 
 async def test_apply_warns_about_azure_managed_objects_and_a_cancel_is_audited(
-        demo: DemoEnvironment, open_app: OpenApp) -> None:
+    demo: DemoEnvironment, open_app: OpenApp
+) -> None:
     spc = demo.api.get(rk.SECRET_PROVIDER_CLASSES.key, "azure-iot-operations", "opc-ua-connector")
     assert spc is not None
     spc["metadata"].setdefault("annotations", {})["management.azure.com/resourceId"] = "/subscriptions/x/spc"
@@ -339,13 +364,16 @@ async def test_apply_warns_about_azure_managed_objects_and_a_cancel_is_audited(
         await _settle(app, pilot)
         assert modal.plan is not None and modal.plan.applicable and modal.plan.arm_managed
         verdict = str(modal.query_one("#apply-verdict").render())
-        assert ("! SecretProviderClass azure-iot-operations/opc-ua-connector looks managed from Azure "
-                "Resource Manager (annotation management.azure.com/resourceId)") in verdict
+        assert (
+            "! SecretProviderClass azure-iot-operations/opc-ua-connector looks managed from Azure "
+            "Resource Manager (annotation management.azure.com/resourceId)"
+        ) in verdict
         await pilot.press("escape")
         await _settle(app, pilot)
         assert isinstance(app.screen, DashboardScreen) and len(app.staging) == 1  # still staged
         assert app.state is not None and app.state.entry(key) is not None
     lines = (demo.state_dir / "changes" / "audit.jsonl").read_text().splitlines()
     assert [(e["action"], e["outcome"], e["entries"]) for e in map(json.loads, lines)] == [
-        ("dashboard apply", "cancelled", [key])]
+        ("dashboard apply", "cancelled", [key])
+    ]
     assert demo.vault.snapshot() == before

@@ -48,10 +48,18 @@ def _no_session() -> ChangeSession:
 
 
 @asynccontextmanager
-async def opened(state: ClusterState, *, settings: UiSettings | None = None, writes: bool = True,
-                 ) -> AsyncIterator[tuple[DashboardApp, Pilot[None]]]:
-    app = DashboardApp(StaticSource(state, INFO), settings=settings or UiSettings(),
-                       clock=FrozenClock(sitedata.NOW), sessions=_no_session if writes else None)
+async def opened(
+    state: ClusterState,
+    *,
+    settings: UiSettings | None = None,
+    writes: bool = True,
+) -> AsyncIterator[tuple[DashboardApp, Pilot[None]]]:
+    app = DashboardApp(
+        StaticSource(state, INFO),
+        settings=settings or UiSettings(),
+        clock=FrozenClock(sitedata.NOW),
+        sessions=_no_session if writes else None,
+    )
     async with app.run_test(size=WIDE) as pilot:
         await app.wait_for_state(lambda _s: True, timeout=10)
         await _settle(app, pilot)
@@ -76,8 +84,12 @@ def leaf() -> certgen.Issued:
     return certgen.make_leaf(None, "New PLC", not_before=sitedata.NOW - timedelta(days=1), days=365)
 
 
-async def _open_upload(app: DashboardApp, pilot: Pilot[None], path: Path, list_id: str = "#list-trust",
-                       ) -> UploadModal:
+async def _open_upload(
+    app: DashboardApp,
+    pilot: Pilot[None],
+    path: Path,
+    list_id: str = "#list-trust",
+) -> UploadModal:
     await pilot.press("3", "u")
     modal = app.screen
     assert isinstance(modal, UploadModal)
@@ -91,8 +103,9 @@ def _verdict(app: DashboardApp) -> str:
     return str(app.screen.query_one(".verdict").render())
 
 
-async def test_upload_checks_as_you_type_and_stages_a_row(steady: ClusterState, leaf: certgen.Issued,
-                                                          tmp_path: Path) -> None:
+async def test_upload_checks_as_you_type_and_stages_a_row(
+    steady: ClusterState, leaf: certgen.Issued, tmp_path: Path
+) -> None:
     wrong = tmp_path / "new-plc.txt"
     wrong.write_bytes(leaf.der)
     good = tmp_path / "new-plc.der"
@@ -100,7 +113,8 @@ async def test_upload_checks_as_you_type_and_stages_a_row(steady: ClusterState, 
     async with opened(steady) as (app, pilot):
         modal = await _open_upload(app, pilot, wrong)
         assert _verdict(app).splitlines()[0] == (
-            "✗ trust/new-plc.txt: extension .txt is not allowed in the trust list (use .der or .crt)")
+            "✗ trust/new-plc.txt: extension .txt is not allowed in the trust list (use .der or .crt)"
+        )
         assert modal.query_one("#upload-stage", Button).disabled
         await pilot.press("ctrl+s")
         assert app.screen is modal and "nothing to stage yet: fix what the dialog lists" in _notices(app)
@@ -115,11 +129,14 @@ async def test_upload_checks_as_you_type_and_stages_a_row(steady: ClusterState, 
         await _settle(app, pilot)
         assert _verdict(app).splitlines()[0] == (
             "✗ trust/new-plc.der: secret names may only hold letters, digits and '-' (^[0-9a-zA-Z-]+$) "
-            "(got 'bad_name')")
+            "(got 'bad_name')"
+        )
         await pilot.click("#list-issuer")
         await _settle(app, pilot)
-        assert ("✗ issuer/new-plc.der: only CA certificates can be added to the issuer list "
-                "(basicConstraints cA is false or absent)") in _verdict(app)
+        assert (
+            "✗ issuer/new-plc.der: only CA certificates can be added to the issuer list "
+            "(basicConstraints cA is false or absent)"
+        ) in _verdict(app)
 
         modal.query_one("#upload-secret", Input).value = ""
         await pilot.click("#list-trust")
@@ -132,11 +149,13 @@ async def test_upload_checks_as_you_type_and_stages_a_row(steady: ClusterState, 
         assert pane.table.get_cell("trust/new-plc.der", "health").plain == "staged add"
         assert "1 staged (a applies)" in pane.subtitle_text
         assert [c.describe() for c in app.staging.changes] == [
-            f"add trust/new-plc.der from a {len(leaf.der)}-byte file as vault secret new-plc-der"]
+            f"add trust/new-plc.der from a {len(leaf.der)}-byte file as vault secret new-plc-der"
+        ]
 
 
 async def test_upload_refuses_a_duplicate_and_a_private_key_without_showing_it(
-        steady: ClusterState, leaf: certgen.Issued, tmp_path: Path) -> None:
+    steady: ClusterState, leaf: certgen.Issued, tmp_path: Path
+) -> None:
     copy = tmp_path / "copy.der"
     copy.write_bytes(sitedata.opcua_files().trust["plc-line2.der"])
     keyed = tmp_path / "keyed.crt"
@@ -146,17 +165,20 @@ async def test_upload_refuses_a_duplicate_and_a_private_key_without_showing_it(
         sha1 = steady.entry("trust/plc-line2.der").certificate.sha1  # type: ignore[union-attr]
         assert _verdict(app).splitlines()[0] == (
             f"✗ trust/copy.der: the same certificate (SHA-1 {sha1}) is already in the trust list as "
-            "plc-line2.der")
+            "plc-line2.der"
+        )
         modal.query_one("#upload-path", Input).value = str(keyed)
         await _settle(app, pilot)
         assert _verdict(app).splitlines()[0] == (
-            "✗ trust/keyed.crt: holds a private key; list files must never hold one")
+            "✗ trust/keyed.crt: holds a private key; list files must never hold one"
+        )
         assert "PRIVATE KEY" not in screen_text(app) and "BEGIN" not in screen_text(app)
         assert not modal.can_stage
 
 
-async def test_upload_names_a_missing_file_and_escape_stages_nothing(steady: ClusterState,
-                                                                     tmp_path: Path) -> None:
+async def test_upload_names_a_missing_file_and_escape_stages_nothing(
+    steady: ClusterState, tmp_path: Path
+) -> None:
     async with opened(steady) as (app, pilot):
         missing = tmp_path / "nope.der"
         await _open_upload(app, pilot, missing)
@@ -212,7 +234,8 @@ async def test_delete_of_marked_rows_needs_the_purge_phrase(steady: ClusterState
         assert isinstance(app.screen, DashboardScreen)
         assert [c.describe() for c in app.staging.changes] == [
             "remove trust/historian.der and delete + purge its vault secret",
-            "remove trust/plc-line2.der and delete + purge its vault secret"]
+            "remove trust/plc-line2.der and delete + purge its vault secret",
+        ]
         assert pane.table.get_cell("trust/historian.der", "file").plain == "- historian.der"
         assert pane.table.get_cell("trust/plc-line2.der", "health").plain == "staged remove+purge"
         assert pane.marked == set()  # the marks served their purpose
@@ -231,7 +254,8 @@ async def test_delete_of_one_row_keeps_the_secret_and_escape_cancels(steady: Clu
         assert "✓ ready to stage" in _verdict(app)
         await pilot.press("ctrl+s")
         assert [c.describe() for c in app.staging.changes] == [
-            "remove trust/gateway-north.der (its vault secret is kept)"]
+            "remove trust/gateway-north.der (its vault secret is kept)"
+        ]
         assert pane.table.get_cell("trust/gateway-north.der", "health").plain == "staged remove"
         await pilot.press("d")  # again on a row already staged: nothing to add
         assert isinstance(app.screen, DashboardScreen)
@@ -246,7 +270,8 @@ async def test_x_marks_stale_entries_with_reasons_for_a_bulk_delete(steady: Clus
         assert isinstance(modal, StaleModal)
         assert modal.reasons == {
             "trust/plc-expired.der": "expired at 2025-05-22T12:00:00Z",
-            "trust/plc-line1.der": "duplicate: same certificate as trust/plc-line1-copy.der, which is kept"}
+            "trust/plc-line1.der": "duplicate: same certificate as trust/plc-line1-copy.der, which is kept",
+        }
         assert "duplicate: same certificate as trust/plc-line1-copy.der" in screen_text(app)
         assert pane.marked == set(modal.reasons)
         assert pane.table.row_keys[:2] == ["trust/plc-expired.der", "trust/plc-line1.der"]  # marked first
@@ -260,7 +285,8 @@ async def test_x_marks_stale_entries_with_reasons_for_a_bulk_delete(steady: Clus
         assert "expired at 2025-05-22T12:00:00Z" in screen_text(app)
         await pilot.press("ctrl+s")
         assert [c.describe() for c in app.staging.changes] == [
-            "remove trust/plc-expired.der (its vault secret is kept)"]
+            "remove trust/plc-expired.der (its vault secret is kept)"
+        ]
         await pilot.press("x", "d")  # from the dialog straight to the delete dialog
         assert isinstance(app.screen, DeleteModal)
         assert [e.key for e in app.screen.entries] == ["trust/plc-line1.der"]  # the staged one is left out
@@ -277,7 +303,8 @@ async def test_unstage_one_and_discard_all_after_asking(steady: ClusterState) ->
         pane.table.move_to_key("trust/plc-line2.der")
         await pilot.press("z")
         assert [c.describe() for c in app.staging.changes] == [
-            "remove trust/historian.der (its vault secret is kept)"]
+            "remove trust/historian.der (its vault secret is kept)"
+        ]
         assert pane.table.get_cell("trust/plc-line2.der", "file").plain == "plc-line2.der"
         await pilot.press("Z")
         assert isinstance(app.screen, ConfirmModal)
@@ -297,8 +324,13 @@ async def test_read_only_hides_every_change_key(steady: ClusterState) -> None:
         for key in ("u", "d", "x", "a", "v"):
             await pilot.press(key)
             assert isinstance(app.screen, DashboardScreen), key
-        assert _notices(app).count("read-only view: uploads, deletes, applies and renewals are off "
-                                   "(ctrl+p → Toggle read-only view, unless started read-only)") == 5
+        assert (
+            _notices(app).count(
+                "read-only view: uploads, deletes, applies and renewals are off "
+                "(ctrl+p → Toggle read-only view, unless started read-only)"
+            )
+            == 5
+        )
         await pilot.press("1", "r")
         assert isinstance(app.screen, DashboardScreen)
         names = [str(hit.text) for hit in [h async for h in DashboardCommands(app.screen).discover()]]
@@ -332,8 +364,9 @@ async def test_a_session_that_cannot_connect_is_one_line_in_the_dialogs(steady: 
         pane.table.move_to_key("trust/historian.der")
         await pilot.press("a")
         assert isinstance(app.screen, DashboardScreen)  # nothing staged yet
-        assert ("nothing staged: u uploads, v adds from Key Vault, d deletes (on the OPC UA pane)"
-                in _notices(app))
+        assert "nothing staged: u uploads, v adds from Key Vault, d deletes (on the OPC UA pane)" in _notices(
+            app
+        )
         await pilot.press("d", "ctrl+s")
         assert "a Apply" in screen_text(app).splitlines()[-1]  # in the footer once something is staged
         await pilot.press("1", "a")  # from any pane
@@ -351,15 +384,27 @@ async def test_a_session_that_cannot_connect_is_one_line_in_the_dialogs(steady: 
         assert isinstance(app.screen, VaultAddModal)
         await _settle(app, pilot)
         assert str(app.screen.query_one("#vault-status").render()) == (
-            f"✗ cannot prepare changes: {NO_CLUSTER}")
+            f"✗ cannot prepare changes: {NO_CLUSTER}"
+        )
 
 
 async def test_help_lists_every_change_binding(steady: ClusterState) -> None:
     async with opened(steady) as (app, pilot):
         await pilot.press("question_mark")
         listed = app.screen.binding_ids  # type: ignore[attr-defined]
-        classes = (OpcUaPane, DashboardScreen, UploadModal, PathInput, VaultAddModal, DeleteModal, StaleModal,
-                   ApplyModal, RenewModal, JournalModal, ConfirmModal)
+        classes = (
+            OpcUaPane,
+            DashboardScreen,
+            UploadModal,
+            PathInput,
+            VaultAddModal,
+            DeleteModal,
+            StaleModal,
+            ApplyModal,
+            RenewModal,
+            JournalModal,
+            ConfirmModal,
+        )
         wanted = {b.id for cls in classes for b in cls.BINDINGS}  # type: ignore[union-attr]
         assert None not in wanted and wanted <= listed
         assert all(row.description for group in help_groups() for row in group.rows)
@@ -398,8 +443,9 @@ async def test_a_source_that_fails_before_any_state_still_gets_the_look_for_unfi
         asked.append(app.applied)
         raise RuntimeError(NO_CLUSTER)
 
-    app = DashboardApp(StaticSource(None, INFO), settings=UiSettings(), clock=FrozenClock(sitedata.NOW),
-                       sessions=factory)
+    app = DashboardApp(
+        StaticSource(None, INFO), settings=UiSettings(), clock=FrozenClock(sitedata.NOW), sessions=factory
+    )
     async with app.run_test(size=WIDE) as pilot:
         await _settle(app, pilot)
         assert asked == []

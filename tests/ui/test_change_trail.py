@@ -46,8 +46,9 @@ def _events(state: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
-async def test_an_open_state_directory_is_one_line_in_the_dashboard(steady: ClusterState, tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_an_open_state_directory_is_one_line_in_the_dashboard(
+    steady: ClusterState, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     state = tmp_path / "state"
     state.mkdir()
     state.chmod(0o777)
@@ -58,10 +59,13 @@ async def test_an_open_state_directory_is_one_line_in_the_dashboard(steady: Clus
     args = build_parser().parse_args(["dashboard", "--kubeconfig", str(tmp_path / "kubeconfig")])
     settings = command_settings(args, load_user_config())
     sessions = LazySession(lambda: open_change_session(settings))
-    app = DashboardApp(StaticSource(steady, INFO), settings=UiSettings(), clock=FrozenClock(sitedata.NOW),
-                       sessions=sessions)
-    reason = (f"cannot prepare changes: state directory {state}: group- or world-writable (mode 0777), so "
-              "another user could rewrite the audit log or a journal; refusing to use it (chmod go-w it)")
+    app = DashboardApp(
+        StaticSource(steady, INFO), settings=UiSettings(), clock=FrozenClock(sitedata.NOW), sessions=sessions
+    )
+    reason = (
+        f"cannot prepare changes: state directory {state}: group- or world-writable (mode 0777), so "
+        "another user could rewrite the audit log or a journal; refusing to use it (chmod go-w it)"
+    )
     async with app.run_test(size=WIDE) as pilot:
         await app.wait_for_state(lambda _s: True, timeout=10)
         await app.workers.wait_for_complete()
@@ -96,8 +100,12 @@ class StandIn:
 
 def _app(steady: ClusterState, state: Path) -> DashboardApp:
     session = StandIn(state)
-    return DashboardApp(StaticSource(steady, INFO), settings=UiSettings(), clock=FrozenClock(sitedata.NOW),
-                        sessions=lambda: session)  # type: ignore[arg-type, return-value]
+    return DashboardApp(
+        StaticSource(steady, INFO),
+        settings=UiSettings(),
+        clock=FrozenClock(sitedata.NOW),
+        sessions=lambda: session,
+    )  # type: ignore[arg-type, return-value]
 
 
 async def test_changes_the_engine_never_ran_are_audited(steady: ClusterState, tmp_path: Path) -> None:
@@ -141,7 +149,8 @@ async def test_changes_the_engine_never_ran_are_audited(steady: ClusterState, tm
         ("dashboard apply", "unreachable", ["trust/historian.der"]),
     ]
     assert events[0]["plan_id"] == "p1" and events[0]["thumbprints"] == list(
-        journal_audit_fields(summarize([plan])).thumbprints)
+        journal_audit_fields(summarize([plan])).thumbprints
+    )
     assert "another aio-certs process" in events[0]["detail"]
     assert events[2]["detail"] == "cannot reach the cluster (context aio-test): connection refused"
     assert all(e["context"] == "aio-test" for e in events)

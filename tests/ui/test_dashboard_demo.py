@@ -35,8 +35,13 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def demo(tmp_path: Path, clock: FrozenClock) -> Iterator[DemoEnvironment]:
-    env = DemoEnvironment(state_dir=tmp_path / "demo", clock=clock, run_controllers=False,
-                          ca_duration=timedelta(seconds=60), renew_before=timedelta(seconds=45))
+    env = DemoEnvironment(
+        state_dir=tmp_path / "demo",
+        clock=clock,
+        run_controllers=False,
+        ca_duration=timedelta(seconds=60),
+        renew_before=timedelta(seconds=45),
+    )
     env.start()
     try:
         yield env
@@ -48,8 +53,12 @@ def demo(tmp_path: Path, clock: FrozenClock) -> Iterator[DemoEnvironment]:
 def source(demo: DemoEnvironment, clock: FrozenClock) -> Iterator[FeedSource]:
     connection = load_cluster_config(str(demo.kubeconfig_path), KUBE_CONTEXT, environ={})
     vault = VaultSettings(url=demo.vault_url, auth="demo", ca_bundle=str(demo.vault_ca_path))
-    feed = ClusterFeed(connection.api_client, ModelSettings(), clock=clock,
-                       vault_reader=make_vault_reader(vault, clock=clock))
+    feed = ClusterFeed(
+        connection.api_client,
+        ModelSettings(),
+        clock=clock,
+        vault_reader=make_vault_reader(vault, clock=clock),
+    )
     feed_source = FeedSource(feed, SourceInfo(KUBE_CONTEXT, connection.server), on_stop=connection.close)
     try:
         yield feed_source
@@ -59,12 +68,17 @@ def source(demo: DemoEnvironment, clock: FrozenClock) -> Iterator[FeedSource]:
 
 
 def _complete(state: ClusterState) -> bool:
-    return (state.root_ca.certificate is not None and bool(state.opcua)
-            and state.vault.state is AreaState.OK and all(e.synced for e in state.opcua))
+    return (
+        state.root_ca.certificate is not None
+        and bool(state.opcua)
+        and state.vault.state is AreaState.OK
+        and all(e.synced for e in state.opcua)
+    )
 
 
 async def test_dashboard_shows_the_embedded_site_and_follows_a_rotation_under_the_cursor(
-        demo: DemoEnvironment, source: FeedSource, clock: FrozenClock) -> None:
+    demo: DemoEnvironment, source: FeedSource, clock: FrozenClock
+) -> None:
     app = DashboardApp(source, clock=clock)
     async with app.run_test(size=(120, 34)) as pilot:
         before = await app.wait_for_state(_complete, TIMEOUT)
@@ -87,8 +101,13 @@ async def test_dashboard_shows_the_embedded_site_and_follows_a_rotation_under_th
         await asyncio.to_thread(demo.settle)  # cert-manager renews, trust-manager follows
         old_sha1 = before.root_ca.certificate.sha1  # type: ignore[union-attr]
         after = await app.wait_for_state(
-            lambda s: s.root_ca.certificate is not None and s.root_ca.certificate.sha1 != old_sha1
-            and s.trust_bundle.holds_current_ca is True, TIMEOUT)
+            lambda s: (
+                s.root_ca.certificate is not None
+                and s.root_ca.certificate.sha1 != old_sha1
+                and s.trust_bundle.holds_current_ca is True
+            ),
+            TIMEOUT,
+        )
         await pilot.pause()
 
         assert after.root_ca.rotation.phase is RotationPhase.ROTATED
@@ -101,7 +120,8 @@ async def test_dashboard_shows_the_embedded_site_and_follows_a_rotation_under_th
 
 
 async def test_a_feed_started_before_the_app_hands_it_the_current_state_at_once(
-        source: FeedSource, clock: FrozenClock) -> None:
+    source: FeedSource, clock: FrozenClock
+) -> None:
     # The command starts listing the cluster before it imports and mounts the UI (first frame sooner).
     source.prestart()
     feed = source.feed
@@ -116,16 +136,21 @@ async def test_a_feed_started_before_the_app_hands_it_the_current_state_at_once(
         assert set(app.dashboard.opcua_pane.table.row_keys) == {e.key for e in listed.opcua}
 
 
-async def test_a_slow_vault_shows_its_listing_while_the_values_are_read(tmp_path: Path,
-                                                                       clock: FrozenClock) -> None:
+async def test_a_slow_vault_shows_its_listing_while_the_values_are_read(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
     # 40 extra entries: enough values that the listing is shown ahead of them; a vault across a WAN.
     env = DemoEnvironment(state_dir=tmp_path / "demo", clock=clock, run_controllers=False, scale=40)
     env.start()
     env.vault.set_latency(0.2)
     connection = load_cluster_config(str(env.kubeconfig_path), KUBE_CONTEXT, environ={})
     vault = VaultSettings(url=env.vault_url, auth="demo", ca_bundle=str(env.vault_ca_path))
-    feed = ClusterFeed(connection.api_client, ModelSettings(), clock=clock,
-                       vault_reader=make_vault_reader(vault, clock=clock))
+    feed = ClusterFeed(
+        connection.api_client,
+        ModelSettings(),
+        clock=clock,
+        vault_reader=make_vault_reader(vault, clock=clock),
+    )
     source = FeedSource(feed, SourceInfo(KUBE_CONTEXT, connection.server), on_stop=connection.close)
     try:
         app = DashboardApp(source, clock=clock)
@@ -136,7 +161,8 @@ async def test_a_slow_vault_shows_its_listing_while_the_values_are_read(tmp_path
             assert header == f"vault reading ({reading.vault.secret_count})"
             assert all(e.vault_in_sync is None for e in reading.opcua if e.vault_present)  # not known yet
             done = await app.wait_for_state(
-                lambda s: s.vault.state is AreaState.OK and s.vault.values_pending == 0, TIMEOUT)
+                lambda s: s.vault.state is AreaState.OK and s.vault.values_pending == 0, TIMEOUT
+            )
             await pilot.pause()
             header = app.dashboard.query_one("#hdr-vault", TextLine).plain
             assert header == f"vault ok ({done.vault.secret_count})"

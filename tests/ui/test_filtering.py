@@ -13,8 +13,31 @@ from tui.core.model.state import ClusterState, OpcUaEntry
 from tui.ui.view import filtering
 from tui.ui.view.filtering import HaystackCache, entry_haystack, parse_filter
 
-WORDS = ("plc", "plc-line1", "pl", "p", "trust", "tr", "issuer", "expired", "expir", "exp", "critical",
-         "ca", "crl", "der", "line", "problem", "healthy", "ok", "o", "contoso", "zzz", "-", ".")
+WORDS = (
+    "plc",
+    "plc-line1",
+    "pl",
+    "p",
+    "trust",
+    "tr",
+    "issuer",
+    "expired",
+    "expir",
+    "exp",
+    "critical",
+    "ca",
+    "crl",
+    "der",
+    "line",
+    "problem",
+    "healthy",
+    "ok",
+    "o",
+    "contoso",
+    "zzz",
+    "-",
+    ".",
+)
 """Words and word fragments that occur (or, for ``zzz``, do not) in the test site's entries."""
 
 
@@ -33,24 +56,28 @@ def _typed(texts: list[str]) -> list[str]:
     return [text[:end] for text in texts for end in range(1, len(text) + 1)]
 
 
-@pytest.mark.parametrize(("new", "old", "narrows"), [
-    ("benc", "ben", True),
-    ("ben", "benc", False),
-    ("ben plc", "ben", True),
-    ("plc ben", "ben", True),
-    ("ben", "ben plc", False),
-    ("!ab", "!abc", True),
-    ("!abc", "!ab", False),
-    ("abc", "!abc", False),
-    ("problem", "proble", False),
-    ("proble", "problem", False),
-    ("ok", "o", False),
-    ("problem plc", "problem", True),
-    ("x", "", True),
-    ("", "x", False),
-])
+@pytest.mark.parametrize(
+    ("new", "old", "narrows"),
+    [
+        ("benc", "ben", True),
+        ("ben", "benc", False),
+        ("ben plc", "ben", True),
+        ("plc ben", "ben", True),
+        ("ben", "ben plc", False),
+        ("!ab", "!abc", True),
+        ("!abc", "!ab", False),
+        ("abc", "!abc", False),
+        ("problem", "proble", False),
+        ("proble", "problem", False),
+        ("ok", "o", False),
+        ("problem plc", "problem", True),
+        ("x", "", True),
+        ("", "x", False),
+    ],
+)
 def test_a_query_narrows_another_only_when_every_entry_it_keeps_is_kept_by_the_other(
-        new: str, old: str, narrows: bool) -> None:
+    new: str, old: str, narrows: bool
+) -> None:
     assert parse_filter(new).narrows(parse_filter(old)) is narrows
 
 
@@ -73,8 +100,9 @@ def test_typing_on_tests_only_the_entries_the_previous_query_kept(steady: Cluste
     assert cache.tested == len(fewer)
 
 
-def test_the_empty_filter_prepares_the_search_texts_of_a_new_state(steady: ClusterState,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_empty_filter_prepares_the_search_texts_of_a_new_state(
+    steady: ClusterState, monkeypatch: pytest.MonkeyPatch
+) -> None:
     made: list[str] = []
 
     def counted(entry: OpcUaEntry) -> str:
@@ -102,20 +130,28 @@ def test_an_entry_whose_health_changed_gets_a_new_search_text(steady: ClusterSta
     cache = HaystackCache()
     critical = _keys(parse_filter("critical").apply(steady.opcua, cache))
     assert "trust/sensor-hub.der" in critical
-    healed = tuple(replace(e, flags=(), severity=None) if e.key == "trust/sensor-hub.der" else e
-                   for e in steady.opcua)
-    assert _keys(parse_filter("critical").apply(healed, cache)) == [k for k in critical
-                                                                    if k != "trust/sensor-hub.der"]
+    healed = tuple(
+        replace(e, flags=(), severity=None) if e.key == "trust/sensor-hub.der" else e for e in steady.opcua
+    )
+    assert _keys(parse_filter("critical").apply(healed, cache)) == [
+        k for k in critical if k != "trust/sensor-hub.der"
+    ]
     assert "trust/sensor-hub.der" in _keys(parse_filter("healthy").apply(healed, cache))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(queries=st.lists(
-    st.lists(st.tuples(st.booleans(), st.sampled_from(WORDS)), min_size=1, max_size=3).map(
-        lambda words: " ".join(("!" if negated else "") + word for negated, word in words)),
-    min_size=1, max_size=4))
-def test_every_keystroke_keeps_what_a_match_from_scratch_keeps(steady: ClusterState,
-                                                                queries: list[str]) -> None:
+@given(
+    queries=st.lists(
+        st.lists(st.tuples(st.booleans(), st.sampled_from(WORDS)), min_size=1, max_size=3).map(
+            lambda words: " ".join(("!" if negated else "") + word for negated, word in words)
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_every_keystroke_keeps_what_a_match_from_scratch_keeps(
+    steady: ClusterState, queries: list[str]
+) -> None:
     entries = steady.opcua
     cache = HaystackCache()
     for text in _typed(queries):

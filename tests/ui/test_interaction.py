@@ -22,8 +22,11 @@ async def test_filter_narrows_as_you_type_and_escape_restores(dashboard: Dashboa
         assert app.focused is pane.filter_input
         await pilot.press(*"expir")
         # "expir" matches the expired and both expiring entries (flags) as the user types.
-        assert set(pane.table.row_keys) == {"trust/plc-expired.der", "trust/mes-connector.der",
-                                            "trust/sensor-hub.der"}
+        assert set(pane.table.row_keys) == {
+            "trust/plc-expired.der",
+            "trust/mes-connector.der",
+            "trust/sensor-hub.der",
+        }
         await pilot.press("e", "d")
         assert pane.table.row_keys == ["trust/plc-expired.der"]
         assert "1 of 16 match" in pane.title_text
@@ -39,8 +42,13 @@ async def test_filter_words_combine_and_negate(dashboard: Dashboard) -> None:
         pane = app.dashboard.opcua_pane
         await pilot.press("slash", *"trust !ok")
         assert set(pane.table.row_keys) == {
-            "trust/plc-expired.der", "trust/mes-connector.der", "trust/sensor-hub.der",
-            "trust/robot-cell-3.der", "trust/plc-line1.der", "trust/plc-line1-copy.der"}
+            "trust/plc-expired.der",
+            "trust/mes-connector.der",
+            "trust/sensor-hub.der",
+            "trust/robot-cell-3.der",
+            "trust/plc-line1.der",
+            "trust/plc-line1-copy.der",
+        }
 
 
 async def test_q_types_into_the_filter_instead_of_quitting(dashboard: Dashboard) -> None:
@@ -94,8 +102,9 @@ async def test_space_marks_entries_and_marks_survive_filtering(dashboard: Dashbo
         assert pane.marked == set()
 
 
-async def test_enter_on_an_entry_previews_every_field_chain_and_location(dashboard: Dashboard,
-                                                                       steady: ClusterState) -> None:
+async def test_enter_on_an_entry_previews_every_field_chain_and_location(
+    dashboard: Dashboard, steady: ClusterState
+) -> None:
     async with dashboard() as (app, pilot, _source):
         await pilot.press("3")
         app.dashboard.opcua_pane.table.move_to_key("trust/plc-line2.der")
@@ -116,8 +125,10 @@ async def test_enter_on_an_entry_previews_every_field_chain_and_location(dashboa
         assert sections["Chain"]["Revoked"] == "no"
         where = sections["Where it lives"]
         assert where["Key Vault secret"] == "plc-line2-der in vault kv-aio-test: present yes"
-        assert "aio-opc-ua-broker-trust-list: plc-line2-der -> plc-line2.der" in \
-            sections["Where it lives"]["SecretSync mapping"]
+        assert (
+            "aio-opc-ua-broker-trust-list: plc-line2-der -> plc-line2.der"
+            in sections["Where it lives"]["SecretSync mapping"]
+        )
         assert doc.pem.startswith("-----BEGIN CERTIFICATE-----")
         assert "PRIVATE KEY" not in doc.pem
         await pilot.press("c")
@@ -153,8 +164,19 @@ async def test_help_lists_every_binding_with_its_description(dashboard: Dashboar
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpModal)
         every_id = {
-            b.id for cls in (DashboardApp, DashboardScreen, KeyedTable, OpcUaPane, RootCAPane, PreviewModal,
-                             HelpModal) for b in cls.BINDINGS if getattr(b, "id", None)}
+            b.id
+            for cls in (
+                DashboardApp,
+                DashboardScreen,
+                KeyedTable,
+                OpcUaPane,
+                RootCAPane,
+                PreviewModal,
+                HelpModal,
+            )
+            for b in cls.BINDINGS
+            if getattr(b, "id", None)
+        }
         assert every_id and every_id <= app.screen.binding_ids
         assert all(row.description for group in help_groups() for row in group.rows)
         text = screen_text(app)
@@ -173,8 +195,12 @@ async def test_palette_keeps_builtins_and_adds_jump_sort_and_read_only(dashboard
         assert DashboardCommands in app.COMMANDS and len(app.COMMANDS) > 1
         provider = DashboardCommands(app.screen)
         names = [hit.text for hit in [h async for h in provider.discover()]]
-        assert {"Jump to Root CA pane", "Jump to OPC UA pane", "Toggle read-only view",
-                "Sort OPC UA by Days"} <= set(names)
+        assert {
+            "Jump to Root CA pane",
+            "Jump to OPC UA pane",
+            "Toggle read-only view",
+            "Sort OPC UA by Days",
+        } <= set(names)
         hits = [h async for h in provider.search("read-only")]
         assert hits and str(hits[0].text) == "Toggle read-only view"
         hits[0].command()

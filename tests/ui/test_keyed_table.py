@@ -36,8 +36,9 @@ async def test_bulk_fill_matches_what_add_row_builds() -> None:
             plain.add_row(*(cells[c.key] for c in keyed.placed_columns), key=key)
         await pilot.pause()
         assert keyed.row_keys == [str(r.key.value) for r in plain.ordered_rows]
-        assert {k.value: {c.value: v.plain for c, v in r.items()} for k, r in keyed._data.items()} == \
-            {k.value: {c.value: v.plain for c, v in r.items()} for k, r in plain._data.items()}
+        assert {k.value: {c.value: v.plain for c, v in r.items()} for k, r in keyed._data.items()} == {
+            k.value: {c.value: v.plain for c, v in r.items()} for k, r in plain._data.items()
+        }
         assert [r.height for r in keyed.ordered_rows] == [r.height for r in plain.ordered_rows]
         assert keyed.virtual_size.height == plain.virtual_size.height == 51
         assert keyed.get_row_at(7) == plain.get_row_at(7)
@@ -109,15 +110,18 @@ class Pair(App[None]):
 
     def compose(self) -> ComposeResult:
         yield KeyedTable(SPECS, id="keyed")
-        yield DataTable(id="plain", cursor_type="row", zebra_stripes=False,
-                        cursor_foreground_priority="renderable")
+        yield DataTable(
+            id="plain", cursor_type="row", zebra_stripes=False, cursor_foreground_priority="renderable"
+        )
 
 
 def _looks(count: int) -> list[tuple[str, RowCells]]:
     """Rows whose value cells repeat a few looks, so refills reuse renderings at other rows."""
     keys = [f"k{i:02d}" for i in range(count)]
-    return [(k, {"name": Cell(k, row_key=k), "value": Cell(f"v{i % 3}", "bold" if i % 2 else "", row_key=k)})
-            for i, k in enumerate(keys)]
+    return [
+        (k, {"name": Cell(k, row_key=k), "value": Cell(f"v{i % 3}", "bold" if i % 2 else "", row_key=k)})
+        for i, k in enumerate(keys)
+    ]
 
 
 def _copy_into(plain: DataTable[Cell], keyed: KeyedTable) -> None:
@@ -192,8 +196,9 @@ async def test_refills_build_what_add_row_builds_and_stay_in_sync_through_a_resi
             _copy_into(plain, keyed)
             await pilot.pause()
             assert keyed.row_keys == [str(r.key.value) for r in plain.ordered_rows]
-            assert {k.value: {c.value: v.plain for c, v in r.items()} for k, r in keyed._data.items()} == \
-                {k.value: {c.value: v.plain for c, v in r.items()} for k, r in plain._data.items()}
+            assert {k.value: {c.value: v.plain for c, v in r.items()} for k, r in keyed._data.items()} == {
+                k.value: {c.value: v.plain for c, v in r.items()} for k, r in plain._data.items()
+            }
             assert keyed.rows == plain.rows
             assert keyed._y_offsets == plain._y_offsets
             assert keyed.virtual_size == plain.virtual_size
@@ -205,16 +210,19 @@ async def test_refills_build_what_add_row_builds_and_stay_in_sync_through_a_resi
         renewed[12][1]["name"] = Cell("renamed", row_key=renewed[12][0])
         keyed.apply(renewed)
         for key, cells in renewed:  # the table holds the new cells (the old ones can be freed)
-            assert all(shown is cells[c.key] for shown, c in zip(keyed.get_row(key), keyed.placed_columns,
-                                                                 strict=True))
+            assert all(
+                shown is cells[c.key]
+                for shown, c in zip(keyed.get_row(key), keyed.placed_columns, strict=True)
+            )
         dicts = {key: keyed._data[key] for key, _ in renewed}  # type: ignore[index]
         keyed.apply(renewed[10:], rebuild=True)
         assert all(keyed._data[key] is dicts[key] for key, _ in renewed[10:])  # type: ignore[index]
         _copy_into(plain, keyed)
         await pilot.pause()
         assert keyed.get_row("k12")[0].plain == "renamed"
-        assert {k.value: {c.value: v.plain for c, v in r.items()} for k, r in keyed._data.items()} == \
-            {k.value: {c.value: v.plain for c, v in r.items()} for k, r in plain._data.items()}
+        assert {k.value: {c.value: v.plain for c, v in r.items()} for k, r in keyed._data.items()} == {
+            k.value: {c.value: v.plain for c, v in r.items()} for k, r in plain._data.items()
+        }
         keyed.apply(rows, rebuild=True)
         await pilot.pause()
         assert keyed._shown_at == keyed._update_count

@@ -69,48 +69,99 @@ def _public_row_key(value: object) -> bool:
 
 RELIANCES: tuple[Reliance, ...] = (
     # Private modules imported by keyed_table.py.
-    Reliance("textual._two_way_dict.TwoWayDict", "import", _two_way_dict,
-             "_refill, which builds _row_locations as TwoWayDict({row_key: index})"),
-    Reliance("textual.widgets._data_table.Row", "import", _row_class,
-             "_refill, which builds each row record as Row(row_key, 1, None, False)"),
-    Reliance("textual.widgets._data_table.RowKey", "import", _public_row_key,
-             "_refill and __init__'s row-data cache, which make RowKey(key) themselves"),
+    Reliance(
+        "textual._two_way_dict.TwoWayDict",
+        "import",
+        _two_way_dict,
+        "_refill, which builds _row_locations as TwoWayDict({row_key: index})",
+    ),
+    Reliance(
+        "textual.widgets._data_table.Row",
+        "import",
+        _row_class,
+        "_refill, which builds each row record as Row(row_key, 1, None, False)",
+    ),
+    Reliance(
+        "textual.widgets._data_table.RowKey",
+        "import",
+        _public_row_key,
+        "_refill and __init__'s row-data cache, which make RowKey(key) themselves",
+    ),
     # Instance state KeyedTable reads or writes.
-    Reliance("_cell_render_cache", "attribute", _lru_cache,
-             "__init__, which shrinks the cache (maxsize) because _looks does the reuse across refills"),
+    Reliance(
+        "_cell_render_cache",
+        "attribute",
+        _lru_cache,
+        "__init__, which shrinks the cache (maxsize) because _looks does the reuse across refills",
+    ),
     Reliance("_row_render_cache", "attribute", _lru_cache, "__init__, which shrinks the cache (maxsize)"),
     Reliance("_line_cache", "attribute", _lru_cache, "__init__, which shrinks the cache (maxsize)"),
     Reliance("_row_renderable_cache", "attribute", _lru_cache, "__init__, which shrinks the cache (maxsize)"),
-    Reliance("_update_count", "attribute", int,
-             "apply/_mark_shown/on_resize (the 'rows as shown' shortcut) and _refill, which advances it to "
-             "retire every DataTable cache; every cache must still be keyed by it"),
-    Reliance("_data", "attribute", dict,
-             "_update_row, _refill and _render_cell, which read and write {RowKey: {ColumnKey: cell}}"),
-    Reliance("_row_locations", "attribute", _two_way_dict,
-             "_refill (replaced wholesale) and _render_cell (get_key(row_index))"),
+    Reliance(
+        "_update_count",
+        "attribute",
+        int,
+        "apply/_mark_shown/on_resize (the 'rows as shown' shortcut) and _refill, which advances it to "
+        "retire every DataTable cache; every cache must still be keyed by it",
+    ),
+    Reliance(
+        "_data",
+        "attribute",
+        dict,
+        "_update_row, _refill and _render_cell, which read and write {RowKey: {ColumnKey: cell}}",
+    ),
+    Reliance(
+        "_row_locations",
+        "attribute",
+        _two_way_dict,
+        "_refill (replaced wholesale) and _render_cell (get_key(row_index))",
+    ),
     Reliance("_column_locations", "attribute", _two_way_dict, "_render_cell (get_key(column_index))"),
-    Reliance("_require_update_dimensions", "attribute", bool,
-             "_refill, which sets it as add_row would so the next idle pass updates the sizes"),
-    Reliance("_ordered_row_cache", "attribute", _lru_cache,
-             "_refill, which stores the row order under (row count, update count) as ordered_rows does"),
-    Reliance("_offset_cache", "attribute", _lru_cache,
-             "_refill, which stores the line offsets [(RowKey, line)] under the update count as "
-             "_y_offsets does"),
+    Reliance(
+        "_require_update_dimensions",
+        "attribute",
+        bool,
+        "_refill, which sets it as add_row would so the next idle pass updates the sizes",
+    ),
+    Reliance(
+        "_ordered_row_cache",
+        "attribute",
+        _lru_cache,
+        "_refill, which stores the row order under (row count, update count) as ordered_rows does",
+    ),
+    Reliance(
+        "_offset_cache",
+        "attribute",
+        _lru_cache,
+        "_refill, which stores the line offsets [(RowKey, line)] under the update count as _y_offsets does",
+    ),
     Reliance("_show_hover_cursor", "attribute", bool, "_render_cell's cache key for rendered looks"),
-    Reliance("_pseudo_class_state", "attribute", PseudoClasses,
-             "_render_cell's cache key for rendered looks"),
+    Reliance(
+        "_pseudo_class_state", "attribute", PseudoClasses, "_render_cell's cache key for rendered looks"
+    ),
     Reliance("_row_label_column_width", "property", int, "_sync_virtual_size (the scrollable width)"),
     Reliance("_total_row_height", "property", int, "_sync_virtual_size (the scrollable height)"),
     # Methods KeyedTable calls or overrides: the parameters must stay as named.
     Reliance("_highlight_cursor", "method", ["self"], "_refill, which highlights the cursor row itself"),
     Reliance("_scroll_cursor_into_view", "method", ["self", "animate"], "_restore"),
-    Reliance("_render_cell", "method",
-             ["self", "row_index", "column_index", "base_style", "width", "cursor", "hover"],
-             "the _render_cell override (reuse of rendered cells by look) and its super() calls"),
-    Reliance("_update_dimensions", "method", ["self", "new_rows"],
-             "the _update_dimensions override, which skips measuring fixed-width columns"),
-    Reliance("_on_resize", "method", ["self", "_"],
-             "on_resize, which counts on DataTable's handler running after it and advancing _update_count"),
+    Reliance(
+        "_render_cell",
+        "method",
+        ["self", "row_index", "column_index", "base_style", "width", "cursor", "hover"],
+        "the _render_cell override (reuse of rendered cells by look) and its super() calls",
+    ),
+    Reliance(
+        "_update_dimensions",
+        "method",
+        ["self", "new_rows"],
+        "the _update_dimensions override, which skips measuring fixed-width columns",
+    ),
+    Reliance(
+        "_on_resize",
+        "method",
+        ["self", "_"],
+        "on_resize, which counts on DataTable's handler running after it and advancing _update_count",
+    ),
 )
 
 
@@ -123,9 +174,11 @@ def _named(name: str) -> Reliance:
 
 
 def _failure(reliance: Reliance, found: str) -> str:
-    return (f"Textual {version('textual')}: DataTable's {reliance.name} ({reliance.kind}) is now {found}. "
-            f"KeyedTable relies on it in {reliance.recheck}. Re-read that code in {SOURCE} against "
-            f"{DATA_TABLE_SOURCE} of this Textual before relying on the table again.")
+    return (
+        f"Textual {version('textual')}: DataTable's {reliance.name} ({reliance.kind}) is now {found}. "
+        f"KeyedTable relies on it in {reliance.recheck}. Re-read that code in {SOURCE} against "
+        f"{DATA_TABLE_SOURCE} of this Textual before relying on the table again."
+    )
 
 
 def _check_import(reliance: Reliance) -> None:
@@ -170,7 +223,8 @@ def test_textual_is_in_the_pinned_range() -> None:
     assert installed in pin.specifier, (
         f"Textual {installed} is outside the pin {pin.specifier}: KeyedTable relies on private DataTable "
         f"members checked in this module; run it against the new Textual and re-read {SOURCE} before "
-        "widening the pin.")
+        "widening the pin."
+    )
 
 
 @pytest.mark.parametrize("reliance", RELIANCES, ids=lambda r: r.name)
@@ -192,27 +246,42 @@ def _private_uses(tree: ast.Module) -> set[str]:
     used: set[str] = set()
     own: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("textual.") and any(
-                part.startswith("_") for part in (node.module or "").split(".")):
+        if (
+            isinstance(node, ast.ImportFrom)
+            and (node.module or "").startswith("textual.")
+            and any(part.startswith("_") for part in (node.module or "").split("."))
+        ):
             used.update(f"{node.module}.{alias.name}" for alias in node.names)
         elif isinstance(node, ast.ClassDef) and node.name == "KeyedTable":
             own.update(item.name for item in node.body if isinstance(item, ast.FunctionDef))
         elif isinstance(node, ast.FunctionDef) and node.name == "__init__":
             for statement in ast.walk(node):
-                targets = (statement.targets if isinstance(statement, ast.Assign)
-                           else [statement.target] if isinstance(statement, ast.AnnAssign) else [])
-                own.update(t.attr for t in targets if isinstance(t, ast.Attribute)
-                           and isinstance(t.value, ast.Name) and t.value.id == "self")
+                targets = (
+                    statement.targets
+                    if isinstance(statement, ast.Assign)
+                    else [statement.target]
+                    if isinstance(statement, ast.AnnAssign)
+                    else []
+                )
+                own.update(
+                    t.attr
+                    for t in targets
+                    if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self"
+                )
         elif isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
             base = node.value
             on_self = isinstance(base, ast.Name) and base.id == "self"
-            on_super = (isinstance(base, ast.Call) and isinstance(base.func, ast.Name)
-                        and base.func.id == "super")
+            on_super = (
+                isinstance(base, ast.Call) and isinstance(base.func, ast.Name) and base.func.id == "super"
+            )
             if on_self or on_super:
                 used.add(node.attr)
     # A private hook KeyedTable overrides is a reliance too: DataTable must still call it by that name.
-    overridden = {name for name in own
-                  if name.startswith("_") and not name.startswith("__") and hasattr(DataTable, name)}
+    overridden = {
+        name
+        for name in own
+        if name.startswith("_") and not name.startswith("__") and hasattr(DataTable, name)
+    }
     return (used - own) | overridden
 
 
@@ -220,9 +289,11 @@ def test_every_private_member_keyed_table_uses_is_checked_here() -> None:
     used = _private_uses(ast.parse(SOURCE.read_text(encoding="utf-8")))
     listed = {r.name for r in RELIANCES}
     unlisted = sorted(used - listed)
-    assert not unlisted, (f"{SOURCE} now uses private Textual members {unlisted}: add each to "
-                          "RELIANCES here with what KeyedTable does with it, so a Textual upgrade that "
-                          "changes it fails loudly instead of breaking the table quietly.")
+    assert not unlisted, (
+        f"{SOURCE} now uses private Textual members {unlisted}: add each to "
+        "RELIANCES here with what KeyedTable does with it, so a Textual upgrade that "
+        "changes it fails loudly instead of breaking the table quietly."
+    )
     # A member listed here but no longer used only costs a check; say so, so the list stays honest.
     stale = sorted(listed - used - IMPLICIT)
     assert not stale, f"no longer used by KeyedTable, drop from RELIANCES: {stale}"
@@ -247,9 +318,11 @@ async def test_the_caches_keyed_table_fills_are_keyed_as_data_table_reads_them()
         offsets = table._y_offsets
         order_key = (table.row_count, table._update_count)
         assert table._ordered_row_cache.get(order_key) is rows, _failure(
-            _named("_ordered_row_cache"), "no longer keyed by (row count, update count)")
+            _named("_ordered_row_cache"), "no longer keyed by (row count, update count)"
+        )
         assert table._offset_cache.get(table._update_count) is offsets, _failure(
-            _named("_offset_cache"), "no longer keyed by the update count")
+            _named("_offset_cache"), "no longer keyed by the update count"
+        )
         assert offsets == [(RowKey(f"r{i}"), 0) for i in range(3)]
         before = table._update_count
         await pilot.resize_terminal(50, 12)

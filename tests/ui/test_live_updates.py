@@ -30,7 +30,8 @@ def _plain(app: DashboardApp, widget_id: str) -> str:
 
 
 async def test_rotation_arriving_while_a_row_is_selected_keeps_the_cursor_on_it(
-        dashboard: Dashboard, steady: ClusterState) -> None:
+    dashboard: Dashboard, steady: ClusterState
+) -> None:
     clock = FrozenClock(sitedata.NOW)
     async with dashboard(clock=clock) as (app, pilot, source):
         pane = app.dashboard.opcua_pane
@@ -43,8 +44,11 @@ async def test_rotation_arriving_while_a_row_is_selected_keeps_the_cursor_on_it(
 
         later = sitedata.NOW + timedelta(minutes=5)
         clock.set(later)
-        extra = {"aaa-new-device.der": sitedata.certgen.make_leaf(
-            None, "New Device", not_before=sitedata.NOW - timedelta(days=1), days=365).der}
+        extra = {
+            "aaa-new-device.der": sitedata.certgen.make_leaf(
+                None, "New Device", not_before=sitedata.NOW - timedelta(days=1), days=365
+            ).der
+        }
         rotated = sitedata.rotated_state(steady, later, extra_trust=extra)
         source.push(rotated)
         await app.wait_for_state(lambda s: s is rotated)
@@ -88,8 +92,9 @@ async def test_live_update_changes_only_the_cells_that_changed(dashboard: Dashbo
         # Removing a vault secret flags that one entry.
         site.vault_files.pop("gateway-north.der")
         source.push(sitedata.build(site))
-        await app.wait_for_state(lambda s: "vault-missing" in [f.value for f in s.entry(
-            "trust/gateway-north.der").flags])  # type: ignore[union-attr]
+        await app.wait_for_state(
+            lambda s: "vault-missing" in [f.value for f in s.entry("trust/gateway-north.der").flags]
+        )  # type: ignore[union-attr]
         await pilot.pause()
         assert {str(getattr(row, "value", row)) for row, _ in updates} == {"trust/gateway-north.der"}
         assert table.get_cell("trust/gateway-north.der", "health").plain == "vault-missing"
@@ -154,8 +159,13 @@ async def test_countdown_repaints_only_when_its_text_changes(dashboard: Dashboar
         for line in (gauge, rotation):
             original = line.update
 
-            def counting(content: Any = "", *, _line: TextLine = line,
-                         _original: Callable[..., None] = original, **kwargs: Any) -> None:
+            def counting(
+                content: Any = "",
+                *,
+                _line: TextLine = line,
+                _original: Callable[..., None] = original,
+                **kwargs: Any,
+            ) -> None:
                 painted.append(_line.id or "")
                 _original(content, **kwargs)
 
@@ -211,8 +221,9 @@ async def test_an_unchanged_state_repaints_nothing(dashboard: Dashboard) -> None
         for widget in widgets:
             original = widget.refresh
 
-            def spy(*args: Any, _widget: Any = widget, _original: Callable[..., Any] = original,
-                    **kwargs: Any) -> Any:
+            def spy(
+                *args: Any, _widget: Any = widget, _original: Callable[..., Any] = original, **kwargs: Any
+            ) -> Any:
                 refreshed.append(_widget.id or type(_widget).__name__)
                 return _original(*args, **kwargs)
 
@@ -224,8 +235,9 @@ async def test_an_unchanged_state_repaints_nothing(dashboard: Dashboard) -> None
         assert refreshed == []
 
 
-async def test_a_state_the_screen_cannot_show_becomes_a_visible_error(dashboard: Dashboard,
-                                                                     steady: ClusterState) -> None:
+async def test_a_state_the_screen_cannot_show_becomes_a_visible_error(
+    dashboard: Dashboard, steady: ClusterState
+) -> None:
     async with dashboard() as (app, pilot, source):
         broken = replace(steady, areas=())  # no area views: the panes cannot look up their read state
         source.push(broken)
@@ -237,14 +249,18 @@ async def test_a_state_the_screen_cannot_show_becomes_a_visible_error(dashboard:
 
 
 async def test_heap_is_frozen_after_the_first_state_and_after_the_vault(
-        dashboard: Dashboard, monkeypatch: pytest.MonkeyPatch) -> None:
+    dashboard: Dashboard, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls: list[str] = []
     monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
     monkeypatch.setattr(gc, "collect", lambda *a: calls.append("collect") or 0)
     site = sitedata.make_site()
     no_vault = sitedata.build(site, vault=False)
     async with dashboard(no_vault, settings=UiSettings(freeze_heap=True, repaint_interval=0)) as (
-            app, pilot, source):
+        app,
+        pilot,
+        source,
+    ):
         assert calls == ["freeze"]
         source.push(sitedata.build(site, vault=False))
         await app.wait_for_state(lambda s: s is not no_vault)

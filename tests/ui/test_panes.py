@@ -19,8 +19,9 @@ def _line(app: DashboardApp, widget_id: str) -> str:
     return app.screen.query_one(f"#{widget_id}", TextLine).plain
 
 
-async def test_root_ca_pane_shows_the_ca_its_rotation_and_the_bundle(dashboard: Dashboard,
-                                                                      steady: ClusterState) -> None:
+async def test_root_ca_pane_shows_the_ca_its_rotation_and_the_bundle(
+    dashboard: Dashboard, steady: ClusterState
+) -> None:
     async with dashboard() as (app, _pilot, _source):
         pane = app.dashboard.root_pane
         cert = steady.root_ca.certificate
@@ -42,8 +43,9 @@ async def test_root_ca_pane_shows_the_ca_its_rotation_and_the_bundle(dashboard: 
         assert "not for production" in pane.subtitle_text
 
 
-async def test_issuers_pane_lists_every_issuer_with_readiness_and_backing(dashboard: Dashboard,
-                                                                           steady: ClusterState) -> None:
+async def test_issuers_pane_lists_every_issuer_with_readiness_and_backing(
+    dashboard: Dashboard, steady: ClusterState
+) -> None:
     async with dashboard() as (app, _pilot, _source):
         pane = app.dashboard.issuers_pane
         table = pane.table
@@ -54,13 +56,17 @@ async def test_issuers_pane_lists_every_issuer_with_readiness_and_backing(dashbo
         assert cells["type"] == "selfSigned" and cells["ready"] == "yes" and cells["certs"] == "1"
 
 
-
 async def test_issuer_detail_shows_what_the_table_has_no_room_for_and_follows_the_cursor(
-        dashboard: Dashboard, steady: ClusterState) -> None:
+    dashboard: Dashboard, steady: ClusterState
+) -> None:
     first, second = steady.issuers
-    failing = replace(second, ready=False, reason="ErrInitIssuer",
-                      message="Error initializing issuer:\n secret not found",
-                      last_transition=sitedata.NOW - timedelta(hours=3))
+    failing = replace(
+        second,
+        ready=False,
+        reason="ErrInitIssuer",
+        message="Error initializing issuer:\n secret not found",
+        last_transition=sitedata.NOW - timedelta(hours=3),
+    )
     state = replace(steady, issuers=(first, failing))
     async with dashboard(state, size=WIDE) as (app, pilot, source):
         pane = app.dashboard.issuers_pane
@@ -78,16 +84,25 @@ async def test_issuer_detail_shows_what_the_table_has_no_room_for_and_follows_th
         assert f"Ready     False · ErrInitIssuer · since {since}" in detail
         assert "Message   Error initializing issuer: secret not found" in detail  # on one line
         # A new state keeps the cursor on its issuer and the detail follows the new condition.
-        source.push(replace(state, issuers=(first, replace(failing, ready=True, reason="KeyPairVerified",
-                                                           message="Signing CA verified"))))
+        source.push(
+            replace(
+                state,
+                issuers=(
+                    first,
+                    replace(failing, ready=True, reason="KeyPairVerified", message="Signing CA verified"),
+                ),
+            )
+        )
         await app.wait_for_state(lambda s: s.issuers[1].ready is True, timeout=10)
         await pilot.pause()
         assert pane.table.cursor_key == failing.key
         detail = _line(app, "issuer-detail")
         assert "Ready     True · KeyPairVerified" in detail and "Signing CA verified" in detail
 
-async def test_opcua_pane_holds_both_lists_with_counts_and_health(dashboard: Dashboard,
-                                                                  steady: ClusterState) -> None:
+
+async def test_opcua_pane_holds_both_lists_with_counts_and_health(
+    dashboard: Dashboard, steady: ClusterState
+) -> None:
     async with dashboard() as (app, _pilot, _source):
         pane = app.dashboard.opcua_pane
         assert "OPC UA" in pane.title_text
@@ -109,7 +124,7 @@ async def test_wide_layout_shows_three_panes_side_by_side_without_overlap(dashbo
         whole = Region(0, 0, *WIDE)
         for index, region in enumerate(regions):
             assert region.area > 0 and whole.contains_region(region)
-            for other in regions[index + 1:]:
+            for other in regions[index + 1 :]:
                 assert not region.overlaps(other)
         text = screen_text(app)
         assert "Root CA" in text and "Issuers" in text and "OPC UA" in text

@@ -16,6 +16,7 @@ from tui.ui.view.rows import OPCUA_SORT, SortOrder, sort_entries
 def _scratch(entries: list[OpcUaEntry], order: SortOrder, marked: Collection[str]) -> list[str]:
     """The specified order: by the column's model value, ties by key in either direction."""
     if order.column == "mark":
+
         def value(e: OpcUaEntry) -> object:
             return e.key not in marked
     else:
@@ -25,13 +26,22 @@ def _scratch(entries: list[OpcUaEntry], order: SortOrder, marked: Collection[str
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(steps=st.lists(st.tuples(
-    st.sampled_from(sorted(OPCUA_SORT)), st.booleans(),
-    st.lists(st.booleans(), min_size=64, max_size=64),  # which entries the filter keeps
-    st.lists(st.booleans(), min_size=64, max_size=64),  # which entries are marked
-    st.booleans()), min_size=1, max_size=6))
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(sorted(OPCUA_SORT)),
+            st.booleans(),
+            st.lists(st.booleans(), min_size=64, max_size=64),  # which entries the filter keeps
+            st.lists(st.booleans(), min_size=64, max_size=64),  # which entries are marked
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
 def test_a_sorted_subset_is_in_the_order_a_sort_from_scratch_gives(
-        steady: ClusterState, steps: list[tuple[str, bool, list[bool], list[bool], bool]]) -> None:
+    steady: ClusterState, steps: list[tuple[str, bool, list[bool], list[bool], bool]]
+) -> None:
     states = [list(steady.opcua), [replace(e) for e in steady.opcua]]  # a rebuild: equal, new objects
     for column, reverse, keep, mark, rebuilt in steps:
         entries = states[rebuilt]

@@ -36,10 +36,12 @@ def test_the_users_own_setting_is_kept() -> None:
 
 def test_textual_reads_the_cap_when_imported_after_the_choice() -> None:
     # Guards a Textual upgrade renaming the variable or reading it elsewhere.
-    code = ("import os; os.environ.pop('TEXTUAL_FPS', None); [os.environ.pop(k, None) for k in "
-            "('SSH_CONNECTION', 'SSH_CLIENT', 'SSH_TTY')]; "
-            "from tui.ui.view.terminal import choose_frame_rate; "
-            "choose_frame_rate(); import textual.screen as s; print(round(1 / s.UPDATE_PERIOD))")
+    code = (
+        "import os; os.environ.pop('TEXTUAL_FPS', None); [os.environ.pop(k, None) for k in "
+        "('SSH_CONNECTION', 'SSH_CLIENT', 'SSH_TTY')]; "
+        "from tui.ui.view.terminal import choose_frame_rate; "
+        "choose_frame_rate(); import textual.screen as s; print(round(1 / s.UPDATE_PERIOD))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == str(LOCAL_FPS)
 
@@ -90,16 +92,19 @@ def test_a_dashboard_whose_terminal_vanishes_exits_instead_of_spinning(tmp_path:
     # SIGHUP: before the watch, Textual's input thread spun at 100% CPU and the UI blocked forever.
     # The cleanup (the embedded demo's stop, in `aio-certs demo`) runs before the process ends.
     marker = tmp_path / "cleaned-up"
-    code = ("import sys, pathlib; from tui.commands.shared.app_runner import run_app; "
-            "from tui.core.clock import SystemClock; "
-            "from tui.ui.view.settings import UiSettings; from tui.ui.source import StaticSource; "
-            "sys.exit(run_app(StaticSource(), UiSettings(), clock=SystemClock(), "
-            f"on_hangup=lambda: pathlib.Path({str(marker)!r}).write_text('stopped')))")
+    code = (
+        "import sys, pathlib; from tui.commands.shared.app_runner import run_app; "
+        "from tui.core.clock import SystemClock; "
+        "from tui.ui.view.settings import UiSettings; from tui.ui.source import StaticSource; "
+        "sys.exit(run_app(StaticSource(), UiSettings(), clock=SystemClock(), "
+        f"on_hangup=lambda: pathlib.Path({str(marker)!r}).write_text('stopped')))"
+    )
     master, slave = pty.openpty()
     env = {**os.environ, "HOME": str(tmp_path), "TERM": "xterm-256color"}
     env.pop("TEXTUAL", None)
-    proc = subprocess.Popen([sys.executable, "-c", code], stdin=slave, stdout=slave, stderr=slave, env=env,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True
+    )
     os.close(slave)
     try:
         seen = b""

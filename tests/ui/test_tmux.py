@@ -39,8 +39,9 @@ class Terminal:
 
     def run(self, *args: str) -> str:
         """Run a tmux command against this server and return its output."""
-        done = subprocess.run([self.tmux, "-S", str(self.socket), *args], capture_output=True, text=True,
-                              timeout=10, check=True)
+        done = subprocess.run(
+            [self.tmux, "-S", str(self.socket), *args], capture_output=True, text=True, timeout=10, check=True
+        )
         return done.stdout
 
     def screen(self) -> str:
@@ -76,12 +77,39 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
         pytest.skip("tmux is not installed")
     socket = tmp_path / "tmux.sock"
     term = Terminal(tmux, socket, "aio-certs")
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "TERM": "xterm-256color",
-           "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PS1": PROMPT}
-    subprocess.run([tmux, "-S", str(socket), "-f", os.devnull, "new-session", "-d", "-s", term.name,
-                    "-x", str(WIDTH), "-y", str(HEIGHT), "env", "-i",
-                    *[f"{k}={v}" for k, v in env.items()], "bash", "--norc", "--noprofile"],
-                   check=True, timeout=10)
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "TERM": "xterm-256color",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "PS1": PROMPT,
+    }
+    subprocess.run(
+        [
+            tmux,
+            "-S",
+            str(socket),
+            "-f",
+            os.devnull,
+            "new-session",
+            "-d",
+            "-s",
+            term.name,
+            "-x",
+            str(WIDTH),
+            "-y",
+            str(HEIGHT),
+            "env",
+            "-i",
+            *[f"{k}={v}" for k, v in env.items()],
+            "bash",
+            "--norc",
+            "--noprofile",
+        ],
+        check=True,
+        timeout=10,
+    )
     try:
         term.wait_for(lambda s: PROMPT.strip() in s, STEP_TIMEOUT, "the shell prompt")
         yield term
@@ -90,12 +118,15 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
 
 
 def test_demo_dashboard_in_a_real_terminal(terminal: Terminal, tmp_path: Path) -> None:
-    command = (f"cd {shlex.quote(str(ROOT))} && {shlex.quote(sys.executable)} -m tui demo "
-               f"--state-dir {shlex.quote(str(tmp_path / 'demo'))}; echo \"exit status: $?\"")
+    command = (
+        f"cd {shlex.quote(str(ROOT))} && {shlex.quote(sys.executable)} -m tui demo "
+        f'--state-dir {shlex.quote(str(tmp_path / "demo"))}; echo "exit status: $?"'
+    )
     terminal.send(command, "Enter")
 
-    screen = terminal.wait_for(lambda s: "Root CA ·" in s and "OPC UA lists · trust" in s, START_TIMEOUT,
-                               "the dashboard with data")
+    screen = terminal.wait_for(
+        lambda s: "Root CA ·" in s and "OPC UA lists · trust" in s, START_TIMEOUT, "the dashboard with data"
+    )
     assert terminal.flag("alternate_on") == "1"
     lines = screen.splitlines()
     assert len(lines) <= HEIGHT and all(len(line) <= WIDTH for line in lines)
@@ -110,8 +141,9 @@ def test_demo_dashboard_in_a_real_terminal(terminal: Terminal, tmp_path: Path) -
 
     terminal.send("q")
     # The typed command line holds 'status: $?'; only the echo prints a digit after the colon.
-    final = terminal.wait_for(lambda s: re.search(r"exit status: \d", s) is not None, STEP_TIMEOUT,
-                              "the process to exit")
+    final = terminal.wait_for(
+        lambda s: re.search(r"exit status: \d", s) is not None, STEP_TIMEOUT, "the process to exit"
+    )
     assert "exit status: 0" in final
     assert final.rstrip().splitlines()[-1].startswith(PROMPT.strip())
     assert terminal.flag("alternate_on") == "0"
@@ -124,18 +156,22 @@ def test_demo_dashboard_in_a_real_terminal(terminal: Terminal, tmp_path: Path) -
 def test_demo_read_only_without_mouse_at_80x24(terminal: Terminal, tmp_path: Path) -> None:
     """The small-terminal technician's session: 80x24, read-only, the terminal keeps its mouse."""
     terminal.run("resize-window", "-t", terminal.name, "-x", "80", "-y", "24")
-    command = (f"cd {shlex.quote(str(ROOT))} && {shlex.quote(sys.executable)} -m tui demo --read-only "
-               f"--no-mouse --state-dir {shlex.quote(str(tmp_path / 'demo'))}; echo \"exit status: $?\"")
+    command = (
+        f"cd {shlex.quote(str(ROOT))} && {shlex.quote(sys.executable)} -m tui demo --read-only "
+        f'--no-mouse --state-dir {shlex.quote(str(tmp_path / "demo"))}; echo "exit status: $?"'
+    )
     terminal.send(command, "Enter")
-    screen = terminal.wait_for(lambda s: "READ-ONLY" in s and "Root CA" in s, START_TIMEOUT,
-                               "the read-only dashboard")
+    screen = terminal.wait_for(
+        lambda s: "READ-ONLY" in s and "Root CA" in s, START_TIMEOUT, "the read-only dashboard"
+    )
     lines = screen.splitlines()
     assert len(lines) <= 24 and all(len(line) <= 80 for line in lines)
     assert terminal.flag("mouse_any_flag") == "0" and terminal.flag("mouse_sgr_flag") == "0"
     terminal.send("3")
     terminal.wait_for(lambda s: "OPC UA lists · trust" in s, STEP_TIMEOUT, "the OPC UA pane")
     terminal.send("q")
-    final = terminal.wait_for(lambda s: re.search(r"exit status: \d", s) is not None, STEP_TIMEOUT,
-                              "the process to exit")
+    final = terminal.wait_for(
+        lambda s: re.search(r"exit status: \d", s) is not None, STEP_TIMEOUT, "the process to exit"
+    )
     assert "exit status: 0" in final
     assert terminal.flag("alternate_on") == "0"

@@ -36,14 +36,14 @@ def test_columns_always_fit_and_keep_the_essential_ones(width: int) -> None:
 
 
 def test_columns_drop_the_least_important_first_and_spread_spare_width() -> None:
-    specs = (ColumnSpec("a", "A", 10, flex=1), ColumnSpec("b", "B", 10, priority=9),
-             ColumnSpec("c", "C", 5))
+    specs = (ColumnSpec("a", "A", 10, flex=1), ColumnSpec("b", "B", 10, priority=9), ColumnSpec("c", "C", 5))
     narrow = layout_columns(specs, 20)
     assert [c.key for c in narrow] == ["a", "c"]
     wide = layout_columns(specs, 60)
     assert [c.width for c in wide] == [60 - 3 * 2 * CELL_PADDING - 15, 10, 5]
-    capped = layout_columns((ColumnSpec("a", "A", 5, flex=1, max_width=8), ColumnSpec("b", "B", 5, flex=1)),
-                            40)
+    capped = layout_columns(
+        (ColumnSpec("a", "A", 5, flex=1, max_width=8), ColumnSpec("b", "B", 5, flex=1)), 40
+    )
     assert [c.width for c in capped] == [8, 40 - 4 * CELL_PADDING - 8]
 
 
@@ -68,10 +68,17 @@ def test_filter_words_match_names_subjects_thumbprints_and_health(steady: Cluste
     sha1 = steady.entry("trust/gateway-north.der").certificate.sha1  # type: ignore[union-attr]
     assert _keys(steady, sha1[:12].lower()) == {"trust/gateway-north.der"}
     assert _keys(steady, "duplicate plc") == {"trust/plc-line1.der", "trust/plc-line1-copy.der"}
-    assert _keys(steady, "issuer healthy") == {"issuer/contoso-site-ca.der", "issuer/contoso-site-ca.crl",
-                                               "issuer/fabrikam-vendor-ca.der"}
+    assert _keys(steady, "issuer healthy") == {
+        "issuer/contoso-site-ca.der",
+        "issuer/contoso-site-ca.crl",
+        "issuer/fabrikam-vendor-ca.der",
+    }
     assert _keys(steady, "problem !duplicate trust") == {
-        "trust/plc-expired.der", "trust/mes-connector.der", "trust/sensor-hub.der", "trust/robot-cell-3.der"}
+        "trust/plc-expired.der",
+        "trust/mes-connector.der",
+        "trust/sensor-hub.der",
+        "trust/robot-cell-3.der",
+    }
     assert _keys(steady, "critical") == {"trust/plc-expired.der", "trust/sensor-hub.der"}
     assert _keys(steady, "no-such-thing") == set()
     assert not parse_filter("  ! ").active
@@ -96,8 +103,15 @@ def test_sort_uses_model_values_with_the_key_as_tie_breaker(steady: ClusterState
 
 
 def test_short_texts() -> None:
-    assert [fmt.days_text(d) for d in (59.9, 1.0, 0.5, 0.01, -0.5, -3.2, None)] == \
-        ["59d", "1d", "12h", "14m", "-12h", "-3d", "-"]
+    assert [fmt.days_text(d) for d in (59.9, 1.0, 0.5, 0.01, -0.5, -3.2, None)] == [
+        "59d",
+        "1d",
+        "12h",
+        "14m",
+        "-12h",
+        "-3d",
+        "-",
+    ]
     assert fmt.until(sitedata.NOW + timedelta(minutes=4, seconds=12), sitedata.NOW) == "in 4m 12s"
     assert fmt.until(sitedata.NOW - timedelta(seconds=12), sitedata.NOW) == "12s ago"
     assert fmt.common_name("CN=PLC 1,O=Contoso") == "PLC 1"
@@ -105,8 +119,13 @@ def test_short_texts() -> None:
     assert fmt.common_name("O=No CN") == "O=No CN"
     assert fmt.thumb("0123456789ABCDEF", 10) == "0123456789…" and fmt.thumb(None) == "-"
     assert fmt.one_line("a\n  b\tc", 4) == "a b…"
-    assert [days_level(d, 30, 7) for d in (40, 30, 7, -1, None)] == \
-        [Level.OK, Level.WARNING, Level.ERROR, Level.ERROR, Level.MUTED]
+    assert [days_level(d, 30, 7) for d in (40, 30, 7, -1, None)] == [
+        Level.OK,
+        Level.WARNING,
+        Level.ERROR,
+        Level.ERROR,
+        Level.MUTED,
+    ]
 
 
 # -- header ----------------------------------------------------------------------------------------
@@ -116,7 +135,8 @@ def _with_states(state: ClusterState, new: AreaState, since_seconds: int | None 
     since = sitedata.NOW + timedelta(seconds=since_seconds) if since_seconds is not None else None
     areas = tuple(
         replace(a, state=new, parts=tuple((k, replace(s, state=new, since=since)) for k, s in a.parts))
-        for a in state.areas)
+        for a in state.areas
+    )
     return replace(state, areas=areas)
 
 
@@ -124,8 +144,9 @@ def test_header_connection_summary(steady: ClusterState) -> None:
     assert connection.cluster_summary(None).text == "connecting…"
     assert connection.cluster_summary(steady) == connection.Summary("live", Level.OK)
     reconnecting = _with_states(steady, AreaState.RECONNECTING, 30)
-    assert connection.cluster_summary(reconnecting) == \
-        connection.Summary("reconnecting since 12:00:30", Level.WARNING)
+    assert connection.cluster_summary(reconnecting) == connection.Summary(
+        "reconnecting since 12:00:30", Level.WARNING
+    )
     assert connection.cluster_summary(_with_states(steady, AreaState.UNREACHABLE, 0)).text == "unreachable"
     assert connection.cluster_summary(steady, "boom").text == "error: boom"
     assert connection.vault_summary(steady).text == "vault ok (16)"
@@ -154,9 +175,21 @@ def test_previews_hold_every_field_and_never_key_material(steady: ClusterState) 
     assert crl.copy_label == "CRL SHA-256" and crl.pem.startswith("-----BEGIN X509 CRL-----")
     leaf = entry_preview(steady, steady.entry("trust/plc-expired.der"))  # type: ignore[arg-type]
     cert_fields = {f.label: f for f in next(s for s in leaf.sections if s.title == "Certificate").fields}
-    assert {"Subject", "Issuer", "Serial", "Not before", "Not after", "SHA-1", "SHA-256", "Key usage",
-            "Extended usage", "SAN", "Application URI", "Subject key id",
-            "Authority key id"} <= set(cert_fields)
+    assert {
+        "Subject",
+        "Issuer",
+        "Serial",
+        "Not before",
+        "Not after",
+        "SHA-1",
+        "SHA-256",
+        "Key usage",
+        "Extended usage",
+        "SAN",
+        "Application URI",
+        "Subject key id",
+        "Authority key id",
+    } <= set(cert_fields)
     assert cert_fields["Days left"].level is Level.ERROR
     assert cert_fields["Application URI"].value == "urn:plc-retired:opcua"
 

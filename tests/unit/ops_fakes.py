@@ -52,8 +52,10 @@ def kill() -> None:
 
 def refuse(exc: Exception) -> Hook:
     """A hook that makes its call fail with ``exc`` (a 403, an unreachable server...)."""
+
     def hook() -> None:
         raise exc
+
     return hook
 
 
@@ -91,12 +93,21 @@ class FakeVault(_Hooks):
 
     # -- what other writers (and the tests) do --------------------------------------------------------
 
-    def put(self, name: str, value: str, content_type: str | None = "application/pkix-cert", *,
-            tags: Mapping[str, str] = HEX_TAGS, expires_on: datetime | None = None) -> str:
+    def put(
+        self,
+        name: str,
+        value: str,
+        content_type: str | None = "application/pkix-cert",
+        *,
+        tags: Mapping[str, str] = HEX_TAGS,
+        expires_on: datetime | None = None,
+    ) -> str:
         """Write a new version directly (another writer, or the site's seed); returns its id."""
         if name.lower() in self.deleted:
-            raise VaultError(f"writing secret {name}: vault error (409 Conflict: secret {name} is currently "
-                             "in a deleted but recoverable state)")
+            raise VaultError(
+                f"writing secret {name}: vault error (409 Conflict: secret {name} is currently "
+                "in a deleted but recoverable state)"
+            )
         version = next(self._ids)
         secret = VaultSecret(name, value, content_type, MappingProxyType(dict(tags)), expires_on=expires_on)
         self.live.setdefault(name.lower(), []).append((version, secret))
@@ -152,16 +163,30 @@ class FakeVault(_Hooks):
         self._hook("get-deleted")
         return name.lower() in self.deleted
 
-    def write(self, name: str, value: str, *, content_type: str | None, tags: Mapping[str, str],
-              expires_on: datetime | None) -> str:
+    def write(
+        self,
+        name: str,
+        value: str,
+        *,
+        content_type: str | None,
+        tags: Mapping[str, str],
+        expires_on: datetime | None,
+    ) -> str:
         """A new version."""
         self._hook("set")
         version = self.put(name, value, content_type, tags=tags, expires_on=expires_on)
         self._hook("set:after")
         return version
 
-    def restore(self, name: str, value: str, *, content_type: str | None, tags: Mapping[str, str],
-                expires_on: datetime | None) -> str:
+    def restore(
+        self,
+        name: str,
+        value: str,
+        *,
+        content_type: str | None,
+        tags: Mapping[str, str],
+        expires_on: datetime | None,
+    ) -> str:
         """A new version holding an earlier value."""
         return self.write(name, value, content_type=content_type, tags=tags, expires_on=expires_on)
 
@@ -195,12 +220,17 @@ class FakeCluster(_Hooks):
     it is).
     """
 
-    def __init__(self, objects: Mapping[str, Mapping[tuple[str, str], JsonObject]], vault: FakeVault | None,
-                 ) -> None:
+    def __init__(
+        self,
+        objects: Mapping[str, Mapping[tuple[str, str], JsonObject]],
+        vault: FakeVault | None,
+    ) -> None:
         super().__init__()
         self.objects: dict[tuple[str, str, str], JsonObject] = {
             (kind, ns, name): copy.deepcopy(obj)
-            for kind, by_key in objects.items() for (ns, name), obj in by_key.items()}
+            for kind, by_key in objects.items()
+            for (ns, name), obj in by_key.items()
+        }
         self.vault = vault
         self.controller = True
         self._versions = itertools.count(1000)
@@ -212,8 +242,9 @@ class FakeCluster(_Hooks):
 
     # -- what other writers (and the tests) do --------------------------------------------------------
 
-    def edit(self, kind: ResourceKind, namespace: str, name: str,
-             change: Callable[[JsonObject], object]) -> None:
+    def edit(
+        self, kind: ResourceKind, namespace: str, name: str, change: Callable[[JsonObject], object]
+    ) -> None:
         """Someone else's write: ``change`` edits the object in place, its resourceVersion moves on."""
         obj = self.objects[(kind.key, namespace, name)]
         change(obj)
@@ -222,11 +253,19 @@ class FakeCluster(_Hooks):
     def read_site(self) -> tuple[ClusterState, RawSnapshot | None]:
         """A fresh read of every object, as the session's ``reread`` gives it after a 409."""
         raw = RawSnapshot(
-            objects={k.key: MappingProxyType({(ns, name): copy.deepcopy(obj)
-                                              for (kind, ns, name), obj in self.objects.items()
-                                              if kind == k.key})
-                     for k in rk.ALL_KINDS},
-            status={k.key: ResourceStatus(AreaState.OK) for k in rk.ALL_KINDS}, taken_at=NOW)
+            objects={
+                k.key: MappingProxyType(
+                    {
+                        (ns, name): copy.deepcopy(obj)
+                        for (kind, ns, name), obj in self.objects.items()
+                        if kind == k.key
+                    }
+                )
+                for k in rk.ALL_KINDS
+            },
+            status={k.key: ResourceStatus(AreaState.OK) for k in rk.ALL_KINDS},
+            taken_at=NOW,
+        )
         return build_state(raw, settings=ModelSettings(), now=NOW, cache=DecodeCache()), raw
 
     def synced(self, namespace: str, name: str) -> dict[str, bytes]:
@@ -246,8 +285,9 @@ class FakeCluster(_Hooks):
         obj = self.objects.get((kind.key, namespace, name))
         return copy.deepcopy(obj) if obj is not None else None
 
-    def patch_spc_objects(self, namespace: str, name: str, objects: str | None, *,
-                          resource_version: str) -> JsonObject:
+    def patch_spc_objects(
+        self, namespace: str, name: str, objects: str | None, *, resource_version: str
+    ) -> JsonObject:
         """Set or drop ``spec.parameters.objects`` at ``resource_version``."""
         self._hook("patch SecretProviderClass")
         obj = self._current(rk.SECRET_PROVIDER_CLASSES, namespace, name, "updating", resource_version)
@@ -258,25 +298,47 @@ class FakeCluster(_Hooks):
             params["objects"] = objects
         return self._written(rk.SECRET_PROVIDER_CLASSES, obj, "patch SecretProviderClass")
 
-    def create_secret_sync(self, namespace: str, name: str, *, spc_name: str, service_account: str,
-                           mappings: Sequence[tuple[str, str]], secret_type: str = "Opaque",
-                           labels: Mapping[str, str] | None = None) -> JsonObject:
+    def create_secret_sync(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        spc_name: str,
+        service_account: str,
+        mappings: Sequence[tuple[str, str]],
+        secret_type: str = "Opaque",
+        labels: Mapping[str, str] | None = None,
+    ) -> JsonObject:
         """A new SecretSync; a conflict when one exists."""
         self._hook("create SecretSync")
         key = (rk.SECRET_SYNCS.key, namespace, name)
         if key in self.objects:
-            raise ConflictError(f"creating SecretSync {namespace}/{name}: changed by someone else since it "
-                                "was read (409 Conflict)", status=409)
+            raise ConflictError(
+                f"creating SecretSync {namespace}/{name}: changed by someone else since it "
+                "was read (409 Conflict)",
+                status=409,
+            )
         self.objects[key] = {
-            "apiVersion": rk.SECRET_SYNCS.group_version, "kind": "SecretSync",
+            "apiVersion": rk.SECRET_SYNCS.group_version,
+            "kind": "SecretSync",
             "metadata": {"name": name, "namespace": namespace, "labels": dict(labels or {}), "generation": 0},
-            "spec": {"secretProviderClassName": spc_name, "serviceAccountName": service_account,
-                     "secretObject": {"type": secret_type, "data": mappings_to_data(mappings)}}}
+            "spec": {
+                "secretProviderClassName": spc_name,
+                "serviceAccountName": service_account,
+                "secretObject": {"type": secret_type, "data": mappings_to_data(mappings)},
+            },
+        }
         return self._written(rk.SECRET_SYNCS, self.objects[key], "create SecretSync")
 
-    def update_secret_sync_mappings(self, namespace: str, name: str, mappings: Sequence[tuple[str, str]], *,
-                                    resource_version: str, force_synchronization: str | None = None,
-                                    ) -> JsonObject:
+    def update_secret_sync_mappings(
+        self,
+        namespace: str,
+        name: str,
+        mappings: Sequence[tuple[str, str]],
+        *,
+        resource_version: str,
+        force_synchronization: str | None = None,
+    ) -> JsonObject:
         """Replace the mappings at ``resource_version`` (and set a new sync token)."""
         self._hook("patch SecretSync")
         if not mappings:
@@ -287,8 +349,9 @@ class FakeCluster(_Hooks):
             obj["spec"]["forceSynchronization"] = force_synchronization
         return self._written(rk.SECRET_SYNCS, obj, "patch SecretSync")
 
-    def delete_secret_sync(self, namespace: str, name: str, *, resource_version: str | None = None,
-                           uid: str | None = None) -> bool:
+    def delete_secret_sync(
+        self, namespace: str, name: str, *, resource_version: str | None = None, uid: str | None = None
+    ) -> bool:
         """Delete a SecretSync (and its Secret, which it owns); False when already gone."""
         self._hook("delete SecretSync")
         if (rk.SECRET_SYNCS.key, namespace, name) not in self.objects:
@@ -315,15 +378,17 @@ class FakeCluster(_Hooks):
 
     # -- plumbing -------------------------------------------------------------------------------------
 
-    def _current(self, kind: ResourceKind, namespace: str, name: str, action: str,
-                 resource_version: str | None) -> JsonObject:
+    def _current(
+        self, kind: ResourceKind, namespace: str, name: str, action: str, resource_version: str | None
+    ) -> JsonObject:
         what = f"{action} {kind.kind} {namespace}/{name}"
         obj = self.objects.get((kind.key, namespace, name))
         if obj is None:
             raise NotFoundError(f"{what}: not found (404)", status=404)
         if resource_version is not None and obj["metadata"].get("resourceVersion") != resource_version:
-            raise ConflictError(f"{what}: changed by someone else since it was read (409 Conflict)",
-                                status=409)
+            raise ConflictError(
+                f"{what}: changed by someone else since it was read (409 Conflict)", status=409
+            )
         return obj
 
     def _bump(self, obj: JsonObject) -> None:
@@ -347,9 +412,16 @@ class FakeCluster(_Hooks):
             if value is not None:
                 data[item["targetKey"]] = base64.b64encode(bytes.fromhex(value)).decode()
         self.objects[(rk.SECRETS.key, meta["namespace"], meta["name"])] = {
-            "apiVersion": "v1", "kind": "Secret", "type": "Opaque", "data": data,
-            "metadata": {"name": meta["name"], "namespace": meta["namespace"],
-                         "resourceVersion": str(next(self._versions))}}
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": "Opaque",
+            "data": data,
+            "metadata": {
+                "name": meta["name"],
+                "namespace": meta["namespace"],
+                "resourceVersion": str(next(self._versions)),
+            },
+        }
 
 
 def _typed(cluster: FakeCluster, vault: FakeVault) -> tuple[ClusterPort, VaultPort]:

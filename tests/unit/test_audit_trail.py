@@ -35,10 +35,24 @@ SHA = "ab" * 32
 def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     state = tmp_path / "state"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIO_CERTS_") and k != "KUBECONFIG"}
-    env.update({"AIO_CERTS_STATE_DIR": str(state), "HOME": str(tmp_path),
-                "XDG_CONFIG_HOME": str(tmp_path / "config"), "KUBECONFIG": str(tmp_path / "none")})
-    return subprocess.run([sys.executable, "-m", "tui", *args], capture_output=True, text=True, cwd=ROOT,
-                          env=env, timeout=60, check=False, input="")
+    env.update(
+        {
+            "AIO_CERTS_STATE_DIR": str(state),
+            "HOME": str(tmp_path),
+            "XDG_CONFIG_HOME": str(tmp_path / "config"),
+            "KUBECONFIG": str(tmp_path / "none"),
+        }
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "tui", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+        check=False,
+        input="",
+    )
 
 
 def _events(tmp_path: Path) -> list[dict[str, Any]]:
@@ -48,15 +62,46 @@ def _events(tmp_path: Path) -> list[dict[str, Any]]:
 def _plan() -> PlanRecord:
     """An apply that adds one file, removes one entry with its secret, and maps one vault secret."""
     steps = (
-        Step(0, VaultWrite("plc-1-der", "3082", "application/pkix-cert", list_name="trust",
-                           target_key="plc-1.der", sha256=SHA)),
-        Step(1, SpcEdit("azure-iot-operations", "opc-ua-connector", "7", "old", "new",
-                        added=("plc-1-der", "from-vault-der"), removed=("old-gw-der",))),
-        Step(2, SyncEdit("azure-iot-operations", "aio-opc-ua-broker-trust-list", "trust", "8",
-                         before=(("old-gw-der", "old-gw.der"), ("kept-der", "kept.der")),
-                         after=(("kept-der", "kept.der"), ("plc-1-der", "plc-1.der"),
-                                ("from-vault-der", "from-vault.der")),
-                         action="update", spc_name="opc-ua-connector")),
+        Step(
+            0,
+            VaultWrite(
+                "plc-1-der",
+                "3082",
+                "application/pkix-cert",
+                list_name="trust",
+                target_key="plc-1.der",
+                sha256=SHA,
+            ),
+        ),
+        Step(
+            1,
+            SpcEdit(
+                "azure-iot-operations",
+                "opc-ua-connector",
+                "7",
+                "old",
+                "new",
+                added=("plc-1-der", "from-vault-der"),
+                removed=("old-gw-der",),
+            ),
+        ),
+        Step(
+            2,
+            SyncEdit(
+                "azure-iot-operations",
+                "aio-opc-ua-broker-trust-list",
+                "trust",
+                "8",
+                before=(("old-gw-der", "old-gw.der"), ("kept-der", "kept.der")),
+                after=(
+                    ("kept-der", "kept.der"),
+                    ("plc-1-der", "plc-1.der"),
+                    ("from-vault-der", "from-vault.der"),
+                ),
+                action="update",
+                spc_name="opc-ua-connector",
+            ),
+        ),
         Step(3, VaultDelete("old-gw-der", list_name="trust", target_key="old-gw.der")),
     )
     return PlanRecord("p1", 0, T0, "azure-iot-operations", steps, ("add trust/plc-1.der",), "aio-demo")
@@ -64,13 +109,15 @@ def _plan() -> PlanRecord:
 
 def test_a_journal_says_which_thumbprints_secrets_and_entries_it_concerns() -> None:
     plan = _plan()
-    pending = StepRecord("p1", 0, 0, plan.steps[0].kind, plan.steps[0].target, StepState.PENDING, T0,
-                         op=plan.steps[0].op)
+    pending = StepRecord(
+        "p1", 0, 0, plan.steps[0].kind, plan.steps[0].target, StepState.PENDING, T0, op=plan.steps[0].op
+    )
     fields = journal_audit_fields(summarize([plan, pending]))
     assert fields == JournalAuditFields(
         thumbprints=(SHA,),
         vault_secrets=("plc-1-der", "from-vault-der", "old-gw-der"),
-        entries=("trust/plc-1.der", "trust/from-vault.der", "trust/old-gw.der"))
+        entries=("trust/plc-1.der", "trust/from-vault.der", "trust/old-gw.der"),
+    )
     assert journal_audit_fields(summarize([])) == JournalAuditFields()
 
 
@@ -116,8 +163,11 @@ def test_journal_resume_and_rollback_are_audited_with_the_journals_entries(tmp_p
     assert unreachable.returncode == 3
     events = _events(tmp_path)
     assert [(e["action"], e["outcome"]) for e in events] == [
-        ("journal rollback", "dry-run"), ("journal resume", "refused"), ("journal resume", "refused"),
-        ("journal resume", "unreachable")]
+        ("journal rollback", "dry-run"),
+        ("journal resume", "refused"),
+        ("journal resume", "refused"),
+        ("journal resume", "unreachable"),
+    ]
     fields = journal_audit_fields(summarize([plan]))
     for event in (events[0], events[1], events[3]):
         assert event["thumbprints"] == list(fields.thumbprints) == [SHA]

@@ -29,16 +29,19 @@ ROOT_INFO = decode_bytes(ROOT.der).certificates[0]
 SUB_INFO = decode_bytes(SUB.der).certificates[0]
 
 
-@pytest.mark.parametrize(("offset", "expected"), [
-    (timedelta(0), 30),
-    (timedelta(days=29, hours=23, minutes=59), 0),
-    (timedelta(days=29, hours=12), 0),
-    (timedelta(days=10, seconds=1), 19),
-    (timedelta(days=30), 0),
-    (timedelta(days=30, seconds=1), -1),
-    (timedelta(days=32), -2),
-    (-timedelta(days=1), 31),
-])
+@pytest.mark.parametrize(
+    ("offset", "expected"),
+    [
+        (timedelta(0), 30),
+        (timedelta(days=29, hours=23, minutes=59), 0),
+        (timedelta(days=29, hours=12), 0),
+        (timedelta(days=10, seconds=1), 19),
+        (timedelta(days=30), 0),
+        (timedelta(days=30, seconds=1), -1),
+        (timedelta(days=32), -2),
+        (-timedelta(days=1), 31),
+    ],
+)
 def test_days_left_rounds_down(offset: timedelta, expected: int) -> None:
     assert days_left(LEAF, START + offset) == expected
 

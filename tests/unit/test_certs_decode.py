@@ -31,8 +31,11 @@ def _sha1(issued: g.Issued) -> str:
 
 
 def test_pem_bundle_in_order_with_crlf_and_surrounding_text() -> None:
-    text = b"Certificate:\r\n    Data: (openssl -text output)\r\n" + g.bundle(LEAF, SUB, ROOT).replace(
-        b"\n", b"\r\n") + b"trailing notes\r\n"
+    text = (
+        b"Certificate:\r\n    Data: (openssl -text output)\r\n"
+        + g.bundle(LEAF, SUB, ROOT).replace(b"\n", b"\r\n")
+        + b"trailing notes\r\n"
+    )
     decoded = decode_bytes(text, "chain.pem")
     assert decoded.form == "pem"
     assert decoded.source == "chain.pem"
@@ -142,22 +145,29 @@ def test_empty_and_blank() -> None:
 
 def test_key_only_files() -> None:
     assert _reason(LEAF.key_pem) == "no certificate found (file holds a private key)"
-    rsa_key = g.make_key("rsa").private_bytes(serialization.Encoding.PEM,
-                                               serialization.PrivateFormat.TraditionalOpenSSL,
-                                               serialization.NoEncryption())
+    rsa_key = g.make_key("rsa").private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
     assert _reason(rsa_key) == "no certificate found (file holds a private key)"
-    der_key = LEAF.key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-                                     serialization.NoEncryption())
+    der_key = LEAF.key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     assert _reason(der_key) == "no certificate found (file holds a private key)"
-    encrypted = LEAF.key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-                                       serialization.BestAvailableEncryption(b"pw"))
+    encrypted = LEAF.key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"pw"),
+    )
     assert _reason(encrypted) == "no certificate found (file holds a private key)"
     assert _reason(g.kv_hex(LEAF.key_pem)) == "no certificate found (file holds a private key)"
 
 
 def test_pkcs12_is_refused_with_the_way_out() -> None:
-    p12 = pkcs12.serialize_key_and_certificates(b"plc", LEAF.key, LEAF.cert, None,
-                                                serialization.NoEncryption())
+    p12 = pkcs12.serialize_key_and_certificates(
+        b"plc", LEAF.key, LEAF.cert, None, serialization.NoEncryption()
+    )
     reason = _reason(p12, "plc.p12")
     assert reason.startswith("PKCS#12 (.p12/.pfx) is not supported")
     assert "openssl pkcs12 -in plc.p12 -nokeys -out" in reason

@@ -24,9 +24,17 @@ def info_of(issued: g.Issued) -> CertificateInfo:
 
 def test_leaf_fields() -> None:
     not_before = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
-    leaf = g.make_leaf(SUB, "plc-1", uris=("urn:contoso:plc-1", "urn:second"), dns=("plc-1.local",),
-                       ips=("10.0.0.5", "2001:db8::1"), emails=("ops@contoso.example",),
-                       not_before=not_before, days=100, serial=0x0ABC)
+    leaf = g.make_leaf(
+        SUB,
+        "plc-1",
+        uris=("urn:contoso:plc-1", "urn:second"),
+        dns=("plc-1.local",),
+        ips=("10.0.0.5", "2001:db8::1"),
+        emails=("ops@contoso.example",),
+        not_before=not_before,
+        days=100,
+        serial=0x0ABC,
+    )
     info = info_of(leaf)
     assert info.subject == "CN=plc-1,O=aio-certs tests"
     assert info.issuer == "CN=Fields Issuing CA,O=aio-certs tests"
@@ -42,8 +50,14 @@ def test_leaf_fields() -> None:
     assert info.signature_algorithm == "ecdsa-with-SHA256"
     assert info.key_usage == ("Digital Signature", "Non Repudiation", "Key Encipherment", "Data Encipherment")
     assert info.extended_key_usage == ("TLS Web Server Authentication", "TLS Web Client Authentication")
-    assert info.san == ("URI:urn:contoso:plc-1", "URI:urn:second", "DNS:plc-1.local", "IP:10.0.0.5",
-                        "IP:2001:db8::1", "email:ops@contoso.example")
+    assert info.san == (
+        "URI:urn:contoso:plc-1",
+        "URI:urn:second",
+        "DNS:plc-1.local",
+        "IP:10.0.0.5",
+        "IP:2001:db8::1",
+        "email:ops@contoso.example",
+    )
     assert info.application_uri == "urn:contoso:plc-1"  # OPC UA: the first SAN URI
     ski = x509.SubjectKeyIdentifier.from_public_key(leaf.key.public_key()).digest.hex().upper()
     aki = x509.SubjectKeyIdentifier.from_public_key(SUB.key.public_key()).digest.hex().upper()
@@ -63,14 +77,17 @@ def test_ca_fields() -> None:
     assert root.application_uri is None and root.san == ()
 
 
-@pytest.mark.parametrize(("spec", "key", "signature"), [
-    ("rsa1024", "RSA 1024", "sha256WithRSAEncryption"),
-    ("ec", "EC secp256r1", "ecdsa-with-SHA256"),
-    ("ec384", "EC secp384r1", "ecdsa-with-SHA256"),
-    ("ec521", "EC secp521r1", "ecdsa-with-SHA256"),
-    ("ed25519", "Ed25519", "ED25519"),
-    ("ed448", "Ed448", "ED448"),
-])
+@pytest.mark.parametrize(
+    ("spec", "key", "signature"),
+    [
+        ("rsa1024", "RSA 1024", "sha256WithRSAEncryption"),
+        ("ec", "EC secp256r1", "ecdsa-with-SHA256"),
+        ("ec384", "EC secp384r1", "ecdsa-with-SHA256"),
+        ("ec521", "EC secp521r1", "ecdsa-with-SHA256"),
+        ("ed25519", "Ed25519", "ED25519"),
+        ("ed448", "Ed448", "ED448"),
+    ],
+)
 def test_key_and_signature_names(spec: g.KeySpec, key: str, signature: str) -> None:
     info = info_of(g.make_leaf(None, f"self-{spec}", key=spec))
     assert (info.key, info.signature_algorithm, info.self_signed) == (key, signature, True)
@@ -102,12 +119,17 @@ def test_version_1_certificate() -> None:
 
 
 def test_utf8_subject_and_rfc4514_escaping() -> None:
-    subject = g.name("Ünïcødé 工場, \"A\"+B", organization=" lead and trail ", country="DE",
-                     extra=((NameOID.EMAIL_ADDRESS, "a@b.example"), (NameOID.TITLE, "#1")))
+    subject = g.name(
+        'Ünïcødé 工場, "A"+B',
+        organization=" lead and trail ",
+        country="DE",
+        extra=((NameOID.EMAIL_ADDRESS, "a@b.example"), (NameOID.TITLE, "#1")),
+    )
     info = info_of(g.make_leaf(SUB, subject=subject))
-    assert info.subject == ('CN=Ünïcødé 工場\\, \\"A\\"\\+B,title=\\#1,emailAddress=a@b.example,'
-                            'O=\\ lead and trail\\ ,C=DE')
-    assert info.common_name == "Ünïcødé 工場, \"A\"+B"
+    assert info.subject == (
+        'CN=Ünïcødé 工場\\, \\"A\\"\\+B,title=\\#1,emailAddress=a@b.example,O=\\ lead and trail\\ ,C=DE'
+    )
+    assert info.common_name == 'Ünïcødé 工場, "A"+B'
 
 
 def test_control_characters_cannot_reach_the_terminal() -> None:
@@ -132,8 +154,23 @@ def test_certificate_json_has_the_issue_fields_exactly() -> None:
     leaf = g.make_leaf(SUB, "plc-2", uris=("urn:plc-2",), not_before=start, days=10)
     info = info_of(leaf)
     obj = info.to_json("certs/plc-2.der")
-    required = {"kind", "source", "subject", "issuer", "serial", "not_before", "not_after", "sha1", "sha256",
-                "is_ca", "self_signed", "key", "signature_algorithm", "san", "application_uri"}
+    required = {
+        "kind",
+        "source",
+        "subject",
+        "issuer",
+        "serial",
+        "not_before",
+        "not_after",
+        "sha1",
+        "sha256",
+        "is_ca",
+        "self_signed",
+        "key",
+        "signature_algorithm",
+        "san",
+        "application_uri",
+    }
     assert required <= set(obj)
     assert obj["kind"] == "certificate" and obj["source"] == "certs/plc-2.der"
     assert obj["not_before"] == "2025-01-02T00:00:00Z" and obj["not_after"] == "2025-01-12T00:00:00Z"
@@ -155,8 +192,13 @@ def test_crl_fields_and_json() -> None:
     assert info.signature_algorithm == "ecdsa-with-SHA256"
     obj = info.to_json("site.crl")
     assert {k: obj[k] for k in ("kind", "source", "issuer", "this_update", "next_update", "revoked")} == {
-        "kind": "crl", "source": "site.crl", "issuer": info.issuer, "this_update": "2025-02-01T00:00:00Z",
-        "next_update": "2025-02-08T00:00:00Z", "revoked": 2}
+        "kind": "crl",
+        "source": "site.crl",
+        "issuer": info.issuer,
+        "this_update": "2025-02-01T00:00:00Z",
+        "next_update": "2025-02-08T00:00:00Z",
+        "revoked": 2,
+    }
     assert obj["revoked_serials"] == ["05", "1234"]
 
 

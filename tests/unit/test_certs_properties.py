@@ -16,15 +16,25 @@ from tui.core.certs import CertError, decode_bytes
 ROOT = g.make_ca("Prop Root", key="rsa")
 LEAF = g.make_leaf(ROOT, "prop-leaf", key="ec", uris=("urn:prop",), dns=("prop.local",), ips=("10.1.2.3",))
 CRL = g.make_crl(ROOT, revoked=(1, 2, 3))
-SAMPLES = [LEAF.der, LEAF.pem, ROOT.der, CRL.der, CRL.pem, g.bundle(LEAF, ROOT, CRL), g.kv_hex(LEAF.der),
-           LEAF.der + ROOT.der, LEAF.key_pem + LEAF.pem]
+SAMPLES = [
+    LEAF.der,
+    LEAF.pem,
+    ROOT.der,
+    CRL.der,
+    CRL.pem,
+    g.bundle(LEAF, ROOT, CRL),
+    g.kv_hex(LEAF.der),
+    LEAF.der + ROOT.der,
+    LEAF.key_pem + LEAF.pem,
+]
 
 # Mutated serials can come out zero or negative, and country names other than two letters: cryptography
 # warns about those, which is expected here. (tui.core.certs.decode silences both for the product, but pytest
 # restores the warning filters after collection, so filters set at import time do not apply to tests.)
 pytestmark = [
     pytest.mark.filterwarnings(
-        "ignore:Parsed a serial number:cryptography.utils.CryptographyDeprecationWarning"),
+        "ignore:Parsed a serial number:cryptography.utils.CryptographyDeprecationWarning"
+    ),
     pytest.mark.filterwarnings("ignore:Attribute's length must be:UserWarning"),
 ]
 

@@ -22,16 +22,23 @@ def _settings(*argv: str) -> Settings:
 
 def test_yes_skips_the_question_but_still_shows_warnings() -> None:
     err = io.StringIO()
-    confirm("Apply?", yes=True, warnings=["SecretSync is ARM-managed"], stdin=io.StringIO(""), stderr=err,
-            isatty=lambda: False)
+    confirm(
+        "Apply?",
+        yes=True,
+        warnings=["SecretSync is ARM-managed"],
+        stdin=io.StringIO(""),
+        stderr=err,
+        isatty=lambda: False,
+    )
     assert err.getvalue() == "warning: SecretSync is ARM-managed\n"
 
 
 def test_no_terminal_is_refused_before_any_output() -> None:
     err = io.StringIO()
     with pytest.raises(Refused, match="stdin is not a terminal; pass --yes"):
-        confirm("Apply?", yes=False, warnings=["w"], stdin=io.StringIO("y\n"), stderr=err,
-                isatty=lambda: False)
+        confirm(
+            "Apply?", yes=False, warnings=["w"], stdin=io.StringIO("y\n"), stderr=err, isatty=lambda: False
+        )
     assert err.getvalue() == ""
 
 
@@ -63,14 +70,21 @@ def test_read_only_refuses_and_bad_timeouts_are_usage_errors() -> None:
 
 
 @pytest.mark.parametrize("kept", [True, False])
-def test_a_conflict_has_its_own_exit_status_and_one_line(kept: bool,
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_conflict_has_its_own_exit_status_and_one_line(
+    kept: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
     from tui.commands.shared.change_flow import report_result, result_json
     from tui.commands.shared.exits import EXIT_CONFLICT
     from tui.ops.apply import CONFLICT, ApplyResult
 
-    result = ApplyResult("20261204T000000Z-abcdef", CONFLICT, (), 0,
-                         "vault secret same-der was written by someone else", journal_kept=kept)
+    result = ApplyResult(
+        "20261204T000000Z-abcdef",
+        CONFLICT,
+        (),
+        0,
+        "vault secret same-der was written by someone else",
+        journal_kept=kept,
+    )
     assert report_result("trust add", result) == EXIT_CONFLICT == 6
     [line] = capsys.readouterr().err.splitlines()
     assert line.startswith("aio-certs trust add: conflict") and "someone else" in line

@@ -32,8 +32,11 @@ BAD_VALUES = [
     ("--request-timeout", "soon", "expected a finite number of seconds, got 'soon'"),
     ("--wait-timeout", "nan", "expected a finite number of seconds, got 'nan'"),
     ("--wait-timeout", "-1", "must not be negative, got '-1'"),
-    ("--cloud", "Mars", "unknown cloud 'Mars' (expected one of AzureCloud, AzureChinaCloud, "
-                        "AzureUSGovernment)"),
+    (
+        "--cloud",
+        "Mars",
+        "unknown cloud 'Mars' (expected one of AzureCloud, AzureChinaCloud, AzureUSGovernment)",
+    ),
     ("--cloud", "Ma\x1b[2Jrs\n", "unknown cloud 'Ma\\1B[2Jrs\\0A'"),
 ]
 _CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
@@ -50,8 +53,9 @@ def _cases() -> list[tuple[str, str, str, str]]:
 
 
 @pytest.mark.parametrize(("command", "flag", "value", "reason"), _cases())
-def test_bad_flag_values_are_refused_at_parse_time(capsys: pytest.CaptureFixture[str], command: str,
-                                                   flag: str, value: str, reason: str) -> None:
+def test_bad_flag_values_are_refused_at_parse_time(
+    capsys: pytest.CaptureFixture[str], command: str, flag: str, value: str, reason: str
+) -> None:
     with pytest.raises(SystemExit) as info:
         build_parser().parse_args([*COMMANDS[command], f"{flag}={value}"])
     assert info.value.code == (3 if command == "status" else 2)
@@ -73,10 +77,12 @@ def test_status_usage_errors_under_json_still_print_an_object(capsys: pytest.Cap
     assert captured.err == f"aio-certs status: {doc['error']}\n"
 
 
-@pytest.mark.parametrize(("argv", "code"),
-                         [(["status", "--nope"], 3), (["trust", "add", "a.der", "--nope"], 2)])
-def test_unknown_flags_are_one_line_with_the_commands_status(capsys: pytest.CaptureFixture[str],
-                                                             argv: list[str], code: int) -> None:
+@pytest.mark.parametrize(
+    ("argv", "code"), [(["status", "--nope"], 3), (["trust", "add", "a.der", "--nope"], 2)]
+)
+def test_unknown_flags_are_one_line_with_the_commands_status(
+    capsys: pytest.CaptureFixture[str], argv: list[str], code: int
+) -> None:
     with pytest.raises(SystemExit) as info:
         build_parser().parse_args(argv)
     assert info.value.code == code
@@ -85,8 +91,19 @@ def test_unknown_flags_are_one_line_with_the_commands_status(capsys: pytest.Capt
 
 
 def test_good_values_are_normalised() -> None:
-    args = build_parser().parse_args(["trust", "add", "a.der", "--request-timeout", "2.5",
-                                      "--wait-timeout", "0", "--cloud", " azurechinacloud "])
+    args = build_parser().parse_args(
+        [
+            "trust",
+            "add",
+            "a.der",
+            "--request-timeout",
+            "2.5",
+            "--wait-timeout",
+            "0",
+            "--cloud",
+            " azurechinacloud ",
+        ]
+    )
     assert (args.request_timeout, args.wait_timeout, args.cloud) == (2.5, 0.0, "AzureChinaCloud")
     status = build_parser().parse_args(["status", "--cloud", "AZUREUSGOVERNMENT"])
     assert (status.request_timeout, status.cloud) == (10.0, "AzureUSGovernment")

@@ -25,8 +25,16 @@ def test_frozen_clock_refuses_naive_time() -> None:
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("60s", 60), ("45s", 45), ("1h30m", 5400), ("2160h", 2160 * 3600), ("1.5h", 5400), ("2d", 172800),
-     ("500ms", 0.5), ("1h0m0s", 3600)],
+    [
+        ("60s", 60),
+        ("45s", 45),
+        ("1h30m", 5400),
+        ("2160h", 2160 * 3600),
+        ("1.5h", 5400),
+        ("2d", 172800),
+        ("500ms", 0.5),
+        ("1h0m0s", 3600),
+    ],
 )
 def test_parse_duration(text: str, seconds: float) -> None:
     assert parse_duration(text).total_seconds() == pytest.approx(seconds)

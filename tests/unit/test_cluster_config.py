@@ -11,8 +11,14 @@ import yaml
 from tui.cluster.config import ClusterConfigError, load_cluster_config
 
 
-def _kubeconfig(path: Path, *, contexts: dict[str, tuple[str, str | None]], servers: dict[str, str],
-                current: str | None, extra_cluster: dict | None = None) -> Path:
+def _kubeconfig(
+    path: Path,
+    *,
+    contexts: dict[str, tuple[str, str | None]],
+    servers: dict[str, str],
+    current: str | None,
+    extra_cluster: dict | None = None,
+) -> Path:
     """Write a kubeconfig: contexts name -> (cluster, namespace); servers cluster -> URL."""
     doc: dict = {
         "apiVersion": "v1",
@@ -38,8 +44,12 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def test_explicit_kubeconfig_uses_current_context(tmp_path: Path) -> None:
-    cfg = _kubeconfig(tmp_path / "k", contexts={"a": ("c1", "ns-a"), "b": ("c2", None)},
-                      servers={"c1": "http://127.0.0.1:1111/", "c2": "http://127.0.0.1:2222"}, current="a")
+    cfg = _kubeconfig(
+        tmp_path / "k",
+        contexts={"a": ("c1", "ns-a"), "b": ("c2", None)},
+        servers={"c1": "http://127.0.0.1:1111/", "c2": "http://127.0.0.1:2222"},
+        current="a",
+    )
     conn = load_cluster_config(str(cfg), environ=_env(tmp_path))
     try:
         assert (conn.context, conn.server, conn.namespace) == ("a", "http://127.0.0.1:1111", "ns-a")
@@ -50,18 +60,24 @@ def test_explicit_kubeconfig_uses_current_context(tmp_path: Path) -> None:
 
 
 def test_context_flag_overrides_current_context(tmp_path: Path) -> None:
-    cfg = _kubeconfig(tmp_path / "k", contexts={"a": ("c1", "ns-a"), "b": ("c2", None)},
-                      servers={"c1": "http://127.0.0.1:1111", "c2": "http://127.0.0.1:2222"}, current="a")
+    cfg = _kubeconfig(
+        tmp_path / "k",
+        contexts={"a": ("c1", "ns-a"), "b": ("c2", None)},
+        servers={"c1": "http://127.0.0.1:1111", "c2": "http://127.0.0.1:2222"},
+        current="a",
+    )
     conn = load_cluster_config(str(cfg), "b", environ=_env(tmp_path))
     assert (conn.context, conn.server, conn.namespace) == ("b", "http://127.0.0.1:2222", None)
     conn.close()
 
 
 def test_kubeconfig_env_merges_files_first_current_context_wins(tmp_path: Path) -> None:
-    first = _kubeconfig(tmp_path / "one", contexts={"a": ("c1", None)},
-                        servers={"c1": "http://127.0.0.1:1111"}, current="a")
-    second = _kubeconfig(tmp_path / "two", contexts={"b": ("c2", "ns-b")},
-                         servers={"c2": "http://127.0.0.1:2222"}, current="b")
+    first = _kubeconfig(
+        tmp_path / "one", contexts={"a": ("c1", None)}, servers={"c1": "http://127.0.0.1:1111"}, current="a"
+    )
+    second = _kubeconfig(
+        tmp_path / "two", contexts={"b": ("c2", "ns-b")}, servers={"c2": "http://127.0.0.1:2222"}, current="b"
+    )
     missing = tmp_path / "missing"
     env = _env(tmp_path, KUBECONFIG=os.pathsep.join([str(missing), str(first), str(second)]))
     conn = load_cluster_config(environ=env)
@@ -76,9 +92,13 @@ def test_kubeconfig_env_merges_files_first_current_context_wins(tmp_path: Path) 
 def test_relative_certificate_authority_resolves_next_to_its_file(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n", encoding="utf-8")
-    cfg = _kubeconfig(tmp_path / "sub" / "k", contexts={"a": ("c1", None)},
-                      servers={"c1": "https://127.0.0.1:6443"}, current="a",
-                      extra_cluster={"certificate-authority": "ca.pem"})
+    cfg = _kubeconfig(
+        tmp_path / "sub" / "k",
+        contexts={"a": ("c1", None)},
+        servers={"c1": "https://127.0.0.1:6443"},
+        current="a",
+        extra_cluster={"certificate-authority": "ca.pem"},
+    )
     conn = load_cluster_config(str(cfg), environ=_env(tmp_path))
     assert Path(conn.api_client.configuration.ssl_ca_cert) == tmp_path / "sub" / "ca.pem"
     conn.close()
@@ -114,23 +134,29 @@ def test_kubeconfig_env_with_no_existing_file(tmp_path: Path) -> None:
 
 
 def test_unknown_context_lists_the_available_ones(tmp_path: Path) -> None:
-    cfg = _kubeconfig(tmp_path / "k", contexts={"a": ("c1", None), "b": ("c1", None)},
-                      servers={"c1": "http://127.0.0.1:1111"}, current="a")
+    cfg = _kubeconfig(
+        tmp_path / "k",
+        contexts={"a": ("c1", None), "b": ("c1", None)},
+        servers={"c1": "http://127.0.0.1:1111"},
+        current="a",
+    )
     expected = r"context 'zzz' not found in kubeconfig \(available: a, b\)"
     with pytest.raises(ClusterConfigError, match=expected):
         load_cluster_config(str(cfg), "zzz", environ=_env(tmp_path))
 
 
 def test_no_current_context_asks_for_one(tmp_path: Path) -> None:
-    cfg = _kubeconfig(tmp_path / "k", contexts={"a": ("c1", None)},
-                      servers={"c1": "http://127.0.0.1:1111"}, current=None)
+    cfg = _kubeconfig(
+        tmp_path / "k", contexts={"a": ("c1", None)}, servers={"c1": "http://127.0.0.1:1111"}, current=None
+    )
     with pytest.raises(ClusterConfigError, match="no current-context set; pass --context"):
         load_cluster_config(str(cfg), environ=_env(tmp_path))
 
 
 def test_context_pointing_at_missing_cluster(tmp_path: Path) -> None:
-    cfg = _kubeconfig(tmp_path / "k", contexts={"a": ("ghost", None)},
-                      servers={"c1": "http://127.0.0.1:1111"}, current="a")
+    cfg = _kubeconfig(
+        tmp_path / "k", contexts={"a": ("ghost", None)}, servers={"c1": "http://127.0.0.1:1111"}, current="a"
+    )
     with pytest.raises(ClusterConfigError, match="cluster 'ghost' has no server"):
         load_cluster_config(str(cfg), environ=_env(tmp_path))
 
@@ -138,8 +164,12 @@ def test_context_pointing_at_missing_cluster(tmp_path: Path) -> None:
 def test_default_file_in_home_is_used(tmp_path: Path) -> None:
     home = tmp_path / "home"
     (home / ".kube").mkdir(parents=True)
-    _kubeconfig(home / ".kube" / "config", contexts={"a": ("c1", None)},
-                servers={"c1": "http://127.0.0.1:3333"}, current="a")
+    _kubeconfig(
+        home / ".kube" / "config",
+        contexts={"a": ("c1", None)},
+        servers={"c1": "http://127.0.0.1:3333"},
+        current="a",
+    )
     conn = load_cluster_config(environ={"HOME": str(home)})
     assert conn.server == "http://127.0.0.1:3333"
     conn.close()
@@ -153,8 +183,11 @@ def test_in_cluster_config_when_no_kubeconfig(tmp_path: Path) -> None:
     (sa / "namespace").write_text("azure-iot-operations\n", encoding="utf-8")
     env = _env(tmp_path, KUBERNETES_SERVICE_HOST="10.0.0.1", KUBERNETES_SERVICE_PORT="443")
     conn = load_cluster_config(environ=env, service_account_dir=sa)
-    assert (conn.context, conn.server, conn.namespace) == ("in-cluster", "https://10.0.0.1:443",
-                                                          "azure-iot-operations")
+    assert (conn.context, conn.server, conn.namespace) == (
+        "in-cluster",
+        "https://10.0.0.1:443",
+        "azure-iot-operations",
+    )
     conn.close()
 
 

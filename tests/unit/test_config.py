@@ -35,8 +35,11 @@ def test_missing_explicit_file_is_an_error(tmp_path: Path) -> None:
 
 
 def test_full_file_is_read(tmp_path: Path) -> None:
-    path = _write(tmp_path, 'read_only = true\nstate_dir = "~/st"\nauth = "Device-Code"\n'
-                            'cloud = "azurechinacloud"\nexpiring_days = "60/14"\n')
+    path = _write(
+        tmp_path,
+        'read_only = true\nstate_dir = "~/st"\nauth = "Device-Code"\n'
+        'cloud = "azurechinacloud"\nexpiring_days = "60/14"\n',
+    )
     config = load_config(path, environ={"HOME": str(tmp_path)})
     assert config.read_only is True
     assert config.state_dir == Path("~/st").expanduser()
@@ -46,16 +49,19 @@ def test_full_file_is_read(tmp_path: Path) -> None:
     assert config.source == path
 
 
-@pytest.mark.parametrize(("text", "fragment"), [
-    ("readonly = true\n", "unknown key 'readonly'"),
-    ('read_only = "yes"\n', "read_only: must be true or false"),
-    ('auth = "password"\n', "auth: unknown mode 'password'"),
-    ('cloud = "Mars"\n', "cloud: unknown cloud 'Mars'"),
-    ('expiring_days = "7/30"\n', "CRIT must not exceed WARN"),
-    ('expiring_days = "thirty"\n', "expected WARN/CRIT"),
-    ("state_dir = 3\n", "state_dir: must be a non-empty string"),
-    ("read_only = tru\n", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("readonly = true\n", "unknown key 'readonly'"),
+        ('read_only = "yes"\n', "read_only: must be true or false"),
+        ('auth = "password"\n', "auth: unknown mode 'password'"),
+        ('cloud = "Mars"\n', "cloud: unknown cloud 'Mars'"),
+        ('expiring_days = "7/30"\n', "CRIT must not exceed WARN"),
+        ('expiring_days = "thirty"\n', "expected WARN/CRIT"),
+        ("state_dir = 3\n", "state_dir: must be a non-empty string"),
+        ("read_only = tru\n", "not valid TOML"),
+    ],
+)
 def test_bad_files_are_one_line_errors_naming_file_and_key(tmp_path: Path, text: str, fragment: str) -> None:
     path = _write(tmp_path, text)
     with pytest.raises(ConfigError) as info:
@@ -68,7 +74,7 @@ def test_bad_files_are_one_line_errors_naming_file_and_key(tmp_path: Path, text:
 
 def test_non_utf8_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
-    path.write_bytes(b"auth = \"\xff\"\n")
+    path.write_bytes(b'auth = "\xff"\n')
     with pytest.raises(ConfigError, match="not UTF-8"):
         load_config(path)
 

@@ -42,18 +42,32 @@ def special(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[st
 
 def _run(args: list[str], home: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIO_CERTS_") and k != "KUBECONFIG"}
-    env.update({"HOME": str(home), "XDG_CONFIG_HOME": str(home / "config"),
-                "AIO_CERTS_STATE_DIR": str(home / "state")})
+    env.update(
+        {
+            "HOME": str(home),
+            "XDG_CONFIG_HOME": str(home / "config"),
+            "AIO_CERTS_STATE_DIR": str(home / "state"),
+        }
+    )
     try:
-        return subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=ROOT, env=env,
-                              timeout=HANG, stdin=subprocess.DEVNULL, check=False)
+        return subprocess.run(
+            [sys.executable, *args],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=env,
+            timeout=HANG,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         pytest.fail(f"{args[1:]} blocked on a file that is not a regular file")
 
 
 @pytest.mark.parametrize("command", ["inspect", "trust add", "issuer add"])
-def test_commands_refuse_at_once_with_one_line(special: tuple[str, str], command: str,
-                                               tmp_path: Path) -> None:
+def test_commands_refuse_at_once_with_one_line(
+    special: tuple[str, str], command: str, tmp_path: Path
+) -> None:
     path, reason = special
     extra = [] if command == "inspect" else ["--yes"]
     result = _run(["-m", "tui", *command.split(), path, *extra], tmp_path)

@@ -209,8 +209,13 @@ def test_synced_bytes_that_differ_from_the_vault_are_a_warning() -> None:
     assert finding.code == "entry-vault-differs" and finding.severity is Severity.WARNING
     assert "other bytes than its Key Vault secret" in finding.message
     # Listed without values (the default status read): nothing can be judged, nothing is flagged.
-    unread = build_state(site.snapshot(), settings=ModelSettings(), now=NOW,
-                         vault=site.vault_snapshot(values=False), cache=DecodeCache())
+    unread = build_state(
+        site.snapshot(),
+        settings=ModelSettings(),
+        now=NOW,
+        vault=site.vault_snapshot(values=False),
+        cache=DecodeCache(),
+    )
     assert _flags(unread, "trust/a.der") == set()
 
 

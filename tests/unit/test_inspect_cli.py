@@ -31,8 +31,14 @@ class Run:
 
 
 def inspect(*args: str, stdin: bytes = b"", env: dict[str, str] | None = None) -> Run:
-    done = subprocess.run([sys.executable, "-m", "tui", "inspect", *args], input=stdin, capture_output=True,
-                          cwd=ROOT_DIR, env={**os.environ, **(env or {})}, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "tui", "inspect", *args],
+        input=stdin,
+        capture_output=True,
+        cwd=ROOT_DIR,
+        env={**os.environ, **(env or {})},
+        timeout=60,
+    )
     return Run(done.returncode, done.stdout.decode("utf-8"), done.stderr.decode("utf-8"))
 
 
@@ -118,8 +124,10 @@ def test_json_is_an_array_in_file_order_even_with_failures(files: dict[str, Path
     assert result.stderr.count("\n") == 1
     items = json.loads(result.stdout)
     assert [(i["kind"], i["source"]) for i in items] == [
-        ("crl", str(files["site.crl"])), ("certificate", str(files["chain.pem"])),
-        ("certificate", str(files["chain.pem"]))]
+        ("crl", str(files["site.crl"])),
+        ("certificate", str(files["chain.pem"])),
+        ("certificate", str(files["chain.pem"])),
+    ]
     assert items[0]["revoked"] == 1 and items[0]["signature"] == "verified"
     assert items[1]["application_uri"] == "urn:contoso:plc-9"
     assert items[2]["is_ca"] is True and items[2]["self_signed"] is True
@@ -127,8 +135,11 @@ def test_json_is_an_array_in_file_order_even_with_failures(files: dict[str, Path
 
 def test_private_key_is_noted_never_printed(files: dict[str, Path]) -> None:
     key_lines = [line for line in LEAF.key_pem.decode().splitlines() if not line.startswith("-----")]
-    for args in ([str(files["with-key.pem"])], ["--json", str(files["with-key.pem"])],
-                 [str(files["key-only.pem"])]):
+    for args in (
+        [str(files["with-key.pem"])],
+        ["--json", str(files["with-key.pem"])],
+        [str(files["key-only.pem"])],
+    ):
         result = inspect(*args)
         for line in key_lines:
             assert line not in result.stdout + result.stderr
@@ -173,11 +184,22 @@ def test_a_country_that_is_not_two_letters_is_shown_as_written_without_warnings(
 
     key = ec.generate_private_key(ec.SECP256R1())
     with pytest.warns(UserWarning, match="Attribute's length"):  # what the library says about it
-        name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "Germany", _validate=False),
-                          x509.NameAttribute(NameOID.COMMON_NAME, "field device")])
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(7).not_valid_before(g.EPOCH).not_valid_after(g.EPOCH + timedelta(days=9))
-            .sign(key, hashes.SHA256()))
+        name = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "Germany", _validate=False),
+                x509.NameAttribute(NameOID.COMMON_NAME, "field device"),
+            ]
+        )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(7)
+        .not_valid_before(g.EPOCH)
+        .not_valid_after(g.EPOCH + timedelta(days=9))
+        .sign(key, hashes.SHA256())
+    )
     path = tmp_path / "field-device.der"
     path.write_bytes(cert.public_bytes(serialization.Encoding.DER))
     result = inspect(str(path))

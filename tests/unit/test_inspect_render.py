@@ -31,15 +31,18 @@ def leaf_file(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("offset", "note"), [
-    (timedelta(days=-3), "NOT YET VALID, starts in 3 days"),
-    (timedelta(hours=-1), "NOT YET VALID, starts in 1 day"),
-    (timedelta(0), "100 days left"),
-    (timedelta(days=99, hours=1), "0 days left"),
-    (timedelta(days=100, hours=3), "EXPIRED today"),
-    (timedelta(days=101, hours=3), "EXPIRED 1 day ago"),
-    (timedelta(days=130), "EXPIRED 30 days ago"),
-])
+@pytest.mark.parametrize(
+    ("offset", "note"),
+    [
+        (timedelta(days=-3), "NOT YET VALID, starts in 3 days"),
+        (timedelta(hours=-1), "NOT YET VALID, starts in 1 day"),
+        (timedelta(0), "100 days left"),
+        (timedelta(days=99, hours=1), "0 days left"),
+        (timedelta(days=100, hours=3), "EXPIRED today"),
+        (timedelta(days=101, hours=3), "EXPIRED 1 day ago"),
+        (timedelta(days=130), "EXPIRED 30 days ago"),
+    ],
+)
 def test_validity_line(leaf_file: Path, capsys: CapSys, offset: timedelta, note: str) -> None:
     assert run([leaf_file], START + offset) == 0
     out = capsys.readouterr().out

@@ -26,12 +26,17 @@ from tui.ops.journal import (
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
-STEPS = (Step(0, VaultWrite("plc-1-der", "3082", "application/pkix-cert", list_name="trust",
-                            target_key="plc-1.der")),
-         Step(1, VaultWrite("plc-2-der", "3082", "application/pkix-cert", list_name="trust",
-                            target_key="plc-2.der")))
-PLAN = PlanRecord("p1", 0, T0, "azure-iot-operations", STEPS, ("add trust/plc-1.der", "add trust/plc-2.der"),
-                  "aio-demo")
+STEPS = (
+    Step(
+        0, VaultWrite("plc-1-der", "3082", "application/pkix-cert", list_name="trust", target_key="plc-1.der")
+    ),
+    Step(
+        1, VaultWrite("plc-2-der", "3082", "application/pkix-cert", list_name="trust", target_key="plc-2.der")
+    ),
+)
+PLAN = PlanRecord(
+    "p1", 0, T0, "azure-iot-operations", STEPS, ("add trust/plc-1.der", "add trust/plc-2.der"), "aio-demo"
+)
 
 
 def _step(index: int, state: StepState, message: str = "") -> StepRecord:
@@ -160,10 +165,14 @@ BROKEN = {
     "torn-only": (b'{"record": "plan", "pl', "only a torn line, no plan record"),
     "no-plan": (_step_line(0, StepState.PENDING) + _step_line(0, StepState.DONE), "holds no plan record"),
     "latin-1": (_plan_line() + "caf\xe9\n".encode("latin-1"), "not UTF-8 text (byte "),
-    "middle": (_plan_line() + b"oops\n" + _step_line(0, StepState.PENDING),
-               "line 2 is not a journal record (not JSON)"),
-    "newer": (_plan_line() + b'{"record": "end", "format": 99}\n',
-              "line 2 is not a journal record (journal record: format 99 is newer than this aio-certs (1))"),
+    "middle": (
+        _plan_line() + b"oops\n" + _step_line(0, StepState.PENDING),
+        "line 2 is not a journal record (not JSON)",
+    ),
+    "newer": (
+        _plan_line() + b'{"record": "end", "format": 99}\n',
+        "line 2 is not a journal record (journal record: format 99 is newer than this aio-certs (1))",
+    ),
     "not-an-object": (b"[1, 2]\n", "line 1 is not a journal record (journal record: not a JSON object)"),
 }
 
@@ -193,9 +202,10 @@ def test_an_unusable_journal_is_listed_as_such_and_never_opened(tmp_path: Path, 
     assert notice.startswith(f"aio-certs: unusable journal {path}: {problem}")
 
 
-def test_journal_files_that_cannot_be_opened_or_are_not_files_are_listed(tmp_path: Path,
-                                                                         monkeypatch: pytest.MonkeyPatch,
-                                                                         ) -> None:
+def test_journal_files_that_cannot_be_opened_or_are_not_files_are_listed(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     store = JournalStore(tmp_path)
     store.create("good", PLAN).close()
     directory = tmp_path / "journal"
@@ -223,7 +233,7 @@ def test_journal_files_that_cannot_be_opened_or_are_not_files_are_listed(tmp_pat
         "a-link": "a symlink, not a journal file",
         "good": None,
         "open": "group- or world-writable (mode 0666), so another user could rewrite the audit log or a "
-                "journal; refusing to use it (chmod go-w it)",
+        "journal; refusing to use it (chmod go-w it)",
         "unreadable": "cannot open (Permission denied)",
     }
     for name in ("a-dir", "a-fifo", "a-link", "open", "unreadable"):

@@ -23,10 +23,24 @@ GOOD = "20260301T120000Z-a1b2c3"
 
 def _cli(state: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIO_CERTS_") and k != "KUBECONFIG"}
-    env.update({"AIO_CERTS_STATE_DIR": str(state), "HOME": str(state.parent),
-                "XDG_CONFIG_HOME": str(state.parent / "config"), "KUBECONFIG": str(state.parent / "none")})
-    return subprocess.run([sys.executable, "-m", "tui", *args], capture_output=True, text=True, cwd=ROOT,
-                          env=env, timeout=60, check=False, input="")
+    env.update(
+        {
+            "AIO_CERTS_STATE_DIR": str(state),
+            "HOME": str(state.parent),
+            "XDG_CONFIG_HOME": str(state.parent / "config"),
+            "KUBECONFIG": str(state.parent / "none"),
+        }
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "tui", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+        check=False,
+        input="",
+    )
 
 
 def _one_line(result: subprocess.CompletedProcess[str], prefix: str) -> str:
@@ -36,9 +50,16 @@ def _one_line(result: subprocess.CompletedProcess[str], prefix: str) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("argv", [("journal",), ("journal", "resume", GOOD, "--yes"),
-                                  ("journal", "rollback", GOOD, "--dry-run"), ("trust", "add", "x.der"),
-                                  ("renew", "--dry-run")])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("journal",),
+        ("journal", "resume", GOOD, "--yes"),
+        ("journal", "rollback", GOOD, "--dry-run"),
+        ("trust", "add", "x.der"),
+        ("renew", "--dry-run"),
+    ],
+)
 def test_a_state_directory_that_is_a_file(tmp_path: Path, argv: tuple[str, ...]) -> None:
     state = tmp_path / "state"
     state.write_text("a file\n")
@@ -49,8 +70,9 @@ def test_a_state_directory_that_is_a_file(tmp_path: Path, argv: tuple[str, ...])
     assert state.read_text() == "a file\n"
 
 
-@pytest.mark.parametrize("argv", [("journal",), ("journal", "resume", GOOD, "--yes"),
-                                  ("issuer", "remove", "x.der", "--yes")])
+@pytest.mark.parametrize(
+    "argv", [("journal",), ("journal", "resume", GOOD, "--yes"), ("issuer", "remove", "x.der", "--yes")]
+)
 def test_a_journal_directory_that_is_a_file(tmp_path: Path, argv: tuple[str, ...]) -> None:
     state = tmp_path / "state"
     state.mkdir(mode=0o700)
@@ -89,7 +111,8 @@ def test_the_listing_shows_an_unusable_journal_in_one_line(tmp_path: Path, name:
 @pytest.mark.parametrize("name", sorted(BROKEN))
 @pytest.mark.parametrize("action", ["resume", "rollback"])
 def test_resume_or_rollback_of_an_unusable_journal_is_one_line_and_writes_nothing(
-        tmp_path: Path, name: str, action: str) -> None:
+    tmp_path: Path, name: str, action: str
+) -> None:
     data, problem = BROKEN[name]
     state, path = _state_with(tmp_path, name, data)
     result = _cli(state, "journal", action, name, "--yes")
@@ -100,6 +123,9 @@ def test_resume_or_rollback_of_an_unusable_journal_is_one_line_and_writes_nothin
     assert path.read_bytes() == data
     # The refusal is audited (nothing else was written).
     [event] = [json.loads(e) for e in (state / "audit.jsonl").read_text().splitlines()]
-    assert (event["action"], event["outcome"], event["extra"]) == (f"journal {action}", "refused",
-                                                                   {"journal": name})
+    assert (event["action"], event["outcome"], event["extra"]) == (
+        f"journal {action}",
+        "refused",
+        {"journal": name},
+    )
     assert sorted(p.name for p in (state / "journal").iterdir()) == sorted([f"{GOOD}.jsonl", path.name])

@@ -23,8 +23,17 @@ ROOT = Path(__file__).resolve().parents[2]
 CORE = ROOT / "tui" / "core"
 COMMANDS_DIR = ROOT / "tui" / "commands"
 HEAVY = ("textual", "kubernetes", "azure", "aiohttp", "kmock", "urllib3", "requests", "rich")
-FORBIDDEN_IN_CORE = (*HEAVY, "socket", "http", "ssl", "tui.ui", "tui.cluster", "tui.vault", "tui.demo",
-                     "tui.ops")
+FORBIDDEN_IN_CORE = (
+    *HEAVY,
+    "socket",
+    "http",
+    "ssl",
+    "tui.ui",
+    "tui.cluster",
+    "tui.vault",
+    "tui.demo",
+    "tui.ops",
+)
 
 
 def _imported_names(path: Path) -> set[str]:
@@ -52,26 +61,35 @@ def test_core_sources_import_nothing_forbidden() -> None:
 def _modules_after(code: str) -> set[str]:
     out = subprocess.run(
         [sys.executable, "-c", code + "\nimport sys, json; print(json.dumps(sorted(sys.modules)))"],
-        capture_output=True, text=True, check=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
     )
     return set(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
 def test_importing_all_of_core_loads_no_heavy_library() -> None:
-    code = "import pkgutil, importlib, tui.core\n" \
-           "for m in pkgutil.walk_packages(tui.core.__path__, 'tui.core.'): importlib.import_module(m.name)"
+    code = (
+        "import pkgutil, importlib, tui.core\n"
+        "for m in pkgutil.walk_packages(tui.core.__path__, 'tui.core.'): importlib.import_module(m.name)"
+    )
     loaded = _modules_after(code)
     assert sorted(m for m in loaded if m.split(".")[0] in HEAVY) == []
 
 
-@pytest.mark.parametrize("argv", [["inspect", "--help"], ["--help"],
-                                  *([name, "--help"] for name in COMMANDS if name != "inspect"),
-                                  ["trust", "add", "--help"], ["journal", "resume", "--help"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["inspect", "--help"],
+        ["--help"],
+        *([name, "--help"] for name in COMMANDS if name != "inspect"),
+        ["trust", "add", "--help"],
+        ["journal", "resume", "--help"],
+    ],
+)
 def test_light_commands_do_not_import_heavy_libraries(argv: list[str]) -> None:
-    code = (
-        "import sys\nfrom tui.cli import main\n"
-        f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
-    )
+    code = f"import sys\nfrom tui.cli import main\ntry:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
     loaded = _modules_after(code)
     assert sorted(m for m in loaded if m.split(".")[0] in HEAVY) == []
     # Help is built from the commands' arguments modules; no command's run module is loaded for it.
@@ -114,8 +132,12 @@ def test_commands_import_at_module_level_unless_a_comment_says_why() -> None:
 
 # Where an argparse Namespace may be read: the parser itself, each command's run module, the one place
 # that turns flags into typed settings, and the body trust and issuer share.
-NAMESPACE_READERS = ("tui/cli.py", "tui/commands/*/run.py", "tui/commands/shared/settings.py",
-                     "tui/commands/shared/list_changes.py")
+NAMESPACE_READERS = (
+    "tui/cli.py",
+    "tui/commands/*/run.py",
+    "tui/commands/shared/settings.py",
+    "tui/commands/shared/list_changes.py",
+)
 
 
 def test_only_the_commands_see_the_parsed_arguments() -> None:
@@ -127,8 +149,10 @@ def test_only_the_commands_see_the_parsed_arguments() -> None:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for node in ast.walk(tree):
             named = (isinstance(node, ast.Attribute) and node.attr == "Namespace") or (
-                isinstance(node, ast.ImportFrom) and node.module == "argparse"
-                and any(alias.name == "Namespace" for alias in node.names))
+                isinstance(node, ast.ImportFrom)
+                and node.module == "argparse"
+                and any(alias.name == "Namespace" for alias in node.names)
+            )
             if named:
                 offenders.append(f"{relative}:{node.lineno}")
     assert offenders == []
@@ -138,8 +162,9 @@ def test_the_import_contracts_hold() -> None:
     # pyproject.toml's [tool.importlinter] contracts: the layers cli > commands > ui | demo > ops >
     # cluster | vault > core, who may import the demo, the core's purity, the API server's narrow base.
     linter = Path(sys.executable).with_name("lint-imports")
-    result = subprocess.run([str(linter), "--no-cache"], capture_output=True, text=True, cwd=ROOT,
-                            check=False)
+    result = subprocess.run(
+        [str(linter), "--no-cache"], capture_output=True, text=True, cwd=ROOT, check=False
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "0 broken" in result.stdout and "4 kept" in result.stdout, result.stdout[-2000:]
 
@@ -148,6 +173,7 @@ def test_the_type_checker_passes() -> None:
     # mypy with the configuration in pyproject.toml ([tool.mypy]: the tui package, unused ignores
     # reported): annotations that no longer match the code fail here, not in a reader's head.
     mypy = Path(sys.executable).with_name("mypy")
-    result = subprocess.run([str(mypy), "--no-incremental"], capture_output=True, text=True, cwd=ROOT,
-                            check=False)
+    result = subprocess.run(
+        [str(mypy), "--no-incremental"], capture_output=True, text=True, cwd=ROOT, check=False
+    )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]

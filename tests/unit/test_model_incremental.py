@@ -115,8 +115,8 @@ def _sync_status(world: World) -> None:
 def _secret_in_place(world: World) -> None:
     # Not a new object: the memo must notice an edit of the very dict it saw before.
     data = world.site.get(rk.SECRETS, NS, TRUST_LIST_SYNC)["data"]
-    data["plc-ok.der"] = b64(OTHER) if data["plc-ok.der"] == b64(TRUST["plc-ok.der"]) else b64(
-        TRUST["plc-ok.der"]
+    data["plc-ok.der"] = (
+        b64(OTHER) if data["plc-ok.der"] == b64(TRUST["plc-ok.der"]) else b64(TRUST["plc-ok.der"])
     )
 
 
@@ -364,8 +364,10 @@ def test_entry_finding_texts_hold_exactly_until_their_bound(name: str, offset: i
     if bound is not None and entry.certificate is not None:
         # The texts change at the bound and not a microsecond before it.
         expired = Health.EXPIRED in entry.flags
-        at = (lambda t: humanize(t - entry.certificate.not_after)) if expired else (
-            lambda t: humanize(entry.certificate.not_after - t)
+        at = (
+            (lambda t: humanize(t - entry.certificate.not_after))
+            if expired
+            else (lambda t: humanize(entry.certificate.not_after - t))
         )
         assert at(bound - TICK) == at(start)
         assert at(bound) != at(start)

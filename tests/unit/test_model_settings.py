@@ -38,8 +38,11 @@ def test_issuer_flag_errors_name_the_flag_and_reason(text: str, reason: str) -> 
 
 def test_trust_bundle_flag() -> None:
     assert parse_trust_bundle_flag("site-bundle/trust-bundle.pem") == ("site-bundle", "trust-bundle.pem")
-    cases = (("site-bundle", "expected CONFIGMAP/KEY"), ("Bad/ca.crt", "not a valid Kubernetes name"),
-             ("cm/ca crt", "not a valid ConfigMap key"))
+    cases = (
+        ("site-bundle", "expected CONFIGMAP/KEY"),
+        ("Bad/ca.crt", "not a valid Kubernetes name"),
+        ("cm/ca crt", "not a valid ConfigMap key"),
+    )
     for bad, reason in cases:
         with pytest.raises(ValueError, match=reason) as err:
             parse_trust_bundle_flag(bad)

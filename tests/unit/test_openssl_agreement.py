@@ -29,7 +29,8 @@ pytestmark = [
     pytest.mark.skipif(not Path(OPENSSL).exists(), reason="openssl is not installed"),
     # Zero and negative serials (old devices) make cryptography warn; they are decoded on purpose.
     pytest.mark.filterwarnings(
-        "ignore:Parsed a serial number:cryptography.utils.CryptographyDeprecationWarning"),
+        "ignore:Parsed a serial number:cryptography.utils.CryptographyDeprecationWarning"
+    ),
 ]
 
 # openssl names P-256 by its ANSI name; everything else by the SECG name cryptography uses.
@@ -89,8 +90,25 @@ def _openssl_san(entry: str) -> str:
 
 def assert_agrees_with_openssl(info: CertificateInfo, der: bytes) -> None:
     """Every field openssl prints for ``der`` equals ours."""
-    basic = _fields(_openssl(["x509", "-inform", "DER", "-noout", "-serial", "-dates", "-subject", "-issuer",
-                              "-nameopt", "RFC2253", "-fingerprint", "-sha1"], der))
+    basic = _fields(
+        _openssl(
+            [
+                "x509",
+                "-inform",
+                "DER",
+                "-noout",
+                "-serial",
+                "-dates",
+                "-subject",
+                "-issuer",
+                "-nameopt",
+                "RFC2253",
+                "-fingerprint",
+                "-sha1",
+            ],
+            der,
+        )
+    )
     sha256 = _fields(_openssl(["x509", "-inform", "DER", "-noout", "-fingerprint", "-sha256"], der))
     text = _openssl(["x509", "-inform", "DER", "-noout", "-text", "-nameopt", "RFC2253"], der)
 
@@ -143,21 +161,39 @@ def assert_agrees_with_openssl(info: CertificateInfo, der: bytes) -> None:
 
 ROOT_RSA = g.make_ca("Agreement Root", key="rsa", path_length=2)
 SUB_EC = g.make_intermediate(ROOT_RSA, "Agreement Issuing CA", key="ec")
-UTF8_NAME = g.name("Ünïcødé 工場, Line \"3\" + <x>; #1", organization=" Contoso\\Works ", country="DE",
-                   extra=((NameOID.LOCALITY_NAME, "München"), (NameOID.STATE_OR_PROVINCE_NAME, "Bayern"),
-                          (NameOID.EMAIL_ADDRESS, "ops@contoso.example"), (NameOID.SERIAL_NUMBER, "SN-0042"),
-                          (NameOID.DOMAIN_COMPONENT, "contoso"), (NameOID.TITLE, "#hash lead")))
-MULTI_RDN = x509.Name([
-    x509.RelativeDistinguishedName([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Contoso")]),
-    x509.RelativeDistinguishedName([x509.NameAttribute(NameOID.COMMON_NAME, "multi"),
-                                    x509.NameAttribute(NameOID.USER_ID, "u42")]),
-])
+UTF8_NAME = g.name(
+    'Ünïcødé 工場, Line "3" + <x>; #1',
+    organization=" Contoso\\Works ",
+    country="DE",
+    extra=(
+        (NameOID.LOCALITY_NAME, "München"),
+        (NameOID.STATE_OR_PROVINCE_NAME, "Bayern"),
+        (NameOID.EMAIL_ADDRESS, "ops@contoso.example"),
+        (NameOID.SERIAL_NUMBER, "SN-0042"),
+        (NameOID.DOMAIN_COMPONENT, "contoso"),
+        (NameOID.TITLE, "#hash lead"),
+    ),
+)
+MULTI_RDN = x509.Name(
+    [
+        x509.RelativeDistinguishedName([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Contoso")]),
+        x509.RelativeDistinguishedName(
+            [x509.NameAttribute(NameOID.COMMON_NAME, "multi"), x509.NameAttribute(NameOID.USER_ID, "u42")]
+        ),
+    ]
+)
 
 CASES: dict[str, Callable[[], g.Issued]] = {
     "rsa-root": lambda: ROOT_RSA,
     "ec-intermediate": lambda: SUB_EC,
-    "ec-leaf-opcua": lambda: g.make_leaf(SUB_EC, "plc-1", uris=("urn:contoso:plc-1",), dns=("plc-1.local",),
-                                         ips=("10.0.0.5", "2001:db8::1"), emails=("plc@contoso.example",)),
+    "ec-leaf-opcua": lambda: g.make_leaf(
+        SUB_EC,
+        "plc-1",
+        uris=("urn:contoso:plc-1",),
+        dns=("plc-1.local",),
+        ips=("10.0.0.5", "2001:db8::1"),
+        emails=("plc@contoso.example",),
+    ),
     "ec384-leaf-sha384": lambda: g.make_leaf(SUB_EC, "p384", key="ec384", hash_algorithm=hashes.SHA384()),
     "ec521-self-signed": lambda: g.make_leaf(None, "p521", key="ec521", hash_algorithm=hashes.SHA512()),
     "ed25519-leaf": lambda: g.make_leaf(SUB_EC, "ed", key="ed25519", uris=("urn:ed",)),
@@ -166,19 +202,39 @@ CASES: dict[str, Callable[[], g.Issued]] = {
     "rsa-pss": lambda: g.make_leaf(ROOT_RSA, "pss", key="rsa", pss=True),
     "v1-leaf": lambda: g.make_leaf(ROOT_RSA, "v1 device", version=1),
     "v1-self-signed-ec": lambda: g.make_ca("v1 root", version=1),
-    "utf8-and-escapes": lambda: g.make_leaf(SUB_EC, subject=UTF8_NAME, eku=(
-        ExtendedKeyUsageOID.CODE_SIGNING, ExtendedKeyUsageOID.EMAIL_PROTECTION,
-        ExtendedKeyUsageOID.TIME_STAMPING, ExtendedKeyUsageOID.OCSP_SIGNING,
-        ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE,
-        x509.ObjectIdentifier("1.3.6.1.4.1.311.10.3.4"), x509.ObjectIdentifier("1.3.6.1.4.1.99999.7"))),
+    "utf8-and-escapes": lambda: g.make_leaf(
+        SUB_EC,
+        subject=UTF8_NAME,
+        eku=(
+            ExtendedKeyUsageOID.CODE_SIGNING,
+            ExtendedKeyUsageOID.EMAIL_PROTECTION,
+            ExtendedKeyUsageOID.TIME_STAMPING,
+            ExtendedKeyUsageOID.OCSP_SIGNING,
+            ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE,
+            x509.ObjectIdentifier("1.3.6.1.4.1.311.10.3.4"),
+            x509.ObjectIdentifier("1.3.6.1.4.1.99999.7"),
+        ),
+    ),
     "multi-valued-rdn": lambda: g.make_leaf(SUB_EC, subject=MULTI_RDN),
     "zero-serial": lambda: g.with_serial(g.make_leaf(None, "zero", key="rsa"), 0),
     "negative-serial": lambda: g.with_serial(g.make_leaf(SUB_EC, "negative"), -0x1234, signer=SUB_EC),
     "expired": lambda: g.make_leaf(SUB_EC, "old", not_before=g.EPOCH - timedelta(days=800), days=30),
     "not-yet-valid-2050": lambda: g.make_leaf(SUB_EC, "future", not_before=datetime(2050, 6, 1, tzinfo=UTC)),
-    "key-agreement-usage": lambda: g.make_leaf(SUB_EC, "ka", key_usage=x509.KeyUsage(
-        digital_signature=False, content_commitment=False, key_encipherment=False, data_encipherment=False,
-        key_agreement=True, key_cert_sign=False, crl_sign=False, encipher_only=True, decipher_only=False)),
+    "key-agreement-usage": lambda: g.make_leaf(
+        SUB_EC,
+        "ka",
+        key_usage=x509.KeyUsage(
+            digital_signature=False,
+            content_commitment=False,
+            key_encipherment=False,
+            data_encipherment=False,
+            key_agreement=True,
+            key_cert_sign=False,
+            crl_sign=False,
+            encipher_only=True,
+            decipher_only=False,
+        ),
+    ),
 }
 
 
@@ -221,28 +277,70 @@ def test_chain_file_holds_what_openssl_finds_and_links_verify(tmp_path: Path) ->
     root_file.write_bytes(ROOT_RSA.pem)
     sub_file.write_bytes(SUB_EC.pem)
     leaf_file.write_bytes(leaf.pem)
-    verdict = subprocess.run([OPENSSL, "verify", "-no_check_time", "-CAfile", str(root_file), "-untrusted",
-                              str(sub_file), str(leaf_file)], capture_output=True, text=True)
+    verdict = subprocess.run(
+        [
+            OPENSSL,
+            "verify",
+            "-no_check_time",
+            "-CAfile",
+            str(root_file),
+            "-untrusted",
+            str(sub_file),
+            str(leaf_file),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert verdict.returncode == 0, verdict.stdout + verdict.stderr
 
 
-@pytest.mark.parametrize("case", ["rsa-root", "rsa-sha1-self-signed", "v1-self-signed-ec",
-                                  "ed448-self-signed"])
+@pytest.mark.parametrize(
+    "case", ["rsa-root", "rsa-sha1-self-signed", "v1-self-signed-ec", "ed448-self-signed"]
+)
 def test_self_signed_agrees_with_openssl_self_signature_check(case: str, tmp_path: Path) -> None:
     issued = CASES[case]()
     info = decode_bytes(issued.der).certificates[0]
     path = tmp_path / "c.pem"
     path.write_bytes(issued.pem)
     # -x509_strict off, SHA-1 allowed at security level 0: the question is only "does it verify itself".
-    verdict = subprocess.run([OPENSSL, "verify", "-no_check_time", "-check_ss_sig", "-auth_level", "0",
-                              "-CAfile", str(path), str(path)], capture_output=True, text=True)
+    verdict = subprocess.run(
+        [
+            OPENSSL,
+            "verify",
+            "-no_check_time",
+            "-check_ss_sig",
+            "-auth_level",
+            "0",
+            "-CAfile",
+            str(path),
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert info.self_signed is True
     assert verdict.returncode == 0, verdict.stdout + verdict.stderr
 
 
 def _assert_crl_agrees(info: CrlInfo, der: bytes) -> None:
-    fields = _fields(_openssl(["crl", "-inform", "DER", "-noout", "-issuer", "-lastupdate", "-nextupdate",
-                               "-nameopt", "RFC2253", "-fingerprint", "-sha256"], der))
+    fields = _fields(
+        _openssl(
+            [
+                "crl",
+                "-inform",
+                "DER",
+                "-noout",
+                "-issuer",
+                "-lastupdate",
+                "-nextupdate",
+                "-nameopt",
+                "RFC2253",
+                "-fingerprint",
+                "-sha256",
+            ],
+            der,
+        )
+    )
     text = _openssl(["crl", "-inform", "DER", "-noout", "-text", "-nameopt", "RFC2253"], der)
     assert info.issuer == _unescape_msb(fields["issuer"])
     assert info.this_update == _openssl_time(fields["lastUpdate"])
@@ -286,8 +384,11 @@ def test_crl_signature_check_agrees_with_openssl(signer: str, tmp_path: Path) ->
     ca_file, crl_file = tmp_path / "ca.pem", tmp_path / "c.crl"
     ca_file.write_bytes(SUB_EC.pem)
     crl_file.write_bytes(crl.pem)
-    verdict = subprocess.run([OPENSSL, "crl", "-in", str(crl_file), "-CAfile", str(ca_file), "-noout"],
-                             capture_output=True, text=True)
+    verdict = subprocess.run(
+        [OPENSSL, "crl", "-in", str(crl_file), "-CAfile", str(ca_file), "-noout"],
+        capture_output=True,
+        text=True,
+    )
     openssl_ok = "verify OK" in verdict.stdout + verdict.stderr
     ours = crl_signed_by(decode_bytes(crl.der).crls[0], decode_bytes(SUB_EC.der).certificates[0])
     assert ours is openssl_ok is (signer == "right")
@@ -312,7 +413,9 @@ def test_every_name_attribute_is_spelled_as_openssl_does() -> None:
     from tui.core.certs.fields import _ATTR_NAMES
 
     two_letter = {"2.5.4.6", "1.3.6.1.4.1.311.60.2.1.3"}  # country codes must be two letters
-    attrs = [x509.NameAttribute(x509.ObjectIdentifier(oid), "DE" if oid in two_letter else f"v{i}")
-             for i, oid in enumerate(_ATTR_NAMES)]
+    attrs = [
+        x509.NameAttribute(x509.ObjectIdentifier(oid), "DE" if oid in two_letter else f"v{i}")
+        for i, oid in enumerate(_ATTR_NAMES)
+    ]
     issued = g.make_leaf(SUB_EC, subject=x509.Name(attrs))
     assert_agrees_with_openssl(decode_bytes(issued.der).certificates[0], issued.der)

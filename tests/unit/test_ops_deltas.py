@@ -15,8 +15,12 @@ def _names(text: str | None) -> list[str]:
     return [o.object_name for o in parse_objects(text)]
 
 
-def _spc(before: tuple[str, ...], after: tuple[str, ...], added: tuple[str, ...] = (),
-         removed: tuple[str, ...] = ()) -> SpcEdit:
+def _spc(
+    before: tuple[str, ...],
+    after: tuple[str, ...],
+    added: tuple[str, ...] = (),
+    removed: tuple[str, ...] = (),
+) -> SpcEdit:
     return SpcEdit("ns", "spc", "1", _objects(*before), _objects(*after), added, removed)
 
 
@@ -46,8 +50,11 @@ def test_spc_backward_of_an_in_place_replacement_restores_the_old_object() -> No
     assert deltas.same_objects(deltas.spc_backward(serialize_objects([old]), op), serialize_objects([old]))
 
 
-def _sync(before: tuple[tuple[str, str], ...], after: tuple[tuple[str, str], ...], action: str = "update",
-          ) -> SyncEdit:
+def _sync(
+    before: tuple[tuple[str, str], ...],
+    after: tuple[tuple[str, str], ...],
+    action: str = "update",
+) -> SyncEdit:
     return SyncEdit("ns", "list", "trust", "1", before, after, action, "spc")
 
 

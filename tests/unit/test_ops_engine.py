@@ -84,21 +84,44 @@ class Rig:
 
     def apply(self, plan: Plan, *, wait_timeout: float = WAIT, max_conflicts: int = 5) -> ApplyResult:
         """``apply_plan`` with a re-read of the fake cluster after a 409."""
-        return apply_plan(plan, kube=self.cluster, vault=self.vault, journal=self.store, audit=self.audit,
-                          clock=self.clock, progress=self.events.append, wait_timeout=wait_timeout,
-                          reread=self.cluster.read_site, max_conflicts=max_conflicts)
+        return apply_plan(
+            plan,
+            kube=self.cluster,
+            vault=self.vault,
+            journal=self.store,
+            audit=self.audit,
+            clock=self.clock,
+            progress=self.events.append,
+            wait_timeout=wait_timeout,
+            reread=self.cluster.read_site,
+            max_conflicts=max_conflicts,
+        )
 
     def resume(self, journal_id: str, *, wait_timeout: float = WAIT) -> ApplyResult:
         """``resume_apply`` of a journal."""
-        return resume_apply(journal_id, kube=self.cluster, vault=self.vault, store=self.store,
-                            audit=self.audit, clock=self.clock, progress=self.events.append,
-                            wait_timeout=wait_timeout)
+        return resume_apply(
+            journal_id,
+            kube=self.cluster,
+            vault=self.vault,
+            store=self.store,
+            audit=self.audit,
+            clock=self.clock,
+            progress=self.events.append,
+            wait_timeout=wait_timeout,
+        )
 
     def rollback(self, journal_id: str, *, wait_timeout: float = WAIT) -> ApplyResult:
         """``rollback_apply`` of a journal."""
-        return rollback_apply(journal_id, kube=self.cluster, vault=self.vault, store=self.store,
-                              audit=self.audit, clock=self.clock, progress=self.events.append,
-                              wait_timeout=wait_timeout)
+        return rollback_apply(
+            journal_id,
+            kube=self.cluster,
+            vault=self.vault,
+            store=self.store,
+            audit=self.audit,
+            clock=self.clock,
+            progress=self.events.append,
+            wait_timeout=wait_timeout,
+        )
 
     def phases(self) -> list[str]:
         """The progress phases so far."""
@@ -111,8 +134,10 @@ class Rig:
 
     def spc_names(self) -> list[str]:
         """The secret names the SPC lists."""
-        return [o.object_name for o in parse_spc(self.cluster.objects[(rk.SECRET_PROVIDER_CLASSES.key, NS,
-                                                                       SPC)]).objects]
+        return [
+            o.object_name
+            for o in parse_spc(self.cluster.objects[(rk.SECRET_PROVIDER_CLASSES.key, NS, SPC)]).objects
+        ]
 
     def mappings(self) -> list[tuple[str, str]]:
         """The trust list's ``(sourcePath, targetKey)`` pairs."""
@@ -136,8 +161,9 @@ def _add_plc2(rig: Rig) -> Plan:
 def _failed_at_the_secret_sync(rig: Rig) -> ApplyResult:
     """An add whose vault write and SPC grow are done and whose SecretSync write was refused (403)."""
     plan = _add_plc2(rig)
-    rig.cluster.hooks["patch SecretSync"] = refuse(ForbiddenError(
-        f"updating SecretSync {NS}/{TRUST}: forbidden (403): no patch for you", status=403))
+    rig.cluster.hooks["patch SecretSync"] = refuse(
+        ForbiddenError(f"updating SecretSync {NS}/{TRUST}: forbidden (403): no patch for you", status=403)
+    )
     failed = rig.apply(plan, wait_timeout=0)
     assert failed.outcome == FAILED and failed.journal_kept and failed.done == 2, failed
     return failed
@@ -147,6 +173,7 @@ def _add_object(name: str) -> Callable[[dict[str, Any]], None]:
     def change(spc: dict[str, Any]) -> None:
         objects = [*parse_spc(spc).objects, cli_object(name)]
         spc["spec"]["parameters"]["objects"] = serialize_objects(objects)
+
     return change
 
 
@@ -154,6 +181,7 @@ def _drop_mapping(target: str) -> Callable[[dict[str, Any]], None]:
     def change(sync: dict[str, Any]) -> None:
         data = sync["spec"]["secretObject"]["data"]
         sync["spec"]["secretObject"]["data"] = [d for d in data if d["targetKey"] != target]
+
     return change
 
 
@@ -194,10 +222,12 @@ def test_a_409_mid_apply_rebases_and_continues(tmp_path: Path, moved: str) -> No
     if moved == "SecretProviderClass":
         rig.vault.put("someone-else-der", STRANGER.der.hex())
         rig.cluster.hooks["patch SecretProviderClass"] = lambda: rig.cluster.edit(
-            rk.SECRET_PROVIDER_CLASSES, NS, SPC, _add_object("someone-else-der"))
+            rk.SECRET_PROVIDER_CLASSES, NS, SPC, _add_object("someone-else-der")
+        )
     else:
         rig.cluster.hooks["patch SecretSync"] = lambda: rig.cluster.edit(
-            rk.SECRET_SYNCS, NS, TRUST, _drop_mapping("plc-3.der"))
+            rk.SECRET_SYNCS, NS, TRUST, _drop_mapping("plc-3.der")
+        )
     result = rig.apply(plan)
     assert result.outcome == APPLIED, result.error
     assert result.conflicts == 1 and "conflict" in rig.phases() and "rebased" in rig.phases()
@@ -212,7 +242,11 @@ def test_a_409_mid_apply_rebases_and_continues(tmp_path: Path, moved: str) -> No
     records = rig.records(result.journal_id)
     assert [r["revision"] for r in records if r["record"] == "plan"] == [0, 1]
     assert [r["state"] for r in records if r.get("target", "").startswith(moved)] == [
-        "pending", "failed", "pending", "done"]
+        "pending",
+        "failed",
+        "pending",
+        "done",
+    ]
 
 
 def test_a_409_that_keeps_coming_gives_up_with_the_journal_kept(rig: Rig) -> None:
@@ -275,8 +309,9 @@ def test_a_failure_after_the_vault_write_keeps_the_journal(rig: Rig) -> None:
 
 def test_an_unanswered_write_stays_pending_for_resume_to_judge(rig: Rig) -> None:
     plan = _add_plc2(rig)
-    rig.cluster.hooks["patch SecretProviderClass"] = refuse(WriteError(
-        f"updating SecretProviderClass {NS}/{SPC}: connection refused", unreachable=True))
+    rig.cluster.hooks["patch SecretProviderClass"] = refuse(
+        WriteError(f"updating SecretProviderClass {NS}/{SPC}: connection refused", unreachable=True)
+    )
     result = rig.apply(plan, wait_timeout=0)
     assert result.outcome == FAILED and result.unreachable and result.journal_kept
     [pending] = pending_applies(rig.state_dir)
@@ -298,9 +333,12 @@ def test_a_failure_before_any_write_leaves_nothing_pending(rig: Rig) -> None:
 # -- resume ---------------------------------------------------------------------------------------------
 
 KILL_POINTS = [
-    "set", "set:after",  # the vault write: before it arrives, after it landed
-    "patch SecretProviderClass", "patch SecretProviderClass:after",
-    "patch SecretSync", "patch SecretSync:after",
+    "set",
+    "set:after",  # the vault write: before it arrives, after it landed
+    "patch SecretProviderClass",
+    "patch SecretProviderClass:after",
+    "patch SecretSync",
+    "patch SecretSync:after",
     "get Secret",  # every step done, killed in the sync wait
 ]
 
@@ -379,7 +417,9 @@ def test_rollback_undoes_newest_first(rig: Rig) -> None:
     assert rolled.outcome == ROLLED_BACK, rolled.error
     assert [s.kind for s in rolled.steps] == ["spc-update", "vault-write"]
     assert [e.target for e in rig.events if e.phase == "start"] == [
-        f"SecretProviderClass/{NS}/{SPC}", "vault/plc-2-der"]
+        f"SecretProviderClass/{NS}/{SPC}",
+        "vault/plc-2-der",
+    ]
     # Created then purged: the name is free again; the SPC holds what it held.
     assert rig.vault.value("plc-2-der") is None and "plc-2-der" not in rig.vault.deleted
     cluster_before, _ = before

@@ -309,24 +309,31 @@ def test_refused_plans_are_not_applicable() -> None:
     assert not plan_for(plan_site()).applicable  # nothing staged
 
 
-
 def test_a_secret_name_soft_deleted_in_the_vault_is_refused_at_planning() -> None:
     # The service answers 409 to a write under a deleted-but-recoverable name; refuse before writing.
-    changes = (AddFile("trust", "plc-2.der", PLC2.der), AddFile("trust", "plc-3.der", PLC3.der),
-               AddFile("trust", "plc-1.der", PLC3.der, overwrite=True))
+    changes = (
+        AddFile("trust", "plc-2.der", PLC2.der),
+        AddFile("trust", "plc-3.der", PLC3.der),
+        AddFile("trust", "plc-1.der", PLC3.der, overwrite=True),
+    )
     built = build(plan_site())
     # Only names the change set would create and the listing does not hold need looking up.
     assert vault_names_to_check(ChangeSet.of(changes), built.vault.secrets) == ["plc-2-der", "plc-3-der"]
     assert vault_names_to_check(ChangeSet.of(changes), {"PLC-2-DER": built.vault.secrets["plc-1-der"]}) == [
-        "plc-3-der", "plc-1-der"]
+        "plc-3-der",
+        "plc-1-der",
+    ]
     plan = plan_for(plan_site(), *changes[:2], deleted_secrets=["PLC-3-DER"])
     assert not plan.applicable
     [problem] = plan.problems
     assert problem.code == "secret-deleted" and problem.subject == "trust/plc-3.der"
-    assert str(problem) == ("trust/plc-3.der: vault secret plc-3-der is deleted but recoverable (soft "
-                            "delete); recover it (az keyvault secret recover) or purge it first, or choose "
-                            "another secret name")
+    assert str(problem) == (
+        "trust/plc-3.der: vault secret plc-3-der is deleted but recoverable (soft "
+        "delete); recover it (az keyvault secret recover) or purge it first, or choose "
+        "another secret name"
+    )
     assert plan_for(plan_site(), *changes[:2]).applicable  # the same set, nothing deleted
+
 
 def test_a_shared_spc_object_is_kept_and_not_purged() -> None:
     site = plan_site()

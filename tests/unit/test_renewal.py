@@ -19,15 +19,19 @@ from tui.ops.renew import request_renewal
 
 
 def _cert(**kwargs: object) -> object:
-    return parse_certificate(certificate("root", "cert-manager", secret_name="root-secret",
-                                         issuer_name="selfsigned", **kwargs))
+    return parse_certificate(
+        certificate("root", "cert-manager", secret_name="root-secret", issuer_name="selfsigned", **kwargs)
+    )
 
 
-@pytest.mark.parametrize(("policy", "expected"), [
-    ("Always", "rotationPolicy Always: the new CA has a new key"),
-    (None, "rotationPolicy Always: the new CA has a new key"),  # cert-manager's default
-    ("Never", "rotationPolicy Never: it is re-signed with the same key"),
-])
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        ("Always", "rotationPolicy Always: the new CA has a new key"),
+        (None, "rotationPolicy Always: the new CA has a new key"),  # cert-manager's default
+        ("Never", "rotationPolicy Never: it is re-signed with the same key"),
+    ],
+)
 def test_a_ca_says_what_happens_to_its_key(policy: str | None, expected: str) -> None:
     (line,) = renew_warnings(_cert(is_ca=True, rotation_policy=policy))
     assert expected in line and "cert-manager/root" in line
@@ -43,6 +47,7 @@ def test_a_certificate_already_issuing_says_why() -> None:
 
 
 # -- one renew path for the CLI and the dashboard (issue 10, item 3) ----------------------------------
+
 
 class _Cluster:
     """The part of the cluster port a renewal uses; ``fail`` makes the write fail as the adapter does."""
@@ -75,8 +80,9 @@ def test_a_renewal_is_written_and_audited_once(tmp_path: Path) -> None:
 
 def test_the_lookup_names_what_is_missing() -> None:
     now = certgen.EPOCH
-    state = build_state(quickstart_site(now, ca=certgen.make_ca("Root")).snapshot(), settings=ModelSettings(),
-                        now=now)
+    state = build_state(
+        quickstart_site(now, ca=certgen.make_ca("Root")).snapshot(), settings=ModelSettings(), now=now
+    )
     assert state.root_ca.resource is not None
     assert find_certificate(state, None) == state.root_ca.resource
     with pytest.raises(RenewTargetError, match=r"Certificate 'no\\1Bsuch': not found"):

@@ -57,8 +57,10 @@ TWO = (cli_object("plc-1-der"), cli_object("site-ca-crt"))
 
 def _cli_reference(names: list[str]) -> str:
     # The CLI's algorithm restated from domain.md 4.1 (sorted keys, indent 6, then the '- |' re-indent).
-    items = [yaml.safe_dump({"objectName": n, "objectType": "secret", "objectEncoding": "hex"}, indent=6)
-             for n in names]
+    items = [
+        yaml.safe_dump({"objectName": n, "objectType": "secret", "objectEncoding": "hex"}, indent=6)
+        for n in names
+    ]
     return yaml.safe_dump({"array": items}, indent=6).replace("\n- |", "\n    - |")
 
 
@@ -114,7 +116,7 @@ def test_unknown_keys_survive_a_round_trip() -> None:
         ("array: 5\n", "'array' is not a list"),
         ("array:\n  - 'objectType: secret'\n", "item 1 has no objectName"),
         ("array:\n  - objectName: a\n  - 'just text'\n", "item 2 is not a mapping"),
-        ("array:\n  - \"objectName: [\"\n", "item 1 is not valid YAML"),
+        ('array:\n  - "objectName: ["\n', "item 1 is not valid YAML"),
         ("array:\n  - {objectName: a, objectVersionHistory: many}\n", "objectVersionHistory 'many'"),
     ],
 )
@@ -142,8 +144,10 @@ def test_remove_uses_exact_names_and_returns_none_when_empty() -> None:
     assert remove_objects(CLI_TEXT, ["plc-1-der", "site-ca-crt"]) is None
 
 
-@given(st.lists(st.from_regex(r"[0-9a-zA-Z][0-9a-zA-Z-]{0,40}", fullmatch=True), unique=True, max_size=8),
-       st.sampled_from(["cli", "block"]))
+@given(
+    st.lists(st.from_regex(r"[0-9a-zA-Z][0-9a-zA-Z-]{0,40}", fullmatch=True), unique=True, max_size=8),
+    st.sampled_from(["cli", "block"]),
+)
 def test_any_valid_secret_names_round_trip(names: list[str], style: str) -> None:
     objects = [cli_object(n) for n in names]
     text = serialize_objects(objects, style=style)  # type: ignore[arg-type]
@@ -155,7 +159,10 @@ def test_any_valid_secret_names_round_trip(names: list[str], style: str) -> None
 def test_parse_spc_reads_vault_coordinates_and_never_raises_on_bad_objects() -> None:
     good = parse_spc(spc("opc-ua-connector", "azure-iot-operations", ["plc-1-der"]))
     assert (good.keyvault_name, good.tenant_id, good.objects_error) == (
-        "kv-aio-test", "11111111-1111-1111-1111-111111111111", None)
+        "kv-aio-test",
+        "11111111-1111-1111-1111-111111111111",
+        None,
+    )
     assert good.object_for_file("plc-1-der") is not None
     assert good.object_for_file("plc-1.der") is None
     assert good.key == "azure-iot-operations/opc-ua-connector"

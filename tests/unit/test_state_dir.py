@@ -48,7 +48,8 @@ def umask() -> Iterator[None]:
 
 @pytest.mark.parametrize("mask", [0o000, 0o002, 0o277])
 def test_everything_made_in_the_state_directory_is_owner_only_whatever_the_umask(
-        tmp_path: Path, umask: None, mask: int) -> None:
+    tmp_path: Path, umask: None, mask: int
+) -> None:
     os.umask(mask)
     state = tmp_path / "xdg" / "state" / "aio-certs"
     _audit(state).record(action="trust add", outcome="refused", context="aio-demo")
@@ -61,8 +62,9 @@ def test_everything_made_in_the_state_directory_is_owner_only_whatever_the_umask
 
 
 @pytest.mark.parametrize("mode", [0o777, 0o770, 0o720, 0o702, 0o1777])
-def test_a_state_directory_others_may_write_to_is_refused_by_every_user_of_it(tmp_path: Path,
-                                                                               mode: int) -> None:
+def test_a_state_directory_others_may_write_to_is_refused_by_every_user_of_it(
+    tmp_path: Path, mode: int
+) -> None:
     state = tmp_path / "state"
     state.mkdir()
     state.chmod(mode)
@@ -70,7 +72,8 @@ def test_a_state_directory_others_may_write_to_is_refused_by_every_user_of_it(tm
         prepare_state_dir(state)
     assert str(info.value) == (
         f"state directory {state}: group- or world-writable (mode {mode:04o}), so another user could "
-        "rewrite the audit log or a journal; refusing to use it (chmod go-w it)")
+        "rewrite the audit log or a journal; refusing to use it (chmod go-w it)"
+    )
     with pytest.raises(StateDirError, match="group- or world-writable"):
         _audit(state).record(action="trust add", outcome="applied", context="aio-demo")
     with pytest.raises(JournalError, match="group- or world-writable"):
@@ -94,8 +97,10 @@ def test_a_state_directory_of_another_user_is_refused(tmp_path: Path) -> None:
     owner = os.stat(state).st_uid
     with pytest.raises(StateDirError) as info:
         prepare_state_dir(state)
-    assert str(info.value) == (f"state directory {state}: owned by uid {owner}, not by the current user "
-                               f"(uid {os.geteuid()}); refusing to use it")
+    assert str(info.value) == (
+        f"state directory {state}: owned by uid {owner}, not by the current user "
+        f"(uid {os.geteuid()}); refusing to use it"
+    )
 
 
 def test_symlinks_are_judged_by_where_they_lead(tmp_path: Path) -> None:
@@ -106,8 +111,9 @@ def test_symlinks_are_judged_by_where_they_lead(tmp_path: Path) -> None:
     link.symlink_to(open_dir)
     with pytest.raises(StateDirError) as info:
         prepare_state_dir(link)
-    assert str(info.value).startswith(f"state directory {link} (a symlink to {open_dir}): group- or "
-                                      "world-writable (mode 0777)")
+    assert str(info.value).startswith(
+        f"state directory {link} (a symlink to {open_dir}): group- or world-writable (mode 0777)"
+    )
     dangling = tmp_path / "dangling"
     dangling.symlink_to(tmp_path / "gone")
     with pytest.raises(StateDirError, match=r"\(a symlink to .*/gone\): the symlink leads nowhere$"):
@@ -145,8 +151,11 @@ def test_a_path_that_is_no_directory_is_one_line(tmp_path: Path) -> None:
     file.write_text("not a directory\n")
     with pytest.raises(StateDirError, match=rf"^state directory {file}: not a directory$"):
         prepare_state_dir(file)
-    with pytest.raises(StateDirError, match=rf"^state directory {file / 'sub'}: cannot create {file / 'sub'} "
-                                            r"\(Not a directory\)$"):
+    with pytest.raises(
+        StateDirError,
+        match=rf"^state directory {file / 'sub'}: cannot create {file / 'sub'} "
+        r"\(Not a directory\)$",
+    ):
         prepare_state_dir(file / "sub")
     state = tmp_path / "ok"
     state.mkdir(mode=0o700)
@@ -158,17 +167,42 @@ def test_a_path_that_is_no_directory_is_one_line(tmp_path: Path) -> None:
 
 def _cli(state: Path, *args: str, umask: int = 0o022) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIO_CERTS_") and k != "KUBECONFIG"}
-    env.update({"AIO_CERTS_STATE_DIR": str(state), "HOME": str(state.parent),
-                "XDG_CONFIG_HOME": str(state.parent / "config"), "KUBECONFIG": str(state.parent / "none")})
-    return subprocess.run([sys.executable, "-m", "tui", *args], capture_output=True, text=True, cwd=ROOT,
-                          env=env, timeout=60, check=False, input="", umask=umask)
+    env.update(
+        {
+            "AIO_CERTS_STATE_DIR": str(state),
+            "HOME": str(state.parent),
+            "XDG_CONFIG_HOME": str(state.parent / "config"),
+            "KUBECONFIG": str(state.parent / "none"),
+        }
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "tui", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+        check=False,
+        input="",
+        umask=umask,
+    )
 
 
-@pytest.mark.parametrize("argv", [("trust", "add", "plc.der", "--yes"), ("issuer", "remove", "x.der"),
-                                  ("vault", "add", "s", "--list", "trust", "--yes"), ("renew", "--yes"),
-                                  ("journal",), ("journal", "rollback", "20260301T120000Z-abcdef", "--yes")])
-def test_every_command_refuses_an_open_state_directory_in_one_line(tmp_path: Path, argv: tuple[str, ...],
-                                                                   ) -> None:
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("trust", "add", "plc.der", "--yes"),
+        ("issuer", "remove", "x.der"),
+        ("vault", "add", "s", "--list", "trust", "--yes"),
+        ("renew", "--yes"),
+        ("journal",),
+        ("journal", "rollback", "20260301T120000Z-abcdef", "--yes"),
+    ],
+)
+def test_every_command_refuses_an_open_state_directory_in_one_line(
+    tmp_path: Path,
+    argv: tuple[str, ...],
+) -> None:
     state = tmp_path / "state"
     state.mkdir()
     state.chmod(0o777)
@@ -176,9 +210,11 @@ def test_every_command_refuses_an_open_state_directory_in_one_line(tmp_path: Pat
     command = " ".join(argv[:2]) if argv[0] != "renew" else "renew"
     command = "journal list" if argv == ("journal",) else command
     assert result.returncode == 1, result.stderr
-    assert result.stderr == (f"aio-certs {command}: state directory {state}: group- or world-writable "
-                             "(mode 0777), so another user could rewrite the audit log or a journal; "
-                             "refusing to use it (chmod go-w it)\n")
+    assert result.stderr == (
+        f"aio-certs {command}: state directory {state}: group- or world-writable "
+        "(mode 0777), so another user could rewrite the audit log or a journal; "
+        "refusing to use it (chmod go-w it)\n"
+    )
     assert list(state.iterdir()) == []
 
 

@@ -19,10 +19,12 @@ from tui.vault.errors import VaultError
 
 @pytest.mark.parametrize(
     ("cloud", "url"),
-    [("AzureCloud", "https://site-kv.vault.azure.net/"),
-     ("AzureChinaCloud", "https://site-kv.vault.azure.cn/"),
-     ("AzureUSGovernment", "https://site-kv.vault.usgovcloudapi.net/"),
-     ("azurecloud", "https://site-kv.vault.azure.net/")],
+    [
+        ("AzureCloud", "https://site-kv.vault.azure.net/"),
+        ("AzureChinaCloud", "https://site-kv.vault.azure.cn/"),
+        ("AzureUSGovernment", "https://site-kv.vault.usgovcloudapi.net/"),
+        ("azurecloud", "https://site-kv.vault.azure.net/"),
+    ],
 )
 def test_vault_url_uses_the_cloud_dns_suffix(cloud: str, url: str) -> None:
     assert vault_url_for("Site-KV", cloud, env={}) == url
@@ -74,9 +76,15 @@ def test_make_secret_client_refuses_plain_http_before_any_request() -> None:
 
 @pytest.mark.parametrize(
     ("extension", "content_type"),
-    [(".crl", "application/pkix-crl"), (".der", "application/pkix-cert"), ("der", "application/pkix-cert"),
-     (".DER", "application/pkix-cert"), (".crt", "application/x-pem-file"),
-     (".pem", "application/x-pem-file"), ("", "application/x-pem-file")],
+    [
+        (".crl", "application/pkix-crl"),
+        (".der", "application/pkix-cert"),
+        ("der", "application/pkix-cert"),
+        (".DER", "application/pkix-cert"),
+        (".crt", "application/x-pem-file"),
+        (".pem", "application/x-pem-file"),
+        ("", "application/x-pem-file"),
+    ],
 )
 def test_content_type_matches_the_official_tooling(extension: str, content_type: str) -> None:
     assert content_type_for(extension) == content_type

@@ -45,9 +45,17 @@ def test_an_unknown_mode_lists_the_known_ones() -> None:
 
 @pytest.mark.parametrize(
     ("url", "loopback"),
-    [("https://127.0.0.1:4443/", True), ("https://127.8.9.10/", True), ("https://[::1]:99/", True),
-     ("https://localhost:1/", True), ("https://LOCALHOST./", True), (REMOTE, False),
-     ("https://10.0.0.1/", False), ("https://localhost.evil.example/", False), ("https://128.0.0.1/", False)],
+    [
+        ("https://127.0.0.1:4443/", True),
+        ("https://127.8.9.10/", True),
+        ("https://[::1]:99/", True),
+        ("https://localhost:1/", True),
+        ("https://LOCALHOST./", True),
+        (REMOTE, False),
+        ("https://10.0.0.1/", False),
+        ("https://localhost.evil.example/", False),
+        ("https://128.0.0.1/", False),
+    ],
 )
 def test_loopback_detection(url: str, loopback: bool) -> None:
     assert is_loopback_url(url) is loopback
@@ -71,8 +79,12 @@ def test_demo_token_is_served_for_the_loopback_emulator() -> None:
 
 @pytest.mark.parametrize(
     ("mode", "kind"),
-    [("default", DefaultAzureCredential), ("cli", AzureCliCredential),
-     ("managed-identity", ManagedIdentityCredential), ("device-code", DeviceCodeCredential)],
+    [
+        ("default", DefaultAzureCredential),
+        ("cli", AzureCliCredential),
+        ("managed-identity", ManagedIdentityCredential),
+        ("device-code", DeviceCodeCredential),
+    ],
 )
 def test_each_mode_builds_its_azure_identity_credential(mode: str, kind: type) -> None:
     assert isinstance(make_credential(mode, vault_url=REMOTE), kind)
@@ -99,17 +111,22 @@ def test_workload_identity_needs_its_environment(monkeypatch: pytest.MonkeyPatch
 
 def test_device_code_prompt_goes_to_the_given_stream() -> None:
     stream = io.StringIO()
-    device_code_prompt(stream)("https://microsoft.com/devicelogin", "ABCD-1234",
-                               datetime(2026, 1, 1, 10, 15, tzinfo=UTC))
-    assert stream.getvalue() == ("To sign in, open https://microsoft.com/devicelogin and enter the code "
-                                 "ABCD-1234 (valid until 10:15 UTC).\n")
+    device_code_prompt(stream)(
+        "https://microsoft.com/devicelogin", "ABCD-1234", datetime(2026, 1, 1, 10, 15, tzinfo=UTC)
+    )
+    assert stream.getvalue() == (
+        "To sign in, open https://microsoft.com/devicelogin and enter the code "
+        "ABCD-1234 (valid until 10:15 UTC).\n"
+    )
 
 
 @pytest.mark.parametrize(
     ("url", "authority"),
-    [(REMOTE, AzureAuthorityHosts.AZURE_PUBLIC_CLOUD),
-     ("https://kv.vault.azure.cn/", AzureAuthorityHosts.AZURE_CHINA),
-     ("https://kv.vault.usgovcloudapi.net/", AzureAuthorityHosts.AZURE_GOVERNMENT)],
+    [
+        (REMOTE, AzureAuthorityHosts.AZURE_PUBLIC_CLOUD),
+        ("https://kv.vault.azure.cn/", AzureAuthorityHosts.AZURE_CHINA),
+        ("https://kv.vault.usgovcloudapi.net/", AzureAuthorityHosts.AZURE_GOVERNMENT),
+    ],
 )
 def test_sign_in_goes_to_the_vaults_cloud(url: str, authority: str) -> None:
     assert authority_for(url) == authority

@@ -25,9 +25,15 @@ def _values(vault: FakeVault, name: str) -> list[str | None]:
 
 
 def _write(*, replaces: bool = False, previous: str | None = None) -> VaultWrite:
-    return VaultWrite("plc-der", OURS, "application/pkix-cert", replaces=replaces,
-                      previous_digest=value_digest(previous) if previous is not None else None,
-                      list_name="trust", target_key="plc.der")
+    return VaultWrite(
+        "plc-der",
+        OURS,
+        "application/pkix-cert",
+        replaces=replaces,
+        previous_digest=value_digest(previous) if previous is not None else None,
+        list_name="trust",
+        target_key="plc.der",
+    )
 
 
 def test_an_undisturbed_new_secret_is_written_and_checked() -> None:

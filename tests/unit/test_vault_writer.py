@@ -77,8 +77,13 @@ class FakeSecretClient:
     def set_secret(self, name: str, value: str, **kwargs: Any) -> _Secret:
         self._hook("set")
         self.set_kwargs.append(kwargs)
-        version = self.put(name, value, content_type=kwargs.get("content_type"), tags=kwargs.get("tags"),
-                           expires_on=kwargs.get("expires_on"))
+        version = self.put(
+            name,
+            value,
+            content_type=kwargs.get("content_type"),
+            tags=kwargs.get("tags"),
+            expires_on=kwargs.get("expires_on"),
+        )
         return _Secret(value, _Props(name, version))
 
     def get_secret(self, name: str, version: str | None = None) -> _Secret:
@@ -132,8 +137,9 @@ def test_the_guarded_write_makes_the_same_requests_in_the_same_order() -> None:
     assert version == "v1" and client.versions["plc-der"][-1][1] == OURS
     assert client.calls == ["list", "get", "set", "get", "list"]
     # The write is the official tool's: hex value, content type, the hex tag.
-    assert client.set_kwargs == [{"content_type": "application/pkix-cert", "tags": {"file-encoding": "hex"},
-                                  "expires_on": None}]
+    assert client.set_kwargs == [
+        {"content_type": "application/pkix-cert", "tags": {"file-encoding": "hex"}, "expires_on": None}
+    ]
 
 
 def test_a_foreign_version_is_read_by_id_and_is_a_conflict() -> None:
@@ -141,7 +147,9 @@ def test_a_foreign_version_is_read_by_id_and_is_a_conflict() -> None:
     client.hooks["set"] = lambda: client.put("plc-der", THEIRS) and None
     with pytest.raises(WriteConflict, match="also written by someone else"):
         write_secret_checked(_writer(client), _op())
-    assert client.calls == ["list", "get", "set", "get", "list", "get-version"]
+    # Ours landed on top of theirs: the adapter is asked to put theirs back (one more set).
+    assert client.calls == ["list", "get", "set", "get", "list", "get-version", "set"]
+    assert [entry[1] for entry in client.versions["plc-der"]] == [THEIRS, OURS, THEIRS]
 
 
 def test_reads_say_absent_soft_deleted_or_fail_in_one_line() -> None:
@@ -168,6 +176,7 @@ def test_reads_say_absent_soft_deleted_or_fail_in_one_line() -> None:
 def _raise(exc: Exception) -> Callable[[], None]:
     def hook() -> None:
         raise exc
+
     return hook
 
 

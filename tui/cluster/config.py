@@ -166,8 +166,9 @@ def _in_cluster(environ: Mapping[str, str], service_account_dir: Path) -> Cluste
         namespace = ns_file.read_text(encoding="utf-8").strip() or None
     except OSError:
         namespace = None
-    return ClusterConnection(ApiClient(_configure(configuration)), IN_CLUSTER_CONTEXT, configuration.host,
-                             namespace)
+    return ClusterConnection(
+        ApiClient(_configure(configuration)), IN_CLUSTER_CONTEXT, configuration.host, namespace
+    )
 
 
 def load_cluster_config(

@@ -92,11 +92,15 @@ def object_key(obj: dict[str, Any]) -> ObjectKey:
     return (meta.get("namespace") or "", meta.get("name") or "")
 
 
-def _get(api_client: ApiClient, path: str, params: list[tuple[str, str]],
-         timeout: tuple[float, float]) -> urllib3.HTTPResponse:
+def _get(
+    api_client: ApiClient, path: str, params: list[tuple[str, str]], timeout: tuple[float, float]
+) -> urllib3.HTTPResponse:
     """GET ``path`` and return the still-unread response; raise ApiException on a non-2xx status."""
     method, url, headers, _body, _post = api_client.param_serialize(
-        "GET", path, query_params=params, header_params={"Accept": "application/json"},
+        "GET",
+        path,
+        query_params=params,
+        header_params={"Accept": "application/json"},
         auth_settings=["BearerToken"],
     )
     response = api_client.call_api(method, url, header_params=headers, _request_timeout=timeout).response
@@ -109,8 +113,9 @@ def _get(api_client: ApiClient, path: str, params: list[tuple[str, str]],
     return response
 
 
-def get_object(api_client: ApiClient, target: WatchTarget, name: str, *,
-               timeout: tuple[float, float] = LIST_TIMEOUT) -> dict[str, Any]:
+def get_object(
+    api_client: ApiClient, target: WatchTarget, name: str, *, timeout: tuple[float, float] = LIST_TIMEOUT
+) -> dict[str, Any]:
     """GET one object of ``target``'s collection as the raw dict the API server sent.
 
     Raises ApiException (404 when absent), urllib3 errors on connection problems, and ValueError on a
@@ -126,8 +131,13 @@ def get_object(api_client: ApiClient, target: WatchTarget, name: str, *,
     return doc
 
 
-def list_objects(api_client: ApiClient, target: WatchTarget, *, page_size: int = PAGE_SIZE,
-                 timeout: tuple[float, float] = LIST_TIMEOUT) -> ListResult:
+def list_objects(
+    api_client: ApiClient,
+    target: WatchTarget,
+    *,
+    page_size: int = PAGE_SIZE,
+    timeout: tuple[float, float] = LIST_TIMEOUT,
+) -> ListResult:
     """List a collection completely (following ``continue`` tokens) and return raw objects.
 
     Raises ApiException (HTTP errors, with 410 as :class:`GoneError` when a continue token expired),
@@ -166,15 +176,26 @@ def list_objects(api_client: ApiClient, target: WatchTarget, *, page_size: int =
             return ListResult(items, resource_version)
 
 
-def open_watch(api_client: ApiClient, target: WatchTarget, resource_version: str, *, timeout_seconds: int,
-               read_timeout: float, connect_timeout: float = 5.0) -> urllib3.HTTPResponse:
+def open_watch(
+    api_client: ApiClient,
+    target: WatchTarget,
+    resource_version: str,
+    *,
+    timeout_seconds: int,
+    read_timeout: float,
+    connect_timeout: float = 5.0,
+) -> urllib3.HTTPResponse:
     """Start a watch from ``resource_version`` and return the streaming response.
 
     The server ends the watch after ``timeout_seconds``; ``read_timeout`` guards against a server that
     neither sends nor ends. Raises :class:`GoneError` on an HTTP 410 and ApiException on other statuses.
     """
-    params = [*target.selector_params(), ("watch", "true"), ("allowWatchBookmarks", "true"),
-              ("timeoutSeconds", str(timeout_seconds))]
+    params = [
+        *target.selector_params(),
+        ("watch", "true"),
+        ("allowWatchBookmarks", "true"),
+        ("timeoutSeconds", str(timeout_seconds)),
+    ]
     if resource_version:
         params.append(("resourceVersion", resource_version))
     try:

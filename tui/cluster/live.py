@@ -37,6 +37,7 @@ from tui.core.model.state import ClusterState
 
 log = logging.getLogger(__name__)
 
+
 class VaultReader(Protocol):
     """Reads the vault, given the latest state (for the SPC's vault name); None when no vault is configured.
 
@@ -44,10 +45,16 @@ class VaultReader(Protocol):
     not change since the last read; a first read or one asked for (``refresh_vault``) reads every value.
     """
 
-    def __call__(self, state: ClusterState | None, *, incremental: bool = False,
-                 on_listed: Callable[[VaultSnapshot], None] | None = None) -> VaultSnapshot | None:
+    def __call__(
+        self,
+        state: ClusterState | None,
+        *,
+        incremental: bool = False,
+        on_listed: Callable[[VaultSnapshot], None] | None = None,
+    ) -> VaultSnapshot | None:
         """Read the vault for ``state``; ``on_listed`` may get the listing ahead of a long value read."""
         ...
+
 
 StateCallback = Callable[[ClusterState], None]
 
@@ -106,13 +113,26 @@ class ClusterFeed:
         self.build_error: str | None = None
         """One line describing the last failed rebuild, None after a successful one."""
         self.reflectors = [
-            Reflector(api_client, target, on_change=self._on_reflector_change, clock=self.clock,
-                      timings=reflector_timings, wait=wait, rand=rand)
+            Reflector(
+                api_client,
+                target,
+                on_change=self._on_reflector_change,
+                clock=self.clock,
+                timings=reflector_timings,
+                wait=wait,
+                rand=rand,
+            )
             for target in watch_targets(settings)
         ]
         # The reflector of the Secrets in the AIO namespace, whose list files are decoded early.
-        self._secrets = next((r for r in self.reflectors if r.target.kind is rk.SECRETS
-                              and r.target.namespace == settings.namespace), None)
+        self._secrets = next(
+            (
+                r
+                for r in self.reflectors
+                if r.target.kind is rk.SECRETS and r.target.namespace == settings.namespace
+            ),
+            None,
+        )
         self._prewarmed = False
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -265,8 +285,9 @@ class ClusterFeed:
         self._prewarmed = True
         items, _status = self._secrets.snapshot()
         namespace = self.settings.namespace
-        wanted = {name: items[(namespace, name)] for name in OPCUA_LISTS.values()
-                  if (namespace, name) in items}
+        wanted = {
+            name: items[(namespace, name)] for name in OPCUA_LISTS.values() if (namespace, name) in items
+        }
         try:
             prewarm_list_files(wanted, DEFAULT_CACHE)
         except Exception:  # only a head start: the build decodes (and reports) whatever failed here
@@ -276,8 +297,9 @@ class ClusterFeed:
         """Sleep until the burst of changes settles; True if the feed is stopping."""
         while True:
             with self._lock:
-                deadline = min(self._first_change + self.timings.max_delay,
-                               self._last_change + self.timings.quiet)
+                deadline = min(
+                    self._first_change + self.timings.max_delay, self._last_change + self.timings.quiet
+                )
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return self._stop.is_set()
@@ -290,8 +312,9 @@ class ClusterFeed:
             previous = self._state
             vault = self._vault
         try:
-            state = build_state(raw, settings=self.settings, now=self.clock.now(), vault=vault,
-                                previous=previous)
+            state = build_state(
+                raw, settings=self.settings, now=self.clock.now(), vault=vault, previous=previous
+            )
         except Exception as exc:  # a model bug must not stop the feed: keep the last good state
             log.exception("building the cluster state failed")
             self.build_error = f"building the cluster state failed: {type(exc).__name__}: {exc}"
@@ -338,8 +361,9 @@ class ClusterFeed:
                 log.exception("reading the vault failed")
                 snapshot = VaultSnapshot(
                     vault_url="",
-                    status=ResourceStatus(AreaState.ERROR, f"vault: {type(exc).__name__}: {exc}",
-                                          self.clock.now()),
+                    status=ResourceStatus(
+                        AreaState.ERROR, f"vault: {type(exc).__name__}: {exc}", self.clock.now()
+                    ),
                 )
             with self._lock:
                 self._vault = snapshot

@@ -54,8 +54,9 @@ class Backoff:
     ``rand`` returns a float in [0, 1); inject a fixed one to make delays predictable in tests.
     """
 
-    def __init__(self, base: float = 0.5, cap: float = 30.0,
-                 rand: Callable[[], float] = random.random) -> None:
+    def __init__(
+        self, base: float = 0.5, cap: float = 30.0, rand: Callable[[], float] = random.random
+    ) -> None:
         self.base = base
         self.cap = cap
         self._rand = rand
@@ -125,8 +126,9 @@ class Reflector:
         self._lock = threading.Lock()
         self._items: dict[ObjectKey, dict[str, Any]] = {}
         self._view: Mapping[ObjectKey, Mapping[str, Any]] | None = None
-        self._status = ResourceStatus(AreaState.PENDING, f"{target.describe()}: not listed yet",
-                                      self._clock.now())
+        self._status = ResourceStatus(
+            AreaState.PENDING, f"{target.describe()}: not listed yet", self._clock.now()
+        )
         self._resource_version = ""
         self._had_data = False
         self._stop = threading.Event()
@@ -142,8 +144,9 @@ class Reflector:
         """Start the reflector thread (once)."""
         if self._thread is not None:
             return
-        self._thread = threading.Thread(target=self._run, name=f"reflector {self.target.describe()}",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"reflector {self.target.describe()}", daemon=True
+        )
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -283,9 +286,13 @@ class Reflector:
     def _watch(self) -> None:
         timings = self.timings
         started = time.monotonic()
-        response = open_watch(self.api_client, self.target, self.resource_version,
-                              timeout_seconds=timings.watch_timeout,
-                              read_timeout=timings.watch_timeout + timings.read_slack)
+        response = open_watch(
+            self.api_client,
+            self.target,
+            self.resource_version,
+            timeout_seconds=timings.watch_timeout,
+            read_timeout=timings.watch_timeout + timings.read_slack,
+        )
         with self._lock:
             self._response = response
         if self._stop.is_set():

@@ -23,7 +23,10 @@ from tui.core.model.snapshot import AreaState, ObjectKey, RawSnapshot, ResourceS
 # cert-manager, the broker's certificates, a bring-your-own Issuer and the trust bundle in the AIO one.
 _BOTH_NAMESPACES = (rk.SECRETS, rk.CONFIGMAPS, rk.CERTIFICATES, rk.CERTIFICATE_REQUESTS, rk.ISSUERS)
 _AIO_NAMESPACE_ONLY = (
-    rk.SECRET_PROVIDER_CLASSES, rk.SECRET_SYNCS, rk.BROKER_LISTENERS, rk.DATAFLOW_ENDPOINTS,
+    rk.SECRET_PROVIDER_CLASSES,
+    rk.SECRET_SYNCS,
+    rk.BROKER_LISTENERS,
+    rk.DATAFLOW_ENDPOINTS,
 )
 _CLUSTER_WIDE = (rk.NAMESPACES, rk.CLUSTER_ISSUERS, rk.BUNDLES)
 
@@ -75,8 +78,9 @@ def _recent_requests(items: Mapping[ObjectKey, Mapping[str, Any]]) -> dict[Objec
     kept: dict[ObjectKey, Mapping[str, Any]] = {}
     for members in groups.values():
         # RFC 3339 timestamps in UTC sort correctly as text; the name breaks ties deterministically.
-        members.sort(key=lambda kv: ((kv[1].get("metadata") or {}).get("creationTimestamp") or "", kv[0]),
-                     reverse=True)
+        members.sort(
+            key=lambda kv: ((kv[1].get("metadata") or {}).get("creationTimestamp") or "", kv[0]), reverse=True
+        )
         kept.update(members[:RECENT_REQUESTS_PER_CERTIFICATE])
     return kept
 
@@ -95,8 +99,11 @@ def _not_kubernetes(
     does not exist (an empty list), so a 404 there means the URL is not one.
     """
     core = [status for target, _items, status in parts if not target.kind.group]
-    return (bool(core) and all(s.state is AreaState.NOT_INSTALLED for s in core)
-            and not any(status.state is AreaState.OK for _target, _items, status in parts))
+    return (
+        bool(core)
+        and all(s.state is AreaState.NOT_INSTALLED for s in core)
+        and not any(status.state is AreaState.OK for _target, _items, status in parts)
+    )
 
 
 def _unreachable(target: WatchTarget, status: ResourceStatus) -> ResourceStatus:

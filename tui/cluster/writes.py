@@ -83,15 +83,18 @@ def _errors(action: str, kind: ResourceKind, namespace: str | None, name: str) -
         status = exc.status or 0
         detail = _status_message(exc)
         if status == 409:
-            raise ConflictError(f"{what}: changed by someone else since it was read (409 Conflict)",
-                                status=409) from None
+            raise ConflictError(
+                f"{what}: changed by someone else since it was read (409 Conflict)", status=409
+            ) from None
         if status == 404:
-            raise NotFoundError(f"{what}: not found (404)" + (f": {detail}" if detail else ""),
-                                status=404) from None
+            raise NotFoundError(
+                f"{what}: not found (404)" + (f": {detail}" if detail else ""), status=404
+            ) from None
         if status in (401, 403):
             label = "unauthorized" if status == 401 else "forbidden"
-            raise ForbiddenError(f"{what}: {label} ({status})" + (f": {detail}" if detail else ""),
-                                 status=status) from None
+            raise ForbiddenError(
+                f"{what}: {label} ({status})" + (f": {detail}" if detail else ""), status=status
+            ) from None
         if status == 0:
             raise WriteError(f"{what}: {detail or 'TLS error'}", unreachable=True) from None
         suffix = f": {detail}" if detail else ""
@@ -125,30 +128,46 @@ class ClusterWriter:
             with _errors("reading", kind, namespace, name):
                 if not kind.group:
                     # A raw GET, not CoreV1Api: importing that class (every core model) costs ~0.4 s.
-                    return get_object(self.api_client, WatchTarget(kind, namespace), name,
-                                      timeout=self._timeout)
-                return cast(JsonObject, self._custom.get_namespaced_custom_object(
-                    kind.group, kind.version, namespace, kind.plural, name, _request_timeout=self._timeout))
+                    return get_object(
+                        self.api_client, WatchTarget(kind, namespace), name, timeout=self._timeout
+                    )
+                return cast(
+                    JsonObject,
+                    self._custom.get_namespaced_custom_object(
+                        kind.group, kind.version, namespace, kind.plural, name, _request_timeout=self._timeout
+                    ),
+                )
         except NotFoundError:
             return None
 
     # -- SecretProviderClass ----------------------------------------------------------------------
 
-    def patch_spc_objects(self, namespace: str, name: str, objects: str | None, *,
-                          resource_version: str) -> JsonObject:
+    def patch_spc_objects(
+        self, namespace: str, name: str, objects: str | None, *, resource_version: str
+    ) -> JsonObject:
         """Set ``spec.parameters.objects`` (None removes it, as the official CLI does when empty).
 
         A merge patch touches nothing else; ``resource_version`` is the precondition.
         """
-        body = {"metadata": {"resourceVersion": resource_version},
-                "spec": {"parameters": {"objects": objects}}}
+        body = {
+            "metadata": {"resourceVersion": resource_version},
+            "spec": {"parameters": {"objects": objects}},
+        }
         return self._patch(rk.SECRET_PROVIDER_CLASSES, namespace, name, body, "updating")
 
     # -- SecretSync -------------------------------------------------------------------------------
 
-    def create_secret_sync(self, namespace: str, name: str, *, spc_name: str, service_account: str,
-                           mappings: Sequence[tuple[str, str]], secret_type: str = "Opaque",
-                           labels: Mapping[str, str] | None = None) -> JsonObject:
+    def create_secret_sync(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        spc_name: str,
+        service_account: str,
+        mappings: Sequence[tuple[str, str]],
+        secret_type: str = "Opaque",
+        labels: Mapping[str, str] | None = None,
+    ) -> JsonObject:
         """Create a SecretSync mapping vault objects of ``spc_name`` into a Secret of the same name.
 
         Fails with :class:`ConflictError` when one already exists (someone else created it).
@@ -168,12 +187,22 @@ class ClusterWriter:
             },
         }
         with _errors("creating", kind, namespace, name):
-            return cast(JsonObject, self._custom.create_namespaced_custom_object(
-                kind.group, kind.version, namespace, kind.plural, body, _request_timeout=self._timeout))
+            return cast(
+                JsonObject,
+                self._custom.create_namespaced_custom_object(
+                    kind.group, kind.version, namespace, kind.plural, body, _request_timeout=self._timeout
+                ),
+            )
 
-    def update_secret_sync_mappings(self, namespace: str, name: str, mappings: Sequence[tuple[str, str]], *,
-                                    resource_version: str, force_synchronization: str | None = None,
-                                    ) -> JsonObject:
+    def update_secret_sync_mappings(
+        self,
+        namespace: str,
+        name: str,
+        mappings: Sequence[tuple[str, str]],
+        *,
+        resource_version: str,
+        force_synchronization: str | None = None,
+    ) -> JsonObject:
         """Replace ``spec.secretObject.data`` (a merge patch replaces lists whole) at ``resource_version``.
 
         ``force_synchronization`` also sets ``spec.forceSynchronization`` in the same write, so the
@@ -181,16 +210,19 @@ class ClusterWriter:
         """
         if not mappings:
             # The CRD demands at least one item; the official CLI deletes the SecretSync instead.
-            raise WriteError(f"updating SecretSync {namespace}/{name}: an empty mapping is not allowed; "
-                             "delete the SecretSync instead")
+            raise WriteError(
+                f"updating SecretSync {namespace}/{name}: an empty mapping is not allowed; "
+                "delete the SecretSync instead"
+            )
         spec: dict[str, Any] = {"secretObject": {"data": mappings_to_data(mappings)}}
         if force_synchronization is not None:
             spec["forceSynchronization"] = force_synchronization
         body = {"metadata": {"resourceVersion": resource_version}, "spec": spec}
         return self._patch(rk.SECRET_SYNCS, namespace, name, body, "updating")
 
-    def delete_secret_sync(self, namespace: str, name: str, *, resource_version: str | None = None,
-                           uid: str | None = None) -> bool:
+    def delete_secret_sync(
+        self, namespace: str, name: str, *, resource_version: str | None = None, uid: str | None = None
+    ) -> bool:
         """Delete a SecretSync with resourceVersion/UID preconditions; False when it was already gone.
 
         Its synced Secret goes with it (the controller owns it through an ownerReference).
@@ -204,8 +236,14 @@ class ClusterWriter:
         try:
             with _errors("deleting", kind, namespace, name):
                 self._custom.delete_namespaced_custom_object(
-                    kind.group, kind.version, namespace, kind.plural, name, body=body,
-                    _request_timeout=self._timeout)
+                    kind.group,
+                    kind.version,
+                    namespace,
+                    kind.plural,
+                    name,
+                    body=body,
+                    _request_timeout=self._timeout,
+                )
         except NotFoundError:
             return False
         return True
@@ -236,9 +274,18 @@ class ClusterWriter:
             body = with_manual_trigger(current, now)
             try:
                 with _errors("renewing", kind, namespace, name):
-                    return cast(JsonObject, self._custom.replace_namespaced_custom_object_status(
-                        kind.group, kind.version, namespace, kind.plural, name, body,
-                        _request_timeout=self._timeout))
+                    return cast(
+                        JsonObject,
+                        self._custom.replace_namespaced_custom_object_status(
+                            kind.group,
+                            kind.version,
+                            namespace,
+                            kind.plural,
+                            name,
+                            body,
+                            _request_timeout=self._timeout,
+                        ),
+                    )
             except ConflictError:
                 if attempt == RENEW_ATTEMPTS:
                     raise
@@ -246,12 +293,23 @@ class ClusterWriter:
 
     # -- plumbing -------------------------------------------------------------------------------------
 
-    def _patch(self, kind: ResourceKind, namespace: str, name: str, body: Mapping[str, Any],
-               action: str) -> JsonObject:
+    def _patch(
+        self, kind: ResourceKind, namespace: str, name: str, body: Mapping[str, Any], action: str
+    ) -> JsonObject:
         with _errors(action, kind, namespace, name):
-            return cast(JsonObject, self._custom.patch_namespaced_custom_object(
-                kind.group, kind.version, namespace, kind.plural, name, dict(body),
-                _content_type=MERGE_PATCH, _request_timeout=self._timeout))
+            return cast(
+                JsonObject,
+                self._custom.patch_namespaced_custom_object(
+                    kind.group,
+                    kind.version,
+                    namespace,
+                    kind.plural,
+                    name,
+                    dict(body),
+                    _content_type=MERGE_PATCH,
+                    _request_timeout=self._timeout,
+                ),
+            )
 
 
 def with_manual_trigger(certificate: Mapping[str, Any], now: datetime) -> JsonObject:

@@ -33,8 +33,12 @@ def not_regular_reason(mode: int) -> str | None:
         return None
     if stat.S_ISDIR(mode):
         return "is a directory"
-    for test, what in ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
-                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
+    for test, what in (
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    ):
         if test(mode):
             return f"is {what}, not a regular file"
     return "is not a regular file"
@@ -53,6 +57,7 @@ def _too_large(limit: int) -> Callable[[int | None], str]:
             return f"too large (over {size_text(limit)})"
         shown = f"{size / _MiB:.1f} MiB" if size >= _MiB else f"{size} bytes"
         return f"too large ({shown}; limit {size_text(limit)})"
+
     return reason
 
 
@@ -70,8 +75,9 @@ def os_reason(exc: OSError) -> str:
     return f"cannot read ({(exc.strerror or type(exc).__name__).lower()})"
 
 
-def read_regular_file(path: str | os.PathLike[str], *, limit: int,
-                      too_large: Callable[[int | None], str] | None = None) -> bytes:
+def read_regular_file(
+    path: str | os.PathLike[str], *, limit: int, too_large: Callable[[int | None], str] | None = None
+) -> bytes:
     """The bytes of the regular file at ``path`` (``~`` not expanded), at most ``limit`` of them.
 
     Raises :class:`UnreadableFile` for a missing or unreadable path, anything that is not a regular

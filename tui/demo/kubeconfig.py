@@ -9,8 +9,9 @@ from typing import Any
 import yaml
 
 
-def kubeconfig_document(server_url: str, *, context: str = "aio-demo",
-                        namespace: str = "azure-iot-operations") -> dict[str, Any]:
+def kubeconfig_document(
+    server_url: str, *, context: str = "aio-demo", namespace: str = "azure-iot-operations"
+) -> dict[str, Any]:
     """The kubeconfig as a dict: one cluster, one user without credentials, one current context."""
     return {
         "apiVersion": "v1",
@@ -18,15 +19,21 @@ def kubeconfig_document(server_url: str, *, context: str = "aio-demo",
         "clusters": [{"name": context, "cluster": {"server": server_url}}],
         # The emulator accepts anonymous requests, so the user carries no token to leak.
         "users": [{"name": context, "user": {}}],
-        "contexts": [{"name": context,
-                      "context": {"cluster": context, "user": context, "namespace": namespace}}],
+        "contexts": [
+            {"name": context, "context": {"cluster": context, "user": context, "namespace": namespace}}
+        ],
         "current-context": context,
         "preferences": {},
     }
 
 
-def write_kubeconfig(path: str | os.PathLike[str], server_url: str, *, context: str = "aio-demo",
-                     namespace: str = "azure-iot-operations") -> Path:
+def write_kubeconfig(
+    path: str | os.PathLike[str],
+    server_url: str,
+    *,
+    context: str = "aio-demo",
+    namespace: str = "azure-iot-operations",
+) -> Path:
     """Write the kubeconfig to ``path`` (mode 0600, parents created) and return the path."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)

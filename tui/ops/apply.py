@@ -151,17 +151,37 @@ class StepRun:
         self.left = len(plan.steps)
         """Steps still to run (for progress totals)."""
 
-    def record(self, step: Step, state: StepState, *, before: Before | None = None,
-               op: Operation | None = None, resource_version: str | None = None, message: str = "",
-               revision: int | None = None) -> None:
+    def record(
+        self,
+        step: Step,
+        state: StepState,
+        *,
+        before: Before | None = None,
+        op: Operation | None = None,
+        resource_version: str | None = None,
+        message: str = "",
+        revision: int | None = None,
+    ) -> None:
         """Journal one state change of ``step`` (durably, before returning).
 
         ``revision``: the plan revision the step belongs to, when not the newest (a done step of an earlier
         revision redone by a resume)."""
         rev = self.plan.revision if revision is None else revision
-        self.journal.append(StepRecord(self.plan.plan_id, rev, step.index, step.kind,
-                                       step.target, state, self.clock.now(), before, op, resource_version,
-                                       message))
+        self.journal.append(
+            StepRecord(
+                self.plan.plan_id,
+                rev,
+                step.index,
+                step.kind,
+                step.target,
+                state,
+                self.clock.now(),
+                before,
+                op,
+                resource_version,
+                message,
+            )
+        )
 
     def end(self, outcome: str, message: str = "") -> None:
         """Journal the end of the run and release the journal."""
@@ -175,8 +195,9 @@ class StepRun:
             # A step just executed is the last of ``executed``: report it at its own place, not the next.
             done = bool(self.executed) and self.executed[-1] is step
             position = len(self.executed) - 1 if done else len(self.executed)
-        self.progress(StepEvent(phase, position, len(self.executed) + self.left,
-                                step.target if step else "", message))
+        self.progress(
+            StepEvent(phase, position, len(self.executed) + self.left, step.target if step else "", message)
+        )
 
 
 def describe_step(step: Step) -> str:
@@ -224,8 +245,9 @@ def apply_plan(
     journal_id = jr.new_journal_id(clock.now())
 
     def plan_record(p: Plan) -> PlanRecord:
-        return PlanRecord(p.plan_id, p.revision, clock.now(), p.namespace, p.steps, p.changes.describe(),
-                          info.context)
+        return PlanRecord(
+            p.plan_id, p.revision, clock.now(), p.namespace, p.steps, p.changes.describe(), info.context
+        )
 
     run = StepRun(journal.create(journal_id, plan_record(plan)), plan_record(plan), progress, clock)
     conflicts = 0
@@ -254,14 +276,17 @@ def apply_plan(
                 current = rebase_plan(current, state, raw=raw)
                 if current.problems:
                     detail = "; ".join(str(p) for p in current.problems)
-                    raise WriteConflict(f"re-planned after a concurrent change and the changes no longer "
-                                        f"apply: {detail}", written=False) from None
+                    raise WriteConflict(
+                        f"re-planned after a concurrent change and the changes no longer apply: {detail}",
+                        written=False,
+                    ) from None
                 # The done steps stay done; the rebased revision holds what is left, numbered afresh.
                 run.plan = plan_record(current)
                 run.journal.append(run.plan)
                 steps, position = list(current.steps), 0
-                run.event("rebased", None,
-                          f"re-planned against the current objects (revision {current.revision})")
+                run.event(
+                    "rebased", None, f"re-planned against the current objects (revision {current.revision})"
+                )
                 continue
             run.record(step, StepState.DONE, resource_version=result.get("resource_version"))
             run.details.append({"target": step.target, **result})
@@ -271,8 +296,17 @@ def apply_plan(
             run.event("skipped" if result.get("already") else "done", step)
         check_still_ours(run, adapters)
     except WriteConflict as exc:
-        return _conflicted(run, exc, steps[position] if position < len(steps) else None, pending_written,
-                           audit, info, plan.plan_id, (*run.executed, *steps[position:]), conflicts + 1)
+        return _conflicted(
+            run,
+            exc,
+            steps[position] if position < len(steps) else None,
+            pending_written,
+            audit,
+            info,
+            plan.plan_id,
+            (*run.executed, *steps[position:]),
+            conflicts + 1,
+        )
     except Exception as exc:  # every adapter failure ends here: journaled, audited, one line
         error, unreachable = failure_line(exc)
         failed_step = steps[position] if position < len(steps) else None
@@ -286,13 +320,29 @@ def apply_plan(
         run.end("failed" if wrote else jr.ABANDONED, error)
         outcome = FAILED if wrote else NOTHING_DONE
         record_audit(audit, info, outcome, plan.plan_id, error)
-        return ApplyResult(journal_id, outcome, (*run.executed, *steps[position:]), len(run.executed), error,
-                           unreachable, conflicts=conflicts, details=tuple(run.details), journal_kept=wrote)
+        return ApplyResult(
+            journal_id,
+            outcome,
+            (*run.executed, *steps[position:]),
+            len(run.executed),
+            error,
+            unreachable,
+            conflicts=conflicts,
+            details=tuple(run.details),
+            journal_kept=wrote,
+        )
     sync = finish_with_wait(run, adapters, wait_timeout)
     run.end(jr.APPLIED, "" if sync is None or sync.ok else f"not synced: {sync.describe()}")
     record_audit(audit, info, APPLIED, plan.plan_id, "" if sync is None or sync.ok else sync.describe())
-    return ApplyResult(journal_id, APPLIED, tuple(run.executed), len(run.executed), sync=sync,
-                       conflicts=conflicts, details=tuple(run.details))
+    return ApplyResult(
+        journal_id,
+        APPLIED,
+        tuple(run.executed),
+        len(run.executed),
+        sync=sync,
+        conflicts=conflicts,
+        details=tuple(run.details),
+    )
 
 
 def check_still_ours(run: StepRun, adapters: Adapters) -> None:
@@ -302,17 +352,30 @@ def check_still_ours(run: StepRun, adapters: Adapters) -> None:
     cluster steps run, would otherwise leave the lists mapping bytes nobody checked under an "applied".
     Raises :class:`~tui.ops.errors.WriteConflict` (written: the journal is kept to roll back).
     """
-    taken = [s.op.secret_name for s in run.executed
-             if isinstance(s.op, VaultWrite) and not still_ours(adapters.need_vault(s), s.op)]
+    taken = [
+        s.op.secret_name
+        for s in run.executed
+        if isinstance(s.op, VaultWrite) and not still_ours(adapters.need_vault(s), s.op)
+    ]
     if taken:
-        raise WriteConflict(f"vault secret {', '.join(taken)} was written by someone else after this apply "
-                            "wrote it; the lists map their value now: roll back, or plan the change again",
-                            written=True)
+        raise WriteConflict(
+            f"vault secret {', '.join(taken)} was written by someone else after this apply "
+            "wrote it; the lists map their value now: roll back, or plan the change again",
+            written=True,
+        )
 
 
-def _conflicted(run: StepRun, exc: WriteConflict, step: Step | None, pending_written: bool,
-                audit: AuditLog | None, info: AuditInfo, plan_id: str, steps: tuple[Step, ...],
-                conflicts: int) -> ApplyResult:
+def _conflicted(
+    run: StepRun,
+    exc: WriteConflict,
+    step: Step | None,
+    pending_written: bool,
+    audit: AuditLog | None,
+    info: AuditInfo,
+    plan_id: str,
+    steps: tuple[Step, ...],
+    conflicts: int,
+) -> ApplyResult:
     """End a run stopped by another writer: journal, audit, result (see :data:`CONFLICT`)."""
     error = str(exc)
     if step is not None and pending_written and not exc.written:
@@ -323,8 +386,16 @@ def _conflicted(run: StepRun, exc: WriteConflict, step: Step | None, pending_wri
     wrote = bool(run.executed) or (exc.written and pending_written)
     run.end(CONFLICT if wrote else jr.ABANDONED, error)
     record_audit(audit, info, CONFLICT, plan_id, error)
-    return ApplyResult(run.journal.id, CONFLICT, steps, len(run.executed), error, conflicts=conflicts,
-                       details=tuple(run.details), journal_kept=wrote)
+    return ApplyResult(
+        run.journal.id,
+        CONFLICT,
+        steps,
+        len(run.executed),
+        error,
+        conflicts=conflicts,
+        details=tuple(run.details),
+        journal_kept=wrote,
+    )
 
 
 def finish_with_wait(run: StepRun, adapters: Adapters, wait_timeout: float) -> WaitResult | None:
@@ -332,8 +403,9 @@ def finish_with_wait(run: StepRun, adapters: Adapters, wait_timeout: float) -> W
     return wait_with_progress(run, adapters, expectations(run.executed), wait_timeout)
 
 
-def wait_with_progress(run: StepRun, adapters: Adapters, wanted: Sequence[SyncExpectation],
-                       wait_timeout: float) -> WaitResult | None:
+def wait_with_progress(
+    run: StepRun, adapters: Adapters, wanted: Sequence[SyncExpectation], wait_timeout: float
+) -> WaitResult | None:
     """Wait for ``wanted`` with a progress event per change (None when there is nothing to wait for)."""
     if wait_timeout <= 0 or not wanted:
         return None
@@ -354,5 +426,13 @@ def record_audit(audit: AuditLog | None, info: AuditInfo, outcome: str, plan_id:
     """Append the run's audit event (nothing when no audit log is given)."""
     if audit is None:
         return
-    audit.record(action=info.action, outcome=outcome, context=info.context, thumbprints=info.thumbprints,
-                 vault_secrets=info.vault_secrets, entries=info.entries, plan_id=plan_id, detail=detail)
+    audit.record(
+        action=info.action,
+        outcome=outcome,
+        context=info.context,
+        thumbprints=info.thumbprints,
+        vault_secrets=info.vault_secrets,
+        entries=info.entries,
+        plan_id=plan_id,
+        detail=detail,
+    )

@@ -76,16 +76,27 @@ class AuditEvent:
 class AuditLog:
     """Appends :class:`AuditEvent` lines to ``<state dir>/audit.jsonl``."""
 
-    def __init__(self, directory: Path, *, clock: Clock, user: str | None = None,
-                 host: str | None = None) -> None:
+    def __init__(
+        self, directory: Path, *, clock: Clock, user: str | None = None, host: str | None = None
+    ) -> None:
         self.path = directory / AUDIT_FILE
         self._clock = clock
         self._user = user or os_user()
         self._host = host or socket.gethostname()
 
-    def record(self, *, action: str, outcome: str, context: str, thumbprints: Iterable[str] = (),
-               vault_secrets: Iterable[str] = (), entries: Iterable[str] = (), plan_id: str | None = None,
-               detail: str = "", extra: dict[str, Any] | None = None) -> AuditEvent:
+    def record(
+        self,
+        *,
+        action: str,
+        outcome: str,
+        context: str,
+        thumbprints: Iterable[str] = (),
+        vault_secrets: Iterable[str] = (),
+        entries: Iterable[str] = (),
+        plan_id: str | None = None,
+        detail: str = "",
+        extra: dict[str, Any] | None = None,
+    ) -> AuditEvent:
         """Append one event and return it.
 
         Raises ``OSError`` when the log cannot be written (:class:`~tui.config.StateDirError`, one line,

@@ -22,6 +22,7 @@ Pairs = tuple[tuple[str, str], ...]
 
 # -- SecretProviderClass objects ---------------------------------------------------------------------
 
+
 def _by_name(objects: Sequence[SpcObject]) -> dict[str, SpcObject]:
     return {o.object_name: o for o in objects}
 
@@ -100,6 +101,7 @@ def same_objects(a: str | None, b: str | None) -> bool:
 
 # -- SecretSync mappings -----------------------------------------------------------------------------
 
+
 def _map_delta(op: SyncEdit) -> tuple[dict[str, str], set[str]]:
     """(targetKey -> sourcePath the step sets, targetKeys it drops)."""
     before = {t: s for s, t in op.before}
@@ -174,5 +176,8 @@ def pairs_of(obj: Mapping[str, Any] | None) -> Pairs | None:
     spec = obj.get("spec")
     secret_object = spec.get("secretObject") if isinstance(spec, Mapping) else None
     data = secret_object.get("data") if isinstance(secret_object, Mapping) else None
-    return tuple((str(item.get("sourcePath") or ""), str(item.get("targetKey") or ""))
-                 for item in data or [] if isinstance(item, Mapping))
+    return tuple(
+        (str(item.get("sourcePath") or ""), str(item.get("targetKey") or ""))
+        for item in data or []
+        if isinstance(item, Mapping)
+    )

@@ -246,8 +246,12 @@ class JournalInfo:
     @property
     def pending(self) -> bool:
         """Not finished (no final end) and not being worked on: interrupted or failed."""
-        return (self.problem is None and self.outcome not in FINAL_OUTCOMES and not self.busy
-                and self.begun is not None)
+        return (
+            self.problem is None
+            and self.outcome not in FINAL_OUTCOMES
+            and not self.busy
+            and self.begun is not None
+        )
 
     @property
     def problem_line(self) -> str:
@@ -256,17 +260,40 @@ class JournalInfo:
 
     def to_json(self) -> dict[str, Any]:
         """JSON object for ``aio-certs journal --json``."""
-        return {"id": self.id, "begun": self.begun, "context": self.context,
-                "changes": list(self.description), "steps": self.steps, "done": self.done,
-                "uncertain": self.uncertain, "outcome": self.outcome, "pending": self.pending,
-                "busy": self.busy, "last_error": self.failed, "problem": self.problem,
-                "path": str(self.path), "entries": list(self.audit_fields.entries)}
+        return {
+            "id": self.id,
+            "begun": self.begun,
+            "context": self.context,
+            "changes": list(self.description),
+            "steps": self.steps,
+            "done": self.done,
+            "uncertain": self.uncertain,
+            "outcome": self.outcome,
+            "pending": self.pending,
+            "busy": self.busy,
+            "last_error": self.failed,
+            "problem": self.problem,
+            "path": str(self.path),
+            "entries": list(self.audit_fields.entries),
+        }
 
 
 def unusable_info(path: Path, problem: str, *, busy: bool = False) -> JournalInfo:
     """A journal file that cannot be read as one, described by ``problem``."""
-    return JournalInfo(id=path.name[: -len(SUFFIX)], path=path, begun=None, context=None, description=(),
-                       steps=0, done=0, uncertain=0, failed=None, outcome=None, busy=busy, problem=problem)
+    return JournalInfo(
+        id=path.name[: -len(SUFFIX)],
+        path=path,
+        begun=None,
+        context=None,
+        description=(),
+        steps=0,
+        done=0,
+        uncertain=0,
+        failed=None,
+        outcome=None,
+        busy=busy,
+        problem=problem,
+    )
 
 
 def info_of(path: Path, records: list[Record], *, busy: bool) -> JournalInfo:
@@ -439,16 +466,20 @@ def notice_lines(state_dir: Path) -> list[str]:
         return []  # the command's own check of the state directory says what is wrong
     for info in infos:
         if info.problem:
-            lines.append(f"aio-certs: unusable {info.problem_line}; it cannot be resumed or rolled back "
-                         "(look at it, then remove it)")
+            lines.append(
+                f"aio-certs: unusable {info.problem_line}; it cannot be resumed or rolled back "
+                "(look at it, then remove it)"
+            )
             continue
         if not info.pending:
             continue
         what = "; ".join(info.description) or f"{info.steps} step(s)"
         why = f", last error: {info.failed}" if info.failed else ", interrupted"
-        lines.append(f"aio-certs: unfinished apply {info.id} ({info.done}/{info.steps} steps done{why}): "
-                     f"{what}. Run `aio-certs journal resume {info.id}` or "
-                     f"`aio-certs journal rollback {info.id}`.")
+        lines.append(
+            f"aio-certs: unfinished apply {info.id} ({info.done}/{info.steps} steps done{why}): "
+            f"{what}. Run `aio-certs journal resume {info.id}` or "
+            f"`aio-certs journal rollback {info.id}`."
+        )
     return lines
 
 

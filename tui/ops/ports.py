@@ -29,25 +29,41 @@ class ClusterPort(Protocol):
         """The object, or None when it does not exist."""
         ...
 
-    def patch_spc_objects(self, namespace: str, name: str, objects: str | None, *,
-                          resource_version: str) -> JsonObject:
+    def patch_spc_objects(
+        self, namespace: str, name: str, objects: str | None, *, resource_version: str
+    ) -> JsonObject:
         """Replace ``spec.parameters.objects`` of a SecretProviderClass at ``resource_version``."""
         ...
 
-    def create_secret_sync(self, namespace: str, name: str, *, spc_name: str, service_account: str,
-                           mappings: Sequence[tuple[str, str]], secret_type: str = "Opaque",
-                           labels: Mapping[str, str] | None = None) -> JsonObject:
+    def create_secret_sync(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        spc_name: str,
+        service_account: str,
+        mappings: Sequence[tuple[str, str]],
+        secret_type: str = "Opaque",
+        labels: Mapping[str, str] | None = None,
+    ) -> JsonObject:
         """Create a SecretSync (a conflict when one exists)."""
         ...
 
-    def update_secret_sync_mappings(self, namespace: str, name: str, mappings: Sequence[tuple[str, str]], *,
-                                    resource_version: str, force_synchronization: str | None = None,
-                                    ) -> JsonObject:
+    def update_secret_sync_mappings(
+        self,
+        namespace: str,
+        name: str,
+        mappings: Sequence[tuple[str, str]],
+        *,
+        resource_version: str,
+        force_synchronization: str | None = None,
+    ) -> JsonObject:
         """Replace a SecretSync's mappings at ``resource_version`` (and nudge a sync with a new token)."""
         ...
 
-    def delete_secret_sync(self, namespace: str, name: str, *, resource_version: str | None = None,
-                           uid: str | None = None) -> bool:
+    def delete_secret_sync(
+        self, namespace: str, name: str, *, resource_version: str | None = None, uid: str | None = None
+    ) -> bool:
         """Delete a SecretSync with preconditions; False when it was already gone."""
         ...
 
@@ -88,13 +104,27 @@ class VaultPort(Protocol):
         """Whether ``name`` is deleted but recoverable (False when the deleted list may not be read)."""
         ...
 
-    def write(self, name: str, value: str, *, content_type: str | None, tags: Mapping[str, str],
-              expires_on: datetime | None) -> str:
+    def write(
+        self,
+        name: str,
+        value: str,
+        *,
+        content_type: str | None,
+        tags: Mapping[str, str],
+        expires_on: datetime | None,
+    ) -> str:
         """Set ``name`` (a new version when it exists); returns the new version id."""
         ...
 
-    def restore(self, name: str, value: str, *, content_type: str | None, tags: Mapping[str, str],
-                expires_on: datetime | None) -> str:
+    def restore(
+        self,
+        name: str,
+        value: str,
+        *,
+        content_type: str | None,
+        tags: Mapping[str, str],
+        expires_on: datetime | None,
+    ) -> str:
         """Write an earlier value of ``name`` again, for a rollback; returns the new version id."""
         ...
 

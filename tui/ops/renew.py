@@ -21,14 +21,20 @@ RENEW_ACTION = "renew"
 POLL_SECONDS = 0.1
 
 
-def request_renewal(cluster: ClusterPort, cert: CertificateView, *, audit: AuditLog, context: str,
-                    clock: Clock) -> None:
+def request_renewal(
+    cluster: ClusterPort, cert: CertificateView, *, audit: AuditLog, context: str, clock: Clock
+) -> None:
     """Ask cert-manager to re-issue ``cert`` now and audit it; re-raises the write's one-line failure."""
     try:
         cluster.renew_certificate(cert.namespace, cert.name, now=clock.now())
     except Exception as exc:
-        audit.record(action=RENEW_ACTION, outcome="failed", context=context, entries=[cert.key],
-                     detail=" ".join(str(exc).split()))
+        audit.record(
+            action=RENEW_ACTION,
+            outcome="failed",
+            context=context,
+            entries=[cert.key],
+            detail=" ".join(str(exc).split()),
+        )
         raise
     audit.record(action=RENEW_ACTION, outcome="applied", context=context, entries=[cert.key])
 
@@ -44,8 +50,11 @@ def wait_for_revision(cluster: ClusterPort, cert: CertificateView, timeout: floa
         current = cluster.get(rk.CERTIFICATES, cert.namespace, cert.name) or {}
         status = current.get("status") or {}
         revision = status.get("revision")
-        ready = any(c.get("type") == "Ready" and c.get("status") == "True"
-                    for c in status.get("conditions") or [] if isinstance(c, dict))
+        ready = any(
+            c.get("type") == "Ready" and c.get("status") == "True"
+            for c in status.get("conditions") or []
+            if isinstance(c, dict)
+        )
         if isinstance(revision, int) and revision > before and ready:
             return revision
         if time.monotonic() >= deadline:

@@ -47,8 +47,9 @@ from tui.ops.vault_ops import read_secret
 ROLLED_BACK = "rolled-back"
 
 
-def _open(store: jr.JournalStore, journal_id: str, progress: Progress, clock: Clock,
-          action: str) -> tuple[StepRun, JournalSummary, AuditInfo]:
+def _open(
+    store: jr.JournalStore, journal_id: str, progress: Progress, clock: Clock, action: str
+) -> tuple[StepRun, JournalSummary, AuditInfo]:
     journal = store.open(journal_id)
     summary = journal.summary()
     if summary.plan is None:
@@ -58,32 +59,58 @@ def _open(store: jr.JournalStore, journal_id: str, progress: Progress, clock: Cl
     run.executed = [Step(r.index, r.op) for r in summary.done_steps if r.op is not None]
     # The audit line names what the apply concerns, as the apply's own line did.
     fields = journal_audit_fields(summary)
-    info = AuditInfo(f"journal {action}", summary.plan.context, fields.thumbprints, fields.vault_secrets,
-                     fields.entries)
+    info = AuditInfo(
+        f"journal {action}", summary.plan.context, fields.thumbprints, fields.vault_secrets, fields.entries
+    )
     return run, summary, info
 
 
-def _fail(run: StepRun, step: Step | None, exc: Exception, audit: AuditLog | None, info: AuditInfo,
-          steps: tuple[Step, ...]) -> ApplyResult:
+def _fail(
+    run: StepRun,
+    step: Step | None,
+    exc: Exception,
+    audit: AuditLog | None,
+    info: AuditInfo,
+    steps: tuple[Step, ...],
+) -> ApplyResult:
     error, unreachable = failure_line(exc)
     conflict = isinstance(exc, WriteConflict)
     run.event("conflict" if conflict else "failed", step, error)
     outcome = CONFLICT if conflict else FAILED
     run.end(outcome, error)
     record_audit(audit, info, outcome, run.plan.plan_id, error)
-    return ApplyResult(run.journal.id, outcome, steps, len(run.executed), error, unreachable,
-                       details=tuple(run.details), journal_kept=True)
+    return ApplyResult(
+        run.journal.id,
+        outcome,
+        steps,
+        len(run.executed),
+        error,
+        unreachable,
+        details=tuple(run.details),
+        journal_kept=True,
+    )
 
 
 def _to_redo(adapters: Adapters, summary: JournalSummary) -> list[StepRecord]:
     """Done steps whose effect is gone, in execution order (raises when one was replaced by another's)."""
-    return [rec for rec in summary.done_steps
-            if rec.op is not None and not recheck_done(adapters, Step(rec.index, rec.op))]
+    return [
+        rec
+        for rec in summary.done_steps
+        if rec.op is not None and not recheck_done(adapters, Step(rec.index, rec.op))
+    ]
 
 
-def resume_apply(journal_id: str, *, kube: ClusterPort, vault: VaultPort | None, store: jr.JournalStore,
-                 audit: AuditLog | None, clock: Clock, progress: Progress, wait_timeout: float,
-                 ) -> ApplyResult:
+def resume_apply(
+    journal_id: str,
+    *,
+    kube: ClusterPort,
+    vault: VaultPort | None,
+    store: jr.JournalStore,
+    audit: AuditLog | None,
+    clock: Clock,
+    progress: Progress,
+    wait_timeout: float,
+) -> ApplyResult:
     """Run the remaining steps of journal ``journal_id``; raises :class:`~tui.ops.journal.JournalError`
     (including ``JournalBusy``) when the journal cannot be taken.
 
@@ -98,11 +125,15 @@ def resume_apply(journal_id: str, *, kube: ClusterPort, vault: VaultPort | None,
     except Exception as exc:  # the re-check read or judged: nothing is written, the journal stays pending
         return _fail(run, None, exc, audit, info, tuple(run.executed))
     again = {(r.revision, r.index) for r in redo}
-    run.executed = [Step(r.index, r.op) for r in summary.done_steps
-                    if r.op is not None and (r.revision, r.index) not in again]
+    run.executed = [
+        Step(r.index, r.op)
+        for r in summary.done_steps
+        if r.op is not None and (r.revision, r.index) not in again
+    ]
     # (revision, step): redone steps keep the revision they were journaled under.
-    todo: list[tuple[int | None, Step]] = [(r.revision, Step(r.index, r.op))
-                                           for r in redo if r.op is not None]
+    todo: list[tuple[int | None, Step]] = [
+        (r.revision, Step(r.index, r.op)) for r in redo if r.op is not None
+    ]
     todo += [(None, step) for step in summary.remaining()]
     current: Step | None = None
     position = 0
@@ -114,8 +145,9 @@ def resume_apply(journal_id: str, *, kube: ClusterPort, vault: VaultPort | None,
             before = before_image(adapters, step, run.versions)
             run.record(step, StepState.PENDING, before=before, op=step.op, revision=revision)
             result = run_resumed(adapters, step, run.versions)
-            run.record(step, StepState.DONE, resource_version=result.get("resource_version"),
-                       revision=revision)
+            run.record(
+                step, StepState.DONE, resource_version=result.get("resource_version"), revision=revision
+            )
             run.details.append({"target": step.target, **result})
             run.executed.append(step)
             run.left -= 1
@@ -125,15 +157,15 @@ def resume_apply(journal_id: str, *, kube: ClusterPort, vault: VaultPort | None,
         error, unreachable = failure_line(exc)
         written = isinstance(exc, WriteConflict) and exc.written
         if current is not None and not unreachable and not written:
-            run.record(current, StepState.FAILED, message=error,
-                       revision=todo[position][0] if todo else None)
+            run.record(current, StepState.FAILED, message=error, revision=todo[position][0] if todo else None)
         left = tuple(step for _, step in todo[position:]) if current is not None else ()
         return _fail(run, current, exc, audit, info, (*run.executed, *left))
     sync = finish_with_wait(run, adapters, wait_timeout)
     run.end(jr.APPLIED, "" if sync is None or sync.ok else f"not synced: {sync.describe()}")
     record_audit(audit, info, APPLIED, run.plan.plan_id, "" if sync is None or sync.ok else sync.describe())
-    return ApplyResult(journal_id, APPLIED, tuple(run.executed), len(run.executed), sync=sync,
-                       details=tuple(run.details))
+    return ApplyResult(
+        journal_id, APPLIED, tuple(run.executed), len(run.executed), sync=sync, details=tuple(run.details)
+    )
 
 
 def _rollback_expectations(ops: list[SyncEdit]) -> list[SyncExpectation]:
@@ -150,8 +182,11 @@ def _rollback_expectations(ops: list[SyncEdit]) -> list[SyncExpectation]:
             out.append(SyncExpectation(op.namespace, op.name, present=False))
         else:
             keys: dict[str, bytes | None] = {t: None for _, t in op.before}
-            out.append(SyncExpectation(op.namespace, op.name, keys=keys,
-                                       absent=tuple(t for _, t in op.after if t not in keys)))
+            out.append(
+                SyncExpectation(
+                    op.namespace, op.name, keys=keys, absent=tuple(t for _, t in op.after if t not in keys)
+                )
+            )
     return out
 
 
@@ -172,16 +207,20 @@ def _merge(expected: list[SyncExpectation], more: list[SyncExpectation]) -> list
     return list(by_key.values())
 
 
-def _resync_restored(run: StepRun, adapters: Adapters, summary: JournalSummary,
-                     results: list[tuple[Step, dict[str, Any]]]) -> list[SyncExpectation]:
+def _resync_restored(
+    run: StepRun, adapters: Adapters, summary: JournalSummary, results: list[tuple[Step, dict[str, Any]]]
+) -> list[SyncExpectation]:
     """Force a sync of every SecretSync that maps a secret the rollback put back; expect its bytes.
 
     Writing the old value back changes nothing on the edge by itself: the controller reads the vault
     again only at its poll or on a new ``forceSynchronization``, so the synced Secret would go on serving
     the apply's file while the rollback reported success.
     """
-    restored = {step.op.secret_name.lower() for step, result in results
-                if isinstance(step.op, VaultWrite | VaultDelete) and result.get("vault") in _RESTORED}
+    restored = {
+        step.op.secret_name.lower()
+        for step, result in results
+        if isinstance(step.op, VaultWrite | VaultDelete) and result.get("vault") in _RESTORED
+    }
     if not restored or adapters.vault is None:
         return []
     values: dict[str, bytes | None] = {}
@@ -191,10 +230,17 @@ def _resync_restored(run: StepRun, adapters: Adapters, summary: JournalSummary,
             values[name] = bytes.fromhex(state.value) if state.exists and state.value else None
         except ValueError:  # not hex: the provider decodes it another way; any bytes will do
             values[name] = None
-    syncs = {(s.op.namespace, s.op.name) for plan in summary.plans for s in plan.steps
-             if isinstance(s.op, SyncEdit)}
-    syncs |= {(run.plan.namespace, OPCUA_LISTS[step.op.list_name]) for step, _ in results
-              if isinstance(step.op, VaultWrite | VaultDelete) and step.op.list_name in OPCUA_LISTS}
+    syncs = {
+        (s.op.namespace, s.op.name)
+        for plan in summary.plans
+        for s in plan.steps
+        if isinstance(s.op, SyncEdit)
+    }
+    syncs |= {
+        (run.plan.namespace, OPCUA_LISTS[step.op.list_name])
+        for step, _ in results
+        if isinstance(step.op, VaultWrite | VaultDelete) and step.op.list_name in OPCUA_LISTS
+    }
     token = f"aio-certs-{run.plan.plan_id}-rollback-{run.clock.now():%Y%m%dT%H%M%S}"
     out = []
     for namespace, name in sorted(syncs):
@@ -205,15 +251,30 @@ def _resync_restored(run: StepRun, adapters: Adapters, summary: JournalSummary,
         try:
             adapters.kube.force_synchronization(namespace, name, token)
         except WriteError as exc:  # the wait below then says the edge did not follow, and why
-            run.progress(StepEvent("wait", None, len(run.executed), f"SecretSync/{namespace}/{name}",
-                                   f"could not force a sync: {exc}"))
+            run.progress(
+                StepEvent(
+                    "wait",
+                    None,
+                    len(run.executed),
+                    f"SecretSync/{namespace}/{name}",
+                    f"could not force a sync: {exc}",
+                )
+            )
         out.append(SyncExpectation(namespace, name, keys=keys))
     return out
 
 
-def rollback_apply(journal_id: str, *, kube: ClusterPort, vault: VaultPort | None, store: jr.JournalStore,
-                   audit: AuditLog | None, clock: Clock, progress: Progress, wait_timeout: float,
-                   ) -> ApplyResult:
+def rollback_apply(
+    journal_id: str,
+    *,
+    kube: ClusterPort,
+    vault: VaultPort | None,
+    store: jr.JournalStore,
+    audit: AuditLog | None,
+    clock: Clock,
+    progress: Progress,
+    wait_timeout: float,
+) -> ApplyResult:
     """Undo every done (or possibly done) step of journal ``journal_id``, newest first, then wait."""
     run, summary, info = _open(store, journal_id, progress, clock, "rollback")
     adapters = Adapters(kube, vault)
@@ -232,8 +293,18 @@ def rollback_apply(journal_id: str, *, kube: ClusterPort, vault: VaultPort | Non
             run.left = len(candidates) - position
             run.event("start", step, f"undo: {describe_step(step)}")
             result = undo(adapters, step, rec.before)
-            run.journal.append(StepRecord(rec.plan_id, rec.revision, rec.index, rec.kind, rec.target,
-                                          StepState.ROLLED_BACK, clock.now(), message=str(result)))
+            run.journal.append(
+                StepRecord(
+                    rec.plan_id,
+                    rec.revision,
+                    rec.index,
+                    rec.kind,
+                    rec.target,
+                    StepState.ROLLED_BACK,
+                    clock.now(),
+                    message=str(result),
+                )
+            )
             run.details.append({"target": step.target, **result})
             undone.append(step)
             results.append((step, result))
@@ -246,12 +317,16 @@ def rollback_apply(journal_id: str, *, kube: ClusterPort, vault: VaultPort | Non
     try:
         forced = _resync_restored(run, adapters, summary, results)
     except Exception as exc:  # reading the restored values failed: the undo stands, the wait cannot judge
-        run.progress(StepEvent("wait", None, len(undone), "", f"could not check the restored values: "
-                                                             f"{failure_line(exc)[0]}"))
+        run.progress(
+            StepEvent(
+                "wait", None, len(undone), "", f"could not check the restored values: {failure_line(exc)[0]}"
+            )
+        )
         forced = []
     sync = wait_with_progress(run, adapters, _merge(_rollback_expectations(syncs), forced), wait_timeout)
     run.end(jr.ROLLED_BACK, "" if sync is None or sync.ok else f"not synced: {sync.describe()}")
     detail = "" if sync is None or sync.ok else sync.describe()
     record_audit(audit, info, ROLLED_BACK, run.plan.plan_id, detail)
-    return ApplyResult(journal_id, ROLLED_BACK, tuple(undone), len(undone), sync=sync,
-                       details=tuple(run.details))
+    return ApplyResult(
+        journal_id, ROLLED_BACK, tuple(undone), len(undone), sync=sync, details=tuple(run.details)
+    )

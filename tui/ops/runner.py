@@ -57,8 +57,9 @@ class Site:
 
 def vault_needed(changes: ChangeSet) -> bool:
     """Whether planning or applying ``changes`` touches the vault (every add; removals only to purge)."""
-    return any(isinstance(c, AddFile | AddVaultSecret) or (isinstance(c, RemoveEntry) and c.purge)
-               for c in changes)
+    return any(
+        isinstance(c, AddFile | AddVaultSecret) or (isinstance(c, RemoveEntry) and c.purge) for c in changes
+    )
 
 
 def _writer(client: SecretClient | None) -> VaultWriter | None:
@@ -69,9 +70,17 @@ def _writer(client: SecretClient | None) -> VaultWriter | None:
 class ChangeSession:
     """Read, plan and apply changes against one site."""
 
-    def __init__(self, api_client: ApiClient, settings: ModelSettings, *, clock: Clock, state_dir: Path,
-                 context: str, vault_client_for: VaultClientFor,
-                 timeout: tuple[float, float] = (5.0, 30.0)) -> None:
+    def __init__(
+        self,
+        api_client: ApiClient,
+        settings: ModelSettings,
+        *,
+        clock: Clock,
+        state_dir: Path,
+        context: str,
+        vault_client_for: VaultClientFor,
+        timeout: tuple[float, float] = (5.0, 30.0),
+    ) -> None:
         self.api_client = api_client
         self.settings = settings
         self.clock = clock
@@ -107,14 +116,17 @@ class ChangeSession:
             client = None
         if client is None:
             if need_vault:
-                raise SiteUnavailable("no Key Vault is known: the SecretProviderClass names none; set "
-                                      "--vault-url or AIO_CERTS_VAULT_URL")
+                raise SiteUnavailable(
+                    "no Key Vault is known: the SecretProviderClass names none; set "
+                    "--vault-url or AIO_CERTS_VAULT_URL"
+                )
             return Site(state, raw, None, None)
         if not need_vault:
             return Site(state, raw, None, client)
         snapshot = read_vault_snapshot(client, names=tuple(vault_values), clock=self.clock)
         if snapshot.status.state in (AreaState.UNREACHABLE, AreaState.FORBIDDEN) or (
-                snapshot.status.state is not AreaState.OK and not snapshot.secrets):
+            snapshot.status.state is not AreaState.OK and not snapshot.secrets
+        ):
             raise SiteUnavailable(f"cannot read the vault {snapshot.vault_url}: {snapshot.status.message}")
         state = build_state(raw, settings=self.settings, now=self.clock.now(), vault=snapshot)
         return Site(state, raw, snapshot, client)
@@ -135,8 +147,15 @@ class ChangeSession:
         site = self.read(vault_values=wanted, need_vault=vault_needed(changes))
         secrets = dict(site.vault.secrets) if site.vault is not None else None
         deleted = [] if secrets is None else self._soft_deleted(site, vault_names_to_check(changes, secrets))
-        plan = make_plan(changes, site.state, vault_secrets=secrets, now=self.clock.now(),
-                         read_only=read_only, raw=site.raw, deleted_secrets=deleted)
+        plan = make_plan(
+            changes,
+            site.state,
+            vault_secrets=secrets,
+            now=self.clock.now(),
+            read_only=read_only,
+            raw=site.raw,
+            deleted_secrets=deleted,
+        )
         return plan, site
 
     @staticmethod
@@ -156,13 +175,23 @@ class ChangeSession:
             log.debug("looking for soft-deleted secrets failed: %s", type(exc).__name__)
             return []
 
-    def apply(self, plan: Plan, site: Site, *, action: str, progress: Progress,
-              wait_timeout: float) -> ApplyResult:
+    def apply(
+        self, plan: Plan, site: Site, *, action: str, progress: Progress, wait_timeout: float
+    ) -> ApplyResult:
         """Apply an applicable ``plan`` under a new journal, audited as ``action``."""
         info = audit_info_for(plan, action=action, context=self.context, state=site.state)
-        return apply_plan(plan, kube=self.writer, vault=_writer(site.vault_client), journal=self.journals,
-                          audit=self.audit, clock=self.clock, progress=progress, wait_timeout=wait_timeout,
-                          audit_info=info, reread=self.reread)
+        return apply_plan(
+            plan,
+            kube=self.writer,
+            vault=_writer(site.vault_client),
+            journal=self.journals,
+            audit=self.audit,
+            clock=self.clock,
+            progress=progress,
+            wait_timeout=wait_timeout,
+            audit_info=info,
+            reread=self.reread,
+        )
 
     def _vault_for_journal(self) -> VaultWriter | None:
         state, _ = self.read_cluster()
@@ -173,23 +202,44 @@ class ChangeSession:
 
     def resume(self, journal_id: str, *, progress: Progress, wait_timeout: float) -> ApplyResult:
         """Run the remaining steps of an interrupted apply."""
-        return resume_apply(journal_id, kube=self.writer, vault=self._vault_for_journal(),
-                            store=self.journals, audit=self.audit, clock=self.clock, progress=progress,
-                            wait_timeout=wait_timeout)
+        return resume_apply(
+            journal_id,
+            kube=self.writer,
+            vault=self._vault_for_journal(),
+            store=self.journals,
+            audit=self.audit,
+            clock=self.clock,
+            progress=progress,
+            wait_timeout=wait_timeout,
+        )
 
     def rollback(self, journal_id: str, *, progress: Progress, wait_timeout: float) -> ApplyResult:
         """Undo what an interrupted apply did."""
-        return rollback_apply(journal_id, kube=self.writer, vault=self._vault_for_journal(),
-                              store=self.journals, audit=self.audit, clock=self.clock, progress=progress,
-                              wait_timeout=wait_timeout)
+        return rollback_apply(
+            journal_id,
+            kube=self.writer,
+            vault=self._vault_for_journal(),
+            store=self.journals,
+            audit=self.audit,
+            clock=self.clock,
+            progress=progress,
+            wait_timeout=wait_timeout,
+        )
 
-    def record_refusal(self, action: str, plan: Plan | None, detail: str, *,
-                       outcome: str = "refused") -> None:
+    def record_refusal(
+        self, action: str, plan: Plan | None, detail: str, *, outcome: str = "refused"
+    ) -> None:
         """Audit a change that was refused or declined (nothing was written)."""
-        info: AuditInfo | None = (audit_info_for(plan, action=action, context=self.context)
-                                  if plan is not None else None)
-        self.audit.record(action=action, outcome=outcome, context=self.context,
-                          thumbprints=info.thumbprints if info else (),
-                          vault_secrets=info.vault_secrets if info else (),
-                          entries=info.entries if info else (), plan_id=plan.plan_id if plan else None,
-                          detail=detail)
+        info: AuditInfo | None = (
+            audit_info_for(plan, action=action, context=self.context) if plan is not None else None
+        )
+        self.audit.record(
+            action=action,
+            outcome=outcome,
+            context=self.context,
+            thumbprints=info.thumbprints if info else (),
+            vault_secrets=info.vault_secrets if info else (),
+            entries=info.entries if info else (),
+            plan_id=plan.plan_id if plan else None,
+            detail=detail,
+        )

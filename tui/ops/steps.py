@@ -43,8 +43,10 @@ class Adapters:
     def need_vault(self, step: Step) -> VaultPort:
         """The vault, or a one-line error when the plan needs a vault and none is configured."""
         if self.vault is None:
-            raise VaultError(f"{step.target}: no Key Vault is known (the SPC names none and "
-                             "AIO_CERTS_VAULT_URL/--vault-url is not set)")
+            raise VaultError(
+                f"{step.target}: no Key Vault is known (the SPC names none and "
+                "AIO_CERTS_VAULT_URL/--vault-url is not set)"
+            )
         return self.vault
 
 
@@ -62,12 +64,26 @@ def before_image(adapters: Adapters, step: Step, versions: MutableMapping[str, s
         secret, version = found
         return vault_before(op.secret_name, secret, version=version)
     if isinstance(op, SpcEdit):
-        return ClusterBefore("SecretProviderClass", op.namespace, op.name, True,
-                             op.resource_version or versions.get(op.key), objects=op.before)
+        return ClusterBefore(
+            "SecretProviderClass",
+            op.namespace,
+            op.name,
+            True,
+            op.resource_version or versions.get(op.key),
+            objects=op.before,
+        )
     assert isinstance(op, SyncEdit)
-    return ClusterBefore("SecretSync", op.namespace, op.name, op.action != "create",
-                         op.resource_version or versions.get(op.key), mappings=op.before,
-                         spc_name=op.spc_name, service_account=op.service_account, secret_type=op.secret_type)
+    return ClusterBefore(
+        "SecretSync",
+        op.namespace,
+        op.name,
+        op.action != "create",
+        op.resource_version or versions.get(op.key),
+        mappings=op.before,
+        spc_name=op.spc_name,
+        service_account=op.service_account,
+        secret_type=op.secret_type,
+    )
 
 
 def _spc_rv(op: SpcEdit, versions: MutableMapping[str, str]) -> str:
@@ -99,8 +115,15 @@ def _remember(versions: MutableMapping[str, str], key: str, obj: dict[str, Any])
     return {"resource_version": rv}
 
 
-def _run_sync(kube: ClusterPort, op: SyncEdit, mappings: deltas.Pairs, versions: MutableMapping[str, str],
-              *, planned: bool, current: dict[str, Any] | None = None) -> Result:
+def _run_sync(
+    kube: ClusterPort,
+    op: SyncEdit,
+    mappings: deltas.Pairs,
+    versions: MutableMapping[str, str],
+    *,
+    planned: bool,
+    current: dict[str, Any] | None = None,
+) -> Result:
     """Make the SecretSync hold ``mappings`` (create, update or delete as they require)."""
     if planned:
         action, rv = op.action, op.resource_version or versions.get(op.key)
@@ -111,9 +134,14 @@ def _run_sync(kube: ClusterPort, op: SyncEdit, mappings: deltas.Pairs, versions:
     if action == "create":
         if not mappings:
             return {"sync": "absent"}
-        obj = kube.create_secret_sync(op.namespace, op.name, spc_name=op.spc_name,
-                                      service_account=op.service_account, mappings=mappings,
-                                      secret_type=op.secret_type)
+        obj = kube.create_secret_sync(
+            op.namespace,
+            op.name,
+            spc_name=op.spc_name,
+            service_account=op.service_account,
+            mappings=mappings,
+            secret_type=op.secret_type,
+        )
         return {"sync": "created", **_remember(versions, op.key, obj)}
     if action == "delete":
         gone = kube.delete_secret_sync(op.namespace, op.name, resource_version=rv)
@@ -121,8 +149,13 @@ def _run_sync(kube: ClusterPort, op: SyncEdit, mappings: deltas.Pairs, versions:
         return {"sync": "deleted" if gone else "absent"}
     if rv is None:
         raise WriteError(f"updating SecretSync {op.key}: no resourceVersion to write against")
-    obj = kube.update_secret_sync_mappings(op.namespace, op.name, mappings, resource_version=str(rv),
-                                           force_synchronization=op.force_synchronization)
+    obj = kube.update_secret_sync_mappings(
+        op.namespace,
+        op.name,
+        mappings,
+        resource_version=str(rv),
+        force_synchronization=op.force_synchronization,
+    )
     return {"sync": "updated", **_remember(versions, op.key, obj)}
 
 
@@ -135,8 +168,10 @@ def run_resumed(adapters: Adapters, step: Step, versions: MutableMapping[str, st
         if state.exists and state.value == op.value and state.content_type == op.content_type:
             return {"version": state.version, "already": True}
         if state.deleted:
-            raise VaultError(f"vault secret {op.secret_name} is deleted but recoverable; recover it (az "
-                             "keyvault secret recover) or purge it, then resume")
+            raise VaultError(
+                f"vault secret {op.secret_name} is deleted but recoverable; recover it (az "
+                "keyvault secret recover) or purge it, then resume"
+            )
         # The same guard as a first apply: what the plan judged must still be there, nobody may get in.
         return {"version": write_secret_checked(vault, op)}
     if isinstance(op, VaultDelete):
@@ -150,16 +185,18 @@ def run_resumed(adapters: Adapters, step: Step, versions: MutableMapping[str, st
         if deltas.spc_done(objects, op):
             return {"already": True, **_remember(versions, op.key, current)}
         rv = str((current.get("metadata") or {}).get("resourceVersion"))
-        obj = kube.patch_spc_objects(op.namespace, op.name, deltas.spc_forward(objects, op),
-                                     resource_version=rv)
+        obj = kube.patch_spc_objects(
+            op.namespace, op.name, deltas.spc_forward(objects, op), resource_version=rv
+        )
         return _remember(versions, op.key, obj)
     assert isinstance(op, SyncEdit)
     current_sync = kube.get(rk.SECRET_SYNCS, op.namespace, op.name)
     pairs = deltas.pairs_of(current_sync)
     if deltas.mappings_done(pairs, op) and not op.force_synchronization:
         return {"already": True}
-    return _run_sync(kube, op, deltas.mappings_forward(pairs, op), versions, planned=False,
-                     current=current_sync)
+    return _run_sync(
+        kube, op, deltas.mappings_forward(pairs, op), versions, planned=False, current=current_sync
+    )
 
 
 def recheck_done(adapters: Adapters, step: Step) -> bool:
@@ -177,13 +214,17 @@ def recheck_done(adapters: Adapters, step: Step) -> bool:
         if state.exists and state.value == op.value:
             return True
         if state.exists:
-            raise WriteConflict(f"vault secret {op.secret_name} no longer holds the value this apply "
-                                "wrote (someone wrote it since): roll back, or plan the change again",
-                                written=False)
+            raise WriteConflict(
+                f"vault secret {op.secret_name} no longer holds the value this apply "
+                "wrote (someone wrote it since): roll back, or plan the change again",
+                written=False,
+            )
         if state.deleted:
-            raise VaultError(f"vault secret {op.secret_name}, written by this apply, was deleted since and "
-                             "is recoverable; recover it (az keyvault secret recover) or purge it, then "
-                             "resume")
+            raise VaultError(
+                f"vault secret {op.secret_name}, written by this apply, was deleted since and "
+                "is recoverable; recover it (az keyvault secret recover) or purge it, then "
+                "resume"
+            )
         return False
     if isinstance(op, VaultDelete):
         return True
@@ -191,21 +232,30 @@ def recheck_done(adapters: Adapters, step: Step) -> bool:
     if isinstance(op, SpcEdit):
         current = kube.get(rk.SECRET_PROVIDER_CLASSES, op.namespace, op.name)
         if current is None:
-            raise WriteConflict(f"SecretProviderClass {op.key}, changed by this apply, was deleted since: "
-                                "roll back, or plan the change again", written=False)
+            raise WriteConflict(
+                f"SecretProviderClass {op.key}, changed by this apply, was deleted since: "
+                "roll back, or plan the change again",
+                written=False,
+            )
         verdict = deltas.spc_state(((current.get("spec") or {}).get("parameters") or {}).get("objects"), op)
     else:
         assert isinstance(op, SyncEdit)
         current = kube.get(rk.SECRET_SYNCS, op.namespace, op.name)
         if current is None and op.action != "delete":
-            raise WriteConflict(f"SecretSync {op.key}, changed by this apply, was deleted since: roll back, "
-                                "or plan the change again", written=False)
+            raise WriteConflict(
+                f"SecretSync {op.key}, changed by this apply, was deleted since: roll back, "
+                "or plan the change again",
+                written=False,
+            )
         pairs = deltas.pairs_of(current)
         verdict = deltas.DONE if op.action == "delete" else deltas.mappings_state(pairs, op)
     if verdict == deltas.FOREIGN:
         kind = "SecretProviderClass" if isinstance(op, SpcEdit) else "SecretSync"
-        raise WriteConflict(f"{kind} {op.key} was changed by someone else where this apply had changed it: "
-                            "roll back, or plan the change again", written=False)
+        raise WriteConflict(
+            f"{kind} {op.key} was changed by someone else where this apply had changed it: "
+            "roll back, or plan the change again",
+            written=False,
+        )
     return verdict == deltas.DONE
 
 
@@ -220,8 +270,9 @@ def undo(adapters: Adapters, step: Step, before: Before | None) -> Result:
         vault_image = before if isinstance(before, VaultBefore) else None
         return _undo_vault_write(adapters.need_vault(step), op, vault_image)
     if isinstance(op, VaultDelete):
-        return _undo_vault_delete(adapters.need_vault(step), op,
-                                  before if isinstance(before, VaultBefore) else None)
+        return _undo_vault_delete(
+            adapters.need_vault(step), op, before if isinstance(before, VaultBefore) else None
+        )
     kube = adapters.kube
     if isinstance(op, SpcEdit):
         current = kube.get(rk.SECRET_PROVIDER_CLASSES, op.namespace, op.name)
@@ -242,16 +293,27 @@ def undo(adapters: Adapters, step: Step, before: Before | None) -> Result:
         return {"already": True}
     if current_sync is None and not restored_pairs:
         return {"already": True}
-    plain = SyncEdit(op.namespace, op.name, op.list_name, None, op.after, restored_pairs, "update",
-                     op.spc_name, op.service_account, op.secret_type)
+    plain = SyncEdit(
+        op.namespace,
+        op.name,
+        op.list_name,
+        None,
+        op.after,
+        restored_pairs,
+        "update",
+        op.spc_name,
+        op.service_account,
+        op.secret_type,
+    )
     return _run_sync(kube, plain, restored_pairs, {}, planned=False, current=current_sync)
 
 
 def _write_back(vault: VaultPort, name: str, before: VaultBefore) -> str:
     """Write the recorded previous value again (a new version), with its content type, tags and expiry."""
     assert before.value is not None
-    return vault.restore(name, before.value, content_type=before.content_type, tags=before.tags,
-                         expires_on=before.expires_on)
+    return vault.restore(
+        name, before.value, content_type=before.content_type, tags=before.tags, expires_on=before.expires_on
+    )
 
 
 def _undo_vault_write(vault: VaultPort, op: VaultWrite, before: VaultBefore | None) -> Result:
@@ -267,8 +329,10 @@ def _undo_vault_write(vault: VaultPort, op: VaultWrite, before: VaultBefore | No
             return {"vault": "restored", "version": _write_back(vault, op.secret_name, before)}
         if before is not None and before.version:
             return {"vault": "restored", "version": restore_version(vault, op.secret_name, before.version)}
-        raise VaultError(f"undoing the write of secret {op.secret_name}: its previous value is not known; "
-                         "restore it from the secret's versions in Key Vault")
+        raise VaultError(
+            f"undoing the write of secret {op.secret_name}: its previous value is not known; "
+            "restore it from the secret's versions in Key Vault"
+        )
     if not state.exists and not state.deleted:
         return {"vault": "absent"}
     # Created by this plan: delete and purge, so the name can be used again at once.
@@ -286,5 +350,7 @@ def _undo_vault_delete(vault: VaultPort, op: VaultDelete, before: VaultBefore | 
         return {"vault": "rewritten", "version": _write_back(vault, op.secret_name, before)}
     if before is not None and not before.existed:
         return {"vault": "absent"}
-    raise VaultError(f"undoing the delete of secret {op.secret_name}: it was purged and its value was not "
-                     "recorded; upload the file again")
+    raise VaultError(
+        f"undoing the delete of secret {op.secret_name}: it was purged and its value was not "
+        "recorded; upload the file again"
+    )

@@ -144,8 +144,13 @@ class WaitResult:
         return "; ".join(f"SecretSync {c.expectation.key}: {c.reason}" for c in self.pending)
 
 
-def wait_for_sync(cluster: ClusterPort, wanted: Iterable[SyncExpectation], *, timeout: float,
-                  on_check: Callable[[SyncCheck], None] | None = None) -> WaitResult:
+def wait_for_sync(
+    cluster: ClusterPort,
+    wanted: Iterable[SyncExpectation],
+    *,
+    timeout: float,
+    on_check: Callable[[SyncCheck], None] | None = None,
+) -> WaitResult:
     """Poll until every expectation holds or ``timeout`` seconds pass.
 
     ``on_check`` sees each expectation's state whenever it changes (for progress lines). A read failure

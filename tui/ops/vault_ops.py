@@ -54,16 +54,25 @@ def check_unchanged(op: VaultWrite, current: VaultSecret | None) -> bool:
     name = op.secret_name
     if current is None:
         if op.replaces and op.previous_digest is not None:
-            raise WriteConflict(f"vault secret {name} was deleted by someone else after the plan was made; "
-                                "nothing was written to it: plan the change again", written=False)
+            raise WriteConflict(
+                f"vault secret {name} was deleted by someone else after the plan was made; "
+                "nothing was written to it: plan the change again",
+                written=False,
+            )
         return False
     if not op.replaces:
-        raise WriteConflict(f"vault secret {name} was created by someone else after the plan was made; "
-                            "nothing was written to it: plan the change again (with --overwrite to "
-                            "replace it)", written=False)
+        raise WriteConflict(
+            f"vault secret {name} was created by someone else after the plan was made; "
+            "nothing was written to it: plan the change again (with --overwrite to "
+            "replace it)",
+            written=False,
+        )
     if op.previous_digest is not None and value_digest(current.value or "") != op.previous_digest:
-        raise WriteConflict(f"vault secret {name} was changed by someone else after the plan was made; "
-                            "nothing was written to it: plan the change again", written=False)
+        raise WriteConflict(
+            f"vault secret {name} was changed by someone else after the plan was made; "
+            "nothing was written to it: plan the change again",
+            written=False,
+        )
     return False
 
 
@@ -88,9 +97,11 @@ def write_secret_checked(vault: VaultPort, op: VaultWrite) -> str:
     current, current_version = vault.read_after_write(name)
     foreign = sorted(vault.version_ids(name) - before - {mine})
     if current_version != mine and current.value != op.value:
-        raise WriteConflict(f"vault secret {name} was written by someone else right after this apply wrote "
-                            "it (Key Vault keeps the last write); stopped before changing the cluster",
-                            written=True)
+        raise WriteConflict(
+            f"vault secret {name} was written by someone else right after this apply wrote "
+            "it (Key Vault keeps the last write); stopped before changing the cluster",
+            written=True,
+        )
     theirs = [(version, vault.read_version(name, version)) for version in foreign]
     theirs = [(version, secret) for version, secret in theirs if secret.value != op.value]
     if theirs:
@@ -98,11 +109,19 @@ def write_secret_checked(vault: VaultPort, op: VaultWrite) -> str:
         # so put it back rather than leave our unchecked bytes current (the newest of theirs wins).
         if current_version == mine:
             _, last = max(theirs, key=lambda item: item[1].updated_on or datetime.min.replace(tzinfo=UTC))
-            vault.restore(name, last.value or "", content_type=last.content_type, tags=last.tags,
-                          expires_on=last.expires_on)
-        raise WriteConflict(f"vault secret {name} was also written by someone else while this apply wrote "
-                            "it (Key Vault keeps the last write); their value is current again and the "
-                            "cluster was not changed", written=True)
+            vault.restore(
+                name,
+                last.value or "",
+                content_type=last.content_type,
+                tags=last.tags,
+                expires_on=last.expires_on,
+            )
+        raise WriteConflict(
+            f"vault secret {name} was also written by someone else while this apply wrote "
+            "it (Key Vault keeps the last write); their value is current again and the "
+            "cluster was not changed",
+            written=True,
+        )
     return mine
 
 
@@ -116,5 +135,6 @@ def still_ours(vault: VaultPort, op: VaultWrite) -> bool:
 def restore_version(vault: VaultPort, name: str, version: str) -> str:
     """Make ``version`` (an older version of ``name``) current again by writing its value as a new version."""
     old = vault.read_version(name, version)
-    return vault.restore(name, old.value or "", content_type=old.content_type, tags=old.tags,
-                         expires_on=old.expires_on)
+    return vault.restore(
+        name, old.value or "", content_type=old.content_type, tags=old.tags, expires_on=old.expires_on
+    )

@@ -73,15 +73,34 @@ class DashboardApp(ChangeFlow):
     COMMANDS: ClassVar = App.COMMANDS | {DashboardCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit and restore the terminal"),
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.quit-ctrl-c",
-                tooltip="Quit and restore the terminal (works everywhere, even in the filter box)"),
+        Binding(
+            "ctrl+c",
+            "quit",
+            "Quit",
+            show=False,
+            priority=True,
+            id="app.quit-ctrl-c",
+            tooltip="Quit and restore the terminal (works everywhere, even in the filter box)",
+        ),
         Binding("question_mark", "help", "Help", id="app.help", tooltip="Show every key binding"),
-        Binding("ctrl+r", "refresh", "Refresh", show=False, id="app.refresh",
-                tooltip="Re-read the Key Vault and rebuild the view now"),
+        Binding(
+            "ctrl+r",
+            "refresh",
+            "Refresh",
+            show=False,
+            id="app.refresh",
+            tooltip="Re-read the Key Vault and rebuild the view now",
+        ),
     ]
 
-    def __init__(self, source: StateSource, *, settings: UiSettings | None = None,
-                 clock: Clock | None = None, sessions: SessionFactory | None = None) -> None:
+    def __init__(
+        self,
+        source: StateSource,
+        *,
+        settings: UiSettings | None = None,
+        clock: Clock | None = None,
+        sessions: SessionFactory | None = None,
+    ) -> None:
         super().__init__()
         self.source = source
         self.settings = settings or UiSettings()
@@ -124,8 +143,14 @@ class DashboardApp(ChangeFlow):
         # The look for unfinished applies waits for the first state on screen (or a failure): making the
         # change session imports the write path, which would hold the GIL during the first frame.
 
-    @work(thread=True, group="source", exclusive=True, exit_on_error=False, name="start source",
-          description="connect and start delivering cluster states")
+    @work(
+        thread=True,
+        group="source",
+        exclusive=True,
+        exit_on_error=False,
+        name="start source",
+        description="connect and start delivering cluster states",
+    )
     def _start_source(self) -> None:
         self.source.start(self._deliver)
 
@@ -148,8 +173,9 @@ class DashboardApp(ChangeFlow):
         self.check_journals()
 
     def _show_status(self) -> None:
-        self._dashboard.show_status(self.clock.now(), source_error=self.source_error,
-                                    read_only=self.read_only)
+        self._dashboard.show_status(
+            self.clock.now(), source_error=self.source_error, read_only=self.read_only
+        )
 
     # -- states ----------------------------------------------------------------------------------
 
@@ -198,8 +224,9 @@ class DashboardApp(ChangeFlow):
             gc.freeze()
             self._frozen += 1
 
-    async def wait_for_state(self, predicate: Callable[[ClusterState], bool],
-                             timeout: float = 10.0) -> ClusterState:
+    async def wait_for_state(
+        self, predicate: Callable[[ClusterState], bool], timeout: float = 10.0
+    ) -> ClusterState:
         """Wait (without polling) until the state on screen satisfies ``predicate``."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -224,8 +251,8 @@ class DashboardApp(ChangeFlow):
 
     def _theme_changed(self, theme: Theme) -> None:
         self.palette = palette_from_colors(
-            {"success": theme.success, "warning": theme.warning, "error": theme.error,
-             "accent": theme.accent})
+            {"success": theme.success, "warning": theme.warning, "error": theme.error, "accent": theme.accent}
+        )
         self._dashboard.set_palette(self.palette)
 
     # -- actions ---------------------------------------------------------------------------------
@@ -239,8 +266,14 @@ class DashboardApp(ChangeFlow):
         """Re-read the vault and rebuild (in a worker: a source may block)."""
         self._refresh()
 
-    @work(thread=True, group="refresh", exclusive=True, exit_on_error=False, name="refresh",
-          description="ask the source for a fresh state")
+    @work(
+        thread=True,
+        group="refresh",
+        exclusive=True,
+        exit_on_error=False,
+        name="refresh",
+        description="ask the source for a fresh state",
+    )
     def _refresh(self) -> None:
         self.source.refresh()
 
@@ -275,28 +308,44 @@ class DashboardApp(ChangeFlow):
 def help_groups() -> list[HelpGroup]:
     """Every binding of the dashboard, grouped by where it works."""
     return [
-        HelpGroup("Everywhere", (
-            *rows_from_bindings(DashboardApp.BINDINGS),
-            HelpRow("ctrl+p", "Command palette: jump to a pane, sort, theme, read-only view…"),
-        )),
+        HelpGroup(
+            "Everywhere",
+            (
+                *rows_from_bindings(DashboardApp.BINDINGS),
+                HelpRow("ctrl+p", "Command palette: jump to a pane, sort, theme, read-only view…"),
+            ),
+        ),
         HelpGroup("Dashboard", rows_from_bindings(DashboardScreen.BINDINGS)),
-        HelpGroup("Tables (Issuers, OPC UA)", (
-            HelpRow("arrows, pgup/dn", "Move the cursor (home/end: first/last row)"),
-            *rows_from_bindings(KeyedTable.BINDINGS),
-        )),
-        HelpGroup("OPC UA pane", (
-            *rows_from_bindings(OpcUaPane.BINDINGS),
-            HelpRow("click a header", "Sort by that column (again: reverse)"),
-        )),
+        HelpGroup(
+            "Tables (Issuers, OPC UA)",
+            (
+                HelpRow("arrows, pgup/dn", "Move the cursor (home/end: first/last row)"),
+                *rows_from_bindings(KeyedTable.BINDINGS),
+            ),
+        ),
+        HelpGroup(
+            "OPC UA pane",
+            (
+                *rows_from_bindings(OpcUaPane.BINDINGS),
+                HelpRow("click a header", "Sort by that column (again: reverse)"),
+            ),
+        ),
         HelpGroup("Root CA pane", rows_from_bindings(RootCAPane.BINDINGS)),
         HelpGroup("Preview", rows_from_bindings(PreviewModal.BINDINGS)),
-        HelpGroup("Upload dialog", (*rows_from_bindings(UploadModal.BINDINGS),
-                                    *rows_from_bindings(PathInput.BINDINGS))),
+        HelpGroup(
+            "Upload dialog",
+            (*rows_from_bindings(UploadModal.BINDINGS), *rows_from_bindings(PathInput.BINDINGS)),
+        ),
         HelpGroup("Add from Key Vault dialog", rows_from_bindings(VaultAddModal.BINDINGS)),
         HelpGroup("Delete dialog", rows_from_bindings(DeleteModal.BINDINGS)),
         HelpGroup("Stale entries dialog", rows_from_bindings(StaleModal.BINDINGS)),
-        HelpGroup("Apply dialog", (*rows_from_bindings(ApplyModal.BINDINGS),
-                                   HelpRow("tab, enter", "Move to the Apply button and confirm"))),
+        HelpGroup(
+            "Apply dialog",
+            (
+                *rows_from_bindings(ApplyModal.BINDINGS),
+                HelpRow("tab, enter", "Move to the Apply button and confirm"),
+            ),
+        ),
         HelpGroup("Renew dialog", rows_from_bindings(RenewModal.BINDINGS)),
         HelpGroup("Unfinished applies dialog", rows_from_bindings(JournalModal.BINDINGS)),
         HelpGroup("Confirmation", rows_from_bindings(ConfirmModal.BINDINGS)),

@@ -51,8 +51,17 @@ if TYPE_CHECKING:
     from tui.ops.journal import JournalInfo
     from tui.ui.screens.dashboard import DashboardScreen
 
-CHANGE_ACTIONS = ("upload", "vault-add", "delete", "mark-stale", "apply", "unstage", "discard", "renew",
-                  "journal")
+CHANGE_ACTIONS = (
+    "upload",
+    "vault-add",
+    "delete",
+    "mark-stale",
+    "apply",
+    "unstage",
+    "discard",
+    "renew",
+    "journal",
+)
 """Every change the dashboard can be asked for."""
 
 
@@ -133,9 +142,15 @@ class ChangeFlow(App[None]):
             self.notify("waiting for the cluster: nothing to change yet", severity="warning", timeout=4)
             return
         handler = {
-            "upload": self._open_upload, "vault-add": self._open_vault_add, "delete": self._open_delete,
-            "mark-stale": self._mark_stale, "apply": self._open_apply, "unstage": self._unstage,
-            "discard": self._discard, "renew": self._open_renew, "journal": self._open_journal,
+            "upload": self._open_upload,
+            "vault-add": self._open_vault_add,
+            "delete": self._open_delete,
+            "mark-stale": self._mark_stale,
+            "apply": self._open_apply,
+            "unstage": self._unstage,
+            "discard": self._discard,
+            "renew": self._open_renew,
+            "journal": self._open_journal,
         }.get(action)
         if handler is not None:
             handler(state, tuple(keys))  # type: ignore[arg-type]
@@ -149,37 +164,66 @@ class ChangeFlow(App[None]):
     def _need_session(self, what: str) -> bool:
         if self.sessions.available:
             return True
-        self.notify(f"{what}: not available in this view (no cluster connection for writes)",
-                    severity="warning", timeout=5)
+        self.notify(
+            f"{what}: not available in this view (no cluster connection for writes)",
+            severity="warning",
+            timeout=5,
+        )
         return False
 
     def _open_upload(self, state: ClusterState, keys: Sequence[str]) -> None:
         sessions = self.sessions
         listing = (lambda: read_vault_listing(sessions.get())) if sessions.available else None
-        self.push_screen(UploadModal(state, self.staging, now=self._now(), vault_listing=listing,
-                                     list_name=self._list_of(keys), palette=self.palette), self._staged)
+        self.push_screen(
+            UploadModal(
+                state,
+                self.staging,
+                now=self._now(),
+                vault_listing=listing,
+                list_name=self._list_of(keys),
+                palette=self.palette,
+            ),
+            self._staged,
+        )
 
     def _open_vault_add(self, state: ClusterState, keys: Sequence[str]) -> None:
         if not self._need_session("add from Key Vault"):
             return
         sessions = self.sessions
-        self.push_screen(VaultAddModal(state, self.staging, lambda: read_vault_candidates(sessions.get()),
-                                       now=self._now(), list_name=self._list_of(keys), palette=self.palette),
-                         self._staged)
+        self.push_screen(
+            VaultAddModal(
+                state,
+                self.staging,
+                lambda: read_vault_candidates(sessions.get()),
+                now=self._now(),
+                list_name=self._list_of(keys),
+                palette=self.palette,
+            ),
+            self._staged,
+        )
 
-    def _open_delete(self, state: ClusterState, keys: Sequence[str], reasons: dict[str, str] | None = None,
-                     ) -> None:
+    def _open_delete(
+        self,
+        state: ClusterState,
+        keys: Sequence[str],
+        reasons: dict[str, str] | None = None,
+    ) -> None:
         already = {i.entry_key for i in self.staging.items}
         entries = [e for e in (state.entry(k) for k in keys) if e is not None and e.key not in already]
         if not entries:
             staged_only = any(k in self.staging.staged_keys() for k in keys)
-            self.notify("already staged: z unstages it" if staged_only else "no entry to remove here",
-                        severity="warning", timeout=4)
+            self.notify(
+                "already staged: z unstages it" if staged_only else "no entry to remove here",
+                severity="warning",
+                timeout=4,
+            )
             return
         if reasons is None:
             reasons = {k: v for k, v in stale_reasons(state).items() if k in keys}
-        self.push_screen(DeleteModal(entries, state, self.staging, now=self._now(), reasons=reasons,
-                                     palette=self.palette), self._staged)
+        self.push_screen(
+            DeleteModal(entries, state, self.staging, now=self._now(), reasons=reasons, palette=self.palette),
+            self._staged,
+        )
 
     def _mark_stale(self, state: ClusterState, _keys: Sequence[str]) -> None:
         # Entries with a change staged or still arriving are not judged: a just-applied entry can look
@@ -187,8 +231,9 @@ class ChangeFlow(App[None]):
         busy = self.staging.markers()
         reasons = {k: v for k, v in stale_reasons(state).items() if k not in busy}
         if not reasons:
-            self.notify("no stale entries: nothing expired, duplicated, orphaned or left without its CA",
-                        timeout=4)
+            self.notify(
+                "no stale entries: nothing expired, duplicated, orphaned or left without its CA", timeout=4
+            )
             return
         pane = self.dashboard.opcua_pane
         pane.mark(set(reasons))
@@ -204,13 +249,19 @@ class ChangeFlow(App[None]):
 
     def _open_apply(self, _state: ClusterState, _keys: Sequence[str]) -> None:
         if not self.staging:
-            self.notify("nothing staged: u uploads, v adds from Key Vault, d deletes", severity="warning",
-                        timeout=4)
+            self.notify(
+                "nothing staged: u uploads, v adds from Key Vault, d deletes", severity="warning", timeout=4
+            )
             return
         if not self._need_session("apply"):
             return
-        modal = ApplyModal(self.sessions, self.staging, read_only=self.read_only,
-                           wait_timeout=self.apply_wait_timeout, palette=self.palette)
+        modal = ApplyModal(
+            self.sessions,
+            self.staging,
+            read_only=self.read_only,
+            wait_timeout=self.apply_wait_timeout,
+            palette=self.palette,
+        )
         self.push_screen(modal, self._applied)
 
     def _applied(self, outcome: ApplyOutcome | None) -> None:
@@ -248,9 +299,14 @@ class ChangeFlow(App[None]):
                 self.set_staging(self.staging.cleared())
                 self.notify(f"discarded {count} staged change(s); nothing was written", timeout=3)
 
-        self.push_screen(ConfirmModal("Discard staged changes",
-                                      f"Discard all {count} staged change(s)? Nothing has been written.",
-                                      "Discard"), answered)
+        self.push_screen(
+            ConfirmModal(
+                "Discard staged changes",
+                f"Discard all {count} staged change(s)? Nothing has been written.",
+                "Discard",
+            ),
+            answered,
+        )
 
     # -- renew -----------------------------------------------------------------------------------
 
@@ -272,14 +328,25 @@ class ChangeFlow(App[None]):
 
         self.push_screen(RenewModal(target, self.palette), answered)
 
-    @work(thread=True, group="audit", exit_on_error=False, name="audit renew",
-          description="audit a renewal that was refused or not confirmed")
+    @work(
+        thread=True,
+        group="audit",
+        exit_on_error=False,
+        name="audit renew",
+        description="audit a renewal that was refused or not confirmed",
+    )
     def _audit_renew(self, outcome: str, entries: Sequence[str], detail: str) -> None:
         # As the CLI does: an attempted renewal leaves a line even when nothing was written.
         audit_attempt(self.sessions.get(), RENEW_ACTION, outcome, entries=entries, detail=detail)
 
-    @work(thread=True, exclusive=True, group="renew", exit_on_error=False, name="renew",
-          description="ask cert-manager to renew the root CA")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="renew",
+        exit_on_error=False,
+        name="renew",
+        description="ask cert-manager to renew the root CA",
+    )
     def _renew(self, cert: CertificateView) -> None:
         try:
             renew_certificate(self.sessions.get(), cert)
@@ -287,8 +354,12 @@ class ChangeFlow(App[None]):
             self.post_message(ChangeReported(f"renew {cert.key}: {one_line(exc)}", "error"))
             return
         revision = cert.revision if cert.revision is not None else "none"
-        self.post_message(ChangeReported(f"renewal of {cert.key} requested (revision {revision}); the Root "
-                                         "CA pane shows the rotation when cert-manager has issued it"))
+        self.post_message(
+            ChangeReported(
+                f"renewal of {cert.key} requested (revision {revision}); the Root "
+                "CA pane shows the rotation when cert-manager has issued it"
+            )
+        )
 
     @on(ChangeReported)
     def _reported(self, message: ChangeReported) -> None:
@@ -309,8 +380,14 @@ class ChangeFlow(App[None]):
         if self._need_session("unfinished applies"):
             self._read_journals(show_empty=True)
 
-    @work(thread=True, exclusive=True, group="journal-read", exit_on_error=False, name="read journal",
-          description="look for unfinished applies in the journal")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="journal-read",
+        exit_on_error=False,
+        name="read journal",
+        description="look for unfinished applies in the journal",
+    )
     def _read_journals(self, show_empty: bool) -> None:
         try:
             pending = self.sessions.get().journals.pending()
@@ -328,8 +405,12 @@ class ChangeFlow(App[None]):
             return
         if isinstance(self.screen, JournalModal):
             return
-        self.push_screen(JournalModal(message.summaries, self.sessions, wait_timeout=self.apply_wait_timeout,
-                                      palette=self.palette), lambda _outcome: self.action_refresh())
+        self.push_screen(
+            JournalModal(
+                message.summaries, self.sessions, wait_timeout=self.apply_wait_timeout, palette=self.palette
+            ),
+            lambda _outcome: self.action_refresh(),
+        )
 
     def action_refresh(self) -> None:  # pragma: no cover - provided by DashboardApp
         """Ask the source for a fresh state."""

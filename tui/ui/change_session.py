@@ -55,16 +55,31 @@ def outcome_of(exc: BaseException) -> str:
     return "refused" if isinstance(exc, ChangeFailed | JournalError) else "failed"
 
 
-def audit_attempt(session: ChangeSession, action: str, outcome: str, *, entries: Iterable[str] = (),
-                  thumbprints: Iterable[str] = (), vault_secrets: Iterable[str] = (),
-                  plan_id: str | None = None, detail: str = "") -> None:
+def audit_attempt(
+    session: ChangeSession,
+    action: str,
+    outcome: str,
+    *,
+    entries: Iterable[str] = (),
+    thumbprints: Iterable[str] = (),
+    vault_secrets: Iterable[str] = (),
+    plan_id: str | None = None,
+    detail: str = "",
+) -> None:
     """Record a change the dashboard was asked for and that the change engine did not audit itself
     (refused, cancelled, not planned). Call from a worker. A log that cannot be written is logged, not
     raised: the dialog already says what became of the change."""
     try:
-        session.audit.record(action=action, outcome=outcome, context=session.context, entries=entries,
-                             thumbprints=thumbprints, vault_secrets=vault_secrets, plan_id=plan_id,
-                             detail=detail)
+        session.audit.record(
+            action=action,
+            outcome=outcome,
+            context=session.context,
+            entries=entries,
+            thumbprints=thumbprints,
+            vault_secrets=vault_secrets,
+            plan_id=plan_id,
+            detail=detail,
+        )
     except OSError as exc:
         log.warning("cannot write the audit log: %s", exc)
 
@@ -87,8 +102,9 @@ class SessionHolder:
         with self._lock:
             if self._session is None:
                 if self._factory is None:
-                    raise ChangeFailed("changes are not available in this view (no cluster connection "
-                                       "for writes)")
+                    raise ChangeFailed(
+                        "changes are not available in this view (no cluster connection for writes)"
+                    )
                 try:
                     self._session = self._factory()
                 except Exception as exc:  # bad config, state directory...: one line, never a traceback
@@ -208,7 +224,8 @@ def renew_certificate(session: ChangeSession, cert: CertificateView) -> None:
     from tui.ops.renew import request_renewal
 
     try:
-        request_renewal(session.writer, cert, audit=session.audit, context=session.context,
-                        clock=session.clock)
+        request_renewal(
+            session.writer, cert, audit=session.audit, context=session.context, clock=session.clock
+        )
     except Exception as exc:  # a WriteError: one line in the dialog
         raise ChangeFailed(one_line(exc)) from None

@@ -27,11 +27,19 @@ class DashboardCommands(Provider):
         app: DashboardApp = self.app  # type: ignore[assignment]
         commands: list[tuple[str, Callable[[], object], str]] = []
         for number, (pane_id, title) in enumerate(PANES, start=1):
-            commands.append((f"Jump to {title} pane", partial(app.action_show_pane, pane_id),
-                             f"Show and focus the {title} pane (key {number})"))
+            commands.append(
+                (
+                    f"Jump to {title} pane",
+                    partial(app.action_show_pane, pane_id),
+                    f"Show and focus the {title} pane (key {number})",
+                )
+            )
         commands += [
-            ("Toggle read-only view", app.action_toggle_read_only,
-             "Hide or show actions that would change the cluster or the vault"),
+            (
+                "Toggle read-only view",
+                app.action_toggle_read_only,
+                "Hide or show actions that would change the cluster or the vault",
+            ),
             ("Filter OPC UA entries", app.action_filter, "Open the OPC UA filter box (key /)"),
             ("Clear OPC UA filter", app.action_clear_filter, "Show every OPC UA entry again"),
             ("Refresh now", app.action_refresh, "Re-read the Key Vault and rebuild the view (ctrl+r)"),
@@ -41,23 +49,43 @@ class DashboardCommands(Provider):
             # Changes write to the cluster and the vault: the read-only view does not offer them.
             change = app.request_change
             commands += [
-                ("Upload a certificate or CRL file", partial(change, "upload"),
-                 "Stage a file for the trust or issuer list (key u on the OPC UA pane)"),
-                ("Add from Key Vault", partial(change, "vault-add"),
-                 "Stage a vault secret into a list (key v on the OPC UA pane)"),
-                ("Mark stale entries", partial(change, "mark-stale"),
-                 "Mark expired, duplicate, orphaned entries and CRLs without CA (key x)"),
+                (
+                    "Upload a certificate or CRL file",
+                    partial(change, "upload"),
+                    "Stage a file for the trust or issuer list (key u on the OPC UA pane)",
+                ),
+                (
+                    "Add from Key Vault",
+                    partial(change, "vault-add"),
+                    "Stage a vault secret into a list (key v on the OPC UA pane)",
+                ),
+                (
+                    "Mark stale entries",
+                    partial(change, "mark-stale"),
+                    "Mark expired, duplicate, orphaned entries and CRLs without CA (key x)",
+                ),
                 ("Apply staged changes", partial(change, "apply"), "Plan, review, confirm and apply (key a)"),
                 ("Discard staged changes", partial(change, "discard"), "Forget every staged change (key Z)"),
-                ("Renew the root CA", partial(change, "renew"),
-                 "cert-manager re-issues it, as cmctl renew (key r on the Root CA pane)"),
-                ("Unfinished applies", partial(change, "journal"),
-                 "Resume or roll back applies that did not finish"),
+                (
+                    "Renew the root CA",
+                    partial(change, "renew"),
+                    "cert-manager re-issues it, as cmctl renew (key r on the Root CA pane)",
+                ),
+                (
+                    "Unfinished applies",
+                    partial(change, "journal"),
+                    "Resume or roll back applies that did not finish",
+                ),
             ]
         for column in OPCUA_COLUMNS:
             label = "marked first" if column.key == "mark" else column.label
-            commands.append((f"Sort OPC UA by {label}", partial(app.sort_opcua, column.key),
-                             "Choose it again to reverse the order"))
+            commands.append(
+                (
+                    f"Sort OPC UA by {label}",
+                    partial(app.sort_opcua, column.key),
+                    "Choose it again to reverse the order",
+                )
+            )
         return commands
 
     async def discover(self) -> Hits:

@@ -54,8 +54,9 @@ class FeedSource:
     ``on_stop`` runs after the feed stops (closing the API client, stopping an embedded demo...).
     """
 
-    def __init__(self, feed: ClusterFeed, info: SourceInfo,
-                 on_stop: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, feed: ClusterFeed, info: SourceInfo, on_stop: Callable[[], None] | None = None
+    ) -> None:
         self.feed = feed
         self.info = info
         self._on_stop = on_stop

@@ -46,8 +46,9 @@ DEFAULT_CONNECTION_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 60.0
 
 
-def vault_url_for(keyvault_name: str, cloud: str = "AzureCloud", *,
-                  env: Mapping[str, str] | None = None) -> str:
+def vault_url_for(
+    keyvault_name: str, cloud: str = "AzureCloud", *, env: Mapping[str, str] | None = None
+) -> str:
     """The vault URL for ``keyvault_name`` in ``cloud``; ``AIO_CERTS_VAULT_URL`` wins when set."""
     source = os.environ if env is None else env
     override = source.get(VAULT_URL_ENV, "").strip()
@@ -57,8 +58,10 @@ def vault_url_for(keyvault_name: str, cloud: str = "AzureCloud", *,
     if suffix is None:
         raise VaultError(f"cloud '{cloud}': unknown, expected one of {', '.join(CLOUD_DNS_SUFFIXES)}")
     if not _VAULT_NAME.match(keyvault_name):
-        raise VaultError(f"Key Vault name '{keyvault_name}': must be 3-24 letters, digits or single hyphens, "
-                         "starting with a letter")
+        raise VaultError(
+            f"Key Vault name '{keyvault_name}': must be 3-24 letters, digits or single hyphens, "
+            "starting with a letter"
+        )
     return f"https://{keyvault_name.lower()}.{suffix}/"
 
 
@@ -148,10 +151,16 @@ def make_secret_client(
         transport["connection_verify"] = verify
     options: dict[str, Any] = dict(transport)
     if timeout is not None:
-        options.update(transport=DeadlineTransport(**transport), per_call_policies=[CallDeadline(timeout)],
-                       timeout=timeout)  # RetryPolicy: no new attempt after this many seconds
-    for key, value in (("retry_total", retry_total), ("retry_backoff_factor", retry_backoff_factor),
-                       ("retry_backoff_max", retry_backoff_max)):
+        options.update(
+            transport=DeadlineTransport(**transport),
+            per_call_policies=[CallDeadline(timeout)],
+            timeout=timeout,
+        )  # RetryPolicy: no new attempt after this many seconds
+    for key, value in (
+        ("retry_total", retry_total),
+        ("retry_backoff_factor", retry_backoff_factor),
+        ("retry_backoff_max", retry_backoff_max),
+    ):
         if value is not None:
             options[key] = value
     return SecretClient(vault_url, chosen, **options)
@@ -176,6 +185,11 @@ def write_hex_secret(
     if not SECRET_NAME.match(name):
         raise VaultError(f"secret name '{name}': must be 1-127 letters, digits or hyphens")
     with vault_errors(f"writing secret {name}"):
-        secret = client.set_secret(name, file_bytes.hex(), content_type=content_type_for(extension),
-                                   tags=dict(HEX_TAGS), expires_on=expires_on)
+        secret = client.set_secret(
+            name,
+            file_bytes.hex(),
+            content_type=content_type_for(extension),
+            tags=dict(HEX_TAGS),
+            expires_on=expires_on,
+        )
     return secret.properties

@@ -71,8 +71,14 @@ def authority_for(vault_url: str) -> str:
 class DemoCredential:
     """A static placeholder token for the demo's loopback Key Vault emulator (which accepts any)."""
 
-    def get_token(self, *scopes: str, claims: str | None = None, tenant_id: str | None = None,
-                  enable_cae: bool = False, **kwargs: Any) -> AccessToken:
+    def get_token(
+        self,
+        *scopes: str,
+        claims: str | None = None,
+        tenant_id: str | None = None,
+        enable_cae: bool = False,
+        **kwargs: Any,
+    ) -> AccessToken:
         """Return the placeholder token."""
         # azure-core compares expiry with the wall clock, so this one uses it too.
         return AccessToken(DEMO_TOKEN, int(time.time()) + _TOKEN_LIFETIME)
@@ -90,8 +96,13 @@ def device_code_prompt(stream: TextIO) -> Callable[[str, str, datetime], None]:
 
     def prompt(verification_uri: str, user_code: str, expires_on: datetime) -> None:
         # stderr, so that `--json` output on stdout stays parseable while a technician signs in.
-        print(f"To sign in, open {verification_uri} and enter the code {user_code} "
-              f"(valid until {expires_on:%H:%M} UTC).", file=stream, flush=True)
+        print(
+            f"To sign in, open {verification_uri} and enter the code {user_code} "
+            f"(valid until {expires_on:%H:%M} UTC).",
+            file=stream,
+            flush=True,
+        )
+
     return prompt
 
 
@@ -106,8 +117,11 @@ def make_credential(auth: str | None, *, vault_url: str, stderr: TextIO | None =
     if mode == "demo":
         if not is_loopback_url(vault_url):
             host = urlsplit(vault_url).hostname or vault_url
-            raise VaultError(f"auth mode 'demo': refused for vault host {host}; it only works with the "
-                             "embedded demo's loopback vault", AreaState.FORBIDDEN)
+            raise VaultError(
+                f"auth mode 'demo': refused for vault host {host}; it only works with the "
+                "embedded demo's loopback vault",
+                AreaState.FORBIDDEN,
+            )
         return DemoCredential()
     if mode == "cli":
         return AzureCliCredential(additionally_allowed_tenants=_ANY_TENANT)
@@ -115,13 +129,18 @@ def make_credential(auth: str | None, *, vault_url: str, stderr: TextIO | None =
         client_id = os.environ.get("AZURE_CLIENT_ID") or None
         return ManagedIdentityCredential(client_id=client_id)
     if mode == "device-code":
-        return DeviceCodeCredential(prompt_callback=device_code_prompt(stderr or sys.stderr),
-                                    authority=authority, additionally_allowed_tenants=_ANY_TENANT)
+        return DeviceCodeCredential(
+            prompt_callback=device_code_prompt(stderr or sys.stderr),
+            authority=authority,
+            additionally_allowed_tenants=_ANY_TENANT,
+        )
     if mode == "workload-identity":
         try:
             return WorkloadIdentityCredential(authority=authority, additionally_allowed_tenants=_ANY_TENANT)
         except ValueError:
-            raise VaultError("auth mode 'workload-identity': needs AZURE_TENANT_ID, AZURE_CLIENT_ID and "
-                             "AZURE_FEDERATED_TOKEN_FILE (set by the workload identity webhook)",
-                             AreaState.FORBIDDEN) from None
+            raise VaultError(
+                "auth mode 'workload-identity': needs AZURE_TENANT_ID, AZURE_CLIENT_ID and "
+                "AZURE_FEDERATED_TOKEN_FILE (set by the workload identity webhook)",
+                AreaState.FORBIDDEN,
+            ) from None
     return DefaultAzureCredential(authority=authority, additionally_allowed_tenants=_ANY_TENANT)

@@ -83,8 +83,9 @@ def classify(exc: BaseException) -> tuple[AreaState, str]:
     if isinstance(exc, ServiceRequestError):
         reason = _transport_reason(exc)
         if "CERTIFICATE_VERIFY_FAILED" in reason:
-            return AreaState.UNREACHABLE, (f"TLS verification of the vault failed ({reason}); "
-                                           "set AIO_CERTS_VAULT_CA to its CA bundle")
+            return AreaState.UNREACHABLE, (
+                f"TLS verification of the vault failed ({reason}); set AIO_CERTS_VAULT_CA to its CA bundle"
+            )
         return AreaState.UNREACHABLE, f"cannot reach the vault: {reason}"
     if isinstance(exc, ServiceResponseTimeoutError):
         # A stalled vault, cut off by the read timeout or --request-timeout: "broke" would mislead.

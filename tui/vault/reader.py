@@ -125,13 +125,21 @@ def read_vault_snapshot(
             values[p.name] = known
     if on_listed is not None and len(to_read) >= LISTING_FIRST_FROM:
         listing = {p.name: _secret(p, values.get(p.name)) for p in listed if p.name}
-        on_listed(VaultSnapshot(vault_url, ResourceStatus(AreaState.OK), MappingProxyType(listing),
-                                taken_at=taken_at, values_pending=len(to_read)))
+        on_listed(
+            VaultSnapshot(
+                vault_url,
+                ResourceStatus(AreaState.OK),
+                MappingProxyType(listing),
+                taken_at=taken_at,
+                values_pending=len(to_read),
+            )
+        )
     reader = _ValueReader(client)
     gone: set[str] = set()
     if to_read:
-        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(to_read))),
-                                thread_name_prefix="vault-read") as pool:
+        with ThreadPoolExecutor(
+            max_workers=max(1, min(workers, len(to_read))), thread_name_prefix="vault-read"
+        ) as pool:
             for name, value, exists in pool.map(reader.read, to_read):
                 if exists:
                     values[name] = value
@@ -142,6 +150,7 @@ def read_vault_snapshot(
         status = ResourceStatus(AreaState.OK)
     else:
         state, message = reader.failure
-        status = ResourceStatus(state, f"{reader.failed} of {len(to_read)} secret values unread: {message}",
-                                since=taken_at)
+        status = ResourceStatus(
+            state, f"{reader.failed} of {len(to_read)} secret values unread: {message}", since=taken_at
+        )
     return VaultSnapshot(vault_url, status, MappingProxyType(secrets), taken_at=taken_at)

@@ -38,9 +38,15 @@ PURGED = "purged"
 def _as_core(secret: KeyVaultSecret, name: str) -> tuple[VaultSecret, str | None]:
     """An SDK secret as the core's :class:`VaultSecret`, and its version id."""
     props = secret.properties
-    return VaultSecret(name=props.name or name, value=secret.value, content_type=props.content_type,
-                       tags=MappingProxyType(dict(props.tags or {})), enabled=bool(props.enabled),
-                       updated_on=props.updated_on, expires_on=props.expires_on), props.version
+    return VaultSecret(
+        name=props.name or name,
+        value=secret.value,
+        content_type=props.content_type,
+        tags=MappingProxyType(dict(props.tags or {})),
+        enabled=bool(props.enabled),
+        updated_on=props.updated_on,
+        expires_on=props.expires_on,
+    ), props.version
 
 
 def _not_found(exc: VaultError) -> bool:
@@ -107,13 +113,27 @@ class VaultWriter:
 
     # -- writes -----------------------------------------------------------------------------------
 
-    def write(self, name: str, value: str, *, content_type: str | None, tags: Mapping[str, str],
-              expires_on: datetime | None) -> str:
+    def write(
+        self,
+        name: str,
+        value: str,
+        *,
+        content_type: str | None,
+        tags: Mapping[str, str],
+        expires_on: datetime | None,
+    ) -> str:
         """Set ``name`` (a new version when it exists) as the official tool does; returns the version id."""
         return self._set(f"writing secret {name}", name, value, content_type, tags, expires_on)
 
-    def restore(self, name: str, value: str, *, content_type: str | None, tags: Mapping[str, str],
-                expires_on: datetime | None) -> str:
+    def restore(
+        self,
+        name: str,
+        value: str,
+        *,
+        content_type: str | None,
+        tags: Mapping[str, str],
+        expires_on: datetime | None,
+    ) -> str:
         """Write an earlier value of ``name`` again (a rollback); returns the new version id."""
         return self._set(f"restoring secret {name}", name, value, content_type, tags, expires_on)
 
@@ -145,13 +165,16 @@ class VaultWriter:
                 if exc.status_code == 403:  # as the official tool: no read permission on deleted secrets
                     forbidden = True
                     return True
-                raise VaultError(f"waiting for deleted secret {name}: {exc.status_code} {exc.reason}",
-                                 ) from exc
+                raise VaultError(
+                    f"waiting for deleted secret {name}: {exc.status_code} {exc.reason}",
+                ) from exc
             return True
 
         if not _wait(visible, self.wait_seconds) and not forbidden:
-            raise VaultError(f"deleting secret {name}: still not in the deleted list after "
-                             f"{self.wait_seconds:g}s; purge it later with `az keyvault secret purge`")
+            raise VaultError(
+                f"deleting secret {name}: still not in the deleted list after "
+                f"{self.wait_seconds:g}s; purge it later with `az keyvault secret purge`"
+            )
         with vault_errors(f"purging secret {name}"):
             self.client.purge_deleted_secret(name)
         return PURGED
@@ -174,11 +197,19 @@ class VaultWriter:
 
     # -- plumbing ---------------------------------------------------------------------------------
 
-    def _set(self, action: str, name: str, value: str, content_type: str | None, tags: Mapping[str, str],
-             expires_on: datetime | None) -> str:
+    def _set(
+        self,
+        action: str,
+        name: str,
+        value: str,
+        content_type: str | None,
+        tags: Mapping[str, str],
+        expires_on: datetime | None,
+    ) -> str:
         with vault_errors(action):
-            secret = self.client.set_secret(name, value, content_type=content_type, tags=dict(tags),
-                                            expires_on=expires_on)
+            secret = self.client.set_secret(
+                name, value, content_type=content_type, tags=dict(tags), expires_on=expires_on
+            )
         return secret.properties.version or ""
 
 

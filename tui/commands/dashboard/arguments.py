@@ -43,8 +43,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def add_display_arguments(parser: argparse.ArgumentParser) -> None:
     """``--no-mouse`` and ``--animations``."""
     group = parser.add_argument_group("display")
-    group.add_argument("--no-mouse", action="store_true",
-                       help="do not capture the mouse (keeps the terminal's own selection; less traffic "
-                            "over SSH)")
-    group.add_argument("--animations", action="store_true",
-                       help="allow animations (off by default, and always off over SSH)")
+    group.add_argument(
+        "--no-mouse",
+        action="store_true",
+        help="do not capture the mouse (keeps the terminal's own selection; less traffic over SSH)",
+    )
+    group.add_argument(
+        "--animations", action="store_true", help="allow animations (off by default, and always off over SSH)"
+    )

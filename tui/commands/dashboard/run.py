@@ -57,8 +57,13 @@ def _dashboard(args: argparse.Namespace) -> int:
         return _fail(f"cannot reach the cluster: {exc}", EXIT_UNREACHABLE)
     source = FeedSource(feed, SourceInfo(connection.context, connection.server), on_stop=connection.close)
     read_only = settings.read_only
-    ui_settings = UiSettings(namespace=feed.settings.namespace, read_only=read_only,
-                             read_only_locked=read_only, animations=bool(args.animations), freeze_heap=True)
+    ui_settings = UiSettings(
+        namespace=feed.settings.namespace,
+        read_only=read_only,
+        read_only_locked=read_only,
+        animations=bool(args.animations),
+        freeze_heap=True,
+    )
     sessions = None if read_only else LazySession(lambda: open_change_session(settings))
     source.prestart()  # list the cluster while the UI is imported and mounted
     return run_app(source, ui_settings, clock=clock, mouse=not args.no_mouse, sessions=sessions)

@@ -66,7 +66,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="azure-iot-operations",
         help="AIO namespace of the site (default: azure-iot-operations)",
     )
-    parser.add_argument("--no-mouse", action="store_true",
-                        help="dashboard only: do not capture the mouse (lets the terminal select text)")
-    parser.add_argument("--read-only", action="store_true",
-                        help="dashboard only: hide and refuse every change action")
+    parser.add_argument(
+        "--no-mouse",
+        action="store_true",
+        help="dashboard only: do not capture the mouse (lets the terminal select text)",
+    )
+    parser.add_argument(
+        "--read-only", action="store_true", help="dashboard only: hide and refuse every change action"
+    )

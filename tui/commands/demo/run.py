@@ -145,22 +145,29 @@ def run_demo_dashboard(options: dict[str, Any], *, mouse: bool = True, read_only
     except Exception as exc:  # one line, never a traceback
         env.stop()
         first = (str(exc).splitlines() or [""])[0]
-        return _fail(f"demo: could not start the demo site: {type(exc).__name__}: {first}", EXIT_FAILED,
-                     prefix="aio-certs")
+        return _fail(
+            f"demo: could not start the demo site: {type(exc).__name__}: {first}",
+            EXIT_FAILED,
+            prefix="aio-certs",
+        )
     try:
         clock = SystemClock()
         # The product's own code path: a kubeconfig, the kubernetes client, a verified-TLS SecretClient.
         connection = load_cluster_config(str(env.kubeconfig_path), KUBE_CONTEXT, environ={})
         settings = ModelSettings(namespace=env.options.namespace)
         vault = VaultSettings(url=env.vault_url, auth="demo", ca_bundle=str(env.vault_ca_path))
-        feed = ClusterFeed(connection.api_client, settings, clock=clock,
-                           vault_reader=make_vault_reader(vault, clock=clock))
-        source = FeedSource(feed, SourceInfo(KUBE_CONTEXT, connection.server),
-                            on_stop=connection.close)
-        ui_settings = UiSettings(namespace=settings.namespace, read_only=read_only,
-                                 read_only_locked=read_only, freeze_heap=True)
-        sessions = None if read_only else LazySession(
-            lambda: (demo_session(env, connection.api_client, settings, clock), None))
+        feed = ClusterFeed(
+            connection.api_client, settings, clock=clock, vault_reader=make_vault_reader(vault, clock=clock)
+        )
+        source = FeedSource(feed, SourceInfo(KUBE_CONTEXT, connection.server), on_stop=connection.close)
+        ui_settings = UiSettings(
+            namespace=settings.namespace, read_only=read_only, read_only_locked=read_only, freeze_heap=True
+        )
+        sessions = (
+            None
+            if read_only
+            else LazySession(lambda: (demo_session(env, connection.api_client, settings, clock), None))
+        )
         source.prestart()  # list the site while the UI is imported and mounted
         return run_app(source, ui_settings, clock=clock, mouse=mouse, sessions=sessions, on_hangup=env.stop)
     finally:
@@ -174,5 +181,11 @@ def demo_session(env: Any, api_client: Any, settings: Any, clock: Clock) -> Chan
     stops, so an apply left unfinished there must not be offered for a real site next time.
     """
     vault = make_secret_client(env.vault_url, auth="demo", ca_bundle=str(env.vault_ca_path))
-    return ChangeSession(api_client, settings, clock=clock, state_dir=env.state_dir / "changes",
-                         context=KUBE_CONTEXT, vault_client_for=lambda _state: vault)
+    return ChangeSession(
+        api_client,
+        settings,
+        clock=clock,
+        state_dir=env.state_dir / "changes",
+        context=KUBE_CONTEXT,
+        vault_client_for=lambda _state: vault,
+    )

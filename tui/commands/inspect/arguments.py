@@ -21,5 +21,8 @@ exit status: 0 every file decoded, 1 at least one file could not be decoded.
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the ``inspect`` arguments."""
     parser.add_argument("files", nargs="+", metavar="FILE", help="certificate/CRL file; '-' reads stdin")
-    parser.add_argument("--json", action="store_true",
-                        help="print a JSON array, one object per certificate or CRL, in file order")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON array, one object per certificate or CRL, in file order",
+    )

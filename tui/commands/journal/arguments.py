@@ -24,9 +24,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION")
     listing = sub.add_parser("list", help="list journals (the default)")
     listing.add_argument("--json", action="store_true", help="print a JSON array")
-    for action, text in (("resume", "run the remaining steps of an interrupted apply"),
-                         ("rollback", "undo what an interrupted apply did")):
-        cmd = sub.add_parser(action, help=text, description=text[0].upper() + text[1:] + ".",
-                             epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for action, text in (
+        ("resume", "run the remaining steps of an interrupted apply"),
+        ("rollback", "undo what an interrupted apply did"),
+    ):
+        cmd = sub.add_parser(
+            action,
+            help=text,
+            description=text[0].upper() + text[1:] + ".",
+            epilog=EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         cmd.add_argument("journal_id", metavar="ID", help="journal id, as `aio-certs journal` lists it")
         add_change_arguments(cmd)

@@ -38,8 +38,11 @@ def finish(settings: Settings, action: str, journal_id: str, trail: Trail) -> in
     if summary is not None and not summary.problem:
         # Read before any refusal, so that even a refused attempt says which entries it concerned.
         fields = summary.audit_fields
-        trail.thumbprints, trail.vault_secrets, trail.entries = (fields.thumbprints, fields.vault_secrets,
-                                                                 fields.entries)
+        trail.thumbprints, trail.vault_secrets, trail.entries = (
+            fields.thumbprints,
+            fields.vault_secrets,
+            fields.entries,
+        )
         trail.plan_id = summary.plan_id
     if not options.dry_run:
         refuse_if_read_only(settings, f"journal {action}")
@@ -55,8 +58,11 @@ def finish(settings: Settings, action: str, journal_id: str, trail: Trail) -> in
     if not summary.pending:
         raise Refused(f"journal {printable(journal_id)}: already {summary.outcome}; nothing to {action}")
     what = "; ".join(summary.description)
-    todo = (f"{summary.steps - summary.done} remaining step(s)" if action == "resume"
-            else f"undo of {summary.done + summary.uncertain} step(s)")
+    todo = (
+        f"{summary.steps - summary.done} remaining step(s)"
+        if action == "resume"
+        else f"undo of {summary.done + summary.uncertain} step(s)"
+    )
     text = f"{action} journal {summary.id} ({what}): {todo}, context {summary.context}"
     if options.dry_run:
         print(f"would {text}")
@@ -66,8 +72,10 @@ def finish(settings: Settings, action: str, journal_id: str, trail: Trail) -> in
     trail.context = connection.context
     try:
         if summary.context and connection.context != summary.context:
-            raise Refused(f"journal {summary.id} was written against context {summary.context}, but the "
-                          f"current context is {connection.context}; pass --context {summary.context}")
+            raise Refused(
+                f"journal {summary.id} was written against context {summary.context}, but the "
+                f"current context is {connection.context}; pass --context {summary.context}"
+            )
         try:
             confirm(f"{text[0].upper()}{text[1:]}?", yes=options.yes)
         except Refused as refused:

@@ -52,8 +52,10 @@ def _list(args: argparse.Namespace) -> int:
             print(f"{printable(s.id)}  {'UNUSABLE':<11} {printable(s.problem_line)}")
             continue
         status = "RUNNING" if s.busy else ("PENDING" if s.pending else (s.outcome or "?"))
-        print(f"{s.id}  {status:<11} {s.done}/{s.steps} steps  context {s.context or '?'}  "
-              f"{'; '.join(s.description)}")
+        print(
+            f"{s.id}  {status:<11} {s.done}/{s.steps} steps  context {s.context or '?'}  "
+            f"{'; '.join(s.description)}"
+        )
         if s.pending and s.failed:
             print(f"    last error: {s.failed}")
     return EXIT_OK

@@ -24,8 +24,15 @@ exit status:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Register ``renew`` options."""
-    parser.add_argument("name", nargs="?", metavar="NAME",
-                        help="Certificate name or NAMESPACE/NAME (default: the root CA's Certificate)")
-    parser.add_argument("--wait", action="store_true",
-                        help="wait (up to --wait-timeout) until cert-manager has issued the new revision")
+    parser.add_argument(
+        "name",
+        nargs="?",
+        metavar="NAME",
+        help="Certificate name or NAMESPACE/NAME (default: the root CA's Certificate)",
+    )
+    parser.add_argument(
+        "--wait",
+        action="store_true",
+        help="wait (up to --wait-timeout) until cert-manager has issued the new revision",
+    )
     add_change_arguments(parser, wait_help="with --wait: how long to wait for the new revision (default: 60)")

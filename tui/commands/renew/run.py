@@ -39,10 +39,12 @@ def run(args: argparse.Namespace) -> int:
     """Request the renewal; returns the exit status (see EPILOG). Every run leaves one audit line."""
     # The Certificate as the user named it; once found, its NAMESPACE/NAME (the root CA's by default).
     trail = Trail("renew", context=args.context or "", entries=[args.name] if args.name else [])
-    return run_audited("renew", trail,
-                       lambda: _renew(command_settings(args, load_user_config()), args.name, trail,
-                                      wait=args.wait),
-                       interrupted="interrupted by the user")
+    return run_audited(
+        "renew",
+        trail,
+        lambda: _renew(command_settings(args, load_user_config()), args.name, trail, wait=args.wait),
+        interrupted="interrupted by the user",
+    )
 
 
 def _renew(settings: Settings, name: str | None, trail: Trail, *, wait: bool) -> int:
@@ -68,8 +70,10 @@ def _renew(settings: Settings, name: str | None, trail: Trail, *, wait: bool) ->
         raw = read_once(connection.api_client, model, clock=clock, timeout=settings.timeouts)
         reason = unreachable_reason(raw)
         if reason is not None:
-            raise Refused(f"cannot reach the cluster at {connection.server} (context {connection.context}): "
-                          f"{reason}", EXIT_UNREACHABLE)
+            raise Refused(
+                f"cannot reach the cluster at {connection.server} (context {connection.context}): {reason}",
+                EXIT_UNREACHABLE,
+            )
         state = build_state(raw, settings=model, now=clock.now())
         try:
             cert = find_certificate(state, name)
@@ -77,13 +81,24 @@ def _renew(settings: Settings, name: str | None, trail: Trail, *, wait: bool) ->
             raise Refused(str(exc)) from None
         trail.entries = (cert.key,)
         warnings = list(renew_warnings(cert))
-        summary = {"certificate": cert.key, "secret": cert.secret_name, "is_ca": cert.is_ca,
-                   "revision_before": cert.revision, "warnings": warnings}
+        summary = {
+            "certificate": cert.key,
+            "secret": cert.secret_name,
+            "is_ca": cert.is_ca,
+            "revision_before": cert.revision,
+            "warnings": warnings,
+        }
         if options.dry_run:
-            _report(options.json, {**summary, "outcome": "dry-run"},
-                    [f"would renew Certificate {cert.key} (secret {cert.secret_name}, revision "
-                     f"{cert.revision if cert.revision is not None else 'none'}): set Issuing=True reason "
-                     "ManuallyTriggered", *(f"warning: {w}" for w in warnings)])
+            _report(
+                options.json,
+                {**summary, "outcome": "dry-run"},
+                [
+                    f"would renew Certificate {cert.key} (secret {cert.secret_name}, revision "
+                    f"{cert.revision if cert.revision is not None else 'none'}): set Issuing=True reason "
+                    "ManuallyTriggered",
+                    *(f"warning: {w}" for w in warnings),
+                ],
+            )
             trail.record("dry-run")
             return EXIT_OK
         try:
@@ -103,15 +118,19 @@ def _renew(settings: Settings, name: str | None, trail: Trail, *, wait: bool) ->
             raise Refused(str(exc), code) from None
         trail.settled()
         result: dict[str, Any] = {**summary, "outcome": "requested"}
-        lines = [f"renewal of Certificate {cert.key} requested (revision "
-                 f"{cert.revision if cert.revision is not None else 'none'})"]
+        lines = [
+            f"renewal of Certificate {cert.key} requested (revision "
+            f"{cert.revision if cert.revision is not None else 'none'})"
+        ]
         code = EXIT_OK
         if wait:
             after = wait_for_revision(writer, cert, options.wait_timeout)
             result["revision_after"] = after
             if after is None:
-                lines.append(f"no new revision within {options.wait_timeout:g}s; cert-manager may still be "
-                             f"issuing (check: kubectl describe certificate -n {cert.namespace} {cert.name})")
+                lines.append(
+                    f"no new revision within {options.wait_timeout:g}s; cert-manager may still be "
+                    f"issuing (check: kubectl describe certificate -n {cert.namespace} {cert.name})"
+                )
                 result["outcome"] = "timed-out"
                 code = EXIT_APPLY_FAILED
             else:

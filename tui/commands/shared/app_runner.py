@@ -53,8 +53,15 @@ class LazySession:
             connection.close()
 
 
-def run_app(source: StateSource, settings: UiSettings, *, clock: Clock, mouse: bool = True,
-            sessions: LazySession | None = None, on_hangup: Callable[[], None] | None = None) -> int:
+def run_app(
+    source: StateSource,
+    settings: UiSettings,
+    *,
+    clock: Clock,
+    mouse: bool = True,
+    sessions: LazySession | None = None,
+    on_hangup: Callable[[], None] | None = None,
+) -> int:
     """Run the dashboard over ``source`` until the user quits, then stop the source.
 
     The source is stopped after the terminal has been restored, so a slow network shutdown never keeps

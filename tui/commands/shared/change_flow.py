@@ -72,13 +72,20 @@ def open_session(settings: Settings) -> tuple[ChangeSession, ClusterConnection]:
         if url is None:
             return None
         if url not in clients:
-            clients[url] = make_secret_client(url, auth=vault.auth, ca_bundle=vault.ca_bundle,
-                                              timeout=settings.request_timeout)
+            clients[url] = make_secret_client(
+                url, auth=vault.auth, ca_bundle=vault.ca_bundle, timeout=settings.request_timeout
+            )
         return clients[url]
 
-    session = ChangeSession(connection.api_client, model, clock=SystemClock(),
-                            state_dir=directory, context=connection.context,
-                            vault_client_for=vault_client_for, timeout=settings.timeouts)
+    session = ChangeSession(
+        connection.api_client,
+        model,
+        clock=SystemClock(),
+        state_dir=directory,
+        context=connection.context,
+        vault_client_for=vault_client_for,
+        timeout=settings.timeouts,
+    )
     return session, connection
 
 
@@ -117,8 +124,9 @@ def result_json(result: ApplyResult) -> dict[str, Any]:
         "conflicts": result.conflicts,
         "journal_kept": result.journal_kept,
         "synced": None if result.sync is None else result.sync.ok,
-        "sync_pending": [] if result.sync is None else [
-            {"secret_sync": c.expectation.key, "reason": c.reason} for c in result.sync.pending],
+        "sync_pending": []
+        if result.sync is None
+        else [{"secret_sync": c.expectation.key, "reason": c.reason} for c in result.sync.pending],
     }
 
 
@@ -126,24 +134,36 @@ def report_result(command: str, result: ApplyResult, *, verb: str = "apply") -> 
     """Print the end of an apply (stderr) and return the exit status."""
     if result.outcome in (APPLIED, ROLLED_BACK):
         if result.sync is not None and not result.sync.ok:
-            print(f"aio-certs {command}: {verb} done, but not synced within the wait: "
-                  f"{result.sync.describe()}", file=sys.stderr)
+            print(
+                f"aio-certs {command}: {verb} done, but not synced within the wait: {result.sync.describe()}",
+                file=sys.stderr,
+            )
             return EXIT_NOT_SYNCED
         return EXIT_OK
     if result.outcome == CONFLICT:
         if not result.journal_kept:
             return fail(command, f"conflict: {result.error}", EXIT_CONFLICT)
-        return fail(command, f"conflict ({result.done}/{len(result.steps)} steps done): {result.error}. "
-                    f"Journal {result.journal_id} kept: run `aio-certs journal rollback {result.journal_id}` "
-                    f"or, once the other writer is done, `aio-certs journal resume {result.journal_id}`",
-                    EXIT_CONFLICT)
+        return fail(
+            command,
+            f"conflict ({result.done}/{len(result.steps)} steps done): {result.error}. "
+            f"Journal {result.journal_id} kept: run `aio-certs journal rollback {result.journal_id}` "
+            f"or, once the other writer is done, `aio-certs journal resume {result.journal_id}`",
+            EXIT_CONFLICT,
+        )
     if result.outcome == NOTHING_DONE:
-        return fail(command, f"{verb} failed before anything was written: {result.error}; "
-                    "nothing was changed", EXIT_APPLY_FAILED)
+        return fail(
+            command,
+            f"{verb} failed before anything was written: {result.error}; nothing was changed",
+            EXIT_APPLY_FAILED,
+        )
     done = f"{result.done}/{len(result.steps)} steps done"
-    return fail(command, f"{verb} failed ({done}): {result.error}. Journal {result.journal_id} kept: run "
-                f"`aio-certs journal resume {result.journal_id}` or "
-                f"`aio-certs journal rollback {result.journal_id}`", EXIT_APPLY_FAILED)
+    return fail(
+        command,
+        f"{verb} failed ({done}): {result.error}. Journal {result.journal_id} kept: run "
+        f"`aio-certs journal resume {result.journal_id}` or "
+        f"`aio-certs journal rollback {result.journal_id}`",
+        EXIT_APPLY_FAILED,
+    )
 
 
 def plan_trail(trail: Trail, plan: Plan, state: ClusterState | None) -> None:
@@ -153,8 +173,9 @@ def plan_trail(trail: Trail, plan: Plan, state: ClusterState | None) -> None:
     trail.plan_id = plan.plan_id
 
 
-def run_change(settings: Settings, *, command: str, action: str, build: Callable[[], ChangeSet],
-               trail: Trail) -> int:
+def run_change(
+    settings: Settings, *, command: str, action: str, build: Callable[[], ChangeSet], trail: Trail
+) -> int:
     """Plan and apply the changes ``build`` stages; returns the exit status.
 
     Run it inside :func:`~tui.commands.shared.trail.run_audited`: every run that gets as far as a usable
@@ -205,13 +226,17 @@ def run_change(settings: Settings, *, command: str, action: str, build: Callable
             trail.record("dry-run")
             return EXIT_OK
         try:
-            confirm(f"Apply these {len(plan.steps)} step(s) to context {connection.context}?",
-                    yes=options.yes, warnings=warnings)
+            confirm(
+                f"Apply these {len(plan.steps)} step(s) to context {connection.context}?",
+                yes=options.yes,
+                warnings=warnings,
+            )
         except Refused as refused:
             trail.record("cancelled", detail=str(refused))
             raise
-        result = session.apply(plan, site, action=action, progress=progress_printer(),
-                               wait_timeout=options.wait_timeout)
+        result = session.apply(
+            plan, site, action=action, progress=progress_printer(), wait_timeout=options.wait_timeout
+        )
         trail.settled()  # the apply audits itself, with its outcome
         if options.json:
             document["result"] = result_json(result)

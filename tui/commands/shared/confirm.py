@@ -11,8 +11,15 @@ from tui.commands.shared.exits import Refused
 from tui.core.text import one_line
 
 
-def confirm(question: str, *, yes: bool, warnings: Sequence[str] = (), stdin: TextIO | None = None,
-            stderr: TextIO | None = None, isatty: Callable[[], bool] | None = None) -> None:
+def confirm(
+    question: str,
+    *,
+    yes: bool,
+    warnings: Sequence[str] = (),
+    stdin: TextIO | None = None,
+    stderr: TextIO | None = None,
+    isatty: Callable[[], bool] | None = None,
+) -> None:
     """Print ``warnings``, then ask ``question [y/N]`` on stderr unless ``yes``; raise :class:`Refused`
     on anything but yes.
 
@@ -24,8 +31,10 @@ def confirm(question: str, *, yes: bool, warnings: Sequence[str] = (), stdin: Te
     if not yes:
         interactive = isatty() if isatty is not None else _is_tty(source)
         if not interactive:
-            raise Refused("not confirmed: stdin is not a terminal; pass --yes to apply without a prompt "
-                          "(nothing was changed)")
+            raise Refused(
+                "not confirmed: stdin is not a terminal; pass --yes to apply without a prompt "
+                "(nothing was changed)"
+            )
     for warning in warnings:
         out.write(f"warning: {one_line(warning)}\n")
     if yes:

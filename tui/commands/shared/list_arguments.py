@@ -35,21 +35,42 @@ secret already in Key Vault.
 def add_list_arguments(parser: argparse.ArgumentParser, list_name: str) -> None:
     """``add`` and ``remove`` sub-commands of one list."""
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    add = sub.add_parser("add", help=f"upload files into the {list_name} list",
-                         description=f"Upload certificate files into the OPC UA {list_name} list.",
-                         epilog=epilog(list_name), formatter_class=argparse.RawDescriptionHelpFormatter)
+    add = sub.add_parser(
+        "add",
+        help=f"upload files into the {list_name} list",
+        description=f"Upload certificate files into the OPC UA {list_name} list.",
+        epilog=epilog(list_name),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add.add_argument("files", nargs="+", metavar="FILE", help=f"file to add ({EXTENSIONS[list_name]})")
-    add.add_argument("-s", "--secret-name", metavar="NAME",
-                     help="Key Vault secret name (default: the file name with '.' replaced by '-'; "
-                          "one FILE only)")
-    add.add_argument("--overwrite", action="store_true",
-                     help="replace an entry of the same file name and/or a vault secret of the same name")
+    add.add_argument(
+        "-s",
+        "--secret-name",
+        metavar="NAME",
+        help="Key Vault secret name (default: the file name with '.' replaced by '-'; one FILE only)",
+    )
+    add.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an entry of the same file name and/or a vault secret of the same name",
+    )
     add_change_arguments(add)
-    remove = sub.add_parser("remove", help=f"take entries out of the {list_name} list",
-                            description=f"Remove entries (by file name) from the OPC UA {list_name} list.",
-                            epilog=epilog(list_name), formatter_class=argparse.RawDescriptionHelpFormatter)
-    remove.add_argument("names", nargs="+", metavar="NAME",
-                        help="file name of the entry in the list (the SecretSync targetKey), e.g. plc-1.der")
-    remove.add_argument("--purge", action="store_true",
-                        help="also delete and purge the entries' Key Vault secrets (cannot be undone)")
+    remove = sub.add_parser(
+        "remove",
+        help=f"take entries out of the {list_name} list",
+        description=f"Remove entries (by file name) from the OPC UA {list_name} list.",
+        epilog=epilog(list_name),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    remove.add_argument(
+        "names",
+        nargs="+",
+        metavar="NAME",
+        help="file name of the entry in the list (the SecretSync targetKey), e.g. plc-1.der",
+    )
+    remove.add_argument(
+        "--purge",
+        action="store_true",
+        help="also delete and purge the entries' Key Vault secrets (cannot be undone)",
+    )
     add_change_arguments(remove)

@@ -30,8 +30,9 @@ def run_list_change(args: argparse.Namespace, list_name: str) -> int:
     if args.action == "add":
         files: Sequence[str] = args.files
         secret_name, overwrite = args.secret_name, args.overwrite
-        trail = requested_trail(action, context=args.context, list_name=list_name, files=files,
-                                secrets=[secret_name])
+        trail = requested_trail(
+            action, context=args.context, list_name=list_name, files=files, secrets=[secret_name]
+        )
 
         def build() -> ChangeSet:
             return stage_add(list_name, files, secret_name=secret_name, overwrite=overwrite)
@@ -43,9 +44,17 @@ def run_list_change(args: argparse.Namespace, list_name: str) -> int:
         def build() -> ChangeSet:
             return stage_remove(list_name, names, purge=purge)
 
-    return run_audited(action, trail, lambda: run_change(command_settings(args, load_user_config()),
-                                                         command=action, action=action, build=build,
-                                                         trail=trail))
+    return run_audited(
+        action,
+        trail,
+        lambda: run_change(
+            command_settings(args, load_user_config()),
+            command=action,
+            action=action,
+            build=build,
+            trail=trail,
+        ),
+    )
 
 
 def read_file(path_text: str) -> tuple[str, bytes]:
@@ -62,8 +71,11 @@ def read_file(path_text: str) -> tuple[str, bytes]:
 
 
 def _too_large(size: int | None) -> str:
-    return (f"{size} bytes is far too large for a certificate or CRL file" if size is not None
-            else f"over {MAX_FILE_BYTES} bytes, far too large for a certificate or CRL file")
+    return (
+        f"{size} bytes is far too large for a certificate or CRL file"
+        if size is not None
+        else f"over {MAX_FILE_BYTES} bytes, far too large for a certificate or CRL file"
+    )
 
 
 def stage_add(list_name: str, files: Sequence[str], *, secret_name: str | None, overwrite: bool) -> ChangeSet:

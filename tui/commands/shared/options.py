@@ -41,49 +41,81 @@ environment:
 def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
     """``--kubeconfig`` and ``--context``, as kubectl spells them."""
     group = parser.add_argument_group("cluster connection")
-    group.add_argument("--kubeconfig", metavar="PATH",
-                       help="kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)")
+    group.add_argument(
+        "--kubeconfig",
+        metavar="PATH",
+        help="kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)",
+    )
     group.add_argument("--context", metavar="NAME", help="kubeconfig context to use (default: current)")
-    group.add_argument("--request-timeout", metavar="SECONDS", type=positive_seconds,
-                       default=DEFAULT_REQUEST_TIMEOUT,
-                       help="give up on a request to the API server or the Key Vault after this long, "
-                            "retries included (default: 10)")
+    group.add_argument(
+        "--request-timeout",
+        metavar="SECONDS",
+        type=positive_seconds,
+        default=DEFAULT_REQUEST_TIMEOUT,
+        help="give up on a request to the API server or the Key Vault after this long, "
+        "retries included (default: 10)",
+    )
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     """Namespaces, bring-your-own issuer and trust bundle, expiry thresholds."""
     group = parser.add_argument_group("site")
-    group.add_argument("-n", "--namespace", metavar="NS", default=None,
-                       help="AIO namespace (default: $AIO_CERTS_NAMESPACE, else azure-iot-operations)")
-    group.add_argument("--cert-manager-namespace", metavar="NS", default=None,
-                       help="cert-manager's cluster resource namespace (default: cert-manager)")
-    group.add_argument("--issuer", metavar="KIND/NAME",
-                       help="issuer of a bring-your-own-issuer site when the broker listener does not "
-                            "name it")
-    group.add_argument("--trust-bundle", metavar="CONFIGMAP/KEY",
-                       help="trust bundle of a bring-your-own-issuer site when the dataflow endpoint "
-                            "does not name it")
-    group.add_argument("--expiring-days", metavar="WARN/CRIT", default=None,
-                       help="days before expiry that count as a warning / as critical (default: 30/7)")
+    group.add_argument(
+        "-n",
+        "--namespace",
+        metavar="NS",
+        default=None,
+        help="AIO namespace (default: $AIO_CERTS_NAMESPACE, else azure-iot-operations)",
+    )
+    group.add_argument(
+        "--cert-manager-namespace",
+        metavar="NS",
+        default=None,
+        help="cert-manager's cluster resource namespace (default: cert-manager)",
+    )
+    group.add_argument(
+        "--issuer",
+        metavar="KIND/NAME",
+        help="issuer of a bring-your-own-issuer site when the broker listener does not name it",
+    )
+    group.add_argument(
+        "--trust-bundle",
+        metavar="CONFIGMAP/KEY",
+        help="trust bundle of a bring-your-own-issuer site when the dataflow endpoint does not name it",
+    )
+    group.add_argument(
+        "--expiring-days",
+        metavar="WARN/CRIT",
+        default=None,
+        help="days before expiry that count as a warning / as critical (default: 30/7)",
+    )
 
 
 def add_vault_arguments(parser: argparse.ArgumentParser) -> None:
     """Key Vault location and sign-in."""
     group = parser.add_argument_group("key vault")
-    group.add_argument("--vault-url", metavar="URL",
-                       help=f"Key Vault URL (default: ${VAULT_URL_ENV}, else from the SecretProviderClass)")
-    group.add_argument("--auth", metavar="MODE",
-                       help=f"how to sign in to the vault: default, cli, managed-identity, device-code, "
-                            f"workload-identity, demo (default: ${AUTH_ENV} or default)")
-    group.add_argument("--cloud", metavar="NAME", type=cloud_name,
-                       help="AzureCloud, AzureChinaCloud or AzureUSGovernment (default: the SPC's, else "
-                            "AzureCloud)")
+    group.add_argument(
+        "--vault-url",
+        metavar="URL",
+        help=f"Key Vault URL (default: ${VAULT_URL_ENV}, else from the SecretProviderClass)",
+    )
+    group.add_argument(
+        "--auth",
+        metavar="MODE",
+        help=f"how to sign in to the vault: default, cli, managed-identity, device-code, "
+        f"workload-identity, demo (default: ${AUTH_ENV} or default)",
+    )
+    group.add_argument(
+        "--cloud",
+        metavar="NAME",
+        type=cloud_name,
+        help="AzureCloud, AzureChinaCloud or AzureUSGovernment (default: the SPC's, else AzureCloud)",
+    )
 
 
 def add_read_only_argument(parser: argparse.ArgumentParser) -> None:
     """``--read-only``: refuse every write, whatever else is asked."""
-    parser.add_argument("--read-only", action="store_true",
-                        help="never write to the cluster or the vault")
+    parser.add_argument("--read-only", action="store_true", help="never write to the cluster or the vault")
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -97,15 +129,27 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
 def add_change_arguments(parser: argparse.ArgumentParser, *, wait_help: str | None = None) -> None:
     """``--dry-run``, ``--yes``, ``--json``, ``--wait-timeout`` and every shared cluster/vault option."""
     group = parser.add_argument_group("change")
-    group.add_argument("--dry-run", action="store_true",
-                       help="print the plan (what would be written where) and write nothing")
-    group.add_argument("-y", "--yes", action="store_true",
-                       help="do not ask for confirmation (needed when stdin is not a terminal)")
+    group.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the plan (what would be written where) and write nothing",
+    )
+    group.add_argument(
+        "-y",
+        "--yes",
+        action="store_true",
+        help="do not ask for confirmation (needed when stdin is not a terminal)",
+    )
     group.add_argument("--json", action="store_true", help="print the plan and the result as JSON")
-    group.add_argument("--wait-timeout", metavar="SECONDS", type=non_negative_seconds,
-                       default=DEFAULT_WAIT_TIMEOUT,
-                       help=wait_help or "how long to wait for the SecretSync and the synced Secret to show "
-                                         "the change (default: 60; 0 does not wait)")
+    group.add_argument(
+        "--wait-timeout",
+        metavar="SECONDS",
+        type=non_negative_seconds,
+        default=DEFAULT_WAIT_TIMEOUT,
+        help=wait_help
+        or "how long to wait for the SecretSync and the synced Secret to show "
+        "the change (default: 60; 0 does not wait)",
+    )
     add_common_arguments(parser)
 
 
@@ -140,6 +184,7 @@ def cloud_name(text: str) -> str:
     """``argparse`` type of ``--cloud``: one of the Azure clouds, any case, returned as spelled there."""
     cloud = next((c for c in CLOUDS if c.lower() == text.strip().lower()), None)
     if cloud is None:
-        raise argparse.ArgumentTypeError(f"unknown cloud '{printable(text)}' (expected one of "
-                                         f"{', '.join(CLOUDS)})")
+        raise argparse.ArgumentTypeError(
+            f"unknown cloud '{printable(text)}' (expected one of {', '.join(CLOUDS)})"
+        )
     return cloud

@@ -94,8 +94,9 @@ class Settings:
         return min(5.0, self.request_timeout), self.request_timeout
 
 
-def command_settings(args: argparse.Namespace, config: UserConfig,
-                     environ: Mapping[str, str] | None = None) -> Settings:
+def command_settings(
+    args: argparse.Namespace, config: UserConfig, environ: Mapping[str, str] | None = None
+) -> Settings:
     """The settings of this run: the flags ``args`` holds, folded with ``config`` and the environment.
 
     A flag a command does not take has its default; a flag the command takes but the user left out
@@ -116,9 +117,12 @@ def command_settings(args: argparse.Namespace, config: UserConfig,
         ),
         request_timeout=flags.get("request_timeout", DEFAULT_REQUEST_TIMEOUT),
         read_only=bool(flags.get("read_only", False)) or config.read_only,
-        change=ChangeOptions(dry_run=bool(flags.get("dry_run", False)), yes=bool(flags.get("yes", False)),
-                             json=bool(flags.get("json", False)),
-                             wait_timeout=flags.get("wait_timeout", DEFAULT_WAIT_TIMEOUT)),
+        change=ChangeOptions(
+            dry_run=bool(flags.get("dry_run", False)),
+            yes=bool(flags.get("yes", False)),
+            json=bool(flags.get("json", False)),
+            wait_timeout=flags.get("wait_timeout", DEFAULT_WAIT_TIMEOUT),
+        ),
         model_or_problem=_model(flags, expiring_days, env),
     )
 
@@ -131,20 +135,29 @@ def _flag_or_file(flags: Mapping[str, Any], config: UserConfig, name: str) -> An
     return value
 
 
-def _model(flags: Mapping[str, Any], expiring_days: str | None,
-           env: Mapping[str, str]) -> ModelSettings | UsageError:
+def _model(
+    flags: Mapping[str, Any], expiring_days: str | None, env: Mapping[str, str]
+) -> ModelSettings | UsageError:
     try:
-        return model_settings(namespace=flags.get("namespace") or env.get(NAMESPACE_ENV),
-                              cert_manager_namespace=flags.get("cert_manager_namespace"),
-                              issuer=flags.get("issuer"), trust_bundle=flags.get("trust_bundle"),
-                              expiring_days=expiring_days)
+        return model_settings(
+            namespace=flags.get("namespace") or env.get(NAMESPACE_ENV),
+            cert_manager_namespace=flags.get("cert_manager_namespace"),
+            issuer=flags.get("issuer"),
+            trust_bundle=flags.get("trust_bundle"),
+            expiring_days=expiring_days,
+        )
     except UsageError as exc:
         return exc
 
 
-def model_settings(*, namespace: str | None = None, cert_manager_namespace: str | None = None,
-                   issuer: str | None = None, trust_bundle: str | None = None,
-                   expiring_days: str | None = None) -> ModelSettings:
+def model_settings(
+    *,
+    namespace: str | None = None,
+    cert_manager_namespace: str | None = None,
+    issuer: str | None = None,
+    trust_bundle: str | None = None,
+    expiring_days: str | None = None,
+) -> ModelSettings:
     """The site flags as given, made into :class:`~tui.core.model.settings.ModelSettings`.
 
     ``namespace`` is ``-n`` or else ``$AIO_CERTS_NAMESPACE`` (which lets ``source DIR/env`` of a demo
@@ -165,8 +178,9 @@ def model_settings(*, namespace: str | None = None, cert_manager_namespace: str 
         try:
             fields["cert_manager_namespace"] = parse_namespace(cert_manager_namespace)
         except ValueError:
-            raise UsageError(f"--cert-manager-namespace: {cert_manager_namespace!r} is not a valid "
-                             "namespace name") from None
+            raise UsageError(
+                f"--cert-manager-namespace: {cert_manager_namespace!r} is not a valid namespace name"
+            ) from None
     if expiring_days:
         warn, critical = parse_expiring_days(expiring_days)
         fields["expiring_warn_days"], fields["expiring_critical_days"] = warn, critical
@@ -229,5 +243,7 @@ def refuse_if_read_only(settings: Settings, what: str) -> None:
     """Raise :class:`~tui.commands.shared.exits.Refused` when read-only mode is on (flag or config file)
     and ``what`` would write."""
     if settings.read_only:
-        raise Refused(f"{what}: refused, read-only mode is on (--read-only or read_only in the config "
-                      "file); nothing was changed")
+        raise Refused(
+            f"{what}: refused, read-only mode is on (--read-only or read_only in the config "
+            "file); nothing was changed"
+        )

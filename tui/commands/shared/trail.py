@@ -28,8 +28,15 @@ class Trail:
     engine wrote the line itself. Lines after the first are dropped.
     """
 
-    def __init__(self, action: str, *, context: str = "", entries: Sequence[str] = (),
-                 vault_secrets: Sequence[str] = (), extra: dict[str, object] | None = None) -> None:
+    def __init__(
+        self,
+        action: str,
+        *,
+        context: str = "",
+        entries: Sequence[str] = (),
+        vault_secrets: Sequence[str] = (),
+        extra: dict[str, object] | None = None,
+    ) -> None:
         self.action = action
         self.context = context
         self.entries = tuple(entries)
@@ -55,12 +62,23 @@ class Trail:
             return
         self.done = True
         try:
-            self.log.record(action=self.action, outcome=outcome, context=self.context,
-                            thumbprints=self.thumbprints, vault_secrets=self.vault_secrets,
-                            entries=self.entries, plan_id=self.plan_id, detail=detail, extra=self.extra)
+            self.log.record(
+                action=self.action,
+                outcome=outcome,
+                context=self.context,
+                thumbprints=self.thumbprints,
+                vault_secrets=self.vault_secrets,
+                entries=self.entries,
+                plan_id=self.plan_id,
+                detail=detail,
+                extra=self.extra,
+            )
         except OSError as exc:
-            print(f"aio-certs {self.action}: cannot write the audit log {self.log.path}: "
-                  f"{one_line(exc.strerror or str(exc))}", file=sys.stderr)
+            print(
+                f"aio-certs {self.action}: cannot write the audit log {self.log.path}: "
+                f"{one_line(exc.strerror or str(exc))}",
+                file=sys.stderr,
+            )
 
     def refused(self, refused: Refused) -> None:
         """Record a :class:`Refused` run: ``unreachable`` when the site could not be read, else
@@ -68,19 +86,36 @@ class Trail:
         self.record("unreachable" if refused.code == EXIT_UNREACHABLE else "refused", detail=str(refused))
 
 
-def requested_trail(action: str, *, context: str | None, list_name: str, files: Sequence[str] = (),
-                    names: Sequence[str] = (), secrets: Sequence[str | None] = ()) -> Trail:
+def requested_trail(
+    action: str,
+    *,
+    context: str | None,
+    list_name: str,
+    files: Sequence[str] = (),
+    names: Sequence[str] = (),
+    secrets: Sequence[str | None] = (),
+) -> Trail:
     """The trail of a list change, filled with what the user asked for as given: the entries
     (``list/file name``: each file's name, then ``names``), the secret names and the file paths, for a
     refusal that comes before any plan."""
     paths = [str(f) for f in files]
     entries = [f"{list_name}/{n}" for n in (*(Path(f).name for f in paths), *names)]
-    return Trail(action, context=context or "", entries=entries, vault_secrets=[s for s in secrets if s],
-                 extra={"files": paths} if paths else None)
+    return Trail(
+        action,
+        context=context or "",
+        entries=entries,
+        vault_secrets=[s for s in secrets if s],
+        extra={"files": paths} if paths else None,
+    )
 
 
-def run_audited(command: str, trail: Trail, body: Callable[[], int], *,
-                interrupted: str = "interrupted by the user (the journal says what was done)") -> int:
+def run_audited(
+    command: str,
+    trail: Trail,
+    body: Callable[[], int],
+    *,
+    interrupted: str = "interrupted by the user (the journal says what was done)",
+) -> int:
     """Run ``body`` and return its exit status; whatever ends it, ``trail`` gets its one line.
 
     A :class:`Refused` is recorded (``refused`` or ``unreachable``) and printed as one line with its exit

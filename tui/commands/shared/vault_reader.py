@@ -49,8 +49,14 @@ FULL_READ_EVERY = timedelta(minutes=10)
 """How long timed re-reads of a vault may reuse unchanged values before every value is read again."""
 
 
-def make_vault_reader(settings: VaultSettings, *, clock: Clock, quick: bool = False, values: bool = True,
-                      timeout: float | None = None) -> VaultReader:
+def make_vault_reader(
+    settings: VaultSettings,
+    *,
+    clock: Clock,
+    quick: bool = False,
+    values: bool = True,
+    timeout: float | None = None,
+) -> VaultReader:
     """A function reading the vault for a state (see :func:`vault_target`); never raises.
 
     One SecretClient is kept per vault URL. An ``incremental`` read reuses the values of secrets whose
@@ -62,15 +68,20 @@ def make_vault_reader(settings: VaultSettings, *, clock: Clock, quick: bool = Fa
     bounds every vault call, retries included.
     """
     clients: dict[str, Any] = {}
-    timeouts: dict[str, Any] = ({"retry_total": 1, "connection_timeout": 5.0, "read_timeout": 15.0}
-                                if quick else {})
+    timeouts: dict[str, Any] = (
+        {"retry_total": 1, "connection_timeout": 5.0, "read_timeout": 15.0} if quick else {}
+    )
     if timeout is not None:
         timeouts["timeout"] = timeout
     # Per vault URL: the last complete snapshot, and when all of its values were last read.
     last: dict[str, tuple[VaultSnapshot, datetime]] = {}
 
-    def read(state: ClusterState | None, *, incremental: bool = False,
-             on_listed: Callable[[VaultSnapshot], None] | None = None) -> VaultSnapshot | None:
+    def read(
+        state: ClusterState | None,
+        *,
+        incremental: bool = False,
+        on_listed: Callable[[VaultSnapshot], None] | None = None,
+    ) -> VaultSnapshot | None:
         # Imported on first read (the feed's vault thread, after the first cluster state): the Azure SDK
         # takes ~0.1 s to import, which would otherwise delay the dashboard's first frame.
         from tui.vault.client import make_secret_client
@@ -94,8 +105,9 @@ def make_vault_reader(settings: VaultSettings, *, clock: Clock, quick: bool = Fa
         now = clock.now()
         if not incremental or full_at is None or now - full_at >= FULL_READ_EVERY:
             previous = None  # every value now and then: the service's timestamps have 1 s resolution
-        snapshot = read_vault_snapshot(client, names=names if values else (), clock=clock, previous=previous,
-                                       on_listed=on_listed)
+        snapshot = read_vault_snapshot(
+            client, names=names if values else (), clock=clock, previous=previous, on_listed=on_listed
+        )
         if snapshot.status.state is AreaState.OK:
             last[url] = (snapshot, full_at if previous is not None and full_at is not None else now)
         else:

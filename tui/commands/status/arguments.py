@@ -38,9 +38,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Register ``status`` options."""
     parser.add_argument("--json", action="store_true", help="print the full snapshot as JSON")
     parser.add_argument("--no-vault", action="store_true", help="do not read the Key Vault")
-    parser.add_argument("--vault-values", action="store_true",
-                        help="also fetch every mapped secret's value to compare it with the synced bytes "
-                             "(one request per secret; by default only the vault's listing is read)")
+    parser.add_argument(
+        "--vault-values",
+        action="store_true",
+        help="also fetch every mapped secret's value to compare it with the synced bytes "
+        "(one request per secret; by default only the vault's listing is read)",
+    )
     add_common_arguments(parser)
     # Argument errors are UNKNOWN too; tui.cli.Parser calls this instead of exiting 2.
     parser.on_error = _usage_error  # type: ignore[attr-defined]

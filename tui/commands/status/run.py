@@ -52,8 +52,11 @@ def run(args: argparse.Namespace) -> int:
     except (KeyboardInterrupt, BrokenPipeError):
         raise
     except Exception as exc:  # a bug must still end in one line, never a traceback over a ticket
-        return fail(f"could not determine the status: {type(exc).__name__}: {exc}".splitlines()[0],
-                    EXIT_UNREACHABLE, as_json=as_json)
+        return fail(
+            f"could not determine the status: {type(exc).__name__}: {exc}".splitlines()[0],
+            EXIT_UNREACHABLE,
+            as_json=as_json,
+        )
 
 
 def _status(settings: Settings, *, as_json: bool, no_vault: bool, vault_values: bool) -> int:
@@ -71,16 +74,20 @@ def _status(settings: Settings, *, as_json: bool, no_vault: bool, vault_values: 
     try:
         if not no_vault:
             vault = settings.vault
-            vault_reader = make_vault_reader(vault, clock=clock, quick=True, values=vault_values,
-                                             timeout=settings.request_timeout)
+            vault_reader = make_vault_reader(
+                vault, clock=clock, quick=True, values=vault_values, timeout=settings.request_timeout
+            )
             if vault.url and not vault_values:
                 # The vault is known up front: list it while the cluster is read and the model built.
                 early_vault = _Background(vault_reader)
         raw = read_once(connection.api_client, model, clock=clock, timeout=settings.timeouts)
         reason = unreachable_reason(raw)
         if reason is not None:
-            return fail(f"cannot reach the cluster at {connection.server} (context {connection.context}): "
-                        f"{reason}", EXIT_UNREACHABLE, as_json=as_json)
+            return fail(
+                f"cannot reach the cluster at {connection.server} (context {connection.context}): {reason}",
+                EXIT_UNREACHABLE,
+                as_json=as_json,
+            )
         if early_vault is not None:
             state = build_state(raw, settings=model, now=clock.now(), vault=early_vault.result())
         else:

@@ -26,21 +26,35 @@ def run(args: argparse.Namespace) -> int:
     except (KeyboardInterrupt, BrokenPipeError):
         raise
     except Exception as exc:  # a bug must still end in one line, never a traceback
-        return fail("vault list", f"unexpected error: {type(exc).__name__}: {exc}".splitlines()[0],
-                    EXIT_UNREACHABLE)
+        return fail(
+            "vault list", f"unexpected error: {type(exc).__name__}: {exc}".splitlines()[0], EXIT_UNREACHABLE
+        )
 
 
 def _add(args: argparse.Namespace) -> int:
     list_name, secret, target_key = args.list_name, args.secret, args.target_key
-    trail = requested_trail("vault add", context=args.context, list_name=list_name,
-                            names=[target_key] if target_key else [], secrets=[secret])
+    trail = requested_trail(
+        "vault add",
+        context=args.context,
+        list_name=list_name,
+        names=[target_key] if target_key else [],
+        secrets=[secret],
+    )
 
     def build() -> ChangeSet:
         return stage(list_name, secret, target_key)
 
-    return run_audited("vault add", trail,
-                       lambda: run_change(command_settings(args, load_user_config()), command="vault add",
-                                          action="vault add", build=build, trail=trail))
+    return run_audited(
+        "vault add",
+        trail,
+        lambda: run_change(
+            command_settings(args, load_user_config()),
+            command="vault add",
+            action="vault add",
+            build=build,
+            trail=trail,
+        ),
+    )
 
 
 def stage(list_name: str, secret: str, target_key: str | None) -> ChangeSet:
@@ -65,9 +79,15 @@ def _list(settings: Settings, *, as_json: bool) -> int:
     for name, secret in sorted(site.vault.secrets.items(), key=lambda item: item[0].lower()):
         if name.lower() in mapped:
             continue
-        rows.append({"name": name, "content_type": secret.content_type, "enabled": secret.enabled,
-                     "tags": dict(secret.tags),
-                     "expires_on": secret.expires_on.isoformat() if secret.expires_on else None})
+        rows.append(
+            {
+                "name": name,
+                "content_type": secret.content_type,
+                "enabled": secret.enabled,
+                "tags": dict(secret.tags),
+                "expires_on": secret.expires_on.isoformat() if secret.expires_on else None,
+            }
+        )
     if as_json:
         print(json.dumps(rows, indent=2))
         return EXIT_OK
@@ -79,6 +99,8 @@ def _list(settings: Settings, *, as_json: bool) -> int:
         state = "" if row["enabled"] else "  (disabled)"
         expires = f"  expires {row['expires_on'][:10]}" if row["expires_on"] else ""
         print(f"{row['name']:<{width}}  {row['content_type'] or '-'}{expires}{state}")
-    print(f"{len(rows)} secret(s) not in any list; add one with: aio-certs vault add NAME --list trust",
-          file=sys.stderr)
+    print(
+        f"{len(rows)} secret(s) not in any list; add one with: aio-certs vault add NAME --list trust",
+        file=sys.stderr,
+    )
     return EXIT_OK

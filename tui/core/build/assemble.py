@@ -94,8 +94,13 @@ def build_areas(raw: RawSnapshot, vault: VaultSnapshot | None) -> tuple[AreaView
 def _vault_view(vault: VaultSnapshot | None) -> VaultView:
     if vault is None:
         return VaultView(None, AreaState.PENDING, "Key Vault not read", 0)
-    return VaultView(vault.vault_url, vault.status.state, one_line(vault.status.message), len(vault.secrets),
-                     vault.values_pending)
+    return VaultView(
+        vault.vault_url,
+        vault.status.state,
+        one_line(vault.status.message),
+        len(vault.secrets),
+        vault.values_pending,
+    )
 
 
 def build_state(

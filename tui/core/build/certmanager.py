@@ -145,4 +145,3 @@ def parse_issuers(
                 )
             )
     return tuple(sorted(out, key=lambda i: i.key))
-

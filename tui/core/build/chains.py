@@ -69,4 +69,3 @@ def link_chains(rows: Sequence[dict[str, Any]], cache: DecodeCache) -> None:
         signer = row.get("signed_by")
         if row["certificate"] is not None and signer is not None and signer in crl_of:
             row["revoked"] = is_revoked(row["certificate"], crl_of[signer]["crl"])
-

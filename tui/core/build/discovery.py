@@ -88,4 +88,3 @@ def _bundle_key(raw: RawSnapshot, namespace: str, configmap: str) -> str:
     if SECRET_CA_CRT in data or len(data) != 1:
         return SECRET_CA_CRT
     return next(iter(data))
-

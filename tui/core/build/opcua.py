@@ -78,8 +78,12 @@ def _fresh(entry: OpcUaEntry) -> OpcUaEntry:
 
 
 def _entries(
-    rows: Sequence[Row], syncs: Sequence[SyncView], settings: ModelSettings, now: datetime,
-    spc_readable: bool, cache: DecodeCache,
+    rows: Sequence[Row],
+    syncs: Sequence[SyncView],
+    settings: ModelSettings,
+    now: datetime,
+    spc_readable: bool,
+    cache: DecodeCache,
 ) -> tuple[OpcUaEntry, ...]:
     link_chains(rows, cache)
     failing = {s.list_name for s in syncs if s.present and s.failing}
@@ -158,8 +162,13 @@ def _remembered_entries(
         vault_secrets,
         tuple(
             (
-                sync.name, sync.list_name, sync.spc_name, sync.mappings, sync.present and bool(sync.failing),
-                data, None if spc is None else (spc.name, spc.objects),
+                sync.name,
+                sync.list_name,
+                sync.spc_name,
+                sync.mappings,
+                sync.present and bool(sync.failing),
+                data,
+                None if spc is None else (spc.name, spc.objects),
             )
             for sync, data, spc in lists
         ),

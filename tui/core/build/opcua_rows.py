@@ -52,8 +52,9 @@ def _kinds(value: DecodedValue) -> str:
     return " and ".join(parts) or "nothing"
 
 
-def decode_list_file(cache: DecodeCache, sync_name: str, target: str,
-                     payload: bytes) -> tuple[bytes, DecodedValue]:
+def decode_list_file(
+    cache: DecodeCache, sync_name: str, target: str, payload: bytes
+) -> tuple[bytes, DecodedValue]:
     """One list file's decode through ``cache``: its SHA-256 and what it holds (shared by the build and
     :func:`prewarm_list_files`, so both hash and name it alike)."""
     digest = hashlib.sha256(payload).digest()
@@ -177,12 +178,14 @@ def prewarm_list_files(secrets: Mapping[str, Mapping[str, Any]], cache: DecodeCa
     done (a 2,000-file list is most of its cost). Decodes use the names a build uses, so the result of
     the build is the same with or without this step.
     """
-    datas = [(name, secret.get("data") if isinstance(secret, Mapping) else None)
-             for name, secret in secrets.items()]
+    datas = [
+        (name, secret.get("data") if isinstance(secret, Mapping) else None)
+        for name, secret in secrets.items()
+    ]
     cache.ensure_capacity(2 * sum(len(data) for _, data in datas if isinstance(data, Mapping)) + 64)
     done = 0
     for sync_name, data in datas:
-        for target, raw_value in (data.items() if isinstance(data, Mapping) else ()):
+        for target, raw_value in data.items() if isinstance(data, Mapping) else ():
             payload = b64_bytes(raw_value)
             if payload is not None:
                 decode_list_file(cache, sync_name, target, payload)

@@ -122,4 +122,3 @@ def build_root_ca(
         locatable=locatable,
     )
     return view, history
-

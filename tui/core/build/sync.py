@@ -73,4 +73,3 @@ def choose_opcua_spc(syncs: Sequence[SyncView], spcs: Sequence[SpcView]) -> str 
     if defaults:
         return defaults[0]
     return names[0] if len(names) == 1 else None
-

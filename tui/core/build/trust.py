@@ -103,4 +103,3 @@ def build_trust_bundle(
         bundle_message=one_line(ready.message) if ready else "",
         bundle_sources=sources,
     )
-

@@ -32,8 +32,9 @@ from tui.core.files import UnreadableFile, read_regular_file
 
 # Old certificates with a zero or negative serial still exist; the serial is shown as it is (with a
 # '-'), and the library's deprecation warning would only leak onto the user's terminal.
-warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive",
-                        category=CryptographyDeprecationWarning)
+warnings.filterwarnings(
+    "ignore", message="Parsed a serial number which wasn't positive", category=CryptographyDeprecationWarning
+)
 # Devices also ship subjects whose country is not two letters (C=Germany); the name is shown as written
 # and the library's warning (two lines naming our source file) must not reach the terminal either.
 warnings.filterwarnings("ignore", message="Attribute's length must be", category=UserWarning)
@@ -47,6 +48,7 @@ _CRL_LABELS = frozenset({b"X509 CRL"})
 _PKCS7_LABELS = frozenset({b"PKCS7", b"PKCS #7 SIGNED DATA", b"CMS"})
 _WHITESPACE = b" \t\r\n\v\f"
 _HEX = re.compile(rb"[0-9A-Fa-f]+")
+
 
 class _Found:
     """Accumulates what one input holds, in order."""
@@ -145,8 +147,10 @@ def _add_pkcs7(found: _Found, der: bytes, what: str) -> None:
 
 def _pkcs12_reason(source: str) -> str:
     target = "FILE" if source.startswith("<") else source
-    return ("PKCS#12 (.p12/.pfx) is not supported; export the certificates as PEM: "
-            f"openssl pkcs12 -in {target} -nokeys -out cert.pem")
+    return (
+        "PKCS#12 (.p12/.pfx) is not supported; export the certificates as PEM: "
+        f"openssl pkcs12 -in {target} -nokeys -out cert.pem"
+    )
 
 
 def _decode_der(data: bytes, found: _Found, source: str) -> None:
@@ -194,8 +198,15 @@ def _decode_pem(data: bytes, found: _Found) -> None:
             # Note it and move on: key material is never decoded, kept or shown.
             found.private_key = True
             continue
-        handler = (_add_cert if label in _CERT_LABELS else _add_crl if label in _CRL_LABELS
-                   else _add_pkcs7 if label in _PKCS7_LABELS else None)
+        handler = (
+            _add_cert
+            if label in _CERT_LABELS
+            else _add_crl
+            if label in _CRL_LABELS
+            else _add_pkcs7
+            if label in _PKCS7_LABELS
+            else None
+        )
         if handler is None:
             found.other_labels.append(name)
             continue
@@ -298,8 +309,14 @@ def decode_bytes(data: bytes, source: str = "<bytes>") -> Decoded:
         raise CertError(source, "no certificate or CRL found")
     certs = tuple(e for e in found.entries if isinstance(e, CertificateInfo))
     crls = tuple(e for e in found.entries if isinstance(e, CrlInfo))
-    return Decoded(source=source, certificates=certs, crls=crls, private_key_present=found.private_key,
-                   form=form, entries=tuple(found.entries))
+    return Decoded(
+        source=source,
+        certificates=certs,
+        crls=crls,
+        private_key_present=found.private_key,
+        form=form,
+        entries=tuple(found.entries),
+    )
 
 
 def read_capped(stream: BinaryIO, source: str) -> bytes:

@@ -116,8 +116,12 @@ _RSA = "1.2.840.113549.1.1.1"
 _RSA_PSS = "1.2.840.113549.1.1.10"
 _EC = "1.2.840.10045.2.1"
 _DSA = "1.2.840.10040.4.1"
-_NAMED_KEYS = {"1.3.101.112": "Ed25519", "1.3.101.113": "Ed448", "1.3.101.110": "X25519",
-               "1.3.101.111": "X448"}
+_NAMED_KEYS = {
+    "1.3.101.112": "Ed25519",
+    "1.3.101.113": "Ed448",
+    "1.3.101.110": "X25519",
+    "1.3.101.111": "X448",
+}
 
 # RFC 4514 specials plus control characters (openssl's ESC_CTRL) and C1 controls, which some
 # terminals act on; a leading '#'/space and a trailing space are handled separately.
@@ -155,8 +159,10 @@ def format_name(name: x509.Name) -> str:
     parts = []
     for rdn in reversed(name.rdns):
         # openssl reverses the attributes inside a multi-valued RDN too (it stores them flat).
-        attrs = [f"{_ATTR_NAMES.get(a.oid.dotted_string) or a.oid.dotted_string}={_attr_value(a)}"
-                 for a in (reversed(list(rdn)) if len(rdn) > 1 else rdn)]
+        attrs = [
+            f"{_ATTR_NAMES.get(a.oid.dotted_string) or a.oid.dotted_string}={_attr_value(a)}"
+            for a in (reversed(list(rdn)) if len(rdn) > 1 else rdn)
+        ]
         parts.append("+".join(attrs))
     return ",".join(parts)
 
@@ -232,8 +238,9 @@ def _version(cert: x509.Certificate) -> int:
         return exc.parsed_version + 1
 
 
-def _self_signed(cert: x509.Certificate, key: CertificatePublicKeyTypes | None, subject: str,
-                 issuer: str) -> bool:
+def _self_signed(
+    cert: x509.Certificate, key: CertificatePublicKeyTypes | None, subject: str, issuer: str
+) -> bool:
     # Signature verification costs far more than parsing, so only do it when the names say it can
     # be self-issued at all.
     if subject != issuer or key is None:

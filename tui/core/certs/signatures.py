@@ -13,8 +13,9 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, p
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 
 
-def signature_verifies(key: CertificatePublicKeyTypes,
-                       signed: x509.Certificate | x509.CertificateRevocationList) -> bool:
+def signature_verifies(
+    key: CertificatePublicKeyTypes, signed: x509.Certificate | x509.CertificateRevocationList
+) -> bool:
     """True when ``key`` verifies the signature of ``signed``; False on any mismatch or oddity."""
     try:
         if isinstance(signed, x509.Certificate):

@@ -80,8 +80,10 @@ class AddFile:
     def describe(self) -> str:
         """One line for a human: what this change does."""
         verb = "add or replace" if self.overwrite else "add"
-        return (f"{verb} {self.list_name}/{self.file_name} from a {len(self.data)}-byte file "
-                f"as vault secret {self.effective_secret_name}")
+        return (
+            f"{verb} {self.list_name}/{self.file_name} from a {len(self.data)}-byte file "
+            f"as vault secret {self.effective_secret_name}"
+        )
 
 
 @dataclass(frozen=True)

@@ -83,8 +83,10 @@ def name_problem(file_name: str) -> str | None:
     if len(file_name) > TARGET_KEY_MAX:
         return f"file name longer than {TARGET_KEY_MAX} characters"
     if not TARGET_KEY.match(file_name):
-        return ("not a valid SecretSync targetKey (letters, digits, '-', '.', '_'; start with a letter, "
-                "digit or '.', end with a letter or digit)")
+        return (
+            "not a valid SecretSync targetKey (letters, digits, '-', '.', '_'; start with a letter, "
+            "digit or '.', end with a letter or digit)"
+        )
     return None
 
 
@@ -177,13 +179,21 @@ def ca_rule(list_name: str, cert: CertificateInfo) -> tuple[str, str] | None:
         return None
     if cert.version == 1:
         if cert.self_signed:
-            return ("warning", "X.509 v1 certificate accepted as a CA because it is self-signed "
-                               "(v1 has no basicConstraints)")
-        return ("error", "X.509 v1 certificate that is not self-signed cannot be a CA "
-                         "(no basicConstraints); only CA certificates can be added to the issuer list")
+            return (
+                "warning",
+                "X.509 v1 certificate accepted as a CA because it is self-signed "
+                "(v1 has no basicConstraints)",
+            )
+        return (
+            "error",
+            "X.509 v1 certificate that is not self-signed cannot be a CA "
+            "(no basicConstraints); only CA certificates can be added to the issuer list",
+        )
     if not cert.is_ca:
-        return ("error", "only CA certificates can be added to the issuer list "
-                         "(basicConstraints cA is false or absent)")
+        return (
+            "error",
+            "only CA certificates can be added to the issuer list (basicConstraints cA is false or absent)",
+        )
     return None
 
 
@@ -200,8 +210,10 @@ def vault_value_problem(file_bytes: int) -> str | None:
     """Why a file of this size cannot be stored as a hex Key Vault secret, or None."""
     size = 2 * file_bytes
     if size > VAULT_VALUE_MAX:
-        return (f"too large for a Key Vault secret ({file_bytes} bytes are {size} hex characters; "
-                f"limit {VAULT_VALUE_MAX})")
+        return (
+            f"too large for a Key Vault secret ({file_bytes} bytes are {size} hex characters; "
+            f"limit {VAULT_VALUE_MAX})"
+        )
     return None
 
 

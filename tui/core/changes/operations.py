@@ -112,14 +112,22 @@ class VaultDelete:
 
     def to_json(self) -> dict[str, Any]:
         """JSON object."""
-        return {"secret_name": self.secret_name, "purge": self.purge, "list_name": self.list_name,
-                "target_key": self.target_key}
+        return {
+            "secret_name": self.secret_name,
+            "purge": self.purge,
+            "list_name": self.list_name,
+            "target_key": self.target_key,
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> VaultDelete:
         """Inverse of :meth:`to_json`."""
-        return cls(str(data["secret_name"]), bool(data.get("purge", True)), str(data.get("list_name", "")),
-                   str(data.get("target_key", "")))
+        return cls(
+            str(data["secret_name"]),
+            bool(data.get("purge", True)),
+            str(data.get("list_name", "")),
+            str(data.get("target_key", "")),
+        )
 
 
 @dataclass(frozen=True)
@@ -149,16 +157,28 @@ class SpcEdit:
 
     def to_json(self) -> dict[str, Any]:
         """JSON object."""
-        return {"namespace": self.namespace, "name": self.name, "resource_version": self.resource_version,
-                "before": self.before, "after": self.after, "added": list(self.added),
-                "removed": list(self.removed)}
+        return {
+            "namespace": self.namespace,
+            "name": self.name,
+            "resource_version": self.resource_version,
+            "before": self.before,
+            "after": self.after,
+            "added": list(self.added),
+            "removed": list(self.removed),
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SpcEdit:
         """Inverse of :meth:`to_json`."""
-        return cls(str(data["namespace"]), str(data["name"]), data.get("resource_version"),
-                   data.get("before"), data.get("after"), tuple(data.get("added") or ()),
-                   tuple(data.get("removed") or ()))
+        return cls(
+            str(data["namespace"]),
+            str(data["name"]),
+            data.get("resource_version"),
+            data.get("before"),
+            data.get("after"),
+            tuple(data.get("added") or ()),
+            tuple(data.get("removed") or ()),
+        )
 
 
 Mapping_ = tuple[tuple[str, str], ...]

@@ -100,8 +100,16 @@ def _plan_id(changes: ChangeSet, state: ClusterState, now: datetime) -> str:
     parts: list[Any] = [iso_utc(now), state.namespace]
     for change in changes:
         if isinstance(change, AddFile):
-            parts.append(["file", change.list_name, change.file_name, change.effective_secret_name,
-                          change.overwrite, hashlib.sha256(change.data).hexdigest()])
+            parts.append(
+                [
+                    "file",
+                    change.list_name,
+                    change.file_name,
+                    change.effective_secret_name,
+                    change.overwrite,
+                    hashlib.sha256(change.data).hexdigest(),
+                ]
+            )
         elif isinstance(change, RemoveEntry):
             parts.append(["remove", change.list_name, change.target_key, change.purge])
         else:
@@ -130,8 +138,9 @@ def _arm_reason(obj: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _arm_managed(raw: RawSnapshot | None, namespace: str, spc: SpcEdit | None,
-                 syncs: Sequence[SyncEdit]) -> tuple[str, ...]:
+def _arm_managed(
+    raw: RawSnapshot | None, namespace: str, spc: SpcEdit | None, syncs: Sequence[SyncEdit]
+) -> tuple[str, ...]:
     if raw is None:
         return ()
     out = []
@@ -143,10 +152,12 @@ def _arm_managed(raw: RawSnapshot | None, namespace: str, spc: SpcEdit | None,
         obj = raw.get(key, namespace, name)
         reason = _arm_reason(obj) if obj is not None else None
         if reason is not None:
-            out.append(f"{kind} {namespace}/{name} looks managed from Azure Resource Manager ({reason}): "
-                       "Azure may put its own version back at its next reconciliation and undo this edit; "
-                       "make the change through Azure (az iot ops connector opcua) or check it again "
-                       "after applying")
+            out.append(
+                f"{kind} {namespace}/{name} looks managed from Azure Resource Manager ({reason}): "
+                "Azure may put its own version back at its next reconciliation and undo this edit; "
+                "make the change through Azure (az iot ops connector opcua) or check it again "
+                "after applying"
+            )
     return tuple(out)
 
 
@@ -169,8 +180,9 @@ def _other_sources(raw: RawSnapshot | None, namespace: str, spc_name: str | None
     return out
 
 
-def _vault_writes(resolved: Sequence[Resolved],
-                  vault_secrets: Mapping[str, VaultSecret] | None) -> tuple[VaultWrite, ...]:
+def _vault_writes(
+    resolved: Sequence[Resolved], vault_secrets: Mapping[str, VaultSecret] | None
+) -> tuple[VaultWrite, ...]:
     held = {name.lower(): secret for name, secret in (vault_secrets or {}).items()}
     out = []
     for r in resolved:
@@ -181,18 +193,20 @@ def _vault_writes(resolved: Sequence[Resolved],
         existing = held.get(r.secret_name.lower()) if r.vault_exists else None
         held_value = existing.value if existing is not None else None
         previous = value_digest(held_value) if held_value is not None else None
-        out.append(VaultWrite(
-            secret_name=r.secret_name,
-            value=r.data.hex(),
-            content_type=content_type_for(r.target_key),
-            expires_on=cert.not_after if cert is not None else None,
-            replaces=bool(r.vault_exists),
-            list_name=r.list_name,
-            target_key=r.target_key,
-            sha1=r.content.sha1,
-            sha256=r.content.sha256,
-            previous_digest=previous,
-        ))
+        out.append(
+            VaultWrite(
+                secret_name=r.secret_name,
+                value=r.data.hex(),
+                content_type=content_type_for(r.target_key),
+                expires_on=cert.not_after if cert is not None else None,
+                replaces=bool(r.vault_exists),
+                list_name=r.list_name,
+                target_key=r.target_key,
+                sha1=r.content.sha1,
+                sha256=r.content.sha256,
+                previous_digest=previous,
+            )
+        )
     return tuple(out)
 
 
@@ -200,13 +214,17 @@ def _vault_deletes(resolved: Sequence[Resolved]) -> tuple[VaultDelete, ...]:
     return tuple(
         VaultDelete(r.secret_name, True, r.list_name, r.target_key or "")
         for r in resolved
-        if r.ok and isinstance(r.change, RemoveEntry) and r.change.purge and r.vault_exists
+        if r.ok
+        and isinstance(r.change, RemoveEntry)
+        and r.change.purge
+        and r.vault_exists
         and r.secret_name is not None
     )
 
 
-def _new_mappings(before: tuple[tuple[str, str], ...], list_name: str,
-                  resolved: Sequence[Resolved]) -> tuple[tuple[str, str], ...]:
+def _new_mappings(
+    before: tuple[tuple[str, str], ...], list_name: str, resolved: Sequence[Resolved]
+) -> tuple[tuple[str, str], ...]:
     """The list's mappings after the changes: removed targets dropped, overwritten ones replaced in place."""
     gone = {r.target_key for r in resolved if r.ok and r.list_name == list_name and not r.is_add}
     pairs = [p for p in before if p[1] not in gone]
@@ -223,8 +241,9 @@ def _new_mappings(before: tuple[tuple[str, str], ...], list_name: str,
     return tuple(pairs)
 
 
-def _sync_edits(state: ClusterState, spc_name: str, resolved: Sequence[Resolved],
-                writes: Sequence[VaultWrite], token: str) -> tuple[SyncEdit, ...]:
+def _sync_edits(
+    state: ClusterState, spc_name: str, resolved: Sequence[Resolved], writes: Sequence[VaultWrite], token: str
+) -> tuple[SyncEdit, ...]:
     out = []
     rewritten = {w.secret_name.lower() for w in writes if w.replaces}
     for list_name in LIST_NAMES:
@@ -233,10 +252,16 @@ def _sync_edits(state: ClusterState, spc_name: str, resolved: Sequence[Resolved]
             continue
         before = sync.mappings if sync.present else ()
         after = _new_mappings(before, list_name, resolved)
-        base = dict(namespace=sync.namespace, name=sync.name, list_name=list_name,
-                    resource_version=sync.resource_version if sync.present else None, before=before,
-                    after=after, spc_name=sync.spc_name or spc_name,
-                    service_account=sync.service_account or SSC_SERVICE_ACCOUNT)
+        base = dict(
+            namespace=sync.namespace,
+            name=sync.name,
+            list_name=list_name,
+            resource_version=sync.resource_version if sync.present else None,
+            before=before,
+            after=after,
+            spc_name=sync.spc_name or spc_name,
+            service_account=sync.service_account or SSC_SERVICE_ACCOUNT,
+        )
         if after == before:
             # Same mappings, new secret version: without a new token the controller waits for its poll.
             if sync.present and any(s.lower() in rewritten for s, _ in after):
@@ -252,8 +277,13 @@ def _sync_edits(state: ClusterState, spc_name: str, resolved: Sequence[Resolved]
     return tuple(out)
 
 
-def _spc_objects(spc: SpcView, resolved: Sequence[Resolved], syncs: Sequence[SyncEdit],
-                 state: ClusterState, other: Mapping[str, str]) -> tuple[list[SpcObject], list[SpcObject]]:
+def _spc_objects(
+    spc: SpcView,
+    resolved: Sequence[Resolved],
+    syncs: Sequence[SyncEdit],
+    state: ClusterState,
+    other: Mapping[str, str],
+) -> tuple[list[SpcObject], list[SpcObject]]:
     """``(grown, final)`` object lists: with the new objects added, then without the unused ones."""
     grown = list(spc.objects)
     for r in resolved:
@@ -265,7 +295,10 @@ def _spc_objects(spc: SpcView, resolved: Sequence[Resolved], syncs: Sequence[Syn
         if at is None:
             grown.append(want)
         elif (grown[at].object_type, grown[at].object_encoding, grown[at].object_alias) != (
-                "secret", r.object_encoding, None):
+            "secret",
+            r.object_encoding,
+            None,
+        ):
             grown[at] = want  # same secret read another way: the provider must decode it as stored
     # Sources still mapped once every edit is made, in either list or another SecretSync of this SPC.
     edited = {e.list_name: e.after for e in syncs}
@@ -293,11 +326,21 @@ def _names(objects: Sequence[SpcObject]) -> list[str]:
     return [o.object_name for o in objects]
 
 
-def _build(plan_id: str, changes: ChangeSet, state: ClusterState, resolved: tuple[Resolved, ...],
-           problems: tuple[Issue, ...], warnings: tuple[Issue, ...], raw: RawSnapshot | None, now: datetime,
-           *, revision: int, writes: tuple[VaultWrite, ...] | None = None,
-           deletes: tuple[VaultDelete, ...] | None = None,
-           vault_secrets: Mapping[str, VaultSecret] | None = None) -> Plan:
+def _build(
+    plan_id: str,
+    changes: ChangeSet,
+    state: ClusterState,
+    resolved: tuple[Resolved, ...],
+    problems: tuple[Issue, ...],
+    warnings: tuple[Issue, ...],
+    raw: RawSnapshot | None,
+    now: datetime,
+    *,
+    revision: int,
+    writes: tuple[VaultWrite, ...] | None = None,
+    deletes: tuple[VaultDelete, ...] | None = None,
+    vault_secrets: Mapping[str, VaultSecret] | None = None,
+) -> Plan:
     ns = state.namespace
     spc = next((s for s in state.spcs if s.name == state.opcua_spc), None)
     fresh = writes is None
@@ -387,15 +430,34 @@ def make_plan(
     """
     spc_name = state.opcua_spc
     other = _other_sources(raw, state.namespace, spc_name)
-    checked = validate(changes, state, vault_secrets=vault_secrets, now=now, read_only=read_only,
-                       other_sources=other, deleted_secrets=deleted_secrets, overwrite_values=True)
+    checked = validate(
+        changes,
+        state,
+        vault_secrets=vault_secrets,
+        now=now,
+        read_only=read_only,
+        other_sources=other,
+        deleted_secrets=deleted_secrets,
+        overwrite_values=True,
+    )
     plan_id = _plan_id(changes, state, now)
-    return _build(plan_id, changes, state, checked.resolved, checked.problems, checked.warnings, raw, now,
-                  revision=0, vault_secrets=vault_secrets)
+    return _build(
+        plan_id,
+        changes,
+        state,
+        checked.resolved,
+        checked.problems,
+        checked.warnings,
+        raw,
+        now,
+        revision=0,
+        vault_secrets=vault_secrets,
+    )
 
 
-def rebase_plan(plan: Plan, new_state: ClusterState, *, raw: RawSnapshot | None = None,
-                read_only: bool = False) -> Plan:
+def rebase_plan(
+    plan: Plan, new_state: ClusterState, *, raw: RawSnapshot | None = None, read_only: bool = False
+) -> Plan:
     """Recompute the SPC and SecretSync edits of ``plan`` against fresh objects, after a 409.
 
     The vault writes come first in every plan, so by the time a cluster write conflicts they are done:
@@ -407,8 +469,25 @@ def rebase_plan(plan: Plan, new_state: ClusterState, *, raw: RawSnapshot | None 
     rebased plan has no cluster steps and no problems: only its vault deletes (if any) remain to run.
     """
     other = _other_sources(raw, new_state.namespace, new_state.opcua_spc)
-    checked = validate(plan.changes, new_state, vault_secrets=None, now=plan.created_at, read_only=read_only,
-                       other_sources=other, previous=plan.resolved)
-    return _build(plan.plan_id, plan.changes, new_state, checked.resolved, checked.problems, checked.warnings,
-                  raw, plan.created_at, revision=plan.revision + 1, writes=plan.vault_writes,
-                  deletes=plan.vault_deletes)
+    checked = validate(
+        plan.changes,
+        new_state,
+        vault_secrets=None,
+        now=plan.created_at,
+        read_only=read_only,
+        other_sources=other,
+        previous=plan.resolved,
+    )
+    return _build(
+        plan.plan_id,
+        plan.changes,
+        new_state,
+        checked.resolved,
+        checked.problems,
+        checked.warnings,
+        raw,
+        plan.created_at,
+        revision=plan.revision + 1,
+        writes=plan.vault_writes,
+        deletes=plan.vault_deletes,
+    )

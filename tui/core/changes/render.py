@@ -59,8 +59,10 @@ def _vault_lines(writes: Sequence[VaultWrite], deletes: Sequence[VaultDelete]) -
         tags = ", ".join(f"{k}={v}" for k, v in sorted(w.tags.items()))
         expiry = f", expires {iso_utc(w.expires_on)}" if w.expires_on else ""
         mark, verb = ("~", "new version of") if w.replaces else ("+", "set")
-        lines.append(f"{mark} {verb} {w.secret_name} <- {w.list_name}/{w.target_key} "
-                     f"({w.content_type}, {tags}, {len(w.value) // 2} bytes{expiry})")
+        lines.append(
+            f"{mark} {verb} {w.secret_name} <- {w.list_name}/{w.target_key} "
+            f"({w.content_type}, {tags}, {len(w.value) // 2} bytes{expiry})"
+        )
     for d in deletes:
         verb = "delete and purge" if d.purge else "delete"
         lines.append(f"- {verb} {d.secret_name} (was {d.list_name}/{d.target_key})")
@@ -110,8 +112,9 @@ def _sync_lines(edit: SyncEdit) -> list[str]:
         elif old[t] != s:
             lines.append(f"~ {old[t]} -> {t} becomes {s} -> {t}")
     if edit.force_synchronization:
-        lines.append(f"~ forceSynchronization: {edit.force_synchronization} "
-                     "(re-fetch the overwritten secret now)")
+        lines.append(
+            f"~ forceSynchronization: {edit.force_synchronization} (re-fetch the overwritten secret now)"
+        )
     same = sum(1 for s, t in edit.after if old.get(t) == s)
     lines.append(f"  ({same} mapping(s) unchanged)")
     return lines
@@ -123,8 +126,10 @@ def _rv(value: str | None) -> str:
 
 def render_plan(plan: Plan) -> str:
     """The text diff of a plan (see :meth:`tui.core.changes.plan.Plan.render_diff`)."""
-    out = [f"Plan {plan.plan_id} (namespace {plan.namespace}): {len(plan.changes)} change(s)"
-           + (f", rebased {plan.revision}x" if plan.revision else "")]
+    out = [
+        f"Plan {plan.plan_id} (namespace {plan.namespace}): {len(plan.changes)} change(s)"
+        + (f", rebased {plan.revision}x" if plan.revision else "")
+    ]
     out += [f"  {i}. {line}" for i, line in enumerate(plan.changes.describe(), start=1)]
     vault = _vault_lines(plan.vault_writes, plan.vault_deletes)
     if vault:
@@ -135,8 +140,9 @@ def render_plan(plan: Plan) -> str:
     for sync in plan.sync_edits:
         head = f"SecretSync {sync.key}: {sync.action} ({_rv(sync.resource_version)})"
         if sync.action == "create":
-            head += (f", type {sync.secret_type}, serviceAccountName {sync.service_account}, "
-                     f"SPC {sync.spc_name}")
+            head += (
+                f", type {sync.secret_type}, serviceAccountName {sync.service_account}, SPC {sync.spc_name}"
+            )
         if sync.action == "delete":
             head += " (its last entry goes; the synced Secret goes with it)"
         out += ["", head, *_sync_lines(sync)]
@@ -154,19 +160,21 @@ def _entry_json(plan: Plan) -> list[dict[str, Any]]:
     for r in plan.resolved:
         content = r.content
         cert = content.certificate if content is not None else None
-        out.append({
-            "index": r.index,
-            "change": r.change.describe(),
-            "list": r.list_name,
-            "target_key": r.target_key,
-            "secret_name": r.secret_name,
-            "ok": r.ok,
-            "content": content.kind if content is not None else None,
-            "subject": cert.subject if cert is not None else None,
-            "not_after": iso_utc(cert.not_after) if cert is not None else None,
-            "sha1": content.sha1 if content is not None else None,
-            "sha256": content.sha256 if content is not None else None,
-        })
+        out.append(
+            {
+                "index": r.index,
+                "change": r.change.describe(),
+                "list": r.list_name,
+                "target_key": r.target_key,
+                "secret_name": r.secret_name,
+                "ok": r.ok,
+                "content": content.kind if content is not None else None,
+                "subject": cert.subject if cert is not None else None,
+                "not_after": iso_utc(cert.not_after) if cert is not None else None,
+                "sha1": content.sha1 if content is not None else None,
+                "sha256": content.sha256 if content is not None else None,
+            }
+        )
     return out
 
 

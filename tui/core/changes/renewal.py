@@ -22,8 +22,10 @@ def find_certificate(state: ClusterState, name: str | None) -> CertificateView:
         resource = state.root_ca.resource
         if resource is None:
             note = f" ({state.root_ca.note})" if state.root_ca.note else ""
-            raise RenewTargetError(f"no Certificate manages the root CA secret {state.root_ca.key}{note}; "
-                                   "name the Certificate to renew")
+            raise RenewTargetError(
+                f"no Certificate manages the root CA secret {state.root_ca.key}{note}; "
+                "name the Certificate to renew"
+            )
         return resource
     namespace, sep, short = name.partition("/")
     if sep:
@@ -34,8 +36,10 @@ def find_certificate(state: ClusterState, name: str | None) -> CertificateView:
         known = ", ".join(c.key for c in state.certificates[:8]) or "none"
         raise RenewTargetError(f"Certificate '{printable(name)}': not found (known: {known})")
     if len(found) > 1:
-        raise RenewTargetError(f"Certificate '{printable(name)}': in several namespaces "
-                               f"({', '.join(c.key for c in found)}); give NAMESPACE/NAME")
+        raise RenewTargetError(
+            f"Certificate '{printable(name)}': in several namespaces "
+            f"({', '.join(c.key for c in found)}); give NAMESPACE/NAME"
+        )
     return found[0]
 
 
@@ -47,10 +51,14 @@ def renew_warnings(cert: CertificateView) -> tuple[str, ...]:
         out.append(f"{cert.key} is already being issued (reason {reason or 'unknown'})")
     # cert-manager's default private key rotationPolicy is Always (a new key on every issuance).
     if cert.is_ca and (cert.rotation_policy or "Always") == "Always":
-        out.append(f"{cert.key} is a CA with private key rotationPolicy Always: the new CA has a new key, "
-                   "so every certificate it signed must be re-issued and every client must get the new trust "
-                   "bundle before the old CA expires")
+        out.append(
+            f"{cert.key} is a CA with private key rotationPolicy Always: the new CA has a new key, "
+            "so every certificate it signed must be re-issued and every client must get the new trust "
+            "bundle before the old CA expires"
+        )
     elif cert.is_ca:
-        out.append(f"{cert.key} is a CA with rotationPolicy Never: it is re-signed with the same key, so "
-                   "existing leaves stay valid")
+        out.append(
+            f"{cert.key} is a CA with rotationPolicy Never: it is re-signed with the same key, so "
+            "existing leaves stay valid"
+        )
     return tuple(out)

@@ -73,8 +73,12 @@ class Issue:
 
     def to_json(self) -> dict[str, object]:
         """JSON object."""
-        return {"code": self.code, "subject": self.subject, "message": self.message,
-                "change_index": self.change_index}
+        return {
+            "code": self.code,
+            "subject": self.subject,
+            "message": self.message,
+            "change_index": self.change_index,
+        }
 
 
 @dataclass(frozen=True)
@@ -142,17 +146,30 @@ class _Item:
 
 def _item_of(entry: OpcUaEntry) -> _Item:
     readable = entry.certificate is not None or entry.crl is not None
-    return _Item(entry.list_name, entry.target_key, entry.source_path if entry.mapped else None,
-                 entry.certificate, entry.crl, readable=readable)
+    return _Item(
+        entry.list_name,
+        entry.target_key,
+        entry.source_path if entry.mapped else None,
+        entry.certificate,
+        entry.crl,
+        readable=readable,
+    )
 
 
 class _Checker:
     """Runs the rules over one change set; collects issues in change order."""
 
-    def __init__(self, changes: ChangeSet, state: ClusterState, vault: Mapping[str, VaultSecret] | None,
-                 now: datetime, other_sources: Mapping[str, str],
-                 previous: Sequence[Resolved] | None, deleted_secrets: Iterable[str] = (),
-                 overwrite_values: bool = False) -> None:
+    def __init__(
+        self,
+        changes: ChangeSet,
+        state: ClusterState,
+        vault: Mapping[str, VaultSecret] | None,
+        now: datetime,
+        other_sources: Mapping[str, str],
+        previous: Sequence[Resolved] | None,
+        deleted_secrets: Iterable[str] = (),
+        overwrite_values: bool = False,
+    ) -> None:
         self.changes = changes
         self.overwrite_values = overwrite_values
         self.deleted = {name.lower() for name in deleted_secrets}
@@ -212,9 +229,13 @@ class _Checker:
         for item in self.lists[list_name].values():
             if item.target_key == skip:
                 continue
-            if content.certificate is not None and item.certificate is not None and (
-                item.certificate.sha256 == content.certificate.sha256
-                or item.certificate.sha1 == content.certificate.sha1
+            if (
+                content.certificate is not None
+                and item.certificate is not None
+                and (
+                    item.certificate.sha256 == content.certificate.sha256
+                    or item.certificate.sha1 == content.certificate.sha1
+                )
             ):
                 return item.target_key
             if content.crl is not None and item.crl is not None and item.crl.sha256 == content.crl.sha256:
@@ -243,38 +264,61 @@ class _Checker:
         if not self.changes:
             self.error(None, "empty", "change set", "nothing is staged")
         area = self.state.area(Area.OPC_UA)
-        unread = [(key, s) for key, s in area.parts
-                  if s.state is not AreaState.OK and key != rk.SECRETS.key]
+        unread = [(key, s) for key, s in area.parts if s.state is not AreaState.OK and key != rk.SECRETS.key]
         if unread:
-            detail = "; ".join(f"{key} {s.state.value}" + (f" ({s.message})" if s.message else "")
-                               for key, s in unread)
-            self.error(None, "cluster-unreadable", "cluster",
-                       f"the OPC UA lists could not be read ({detail}); "
-                       "refusing to plan against unknown state")
+            detail = "; ".join(
+                f"{key} {s.state.value}" + (f" ({s.message})" if s.message else "") for key, s in unread
+            )
+            self.error(
+                None,
+                "cluster-unreadable",
+                "cluster",
+                f"the OPC UA lists could not be read ({detail}); refusing to plan against unknown state",
+            )
             return False
         if any(key == rk.SECRETS.key and s.state is not AreaState.OK for key, s in area.parts):
-            self.warn(None, "secrets-unreadable", "cluster",
-                      "the synced Secrets could not be read: duplicates are checked against mappings only")
+            self.warn(
+                None,
+                "secrets-unreadable",
+                "cluster",
+                "the synced Secrets could not be read: duplicates are checked against mappings only",
+            )
         spc = self.spc_view()
         if self.state.opcua_spc is None:
-            self.error(None, "no-spc", "cluster",
-                       f"secret sync is not enabled: no SecretProviderClass for the OPC UA lists in "
-                       f"namespace {self.state.namespace}")
+            self.error(
+                None,
+                "no-spc",
+                "cluster",
+                f"secret sync is not enabled: no SecretProviderClass for the OPC UA lists in "
+                f"namespace {self.state.namespace}",
+            )
             return False
         if spc is None:
-            self.error(None, "no-spc", f"SecretProviderClass {self.state.namespace}/{self.state.opcua_spc}",
-                       "named by the SecretSyncs but not found")
+            self.error(
+                None,
+                "no-spc",
+                f"SecretProviderClass {self.state.namespace}/{self.state.opcua_spc}",
+                "named by the SecretSyncs but not found",
+            )
             return False
         error = spc.objects_error
         if error:
-            self.error(None, "spc-objects", f"SecretProviderClass {spc.key}",
-                       f"cannot edit unreadable objects ({error})")
+            self.error(
+                None,
+                "spc-objects",
+                f"SecretProviderClass {spc.key}",
+                f"cannot edit unreadable objects ({error})",
+            )
             return False
         used = {s.spc_name for s in self.state.syncs if s.present and s.spc_name}
         if len(used) > 1:
-            self.error(None, "spc-split", "cluster",
-                       "the trust and issuer lists use different SecretProviderClasses "
-                       f"({', '.join(sorted(used))}); aio-certs edits one")
+            self.error(
+                None,
+                "spc-split",
+                "cluster",
+                "the trust and issuer lists use different SecretProviderClasses "
+                f"({', '.join(sorted(used))}); aio-certs edits one",
+            )
             return False
         return True
 
@@ -297,14 +341,19 @@ class _Checker:
             self.error(index, "not-in-list", subject, f"not in the {change.list_name} list")
             return Resolved(index, change, change.list_name, change.target_key, None, ok=False)
         if item.source is None:
-            self.error(index, "not-mapped", subject,
-                       "not mapped by the SecretSync (a key put into the synced Secret by other means); "
-                       "aio-certs only removes mapped entries")
+            self.error(
+                index,
+                "not-mapped",
+                subject,
+                "not mapped by the SecretSync (a key put into the synced Secret by other means); "
+                "aio-certs only removes mapped entries",
+            )
             return Resolved(index, change, change.list_name, change.target_key, None, ok=False)
         exists: bool | None = None
         if change.purge:
-            exists = (before.vault_exists if before is not None
-                      else self.purge_check(index, subject, item.source))
+            exists = (
+                before.vault_exists if before is not None else self.purge_check(index, subject, item.source)
+            )
         self.removed[key] = index
         del self.lists[change.list_name][change.target_key]
         return Resolved(index, change, change.list_name, change.target_key, item.source, vault_exists=exists)
@@ -312,12 +361,17 @@ class _Checker:
     def purge_check(self, index: int, subject: str, secret: str) -> bool | None:
         if self.vault is None:
             if not self.cluster_only:
-                self.error(index, "vault-unreadable", subject,
-                           f"Key Vault could not be read: cannot purge secret {secret}")
+                self.error(
+                    index,
+                    "vault-unreadable",
+                    subject,
+                    f"Key Vault could not be read: cannot purge secret {secret}",
+                )
             return None
         if secret.lower() not in self.vault:
-            self.warn(index, "nothing-to-purge", subject,
-                      f"vault secret {secret} does not exist; nothing to purge")
+            self.warn(
+                index, "nothing-to-purge", subject, f"vault secret {secret} does not exist; nothing to purge"
+            )
             return False
         return True
 
@@ -332,12 +386,24 @@ class _Checker:
             if other:
                 users.append(other)
             if users:
-                self.error(r.index, "purge-in-use", f"{r.list_name}/{r.target_key}",
-                           f"vault secret {r.secret_name} also backs {', '.join(users)}; "
-                           "remove that too or do not purge")
+                self.error(
+                    r.index,
+                    "purge-in-use",
+                    f"{r.list_name}/{r.target_key}",
+                    f"vault secret {r.secret_name} also backs {', '.join(users)}; "
+                    "remove that too or do not purge",
+                )
 
-    def add_common(self, index: int, list_name: str, target: str, secret: str, content: FileContent,
-                   subject: str, overwrite: bool) -> str | None:
+    def add_common(
+        self,
+        index: int,
+        list_name: str,
+        target: str,
+        secret: str,
+        content: FileContent,
+        subject: str,
+        overwrite: bool,
+    ) -> str | None:
         """Rules shared by both kinds of add; returns the sourcePath the entry replaces (overwrite)."""
         ext_problem = extension_problem(list_name, target)
         if ext_problem:
@@ -360,40 +426,68 @@ class _Checker:
             self.warn(index, "crl-stale", subject, "CRL is past its nextUpdate; the connector may reject it")
         key = f"{list_name}/{target}"
         if key in self.removed:
-            self.error(index, "conflict", subject,
-                       "also removed in this change set; stage one add with overwrite to replace it")
+            self.error(
+                index,
+                "conflict",
+                subject,
+                "also removed in this change set; stage one add with overwrite to replace it",
+            )
         if key in self.added:
             self.error(index, "conflict", subject, "added twice in this change set")
         existing = self.original[list_name].get(target) if key not in self.removed else None
         replaces: str | None = None
-        if existing is not None and self.cluster_only and existing.source == secret and _same_or_unknown(
-                existing, content):
+        if (
+            existing is not None
+            and self.cluster_only
+            and existing.source == secret
+            and _same_or_unknown(existing, content)
+        ):
             existing = None  # this plan's own mapping, made before the conflict
         if existing is not None:
             if not overwrite:
                 behind = f" (vault secret {existing.source})" if existing.source else ""
-                self.error(index, "name-collision", subject,
-                           f"already in the {list_name} list{behind}; --overwrite replaces it")
+                self.error(
+                    index,
+                    "name-collision",
+                    subject,
+                    f"already in the {list_name} list{behind}; --overwrite replaces it",
+                )
             else:
                 replaces = existing.source
         duplicate = self.find_thumbprint(list_name, content, skip=target if key in self.original_keys else "")
         if duplicate is not None:
-            what = (f"certificate (SHA-1 {content.sha1})" if content.certificate is not None
-                    else f"CRL (SHA-256 {content.sha256})")
-            self.error(index, "duplicate", subject,
-                       f"the same {what} is already in the {list_name} list as {duplicate}")
+            what = (
+                f"certificate (SHA-1 {content.sha1})"
+                if content.certificate is not None
+                else f"CRL (SHA-256 {content.sha256})"
+            )
+            self.error(
+                index,
+                "duplicate",
+                subject,
+                f"the same {what} is already in the {list_name} list as {duplicate}",
+            )
         users = [u for u in self.mapped_users(secret, staged=False) if u != key]
         if users:
-            self.error(index, "secret-in-use", subject,
-                       f"vault secret {secret} already backs {', '.join(users)}; choose another secret name")
+            self.error(
+                index,
+                "secret-in-use",
+                subject,
+                f"vault secret {secret} already backs {', '.join(users)}; choose another secret name",
+            )
         staged = self.staged_secrets.get(secret.lower())
         if staged is not None:
-            self.error(index, "conflict", subject,
-                       f"vault secret {secret} is also used by {staged[1]} in this set")
+            self.error(
+                index, "conflict", subject, f"vault secret {secret} is also used by {staged[1]} in this set"
+            )
         alias = self.spc_alias_user(secret)
         if alias is not None:
-            self.error(index, "name-collision", subject,
-                       f"the SPC object {alias} already writes a file named {secret}")
+            self.error(
+                index,
+                "name-collision",
+                subject,
+                f"the SPC object {alias} already writes a file named {secret}",
+            )
         return replaces
 
     def add_file(self, index: int, change: AddFile) -> Resolved:
@@ -412,42 +506,63 @@ class _Checker:
         size = vault_value_problem(len(change.data))
         if size:
             self.error(index, "too-large", subject, size)
-        return Resolved(index, change, change.list_name, change.file_name, secret, data=change.data,
-                        content=content)
+        return Resolved(
+            index, change, change.list_name, change.file_name, secret, data=change.data, content=content
+        )
 
     def vault_collision(self, index: int, subject: str, secret: str, overwrite: bool) -> bool | None:
         if self.cluster_only:
             return None
         if self.vault is None:
-            self.error(index, "vault-unreadable", subject,
-                       f"Key Vault could not be read: cannot tell whether secret {secret} exists")
+            self.error(
+                index,
+                "vault-unreadable",
+                subject,
+                f"Key Vault could not be read: cannot tell whether secret {secret} exists",
+            )
             return None
         existing = self.vault.get(secret.lower())
         if existing is None:
             if secret.lower() in self.deleted:
                 # The service refuses the name (409) until the deleted secret is recovered or purged; say
                 # so now rather than when the apply reaches the vault write.
-                self.error(index, "secret-deleted", subject,
-                           f"vault secret {secret} is deleted but recoverable (soft delete); recover it "
-                           "(az keyvault secret recover) or purge it first, or choose another secret name")
+                self.error(
+                    index,
+                    "secret-deleted",
+                    subject,
+                    f"vault secret {secret} is deleted but recoverable (soft delete); recover it "
+                    "(az keyvault secret recover) or purge it first, or choose another secret name",
+                )
             return False
         shown = secret if existing.name == secret else f"{secret} (as {existing.name})"
         if not overwrite:
-            self.error(index, "name-collision", subject,
-                       f"vault secret {shown} already exists; --overwrite replaces it")
+            self.error(
+                index,
+                "name-collision",
+                subject,
+                f"vault secret {shown} already exists; --overwrite replaces it",
+            )
         elif existing.value is not None:
             held = vault_value(existing)
             content = read_content(held.payload, existing.name) if held.payload is not None else None
             if content is None or content.kind is None:
-                self.error(index, "overwrite-non-certificate", subject,
-                           f"vault secret {shown} holds no certificate or CRL; refusing to overwrite it")
+                self.error(
+                    index,
+                    "overwrite-non-certificate",
+                    subject,
+                    f"vault secret {shown} holds no certificate or CRL; refusing to overwrite it",
+                )
         elif self.overwrite_values:
             # Whatever the name holds must be judged before it is replaced: a password or a private key
             # under a certificate-like name is lost for good once overwritten.
             why = "it is disabled" if not existing.enabled else "its value could not be read"
-            self.error(index, "overwrite-unchecked", subject,
-                       f"vault secret {shown} cannot be checked before overwriting ({why}); refusing to "
-                       "overwrite it")
+            self.error(
+                index,
+                "overwrite-unchecked",
+                subject,
+                f"vault secret {shown} cannot be checked before overwriting ({why}); refusing to "
+                "overwrite it",
+            )
         return True
 
     def add_vault(self, index: int, change: AddVaultSecret) -> Resolved:
@@ -471,13 +586,18 @@ class _Checker:
             self.error(index, "vault-missing", subject, "not found in Key Vault")
             return fail
         if not secret.enabled:
-            self.error(index, "vault-disabled", subject,
-                       "is disabled in Key Vault; the provider cannot read it")
+            self.error(
+                index, "vault-disabled", subject, "is disabled in Key Vault; the provider cannot read it"
+            )
             return fail
         if (secret.content_type or "").lower() == PKCS12_CONTENT_TYPE:
-            self.error(index, "pkcs12", subject,
-                       "is the PKCS#12 secret of a Key Vault certificate object; certificates for the lists "
-                       "must be stored as secrets (az keyvault secret set --encoding hex)")
+            self.error(
+                index,
+                "pkcs12",
+                subject,
+                "is the PKCS#12 secret of a Key Vault certificate object; certificates for the lists "
+                "must be stored as secrets (az keyvault secret set --encoding hex)",
+            )
             return fail
         held = vault_value(secret)
         if held.payload is None:
@@ -485,9 +605,13 @@ class _Checker:
             return fail
         content = read_content(held.payload, secret.name)
         if content.kind is None and content.problem is not None:
-            self.error(index, content.problem[0], subject,
-                       f"{content.problem[1]}; picking a secret that is not a certificate or CRL would break "
-                       "the connection")
+            self.error(
+                index,
+                content.problem[0],
+                subject,
+                f"{content.problem[1]}; picking a secret that is not a certificate or CRL would break "
+                "the connection",
+            )
             return fail
         assert content.kind is not None
         target = change.target_key or derived_target_key(secret.name, content.kind)
@@ -495,8 +619,16 @@ class _Checker:
         if problem:
             where = f"{change.list_name}/{target} (vault secret {secret.name})"
             self.error(index, "file-name", where, problem)
-        return Resolved(index, change, change.list_name, target, secret.name, content=content,
-                        object_encoding=held.object_encoding or "hex", vault_exists=True)
+        return Resolved(
+            index,
+            change,
+            change.list_name,
+            target,
+            secret.name,
+            content=content,
+            object_encoding=held.object_encoding or "hex",
+            vault_exists=True,
+        )
 
     def add_vault_again(self, before: Resolved) -> Resolved:
         """Re-check a vault add resolved by an earlier plan (the secret itself is not read again)."""
@@ -512,8 +644,9 @@ class _Checker:
             subject, overwrite = f"{r.list_name}/{r.target_key}", r.change.overwrite
         else:
             subject, overwrite = f"{r.list_name}/{r.target_key} (vault secret {r.secret_name})", False
-        replaces = self.add_common(r.index, r.list_name, r.target_key, r.secret_name, r.content, subject,
-                                   overwrite)
+        replaces = self.add_common(
+            r.index, r.list_name, r.target_key, r.secret_name, r.content, subject, overwrite
+        )
         if r.index not in self.bad and r.content.crl is not None:
             self.crl_rules(r)
         exists = r.vault_exists
@@ -531,29 +664,46 @@ class _Checker:
         key = f"{r.list_name}/{r.target_key}"
         self.added[key] = r.index
         self.staged_secrets[r.secret_name.lower()] = (r.index, key)
-        self.lists[r.list_name][r.target_key] = _Item(r.list_name, r.target_key, r.secret_name,
-                                                      r.content.certificate, r.content.crl, staged=True)
+        self.lists[r.list_name][r.target_key] = _Item(
+            r.list_name, r.target_key, r.secret_name, r.content.certificate, r.content.crl, staged=True
+        )
 
     def crl_rules(self, r: Resolved) -> None:
         """A CRL needs its CA as ``<stem>.crt``/``<stem>.der`` in the issuer list, and that CA's signature."""
         assert r.target_key is not None and r.content is not None and r.content.crl is not None
         subject = f"{r.list_name}/{r.target_key}"
         stem = r.target_key.rsplit(".", 1)[0]
-        ca = next((item for key, item in sorted(self.lists[r.list_name].items())
-                   if key.rsplit(".", 1)[0] == stem and extension(key) in (".crt", ".der")), None)
+        ca = next(
+            (
+                item
+                for key, item in sorted(self.lists[r.list_name].items())
+                if key.rsplit(".", 1)[0] == stem and extension(key) in (".crt", ".der")
+            ),
+            None,
+        )
         if ca is None:
-            self.error(r.index, "crl-without-ca", subject,
-                       f"its CA must be in the {r.list_name} list as {stem}.crt or {stem}.der "
-                       "(already, or staged in this change set)")
+            self.error(
+                r.index,
+                "crl-without-ca",
+                subject,
+                f"its CA must be in the {r.list_name} list as {stem}.crt or {stem}.der "
+                "(already, or staged in this change set)",
+            )
             return
         if ca.certificate is None:
-            self.error(r.index, "crl-signature", subject,
-                       f"cannot check the CRL against {ca.target_key}: "
-                       "that entry's certificate is not readable")
+            self.error(
+                r.index,
+                "crl-signature",
+                subject,
+                f"cannot check the CRL against {ca.target_key}: that entry's certificate is not readable",
+            )
             return
         if not crl_signed_by(r.content.crl, ca.certificate):
-            why = ("issued by " + r.content.crl.issuer + ", not by " + ca.certificate.subject
-                   if r.content.crl.issuer != ca.certificate.subject else "its signature does not verify")
+            why = (
+                "issued by " + r.content.crl.issuer + ", not by " + ca.certificate.subject
+                if r.content.crl.issuer != ca.certificate.subject
+                else "its signature does not verify"
+            )
             self.error(r.index, "crl-signature", subject, f"not signed by the CA in {ca.target_key} ({why})")
 
     def chain_warnings(self, resolved: Sequence[Resolved]) -> None:
@@ -567,9 +717,13 @@ class _Checker:
             if not r.is_add or not r.ok or cert is None or cert.self_signed or cert.issuer in subjects:
                 continue
             where = "a leaf" if not cert.is_ca else "a CA"
-            self.warn(r.index, "issuer-missing", f"{r.list_name}/{r.target_key}",
-                      f"{where} issued by {cert.issuer}, which is in neither list; add that CA to the issuer "
-                      "list so the connector can build the chain")
+            self.warn(
+                r.index,
+                "issuer-missing",
+                f"{r.list_name}/{r.target_key}",
+                f"{where} issued by {cert.issuer}, which is in neither list; add that CA to the issuer "
+                "list so the connector can build the chain",
+            )
 
     def removal_warnings(self, resolved: Sequence[Resolved]) -> None:
         """Warn when a removed CA leaves its CRL behind (the official help says remove both)."""
@@ -580,20 +734,31 @@ class _Checker:
             if entry is None or entry.certificate is None:
                 continue
             stem = r.target_key.rsplit(".", 1)[0]
-            staying = [item.target_key for item in self.lists[r.list_name].values()
-                       if item.crl is not None and not item.staged
-                       and (item.target_key.rsplit(".", 1)[0] == stem
-                            or (entry.crl_key == f"{item.list_name}/{item.target_key}"))]
+            staying = [
+                item.target_key
+                for item in self.lists[r.list_name].values()
+                if item.crl is not None
+                and not item.staged
+                and (
+                    item.target_key.rsplit(".", 1)[0] == stem
+                    or (entry.crl_key == f"{item.list_name}/{item.target_key}")
+                )
+            ]
             if staying:
-                self.warn(r.index, "crl-stays", f"{r.list_name}/{r.target_key}",
-                          f"its CRL {', '.join(sorted(staying))} stays in the list; remove both")
+                self.warn(
+                    r.index,
+                    "crl-stays",
+                    f"{r.list_name}/{r.target_key}",
+                    f"its CRL {', '.join(sorted(staying))} stays in the list; remove both",
+                )
 
     def run(self, read_only: bool) -> Validation:
         if read_only:
             self.error(None, "read-only", "aio-certs", "read-only mode: nothing can be written")
         if not self.plan_wide():
-            failed = tuple(Resolved(i, c, c.list_name, None, None, ok=False)
-                           for i, c in enumerate(self.changes))
+            failed = tuple(
+                Resolved(i, c, c.list_name, None, None, ok=False) for i, c in enumerate(self.changes)
+            )
             return self.result(failed)
         results: dict[int, Resolved] = {}
         for i, change in enumerate(self.changes):
@@ -626,16 +791,30 @@ class _Checker:
 
 def _same_or_unknown(item: _Item, content: FileContent) -> bool:
     """The entry holds this content, or its synced content is not known (yet)."""
-    held = item.certificate.sha256 if item.certificate is not None else (
-        item.crl.sha256 if item.crl is not None else None)
+    held = (
+        item.certificate.sha256
+        if item.certificate is not None
+        else (item.crl.sha256 if item.crl is not None else None)
+    )
     return held is None or held == content.sha256
 
 
 def _with_ok(r: Resolved, ok: bool) -> Resolved:
     if r.ok == ok:
         return r
-    return Resolved(r.index, r.change, r.list_name, r.target_key, r.secret_name, r.data, r.content,
-                    r.object_encoding, r.vault_exists, r.replaces_source, ok)
+    return Resolved(
+        r.index,
+        r.change,
+        r.list_name,
+        r.target_key,
+        r.secret_name,
+        r.data,
+        r.content,
+        r.object_encoding,
+        r.vault_exists,
+        r.replaces_source,
+        ok,
+    )
 
 
 def validate(
@@ -664,6 +843,7 @@ def validate(
     applied): an overwrite whose value is missing is then refused rather than waved through; a live
     check over a listing without values leaves that to the plan.
     """
-    checker = _Checker(changes, state, vault_secrets, now, other_sources or {}, previous, deleted_secrets,
-                       overwrite_values)
+    checker = _Checker(
+        changes, state, vault_secrets, now, other_sources or {}, previous, deleted_secrets, overwrite_values
+    )
     return checker.run(read_only)

@@ -235,7 +235,7 @@ _FLAG_TEXT: dict[Health, str] = {
     Health.NO_SPC_OBJECT: "mapped but the SecretProviderClass has no such object",
     Health.VAULT_MISSING: "Key Vault has no secret of that name",
     Health.VAULT_DIFFERS: "the synced Secret holds other bytes than its Key Vault secret (not synced since "
-                          "the vault changed)",
+    "the vault changed)",
     Health.SYNC_FAILING: "SecretSync failing",
     Health.UNDECODABLE: "holds no certificate or CRL",
     Health.WRONG_FORMAT: "format does not match the file extension",

@@ -138,8 +138,9 @@ def is_default_spc_name(name: str) -> bool:
 ARM_ANNOTATION_PREFIX = "management.azure.com/"
 """Annotation (or label) key prefix the Arc custom-location projection writes (UNCONFIRMED for SSE)."""
 
-ARM_FIELD_MANAGERS = frozenset({"clusterconnect-agent", "config-agent", "extension-manager",
-                                "resource-sync-agent"})
+ARM_FIELD_MANAGERS = frozenset(
+    {"clusterconnect-agent", "config-agent", "extension-manager", "resource-sync-agent"}
+)
 """managedFields managers that would mean an Arc agent wrote the object (UNCONFIRMED guesses: the names of
 the Arc agents' deployments in the azure-arc namespace)."""
 

@@ -56,24 +56,36 @@ def _groups(kinds: Iterable[ResourceKind]) -> dict[str, dict[str, list[ResourceK
 
 
 def _resource(kind: ResourceKind) -> list[dict[str, Any]]:
-    entries: list[dict[str, Any]] = [{
-        "name": kind.plural,
-        "singularName": kind.singular,
-        "namespaced": kind.namespaced,
-        "kind": kind.kind,
-        "verbs": VERBS,
-        **({"shortNames": list(kind.short_names)} if kind.short_names else {}),
-    }]
+    entries: list[dict[str, Any]] = [
+        {
+            "name": kind.plural,
+            "singularName": kind.singular,
+            "namespaced": kind.namespaced,
+            "kind": kind.kind,
+            "verbs": VERBS,
+            **({"shortNames": list(kind.short_names)} if kind.short_names else {}),
+        }
+    ]
     if kind.has_status:
-        entries.append({"name": f"{kind.plural}/status", "singularName": "", "namespaced": kind.namespaced,
-                        "kind": kind.kind, "verbs": STATUS_VERBS})
+        entries.append(
+            {
+                "name": f"{kind.plural}/status",
+                "singularName": "",
+                "namespaced": kind.namespaced,
+                "kind": kind.kind,
+                "verbs": STATUS_VERBS,
+            }
+        )
     return entries
 
 
 def api_versions() -> dict[str, Any]:
     """``GET /api``."""
-    return {"kind": "APIVersions", "versions": ["v1"],
-            "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]}
+    return {
+        "kind": "APIVersions",
+        "versions": ["v1"],
+        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}],
+    }
 
 
 def resource_list(kinds: Iterable[ResourceKind], group: str, version: str) -> dict[str, Any] | None:
@@ -81,9 +93,12 @@ def resource_list(kinds: Iterable[ResourceKind], group: str, version: str) -> di
     served = _groups(kinds).get(group, {}).get(version)
     if not served:
         return None
-    return {"kind": "APIResourceList", "apiVersion": "v1",
-            "groupVersion": f"{group}/{version}" if group else version,
-            "resources": [entry for kind in served for entry in _resource(kind)]}
+    return {
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": f"{group}/{version}" if group else version,
+        "resources": [entry for kind in served for entry in _resource(kind)],
+    }
 
 
 def _group_doc(group: str, versions: list[str]) -> dict[str, Any]:
@@ -94,8 +109,11 @@ def _group_doc(group: str, versions: list[str]) -> dict[str, Any]:
 def api_group_list(kinds: Iterable[ResourceKind]) -> dict[str, Any]:
     """``GET /apis``."""
     groups = _groups(kinds)
-    return {"kind": "APIGroupList", "apiVersion": "v1",
-            "groups": [_group_doc(g, list(vs)) for g, vs in groups.items() if g]}
+    return {
+        "kind": "APIGroupList",
+        "apiVersion": "v1",
+        "groups": [_group_doc(g, list(vs)) for g, vs in groups.items() if g],
+    }
 
 
 def api_group(kinds: Iterable[ResourceKind], group: str) -> dict[str, Any] | None:
@@ -118,8 +136,9 @@ def _aggregated_resource(kind: ResourceKind) -> dict[str, Any]:
     if kind.short_names:
         entry["shortNames"] = list(kind.short_names)
     if kind.has_status:
-        entry["subresources"] = [{"subresource": "status", "responseKind": response_kind,
-                                  "verbs": STATUS_VERBS}]
+        entry["subresources"] = [
+            {"subresource": "status", "responseKind": response_kind, "verbs": STATUS_VERBS}
+        ]
     return entry
 
 
@@ -129,13 +148,21 @@ def aggregated(kinds: Iterable[ResourceKind], *, core: bool) -> dict[str, Any]:
     for group, versions in _groups(kinds).items():
         if bool(group) == core:
             continue
-        items.append({
-            "metadata": {"name": group, "creationTimestamp": None},
-            "versions": [{"version": v, "resources": [_aggregated_resource(k) for k in ks],
-                          "freshness": "Current"} for v, ks in versions.items()],
-        })
-    return {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {},
-            "items": items}
+        items.append(
+            {
+                "metadata": {"name": group, "creationTimestamp": None},
+                "versions": [
+                    {"version": v, "resources": [_aggregated_resource(k) for k in ks], "freshness": "Current"}
+                    for v, ks in versions.items()
+                ],
+            }
+        )
+    return {
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": "apidiscovery.k8s.io/v2",
+        "metadata": {},
+        "items": items,
+    }
 
 
 def root_paths(kinds: Iterable[ResourceKind]) -> dict[str, Any]:
@@ -162,8 +189,9 @@ def openapi_v3_root(kinds: Iterable[ResourceKind]) -> dict[str, Any]:
     return {"paths": paths}
 
 
-def openapi_v3_group_version(kinds: Iterable[ResourceKind], group: str,
-                             version: str) -> dict[str, Any] | None:
+def openapi_v3_group_version(
+    kinds: Iterable[ResourceKind], group: str, version: str
+) -> dict[str, Any] | None:
     """``GET /openapi/v3/api[s]/...``: a minimal document that only declares what kubectl checks.
 
     kubectl validates manifests on the server when each kind's PATCH operation lists the
@@ -182,10 +210,20 @@ def openapi_v3_group_version(kinds: Iterable[ResourceKind], group: str,
             "operationId": f"patch{kind.kind}",
             "x-kubernetes-group-version-kind": gvk,
             "x-kubernetes-action": "patch",
-            "parameters": [{"name": "fieldValidation", "in": "query", "schema": {"type": "string"},
-                            "description": "Strict, Warn or Ignore unknown fields (accepted, not enforced)"}],
+            "parameters": [
+                {
+                    "name": "fieldValidation",
+                    "in": "query",
+                    "schema": {"type": "string"},
+                    "description": "Strict, Warn or Ignore unknown fields (accepted, not enforced)",
+                }
+            ],
             "responses": {"200": {"description": "OK"}},
         }
         paths[f"{prefix}{scope}/{kind.plural}/{{name}}"] = {"patch": operation}
-    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": SERVER_VERSION["gitVersion"]},
-            "paths": paths, "components": {"schemas": {}}}
+    return {
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes", "version": SERVER_VERSION["gitVersion"]},
+        "paths": paths,
+        "components": {"schemas": {}},
+    }

@@ -43,8 +43,9 @@ DEFAULT_USER = "system:serviceaccount:azure-iot-operations:aio-certs"
 JSON = "application/json"
 
 # Core kinds are deleted with a Status answer, custom resources with the deleted object (as upstream).
-_STATUS_ON_DELETE = frozenset({"v1/secrets", "v1/configmaps", "v1/events", "v1/resourcequotas",
-                               "v1/limitranges"})
+_STATUS_ON_DELETE = frozenset(
+    {"v1/secrets", "v1/configmaps", "v1/events", "v1/resourcequotas", "v1/limitranges"}
+)
 
 
 def _reply(payload: Any, status: int = 200, content_type: str = JSON) -> rendering.Response:
@@ -112,7 +113,7 @@ class ClusterEmulator(KubernetesEmulator):
         self._store.add_listener(self._on_commit)
         # Just above kmock's own fallbacks (which they replace), below any reaction a test adds.
         # Discovery is registered again because kmock's patterns refuse a trailing slash (/api/v1/).
-        fallback = self.fallback ** 1
+        fallback = self.fallback**1
         fallback[self._is_resource_request] << self._serve_resource
         fallback["get", re.compile(r"/api/?")] << self._serve_api
         fallback["get", re.compile(r"/apis/?")] << self._serve_apis
@@ -126,7 +127,7 @@ class ClusterEmulator(KubernetesEmulator):
         for probe in ("/healthz", "/livez", "/readyz"):
             fallback[f"get {probe}"] << b"ok"
         # Anything else is a 404 Status, as from a real server (kmock's would name kmock).
-        (self.fallback ** 0.5) << self._serve_not_found
+        (self.fallback**0.5) << self._serve_not_found
 
     # ---- plumbing ----------------------------------------------------------------------------
 
@@ -191,27 +192,42 @@ class ClusterEmulator(KubernetesEmulator):
         if path is not None:
             verb = verb_for(raw_request.method, path, params)
             # kmock's action vocabulary, so that tests can filter recorded requests by action.
-            k8s_action = {"get": action.FETCH, "list": action.LIST, "watch": action.WATCH,
-                          "create": action.CREATE, "patch": action.UPDATE, "update": action.UPDATE,
-                          "delete": action.DELETE}.get(verb)
+            k8s_action = {
+                "get": action.FETCH,
+                "list": action.LIST,
+                "watch": action.WATCH,
+                "create": action.CREATE,
+                "patch": action.UPDATE,
+                "update": action.UPDATE,
+                "delete": action.DELETE,
+            }.get(verb)
         return Request(
-            id=len(self._requests), raw_request=raw_request, url=raw_request.url, method=raw_request.method,
-            params=params, headers=dict(raw_request.headers), cookies=dict(raw_request.cookies),
-            body=body, text=text, data=data, action=k8s_action,
+            id=len(self._requests),
+            raw_request=raw_request,
+            url=raw_request.url,
+            method=raw_request.method,
+            params=params,
+            headers=dict(raw_request.headers),
+            cookies=dict(raw_request.cookies),
+            body=body,
+            text=text,
+            data=data,
+            action=k8s_action,
             resource=None if path is None else resource(path.group, path.version, path.plural),
-            namespace=None if path is None else path.namespace, name=None if path is None else path.name,
+            namespace=None if path is None else path.namespace,
+            name=None if path is None else path.name,
             subresource=None if path is None else path.subresource,
         )
 
     def _remember(self, request: Request) -> None:
         self._requests.append(request)
         if len(self._requests) > 2 * self.request_log_limit:
-            del self._requests[:-self.request_log_limit]
+            del self._requests[: -self.request_log_limit]
             # kmock's reactions keep their own request lists; trim them the same way.
             for payload in self._payloads:
                 seen = getattr(payload, "_requests", None)
                 if isinstance(seen, list) and len(seen) > self.request_log_limit:
-                    del seen[:-self.request_log_limit]
+                    del seen[: -self.request_log_limit]
 
     @override
     async def _handle(self, request: Request) -> aiohttp.web.StreamResponse:
@@ -274,15 +290,17 @@ class ClusterEmulator(KubernetesEmulator):
     @override
     async def _serve_api(self, request: Request) -> rendering.Payload:
         if discovery.wants_aggregated(_header(request, "Accept")):
-            return _reply(discovery.aggregated(self.installed_kinds(), core=True),
-                          content_type=discovery.AGGREGATED_V2)
+            return _reply(
+                discovery.aggregated(self.installed_kinds(), core=True), content_type=discovery.AGGREGATED_V2
+            )
         return _reply(discovery.api_versions())
 
     @override
     async def _serve_apis(self, request: Request) -> rendering.Payload:
         if discovery.wants_aggregated(_header(request, "Accept")):
-            return _reply(discovery.aggregated(self.installed_kinds(), core=False),
-                          content_type=discovery.AGGREGATED_V2)
+            return _reply(
+                discovery.aggregated(self.installed_kinds(), core=False), content_type=discovery.AGGREGATED_V2
+            )
         return _reply(discovery.api_group_list(self.installed_kinds()))
 
     @override
@@ -310,8 +328,13 @@ class ClusterEmulator(KubernetesEmulator):
 
     async def _serve_openapi_v3_group_version(self, request: Request) -> rendering.Payload:
         parts = request.url.path.strip("/").split("/")[2:]  # after "openapi/v3"
-        group, version = ("", parts[1]) if parts[:1] == ["api"] and len(parts) == 2 else \
-            (parts[1], parts[2]) if parts[:1] == ["apis"] and len(parts) == 3 else ("?", "?")
+        group, version = (
+            ("", parts[1])
+            if parts[:1] == ["api"] and len(parts) == 2
+            else (parts[1], parts[2])
+            if parts[:1] == ["apis"] and len(parts) == 3
+            else ("?", "?")
+        )
         doc = discovery.openapi_v3_group_version(self.installed_kinds(), group, version)
         if doc is None:
             raise errors.resource_not_found()
@@ -364,13 +387,23 @@ class ClusterEmulator(KubernetesEmulator):
                 return _reply(obj, 201)
             case "update":
                 assert path.name is not None
-                return _reply(self._store.replace(kind.key, path.namespace, path.name, _body(request),
-                                                  path.subresource, dry_run=dry_run))
+                return _reply(
+                    self._store.replace(
+                        kind.key, path.namespace, path.name, _body(request), path.subresource, dry_run=dry_run
+                    )
+                )
             case "patch":
                 assert path.name is not None
                 content_type = _header(request, "Content-Type")
-                patched = self._store.patch(kind.key, path.namespace, path.name, content_type, _body(request),
-                                            path.subresource, dry_run=dry_run)
+                patched = self._store.patch(
+                    kind.key,
+                    path.namespace,
+                    path.name,
+                    content_type,
+                    _body(request),
+                    path.subresource,
+                    dry_run=dry_run,
+                )
                 return _reply(patched)
             case "delete":
                 return self._delete(kind, path, params, request, dry_run)
@@ -381,21 +414,28 @@ class ClusterEmulator(KubernetesEmulator):
     def _render_one(self, kind: ResourceKind, obj: dict[str, Any], request: Request) -> rendering.Response:
         if wants_table(_header(request, "Accept")):
             rv = obj.get("metadata", {}).get("resourceVersion", "")
-            doc = table(kind, [obj], now=self.clock.now(), resource_version=rv,
-                        include_object=request.params.get("includeObject", "Metadata"))
+            doc = table(
+                kind,
+                [obj],
+                now=self.clock.now(),
+                resource_version=rv,
+                include_object=request.params.get("includeObject", "Metadata"),
+            )
             return _reply(doc, content_type=TABLE_CONTENT_TYPE)
         return _reply(obj)
 
-    def _get(self, kind: ResourceKind, path: ResourcePath, params: dict[str, str],
-             request: Request) -> rendering.Response:
+    def _get(
+        self, kind: ResourceKind, path: ResourcePath, params: dict[str, str], request: Request
+    ) -> rendering.Response:
         assert path.name is not None
         obj = self._store.get(kind.key, path.namespace, path.name)
         if obj is None:
             raise errors.not_found(kind, path.name)
         return self._render_one(kind, obj, request)
 
-    def _list(self, kind: ResourceKind, path: ResourcePath, params: dict[str, str],
-              request: Request) -> rendering.Response:
+    def _list(
+        self, kind: ResourceKind, path: ResourcePath, params: dict[str, str], request: Request
+    ) -> rendering.Response:
         selector = Selector.parse(params.get("labelSelector"), params.get("fieldSelector"), kind.key)
         start_after: tuple[str, str] | None = None
         if params.get("continue"):
@@ -403,9 +443,11 @@ class ClusterEmulator(KubernetesEmulator):
             try:
                 self._store.check_resume(token_rv)
             except KubernetesError:
-                raise errors.gone("The provided continue parameter is too old to display a consistent "
-                                  "list result. You can start a new list without the continue "
-                                  "parameter.") from None
+                raise errors.gone(
+                    "The provided continue parameter is too old to display a consistent "
+                    "list result. You can start a new list without the continue "
+                    "parameter."
+                ) from None
         rv_param = params.get("resourceVersion")
         if rv_param not in (None, "", "0"):
             try:
@@ -415,8 +457,9 @@ class ClusterEmulator(KubernetesEmulator):
         rv, objects = self._store.snapshot(kind.key, path.namespace)
         items = [o for o in objects if selector.matches(o)]
         if start_after is not None:
-            items = [o for o in items
-                     if (o["metadata"].get("namespace", ""), o["metadata"]["name"]) > start_after]
+            items = [
+                o for o in items if (o["metadata"].get("namespace", ""), o["metadata"]["name"]) > start_after
+            ]
         list_meta: dict[str, Any] = {"resourceVersion": str(rv)}
         limit = int(params.get("limit") or 0)
         if limit > 0 and len(items) > limit:
@@ -425,15 +468,22 @@ class ClusterEmulator(KubernetesEmulator):
             list_meta["remainingItemCount"] = len(items) - limit
             items = items[:limit]
         if wants_table(_header(request, "Accept")):
-            doc = table(kind, items, now=self.clock.now(), resource_version=str(rv),
-                        include_object=params.get("includeObject", "Metadata"),
-                        list_meta={k: v for k, v in list_meta.items() if k != "resourceVersion"})
+            doc = table(
+                kind,
+                items,
+                now=self.clock.now(),
+                resource_version=str(rv),
+                include_object=params.get("includeObject", "Metadata"),
+                list_meta={k: v for k, v in list_meta.items() if k != "resourceVersion"},
+            )
             return _reply(doc, content_type=TABLE_CONTENT_TYPE)
-        return _reply({"kind": kind.list_kind, "apiVersion": kind.group_version, "metadata": list_meta,
-                       "items": items})
+        return _reply(
+            {"kind": kind.list_kind, "apiVersion": kind.group_version, "metadata": list_meta, "items": items}
+        )
 
-    def _watch(self, kind: ResourceKind, path: ResourcePath, params: dict[str, str],
-               request: Request) -> rendering.Response:
+    def _watch(
+        self, kind: ResourceKind, path: ResourcePath, params: dict[str, str], request: Request
+    ) -> rendering.Response:
         selector = Selector.parse(params.get("labelSelector"), params.get("fieldSelector"), kind.key)
         timeout = params.get("timeoutSeconds")
         try:
@@ -443,8 +493,12 @@ class ClusterEmulator(KubernetesEmulator):
         if timeout_seconds is not None and (math.isnan(timeout_seconds) or timeout_seconds < 0):
             raise errors.bad_request(f"invalid timeoutSeconds {timeout!r}")
         watch = WatchRequest(
-            kind=kind, namespace=path.namespace, name=path.name, selector=selector,
-            resource_version=params.get("resourceVersion"), timeout_seconds=timeout_seconds,
+            kind=kind,
+            namespace=path.namespace,
+            name=path.name,
+            selector=selector,
+            resource_version=params.get("resourceVersion"),
+            timeout_seconds=timeout_seconds,
             allow_bookmarks=is_true(params.get("allowWatchBookmarks")),
             send_initial_events=is_true(params.get("sendInitialEvents")),
         )
@@ -453,14 +507,24 @@ class ClusterEmulator(KubernetesEmulator):
         def render(obj: dict[str, Any]) -> dict[str, Any]:
             if not as_table:
                 return obj
-            return table(kind, [obj], now=self.clock.now(),
-                         resource_version=obj.get("metadata", {}).get("resourceVersion", ""),
-                         include_object=params.get("includeObject", "Metadata"))
+            return table(
+                kind,
+                [obj],
+                now=self.clock.now(),
+                resource_version=obj.get("metadata", {}).get("resourceVersion", ""),
+                include_object=params.get("includeObject", "Metadata"),
+            )
 
         assert self._hub is not None, "the emulator must be entered (async with) before serving"
         raw = request._raw_request
-        stream = watch_stream(self._store, self._hub, watch, transport=None if raw is None else raw.transport,
-                              bookmark_interval=self.bookmark_interval, render=render)
+        stream = watch_stream(
+            self._store,
+            self._hub,
+            watch,
+            transport=None if raw is None else raw.transport,
+            bookmark_interval=self.bookmark_interval,
+            render=render,
+        )
         return _reply(stream, content_type=TABLE_CONTENT_TYPE if as_table else JSON)
 
     def _delete_options(self, request: Request, params: dict[str, str]) -> tuple[dict[str, Any], str | None]:
@@ -471,21 +535,36 @@ class ClusterEmulator(KubernetesEmulator):
             propagation = "Orphan"
         return options.get("preconditions") or {}, propagation
 
-    def _delete(self, kind: ResourceKind, path: ResourcePath, params: dict[str, str], request: Request,
-                dry_run: bool) -> rendering.Response:
+    def _delete(
+        self, kind: ResourceKind, path: ResourcePath, params: dict[str, str], request: Request, dry_run: bool
+    ) -> rendering.Response:
         assert path.name is not None
         preconditions, propagation = self._delete_options(request, params)
-        obj, gone = self._store.delete(kind.key, path.namespace, path.name, preconditions=preconditions,
-                                       propagation=propagation, dry_run=dry_run)
+        obj, gone = self._store.delete(
+            kind.key,
+            path.namespace,
+            path.name,
+            preconditions=preconditions,
+            propagation=propagation,
+            dry_run=dry_run,
+        )
         if gone and kind.key in _STATUS_ON_DELETE:
             meta = obj.get("metadata", {})
             details = {"name": meta.get("name"), "kind": kind.plural, "uid": meta.get("uid")}
-            return _reply({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-                           "details": details})
+            return _reply(
+                {
+                    "kind": "Status",
+                    "apiVersion": "v1",
+                    "metadata": {},
+                    "status": "Success",
+                    "details": details,
+                }
+            )
         return _reply(obj)
 
-    def _delete_collection(self, kind: ResourceKind, path: ResourcePath,
-                           params: dict[str, str]) -> rendering.Response:
+    def _delete_collection(
+        self, kind: ResourceKind, path: ResourcePath, params: dict[str, str]
+    ) -> rendering.Response:
         selector = Selector.parse(params.get("labelSelector"), params.get("fieldSelector"), kind.key)
         _, objects = self._store.snapshot(kind.key, path.namespace)
         deleted = []
@@ -497,5 +576,11 @@ class ClusterEmulator(KubernetesEmulator):
                 except KubernetesError:
                     continue  # deleted concurrently
                 deleted.append(gone_obj)
-        return _reply({"kind": kind.list_kind, "apiVersion": kind.group_version,
-                       "metadata": {"resourceVersion": str(self._store.resource_version)}, "items": deleted})
+        return _reply(
+            {
+                "kind": kind.list_kind,
+                "apiVersion": kind.group_version,
+                "metadata": {"resourceVersion": str(self._store.resource_version)},
+                "items": deleted,
+            }
+        )

@@ -49,8 +49,9 @@ def not_found(kind: ResourceKind, name: str) -> KubernetesError:
 
 def namespace_not_found(namespace: str) -> KubernetesError:
     """404 for a create into a namespace that does not exist."""
-    return KubernetesError(404, "NotFound", f'namespaces "{namespace}" not found',
-                           {"name": namespace, "kind": "namespaces"})
+    return KubernetesError(
+        404, "NotFound", f'namespaces "{namespace}" not found', {"name": namespace, "kind": "namespaces"}
+    )
 
 
 def resource_not_found() -> KubernetesError:
@@ -60,14 +61,16 @@ def resource_not_found() -> KubernetesError:
 
 def already_exists(kind: ResourceKind, name: str) -> KubernetesError:
     """409 for a create over an existing name."""
-    return KubernetesError(409, "AlreadyExists", f'{_qualified(kind)} "{name}" already exists',
-                           _details(kind, name))
+    return KubernetesError(
+        409, "AlreadyExists", f'{_qualified(kind)} "{name}" already exists', _details(kind, name)
+    )
 
 
 def conflict(kind: ResourceKind, name: str, why: str | None = None) -> KubernetesError:
     """409 for a stale ``resourceVersion`` or a failed delete precondition."""
-    reason = why or ("the object has been modified; please apply your changes to the latest version "
-                     "and try again")
+    reason = why or (
+        "the object has been modified; please apply your changes to the latest version and try again"
+    )
     message = f'Operation cannot be fulfilled on {_qualified(kind)} "{name}": {reason}'
     return KubernetesError(409, "Conflict", message, _details(kind, name))
 
@@ -75,8 +78,10 @@ def conflict(kind: ResourceKind, name: str, why: str | None = None) -> Kubernete
 def forbidden(kind: ResourceKind, verb: str, namespace: str | None, user: str) -> KubernetesError:
     """403 as RBAC words it, naming the verb, resource, group and scope."""
     scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
-    message = (f'{_qualified(kind)} is forbidden: User "{user}" cannot {verb} resource "{kind.plural}" '
-               f'in API group "{kind.group}" {scope}')
+    message = (
+        f'{_qualified(kind)} is forbidden: User "{user}" cannot {verb} resource "{kind.plural}" '
+        f'in API group "{kind.group}" {scope}'
+    )
     return KubernetesError(403, "Forbidden", message, _details(kind))
 
 
@@ -93,8 +98,11 @@ def bad_request(message: str) -> KubernetesError:
 def invalid(kind: ResourceKind, name: str, field: str, why: str) -> KubernetesError:
     """422 for an object that fails validation, with one ``cause`` naming the field."""
     message = f'{kind.kind} "{name}" is invalid: {field}: {why}'
-    details = {"name": name, "kind": kind.kind, "causes": [{"reason": "FieldValueInvalid", "message": why,
-                                                             "field": field}]}
+    details = {
+        "name": name,
+        "kind": kind.kind,
+        "causes": [{"reason": "FieldValueInvalid", "message": why, "field": field}],
+    }
     if kind.group:
         details["group"] = kind.group
     return KubernetesError(422, "Invalid", message, details)
@@ -102,8 +110,12 @@ def invalid(kind: ResourceKind, name: str, field: str, why: str) -> KubernetesEr
 
 def method_not_allowed(method: str) -> KubernetesError:
     """405 for a verb the endpoint does not support."""
-    return KubernetesError(405, "MethodNotAllowed", f"the server does not allow this method on the requested "
-                           f"resource ({method})", {})
+    return KubernetesError(
+        405,
+        "MethodNotAllowed",
+        f"the server does not allow this method on the requested resource ({method})",
+        {},
+    )
 
 
 def unsupported_media_type(content_type: str, *, custom_resource: bool) -> KubernetesError:
@@ -111,6 +123,10 @@ def unsupported_media_type(content_type: str, *, custom_resource: bool) -> Kuber
     accepted = ["application/json-patch+json", "application/merge-patch+json"]
     if not custom_resource:
         accepted.append("application/strategic-merge-patch+json")
-    return KubernetesError(415, "UnsupportedMediaType",
-                           f"the body of the request was in an unknown format ({content_type or 'none'}) - "
-                           f"accepted media types include: {', '.join(accepted)}", {})
+    return KubernetesError(
+        415,
+        "UnsupportedMediaType",
+        f"the body of the request was in an unknown format ({content_type or 'none'}) - "
+        f"accepted media types include: {', '.join(accepted)}",
+        {},
+    )

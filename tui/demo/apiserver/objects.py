@@ -25,8 +25,15 @@ _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DATA_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 
 # Metadata the server owns: a client's copy is ignored on create and update.
-_SERVER_OWNED = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation",
-                 "selfLink", "managedFields")
+_SERVER_OWNED = (
+    "uid",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "generation",
+    "selfLink",
+    "managedFields",
+)
 
 
 def rfc3339(when: datetime) -> str:
@@ -63,8 +70,10 @@ def check_type(kind: ResourceKind, body: Any) -> dict[str, Any]:
     api_version = body.get("apiVersion", kind.group_version)
     object_kind = body.get("kind", kind.kind)
     if api_version != kind.group_version or object_kind != kind.kind:
-        raise bad_request(f"the API version in the data ({api_version}) or kind ({object_kind}) does not "
-                          f"match the expected API version ({kind.group_version}) and kind ({kind.kind})")
+        raise bad_request(
+            f"the API version in the data ({api_version}) or kind ({object_kind}) does not "
+            f"match the expected API version ({kind.group_version}) and kind ({kind.kind})"
+        )
     if "metadata" in body and not isinstance(body["metadata"], dict):
         raise bad_request("metadata must be an object")
     return {**body, "apiVersion": kind.group_version, "kind": kind.kind}
@@ -78,8 +87,9 @@ def check_namespace(kind: ResourceKind, body: dict[str, Any], url_namespace: str
         if url_namespace is None:
             raise bad_request(f"the namespace is required to create or update {kind.plural}")
         if given not in (None, "", url_namespace):
-            raise bad_request("the namespace of the provided object does not match the namespace sent on "
-                              "the request")
+            raise bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request"
+            )
         meta["namespace"] = url_namespace
     else:
         meta.pop("namespace", None)
@@ -90,10 +100,14 @@ def validate_name(kind: ResourceKind, name: str) -> None:
     """Names must be DNS subdomains (DNS labels for Namespaces), as upstream requires."""
     pattern = _DNS_LABEL if kind.plural == "namespaces" else _DNS_SUBDOMAIN
     if len(name) > 253 or not pattern.match(name):
-        raise invalid(kind, name, "metadata.name",
-                      f'Invalid value: "{name}": a lowercase RFC 1123 name must consist of lower case '
-                      f"alphanumeric characters, '-' or '.', and must start and end with an alphanumeric "
-                      f"character")
+        raise invalid(
+            kind,
+            name,
+            "metadata.name",
+            f'Invalid value: "{name}": a lowercase RFC 1123 name must consist of lower case '
+            f"alphanumeric characters, '-' or '.', and must start and end with an alphanumeric "
+            f"character",
+        )
 
 
 def _canonical_secret(kind: ResourceKind, obj: dict[str, Any]) -> dict[str, Any]:
@@ -105,15 +119,21 @@ def _canonical_secret(kind: ResourceKind, obj: dict[str, Any]) -> dict[str, Any]
     out: dict[str, str] = {}
     for key, value in data.items():
         if not _DATA_KEY.match(key):
-            raise invalid(kind, name, f"data[{key}]", f'Invalid value: "{key}": a valid config key must '
-                          f"consist of alphanumeric characters, '-', '_' or '.'")
+            raise invalid(
+                kind,
+                name,
+                f"data[{key}]",
+                f'Invalid value: "{key}": a valid config key must '
+                f"consist of alphanumeric characters, '-', '_' or '.'",
+            )
         if not isinstance(value, str):
             raise bad_request(f"Secret.data[{key}] must be a base64 string")
         try:
             raw = base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError):
-            raise bad_request(f"Secret in version \"v1\" cannot be handled as a Secret: illegal base64 data "
-                              f"in data[{key}]") from None
+            raise bad_request(
+                f'Secret in version "v1" cannot be handled as a Secret: illegal base64 data in data[{key}]'
+            ) from None
         out[key] = base64.b64encode(raw).decode("ascii")
     string_data = obj.get("stringData") or {}
     if not isinstance(string_data, dict):
@@ -139,8 +159,13 @@ def _canonical_configmap(kind: ResourceKind, obj: dict[str, Any]) -> dict[str, A
             raise bad_request(f"ConfigMap.{field} must be a map of strings")
         for key in values:
             if not _DATA_KEY.match(key):
-                raise invalid(kind, name, f"{field}[{key}]", f'Invalid value: "{key}": a valid config key '
-                              f"must consist of alphanumeric characters, '-', '_' or '.'")
+                raise invalid(
+                    kind,
+                    name,
+                    f"{field}[{key}]",
+                    f'Invalid value: "{key}": a valid config key '
+                    f"must consist of alphanumeric characters, '-', '_' or '.'",
+                )
     return obj
 
 
@@ -150,8 +175,12 @@ def _canonical_namespace(obj: dict[str, Any]) -> dict[str, Any]:
     meta["labels"] = {**(meta.get("labels") or {}), "kubernetes.io/metadata.name": meta.get("name", "")}
     spec = obj.get("spec") or {}
     status = obj.get("status") or {}
-    return {**obj, "metadata": meta, "spec": {"finalizers": ["kubernetes"], **spec},
-            "status": {"phase": "Active", **status}}
+    return {
+        **obj,
+        "metadata": meta,
+        "spec": {"finalizers": ["kubernetes"], **spec},
+        "status": {"phase": "Active", **status},
+    }
 
 
 def canonical(kind: ResourceKind, obj: dict[str, Any]) -> dict[str, Any]:

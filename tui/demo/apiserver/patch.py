@@ -122,8 +122,11 @@ def json_patch(target: Any, operations: Any) -> Any:
                 doc = _remove(doc, path)
             case "replace":
                 _get(doc, path)  # replace requires the target to exist
-                doc = _add(_remove(doc, path), path, copy.deepcopy(op["value"])) if _pointer(path) \
+                doc = (
+                    _add(_remove(doc, path), path, copy.deepcopy(op["value"]))
+                    if _pointer(path)
                     else copy.deepcopy(op["value"])
+                )
             case "move":
                 value = _get(doc, op.get("from", ""))
                 doc = _add(_remove(doc, op.get("from", "")), path, value)

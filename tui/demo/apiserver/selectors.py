@@ -91,8 +91,10 @@ def parse_label_selector(text: str | None) -> tuple[Requirement, ...]:
         elif m := _OP_RE.match(clause):
             op = "=" if m.group(2) == "==" else m.group(2)
             if op in (">", "<") and not re.fullmatch(r"-?\d+", m.group(3)):
-                raise bad_request(f"unable to parse requirement: {clause.strip()!r}: for 'gt', 'lt' "
-                                  f"operators, the value must be an integer")
+                raise bad_request(
+                    f"unable to parse requirement: {clause.strip()!r}: for 'gt', 'lt' "
+                    f"operators, the value must be an integer"
+                )
             requirements.append(Requirement(m.group(1), op, (m.group(3),)))
         elif m := _EXISTS_RE.match(clause):
             requirements.append(Requirement(m.group(2), "!exists" if m.group(1) else "exists"))
@@ -128,11 +130,21 @@ def _unescape(value: str) -> str:
 _EXTRA_FIELDS: dict[str, frozenset[str]] = {
     "v1/secrets": frozenset({"type"}),
     "v1/namespaces": frozenset({"status.phase"}),
-    "v1/events": frozenset({
-        "involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
-        "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath",
-        "reason", "reportingComponent", "source", "type",
-    }),
+    "v1/events": frozenset(
+        {
+            "involvedObject.kind",
+            "involvedObject.namespace",
+            "involvedObject.name",
+            "involvedObject.uid",
+            "involvedObject.apiVersion",
+            "involvedObject.resourceVersion",
+            "involvedObject.fieldPath",
+            "reason",
+            "reportingComponent",
+            "source",
+            "type",
+        }
+    ),
 }
 
 
@@ -159,10 +171,10 @@ def parse_field_selector(text: str | None, resource_key: str) -> tuple[tuple[str
     for clause in _split_unescaped(text, ","):
         m = re.fullmatch(r"\s*([A-Za-z0-9_.]+)\s*(==|!=|=)(.*)", clause)
         if not m:
-            raise bad_request(f'invalid selector: \'{text}\'; can\'t understand \'{clause}\'')
+            raise bad_request(f"invalid selector: '{text}'; can't understand '{clause}'")
         path, op, value = m.group(1), m.group(2), _unescape(m.group(3))
         if path not in allowed:
-            raise bad_request(f'field label not supported: {path}')
+            raise bad_request(f"field label not supported: {path}")
         terms.append((path, "!=" if op == "!=" else "=", value))
     return tuple(terms)
 

@@ -66,8 +66,9 @@ class ApiServer:
         if not self._ready.wait(_START_TIMEOUT):
             raise ApiServerError(f"emulated API server did not start within {_START_TIMEOUT:.0f}s")
         if self._error is not None:
-            raise ApiServerError(f"emulated API server failed to start on {self._host}:{self._port}: "
-                                 f"{self._error}") from self._error
+            raise ApiServerError(
+                f"emulated API server failed to start on {self._host}:{self._port}: {self._error}"
+            ) from self._error
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
@@ -80,16 +81,24 @@ class ApiServer:
             self._ready.set()
             loop.close()
 
-    def _make_request(self, message: Any, payload: Any, protocol: Any, writer: Any,
-                      task: asyncio.Task[None]) -> aiohttp.web.BaseRequest:
+    def _make_request(
+        self, message: Any, payload: Any, protocol: Any, writer: Any, task: asyncio.Task[None]
+    ) -> aiohttp.web.BaseRequest:
         """Build each request with a body cap above aiohttp's 1 MiB default.
 
         The benchmark site (``--scale 2000``) writes a trust-list Secret of about 2 MB; a real
         kube-apiserver accepts request bodies up to 3 MiB (etcd then caps objects near 1.5 MiB), so
         the emulator allows :data:`MAX_REQUEST_BODY` rather than refusing it with 413.
         """
-        return aiohttp.web.BaseRequest(message, payload, protocol, writer, task, asyncio.get_running_loop(),
-                                       client_max_size=MAX_REQUEST_BODY)
+        return aiohttp.web.BaseRequest(
+            message,
+            payload,
+            protocol,
+            writer,
+            task,
+            asyncio.get_running_loop(),
+            client_max_size=MAX_REQUEST_BODY,
+        )
 
     async def _serve(self) -> None:
         self._stop_event = asyncio.Event()
@@ -125,8 +134,9 @@ class ApiServer:
     def __enter__(self) -> ApiServer:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     @property
@@ -155,8 +165,9 @@ class ApiServer:
 
     # ---- kubeconfig ----------------------------------------------------------------------------
 
-    def write_kubeconfig(self, path: str | Path, *, context: str = "aio-demo",
-                         namespace: str = "azure-iot-operations") -> Path:
+    def write_kubeconfig(
+        self, path: str | Path, *, context: str = "aio-demo", namespace: str = "azure-iot-operations"
+    ) -> Path:
         """Write a kubeconfig for this server (see :func:`tui.demo.kubeconfig.write_kubeconfig`)."""
         return write_kubeconfig(path, self.url, context=context, namespace=namespace)
 
@@ -242,12 +253,15 @@ class ApiServer:
 
         with self._watch_change:
             if not self._watch_change.wait_for(enough, timeout):
-                raise TimeoutError(f"fewer than {count} open watch(es) on {resource_key or 'any resource'} "
-                                   f"after {timeout}s: {self.watch_counts()}")
+                raise TimeoutError(
+                    f"fewer than {count} open watch(es) on {resource_key or 'any resource'} "
+                    f"after {timeout}s: {self.watch_counts()}"
+                )
 
 
-def start_api_server(*, host: str = "127.0.0.1", port: int = 0, clock: Clock | None = None,
-                     bookmark_interval: float = 30.0) -> ApiServer:
+def start_api_server(
+    *, host: str = "127.0.0.1", port: int = 0, clock: Clock | None = None, bookmark_interval: float = 30.0
+) -> ApiServer:
     """Start an emulated API server on ``host:port`` (0 picks a free port) and return its handle."""
     emulator = ClusterEmulator(clock=clock or SystemClock(), bookmark_interval=bookmark_interval)
     server = ApiServer(emulator, host=host, port=port)

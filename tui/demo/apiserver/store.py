@@ -67,11 +67,18 @@ def _without_rv(obj: dict[str, Any]) -> dict[str, Any]:
 class ObjectStore:
     """In-memory objects of every served kind under one monotonically increasing resourceVersion."""
 
-    def __init__(self, kinds: Iterable[ResourceKind], clock: Clock, *, history_limit: int = 10_000,
-                 seed: int | None = None) -> None:
+    def __init__(
+        self,
+        kinds: Iterable[ResourceKind],
+        clock: Clock,
+        *,
+        history_limit: int = 10_000,
+        seed: int | None = None,
+    ) -> None:
         self._kinds: dict[str, ResourceKind] = {k.key: k for k in kinds}
-        self._by_type: dict[tuple[str, str], ResourceKind] = {(k.group_version, k.kind): k
-                                                              for k in self._kinds.values()}
+        self._by_type: dict[tuple[str, str], ResourceKind] = {
+            (k.group_version, k.kind): k for k in self._kinds.values()
+        }
         self._objects: dict[str, dict[ObjectKey, dict[str, Any]]] = {key: {} for key in self._kinds}
         self._clock = clock
         self._rng = random.Random(seed)
@@ -99,8 +106,9 @@ class ObjectStore:
         try:
             return self._by_type[(obj.get("apiVersion", ""), obj.get("kind", ""))]
         except KeyError:
-            raise KeyError(f"not a served kind: apiVersion={obj.get('apiVersion')!r} "
-                           f"kind={obj.get('kind')!r}") from None
+            raise KeyError(
+                f"not a served kind: apiVersion={obj.get('apiVersion')!r} kind={obj.get('kind')!r}"
+            ) from None
 
     @property
     def resource_version(self) -> int:
@@ -180,8 +188,14 @@ class ObjectStore:
             finally:
                 self._dry_run = False
 
-    def _commit(self, kind: ResourceKind, key: ObjectKey, change_type: str, new: dict[str, Any],
-                old: dict[str, Any] | None) -> dict[str, Any]:
+    def _commit(
+        self,
+        kind: ResourceKind,
+        key: ObjectKey,
+        change_type: str,
+        new: dict[str, Any],
+        old: dict[str, Any] | None,
+    ) -> dict[str, Any]:
         if self._dry_run:
             # The object as it would be stored, without a new resourceVersion, event or side effect.
             rv = metadata(old).get("resourceVersion", "") if old is not None else ""
@@ -206,28 +220,41 @@ class ObjectStore:
     def _key(self, kind: ResourceKind, namespace: str | None, name: str) -> ObjectKey:
         return (namespace if kind.namespaced else None, name)
 
-    def create(self, resource_key: str, namespace: str | None, body: Any, *,
-               dry_run: bool = False) -> dict[str, Any]:
+    def create(
+        self, resource_key: str, namespace: str | None, body: Any, *, dry_run: bool = False
+    ) -> dict[str, Any]:
         """POST: a new object with server-owned metadata; 409 if the name is taken."""
         kind = self._kinds[resource_key]
         obj = check_namespace(kind, check_type(kind, body), namespace)
         meta = metadata(obj)
-        require(not meta.get("resourceVersion"), errors.invalid(
-            kind, meta.get("name", ""), "metadata.resourceVersion",
-            "Invalid value: resourceVersion should not be set on objects to be created"))
+        require(
+            not meta.get("resourceVersion"),
+            errors.invalid(
+                kind,
+                meta.get("name", ""),
+                "metadata.resourceVersion",
+                "Invalid value: resourceVersion should not be set on objects to be created",
+            ),
+        )
         with self._writing(dry_run):
             name = meta.get("name") or ""
             if not name and meta.get("generateName"):
                 name = generate_name(meta["generateName"], self._rng)
-            require(bool(name), errors.invalid(kind, "", "metadata.name",
-                                               "Required value: name or generateName is required"))
+            require(
+                bool(name),
+                errors.invalid(kind, "", "metadata.name", "Required value: name or generateName is required"),
+            )
             validate_name(kind, name)
             if kind.namespaced and not self._namespace_exists(namespace):
                 raise errors.namespace_not_found(namespace or "")
             key = self._key(kind, namespace, name)
             require(key not in self._objects[kind.key], errors.already_exists(kind, name))
-            new_meta = {**strip_server_owned(meta), "name": name, "uid": str(uuid.uuid4()),
-                        "creationTimestamp": rfc3339(self._clock.now())}
+            new_meta = {
+                **strip_server_owned(meta),
+                "name": name,
+                "uid": str(uuid.uuid4()),
+                "creationTimestamp": rfc3339(self._clock.now()),
+            }
             if uses_generation(kind):
                 new_meta["generation"] = 1
             new = {**obj, "metadata": new_meta}
@@ -237,16 +264,25 @@ class ObjectStore:
             new = canonical(kind, new)
             return self._commit(kind, key, "ADDED", new, None)
 
-    def _merge_update(self, kind: ResourceKind, existing: dict[str, Any], body: dict[str, Any],
-                      subresource: str | None) -> dict[str, Any]:
+    def _merge_update(
+        self, kind: ResourceKind, existing: dict[str, Any], body: dict[str, Any], subresource: str | None
+    ) -> dict[str, Any]:
         """The object a PUT/PATCH produces from ``body``, keeping what the endpoint may not change."""
         old_meta = metadata(existing)
         if subresource == "status":
-            return {**existing, "status": body.get("status")} if body.get("status") is not None \
+            return (
+                {**existing, "status": body.get("status")}
+                if body.get("status") is not None
                 else {k: v for k, v in existing.items() if k != "status"}
+            )
         meta = {**strip_server_owned(metadata(body))}
-        for field in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
-                      "generation"):
+        for field in (
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+        ):
             if field in old_meta:
                 meta[field] = old_meta[field]
         new = {**body, "metadata": meta}
@@ -258,8 +294,9 @@ class ObjectStore:
                 new.pop("status", None)
         return new
 
-    def _finish_update(self, kind: ResourceKind, key: ObjectKey, existing: dict[str, Any],
-                       new: dict[str, Any]) -> dict[str, Any]:
+    def _finish_update(
+        self, kind: ResourceKind, key: ObjectKey, existing: dict[str, Any], new: dict[str, Any]
+    ) -> dict[str, Any]:
         new = canonical(kind, new)
         if uses_generation(kind) and spec_part(kind, new) != spec_part(kind, existing):
             generation = int(metadata(existing).get("generation", 0)) + 1
@@ -272,15 +309,24 @@ class ObjectStore:
             return existing  # a no-op write: same resourceVersion, no event (as upstream)
         return self._commit(kind, key, "MODIFIED", new, existing)
 
-    def replace(self, resource_key: str, namespace: str | None, name: str, body: Any,
-                subresource: str | None = None, *, dry_run: bool = False) -> dict[str, Any]:
+    def replace(
+        self,
+        resource_key: str,
+        namespace: str | None,
+        name: str,
+        body: Any,
+        subresource: str | None = None,
+        *,
+        dry_run: bool = False,
+    ) -> dict[str, Any]:
         """PUT on the object or its ``status``: 404 if absent, 409 on a stale resourceVersion."""
         kind = self._kinds[resource_key]
         obj = check_namespace(kind, check_type(kind, body), namespace)
         given = metadata(obj).get("name")
         if given != name:
-            raise errors.bad_request(f"the name of the object ({given}) does not match the name on the URL "
-                                     f"({name})")
+            raise errors.bad_request(
+                f"the name of the object ({given}) does not match the name on the URL ({name})"
+            )
         with self._writing(dry_run):
             key = self._key(kind, namespace, name)
             existing = self._objects[kind.key].get(key)
@@ -288,15 +334,28 @@ class ObjectStore:
             assert existing is not None  # for the type checker; require() raised otherwise
             rv = _rv_of(obj)
             if rv is None and kind.group:
-                raise errors.invalid(kind, name, "metadata.resourceVersion",
-                                     "Invalid value: 0x0: must be specified for an update")
+                raise errors.invalid(
+                    kind,
+                    name,
+                    "metadata.resourceVersion",
+                    "Invalid value: 0x0: must be specified for an update",
+                )
             if rv is not None and rv != _rv_of(existing):
                 raise errors.conflict(kind, name)
             new = self._merge_update(kind, existing, obj, subresource)
             return self._finish_update(kind, key, existing, new)
 
-    def patch(self, resource_key: str, namespace: str | None, name: str, content_type: str, body: Any,
-              subresource: str | None = None, *, dry_run: bool = False) -> dict[str, Any]:
+    def patch(
+        self,
+        resource_key: str,
+        namespace: str | None,
+        name: str,
+        content_type: str,
+        body: Any,
+        subresource: str | None = None,
+        *,
+        dry_run: bool = False,
+    ) -> dict[str, Any]:
         """PATCH (merge, strategic as merge, JSON patch): 404 if absent, 409 on a stale resourceVersion."""
         kind = self._kinds[resource_key]
         with self._writing(dry_run):
@@ -323,9 +382,16 @@ class ObjectStore:
             new = self._merge_update(kind, existing, patched, subresource)
             return self._finish_update(kind, key, existing, new)
 
-    def delete(self, resource_key: str, namespace: str | None, name: str, *,
-               preconditions: dict[str, Any] | None = None, propagation: str | None = None,
-               dry_run: bool = False) -> tuple[dict[str, Any], bool]:
+    def delete(
+        self,
+        resource_key: str,
+        namespace: str | None,
+        name: str,
+        *,
+        preconditions: dict[str, Any] | None = None,
+        propagation: str | None = None,
+        dry_run: bool = False,
+    ) -> tuple[dict[str, Any], bool]:
         """DELETE: ``(object, gone)``; with finalizers the object stays with a deletionTimestamp."""
         kind = self._kinds[resource_key]
         with self._writing(dry_run):
@@ -337,22 +403,28 @@ class ObjectStore:
             for field, label in (("uid", "UID"), ("resourceVersion", "ResourceVersion")):
                 want = (preconditions or {}).get(field)
                 if want not in (None, "") and str(want) != str(meta.get(field)):
-                    why = (f"Precondition failed: {label} in precondition: {want}, {label} in object meta: "
-                           f"{meta.get(field)}")
+                    why = (
+                        f"Precondition failed: {label} in precondition: {want}, {label} in object meta: "
+                        f"{meta.get(field)}"
+                    )
                     raise errors.conflict(kind, name, why)
             if meta.get("finalizers"):
                 if meta.get("deletionTimestamp"):
                     return existing, False
-                new_meta = {**meta, "deletionTimestamp": rfc3339(self._clock.now()),
-                            "deletionGracePeriodSeconds": 0}
+                new_meta = {
+                    **meta,
+                    "deletionTimestamp": rfc3339(self._clock.now()),
+                    "deletionGracePeriodSeconds": 0,
+                }
                 if uses_generation(kind):
                     new_meta["generation"] = int(meta.get("generation", 0)) + 1
                 marked = self._commit(kind, key, "MODIFIED", {**existing, "metadata": new_meta}, existing)
                 return marked, False
             return self._remove(kind, key, existing, propagation=propagation), True
 
-    def _remove(self, kind: ResourceKind, key: ObjectKey, existing: dict[str, Any], *,
-                propagation: str | None) -> dict[str, Any]:
+    def _remove(
+        self, kind: ResourceKind, key: ObjectKey, existing: dict[str, Any], *, propagation: str | None
+    ) -> dict[str, Any]:
         gone = self._commit(kind, key, "DELETED", existing, existing)
         if kind.key == "v1/namespaces":
             # The namespace controller empties a deleted namespace; done at once here.

@@ -64,6 +64,7 @@ def _condition(kind: str, field: str = "status") -> Cell:
             if isinstance(cond, dict) and cond.get("type") == kind:
                 return cond.get(field)
         return None
+
     return cell
 
 
@@ -74,30 +75,42 @@ def _spec(*keys: str) -> Cell:
 # name -> (column header, type, cell, priority); "Name" first and "Age" last are added for every kind.
 Column = tuple[str, str, Cell, int]
 _COLUMNS: dict[str, list[Column]] = {
-    "v1/secrets": [("Type", "string", lambda o: o.get("type", ""), 0),
-                   ("Data", "integer", lambda o: len(o.get("data") or {}), 0)],
-    "v1/configmaps": [("Data", "integer",
-                       lambda o: len(o.get("data") or {}) + len(o.get("binaryData") or {}), 0)],
+    "v1/secrets": [
+        ("Type", "string", lambda o: o.get("type", ""), 0),
+        ("Data", "integer", lambda o: len(o.get("data") or {}), 0),
+    ],
+    "v1/configmaps": [
+        ("Data", "integer", lambda o: len(o.get("data") or {}) + len(o.get("binaryData") or {}), 0)
+    ],
     "v1/namespaces": [("Status", "string", lambda o: _path(o, "status", "phase"), 0)],
-    "cert-manager.io/v1/certificates": [("Ready", "string", _condition("Ready"), 0),
-                                        ("Secret", "string", _spec("secretName"), 0),
-                                        ("Issuer", "string", _spec("issuerRef", "name"), 1),
-                                        ("Status", "string", _condition("Ready", "message"), 1)],
-    "cert-manager.io/v1/certificaterequests": [("Approved", "string", _condition("Approved"), 0),
-                                               ("Denied", "string", _condition("Denied"), 0),
-                                               ("Ready", "string", _condition("Ready"), 0),
-                                               ("Issuer", "string", _spec("issuerRef", "name"), 0),
-                                               ("Requester", "string", _spec("username"), 0),
-                                               ("Status", "string", _condition("Ready", "message"), 1)],
-    "cert-manager.io/v1/issuers": [("Ready", "string", _condition("Ready"), 0),
-                                   ("Status", "string", _condition("Ready", "message"), 1)],
-    "cert-manager.io/v1/clusterissuers": [("Ready", "string", _condition("Ready"), 0),
-                                          ("Status", "string", _condition("Ready", "message"), 1)],
+    "cert-manager.io/v1/certificates": [
+        ("Ready", "string", _condition("Ready"), 0),
+        ("Secret", "string", _spec("secretName"), 0),
+        ("Issuer", "string", _spec("issuerRef", "name"), 1),
+        ("Status", "string", _condition("Ready", "message"), 1),
+    ],
+    "cert-manager.io/v1/certificaterequests": [
+        ("Approved", "string", _condition("Approved"), 0),
+        ("Denied", "string", _condition("Denied"), 0),
+        ("Ready", "string", _condition("Ready"), 0),
+        ("Issuer", "string", _spec("issuerRef", "name"), 0),
+        ("Requester", "string", _spec("username"), 0),
+        ("Status", "string", _condition("Ready", "message"), 1),
+    ],
+    "cert-manager.io/v1/issuers": [
+        ("Ready", "string", _condition("Ready"), 0),
+        ("Status", "string", _condition("Ready", "message"), 1),
+    ],
+    "cert-manager.io/v1/clusterissuers": [
+        ("Ready", "string", _condition("Ready"), 0),
+        ("Status", "string", _condition("Ready", "message"), 1),
+    ],
     "trust.cert-manager.io/v1alpha1/bundles": [
         ("ConfigMap Target", "string", _spec("target", "configMap", "key"), 0),
         ("Secret Target", "string", _spec("target", "secret", "key"), 0),
         ("Synced", "string", _condition("Synced"), 0),
-        ("Reason", "string", _condition("Synced", "reason"), 0)],
+        ("Reason", "string", _condition("Synced", "reason"), 0),
+    ],
 }
 
 
@@ -106,8 +119,11 @@ def _row_object(obj: dict[str, Any], include: str) -> dict[str, Any] | None:
         return None
     if include == "Object":
         return obj
-    return {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
-            "metadata": obj.get("metadata", {})}
+    return {
+        "kind": "PartialObjectMetadata",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": obj.get("metadata", {}),
+    }
 
 
 def _age(obj: dict[str, Any], now: datetime) -> str:
@@ -121,16 +137,39 @@ def _age(obj: dict[str, Any], now: datetime) -> str:
     return human_duration((now - created).total_seconds())
 
 
-def table(kind: ResourceKind, objects: list[dict[str, Any]], *, now: datetime, resource_version: str,
-          include_object: str = "Metadata", list_meta: dict[str, Any] | None = None) -> dict[str, Any]:
+def table(
+    kind: ResourceKind,
+    objects: list[dict[str, Any]],
+    *,
+    now: datetime,
+    resource_version: str,
+    include_object: str = "Metadata",
+    list_meta: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """A ``Table`` with one row per object."""
     extra = _COLUMNS.get(kind.key, [])
-    definitions = [{"name": "Name", "type": "string", "format": "name", "priority": 0,
-                    "description": "Name must be unique within a namespace."}]
-    definitions += [{"name": name, "type": typ, "format": "", "priority": prio, "description": name}
-                    for name, typ, _, prio in extra]
-    definitions.append({"name": "Age", "type": "string", "format": "", "priority": 0,
-                        "description": "Time since the object was created."})
+    definitions = [
+        {
+            "name": "Name",
+            "type": "string",
+            "format": "name",
+            "priority": 0,
+            "description": "Name must be unique within a namespace.",
+        }
+    ]
+    definitions += [
+        {"name": name, "type": typ, "format": "", "priority": prio, "description": name}
+        for name, typ, _, prio in extra
+    ]
+    definitions.append(
+        {
+            "name": "Age",
+            "type": "string",
+            "format": "",
+            "priority": 0,
+            "description": "Time since the object was created.",
+        }
+    )
     rows = []
     for obj in objects:
         cells: list[Any] = [_path(obj, "metadata", "name")]
@@ -141,6 +180,10 @@ def table(kind: ResourceKind, objects: list[dict[str, Any]], *, now: datetime, r
         if row_object is not None:
             row["object"] = row_object
         rows.append(row)
-    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1",
-            "metadata": {"resourceVersion": resource_version, **(list_meta or {})},
-            "columnDefinitions": definitions, "rows": rows}
+    return {
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": {"resourceVersion": resource_version, **(list_meta or {})},
+        "columnDefinitions": definitions,
+        "rows": rows,
+    }

@@ -185,9 +185,15 @@ def _bookmark(kind: ResourceKind, rv: int, *, initial_end: bool = False) -> dict
     return {"kind": kind.kind, "apiVersion": kind.group_version, "metadata": meta}
 
 
-async def watch_stream(store: ObjectStore, hub: WatchHub, req: WatchRequest, *,
-                       transport: asyncio.BaseTransport | None, bookmark_interval: float,
-                       render: Callable[[dict[str, Any]], dict[str, Any]]) -> AsyncIterator[bytes]:
+async def watch_stream(
+    store: ObjectStore,
+    hub: WatchHub,
+    req: WatchRequest,
+    *,
+    transport: asyncio.BaseTransport | None,
+    bookmark_interval: float,
+    render: Callable[[dict[str, Any]], dict[str, Any]],
+) -> AsyncIterator[bytes]:
     """Yield the newline-delimited JSON events of one watch until timeout, drop or disconnect."""
     loop = asyncio.get_running_loop()
     reg = hub.register(req.kind.key, transport)
@@ -203,7 +209,7 @@ async def watch_stream(store: ObjectStore, hub: WatchHub, req: WatchRequest, *,
                 store.check_resume(int(rv_text))
             lines = [_line("ADDED", render(o)) for o in objects if filt.initial(o)]
             for start in range(0, len(lines), _BATCH):
-                yield b"".join(lines[start:start + _BATCH])
+                yield b"".join(lines[start : start + _BATCH])
             if req.send_initial_events and req.allow_bookmarks:
                 yield _line("BOOKMARK", _bookmark(req.kind, cursor, initial_end=True))
         else:

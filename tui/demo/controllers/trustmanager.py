@@ -159,8 +159,15 @@ class TrustManagerController(Controller):
                 continue
             # Labels and annotations others put on the ConfigMap stay; trust-manager's own are set.
             meta = (cm or {}).get("metadata", {})
-            obj = trust_configmap(name, ns, pem.encode("ascii"), key=key, bundle_name=name,
-                                  labels=meta.get("labels"), annotations=meta.get("annotations"))
+            obj = trust_configmap(
+                name,
+                ns,
+                pem.encode("ascii"),
+                key=key,
+                bundle_name=name,
+                labels=meta.get("labels"),
+                annotations=meta.get("annotations"),
+            )
             self.kube.upsert(rk.CONFIGMAPS, obj, cm)
             writes += 1
         synced = condition(

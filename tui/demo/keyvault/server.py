@@ -33,8 +33,21 @@ from tui.demo.keyvault.store import (
 
 # What azure-keyvault-secrets 4.12 can send. Any other date-shaped version is accepted too, so that a
 # newer SDK keeps working against the demo; junk is refused as the service does.
-KNOWN_API_VERSIONS = frozenset({"2026-04-01", "2025-07-01", "2025-06-01-preview", "7.6", "7.5", "7.4",
-                                "7.3", "7.2", "7.1", "7.0", "2016-10-01"})
+KNOWN_API_VERSIONS = frozenset(
+    {
+        "2026-04-01",
+        "2025-07-01",
+        "2025-06-01-preview",
+        "7.6",
+        "7.5",
+        "7.4",
+        "7.3",
+        "7.2",
+        "7.1",
+        "7.0",
+        "2016-10-01",
+    }
+)
 _DATED_API_VERSION = re.compile(r"^20\d\d-\d\d-\d\d(-preview)?$")
 PERMISSIONS = frozenset({"get", "list", "set", "delete", "recover", "purge", "backup", "restore"})
 DEMO_TENANT_ID = "72f988bf-0000-4000-8000-00000000a10c"
@@ -136,8 +149,9 @@ def challenge_resource_for(authority: str) -> str:
     return f"https://{suffix}:{parts.port}" if parts.port else f"https://{suffix}"
 
 
-def _error(status: int, code: str, message: str, inner: str | None = None,
-           headers: Mapping[str, str] | None = None) -> web.Response:
+def _error(
+    status: int, code: str, message: str, inner: str | None = None, headers: Mapping[str, str] | None = None
+) -> web.Response:
     error: dict[str, Any] = {"code": code, "message": message}
     if inner:
         error["innererror"] = {"code": inner}
@@ -184,13 +198,20 @@ class KeyVaultApp:
             _Route("DELETE", re.compile(rf"^/secrets/{name}/?$"), "delete", self._delete, True),
             # GET/PATCH of "latest" come with a trailing slash (empty version segment).
             _Route("GET", re.compile(rf"^/secrets/{name}(?:/(?P<version>[^/]*))?$"), "get", self._get, False),
-            _Route("PATCH", re.compile(rf"^/secrets/{name}(?:/(?P<version>[^/]*))?$"), "set", self._update,
-                   True, True),
+            _Route(
+                "PATCH",
+                re.compile(rf"^/secrets/{name}(?:/(?P<version>[^/]*))?$"),
+                "set",
+                self._update,
+                True,
+                True,
+            ),
             _Route("GET", re.compile(r"^/deletedsecrets/?$"), "list", self._list_deleted, False),
             _Route("GET", re.compile(rf"^/deletedsecrets/{name}/?$"), "get", self._get_deleted, False),
             _Route("DELETE", re.compile(rf"^/deletedsecrets/{name}/?$"), "purge", self._purge, True),
-            _Route("POST", re.compile(rf"^/deletedsecrets/{name}/recover/?$"), "recover", self._recover,
-                   True),
+            _Route(
+                "POST", re.compile(rf"^/deletedsecrets/{name}/recover/?$"), "recover", self._recover, True
+            ),
         ]
 
     def build(self) -> web.Application:
@@ -207,9 +228,15 @@ class KeyVaultApp:
         if latency:
             await asyncio.sleep(latency)
         response = await self._respond(request, body)
-        self.faults.record(RequestRecord(
-            request.method, request.path, dict(request.query), self._has_bearer(request), response.status,
-        ))
+        self.faults.record(
+            RequestRecord(
+                request.method,
+                request.path,
+                dict(request.query),
+                self._has_bearer(request),
+                response.status,
+            )
+        )
         return response
 
     @staticmethod
@@ -220,33 +247,50 @@ class KeyVaultApp:
     def _challenge(self, request: web.Request) -> web.Response:
         resource = self.resource or challenge_resource_for(request.host)
         # The SDK splits this header naively on "," and "=": values must contain neither.
-        header = (f'Bearer authorization="https://login.microsoftonline.com/{self.tenant_id}", '
-                  f'resource="{resource}"')
-        return _error(401, "Unauthorized", "AKV10000: Request is missing a Bearer or PoP token.",
-                      headers={"WWW-Authenticate": header})
+        header = (
+            f'Bearer authorization="https://login.microsoftonline.com/{self.tenant_id}", '
+            f'resource="{resource}"'
+        )
+        return _error(
+            401,
+            "Unauthorized",
+            "AKV10000: Request is missing a Bearer or PoP token.",
+            headers={"WWW-Authenticate": header},
+        )
 
     async def _respond(self, request: web.Request, body: bytes) -> web.Response:
         retry_after = self.faults.take_throttle()
         if retry_after is not None:
-            return _error(429, "Throttled", "Request was not processed because too many requests were "
-                          "received. Reason: VaultRequestTypeLimitReached",
-                          headers={"Retry-After": f"{retry_after:g}"})
+            return _error(
+                429,
+                "Throttled",
+                "Request was not processed because too many requests were "
+                "received. Reason: VaultRequestTypeLimitReached",
+                headers={"Retry-After": f"{retry_after:g}"},
+            )
         # Authenticate before looking at the body: the challenge request has none.
         if not self._has_bearer(request):
             return self._challenge(request)
         api_version = request.query.get("api-version")
         if not api_version:
-            return _error(400, "BadParameter", "The api-version query parameter (?api-version=) is required "
-                          "for all requests.")
+            return _error(
+                400,
+                "BadParameter",
+                "The api-version query parameter (?api-version=) is required for all requests.",
+            )
         if api_version not in KNOWN_API_VERSIONS and not _DATED_API_VERSION.match(api_version):
             return _error(400, "BadParameter", f"The specified version ({api_version}) is not recognized.")
         route, match = self._route(request)
         if route is None or match is None:
             return _error(404, "NotFound", f"No operation {request.method} {request.path}.")
         if self.faults.is_denied(route.permission):
-            return _error(403, "Forbidden", f"The user, group or application 'appid=aio-certs-demo' does not "
-                          f"have secrets {route.permission} permission on key vault 'demo'.",
-                          inner="ForbiddenByPolicy")
+            return _error(
+                403,
+                "Forbidden",
+                f"The user, group or application 'appid=aio-certs-demo' does not "
+                f"have secrets {route.permission} permission on key vault 'demo'.",
+                inner="ForbiddenByPolicy",
+            )
         try:
             payload = self._parse_json(body) if route.json_body else None
             params = {k: v for k, v in match.groupdict().items() if v is not None}
@@ -283,8 +327,12 @@ class KeyVaultApp:
         return f"https://{request.host}"
 
     def _attributes(self, version: SecretVersion) -> dict[str, Any]:
-        attributes: dict[str, Any] = {"enabled": version.enabled, "created": version.created,
-                                      "updated": version.updated, "recoveryLevel": self.store.recovery_level}
+        attributes: dict[str, Any] = {
+            "enabled": version.enabled,
+            "created": version.created,
+            "updated": version.updated,
+            "recoveryLevel": self.store.recovery_level,
+        }
         if version.not_before is not None:
             attributes["nbf"] = version.not_before
         if version.expires is not None:
@@ -293,11 +341,14 @@ class KeyVaultApp:
             attributes["recoverableDays"] = self.store.recoverable_days
         return attributes
 
-    def _item(self, base: str, name: str, version: SecretVersion, *, versioned: bool,
-              value: bool = False) -> dict[str, Any]:
+    def _item(
+        self, base: str, name: str, version: SecretVersion, *, versioned: bool, value: bool = False
+    ) -> dict[str, Any]:
         suffix = f"/{version.version}" if versioned else ""
-        document: dict[str, Any] = {"id": f"{base}/secrets/{name}{suffix}",
-                                    "attributes": self._attributes(version)}
+        document: dict[str, Any] = {
+            "id": f"{base}/secrets/{name}{suffix}",
+            "attributes": self._attributes(version),
+        }
         if value:
             document["value"] = version.value
         if version.content_type is not None:
@@ -316,37 +367,47 @@ class KeyVaultApp:
         return document
 
     @staticmethod
-    def _page(request: web.Request, items: list[dict[str, Any]], token: str | None,
-              size: int) -> web.Response:
+    def _page(
+        request: web.Request, items: list[dict[str, Any]], token: str | None, size: int
+    ) -> web.Response:
         next_link = None
         if token is not None:
             # Tokens are URL-safe by construction; the SDK re-quotes them and replaces api-version itself.
-            next_link = (f"https://{request.host}{request.path}?api-version={request.query['api-version']}"
-                         f"&$skiptoken={token}&maxresults={size}")
+            next_link = (
+                f"https://{request.host}{request.path}?api-version={request.query['api-version']}"
+                f"&$skiptoken={token}&maxresults={size}"
+            )
         return web.json_response({"value": items, "nextLink": next_link})
 
     # -- operations ---------------------------------------------------------------------------
 
-    async def _set(self, request: web.Request, params: Mapping[str, str],
-                   body: dict[str, Any]) -> web.Response:
+    async def _set(
+        self, request: web.Request, params: Mapping[str, str], body: dict[str, Any]
+    ) -> web.Response:
         value = body.get("value")
         if not isinstance(value, str):
             raise VaultFault(400, "BadParameter", "The secret value is required and must be a string.")
         attributes = _attributes_in(body)
         record = self.store.set_secret(
-            params["name"], value, content_type=_content_type_in(body), tags=_tags_in(body),
-            enabled=attributes.get("enabled"), not_before=attributes.get("not_before"),
+            params["name"],
+            value,
+            content_type=_content_type_in(body),
+            tags=_tags_in(body),
+            enabled=attributes.get("enabled"),
+            not_before=attributes.get("not_before"),
             expires=attributes.get("expires"),
         )
-        return web.json_response(self._item(self._base(request), record.name, record.latest, versioned=True,
-                                             value=True))
+        return web.json_response(
+            self._item(self._base(request), record.name, record.latest, versioned=True, value=True)
+        )
 
     async def _get(self, request: web.Request, params: Mapping[str, str], _: Any) -> web.Response:
         name, version = self.store.get_secret(params["name"], params.get("version"))
         return web.json_response(self._item(self._base(request), name, version, versioned=True, value=True))
 
-    async def _update(self, request: web.Request, params: Mapping[str, str],
-                      body: dict[str, Any]) -> web.Response:
+    async def _update(
+        self, request: web.Request, params: Mapping[str, str], body: dict[str, Any]
+    ) -> web.Response:
         changes: dict[str, Any] = dict(_attributes_in(body))
         if "contentType" in body:
             changes["content_type"] = _content_type_in(body)
@@ -401,8 +462,9 @@ class KeyVaultApp:
     async def _backup(self, _: web.Request, params: Mapping[str, str], __: Any) -> web.Response:
         return web.json_response({"value": encode_backup(self.store.backup_secret(params["name"]))})
 
-    async def _restore(self, request: web.Request, _: Mapping[str, str],
-                       body: dict[str, Any]) -> web.Response:
+    async def _restore(
+        self, request: web.Request, _: Mapping[str, str], body: dict[str, Any]
+    ) -> web.Response:
         blob = body.get("value")
         if not isinstance(blob, str):
             raise VaultFault(400, "BadParameter", "The backup blob is required.")
@@ -452,4 +514,3 @@ def _attributes_in(body: Mapping[str, Any]) -> dict[str, Any]:
                 raise VaultFault(400, "BadParameter", f"attributes.{wire} must be integer Unix seconds.")
             out[field_name] = value
     return out
-

@@ -42,7 +42,8 @@ class VaultFault(Exception):
 
 def _not_found(name: str) -> VaultFault:
     return VaultFault(
-        404, "SecretNotFound",
+        404,
+        "SecretNotFound",
         f"A secret with (name/id) {name} was not found in this key vault. If you recently deleted this "
         "secret you may be able to recover it using the correct recovery command.",
     )
@@ -106,8 +107,9 @@ def page_size(raw: str | None) -> int:
     if raw is None or raw == "":
         return DEFAULT_PAGE_SIZE
     if not raw.isdigit() or not 1 <= int(raw) <= DEFAULT_PAGE_SIZE:
-        raise VaultFault(400, "BadParameter",
-                         f"Invalid maxresults '{raw}': it must be an integer between 1 and 25.")
+        raise VaultFault(
+            400, "BadParameter", f"Invalid maxresults '{raw}': it must be an integer between 1 and 25."
+        )
     return int(raw)
 
 
@@ -163,26 +165,37 @@ class KeyVaultStore:
         """Add a new version (creating the secret if needed); refused while the name is soft-deleted."""
         check_name(name)
         if len(value) > MAX_VALUE_CHARS:
-            raise VaultFault(400, "BadParameter", f"Secret value for {name} is too large: "
-                             f"{len(value)} > {MAX_VALUE_CHARS} characters.")
+            raise VaultFault(
+                400,
+                "BadParameter",
+                f"Secret value for {name} is too large: {len(value)} > {MAX_VALUE_CHARS} characters.",
+            )
         key = name.lower()
         with self._lock:
             now = self._now()
             self._expire_deleted(now)
             if key in self._deleted:
                 raise VaultFault(
-                    409, "Conflict",
+                    409,
+                    "Conflict",
                     f"Secret {name} is currently in a deleted but recoverable state, and its name cannot be "
                     "reused; in this state, the secret can only be recovered or purged.",
                     inner="ObjectIsDeletedButRecoverable",
                 )
             record = self._live.setdefault(key, SecretRecord(name=name))
-            record.versions.append(SecretVersion(
-                version=self._new_version(), value=value, content_type=content_type,
-                tags=dict(tags) if tags is not None else None,
-                enabled=True if enabled is None else enabled,
-                not_before=not_before, expires=expires, created=now, updated=now,
-            ))
+            record.versions.append(
+                SecretVersion(
+                    version=self._new_version(),
+                    value=value,
+                    content_type=content_type,
+                    tags=dict(tags) if tags is not None else None,
+                    enabled=True if enabled is None else enabled,
+                    not_before=not_before,
+                    expires=expires,
+                    created=now,
+                    updated=now,
+                )
+            )
             return record.copy()
 
     def _find_version(self, name: str, version: str | None) -> tuple[SecretRecord, int]:
@@ -202,18 +215,21 @@ class KeyVaultStore:
             record, index = self._find_version(name, version)
             found = record.versions[index]
         if not found.enabled:
-            raise VaultFault(403, "Forbidden", "Operation get is not allowed on a disabled secret.",
-                             inner="SecretDisabled")
+            raise VaultFault(
+                403, "Forbidden", "Operation get is not allowed on a disabled secret.", inner="SecretDisabled"
+            )
         return record.name, found
 
-    def update_secret(self, name: str, version: str | None,
-                      changes: Mapping[str, Any]) -> tuple[str, SecretVersion]:
+    def update_secret(
+        self, name: str, version: str | None, changes: Mapping[str, Any]
+    ) -> tuple[str, SecretVersion]:
         """Change the given properties (keys of :class:`SecretVersion` except value) of one version."""
         allowed = {"content_type", "tags", "enabled", "not_before", "expires"}
         unknown = set(changes) - allowed
         if unknown:
-            raise VaultFault(400, "BadParameter",
-                             f"Properties cannot be updated: {', '.join(sorted(unknown))}")
+            raise VaultFault(
+                400, "BadParameter", f"Properties cannot be updated: {', '.join(sorted(unknown))}"
+            )
         with self._lock:
             record, index = self._find_version(name, version)
             updated = replace(record.versions[index], **dict(changes), updated=self._now())
@@ -225,8 +241,9 @@ class KeyVaultStore:
         with self._lock:
             return self._page(self._live, after, limit)
 
-    def list_versions(self, name: str, offset: int = 0,
-                      limit: int = DEFAULT_PAGE_SIZE) -> tuple[str, list[SecretVersion], int | None]:
+    def list_versions(
+        self, name: str, offset: int = 0, limit: int = DEFAULT_PAGE_SIZE
+    ) -> tuple[str, list[SecretVersion], int | None]:
         """Versions of one secret, oldest first: ``(name, versions, next offset or None)``."""
         check_name(name)
         with self._lock:
@@ -234,7 +251,7 @@ class KeyVaultStore:
             if record is None:
                 # The service answers an empty listing, not a 404, for an unknown name.
                 return name, [], None
-            chunk = record.versions[offset:offset + limit]
+            chunk = record.versions[offset : offset + limit]
             more = offset + limit < len(record.versions)
             return record.name, chunk, (offset + limit) if more else None
 
@@ -351,8 +368,10 @@ def _record_from_dict(document: Mapping[str, Any]) -> SecretRecord:
     if not versions:
         raise ValueError("a secret record needs at least one version")
     return SecretRecord(
-        name=check_name(document["name"]), versions=versions,
-        deleted_date=document.get("deleted_date"), scheduled_purge_date=document.get("scheduled_purge_date"),
+        name=check_name(document["name"]),
+        versions=versions,
+        deleted_date=document.get("deleted_date"),
+        scheduled_purge_date=document.get("scheduled_purge_date"),
     )
 
 

@@ -61,13 +61,15 @@ class KeyVaultEmulator:
         self.host = host
         self.port = port
         self.state_dir = state_dir
-        self.store = KeyVaultStore(clock=clock or SystemClock(), soft_delete=soft_delete,
-                                   recoverable_days=recoverable_days)
+        self.store = KeyVaultStore(
+            clock=clock or SystemClock(), soft_delete=soft_delete, recoverable_days=recoverable_days
+        )
         self.faults = Faults()
         self._tls = tls
         self._flush_delay = flush_delay
-        self._app = KeyVaultApp(self.store, self.faults, tenant_id=tenant_id, resource=resource,
-                                on_change=self._changed)
+        self._app = KeyVaultApp(
+            self.store, self.faults, tenant_id=tenant_id, resource=resource, on_change=self._changed
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
@@ -105,8 +107,9 @@ class KeyVaultEmulator:
         self._tls = self._tls or make_loopback_tls()
         self.ca_pem_path = self._tls.write_ca(ca_dir / CA_FILE)
         ready: Future[None] = Future()
-        self._thread = threading.Thread(target=self._serve, args=(ready,), name="keyvault-emulator",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._serve, args=(ready,), name="keyvault-emulator", daemon=True
+        )
         self._thread.start()
         try:
             ready.result(timeout=30)
@@ -140,13 +143,15 @@ class KeyVaultEmulator:
 
     async def _open_site(self) -> None:
         assert self._runner is not None and self._tls is not None
-        site = web.TCPSite(self._runner, self.host, self.port, ssl_context=self._tls.server_context,
-                           reuse_address=True)
+        site = web.TCPSite(
+            self._runner, self.host, self.port, ssl_context=self._tls.server_context, reuse_address=True
+        )
         try:
             await site.start()
         except OSError as exc:
-            raise OSError(exc.errno, f"Key Vault emulator cannot listen on {self.host}:{self.port}: "
-                                     f"{exc.strerror}") from None
+            raise OSError(
+                exc.errno, f"Key Vault emulator cannot listen on {self.host}:{self.port}: {exc.strerror}"
+            ) from None
         self._site = site
         self.port = site.port
 
@@ -187,8 +192,9 @@ class KeyVaultEmulator:
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     # -- seeding and inspection ---------------------------------------------------------------
@@ -206,7 +212,11 @@ class KeyVaultEmulator:
     ) -> str:
         """Add a version directly to the store (no HTTP) and return its version id."""
         record = self.store.set_secret(
-            name, value, content_type=content_type, tags=tags, enabled=enabled,
+            name,
+            value,
+            content_type=content_type,
+            tags=tags,
+            enabled=enabled,
             not_before=int(not_before.timestamp()) if not_before else None,
             expires=int(expires_on.timestamp()) if expires_on else None,
         )

@@ -81,7 +81,12 @@ def tls_secret(
         data[SECRET_TLS_KEY] = b64(issued.tls_key_pem)
     data[SECRET_CA_CRT] = b64(ca_pem)
     return k8s_object(
-        rk.SECRETS, name, namespace, labels=labels, annotations=annotations, type="kubernetes.io/tls",
+        rk.SECRETS,
+        name,
+        namespace,
+        labels=labels,
+        annotations=annotations,
+        type="kubernetes.io/tls",
         data=data,
     )
 
@@ -216,13 +221,15 @@ def certificate_request(
         status["conditions"].append(condition("Ready", False, "Failed", failed_message, now))
         status["failureTime"] = iso(now)
     request_spec: Obj = {"request": b64(build_csr(issued))} if issued is not None else {}
-    request_spec.update({
-        "issuerRef": dict(spec["issuerRef"]),
-        "duration": spec.get("duration"),
-        "isCA": bool(spec.get("isCA", False)),
-        "usages": list(spec.get("usages") or ["digital signature", "key encipherment"]),
-        "username": "system:serviceaccount:cert-manager:cert-manager",
-    })
+    request_spec.update(
+        {
+            "issuerRef": dict(spec["issuerRef"]),
+            "duration": spec.get("duration"),
+            "isCA": bool(spec.get("isCA", False)),
+            "usages": list(spec.get("usages") or ["digital signature", "key encipherment"]),
+            "username": "system:serviceaccount:cert-manager:cert-manager",
+        }
+    )
     obj = k8s_object(
         rk.CERTIFICATE_REQUESTS,
         f"{base}-{name_suffix}",

@@ -12,8 +12,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 
-PrivateKey = (rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
-              | ed448.Ed448PrivateKey)
+PrivateKey = (
+    rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey
+)
 """Every key type the builder signs with."""
 
 _SHA1_ALGORITHM_IDS: dict[type, bytes] = {
@@ -62,8 +63,9 @@ def _sign_raw(key: PrivateKey, data: bytes, algorithm: hashes.HashAlgorithm | No
     return key.sign(data)
 
 
-def _resign(tbs_parts: list[bytes], algorithm_id: bytes, key: PrivateKey,
-            algorithm: hashes.HashAlgorithm | None) -> bytes:
+def _resign(
+    tbs_parts: list[bytes], algorithm_id: bytes, key: PrivateKey, algorithm: hashes.HashAlgorithm | None
+) -> bytes:
     tbs = _tlv(0x30, b"".join(tbs_parts))
     signature = _sign_raw(key, tbs, algorithm)
     return _tlv(0x30, tbs + algorithm_id + _tlv(0x03, b"\x00" + signature))
@@ -80,8 +82,9 @@ def with_sha1(cert: x509.Certificate, key: PrivateKey) -> x509.Certificate:
     return x509.load_der_x509_certificate(_resign(tbs_parts, algorithm_id, key, hashes.SHA1()))
 
 
-def as_v1(cert: x509.Certificate, key: PrivateKey,
-          algorithm: hashes.HashAlgorithm | None) -> x509.Certificate:
+def as_v1(
+    cert: x509.Certificate, key: PrivateKey, algorithm: hashes.HashAlgorithm | None
+) -> x509.Certificate:
     """``cert`` as an X.509 v1 certificate (no version field), signed again by ``key``."""
     outer = _elements(cert.public_bytes(serialization.Encoding.DER))
     tbs_parts = _elements(outer[0])

@@ -277,8 +277,16 @@ def seed_opcua(ctx: SeedContext, keyvault_name: str, scale: int) -> tuple[list[O
     default_spc = "spc-ops-" + ctx.suffix(7)
     objects = serialize_objects([cli_object(e.secret_name) for e in _unique(trust + issuer)], style="cli")
     for spc_name, spc_objects in ((default_spc, None), (OPCUA_SPC, objects)):
-        ctx.add(secret_provider_class(spc_name, ns, spc_objects, keyvault_name=keyvault_name,
-                                      tenant_id=ids["tenant"], client_id=ids["client"]))
+        ctx.add(
+            secret_provider_class(
+                spc_name,
+                ns,
+                spc_objects,
+                keyvault_name=keyvault_name,
+                tenant_id=ids["tenant"],
+                client_id=ids["client"],
+            )
+        )
     for sync_name, listed in ((TRUST_LIST_SYNC, trust), (ISSUER_LIST_SYNC, issuer)):
         ctx.add(secret_sync(sync_name, ns, OPCUA_SPC, [(e.secret_name, e.target_key) for e in listed]))
     entries = trust + issuer

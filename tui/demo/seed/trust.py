@@ -59,6 +59,7 @@ BYO_ROOT_CONFIGMAP_KEY = "root-ca.pem"
 BYO_BUNDLE = "contoso-ca-bundle"
 BYO_BUNDLE_KEY = "trust-bundle.pem"
 
+
 @dataclass
 class SeedContext:
     """Shared state of one seed run: options, names, the seeded random source, and the output."""

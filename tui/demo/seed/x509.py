@@ -36,14 +36,24 @@ CLIENT_AUTH = ExtendedKeyUsageOID.CLIENT_AUTH
 ExtensionOrder = tuple[type[x509.ExtensionType], ...]
 
 KEY_IDS_FIRST: ExtensionOrder = (
-    x509.SubjectKeyIdentifier, x509.CRLNumber, x509.AuthorityKeyIdentifier, x509.BasicConstraints,
-    x509.KeyUsage, x509.ExtendedKeyUsage, x509.SubjectAlternativeName,
+    x509.SubjectKeyIdentifier,
+    x509.CRLNumber,
+    x509.AuthorityKeyIdentifier,
+    x509.BasicConstraints,
+    x509.KeyUsage,
+    x509.ExtendedKeyUsage,
+    x509.SubjectAlternativeName,
 )
 """The demo's extension order (the default)."""
 
 CONSTRAINTS_FIRST: ExtensionOrder = (
-    x509.BasicConstraints, x509.KeyUsage, x509.SubjectKeyIdentifier, x509.AuthorityKeyIdentifier,
-    x509.CRLNumber, x509.ExtendedKeyUsage, x509.SubjectAlternativeName,
+    x509.BasicConstraints,
+    x509.KeyUsage,
+    x509.SubjectKeyIdentifier,
+    x509.AuthorityKeyIdentifier,
+    x509.CRLNumber,
+    x509.ExtendedKeyUsage,
+    x509.SubjectAlternativeName,
 )
 """The tests' extension order. DER keeps extensions in the order written, so the order is part of a
 certificate's bytes and thumbprint; the demo's screenshots and the tests' snapshots show thumbprints,
@@ -70,8 +80,9 @@ class Issued:
     @property
     def key_pem(self) -> bytes:
         """The private key as unencrypted PKCS#8 PEM (``BEGIN PRIVATE KEY``)."""
-        return self.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption())
+        return self.key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
 
     @property
     def tls_key_pem(self) -> bytes:
@@ -166,11 +177,13 @@ def _digest(key: PrivateKey, requested: hashes.HashAlgorithm | None) -> hashes.H
     return requested or hash_for(key)
 
 
-def _ordered(extensions: Iterable[tuple[x509.ExtensionType, bool]],
-             order: ExtensionOrder) -> list[tuple[x509.ExtensionType, bool]]:
+def _ordered(
+    extensions: Iterable[tuple[x509.ExtensionType, bool]], order: ExtensionOrder
+) -> list[tuple[x509.ExtensionType, bool]]:
     # Types missing from ``order`` go last, in the order given.
-    return sorted(extensions, key=lambda item: order.index(type(item[0])) if type(item[0]) in order
-                  else len(order))
+    return sorted(
+        extensions, key=lambda item: order.index(type(item[0])) if type(item[0]) in order else len(order)
+    )
 
 
 def _key_ids(key: PrivateKey, signer_key: PrivateKey) -> list[tuple[x509.ExtensionType, bool]]:
@@ -216,8 +229,12 @@ def _certificate(
     rsa_padding = None
     if pss and isinstance(signer_key, rsa.RSAPrivateKey) and first_algorithm is not None:
         rsa_padding = padding.PSS(mgf=padding.MGF1(first_algorithm), salt_length=padding.PSS.DIGEST_LENGTH)
-    cert = builder.sign(signer_key, first_algorithm,  # type: ignore[arg-type]
-                        ecdsa_deterministic=deterministic, rsa_padding=rsa_padding)
+    cert = builder.sign(
+        signer_key,
+        first_algorithm,  # type: ignore[arg-type]
+        ecdsa_deterministic=deterministic,
+        rsa_padding=rsa_padding,
+    )
     if sha1:
         cert = with_sha1(cert, signer_key)
     if version == 1:
@@ -262,9 +279,19 @@ def build_ca(
         (x509.BasicConstraints(ca=True, path_length=path_length), True),
         (usage, True),
     ]
-    return _certificate(subject, key, signer=signer, serial=serial, not_before=not_before,
-                        not_after=not_after, extensions=extensions, order=order,
-                        hash_algorithm=hash_algorithm, version=version, pss=pss)
+    return _certificate(
+        subject,
+        key,
+        signer=signer,
+        serial=serial,
+        not_before=not_before,
+        not_after=not_after,
+        extensions=extensions,
+        order=order,
+        hash_algorithm=hash_algorithm,
+        version=version,
+        pss=pss,
+    )
 
 
 def build_leaf(
@@ -318,9 +345,19 @@ def build_leaf(
     alt += [x509.RFC822Name(e) for e in emails]
     if alt:
         extensions.append((x509.SubjectAlternativeName(alt), False))
-    return _certificate(subject, key, signer=signer, serial=serial, not_before=not_before,
-                        not_after=not_after, extensions=extensions, order=order,
-                        hash_algorithm=hash_algorithm, version=version, pss=pss)
+    return _certificate(
+        subject,
+        key,
+        signer=signer,
+        serial=serial,
+        not_before=not_before,
+        not_after=not_after,
+        extensions=extensions,
+        order=order,
+        hash_algorithm=hash_algorithm,
+        version=version,
+        pss=pss,
+    )
 
 
 def build_crl(
@@ -375,8 +412,11 @@ def build_csr(issued: Issued) -> bytes:
     except x509.ExtensionNotFound:
         pass
     deterministic = True if isinstance(issued.key, ec.EllipticCurvePrivateKey) else None
-    csr = builder.sign(issued.key, _digest(issued.key, None),  # type: ignore[arg-type]
-                       ecdsa_deterministic=deterministic)
+    csr = builder.sign(
+        issued.key,
+        _digest(issued.key, None),  # type: ignore[arg-type]
+        ecdsa_deterministic=deterministic,
+    )
     return csr.public_bytes(serialization.Encoding.PEM)
 
 

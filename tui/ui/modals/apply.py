@@ -84,14 +84,26 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
     """Plan, diff, confirm, progress and result of applying the staged changes."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Close", id="apply.close",
-                tooltip="Cancel before applying, or close once finished (not while applying)"),
+        Binding(
+            "escape",
+            "close",
+            "Close",
+            id="apply.close",
+            tooltip="Cancel before applying, or close once finished (not while applying)",
+        ),
         Binding("j", "scroll('down')", "Down", show=False, id="apply.down", tooltip="Scroll the plan down"),
         Binding("k", "scroll('up')", "Up", show=False, id="apply.up", tooltip="Scroll the plan up"),
     ]
 
-    def __init__(self, sessions: SessionHolder, staging: Staging, *, read_only: bool = False,
-                 wait_timeout: float = DEFAULT_WAIT_TIMEOUT, palette: Palette | None = None) -> None:
+    def __init__(
+        self,
+        sessions: SessionHolder,
+        staging: Staging,
+        *,
+        read_only: bool = False,
+        wait_timeout: float = DEFAULT_WAIT_TIMEOUT,
+        palette: Palette | None = None,
+    ) -> None:
         super().__init__(id="apply")
         self.sessions = sessions
         self.staging = staging
@@ -111,8 +123,12 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
         count = len(self.staging)
         with Vertical(id="apply-dialog", classes="change-dialog") as dialog:
             dialog.border_title = f"Apply {count} staged change{'' if count == 1 else 's'}"
-            yield Static(Text("planning: reading the cluster and the vault…"), id="apply-verdict",
-                         classes="verdict", markup=False)
+            yield Static(
+                Text("planning: reading the cluster and the vault…"),
+                id="apply-verdict",
+                classes="verdict",
+                markup=False,
+            )
             with VerticalScroll(id="apply-body"):
                 # Progress above the diff, in the same scroll: the buttons stay on screen at 80x24.
                 yield Static("", id="apply-progress", markup=False)
@@ -121,8 +137,12 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
                 yield Button("Apply", id="apply-confirm", variant="warning", disabled=True)
                 yield Button("Resume or roll back…", id="apply-recover", variant="primary")
                 yield Button("Cancel", id="apply-cancel")
-            yield Static("tab to Apply, enter confirms · esc cancel · j/k scroll", id="apply-hint",
-                         classes="dialog-hint", markup=False)
+            yield Static(
+                "tab to Apply, enter confirms · esc cancel · j/k scroll",
+                id="apply-hint",
+                classes="dialog-hint",
+                markup=False,
+            )
 
     def on_mount(self) -> None:
         """Start planning."""
@@ -133,8 +153,14 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
 
     # -- planning --------------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="apply-plan", exit_on_error=False, name="plan",
-          description="read the site and plan the staged changes")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="apply-plan",
+        exit_on_error=False,
+        name="plan",
+        description="read the site and plan the staged changes",
+    )
     def _plan(self, staging: Staging) -> None:
         session = None
         try:
@@ -146,8 +172,13 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
         except Exception as exc:  # one line in the dialog, never a traceback
             error = one_line(exc)
             if session is not None:  # as the CLI does: an attempt that could not be planned is audited
-                audit_attempt(session, APPLY_ACTION, outcome_of(exc),
-                              entries=[k for item in staging.items if (k := item.entry_key)], detail=error)
+                audit_attempt(
+                    session,
+                    APPLY_ACTION,
+                    outcome_of(exc),
+                    entries=[k for item in staging.items if (k := item.entry_key)],
+                    detail=error,
+                )
             self.post_message(WorkFailed(error))
             return
         self.post_message(PlanMade(plan, site))
@@ -167,7 +198,8 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
         else:
             ok_line = "nothing to do: the lists already look like that"
         self.query_one("#apply-verdict", Static).update(
-            issue_lines(plan.problems, plan.warnings, self.palette, ok_line=ok_line, notes=notes))
+            issue_lines(plan.problems, plan.warnings, self.palette, ok_line=ok_line, notes=notes)
+        )
         self.query_one("#apply-diff", Static).update(Text(plan.render_diff().rstrip("\n")))
         button = self.query_one("#apply-confirm", Button)
         button.label = f"Apply {len(plan.steps)} step{'' if len(plan.steps) == 1 else 's'}"
@@ -179,7 +211,8 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
         stage = "plan" if self.phase == "planning" else "apply"
         self.phase = "finished" if self.phase == "applying" else "review"
         self.query_one("#apply-verdict", Static).update(
-            Text(f"✗ cannot {stage}: {message.error}", style=self.palette.style(Level.ERROR)))
+            Text(f"✗ cannot {stage}: {message.error}", style=self.palette.style(Level.ERROR))
+        )
         self.query_one("#apply-confirm", Button).disabled = True
         if stage == "apply":
             self.outcome = ApplyOutcome("nothing-done", error=message.error)
@@ -206,22 +239,29 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
         progress.update(self.progress.text(self.palette))
         self.query_one("#apply-body", VerticalScroll).scroll_home(animate=False)
         self.query_one("#apply-verdict", Static).update(
-            Text("applying: the journal records every step", style=self.palette.style(Level.INFO)))
+            Text("applying: the journal records every step", style=self.palette.style(Level.INFO))
+        )
         self._apply(plan, site)
 
     def _progress(self, event: StepEvent) -> None:
         """Hand one runner event to the dialog (post_message is thread-safe and keeps the order)."""
         self.post_message(StepProgressed(event))
 
-    @work(thread=True, exclusive=True, group="apply-run", exit_on_error=False, name="apply",
-          description="apply the plan with the journal")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="apply-run",
+        exit_on_error=False,
+        name="apply",
+        description="apply the plan with the journal",
+    )
     def _apply(self, plan: Plan, site: Site) -> None:
         try:
             session = self.sessions.get()
             # post_message is thread-safe: each runner event reaches the dialog in order.
-            result = session.apply(plan, site, action=APPLY_ACTION,
-                                   progress=self._progress,
-                                   wait_timeout=self.wait_timeout)
+            result = session.apply(
+                plan, site, action=APPLY_ACTION, progress=self._progress, wait_timeout=self.wait_timeout
+            )
         except Exception as exc:  # e.g. the journal directory cannot be created: nothing was written
             self.post_message(WorkFailed(one_line(exc)))
             return
@@ -244,25 +284,35 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
         self.outcome = ApplyOutcome(result.outcome, result.journal_id, result.error, synced)
         if result.outcome == APPLIED:
             if synced is False:
-                text = Text(f"applied, but not synced yet: {result.sync.describe() if result.sync else ''}"
-                            " · the table shows it when the sync catches up",
-                            style=self.palette.style(Level.WARNING))
+                text = Text(
+                    f"applied, but not synced yet: {result.sync.describe() if result.sync else ''}"
+                    " · the table shows it when the sync catches up",
+                    style=self.palette.style(Level.WARNING),
+                )
             else:
-                text = Text("✓ applied · watch the OPC UA table: the change arrives with the live state",
-                            style=self.palette.style(Level.OK))
+                text = Text(
+                    "✓ applied · watch the OPC UA table: the change arrives with the live state",
+                    style=self.palette.style(Level.OK),
+                )
         elif result.outcome == FAILED or (result.outcome == CONFLICT and result.journal_kept):
             done = f"{result.done}/{len(result.steps)} steps done"
             what = "stopped on a conflict" if result.outcome == CONFLICT else "apply failed"
-            text = Text(f"✗ {what} ({done}): {result.error}. "
-                        f"Journal {result.journal_id} kept: resume or roll back it",
-                        style=self.palette.style(Level.ERROR))
+            text = Text(
+                f"✗ {what} ({done}): {result.error}. "
+                f"Journal {result.journal_id} kept: resume or roll back it",
+                style=self.palette.style(Level.ERROR),
+            )
             self.query_one("#apply-recover", Button).display = True
         elif result.outcome == CONFLICT:
-            text = Text(f"✗ stopped on a conflict before anything was written: {result.error}",
-                        style=self.palette.style(Level.ERROR))
+            text = Text(
+                f"✗ stopped on a conflict before anything was written: {result.error}",
+                style=self.palette.style(Level.ERROR),
+            )
         else:
-            text = Text(f"✗ apply failed before anything was written: {result.error}; nothing was changed",
-                        style=self.palette.style(Level.ERROR))
+            text = Text(
+                f"✗ apply failed before anything was written: {result.error}; nothing was changed",
+                style=self.palette.style(Level.ERROR),
+            )
         self.query_one("#apply-verdict", Static).update(text)
         self.query_one("#apply-confirm", Button).display = False
         self.query_one("#apply-hint", Static).update("esc close · j/k scroll the plan")
@@ -282,14 +332,24 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
     def _recover_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         if self.outcome is not None:
-            self.dismiss(ApplyOutcome(self.outcome.outcome, self.outcome.journal_id, self.outcome.error,
-                                      self.outcome.synced, recover=True))
+            self.dismiss(
+                ApplyOutcome(
+                    self.outcome.outcome,
+                    self.outcome.journal_id,
+                    self.outcome.error,
+                    self.outcome.synced,
+                    recover=True,
+                )
+            )
 
     def action_close(self) -> None:
         """Cancel (audited when a plan was shown), or close once finished; never while applying."""
         if self.phase == "applying":
-            self.notify("the apply is running; it ends on its own (the journal records every step)",
-                        severity="warning", timeout=4)
+            self.notify(
+                "the apply is running; it ends on its own (the journal records every step)",
+                severity="warning",
+                timeout=4,
+            )
             return
         if self.outcome is not None:
             self.dismiss(self.outcome)
@@ -303,12 +363,19 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
         sessions = self.sessions
 
         def record() -> None:
-            sessions.get().record_refusal(APPLY_ACTION, plan, "not confirmed in the dashboard",
-                                          outcome="cancelled")
+            sessions.get().record_refusal(
+                APPLY_ACTION, plan, "not confirmed in the dashboard", outcome="cancelled"
+            )
 
         # On the app, not this dialog: the dialog is gone before the audit line is written.
-        self.app.run_worker(record, thread=True, group="audit", exit_on_error=False, name="audit cancel",
-                            description="audit a cancelled apply")
+        self.app.run_worker(
+            record,
+            thread=True,
+            group="audit",
+            exit_on_error=False,
+            name="audit cancel",
+            description="audit a cancelled apply",
+        )
 
     def action_scroll(self, direction: str) -> None:
         """Scroll the plan one line."""

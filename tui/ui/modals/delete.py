@@ -40,13 +40,21 @@ class DeleteModal(ModalScreen[tuple[StagedItem, ...] | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="delete.cancel", tooltip="Close without staging anything"),
-        Binding("ctrl+s", "stage", "Stage", id="delete.stage",
-                tooltip="Stage the removals the dialog accepts"),
+        Binding(
+            "ctrl+s", "stage", "Stage", id="delete.stage", tooltip="Stage the removals the dialog accepts"
+        ),
     ]
 
-    def __init__(self, entries: Sequence[OpcUaEntry], state: ClusterState, staging: Staging, *,
-                 now: datetime, reasons: Mapping[str, str] | None = None,
-                 palette: Palette | None = None) -> None:
+    def __init__(
+        self,
+        entries: Sequence[OpcUaEntry],
+        state: ClusterState,
+        staging: Staging,
+        *,
+        now: datetime,
+        reasons: Mapping[str, str] | None = None,
+        palette: Palette | None = None,
+    ) -> None:
         super().__init__(id="delete")
         self.entries = tuple(entries)
         self.state = state
@@ -64,8 +72,9 @@ class DeleteModal(ModalScreen[tuple[StagedItem, ...] | None]):
             dialog.border_title = f"Remove {count} entr{'y' if count == 1 else 'ies'}"
             with VerticalScroll(id="delete-entries"):
                 yield Static(self._entry_lines(), id="delete-list", markup=False)
-            yield Checkbox("also delete and purge the Key Vault secret(s): cannot be undone",
-                           id="delete-purge")
+            yield Checkbox(
+                "also delete and purge the Key Vault secret(s): cannot be undone", id="delete-purge"
+            )
             phrase = purge_phrase(self.entries)
             confirm = Input(placeholder=f"type {phrase} to allow the purge", id="delete-confirm")
             confirm.cursor_blink = False
@@ -80,8 +89,9 @@ class DeleteModal(ModalScreen[tuple[StagedItem, ...] | None]):
         lines = []
         for entry in self.entries:
             line = Text(f"- {entry.key}", style="bold")
-            secret = (f"  vault secret {entry.source_path}" if entry.source_path
-                      else "  (no vault secret mapped)")
+            secret = (
+                f"  vault secret {entry.source_path}" if entry.source_path else "  (no vault secret mapped)"
+            )
             line.append(secret, style=self.palette.style(Level.MUTED))
             reason = self.reasons.get(entry.key)
             if reason:
@@ -127,11 +137,18 @@ class DeleteModal(ModalScreen[tuple[StagedItem, ...] | None]):
         if accepted < len(self.entries):
             notes.append(f"{accepted} of {len(self.entries)} can be staged; the others are left as they are")
         if self.purge:
-            notes.append("purged secrets are gone from Key Vault for good; the vault is checked again "
-                         "when you apply")
+            notes.append(
+                "purged secrets are gone from Key Vault for good; the vault is checked again when you apply"
+            )
         self.query_one("#delete-verdict", Static).update(
-            issue_lines(self.verdict.problems, self.verdict.warnings, self.palette, notes=notes,
-                        ok_line="✓ ready to stage" if accepted else ""))
+            issue_lines(
+                self.verdict.problems,
+                self.verdict.warnings,
+                self.palette,
+                notes=notes,
+                ok_line="✓ ready to stage" if accepted else "",
+            )
+        )
         self._update_button()
 
     def accepted(self) -> list[int]:
@@ -168,16 +185,23 @@ class DeleteModal(ModalScreen[tuple[StagedItem, ...] | None]):
     def action_stage(self) -> None:
         """Stage the accepted removals (a purge only once its phrase is typed)."""
         if not self.purge_confirmed:
-            self.notify(f"type {purge_phrase(self.entries)} exactly to allow the purge", severity="warning",
-                        timeout=4, markup=False)
+            self.notify(
+                f"type {purge_phrase(self.entries)} exactly to allow the purge",
+                severity="warning",
+                timeout=4,
+                markup=False,
+            )
             return
         chosen = self.accepted()
         if not chosen:
             self.notify("nothing can be removed: see the reasons listed", severity="warning", timeout=4)
             return
         changes = self._changes()
-        self.dismiss(tuple(StagedItem(changes[i], None, note=self.reasons.get(self.entries[i].key, ""))
-                           for i in chosen))
+        self.dismiss(
+            tuple(
+                StagedItem(changes[i], None, note=self.reasons.get(self.entries[i].key, "")) for i in chosen
+            )
+        )
 
     def action_cancel(self) -> None:
         """Close without staging."""

@@ -44,7 +44,11 @@ def rows_from_bindings(bindings: Sequence[BindingType]) -> tuple[HelpRow, ...]:
 
 
 _KEY_LABELS = {
-    "slash": "/", "question_mark": "?", "space": "space", "escape": "esc", "ctrl+backslash": "ctrl+\\",
+    "slash": "/",
+    "question_mark": "?",
+    "space": "space",
+    "escape": "esc",
+    "ctrl+backslash": "ctrl+\\",
     "shift+tab": "shift+tab",
 }
 
@@ -76,8 +80,9 @@ class HelpModal(ModalScreen[None]):
                     table.add_column()
                     for row in group.rows:
                         table.add_row(row.keys, row.description)
-                    yield Static(Text(group.title, style="bold underline"), classes="help-title",
-                                 markup=False)
+                    yield Static(
+                        Text(group.title, style="bold underline"), classes="help-title", markup=False
+                    )
                     yield Static(table, classes="help-table")
             yield Static("esc or ? close", id="help-hint", markup=False)
 

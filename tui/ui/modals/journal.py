@@ -37,8 +37,10 @@ DEFAULT_WAIT_TIMEOUT = 60.0
 def summary_text(summary: JournalInfo, palette: Palette) -> Text:
     """One journal on two lines: id, time, progress, last error; then what was staged."""
     head = Text(summary.id, style="bold")
-    head.append(f"  began {summary.begun or '?'}  {summary.done}/{summary.steps} steps done",
-                style=palette.style(Level.MUTED))
+    head.append(
+        f"  began {summary.begun or '?'}  {summary.done}/{summary.steps} steps done",
+        style=palette.style(Level.MUTED),
+    )
     if summary.uncertain:
         head.append(f" ({summary.uncertain} stopped around the write)", style=palette.style(Level.WARNING))
     if summary.context:
@@ -64,12 +66,23 @@ class JournalModal(ModalScreen[str | None]):
     """Pending applies with resume / roll back / later; returns the last outcome (None if nothing ran)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "later", "Later", id="journal.later",
-                tooltip="Decide later: the journal stays (next start, or aio-certs journal)"),
+        Binding(
+            "escape",
+            "later",
+            "Later",
+            id="journal.later",
+            tooltip="Decide later: the journal stays (next start, or aio-certs journal)",
+        ),
     ]
 
-    def __init__(self, summaries: Sequence[JournalInfo], sessions: SessionHolder, *,
-                 wait_timeout: float = DEFAULT_WAIT_TIMEOUT, palette: Palette | None = None) -> None:
+    def __init__(
+        self,
+        summaries: Sequence[JournalInfo],
+        sessions: SessionHolder,
+        *,
+        wait_timeout: float = DEFAULT_WAIT_TIMEOUT,
+        palette: Palette | None = None,
+    ) -> None:
         super().__init__(id="journal")
         self.summaries = list(summaries)
         self.sessions = sessions
@@ -84,10 +97,15 @@ class JournalModal(ModalScreen[str | None]):
         count = len(self.summaries)
         with Vertical(id="journal-dialog", classes="change-dialog") as dialog:
             dialog.border_title = f"{count} unfinished appl{'y' if count == 1 else 'ies'}"
-            yield Static("An earlier apply did not finish. Nothing is left half-done silently: resume it "
-                         "or roll it back.", id="journal-intro", markup=False)
-            yield OptionList(*[Option(summary_text(s, self.palette), id=s.id) for s in self.summaries],
-                             id="journal-list")
+            yield Static(
+                "An earlier apply did not finish. Nothing is left half-done silently: resume it "
+                "or roll it back.",
+                id="journal-intro",
+                markup=False,
+            )
+            yield OptionList(
+                *[Option(summary_text(s, self.palette), id=s.id) for s in self.summaries], id="journal-list"
+            )
             yield Static("", id="journal-progress", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Resume", id="journal-resume", variant="primary")
@@ -127,31 +145,47 @@ class JournalModal(ModalScreen[str | None]):
         self.progress = StepProgress()
         for button in self.query(Button):
             button.disabled = True
-        self._show(Text(f"{'resuming' if verb == 'resume' else 'rolling back'} {chosen.id}…",
-                        style=self.palette.style(Level.INFO)))
+        self._show(
+            Text(
+                f"{'resuming' if verb == 'resume' else 'rolling back'} {chosen.id}…",
+                style=self.palette.style(Level.INFO),
+            )
+        )
         self._run(chosen.id, verb)
 
     def _progress(self, event: StepEvent) -> None:
         """Hand one runner event to the dialog (post_message is thread-safe and keeps the order)."""
         self.post_message(StepProgressed(event))
 
-    @work(thread=True, exclusive=True, group="journal-run", exit_on_error=False, name="journal",
-          description="resume or roll back an unfinished apply")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="journal-run",
+        exit_on_error=False,
+        name="journal",
+        description="resume or roll back an unfinished apply",
+    )
     def _run(self, journal_id: str, verb: str) -> None:
         session = None
         try:
             session = self.sessions.get()
             call = session.resume if verb == "resume" else session.rollback
-            result = call(journal_id, progress=self._progress,
-                          wait_timeout=self.wait_timeout)
+            result = call(journal_id, progress=self._progress, wait_timeout=self.wait_timeout)
         except Exception as exc:  # JournalBusy, an unreachable site...: one line in the dialog
             error = one_line(exc)
             info = next((s for s in self.summaries if s.id == journal_id), None)
             if session is not None and info is not None:  # the runner audits only what it ran
                 fields = info.audit_fields
-                audit_attempt(session, f"journal {verb}", outcome_of(exc), entries=fields.entries,
-                              thumbprints=fields.thumbprints, vault_secrets=fields.vault_secrets,
-                              plan_id=info.plan_id, detail=error)
+                audit_attempt(
+                    session,
+                    f"journal {verb}",
+                    outcome_of(exc),
+                    entries=fields.entries,
+                    thumbprints=fields.thumbprints,
+                    vault_secrets=fields.vault_secrets,
+                    plan_id=info.plan_id,
+                    detail=error,
+                )
             self.post_message(JournalRunEnded(journal_id, verb, None, error))
             return
         self.post_message(JournalRunEnded(journal_id, verb, result, None))
@@ -169,8 +203,12 @@ class JournalModal(ModalScreen[str | None]):
         result = message.result
         lines = [self.progress.text(self.palette)] if self.progress.rows else []
         if result is None:
-            lines.append(Text(f"✗ {message.verb} of {message.journal_id}: {message.error}",
-                              style=self.palette.style(Level.ERROR)))
+            lines.append(
+                Text(
+                    f"✗ {message.verb} of {message.journal_id}: {message.error}",
+                    style=self.palette.style(Level.ERROR),
+                )
+            )
             self.outcome = "failed"
         elif result.outcome in ("applied", "rolled-back"):
             done = "resumed and finished" if message.verb == "resume" else "rolled back"
@@ -184,8 +222,12 @@ class JournalModal(ModalScreen[str | None]):
                 options.highlighted = 0
         else:
             how = "stopped on a conflict" if result.outcome == "conflict" else "failed"
-            lines.append(Text(f"✗ {message.verb} of {message.journal_id} {how}: {result.error}; the journal "
-                              "is kept", style=self.palette.style(Level.ERROR)))
+            lines.append(
+                Text(
+                    f"✗ {message.verb} of {message.journal_id} {how}: {result.error}; the journal is kept",
+                    style=self.palette.style(Level.ERROR),
+                )
+            )
             self.outcome = result.outcome
         self._show(Text("\n").join(lines))
         left = bool(self.summaries)
@@ -202,7 +244,10 @@ class JournalModal(ModalScreen[str | None]):
     def action_later(self) -> None:
         """Close (not while a resume or rollback runs)."""
         if self.running:
-            self.notify("still running; it ends on its own (the journal records every step)",
-                        severity="warning", timeout=4)
+            self.notify(
+                "still running; it ends on its own (the journal records every step)",
+                severity="warning",
+                timeout=4,
+            )
             return
         self.dismiss(self.outcome)

@@ -44,8 +44,13 @@ class PreviewModal(ModalScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close", id="preview.close", tooltip="Close the preview"),
-        Binding("c", "copy", "Copy thumbprint", id="preview.copy",
-                tooltip="Copy the thumbprint to the clipboard (OSC 52)"),
+        Binding(
+            "c",
+            "copy",
+            "Copy thumbprint",
+            id="preview.copy",
+            tooltip="Copy the thumbprint to the clipboard (OSC 52)",
+        ),
         Binding("j", "scroll('down')", "Down", show=False, id="preview.down", tooltip="Scroll down"),
         Binding("k", "scroll('up')", "Up", show=False, id="preview.up", tooltip="Scroll up"),
     ]
@@ -98,4 +103,3 @@ class PreviewModal(ModalScreen[None]):
             body.scroll_down(animate=False)
         else:
             body.scroll_up(animate=False)
-

@@ -19,8 +19,14 @@ if TYPE_CHECKING:
     from tui.core.changes.operations import Step
     from tui.ops.apply import StepEvent
 
-_SYMBOL = {"pending": ("·", Level.MUTED), "start": ("…", Level.INFO), "done": ("✓", Level.OK),
-           "skipped": ("=", Level.OK), "failed": ("✗", Level.ERROR), "conflict": ("↻", Level.WARNING)}
+_SYMBOL = {
+    "pending": ("·", Level.MUTED),
+    "start": ("…", Level.INFO),
+    "done": ("✓", Level.OK),
+    "skipped": ("=", Level.OK),
+    "failed": ("✗", Level.ERROR),
+    "conflict": ("↻", Level.WARNING),
+}
 
 
 @dataclass
@@ -81,12 +87,16 @@ class StepProgress:
             line = Text(f"{symbol} [{index + 1}/{self.total}] ", style=palette.style(level))
             line.append(row.target)
             if row.message:
-                line.append(f": {row.message}", style=palette.style(
-                    Level.ERROR if row.status == "failed" else Level.MUTED))
+                line.append(
+                    f": {row.message}",
+                    style=palette.style(Level.ERROR if row.status == "failed" else Level.MUTED),
+                )
             lines.append(line)
         lines += [Text(note, style=palette.style(level)) for note, level in self.notes]
-        lines += [Text(f"waiting: {target}: {message}", style=palette.style(Level.MUTED))
-                  for target, message in self.waits.items()]
+        lines += [
+            Text(f"waiting: {target}: {message}", style=palette.style(Level.MUTED))
+            for target, message in self.waits.items()
+        ]
         if self.final is not None:
             lines.append(Text(self.final[0], style=palette.style(self.final[1])))
         return Text("\n").join(lines)

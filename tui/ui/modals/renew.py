@@ -32,8 +32,10 @@ def renew_text(target: RenewTarget, palette: Palette) -> Text:
         Text.assemble(("Secret      ", palette.style(Level.MUTED)), cert.secret_name or "-"),
         Text.assemble(("Revision    ", palette.style(Level.MUTED)), str(revision)),
         Text(""),
-        Text("Sets Issuing=True with reason ManuallyTriggered (as cmctl renew); cert-manager then issues "
-             "the next revision and the Root CA pane shows the rotation."),
+        Text(
+            "Sets Issuing=True with reason ManuallyTriggered (as cmctl renew); cert-manager then issues "
+            "the next revision and the Root CA pane shows the rotation."
+        ),
     ]
     lines += [Text(f"! {warning}", style=palette.style(Level.WARNING)) for warning in target.warnings]
     return Text("\n").join(lines)

@@ -24,10 +24,20 @@ class StaleModal(ModalScreen[bool]):
     """Lists the stale entries with their reasons; True means "open the delete dialog for them"."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "review", "Review in the table", id="stale.review",
-                tooltip="Close and review the marked entries in the table (space unmarks)"),
-        Binding("d", "delete", "Delete…", id="stale.delete",
-                tooltip="Open the delete dialog for every marked stale entry"),
+        Binding(
+            "escape",
+            "review",
+            "Review in the table",
+            id="stale.review",
+            tooltip="Close and review the marked entries in the table (space unmarks)",
+        ),
+        Binding(
+            "d",
+            "delete",
+            "Delete…",
+            id="stale.delete",
+            tooltip="Open the delete dialog for every marked stale entry",
+        ),
     ]
 
     def __init__(self, reasons: Mapping[str, str], palette: Palette | None = None) -> None:
@@ -50,8 +60,9 @@ class StaleModal(ModalScreen[bool]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Delete them…", id="stale-delete", variant="error")
                 yield Button("Review in the table", id="stale-review")
-            yield Static("d delete… · esc review in the table (space unmarks)", classes="dialog-hint",
-                         markup=False)
+            yield Static(
+                "d delete… · esc review in the table (space unmarks)", classes="dialog-hint", markup=False
+            )
 
     def on_mount(self) -> None:
         """Focus "Review": deleting is one deliberate step away."""

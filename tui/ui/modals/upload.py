@@ -59,8 +59,11 @@ def complete_path(value: str) -> str | None:
         return None
     directory = Path(os.path.expanduser(head) if head else "/") if sep else Path(".")
     try:
-        names = sorted(e.name for e in os.scandir(directory)
-                       if e.name.startswith(stem) and (stem.startswith(".") or not e.name.startswith(".")))
+        names = sorted(
+            e.name
+            for e in os.scandir(directory)
+            if e.name.startswith(stem) and (stem.startswith(".") or not e.name.startswith("."))
+        )
     except OSError:
         return None
     if not names:
@@ -88,8 +91,14 @@ class PathInput(Input):
     """The path box: ``tab`` takes the completion when there is one, else moves on as usual."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("tab", "complete", "Complete", show=False, id="upload.complete",
-                tooltip="Take the suggested completion of the path"),
+        Binding(
+            "tab",
+            "complete",
+            "Complete",
+            show=False,
+            id="upload.complete",
+            tooltip="Take the suggested completion of the path",
+        ),
     ]
 
     def action_complete(self) -> None:
@@ -128,8 +137,11 @@ def read_file(path_text: str) -> FileRead:
 
 
 def _too_large(size: int | None) -> str:
-    return (f"{size} bytes, far too large for a certificate or CRL" if size is not None
-            else f"over {MAX_FILE_BYTES} bytes, far too large for a certificate or CRL")
+    return (
+        f"{size} bytes, far too large for a certificate or CRL"
+        if size is not None
+        else f"over {MAX_FILE_BYTES} bytes, far too large for a certificate or CRL"
+    )
 
 
 @dataclass(frozen=True)
@@ -168,13 +180,26 @@ class UploadModal(ModalScreen[StagedItem | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="upload.cancel", tooltip="Close without staging anything"),
-        Binding("ctrl+s", "stage", "Stage", id="upload.stage",
-                tooltip="Stage the upload (also enter in a field) when nothing refuses it"),
+        Binding(
+            "ctrl+s",
+            "stage",
+            "Stage",
+            id="upload.stage",
+            tooltip="Stage the upload (also enter in a field) when nothing refuses it",
+        ),
     ]
 
-    def __init__(self, state: ClusterState, staging: Staging, *, now: datetime,
-                 vault_listing: VaultListing | None = None, list_name: str = LIST_TRUST,
-                 palette: Palette | None = None, path: str = "") -> None:
+    def __init__(
+        self,
+        state: ClusterState,
+        staging: Staging,
+        *,
+        now: datetime,
+        vault_listing: VaultListing | None = None,
+        list_name: str = LIST_TRUST,
+        palette: Palette | None = None,
+        path: str = "",
+    ) -> None:
         super().__init__(id="upload")
         self.state = state
         self.staging = staging
@@ -194,8 +219,12 @@ class UploadModal(ModalScreen[StagedItem | None]):
             dialog.border_title = "Upload a certificate or CRL"
             with Horizontal(classes="field-row"):
                 yield Label("File", classes="field-label")
-                path = PathInput(value=self._initial_path, placeholder="path to a .der, .crt or .crl file",
-                                 suggester=PathSuggester(), id="upload-path")
+                path = PathInput(
+                    value=self._initial_path,
+                    placeholder="path to a .der, .crt or .crl file",
+                    suggester=PathSuggester(),
+                    id="upload-path",
+                )
                 path.cursor_blink = False
                 yield path
             with Horizontal(classes="field-row"):
@@ -205,8 +234,9 @@ class UploadModal(ModalScreen[StagedItem | None]):
                     yield RadioButton("issuer", value=self._initial_list == LIST_ISSUER, id="list-issuer")
             with Horizontal(classes="field-row"):
                 yield Label("Secret", classes="field-label")
-                secret = Input(placeholder="Key Vault secret name (default: from the file name)",
-                               id="upload-secret")
+                secret = Input(
+                    placeholder="Key Vault secret name (default: from the file name)", id="upload-secret"
+                )
                 secret.cursor_blink = False
                 yield secret
             yield Checkbox("overwrite an entry or vault secret of the same name", id="upload-overwrite")
@@ -216,8 +246,11 @@ class UploadModal(ModalScreen[StagedItem | None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Stage", id="upload-stage", variant="primary", disabled=True)
                 yield Button("Cancel", id="upload-cancel")
-            yield Static("ctrl+s (or enter in a box) stage · esc cancel · tab/→ complete the path",
-                         classes="dialog-hint", markup=False)
+            yield Static(
+                "ctrl+s (or enter in a box) stage · esc cancel · tab/→ complete the path",
+                classes="dialog-hint",
+                markup=False,
+            )
 
     def on_mount(self) -> None:
         """Focus the path box, start reading the vault listing, check what is there already."""
@@ -234,9 +267,12 @@ class UploadModal(ModalScreen[StagedItem | None]):
         """The fields as they are now."""
         radio = self.query_one("#upload-list", RadioSet).pressed_button
         list_name = LIST_ISSUER if radio is not None and radio.id == "list-issuer" else LIST_TRUST
-        return UploadForm(self.query_one("#upload-path", Input).value,
-                          list_name, self.query_one("#upload-secret", Input).value.strip(),
-                          self.query_one("#upload-overwrite", Checkbox).value)
+        return UploadForm(
+            self.query_one("#upload-path", Input).value,
+            list_name,
+            self.query_one("#upload-secret", Input).value.strip(),
+            self.query_one("#upload-overwrite", Checkbox).value,
+        )
 
     @on(Input.Changed)
     @on(RadioSet.Changed)
@@ -246,29 +282,48 @@ class UploadModal(ModalScreen[StagedItem | None]):
         if isinstance(event, Input.Changed) and event.input.id == "upload-path":
             name = Path(event.value.strip()).name
             self.query_one("#upload-secret", Input).placeholder = (
-                f"{default_secret_name(name)} (default, from the file name)" if name
-                else "Key Vault secret name (default: from the file name)")
+                f"{default_secret_name(name)} (default, from the file name)"
+                if name
+                else "Key Vault secret name (default: from the file name)"
+            )
         self._recheck()
 
     def _recheck(self) -> None:
         self.query_one("#upload-stage", Button).disabled = True
         self._check(self.form(), self.staging, self.vault_secrets)
 
-    @work(thread=True, exclusive=True, group="upload-check", exit_on_error=False, name="check upload",
-          description="read the chosen file and check the upload")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="upload-check",
+        exit_on_error=False,
+        name="check upload",
+        description="read the chosen file and check the upload",
+    )
     def _check(self, form: UploadForm, staging: Staging, vault: Mapping[str, VaultSecret] | None) -> None:
         read = read_file(form.path)
         check: Check | None = None
         change: AddFile | None = None
         if read.data is not None:
-            change = AddFile(form.list_name, Path(read.path).name, read.data,
-                             secret_name=form.secret_name or None, overwrite=form.overwrite)
+            change = AddFile(
+                form.list_name,
+                Path(read.path).name,
+                read.data,
+                secret_name=form.secret_name or None,
+                overwrite=form.overwrite,
+            )
             check = check_new(staging, [change], self.state, now=self.now, vault_secrets=vault)
         if not get_current_worker().is_cancelled:
             self.post_message(UploadChecked(form, read, check, change))
 
-    @work(thread=True, exclusive=True, group="upload-vault", exit_on_error=False, name="list vault",
-          description="list the Key Vault's secrets for the name checks")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="upload-vault",
+        exit_on_error=False,
+        name="list vault",
+        description="list the Key Vault's secrets for the name checks",
+    )
     def _read_vault(self, listing: VaultListing) -> None:
         from tui.ui.change_session import one_line
 
@@ -308,9 +363,15 @@ class UploadModal(ModalScreen[StagedItem | None]):
             resolved = check.resolved[0] if check.resolved else None
             if resolved is not None and resolved.content is not None:
                 settings = self.state.settings
-                content.update(content_text(resolved.content, self.now, self.palette,
-                                            warn_days=settings.expiring_warn_days,
-                                            critical_days=settings.expiring_critical_days))
+                content.update(
+                    content_text(
+                        resolved.content,
+                        self.now,
+                        self.palette,
+                        warn_days=settings.expiring_warn_days,
+                        critical_days=settings.expiring_critical_days,
+                    )
+                )
             else:
                 content.update("")
         self.query_one("#upload-stage", Button).disabled = not self.can_stage
@@ -322,8 +383,13 @@ class UploadModal(ModalScreen[StagedItem | None]):
     def can_stage(self) -> bool:
         """The latest check is of the current fields and nothing refuses the upload."""
         result = self.last_check
-        return (result is not None and result.check is not None and result.check.ok
-                and result.change is not None and result.form == self.form())
+        return (
+            result is not None
+            and result.check is not None
+            and result.check.ok
+            and result.change is not None
+            and result.form == self.form()
+        )
 
     # -- actions ---------------------------------------------------------------------------------
 

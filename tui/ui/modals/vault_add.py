@@ -63,12 +63,25 @@ class VaultAddModal(ModalScreen[StagedItem | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="vault.cancel", tooltip="Close without staging anything"),
-        Binding("ctrl+s", "stage", "Stage", id="vault.stage",
-                tooltip="Stage the chosen secret (also enter) when nothing refuses it"),
+        Binding(
+            "ctrl+s",
+            "stage",
+            "Stage",
+            id="vault.stage",
+            tooltip="Stage the chosen secret (also enter) when nothing refuses it",
+        ),
     ]
 
-    def __init__(self, state: ClusterState, staging: Staging, read: ReadCandidates, *, now: datetime,
-                 list_name: str = LIST_TRUST, palette: Palette | None = None) -> None:
+    def __init__(
+        self,
+        state: ClusterState,
+        staging: Staging,
+        read: ReadCandidates,
+        *,
+        now: datetime,
+        list_name: str = LIST_TRUST,
+        palette: Palette | None = None,
+    ) -> None:
         super().__init__(id="vault-add")
         self.state = state
         self.staging = staging
@@ -93,8 +106,9 @@ class VaultAddModal(ModalScreen[StagedItem | None]):
                     yield RadioButton("issuer", value=self._initial_list == LIST_ISSUER, id="list-issuer")
             with Horizontal(classes="field-row"):
                 yield Label("File", classes="field-label")
-                target = Input(placeholder="file name in the list (default: from the secret)",
-                               id="vault-target")
+                target = Input(
+                    placeholder="file name in the list (default: from the secret)", id="vault-target"
+                )
                 target.cursor_blink = False
                 yield target
             yield Static("", id="vault-verdict", classes="verdict", markup=False)
@@ -103,16 +117,23 @@ class VaultAddModal(ModalScreen[StagedItem | None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Stage", id="vault-stage", variant="primary", disabled=True)
                 yield Button("Cancel", id="vault-cancel")
-            yield Static("↑↓ choose · enter or ctrl+s stage · esc cancel", classes="dialog-hint",
-                         markup=False)
+            yield Static(
+                "↑↓ choose · enter or ctrl+s stage · esc cancel", classes="dialog-hint", markup=False
+            )
 
     def on_mount(self) -> None:
         """Read the vault in a worker."""
         self.query_one("#vault-secrets", OptionList).focus()
         self._read_vault(self._read)
 
-    @work(thread=True, exclusive=True, group="vault-read", exit_on_error=False, name="read vault",
-          description="list the vault's secrets that no list maps, with their values decoded")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="vault-read",
+        exit_on_error=False,
+        name="read vault",
+        description="list the vault's secrets that no list maps, with their values decoded",
+    )
     def _read_vault(self, read: ReadCandidates) -> None:
         from tui.ui.change_session import one_line
 
@@ -133,16 +154,33 @@ class VaultAddModal(ModalScreen[StagedItem | None]):
         self.candidates = message.candidates
         found = message.candidates.candidates
         where = message.candidates.vault_url
-        line = Text(f"{len(found)} secret(s) in {where} not in any list" if found
-                    else f"nothing to add: every secret in {where} is already in a list",
-                    style=self.palette.style(Level.MUTED))
+        line = Text(
+            f"{len(found)} secret(s) in {where} not in any list"
+            if found
+            else f"nothing to add: every secret in {where} is already in a list",
+            style=self.palette.style(Level.MUTED),
+        )
         if message.candidates.note:
             line.append(f" · {message.candidates.note}", style=self.palette.style(Level.WARNING))
         status.update(line)
         options = self.query_one("#vault-secrets", OptionList)
         options.clear_options()
-        options.add_options([Option(Text.assemble((c.name, "bold"), "  ", (holds_text(c), self.palette.style(
-            Level.MUTED if c.content is not None else Level.ERROR))), id=c.name) for c in found])
+        options.add_options(
+            [
+                Option(
+                    Text.assemble(
+                        (c.name, "bold"),
+                        "  ",
+                        (
+                            holds_text(c),
+                            self.palette.style(Level.MUTED if c.content is not None else Level.ERROR),
+                        ),
+                    ),
+                    id=c.name,
+                )
+                for c in found
+            ]
+        )
         if found:
             options.highlighted = 0
         self._recheck()
@@ -188,17 +226,27 @@ class VaultAddModal(ModalScreen[StagedItem | None]):
             self.query_one("#vault-stage", Button).disabled = True
             return
         # The values are in memory already: the core's rules are quick enough to run right here.
-        self.verdict = check = check_new(self.staging, [change], self.state, now=self.now,
-                                         vault_secrets=candidates.secrets)
+        self.verdict = check = check_new(
+            self.staging, [change], self.state, now=self.now, vault_secrets=candidates.secrets
+        )
         resolved = check.resolved[0] if check.resolved else None
-        ok_line = f"✓ ready to stage as {change.list_name}/{resolved.target_key}" if (
-            resolved is not None and resolved.target_key) else "✓ ready to stage"
+        ok_line = (
+            f"✓ ready to stage as {change.list_name}/{resolved.target_key}"
+            if (resolved is not None and resolved.target_key)
+            else "✓ ready to stage"
+        )
         verdict.update(issue_lines(check.problems, check.warnings, self.palette, ok_line=ok_line))
         if resolved is not None and resolved.content is not None:
             settings = self.state.settings
-            content.update(content_text(resolved.content, self.now, self.palette,
-                                        warn_days=settings.expiring_warn_days,
-                                        critical_days=settings.expiring_critical_days))
+            content.update(
+                content_text(
+                    resolved.content,
+                    self.now,
+                    self.palette,
+                    warn_days=settings.expiring_warn_days,
+                    critical_days=settings.expiring_critical_days,
+                )
+            )
         else:
             content.update("")
         self.query_one("#vault-stage", Button).disabled = not check.ok

@@ -20,8 +20,14 @@ from tui.ui.view.preview_doc import Section, certificate_fields, crl_fields
 OK_LINE = "✓ ready to stage"
 
 
-def issue_lines(problems: Iterable[Issue], warnings: Iterable[Issue], palette: Palette, *,
-                ok_line: str = OK_LINE, notes: Iterable[str] = ()) -> Text:
+def issue_lines(
+    problems: Iterable[Issue],
+    warnings: Iterable[Issue],
+    palette: Palette,
+    *,
+    ok_line: str = OK_LINE,
+    notes: Iterable[str] = (),
+) -> Text:
     """One line per problem (error colour) and warning, then notes; ``ok_line`` when there is no problem."""
     lines: list[Text] = []
     problems = list(problems)
@@ -36,8 +42,9 @@ def issue_lines(problems: Iterable[Issue], warnings: Iterable[Issue], palette: P
     return Text("\n").join(lines)
 
 
-def content_text(content: FileContent, now: datetime, palette: Palette, *, warn_days: int,
-                 critical_days: int) -> Text:
+def content_text(
+    content: FileContent, now: datetime, palette: Palette, *, warn_days: int, critical_days: int
+) -> Text:
     """The decoded certificate or CRL, field by field (the preview's sections)."""
     if content.certificate is not None:
         kind = "PEM certificate" if content.kind == "pem-certificate" else "DER certificate"

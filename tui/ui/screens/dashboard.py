@@ -42,24 +42,61 @@ class DashboardScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("tab", "next_pane", "Next pane", id="pane.next", tooltip="Move to the next pane"),
-        Binding("shift+tab", "previous_pane", "Previous pane", show=False, id="pane.previous",
-                tooltip="Move to the previous pane"),
-        Binding("1", "show_pane('root-ca')", "Root CA", show=False, id="pane.root-ca",
-                tooltip="Show the Root CA pane"),
-        Binding("2", "show_pane('issuers')", "Issuers", show=False, id="pane.issuers",
-                tooltip="Show the Issuers pane"),
-        Binding("3", "show_pane('opcua')", "OPC UA", show=False, id="pane.opcua",
-                tooltip="Show the OPC UA pane"),
-        Binding("slash", "filter", "Filter", id="opcua.filter",
-                tooltip="Filter the OPC UA entries as you type"),
-        Binding("escape", "back", "Back", show=False, id="back",
-                tooltip="Back: close the filter, or return to the pane's table"),
+        Binding(
+            "shift+tab",
+            "previous_pane",
+            "Previous pane",
+            show=False,
+            id="pane.previous",
+            tooltip="Move to the previous pane",
+        ),
+        Binding(
+            "1",
+            "show_pane('root-ca')",
+            "Root CA",
+            show=False,
+            id="pane.root-ca",
+            tooltip="Show the Root CA pane",
+        ),
+        Binding(
+            "2",
+            "show_pane('issuers')",
+            "Issuers",
+            show=False,
+            id="pane.issuers",
+            tooltip="Show the Issuers pane",
+        ),
+        Binding(
+            "3", "show_pane('opcua')", "OPC UA", show=False, id="pane.opcua", tooltip="Show the OPC UA pane"
+        ),
+        Binding(
+            "slash", "filter", "Filter", id="opcua.filter", tooltip="Filter the OPC UA entries as you type"
+        ),
+        Binding(
+            "escape",
+            "back",
+            "Back",
+            show=False,
+            id="back",
+            tooltip="Back: close the filter, or return to the pane's table",
+        ),
         # From any pane, and in the footer only while something is staged (the footer is full at 80x24).
-        Binding("a", "apply", "Apply", id="changes.apply",
-                tooltip="Plan the staged changes, show the diff, confirm and apply them"),
+        Binding(
+            "a",
+            "apply",
+            "Apply",
+            id="changes.apply",
+            tooltip="Plan the staged changes, show the diff, confirm and apply them",
+        ),
         # Reached only when a pane hid its change key (read-only view, or no way to write): say so.
-        Binding("u,v,d,x,a,z,Z,r", "changes_off_notice", "Changes off", show=False, id="changes-off.notice",
-                tooltip="When changes are off (read-only view), or a with nothing staged: say why"),
+        Binding(
+            "u,v,d,x,a,z,Z,r",
+            "changes_off_notice",
+            "Changes off",
+            show=False,
+            id="changes-off.notice",
+            tooltip="When changes are off (read-only view), or a with nothing staged: say why",
+        ),
     ]
 
     def __init__(self, info: SourceInfo, namespace: str) -> None:
@@ -118,8 +155,9 @@ class DashboardScreen(Screen[None]):
 
     # -- state -----------------------------------------------------------------------------------
 
-    def show_state(self, state: ClusterState, now: datetime, *, source_error: str | None,
-                   read_only: bool) -> None:
+    def show_state(
+        self, state: ClusterState, now: datetime, *, source_error: str | None, read_only: bool
+    ) -> None:
         """Show a new state in every pane (each applies it by key and repaints only what changed)."""
         self.state = state
         with self.app.batch_update():
@@ -225,12 +263,17 @@ class DashboardScreen(Screen[None]):
         """Say why a change key does nothing."""
         if getattr(self.app, "changes_enabled", False):
             # Changes are on: only ``a`` with nothing staged gets here (the panes answer the other keys).
-            self.notify("nothing staged: u uploads, v adds from Key Vault, d deletes (on the OPC UA pane)",
-                        severity="warning", timeout=4)
+            self.notify(
+                "nothing staged: u uploads, v adds from Key Vault, d deletes (on the OPC UA pane)",
+                severity="warning",
+                timeout=4,
+            )
             return
         if getattr(self.app, "read_only", False):
-            text = ("read-only view: uploads, deletes, applies and renewals are off "
-                    "(ctrl+p → Toggle read-only view, unless started read-only)")
+            text = (
+                "read-only view: uploads, deletes, applies and renewals are off "
+                "(ctrl+p → Toggle read-only view, unless started read-only)"
+            )
         else:
             text = "changes are not available in this view (no cluster connection for writes)"
         self.notify(text, severity="warning", timeout=4)

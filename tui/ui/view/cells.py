@@ -45,8 +45,13 @@ class MiddleCell(Cell):
         if width >= 5 and plain.isascii() and cell_len(plain) > width:
             keep = width - 1
             head = keep // 2
-            cut = Text(f"{plain[:head]}…{plain[len(plain) - (keep - head):]}", style=self.style,
-                       no_wrap=True, overflow="ellipsis", end="")
+            cut = Text(
+                f"{plain[:head]}…{plain[len(plain) - (keep - head) :]}",
+                style=self.style,
+                no_wrap=True,
+                overflow="ellipsis",
+                end="",
+            )
             yield from cut.__rich_console__(console, options)
             return
         yield from super().__rich_console__(console, options)

@@ -98,7 +98,8 @@ def data_age(state: ClusterState | None, now: datetime) -> timedelta | None:
     if state is None:
         return None
     broken = [
-        s for s in _cluster_parts(state).values()
+        s
+        for s in _cluster_parts(state).values()
         if s.state in (AreaState.RECONNECTING, AreaState.UNREACHABLE)
     ]
     since = _earliest(broken)

@@ -81,8 +81,9 @@ class EntryFilter:
         text = haystack if haystack is not None else entry_haystack(entry)
         return all(term.matches(entry, text) for term in self.terms)
 
-    def apply(self, entries: Iterable[OpcUaEntry],
-              haystacks: HaystackCache | None = None) -> list[OpcUaEntry]:
+    def apply(
+        self, entries: Iterable[OpcUaEntry], haystacks: HaystackCache | None = None
+    ) -> list[OpcUaEntry]:
         """The matching entries, in the given order.
 
         Pass the same ``haystacks`` and the same ``entries`` sequence (a state's tuple) keystroke after
@@ -117,8 +118,16 @@ def haystack_inputs(entry: OpcUaEntry) -> tuple[object, ...]:
     Comparing these is half the cost of comparing whole entries, and mostly identity tests: a rebuilt
     state shares the decoded certificate and CRL objects of the one before.
     """
-    return (entry.list_name, entry.target_key, entry.content, entry.source_path, entry.certificate,
-            entry.crl, entry.flags, entry.severity)
+    return (
+        entry.list_name,
+        entry.target_key,
+        entry.content,
+        entry.source_path,
+        entry.certificate,
+        entry.crl,
+        entry.flags,
+        entry.severity,
+    )
 
 
 def entry_haystack(entry: OpcUaEntry) -> str:

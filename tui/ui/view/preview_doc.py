@@ -127,23 +127,33 @@ def _chain_fields(state: ClusterState, entry: OpcUaEntry) -> tuple[Field, ...]:
         fields.append(Field("Signed by", _entry_label(state, entry.signed_by), Level.OK))
         signer = state.entry(entry.signed_by)
         crl_key = signer.crl_key if signer is not None else None
-        fields.append(Field("Signer's CRL", crl_key or "none in the lists",
-                            Level.PLAIN if crl_key else Level.WARNING))
+        fields.append(
+            Field("Signer's CRL", crl_key or "none in the lists", Level.PLAIN if crl_key else Level.WARNING)
+        )
     elif entry.certificate is not None and entry.certificate.self_signed:
         fields.append(Field("Signed by", "itself (self-signed)"))
     else:
-        text = "a CA in the lists, but its signature does not verify" if entry.issuer_in_list else \
-            "no CA in the lists"
+        text = (
+            "a CA in the lists, but its signature does not verify"
+            if entry.issuer_in_list
+            else "no CA in the lists"
+        )
         fields.append(Field("Signed by", text, Level.WARNING if entry.issuer_in_list else Level.MUTED))
     if entry.certificate is not None:
         if entry.revoked is None:
             fields.append(Field("Revoked", "no CRL applies", Level.MUTED))
         else:
-            fields.append(Field("Revoked", "YES" if entry.revoked else "no",
-                                Level.ERROR if entry.revoked else Level.OK))
+            fields.append(
+                Field("Revoked", "YES" if entry.revoked else "no", Level.ERROR if entry.revoked else Level.OK)
+            )
         if entry.certificate.is_ca:
-            fields.append(Field("Own CRL", entry.crl_key or "none in the lists",
-                                Level.PLAIN if entry.crl_key else Level.WARNING))
+            fields.append(
+                Field(
+                    "Own CRL",
+                    entry.crl_key or "none in the lists",
+                    Level.PLAIN if entry.crl_key else Level.WARNING,
+                )
+            )
     for extra in entry.extra_certificates:
         fields.append(Field("Also in file", f"{extra.subject} ({fmt.thumb(extra.sha1, 16)})"))
     return tuple(fields)
@@ -160,9 +170,13 @@ def _vault_name(state: ClusterState) -> str:
 def _location_fields(state: ClusterState, entry: OpcUaEntry) -> tuple[Field, ...]:
     present, level = _yes_no(entry.vault_present)
     fields = [
-        Field("Key Vault secret",
-              f"{entry.source_path} in {_vault_name(state)}: present {present}" if entry.source_path else
-              "none (no SecretSync mapping names one)", level if entry.source_path else Level.WARNING),
+        Field(
+            "Key Vault secret",
+            f"{entry.source_path} in {_vault_name(state)}: present {present}"
+            if entry.source_path
+            else "none (no SecretSync mapping names one)",
+            level if entry.source_path else Level.WARNING,
+        ),
     ]
     if entry.vault_present:
         tags = ", ".join(f"{k}={v}" for k, v in entry.vault_tags) or fmt.DASH
@@ -175,19 +189,31 @@ def _location_fields(state: ClusterState, entry: OpcUaEntry) -> tuple[Field, ...
             Field("  matches synced", in_sync, sync_level),
         ]
     spc_text, spc_level = _yes_no(entry.spc_object)
-    fields.append(Field("SPC object", f"{entry.spc_name or fmt.DASH}: object {entry.source_path or fmt.DASH} "
-                        f"present {spc_text}", spc_level))
+    fields.append(
+        Field(
+            "SPC object",
+            f"{entry.spc_name or fmt.DASH}: object {entry.source_path or fmt.DASH} present {spc_text}",
+            spc_level,
+        )
+    )
     mapped, mapped_level = _yes_no(entry.mapped)
-    fields.append(Field("SecretSync mapping",
-                        f"{entry.sync_name}: {entry.source_path or fmt.DASH} -> {entry.target_key} "
-                        f"(mapped {mapped})", mapped_level))
+    fields.append(
+        Field(
+            "SecretSync mapping",
+            f"{entry.sync_name}: {entry.source_path or fmt.DASH} -> {entry.target_key} (mapped {mapped})",
+            mapped_level,
+        )
+    )
     synced, synced_level = _yes_no(entry.synced)
     size = f", {entry.size} bytes" if entry.size is not None else ""
     form = f", {entry.form}" if entry.form else ""
-    fields.append(Field("Synced Secret key",
-                        f"{state.namespace}/{entry.sync_name} key {entry.target_key}: "
-                        f"synced {synced}{size}{form}",
-                        synced_level))
+    fields.append(
+        Field(
+            "Synced Secret key",
+            f"{state.namespace}/{entry.sync_name} key {entry.target_key}: synced {synced}{size}{form}",
+            synced_level,
+        )
+    )
     if entry.sha256:
         fields.append(Field("  file SHA-256", entry.sha256))
     return tuple(fields)
@@ -250,53 +276,108 @@ def root_ca_preview(state: ClusterState) -> PreviewDoc:
     if root.quickstart:
         notes.append(Field("Quickstart CA", "self-generated by AIO: not for production", Level.WARNING))
     if root.certificate is not None:
-        sections.append(Section("Certificate", certificate_fields(
-            root.certificate, now, settings.expiring_warn_days, settings.expiring_critical_days)))
+        sections.append(
+            Section(
+                "Certificate",
+                certificate_fields(
+                    root.certificate, now, settings.expiring_warn_days, settings.expiring_critical_days
+                ),
+            )
+        )
     rotation = root.rotation
-    sections.append(Section("Rotation", (
-        Field("Phase", rotation.phase.value),
-        Field("Status", rotation.message),
-        Field("Renewal time", f"{fmt.when(rotation.renewal_time)} {fmt.until(rotation.renewal_time, now)}"),
-        Field("Failed attempts", str(rotation.failed_attempts),
-              Level.WARNING if rotation.failed_attempts else Level.PLAIN),
-        Field("Next attempt", fmt.when(rotation.next_attempt)),
-        Field("Rotated at", fmt.when(rotation.rotated_at)),
-    )))
+    sections.append(
+        Section(
+            "Rotation",
+            (
+                Field("Phase", rotation.phase.value),
+                Field("Status", rotation.message),
+                Field(
+                    "Renewal time",
+                    f"{fmt.when(rotation.renewal_time)} {fmt.until(rotation.renewal_time, now)}",
+                ),
+                Field(
+                    "Failed attempts",
+                    str(rotation.failed_attempts),
+                    Level.WARNING if rotation.failed_attempts else Level.PLAIN,
+                ),
+                Field("Next attempt", fmt.when(rotation.next_attempt)),
+                Field("Rotated at", fmt.when(rotation.rotated_at)),
+            ),
+        )
+    )
     resource = root.resource
     if resource is not None:
-        sections.append(Section("cert-manager Certificate", (
-            Field("Name", resource.key),
-            Field("Issuer", f"{resource.issuer_ref.kind}/{resource.issuer_ref.name}"),
-            Field("Revision", str(resource.revision) if resource.revision is not None else fmt.DASH),
-            Field("Ready", fmt.condition_text(resource.ready),
-                  Level.OK if resource.is_ready else Level.WARNING),
-            Field("Ready message", fmt.one_line(resource.ready.message) if resource.ready else fmt.DASH),
-            Field("Issuing", fmt.condition_text(resource.issuing),
-                  Level.INFO if resource.is_issuing else Level.PLAIN),
-            Field("Duration", str(resource.duration) if resource.duration else "default (90d)"),
-            Field("Renew before", str(resource.renew_before) if resource.renew_before else fmt.DASH),
-            Field("Key rotation", resource.rotation_policy or fmt.DASH),
-        )))
+        sections.append(
+            Section(
+                "cert-manager Certificate",
+                (
+                    Field("Name", resource.key),
+                    Field("Issuer", f"{resource.issuer_ref.kind}/{resource.issuer_ref.name}"),
+                    Field("Revision", str(resource.revision) if resource.revision is not None else fmt.DASH),
+                    Field(
+                        "Ready",
+                        fmt.condition_text(resource.ready),
+                        Level.OK if resource.is_ready else Level.WARNING,
+                    ),
+                    Field(
+                        "Ready message", fmt.one_line(resource.ready.message) if resource.ready else fmt.DASH
+                    ),
+                    Field(
+                        "Issuing",
+                        fmt.condition_text(resource.issuing),
+                        Level.INFO if resource.is_issuing else Level.PLAIN,
+                    ),
+                    Field("Duration", str(resource.duration) if resource.duration else "default (90d)"),
+                    Field("Renew before", str(resource.renew_before) if resource.renew_before else fmt.DASH),
+                    Field("Key rotation", resource.rotation_policy or fmt.DASH),
+                ),
+            )
+        )
     bundle = state.trust_bundle
     holds, holds_level = _yes_no(bundle.holds_current_ca)
-    previous = ("gone" if bundle.holds_previous_ca is False else
-                "still present" if bundle.holds_previous_ca else "none seen this run")
-    sections.append(Section("Where it lives", (
-        Field("Secret", f"{root.key} key {SECRET_TLS_CRT}: present {_yes_no(root.secret_present)[0]}"),
-        Field("Private key", "present in the Secret (never shown)" if root.private_key_present else "absent",
-              Level.MUTED),
-        Field("Trust bundle", f"{bundle.namespace}/{bundle.configmap} key {bundle.key}"),
-        Field("  holds current CA", holds, holds_level),
-        Field("  previous CA", previous),
-        Field("  certificates", str(len(bundle.certificates))),
-    )))
+    previous = (
+        "gone"
+        if bundle.holds_previous_ca is False
+        else "still present"
+        if bundle.holds_previous_ca
+        else "none seen this run"
+    )
+    sections.append(
+        Section(
+            "Where it lives",
+            (
+                Field(
+                    "Secret", f"{root.key} key {SECRET_TLS_CRT}: present {_yes_no(root.secret_present)[0]}"
+                ),
+                Field(
+                    "Private key",
+                    "present in the Secret (never shown)" if root.private_key_present else "absent",
+                    Level.MUTED,
+                ),
+                Field("Trust bundle", f"{bundle.namespace}/{bundle.configmap} key {bundle.key}"),
+                Field("  holds current CA", holds, holds_level),
+                Field("  previous CA", previous),
+                Field("  certificates", str(len(bundle.certificates))),
+            ),
+        )
+    )
     if root.chain:
-        sections.append(Section("Chain", tuple(
-            Field("Also in secret", f"{c.subject} ({fmt.thumb(c.sha1, 16)})") for c in root.chain)))
+        sections.append(
+            Section(
+                "Chain",
+                tuple(Field("Also in secret", f"{c.subject} ({fmt.thumb(c.sha1, 16)})") for c in root.chain),
+            )
+        )
     if state.rotation_history:
-        sections.append(Section("Rotations seen this run", tuple(
-            Field(fmt.when(e.at), f"serial {e.serial or fmt.DASH} revision {e.revision or fmt.DASH}")
-            for e in reversed(state.rotation_history))))
+        sections.append(
+            Section(
+                "Rotations seen this run",
+                tuple(
+                    Field(fmt.when(e.at), f"serial {e.serial or fmt.DASH} revision {e.revision or fmt.DASH}")
+                    for e in reversed(state.rotation_history)
+                ),
+            )
+        )
     pem = "".join([root.certificate.pem] + [c.pem for c in root.chain]) if root.certificate else ""
     return PreviewDoc(
         title=f"Root CA: {root.key}",
@@ -321,13 +402,18 @@ def issuer_preview(state: ClusterState, issuer: IssuerView) -> PreviewDoc:
         Field("Last transition", fmt.when(issuer.last_transition)),
         Field("CA secret", issuer.ca_secret_name or fmt.DASH),
         Field("Roles", _joined(issuer.roles)),
-        Field("Certificates", f"{issuer.certificates_backed} backed, {issuer.certificates_failing} failing",
-              Level.WARNING if issuer.certificates_failing else Level.PLAIN),
+        Field(
+            "Certificates",
+            f"{issuer.certificates_backed} backed, {issuer.certificates_failing} failing",
+            Level.WARNING if issuer.certificates_failing else Level.PLAIN,
+        ),
     ]
     certs = tuple(
-        Field(c.key, "ready" if c.is_ready else
-              f"not ready ({c.ready.reason if c.ready else 'no condition'})",
-              Level.OK if c.is_ready else Level.WARNING)
+        Field(
+            c.key,
+            "ready" if c.is_ready else f"not ready ({c.ready.reason if c.ready else 'no condition'})",
+            Level.OK if c.is_ready else Level.WARNING,
+        )
         for c in backed
     )
     sections = [Section("Issuer", tuple(fields))]

@@ -69,10 +69,12 @@ OPCUA_SORT: dict[str, Callable[[OpcUaEntry], Any]] = {
     "mark": lambda e: 0,
     "list": lambda e: e.list_name,
     "file": lambda e: e.target_key.lower(),
-    "subject": lambda e: fmt.common_name(e.certificate.subject if e.certificate else e.crl.issuer if e.crl
-                                         else "").lower(),
-    "issuer": lambda e: fmt.common_name(e.certificate.issuer if e.certificate else e.crl.issuer if e.crl
-                                        else "").lower(),
+    "subject": lambda e: fmt.common_name(
+        e.certificate.subject if e.certificate else e.crl.issuer if e.crl else ""
+    ).lower(),
+    "issuer": lambda e: fmt.common_name(
+        e.certificate.issuer if e.certificate else e.crl.issuer if e.crl else ""
+    ).lower(),
     "thumb": lambda e: e.certificate.sha1 if e.certificate else "",
     "not_after": lambda e: _naive(_expiry(e)),
     "days": lambda e: _naive(_expiry(e)),
@@ -134,8 +136,9 @@ class _SortMemo:
 _SORT_MEMO = _SortMemo()
 
 
-def sort_entries(entries: Sequence[OpcUaEntry], order: SortOrder,
-                 marked: Collection[str] = ()) -> list[OpcUaEntry]:
+def sort_entries(
+    entries: Sequence[OpcUaEntry], order: SortOrder, marked: Collection[str] = ()
+) -> list[OpcUaEntry]:
     """Entries sorted by ``order`` (marked first when sorting by the mark column), ties by key."""
     memo_key = (order, frozenset(marked) if order.column == "mark" else frozenset())
     known = _SORT_MEMO.sorted(entries, memo_key)
@@ -152,8 +155,9 @@ def sort_entries(entries: Sequence[OpcUaEntry], order: SortOrder,
     return ordered
 
 
-def entry_cells(entry: OpcUaEntry, palette: Palette, *, marked: bool, warn_days: int,
-                critical_days: int) -> RowCells:
+def entry_cells(
+    entry: OpcUaEntry, palette: Palette, *, marked: bool, warn_days: int, critical_days: int
+) -> RowCells:
     """Cells of one OPC UA entry for every column in :data:`OPCUA_COLUMNS`."""
     key = entry.key
     cert, crl = entry.certificate, entry.crl
@@ -166,8 +170,11 @@ def entry_cells(entry: OpcUaEntry, palette: Palette, *, marked: bool, warn_days:
         subject, issuer, thumbprint = f"({entry.content})", "", ""
     level = severity_level(entry.severity)
     health = ",".join(flag.value for flag in entry.flags) if entry.flags else "ok"
-    days_style = palette.style(days_level(entry.days_left, warn_days, critical_days)) if (
-        cert is not None or crl is not None) else palette.style(Level.MUTED)
+    days_style = (
+        palette.style(days_level(entry.days_left, warn_days, critical_days))
+        if (cert is not None or crl is not None)
+        else palette.style(Level.MUTED)
+    )
 
     def cell(text: str, style: str = "") -> Cell:
         return Cell(text, style, row_key=key)

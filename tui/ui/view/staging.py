@@ -112,8 +112,10 @@ class Staging:
     def unstage(self, entry_keys: Iterable[str]) -> Staging:
         """Without every staged or awaited change of these entries."""
         keys = set(entry_keys)
-        return Staging(tuple(i for i in self.items if i.entry_key not in keys),
-                       tuple(i for i in self.applied if i.entry_key not in keys))
+        return Staging(
+            tuple(i for i in self.items if i.entry_key not in keys),
+            tuple(i for i in self.applied if i.entry_key not in keys),
+        )
 
     def cleared(self) -> Staging:
         """Nothing staged (changes awaiting the live view stay)."""
@@ -169,8 +171,13 @@ def shows(state: ClusterState, item: StagedItem) -> bool:
         return False
     content = item.content
     wanted = content.sha256 if content is not None else None
-    held = (entry.certificate.sha256 if entry.certificate is not None
-            else entry.crl.sha256 if entry.crl is not None else None)
+    held = (
+        entry.certificate.sha256
+        if entry.certificate is not None
+        else entry.crl.sha256
+        if entry.crl is not None
+        else None
+    )
     return wanted is None or held == wanted
 
 
@@ -195,14 +202,32 @@ def ghost_entry(item: StagedItem, state: ClusterState, now: datetime) -> OpcUaEn
         left = None
     form = "pem" if content.kind == "pem-certificate" else "der"
     return OpcUaEntry(
-        list_name=list_name, target_key=target, source_path=secret,
+        list_name=list_name,
+        target_key=target,
+        source_path=secret,
         sync_name=sync.name if sync is not None else OPCUA_LISTS.get(list_name, ""),
-        spc_name=state.opcua_spc, mapped=False, spc_object=False, synced=False, vault_present=None,
-        vault_content_type=None, vault_tags=(), vault_enabled=None, vault_expires_on=None,
-        vault_in_sync=None, size=len(change.data) if isinstance(change, AddFile) else None, sha256=None,
-        content="certificate" if cert is not None else "crl", certificate=cert, extra_certificates=(),
-        crl=crl, decode_error=None, form=form, format_problem=None, private_key_present=False,
-        days_left=left)
+        spc_name=state.opcua_spc,
+        mapped=False,
+        spc_object=False,
+        synced=False,
+        vault_present=None,
+        vault_content_type=None,
+        vault_tags=(),
+        vault_enabled=None,
+        vault_expires_on=None,
+        vault_in_sync=None,
+        size=len(change.data) if isinstance(change, AddFile) else None,
+        sha256=None,
+        content="certificate" if cert is not None else "crl",
+        certificate=cert,
+        extra_certificates=(),
+        crl=crl,
+        decode_error=None,
+        form=form,
+        format_problem=None,
+        private_key_present=False,
+        days_left=left,
+    )
 
 
 @dataclass(frozen=True)
@@ -229,12 +254,21 @@ class Check:
 
 def secrets_in_lists(state: ClusterState) -> dict[str, VaultSecret]:
     """The vault secrets the state knows exist (those behind list entries), values unknown."""
-    return {e.source_path: VaultSecret(e.source_path, None) for e in state.opcua
-            if e.source_path and e.vault_present is not False}
+    return {
+        e.source_path: VaultSecret(e.source_path, None)
+        for e in state.opcua
+        if e.source_path and e.vault_present is not False
+    }
 
 
-def check_new(staging: Staging, new: Sequence[Change], state: ClusterState, *, now: datetime,
-              vault_secrets: Mapping[str, VaultSecret] | None) -> Check:
+def check_new(
+    staging: Staging,
+    new: Sequence[Change],
+    state: ClusterState,
+    *,
+    now: datetime,
+    vault_secrets: Mapping[str, VaultSecret] | None,
+) -> Check:
     """Validate ``new`` after everything already staged; only the issues of ``new`` are returned.
 
     Without ``vault_secrets`` (the vault not listed yet) the secrets behind list entries stand in for
@@ -257,5 +291,9 @@ def check_new(staging: Staging, new: Sequence[Change], state: ClusterState, *, n
         return Issue(issue.code, issue.subject, issue.message, issue.change_index - offset)
 
     resolved = tuple(r for r in result.resolved if r.index in ours)
-    return Check(tuple(shift(p) for p in result.problems if mine(p)),
-                 tuple(shift(w) for w in result.warnings if mine(w)), resolved, vault_secrets is not None)
+    return Check(
+        tuple(shift(p) for p in result.problems if mine(p)),
+        tuple(shift(w) for w in result.warnings if mine(w)),
+        resolved,
+        vault_secrets is not None,
+    )

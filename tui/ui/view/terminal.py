@@ -53,8 +53,14 @@ class HangupWatch:
     checks every ``interval`` seconds.
     """
 
-    def __init__(self, fd: int, on_hangup: Callable[[], None], *, interval: float = 1.0,
-                 is_tty: Callable[[int], bool] = os.isatty) -> None:
+    def __init__(
+        self,
+        fd: int,
+        on_hangup: Callable[[], None],
+        *,
+        interval: float = 1.0,
+        is_tty: Callable[[int], bool] = os.isatty,
+    ) -> None:
         self._fd = fd
         self._on_hangup = on_hangup
         self._interval = interval

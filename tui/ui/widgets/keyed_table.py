@@ -53,23 +53,35 @@ class KeyedTable(DataTable[Cell]):
     """A row-cursor DataTable with keyed updates, fixed column widths and vi-style movement keys."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "select_cursor", "Preview", id="table.preview",
-                tooltip="Preview the row (an entry's certificate, an issuer's details)"),
+        Binding(
+            "enter",
+            "select_cursor",
+            "Preview",
+            id="table.preview",
+            tooltip="Preview the row (an entry's certificate, an issuer's details)",
+        ),
         Binding("j", "cursor_down", "Down", show=False, id="table.down", tooltip="Move the cursor down"),
         Binding("k", "cursor_up", "Up", show=False, id="table.up", tooltip="Move the cursor up"),
         Binding("g", "first_row", "First row", show=False, id="table.top", tooltip="Go to the first row"),
         Binding("G", "last_row", "Last row", show=False, id="table.bottom", tooltip="Go to the last row"),
     ]
 
-    def __init__(self, specs: Sequence[ColumnSpec], *, id: str | None = None,
-                 classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=False,
-                         cursor_foreground_priority="renderable")
+    def __init__(
+        self, specs: Sequence[ColumnSpec], *, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(
+            id=id,
+            classes=classes,
+            cursor_type="row",
+            zebra_stripes=False,
+            cursor_foreground_priority="renderable",
+        )
         self.specs = tuple(specs)
         self._placed: tuple[PlacedColumn, ...] = ()
         self._wanted: list[tuple[str, RowCells]] = []
-        self._row_data: dict[str, tuple[RowCells, object, RowKey, dict[ColumnKey, Cell], Row,
-                                        tuple[RowKey, int]]] = {}
+        self._row_data: dict[
+            str, tuple[RowCells, object, RowKey, dict[ColumnKey, Cell], Row, tuple[RowKey, int]]
+        ] = {}
         """Per key: the cells a row was built from, the first column key then, and the row key, data dict,
         row record and line offset entry made from them, reused while the cells are the same object."""
         self._peak_fill = 0
@@ -77,8 +89,9 @@ class KeyedTable(DataTable[Cell]):
         self._shown: list[tuple[str, RowCells]] = []
         """The rows as last applied, valid while DataTable's update counter is ``_shown_at``."""
         self._shown_at = -1
-        self._looks: LRUCache[tuple[object, ...], tuple[SegmentLines, int, int, object]] = \
-            LRUCache(RENDERED_CELLS)
+        self._looks: LRUCache[tuple[object, ...], tuple[SegmentLines, int, int, object]] = LRUCache(
+            RENDERED_CELLS
+        )
         """Rendered cells by look and render inputs, with the row and column they were rendered at."""
         # DataTable's own render caches are keyed by the update counter, so after a refill none of their
         # entries can be hit again; at their default sizes the dead entries hold over 10 MiB after some
@@ -251,9 +264,14 @@ class KeyedTable(DataTable[Cell]):
             cached = built.get(key)
             if cached is None or cached[0] is not cells or cached[1] is not first_column:
                 row_key = RowKey(key)
-                cached = (cells, first_column, row_key,
-                          {column_key: cells[name] for column_key, name in column_keys},
-                          Row(row_key, 1, None, False), (row_key, 0))
+                cached = (
+                    cells,
+                    first_column,
+                    row_key,
+                    {column_key: cells[name] for column_key, name in column_keys},
+                    Row(row_key, 1, None, False),
+                    (row_key, 0),
+                )
                 built[key] = cached
                 previous.pop(key, None)
             row = cached[4]
@@ -339,8 +357,15 @@ class KeyedTable(DataTable[Cell]):
         self._looks.clear()
         super().notify_style_update()
 
-    def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
-                     cursor: bool = False, hover: bool = False) -> SegmentLines:
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> SegmentLines:
         # DataTable caches a rendered cell under its row key and update counter, so every refill renders
         # the visible cells again through Rich (most of a filter keystroke's repaint). A cell's rendering
         # depends only on what it shows and on the inputs in this key; the row and column indices only
@@ -361,9 +386,20 @@ class KeyedTable(DataTable[Cell]):
             fixed = row_index < self.fixed_rows or column_index < self.fixed_columns
         if datum is None or column_index < 0:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        key = (look, fixed, width, base_style, cursor, hover, self.show_cursor, self._show_hover_cursor,
-               self._pseudo_class_state, self.cell_padding, self.cursor_foreground_priority,
-               self.cursor_background_priority)
+        key = (
+            look,
+            fixed,
+            width,
+            base_style,
+            cursor,
+            hover,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self._pseudo_class_state,
+            self.cell_padding,
+            self.cursor_foreground_priority,
+            self.cursor_background_priority,
+        )
         hit = self._looks.get(key)
         if hit is None:
             lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
@@ -374,8 +410,13 @@ class KeyedTable(DataTable[Cell]):
             return lines
         # Adding a meta-only style replaces the row and column in each segment's meta and nothing else.
         meta = Style.from_meta({"row": row_index, "column": column_index})
-        return [[Segment(text, style + meta if style is not None else None, control)
-                 for text, style, control in line] for line in lines]
+        return [
+            [
+                Segment(text, style + meta if style is not None else None, control)
+                for text, style, control in line
+            ]
+            for line in lines
+        ]
 
     def _update_dimensions(self, new_rows: object) -> None:
         # DataTable measures every cell of every new row on idle to size auto-width columns; all our

@@ -40,26 +40,75 @@ class OpcUaPane(Titled, Vertical):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle_mark", "Mark", id="opcua.mark", tooltip="Mark or unmark the entry"),
-        Binding("ctrl+backslash", "clear_marks", "Clear marks", show=False, id="opcua.clear-marks",
-                tooltip="Unmark every entry"),
+        Binding(
+            "ctrl+backslash",
+            "clear_marks",
+            "Clear marks",
+            show=False,
+            id="opcua.clear-marks",
+            tooltip="Unmark every entry",
+        ),
         Binding("s", "sort_next", "Sort", id="opcua.sort", tooltip="Sort by the next column"),
-        Binding("S", "sort_reverse", "Reverse", show=False, id="opcua.reverse",
-                tooltip="Reverse the sort order"),
-        Binding("escape", "clear_filter", "Clear filter", show=False, id="opcua.clear-filter",
-                tooltip="Clear the filter and close the filter box"),
+        Binding(
+            "S", "sort_reverse", "Reverse", show=False, id="opcua.reverse", tooltip="Reverse the sort order"
+        ),
+        Binding(
+            "escape",
+            "clear_filter",
+            "Clear filter",
+            show=False,
+            id="opcua.clear-filter",
+            tooltip="Clear the filter and close the filter box",
+        ),
         # Not in the footer (it is full at 80x24): listed by ? and the palette.
-        Binding("u", "change('upload')", "Upload", show=False, id="opcua.upload",
-                tooltip="Upload a certificate or CRL file into a list (staged until you apply)"),
-        Binding("v", "change('vault-add')", "From vault", show=False, id="opcua.vault-add",
-                tooltip="Add a certificate or CRL already in Key Vault to a list (staged)"),
-        Binding("d", "change('delete')", "Delete", show=False, id="opcua.delete",
-                tooltip="Remove the marked entries, or the one under the cursor (staged)"),
-        Binding("x", "change('mark-stale')", "Mark stale", show=False, id="opcua.mark-stale",
-                tooltip="Mark every stale entry (expired, duplicate, orphaned, CRL without CA) for review"),
-        Binding("z", "change('unstage')", "Unstage", show=False, id="opcua.unstage",
-                tooltip="Unstage the changes of the marked entries, or of the one under the cursor"),
-        Binding("Z", "change('discard')", "Discard all", show=False, id="opcua.discard",
-                tooltip="Discard every staged change (asks first)"),
+        Binding(
+            "u",
+            "change('upload')",
+            "Upload",
+            show=False,
+            id="opcua.upload",
+            tooltip="Upload a certificate or CRL file into a list (staged until you apply)",
+        ),
+        Binding(
+            "v",
+            "change('vault-add')",
+            "From vault",
+            show=False,
+            id="opcua.vault-add",
+            tooltip="Add a certificate or CRL already in Key Vault to a list (staged)",
+        ),
+        Binding(
+            "d",
+            "change('delete')",
+            "Delete",
+            show=False,
+            id="opcua.delete",
+            tooltip="Remove the marked entries, or the one under the cursor (staged)",
+        ),
+        Binding(
+            "x",
+            "change('mark-stale')",
+            "Mark stale",
+            show=False,
+            id="opcua.mark-stale",
+            tooltip="Mark every stale entry (expired, duplicate, orphaned, CRL without CA) for review",
+        ),
+        Binding(
+            "z",
+            "change('unstage')",
+            "Unstage",
+            show=False,
+            id="opcua.unstage",
+            tooltip="Unstage the changes of the marked entries, or of the one under the cursor",
+        ),
+        Binding(
+            "Z",
+            "change('discard')",
+            "Discard all",
+            show=False,
+            id="opcua.discard",
+            tooltip="Discard every staged change (asks first)",
+        ),
     ]
 
     NEED_STAGED: ClassVar[frozenset[str]] = frozenset(("unstage", "discard"))
@@ -141,14 +190,22 @@ class OpcUaPane(Titled, Vertical):
         cached = self._cells.get(entry.key)
         # Each rebuild of the model makes new entry objects; an equal entry (cheap to compare: its
         # decoded parts are shared by the decode cache) keeps its cells, so nothing is re-rendered.
-        if cached is not None and cached[1] == marked and cached[2] is staged and (
-                cached[0] is entry or cached[0] == entry):
+        if (
+            cached is not None
+            and cached[1] == marked
+            and cached[2] is staged
+            and (cached[0] is entry or cached[0] == entry)
+        ):
             if cached[0] is not entry:
                 self._cells[entry.key] = (entry, marked, staged, cached[3])
             return cached[3]
-        cells = entry_cells(entry, self.palette, marked=marked,
-                            warn_days=state.settings.expiring_warn_days,
-                            critical_days=state.settings.expiring_critical_days)
+        cells = entry_cells(
+            entry,
+            self.palette,
+            marked=marked,
+            warn_days=state.settings.expiring_warn_days,
+            critical_days=state.settings.expiring_critical_days,
+        )
         if staged is not None:
             cells = self._staged_cells(entry.key, cells, staged)
         self._cells[entry.key] = (entry, marked, staged, cells)
@@ -248,8 +305,11 @@ class OpcUaPane(Titled, Vertical):
     def action_change(self, action: str) -> None:
         """Ask the app for a change dialog, naming the marked entries or the one under the cursor."""
         if action in ("delete", "unstage"):
-            keys = tuple(sorted(self.marked)) if self.marked else (
-                (self.table.cursor_key,) if self.table.cursor_key is not None else ())
+            keys = (
+                tuple(sorted(self.marked))
+                if self.marked
+                else ((self.table.cursor_key,) if self.table.cursor_key is not None else ())
+            )
         else:
             keys = (self.table.cursor_key,) if self.table.cursor_key is not None else ()
         self.post_message(ChangeRequested(action, keys))

@@ -47,14 +47,20 @@ def gauge_text(state: ClusterState, now: datetime, palette: Palette) -> Text:
     remaining = (cert.not_after - now).total_seconds()
     fraction = min(max(remaining / lifetime, 0.0), 1.0) if lifetime > 0 else 0.0
     filled = round(fraction * GAUGE_WIDTH)
-    level = days_level(remaining / 86400, state.settings.expiring_warn_days,
-                       state.settings.expiring_critical_days)
+    level = days_level(
+        remaining / 86400, state.settings.expiring_warn_days, state.settings.expiring_critical_days
+    )
     if remaining <= 0:
         left = f"expired {fmt.span(now - cert.not_after)} ago"
     else:
         left = f"{fmt.span(cert.not_after - now)} ({fraction:.0%})"
-    return labelled(palette, "Left", ("█" * filled, level), ("░" * (GAUGE_WIDTH - filled), Level.MUTED),
-                     (" " + left, level))
+    return labelled(
+        palette,
+        "Left",
+        ("█" * filled, level),
+        ("░" * (GAUGE_WIDTH - filled), Level.MUTED),
+        (" " + left, level),
+    )
 
 
 def rotation_text(state: ClusterState, now: datetime, palette: Palette) -> Text:
@@ -63,8 +69,10 @@ def rotation_text(state: ClusterState, now: datetime, palette: Palette) -> Text:
     level = _PHASE_LEVEL.get(rotation.phase, Level.PLAIN)
     phase = labelled(palette, "Rotation", (rotation.phase.value, level))
     if rotation.phase is RotationPhase.FAILED and rotation.next_attempt is not None:
-        phase.append(f" · retry {fmt.when(rotation.next_attempt)} ({fmt.until(rotation.next_attempt, now)})",
-                     palette.style(Level.ERROR))
+        phase.append(
+            f" · retry {fmt.when(rotation.next_attempt)} ({fmt.until(rotation.next_attempt, now)})",
+            palette.style(Level.ERROR),
+        )
     elif rotation.phase is RotationPhase.ROTATED and rotation.rotated_at is not None:
         phase.append(f" · at {fmt.when(rotation.rotated_at)}", palette.style(Level.INFO))
     elif rotation.reason:
@@ -74,8 +82,12 @@ def rotation_text(state: ClusterState, now: datetime, palette: Palette) -> Text:
         next_line = labelled(palette, "Renews", ("-", Level.MUTED))
     else:
         due = renewal <= now
-        next_line = labelled(palette, "Renews", (fmt.when(renewal), Level.PLAIN),
-                              (f" ({fmt.until(renewal, now)})", Level.WARNING if due else Level.MUTED))
+        next_line = labelled(
+            palette,
+            "Renews",
+            (fmt.when(renewal), Level.PLAIN),
+            (f" ({fmt.until(renewal, now)})", Level.WARNING if due else Level.MUTED),
+        )
     return join_lines(phase, next_line)
 
 
@@ -84,8 +96,11 @@ def identity_text(state: ClusterState, palette: Palette) -> Text:
     root = state.root_ca
     cert = root.certificate
     if cert is None:
-        reason = root.note or root.decode_error or (
-            "secret not found" if not root.secret_present else "no certificate in the secret")
+        reason = (
+            root.note
+            or root.decode_error
+            or ("secret not found" if not root.secret_present else "no certificate in the secret")
+        )
         return join_lines(
             labelled(palette, "Secret", (root.key, Level.PLAIN)),
             labelled(palette, "Status", (reason, Level.MUTED if not root.locatable else Level.ERROR)),
@@ -94,8 +109,14 @@ def identity_text(state: ClusterState, palette: Palette) -> Text:
         labelled(palette, "Subject", (cert.subject, Level.PLAIN)),
         labelled(palette, "SHA-1", (cert.sha1, Level.PLAIN)),
         labelled(palette, "Serial", (cert.serial, Level.PLAIN)),
-        labelled(palette, "Valid", (f"{fmt.when(cert.not_before, seconds=False)} → "
-                                     f"{fmt.when(cert.not_after, seconds=False)}", Level.PLAIN)),
+        labelled(
+            palette,
+            "Valid",
+            (
+                f"{fmt.when(cert.not_before, seconds=False)} → {fmt.when(cert.not_after, seconds=False)}",
+                Level.PLAIN,
+            ),
+        ),
     ]
     return join_lines(*lines)
 
@@ -110,9 +131,15 @@ def resource_text(state: ClusterState, palette: Palette) -> Text:
     issuing_level = Level.INFO if resource.is_issuing else Level.MUTED
     return join_lines(
         labelled(palette, "Resource", (resource.name, Level.PLAIN)),
-        labelled(palette, "Status", (revision, Level.PLAIN), (" · Ready ", Level.MUTED),
-                  (_condition(resource.ready, "Ready"), ready_level), (" · Issuing ", Level.MUTED),
-                  (_condition(resource.issuing, ""), issuing_level)),
+        labelled(
+            palette,
+            "Status",
+            (revision, Level.PLAIN),
+            (" · Ready ", Level.MUTED),
+            (_condition(resource.ready, "Ready"), ready_level),
+            (" · Issuing ", Level.MUTED),
+            (_condition(resource.issuing, ""), issuing_level),
+        ),
     )
 
 
@@ -164,11 +191,17 @@ class RootCAPane(Titled, VerticalScroll):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "preview", "Preview", id="root.preview", tooltip="Preview the root CA certificate"),
-        Binding("j", "scroll_down", "Down", show=False, id="root.down",
-                tooltip="Scroll the Root CA pane down"),
+        Binding(
+            "j", "scroll_down", "Down", show=False, id="root.down", tooltip="Scroll the Root CA pane down"
+        ),
         Binding("k", "scroll_up", "Up", show=False, id="root.up", tooltip="Scroll the Root CA pane up"),
-        Binding("r", "renew", "Renew", id="root.renew",
-                tooltip="Renew the root CA now (cert-manager re-issues it, as cmctl renew; asks first)"),
+        Binding(
+            "r",
+            "renew",
+            "Renew",
+            id="root.renew",
+            tooltip="Renew the root CA now (cert-manager re-issues it, as cmctl renew; asks first)",
+        ),
     ]
 
     def __init__(self, *, id: str = "root-ca") -> None:
@@ -203,8 +236,9 @@ class RootCAPane(Titled, VerticalScroll):
         self._line("root-bundle").show(bundle_text(state, palette))
         self._line("root-history").show(history_text(state, palette))
         area = state.area("root-ca")
-        self._line("root-area").show("" if area.ok else f"{area.state.value}: {area.message}",
-                                     None if area.ok else Level.WARNING)
+        self._line("root-area").show(
+            "" if area.ok else f"{area.state.value}: {area.message}", None if area.ok else Level.WARNING
+        )
         self.tick(now)
 
     def tick(self, now: datetime) -> None:

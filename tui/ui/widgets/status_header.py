@@ -40,8 +40,9 @@ class StatusHeader(Horizontal):
     def _line(self, widget_id: str) -> TextLine:
         return self.query_one(f"#{widget_id}", TextLine)
 
-    def show(self, state: ClusterState | None, now: datetime, *, source_error: str | None,
-             read_only: bool) -> None:
+    def show(
+        self, state: ClusterState | None, now: datetime, *, source_error: str | None, read_only: bool
+    ) -> None:
         """Bring every item up to date (unchanged items are not repainted)."""
         if state is not None:
             self._line("hdr-namespace").show(f"ns {state.namespace}")

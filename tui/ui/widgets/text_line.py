@@ -19,8 +19,9 @@ _LEVEL_CLASSES = {level: f"-{level.value}" for level in Level}
 class TextLine(Static):
     """Shows a string or Rich Text; :meth:`show` is a no-op when the content is unchanged."""
 
-    def __init__(self, content: str | Text = "", *, id: str | None = None,
-                 classes: str | None = None) -> None:
+    def __init__(
+        self, content: str | Text = "", *, id: str | None = None, classes: str | None = None
+    ) -> None:
         super().__init__(content, id=id, classes=classes, markup=False)
         self._look: object = self._look_of(content)
         self._level: Level | None = None
@@ -58,8 +59,12 @@ class TextLine(Static):
 
     def _needs_layout(self, old: str, new: str) -> bool:
         styles = self.styles
-        fixed = (styles.width is not None and not styles.width.is_auto
-                 and styles.height is not None and not styles.height.is_auto)
+        fixed = (
+            styles.width is not None
+            and not styles.width.is_auto
+            and styles.height is not None
+            and not styles.height.is_auto
+        )
         if fixed:
             return False
         return (cell_len(old), old.count("\n")) != (cell_len(new), new.count("\n"))
