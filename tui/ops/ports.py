@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from tui.core.model.arm import ArmKind, ArmResource
 from tui.core.model.resources import ResourceKind
 from tui.core.model.snapshot import VaultSecret
 
@@ -135,4 +136,28 @@ class VaultPort(Protocol):
 
     def recover(self, name: str) -> None:
         """Recover a soft-deleted secret; returns once it can be read again."""
+        ...
+
+
+class ArmPort(Protocol):
+    """Reads and guarded writes of the ARM resources behind the OPC UA lists (docs/domain.md §9).
+
+    Failures are one-line ``tui.arm.errors.ArmError``s; a precondition that no longer holds (412, or a
+    409 from ARM) is its ``ArmConflict`` subclass, for the caller to re-read and re-plan.
+    """
+
+    def get(self, kind: ArmKind, name: str) -> ArmResource | None:
+        """The resource with its ETag; None when ARM holds none of that name."""
+        ...
+
+    def put(self, kind: ArmKind, name: str, body: Mapping[str, Any], *, etag: str | None) -> ArmResource:
+        """Create or replace the resource and follow the long-running operation to a terminal state.
+
+        ``etag`` is sent as ``If-Match``; None sends ``If-None-Match: *`` (the resource must not exist).
+        Returns the resource as ARM holds it afterwards (its new ETag included).
+        """
+        ...
+
+    def delete(self, kind: ArmKind, name: str, *, etag: str | None) -> bool:
+        """Delete the resource (``If-Match`` when ``etag`` is given); False when it was already gone."""
         ...
