@@ -1,4 +1,4 @@
-"""The layering rules of design.md, checked mechanically.
+"""The layering rules of docs/design.md §2.2, checked mechanically.
 
 The pure core must not import UI, network or cloud libraries, and light subcommands must not pay for
 them at start-up. Both are checked in a fresh interpreter so that modules imported by other tests in

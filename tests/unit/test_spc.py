@@ -40,7 +40,7 @@ CLI_TEXT = (
     "      '\n"
 )
 
-# The layout in Microsoft's documentation (domain.md 4.1).
+# The layout in Microsoft's documentation (docs/domain.md §5.1).
 BLOCK_TEXT = """array:
     - |
       objectEncoding: hex
@@ -56,7 +56,7 @@ TWO = (cli_object("plc-1-der"), cli_object("site-ca-crt"))
 
 
 def _cli_reference(names: list[str]) -> str:
-    # The CLI's algorithm restated from domain.md 4.1 (sorted keys, indent 6, then the '- |' re-indent).
+    # The CLI's algorithm as docs/domain.md §5.1 states it: sorted keys, indent 6, then the '- |' re-indent.
     items = [
         yaml.safe_dump({"objectName": n, "objectType": "secret", "objectEncoding": "hex"}, indent=6)
         for n in names
