@@ -27,8 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests import certgen as g  # noqa: E402  (needs the path set above)
-from tui.core.certs import decode  # noqa: E402
-from tui.core.certs import decode_bytes  # noqa: E402
+from tui.core.certs import decode, decode_bytes  # noqa: E402
 
 
 def mixed_bundle(count: int = 1000) -> bytes:
