@@ -61,3 +61,26 @@ def test_a_snapshot_finds_resources_by_kind_and_any_case_of_the_name() -> None:
     assert snapshot.readable and snapshot.get(ArmKind.SECRET_SYNC, "TRUST") is resource
     assert snapshot.get(ArmKind.SPC, "trust") is None
     assert not ArmSnapshot(ResourceStatus(AreaState.UNREACHABLE, "refused")).readable
+
+
+def test_the_owner_is_arm_by_annotation_or_by_a_resource_on_the_custom_location() -> None:
+    from tui.core.model.arm import Owner, owner_of
+
+    annotated = {"metadata": {"annotations": {"management.azure.com/resourceId": SYNC_ID}}}
+    plain = {"metadata": {"name": "aio-opc-ua-broker-trust-list"}}
+    assert owner_of(ArmKind.SECRET_SYNC, annotated, "t", None) is Owner.ARM
+    assert owner_of(ArmKind.SECRET_SYNC, plain, "t", None) is Owner.CLUSTER
+    body = {"extendedLocation": {"name": CUSTOM_LOCATION.upper()}}
+    held = ArmResource(ArmKind.SECRET_SYNC, "t", SYNC_ID, None, body)
+    ids = ArmIds(SUB, "rg-aio", CUSTOM_LOCATION)
+    readable = ArmSnapshot(ResourceStatus(AreaState.OK), ids, {(ArmKind.SECRET_SYNC, "t"): held})
+    assert owner_of(ArmKind.SECRET_SYNC, plain, "T", readable) is Owner.ARM
+    # Same name on another custom location (another site in the group) is not this list's owner.
+    elsewhere = ArmSnapshot(
+        ResourceStatus(AreaState.OK), ArmIds(SUB, "rg-aio", "/other"), {(ArmKind.SECRET_SYNC, "t"): held}
+    )
+    assert owner_of(ArmKind.SECRET_SYNC, plain, "t", elsewhere) is Owner.CLUSTER
+    unreadable = ArmSnapshot(
+        ResourceStatus(AreaState.FORBIDDEN, "403"), ids, {(ArmKind.SECRET_SYNC, "t"): held}
+    )
+    assert owner_of(ArmKind.SECRET_SYNC, plain, "t", unreadable) is Owner.CLUSTER

@@ -173,3 +173,23 @@ class ArmSnapshot:
     def get(self, kind: ArmKind, name: str) -> ArmResource | None:
         """The resource of that kind and name, if ARM holds it."""
         return self.resources.get((kind, name.lower()))
+
+
+def owner_of(kind: ArmKind, obj: Mapping[str, Any] | None, name: str, arm: ArmSnapshot | None) -> Owner:
+    """Who owns a list object: ARM when its cluster copy carries the resource id annotation, or ARM holds
+    a resource of that kind and name on the site's custom location; else the cluster alone.
+
+    ``obj`` is the cluster copy (None when the cluster has none); ``arm`` what ARM answered (None or an
+    unreadable snapshot: only the annotation can tell).
+    """
+    annotations = ((obj or {}).get("metadata") or {}).get("annotations") or {}
+    if isinstance(annotations, Mapping) and annotations.get(RESOURCE_ID_ANNOTATION):
+        return Owner.ARM
+    if arm is not None and arm.readable:
+        resource = arm.get(kind, name)
+        location = arm.ids.custom_location if arm.ids is not None else None
+        if resource is not None and (
+            location is None or (resource.extended_location or "").lower() == location.lower()
+        ):
+            return Owner.ARM
+    return Owner.CLUSTER
