@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
+from tui.core.build.arm import arm_view, entry_drift, join_owners
 from tui.core.build.cache import DEFAULT_CACHE, DecodeCache
 from tui.core.build.certmanager import latest_requests, parse_certificate, parse_issuers
 from tui.core.build.discovery import discover
@@ -31,6 +32,7 @@ from tui.core.build.sync import build_sync, choose_opcua_spc, sync_mappings
 from tui.core.build.trust import build_trust_bundle
 from tui.core.health.findings import (
     area_findings,
+    arm_findings,
     bundle_findings,
     certificate_findings,
     issuer_findings,
@@ -40,6 +42,7 @@ from tui.core.health.findings import (
     sync_findings,
 )
 from tui.core.model import resources as rk
+from tui.core.model.arm import ArmSnapshot
 from tui.core.model.names import OPCUA_LISTS
 from tui.core.model.settings import ModelSettings
 from tui.core.model.snapshot import AreaState, RawSnapshot, ResourceStatus, VaultSnapshot
@@ -111,12 +114,15 @@ def build_state(
     vault: VaultSnapshot | None = None,
     previous: ClusterState | None = None,
     cache: DecodeCache | None = None,
+    arm: ArmSnapshot | None = None,
 ) -> ClusterState:
-    """Turn raw objects (and the vault, when read) into an immutable :class:`ClusterState`.
+    """Turn raw objects (and the vault and ARM, when read) into an immutable :class:`ClusterState`.
 
     ``previous`` (the last state of a live view) carries rotation history forward so a rotation seen
-    happening reads "rotated at T". Never raises on odd cluster content: what cannot be read becomes an
-    area state, a decode error or a finding.
+    happening reads "rotated at T". ``arm`` is what the ARM adapter read of the list resources: it
+    decides who owns each list object and which entries drifted (:mod:`tui.core.build.arm`). Never
+    raises on odd cluster content: what cannot be read becomes an area state, a decode error or a
+    finding.
     """
     cache = cache or DEFAULT_CACHE
     ns = settings.namespace
@@ -150,6 +156,9 @@ def build_state(
     )
     syncs = tuple(build_sync(raw, ns, list_name, sync_name) for list_name, sync_name in OPCUA_LISTS.items())
     entries, entry_problems = build_opcua_with_findings(raw, settings, syncs, spcs, vault, now, cache)
+    syncs, owners = join_owners(raw, ns, syncs, spcs, arm)
+    entries, drift_problems = entry_drift(entries, syncs, spcs, owners, arm)
+    arm_state = arm_view(arm, owners)
 
     # Every SecretSync using an SPC counts when asking whether an SPC object is mapped at all.
     sources: dict[str, set[str]] = defaultdict(set)
@@ -179,6 +188,8 @@ def build_state(
     findings += sync_findings(syncs, spcs, ok(rk.SECRET_PROVIDER_CLASSES.key, rk.SECRETS.key))
     findings += spc_findings(spcs, {k: frozenset(v) for k, v in sources.items()})
     findings += entry_problems
+    findings += arm_findings(arm_state, owners)
+    findings += drift_problems
 
     return ClusterState(
         namespace=ns,
@@ -198,4 +209,6 @@ def build_state(
         areas=areas,
         findings=sort_findings(findings),
         rotation_history=history,
+        arm=arm_state,
+        owners=owners,
     )

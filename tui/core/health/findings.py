@@ -9,11 +9,12 @@ anything that needs a human before it does is a warning, and the rest is informa
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from tui.core.certs import crl_is_stale
 from tui.core.durations import humanize
+from tui.core.model.arm import Owner
 from tui.core.model.names import LIST_ISSUER
 from tui.core.model.settings import ModelSettings
 from tui.core.model.snapshot import AreaState
@@ -21,6 +22,7 @@ from tui.core.model.spc import SpcView
 from tui.core.model.state import (
     Area,
     AreaView,
+    ArmView,
     CertificateView,
     Condition,
     DiscoveryView,
@@ -28,6 +30,7 @@ from tui.core.model.state import (
     Health,
     IssuerView,
     OpcUaEntry,
+    OwnerView,
     RootCAView,
     RotationPhase,
     Severity,
@@ -62,6 +65,8 @@ FLAG_SEVERITY: dict[Health, Severity] = {
     Health.UNDECODABLE: Severity.WARNING,
     Health.WRONG_FORMAT: Severity.WARNING,
     Health.PRIVATE_KEY: Severity.CRITICAL,
+    # Nothing breaks today; the next portal or CLI change silently undoes it (docs/domain.md §9.3).
+    Health.ARM_DRIFT: Severity.WARNING,
 }
 
 # Order of finding families after severity: what a technician should read first.
@@ -197,8 +202,8 @@ def entry_findings(entry: OpcUaEntry, settings: ModelSettings, now: datetime) ->
     cert = entry.certificate
     for flag in entry.flags:
         severity = FLAG_SEVERITY[flag]
-        if flag is Health.SYNC_FAILING:
-            continue
+        if flag in (Health.SYNC_FAILING, Health.ARM_DRIFT):
+            continue  # once per SecretSync, and by arm_drift_findings (which knows the side)
         if flag is Health.EXPIRED and cert is not None:
             message = f"{label}: expired {humanize(now - cert.not_after)} ago"
         elif flag is Health.EXPIRING and cert is not None:
@@ -240,7 +245,36 @@ _FLAG_TEXT: dict[Health, str] = {
     Health.UNDECODABLE: "holds no certificate or CRL",
     Health.WRONG_FORMAT: "format does not match the file extension",
     Health.PRIVATE_KEY: "holds a private key (never put keys in a trust or issuer list)",
+    Health.ARM_DRIFT: "mapped on the cluster or in ARM only",
 }
+
+_DRIFT_TEXT = {
+    "cluster": "mapped on the cluster but not in ARM: the next portal or CLI change drops it",
+    "arm": "mapped in ARM but not on the cluster: the next portal or CLI change brings it back",
+}
+
+
+def arm_drift_findings(entries: Iterable[OpcUaEntry], sides: Mapping[str, str]) -> list[Finding]:
+    """One ``entry-arm-drift`` warning per entry whose mapping only one side holds.
+
+    ``sides`` maps an entry key to ``cluster`` or ``arm``: where the mapping is (docs/domain.md §9.3).
+    """
+    out = []
+    for entry in entries:
+        side = sides.get(entry.key)
+        if side is None:
+            continue
+        what = _describe(entry)
+        label = f"{entry.list_name} list {entry.target_key}" + (f" ({what})" if what else "")
+        out.append(
+            Finding(
+                Severity.WARNING,
+                f"entry-{Health.ARM_DRIFT.value}",
+                f"{label}: {_DRIFT_TEXT[side]}",
+                entry.key,
+            )
+        )
+    return out
 
 
 # --- Root CA, bundle, issuers --------------------------------------------------------------------
@@ -525,6 +559,24 @@ def area_findings(areas: Sequence[AreaView], vault: VaultView) -> list[Finding]:
     return out
 
 
+def arm_findings(arm: ArmView, owners: Sequence[OwnerView]) -> list[Finding]:
+    """A warning when ARM owns a list object but could not be read: drift cannot be checked, and a
+    change to those lists has to go through ARM (docs/domain.md §9)."""
+    severity = _AREA_SEVERITY.get(arm.state)
+    if severity is None or severity is Severity.INFO or not arm.in_use:
+        return []
+    if not any(o.owner is Owner.ARM for o in owners):
+        return []
+    return [
+        Finding(
+            Severity.WARNING,
+            f"arm-{arm.state.value}",
+            _one_line(f"Azure Resource Manager: {arm.state.value}: {arm.message}"),
+            "area/arm",
+        )
+    ]
+
+
 # --- Ordering -----
 
 
@@ -532,7 +584,7 @@ def _family(code: str) -> int:
     for index, prefix in enumerate(_FAMILY_ORDER):
         if code.startswith(prefix):
             return index
-    if code.startswith("vault"):
+    if code.startswith(("vault", "arm-")):
         return 0
     return len(_FAMILY_ORDER)
 

@@ -150,7 +150,12 @@ def flag_counts(entries: tuple[OpcUaEntry, ...]) -> dict[str, int]:
 
 def _opcua_lines(state: ClusterState) -> list[str]:
     spc = f" (SPC {state.opcua_spc})" if state.opcua_spc else ""
-    lines = [f"OPC UA lists{spc}"]
+    owners = {name: state.list_owner(name).value for name in (LIST_TRUST, LIST_ISSUER)}
+    if len(set(owners.values())) == 1:
+        owner = f"owner {owners[LIST_TRUST]}"
+    else:
+        owner = "owner " + ", ".join(f"{name} {value}" for name, value in owners.items())
+    lines = [f"OPC UA lists{spc}, {owner}"]
     for list_name in (LIST_TRUST, LIST_ISSUER):
         entries = state.entries(list_name)
         sync = state.sync(list_name)
@@ -170,14 +175,32 @@ def _opcua_lines(state: ClusterState) -> list[str]:
     flags = flag_counts(state.opcua)
     if flags:
         lines.append("  flags: " + ", ".join(f"{name} {count}" for name, count in flags.items()))
+    arm = arm_summary(state)
+    if arm:
+        lines.append(f"  {arm}")
     return lines
 
 
+def arm_summary(state: ClusterState) -> str | None:
+    """One line on Azure Resource Manager's side of the lists; None on a cluster-only site."""
+    arm = state.arm
+    if not arm.in_use:
+        return None
+    # The resource group is what a technician finds in the portal; the subscription id is in --json.
+    where = f" (resource group {arm.resource_group})" if arm.resource_group else ""
+    if arm.state is AreaState.OK:
+        return f"ARM{where}: ok, {arm.resource_count} list resource(s)"
+    reason = f": {arm.message}" if arm.message else ""
+    return f"ARM{where}: {arm.state.value}{reason}"
+
+
 def _area_line(state: ClusterState) -> str | None:
-    troubled = [a for a in state.areas if a.state is not AreaState.OK]
+    troubled = [f"{a.area.value} {a.state.value}" for a in state.areas if a.state is not AreaState.OK]
+    if state.arm.in_use and state.arm.state not in (AreaState.OK, AreaState.PENDING):
+        troubled.append(f"arm {state.arm.state.value}")
     if not troubled:
         return None
-    return "Not fully read: " + "; ".join(f"{a.area.value} {a.state.value}" for a in troubled)
+    return "Not fully read: " + "; ".join(troubled)
 
 
 def _finding_lines(findings: tuple[Finding, ...]) -> list[str]:
@@ -263,7 +286,11 @@ def state_to_json(state: ClusterState) -> dict[str, Any]:
         "health": _overall(state).lower(),
         "exit_code": exit_code(state),
         "findings": dict(Counter(f.severity.value for f in state.findings)),
-        "opcua": {name: health_counts(state.entries(name)) for name in (LIST_TRUST, LIST_ISSUER)},
+        "opcua": {
+            name: {**health_counts(state.entries(name)), "owner": state.list_owner(name).value}
+            for name in (LIST_TRUST, LIST_ISSUER)
+        },
+        "arm": {"state": state.arm.state.value, "in_use": state.arm.in_use, "message": state.arm.message},
         "flags": flag_counts(state.opcua),
     }
     return {"summary": summary, **body}

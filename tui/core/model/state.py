@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from tui.core.certs.model import CertificateInfo, CrlInfo
+from tui.core.model.arm import ArmKind, Owner
 from tui.core.model.snapshot import AreaState, ResourceStatus
 from tui.core.model.spc import SpcView
 
@@ -122,6 +123,9 @@ class Health(StrEnum):
     UNDECODABLE = "undecodable"
     WRONG_FORMAT = "wrong-format"
     PRIVATE_KEY = "private-key"
+    ARM_DRIFT = "arm-drift"
+    """The mapping is on one side only: the cluster copy of an ARM-owned SecretSync, or its ARM resource
+    (docs/domain.md §9.3: the next portal or CLI change rebuilds the list from ARM's copy)."""
 
 
 class Area(StrEnum):
@@ -386,6 +390,11 @@ class SyncView:
     secret_managed: bool
     """The Secret carries the controller's label or an ownerReference to this SecretSync."""
     resource_version: str | None
+    owner: Owner = Owner.CLUSTER
+    """ARM when the SecretSync is an ARM resource projected onto the cluster (:func:`owner_of`)."""
+    arm_mappings: tuple[tuple[str, str], ...] | None = None
+    """The ARM resource's ``objectSecretMapping`` as ``(sourcePath, targetKey)``; None when ARM was not
+    read or holds no such resource."""
 
     @property
     def healthy(self) -> bool:
@@ -516,6 +525,42 @@ class VaultView:
 
 
 @dataclass(frozen=True)
+class OwnerView:
+    """Who owns one list object (an SPC or a SecretSync) and, for ARM, which resource it is."""
+
+    kind: ArmKind
+    name: str
+    owner: Owner
+    resource_id: str | None
+    """The ARM resource id (from the annotation, else the ids ARM was read with); None when cluster-only."""
+    in_arm: bool | None
+    """ARM holds a resource of that kind and name; None when ARM could not be read."""
+
+    @property
+    def key(self) -> str:
+        """Stable key ``<ARM type>/<name>``."""
+        return f"{self.kind.value}/{self.name}"
+
+
+@dataclass(frozen=True)
+class ArmView:
+    """Azure Resource Manager's side of the OPC UA lists, as far as it could be read (docs/domain.md §9).
+
+    ``in_use`` is False on a cluster-only site: no object names an ARM resource and no ARM ids are
+    known, so there is nothing to read and nothing to show.
+    """
+
+    state: AreaState = AreaState.PENDING
+    message: str = "ARM not read"
+    in_use: bool = False
+    subscription: str | None = None
+    resource_group: str | None = None
+    custom_location: str | None = None
+    resource_count: int = 0
+    """List resources ARM holds on the site's custom location."""
+
+
+@dataclass(frozen=True)
 class ClusterState:
     """Everything the product knows about one AIO site at one moment; immutable and cheap to diff."""
 
@@ -546,6 +591,25 @@ class ClusterState:
     """Sorted worst first."""
     rotation_history: tuple[RotationEvent, ...] = field(default=())
     """Root CA rotations seen by this process (oldest first, bounded)."""
+    arm: ArmView = field(default=ArmView())
+    owners: tuple[OwnerView, ...] = field(default=())
+    """Who owns each SPC in the AIO namespace and each OPC UA list SecretSync (present on either side)."""
+
+    def owner(self, kind: ArmKind, name: str | None) -> OwnerView | None:
+        """The ownership of one list object (ARM names compare case-insensitively)."""
+        if not name:
+            return None
+        wanted = name.lower()
+        return next((o for o in self.owners if o.kind is kind and o.name.lower() == wanted), None)
+
+    def list_owner(self, list_name: str) -> Owner:
+        """Who owns an OPC UA list: its SecretSync's owner, else (no SecretSync yet) its SPC's."""
+        sync = self.sync(list_name)
+        found = self.owner(ArmKind.SECRET_SYNC, sync.name if sync is not None else None)
+        if found is not None and (found.in_arm or (sync is not None and sync.present)):
+            return found.owner
+        spc = self.owner(ArmKind.SPC, (sync.spc_name if sync is not None else None) or self.opcua_spc)
+        return spc.owner if spc is not None else Owner.CLUSTER
 
     @cached_property
     def _entries_by_key(self) -> dict[str, OpcUaEntry]:
