@@ -279,6 +279,15 @@ class FakeCluster(_Hooks):
 
     # -- ClusterPort ----------------------------------------------------------------------------------
 
+    def list(self, kind: ResourceKind, namespace: str) -> list[JsonObject]:
+        """Copies of every object of ``kind`` in ``namespace``."""
+        self._hook(f"list {kind.kind}")
+        return [
+            copy.deepcopy(obj)
+            for (key, ns, _), obj in sorted(self.objects.items())
+            if key == kind.key and ns == namespace
+        ]
+
     def get(self, kind: ResourceKind, namespace: str, name: str) -> JsonObject | None:
         """A copy of the object, or None."""
         self._hook(f"get {kind.kind}")

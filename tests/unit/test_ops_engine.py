@@ -440,6 +440,58 @@ def test_rollback_leaves_a_value_someone_else_wrote_alone(rig: Rig) -> None:
     assert "plc-2-der" not in rig.spc_names()
 
 
+def _map(target: str, source: str) -> Callable[[dict[str, Any]], None]:
+    def change(sync: dict[str, Any]) -> None:
+        data = [d for d in sync["spec"]["secretObject"]["data"] if d["targetKey"] != target]
+        sync["spec"]["secretObject"]["data"] = [*data, {"sourcePath": source, "targetKey": target}]
+
+    return change
+
+
+def test_rollback_keeps_what_another_apply_of_the_same_file_name_now_uses(rig: Rig) -> None:
+    # Ours was stopped after the vault write and the SPC grow; then someone added the same file name
+    # with --overwrite: their value in plc-2-der, their mapping plc-2.der -> plc-2-der, and they found
+    # our SPC object already there. Undoing ours must not take their entry apart.
+    failed = _failed_at_the_secret_sync(rig)
+    rig.vault.put("plc-2-der", PLC3.der.hex())
+    rig.cluster.edit(rk.SECRET_SYNCS, NS, TRUST, _map("plc-2.der", "plc-2-der"))
+    rolled = rig.rollback(failed.journal_id)
+    assert rolled.outcome == ROLLED_BACK, rolled.error
+    assert "plc-2-der" in rig.spc_names() and ("plc-2-der", "plc-2.der") in rig.mappings()
+    assert rig.vault.value("plc-2-der") == PLC3.der.hex()
+    spc_detail = next(d for d in rolled.details if d["target"] == f"SecretProviderClass/{NS}/{SPC}")
+    assert spc_detail.get("kept") == ["plc-2-der"]
+
+
+def test_rollback_of_a_mapped_apply_keeps_the_mapping_whose_secret_another_writer_took(rig: Rig) -> None:
+    # Ours mapped plc-2.der and was stopped in its sync wait; another apply then overwrote plc-2-der
+    # with its own file for the same entry: the mapping serves their file now.
+    plan = _add_plc2(rig)
+    rig.cluster.hooks["get SecretSync"] = kill
+    with pytest.raises(Killed):
+        rig.apply(plan)
+    rig.store.died()
+    rig.vault.put("plc-2-der", PLC3.der.hex())
+    journal_id = rig.store.held[0].id
+    rolled = rig.rollback(journal_id)
+    assert rolled.outcome == ROLLED_BACK, rolled.error
+    assert ("plc-2-der", "plc-2.der") in rig.mappings() and "plc-2-der" in rig.spc_names()
+    assert rig.vault.value("plc-2-der") == PLC3.der.hex()
+
+
+def test_rollback_does_not_purge_a_secret_it_created_that_another_entry_maps_now(rig: Rig) -> None:
+    # A racer's apply mapped the secret ours created (its guard ran before ours wrote): purging it
+    # would leave their applied entry mapping nothing.
+    failed = _failed_at_the_secret_sync(rig)
+    rig.cluster.edit(rk.SECRET_SYNCS, NS, TRUST, _map("plc-2-racer.der", "plc-2-der"))
+    rolled = rig.rollback(failed.journal_id)
+    assert rolled.outcome == ROLLED_BACK, rolled.error
+    assert rig.vault.value("plc-2-der") == PLC2.der.hex()
+    vault_detail = next(d for d in rolled.details if d["target"] == "vault/plc-2-der")
+    assert vault_detail["vault"] == "kept" and vault_detail["mapped_by"] == [f"{TRUST}/plc-2-racer.der"]
+    assert "plc-2-der" in rig.spc_names()
+
+
 def _overwrite_killed_in_its_sync_wait(rig: Rig) -> str:
     """An overwrite of plc-1.der with new bytes, synced to the edge, killed in its sync wait."""
     plan = rig.plan(AddFile("trust", "plc-1.der", PLC2.der, overwrite=True))

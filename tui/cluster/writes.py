@@ -24,7 +24,7 @@ import urllib3
 from kubernetes.client import ApiClient, CustomObjectsApi
 from kubernetes.client.exceptions import ApiException
 
-from tui.cluster.listwatch import WatchTarget, connection_problem, get_object
+from tui.cluster.listwatch import WatchTarget, connection_problem, get_object, list_objects
 from tui.core.model import resources as rk
 from tui.core.model.resources import ResourceKind
 
@@ -139,6 +139,12 @@ class ClusterWriter:
                 )
         except NotFoundError:
             return None
+
+    def list(self, kind: ResourceKind, namespace: str) -> list[JsonObject]:
+        """Every object of ``kind`` in ``namespace`` (a rollback asks who else maps a secret)."""
+        with _errors("listing", kind, namespace, "*"):
+            result = list_objects(self.api_client, WatchTarget(kind, namespace), timeout=self._timeout)
+        return list(result.items.values())
 
     # -- SecretProviderClass ----------------------------------------------------------------------
 

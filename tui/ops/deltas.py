@@ -94,6 +94,22 @@ def spc_backward(current: str | None, op: SpcEdit) -> str | None:
     return _edit_objects(current, restore, remove)
 
 
+def object_names(objects: str | None) -> set[str]:
+    """The objectNames an ``objects`` string holds."""
+    return {o.object_name for o in parse_objects(objects)}
+
+
+def keep_objects(restored: str | None, current: str | None, keep: set[str]) -> str | None:
+    """``restored`` with the objects named in ``keep`` put back as ``current`` has them (in place when the
+    order allows): objects an undo must not take away because something else maps them now."""
+    items = list(parse_objects(restored))
+    names = {o.object_name for o in items}
+    for obj in parse_objects(current):
+        if obj.object_name in keep and obj.object_name not in names:
+            items.append(obj)
+    return serialize_objects(items)
+
+
 def same_objects(a: str | None, b: str | None) -> bool:
     """Whether two ``objects`` strings hold the same items in the same order (layout aside)."""
     return parse_objects(a) == parse_objects(b)
@@ -154,15 +170,19 @@ def mappings_forward(current: Pairs | None, op: SyncEdit) -> Pairs:
     return _edit_pairs(current or (), put, dropped)
 
 
-def mappings_backward(current: Pairs | None, op: SyncEdit) -> Pairs:
+def mappings_backward(
+    current: Pairs | None, op: SyncEdit, *, keep_sources: frozenset[str] = frozenset()
+) -> Pairs:
     """The mappings with the step's delta undone (empty means: delete the SecretSync).
 
-    As for the SPC, a targetKey someone else has mapped since (or re-added) is left alone.
+    As for the SPC, a targetKey someone else has mapped since (or re-added) is left alone, and so is one
+    whose source is in ``keep_sources`` (lower case: secrets another writer has given their own value
+    since, so the mapping serves their entry now).
     """
     put, dropped = _map_delta(op)
     before = {t: s for s, t in op.before}
     now = {t: s for s, t in current or ()}
-    ours = {t for t, s in put.items() if now.get(t) == s}
+    ours = {t for t, s in put.items() if now.get(t) == s and s.lower() not in keep_sources}
     missing = {t for t in dropped if t not in now}
     restore = {t: before[t] for t in ours | missing if t in before}
     remove = {t for t in ours if t not in before}

@@ -30,6 +30,10 @@ class ClusterPort(Protocol):
         """The object, or None when it does not exist."""
         ...
 
+    def list(self, kind: ResourceKind, namespace: str) -> list[JsonObject]:
+        """Every object of ``kind`` in ``namespace``."""
+        ...
+
     def patch_spc_objects(
         self, namespace: str, name: str, objects: str | None, *, resource_version: str
     ) -> JsonObject:

@@ -264,6 +264,22 @@ def _resync_restored(
     return out
 
 
+def _taken_secrets(adapters: Adapters, candidates: list[StepRecord]) -> frozenset[str]:
+    """Lower-case names of the secrets this apply wrote that hold another writer's value now.
+
+    A mapping or SPC object of this apply that reads such a secret serves the other writer's entry
+    (say, an ``--overwrite`` of the same file name after this apply was killed): undoing it would take
+    their entry away, so the rollback leaves it.
+    """
+    taken = set()
+    for rec in candidates:
+        if isinstance(rec.op, VaultWrite) and adapters.vault is not None:
+            state = read_secret(adapters.vault, rec.op.secret_name)
+            if state.exists and (state.value or "").lower() != rec.op.value.lower():
+                taken.add(rec.op.secret_name.lower())
+    return frozenset(taken)
+
+
 def rollback_apply(
     journal_id: str,
     *,
@@ -285,6 +301,7 @@ def rollback_apply(
     results: list[tuple[Step, dict[str, Any]]] = []
     current: StepRecord | None = None
     try:
+        taken = _taken_secrets(adapters, candidates)
         for position, rec in enumerate(candidates):
             if rec.op is None:
                 raise jr.JournalError(f"step {rec.index} ({rec.target}): the journal lacks its operation")
@@ -292,7 +309,7 @@ def rollback_apply(
             step = Step(rec.index, rec.op)
             run.left = len(candidates) - position
             run.event("start", step, f"undo: {describe_step(step)}")
-            result = undo(adapters, step, rec.before)
+            result = undo(adapters, step, rec.before, namespace=run.plan.namespace, taken=taken)
             run.journal.append(
                 StepRecord(
                     rec.plan_id,

@@ -259,15 +259,47 @@ def recheck_done(adapters: Adapters, step: Step) -> bool:
     return verdict == deltas.DONE
 
 
-def undo(adapters: Adapters, step: Step, before: Before | None) -> Result:
+def users_of(kube: ClusterPort, namespace: str, secret: str, *, spc_name: str | None = None) -> list[str]:
+    """``SecretSync/targetKey`` of every mapping in ``namespace`` whose source is ``secret`` (only the
+    SecretSyncs reading ``spc_name`` when it is given): who would lose a file if the secret, or the SPC
+    object naming it, went away."""
+    out = []
+    for sync in kube.list(rk.SECRET_SYNCS, namespace):
+        spec = sync.get("spec") or {}
+        if spc_name is not None and spec.get("secretProviderClassName") != spc_name:
+            continue
+        name = (sync.get("metadata") or {}).get("name")
+        out += [
+            f"{name}/{target}"
+            for source, target in deltas.pairs_of(sync) or ()
+            if source.lower() == secret.lower()
+        ]
+    return out
+
+
+def undo(
+    adapters: Adapters,
+    step: Step,
+    before: Before | None,
+    *,
+    namespace: str,
+    taken: frozenset[str] = frozenset(),
+) -> Result:
     """Reverse ``step`` (which may or may not have taken effect); ``before`` is its before-image.
 
     Only what is still the step's own doing is put back: a value, object or mapping someone else has
-    written since is left alone.
+    written since is left alone. Rollbacks run newest first, so by the time an SPC object or a secret
+    this apply created is undone, the apply's own mappings are gone: one that something still maps is
+    someone else's now and is kept. ``taken`` names secrets whose value another writer has replaced
+    since (lower case): a mapping or object of ours that reads one serves their entry now, and stays.
     """
     op = step.op
     if isinstance(op, VaultWrite):
         vault_image = before if isinstance(before, VaultBefore) else None
+        users = [] if op.secret_name.lower() in taken else users_of(adapters.kube, namespace, op.secret_name)
+        if users and not (vault_image is not None and vault_image.existed):
+            # Created by this apply, mapped by another entry since: purging it would break that entry.
+            return {"vault": "kept", "mapped_by": users}
         return _undo_vault_write(adapters.need_vault(step), op, vault_image)
     if isinstance(op, VaultDelete):
         return _undo_vault_delete(
@@ -280,15 +312,20 @@ def undo(adapters: Adapters, step: Step, before: Before | None) -> Result:
             raise WriteError(f"restoring SecretProviderClass {op.key}: it no longer exists")
         objects = ((current.get("spec") or {}).get("parameters") or {}).get("objects")
         restored = deltas.spc_backward(objects, op)
+        leaving = deltas.object_names(objects) - deltas.object_names(restored)
+        needed = {n for n in leaving if users_of(kube, op.namespace, n, spc_name=op.name)}
+        if needed:
+            restored = deltas.keep_objects(restored, objects, needed)
         if deltas.same_objects(objects, restored):
-            return {"already": True}
+            return {"already": True, **({"kept": sorted(needed)} if needed else {})}
         rv = str((current.get("metadata") or {}).get("resourceVersion"))
         obj = kube.patch_spc_objects(op.namespace, op.name, restored, resource_version=rv)
-        return {"resource_version": (obj.get("metadata") or {}).get("resourceVersion")}
+        result: Result = {"resource_version": (obj.get("metadata") or {}).get("resourceVersion")}
+        return {**result, "kept": sorted(needed)} if needed else result
     assert isinstance(op, SyncEdit)
     current_sync = kube.get(rk.SECRET_SYNCS, op.namespace, op.name)
     pairs = deltas.pairs_of(current_sync)
-    restored_pairs = deltas.mappings_backward(pairs, op)
+    restored_pairs = deltas.mappings_backward(pairs, op, keep_sources=taken)
     if current_sync is not None and pairs == restored_pairs:
         return {"already": True}
     if current_sync is None and not restored_pairs:
