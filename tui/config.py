@@ -32,10 +32,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from tui.core.files import UnreadableFile, read_regular_file
+from tui.core.text import printable
+
 CONFIG_ENV = "AIO_CERTS_CONFIG"
 STATE_DIR_ENV = "AIO_CERTS_STATE_DIR"
 APP_DIR = "aio-certs"
 CONFIG_FILE = "config.toml"
+MAX_CONFIG_BYTES = 64 * 1024
+"""A config file is a few lines; anything bigger is not one."""
 AUTH_MODES = ("default", "cli", "managed-identity", "device-code", "workload-identity", "demo")
 CLOUDS = ("AzureCloud", "AzureChinaCloud", "AzureUSGovernment")
 JOURNAL_DIR = "journal"
@@ -144,20 +149,21 @@ def load_config(path: Path | None = None, *, environ: Mapping[str, str] | None =
     env = os.environ if environ is None else environ
     explicit = path is not None or bool(env.get(CONFIG_ENV, "").strip())
     chosen = path if path is not None else config_path(env)
-    try:
-        raw = chosen.read_bytes()
-    except FileNotFoundError:
-        if explicit:
-            raise ConfigError(f"config {chosen}: no such file") from None
+    shown = printable(str(chosen))
+    if not explicit and not os.path.lexists(chosen):
         return UserConfig()
-    except OSError as exc:
-        raise ConfigError(f"config {chosen}: cannot read ({exc.strerror or exc})") from None
+    try:
+        # The file rules of every other input: a FIFO named here would block every command, /dev/zero
+        # would fill the memory.
+        raw = read_regular_file(chosen, limit=MAX_CONFIG_BYTES)
+    except UnreadableFile as exc:
+        raise ConfigError(f"config {shown}: {exc}") from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        raise ConfigError(f"config {chosen}: not UTF-8 text") from None
+        raise ConfigError(f"config {shown}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config {chosen}: not valid TOML ({exc})") from None
+        raise ConfigError(f"config {shown}: not valid TOML ({printable(str(exc))})") from None
     return _parse(data, chosen)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,17 @@ def test_the_state_directory_is_resolved_into_the_settings(tmp_path: Path) -> No
     config = UserConfig(state_dir=tmp_path / "cfg")
     assert _settings(["journal"], config).state_dir == tmp_path / "cfg"
     assert _settings(["journal"], config, AIO_CERTS_STATE_DIR="/env").state_dir == Path("/env")
+
+
+def test_a_config_that_is_not_a_regular_file_is_refused_at_once(tmp_path: Path) -> None:
+    # A FIFO blocked every command in open(); /dev/zero filled the memory (adversarial pass, issue 9).
+    fifo = tmp_path / "config.fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError, match=r"named pipe"):
+        load_config(environ={"AIO_CERTS_CONFIG": str(fifo)})
+    with pytest.raises(ConfigError, match=r"config /dev/zero: .*(device|not a regular file)"):
+        load_config(environ={"AIO_CERTS_CONFIG": "/dev/zero"})
+    big = tmp_path / "big.toml"
+    big.write_text("x = 1\n" * 20000)
+    with pytest.raises(ConfigError, match=r"big.toml"):
+        load_config(environ={"AIO_CERTS_CONFIG": str(big)})
