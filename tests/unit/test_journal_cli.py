@@ -129,3 +129,23 @@ def test_resume_or_rollback_of_an_unusable_journal_is_one_line_and_writes_nothin
         {"journal": name},
     )
     assert sorted(p.name for p in (state / "journal").iterdir()) == sorted([f"{GOOD}.jsonl", path.name])
+
+
+def test_journal_names_and_contexts_with_control_characters_are_escaped(tmp_path: Path) -> None:
+    # From the adversarial pass: a journal file named with ESC/BEL, or whose context holds them, was
+    # printed raw by `journal` and by every change command's "unfinished apply" notice.
+    import dataclasses
+
+    state = tmp_path / "state"
+    hostile = "2026\x1b]0;owned\x07X"
+    JournalStore(state).create(hostile, dataclasses.replace(PLAN, context="aio\x1b]0;pwned\x07demo")).close()
+    listing = _cli(state, "journal")
+    assert listing.returncode == 0, listing.stderr
+    for stream in (listing.stdout, listing.stderr):
+        assert "\x1b" not in stream and "\x07" not in stream
+    assert "2026\\1B]0;owned\\07X" in listing.stdout and "aio\\1B]0;pwned\\07demo" in listing.stdout
+    notice = _cli(state, "trust", "remove", "x.der", "--dry-run")
+    assert "\x1b" not in notice.stderr and "\x07" not in notice.stderr
+    assert "unfinished apply 2026\\1B]0;owned\\07X" in notice.stderr
+    dry = _cli(state, "journal", "rollback", hostile, "--dry-run")
+    assert "\x1b" not in dry.stdout + dry.stderr and "\x07" not in dry.stdout + dry.stderr

@@ -46,6 +46,7 @@ from tui.core.changes.journal import (
     record_from_json,
     summarize,
 )
+from tui.core.text import printable
 
 SUFFIX = ".jsonl"
 MAX_JOURNAL_BYTES = 64 * 1024 * 1024
@@ -467,8 +468,10 @@ def notice_lines(state_dir: Path) -> list[str]:
     for info in infos:
         if info.problem:
             lines.append(
-                f"aio-certs: unusable {info.problem_line}; it cannot be resumed or rolled back "
-                "(look at it, then remove it)"
+                printable(
+                    f"aio-certs: unusable {info.problem_line}; it cannot be resumed or rolled back "
+                    "(look at it, then remove it)"
+                )
             )
             continue
         if not info.pending:
@@ -476,9 +479,11 @@ def notice_lines(state_dir: Path) -> list[str]:
         what = "; ".join(info.description) or f"{info.steps} step(s)"
         why = f", last error: {info.failed}" if info.failed else ", interrupted"
         lines.append(
-            f"aio-certs: unfinished apply {info.id} ({info.done}/{info.steps} steps done{why}): "
-            f"{what}. Run `aio-certs journal resume {info.id}` or "
-            f"`aio-certs journal rollback {info.id}`."
+            printable(
+                f"aio-certs: unfinished apply {info.id} ({info.done}/{info.steps} steps done{why}): "
+                f"{what}. Run `aio-certs journal resume {info.id}` or "
+                f"`aio-certs journal rollback {info.id}`."
+            )
         )
     return lines
 

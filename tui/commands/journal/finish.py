@@ -63,7 +63,7 @@ def finish(settings: Settings, action: str, journal_id: str, trail: Trail) -> in
         if action == "resume"
         else f"undo of {summary.done + summary.uncertain} step(s)"
     )
-    text = f"{action} journal {summary.id} ({what}): {todo}, context {summary.context}"
+    text = printable(f"{action} journal {summary.id} ({what}): {todo}, context {summary.context}")
     if options.dry_run:
         print(f"would {text}")
         trail.record("dry-run")
@@ -94,7 +94,7 @@ def finish(settings: Settings, action: str, journal_id: str, trail: Trail) -> in
         code = report_result(f"journal {action}", result, verb=action)
         if code == EXIT_OK:
             word = "resumed and applied" if action == "resume" else "rolled back"
-            print(f"journal {summary.id}: {word}", file=sys.stderr)
+            print(f"journal {printable(summary.id)}: {word}", file=sys.stderr)
         return code
     finally:
         connection.close()

@@ -52,10 +52,14 @@ def _list(args: argparse.Namespace) -> int:
             print(f"{printable(s.id)}  {'UNUSABLE':<11} {printable(s.problem_line)}")
             continue
         status = "RUNNING" if s.busy else ("PENDING" if s.pending else (s.outcome or "?"))
+        # Ids come from file names, contexts and descriptions from the file: escape what a terminal
+        # would act on, and keep each journal on its line.
         print(
-            f"{s.id}  {status:<11} {s.done}/{s.steps} steps  context {s.context or '?'}  "
-            f"{'; '.join(s.description)}"
+            printable(
+                f"{s.id}  {status:<11} {s.done}/{s.steps} steps  context {s.context or '?'}  "
+                f"{'; '.join(s.description)}"
+            )
         )
         if s.pending and s.failed:
-            print(f"    last error: {s.failed}")
+            print(f"    last error: {printable(s.failed)}")
     return EXIT_OK
