@@ -31,6 +31,7 @@ from tui.cluster.config import ClusterConnection, load_cluster_config
 from tui.cluster.listwatch import WatchTarget
 from tui.cluster.live import ClusterFeed, FeedTimings
 from tui.cluster.watch_set import (
+    ARC_CONFIG_TARGET,
     assemble,
     combine_status,
     namespaced_status_key,
@@ -494,13 +495,31 @@ def test_watch_set_reads_namespaced_kinds_only_where_needed() -> None:
     for t in targets:
         by_kind.setdefault(t.kind.key, set()).add(t.namespace)
     assert by_kind[rk.SECRETS.key] == {"aio", "cm"}
-    assert by_kind[rk.CONFIGMAPS.key] == {"aio", "cm"}
+    # ConfigMaps in azure-arc too: only Arc's azure-clusterconfig, by name (docs/domain.md §9.4).
+    assert by_kind[rk.CONFIGMAPS.key] == {"aio", "cm", "azure-arc"}
+    assert [t.field_selector for t in targets if t.namespace == "azure-arc"] == [
+        "metadata.name=azure-clusterconfig"
+    ]
     assert by_kind[rk.SECRET_SYNCS.key] == {"aio"}
     assert by_kind[rk.CLUSTER_ISSUERS.key] == {None} and by_kind[rk.BUNDLES.key] == {None}
     assert set(by_kind) == {k.key for k in rk.ALL_KINDS}
     # The same namespace twice is read once.
     same = watch_targets(ModelSettings(namespace="cm", cert_manager_namespace="cm"))
     assert len([t for t in same if t.kind is rk.SECRETS]) == 1
+
+
+def test_the_arc_configmap_read_never_makes_the_bundle_configmaps_unreadable() -> None:
+    ok = ResourceStatus(AreaState.OK)
+    denied = ResourceStatus(AreaState.FORBIDDEN, "configmaps in azure-arc: forbidden (403)")
+    arc = {("azure-arc", "azure-clusterconfig"): {"metadata": {"name": "azure-clusterconfig"}}}
+    raw = assemble(
+        [(WatchTarget(rk.CONFIGMAPS, "aio"), {}, ok), (ARC_CONFIG_TARGET, {}, denied)],
+        NOW,
+    )
+    assert raw.state_of(rk.CONFIGMAPS.key).state is AreaState.OK
+    assert raw.state_of("v1/configmaps@azure-arc") == denied
+    read = assemble([(WatchTarget(rk.CONFIGMAPS, "aio"), {}, ok), (ARC_CONFIG_TARGET, arc, ok)], NOW)
+    assert read.get(rk.CONFIGMAPS.key, "azure-arc", "azure-clusterconfig") is not None
 
 
 def test_combined_status_is_the_worst_part_and_each_part_is_kept() -> None:

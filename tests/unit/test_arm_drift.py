@@ -14,12 +14,12 @@ from datetime import timedelta
 from tests import armobjects as ao
 from tests import certgen as cg
 from tests.rawobjects import Site, quickstart_site, secret_sync
-from tui.core.build.arm import spc_objects_differ
+from tui.core.build.arm import discover_ids, spc_objects_differ
 from tui.core.build.assemble import build_state
 from tui.core.build.cache import DecodeCache
 from tui.core.health.report import exit_code, render_status, state_to_json
 from tui.core.model import resources as rk
-from tui.core.model.arm import ArmKind, ArmSnapshot, Owner
+from tui.core.model.arm import ArmIds, ArmKind, ArmSnapshot, Owner
 from tui.core.model.names import ISSUER_LIST_SYNC, OPCUA_SPC, QUICKSTART_CA_COMMON_NAME, TRUST_LIST_SYNC
 from tui.core.model.settings import ModelSettings
 from tui.core.model.snapshot import AreaState
@@ -289,3 +289,36 @@ def test_drift_is_the_same_in_a_rebuild_from_the_memo() -> None:
     assert again == first
     assert Health.ARM_DRIFT not in plain.entry("trust/plc.der").flags  # type: ignore[union-attr]
     assert dataclasses.replace(first, arm=plain.arm) != plain  # the flag, not just the header
+
+
+# --- where the ARM ids come from -----
+
+
+def _arc_configmap(subscription: str, group: str) -> dict[str, object]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "azure-clusterconfig", "namespace": "azure-arc"},
+        "data": {"AZURE_SUBSCRIPTION_ID": subscription, "AZURE_RESOURCE_GROUP": group},
+    }
+
+
+def test_the_ids_come_from_the_annotations_first() -> None:
+    site = _site()
+    site.add(rk.CONFIGMAPS, _arc_configmap("other-sub", "other-rg"))
+    ids = discover_ids(site.snapshot(), NS)
+    assert ids == ao.IDS  # resourceId's subscription and group, customLocation's location
+
+
+def test_without_annotations_the_arc_configmap_names_subscription_and_group() -> None:
+    site = _site(arm_owned=False)
+    assert discover_ids(site.snapshot(), NS) is None
+    assert not _state(site, None).arm.in_use
+    site.add(rk.CONFIGMAPS, _arc_configmap(ao.SUBSCRIPTION, ao.RESOURCE_GROUP))
+    assert discover_ids(site.snapshot(), NS) == ArmIds(ao.SUBSCRIPTION, ao.RESOURCE_GROUP, None)
+    view = _state(site, None).arm
+    # An Arc-connected cluster: ARM is worth reading even though no object names it yet.
+    assert view.in_use and (view.subscription, view.resource_group) == (ao.SUBSCRIPTION, ao.RESOURCE_GROUP)
+    assert view.custom_location is None
+    site.add(rk.CONFIGMAPS, _arc_configmap(" ", ao.RESOURCE_GROUP))
+    assert discover_ids(site.snapshot(), NS) is None  # a blank subscription names nothing

@@ -156,7 +156,7 @@ def test_json_is_the_full_snapshot_and_serialisable() -> None:
             "trust": {"ok": 1, "warning": 0, "critical": 1, "owner": "cluster"},
             "issuer": {"ok": 2, "warning": 0, "critical": 0, "owner": "cluster"},
         },
-        "arm": {"state": "pending", "in_use": False, "message": "no ARM resource named (cluster-only site)"},
+        "arm": {"state": "pending", "in_use": False, "message": "no ARM ids known (a cluster-only site)"},
         "flags": {"expired": 1},
     }
     assert back["root_ca"]["certificate"]["sha1"] == state.root_ca.certificate.sha1  # type: ignore[union-attr]

@@ -126,6 +126,10 @@ def test_device_code_prompt_goes_to_the_given_stream() -> None:
         (REMOTE, AzureAuthorityHosts.AZURE_PUBLIC_CLOUD),
         ("https://kv.vault.azure.cn/", AzureAuthorityHosts.AZURE_CHINA),
         ("https://kv.vault.usgovcloudapi.net/", AzureAuthorityHosts.AZURE_GOVERNMENT),
+        # The same chain signs in to ARM (tui/commands/shared/arm_reader.py): each cloud's ARM host.
+        ("https://management.azure.com", AzureAuthorityHosts.AZURE_PUBLIC_CLOUD),
+        ("https://management.chinacloudapi.cn", AzureAuthorityHosts.AZURE_CHINA),
+        ("https://management.usgovcloudapi.net", AzureAuthorityHosts.AZURE_GOVERNMENT),
     ],
 )
 def test_sign_in_goes_to_the_vaults_cloud(url: str, authority: str) -> None:

@@ -6,7 +6,9 @@ Threads, none of which ever blocks another:
   the first), assembles a RawSnapshot and calls ``build_state`` - so a burst of events within ~50 ms
   costs one rebuild - then hands the new state to every subscriber;
 - a vault poller that re-reads the vault every ``vault_interval`` seconds or on :meth:`refresh_vault`,
-  so a slow or unreachable vault never holds up the cluster view.
+  so a slow or unreachable vault never holds up the cluster view;
+- an ARM poller, the same for the ARM resources behind the lists (``arm_interval``,
+  :meth:`refresh_arm`): an unreachable ARM only changes the ARM state and the drift judgements.
 
 Subscribers run on the builder thread: a Textual app should ``post_message`` (thread-safe) from there.
 """
@@ -30,6 +32,7 @@ from tui.core.build.cache import DEFAULT_CACHE
 from tui.core.build.opcua_rows import prewarm_list_files
 from tui.core.clock import Clock, SystemClock
 from tui.core.model import resources as rk
+from tui.core.model.arm import ArmSnapshot
 from tui.core.model.names import OPCUA_LISTS
 from tui.core.model.settings import ModelSettings
 from tui.core.model.snapshot import AreaState, RawSnapshot, ResourceStatus, VaultSnapshot
@@ -56,6 +59,15 @@ class VaultReader(Protocol):
         ...
 
 
+class ArmReader(Protocol):
+    """Reads ARM's list resources, given the latest state (for the ids it names); None when no ARM ids
+    are known (a cluster-only site). Never raises: failures are the snapshot's status."""
+
+    def __call__(self, state: ClusterState | None) -> ArmSnapshot | None:
+        """Read ARM for ``state``."""
+        ...
+
+
 StateCallback = Callable[[ClusterState], None]
 
 
@@ -67,6 +79,7 @@ class FeedTimings:
     max_delay: float = 0.05  # ...but never later than this after the first change of a burst
     tick: float = 30.0  # rebuild at least this often: days-left and "rotated at" depend on the time
     vault_interval: float = 60.0
+    arm_interval: float = 60.0
 
 
 class ClusterFeed:
@@ -83,6 +96,7 @@ class ClusterFeed:
         *,
         clock: Clock | None = None,
         vault_reader: VaultReader | None = None,
+        arm_reader: ArmReader | None = None,
         timings: FeedTimings | None = None,
         reflector_timings: ReflectorTimings | None = None,
         wait: WaitFunction = event_wait,
@@ -96,6 +110,9 @@ class ClusterFeed:
         self.clock = clock or SystemClock()
         self.timings = timings or FeedTimings()
         self._vault_reader = vault_reader
+        self._arm_reader = arm_reader
+        self._arm: ArmSnapshot | None = None
+        self._arm_wanted = threading.Event()
         self._lock = threading.Lock()
         self._state_changed = threading.Condition(self._lock)
         self._state: ClusterState | None = None
@@ -146,12 +163,15 @@ class ClusterFeed:
         self._spawn(self._build_loop, "feed builder")
         if self._vault_reader is not None:
             self._spawn(self._vault_loop, "feed vault poller")
+        if self._arm_reader is not None:
+            self._spawn(self._arm_loop, "feed arm poller")
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop every thread of the feed and wait for them (bounded by ``timeout`` each)."""
         self._stop.set()
         self._dirty.set()
         self._vault_wanted.set()
+        self._arm_wanted.set()
         for reflector in self.reflectors:
             reflector.stop(timeout=0)
         for reflector in self.reflectors:
@@ -185,6 +205,12 @@ class ClusterFeed:
         """The latest vault read, or None when there was none yet (or no vault is configured)."""
         with self._lock:
             return self._vault
+
+    @property
+    def arm_snapshot(self) -> ArmSnapshot | None:
+        """The latest ARM read, or None when there was none yet (or no ARM ids are known)."""
+        with self._lock:
+            return self._arm
 
     def subscribe(self, callback: StateCallback) -> Callable[[], None]:
         """Call ``callback(state)`` (on the builder thread) for every new state; returns an unsubscriber.
@@ -226,6 +252,10 @@ class ClusterFeed:
     def refresh_vault(self) -> None:
         """Ask the vault poller to read the vault again as soon as it can; never blocks."""
         self._vault_wanted.set()
+
+    def refresh_arm(self) -> None:
+        """Ask the ARM poller to read ARM again as soon as it can; never blocks."""
+        self._arm_wanted.set()
 
     def raw_snapshot(self) -> RawSnapshot:
         """Assemble what the reflectors hold right now."""
@@ -311,9 +341,10 @@ class ClusterFeed:
         with self._lock:
             previous = self._state
             vault = self._vault
+            arm = self._arm
         try:
             state = build_state(
-                raw, settings=self.settings, now=self.clock.now(), vault=vault, previous=previous
+                raw, settings=self.settings, now=self.clock.now(), vault=vault, previous=previous, arm=arm
             )
         except Exception as exc:  # a model bug must not stop the feed: keep the last good state
             log.exception("building the cluster state failed")
@@ -330,6 +361,7 @@ class ClusterFeed:
         if not self.first_state_ready.is_set():
             self.first_state_ready.set()
             self._vault_wanted.set()
+            self._arm_wanted.set()
 
     @staticmethod
     def _deliver(callback: StateCallback, state: ClusterState) -> None:
@@ -367,6 +399,27 @@ class ClusterFeed:
                 )
             with self._lock:
                 self._vault = snapshot
+            self._mark_dirty()
+
+    def _arm_loop(self) -> None:
+        reader = self._arm_reader
+        assert reader is not None
+        # Read once the first cluster state exists (it names the ids), then on a timer or on demand.
+        while not self._stop.is_set():
+            self._arm_wanted.wait(None if self.state is None else self.timings.arm_interval)
+            if self._stop.is_set():
+                return
+            self._arm_wanted.clear()
+            try:
+                snapshot = reader(self.state)
+            except Exception as exc:  # ARM must never take the cluster view down with it
+                log.exception("reading ARM failed")
+                now = self.clock.now()
+                snapshot = ArmSnapshot(
+                    ResourceStatus(AreaState.ERROR, f"ARM: {type(exc).__name__}: {exc}", now), taken_at=now
+                )
+            with self._lock:
+                self._arm = snapshot
             self._mark_dirty()
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from tui.cluster.listwatch import WatchTarget
 from tui.core.model import resources as rk
+from tui.core.model.arm import ARC_CONFIG_MAP, ARC_CONFIG_NAMESPACE
 from tui.core.model.settings import ModelSettings
 from tui.core.model.snapshot import AreaState, ObjectKey, RawSnapshot, ResourceStatus
 
@@ -29,6 +30,13 @@ _AIO_NAMESPACE_ONLY = (
     rk.DATAFLOW_ENDPOINTS,
 )
 _CLUSTER_WIDE = (rk.NAMESPACES, rk.CLUSTER_ISSUERS, rk.BUNDLES)
+
+ARC_CONFIG_TARGET = WatchTarget(
+    rk.CONFIGMAPS, ARC_CONFIG_NAMESPACE, field_selector=f"metadata.name={ARC_CONFIG_MAP}"
+)
+"""The Arc agents' ConfigMap (subscription and resource group of an Arc-connected cluster, docs/domain.md
+§9.4): one object, read by name. A side read: a cluster without Arc, or RBAC that keeps ``azure-arc``
+closed, must not make the trust bundle's ConfigMaps look unreadable, so its status is kept apart."""
 
 RECENT_REQUESTS_PER_CERTIFICATE = 5
 """CertificateRequests kept per Certificate (newest first); older ones only explain past rotations."""
@@ -53,6 +61,7 @@ def watch_targets(settings: ModelSettings) -> tuple[WatchTarget, ...]:
         targets.extend(WatchTarget(kind, ns) for ns in namespaces)
     targets.extend(WatchTarget(kind, settings.namespace) for kind in _AIO_NAMESPACE_ONLY)
     targets.extend(WatchTarget(kind) for kind in _CLUSTER_WIDE)
+    targets.append(ARC_CONFIG_TARGET)
     return tuple(targets)
 
 
@@ -136,6 +145,10 @@ def assemble(
     for target, items, status in parts:
         key = target.kind.key
         objects[key].update(items)
+        if target == ARC_CONFIG_TARGET:
+            # Only under its own key: whether Arc's ConfigMap could be read says nothing of the others.
+            per_namespace[namespaced_status_key(key, ARC_CONFIG_NAMESPACE)] = status
+            continue
         statuses[key].append(status)
         if target.kind.namespaced and target.namespace:
             per_namespace[namespaced_status_key(key, target.namespace)] = status

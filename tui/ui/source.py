@@ -99,8 +99,9 @@ class FeedSource:
                 self._on_stop()
 
     def refresh(self) -> None:
-        """Re-read the vault and rebuild the state."""
+        """Re-read the vault and ARM, and rebuild the state."""
         self.feed.refresh_vault()
+        self.feed.refresh_arm()
         self.feed.rebuild()
 
 

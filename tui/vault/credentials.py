@@ -59,11 +59,12 @@ def is_loopback_url(url: str) -> bool:
 
 
 def authority_for(vault_url: str) -> str:
-    """The Entra ID authority host for the cloud the vault URL belongs to (public cloud by default)."""
+    """The Entra ID authority host for the cloud a vault or ARM URL belongs to (public cloud by default)."""
     host = (urlsplit(vault_url).hostname or "").lower()
-    if host.endswith(".vault.azure.cn"):
+    # Key Vault (vault.azure.cn) and ARM (management.chinacloudapi.cn) hosts of each sovereign cloud.
+    if host.endswith((".vault.azure.cn", ".chinacloudapi.cn")):
         return AzureAuthorityHosts.AZURE_CHINA
-    if host.endswith(".vault.usgovcloudapi.net"):
+    if host.endswith(".usgovcloudapi.net"):
         return AzureAuthorityHosts.AZURE_GOVERNMENT
     return AzureAuthorityHosts.AZURE_PUBLIC_CLOUD
 

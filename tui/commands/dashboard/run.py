@@ -15,6 +15,7 @@ from tui.cluster.config import ClusterConfigError, ClusterConnection, connect
 from tui.cluster.live import ClusterFeed
 from tui.commands.dashboard.arguments import EXIT_FAILED, EXIT_UNREACHABLE, EXIT_USAGE
 from tui.commands.shared.app_runner import LazySession, run_app
+from tui.commands.shared.arm_reader import make_arm_reader
 from tui.commands.shared.exits import Refused
 from tui.commands.shared.settings import Settings, UsageError, command_settings, load_user_config
 from tui.commands.shared.vault_reader import make_vault_reader
@@ -78,7 +79,10 @@ def open_feed(settings: Settings, *, clock: Clock | None = None) -> tuple[Cluste
     clk = clock or SystemClock()
     connection = connect(settings.connection)
     reader = make_vault_reader(settings.vault, clock=clk, timeout=settings.request_timeout)
-    return connection, ClusterFeed(connection.api_client, model, clock=clk, vault_reader=reader)
+    arm = make_arm_reader(settings.arm, settings.vault, clock=clk, timeout=settings.request_timeout)
+    return connection, ClusterFeed(
+        connection.api_client, model, clock=clk, vault_reader=reader, arm_reader=arm
+    )
 
 
 def open_change_session(settings: Settings) -> tuple[ChangeSession, ClusterConnection]:

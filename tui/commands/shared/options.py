@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 
 from tui.config import CLOUDS
 from tui.core.text import printable
@@ -23,6 +24,10 @@ VAULT_URL_ENV = "AIO_CERTS_VAULT_URL"
 VAULT_CA_ENV = "AIO_CERTS_VAULT_CA"
 AUTH_ENV = "AIO_CERTS_AUTH"
 NAMESPACE_ENV = "AIO_CERTS_NAMESPACE"
+ARM_ENDPOINT_ENV = "AIO_CERTS_ARM_ENDPOINT"
+ARM_CA_ENV = "AIO_CERTS_ARM_CA"
+SUBSCRIPTION_ENV = "AZURE_SUBSCRIPTION_ID"
+RESOURCE_GROUP_ENV = "AZURE_RESOURCE_GROUP"
 DEFAULT_REQUEST_TIMEOUT = 10.0
 DEFAULT_WAIT_TIMEOUT = 60.0
 
@@ -31,7 +36,11 @@ environment:
   KUBECONFIG            kubeconfig file(s), separated by ':'
   AIO_CERTS_VAULT_URL   Key Vault URL, instead of the one named by the SecretProviderClass
   AIO_CERTS_VAULT_CA    CA bundle to verify the vault's TLS certificate with
-  AIO_CERTS_AUTH        how to sign in to the vault (see --auth)
+  AIO_CERTS_AUTH        how to sign in to the vault and ARM (see --auth)
+  AIO_CERTS_ARM_ENDPOINT  Azure Resource Manager URL, instead of the one of --cloud
+  AIO_CERTS_ARM_CA      CA bundle to verify ARM's TLS certificate with
+  AZURE_SUBSCRIPTION_ID, AZURE_RESOURCE_GROUP
+                        where the list resources are when the cluster does not say (see --subscription)
   AIO_CERTS_CONFIG      configuration file (default ~/.config/aio-certs/config.toml)
   AIO_CERTS_STATE_DIR   where the apply journal and audit log live (default ~/.local/state/aio-certs);
                         owner-only, refused when another user could write to it
@@ -113,6 +122,25 @@ def add_vault_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_arm_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where the ARM resources behind the OPC UA lists are, when the cluster does not say."""
+    group = parser.add_argument_group("azure resource manager")
+    group.add_argument(
+        "--subscription",
+        metavar="ID",
+        type=subscription_id,
+        help="subscription of the list resources (default: the objects' management.azure.com/resourceId, "
+        f"else the azure-arc/azure-clusterconfig ConfigMap, else ${SUBSCRIPTION_ENV})",
+    )
+    group.add_argument(
+        "--resource-group",
+        metavar="NAME",
+        type=resource_group_name,
+        help="resource group of the list resources "
+        f"(default: as for --subscription, else ${RESOURCE_GROUP_ENV})",
+    )
+
+
 def add_read_only_argument(parser: argparse.ArgumentParser) -> None:
     """``--read-only``: refuse every write, whatever else is asked."""
     parser.add_argument("--read-only", action="store_true", help="never write to the cluster or the vault")
@@ -123,6 +151,7 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     add_connection_arguments(parser)
     add_model_arguments(parser)
     add_vault_arguments(parser)
+    add_arm_arguments(parser)
     add_read_only_argument(parser)
 
 
@@ -177,6 +206,30 @@ def non_negative_seconds(text: str) -> float:
     value = _seconds(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must not be negative, got '{printable(text)}'")
+    return value
+
+
+_SUBSCRIPTION = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# ARM's rule for resource group names: 1-90 letters, digits, '-', '_', '.', '(' or ')', not ending in '.'.
+_RESOURCE_GROUP = re.compile(r"^[-\w.()]{0,89}[-\w()]$")
+
+
+def subscription_id(text: str) -> str:
+    """``argparse`` type of ``--subscription``: a subscription id (a GUID)."""
+    value = text.strip()
+    if not _SUBSCRIPTION.match(value):
+        raise argparse.ArgumentTypeError(f"expected a subscription id (a GUID), got '{printable(text)}'")
+    return value.lower()
+
+
+def resource_group_name(text: str) -> str:
+    """``argparse`` type of ``--resource-group``: a valid resource group name."""
+    value = text.strip()
+    if not _RESOURCE_GROUP.match(value):
+        raise argparse.ArgumentTypeError(
+            f"expected a resource group name (1-90 letters, digits, -, _, ., ( or ), not ending in .), "
+            f"got '{printable(text)}'"
+        )
     return value
 
 

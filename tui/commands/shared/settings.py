@@ -23,10 +23,14 @@ from typing import Any
 from tui.cluster.settings import ConnectionSettings
 from tui.commands.shared.exits import EXIT_USAGE, Refused
 from tui.commands.shared.options import (
+    ARM_CA_ENV,
+    ARM_ENDPOINT_ENV,
     AUTH_ENV,
     DEFAULT_REQUEST_TIMEOUT,
     DEFAULT_WAIT_TIMEOUT,
     NAMESPACE_ENV,
+    RESOURCE_GROUP_ENV,
+    SUBSCRIPTION_ENV,
     VAULT_CA_ENV,
     VAULT_URL_ENV,
 )
@@ -46,6 +50,19 @@ class VaultSettings:
     auth: str | None = None  # --auth, else auth in the config file, else AIO_CERTS_AUTH, else "default"
     cloud: str | None = None  # --cloud, else cloud in the config file, else the SPC's, else AzureCloud
     ca_bundle: str | None = None  # AIO_CERTS_VAULT_CA
+
+
+@dataclass(frozen=True)
+class ArmSettings:
+    """Where the ARM resources behind the lists are; sign-in and cloud are the vault's (``--auth``,
+    ``--cloud``). None fields fall back to what the cluster says (docs/domain.md §9.4)."""
+
+    subscription: str | None = None  # --subscription: wins over the cluster's ids
+    resource_group: str | None = None  # --resource-group: wins over the cluster's ids
+    fallback_subscription: str | None = None  # AZURE_SUBSCRIPTION_ID: only when the cluster names none
+    fallback_resource_group: str | None = None  # AZURE_RESOURCE_GROUP: likewise
+    endpoint: str | None = None  # AIO_CERTS_ARM_ENDPOINT, else the cloud's
+    ca_bundle: str | None = None  # AIO_CERTS_ARM_CA
 
 
 @dataclass(frozen=True)
@@ -69,6 +86,7 @@ class Settings:
     """The journal and audit directory (:func:`tui.config.state_dir`), not yet created or checked."""
     connection: ConnectionSettings = field(default_factory=ConnectionSettings)
     vault: VaultSettings = VaultSettings()
+    arm: ArmSettings = ArmSettings()
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     read_only: bool = False
     """``--read-only``, or ``read_only = true`` in the config file."""
@@ -114,6 +132,14 @@ def command_settings(
             auth=_flag_or_file(flags, config, "auth") or env.get(AUTH_ENV, "").strip() or None,
             cloud=_flag_or_file(flags, config, "cloud"),
             ca_bundle=env.get(VAULT_CA_ENV, "").strip() or None,
+        ),
+        arm=ArmSettings(
+            subscription=flags.get("subscription"),
+            resource_group=flags.get("resource_group"),
+            fallback_subscription=env.get(SUBSCRIPTION_ENV, "").strip() or None,
+            fallback_resource_group=env.get(RESOURCE_GROUP_ENV, "").strip() or None,
+            endpoint=env.get(ARM_ENDPOINT_ENV, "").strip() or None,
+            ca_bundle=env.get(ARM_CA_ENV, "").strip() or None,
         ),
         request_timeout=flags.get("request_timeout", DEFAULT_REQUEST_TIMEOUT),
         read_only=bool(flags.get("read_only", False)) or config.read_only,

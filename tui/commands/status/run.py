@@ -7,10 +7,12 @@ import json
 import shutil
 import threading
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
 from tui.cluster.config import ClusterConfigError, connect
 from tui.cluster.oneshot import read_once
 from tui.cluster.watch_set import unreachable_reason
+from tui.commands.shared.arm_reader import make_arm_reader
 from tui.commands.shared.settings import Settings, UsageError, command_settings
 from tui.commands.shared.vault_reader import make_vault_reader
 from tui.commands.status.arguments import EXIT_UNREACHABLE, EXIT_USAGE, fail
@@ -19,24 +21,33 @@ from tui.core.build.assemble import build_state
 from tui.core.clock import SystemClock
 from tui.core.health.report import exit_code, render_status, state_to_json
 from tui.core.model.snapshot import VaultSnapshot
+from tui.core.model.state import ClusterState
+
+T = TypeVar("T")
 
 
-class _Background:
-    """Run ``reader(None)`` in a daemon thread: an exit (say, cluster unreachable) never waits for it."""
+class _Background(Generic[T]):
+    """Run ``reader(state)`` in a daemon thread: an exit (say, cluster unreachable) never waits for it."""
 
-    def __init__(self, reader: Callable[[None], VaultSnapshot | None]) -> None:
-        self._result: VaultSnapshot | None = None
+    def __init__(
+        self,
+        reader: Callable[[ClusterState | None], T | None],
+        state: ClusterState | None = None,
+        name: str = "vault",
+    ) -> None:
+        self._result: T | None = None
         self._done = threading.Event()
         self._reader = reader
-        threading.Thread(target=self._run, name="status-vault", daemon=True).start()
+        self._state = state
+        threading.Thread(target=self._run, name=f"status-{name}", daemon=True).start()
 
     def _run(self) -> None:
         try:
-            self._result = self._reader(None)
+            self._result = self._reader(self._state)
         finally:
             self._done.set()
 
-    def result(self) -> VaultSnapshot | None:
+    def result(self) -> T | None:
         """Wait for the read (the reader bounds its own time) and return it."""
         self._done.wait()
         return self._result
@@ -70,7 +81,7 @@ def _status(settings: Settings, *, as_json: bool, no_vault: bool, vault_values: 
     except ClusterConfigError as exc:
         return fail(f"cannot reach the cluster: {exc}", EXIT_UNREACHABLE, as_json=as_json)
     vault_reader = None
-    early_vault: _Background | None = None
+    early_vault: _Background[VaultSnapshot] | None = None
     try:
         if not no_vault:
             vault = settings.vault
@@ -88,14 +99,18 @@ def _status(settings: Settings, *, as_json: bool, no_vault: bool, vault_values: 
                 EXIT_UNREACHABLE,
                 as_json=as_json,
             )
+        # ARM's ids come from the cluster (annotations, the Arc ConfigMap): read it alongside the vault.
+        first = build_state(raw, settings=model, now=clock.now())
+        arm_reader = make_arm_reader(
+            settings.arm, settings.vault, clock=clock, quick=True, timeout=settings.request_timeout
+        )
+        arm = _Background(arm_reader, first, name="arm")
         if early_vault is not None:
-            state = build_state(raw, settings=model, now=clock.now(), vault=early_vault.result())
+            vault_snapshot = early_vault.result()
         else:
-            state = build_state(raw, settings=model, now=clock.now())
             # The vault is named by the SPC the state points at (or values need the mapped names).
-            snapshot = vault_reader(state) if vault_reader is not None else None
-            if snapshot is not None:
-                state = build_state(raw, settings=model, now=clock.now(), vault=snapshot)
+            vault_snapshot = vault_reader(first) if vault_reader is not None else None
+        state = build_state(raw, settings=model, now=clock.now(), vault=vault_snapshot, arm=arm.result())
     finally:
         connection.close()
 

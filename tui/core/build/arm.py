@@ -19,7 +19,12 @@ from tui.core.build.readers import meta_of, one_line
 from tui.core.health.findings import arm_drift_findings
 from tui.core.model import resources as rk
 from tui.core.model.arm import (
+    ARC_CONFIG_MAP,
+    ARC_CONFIG_NAMESPACE,
+    ARC_RESOURCE_GROUP_KEY,
+    ARC_SUBSCRIPTION_KEY,
     RESOURCE_ID_ANNOTATION,
+    ArmIds,
     ArmKind,
     ArmSnapshot,
     Owner,
@@ -31,7 +36,11 @@ from tui.core.model.snapshot import AreaState, RawSnapshot
 from tui.core.model.spc import SpcFormatError, SpcObject, SpcView, parse_objects
 from tui.core.model.state import ArmView, Finding, Health, OpcUaEntry, OwnerView, Severity, SyncView
 
-__all__ = ["DriftSide", "arm_view", "entry_drift", "join_owners", "spc_objects_differ"]
+__all__ = ["DriftSide", "arm_view", "discover_ids", "entry_drift", "join_owners", "spc_objects_differ"]
+
+CUSTOM_LOCATION_ANNOTATION = "management.azure.com/customLocation"
+"""Annotation a custom location's projection puts on the cluster copy: the custom location's id
+(docs/domain.md §9.4; seen on other services' projected objects, UNCONFIRMED for these kinds)."""
 
 
 class DriftSide(StrEnum):
@@ -96,22 +105,56 @@ def join_owners(
     return tuple(out_syncs), tuple(ordered)
 
 
-def arm_view(arm: ArmSnapshot | None, owners: Sequence[OwnerView]) -> ArmView:
-    """The header's ARM state: what was read, or why not; ``in_use`` when ARM matters to this site."""
+def _text(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def discover_ids(raw: RawSnapshot, namespace: str) -> ArmIds | None:
+    """Where the site's list resources live in ARM, as far as the cluster tells (docs/domain.md §9.4).
+
+    Subscription and resource group from the ``management.azure.com/resourceId`` annotation of a list
+    object in the AIO namespace, else from the Arc agents' ``azure-arc/azure-clusterconfig`` ConfigMap;
+    the custom location from a list object's ``management.azure.com/customLocation`` annotation. None
+    when neither names a subscription and resource group (a cluster not connected to Arc).
+    """
+    objects = [
+        o
+        for key in (rk.SECRET_PROVIDER_CLASSES.key, rk.SECRET_SYNCS.key)
+        for o in sorted(raw.items(key), key=lambda o: str(meta_of(o).get("name") or ""))
+        if meta_of(o).get("namespace") == namespace
+    ]
+    annotations = [a for o in objects if isinstance(a := meta_of(o).get("annotations"), Mapping)]
+    ref = next(
+        (r for a in annotations if (r := parse_resource_id(str(a.get(RESOURCE_ID_ANNOTATION) or "")))),
+        None,
+    )
+    location = next((t for a in annotations if (t := _text(a.get(CUSTOM_LOCATION_ANNOTATION)))), None)
+    if ref is not None:
+        return ArmIds(ref.ids.subscription, ref.ids.resource_group, location)
+    config = raw.get(rk.CONFIGMAPS.key, ARC_CONFIG_NAMESPACE, ARC_CONFIG_MAP)
+    data = (config or {}).get("data")
+    if isinstance(data, Mapping):
+        subscription, group = _text(data.get(ARC_SUBSCRIPTION_KEY)), _text(data.get(ARC_RESOURCE_GROUP_KEY))
+        if subscription and group:
+            return ArmIds(subscription, group, location)
+    return None
+
+
+def arm_view(arm: ArmSnapshot | None, owners: Sequence[OwnerView], discovered: ArmIds | None) -> ArmView:
+    """The header's ARM state: what was read, or why not; ``in_use`` when ARM matters to this site
+    (an object names an ARM resource, or the cluster is connected to Arc)."""
     annotated = any(o.owner is Owner.ARM for o in owners)
     if arm is None:
-        ids = next(
-            (ref.ids for o in owners if o.resource_id and (ref := parse_resource_id(o.resource_id))),
-            None,
-        )
+        in_use = annotated or discovered is not None
         return ArmView(
             AreaState.PENDING,
-            "ARM not read" if annotated else "no ARM resource named (cluster-only site)",
-            in_use=annotated,
-            subscription=ids.subscription if ids else None,
-            resource_group=ids.resource_group if ids else None,
+            "ARM not read" if in_use else "no ARM ids known (a cluster-only site)",
+            in_use=in_use,
+            subscription=discovered.subscription if discovered else None,
+            resource_group=discovered.resource_group if discovered else None,
+            custom_location=discovered.custom_location if discovered else None,
         )
-    ids = arm.ids
+    ids = arm.ids or discovered
     return ArmView(
         arm.status.state,
         one_line(arm.status.message),

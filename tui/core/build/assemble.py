@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from tui.core.build.arm import arm_view, entry_drift, join_owners
+from tui.core.build.arm import arm_view, discover_ids, entry_drift, join_owners
 from tui.core.build.cache import DEFAULT_CACHE, DecodeCache
 from tui.core.build.certmanager import latest_requests, parse_certificate, parse_issuers
 from tui.core.build.discovery import discover
@@ -158,7 +158,7 @@ def build_state(
     entries, entry_problems = build_opcua_with_findings(raw, settings, syncs, spcs, vault, now, cache)
     syncs, owners = join_owners(raw, ns, syncs, spcs, arm)
     entries, drift_problems = entry_drift(entries, syncs, spcs, owners, arm)
-    arm_state = arm_view(arm, owners)
+    arm_state = arm_view(arm, owners, discover_ids(raw, ns))
 
     # Every SecretSync using an SPC counts when asking whether an SPC object is mapped at all.
     sources: dict[str, set[str]] = defaultdict(set)

@@ -1,0 +1,120 @@
+"""Where a site's list resources are in ARM, and a reader of them for the live feed and ``status``.
+
+The subscription and resource group are ``--subscription`` / ``--resource-group`` when given, else what
+the cluster says (the objects' resourceId annotation, else the Arc ConfigMap: ``state.arm``), else
+``AZURE_SUBSCRIPTION_ID`` / ``AZURE_RESOURCE_GROUP``; the custom location is the cluster's
+(docs/domain.md §9.4). Sign-in is the vault's credential chain (``--auth``) and ``--cloud`` picks the
+endpoint unless ``AIO_CERTS_ARM_ENDPOINT`` names one. The Azure SDK is imported on the first read, not
+with this module: the dashboard's first frame must not wait for it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tui.commands.shared.settings import ArmSettings, VaultSettings
+from tui.core.model.arm import ArmIds, ArmSnapshot
+from tui.core.model.snapshot import ResourceStatus
+
+if TYPE_CHECKING:
+    from tui.arm.resources import ArmResources
+    from tui.cluster.live import ArmReader
+    from tui.core.clock import Clock
+    from tui.core.model.state import ClusterState
+
+
+def arm_target(settings: ArmSettings, state: ClusterState | None) -> ArmIds | None:
+    """The ids to read ARM with for the latest state; None when no subscription and group are known."""
+    view = state.arm if state is not None else None
+    subscription = (
+        settings.subscription or (view.subscription if view else None) or settings.fallback_subscription
+    )
+    group = (
+        settings.resource_group or (view.resource_group if view else None) or settings.fallback_resource_group
+    )
+    if not subscription or not group:
+        return None
+    return ArmIds(subscription, group, view.custom_location if view else None)
+
+
+def open_arm(
+    settings: ArmSettings,
+    ids: ArmIds,
+    *,
+    auth: str | None,
+    cloud: str | None,
+    timeout: float | None = None,
+    retry_total: int | None = None,
+) -> ArmResources:
+    """The ARM adapter for ``ids`` (also what a change session writes through; docs/design.md §7).
+
+    Raises a one-line ``ArmError`` for a bad endpoint, CA file or auth mode, and for the ``demo``
+    credential with an endpoint that is not on loopback.
+    """
+    # The Azure SDK comes with these (~0.1 s): imported when ARM is first read, never at start-up.
+    from tui.arm.client import arm_endpoint, check_endpoint, refuse_demo_for
+    from tui.arm.errors import ArmError
+    from tui.arm.resources import ArmResources
+    from tui.vault.credentials import make_credential, resolve_auth
+    from tui.vault.errors import VaultError
+
+    endpoint = check_endpoint(settings.endpoint) if settings.endpoint else arm_endpoint(cloud, env={})
+    try:
+        mode = resolve_auth(auth)
+        refuse_demo_for(endpoint, demo=mode == "demo")
+        credential = make_credential(mode, vault_url=endpoint)
+    except VaultError as exc:
+        raise ArmError(str(exc), exc.state) from None
+    return ArmResources(
+        ids,
+        endpoint=endpoint,
+        credential=credential,
+        ca_bundle=settings.ca_bundle,
+        timeout=timeout,
+        retry_total=retry_total,
+    )
+
+
+def make_arm_reader(
+    settings: ArmSettings,
+    vault: VaultSettings,
+    *,
+    clock: Clock,
+    quick: bool = False,
+    timeout: float | None = None,
+) -> ArmReader:
+    """A function reading ARM's list resources for a state (see :func:`arm_target`); never raises.
+
+    One adapter is kept per set of ids, so the api-version ARM accepted is asked first next time.
+    ``quick`` makes the client give up sooner (one retry, for one-shot commands such as ``status``);
+    ``timeout`` (``--request-timeout``) bounds each listing, retries included.
+    """
+    adapters: dict[ArmIds, Any] = {}
+
+    def read(state: ClusterState | None) -> ArmSnapshot | None:
+        # Imported on first read (the feed's ARM thread, after the first cluster state).
+        from tui.arm.errors import classify
+        from tui.arm.reader import read_arm_snapshot
+
+        ids = arm_target(settings, state)
+        if ids is None:
+            return None
+        try:
+            adapter = adapters.get(ids)
+            if adapter is None:
+                adapter = open_arm(
+                    settings,
+                    ids,
+                    auth=vault.auth,
+                    cloud=vault.cloud,
+                    timeout=timeout,
+                    retry_total=1 if quick else None,
+                )
+                adapters[ids] = adapter
+        except Exception as exc:  # bad endpoint, CA file or auth mode: an ARM status, never a crash
+            area_state, message = classify(exc)
+            now = clock.now()
+            return ArmSnapshot(ResourceStatus(area_state, message, now), ids, taken_at=now)
+        return read_arm_snapshot(adapter, clock=clock)
+
+    return read
