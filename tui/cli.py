@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
@@ -129,6 +131,23 @@ def with_default_command(argv: Sequence[str]) -> list[str]:
     return arguments
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: handled as Ctrl-C is (the run's audit line says "interrupted"), with the
+    signal's own exit status."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.status = 128 + signum
+
+
+def _terminate(signum: int, _frame: object) -> None:
+    raise Terminated(signum)
+
+
+# The dashboards own their terminal and their hang-up handling (exit 129 when the terminal goes away).
+_SIGNALS_OWN_HANDLERS = frozenset({"dashboard", "demo"})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the process exit status."""
     parser = build_parser()
@@ -137,11 +156,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if name is None:
         parser.print_help()
         return 2
+    if name not in _SIGNALS_OWN_HANDLERS and threading.current_thread() is threading.main_thread():
+        # Default SIGTERM/SIGHUP end the process on the spot: a change killed that way after its first
+        # write left no audit line. Raised in the main thread, they unwind like Ctrl-C.
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, _terminate)
     try:
         # The one import of a command's run module: what it needs is loaded only when it runs (inside
         # the try, so that Ctrl-C while loading ends as any interrupt does).
         command = importlib.import_module(f"{PACKAGE}.{name}.run")
         return int(command.run(args))
+    except Terminated as stop:
+        print(f"aio-certs: interrupted ({stop})", file=sys.stderr)
+        return stop.status
     except KeyboardInterrupt:
         print("aio-certs: interrupted", file=sys.stderr)
         return 130
