@@ -77,3 +77,46 @@ def test_status_against_a_trickling_api_server_ends_within_the_request_timeout(t
     assert result.returncode == 3, (result.returncode, result.stderr, time.monotonic() - started)
     assert "error" in json.loads(result.stdout)
     assert "Traceback" not in result.stderr
+
+
+def test_a_server_answering_an_empty_object_to_everything_is_not_a_cluster(tmp_path: Path) -> None:
+    # From the adversarial pass: `200 {}` on every path passed as a site (status CRITICAL, exit 2).
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Empty(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"{}"
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Empty)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+        f"clusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:{server.server_address[1]}\n"
+        "contexts:\n- name: c\n  context:\n    cluster: c\n    user: u\n"
+        "users:\n- name: u\n  user:\n    token: t\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIO_CERTS_") and k != "KUBECONFIG"}
+    env.update({"KUBECONFIG": str(kubeconfig), "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)})
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "tui", "status", "--json", "--no-vault"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        server.shutdown()
+    assert result.returncode == 3, (result.returncode, result.stdout[-500:], result.stderr)
+    assert "error" in json.loads(result.stdout)

@@ -160,8 +160,10 @@ def list_objects(
             doc = json.loads(response.data)
         finally:
             response.release_conn()
-        if not isinstance(doc, dict) or not isinstance(doc.get("items", []), list):
-            raise ValueError(f"{target.describe()}: the API server's answer is not a list")
+        # A Kubernetes list always names its items (an empty list as []): a server answering {} or any
+        # other JSON to every path is not an API server, whatever its status codes say.
+        if not isinstance(doc, dict) or "items" not in doc or not isinstance(doc["items"] or [], list):
+            raise ValueError(f"{target.describe()}: the answer is not a Kubernetes list (no items)")
         # Lists leave out kind/apiVersion on each item; put them back so objects look like watch objects.
         for obj in doc.get("items") or []:
             if isinstance(obj, dict):
