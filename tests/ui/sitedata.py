@@ -8,14 +8,23 @@ an issuer list with two CAs, one CRL current and one stale, and a CA without CRL
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from tests import certgen, rawobjects
+from tests import armobjects, certgen, rawobjects
 from tests.rawobjects import Site
 from tui.core.build.assemble import build_state
 from tui.core.model import resources as rk
-from tui.core.model.names import CERT_MANAGER_NAMESPACE, QUICKSTART_CA_COMMON_NAME, ROOT_CA_SECRET
+from tui.core.model.arm import ArmKind, ArmSnapshot
+from tui.core.model.names import (
+    CERT_MANAGER_NAMESPACE,
+    ISSUER_LIST_SYNC,
+    OPCUA_SPC,
+    QUICKSTART_CA_COMMON_NAME,
+    ROOT_CA_SECRET,
+    TRUST_LIST_SYNC,
+)
 from tui.core.model.settings import ModelSettings
 from tui.core.model.snapshot import AreaState, ResourceStatus
 from tui.core.model.state import ClusterState
@@ -116,15 +125,48 @@ def build(
     previous: ClusterState | None = None,
     vault: bool = True,
     settings: ModelSettings | None = None,
+    arm: ArmSnapshot | None = None,
 ) -> ClusterState:
-    """The ClusterState of ``site`` at ``now`` (with the vault read, unless ``vault`` is False)."""
+    """The ClusterState of ``site`` at ``now`` (with the vault read, unless ``vault`` is False, and
+    ARM's side when ``arm`` is given)."""
     return build_state(
         site.snapshot(now),
         settings=settings or ModelSettings(),
         now=now,
         vault=site.vault_snapshot() if vault else None,
         previous=previous,
+        arm=arm,
     )
+
+
+def arm_owned_site(now: datetime = NOW) -> Site:
+    """The steady site with its SPC and SecretSyncs projected from ARM (docs/domain.md §9.2)."""
+    site = make_site(now)
+    for kind, arm_kind, name in (
+        (rk.SECRET_SYNCS, ArmKind.SECRET_SYNC, TRUST_LIST_SYNC),
+        (rk.SECRET_SYNCS, ArmKind.SECRET_SYNC, ISSUER_LIST_SYNC),
+        (rk.SECRET_PROVIDER_CLASSES, ArmKind.SPC, OPCUA_SPC),
+    ):
+        site.add(kind, armobjects.annotated(site.get(kind, site.namespace, name), arm_kind))
+    return site
+
+
+def arm_in_step(site: Site, *, drop_trust: Iterable[str] = ()) -> ArmSnapshot:
+    """ARM holding the site's lists as the cluster does, less the trust files ``drop_trust`` (what a
+    ``--local-only`` add leaves: mapped on the cluster only)."""
+    dropped = set(drop_trust)
+    resources = []
+    for name in (TRUST_LIST_SYNC, ISSUER_LIST_SYNC):
+        sync = site.get(rk.SECRET_SYNCS, site.namespace, name)
+        mappings = [
+            (item["sourcePath"], item["targetKey"])
+            for item in sync["spec"]["secretObject"]["data"]
+            if item["targetKey"] not in dropped
+        ]
+        resources.append(armobjects.arm_sync(name, OPCUA_SPC, mappings))
+    spc = site.get(rk.SECRET_PROVIDER_CLASSES, site.namespace, OPCUA_SPC)
+    resources.append(armobjects.arm_spc(OPCUA_SPC, objects_text=spc["spec"]["parameters"]["objects"]))
+    return armobjects.snapshot(*resources)
 
 
 def steady_state(now: datetime = NOW) -> ClusterState:

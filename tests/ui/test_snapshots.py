@@ -12,9 +12,11 @@ from typing import Any
 
 from textual.pilot import Pilot
 
+from tests import armobjects
 from tests.ui import sitedata
 from tests.ui.conftest import INFO, SMALL, WIDE
 from tui.core.clock import FrozenClock
+from tui.core.model.snapshot import AreaState
 from tui.ui.app import DashboardApp
 from tui.ui.source import StaticSource
 
@@ -58,3 +60,14 @@ def test_filter_as_you_type(snap_compare: SnapCompare) -> None:
 
 def test_help_at_80x24(snap_compare: SnapCompare) -> None:
     assert snap_compare(_app(), terminal_size=SMALL, run_before=_after("question_mark"))
+
+
+def test_dashboard_with_arm_unreachable(snap_compare: SnapCompare) -> None:
+    # ARM-owned lists, ARM out of reach: the header says so, the title names the owner, nothing else moves.
+    site = sitedata.arm_owned_site()
+    state = sitedata.build(
+        site,
+        arm=armobjects.unreadable(AreaState.UNREACHABLE, "cannot reach ARM: [Errno 111] Connection refused"),
+    )
+    app = DashboardApp(StaticSource(state, INFO), clock=FrozenClock(sitedata.NOW))
+    assert snap_compare(app, terminal_size=WIDE, run_before=_after())

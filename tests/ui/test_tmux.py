@@ -125,7 +125,7 @@ def test_demo_dashboard_in_a_real_terminal(terminal: Terminal, tmp_path: Path) -
     terminal.send(command, "Enter")
 
     screen = terminal.wait_for(
-        lambda s: "Root CA ·" in s and "OPC UA lists · trust" in s, START_TIMEOUT, "the dashboard with data"
+        lambda s: "Root CA ·" in s and "OPC UA lists (owner" in s, START_TIMEOUT, "the dashboard with data"
     )
     assert terminal.flag("alternate_on") == "1"
     lines = screen.splitlines()
@@ -168,7 +168,7 @@ def test_demo_read_only_without_mouse_at_80x24(terminal: Terminal, tmp_path: Pat
     assert len(lines) <= 24 and all(len(line) <= 80 for line in lines)
     assert terminal.flag("mouse_any_flag") == "0" and terminal.flag("mouse_sgr_flag") == "0"
     terminal.send("3")
-    terminal.wait_for(lambda s: "OPC UA lists · trust" in s, STEP_TIMEOUT, "the OPC UA pane")
+    terminal.wait_for(lambda s: "OPC UA lists (owner" in s, STEP_TIMEOUT, "the OPC UA pane")
     terminal.send("q")
     final = terminal.wait_for(
         lambda s: re.search(r"exit status: \d", s) is not None, STEP_TIMEOUT, "the process to exit"

@@ -1,4 +1,5 @@
-"""What the header says about the connection: live, reconnecting since T, forbidden, offline vault, data age.
+"""What the header says about the connection: live, reconnecting since T, forbidden, offline vault or ARM,
+data age.
 
 Derived purely from the latest :class:`~tui.core.model.state.ClusterState` (its per-area read states carry the
 reflectors' ``since`` times) and ``now``, so a test can assert the header text for any situation without
@@ -11,8 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from tui.core.model.names import LIST_ISSUER, LIST_TRUST
 from tui.core.model.snapshot import AreaState, ResourceStatus
-from tui.core.model.state import Area, ClusterState
+from tui.core.model.state import Area, ClusterState, Health
 from tui.ui.view import format as fmt
 from tui.ui.view.levels import Level
 
@@ -91,6 +93,36 @@ def vault_summary(state: ClusterState | None) -> Summary:
     if vault.state is AreaState.FORBIDDEN:
         return Summary("vault forbidden", Level.ERROR)
     return Summary("vault offline", Level.WARNING)
+
+
+def arm_summary(state: ClusterState | None) -> Summary:
+    """``arm ok``, ``arm drift (N)``, ``arm offline``, ``arm forbidden``, ``arm error``, ``arm not read``;
+    empty on a cluster-only site (nothing names ARM, so there is nothing to say)."""
+    if state is None or not state.arm.in_use:
+        return Summary("", Level.MUTED)
+    arm = state.arm
+    if arm.state is AreaState.OK:
+        drifted = sum(1 for e in state.opcua if Health.ARM_DRIFT in e.flags)
+        drifted += sum(1 for f in state.findings if f.code in ("spc-arm-drift", "sync-arm-drift"))
+        if drifted:
+            return Summary(f"arm drift ({drifted})", Level.WARNING)
+        return Summary("arm ok", Level.OK)
+    if arm.state is AreaState.PENDING:
+        return Summary("arm not read", Level.MUTED)
+    if arm.state is AreaState.FORBIDDEN:
+        return Summary("arm forbidden", Level.ERROR)
+    if arm.state is AreaState.UNREACHABLE:
+        return Summary("arm offline", Level.WARNING)
+    return Summary("arm error", Level.WARNING)
+
+
+def owners_text(state: ClusterState) -> str:
+    """Where the OPC UA lists live, for the pane title: ``owner arm``, ``owner cluster``, or per list
+    (``trust arm, issuer cluster``) when they differ."""
+    owners = {name: state.list_owner(name).value for name in (LIST_TRUST, LIST_ISSUER)}
+    if owners[LIST_TRUST] == owners[LIST_ISSUER]:
+        return f"owner {owners[LIST_TRUST]}"
+    return "owner " + ", ".join(f"{name} {owner}" for name, owner in owners.items())
 
 
 def data_age(state: ClusterState | None, now: datetime) -> timedelta | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from tui.core.certs.model import CertificateInfo, CrlInfo, serial_hex
+from tui.core.model.arm import ArmKind, Owner
 from tui.core.model.names import SECRET_TLS_CRT
 from tui.core.model.state import ClusterState, IssuerView, OpcUaEntry
 from tui.ui.view import format as fmt
@@ -216,7 +217,52 @@ def _location_fields(state: ClusterState, entry: OpcUaEntry) -> tuple[Field, ...
     )
     if entry.sha256:
         fields.append(Field("  file SHA-256", entry.sha256))
+    fields += _arm_fields(state, entry)
     return tuple(fields)
+
+
+def _arm_fields(state: ClusterState, entry: OpcUaEntry) -> list[Field]:
+    """Who owns the list (ARM or the cluster alone) and whether ARM's copy maps this entry too."""
+    sync = state.sync(entry.list_name)
+    owner = state.owner(ArmKind.SECRET_SYNC, entry.sync_name)
+    if owner is None or owner.owner is Owner.CLUSTER:
+        return [Field("Owner", "the cluster only (no ARM resource): edited on the cluster")]
+    fields = [Field("Owner", f"ARM: {owner.resource_id or entry.sync_name} (edited through ARM)")]
+    if sync is None or sync.arm_mappings is None:
+        reason = state.arm.message or state.arm.state.value
+        fields.append(Field("  ARM mapping", f"unknown: ARM not read ({reason})", Level.MUTED))
+        return fields
+    in_arm = dict((target, source) for source, target in sync.arm_mappings)
+    source = in_arm.get(entry.target_key)
+    if source is not None and source == entry.source_path and entry.mapped:
+        fields.append(
+            Field("  ARM mapping", f"{source} -> {entry.target_key} (same as on the cluster)", Level.OK)
+        )
+    elif source is not None and entry.mapped:
+        fields.append(
+            Field(
+                "  ARM mapping",
+                f"{source} -> {entry.target_key}: ARM maps another secret than the cluster",
+                Level.WARNING,
+            )
+        )
+    elif source is not None:
+        fields.append(
+            Field(
+                "  ARM mapping",
+                f"{source} -> {entry.target_key}: only in ARM; the next portal or CLI change brings it back",
+                Level.WARNING,
+            )
+        )
+    else:
+        fields.append(
+            Field(
+                "  ARM mapping",
+                "none: mapped on the cluster only; the next portal or CLI change drops it",
+                Level.WARNING,
+            )
+        )
+    return fields
 
 
 def entry_preview(state: ClusterState, entry: OpcUaEntry) -> PreviewDoc:

@@ -26,6 +26,7 @@ from textual.widgets import DataTable, Input
 from tui.core.model.names import LIST_ISSUER, LIST_TRUST
 from tui.core.model.state import ClusterState, OpcUaEntry, Severity
 from tui.ui.messages import ChangeRequested, PreviewRequested
+from tui.ui.view import connection
 from tui.ui.view.cells import Cell, MiddleCell, RowCells
 from tui.ui.view.filtering import EntryFilter, HaystackCache, parse_filter
 from tui.ui.view.levels import DEFAULT_PALETTE, Level
@@ -234,7 +235,8 @@ class OpcUaPane(Titled, Vertical):
         issuer = sum(1 for e in state.opcua if e.list_name == LIST_ISSUER)
         critical = sum(1 for e in state.opcua if e.severity is Severity.CRITICAL)
         warning = sum(1 for e in state.opcua if e.severity is Severity.WARNING)
-        title = f"OPC UA lists · trust {trust} · issuer {issuer}"
+        # First: where a change to these lists must go (docs/domain.md §9), never cut off at 80 columns.
+        title = f"OPC UA lists ({connection.owners_text(state)}) · trust {trust} · issuer {issuer}"
         if critical:
             title += f" · {critical} critical"
         if warning:

@@ -1,4 +1,4 @@
-"""The top line: context and cluster, AIO namespace, connection state, vault state, data age, mode.
+"""The top line: context and cluster, AIO namespace, connection state, vault and ARM state, data age, mode.
 
 Each item is its own :class:`~tui.ui.widgets.text_line.TextLine`, so the data age ticking every second
 repaints a few cells rather than the whole line.
@@ -27,13 +27,16 @@ class StatusHeader(Horizontal):
         self._namespace = namespace
 
     def compose(self) -> ComposeResult:
-        """Title, context, namespace, connection, vault, age and read-only badge."""
+        """Title, context, namespace, connection, vault, ARM, age and read-only badge."""
         server = f" ({self._info.server})" if self._info.server else ""
         yield TextLine("aio-certs", id="hdr-title")
         yield TextLine(f"ctx {self._info.context}{server}", id="hdr-context")
         yield TextLine(f"ns {self._namespace}", id="hdr-namespace")
         yield TextLine("connecting…", id="hdr-connection", classes="-muted")
         yield TextLine("vault …", id="hdr-vault", classes="-muted")
+        arm = TextLine("", id="hdr-arm", classes="-muted")
+        arm.display = False  # shown once a state says ARM matters to this site
+        yield arm
         yield TextLine("", id="hdr-age", classes="-muted")
         yield TextLine("", id="hdr-mode")
 
@@ -50,6 +53,11 @@ class StatusHeader(Horizontal):
         self._line("hdr-connection").show(f"● {cluster.text}", cluster.level)
         vault = connection.vault_summary(state)
         self._line("hdr-vault").show(vault.text, vault.level)
+        arm = connection.arm_summary(state)
+        arm_line = self._line("hdr-arm")
+        arm_line.show(arm.text, arm.level)
+        if arm_line.display != bool(arm.text):
+            arm_line.display = bool(arm.text)
         self.tick(state, now)
         self._line("hdr-mode").show("READ-ONLY" if read_only else "", Level.WARNING if read_only else None)
 
