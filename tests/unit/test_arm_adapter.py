@@ -56,17 +56,29 @@ def _http_error(status: int, code: str | None = None, message: str = "") -> Http
 
 
 @pytest.mark.parametrize(
-    ("cloud", "endpoint"),
+    ("cloud", "endpoint", "scope"),
     [
-        (None, "https://management.azure.com"),
-        ("AzureCloud", "https://management.azure.com"),
-        ("azurechinacloud", "https://management.chinacloudapi.cn"),
-        ("AzureUSGovernment", "https://management.usgovcloudapi.net"),
+        (None, "https://management.azure.com", "https://management.azure.com/.default"),
+        ("AzureCloud", "https://management.azure.com", "https://management.azure.com/.default"),
+        (
+            "azurechinacloud",
+            "https://management.chinacloudapi.cn",
+            "https://management.chinacloudapi.cn/.default",
+        ),
+        # US Government's ARM token audience is not its host (azure-mgmt-core's get_arm_endpoints).
+        (
+            "AzureUSGovernment",
+            "https://management.usgovcloudapi.net",
+            "https://management.core.usgovcloudapi.net/.default",
+        ),
     ],
 )
-def test_the_cloud_picks_the_arm_endpoint(cloud: str | None, endpoint: str) -> None:
+def test_the_cloud_picks_the_arm_endpoint_and_token_scope(
+    cloud: str | None, endpoint: str, scope: str
+) -> None:
     assert arm_endpoint(cloud, env={}) == endpoint
-    assert credential_scopes(endpoint) == [f"{endpoint}/.default"]
+    assert credential_scopes(endpoint) == [scope]
+    assert credential_scopes("https://127.0.0.1:8443/") == ["https://127.0.0.1:8443/.default"]
 
 
 def test_the_endpoint_variable_wins_and_must_be_https() -> None:

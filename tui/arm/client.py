@@ -22,10 +22,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from azure.core import AzureClouds
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import ServiceResponseTimeoutError
 from azure.core.pipeline.transport import RequestsTransport
 from azure.mgmt.core.polling.arm_polling import ARMPolling
+from azure.mgmt.core.tools import get_arm_endpoints
 from azure.mgmt.secretsstoreextension import SecretsStoreExtensionMgmtClient
 from azure.mgmt.secretsstoreextension._configuration import SecretsStoreExtensionMgmtClientConfiguration
 
@@ -130,7 +132,17 @@ def arm_ca_bundle(ca_bundle: str | None = None, *, env: Mapping[str, str] | None
 
 
 def credential_scopes(endpoint: str) -> list[str]:
-    """The token scope for ``endpoint``: its own ``/.default`` (each cloud's ARM is its own audience)."""
+    """The token scope for ``endpoint``: the cloud's as azure-mgmt-core knows it (US Government's ARM
+    audience is ``management.core.usgovcloudapi.net``, not its host), else the endpoint's ``/.default``
+    (the demo's emulator, which takes any token)."""
+    wanted = endpoint.rstrip("/").lower()
+    for cloud in AzureClouds:
+        try:
+            known = get_arm_endpoints(cloud)
+        except ValueError:  # a cloud azure-mgmt-core has no endpoints for
+            continue
+        if str(known["resource_manager"]).rstrip("/").lower() == wanted:
+            return list(known["credential_scopes"])
     return [f"{endpoint.rstrip('/')}/.default"]
 
 
