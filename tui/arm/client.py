@@ -1,7 +1,7 @@
 """Connecting to Azure Resource Manager for the list resources: endpoint, TLS, api-version, deadline.
 
 The endpoint is ``AIO_CERTS_ARM_ENDPOINT`` when set (the demo's emulator), else the one of ``--cloud``
-(docs/domain.md §9.5). TLS is always verified: against ``AIO_CERTS_ARM_CA`` when set, else the system
+(docs/domain.md §9.4). TLS is always verified: against ``AIO_CERTS_ARM_CA`` when set, else the system
 trust store. Two api-versions are in use for ``Microsoft.SecretSyncController``: the official CLI's
 (:data:`~tui.core.model.arm.CLI_API_VERSION`) and the installed SDK's default; a client starts with the
 CLI's and switches to the other when ARM refuses it, remembering the choice per endpoint.
