@@ -171,7 +171,7 @@ BROKEN = {
     ),
     "newer": (
         _plan_line() + b'{"record": "end", "format": 99}\n',
-        "line 2 is not a journal record (journal record: format 99 is newer than this aio-certs (1))",
+        "line 2 is not a journal record (journal record: format 99 is newer than this aio-certs (2))",
     ),
     "not-an-object": (b"[1, 2]\n", "line 1 is not a journal record (journal record: not a JSON object)"),
 }

@@ -123,7 +123,7 @@ def test_every_record_round_trips_through_json() -> None:
             "journal record: field 'at' is not a time ('yesterday')",
         ),
         ({"record": "gossip"}, "journal record: unknown record type 'gossip'"),
-        ({"record": "plan", "format": 99}, "journal record: format 99 is newer than this aio-certs (1)"),
+        ({"record": "plan", "format": 99}, "journal record: format 99 is newer than this aio-certs (2)"),
         (
             {
                 "record": "step",
@@ -207,3 +207,29 @@ def test_summary_follows_rebased_revisions() -> None:
     assert summary.plan == second and summary.plans == (first, second)
     assert [r.key for r in summary.done_steps] == [(0, 0)]
     assert [s.index for s in summary.remaining()] == [0]
+
+
+def test_arm_steps_and_their_before_images_round_trip_in_format_2() -> None:
+    from tui.core.changes.journal import ArmBefore
+    from tui.core.changes.operations import ArmTarget, SyncEdit
+    from tui.core.model.arm import Owner
+
+    target = ArmTarget(
+        "/subscriptions/s/resourceGroups/g/providers/x/secretSyncs/t", '"7"', "westeurope", "cl"
+    )
+    op = SyncEdit(
+        "ns", "t", "trust", None, (), (("a-der", "a.der"),), "create", "spc", owner=Owner.ARM, arm=target
+    )
+    header = PlanRecord("p", 0, NOW, "ns", (Step(0, op),))
+    assert roundtrip(header) == header and record_to_json(header)["format"] == 2
+    image = ArmBefore("secretSyncs", "t", target.resource_id, True, '"7"', {"location": "westeurope"})
+    pending = StepRecord(
+        "p", 0, 0, StepKind.SYNC_CREATE, "ARM SecretSync/t", StepState.PENDING, NOW, image, op
+    )
+    assert roundtrip(pending) == pending and record_to_json(pending)["format"] == 2
+    # Cluster-only records keep format 1, which earlier versions read; older ops read back as cluster edits.
+    plan = plan_for(plan_site(), AddFile("trust", "plc-2.der", PLC2.der))
+    plain = PlanRecord(plan.plan_id, 0, NOW, plan.namespace, plan.steps)
+    assert record_to_json(plain)["format"] == 1
+    old = {k: v for k, v in op.to_json().items() if k not in ("owner", "arm")}
+    assert SyncEdit.from_json(old).arm is None and SyncEdit.from_json(old).owner is Owner.CLUSTER

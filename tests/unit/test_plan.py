@@ -354,25 +354,20 @@ def test_a_shared_spc_object_is_kept_and_not_purged() -> None:
 # --- Azure-managed objects -----
 
 
-def test_arm_managed_objects_are_named_with_what_will_happen() -> None:
+def test_objects_that_only_look_managed_from_arm_are_named_with_what_will_happen() -> None:
+    # ARM's markers other than the resourceId annotation: not known to ARM, so written on the cluster,
+    # with a warning (docs/domain.md §9.3).
     site = plan_site()
-    site.get(rk.SECRET_PROVIDER_CLASSES, NS, SPC)["metadata"]["annotations"] = {
-        "management.azure.com/resourceId": "/subscriptions/0/resourceGroups/rg/providers/x/y"
-    }
     site.get(rk.SECRET_SYNCS, NS, TRUST)["metadata"]["managedFields"] = [{"manager": "resource-sync-agent"}]
     plan = plan_for(site, AddFile("trust", "plc-2.der", PLC2.der))
     assert plan.applicable  # a warning, not a refusal
     assert plan.arm_managed == (
-        "SecretProviderClass azure-iot-operations/opc-ua-connector looks managed from Azure Resource Manager "
-        "(annotation management.azure.com/resourceId): Azure may put its own version back at its next "
-        "reconciliation and undo this edit; make the change through Azure (az iot ops connector opcua) or "
-        "check it again after applying",
         "SecretSync azure-iot-operations/aio-opc-ua-broker-trust-list looks managed from Azure Resource "
         "Manager (fields managed by resource-sync-agent): Azure may put its own version back at its next "
         "reconciliation and undo this edit; make the change through Azure (az iot ops connector opcua) or "
         "check it again after applying",
     )
-    assert [w.code for w in plan.warnings] == ["arm-managed", "arm-managed"]
+    assert [w.code for w in plan.warnings] == ["arm-managed"]
     site = plan_site()
     site.get(rk.SECRET_SYNCS, NS, TRUST)["metadata"]["ownerReferences"] = [
         {"apiVersion": "secretsynccontroller.azure.com/v1", "kind": "SecretSync", "name": "trust"}
@@ -382,6 +377,29 @@ def test_arm_managed_objects_are_named_with_what_will_happen() -> None:
         in plan_for(site, AddFile("trust", "plc-2.der", PLC2.der)).arm_managed[0]
     )
     assert plan_for(plan_site(), AddFile("trust", "plc-2.der", PLC2.der)).arm_managed == ()
+
+
+def test_an_object_naming_its_arm_resource_is_refused_without_arm_and_drifts_with_local_only() -> None:
+    site = plan_site()
+    site.get(rk.SECRET_PROVIDER_CLASSES, NS, SPC)["metadata"]["annotations"] = {
+        "management.azure.com/resourceId": "/subscriptions/0/resourceGroups/rg/providers/"
+        "Microsoft.SecretSyncController/azureKeyVaultSecretProviderClasses/opc-ua-connector"
+    }
+    refused = plan_for(site, AddFile("trust", "plc-2.der", PLC2.der))
+    assert [p.code for p in refused.problems] == ["arm-unavailable"]
+    assert refused.problems[0].message.startswith(
+        "SecretProviderClass azure-iot-operations/opc-ua-connector is managed from Azure Resource Manager, "
+        "which cannot be written now (ARM was not read (no ARM access is configured)); nothing was written. "
+        "Make the change through Azure: az iot ops connector opcua trust add --instance <instance> -g rg "
+        "--certificate-file plc-2.der."
+    )
+    local = plan_for(site, AddFile("trust", "plc-2.der", PLC2.der), local_only=True)
+    assert local.applicable and local.drift == ("SecretProviderClass azure-iot-operations/opc-ua-connector",)
+    assert local.arm_managed == (
+        "SecretProviderClass azure-iot-operations/opc-ua-connector is managed from Azure Resource Manager "
+        "and only its cluster copy is written (--local-only): ARM keeps its own copy, so the next change "
+        "made with the portal or az iot ops connector opcua will undo this edit",
+    )
 
 
 # --- 409: rebase -----

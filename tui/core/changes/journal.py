@@ -40,8 +40,13 @@ from tui.core.changes.operations import (
 )
 from tui.core.model.snapshot import VaultSecret
 
-FORMAT_VERSION = 1
-"""Written into every record; a reader refuses records of a newer format."""
+FORMAT_VERSION = 2
+"""The newest record format this version reads; a reader refuses records of a newer format."""
+CLUSTER_FORMAT = 1
+"""Records without ARM steps keep format 1, which earlier versions read."""
+ARM_FORMAT = 2
+"""Records holding a step written through Azure Resource Manager: an earlier version, which would take
+such a step for a cluster edit, refuses them instead."""
 
 
 class JournalFormatError(ValueError):
@@ -155,7 +160,52 @@ class ClusterBefore:
         }
 
 
-Before = VaultBefore | ClusterBefore
+@dataclass(frozen=True)
+class ArmBefore:
+    """An Azure Resource Manager resource as it was before a step changed it: its ETag and whole body.
+
+    A rollback puts back only the step's own delta on ARM's current copy (as on the cluster); the body
+    is what a SecretSync the apply deleted is created from again (location, extendedLocation, the
+    mappings and every other property ARM held). A list resource holds no secret value.
+    """
+
+    kind: str
+    """The ARM type's last segment (``secretSyncs``, ``azureKeyVaultSecretProviderClasses``)."""
+    name: str
+    resource_id: str
+    existed: bool
+    etag: str | None = None
+    body: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON object."""
+        return {
+            "type": "arm",
+            "kind": self.kind,
+            "name": self.name,
+            "resource_id": self.resource_id,
+            "existed": self.existed,
+            "etag": self.etag,
+            "body": _plain(self.body),
+        }
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready copy of an ARM body (read-only mappings become dicts)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+Before = VaultBefore | ClusterBefore | ArmBefore
+
+
+def _uses_arm(ops: Iterable[Operation | None], before: Before | None = None) -> bool:
+    return isinstance(before, ArmBefore) or any(
+        isinstance(op, SpcEdit | SyncEdit) and op.arm is not None for op in ops
+    )
 
 
 @dataclass(frozen=True)
@@ -176,7 +226,7 @@ class PlanRecord:
         """JSON object."""
         return {
             "record": "plan",
-            "format": FORMAT_VERSION,
+            "format": ARM_FORMAT if _uses_arm(s.op for s in self.steps) else CLUSTER_FORMAT,
             "plan_id": self.plan_id,
             "revision": self.revision,
             "at": iso_utc(self.at),
@@ -203,7 +253,8 @@ class StepRecord:
     op: Operation | None = None
     """The operation, on the ``pending`` record, so a rollback needs nothing else."""
     resource_version: str | None = None
-    """The resourceVersion a cluster write left, on the ``done`` record (rollback precondition)."""
+    """The resourceVersion a cluster write left (the ETag, for a write through ARM), on the ``done``
+    record."""
     message: str = ""
     """One-line reason on a ``failed`` record."""
 
@@ -216,7 +267,7 @@ class StepRecord:
         """JSON object."""
         return {
             "record": "step",
-            "format": FORMAT_VERSION,
+            "format": ARM_FORMAT if _uses_arm([self.op], self.before) else CLUSTER_FORMAT,
             "plan_id": self.plan_id,
             "revision": self.revision,
             "index": self.index,
@@ -244,7 +295,7 @@ class EndRecord:
         """JSON object."""
         return {
             "record": "end",
-            "format": FORMAT_VERSION,
+            "format": CLUSTER_FORMAT,
             "plan_id": self.plan_id,
             "outcome": self.outcome,
             "at": iso_utc(self.at),
@@ -307,6 +358,16 @@ def _before_from_json(data: Mapping[str, Any] | None) -> Before | None:
             data.get("service_account"),
             data.get("secret_type"),
             data.get("force_synchronization"),
+        )
+    if data.get("type") == "arm":
+        body = data.get("body")
+        return ArmBefore(
+            str(_need(data, "kind")),
+            str(_need(data, "name")),
+            str(_need(data, "resource_id")),
+            bool(data.get("existed")),
+            data.get("etag"),
+            dict(body) if isinstance(body, Mapping) else {},
         )
     raise JournalFormatError(f"journal record: unknown before-image type {data.get('type')!r}")
 
@@ -477,6 +538,10 @@ class JournalAuditFields:
     """Secrets written, deleted, or mapped in or out of the SecretProviderClass."""
     entries: tuple[str, ...] = ()
     """``list/targetKey`` of every entry added, replaced or removed."""
+    arm_resources: tuple[str, ...] = ()
+    """ARM resource ids of the steps written through Azure Resource Manager."""
+    drift: tuple[str, ...] = ()
+    """``Kind namespace/name`` of each ARM-owned object written on the cluster only (``--local-only``)."""
 
 
 def _changed_targets(op: SyncEdit) -> list[str]:
@@ -493,7 +558,14 @@ def journal_audit_fields(summary: JournalSummary) -> JournalAuditFields:
     prints: dict[str, None] = {}
     secrets: dict[str, None] = {}
     entries: dict[str, None] = {}
+    arm: dict[str, None] = {}
+    drift: dict[str, None] = {}
     for op in ops:
+        if isinstance(op, SpcEdit | SyncEdit):
+            if op.arm is not None:
+                arm[op.arm.resource_id] = None
+            if op.drift:
+                drift[f"{'SecretProviderClass' if isinstance(op, SpcEdit) else 'SecretSync'} {op.key}"] = None
         if isinstance(op, VaultWrite | VaultDelete):
             secrets[op.secret_name] = None
             if op.target_key:
@@ -505,4 +577,4 @@ def journal_audit_fields(summary: JournalSummary) -> JournalAuditFields:
             secrets.update(dict.fromkeys((*op.added, *op.removed)))
         elif isinstance(op, SyncEdit):
             entries.update(dict.fromkeys(f"{op.list_name}/{t}" for t in _changed_targets(op)))
-    return JournalAuditFields(tuple(prints), tuple(secrets), tuple(entries))
+    return JournalAuditFields(tuple(prints), tuple(secrets), tuple(entries), tuple(arm), tuple(drift))

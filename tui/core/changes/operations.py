@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import Any, ClassVar
 
 from tui.core.certs.model import iso_utc
+from tui.core.model.arm import ArmKind, Owner
 
 FILE_ENCODING_TAG = "file-encoding"
 """Tag the official CLI puts on every certificate secret; its value says how the value is encoded."""
@@ -131,6 +132,51 @@ class VaultDelete:
 
 
 @dataclass(frozen=True)
+class ArmTarget:
+    """Where an SPC or SecretSync edit is written when Azure Resource Manager owns the object.
+
+    The official tooling GETs the resource, edits ``objects`` or ``objectSecretMapping`` and PUTs it back
+    (docs/domain.md §9.1); the edit carries the ETag it was planned against, sent as ``If-Match`` so that
+    a write made in between fails with 412 instead of being overwritten. ``etag`` None means: for an SPC,
+    "the ETag the previous SPC step of the same plan left" (as ``resource_version`` None does on the
+    cluster); for a SecretSync the plan creates, "it must not exist" (``If-None-Match: *``).
+    """
+
+    resource_id: str
+    etag: str | None
+    location: str | None = None
+    """``location`` of a resource the plan creates (the official CLI copies the instance's)."""
+    extended_location: str | None = None
+    """The custom location id a created resource is placed on (``extendedLocation.name``)."""
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON object."""
+        return {
+            "resource_id": self.resource_id,
+            "etag": self.etag,
+            "location": self.location,
+            "extended_location": self.extended_location,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> ArmTarget | None:
+        """Inverse of :meth:`to_json` (None stays None: a cluster write)."""
+        if not data:
+            return None
+        return cls(
+            str(data["resource_id"]),
+            data.get("etag"),
+            data.get("location"),
+            data.get("extended_location"),
+        )
+
+
+def _owner(value: Any) -> Owner:
+    # Journals written before ARM writes existed carry no owner: those edits were cluster edits.
+    return Owner(str(value)) if value else Owner.CLUSTER
+
+
+@dataclass(frozen=True)
 class SpcEdit:
     """Replace ``spec.parameters.objects`` of one SecretProviderClass.
 
@@ -138,6 +184,10 @@ class SpcEdit:
     (what the official CLI does when the last object goes; the SPC itself is kept). ``after`` is written
     in the official CLI's style. ``resource_version`` is the precondition for the write; None means
     "the version the previous SPC step of the same plan left" (the second half of a two-phase edit).
+
+    ``owner`` says where the object's truth lives; ``arm`` says the edit is written through ARM (the
+    same ``objects`` text, in the resource's ``properties``). An ARM-owned object edited without ``arm``
+    is a ``--local-only`` write of the cluster copy: :attr:`drift`.
     """
 
     namespace: str
@@ -149,11 +199,21 @@ class SpcEdit:
     """objectNames added (or replaced in place) by this edit, in order."""
     removed: tuple[str, ...] = ()
     """objectNames removed by this edit, in order."""
+    owner: Owner = Owner.CLUSTER
+    arm: ArmTarget | None = None
+
+    arm_kind: ClassVar[ArmKind] = ArmKind.SPC
+    """The ARM resource type of the object."""
 
     @property
     def key(self) -> str:
         """``namespace/name``."""
         return f"{self.namespace}/{self.name}"
+
+    @property
+    def drift(self) -> bool:
+        """ARM owns the object but this edit writes only its cluster copy (``--local-only``)."""
+        return self.owner is Owner.ARM and self.arm is None
 
     def to_json(self) -> dict[str, Any]:
         """JSON object."""
@@ -165,6 +225,8 @@ class SpcEdit:
             "after": self.after,
             "added": list(self.added),
             "removed": list(self.removed),
+            "owner": str(self.owner),
+            "arm": self.arm.to_json() if self.arm is not None else None,
         }
 
     @classmethod
@@ -178,6 +240,8 @@ class SpcEdit:
             data.get("after"),
             tuple(data.get("added") or ()),
             tuple(data.get("removed") or ()),
+            _owner(data.get("owner")),
+            ArmTarget.from_json(data.get("arm")),
         )
 
 
@@ -195,6 +259,10 @@ class SyncEdit:
     official tool does). ``force_synchronization`` is a new ``spec.forceSynchronization`` value when the
     controller must re-fetch at once (a vault secret behind an unchanged mapping was overwritten);
     None leaves the field as it is.
+
+    ``owner`` and ``arm`` as for :class:`SpcEdit`: through ARM the same mappings are the resource's
+    ``objectSecretMapping``, a create places it on the site's custom location, and a delete removes
+    the ARM resource (the projection then removes the cluster copy and its Secret).
     """
 
     namespace: str
@@ -208,11 +276,21 @@ class SyncEdit:
     service_account: str = "aio-ssc-sa"
     secret_type: str = SECRET_TYPE
     force_synchronization: str | None = None
+    owner: Owner = Owner.CLUSTER
+    arm: ArmTarget | None = None
+
+    arm_kind: ClassVar[ArmKind] = ArmKind.SECRET_SYNC
+    """The ARM resource type of the object."""
 
     @property
     def key(self) -> str:
         """``namespace/name``."""
         return f"{self.namespace}/{self.name}"
+
+    @property
+    def drift(self) -> bool:
+        """ARM owns the object but this edit writes only its cluster copy (``--local-only``)."""
+        return self.owner is Owner.ARM and self.arm is None
 
     def to_json(self) -> dict[str, Any]:
         """JSON object."""
@@ -228,6 +306,8 @@ class SyncEdit:
             "service_account": self.service_account,
             "secret_type": self.secret_type,
             "force_synchronization": self.force_synchronization,
+            "owner": str(self.owner),
+            "arm": self.arm.to_json() if self.arm is not None else None,
         }
 
     @classmethod
@@ -249,6 +329,8 @@ class SyncEdit:
             service_account=str(data.get("service_account", "aio-ssc-sa")),
             secret_type=str(data.get("secret_type", SECRET_TYPE)),
             force_synchronization=data.get("force_synchronization"),
+            owner=_owner(data.get("owner")),
+            arm=ArmTarget.from_json(data.get("arm")),
         )
 
 
@@ -280,12 +362,19 @@ def step_kind(op: Operation) -> StepKind:
 
 
 def step_target(op: Operation) -> str:
-    """What a step touches, for the journal and progress lines: ``vault/NAME``, ``SecretSync/ns/name``..."""
+    """What a step touches, for the journal and progress lines: ``vault/NAME``, ``SecretSync/ns/name``,
+    ``ARM SecretSync/name`` (the ARM resource of that name, written through Azure Resource Manager)..."""
     if isinstance(op, VaultWrite | VaultDelete):
         return f"vault/{op.secret_name}"
-    if isinstance(op, SpcEdit):
-        return f"SecretProviderClass/{op.key}"
-    return f"SecretSync/{op.key}"
+    kind = "SecretProviderClass" if isinstance(op, SpcEdit) else "SecretSync"
+    if op.arm is not None:
+        return f"ARM {kind}/{op.name}"
+    return f"{kind}/{op.key}"
+
+
+def via_arm(op: Operation) -> bool:
+    """Whether ``op`` is written through Azure Resource Manager."""
+    return isinstance(op, SpcEdit | SyncEdit) and op.arm is not None
 
 
 @dataclass(frozen=True)

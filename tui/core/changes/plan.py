@@ -11,6 +11,10 @@ The executor (``tui.ops``) runs :attr:`Plan.steps` in order: vault writes, the S
 objects, the SecretSyncs, the SPC shrunk by the objects no longer mapped, vault deletes. So the sync
 controller never sees a mapping whose SPC object is missing, and a purge happens only once nothing maps
 the secret. On a 409 it re-reads and calls :func:`rebase_plan`.
+
+An SPC or SecretSync that Azure Resource Manager owns is edited through ARM instead, from ARM's copy
+and against its ETag (a 412 is re-planned like a 409), as the official CLI does (docs/domain.md §9); the
+steps keep the same order.
 """
 
 from __future__ import annotations
@@ -23,8 +27,11 @@ from datetime import datetime
 from typing import Any
 
 from tui.core.certs.model import iso_utc
+from tui.core.changes.arm_write import official_commands
 from tui.core.changes.changeset import LIST_NAMES, AddFile, ChangeSet, RemoveEntry
 from tui.core.changes.operations import (
+    SECRET_TYPE,
+    ArmTarget,
     Operation,
     SpcEdit,
     Step,
@@ -38,6 +45,16 @@ from tui.core.changes.render import plan_json, render_plan
 from tui.core.changes.validation import Issue, Resolved, validate
 from tui.core.health.stale import stale_entries, stale_reasons
 from tui.core.model import resources as rk
+from tui.core.model.arm import (
+    RESOURCE_ID_ANNOTATION,
+    ArmIds,
+    ArmKind,
+    ArmResource,
+    ArmSnapshot,
+    Owner,
+    owner_of,
+    parse_resource_id,
+)
 from tui.core.model.names import (
     ARM_ANNOTATION_PREFIX,
     ARM_FIELD_MANAGERS,
@@ -46,8 +63,9 @@ from tui.core.model.names import (
     SSC_SERVICE_ACCOUNT,
 )
 from tui.core.model.snapshot import RawSnapshot, VaultSecret
-from tui.core.model.spc import SpcObject, SpcView, serialize_objects
-from tui.core.model.state import ClusterState
+from tui.core.model.spc import SpcFormatError, SpcObject, parse_objects, serialize_objects
+from tui.core.model.state import ClusterState, SyncView
+from tui.core.text import printable
 
 __all__ = ["Plan", "make_plan", "rebase_plan", "stale_entries", "stale_reasons"]
 
@@ -70,8 +88,9 @@ class Plan:
     sync_edits: tuple[SyncEdit, ...]
     """At most one per list, trust first."""
     arm_managed: tuple[str, ...]
-    """One line per object the plan edits that looks managed from Azure Resource Manager, saying what
-    Azure may do to the edit. Also among the warnings."""
+    """One line per object the plan edits on the cluster while Azure Resource Manager manages it (a
+    ``--local-only`` write, or an object carrying ARM's markers), saying what Azure may do to the edit.
+    Also among the warnings. Objects written through ARM are not here: ARM has the edit."""
     steps: tuple[Step, ...]
     """The operations in execution order (see the module docstring)."""
     resolved: tuple[Resolved, ...]
@@ -81,11 +100,29 @@ class Plan:
     namespace: str
     revision: int = 0
     """0 for a fresh plan, +1 for each :func:`rebase_plan`."""
+    local_only: bool = False
+    """``--local-only``: ARM-owned objects are written on the cluster only (drift), not through ARM."""
 
     @property
     def applicable(self) -> bool:
         """No problems and at least one step to run."""
         return not self.problems and bool(self.steps)
+
+    @property
+    def arm_resources(self) -> tuple[str, ...]:
+        """The ARM resource ids the steps write, in order (for the audit log)."""
+        return tuple(dict.fromkeys(t.resource_id for s in self.steps if (t := _arm_of(s.op)) is not None))
+
+    @property
+    def drift(self) -> tuple[str, ...]:
+        """``Kind namespace/name`` of each ARM-owned object the steps write on the cluster only."""
+        return tuple(
+            dict.fromkeys(
+                f"{'SecretProviderClass' if isinstance(s.op, SpcEdit) else 'SecretSync'} {s.op.key}"
+                for s in self.steps
+                if isinstance(s.op, SpcEdit | SyncEdit) and s.op.drift
+            )
+        )
 
     def render_diff(self) -> str:
         """A readable, deterministic diff: vault operations, the SPC objects, each SecretSync mapping."""
@@ -94,6 +131,10 @@ class Plan:
     def to_json(self) -> dict[str, Any]:
         """The ``--json`` form of the plan (also what the journal stores)."""
         return plan_json(self)
+
+
+def _arm_of(op: Operation) -> ArmTarget | None:
+    return op.arm if isinstance(op, SpcEdit | SyncEdit) else None
 
 
 def _plan_id(changes: ChangeSet, state: ClusterState, now: datetime) -> str:
@@ -140,23 +181,41 @@ def _arm_reason(obj: Mapping[str, Any]) -> str | None:
 
 def _arm_managed(
     raw: RawSnapshot | None, namespace: str, spc: SpcEdit | None, syncs: Sequence[SyncEdit]
-) -> tuple[str, ...]:
-    if raw is None:
-        return ()
+) -> tuple[tuple[str, str], ...]:
+    """``(subject, line)`` per object the plan edits on the cluster while ARM manages it: written only
+    there with ``--local-only`` (drift), or carrying ARM's markers without being known to ARM."""
     out = []
-    targets: list[tuple[str, str, str]] = []
-    if spc is not None:
-        targets.append((rk.SECRET_PROVIDER_CLASSES.key, "SecretProviderClass", spc.name))
-    targets += [(rk.SECRET_SYNCS.key, "SecretSync", s.name) for s in syncs if s.action != "create"]
-    for key, kind, name in targets:
-        obj = raw.get(key, namespace, name)
+    edits: list[tuple[str, str, SpcEdit | SyncEdit]] = []
+    if spc is not None and spc.arm is None:
+        edits.append((rk.SECRET_PROVIDER_CLASSES.key, "SecretProviderClass", spc))
+    edits += [
+        (rk.SECRET_SYNCS.key, "SecretSync", s)
+        for s in syncs
+        if s.arm is None and (s.action != "create" or s.drift)
+    ]
+    for key, kind, edit in edits:
+        subject = f"{kind} {namespace}/{edit.name}"
+        if edit.drift:
+            out.append(
+                (
+                    subject,
+                    f"{subject} is managed from Azure Resource Manager and only its cluster copy is "
+                    "written (--local-only): ARM keeps its own copy, so the next change made with the "
+                    "portal or az iot ops connector opcua will undo this edit",
+                )
+            )
+            continue
+        obj = raw.get(key, namespace, edit.name) if raw is not None else None
         reason = _arm_reason(obj) if obj is not None else None
         if reason is not None:
             out.append(
-                f"{kind} {namespace}/{name} looks managed from Azure Resource Manager ({reason}): "
-                "Azure may put its own version back at its next reconciliation and undo this edit; "
-                "make the change through Azure (az iot ops connector opcua) or check it again "
-                "after applying"
+                (
+                    subject,
+                    f"{subject} looks managed from Azure Resource Manager ({reason}): "
+                    "Azure may put its own version back at its next reconciliation and undo this edit; "
+                    "make the change through Azure (az iot ops connector opcua) or check it again "
+                    "after applying",
+                )
             )
     return tuple(out)
 
@@ -242,7 +301,12 @@ def _new_mappings(
 
 
 def _sync_edits(
-    state: ClusterState, spc_name: str, resolved: Sequence[Resolved], writes: Sequence[VaultWrite], token: str
+    state: ClusterState,
+    spc_name: str,
+    resolved: Sequence[Resolved],
+    writes: Sequence[VaultWrite],
+    token: str,
+    wheres: Mapping[str, _Where],
 ) -> tuple[SyncEdit, ...]:
     out = []
     rewritten = {w.secret_name.lower() for w in writes if w.replaces}
@@ -250,42 +314,82 @@ def _sync_edits(
         sync = state.sync(list_name)
         if sync is None:
             continue
-        before = sync.mappings if sync.present else ()
+        where = wheres[list_name]
+        base = _sync_base(sync, spc_name, where)
+        before = base.mappings
         after = _new_mappings(before, list_name, resolved)
-        base = dict(
+        fields = dict(
             namespace=sync.namespace,
             name=sync.name,
             list_name=list_name,
             resource_version=sync.resource_version if sync.present else None,
             before=before,
             after=after,
-            spc_name=sync.spc_name or spc_name,
-            service_account=sync.service_account or SSC_SERVICE_ACCOUNT,
+            spc_name=base.spc_name,
+            service_account=base.service_account,
+            secret_type=base.secret_type,
+            owner=where.owner,
+            arm=where.target(),
         )
         if after == before:
             # Same mappings, new secret version: without a new token the controller waits for its poll.
-            if sync.present and any(s.lower() in rewritten for s, _ in after):
-                out.append(SyncEdit(action="update", force_synchronization=token, **base))  # type: ignore[arg-type]
+            if base.present and any(s.lower() in rewritten for s, _ in after):
+                out.append(SyncEdit(action="update", force_synchronization=token, **fields))  # type: ignore[arg-type]
             continue
-        if not sync.present:
+        if not base.present:
             action = "create"
         elif not after:
             action = "delete"
         else:
             action = "update"
-        out.append(SyncEdit(action=action, **base))  # type: ignore[arg-type]
+        out.append(SyncEdit(action=action, **fields))  # type: ignore[arg-type]
     return tuple(out)
 
 
+@dataclass(frozen=True)
+class _SyncBase:
+    """What a list's SecretSync edit is computed from: ARM's copy when written through ARM."""
+
+    present: bool
+    mappings: tuple[tuple[str, str], ...]
+    spc_name: str
+    service_account: str
+    secret_type: str
+
+
+def _sync_base(sync: SyncView, spc_name: str, where: _Where) -> _SyncBase:
+    if where.resource is not None:
+        props = where.resource.properties
+        return _SyncBase(
+            True,
+            where.resource.mappings,
+            str(props.get("secretProviderClassName") or sync.spc_name or spc_name),
+            str(props.get("serviceAccountName") or sync.service_account or SSC_SERVICE_ACCOUNT),
+            str(props.get("kubernetesSecretType") or SECRET_TYPE),
+        )
+    if where.via_arm:  # created in ARM: nothing there yet, whatever the cluster copy says
+        return _SyncBase(False, (), sync.spc_name or spc_name, SSC_SERVICE_ACCOUNT, SECRET_TYPE)
+    return _SyncBase(
+        sync.present,
+        sync.mappings if sync.present else (),
+        sync.spc_name or spc_name,
+        sync.service_account or SSC_SERVICE_ACCOUNT,
+        SECRET_TYPE,
+    )
+
+
 def _spc_objects(
-    spc: SpcView,
+    original: tuple[SpcObject, ...],
     resolved: Sequence[Resolved],
     syncs: Sequence[SyncEdit],
-    state: ClusterState,
+    mappings: Mapping[str, tuple[tuple[str, str], ...]],
     other: Mapping[str, str],
 ) -> tuple[list[SpcObject], list[SpcObject]]:
-    """``(grown, final)`` object lists: with the new objects added, then without the unused ones."""
-    grown = list(spc.objects)
+    """``(grown, final)`` object lists: with the new objects added, then without the unused ones.
+
+    ``original`` is the SPC's objects and ``mappings`` each list's, both as the edits are computed from
+    (ARM's copy for what is written through ARM)."""
+    grown = list(original)
     for r in resolved:
         if not r.ok or not r.is_add:
             continue
@@ -302,18 +406,13 @@ def _spc_objects(
             grown[at] = want  # same secret read another way: the provider must decode it as stored
     # Sources still mapped once every edit is made, in either list or another SecretSync of this SPC.
     edited = {e.list_name: e.after for e in syncs}
-    in_use = {s for name in LIST_NAMES for s, _ in edited.get(name, _mappings_of(state, name))}
+    in_use = {s for name in LIST_NAMES for s, _ in edited.get(name, mappings.get(name, ()))}
     in_use |= set(other)
     dropped = {r.secret_name for r in resolved if r.ok and not r.is_add and r.secret_name}
     dropped |= {r.replaces_source for r in resolved if r.ok and r.replaces_source}
     dropped -= in_use
     final = [o for o in grown if o.file_name not in dropped]
     return grown, final
-
-
-def _mappings_of(state: ClusterState, list_name: str) -> tuple[tuple[str, str], ...]:
-    sync = state.sync(list_name)
-    return sync.mappings if sync is not None and sync.present else ()
 
 
 def _text(objects: Sequence[SpcObject], original: tuple[SpcObject, ...], raw_text: str | None) -> str | None:
@@ -324,6 +423,198 @@ def _text(objects: Sequence[SpcObject], original: tuple[SpcObject, ...], raw_tex
 
 def _names(objects: Sequence[SpcObject]) -> list[str]:
     return [o.object_name for o in objects]
+
+
+# -- where each list object is written: the cluster, or Azure Resource Manager --------------------------
+
+
+@dataclass(frozen=True)
+class _Where:
+    """Where one list object's edit is computed from and written to (docs/domain.md §9)."""
+
+    owner: Owner
+    resource: ArmResource | None = None
+    """ARM's copy, when the edit goes through ARM: the plan's base, with the ETag to write against."""
+    resource_id: str | None = None
+    """The ARM resource id (also of a SecretSync the plan creates in ARM)."""
+    location: str | None = None
+    extended_location: str | None = None
+    """Where a SecretSync the plan creates in ARM is placed (those of the SPC it reads)."""
+    why_not: str | None = None
+    """ARM owns the object and cannot be written now: why (the plan is refused)."""
+    local: bool = False
+    """ARM owns the object and the user chose to write only its cluster copy (``--local-only``)."""
+
+    @property
+    def via_arm(self) -> bool:
+        """The edit is written through ARM."""
+        return self.owner is Owner.ARM and self.why_not is None and not self.local
+
+    def target(self) -> ArmTarget | None:
+        """The operation's ARM target (None: a cluster write)."""
+        if not self.via_arm:
+            return None
+        assert self.resource_id is not None
+        etag = self.resource.etag if self.resource is not None else None
+        return ArmTarget(self.resource_id, etag, self.location, self.extended_location)
+
+
+def _arm_unusable(arm: ArmSnapshot | None) -> str | None:
+    """Why ARM cannot be written from this plan (None: it was read and answered)."""
+    if arm is None:
+        return "ARM was not read (no ARM access is configured)"
+    if not arm.readable:
+        message = " ".join(arm.status.message.split())
+        return f"ARM {arm.status.state.value}" + (f": {message}" if message else "")
+    return None
+
+
+def _cluster_object(
+    raw: RawSnapshot | None, kind: ArmKind, namespace: str, name: str
+) -> Mapping[str, Any] | None:
+    if raw is None:
+        return None
+    key = rk.SECRET_PROVIDER_CLASSES.key if kind is ArmKind.SPC else rk.SECRET_SYNCS.key
+    return raw.get(key, namespace, name)
+
+
+def _annotated_id(obj: Mapping[str, Any] | None) -> str | None:
+    # A hand-edited object may hold anything under metadata: only mappings are looked into.
+    meta = obj.get("metadata") if isinstance(obj, Mapping) else None
+    annotations = meta.get("annotations") if isinstance(meta, Mapping) else None
+    value = annotations.get(RESOURCE_ID_ANNOTATION) if isinstance(annotations, Mapping) else None
+    return str(value) if value else None
+
+
+def _where(
+    kind: ArmKind, obj: Mapping[str, Any] | None, name: str, arm: ArmSnapshot | None, local_only: bool
+) -> _Where:
+    """Owner by :func:`owner_of`; for ARM, its copy (the base and ETag) or why it cannot be written."""
+    owner = owner_of(kind, obj, name, arm)
+    if owner is Owner.CLUSTER:
+        return _Where(Owner.CLUSTER)
+    if local_only:
+        return _Where(Owner.ARM, local=True)
+    why = _arm_unusable(arm)
+    if why is not None:
+        return _Where(Owner.ARM, why_not=why)
+    assert arm is not None
+    resource = arm.get(kind, name)
+    if resource is None:
+        named = _annotated_id(obj) or f"{kind.value}/{name}"
+        return _Where(Owner.ARM, why_not=f"ARM holds no resource {named} although the cluster copy names it")
+    return _Where(Owner.ARM, resource=resource, resource_id=resource.resource_id)
+
+
+def _sync_where(
+    sync: SyncView,
+    raw: RawSnapshot | None,
+    arm: ArmSnapshot | None,
+    local_only: bool,
+    spc_where: _Where,
+) -> _Where:
+    """As :func:`_where`; a SecretSync neither side holds yet belongs where its SPC does, and is created
+    in ARM beside it (on the same custom location and in the same location, as the official CLI does)."""
+    obj = _cluster_object(raw, ArmKind.SECRET_SYNC, sync.namespace, sync.name)
+    where = _where(ArmKind.SECRET_SYNC, obj, sync.name, arm, local_only)
+    if obj is not None or where.owner is Owner.ARM or spc_where.owner is Owner.CLUSTER:
+        return where
+    if not spc_where.via_arm:
+        return _Where(Owner.ARM, why_not=spc_where.why_not, local=spc_where.local)
+    spc = spc_where.resource
+    assert spc is not None
+    ref = parse_resource_id(spc.resource_id)
+    ids = ref.ids if ref is not None else (arm.ids if arm is not None else None)
+    if ids is None:
+        return _Where(Owner.ARM, why_not=f"the resource group of {spc.resource_id} is not known")
+    location = spc.body.get("location")
+    return _Where(
+        Owner.ARM,
+        resource_id=ids.resource_id(ArmKind.SECRET_SYNC, sync.name),
+        location=str(location) if location else None,
+        extended_location=spc.extended_location or (arm.ids.custom_location if arm and arm.ids else None),
+    )
+
+
+def _arm_objects(where: _Where) -> tuple[tuple[SpcObject, ...], str | None] | str:
+    """ARM's SPC objects and their text; a one-line reason when ARM's text cannot be read."""
+    assert where.resource is not None
+    text = where.resource.objects
+    try:
+        return parse_objects(text), text
+    except SpcFormatError as exc:
+        return f"ARM resource {where.resource.resource_id}: {exc}"
+
+
+def _unavailable_problem(
+    changes: ChangeSet, blocked: Sequence[str], reason: str, ids: ArmIds | None
+) -> Issue:
+    """The one line refusing a change ARM must make when ARM cannot be written, with the CLI commands."""
+    commands = official_commands(changes, resource_group=ids.resource_group if ids is not None else None)
+    verb = "is" if len(blocked) == 1 else "are"
+    message = (
+        f"{' and '.join(blocked)} {verb} managed from Azure Resource Manager, which cannot be written now "
+        f"({reason}); nothing was written. Make the change through Azure: {'; '.join(commands)}. Or write "
+        "the cluster copy only with --local-only (the next portal or CLI change undoes it)"
+    )
+    return Issue("arm-unavailable", "Azure Resource Manager", message)
+
+
+def _site_ids(
+    arm: ArmSnapshot | None, raw: RawSnapshot | None, namespace: str, spc: str | None
+) -> ArmIds | None:
+    """Subscription and resource group for the CLI commands: ARM's ids, else the SPC's annotation."""
+    if arm is not None and arm.ids is not None:
+        return arm.ids
+    for kind, name in ((ArmKind.SPC, spc), *((ArmKind.SECRET_SYNC, n) for n in OPCUA_LISTS.values())):
+        ref = parse_resource_id(_annotated_id(_cluster_object(raw, kind, namespace, name or "")) or "")
+        if ref is not None:
+            return ref.ids
+    return None
+
+
+def _drift_problems(
+    state: ClusterState, resolved: Sequence[Resolved], wheres: Mapping[str, _Where], *, rebasing: bool
+) -> list[Issue]:
+    """Changes the cluster copy and ARM's copy judge differently (drift, or a projection still behind).
+
+    Validation judges the lists as the cluster shows them; a list written through ARM is edited from
+    ARM's copy. An add whose file name ARM maps to another secret would silently replace that entry;
+    a removal of an entry only the cluster copy holds (a ``--local-only`` add) would write nothing. Both
+    are refused with the reason. A rebase skips the second check: the entry may be gone from ARM
+    because this very apply removed it before the conflict.
+    """
+    out = []
+    for r in resolved:
+        where = wheres.get(r.list_name)
+        if not r.ok or r.target_key is None or where is None or where.resource is None:
+            continue
+        arm_map = {t: s for s, t in where.resource.mappings}
+        sync = state.sync(r.list_name)
+        cluster_map = {t: s for s, t in (sync.mappings if sync is not None and sync.present else ())}
+        subject = f"{r.list_name}/{r.target_key}"
+        held = arm_map.get(r.target_key)
+        if r.is_add and held is not None and held != r.secret_name and r.target_key not in cluster_map:
+            out.append(
+                Issue(
+                    "arm-drift",
+                    subject,
+                    f"{printable(subject)}: ARM's SecretSync maps it to {printable(held)}, which the "
+                    "cluster copy does not show yet; plan again once the cluster follows ARM",
+                    r.index,
+                )
+            )
+        if not r.is_add and not rebasing and held is None and r.target_key in cluster_map:
+            out.append(
+                Issue(
+                    "arm-drift",
+                    subject,
+                    f"{printable(subject)} is only in the cluster copy, not in ARM's SecretSync (a "
+                    "--local-only change): remove it with --local-only",
+                    r.index,
+                )
+            )
+    return out
 
 
 def _build(
@@ -340,6 +631,8 @@ def _build(
     writes: tuple[VaultWrite, ...] | None = None,
     deletes: tuple[VaultDelete, ...] | None = None,
     vault_secrets: Mapping[str, VaultSecret] | None = None,
+    arm: ArmSnapshot | None = None,
+    local_only: bool = False,
 ) -> Plan:
     ns = state.namespace
     spc = next((s for s in state.spcs if s.name == state.opcua_spc), None)
@@ -349,13 +642,31 @@ def _build(
     spc_edit: SpcEdit | None = None
     sync_edits: tuple[SyncEdit, ...] = ()
     steps: list[Operation] = list(writes) if fresh else []
+    extra: list[Issue] = []
+    blocked: list[str] = []
+    reasons: list[str] = []
     if spc is not None:
+        spc_where = _where(
+            ArmKind.SPC, _cluster_object(raw, ArmKind.SPC, ns, spc.name), spc.name, arm, local_only
+        )
+        wheres: dict[str, _Where] = {}
+        for list_name in LIST_NAMES:
+            sync = state.sync(list_name)
+            if sync is not None:
+                wheres[list_name] = _sync_where(sync, raw, arm, local_only, spc_where)
+        original, before_text = spc.objects, spc.raw_objects
+        if spc_where.resource is not None:
+            found = _arm_objects(spc_where)
+            if isinstance(found, str):
+                extra.append(Issue("arm-format", f"SecretProviderClass {spc.name}", found))
+            else:
+                original, before_text = found
+        bases = {name: _sync_base(s, spc.name, wheres[name]) for name in wheres if (s := state.sync(name))}
         token = f"aio-certs-{plan_id}-{revision}"
-        sync_edits = _sync_edits(state, spc.name, resolved, writes, token)
+        sync_edits = _sync_edits(state, spc.name, resolved, writes, token, wheres)
         other = _other_sources(raw, ns, spc.name)
-        grown, final = _spc_objects(spc, resolved, sync_edits, state, other)
-        original = spc.objects
-        before_text = spc.raw_objects
+        mappings = {name: b.mappings for name, b in bases.items()}
+        grown, final = _spc_objects(original, resolved, sync_edits, mappings, other)
         grown_text = _text(grown, original, before_text)
         # Serialising thousands of objects is the costliest part of planning: do it once when it can.
         final_text = grown_text if final == grown else _text(final, original, before_text)
@@ -363,33 +674,50 @@ def _build(
         added = tuple(o.object_name for o in grown if was.get(o.object_name) != o)
         kept = set(_names(final))
         removed = tuple(n for n in _names(grown) if n not in kept)
+        owner, target = spc_where.owner, spc_where.target()
         if tuple(final) != original:
-            spc_edit = SpcEdit(ns, spc.name, spc.resource_version, before_text, final_text, added, removed)
+            spc_edit = SpcEdit(
+                ns, spc.name, spc.resource_version, before_text, final_text, added, removed, owner, target
+            )
         if added:
-            steps.append(SpcEdit(ns, spc.name, spc.resource_version, before_text, grown_text, added, ()))
+            steps.append(
+                SpcEdit(ns, spc.name, spc.resource_version, before_text, grown_text, added, (), owner, target)
+            )
         steps.extend(sync_edits)
         if removed:
-            # After a grow step the precondition is the version that step left (None, see SpcEdit).
+            # After a grow step the precondition is the version (or ETag) that step left (see SpcEdit).
             version = None if added else spc.resource_version
-            steps.append(SpcEdit(ns, spc.name, version, grown_text, final_text, (), removed))
+            second = target if not added or target is None else ArmTarget(target.resource_id, None)
+            steps.append(SpcEdit(ns, spc.name, version, grown_text, final_text, (), removed, owner, second))
+        edited = [("SecretProviderClass", spc.name, spc_where)] if spc_edit is not None else []
+        edited += [("SecretSync", e.name, wheres[e.list_name]) for e in sync_edits]
+        for kind, name, where in edited:
+            if where.why_not is not None:
+                blocked.append(f"{kind} {ns}/{name}")
+                reasons.append(where.why_not)
+        extra += _drift_problems(state, resolved, wheres, rebasing=not fresh)
+    if blocked:
+        ids = _site_ids(arm, raw, ns, spc.name if spc is not None else None)
+        extra.insert(0, _unavailable_problem(changes, blocked, "; ".join(dict.fromkeys(reasons)), ids))
     steps.extend(deletes)
-    arm = _arm_managed(raw, ns, spc_edit, sync_edits)
-    arm_issues = tuple(Issue("arm-managed", line.split(" looks ")[0], line) for line in arm)
+    arm_lines = _arm_managed(raw, ns, spc_edit, sync_edits)
+    arm_issues = tuple(Issue("arm-managed", subject, line) for subject, line in arm_lines)
     return Plan(
         plan_id=plan_id,
         changes=changes,
-        problems=problems,
+        problems=problems + tuple(extra),
         warnings=warnings + arm_issues,
         vault_writes=writes,
         vault_deletes=deletes,
         spc_edit=spc_edit,
         sync_edits=sync_edits,
-        arm_managed=arm,
+        arm_managed=tuple(line for _, line in arm_lines),
         steps=tuple(Step(i, op) for i, op in enumerate(steps)),
         resolved=resolved,
         created_at=now,
         namespace=ns,
         revision=revision,
+        local_only=local_only,
     )
 
 
@@ -415,6 +743,8 @@ def make_plan(
     read_only: bool = False,
     raw: RawSnapshot | None = None,
     deleted_secrets: Iterable[str] = (),
+    arm: ArmSnapshot | None = None,
+    local_only: bool = False,
 ) -> Plan:
     """Validate ``changes`` against ``state`` and compute the exact operations.
 
@@ -427,6 +757,13 @@ def make_plan(
     SecretSyncs other than the two lists (the client certificate's) that share the SPC; without it
     neither is checked. ``deleted_secrets``: names soft-deleted in the vault (see
     :func:`vault_names_to_check`).
+
+    ``arm`` is what Azure Resource Manager held when the site was read. Each SPC and SecretSync the plan
+    edits is written where :func:`~tui.core.model.arm.owner_of` says its truth lives: an ARM-owned one
+    through ARM, its edit computed from ARM's copy and guarded by that copy's ETag (docs/domain.md
+    §9.1); when ARM cannot be written (not read, refused, unreachable) the plan is refused with the
+    equivalent ``az iot ops`` commands, unless ``local_only`` asks to write the cluster copy anyway
+    (each such edit is :attr:`SpcEdit.drift` and warned about).
     """
     spc_name = state.opcua_spc
     other = _other_sources(raw, state.namespace, spc_name)
@@ -452,13 +789,21 @@ def make_plan(
         now,
         revision=0,
         vault_secrets=vault_secrets,
+        arm=arm,
+        local_only=local_only,
     )
 
 
 def rebase_plan(
-    plan: Plan, new_state: ClusterState, *, raw: RawSnapshot | None = None, read_only: bool = False
+    plan: Plan,
+    new_state: ClusterState,
+    *,
+    raw: RawSnapshot | None = None,
+    read_only: bool = False,
+    arm: ArmSnapshot | None = None,
 ) -> Plan:
-    """Recompute the SPC and SecretSync edits of ``plan`` against fresh objects, after a 409.
+    """Recompute the SPC and SecretSync edits of ``plan`` against fresh objects, after a 409 (or ARM's
+    412: ``arm`` is then ARM read again, and the edits written through ARM carry its new ETags).
 
     The vault writes come first in every plan, so by the time a cluster write conflicts they are done:
     the rebased plan keeps them (and the deletes) in its fields but its steps start at the cluster
@@ -490,4 +835,6 @@ def rebase_plan(
         revision=plan.revision + 1,
         writes=plan.vault_writes,
         deletes=plan.vault_deletes,
+        arm=arm,
+        local_only=plan.local_only,
     )

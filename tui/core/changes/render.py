@@ -51,6 +51,12 @@ class Plan(Protocol):
     def steps(self) -> tuple[Step, ...]: ...
     @property
     def resolved(self) -> tuple[Resolved, ...]: ...
+    @property
+    def local_only(self) -> bool: ...
+    @property
+    def arm_resources(self) -> tuple[str, ...]: ...
+    @property
+    def drift(self) -> tuple[str, ...]: ...
 
 
 def _vault_lines(writes: Sequence[VaultWrite], deletes: Sequence[VaultDelete]) -> list[str]:
@@ -124,6 +130,20 @@ def _rv(value: str | None) -> str:
     return f"resourceVersion {value}" if value else "new"
 
 
+def _where(edit: SpcEdit | SyncEdit) -> tuple[str, list[str]]:
+    """Where an edit is written, for its heading, and the lines that say more (the ARM resource id)."""
+    if edit.arm is not None:
+        etag = f"ETag {edit.arm.etag}" if edit.arm.etag else "new"
+        lines = [f"  ARM resource {edit.arm.resource_id}"]
+        if edit.arm.etag is None and edit.arm.extended_location:
+            lines.append(f"  on custom location {edit.arm.extended_location}")
+        return f" through Azure Resource Manager ({etag})", lines
+    suffix = f" ({_rv(edit.resource_version)})"
+    if edit.drift:
+        suffix += ", cluster copy only (--local-only)"
+    return suffix, []
+
+
 def render_plan(plan: Plan) -> str:
     """The text diff of a plan (see :meth:`tui.core.changes.plan.Plan.render_diff`)."""
     out = [
@@ -136,16 +156,18 @@ def render_plan(plan: Plan) -> str:
         out += ["", "Key Vault", *vault]
     if plan.spc_edit is not None:
         edit = plan.spc_edit
-        out += ["", f"SecretProviderClass {edit.key} ({_rv(edit.resource_version)})", *_spc_lines(edit)]
+        where, more = _where(edit)
+        out += ["", f"SecretProviderClass {edit.key}{where}", *more, *_spc_lines(edit)]
     for sync in plan.sync_edits:
-        head = f"SecretSync {sync.key}: {sync.action} ({_rv(sync.resource_version)})"
+        where, more = _where(sync)
+        head = f"SecretSync {sync.key}: {sync.action}{where}"
         if sync.action == "create":
             head += (
                 f", type {sync.secret_type}, serviceAccountName {sync.service_account}, SPC {sync.spc_name}"
             )
         if sync.action == "delete":
             head += " (its last entry goes; the synced Secret goes with it)"
-        out += ["", head, *_sync_lines(sync)]
+        out += ["", head, *more, *_sync_lines(sync)]
     if not plan.steps and not plan.problems:
         out += ["", "Nothing to do."]
     if plan.warnings:
@@ -191,6 +213,9 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "problems": [p.to_json() for p in plan.problems],
         "warnings": [w.to_json() for w in plan.warnings],
         "arm_managed": list(plan.arm_managed),
+        "local_only": plan.local_only,
+        "arm_resources": list(plan.arm_resources),
+        "drift": list(plan.drift),
         "vault_writes": [w.to_json() for w in plan.vault_writes],
         "vault_deletes": [d.to_json() for d in plan.vault_deletes],
         "spc_edit": plan.spc_edit.to_json() if plan.spc_edit is not None else None,
