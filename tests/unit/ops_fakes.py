@@ -7,7 +7,12 @@ and a secret sync controller that rewrites a SecretSync's Secret from the vault 
 changes (as the real one does on a new generation or a new ``forceSynchronization``), so a sync wait
 ends at its first look.
 
-Both record their calls and run one-shot ``hooks`` keyed by call name, before the call (``"set"``) or
+:class:`FakeArm` satisfies :class:`~tui.ops.ports.ArmPort`: the two ``Microsoft.SecretSyncController``
+resource types with ETags, ``If-Match``/``If-None-Match: *`` answered by an ``ArmConflict`` (412), and
+an Arc projection that carries each change onto the :class:`FakeCluster` at once (or not at all, with
+``projecting`` off: a projection that lags), annotated as the real one annotates.
+
+All record their calls and run one-shot ``hooks`` keyed by call name, before the call (``"set"``) or
 after it took effect (``"set:after"``): another writer getting in, a refusal, or :class:`Killed`.
 The emulator tests (tests/integration) check the same behaviours over the wire.
 """
@@ -19,21 +24,26 @@ import copy
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from tests.armobjects import IDS
 from tests.plansite import NOW
 from tests.rawobjects import Site
+from tui.arm.errors import ArmConflict, ArmError
 from tui.cluster.writes import ConflictError, NotFoundError, WriteError, mappings_to_data, with_manual_trigger
 from tui.core.build.assemble import build_state
 from tui.core.build.cache import DecodeCache
 from tui.core.model import resources as rk
+from tui.core.model.arm import RESOURCE_ID_ANNOTATION, ArmIds, ArmKind, ArmResource, ArmSnapshot
 from tui.core.model.resources import ResourceKind
 from tui.core.model.settings import ModelSettings
 from tui.core.model.snapshot import AreaState, RawSnapshot, ResourceStatus, VaultSecret
 from tui.core.model.state import ClusterState
 from tui.demo.seed.aio import content_type_for, secret_name_for
-from tui.ops.ports import ClusterPort, JsonObject, VaultPort, Versioned
+from tui.ops.journal import Journal, JournalStore
+from tui.ops.ports import ArmPort, ClusterPort, JsonObject, VaultPort, Versioned
 from tui.vault.errors import VaultError
 
 HEX_TAGS: Mapping[str, str] = MappingProxyType({"file-encoding": "hex"})
@@ -72,6 +82,31 @@ class _Hooks:
         hook = self.hooks.pop(call, None)
         if hook is not None:
             hook()
+
+
+class Store(JournalStore):
+    """A journal store that can play a killed process: :meth:`died` drops the locks it held."""
+
+    def __init__(self, state_dir: Path) -> None:
+        super().__init__(state_dir)
+        self.held: list[Journal] = []
+
+    def create(self, journal_id: str, first: Any) -> Journal:
+        """As the store does, remembering the journal."""
+        journal = super().create(journal_id, first)
+        self.held.append(journal)
+        return journal
+
+    def open(self, journal_id: str) -> Journal:
+        """As the store does, remembering the journal."""
+        journal = super().open(journal_id)
+        self.held.append(journal)
+        return journal
+
+    def died(self) -> None:
+        """What the OS does for a killed process: its files close and its locks go."""
+        for journal in self.held:
+            journal.close()
 
 
 class FakeVault(_Hooks):
@@ -277,6 +312,46 @@ class FakeCluster(_Hooks):
         """Every object, for before/after comparisons."""
         return copy.deepcopy(self.objects)
 
+    def project(
+        self, kind: ArmKind, namespace: str, name: str, body: Mapping[str, Any] | None, resource_id: str
+    ) -> None:
+        """What the Arc projection does with an ARM change: the cluster copy follows ARM's body
+        (created, replaced, or deleted with its Secret), annotated with the resource id."""
+        key = rk.SECRET_PROVIDER_CLASSES if kind is ArmKind.SPC else rk.SECRET_SYNCS
+        where = (key.key, namespace, name)
+        if body is None:
+            if self.objects.pop(where, None) is not None and kind is ArmKind.SECRET_SYNC:
+                self.objects.pop((rk.SECRETS.key, namespace, name), None)
+            return
+        props = dict(body.get("properties") or {})
+        obj = self.objects.get(where)
+        if obj is None:
+            obj = self.objects[where] = {
+                "apiVersion": key.group_version,
+                "kind": key.kind,
+                "metadata": {"name": name, "namespace": namespace, "generation": 0},
+                "spec": {"provider": "azure", "parameters": {}} if kind is ArmKind.SPC else {},
+            }
+        obj["metadata"].setdefault("annotations", {})[RESOURCE_ID_ANNOTATION] = resource_id
+        if kind is ArmKind.SPC:
+            params = obj["spec"].setdefault("parameters", {})
+            if props.get("objects") is None:
+                params.pop("objects", None)
+            else:
+                params["objects"] = props["objects"]
+            self._bump(obj)
+            return
+        spec = obj["spec"]
+        spec["secretProviderClassName"] = props.get("secretProviderClassName")
+        spec["serviceAccountName"] = props.get("serviceAccountName")
+        spec["secretObject"] = {
+            "type": props.get("kubernetesSecretType") or "Opaque",
+            "data": [dict(m) for m in props.get("objectSecretMapping") or []],
+        }
+        if props.get("forceSynchronization"):
+            spec["forceSynchronization"] = props["forceSynchronization"]
+        self._written(rk.SECRET_SYNCS, obj, "project SecretSync")
+
     # -- ClusterPort ----------------------------------------------------------------------------------
 
     def list(self, kind: ResourceKind, namespace: str) -> list[JsonObject]:
@@ -433,6 +508,154 @@ class FakeCluster(_Hooks):
         }
 
 
-def _typed(cluster: FakeCluster, vault: FakeVault) -> tuple[ClusterPort, VaultPort]:
+class FakeArm(_Hooks):
+    """An in-memory Azure Resource Manager for the list resources of one resource group, projecting each
+    change onto ``cluster`` in ``namespace`` as Azure Arc does (docs/domain.md §9.2).
+
+    ``projecting`` False stands for a projection that has not caught up: ARM changes, the cluster does
+    not. ``refusal`` (an :class:`~tui.arm.errors.ArmError`) makes every call fail, as ARM does for a
+    credential it refuses or an endpoint it cannot reach.
+    """
+
+    def __init__(self, cluster: FakeCluster | None, namespace: str, ids: ArmIds = IDS) -> None:
+        super().__init__()
+        self.cluster = cluster
+        self.namespace = namespace
+        self.ids = ids
+        self.bodies: dict[tuple[ArmKind, str], JsonObject] = {}
+        self.etags: dict[tuple[ArmKind, str], str] = {}
+        self.projecting = True
+        self.refusal: ArmError | None = None
+        self._etags = itertools.count(1)
+
+    @classmethod
+    def of(cls, site: Site, *, namespace: str = "azure-iot-operations", ids: ArmIds = IDS) -> FakeArm:
+        """ARM holding the site's SPC and SecretSyncs, whose cluster copies get the projection's
+        annotations (call before building the :class:`FakeCluster`, then set :attr:`cluster`)."""
+        arm = cls(None, namespace, ids)
+        for key, kind in (
+            (rk.SECRET_PROVIDER_CLASSES.key, ArmKind.SPC),
+            (rk.SECRET_SYNCS.key, ArmKind.SECRET_SYNC),
+        ):
+            for (ns, name), obj in site.objects[key].items():
+                if ns != namespace:
+                    continue
+                meta = obj["metadata"]
+                meta.setdefault("annotations", {})[RESOURCE_ID_ANNOTATION] = ids.resource_id(kind, name)
+                arm._store(kind, name, arm._body_of(kind, obj))
+        return arm
+
+    def _body_of(self, kind: ArmKind, obj: JsonObject) -> JsonObject:
+        spec = obj.get("spec") or {}
+        if kind is ArmKind.SPC:
+            params = spec.get("parameters") or {}
+            props = {k: params[k] for k in ("keyvaultName", "clientID", "tenantID", "objects") if k in params}
+        else:
+            props = {
+                "secretProviderClassName": spec.get("secretProviderClassName"),
+                "serviceAccountName": spec.get("serviceAccountName"),
+                "kubernetesSecretType": (spec.get("secretObject") or {}).get("type", "Opaque"),
+                "objectSecretMapping": copy.deepcopy((spec.get("secretObject") or {}).get("data") or []),
+            }
+        return {
+            "location": "westeurope",
+            "extendedLocation": {"name": self.ids.custom_location, "type": "CustomLocation"},
+            "properties": props,
+        }
+
+    # -- what other writers (and the tests) do --------------------------------------------------------
+
+    def snapshot(self) -> ArmSnapshot:
+        """What the ARM adapter's reader would hand the session (a listing with ETags)."""
+        return ArmSnapshot(
+            ResourceStatus(AreaState.OK),
+            self.ids,
+            MappingProxyType({(kind, name): self._resource(kind, name) for kind, name in self.bodies}),
+            taken_at=NOW,
+        )
+
+    def edit(self, kind: ArmKind, name: str, change: Callable[[JsonObject], object]) -> None:
+        """Someone else's write through ARM (the portal, the official CLI): a new ETag, projected."""
+        key = (kind, name.lower())
+        change(self.bodies[key])
+        self._store(kind, name, self.bodies[key])
+
+    def mappings(self, name: str) -> list[tuple[str, str]]:
+        """ARM's ``objectSecretMapping`` of SecretSync ``name`` as pairs."""
+        body = self.bodies[(ArmKind.SECRET_SYNC, name.lower())]
+        return [(m["sourcePath"], m["targetKey"]) for m in body["properties"]["objectSecretMapping"]]
+
+    def state(self) -> Any:
+        """Every resource and ETag, for before/after comparisons."""
+        return copy.deepcopy(self.bodies), dict(self.etags)
+
+    # -- ArmPort --------------------------------------------------------------------------------------
+
+    def get(self, kind: ArmKind, name: str) -> ArmResource | None:
+        """The resource with its ETag, or None."""
+        self._call(f"get {kind.value}")
+        return self._resource(kind, name) if (kind, name.lower()) in self.bodies else None
+
+    def put(self, kind: ArmKind, name: str, body: Mapping[str, Any], *, etag: str | None) -> ArmResource:
+        """Create or replace, with ARM's preconditions; the long-running operation ends Succeeded."""
+        self._call(f"put {kind.value}")
+        self._precondition(kind, name, etag, "put")
+        sent = copy.deepcopy(dict(body))
+        for field in ("id", "name", "type", "systemData", "etag"):  # read-only: ARM ignores them
+            sent.pop(field, None)
+        sent.get("properties", {}).pop("provisioningState", None)
+        self._store(kind, name, sent)
+        self._hook(f"put {kind.value}:after")
+        return self._resource(kind, name)
+
+    def delete(self, kind: ArmKind, name: str, *, etag: str | None) -> bool:
+        """Delete (with ``If-Match`` when given); False when already gone."""
+        self._call(f"delete {kind.value}")
+        key = (kind, name.lower())
+        if key not in self.bodies:
+            return False
+        self._precondition(kind, name, etag, "delete")
+        del self.bodies[key]
+        del self.etags[key]
+        self._project(kind, name, None)
+        self._hook(f"delete {kind.value}:after")
+        return True
+
+    # -- plumbing -------------------------------------------------------------------------------------
+
+    def _call(self, call: str) -> None:
+        if self.refusal is not None:
+            self.calls.append(call)
+            raise self.refusal
+        self._hook(call)
+
+    def _precondition(self, kind: ArmKind, name: str, etag: str | None, verb: str) -> None:
+        key = (kind, name.lower())
+        what = f"{verb} {kind.value}/{name}"
+        if etag is None and verb == "put" and key in self.bodies:
+            raise ArmConflict(f"{what}: ARM error (412 PreconditionFailed: the resource exists)")
+        if etag is not None and self.etags.get(key) != etag:
+            raise ArmConflict(f"{what}: ARM error (412 PreconditionFailed: the ETag does not match)")
+
+    def _resource(self, kind: ArmKind, name: str) -> ArmResource:
+        key = (kind, name.lower())
+        body = copy.deepcopy(self.bodies[key])
+        rid = self.ids.resource_id(kind, name)
+        body.update({"id": rid, "name": name, "type": kind.resource_type})
+        body.setdefault("properties", {})["provisioningState"] = "Succeeded"
+        return ArmResource(kind, name, rid, self.etags[key], MappingProxyType(body))
+
+    def _store(self, kind: ArmKind, name: str, body: JsonObject) -> None:
+        key = (kind, name.lower())
+        self.bodies[key] = body
+        self.etags[key] = f'"{next(self._etags)}"'
+        self._project(kind, name, body)
+
+    def _project(self, kind: ArmKind, name: str, body: JsonObject | None) -> None:
+        if self.cluster is not None and self.projecting:
+            self.cluster.project(kind, self.namespace, name, body, self.ids.resource_id(kind, name))
+
+
+def _typed(cluster: FakeCluster, vault: FakeVault, arm: FakeArm) -> tuple[ClusterPort, VaultPort, ArmPort]:
     """The fakes satisfy the ports (checked by a type checker; a mismatch is an error here)."""
-    return cluster, vault
+    return cluster, vault, arm

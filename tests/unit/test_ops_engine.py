@@ -18,7 +18,7 @@ import pytest
 
 from tests.plansite import NOW, PLC1, PLC2, PLC3, STRANGER, plan_for, plan_site
 from tests.rawobjects import Site
-from tests.unit.ops_fakes import FakeCluster, FakeVault, Killed, kill, refuse
+from tests.unit.ops_fakes import FakeCluster, FakeVault, Killed, Store, kill, refuse
 from tui.cluster.writes import ForbiddenError, WriteError
 from tui.core.changes.changeset import AddFile, Change
 from tui.core.changes.plan import Plan
@@ -27,7 +27,7 @@ from tui.core.model import resources as rk
 from tui.core.model.spc import cli_object, parse_spc, serialize_objects
 from tui.ops.apply import APPLIED, CONFLICT, FAILED, NOTHING_DONE, ApplyResult, StepEvent, apply_plan
 from tui.ops.audit import AuditLog
-from tui.ops.journal import Journal, JournalStore, pending_applies
+from tui.ops.journal import pending_applies
 from tui.ops.resume import ROLLED_BACK, resume_apply, rollback_apply
 from tui.vault.errors import VaultError
 
@@ -36,31 +36,6 @@ SPC = "opc-ua-connector"
 TRUST = "aio-opc-ua-broker-trust-list"
 # The fake controller syncs at once, so a wait ends at its first look; this only bounds a broken one.
 WAIT = 5.0
-
-
-class Store(JournalStore):
-    """A journal store that can play a killed process: :meth:`died` drops the locks it held."""
-
-    def __init__(self, state_dir: Path) -> None:
-        super().__init__(state_dir)
-        self.held: list[Journal] = []
-
-    def create(self, journal_id: str, first: Any) -> Journal:
-        """As the store does, remembering the journal."""
-        journal = super().create(journal_id, first)
-        self.held.append(journal)
-        return journal
-
-    def open(self, journal_id: str) -> Journal:
-        """As the store does, remembering the journal."""
-        journal = super().open(journal_id)
-        self.held.append(journal)
-        return journal
-
-    def died(self) -> None:
-        """What the OS does for a killed process: its files close and its locks go."""
-        for journal in self.held:
-            journal.close()
 
 
 class Rig:
@@ -93,7 +68,7 @@ class Rig:
             clock=self.clock,
             progress=self.events.append,
             wait_timeout=wait_timeout,
-            reread=self.cluster.read_site,
+            reread=lambda: (*self.cluster.read_site(), None),
             max_conflicts=max_conflicts,
         )
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tui.arm.errors import ArmConflict, ArmError
 from tui.cluster.writes import ConflictError, WriteError
 from tui.core.changes.journal import Before, EndRecord, PlanRecord, StepRecord, StepState
 from tui.core.changes.operations import Operation, SpcEdit, Step, SyncEdit, VaultDelete, VaultWrite
@@ -24,8 +25,8 @@ from tui.core.clock import Clock
 from tui.core.model.snapshot import AreaState
 from tui.ops import journal as jr
 from tui.ops.audit import AuditLog
-from tui.ops.errors import WriteConflict
-from tui.ops.ports import ClusterPort, VaultPort
+from tui.ops.errors import ArmNotSettled, ArmUnavailable, WriteConflict
+from tui.ops.ports import ArmPort, ClusterPort, VaultPort
 from tui.ops.steps import Adapters, before_image, run_planned
 from tui.ops.sync_wait import SyncCheck, SyncExpectation, WaitResult, expectations, wait_for_sync
 from tui.ops.vault_ops import still_ours
@@ -33,6 +34,7 @@ from tui.vault.errors import VaultError
 
 if TYPE_CHECKING:
     from tui.core.changes.plan import Plan
+    from tui.core.model.arm import ArmSnapshot
     from tui.core.model.snapshot import RawSnapshot
     from tui.core.model.state import ClusterState
 
@@ -64,7 +66,14 @@ class StepEvent:
 
 
 Progress = Callable[[StepEvent], None]
-Reread = Callable[[], "tuple[ClusterState, RawSnapshot | None]"]
+Reread = Callable[[], "tuple[ClusterState, RawSnapshot | None, ArmSnapshot | None]"]
+"""A fresh read of the site for a re-plan: the model, the raw objects and what ARM holds now."""
+
+DRIFT_WARNING = (
+    "written on the cluster only while Azure Resource Manager owns it (--local-only): ARM keeps its "
+    "own copy, and the next change made with the portal or az iot ops connector opcua will undo this"
+)
+"""What the audit log says next to every object a ``--local-only`` run wrote (docs/domain.md §9.3)."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,20 @@ class AuditInfo:
     thumbprints: tuple[str, ...] = ()
     vault_secrets: tuple[str, ...] = ()
     entries: tuple[str, ...] = ()
+    arm_resources: tuple[str, ...] = ()
+    """The ARM resource ids the run writes through Azure Resource Manager."""
+    drift: tuple[str, ...] = ()
+    """ARM-owned objects the run writes on the cluster only (``--local-only``)."""
+
+    def extra(self) -> dict[str, Any]:
+        """The audit line's ``extra`` fields: the ARM resources, and the drift with its warning."""
+        out: dict[str, Any] = {}
+        if self.arm_resources:
+            out["arm_resources"] = list(self.arm_resources)
+        if self.drift:
+            out["drift"] = list(self.drift)
+            out["drift_warning"] = DRIFT_WARNING
+        return out
 
 
 @dataclass(frozen=True)
@@ -122,7 +145,15 @@ def audit_info_for(plan: Plan, *, action: str, context: str, state: ClusterState
                 prints.append(entry.certificate.sha256)
             if entry is not None and entry.source_path and entry.source_path not in secrets:
                 secrets.append(entry.source_path)
-    return AuditInfo(action, context, tuple(prints), tuple(dict.fromkeys(secrets)), tuple(entries))
+    return AuditInfo(
+        action,
+        context,
+        tuple(prints),
+        tuple(dict.fromkeys(secrets)),
+        tuple(entries),
+        plan.arm_resources,
+        plan.drift,
+    )
 
 
 def failure_line(exc: BaseException) -> tuple[str, bool]:
@@ -131,7 +162,9 @@ def failure_line(exc: BaseException) -> tuple[str, bool]:
         return str(exc), exc.unreachable
     if isinstance(exc, VaultError):
         return str(exc), exc.state is AreaState.UNREACHABLE
-    if isinstance(exc, WriteConflict):
+    if isinstance(exc, ArmError):
+        return str(exc), exc.state is AreaState.UNREACHABLE
+    if isinstance(exc, WriteConflict | ArmUnavailable | ArmNotSettled):
         return str(exc), False
     return f"{type(exc).__name__}: {' '.join(str(exc).split())}", False
 
@@ -227,12 +260,15 @@ def apply_plan(
     audit_info: AuditInfo | None = None,
     reread: Reread | None = None,
     max_conflicts: int = MAX_CONFLICT_RETRIES,
+    arm: ArmPort | None = None,
 ) -> ApplyResult:
     """Run ``plan`` (which must be applicable) step by step under a new journal; see the module docstring.
 
     ``kube`` and ``vault`` are the ports (:mod:`tui.ops.ports`); ``vault`` is None when no vault is known
-    (a plan that writes nothing to a vault needs none). ``reread`` returns a fresh
-    ``(ClusterState, RawSnapshot)`` for re-planning after a 409; without it a conflict fails the apply.
+    (a plan that writes nothing to a vault needs none); ``arm`` is None when there is no ARM access (a
+    plan that writes nothing through ARM needs none). ``reread`` returns a fresh ``(ClusterState,
+    RawSnapshot, ArmSnapshot)`` for re-planning after a 409 or ARM's 412; without it a conflict fails
+    the apply.
     Never raises for adapter failures: they end in the result (``outcome`` ``failed`` or
     ``nothing-done``) with a one-line ``error``.
     """
@@ -240,8 +276,8 @@ def apply_plan(
 
     if not plan.applicable:
         raise ValueError("apply_plan needs an applicable plan (no problems, at least one step)")
-    info = audit_info or AuditInfo("apply", "")
-    adapters = Adapters(kube, vault)
+    info = audit_info or AuditInfo("apply", "", arm_resources=plan.arm_resources, drift=plan.drift)
+    adapters = Adapters(kube, vault, arm)
     journal_id = jr.new_journal_id(clock.now())
 
     def plan_record(p: Plan) -> PlanRecord:
@@ -265,15 +301,15 @@ def apply_plan(
                 before = before_image(adapters, step, run.versions)
                 run.record(step, StepState.PENDING, before=before, op=step.op)
                 pending_written = True
-                result = run_planned(adapters, step, run.versions)
-            except ConflictError as exc:
+                result = run_planned(adapters, step, run.versions, before)
+            except (ConflictError, ArmConflict) as exc:
                 run.record(step, StepState.FAILED, message=str(exc))
                 conflicts += 1
                 run.event("conflict", step, str(exc))
                 if reread is None or conflicts > max_conflicts:
                     raise
-                state, raw = reread()
-                current = rebase_plan(current, state, raw=raw)
+                state, raw, arm_now = reread()
+                current = rebase_plan(current, state, raw=raw, arm=arm_now)
                 if current.problems:
                     detail = "; ".join(str(p) for p in current.problems)
                     raise WriteConflict(
@@ -288,7 +324,9 @@ def apply_plan(
                     "rebased", None, f"re-planned against the current objects (revision {current.revision})"
                 )
                 continue
-            run.record(step, StepState.DONE, resource_version=result.get("resource_version"))
+            run.record(
+                step, StepState.DONE, resource_version=result.get("resource_version") or result.get("etag")
+            )
             run.details.append({"target": step.target, **result})
             run.executed.append(step)
             position += 1
@@ -310,13 +348,15 @@ def apply_plan(
     except Exception as exc:  # every adapter failure ends here: journaled, audited, one line
         error, unreachable = failure_line(exc)
         failed_step = steps[position] if position < len(steps) else None
-        # Without an answer (unreachable) the step stays pending: it may have happened, and resume or
-        # rollback look at the target to know. A refusal (a conflict is journaled above) wrote nothing.
-        refused = not unreachable and not isinstance(exc, ConflictError)
+        # Without an answer (unreachable), or with ARM's operation ended Failed or Canceled, the step
+        # stays pending: it may have happened, and resume or rollback look at the target to know. A
+        # refusal (a conflict is journaled above) wrote nothing.
+        uncertain = unreachable or isinstance(exc, ArmNotSettled)
+        refused = not uncertain and not isinstance(exc, ConflictError | ArmConflict)
         if failed_step is not None and pending_written and refused:
             run.record(failed_step, StepState.FAILED, message=error)
         run.event("failed", failed_step, error)
-        wrote = bool(run.executed) or (unreachable and pending_written)
+        wrote = bool(run.executed) or (uncertain and pending_written)
         run.end("failed" if wrote else jr.ABANDONED, error)
         outcome = FAILED if wrote else NOTHING_DONE
         record_audit(audit, info, outcome, plan.plan_id, error)
@@ -435,4 +475,5 @@ def record_audit(audit: AuditLog | None, info: AuditInfo, outcome: str, plan_id:
         entries=info.entries,
         plan_id=plan_id,
         detail=detail,
+        extra=info.extra(),
     )

@@ -19,3 +19,20 @@ class WriteConflict(Exception):
     def __init__(self, message: str, *, written: bool) -> None:
         super().__init__(" ".join(message.split()))
         self.written = written
+
+
+class ArmUnavailable(Exception):
+    """A step must be written through Azure Resource Manager and this run has no ARM access (no
+    credential, no subscription known); ``str()`` is one line. Nothing was written."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(message.split()))
+
+
+class ArmNotSettled(Exception):
+    """ARM ended a write's long-running operation in a state other than ``Succeeded`` (``Failed``,
+    ``Canceled``); ``str()`` is one line. The resource may or may not hold the edit: the step stays
+    pending, for a resume or rollback to judge by looking at it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(message.split()))

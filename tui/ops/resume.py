@@ -11,15 +11,18 @@ pending again with the reason. Steps refused outright (409, 403) wrote nothing a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from tui.arm.errors import ArmError
 from tui.cluster.writes import WriteError
 from tui.core.changes.journal import JournalSummary, StepRecord, StepState, journal_audit_fields
 from tui.core.changes.operations import Step, SyncEdit, VaultDelete, VaultWrite
 from tui.core.clock import Clock
 from tui.core.model import resources as rk
+from tui.core.model.arm import RESOURCE_ID_ANNOTATION
 from tui.core.model.names import OPCUA_LISTS
-from tui.ops import deltas
+from tui.ops import arm_steps, deltas
 from tui.ops import journal as jr
 from tui.ops.apply import (
     APPLIED,
@@ -39,7 +42,7 @@ from tui.ops.apply import (
 )
 from tui.ops.audit import AuditLog
 from tui.ops.errors import WriteConflict
-from tui.ops.ports import ClusterPort, VaultPort
+from tui.ops.ports import ArmPort, ClusterPort, VaultPort
 from tui.ops.steps import Adapters, before_image, recheck_done, run_resumed, undo
 from tui.ops.sync_wait import SyncExpectation
 from tui.ops.vault_ops import read_secret
@@ -60,7 +63,13 @@ def _open(
     # The audit line names what the apply concerns, as the apply's own line did.
     fields = journal_audit_fields(summary)
     info = AuditInfo(
-        f"journal {action}", summary.plan.context, fields.thumbprints, fields.vault_secrets, fields.entries
+        f"journal {action}",
+        summary.plan.context,
+        fields.thumbprints,
+        fields.vault_secrets,
+        fields.entries,
+        fields.arm_resources,
+        fields.drift,
     )
     return run, summary, info
 
@@ -110,16 +119,18 @@ def resume_apply(
     clock: Clock,
     progress: Progress,
     wait_timeout: float,
+    arm: ArmPort | None = None,
 ) -> ApplyResult:
     """Run the remaining steps of journal ``journal_id``; raises :class:`~tui.ops.journal.JournalError`
-    (including ``JournalBusy``) when the journal cannot be taken.
+    (including ``JournalBusy``) when the journal cannot be taken. ``arm`` is needed when a step is
+    written through Azure Resource Manager (without it that step fails with one line).
 
     Before writing anything, every step the journal calls done is looked at again
     (:func:`~tui.ops.steps.recheck_done`): an effect that is gone is redone first (in its original
     order), one replaced by someone else's stops the resume with one line and nothing written.
     """
     run, summary, info = _open(store, journal_id, progress, clock, "resume")
-    adapters = Adapters(kube, vault)
+    adapters = Adapters(kube, vault, arm)
     try:
         redo = _to_redo(adapters, summary)
     except Exception as exc:  # the re-check read or judged: nothing is written, the journal stays pending
@@ -146,7 +157,10 @@ def resume_apply(
             run.record(step, StepState.PENDING, before=before, op=step.op, revision=revision)
             result = run_resumed(adapters, step, run.versions)
             run.record(
-                step, StepState.DONE, resource_version=result.get("resource_version"), revision=revision
+                step,
+                StepState.DONE,
+                resource_version=result.get("resource_version") or result.get("etag"),
+                revision=revision,
             )
             run.details.append({"target": step.target, **result})
             run.executed.append(step)
@@ -241,16 +255,31 @@ def _resync_restored(
         for step, _ in results
         if isinstance(step.op, VaultWrite | VaultDelete) and step.op.list_name in OPCUA_LISTS
     }
+    # A SecretSync this apply wrote through ARM is forced through ARM: the projection would put ARM's
+    # token back over one set on the cluster copy alone.
+    through_arm = {
+        s.op.name.lower()
+        for plan in summary.plans
+        for s in plan.steps
+        if isinstance(s.op, SyncEdit) and s.op.arm
+    }
     token = f"aio-certs-{run.plan.plan_id}-rollback-{run.clock.now():%Y%m%dT%H%M%S}"
     out = []
     for namespace, name in sorted(syncs):
-        pairs = deltas.pairs_of(adapters.kube.get(rk.SECRET_SYNCS, namespace, name)) or ()
+        cluster_copy = adapters.kube.get(rk.SECRET_SYNCS, namespace, name)
+        arm = adapters.arm if name.lower() in through_arm or _annotated(cluster_copy) else None
+        pairs = (
+            arm_steps.sync_mappings(arm, name) if arm is not None else deltas.pairs_of(cluster_copy)
+        ) or ()
         keys = {target: values.get(source.lower()) for source, target in pairs if source.lower() in restored}
         if not keys:
             continue
         try:
-            adapters.kube.force_synchronization(namespace, name, token)
-        except WriteError as exc:  # the wait below then says the edge did not follow, and why
+            if arm is not None:
+                arm_steps.force_sync(arm, name, token)
+            else:
+                adapters.kube.force_synchronization(namespace, name, token)
+        except (WriteError, ArmError) as exc:  # the wait below then says the edge did not follow, and why
             run.progress(
                 StepEvent(
                     "wait",
@@ -262,6 +291,12 @@ def _resync_restored(
             )
         out.append(SyncExpectation(namespace, name, keys=keys))
     return out
+
+
+def _annotated(obj: Mapping[str, Any] | None) -> bool:
+    """The cluster copy names its ARM resource (the projection's annotation)."""
+    annotations = ((obj or {}).get("metadata") or {}).get("annotations") or {}
+    return isinstance(annotations, Mapping) and bool(annotations.get(RESOURCE_ID_ANNOTATION))
 
 
 def _taken_secrets(adapters: Adapters, candidates: list[StepRecord]) -> frozenset[str]:
@@ -290,10 +325,13 @@ def rollback_apply(
     clock: Clock,
     progress: Progress,
     wait_timeout: float,
+    arm: ArmPort | None = None,
 ) -> ApplyResult:
-    """Undo every done (or possibly done) step of journal ``journal_id``, newest first, then wait."""
+    """Undo every done (or possibly done) step of journal ``journal_id``, newest first, then wait.
+
+    Steps written through Azure Resource Manager are undone there (``arm``), on ARM's current copy."""
     run, summary, info = _open(store, journal_id, progress, clock, "rollback")
-    adapters = Adapters(kube, vault)
+    adapters = Adapters(kube, vault, arm)
     # Done steps carry their op and before-image; a step left pending carries them on that very record.
     candidates: list[StepRecord] = [*summary.done_steps, *summary.uncertain]
     candidates.sort(key=lambda r: r.key, reverse=True)

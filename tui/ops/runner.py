@@ -6,6 +6,11 @@ get the vault client for a state, the clock and the state directory. It reads th
 audit log (:meth:`ChangeSession.apply`), re-reading on a 409. Interrupted applies are resumed or rolled
 back with :meth:`ChangeSession.resume` / :meth:`ChangeSession.rollback`. Confirmation and output are
 the caller's: this layer never prompts and never prints.
+
+Where Azure Resource Manager owns the list objects (docs/domain.md §9), the session also reads what ARM
+holds (through the ``arm_for`` factory the command layer passes, built on the ARM adapter) and writes
+through it; without ARM access a change to those objects is refused at planning, unless the caller
+asked for ``local_only``.
 """
 
 from __future__ import annotations
@@ -14,10 +19,12 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 from azure.keyvault.secrets import SecretClient
 from kubernetes.client import ApiClient
 
+from tui.arm.errors import ArmError
 from tui.cluster.oneshot import read_once
 from tui.cluster.watch_set import unreachable_reason
 from tui.cluster.writes import ClusterWriter
@@ -25,12 +32,15 @@ from tui.core.build.assemble import build_state
 from tui.core.changes.changeset import AddFile, AddVaultSecret, ChangeSet, RemoveEntry
 from tui.core.changes.plan import Plan, make_plan, vault_names_to_check
 from tui.core.clock import Clock
+from tui.core.model.arm import ArmKind, ArmResource, ArmSnapshot
+from tui.core.model.names import OPCUA_LISTS
 from tui.core.model.settings import ModelSettings
-from tui.core.model.snapshot import AreaState, RawSnapshot, VaultSnapshot
+from tui.core.model.snapshot import AreaState, RawSnapshot, ResourceStatus, VaultSnapshot
 from tui.core.model.state import ClusterState
 from tui.ops.apply import ApplyResult, AuditInfo, Progress, apply_plan, audit_info_for
 from tui.ops.audit import AuditLog
 from tui.ops.journal import JournalStore
+from tui.ops.ports import ArmPort
 from tui.ops.resume import resume_apply, rollback_apply
 from tui.vault.reader import read_vault_snapshot
 from tui.vault.writes import VaultWriter
@@ -39,6 +49,27 @@ log = logging.getLogger(__name__)
 
 VaultClientFor = Callable[[ClusterState | None], SecretClient | None]
 """The vault client for a state (the SPC names the vault), or None when no vault is known."""
+
+
+@dataclass(frozen=True)
+class ArmAccess:
+    """What the ARM adapter offers a change session for one site (see :data:`ArmFor`)."""
+
+    port: ArmPort | None
+    """Reads and guarded writes of the list resources; None when there is no ARM access."""
+    read: Callable[[], ArmSnapshot] | None = None
+    """Reads what ARM holds of the site's list resources (never raises: failures are its status)."""
+    problem: str = ""
+    """Why there is no access (no Azure credential, subscription or resource group unknown...)."""
+    state: AreaState = AreaState.FORBIDDEN
+    """How the missing access reads as a status (FORBIDDEN for credentials, ERROR otherwise)."""
+
+
+ArmFor = Callable[[ClusterState, RawSnapshot], ArmAccess | None]
+"""ARM access for a site as read from the cluster (the objects' ``management.azure.com/resourceId``, the
+``azure-arc/azure-clusterconfig`` ConfigMap and the flags say where its resources are); None when the
+site uses no ARM at all (no object names an ARM resource and no ids are known). May raise with a
+one-line reason."""
 
 
 class SiteUnavailable(Exception):
@@ -53,6 +84,10 @@ class Site:
     raw: RawSnapshot
     vault: VaultSnapshot | None
     vault_client: SecretClient | None
+    arm: ArmSnapshot | None = None
+    """What ARM held of the list resources (None: the site uses no ARM, or no factory was given)."""
+    arm_port: ArmPort | None = None
+    """Writes through ARM (None: no ARM access)."""
 
 
 def vault_needed(changes: ChangeSet) -> bool:
@@ -80,6 +115,7 @@ class ChangeSession:
         context: str,
         vault_client_for: VaultClientFor,
         timeout: tuple[float, float] = (5.0, 30.0),
+        arm_for: ArmFor | None = None,
     ) -> None:
         self.api_client = api_client
         self.settings = settings
@@ -88,6 +124,7 @@ class ChangeSession:
         self.context = context
         self.timeout = timeout
         self._vault_client_for = vault_client_for
+        self._arm_for = arm_for
         self.writer = ClusterWriter(api_client, timeout=timeout)
         self.journals = JournalStore(state_dir)
         self.audit = AuditLog(state_dir, clock=clock)
@@ -105,9 +142,13 @@ class ChangeSession:
     def read(self, *, vault_values: Iterable[str] = (), need_vault: bool = True) -> Site:
         """The cluster, and the vault's listing plus the values of ``vault_values``.
 
-        With ``need_vault`` an unknown or unreadable vault is :class:`SiteUnavailable`.
+        With ``need_vault`` an unknown or unreadable vault is :class:`SiteUnavailable`. ARM is read too
+        (when the site uses it): an unreadable ARM is the snapshot's status, for the plan to judge.
         """
         state, raw = self.read_cluster()
+        arm, arm_port = self.read_arm(state, raw)
+        if arm is not None and not need_vault:
+            state = build_state(raw, settings=self.settings, now=self.clock.now(), arm=arm)
         try:
             client = self._vault_client_for(state)
         except Exception as exc:  # bad URL, CA file or auth mode: one line, never a traceback
@@ -120,26 +161,60 @@ class ChangeSession:
                     "no Key Vault is known: the SecretProviderClass names none; set "
                     "--vault-url or AIO_CERTS_VAULT_URL"
                 )
-            return Site(state, raw, None, None)
+            return Site(state, raw, None, None, arm, arm_port)
         if not need_vault:
-            return Site(state, raw, None, client)
+            return Site(state, raw, None, client, arm, arm_port)
         snapshot = read_vault_snapshot(client, names=tuple(vault_values), clock=self.clock)
         if snapshot.status.state in (AreaState.UNREACHABLE, AreaState.FORBIDDEN) or (
             snapshot.status.state is not AreaState.OK and not snapshot.secrets
         ):
             raise SiteUnavailable(f"cannot read the vault {snapshot.vault_url}: {snapshot.status.message}")
-        state = build_state(raw, settings=self.settings, now=self.clock.now(), vault=snapshot)
-        return Site(state, raw, snapshot, client)
+        state = build_state(raw, settings=self.settings, now=self.clock.now(), vault=snapshot, arm=arm)
+        return Site(state, raw, snapshot, client, arm, arm_port)
 
-    def reread(self) -> tuple[ClusterState, RawSnapshot | None]:
-        """A fresh cluster read, for re-planning after a 409."""
+    def reread(self) -> tuple[ClusterState, RawSnapshot | None, ArmSnapshot | None]:
+        """A fresh read of the cluster and ARM, for re-planning after a 409 or ARM's 412."""
         state, raw = self.read_cluster()
-        return state, raw
+        arm, _ = self.read_arm(state, raw)
+        if arm is not None:
+            state = build_state(raw, settings=self.settings, now=self.clock.now(), arm=arm)
+        return state, raw, arm
+
+    def arm_access(self, state: ClusterState, raw: RawSnapshot) -> ArmAccess | None:
+        """The factory's answer for this site; a failure of the factory is no access, with its reason."""
+        if self._arm_for is None:
+            return None
+        try:
+            return self._arm_for(state, raw)
+        except Exception as exc:  # bad endpoint, CA file or auth mode: one line, never a traceback
+            return ArmAccess(
+                None, problem=f"cannot use ARM: {' '.join(str(exc).split())}", state=AreaState.ERROR
+            )
+
+    def read_arm(self, state: ClusterState, raw: RawSnapshot) -> tuple[ArmSnapshot | None, ArmPort | None]:
+        """What ARM holds of the site's list resources, with an ETag for each the plan may edit, and the
+        port to write through; ``(None, None)`` when the site uses no ARM."""
+        access = self.arm_access(state, raw)
+        if access is None:
+            return None, None
+        taken = self.clock.now()
+        if access.port is None or access.read is None:
+            reason = access.problem or "no ARM access"
+            return ArmSnapshot(ResourceStatus(access.state, reason, taken), taken_at=taken), None
+        snapshot = access.read()
+        if not snapshot.readable:
+            return snapshot, access.port
+        return _with_etags(snapshot, access.port, state), access.port
 
     # -- planning and applying -----------------------------------------------------------------------
 
-    def plan(self, changes: ChangeSet, *, read_only: bool = False) -> tuple[Plan, Site]:
-        """Read the site and plan ``changes`` against it (validation included)."""
+    def plan(
+        self, changes: ChangeSet, *, read_only: bool = False, local_only: bool = False
+    ) -> tuple[Plan, Site]:
+        """Read the site and plan ``changes`` against it (validation included).
+
+        ``local_only`` writes ARM-owned objects on the cluster only (drift, warned and audited) instead
+        of refusing the plan when ARM cannot be written."""
         wanted = [c.secret_name for c in changes if isinstance(c, AddVaultSecret)]
         # What an overwrite replaces is read too: the plan refuses to replace anything but a certificate
         # or CRL, and the apply checks the vault still holds that very value before writing.
@@ -155,6 +230,8 @@ class ChangeSession:
             read_only=read_only,
             raw=site.raw,
             deleted_secrets=deleted,
+            arm=site.arm,
+            local_only=local_only,
         )
         return plan, site
 
@@ -191,21 +268,28 @@ class ChangeSession:
             wait_timeout=wait_timeout,
             audit_info=info,
             reread=self.reread,
+            arm=site.arm_port,
         )
 
-    def _vault_for_journal(self) -> VaultWriter | None:
-        state, _ = self.read_cluster()
+    def _ports_for_journal(self) -> tuple[VaultWriter | None, ArmPort | None]:
+        """The vault and ARM ports a resume or rollback writes through (ARM's: None without access,
+        and a step that needs it then fails with one line)."""
+        state, raw = self.read_cluster()
         try:
-            return _writer(self._vault_client_for(state))
+            vault = _writer(self._vault_client_for(state))
         except Exception as exc:  # as in read(): a one-line reason
             raise SiteUnavailable(f"cannot use the vault: {exc}") from None
+        access = self.arm_access(state, raw)
+        return vault, access.port if access is not None else None
 
     def resume(self, journal_id: str, *, progress: Progress, wait_timeout: float) -> ApplyResult:
         """Run the remaining steps of an interrupted apply."""
+        vault, arm = self._ports_for_journal()
         return resume_apply(
             journal_id,
             kube=self.writer,
-            vault=self._vault_for_journal(),
+            vault=vault,
+            arm=arm,
             store=self.journals,
             audit=self.audit,
             clock=self.clock,
@@ -215,10 +299,12 @@ class ChangeSession:
 
     def rollback(self, journal_id: str, *, progress: Progress, wait_timeout: float) -> ApplyResult:
         """Undo what an interrupted apply did."""
+        vault, arm = self._ports_for_journal()
         return rollback_apply(
             journal_id,
             kube=self.writer,
-            vault=self._vault_for_journal(),
+            vault=vault,
+            arm=arm,
             store=self.journals,
             audit=self.audit,
             clock=self.clock,
@@ -242,4 +328,30 @@ class ChangeSession:
             entries=info.entries if info else (),
             plan_id=plan.plan_id if plan else None,
             detail=detail,
+            extra=info.extra() if info else None,
         )
+
+
+def _with_etags(snapshot: ArmSnapshot, port: ArmPort, state: ClusterState) -> ArmSnapshot:
+    """``snapshot`` with an ETag on each resource a plan may edit (the OPC UA SPC and list SecretSyncs).
+
+    A listing may carry no per-resource ETag; a write is guarded by one, so each such resource is read
+    once more on its own. A read that fails makes the whole snapshot unreadable, with the reason: the
+    plan then refuses what ARM owns rather than write without a precondition.
+    """
+    wanted = [(ArmKind.SPC, state.opcua_spc)] if state.opcua_spc else []
+    wanted += [(ArmKind.SECRET_SYNC, name) for name in OPCUA_LISTS.values()]
+    resources: dict[tuple[ArmKind, str], ArmResource] = dict(snapshot.resources)
+    try:
+        for kind, name in wanted:
+            held = snapshot.get(kind, name)
+            if held is None or held.etag:
+                continue
+            fresh = port.get(kind, name)
+            if fresh is None:
+                resources.pop((kind, name.lower()), None)
+            else:
+                resources[(kind, name.lower())] = fresh
+    except ArmError as exc:
+        return ArmSnapshot(ResourceStatus(exc.state, str(exc), snapshot.taken_at), snapshot.ids)
+    return ArmSnapshot(snapshot.status, snapshot.ids, MappingProxyType(resources), snapshot.taken_at)

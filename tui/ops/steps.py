@@ -16,17 +16,19 @@ Each returns a small dict of what happened (versions written, ``already``...).
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
 from tui.cluster.writes import WriteError
-from tui.core.changes.journal import Before, ClusterBefore, VaultBefore, vault_before
+from tui.core.changes.journal import ArmBefore, Before, ClusterBefore, VaultBefore, vault_before
 from tui.core.changes.operations import SpcEdit, Step, SyncEdit, VaultDelete, VaultWrite
 from tui.core.model import resources as rk
-from tui.ops import deltas
-from tui.ops.errors import WriteConflict
-from tui.ops.ports import ClusterPort, VaultPort
+from tui.core.model.arm import RESOURCE_ID_ANNOTATION
+from tui.core.model.names import OPCUA_LISTS
+from tui.ops import arm_steps, deltas
+from tui.ops.errors import ArmUnavailable, WriteConflict
+from tui.ops.ports import ArmPort, ClusterPort, VaultPort
 from tui.ops.vault_ops import SecretState, read_secret, restore_version, write_secret_checked
 from tui.vault.errors import VaultError
 
@@ -35,10 +37,21 @@ Result = dict[str, Any]
 
 @dataclass
 class Adapters:
-    """What steps run against: the cluster and the vault (None: no vault known), as ports."""
+    """What steps run against: the cluster, the vault (None: no vault known) and Azure Resource Manager
+    (None: no ARM access), as ports."""
 
     kube: ClusterPort
     vault: VaultPort | None
+    arm: ArmPort | None = None
+
+    def need_arm(self, step: Step) -> ArmPort:
+        """ARM, or a one-line error when a step must be written through ARM and there is no access."""
+        if self.arm is None:
+            raise ArmUnavailable(
+                f"{step.target}: Azure Resource Manager owns it and this run has no ARM access (no "
+                "Azure credential, or the subscription and resource group are not known)"
+            )
+        return self.arm
 
     def need_vault(self, step: Step) -> VaultPort:
         """The vault, or a one-line error when the plan needs a vault and none is configured."""
@@ -63,6 +76,8 @@ def before_image(adapters: Adapters, step: Step, versions: MutableMapping[str, s
             return vault_before(op.secret_name, None)
         secret, version = found
         return vault_before(op.secret_name, secret, version=version)
+    if op.arm is not None:
+        return arm_steps.before_image(adapters.need_arm(step), op)
     if isinstance(op, SpcEdit):
         return ClusterBefore(
             "SecretProviderClass",
@@ -93,13 +108,19 @@ def _spc_rv(op: SpcEdit, versions: MutableMapping[str, str]) -> str:
     return rv
 
 
-def run_planned(adapters: Adapters, step: Step, versions: MutableMapping[str, str]) -> Result:
-    """Perform ``step`` as planned. ``versions`` carries the resourceVersions earlier steps left."""
+def run_planned(
+    adapters: Adapters, step: Step, versions: MutableMapping[str, str], before: Before | None = None
+) -> Result:
+    """Perform ``step`` as planned. ``versions`` carries the resourceVersions (and ARM ETags) earlier
+    steps left; ``before`` is the step's before-image (an ARM write sends its body back)."""
     op = step.op
     if isinstance(op, VaultWrite):
         return {"version": write_secret_checked(adapters.need_vault(step), op)}
     if isinstance(op, VaultDelete):
         return {"vault": adapters.need_vault(step).delete(op.secret_name, purge=op.purge)}
+    if op.arm is not None:
+        image = before if isinstance(before, ArmBefore) else None
+        return arm_steps.run_planned(adapters.need_arm(step), op, versions, image)
     kube = adapters.kube
     if isinstance(op, SpcEdit):
         obj = kube.patch_spc_objects(op.namespace, op.name, op.after, resource_version=_spc_rv(op, versions))
@@ -176,6 +197,8 @@ def run_resumed(adapters: Adapters, step: Step, versions: MutableMapping[str, st
         return {"version": write_secret_checked(vault, op)}
     if isinstance(op, VaultDelete):
         return {"vault": adapters.need_vault(step).delete(op.secret_name, purge=op.purge)}
+    if op.arm is not None:
+        return arm_steps.run_resumed(adapters.need_arm(step), op, versions)
     kube = adapters.kube
     if isinstance(op, SpcEdit):
         current = kube.get(rk.SECRET_PROVIDER_CLASSES, op.namespace, op.name)
@@ -229,7 +252,9 @@ def recheck_done(adapters: Adapters, step: Step) -> bool:
     if isinstance(op, VaultDelete):
         return True
     kube = adapters.kube
-    if isinstance(op, SpcEdit):
+    if op.arm is not None:
+        verdict = arm_steps.recheck_done(adapters.need_arm(step), op)
+    elif isinstance(op, SpcEdit):
         current = kube.get(rk.SECRET_PROVIDER_CLASSES, op.namespace, op.name)
         if current is None:
             raise WriteConflict(
@@ -251,8 +276,9 @@ def recheck_done(adapters: Adapters, step: Step) -> bool:
         verdict = deltas.DONE if op.action == "delete" else deltas.mappings_state(pairs, op)
     if verdict == deltas.FOREIGN:
         kind = "SecretProviderClass" if isinstance(op, SpcEdit) else "SecretSync"
+        where = f"ARM {kind} {op.name}" if op.arm is not None else f"{kind} {op.key}"
         raise WriteConflict(
-            f"{kind} {op.key} was changed by someone else where this apply had changed it: "
+            f"{where} was changed by someone else where this apply had changed it: "
             "roll back, or plan the change again",
             written=False,
         )
@@ -277,6 +303,44 @@ def users_of(kube: ClusterPort, namespace: str, secret: str, *, spc_name: str | 
     return out
 
 
+def mapping_users(
+    adapters: Adapters, namespace: str, secret: str, *, spc_name: str | None = None
+) -> list[str]:
+    """As :func:`users_of`, reading each ARM-owned SecretSync's mappings from ARM when there is access.
+
+    The cluster copy of an ARM-owned SecretSync follows ARM only once the projection has carried the
+    change over: a rollback that has just taken this apply's mapping out of ARM must not find it on a
+    cluster copy that still lags and keep the object or secret for it."""
+    if adapters.arm is None:
+        return users_of(adapters.kube, namespace, secret, spc_name=spc_name)
+    out = []
+    seen: set[str] = set()
+    for sync in adapters.kube.list(rk.SECRET_SYNCS, namespace):
+        meta, spec = sync.get("metadata") or {}, sync.get("spec") or {}
+        name = str(meta.get("name") or "")
+        seen.add(name.lower())
+        annotations = meta.get("annotations") or {}
+        pairs = deltas.pairs_of(sync) or ()
+        reads = spec.get("secretProviderClassName")
+        if isinstance(annotations, dict) and annotations.get(RESOURCE_ID_ANNOTATION):
+            found = adapters.arm.get(arm_steps.ArmKind.SECRET_SYNC, name)
+            pairs = found.mappings if found is not None else ()
+            reads = found.properties.get("secretProviderClassName") if found is not None else reads
+        if spc_name is not None and reads != spc_name:
+            continue
+        out += [f"{name}/{t}" for s, t in pairs if s.lower() == secret.lower()]
+    for name in OPCUA_LISTS.values():  # made in ARM and not projected yet
+        if name.lower() in seen:
+            continue
+        found = adapters.arm.get(arm_steps.ArmKind.SECRET_SYNC, name)
+        if found is None or (
+            spc_name is not None and found.properties.get("secretProviderClassName") != spc_name
+        ):
+            continue
+        out += [f"{name}/{t}" for s, t in found.mappings if s.lower() == secret.lower()]
+    return out
+
+
 def undo(
     adapters: Adapters,
     step: Step,
@@ -296,7 +360,7 @@ def undo(
     op = step.op
     if isinstance(op, VaultWrite):
         vault_image = before if isinstance(before, VaultBefore) else None
-        users = [] if op.secret_name.lower() in taken else users_of(adapters.kube, namespace, op.secret_name)
+        users = [] if op.secret_name.lower() in taken else mapping_users(adapters, namespace, op.secret_name)
         if users and not (vault_image is not None and vault_image.existed):
             # Created by this apply, mapped by another entry since: purging it would break that entry.
             return {"vault": "kept", "mapped_by": users}
@@ -307,22 +371,20 @@ def undo(
         )
     kube = adapters.kube
     if isinstance(op, SpcEdit):
-        current = kube.get(rk.SECRET_PROVIDER_CLASSES, op.namespace, op.name)
-        if current is None:
-            raise WriteError(f"restoring SecretProviderClass {op.key}: it no longer exists")
-        objects = ((current.get("spec") or {}).get("parameters") or {}).get("objects")
+        objects, write = _spc_now(adapters, step, op)
         restored = deltas.spc_backward(objects, op)
         leaving = deltas.object_names(objects) - deltas.object_names(restored)
-        needed = {n for n in leaving if users_of(kube, op.namespace, n, spc_name=op.name)}
+        needed = {n for n in leaving if mapping_users(adapters, op.namespace, n, spc_name=op.name)}
         if needed:
             restored = deltas.keep_objects(restored, objects, needed)
         if deltas.same_objects(objects, restored):
             return {"already": True, **({"kept": sorted(needed)} if needed else {})}
-        rv = str((current.get("metadata") or {}).get("resourceVersion"))
-        obj = kube.patch_spc_objects(op.namespace, op.name, restored, resource_version=rv)
-        result: Result = {"resource_version": (obj.get("metadata") or {}).get("resourceVersion")}
+        result = write(restored)
         return {**result, "kept": sorted(needed)} if needed else result
     assert isinstance(op, SyncEdit)
+    if op.arm is not None:
+        image = before if isinstance(before, ArmBefore) else None
+        return arm_steps.undo_sync(adapters.need_arm(step), op, image, keep_sources=taken)
     current_sync = kube.get(rk.SECRET_SYNCS, op.namespace, op.name)
     pairs = deltas.pairs_of(current_sync)
     restored_pairs = deltas.mappings_backward(pairs, op, keep_sources=taken)
@@ -343,6 +405,28 @@ def undo(
         op.secret_type,
     )
     return _run_sync(kube, plain, restored_pairs, {}, planned=False, current=current_sync)
+
+
+def _spc_now(
+    adapters: Adapters, step: Step, op: SpcEdit
+) -> tuple[str | None, Callable[[str | None], Result]]:
+    """The SPC's ``objects`` now, on the side the step wrote, and how to write them there against the
+    version (resourceVersion or ETag) just read."""
+    if op.arm is not None:
+        arm = adapters.need_arm(step)
+        resource, objects = arm_steps.current_objects(arm, op)
+        return objects, lambda text: arm_steps.write_objects(arm, op, resource, text)
+    kube = adapters.kube
+    current = kube.get(rk.SECRET_PROVIDER_CLASSES, op.namespace, op.name)
+    if current is None:
+        raise WriteError(f"restoring SecretProviderClass {op.key}: it no longer exists")
+    rv = str((current.get("metadata") or {}).get("resourceVersion"))
+
+    def write(text: str | None) -> Result:
+        obj = kube.patch_spc_objects(op.namespace, op.name, text, resource_version=rv)
+        return {"resource_version": (obj.get("metadata") or {}).get("resourceVersion")}
+
+    return ((current.get("spec") or {}).get("parameters") or {}).get("objects"), write
 
 
 def _write_back(vault: VaultPort, name: str, before: VaultBefore) -> str:
