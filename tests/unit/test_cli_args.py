@@ -107,3 +107,26 @@ def test_good_values_are_normalised() -> None:
     assert (args.request_timeout, args.wait_timeout, args.cloud) == (2.5, 0.0, "AzureChinaCloud")
     status = build_parser().parse_args(["status", "--cloud", "AZUREUSGOVERNMENT"])
     assert (status.request_timeout, status.cloud) == (10.0, "AzureUSGovernment")
+
+
+def test_local_only_is_a_flag_of_the_list_changes_only_and_reaches_the_settings() -> None:
+    from tui.commands.shared.settings import command_settings
+    from tui.config import UserConfig
+
+    parser = build_parser()
+    for argv in (
+        ["trust", "add", "a.der"],
+        ["issuer", "remove", "a.der"],
+        ["vault", "add", "s", "--list", "trust"],
+    ):
+        args = parser.parse_args([*argv, "--local-only"])
+        assert command_settings(args, UserConfig(), environ={}).change.local_only
+        assert not command_settings(parser.parse_args(argv), UserConfig(), environ={}).change.local_only
+    for argv in (["renew"], ["journal", "resume", "20260301T120000Z-3f9a1c"], ["vault", "list"]):
+        with pytest.raises(SystemExit):
+            parser.parse_args([*argv, "--local-only"])
+    # --read-only still wins: the settings carry both, and every write path refuses read-only first.
+    both = command_settings(
+        parser.parse_args(["trust", "add", "a.der", "--local-only", "--read-only"]), UserConfig(), environ={}
+    )
+    assert both.read_only and both.change.local_only

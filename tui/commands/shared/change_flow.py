@@ -5,6 +5,10 @@
 plan, print the diff (``--dry-run`` stops there), print one line per problem and exit 1, warn
 (Azure-managed objects...) and ask, apply with progress on stderr, and report. :func:`open_session` is
 also how ``vault list``, ``journal resume|rollback`` and the live dashboard reach the change engine.
+
+Lists that Azure Resource Manager owns are written through ARM (the session gets the ARM adapter from
+here); when ARM cannot be written the plan is refused with the equivalent ``az iot ops`` commands, or,
+with ``--local-only``, the cluster copies are written and the drift is audited (docs/design.md §7).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tui.cluster.config import ClusterConfigError, ClusterConnection, connect
+from tui.commands.shared.arm_reader import arm_target, open_arm
 from tui.commands.shared.confirm import confirm
 from tui.commands.shared.exits import (
     EXIT_APPLY_FAILED,
@@ -44,7 +49,7 @@ from tui.core.text import one_line
 from tui.ops.apply import APPLIED, CONFLICT, NOTHING_DONE, ApplyResult, StepEvent, audit_info_for
 from tui.ops.journal import notice_lines
 from tui.ops.resume import ROLLED_BACK
-from tui.ops.runner import ChangeSession, SiteUnavailable
+from tui.ops.runner import ArmAccess, ChangeSession, SiteUnavailable
 from tui.vault.client import make_secret_client
 
 
@@ -66,6 +71,8 @@ def open_session(settings: Settings) -> tuple[ChangeSession, ClusterConnection]:
         raise Refused(f"cannot reach the cluster: {exc}", EXIT_UNREACHABLE) from None
     vault = settings.vault
     clients: dict[str, Any] = {}
+    arm_adapters: dict[Any, Any] = {}
+    clock = SystemClock()
 
     def vault_client_for(state: Any) -> Any:
         url, _ = vault_target(vault, state)
@@ -77,14 +84,37 @@ def open_session(settings: Settings) -> tuple[ChangeSession, ClusterConnection]:
             )
         return clients[url]
 
+    def arm_for(state: Any, _raw: Any) -> ArmAccess | None:
+        # Where the list resources are: the flags, else what the cluster says (state.arm), else the
+        # environment; None on a site that names no ARM resource (docs/domain.md §9.4).
+        ids = arm_target(settings.arm, state)
+        if ids is None:
+            return None
+        # The adapter brings the Azure SDK: imported when a change first needs ARM.
+        from tui.arm.errors import classify
+        from tui.arm.reader import read_arm_snapshot
+
+        adapter = arm_adapters.get(ids)
+        if adapter is None:
+            try:
+                adapter = open_arm(
+                    settings.arm, ids, auth=vault.auth, cloud=vault.cloud, timeout=settings.request_timeout
+                )
+            except Exception as exc:  # bad endpoint, CA file or auth mode: no access, with the reason
+                state_of, reason = classify(exc)
+                return ArmAccess(None, problem=reason, state=state_of)
+            arm_adapters[ids] = adapter
+        return ArmAccess(adapter, read=lambda: read_arm_snapshot(adapter, clock=clock))
+
     session = ChangeSession(
         connection.api_client,
         model,
-        clock=SystemClock(),
+        clock=clock,
         state_dir=directory,
         context=connection.context,
         vault_client_for=vault_client_for,
         timeout=settings.timeouts,
+        arm_for=arm_for,
     )
     return session, connection
 
@@ -194,7 +224,7 @@ def run_change(
     trail.context = connection.context
     try:
         try:
-            plan, site = session.plan(changes)
+            plan, site = session.plan(changes, local_only=options.local_only)
         except SiteUnavailable as exc:
             raise Refused(str(exc), EXIT_UNREACHABLE) from None
         if options.json:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from tui.commands.shared.exits import EXIT_CODES_HELP
-from tui.commands.shared.options import ENV_HELP, add_change_arguments
+from tui.commands.shared.options import ENV_HELP, add_change_arguments, add_local_only_argument
 
 EXTENSIONS = {"trust": ".der, .crt", "issuer": ".der, .crt, .crl"}
 
@@ -54,6 +54,7 @@ def add_list_arguments(parser: argparse.ArgumentParser, list_name: str) -> None:
         action="store_true",
         help="replace an entry of the same file name and/or a vault secret of the same name",
     )
+    add_local_only_argument(add)
     add_change_arguments(add)
     remove = sub.add_parser(
         "remove",
@@ -73,4 +74,5 @@ def add_list_arguments(parser: argparse.ArgumentParser, list_name: str) -> None:
         action="store_true",
         help="also delete and purge the entries' Key Vault secrets (cannot be undone)",
     )
+    add_local_only_argument(remove)
     add_change_arguments(remove)

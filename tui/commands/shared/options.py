@@ -141,6 +141,17 @@ def add_arm_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_local_only_argument(parser: argparse.ArgumentParser) -> None:
+    """``--local-only``: write the cluster copies of ARM-owned list objects instead of refusing."""
+    parser.add_argument(
+        "--local-only",
+        action="store_true",
+        help="when Azure Resource Manager owns the list and cannot be written (no credential, 401/403, "
+        "unreachable), write the objects on the cluster only; ARM keeps its own copy, so the next "
+        "change made with the portal or az iot ops will undo this (recorded in the audit log)",
+    )
+
+
 def add_read_only_argument(parser: argparse.ArgumentParser) -> None:
     """``--read-only``: refuse every write, whatever else is asked."""
     parser.add_argument("--read-only", action="store_true", help="never write to the cluster or the vault")

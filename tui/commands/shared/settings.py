@@ -74,6 +74,9 @@ class ChangeOptions:
     json: bool = False
     wait_timeout: float = DEFAULT_WAIT_TIMEOUT
     """Seconds to wait for the synced Secret (for ``renew --wait``: for the new revision); 0: no wait."""
+    local_only: bool = False
+    """``--local-only``: write the cluster copy of ARM-owned list objects when ARM cannot be written
+    (drift, audited; the next portal or CLI change undoes it). ``--read-only`` still refuses."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,7 @@ def command_settings(
             yes=bool(flags.get("yes", False)),
             json=bool(flags.get("json", False)),
             wait_timeout=flags.get("wait_timeout", DEFAULT_WAIT_TIMEOUT),
+            local_only=bool(flags.get("local_only", False)),
         ),
         model_or_problem=_model(flags, expiring_days, env),
     )

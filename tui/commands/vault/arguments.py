@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 
 from tui.commands.shared.exits import EXIT_CODES_HELP
-from tui.commands.shared.options import ENV_HELP, add_change_arguments, add_common_arguments
+from tui.commands.shared.options import (
+    ENV_HELP,
+    add_change_arguments,
+    add_common_arguments,
+    add_local_only_argument,
+)
 
 EPILOG = f"""\
 examples:
@@ -37,6 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="file name in the list (default: from the secret name and what it holds, "
         "e.g. plc-7-der holding a DER certificate becomes plc-7.der)",
     )
+    add_local_only_argument(add)
     add_change_arguments(add)
     show = sub.add_parser(
         "list",

@@ -6,6 +6,11 @@ Resource Manager markers among them) and :meth:`~tui.core.changes.plan.Plan.rend
 plan can be confirmed, with the Apply button. The apply runs in another thread worker; each progress
 event of the runner is posted to the dialog and shown as it happens, then the result. While it runs the
 dialog cannot be closed: the journal and the audit log record what it does either way.
+
+When Azure Resource Manager owns the lists and cannot be written, the plan is refused with the equivalent
+``az iot ops`` commands; the dialog then offers "cluster copy only" (the CLI's ``--local-only``), off by
+default: ticking it plans again writing the cluster copies, whose drift the plan warns about and the
+audit log records.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, Checkbox, Static
 
 from tui.ui.change_session import SessionHolder, audit_attempt, one_line, outcome_of
 from tui.ui.messages import StepProgressed
@@ -39,6 +44,9 @@ APPLY_ACTION = "dashboard apply"
 
 DEFAULT_WAIT_TIMEOUT = 60.0
 """How long the apply waits for the SecretSyncs and synced Secrets to show the change."""
+
+LOCAL_ONLY_LABEL = "cluster copy only: ARM cannot be written; the next portal or CLI change undoes it"
+"""The explicit choice that writes ARM-owned objects on the cluster (``--local-only`` on the CLI)."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +120,8 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
         self.palette = palette or DEFAULT_PALETTE
         self.phase = "planning"
         """``planning``, ``review``, ``applying`` or ``finished``."""
+        self.local_only = False
+        """The user chose to write ARM-owned objects on the cluster only (off until ticked)."""
         self.plan: Plan | None = None
         self.site: Site | None = None
         self.progress = StepProgress()
@@ -129,6 +139,7 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
                 classes="verdict",
                 markup=False,
             )
+            yield Checkbox(LOCAL_ONLY_LABEL, False, id="apply-local-only")
             with VerticalScroll(id="apply-body"):
                 # Progress above the diff, in the same scroll: the buttons stay on screen at 80x24.
                 yield Static("", id="apply-progress", markup=False)
@@ -148,6 +159,7 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
         """Start planning."""
         self.query_one("#apply-recover", Button).display = False
         self.query_one("#apply-progress", Static).display = False
+        self.query_one("#apply-local-only", Checkbox).display = False
         self.query_one("#apply-body").focus()
         self._plan(self.staging)
 
@@ -161,11 +173,11 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
         name="plan",
         description="read the site and plan the staged changes",
     )
-    def _plan(self, staging: Staging) -> None:
+    def _plan(self, staging: Staging, local_only: bool = False) -> None:
         session = None
         try:
             session = self.sessions.get()
-            plan, site = session.plan(staging.changes, read_only=self.read_only)
+            plan, site = session.plan(staging.changes, read_only=self.read_only, local_only=local_only)
             if plan.problems:
                 # As the CLI does: a refused plan is audited (nothing was written).
                 session.record_refusal(APPLY_ACTION, plan, "; ".join(str(p) for p in plan.problems))
@@ -204,6 +216,22 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
         button = self.query_one("#apply-confirm", Button)
         button.label = f"Apply {len(plan.steps)} step{'' if len(plan.steps) == 1 else 's'}"
         button.disabled = not plan.applicable
+        # Offered only where it helps: ARM owns the lists and cannot be written (or it is already on).
+        unwritable = any(p.code == "arm-unavailable" for p in plan.problems)
+        self.query_one("#apply-local-only", Checkbox).display = unwritable or self.local_only
+
+    @on(Checkbox.Changed, "#apply-local-only")
+    def _local_only_changed(self, event: Checkbox.Changed) -> None:
+        event.stop()
+        if self.phase != "review" or event.value == self.local_only:
+            return
+        self.local_only = event.value
+        self.phase = "planning"
+        self.plan = None
+        self.query_one("#apply-confirm", Button).disabled = True
+        what = "the cluster copies only" if event.value else "through Azure Resource Manager"
+        self.query_one("#apply-verdict", Static).update(Text(f"planning again: writing {what}…"))
+        self._plan(self.staging, self.local_only)
 
     @on(WorkFailed)
     def _work_failed(self, message: WorkFailed) -> None:
