@@ -322,3 +322,14 @@ def test_without_annotations_the_arc_configmap_names_subscription_and_group() ->
     assert view.custom_location is None
     site.add(rk.CONFIGMAPS, _arc_configmap(" ", ao.RESOURCE_GROUP))
     assert discover_ids(site.snapshot(), NS) is None  # a blank subscription names nothing
+
+
+def test_mangled_metadata_is_owned_by_the_cluster_never_a_crash() -> None:
+    site = _site()
+    for mangled in (1, {"annotations": ["not", "a", "mapping"]}, {"annotations": None}):
+        site.get(rk.SECRET_PROVIDER_CLASSES, NS, OPCUA_SPC)["metadata"] = mangled
+        state = _state(site, _in_sync_arm())
+        owner = state.owner(ArmKind.SPC, OPCUA_SPC)
+        # ARM still holds it on the site's location, so ARM owns it whatever the annotations say.
+        assert owner is not None and owner.owner is Owner.ARM
+        assert _state(site, None).owner(ArmKind.SPC, OPCUA_SPC).owner is Owner.CLUSTER  # type: ignore[union-attr]

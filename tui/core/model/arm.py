@@ -182,7 +182,9 @@ def owner_of(kind: ArmKind, obj: Mapping[str, Any] | None, name: str, arm: ArmSn
     ``obj`` is the cluster copy (None when the cluster has none); ``arm`` what ARM answered (None or an
     unreadable snapshot: only the annotation can tell).
     """
-    annotations = ((obj or {}).get("metadata") or {}).get("annotations") or {}
+    # A hand-edited object can hold anything where metadata and annotations belong: read defensively.
+    metadata = obj.get("metadata") if isinstance(obj, Mapping) else None
+    annotations = metadata.get("annotations") if isinstance(metadata, Mapping) else None
     if isinstance(annotations, Mapping) and annotations.get(RESOURCE_ID_ANNOTATION):
         return Owner.ARM
     if arm is not None and arm.readable:
