@@ -35,7 +35,9 @@ def _run(*args: str, kubeconfig: Path | str, home: Path, **env: str) -> subproce
     base = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith("AIO_CERTS_") and k not in ("KUBECONFIG", "KUBERNETES_SERVICE_HOST")
+        if not k.startswith("AIO_CERTS_")
+        and k
+        not in ("KUBECONFIG", "KUBERNETES_SERVICE_HOST", "AZURE_SUBSCRIPTION_ID", "AZURE_RESOURCE_GROUP")
     }
     base.update({"KUBECONFIG": str(kubeconfig), "HOME": str(home), "COLUMNS": "100", **env})
     return subprocess.run(
@@ -291,3 +293,41 @@ def test_help_documents_the_exit_statuses(tmp_path: Path) -> None:
         "--json",
     ):
         assert flag in result.stdout
+
+
+def _closed_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_arm_unreachable_is_its_own_warning_and_the_lists_say_arm(
+    api_server: ApiServer, kubeconfig: Path, tmp_path: Path
+) -> None:
+    from tests import armobjects
+    from tui.core.model.arm import ArmKind
+    from tui.core.model.names import OPCUA_SPC, TRUST_LIST_SYNC
+
+    _seed(api_server, ca_name="Contoso Site Root CA", leaf_expired=False)
+    for kind, arm_kind, name in (
+        (rk.SECRET_SYNCS, ArmKind.SECRET_SYNC, TRUST_LIST_SYNC),
+        (rk.SECRET_PROVIDER_CLASSES, ArmKind.SPC, OPCUA_SPC),
+    ):
+        obj = armobjects.annotated(api_server.get(kind.key, NS, name), arm_kind)
+        obj["metadata"].pop("resourceVersion", None)
+        api_server.put(obj)
+    env = {"AIO_CERTS_ARM_ENDPOINT": f"https://127.0.0.1:{_closed_port()}", "AIO_CERTS_AUTH": "demo"}
+    text = _run("--no-vault", kubeconfig=kubeconfig, home=tmp_path, **env)
+    # Healthy but for ARM: the one warning says ARM cannot be reached; the cluster report is whole.
+    assert text.returncode == 1, text.stdout + text.stderr
+    lines = text.stdout.splitlines()
+    assert f"OPC UA lists (SPC {OPCUA_SPC}), owner arm" in lines
+    assert "Not fully read: vault pending; arm unreachable" in lines  # --no-vault: the vault is not read
+    arm_line = next(line for line in lines if line.startswith("  ARM (resource group"))
+    assert "unreachable" in arm_line and "cannot reach ARM" in arm_line
+    assert any(line.startswith("  WARN  Azure Resource Manager: unreachable") for line in lines)
+    assert "Contoso Site Root CA" in text.stdout and "trust      1 entries" in text.stdout
+    doc = json.loads(_run("--no-vault", "--json", kubeconfig=kubeconfig, home=tmp_path, **env).stdout)
+    assert doc["summary"]["opcua"]["trust"]["owner"] == "arm"
+    assert doc["summary"]["arm"]["state"] == "unreachable"
+    assert {s["name"]: s["owner"] for s in doc["syncs"]}[TRUST_LIST_SYNC] == "arm"

@@ -36,6 +36,8 @@ def read_arm_snapshot(resources: ArmResources, *, clock: Clock) -> ArmSnapshot:
                 if resource.name and on_location(resource, ids.custom_location):
                     found[(kind, resource.name.lower())] = resource
     except Exception as exc:  # nothing may escape to the feed: the status says what went wrong
-        state, message = classify(exc)
+        # The SDK's reason, without the adapter's "listing <type> in resource group <rg>" prefix: the
+        # header and status already say it is ARM and name the resource group.
+        state, message = classify(exc.__cause__ or exc)
         return ArmSnapshot(ResourceStatus(state, message, taken_at), ids, taken_at=taken_at)
     return ArmSnapshot(ResourceStatus(AreaState.OK, "", taken_at), ids, MappingProxyType(found), taken_at)
