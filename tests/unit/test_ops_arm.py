@@ -11,6 +11,7 @@ through the real SDK and the demo's ARM emulator, are in tests/integration/test_
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -452,3 +453,12 @@ def _site_of(cluster: FakeCluster) -> Site:
     for (key, ns, name), obj in cluster.objects.items():
         site.objects.setdefault(key, {})[(ns, name)] = obj
     return site
+
+
+def test_a_resource_arm_gives_no_etag_for_is_warned_about(rig: ArmRig) -> None:
+    # Whether the real provider returns ETags is unconfirmed (docs/domain.md §9.4).
+    snapshot = rig.arm.snapshot()
+    bare = {key: replace(res, etag=None) for key, res in snapshot.resources.items()}
+    plan = rig.plan(AddFile("trust", "plc-2.der", PLC2.der), arm=replace(snapshot, resources=bare))
+    assert plan.applicable and [w.code for w in plan.warnings] == ["arm-no-etag", "arm-no-etag"]
+    assert "cannot be guarded" in plan.warnings[0].message

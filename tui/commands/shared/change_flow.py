@@ -33,6 +33,7 @@ from tui.commands.shared.exits import (
     fail,
 )
 from tui.commands.shared.settings import (
+    ArmSettings,
     Settings,
     UsageError,
     check_timeouts,
@@ -43,13 +44,14 @@ from tui.commands.shared.trail import Trail
 from tui.commands.shared.vault_reader import vault_target
 from tui.core.changes.changeset import ChangeSet
 from tui.core.changes.plan import Plan
-from tui.core.clock import SystemClock
+from tui.core.clock import Clock, SystemClock
+from tui.core.model.arm import ArmIds
 from tui.core.model.state import ClusterState
 from tui.core.text import one_line
 from tui.ops.apply import APPLIED, CONFLICT, NOTHING_DONE, ApplyResult, StepEvent, audit_info_for
 from tui.ops.journal import notice_lines
 from tui.ops.resume import ROLLED_BACK
-from tui.ops.runner import ArmAccess, ChangeSession, SiteUnavailable
+from tui.ops.runner import ArmAccess, ArmFor, ChangeSession, SiteUnavailable
 from tui.vault.client import make_secret_client
 
 
@@ -71,7 +73,6 @@ def open_session(settings: Settings) -> tuple[ChangeSession, ClusterConnection]:
         raise Refused(f"cannot reach the cluster: {exc}", EXIT_UNREACHABLE) from None
     vault = settings.vault
     clients: dict[str, Any] = {}
-    arm_adapters: dict[Any, Any] = {}
     clock = SystemClock()
 
     def vault_client_for(state: Any) -> Any:
@@ -84,28 +85,6 @@ def open_session(settings: Settings) -> tuple[ChangeSession, ClusterConnection]:
             )
         return clients[url]
 
-    def arm_for(state: Any, _raw: Any) -> ArmAccess | None:
-        # Where the list resources are: the flags, else what the cluster says (state.arm), else the
-        # environment; None on a site that names no ARM resource (docs/domain.md §9.4).
-        ids = arm_target(settings.arm, state)
-        if ids is None:
-            return None
-        # The adapter brings the Azure SDK: imported when a change first needs ARM.
-        from tui.arm.errors import classify
-        from tui.arm.reader import read_arm_snapshot
-
-        adapter = arm_adapters.get(ids)
-        if adapter is None:
-            try:
-                adapter = open_arm(
-                    settings.arm, ids, auth=vault.auth, cloud=vault.cloud, timeout=settings.request_timeout
-                )
-            except Exception as exc:  # bad endpoint, CA file or auth mode: no access, with the reason
-                state_of, reason = classify(exc)
-                return ArmAccess(None, problem=reason, state=state_of)
-            arm_adapters[ids] = adapter
-        return ArmAccess(adapter, read=lambda: read_arm_snapshot(adapter, clock=clock))
-
     session = ChangeSession(
         connection.api_client,
         model,
@@ -114,9 +93,44 @@ def open_session(settings: Settings) -> tuple[ChangeSession, ClusterConnection]:
         context=connection.context,
         vault_client_for=vault_client_for,
         timeout=settings.timeouts,
-        arm_for=arm_for,
+        arm_for=arm_access_for(
+            settings.arm, auth=vault.auth, cloud=vault.cloud, clock=clock, timeout=settings.request_timeout
+        ),
     )
     return session, connection
+
+
+def arm_access_for(
+    arm: ArmSettings, *, auth: str | None, cloud: str | None, clock: Clock, timeout: float | None = None
+) -> ArmFor:
+    """The change session's way to ARM (see :data:`~tui.ops.runner.ArmFor`), on the ARM adapter.
+
+    Where the list resources are: the flags, else what the cluster says (``state.arm``), else the
+    environment (:func:`~tui.commands.shared.arm_reader.arm_target`); a site that names no ARM resource
+    gets None. One adapter is kept per set of ids. A bad endpoint, CA file or auth mode is no access,
+    with the reason, for the plan to refuse what ARM owns.
+    """
+    adapters: dict[ArmIds, Any] = {}
+
+    def arm_for(state: ClusterState, _raw: Any) -> ArmAccess | None:
+        ids = arm_target(arm, state)
+        if ids is None:
+            return None
+        # The adapter brings the Azure SDK: imported when a change first needs ARM.
+        from tui.arm.errors import classify
+        from tui.arm.reader import read_arm_snapshot
+
+        adapter = adapters.get(ids)
+        if adapter is None:
+            try:
+                adapter = open_arm(arm, ids, auth=auth, cloud=cloud, timeout=timeout)
+            except Exception as exc:  # bad endpoint, CA file or auth mode: no access, with the reason
+                state_of, reason = classify(exc)
+                return ArmAccess(None, problem=reason, state=state_of)
+            adapters[ids] = adapter
+        return ArmAccess(adapter, read=lambda: read_arm_snapshot(adapter, clock=clock))
+
+    return arm_for
 
 
 def progress_printer(stream: Any = None) -> Callable[[StepEvent], None]:

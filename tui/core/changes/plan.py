@@ -643,6 +643,7 @@ def _build(
     sync_edits: tuple[SyncEdit, ...] = ()
     steps: list[Operation] = list(writes) if fresh else []
     extra: list[Issue] = []
+    unguarded: list[Issue] = []
     blocked: list[str] = []
     reasons: list[str] = []
     if spc is not None:
@@ -695,6 +696,16 @@ def _build(
             if where.why_not is not None:
                 blocked.append(f"{kind} {ns}/{name}")
                 reasons.append(where.why_not)
+            elif where.resource is not None and where.resource.etag is None:
+                # Whether the provider returns ETags is unconfirmed (docs/domain.md §9.4): say so.
+                unguarded.append(
+                    Issue(
+                        "arm-no-etag",
+                        f"{kind} {ns}/{name}",
+                        f"ARM gave no ETag for {kind} {name}: the write through ARM cannot be guarded "
+                        "against a change made in between (the official CLI's writes are not either)",
+                    )
+                )
         extra += _drift_problems(state, resolved, wheres, rebasing=not fresh)
     if blocked:
         ids = _site_ids(arm, raw, ns, spc.name if spc is not None else None)
@@ -706,7 +717,7 @@ def _build(
         plan_id=plan_id,
         changes=changes,
         problems=problems + tuple(extra),
-        warnings=warnings + arm_issues,
+        warnings=warnings + arm_issues + tuple(unguarded),
         vault_writes=writes,
         vault_deletes=deletes,
         spc_edit=spc_edit,
