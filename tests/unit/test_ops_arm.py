@@ -371,6 +371,11 @@ def test_rollback_after_a_kill_undoes_in_arm(rig: ArmRig, point: str) -> None:
     rolled = rig.rollback(journal_id)
     assert rolled.outcome == ROLLED_BACK, rolled.error
     assert rig.arm.state()[0] == arm_before
+    # The rollback's audit line names the ARM resources of the apply it undoes, from the journal alone.
+    assert list(rig.audit.events())[-1]["extra"]["arm_resources"] == [
+        IDS.resource_id(ArmKind.SPC, SPC),
+        IDS.resource_id(ArmKind.SECRET_SYNC, TRUST),
+    ]
     assert rig.vault.value("plc-2-der") is None and "plc-2-der" not in rig.vault.deleted
     assert "plc-2.der" not in rig.cluster.synced(NS, TRUST)
 

@@ -46,11 +46,7 @@ def before_image(arm: ArmPort, op: ArmEdit) -> ArmBefore:
     found = arm.get(op.arm_kind, op.name)
     if found is None:
         return ArmBefore(op.arm_kind.value, op.name, op.arm.resource_id, False)
-    return ArmBefore(op.arm_kind.value, op.name, op.arm.resource_id, True, found.etag, _plain(found.body))
-
-
-def _plain(body: Mapping[str, Any]) -> dict[str, Any]:
-    return {str(k): (_plain(v) if isinstance(v, Mapping) else v) for k, v in body.items()}
+    return ArmBefore(op.arm_kind.value, op.name, op.arm.resource_id, True, found.etag, dict(found.body))
 
 
 def _settled(op: ArmEdit, found: ArmResource, versions: MutableMapping[str, str]) -> Result:
