@@ -429,14 +429,30 @@ def content_type_for(file_name: str) -> str:
 
 
 def secret_provider_class(
-    name: str, namespace: str, objects: str | None, *, keyvault_name: str, tenant_id: str, client_id: str
+    name: str,
+    namespace: str,
+    objects: str | None,
+    *,
+    keyvault_name: str,
+    tenant_id: str,
+    client_id: str,
+    cloud_name: str | None = None,
+    labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
 ) -> Obj:
     """A SecretProviderClass of the Azure provider; ``objects`` is its ``parameters.objects`` text."""
     parameters = {"keyvaultName": keyvault_name, "tenantID": tenant_id, "clientID": client_id}
+    if cloud_name is not None:
+        parameters["cloudName"] = cloud_name
     if objects is not None:
         parameters["objects"] = objects
     return k8s_object(
-        rk.SECRET_PROVIDER_CLASSES, name, namespace, spec={"provider": "azure", "parameters": parameters}
+        rk.SECRET_PROVIDER_CLASSES,
+        name,
+        namespace,
+        labels=labels,
+        annotations=annotations,
+        spec={"provider": "azure", "parameters": parameters},
     )
 
 
@@ -448,19 +464,26 @@ def secret_sync(
     *,
     force: str | None = None,
     status: Obj | None = None,
+    service_account: str = SSC_SERVICE_ACCOUNT,
+    secret_type: str = "Opaque",
+    labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
 ) -> Obj:
-    """A SecretSync mapping ``(sourcePath, targetKey)`` pairs of ``spc_name`` into an Opaque Secret."""
+    """A SecretSync mapping ``(sourcePath, targetKey)`` pairs of ``spc_name`` into a Secret of
+    ``secret_type`` (Opaque, as the official CLI creates them)."""
     spec: Obj = {
         "secretProviderClassName": spc_name,
-        "serviceAccountName": SSC_SERVICE_ACCOUNT,
+        "serviceAccountName": service_account,
         "secretObject": {
-            "type": "Opaque",
+            "type": secret_type,
             "data": [{"sourcePath": source, "targetKey": target} for source, target in mappings],
         },
     }
     if force:
         spec["forceSynchronization"] = force
-    return k8s_object(rk.SECRET_SYNCS, name, namespace, spec=spec, status=status)
+    return k8s_object(
+        rk.SECRET_SYNCS, name, namespace, labels=labels, annotations=annotations, spec=spec, status=status
+    )
 
 
 def synced_secret(sync: Mapping[str, Any], data: Mapping[str, bytes]) -> Obj:
