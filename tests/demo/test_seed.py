@@ -19,6 +19,15 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from tui.core.model import resources as rk
+from tui.core.model.arm import (
+    ARC_CONFIG_MAP,
+    ARC_CONFIG_NAMESPACE,
+    ARC_RESOURCE_GROUP_KEY,
+    ARC_SUBSCRIPTION_KEY,
+    PROVIDER_NAME_LABEL,
+    RESOURCE_ID_ANNOTATION,
+    ArmKind,
+)
 from tui.core.model.names import QUICKSTART_CA_COMMON_NAME, AioNames
 from tui.core.model.spc import parse_spc
 from tui.demo.seed.objects import parse_iso
@@ -269,3 +278,51 @@ def test_byo_issuer_site_has_customer_issuer_and_bundle_and_no_quickstart_ca() -
             if b"BEGIN CERTIFICATE" in pem:
                 subjects += [c.subject.rfc4514_string() for c in x509.load_pem_x509_certificates(pem)]
     assert subjects and not any("Not for Production" in s for s in subjects)
+
+
+def test_lists_are_arm_resources_whose_cluster_copies_the_api_server_does_not_get(site: Site) -> None:
+    kinds = {(r.kind, r.name) for r in site.arm_resources}
+    assert (ArmKind.SPC, "opc-ua-connector") in kinds and len(kinds) == 4
+    direct = {(o["kind"], o["metadata"]["name"]) for o in site.cluster_objects()}
+    for resource in site.arm_resources:
+        kind = "SecretProviderClass" if resource.kind is ArmKind.SPC else "SecretSync"
+        assert (kind, resource.name) not in direct  # the Arc projection creates these
+        obj = site.get(
+            rk.SECRET_PROVIDER_CLASSES if resource.kind is ArmKind.SPC else rk.SECRET_SYNCS, NS, resource.name
+        )
+        assert obj is not None
+        assert obj["metadata"]["annotations"][RESOURCE_ID_ANNOTATION] == site.options.arm.resource_id(
+            resource.kind, resource.name
+        )
+    sync = next(r for r in site.arm_resources if r.name == "aio-opc-ua-broker-trust-list")
+    cluster = site.get(rk.SECRET_SYNCS, NS, sync.name)
+    assert cluster is not None
+    assert sync.properties["objectSecretMapping"] == cluster["spec"]["secretObject"]["data"]
+    assert sync.properties["kubernetesSecretType"] == "Opaque"
+    assert len(site.cluster_objects()) == len(site.objects) - 4
+
+
+def test_cluster_only_lists_differ_only_in_the_arm_markers(site: Site) -> None:
+    local = build_site(SeedOptions(start=START, seed=7, cluster_only_lists=True))
+    assert local.arm_resources == () and local.cluster_objects() == local.objects
+    assert len(local.objects) == len(site.objects)
+    for mine, theirs in zip(local.objects, site.objects, strict=True):
+        # Same objects, same uids, same specs: only ARM's annotations and label set the ARM-owned site apart.
+        assert mine.get("spec") == theirs.get("spec")
+        if mine["kind"] not in ("SecretProviderClass", "SecretSync"):
+            assert mine == theirs
+            continue
+        assert mine["metadata"]["uid"] == theirs["metadata"]["uid"]
+        assert "annotations" not in mine["metadata"] and "labels" not in mine["metadata"]
+        assert set(theirs["metadata"]["labels"]) == {PROVIDER_NAME_LABEL}
+
+
+def test_the_arc_cluster_config_names_the_sites_subscription_and_resource_group(site: Site) -> None:
+    config = site.get(rk.CONFIGMAPS, ARC_CONFIG_NAMESPACE, ARC_CONFIG_MAP)
+    assert config is not None
+    assert config["data"][ARC_SUBSCRIPTION_KEY] == site.options.arm.subscription
+    assert config["data"][ARC_RESOURCE_GROUP_KEY] == site.options.arm.resource_group
+    assert site.get(rk.NAMESPACES, None, ARC_CONFIG_NAMESPACE) is not None
+    location = site.options.arm.custom_location_id
+    assert location.startswith(f"/subscriptions/{site.options.arm.subscription}/resourceGroups/")
+    assert "/providers/Microsoft.ExtendedLocation/customLocations/" in location

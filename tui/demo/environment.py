@@ -1,11 +1,13 @@
 """The embedded AIO site: both emulators, the seeded objects and the simulated controllers, as one unit.
 
-``DemoEnvironment(...).start()`` (or ``with DemoEnvironment(...) as env``) starts the emulated API server
-and the Key Vault emulator on loopback, seeds them, lets each controller settle once (so the synced
-Secrets exist when ``start()`` returns), starts the controllers' loops in threads, and writes
-``DIR/kubeconfig``, ``DIR/vault-ca.pem`` and ``DIR/env``. After ``source DIR/env``, ``kubectl`` and every
-``aio-certs`` command talk to the demo exactly as to a site. Each start is a fresh site: nothing is
-carried over from an earlier run in the same directory.
+``DemoEnvironment(...).start()`` (or ``with DemoEnvironment(...) as env``) starts the emulated API server,
+the Key Vault emulator and the ARM emulator on loopback, seeds them, creates the OPC UA lists through ARM
+and lets the Arc projection put their cluster copies in place (unless ``cluster_only_lists``), lets each
+controller settle once (so the synced Secrets exist when ``start()`` returns), starts the projection and
+the controllers' loops in threads, and writes ``DIR/kubeconfig``, ``DIR/vault-ca.pem``, ``DIR/arm-ca.pem``
+and ``DIR/env``. After ``source DIR/env``, ``kubectl`` and every ``aio-certs`` command talk to the demo
+exactly as to a site. Each start is a fresh site: nothing is carried over from an earlier run in the same
+directory.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ from azure.keyvault.secrets import SecretClient
 from tui.core.clock import Clock, SystemClock
 from tui.core.model.names import DEFAULT_NAMESPACE
 from tui.demo.apiserver.server import ApiServer, start_api_server
+from tui.demo.arm.emulator import CA_FILE as ARM_CA_FILE
+from tui.demo.arm.emulator import ArmEmulator, start_arm_emulator
+from tui.demo.controllers.arc import ArcProjection
 from tui.demo.controllers.base import Controller, KubeAccess
 from tui.demo.controllers.certmanager import CertManagerController
 from tui.demo.controllers.secretsync import SecretSyncController
@@ -65,6 +70,8 @@ class StartupTimes:
     load: float
     settle: float
     total: float
+    project: float = 0.0
+    """Of ``settle``: creating the lists through ARM and projecting them onto the cluster."""
 
 
 class DemoEnvironment:
@@ -84,10 +91,15 @@ class DemoEnvironment:
         keyvault_name: str = DEFAULT_KEYVAULT,
         run_controllers: bool = True,
         trust_grace: timedelta | None = None,
+        cluster_only_lists: bool = False,
     ) -> None:
-        """``run_controllers=False`` leaves the loops off: tests then drive ``reconcile_once()`` themselves.
+        """``run_controllers=False`` leaves the controllers' loops off: tests then drive
+        ``reconcile_once()`` themselves. The Arc projection runs either way: it is Azure's side, and an
+        ARM write's long-running operation ends only once it is applied.
 
         ``trust_grace`` bounds how long trust-manager keeps a rotated-out CA (default: until it expires).
+        ``cluster_only_lists`` seeds the SPC and SecretSyncs on the cluster alone, nothing in ARM (the
+        ARM emulator still runs, empty).
         """
         self.clock: Clock = clock or SystemClock()
         self.options = SeedOptions(
@@ -99,6 +111,7 @@ class DemoEnvironment:
             scale=scale,
             byo_issuer=byo_issuer,
             keyvault_name=keyvault_name,
+            cluster_only_lists=cluster_only_lists,
         )
         self._requested_dir = state_dir
         self._temp_dir: Path | None = None
@@ -108,6 +121,8 @@ class DemoEnvironment:
         self._threads: list[threading.Thread] = []
         self._api: ApiServer | None = None
         self._vault: KeyVaultEmulator | None = None
+        self._arm: ArmEmulator | None = None
+        self._projection: ArcProjection | None = None
         self._kube: KubeAccess | None = None
         self.site: Site | None = None
         self.controllers: list[Controller] = []
@@ -140,6 +155,20 @@ class DemoEnvironment:
         return self._vault
 
     @property
+    def arm(self) -> ArmEmulator:
+        """The ARM emulator handle (its ``site`` names the subscription, resource group, custom location)."""
+        if self._arm is None:
+            raise RuntimeError("the demo environment is not started")
+        return self._arm
+
+    @property
+    def projection(self) -> ArcProjection:
+        """The simulated Arc projection of ARM changes onto the cluster."""
+        if self._projection is None:
+            raise RuntimeError("the demo environment is not started")
+        return self._projection
+
+    @property
     def kube(self) -> KubeAccess:
         """The controllers' Kubernetes access (a real ``kubernetes`` client over HTTP)."""
         if self._kube is None:
@@ -155,6 +184,11 @@ class DemoEnvironment:
     def vault_ca_path(self) -> Path:
         """``DIR/vault-ca.pem``: the CA that signed the vault emulator's certificate."""
         return self.state_dir / VAULT_CA_FILE
+
+    @property
+    def arm_ca_path(self) -> Path:
+        """``DIR/arm-ca.pem``: the CA that signed the ARM emulator's certificate."""
+        return self.state_dir / ARM_CA_FILE
 
     @property
     def env_path(self) -> Path:
@@ -174,6 +208,10 @@ class DemoEnvironment:
             "AIO_CERTS_VAULT_CA": str(self.vault_ca_path),
             "AIO_CERTS_AUTH": "demo",
             "AIO_CERTS_NAMESPACE": self.options.namespace,
+            "AIO_CERTS_ARM_ENDPOINT": self.arm.endpoint,
+            "AIO_CERTS_ARM_CA": str(self.arm_ca_path),
+            "AZURE_SUBSCRIPTION_ID": self.arm.site.subscription,
+            "AZURE_RESOURCE_GROUP": self.arm.site.resource_group,
         }
 
     @property
@@ -213,6 +251,7 @@ class DemoEnvironment:
             self._load(site)
             loaded = time.perf_counter()
             self._make_controllers()
+            projected = self._project(site)
             self.settle()
             self._write_env_file()
             settled = time.perf_counter()
@@ -226,7 +265,9 @@ class DemoEnvironment:
             load=loaded - servers,
             settle=settled - loaded,
             total=settled - began,
+            project=projected,
         )
+        self.projection.start()
         if self._run_controllers:
             for controller in self.controllers:
                 thread = threading.Thread(
@@ -250,6 +291,9 @@ class DemoEnvironment:
         if self._vault.ca_pem_path is None:
             raise RuntimeError("the Key Vault emulator wrote no CA file")
         shutil.copyfile(self._vault.ca_pem_path, self.vault_ca_path)
+        self._arm = start_arm_emulator(
+            ca_dir=self.state_dir, site=self.options.arm, host=LOOPBACK, clock=self.clock
+        )
         self.api.write_kubeconfig(
             self.kubeconfig_path, context=KUBE_CONTEXT, namespace=self.options.namespace
         )
@@ -264,7 +308,7 @@ class DemoEnvironment:
         partial.replace(self.env_path)
 
     def _load(self, site: Site) -> None:
-        self.api.put_many(site.objects)
+        self.api.put_many(site.cluster_objects())
         for secret in site.vault:
             self.vault.put_secret(
                 secret.name, secret.value, content_type=secret.content_type, tags=secret.tags
@@ -287,6 +331,17 @@ class DemoEnvironment:
             TrustManagerController(self._kube, self.clock, grace=self._trust_grace),
             SecretSyncController(self._kube, self.clock, lambda _view: secret_client),
         ]
+
+    def _project(self, site: Site) -> float:
+        """Create the site's lists through ARM and apply them to the cluster before anything else runs:
+        the demo starts with its lists in place, and always the same way. Returns the seconds it took."""
+        began = time.perf_counter()
+        self._projection = ArcProjection(self.kube, self.arm, self.options.namespace)
+        self._projection.attach()
+        for resource in site.arm_resources:
+            self.arm.put_resource(resource.kind, resource.name, resource.properties, tags=resource.tags)
+        self._projection.drain()
+        return time.perf_counter() - began
 
     def settle(self, max_rounds: int = 5) -> int:
         """Run every controller until a whole round makes no write; returns the rounds used.
@@ -321,6 +376,8 @@ class DemoEnvironment:
             if thread.is_alive():
                 log.warning("demo controller thread %s did not stop", thread.name)
         self._threads.clear()
+        if self._projection is not None:
+            self._projection.stop()
         for controller in self.controllers:
             if isinstance(controller, SecretSyncController):
                 controller.close()
@@ -332,6 +389,9 @@ class DemoEnvironment:
         if self._vault is not None:
             self._vault.stop()
             self._vault = None
+        if self._arm is not None:
+            self._arm.stop()
+            self._arm = None
         if self._api is not None:
             self._api.stop()
             self._api = None
@@ -355,4 +415,9 @@ class DemoEnvironment:
         """Human lines saying where things are (for the serve banner)."""
         yield f"Kubernetes API   {self.api.url}  (kubeconfig: {self.kubeconfig_path})"
         yield f"Key Vault        {self.vault_url}  (CA: {self.vault_ca_path})"
+        arm = self.arm.site
+        owner = "cluster-only" if self.options.cluster_only_lists else "ARM-owned"
+        yield f"Azure RM         {self.arm.endpoint}  (CA: {self.arm_ca_path})"
+        yield f"                 subscription {arm.subscription}, resource group {arm.resource_group}"
+        yield f"                 custom location {arm.custom_location}; OPC UA lists {owner}"
         yield f"Environment      {self.env_path}"

@@ -10,6 +10,7 @@ examples:
   source /tmp/aio-demo/env && kubectl get secretsyncs -n azure-iot-operations
   aio-certs demo --serve --state-dir /tmp/aio-demo --ca-duration 60s --renew-before 45s   # rotate in ~10 s
   aio-certs demo --serve --state-dir /tmp/aio-demo --scale 2000                             # benchmarks
+  aio-certs demo --serve --state-dir /tmp/aio-demo --cluster-only-lists                     # no ARM
 
 exit status:
   0  stopped cleanly after an interrupt
@@ -52,6 +53,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--byo-issuer",
         action="store_true",
         help="seed a bring-your-own-issuer site instead of the quickstart CA",
+    )
+    parser.add_argument(
+        "--cluster-only-lists",
+        action="store_true",
+        help="seed the OPC UA lists on the cluster alone, as kubectl would create them (default: created "
+        "through the emulated Azure Resource Manager and projected onto the cluster, as the official "
+        "tooling does)",
     )
     parser.add_argument(
         "--seed",

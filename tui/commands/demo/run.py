@@ -15,7 +15,8 @@ from tui.cluster.config import load_cluster_config
 from tui.cluster.live import ClusterFeed
 from tui.commands.demo.arguments import EXIT_FAILED, EXIT_USAGE
 from tui.commands.shared.app_runner import LazySession, run_app
-from tui.commands.shared.settings import VaultSettings
+from tui.commands.shared.arm_reader import arm_target, make_arm_reader, open_arm
+from tui.commands.shared.settings import ArmSettings, VaultSettings
 from tui.commands.shared.vault_reader import make_vault_reader
 from tui.config import ConfigError, load_config
 from tui.core.clock import Clock, SystemClock
@@ -23,7 +24,7 @@ from tui.core.durations import parse_duration
 from tui.core.model.settings import ModelSettings, parse_namespace
 from tui.core.text import one_line, printable
 from tui.demo.environment import KUBE_CONTEXT, DemoEnvironment
-from tui.ops.runner import ChangeSession
+from tui.ops.runner import ArmAccess, ChangeSession
 from tui.ui.source import FeedSource, SourceInfo
 from tui.ui.view.settings import UiSettings
 from tui.vault.client import make_secret_client
@@ -75,6 +76,7 @@ def parse_options(args: argparse.Namespace) -> dict[str, Any]:
         "seed": _int("--seed", args.seed, 0, 2**63 - 1),
         "byo_issuer": bool(args.byo_issuer),
         "namespace": namespace,
+        "cluster_only_lists": bool(args.cluster_only_lists),
     }
 
 
@@ -157,7 +159,11 @@ def run_demo_dashboard(options: dict[str, Any], *, mouse: bool = True, read_only
         settings = ModelSettings(namespace=env.options.namespace)
         vault = VaultSettings(url=env.vault_url, auth="demo", ca_bundle=str(env.vault_ca_path))
         feed = ClusterFeed(
-            connection.api_client, settings, clock=clock, vault_reader=make_vault_reader(vault, clock=clock)
+            connection.api_client,
+            settings,
+            clock=clock,
+            vault_reader=make_vault_reader(vault, clock=clock),
+            arm_reader=make_arm_reader(demo_arm_settings(env), vault, clock=clock),
         )
         source = FeedSource(feed, SourceInfo(KUBE_CONTEXT, connection.server), on_stop=connection.close)
         ui_settings = UiSettings(
@@ -174,13 +180,41 @@ def run_demo_dashboard(options: dict[str, Any], *, mouse: bool = True, read_only
         env.stop()
 
 
+def demo_arm_settings(env: Any) -> ArmSettings:
+    """Where the embedded demo's ARM is: its emulator's endpoint and CA; the ids come from the cluster
+    (the projected objects' resourceId, else the Arc ConfigMap), as on a real site."""
+    return ArmSettings(
+        fallback_subscription=env.arm.site.subscription,
+        fallback_resource_group=env.arm.site.resource_group,
+        endpoint=env.arm.endpoint,
+        ca_bundle=str(env.arm_ca_path),
+    )
+
+
 def demo_session(env: Any, api_client: Any, settings: Any, clock: Clock) -> ChangeSession:
-    """A change session on the embedded demo: its API client, its vault, journal and audit in its directory.
+    """A change session on the embedded demo: its API client, its vault and ARM, journal and audit in its
+    directory.
 
     The journal lives with the demo (not in the user's state directory): the demo's site is gone when it
     stops, so an apply left unfinished there must not be offered for a real site next time.
     """
     vault = make_secret_client(env.vault_url, auth="demo", ca_bundle=str(env.vault_ca_path))
+    arm_settings = demo_arm_settings(env)
+    adapters: dict[Any, Any] = {}
+
+    def arm_for(state: Any, _raw: Any) -> ArmAccess | None:
+        # Imported when a change first needs ARM: it brings the Azure SDK (as in change_flow).
+        from tui.arm.reader import read_arm_snapshot
+
+        ids = arm_target(arm_settings, state)
+        if ids is None:
+            return None
+        adapter = adapters.get(ids)
+        if adapter is None:
+            # The adapter `aio-certs trust add` opens from DIR/env; one per set of ids.
+            adapter = adapters[ids] = open_arm(arm_settings, ids, auth="demo", cloud=None)
+        return ArmAccess(adapter, read=lambda: read_arm_snapshot(adapter, clock=clock))
+
     return ChangeSession(
         api_client,
         settings,
@@ -188,4 +222,5 @@ def demo_session(env: Any, api_client: Any, settings: Any, clock: Clock) -> Chan
         state_dir=env.state_dir / "changes",
         context=KUBE_CONTEXT,
         vault_client_for=lambda _state: vault,
+        arm_for=arm_for,
     )

@@ -6,6 +6,9 @@ content type by extension, secret name = file name with dots as dashes), listed 
 ``opc-ua-connector`` SecretProviderClass and mapped by a SecretSync. The set is chosen to exercise every
 finding: expired, expiring within 7 and 30 days, not yet valid, a duplicate thumbprint under two names,
 CAs with a fresh and a stale CRL, a CA without a CRL.
+
+The SPCs and SecretSyncs are ARM resources projected onto the cluster, as the official tooling creates
+them (docs/domain.md §9), unless the site is seeded with cluster-only lists.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from tui.core.model.arm import ArmKind
 from tui.core.model.names import (
     ISSUER_LIST_SYNC,
     LIST_ISSUER,
@@ -26,6 +31,8 @@ from tui.core.model.names import (
     TRUST_LIST_SYNC,
 )
 from tui.core.model.spc import cli_object, serialize_objects
+from tui.demo.arm.shapes import ArmSeed, cluster_copy, secret_sync_properties, spc_properties
+from tui.demo.arm.site import ArmSite
 from tui.demo.seed.aio import (
     FILE_ENCODING_TAG,
     content_type_for,
@@ -266,8 +273,16 @@ def vault_seeds(entries: Sequence[OpcuaEntry]) -> list[VaultSeed]:
     return list(seen.values())
 
 
-def seed_opcua(ctx: SeedContext, keyvault_name: str, scale: int) -> tuple[list[OpcuaEntry], list[VaultSeed]]:
-    """Add the SPCs and SecretSyncs to ``ctx``; return every list entry and the vault secrets."""
+def seed_opcua(
+    ctx: SeedContext, keyvault_name: str, scale: int, *, arm: ArmSite | None = None
+) -> tuple[list[OpcuaEntry], list[VaultSeed], list[ArmSeed]]:
+    """Add the SPCs and SecretSyncs to ``ctx``; return every list entry, the vault secrets, and the ARM
+    resources behind the lists.
+
+    With ``arm`` the lists are ARM-owned, as on a site set up with the official tooling: the objects added
+    to ``ctx`` are the cluster copies the Arc projection makes (annotated, labelled; the demo creates them
+    through ARM) and the ARM resources are returned. Without it they are cluster-only and none is returned.
+    """
     cas = _cas(ctx)
     trust = trust_list(ctx, cas) + bench_entries(ctx, scale)
     issuer = issuer_list(ctx, cas)
@@ -276,21 +291,50 @@ def seed_opcua(ctx: SeedContext, keyvault_name: str, scale: int) -> tuple[list[O
     # The instance's default SPC (no objects), as `az iot ops secretsync enable` leaves it.
     default_spc = "spc-ops-" + ctx.suffix(7)
     objects = serialize_objects([cli_object(e.secret_name) for e in _unique(trust + issuer)], style="cli")
-    for spc_name, spc_objects in ((default_spc, None), (OPCUA_SPC, objects)):
-        ctx.add(
-            secret_provider_class(
-                spc_name,
-                ns,
-                spc_objects,
+    resources = [
+        ArmSeed(
+            ArmKind.SPC,
+            spc_name,
+            spc_properties(
                 keyvault_name=keyvault_name,
                 tenant_id=ids["tenant"],
                 client_id=ids["client"],
-            )
+                objects=spc_objects,
+            ),
         )
-    for sync_name, listed in ((TRUST_LIST_SYNC, trust), (ISSUER_LIST_SYNC, issuer)):
-        ctx.add(secret_sync(sync_name, ns, OPCUA_SPC, [(e.secret_name, e.target_key) for e in listed]))
+        for spc_name, spc_objects in ((default_spc, None), (OPCUA_SPC, objects))
+    ]
+    resources += [
+        ArmSeed(
+            ArmKind.SECRET_SYNC,
+            sync_name,
+            secret_sync_properties(OPCUA_SPC, [(e.secret_name, e.target_key) for e in listed]),
+        )
+        for sync_name, listed in ((TRUST_LIST_SYNC, trust), (ISSUER_LIST_SYNC, issuer))
+    ]
+    for resource in resources:
+        if arm is not None:
+            ctx.add(cluster_copy(resource.kind, resource.name, resource.properties, arm, ns))
+        else:
+            ctx.add(_cluster_only(resource, ns))
     entries = trust + issuer
-    return entries, vault_seeds(entries)
+    return entries, vault_seeds(entries), resources if arm is not None else []
+
+
+def _cluster_only(resource: ArmSeed, namespace: str) -> dict[str, Any]:
+    """A list object created on the cluster directly (kubectl or a cluster-only site): no ARM markers."""
+    props = resource.properties
+    if resource.kind is ArmKind.SPC:
+        return secret_provider_class(
+            resource.name,
+            namespace,
+            props.get("objects"),
+            keyvault_name=props["keyvaultName"],
+            tenant_id=props["tenantId"],
+            client_id=props["clientId"],
+        )
+    mappings = [(m["sourcePath"], m["targetKey"]) for m in props["objectSecretMapping"]]
+    return secret_sync(resource.name, namespace, props["secretProviderClassName"], mappings)
 
 
 def _unique(entries: Sequence[OpcuaEntry]) -> list[OpcuaEntry]:
