@@ -27,12 +27,14 @@ RUN_TIMEOUT = 90
 
 
 @contextmanager
-def running_demo() -> Iterator[DemoEnvironment]:
+def running_demo(*, cluster_only: bool = False) -> Iterator[DemoEnvironment]:
     """A fresh embedded site on the real clock (the CLI in a subprocess reads the real clock too).
 
+    Its lists are ARM-owned, as on a real site, unless ``cluster_only`` seeds them on the cluster alone
+    (the tests of the cluster write path: resourceVersions, 409s, a proxy holding cluster writes).
     Test modules wrap it in their own ``demo`` fixture.
     """
-    env = DemoEnvironment().start()
+    env = DemoEnvironment(cluster_only_lists=cluster_only).start()
     try:
         yield env
     finally:

@@ -40,7 +40,8 @@ ROUNDS = 12
 
 @pytest.fixture(scope="module")
 def demo() -> Iterator[DemoEnvironment]:
-    with running_demo() as env:
+    # The cluster write path: lists on the cluster alone (ARM-owned ones: test_changes_arm.py).
+    with running_demo(cluster_only=True) as env:
         yield env
 
 

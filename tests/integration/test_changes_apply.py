@@ -46,7 +46,8 @@ WAIT = 20.0
 
 @pytest.fixture
 def demo() -> Iterator[DemoEnvironment]:
-    with running_demo() as env:
+    # The cluster write path: lists on the cluster alone (ARM-owned ones: test_changes_arm.py).
+    with running_demo(cluster_only=True) as env:
         yield env
 
 
@@ -261,7 +262,9 @@ def test_a_failure_before_any_write_leaves_nothing_pending(
 def test_azure_managed_objects_are_warned_about(demo: DemoEnvironment, tmp_path: Path) -> None:
     spc = demo.api.get(rk.SECRET_PROVIDER_CLASSES.key, NS, SPC)
     assert spc is not None
-    spc["metadata"].setdefault("annotations", {})["management.azure.com/resourceId"] = "/subscriptions/x/spc"
+    # A marker of ARM's other than the resourceId annotation (which makes it ARM-owned: written through
+    # ARM, test_changes_arm.py): ARM does not know the object, so it is written on the cluster, warned.
+    spc["metadata"].setdefault("annotations", {})["management.azure.com/operationId"] = "op-1"
     demo.api.put(spc)
     path = tmp_path / "arm.der"
     path.write_bytes(_leaf("arm").der)
@@ -271,7 +274,7 @@ def test_azure_managed_objects_are_warned_about(demo: DemoEnvironment, tmp_path:
     result = run_cli(demo, tmp_path, "trust", "add", str(path), "--yes", "--wait-timeout", "20")
     assert result.returncode == 0, result.stderr
     warning = next(line for line in result.stderr.splitlines() if line.startswith("warning: "))
-    assert f"SecretProviderClass {NS}/{SPC} looks managed from Azure Resource Manager" in warning
+    assert f"SecretProviderClass {NS}/{SPC} looks managed from Azure Resource Manager (annotation" in warning
     assert "undo this edit" in warning
 
 

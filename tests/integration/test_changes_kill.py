@@ -106,7 +106,8 @@ class HoldingProxy:
 
 @pytest.fixture
 def demo() -> Iterator[DemoEnvironment]:
-    with running_demo() as env:
+    # The cluster write path: lists on the cluster alone (ARM-owned ones: test_changes_arm.py).
+    with running_demo(cluster_only=True) as env:
         yield env
 
 

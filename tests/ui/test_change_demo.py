@@ -30,7 +30,7 @@ from tui.commands.shared.app_runner import LazySession
 from tui.commands.shared.settings import VaultSettings, command_settings, load_user_config
 from tui.commands.shared.vault_reader import make_vault_reader
 from tui.core.clock import FrozenClock
-from tui.core.model import resources as rk
+from tui.core.model.arm import ArmKind
 from tui.core.model.settings import ModelSettings
 from tui.core.model.snapshot import AreaState
 from tui.core.model.state import ClusterState
@@ -282,12 +282,13 @@ async def test_vault_add_refusal_failed_apply_and_resume_at_next_start(
         assert isinstance(app.screen, DashboardScreen)
         assert app.staging.items[0].entry_key == "trust/plc-vault.der"
 
-        # The API server refuses the SecretSync update: the apply stops part way, journal kept.
-        demo.api.forbid(rk.SECRET_SYNCS.key, verbs=("patch", "update"))
+        # ARM refuses the SecretSync write (the lists are ARM-owned): the apply stops part way, journal kept.
+        demo.arm.deny("write", kind=ArmKind.SECRET_SYNC)
         apply = await _apply(app, pilot)
         assert apply.outcome is not None and apply.outcome.outcome == "failed"
-        assert "forbidden (403)" in (apply.outcome.error or "")
-        assert f"Journal {apply.outcome.journal_id} kept" in screen_text(app)
+        assert "403 AuthorizationFailed" in (apply.outcome.error or ""), apply.outcome.error
+        # ARM's reason is long: the verdict wraps, so it is read whole rather than line by line.
+        assert f"Journal {apply.outcome.journal_id} kept" in str(apply.query_one("#apply-verdict").render())
         await pilot.click("#apply-recover")
         await _settle(app, pilot)
         assert isinstance(app.screen, JournalModal)
@@ -296,7 +297,7 @@ async def test_vault_add_refusal_failed_apply_and_resume_at_next_start(
     state_dir = demo.state_dir / "changes"
     assert [p.id for p in pending_applies(state_dir)] == [apply.outcome.journal_id]
 
-    demo.api.reset_faults()
+    demo.arm.deny()
     async with open_app() as (app, pilot):
         # At start the unfinished apply is offered.
         await _settle(app, pilot)
@@ -345,13 +346,9 @@ def test_the_live_dashboard_writes_through_the_cli_change_session(
     assert "\n" not in str(failed.value)
 
 
-async def test_apply_warns_about_azure_managed_objects_and_a_cancel_is_audited(
+async def test_apply_shows_the_writes_through_arm_and_a_cancel_is_audited(
     demo: DemoEnvironment, open_app: OpenApp
 ) -> None:
-    spc = demo.api.get(rk.SECRET_PROVIDER_CLASSES.key, "azure-iot-operations", "opc-ua-connector")
-    assert spc is not None
-    spc["metadata"].setdefault("annotations", {})["management.azure.com/resourceId"] = "/subscriptions/x/spc"
-    demo.api.put(spc)
     before = demo.vault.snapshot()
     async with open_app() as (app, pilot):
         pane = app.dashboard.opcua_pane
@@ -362,12 +359,14 @@ async def test_apply_warns_about_azure_managed_objects_and_a_cancel_is_audited(
         modal = app.screen
         assert isinstance(modal, ApplyModal)
         await _settle(app, pilot)
-        assert modal.plan is not None and modal.plan.applicable and modal.plan.arm_managed
-        verdict = str(modal.query_one("#apply-verdict").render())
+        # The demo's lists are ARM-owned: the plan writes them through ARM, guarded by their ETags.
+        assert modal.plan is not None and modal.plan.applicable and modal.plan.arm_resources
+        assert not modal.plan.arm_managed and not modal.query_one("#apply-local-only").display
+        diff = str(modal.query_one("#apply-diff").render())
         assert (
-            "! SecretProviderClass azure-iot-operations/opc-ua-connector looks managed from Azure "
-            "Resource Manager (annotation management.azure.com/resourceId)"
-        ) in verdict
+            "SecretSync azure-iot-operations/aio-opc-ua-broker-trust-list: update through Azure Resource "
+            "Manager (ETag "
+        ) in diff
         await pilot.press("escape")
         await _settle(app, pilot)
         assert isinstance(app.screen, DashboardScreen) and len(app.staging) == 1  # still staged
