@@ -3,7 +3,8 @@
 
 The demo site is seeded deterministically and every time it shows comes from the frozen clock, so the
 same code gives the same pictures. The dashboard runs on its production path (kubeconfig, kubernetes
-client, ClusterFeed, SecretClient against the vault emulator) in a headless terminal:
+client, ClusterFeed, SecretClient against the vault emulator, the ARM SDK against the ARM emulator) in a
+headless terminal:
 
 - ``dashboard.svg``: the full dashboard at 120x34;
 - ``preview.svg``: the preview of a trust-list entry signed by an issuer-list CA;
@@ -31,7 +32,8 @@ from tui.cluster.config import load_cluster_config  # noqa: E402 - after the pat
 from tui.cluster.live import ClusterFeed  # noqa: E402
 from tui.commands.demo.run import demo_session  # noqa: E402
 from tui.commands.shared.app_runner import LazySession  # noqa: E402
-from tui.commands.shared.settings import VaultSettings  # noqa: E402
+from tui.commands.shared.arm_reader import make_arm_reader  # noqa: E402
+from tui.commands.shared.settings import ArmSettings, VaultSettings  # noqa: E402
 from tui.commands.shared.vault_reader import make_vault_reader  # noqa: E402
 from tui.core.clock import FrozenClock  # noqa: E402
 from tui.core.model.settings import ModelSettings  # noqa: E402
@@ -55,17 +57,21 @@ def _complete(state: ClusterState) -> bool:
         and bool(state.opcua)
         and state.vault.state is AreaState.OK
         and all(e.synced for e in state.opcua)
+        and state.arm.state is AreaState.OK
     )
 
 
 async def _shoot(env: DemoEnvironment, clock: FrozenClock, out: Path) -> None:
     connection = load_cluster_config(str(env.kubeconfig_path), KUBE_CONTEXT, environ={})
     vault = VaultSettings(url=env.vault_url, auth="demo", ca_bundle=str(env.vault_ca_path))
+    # The demo's lists are created through its ARM emulator: read it as `aio-certs demo` does.
+    arm = ArmSettings(endpoint=env.arm.endpoint, ca_bundle=str(env.arm_ca_path))
     feed = ClusterFeed(
         connection.api_client,
         ModelSettings(),
         clock=clock,
         vault_reader=make_vault_reader(vault, clock=clock),
+        arm_reader=make_arm_reader(arm, vault, clock=clock),
     )
     # A fixed server label: the emulators listen on ephemeral ports, which would change every picture.
     source = FeedSource(feed, SourceInfo(KUBE_CONTEXT, "embedded demo"), on_stop=connection.close)
