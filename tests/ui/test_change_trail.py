@@ -91,7 +91,7 @@ class StandIn:
         self.journals = JournalStore(state)
         self.audit = AuditLog(state, clock=self.clock, user="tech", host="edge-1")
 
-    def plan(self, _changes: Any, *, read_only: bool = False) -> Any:
+    def plan(self, _changes: Any, *, read_only: bool = False, local_only: bool = False) -> Any:
         raise SiteUnavailable("cannot reach the cluster (context aio-test): connection refused")
 
     def resume(self, journal_id: str, **_kwargs: Any) -> Any:
