@@ -34,9 +34,8 @@ class StatusHeader(Horizontal):
         yield TextLine(f"ns {self._namespace}", id="hdr-namespace")
         yield TextLine("connecting…", id="hdr-connection", classes="-muted")
         yield TextLine("vault …", id="hdr-vault", classes="-muted")
-        arm = TextLine("", id="hdr-arm", classes="-muted")
-        arm.display = False  # shown once a state says ARM matters to this site
-        yield arm
+        # Hidden (-absent) until a state says ARM matters to this site.
+        yield TextLine("", id="hdr-arm", classes="-muted -absent")
         yield TextLine("", id="hdr-age", classes="-muted")
         yield TextLine("", id="hdr-mode")
 
@@ -56,8 +55,7 @@ class StatusHeader(Horizontal):
         arm = connection.arm_summary(state)
         arm_line = self._line("hdr-arm")
         arm_line.show(arm.text, arm.level)
-        if arm_line.display != bool(arm.text):
-            arm_line.display = bool(arm.text)
+        arm_line.set_class(not arm.text, "-absent")
         self.tick(state, now)
         self._line("hdr-mode").show("READ-ONLY" if read_only else "", Level.WARNING if read_only else None)
 
