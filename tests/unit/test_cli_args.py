@@ -38,6 +38,24 @@ BAD_VALUES = [
         "unknown cloud 'Mars' (expected one of AzureCloud, AzureChinaCloud, AzureUSGovernment)",
     ),
     ("--cloud", "Ma\x1b[2Jrs\n", "unknown cloud 'Ma\\1B[2Jrs\\0A'"),
+    # From the adversarial pass: these failed late (trust add, vault add: exit 3; status: exit 2 without
+    # an error field; renew --auth mars --yes renewed) or, for huge timeouts, with "timestamp out of
+    # range for platform time_t" against a reachable cluster.
+    (
+        "--auth",
+        "mars",
+        "unknown sign-in mode 'mars' (expected one of default, cli, managed-identity, device-code, "
+        "workload-identity, demo)",
+    ),
+    ("--auth", "ma\x1b]0;x\x07rs", "unknown sign-in mode 'ma\\1B]0;x\\07rs'"),
+    ("--vault-url", "http://127.0.0.1:1/", "'http://127.0.0.1:1/': must be an https:// URL"),
+    ("--vault-url", "not a url", "'not a url': must be an https:// URL"),
+    ("--vault-url", "https:///path", "'https:///path': must be an https:// URL with a host name"),
+    ("--vault-url", "https://v.example:99999/", "'https://v.example:99999/': not a valid URL"),
+    ("--request-timeout", "1e10", "must be at most 86400 seconds (one day), got '1e10'"),
+    ("--request-timeout", "1e20", "must be at most 86400 seconds (one day), got '1e20'"),
+    ("--request-timeout", "99999999999", "must be at most 86400 seconds (one day), got '99999999999'"),
+    ("--wait-timeout", "1e10", "must be at most 86400 seconds (one day), got '1e10'"),
 ]
 _CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 
@@ -102,9 +120,16 @@ def test_good_values_are_normalised() -> None:
             "0",
             "--cloud",
             " azurechinacloud ",
+            "--auth",
+            "Device-Code",
+            "--vault-url",
+            " https://kv.vault.azure.net/ ",
         ]
     )
     assert (args.request_timeout, args.wait_timeout, args.cloud) == (2.5, 0.0, "AzureChinaCloud")
+    assert (args.auth, args.vault_url) == ("device-code", "https://kv.vault.azure.net/")
+    longest = build_parser().parse_args(["renew", "--request-timeout", "86400", "--wait-timeout", "86400"])
+    assert (longest.request_timeout, longest.wait_timeout) == (86400.0, 86400.0)
     status = build_parser().parse_args(["status", "--cloud", "AZUREUSGOVERNMENT"])
     assert (status.request_timeout, status.cloud) == (10.0, "AzureUSGovernment")
 

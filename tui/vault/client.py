@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import ServiceResponseTimeoutError
@@ -24,6 +23,8 @@ from azure.core.pipeline.policies import SansIOHTTPPolicy
 from azure.core.pipeline.transport import HttpRequest, HttpResponse, RequestsTransport
 from azure.keyvault.secrets import SecretClient, SecretProperties
 
+from tui.core.endpoints import vault_url_problem
+from tui.core.text import printable
 from tui.vault.credentials import make_credential
 from tui.vault.errors import VaultError, vault_errors
 
@@ -66,10 +67,13 @@ def vault_url_for(
 
 
 def check_vault_url(url: str, *, origin: str = "vault URL") -> str:
-    """Return ``url`` if it is an https URL with a host, else raise a one-line :class:`VaultError`."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() != "https" or not parts.hostname:
-        raise VaultError(f"{origin} '{url}': must be an https:// URL (Key Vault refuses tokens over http)")
+    """Return ``url`` if it is an https URL with a host, else raise a one-line :class:`VaultError`.
+
+    The rule is the core's (:func:`~tui.core.endpoints.vault_url_problem`), which ``--vault-url``
+    is also checked with while the command line is parsed."""
+    problem = vault_url_problem(url)
+    if problem is not None:
+        raise VaultError(f"{origin} '{printable(url)}': {problem}")
     return url
 
 

@@ -4,7 +4,8 @@ Options follow kubectl and the official ``az iot ops`` wording: ``--kubeconfig``
 ``-n/--namespace`` (the AIO namespace), ``--issuer KIND/NAME``, ``--trust-bundle CONFIGMAP/KEY``,
 ``--vault-url``, ``--auth``, ``--cloud``, ``--expiring-days WARN/CRIT``, ``--read-only``; the change
 commands add ``--dry-run``, ``--yes``, ``--json`` and ``--wait-timeout``. Bad values of ``--cloud``,
-``--request-timeout`` and ``--wait-timeout`` are refused while parsing, in one line naming the flag.
+``--auth``, ``--vault-url``, ``--request-timeout`` and ``--wait-timeout`` are refused while parsing, in
+one line naming the flag, so that no command runs (or writes) with a value it would reject later.
 
 Standard library only (with the equally light :mod:`tui.config` and :mod:`tui.core.text`): every
 command's ``arguments`` module uses this to build ``--help``, which must start fast on small edge hosts.
@@ -17,7 +18,8 @@ import argparse
 import math
 import re
 
-from tui.config import CLOUDS
+from tui.config import AUTH_MODES, CLOUDS
+from tui.core.endpoints import vault_url_problem
 from tui.core.text import printable
 
 VAULT_URL_ENV = "AIO_CERTS_VAULT_URL"
@@ -30,6 +32,9 @@ SUBSCRIPTION_ENV = "AZURE_SUBSCRIPTION_ID"
 RESOURCE_GROUP_ENV = "AZURE_RESOURCE_GROUP"
 DEFAULT_REQUEST_TIMEOUT = 10.0
 DEFAULT_WAIT_TIMEOUT = 60.0
+MAX_SECONDS = 86400.0
+"""The longest ``--request-timeout`` or ``--wait-timeout`` taken: one day. Beyond that nobody is waiting,
+and the socket and clock calls fail on values past the platform's time_t ("timestamp out of range")."""
 
 ENV_HELP = """\
 environment:
@@ -106,13 +111,14 @@ def add_vault_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--vault-url",
         metavar="URL",
-        help=f"Key Vault URL (default: ${VAULT_URL_ENV}, else from the SecretProviderClass)",
+        type=vault_url,
+        help=f"Key Vault URL, https:// (default: ${VAULT_URL_ENV}, else from the SecretProviderClass)",
     )
     group.add_argument(
         "--auth",
         metavar="MODE",
-        help=f"how to sign in to the vault: default, cli, managed-identity, device-code, "
-        f"workload-identity, demo (default: ${AUTH_ENV} or default)",
+        type=auth_mode,
+        help=f"how to sign in to the vault: {', '.join(AUTH_MODES)} (default: ${AUTH_ENV} or default)",
     )
     group.add_argument(
         "--cloud",
@@ -201,11 +207,16 @@ def _seconds(text: str) -> float:
         value = math.nan
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"expected a finite number of seconds, got '{printable(text)}'")
+    if value > MAX_SECONDS:
+        raise argparse.ArgumentTypeError(
+            f"must be at most {MAX_SECONDS:.0f} seconds (one day), got '{printable(text)}'"
+        )
     return value
 
 
 def positive_seconds(text: str) -> float:
-    """``argparse`` type of ``--request-timeout``: finite and above 0 (``nan``, ``inf``, ``-1`` refused)."""
+    """``argparse`` type of ``--request-timeout``: above 0 and at most a day (``nan``, ``inf``, ``-1``,
+    ``1e10`` refused)."""
     value = _seconds(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got '{printable(text)}'")
@@ -213,7 +224,7 @@ def positive_seconds(text: str) -> float:
 
 
 def non_negative_seconds(text: str) -> float:
-    """``argparse`` type of ``--wait-timeout``: finite and not negative (0 means do not wait)."""
+    """``argparse`` type of ``--wait-timeout``: not negative (0 means do not wait), at most a day."""
     value = _seconds(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must not be negative, got '{printable(text)}'")
@@ -252,3 +263,23 @@ def cloud_name(text: str) -> str:
             f"unknown cloud '{printable(text)}' (expected one of {', '.join(CLOUDS)})"
         )
     return cloud
+
+
+def auth_mode(text: str) -> str:
+    """``argparse`` type of ``--auth``: one of :data:`~tui.config.AUTH_MODES`, any case, returned in
+    lower case (as the config file's ``auth`` is)."""
+    mode = text.strip().lower()
+    if mode not in AUTH_MODES:
+        raise argparse.ArgumentTypeError(
+            f"unknown sign-in mode '{printable(text)}' (expected one of {', '.join(AUTH_MODES)})"
+        )
+    return mode
+
+
+def vault_url(text: str) -> str:
+    """``argparse`` type of ``--vault-url``: an https URL with a host (the vault adapter's own rule,
+    :func:`~tui.core.endpoints.vault_url_problem`), returned without surrounding blanks."""
+    problem = vault_url_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"'{printable(text)}': {problem}")
+    return text.strip()
