@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests import certgen
 from tests.integration.changes_support import ROOT, TRUST_SYNC, cli_env, running_demo, site_snapshot
@@ -32,13 +33,13 @@ def demo() -> Iterator[DemoEnvironment]:
         yield env
 
 
-def _answer(demo: DemoEnvironment, state_dir: Path, path: Path, answer: bytes) -> tuple[int, str]:
+def _answer(demo: DemoEnvironment, state_dir: Path, path: Path, answer: bytes, **env: str) -> tuple[int, str]:
     """Run ``trust add PATH`` on a pty, type ``answer`` at the prompt; (exit status, all it printed)."""
     master, slave = pty.openpty()
     proc = subprocess.Popen(
         [sys.executable, "-m", "tui", "trust", "add", str(path)],
         cwd=ROOT,
-        env=cli_env(demo, state_dir),
+        env=cli_env(demo, state_dir, **env),
         stdin=slave,
         stdout=slave,
         stderr=slave,
@@ -91,3 +92,26 @@ def test_no_at_the_prompt_writes_nothing_and_yes_applies(demo: DemoEnvironment, 
     assert {"sourcePath": "prompted-plc-der", "targetKey": "prompted-plc.der"} in (
         trust["spec"]["secretObject"]["data"]
     )
+
+
+def test_a_context_name_with_control_characters_is_escaped_in_the_prompt(
+    demo: DemoEnvironment, tmp_path: Path
+) -> None:
+    # From the adversarial pass: "Apply these 3 step(s) to context aio<ESC>]0;pwned<BEL>demo? [y/N]"
+    # retitled the terminal that asked the question.
+    name = "aio\x1b]0;pwned\x07demo"
+    config = yaml.safe_load(demo.kubeconfig_path.read_text())
+    config["contexts"][0]["name"] = name
+    config["current-context"] = name
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump(config))
+    leaf = certgen.make_leaf(None, "escaped ctx", not_before=datetime.now(UTC) - timedelta(days=1), days=365)
+    path = tmp_path / "escaped-ctx.der"
+    path.write_bytes(leaf.der)
+    before = site_snapshot(demo)
+
+    status, shown = _answer(demo, tmp_path, path, b"n\r", KUBECONFIG=str(kubeconfig))
+    assert status == 1, shown
+    assert "to context aio\\1B]0;pwned\\07demo? [y/N]" in shown
+    assert "\x1b" not in shown and "\x07" not in shown
+    assert site_snapshot(demo) == before

@@ -8,6 +8,7 @@ naming the file or context and the reason, and returns a ready :class:`ClusterCo
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +19,11 @@ from kubernetes.client import ApiClient, Configuration
 from kubernetes.config.config_exception import ConfigException
 from kubernetes.config.incluster_config import InClusterConfigLoader
 from kubernetes.config.kube_config import KubeConfigLoader, KubeConfigMerger
+from urllib3.exceptions import InsecureRequestWarning
 from urllib3.util.retry import Retry
 
 from tui.cluster.settings import ConnectionSettings
+from tui.core.text import printable
 
 DEFAULT_KUBECONFIG = "~/.kube/config"
 SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
@@ -42,6 +45,19 @@ class ClusterConnection:
     context: str
     server: str
     namespace: str | None  # the context's default namespace; None when the context sets none
+    insecure: bool = False
+    """TLS verification of the API server is off (``insecure-skip-tls-verify`` in the kubeconfig)."""
+
+    @property
+    def warning(self) -> str | None:
+        """One line to show before anything else when the connection is not what it seems, or None."""
+        if not self.insecure:
+            return None
+        return (
+            f"warning: TLS verification is off for the cluster at {printable(self.server)} (context "
+            f"'{printable(self.context)}' sets insecure-skip-tls-verify): anyone on the path could "
+            "answer as the API server"
+        )
 
     def close(self) -> None:
         """Release the client's connection pool."""
@@ -124,19 +140,24 @@ def _from_kubeconfig(paths: list[Path], origin: str, context: str | None) -> Clu
         # kubectl takes current-context from the first file that sets one.
         context = next((d["current-context"] for d in docs if d.get("current-context")), None)
         if context is None:
-            available = ", ".join(contexts) or "none defined"
+            available = ", ".join(printable(str(c)) for c in contexts) or "none defined"
             raise ClusterConfigError(
                 f"kubeconfig ({origin}): no current-context set; pass --context (available: {available})"
             )
     entry = _find_named(docs, "contexts", context)
+    # Names from the kubeconfig are quoted escaped: a context called "aio\x1b]0;x\x07" must not
+    # drive the terminal that reads the error.
+    shown = printable(str(context))
     if entry is None:
-        available = ", ".join(contexts) or "none defined"
-        raise ClusterConfigError(f"context {context!r} not found in kubeconfig (available: {available})")
+        available = ", ".join(printable(str(c)) for c in contexts) or "none defined"
+        raise ClusterConfigError(f"context '{shown}' not found in kubeconfig (available: {available})")
     body = entry.get("context") or {}
     cluster_name = body.get("cluster")
     cluster = _find_named(docs, "clusters", cluster_name) if cluster_name else None
     if cluster is None or not (cluster.get("cluster") or {}).get("server"):
-        raise ClusterConfigError(f"context {context!r}: cluster {cluster_name!r} has no server in kubeconfig")
+        raise ClusterConfigError(
+            f"context '{shown}': cluster '{printable(str(cluster_name))}' has no server in kubeconfig"
+        )
     server = str(cluster["cluster"]["server"]).rstrip("/")
     namespace = body.get("namespace") or None
     try:
@@ -146,8 +167,16 @@ def _from_kubeconfig(paths: list[Path], origin: str, context: str | None) -> Clu
         loader.load_and_set(configuration)
     except (ConfigException, OSError, ValueError, KeyError, TypeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ClusterConfigError(f"context {context!r}: {first}") from None
-    return ClusterConnection(ApiClient(_configure(configuration)), context, server, namespace)
+        raise ClusterConfigError(f"context '{shown}': {first}") from None
+    insecure = not configuration.verify_ssl
+    if insecure:
+        # The user turned verification off for this cluster (insecure-skip-tls-verify): the command
+        # says so once (ClusterConnection.insecure); urllib3 would add a warning per request, 34 lines
+        # of them before a one-line error.
+        warnings.filterwarnings("ignore", category=InsecureRequestWarning)
+    return ClusterConnection(
+        ApiClient(_configure(configuration)), str(context), server, namespace, insecure=insecure
+    )
 
 
 def _in_cluster(environ: Mapping[str, str], service_account_dir: Path) -> ClusterConnection:
@@ -189,7 +218,7 @@ def load_cluster_config(
         return _from_kubeconfig(paths, origin, context)
     if env.get("KUBERNETES_SERVICE_HOST"):
         if context is not None:
-            raise ClusterConfigError(f"context {context!r}: no kubeconfig found to look it up in")
+            raise ClusterConfigError(f"context '{printable(context)}': no kubeconfig found to look it up in")
         return _in_cluster(env, service_account_dir)
     raise ClusterConfigError(
         f"no kubeconfig: {DEFAULT_KUBECONFIG} does not exist and this is not a pod "

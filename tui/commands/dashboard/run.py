@@ -16,7 +16,7 @@ from tui.cluster.live import ClusterFeed
 from tui.commands.dashboard.arguments import EXIT_FAILED, EXIT_UNREACHABLE, EXIT_USAGE
 from tui.commands.shared.app_runner import LazySession, run_app
 from tui.commands.shared.arm_reader import make_arm_reader
-from tui.commands.shared.exits import Refused
+from tui.commands.shared.exits import Refused, warn
 from tui.commands.shared.settings import Settings, UsageError, command_settings, load_user_config
 from tui.commands.shared.vault_reader import make_vault_reader
 from tui.core.clock import Clock, SystemClock
@@ -56,6 +56,7 @@ def _dashboard(args: argparse.Namespace) -> int:
         return _fail(str(exc), EXIT_USAGE)
     except ClusterConfigError as exc:
         return _fail(f"cannot reach the cluster: {exc}", EXIT_UNREACHABLE)
+    warn("dashboard", connection.warning)  # before the screen is taken: seen again when it is given back
     source = FeedSource(feed, SourceInfo(connection.context, connection.server), on_stop=connection.close)
     read_only = settings.read_only
     ui_settings = UiSettings(

@@ -11,7 +11,7 @@ import sys
 
 from tui.commands.shared.change_flow import open_session, progress_printer, report_result, result_json
 from tui.commands.shared.confirm import confirm
-from tui.commands.shared.exits import EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE, Refused
+from tui.commands.shared.exits import EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE, Refused, warn
 from tui.commands.shared.settings import Settings, check_timeouts, refuse_if_read_only, state_directory
 from tui.commands.shared.trail import Trail
 from tui.core.text import printable
@@ -69,12 +69,14 @@ def finish(settings: Settings, action: str, journal_id: str, trail: Trail) -> in
         trail.record("dry-run")
         return EXIT_OK
     session, connection = open_session(settings)
+    warn(f"journal {action}", connection.warning)
     trail.context = connection.context
     try:
         if summary.context and connection.context != summary.context:
             raise Refused(
-                f"journal {summary.id} was written against context {summary.context}, but the "
-                f"current context is {connection.context}; pass --context {summary.context}"
+                f"journal {printable(summary.id)} was written against context "
+                f"{printable(summary.context)}, but the current context is "
+                f"{printable(connection.context)}; pass --context {printable(summary.context)}"
             )
         try:
             confirm(f"{text[0].upper()}{text[1:]}?", yes=options.yes)

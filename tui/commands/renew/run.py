@@ -17,7 +17,14 @@ from tui.cluster.oneshot import read_once
 from tui.cluster.watch_set import unreachable_reason
 from tui.cluster.writes import ClusterWriter, WriteError
 from tui.commands.shared.confirm import confirm
-from tui.commands.shared.exits import EXIT_APPLY_FAILED, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE, Refused
+from tui.commands.shared.exits import (
+    EXIT_APPLY_FAILED,
+    EXIT_OK,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    Refused,
+    warn,
+)
 from tui.commands.shared.settings import (
     Settings,
     UsageError,
@@ -31,6 +38,7 @@ from tui.commands.shared.trail import Trail, run_audited
 from tui.core.build.assemble import build_state
 from tui.core.changes.renewal import RenewTargetError, find_certificate, renew_warnings
 from tui.core.clock import SystemClock
+from tui.core.text import printable
 from tui.ops.journal import notice_lines
 from tui.ops.renew import request_renewal, wait_for_revision
 
@@ -65,13 +73,15 @@ def _renew(settings: Settings, name: str | None, trail: Trail, *, wait: bool) ->
         connection = connect(settings.connection)
     except ClusterConfigError as exc:
         raise Refused(f"cannot reach the cluster: {exc}", EXIT_UNREACHABLE) from None
+    warn("renew", connection.warning)
     trail.context = connection.context
     try:
         raw = read_once(connection.api_client, model, clock=clock, timeout=settings.timeouts)
         reason = unreachable_reason(raw)
         if reason is not None:
             raise Refused(
-                f"cannot reach the cluster at {connection.server} (context {connection.context}): {reason}",
+                f"cannot reach the cluster at {printable(connection.server)} "
+                f"(context {printable(connection.context)}): {reason}",
                 EXIT_UNREACHABLE,
             )
         state = build_state(raw, settings=model, now=clock.now())
@@ -147,4 +157,4 @@ def _report(as_json: bool, data: dict[str, Any], lines: list[str]) -> None:
         print(json.dumps(data, indent=2))
     else:
         for line in lines:
-            print(line)
+            print(printable(line))  # names and warnings come from the cluster

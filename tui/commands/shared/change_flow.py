@@ -31,6 +31,7 @@ from tui.commands.shared.exits import (
     EXIT_USAGE,
     Refused,
     fail,
+    warn,
 )
 from tui.commands.shared.settings import (
     ArmSettings,
@@ -47,7 +48,7 @@ from tui.core.changes.plan import Plan
 from tui.core.clock import Clock, SystemClock
 from tui.core.model.arm import ArmIds
 from tui.core.model.state import ClusterState
-from tui.core.text import one_line
+from tui.core.text import one_line, printable
 from tui.ops.apply import APPLIED, CONFLICT, NOTHING_DONE, ApplyResult, StepEvent, audit_info_for
 from tui.ops.journal import notice_lines
 from tui.ops.resume import ROLLED_BACK
@@ -152,7 +153,8 @@ def progress_printer(stream: Any = None) -> Callable[[StepEvent], None]:
             text = f"not synced yet: {event.message}"
         else:
             text = f"{where}{target}{event.phase}: {event.message}"
-        print(text, file=out, flush=True)
+        # Targets and reasons come from the cluster, ARM and the vault: one line, control characters escaped.
+        print(one_line(text), file=out, flush=True)
 
     return show
 
@@ -178,11 +180,8 @@ def report_result(command: str, result: ApplyResult, *, verb: str = "apply") -> 
     """Print the end of an apply (stderr) and return the exit status."""
     if result.outcome in (APPLIED, ROLLED_BACK):
         if result.sync is not None and not result.sync.ok:
-            print(
-                f"aio-certs {command}: {verb} done, but not synced within the wait: {result.sync.describe()}",
-                file=sys.stderr,
-            )
-            return EXIT_NOT_SYNCED
+            waited = f"{verb} done, but not synced within the wait: {result.sync.describe()}"
+            return fail(command, waited, EXIT_NOT_SYNCED)
         return EXIT_OK
     if result.outcome == CONFLICT:
         if not result.journal_kept:
@@ -235,6 +234,7 @@ def run_change(
         refuse_if_read_only(settings, action)
     changes = build()
     session, connection = open_session(settings)
+    warn(command, connection.warning)
     trail.context = connection.context
     try:
         try:
@@ -271,7 +271,7 @@ def run_change(
             return EXIT_OK
         try:
             confirm(
-                f"Apply these {len(plan.steps)} step(s) to context {connection.context}?",
+                f"Apply these {len(plan.steps)} step(s) to context {printable(connection.context)}?",
                 yes=options.yes,
                 warnings=warnings,
             )

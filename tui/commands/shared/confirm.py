@@ -40,7 +40,9 @@ def confirm(
     if yes:
         out.flush()
         return
-    out.write(f"{question} [y/N] ")
+    # The question quotes names from the kubeconfig and the journal (a context called
+    # "aio\x1b]0;pwned\x07" would retitle the terminal): escaped here whatever the caller did.
+    out.write(f"{one_line(question)} [y/N] ")
     out.flush()
     answer = source.readline()
     if answer.strip().lower() not in ("y", "yes"):

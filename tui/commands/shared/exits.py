@@ -46,6 +46,15 @@ class Refused(Exception):
         self.code = code
 
 
+def warn(command: str, line: str | None) -> None:
+    """Print ``aio-certs <command>: <line>`` on stderr (one line, escaped); nothing when ``line`` is None.
+
+    For what the user should know before anything else, such as a kubeconfig that turns TLS
+    verification off (:attr:`~tui.cluster.config.ClusterConnection.warning`)."""
+    if line:
+        print(f"aio-certs {command}: {one_line(line)}", file=sys.stderr)
+
+
 def fail(command: str, message: str, code: int) -> int:
     """Print ``aio-certs <command>: <message>`` on stderr (one line, control characters escaped) and
     return ``code``."""

@@ -13,6 +13,7 @@ from tui.cluster.config import ClusterConfigError, connect
 from tui.cluster.oneshot import read_once
 from tui.cluster.watch_set import unreachable_reason
 from tui.commands.shared.arm_reader import make_arm_reader
+from tui.commands.shared.exits import warn
 from tui.commands.shared.settings import Settings, UsageError, command_settings
 from tui.commands.shared.vault_reader import make_vault_reader
 from tui.commands.status.arguments import EXIT_UNREACHABLE, EXIT_USAGE, fail
@@ -22,6 +23,7 @@ from tui.core.clock import SystemClock
 from tui.core.health.report import exit_code, render_status, state_to_json
 from tui.core.model.snapshot import VaultSnapshot
 from tui.core.model.state import ClusterState
+from tui.core.text import printable
 
 T = TypeVar("T")
 
@@ -80,6 +82,7 @@ def _status(settings: Settings, *, as_json: bool, no_vault: bool, vault_values: 
         connection = connect(settings.connection)
     except ClusterConfigError as exc:
         return fail(f"cannot reach the cluster: {exc}", EXIT_UNREACHABLE, as_json=as_json)
+    warn("status", connection.warning)
     vault_reader = None
     early_vault: _Background[VaultSnapshot] | None = None
     try:
@@ -95,7 +98,8 @@ def _status(settings: Settings, *, as_json: bool, no_vault: bool, vault_values: 
         reason = unreachable_reason(raw)
         if reason is not None:
             return fail(
-                f"cannot reach the cluster at {connection.server} (context {connection.context}): {reason}",
+                f"cannot reach the cluster at {printable(connection.server)} "
+                f"(context {printable(connection.context)}): {reason}",
                 EXIT_UNREACHABLE,
                 as_json=as_json,
             )

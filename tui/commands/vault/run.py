@@ -8,10 +8,11 @@ import sys
 from typing import Any
 
 from tui.commands.shared.change_flow import open_session, run_change
-from tui.commands.shared.exits import EXIT_OK, EXIT_UNREACHABLE, Refused, fail
+from tui.commands.shared.exits import EXIT_OK, EXIT_UNREACHABLE, Refused, fail, warn
 from tui.commands.shared.settings import Settings, check_timeouts, command_settings, load_user_config
 from tui.commands.shared.trail import requested_trail, run_audited
 from tui.core.changes.changeset import AddVaultSecret, ChangeSet
+from tui.core.text import printable
 from tui.ops.runner import SiteUnavailable
 
 
@@ -65,6 +66,7 @@ def stage(list_name: str, secret: str, target_key: str | None) -> ChangeSet:
 def _list(settings: Settings, *, as_json: bool) -> int:
     check_timeouts(settings)
     session, connection = open_session(settings)
+    warn("vault list", connection.warning)
     try:
         try:
             site = session.read(need_vault=True)
@@ -92,13 +94,15 @@ def _list(settings: Settings, *, as_json: bool) -> int:
         print(json.dumps(rows, indent=2))
         return EXIT_OK
     if not rows:
-        print(f"every secret in {site.vault.vault_url} is already in a list (or the vault is empty)")
+        where = printable(site.vault.vault_url)
+        print(f"every secret in {where} is already in a list (or the vault is empty)")
         return EXIT_OK
     width = max(len(r["name"]) for r in rows)
     for row in rows:
         state = "" if row["enabled"] else "  (disabled)"
         expires = f"  expires {row['expires_on'][:10]}" if row["expires_on"] else ""
-        print(f"{row['name']:<{width}}  {row['content_type'] or '-'}{expires}{state}")
+        # Names and content types are whatever was stored in the vault: a terminal must not act on them.
+        print(printable(f"{row['name']:<{width}}  {row['content_type'] or '-'}{expires}{state}"))
     print(
         f"{len(rows)} secret(s) not in any list; add one with: aio-certs vault add NAME --list trust",
         file=sys.stderr,
