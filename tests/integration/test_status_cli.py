@@ -274,6 +274,68 @@ def test_bad_input_is_one_line(
     assert expected in _one_line_error(result, as_json=as_json)
 
 
+def test_the_config_file_thresholds_apply_to_status(
+    api_server: ApiServer, kubeconfig: Path, tmp_path: Path
+) -> None:
+    # From the adversarial pass: expiring_days = "400/300" in the config left status at 30/7.
+    _seed(api_server, ca_name="Contoso Site Root CA", leaf_expired=False)  # the leaf expires in 364 days
+    config = tmp_path / "config.toml"
+    config.write_text('expiring_days = "400/300"\n', encoding="utf-8")
+    result = _run("--no-vault", kubeconfig=kubeconfig, home=tmp_path, AIO_CERTS_CONFIG=str(config))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "expiring" in result.stdout.lower()
+    # A flag still wins over the file.
+    flagged = _run(
+        "--no-vault",
+        "--expiring-days",
+        "30/7",
+        kubeconfig=kubeconfig,
+        home=tmp_path,
+        AIO_CERTS_CONFIG=str(config),
+    )
+    assert flagged.returncode == 0, flagged.stdout + flagged.stderr
+
+
+def _bad_config(tmp_path: Path, kind: str) -> Path:
+    path = tmp_path / f"config-{kind}.toml"
+    if kind == "toml":
+        path.write_text("read_only = \n", encoding="utf-8")
+    elif kind == "unknown key":
+        path.write_text("readonly = true\n", encoding="utf-8")
+    elif kind == "directory":
+        path.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.write_bytes(b'auth = "d\xe9fault"\n')
+    return path
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("toml", "not valid TOML"),
+        ("unknown key", "unknown key 'readonly'"),
+        ("directory", "a directory"),
+        ("fifo", "not a regular file"),
+        ("non-utf-8", "not UTF-8 text"),
+    ],
+)
+@pytest.mark.parametrize("as_json", [False, True])
+def test_an_unusable_config_file_is_unknown_exit_3(
+    tmp_path: Path, kind: str, expected: str, as_json: bool
+) -> None:
+    # From the adversarial pass: each gave a normal report and exit 2 instead of UNKNOWN.
+    path, _port = _closed_port_kubeconfig(tmp_path)
+    config = _bad_config(tmp_path, kind)
+    result = _run(
+        *(["--json"] if as_json else []), kubeconfig=path, home=tmp_path, AIO_CERTS_CONFIG=str(config)
+    )
+    assert result.returncode == 3
+    line = _one_line_error(result, as_json=as_json)
+    assert line.startswith(f"aio-certs status: config {config}: ") and expected in line, line
+
+
 def test_help_documents_the_exit_statuses(tmp_path: Path) -> None:
     result = _run("--help", kubeconfig=tmp_path / "unused", home=tmp_path)
     assert result.returncode == 0

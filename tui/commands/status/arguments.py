@@ -20,7 +20,8 @@ exit status (as a monitoring plugin: OK, WARNING, CRITICAL, UNKNOWN):
   1  warnings (for example a certificate expiring within the warning threshold)
   2  critical findings (expired certificates, failing rotation or sync)
   3  unknown: the cluster could not be reached or read (no kubeconfig, connection refused, credentials
-     rejected, an endpoint that is not a Kubernetes API server), bad usage, or an unexpected error;
+     rejected, an endpoint that is not a Kubernetes API server), bad usage (a bad flag value, an
+     unusable config file), or an unexpected error;
      one line on stderr, and with --json an object with an "error" field on stdout
 
 environment:
@@ -28,6 +29,8 @@ environment:
   AIO_CERTS_VAULT_URL   Key Vault URL, instead of the one named by the SecretProviderClass
   AIO_CERTS_VAULT_CA    CA bundle to verify the vault's TLS certificate with
   AIO_CERTS_AUTH        how to sign in to the vault (see --auth)
+  AIO_CERTS_CONFIG      configuration file (default ~/.config/aio-certs/config.toml); its auth, cloud
+                        and expiring_days apply unless a flag says otherwise
 """
 
 EXIT_UNREACHABLE = 3

@@ -13,11 +13,10 @@ from tui.cluster.config import ClusterConfigError, connect
 from tui.cluster.oneshot import read_once
 from tui.cluster.watch_set import unreachable_reason
 from tui.commands.shared.arm_reader import make_arm_reader
-from tui.commands.shared.exits import warn
-from tui.commands.shared.settings import Settings, UsageError, command_settings
+from tui.commands.shared.exits import Refused, warn
+from tui.commands.shared.settings import Settings, UsageError, command_settings, load_user_config
 from tui.commands.shared.vault_reader import make_vault_reader
 from tui.commands.status.arguments import EXIT_UNREACHABLE, EXIT_USAGE, fail
-from tui.config import UserConfig
 from tui.core.build.assemble import build_state
 from tui.core.clock import SystemClock
 from tui.core.health.report import exit_code, render_status, state_to_json
@@ -59,8 +58,12 @@ def run(args: argparse.Namespace) -> int:
     """Read the site once, print the summary (or JSON) and return the health as exit status."""
     as_json = bool(args.json)
     try:
-        # status reads no config file: the flags and the environment only.
-        settings = command_settings(args, UserConfig())
+        try:
+            # The config file's auth, cloud and expiring_days apply as for every other command; an
+            # unusable file is a usage error, UNKNOWN here (a report on other thresholds would mislead).
+            settings = command_settings(args, load_user_config())
+        except Refused as exc:
+            return fail(str(exc), EXIT_USAGE, as_json=as_json)
         return _status(settings, as_json=as_json, no_vault=args.no_vault, vault_values=args.vault_values)
     except (KeyboardInterrupt, BrokenPipeError):
         raise
