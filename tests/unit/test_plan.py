@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 
 from tests import certgen as cg
 from tests.plansite import (
@@ -117,10 +118,11 @@ def test_add_an_issuer_crt_and_its_crl() -> None:
     )
     assert plan.applicable, plan.problems
     crt, crl_write = plan.vault_writes[1], plan.vault_writes[0]
+    # A CRL has no notAfter: Key Vault gets the plan's time + 180 days, as the newer official CLI sets.
     assert (crl_write.secret_name, crl_write.content_type, crl_write.expires_on, crl_write.value) == (
         "line-ca-crl",
         "application/pkix-crl",
-        None,
+        NOW + timedelta(days=180),
         crl.der.hex(),
     )
     assert crl_write.sha1 is None and crl_write.sha256 == plan.resolved[0].content.sha256  # type: ignore[union-attr]
@@ -483,7 +485,8 @@ Plan {plan_id} (namespace azure-iot-operations): 4 change(s)
 Key Vault
 + set plc-2-der <- trust/plc-2.der (application/pkix-cert, file-encoding=hex, 472 bytes, expires \
 2026-01-01T00:00:00Z)
-+ set site-ca-crl <- issuer/site-ca.crl (application/pkix-crl, file-encoding=hex, 232 bytes)
++ set site-ca-crl <- issuer/site-ca.crl (application/pkix-crl, file-encoding=hex, 232 bytes, expires \
+2025-10-08T00:00:00Z (180 days from now, as the official CLI sets for CRLs))
 + set stranger-der <- trust/stranger.der (application/pkix-cert, file-encoding=hex, 475 bytes, expires \
 2026-01-01T00:00:00Z)
 - delete and purge plc-1-der (was trust/plc-1.der)

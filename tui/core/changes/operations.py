@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -24,11 +24,20 @@ FILE_ENCODING_TAG = "file-encoding"
 SECRET_TYPE = "Opaque"
 """``secretObject.type`` of the OPC UA list SecretSyncs (what the official tool creates)."""
 
+CRL_SECRET_LIFETIME = timedelta(days=180)
+"""Key Vault expiry (``exp``) of a CRL secret, counted from when the plan is made: the newer official CLI
+gives secrets that hold no certificate now + 180 days, because Key Vault governance policies can refuse
+a secret without an expiry (docs/domain.md §6.3)."""
+
+
+CRL_CONTENT_TYPE = "application/pkix-crl"
+"""contentType of a ``.crl`` file's secret (docs/domain.md §6.3)."""
+
 
 def content_type_for(file_name: str) -> str:
     """The contentType the official CLI writes for a file, by extension (docs/domain.md §6.3)."""
     ext = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
-    return {"crl": "application/pkix-crl", "der": "application/pkix-cert"}.get(ext, "application/x-pem-file")
+    return {"crl": CRL_CONTENT_TYPE, "der": "application/pkix-cert"}.get(ext, "application/x-pem-file")
 
 
 def value_digest(value: str) -> str:
@@ -53,7 +62,8 @@ class VaultWrite:
     """``application/pkix-cert`` (.der), ``application/pkix-crl`` (.crl), else ``application/x-pem-file``."""
     tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({FILE_ENCODING_TAG: "hex"}))
     expires_on: datetime | None = None
-    """The certificate's notAfter (Key Vault ``exp``); None for CRLs."""
+    """Key Vault ``exp``: the certificate's notAfter, or for a CRL the plan's time plus
+    :data:`CRL_SECRET_LIFETIME` (as the newer official CLI sets). None only in older journals."""
     replaces: bool = False
     """The secret exists already: this write makes a new version (the user allowed overwrite)."""
     list_name: str = ""

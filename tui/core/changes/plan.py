@@ -29,7 +29,9 @@ from typing import Any
 from tui.core.certs.model import iso_utc
 from tui.core.changes.arm_write import official_commands
 from tui.core.changes.changeset import LIST_NAMES, AddFile, ChangeSet, RemoveEntry
+from tui.core.changes.file_rules import FileContent
 from tui.core.changes.operations import (
+    CRL_SECRET_LIFETIME,
     SECRET_TYPE,
     ArmTarget,
     Operation,
@@ -239,8 +241,19 @@ def _other_sources(raw: RawSnapshot | None, namespace: str, spc_name: str | None
     return out
 
 
+def _expiry(content: FileContent, now: datetime) -> datetime | None:
+    """Key Vault ``exp`` of a list file's secret, as the newer official CLI sets it (docs/domain.md §6.3):
+    a certificate's notAfter; a CRL has none of its own, so ``now`` plus :data:`CRL_SECRET_LIFETIME`
+    (Key Vault expiry policies can refuse a secret without one)."""
+    if content.certificate is not None:
+        return content.certificate.not_after
+    if content.crl is not None:
+        return now + CRL_SECRET_LIFETIME
+    return None
+
+
 def _vault_writes(
-    resolved: Sequence[Resolved], vault_secrets: Mapping[str, VaultSecret] | None
+    resolved: Sequence[Resolved], vault_secrets: Mapping[str, VaultSecret] | None, now: datetime
 ) -> tuple[VaultWrite, ...]:
     held = {name.lower(): secret for name, secret in (vault_secrets or {}).items()}
     out = []
@@ -248,7 +261,6 @@ def _vault_writes(
         if not r.ok or not isinstance(r.change, AddFile) or r.data is None or r.content is None:
             continue
         assert r.secret_name is not None and r.target_key is not None
-        cert = r.content.certificate
         existing = held.get(r.secret_name.lower()) if r.vault_exists else None
         held_value = existing.value if existing is not None else None
         previous = value_digest(held_value) if held_value is not None else None
@@ -257,7 +269,7 @@ def _vault_writes(
                 secret_name=r.secret_name,
                 value=r.data.hex(),
                 content_type=content_type_for(r.target_key),
-                expires_on=cert.not_after if cert is not None else None,
+                expires_on=_expiry(r.content, now),
                 replaces=bool(r.vault_exists),
                 list_name=r.list_name,
                 target_key=r.target_key,
@@ -637,7 +649,7 @@ def _build(
     ns = state.namespace
     spc = next((s for s in state.spcs if s.name == state.opcua_spc), None)
     fresh = writes is None
-    writes = _vault_writes(resolved, vault_secrets) if writes is None else writes
+    writes = _vault_writes(resolved, vault_secrets, now) if writes is None else writes
     deletes = _vault_deletes(resolved) if deletes is None else deletes
     spc_edit: SpcEdit | None = None
     sync_edits: tuple[SyncEdit, ...] = ()

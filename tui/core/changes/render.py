@@ -12,7 +12,15 @@ from typing import Any, Protocol
 
 from tui.core.certs.model import iso_utc
 from tui.core.changes.changeset import ChangeSet
-from tui.core.changes.operations import SpcEdit, Step, SyncEdit, VaultDelete, VaultWrite
+from tui.core.changes.operations import (
+    CRL_CONTENT_TYPE,
+    CRL_SECRET_LIFETIME,
+    SpcEdit,
+    Step,
+    SyncEdit,
+    VaultDelete,
+    VaultWrite,
+)
 from tui.core.changes.validation import Issue, Resolved
 from tui.core.model.spc import SpcFormatError, SpcObject, parse_objects
 
@@ -64,6 +72,9 @@ def _vault_lines(writes: Sequence[VaultWrite], deletes: Sequence[VaultDelete]) -
     for w in writes:
         tags = ", ".join(f"{k}={v}" for k, v in sorted(w.tags.items()))
         expiry = f", expires {iso_utc(w.expires_on)}" if w.expires_on else ""
+        if w.expires_on and w.content_type == CRL_CONTENT_TYPE:
+            # A CRL carries no date Key Vault could use: say where this one comes from.
+            expiry += f" ({CRL_SECRET_LIFETIME.days} days from now, as the official CLI sets for CRLs)"
         mark, verb = ("~", "new version of") if w.replaces else ("+", "set")
         lines.append(
             f"{mark} {verb} {w.secret_name} <- {w.list_name}/{w.target_key} "
