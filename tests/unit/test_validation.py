@@ -75,6 +75,31 @@ def test_extensions_per_list_case_insensitive() -> None:
     assert check(AddFile("issuer", "site-ca.crl", crl)).ok
 
 
+def test_an_extension_not_in_lower_case_is_warned_about_not_refused() -> None:
+    # The official CLI compares the typed extension case-sensitively (docs/domain.md §6.3, §7.2).
+    upper = check(AddFile("trust", "PLC-2.DER", PLC2.der))
+    assert upper.ok and [w.code for w in upper.warnings] == ["extension-case"]
+    assert warnings(upper) == [
+        "trust/PLC-2.DER: extension .DER is not lower case: the official CLI compares extensions "
+        "case-sensitively and would mis-type this file, and whether the connector reads it is "
+        "unconfirmed; consider naming it PLC-2.der"
+    ]
+    mixed = check(AddFile("trust", "plc-2.Crt", PLC2.pem))
+    assert mixed.ok and "consider naming it plc-2.crt" in warnings(mixed)[0]
+    crl = cg.make_crl(SITE_CA, this_update=NOW).der
+    assert [w.code for w in check(AddFile("issuer", "site-ca.CRL", crl)).warnings] == ["extension-case"]
+    # Lower case, or an upper-case stem, is no concern; a refused extension gets its refusal only.
+    assert warnings(check(AddFile("trust", "PLC-2.der", PLC2.der))) == []
+    refused = check(AddFile("trust", "plc-2.PEM", PLC2.pem))
+    assert codes(refused) == ["extension"] and warnings(refused) == []
+
+
+def test_a_vault_secret_added_under_an_upper_case_extension_is_warned_about() -> None:
+    vault = _vault_with(**{"plc-2-der": _hex_secret("plc-2-der", PLC2.der)})
+    v = check(AddVaultSecret("trust", "plc-2-der", target_key="plc-2.DER"), vault=vault)
+    assert v.ok and [w.code for w in v.warnings] == ["extension-case"]
+
+
 def test_crt_must_hold_exactly_one_pem_certificate() -> None:
     assert problems(check(AddFile("trust", "plc-2.crt", PLC2.der))) == [
         "trust/plc-2.crt: a .crt file must hold exactly one PEM certificate (it holds a DER certificate)"

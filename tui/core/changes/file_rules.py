@@ -100,6 +100,27 @@ def extension_problem(list_name: str, file_name: str) -> str | None:
     return f"{shown} is not allowed in the {list_name} list (use {' or '.join(allowed)})"
 
 
+def extension_case_warning(file_name: str) -> str | None:
+    """Why an extension that is not lower case (``.DER``, ``.Crt``) deserves a second look, or None.
+
+    Accepted (the official CLI accepts any case too), but the official CLI then compares the extension
+    as typed, so it would give such a file the wrong content type or read it in the wrong encoding
+    (docs/domain.md §6.3, §7.2), and whether the connector reads it is unconfirmed (§10).
+    """
+    base = file_name.rsplit("/", 1)[-1]
+    if "." not in base:
+        return None
+    typed = "." + base.rsplit(".", 1)[-1]
+    if typed == typed.lower():
+        return None
+    stem = base.rsplit(".", 1)[0]
+    return (
+        f"extension {typed} is not lower case: the official CLI compares extensions case-sensitively "
+        f"and would mis-type this file, and whether the connector reads it is unconfirmed; "
+        f"consider naming it {stem}{typed.lower()}"
+    )
+
+
 def secret_name_problem(name: str) -> str | None:
     """Why ``name`` cannot be the Key Vault secret of a list entry, or None."""
     if not name:

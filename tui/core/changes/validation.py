@@ -39,6 +39,7 @@ from tui.core.changes.file_rules import (
     FileContent,
     ca_rule,
     extension,
+    extension_case_warning,
     extension_problem,
     format_problem,
     name_problem,
@@ -408,6 +409,10 @@ class _Checker:
         ext_problem = extension_problem(list_name, target)
         if ext_problem:
             self.error(index, "extension", subject, ext_problem)
+        else:
+            case = extension_case_warning(target)
+            if case:
+                self.warn(index, "extension-case", subject, case)
         if content.problem is not None:
             self.error(index, content.problem[0], subject, content.problem[1])
             return None
