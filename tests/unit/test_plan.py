@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import time
 from datetime import timedelta
+from types import MappingProxyType
+from typing import Any
 
+from tests import armobjects as ao
 from tests import certgen as cg
 from tests.plansite import (
     NOW,
@@ -35,6 +38,7 @@ from tui.core.changes.plan import (
 )
 from tui.core.model import resources as rk
 from tui.core.model.settings import ModelSettings
+from tui.core.model.snapshot import VaultSecret
 from tui.core.model.spc import SpcObject, cli_object, parse_objects, serialize_objects
 
 NS = "azure-iot-operations"
@@ -42,6 +46,7 @@ TRUST = "aio-opc-ua-broker-trust-list"
 ISSUER = "aio-opc-ua-broker-issuer-list"
 SPC = "opc-ua-connector"
 HEX_TAG = {"file-encoding": "hex"}
+HEX = MappingProxyType(HEX_TAG)
 
 
 def kinds(plan: Plan) -> list[StepKind]:
@@ -350,6 +355,108 @@ def test_a_shared_spc_object_is_kept_and_not_purged() -> None:
     assert [p.message for p in purge.problems] == [
         "trust/plc-1.der: vault secret plc-1-der also backs SecretSync azure-iot-operations/"
         "aio-opc-ua-broker-client-certificate; remove that too or do not purge"
+    ]
+
+
+DEFAULT_SPC = "spc-ops-ab12cd3"
+DATAFLOW_SYNC = "aio-dataflow-credentials"
+
+
+def _shared_default_spc_site() -> tuple[Any, list[SpcObject]]:
+    """The lists in the instance's default SPC, which also holds two other components' objects: one a
+    dataflow SecretSync maps, one read as plain text with an alias (as a CSI mount might)."""
+    site = quickstart_site(
+        NOW,
+        ca=ROOT,
+        trust={"plc-1.der": PLC1.der},
+        issuer_list={"site-ca.crt": SITE_CA.pem},
+        spc_name=DEFAULT_SPC,
+    )
+    theirs = [SpcObject("df-password", "secret"), SpcObject("mqtt-ca", "secret", object_alias="ca.pem")]
+    objs = [cli_object("plc-1-der"), theirs[0], cli_object("site-ca-crt"), theirs[1]]
+    spc_obj = site.get(rk.SECRET_PROVIDER_CLASSES, NS, DEFAULT_SPC)
+    spc_obj["spec"]["parameters"]["objects"] = serialize_objects(objs, style="cli")
+    site.add(rk.SECRET_SYNCS, secret_sync(DATAFLOW_SYNC, NS, DEFAULT_SPC, [("df-password", "password")]))
+    return site, theirs
+
+
+def test_a_plan_on_the_shared_default_spc_changes_only_the_lists_objects() -> None:
+    # Newer CLIs put the list objects into the instance's default SPC, beside other components' (domain
+    # §2.5): a plan adds and removes its own and leaves every other object exactly as it was.
+    site, theirs = _shared_default_spc_site()
+    plan = plan_for(site, AddFile("trust", "plc-2.der", PLC2.der), RemoveEntry("trust", "plc-1.der"))
+    assert plan.applicable, plan.problems
+    assert plan.spc_edit is not None and plan.spc_edit.name == DEFAULT_SPC
+    after = parse_objects(plan.spc_edit.after)
+    assert [o for o in after if o.object_name in ("df-password", "mqtt-ca")] == theirs
+    assert [o.object_name for o in after] == ["df-password", "site-ca-crt", "mqtt-ca", "plc-2-der"]
+    assert plan.spc_notes == (
+        f"{DEFAULT_SPC} is the instance's default SPC, shared with other components: this plan adds and "
+        "removes only the OPC UA list objects it names; the 2 other object(s) stay as they are",
+    )
+    diff = plan.render_diff()
+    assert f"  note: {plan.spc_notes[0]}\n" in diff
+    assert diff.index(f"SecretProviderClass {NS}/{DEFAULT_SPC}") < diff.index("  note: ")
+    assert plan.to_json()["spc_notes"] == list(plan.spc_notes)
+
+
+def test_an_object_another_secret_sync_maps_stays_and_the_diff_says_why() -> None:
+    site, _ = _shared_default_spc_site()
+    site.add(rk.SECRET_SYNCS, secret_sync(DATAFLOW_SYNC, NS, DEFAULT_SPC, [("plc-1-der", "plc.der")]))
+    plan = plan_for(site, RemoveEntry("trust", "plc-1.der"))
+    assert plan.applicable and plan.spc_edit is None
+    assert plan.spc_notes == (f"plc-1-der stays: SecretSync {NS}/{DATAFLOW_SYNC} uses it too",)
+    assert "SecretProviderClass: unchanged\n  note: plc-1-der stays: SecretSync " in plan.render_diff()
+
+
+def test_an_object_only_an_arm_secret_sync_maps_stays_too() -> None:
+    # ARM may hold a SecretSync reading the SPC that the projection has not put on the cluster yet.
+    site = plan_site()
+    arm = ao.snapshot(ao.arm_sync(DATAFLOW_SYNC, SPC, [("plc-1-der", "plc.der")]))
+    plan = plan_for(site, RemoveEntry("trust", "plc-1.der"), arm=arm)
+    assert plan.applicable and plan.spc_edit is None
+    assert plan.spc_notes == (f"plc-1-der stays: ARM SecretSync {DATAFLOW_SYNC} uses it too",)
+
+
+def test_an_add_never_rewrites_or_rereads_what_another_secret_sync_uses() -> None:
+    site, _ = _shared_default_spc_site()
+    upload = plan_for(site, AddFile("trust", "pw.der", PLC2.der, secret_name="df-password"))
+    assert [(p.code, p.message) for p in upload.problems] == [
+        (
+            "secret-shared",
+            f"trust/pw.der: vault secret df-password is used by SecretSync {NS}/{DATAFLOW_SYNC}, which is "
+            "not an OPC UA list; writing it would change what that SecretSync syncs; choose another "
+            "secret name",
+        )
+    ]
+    # Mapping it as it is read already is sharing, not changing; needing it decoded otherwise is refused.
+    site.vault_files["df-password"] = PLC2.der
+    built = build(site)
+    secrets = dict(built.vault.secrets)
+    secrets["df-password"] = VaultSecret(
+        "df-password", PLC2.pem.decode(), "application/x-pem-file", MappingProxyType({})
+    )
+    same = make_plan(
+        ChangeSet.of([AddVaultSecret("trust", "df-password", target_key="plc-2.crt")]),
+        built.state,
+        vault_secrets=secrets,
+        raw=built.raw,
+        now=NOW,
+    )
+    assert same.applicable, same.problems
+    assert same.spc_edit is None
+    secrets["df-password"] = VaultSecret("df-password", PLC2.der.hex(), "application/pkix-cert", HEX)
+    other = make_plan(
+        ChangeSet.of([AddVaultSecret("trust", "df-password", target_key="plc-2.der")]),
+        built.state,
+        vault_secrets=secrets,
+        raw=built.raw,
+        now=NOW,
+    )
+    assert [p.message for p in other.problems] == [
+        "trust/plc-2.der (vault secret df-password): the SPC object df-password is read as secret (utf-8) "
+        f"for SecretSync {NS}/{DATAFLOW_SYNC}; this list needs it as secret (hex), which would change "
+        "what that SecretSync syncs"
     ]
 
 

@@ -44,7 +44,7 @@ from tui.core.changes.operations import (
     value_digest,
 )
 from tui.core.changes.render import plan_json, render_plan
-from tui.core.changes.validation import Issue, Resolved, validate
+from tui.core.changes.validation import Issue, Resolved, reads_as, validate
 from tui.core.health.stale import stale_entries, stale_reasons
 from tui.core.model import resources as rk
 from tui.core.model.arm import (
@@ -63,9 +63,10 @@ from tui.core.model.names import (
     ARM_OWNER_GROUP_SUFFIX,
     OPCUA_LISTS,
     SSC_SERVICE_ACCOUNT,
+    is_default_spc_name,
 )
 from tui.core.model.snapshot import RawSnapshot, VaultSecret
-from tui.core.model.spc import SpcFormatError, SpcObject, parse_objects, serialize_objects
+from tui.core.model.spc import SpcFormatError, SpcObject, SpcView, parse_objects, serialize_objects
 from tui.core.model.state import ClusterState, SyncView
 from tui.core.text import printable
 
@@ -89,6 +90,10 @@ class Plan:
     """The SPC ``objects`` before and after the whole plan; None when unchanged."""
     sync_edits: tuple[SyncEdit, ...]
     """At most one per list, trust first."""
+    spc_notes: tuple[str, ...]
+    """Lines the diff shows under the SPC: on an SPC other components read too (the instance's default
+    ``spc-ops-*`` one, or any another SecretSync reads), that only the lists' own objects change, and
+    which objects stay because another SecretSync uses them. Empty on an SPC only the lists read."""
     arm_managed: tuple[str, ...]
     """One line per object the plan edits on the cluster while Azure Resource Manager manages it (a
     ``--local-only`` write, or an object carrying ARM's markers), saying what Azure may do to the edit.
@@ -222,13 +227,20 @@ def _arm_managed(
     return tuple(out)
 
 
-def _other_sources(raw: RawSnapshot | None, namespace: str, spc_name: str | None) -> dict[str, str]:
-    """Secret names mapped by SecretSyncs other than the two lists that read the same SPC."""
+def _other_sources(
+    raw: RawSnapshot | None, namespace: str, spc_name: str | None, arm: ArmSnapshot | None = None
+) -> dict[str, str]:
+    """Secret names (SPC file names) mapped by SecretSyncs other than the two lists that read the same
+    SPC: the client certificate's, and on the instance's default SPC other components' (docs/domain.md
+    §2.5). Their SPC objects and vault secrets are never removed, replaced or overwritten by a plan.
+
+    The cluster's copies are read from ``raw``; ARM's SecretSyncs count too (``arm``), so one ARM holds
+    and the projection has not put on the cluster yet is not missed."""
     out: dict[str, str] = {}
-    if raw is None or spc_name is None:
+    if spc_name is None:
         return out
     lists = set(OPCUA_LISTS.values())
-    for obj in raw.items(rk.SECRET_SYNCS.key):
+    for obj in raw.items(rk.SECRET_SYNCS.key) if raw is not None else ():
         meta, spec = obj.get("metadata") or {}, obj.get("spec") or {}
         if meta.get("namespace") != namespace or meta.get("name") in lists:
             continue
@@ -238,7 +250,42 @@ def _other_sources(raw: RawSnapshot | None, namespace: str, spc_name: str | None
             source = str((item or {}).get("sourcePath") or "")
             if source:
                 out.setdefault(source, f"SecretSync {namespace}/{meta.get('name')}")
+    if arm is not None and arm.readable:
+        wanted = {name.lower() for name in lists}
+        for (kind, name), resource in sorted(arm.resources.items()):
+            if kind is not ArmKind.SECRET_SYNC or name.lower() in wanted:
+                continue
+            if str(resource.properties.get("secretProviderClassName") or "").lower() != spc_name.lower():
+                continue
+            for source, _ in resource.mappings:
+                out.setdefault(source, f"ARM SecretSync {resource.name}")
     return out
+
+
+def _spc_notes(
+    spc: SpcView,
+    final: Sequence[SpcObject],
+    mappings_after: Mapping[str, tuple[tuple[str, str], ...]],
+    other: Mapping[str, str],
+    kept: Sequence[str],
+    *,
+    edited: bool,
+) -> tuple[str, ...]:
+    """Lines the diff shows about an SPC others read too: that only the lists' own objects change (when
+    the plan ``edited`` it), and which objects a removal keeps because another SecretSync uses them
+    (docs/domain.md §2.5)."""
+    notes = []
+    ours = {s for pairs in mappings_after.values() for s, _ in pairs}
+    theirs = sum(1 for o in final if o.file_name not in ours)
+    if edited and (is_default_spc_name(spc.name) or other):
+        what = "the instance's default SPC, " if is_default_spc_name(spc.name) else ""
+        notes.append(
+            f"{spc.name} is {what}shared with other components: this plan adds and removes only the "
+            f"OPC UA list objects it names; the {theirs} other object(s) stay as they are"
+        )
+    for name in kept:
+        notes.append(f"{name} stays: {other[name]} uses it too")
+    return tuple(notes)
 
 
 def _expiry(content: FileContent, now: datetime) -> datetime | None:
@@ -410,11 +457,11 @@ def _spc_objects(
         at = next((i for i, o in enumerate(grown) if o.object_name == r.secret_name), None)
         if at is None:
             grown.append(want)
-        elif (grown[at].object_type, grown[at].object_encoding, grown[at].object_alias) != (
-            "secret",
-            r.object_encoding,
-            None,
-        ):
+        elif r.secret_name in other:
+            # Another SecretSync reads this object: it is never changed (validation refuses an add that
+            # would need it read another way, docs/domain.md §2.5).
+            continue
+        elif not reads_as(grown[at], r.object_encoding):
             grown[at] = want  # same secret read another way: the provider must decode it as stored
     # Sources still mapped once every edit is made, in either list or another SecretSync of this SPC.
     edited = {e.list_name: e.after for e in syncs}
@@ -425,6 +472,13 @@ def _spc_objects(
     dropped -= in_use
     final = [o for o in grown if o.file_name not in dropped]
     return grown, final
+
+
+def _kept_for_others(resolved: Sequence[Resolved], other: Mapping[str, str]) -> list[str]:
+    """Objects a removal (or an overwrite's swap) would drop were another SecretSync not using them."""
+    names = [r.secret_name for r in resolved if r.ok and not r.is_add and r.secret_name]
+    names += [r.replaces_source for r in resolved if r.ok and r.replaces_source]
+    return sorted({n for n in names if n in other})
 
 
 def _text(objects: Sequence[SpcObject], original: tuple[SpcObject, ...], raw_text: str | None) -> str | None:
@@ -653,6 +707,7 @@ def _build(
     deletes = _vault_deletes(resolved) if deletes is None else deletes
     spc_edit: SpcEdit | None = None
     sync_edits: tuple[SyncEdit, ...] = ()
+    spc_notes: tuple[str, ...] = ()
     steps: list[Operation] = list(writes) if fresh else []
     extra: list[Issue] = []
     unguarded: list[Issue] = []
@@ -677,9 +732,11 @@ def _build(
         bases = {name: _sync_base(s, spc.name, wheres[name]) for name in wheres if (s := state.sync(name))}
         token = f"aio-certs-{plan_id}-{revision}"
         sync_edits = _sync_edits(state, spc.name, resolved, writes, token, wheres)
-        other = _other_sources(raw, ns, spc.name)
+        other = _other_sources(raw, ns, spc.name, arm)
         mappings = {name: b.mappings for name, b in bases.items()}
         grown, final = _spc_objects(original, resolved, sync_edits, mappings, other)
+        after = dict(mappings) | {e.list_name: e.after for e in sync_edits}
+        kept_for_others = _kept_for_others(resolved, other)
         grown_text = _text(grown, original, before_text)
         # Serialising thousands of objects is the costliest part of planning: do it once when it can.
         final_text = grown_text if final == grown else _text(final, original, before_text)
@@ -692,6 +749,7 @@ def _build(
             spc_edit = SpcEdit(
                 ns, spc.name, spc.resource_version, before_text, final_text, added, removed, owner, target
             )
+        spc_notes = _spc_notes(spc, final, after, other, kept_for_others, edited=spc_edit is not None)
         if added:
             steps.append(
                 SpcEdit(ns, spc.name, spc.resource_version, before_text, grown_text, added, (), owner, target)
@@ -734,6 +792,7 @@ def _build(
         vault_deletes=deletes,
         spc_edit=spc_edit,
         sync_edits=sync_edits,
+        spc_notes=spc_notes,
         arm_managed=tuple(line for _, line in arm_lines),
         steps=tuple(Step(i, op) for i, op in enumerate(steps)),
         resolved=resolved,
@@ -789,7 +848,7 @@ def make_plan(
     (each such edit is :attr:`SpcEdit.drift` and warned about).
     """
     spc_name = state.opcua_spc
-    other = _other_sources(raw, state.namespace, spc_name)
+    other = _other_sources(raw, state.namespace, spc_name, arm)
     checked = validate(
         changes,
         state,
@@ -836,7 +895,7 @@ def rebase_plan(
     the rebased plan carries the problems and is not applicable. When every edit has landed already the
     rebased plan has no cluster steps and no problems: only its vault deletes (if any) remain to run.
     """
-    other = _other_sources(raw, new_state.namespace, new_state.opcua_spc)
+    other = _other_sources(raw, new_state.namespace, new_state.opcua_spc, arm)
     checked = validate(
         plan.changes,
         new_state,

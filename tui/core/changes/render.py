@@ -54,6 +54,8 @@ class Plan(Protocol):
     @property
     def spc_edit(self) -> SpcEdit | None: ...
     @property
+    def spc_notes(self) -> tuple[str, ...]: ...
+    @property
     def sync_edits(self) -> tuple[SyncEdit, ...]: ...
     @property
     def steps(self) -> tuple[Step, ...]: ...
@@ -165,10 +167,13 @@ def render_plan(plan: Plan) -> str:
     vault = _vault_lines(plan.vault_writes, plan.vault_deletes)
     if vault:
         out += ["", "Key Vault", *vault]
+    notes = [f"  note: {n}" for n in plan.spc_notes]
     if plan.spc_edit is not None:
         edit = plan.spc_edit
         where, more = _where(edit)
-        out += ["", f"SecretProviderClass {edit.key}{where}", *more, *_spc_lines(edit)]
+        out += ["", f"SecretProviderClass {edit.key}{where}", *more, *_spc_lines(edit), *notes]
+    elif notes:
+        out += ["", "SecretProviderClass: unchanged", *notes]
     for sync in plan.sync_edits:
         where, more = _where(sync)
         head = f"SecretSync {sync.key}: {sync.action}{where}"
@@ -230,6 +235,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "vault_writes": [w.to_json() for w in plan.vault_writes],
         "vault_deletes": [d.to_json() for d in plan.vault_deletes],
         "spc_edit": plan.spc_edit.to_json() if plan.spc_edit is not None else None,
+        "spc_notes": list(plan.spc_notes),
         "sync_edits": [s.to_json() for s in plan.sync_edits],
         "steps": [s.to_json() for s in plan.steps],
     }

@@ -51,7 +51,7 @@ from tui.core.changes.file_rules import (
 )
 from tui.core.model import resources as rk
 from tui.core.model.snapshot import AreaState, VaultSecret
-from tui.core.model.spc import SpcView
+from tui.core.model.spc import SpcObject, SpcView
 from tui.core.model.state import Area, ClusterState, OpcUaEntry
 from tui.core.text import printable
 
@@ -154,6 +154,20 @@ def _item_of(entry: OpcUaEntry) -> _Item:
         entry.certificate,
         entry.crl,
         readable=readable,
+    )
+
+
+def effective_encoding(encoding: str | None) -> str:
+    """The ``objectEncoding`` the provider applies: unset means ``utf-8`` (docs/domain.md §5.1)."""
+    return (encoding or "utf-8").strip().lower()
+
+
+def reads_as(obj: SpcObject, encoding: str) -> bool:
+    """Whether the SPC object already yields a secret's file decoded with ``encoding``, unaliased."""
+    return (
+        obj.object_type == "secret"
+        and effective_encoding(obj.object_encoding) == effective_encoding(encoding)
+        and obj.object_alias is None
     )
 
 
@@ -652,6 +666,7 @@ class _Checker:
         replaces = self.add_common(
             r.index, r.list_name, r.target_key, r.secret_name, r.content, subject, overwrite
         )
+        self.shared_rules(r, subject)
         if r.index not in self.bad and r.content.crl is not None:
             self.crl_rules(r)
         exists = r.vault_exists
@@ -662,6 +677,35 @@ class _Checker:
         if r.index not in self.bad and content.kind is not None:
             self.stage(r)
         return r
+
+    def shared_rules(self, r: Resolved, subject: str) -> None:
+        """An add must leave what another SecretSync reads from the same SPC as it is (the client
+        certificate's, or other components' on the instance's default SPC, docs/domain.md §2.5): no
+        upload over a secret it maps, and no mapping that needs its SPC object read another way."""
+        assert r.secret_name is not None
+        other = self.other_sources.get(r.secret_name.lower())
+        if other is None:
+            return
+        if isinstance(r.change, AddFile):
+            self.error(
+                r.index,
+                "secret-shared",
+                subject,
+                f"vault secret {r.secret_name} is used by {other}, which is not an OPC UA list; writing it "
+                "would change what that SecretSync syncs; choose another secret name",
+            )
+            return
+        spc = self.spc_view()
+        obj = spc.object_for_file(r.secret_name) if spc is not None else None
+        if obj is not None and not reads_as(obj, r.object_encoding):
+            self.error(
+                r.index,
+                "secret-shared",
+                subject,
+                f"the SPC object {obj.object_name} is read as {obj.object_type} "
+                f"({effective_encoding(obj.object_encoding)}) for {other}; this list needs it as secret "
+                f"({r.object_encoding}), which would change what that SecretSync syncs",
+            )
 
     def stage(self, r: Resolved) -> None:
         """Put a valid add into the projected list so later rules see it."""
