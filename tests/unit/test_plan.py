@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from datetime import timedelta
@@ -47,6 +48,7 @@ ISSUER = "aio-opc-ua-broker-issuer-list"
 SPC = "opc-ua-connector"
 HEX_TAG = {"file-encoding": "hex"}
 HEX = MappingProxyType(HEX_TAG)
+LIMIT = 1024 * 1024
 
 
 def kinds(plan: Plan) -> list[StepKind]:
@@ -460,6 +462,90 @@ def test_an_add_never_rewrites_or_rereads_what_another_secret_sync_uses() -> Non
     ]
 
 
+# --- The 1 MiB a synced Secret may hold -----
+
+
+def _filled_trust_site(filler: int) -> Any:
+    """The default site with a hand-added key of ``filler`` bytes in the trust list's synced Secret."""
+    site = plan_site()
+    secret = site.get(rk.SECRETS, NS, TRUST)
+    secret["data"]["filler.bin"] = base64.b64encode(b"\0" * filler).decode()
+    return site
+
+
+def _trust_bytes(site: Any) -> int:
+    data = site.get(rk.SECRETS, NS, TRUST)["data"]
+    return sum(len(base64.b64decode(v)) for v in data.values())
+
+
+def test_a_plan_that_pushes_a_list_over_1_mib_is_refused_in_one_line() -> None:
+    # The API server refuses a Secret whose decoded values exceed 1 MiB (docs/domain.md §1.2): the sync
+    # could never write the list again, so the plan is refused before anything is written.
+    site = _filled_trust_site(LIMIT - len(PLC1.der) - len(PLC2.der) + 1)
+    plan = plan_for(site, AddFile("trust", "plc-2.der", PLC2.der))
+    assert not plan.applicable
+    total = LIMIT + 1
+    assert [(p.code, p.message, p.change_index) for p in plan.problems] == [
+        (
+            "secret-too-large",
+            f"trust list: after this plan its synced Secret {TRUST} would hold {total} bytes of data, over "
+            f"the {LIMIT} bytes (1 MiB) a Secret may hold; the API server would refuse it and the list "
+            "would stop updating; remove entries or add fewer",
+            None,
+        )
+    ]
+    assert not plan.resolved[0].ok
+    assert "\n" not in plan.problems[0].message
+
+
+def test_exactly_1_mib_fits_with_a_warning() -> None:
+    site = _filled_trust_site(LIMIT - len(PLC1.der) - len(PLC2.der))
+    plan = plan_for(site, AddFile("trust", "plc-2.der", PLC2.der))
+    assert plan.applicable, plan.problems
+    assert [(w.code, w.message) for w in plan.warnings if w.code == "secret-size"] == [
+        (
+            "secret-size",
+            f"trust list: after this plan its synced Secret {TRUST} holds {LIMIT} bytes of data, 100% of "
+            f"the {LIMIT} bytes (1 MiB) a Secret may hold",
+        )
+    ]
+
+
+def test_a_list_from_80_percent_is_warned_about_and_below_it_not() -> None:
+    at_80 = int(0.8 * LIMIT)
+    warned = plan_for(_filled_trust_site(at_80), AddFile("trust", "plc-2.der", PLC2.der))
+    assert [w.code for w in warned.warnings].count("secret-size") == 1
+    assert "80% of the" in next(w.message for w in warned.warnings if w.code == "secret-size")
+    below = at_80 - len(PLC1.der) - len(PLC2.der) - 1
+    quiet = plan_for(_filled_trust_site(below), AddFile("trust", "plc-2.der", PLC2.der))
+    assert quiet.applicable and "secret-size" not in [w.code for w in quiet.warnings]
+
+
+def test_the_size_rule_counts_only_the_list_it_touches() -> None:
+    # The trust list is over the limit already; an issuer-list change is not held hostage to it.
+    site = _filled_trust_site(LIMIT)
+    plan = plan_for(site, AddFile("issuer", "other-ca.crt", cg.make_ca("Other CA").pem))
+    assert plan.applicable, plan.problems
+    assert "secret-size" not in [w.code for w in plan.warnings]
+
+
+def test_removing_from_an_oversized_list_is_allowed() -> None:
+    # A list past the limit already must be shrinkable: a removal that leaves it too large still helps.
+    site = _filled_trust_site(LIMIT)
+    assert _trust_bytes(site) > LIMIT
+    plan = plan_for(site, RemoveEntry("trust", "plc-1.der"))
+    assert plan.applicable, plan.problems
+    assert [w.code for w in plan.warnings].count("secret-size") == 1
+
+
+def test_an_unsynced_mapped_entry_counts_with_its_vault_bytes() -> None:
+    # plc-1.der is mapped and in the vault but not (yet) in the synced Secret: the next sync writes it.
+    site = _filled_trust_site(LIMIT - len(PLC1.der) - len(PLC2.der) + 1)
+    del site.get(rk.SECRETS, NS, TRUST)["data"]["plc-1.der"]
+    plan = plan_for(site, AddFile("trust", "plc-2.der", PLC2.der))
+    assert [p.code for p in plan.problems] == ["secret-too-large"]
+
+
 # --- Azure-managed objects -----
 
 
@@ -693,11 +779,11 @@ def test_stale_entries_with_a_reason_each() -> None:
     ]
     state = build(site).state
     assert stale_reasons(state) == {
-        # Of equally healthy copies the first name is kept; an unmapped copy is never the one kept.
-        "trust/manual.der": "duplicate: same certificate as trust/plc-1-copy.der, which is kept; orphaned: "
+        # Of equally healthy copies the one not named a copy is kept; an unmapped copy is never kept.
+        "trust/plc-1-copy.der": "duplicate: same certificate as trust/plc-1.der, which is kept",
+        "trust/manual.der": "duplicate: same certificate as trust/plc-1.der, which is kept; orphaned: "
         "synced key that no SecretSync mapping names",
         "trust/old.der": "expired at 2025-01-31T00:00:00Z",
-        "trust/plc-1.der": "duplicate: same certificate as trust/plc-1-copy.der, which is kept",
         "trust/plc-2.der": "orphaned: mapped, but vault secret plc-2-der is gone",
         "issuer/gone-ca.crl": "CRL whose CA is gone (no CA in the lists signed it)",
     }

@@ -50,10 +50,17 @@ from tui.core.changes.file_rules import (
     vault_value_problem,
 )
 from tui.core.model import resources as rk
+from tui.core.model.names import OPCUA_LISTS
 from tui.core.model.snapshot import AreaState, VaultSecret
 from tui.core.model.spc import SpcObject, SpcView
 from tui.core.model.state import Area, ClusterState, OpcUaEntry
 from tui.core.text import printable
+
+SECRET_DATA_LIMIT = 1024 * 1024
+"""Bytes of data (decoded values, keys not counted) a Secret may hold (docs/domain.md §1.2)."""
+
+SIZE_WARN_FRACTION = 0.8
+"""From this share of the limit a plan warns that little more fits in the list."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +112,8 @@ class Resolved:
     """AddFile with overwrite of an existing entry: that entry's current sourcePath."""
     ok: bool = True
     """No problem was found for this change."""
+    size: int | None = None
+    """Bytes of the file an add puts into the synced Secret; None for a removal, or when unknown."""
 
     @property
     def is_add(self) -> bool:
@@ -143,10 +152,18 @@ class _Item:
     staged: bool = False
     readable: bool = True
     """False for an existing entry whose content is unknown (not synced, undecodable)."""
+    size: int | None = None
+    """Bytes the entry holds (or will hold) in the synced Secret; None when unknown."""
 
 
-def _item_of(entry: OpcUaEntry) -> _Item:
+def _item_of(entry: OpcUaEntry, vault: Mapping[str, VaultSecret] | None) -> _Item:
     readable = entry.certificate is not None or entry.crl is not None
+    size = entry.size
+    if size is None and entry.mapped and entry.source_path and vault is not None:
+        # Mapped but not synced yet: the next sync writes what the vault holds.
+        secret = vault.get(entry.source_path.lower())
+        payload = vault_value(secret).payload if secret is not None else None
+        size = len(payload) if payload is not None else None
     return _Item(
         entry.list_name,
         entry.target_key,
@@ -154,6 +171,7 @@ def _item_of(entry: OpcUaEntry) -> _Item:
         entry.certificate,
         entry.crl,
         readable=readable,
+        size=size,
     )
 
 
@@ -197,7 +215,7 @@ class _Checker:
         self.other_sources = {k.lower(): v for k, v in other_sources.items()}
         self.issues: list[tuple[int, int, str, Issue]] = []
         self.lists: dict[str, dict[str, _Item]] = {
-            name: {e.target_key: _item_of(e) for e in state.entries(name)} for name in LIST_NAMES
+            name: {e.target_key: _item_of(e, self.vault) for e in state.entries(name)} for name in LIST_NAMES
         }
         self.original = {name: dict(items) for name, items in self.lists.items()}
         self.original_keys = {f"{name}/{key}" for name, items in self.lists.items() for key in items}
@@ -526,7 +544,14 @@ class _Checker:
         if size:
             self.error(index, "too-large", subject, size)
         return Resolved(
-            index, change, change.list_name, change.file_name, secret, data=change.data, content=content
+            index,
+            change,
+            change.list_name,
+            change.file_name,
+            secret,
+            data=change.data,
+            content=content,
+            size=len(change.data),
         )
 
     def vault_collision(self, index: int, subject: str, secret: str, overwrite: bool) -> bool | None:
@@ -647,6 +672,7 @@ class _Checker:
             content=content,
             object_encoding=held.object_encoding or "hex",
             vault_exists=True,
+            size=len(held.payload),
         )
 
     def add_vault_again(self, before: Resolved) -> Resolved:
@@ -714,7 +740,13 @@ class _Checker:
         self.added[key] = r.index
         self.staged_secrets[r.secret_name.lower()] = (r.index, key)
         self.lists[r.list_name][r.target_key] = _Item(
-            r.list_name, r.target_key, r.secret_name, r.content.certificate, r.content.crl, staged=True
+            r.list_name,
+            r.target_key,
+            r.secret_name,
+            r.content.certificate,
+            r.content.crl,
+            staged=True,
+            size=r.size,
         )
 
     def crl_rules(self, r: Resolved) -> None:
@@ -801,6 +833,42 @@ class _Checker:
                     f"its CRL {', '.join(sorted(staying))} stays in the list; remove both",
                 )
 
+    def size_rule(self, resolved: Sequence[Resolved]) -> None:
+        """A list must fit in its synced Secret: the API server refuses a Secret whose data (the decoded
+        values) exceeds 1 MiB, so the sync controller could not write it and the list would stop updating
+        (docs/domain.md §1.2). A plan that grows a list past the limit is refused in one line; one that
+        leaves it at 80 % or more is warned about. Entries whose size is unknown count as nothing, so the
+        sum is a lower bound: a refusal is certain, a pass is not (the warning says so)."""
+        for name in LIST_NAMES:
+            adds = [r.index for r in resolved if r.list_name == name and r.is_add and r.index not in self.bad]
+            touched = adds or any(r.list_name == name and not r.is_add and r.ok for r in resolved)
+            if not touched:
+                continue
+            after = _list_size(self.lists[name].values())
+            before = _list_size(self.original[name].values())
+            secret = OPCUA_LISTS[name]
+            what = f"{'at least ' if after.unknown else ''}{after.total} bytes"
+            if after.total > SECRET_DATA_LIMIT and after.total > before.total:
+                self.bad.update(adds)
+                self.error(
+                    None,
+                    "secret-too-large",
+                    f"{name} list",
+                    f"after this plan its synced Secret {secret} would hold {what} of data, over the "
+                    f"{SECRET_DATA_LIMIT} bytes (1 MiB) a Secret may hold; the API server would refuse it "
+                    "and the list would stop updating; remove entries or add fewer",
+                )
+            elif after.total >= SIZE_WARN_FRACTION * SECRET_DATA_LIMIT:
+                share = after.total * 100 // SECRET_DATA_LIMIT
+                self.warn(
+                    None,
+                    "secret-size",
+                    f"{name} list",
+                    f"after this plan its synced Secret {secret} holds {what} of data, {share}% of the "
+                    f"{SECRET_DATA_LIMIT} bytes (1 MiB) a Secret may hold"
+                    + (f"; {after.unknown} entry size(s) unknown" if after.unknown else ""),
+                )
+
     def run(self, read_only: bool) -> Validation:
         if read_only:
             self.error(None, "read-only", "aio-certs", "read-only mode: nothing can be written")
@@ -824,6 +892,7 @@ class _Checker:
             results[r.index] = self.finish(r)
         ordered = [results[i] for i in range(len(self.changes))]
         self.purge_users(ordered)
+        self.size_rule(ordered)
         self.chain_warnings(ordered)
         self.removal_warnings(ordered)
         final = tuple(_with_ok(r, r.ok and r.index not in self.bad) for r in ordered)
@@ -838,6 +907,24 @@ class _Checker:
         )
 
 
+@dataclass(frozen=True)
+class _Size:
+    total: int
+    """Sum of the known entry sizes."""
+    unknown: int
+    """Entries whose size is not known."""
+
+
+def _list_size(items: Iterable[_Item]) -> _Size:
+    total = unknown = 0
+    for item in items:
+        if item.size is None:
+            unknown += 1
+        else:
+            total += item.size
+    return _Size(total, unknown)
+
+
 def _same_or_unknown(item: _Item, content: FileContent) -> bool:
     """The entry holds this content, or its synced content is not known (yet)."""
     held = (
@@ -849,21 +936,7 @@ def _same_or_unknown(item: _Item, content: FileContent) -> bool:
 
 
 def _with_ok(r: Resolved, ok: bool) -> Resolved:
-    if r.ok == ok:
-        return r
-    return Resolved(
-        r.index,
-        r.change,
-        r.list_name,
-        r.target_key,
-        r.secret_name,
-        r.data,
-        r.content,
-        r.object_encoding,
-        r.vault_exists,
-        r.replaces_source,
-        ok,
-    )
+    return r if r.ok == ok else dataclasses.replace(r, ok=ok)
 
 
 def validate(
