@@ -104,6 +104,7 @@ def test_status_screen_holds_what_a_ticket_needs() -> None:
 def test_status_screen_narrow_and_troubled() -> None:
     site = _site(plc_der=_leaf("plc", 200))
     site.set_state(rk.BUNDLES, AreaState.NOT_INSTALLED, "not served")
+    site.set_state(rk.CLUSTER_BUNDLES, AreaState.NOT_INSTALLED, "not served")
     site.add(
         rk.SECRET_SYNCS,
         secret_sync(

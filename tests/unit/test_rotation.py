@@ -198,7 +198,8 @@ def test_live_rebuilds_see_a_rotation_happen_and_keep_its_time() -> None:
     )
     assert s3.root_ca.rotation.phase is RotationPhase.ISSUING
 
-    # The new CA lands: secret, Certificate status (revision 2), bundle with both CAs (trust-manager).
+    # The new CA lands: secret, Certificate status (revision 2), and the bundle trust-manager rebuilds
+    # from the current source: the new CA only (docs/domain.md §4.3).
     rotated_at = due_at + timedelta(seconds=7)
     new = _ca(days=2, not_before=rotated_at, serial=12)
     site.add(rk.SECRETS, tls_secret(ROOT_CA_SECRET, CERT_MANAGER_NAMESPACE, new, certificate_name=SELF))
@@ -217,7 +218,7 @@ def test_live_rebuilds_see_a_rotation_happen_and_keep_its_time() -> None:
         ),
     )
     cm = site.get(rk.CONFIGMAPS, "azure-iot-operations", "azure-iot-operations-aio-ca-trust-bundle")
-    cm["data"]["ca.crt"] = (new.pem + old.pem).decode()
+    cm["data"]["ca.crt"] = new.pem.decode()
     s4 = build_state(
         site.snapshot(), settings=settings, now=rotated_at + timedelta(seconds=1), previous=s3, cache=cache
     )
@@ -227,17 +228,14 @@ def test_live_rebuilds_see_a_rotation_happen_and_keep_its_time() -> None:
     assert rotation.revision == 2
     assert [e.previous_sha1 for e in s4.rotation_history] == [s1.root_ca.certificate.sha1]
     assert s4.trust_bundle.holds_current_ca is True
-    assert s4.trust_bundle.holds_previous_ca is True
-    assert [c.sha1 for c in s4.trust_bundle.previous_cas] == [s1.root_ca.certificate.sha1]
+    assert [c.sha1 for c in s4.trust_bundle.certificates] == [s4.root_ca.certificate.sha1]
 
-    # trust-manager drops the old CA later; the history survives further rebuilds, the phase settles.
-    cm["data"]["ca.crt"] = new.pem.decode()
+    # The history survives further rebuilds, the phase settles.
     s5 = build_state(
         site.snapshot(), settings=settings, now=rotated_at + timedelta(minutes=20), previous=s4, cache=cache
     )
     assert s5.root_ca.rotation.phase is RotationPhase.STEADY
     assert s5.root_ca.rotation.rotated_at == rotated_at
-    assert s5.trust_bundle.holds_previous_ca is False
     assert s5.rotation_history == s4.rotation_history
 
 
@@ -250,3 +248,35 @@ def test_one_shot_build_infers_a_recent_rotation() -> None:
     assert state.root_ca.rotation.phase is RotationPhase.ROTATED
     assert state.root_ca.rotation.rotated_at == T0
     assert state.rotation_history[0].previous_sha1 is None
+
+
+def test_leaves_signed_by_the_old_key_are_named_once_the_bundle_holds_the_new_ca() -> None:
+    """A key rotation with no previous CA kept: the leaf signed by the old key is what fails."""
+    namespace = "azure-iot-operations"
+    old = _ca(serial=11)
+    site = quickstart_site(T0 + H, ca=old)
+    issuer = f"{namespace}-aio-certificate-issuer"
+    leaf = cg.make_leaf(old, "broker", not_before=T0)
+    site.add(rk.CERTIFICATES, certificate("broker", namespace, secret_name="broker", issuer_name=issuer))
+    site.add(rk.SECRETS, tls_secret("broker", namespace, leaf, ca=old))
+    before = build_state(site.snapshot(), settings=ModelSettings(), now=T0 + H, cache=DecodeCache())
+    assert before.root_ca.old_key_certificates == ()
+    assert "root-ca-old-key-leaves" not in {f.code for f in before.findings}
+
+    # Renewed with rotationPolicy Always: same subject, a new key; the bundle follows at once.
+    new = cg.make_ca(
+        QUICKSTART_CA_COMMON_NAME, not_before=T0 + H, days=365, serial=12, key=cg.make_key("ec", "next")
+    )
+    site.add(rk.SECRETS, tls_secret(ROOT_CA_SECRET, CERT_MANAGER_NAMESPACE, new, certificate_name=SELF))
+    cm = site.get(rk.CONFIGMAPS, namespace, "azure-iot-operations-aio-ca-trust-bundle")
+    cm["data"]["ca.crt"] = new.pem.decode()
+    after = build_state(site.snapshot(), settings=ModelSettings(), now=T0 + 2 * H, cache=DecodeCache())
+    assert after.trust_bundle.holds_current_ca is True
+    assert after.root_ca.old_key_certificates == (f"{namespace}/broker",)
+    (finding,) = [f for f in after.findings if f.code == "root-ca-old-key-leaves"]
+    assert finding.severity.value == "critical" and f"{namespace}/broker" in finding.message
+
+    # Re-issued by the new key: nothing left to say.
+    site.add(rk.SECRETS, tls_secret("broker", namespace, cg.make_leaf(new, "broker", not_before=T0), ca=new))
+    again = build_state(site.snapshot(), settings=ModelSettings(), now=T0 + 2 * H, cache=DecodeCache())
+    assert again.root_ca.old_key_certificates == ()

@@ -87,7 +87,7 @@ def _fail(
     run.event("conflict" if conflict else "failed", step, error)
     outcome = CONFLICT if conflict else FAILED
     run.end(outcome, error)
-    record_audit(audit, info, outcome, run.plan.plan_id, error)
+    record_audit(audit, info, outcome, run.plan.plan_id, error, journal_id=run.journal.id)
     return ApplyResult(
         run.journal.id,
         outcome,
@@ -130,6 +130,7 @@ def resume_apply(
     order), one replaced by someone else's stops the resume with one line and nothing written.
     """
     run, summary, info = _open(store, journal_id, progress, clock, "resume")
+    run.audit_to(audit, info)
     adapters = Adapters(kube, vault, arm)
     try:
         redo = _to_redo(adapters, summary)
@@ -153,8 +154,8 @@ def resume_apply(
             current = step
             run.left = len(todo) - position
             run.event("start", step, ("redo: " if revision is not None else "") + describe_step(step))
-            before = before_image(adapters, step, run.versions)
             run.record(step, StepState.PENDING, before=before, op=step.op, revision=revision)
+            run.about_to_write()
             result = run_resumed(adapters, step, run.versions)
             run.record(
                 step,
@@ -176,7 +177,8 @@ def resume_apply(
         return _fail(run, current, exc, audit, info, (*run.executed, *left))
     sync = finish_with_wait(run, adapters, wait_timeout)
     run.end(jr.APPLIED, "" if sync is None or sync.ok else f"not synced: {sync.describe()}")
-    record_audit(audit, info, APPLIED, run.plan.plan_id, "" if sync is None or sync.ok else sync.describe())
+    detail = "" if sync is None or sync.ok else sync.describe()
+    record_audit(audit, info, APPLIED, run.plan.plan_id, detail, journal_id=journal_id)
     return ApplyResult(
         journal_id, APPLIED, tuple(run.executed), len(run.executed), sync=sync, details=tuple(run.details)
     )
@@ -331,6 +333,7 @@ def rollback_apply(
 
     Steps written through Azure Resource Manager are undone there (``arm``), on ARM's current copy."""
     run, summary, info = _open(store, journal_id, progress, clock, "rollback")
+    run.audit_to(audit, info)
     adapters = Adapters(kube, vault, arm)
     # Done steps carry their op and before-image; a step left pending carries them on that very record.
     candidates: list[StepRecord] = [*summary.done_steps, *summary.uncertain]
@@ -347,6 +350,7 @@ def rollback_apply(
             step = Step(rec.index, rec.op)
             run.left = len(candidates) - position
             run.event("start", step, f"undo: {describe_step(step)}")
+            run.about_to_write()
             result = undo(adapters, step, rec.before, namespace=run.plan.namespace, taken=taken)
             run.journal.append(
                 StepRecord(
@@ -381,7 +385,7 @@ def rollback_apply(
     sync = wait_with_progress(run, adapters, _merge(_rollback_expectations(syncs), forced), wait_timeout)
     run.end(jr.ROLLED_BACK, "" if sync is None or sync.ok else f"not synced: {sync.describe()}")
     detail = "" if sync is None or sync.ok else sync.describe()
-    record_audit(audit, info, ROLLED_BACK, run.plan.plan_id, detail)
+    record_audit(audit, info, ROLLED_BACK, run.plan.plan_id, detail, journal_id=journal_id)
     return ApplyResult(
         journal_id, ROLLED_BACK, tuple(undone), len(undone), sync=sync, details=tuple(run.details)
     )

@@ -5,6 +5,11 @@ For each SecretSync a plan touched, :func:`expectations` says what must be true 
 must be there (with the exact bytes written to the vault, when this plan wrote them), the keys that must
 be gone, or that the SecretSync and its Secret must be gone. :func:`wait_for_sync` polls until every
 expectation holds, or until the timeout, and reports a failing sync condition instead of just "timed out".
+
+Each expectation also knows when the controller will act (:mod:`tui.core.changes.sync_timing`): at once
+for a spec change, or at its next poll (at most 120 s on AIO) when something it does not watch changed
+last. A wait for the poll says so in its progress lines and, when it runs out, how long the poll may
+still take.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any
 
 from tui.cluster.writes import WriteError
 from tui.core.changes.operations import Step, SyncEdit, VaultWrite
+from tui.core.changes.sync_timing import SyncTiming, SyncTrigger, poll_seconds, sync_timings
 from tui.core.model import resources as rk
 from tui.ops.ports import ClusterPort
 
@@ -37,6 +43,13 @@ class SyncExpectation:
     """targetKey -> the exact bytes expected (None: any bytes, the key just has to be there)."""
     absent: tuple[str, ...] = ()
     """targetKeys that must no longer be in the Secret."""
+    timing: SyncTiming | None = None
+    """When the controller acts on it; None when not known (taken as at once)."""
+
+    @property
+    def waits_for_poll(self) -> bool:
+        """The controller carries this only at its next poll."""
+        return self.timing is not None and self.timing.trigger is SyncTrigger.POLL
 
     @property
     def key(self) -> str:
@@ -57,6 +70,8 @@ def expectations(steps: Iterable[Step]) -> list[SyncExpectation]:
     """The expectation per SecretSync touched by ``steps`` (in the order the steps touch them)."""
     written: dict[str, bytes] = {}
     out: dict[str, SyncExpectation] = {}
+    steps = list(steps)
+    timings = {t.key: t for t in sync_timings(steps)}
     for step in steps:
         op = step.op
         if isinstance(op, VaultWrite):
@@ -69,11 +84,13 @@ def expectations(steps: Iterable[Step]) -> list[SyncExpectation]:
         if not isinstance(op, SyncEdit):
             continue
         if op.action == "delete":
-            out[op.key] = SyncExpectation(op.namespace, op.name, present=False)
+            out[op.key] = SyncExpectation(op.namespace, op.name, present=False, timing=timings.get(op.key))
             continue
         keys = {target: written.get(source.lower()) for source, target in op.after}
         gone = tuple(t for _, t in op.before if t not in keys)
-        out[op.key] = SyncExpectation(op.namespace, op.name, keys=keys, absent=gone)
+        out[op.key] = SyncExpectation(
+            op.namespace, op.name, keys=keys, absent=gone, timing=timings.get(op.key)
+        )
     return list(out.values())
 
 
@@ -102,7 +119,16 @@ def _sync_problem(sync: Mapping[str, Any]) -> str | None:
 
 
 def check(cluster: ClusterPort, expectation: SyncExpectation) -> SyncCheck:
-    """Read the SecretSync and its Secret once and judge ``expectation``."""
+    """Read the SecretSync and its Secret once and judge ``expectation``; a reason says when the change
+    waits for the controller's next poll."""
+    result = _check(cluster, expectation)
+    if result.ok or not expectation.waits_for_poll:
+        return result
+    assert expectation.timing is not None
+    return SyncCheck(expectation, False, f"{result.reason}; {expectation.timing.describe()}")
+
+
+def _check(cluster: ClusterPort, expectation: SyncExpectation) -> SyncCheck:
     ns, name = expectation.namespace, expectation.name
     sync = cluster.get(rk.SECRET_SYNCS, ns, name)
     secret = cluster.get(rk.SECRETS, ns, name)
@@ -140,8 +166,16 @@ class WaitResult:
     """The expectations that did not hold at the end, with why."""
 
     def describe(self) -> str:
-        """One line: what was still missing."""
-        return "; ".join(f"SecretSync {c.expectation.key}: {c.reason}" for c in self.pending)
+        """One line: what was still missing, and for a change waiting for the poll, how long it may yet
+        take (the poll comes at most 120 s after the writes, which all ended before the wait began)."""
+        lines = []
+        for c in self.pending:
+            line = f"SecretSync {c.expectation.key}: {c.reason}"
+            if c.expectation.waits_for_poll:
+                left = max(0, poll_seconds() - int(self.seconds))
+                line += f"; its next poll is due within {left} s" if left else "; its poll is overdue"
+            lines.append(line)
+        return "; ".join(lines)
 
 
 def wait_for_sync(

@@ -54,7 +54,7 @@ __all__ = ["build_areas", "build_state"]
 _AREA_RESOURCES: dict[Area, tuple[str, ...]] = {
     Area.ROOT_CA: (rk.SECRETS.key, rk.CERTIFICATES.key),
     Area.ISSUERS: (rk.ISSUERS.key, rk.CLUSTER_ISSUERS.key, rk.CERTIFICATES.key),
-    Area.TRUST_BUNDLE: (rk.CONFIGMAPS.key, rk.BUNDLES.key),
+    Area.TRUST_BUNDLE: (rk.CONFIGMAPS.key, rk.BUNDLES.key, rk.CLUSTER_BUNDLES.key),
     Area.OPC_UA: (rk.SECRET_PROVIDER_CLASSES.key, rk.SECRET_SYNCS.key, rk.SECRETS.key),
 }
 # Worst first: a resource that cannot be read at all outranks one that is merely absent or catching up.
@@ -80,11 +80,22 @@ def _area_view(area: Area, parts: Sequence[tuple[str, ResourceStatus]]) -> AreaV
     return AreaView(area, worst, one_line("; ".join(problems)), tuple(parts))
 
 
+# Kinds of which a site needs only one: trust-manager serves Bundle, ClusterBundle, or both while it
+# migrates (docs/domain.md §4.1). One that is not installed beside one that is read is no gap.
+_ALTERNATIVES = (frozenset({rk.BUNDLES.key, rk.CLUSTER_BUNDLES.key}),)
+
+
+def _parts(raw: RawSnapshot, keys: Sequence[str]) -> list[tuple[str, ResourceStatus]]:
+    parts = [(key, raw.state_of(key)) for key in keys]
+    for group in _ALTERNATIVES:
+        if any(k in group and s.state is AreaState.OK for k, s in parts):
+            parts = [(k, s) for k, s in parts if k not in group or s.state is not AreaState.NOT_INSTALLED]
+    return parts
+
+
 def build_areas(raw: RawSnapshot, vault: VaultSnapshot | None) -> tuple[AreaView, ...]:
     """Read state of each screen area from the per-resource statuses (and the vault's)."""
-    views = [
-        _area_view(area, [(key, raw.state_of(key)) for key in keys]) for area, keys in _AREA_RESOURCES.items()
-    ]
+    views = [_area_view(area, _parts(raw, keys)) for area, keys in _AREA_RESOURCES.items()]
     vault_status = (
         vault.status if vault is not None else ResourceStatus(AreaState.PENDING, "Key Vault not read")
     )
@@ -142,7 +153,7 @@ def build_state(
     if root.resource is not None:
         roles[root.resource.issuer_ref.issuer_key(root.resource.namespace)] += ("root-ca",)
     issuers = parse_issuers(raw, certificates, roles)
-    bundle = build_trust_bundle(raw, discovery, root, history, cache)
+    bundle = build_trust_bundle(raw, discovery, root, cache)
 
     spcs = tuple(
         sorted(

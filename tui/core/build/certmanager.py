@@ -18,6 +18,7 @@ from tui.core.build.readers import (
     to_duration,
     to_int,
 )
+from tui.core.build.request_match import request_spec, spec_mismatches
 from tui.core.model import resources as rk
 from tui.core.model.names import ANNOTATION_CERTIFICATE_NAME, ANNOTATION_CERTIFICATE_REVISION
 from tui.core.model.snapshot import RawSnapshot
@@ -33,6 +34,16 @@ def parse_certificate(
     namespace, name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
     ref = field_of(spec, "issuerRef")
     conditions = parse_conditions(status.get("conditions"))
+    revision = to_int(status.get("revision"))
+    latest = (requests or {}).get((namespace, name))
+    # cert-manager compares the spec with the request for the next revision only: the one a failed
+    # issuance left behind (docs/domain.md §3.3).
+    next_request = latest if latest is not None and latest.revision == (revision or 0) + 1 else None
+    mismatch = (
+        spec_mismatches(obj, next_request.spec)
+        if next_request is not None and next_request.spec is not None
+        else None
+    )
     return CertificateView(
         namespace=namespace,
         name=name,
@@ -51,7 +62,7 @@ def parse_certificate(
         not_before=parse_time(status.get("notBefore")),
         not_after=parse_time(status.get("notAfter")),
         renewal_time=parse_time(status.get("renewalTime")),
-        revision=to_int(status.get("revision")),
+        revision=revision,
         ready=find_condition(conditions, "Ready"),
         issuing=find_condition(conditions, "Issuing"),
         conditions=conditions,
@@ -60,7 +71,8 @@ def parse_certificate(
         next_private_key_secret_name=status.get("nextPrivateKeySecretName"),
         generation=to_int(meta.get("generation")),
         resource_version=meta.get("resourceVersion"),
-        latest_request=(requests or {}).get((namespace, name)),
+        latest_request=latest,
+        request_mismatch=mismatch,
     )
 
 
@@ -80,6 +92,7 @@ def parse_request(obj: Obj) -> RequestView:
         else (None if approved is None else approved.is_true),
         failure_time=parse_time(status.get("failureTime")),
         created=parse_time(meta.get("creationTimestamp")),
+        spec=request_spec(obj),
     )
 
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from tui.core.build.cache import DecodeCache, decode_value
 from tui.core.build.certmanager import issuer_type
 from tui.core.build.readers import Obj, b64_bytes, field_of, spec_of
-from tui.core.certs import CertificateInfo
+from tui.core.certs import CertificateInfo, cert_signed_by
 from tui.core.model import resources as rk
 from tui.core.model.names import (
     SECRET_CA_CRT,
@@ -35,6 +35,42 @@ def _certs_from_secret(
         return (), None
     value = decode_value(cache, data, source)
     return value.certificates, value.error
+
+
+def old_key_certificates(
+    raw: RawSnapshot,
+    certificates: Sequence[CertificateView],
+    issuer_key: str,
+    ca: CertificateInfo | None,
+    cache: DecodeCache,
+) -> tuple[str, ...]:
+    """Keys of the Certificates ``issuer_key`` signs whose issued certificate names ``ca`` as its issuer
+    but does not verify against ``ca``'s key: signed by the key the CA had before a rotation.
+
+    trust-manager keeps no previous CA (docs/domain.md §4.3), so such a certificate fails for every
+    client that has the new bundle until cert-manager issues it again; cert-manager does not do that
+    because the CA changed, only at the certificate's own renewal. A Secret outside the namespaces read
+    is not judged.
+    """
+    if ca is None:
+        return ()
+    signer = ca
+
+    def signed(leaf: CertificateInfo) -> bool:
+        return cache.verified(leaf.sha256, signer.sha256, lambda: cert_signed_by(leaf, signer))
+
+    out = []
+    for cert in certificates:
+        if cert.issuer_ref.issuer_key(cert.namespace) != issuer_key or not cert.secret_name:
+            continue
+        secret = raw.get(rk.SECRETS.key, cert.namespace, cert.secret_name)
+        issued, _ = _certs_from_secret(secret, SECRET_TLS_CRT, cache, f"{cert.key} tls.crt")
+        leaf = issued[0] if issued else None
+        if leaf is None or leaf.issuer != ca.subject or leaf.sha256 == ca.sha256:
+            continue
+        if not signed(leaf):
+            out.append(cert.key)
+    return tuple(sorted(out))
 
 
 def build_root_ca(
@@ -120,5 +156,8 @@ def build_root_ca(
         quickstart=certificate is not None and is_quickstart_subject(certificate.subject),
         note=note,
         locatable=locatable,
+        old_key_certificates=old_key_certificates(raw, certificates, discovery.issuer_key, certificate, cache)
+        if issuer_obj is not None and locatable
+        else (),
     )
     return view, history

@@ -44,6 +44,7 @@ from tui.core.changes.operations import (
     value_digest,
 )
 from tui.core.changes.render import plan_json, render_plan
+from tui.core.changes.sync_timing import SyncTiming, sync_timings
 from tui.core.changes.validation import Issue, Resolved, reads_as, validate
 from tui.core.health.stale import stale_entries, stale_reasons
 from tui.core.model import resources as rk
@@ -130,6 +131,12 @@ class Plan:
                 if isinstance(s.op, SpcEdit | SyncEdit) and s.op.drift
             )
         )
+
+    @property
+    def sync_timings(self) -> tuple[SyncTiming, ...]:
+        """When the controller carries each edited SecretSync into its synced Secret: at once, or at its
+        next poll (:mod:`tui.core.changes.sync_timing`)."""
+        return sync_timings(self.steps)
 
     def render_diff(self) -> str:
         """A readable, deterministic diff: vault operations, the SPC objects, each SecretSync mapping."""

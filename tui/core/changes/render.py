@@ -21,6 +21,7 @@ from tui.core.changes.operations import (
     VaultDelete,
     VaultWrite,
 )
+from tui.core.changes.sync_timing import SyncTiming, SyncTrigger
 from tui.core.changes.validation import Issue, Resolved
 from tui.core.model.spc import SpcFormatError, SpcObject, parse_objects
 
@@ -57,6 +58,8 @@ class Plan(Protocol):
     def spc_notes(self) -> tuple[str, ...]: ...
     @property
     def sync_edits(self) -> tuple[SyncEdit, ...]: ...
+    @property
+    def sync_timings(self) -> tuple[SyncTiming, ...]: ...
     @property
     def steps(self) -> tuple[Step, ...]: ...
     @property
@@ -174,6 +177,8 @@ def render_plan(plan: Plan) -> str:
         out += ["", f"SecretProviderClass {edit.key}{where}", *more, *_spc_lines(edit), *notes]
     elif notes:
         out += ["", "SecretProviderClass: unchanged", *notes]
+    # Only a wait for the poll is worth a line: a spec change syncing at once is what a reader expects.
+    waits = {t.key: t for t in plan.sync_timings if t.trigger is SyncTrigger.POLL}
     for sync in plan.sync_edits:
         where, more = _where(sync)
         head = f"SecretSync {sync.key}: {sync.action}{where}"
@@ -184,6 +189,8 @@ def render_plan(plan: Plan) -> str:
         if sync.action == "delete":
             head += " (its last entry goes; the synced Secret goes with it)"
         out += ["", head, *more, *_sync_lines(sync)]
+        if sync.key in waits:
+            out.append(f"  note: the synced Secret {waits[sync.key].describe()}")
     if not plan.steps and not plan.problems:
         out += ["", "Nothing to do."]
     if plan.warnings:
@@ -237,5 +244,6 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "spc_edit": plan.spc_edit.to_json() if plan.spc_edit is not None else None,
         "spc_notes": list(plan.spc_notes),
         "sync_edits": [s.to_json() for s in plan.sync_edits],
+        "sync_timing": [t.to_json() for t in plan.sync_timings],
         "steps": [s.to_json() for s in plan.steps],
     }

@@ -333,6 +333,15 @@ def root_ca_findings(root: RootCAView, settings: ModelSettings, area_ok: bool) -
             f"root CA Certificate {resource.key} not Ready: {resource.ready.reason} {resource.ready.message}"
         )
         out.append(Finding(Severity.CRITICAL, "root-ca-not-ready", _one_line(text), subject))
+    if root.old_key_certificates:
+        # trust-manager keeps no previous CA (docs/domain.md §4.3): these fail now, not at the CA's expiry.
+        names = list(root.old_key_certificates)
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        text = (
+            f"{len(names)} certificate(s) still signed by the root CA's previous key ({shown}): clients "
+            "with the current trust bundle reject them until they are issued again (renew them)"
+        )
+        out.append(Finding(Severity.CRITICAL, "root-ca-old-key-leaves", text, subject))
     if root.quickstart:
         out.append(
             Finding(
@@ -346,7 +355,8 @@ def root_ca_findings(root: RootCAView, settings: ModelSettings, area_ok: bool) -
 
 
 def bundle_findings(bundle: TrustBundleView, root: RootCAView, area_ok: bool) -> list[Finding]:
-    """Bundle missing, not holding the current CA, still holding a previous one, Bundle not ready."""
+    """Bundle missing or undecodable, not holding the current CA; the trust-manager object not ready,
+    deprecated (a ``Bundle`` to migrate) or migrated (a ``Bundle`` left behind)."""
     out: list[Finding] = []
     subject = "trust-bundle"
     where = f"{bundle.namespace}/{bundle.configmap}"
@@ -377,19 +387,28 @@ def bundle_findings(bundle: TrustBundleView, root: RootCAView, area_ok: bool) ->
                 subject,
             )
         )
-    if bundle.previous_cas:
-        out.append(
-            Finding(
-                Severity.INFO,
-                "bundle-holds-previous-ca",
-                f"trust bundle {where} still holds {len(bundle.previous_cas)} previous CA(s)",
-                subject,
-            )
-        )
+    kind = bundle.bundle_kind or "Bundle"
     if bundle.bundle_name and bundle.bundle_ready is False:
         reason = f"{bundle.bundle_reason} {bundle.bundle_message}"
-        text = f"trust-manager Bundle {bundle.bundle_name} not ready: {reason}"
+        text = f"trust-manager {kind} {bundle.bundle_name} not ready: {reason}"
         out.append(Finding(Severity.WARNING, "bundle-not-ready", _one_line(text), subject))
+    if bundle.migrated is not None:
+        text = (
+            f"trust-manager Bundle {bundle.bundle_name} is migrated to ClusterBundle "
+            f"{bundle.cluster_bundle or bundle.bundle_name}: the Bundle can be deleted"
+        )
+        out.append(Finding(Severity.INFO, "bundle-migrated", text, subject))
+    elif bundle.deprecated is not None:
+        # What to do (docs/domain.md §4.1): whoever deploys the Bundle (AIO for its own, you on a
+        # bring-your-own site) switches to the ClusterBundle trust-manager made from it; until then
+        # trust-manager keeps both and the bundle still works.
+        name = bundle.bundle_name
+        text = (
+            f"trust-manager Bundle {name} is deprecated: its deployer (AIO, for AIO's own) should deploy "
+            f"ClusterBundle {bundle.cluster_bundle or name} (trust-manager.io/v1alpha2) instead, annotate "
+            "it trust-manager.io/migrated, then delete the Bundle"
+        )
+        out.append(Finding(Severity.WARNING, "bundle-deprecated", text, subject))
     return out
 
 

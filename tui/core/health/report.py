@@ -100,8 +100,8 @@ def _root_lines(state: ClusterState) -> list[str]:
         else:
             verdict = "in sync: holds the current CA" + ("" if direct else "'s root")
         verdict += f"; {len(bundle.certificates)} certificate(s)"
-        if bundle.previous_cas:
-            verdict += f"; {len(bundle.previous_cas)} previous CA(s) still present"
+        if root.old_key_certificates:
+            verdict += f"; {len(root.old_key_certificates)} leaf certificate(s) signed by the old key"
     lines.append(f"  {'bundle check':<13} {verdict}")
     return lines
 

@@ -56,6 +56,10 @@ ISSUERS = ResourceKind(CM_GROUP, "v1", "issuers", "Issuer", True, (), True)
 CLUSTER_ISSUERS = ResourceKind(CM_GROUP, "v1", "clusterissuers", "ClusterIssuer", False, (), True)
 
 BUNDLES = ResourceKind("trust.cert-manager.io", "v1alpha1", "bundles", "Bundle", False, (), True)
+# trust-manager's successor of Bundle (docs/domain.md §4.1); a cluster has either, or both while migrating.
+CLUSTER_BUNDLES = ResourceKind(
+    "trust-manager.io", "v1alpha2", "clusterbundles", "ClusterBundle", False, (), True
+)
 
 SECRET_PROVIDER_CLASSES = ResourceKind(
     "secrets-store.csi.x-k8s.io", "v1", "secretproviderclasses", "SecretProviderClass", True, ("spc",), True
@@ -79,6 +83,7 @@ ALL_KINDS: tuple[ResourceKind, ...] = (
     ISSUERS,
     CLUSTER_ISSUERS,
     BUNDLES,
+    CLUSTER_BUNDLES,
     SECRET_PROVIDER_CLASSES,
     SECRET_SYNCS,
     BROKER_LISTENERS,

@@ -29,11 +29,34 @@ def backoff_delay(failed_attempts: int) -> timedelta:
     return min(delay, BACKOFF_MAX)
 
 
+def backoff_skipped(cert: CertificateView) -> bool:
+    """Whether cert-manager skips its failure backoff for ``cert``: the spec no longer matches the
+    request of the next revision, so it issues again as soon as it sees the Certificate (its trigger
+    controller, docs/domain.md §3.3)."""
+    return cert.last_failure_time is not None and bool(cert.request_mismatch)
+
+
 def next_attempt(cert: CertificateView) -> datetime | None:
-    """When cert-manager retries issuance of a failed Certificate; None when it has not failed."""
-    if cert.last_failure_time is None:
+    """When cert-manager retries issuance of a failed Certificate after its backoff; None when it has
+    not failed, or when it skips the backoff because the spec changed (see :func:`backoff_skipped`)."""
+    if cert.last_failure_time is None or backoff_skipped(cert):
         return None
     return cert.last_failure_time + backoff_delay(max(cert.failed_issuance_attempts, 1))
+
+
+KEY_POLICY_DEFAULT = "cert-manager's default: Always from v1.18, Never before"
+"""What an unset ``rotationPolicy`` means: it depends on the cert-manager installed (docs/domain.md §3.1)."""
+
+
+def key_policy_text(policy: str | None) -> str:
+    """``spec.privateKey.rotationPolicy`` for people: what a renewal does to the key."""
+    if policy == "Always":
+        return "Always: each renewal makes a new key"
+    if policy == "Never":
+        return "Never: renewals keep the key"
+    if policy:
+        return f"{policy} (unknown policy)"
+    return f"unset ({KEY_POLICY_DEFAULT})"
 
 
 def days_left(not_after: datetime | None, now: datetime) -> float | None:
@@ -154,7 +177,14 @@ def assess_rotation(
         reason = (resource.issuing.reason if resource.issuing else "") or (
             resource.ready.reason if resource.ready else ""
         )
-        message = f"failed {attempts}x, next attempt {_iso(retry_at)}"
+        if backoff_skipped(resource):
+            changed = ", ".join(resource.request_mismatch or ())
+            message = (
+                f"failed {attempts}x; spec changed since ({changed}): next attempt as soon as cert-manager "
+                "sees the change, no backoff"
+            )
+        else:
+            message = f"failed {attempts}x, next attempt {_iso(retry_at)}"
     elif resource.renewal_time is not None and resource.renewal_time <= now:
         phase = RotationPhase.RENEWAL_DUE
         message = f"renewal due since {_iso(resource.renewal_time)}"
@@ -177,4 +207,5 @@ def assess_rotation(
         rotated_at=rotated_at,
         reason=reason,
         message=message,
+        retry_now=phase is RotationPhase.FAILED and backoff_skipped(resource),
     )

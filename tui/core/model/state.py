@@ -83,6 +83,9 @@ class RotationView:
     """Issuing/Ready reason that explains the phase (empty when steady)."""
     message: str
     """One line for humans, e.g. ``failed 2x, next attempt 2026-01-01T12:00:00Z``."""
+    retry_now: bool = False
+    """The last issuance failed but the spec has changed since its request: cert-manager skips the backoff
+    and tries again as soon as it sees the change (:attr:`next_attempt` is then None)."""
 
 
 class Severity(StrEnum):
@@ -176,6 +179,21 @@ def issuer_key(kind: str, namespace: str, name: str) -> str:
 
 
 @dataclass(frozen=True)
+class RequestSpec:
+    """What of a CertificateRequest cert-manager compares with its Certificate's spec to tell whether the
+    spec changed since the request (docs/domain.md §3.3)."""
+
+    is_ca: bool
+    usages: tuple[str, ...]
+    """Sorted."""
+    duration: timedelta | None
+    issuer: tuple[str, str, str]
+    """``(name, kind, group)`` with the API's defaults (``Issuer``, ``cert-manager.io``) filled in."""
+    names: tuple[tuple[str, tuple[str, ...]], ...]
+    """``(spec field, sorted values)`` read from the CSR: ``spec.commonName``, ``spec.dnsNames``..."""
+
+
+@dataclass(frozen=True)
 class RequestView:
     """A cert-manager CertificateRequest: one issuance attempt of a Certificate revision."""
 
@@ -188,6 +206,8 @@ class RequestView:
     approved: bool | None
     failure_time: datetime | None
     created: datetime | None
+    spec: RequestSpec | None = None
+    """What the request asked for; None when it carries no CSR that can be read."""
 
     @property
     def key(self) -> str:
@@ -225,6 +245,11 @@ class CertificateView:
     resource_version: str | None
     latest_request: RequestView | None = None
     """The newest CertificateRequest of this Certificate (kept after success, unlike cmctl's view)."""
+    request_mismatch: tuple[str, ...] | None = None
+    """Spec fields (``spec.dnsNames``...) in which the spec no longer matches the request for the next
+    revision: cert-manager then skips its failure backoff and issues again as soon as it sees the
+    Certificate (docs/domain.md §3.3). Empty when they match; None when there is no such request to
+    compare with, or it cannot be read."""
 
     @property
     def key(self) -> str:
@@ -329,6 +354,10 @@ class RootCAView:
     """Why the CA could not be located, when it could not (one line)."""
     locatable: bool = True
     """False when the issuer keeps its CA outside the cluster (vault, ACME...): absence is expected."""
+    old_key_certificates: tuple[str, ...] = ()
+    """Keys of the Certificates this CA's issuer signs whose issued certificate names this CA but does not
+    verify against its current key: signed before a key rotation, they fail for every client that has
+    the new trust bundle until cert-manager issues them again (docs/domain.md §3.8, §4.3)."""
 
     @property
     def key(self) -> str:
@@ -338,7 +367,12 @@ class RootCAView:
 
 @dataclass(frozen=True)
 class TrustBundleView:
-    """The trust bundle ConfigMap, what it holds and whether it holds the current (and previous) CA."""
+    """The trust bundle ConfigMap, what it holds, whether it holds the current CA, and the trust-manager
+    object that writes it (a ``Bundle`` or a ``ClusterBundle``).
+
+    trust-manager rebuilds the bundle from its current sources on every change and keeps no previous CA
+    (docs/domain.md §4.3), so there is nothing here about one.
+    """
 
     namespace: str
     configmap: str
@@ -351,19 +385,21 @@ class TrustBundleView:
     decode_error: str | None
     holds_current_ca: bool | None
     """None when the current CA is unknown."""
-    previous_cas: tuple[CertificateInfo, ...]
-    """Older CAs still in the bundle: same subject as the current CA, or seen before a rotation."""
-    previous_ca_sha1: str | None
-    """Thumbprint of the CA before the last rotation seen this run, if any."""
-    holds_previous_ca: bool | None
-    """Whether that previous CA is still present; None when no previous CA is known."""
     bundle_name: str | None
-    """trust-manager Bundle that writes this ConfigMap, if one was found."""
+    """trust-manager object that writes this ConfigMap, if one was found."""
     bundle_ready: bool | None
     bundle_reason: str
     bundle_message: str
     bundle_sources: tuple[str, ...]
-    """Human description of each Bundle source (``secret cert-manager/x key tls.crt``)."""
+    """Human description of each source (``secret x key tls.crt``)."""
+    bundle_kind: str | None = None
+    """``Bundle`` (trust.cert-manager.io/v1alpha1) or ``ClusterBundle`` (trust-manager.io/v1alpha2)."""
+    deprecated: Condition | None = None
+    """The Bundle's ``Deprecated`` condition when True: trust-manager wants it migrated to a ClusterBundle."""
+    migrated: Condition | None = None
+    """The Bundle's ``Migrated`` condition when True: a ClusterBundle took over; the Bundle can go."""
+    cluster_bundle: str | None = None
+    """A ClusterBundle of the same name beside a Bundle (trust-manager's migration creates one)."""
 
 
 @dataclass(frozen=True)

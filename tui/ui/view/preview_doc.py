@@ -15,6 +15,7 @@ from datetime import datetime
 from tui.core.certs.model import CertificateInfo, CrlInfo, serial_hex
 from tui.core.model.arm import ArmKind, Owner
 from tui.core.model.names import SECRET_TLS_CRT
+from tui.core.model.rotation import key_policy_text
 from tui.core.model.state import ClusterState, IssuerView, OpcUaEntry
 from tui.ui.view import format as fmt
 from tui.ui.view.levels import Level, days_level, severity_level
@@ -346,7 +347,14 @@ def root_ca_preview(state: ClusterState) -> PreviewDoc:
                     str(rotation.failed_attempts),
                     Level.WARNING if rotation.failed_attempts else Level.PLAIN,
                 ),
-                Field("Next attempt", fmt.when(rotation.next_attempt)),
+                Field(
+                    "Next attempt",
+                    # cert-manager skips its backoff once the spec no longer matches the failed request.
+                    "at once: the spec changed since the failed request, so cert-manager skips its backoff"
+                    if rotation.retry_now
+                    else fmt.when(rotation.next_attempt),
+                    Level.WARNING if rotation.retry_now else Level.PLAIN,
+                ),
                 Field("Rotated at", fmt.when(rotation.rotated_at)),
             ),
         )
@@ -375,19 +383,18 @@ def root_ca_preview(state: ClusterState) -> PreviewDoc:
                     ),
                     Field("Duration", str(resource.duration) if resource.duration else "default (90d)"),
                     Field("Renew before", str(resource.renew_before) if resource.renew_before else fmt.DASH),
-                    Field("Key rotation", resource.rotation_policy or fmt.DASH),
+                    Field(
+                        "Key rotation",
+                        key_policy_text(resource.rotation_policy),
+                        Level.PLAIN if resource.rotation_policy == "Never" else Level.WARNING,
+                    ),
                 ),
             )
         )
     bundle = state.trust_bundle
     holds, holds_level = _yes_no(bundle.holds_current_ca)
-    previous = (
-        "gone"
-        if bundle.holds_previous_ca is False
-        else "still present"
-        if bundle.holds_previous_ca
-        else "none seen this run"
-    )
+    writer = f"{bundle.bundle_kind or 'Bundle'} {bundle.bundle_name}" if bundle.bundle_name else fmt.DASH
+    stale = root.old_key_certificates
     sections.append(
         Section(
             "Where it lives",
@@ -401,9 +408,21 @@ def root_ca_preview(state: ClusterState) -> PreviewDoc:
                     Level.MUTED,
                 ),
                 Field("Trust bundle", f"{bundle.namespace}/{bundle.configmap} key {bundle.key}"),
+                Field("  written by", f"trust-manager {writer}"),
                 Field("  holds current CA", holds, holds_level),
-                Field("  previous CA", previous),
                 Field("  certificates", str(len(bundle.certificates))),
+                # trust-manager keeps no previous CA (docs/domain.md §4.3): the risk of a key rotation.
+                Field(
+                    "  old CA",
+                    "not kept: trust-manager rebuilds the bundle from the current CA, so after a key "
+                    "rotation leaves signed by the old key stop verifying as soon as the bundle updates",
+                    Level.MUTED,
+                ),
+                Field(
+                    "  old-key leaves",
+                    ", ".join(stale) if stale else "none",
+                    Level.ERROR if stale else Level.OK,
+                ),
             ),
         )
     )

@@ -68,7 +68,10 @@ def rotation_text(state: ClusterState, now: datetime, palette: Palette) -> Text:
     rotation = state.root_ca.rotation
     level = _PHASE_LEVEL.get(rotation.phase, Level.PLAIN)
     phase = labelled(palette, "Rotation", (rotation.phase.value, level))
-    if rotation.phase is RotationPhase.FAILED and rotation.next_attempt is not None:
+    if rotation.phase is RotationPhase.FAILED and rotation.retry_now:
+        # cert-manager skips its backoff once the spec no longer matches the failed request (§3.3).
+        phase.append(" · retry at once: spec changed since the failure", palette.style(Level.ERROR))
+    elif rotation.phase is RotationPhase.FAILED and rotation.next_attempt is not None:
         phase.append(
             f" · retry {fmt.when(rotation.next_attempt)} ({fmt.until(rotation.next_attempt, now)})",
             palette.style(Level.ERROR),
@@ -153,7 +156,12 @@ def _condition(condition: Condition | None, usual_reason: str) -> str:
 
 
 def bundle_text(state: ClusterState, palette: Palette) -> Text:
-    """Whether the trust bundle holds the current CA, and the previous one after a rotation."""
+    """Whether the trust bundle holds the current CA, and the leaves that stopped verifying with it.
+
+    trust-manager rebuilds the bundle from its current sources and keeps no previous CA
+    (docs/domain.md §4.3): after a key rotation, a leaf still signed by the old key fails for every
+    client with the new bundle until it is issued again. Those are what this line counts.
+    """
     bundle = state.trust_bundle
     if not bundle.present:
         return labelled(palette, "Bundle", (f"{bundle.configmap} not found", Level.ERROR))
@@ -163,13 +171,41 @@ def bundle_text(state: ClusterState, palette: Palette) -> Text:
         current = ("✓ current CA", Level.OK)
     else:
         current = ("✗ current CA MISSING", Level.ERROR)
-    if bundle.holds_previous_ca is None:
-        previous = ("no previous CA", Level.MUTED)
-    elif bundle.holds_previous_ca:
-        previous = ("previous CA still in", Level.INFO)
-    else:
-        previous = ("previous CA gone", Level.MUTED)
-    return labelled(palette, "Bundle", current, (" · ", Level.MUTED), previous)
+    count = len(bundle.certificates)
+    parts = [current, (f" · {count} cert{'s' if count != 1 else ''}", Level.MUTED)]
+    stale = state.root_ca.old_key_certificates
+    if stale:
+        parts.append((f" · ✗ {len(stale)} signed by the old key", Level.ERROR))
+    return labelled(palette, "Bundle", *parts)
+
+
+def key_text(state: ClusterState, palette: Palette) -> Text:
+    """The root CA's ``rotationPolicy``: whether a renewal makes a new key, which invalidates every
+    leaf signed by the old one as soon as the bundle updates (docs/domain.md §3.1, §4.3)."""
+    resource = state.root_ca.resource
+    if resource is None:
+        return labelled(palette, "Key", ("-", Level.MUTED))
+    policy = resource.rotation_policy
+    if policy == "Never":
+        return labelled(palette, "Key", ("rotationPolicy Never: renewals keep the key", Level.PLAIN))
+    if policy == "Always":
+        return labelled(
+            palette,
+            "Key",
+            ("rotationPolicy Always: ", Level.PLAIN),
+            (
+                "each renewal makes a new key; leaves signed by the old one fail once the bundle updates",
+                Level.WARNING,
+            ),
+        )
+    if policy:
+        return labelled(palette, "Key", (f"rotationPolicy {policy} (unknown)", Level.WARNING))
+    return labelled(
+        palette,
+        "Key",
+        ("rotationPolicy unset: ", Level.PLAIN),
+        ("cert-manager's default, Always from v1.18 (a new key each renewal), Never before", Level.WARNING),
+    )
 
 
 def history_text(state: ClusterState, palette: Palette) -> Text:
@@ -216,6 +252,7 @@ class RootCAPane(Titled, VerticalScroll):
         yield TextLine("", id="root-gauge")
         yield TextLine("", id="root-rotation")
         yield TextLine("", id="root-resource")
+        yield TextLine("", id="root-key")
         yield TextLine("", id="root-bundle")
         yield TextLine("", id="root-history")
         yield TextLine("", id="root-area")
@@ -233,6 +270,7 @@ class RootCAPane(Titled, VerticalScroll):
         self.set_subtitle("quickstart CA · not for production" if root.quickstart else "")
         self._line("root-identity").show(identity_text(state, palette))
         self._line("root-resource").show(resource_text(state, palette))
+        self._line("root-key").show(key_text(state, palette))
         self._line("root-bundle").show(bundle_text(state, palette))
         self._line("root-history").show(history_text(state, palette))
         area = state.area("root-ca")
