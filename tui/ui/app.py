@@ -35,14 +35,15 @@ from tui.core.clock import Clock, SystemClock
 from tui.core.model.snapshot import AreaState
 from tui.core.model.state import ClusterState
 from tui.paths import style_path
-from tui.ui.change_flow import ChangeFlow
 from tui.ui.change_session import SessionFactory, SessionHolder
 from tui.ui.messages import SourceFailed, StateArrived
 from tui.ui.modals.apply import ApplyModal
+from tui.ui.modals.audit_view import AuditViewModal
 from tui.ui.modals.confirm import ConfirmModal
 from tui.ui.modals.delete import DeleteModal
 from tui.ui.modals.help import HelpGroup, HelpModal, HelpRow, rows_from_bindings
 from tui.ui.modals.journal import JournalModal
+from tui.ui.modals.journal_view import JournalViewModal
 from tui.ui.modals.preview import PreviewModal
 from tui.ui.modals.renew import RenewModal
 from tui.ui.modals.stale import StaleModal
@@ -50,6 +51,7 @@ from tui.ui.modals.upload import PathInput, UploadModal
 from tui.ui.modals.vault_add import VaultAddModal
 from tui.ui.palette import DashboardCommands
 from tui.ui.screens.dashboard import DashboardScreen
+from tui.ui.site_views import SiteViews
 from tui.ui.source import StateSource
 from tui.ui.view.levels import DEFAULT_PALETTE, Palette, palette_from_colors
 from tui.ui.view.settings import UiSettings
@@ -61,7 +63,7 @@ from tui.ui.widgets.root_ca_pane import RootCAPane
 log = logging.getLogger(__name__)
 
 
-class DashboardApp(ChangeFlow):
+class DashboardApp(SiteViews):
     """The aio-certs dashboard over a live (or fed) sequence of cluster states.
 
     ``sessions`` makes the :class:`~tui.ops.runner.ChangeSession` the change dialogs write through (see
@@ -90,6 +92,22 @@ class DashboardApp(ChangeFlow):
             show=False,
             id="app.refresh",
             tooltip="Re-read the Key Vault and rebuild the view now",
+        ),
+        Binding(
+            "J",
+            "journal_view",
+            "Journals",
+            show=False,
+            id="app.journals",
+            tooltip="Journals of past applies, newest first (enter: details; r: resume or roll back)",
+        ),
+        Binding(
+            "L",
+            "audit_view",
+            "Audit log",
+            show=False,
+            id="app.audit",
+            tooltip="The audit trail of changes and attempts, newest first (enter: details)",
         ),
     ]
 
@@ -348,6 +366,20 @@ def help_groups() -> list[HelpGroup]:
         ),
         HelpGroup("Renew dialog", rows_from_bindings(RenewModal.BINDINGS)),
         HelpGroup("Unfinished applies dialog", rows_from_bindings(JournalModal.BINDINGS)),
+        HelpGroup(
+            "Journals view",
+            (
+                HelpRow("↑↓, enter", "Choose a journal; enter shows its details"),
+                *rows_from_bindings(JournalViewModal.BINDINGS),
+            ),
+        ),
+        HelpGroup(
+            "Audit view",
+            (
+                HelpRow("↑↓, enter", "Choose an event; enter shows its details"),
+                *rows_from_bindings(AuditViewModal.BINDINGS),
+            ),
+        ),
         HelpGroup("Confirmation", rows_from_bindings(ConfirmModal.BINDINGS)),
         HelpGroup("Help", rows_from_bindings(HelpModal.BINDINGS)),
     ]

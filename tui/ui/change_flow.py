@@ -12,7 +12,7 @@ In the read-only view every one of these refuses with a notice (the keys are hid
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -20,7 +20,7 @@ from textual import on, work
 from textual.app import App
 from textual.message import Message
 
-from tui.core.health.stale import stale_reasons
+from tui.core.health.stale import duplicate_groups, stale_reasons
 from tui.core.model.state import ClusterState
 from tui.ui.change_session import (
     RENEW_ACTION,
@@ -239,13 +239,24 @@ class ChangeFlow(App[None]):
         pane.mark(set(reasons))
         self.dashboard.action_show_pane("opcua")
 
+        def judge(keep: Collection[str]) -> dict[str, str]:
+            return {k: v for k, v in stale_reasons(state, keep).items() if k not in busy}
+
+        modal = StaleModal(
+            reasons,
+            self.palette,
+            duplicates=[g for g in duplicate_groups(state) if not busy.keys() & set(g.keys)],
+            judge=judge,
+            on_change=lambda now_stale: pane.mark(set(now_stale)),
+        )
+
         def chosen(delete: bool | None) -> None:
             current = self.state
             if delete and current is not None:
-                marked = [k for k in reasons if k in pane.marked]
-                self._open_delete(current, marked, reasons)
+                marked = [k for k in modal.reasons if k in pane.marked]
+                self._open_delete(current, marked, modal.reasons)
 
-        self.push_screen(StaleModal(reasons, self.palette), chosen)
+        self.push_screen(modal, chosen)
 
     def _open_apply(self, _state: ClusterState, _keys: Sequence[str]) -> None:
         if not self.staging:

@@ -1,12 +1,14 @@
 """Stale entries (``x``): what the dashboard just marked and why, before a bulk delete.
 
 The marks stay in the table after this dialog closes, so the user can unmark (``space``) whatever should
-stay and then press ``d``; or go straight to the delete dialog from here.
+stay and then press ``d``; or go straight to the delete dialog from here. Of entries that hold the same
+certificate or CRL one is kept: the dialog shows every copy and lets the user pick which (default: the
+core's choice, :func:`tui.core.health.stale.duplicate_groups`); the marks and reasons follow the pick.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import ClassVar
 
 from rich.text import Text
@@ -15,9 +17,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, Label, RadioButton, RadioSet, Static
 
+from tui.core.health.stale import DuplicateGroup
 from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette
+
+StaleJudge = Callable[[Collection[str]], Mapping[str, str]]
+"""The stale entries and their reasons when the given entries are the ones kept of their duplicates."""
 
 
 class StaleModal(ModalScreen[bool]):
@@ -40,33 +46,90 @@ class StaleModal(ModalScreen[bool]):
         ),
     ]
 
-    def __init__(self, reasons: Mapping[str, str], palette: Palette | None = None) -> None:
+    DEFAULT_CSS = """
+    StaleModal .duplicate-choice { height: auto; width: 1fr; border: none; padding: 0; }
+    StaleModal .duplicate-choice RadioButton { height: 1; border: none; padding: 0; }
+    StaleModal .duplicate-label { margin-top: 1; }
+    """
+
+    def __init__(
+        self,
+        reasons: Mapping[str, str],
+        palette: Palette | None = None,
+        *,
+        duplicates: Sequence[DuplicateGroup] = (),
+        judge: StaleJudge | None = None,
+        on_change: Callable[[Mapping[str, str]], None] | None = None,
+    ) -> None:
         super().__init__(id="stale")
         self.reasons = dict(reasons)
+        """The stale entries and why, as the choices now stand (the caller marks and deletes these)."""
         self.palette = palette or DEFAULT_PALETTE
+        self.duplicates = tuple(duplicates) if judge is not None else ()
+        self.keep: dict[int, str] = {i: g.default_keep for i, g in enumerate(self.duplicates)}
+        """Duplicate group index -> the entry kept of it."""
+        self._judge = judge
+        self._on_change = on_change
 
     def compose(self) -> ComposeResult:
-        """One line per stale entry, then the choices."""
+        """One line per stale entry, a choice per set of duplicates, then the buttons."""
         with Vertical(id="stale-dialog", classes="change-dialog") as dialog:
-            count = len(self.reasons)
-            dialog.border_title = f"{count} stale entr{'y' if count == 1 else 'ies'} marked"
+            dialog.border_title = self._title()
             with VerticalScroll(id="stale-body"):
-                lines = []
-                for key, reason in self.reasons.items():
-                    line = Text(key, style="bold")
-                    line.append(f"  {reason}", style=self.palette.style(Level.WARNING))
-                    lines.append(line)
-                yield Static(Text("\n").join(lines), id="stale-list", markup=False)
+                yield Static(self._lines(), id="stale-list", markup=False)
+                for index, group in enumerate(self.duplicates):
+                    yield Label(
+                        Text(f"Same {group.what} in {len(group.keys)} entries: keep which one?"),
+                        classes="duplicate-label",
+                    )
+                    with RadioSet(id=f"dup-{index}", classes="duplicate-choice"):
+                        for choice, key in enumerate(group.keys):
+                            note = " (suggested)" if choice == 0 else ""
+                            yield RadioButton(
+                                Text(f"keep {key}{note}"), value=choice == 0, id=f"dup-{index}-{choice}"
+                            )
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Delete them…", id="stale-delete", variant="error")
                 yield Button("Review in the table", id="stale-review")
-            yield Static(
-                "d delete… · esc review in the table (space unmarks)", classes="dialog-hint", markup=False
-            )
+            hint = "d delete… · esc review in the table (space unmarks)"
+            if self.duplicates:
+                hint += " · tab to a duplicate, ↑↓ enter: keep that copy"
+            yield Static(hint, classes="dialog-hint", markup=False)
+
+    def _title(self) -> str:
+        count = len(self.reasons)
+        return f"{count} stale entr{'y' if count == 1 else 'ies'} marked"
+
+    def _lines(self) -> Text:
+        lines = []
+        for key, reason in self.reasons.items():
+            line = Text(key, style="bold")
+            line.append(f"  {reason}", style=self.palette.style(Level.WARNING))
+            lines.append(line)
+        return Text("\n").join(lines)
 
     def on_mount(self) -> None:
         """Focus "Review": deleting is one deliberate step away."""
         self.query_one("#stale-review", Button).focus()
+
+    @on(RadioSet.Changed)
+    def _kept(self, event: RadioSet.Changed) -> None:
+        event.stop()
+        radio_set, pressed = event.radio_set.id or "", event.pressed.id or ""
+        if not radio_set.startswith("dup-") or not pressed.startswith(f"{radio_set}-"):
+            return
+        self.choose(int(radio_set[4:]), int(pressed.rsplit("-", 1)[1]))
+
+    def choose(self, group: int, choice: int) -> None:
+        """Keep entry ``choice`` of duplicate group ``group``: the reasons (and the caller's marks) follow."""
+        if self._judge is None or not 0 <= group < len(self.duplicates):
+            return
+        self.keep[group] = self.duplicates[group].keys[choice]
+        self.reasons = dict(self._judge(set(self.keep.values())))
+        self.query_one("#stale-list", Static).update(self._lines())
+        self.query_one("#stale-dialog", Vertical).border_title = self._title()
+        if self._on_change is not None:
+            self._on_change(self.reasons)
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

@@ -1,0 +1,177 @@
+"""Pilot tests of the capabilities issue 13 asked for: pick the copy a duplicate keeps (item 20), ...
+
+The dashboard runs on the test site (StaticSource, frozen clock); a session factory that cannot connect
+stands in for the cluster, as in ``test_change_dialogs.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import RadioButton
+
+from tests.ui import sitedata
+from tests.ui.conftest import INFO, WIDE, screen_text
+from tests.unit.test_audit_trail import JOURNAL_ID, T0, _plan
+from tui.core.changes.journal import EndRecord
+from tui.core.clock import FrozenClock
+from tui.core.model.state import ClusterState
+from tui.ops.audit import AuditLog
+from tui.ops.journal import JournalStore
+from tui.ops.runner import ChangeSession
+from tui.ui.app import DashboardApp
+from tui.ui.modals.audit_view import AuditViewModal
+from tui.ui.modals.delete import DeleteModal
+from tui.ui.modals.journal import JournalModal
+from tui.ui.modals.journal_view import JournalViewModal
+from tui.ui.modals.stale import StaleModal
+from tui.ui.screens.dashboard import DashboardScreen
+from tui.ui.source import StaticSource
+from tui.ui.view.settings import UiSettings
+
+
+def _no_session() -> ChangeSession:
+    raise RuntimeError("no cluster in the pilot tests")
+
+
+class StandIn:
+    """What the views use of a ChangeSession: the real journal store and audit log, no cluster."""
+
+    def __init__(self, state: Path) -> None:
+        self.context = "aio-test"
+        self.clock = FrozenClock(sitedata.NOW)
+        self.journals = JournalStore(state)
+        self.audit = AuditLog(state, clock=self.clock, user="tech", host="edge-1")
+
+
+@asynccontextmanager
+async def opened(
+    state: ClusterState, *, size: tuple[int, int] = WIDE, sessions: object = _no_session
+) -> AsyncIterator[tuple[DashboardApp, Pilot[None]]]:
+    app = DashboardApp(
+        StaticSource(state, INFO),
+        settings=UiSettings(),
+        clock=FrozenClock(sitedata.NOW),
+        sessions=sessions,  # type: ignore[arg-type]
+    )
+    async with app.run_test(size=size) as pilot:
+        await app.wait_for_state(lambda _s: True, timeout=10)
+        await _settle(app, pilot)
+        yield app, pilot
+
+
+async def _settle(app: DashboardApp, pilot: Pilot[None]) -> None:
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def _notices(app: DashboardApp) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+# --- item 20: which copy of a duplicate is kept -----
+
+
+async def test_x_shows_both_copies_of_a_duplicate_and_keeps_the_one_picked(steady: ClusterState) -> None:
+    async with opened(steady) as (app, pilot):
+        pane = app.dashboard.opcua_pane
+        await pilot.press("3", "x")
+        modal = app.screen
+        assert isinstance(modal, StaleModal)
+        text = screen_text(app)
+        # Both copies offered; the one not named a copy is kept by default.
+        assert "keep trust/plc-line1.der (suggested)" in text and "keep trust/plc-line1-copy.der" in text
+        assert "trust/plc-line1-copy.der" in pane.marked and "trust/plc-line1.der" not in pane.marked
+
+        # Pick the other copy with the keyboard: tab to the choice, down, enter.
+        modal.query_one("#dup-0").focus()
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert modal.query_one("#dup-0-1", RadioButton).value
+        assert modal.reasons["trust/plc-line1.der"] == (
+            "duplicate: same certificate as trust/plc-line1-copy.der, which is kept"
+        )
+        assert "trust/plc-line1-copy.der" not in modal.reasons
+        assert pane.marked == set(modal.reasons)  # the table behind follows the pick
+        await pilot.press("d")
+        delete = app.screen
+        assert isinstance(delete, DeleteModal)
+        assert "trust/plc-line1.der" in [e.key for e in delete.entries]
+        assert "trust/plc-line1-copy.der" not in [e.key for e in delete.entries]
+
+
+# --- item 28: journal and audit views -----
+
+APPLIED_ID = "20260302T120000Z-ffffff"
+
+
+async def test_journal_view_lists_every_journal_newest_first_and_hands_a_pending_one_on(
+    steady: ClusterState, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    store = JournalStore(state)
+    store.create(JOURNAL_ID, _plan()).close()  # interrupted
+    later = dataclasses.replace(
+        _plan(), plan_id="p2", at=T0 + timedelta(days=1), changes=("remove trust/x.der",)
+    )
+    with store.create(APPLIED_ID, later) as journal:
+        journal.append(EndRecord("p2", "applied", T0 + timedelta(days=1, minutes=1)))
+    session = StandIn(state)
+    async with opened(steady, sessions=lambda: session) as (app, pilot):
+        if isinstance(app.screen, JournalModal):  # offered at start: decide later
+            await pilot.press("escape")
+        await pilot.press("J")
+        view = app.screen
+        assert isinstance(view, JournalViewModal)
+        await _settle(app, pilot)
+        assert [i.id for i in view.infos] == [APPLIED_ID, JOURNAL_ID]
+        text = screen_text(app)
+        assert "Journals: 2, 1 pending · newest first" in text
+        assert f"{APPLIED_ID}  APPLIED" in text and f"{JOURNAL_ID}  PENDING" in text
+        await pilot.press("r")  # an applied journal has nothing to resume
+        assert app.screen is view
+        assert f"journal {APPLIED_ID} is applied: nothing to resume" in _notices(app)
+        await pilot.press("down", "enter")
+        text = str(view.query_one("#journal-view-detail").render())
+        assert "add trust/plc-1.der" in text
+        assert f"aio-certs journal resume {JOURNAL_ID} | aio-certs journal rollback {JOURNAL_ID}" in text
+        await pilot.press("r")
+        finish = app.screen
+        assert isinstance(finish, JournalModal)
+        assert [s.id for s in finish.summaries] == [JOURNAL_ID]
+
+
+async def test_audit_view_lists_the_trail_newest_first_with_details(
+    steady: ClusterState, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    session = StandIn(state)
+    session.audit.record(action="trust add", outcome="applied", context="aio-test", entries=["trust/a.der"])
+    session.audit.record(
+        action="renew", outcome="refused", context="aio-test", entries=["root"], detail="no\x1bCertificate"
+    )
+    async with opened(steady, sessions=lambda: session) as (app, pilot):
+        await pilot.press("L")
+        view = app.screen
+        assert isinstance(view, AuditViewModal)
+        await _settle(app, pilot)
+        assert [e["action"] for e in view.events] == ["renew", "trust add"]
+        assert "Audit trail: 2 events · newest first" in screen_text(app)
+        await pilot.press("down", "up", "enter")
+        text = str(view.query_one("#audit-view-detail").render())
+        assert "detail        no\\1BCertificate" in text  # escaped, never sent to the terminal raw
+        assert "user          tech" in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_without_a_state_directory_the_views_name_the_command(steady: ClusterState) -> None:
+    async with opened(steady, sessions=None) as (app, pilot):
+        await pilot.press("J")
+        assert isinstance(app.screen, DashboardScreen)
+        assert "journals: no state directory in this view; aio-certs journal lists them" in _notices(app)
