@@ -155,11 +155,12 @@ def test_rollback_of_an_overwrite_killed_in_its_sync_wait_restores_the_synced_fi
     assert synced_bytes(demo, TRUST_SYNC)["historian-main.der"] == original
     assert any(e.phase == "synced" for e in events)
     # The rollback's audit line names what it concerned, as the apply's line did (issue 9, item 11).
-    [line] = [
+    started, line = [
         e
         for e in AuditLog(tmp_path / "state", clock=SystemClock()).events()
         if e["action"] == "journal rollback"
     ]
+    assert started["outcome"] == "started" and started["entries"] == line["entries"]
     assert line["outcome"] == ROLLED_BACK and line["entries"] == ["trust/historian-main.der"]
     assert line["vault_secrets"] == ["historian-main-der"]
     assert line["thumbprints"] == [plan.vault_writes[0].sha256]

@@ -128,7 +128,11 @@ def test_add_remove_and_purge_go_through_arm(demo: DemoEnvironment, tmp_path: Pa
     assert synced_bytes(demo, TRUST_SYNC)["plc-arm.der"] == der
     puts = [r for r in demo.arm.requests() if r.method == "PUT"]
     assert len(puts) == 2 and all(r.if_match for r in puts)  # the SPC, then the SecretSync, each guarded
-    [event] = _audit(tmp_path)
+    started, event = _audit(tmp_path)
+    assert (
+        started["outcome"] == "started"
+        and started["extra"]["arm_resources"] == event["extra"]["arm_resources"]
+    )
     resource_ids = event["extra"]["arm_resources"]
     assert event["outcome"] == "applied" and [i.rsplit("/", 2)[-2:] for i in resource_ids] == [
         ["azureKeyVaultSecretProviderClasses", SPC],
@@ -232,7 +236,8 @@ def test_local_only_writes_the_cluster_copy_and_the_drift_shows(
     demo.arm.deny()
     assert _arm_state(demo) == arm_before  # ARM never heard of it
     assert synced_bytes(demo, TRUST_SYNC)["plc-local.der"] == der
-    [event] = _audit(tmp_path)
+    started, event = _audit(tmp_path)
+    assert started["outcome"] == "started" and started["extra"]["drift"] == event["extra"]["drift"]
     assert event["outcome"] == "applied" and event["extra"]["drift"] == [
         f"SecretProviderClass {NS}/{SPC}",
         f"SecretSync {NS}/{TRUST_SYNC}",

@@ -89,7 +89,9 @@ def test_trust_add_der_and_crt(demo: DemoEnvironment, tmp_path: Path) -> None:
     assert der_secret["content_type"] == "application/pkix-cert"
     assert der_secret["tags"] == {"file-encoding": "hex"}
     assert pem_secret["content_type"] == "application/x-pem-file"
-    [event] = _audit(tmp_path)
+    started, event = _audit(tmp_path)
+    assert (started["action"], started["outcome"]) == ("trust add", "started")
+    assert started["extra"]["journal"] == event["extra"]["journal"]
     assert event["action"] == "trust add" and event["outcome"] == "applied"
     assert set(event["vault_secrets"]) == {"plc-new-der", "hmi-new-crt"}
     assert leaf.cert.fingerprint(hashes.SHA256()).hex().upper() in event["thumbprints"]

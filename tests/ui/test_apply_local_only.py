@@ -121,7 +121,7 @@ async def test_cluster_copy_only_is_offered_off_by_default_and_audits_the_drift(
         await pilot.pause()
         assert modal.outcome is not None and modal.outcome.outcome == "applied", modal.outcome
     events = list(rig.audit.events())
-    assert [e["outcome"] for e in events] == ["refused", "applied"]
+    assert [e["outcome"] for e in events] == ["refused", "started", "applied"]
     assert events[-1]["action"] == APPLY_ACTION and "will undo this" in events[-1]["extra"]["drift_warning"]
     assert "plc-1.der" not in rig.cluster.synced("azure-iot-operations", "aio-opc-ua-broker-trust-list")
     assert ("plc-1-der", "plc-1.der") in rig.arm.mappings("aio-opc-ua-broker-trust-list")  # ARM untouched

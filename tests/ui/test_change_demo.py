@@ -200,8 +200,10 @@ async def test_upload_apply_and_delete_through_the_dialogs(
         assert "plc-e2e-der" not in _vault_names(demo)
     lines = (demo.state_dir / "changes" / "audit.jsonl").read_text().splitlines()
     audit = [json.loads(line) for line in lines]
+    # Each apply: its started line (before the first write), then its one final line.
     assert [(e["action"], e["outcome"], e["entries"]) for e in audit] == [
-        ("dashboard apply", "applied", ["trust/plc-e2e.der"])
+        ("dashboard apply", "started", ["trust/plc-e2e.der"]),
+        ("dashboard apply", "applied", ["trust/plc-e2e.der"]),
     ] * 2
 
 

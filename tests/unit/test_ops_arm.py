@@ -230,8 +230,9 @@ def test_local_only_writes_the_cluster_copy_and_says_what_will_undo_it(rig: ArmR
     assert result.outcome == APPLIED, result.error
     assert ("plc-2-der", "plc-2.der") not in rig.arm.mappings(TRUST)  # ARM never heard of it
     assert rig.cluster.synced(NS, TRUST)["plc-2.der"] == PLC2.der
-    [event] = rig.audit.events()
+    started, event = rig.audit.events()
     assert event["extra"]["drift"] == list(plan.drift) and "will undo this" in event["extra"]["drift_warning"]
+    assert started["outcome"] == "started" and started["extra"]["drift"] == event["extra"]["drift"]
 
 
 def test_removing_an_entry_only_the_cluster_copy_holds_asks_for_local_only(rig: ArmRig) -> None:
@@ -263,8 +264,9 @@ def test_apply_puts_through_arm_journals_before_images_and_audits_the_resource_i
     assert pending[0]["before"]["etag"] == spc_etag and pending[0]["before"]["body"]["properties"]["objects"]
     done = [r for r in records if r.get("state") == "done" and r["target"].startswith("ARM ")]
     assert done[0]["resource_version"] == rig.arm.etags[(ArmKind.SPC, SPC)]
-    [event] = rig.audit.events()
+    started, event = rig.audit.events()
     assert event["outcome"] == "applied" and event["extra"]["arm_resources"] == list(plan.arm_resources)
+    assert started["outcome"] == "started" and started["extra"]["arm_resources"] == list(plan.arm_resources)
 
 
 def test_a_412_re_reads_arm_and_rebases(rig: ArmRig) -> None:

@@ -9,6 +9,7 @@ ends at its first look; the fake vault keeps versions and a deleted list (tests/
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -25,7 +26,17 @@ from tui.core.changes.plan import Plan
 from tui.core.clock import FrozenClock
 from tui.core.model import resources as rk
 from tui.core.model.spc import cli_object, parse_spc, serialize_objects
-from tui.ops.apply import APPLIED, CONFLICT, FAILED, NOTHING_DONE, ApplyResult, StepEvent, apply_plan
+from tui.ops.apply import (
+    APPLIED,
+    CONFLICT,
+    FAILED,
+    NOTHING_DONE,
+    ApplyResult,
+    AuditInfo,
+    StepEvent,
+    apply_plan,
+    audit_info_for,
+)
 from tui.ops.audit import AuditLog
 from tui.ops.journal import pending_applies
 from tui.ops.resume import ROLLED_BACK, resume_apply, rollback_apply
@@ -57,7 +68,14 @@ class Rig:
         assert plan.applicable, plan.problems
         return plan
 
-    def apply(self, plan: Plan, *, wait_timeout: float = WAIT, max_conflicts: int = 5) -> ApplyResult:
+    def apply(
+        self,
+        plan: Plan,
+        *,
+        wait_timeout: float = WAIT,
+        max_conflicts: int = 5,
+        audit_info: AuditInfo | None = None,
+    ) -> ApplyResult:
         """``apply_plan`` with a re-read of the fake cluster after a 409."""
         return apply_plan(
             plan,
@@ -70,6 +88,7 @@ class Rig:
             wait_timeout=wait_timeout,
             reread=lambda: (*self.cluster.read_site(), None),
             max_conflicts=max_conflicts,
+            audit_info=audit_info,
         )
 
     def resume(self, journal_id: str, *, wait_timeout: float = WAIT) -> ApplyResult:
@@ -186,7 +205,10 @@ def test_apply_journals_every_step_and_ends_applied(rig: Rig) -> None:
     assert "plc-2-der" in rig.spc_names() and ("plc-2-der", "plc-2.der") in rig.mappings()
     assert rig.cluster.synced(NS, TRUST)["plc-2.der"] == PLC2.der
     assert pending_applies(rig.state_dir) == []
-    assert [e["outcome"] for e in rig.audit.events()] == ["applied"]
+    # A line before the first write and one at the end, naming the same journal.
+    started, applied = rig.audit.events()
+    assert (started["outcome"], applied["outcome"]) == ("started", "applied")
+    assert started["extra"]["journal"] == applied["extra"]["journal"] == result.journal_id
 
 
 @pytest.mark.parametrize("moved", ["SecretProviderClass", "SecretSync"])
@@ -248,7 +270,7 @@ def test_a_rebase_whose_changes_no_longer_apply_ends_in_the_conflict_outcome(rig
     assert ("plc-1-der", "plc-2.der") in rig.mappings()
     [pending] = pending_applies(rig.state_dir)
     assert pending.id == result.journal_id
-    assert [e["outcome"] for e in rig.audit.events()] == ["conflict"]
+    assert [e["outcome"] for e in rig.audit.events()] == ["started", "conflict"]
     # Ours is not half-done silently: rolled back, their mapping stays.
     rolled = rig.rollback(result.journal_id)
     assert rolled.outcome == ROLLED_BACK, rolled.error
@@ -264,7 +286,7 @@ def test_a_write_of_our_secret_during_the_cluster_steps_is_a_conflict_not_applie
     result = rig.apply(plan, wait_timeout=0)
     assert result.outcome == CONFLICT and result.journal_kept and result.done == 3, result
     assert "plc-2-der was written by someone else after this apply wrote it" in (result.error or "")
-    assert [e["outcome"] for e in rig.audit.events()] == ["conflict"]
+    assert [e["outcome"] for e in rig.audit.events()] == ["started", "conflict"]
     [pending] = pending_applies(rig.state_dir)
     assert pending.id == result.journal_id
 
@@ -279,7 +301,7 @@ def test_a_failure_after_the_vault_write_keeps_the_journal(rig: Rig) -> None:
     assert pending.id == failed.journal_id and pending.done == 2 and "403" in (pending.failed or "")
     states = [r["state"] for r in rig.records(failed.journal_id) if r.get("index") == 2]
     assert states == ["pending", "failed"]
-    assert [e["outcome"] for e in rig.audit.events()] == ["failed"]
+    assert [e["outcome"] for e in rig.audit.events()] == ["started", "failed"]
 
 
 def test_an_unanswered_write_stays_pending_for_resume_to_judge(rig: Rig) -> None:
@@ -302,7 +324,8 @@ def test_a_failure_before_any_write_leaves_nothing_pending(rig: Rig) -> None:
     assert result.outcome == NOTHING_DONE and "403" in (result.error or "") and not result.journal_kept
     assert rig.everything() == before
     assert pending_applies(rig.state_dir) == []
-    assert [e["outcome"] for e in rig.audit.events()] == ["nothing-done"]
+    # The write was attempted (refused): its started line, then the end.
+    assert [e["outcome"] for e in rig.audit.events()] == ["started", "nothing-done"]
 
 
 # -- resume ---------------------------------------------------------------------------------------------
@@ -338,6 +361,59 @@ def test_resume_after_a_kill_at_each_step_finishes_the_plan(rig: Rig, point: str
     assert rig.cluster.synced(NS, TRUST)["plc-2.der"] == PLC2.der
     assert pending_applies(rig.state_dir) == []
     assert rig.records(pending.id)[-1]["outcome"] == "applied"
+
+
+def test_runs_killed_after_they_may_have_written_have_left_a_started_line(rig: Rig) -> None:
+    # From the adversarial pass: 33 of 101 SIGKILLed applies that had written left no audit line; the
+    # final line never came. The started line is fsync'd before the first write of each run.
+    plan = _add_plc2(rig)
+    info = audit_info_for(plan, action="trust add", context="site-ctx")
+    rig.vault.hooks["set:after"] = kill  # the vault write landed, the process died
+    with pytest.raises(Killed):
+        rig.apply(plan, audit_info=info)
+    rig.store.died()
+    [pending] = pending_applies(rig.state_dir)
+    [started] = rig.audit.events()
+    assert (started["action"], started["outcome"], started["context"]) == ("trust add", "started", "site-ctx")
+    assert started["thumbprints"] == list(info.thumbprints) == [hashlib.sha256(PLC2.der).hexdigest().upper()]
+    assert (started["vault_secrets"], started["entries"]) == (["plc-2-der"], ["trust/plc-2.der"])
+    assert started["plan_id"] == plan.plan_id and started["extra"] == {"journal": pending.id}
+    # A resume and a rollback killed at their first write leave theirs, with the journal's entries.
+    rig.cluster.hooks["patch SecretProviderClass"] = kill
+    with pytest.raises(Killed):
+        rig.resume(pending.id)
+    rig.store.died()
+    # The SPC patch never happened, so the rollback's first write is the vault secret's delete.
+    rig.vault.hooks["delete"] = kill
+    with pytest.raises(Killed):
+        rig.rollback(pending.id)
+    rig.store.died()
+    events = list(rig.audit.events())
+    assert [(e["action"], e["outcome"]) for e in events] == [
+        ("trust add", "started"),
+        ("journal resume", "started"),
+        ("journal rollback", "started"),
+    ]
+    for event in events[1:]:
+        assert (event["vault_secrets"], event["entries"]) == (["plc-2-der"], ["trust/plc-2.der"])
+        assert event["plan_id"] == plan.plan_id and event["extra"] == {"journal": pending.id}
+    # Finished, the rollback writes its final line after its started one.
+    assert rig.rollback(pending.id).outcome == ROLLED_BACK
+    assert [e["outcome"] for e in rig.audit.events()][-2:] == ["started", "rolled-back"]
+
+
+def test_a_resume_with_nothing_left_to_write_leaves_one_line(rig: Rig) -> None:
+    plan = _add_plc2(rig)
+    rig.cluster.hooks["get Secret"] = kill  # every step done, killed in the sync wait
+    with pytest.raises(Killed):
+        rig.apply(plan)
+    rig.store.died()
+    [pending] = pending_applies(rig.state_dir)
+    assert rig.resume(pending.id).outcome == APPLIED
+    assert [(e["action"], e["outcome"]) for e in rig.audit.events()] == [
+        ("apply", "started"),
+        ("journal resume", "applied"),
+    ]
 
 
 def test_resume_refuses_while_the_secret_is_soft_deleted_then_redoes_it_once_purged(rig: Rig) -> None:
@@ -490,6 +566,40 @@ def test_rollback_of_an_overwrite_forces_a_sync_and_expects_the_restored_bytes(r
     assert "-rollback-" in token
     assert rolled.sync is not None and rolled.sync.ok and "synced" in rig.phases()
     assert rig.cluster.synced(NS, TRUST)["plc-1.der"] == PLC1.der
+
+
+def test_a_resume_killed_after_the_vault_write_keeps_the_value_from_before_the_apply(rig: Rig) -> None:
+    # The resume took a fresh before-image of the secret, which held the apply's own value by then:
+    # a rollback after it "restored" the new certificate and kept the old one lost.
+    plan = rig.plan(AddFile("trust", "plc-1.der", PLC2.der, overwrite=True))
+    rig.vault.hooks["set:after"] = kill  # the overwrite landed, the process died
+    with pytest.raises(Killed):
+        rig.apply(plan)
+    rig.store.died()
+    [pending] = pending_applies(rig.state_dir)
+    rig.cluster.hooks["patch SecretSync"] = kill  # the resume dies too, after re-judging the vault step
+    with pytest.raises(Killed):
+        rig.resume(pending.id)
+    rig.store.died()
+    rolled = rig.rollback(pending.id)
+    assert rolled.outcome == ROLLED_BACK, rolled.error
+    assert rig.vault.value("plc-1-der") == PLC1.der.hex()
+    assert rig.cluster.synced(NS, TRUST)["plc-1.der"] == PLC1.der
+
+
+def test_a_resumed_add_rolled_back_leaves_no_secret_behind(rig: Rig) -> None:
+    plan = _add_plc2(rig)
+    rig.vault.hooks["set:after"] = kill
+    with pytest.raises(Killed):
+        rig.apply(plan)
+    rig.store.died()
+    [pending] = pending_applies(rig.state_dir)
+    rig.cluster.hooks["patch SecretProviderClass"] = kill
+    with pytest.raises(Killed):
+        rig.resume(pending.id)
+    rig.store.died()
+    assert rig.rollback(pending.id).outcome == ROLLED_BACK
+    assert rig.vault.value("plc-2-der") is None and "plc-2-der" not in rig.spc_names()
 
 
 def test_rollback_of_an_overwrite_waits_for_the_restored_bytes_not_just_the_key(rig: Rig) -> None:

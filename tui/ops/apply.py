@@ -8,6 +8,10 @@ times. Any other failure stops the apply: the journal is kept (unless nothing wa
 ``aio-certs journal resume|rollback`` can finish or undo it. Finally the synced Secret is awaited, with
 progress events, up to ``wait_timeout``.
 
+The audit log gets a ``started`` line just before the run's first write (fsync'd, like every line) and
+its final line (``applied``, ``failed``, ``conflict``...) at the end: a run killed in between, even by
+SIGKILL, has left its trail, with the journal id that says how far it got.
+
 The same engine resumes and rolls back journaled applies (:mod:`tui.ops.resume`).
 """
 
@@ -45,6 +49,9 @@ MAX_CONFLICT_RETRIES = 5
 APPLIED = "applied"
 FAILED = "failed"
 NOTHING_DONE = "nothing-done"
+STARTED = "started"
+"""The audit outcome written just before a run's first write; its final line follows (see the module
+docstring)."""
 CONFLICT = "conflict"
 """Another writer got in (a vault secret written around our write, or a 409 whose re-plan no longer
 applies): stopped before the next write; the journal is kept when anything of ours was written."""
@@ -183,6 +190,23 @@ class StepRun:
         self.versions: dict[str, str] = {}
         self.left = len(plan.steps)
         """Steps still to run (for progress totals)."""
+        self.audit: AuditLog | None = None
+        self.info: AuditInfo | None = None
+        self.started = False
+        """The ``started`` audit line has been written (:meth:`about_to_write`)."""
+
+    def audit_to(self, audit: AuditLog | None, info: AuditInfo) -> None:
+        """Where :meth:`about_to_write` and the run's final line are audited, and with what."""
+        self.audit, self.info = audit, info
+
+    def about_to_write(self) -> None:
+        """Audit ``started`` once, before the first write of the run (kill-proof: fsync'd first).
+
+        A run refused or failing before it writes anything keeps its single final line."""
+        if self.started or self.info is None:
+            return
+        self.started = True
+        record_audit(self.audit, self.info, STARTED, self.plan.plan_id, "", journal_id=self.journal.id)
 
     def record(
         self,
@@ -286,6 +310,7 @@ def apply_plan(
         )
 
     run = StepRun(journal.create(journal_id, plan_record(plan)), plan_record(plan), progress, clock)
+    run.audit_to(audit, info)
     conflicts = 0
     current = plan
     steps = list(plan.steps)
@@ -301,6 +326,7 @@ def apply_plan(
                 before = before_image(adapters, step, run.versions)
                 run.record(step, StepState.PENDING, before=before, op=step.op)
                 pending_written = True
+                run.about_to_write()
                 result = run_planned(adapters, step, run.versions, before)
             except (ConflictError, ArmConflict) as exc:
                 run.record(step, StepState.FAILED, message=str(exc))
@@ -359,7 +385,7 @@ def apply_plan(
         wrote = bool(run.executed) or (uncertain and pending_written)
         run.end("failed" if wrote else jr.ABANDONED, error)
         outcome = FAILED if wrote else NOTHING_DONE
-        record_audit(audit, info, outcome, plan.plan_id, error)
+        record_audit(audit, info, outcome, plan.plan_id, error, journal_id=journal_id)
         return ApplyResult(
             journal_id,
             outcome,
@@ -373,7 +399,8 @@ def apply_plan(
         )
     sync = finish_with_wait(run, adapters, wait_timeout)
     run.end(jr.APPLIED, "" if sync is None or sync.ok else f"not synced: {sync.describe()}")
-    record_audit(audit, info, APPLIED, plan.plan_id, "" if sync is None or sync.ok else sync.describe())
+    detail = "" if sync is None or sync.ok else sync.describe()
+    record_audit(audit, info, APPLIED, plan.plan_id, detail, journal_id=journal_id)
     return ApplyResult(
         journal_id,
         APPLIED,
@@ -425,7 +452,7 @@ def _conflicted(
     run.event("conflict", step, error)
     wrote = bool(run.executed) or (exc.written and pending_written)
     run.end(CONFLICT if wrote else jr.ABANDONED, error)
-    record_audit(audit, info, CONFLICT, plan_id, error)
+    record_audit(audit, info, CONFLICT, plan_id, error, journal_id=run.journal.id)
     return ApplyResult(
         run.journal.id,
         CONFLICT,
@@ -462,10 +489,22 @@ def wait_with_progress(
     return result
 
 
-def record_audit(audit: AuditLog | None, info: AuditInfo, outcome: str, plan_id: str, detail: str) -> None:
-    """Append the run's audit event (nothing when no audit log is given)."""
+def record_audit(
+    audit: AuditLog | None,
+    info: AuditInfo,
+    outcome: str,
+    plan_id: str,
+    detail: str,
+    *,
+    journal_id: str | None = None,
+) -> None:
+    """Append one audit event of the run (nothing when no audit log is given); ``journal_id`` names the
+    journal that holds its steps (``extra.journal``), so the ``started`` line and the final one pair up."""
     if audit is None:
         return
+    extra = info.extra()
+    if journal_id is not None:
+        extra["journal"] = journal_id
     audit.record(
         action=info.action,
         outcome=outcome,
@@ -475,5 +514,5 @@ def record_audit(audit: AuditLog | None, info: AuditInfo, outcome: str, plan_id:
         entries=info.entries,
         plan_id=plan_id,
         detail=detail,
-        extra=info.extra(),
+        extra=extra,
     )

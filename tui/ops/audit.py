@@ -9,7 +9,10 @@ with ``O_APPEND`` and fsync'd, so concurrent processes never interleave partial 
 Every attempted change leaves a line, whatever became of it: ``refused`` (bad input, read-only mode, an
 unusable journal), ``dry-run``, ``nothing-to-do``, ``cancelled`` (not confirmed), ``unreachable`` (the
 cluster or vault could not be read; nothing written), ``conflict``, ``applied``, ``failed``,
-``nothing-done``, ``rolled-back``. Writing needs only the state directory and a clock, so a refusal made
+``nothing-done``, ``rolled-back``. A run of the change engine (apply, resume, rollback) also writes a
+``started`` line just before its first write, naming the same journal (``extra.journal``) as its final
+line: a run killed in between, even by SIGKILL, has left a trail, and every run still has exactly one
+final outcome. Writing needs only the state directory and a clock, so a refusal made
 before any cluster connection is recorded too. The file is created 0600 in a directory that
 :func:`tui.config.prepare_state_dir` has checked is the user's alone.
 """

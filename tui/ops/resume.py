@@ -154,6 +154,14 @@ def resume_apply(
             current = step
             run.left = len(todo) - position
             run.event("start", step, ("redo: " if revision is not None else "") + describe_step(step))
+            # A step that got a pending record before (the write may have landed) keeps that record's
+            # before-image: one read now could be this apply's own write, and a rollback would then
+            # "restore" our value, or keep a secret the apply created.
+            key = (run.plan.revision if revision is None else revision, step.index)
+            earlier = summary.pending.get(key)
+            before = earlier.before if earlier is not None and earlier.before is not None else None
+            if before is None:
+                before = before_image(adapters, step, run.versions)
             run.record(step, StepState.PENDING, before=before, op=step.op, revision=revision)
             run.about_to_write()
             result = run_resumed(adapters, step, run.versions)

@@ -1,10 +1,11 @@
 """The audit line of one change command run (:class:`Trail`), and the wrapper that guarantees it.
 
 Every run of ``trust``, ``issuer``, ``vault add``, ``renew`` and ``journal resume|rollback`` that gets as
-far as a usable state directory leaves exactly one line in the audit log: applied, refused, dry run,
-cancelled, unreachable, interrupted or failed. The change engine writes the line of what it applies
-itself; :class:`Trail` writes every other ending, and :func:`run_audited` makes sure nothing ends a run
-without one (and without a traceback).
+far as a usable state directory leaves exactly one final line in the audit log: applied, refused, dry
+run, cancelled, unreachable, interrupted or failed. The change engine writes the lines of what it
+applies itself (a ``started`` line before its first write, then the final one); :class:`Trail` writes
+every other ending, and :func:`run_audited` makes sure nothing ends a run without one (and without a
+traceback).
 """
 
 from __future__ import annotations
