@@ -13,6 +13,7 @@ from tests import armobjects as ao
 from tests import certgen as cg
 from tests.plansite import (
     NOW,
+    OTHER_CA,
     PLC1,
     PLC2,
     PLC3,
@@ -173,6 +174,26 @@ def test_add_an_existing_vault_secret_writes_no_vault() -> None:
     assert plan.spc_edit is not None
     assert parse_objects(plan.spc_edit.after)[-1] == SpcObject("plc3", "secret", "utf-8")
     assert plan.sync_edits[0].after[-1] == ("plc3", "plc3.crt")
+
+
+def test_a_vault_add_without_a_file_name_plans_the_name_from_its_content() -> None:
+    # Issue 13 item 10: the plan said `add issuer/<name from its content>` while its diff said myca.crt;
+    # the lines, --json, the journal's description and a rebase all carry the derived name.
+    site = plan_site()
+    site.vault_files["myca.crt"] = OTHER_CA.pem
+    plan = plan_for(site, AddVaultSecret("issuer", "myca-crt"))
+    assert plan.applicable, plan.problems
+    line = "add issuer/myca.crt from existing vault secret myca-crt"
+    assert plan.changes.describe() == (line,)
+    assert plan.to_json()["changes"] == [line]
+    assert plan.to_json()["entries"][0]["change"] == line
+    assert f"  1. {line}\n" in plan.render_diff()
+    assert "<" not in plan.render_diff() and "<" not in json.dumps(plan.to_json())
+    assert plan.resolved[0].change == AddVaultSecret("issuer", "myca-crt", target_key="myca.crt")
+    # The id stays the one of the change set as staged, so the same staging plans to the same id.
+    assert plan.plan_id == plan_for(site, AddVaultSecret("issuer", "myca-crt")).plan_id
+    again = rebase_plan(plan, build(site).state, raw=build(site).raw)
+    assert again.changes.describe() == (line,)
 
 
 def test_remove_one_entry_unmaps_then_drops_the_spc_object() -> None:

@@ -22,13 +22,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from tui.core.certs.model import iso_utc
 from tui.core.changes.arm_write import official_commands
-from tui.core.changes.changeset import LIST_NAMES, AddFile, ChangeSet, RemoveEntry
+from tui.core.changes.changeset import LIST_NAMES, AddFile, AddVaultSecret, ChangeSet, RemoveEntry
 from tui.core.changes.file_rules import FileContent
 from tui.core.changes.operations import (
     CRL_SECRET_LIFETIME,
@@ -867,11 +867,12 @@ def make_plan(
         overwrite_values=True,
     )
     plan_id = _plan_id(changes, state, now)
+    named, resolved = _named(changes, checked.resolved)
     return _build(
         plan_id,
-        changes,
+        named,
         state,
-        checked.resolved,
+        resolved,
         checked.problems,
         checked.warnings,
         raw,
@@ -881,6 +882,23 @@ def make_plan(
         arm=arm,
         local_only=local_only,
     )
+
+
+def _named(changes: ChangeSet, resolved: Sequence[Resolved]) -> tuple[ChangeSet, tuple[Resolved, ...]]:
+    """The changes with the file name of each "add from Key Vault" that left it to the content filled in
+    as validation derived it, so the plan's lines, its ``--json`` and the journal name the real entry
+    (``add issuer/myca.crt``), never a placeholder; a rebase then keeps that name."""
+    out = list(changes.changes)
+    fixed = list(resolved)
+    for i, r in enumerate(resolved):
+        change = r.change
+        if isinstance(change, AddVaultSecret) and change.target_key is None and r.target_key is not None:
+            named = replace(change, target_key=r.target_key)
+            out[r.index] = named
+            fixed[i] = replace(r, change=named)
+    if fixed == list(resolved):
+        return changes, tuple(resolved)
+    return replace(changes, changes=tuple(out)), tuple(fixed)
 
 
 def rebase_plan(
