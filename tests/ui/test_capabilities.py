@@ -20,7 +20,7 @@ from tests.ui.conftest import INFO, WIDE, screen_text
 from tests.unit.test_audit_trail import JOURNAL_ID, T0, _plan
 from tui.core.changes.journal import EndRecord
 from tui.core.clock import FrozenClock
-from tui.core.model.state import ClusterState
+from tui.core.model.state import CertificateView, ClusterState, IssuerRef
 from tui.ops.audit import AuditLog
 from tui.ops.journal import JournalStore
 from tui.ops.runner import ChangeSession
@@ -175,3 +175,46 @@ async def test_without_a_state_directory_the_views_name_the_command(steady: Clus
         await pilot.press("J")
         assert isinstance(app.screen, DashboardScreen)
         assert "journals: no state directory in this view; aio-certs journal lists them" in _notices(app)
+
+
+# --- item 30: after a root CA renewal, were the certificates it signs issued again? -----
+
+
+def _renewed(steady: ClusterState) -> ClusterState:
+    """The test site one day after its CA was renewed: the broker's server certificate re-issued since,
+    the connector's not."""
+    root = steady.root_ca
+    assert root.certificate is not None and root.resource is not None
+    ca_from = root.certificate.not_before
+    issuer = next(i for i in steady.issuers if i.ca_secret_name == root.secret_name)
+    ref = IssuerRef(issuer.name, issuer.kind)
+
+    def leaf(name: str, issued: timedelta) -> CertificateView:
+        assert root.resource is not None
+        return dataclasses.replace(
+            root.resource,
+            namespace="azure-iot-operations",
+            name=name,
+            issuer_ref=ref,
+            is_ca=False,
+            not_before=ca_from + issued,
+        )
+
+    signed = (
+        leaf("aio-broker-frontend-server", timedelta(hours=2)),
+        leaf("aio-opc-ua-connector", -timedelta(days=30)),
+    )
+    return dataclasses.replace(steady, certificates=(*steady.certificates, *signed))
+
+
+async def test_root_ca_pane_says_which_signed_certificates_were_re_issued(steady: ClusterState) -> None:
+    async with opened(_renewed(steady)) as (app, pilot):
+        await pilot.press("1")
+        text = str(app.dashboard.query_one("#root-signed").render())
+        assert "✓ 1 re-issued since this CA" in text and "✗ 1 not re-issued since this CA" in text
+        lines = text.splitlines()
+        connector = next(line for line in lines if "aio-opc-ua-connector" in line)
+        broker = next(line for line in lines if "aio-broker-frontend-server" in line)
+        assert "before this CA" in connector
+        assert "re-issued" in broker and "before" not in broker
+        assert lines.index(connector) < lines.index(broker)  # what needs doing first

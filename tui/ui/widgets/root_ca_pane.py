@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 
-from tui.core.model.state import ClusterState, Condition, RotationPhase
+from tui.core.model.state import CertificateView, ClusterState, Condition, RotationPhase
 from tui.ui.messages import ChangeRequested, PreviewRequested
 from tui.ui.view import format as fmt
 from tui.ui.view.labelled import join_lines, labelled
@@ -179,6 +179,71 @@ def bundle_text(state: ClusterState, palette: Palette) -> Text:
     return labelled(palette, "Bundle", *parts)
 
 
+SIGNED_SHOWN = 4
+"""Certificates listed by name on the "Signed" lines; the rest are counted."""
+
+
+def signed_certificates(state: ClusterState) -> tuple[CertificateView, ...]:
+    """The cert-manager Certificates this CA signs: those whose issuer keeps its CA in the root CA's secret
+    (the broker's server certificate, the connector's...), the CA's own Certificate left out."""
+    root = state.root_ca
+    issuers = {i.key for i in state.issuers if i.ca_secret_name == root.secret_name}
+    own = root.resource.key if root.resource is not None else None
+    return tuple(
+        c
+        for c in state.certificates
+        if c.key != own
+        and c.issuer_ref.group == "cert-manager.io"
+        and c.issuer_ref.issuer_key(c.namespace) in issuers
+    )
+
+
+def signed_text(state: ClusterState, palette: Palette) -> Text:
+    """Whether the certificates this CA signs were issued again since the CA itself was (issue 13 item 30).
+
+    A certificate whose ``notBefore`` is older than the CA's was signed by the previous CA: after a renewal
+    it still has to be re-issued (with a new key it no longer verifies against the bundle at all,
+    :attr:`~tui.core.model.state.RootCAView.old_key_certificates`).
+    """
+    cert = state.root_ca.certificate
+    signed = signed_certificates(state)
+    if cert is None or not signed:
+        return labelled(palette, "Signed", ("no cert-manager Certificate signed by this CA", Level.MUTED))
+    old_key = set(state.root_ca.old_key_certificates)
+    lines: list[Text] = []
+    behind = [c for c in signed if c.not_before is None or c.not_before < cert.not_before]
+    fresh = len(signed) - len(behind)
+    summary: list[tuple[str, Level]] = []
+    if fresh:
+        summary.append(
+            (f"✓ {fresh} re-issued since this CA ({fmt.when(cert.not_before, seconds=False)})", Level.OK)
+        )
+    if behind:
+        if summary:
+            summary.append((" · ", Level.MUTED))
+        summary.append(
+            (f"✗ {len(behind)} not re-issued since this CA", Level.ERROR if old_key else Level.WARNING)
+        )
+    lines.append(labelled(palette, "Signed", *summary))
+    for c in sorted(signed, key=lambda c: (0 if c in behind else 1, c.key))[:SIGNED_SHOWN]:
+        if c.not_before is None:
+            what, level = "not issued yet", Level.WARNING
+        elif c.not_before < cert.not_before:
+            what = f"issued {fmt.when(c.not_before, seconds=False)}, before this CA"
+            if c.key in old_key:
+                what, level = what + ": signed by the old key", Level.ERROR
+            else:
+                level = Level.WARNING
+        else:
+            what, level = f"re-issued {fmt.when(c.not_before, seconds=False)}", Level.OK
+        lines.append(labelled(palette, "", (f"{c.name} ", Level.PLAIN), (what, level)))
+    if len(signed) > SIGNED_SHOWN:
+        lines.append(
+            labelled(palette, "", (f"+{len(signed) - SIGNED_SHOWN} more on the Issuers pane", Level.MUTED))
+        )
+    return join_lines(*lines)
+
+
 def key_text(state: ClusterState, palette: Palette) -> Text:
     """The root CA's ``rotationPolicy``: whether a renewal makes a new key, which invalidates every
     leaf signed by the old one as soon as the bundle updates (docs/domain.md §3.1, §4.3)."""
@@ -254,6 +319,7 @@ class RootCAPane(Titled, VerticalScroll):
         yield TextLine("", id="root-resource")
         yield TextLine("", id="root-key")
         yield TextLine("", id="root-bundle")
+        yield TextLine("", id="root-signed")
         yield TextLine("", id="root-history")
         yield TextLine("", id="root-area")
 
@@ -272,6 +338,7 @@ class RootCAPane(Titled, VerticalScroll):
         self._line("root-resource").show(resource_text(state, palette))
         self._line("root-key").show(key_text(state, palette))
         self._line("root-bundle").show(bundle_text(state, palette))
+        self._line("root-signed").show(signed_text(state, palette))
         self._line("root-history").show(history_text(state, palette))
         area = state.area("root-ca")
         self._line("root-area").show(
