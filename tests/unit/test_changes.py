@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+from tui.core.changes.arm_write import official_commands
 from tui.core.changes.changeset import (
     AddFile,
     AddVaultSecret,
@@ -14,6 +15,7 @@ from tui.core.changes.changeset import (
     default_secret_name,
     derived_target_key,
 )
+from tui.core.changes.file_rules import secret_name_problem
 
 
 def test_default_secret_name_replaces_every_dot_like_the_official_cli() -> None:
@@ -21,6 +23,30 @@ def test_default_secret_name_replaces_every_dot_like_the_official_cli() -> None:
     assert default_secret_name("site.ca.v2.crt") == "site-ca-v2-crt"
     assert AddFile("trust", "plc-1.der", b"x").effective_secret_name == "plc-1-der"
     assert AddFile("trust", "plc-1.der", b"x", secret_name="mine").effective_secret_name == "mine"
+
+
+@pytest.mark.parametrize(
+    ("file_name", "proposed"),
+    [
+        ("my ca with space.der", "my-ca-with-space-der"),  # issue 13 item 12: was "my ca with space-der"
+        ("my_ca (2).crt", "my-ca-2-crt"),
+        ("-lead.der", "lead-der"),
+        ("ünïcode.crl", "n-code-crl"),
+        ("x" * 200 + ".der", "x" * 127),
+    ],
+)
+def test_a_proposed_secret_name_passes_its_own_check(file_name: str, proposed: str) -> None:
+    assert default_secret_name(file_name) == proposed
+    assert secret_name_problem(proposed) is None
+    assert AddFile("trust", file_name, b"x").effective_secret_name == proposed
+
+
+def test_the_official_cli_command_names_a_proposed_secret_it_would_not_derive() -> None:
+    # The CLI would derive "my ca-der" (refused); the command line must carry the name we write.
+    [line] = official_commands([AddFile("trust", "my ca.der", b"x")], resource_group="rg", instance="inst")
+    assert line.endswith("--certificate-file 'my ca.der' --secret-name my-ca-der")
+    [line] = official_commands([AddFile("trust", "plc-1.der", b"x")], resource_group="rg", instance="inst")
+    assert "--secret-name" not in line
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from tui.core.changes.changeset import AddFile, AddVaultSecret, Change, RemoveEntry, default_secret_name
+from tui.core.changes.changeset import AddFile, AddVaultSecret, Change, RemoveEntry, cli_secret_name
 from tui.core.changes.operations import SECRET_TYPE, SyncEdit
 
 READ_ONLY_FIELDS = ("id", "name", "type", "systemData", "etag")
@@ -114,7 +114,9 @@ def official_commands(
                 f"--certificate-file {shlex.quote(change.file_name)}"
             )
             secret = change.effective_secret_name
-            if secret and secret != default_secret_name(change.file_name):
+            # Named whenever it is not what the CLI derives itself (a proposed name differs when the
+            # CLI's own would be refused).
+            if secret and secret != cli_secret_name(change.file_name):
                 line += f" --secret-name {shlex.quote(secret)}"
             if change.overwrite:
                 line += " --overwrite-secret"

@@ -12,10 +12,12 @@ is by default the file name with every ``.`` replaced by ``-`` (``plc-1-der``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
+from tui.core.changes.file_rules import SECRET_NAME_MAX, secret_name_problem
 from tui.core.model.names import LIST_ISSUER, LIST_TRUST
 
 ListName = Literal["trust", "issuer"]
@@ -27,9 +29,27 @@ EXTENSION_OF_CONTENT = {"der-certificate": ".der", "pem-certificate": ".crt", "c
 """The file extension the connector reads each kind of content by (docs/domain.md §7.2)."""
 
 
-def default_secret_name(file_name: str) -> str:
-    """The Key Vault secret name the official CLI derives from a file name: ``.`` -> ``-``."""
+def cli_secret_name(file_name: str) -> str:
+    """The Key Vault secret name the official CLI derives from a file name: ``.`` -> ``-``, nothing else
+    (so ``my ca.der`` gives ``my ca-der``, which Key Vault and the SecretSync refuse)."""
     return file_name.replace(".", "-")
+
+
+def default_secret_name(file_name: str) -> str:
+    """The secret name proposed for a file: the official CLI's (:func:`cli_secret_name`) when that is a
+    usable name, else the file name with every run of other characters (dots too) made one ``-``, no
+    leading ``-``, cut to Key Vault's length; so what is proposed passes
+    :func:`~tui.core.changes.file_rules.secret_name_problem` (``my ca with space.der`` ->
+    ``my-ca-with-space-der``)."""
+    name = cli_secret_name(file_name)
+    if secret_name_problem(name) is None:
+        return name
+    cleaned = _NOT_SECRET_CHARACTERS.sub("-", file_name).lstrip("-")[:SECRET_NAME_MAX]
+    # An empty result (a name of symbols only) stays empty: the check then says the name is empty.
+    return cleaned
+
+
+_NOT_SECRET_CHARACTERS = re.compile(r"[^0-9a-zA-Z-]+")
 
 
 def derived_target_key(secret_name: str, content: str) -> str:
