@@ -30,6 +30,7 @@ from tui.ops.apply import (
     APPLIED,
     CONFLICT,
     FAILED,
+    MAX_CONFLICT_RETRIES,
     NOTHING_DONE,
     ApplyResult,
     AuditInfo,
@@ -414,6 +415,50 @@ def test_a_resume_with_nothing_left_to_write_leaves_one_line(rig: Rig) -> None:
         ("apply", "started"),
         ("journal resume", "applied"),
     ]
+
+
+def test_a_409_during_a_resume_applies_the_delta_again_to_the_current_object(tmp_path: Path) -> None:
+    # Found by the adversarial pass: a resume failed on the first 409 where an apply re-plans.
+    rig = Rig(plan_site(trust={"plc-1.der": PLC1.der, "plc-3.der": PLC3.der}), tmp_path)
+    failed = _failed_at_the_secret_sync(rig)
+    rig.events.clear()
+    rig.cluster.hooks["patch SecretSync"] = lambda: rig.cluster.edit(
+        rk.SECRET_SYNCS, NS, TRUST, _drop_mapping("plc-3.der")
+    )
+    resumed = rig.resume(failed.journal_id)
+    assert resumed.outcome == APPLIED, resumed.error
+    assert resumed.sync is not None and resumed.sync.ok, resumed.sync.describe() if resumed.sync else None
+    assert "conflict" in rig.phases() and rig.cluster.calls.count("patch SecretSync") == 1 + 2
+    # Ours made, theirs kept.
+    assert ("plc-2-der", "plc-2.der") in rig.mappings() and "plc-3.der" not in [t for _, t in rig.mappings()]
+    assert rig.cluster.synced(NS, TRUST)["plc-2.der"] == PLC2.der
+
+
+def test_a_409_that_keeps_coming_fails_the_resume_with_the_journal_kept(rig: Rig) -> None:
+    failed = _failed_at_the_secret_sync(rig)
+
+    def again() -> None:  # a writer that always gets in first
+        rig.cluster.edit(rk.SECRET_SYNCS, NS, TRUST, lambda _: None)
+        rig.cluster.hooks["patch SecretSync"] = again
+
+    rig.cluster.hooks["patch SecretSync"] = again
+    resumed = rig.resume(failed.journal_id)
+    assert resumed.outcome == FAILED and resumed.journal_kept and "409 Conflict" in (resumed.error or "")
+    assert rig.cluster.calls.count("patch SecretSync") == 1 + 1 + MAX_CONFLICT_RETRIES  # apply, resume
+    [pending] = pending_applies(rig.state_dir)
+    assert pending.id == failed.journal_id
+
+
+def test_a_409_during_a_rollback_undoes_again_on_the_current_object(rig: Rig) -> None:
+    failed = _failed_at_the_secret_sync(rig)
+    rig.vault.put("someone-else-der", STRANGER.der.hex())
+    rig.cluster.hooks["patch SecretProviderClass"] = lambda: rig.cluster.edit(
+        rk.SECRET_PROVIDER_CLASSES, NS, SPC, _add_object("someone-else-der")
+    )
+    rolled = rig.rollback(failed.journal_id)
+    assert rolled.outcome == ROLLED_BACK, rolled.error
+    assert "plc-2-der" not in rig.spc_names() and "someone-else-der" in rig.spc_names()
+    assert rig.vault.value("plc-2-der") is None
 
 
 def test_resume_refuses_while_the_secret_is_soft_deleted_then_redoes_it_once_purged(rig: Rig) -> None:

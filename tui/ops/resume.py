@@ -11,11 +11,13 @@ pending again with the reason. Steps refused outright (409, 403) wrote nothing a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from typing import Any
 
-from tui.arm.errors import ArmError
-from tui.cluster.writes import WriteError
+from tui.arm.errors import ArmConflict, ArmError
+from tui.cluster.writes import ConflictError, WriteError
 from tui.core.changes.journal import JournalSummary, StepRecord, StepState, journal_audit_fields
 from tui.core.changes.operations import Step, SyncEdit, VaultDelete, VaultWrite
 from tui.core.clock import Clock
@@ -28,6 +30,7 @@ from tui.ops.apply import (
     APPLIED,
     CONFLICT,
     FAILED,
+    MAX_CONFLICT_RETRIES,
     ApplyResult,
     AuditInfo,
     Progress,
@@ -36,7 +39,6 @@ from tui.ops.apply import (
     check_still_ours,
     describe_step,
     failure_line,
-    finish_with_wait,
     record_audit,
     wait_with_progress,
 )
@@ -44,7 +46,7 @@ from tui.ops.audit import AuditLog
 from tui.ops.errors import WriteConflict
 from tui.ops.ports import ArmPort, ClusterPort, VaultPort
 from tui.ops.steps import Adapters, before_image, recheck_done, run_resumed, undo
-from tui.ops.sync_wait import SyncExpectation
+from tui.ops.sync_wait import SyncExpectation, expectations
 from tui.ops.vault_ops import read_secret
 
 ROLLED_BACK = "rolled-back"
@@ -98,6 +100,50 @@ def _fail(
         details=tuple(run.details),
         journal_kept=True,
     )
+
+
+def _retrying_conflicts(run: StepRun, step: Step, write: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run ``write`` (a step that reads its object and applies its delta to it), again after a 409 or
+    ARM's 412, at most :data:`~tui.ops.apply.MAX_CONFLICT_RETRIES` times.
+
+    A conflict means the object moved between the read and the write (another writer, or a controller
+    writing status): the delta is simply applied again to the object as it is now, as an apply does
+    after re-planning. What keeps coming raises on, and the run fails with the journal kept.
+    """
+    attempt = 0
+    while True:
+        try:
+            return write()
+        except (ConflictError, ArmConflict) as exc:
+            attempt += 1
+            if attempt > MAX_CONFLICT_RETRIES:
+                raise
+            run.event("conflict", step, f"{exc}; applying the change again to the object as it is now")
+
+
+def _own_part(steps: Iterable[Step]) -> list[Step]:
+    """The steps with each SecretSync edit cut down to the mappings it changes itself, for the wait.
+
+    A resume applies its delta to the SecretSync as it is now: a mapping someone else dropped or
+    re-pointed since the plan stays as they left it, so the wait must not expect the plan's whole
+    ``after``, only the targets this step adds, re-points or drops, and those that read a secret the
+    run wrote (a new value that the same mapping must carry to the edge).
+    """
+    written = {s.op.secret_name.lower() for s in steps if isinstance(s.op, VaultWrite)}
+    out = []
+    for step in steps:
+        op = step.op
+        if isinstance(op, SyncEdit) and op.action != "delete":
+            before, after = dict((t, src) for src, t in op.before), dict((t, src) for src, t in op.after)
+            changed = {t for t in (*before, *after) if before.get(t) != after.get(t)}
+            mine = changed | {t for t, src in after.items() if src.lower() in written}
+            op = dataclasses.replace(
+                op,
+                before=tuple((src, t) for src, t in op.before if t in mine),
+                after=tuple((src, t) for src, t in op.after if t in mine),
+            )
+        out.append(Step(step.index, op))
+    return out
 
 
 def _to_redo(adapters: Adapters, summary: JournalSummary) -> list[StepRecord]:
@@ -164,7 +210,7 @@ def resume_apply(
                 before = before_image(adapters, step, run.versions)
             run.record(step, StepState.PENDING, before=before, op=step.op, revision=revision)
             run.about_to_write()
-            result = run_resumed(adapters, step, run.versions)
+            result = _retrying_conflicts(run, step, partial(run_resumed, adapters, step, run.versions))
             run.record(
                 step,
                 StepState.DONE,
@@ -183,7 +229,7 @@ def resume_apply(
             run.record(current, StepState.FAILED, message=error, revision=todo[position][0] if todo else None)
         left = tuple(step for _, step in todo[position:]) if current is not None else ()
         return _fail(run, current, exc, audit, info, (*run.executed, *left))
-    sync = finish_with_wait(run, adapters, wait_timeout)
+    sync = wait_with_progress(run, adapters, expectations(_own_part(run.executed)), wait_timeout)
     run.end(jr.APPLIED, "" if sync is None or sync.ok else f"not synced: {sync.describe()}")
     detail = "" if sync is None or sync.ok else sync.describe()
     record_audit(audit, info, APPLIED, run.plan.plan_id, detail, journal_id=journal_id)
@@ -359,7 +405,11 @@ def rollback_apply(
             run.left = len(candidates) - position
             run.event("start", step, f"undo: {describe_step(step)}")
             run.about_to_write()
-            result = undo(adapters, step, rec.before, namespace=run.plan.namespace, taken=taken)
+            result = _retrying_conflicts(
+                run,
+                step,
+                partial(undo, adapters, step, rec.before, namespace=run.plan.namespace, taken=taken),
+            )
             run.journal.append(
                 StepRecord(
                     rec.plan_id,
