@@ -25,6 +25,7 @@ from typing import Protocol
 
 from kubernetes.client import ApiClient
 
+from tui.cluster.decoded_store import DecodedStore
 from tui.cluster.reflector import Reflector, ReflectorTimings, WaitFunction, event_wait
 from tui.cluster.watch_set import assemble, watch_targets
 from tui.core.build.assemble import build_state
@@ -80,6 +81,7 @@ class FeedTimings:
     tick: float = 30.0  # rebuild at least this often: days-left and "rotated at" depend on the time
     vault_interval: float = 60.0
     arm_interval: float = 60.0
+    save_decoded_after: float = 3.0  # the on-disk copy of decodes is written this long after the first state
 
 
 class ClusterFeed:
@@ -102,9 +104,13 @@ class ClusterFeed:
         wait: WaitFunction = event_wait,
         rand: Callable[[], float] = random.random,
         on_event: Callable[[Reflector], None] | None = None,
+        decoded_store: DecodedStore | None = None,
     ) -> None:
         """``on_event(reflector)`` is called on a reflector thread for each change it sees, before the
-        rebuild is scheduled (instrumentation such as the benchmark's latency probe); keep it quick."""
+        rebuild is scheduled (instrumentation such as the benchmark's latency probe); keep it quick.
+
+        ``decoded_store`` keeps decoded certificates on disk between runs: loaded before the first build,
+        saved once the first state is out (and again at :meth:`stop` when more were decoded since)."""
         self.settings = settings
         self._on_event = on_event
         self.clock = clock or SystemClock()
@@ -151,6 +157,7 @@ class ClusterFeed:
             None,
         )
         self._prewarmed = False
+        self._decoded_store = decoded_store
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -160,6 +167,9 @@ class ClusterFeed:
             return
         for reflector in self.reflectors:
             reflector.start()
+        if self._decoded_store is not None:
+            # While the lists are on the wire: the first decode of the list files then finds them.
+            self._decoded_store.load_into(DEFAULT_CACHE)
         self._spawn(self._build_loop, "feed builder")
         if self._vault_reader is not None:
             self._spawn(self._vault_loop, "feed vault poller")
@@ -179,6 +189,8 @@ class ClusterFeed:
         for thread in self._threads:
             if thread is not threading.current_thread():
                 thread.join(timeout)
+        if self._decoded_store is not None and self.first_state_ready.is_set():
+            self._decoded_store.save_from(DEFAULT_CACHE)
 
     def __enter__(self) -> ClusterFeed:
         self.start()
@@ -362,6 +374,18 @@ class ClusterFeed:
             self.first_state_ready.set()
             self._vault_wanted.set()
             self._arm_wanted.set()
+            if self._decoded_store is not None:
+                self._spawn(self._save_decoded, "feed decoded saver")
+
+    def _save_decoded(self) -> None:
+        """Write the decodes to disk once the first frame had the processor to itself."""
+        store = self._decoded_store
+        if store is None or self._stop.wait(self.timings.save_decoded_after):
+            return
+        try:
+            store.save_from(DEFAULT_CACHE)
+        except Exception:  # only a head start for the next run
+            log.exception("saving the decoded certificates failed")
 
     @staticmethod
     def _deliver(callback: StateCallback, state: ClusterState) -> None:

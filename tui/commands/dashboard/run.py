@@ -12,6 +12,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from tui.cluster.config import ClusterConfigError, ClusterConnection, connect
+from tui.cluster.decoded_store import DecodedStore
 from tui.cluster.live import ClusterFeed
 from tui.commands.dashboard.arguments import EXIT_FAILED, EXIT_UNREACHABLE, EXIT_USAGE
 from tui.commands.shared.app_runner import LazySession, run_app
@@ -81,8 +82,10 @@ def open_feed(settings: Settings, *, clock: Clock | None = None) -> tuple[Cluste
     connection = connect(settings.connection)
     reader = make_vault_reader(settings.vault, clock=clk, timeout=settings.request_timeout)
     arm = make_arm_reader(settings.arm, settings.vault, clock=clk, timeout=settings.request_timeout)
+    # Decoded certificates kept on disk by their SHA-256: the next start skips decoding (design §10.1).
+    store = DecodedStore(settings.state_dir)
     return connection, ClusterFeed(
-        connection.api_client, model, clock=clk, vault_reader=reader, arm_reader=arm
+        connection.api_client, model, clock=clk, vault_reader=reader, arm_reader=arm, decoded_store=store
     )
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from tui.cluster.config import ClusterConfigError, connect
+from tui.cluster.decoded_store import DecodedStore
 from tui.cluster.oneshot import read_once
 from tui.cluster.watch_set import unreachable_reason
 from tui.commands.shared.arm_reader import make_arm_reader
@@ -18,6 +19,7 @@ from tui.commands.shared.settings import Settings, UsageError, command_settings,
 from tui.commands.shared.vault_reader import make_vault_reader
 from tui.commands.status.arguments import EXIT_UNREACHABLE, EXIT_USAGE, fail
 from tui.core.build.assemble import build_state
+from tui.core.build.cache import DEFAULT_CACHE
 from tui.core.clock import SystemClock
 from tui.core.health.report import exit_code, render_status, state_to_json
 from tui.core.model.snapshot import VaultSnapshot
@@ -106,6 +108,9 @@ def _status(settings: Settings, *, as_json: bool, no_vault: bool, vault_values: 
                 EXIT_UNREACHABLE,
                 as_json=as_json,
             )
+        # Decoded certificates kept on disk by their SHA-256 spare the decoding (docs/design.md §10.1).
+        decoded = DecodedStore(settings.state_dir)
+        decoded.load_into(DEFAULT_CACHE)
         # ARM's ids come from the cluster (annotations, the Arc ConfigMap): read it alongside the vault.
         first = build_state(raw, settings=model, now=clock.now())
         arm_reader = make_arm_reader(
@@ -118,6 +123,7 @@ def _status(settings: Settings, *, as_json: bool, no_vault: bool, vault_values: 
             # The vault is named by the SPC the state points at (or values need the mapped names).
             vault_snapshot = vault_reader(first) if vault_reader is not None else None
         state = build_state(raw, settings=model, now=clock.now(), vault=vault_snapshot, arm=arm.result())
+        decoded.save_from(DEFAULT_CACHE)
     finally:
         connection.close()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +65,24 @@ class DecodeCache:
         """Grow the bound to at least ``items``: a cyclic scan larger than an LRU would miss every time."""
         with self._lock:
             self.maxsize = max(self.maxsize, items)
+
+    def decoded_items(self) -> list[tuple[bytes, DecodedValue]]:
+        """Every remembered decode by SHA-256, least recently used first (a copy, e.g. to save it)."""
+        with self._lock:
+            return list(self._decoded.items())
+
+    def preload(self, items: Iterable[tuple[bytes, DecodedValue]]) -> int:
+        """Remember decodes made earlier (an on-disk copy); entries already held are kept. Returns how many
+        were added."""
+        added = 0
+        with self._lock:
+            for digest, value in items:
+                if digest not in self._decoded:
+                    self._decoded[digest] = value
+                    self._decoded.move_to_end(digest, last=False)  # older than anything decoded here
+                    added += 1
+            self.maxsize = max(self.maxsize, len(self._decoded))
+        return added
 
     def decode(self, data: bytes, digest: bytes, source: str) -> DecodedValue:
         """Decode ``data`` (whose SHA-256 is ``digest``); errors become ``error`` text, never raise."""
