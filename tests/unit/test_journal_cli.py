@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.test_journal import BROKEN, PLAN
+from tests.unit.test_journal import BROKEN, PLAN, T0
+from tui.core.changes.journal import EndRecord
 from tui.ops.journal import JournalStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -149,3 +150,50 @@ def test_journal_names_and_contexts_with_control_characters_are_escaped(tmp_path
     assert "unfinished apply 2026\\1B]0;owned\\07X" in notice.stderr
     dry = _cli(state, "journal", "rollback", hostile, "--dry-run")
     assert "\x1b" not in dry.stdout + dry.stderr and "\x07" not in dry.stdout + dry.stderr
+
+
+def _ended(tmp_path: Path, outcome: str) -> Path:
+    """A state directory holding journal ``GOOD``, ended with ``outcome``."""
+    state = tmp_path / "state"
+    journal = JournalStore(state).create(GOOD, PLAN)
+    journal.append(EndRecord("p1", outcome, T0))
+    journal.close()
+    return state
+
+
+@pytest.mark.parametrize(
+    ("outcome", "action", "said"),
+    [
+        ("applied", "resume", f"journal {GOOD}: already applied; nothing to resume"),
+        ("rolled-back", "rollback", f"journal {GOOD}: already rolled back; nothing to roll back"),
+        (
+            "applied",
+            "rollback",
+            f"journal {GOOD}: was applied, so there is no unfinished apply to roll back (a rollback undoes "
+            "an interrupted or failed apply). To take the change back, make the opposite change: "
+            "aio-certs trust remove plc-1.der; aio-certs trust remove plc-2.der",
+        ),
+    ],
+)
+def test_a_journal_that_already_ended_as_asked_is_nothing_to_do(
+    tmp_path: Path, outcome: str, action: str, said: str
+) -> None:
+    # Issue 13 item 16: this exited 1 with "already applied; nothing to rollback", where the help
+    # promises 0 when there is nothing to do. No cluster is needed (the kubeconfig points nowhere).
+    state = _ended(tmp_path, outcome)
+    before = (state / "journal" / f"{GOOD}.jsonl").read_bytes()
+    result = _cli(state, "journal", action, GOOD, "--yes")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [said]
+    assert (state / "journal" / f"{GOOD}.jsonl").read_bytes() == before
+    [event] = [json.loads(e) for e in (state / "audit.jsonl").read_text().splitlines()]
+    assert (event["action"], event["outcome"]) == (f"journal {action}", "nothing-to-do")
+
+
+@pytest.mark.parametrize("outcome", ["rolled-back", "abandoned"])
+def test_resuming_an_undone_journal_is_refused(tmp_path: Path, outcome: str) -> None:
+    state = _ended(tmp_path, outcome)
+    result = _cli(state, "journal", "resume", GOOD, "--yes")
+    assert result.returncode == 1
+    _one_line(result, f"aio-certs journal resume: journal {GOOD}: already ")
+    assert result.stderr.rstrip().endswith("nothing to resume; plan the change again")

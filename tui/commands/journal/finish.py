@@ -15,7 +15,7 @@ from tui.commands.shared.exits import EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE, R
 from tui.commands.shared.settings import Settings, check_timeouts, refuse_if_read_only, state_directory
 from tui.commands.shared.trail import Trail
 from tui.core.text import printable
-from tui.ops.journal import JournalError, JournalStore
+from tui.ops.journal import APPLIED, ROLLED_BACK, JournalError, JournalInfo, JournalStore
 from tui.ops.runner import SiteUnavailable
 
 
@@ -56,7 +56,7 @@ def finish(settings: Settings, action: str, journal_id: str, trail: Trail) -> in
     if summary.busy:
         raise Refused(f"journal {printable(journal_id)}: another aio-certs process is working on it")
     if not summary.pending:
-        raise Refused(f"journal {printable(journal_id)}: already {summary.outcome}; nothing to {action}")
+        return _finished(summary, action, trail)
     what = "; ".join(summary.description)
     todo = (
         f"{summary.steps - summary.done} remaining step(s)"
@@ -100,3 +100,43 @@ def finish(settings: Settings, action: str, journal_id: str, trail: Trail) -> in
         return code
     finally:
         connection.close()
+
+
+def _opposite(description: str) -> str | None:
+    """The command that takes back one applied change (``description`` as the journal words it)."""
+    words = description.split(" ")
+    if words[:3] == ["add", "or", "replace"] or len(words) < 2:
+        return None  # an overwrite: only the previous file, added again with --overwrite, takes it back
+    list_name, _, target = words[1].partition("/")
+    if words[0] == "add" and target and not target.startswith("<"):
+        return f"aio-certs {list_name} remove {target}"
+    if words[0] == "remove" and target:
+        return f"aio-certs {list_name} add <the file of {target}>"
+    return None
+
+
+def _finished(summary: JournalInfo, action: str, trail: Trail) -> int:
+    """A journal that already ended: nothing to do (exit 0) when the ask is already true, else refused.
+
+    ``help`` promises exit 0 when there is nothing to do; a resume of an applied journal and a rollback of
+    a rolled-back one are that. A rollback of an applied journal is too (nothing is unfinished), and says
+    how to take the change back instead; a resume of an undone or abandoned one has no plan left to run.
+    """
+    name = printable(summary.id)
+    if action == "resume" and summary.outcome == APPLIED:
+        line = f"journal {name}: already applied; nothing to resume"
+    elif action == "rollback" and summary.outcome == ROLLED_BACK:
+        line = f"journal {name}: already rolled back; nothing to roll back"
+    elif action == "rollback" and summary.outcome == APPLIED:
+        undo = [c for c in map(_opposite, summary.description) if c]
+        how = f": {'; '.join(undo)}" if undo else ""
+        line = (
+            f"journal {name}: was applied, so there is no unfinished apply to roll back (a rollback undoes "
+            f"an interrupted or failed apply). To take the change back, make the opposite change{how}"
+        )
+    else:
+        outcome = {ROLLED_BACK: "rolled back"}.get(summary.outcome or "", summary.outcome)
+        raise Refused(f"journal {name}: already {outcome}; nothing to {action}; plan the change again")
+    print(printable(line), file=sys.stderr)
+    trail.record("nothing-to-do", detail=line)
+    return EXIT_OK
