@@ -24,6 +24,7 @@ from datetime import datetime
 from tui.core.build.arm import arm_view, discover_ids, entry_drift, join_owners
 from tui.core.build.cache import DEFAULT_CACHE, DecodeCache
 from tui.core.build.certmanager import latest_requests, parse_certificate, parse_issuers
+from tui.core.build.connector import build_connector_certificate, connector_findings
 from tui.core.build.discovery import discover
 from tui.core.build.opcua import build_opcua_with_findings
 from tui.core.build.readers import field_of, meta_of, one_line, spec_of
@@ -201,6 +202,8 @@ def build_state(
     findings += entry_problems
     findings += arm_findings(arm_state, owners)
     findings += drift_problems
+    connector = build_connector_certificate(raw, ns, certificates, now, cache)
+    findings += connector_findings(connector, settings, now)
 
     return ClusterState(
         namespace=ns,
@@ -222,4 +225,5 @@ def build_state(
         rotation_history=history,
         arm=arm_state,
         owners=owners,
+        connector_certificate=connector,
     )

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from tui.core.certs.model import CertificateInfo, CrlInfo
 from tui.core.model.arm import ArmKind, Owner
+from tui.core.model.connector import ConnectorCertView
 from tui.core.model.snapshot import AreaState, ResourceStatus
 from tui.core.model.spc import SpcView
 
@@ -630,6 +631,8 @@ class ClusterState:
     arm: ArmView = field(default=ArmView())
     owners: tuple[OwnerView, ...] = field(default=())
     """Who owns each SPC in the AIO namespace and each OPC UA list SecretSync (present on either side)."""
+    connector_certificate: ConnectorCertView | None = None
+    """The OPC UA connector's own application instance certificate; None when not read."""
 
     def owner(self, kind: ArmKind, name: str | None) -> OwnerView | None:
         """The ownership of one list object (ARM names compare case-insensitively)."""
