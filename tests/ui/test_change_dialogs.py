@@ -28,8 +28,10 @@ from tui.ui.app import DashboardApp, help_groups
 from tui.ui.messages import SourceFailed
 from tui.ui.modals.apply import ApplyModal
 from tui.ui.modals.confirm import ConfirmModal
-from tui.ui.modals.delete import DeleteModal
+from tui.ui.modals.delete import DeleteModal, PurgeBox
 from tui.ui.modals.journal import JournalModal
+from tui.ui.modals.list_choice import ListChoice
+from tui.ui.modals.preview import PreviewModal
 from tui.ui.modals.renew import RenewModal
 from tui.ui.modals.stale import StaleModal
 from tui.ui.modals.upload import PathInput, UploadModal
@@ -38,6 +40,7 @@ from tui.ui.palette import DashboardCommands
 from tui.ui.screens.dashboard import DashboardScreen
 from tui.ui.source import StaticSource
 from tui.ui.view.settings import UiSettings
+from tui.ui.widgets.filter_input import FilterInput
 from tui.ui.widgets.opcua_pane import OpcUaPane
 
 NO_CLUSTER = "no cluster in the pilot tests"
@@ -404,6 +407,11 @@ async def test_help_lists_every_change_binding(steady: ClusterState) -> None:
             RenewModal,
             JournalModal,
             ConfirmModal,
+            ListChoice,
+            PurgeBox,
+            FilterInput,
+            PreviewModal,
+            DashboardApp,
         )
         wanted = {b.id for cls in classes for b in cls.BINDINGS}  # type: ignore[union-attr]
         assert None not in wanted and wanted <= listed

@@ -36,14 +36,16 @@ from tui.core.model.snapshot import AreaState
 from tui.core.model.state import ClusterState
 from tui.paths import style_path
 from tui.ui.change_session import SessionFactory, SessionHolder
+from tui.ui.copy_row import copy_text, doc_under_cursor
 from tui.ui.messages import SourceFailed, StateArrived
 from tui.ui.modals.apply import ApplyModal
 from tui.ui.modals.audit_view import AuditViewModal
 from tui.ui.modals.confirm import ConfirmModal
-from tui.ui.modals.delete import DeleteModal
-from tui.ui.modals.help import HelpGroup, HelpModal, HelpRow, rows_from_bindings
+from tui.ui.modals.delete import DeleteModal, PurgeBox
+from tui.ui.modals.help import HelpGroup, HelpModal, HelpRow, filter_word_rows, rows_from_bindings
 from tui.ui.modals.journal import JournalModal
 from tui.ui.modals.journal_view import JournalViewModal
+from tui.ui.modals.list_choice import ListChoice
 from tui.ui.modals.preview import PreviewModal
 from tui.ui.modals.renew import RenewModal
 from tui.ui.modals.stale import StaleModal
@@ -56,6 +58,7 @@ from tui.ui.source import StateSource
 from tui.ui.view.levels import DEFAULT_PALETTE, Palette, palette_from_colors
 from tui.ui.view.settings import UiSettings
 from tui.ui.view.terminal import over_ssh
+from tui.ui.widgets.filter_input import FilterInput
 from tui.ui.widgets.keyed_table import KeyedTable
 from tui.ui.widgets.opcua_pane import OpcUaPane
 from tui.ui.widgets.root_ca_pane import RootCAPane
@@ -85,6 +88,22 @@ class DashboardApp(SiteViews):
             tooltip="Quit and restore the terminal (works everywhere, even in the filter box)",
         ),
         Binding("question_mark", "help", "Help", id="app.help", tooltip="Show every key binding"),
+        Binding(
+            "c",
+            "copy('thumbprint')",
+            "Copy",
+            show=False,
+            id="app.copy",
+            tooltip="Copy the thumbprint (a CRL: its SHA-256) of the row under the cursor (OSC 52)",
+        ),
+        Binding(
+            "C",
+            "copy('pem')",
+            "Copy PEM",
+            show=False,
+            id="app.copy-pem",
+            tooltip="Copy the PEM of the row under the cursor, or of the root CA on its pane (OSC 52)",
+        ),
         Binding(
             "ctrl+r",
             "refresh",
@@ -295,6 +314,21 @@ class DashboardApp(SiteViews):
     def _refresh(self) -> None:
         self.source.refresh()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Copying from a row works on the dashboard only (a dialog's ``c`` is its own)."""
+        if action == "copy":
+            return self.screen is self._dashboard
+        return True
+
+    def action_copy(self, what: str) -> None:
+        """Copy the thumbprint or PEM of the row under the cursor (see :mod:`tui.ui.copy_row`)."""
+        value, notice = copy_text(doc_under_cursor(self._dashboard), what)
+        if value is None:
+            self.notify(notice, severity="warning", timeout=4, markup=False)
+            return
+        self.copy_to_clipboard(value)
+        self.notify(notice, timeout=3, markup=False)
+
     def action_toggle_read_only(self) -> None:
         """Switch the read-only view on or off (locked on when started with ``--read-only``)."""
         if self.settings.read_only_locked:
@@ -348,14 +382,24 @@ def help_groups() -> list[HelpGroup]:
                 HelpRow("click a header", "Sort by that column (again: reverse)"),
             ),
         ),
+        HelpGroup("Filter box (/ on the OPC UA pane)", rows_from_bindings(FilterInput.BINDINGS)),
+        HelpGroup("Filter words", filter_word_rows()),
         HelpGroup("Root CA pane", rows_from_bindings(RootCAPane.BINDINGS)),
         HelpGroup("Preview", rows_from_bindings(PreviewModal.BINDINGS)),
         HelpGroup(
             "Upload dialog",
-            (*rows_from_bindings(UploadModal.BINDINGS), *rows_from_bindings(PathInput.BINDINGS)),
+            (
+                *rows_from_bindings(UploadModal.BINDINGS),
+                *rows_from_bindings(PathInput.BINDINGS),
+                HelpRow("shift+tab", "Back to the previous field (its text is kept, not selected)"),
+            ),
         ),
         HelpGroup("Add from Key Vault dialog", rows_from_bindings(VaultAddModal.BINDINGS)),
-        HelpGroup("Delete dialog", rows_from_bindings(DeleteModal.BINDINGS)),
+        HelpGroup("List choice (upload, add from Key Vault)", rows_from_bindings(ListChoice.BINDINGS)),
+        HelpGroup(
+            "Delete dialog",
+            (*rows_from_bindings(DeleteModal.BINDINGS), *rows_from_bindings(PurgeBox.BINDINGS)),
+        ),
         HelpGroup("Stale entries dialog", rows_from_bindings(StaleModal.BINDINGS)),
         HelpGroup(
             "Apply dialog",

@@ -153,13 +153,19 @@ class ChangeFlow(App[None]):
             "journal": self._open_journal,
         }.get(action)
         if handler is not None:
+            # A notice from before (e.g. "staged: …") would sit on the new dialog's buttons at 80x24.
+            self.clear_notifications()
             handler(state, tuple(keys))  # type: ignore[arg-type]
 
     def _now(self) -> datetime:
         return self.clock.now()
 
-    def _list_of(self, keys: Sequence[str]) -> str:
-        return keys[0].split("/", 1)[0] if keys and "/" in keys[0] else "trust"
+    def _list_of(self, keys: Sequence[str]) -> tuple[str, str]:
+        """The list a dialog starts on, and why (said beside the choice, so it never changes silently)."""
+        if keys and "/" in keys[0]:
+            name = keys[0].split("/", 1)[0]
+            return name, f"the row under the cursor is in the {name} list"
+        return "trust", ""
 
     def _need_session(self, what: str) -> bool:
         if self.sessions.available:
@@ -174,13 +180,15 @@ class ChangeFlow(App[None]):
     def _open_upload(self, state: ClusterState, keys: Sequence[str]) -> None:
         sessions = self.sessions
         listing = (lambda: read_vault_listing(sessions.get())) if sessions.available else None
+        list_name, list_reason = self._list_of(keys)
         self.push_screen(
             UploadModal(
                 state,
                 self.staging,
                 now=self._now(),
                 vault_listing=listing,
-                list_name=self._list_of(keys),
+                list_name=list_name,
+                list_reason=list_reason,
                 palette=self.palette,
             ),
             self._staged,
@@ -190,13 +198,15 @@ class ChangeFlow(App[None]):
         if not self._need_session("add from Key Vault"):
             return
         sessions = self.sessions
+        list_name, list_reason = self._list_of(keys)
         self.push_screen(
             VaultAddModal(
                 state,
                 self.staging,
                 lambda: read_vault_candidates(sessions.get()),
                 now=self._now(),
-                list_name=self._list_of(keys),
+                list_name=list_name,
+                list_reason=list_reason,
                 palette=self.palette,
             ),
             self._staged,
@@ -238,6 +248,9 @@ class ChangeFlow(App[None]):
         pane = self.dashboard.opcua_pane
         pane.mark(set(reasons))
         self.dashboard.action_show_pane("opcua")
+        if pane.shown:
+            # The marked rows sort first: put the cursor on the first, so they are in view after esc.
+            pane.table.move_to_key(pane.shown[0].key)
 
         def judge(keep: Collection[str]) -> dict[str, str]:
             return {k: v for k, v in stale_reasons(state, keep).items() if k not in busy}

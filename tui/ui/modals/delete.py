@@ -4,6 +4,10 @@ Each entry is named with the Key Vault secret behind it and, when ``x`` marked i
 removal keeps the vault secret unless "purge" is ticked; purging cannot be undone in Key Vault, so it
 needs the secret's name typed exactly (for several entries, ``purge N`` with their number). The core's
 rules run on every change of the dialog; entries it refuses are listed with the reason and left out.
+
+The dialog opens with the focus on the entry list, not on the purge box: a reflex ``enter`` stages the
+removal that keeps the secrets, never a purge. The purge box toggles with ``space`` or ``p`` only, and the
+verdict says "ready" only once the purge, when ticked, is confirmed.
 """
 
 from __future__ import annotations
@@ -27,6 +31,21 @@ from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette
 from tui.ui.view.staging import Check, StagedItem, Staging, check_new
 
 
+class PurgeBox(Checkbox, inherit_bindings=False):
+    """The purge checkbox: ``space`` toggles it; ``enter`` does not (it stages, as everywhere here)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "space",
+            "toggle_button",
+            "Toggle",
+            show=False,
+            id="delete.purge-toggle",
+            tooltip="Tick or untick the purge box when it has the focus (enter never ticks it)",
+        ),
+    ]
+
+
 def purge_phrase(entries: Sequence[OpcUaEntry]) -> str:
     """What must be typed to allow a purge: the one secret's name, or ``purge N`` for several."""
     secrets = [e.source_path for e in entries if e.source_path]
@@ -41,7 +60,18 @@ class DeleteModal(ModalScreen[tuple[StagedItem, ...] | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="delete.cancel", tooltip="Close without staging anything"),
         Binding(
-            "ctrl+s", "stage", "Stage", id="delete.stage", tooltip="Stage the removals the dialog accepts"
+            "ctrl+s,enter",
+            "stage",
+            "Stage",
+            id="delete.stage",
+            tooltip="Stage the removals the dialog accepts (a purge only once its confirmation is typed)",
+        ),
+        Binding(
+            "p",
+            "toggle_purge",
+            "Purge…",
+            id="delete.purge",
+            tooltip="Tick or untick the purge of the Key Vault secret(s) (then type the confirmation)",
         ),
     ]
 
@@ -72,18 +102,24 @@ class DeleteModal(ModalScreen[tuple[StagedItem, ...] | None]):
             dialog.border_title = f"Remove {count} entr{'y' if count == 1 else 'ies'}"
             with VerticalScroll(id="delete-entries"):
                 yield Static(self._entry_lines(), id="delete-list", markup=False)
-            yield Checkbox(
+            yield PurgeBox(
                 "also delete and purge the Key Vault secret(s): cannot be undone", id="delete-purge"
             )
             phrase = purge_phrase(self.entries)
-            confirm = Input(placeholder=f"type {phrase} to allow the purge", id="delete-confirm")
+            confirm = Input(
+                placeholder=f"type {phrase} to allow the purge", id="delete-confirm", select_on_focus=False
+            )
             confirm.cursor_blink = False
             yield confirm
             yield Static("", id="delete-verdict", classes="verdict", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Stage removal", id="delete-stage", variant="error")
                 yield Button("Cancel", id="delete-cancel")
-            yield Static("ctrl+s stage · space ticks purge · esc cancel", classes="dialog-hint", markup=False)
+            yield Static(
+                "enter or ctrl+s stage (secrets kept) · p purge… · esc cancel",
+                classes="dialog-hint",
+                markup=False,
+            )
 
     def _entry_lines(self) -> Text:
         lines = []
@@ -100,9 +136,9 @@ class DeleteModal(ModalScreen[tuple[StagedItem, ...] | None]):
         return Text("\n").join(lines)
 
     def on_mount(self) -> None:
-        """Check the removals as they stand; focus the purge choice."""
+        """Check the removals as they stand; focus the entry list (never the purge box)."""
         self.query_one("#delete-confirm", Input).display = False
-        self.query_one("#delete-purge", Checkbox).focus()
+        self.query_one("#delete-entries", VerticalScroll).focus()
         self._recheck()
 
     @property
@@ -127,11 +163,21 @@ class DeleteModal(ModalScreen[tuple[StagedItem, ...] | None]):
     @on(Input.Changed, "#delete-confirm")
     def _confirm_changed(self, event: Input.Changed) -> None:
         event.stop()
-        self._update_button()
+        self._show_verdict()
+
+    def action_toggle_purge(self) -> None:
+        """Tick or untick the purge box (ticking it moves the focus to the confirmation)."""
+        box = self.query_one("#delete-purge", Checkbox)
+        box.value = not box.value
 
     def _recheck(self) -> None:
         # Removals need no file or vault read: the core's rules are quick enough to run right here.
         self.verdict = check_new(self.staging, self._changes(), self.state, now=self.now, vault_secrets=None)
+        self._show_verdict()
+
+    def _show_verdict(self) -> None:
+        if self.verdict is None:
+            return
         accepted = len(self.accepted())
         notes = []
         if accepted < len(self.entries):
@@ -140,15 +186,21 @@ class DeleteModal(ModalScreen[tuple[StagedItem, ...] | None]):
             notes.append(
                 "purged secrets are gone from Key Vault for good; the vault is checked again when you apply"
             )
-        self.query_one("#delete-verdict", Static).update(
-            issue_lines(
-                self.verdict.problems,
-                self.verdict.warnings,
-                self.palette,
-                notes=notes,
-                ok_line="✓ ready to stage" if accepted else "",
-            )
+        text = issue_lines(
+            self.verdict.problems,
+            self.verdict.warnings,
+            self.palette,
+            notes=notes,
+            # Not "ready" while the purge waits for its phrase: staging would be refused.
+            ok_line="✓ ready to stage" if accepted and self.purge_confirmed else "",
         )
+        if accepted and not self.purge_confirmed:
+            waiting = Text(
+                f"… type {purge_phrase(self.entries)} to allow the purge (or untick it)",
+                style=self.palette.style(Level.WARNING),
+            )
+            text = Text("\n").join([waiting, text]) if text.plain else waiting
+        self.query_one("#delete-verdict", Static).update(text)
         self._update_button()
 
     def accepted(self) -> list[int]:

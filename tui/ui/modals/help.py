@@ -10,9 +10,12 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from tui.core.model.state import Health
+from tui.ui.modals.preview import ScrollBody
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,20 @@ def rows_from_bindings(bindings: Sequence[BindingType]) -> tuple[HelpRow, ...]:
         keys = ", ".join(_key_label(k) for k in binding.key.split(","))
         rows.append(HelpRow(keys, binding.tooltip or binding.description, binding.id))
     return tuple(rows)
+
+
+def filter_word_rows() -> tuple[HelpRow, ...]:
+    """What the OPC UA filter (``/``) understands (see :mod:`tui.ui.view.filtering`), for the help."""
+    health = ", ".join(flag.value for flag in Health)
+    return (
+        HelpRow("any word", "Matches list, file, vault secret, subject, issuer, thumbprint, serial, URI"),
+        HelpRow("several words", "All must match: trust expiring"),
+        HelpRow("!word", "Keeps the entries the word does not match: !healthy"),
+        HelpRow("trust, issuer", "The list; ca: a CA certificate"),
+        HelpRow("problem, healthy", "Any health flag / none (also: bad, unhealthy / ok, good)"),
+        HelpRow("critical, warning", "The entry's worst severity"),
+        HelpRow("health flags", health),
+    )
 
 
 _KEY_LABELS = {
@@ -73,7 +90,7 @@ class HelpModal(ModalScreen[None]):
         """One table per group."""
         with Vertical(id="help-dialog") as dialog:
             dialog.border_title = "Keys"
-            with VerticalScroll(id="help-body"):
+            with ScrollBody(id="help-body"):
                 for group in self.groups:
                     table = Table.grid(padding=(0, 2))
                     table.add_column(style="bold", no_wrap=True, width=16)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
@@ -25,7 +26,9 @@ LABEL_WIDTH = 18
 def _field_line(field: Field, palette: Palette) -> Text:
     text = Text(no_wrap=False, overflow="fold")
     if field.value:
-        text.append(f"{field.label:<{LABEL_WIDTH}}", palette.style(Level.MUTED))
+        # At least two spaces after a long label: "SecretSync mapping" is as wide as the column.
+        width = max(LABEL_WIDTH, len(field.label) + 2)
+        text.append(f"{field.label:<{width}}", palette.style(Level.MUTED))
         text.append(field.value, palette.style(field.level))
     else:
         text.append(field.label, palette.style(field.level))
@@ -39,6 +42,37 @@ def section_text(section: Section, palette: Palette) -> Text:
     return Text("\n").join(lines)
 
 
+class ScrollBody(VerticalScroll):
+    """A scrolling body that counts every key of a burst.
+
+    Textual defers a scroll until after the next repaint and computes it from the position at the key,
+    so eight ``j`` arriving in one read (a held key over SSH) moved one line. Here each key moves from
+    where the previous one left off, at once; the repaint shows the sum.
+    """
+
+    def scroll_lines(self, lines: int) -> None:
+        """Scroll ``lines`` down (negative: up), clamped to the content."""
+        if not self.allow_vertical_scroll:
+            raise SkipAction()
+        self.scroll_to(y=self.scroll_y + lines, animate=False, immediate=True)
+
+    def action_scroll_down(self) -> None:
+        """One line down (``↓``)."""
+        self.scroll_lines(1)
+
+    def action_scroll_up(self) -> None:
+        """One line up (``↑``)."""
+        self.scroll_lines(-1)
+
+    def action_page_down(self) -> None:
+        """One page down (``pgdn``)."""
+        self.scroll_lines(max(1, self.scrollable_content_region.height))
+
+    def action_page_up(self) -> None:
+        """One page up (``pgup``)."""
+        self.scroll_lines(-max(1, self.scrollable_content_region.height))
+
+
 class PreviewModal(ModalScreen[None]):
     """Shows one :class:`~tui.ui.view.preview_doc.PreviewDoc`; ``escape`` closes, ``c`` copies."""
 
@@ -50,6 +84,14 @@ class PreviewModal(ModalScreen[None]):
             "Copy thumbprint",
             id="preview.copy",
             tooltip="Copy the thumbprint to the clipboard (OSC 52)",
+        ),
+        Binding(
+            "C",
+            "copy_pem",
+            "Copy PEM",
+            show=False,
+            id="preview.copy-pem",
+            tooltip="Copy the PEM text (public certificates and CRLs only) to the clipboard (OSC 52)",
         ),
         Binding("j", "scroll('down')", "Down", show=False, id="preview.down", tooltip="Scroll down"),
         Binding("k", "scroll('up')", "Up", show=False, id="preview.up", tooltip="Scroll up"),
@@ -65,7 +107,7 @@ class PreviewModal(ModalScreen[None]):
         palette = self.palette
         with Vertical(id="preview-dialog") as dialog:
             dialog.border_title = self.doc.title
-            with VerticalScroll(id="preview-body"):
+            with ScrollBody(id="preview-body"):
                 for note in self.doc.notes:
                     yield Static(_field_line(note, palette), classes="preview-note", markup=False)
                 for section in self.doc.sections:
@@ -76,6 +118,8 @@ class PreviewModal(ModalScreen[None]):
             hint = "esc close"
             if self.doc.copy_value:
                 hint += f" · c copy {self.doc.copy_label}"
+            if self.doc.pem:
+                hint += " · C copy PEM"
             hint += " · j/k scroll"
             yield Static(hint, id="preview-hint", markup=False)
 
@@ -96,10 +140,14 @@ class PreviewModal(ModalScreen[None]):
         self.app.copy_to_clipboard(value)
         self.notify(f"copied {self.doc.copy_label} {value}", timeout=3)
 
+    def action_copy_pem(self) -> None:
+        """Copy the PEM text shown at the end of the preview."""
+        if not self.doc.pem:
+            self.notify("no PEM for this item", severity="warning")
+            return
+        self.app.copy_to_clipboard(self.doc.pem)
+        self.notify(f"copied the PEM of {self.doc.title}", timeout=3, markup=False)
+
     def action_scroll(self, direction: str) -> None:
-        """Scroll the body one line."""
-        body = self.query_one("#preview-body", VerticalScroll)
-        if direction == "down":
-            body.scroll_down(animate=False)
-        else:
-            body.scroll_up(animate=False)
+        """Scroll the body one line (every key of a burst counts)."""
+        self.query_one("#preview-body", ScrollBody).scroll_lines(1 if direction == "down" else -1)

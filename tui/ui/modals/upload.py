@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -25,7 +25,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.suggester import Suggester
-from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Checkbox, Input, Label, Static
 from textual.worker import get_current_worker
 
 from tui.core.changes.changeset import AddFile, default_secret_name
@@ -34,6 +34,7 @@ from tui.core.model.names import LIST_ISSUER, LIST_TRUST
 from tui.core.model.snapshot import VaultSecret
 from tui.core.model.state import ClusterState
 from tui.core.text import printable
+from tui.ui.modals.list_choice import ListChoice
 from tui.ui.modals.verdict import content_text, issue_lines
 from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette
 from tui.ui.view.staging import Check, StagedItem, Staging, check_new
@@ -45,6 +46,31 @@ VaultListing = Callable[[], Mapping[str, VaultSecret]]
 """Reads the vault's secret names (blocking; run in a worker)."""
 
 
+def _matching_names(value: str) -> tuple[str, str, Path, list[str]]:
+    """``value`` split into its directory part and separator, the directory, and the names that continue
+    its last part (sorted; hidden ones only once a ``.`` is typed). Reads the directory."""
+    head, sep, stem = value.rpartition("/")
+    if not value or (not sep and not stem):
+        return head, sep, Path("."), []
+    directory = Path(os.path.expanduser(head) if head else "/") if sep else Path(".")
+    try:
+        names = sorted(
+            e.name
+            for e in os.scandir(directory)
+            if e.name.startswith(stem) and (stem.startswith(".") or not e.name.startswith("."))
+        )
+    except OSError:
+        return head, sep, directory, []
+    return head, sep, directory, names
+
+
+def path_candidates(value: str) -> list[str]:
+    """The names a partly typed path could go on to, as a shell lists them on a second ``tab``
+    (directories with a trailing ``/``). Reads the directory: call it off the UI thread."""
+    _head, _sep, directory, names = _matching_names(value)
+    return [f"{name}/" if (directory / name).is_dir() else name for name in names]
+
+
 def complete_path(value: str) -> str | None:
     """The completion of a partly typed path: the longest common continuation of the matching names.
 
@@ -54,18 +80,7 @@ def complete_path(value: str) -> str | None:
     """
     if value == "~":
         return "~/"
-    head, sep, stem = value.rpartition("/")
-    if not value or (not sep and not stem):
-        return None
-    directory = Path(os.path.expanduser(head) if head else "/") if sep else Path(".")
-    try:
-        names = sorted(
-            e.name
-            for e in os.scandir(directory)
-            if e.name.startswith(stem) and (stem.startswith(".") or not e.name.startswith("."))
-        )
-    except OSError:
-        return None
+    head, sep, directory, names = _matching_names(value)
     if not names:
         return None
     # Names, not path components, are being completed: a character-wise common prefix is what is wanted.
@@ -87,8 +102,13 @@ class PathSuggester(Suggester):
         return await asyncio.to_thread(complete_path, value)
 
 
+MAX_CANDIDATES_SHOWN = 12
+"""More names than this are counted, not listed (the dialog has a few lines for them)."""
+
+
 class PathInput(Input):
-    """The path box: ``tab`` takes the completion when there is one, else moves on as usual."""
+    """The path box: ``tab`` completes; when the path is ambiguous it lists the candidates and stays, as a
+    shell does; with nothing to complete or list it moves on as usual."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -97,18 +117,66 @@ class PathInput(Input):
             "Complete",
             show=False,
             id="upload.complete",
-            tooltip="Take the suggested completion of the path",
+            tooltip="Complete the path; when several names fit, list them (tab again moves on)",
         ),
     ]
 
-    def action_complete(self) -> None:
-        """Take the shown completion, or move focus to the next field."""
+    class Candidates(Message):
+        """The names the typed path could go on to (empty: nothing to list any more)."""
+
+        def __init__(self, names: tuple[str, ...]) -> None:
+            super().__init__()
+            self.names = names
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Coming back with shift+tab must not select the whole path, so the next key does not replace it.
+        kwargs.setdefault("select_on_focus", False)
+        super().__init__(*args, **kwargs)
+        self._listed_for: str | None = None
+
+    async def action_complete(self) -> None:
+        """Take the completion; else list the candidates once; else move focus to the next field."""
+        value = self.value
+        if not self.cursor_at_end:
+            self.screen.focus_next()
+            return
         suggestion = self._suggestion
-        if suggestion and len(suggestion) > len(self.value) and self.cursor_at_end:
+        if not (suggestion and len(suggestion) > len(value)):
+            # The suggester may not have answered yet for the last key: ask directly (off the loop).
+            completed: str | None = await asyncio.to_thread(complete_path, value)
+            suggestion = completed or ""
+        if self.value != value:
+            return  # typed on meanwhile: this tab is out of date
+        if len(suggestion) > len(value):
             self.value = suggestion
             self.cursor_position = len(self.value)
-        else:
-            self.screen.focus_next()
+            return
+        if self._listed_for != value:
+            names = await asyncio.to_thread(path_candidates, value)
+            if len(names) > 1 and self.value == value:
+                self._listed_for = value
+                self.post_message(self.Candidates(tuple(names)))
+                return
+        self.screen.focus_next()
+
+    def _watch_value(self, value: str) -> None:
+        super()._watch_value(value)
+        if self._listed_for is not None and value != self._listed_for:
+            self._listed_for = None
+            self.post_message(self.Candidates(()))
+
+
+def candidates_text(names: Sequence[str], palette: Palette) -> Text:
+    """The names an ambiguous path could go on to, on as few lines as the dialog wraps them into."""
+    if not names:
+        return Text("")
+    shown = list(names[:MAX_CANDIDATES_SHOWN])
+    text = Text(no_wrap=False, overflow="fold", style=palette.style(Level.MUTED))
+    text.append(f"{len(names)} fit: ")
+    text.append("  ".join(printable(name) for name in shown))
+    if len(names) > len(shown):
+        text.append(f"  +{len(names) - len(shown)} more: type on")
+    return text
 
 
 @dataclass(frozen=True)
@@ -197,6 +265,7 @@ class UploadModal(ModalScreen[StagedItem | None]):
         now: datetime,
         vault_listing: VaultListing | None = None,
         list_name: str = LIST_TRUST,
+        list_reason: str = "",
         palette: Palette | None = None,
         path: str = "",
     ) -> None:
@@ -207,6 +276,7 @@ class UploadModal(ModalScreen[StagedItem | None]):
         self.palette = palette or DEFAULT_PALETTE
         self._vault_listing = vault_listing
         self._initial_list = list_name if list_name in (LIST_TRUST, LIST_ISSUER) else LIST_TRUST
+        self._list_reason = list_reason
         self._initial_path = path
         self.vault_secrets: Mapping[str, VaultSecret] | None = None
         self.vault_error: str | None = None
@@ -227,15 +297,16 @@ class UploadModal(ModalScreen[StagedItem | None]):
                 )
                 path.cursor_blink = False
                 yield path
+            yield Static("", id="upload-candidates", markup=False)
             with Horizontal(classes="field-row"):
                 yield Label("List", classes="field-label")
-                with RadioSet(id="upload-list", classes="list-choice"):
-                    yield RadioButton("trust", value=self._initial_list == LIST_TRUST, id="list-trust")
-                    yield RadioButton("issuer", value=self._initial_list == LIST_ISSUER, id="list-issuer")
+                yield ListChoice(self._initial_list, reason=self._list_reason, id="upload-list")
             with Horizontal(classes="field-row"):
                 yield Label("Secret", classes="field-label")
                 secret = Input(
-                    placeholder="Key Vault secret name (default: from the file name)", id="upload-secret"
+                    placeholder="Key Vault secret name (default: from the file name)",
+                    id="upload-secret",
+                    select_on_focus=False,
                 )
                 secret.cursor_blink = False
                 yield secret
@@ -247,7 +318,7 @@ class UploadModal(ModalScreen[StagedItem | None]):
                 yield Button("Stage", id="upload-stage", variant="primary", disabled=True)
                 yield Button("Cancel", id="upload-cancel")
             yield Static(
-                "ctrl+s (or enter in a box) stage · esc cancel · tab/→ complete the path",
+                "ctrl+s stage · esc cancel · tab completes the path or lists names",
                 classes="dialog-hint",
                 markup=False,
             )
@@ -263,19 +334,22 @@ class UploadModal(ModalScreen[StagedItem | None]):
 
     # -- fields ----------------------------------------------------------------------------------
 
+    @on(PathInput.Candidates)
+    def _candidates(self, message: PathInput.Candidates) -> None:
+        message.stop()
+        self.query_one("#upload-candidates", Static).update(candidates_text(message.names, self.palette))
+
     def form(self) -> UploadForm:
         """The fields as they are now."""
-        radio = self.query_one("#upload-list", RadioSet).pressed_button
-        list_name = LIST_ISSUER if radio is not None and radio.id == "list-issuer" else LIST_TRUST
         return UploadForm(
             self.query_one("#upload-path", Input).value,
-            list_name,
+            self.query_one("#upload-list", ListChoice).value,
             self.query_one("#upload-secret", Input).value.strip(),
             self.query_one("#upload-overwrite", Checkbox).value,
         )
 
     @on(Input.Changed)
-    @on(RadioSet.Changed)
+    @on(ListChoice.Changed)
     @on(Checkbox.Changed)
     def _field_changed(self, event: Message) -> None:
         event.stop()

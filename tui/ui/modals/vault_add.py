@@ -20,13 +20,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, OptionList, RadioButton, RadioSet, Static
+from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.core.changes.changeset import AddVaultSecret
 from tui.core.model.names import LIST_ISSUER, LIST_TRUST
 from tui.core.model.state import ClusterState
 from tui.ui.change_session import VaultCandidate, VaultCandidates
+from tui.ui.modals.list_choice import ListChoice
 from tui.ui.modals.verdict import content_text, issue_lines
 from tui.ui.view import format as fmt
 from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette
@@ -80,6 +81,7 @@ class VaultAddModal(ModalScreen[StagedItem | None]):
         *,
         now: datetime,
         list_name: str = LIST_TRUST,
+        list_reason: str = "",
         palette: Palette | None = None,
     ) -> None:
         super().__init__(id="vault-add")
@@ -89,6 +91,7 @@ class VaultAddModal(ModalScreen[StagedItem | None]):
         self.palette = palette or DEFAULT_PALETTE
         self._read = read
         self._initial_list = list_name if list_name in (LIST_TRUST, LIST_ISSUER) else LIST_TRUST
+        self._list_reason = list_reason
         self.candidates: VaultCandidates | None = None
         self.verdict: Check | None = None
         """The core's verdict on the highlighted secret with the chosen list and file name."""
@@ -101,13 +104,13 @@ class VaultAddModal(ModalScreen[StagedItem | None]):
             yield OptionList(id="vault-secrets")
             with Horizontal(classes="field-row"):
                 yield Label("List", classes="field-label")
-                with RadioSet(id="vault-list", classes="list-choice"):
-                    yield RadioButton("trust", value=self._initial_list == LIST_TRUST, id="list-trust")
-                    yield RadioButton("issuer", value=self._initial_list == LIST_ISSUER, id="list-issuer")
+                yield ListChoice(self._initial_list, reason=self._list_reason, id="vault-list")
             with Horizontal(classes="field-row"):
                 yield Label("File", classes="field-label")
                 target = Input(
-                    placeholder="file name in the list (default: from the secret)", id="vault-target"
+                    placeholder="file name in the list (default: from the secret)",
+                    id="vault-target",
+                    select_on_focus=False,
                 )
                 target.cursor_blink = False
                 yield target
@@ -198,8 +201,7 @@ class VaultAddModal(ModalScreen[StagedItem | None]):
         return found[index] if index is not None and 0 <= index < len(found) else None
 
     def _list_name(self) -> str:
-        radio = self.query_one("#vault-list", RadioSet).pressed_button
-        return LIST_ISSUER if radio is not None and radio.id == "list-issuer" else LIST_TRUST
+        return self.query_one("#vault-list", ListChoice).value
 
     def _change(self) -> AddVaultSecret | None:
         chosen = self.chosen
@@ -209,7 +211,7 @@ class VaultAddModal(ModalScreen[StagedItem | None]):
         return AddVaultSecret(self._list_name(), chosen.name, target_key=target)
 
     @on(OptionList.OptionHighlighted)
-    @on(RadioSet.Changed)
+    @on(ListChoice.Changed)
     @on(Input.Changed)
     def _choice_changed(self, event: Message) -> None:
         event.stop()

@@ -92,7 +92,8 @@ class SortOrder:
 
     def label(self, specs: Sequence[ColumnSpec]) -> str:
         """``Days ▲`` for the pane title."""
-        names = {c.key: c.label for c in specs}
+        # The mark column has no header text: name it, or the subtitle reads "sort   ▲".
+        names = {c.key: c.label.strip() or ("marked first" if c.key == "mark" else c.key) for c in specs}
         return f"{names.get(self.column, self.column)} {'▼' if self.reverse else '▲'}"
 
 

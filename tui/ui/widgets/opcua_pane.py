@@ -32,6 +32,7 @@ from tui.ui.view.filtering import EntryFilter, HaystackCache, parse_filter
 from tui.ui.view.levels import DEFAULT_PALETTE, Level
 from tui.ui.view.rows import DEFAULT_OPCUA_SORT, OPCUA_COLUMNS, SortOrder, entry_cells, sort_entries
 from tui.ui.view.staging import MARKER_LABEL, MARKER_SYMBOL, StageKind, Staging
+from tui.ui.widgets.filter_input import FilterInput
 from tui.ui.widgets.keyed_table import KeyedTable
 from tui.ui.widgets.titled import Titled
 
@@ -135,7 +136,9 @@ class OpcUaPane(Titled, Vertical):
     def compose(self) -> ComposeResult:
         """The table, and the filter box (hidden until ``/``)."""
         yield KeyedTable(OPCUA_COLUMNS, id="opcua-table")
-        box = Input(placeholder="filter: words, expired, expiring, crl-stale, !word …", id="opcua-filter")
+        box = FilterInput(
+            placeholder="filter: words, expired, expiring, crl-stale, !word …", id="opcua-filter"
+        )
         # A blinking cursor repaints twice a second: bytes over SSH for nothing.
         box.cursor_blink = False
         yield box

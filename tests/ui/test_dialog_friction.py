@@ -1,0 +1,325 @@
+"""Pilot tests of the dialog and pane friction issue 13 reported (items 7, 8, 9, 11, 18, 22, 24, 29).
+
+Each test drives the dashboard on the test site (StaticSource, frozen clock) the way the report did and
+asserts what the user sees or what got staged; each failed before its fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from textual import events
+from textual.pilot import Pilot
+from textual.widgets import Checkbox, Static
+
+from tests.ui import sitedata
+from tests.ui.conftest import INFO, SMALL, WIDE, screen_text
+from tui.core.clock import FrozenClock
+from tui.core.model.state import ClusterState
+from tui.ops.runner import ChangeSession
+from tui.ui.app import DashboardApp
+from tui.ui.modals.apply import ApplyModal
+from tui.ui.modals.delete import DeleteModal
+from tui.ui.modals.help import HelpModal
+from tui.ui.modals.list_choice import ListChoice
+from tui.ui.modals.preview import PreviewModal, ScrollBody, _field_line
+from tui.ui.modals.stale import StaleModal
+from tui.ui.modals.upload import PathInput, UploadModal
+from tui.ui.modals.vault_add import VaultAddModal
+from tui.ui.screens.dashboard import DashboardScreen
+from tui.ui.source import StaticSource
+from tui.ui.view.levels import DEFAULT_PALETTE, Level
+from tui.ui.view.preview_doc import Field
+from tui.ui.view.settings import UiSettings
+
+
+def _no_session() -> ChangeSession:
+    raise RuntimeError("no cluster in the pilot tests")
+
+
+@asynccontextmanager
+async def opened(
+    state: ClusterState, size: tuple[int, int] = WIDE
+) -> AsyncIterator[tuple[DashboardApp, Pilot[None]]]:
+    app = DashboardApp(
+        StaticSource(state, INFO),
+        settings=UiSettings(),
+        clock=FrozenClock(sitedata.NOW),
+        sessions=_no_session,
+    )
+    async with app.run_test(size=size) as pilot:
+        await app.wait_for_state(lambda _s: True, timeout=10)
+        await _settle(app, pilot)
+        yield app, pilot
+
+
+async def _settle(app: DashboardApp, pilot: Pilot[None]) -> None:
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def _notices(app: DashboardApp) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+def _verdict(app: DashboardApp) -> str:
+    return str(app.screen.query_one(".verdict").render())
+
+
+async def _burst(app: DashboardApp, pilot: Pilot[None], key: str, count: int) -> None:
+    """``count`` presses of ``key`` in one go, as a held key arrives over SSH: no repaint in between."""
+    driver = app._driver
+    assert driver is not None
+    for _ in range(count):
+        event = events.Key(key, key if len(key) == 1 else None)
+        event.set_sender(app)
+        driver.send_message(event)
+    await pilot.pause()
+    await pilot.pause()
+
+
+# --- item 11: the delete dialog -------------------------------------------------------------------
+
+
+async def test_delete_opens_off_the_purge_box_and_a_reflex_enter_keeps_the_secret(
+    steady: ClusterState,
+) -> None:
+    async with opened(steady) as (app, pilot):
+        await pilot.press("3")
+        app.dashboard.opcua_pane.table.move_to_key("trust/gateway-north.der")
+        await pilot.press("d")
+        modal = app.screen
+        assert isinstance(modal, DeleteModal)
+        purge = modal.query_one("#delete-purge", Checkbox)
+        assert app.focused is not purge
+        await pilot.press("enter")
+        assert isinstance(app.screen, DashboardScreen)
+        assert [c.describe() for c in app.staging.changes] == [
+            "remove trust/gateway-north.der (its vault secret is kept)"
+        ]
+
+
+async def test_delete_is_not_ready_while_the_purge_waits_for_its_phrase(steady: ClusterState) -> None:
+    async with opened(steady) as (app, pilot):
+        await pilot.press("3")
+        app.dashboard.opcua_pane.table.move_to_key("trust/plc-line2.der")
+        await pilot.press("d")
+        modal = app.screen
+        assert isinstance(modal, DeleteModal)
+        assert "✓ ready to stage" in _verdict(app)
+        await pilot.click("#delete-purge")  # ticked with the mouse: the confirmation is still empty
+        assert modal.purge
+        verdict = _verdict(app)
+        assert "✓ ready to stage" not in verdict
+        assert "type plc-line2-der to allow the purge" in verdict
+        await pilot.press(*"plc-line2-der")
+        assert "✓ ready to stage" in _verdict(app) and "to allow the purge (or" not in _verdict(app)
+        # enter on the purge box does not untick it (only space does): it stages, purge confirmed.
+        modal.query_one("#delete-purge", Checkbox).focus()
+        await pilot.press("enter")
+        assert [c.describe() for c in app.staging.changes] == [
+            "remove trust/plc-line2.der and delete + purge its vault secret"
+        ]
+
+
+# --- item 22: the list choice ---------------------------------------------------------------------
+
+
+async def test_the_list_choice_takes_one_key_does_not_wrap_and_says_why_it_chose(
+    steady: ClusterState,
+) -> None:
+    async with opened(steady) as (app, pilot):
+        await pilot.press("3")
+        app.dashboard.opcua_pane.table.move_to_key("issuer/contoso-site-ca.der")
+        await pilot.press("u")
+        modal = app.screen
+        assert isinstance(modal, UploadModal)
+        choice = modal.query_one(ListChoice)
+        assert choice.value == "issuer" and modal.form().list_name == "issuer"
+        assert "issuer: the row under the cursor is in the issuer list" in choice.note
+        assert "the row under the cursor is in the issuer list" in screen_text(app)
+        choice.focus()
+        await pilot.press("right")  # already the last: no wrap back to trust
+        assert choice.value == "issuer"
+        await pilot.press("left")  # one key, no space to confirm
+        assert choice.value == "trust" and modal.form().list_name == "trust"
+        assert "changed from issuer" in choice.note
+        await pilot.press("left")
+        assert choice.value == "trust"
+        await pilot.press("i")
+        assert choice.value == "issuer"
+        await pilot.press("space")
+        assert choice.value == "trust"
+
+
+async def test_the_vault_dialog_has_the_same_list_choice(steady: ClusterState) -> None:
+    async with opened(steady) as (app, pilot):
+        await pilot.press("3")
+        app.dashboard.opcua_pane.table.move_to_key("trust/historian.der")
+        await pilot.press("v")
+        modal = app.screen
+        assert isinstance(modal, VaultAddModal)
+        choice = modal.query_one(ListChoice)
+        assert choice.value == "trust" and "trust: the row under the cursor" in choice.note
+        choice.focus()
+        await pilot.press("right")
+        assert modal._list_name() == "issuer"
+
+
+# --- item 24: help, filter footer, path completion ------------------------------------------------
+
+
+async def test_help_lists_the_filter_words(steady: ClusterState) -> None:
+    async with opened(steady) as (app, pilot):
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpModal)
+        titles = [group.title for group in app.screen.groups]
+        assert "Filter words" in titles
+        words = next(g for g in app.screen.groups if g.title == "Filter words")
+        text = " ".join(f"{row.keys} {row.description}" for row in words.rows)
+        for word in ("!word", "problem", "healthy", "critical", "crl-stale", "expiring", "duplicate"):
+            assert word in text
+
+
+async def test_the_footer_shows_enter_and_esc_while_filtering(steady: ClusterState) -> None:
+    async with opened(steady, SMALL) as (app, pilot):
+        await pilot.press("3", "slash")
+        pane = app.dashboard.opcua_pane
+        assert app.focused is pane.filter_input
+        footer = screen_text(app).splitlines()[-1]
+        assert "Keep filter" in footer and "Clear filter" in footer
+        await pilot.press(*"plc", "escape")
+        assert pane.filter_input.value == "" and not pane.filter.active
+        assert app.focused is pane.table and not pane.has_class("-filtering")
+
+
+async def test_tab_on_an_ambiguous_path_lists_the_candidates(steady: ClusterState, tmp_path: Path) -> None:
+    for name in ("plc-a.der", "plc-b.der", "other.der"):
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "plc-dir").mkdir()
+    async with opened(steady) as (app, pilot):
+        await pilot.press("3", "u")
+        modal = app.screen
+        assert isinstance(modal, UploadModal)
+        box = modal.query_one("#upload-path", PathInput)
+        box.value = f"{tmp_path}/plc-"
+        box.cursor_position = len(box.value)
+        await _settle(app, pilot)
+        await pilot.press("tab")
+        await _settle(app, pilot)
+        assert app.focused is box and box.value == f"{tmp_path}/plc-"
+        listed = str(modal.query_one("#upload-candidates", Static).render())
+        assert listed.startswith("3 fit:") and "plc-a.der" in listed and "plc-dir/" in listed
+        assert "other.der" not in listed
+        await pilot.press("tab")  # listed already: tab moves on, as a shell's third tab would not matter
+        await _settle(app, pilot)
+        assert app.focused is not box
+        await pilot.press("shift+tab")  # back: the path is kept, not selected
+        assert app.focused is box and box.selection.is_empty
+        await pilot.press("a")
+        assert box.value == f"{tmp_path}/plc-a"
+        await _settle(app, pilot)
+        assert str(modal.query_one("#upload-candidates", Static).render()) == ""  # typed on: list gone
+
+
+# --- item 7: bursts of keys in the preview --------------------------------------------------------
+
+
+async def test_every_key_of_a_burst_scrolls_the_preview(steady: ClusterState) -> None:
+    async with opened(steady, SMALL) as (app, pilot):
+        await pilot.press("3")
+        app.dashboard.opcua_pane.table.move_to_key("trust/historian.der")
+        await pilot.press("enter")
+        assert isinstance(app.screen, PreviewModal)
+        body = app.screen.query_one("#preview-body", ScrollBody)
+        assert body.max_scroll_y > 10
+        await _burst(app, pilot, "j", 8)
+        assert body.scroll_y == 8
+        await _burst(app, pilot, "down", 3)
+        assert body.scroll_y == 11
+        await _burst(app, pilot, "k", 5)
+        assert body.scroll_y == 6
+        await _burst(app, pilot, "k", 20)  # clamped at the top, and the next j moves at once
+        await _burst(app, pilot, "j", 1)
+        assert body.scroll_y == 1
+
+
+# --- item 8: labels never run into values ---------------------------------------------------------
+
+
+def test_a_label_as_wide_as_its_column_keeps_a_gap() -> None:
+    line = _field_line(
+        Field("SecretSync mapping", "aio-opc-ua-broker-trust-list", Level.PLAIN), DEFAULT_PALETTE
+    )
+    assert line.plain == "SecretSync mapping  aio-opc-ua-broker-trust-list"
+    long = _field_line(Field("aio-broker-frontend-server-18883", "ready"), DEFAULT_PALETTE)
+    assert long.plain == "aio-broker-frontend-server-18883  ready"
+    assert _field_line(Field("Serial", "01"), DEFAULT_PALETTE).plain == "Serial            01"
+
+
+# --- item 9: x, then esc ---------------------------------------------------------------------------
+
+
+async def test_after_x_and_esc_the_marked_rows_are_in_view_and_the_sort_is_named(
+    steady: ClusterState,
+) -> None:
+    async with opened(steady, SMALL) as (app, pilot):
+        pane = app.dashboard.opcua_pane
+        await pilot.press("3")
+        pane.table.move_to_key("issuer/northwind-lab-ca.der")  # the bottom of the table
+        await pilot.press("x")
+        assert isinstance(app.screen, StaleModal)
+        await pilot.press("escape")
+        assert isinstance(app.screen, DashboardScreen)
+        assert pane.table.cursor_key in pane.marked
+        assert pane.table.row_keys[0] == pane.table.cursor_key
+        assert pane.table.scroll_y == 0
+        assert "sort marked first ▲" in pane.subtitle_text
+        assert "sort   " not in pane.subtitle_text
+
+
+# --- item 18: the staged notice and the apply dialog ----------------------------------------------
+
+
+async def test_opening_a_dialog_clears_the_notice_that_would_cover_its_buttons(
+    steady: ClusterState,
+) -> None:
+    async with opened(steady, SMALL) as (app, pilot):
+        await pilot.press("3")
+        app.dashboard.opcua_pane.table.move_to_key("trust/gateway-north.der")
+        await pilot.press("d", "enter")
+        assert any(n.startswith("staged: remove trust/gateway-north.der") for n in _notices(app))
+        await pilot.press("a")
+        assert isinstance(app.screen, ApplyModal)
+        assert not any(n.startswith("staged:") for n in _notices(app))
+
+
+# --- item 29: copy from the row -------------------------------------------------------------------
+
+
+async def test_c_and_shift_c_copy_from_the_row_under_the_cursor(steady: ClusterState) -> None:
+    async with opened(steady) as (app, pilot):
+        copied: list[str] = []
+        app.copy_to_clipboard = copied.append  # type: ignore[method-assign,assignment]
+        await pilot.press("3")
+        app.dashboard.opcua_pane.table.move_to_key("trust/historian.der")
+        entry = steady.entry("trust/historian.der")
+        assert entry is not None and entry.certificate is not None
+        await pilot.press("c")
+        assert copied == [entry.certificate.sha1]
+        assert f"copied thumbprint {entry.certificate.sha1}" in _notices(app)
+        await pilot.press("C")
+        assert copied[-1].startswith("-----BEGIN CERTIFICATE-----") and "PRIVATE" not in copied[-1]
+        assert copied[-1] == entry.certificate.pem
+        app.dashboard.opcua_pane.table.move_to_key("issuer/contoso-site-ca.crl")
+        crl = steady.entry("issuer/contoso-site-ca.crl")
+        assert crl is not None and crl.crl is not None
+        await pilot.press("c")
+        assert copied[-1] == crl.crl.sha256
+        await pilot.press("1", "c")  # the Root CA pane: the root CA
+        assert steady.root_ca.certificate is not None
+        assert copied[-1] == steady.root_ca.certificate.sha1
+        await pilot.press("2", "c")  # an issuer row has no certificate of its own: says so
+        assert len(copied) == 4 and "no thumbprint to copy" in _notices(app)[-1]
