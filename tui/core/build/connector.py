@@ -9,11 +9,11 @@ certificate's ``.pem`` (its private key) are never read.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from tui.core import durations
 from tui.core.build.cache import DecodeCache, decode_value
 from tui.core.build.readers import b64_bytes, field_of, spec_of
+from tui.core.certs.checks import days_left
 from tui.core.certs.model import iso_utc
 from tui.core.model import resources as rk
 from tui.core.model.connector import (
@@ -45,6 +45,11 @@ def _public_key(secret: object, sync: object) -> str | None:
 def _items(sync: object) -> list[dict[str, object]]:
     data = field_of(spec_of(sync), "secretObject").get("data")  # type: ignore[arg-type]
     return [i for i in data if isinstance(i, dict)] if isinstance(data, list) else []
+
+
+def _whole_days(span: timedelta) -> int:
+    """Whole days, rounded down, as :func:`tui.core.certs.checks.days_left` counts to an expiry."""
+    return span // timedelta(days=1)
 
 
 def build_connector_certificate(
@@ -94,8 +99,8 @@ def build_connector_certificate(
         issuing_certificate=issuing.key if issuing is not None else None,
         renewal_time=renewal,
         certificate_ready=issuing.is_ready if issuing is not None and issuing.ready is not None else None,
-        days_left=durations.days_left(certificate.not_after, now) if certificate is not None else None,
-        days_to_renewal=durations.days_left(renewal, now) if renewal is not None else None,
+        days_left=days_left(certificate, now) if certificate is not None else None,
+        days_to_renewal=_whole_days(renewal - now) if renewal is not None else None,
     )
 
 
@@ -192,7 +197,7 @@ def _renewal_findings(view: ConnectorCertView, settings: ModelSettings, now: dat
                     SUBJECT,
                 )
             )
-    age = durations.days_left(now, cert.not_before)
+    age = _whole_days(now - cert.not_before)
     if view.renews_automatically and 0 <= age < settings.expiring_critical_days:
         out.append(
             Finding(
