@@ -35,6 +35,7 @@ from tui.core.model.names import (
 from tui.core.model.settings import ModelSettings
 from tui.core.model.snapshot import AreaState
 from tui.core.model.state import ClusterState, Condition, Finding, Health, Severity
+from tui.demo.seed.objects import b64
 
 NOW = cg.EPOCH + timedelta(days=100)
 NS = "azure-iot-operations"
@@ -182,7 +183,7 @@ def test_duplicate_thumbprint_within_a_list_only() -> None:
     assert Health.DUPLICATE not in _flags(state, "issuer/site-ca.der")
 
 
-def test_mapped_not_synced_orphaned_no_spc_object_vault_missing() -> None:
+def test_mapped_not_synced_hand_added_no_spc_object_vault_missing() -> None:
     site = _site(trust={"a.der": _leaf("a", 200), "b.der": _leaf("b", 200)})
     # The Secret lacks b.der and holds an unmapped key; the SPC lacks a-der; the vault lacks b-der.
     site.add(
@@ -193,9 +194,15 @@ def test_mapped_not_synced_orphaned_no_spc_object_vault_missing() -> None:
     state = _build(site)
     assert _flags(state, "trust/a.der") == {Health.NO_SPC_OBJECT}
     assert _flags(state, "trust/b.der") == {Health.NOT_SYNCED, Health.VAULT_MISSING}
-    assert _flags(state, "trust/old.der") == {Health.ORPHANED}
-    orphan = state.entry("trust/old.der")
-    assert orphan is not None and orphan.source_path is None and orphan.mapped is False
+    # A key no mapping produces was added by hand (the sync controller's apply leaves it be): an
+    # info, not an orphan to clean up (docs/domain.md §5.4).
+    assert _flags(state, "trust/old.der") == {Health.HAND_ADDED}
+    hand = state.entry("trust/old.der")
+    assert hand is not None and hand.source_path is None and hand.mapped is False
+    assert hand.severity is Severity.INFO
+    finding = next(f for f in state.findings if f.subject == "trust/old.der")
+    assert finding.code == "entry-hand-added"
+    assert "not in Key Vault" in finding.message and "SecretSync is deleted" in finding.message
 
 
 def test_synced_bytes_that_differ_from_the_vault_are_a_warning() -> None:
@@ -504,3 +511,145 @@ def test_sync_without_secret_yet_and_root_ca_without_tls_crt() -> None:
     )
     assert codes["root-ca-undecodable"].message == "root CA: secret has no tls.crt"
     assert _flags(state, "trust/a.der") == {Health.NOT_SYNCED}
+
+
+def test_a_hand_added_crl_counts_as_its_cas_crl() -> None:
+    # The AIO docs add a CRL to the trust list with kubectl patch: the sync controller's apply leaves
+    # the key alone (docs/domain.md §5.4), and it is the CA's CRL like any mapped one.
+    revoked_leaf = cg.make_leaf(SITE_CA, "bad-plc", not_before=NOW - timedelta(days=1), days=100)
+    crl = cg.make_crl(SITE_CA, revoked=[revoked_leaf.serial], this_update=NOW - timedelta(days=1))
+    without = _build(_site(issuer={"site-ca.der": SITE_CA.der}, trust={"bad-plc.der": revoked_leaf.der}))
+    assert Health.CA_WITHOUT_CRL in _flags(without, "issuer/site-ca.der")
+    site = _site(issuer={"site-ca.der": SITE_CA.der}, trust={"bad-plc.der": revoked_leaf.der})
+    site.get(rk.SECRETS, NS, ISSUER_LIST_SYNC)["data"]["site-ca.crl"] = b64(crl.der)
+    state = _build(site)
+    assert _flags(state, "issuer/site-ca.crl") == {Health.HAND_ADDED}
+    assert _flags(state, "issuer/site-ca.der") == set()
+    ca_entry = state.entry("issuer/site-ca.der")
+    assert ca_entry is not None and ca_entry.crl_key == "issuer/site-ca.crl"
+    assert _flags(state, "trust/bad-plc.der") == {Health.REVOKED}
+
+
+@pytest.mark.parametrize(("type_", "reason"), [("Unknown", "Unknown"), ("Update", "Unknown")])
+def test_a_transient_unknown_condition_during_a_sync_is_not_a_failure(type_: str, reason: str) -> None:
+    assert condition_healthy(Condition(type_, "Unknown", reason, "sync in progress"))
+    site = _site(trust={"a.der": _leaf("a", 200)})
+    site.get(rk.SECRET_SYNCS, NS, TRUST_LIST_SYNC)["status"]["conditions"][1].update(
+        type=type_, status="Unknown", reason=reason, message="sync in progress"
+    )
+    state = _build(site)
+    sync = state.sync("trust")
+    assert sync is not None and sync.healthy
+    assert _flags(state, "trust/a.der") == set()
+    assert not [f for f in state.findings if f.code.startswith("sync-")]
+
+
+def _partial_site(message: str) -> Site:
+    files = {"a.der": _leaf("a", 200), "b.der": _leaf("b", 200), "c.der": _leaf("c", 200)}
+    site = _site(trust=files)
+    site.add(
+        rk.SECRET_SYNCS,
+        secret_sync(
+            TRUST_LIST_SYNC,
+            NS,
+            OPCUA_SPC,
+            [("a-der", "a.der"), ("b-der", "b.der"), ("c-der", "c.der")],
+            failure=("PartialSync", message),
+        ),
+    )
+    return site
+
+
+def test_a_partial_sync_marks_exactly_the_items_its_summary_names() -> None:
+    summary = (
+        '{"items": [{"objectName": "a-der", "status": "Succeeded"}, '
+        '{"objectName": "b-der", "status": "Failed", "error": "secret b-der: 403 Forbidden"}, '
+        '{"objectName": "c-der", "status": "Succeeded"}]}'
+    )
+    state = _build(_partial_site(summary))
+    assert _flags(state, "trust/b.der") == {Health.SYNC_FAILING}
+    assert _flags(state, "trust/a.der") == set() and _flags(state, "trust/c.der") == set()
+    b = state.entry("trust/b.der")
+    assert b is not None and b.sync_error == "secret b-der: 403 Forbidden"
+    codes = _codes(state)
+    assert "sync-failing" not in codes  # the list as a whole still updates
+    assert codes["sync-partial"].severity is Severity.WARNING
+    assert "1 item(s) not synced (b-der)" in codes["sync-partial"].message
+    assert codes["entry-sync-failing"].message.endswith(
+        "not synced (partial sync): secret b-der: 403 Forbidden"
+    )
+    assert codes["entry-sync-failing"].subject == "trust/b.der"
+
+
+def test_a_partial_sync_whose_summary_cannot_be_read_fails_the_whole_list() -> None:
+    state = _build(_partial_site("some items failed, see logs"))
+    assert all(_flags(state, f"trust/{n}.der") == {Health.SYNC_FAILING} for n in "abc")
+    codes = _codes(state)
+    assert codes["sync-failing"].severity is Severity.CRITICAL and "sync-partial" not in codes
+
+
+def test_a_synced_secret_without_its_secretsync_is_shown_as_hand_added() -> None:
+    # AIO's deployment creates aio-opc-ua-broker-trust-list before any SecretSync (docs/domain.md §2.5).
+    site = _site(issuer={"site-ca.der": SITE_CA.der})
+    site.add(
+        rk.SECRETS, synced_secret(TRUST_LIST_SYNC, NS, {"plant.der": _leaf("plant", 200)}, managed=False)
+    )
+    state = _build(site)
+    sync = state.sync("trust")
+    assert sync is not None and not sync.present and sync.secret_present
+    assert _flags(state, "trust/plant.der") == {Health.HAND_ADDED}
+    codes = _codes(state)
+    assert codes["sync-absent"].severity is Severity.INFO
+    assert codes["sync-absent"].message.startswith(f"Secret {TRUST_LIST_SYNC} exists without its SecretSync")
+    assert "sync-secret-unmanaged" not in codes
+
+
+def test_an_object_in_another_spc_than_the_secretsyncs_is_flagged_with_where_it_is() -> None:
+    site = _site(trust={"a.der": _leaf("a", 200), "b.der": _leaf("b", 200)})
+    # A newer CLI wrote b-der into the instance's default SPC; the SecretSync still names its own.
+    site.add(rk.SECRET_PROVIDER_CLASSES, spc(OPCUA_SPC, NS, ["a-der"]))
+    site.add(rk.SECRET_PROVIDER_CLASSES, spc("spc-ops-abc1234", NS, ["b-der", "broker-secret"]))
+    state = _build(site)
+    assert _flags(state, "trust/a.der") == set()
+    assert _flags(state, "trust/b.der") == {Health.OTHER_SPC}
+    b = state.entry("trust/b.der")
+    assert b is not None and b.object_spc == "spc-ops-abc1234"
+    message = _codes(state)["entry-other-spc"].message
+    assert "b-der is in SPC spc-ops-abc1234, not in opc-ua-connector" in message
+    # Nowhere at all is still the plain finding.
+    site.add(rk.SECRET_PROVIDER_CLASSES, spc("spc-ops-abc1234", NS, ["broker-secret"]))
+    assert _flags(_build(site), "trust/b.der") == {Health.NO_SPC_OBJECT}
+
+
+def test_a_list_near_or_over_the_secret_size_limit_is_a_finding() -> None:
+    site = _site(trust={"a.der": _leaf("a", 200)})
+    data = site.get(rk.SECRETS, NS, TRUST_LIST_SYNC)["data"]
+    small = _build(site)
+    sync = small.sync("trust")
+    assert sync is not None and sync.data_bytes == len(_leaf("a", 200)) and sync.next_bytes is None
+    assert "sync-size" not in _codes(small)
+
+    # 80 % of 1 MiB and more: a warning (a hand-added blob makes the bulk here).
+    data["bulk.bin"] = b64(b"\0" * 860_000)
+    finding = _codes(_build(site))["sync-size"]
+    assert finding.severity is Severity.WARNING
+    assert finding.message.startswith(f"trust list Secret {TRUST_LIST_SYNC}: ")
+    assert "of 1 MiB (82%): room for little more" in finding.message
+
+    # Past the limit: the API server refuses the next write (docs/domain.md §1.2).
+    data["bulk.bin"] = b64(b"\0" * (1024 * 1024))
+    finding = _codes(_build(site))["sync-size"]
+    assert finding.severity is Severity.CRITICAL and "the list stops updating" in finding.message
+
+
+def test_a_vault_value_that_would_grow_the_list_past_80_percent_warns_before_the_sync() -> None:
+    site = _site(trust={"a.der": _leaf("a", 200)})
+    site.vault_files["a.der"] = b"\1" * 900_000  # the vault holds other, larger bytes than synced
+    state = _build(site)
+    sync = state.sync("trust")
+    assert sync is not None and sync.next_bytes == 900_000 and sync.size_bytes == 900_000
+    finding = _codes(state)["sync-size"]
+    assert finding.severity is Severity.WARNING
+    assert finding.message.startswith(f"trust list Secret {TRUST_LIST_SYNC} after the next sync: 878 KiB")
+    # A vault not read says nothing about the next sync.
+    assert "sync-size" not in _codes(_build(site, vault=False))

@@ -29,7 +29,7 @@ from tui.core.build.discovery import discover
 from tui.core.build.opcua import build_opcua_with_findings
 from tui.core.build.readers import field_of, meta_of, one_line, spec_of
 from tui.core.build.root_ca import build_root_ca
-from tui.core.build.sync import build_sync, choose_opcua_spc, sync_mappings
+from tui.core.build.sync import build_sync, choose_opcua_spc, sync_mappings, with_next_size
 from tui.core.build.trust import build_trust_bundle
 from tui.core.health.findings import (
     area_findings,
@@ -170,6 +170,8 @@ def build_state(
     entries, entry_problems = build_opcua_with_findings(raw, settings, syncs, spcs, vault, now, cache)
     syncs, owners = join_owners(raw, ns, syncs, spcs, arm)
     entries, drift_problems = entry_drift(entries, syncs, spcs, owners, arm)
+    spc_by_name = {s.name: s for s in spcs}
+    syncs = tuple(with_next_size(s, entries, spc_by_name.get(s.spc_name or ""), vault) for s in syncs)
     arm_state = arm_view(arm, owners, discover_ids(raw, ns))
 
     # Every SecretSync using an SPC counts when asking whether an SPC object is mapped at all.

@@ -86,7 +86,12 @@ def _entries(
     cache: DecodeCache,
 ) -> tuple[OpcUaEntry, ...]:
     link_chains(rows, cache)
-    failing = {s.list_name for s in syncs if s.present and s.failing}
+    failing = {s.list_name for s in syncs if s.whole_list_failing}
+    item_errors = {s.list_name: _item_errors(s, rows) for s in syncs if s.present and s.item_failures}
+    for row in rows:
+        error = item_errors.get(row["list_name"], {}).get(row["target_key"])
+        if error is not None:
+            row["sync_error"] = error
     entries = [OpcUaEntry(**row) for row in rows]
     duplicates = duplicate_keys(entries)
     out = []
@@ -96,12 +101,34 @@ def _entries(
             now=now,
             settings=settings,
             duplicate=entry.key in duplicates,
-            sync_failing=entry.list_name in failing,
+            sync_failing=entry.list_name in failing or entry.sync_error is not None,
             spc_known=spc_readable,
         )
         # Constructing again from the row is several times cheaper than dataclasses.replace.
         out.append(OpcUaEntry(**row, flags=flags, severity=severity) if flags else entry)
     return tuple(out)
+
+
+def _item_errors(sync: SyncView, rows: Sequence[Row]) -> dict[str, str]:
+    """Target key -> reason, for each entry of ``sync``'s list a ``PartialSync`` summary names.
+
+    The summary may name an item by its target key (the file name) or by its vault secret (the source
+    path); an exact name wins, then the same name in another case.
+    """
+    mine = [row for row in rows if row["list_name"] == sync.list_name]
+    exact: dict[str, str] = {}
+    folded: dict[str, str] = {}
+    for row in mine:
+        for name in (row["target_key"], row["source_path"]):
+            if name:
+                exact.setdefault(name, row["target_key"])
+                folded.setdefault(name.lower(), row["target_key"])
+    out: dict[str, str] = {}
+    for item, reason in sync.item_failures:
+        target = exact.get(item) or folded.get(item.lower())
+        if target is not None:
+            out.setdefault(target, reason)
+    return out
 
 
 def build_opcua(
@@ -144,6 +171,12 @@ def _remembered_entries(
     """The entries (as remembered, or just built: then True)."""
     ns = settings.namespace
     spc_by_name = {s.name: s for s in spcs}
+    # Which SPCs hold an object of each file name: a mapped object may sit in another SPC than the
+    # SecretSync's (docs/domain.md §2.5). Sorted by name so the one reported is always the same.
+    spc_index: dict[str, tuple[str, ...]] = {}
+    for spc_view in sorted(spcs, key=lambda v: v.name):
+        for obj in spc_view.objects:
+            spc_index[obj.file_name] = (*spc_index.get(obj.file_name, ()), spc_view.name)
     spc_readable = raw.state_of(rk.SECRET_PROVIDER_CLASSES.key).state is AreaState.OK
     # Copies: the memo must keep what this result was made from even if a caller mutates its objects.
     vault_secrets = dict(vault.secrets) if vault is not None and vault.status.state is AreaState.OK else None
@@ -166,12 +199,14 @@ def _remembered_entries(
                 sync.list_name,
                 sync.spc_name,
                 sync.mappings,
-                sync.present and bool(sync.failing),
+                sync.whole_list_failing,
+                sync.item_failures if sync.present else (),
                 data,
                 None if spc is None else (spc.name, spc.objects),
             )
             for sync, data, spc in lists
         ),
+        tuple((s.name, s.objects) for s in spcs),
     )
     memo = cache.memo
     name = ("opcua", ns)
@@ -181,7 +216,7 @@ def _remembered_entries(
     rows: list[Row] = []
     for sync, data, spc in lists:
         part = ("opcua-rows", ns, sync.name, sync.list_name)
-        static, table = list_rows(sync, data, spc, vault_secrets, cache, memo.peek(part))
+        static, table = list_rows(sync, data, spc, vault_secrets, cache, memo.peek(part), spc_index)
         memo.put(part, None, now, None, table)
         # Copies again: link_chains adds fields to the rows it is given.
         rows.extend({**row, "days_left": _days_left(row, now)} for row in static)

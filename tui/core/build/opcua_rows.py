@@ -71,6 +71,7 @@ def _static_row(
     secret_v: VaultSecret | None,
     vault_ok: bool,
     cache: DecodeCache,
+    other_spc: str | None = None,
 ) -> Row:
     payload = b64_bytes(raw_value) if raw_value is not None else None
     certificate: CertificateInfo | None = None
@@ -113,6 +114,7 @@ def _static_row(
         "spc_name": spc_name,
         "mapped": source is not None,
         "spc_object": spc_obj is not None,
+        "object_spc": other_spc if spc_obj is None else None,
         "synced": raw_value is not None,
         "vault_present": (secret_v is not None) if vault_ok and source else None,
         "vault_content_type": secret_v.content_type if secret_v else None,
@@ -140,12 +142,15 @@ def list_rows(
     vault_secrets: Mapping[str, VaultSecret] | None,
     cache: DecodeCache,
     remembered: RowTable | object = MISS,
+    spc_index: Mapping[str, tuple[str, ...]] | None = None,
 ) -> tuple[list[Row], RowTable]:
     """The static rows of one list, sorted by target key, and the table to remember them by.
 
     ``data`` is the synced Secret's ``data``; ``vault_secrets`` is None when the vault could not be read
-    (nothing is then judged against it). A file whose inputs equal those in ``remembered`` reuses its
-    row instead of being decoded and joined again.
+    (nothing is then judged against it); ``spc_index`` names, per file name, every SPC of the namespace
+    holding an object of that name (to say where a mapped object is when the SecretSync's own SPC lacks
+    it). A file whose inputs equal those in ``remembered`` reuses its row instead of being decoded and
+    joined again.
     """
     mapped = {target: source for source, target in sync.mappings}
     vault_ok = vault_secrets is not None
@@ -158,13 +163,20 @@ def list_rows(
         raw_value = data.get(target)
         spc_obj = spc.object_for_file(source) if spc is not None and source else None
         secret_v = vault_secrets.get(source) if vault_secrets is not None and source else None
+        other = (
+            next((n for n in spc_index.get(source, ()) if n != spc_name), None)
+            if spc_obj is None and source and spc_index
+            else None
+        )
         # Everything _static_row reads besides the decode cache, whose answers never change.
-        inputs = (sync.list_name, sync.name, spc_name, source, raw_value, spc_obj, secret_v, vault_ok)
+        inputs = (sync.list_name, sync.name, spc_name, source, raw_value, spc_obj, secret_v, vault_ok, other)
         known = old.get(target)
         if known is not None and known[0] == inputs:
             row = known[1]
         else:
-            row = _static_row(sync, spc_name, target, source, raw_value, spc_obj, secret_v, vault_ok, cache)
+            row = _static_row(
+                sync, spc_name, target, source, raw_value, spc_obj, secret_v, vault_ok, cache, other
+            )
         table[target] = (inputs, row)
         rows.append(row)
     return rows, table

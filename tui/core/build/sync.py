@@ -1,16 +1,20 @@
-"""SecretSync views of the OPC UA lists: mappings, both condition families and the synced Secret."""
+"""SecretSync views of the OPC UA lists: mappings, both condition families, a partial sync's failed
+items, and the synced Secret with its size against the API server's limit."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
+from typing import Any
 
+from tui.core.build.partial_sync import failed_items
 from tui.core.build.readers import Obj, field_of, meta_of, parse_conditions, parse_time, spec_of, status_of
 from tui.core.health.findings import condition_healthy
 from tui.core.model import resources as rk
 from tui.core.model.names import OPCUA_SPC, SECRET_SYNC_LABEL, is_default_spc_name
-from tui.core.model.snapshot import RawSnapshot
+from tui.core.model.snapshot import AreaState, RawSnapshot, VaultSnapshot
 from tui.core.model.spc import SpcView
-from tui.core.model.state import SyncView
+from tui.core.model.state import PARTIAL_SYNC, OpcUaEntry, SyncView
 
 
 def sync_mappings(sync: Obj | None) -> tuple[tuple[str, str], ...]:
@@ -36,12 +40,33 @@ def _secret_managed(secret: Obj, sync_name: str) -> bool:
     )
 
 
+def _b64_size(value: Any) -> int:
+    """Decoded length of a Secret's base64 value, without decoding it (2,000 values at scale)."""
+    if not isinstance(value, str):
+        return 0
+    text = value.strip()
+    padding = 2 if text.endswith("==") else 1 if text.endswith("=") else 0
+    return max(len(text) * 3 // 4 - padding, 0)
+
+
+def data_size(secret: Obj | None) -> int | None:
+    """Bytes of ``data`` in a Secret, as the API server counts them for its limit (the decoded values,
+    keys excluded: docs/domain.md §1.2); None without a Secret."""
+    if secret is None:
+        return None
+    return sum(_b64_size(v) for v in field_of(secret, "data").values())
+
+
 def build_sync(raw: RawSnapshot, namespace: str, list_name: str, sync_name: str) -> SyncView:
     """The SecretSync of one OPC UA list and the Secret the controller wrote for it."""
     sync = raw.get(rk.SECRET_SYNCS.key, namespace, sync_name)
     secret = raw.get(rk.SECRETS.key, namespace, sync_name)
     spec, status = spec_of(sync), status_of(sync)
     conditions = parse_conditions(status.get("conditions")) if sync else ()
+    failing = tuple(c for c in conditions if not condition_healthy(c))
+    partial = [c for c in failing if c.reason == PARTIAL_SYNC]
+    summaries = [failed_items(c.message) for c in partial]
+    items = tuple(dict.fromkeys(i for s in summaries if s is not None for i in s))
     return SyncView(
         namespace=namespace,
         name=sync_name,
@@ -52,13 +77,52 @@ def build_sync(raw: RawSnapshot, namespace: str, list_name: str, sync_name: str)
         force_synchronization=spec.get("forceSynchronization") if sync else None,
         mappings=sync_mappings(sync),
         conditions=conditions,
-        failing=tuple(c for c in conditions if not condition_healthy(c)),
+        failing=failing,
         last_successful_sync=parse_time(status.get("lastSuccessfulSyncTime")),
         secret_present=secret is not None,
         secret_keys=tuple(sorted(str(k) for k in field_of(secret, "data"))),
         secret_managed=secret is not None and _secret_managed(secret, sync_name),
         resource_version=meta_of(sync).get("resourceVersion") if sync else None,
+        item_failures=items,
+        partial_unread=any(s is None for s in summaries),
+        data_bytes=data_size(secret),
     )
+
+
+def with_next_size(
+    sync: SyncView,
+    entries: Sequence[OpcUaEntry],
+    spc: SpcView | None,
+    vault: VaultSnapshot | None,
+) -> SyncView:
+    """``sync`` with :attr:`~SyncView.next_bytes`: the Secret's size once the vault's values are synced.
+
+    Counted only from what is known: a mapped entry contributes its vault value (hex-encoded, as the
+    official tooling stores files, so half the text) when the vault was read with values, else its
+    synced bytes; a hand-added key stays as it is. None when nothing would change.
+    """
+    # Only a vault that was read says anything (as for the entries' own vault judgements).
+    values = vault.secrets if vault is not None and vault.status.state is AreaState.OK else {}
+    total, changed = 0, False
+    for entry in entries:
+        if entry.list_name != sync.list_name:
+            continue
+        secret = values.get(entry.source_path) if entry.mapped and entry.source_path else None
+        obj = spc.object_for_file(entry.source_path) if spc is not None and entry.source_path else None
+        if (
+            secret is not None
+            and secret.value is not None
+            and obj is not None
+            and obj.object_encoding == "hex"
+        ):
+            size = len(secret.value.strip()) // 2
+            changed = changed or size != (entry.size if entry.synced else None)
+            total += size
+        elif entry.synced:
+            total += entry.size or 0
+    if not changed:
+        return sync
+    return dataclasses.replace(sync, next_bytes=total)
 
 
 def choose_opcua_spc(syncs: Sequence[SyncView], spcs: Sequence[SpcView]) -> str | None:

@@ -17,9 +17,12 @@ from tui.core.durations import humanize
 from tui.core.model.arm import Owner
 from tui.core.model.names import LIST_ISSUER
 from tui.core.model.settings import ModelSettings
+from tui.core.model.sizes import size_severity, usage_text
 from tui.core.model.snapshot import AreaState
 from tui.core.model.spc import SpcView
 from tui.core.model.state import (
+    PARTIAL_SYNC,
+    SECRET_DATA_LIMIT,
     Area,
     AreaView,
     ArmView,
@@ -42,6 +45,9 @@ from tui.core.model.state import (
 _HEALTHY_SUFFIXES = ("Succeeded", "Successful", "UpToDate")
 # Reasons the controller writes before (or instead of) a first update; normal, not a failure.
 _BENIGN_REASONS = frozenset({"NoUpdatesAttemptedYet", "SyncStarting"})
+# The released controller puts a condition of type and reason "Unknown" in place while a sync runs,
+# replacing it with the outcome (docs/domain.md §5.3): a moment of it is not a failure.
+_TRANSIENT = "Unknown"
 
 FLAG_SEVERITY: dict[Health, Severity] = {
     Health.EXPIRED: Severity.CRITICAL,
@@ -55,8 +61,10 @@ FLAG_SEVERITY: dict[Health, Severity] = {
     Health.NOT_CA: Severity.WARNING,
     Health.DUPLICATE: Severity.WARNING,
     Health.NOT_SYNCED: Severity.WARNING,
-    Health.ORPHANED: Severity.WARNING,
+    # A documented practice (the AIO docs add a CRL so) that works today: worth knowing, not a fault.
+    Health.HAND_ADDED: Severity.INFO,
     Health.NO_SPC_OBJECT: Severity.WARNING,
+    Health.OTHER_SPC: Severity.WARNING,
     Health.VAULT_MISSING: Severity.WARNING,
     # The connector reads the synced bytes: until the next sync they are not what Key Vault says, and
     # after it they change under the connector (a rollback or an edit the sync has not caught up with).
@@ -77,9 +85,12 @@ def condition_healthy(condition: Condition) -> bool:
     """A SecretSync condition is healthy unless its reason names a failure.
 
     Success reasons of both condition families end in Succeeded, Successful or UpToDate; the
-    controller's "nothing attempted yet" reasons are benign too. Every other reason surfaces.
+    controller's "nothing attempted yet" reasons are benign too, and so is the type or reason
+    ``Unknown`` it holds for the moment a sync runs. Every other reason surfaces.
     """
     reason = condition.reason
+    if condition.type == _TRANSIENT or reason == _TRANSIENT:
+        return True
     return reason.endswith(_HEALTHY_SUFFIXES) or reason in _BENIGN_REASONS
 
 
@@ -152,9 +163,10 @@ def entry_flags(
     if entry.mapped and not entry.synced:
         add(Health.NOT_SYNCED)
     if entry.synced and not entry.mapped:
-        add(Health.ORPHANED)
+        add(Health.HAND_ADDED)
     if entry.mapped and spc_known and not entry.spc_object:
-        add(Health.NO_SPC_OBJECT)
+        # Where the object is, when another SPC holds it, says what to fix.
+        add(Health.OTHER_SPC if entry.object_spc else Health.NO_SPC_OBJECT)
     if entry.mapped and entry.vault_present is False:
         add(Health.VAULT_MISSING)
     if entry.mapped and entry.vault_in_sync is False:
@@ -202,6 +214,11 @@ def entry_findings(entry: OpcUaEntry, settings: ModelSettings, now: datetime) ->
     cert = entry.certificate
     for flag in entry.flags:
         severity = FLAG_SEVERITY[flag]
+        if flag is Health.SYNC_FAILING and entry.sync_error is not None:
+            # A partial sync: this very item failed, and the summary said why.
+            message = f"{label}: not synced (partial sync): {_one_line(entry.sync_error)}"
+            out.append(Finding(severity, f"entry-{flag.value}", message, entry.key))
+            continue
         if flag in (Health.SYNC_FAILING, Health.ARM_DRIFT):
             continue  # once per SecretSync, and by arm_drift_findings (which knows the side)
         if flag is Health.EXPIRED and cert is not None:
@@ -218,6 +235,11 @@ def entry_findings(entry: OpcUaEntry, settings: ModelSettings, now: datetime) ->
             message = f"{label}: {entry.decode_error or _FLAG_TEXT[flag]}"
         elif flag is Health.CRL_STALE and entry.crl is not None:
             message = f"{label}: CRL stale since {entry.crl.next_update:%Y-%m-%d %H:%M}Z"
+        elif flag is Health.OTHER_SPC:
+            message = (
+                f"{label}: its object {entry.source_path} is in SPC {entry.object_spc}, not in "
+                f"{entry.spc_name or 'the SPC'} that SecretSync {entry.sync_name} reads: it cannot sync"
+            )
         else:
             message = f"{label}: {_FLAG_TEXT[flag]}"
         out.append(Finding(severity, f"entry-{flag.value}", message, entry.key))
@@ -236,7 +258,9 @@ _FLAG_TEXT: dict[Health, str] = {
     Health.NOT_CA: "not a CA certificate (issuer list holds CAs only)",
     Health.DUPLICATE: "same thumbprint as another entry of this list",
     Health.NOT_SYNCED: "mapped in the SecretSync but not in the synced Secret",
-    Health.ORPHANED: "in the synced Secret but not mapped in the SecretSync",
+    Health.HAND_ADDED: "added by hand: in the synced Secret but in no mapping, so not in Key Vault, and "
+    "gone if the SecretSync is deleted",
+    Health.OTHER_SPC: "its object is in another SecretProviderClass than the SecretSync's",
     Health.NO_SPC_OBJECT: "mapped but the SecretProviderClass has no such object",
     Health.VAULT_MISSING: "Key Vault has no secret of that name",
     Health.VAULT_DIFFERS: "the synced Secret holds other bytes than its Key Vault secret (not synced since "
@@ -463,14 +487,21 @@ def certificate_findings(certificates: Sequence[CertificateView], root: RootCAVi
 
 
 def sync_findings(syncs: Sequence[SyncView], spcs: Sequence[SpcView], area_ok: bool) -> list[Finding]:
-    """SecretSyncs failing, SPC missing, synced Secret missing or not written by the controller."""
+    """SecretSyncs failing (wholly or for some items), SPC missing, synced Secret missing, not written by
+    the controller, there without its SecretSync, or near or over the 1 MiB a Secret may hold."""
     out: list[Finding] = []
     spc_names = {s.name for s in spcs}
     for sync in syncs:
+        out += _size_findings(sync)
         if not sync.present:
+            if sync.secret_present and area_ok:
+                out.append(_absent_sync_finding(sync))
             continue
         subject = f"sync/{sync.name}"
         for condition in sync.failing:
+            if condition.reason == PARTIAL_SYNC and sync.item_failures and not sync.partial_unread:
+                out.append(_partial_finding(sync, condition))
+                continue
             text = f"SecretSync {sync.name} {condition.type}: {condition.reason} {condition.message}"
             out.append(Finding(Severity.CRITICAL, "sync-failing", _one_line(text), subject))
         if area_ok and sync.spc_name and sync.spc_name not in spc_names:
@@ -501,6 +532,48 @@ def sync_findings(syncs: Sequence[SyncView], spcs: Sequence[SpcView], area_ok: b
                 )
             )
     return out
+
+
+def _partial_finding(sync: SyncView, condition: Condition) -> Finding:
+    """One warning for a partial sync: how many items failed and which; each failed entry has its own
+    finding with the reason (the others synced, so the list as a whole still updates)."""
+    names = [name for name, _ in sync.item_failures]
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    text = (
+        f"SecretSync {sync.name} {condition.type}: {PARTIAL_SYNC}: {len(names)} item(s) not synced "
+        f"({shown}); the others synced"
+    )
+    return Finding(Severity.WARNING, "sync-partial", _one_line(text), f"sync/{sync.name}")
+
+
+def _absent_sync_finding(sync: SyncView) -> Finding:
+    """The list's Secret is there but its SecretSync is not: AIO's deployment creates the Secret so, and
+    until a first ``add`` creates the SecretSync every key in it was put there by hand."""
+    count = len(sync.secret_keys)
+    text = (
+        f"Secret {sync.name} exists without its SecretSync (AIO's deployment creates it so): its {count} "
+        f"key(s) were added by hand and are not in Key Vault; the first {sync.list_name} add creates the "
+        "SecretSync"
+    )
+    return Finding(Severity.INFO, "sync-absent", text, f"sync/{sync.name}")
+
+
+def _size_findings(sync: SyncView) -> list[Finding]:
+    """The synced Secret near (80 %) or at the 1 MiB limit, now or after the next sync."""
+    size = sync.size_bytes
+    severity = size_severity(size)
+    if size is None or severity is None:
+        return []
+    after = sync.next_bytes is not None and sync.next_bytes == size and size != sync.data_bytes
+    when = " after the next sync" if after else ""
+    if severity is Severity.CRITICAL:
+        consequence = "over the limit: the sync cannot write it and the list stops updating"
+        if size == SECRET_DATA_LIMIT:
+            consequence = "at the limit: nothing more fits, the next addition stops the list updating"
+    else:
+        consequence = "room for little more"
+    text = f"{sync.list_name} list Secret {sync.name}{when}: {usage_text(size)}: {consequence}"
+    return [Finding(severity, "sync-size", text, f"sync/{sync.name}")]
 
 
 def spc_findings(spcs: Sequence[SpcView], all_sync_sources: dict[str, frozenset[str]]) -> list[Finding]:

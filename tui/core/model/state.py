@@ -105,6 +105,13 @@ class Severity(StrEnum):
 _SEVERITY_RANK = {Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
+PARTIAL_SYNC = "PartialSync"
+"""The condition reason Azure's Secret Store extension writes when only some items synced."""
+
+SECRET_DATA_LIMIT = 1024 * 1024
+"""Bytes of data a Secret may hold: the API server refuses more (docs/domain.md §1.2)."""
+
+
 class Health(StrEnum):
     """Health flags of one OPC UA list entry (the words the dashboard filter understands)."""
 
@@ -119,8 +126,14 @@ class Health(StrEnum):
     NOT_CA = "not-ca"
     DUPLICATE = "duplicate"
     NOT_SYNCED = "not-synced"
-    ORPHANED = "orphaned"
+    HAND_ADDED = "hand-added"
+    """In the synced Secret, but no SecretSync mapping produces it: someone added it by hand (the AIO docs
+    add a CRL so). It is not in Key Vault, and it goes with the Secret if the SecretSync is deleted
+    (docs/domain.md §5.4)."""
     NO_SPC_OBJECT = "no-spc-object"
+    OTHER_SPC = "other-spc"
+    """Mapped, but its object sits in another SecretProviderClass than the one the SecretSync names, so
+    the sync cannot fetch it (a newer CLI writes into the instance's default SPC, docs/domain.md §2.5)."""
     VAULT_MISSING = "vault-missing"
     VAULT_DIFFERS = "vault-differs"
     SYNC_FAILING = "sync-failing"
@@ -432,11 +445,35 @@ class SyncView:
     arm_mappings: tuple[tuple[str, str], ...] | None = None
     """The ARM resource's ``objectSecretMapping`` as ``(sourcePath, targetKey)``; None when ARM was not
     read or holds no such resource."""
+    item_failures: tuple[tuple[str, str], ...] = ()
+    """``(item, reason)`` for each item a ``PartialSync`` condition's summary says failed: the item as
+    the summary names it (a target key, or a vault secret name) (docs/domain.md §5.3)."""
+    partial_unread: bool = False
+    """A ``PartialSync`` condition whose summary could not be read: which items failed is unknown."""
+    data_bytes: int | None = None
+    """Bytes of data in the synced Secret (what the API server's 1 MiB limit counts); None without one."""
+    next_bytes: int | None = None
+    """Bytes the Secret would hold after the next sync, when the vault says it changes (an entry mapped
+    but not synced yet, or synced with other bytes); None when no different size is known."""
 
     @property
     def healthy(self) -> bool:
         """Present and no failing condition."""
         return self.present and not self.failing
+
+    @property
+    def whole_list_failing(self) -> bool:
+        """A failure that concerns every item: any failing condition but a ``PartialSync`` whose failed
+        items are known (those flag their own entries)."""
+        return self.present and any(
+            c.reason != PARTIAL_SYNC or self.partial_unread or not self.item_failures for c in self.failing
+        )
+
+    @property
+    def size_bytes(self) -> int | None:
+        """The larger of the Secret's size now and after the next sync: what decides whether it fits."""
+        sizes = [b for b in (self.data_bytes, self.next_bytes) if b is not None]
+        return max(sizes) if sizes else None
 
     @property
     def key(self) -> str:
@@ -495,6 +532,10 @@ class OpcUaEntry:
     """Whether the signing CA's CRL lists this certificate; None when no CRL applies."""
     issuer_in_list: bool = False
     """Some list entry's subject equals this certificate's (or CRL's) issuer name."""
+    sync_error: str | None = None
+    """Why the sync controller could not write this item, from a ``PartialSync`` summary; None otherwise."""
+    object_spc: str | None = None
+    """The other SecretProviderClass that holds this entry's object, when the SecretSync's own does not."""
     flags: tuple[Health, ...] = ()
     severity: Severity | None = None
     """Worst severity among the flags; None when healthy."""
