@@ -1,4 +1,6 @@
-"""Pilot tests of the capabilities issue 13 asked for: pick the copy a duplicate keeps (item 20), ...
+"""Pilot tests of the capabilities issue 13 asked for: pick the copy a duplicate keeps (item 20), journal
+and audit views (28), whether the root CA's certificates were re-issued (30), the upload dialog's entry
+name and ``R`` replace (27), bundle splitting (26) and its pointers to ``issuer add`` and ``vault add`` (23).
 
 The dashboard runs on the test site (StaticSource, frozen clock); a session factory that cannot connect
 stands in for the cluster, as in ``test_change_dialogs.py``.
@@ -11,13 +13,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from textual.pilot import Pilot
-from textual.widgets import RadioButton
+from textual.widgets import Button, Checkbox, Input, RadioButton
 
+from tests import certgen, plansite
+from tests.plansite import PLC1, PLC2, PLC3
 from tests.ui import sitedata
 from tests.ui.conftest import INFO, WIDE, screen_text
 from tests.unit.test_audit_trail import JOURNAL_ID, T0, _plan
+from tui.core.changes.changeset import AddFile, RemoveEntry
 from tui.core.changes.journal import EndRecord
 from tui.core.clock import FrozenClock
 from tui.core.model.state import CertificateView, ClusterState, IssuerRef
@@ -25,14 +33,19 @@ from tui.ops.audit import AuditLog
 from tui.ops.journal import JournalStore
 from tui.ops.runner import ChangeSession
 from tui.ui.app import DashboardApp
+from tui.ui.modals.apply import ApplyModal
 from tui.ui.modals.audit_view import AuditViewModal
 from tui.ui.modals.delete import DeleteModal
 from tui.ui.modals.journal import JournalModal
 from tui.ui.modals.journal_view import JournalViewModal
+from tui.ui.modals.list_choice import ListChoice
+from tui.ui.modals.split_bundle import SplitBundleModal
 from tui.ui.modals.stale import StaleModal
+from tui.ui.modals.upload import UploadModal
 from tui.ui.screens.dashboard import DashboardScreen
 from tui.ui.source import StaticSource
 from tui.ui.view.settings import UiSettings
+from tui.ui.view.staging import StageKind
 
 
 def _no_session() -> ChangeSession:
@@ -218,3 +231,192 @@ async def test_root_ca_pane_says_which_signed_certificates_were_re_issued(steady
         assert "before this CA" in connector
         assert "re-issued" in broker and "before" not in broker
         assert lines.index(connector) < lines.index(broker)  # what needs doing first
+
+
+# --- items 27, 26, 23: the upload dialog names the entry, replaces a row, splits a bundle, points on -----
+
+
+async def _upload(app: DashboardApp, pilot: Pilot[None], path: Path, **fields: str) -> UploadModal:
+    await pilot.press("3", "u")
+    modal = app.screen
+    assert isinstance(modal, UploadModal)
+    modal.query_one("#upload-list", ListChoice).action_choose("trust")
+    for name, value in fields.items():
+        modal.query_one(f"#upload-{name}", Input).value = value
+    modal.query_one("#upload-path", Input).value = str(path)
+    await _settle(app, pilot)
+    return modal
+
+
+def _verdict(app: DashboardApp) -> str:
+    return str(app.screen.query_one("#upload-verdict").render())
+
+
+def _new_leaf(cn: str) -> certgen.Issued:
+    return certgen.make_leaf(None, cn, not_before=sitedata.NOW - timedelta(days=1), days=365)
+
+
+async def test_upload_names_the_entry_in_the_list(steady: ClusterState, tmp_path: Path) -> None:
+    path = tmp_path / "download (3).der"
+    path.write_bytes(_new_leaf("New PLC").der)
+    async with opened(steady) as (app, pilot):
+        modal = await _upload(app, pilot, path, entry="new-plc.der")
+        assert modal.query_one("#upload-secret", Input).placeholder.startswith("new-plc-der (default")
+        assert _verdict(app).splitlines()[0] == "✓ ready to stage"
+        await pilot.press("ctrl+s")
+        (change,) = app.staging.changes
+        assert isinstance(change, AddFile)
+        assert (change.list_name, change.file_name, change.effective_secret_name) == (
+            "trust",
+            "new-plc.der",
+            "new-plc-der",
+        )
+
+
+async def test_R_replaces_the_entry_under_the_cursor(steady: ClusterState, tmp_path: Path) -> None:
+    path = tmp_path / "historian-2026.der"
+    path.write_bytes(_new_leaf("Historian").der)
+    async with opened(steady) as (app, pilot):
+        await pilot.press("3")
+        app.dashboard.opcua_pane.table.move_to_key("trust/historian.der")
+        await pilot.press("R")
+        modal = app.screen
+        assert isinstance(modal, UploadModal)
+        assert modal.query_one("#upload-entry", Input).value == "historian.der"
+        assert (
+            modal.query_one("#upload-secret", Input).value == steady.entry("trust/historian.der").source_path
+        )  # type: ignore[union-attr]
+        assert modal.query_one("#upload-overwrite", Checkbox).value
+        modal.query_one("#upload-path", Input).value = str(path)
+        await _settle(app, pilot)
+        await pilot.press("ctrl+s")
+        (item,) = app.staging.items
+        assert isinstance(item.change, AddFile) and item.change.file_name == "historian.der"
+        assert item.kind is StageKind.REPLACE
+
+
+async def test_a_pem_bundle_is_split_into_checked_entries(steady: ClusterState, tmp_path: Path) -> None:
+    existing = x509.load_der_x509_certificate(sitedata.opcua_files().trust["plc-line2.der"])
+    bundle = tmp_path / "vendor-bundle.pem"
+    bundle.write_bytes(
+        _new_leaf("Press 4 PLC").pem + _new_leaf("Press 5 PLC").pem + existing.public_bytes(Encoding.PEM)
+    )
+    async with opened(steady) as (app, pilot):
+        modal = await _upload(app, pilot, bundle)
+        verdict = _verdict(app)
+        assert "holds 3 certificate(s); a list file holds exactly one" in verdict
+        assert "→ a bundle of 3 certificates: ctrl+b splits it into one entry each" in verdict
+        await pilot.press("ctrl+b")
+        split = app.screen
+        assert isinstance(split, SplitBundleModal)
+        assert [p.file_name for p in split.parts] == ["press-4-plc.crt", "press-5-plc.crt", "plc-line-2.crt"]
+        assert split.ticked == [0, 1]  # the certificate already in the list starts unticked, with why
+        assert "already in the trust list" in screen_text(app)
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, DashboardScreen)
+        assert [c.describe().split(" from ")[0] for c in app.staging.changes] == [
+            "add trust/press-4-plc.crt",
+            "add trust/press-5-plc.crt",
+        ]
+        assert "staged: 2 changes" in " ".join(_notices(app))
+        assert modal is not None
+
+
+async def test_upload_points_a_crl_to_the_issuer_list_and_a_taken_secret_to_v(
+    steady: ClusterState, tmp_path: Path
+) -> None:
+    crl = tmp_path / "site.crl"
+    crl.write_bytes(sitedata.opcua_files().issuer["contoso-site-ca.crl"])
+    leaf = tmp_path / "plc-new.der"
+    leaf.write_bytes(_new_leaf("PLC New").der)
+    taken = steady.entry("trust/plc-line2.der")
+    assert taken is not None and taken.source_path
+    async with opened(steady) as (app, pilot):
+        await _upload(app, pilot, crl)
+        assert "→ a CRL goes in the issuer list, next to its CA: choose issuer (aio-certs issuer add)" in (
+            _verdict(app)
+        )
+        await pilot.press("escape")
+        await _upload(app, pilot, leaf, secret=taken.source_path)
+        verdict = _verdict(app)
+        assert f"vault secret {taken.source_path} already exists" in verdict
+        assert (
+            "→ to put the secret already in Key Vault into a list as it is: v (aio-certs vault add)"
+            in verdict
+        )
+
+
+# --- item 15: a concurrent change between review and apply is shown, and asked about again -----
+
+
+class Replanning:
+    """A session whose site changes between the plan shown and the one made just before applying."""
+
+    def __init__(self, plans: list[Any]) -> None:
+        self.plans = plans
+        self.applied: list[Any] = []
+        self.context = "aio-test"
+        self.clock = FrozenClock(sitedata.NOW)
+
+    def plan(self, _changes: Any, *, read_only: bool = False, local_only: bool = False) -> tuple[Any, Any]:
+        return self.plans.pop(0), object()
+
+    def apply(self, plan: Any, _site: Any, **_kwargs: Any) -> Any:
+        self.applied.append(plan)
+        raise RuntimeError("stand-in: nothing applied")
+
+    def record_refusal(self, *_args: Any, **_kwargs: Any) -> None:
+        return None
+
+
+def _removal_plans() -> tuple[Any, Any]:
+    change = RemoveEntry("trust", "plc-1.der")
+    reviewed = plansite.plan_for(
+        plansite.plan_site(trust={"plc-1.der": PLC1.der, "plc-2.der": PLC2.der}), change
+    )
+    # Meanwhile someone else added plc-3.der to the same list: the same removal now edits other objects.
+    now = plansite.plan_for(
+        plansite.plan_site(trust={"plc-1.der": PLC1.der, "plc-2.der": PLC2.der, "plc-3.der": PLC3.der}),
+        change,
+    )
+    assert reviewed.render_diff() != now.render_diff()
+    return reviewed, now
+
+
+async def _stage_and_review(app: DashboardApp, pilot: Pilot[None]) -> ApplyModal:
+    await pilot.press("3")
+    app.dashboard.opcua_pane.table.move_to_key("trust/historian.der")
+    await pilot.press("d", "ctrl+s", "a")
+    modal = app.screen
+    assert isinstance(modal, ApplyModal)
+    await _settle(app, pilot)
+    return modal
+
+
+async def test_apply_shows_the_new_plan_when_the_site_changed_since_the_review(steady: ClusterState) -> None:
+    reviewed, now = _removal_plans()
+    session = Replanning([reviewed, now, now])
+    async with opened(steady, sessions=lambda: session) as (app, pilot):
+        modal = await _stage_and_review(app, pilot)
+        assert modal.plan is reviewed
+        modal.confirm()
+        await _settle(app, pilot)
+        assert session.applied == []  # nothing written: asked again instead
+        assert modal.plan is now and modal.phase == "review"
+        verdict = str(modal.query_one("#apply-verdict").render())
+        assert verdict.startswith("⚠ the site changed while you reviewed the plan: nothing was written")
+        assert str(modal.query_one("#apply-diff").render()) == now.render_diff().rstrip("\n")
+        assert not modal.query_one("#apply-confirm", Button).disabled
+        modal.confirm()  # confirmed again, on the plan shown
+        await _settle(app, pilot)
+        assert session.applied == [now]
+
+
+async def test_apply_goes_on_when_the_plan_made_again_reads_the_same(steady: ClusterState) -> None:
+    reviewed, _now = _removal_plans()
+    session = Replanning([reviewed, reviewed])
+    async with opened(steady, sessions=lambda: session) as (app, pilot):
+        modal = await _stage_and_review(app, pilot)
+        modal.confirm()
+        await _settle(app, pilot)
+        assert session.applied == [reviewed]

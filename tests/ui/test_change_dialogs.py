@@ -292,7 +292,7 @@ async def test_x_marks_stale_entries_with_reasons_for_a_bulk_delete(steady: Clus
         ]
         await pilot.press("x", "d")  # from the dialog straight to the delete dialog
         assert isinstance(app.screen, DeleteModal)
-        assert [e.key for e in app.screen.entries] == ["trust/plc-line1.der"]  # the staged one is left out
+        assert [e.key for e in app.screen.entries] == ["trust/plc-line1-copy.der"]  # staged one left out
 
 
 async def test_unstage_one_and_discard_all_after_asking(steady: ClusterState) -> None:

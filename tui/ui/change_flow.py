@@ -120,7 +120,7 @@ class ChangeFlow(App[None]):
         self.set_staging(self.staging.add(batch))
         if any(item.entry_key in self.dashboard.opcua_pane.marked for item in batch):
             self.dashboard.opcua_pane.action_clear_marks()  # the marks served their purpose
-        what = batch[0].change.describe() if len(batch) == 1 else f"{len(batch)} removals"
+        what = batch[0].change.describe() if len(batch) == 1 else f"{len(batch)} changes"
         self.notify(f"staged: {what} · {len(self.staging)} staged, a applies", timeout=4, markup=False)
 
     # -- requests --------------------------------------------------------------------------------

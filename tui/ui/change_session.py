@@ -20,7 +20,10 @@ from tui.core.model.snapshot import VaultSecret
 from tui.core.model.state import CertificateView, ClusterState
 
 if TYPE_CHECKING:
-    from tui.ops.runner import ChangeSession
+    from tui.core.changes.changeset import ChangeSet
+    from tui.core.changes.plan import Plan
+    from tui.core.changes.validation import Issue
+    from tui.ops.runner import ChangeSession, Site
 
 log = logging.getLogger(__name__)
 
@@ -229,3 +232,41 @@ def renew_certificate(session: ChangeSession, cert: CertificateView) -> None:
         )
     except Exception as exc:  # a WriteError: one line in the dialog
         raise ChangeFailed(one_line(exc)) from None
+
+
+@dataclass(frozen=True)
+class Replanned:
+    """The plan made again just before applying, and how it differs from the one the user reviewed."""
+
+    plan: Plan
+    site: Site
+    changed: bool
+    """The diff, the warnings or the problems differ: the user must see the new plan and confirm again."""
+    new_warnings: tuple[Issue, ...]
+    """Warnings the reviewed plan did not have (e.g. a CRL left without its CA by someone else's change)."""
+
+
+def replan_before_apply(
+    session: ChangeSession, reviewed: Plan, changes: ChangeSet, *, read_only: bool, local_only: bool
+) -> Replanned:
+    """Read the site again and plan ``changes`` afresh, to compare with ``reviewed`` (issue 13 item 15).
+
+    Someone may have changed the lists while the user read the diff. Applying the reviewed plan would
+    then re-plan on the first 409 and go on silently with a plan nobody saw; planning again first lets
+    the dialog show the new diff and its new warnings and ask again. A plan whose diff, warnings and
+    problems read the same (only resourceVersions moved) is applied as it is now, without asking.
+    """
+    from tui.ops.runner import SiteUnavailable
+
+    try:
+        plan, site = session.plan(changes, read_only=read_only, local_only=local_only)
+    except SiteUnavailable as exc:
+        raise ChangeFailed(one_line(exc)) from None
+    seen = {w.message for w in reviewed.warnings}
+    new_warnings = tuple(w for w in plan.warnings if w.message not in seen)
+    changed = (
+        plan.render_diff() != reviewed.render_diff()
+        or [w.message for w in plan.warnings] != [w.message for w in reviewed.warnings]
+        or [p.message for p in plan.problems] != [p.message for p in reviewed.problems]
+    )
+    return Replanned(plan, site, changed, new_warnings)

@@ -22,6 +22,7 @@ examples:
   aio-certs {list_name} add plc-1.der                      # vault secret plc-1-der, entry plc-1.der
   aio-certs {list_name} add site-ca.crt --secret-name site-ca --dry-run
   aio-certs {list_name} add plc-1.der --overwrite --yes    # replace an entry or secret of that name
+  aio-certs {list_name} add new.der --target-key plc-1.der --overwrite   # replace entry plc-1.der
   aio-certs {list_name} remove plc-1.der old-gw.crt --purge --yes
 
 Allowed file extensions for the {list_name} list: {EXTENSIONS[list_name]} (as `az iot ops connector opcua
@@ -48,6 +49,12 @@ def add_list_arguments(parser: argparse.ArgumentParser, list_name: str) -> None:
         "--secret-name",
         metavar="NAME",
         help="Key Vault secret name (default: the file name with '.' replaced by '-'; one FILE only)",
+    )
+    add.add_argument(
+        "--target-key",
+        metavar="NAME",
+        help="file name of the entry in the list (default: the FILE's own name; one FILE only), e.g. "
+        "plc-1.der for a file saved as 'download (3).der'",
     )
     add.add_argument(
         "--overwrite",

@@ -29,13 +29,15 @@ def run_list_change(args: argparse.Namespace, list_name: str) -> int:
     action = f"{list_name} {args.action}"
     if args.action == "add":
         files: Sequence[str] = args.files
-        secret_name, overwrite = args.secret_name, args.overwrite
+        secret_name, overwrite, target_key = args.secret_name, args.overwrite, args.target_key
         trail = requested_trail(
             action, context=args.context, list_name=list_name, files=files, secrets=[secret_name]
         )
 
         def build() -> ChangeSet:
-            return stage_add(list_name, files, secret_name=secret_name, overwrite=overwrite)
+            return stage_add(
+                list_name, files, secret_name=secret_name, overwrite=overwrite, target_key=target_key
+            )
     else:
         names: Sequence[str] = args.names
         purge = args.purge
@@ -78,14 +80,24 @@ def _too_large(size: int | None) -> str:
     )
 
 
-def stage_add(list_name: str, files: Sequence[str], *, secret_name: str | None, overwrite: bool) -> ChangeSet:
-    """The change set of ``add``: each file read and staged under its file name."""
+def stage_add(
+    list_name: str,
+    files: Sequence[str],
+    *,
+    secret_name: str | None,
+    overwrite: bool,
+    target_key: str | None = None,
+) -> ChangeSet:
+    """The change set of ``add``: each file read and staged under its file name (or ``target_key``)."""
     if secret_name is not None and len(files) > 1:
         raise Refused("--secret-name: give one FILE per command when naming its secret", EXIT_USAGE)
+    if target_key is not None and len(files) > 1:
+        raise Refused("--target-key: give one FILE per command when naming its entry", EXIT_USAGE)
     changes = []
     for path_text in files:
         name, data = read_file(path_text)
-        changes.append(AddFile(list_name, name, data, secret_name=secret_name, overwrite=overwrite))
+        entry = target_key if target_key is not None else name
+        changes.append(AddFile(list_name, entry, data, secret_name=secret_name, overwrite=overwrite))
     return ChangeSet.of(changes)
 
 

@@ -27,7 +27,14 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Static
 
-from tui.ui.change_session import SessionHolder, audit_attempt, one_line, outcome_of
+from tui.ui.change_session import (
+    Replanned,
+    SessionHolder,
+    audit_attempt,
+    one_line,
+    outcome_of,
+    replan_before_apply,
+)
 from tui.ui.messages import StepProgressed
 from tui.ui.modals.progress import StepProgress
 from tui.ui.modals.verdict import issue_lines
@@ -70,6 +77,14 @@ class PlanMade(Message):
         super().__init__()
         self.plan = plan
         self.site = site
+
+
+class PlanChanged(Message):
+    """Planned again just before applying, the plan differs from the one reviewed: nothing was written."""
+
+    def __init__(self, again: Replanned) -> None:
+        super().__init__()
+        self.again = again
 
 
 class WorkFailed(Message):
@@ -286,6 +301,15 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
     def _apply(self, plan: Plan, site: Site) -> None:
         try:
             session = self.sessions.get()
+            # Someone may have changed the lists while the diff was read: plan again, and ask again
+            # when the new plan reads differently (issue 13 item 15), rather than re-plan silently.
+            again = replan_before_apply(
+                session, plan, self.staging.changes, read_only=self.read_only, local_only=self.local_only
+            )
+            if again.changed:
+                self.post_message(PlanChanged(again))
+                return
+            plan, site = again.plan, again.site
             # post_message is thread-safe: each runner event reaches the dialog in order.
             result = session.apply(
                 plan, site, action=APPLY_ACTION, progress=self._progress, wait_timeout=self.wait_timeout
@@ -294,6 +318,30 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
             self.post_message(WorkFailed(one_line(exc)))
             return
         self.post_message(ApplyFinished(result))
+
+    @on(PlanChanged)
+    def _plan_changed(self, message: PlanChanged) -> None:
+        message.stop()
+        again = message.again
+        self.query_one("#apply-progress", Static).display = False
+        self.query_one("#apply-cancel", Button).disabled = False
+        self._plan_made(PlanMade(again.plan, again.site))
+        lines = [
+            Text(
+                "⚠ the site changed while you reviewed the plan: nothing was written. This is the plan now; "
+                "press Apply again to write it",
+                style=self.palette.style(Level.WARNING),
+            )
+        ]
+        lines += [
+            Text(f"new: {w.message}", style=self.palette.style(Level.WARNING)) for w in again.new_warnings
+        ]
+        verdict = self.query_one("#apply-verdict", Static)
+        verdict.update(Text("\n").join([*lines, self._verdict_text(again.plan)]))
+
+    def _verdict_text(self, plan: Plan) -> Text:
+        ok_line = f"✓ {len(plan.steps)} step(s) to write" if plan.applicable else ""
+        return issue_lines(plan.problems, plan.warnings, self.palette, ok_line=ok_line)
 
     @on(StepProgressed)
     def _progressed(self, message: StepProgressed) -> None:

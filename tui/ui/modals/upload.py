@@ -28,6 +28,7 @@ from textual.suggester import Suggester
 from textual.widgets import Button, Checkbox, Input, Label, Static
 from textual.worker import get_current_worker
 
+from tui.core.changes.bundle import BundlePart, split_bundle
 from tui.core.changes.changeset import AddFile, default_secret_name
 from tui.core.files import UnreadableFile, read_regular_file
 from tui.core.model.names import LIST_ISSUER, LIST_TRUST
@@ -35,6 +36,7 @@ from tui.core.model.snapshot import VaultSecret
 from tui.core.model.state import ClusterState
 from tui.core.text import printable
 from tui.ui.modals.list_choice import ListChoice
+from tui.ui.modals.split_bundle import SplitBundleModal
 from tui.ui.modals.verdict import content_text, issue_lines
 from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette
 from tui.ui.view.staging import Check, StagedItem, Staging, check_new
@@ -221,17 +223,28 @@ class UploadForm:
     secret_name: str
     """As typed; empty means the default from the file name."""
     overwrite: bool
+    entry_name: str = ""
+    """The file name in the list, as typed; empty means the chosen file's own name."""
 
 
 class UploadChecked(Message):
     """The worker read the file and checked the change (posted to the dialog)."""
 
-    def __init__(self, form: UploadForm, read: FileRead, check: Check | None, change: AddFile | None) -> None:
+    def __init__(
+        self,
+        form: UploadForm,
+        read: FileRead,
+        check: Check | None,
+        change: AddFile | None,
+        parts: tuple[BundlePart, ...] = (),
+    ) -> None:
         super().__init__()
         self.form = form
         self.read = read
         self.check = check
         self.change = change
+        self.parts = parts
+        """The certificates of a multi-certificate PEM, when the file is one (offered for splitting)."""
 
 
 class VaultListed(Message):
@@ -243,7 +256,7 @@ class VaultListed(Message):
         self.error = error
 
 
-class UploadModal(ModalScreen[StagedItem | None]):
+class UploadModal(ModalScreen[StagedItem | list[StagedItem] | None]):
     """Choose a file, its list and secret name; stage it once the core accepts it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -254,6 +267,13 @@ class UploadModal(ModalScreen[StagedItem | None]):
             "Stage",
             id="upload.stage",
             tooltip="Stage the upload (also enter in a field) when nothing refuses it",
+        ),
+        Binding(
+            "ctrl+b",
+            "split",
+            "Split bundle",
+            id="upload.split",
+            tooltip="The file is a bundle of certificates: one entry per certificate, each checked",
         ),
     ]
 
@@ -268,8 +288,14 @@ class UploadModal(ModalScreen[StagedItem | None]):
         list_reason: str = "",
         palette: Palette | None = None,
         path: str = "",
+        entry_name: str = "",
+        secret_name: str = "",
+        overwrite: bool = False,
     ) -> None:
         super().__init__(id="upload")
+        self._initial_secret = secret_name
+        self._initial_entry = entry_name
+        self._initial_overwrite = overwrite
         self.state = state
         self.staging = staging
         self.now = now
@@ -302,20 +328,38 @@ class UploadModal(ModalScreen[StagedItem | None]):
                 yield Label("List", classes="field-label")
                 yield ListChoice(self._initial_list, reason=self._list_reason, id="upload-list")
             with Horizontal(classes="field-row"):
+                yield Label("Entry", classes="field-label")
+                entry = Input(
+                    value=self._initial_entry,
+                    placeholder="file name in the list (default: the chosen file's name)",
+                    id="upload-entry",
+                    select_on_focus=False,
+                )
+                entry.cursor_blink = False
+                yield entry
+            with Horizontal(classes="field-row"):
                 yield Label("Secret", classes="field-label")
                 secret = Input(
+                    value=self._initial_secret,
                     placeholder="Key Vault secret name (default: from the file name)",
                     id="upload-secret",
                     select_on_focus=False,
                 )
                 secret.cursor_blink = False
                 yield secret
-            yield Checkbox("overwrite an entry or vault secret of the same name", id="upload-overwrite")
+            yield Checkbox(
+                "overwrite an entry or vault secret of the same name",
+                value=self._initial_overwrite,
+                id="upload-overwrite",
+            )
             yield Static("", id="upload-verdict", classes="verdict", markup=False)
             with VerticalScroll(id="upload-preview", classes="content-preview"):
                 yield Static("", id="upload-content", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Stage", id="upload-stage", variant="primary", disabled=True)
+                split = Button("Split into entries…", id="upload-split")
+                split.display = False  # shown when the file is a bundle of certificates
+                yield split
                 yield Button("Cancel", id="upload-cancel")
             yield Static(
                 "ctrl+s stage · esc cancel · tab completes the path or lists names",
@@ -346,6 +390,7 @@ class UploadModal(ModalScreen[StagedItem | None]):
             self.query_one("#upload-list", ListChoice).value,
             self.query_one("#upload-secret", Input).value.strip(),
             self.query_one("#upload-overwrite", Checkbox).value,
+            self.query_one("#upload-entry", Input).value.strip(),
         )
 
     @on(Input.Changed)
@@ -353,8 +398,11 @@ class UploadModal(ModalScreen[StagedItem | None]):
     @on(Checkbox.Changed)
     def _field_changed(self, event: Message) -> None:
         event.stop()
-        if isinstance(event, Input.Changed) and event.input.id == "upload-path":
-            name = Path(event.value.strip()).name
+        if isinstance(event, Input.Changed) and event.input.id in ("upload-path", "upload-entry"):
+            name = (
+                self.query_one("#upload-entry", Input).value.strip()
+                or Path(self.query_one("#upload-path", Input).value.strip()).name
+            )
             self.query_one("#upload-secret", Input).placeholder = (
                 f"{default_secret_name(name)} (default, from the file name)"
                 if name
@@ -378,17 +426,19 @@ class UploadModal(ModalScreen[StagedItem | None]):
         read = read_file(form.path)
         check: Check | None = None
         change: AddFile | None = None
+        parts: tuple[BundlePart, ...] = ()
         if read.data is not None:
+            parts = split_bundle(read.data, Path(read.path).name)
             change = AddFile(
                 form.list_name,
-                Path(read.path).name,
+                form.entry_name or Path(read.path).name,
                 read.data,
                 secret_name=form.secret_name or None,
                 overwrite=form.overwrite,
             )
             check = check_new(staging, [change], self.state, now=self.now, vault_secrets=vault)
         if not get_current_worker().is_cancelled:
-            self.post_message(UploadChecked(form, read, check, change))
+            self.post_message(UploadChecked(form, read, check, change, parts))
 
     @work(
         thread=True,
@@ -429,7 +479,7 @@ class UploadModal(ModalScreen[StagedItem | None]):
             self._show_verdict(Text("choose a file", style=self.palette.style(Level.MUTED)))
             content.update("")
         else:
-            notes = []
+            notes = self._pointers(message)
             if not check.vault_checked:
                 why = f" ({self.vault_error})" if self.vault_error else ""
                 notes.append(f"Key Vault not read yet{why}: the secret name is checked again when you apply")
@@ -449,6 +499,29 @@ class UploadModal(ModalScreen[StagedItem | None]):
             else:
                 content.update("")
         self.query_one("#upload-stage", Button).disabled = not self.can_stage
+        self.query_one("#upload-split", Button).display = bool(message.parts)
+
+    def _pointers(self, message: UploadChecked) -> list[str]:
+        """Where to go instead, when the core refuses what another command does (issue 13 items 23, 26)."""
+        notes = []
+        check, form = message.check, message.form
+        if message.parts:
+            notes.append(
+                f"→ a bundle of {len(message.parts)} certificates: ctrl+b splits it into one entry each"
+            )
+        name = (form.entry_name or Path(message.read.path).name).lower()
+        if form.list_name == LIST_TRUST and name.endswith(".crl"):
+            notes.append(
+                "→ a CRL goes in the issuer list, next to its CA: choose issuer (aio-certs issuer add)"
+            )
+        if check is not None and any(
+            p.code == "name-collision" and "already exists" in p.message and "vault secret" in p.message
+            for p in check.problems
+        ):
+            notes.append(
+                "→ to put the secret already in Key Vault into a list as it is: v (aio-certs vault add)"
+            )
+        return notes
 
     def _show_verdict(self, text: Text) -> None:
         self.query_one("#upload-verdict", Static).update(text)
@@ -490,6 +563,36 @@ class UploadModal(ModalScreen[StagedItem | None]):
             return
         resolved = result.check.resolved[0] if result.check.resolved else None
         self.dismiss(StagedItem(result.change, resolved.content if resolved is not None else None))
+
+    @on(Button.Pressed, "#upload-split")
+    def _split_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_split()
+
+    def action_split(self) -> None:
+        """Offer one entry per certificate of a bundle, each checked; stage the ones ticked."""
+        result = self.last_check
+        if result is None or not result.parts or result.form != self.form():
+            self.notify("not a bundle: the file holds one certificate or CRL", severity="warning", timeout=4)
+            return
+
+        def split(items: list[StagedItem] | None) -> None:
+            if items:
+                self.dismiss(items)
+
+        self.app.push_screen(
+            SplitBundleModal(
+                result.parts,
+                source=Path(result.read.path).name,
+                list_name=result.form.list_name,
+                state=self.state,
+                staging=self.staging,
+                now=self.now,
+                vault_secrets=self.vault_secrets,
+                palette=self.palette,
+            ),
+            split,
+        )
 
     def action_cancel(self) -> None:
         """Close without staging."""
