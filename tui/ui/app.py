@@ -32,7 +32,6 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from tui.core.clock import Clock, SystemClock
-from tui.core.durations import DAYS_LEFT_RULE
 from tui.core.model.snapshot import AreaState
 from tui.core.model.state import ClusterState
 from tui.paths import style_path
@@ -57,7 +56,6 @@ from tui.ui.screens.dashboard import DashboardScreen
 from tui.ui.site_views import SiteViews
 from tui.ui.source import StateSource
 from tui.ui.view.levels import DEFAULT_PALETTE, Palette, palette_from_colors
-from tui.ui.view.rows import SEVERITY_NOTE, SEVERITY_WORD
 from tui.ui.view.settings import UiSettings
 from tui.ui.view.terminal import over_ssh
 from tui.ui.widgets.filter_input import FilterInput
@@ -258,18 +256,9 @@ class DashboardApp(SiteViews):
             if self.settings.freeze_heap:
                 self._freeze_heap(state)
             if self.applied == 1:
-                self.call_after_refresh(self._first_frame_shown)
+                self.call_after_refresh(self.check_journals)
         event, self._applied_event = self._applied_event, asyncio.Event()
         event.set()
-
-    def _first_frame_shown(self) -> None:
-        # The first state has been painted: the source may now start what it held back so as not to
-        # compete with that paint (a live feed's vault and ARM reads, design §10.1), and the look for
-        # unfinished applies may import the write path.
-        shown = getattr(self.source, "first_frame_shown", None)
-        if shown is not None:
-            shown()
-        self.check_journals()
 
     def _freeze_heap(self, state: ClusterState) -> None:
         # Twice: at the first state (imports, reflector caches, model, tables), then once the vault has
@@ -399,14 +388,6 @@ def help_groups() -> list[HelpGroup]:
             (
                 *rows_from_bindings(OpcUaPane.BINDINGS),
                 HelpRow("click a header", "Sort by that column (again: reverse)"),
-            ),
-        ),
-        HelpGroup(
-            "Reading the OPC UA table",
-            (
-                HelpRow("Health", f"{' / '.join(SEVERITY_WORD.values())}: {SEVERITY_NOTE}"),
-                HelpRow("Days", DAYS_LEFT_RULE),
-                HelpRow("times", "UTC, as 2027-01-13 21:32Z (JSON output: ISO 8601, 2027-01-13T21:32:50Z)"),
             ),
         ),
         HelpGroup("Filter box (/ on the OPC UA pane)", rows_from_bindings(FilterInput.BINDINGS)),
