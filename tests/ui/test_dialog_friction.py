@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from textual import events
@@ -323,3 +324,49 @@ async def test_c_and_shift_c_copy_from_the_row_under_the_cursor(steady: ClusterS
         assert copied[-1] == steady.root_ca.certificate.sha1
         await pilot.press("2", "c")  # an issuer row has no certificate of its own: says so
         assert len(copied) == 4 and "no thumbprint to copy" in _notices(app)[-1]
+
+
+# --- item 14: the Root CA pane after a rotation at 120x34 -----------------------------------------
+
+
+def _root_lines(app: DashboardApp) -> list[str]:
+    """The Root CA pane's rows as on screen (the left pane of the top row), without its border."""
+    rows = screen_text(app).splitlines()[2:17]
+    return [row[1:54].rstrip() for row in rows]
+
+
+async def test_the_root_ca_pane_keeps_its_layout_through_a_rotation(steady: ClusterState) -> None:
+    clock = FrozenClock(sitedata.NOW)
+    source = StaticSource(steady, INFO)
+    app = DashboardApp(source, settings=UiSettings(), clock=clock)
+    async with app.run_test(size=WIDE) as pilot:
+        await app.wait_for_state(lambda _s: True, timeout=10)
+        await pilot.pause()
+        pane = app.dashboard.root_pane
+        width_before = pane.scrollable_content_region.width
+        later = sitedata.NOW + timedelta(days=3)
+        clock.set(later)
+        rotated = sitedata.rotated_state(steady, later)
+        source.push(rotated)
+        await app.wait_for_state(lambda s: s is rotated)
+        await pilot.pause()
+        assert pane.scrollable_content_region.width == width_before  # no reflow when lines are added
+        lines = _root_lines(app)
+        labels = [line[1:11].strip() for line in lines if line.strip()]
+        for label in ("Left", "Rotation", "Renews", "Bundle", "Rotations", "Subject", "SHA-1"):
+            assert label in labels, f"{label} not in view:\n" + "\n".join(lines)
+        # A label is never alone on its line, and a wrapped value stays in the value column.
+        for line in lines:
+            head, value = line[1:11], line[11:]
+            assert not (head.strip() and not value.strip()), f"label alone: {line!r}"
+        history = next(i for i, line in enumerate(lines) if line[1:11].strip() == "Rotations")
+        assert "rev" in lines[history] or lines[history + 1][1:11].strip() == ""
+        sha1 = rotated.root_ca.certificate.sha1 if rotated.root_ca.certificate else ""
+        assert any(line[11:].strip() == sha1 for line in lines)  # the whole SHA-1 on one line
+
+
+async def test_the_root_ca_pane_says_reconnecting_in_its_title(steady: ClusterState) -> None:
+    site = sitedata.make_site(sitedata.NOW)
+    broken = sitedata.reconnecting_state(site, sitedata.NOW, sitedata.NOW - timedelta(seconds=30))
+    async with opened(broken) as (app, _pilot):
+        assert app.dashboard.root_pane.title_text.endswith("· reconnecting")

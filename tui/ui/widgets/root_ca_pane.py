@@ -18,7 +18,7 @@ from textual.containers import VerticalScroll
 from tui.core.model.state import CertificateView, ClusterState, Condition, RotationPhase
 from tui.ui.messages import ChangeRequested, PreviewRequested
 from tui.ui.view import format as fmt
-from tui.ui.view.labelled import join_lines, labelled
+from tui.ui.view.labelled import LABEL_WIDTH, join_lines, labelled
 from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette, days_level
 from tui.ui.widgets.text_line import TextLine
 from tui.ui.widgets.titled import Titled
@@ -312,15 +312,20 @@ class RootCAPane(Titled, VerticalScroll):
         self.palette = DEFAULT_PALETTE
 
     def compose(self) -> ComposeResult:
-        """The blocks of the pane, each repainted on its own."""
-        yield TextLine("waiting for the cluster…", id="root-identity")
-        yield TextLine("", id="root-gauge")
-        yield TextLine("", id="root-rotation")
-        yield TextLine("", id="root-resource")
-        yield TextLine("", id="root-key")
-        yield TextLine("", id="root-bundle")
-        yield TextLine("", id="root-signed")
-        yield TextLine("", id="root-history")
+        """The blocks of the pane, each repainted on its own.
+
+        What changes in a rotation comes first (time left, phase, bundle, re-issued leaves, history), so
+        it stays in view at 120x34 when a rotation adds lines; the CA's identity and its resource, which
+        the preview also shows, come after. Values wrap under their column, never under their label.
+        """
+        yield TextLine("waiting for the cluster…", id="root-gauge", hang=LABEL_WIDTH)
+        yield TextLine("", id="root-rotation", hang=LABEL_WIDTH)
+        yield TextLine("", id="root-bundle", hang=LABEL_WIDTH)
+        yield TextLine("", id="root-signed", hang=LABEL_WIDTH)
+        yield TextLine("", id="root-history", hang=LABEL_WIDTH)
+        yield TextLine("", id="root-identity", hang=LABEL_WIDTH)
+        yield TextLine("", id="root-resource", hang=LABEL_WIDTH)
+        yield TextLine("", id="root-key", hang=LABEL_WIDTH)
         yield TextLine("", id="root-area")
 
     def _line(self, widget_id: str) -> TextLine:
@@ -332,7 +337,9 @@ class RootCAPane(Titled, VerticalScroll):
         palette = self.palette
         root = state.root_ca
         phase = root.rotation.phase.value
-        self.set_title(f"Root CA · {phase}")
+        area = state.area("root-ca")
+        # The connection state in the title, as on the other panes: the lines below may be out of view.
+        self.set_title(f"Root CA · {phase}" + ("" if area.ok else f" · {area.state.value}"))
         self.set_subtitle("quickstart CA · not for production" if root.quickstart else "")
         self._line("root-identity").show(identity_text(state, palette))
         self._line("root-resource").show(resource_text(state, palette))
@@ -340,7 +347,6 @@ class RootCAPane(Titled, VerticalScroll):
         self._line("root-bundle").show(bundle_text(state, palette))
         self._line("root-signed").show(signed_text(state, palette))
         self._line("root-history").show(history_text(state, palette))
-        area = state.area("root-ca")
         self._line("root-area").show(
             "" if area.ok else f"{area.state.value}: {area.message}", None if area.ok else Level.WARNING
         )
