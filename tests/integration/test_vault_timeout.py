@@ -81,13 +81,15 @@ def stalled(tmp_path: Path) -> Iterator[StalledVault]:
 
 
 def test_the_vault_client_is_bounded_by_the_timeout_retries_included() -> None:
+    from azure.core.pipeline.policies import RetryPolicy
+
     from tui.vault.client import CallDeadline, DeadlineTransport, make_secret_client
     from tui.vault.credentials import DemoCredential
 
     client = make_secret_client("https://127.0.0.1:1/", credential=DemoCredential(), timeout=2.5)
     pipeline = client._client._client._pipeline
     policies = [getattr(p, "_policy", p) for p in pipeline._impl_policies]
-    retry = next(p for p in policies if type(p).__name__ == "RetryPolicy")
+    retry = next(p for p in policies if isinstance(p, RetryPolicy))
     deadline = next(p for p in policies if isinstance(p, CallDeadline))
     # No retry starts after 2.5 s, and no send (each attempt, the challenge round trip) waits past it.
     assert (retry.timeout, deadline.seconds) == (2.5, 2.5)

@@ -8,8 +8,11 @@ stays on too; the demo's emulator is built to pass it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import socket
+import threading
 import time
 from collections.abc import Mapping
 from datetime import datetime
@@ -17,11 +20,17 @@ from pathlib import Path
 from typing import Any
 
 from azure.core.credentials import TokenCredential
-from azure.core.exceptions import ServiceResponseTimeoutError
-from azure.core.pipeline import PipelineRequest
-from azure.core.pipeline.policies import SansIOHTTPPolicy
+from azure.core.exceptions import (
+    AzureError,
+    HttpResponseError,
+    ServiceRequestTimeoutError,
+    ServiceResponseTimeoutError,
+)
+from azure.core.pipeline import PipelineRequest, PipelineResponse
+from azure.core.pipeline.policies import RetryPolicy, SansIOHTTPPolicy
 from azure.core.pipeline.transport import HttpRequest, HttpResponse, RequestsTransport
 from azure.keyvault.secrets import SecretClient, SecretProperties
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from tui.core.endpoints import vault_url_problem
 from tui.core.text import printable
@@ -102,25 +111,156 @@ class CallDeadline(SansIOHTTPPolicy[HttpRequest, HttpResponse]):
         request.context.options[_DEADLINE] = time.monotonic() + self.seconds
 
 
+class _Watch:
+    """The connections one send uses, to cut at its deadline (:class:`DeadlineTransport`)."""
+
+    def __init__(self) -> None:
+        self.connections: list[Any] = []
+        self.fired = False
+        self.lock = threading.Lock()
+
+    def add(self, connection: Any) -> None:
+        """Watch ``connection`` (cut at once when the deadline has already passed)."""
+        with self.lock:
+            self.connections.append(connection)
+            fired = self.fired
+        if fired:
+            _cut(connection)
+
+    def fire(self) -> None:
+        """The deadline passed: shut every watched socket, so a blocked read returns at once."""
+        with self.lock:
+            self.fired = True
+            connections = list(self.connections)
+        for connection in connections:
+            _cut(connection)
+
+
+def _cut(connection: Any) -> None:
+    sock = getattr(connection, "sock", None)
+    if isinstance(sock, socket.socket):
+        # The plain socket's shutdown, not SSLSocket's (which would unwrap TLS under the reading thread):
+        # the reader then sees end of file or an error at once.
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+_calls = threading.local()
+"""``watch``: the :class:`_Watch` of the send running on this thread, if any."""
+
+
+def _watched(connection: Any) -> None:
+    watch: _Watch | None = getattr(_calls, "watch", None)
+    if watch is not None:
+        watch.add(connection)
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    """Registers the connection each request uses with the running send's :class:`_Watch`."""
+
+    def _make_request(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
+        _watched(conn)
+        return super()._make_request(conn, *args, **kwargs)
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    """As :class:`_WatchedHTTPPool`, for https."""
+
+    def _make_request(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
+        _watched(conn)
+        return super()._make_request(conn, *args, **kwargs)
+
+
 class DeadlineTransport(RequestsTransport):
-    """The requests transport, but no send waits past its call's deadline (see :class:`CallDeadline`).
+    """The requests transport, but no send lasts past its call's deadline (see :class:`CallDeadline`).
 
     azure-core's RetryPolicy ``timeout`` only stops new attempts and caps the connect timeout: an attempt
     that has connected still waits its full read timeout, and the Key Vault challenge makes two sends per
-    attempt. Capping both timeouts of every send to what is left of the call bounds it for real.
+    attempt. Capping both timeouts of every send to what is left of the call bounds each socket read;
+    a server that trickles its answer a byte at a time never trips those, so a timer also shuts the
+    send's sockets when the deadline passes (the wall clock, whatever the server does).
     """
 
+    def _init_session(self, session: Any) -> None:
+        super()._init_session(session)
+        for adapter in session.adapters.values():
+            manager = getattr(adapter, "poolmanager", None)
+            if manager is not None:
+                manager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
     def send(self, request: Any, **kwargs: Any) -> Any:
-        """Send ``request`` with its timeouts cut to the time left before the deadline."""
+        """Send ``request`` with its timeouts cut to the time left before the deadline, and its sockets
+        shut when the deadline passes."""
         deadline = kwargs.pop(_DEADLINE, None)
-        if deadline is not None:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise ServiceResponseTimeoutError("no answer within the request timeout")
-            config = self.connection_config
-            kwargs["connection_timeout"] = min(kwargs.get("connection_timeout") or config.timeout, left)
-            kwargs["read_timeout"] = min(kwargs.get("read_timeout") or config.read_timeout, left)
-        return super().send(request, **kwargs)
+        if deadline is None:
+            return super().send(request, **kwargs)
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise ServiceResponseTimeoutError("no answer within the request timeout")
+        config = self.connection_config
+        kwargs["connection_timeout"] = min(kwargs.get("connection_timeout") or config.timeout, left)
+        kwargs["read_timeout"] = min(kwargs.get("read_timeout") or config.read_timeout, left)
+        watch = _Watch()
+        timer = threading.Timer(left, watch.fire)
+        timer.daemon = True
+        _calls.watch = watch
+        timer.start()
+        try:
+            response = super().send(request, **kwargs)
+        except Exception as exc:
+            if watch.fired:
+                raise ServiceResponseTimeoutError("no answer within the request timeout") from exc
+            raise
+        finally:
+            timer.cancel()
+            _calls.watch = None
+        if watch.fired:  # cut mid-answer, the end of file read as the end of the answer: not an answer
+            raise ServiceResponseTimeoutError("no answer within the request timeout")
+        return response
+
+
+_LAST = "aio_certs_last_failure"
+"""Pipeline context key: what the call's last failed attempt got (an error, or the HTTP response)."""
+_TIMEOUTS = (ServiceRequestTimeoutError, ServiceResponseTimeoutError)
+
+
+class LastFailureRetry(RetryPolicy):
+    """azure-core's retries, but a call whose time runs out says why its attempts failed.
+
+    When the ``timeout`` ends the retries, azure-core raises "Request timeout" or "Response timeout",
+    which hides what every attempt got: a vault whose certificate does not verify, or one answering
+    HTTP 500, would be reported as one that did not answer in time. This raises the last attempt's own
+    error (or an :class:`HttpResponseError` for its answer) instead; a timeout stays a timeout only when
+    nothing else went wrong first.
+    """
+
+    def increment(
+        self,
+        settings: dict[str, Any],
+        response: PipelineRequest[Any] | PipelineResponse[Any, Any] | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        """Remember the failure (a timeout does not replace an earlier real failure), then as azure-core."""
+        if response is not None:
+            context = response.context
+            if error is not None:
+                if not isinstance(error, _TIMEOUTS) or _LAST not in context:
+                    context[_LAST] = error
+            elif isinstance(response, PipelineResponse):
+                context[_LAST] = response.http_response
+        return super().increment(settings, response=response, error=error)
+
+    def send(self, request: PipelineRequest[Any]) -> PipelineResponse[Any, Any]:
+        """As azure-core; a timeout after failed attempts raises the last failure instead."""
+        try:
+            return super().send(request)
+        except _TIMEOUTS as exc:
+            last = request.context.get(_LAST)
+            if isinstance(last, AzureError) and not isinstance(last, _TIMEOUTS):
+                raise last from exc
+            if last is not None and not isinstance(last, BaseException):
+                raise HttpResponseError(response=last) from exc
+            raise
 
 
 def make_secret_client(
@@ -156,17 +296,17 @@ def make_secret_client(
     options: dict[str, Any] = dict(transport)
     if timeout is not None:
         options.update(
-            transport=DeadlineTransport(**transport),
-            per_call_policies=[CallDeadline(timeout)],
-            timeout=timeout,
-        )  # RetryPolicy: no new attempt after this many seconds
+            transport=DeadlineTransport(**transport), per_call_policies=[CallDeadline(timeout)]
+        )  # and the retry policy below: no new attempt after this many seconds
+    retry: dict[str, Any] = {"timeout": timeout} if timeout is not None else {}
     for key, value in (
         ("retry_total", retry_total),
         ("retry_backoff_factor", retry_backoff_factor),
         ("retry_backoff_max", retry_backoff_max),
     ):
         if value is not None:
-            options[key] = value
+            retry[key] = value
+    options["retry_policy"] = LastFailureRetry(**retry)
     return SecretClient(vault_url, chosen, **options)
 
 
