@@ -95,19 +95,19 @@ class DecodedStore:
         self._lock = threading.Lock()
         self._saved: frozenset[bytes] = frozenset()
         self.loaded = 0
-        """Entries put into the cache by the last :meth:`load_into`."""
+        """Entries read from disk by the last :meth:`load_into` (those the cache held already included)."""
         self.problem: str | None = None
         """Why the last load or save did nothing (for tests and logs), None after a success."""
 
     def load_into(self, cache: DecodeCache) -> int:
-        """Add the stored decodes to ``cache``; returns how many (0 when there is no usable copy)."""
+        """Add the stored decodes to ``cache``; returns how many it did not hold (0 without a usable copy)."""
         values = self._read()
         if values is None:
             return 0
         with self._lock:
             self._saved = frozenset(values)
-        self.loaded = cache.preload(values.items())
-        return self.loaded
+        self.loaded = len(values)
+        return cache.preload(values.items())
 
     def save_from(self, cache: DecodeCache) -> bool:
         """Write the decodes ``cache`` holds now (none that saw a private key); False when nothing was

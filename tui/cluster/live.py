@@ -82,6 +82,10 @@ class FeedTimings:
     vault_interval: float = 60.0
     arm_interval: float = 60.0
     save_decoded_after: float = 3.0  # the on-disk copy of decodes is written this long after the first state
+    side_reads_after: float = 0.0
+    """How long the first vault and ARM reads wait after the first state for
+    :meth:`ClusterFeed.release_side_reads` (0: they start at once). Both take a few hundred ms of the
+    interpreter's time; a dashboard painting its first frame meanwhile paints it later (design §10.1)."""
 
 
 class ClusterFeed:
@@ -158,6 +162,7 @@ class ClusterFeed:
         )
         self._prewarmed = False
         self._decoded_store = decoded_store
+        self._side_release = threading.Event()
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -180,6 +185,7 @@ class ClusterFeed:
         """Stop every thread of the feed and wait for them (bounded by ``timeout`` each)."""
         self._stop.set()
         self._dirty.set()
+        self._side_release.set()
         self._vault_wanted.set()
         self._arm_wanted.set()
         for reflector in self.reflectors:
@@ -372,10 +378,27 @@ class ClusterFeed:
             self._deliver(callback, state)
         if not self.first_state_ready.is_set():
             self.first_state_ready.set()
-            self._vault_wanted.set()
-            self._arm_wanted.set()
+            if self.timings.side_reads_after > 0 and not self._side_release.is_set():
+                self._spawn(self._start_side_reads, "feed side reads")
+            else:
+                self._vault_wanted.set()
+                self._arm_wanted.set()
             if self._decoded_store is not None:
                 self._spawn(self._save_decoded, "feed decoded saver")
+
+    def release_side_reads(self) -> None:
+        """The first state is on screen: start the first vault and ARM reads now (never blocks).
+
+        Only the first reads wait (``FeedTimings.side_reads_after``); calling this again does nothing.
+        """
+        self._side_release.set()
+
+    def _start_side_reads(self) -> None:
+        self._side_release.wait(self.timings.side_reads_after)
+        if self._stop.is_set():
+            return
+        self._vault_wanted.set()
+        self._arm_wanted.set()
 
     def _save_decoded(self) -> None:
         """Write the decodes to disk once the first frame had the processor to itself."""

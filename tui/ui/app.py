@@ -256,9 +256,18 @@ class DashboardApp(SiteViews):
             if self.settings.freeze_heap:
                 self._freeze_heap(state)
             if self.applied == 1:
-                self.call_after_refresh(self.check_journals)
+                self.call_after_refresh(self._first_frame_shown)
         event, self._applied_event = self._applied_event, asyncio.Event()
         event.set()
+
+    def _first_frame_shown(self) -> None:
+        # The first state has been painted: the source may now start what it held back so as not to
+        # compete with that paint (a live feed's vault and ARM reads, design §10.1), and the look for
+        # unfinished applies may import the write path.
+        shown = getattr(self.source, "first_frame_shown", None)
+        if shown is not None:
+            shown()
+        self.check_journals()
 
     def _freeze_heap(self, state: ClusterState) -> None:
         # Twice: at the first state (imports, reflector caches, model, tables), then once the vault has

@@ -98,6 +98,10 @@ class FeedSource:
             if self._on_stop is not None:
                 self._on_stop()
 
+    def first_frame_shown(self) -> None:
+        """The first state is on screen: the feed may start its vault and ARM reads (never blocks)."""
+        self.feed.release_side_reads()
+
     def refresh(self) -> None:
         """Re-read the vault and ARM, and rebuild the state."""
         self.feed.refresh_vault()

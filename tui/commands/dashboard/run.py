@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from tui.cluster.config import ClusterConfigError, ClusterConnection, connect
 from tui.cluster.decoded_store import DecodedStore
-from tui.cluster.live import ClusterFeed
+from tui.cluster.live import ClusterFeed, FeedTimings
 from tui.commands.dashboard.arguments import EXIT_FAILED, EXIT_UNREACHABLE, EXIT_USAGE
 from tui.commands.shared.app_runner import LazySession, run_app
 from tui.commands.shared.arm_reader import make_arm_reader
@@ -84,8 +84,16 @@ def open_feed(settings: Settings, *, clock: Clock | None = None) -> tuple[Cluste
     arm = make_arm_reader(settings.arm, settings.vault, clock=clk, timeout=settings.request_timeout)
     # Decoded certificates kept on disk by their SHA-256: the next start skips decoding (design §10.1).
     store = DecodedStore(settings.state_dir)
+    # The vault and ARM reads start once the first frame is painted (at most 1 s after the first state).
+    timings = FeedTimings(side_reads_after=1.0)
     return connection, ClusterFeed(
-        connection.api_client, model, clock=clk, vault_reader=reader, arm_reader=arm, decoded_store=store
+        connection.api_client,
+        model,
+        clock=clk,
+        vault_reader=reader,
+        arm_reader=arm,
+        decoded_store=store,
+        timings=timings,
     )
 
 
