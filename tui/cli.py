@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "issuer": "add files to / remove entries from the OPC UA issuer list",
     "vault": "map a certificate already in Key Vault into a list; list unmapped ones",
     "journal": "list applies; resume or roll back an interrupted one",
+    "connector-cert": "write the OPC UA connector's own public certificate to a file (for the servers)",
 }
 PACKAGE = "tui.commands"
 
@@ -94,6 +95,11 @@ class Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
+def module_of(command: str) -> str:
+    """The package of a command: its name with ``-`` as ``_`` (``connector-cert`` -> ``connector_cert``)."""
+    return command.replace("-", "_")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the top-level parser with one subparser per command."""
     parser = Parser(
@@ -105,8 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"aio-certs {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, help_text in COMMANDS.items():
-        arguments = importlib.import_module(f"{PACKAGE}.{name}.arguments")
-        doc = sys.modules[f"{PACKAGE}.{name}"].__doc__
+        arguments = importlib.import_module(f"{PACKAGE}.{module_of(name)}.arguments")
+        doc = sys.modules[f"{PACKAGE}.{module_of(name)}"].__doc__
         command_parser = sub.add_parser(
             name,
             help=help_text,
@@ -164,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         # The one import of a command's run module: what it needs is loaded only when it runs (inside
         # the try, so that Ctrl-C while loading ends as any interrupt does).
-        command = importlib.import_module(f"{PACKAGE}.{name}.run")
+        command = importlib.import_module(f"{PACKAGE}.{module_of(name)}.run")
         return int(command.run(args))
     except Terminated as stop:
         print(f"aio-certs: interrupted ({stop})", file=sys.stderr)

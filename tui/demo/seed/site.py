@@ -25,6 +25,7 @@ from tui.core.model.resources import ResourceKind
 from tui.demo.arm.shapes import ArmSeed
 from tui.demo.arm.site import DEMO_ARM_SITE, ArmSite
 from tui.demo.seed.arc import arc_cluster_config, arc_namespace
+from tui.demo.seed.connector import seed_connector
 from tui.demo.seed.keys import derive_rng
 from tui.demo.seed.opcua import OpcuaEntry, VaultSeed, seed_opcua
 from tui.demo.seed.trust import SeedContext, ca_age, seed_byo_issuer, seed_namespaces, seed_quickstart
@@ -123,6 +124,10 @@ def build_site(options: SeedOptions) -> Site:
     # Last, so that every object before keeps the uid it had before the Arc config was seeded.
     ctx.add(arc_namespace())
     ctx.add(arc_cluster_config(options.arm))
+    if not options.byo_issuer:
+        # After every other object, so that they keep the uids and serials they had before. The BYO
+        # site, which the tests keep to its customer issuer alone, goes without.
+        seed_connector(ctx)
     index = {(o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]): o for o in ctx.objects}
     return Site(
         options=options,
