@@ -17,6 +17,7 @@ from tests.rawobjects import (
     cluster_issuer,
     quickstart_site,
     secret_sync,
+    served,
     spc,
     synced_secret,
 )
@@ -35,7 +36,7 @@ from tui.core.model.names import (
 from tui.core.model.settings import ModelSettings
 from tui.core.model.snapshot import AreaState
 from tui.core.model.state import ClusterState, Condition, Finding, Health, Severity
-from tui.demo.seed.objects import b64
+from tui.demo.seed.objects import b64, condition, k8s_object
 
 NOW = cg.EPOCH + timedelta(days=100)
 NS = "azure-iot-operations"
@@ -653,3 +654,72 @@ def test_a_vault_value_that_would_grow_the_list_past_80_percent_warns_before_the
     assert finding.message.startswith(f"trust list Secret {TRUST_LIST_SYNC} after the next sync: 878 KiB")
     # A vault not read says nothing about the next sync.
     assert "sync-size" not in _codes(_build(site, vault=False))
+
+
+BUNDLE = "azure-iot-operations-aio-ca-trust-bundle"
+
+
+def _cluster_bundle(*, synced: bool = True, reason: str = "Synced", message: str = "") -> dict[str, Any]:
+    """trust-manager's ClusterBundle (trust-manager.io/v1alpha2) as its types define it."""
+    return served(
+        k8s_object(
+            rk.CLUSTER_BUNDLES,
+            BUNDLE,
+            spec={
+                "sourceRefs": [{"kind": "Secret", "name": ROOT_CA_SECRET, "key": "tls.crt"}],
+                "target": {
+                    "configMap": {"data": [{"key": "ca.crt"}]},
+                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": NS}},
+                },
+            },
+            status={"conditions": [condition("Synced", synced, reason, message, NOW, 1)]},
+        )
+    )
+
+
+def test_a_cluster_bundle_alone_writes_the_trust_bundle() -> None:
+    site = _site(trust={"a.der": _leaf("a", 200)})
+    # A trust-manager that serves only ClusterBundle: the Bundle kind is not installed, which is no gap.
+    site.remove(rk.BUNDLES, "", BUNDLE)
+    site.set_state(rk.BUNDLES, AreaState.NOT_INSTALLED, "trust.cert-manager.io/v1alpha1 not served")
+    cm = site.get(rk.CONFIGMAPS, NS, BUNDLE)
+    cm["metadata"]["labels"] = {"trust-manager.io/bundle": BUNDLE}
+    site.add(rk.CLUSTER_BUNDLES, _cluster_bundle(synced=False, reason="SourceNotFound", message="no secret"))
+    state = _build(site)
+    assert state.area("trust-bundle").state is AreaState.OK
+    bundle = state.trust_bundle
+    assert (bundle.bundle_kind, bundle.bundle_name) == ("ClusterBundle", BUNDLE)
+    assert bundle.bundle_sources == (f"secret {ROOT_CA_SECRET} key tls.crt",)
+    assert bundle.holds_current_ca is True
+    codes = _codes(state)
+    assert codes["bundle-not-ready"].message.startswith(f"trust-manager ClusterBundle {BUNDLE} not ready")
+    assert "area-not-installed" not in codes
+    # Neither kind served: trust-manager is not installed.
+    site.set_state(rk.CLUSTER_BUNDLES, AreaState.NOT_INSTALLED, "trust-manager.io/v1alpha2 not served")
+    assert _build(site).area("trust-bundle").state is AreaState.NOT_INSTALLED
+
+
+def test_a_bundle_deprecated_then_migrated_by_trust_managers_migration() -> None:
+    site = _site(trust={"a.der": _leaf("a", 200)})
+    bundle = site.get(rk.BUNDLES, "", BUNDLE)
+    # trust-manager made a ClusterBundle of the same name and marks the Bundle (its Bundle reconciler).
+    bundle["status"]["conditions"].append(
+        condition("Deprecated", True, "MigrationRequired", "Bundle is deprecated; please migrate", NOW, 1)
+    )
+    site.add(rk.CLUSTER_BUNDLES, _cluster_bundle())
+    state = _build(site)
+    assert state.trust_bundle.bundle_kind == "Bundle" and state.trust_bundle.cluster_bundle == BUNDLE
+    deprecated = _codes(state)["bundle-deprecated"]
+    assert deprecated.severity is Severity.WARNING
+    assert f"deploy ClusterBundle {BUNDLE} (trust-manager.io/v1alpha2)" in deprecated.message
+    assert "trust-manager.io/migrated" in deprecated.message
+    # The ClusterBundle annotated as taken over: the Bundle says Migrated and can go.
+    bundle["status"]["conditions"][-1] = condition(
+        "Migrated", True, "MigrationDetected", "Bundle is migrated to ClusterBundle by user", NOW, 1
+    )
+    codes = _codes(_build(site))
+    assert codes["bundle-migrated"].severity is Severity.INFO and "bundle-deprecated" not in codes
+    assert codes["bundle-migrated"].message.endswith("the Bundle can be deleted")
+    # A condition that is not True says nothing.
+    bundle["status"]["conditions"][-1]["status"] = "False"
+    assert not {"bundle-migrated", "bundle-deprecated"} & set(_codes(_build(site)))

@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 
 from tests import certgen as cg
-from tests.rawobjects import certificate, quickstart_site, tls_secret
+from tests.rawobjects import certificate, quickstart_site, served, tls_secret
 from tui.core.build.assemble import build_state
 from tui.core.build.cache import DecodeCache
 from tui.core.build.certmanager import parse_certificate
+from tui.core.build.request_match import request_spec, spec_mismatches
 from tui.core.certs import CertificateInfo, decode_bytes
 from tui.core.model import resources as rk
 from tui.core.model.names import CERT_MANAGER_NAMESPACE, QUICKSTART_CA_COMMON_NAME, ROOT_CA_SECRET
@@ -26,6 +27,7 @@ from tui.core.model.rotation import (
 )
 from tui.core.model.settings import ModelSettings
 from tui.core.model.state import CertificateView, RotationEvent, RotationPhase
+from tui.demo.seed import aio
 
 T0 = cg.EPOCH
 H = timedelta(hours=1)
@@ -280,3 +282,89 @@ def test_leaves_signed_by_the_old_key_are_named_once_the_bundle_holds_the_new_ca
     site.add(rk.SECRETS, tls_secret("broker", namespace, cg.make_leaf(new, "broker", not_before=T0), ca=new))
     again = build_state(site.snapshot(), settings=ModelSettings(), now=T0 + 2 * H, cache=DecodeCache())
     assert again.root_ca.old_key_certificates == ()
+
+
+def _failed_root_site(now: datetime) -> tuple[Any, dict[str, Any]]:
+    """A quickstart site whose root CA renewal (revision 2) failed twice, with that failed request."""
+    ca = _ca(serial=21)
+    site = quickstart_site(now, ca=ca)
+    cert = certificate(
+        SELF,
+        CERT_MANAGER_NAMESPACE,
+        secret_name=ROOT_CA_SECRET,
+        issuer_name=SELF,
+        is_ca=True,
+        common_name=QUICKSTART_CA_COMMON_NAME,
+        not_before=T0,
+        not_after=T0 + timedelta(days=365),
+        revision=1,
+        ready=True,
+        issuing_reason="Failed",
+        issuing_status=False,
+        failed_attempts=2,
+        last_failure_time=now - H,
+    )
+    cert["spec"]["subject"] = {"organizations": [cg.TEST_ORGANIZATION]}
+    site.add(rk.CERTIFICATES, cert)
+    # The request cert-manager made for revision 2, as the demo's cert-manager writes it.
+    renewed = _ca(serial=22, not_before=now - H)
+    request = aio.certificate_request(
+        cert, renewed, renewed.pem, 2, now - H, "x", failed_message="issuer down"
+    )
+    site.add(rk.CERTIFICATE_REQUESTS, served(request))
+    return site, cert
+
+
+def test_a_failed_renewal_waits_out_the_backoff_while_the_spec_matches_its_request() -> None:
+    now = T0 + timedelta(days=10)
+    site, _ = _failed_root_site(now)
+    root = build_state(site.snapshot(), settings=ModelSettings(), now=now, cache=DecodeCache()).root_ca
+    assert root.resource is not None and root.resource.request_mismatch == ()
+    assert root.rotation.phase is RotationPhase.FAILED and not root.rotation.retry_now
+    assert root.rotation.next_attempt == now - H + 2 * H  # 2 failures: 2h after the last one
+
+
+def test_a_failed_renewal_whose_spec_changed_since_its_request_skips_the_backoff() -> None:
+    now = T0 + timedelta(days=10)
+    site, cert = _failed_root_site(now)
+    # cert-manager's RequestMatchesSpec fields: here the duration and the DNS names.
+    cert["spec"]["duration"] = "4320h0m0s"
+    cert["spec"]["dnsNames"] = ["ca.example"]
+    root = build_state(site.snapshot(), settings=ModelSettings(), now=now, cache=DecodeCache()).root_ca
+    assert root.resource is not None and root.resource.request_mismatch == ("spec.dnsNames", "spec.duration")
+    rotation = root.rotation
+    assert rotation.phase is RotationPhase.FAILED and rotation.retry_now and rotation.next_attempt is None
+    assert rotation.message == (
+        "failed 2x; spec changed since (spec.dnsNames, spec.duration): next attempt as soon as "
+        "cert-manager sees the change, no backoff"
+    )
+    # Only the request of the next revision counts: one for the current revision says nothing.
+    (request,) = site.objects[rk.CERTIFICATE_REQUESTS.key].values()
+    request["metadata"]["annotations"]["cert-manager.io/certificate-revision"] = "1"
+    root = build_state(site.snapshot(), settings=ModelSettings(), now=now, cache=DecodeCache()).root_ca
+    assert (
+        root.resource is not None and root.resource.request_mismatch is None and not root.rotation.retry_now
+    )
+
+
+def test_request_spec_reads_the_csr_and_issuer_ref_with_cert_managers_defaults() -> None:
+    leaf = cg.make_leaf(None, "broker", dns=("b.example", "a.example"), ips=("10.0.0.1",), uris=("urn:x",))
+    owner = certificate("broker", "aio", secret_name="broker", issuer_name="ca", issuer_kind="ClusterIssuer")
+    request = aio.certificate_request(owner, leaf, leaf.pem, 2, T0, "y")
+    request["spec"]["issuerRef"] = {"name": "ca", "kind": "ClusterIssuer"}  # group left to its default
+    spec = request_spec(request)
+    assert spec is not None
+    names = dict(spec.names)
+    assert names["spec.commonName"] == ("broker",)
+    assert names["spec.dnsNames"] == ("a.example", "b.example")
+    assert names["spec.ipAddresses"] == ("10.0.0.1",) and names["spec.uris"] == ("urn:x",)
+    assert spec.issuer == ("ca", "ClusterIssuer", "cert-manager.io")
+    owner["spec"].update(commonName="broker", dnsNames=["b.example", "a.example"], ipAddresses=["10.0.0.1"])
+    owner["spec"].update(uris=["urn:x"], subject={"organizations": [cg.TEST_ORGANIZATION]})
+    owner["spec"]["issuerRef"] = {"name": "ca", "kind": "ClusterIssuer", "group": "cert-manager.io"}
+    assert spec_mismatches(owner, spec) == ()
+    owner["spec"]["issuerRef"]["name"] = "other"
+    owner["spec"]["isCA"] = True
+    assert spec_mismatches(owner, spec) == ("spec.isCA", "spec.issuerRef")
+    request["spec"]["request"] = "bm90IGEgY3Ny"  # not a CSR: nothing to compare with
+    assert request_spec(request) is None

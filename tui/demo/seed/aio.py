@@ -226,7 +226,9 @@ def certificate_request(
             "issuerRef": dict(spec["issuerRef"]),
             "duration": spec.get("duration"),
             "isCA": bool(spec.get("isCA", False)),
-            "usages": list(spec.get("usages") or ["digital signature", "key encipherment"]),
+            # As cert-manager's request manager does: the spec's own usages, none when it has none (a
+            # default here would read as a spec change since the request, docs/domain.md §3.3).
+            "usages": list(spec.get("usages") or []),
             "username": "system:serviceaccount:cert-manager:cert-manager",
         }
     )
