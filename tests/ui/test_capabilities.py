@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from cryptography import x509
@@ -28,11 +29,13 @@ from tests.unit.test_audit_trail import JOURNAL_ID, T0, _plan
 from tui.core.changes.changeset import AddFile, RemoveEntry
 from tui.core.changes.journal import EndRecord
 from tui.core.clock import FrozenClock
+from tui.core.model.snapshot import VaultSecret
 from tui.core.model.state import CertificateView, ClusterState, IssuerRef
 from tui.ops.audit import AuditLog
 from tui.ops.journal import JournalStore
 from tui.ops.runner import ChangeSession
 from tui.ui.app import DashboardApp
+from tui.ui.change_session import VaultCandidates, describe_candidate
 from tui.ui.modals.apply import ApplyModal
 from tui.ui.modals.audit_view import AuditViewModal
 from tui.ui.modals.delete import DeleteModal
@@ -42,10 +45,12 @@ from tui.ui.modals.list_choice import ListChoice
 from tui.ui.modals.split_bundle import SplitBundleModal
 from tui.ui.modals.stale import StaleModal
 from tui.ui.modals.upload import UploadModal
+from tui.ui.modals.vault_add import VaultAddModal
 from tui.ui.screens.dashboard import DashboardScreen
 from tui.ui.source import StaticSource
 from tui.ui.view.settings import UiSettings
 from tui.ui.view.staging import StageKind
+from tui.ui.widgets.text_line import TextLine
 
 
 def _no_session() -> ChangeSession:
@@ -223,7 +228,7 @@ def _renewed(steady: ClusterState) -> ClusterState:
 async def test_root_ca_pane_says_which_signed_certificates_were_re_issued(steady: ClusterState) -> None:
     async with opened(_renewed(steady)) as (app, pilot):
         await pilot.press("1")
-        text = str(app.dashboard.query_one("#root-signed").render())
+        text = app.dashboard.query_one("#root-signed", TextLine).plain
         assert "✓ 1 re-issued since this CA" in text and "✗ 1 not re-issued since this CA" in text
         lines = text.splitlines()
         connector = next(line for line in lines if "aio-opc-ua-connector" in line)
@@ -420,3 +425,38 @@ async def test_apply_goes_on_when_the_plan_made_again_reads_the_same(steady: Clu
         modal.confirm()
         await _settle(app, pilot)
         assert session.applied == [reviewed]
+
+
+# --- item 23: the v dialog shows what each secret holds, expired ones marked -----
+
+
+async def test_vault_dialog_shows_subject_and_expiry_and_marks_the_expired(steady: ClusterState) -> None:
+    fresh = certgen.make_leaf(None, "PLC Nine", not_before=sitedata.NOW - timedelta(days=1), days=365)
+    old = certgen.make_leaf(None, "PLC Old", not_before=sitedata.NOW - timedelta(days=400), days=365)
+    stale_crl = certgen.make_crl(
+        certgen.make_ca("Gone CA"),
+        this_update=sitedata.NOW - timedelta(days=20),
+        next_update=sitedata.NOW - timedelta(days=2),
+    )
+
+    def secret(name: str, data: bytes) -> VaultSecret:
+        return VaultSecret(
+            name, data.hex(), "application/pkix-cert", MappingProxyType({"file-encoding": "hex"}), True
+        )
+
+    secrets = [
+        secret("plc-9-der", fresh.der),
+        secret("plc-old-der", old.der),
+        secret("gone-crl", stale_crl.der),
+    ]
+    found = VaultCandidates(
+        "https://vault.example", tuple(describe_candidate(s) for s in secrets), {s.name: s for s in secrets}
+    )
+    async with opened(steady) as (app, pilot):
+        modal = VaultAddModal(steady, app.staging, lambda: found, now=sitedata.NOW)
+        await app.push_screen(modal)
+        await _settle(app, pilot)
+        text = screen_text(app)
+        assert "plc-9-der  certificate PLC Nine · until 2026-05-31" in text
+        assert "plc-old-der  ✗ EXPIRED certificate PLC Old · expired 35d ago (2025-04-27)" in text
+        assert "gone-crl  ✗ STALE CRL of Gone CA · next update was 2025-05-30" in text

@@ -24,6 +24,7 @@ from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.core.changes.changeset import AddVaultSecret
+from tui.core.durations import days_left, expiry_phrase
 from tui.core.model.names import LIST_ISSUER, LIST_TRUST
 from tui.core.model.state import ClusterState
 from tui.ui.change_session import VaultCandidate, VaultCandidates
@@ -37,17 +38,37 @@ ReadCandidates = Callable[[], VaultCandidates]
 """Reads the vault (blocking; run in a worker)."""
 
 
-def holds_text(candidate: VaultCandidate) -> str:
-    """A few words on what a secret holds, or why it cannot be added."""
+def holds_text(candidate: VaultCandidate, now: datetime | None = None) -> str:
+    """A few words on what a secret holds (subject, expiry; expired ones say so when ``now`` is given), or
+    why it cannot be added."""
     content = candidate.content
     if content is None:
         return f"✗ {candidate.problem or 'no certificate or CRL'}"
     if content.certificate is not None:
         cert = content.certificate
         role = "CA" if cert.is_ca else "certificate"
-        return f"{role} {fmt.common_name(cert.subject)} · until {fmt.day(cert.not_after)}"
+        what = f"{role} {fmt.common_name(cert.subject)}"
+        if now is not None and cert.not_after <= now:
+            ago = expiry_phrase(days_left(cert.not_after, now))
+            return f"✗ EXPIRED {what} · {ago} ({fmt.day(cert.not_after)})"
+        return f"{what} · until {fmt.day(cert.not_after)}"
     assert content.crl is not None
-    return f"CRL of {fmt.common_name(content.crl.issuer)}"
+    crl = content.crl
+    what = f"CRL of {fmt.common_name(crl.issuer)}"
+    if crl.next_update is None:
+        return what
+    if now is not None and crl.next_update <= now:
+        return f"✗ STALE {what} · next update was {fmt.day(crl.next_update)}"
+    return f"{what} · next update {fmt.day(crl.next_update)}"
+
+
+def holds_level(candidate: VaultCandidate, now: datetime) -> Level:
+    """How :func:`holds_text` is coloured: an error when it cannot be added or has expired."""
+    return (
+        Level.ERROR
+        if candidate.content is None or holds_text(candidate, now).startswith("✗")
+        else Level.MUTED
+    )
 
 
 class CandidatesRead(Message):
@@ -174,10 +195,7 @@ class VaultAddModal(ModalScreen[StagedItem | None]):
                     Text.assemble(
                         (c.name, "bold"),
                         "  ",
-                        (
-                            holds_text(c),
-                            self.palette.style(Level.MUTED if c.content is not None else Level.ERROR),
-                        ),
+                        (holds_text(c, self.now), self.palette.style(holds_level(c, self.now))),
                     ),
                     id=c.name,
                 )
