@@ -28,7 +28,7 @@ from tui.core.clock import SystemClock
 from tui.core.model import resources as rk
 from tui.core.model.settings import ModelSettings
 from tui.demo.environment import DemoEnvironment
-from tui.ops.apply import APPLIED, CONFLICT, FAILED, ApplyResult, StepEvent
+from tui.ops.apply import APPLIED, CONFLICT, FAILED, REFUSED, ApplyResult, StepEvent
 from tui.ops.audit import AuditLog
 from tui.ops.resume import ROLLED_BACK
 from tui.ops.runner import ChangeSession
@@ -189,7 +189,7 @@ def test_resume_writes_again_a_secret_deleted_since_or_refuses_while_it_is_recov
     demo.settle()  # the controllers' own reaction to the interrupted apply is not the resume's doing
     before = site_snapshot(demo)
     refused = session.resume(failed.journal_id, progress=_quiet, wait_timeout=WAIT)
-    assert refused.outcome == FAILED and refused.journal_kept
+    assert refused.outcome == REFUSED and refused.journal_kept  # exit 1: the user must act first
     assert "deleted since and is recoverable" in (refused.error or "") and "\n" not in (refused.error or "")
     assert site_snapshot(demo) == before  # judged before writing anything
     demo.vault.store.purge_deleted("plc-resumed-der")

@@ -272,6 +272,7 @@ def test_writing_over_a_deleted_name_fails_in_one_line_and_changes_nothing(
         "is currently in a deleted but recoverable state"
     )
     assert excinfo.value.state is AreaState.ERROR
+    assert excinfo.value.status == 409  # what the engine reads as "deleted by someone else"
     assert kv.snapshot() == before
 
 

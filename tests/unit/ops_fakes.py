@@ -207,8 +207,14 @@ class FakeVault(_Hooks):
         tags: Mapping[str, str],
         expires_on: datetime | None,
     ) -> str:
-        """A new version."""
+        """A new version; a 409, as Key Vault answers, while the name is deleted but recoverable."""
         self._hook("set")
+        if name.lower() in self.deleted:
+            raise VaultError(
+                f"writing secret {name}: vault error (409 Conflict: Secret {name} is currently in a deleted "
+                "but recoverable state)",
+                status=409,
+            )
         version = self.put(name, value, content_type, tags=tags, expires_on=expires_on)
         self._hook("set:after")
         return version

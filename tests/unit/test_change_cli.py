@@ -90,3 +90,25 @@ def test_a_conflict_has_its_own_exit_status_and_one_line(
     assert line.startswith("aio-certs trust add: conflict") and "someone else" in line
     assert ("journal rollback 20261204T000000Z-abcdef" in line) is kept
     assert result_json(result)["outcome"] == "conflict" and result_json(result)["journal_kept"] is kept
+
+
+def test_a_resume_refused_until_the_user_acts_exits_1_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    # From the adversarial pass: a resume refused because a secret is deleted but recoverable exited
+    # 4 ("resume failed"), the status of a broken apply, although nothing was written.
+    from tui.commands.shared.change_flow import report_result
+    from tui.commands.shared.exits import EXIT_REFUSED
+    from tui.ops.apply import REFUSED, ApplyResult
+
+    result = ApplyResult(
+        "20261204T000000Z-abcdef",
+        REFUSED,
+        (),
+        1,
+        "vault secret plc-der, written by this apply, was deleted since and is recoverable; recover it "
+        "(az keyvault secret recover) or purge it, then resume",
+        journal_kept=True,
+    )
+    assert report_result("journal resume", result, verb="resume") == EXIT_REFUSED == 1
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("aio-certs journal resume: resume refused: vault secret plc-der, written by")
+    assert line.endswith("nothing was written (journal 20261204T000000Z-abcdef kept)")

@@ -32,6 +32,7 @@ from tui.ops.apply import (
     FAILED,
     MAX_CONFLICT_RETRIES,
     NOTHING_DONE,
+    REFUSED,
     ApplyResult,
     AuditInfo,
     StepEvent,
@@ -292,6 +293,19 @@ def test_a_write_of_our_secret_during_the_cluster_steps_is_a_conflict_not_applie
     assert pending.id == result.journal_id
 
 
+def test_an_overwrite_racing_a_delete_of_its_secret_is_a_conflict_with_nothing_written(rig: Rig) -> None:
+    # From the adversarial pass: Key Vault's 409 (the name deleted, or being purged, between our read
+    # and our set) ended as "apply failed" (exit 4) with the SDK's long message.
+    plan = rig.plan(AddFile("trust", "plc-1.der", PLC2.der, overwrite=True))
+    rig.vault.hooks["set"] = lambda: rig.vault.soft_delete("plc-1-der")
+    result = rig.apply(plan)
+    assert result.outcome == CONFLICT and not result.journal_kept and result.done == 0, result
+    assert (result.error or "").startswith("vault secret plc-1-der was deleted by someone else while this")
+    assert "nothing was written" in (result.error or "")
+    assert pending_applies(rig.state_dir) == []
+    assert [e["outcome"] for e in rig.audit.events()] == ["started", "conflict"]
+
+
 def test_a_failure_after_the_vault_write_keeps_the_journal(rig: Rig) -> None:
     failed = _failed_at_the_secret_sync(rig)
     assert "forbidden (403)" in (failed.error or "") and "\n" not in (failed.error or "")
@@ -466,8 +480,11 @@ def test_resume_refuses_while_the_secret_is_soft_deleted_then_redoes_it_once_pur
     rig.vault.soft_delete("plc-2-der")  # by hand, in the portal
     before = rig.everything()
     refused = rig.resume(failed.journal_id)
-    assert refused.outcome == FAILED and refused.journal_kept
+    # Refused, not failed (exit 1, not 4): the user must recover or purge it first.
+    assert refused.outcome == REFUSED and refused.journal_kept
     assert "deleted since and is recoverable" in (refused.error or "")
+    assert [e["outcome"] for e in rig.audit.events()][-1] == "refused"
+    assert pending_applies(rig.state_dir)[0].id == failed.journal_id
     assert rig.everything() == before  # judged before writing anything
     rig.vault.purge("plc-2-der")
     rig.events.clear()

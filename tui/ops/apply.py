@@ -29,7 +29,7 @@ from tui.core.clock import Clock
 from tui.core.model.snapshot import AreaState
 from tui.ops import journal as jr
 from tui.ops.audit import AuditLog
-from tui.ops.errors import ArmNotSettled, ArmUnavailable, WriteConflict
+from tui.ops.errors import ArmNotSettled, ArmUnavailable, WriteConflict, WriteRefused
 from tui.ops.ports import ArmPort, ClusterPort, VaultPort
 from tui.ops.steps import Adapters, before_image, run_planned
 from tui.ops.sync_wait import SyncCheck, SyncExpectation, WaitResult, expectations, wait_for_sync
@@ -52,6 +52,9 @@ NOTHING_DONE = "nothing-done"
 STARTED = "started"
 """The audit outcome written just before a run's first write; its final line follows (see the module
 docstring)."""
+REFUSED = "refused"
+"""A resume that found a target it may not write over until the user acts (a secret deleted but
+recoverable): nothing written, the journal kept pending (:class:`~tui.ops.errors.WriteRefused`)."""
 CONFLICT = "conflict"
 """Another writer got in (a vault secret written around our write, or a 409 whose re-plan no longer
 applies): stopped before the next write; the journal is kept when anything of ours was written."""
@@ -114,8 +117,8 @@ class ApplyResult:
 
     journal_id: str
     outcome: str
-    """``applied``, ``failed`` (journal kept), ``nothing-done`` (failed before any write) or
-    ``rolled-back``."""
+    """``applied``, ``failed`` (journal kept), ``nothing-done`` (failed before any write), ``conflict``,
+    ``refused`` (a resume that must wait for the user; journal kept) or ``rolled-back``."""
     steps: tuple[Step, ...]
     """The steps run (in every plan revision) followed by those not run."""
     done: int
@@ -171,7 +174,7 @@ def failure_line(exc: BaseException) -> tuple[str, bool]:
         return str(exc), exc.state is AreaState.UNREACHABLE
     if isinstance(exc, ArmError):
         return str(exc), exc.state is AreaState.UNREACHABLE
-    if isinstance(exc, WriteConflict | ArmUnavailable | ArmNotSettled):
+    if isinstance(exc, WriteConflict | WriteRefused | ArmUnavailable | ArmNotSettled):
         return str(exc), False
     return f"{type(exc).__name__}: {' '.join(str(exc).split())}", False
 

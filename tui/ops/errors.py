@@ -21,6 +21,15 @@ class WriteConflict(Exception):
         self.written = written
 
 
+class WriteRefused(Exception):
+    """The target is in a state the step may not be written over until the user acts (a secret deleted
+    but recoverable: recover or purge it first); ``str()`` is one line. Nothing was written: the run is
+    refused, not failed, and the journal stays pending for a resume once the user has acted."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(message.split()))
+
+
 class ArmUnavailable(Exception):
     """A step must be written through Azure Resource Manager and this run has no ARM access (no
     credential, no subscription known); ``str()`` is one line. Nothing was written."""

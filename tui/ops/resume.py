@@ -31,6 +31,7 @@ from tui.ops.apply import (
     CONFLICT,
     FAILED,
     MAX_CONFLICT_RETRIES,
+    REFUSED,
     ApplyResult,
     AuditInfo,
     Progress,
@@ -43,7 +44,7 @@ from tui.ops.apply import (
     wait_with_progress,
 )
 from tui.ops.audit import AuditLog
-from tui.ops.errors import WriteConflict
+from tui.ops.errors import WriteConflict, WriteRefused
 from tui.ops.ports import ArmPort, ClusterPort, VaultPort
 from tui.ops.steps import Adapters, before_image, recheck_done, run_resumed, undo
 from tui.ops.sync_wait import SyncExpectation, expectations
@@ -87,8 +88,9 @@ def _fail(
     error, unreachable = failure_line(exc)
     conflict = isinstance(exc, WriteConflict)
     run.event("conflict" if conflict else "failed", step, error)
-    outcome = CONFLICT if conflict else FAILED
-    run.end(outcome, error)
+    outcome = CONFLICT if conflict else REFUSED if isinstance(exc, WriteRefused) else FAILED
+    # The journal says failed for a refusal too: it stays pending, to resume once the user has acted.
+    run.end(CONFLICT if conflict else FAILED, error)
     record_audit(audit, info, outcome, run.plan.plan_id, error, journal_id=run.journal.id)
     return ApplyResult(
         run.journal.id,

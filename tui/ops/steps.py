@@ -27,7 +27,7 @@ from tui.core.model import resources as rk
 from tui.core.model.arm import RESOURCE_ID_ANNOTATION
 from tui.core.model.names import OPCUA_LISTS
 from tui.ops import arm_steps, deltas
-from tui.ops.errors import ArmUnavailable, WriteConflict
+from tui.ops.errors import ArmUnavailable, WriteConflict, WriteRefused
 from tui.ops.ports import ArmPort, ClusterPort, VaultPort
 from tui.ops.vault_ops import SecretState, read_secret, restore_version, write_secret_checked
 from tui.vault.errors import VaultError
@@ -189,7 +189,7 @@ def run_resumed(adapters: Adapters, step: Step, versions: MutableMapping[str, st
         if state.exists and state.value == op.value and state.content_type == op.content_type:
             return {"version": state.version, "already": True}
         if state.deleted:
-            raise VaultError(
+            raise WriteRefused(
                 f"vault secret {op.secret_name} is deleted but recoverable; recover it (az "
                 "keyvault secret recover) or purge it, then resume"
             )
@@ -243,7 +243,7 @@ def recheck_done(adapters: Adapters, step: Step) -> bool:
                 written=False,
             )
         if state.deleted:
-            raise VaultError(
+            raise WriteRefused(
                 f"vault secret {op.secret_name}, written by this apply, was deleted since and "
                 "is recoverable; recover it (az keyvault secret recover) or purge it, then "
                 "resume"

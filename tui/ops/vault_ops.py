@@ -18,6 +18,7 @@ from tui.core.changes.operations import VaultWrite, value_digest
 from tui.core.model.snapshot import VaultSecret
 from tui.ops.errors import WriteConflict
 from tui.ops.ports import VaultPort
+from tui.vault.errors import VaultError
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,21 @@ def write_secret_checked(vault: VaultPort, op: VaultWrite) -> str:
     before = vault.version_ids(name)
     found = vault.read(name)
     check_unchanged(op, found[0] if found is not None else None)
-    mine = vault.write(name, op.value, content_type=op.content_type, tags=op.tags, expires_on=op.expires_on)
+    try:
+        mine = vault.write(
+            name, op.value, content_type=op.content_type, tags=op.tags, expires_on=op.expires_on
+        )
+    except VaultError as exc:
+        if exc.status != 409:
+            raise
+        # Key Vault refuses a set while the name is deleted (recoverable) or being purged: another writer
+        # deleted it between our read and our write. Nothing of ours landed.
+        raise WriteConflict(
+            f"vault secret {name} was deleted by someone else while this apply wrote it (Key Vault "
+            "answered 409 Conflict: deleted but recoverable, or being purged); nothing was written: "
+            "plan the change again once it is recovered or purged",
+            written=False,
+        ) from exc
     current, current_version = vault.read_after_write(name)
     foreign = sorted(vault.version_ids(name) - before - {mine})
     if current_version != mine and current.value != op.value:

@@ -29,11 +29,16 @@ _ERRNO = re.compile(r"(\[Errno -?\d+\][^'\")]*|\[SSL[^\]]*\][^'\")]*)")
 
 
 class VaultError(Exception):
-    """A vault operation failed. ``str(error)`` is one line for the terminal; ``state`` classifies it."""
+    """A vault operation failed. ``str(error)`` is one line for the terminal; ``state`` classifies it;
+    ``status`` is the service's HTTP status when it answered (409: the name is deleted but recoverable,
+    or being deleted or purged, docs/domain.md §6.5)."""
 
-    def __init__(self, message: str, state: AreaState = AreaState.ERROR) -> None:
+    def __init__(
+        self, message: str, state: AreaState = AreaState.ERROR, *, status: int | None = None
+    ) -> None:
         super().__init__(one_line(message))
         self.state = state
+        self.status = status
 
 
 def one_line(text: str, limit: int = _MAX_LINE) -> str:
@@ -101,7 +106,8 @@ def classify(exc: BaseException) -> tuple[AreaState, str]:
 def to_vault_error(exc: BaseException, action: str) -> VaultError:
     """Wrap an SDK exception as a :class:`VaultError` whose message starts with ``action``."""
     state, reason = classify(exc)
-    return VaultError(f"{action}: {reason}", state)
+    status = exc.status_code if isinstance(exc, HttpResponseError) else None
+    return VaultError(f"{action}: {reason}", state, status=status)
 
 
 @contextmanager

@@ -49,7 +49,7 @@ from tui.core.clock import Clock, SystemClock
 from tui.core.model.arm import ArmIds
 from tui.core.model.state import ClusterState
 from tui.core.text import one_line, printable
-from tui.ops.apply import APPLIED, CONFLICT, NOTHING_DONE, ApplyResult, StepEvent, audit_info_for
+from tui.ops.apply import APPLIED, CONFLICT, NOTHING_DONE, REFUSED, ApplyResult, StepEvent, audit_info_for
 from tui.ops.journal import notice_lines
 from tui.ops.resume import ROLLED_BACK
 from tui.ops.runner import ArmAccess, ArmFor, ChangeSession, SiteUnavailable
@@ -192,6 +192,12 @@ def report_result(command: str, result: ApplyResult, *, verb: str = "apply") -> 
             f"Journal {result.journal_id} kept: run `aio-certs journal rollback {result.journal_id}` "
             f"or, once the other writer is done, `aio-certs journal resume {result.journal_id}`",
             EXIT_CONFLICT,
+        )
+    if result.outcome == REFUSED:
+        return fail(
+            command,
+            f"{verb} refused: {result.error}; nothing was written (journal {result.journal_id} kept)",
+            EXIT_REFUSED,
         )
     if result.outcome == NOTHING_DONE:
         return fail(

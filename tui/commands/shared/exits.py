@@ -23,7 +23,8 @@ EXIT_CODES_HELP = """\
 exit status:
   0  applied (or, with --dry-run, the plan was printed; or there was nothing to do)
   1  refused: invalid input (one line per problem), --read-only, an unsafe or unusable state
-     directory or journal, or not confirmed; nothing was changed
+     directory or journal, not confirmed, or a resume that must wait for you (a vault secret
+     deleted but recoverable: recover or purge it first); nothing was changed
   2  bad usage (unknown flag, bad flag value, unreadable config file)
   3  the cluster or the vault could not be reached or read; nothing was changed
   4  the apply failed; when anything was written the journal is kept: `aio-certs journal resume ID`
