@@ -543,6 +543,15 @@ def test_rollback_undoes_newest_first(rig: Rig) -> None:
     assert states[-2:] == ["rolled-back", "rolled-back"]
 
 
+def test_rollback_progress_counts_its_own_steps(rig: Rig) -> None:
+    # From the adversarial pass: a rollback of 2 steps printed [3/4] and [4/4], counting the apply's.
+    failed = _failed_at_the_secret_sync(rig)
+    rig.events.clear()
+    assert rig.rollback(failed.journal_id).outcome == ROLLED_BACK
+    steps = [(e.phase, e.index, e.total) for e in rig.events if e.index is not None]
+    assert steps == [("start", 0, 2), ("done", 0, 2), ("start", 1, 2), ("done", 1, 2)]
+
+
 def test_rollback_leaves_a_value_someone_else_wrote_alone(rig: Rig) -> None:
     failed = _failed_at_the_secret_sync(rig)
     rig.vault.put("plc-2-der", STRANGER.der.hex())

@@ -397,6 +397,8 @@ def rollback_apply(
     undone: list[Step] = []
     results: list[tuple[Step, dict[str, Any]]] = []
     current: StepRecord | None = None
+    # Progress counts the rollback's own steps (1/N..N/N): ``executed`` holds those undone so far.
+    run.executed = []
     try:
         taken = _taken_secrets(adapters, candidates)
         for position, rec in enumerate(candidates):
@@ -427,7 +429,8 @@ def rollback_apply(
             run.details.append({"target": step.target, **result})
             undone.append(step)
             results.append((step, result))
-            run.executed = [s for s in run.executed if s.target != step.target or s.index != step.index]
+            run.executed.append(step)
+            run.left -= 1
             run.event("skipped" if result.get("already") else "done", step)
     except Exception as exc:  # as in resume: the journal stays pending with the reason
         failed = Step(current.index, current.op) if current is not None and current.op is not None else None
