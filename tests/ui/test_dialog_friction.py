@@ -370,3 +370,48 @@ async def test_the_root_ca_pane_says_reconnecting_in_its_title(steady: ClusterSt
     broken = sitedata.reconnecting_state(site, sitedata.NOW, sitedata.NOW - timedelta(seconds=30))
     async with opened(broken) as (app, _pilot):
         assert app.dashboard.root_pane.title_text.endswith("· reconnecting")
+
+
+# --- item 21: connection state --------------------------------------------------------------------
+
+
+async def test_ctrl_r_says_at_once_that_it_reads_and_then_that_it_has_read(steady: ClusterState) -> None:
+    async with opened(steady) as (app, pilot):
+        await pilot.press("ctrl+r")
+        assert "re-reading the Key Vault and ARM…" in _notices(app)  # before anything came back
+        await _settle(app, pilot)
+        app.tick()  # the StaticSource delivers at once: the next tick says so
+        await pilot.pause()
+        assert "read again: vault ok (16)" in _notices(app)
+        app.tick()
+        await pilot.pause()
+        assert _notices(app).count("read again: vault ok (16)") == 1
+
+
+async def test_a_long_outage_says_what_to_check_once_and_live_hides_the_age(steady: ClusterState) -> None:
+    clock = FrozenClock(sitedata.NOW)
+    source = StaticSource(steady, INFO)
+    app = DashboardApp(source, settings=UiSettings(), clock=clock)
+    async with app.run_test(size=SMALL) as pilot:
+        await app.wait_for_state(lambda _s: True, timeout=10)
+        await pilot.pause()
+        assert app.screen.query_one("#hdr-age", Static).render().plain == ""  # type: ignore[union-attr]
+        since = sitedata.NOW
+        clock.set(since + timedelta(seconds=20))
+        broken = sitedata.reconnecting_state(sitedata.make_site(), clock.now(), since)
+        source.push(broken)
+        await app.wait_for_state(lambda s: s is broken)
+        app.tick()
+        await pilot.pause()
+        assert "20s old" in screen_text(app)
+        assert not any("has not answered" in n for n in _notices(app))  # a short outage needs nothing
+        clock.advance(45)
+        app.tick()
+        await pilot.pause()
+        hints = [n for n in _notices(app) if "has not answered since 12:00Z" in n]
+        assert len(hints) == 1
+        assert f"the API server at {INFO.server}" in hints[0] and "update the kubeconfig" in hints[0]
+        clock.advance(30)
+        app.tick()
+        await pilot.pause()
+        assert len([n for n in _notices(app) if "has not answered" in n]) == 1  # once per outage

@@ -112,12 +112,12 @@ async def test_reconnecting_connection_shows_in_the_header_with_the_data_age(das
         await app.wait_for_state(lambda s: s.areas[0].state.value == "reconnecting")
         await pilot.pause()
         assert _plain(app, "hdr-connection") == "● reconnecting since 12:00:30"
-        assert _plain(app, "hdr-age") == "age 5s"
+        assert _plain(app, "hdr-age") == "5s old"
         clock.advance(90)
         app.tick()
         await pilot.pause()
         age = app.screen.query_one("#hdr-age", TextLine)
-        assert age.plain == "age 1m 35s" and age.has_class("-warning")
+        assert age.plain == "1m 35s old" and age.has_class("-warning")
         assert "reconnecting since 12:00:30" in screen_text(app)
 
 

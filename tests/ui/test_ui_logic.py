@@ -156,8 +156,8 @@ def test_header_connection_summary(steady: ClusterState) -> None:
     assert connection.vault_summary(reading) == connection.Summary("vault reading (16)", Level.MUTED)
     later = sitedata.NOW + timedelta(seconds=95)
     assert connection.data_age(reconnecting, later) == timedelta(seconds=65)
-    assert connection.age_summary(reconnecting, later) == connection.Summary("age 1m 5s", Level.WARNING)
-    assert connection.age_summary(steady, later) == connection.Summary("age 1m 35s", Level.MUTED)
+    assert connection.age_summary(reconnecting, later) == connection.Summary("1m 5s old", Level.WARNING)
+    assert connection.age_summary(steady, later) == connection.Summary("", Level.MUTED)  # live: no age
 
 
 # -- preview ---------------------------------------------------------------------------------------

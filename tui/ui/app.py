@@ -21,6 +21,7 @@ import gc
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import ClassVar
 
 from textual import work
@@ -55,6 +56,7 @@ from tui.ui.palette import DashboardCommands
 from tui.ui.screens.dashboard import DashboardScreen
 from tui.ui.site_views import SiteViews
 from tui.ui.source import StateSource
+from tui.ui.view import connection
 from tui.ui.view.levels import DEFAULT_PALETTE, Palette, palette_from_colors
 from tui.ui.view.settings import UiSettings
 from tui.ui.view.terminal import over_ssh
@@ -162,6 +164,8 @@ class DashboardApp(SiteViews):
         self._last_apply = float("-inf")
         self._applied_event = asyncio.Event()
         self._frozen = 0
+        self._refreshing = False
+        self._reconnect_hinted = False
         self._dashboard = DashboardScreen(self.source.info, self.settings.namespace)
         self.init_changes(SessionHolder(sessions))
         if not self.settings.animations or over_ssh():
@@ -297,9 +301,25 @@ class DashboardApp(SiteViews):
                 continue
 
     def tick(self) -> None:
-        """Re-evaluate countdowns and the data age against the clock."""
+        """Re-evaluate countdowns and the data age against the clock; say when a ``ctrl+r`` read came
+        back, and what to check once the cluster has been out of reach for a while."""
+        now = self.clock.now()
         with contextlib.suppress(NoMatches):  # shutting down: nothing left to tick
-            self._dashboard.tick(self.clock.now())
+            self._dashboard.tick(now)
+        self._connection_notices(now)
+
+    def _connection_notices(self, now: datetime) -> None:
+        if self._refreshing and not getattr(self.source, "refresh_pending", False):
+            self._refreshing = False
+            vault = connection.vault_summary(self.state).text
+            self.notify(f"read again: {vault}", title="ctrl+r", timeout=4, markup=False)
+        hint = connection.reconnect_hint(self.state, now, self.source.info.server)
+        if hint is None:
+            self._reconnect_hinted = False
+        elif not self._reconnect_hinted:
+            self._reconnect_hinted = True
+            self.notify(hint, title="cluster out of reach", severity="warning", timeout=30, markup=False)
+
 
     # -- theme -----------------------------------------------------------------------------------
 
@@ -317,8 +337,12 @@ class DashboardApp(SiteViews):
             self.push_screen(HelpModal(help_groups()))
 
     def action_refresh(self) -> None:
-        """Re-read the vault and rebuild (in a worker: a source may block)."""
+        """Re-read the vault and rebuild (in a worker: a source may block); say so at once, and again
+        when the read is back (the next tick after it)."""
+        self._refreshing = True
+        self.notify("re-reading the Key Vault and ARM…", title="ctrl+r", timeout=4)
         self._refresh()
+
 
     @work(
         thread=True,
@@ -385,6 +409,7 @@ def help_groups() -> list[HelpGroup]:
             ),
         ),
         HelpGroup("Dashboard", rows_from_bindings(DashboardScreen.BINDINGS)),
+        HelpGroup("Header", tuple(HelpRow(keys, text) for keys, text in connection.HEADER_HELP)),
         HelpGroup(
             "Tables (Issuers, OPC UA)",
             (

@@ -4,22 +4,143 @@ Production wraps the live :class:`~tui.cluster.live.ClusterFeed` in a :class:`Fe
 screenshots and benchmarks use a :class:`StaticSource` and push states when they choose, through the same
 ``deliver`` callback the feed calls. The app only ever calls these methods from thread workers, so a
 source may block in ``start``/``stop``.
+
+A failed vault or ARM read is asked again sooner than the feed's interval (a minute): after 5, 10, 20
+and 40 s, then the interval takes over (:class:`SideReadRetry`). ``refresh_pending`` tells the app when
+a ``ctrl+r`` read has come back, so it can say so instead of leaving the user guessing.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
+from tui.core.model.snapshot import AreaState, ResourceStatus
 from tui.core.model.state import ClusterState
-
-if TYPE_CHECKING:
-    from tui.cluster.live import ClusterFeed
 
 Deliver = Callable[[ClusterState], None]
 """Called with every new state, from any thread."""
+
+Cancel = Callable[[], None]
+Schedule = Callable[[float, Callable[[], None]], Cancel]
+"""Run a callable after so many seconds, on some other thread; returns a way to cancel it."""
+
+RETRY_DELAYS = (5.0, 10.0, 20.0, 40.0)
+"""Seconds after a failed vault or ARM read before asking again; after these, the feed's interval."""
+
+RETRIED_STATES = frozenset((AreaState.ERROR, AreaState.UNREACHABLE))
+"""Read failures worth retrying soon (a forbidden read stays forbidden until someone changes RBAC)."""
+
+REFRESH_WAIT = 60.0
+"""After this long a ``ctrl+r`` read is no longer reported as pending, whatever became of it."""
+
+
+def timer_schedule(delay: float, action: Callable[[], None]) -> Cancel:
+    """The default :data:`Schedule`: a daemon :class:`threading.Timer`."""
+    timer = threading.Timer(delay, action)
+    timer.daemon = True
+    timer.name = "aio-certs retry"
+    timer.start()
+    return timer.cancel
+
+
+class _Snapshot(Protocol):
+    @property
+    def status(self) -> ResourceStatus: ...
+
+
+class Feed(Protocol):
+    """What :class:`FeedSource` uses of :class:`~tui.cluster.live.ClusterFeed` (tests pass a fake)."""
+
+    @property
+    def vault_snapshot(self) -> _Snapshot | None:
+        """The latest vault read."""
+        ...
+
+    @property
+    def arm_snapshot(self) -> _Snapshot | None:
+        """The latest ARM read."""
+        ...
+
+    def start(self) -> None:
+        """Start the feed's threads."""
+        ...
+
+    def stop(self, timeout: float = ...) -> None:
+        """Stop them."""
+        ...
+
+    def subscribe(self, callback: Deliver) -> Callable[[], None]:
+        """Call ``callback`` with every new state; returns the unsubscribe."""
+        ...
+
+    def refresh_vault(self) -> None:
+        """Read the vault again soon."""
+        ...
+
+    def refresh_arm(self) -> None:
+        """Read ARM again soon."""
+        ...
+
+    def rebuild(self) -> None:
+        """Rebuild the state soon."""
+        ...
+
+    def release_side_reads(self) -> None:
+        """Let the first vault and ARM reads start."""
+        ...
+
+
+class SideReadRetry:
+    """Asks a failed side read (the vault, or ARM) again after 5, 10, 20 and 40 s instead of a minute.
+
+    :meth:`saw` is given the latest snapshot of the read with each new state; a snapshot not seen before
+    is a new read. A failed one schedules the next retry (one at a time); a good one resets the count.
+    """
+
+    def __init__(
+        self, ask: Callable[[], None], schedule: Schedule, delays: tuple[float, ...] = RETRY_DELAYS
+    ) -> None:
+        self._ask = ask
+        self._schedule = schedule
+        self._delays = delays
+        self._lock = threading.Lock()
+        self._seen: object | None = None
+        self._failures = 0
+        self._pending: Cancel | None = None
+        self.asked = 0
+        """How many retries were asked for (tests read it)."""
+
+    def saw(self, snapshot: _Snapshot | None) -> None:
+        """Look at the latest snapshot of the read (None: not read yet, or nothing to read)."""
+        with self._lock:
+            if snapshot is None or snapshot is self._seen:
+                return
+            self._seen = snapshot
+            if snapshot.status.state not in RETRIED_STATES:
+                self._failures = 0
+                return
+            if self._pending is not None or self._failures >= len(self._delays):
+                return
+            delay = self._delays[self._failures]
+            self._failures += 1
+            self._pending = self._schedule(delay, self._fire)
+
+    def _fire(self) -> None:
+        with self._lock:
+            self._pending = None
+            self.asked += 1
+        self._ask()
+
+    def cancel(self) -> None:
+        """Drop a scheduled retry (the source stops)."""
+        with self._lock:
+            pending, self._pending = self._pending, None
+        if pending is not None:
+            pending()
 
 
 @dataclass(frozen=True)
@@ -52,10 +173,16 @@ class FeedSource:
     """A :class:`StateSource` over a live :class:`~tui.cluster.live.ClusterFeed`.
 
     ``on_stop`` runs after the feed stops (closing the API client, stopping an embedded demo...).
+    ``schedule`` runs the early retries of failed vault and ARM reads (tests pass a manual one).
     """
 
     def __init__(
-        self, feed: ClusterFeed, info: SourceInfo, on_stop: Callable[[], None] | None = None
+        self,
+        feed: Feed,
+        info: SourceInfo,
+        on_stop: Callable[[], None] | None = None,
+        *,
+        schedule: Schedule = timer_schedule,
     ) -> None:
         self.feed = feed
         self.info = info
@@ -63,6 +190,9 @@ class FeedSource:
         self._unsubscribe: Callable[[], None] | None = None
         self._stopped = False
         self._lock = threading.Lock()
+        self.vault_retry = SideReadRetry(feed.refresh_vault, schedule)
+        self.arm_retry = SideReadRetry(feed.refresh_arm, schedule)
+        self._refresh_marks: tuple[object | None, object | None, float] | None = None
 
     def prestart(self) -> None:
         """Start the feed's threads before anyone subscribes (returns at once).
@@ -80,7 +210,14 @@ class FeedSource:
         with self._lock:
             if self._stopped or self._unsubscribe is not None:
                 return
-            self._unsubscribe = self.feed.subscribe(deliver)
+
+            def deliver_and_watch(state: ClusterState) -> None:
+                # On the feed's builder thread: look at the side reads, then hand the state on.
+                self.vault_retry.saw(self.feed.vault_snapshot)
+                self.arm_retry.saw(self.feed.arm_snapshot)
+                deliver(state)
+
+            self._unsubscribe = self.feed.subscribe(deliver_and_watch)
         self.feed.start()
 
     def stop(self) -> None:
@@ -90,6 +227,8 @@ class FeedSource:
                 return
             self._stopped = True
             unsubscribe, self._unsubscribe = self._unsubscribe, None
+        self.vault_retry.cancel()
+        self.arm_retry.cancel()
         if unsubscribe is not None:
             unsubscribe()
         try:
@@ -104,9 +243,27 @@ class FeedSource:
 
     def refresh(self) -> None:
         """Re-read the vault and ARM, and rebuild the state."""
+        self._refresh_marks = (self.feed.vault_snapshot, self.feed.arm_snapshot, time.monotonic())
         self.feed.refresh_vault()
         self.feed.refresh_arm()
         self.feed.rebuild()
+
+    @property
+    def refresh_pending(self) -> bool:
+        """A :meth:`refresh` is still waiting for its vault (or, without a vault, ARM) read to come back."""
+        marks = self._refresh_marks
+        if marks is None:
+            return False
+        vault, arm, asked_at = marks
+        if time.monotonic() - asked_at > REFRESH_WAIT:
+            self._refresh_marks = None
+            return False
+        waiting = (vault is not None and self.feed.vault_snapshot is vault) or (
+            vault is None and arm is not None and self.feed.arm_snapshot is arm
+        )
+        if not waiting:
+            self._refresh_marks = None
+        return waiting
 
 
 class StaticSource:
@@ -131,6 +288,9 @@ class StaticSource:
         """Stop delivering."""
         self._deliver = None
         self.stopped.set()
+
+    refresh_pending = False
+    """A refresh is delivered at once: never pending."""
 
     def refresh(self) -> None:
         """Count the request and deliver the current state again."""

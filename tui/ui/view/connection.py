@@ -141,10 +141,64 @@ def data_age(state: ClusterState | None, now: datetime) -> timedelta | None:
     return max(now - reference, timedelta(0))
 
 
+def _broken_since(state: ClusterState) -> datetime | None:
+    broken = [
+        s
+        for s in _cluster_parts(state).values()
+        if s.state in (AreaState.RECONNECTING, AreaState.UNREACHABLE)
+    ]
+    return _earliest(broken) if broken else None
+
+
 def age_summary(state: ClusterState | None, now: datetime) -> Summary:
-    """``age 3s``; warning once the data is older than a minute while the connection is broken."""
+    """``1m 35s old``: how old the data on screen is, shown only while the connection is broken (the
+    watches keep a live view current, so an age there said nothing); warning after a minute."""
+    if state is None or not any(
+        s.state in (AreaState.RECONNECTING, AreaState.UNREACHABLE) for s in _cluster_parts(state).values()
+    ):
+        return Summary("", Level.MUTED)
     age = data_age(state, now)
     if age is None:
         return Summary("", Level.MUTED)
-    stale = age > timedelta(minutes=1) and cluster_summary(state).level is not Level.OK
-    return Summary(f"age {fmt.span(age)}", Level.WARNING if stale else Level.MUTED)
+    stale = age > timedelta(minutes=1)
+    return Summary(f"{fmt.span(age)} old", Level.WARNING if stale else Level.MUTED)
+
+
+HEADER_HELP: tuple[tuple[str, str], ...] = (
+    ("● live", "The cluster is watched: what changes shows within a second"),
+    (
+        "● reconnecting",
+        "Since T: the watches retry by themselves; after a minute a notice says what to check",
+    ),
+    ("1m 35s old", "How old the data on screen is while the connection is broken (hidden when live)"),
+    (
+        "vault ok (N)",
+        "N secrets, as of the last read: every minute, now with ctrl+r; a failed read is retried "
+        "after 5, 10, 20 and 40 s",
+    ),
+)
+"""What the header's items mean, for the help."""
+
+
+RECONNECT_HINT_AFTER = timedelta(minutes=1)
+"""How long the cluster may stay out of reach before the dashboard says what to check."""
+
+
+def reconnect_hint(state: ClusterState | None, now: datetime, server: str) -> str | None:
+    """What to do when the API server has not answered for :data:`RECONNECT_HINT_AFTER`; None before.
+
+    The watches retry by themselves, so a short outage needs nothing; a long one is usually a network
+    path (VPN, firewall) or a site that moved to another address, which only a new kubeconfig fixes:
+    the dashboard reads the kubeconfig once, at start.
+    """
+    if state is None:
+        return None
+    since = _broken_since(state)
+    if since is None or now - since < RECONNECT_HINT_AFTER:
+        return None
+    where = f" at {server}" if server else ""
+    return (
+        f"the API server{where} has not answered since {fmt.clock_time(since)} "
+        f"({fmt.span(now - since)}); the dashboard keeps retrying. Check the network or VPN; if the "
+        "cluster moved, update the kubeconfig (or pick another --context) and restart aio-certs"
+    )
