@@ -320,7 +320,6 @@ class DashboardApp(SiteViews):
             self._reconnect_hinted = True
             self.notify(hint, title="cluster out of reach", severity="warning", timeout=30, markup=False)
 
-
     # -- theme -----------------------------------------------------------------------------------
 
     def _theme_changed(self, theme: Theme) -> None:
@@ -342,7 +341,6 @@ class DashboardApp(SiteViews):
         self._refreshing = True
         self.notify("re-reading the Key Vault and ARM…", title="ctrl+r", timeout=4)
         self._refresh()
-
 
     @work(
         thread=True,
