@@ -9,9 +9,14 @@ from textual.geometry import Region
 
 from tests.ui import sitedata
 from tests.ui.conftest import SMALL, WIDE, Dashboard, screen_text
-from tui.core.model.state import ClusterState
+from tui.core.model import resources as rk
+from tui.core.model.names import CERT_MANAGER_NAMESPACE, TRUST_LIST_SYNC
+from tui.core.model.state import ClusterState, RotationPhase
+from tui.demo.seed.objects import b64
+from tui.demo.seed.trust import SELFSIGNED_ISSUER
 from tui.ui.app import DashboardApp
 from tui.ui.view.columns import total_width
+from tui.ui.view.preview_doc import root_ca_preview
 from tui.ui.widgets.text_line import TextLine
 
 
@@ -168,3 +173,47 @@ async def test_forbidden_secrets_show_in_the_header_and_the_panes(dashboard: Das
     async with dashboard(sitedata.forbidden_secrets_state()) as (app, _pilot, _source):
         assert _line(app, "hdr-connection") == "● forbidden: secrets"
         assert "forbidden" in app.dashboard.opcua_pane.title_text
+
+
+async def test_panes_show_what_a_real_site_holds_hand_added_crl_size_and_key_policy(
+    dashboard: Dashboard,
+) -> None:
+    site = sitedata.make_site()
+    ns = site.namespace
+    trust = site.get(rk.SECRETS, ns, TRUST_LIST_SYNC)["data"]
+    # The CRL the AIO docs add with kubectl patch, and enough hand-added bytes to pass 80 % of 1 MiB.
+    vendor = sitedata.opcua_files().issuer["fabrikam-vendor-ca.crl"]
+    trust["fabrikam-vendor-ca.crl"] = b64(vendor)
+    trust["bulk.bin"] = b64(b"\0" * 900_000)
+    # The root CA's Certificate without a rotationPolicy: cert-manager's version decides.
+    root = site.get(rk.CERTIFICATES, CERT_MANAGER_NAMESPACE, SELFSIGNED_ISSUER)
+    root["spec"]["privateKey"].pop("rotationPolicy")
+    state = sitedata.build(site)
+    sync = state.sync("trust")
+    assert sync is not None and sync.size_bytes is not None
+    percent = sync.size_bytes * 100 // (1024 * 1024)
+    assert percent >= 80
+    async with dashboard(state) as (app, _pilot, _source):
+        pane = app.dashboard.opcua_pane
+        # The list near the limit says so beside its count; both sizes close the title.
+        assert f"trust 13 ({percent}% of 1 MiB)" in pane.title_text
+        assert pane.title_text.endswith(f" · size {percent}%/0% of 1 MiB")
+        assert "hand-added" in pane.table.get_cell("trust/fabrikam-vendor-ca.crl", "health").plain
+        key = _line(app, "root-key")
+        assert "rotationPolicy unset" in key and "Always from v1.18" in key and "Never before" in key
+    preview = root_ca_preview(state)
+    fields = {f.label: f.value for section in preview.sections for f in section.fields}
+    assert fields["Key rotation"].startswith("unset (cert-manager's default: Always from v1.18, Never before")
+    assert "previous CA" not in fields and fields["  old-key leaves"] == "none"
+
+
+async def test_a_failed_renewal_whose_spec_changed_retries_at_once(dashboard: Dashboard) -> None:
+    state = sitedata.steady_state()
+    failed = replace(
+        state.root_ca.rotation, phase=RotationPhase.FAILED, next_attempt=None, retry_now=True, reason="Failed"
+    )
+    state = replace(state, root_ca=replace(state.root_ca, rotation=failed))
+    async with dashboard(state) as (app, _pilot, _source):
+        assert "retry at once: spec changed since the failure" in _line(app, "root-rotation")
+    fields = {f.label: f.value for s in root_ca_preview(state).sections for f in s.fields}
+    assert fields["Next attempt"].startswith("at once: the spec changed since the failed request")

@@ -24,6 +24,8 @@ NS = "azure-iot-operations"
 ROOT = cg.make_ca(QUICKSTART_CA_COMMON_NAME, days=365)
 SITE_CA = cg.make_ca("Contoso Site Root CA")
 BYO_ROOT = cg.make_ca("Contoso AIO Issuing CA", days=365)
+LAST_CHANGE = "2025-04-10T23:59:00Z"
+"""When the fake site's lists last changed (lastSuccessfulSyncTime), as the screen writes a moment."""
 
 
 def _leaf(cn: str, days_left: float) -> bytes:
@@ -87,8 +89,11 @@ def test_status_screen_holds_what_a_ticket_needs() -> None:
         "  not after     2026-01-01T00:00:00Z (265d left)",
         "  rotation      steady: next renewal 2025-12-02T00:00:00Z, revision 1",
         "  bundle check  in sync: holds the current CA; 1 certificate(s)",
-        "  trust      3 entries: 1 ok, 1 warning, 1 critical; sync ok, last 2025-04-10T23:59:00Z",
-        "  issuer     2 entries: 2 ok, 0 warning, 0 critical; sync ok, last 2025-04-10T23:59:00Z",
+        "  trust      3 entries: 1 ok, 1 warning, 1 critical; sync ok",
+        # lastSuccessfulSyncTime moves only when the data changes: never called the last sync.
+        f"             size 1 KiB of 1 MiB (0%); last change synced {LAST_CHANGE}",
+        "  issuer     2 entries: 2 ok, 0 warning, 0 critical; sync ok",
+        f"             size 941 B of 1 MiB (0%); last change synced {LAST_CHANGE}",
         "Findings: 1 critical, 2 warning, 0 info",
         "  CRIT  trust list old.der (old): expired 4d ago",
         "  WARN  trust list soon.der (soon): expires in 12d",
@@ -154,8 +159,28 @@ def test_json_is_the_full_snapshot_and_serialisable() -> None:
         "exit_code": 2,
         "findings": {"critical": 1, "warning": 1},
         "opcua": {
-            "trust": {"ok": 1, "warning": 0, "critical": 1, "owner": "cluster"},
-            "issuer": {"ok": 2, "warning": 0, "critical": 0, "owner": "cluster"},
+            "trust": {
+                "ok": 1,
+                "warning": 0,
+                "critical": 1,
+                "owner": "cluster",
+                "size_bytes": state.sync("trust").data_bytes,  # type: ignore[union-attr]
+                "next_size_bytes": None,
+                "size_limit_bytes": 1048576,
+                "size_percent": 0,
+                "last_change_synced": "2025-04-10T23:59:00Z",
+            },
+            "issuer": {
+                "ok": 2,
+                "warning": 0,
+                "critical": 0,
+                "owner": "cluster",
+                "size_bytes": state.sync("issuer").data_bytes,  # type: ignore[union-attr]
+                "next_size_bytes": None,
+                "size_limit_bytes": 1048576,
+                "size_percent": 0,
+                "last_change_synced": "2025-04-10T23:59:00Z",
+            },
         },
         "arm": {"state": "pending", "in_use": False, "message": "no ARM ids known (a cluster-only site)"},
         "flags": {"expired": 1},
@@ -196,3 +221,41 @@ def test_no_private_key_material_in_any_output() -> None:
         assert "PRIVATE KEY-----" not in out
     assert state.root_ca.private_key_present is True
     assert state.entry("trust/key.crt").private_key_present is True  # type: ignore[union-attr]
+
+
+def test_status_lists_a_partial_sync_a_secret_without_its_secretsync_and_the_size_to_come() -> None:
+    site = _site(plc_der=_leaf("plc", 200), cam_der=_leaf("cam", 200))
+    site.add(
+        rk.SECRET_SYNCS,
+        secret_sync(
+            TRUST_LIST_SYNC,
+            NS,
+            "opc-ua-connector",
+            [("plc-der", "plc.der"), ("cam-der", "cam.der")],
+            failure=("PartialSync", '[{"objectName": "cam-der", "status": "Failed", "error": "403"}]'),
+        ),
+    )
+    # The vault holds a larger plc.der than synced: the list grows at the next sync.
+    site.vault_files["plc.der"] = b"\1" * 900_000
+    state = _state(site)
+    sync = state.sync("trust")
+    assert sync is not None and sync.data_bytes is not None and sync.data_bytes < 1024
+    lines = render_status(state, width=100).splitlines()
+    assert "  trust      2 entries: 0 ok, 2 warning, 0 critical; sync PARTIAL: 1 item(s) failed" in lines
+    # 900,000 bytes of plc.der and cam.der as synced.
+    after = 900_000 + len(_leaf("cam", 200))
+    assert (
+        f"             size {sync.data_bytes} B of 1 MiB (0%), {after // 1024} KiB after the next sync"
+        in lines
+    )
+    summary = state_to_json(state)["summary"]["opcua"]["trust"]
+    assert summary["size_bytes"] == sync.data_bytes and summary["next_size_bytes"] == after
+    assert summary["size_percent"] == 85  # of the larger: the size after the next sync
+
+    # The deployment's trust list Secret, before any SecretSync: its keys were added by hand.
+    site.remove(rk.SECRET_SYNCS, NS, TRUST_LIST_SYNC)
+    lines = render_status(_state(site), width=120).splitlines()
+    assert (
+        "  trust      2 entries: 2 ok, 0 warning, 0 critical; no SecretSync, Secret holds 2 hand-added key(s)"
+        in lines
+    )

@@ -16,8 +16,9 @@ from typing import Any
 
 from tui.core.certs.model import CertificateInfo, CrlInfo, iso_utc
 from tui.core.model.names import LIST_ISSUER, LIST_TRUST
+from tui.core.model.sizes import percent, size_text, usage_text
 from tui.core.model.snapshot import AreaState
-from tui.core.model.state import ClusterState, Finding, OpcUaEntry, Severity
+from tui.core.model.state import SECRET_DATA_LIMIT, ClusterState, Finding, OpcUaEntry, Severity, SyncView
 
 EXIT_HEALTHY = 0
 EXIT_WARNINGS = 1
@@ -161,17 +162,28 @@ def _opcua_lines(state: ClusterState) -> list[str]:
         sync = state.sync(list_name)
         counts = health_counts(entries)
         if sync is None or not sync.present:
-            sync_text = "no SecretSync"
-        elif sync.failing:
+            # AIO's deployment creates the trust list's Secret before any SecretSync (docs/domain.md §2.5).
+            held = (
+                f", Secret holds {len(sync.secret_keys)} hand-added key(s)"
+                if sync and sync.secret_present
+                else ""
+            )
+            sync_text = f"no SecretSync{held}"
+        elif sync.whole_list_failing:
             sync_text = f"sync FAILING ({sync.failing[0].reason})"
+        elif sync.failing:
+            sync_text = f"sync PARTIAL: {len(sync.item_failures)} item(s) failed"
         elif not sync.conditions and sync.last_successful_sync is None:
             sync_text = "sync not reported yet"
         else:
-            sync_text = f"sync ok, last {_when(sync.last_successful_sync)}"
+            sync_text = "sync ok"
         lines.append(
             f"  {list_name:<6} {len(entries):>5} entries: {counts['ok']} ok, {counts['warning']} warning, "
             f"{counts['critical']} critical; {sync_text}"
         )
+        detail = _sync_detail(sync)
+        if detail:
+            lines.append(f"{'':<13}{detail}")  # under the entry count
     flags = flag_counts(state.opcua)
     if flags:
         lines.append("  flags: " + ", ".join(f"{name} {count}" for name, count in flags.items()))
@@ -179,6 +191,39 @@ def _opcua_lines(state: ClusterState) -> list[str]:
     if arm:
         lines.append(f"  {arm}")
     return lines
+
+
+def _sync_detail(sync: SyncView | None) -> str:
+    """The list Secret's size against the 1 MiB limit and when a change last synced (the controller
+    moves ``lastSuccessfulSyncTime`` only when the data changes, so it is no sign of a recent poll:
+    docs/domain.md §5.3)."""
+    if sync is None:
+        return ""
+    parts = []
+    if sync.data_bytes is not None:
+        size = f"size {usage_text(sync.data_bytes)}"
+        if sync.next_bytes is not None and sync.next_bytes != sync.data_bytes:
+            size += f", {size_text(sync.next_bytes)} after the next sync"
+        parts.append(size)
+    if sync.present and sync.last_successful_sync is not None:
+        parts.append(f"last change synced {_when(sync.last_successful_sync)}")
+    return "; ".join(parts)
+
+
+def _list_json(state: ClusterState, name: str) -> dict[str, Any]:
+    """A list's line of the JSON summary: health counts, owner, size against the limit, last change."""
+    sync = state.sync(name)
+    size = sync.size_bytes if sync is not None else None
+    return {
+        **health_counts(state.entries(name)),
+        "owner": state.list_owner(name).value,
+        "size_bytes": sync.data_bytes if sync is not None else None,
+        "next_size_bytes": sync.next_bytes if sync is not None else None,
+        "size_limit_bytes": SECRET_DATA_LIMIT,
+        # Of the larger of now and after the next sync: what decides whether the list still fits.
+        "size_percent": percent(size) if size is not None else None,
+        "last_change_synced": iso_utc(sync.last_successful_sync) if sync is not None else None,
+    }
 
 
 def arm_summary(state: ClusterState) -> str | None:
@@ -286,10 +331,7 @@ def state_to_json(state: ClusterState) -> dict[str, Any]:
         "health": _overall(state).lower(),
         "exit_code": exit_code(state),
         "findings": dict(Counter(f.severity.value for f in state.findings)),
-        "opcua": {
-            name: {**health_counts(state.entries(name)), "owner": state.list_owner(name).value}
-            for name in (LIST_TRUST, LIST_ISSUER)
-        },
+        "opcua": {name: _list_json(state, name) for name in (LIST_TRUST, LIST_ISSUER)},
         "arm": {"state": state.arm.state.value, "in_use": state.arm.in_use, "message": state.arm.message},
         "flags": flag_counts(state.opcua),
     }

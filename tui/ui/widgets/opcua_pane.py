@@ -24,6 +24,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Input
 
 from tui.core.model.names import LIST_ISSUER, LIST_TRUST
+from tui.core.model.sizes import limit_text, percent, size_severity
 from tui.core.model.state import ClusterState, OpcUaEntry, Severity
 from tui.ui.messages import ChangeRequested, PreviewRequested
 from tui.ui.view import connection
@@ -35,6 +36,30 @@ from tui.ui.view.staging import MARKER_LABEL, MARKER_SYMBOL, StageKind, Staging
 from tui.ui.widgets.filter_input import FilterInput
 from tui.ui.widgets.keyed_table import KeyedTable
 from tui.ui.widgets.titled import Titled
+
+
+def _list_size(state: ClusterState, list_name: str) -> int | None:
+    """The list Secret's data, the larger of now and after the next sync; None without a Secret."""
+    sync = state.sync(list_name)
+    return sync.size_bytes if sync is not None else None
+
+
+def _size_note(state: ClusterState, list_name: str) -> str:
+    """`` (92% of 1 MiB)`` beside a list's count once it nears the most a Secret may hold (80 %,
+    docs/domain.md §1.2), where a narrow title still shows it; empty below."""
+    size = _list_size(state, list_name)
+    if size is None or size_severity(size) is None:
+        return ""
+    return f" ({percent(size)}% of {limit_text()})"
+
+
+def _sizes_text(state: ClusterState) -> str:
+    """`` · size 3%/0% of 1 MiB``: both lists against the limit (trust/issuer), at the title's end."""
+    sizes = [_list_size(state, name) for name in (LIST_TRUST, LIST_ISSUER)]
+    if all(size is None for size in sizes):
+        return ""
+    shown = "/".join("-" if size is None else f"{percent(size)}%" for size in sizes)
+    return f" · size {shown} of {limit_text()}"
 
 
 class OpcUaPane(Titled, Vertical):
@@ -239,7 +264,10 @@ class OpcUaPane(Titled, Vertical):
         critical = sum(1 for e in state.opcua if e.severity is Severity.CRITICAL)
         warning = sum(1 for e in state.opcua if e.severity is Severity.WARNING)
         # First: where a change to these lists must go (docs/domain.md §9), never cut off at 80 columns.
-        title = f"OPC UA lists ({connection.owners_text(state)}) · trust {trust} · issuer {issuer}"
+        title = (
+            f"OPC UA lists ({connection.owners_text(state)}) · trust {trust}{_size_note(state, LIST_TRUST)}"
+            f" · issuer {issuer}{_size_note(state, LIST_ISSUER)}"
+        )
         if critical:
             title += f" · {critical} critical"
         if warning:
@@ -249,6 +277,7 @@ class OpcUaPane(Titled, Vertical):
         area = state.area("opc-ua")
         if not area.ok:
             title += f" · {area.state.value}"
+        title += _sizes_text(state)
         self.set_title(title)
         subtitle = f"sort {self.entry_sort.label(OPCUA_COLUMNS)}"
         if self.marked:
