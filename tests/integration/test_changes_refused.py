@@ -83,6 +83,14 @@ def test_private_key_in_the_file(demo: DemoEnvironment, tmp_path: Path) -> None:
     assert any("private key" in line for line in lines)
 
 
+def test_a_utf16_pem_is_refused_in_one_line(demo: DemoEnvironment, tmp_path: Path) -> None:
+    # From the adversarial pass: a Windows "Unicode" export of a PEM was accepted (the decoder reads
+    # UTF-16 for inspect) and uploaded as is, which no PEM reader on the edge can parse.
+    data = _valid("plc-utf16").pem.decode().encode("utf-16")
+    [line] = _refused(demo, tmp_path, "trust", "add", _file(tmp_path, "plc-utf16.crt", data), "--yes")
+    assert "plc-utf16.crt" in line and "is UTF-16 text; save it as ASCII (UTF-8) PEM" in line
+
+
 def test_pkcs12(demo: DemoEnvironment, tmp_path: Path) -> None:
     leaf = _valid("bundle")
     blob = pkcs12.serialize_key_and_certificates(

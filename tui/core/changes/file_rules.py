@@ -155,6 +155,12 @@ def _classify(decoded: Decoded) -> FileContent:
 
 def read_content(data: bytes, source: str) -> FileContent:
     """Decode file bytes into one certificate or CRL, or say (code, reason) why they are unusable."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # The decoder reads UTF-16 text (to inspect Windows exports), but the list file is uploaded as
+        # is, and a PEM reader cannot parse text with a NUL byte after every character.
+        return FileContent(
+            None, problem=("format", "is UTF-16 text; save it as ASCII (UTF-8) PEM and upload that")
+        )
     try:
         decoded = decode_bytes(data, source)
     except CertError as exc:
