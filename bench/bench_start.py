@@ -146,6 +146,14 @@ def _child_env(env: Any, home: Path, kubeconfig: Path | None = None) -> dict[str
     return child
 
 
+def _cpu_seconds(pid: int) -> float:
+    """Processor time (user + system, every thread) the process has used so far: unlike the wall clock,
+    barely moved by other people's load on a shared machine."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _first_frame(
     argv: list[str], env: dict[str, str], pattern: bytes, *, memory: bytes | None = None
 ) -> dict[str, float]:
@@ -153,7 +161,7 @@ def _first_frame(
     term = PtyProcess(argv, env)
     try:
         at = term.wait_for(pattern, 0, 60)
-        figures = {"first_frame_s": at - term.started}
+        figures = {"first_frame_s": at - term.started, "cpu_s": _cpu_seconds(term.proc.pid)}
         if memory is not None:
             term.wait_for(memory, 0, 60)
             time.sleep(1.0)
@@ -201,7 +209,8 @@ def run(scale: int, repeat: int, latency_ms: float, say: Callable[[str], None]) 
     say(f"load average {_load()} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory(prefix="aio-certs-bench-start-") as scratch:
         work = Path(scratch)
-        env = DemoEnvironment(state_dir=work / "demo", scale=scale).start()
+        # The --scale 2000 trust list (about 2 MB) is over a real Secret's 1 MiB: lift the limit.
+        env = DemoEnvironment(state_dir=work / "demo", scale=scale, allow_oversized_secrets=True).start()
         api = urlsplit(env.api.url)
         relay = LatencyRelay(api.hostname or "127.0.0.1", api.port or 80, latency_ms / 2000)
         try:
@@ -215,15 +224,16 @@ def run(scale: int, repeat: int, latency_ms: float, say: Callable[[str], None]) 
                 home = work / f"home-{index}"
                 home.mkdir()
                 local = _child_env(env, home)
-                note(
-                    "bare_textual_first_paint",
-                    _first_frame([python, str(bare)], local, b"bare textual ready")["first_frame_s"],
-                )
+                bare_run = _first_frame([python, str(bare)], local, b"bare textual ready")
+                note("bare_textual_first_paint", bare_run["first_frame_s"])
+                note("bare_textual_cpu", bare_run["cpu_s"])
                 cold = _first_frame([python, "-m", "tui"], local, frame, memory=rb"vault ok")
                 note("first_frame_local_cold", cold["first_frame_s"])
+                note("first_frame_cpu_cold", cold["cpu_s"])
                 note("rss_after_vault_cold", cold["rss_mib"], "MiB")
                 warm = _first_frame([python, "-m", "tui"], local, frame, memory=rb"vault ok")
                 note("first_frame_local_warm", warm["first_frame_s"])
+                note("first_frame_cpu_warm", warm["cpu_s"])
                 note("rss_after_vault_warm", warm["rss_mib"], "MiB")
                 far_home = work / f"far-{index}"
                 far_home.mkdir()
@@ -257,6 +267,15 @@ def run(scale: int, repeat: int, latency_ms: float, say: Callable[[str], None]) 
     for name, value in medians.items():
         say(f"  {name:<28} {value:8.3f}")
     bare_paint = medians["bare_textual_first_paint"]
+    bare_cpu = medians["bare_textual_cpu"]
+    cpu_cold, cpu_warm = (
+        medians["first_frame_cpu_cold"] / bare_cpu,
+        medians["first_frame_cpu_warm"] / bare_cpu,
+    )
+    say(
+        f"processor time to the first frame / the bare app's: cold {cpu_cold:.1f}x, warm {cpu_warm:.1f}x"
+        " (less moved by other people's load than the wall clock)"
+    )
     say(
         f"first frame / bare Textual: cold {medians['first_frame_local_cold'] / bare_paint:.1f}x, "
         f"warm {medians['first_frame_local_warm'] / bare_paint:.1f}x (target <= 4x and <= 1.0 s)"

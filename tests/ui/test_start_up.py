@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+from textual.app import App
+from textual.theme import Theme
+
 from tests.ui import sitedata
 from tests.ui.conftest import INFO, WIDE, screen_text
 from tui.core.clock import FrozenClock
@@ -62,3 +66,23 @@ async def test_a_source_without_the_hook_still_gets_its_first_state_shown(steady
         await pilot.pause()
         assert app.applied == 1
         assert "Root CA ·" in screen_text(app)
+
+
+async def test_theme_lookups_answer_as_textuals_without_copying_the_table(
+    steady: ClusterState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = DashboardApp(StaticSource(steady, INFO), settings=UiSettings(), clock=FrozenClock(sitedata.NOW))
+    names = [*app.available_themes, "nord, textual-dark", "no-such-theme, dracula", "no-such-theme"]
+    expected = {name: App.get_theme(app, name) for name in names}
+
+    def copied(_app: App[object]) -> dict[str, Theme]:
+        raise AssertionError("the theme table was copied")
+
+    # Asked once per widget on every style update (a filter keystroke restyles the table's rows).
+    monkeypatch.setattr(App, "available_themes", property(copied))
+    assert {name: app.get_theme(name) for name in names} == expected
+    assert expected["no-such-theme"] is None
+    async with app.run_test(size=WIDE) as pilot:
+        await app.wait_for_state(lambda _s: True, timeout=10)
+        await pilot.pause()
+        assert app.current_theme is expected[app.theme]
