@@ -24,6 +24,7 @@ from tests.rawobjects import (
 from tui.core.build.assemble import build_state
 from tui.core.build.cache import DecodeCache
 from tui.core.health.findings import condition_healthy, sort_findings
+from tui.core.health.stale import stale_reasons
 from tui.core.model import resources as rk
 from tui.core.model.names import (
     CERT_MANAGER_NAMESPACE,
@@ -723,3 +724,15 @@ def test_a_bundle_deprecated_then_migrated_by_trust_managers_migration() -> None
     # A condition that is not True says nothing.
     bundle["status"]["conditions"][-1]["status"] = "False"
     assert not {"bundle-migrated", "bundle-deprecated"} & set(_codes(_build(site)))
+
+
+def test_a_hand_added_crl_is_not_stale_for_being_hand_added() -> None:
+    crl = cg.make_crl(SITE_CA, this_update=NOW - timedelta(days=1))
+    site = _site(issuer={"site-ca.der": SITE_CA.der}, trust={"a.der": _leaf("a", 200)})
+    site.get(rk.SECRETS, NS, TRUST_LIST_SYNC)["data"]["site-ca.crl"] = b64(crl.der)
+    state = _build(site)
+    assert _flags(state, "trust/site-ca.crl") == {Health.HAND_ADDED}
+    assert "trust/site-ca.crl" not in stale_reasons(state)
+    # Expired, it is stale like any other entry.
+    site.get(rk.SECRETS, NS, TRUST_LIST_SYNC)["data"]["old.der"] = b64(_leaf("old", -3))
+    assert stale_reasons(_build(site))["trust/old.der"].startswith("expired at ")

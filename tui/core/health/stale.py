@@ -1,8 +1,9 @@
 """Stale list entries: what the dashboard's ``x`` marks for review before a bulk delete.
 
 An entry is stale when it is expired, a duplicate of another entry of the same list (one is kept, the
-others are marked), orphaned (a synced key nothing maps, or a mapping whose vault secret is gone) or a
-CRL whose CA is gone. Each gets a one-line reason; nothing here decides to delete anything.
+others are marked), orphaned (a mapping whose vault secret is gone) or a CRL whose CA is gone. A key
+added to the synced Secret by hand is not stale for that alone: the AIO docs add the trust list's CRL
+so (docs/domain.md §5.4). Each gets a one-line reason; nothing here decides to delete anything.
 """
 
 from __future__ import annotations
@@ -96,8 +97,6 @@ def stale_reasons(state: ClusterState, keep: Collection[str] = ()) -> dict[str, 
     for entry in state.opcua:
         if Health.EXPIRED in entry.flags and entry.certificate is not None:
             reasons[entry.key].append(f"expired at {iso_utc(entry.certificate.not_after)}")
-        if entry.synced and not entry.mapped:
-            reasons[entry.key].append("orphaned: synced key that no SecretSync mapping names")
         if entry.mapped and entry.vault_present is False:
             reasons[entry.key].append(f"orphaned: mapped, but vault secret {entry.source_path} is gone")
         if entry.crl is not None and entry.signed_by is None:

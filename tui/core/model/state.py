@@ -490,7 +490,7 @@ class OpcUaEntry:
     target_key: str
     """File name in the list (the SecretSync targetKey and synced Secret key)."""
     source_path: str | None
-    """Key Vault secret name (SecretSync sourcePath); None for an orphaned Secret key."""
+    """Key Vault secret name (SecretSync sourcePath); None for a key added to the Secret by hand."""
     sync_name: str
     spc_name: str | None
     mapped: bool
