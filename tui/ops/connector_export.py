@@ -58,15 +58,23 @@ def public_bytes(view: ConnectorCertView | None, *, pem: bool) -> bytes:
 
 
 def export_public_certificate(
-    view: ConnectorCertView | None, path: Path, *, pem: bool = False, overwrite: bool = False
+    view: ConnectorCertView | None,
+    path: Path,
+    *,
+    pem: bool = False,
+    overwrite: bool = False,
+    exists_hint: str = "--force replaces it",
 ) -> Exported:
-    """Write the connector's public certificate to ``path``; raises :class:`ExportRefused`."""
+    """Write the connector's public certificate to ``path``; raises :class:`ExportRefused`.
+
+    ``exists_hint`` ends the refusal when ``path`` exists (the CLI names ``--force``, a dialog another way).
+    """
     data = public_bytes(view, pem=pem)
     shown = printable(str(path))
     if path.is_dir():
         raise ExportRefused(f"{shown} is a directory; name a file")
     if not overwrite and (path.exists() or path.is_symlink()):
-        raise ExportRefused(f"{shown} already exists; --force replaces it")
+        raise ExportRefused(f"{shown} already exists; {exists_hint}")
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise ExportRefused(f"{shown}: folder {printable(str(parent))} does not exist")
@@ -86,7 +94,7 @@ def export_public_certificate(
             # A link fails if the name was taken meanwhile: never replaces a file it was not asked to.
             os.link(tmp, path)
     except FileExistsError:
-        raise ExportRefused(f"{shown} already exists; --force replaces it") from None
+        raise ExportRefused(f"{shown} already exists; {exists_hint}") from None
     except OSError as exc:
         raise ExportRefused(f"cannot write {shown}: {exc.strerror or exc}") from None
     finally:

@@ -17,6 +17,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui.ui.modals.connector_export import ConnectorExportModal
 from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette
 from tui.ui.view.preview_doc import Field, PreviewDoc, Section
 
@@ -93,6 +94,13 @@ class PreviewModal(ModalScreen[None]):
             id="preview.copy-pem",
             tooltip="Copy the PEM text (public certificates and CRLs only) to the clipboard (OSC 52)",
         ),
+        Binding(
+            "w",
+            "write_certificate",
+            "Write file",
+            id="preview.write",
+            tooltip="Write the connector's public certificate to a file for the OPC UA servers (DER or PEM)",
+        ),
         Binding("j", "scroll('down')", "Down", show=False, id="preview.down", tooltip="Scroll down"),
         Binding("k", "scroll('up')", "Up", show=False, id="preview.up", tooltip="Scroll up"),
     ]
@@ -120,6 +128,8 @@ class PreviewModal(ModalScreen[None]):
                 hint += f" · c copy {self.doc.copy_label}"
             if self.doc.pem:
                 hint += " · C copy PEM"
+            if self.doc.export is not None:
+                hint += " · w write file"
             hint += " · j/k scroll"
             yield Static(hint, id="preview-hint", markup=False)
 
@@ -147,6 +157,17 @@ class PreviewModal(ModalScreen[None]):
             return
         self.app.copy_to_clipboard(self.doc.pem)
         self.notify(f"copied the PEM of {self.doc.title}", timeout=3, markup=False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``w`` only where there is a certificate to write (the connector's)."""
+        if action == "write_certificate":
+            return self.doc.export is not None
+        return True
+
+    def action_write_certificate(self) -> None:
+        """Ask where, then write the connector's public certificate (never its key)."""
+        if self.doc.export is not None:
+            self.app.push_screen(ConnectorExportModal(self.doc.export))
 
     def action_scroll(self, direction: str) -> None:
         """Scroll the body one line (every key of a burst counts)."""

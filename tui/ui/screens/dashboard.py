@@ -24,7 +24,7 @@ from tui.core.model.state import ClusterState
 from tui.ui.messages import ChangeRequested, PaneRequested, PreviewRequested
 from tui.ui.modals.preview import PreviewModal
 from tui.ui.source import SourceInfo
-from tui.ui.view import preview_doc
+from tui.ui.view import connector_doc, preview_doc
 from tui.ui.view.levels import Palette
 from tui.ui.widgets.issuers_pane import IssuersPane
 from tui.ui.widgets.opcua_pane import OpcUaPane
@@ -300,6 +300,8 @@ class DashboardScreen(Screen[None]):
         elif event.kind == "entry":
             entry = state.entry(event.key)
             doc = preview_doc.entry_preview(state, entry) if entry is not None else None
+        elif event.kind == "connector":
+            doc = connector_doc.connector_preview(state)
         elif event.kind == "issuer":
             issuer = state.issuer(event.key)
             doc = preview_doc.issuer_preview(state, issuer) if issuer is not None else None

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from tui.core.certs.model import CertificateInfo, CrlInfo, serial_hex
 from tui.core.model.arm import ArmKind, Owner
+from tui.core.model.connector import ConnectorCertView
 from tui.core.model.names import SECRET_TLS_CRT
 from tui.core.model.rotation import key_policy_text
 from tui.core.model.state import ClusterState, IssuerView, OpcUaEntry
@@ -48,6 +49,8 @@ class PreviewDoc:
     copy_value: str | None = None
     copy_label: str = "thumbprint"
     notes: tuple[Field, ...] = field(default=())
+    export: ConnectorCertView | None = None
+    """The connector certificate whose public certificate the preview's ``w`` writes to a file."""
 
 
 def _yes_no(value: bool | None, *, good: bool = True) -> tuple[str, Level]:

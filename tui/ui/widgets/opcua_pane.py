@@ -17,11 +17,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Static
 
 from tui.core.model.names import LIST_ISSUER, LIST_TRUST
 from tui.core.model.sizes import limit_text, percent, size_severity
@@ -29,6 +30,7 @@ from tui.core.model.state import ClusterState, OpcUaEntry, Severity
 from tui.ui.messages import ChangeRequested, PreviewRequested
 from tui.ui.view import connection
 from tui.ui.view.cells import Cell, MiddleCell, RowCells
+from tui.ui.view.connector_doc import connector_line
 from tui.ui.view.filtering import EntryFilter, HaystackCache, parse_filter
 from tui.ui.view.levels import DEFAULT_PALETTE, Level
 from tui.ui.view.rows import DEFAULT_OPCUA_SORT, OPCUA_COLUMNS, SortOrder, entry_cells, sort_entries
@@ -76,6 +78,14 @@ class OpcUaPane(Titled, Vertical):
             tooltip="Unmark every entry",
         ),
         Binding("s", "sort_next", "Sort", id="opcua.sort", tooltip="Sort by the next column"),
+        Binding(
+            "o",
+            "connector",
+            "Connector cert",
+            show=False,
+            id="opcua.connector",
+            tooltip="Preview the OPC UA connector's own certificate (w there writes it to a file)",
+        ),
         Binding(
             "S", "sort_reverse", "Reverse", show=False, id="opcua.reverse", tooltip="Reverse the sort order"
         ),
@@ -161,6 +171,8 @@ class OpcUaPane(Titled, Vertical):
     def compose(self) -> ComposeResult:
         """The table, and the filter box (hidden until ``/``)."""
         yield KeyedTable(OPCUA_COLUMNS, id="opcua-table")
+        # The certificate the connector presents to every server: what they must trust (issue 12 item 14).
+        yield Static("", id="opcua-connector", markup=False)
         box = FilterInput(
             placeholder="filter: words, expired, expiring, crl-stale, !word …", id="opcua-filter"
         )
@@ -183,6 +195,7 @@ class OpcUaPane(Titled, Vertical):
     def show(self, state: ClusterState) -> None:
         """Show a new state (entries updated by key; filter, sort, marks and cursor kept)."""
         self._state = state
+        self._show_connector(state)
         entries = self.entries(state)
         keys = {entry.key for entry in entries}
         self.marked &= keys
@@ -291,6 +304,15 @@ class OpcUaPane(Titled, Vertical):
         self.set_subtitle(subtitle)
 
     # -- filter ----------------------------------------------------------------------------------
+
+    def _show_connector(self, state: ClusterState) -> None:
+        text, level = connector_line(state)
+        line = self.query_one("#opcua-connector", Static)
+        line.update(Text(text, style=self.palette.style(level), no_wrap=True, overflow="ellipsis"))
+
+    def action_connector(self) -> None:
+        """Open the preview of the connector's own certificate."""
+        self.post_message(PreviewRequested("connector", "connector-cert"))
 
     def open_filter(self) -> None:
         """Show the filter box and focus it."""
