@@ -60,6 +60,25 @@ def filter_word_rows() -> tuple[HelpRow, ...]:
     )
 
 
+README_START = "<!-- keys: generated from the help (scripts/readme_keys.py) -->"
+README_END = "<!-- keys: end -->"
+
+
+def key_tables_markdown(groups: Sequence[HelpGroup]) -> str:
+    """The help as Markdown, one table per group, for the README (a test keeps the two the same)."""
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    parts: list[str] = []
+    for group in groups:
+        parts.append(f"**{cell(group.title)}**\n")
+        parts.append("| keys | what they do |\n| --- | --- |")
+        parts.extend(f"| `{cell(row.keys)}` | {cell(row.description)} |" for row in group.rows)
+        parts.append("")
+    return "\n".join(parts).rstrip("\n") + "\n"
+
+
 _KEY_LABELS = {
     "slash": "/",
     "question_mark": "?",
