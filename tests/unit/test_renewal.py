@@ -28,13 +28,21 @@ def _cert(**kwargs: object) -> object:
     ("policy", "expected"),
     [
         ("Always", "rotationPolicy Always: the new CA has a new key"),
-        (None, "rotationPolicy Always: the new CA has a new key"),  # cert-manager's default
+        # Unset: cert-manager's default, which depends on its version (docs/domain.md §3.1).
+        (
+            None,
+            "no private key rotationPolicy: cert-manager's default, Always from v1.18 (a new key), "
+            "Never before",
+        ),
         ("Never", "rotationPolicy Never: it is re-signed with the same key"),
     ],
 )
 def test_a_ca_says_what_happens_to_its_key(policy: str | None, expected: str) -> None:
     (line,) = renew_warnings(_cert(is_ca=True, rotation_policy=policy))
     assert expected in line and "cert-manager/root" in line
+    # The risk is now, not at the old CA's expiry: trust-manager keeps no previous CA.
+    assert ("stops verifying as soon as the trust bundle holds the new CA" in line) is (policy != "Never")
+    assert "before the old CA expires" not in line
 
 
 def test_a_leaf_that_is_not_issuing_needs_no_warning() -> None:

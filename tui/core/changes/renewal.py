@@ -49,12 +49,21 @@ def renew_warnings(cert: CertificateView) -> tuple[str, ...]:
     if cert.is_issuing:
         reason = cert.issuing.reason if cert.issuing is not None else ""
         out.append(f"{cert.key} is already being issued (reason {reason or 'unknown'})")
-    # cert-manager's default private key rotationPolicy is Always (a new key on every issuance).
-    if cert.is_ca and (cert.rotation_policy or "Always") == "Always":
+    # The new key, and with it the bundle dropping the old CA at once (trust-manager keeps none), is what
+    # a CA renewal risks: leaves signed by the old key stop verifying (docs/domain.md §3.8, §4.3).
+    policy = cert.rotation_policy
+    if cert.is_ca and policy != "Never":
+        if policy == "Always":
+            head = f"{cert.key} is a CA with private key rotationPolicy Always: the new CA has a new key"
+        else:
+            # Unset: cert-manager's default, which changed in v1.18 (docs/domain.md §3.1).
+            head = (
+                f"{cert.key} is a CA with no private key rotationPolicy: cert-manager's default, Always "
+                "from v1.18 (a new key), Never before"
+            )
         out.append(
-            f"{cert.key} is a CA with private key rotationPolicy Always: the new CA has a new key, "
-            "so every certificate it signed must be re-issued and every client must get the new trust "
-            "bundle before the old CA expires"
+            f"{head}; with a new key, every certificate it signed stops verifying as soon as the trust "
+            "bundle holds the new CA, until cert-manager issues it again"
         )
     elif cert.is_ca:
         out.append(
