@@ -997,19 +997,3 @@ def test_a_busy_port_is_a_one_line_error(api_server: ApiServer) -> None:
     assert f"127.0.0.1:{port}" in message and "\n" not in message
     with pytest.raises(KeyError, match="not a served kind"):
         api_server.put({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}})
-
-
-def test_large_secret_body_is_accepted(api_server: Any, k8s_client: Any) -> None:
-    """A 2 MB Secret (the --scale 2000 trust list) is stored, not refused with 413."""
-    core = k8s.CoreV1Api(k8s_client)
-    payload = base64.b64encode(b"x" * (2 * 1024 * 1024)).decode()
-    body = {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": {"name": "big", "namespace": "default"},
-        "data": {"blob": payload},
-    }
-    created = core.create_namespaced_secret("default", body)
-    assert created.metadata.name == "big"
-    stored = api_server.get("v1/secrets", "default", "big")
-    assert len(stored["data"]["blob"]) == len(payload)

@@ -18,7 +18,7 @@ import json
 import logging
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import aiohttp.web
@@ -30,6 +30,8 @@ from typing_extensions import override
 from tui.core.clock import Clock, SystemClock
 from tui.core.model.resources import ResourceKind
 from tui.demo.apiserver import discovery, errors
+from tui.demo.apiserver.objects import MAX_SECRET_BYTES
+from tui.demo.apiserver.patch import APPLY
 from tui.demo.apiserver.paths import ResourcePath, is_true, parse_resource_path, verb_for
 from tui.demo.apiserver.selectors import Selector
 from tui.demo.apiserver.store import ObjectStore
@@ -75,6 +77,29 @@ def _body(request: Request) -> Any:
         raise errors.bad_request("the request body is not valid JSON") from None
 
 
+def _apply_body(request: Request) -> Any:
+    """An apply patch's body: YAML (JSON is YAML too, and what the client libraries send)."""
+    if not request.body:
+        raise errors.bad_request("the body of an apply patch must not be empty")
+    try:
+        return json.loads(request.body)
+    except ValueError:
+        pass
+    import yaml  # only for a YAML body, which kubectl and the client libraries never send
+
+    try:
+        return yaml.safe_load(request.body)
+    except yaml.YAMLError:
+        raise errors.bad_request("the apply patch is neither JSON nor YAML") from None
+
+
+def field_manager(params: dict[str, str], user_agent: str) -> str:
+    """Who a write is recorded for in ``managedFields``: the ``fieldManager`` parameter, else the client's
+    user agent up to its first ``/`` (apiserver ``managerOrUserAgent``), e.g. ``OpenAPI-Generator`` for
+    the Python client, ``kubectl-patch`` for ``kubectl patch`` (which sets the parameter)."""
+    return params.get("fieldManager") or user_agent.split("/", 1)[0] or "unknown"
+
+
 def _continue_token(rv: int, namespace: str | None, name: str) -> str:
     raw = json.dumps({"rv": rv, "ns": namespace or "", "name": name}).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -100,6 +125,16 @@ class ClusterEmulator(KubernetesEmulator):
     # tests membership by iterating): at 2,000 kept requests every answer took ~30 ms. Keep it short.
     request_log_limit: int = 100
     history_limit: int = 10_000  # changes kept for watch resumes; older resumes get 410 Gone
+    max_secret_bytes: int | None = MAX_SECRET_BYTES
+    """The most data a Secret may hold (a real cluster's 1 MiB); None lifts it, for benchmarks only."""
+    latency: float = 0.0
+    """Seconds added before every answer (discovery, reads, writes, a watch's first event), to stand for
+    a far API server; requests whose user agent starts with one of ``latency_exempt`` skip it."""
+    latency_exempt: tuple[str, ...] = ()
+    not_installed: frozenset[str] = frozenset()
+    """Resource keys served as if their CRD were missing, from the start and after ``reset_faults``."""
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    """How the latency is waited (tests record it instead of waiting)."""
 
     _store: ObjectStore = attrs.field(init=False)
     _hub: WatchHub | None = attrs.field(default=None, init=False)
@@ -108,7 +143,10 @@ class ClusterEmulator(KubernetesEmulator):
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
-        self._store = ObjectStore(self.kinds, self.clock, history_limit=self.history_limit)
+        self._uninstalled = self.not_installed
+        self._store = ObjectStore(
+            self.kinds, self.clock, history_limit=self.history_limit, max_secret_bytes=self.max_secret_bytes
+        )
         self._store.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}})
         self._store.add_listener(self._on_commit)
         # Just above kmock's own fallbacks (which they replace), below any reaction a test adds.
@@ -159,6 +197,9 @@ class ClusterEmulator(KubernetesEmulator):
         Replaces kmock's own entry point, whose URL parser cannot handle ``/api/v1/namespaces``.
         """
         await raw_request.read()
+        if self.latency > 0 and not raw_request.headers.get("User-Agent", "").startswith(self.latency_exempt):
+            # Before anything is handled: a write lands, and a watch's first event leaves, this late too.
+            await self.sleep(self.latency)
         raw_response: aiohttp.web.StreamResponse | None = None
         try:
             request = await self._parse(raw_request)
@@ -269,9 +310,10 @@ class ClusterEmulator(KubernetesEmulator):
         return self._store.compact()
 
     def reset_faults(self) -> None:
-        """Undo ``forbid`` and ``uninstall`` (a compaction cannot be undone, as on a real cluster)."""
+        """Undo ``forbid`` and ``uninstall`` (a compaction cannot be undone, as on a real cluster); the
+        kinds ``not_installed`` from the start stay so."""
         self._forbidden = {}
-        self._uninstalled = frozenset()
+        self._uninstalled = self.not_installed
 
     def installed_kinds(self) -> list[ResourceKind]:
         """The kinds served and shown in discovery right now."""
@@ -375,6 +417,7 @@ class ClusterEmulator(KubernetesEmulator):
         dry_run = params.get("dryRun") is not None
         if dry_run and params["dryRun"] != "All":
             raise errors.bad_request(f"unsupported dryRun value {params['dryRun']!r}: only 'All' is valid")
+        manager = field_manager(params, _header(request, "User-Agent"))
         match verb:
             case "list":
                 return self._list(kind, path, params, request)
@@ -383,18 +426,32 @@ class ClusterEmulator(KubernetesEmulator):
             case "get":
                 return self._get(kind, path, params, request)
             case "create":
-                obj = self._store.create(kind.key, path.namespace, _body(request), dry_run=dry_run)
+                obj = self._store.create(
+                    kind.key, path.namespace, _body(request), dry_run=dry_run, manager=manager
+                )
                 return _reply(obj, 201)
             case "update":
                 assert path.name is not None
                 return _reply(
                     self._store.replace(
-                        kind.key, path.namespace, path.name, _body(request), path.subresource, dry_run=dry_run
+                        kind.key,
+                        path.namespace,
+                        path.name,
+                        _body(request),
+                        path.subresource,
+                        dry_run=dry_run,
+                        manager=manager,
                     )
                 )
             case "patch":
                 assert path.name is not None
                 content_type = _header(request, "Content-Type")
+                if content_type.split(";")[0].strip().lower() == APPLY:
+                    return self._apply(kind, path, params, request, dry_run)
+                if "force" in params:
+                    raise errors.patch_options_invalid(
+                        "force", "FieldValueForbidden", "Forbidden: may not be specified for non-apply patch"
+                    )
                 patched = self._store.patch(
                     kind.key,
                     path.namespace,
@@ -403,6 +460,7 @@ class ClusterEmulator(KubernetesEmulator):
                     _body(request),
                     path.subresource,
                     dry_run=dry_run,
+                    manager=manager,
                 )
                 return _reply(patched)
             case "delete":
@@ -410,6 +468,31 @@ class ClusterEmulator(KubernetesEmulator):
             case "deletecollection":
                 return self._delete_collection(kind, path, params)
         raise errors.method_not_allowed(request.method)
+
+    def _apply(
+        self, kind: ResourceKind, path: ResourcePath, params: dict[str, str], request: Request, dry_run: bool
+    ) -> rendering.Response:
+        """Server-side apply: 201 when it created the object, 409 on conflicts unless ``force=true``."""
+        assert path.name is not None
+        manager = params.get("fieldManager") or ""
+        if not manager:
+            raise errors.patch_options_invalid(
+                "fieldManager", "FieldValueRequired", "Required value: is required for apply patch"
+            )
+        force = params.get("force")
+        if force not in (None, "true", "false"):
+            raise errors.bad_request(f"invalid force {force!r}: must be true or false")
+        obj, created = self._store.apply(
+            kind.key,
+            path.namespace,
+            path.name,
+            _apply_body(request),
+            manager=manager,
+            force=force == "true",
+            subresource=path.subresource,
+            dry_run=dry_run,
+        )
+        return _reply(obj, 201 if created else 200)
 
     def _render_one(self, kind: ResourceKind, obj: dict[str, Any], request: Request) -> rendering.Response:
         if wants_table(_header(request, "Accept")):

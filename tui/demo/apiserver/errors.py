@@ -130,3 +130,40 @@ def unsupported_media_type(content_type: str, *, custom_resource: bool) -> Kuber
         f"accepted media types include: {', '.join(accepted)}",
         {},
     )
+
+
+def too_long(kind: ResourceKind, name: str, field: str, limit: int) -> KubernetesError:
+    """422 for a value over its size limit: ``data: Too long: must have at most 1048576 bytes``.
+
+    The wording of kube-apiserver 1.31, which the emulator reports as its version
+    (``k8s.io/apimachinery`` ``field.TooLong`` at kubernetes-1.31.4); 1.33 and later say "may not be
+    more than 1048576 bytes" instead.
+    """
+    why = f"Too long: must have at most {limit} bytes"
+    details: dict[str, Any] = {
+        "name": name,
+        "kind": kind.kind,
+        "causes": [{"reason": "FieldValueTooLong", "message": why, "field": field}],
+    }
+    if kind.group:
+        details["group"] = kind.group
+    return KubernetesError(422, "Invalid", f'{kind.kind} "{name}" is invalid: {field}: {why}', details)
+
+
+def patch_options_invalid(field: str, cause: str, why: str) -> KubernetesError:
+    """422 for bad PatchOptions, e.g. ``PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required
+    value: is required for apply patch`` (apimachinery ``ValidatePatchOptions`` through ``NewInvalid``;
+    ``cause`` is the field error's type, ``FieldValueRequired`` or ``FieldValueForbidden``)."""
+    details = {
+        "name": "",
+        "group": "meta.k8s.io",
+        "kind": "PatchOptions",
+        "causes": [{"reason": cause, "message": why, "field": field}],
+    }
+    return KubernetesError(422, "Invalid", f'PatchOptions.meta.k8s.io "" is invalid: {field}: {why}', details)
+
+
+def apply_conflict(message: str, causes: list[dict[str, str]]) -> KubernetesError:
+    """409 for a server-side apply that would change fields other managers own (apimachinery
+    ``NewApplyConflict``: reason Conflict, one ``FieldManagerConflict`` cause per field, no name)."""
+    return KubernetesError(409, "Conflict", message, {"causes": causes})

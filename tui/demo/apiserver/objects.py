@@ -15,7 +15,7 @@ from typing import Any
 from kmock import KubernetesError
 
 from tui.core.model.resources import ResourceKind
-from tui.demo.apiserver.errors import bad_request, invalid
+from tui.demo.apiserver.errors import bad_request, invalid, too_long
 
 # The alphabet and length upstream uses for generateName suffixes (no vowels, no look-alikes).
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
@@ -108,6 +108,35 @@ def validate_name(kind: ResourceKind, name: str) -> None:
             f"alphanumeric characters, '-' or '.', and must start and end with an alphanumeric "
             f"character",
         )
+
+
+MAX_SECRET_BYTES = 1024 * 1024
+"""The most data a Secret may hold, summed over its decoded values (kubernetes ``core.MaxSecretSize``)."""
+
+
+def secret_data_size(obj: dict[str, Any]) -> int:
+    """Bytes of data a canonical Secret holds: its decoded values summed, as ``ValidateSecret`` counts."""
+    return sum(len(base64.b64decode(v)) for v in (obj.get("data") or {}).values())
+
+
+def check_secret_size(kind: ResourceKind, obj: dict[str, Any], limit: int | None) -> None:
+    """422 when a canonical Secret holds more than ``limit`` bytes (None: no limit), worded as
+    kube-apiserver 1.31 words it (docs/domain.md §1.2)."""
+    if limit is None or kind.key != "v1/secrets":
+        return
+    if secret_data_size(obj) > limit:
+        raise too_long(kind, metadata(obj).get("name", ""), "data", limit)
+
+
+def normalise_secret_data(kind: ResourceKind, obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj`` with ``stringData`` folded into ``data`` and ``data`` re-encoded (invalid base64 is a
+    400), without the defaults :func:`canonical` adds: what an applied configuration claims."""
+    if kind.key != "v1/secrets" or ("data" not in obj and "stringData" not in obj):
+        return obj
+    normalised = _canonical_secret(kind, obj)
+    if "type" not in obj:
+        normalised.pop("type", None)
+    return normalised
 
 
 def _canonical_secret(kind: ResourceKind, obj: dict[str, Any]) -> dict[str, Any]:

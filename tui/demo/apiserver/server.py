@@ -30,6 +30,7 @@ import aiohttp.web
 
 from tui.core.clock import Clock, SystemClock
 from tui.demo.apiserver.emulator import ALL_VERBS, ClusterEmulator
+from tui.demo.apiserver.objects import MAX_SECRET_BYTES
 from tui.demo.kubeconfig import write_kubeconfig
 
 T = TypeVar("T")
@@ -86,9 +87,9 @@ class ApiServer:
     ) -> aiohttp.web.BaseRequest:
         """Build each request with a body cap above aiohttp's 1 MiB default.
 
-        The benchmark site (``--scale 2000``) writes a trust-list Secret of about 2 MB; a real
-        kube-apiserver accepts request bodies up to 3 MiB (etcd then caps objects near 1.5 MiB), so
-        the emulator allows :data:`MAX_REQUEST_BODY` rather than refusing it with 413.
+        A real kube-apiserver accepts request bodies up to 3 MiB, so a Secret a little over its 1 MiB
+        data limit gets the real 422 rather than 413; with ``allow_oversized_secrets`` the benchmark site
+        (``--scale 2000``) writes a trust-list Secret of about 2 MB, hence :data:`MAX_REQUEST_BODY`.
         """
         return aiohttp.web.BaseRequest(
             message,
@@ -260,10 +261,33 @@ class ApiServer:
 
 
 def start_api_server(
-    *, host: str = "127.0.0.1", port: int = 0, clock: Clock | None = None, bookmark_interval: float = 30.0
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    clock: Clock | None = None,
+    bookmark_interval: float = 30.0,
+    max_secret_bytes: int | None = MAX_SECRET_BYTES,
+    latency: float = 0.0,
+    latency_exempt: tuple[str, ...] = (),
+    not_installed: frozenset[str] = frozenset(),
 ) -> ApiServer:
-    """Start an emulated API server on ``host:port`` (0 picks a free port) and return its handle."""
-    emulator = ClusterEmulator(clock=clock or SystemClock(), bookmark_interval=bookmark_interval)
+    """Start an emulated API server on ``host:port`` (0 picks a free port) and return its handle.
+
+    ``max_secret_bytes`` None lets Secrets hold more than a real cluster allows (benchmarks only);
+    ``latency`` seconds are added before every answer, except to user agents starting with one of
+    ``latency_exempt`` (the demo's in-cluster controllers). ``not_installed`` names resources served as if
+    their CRD were missing (404, absent from discovery), for good: ``reset_faults`` keeps them so.
+    """
+    if latency < 0:
+        raise ValueError("latency must not be negative")
+    emulator = ClusterEmulator(
+        clock=clock or SystemClock(),
+        bookmark_interval=bookmark_interval,
+        max_secret_bytes=max_secret_bytes,
+        latency=latency,
+        latency_exempt=latency_exempt,
+        not_installed=not_installed,
+    )
     server = ApiServer(emulator, host=host, port=port)
     server._start()
     return server

@@ -7,7 +7,9 @@ write stores a new dict, so readers may serialise what they got without copying.
 Write semantics follow the real API server: optimistic concurrency on ``metadata.resourceVersion``,
 server-owned metadata, ``generation`` bumped on spec changes only, the status subresource, finalizers
 with ``deletionTimestamp``, background deletion of dependents and of a deleted namespace's content,
-and no-op writes that neither bump the resourceVersion nor emit an event.
+no-op writes that neither bump the resourceVersion nor emit an event, field ownership in
+``metadata.managedFields`` and server-side apply (:mod:`~tui.demo.apiserver.fields`), and the 1 MiB
+limit on a Secret's data (lifted with ``max_secret_bytes=None``, for benchmarks only).
 """
 
 from __future__ import annotations
@@ -24,13 +26,16 @@ from typing import Any
 
 from tui.core.clock import Clock
 from tui.core.model.resources import ResourceKind
-from tui.demo.apiserver import errors
+from tui.demo.apiserver import errors, fields
 from tui.demo.apiserver.objects import (
+    MAX_SECRET_BYTES,
     canonical,
     check_namespace,
+    check_secret_size,
     check_type,
     generate_name,
     metadata,
+    normalise_secret_data,
     require,
     rfc3339,
     spec_part,
@@ -74,7 +79,9 @@ class ObjectStore:
         *,
         history_limit: int = 10_000,
         seed: int | None = None,
+        max_secret_bytes: int | None = MAX_SECRET_BYTES,
     ) -> None:
+        """``max_secret_bytes`` None lets Secrets exceed what a real cluster stores (benchmarks)."""
         self._kinds: dict[str, ResourceKind] = {k.key: k for k in kinds}
         self._by_type: dict[tuple[str, str], ResourceKind] = {
             (k.group_version, k.kind): k for k in self._kinds.values()
@@ -89,6 +96,7 @@ class ObjectStore:
         self._compacted = 0  # resumes from an rv below this are refused as expired
         self._listeners: list[Callable[[], None]] = []
         self._dry_run = False  # set for the duration of one dryRun=All request, under the lock
+        self.max_secret_bytes = max_secret_bytes
 
     # ---- reading -------------------------------------------------------------------------------
 
@@ -221,9 +229,16 @@ class ObjectStore:
         return (namespace if kind.namespaced else None, name)
 
     def create(
-        self, resource_key: str, namespace: str | None, body: Any, *, dry_run: bool = False
+        self,
+        resource_key: str,
+        namespace: str | None,
+        body: Any,
+        *,
+        dry_run: bool = False,
+        manager: str = "",
     ) -> dict[str, Any]:
-        """POST: a new object with server-owned metadata; 409 if the name is taken."""
+        """POST: a new object with server-owned metadata; 409 if the name is taken. ``manager`` (the
+        fieldManager, else the client's user agent) owns every field it set."""
         kind = self._kinds[resource_key]
         obj = check_namespace(kind, check_type(kind, body), namespace)
         meta = metadata(obj)
@@ -262,6 +277,8 @@ class ObjectStore:
                 # Custom resources with a status subresource ignore status on create, as upstream.
                 new.pop("status", None)
             new = canonical(kind, new)
+            check_secret_size(kind, new, self.max_secret_bytes)
+            new = self._with_update_managers(kind, None, new, manager, None)
             return self._commit(kind, key, "ADDED", new, None)
 
     def _merge_update(
@@ -282,6 +299,7 @@ class ObjectStore:
             "deletionTimestamp",
             "deletionGracePeriodSeconds",
             "generation",
+            "managedFields",  # a client's copy is ignored; the write recomputes the live one
         ):
             if field in old_meta:
                 meta[field] = old_meta[field]
@@ -294,10 +312,48 @@ class ObjectStore:
                 new.pop("status", None)
         return new
 
-    def _finish_update(
-        self, kind: ResourceKind, key: ObjectKey, existing: dict[str, Any], new: dict[str, Any]
+    def _with_update_managers(
+        self,
+        kind: ResourceKind,
+        existing: dict[str, Any] | None,
+        new: dict[str, Any],
+        manager: str,
+        subresource: str | None,
     ) -> dict[str, Any]:
+        """``new`` with the managedFields an Update-style write by ``manager`` leaves (domain.md §1.3)."""
+        before = fields.decode_managers(metadata(existing).get("managedFields")) if existing else []
+        writer = fields.Manager(
+            manager or "unknown",
+            fields.UPDATE,
+            subresource or "",
+            kind.group_version,
+            rfc3339(self._clock.now()),
+        )
+        after = fields.record_update(
+            before, fields.leaves(existing) if existing else {}, fields.leaves(new), writer
+        )
+        meta = {k: v for k, v in metadata(new).items() if k != "managedFields"}
+        encoded = fields.encode_managers(after)
+        if encoded:
+            meta["managedFields"] = encoded
+        return {**new, "metadata": meta}
+
+    def _finish_update(
+        self,
+        kind: ResourceKind,
+        key: ObjectKey,
+        existing: dict[str, Any],
+        new: dict[str, Any],
+        *,
+        manager: str | None = "",
+        subresource: str | None = None,
+    ) -> dict[str, Any]:
+        """Commit ``new`` over ``existing``: canonical form, size limit, managedFields (for ``manager``;
+        None keeps the live ones, for ``put``), generation, a pending deletion's end, no-op detection."""
         new = canonical(kind, new)
+        if manager is not None:
+            check_secret_size(kind, new, self.max_secret_bytes)
+            new = self._with_update_managers(kind, existing, new, manager, subresource)
         if uses_generation(kind) and spec_part(kind, new) != spec_part(kind, existing):
             generation = int(metadata(existing).get("generation", 0)) + 1
             new["metadata"] = {**metadata(new), "generation": generation}
@@ -318,6 +374,7 @@ class ObjectStore:
         subresource: str | None = None,
         *,
         dry_run: bool = False,
+        manager: str = "",
     ) -> dict[str, Any]:
         """PUT on the object or its ``status``: 404 if absent, 409 on a stale resourceVersion."""
         kind = self._kinds[resource_key]
@@ -343,7 +400,7 @@ class ObjectStore:
             if rv is not None and rv != _rv_of(existing):
                 raise errors.conflict(kind, name)
             new = self._merge_update(kind, existing, obj, subresource)
-            return self._finish_update(kind, key, existing, new)
+            return self._finish_update(kind, key, existing, new, manager=manager, subresource=subresource)
 
     def patch(
         self,
@@ -355,6 +412,7 @@ class ObjectStore:
         subresource: str | None = None,
         *,
         dry_run: bool = False,
+        manager: str = "",
     ) -> dict[str, Any]:
         """PATCH (merge, strategic as merge, JSON patch): 404 if absent, 409 on a stale resourceVersion."""
         kind = self._kinds[resource_key]
@@ -380,7 +438,112 @@ class ObjectStore:
             if rv is not None and rv != _rv_of(existing):
                 raise errors.conflict(kind, name)
             new = self._merge_update(kind, existing, patched, subresource)
-            return self._finish_update(kind, key, existing, new)
+            return self._finish_update(kind, key, existing, new, manager=manager, subresource=subresource)
+
+    def apply(
+        self,
+        resource_key: str,
+        namespace: str | None,
+        name: str,
+        body: Any,
+        *,
+        manager: str,
+        force: bool = False,
+        subresource: str | None = None,
+        dry_run: bool = False,
+    ) -> tuple[dict[str, Any], bool]:
+        """Server-side apply (PATCH ``application/apply-patch+yaml``): ``(object, created)``.
+
+        Creates the object when absent. A field the apply changes that another manager owns is a 409
+        Conflict unless ``force``; fields this manager applied before and leaves out now are removed
+        unless someone else owns them. A ``metadata.resourceVersion`` in the body is a precondition.
+        """
+        kind = self._kinds[resource_key]
+        config = check_namespace(kind, check_type(kind, body), namespace)
+        config_meta = metadata(config)
+        if config_meta.get("managedFields") is not None:
+            raise errors.bad_request("metadata.managedFields must be nil")
+        given = config_meta.get("name")
+        if given not in (None, "", name):
+            raise errors.bad_request(
+                f"the name of the object ({given}) does not match the name on the URL ({name})"
+            )
+        config = {**normalise_secret_data(kind, config), "metadata": {**config_meta, "name": name}}
+        status: bool | None = None
+        if kind.has_status:
+            # The main endpoint ignores status, the status endpoint everything else (as for updates).
+            status = subresource == "status"
+            if status:
+                config = {
+                    k: v for k, v in config.items() if k in ("apiVersion", "kind", "metadata", "status")
+                }
+            else:
+                config.pop("status", None)
+        with self._writing(dry_run):
+            key = self._key(kind, namespace, name)
+            existing = self._objects[kind.key].get(key)
+            rv = _rv_of(config)
+            if rv is not None and (existing is None or rv != _rv_of(existing)):
+                raise errors.conflict(kind, name) if existing is not None else errors.not_found(kind, name)
+            if existing is None and subresource is not None:
+                raise errors.not_found(kind, name)
+            live = existing if existing is not None else {}
+            applier = fields.Manager(
+                manager, fields.APPLY, subresource or "", kind.group_version, rfc3339(self._clock.now())
+            )
+            managers = fields.decode_managers(metadata(live).get("managedFields"))
+            # Metadata the server owns is never taken from a configuration.
+            config_meta = {
+                k: v for k, v in strip_server_owned(metadata(config)).items() if k != "resourceVersion"
+            }
+            config_for_merge = {**config, "metadata": config_meta}
+            try:
+                merged, after = fields.apply(
+                    live,
+                    config_for_merge,
+                    managers,
+                    applier,
+                    force=force,
+                    status=status,
+                )
+            except fields.ApplyConflicts as exc:
+                raise _conflict_error(exc.conflicts) from None
+            merged_meta = {k: v for k, v in metadata(merged).items() if k != "managedFields"}
+            encoded = fields.encode_managers(after)
+            if encoded:
+                merged_meta["managedFields"] = encoded
+            merged = {**merged, "metadata": merged_meta}
+            if existing is None:
+                return self._create_applied(kind, namespace, key, merged), True
+            merged = {**merged, "metadata": {**metadata(merged), "resourceVersion": _rv_of(existing)}}
+            new = canonical(kind, merged)
+            check_secret_size(kind, new, self.max_secret_bytes)
+            return self._finish_update(kind, key, existing, new, manager=None), False
+
+    def _create_applied(
+        self, kind: ResourceKind, namespace: str | None, key: ObjectKey, obj: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Store the object an apply creates, with the metadata the server owns (as :meth:`create`)."""
+        name = key[1]
+        validate_name(kind, name)
+        if kind.namespaced and not self._namespace_exists(namespace):
+            raise errors.namespace_not_found(namespace or "")
+        meta = metadata(obj)
+        new_meta = {
+            **{k: v for k, v in strip_server_owned(meta).items() if k != "resourceVersion"},
+            "name": name,
+            "uid": str(uuid.uuid4()),
+            "creationTimestamp": rfc3339(self._clock.now()),
+        }
+        if meta.get("managedFields"):
+            new_meta["managedFields"] = meta["managedFields"]
+        if uses_generation(kind):
+            new_meta["generation"] = 1
+        new = canonical(kind, {**obj, "metadata": new_meta})
+        if kind.has_status and kind.group:
+            new.pop("status", None)
+        check_secret_size(kind, new, self.max_secret_bytes)
+        return self._commit(kind, key, "ADDED", new, None)
 
     def delete(
         self,
@@ -474,6 +637,8 @@ class ObjectStore:
             if namespace:
                 new_meta["namespace"] = namespace
             if existing is None:
+                if meta.get("managedFields") is not None:
+                    new_meta["managedFields"] = meta["managedFields"]
                 new_meta["uid"] = meta.get("uid") or str(uuid.uuid4())
                 new_meta["creationTimestamp"] = meta.get("creationTimestamp") or rfc3339(self._clock.now())
                 if uses_generation(kind):
@@ -484,8 +649,14 @@ class ObjectStore:
             for field in ("uid", "creationTimestamp", "generation", "deletionTimestamp"):
                 if field in old_meta:
                     new_meta[field] = old_meta[field]
+            # Seeding states ownership as given, else leaves the live managers as they were.
+            given = meta.get("managedFields")
+            if given is not None:
+                new_meta["managedFields"] = given
+            elif "managedFields" in old_meta:
+                new_meta["managedFields"] = old_meta["managedFields"]
             new = {**body, "metadata": new_meta}
-            return copy.deepcopy(self._finish_update(kind, key, existing, new))
+            return copy.deepcopy(self._finish_update(kind, key, existing, new, manager=None))
 
     def remove(self, resource_key: str, namespace: str | None, name: str) -> bool:
         """Delete an object outright (finalizers ignored); False if it did not exist."""
@@ -497,3 +668,29 @@ class ObjectStore:
                 return False
             self._remove(kind, key, existing, propagation="Background")
             return True
+
+
+def _conflict_error(conflicts: list[fields.Conflict]) -> Exception:
+    """The 409 of a refused apply, worded as apimachinery ``NewConflictError`` words it."""
+    causes = [
+        {
+            "reason": "FieldManagerConflict",
+            "message": f"conflict with {c.manager.describe()}",
+            "field": fields.path_text(c.path),
+        }
+        for c in conflicts
+    ]
+    if len(conflicts) == 1:
+        only = conflicts[0]
+        where = fields.path_text(only.path)
+        message = f"Apply failed with 1 conflict: conflict with {only.manager.describe()}: {where}"
+    else:
+        lines: list[str] = []
+        by_manager: dict[str, list[fields.Conflict]] = {}
+        for c in conflicts:
+            by_manager.setdefault(c.manager.describe(), []).append(c)
+        for name in sorted(by_manager):
+            lines.append(f"conflicts with {name}:")
+            lines += [f"- {fields.path_text(c.path)}" for c in by_manager[name]]
+        message = f"Apply failed with {len(conflicts)} conflicts: " + "\n".join(lines)
+    return errors.apply_conflict(message, causes)
