@@ -217,3 +217,30 @@ async def test_a_failed_renewal_whose_spec_changed_retries_at_once(dashboard: Da
         assert "retry at once: spec changed since the failure" in _line(app, "root-rotation")
     fields = {f.label: f.value for s in root_ca_preview(state).sections for f in s.fields}
     assert fields["Next attempt"].startswith("at once: the spec changed since the failed request")
+
+
+async def test_the_table_marks_exactly_the_items_a_partial_sync_names(dashboard: Dashboard) -> None:
+    site = sitedata.make_site()
+    sync = site.get(rk.SECRET_SYNCS, site.namespace, TRUST_LIST_SYNC)
+    summary = '[{"objectName": "plc-line2-der", "status": "Failed", "error": "403 Forbidden"}]'
+    sync["status"]["conditions"][1].update(status="False", reason="PartialSync", message=summary)
+    state = sitedata.build(site)
+    async with dashboard(state) as (app, _pilot, _source):
+        table = app.dashboard.opcua_pane.table
+        assert "sync-failing" in table.get_cell("trust/plc-line2.der", "health").plain
+        assert "sync-failing" not in table.get_cell("trust/plc-line1.der", "health").plain
+        assert "sync-failing" not in table.get_cell("trust/gateway-north.der", "health").plain
+
+
+async def test_a_trust_list_secret_without_its_secretsync_shows_its_keys_as_hand_added(
+    dashboard: Dashboard,
+) -> None:
+    # As AIO's deployment leaves it: the Secret is there, no SecretSync yet (docs/domain.md §2.5).
+    site = sitedata.make_site()
+    site.remove(rk.SECRET_SYNCS, site.namespace, TRUST_LIST_SYNC)
+    state = sitedata.build(site)
+    async with dashboard(state) as (app, _pilot, _source):
+        table = app.dashboard.opcua_pane.table
+        trust_rows = [key for key in table.row_keys if str(key).startswith("trust/")]
+        assert len(trust_rows) == 11
+        assert "hand-added" in table.get_cell("trust/gateway-north.der", "health").plain
