@@ -1,8 +1,8 @@
 """The simulated cert-manager and trust-manager, driven by a FrozenClock the test moves.
 
 Rotation at renewalTime, the Issuing -> Ready sequence as a watcher sees it, a manual renew as
-``cmctl renew`` does it, a failing issuer with cert-manager's backoff, and the trust bundle keeping the
-previous CA until it expires.
+``cmctl renew`` does it, a failing issuer with cert-manager's backoff, and the trust bundle rebuilt from
+its sources: after a rotation it holds only the new CA, as with the real trust-manager.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from kubernetes import watch as k8s_watch
 
 from tui.core.clock import FrozenClock
 from tui.core.model import resources as rk
+from tui.demo.controllers.base import PassResult
 from tui.demo.controllers.certmanager import FAIL_ANNOTATION
 from tui.demo.environment import DemoEnvironment
 from tui.demo.seed.objects import condition, iso, parse_iso, set_condition
@@ -63,7 +64,7 @@ def _conditions(obj: dict[str, Any]) -> dict[str, tuple[str, str]]:
     return {c["type"]: (c["status"], c["reason"]) for c in obj["status"].get("conditions") or []}
 
 
-def test_rotation_at_renewal_time_bumps_revision_and_bundle_keeps_previous_ca(
+def test_rotation_at_renewal_time_bumps_revision_and_bundle_holds_only_the_new_ca(
     demo: DemoEnvironment, clock: FrozenClock
 ) -> None:
     before, old = _root(demo)
@@ -94,17 +95,17 @@ def test_rotation_at_renewal_time_bumps_revision_and_bundle_keeps_previous_ca(
     assert request["metadata"]["generateName"] == f"{ROOT_CERT}-"
     assert x509.load_pem_x509_certificate(base64.b64decode(request["status"]["certificate"])) == new
 
-    # The CA issuer re-verifies the new pair; trust-manager puts the new CA first and keeps the old one.
-    demo.trust_manager.reconcile_once()
-    assert [c.serial_number for c in _bundle_certs(demo)] == [new.serial_number, old.serial_number]
+    # The CA issuer re-verifies the new pair; trust-manager rebuilds the bundle from its source, the CA
+    # Secret, which now holds only the new CA: the old one leaves the bundle at once.
+    assert [c.serial_number for c in _bundle_certs(demo)] == [old.serial_number]
+    assert demo.trust_manager.reconcile_once().writes == 1
+    assert [c.serial_number for c in _bundle_certs(demo)] == [new.serial_number]
     issuer = demo.kube.get(rk.CLUSTER_ISSUERS, None, f"{NS}-aio-certificate-issuer")
     assert issuer is not None and _conditions(issuer)["Ready"] == ("True", "KeyPairVerified")
-
-    clock.set(old.not_valid_after_utc - timedelta(seconds=1))
-    demo.trust_manager.reconcile_once()
-    assert len(_bundle_certs(demo)) == 2
+    # Nothing is kept for later: no timed pass is asked for, and a later pass changes nothing.
+    assert demo.trust_manager.reconcile_once() == PassResult(0, None)
     clock.set(old.not_valid_after_utc)
-    assert demo.trust_manager.reconcile_once().writes == 1
+    assert demo.trust_manager.reconcile_once().writes == 0
     assert [c.serial_number for c in _bundle_certs(demo)] == [new.serial_number]
 
 

@@ -40,7 +40,8 @@ def running() -> Iterator[DemoEnvironment]:
 
 
 def _sync_watcher(env: DemoEnvironment) -> object:
-    _until(lambda: len(env.secret_sync.watchers) == 2, "the secret sync controller's watchers")
+    # One watch: SecretSyncs. The released controller does not watch SecretProviderClasses.
+    _until(lambda: len(env.secret_sync.watchers) == 1, "the secret sync controller's watchers")
     return next(w for w in env.secret_sync.watchers if w.name == "watch-secretsyncs")
 
 

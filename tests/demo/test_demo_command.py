@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import IO
 
@@ -126,6 +127,9 @@ def test_serve_env_file_works_and_sigint_stops_cleanly(tmp_path: Path) -> None:
         (["--ca-duration", "60s", "--renew-before", "90s"], "--renew-before"),
         (["--seed", "x"], "--seed"),
         (["--namespace", "Not_A_Namespace"], "--namespace"),
+        (["--api-latency", "-5"], "--api-latency"),
+        (["--api-latency", "200ms"], "--api-latency"),
+        (["--api-latency", "600000"], "--api-latency"),
     ],
 )
 def test_bad_flags_give_one_line_and_exit_2(args: list[str], flag: str) -> None:
@@ -134,3 +138,27 @@ def test_bad_flags_give_one_line_and_exit_2(args: list[str], flag: str) -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and flag in lines[0], result.stderr
     assert result.stdout == ""
+
+
+def test_help_documents_the_latency_and_the_oversized_secrets() -> None:
+    result = subprocess.run(_cli("--help"), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    assert "--api-latency MS" in text and "milliseconds to every answer" in text
+    assert "--allow-oversized-secrets" in text and "exceeds what a real cluster allows" in text
+
+
+def test_flags_become_environment_options() -> None:
+    import argparse
+
+    from tui.commands.demo.arguments import add_arguments
+    from tui.commands.demo.run import parse_options
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    options = parse_options(parser.parse_args(["--api-latency", "200", "--allow-oversized-secrets"]))
+    assert options["api_latency"] == timedelta(milliseconds=200)
+    assert options["allow_oversized_secrets"] is True
+    defaults = parse_options(parser.parse_args([]))
+    assert defaults["api_latency"] == timedelta(0) and defaults["allow_oversized_secrets"] is False
+    assert defaults["ca_duration"] == timedelta(days=365)  # the public docs' quickstart CA: one year

@@ -79,8 +79,10 @@ def test_quickstart_root_ca_secret_and_certificate(site: Site) -> None:
     status = certificate["status"]
     assert parse_iso(status["notBefore"]) == cert.not_valid_before_utc
     assert parse_iso(status["notAfter"]) == cert.not_valid_after_utc
-    # Default 90 days renewing 30 days before expiry, issued 20 days before start: renewal in 40 days.
-    assert parse_iso(status["renewalTime"]) == START + timedelta(days=40)
+    # Default one year (as the public docs show the quickstart CA) renewing 30 days before expiry,
+    # issued a third of the way to renewal (335 / 3 days before start): renewal 223 days 8 hours on.
+    assert cert.not_valid_after_utc - cert.not_valid_before_utc == timedelta(days=365)
+    assert parse_iso(status["renewalTime"]) == START + timedelta(days=223, hours=8)
     assert status["revision"] == 1
     assert [(c["type"], c["status"]) for c in status["conditions"]] == [("Ready", "True")]
     self_signed = site.get(rk.CLUSTER_ISSUERS, None, certificate["spec"]["issuerRef"]["name"])

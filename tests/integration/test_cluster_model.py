@@ -166,7 +166,7 @@ def test_rotation_is_reflected(
     assert feed.state is not None and feed.state.root_ca.rotation.revision == 1
     clock.set(NOW + timedelta(days=1, minutes=5))  # within the "rotated recently" window
     # What cert-manager does when it renews: new certificate in the secret, status revision up, and
-    # trust-manager then puts the new CA into the bundle next to the old one.
+    # trust-manager then rebuilds the bundle from the Secret: the new CA alone (docs/domain.md §4.3).
     seeded.put(tls_secret(ROOT_CA_SECRET, CERT_MANAGER_NAMESPACE, NEW_CA, certificate_name=SELF_SIGNED))
     not_after = NEW_CA.cert.not_valid_after_utc
     seeded.put(
@@ -187,7 +187,7 @@ def test_rotation_is_reflected(
     )
     seeded.put(
         trust_configmap(
-            NAMES.trust_bundle_configmap, NS, NEW_CA.pem + CA.pem, bundle_name=NAMES.trust_bundle_configmap
+            NAMES.trust_bundle_configmap, NS, NEW_CA.pem, bundle_name=NAMES.trust_bundle_configmap
         )
     )
     state = feed.wait_for_state(
@@ -198,7 +198,7 @@ def test_rotation_is_reflected(
         ),
         TIMEOUT,
     )
-    assert state.trust_bundle.holds_previous_ca is True
+    assert [c.sha1 for c in state.trust_bundle.certificates] == [_sha1(NEW_CA)]
     assert state.root_ca.rotation.phase is RotationPhase.ROTATED
     assert [e.previous_sha1 for e in state.rotation_history] == [_sha1(CA)]
     assert state.built_at == clock.now()
@@ -231,7 +231,9 @@ def test_rotation_by_the_demo_cert_manager_on_the_test_clock(
             TIMEOUT,
         )
         assert state.root_ca.rotation.phase is RotationPhase.ROTATED
-        assert state.trust_bundle.holds_previous_ca is True
+        # The demo's trust-manager, like the real one, keeps no previous CA: the new CA alone.
+        assert [c.sha1 for c in state.trust_bundle.certificates] == [_thumb(state)]
+        assert _thumb(state) != _thumb(before)
         conn.close()
     finally:
         env.stop()
@@ -279,15 +281,31 @@ def test_forbidden_resource_marks_only_its_area(
 def test_missing_trust_manager_crd_is_not_installed(
     seeded: ApiServer, connection: ClusterConnection, clock: FrozenClock, feeds: list[ClusterFeed]
 ) -> None:
+    # No trust-manager: neither its Bundle nor its newer ClusterBundle CRD.
     seeded.uninstall(rk.BUNDLES.key)
+    seeded.uninstall(rk.CLUSTER_BUNDLES.key)
     feed = _feed(feeds, connection, clock)
     state = feed.state
     assert state is not None
     assert feed.statuses()[rk.BUNDLES.key].state is AreaState.NOT_INSTALLED
+    assert feed.statuses()[rk.CLUSTER_BUNDLES.key].state is AreaState.NOT_INSTALLED
     assert state.area(Area.TRUST_BUNDLE).state is AreaState.NOT_INSTALLED
     # The ConfigMap itself is still read: the bundle content check does not depend on trust-manager.
     assert state.trust_bundle.present and state.trust_bundle.holds_current_ca is True
     assert state.area(Area.ROOT_CA).state is AreaState.OK
+
+
+def test_a_trust_manager_without_cluster_bundles_is_no_gap(
+    seeded: ApiServer, connection: ClusterConnection, clock: FrozenClock, feeds: list[ClusterFeed]
+) -> None:
+    """A trust-manager older than ClusterBundle (the demo's, the public replica's) serves Bundle alone."""
+    seeded.uninstall(rk.CLUSTER_BUNDLES.key)
+    feed = _feed(feeds, connection, clock)
+    state = feed.state
+    assert state is not None
+    assert feed.statuses()[rk.CLUSTER_BUNDLES.key].state is AreaState.NOT_INSTALLED
+    assert state.area(Area.TRUST_BUNDLE).state is AreaState.OK
+    assert state.trust_bundle.bundle_kind == "Bundle" and state.trust_bundle.holds_current_ca is True
 
 
 def test_dropped_watches_do_not_lose_changes(

@@ -29,7 +29,9 @@ from typing import Self, TypeVar
 from azure.keyvault.secrets import SecretClient
 
 from tui.core.clock import Clock, SystemClock
+from tui.core.model import resources as rk
 from tui.core.model.names import DEFAULT_NAMESPACE
+from tui.demo.apiserver.objects import MAX_SECRET_BYTES
 from tui.demo.apiserver.server import ApiServer, start_api_server
 from tui.demo.arm.emulator import CA_FILE as ARM_CA_FILE
 from tui.demo.arm.emulator import ArmEmulator, start_arm_emulator
@@ -57,8 +59,16 @@ KUBE_CONTEXT = "aio-demo"
 LOOPBACK = "127.0.0.1"
 _JOIN_TIMEOUT = 10.0
 CONNECTION_POOL_SIZE = 32
+IN_CLUSTER_AGENT = "aio-certs-demo-cluster/1.0"
+"""User agent of the demo's controllers and Arc projection: they run beside the API server, so an
+``api_latency`` (which stands for a far operator) does not apply to them."""
 
 _C = TypeVar("_C", bound=Controller)
+
+NOT_INSTALLED = frozenset({rk.CLUSTER_BUNDLES.key})
+"""Kinds the demo cluster has no CRD for. Its trust-manager predates ClusterBundle: it serves the Bundle of
+``trust.cert-manager.io/v1alpha1`` alone, as the public replica of the AIO chart shows (docs/domain.md
+§2.2); a site in trust-manager's migration, with both kinds, is not one the demo pretends to be."""
 
 
 @dataclass(frozen=True)
@@ -90,14 +100,18 @@ class DemoEnvironment:
         namespace: str = DEFAULT_NAMESPACE,
         keyvault_name: str = DEFAULT_KEYVAULT,
         run_controllers: bool = True,
-        trust_grace: timedelta | None = None,
         cluster_only_lists: bool = False,
+        allow_oversized_secrets: bool = False,
+        api_latency: timedelta = timedelta(0),
     ) -> None:
         """``run_controllers=False`` leaves the controllers' loops off: tests then drive
         ``reconcile_once()`` themselves. The Arc projection runs either way: it is Azure's side, and an
         ARM write's long-running operation ends only once it is applied.
 
-        ``trust_grace`` bounds how long trust-manager keeps a rotated-out CA (default: until it expires).
+        ``allow_oversized_secrets`` lifts the API server's 1 MiB limit on a Secret's data, which no real
+        cluster allows: for benchmarks at ``scale`` 2000, whose trust list is about 2 MB.
+        ``api_latency`` is added to every answer of the API server to anyone but the demo's own
+        controllers, as for an operator far from the cluster.
         ``cluster_only_lists`` seeds the SPC and SecretSyncs on the cluster alone, nothing in ARM (the
         ARM emulator still runs, empty).
         """
@@ -116,7 +130,10 @@ class DemoEnvironment:
         self._requested_dir = state_dir
         self._temp_dir: Path | None = None
         self._run_controllers = run_controllers
-        self._trust_grace = trust_grace
+        self._allow_oversized_secrets = allow_oversized_secrets
+        if api_latency < timedelta(0):
+            raise ValueError("api_latency must not be negative")
+        self._api_latency = api_latency
         self._stop_event = threading.Event()
         self._threads: list[threading.Thread] = []
         self._api: ApiServer | None = None
@@ -285,7 +302,14 @@ class DemoEnvironment:
             self._requested_dir.mkdir(parents=True, exist_ok=True)
         else:
             self._temp_dir = Path(tempfile.mkdtemp(prefix="aio-certs-demo-"))
-        self._api = start_api_server(host=LOOPBACK, clock=self.clock)
+        self._api = start_api_server(
+            host=LOOPBACK,
+            clock=self.clock,
+            max_secret_bytes=None if self._allow_oversized_secrets else MAX_SECRET_BYTES,
+            latency=self._api_latency.total_seconds(),
+            latency_exempt=(IN_CLUSTER_AGENT,),
+            not_installed=NOT_INSTALLED,
+        )
         # The vault keeps no state file: each start is a fresh site, in step with the in-memory cluster.
         self._vault = start_keyvault_emulator(host=LOOPBACK, clock=self.clock)
         if self._vault.ca_pem_path is None:
@@ -323,12 +347,13 @@ class DemoEnvironment:
         api_client = k8s_config.new_client_from_config(
             config_file=str(self.kubeconfig_path), context=KUBE_CONTEXT
         )
+        api_client.user_agent = IN_CLUSTER_AGENT
         self._kube = KubeAccess(api_client)
         secret_client = make_secret_client(self.vault_url, auth="demo", ca_bundle=str(self.vault_ca_path))
         self._secret_client = secret_client
         self.controllers = [
             CertManagerController(self._kube, self.clock),
-            TrustManagerController(self._kube, self.clock, grace=self._trust_grace),
+            TrustManagerController(self._kube, self.clock),
             SecretSyncController(self._kube, self.clock, lambda _view: secret_client),
         ]
 
@@ -414,6 +439,10 @@ class DemoEnvironment:
     def describe(self) -> Iterator[str]:
         """Human lines saying where things are (for the serve banner)."""
         yield f"Kubernetes API   {self.api.url}  (kubeconfig: {self.kubeconfig_path})"
+        if self._allow_oversized_secrets:
+            yield "                 Secrets over 1 MiB allowed (no real cluster allows them)"
+        if self._api_latency:
+            yield f"                 {self._api_latency.total_seconds() * 1000:.0f} ms added to every answer"
         yield f"Key Vault        {self.vault_url}  (CA: {self.vault_ca_path})"
         arm = self.arm.site
         owner = "cluster-only" if self.options.cluster_only_lists else "ARM-owned"

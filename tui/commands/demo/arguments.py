@@ -9,7 +9,8 @@ examples:
   aio-certs demo --serve --state-dir /tmp/aio-demo
   source /tmp/aio-demo/env && kubectl get secretsyncs -n azure-iot-operations
   aio-certs demo --serve --state-dir /tmp/aio-demo --ca-duration 60s --renew-before 45s   # rotate in ~10 s
-  aio-certs demo --serve --state-dir /tmp/aio-demo --scale 2000                             # benchmarks
+  aio-certs demo --serve --state-dir /tmp/aio-demo --scale 2000 --allow-oversized-secrets   # benchmarks
+  aio-certs demo --api-latency 200                                    # as if the API server were far away
   aio-certs demo --serve --state-dir /tmp/aio-demo --cluster-only-lists                     # no ARM
 
 exit status:
@@ -34,8 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--ca-duration",
         metavar="D",
-        default="2160h",
-        help="lifetime of the quickstart root CA, e.g. 60s, 1h, 2160h (default: 2160h)",
+        default="8760h",
+        help="lifetime of the quickstart root CA, e.g. 60s, 1h, 2160h (default: 8760h, one year, as the "
+        "public docs show it)",
     )
     parser.add_argument(
         "--renew-before",
@@ -47,7 +49,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--scale",
         metavar="N",
         default="0",
-        help="add N extra trust-list entries, for benchmarks (default: 0)",
+        help="add N extra trust-list entries, for benchmarks (default: 0); past about 1,000 the trust "
+        "list no longer fits in one Secret and its sync fails, as on a real cluster, unless "
+        "--allow-oversized-secrets",
+    )
+    parser.add_argument(
+        "--allow-oversized-secrets",
+        action="store_true",
+        help="let the emulated API server store Secrets over 1 MiB of data, which exceeds what a real "
+        "cluster allows (for benchmarks at --scale 2000 only)",
+    )
+    parser.add_argument(
+        "--api-latency",
+        metavar="MS",
+        default="0",
+        help="add MS milliseconds to every answer of the emulated API server (discovery, lists, reads, "
+        "writes, the first event of a watch), as for a far API server; the demo's own controllers "
+        "are not slowed (default: 0)",
     )
     parser.add_argument(
         "--byo-issuer",

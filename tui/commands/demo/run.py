@@ -30,6 +30,7 @@ from tui.ui.view.settings import UiSettings
 from tui.vault.client import make_secret_client
 
 MAX_SCALE = 100_000
+MAX_API_LATENCY_MS = 60_000
 MIN_CA_DURATION = timedelta(seconds=10)
 
 
@@ -77,6 +78,8 @@ def parse_options(args: argparse.Namespace) -> dict[str, Any]:
         "byo_issuer": bool(args.byo_issuer),
         "namespace": namespace,
         "cluster_only_lists": bool(args.cluster_only_lists),
+        "allow_oversized_secrets": bool(args.allow_oversized_secrets),
+        "api_latency": timedelta(milliseconds=_int("--api-latency", args.api_latency, 0, MAX_API_LATENCY_MS)),
     }
 
 

@@ -40,6 +40,7 @@ COALESCE_SECONDS = 0.05
 WATCH_RETRY_SECONDS = 1.0
 # Re-open a quiet watch this often, so a server that never ends streams still gets a fresh one.
 WATCH_TIMEOUT_SECONDS = 60
+APPLY_PATCH = "application/apply-patch+yaml"
 
 
 def _snake(kind_name: str) -> str:
@@ -149,6 +150,26 @@ class KubeAccess:
         except ApiException as exc:
             if exc.status != 404:
                 raise
+
+    def apply(
+        self, kind: ResourceKind, obj: Mapping[str, Any], manager: str, *, force: bool = False
+    ) -> JsonObject:
+        """Server-side apply of ``obj`` as field manager ``manager`` (core kinds); a field another manager
+        owns and ``obj`` changes raises ApiException 409 unless ``force``."""
+        if kind.group:
+            raise NotImplementedError("the demo's controllers apply core kinds only")
+        meta = obj["metadata"]
+        extra: dict[str, Any] = {"force": True} if force else {}
+        return self._core(
+            "patch",
+            kind,
+            meta.get("namespace") if kind.namespaced else None,
+            name=meta["name"],
+            body=dict(obj),
+            field_manager=manager,
+            _content_type=APPLY_PATCH,
+            **extra,
+        )
 
     def upsert(
         self, kind: ResourceKind, obj: Mapping[str, Any], existing: Mapping[str, Any] | None

@@ -3,11 +3,22 @@
 For each SecretSync (docs/domain.md §5): read its SecretProviderClass, fetch every SPC object from the
 vault with the real ``SecretClient`` (as the provider mounts them all), decode per ``objectEncoding``,
 map ``sourcePath`` -> ``targetKey``, and write the Secret of the same name with the controller's label,
-annotation and ownerReference. Status follows the released controller: a ``Create`` condition until a
-first sync succeeded, ``Update`` after; ``syncHash`` and ``lastSuccessfulSyncTime`` on success; failing
-reasons (``ControllerSPCError``, ``ProviderError``, ``UserInputValidationFailed``,
-``InvalidClusterSecretLabelError``) otherwise. A sync runs at once on any spec change (including a new
-``forceSynchronization``) or SPC change, and otherwise every ``poll_interval`` (AIO: 120 s).
+annotation and ownerReference. It follows the released controller (SSC v0.0.4
+``secretsync_controller.go``, docs/domain.md §5.3 to §5.5):
+
+- **When it runs.** It watches SecretSyncs only, and acts on a new one or a new ``metadata.generation``
+  (a spec change, a new ``forceSynchronization``); every ``poll_interval`` (AIO: 120 s, one ticker for
+  all) it runs every SecretSync again. A change to the SecretProviderClass alone waits for that poll. A
+  failed sync is retried with controller-runtime's per-item backoff (5 ms doubling, at most 1000 s).
+- **When it writes.** Only when the sync hash changes (or a failure is being retried): server-side apply
+  as ``v1-secrets-store-sync-controller`` without force, so keys others added survive, and a key it owns
+  that someone else changed makes the apply a 409 Conflict. A refused write (a conflict, a Secret over
+  the API server's 1 MiB limit) is condition reason ``UnknownError`` with status Unknown, the hash and
+  ``lastSuccessfulSyncTime`` left as they were.
+- **Conditions.** ``Create`` until a first sync succeeded, ``Update`` after, edited exactly as upstream
+  edits them (which leaves no ``Update`` condition after a recovery until the next poll, and an
+  ``Unknown`` placeholder after a retry that found the hash unchanged). Messages are fixed per reason;
+  the error itself is in the controller's log only, as upstream.
 """
 
 from __future__ import annotations
@@ -16,7 +27,8 @@ import binascii
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Iterable, Mapping
+import logging
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -40,20 +52,35 @@ from tui.demo.seed.objects import (
     set_condition,
 )
 
+log = logging.getLogger(__name__)
+
 POLL_INTERVAL = timedelta(seconds=120)
-RETRY_INTERVAL = timedelta(seconds=10)
+FIELD_MANAGER = "v1-secrets-store-sync-controller"
+"""The field manager of the controller's server-side apply (SSC ``SecretSyncControllerFieldManager``)."""
+RETRY_BASE = timedelta(milliseconds=5)
+RETRY_MAX = timedelta(seconds=1000)
 FETCH_WORKERS = 4  # the SDK is GIL-bound here; more threads only add contention
 
-CREATE, UPDATE = "Create", "Update"
+CREATE, UPDATE, UNKNOWN = "Create", "Update", "Unknown"
+# Fixed per reason, as upstream (conditions.go): the error itself goes to the controller's log.
 MESSAGES = {
     "CreateSucceeded": "Secret created successfully.",
     "UpdateNoValueChangeSucceeded": "Polled at the end of the interval; no value changed.",
     "UpdateValueChangeOrForceUpdateSucceeded": "The secret was updated: a value change or a forced update.",
-    "ProviderError": "Secret sync failed: the provider could not fetch the secret objects.",
-    "ControllerSPCError": "Secret sync failed: the SecretProviderClass is missing or misconfigured.",
-    "UserInputValidationFailed": "Secret sync failed: the SecretSync or SecretProviderClass is invalid.",
-    "InvalidClusterSecretLabelError": "Secret sync failed: the Secret exists without the controller's label.",
-    "UnknownError": "Secret sync failed: the Secret could not be written.",
+    "ProviderError": "Secret sync failed: the provider could not fetch the secrets; see the logs.",
+    "ControllerSPCError": "Secret sync failed: the SecretProviderClass is missing or wrong; see the logs.",
+    "UserInputValidationFailed": "Secret sync failed: the SecretSync or its SPC is invalid; see the logs.",
+    "InvalidClusterSecretLabelError": "Secret sync failed: a label reserved for the controller is in use.",
+    "UnknownError": "Secret patch failed with an unknown error; see the logs.",
+    UNKNOWN: UNKNOWN,
+}
+# Reason -> condition status (conditions.go): UnknownError and the placeholder are Unknown.
+_STATUS = {
+    "CreateSucceeded": "True",
+    "UpdateNoValueChangeSucceeded": "True",
+    "UpdateValueChangeOrForceUpdateSucceeded": "True",
+    "UnknownError": "Unknown",
+    UNKNOWN: "Unknown",
 }
 FAILING_REASONS = frozenset(
     {
@@ -64,9 +91,18 @@ FAILING_REASONS = frozenset(
         "UnknownError",
     }
 )
+"""Upstream's ``FailedConditionsTriggeringRetry`` (of the reasons the demo produces)."""
 
 VaultClientFactory = Callable[[SpcView], SecretClient]
 """Gives the SecretClient for an SPC's vault (keyvaultName, cloud); the demo maps all to its emulator."""
+
+
+def retry_delay(failures: int) -> timedelta:
+    """controller-runtime's default per-item backoff after ``failures`` failures in a row (>= 1):
+    5 ms doubling, at most 1000 s (client-go ``DefaultTypedControllerRateLimiter``)."""
+    if failures > 30:  # far past the cap; avoids a huge power
+        return RETRY_MAX
+    return min(RETRY_BASE * (2 ** max(failures - 1, 0)), RETRY_MAX)
 
 
 class SyncFailure(Exception):
@@ -80,8 +116,9 @@ class SyncFailure(Exception):
 
 @dataclass
 class _Tracked:
-    trigger: str
-    next_due: datetime
+    identity: tuple[Any, Any]  # (uid, generation) last acted on
+    failures: int = 0
+    retry_at: datetime | None = None
 
 
 def _decode(value: str, encoding: str | None, object_name: str) -> bytes:
@@ -111,13 +148,20 @@ def sync_hash(data: Mapping[str, bytes], spc: Mapping[str, Any], sync: Mapping[s
     return hmac.new(str(sync_meta.get("uid") or "").encode(), payload, hashlib.sha512).hexdigest()
 
 
+def _put(conditions: list[dict[str, Any]], type_: str, reason: str, now: datetime) -> list[dict[str, Any]]:
+    """Upstream's condition for ``reason`` set on ``type_`` (apimachinery ``SetStatusCondition``)."""
+    status = _STATUS.get(reason, "False")
+    type_ = UNKNOWN if reason == UNKNOWN else type_
+    return set_condition(conditions, condition(type_, status, reason, MESSAGES[reason], now))
+
+
 class SecretSyncController(Controller):
-    """Syncs vault objects into Secrets for every SecretSync, on change and on a poll interval."""
+    """Syncs vault objects into Secrets for every SecretSync: on a spec change, on the poll, on retry."""
 
     name = "secret-sync"
-    watched = (rk.SECRET_SYNCS, rk.SECRET_PROVIDER_CLASSES)
-    # A sync runs on a spec change (the trigger hashes uid and spec) or when due; its own status
-    # updates, and anyone else's, would only wake it to list every SecretSync and SPC for nothing.
+    # SecretSyncs only: the released controller does not watch SecretProviderClasses (docs/domain.md §5.5).
+    watched = (rk.SECRET_SYNCS,)
+    # It acts on a new generation only; its own status writes, and anyone else's, do not wake it.
     spec_driven = (rk.SECRET_SYNCS,)
 
     def __init__(
@@ -127,58 +171,70 @@ class SecretSyncController(Controller):
         vault_client_for: VaultClientFactory,
         *,
         poll_interval: timedelta = POLL_INTERVAL,
-        retry_interval: timedelta = RETRY_INTERVAL,
     ) -> None:
         super().__init__(kube, clock)
         self.vault_client_for = vault_client_for
         self.poll_interval = poll_interval
-        self.retry_interval = retry_interval
         self._tracked: dict[tuple[str, str], _Tracked] = {}
+        self._next_poll: datetime | None = None
         self._pool = ThreadPoolExecutor(max_workers=FETCH_WORKERS, thread_name_prefix="secret-sync-fetch")
         self.syncs = 0
         self.vault_reads = 0
+        self.secret_writes = 0
 
     def close(self) -> None:
         """Release the fetch threads."""
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def _trigger(self, sync: Mapping[str, Any], spc: Mapping[str, Any] | None) -> str:
-        # What must not change between passes for a sync to wait for its poll interval.
-        spc_meta = (spc or {}).get("metadata") or {}
-        parts = [
-            (sync.get("metadata") or {}).get("uid"),
-            sync.get("spec"),
-            spc_meta.get("uid"),
-            (spc or {}).get("spec"),
-        ]
-        return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+    @property
+    def next_poll(self) -> datetime | None:
+        """When the poll next runs every SecretSync (None before the first pass)."""
+        return self._next_poll
+
+    def _poll_due(self, now: datetime) -> bool:
+        """Whether the poll ticker fired since the last pass (like Go's ticker, missed ticks are dropped)."""
+        if self._next_poll is None:
+            self._next_poll = now + self.poll_interval
+            return False
+        if now < self._next_poll:
+            return False
+        while self._next_poll <= now:
+            self._next_poll += self.poll_interval
+        return True
 
     def _reconcile(self) -> PassResult:
         now = self.clock.now()
         writes = 0
-        due: datetime | None = None
+        poll = self._poll_due(now)
+        due: datetime | None = self._next_poll
         syncs = self.kube.list(rk.SECRET_SYNCS)
-        spcs = {
-            (o["metadata"].get("namespace"), o["metadata"]["name"]): o
-            for o in self.kube.list(rk.SECRET_PROVIDER_CLASSES)
-        }
+        spcs: dict[tuple[Any, Any], dict[str, Any]] | None = None
         cache: dict[tuple[str, str, str | None], bytes | SyncFailure] = {}
         seen: set[tuple[str, str]] = set()
         for sync in syncs:
             meta = sync["metadata"]
             key = (meta.get("namespace") or "", meta["name"])
             seen.add(key)
-            spc = spcs.get((meta.get("namespace"), (sync.get("spec") or {}).get("secretProviderClassName")))
-            trigger = self._trigger(sync, spc)
+            identity = (meta.get("uid"), meta.get("generation"))
             tracked = self._tracked.get(key)
-            if tracked is not None and tracked.trigger == trigger and now < tracked.next_due:
-                due = tracked.next_due if due is None or tracked.next_due < due else due
+            retry = tracked is not None and tracked.retry_at is not None and now >= tracked.retry_at
+            if tracked is not None and tracked.identity == identity and not poll and not retry:
+                if tracked.retry_at is not None and (due is None or tracked.retry_at < due):
+                    due = tracked.retry_at
                 continue
+            if spcs is None:  # read once a pass, and only when some SecretSync is due
+                spcs = {
+                    (o["metadata"].get("namespace"), o["metadata"]["name"]): o
+                    for o in self.kube.list(rk.SECRET_PROVIDER_CLASSES)
+                }
+            spc = spcs.get((meta.get("namespace"), (sync.get("spec") or {}).get("secretProviderClassName")))
             made, ok = self._sync(sync, spc, cache, now)
             writes += made
-            next_due = now + (self.poll_interval if ok else self.retry_interval)
-            self._tracked[key] = _Tracked(trigger, next_due)
-            due = next_due if due is None or next_due < due else due
+            failures = 0 if ok else (tracked.failures + 1 if tracked is not None else 1)
+            retry_at = None if ok else now + retry_delay(failures)
+            self._tracked[key] = _Tracked(identity, failures, retry_at)
+            if retry_at is not None and (due is None or retry_at < due):
+                due = retry_at
         for gone in set(self._tracked) - seen:
             del self._tracked[gone]
         return PassResult(writes, due)
@@ -251,36 +307,20 @@ class SecretSyncController(Controller):
             data[target] = files[source]
         return data
 
-    def _write_secret(self, sync: Mapping[str, Any], data: Mapping[str, bytes]) -> int:
+    def _write_secret(self, sync: Mapping[str, Any], data: Mapping[str, bytes]) -> None:
+        """Server-side apply of the synced Secret, without force (SSC ``serverSidePatchSecret``)."""
         meta = sync["metadata"]
         namespace, name = meta["namespace"], meta["name"]
         existing = self.kube.get(rk.SECRETS, namespace, name)
         if existing is not None and SECRET_SYNC_LABEL not in (existing["metadata"].get("labels") or {}):
             raise SyncFailure("InvalidClusterSecretLabelError", f"Secret {name} exists and is not ours")
-        obj = synced_secret(sync, data)
-        if (
-            existing is not None
-            and existing.get("data") == obj["data"]
-            and existing.get("type") == obj["type"]
-        ):
-            same_meta = all(
-                (existing["metadata"].get(f) or {}) == obj["metadata"].get(f)
-                for f in ("labels", "annotations")
-            )
-            if (
-                same_meta
-                and existing["metadata"].get("ownerReferences") == obj["metadata"]["ownerReferences"]
-            ):
-                return 0
         try:
-            self.kube.upsert(rk.SECRETS, obj, existing)
+            self.kube.apply(rk.SECRETS, synced_secret(sync, data), FIELD_MANAGER)
         except ApiException as exc:
-            # E.g. a list too large for one Secret (the API server's size limit): the released
-            # controller reports a failed patch as UnknownError with status Unknown.
-            raise SyncFailure(
-                "UnknownError", f"writing Secret {name}: HTTP {exc.status} {exc.reason}"
-            ) from None
-        return 1
+            # A conflict with a key someone else changed, a Secret over the API server's size limit:
+            # upstream reports every failed patch as UnknownError and logs the error itself.
+            raise SyncFailure("UnknownError", _api_error(exc)) from None
+        self.secret_writes += 1
 
     def _sync(
         self,
@@ -289,49 +329,58 @@ class SecretSyncController(Controller):
         cache: dict[tuple[str, str, str | None], bytes | SyncFailure],
         now: datetime,
     ) -> tuple[int, bool]:
-        """One sync of one SecretSync; returns (writes, succeeded)."""
+        """One reconcile of one SecretSync, as upstream's ``Reconcile``; returns (writes, succeeded)."""
         meta = sync["metadata"]
         namespace, name = meta["namespace"], meta["name"]
         status = dict(sync.get("status") or {})
-        conditions = status.get("conditions") or []
+        before: list[dict[str, Any]] = [dict(c) for c in status.get("conditions") or []]
         kind = UPDATE if status.get("syncHash") else CREATE
-        generation = meta.get("generation")
         self.syncs += 1
+        # Upstream first sets an in-memory Unknown placeholder; most paths remove it before writing.
+        conditions = _put(before, UNKNOWN, UNKNOWN, now)
+
+        def report(merged: list[dict[str, Any]], extra: Mapping[str, Any] | None = None) -> int:
+            patch = {"conditions": merged, **(extra or {})}
+            if merged == before and all(status.get(k) == v for k, v in (extra or {}).items()):
+                return 0  # upstream's Status().Update of an unchanged status writes nothing
+            self.kube.patch_status(rk.SECRET_SYNCS, namespace, name, patch)
+            return 1
+
         try:
             data = self._desired(sync, spc, cache)
-            new_hash = sync_hash(data, spc or {}, sync)
-            failing = [c for c in conditions if c.get("reason") in FAILING_REASONS]
-            if not failing and new_hash == status.get("syncHash"):
-                reason = "UpdateNoValueChangeSucceeded"
-                merged = set_condition(
-                    conditions, condition(UPDATE, True, reason, MESSAGES[reason], now, generation)
-                )
-                writes = self._write_secret(sync, data)  # repairs a hand-edited Secret
-                if merged != conditions:
-                    self.kube.patch_status(rk.SECRET_SYNCS, namespace, name, {"conditions": merged})
-                    writes += 1
-                return writes, True
-            writes = self._write_secret(sync, data)
         except SyncFailure as failure:
-            message = f"{MESSAGES[failure.reason]} {failure.detail}"
-            state = "Unknown" if failure.reason == "UnknownError" else False
-            failed = condition(kind, state, failure.reason, message, now, generation)
-            merged = set_condition(conditions, failed)
-            if merged != conditions:
-                self.kube.patch_status(rk.SECRET_SYNCS, namespace, name, {"conditions": merged})
-                return 1, False
-            return 0, False
-        reason = "CreateSucceeded" if kind == CREATE else "UpdateValueChangeOrForceUpdateSucceeded"
-        cleaned = _without_failures(conditions)
-        merged = set_condition(cleaned, condition(kind, True, reason, MESSAGES[reason], now, generation))
-        patch = {"conditions": merged, "syncHash": new_hash, "lastSuccessfulSyncTime": iso(now)}
-        self.kube.patch_status(rk.SECRET_SYNCS, namespace, name, patch)
-        return writes + 1, True
+            log.info("SecretSync %s/%s: %s: %s", namespace, name, failure.reason, failure.detail)
+            return report(_put(remove_condition(conditions, UNKNOWN), kind, failure.reason, now)), False
+        new_hash = sync_hash(data, spc or {}, sync)
+        changed = new_hash != status.get("syncHash")
+        failed = next((c for c in before if c.get("reason") in FAILING_REASONS), None)
+        if failed is None and not changed:
+            merged = _put(remove_condition(conditions, UNKNOWN), kind, "UpdateNoValueChangeSucceeded", now)
+            return report(merged), True
+        if kind == CREATE:
+            conditions = _put(remove_condition(conditions, UNKNOWN), kind, "CreateSucceeded", now)
+        elif changed:
+            conditions = _put(
+                remove_condition(conditions, UNKNOWN), kind, "UpdateValueChangeOrForceUpdateSucceeded", now
+            )
+        if failed is not None:
+            conditions = remove_condition(conditions, str(failed.get("type")))
+        try:
+            self._write_secret(sync, data)
+        except SyncFailure as failure:
+            log.info("SecretSync %s/%s: %s: %s", namespace, name, failure.reason, failure.detail)
+            # The hash and lastSuccessfulSyncTime roll back (are not written); Create and Update go.
+            merged = remove_condition(remove_condition(conditions, CREATE), UPDATE)
+            merged = _put(remove_condition(merged, UNKNOWN), kind, failure.reason, now)
+            return report(merged), False
+        merged = [c for c in conditions if c.get("reason") not in FAILING_REASONS]
+        return 1 + report(merged, {"syncHash": new_hash, "lastSuccessfulSyncTime": iso(now)}), True
 
 
-def _without_failures(conditions: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    out = [dict(c) for c in conditions]
-    for cond in list(out):
-        if cond.get("reason") in FAILING_REASONS:
-            out = remove_condition(out, str(cond.get("type")))
-    return out
+def _api_error(exc: ApiException) -> str:
+    """The API server's message of a refused write (its Status body), for the log."""
+    try:
+        message = json.loads(exc.body or "{}").get("message")
+    except (ValueError, AttributeError):
+        message = None
+    return f"HTTP {exc.status}: {message or exc.reason}"

@@ -5,16 +5,15 @@ key}`` and ``inLine``; ``useDefaultCAs`` adds nothing here (no public CA set in 
 ConfigMaps named like the Bundle in every namespace matching ``target.namespaceSelector``, labelled
 ``trust.cert-manager.io/bundle`` and annotated with ``trust.cert-manager.io/hash`` (docs/domain.md §4.2).
 
-Unlike the real trust-manager, a CA that leaves the sources (a rotation) stays in the bundle for a grace
-period, by default until it expires: the site then shows "previous CA still present" while old leaves
-are still trusted, which is the state a technician must be able to see.
+Like the real trust-manager, each pass rebuilds the bundle from the current sources alone (TM
+``pkg/bundle/internal/source/source.go``, docs/domain.md §4.3): after a rotation the bundle holds only
+the new CA, and leaves signed by the old key stop verifying for clients that pick it up.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from cryptography import x509
@@ -41,17 +40,13 @@ def _certs(pem: str | bytes) -> list[x509.Certificate]:
         return []
 
 
-def _fingerprint(cert: x509.Certificate) -> str:
-    return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
-
-
 def _selector_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bool:
     match = (selector or {}).get("matchLabels") or {}
     return all(labels.get(k) == v for k, v in match.items())
 
 
 class TrustManagerController(Controller):
-    """Writes each Bundle's PEM into its target ConfigMaps; keeps a retired CA for ``grace``."""
+    """Writes each Bundle's PEM, built from its current sources, into its target ConfigMaps."""
 
     name = "trust-manager"
     watched = (rk.BUNDLES, rk.SECRETS, rk.CONFIGMAPS, rk.NAMESPACES)
@@ -62,14 +57,9 @@ class TrustManagerController(Controller):
         clock: Clock,
         *,
         trust_namespace: str = CERT_MANAGER_NAMESPACE,
-        grace: timedelta | None = None,
     ) -> None:
-        """``grace`` None keeps a retired CA until its notAfter; a timedelta keeps it at most that long."""
         super().__init__(kube, clock)
         self.trust_namespace = trust_namespace
-        self.grace = grace
-        # (bundle, fingerprint) -> when the certificate was first seen missing from the sources.
-        self._retired: dict[tuple[str, str], datetime] = {}
 
     def _source_certs(self, sources: Sequence[Mapping[str, Any]]) -> list[x509.Certificate]:
         out: list[x509.Certificate] = []
@@ -90,61 +80,29 @@ class TrustManagerController(Controller):
                 out += _certs(str(source["inLine"] or ""))
         return out
 
-    def _keep_until(self, bundle: str, cert: x509.Certificate, now: datetime) -> datetime:
-        retired_at = self._retired.setdefault((bundle, _fingerprint(cert)), now)
-        limit = cert.not_valid_after_utc
-        if self.grace is not None:
-            limit = min(limit, retired_at + self.grace)
-        return limit
-
     def _reconcile(self) -> PassResult:
         now = self.clock.now()
-        writes = 0
-        due: datetime | None = None
         namespaces = self.kube.list(rk.NAMESPACES)
-        for bundle in self.kube.list(rk.BUNDLES):
-            made, keep_until = self._reconcile_bundle(bundle, namespaces, now)
-            writes += made
-            if keep_until is not None and (due is None or keep_until < due):
-                due = keep_until
-        return PassResult(writes, due)
+        writes = sum(self._reconcile_bundle(b, namespaces, now) for b in self.kube.list(rk.BUNDLES))
+        return PassResult(writes, None)  # nothing timed: every pass follows a watched change
 
     def _reconcile_bundle(
         self, bundle: Mapping[str, Any], namespaces: Sequence[Mapping[str, Any]], now: datetime
-    ) -> tuple[int, datetime | None]:
+    ) -> int:
         name = bundle["metadata"]["name"]
         spec = bundle.get("spec") or {}
         target = spec.get("target") or {}
         key = str((target.get("configMap") or {}).get("key") or "")
         if not key:
-            return 0, None
+            return 0
         current = self._source_certs(spec.get("sources") or [])
-        current_fps = {_fingerprint(c) for c in current}
         targets = [
             ns["metadata"]["name"]
             for ns in namespaces
             if _selector_matches(target.get("namespaceSelector"), ns["metadata"].get("labels") or {})
         ]
         existing = by_key(self.kube.list(rk.CONFIGMAPS, label_selector=f"{TRUST_BUNDLE_LABEL}={name}"))
-        # Certificates in today's bundle but no longer in any source: the previous CA after a rotation.
-        previous: dict[str, x509.Certificate] = {}
-        for ns in targets:
-            cm = existing.get((ns, name)) or self.kube.get(rk.CONFIGMAPS, ns, name)
-            for cert in _certs(((cm or {}).get("data") or {}).get(key, "")):
-                fp = _fingerprint(cert)
-                if fp not in current_fps:
-                    previous.setdefault(fp, cert)
-        for retired in list(self._retired):
-            if retired[0] == name and retired[1] in current_fps:
-                del self._retired[retired]  # back in the sources
-        kept: list[x509.Certificate] = []
-        due: datetime | None = None
-        for cert in previous.values():
-            until = self._keep_until(name, cert, now)
-            if now < until:
-                kept.append(cert)
-                due = until if due is None or until < due else due
-        pem = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in [*current, *kept]).decode()
+        pem = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in current).decode()
         data = {key: pem}
         writes = 0
         for ns in targets:
@@ -178,4 +136,4 @@ class TrustManagerController(Controller):
         if merged != conditions:
             self.kube.patch_status(rk.BUNDLES, None, name, {"conditions": merged})
             writes += 1
-        return writes, due
+        return writes

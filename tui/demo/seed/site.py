@@ -31,10 +31,10 @@ from tui.demo.seed.opcua import OpcuaEntry, VaultSeed, seed_opcua
 from tui.demo.seed.trust import SeedContext, ca_age, seed_byo_issuer, seed_namespaces, seed_quickstart
 
 DEFAULT_KEYVAULT = "aio-demo-kv"
-DEFAULT_CA_DURATION = timedelta(hours=2160)
-"""cert-manager's default duration (90 days): the public replica of the AIO chart sets none."""
+DEFAULT_CA_DURATION = timedelta(hours=8760)
+"""One year: the quickstart root CA the public docs show is valid for one year (docs/domain.md §2.2)."""
 DEFAULT_RENEW_BEFORE = timedelta(hours=720)
-"""cert-manager's default renewal point for 90 days: a third of the lifetime."""
+"""Renew 30 days before the CA expires."""
 
 BYO_SITE_AGE = timedelta(days=60)
 
