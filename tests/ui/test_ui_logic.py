@@ -32,7 +32,10 @@ def test_columns_always_fit_and_keep_the_essential_ones(width: int) -> None:
     assert total_width(placed) <= width or len(placed) == 1
     assert keys == [c.key for c in OPCUA_COLUMNS if c.key in keys]  # declared order kept
     if width >= 76:
-        assert {"mark", "file", "days", "health", "subject"} <= set(keys)
+        # File name and health before subject (issue 13): the subject shows from 100 columns on.
+        assert {"mark", "file", "days", "health"} <= set(keys)
+    if width >= 100:
+        assert "subject" in keys
 
 
 def test_columns_drop_the_least_important_first_and_spread_spare_width() -> None:
@@ -79,7 +82,12 @@ def test_filter_words_match_names_subjects_thumbprints_and_health(steady: Cluste
         "trust/sensor-hub.der",
         "trust/robot-cell-3.der",
     }
-    assert _keys(steady, "critical") == {"trust/plc-expired.der", "trust/sensor-hub.der"}
+    # A stale CRL is critical: many OPC UA stacks reject every certificate of its CA (issue 13).
+    assert _keys(steady, "critical") == {
+        "trust/plc-expired.der",
+        "trust/sensor-hub.der",
+        "issuer/fabrikam-vendor-ca.crl",
+    }
     assert _keys(steady, "no-such-thing") == set()
     assert not parse_filter("  ! ").active
 
@@ -103,13 +111,14 @@ def test_sort_uses_model_values_with_the_key_as_tie_breaker(steady: ClusterState
 
 
 def test_short_texts() -> None:
+    # Whole days rounded down, the one rule (tui.core.durations.days_left): -1d within a day of expiry.
     assert [fmt.days_text(d) for d in (59.9, 1.0, 0.5, 0.01, -0.5, -3.2, None)] == [
         "59d",
         "1d",
-        "12h",
-        "14m",
-        "-12h",
-        "-3d",
+        "0d",
+        "0d",
+        "-1d",
+        "-4d",
         "-",
     ]
     assert fmt.until(sitedata.NOW + timedelta(minutes=4, seconds=12), sitedata.NOW) == "in 4m 12s"
@@ -145,7 +154,7 @@ def test_header_connection_summary(steady: ClusterState) -> None:
     assert connection.cluster_summary(steady) == connection.Summary("live", Level.OK)
     reconnecting = _with_states(steady, AreaState.RECONNECTING, 30)
     assert connection.cluster_summary(reconnecting) == connection.Summary(
-        "reconnecting since 12:00:30", Level.WARNING
+        "reconnecting since 12:00Z", Level.WARNING
     )
     assert connection.cluster_summary(_with_states(steady, AreaState.UNREACHABLE, 0)).text == "unreachable"
     assert connection.cluster_summary(steady, "boom").text == "error: boom"

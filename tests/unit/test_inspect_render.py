@@ -38,15 +38,16 @@ def leaf_file(tmp_path: Path) -> Path:
         (timedelta(hours=-1), "NOT YET VALID, starts in 1 day"),
         (timedelta(0), "100 days left"),
         (timedelta(days=99, hours=1), "0 days left"),
-        (timedelta(days=100, hours=3), "EXPIRED today"),
-        (timedelta(days=101, hours=3), "EXPIRED 1 day ago"),
+        # Days left round down (-1 within the first day after expiry); "ago" shows minus that figure.
+        (timedelta(days=100, hours=3), "EXPIRED 1 day ago"),
+        (timedelta(days=101, hours=3), "EXPIRED 2 days ago"),
         (timedelta(days=130), "EXPIRED 30 days ago"),
     ],
 )
 def test_validity_line(leaf_file: Path, capsys: CapSys, offset: timedelta, note: str) -> None:
     assert run([leaf_file], START + offset) == 0
     out = capsys.readouterr().out
-    assert f"  valid      2025-01-01 00:00:00 UTC to 2025-04-11 00:00:00 UTC ({note})\n" in out
+    assert f"  valid      2025-01-01 00:00Z to 2025-04-11 00:00Z ({note})\n" in out
 
 
 def test_crl_lines_follow_the_clock_and_the_given_ca(tmp_path: Path, capsys: CapSys) -> None:
@@ -57,13 +58,13 @@ def test_crl_lines_follow_the_clock_and_the_given_ca(tmp_path: Path, capsys: Cap
 
     run([crl_path], START + timedelta(days=2))
     out = capsys.readouterr().out
-    assert "  next       2025-01-08 00:00:00 UTC (in 5 days)" in out
+    assert "  next       2025-01-08 00:00Z (in 5 days)" in out
     assert "  revoked    2 certificates" in out
     assert "  signature  not checked (pass the issuing CA certificate too)" in out
 
     run([crl_path, ca_path], START + timedelta(days=8, hours=6))
     out = capsys.readouterr().out
-    assert "(STALE since 1 day)" in out
+    assert "(STALE: due 2 days ago)" in out  # 1.25 days past: days left -2, by the one rule
     assert "  signature  verified with the CA given" in out
 
     run([crl_path, other_path], START)
@@ -77,6 +78,7 @@ def test_json_time_dependent_fields(leaf_file: Path, tmp_path: Path, capsys: Cap
     cert, crl = json.loads(capsys.readouterr().out)
     assert cert["days_left"] == 90 and cert["private_key_in_file"] is False
     assert crl["stale"] is True and crl["signature"] == "unchecked" and crl["signature_ca"] is None
+    assert crl["days_left"] == -3  # nextUpdate START + 7 days, read at START + 10 days
 
 
 def test_ca_line_variants() -> None:

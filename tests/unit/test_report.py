@@ -24,7 +24,7 @@ NS = "azure-iot-operations"
 ROOT = cg.make_ca(QUICKSTART_CA_COMMON_NAME, days=365)
 SITE_CA = cg.make_ca("Contoso Site Root CA")
 BYO_ROOT = cg.make_ca("Contoso AIO Issuing CA", days=365)
-LAST_CHANGE = "2025-04-10T23:59:00Z"
+LAST_CHANGE = "2025-04-10 23:59Z"
 """When the fake site's lists last changed (lastSuccessfulSyncTime), as the screen writes a moment."""
 
 
@@ -76,7 +76,7 @@ def test_status_screen_holds_what_a_ticket_needs() -> None:
     text = render_status(state, width=100)
     lines = text.splitlines()
     assert lines[0].startswith(
-        "aio-certs status: CRITICAL   namespace azure-iot-operations   at 2025-04-11T00:00:00Z"
+        "aio-certs status: CRITICAL   namespace azure-iot-operations   at 2025-04-11 00:00Z"
     )
     assert all(len(line) <= 100 for line in lines)
     assert len(lines) <= 40  # one screenful
@@ -86,8 +86,8 @@ def test_status_screen_holds_what_a_ticket_needs() -> None:
         f"  subject       {root.subject}",
         "  quickstart    yes: AIO's self-generated CA, not for production",
         f"  thumbprint    SHA-1 {root.sha1}",
-        "  not after     2026-01-01T00:00:00Z (265d left)",
-        "  rotation      steady: next renewal 2025-12-02T00:00:00Z, revision 1",
+        "  not after     2026-01-01 00:00Z (expires in 265d)",
+        "  rotation      steady: next renewal 2025-12-02 00:00Z, revision 1",
         "  bundle check  in sync: holds the current CA; 1 certificate(s)",
         "  trust      3 entries: 1 ok, 1 warning, 1 critical; sync ok",
         # lastSuccessfulSyncTime moves only when the data changes: never called the last sync.
@@ -138,7 +138,8 @@ def test_status_screen_narrow_and_troubled() -> None:
     assert "  trust      1 entries: 0 ok, 1 warning, 0 critical; sync F…" in lines
     assert any(line.startswith("  ... and ") and line.endswith(" more") for line in lines)
     # The sync failure is critical; issuers nothing depends on are warnings.
-    assert "Findings: 1 critical, 13 warning, 1 info (top 10)" in lines
+    assert "Findings: 1 critical, 13 warning, 1 info (top 10 of 15)" in lines
+    assert "  ... 5 more: aio-certs status --all" in lines
 
 
 def test_missing_root_ca_is_described() -> None:

@@ -73,14 +73,14 @@ def test_steady_reports_days_left_and_next_renewal() -> None:
     view = assess_rotation(_cert_view(), _info(_ca()), T0 + timedelta(days=100))
     assert view.phase is RotationPhase.STEADY
     assert view.days_left == pytest.approx(265.0)
-    assert view.message == "next renewal 2025-12-02T00:00:00Z"
+    assert view.message == "next renewal 2025-12-02 00:00Z"
 
 
 def test_renewal_due_when_renewal_time_passed_and_not_issuing() -> None:
     now = T0 + timedelta(days=336)
     view = assess_rotation(_cert_view(), _info(_ca()), now)
     assert view.phase is RotationPhase.RENEWAL_DUE
-    assert view.message == "renewal due since 2025-12-02T00:00:00Z"
+    assert view.message == "renewal due since 2025-12-02 00:00Z"
 
 
 def test_issuing_wins_over_due_and_failure() -> None:
@@ -105,7 +105,7 @@ def test_failed_shows_backoff_until_next_attempt() -> None:
     assert view.next_attempt == failure + 2 * H
     assert view.failed_attempts == 2
     assert view.reason == "Failed"
-    assert view.message == "failed 2x, next attempt 2025-12-03T02:00:00Z"
+    assert view.message == "failed 2x, next attempt 2025-12-03 02:00Z"
 
 
 def test_rotated_phase_lasts_for_the_recent_window_only() -> None:
@@ -114,7 +114,7 @@ def test_rotated_phase_lasts_for_the_recent_window_only() -> None:
     just_after = assess_rotation(cert, _info(_ca()), event.at + timedelta(minutes=5), history=[event])
     assert just_after.phase is RotationPhase.ROTATED
     assert just_after.rotated_at == event.at
-    assert just_after.message == "rotated at 2025-01-11T00:00:00Z"
+    assert just_after.message == "rotated at 2025-01-11 00:00Z"
     later = assess_rotation(cert, _info(_ca()), event.at + timedelta(minutes=16), history=[event])
     assert later.phase is RotationPhase.STEADY
     assert later.rotated_at == event.at  # still shown as history, no longer the phase

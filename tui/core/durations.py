@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 _UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d)")
@@ -57,3 +58,56 @@ def humanize(delta: timedelta) -> str:
     if minutes:
         return f"{sign}{minutes}m {secs}s"
     return f"{sign}{secs}s"
+
+
+_DAY = timedelta(days=1)
+
+DAYS_LEFT_RULE = (
+    "Days left are whole days until the expiry (a certificate's notAfter, a CRL's nextUpdate), rounded "
+    "down: 0d means under a day to go, -1d expired within the last day; 'expired Nd ago' shows N = "
+    "minus days left."
+)
+"""The rounding rule, as the help and the docs state it."""
+
+
+def days_left(end: datetime, now: datetime) -> int:
+    """Whole days from ``now`` until ``end``, rounded down (floor); negative once ``end`` has passed.
+
+    The one computation of days left: the tables, previews, Root CA pane, ``status`` (text and JSON)
+    and ``inspect`` (text and JSON) all show this number (see :data:`DAYS_LEFT_RULE`). Rounding down
+    keeps the sign honest: a certificate that expired a minute ago shows -1d, never 0d.
+    """
+    return (end - now) // _DAY
+
+
+def days_text(days: float | None) -> str:
+    """``26d``, ``0d``, ``-366d``; ``-`` when unknown (the table's Days column, the panes)."""
+    return "-" if days is None else f"{math.floor(days)}d"
+
+
+def expiry_phrase(days: float, *, expired_word: str = "expired", long: bool = False) -> str:
+    """``expires in 26d`` / ``expired 366d ago`` from :func:`days_left`'s figure (``long``: ``days``).
+
+    A fraction handed in is rounded down first, by the same rule.
+    """
+    days = math.floor(days)
+
+    def count(n: int) -> str:
+        if not long:
+            return f"{n}d"
+        return f"{n} day" if n == 1 else f"{n} days"
+
+    if days < 0:
+        return f"{expired_word} {count(-days)} ago"
+    return f"expires in {count(days)}"
+
+
+def screen_time(moment: datetime | None, *, empty: str = "-") -> str:
+    """``2027-01-13 21:32Z``: the one form of a moment on screen and in text output (UTC, minutes).
+
+    JSON uses ISO 8601 with seconds (``2027-01-13T21:32:50Z``, :func:`tui.core.certs.model.iso_utc`).
+    Minutes suffice for a person comparing with ``kubectl`` output and keep narrow columns readable.
+    """
+    if moment is None:
+        return empty
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%MZ")

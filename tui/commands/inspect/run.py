@@ -6,7 +6,7 @@ import argparse
 import contextlib
 import json
 import sys
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TextIO
 
 from tui.core.certs import (
@@ -25,12 +25,13 @@ from tui.core.certs import (
 )
 from tui.core.certs.decode import read_capped
 from tui.core.clock import Clock, SystemClock
-
-_DAY = timedelta(days=1)
+from tui.core.durations import days_left as whole_days_left
+from tui.core.durations import expiry_phrase, screen_time
 
 
 def _when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+    # The one screen form of a moment (the dashboard and status use it too).
+    return screen_time(moment)
 
 
 def _plural(count: int, word: str) -> str:
@@ -40,11 +41,13 @@ def _plural(count: int, word: str) -> str:
 def validity_note(cert: CertificateInfo, now: datetime) -> str:
     """``412 days left``, ``EXPIRED 3 days ago`` or ``NOT YET VALID, starts in 2 days``."""
     if is_not_yet_valid(cert, now):
-        return f"NOT YET VALID, starts in {_plural(-((now - cert.not_before) // _DAY), 'day')}"
+        # Rounded up: a certificate starting in an hour starts "in 1 day", never "in 0 days".
+        return f"NOT YET VALID, starts in {_plural(-whole_days_left(now, cert.not_before), 'day')}"
+    # The same figure as --json's days_left and every other view (tui.core.durations.days_left).
+    left = days_left(cert, now)
     if is_expired(cert, now):
-        ago = (now - cert.not_after) // _DAY
-        return "EXPIRED today" if ago == 0 else f"EXPIRED {_plural(ago, 'day')} ago"
-    return f"{_plural(days_left(cert, now), 'day')} left"
+        return expiry_phrase(left, expired_word="EXPIRED", long=True)
+    return f"{_plural(left, 'day')} left"
 
 
 def _ca_text(cert: CertificateInfo) -> str:
@@ -97,10 +100,12 @@ def render_crl(crl: CrlInfo, now: datetime, cas: list[CertificateInfo]) -> list[
     """The human block for one CRL (no header line)."""
     if crl.next_update is None:
         nxt = "none (never stale)"
-    elif crl_is_stale(crl, now):
-        nxt = f"{_when(crl.next_update)} (STALE since {_plural((now - crl.next_update) // _DAY, 'day')})"
     else:
-        nxt = f"{_when(crl.next_update)} (in {_plural((crl.next_update - now) // _DAY, 'day')})"
+        left = whole_days_left(crl.next_update, now)
+        if crl_is_stale(crl, now):
+            nxt = f"{_when(crl.next_update)} (STALE: {expiry_phrase(left, expired_word='due', long=True)})"
+        else:
+            nxt = f"{_when(crl.next_update)} (in {_plural(left, 'day')})"
     state, _ = crl_signature(crl, cas)
     signature = {
         "verified": "verified with the CA given",
@@ -149,6 +154,9 @@ def render_json(results: list[Decoded], now: datetime) -> str:
             if isinstance(entry, CertificateInfo):
                 obj["days_left"] = days_left(entry, now)
             else:
+                obj["days_left"] = (
+                    whole_days_left(entry.next_update, now) if entry.next_update is not None else None
+                )
                 obj["stale"] = crl_is_stale(entry, now)
                 obj["signature"], obj["signature_ca"] = crl_signature(entry, cas)
             obj["private_key_in_file"] = decoded.private_key_present

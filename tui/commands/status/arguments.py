@@ -42,6 +42,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the full snapshot as JSON")
     parser.add_argument("--no-vault", action="store_true", help="do not read the Key Vault")
     parser.add_argument(
+        "--all",
+        action="store_true",
+        dest="all_findings",
+        help="list every finding (by default the first 10, and how many more there are)",
+    )
+    parser.add_argument(
         "--vault-values",
         action="store_true",
         help="also fetch every mapped secret's value to compare it with the synced bytes "

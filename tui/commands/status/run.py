@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import sys
 import threading
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Generic, TextIO, TypeVar
 
 from tui.cluster.config import ClusterConfigError, connect
 from tui.cluster.decoded_store import DecodedStore
@@ -56,6 +57,16 @@ class _Background(Generic[T]):
         return self._result
 
 
+def status_width(stream: TextIO) -> int | None:
+    """The width to fit ``status`` to: the terminal's (60 to 140), or None (cut nothing) when ``stream`` is
+    not a terminal: piped into a file or a ticket, every line is kept whole."""
+    isatty = getattr(stream, "isatty", None)
+    if isatty is None or not isatty():
+        return None
+    width = shutil.get_terminal_size((100, 24)).columns
+    return max(60, min(width, 140))
+
+
 def run(args: argparse.Namespace) -> int:
     """Read the site once, print the summary (or JSON) and return the health as exit status."""
     as_json = bool(args.json)
@@ -66,7 +77,13 @@ def run(args: argparse.Namespace) -> int:
             settings = command_settings(args, load_user_config())
         except Refused as exc:
             return fail(str(exc), EXIT_USAGE, as_json=as_json)
-        return _status(settings, as_json=as_json, no_vault=args.no_vault, vault_values=args.vault_values)
+        return _status(
+            settings,
+            as_json=as_json,
+            no_vault=args.no_vault,
+            vault_values=args.vault_values,
+            show_all=bool(getattr(args, "all_findings", False)),
+        )
     except (KeyboardInterrupt, BrokenPipeError):
         raise
     except Exception as exc:  # a bug must still end in one line, never a traceback over a ticket
@@ -77,7 +94,9 @@ def run(args: argparse.Namespace) -> int:
         )
 
 
-def _status(settings: Settings, *, as_json: bool, no_vault: bool, vault_values: bool) -> int:
+def _status(
+    settings: Settings, *, as_json: bool, no_vault: bool, vault_values: bool, show_all: bool = False
+) -> int:
     try:
         model = settings.model
     except UsageError as exc:
@@ -130,6 +149,5 @@ def _status(settings: Settings, *, as_json: bool, no_vault: bool, vault_values: 
     if as_json:
         print(json.dumps(state_to_json(state), indent=2, sort_keys=False, default=str))
     else:
-        width = shutil.get_terminal_size((100, 24)).columns
-        print(render_status(state, width=max(60, min(width, 140))))
+        print(render_status(state, width=status_width(sys.stdout), show_all=show_all))
     return int(exit_code(state))

@@ -7,7 +7,7 @@ parsed objects are cached because a dashboard asks the same questions about the 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 
 from cryptography import x509
@@ -15,8 +15,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 
 from tui.core.certs.model import CertificateInfo, CrlInfo
 from tui.core.certs.signatures import signature_verifies
-
-_DAY = timedelta(days=1)
+from tui.core.durations import days_left as whole_days_left
 
 
 @lru_cache(maxsize=512)
@@ -30,8 +29,16 @@ def _crl(der: bytes) -> x509.CertificateRevocationList:
 
 
 def days_left(cert: CertificateInfo, now: datetime) -> int:
-    """Whole days until ``not_after``, rounded down; negative once expired (-1 on the first day)."""
-    return (cert.not_after - now) // _DAY
+    """Whole days until ``not_after``, rounded down; negative once expired (-1 on the first day).
+
+    See :func:`tui.core.durations.days_left`, the one rule every view uses.
+    """
+    return whole_days_left(cert.not_after, now)
+
+
+def crl_days_left(crl: CrlInfo, now: datetime) -> int | None:
+    """Whole days until the CRL's ``next_update`` (same rule as :func:`days_left`); None without one."""
+    return whole_days_left(crl.next_update, now) if crl.next_update is not None else None
 
 
 def is_expired(cert: CertificateInfo, now: datetime) -> bool:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from tui.core.certs import crl_is_stale
-from tui.core.durations import humanize
+from tui.core.durations import days_left, expiry_phrase
 from tui.core.model.arm import Owner
 from tui.core.model.names import LIST_ISSUER
 from tui.core.model.settings import ModelSettings
@@ -54,7 +54,8 @@ FLAG_SEVERITY: dict[Health, Severity] = {
     Health.EXPIRING: Severity.WARNING,  # raised to critical under the critical threshold
     Health.NOT_YET_VALID: Severity.WARNING,
     Health.CA_WITHOUT_CRL: Severity.WARNING,
-    Health.CRL_STALE: Severity.WARNING,
+    # Many OPC UA stacks reject every certificate of a CA whose CRL is past its nextUpdate.
+    Health.CRL_STALE: Severity.CRITICAL,
     Health.CRL_BAD_SIGNATURE: Severity.CRITICAL,
     Health.CRL_WITHOUT_CA: Severity.WARNING,
     Health.REVOKED: Severity.WARNING,
@@ -96,13 +97,6 @@ def condition_healthy(condition: Condition) -> bool:
 
 def _worst(severities: Iterable[Severity]) -> Severity | None:
     return min(severities, key=lambda s: s.rank, default=None)
-
-
-def _days(value: float) -> str:
-    days = abs(value)
-    if days < 1:
-        return f"{days * 24:.0f}h"
-    return f"{days:.0f}d"
 
 
 # --- OPC UA entries -----
@@ -222,11 +216,11 @@ def entry_findings(entry: OpcUaEntry, settings: ModelSettings, now: datetime) ->
         if flag in (Health.SYNC_FAILING, Health.ARM_DRIFT):
             continue  # once per SecretSync, and by arm_drift_findings (which knows the side)
         if flag is Health.EXPIRED and cert is not None:
-            message = f"{label}: expired {humanize(now - cert.not_after)} ago"
+            message = f"{label}: {expiry_phrase(days_left(cert.not_after, now))}"
         elif flag is Health.EXPIRING and cert is not None:
             left = entry.days_left or 0
             severity = Severity.CRITICAL if left <= settings.expiring_critical_days else Severity.WARNING
-            message = f"{label}: expires in {humanize(cert.not_after - now)}"
+            message = f"{label}: {expiry_phrase(days_left(cert.not_after, now))}"
         elif flag is Health.NOT_YET_VALID and cert is not None:
             message = f"{label}: not valid before {cert.not_before:%Y-%m-%d %H:%M}Z"
         elif flag is Health.WRONG_FORMAT:
@@ -319,14 +313,12 @@ def root_ca_findings(root: RootCAView, settings: ModelSettings, area_ok: bool) -
         reason = root.decode_error or "no certificate in tls.crt"
         out.append(Finding(Severity.CRITICAL, "root-ca-undecodable", f"root CA: {reason}", subject))
         return out
-    left = root.days_left if root.days_left is not None else 0.0
+    left = root.days_left if root.days_left is not None else 0
     if left < 0:
-        out.append(
-            Finding(Severity.CRITICAL, "root-ca-expired", f"root CA expired {_days(left)} ago", subject)
-        )
+        out.append(Finding(Severity.CRITICAL, "root-ca-expired", f"root CA {expiry_phrase(left)}", subject))
     elif left <= settings.expiring_warn_days:
         severity = Severity.CRITICAL if left <= settings.expiring_critical_days else Severity.WARNING
-        out.append(Finding(severity, "root-ca-expiring", f"root CA expires in {_days(left)}", subject))
+        out.append(Finding(severity, "root-ca-expiring", f"root CA {expiry_phrase(left)}", subject))
     rotation = root.rotation
     if rotation.phase is RotationPhase.FAILED:
         text = f"root CA renewal failing: {rotation.message}" + (

@@ -8,6 +8,7 @@ material: the model holds none (only whether ``tls.key`` exists), and PEM/DER by
 from __future__ import annotations
 
 import dataclasses
+import textwrap
 from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -15,10 +16,20 @@ from enum import Enum
 from typing import Any
 
 from tui.core.certs.model import CertificateInfo, CrlInfo, iso_utc
+from tui.core.durations import expiry_phrase, screen_time
 from tui.core.model.names import LIST_ISSUER, LIST_TRUST
 from tui.core.model.sizes import percent, size_text, usage_text
 from tui.core.model.snapshot import AreaState
-from tui.core.model.state import SECRET_DATA_LIMIT, ClusterState, Finding, OpcUaEntry, Severity, SyncView
+from tui.core.model.state import (
+    SECRET_DATA_LIMIT,
+    Area,
+    AreaView,
+    ClusterState,
+    Finding,
+    OpcUaEntry,
+    Severity,
+    SyncView,
+)
 
 EXIT_HEALTHY = 0
 EXIT_WARNINGS = 1
@@ -39,20 +50,41 @@ def exit_code(state: ClusterState) -> int:
     return EXIT_HEALTHY
 
 
-def _clip(text: str, width: int) -> str:
+def _clip(text: str, width: int | None) -> str:
+    if width is None:
+        return text
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
 def _when(value: datetime | None) -> str:
-    return iso_utc(value) or "-"
+    # The one screen form of a moment (JSON keeps ISO 8601 with seconds, iso_utc).
+    return screen_time(value)
 
 
 def _days(value: float | None) -> str:
-    if value is None:
-        return "?"
-    if value < 0:
-        return f"expired {abs(value):.0f}d ago" if value <= -1 else f"expired {abs(value) * 24:.0f}h ago"
-    return f"{value:.0f}d left" if value >= 1 else f"{value * 24:.1f}h left"
+    # The same days-left figure as the dashboard and inspect (tui.core.durations.days_left).
+    return "?" if value is None else expiry_phrase(value)
+
+
+def unread_reason(state: ClusterState, area: Area) -> str | None:
+    """Why ``area`` holds no data when it could not be read (``not read yet``, ``unknown: cluster
+    unreachable``); None once it was read, when an absent object is really absent.
+
+    Never-read data is unknown, never "not found": the dashboard's panes and ``status`` say this instead.
+    """
+    view = state.area(area)
+    if view.state is AreaState.PENDING:
+        return "not read yet"
+    if view.state in (AreaState.UNREACHABLE, AreaState.RECONNECTING) and not _read_once(view):
+        return f"unknown: cluster {view.state.value}"
+    if view.state in (AreaState.FORBIDDEN, AreaState.ERROR, AreaState.UNREACHABLE):
+        return f"unknown: {view.state.value}" + (f" ({view.message})" if view.message else "")
+    return None
+
+
+def _read_once(view: AreaView) -> bool:
+    # A reconnecting area had data once; an unreachable one never did.
+    return view.state is AreaState.RECONNECTING
 
 
 def _overall(state: ClusterState) -> str:
@@ -63,9 +95,11 @@ def _root_lines(state: ClusterState) -> list[str]:
     root = state.root_ca
     lines = ["Root CA"]
     cert = root.certificate
+    unread = unread_reason(state, Area.ROOT_CA)
     if cert is None:
         reason = (
-            root.note
+            (unread if not root.secret_present else None)
+            or root.note
             or root.decode_error
             or ("secret not found" if not root.secret_present else "no certificate")
         )
@@ -81,12 +115,18 @@ def _root_lines(state: ClusterState) -> list[str]:
         lines.append(f"  {'secret':<13} {root.key}")
     rotation = root.rotation
     revision = f", revision {rotation.revision}" if rotation.revision is not None else ""
-    lines.append(f"  {'rotation':<13} {rotation.phase.value}: {rotation.message}{revision}")
+    if unread and not root.secret_present:
+        lines.append(f"  {'rotation':<13} {unread}")
+    else:
+        lines.append(f"  {'rotation':<13} {rotation.phase.value}: {rotation.message}{revision}")
     d = state.discovery
     lines.append(f"  {'issuer':<13} {d.issuer_key} (from {d.issuer_source})")
     bundle = state.trust_bundle
     lines.append(f"  {'trust bundle':<13} {bundle.namespace}/{bundle.configmap} [{bundle.key}]")
-    if not bundle.present:
+    bundle_unread = unread_reason(state, Area.TRUST_BUNDLE)
+    if not bundle.present and bundle_unread:
+        verdict = bundle_unread
+    elif not bundle.present:
         verdict = "ConfigMap not found"
     elif not bundle.key_present:
         verdict = f"ConfigMap has no key {bundle.key}"
@@ -110,7 +150,7 @@ def _root_lines(state: ClusterState) -> list[str]:
 def _issuer_lines(state: ClusterState, width: int) -> list[str]:
     lines = ["Issuers"]
     if not state.issuers:
-        lines.append("  (none)")
+        lines.append(f"  ({unread_reason(state, Area.ISSUERS) or 'none'})")
         return lines
 
     name_w = min(max(len(i.display_name) for i in state.issuers), max(20, width - 50))
@@ -161,6 +201,10 @@ def _opcua_lines(state: ClusterState) -> list[str]:
         entries = state.entries(list_name)
         sync = state.sync(list_name)
         counts = health_counts(entries)
+        unread = unread_reason(state, Area.OPC_UA)
+        if unread and not entries:
+            lines.append(f"  {list_name:<6} {unread}")
+            continue
         if sync is None or not sync.present:
             # AIO's deployment creates the trust list's Secret before any SecretSync (docs/domain.md §2.5).
             held = (
@@ -248,23 +292,46 @@ def _area_line(state: ClusterState) -> str | None:
     return "Not fully read: " + "; ".join(troubled)
 
 
-def _finding_lines(findings: tuple[Finding, ...]) -> list[str]:
+def _finding_lines(findings: tuple[Finding, ...], *, show_all: bool) -> list[str]:
     counts = Counter(f.severity for f in findings)
     head = (
         f"Findings: {counts[Severity.CRITICAL]} critical, {counts[Severity.WARNING]} warning, "
         f"{counts[Severity.INFO]} info"
     )
-    if len(findings) > TOP_FINDINGS:
-        head += f" (top {TOP_FINDINGS})"
+    shown = findings if show_all else findings[:TOP_FINDINGS]
+    hidden = len(findings) - len(shown)
+    if hidden:
+        head += f" (top {TOP_FINDINGS} of {len(findings)})"
     lines = [head]
-    lines += [f"  {_SEVERITY_TAG[f.severity]}  {f.message}" for f in findings[:TOP_FINDINGS]]
+    lines += [f"  {_SEVERITY_TAG[f.severity]}  {f.message}" for f in shown]
+    if hidden:
+        lines.append(f"  ... {hidden} more: aio-certs status --all")
     if not findings:
         lines.append("  none")
     return lines
 
 
-def render_status(state: ClusterState, *, width: int = 100) -> str:
-    """One screenful a technician can paste into a ticket (every line at most ``width`` characters)."""
+_FINDING_INDENT = " " * 8
+"""Where a wrapped finding continues: under its message, past ``  CRIT  ``."""
+
+
+def _wrap_finding(line: str, width: int) -> list[str]:
+    """A finding line (``  WARN  message``) folded at spaces, continued under its message."""
+    indent = len(_FINDING_INDENT)
+    if len(line) <= width or not line.startswith("  ") or width <= indent + 10:
+        return [_clip(line, width)]
+    head, message = line[:indent], line[indent:]
+    parts = textwrap.wrap(message, width - indent, break_on_hyphens=False) or [""]
+    return [head + parts[0], *(_FINDING_INDENT + part for part in parts[1:])]
+
+
+def render_status(state: ClusterState, *, width: int | None = 100, show_all: bool = False) -> str:
+    """One screenful a technician can paste into a ticket.
+
+    ``width`` bounds every line (the terminal's width); findings wrap onto indented lines rather than
+    lose their end, other lines are cut. ``None`` (stdout is not a terminal: a pipe, a file, a ticket)
+    cuts nothing. ``show_all`` lists every finding instead of the first :data:`TOP_FINDINGS`.
+    """
     lines = [
         f"aio-certs status: {_overall(state)}   namespace {state.namespace}   at {_when(state.built_at)}"
     ]
@@ -274,12 +341,15 @@ def render_status(state: ClusterState, *, width: int = 100) -> str:
     lines.append("")
     lines += _root_lines(state)
     lines.append("")
-    lines += _issuer_lines(state, width)
+    lines += _issuer_lines(state, width if width is not None else 200)
     lines.append("")
     lines += _opcua_lines(state)
     lines.append("")
-    lines += _finding_lines(state.findings)
-    return "\n".join(_clip(line.rstrip(), width) for line in lines) + "\n"
+    body = [_clip(line.rstrip(), width) for line in lines]
+    for line in _finding_lines(state.findings, show_all=show_all):
+        line = line.rstrip()
+        body += _wrap_finding(line, width) if width is not None else [line]
+    return "\n".join(body) + "\n"
 
 
 # --- JSON -----

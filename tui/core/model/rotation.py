@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from tui.core import durations
 from tui.core.certs.model import CertificateInfo
 from tui.core.model.state import CertificateView, RotationEvent, RotationPhase, RotationView
 
@@ -59,15 +60,16 @@ def key_policy_text(policy: str | None) -> str:
     return f"unset ({KEY_POLICY_DEFAULT})"
 
 
-def days_left(not_after: datetime | None, now: datetime) -> float | None:
-    """Days (fractional, negative once expired) until ``not_after``."""
+def days_left(not_after: datetime | None, now: datetime) -> int | None:
+    """Whole days until ``not_after``, by the one rule of :func:`tui.core.durations.days_left`."""
     if not_after is None:
         return None
-    return (not_after - now).total_seconds() / 86400.0
+    return durations.days_left(not_after, now)
 
 
 def _iso(when: datetime | None) -> str:
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ") if when else "?"
+    # The one screen form of a moment: these messages show in the panes and in status.
+    return durations.screen_time(when, empty="?")
 
 
 def detect_rotation(

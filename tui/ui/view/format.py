@@ -6,20 +6,23 @@ UTC with a trailing ``Z`` so a technician can compare it with ``kubectl`` output
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, timedelta
 
+from tui.core import durations
 from tui.core.durations import humanize
 from tui.core.model.state import Condition
 
 DASH = "-"
 
 
-def when(value: datetime | None, *, seconds: bool = True) -> str:
-    """``2026-01-31 12:00:05Z`` (or without seconds); ``-`` when unknown."""
-    if value is None:
-        return DASH
-    return value.strftime("%Y-%m-%d %H:%M:%SZ" if seconds else "%Y-%m-%d %H:%MZ")
+def when(value: datetime | None, *, seconds: bool = False) -> str:
+    """``2026-01-31 12:00Z``: the one form of a moment on screen (see
+    :func:`tui.core.durations.screen_time`); ``-`` when unknown. ``seconds`` is kept for callers and
+    ignored: one format everywhere reads better than a precision nobody compares."""
+    del seconds
+    return durations.screen_time(value, empty=DASH)
 
 
 def day(value: datetime | None) -> str:
@@ -28,26 +31,17 @@ def day(value: datetime | None) -> str:
 
 
 def clock_time(value: datetime | None) -> str:
-    """``12:00:05``: time of day in UTC, for recent events such as a rotation seen this run."""
-    return value.strftime("%H:%M:%S") if value is not None else DASH
+    """``12:00Z``: the time part of the one screen form, for the header's "since" (one narrow line)."""
+    return when(value)[-6:] if value is not None else DASH
 
 
 def days_text(days: float | None) -> str:
-    """Days left as a table shows them: ``59d``, ``5h``, ``12m``, ``-3d`` once expired; ``-`` if unknown.
+    """Days left as every view shows them: ``59d``, ``0d``, ``-366d``; ``-`` if unknown.
 
-    Whole days above one day keep the column narrow and change at most once a day, so a live table
-    does not repaint a cell every rebuild for a fraction nobody reads.
+    The figure comes from :func:`tui.core.durations.days_left` (whole days, rounded down); a fraction
+    handed in is rounded down the same way, so no view can show another number.
     """
-    if days is None:
-        return DASH
-    sign = "-" if days < 0 else ""
-    magnitude = abs(days)
-    if magnitude >= 1:
-        return f"{sign}{int(magnitude)}d"
-    hours = magnitude * 24
-    if hours >= 1:
-        return f"{sign}{int(hours)}h"
-    return f"{sign}{int(hours * 60)}m"
+    return durations.days_text(None if days is None else math.floor(days))
 
 
 def span(delta: timedelta) -> str:

@@ -15,7 +15,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 
-from tui.core.model.state import CertificateView, ClusterState, Condition, RotationPhase
+from tui.core.durations import days_left, expiry_phrase
+from tui.core.health.report import unread_reason
+from tui.core.model.state import Area, CertificateView, ClusterState, Condition, RotationPhase
 from tui.ui.messages import ChangeRequested, PreviewRequested
 from tui.ui.view import format as fmt
 from tui.ui.view.labelled import LABEL_WIDTH, join_lines, labelled
@@ -50,10 +52,9 @@ def gauge_text(state: ClusterState, now: datetime, palette: Palette) -> Text:
     level = days_level(
         remaining / 86400, state.settings.expiring_warn_days, state.settings.expiring_critical_days
     )
-    if remaining <= 0:
-        left = f"expired {fmt.span(now - cert.not_after)} ago"
-    else:
-        left = f"{fmt.span(cert.not_after - now)} ({fraction:.0%})"
+    # The days-left figure every view shows (tui.core.durations.days_left).
+    days = days_left(cert.not_after, now)
+    left = expiry_phrase(days) if days < 0 else f"{fmt.days_text(days)} ({fraction:.0%})"
     return labelled(
         palette,
         "Left",
@@ -99,14 +100,18 @@ def identity_text(state: ClusterState, palette: Palette) -> Text:
     root = state.root_ca
     cert = root.certificate
     if cert is None:
+        # Never read (cluster unreachable, not listed yet) is unknown, never "not found" (issue 13).
+        unread = unread_reason(state, Area.ROOT_CA) if not root.secret_present else None
         reason = (
-            root.note
+            unread
+            or root.note
             or root.decode_error
             or ("secret not found" if not root.secret_present else "no certificate in the secret")
         )
+        muted = unread is not None or not root.locatable
         return join_lines(
             labelled(palette, "Secret", (root.key, Level.PLAIN)),
-            labelled(palette, "Status", (reason, Level.MUTED if not root.locatable else Level.ERROR)),
+            labelled(palette, "Status", (reason, Level.MUTED if muted else Level.ERROR)),
         )
     lines = [
         labelled(palette, "Subject", (cert.subject, Level.PLAIN)),
@@ -164,6 +169,9 @@ def bundle_text(state: ClusterState, palette: Palette) -> Text:
     """
     bundle = state.trust_bundle
     if not bundle.present:
+        unread = unread_reason(state, Area.TRUST_BUNDLE)
+        if unread is not None:
+            return labelled(palette, "Bundle", (f"{bundle.configmap}: {unread}", Level.MUTED))
         return labelled(palette, "Bundle", (f"{bundle.configmap} not found", Level.ERROR))
     if bundle.holds_current_ca is None:
         current = ("current CA unknown", Level.MUTED)
