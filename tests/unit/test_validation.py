@@ -237,8 +237,11 @@ def test_secret_names() -> None:
     ]
     assert check(AddFile("trust", "plc-2.der", PLC2.der, secret_name="a" * 127)).ok
     assert codes(check(AddFile("trust", "plc-2.der", PLC2.der, secret_name="-plc"))) == ["secret-name"]
-    # The default name inherits a file name's characters, as with the official tool.
-    assert codes(check(AddFile("trust", "plc_2.der", PLC2.der))) == ["secret-name"]
+    # The proposed name never fails its own check (issue 13 item 12): the official tool's would be
+    # plc_2-der, refused; other characters become '-'.
+    change = AddFile("trust", "plc_2.der", PLC2.der)
+    assert change.effective_secret_name == "plc-2-der"
+    assert "secret-name" not in codes(check(change))
 
 
 def test_file_names_must_be_target_keys() -> None:

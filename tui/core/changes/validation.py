@@ -51,16 +51,11 @@ from tui.core.changes.file_rules import (
 )
 from tui.core.model import resources as rk
 from tui.core.model.names import OPCUA_LISTS
+from tui.core.model.sizes import WARN_FRACTION, percent
 from tui.core.model.snapshot import AreaState, VaultSecret
 from tui.core.model.spc import SpcObject, SpcView
-from tui.core.model.state import Area, ClusterState, OpcUaEntry
+from tui.core.model.state import SECRET_DATA_LIMIT, Area, ClusterState, OpcUaEntry
 from tui.core.text import printable
-
-SECRET_DATA_LIMIT = 1024 * 1024
-"""Bytes of data (decoded values, keys not counted) a Secret may hold (docs/domain.md §1.2)."""
-
-SIZE_WARN_FRACTION = 0.8
-"""From this share of the limit a plan warns that little more fits in the list."""
 
 
 @dataclass(frozen=True)
@@ -858,8 +853,8 @@ class _Checker:
                     f"{SECRET_DATA_LIMIT} bytes (1 MiB) a Secret may hold; the API server would refuse it "
                     "and the list would stop updating; remove entries or add fewer",
                 )
-            elif after.total >= SIZE_WARN_FRACTION * SECRET_DATA_LIMIT:
-                share = after.total * 100 // SECRET_DATA_LIMIT
+            elif after.total >= WARN_FRACTION * SECRET_DATA_LIMIT:
+                share = percent(after.total)
                 self.warn(
                     None,
                     "secret-size",
