@@ -6,6 +6,7 @@ runs (valid for a year, or expired ten days ago): the outcome does not depend on
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import os
@@ -22,7 +23,7 @@ import pytest
 from tests import certgen
 from tests.rawobjects import quickstart_site
 from tui.core.model import resources as rk
-from tui.core.model.names import CERT_MANAGER_NAMESPACE, QUICKSTART_CA_COMMON_NAME
+from tui.core.model.names import CERT_MANAGER_NAMESPACE, QUICKSTART_CA_COMMON_NAME, TRUST_LIST_SYNC
 from tui.demo.apiserver.server import ApiServer
 from tui.demo.keyvault.vault import start_keyvault_emulator
 
@@ -111,6 +112,34 @@ def test_expired_entry_is_critical_exit_2_and_json_has_the_full_snapshot(
     thumbprint = ca.cert.fingerprint(hashes.SHA1()).hex().upper()
     assert thumbprint in as_json.stdout
     assert "PRIVATE KEY" not in as_json.stdout  # the CA secret's tls.key never leaves the process
+
+
+def test_a_hand_added_crl_and_a_list_near_the_size_limit(
+    api_server: ApiServer, kubeconfig: Path, tmp_path: Path
+) -> None:
+    ca = _seed(api_server, ca_name="Contoso Site Root CA", leaf_expired=False)
+    # What the AIO docs' kubectl patch adds (a CA and its CRL), and a hand-added blob that takes the list past 80 % of 1 MiB.
+    secret = api_server.get(rk.SECRETS.key, NS, TRUST_LIST_SYNC)
+    assert secret is not None
+    crl = certgen.make_crl(ca, this_update=datetime.now(UTC) - timedelta(hours=1))
+    secret["data"]["contoso.der"] = base64.b64encode(ca.der).decode()
+    secret["data"]["contoso.crl"] = base64.b64encode(crl.der).decode()
+    secret["data"]["bulk.bin"] = base64.b64encode(b"\0" * 880_000).decode()
+    api_server.put(secret)
+    result = _run("--no-vault", "--json", kubeconfig=kubeconfig, home=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr  # warnings only
+    doc = json.loads(result.stdout)
+    # Both by hand, the CRL as its CA's CRL (the CA is not without one): information, not a fault.
+    for key in ("trust/contoso.der", "trust/contoso.crl"):
+        entry = next(e for e in doc["opcua"] if e["key"] == key)
+        assert entry["flags"] == ["hand-added"] and entry["severity"] == "info", entry["flags"]
+    trust = doc["summary"]["opcua"]["trust"]
+    assert trust["size_limit_bytes"] == 1048576 and trust["size_percent"] >= 80
+    assert trust["size_bytes"] > 880_000 and trust["next_size_bytes"] is None
+    assert any(f["code"] == "sync-size" and f["severity"] == "warning" for f in doc["findings"])
+    text = _run("--no-vault", kubeconfig=kubeconfig, home=tmp_path).stdout
+    assert f"size {trust['size_bytes'] // 1024} KiB of 1 MiB ({trust['size_percent']}%)" in text
+    assert "last change synced" in text and "sync ok, last" not in text
 
 
 def test_forbidden_resource_still_reports_the_rest(
