@@ -38,6 +38,8 @@ from tui.ui.app import DashboardApp
 from tui.ui.change_session import VaultCandidates, describe_candidate
 from tui.ui.modals.apply import ApplyModal
 from tui.ui.modals.audit_view import AuditViewModal
+from tui.ui.modals.confirm import ConfirmModal
+from tui.ui.modals.context_switch import ContextChoice, ContextSwitchModal
 from tui.ui.modals.delete import DeleteModal
 from tui.ui.modals.journal import JournalModal
 from tui.ui.modals.journal_view import JournalViewModal
@@ -47,7 +49,7 @@ from tui.ui.modals.stale import StaleModal
 from tui.ui.modals.upload import UploadModal
 from tui.ui.modals.vault_add import VaultAddModal
 from tui.ui.screens.dashboard import DashboardScreen
-from tui.ui.source import StaticSource
+from tui.ui.source import SourceInfo, StaticSource
 from tui.ui.view.settings import UiSettings
 from tui.ui.view.staging import StageKind
 from tui.ui.widgets.text_line import TextLine
@@ -460,3 +462,83 @@ async def test_vault_dialog_shows_subject_and_expiry_and_marks_the_expired(stead
         assert "plc-9-der  certificate PLC Nine · until 2026-05-31" in text
         assert "plc-old-der  ✗ EXPIRED certificate PLC Old · expired 35d ago (2025-04-27)" in text
         assert "gone-crl  ✗ STALE CRL of Gone CA · next update was 2025-05-30" in text
+
+
+# --- item 25: switch kubeconfig context, reload the kubeconfig -----
+
+
+class Switch:
+    """A kubeconfig with two sites; each open makes a new source for the context named."""
+
+    def __init__(self, states: dict[str, ClusterState]) -> None:
+        self.states = states
+        self.current = "plant-a"
+        self.reads = 0
+        self.opened: list[str] = []
+        self.released: list[str] = []
+
+    def contexts(self) -> tuple[list[ContextChoice], str]:
+        self.reads += 1
+        names = ["plant-a", "plant-b"] + (
+            ["plant-c"] if self.reads > 1 else []
+        )  # added to the file meanwhile
+        return [ContextChoice(n, f"https://{n}:6443", None, n == self.current) for n in names], "KUBECONFIG"
+
+    def open(self, context: str) -> tuple[StaticSource, None]:
+        if context not in self.states:
+            raise RuntimeError(f"context '{context}': cluster 'c' has no server in kubeconfig")
+        self.opened.append(context)
+        return StaticSource(self.states[context], SourceInfo(context, f"https://{context}:6443")), None
+
+    def release(self, source: StaticSource) -> None:  # type: ignore[override]
+        self.released.append(source.info.context)
+
+
+async def test_K_switches_to_another_context_after_a_reload(steady: ClusterState) -> None:
+    other = dataclasses.replace(steady, namespace="plant-b-aio")
+    switch = Switch({"plant-a": steady, "plant-b": other})
+    app = DashboardApp(
+        StaticSource(steady, SourceInfo("plant-a", "https://plant-a:6443")),
+        settings=UiSettings(),
+        clock=FrozenClock(sitedata.NOW),
+        sessions=_no_session,
+    )
+    app.context_switch = switch  # type: ignore[assignment]
+    async with app.run_test(size=WIDE) as pilot:
+        await app.wait_for_state(lambda _s: True, timeout=10)
+        await _settle(app, pilot)
+        await pilot.press("3", "d", "ctrl+s")  # something staged for plant-a
+        assert app.staging
+        await pilot.press("K")
+        modal = app.screen
+        assert isinstance(modal, ContextSwitchModal)
+        await _settle(app, pilot)
+        text = screen_text(app)
+        assert "● plant-a  https://plant-a:6443  (on screen, current-context)" in text
+        assert "plant-c" not in text
+        await pilot.press("r")  # reload: the context added to the file since shows up
+        await _settle(app, pilot)
+        assert modal.reads == 2 and "plant-c" in screen_text(app)
+
+        await pilot.press("down", "enter")  # plant-b
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmModal)  # the staged change was for plant-a
+        assert "1 staged change(s) were made for this site and are discarded" in screen_text(app)
+        await pilot.press("y")
+        await app.wait_for_state(lambda s: s.namespace == "plant-b-aio", timeout=10)
+        await _settle(app, pilot)
+        assert switch.opened == ["plant-b"] and switch.released == ["plant-a"]
+        assert app.source.info.context == "plant-b"
+        assert not app.staging  # nothing carried over to the other site
+        assert "ctx plant-b (https://plant-b:6443)" in screen_text(app)
+
+        # A context that cannot be opened keeps the site on screen and says why in one line.
+        await pilot.press("K")
+        await _settle(app, pilot)
+        await pilot.press("down", "enter")  # from plant-b, on screen, to plant-c
+        await _settle(app, pilot)
+        assert app.source.info.context == "plant-b"
+        assert any(
+            n.startswith("context plant-c: ") and n.endswith("; still on the site shown")
+            for n in _notices(app)
+        )

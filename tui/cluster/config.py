@@ -226,6 +226,53 @@ def load_cluster_config(
     )
 
 
+@dataclass(frozen=True)
+class KubeContext:
+    """One context of the kubeconfig, as the dashboard's context switch lists it."""
+
+    name: str
+    cluster: str
+    server: str
+    """The cluster's server URL; empty when the context's cluster has none."""
+    namespace: str | None
+    current: bool
+    """The kubeconfig's current-context (kubectl's default)."""
+
+
+def list_contexts(
+    kubeconfig: str | None = None, *, environ: Mapping[str, str] | None = None
+) -> tuple[tuple[KubeContext, ...], str]:
+    """Every context of the kubeconfig, read afresh (a reload), and where the files came from.
+
+    Files are chosen as :func:`load_cluster_config` chooses them; the first file to define a context
+    wins, as in kubectl. Raises :class:`ClusterConfigError` (one line) when there is no kubeconfig (an
+    in-cluster pod has one context only) or a file cannot be read.
+    """
+    env = os.environ if environ is None else environ
+    paths, origin = _kubeconfig_paths(kubeconfig, env)
+    if not paths:
+        raise ClusterConfigError(f"no kubeconfig to list contexts from ({DEFAULT_KUBECONFIG} does not exist)")
+    docs = [_read_yaml(p) for p in paths]
+    current = next((d["current-context"] for d in docs if d.get("current-context")), None)
+    seen: set[str] = set()
+    found = []
+    for doc in docs:
+        for entry in doc.get("contexts") or []:
+            name = str(entry["name"])
+            if name in seen:
+                continue
+            seen.add(name)
+            body = entry.get("context") or {}
+            cluster_name = str(body.get("cluster") or "")
+            cluster = _find_named(docs, "clusters", cluster_name) if cluster_name else None
+            server = str(((cluster or {}).get("cluster") or {}).get("server") or "").rstrip("/")
+            found.append(
+                KubeContext(name, cluster_name, server, body.get("namespace") or None, name == current)
+            )
+    where = origin if origin != "--kubeconfig" else str(paths[0])
+    return tuple(found), where
+
+
 def connect(settings: ConnectionSettings, *, environ: Mapping[str, str] | None = None) -> ClusterConnection:
     """Shorthand for :func:`load_cluster_config` with command-line settings."""
     return load_cluster_config(settings.kubeconfig, settings.context, environ=environ)

@@ -42,6 +42,7 @@ from tui.ui.messages import SourceFailed, StateArrived
 from tui.ui.modals.apply import ApplyModal
 from tui.ui.modals.audit_view import AuditViewModal
 from tui.ui.modals.confirm import ConfirmModal
+from tui.ui.modals.context_switch import ContextSwitchModal
 from tui.ui.modals.delete import DeleteModal, PurgeBox
 from tui.ui.modals.help import HelpGroup, HelpModal, HelpRow, filter_word_rows, rows_from_bindings
 from tui.ui.modals.journal import JournalModal
@@ -49,6 +50,7 @@ from tui.ui.modals.journal_view import JournalViewModal
 from tui.ui.modals.list_choice import ListChoice
 from tui.ui.modals.preview import PreviewModal
 from tui.ui.modals.renew import RenewModal
+from tui.ui.modals.split_bundle import SplitBundleModal
 from tui.ui.modals.stale import StaleModal
 from tui.ui.modals.upload import PathInput, UploadModal
 from tui.ui.modals.vault_add import VaultAddModal
@@ -137,6 +139,14 @@ class DashboardApp(SiteViews):
             show=False,
             id="app.replace",
             tooltip="Replace the OPC UA entry under the cursor: upload a file under its name (staged)",
+        ),
+        Binding(
+            "K",
+            "switch_context",
+            "Context",
+            show=False,
+            id="app.context",
+            tooltip="Switch kubeconfig context, or reload the kubeconfig and reconnect (asks first)",
         ),
     ]
 
@@ -478,6 +488,14 @@ def help_groups() -> list[HelpGroup]:
                 *rows_from_bindings(AuditViewModal.BINDINGS),
             ),
         ),
+        HelpGroup(
+            "Context switch dialog",
+            (
+                HelpRow("↑↓, enter", "Switch to that context (the same one: reconnect)"),
+                *rows_from_bindings(ContextSwitchModal.BINDINGS),
+            ),
+        ),
+        HelpGroup("Split bundle dialog", rows_from_bindings(SplitBundleModal.BINDINGS)),
         HelpGroup("Confirmation", rows_from_bindings(ConfirmModal.BINDINGS)),
         HelpGroup("Help", rows_from_bindings(HelpModal.BINDINGS)),
     ]

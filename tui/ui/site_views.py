@@ -1,5 +1,12 @@
 """The dashboard's views of the state directory (issue 13 item 28): journals (``J``) and the audit trail
-(``L``), both read-only lists, newest first; and ``R``, replace the entry under the cursor (item 27).
+(``L``), both read-only lists, newest first; ``R``, replace the entry under the cursor (item 27); and
+``K``, switch kubeconfig context or reload the kubeconfig (item 25).
+
+A context switch opens the new site first (a kubeconfig that fails keeps the site on screen and says why
+in one line), then stops the old source, and only then, on the UI thread, swaps the source and the
+change session, forgets the state and the staged changes (they were planned against the other site; a
+non-empty staging asks first) and starts the new source. States the old source delivered before it
+stopped are handled before the swap (messages keep their order), so none of them lands on the new site.
 
 They read through the change session's journal store and audit log (the state directory of this site);
 without a session (started ``--read-only``) there is no state directory to read and they name the CLI
@@ -9,21 +16,64 @@ dialog the dashboard offers at start.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
+
+from textual import on, work
+from textual.message import Message
 
 from tui.ui.change_flow import ChangeFlow
-from tui.ui.change_session import read_vault_listing
+from tui.ui.change_session import SessionFactory, SessionHolder, one_line, read_vault_listing
+from tui.ui.messages import ChangeReported
 from tui.ui.modals.audit_view import AuditViewModal
+from tui.ui.modals.confirm import ConfirmModal
+from tui.ui.modals.context_switch import ContextChoice, ContextSwitchModal
 from tui.ui.modals.journal import JournalModal
 from tui.ui.modals.journal_view import JournalViewModal
 from tui.ui.modals.upload import UploadModal
+from tui.ui.source import SourceInfo, StateSource
+from tui.ui.view.staging import Staging
+from tui.ui.widgets.text_line import TextLine
 
 if TYPE_CHECKING:
+    from tui.core.model.state import ClusterState
     from tui.ops.journal import JournalInfo
+
+
+class ContextSwitch(Protocol):
+    """What the command gives the dashboard to switch kubeconfig context (None: one site only)."""
+
+    def contexts(self) -> tuple[Sequence[ContextChoice], str]:
+        """The kubeconfig's contexts, read again, and where the files came from (blocking)."""
+        ...
+
+    def open(self, context: str) -> tuple[StateSource, SessionFactory | None]:
+        """Connect to ``context`` with the kubeconfig as it is now: a new source (not started) and the
+        change-session factory that goes with it (None: look only). Blocking; raises with one line."""
+        ...
+
+    def release(self, source: StateSource) -> None:
+        """Stop a source and close the connection of the change session made with it (blocking)."""
+        ...
+
+
+class ContextOpened(Message):
+    """The new context's source is ready and the old one stopped: swap them (on the UI thread)."""
+
+    def __init__(self, name: str, source: StateSource, sessions: SessionFactory | None) -> None:
+        super().__init__()
+        self.name = name
+        self.source = source
+        self.sessions = sessions
 
 
 class SiteViews(ChangeFlow):
     """The journal and audit views of the app (see the module docstring); :class:`DashboardApp` is one."""
+
+    source: StateSource
+    context_switch: ContextSwitch | None = None
+    """Set by the command that runs the app when the kubeconfig may hold other sites."""
+    _pending: ClusterState | None
 
     def _views_available(self, what: str, command: str) -> bool:
         if self.sessions.available:
@@ -101,3 +151,92 @@ class SiteViews(ChangeFlow):
             ),
             self._staged,
         )
+
+    # -- context switch (K) ----------------------------------------------------------------------
+
+    def action_switch_context(self) -> None:
+        """List the kubeconfig's contexts (read again) and switch to the one chosen."""
+        switch = self.context_switch
+        if switch is None:
+            self.notify("switching context: not available here (this view shows one site)", timeout=4)
+            return
+        if isinstance(self.screen, ContextSwitchModal):
+            return
+
+        def chosen(name: str | None) -> None:
+            if name is None:
+                return
+            if not self.staging:
+                self._open_context(name)
+                return
+            count = len(self.staging)
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self._open_context(name)
+
+            self.push_screen(
+                ConfirmModal(
+                    "Switch context",
+                    f"{count} staged change(s) were made for this site and are discarded on switching "
+                    "(nothing has been written). Switch anyway?",
+                    "Switch",
+                ),
+                answered,
+            )
+
+        self.push_screen(
+            ContextSwitchModal(switch.contexts, on_screen=self.source.info.context, palette=self.palette),
+            chosen,
+        )
+
+    def _open_context(self, name: str) -> None:
+        self.notify(f"connecting to context {name}…", timeout=3, markup=False)
+        self._switch_worker(name)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="context-switch",
+        exit_on_error=False,
+        name="switch context",
+        description="connect to another kubeconfig context",
+    )
+    def _switch_worker(self, name: str) -> None:
+        switch = self.context_switch
+        assert switch is not None
+        try:
+            source, sessions = switch.open(name)
+        except Exception as exc:  # a bad context or kubeconfig: one line, the site on screen stays
+            self.post_message(
+                ChangeReported(f"context {name}: {one_line(exc)}; still on the site shown", "error")
+            )
+            return
+        switch.release(self.source)
+        self.post_message(ContextOpened(name, source, sessions))
+
+    @on(ContextOpened)
+    def _context_opened(self, message: ContextOpened) -> None:
+        message.stop()
+        self.source = message.source
+        self.init_changes(SessionHolder(message.sessions))
+        self._journals_checked = True  # the same state directory: already looked at
+        self.set_staging(Staging())
+        self.state = None
+        self._forget_pending_state()
+        info: SourceInfo = message.source.info
+        header = self.dashboard.query_one("#status-header")
+        header._info = info  # type: ignore[attr-defined]  # what the header composes with, if it ever does again
+        server = f" ({info.server})" if info.server else ""
+        self.dashboard.query_one("#hdr-context", TextLine).show(f"ctx {info.context}{server}")
+        self.dashboard.refresh_bindings()
+        self.notify(f"context {message.name}: reading the cluster…", timeout=4, markup=False)
+        self._start_source()
+
+    def _forget_pending_state(self) -> None:
+        """Drop a state of the old site still waiting for its repaint (the timer then finds none)."""
+        self._pending = None
+
+    def _start_source(self) -> object:  # pragma: no cover - provided by DashboardApp (a worker)
+        """Start the source in a worker."""
+        raise NotImplementedError

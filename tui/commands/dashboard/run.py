@@ -8,10 +8,13 @@ the vault is first read or a change session first opened, both in workers.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
+import threading
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from tui.cluster.config import ClusterConfigError, ClusterConnection, connect
+from tui.cluster.config import ClusterConfigError, ClusterConnection, connect, list_contexts
 from tui.cluster.decoded_store import DecodedStore
 from tui.cluster.live import ClusterFeed, FeedTimings
 from tui.commands.dashboard.arguments import EXIT_FAILED, EXIT_UNREACHABLE, EXIT_USAGE
@@ -27,6 +30,8 @@ from tui.ui.view.settings import UiSettings
 
 if TYPE_CHECKING:
     from tui.ops.runner import ChangeSession
+    from tui.ui.modals.context_switch import ContextChoice
+    from tui.ui.source import StateSource
 
 
 def _fail(message: str, code: int) -> int:
@@ -68,8 +73,59 @@ def _dashboard(args: argparse.Namespace) -> int:
         freeze_heap=True,
     )
     sessions = None if read_only else LazySession(lambda: open_change_session(settings))
+    switch = DashboardSwitch(settings, clock)
+    switch.adopt(source, sessions)
     source.prestart()  # list the cluster while the UI is imported and mounted
-    return run_app(source, ui_settings, clock=clock, mouse=not args.no_mouse, sessions=sessions)
+    return run_app(
+        source, ui_settings, clock=clock, mouse=not args.no_mouse, sessions=sessions, context_switch=switch
+    )
+
+
+class DashboardSwitch:
+    """The dashboard's ``K``: list the kubeconfig's contexts (read again each time) and open another.
+
+    Every setting but the context is kept (namespace, vault, ARM, read-only...); the kubeconfig is read
+    afresh, so choosing the context on screen again reconnects with a renewed token or a moved server.
+    Each source is paired with the change session made for it, whose connection :meth:`release` closes.
+    """
+
+    def __init__(self, settings: Settings, clock: Clock) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._sessions: dict[int, LazySession | None] = {}
+        self._lock = threading.Lock()
+
+    def adopt(self, source: StateSource, sessions: LazySession | None) -> None:
+        """Pair ``source`` with its change session (the one the dashboard started with)."""
+        with self._lock:
+            self._sessions[id(source)] = sessions
+
+    def contexts(self) -> tuple[Sequence[ContextChoice], str]:
+        """The kubeconfig's contexts, read again, and where its files came from."""
+        # The dialog's value type lives with the dialog (Textual is loaded by then: the app is running).
+        from tui.ui.modals.context_switch import ContextChoice
+
+        found, where = list_contexts(self.settings.connection.kubeconfig)
+        return [ContextChoice(c.name, c.server, c.namespace, c.current) for c in found], where
+
+    def open(self, context: str) -> tuple[StateSource, LazySession | None]:
+        """Connect to ``context`` and build its feed and change session (nothing started)."""
+        settings = dataclasses.replace(
+            self.settings, connection=dataclasses.replace(self.settings.connection, context=context)
+        )
+        connection, feed = open_feed(settings, clock=self.clock)
+        source = FeedSource(feed, SourceInfo(connection.context, connection.server), on_stop=connection.close)
+        sessions = None if settings.read_only else LazySession(lambda: open_change_session(settings))
+        self.adopt(source, sessions)
+        return source, sessions
+
+    def release(self, source: StateSource) -> None:
+        """Stop ``source`` and close the connection of the change session made with it."""
+        with self._lock:
+            sessions = self._sessions.pop(id(source), None)
+        source.stop()
+        if sessions is not None:
+            sessions.close()
 
 
 def open_feed(settings: Settings, *, clock: Clock | None = None) -> tuple[ClusterConnection, ClusterFeed]:

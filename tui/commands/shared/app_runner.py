@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from tui.cluster.config import ClusterConnection
     from tui.core.clock import Clock
     from tui.ops.runner import ChangeSession
+    from tui.ui.app import DashboardApp
+    from tui.ui.site_views import ContextSwitch
     from tui.ui.source import StateSource
     from tui.ui.view.settings import UiSettings
 
@@ -61,14 +63,18 @@ def run_app(
     mouse: bool = True,
     sessions: LazySession | None = None,
     on_hangup: Callable[[], None] | None = None,
+    context_switch: ContextSwitch | None = None,
 ) -> int:
     """Run the dashboard over ``source`` until the user quits, then stop the source.
 
     The source is stopped after the terminal has been restored, so a slow network shutdown never keeps
     the user looking at a frozen screen. ``sessions`` lets the change dialogs write (None: look only).
     ``on_hangup`` runs (from another thread) before the process ends because its terminal went away.
+    ``context_switch`` lets the user switch kubeconfig context (``K``); the source on screen at the end,
+    whichever it is, is the one stopped.
     """
     # Textual reads keys from stdin (and draws on stderr): the same terminal, watched through stdin.
+    app: DashboardApp | None = None
     watch = HangupWatch(sys.__stdin__.fileno() if sys.__stdin__ else -1, lambda: _hung_up(on_hangup))
     try:
         choose_frame_rate()  # before Textual is imported: it reads the cap once
@@ -77,14 +83,20 @@ def run_app(
         from tui.ui.app import DashboardApp
 
         app = DashboardApp(source, settings=settings, clock=clock, sessions=sessions)
+        app.context_switch = context_switch
         watch.start()
         app.run(mouse=mouse)
     finally:
         watch.stop()
-        source.stop()
-        if sessions is not None:
-            sessions.close()
-    return int(app.return_code or 0)
+        # After a context switch the app holds another source (the first was stopped at the switch).
+        current = app.source if app is not None else source
+        if context_switch is not None:
+            context_switch.release(current)  # stops it and closes its change session's connection
+        else:
+            current.stop()
+            if sessions is not None:
+                sessions.close()
+    return int(app.return_code or 0) if app is not None else 0
 
 
 def _hung_up(cleanup: Callable[[], None] | None) -> None:
