@@ -9,12 +9,12 @@ certificate's ``.pem`` (its private key) are never read.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from tui.core.build.cache import DecodeCache, decode_value
 from tui.core.build.readers import b64_bytes, field_of, spec_of
-from tui.core.certs.checks import days_left
 from tui.core.certs.model import iso_utc
+from tui.core.durations import days_left
 from tui.core.model import resources as rk
 from tui.core.model.connector import (
     CLIENT_CERT_PUBLIC_EXTENSION,
@@ -45,11 +45,6 @@ def _public_key(secret: object, sync: object) -> str | None:
 def _items(sync: object) -> list[dict[str, object]]:
     data = field_of(spec_of(sync), "secretObject").get("data")  # type: ignore[arg-type]
     return [i for i in data if isinstance(i, dict)] if isinstance(data, list) else []
-
-
-def _whole_days(span: timedelta) -> int:
-    """Whole days, rounded down, as :func:`tui.core.certs.checks.days_left` counts to an expiry."""
-    return span // timedelta(days=1)
 
 
 def build_connector_certificate(
@@ -99,8 +94,8 @@ def build_connector_certificate(
         issuing_certificate=issuing.key if issuing is not None else None,
         renewal_time=renewal,
         certificate_ready=issuing.is_ready if issuing is not None and issuing.ready is not None else None,
-        days_left=days_left(certificate, now) if certificate is not None else None,
-        days_to_renewal=_whole_days(renewal - now) if renewal is not None else None,
+        days_left=days_left(certificate.not_after, now) if certificate is not None else None,
+        days_to_renewal=days_left(renewal, now) if renewal is not None else None,
     )
 
 
@@ -197,7 +192,7 @@ def _renewal_findings(view: ConnectorCertView, settings: ModelSettings, now: dat
                     SUBJECT,
                 )
             )
-    age = _whole_days(now - cert.not_before)
+    age = days_left(now, cert.not_before)  # whole days since issue, by the same rule
     if view.renews_automatically and 0 <= age < settings.expiring_critical_days:
         out.append(
             Finding(

@@ -64,7 +64,7 @@ class ConnectorCertView:
     certificate_ready: bool | None = None
     """That Certificate's Ready condition; None without one."""
     days_left: int | None = None
-    """Whole days until notAfter, rounded down (:func:`tui.core.certs.checks.days_left`)."""
+    """Whole days until notAfter, rounded down (:func:`tui.core.durations.days_left`, the one rule)."""
     days_to_renewal: int | None = None
     """Whole days until :attr:`renewal_time`, by the same rule."""
 
