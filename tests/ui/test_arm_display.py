@@ -58,8 +58,8 @@ async def test_arm_unreachable_gets_a_header_state_and_the_cluster_view_stays(
         pane = app.dashboard.opcua_pane
         # Every entry, with the same health as without ARM: nothing hidden, nothing judged as drift.
         assert set(pane.table.row_keys) == {e.key for e in steady.opcua}
-        assert pane.table.get_cell("trust/plc-expired.der", "health").plain == "expired"
-        assert pane.title_text.startswith("OPC UA lists (owner arm) · trust 11 · issuer 5 · 2 critical")
+        assert pane.table.get_cell("trust/plc-expired.der", "health").plain == "CRIT expired"
+        assert pane.title_text.startswith("OPC UA lists (owner arm) · trust 11 · issuer 5 · 3 critical")
         assert app.dashboard.root_pane.display and "steady" in app.dashboard.root_pane.title_text
 
 
@@ -76,7 +76,7 @@ async def test_a_drifted_entry_shows_in_the_table_header_and_preview(dashboard: 
     async with dashboard(state) as (app, pilot, _source):
         assert _line(app, "hdr-arm").plain == "arm drift (1)"
         table = app.dashboard.opcua_pane.table
-        assert table.get_cell("trust/historian.der", "health").plain == "arm-drift"
+        assert table.get_cell("trust/historian.der", "health").plain == "WARN arm-drift"
         await pilot.press("3")
         assert table.move_to_key("trust/historian.der")
         await pilot.press("enter")

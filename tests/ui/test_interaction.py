@@ -78,7 +78,10 @@ async def test_sorting_by_days_and_reverse_keeps_the_cursor_on_its_entry(dashboa
 async def test_s_cycles_the_sort_column(dashboard: Dashboard) -> None:
     async with dashboard() as (app, pilot, _source):
         pane = app.dashboard.opcua_pane
-        await pilot.press("3", "s")
+        assert pane.entry_sort.column == "health"  # most urgent first by default (issue 13)
+        await pilot.press("3", "s")  # after the last column (Health), back to the first
+        assert pane.entry_sort.column == "list"
+        await pilot.press("s")
         assert pane.entry_sort.column == "file"
         assert pane.table.row_keys[0] == "issuer/contoso-site-ca.crl"
         await pilot.press("s")

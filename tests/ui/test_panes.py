@@ -39,7 +39,7 @@ async def test_root_ca_pane_shows_the_ca_its_rotation_and_the_bundle(
         assert "2025-05-02 12:00Z → 2025-07-31 12:00Z" in identity
         assert "60d (67%)" in _line(app, "root-gauge")
         rotation = _line(app, "root-rotation")
-        assert "steady" in rotation and "2025-07-01 12:00:00Z (in 30d)" in rotation
+        assert "steady" in rotation and "2025-07-01 12:00Z (in 30d)" in rotation
         resource = _line(app, "root-resource")
         assert "azure-iot-operations-aio-selfsigned-root" in resource and "rev 1" in resource
         assert "Ready True" in resource
@@ -111,13 +111,13 @@ async def test_opcua_pane_holds_both_lists_with_counts_and_health(
     async with dashboard() as (app, _pilot, _source):
         pane = app.dashboard.opcua_pane
         assert "OPC UA" in pane.title_text
-        assert "trust 11 · issuer 5 · 2 critical · 6 warning" in pane.title_text
+        assert "trust 11 · issuer 5 · 3 critical · 5 warning" in pane.title_text
         table = pane.table
         assert set(table.row_keys) == {entry.key for entry in steady.opcua}
-        assert table.get_cell("trust/plc-expired.der", "health").plain == "expired"
+        assert table.get_cell("trust/plc-expired.der", "health").plain == "CRIT expired"
         assert table.get_cell("trust/plc-expired.der", "days").plain == "-10d"
-        assert table.get_cell("issuer/fabrikam-vendor-ca.crl", "health").plain == "crl-stale"
-        assert table.get_cell("trust/robot-cell-3.der", "health").plain == "not-yet-valid"
+        assert table.get_cell("issuer/fabrikam-vendor-ca.crl", "health").plain == "CRIT crl-stale"
+        assert table.get_cell("trust/robot-cell-3.der", "health").plain == "WARN not-yet-valid"
         assert table.get_cell("trust/gateway-north.der", "subject").plain == "Gateway North"
 
 
@@ -139,9 +139,12 @@ async def test_compact_layout_at_80x24_shows_one_pane_at_a_time_and_fits(dashboa
     async with dashboard(size=SMALL) as (app, pilot, _source):
         screen = app.dashboard
         assert screen.compact
-        assert screen.root_pane.display and not screen.opcua_pane.display
+        # It opens on the pane of the most severe finding (a stale CRL, critical): issue 13.
+        assert screen.opcua_pane.display and not screen.root_pane.display
         text = screen_text(app)
         assert "1 Root CA" in text and "3 OPC UA" in text
+        await pilot.press("1")
+        assert screen.root_pane.display and not screen.opcua_pane.display
         assert all(len(line) <= SMALL[0] for line in text.splitlines())
         await pilot.press("3")
         assert screen.opcua_pane.display and not screen.root_pane.display

@@ -26,6 +26,7 @@ from tui.ui.modals.preview import PreviewModal
 from tui.ui.source import SourceInfo
 from tui.ui.view import connector_doc, preview_doc
 from tui.ui.view.levels import Palette
+from tui.ui.view.urgency import most_urgent_pane, pane_counts
 from tui.ui.widgets.issuers_pane import IssuersPane
 from tui.ui.widgets.opcua_pane import OpcUaPane
 from tui.ui.widgets.pane_tabs import PANES, PaneTabs
@@ -105,6 +106,8 @@ class DashboardScreen(Screen[None]):
         self._namespace = namespace
         self.active_pane = PANE_IDS[0]
         self.state: ClusterState | None = None
+        self._pane_chosen = False
+        """The user picked a pane before the first state: do not move them to the most urgent one."""
 
     def compose(self) -> ComposeResult:
         """Header, tab strip (compact layout only), the panes, footer."""
@@ -121,9 +124,10 @@ class DashboardScreen(Screen[None]):
         """The screen and its panes are mounted: states can be shown."""
 
     def on_mount(self) -> None:
-        """Start on the Root CA pane and tell the app the panes exist."""
+        """Start on the Root CA pane (the first state may move to a more urgent one); tell the app."""
         self._apply_layout(self.app.size.width, self.app.size.height)
         self.action_show_pane(self.active_pane)
+        self._pane_chosen = False
         self.post_message(self.Ready())
 
     # -- parts -----------------------------------------------------------------------------------
@@ -159,12 +163,19 @@ class DashboardScreen(Screen[None]):
         self, state: ClusterState, now: datetime, *, source_error: str | None, read_only: bool
     ) -> None:
         """Show a new state in every pane (each applies it by key and repaints only what changed)."""
+        first = self.state is None
         self.state = state
         with self.app.batch_update():
             self.header.show(state, now, source_error=source_error, read_only=read_only)
             self.root_pane.show(state, now)
             self.issuers_pane.show(state)
             self.opcua_pane.show(state)
+            self.query_one(PaneTabs).set_counts(pane_counts(state.findings))
+            if first and not self._pane_chosen:
+                # Open on what is wrong: the pane of the most severe finding (the user's choice wins).
+                urgent = most_urgent_pane(state.findings)
+                if urgent is not None and urgent != self.active_pane:
+                    self.action_show_pane(urgent)
 
     def show_status(self, now: datetime, *, source_error: str | None, read_only: bool) -> None:
         """Refresh only the header (connection error, read-only toggle)."""
@@ -222,6 +233,7 @@ class DashboardScreen(Screen[None]):
         """Show (in the compact layout) and focus a pane."""
         if pane_id not in PANE_IDS:
             return
+        self._pane_chosen = True
         self.active_pane = pane_id
         self._show_classes()
         self._focus_target(pane_id).focus()

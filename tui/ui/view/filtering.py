@@ -3,7 +3,8 @@
 A word matches an entry when it occurs (case-insensitively) in its list, file name, vault secret name,
 subject, issuer, thumbprint, content kind or health flags, so ``expired``, ``crl-stale``, ``duplicate``
 or ``trust`` work as words. ``problem`` matches any entry with a flag, ``healthy`` one without, and
-``critical``/``warning`` its worst severity. ``!word`` keeps the entries the word does not match.
+``critical``/``warning`` its worst severity (the health cell's ``CRIT``/``WARN`` words match too), and
+``staged`` the rows with a staged change. ``!word`` keeps the entries the word does not match.
 
 Filtering runs on every keystroke over thousands of entries, so the per-keystroke work is kept to one
 substring test per candidate: the lower-cased search text of each entry is computed once per state
@@ -14,7 +15,7 @@ the entries the previous one kept.
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from tui.core.model.state import OpcUaEntry
@@ -166,16 +167,31 @@ class HaystackCache:
         """The last filter applied to ``_entries`` and the indices it kept."""
         self.tested = 0
         """How many entries the last :meth:`select` tested (fewer than all when it narrowed)."""
+        self._extra: Mapping[str, str] = {}
+        """Words shown on a row beyond the entry itself (``staged add``), by entry key."""
+
+    def set_extra(self, extra: Mapping[str, str]) -> None:
+        """Let words shown on rows beyond the entry (what is staged on it) match too.
+
+        ``staged`` then finds the rows whose health cell says ``staged add`` or ``staged remove``. A new
+        mapping drops the remembered texts, since the same entries now read differently.
+        """
+        if dict(extra) == dict(self._extra):
+            return
+        self._extra = dict(extra)
+        self._entries = None
+        self._last = None
 
     def get(self, entry: OpcUaEntry) -> str:
-        """The haystack of ``entry``, cached while the parts it is made of stay the same."""
+        """The haystack of ``entry`` (and of its row's extra words), cached while its parts stay the same."""
         key = entry.key
+        extra = self._extra.get(key)
         hit = self._cache.get(key)
         if hit is not None and (hit[0] is entry or hit[1] == haystack_inputs(entry)):
-            return hit[2]
+            return hit[2] if extra is None else f"{hit[2]}\n{extra.lower()}"
         text = entry_haystack(entry)
         self._cache[key] = (entry, haystack_inputs(entry), text)
-        return text
+        return text if extra is None else f"{text}\n{extra.lower()}"
 
     def texts(self, entries: Sequence[OpcUaEntry]) -> list[str]:
         """The haystack of each entry, in order (built once per sequence object)."""

@@ -8,11 +8,11 @@ numbers), never on the displayed text, with the row key as the tie-breaker so th
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from tui.core.model.state import IssuerView, OpcUaEntry, Severity
+from tui.core.model.state import Health, IssuerView, OpcUaEntry, Severity
 from tui.ui.view import format as fmt
 from tui.ui.view.cells import Cell, MiddleCell, RowCells
 from tui.ui.view.columns import ColumnSpec
@@ -20,16 +20,24 @@ from tui.ui.view.levels import Level, Palette, days_level, severity_level
 
 MARK = "●"
 
+HEALTH_MIN, HEALTH_MAX = 20, 40
+"""Bounds of the Health column's minimum width, which follows its longest cell (:func:`fit_columns`)."""
+
+FILE_MIN, FILE_MAX = 16, 32
+"""Bounds of the File column's minimum width, which follows its longest name (:func:`fit_columns`)."""
+
 OPCUA_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("mark", " ", 1),
     ColumnSpec("list", "List", 6, priority=1),
-    ColumnSpec("file", "File", 16, flex=2, priority=0, max_width=40),
-    ColumnSpec("subject", "Subject", 14, flex=3, priority=1),
-    ColumnSpec("issuer", "Issuer", 12, flex=2, priority=5),
+    # File name and health first (issue 13): they say which entry and what is wrong; the subject is in
+    # the preview. Both flex the most so similar names and several flags read whole.
+    ColumnSpec("file", "File", FILE_MIN, flex=3, priority=0, max_width=48),
+    ColumnSpec("subject", "Subject", 14, flex=1, priority=3),
+    ColumnSpec("issuer", "Issuer", 12, flex=1, priority=5),
     ColumnSpec("thumb", "Thumbprint", 10, priority=6),
     ColumnSpec("not_after", "Not after", 10, priority=4),
     ColumnSpec("days", "Days", 5, priority=0),
-    ColumnSpec("health", "Health", 10, flex=2, priority=2),
+    ColumnSpec("health", "Health", HEALTH_MIN, flex=2, priority=0, max_width=48),
 )
 """Every column the OPC UA table may show, in display order."""
 
@@ -65,6 +73,43 @@ def _severity_rank(severity: Severity | None) -> int:
     return severity.rank if severity is not None else 3
 
 
+_NO_DAYS = float("inf")
+
+
+def urgency(entry: OpcUaEntry) -> tuple[int, float, str]:
+    """Most urgent first: worst severity, then fewest days left (unknown last), then the flags."""
+    days = entry.days_left if entry.days_left is not None else _NO_DAYS
+    return (_severity_rank(entry.severity), days, ",".join(f.value for f in entry.flags))
+
+
+SEVERITY_WORD: dict[Severity | None, str] = {
+    Severity.CRITICAL: "CRIT",
+    Severity.WARNING: "WARN",
+    Severity.INFO: "INFO",
+    None: "ok",
+}
+"""The word at the head of every health cell: the severity without colour (monochrome, colour-blind)."""
+
+SEVERITY_NOTE = (
+    "the worst severity of the entry's flags, in a word (critical, warning, info; ok: no flag), then the "
+    "flags; expiring gives its days left"
+)
+"""How the help explains the health cell."""
+
+
+def health_text(entry: OpcUaEntry) -> str:
+    """``CRIT expired``, ``WARN expiring 26d``, ``WARN duplicate,not-synced``, ``ok``."""
+    if not entry.flags:
+        return SEVERITY_WORD[None]
+    words = []
+    for flag in entry.flags:
+        if flag is Health.EXPIRING and entry.days_left is not None:
+            words.append(f"{flag.value} {fmt.days_text(entry.days_left)}")
+        else:
+            words.append(flag.value)
+    return f"{SEVERITY_WORD[entry.severity]} {','.join(words)}"
+
+
 OPCUA_SORT: dict[str, Callable[[OpcUaEntry], Any]] = {
     "mark": lambda e: 0,
     "list": lambda e: e.list_name,
@@ -78,9 +123,23 @@ OPCUA_SORT: dict[str, Callable[[OpcUaEntry], Any]] = {
     "thumb": lambda e: e.certificate.sha1 if e.certificate else "",
     "not_after": lambda e: _naive(_expiry(e)),
     "days": lambda e: _naive(_expiry(e)),
-    "health": lambda e: (_severity_rank(e.severity), ",".join(f.value for f in e.flags)),
+    "health": urgency,
 }
 """Sort value of each OPC UA column, from the model (not from the displayed text)."""
+
+SORT_KEYS: tuple[tuple[str, str, str, str], ...] = (
+    ("H", "health", "Health", "most urgent first: severity, then days left"),
+    ("D", "days", "Days", "fewest days left first"),
+    ("F", "file", "File", ""),
+    ("T", "list", "List", "trust, then issuer"),
+    ("N", "subject", "Subject", "the certificate's name"),
+    ("I", "issuer", "Issuer", ""),
+    ("E", "not_after", "Not after", "expiry date"),
+    ("P", "thumb", "Thumbprint", ""),
+    ("M", "mark", "Marks", "marked first"),
+)
+"""``(key, column, label, note)``: the OPC UA pane's key for each column, k9s style (shift+letter; the
+lower-case letters and ``C``, ``G``, ``J``, ``L``, ``S``, ``Z`` are taken)."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +156,8 @@ class SortOrder:
         return f"{names.get(self.column, self.column)} {'▼' if self.reverse else '▲'}"
 
 
-DEFAULT_OPCUA_SORT = SortOrder("list")
+DEFAULT_OPCUA_SORT = SortOrder("health")
+"""Most urgent first (severity, then days left): what is wrong shows on the first screen."""
 
 
 _MemoKey = tuple[SortOrder, frozenset[str]]
@@ -156,6 +216,22 @@ def sort_entries(
     return ordered
 
 
+def fit_columns(
+    specs: Sequence[ColumnSpec], longest_file: int, longest_health: int
+) -> tuple[ColumnSpec, ...]:
+    """``specs`` with the File and Health minimum widths set to hold their longest cells (within bounds).
+
+    Columns get their room by priority: the optional columns (subject, issuer, dates, thumbprint) only
+    show once the file names and health texts fit whole, so two long names that differ near the end
+    are not cut alike while a subject takes the room.
+    """
+    widths = {
+        "file": min(max(longest_file, FILE_MIN), FILE_MAX),
+        "health": min(max(longest_health, HEALTH_MIN), HEALTH_MAX),
+    }
+    return tuple(replace(spec, width=widths[spec.key]) if spec.key in widths else spec for spec in specs)
+
+
 def entry_cells(
     entry: OpcUaEntry, palette: Palette, *, marked: bool, warn_days: int, critical_days: int
 ) -> RowCells:
@@ -170,12 +246,15 @@ def entry_cells(
     else:
         subject, issuer, thumbprint = f"({entry.content})", "", ""
     level = severity_level(entry.severity)
-    health = ",".join(flag.value for flag in entry.flags) if entry.flags else "ok"
-    days_style = (
-        palette.style(days_level(entry.days_left, warn_days, critical_days))
-        if (cert is not None or crl is not None)
-        else palette.style(Level.MUTED)
-    )
+    health = health_text(entry)
+    if cert is not None:
+        days_style = palette.style(days_level(entry.days_left, warn_days, critical_days))
+    elif crl is not None and entry.days_left is not None:
+        # A CRL is judged by staleness only (a weekly CRL is days from its nextUpdate all the time): red
+        # once stale, as its health says, never beside a healthy "ok".
+        days_style = palette.style(Level.ERROR if Health.CRL_STALE in entry.flags else Level.PLAIN)
+    else:
+        days_style = palette.style(Level.MUTED)
 
     def cell(text: str, style: str = "") -> Cell:
         return Cell(text, style, row_key=key)

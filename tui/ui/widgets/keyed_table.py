@@ -132,6 +132,16 @@ class KeyedTable(DataTable[Cell]):
 
     # -- writing ---------------------------------------------------------------------------------
 
+    def set_specs(self, specs: Sequence[ColumnSpec]) -> None:
+        """Use these column definitions (a column's minimum width may follow what its cells hold)."""
+        specs = tuple(specs)
+        if specs == self.specs:
+            return
+        self.specs = specs
+        width = self.scrollable_content_region.width
+        if width > 0:
+            self.set_columns(layout_columns(self.specs, width))
+
     def set_columns(self, placed: Sequence[PlacedColumn]) -> None:
         """Show these columns (a rebuild, keeping the cursor); nothing happens if they are unchanged."""
         placed = tuple(placed)

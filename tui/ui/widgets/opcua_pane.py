@@ -33,11 +33,22 @@ from tui.ui.view.cells import Cell, MiddleCell, RowCells
 from tui.ui.view.connector_doc import connector_line
 from tui.ui.view.filtering import EntryFilter, HaystackCache, parse_filter
 from tui.ui.view.levels import DEFAULT_PALETTE, Level
-from tui.ui.view.rows import DEFAULT_OPCUA_SORT, OPCUA_COLUMNS, SortOrder, entry_cells, sort_entries
+from tui.ui.view.rows import (
+    DEFAULT_OPCUA_SORT,
+    OPCUA_COLUMNS,
+    SORT_KEYS,
+    SortOrder,
+    entry_cells,
+    fit_columns,
+    health_text,
+    sort_entries,
+)
 from tui.ui.view.staging import MARKER_LABEL, MARKER_SYMBOL, StageKind, Staging
 from tui.ui.widgets.filter_input import FilterInput
 from tui.ui.widgets.keyed_table import KeyedTable
 from tui.ui.widgets.titled import Titled
+
+_PROBLEMS = frozenset((Severity.CRITICAL, Severity.WARNING))
 
 
 def _list_size(state: ClusterState, list_name: str) -> int | None:
@@ -88,6 +99,26 @@ class OpcUaPane(Titled, Vertical):
         ),
         Binding(
             "S", "sort_reverse", "Reverse", show=False, id="opcua.reverse", tooltip="Reverse the sort order"
+        ),
+        Binding(
+            "p",
+            "toggle_problems",
+            "Problems",
+            show=False,
+            id="opcua.problems",
+            tooltip="Show only the entries with a critical or warning finding (again: show all)",
+        ),
+        # One key per column, k9s style (shift+letter; again: reverse). Listed by ? and the palette.
+        *(
+            Binding(
+                key,
+                f"sort_by('{column}')",
+                f"Sort by {label}",
+                show=False,
+                id=f"opcua.sort-{column.replace('_', '-')}",
+                tooltip=f"Sort by {label.lower()}" + (f" ({note})" if note else "") + "; again: reverse",
+            )
+            for key, column, label, note in SORT_KEYS
         ),
         Binding(
             "escape",
@@ -159,6 +190,9 @@ class OpcUaPane(Titled, Vertical):
         # Not ``sort_order``: Textual's Widget uses that name for the order of its children.
         self.entry_sort: SortOrder = DEFAULT_OPCUA_SORT
         self.filter: EntryFilter = parse_filter("")
+        self.problems_only = False
+        """``p``: only entries with a critical or warning severity (and rows with a staged change)."""
+        self._longest = (-1, -1)
         self._state: ClusterState | None = None
         self._haystacks = HaystackCache()
         self._cells: dict[str, tuple[OpcUaEntry, bool, StageKind | None, RowCells]] = {}
@@ -197,12 +231,24 @@ class OpcUaPane(Titled, Vertical):
         self._state = state
         self._show_connector(state)
         entries = self.entries(state)
+        self._fit_columns(entries)
         keys = {entry.key for entry in entries}
         self.marked &= keys
         if len(self._cells) > len(keys):
             self._cells = {k: v for k, v in self._cells.items() if k in keys}
             self._haystacks.prune(entries)
         self._refresh_view()
+
+    def _fit_columns(self, entries: tuple[OpcUaEntry, ...]) -> None:
+        # File and Health get the width of their longest cells (of every entry, so that filtering does not
+        # shift them); a staged row's file name has a two-cell prefix.
+        health = max((len(health_text(e)) for e in entries), default=0)
+        if self._markers:
+            health = max(health, *(len(MARKER_LABEL[kind]) for kind in self._markers.values()))
+        file = max((len(e.target_key) for e in entries), default=0) + (2 if self._markers else 0)
+        if (file, health) != self._longest:
+            self._longest = (file, health)
+            self.table.set_specs(fit_columns(OPCUA_COLUMNS, file, health))
 
     def entries(self, state: ClusterState) -> tuple[OpcUaEntry, ...]:
         """The state's entries plus a row for each staged add not in the lists yet."""
@@ -217,6 +263,8 @@ class OpcUaPane(Titled, Vertical):
             return
         self.staging = staging
         self._markers = staging.markers()
+        # ``staged`` (and ``add``, ``remove``...) find the rows whose health cell says what is staged.
+        self._haystacks.set_extra({key: MARKER_LABEL[kind] for key, kind in self._markers.items()})
         if self._state is not None:
             self.show(self._state)
         self.refresh_bindings()
@@ -267,6 +315,8 @@ class OpcUaPane(Titled, Vertical):
         if state is None:
             return
         visible = self.filter.apply(self.entries(state), self._haystacks)
+        if self.problems_only:
+            visible = [e for e in visible if e.severity in _PROBLEMS or e.key in self._markers]
         self.shown = sort_entries(visible, self.entry_sort, self.marked)
         self.table.apply([(entry.key, self._row(entry, state)) for entry in self.shown], rebuild=rebuild)
         self._update_titles(state)
@@ -285,20 +335,24 @@ class OpcUaPane(Titled, Vertical):
             title += f" · {critical} critical"
         if warning:
             title += f" · {warning} warning"
-        if self.filter.active:
-            title += f" · {len(self.shown)} of {trust + issuer} match"
+        if self.filter.active or self.problems_only:
+            # Of every row the table can show, staged adds included (they match filters too).
+            title += f" · {len(self.shown)} of {len(self.entries(state))} match"
         area = state.area("opc-ua")
         if not area.ok:
             title += f" · {area.state.value}"
         title += _sizes_text(state)
         self.set_title(title)
-        subtitle = f"sort {self.entry_sort.label(OPCUA_COLUMNS)}"
+        # The footer is full at 80 columns: the subtitle names the keys of sorting and of problems only.
+        subtitle = f"sort {self.entry_sort.label(OPCUA_COLUMNS)} (H D F… ?)"
         if self.marked:
             subtitle += f" · {len(self.marked)} marked"
         if self.staging.items:
             subtitle += f" · {len(self.staging.items)} staged (a applies)"
         elif self.staging.applied:
             subtitle += f" · {len(self.staging.applied)} applied, awaiting the live state"
+        if self.problems_only:
+            subtitle += " · problems only (p: all)"
         if self.filter.active:
             subtitle += f" · filter: {self.filter.text.strip()}"
         self.set_subtitle(subtitle)
@@ -416,6 +470,15 @@ class OpcUaPane(Titled, Vertical):
         current = self.entry_sort.column
         following = keys[(keys.index(current) + 1) % len(keys)] if current in keys else keys[0]
         self.sort_by(following, reverse=False)
+
+    def action_sort_by(self, column: str) -> None:
+        """Sort by ``column`` (one key per column); pressed again, reverse."""
+        self.sort_by(column)
+
+    def action_toggle_problems(self) -> None:
+        """Show only the entries with a problem, or all of them again."""
+        self.problems_only = not self.problems_only
+        self._refresh_view(rebuild=True)
 
     def action_sort_reverse(self) -> None:
         """Reverse the sort direction."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rich.text import Text
 from textual import events
 
 from tui.ui.messages import PaneRequested
+from tui.ui.view.urgency import Counts
 from tui.ui.widgets.text_line import TextLine
 
 PANES: tuple[tuple[str, str], ...] = (("root-ca", "Root CA"), ("issuers", "Issuers"), ("opcua", "OPC UA"))
@@ -13,12 +16,21 @@ PANES: tuple[tuple[str, str], ...] = (("root-ca", "Root CA"), ("issuers", "Issue
 
 
 class PaneTabs(TextLine):
-    """``1 Root CA │ 2 Issuers │ 3 OPC UA`` with the shown pane highlighted; a click switches panes."""
+    """``1 Root CA │ 2 Issuers │ 3 OPC UA 4 crit 9 warn`` with the shown pane highlighted and each pane's
+    critical and warning findings counted (in words, not only colour); a click switches panes."""
 
     def __init__(self, *, id: str = "pane-tabs") -> None:
         super().__init__("", id=id)
         self.active = PANES[0][0]
         self._spans: list[tuple[int, int, str]] = []
+        self.counts: Mapping[str, Counts] = {}
+
+    def set_counts(self, counts: Mapping[str, Counts]) -> None:
+        """Show these finding counts beside each pane's title."""
+        if dict(counts) == dict(self.counts):
+            return
+        self.counts = dict(counts)
+        self.set_active(self.active, force=True)
 
     def on_mount(self) -> None:
         """Draw the strip once mounted."""
@@ -37,6 +49,11 @@ class PaneTabs(TextLine):
             start = len(text)
             style = "reverse bold" if each == pane_id else ""
             text.append(f" {number} {title} ", style)
+            counts = self.counts.get(each, Counts())
+            if counts.critical:
+                text.append(f"{counts.critical} crit ", f"{style} bold red".strip())
+            if counts.warning:
+                text.append(f"{counts.warning} warn ", f"{style} yellow".strip())
             self._spans.append((start, len(text), each))
         self.show(text)
 

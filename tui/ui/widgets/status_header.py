@@ -15,11 +15,19 @@ from tui.core.model.state import ClusterState
 from tui.ui.source import SourceInfo
 from tui.ui.view import connection
 from tui.ui.view.levels import Level
+from tui.ui.view.urgency import site_counts
 from tui.ui.widgets.text_line import TextLine
 
 
 class StatusHeader(Horizontal):
-    """Where the dashboard looks and how well it can see."""
+    """Where the dashboard looks and how well it can see, and how many critical and warning findings."""
+
+    # At 80 columns the tab strip counts the findings per pane; the header keeps its room for the
+    # connection state and the READ-ONLY badge.
+    SCOPED_CSS = False
+    DEFAULT_CSS = """
+    DashboardScreen.-compact #hdr-findings { display: none; }
+    """
 
     def __init__(self, info: SourceInfo, namespace: str, *, id: str | None = "status-header") -> None:
         super().__init__(id=id)
@@ -30,6 +38,8 @@ class StatusHeader(Horizontal):
         """Title, context, namespace, connection, vault, ARM, age and read-only badge."""
         server = f" ({self._info.server})" if self._info.server else ""
         yield TextLine("aio-certs", id="hdr-title")
+        # What is wrong, first: critical and warning findings in words (the context line gives way).
+        yield TextLine("", id="hdr-findings")
         yield TextLine(f"ctx {self._info.context}{server}", id="hdr-context")
         yield TextLine(f"ns {self._namespace}", id="hdr-namespace")
         yield TextLine("connecting…", id="hdr-connection", classes="-muted")
@@ -48,6 +58,9 @@ class StatusHeader(Horizontal):
         """Bring every item up to date (unchanged items are not repainted)."""
         if state is not None:
             self._line("hdr-namespace").show(f"ns {state.namespace}")
+            counts = site_counts(state.findings)
+            level = Level.ERROR if counts.critical else Level.WARNING if counts.warning else Level.OK
+            self._line("hdr-findings").show(counts.text() or "no problems", level)
         cluster = connection.cluster_summary(state, source_error)
         self._line("hdr-connection").show(f"● {cluster.text}", cluster.level)
         vault = connection.vault_summary(state)
