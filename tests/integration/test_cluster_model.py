@@ -7,6 +7,7 @@ The vault side uses the real SecretClient against the Key Vault emulator (or aga
 
 from __future__ import annotations
 
+import base64
 import copy
 import socket
 import threading
@@ -234,6 +235,43 @@ def test_rotation_by_the_demo_cert_manager_on_the_test_clock(
         # The demo's trust-manager, like the real one, keeps no previous CA: the new CA alone.
         assert [c.sha1 for c in state.trust_bundle.certificates] == [_thumb(state)]
         assert _thumb(state) != _thumb(before)
+        conn.close()
+    finally:
+        env.stop()
+
+
+def test_a_hand_added_crl_survives_a_forced_sync_and_reads_as_hand_added(
+    tmp_path: Path, feeds: list[ClusterFeed]
+) -> None:
+    """The AIO docs' ``kubectl patch secret aio-opc-ua-broker-trust-list`` CRL, on the demo site: the
+    secret sync controller's apply keeps it, and the model reads it as added by hand."""
+    clock = FrozenClock(NOW)
+    env = DemoEnvironment(state_dir=tmp_path / "demo", clock=clock, run_controllers=False).start()
+    try:
+        conn = load_cluster_config(str(env.kubeconfig_path), environ={"HOME": str(tmp_path)})
+        feed = _feed(feeds, conn, clock)
+        crl = certgen.make_crl(CA, this_update=NOW).der
+        patch = {"data": {"plant-ca.crl": base64.b64encode(crl).decode()}}
+        env.kube.core.patch_namespaced_secret(TRUST_LIST_SYNC, NS, patch, field_manager="kubectl-patch")
+        sync = env.kube.get(rk.SECRET_SYNCS, NS, TRUST_LIST_SYNC)
+        assert sync is not None
+        sync["spec"]["forceSynchronization"] = "after-the-crl"
+        clock.advance(timedelta(seconds=30))  # so that the forced sync's time differs from the first one
+        env.kube.replace(rk.SECRET_SYNCS, sync)
+        env.secret_sync.reconcile_once()
+        state = feed.wait_for_state(
+            lambda s: (
+                (e := s.entry("trust/plant-ca.crl")) is not None
+                and "hand-added" in e.flags
+                and (view := s.sync("trust")) is not None
+                and view.last_successful_sync == clock.now()
+            ),
+            TIMEOUT,
+        )
+        entry = state.entry("trust/plant-ca.crl")
+        assert entry is not None and entry.crl is not None
+        secret = env.kube.get(rk.SECRETS, NS, TRUST_LIST_SYNC)
+        assert secret is not None and "plant-ca.crl" in secret["data"]
         conn.close()
     finally:
         env.stop()
