@@ -33,6 +33,7 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from tui.core.clock import Clock, SystemClock
+from tui.core.durations import DAYS_LEFT_RULE
 from tui.core.model.snapshot import AreaState
 from tui.core.model.state import ClusterState
 from tui.paths import style_path
@@ -60,6 +61,7 @@ from tui.ui.site_views import SiteViews
 from tui.ui.source import StateSource
 from tui.ui.view import connection
 from tui.ui.view.levels import DEFAULT_PALETTE, Palette, palette_from_colors
+from tui.ui.view.rows import SEVERITY_NOTE, SEVERITY_WORD
 from tui.ui.view.settings import UiSettings
 from tui.ui.view.terminal import over_ssh
 from tui.ui.widgets.filter_input import FilterInput
@@ -444,6 +446,14 @@ def help_groups() -> list[HelpGroup]:
             (
                 *rows_from_bindings(OpcUaPane.BINDINGS),
                 HelpRow("click a header", "Sort by that column (again: reverse)"),
+            ),
+        ),
+        HelpGroup(
+            "Reading the OPC UA table",
+            (
+                HelpRow("Health", f"{' / '.join(SEVERITY_WORD.values())}: {SEVERITY_NOTE}"),
+                HelpRow("Days", DAYS_LEFT_RULE),
+                HelpRow("times", "UTC, as 2027-01-13 21:32Z (JSON output: ISO 8601, 2027-01-13T21:32:50Z)"),
             ),
         ),
         HelpGroup("Filter box (/ on the OPC UA pane)", rows_from_bindings(FilterInput.BINDINGS)),
