@@ -33,11 +33,14 @@ def demo() -> Iterator[DemoEnvironment]:
         yield env
 
 
-def _answer(demo: DemoEnvironment, state_dir: Path, path: Path, answer: bytes, **env: str) -> tuple[int, str]:
-    """Run ``trust add PATH`` on a pty, type ``answer`` at the prompt; (exit status, all it printed)."""
+def _answer(
+    demo: DemoEnvironment, state_dir: Path, path: Path | None, answer: bytes, *args: str, **env: str
+) -> tuple[int, str]:
+    """Run ``trust add PATH`` (or, without a path, ``ARGS``) on a pty, type ``answer`` at the prompt;
+    (exit status, all it printed)."""
     master, slave = pty.openpty()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tui", "trust", "add", str(path)],
+        [sys.executable, "-m", "tui", *(("trust", "add", str(path)) if path is not None else args)],
         cwd=ROOT,
         env=cli_env(demo, state_dir, **env),
         stdin=slave,
@@ -92,6 +95,21 @@ def test_no_at_the_prompt_writes_nothing_and_yes_applies(demo: DemoEnvironment, 
     assert {"sourcePath": "prompted-plc-der", "targetKey": "prompted-plc.der"} in (
         trust["spec"]["secretObject"]["data"]
     )
+
+
+def test_remove_with_purge_says_in_the_question_that_the_secret_goes_for_good(
+    demo: DemoEnvironment, tmp_path: Path
+) -> None:
+    # Issue 13 item 11 (CLI): the question was "Apply these 4 step(s) to context ...?" with no word of
+    # the purge, the one change here that cannot be undone.
+    before = site_snapshot(demo)
+    status, shown = _answer(demo, tmp_path, None, b"n\r", "trust", "remove", "plc-press-line1.der", "--purge")
+    assert status == 1, shown
+    question = " ".join(shown[shown.index("Apply these") : shown.index("[y/N]")].split())
+    assert "This deletes and PURGES Key Vault secret plc-press-line1-der: deleted for good, it cannot be" in (
+        question
+    ), question
+    assert site_snapshot(demo) == before
 
 
 def test_a_context_name_with_control_characters_is_escaped_in_the_prompt(

@@ -77,6 +77,7 @@ class Rig:
         wait_timeout: float = WAIT,
         max_conflicts: int = 5,
         audit_info: AuditInfo | None = None,
+        on_replan: Callable[[Plan, Plan], bool] | None = None,
     ) -> ApplyResult:
         """``apply_plan`` with a re-read of the fake cluster after a 409."""
         return apply_plan(
@@ -91,6 +92,7 @@ class Rig:
             reread=lambda: (*self.cluster.read_site(), None),
             max_conflicts=max_conflicts,
             audit_info=audit_info,
+            on_replan=on_replan,
         )
 
     def resume(self, journal_id: str, *, wait_timeout: float = WAIT) -> ApplyResult:
@@ -246,6 +248,46 @@ def test_a_409_mid_apply_rebases_and_continues(tmp_path: Path, moved: str) -> No
         "pending",
         "done",
     ]
+
+
+def _spc_moved_under_the_apply(rig: Rig) -> None:
+    """Someone else adds an SPC object just before our SPC write: a 409, then a re-plan."""
+    rig.vault.put("someone-else-der", STRANGER.der.hex())
+    rig.cluster.hooks["patch SecretProviderClass"] = lambda: rig.cluster.edit(
+        rk.SECRET_PROVIDER_CLASSES, NS, SPC, _add_object("someone-else-der")
+    )
+
+
+def test_a_replan_is_put_to_on_replan_before_it_writes(rig: Rig) -> None:
+    # Issue 13 item 15: the apply re-planned silently; the CLI and the dashboard now get to show the new
+    # plan and ask again.
+    plan = _add_plc2(rig)
+    _spc_moved_under_the_apply(rig)
+    asked: list[tuple[Plan, Plan, int]] = []
+
+    def ask(previous: Plan, replanned: Plan) -> bool:
+        asked.append((previous, replanned, rig.cluster.calls.count("patch SecretProviderClass")))
+        return True
+
+    result = rig.apply(plan, on_replan=ask)
+    assert result.outcome == APPLIED, result.error
+    [(previous, replanned, spc_writes)] = asked
+    assert previous is plan and replanned.revision == 1 and spc_writes == 1  # asked before writing again
+    assert result.replanned is replanned and "someone-else-der" in rig.spc_names()
+
+
+def test_a_replan_not_confirmed_stops_before_its_first_write_with_the_journal_kept(rig: Rig) -> None:
+    plan = _add_plc2(rig)
+    _spc_moved_under_the_apply(rig)
+    result = rig.apply(plan, on_replan=lambda _previous, _replanned: False)
+    assert result.outcome == CONFLICT and result.journal_kept and result.done == 1, result
+    assert "the new plan was not confirmed; stopped before its first write" in (result.error or "")
+    assert result.replanned is not None and result.replanned.revision == 1
+    assert rig.cluster.calls.count("patch SecretProviderClass") == 1  # the refused write only
+    assert "plc-2-der" not in rig.spc_names() and rig.vault.value("plc-2-der") == PLC2.der.hex()
+    [pending] = pending_applies(rig.state_dir)
+    assert pending.id == result.journal_id  # to roll back, or resume against the lists as they are
+    assert [e["outcome"] for e in rig.audit.events()] == ["started", "conflict"]
 
 
 def test_a_409_that_keeps_coming_gives_up_with_the_journal_kept(rig: Rig) -> None:

@@ -78,6 +78,11 @@ class StepEvent:
 Progress = Callable[[StepEvent], None]
 Reread = Callable[[], "tuple[ClusterState, RawSnapshot | None, ArmSnapshot | None]"]
 """A fresh read of the site for a re-plan: the model, the raw objects and what ARM holds now."""
+OnReplan = Callable[["Plan", "Plan"], bool]
+"""Asked ``(previous, replanned)`` when a conflict made the apply re-plan, before the new revision writes
+anything: True goes on, False stops the apply there (outcome ``conflict``, the journal kept when
+anything was written). The CLI shows the new diff and its new warnings and asks again; see
+:func:`new_warnings`."""
 
 DRIFT_WARNING = (
     "written on the cluster only while Azure Resource Manager owns it (--local-only): ARM keeps its "
@@ -133,6 +138,9 @@ class ApplyResult:
     """Per-step results (versions written, what was already in place...)."""
     journal_kept: bool = False
     """The journal stays pending for ``journal resume|rollback`` (something of this run may be written)."""
+    replanned: Plan | None = None
+    """The newest plan revision when a conflict made the apply re-plan (None when it never did): what
+    it went on with, or, when ``on_replan`` said no, what it stopped before."""
 
     @property
     def ok(self) -> bool:
@@ -164,6 +172,13 @@ def audit_info_for(plan: Plan, *, action: str, context: str, state: ClusterState
         plan.arm_resources,
         plan.drift,
     )
+
+
+def new_warnings(previous: Plan, replanned: Plan) -> list[str]:
+    """The warnings of ``replanned`` that ``previous`` did not have (say, a CRL left without its CA
+    because someone removed the CA meanwhile), for the question asked again after a re-plan."""
+    known = {str(w) for w in previous.warnings}
+    return [str(w) for w in replanned.warnings if str(w) not in known]
 
 
 def failure_line(exc: BaseException) -> tuple[str, bool]:
@@ -288,6 +303,7 @@ def apply_plan(
     reread: Reread | None = None,
     max_conflicts: int = MAX_CONFLICT_RETRIES,
     arm: ArmPort | None = None,
+    on_replan: OnReplan | None = None,
 ) -> ApplyResult:
     """Run ``plan`` (which must be applicable) step by step under a new journal; see the module docstring.
 
@@ -295,7 +311,8 @@ def apply_plan(
     (a plan that writes nothing to a vault needs none); ``arm`` is None when there is no ARM access (a
     plan that writes nothing through ARM needs none). ``reread`` returns a fresh ``(ClusterState,
     RawSnapshot, ArmSnapshot)`` for re-planning after a 409 or ARM's 412; without it a conflict fails
-    the apply.
+    the apply. ``on_replan`` (:data:`OnReplan`) is asked before a re-planned revision writes anything;
+    without it the apply goes on (the ``rebased`` progress event says so).
     Never raises for adapter failures: they end in the result (``outcome`` ``failed`` or
     ``nothing-done``) with a one-line ``error``.
     """
@@ -315,7 +332,8 @@ def apply_plan(
     run = StepRun(journal.create(journal_id, plan_record(plan)), plan_record(plan), progress, clock)
     run.audit_to(audit, info)
     conflicts = 0
-    current = plan
+    current = previous = plan
+    replanned: Plan | None = None
     steps = list(plan.steps)
     position = 0
     pending_written = False
@@ -345,6 +363,14 @@ def apply_plan(
                         f"re-planned after a concurrent change and the changes no longer apply: {detail}",
                         written=False,
                     ) from None
+                replanned = current
+                if on_replan is not None and not on_replan(previous, current):
+                    raise WriteConflict(
+                        "re-planned after a concurrent change and the new plan was not confirmed; "
+                        "stopped before its first write",
+                        written=False,
+                    ) from None
+                previous = current
                 # The done steps stay done; the rebased revision holds what is left, numbered afresh.
                 run.plan = plan_record(current)
                 run.journal.append(run.plan)
@@ -373,6 +399,7 @@ def apply_plan(
             plan.plan_id,
             (*run.executed, *steps[position:]),
             conflicts + 1,
+            replanned,
         )
     except Exception as exc:  # every adapter failure ends here: journaled, audited, one line
         error, unreachable = failure_line(exc)
@@ -399,6 +426,7 @@ def apply_plan(
             conflicts=conflicts,
             details=tuple(run.details),
             journal_kept=wrote,
+            replanned=replanned,
         )
     sync = finish_with_wait(run, adapters, wait_timeout)
     run.end(jr.APPLIED, "" if sync is None or sync.ok else f"not synced: {sync.describe()}")
@@ -412,6 +440,7 @@ def apply_plan(
         sync=sync,
         conflicts=conflicts,
         details=tuple(run.details),
+        replanned=replanned,
     )
 
 
@@ -445,6 +474,7 @@ def _conflicted(
     plan_id: str,
     steps: tuple[Step, ...],
     conflicts: int,
+    replanned: Plan | None = None,
 ) -> ApplyResult:
     """End a run stopped by another writer: journal, audit, result (see :data:`CONFLICT`)."""
     error = str(exc)
@@ -465,6 +495,7 @@ def _conflicted(
         conflicts=conflicts,
         details=tuple(run.details),
         journal_kept=wrote,
+        replanned=replanned,
     )
 
 

@@ -37,7 +37,7 @@ from tui.core.model.names import OPCUA_LISTS
 from tui.core.model.settings import ModelSettings
 from tui.core.model.snapshot import AreaState, RawSnapshot, ResourceStatus, VaultSnapshot
 from tui.core.model.state import ClusterState
-from tui.ops.apply import ApplyResult, AuditInfo, Progress, apply_plan, audit_info_for
+from tui.ops.apply import ApplyResult, AuditInfo, OnReplan, Progress, apply_plan, audit_info_for
 from tui.ops.audit import AuditLog
 from tui.ops.journal import JournalStore
 from tui.ops.ports import ArmPort
@@ -253,9 +253,19 @@ class ChangeSession:
             return []
 
     def apply(
-        self, plan: Plan, site: Site, *, action: str, progress: Progress, wait_timeout: float
+        self,
+        plan: Plan,
+        site: Site,
+        *,
+        action: str,
+        progress: Progress,
+        wait_timeout: float,
+        on_replan: OnReplan | None = None,
     ) -> ApplyResult:
-        """Apply an applicable ``plan`` under a new journal, audited as ``action``."""
+        """Apply an applicable ``plan`` under a new journal, audited as ``action``.
+
+        ``on_replan`` is asked before a revision re-planned after a conflict writes anything (see
+        :data:`~tui.ops.apply.OnReplan`); without it the apply goes on."""
         info = audit_info_for(plan, action=action, context=self.context, state=site.state)
         return apply_plan(
             plan,
@@ -269,6 +279,7 @@ class ChangeSession:
             audit_info=info,
             reread=self.reread,
             arm=site.arm_port,
+            on_replan=on_replan,
         )
 
     def _ports_for_journal(self) -> tuple[VaultWriter | None, ArmPort | None]:

@@ -49,7 +49,16 @@ from tui.core.clock import Clock, SystemClock
 from tui.core.model.arm import ArmIds
 from tui.core.model.state import ClusterState
 from tui.core.text import one_line, printable
-from tui.ops.apply import APPLIED, CONFLICT, NOTHING_DONE, REFUSED, ApplyResult, StepEvent, audit_info_for
+from tui.ops.apply import (
+    APPLIED,
+    CONFLICT,
+    NOTHING_DONE,
+    REFUSED,
+    ApplyResult,
+    StepEvent,
+    audit_info_for,
+    new_warnings,
+)
 from tui.ops.journal import notice_lines
 from tui.ops.resume import ROLLED_BACK
 from tui.ops.runner import ArmAccess, ArmFor, ChangeSession, SiteUnavailable
@@ -215,6 +224,50 @@ def report_result(command: str, result: ApplyResult, *, verb: str = "apply") -> 
     )
 
 
+def apply_question(plan: Plan, context: str) -> str:
+    """The ``[y/N]`` question before an apply; it names the secrets a purge deletes for good (issue 13,
+    item 11: the ``remove --purge`` prompt did not mention the purge)."""
+    question = f"Apply these {len(plan.steps)} step(s) to context {printable(context)}?"
+    purged = [printable(d.secret_name) for d in plan.vault_deletes if d.purge]
+    deleted = [printable(d.secret_name) for d in plan.vault_deletes if not d.purge]
+    if purged:
+        question += (
+            f" This deletes and PURGES Key Vault secret {', '.join(purged)}: deleted for good, it cannot "
+            "be recovered."
+        )
+    if deleted:
+        question += f" This deletes Key Vault secret {', '.join(deleted)} (recoverable until purged)."
+    return question
+
+
+def replan_asker(context: str, *, yes: bool, diff_to: Any = None) -> Callable[[Plan, Plan], bool]:
+    """What the CLI does when a conflict made the apply re-plan (issue 13, item 15): print the new diff
+    and the warnings the new plan adds, then ask again (with ``--yes``, go on after printing them).
+
+    The diff goes to stdout like the first one (``diff_to``: stderr under ``--json``, whose stdout is
+    one document). Stdin is a terminal here whenever ``yes`` is off: the first question required one."""
+
+    def ask(previous: Plan, replanned: Plan) -> bool:
+        print(
+            "aio-certs: the lists changed while this apply ran (a concurrent change); the rest of the "
+            f"apply was planned again (revision {replanned.revision}):",
+            file=sys.stderr,
+        )
+        print(replanned.render_diff(), file=diff_to or sys.stdout)
+        try:
+            confirm(
+                f"Go on with the new plan ({len(replanned.steps)} step(s) left) on context "
+                f"{printable(context)}?",
+                yes=yes,
+                warnings=new_warnings(previous, replanned),
+            )
+        except Refused:
+            return False
+        return True
+
+    return ask
+
+
 def plan_trail(trail: Trail, plan: Plan, state: ClusterState | None) -> None:
     """Point ``trail`` at what ``plan`` concerns (thumbprints, secrets, entries, plan id)."""
     info = audit_info_for(plan, action=trail.action, context=trail.context, state=state)
@@ -276,16 +329,19 @@ def run_change(
             trail.record("dry-run")
             return EXIT_OK
         try:
-            confirm(
-                f"Apply these {len(plan.steps)} step(s) to context {printable(connection.context)}?",
-                yes=options.yes,
-                warnings=warnings,
-            )
+            confirm(apply_question(plan, connection.context), yes=options.yes, warnings=warnings)
         except Refused as refused:
             trail.record("cancelled", detail=str(refused))
             raise
         result = session.apply(
-            plan, site, action=action, progress=progress_printer(), wait_timeout=options.wait_timeout
+            plan,
+            site,
+            action=action,
+            progress=progress_printer(),
+            wait_timeout=options.wait_timeout,
+            on_replan=replan_asker(
+                connection.context, yes=options.yes, diff_to=sys.stderr if options.json else None
+            ),
         )
         trail.settled()  # the apply audits itself, with its outcome
         if options.json:
