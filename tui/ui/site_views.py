@@ -208,9 +208,11 @@ class SiteViews(ChangeFlow):
         try:
             source, sessions = switch.open(name)
         except Exception as exc:  # a bad context or kubeconfig: one line, the site on screen stays
-            self.post_message(
-                ChangeReported(f"context {name}: {one_line(exc)}; still on the site shown", "error")
-            )
+            # The connection's errors are one line naming the context already; anything else gets it.
+            reason = " ".join(str(exc).split()) or one_line(exc)
+            if name not in reason:
+                reason = f"context {name}: {reason}"
+            self.post_message(ChangeReported(f"{reason}; still on the site shown", "error"))
             return
         switch.release(self.source)
         self.post_message(ContextOpened(name, source, sessions))

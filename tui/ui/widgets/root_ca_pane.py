@@ -218,37 +218,31 @@ def signed_text(state: ClusterState, palette: Palette) -> Text:
     if cert is None or not signed:
         return labelled(palette, "Signed", ("no cert-manager Certificate signed by this CA", Level.MUTED))
     old_key = set(state.root_ca.old_key_certificates)
-    lines: list[Text] = []
     behind = [c for c in signed if c.not_before is None or c.not_before < cert.not_before]
-    fresh = len(signed) - len(behind)
-    summary: list[tuple[str, Level]] = []
-    if fresh:
-        summary.append(
-            (f"✓ {fresh} re-issued since this CA ({fmt.when(cert.not_before, seconds=False)})", Level.OK)
+    if not behind:
+        names = ", ".join(c.name for c in signed[:SIGNED_SHOWN])
+        more = f" +{len(signed) - SIGNED_SHOWN} more" if len(signed) > SIGNED_SHOWN else ""
+        return labelled(palette, "Signed", (f"✓ all issued since this CA: {names}{more}", Level.OK))
+    worst = Level.ERROR if old_key & {c.key for c in behind} else Level.WARNING
+    since = fmt.when(cert.not_before, seconds=False)
+    lines = [
+        labelled(
+            palette,
+            "Signed",
+            (f"✗ {len(behind)} of {len(signed)} not re-issued since this CA ({since})", worst),
         )
-    if behind:
-        if summary:
-            summary.append((" · ", Level.MUTED))
-        summary.append(
-            (f"✗ {len(behind)} not re-issued since this CA", Level.ERROR if old_key else Level.WARNING)
-        )
-    lines.append(labelled(palette, "Signed", *summary))
-    for c in sorted(signed, key=lambda c: (0 if c in behind else 1, c.key))[:SIGNED_SHOWN]:
+    ]
+    # Only what still needs doing gets a line of its own: the pane has no room to spare (issue 13, 14).
+    for c in behind[:SIGNED_SHOWN]:
         if c.not_before is None:
             what, level = "not issued yet", Level.WARNING
-        elif c.not_before < cert.not_before:
-            what = f"issued {fmt.when(c.not_before, seconds=False)}, before this CA"
-            if c.key in old_key:
-                what, level = what + ": signed by the old key", Level.ERROR
-            else:
-                level = Level.WARNING
+        elif c.key in old_key:
+            what, level = f"issued {fmt.when(c.not_before, seconds=False)}, by the old key", Level.ERROR
         else:
-            what, level = f"re-issued {fmt.when(c.not_before, seconds=False)}", Level.OK
+            what, level = f"issued {fmt.when(c.not_before, seconds=False)}, before", Level.WARNING
         lines.append(labelled(palette, "", (f"{c.name} ", Level.PLAIN), (what, level)))
-    if len(signed) > SIGNED_SHOWN:
-        lines.append(
-            labelled(palette, "", (f"+{len(signed) - SIGNED_SHOWN} more on the Issuers pane", Level.MUTED))
-        )
+    if len(behind) > SIGNED_SHOWN:
+        lines.append(labelled(palette, "", (f"+{len(behind) - SIGNED_SHOWN} more", Level.MUTED)))
     return join_lines(*lines)
 
 
