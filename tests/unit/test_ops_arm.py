@@ -435,6 +435,24 @@ def test_resume_stops_when_someone_replaced_our_mapping_in_arm(rig: ArmRig) -> N
     assert result.outcome == CONFLICT and "ARM SecretSync" in (result.error or "")
 
 
+def test_a_412_during_a_resume_applies_the_delta_again_to_arms_current_copy(rig: ArmRig) -> None:
+    # From the adversarial pass: a resume failed on the first 412 where an apply re-plans.
+    journal_id = _killed(rig, "set:after")
+    rig.vault.put("plc-3-der", PLC3.der.hex())
+    rig.arm.hooks[f"put {SYNCS}"] = lambda: rig.arm.edit(
+        ArmKind.SECRET_SYNC, TRUST, _append_mapping("plc-3-der", "plc-3.der")
+    )
+    resumed = rig.resume(journal_id)
+    assert resumed.outcome == APPLIED, resumed.error
+    assert "conflict" in [e.phase for e in rig.events]
+    assert rig.arm.mappings(TRUST) == [
+        ("plc-1-der", "plc-1.der"),
+        ("plc-3-der", "plc-3.der"),
+        ("plc-2-der", "plc-2.der"),
+    ]
+    assert rig.cluster.synced(NS, TRUST)["plc-2.der"] == PLC2.der
+
+
 # -- helpers ------------------------------------------------------------------------------------------
 
 
