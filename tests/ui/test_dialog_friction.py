@@ -11,6 +11,8 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
+from rich.console import Console
+from rich.text import Text
 from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Static
@@ -32,8 +34,9 @@ from tui.ui.modals.vault_add import VaultAddModal
 from tui.ui.screens.dashboard import DashboardScreen
 from tui.ui.source import StaticSource
 from tui.ui.view.levels import DEFAULT_PALETTE, Level
-from tui.ui.view.preview_doc import Field
+from tui.ui.view.preview_doc import Field, PreviewDoc, Section
 from tui.ui.view.settings import UiSettings
+from tui.ui.widgets.text_line import Hanging
 
 
 def _no_session() -> ChangeSession:
@@ -415,3 +418,31 @@ async def test_a_long_outage_says_what_to_check_once_and_live_hides_the_age(stea
         app.tick()
         await pilot.pause()
         assert len([n for n in _notices(app) if "has not answered" in n]) == 1  # once per outage
+
+
+def test_a_wrapped_value_stays_in_its_column_and_apart_from_its_note() -> None:
+    console = Console(width=30, record=True, color_system=None)
+    text = Text("Renews    2027-07-16 09:30:00Z (in 40d)\nSHA-1     C037645609A4D8E1B4B5333CE5EDEB3F")
+    console.print(Hanging(text, 10))
+    lines = console.export_text().splitlines()
+    assert lines == [
+        "Renews    2027-07-16 09:30:00Z",
+        "          (in 40d)",
+        "SHA-1     C037645609A4D8E1B4B5",
+        "          333CE5EDEB3F",
+    ]
+    assert Hanging(Text("Left      5d"), 10).text.plain == "Left      5d"
+
+
+async def test_preview_values_wrap_under_their_column(steady: ClusterState) -> None:
+    subject = "CN=Robot Cell 07 Controller,DC=robot-cell-07,OU=Body Shop,O=Contoso Manufacturing,L=Plant 1"
+    doc = PreviewDoc("trust list: robot-cell-07.der", (Section("Certificate", (Field("Subject", subject),)),))
+    async with opened(steady, SMALL) as (app, pilot):
+        await app.push_screen(PreviewModal(doc))
+        await pilot.pause()
+        rows = screen_text(app).splitlines()
+        first = next(i for i, row in enumerate(rows) if "Subject  " in row)
+        start = rows[first].index("Subject")
+        # The subject is longer than the line: its continuation starts under the value, not the label.
+        follow = rows[first + 1][start:]
+        assert follow.startswith(" " * 18), rows[first : first + 2]

@@ -175,3 +175,39 @@ def test_demo_read_only_without_mouse_at_80x24(terminal: Terminal, tmp_path: Pat
     )
     assert "exit status: 0" in final
     assert terminal.flag("alternate_on") == "0"
+
+
+def _preview_body(screen: str) -> list[str]:
+    """The preview's body lines: between its title row and its hint row, border stripped."""
+    lines = screen.splitlines()
+    top = next(i for i, line in enumerate(lines) if "trust list:" in line or "issuer list:" in line)
+    hint = next(i for i, line in enumerate(lines) if "esc close" in line)
+    return [line.strip().strip("█").rstrip("▂▁▃▄▅▆▇ ").strip() for line in lines[top + 1 : hint]]
+
+
+def test_a_burst_of_keys_scrolls_the_preview_once_per_key(terminal: Terminal, tmp_path: Path) -> None:
+    """Issue 13 item 7: ``jjjjjjjj`` in one write (a held key over SSH) scrolls eight lines, not one."""
+    terminal.run("resize-window", "-t", terminal.name, "-x", "80", "-y", "24")
+    command = (
+        f"cd {shlex.quote(str(ROOT))} && {shlex.quote(sys.executable)} -m tui demo "
+        f'--state-dir {shlex.quote(str(tmp_path / "demo"))}; echo "exit status: $?"'
+    )
+    terminal.send(command, "Enter")
+    terminal.wait_for(lambda s: "Root CA" in s and "●" in s, START_TIMEOUT, "the dashboard")
+    terminal.send("3")
+    terminal.wait_for(lambda s: "OPC UA lists (owner" in s and "List" in s, STEP_TIMEOUT, "the OPC UA pane")
+    terminal.send("Enter")
+    before = _preview_body(terminal.wait_for(lambda s: "esc close" in s, STEP_TIMEOUT, "the preview"))
+    assert len(before) > 10
+    terminal.send("jjjjjjjj")  # one send-keys: one write to the terminal
+    terminal.wait_for(lambda s: _preview_body(s)[:3] != before[:3], STEP_TIMEOUT, "the preview to scroll")
+    time.sleep(0.5)  # let a late repaint land: the position must be final, not in passing
+    after = _preview_body(terminal.screen())
+    assert after[: len(before) - 8] == before[8:], f"before:\n{before}\nafter:\n{after}"
+    terminal.send("Escape")
+    terminal.wait_for(lambda s: "esc close" not in s, STEP_TIMEOUT, "the preview to close")
+    terminal.send("q")
+    final = terminal.wait_for(
+        lambda s: re.search(r"exit status: \d", s) is not None, STEP_TIMEOUT, "the process to exit"
+    )
+    assert "exit status: 0" in final

@@ -20,6 +20,7 @@ from textual.widgets import Static
 from tui.ui.modals.connector_export import ConnectorExportModal
 from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette
 from tui.ui.view.preview_doc import Field, PreviewDoc, Section
+from tui.ui.widgets.text_line import Hanging
 
 LABEL_WIDTH = 18
 
@@ -116,10 +117,17 @@ class PreviewModal(ModalScreen[None]):
         with Vertical(id="preview-dialog") as dialog:
             dialog.border_title = self.doc.title
             with ScrollBody(id="preview-body"):
+                # Long values wrap under the value column, never back under the labels.
                 for note in self.doc.notes:
-                    yield Static(_field_line(note, palette), classes="preview-note", markup=False)
+                    yield Static(
+                        Hanging(_field_line(note, palette), LABEL_WIDTH), classes="preview-note", markup=False
+                    )
                 for section in self.doc.sections:
-                    yield Static(section_text(section, palette), classes="preview-section", markup=False)
+                    yield Static(
+                        Hanging(section_text(section, palette), LABEL_WIDTH),
+                        classes="preview-section",
+                        markup=False,
+                    )
                 if self.doc.pem:
                     yield Static(Text("PEM", style="bold"), classes="preview-section-title", markup=False)
                     yield Static(Text(self.doc.pem.rstrip("\n")), id="preview-pem", markup=False)
