@@ -358,3 +358,29 @@ def test_the_demo_options_reach_the_api_server(clock: FrozenClock) -> None:
         assert env.api.emulator.store.max_secret_bytes == 1024 * 1024
         assert env.api.emulator.latency == 0.0
         assert env.api.emulator.not_installed == {rk.CLUSTER_BUNDLES.key}  # trust-manager without it
+
+
+def test_a_retry_that_finds_the_hash_unchanged_leaves_upstream_s_unknown_placeholder(
+    demo: DemoEnvironment, clock: FrozenClock
+) -> None:
+    """A vault outage at a poll, then the same values again: v0.0.4 removes the failed Update without
+    setting a success reason, keeps its in-memory Unknown condition, and moves lastSuccessfulSyncTime
+    although the hash did not change (SSC v0.0.4 ``Reconcile``; docs/domain.md §5.3)."""
+    before = _sync(demo)["status"]
+    demo.vault.deny("get")
+    clock.advance(POLL_INTERVAL)
+    demo.secret_sync.reconcile_once()
+    assert _conditions(_sync(demo)) == {
+        "Create": ("True", "CreateSucceeded"),
+        "Update": ("False", "ProviderError"),
+    }
+    demo.vault.deny()
+    clock.advance(timedelta(seconds=1))  # past the first retry (5 ms)
+    demo.secret_sync.reconcile_once()
+    after = _sync(demo)["status"]
+    assert _conditions(_sync(demo)) == {
+        "Create": ("True", "CreateSucceeded"),
+        "Unknown": ("Unknown", "Unknown"),
+    }
+    assert after["syncHash"] == before["syncHash"]
+    assert after["lastSuccessfulSyncTime"] == "2026-03-01T12:02:01Z" != before["lastSuccessfulSyncTime"]
