@@ -9,6 +9,7 @@ the vault is ever put into a message.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -262,11 +263,32 @@ def replan_before_apply(
         plan, site = session.plan(changes, read_only=read_only, local_only=local_only)
     except SiteUnavailable as exc:
         raise ChangeFailed(one_line(exc)) from None
-    seen = {w.message for w in reviewed.warnings}
-    new_warnings = tuple(w for w in plan.warnings if w.message not in seen)
+    seen = {steady_text(w.message) for w in reviewed.warnings}
+    new_warnings = tuple(w for w in plan.warnings if steady_text(w.message) not in seen)
     changed = (
-        plan.render_diff() != reviewed.render_diff()
-        or [w.message for w in plan.warnings] != [w.message for w in reviewed.warnings]
-        or [p.message for p in plan.problems] != [p.message for p in reviewed.problems]
+        steady_text(plan.render_diff()) != steady_text(reviewed.render_diff())
+        or [steady_text(w.message) for w in plan.warnings]
+        != [steady_text(w.message) for w in reviewed.warnings]
+        or [steady_text(p.message) for p in plan.problems]
+        != [steady_text(p.message) for p in reviewed.problems]
     )
     return Replanned(plan, site, changed, new_warnings)
+
+
+_VOLATILE = (
+    # Made afresh by every plan: its id, and times taken from the clock (a CRL secret's Key Vault expiry
+    # is plan time + 180 days), which would make every re-plan look different.
+    (re.compile(r"\bPlan [0-9a-f]+"), "Plan <id>"),
+    (re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)"), "<time>"),
+    # The preconditions: they move with any write to the object, related or not; what the write changes is
+    # compared through the diff's own lines instead.
+    (re.compile(r'ETag "[^"]*"'), "ETag <etag>"),
+    (re.compile(r"resourceVersion \S+"), "resourceVersion <rv>"),
+)
+
+
+def steady_text(text: str) -> str:
+    """``text`` without what differs between two plans of the same changes on the same site."""
+    for pattern, replacement in _VOLATILE:
+        text = pattern.sub(replacement, text)
+    return text
