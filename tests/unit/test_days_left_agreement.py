@@ -14,10 +14,12 @@ import pytest
 
 from tests.ui import sitedata
 from tui.commands.inspect.run import render_human, render_json
+from tui.commands.vault.run import _holds
 from tui.core.certs import decode_bytes
 from tui.core.certs.model import iso_utc
 from tui.core.durations import DAYS_LEFT_RULE, days_left, days_text, expiry_phrase, screen_time
 from tui.core.health.report import render_status, state_to_json
+from tui.core.model.snapshot import VaultSecret
 from tui.core.model.state import ClusterState, Health
 from tui.ui.view import preview_doc
 from tui.ui.view.levels import DEFAULT_PALETTE
@@ -115,3 +117,11 @@ def test_one_time_form_on_screen_and_iso_8601_in_json(state: ClusterState) -> No
     assert iso is not None and iso.endswith("Z") and "T" in iso
     assert body["root_ca"]["certificate"]["not_after"] == iso
     assert "+00:00" not in json.dumps(body, default=str)
+
+
+def test_vault_list_json_writes_iso_8601_with_z(state: ClusterState) -> None:
+    entry = state.entry("trust/plc-expired.der")
+    assert entry is not None and entry.certificate is not None
+    held = _holds(VaultSecret("plc-expired-der", entry.certificate.der.hex()), NOW)
+    assert held["not_after"] == iso_utc(entry.certificate.not_after)  # was ...+00:00
+    assert held["expiry"] == expiry_phrase(days_left(entry.certificate.not_after, NOW))

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.config import JOURNAL_DIR, StateDirError, prepare_state_dir, private_problem
+from tui.core.certs.model import iso_utc
 from tui.core.changes.journal import (
     EndRecord,
     JournalAuditFields,
@@ -310,7 +311,7 @@ def info_of(path: Path, records: list[Record], *, busy: bool) -> JournalInfo:
     return JournalInfo(
         id=path.name[: -len(SUFFIX)],
         path=path,
-        begun=first.at.isoformat() if first is not None else None,
+        begun=iso_utc(first.at) if first is not None else None,
         context=(plan.context or None) if plan is not None else None,
         description=plan.changes if plan is not None else (),
         steps=done + len(summary.remaining()),

@@ -12,6 +12,7 @@ from tui.commands.shared.change_flow import open_session, run_change
 from tui.commands.shared.exits import EXIT_OK, EXIT_UNREACHABLE, Refused, fail, warn
 from tui.commands.shared.settings import Settings, check_timeouts, command_settings, load_user_config
 from tui.commands.shared.trail import requested_trail, run_audited
+from tui.core.certs.model import iso_utc
 from tui.core.changes.changeset import AddVaultSecret, ChangeSet
 from tui.core.changes.file_rules import read_content, vault_value
 from tui.core.durations import days_left, expiry_phrase
@@ -85,7 +86,7 @@ def _holds(secret: VaultSecret | None, now: datetime) -> dict[str, Any]:
     return {
         "kind": kind,
         "subject": subject,
-        "not_after": end.isoformat() if end is not None else None,
+        "not_after": iso_utc(end),
         "expiry": expiry_phrase(days) if days is not None else None,
         "expired": days is not None and days < 0,
         "problem": None,
@@ -129,7 +130,7 @@ def _list(settings: Settings, *, as_json: bool) -> int:
                 "content_type": secret.content_type,
                 "enabled": secret.enabled,
                 "tags": dict(secret.tags),
-                "expires_on": secret.expires_on.isoformat() if secret.expires_on else None,
+                "expires_on": iso_utc(secret.expires_on),
                 **_holds(values.get(name), now),
             }
         )
