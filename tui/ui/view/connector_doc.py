@@ -23,33 +23,33 @@ def _worst(state: ClusterState) -> Severity | None:
 
 
 def connector_line(state: ClusterState) -> tuple[str, Level]:
-    """One line for the OPC UA pane: whose certificate, subject, application URI, expiry, next renewal,
-    the worst finding's word and the key that opens the preview; with its colour."""
+    """One line for the OPC UA pane, most urgent first so 80 columns keep it: the worst finding's word,
+    days to the next renewal and to expiry, the key of the preview, then the name, whose certificate it
+    is and the application URI (dates are in the preview); with its colour."""
     view = state.connector_certificate
     if view is None:
-        return "Connector certificate: unknown (the Secrets could not be read)", Level.MUTED
+        return "Connector cert: unknown (the Secrets could not be read)", Level.MUTED
     if view.certificate is None:
         if (
             not view.present
             and view.issuing_certificate is None
             and view.source is ConnectorCertSource.CERT_MANAGER
         ):
-            return "Connector certificate: none found (no OPC UA connector deployed?)", Level.MUTED
+            return "Connector cert: none found (no OPC UA connector deployed?)", Level.MUTED
         why = view.decode_error or "its Secret does not exist"
-        return f"Connector certificate: {why} · o details", Level.WARNING
+        return f"Connector cert: {why} · o details", Level.WARNING
     cert = view.certificate
+    worst = _worst(state)
+    parts = [str(worst.value) if worst is not None else "ok"]
+    if view.renewal_time is not None:
+        parts.append(f"renews in {fmt.days_text(view.days_to_renewal)}")
+    parts.append(f"expires in {fmt.days_text(view.days_left)}")
+    parts.append("o details")
     whose = "cert-manager" if view.source is ConnectorCertSource.CERT_MANAGER else "your own"
-    parts = [f"Connector certificate ({whose}): {fmt.common_name(cert.subject) or cert.subject}"]
+    parts.append(f"{fmt.common_name(cert.subject) or cert.subject} ({whose})")
     if cert.application_uri:
         parts.append(cert.application_uri)
-    parts.append(f"expires {fmt.day(cert.not_after)} ({fmt.days_text(view.days_left)})")
-    if view.renewal_time is not None:
-        parts.append(f"renews {fmt.day(view.renewal_time)} ({fmt.days_text(view.days_to_renewal)})")
-    worst = _worst(state)
-    if worst is not None:
-        parts.append(str(worst.value))
-    parts.append("o details")
-    return " · ".join(parts), severity_level(worst)
+    return "Connector cert: " + " · ".join(parts), severity_level(worst)
 
 
 def connector_preview(state: ClusterState) -> PreviewDoc | None:
