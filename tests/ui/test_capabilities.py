@@ -186,6 +186,8 @@ async def test_audit_view_lists_the_trail_newest_first_with_details(
         text = str(view.query_one("#audit-view-detail").render())
         assert "detail        no\\1BCertificate" in text  # escaped, never sent to the terminal raw
         assert "user          tech" in text
+        assert "time          2025-06-01 12:00Z" in text  # the screen's one time format
+        assert "2025-06-01 12:00Z  renew" in screen_text(app)
         await pilot.press("escape")
         assert isinstance(app.screen, DashboardScreen)
 

@@ -338,6 +338,10 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
         ]
         verdict = self.query_one("#apply-verdict", Static)
         verdict.update(Text("\n").join([*lines, self._verdict_text(again.plan)]))
+        # Back where a first review starts: reading the plan; tab, enter applies it (the hint's words).
+        body = self.query_one("#apply-body", VerticalScroll)
+        body.scroll_home(animate=False)
+        body.focus()
 
     def _verdict_text(self, plan: Plan) -> Text:
         ok_line = f"✓ {len(plan.steps)} step(s) to write" if plan.applicable else ""

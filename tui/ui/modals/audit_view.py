@@ -21,7 +21,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.core.text import printable
-from tui.ui.modals.journal_view import VIEW_CSS
+from tui.ui.modals.journal_view import VIEW_CSS, logged_time
 from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette
 
 AuditReader = Callable[[], Iterable[Mapping[str, Any]]]
@@ -46,7 +46,7 @@ def event_line(event: Mapping[str, Any], palette: Palette) -> Text:
     """One event on one line: time, action, outcome, context, entries."""
     outcome = _text(event.get("outcome")) or "?"
     level = Level.OK if outcome in _GOOD else Level.ERROR if outcome in _BAD else Level.WARNING
-    line = Text(printable(_text(event.get("time")))[:19], style=palette.style(Level.MUTED))
+    line = Text(logged_time(event.get("time")), style=palette.style(Level.MUTED))
     line.append(f"  {printable(_text(event.get('action'))):<16}", style="bold")
     line.append(f" {printable(outcome):<12}", style=palette.style(level))
     context = _text(event.get("context"))
@@ -79,7 +79,7 @@ def event_detail(event: Mapping[str, Any]) -> Text:
     text = Text()
     keys = [k for k in _FIELDS if k in event] + [k for k in event if k not in _FIELDS]
     for key in keys:
-        value = _text(event.get(key))
+        value = logged_time(event.get(key)) if key == "time" else _text(event.get(key))
         if not value:
             continue
         text.append(f"{key:<14}", style="bold")
@@ -155,10 +155,11 @@ class AuditViewModal(ModalScreen[None]):
             )
             return
         self.events = list(message.events)
+        count = len(self.events)
         shown = (
-            f"newest {len(self.events)} of {message.total}"
-            if message.total > len(self.events)
-            else (f"{len(self.events)} events")
+            f"newest {count} of {message.total}"
+            if message.total > count
+            else f"{count} event{'' if count == 1 else 's'}"
         )
         dialog.border_title = f"Audit trail: {shown} · newest first"
         options = self.query_one("#audit-view-list", OptionList)

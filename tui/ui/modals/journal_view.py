@@ -11,6 +11,7 @@ The journals are read in a thread worker (the state directory may be slow or unu
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -24,6 +25,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.core.text import printable
+from tui.ui.view import format as fmt
 from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette
 
 if TYPE_CHECKING:
@@ -43,6 +45,15 @@ JournalViewModal, AuditViewModal { align: center middle; }
 .history-dialog .dialog-hint { height: 1; color: $text-muted; }
 """
 """Shared by the journal and audit views (their own CSS: the app's stylesheet does not know them)."""
+
+
+def logged_time(value: object) -> str:
+    """A time as a journal or the audit log stores it (ISO 8601), in the screen's one format
+    (``2027-01-13 21:32Z``); the text as stored, escaped, when it is no time."""
+    try:
+        return fmt.when(datetime.fromisoformat(str(value)))
+    except (TypeError, ValueError):
+        return printable("" if value is None else str(value))[:25] or "?"
 
 
 def journal_state(info: JournalInfo) -> str:
@@ -72,7 +83,9 @@ def journal_line(info: JournalInfo, palette: Palette) -> Text:
     if info.problem:
         line.append(printable(info.problem), style=palette.style(Level.MUTED))
         return line
-    line.append(f" {info.done}/{info.steps} steps  {info.begun or '?'}  ", style=palette.style(Level.MUTED))
+    line.append(
+        f" {info.done}/{info.steps} steps  {logged_time(info.begun)}  ", style=palette.style(Level.MUTED)
+    )
     line.append(printable("; ".join(info.description)))
     return line
 
@@ -82,7 +95,7 @@ def journal_detail(info: JournalInfo, *, can_finish: bool) -> Text:
     rows = [
         ("journal", info.id),
         ("state", journal_state(info)),
-        ("began", info.begun or "?"),
+        ("began", logged_time(info.begun)),
         ("context", info.context or "?"),
         (
             "steps",
