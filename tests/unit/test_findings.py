@@ -23,6 +23,7 @@ from tests.rawobjects import (
 )
 from tui.core.build.assemble import build_state
 from tui.core.build.cache import DecodeCache
+from tui.core.build.sync import data_size
 from tui.core.health.findings import condition_healthy, sort_findings
 from tui.core.health.stale import stale_reasons
 from tui.core.model import resources as rk
@@ -736,3 +737,11 @@ def test_a_hand_added_crl_is_not_stale_for_being_hand_added() -> None:
     # Expired, it is stale like any other entry.
     site.get(rk.SECRETS, NS, TRUST_LIST_SYNC)["data"]["old.der"] = b64(_leaf("old", -3))
     assert stale_reasons(_build(site))["trust/old.der"].startswith("expired at ")
+
+
+def test_a_secrets_data_size_is_its_decoded_bytes_whatever_the_padding() -> None:
+    values = [b"", b"a", b"ab", b"abc", b"abcd", b"\0" * 1000]
+    secret = {"data": {f"k{i}": b64(v) for i, v in enumerate(values)}}
+    assert data_size(secret) == sum(len(v) for v in values)
+    assert data_size({"data": {}}) == 0 and data_size(None) is None
+    assert data_size({"data": {"a": b64(b"abc"), "n": 12}}) == 3  # not text: not counted

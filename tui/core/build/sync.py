@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from tui.core.build.partial_sync import failed_items
 from tui.core.build.readers import Obj, field_of, meta_of, parse_conditions, parse_time, spec_of, status_of
@@ -40,21 +39,22 @@ def _secret_managed(secret: Obj, sync_name: str) -> bool:
     )
 
 
-def _b64_size(value: Any) -> int:
-    """Decoded length of a Secret's base64 value, without decoding it (2,000 values at scale)."""
-    if not isinstance(value, str):
-        return 0
-    text = value.strip()
-    padding = 2 if text.endswith("==") else 1 if text.endswith("=") else 0
-    return max(len(text) * 3 // 4 - padding, 0)
-
-
 def data_size(secret: Obj | None) -> int | None:
     """Bytes of ``data`` in a Secret, as the API server counts them for its limit (the decoded values,
-    keys excluded: docs/domain.md §1.2); None without a Secret."""
+    keys excluded: docs/domain.md §1.2); None without a Secret.
+
+    Counted from the base64 text without decoding it, in bulk (2,000 values at scale, every build):
+    each value decodes to three bytes per four characters, less one per ``=`` of padding.
+    """
     if secret is None:
         return None
-    return sum(_b64_size(v) for v in field_of(secret, "data").values())
+    values = list(field_of(secret, "data").values())
+    try:
+        chars, padding = sum(map(len, values)), "".join(v[-2:] for v in values).count("=")
+    except TypeError:  # a value that is not text (never from the API server): count the text ones
+        values = [v for v in values if isinstance(v, str)]
+        chars, padding = sum(map(len, values)), "".join(v[-2:] for v in values).count("=")
+    return max(chars * 3 // 4 - padding, 0)
 
 
 def build_sync(raw: RawSnapshot, namespace: str, list_name: str, sync_name: str) -> SyncView:
@@ -102,27 +102,29 @@ def with_next_size(
     synced bytes; a hand-added key stays as it is. None when nothing would change.
     """
     # Only a vault that was read says anything (as for the entries' own vault judgements).
-    values = vault.secrets if vault is not None and vault.status.state is AreaState.OK else {}
-    total, changed = 0, False
+    values = vault.secrets if vault is not None and vault.status.state is AreaState.OK else None
+    if not values or sync.data_bytes is None:
+        return sync
+    delta, changed = 0, False
     for entry in entries:
-        if entry.list_name != sync.list_name:
+        # A synced entry whose bytes equal the vault's (or cannot be compared) keeps its size: only
+        # the others are looked at, a handful of 2,000 at scale.
+        if entry.list_name != sync.list_name or not entry.mapped or not entry.source_path:
             continue
-        secret = values.get(entry.source_path) if entry.mapped and entry.source_path else None
-        obj = spc.object_for_file(entry.source_path) if spc is not None and entry.source_path else None
-        if (
-            secret is not None
-            and secret.value is not None
-            and obj is not None
-            and obj.object_encoding == "hex"
-        ):
-            size = len(secret.value.strip()) // 2
-            changed = changed or size != (entry.size if entry.synced else None)
-            total += size
-        elif entry.synced:
-            total += entry.size or 0
+        if entry.synced and entry.vault_in_sync is not False:
+            continue
+        secret = values.get(entry.source_path)
+        obj = spc.object_for_file(entry.source_path) if spc is not None else None
+        if secret is None or secret.value is None or obj is None or obj.object_encoding != "hex":
+            continue
+        size = len(secret.value.strip()) // 2
+        now = (entry.size or 0) if entry.synced else None
+        if size != now:
+            changed = True
+            delta += size - (now or 0)
     if not changed:
         return sync
-    return dataclasses.replace(sync, next_bytes=total)
+    return dataclasses.replace(sync, next_bytes=sync.data_bytes + delta)
 
 
 def choose_opcua_spc(syncs: Sequence[SyncView], spcs: Sequence[SpcView]) -> str | None:
