@@ -175,3 +175,13 @@ async def test_an_unreachable_cluster_is_unknown_never_missing(dashboard: Dashbo
         assert "not found" not in text
         assert "unknown: cluster unreachable" in str(pane.query_one("#root-identity", TextLine).plain)
         assert "unknown: cluster unreachable" in str(pane.query_one("#root-bundle", TextLine).plain)
+        detail = app.dashboard.issuers_pane.query_one("#issuer-detail", TextLine).plain
+        assert detail == "issuers unknown: cluster unreachable"  # was "no issuers found"
+
+
+async def test_issuer_names_get_their_room_before_kind_and_type(dashboard: Dashboard) -> None:
+    async with dashboard(size=WIDE) as (app, _pilot, _source):
+        table = app.dashboard.issuers_pane.table
+        name = next(c for c in table.placed_columns if c.key == "name")
+        assert name.width >= 32  # was 24: azure-iot-o…icate-issuer beside spare space
+        assert "azure-iot-operat" in screen_text(app)

@@ -232,6 +232,17 @@ def fit_columns(
     return tuple(replace(spec, width=widths[spec.key]) if spec.key in widths else spec for spec in specs)
 
 
+ISSUER_NAME_MIN, ISSUER_NAME_MAX = 16, 32
+"""Bounds of the issuer Name column's minimum width, which follows the longest name."""
+
+
+def fit_issuer_columns(specs: Sequence[ColumnSpec], longest_name: int) -> tuple[ColumnSpec, ...]:
+    """``specs`` with the Name column's minimum width set to hold the longest name (within bounds):
+    Kind, Type and Certs give way before a name is cut beside spare space (the detail shows them)."""
+    width = min(max(longest_name, ISSUER_NAME_MIN), ISSUER_NAME_MAX)
+    return tuple(replace(spec, width=width) if spec.key == "name" else spec for spec in specs)
+
+
 def entry_cells(
     entry: OpcUaEntry, palette: Palette, *, marked: bool, warn_days: int, critical_days: int
 ) -> RowCells:

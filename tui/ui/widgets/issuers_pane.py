@@ -12,12 +12,13 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable
 
-from tui.core.model.state import ClusterState, IssuerView
+from tui.core.health.report import unread_reason
+from tui.core.model.state import Area, ClusterState, IssuerView
 from tui.ui.messages import PreviewRequested
 from tui.ui.view import format as fmt
 from tui.ui.view.labelled import join_lines, labelled
 from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette
-from tui.ui.view.rows import ISSUER_COLUMNS, issuer_cells
+from tui.ui.view.rows import ISSUER_COLUMNS, fit_issuer_columns, issuer_cells
 from tui.ui.widgets.keyed_table import KeyedTable
 from tui.ui.widgets.text_line import TextLine
 from tui.ui.widgets.titled import Titled
@@ -74,6 +75,9 @@ class IssuersPane(Titled, Vertical):
         """Show the issuers of a new state (by key: the cursor stays on its issuer)."""
         self._state = state
         palette = self.palette
+        self.table.set_specs(
+            fit_issuer_columns(ISSUER_COLUMNS, max((len(i.display_name) for i in state.issuers), default=0))
+        )
         self.table.apply([(issuer.key, issuer_cells(issuer, palette)) for issuer in state.issuers])
         not_ready = sum(1 for issuer in state.issuers if issuer.ready is not True)
         failing = sum(issuer.certificates_failing for issuer in state.issuers)
@@ -94,7 +98,12 @@ class IssuersPane(Titled, Vertical):
         if issuer is None and state is not None and state.issuers:
             issuer = state.issuers[0]
         detail = self.query_one("#issuer-detail", TextLine)
-        detail.show(issuer_detail_text(issuer, self.palette) if issuer is not None else "no issuers found")
+        if issuer is not None:
+            detail.show(issuer_detail_text(issuer, self.palette))
+        else:
+            # Never read (cluster unreachable, not listed yet) is unknown, not "no issuers".
+            unread = unread_reason(state, Area.ISSUERS) if state is not None else "not read yet"
+            detail.show(f"issuers {unread}" if unread else "no issuers found")
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         """The cursor moved: show that issuer's detail."""
