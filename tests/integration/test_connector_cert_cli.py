@@ -86,9 +86,18 @@ def test_status_json_reports_the_connector_certificate(demo: DemoEnvironment, tm
     result = run_cli(demo, tmp_path / "state", "status", "--json", "--no-vault")
     doc = json.loads(result.stdout)
     connector = doc["connector_certificate"]
-    assert connector["source"] == "cert-manager"
-    assert connector["secret_name"] == DEFAULT_APPLICATION_CERT_SECRET
-    assert connector["certificate"]["application_uri"] == DEFAULT_APPLICATION_URI
+    assert (connector["source"], connector["secret"], connector["key"]) == (
+        "cert-manager",
+        DEFAULT_APPLICATION_CERT_SECRET,
+        "tls.crt",
+    )
+    assert (connector["subject"], connector["application_uri"]) == (
+        "CN=aio-opc-opcuabroker",
+        DEFAULT_APPLICATION_URI,
+    )
+    assert connector["renews_automatically"] is True
+    assert connector["issuing_certificate"] == f"{NS}/{DEFAULT_APPLICATION_CERT_SECRET}"
     assert connector["renewal_time"] is not None and connector["days_to_renewal"] in (2, 3)
+    assert connector["days_left"] in (32, 33) and connector["not_after"].endswith("Z")
     assert "renewal-soon" in {f["code"].removeprefix("connector-cert-") for f in doc["findings"]}
     assert "PRIVATE KEY" not in result.stdout

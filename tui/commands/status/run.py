@@ -147,7 +147,12 @@ def _status(
         connection.close()
 
     if as_json:
-        print(json.dumps(state_to_json(state), indent=2, sort_keys=False, default=str))
+        doc = state_to_json(state)
+        # The connector's own certificate as connector-cert speaks of it: where it is read, subject,
+        # application URI, expiry, renewal (issue 12 item 14); never key material.
+        connector = state.connector_certificate
+        doc["connector_certificate"] = connector.to_json() if connector is not None else None
+        print(json.dumps(doc, indent=2, sort_keys=False, default=str))
     else:
         print(render_status(state, width=status_width(sys.stdout), show_all=show_all))
     return int(exit_code(state))
