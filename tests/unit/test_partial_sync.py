@@ -38,6 +38,8 @@ from tui.core.build.partial_sync import failed_items
             'partial sync: {"secrets": [{"objectName": "c-der", "error": "throttled"}]} (retrying)',
             (("c-der", "throttled"),),
         ),
+        # A summary of a single item.
+        ('{"objectName": "b-der", "status": "Failed", "error": "throttled"}', (("b-der", "throttled"),)),
         # Every item synced: a readable summary with nothing failed.
         ('[{"name": "a-der", "status": "ok"}]', ()),
     ],

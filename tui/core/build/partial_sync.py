@@ -94,9 +94,11 @@ def _items(node: Any, depth: int = 0) -> list[Item]:
     if not isinstance(node, Mapping):
         return []
     name = _lookup(node, _NAME_KEYS)
-    if isinstance(name, str) and depth > 0:
+    if isinstance(name, str):
+        # An item object (inside a container, or a summary of a single item that says how it went).
         ok, reason = _judge(node)
-        return [(name, ok, reason)]
+        if depth > 0 or ok is not None:
+            return [(name, ok, reason)]
     containers = [
         v for k, v in node.items() if str(k).lower() in _CONTAINER_KEYS and isinstance(v, list | dict)
     ]
