@@ -142,14 +142,14 @@ async def test_the_list_choice_takes_one_key_does_not_wrap_and_says_why_it_chose
         assert isinstance(modal, UploadModal)
         choice = modal.query_one(ListChoice)
         assert choice.value == "issuer" and modal.form().list_name == "issuer"
-        assert "issuer: the row under the cursor is in the issuer list" in choice.note
-        assert "the row under the cursor is in the issuer list" in screen_text(app)
+        assert choice.note == "←/→ · issuer: the cursor's row"
+        assert "◉ issuer  ←/→ · issuer: the cursor's row" in screen_text(app)
         choice.focus()
         await pilot.press("right")  # already the last: no wrap back to trust
         assert choice.value == "issuer"
         await pilot.press("left")  # one key, no space to confirm
         assert choice.value == "trust" and modal.form().list_name == "trust"
-        assert "changed from issuer" in choice.note
+        assert choice.note == "←/→ · was issuer (the cursor's row)"
         await pilot.press("left")
         assert choice.value == "trust"
         await pilot.press("i")
@@ -166,7 +166,7 @@ async def test_the_vault_dialog_has_the_same_list_choice(steady: ClusterState) -
         modal = app.screen
         assert isinstance(modal, VaultAddModal)
         choice = modal.query_one(ListChoice)
-        assert choice.value == "trust" and "trust: the row under the cursor" in choice.note
+        assert choice.value == "trust" and choice.note == "←/→ · trust: the cursor's row"
         choice.focus()
         await pilot.press("right")
         assert modal._list_name() == "issuer"
@@ -214,6 +214,7 @@ async def test_tab_on_an_ambiguous_path_lists_the_candidates(steady: ClusterStat
         await pilot.press("tab")
         await _settle(app, pilot)
         assert app.focused is box and box.value == f"{tmp_path}/plc-"
+        assert modal.query_one("#upload-candidates", Static).display
         listed = str(modal.query_one("#upload-candidates", Static).render())
         assert listed.startswith("3 fit:") and "plc-a.der" in listed and "plc-dir/" in listed
         assert "other.der" not in listed
@@ -225,7 +226,8 @@ async def test_tab_on_an_ambiguous_path_lists_the_candidates(steady: ClusterStat
         await pilot.press("a")
         assert box.value == f"{tmp_path}/plc-a"
         await _settle(app, pilot)
-        assert str(modal.query_one("#upload-candidates", Static).render()) == ""  # typed on: list gone
+        listing = modal.query_one("#upload-candidates", Static)
+        assert str(listing.render()) == "" and not listing.display  # typed on: list gone, line too
 
 
 # --- item 7: bursts of keys in the preview --------------------------------------------------------

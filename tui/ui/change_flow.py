@@ -164,7 +164,7 @@ class ChangeFlow(App[None]):
         """The list a dialog starts on, and why (said beside the choice, so it never changes silently)."""
         if keys and "/" in keys[0]:
             name = keys[0].split("/", 1)[0]
-            return name, f"the row under the cursor is in the {name} list"
+            return name, "the cursor's row"
         return "trust", ""
 
     def _need_session(self, what: str) -> bool:

@@ -52,7 +52,7 @@ class ListChoice(Horizontal, can_focus=True):
     ListChoice > .list-option { width: auto; margin-right: 2; }
     ListChoice > .list-option.-chosen { text-style: bold; }
     ListChoice:focus > .list-option.-chosen { background: $primary-muted; }
-    ListChoice > #list-note { width: 1fr; color: $text-muted; }
+    ListChoice > #list-note { width: 1fr; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     class Changed(Message):
@@ -119,12 +119,12 @@ class ListChoice(Horizontal, can_focus=True):
         self.focus()
 
     def _note_text(self) -> str:
-        keys = "←/→ or t/i choose"
+        # Short: at 80 columns the note has about 40 cells beside the two choices.
         if not self._reason:
-            return keys
+            return "←/→ or t/i"
         if self._value == self._initial:
-            return f"{keys} · {self._initial}: {self._reason}"
-        return f"{keys} · changed from {self._initial} ({self._reason})"
+            return f"←/→ · {self._initial}: {self._reason}"
+        return f"←/→ · was {self._initial} ({self._reason})"
 
     def _show(self) -> None:
         for name in CHOICES:

@@ -323,7 +323,9 @@ class UploadModal(ModalScreen[StagedItem | list[StagedItem] | None]):
                 )
                 path.cursor_blink = False
                 yield path
-            yield Static("", id="upload-candidates", markup=False)
+            candidates = Static("", id="upload-candidates", markup=False)
+            candidates.display = False
+            yield candidates
             with Horizontal(classes="field-row"):
                 yield Label("List", classes="field-label")
                 yield ListChoice(self._initial_list, reason=self._list_reason, id="upload-list")
@@ -381,7 +383,9 @@ class UploadModal(ModalScreen[StagedItem | list[StagedItem] | None]):
     @on(PathInput.Candidates)
     def _candidates(self, message: PathInput.Candidates) -> None:
         message.stop()
-        self.query_one("#upload-candidates", Static).update(candidates_text(message.names, self.palette))
+        listed = self.query_one("#upload-candidates", Static)
+        listed.update(candidates_text(message.names, self.palette))
+        listed.display = bool(message.names)  # no empty line under the path when nothing is listed
 
     def form(self) -> UploadForm:
         """The fields as they are now."""
