@@ -83,10 +83,9 @@ class StaleModal(ModalScreen[bool]):
                         classes="duplicate-label",
                     )
                     with RadioSet(id=f"dup-{index}", classes="duplicate-choice"):
-                        for choice, key in enumerate(group.keys):
-                            note = " (suggested)" if choice == 0 else ""
+                        for choice in range(len(group.keys)):
                             yield RadioButton(
-                                Text(f"keep {key}{note}"), value=choice == 0, id=f"dup-{index}-{choice}"
+                                self._label(index, choice), value=choice == 0, id=f"dup-{index}-{choice}"
                             )
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Delete them…", id="stale-delete", variant="error")
@@ -95,6 +94,19 @@ class StaleModal(ModalScreen[bool]):
             if self.duplicates:
                 hint += " · tab to a duplicate, ↑↓ enter: keep that copy"
             yield Static(hint, classes="dialog-hint", markup=False)
+
+    def _label(self, group: int, choice: int) -> Text:
+        # The kept copy is said in words, not only by the radio's colour (monochrome terminals).
+        key = self.duplicates[group].keys[choice]
+        kept = self.keep.get(group) == key
+        label = Text(f"{key}", style="bold" if kept else "")
+        label.append(
+            "  ✓ kept" if kept else "  removed if you delete",
+            style=self.palette.style(Level.OK if kept else Level.WARNING),
+        )
+        if choice == 0:
+            label.append(" (suggested)", style=self.palette.style(Level.MUTED))
+        return label
 
     def _title(self) -> str:
         count = len(self.reasons)
@@ -126,6 +138,8 @@ class StaleModal(ModalScreen[bool]):
             return
         self.keep[group] = self.duplicates[group].keys[choice]
         self.reasons = dict(self._judge(set(self.keep.values())))
+        for other in range(len(self.duplicates[group].keys)):
+            self.query_one(f"#dup-{group}-{other}", RadioButton).label = self._label(group, other)
         self.query_one("#stale-list", Static).update(self._lines())
         self.query_one("#stale-dialog", Vertical).border_title = self._title()
         if self._on_change is not None:
