@@ -10,6 +10,7 @@ with one built from nothing.
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -168,6 +169,34 @@ def _sync_failing(world: World) -> None:
     _replaced(world, rk.SECRET_SYNCS, ISSUER_LIST_SYNC, edit)
 
 
+def _partial_sync(world: World) -> None:
+    # A PartialSync naming one item, or back to a success: only that entry's flags follow.
+    def edit(obj: dict) -> None:
+        update = obj["status"]["conditions"][1]
+        partial = update["reason"] == "PartialSync"
+        item = secret_name_for("plc-ok.der")
+        summary = json.dumps([{"objectName": item, "status": "Failed", "error": "403"}])
+        update.update(
+            {"status": "True", "reason": "UpdateNoValueChangeSucceeded", "message": ""}
+            if partial
+            else {"status": "False", "reason": "PartialSync", "message": summary}
+        )
+
+    _replaced(world, rk.SECRET_SYNCS, TRUST_LIST_SYNC, edit)
+
+
+def _object_in_other_spc(world: World) -> None:
+    # Another SPC of the namespace gains (or loses) an object of a mapped file's name: the entry whose
+    # own SPC lacks it reads other-spc, and only a change to that other SPC says so.
+    key = (NS, "spc-ops-abc1234")
+    if key in world.site.objects[rk.SECRET_PROVIDER_CLASSES.key]:
+        world.site.remove(rk.SECRET_PROVIDER_CLASSES, NS, "spc-ops-abc1234")
+    else:
+        world.site.add(
+            rk.SECRET_PROVIDER_CLASSES, spc("spc-ops-abc1234", NS, [secret_name_for("plc-expiring.der")])
+        )
+
+
 def _rotate_root(world: World) -> None:
     world.site.add(rk.SECRETS, tls_secret(ROOT_CA_SECRET, CERT_MANAGER_NAMESPACE, ROOT_NEXT))
 
@@ -221,6 +250,8 @@ STEPS: dict[str, Callable[[World], None]] = {
     "file added": _add_file,
     "mapping removed": _unmap_file,
     "issuer sync failing/recovered": _sync_failing,
+    "trust sync partial/recovered": _partial_sync,
+    "object in another SPC/gone": _object_in_other_spc,
     "root CA rotated": _rotate_root,
     "vault unreachable": _vault_down,
     "vault back": _vault_up,
@@ -270,12 +301,15 @@ class Builds:
 def test_every_kind_of_change_in_turn_matches_a_build_from_scratch() -> None:
     world, builds = _world(), Builds()
     builds.step(world, "start")
+    seen: set[Health] = set()
     for label, change in STEPS.items():
         change(world)
         state = builds.step(world, label)
         builds.step(world, f"{label}, built again")
         assert state.opcua, label
+        seen.update(flag for entry in state.opcua for flag in entry.flags)
     # The sequence went through the states it means to exercise.
+    assert {Health.SYNC_FAILING, Health.OTHER_SPC, Health.HAND_ADDED} <= seen, seen
     assert builds.cache.memo.hits > 0 and builds.cache.memo.misses > 0
 
 
