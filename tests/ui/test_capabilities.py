@@ -48,6 +48,7 @@ from tui.ui.modals.split_bundle import SplitBundleModal
 from tui.ui.modals.stale import StaleModal
 from tui.ui.modals.upload import UploadModal
 from tui.ui.modals.vault_add import VaultAddModal
+from tui.ui.palette import DashboardCommands
 from tui.ui.screens.dashboard import DashboardScreen
 from tui.ui.source import SourceInfo, StaticSource
 from tui.ui.view.settings import UiSettings
@@ -564,3 +565,22 @@ async def test_K_switches_to_another_context_after_a_reload(steady: ClusterState
             "context 'plant-c': cluster 'c' has no server in kubeconfig; still on the site shown"
             in _notices(app)
         )
+
+
+# --- the palette offers what the keys J, L, K and R do -----
+
+
+async def test_the_palette_offers_the_new_views_and_actions(steady: ClusterState, tmp_path: Path) -> None:
+    session = StandIn(tmp_path / "state")
+    async with opened(steady, sessions=lambda: session) as (app, pilot):
+        hits = {str(h.text): h for h in [h async for h in DashboardCommands(app.screen).discover()]}
+        for name in (
+            "Journals",
+            "Audit trail",
+            "Switch kubeconfig context",
+            "Replace the entry under the cursor",
+        ):
+            assert name in hits
+        hits["Audit trail"].command()  # type: ignore[misc]
+        await _settle(app, pilot)
+        assert isinstance(app.screen, AuditViewModal)

@@ -1,8 +1,9 @@
 """Our entries in the command palette (``ctrl+p``), next to Textual's built-ins (theme, keys, quit...).
 
 Jump to a pane, filter or clear the filter, sort the OPC UA table by any column, refresh, toggle the
-read-only view, and (outside the read-only view) the changes: upload, add from Key Vault, mark stale
-entries, apply, discard, renew, unfinished applies. Each command calls the same action a key binding would.
+read-only view, the journal and audit views, the context switch, and (outside the read-only view) the
+changes: upload, replace, add from Key Vault, mark stale entries, apply, discard, renew, unfinished applies.
+Each command calls the same action a key binding would.
 """
 
 from __future__ import annotations
@@ -44,6 +45,13 @@ class DashboardCommands(Provider):
             ("Clear OPC UA filter", app.action_clear_filter, "Show every OPC UA entry again"),
             ("Refresh now", app.action_refresh, "Re-read the Key Vault and rebuild the view (ctrl+r)"),
             ("Show keys", app.action_help, "List every key binding (key ?)"),
+            ("Journals", app.action_journal_view, "Every apply's journal, newest first (key J)"),
+            ("Audit trail", app.action_audit_view, "Every change and attempt, newest first (key L)"),
+            (
+                "Switch kubeconfig context",
+                app.action_switch_context,
+                "Or reload the kubeconfig and reconnect (key K)",
+            ),
         ]
         if app.changes_enabled:
             # Changes write to the cluster and the vault: the read-only view does not offer them.
@@ -70,6 +78,11 @@ class DashboardCommands(Provider):
                     "Renew the root CA",
                     partial(change, "renew"),
                     "cert-manager re-issues it, as cmctl renew (key r on the Root CA pane)",
+                ),
+                (
+                    "Replace the entry under the cursor",
+                    app.action_replace_entry,
+                    "Upload a file under the selected entry's name and secret (key R)",
                 ),
                 (
                     "Unfinished applies",
