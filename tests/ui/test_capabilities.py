@@ -313,9 +313,9 @@ async def test_R_replaces_the_entry_under_the_cursor(steady: ClusterState, tmp_p
         modal = app.screen
         assert isinstance(modal, UploadModal)
         assert modal.query_one("#upload-entry", Input).value == "historian.der"
-        assert (
-            modal.query_one("#upload-secret", Input).value == steady.entry("trust/historian.der").source_path
-        )  # type: ignore[union-attr]
+        historian = steady.entry("trust/historian.der")
+        assert historian is not None
+        assert modal.query_one("#upload-secret", Input).value == historian.source_path
         assert modal.query_one("#upload-overwrite", Checkbox).value
         modal.query_one("#upload-path", Input).value = str(path)
         await _settle(app, pilot)
@@ -513,7 +513,7 @@ class Switch:
         self.opened.append(context)
         return StaticSource(self.states[context], SourceInfo(context, f"https://{context}:6443")), None
 
-    def release(self, source: StaticSource) -> None:  # type: ignore[override]
+    def release(self, source: StaticSource) -> None:
         self.released.append(source.info.context)
 
 
@@ -581,6 +581,6 @@ async def test_the_palette_offers_the_new_views_and_actions(steady: ClusterState
             "Replace the entry under the cursor",
         ):
             assert name in hits
-        hits["Audit trail"].command()  # type: ignore[misc]
+        hits["Audit trail"].command()
         await _settle(app, pilot)
         assert isinstance(app.screen, AuditViewModal)
