@@ -226,3 +226,16 @@ async def test_the_issuers_table_shows_both_aio_issuers_apart_at_120_columns(das
     async with dashboard(size=WIDE) as (app, _pilot, _source):
         names = re.findall(r"(\S+…\S+)\s+Cluster\b", screen_text(app))
         assert len(names) == 2 and names[0] != names[1], names
+
+
+def test_an_entry_preview_says_where_it_came_from_and_why_it_did_not_sync(steady: ClusterState) -> None:
+    plc = steady.entry("trust/plc-line2.der")
+    assert plc is not None
+    failed = replace(plc, sync_error="403 Forbidden", object_spc="spc-ops-abc1234", spc_object=False)
+    fields = {f.label: f for s in entry_preview(steady, failed).sections for f in s.fields}
+    assert fields["  not synced"].value == "partial sync: 403 Forbidden"
+    assert fields["  not synced"].level is Level.ERROR
+    assert fields["SPC object"].value.endswith("present no (it is in SPC spc-ops-abc1234)")
+    hand = replace(plc, source_path=None, mapped=False)
+    fields = {f.label: f for s in entry_preview(steady, hand).sections for f in s.fields}
+    assert fields["Key Vault secret"].value.startswith("none: added to the Secret by hand, not in Key Vault")

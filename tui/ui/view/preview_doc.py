@@ -179,7 +179,8 @@ def _location_fields(state: ClusterState, entry: OpcUaEntry) -> tuple[Field, ...
             "Key Vault secret",
             f"{entry.source_path} in {_vault_name(state)}: present {present}"
             if entry.source_path
-            else "none (no SecretSync mapping names one)",
+            # No mapping produces it: added to the synced Secret by hand (docs/domain.md §5.4).
+            else "none: added to the Secret by hand, not in Key Vault; gone if the SecretSync is deleted",
             level if entry.source_path else Level.WARNING,
         ),
     ]
@@ -197,7 +198,9 @@ def _location_fields(state: ClusterState, entry: OpcUaEntry) -> tuple[Field, ...
     fields.append(
         Field(
             "SPC object",
-            f"{entry.spc_name or fmt.DASH}: object {entry.source_path or fmt.DASH} present {spc_text}",
+            f"{entry.spc_name or fmt.DASH}: object {entry.source_path or fmt.DASH} present {spc_text}"
+            # The SecretSync fetches only from its own SPC: where the object is says what to fix.
+            + (f" (it is in SPC {entry.object_spc})" if entry.object_spc else ""),
             spc_level,
         )
     )
@@ -219,6 +222,8 @@ def _location_fields(state: ClusterState, entry: OpcUaEntry) -> tuple[Field, ...
             synced_level,
         )
     )
+    if entry.sync_error is not None:
+        fields.append(Field("  not synced", f"partial sync: {entry.sync_error}", Level.ERROR))
     if entry.sha256:
         fields.append(Field("  file SHA-256", entry.sha256))
     fields += _arm_fields(state, entry)
