@@ -419,7 +419,12 @@ async def test_a_long_outage_says_what_to_check_once_and_live_hides_the_age(stea
         clock.advance(30)
         app.tick()
         await pilot.pause()
-        assert len([n for n in _notices(app) if "has not answered" in n]) == 1  # once per outage
+        assert len([n for n in _notices(app) if "has not answered" in n]) == 1  # not on every tick
+        clock.advance(5 * 60)
+        app.tick()
+        await pilot.pause()
+        hints = [n for n in _notices(app) if "has not answered" in n]
+        assert len(hints) == 2 and "(6m 35s)" in hints[-1]  # again while it lasts
 
 
 def test_a_wrapped_value_stays_in_its_column_and_apart_from_its_note() -> None:

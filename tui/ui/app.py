@@ -177,7 +177,8 @@ class DashboardApp(SiteViews):
         self._applied_event = asyncio.Event()
         self._frozen = 0
         self._refreshing = False
-        self._reconnect_hinted = False
+        self._reconnect_hinted: datetime | None = None
+        """When the last "cluster out of reach" notice was shown (None: none during this outage)."""
         self._dashboard = DashboardScreen(self.source.info, self.settings.namespace)
         self.init_changes(SessionHolder(sessions))
         if not self.settings.animations or over_ssh():
@@ -341,9 +342,12 @@ class DashboardApp(SiteViews):
             self.notify(f"read again: {vault}", title="ctrl+r", timeout=4, markup=False)
         hint = connection.reconnect_hint(self.state, now, self.source.info.server)
         if hint is None:
-            self._reconnect_hinted = False
-        elif not self._reconnect_hinted:
-            self._reconnect_hinted = True
+            self._reconnect_hinted = None
+        elif (
+            self._reconnect_hinted is None or now - self._reconnect_hinted >= connection.RECONNECT_HINT_EVERY
+        ):
+            # Again every few minutes while it lasts: a notice is gone after 30 s, the outage may not be.
+            self._reconnect_hinted = now
             self.notify(hint, title="cluster out of reach", severity="warning", timeout=30, markup=False)
 
     # -- theme -----------------------------------------------------------------------------------

@@ -183,6 +183,9 @@ HEADER_HELP: tuple[tuple[str, str], ...] = (
 RECONNECT_HINT_AFTER = timedelta(minutes=1)
 """How long the cluster may stay out of reach before the dashboard says what to check."""
 
+RECONNECT_HINT_EVERY = timedelta(minutes=5)
+"""How often the dashboard says it again while the cluster stays out of reach."""
+
 
 def reconnect_hint(state: ClusterState | None, now: datetime, server: str) -> str | None:
     """What to do when the API server has not answered for :data:`RECONNECT_HINT_AFTER`; None before.
