@@ -118,7 +118,8 @@ def test_a_hand_added_crl_and_a_list_near_the_size_limit(
     api_server: ApiServer, kubeconfig: Path, tmp_path: Path
 ) -> None:
     ca = _seed(api_server, ca_name="Contoso Site Root CA", leaf_expired=False)
-    # What the AIO docs' kubectl patch adds (a CA and its CRL), and a hand-added blob that takes the list past 80 % of 1 MiB.
+    # What the AIO docs' kubectl patch adds (a CA and its CRL), and a hand-added blob that takes the
+    # list past 80 % of 1 MiB.
     secret = api_server.get(rk.SECRETS.key, NS, TRUST_LIST_SYNC)
     assert secret is not None
     crl = certgen.make_crl(ca, this_update=datetime.now(UTC) - timedelta(hours=1))
