@@ -35,7 +35,7 @@ EXPECTED: dict[str, tuple[set[Health], Severity | None]] = {
     "not-yet-valid": ({Health.NOT_YET_VALID}, Severity.WARNING),
     "duplicate": ({Health.DUPLICATE}, Severity.WARNING),
     "ca-no-crl": ({Health.CA_WITHOUT_CRL}, Severity.WARNING),
-    "crl-stale": ({Health.CRL_STALE}, Severity.WARNING),
+    "crl-stale": ({Health.CRL_STALE}, Severity.CRITICAL),  # stacks reject every certificate then
     "ca": (set(), None),
     "crl": (set(), None),
 }

@@ -8,10 +8,10 @@ EPILOG = """\
 examples:
   aio-certs demo --serve --state-dir /tmp/aio-demo
   source /tmp/aio-demo/env && kubectl get secretsyncs -n azure-iot-operations
-  aio-certs demo --serve --state-dir /tmp/aio-demo --ca-duration 60s --renew-before 45s   # rotate in ~10 s
-  aio-certs demo --serve --state-dir /tmp/aio-demo --scale 2000 --allow-oversized-secrets   # benchmarks
-  aio-certs demo --api-latency 200                                    # as if the API server were far away
-  aio-certs demo --serve --state-dir /tmp/aio-demo --cluster-only-lists                     # no ARM
+  aio-certs demo --serve --state-dir /tmp/aio-demo --ca-duration 60s --renew-before 45s  # rotate in ~10 s
+  aio-certs demo --serve --state-dir /tmp/aio-demo --scale 2000 --allow-oversized-secrets  # benchmarks
+  aio-certs demo --serve --state-dir /tmp/aio-demo --cluster-only-lists                    # no ARM
+  aio-certs demo --api-latency 200                                  # as if the API server were far away
 
 exit status:
   0  stopped cleanly after an interrupt
@@ -49,8 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--scale",
         metavar="N",
         default="0",
-        help="add N extra trust-list entries, for benchmarks (default: 0); past about 1,000 the trust "
-        "list no longer fits in one Secret and its sync fails, as on a real cluster, unless "
+        help="add N extra trust-list entries, for benchmarks (default: 0); past about 1,400 the trust "
+        "list exceeds the 1 MiB a Secret may hold and its sync fails, as on a real cluster, unless "
         "--allow-oversized-secrets",
     )
     parser.add_argument(
