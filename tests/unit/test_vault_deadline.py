@@ -137,3 +137,23 @@ def test_a_vault_whose_certificate_does_not_verify_says_so_not_timeout(tmp_path:
         message = _get(url, other, timeout=2.0)
     assert "TLS verification of the vault failed" in message, message
     assert "CERTIFICATE_VERIFY_FAILED" in message
+
+
+def test_a_backoff_sleep_ends_at_the_call_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    # azure-core's backoff doubles from 0.8 s and its last sleep ran a 2 s call on to 3.2 s or more.
+    import time
+
+    from tui.vault.client import _DEADLINE, LastFailureRetry
+
+    policy = LastFailureRetry(timeout=2.0)
+    monkeypatch.setattr(policy, "get_backoff_time", lambda _settings: 10.0)
+    slept: list[float] = []
+
+    class Transport:
+        def sleep(self, seconds: float) -> None:
+            slept.append(seconds)
+
+    policy._sleep_backoff({_DEADLINE: time.monotonic() + 0.5}, Transport())
+    policy._sleep_backoff({_DEADLINE: time.monotonic() - 1.0}, Transport())  # past: no sleep at all
+    policy._sleep_backoff({_DEADLINE: None}, Transport())  # no deadline: azure-core's own backoff
+    assert len(slept) == 2 and 0 < slept[0] <= 0.5 and slept[1] == 10.0

@@ -231,7 +231,8 @@ class LastFailureRetry(RetryPolicy):
     which hides what every attempt got: a vault whose certificate does not verify, or one answering
     HTTP 500, would be reported as one that did not answer in time. This raises the last attempt's own
     error (or an :class:`HttpResponseError` for its answer) instead; a timeout stays a timeout only when
-    nothing else went wrong first.
+    nothing else went wrong first. Its backoff sleeps also end at the call's deadline
+    (:class:`CallDeadline`): azure-core's last sleep could otherwise run the call well past it.
     """
 
     def increment(
@@ -243,12 +244,22 @@ class LastFailureRetry(RetryPolicy):
         """Remember the failure (a timeout does not replace an earlier real failure), then as azure-core."""
         if response is not None:
             context = response.context
+            settings[_DEADLINE] = context.options.get(_DEADLINE)
             if error is not None:
                 if not isinstance(error, _TIMEOUTS) or _LAST not in context:
                     context[_LAST] = error
             elif isinstance(response, PipelineResponse):
                 context[_LAST] = response.http_response
         return super().increment(settings, response=response, error=error)
+
+    def _sleep_backoff(self, settings: dict[str, Any], transport: Any) -> None:
+        """azure-core's backoff, cut to what is left before the call's deadline."""
+        deadline = settings.get(_DEADLINE)
+        backoff = self.get_backoff_time(settings)
+        if deadline is not None:
+            backoff = min(backoff, deadline - time.monotonic())
+        if backoff > 0:
+            transport.sleep(backoff)
 
     def send(self, request: PipelineRequest[Any]) -> PipelineResponse[Any, Any]:
         """As azure-core; a timeout after failed attempts raises the last failure instead."""
