@@ -76,7 +76,8 @@ def _sizes_text(state: ClusterState) -> str:
 
 
 class OpcUaPane(Titled, Vertical):
-    """Trust and issuer list entries; ``/`` filters, ``s``/``S`` sort, ``space`` marks."""
+    """Trust and issuer list entries, most urgent first; ``/`` filters, ``p`` shows problems only,
+    ``s``/``S`` and one shift+letter per column sort, ``space`` marks."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle_mark", "Mark", id="opcua.mark", tooltip="Mark or unmark the entry"),
