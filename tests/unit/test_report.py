@@ -260,3 +260,14 @@ def test_status_lists_a_partial_sync_a_secret_without_its_secretsync_and_the_siz
         "  trust      2 entries: 2 ok, 0 warning, 0 critical; no SecretSync, Secret holds 2 hand-added key(s)"
         in lines
     )
+
+
+def test_a_sync_holding_only_the_unknown_placeholder_is_not_reported_yet() -> None:
+    site = _site(plc_der=_leaf("plc", 200))
+    sync = site.get(rk.SECRET_SYNCS, NS, TRUST_LIST_SYNC)
+    # The controller's placeholder while its first sync runs (docs/domain.md §5.3): no failure, no "ok".
+    sync["status"] = {
+        "conditions": [{"type": "Unknown", "status": "Unknown", "reason": "Unknown", "message": ""}]
+    }
+    lines = render_status(_state(site), width=100).splitlines()
+    assert "  trust      1 entries: 1 ok, 0 warning, 0 critical; sync not reported yet" in lines

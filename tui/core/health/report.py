@@ -25,6 +25,7 @@ from tui.core.model.state import (
     Area,
     AreaView,
     ClusterState,
+    Condition,
     Finding,
     OpcUaEntry,
     Severity,
@@ -217,7 +218,8 @@ def _opcua_lines(state: ClusterState) -> list[str]:
             sync_text = f"sync FAILING ({sync.failing[0].reason})"
         elif sync.failing:
             sync_text = f"sync PARTIAL: {len(sync.item_failures)} item(s) failed"
-        elif not sync.conditions and sync.last_successful_sync is None:
+        elif sync.last_successful_sync is None and all(_transient(c) for c in sync.conditions):
+            # Nothing yet, or only the placeholder the controller holds while a sync runs (§5.3).
             sync_text = "sync not reported yet"
         else:
             sync_text = "sync ok"
@@ -235,6 +237,11 @@ def _opcua_lines(state: ClusterState) -> list[str]:
     if arm:
         lines.append(f"  {arm}")
     return lines
+
+
+def _transient(condition: Condition) -> bool:
+    """The ``Unknown`` placeholder the sync controller holds while a sync runs (docs/domain.md §5.3)."""
+    return condition.type == "Unknown" or condition.reason == "Unknown"
 
 
 def _sync_detail(sync: SyncView | None) -> str:
