@@ -185,3 +185,10 @@ async def test_issuer_names_get_their_room_before_kind_and_type(dashboard: Dashb
         name = next(c for c in table.placed_columns if c.key == "name")
         assert name.width >= 32  # was 24: azure-iot-o…icate-issuer beside spare space
         assert "azure-iot-operat" in screen_text(app)
+
+
+async def test_the_match_count_is_on_screen_at_80_columns(dashboard: Dashboard, steady: ClusterState) -> None:
+    problems = sum(1 for e in steady.opcua if e.severity in (Severity.CRITICAL, Severity.WARNING))
+    async with dashboard(size=SMALL) as (app, pilot, _source):
+        await pilot.press("3", "p")
+        assert f"{problems} of {len(steady.opcua)} match" in screen_text(app).splitlines()[2]

@@ -332,13 +332,14 @@ class OpcUaPane(Titled, Vertical):
             f"OPC UA lists ({connection.owners_text(state)}) · trust {trust}{_size_note(state, LIST_TRUST)}"
             f" · issuer {issuer}{_size_note(state, LIST_ISSUER)}"
         )
+        if self.filter.active or self.problems_only:
+            # Of every row the table can show, staged adds included (they match filters too); before the
+            # severity counts, which the tab strip repeats at 80 columns where the title is cut.
+            title += f" · {len(self.shown)} of {len(self.entries(state))} match"
         if critical:
             title += f" · {critical} critical"
         if warning:
             title += f" · {warning} warning"
-        if self.filter.active or self.problems_only:
-            # Of every row the table can show, staged adds included (they match filters too).
-            title += f" · {len(self.shown)} of {len(self.entries(state))} match"
         area = state.area("opc-ua")
         if not area.ok:
             title += f" · {area.state.value}"
@@ -372,7 +373,9 @@ class OpcUaPane(Titled, Vertical):
     def open_filter(self) -> None:
         """Show the filter box and focus it."""
         self.add_class("-filtering")
-        self.filter_input.focus()
+        # At once, not after the next refresh as focus() does: "/plc" arriving in one read must type
+        # "plc" into the box, not into the table.
+        self.screen.set_focus(self.filter_input)
 
     def set_filter(self, text: str) -> None:
         """Filter the entries by ``text`` (see :mod:`tui.ui.view.filtering`)."""
