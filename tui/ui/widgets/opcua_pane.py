@@ -373,9 +373,7 @@ class OpcUaPane(Titled, Vertical):
     def open_filter(self) -> None:
         """Show the filter box and focus it."""
         self.add_class("-filtering")
-        # At once, not after the next refresh as focus() does: "/plc" arriving in one read must type
-        # "plc" into the box, not into the table.
-        self.screen.set_focus(self.filter_input)
+        self.filter_input.focus()
 
     def set_filter(self, text: str) -> None:
         """Filter the entries by ``text`` (see :mod:`tui.ui.view.filtering`)."""
