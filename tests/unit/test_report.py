@@ -88,6 +88,7 @@ def test_status_screen_holds_what_a_ticket_needs() -> None:
         f"  thumbprint    SHA-1 {root.sha1}",
         "  not after     2026-01-01 00:00Z (expires in 265d)",
         "  rotation      steady: next renewal 2025-12-02 00:00Z, revision 1",
+        "  key rotation  Never: renewals keep the key",
         "  bundle check  in sync: holds the current CA; 1 certificate(s)",
         "  trust      3 entries: 1 ok, 1 warning, 1 critical; sync ok",
         # lastSuccessfulSyncTime moves only when the data changes: never called the last sync.
@@ -271,3 +272,11 @@ def test_a_sync_holding_only_the_unknown_placeholder_is_not_reported_yet() -> No
     }
     lines = render_status(_state(site), width=100).splitlines()
     assert "  trust      1 entries: 1 ok, 0 warning, 0 critical; sync not reported yet" in lines
+
+
+def test_an_unset_rotation_policy_is_not_called_always() -> None:
+    site = _site(plc_der=_leaf("plc", 200))
+    root = site.get(rk.CERTIFICATES, "cert-manager", "azure-iot-operations-aio-selfsigned-root")
+    root["spec"]["privateKey"].pop("rotationPolicy")
+    lines = render_status(_state(site), width=100).splitlines()
+    assert "  key rotation  unset (cert-manager's default: Always from v1.18, Never before)" in lines

@@ -18,6 +18,7 @@ from typing import Any
 from tui.core.certs.model import CertificateInfo, CrlInfo, iso_utc
 from tui.core.durations import expiry_phrase, screen_time
 from tui.core.model.names import LIST_ISSUER, LIST_TRUST
+from tui.core.model.rotation import key_policy_text
 from tui.core.model.sizes import percent, size_text, usage_text
 from tui.core.model.snapshot import AreaState
 from tui.core.model.state import (
@@ -120,6 +121,9 @@ def _root_lines(state: ClusterState) -> list[str]:
         lines.append(f"  {'rotation':<13} {unread}")
     else:
         lines.append(f"  {'rotation':<13} {rotation.phase.value}: {rotation.message}{revision}")
+    if root.resource is not None:
+        # Whether a renewal makes a new key; unset depends on cert-manager's version (docs/domain.md §3.1).
+        lines.append(f"  {'key rotation':<13} {key_policy_text(root.resource.rotation_policy)}")
     d = state.discovery
     lines.append(f"  {'issuer':<13} {d.issuer_key} (from {d.issuer_source})")
     bundle = state.trust_bundle
