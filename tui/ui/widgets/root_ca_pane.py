@@ -283,7 +283,9 @@ def history_text(state: ClusterState, palette: Palette) -> Text:
     lines = []
     for index, event in enumerate(events):
         label = "Rotations" if index == 0 else ""
-        serial = fmt.thumb(event.serial, 16) if event.serial else "-"
+        # Eight digits tell rotations apart and keep each on one line of the 120x34 pane (the preview
+        # has the whole serial).
+        serial = fmt.thumb(event.serial, 8) if event.serial else "-"
         rev = f" rev {event.revision}" if event.revision is not None else ""
         lines.append(labelled(palette, label, (f"{fmt.when(event.at)} serial {serial}{rev}", Level.PLAIN)))
     return join_lines(*lines)
