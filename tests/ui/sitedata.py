@@ -177,15 +177,12 @@ def steady_state(now: datetime = NOW) -> ClusterState:
 def rotated_state(
     previous: ClusterState, now: datetime, *, generation: int = 2, extra_trust: dict[str, bytes] | None = None
 ) -> ClusterState:
-    """The site after the root CA rotated to ``generation`` at ``now`` (bundle holds both CAs)."""
+    """The site after the root CA rotated to ``generation`` at ``now``: the bundle holds the new CA only,
+    as trust-manager rebuilds it from its current source (docs/domain.md §4.3)."""
     files = opcua_files(NOW)
     if extra_trust:
         files = OpcUaFiles({**files.trust, **extra_trust}, files.issuer)
     site = make_site(now, generation=generation, files=files)
-    old_pem = previous.root_ca.certificate.pem if previous.root_ca.certificate else ""
-    bundle = site.get(rk.CONFIGMAPS, "azure-iot-operations", "azure-iot-operations-aio-ca-trust-bundle")
-    # trust-manager keeps the old CA next to the new one until it is removed by hand.
-    bundle["data"]["ca.crt"] = root_ca(now, generation).pem.decode("ascii") + old_pem
     return build(site, now, previous=previous)
 
 

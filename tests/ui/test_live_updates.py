@@ -61,7 +61,7 @@ async def test_rotation_arriving_while_a_row_is_selected_keeps_the_cursor_on_it(
         assert "rotated" in app.dashboard.root_pane.title_text
         assert new_cert.serial in _plain(app, "root-history")
         # The line reads the current CA only: trust-manager keeps no previous one (docs/domain.md §4.3).
-        assert "✓ current CA · 2 certs" in _plain(app, "root-bundle")
+        assert "✓ current CA · 1 cert" in _plain(app, "root-bundle")
         assert "previous" not in _plain(app, "root-bundle")
         assert "rev 2" in _plain(app, "root-resource")
         # ...while the OPC UA table gained a row above the cursor and kept it on the same entry,
