@@ -22,11 +22,12 @@ import pytest
 from kubernetes import config as k8s_config
 
 from tests import certgen
-from tests.integration.changes_support import TRUST_SYNC, running_demo, site_snapshot, synced_bytes
+from tests.integration.changes_support import TRUST_SYNC, run_cli, running_demo, site_snapshot, synced_bytes
 from tui.core.changes.changeset import AddFile, ChangeSet
 from tui.core.clock import SystemClock
 from tui.core.model import resources as rk
 from tui.core.model.settings import ModelSettings
+from tui.core.model.spc import cli_object, parse_spc, serialize_objects
 from tui.demo.environment import DemoEnvironment
 from tui.ops.apply import APPLIED, CONFLICT, FAILED, REFUSED, ApplyResult, StepEvent
 from tui.ops.audit import AuditLog
@@ -36,6 +37,8 @@ from tui.vault.client import make_secret_client
 
 WAIT = 20.0
 ROUNDS = 12
+NAMESPACE = "azure-iot-operations"
+SPC_NAME = "opc-ua-connector"
 
 
 @pytest.fixture(scope="module")
@@ -214,3 +217,43 @@ def test_resume_does_not_overwrite_a_secret_someone_else_wrote_since(
     assert "no longer holds the value this apply wrote" in (refused.error or "")
     assert site_snapshot(demo) == before
     assert _vault_value(demo, "plc-taken-over-der") == theirs
+
+
+def test_the_cli_shows_the_replanned_diff_when_the_lists_move_under_an_apply(
+    demo: DemoEnvironment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 13 item 15 (CLI): another writer changes the SPC between our vault write and our SPC write;
+    # the apply's 409 re-plans, and the CLI must show the new plan (and, with --yes, go on) instead of
+    # re-planning in silence.
+    leaf = _leaf("plc replanned")
+    path = tmp_path / "plc-replanned.der"
+    path.write_bytes(leaf.der)
+    theirs = _leaf("someone else")
+    demo.vault.put_secret(
+        "someone-else-der", theirs.der.hex(), "application/pkix-cert", {"file-encoding": "hex"}
+    )
+    store = demo.vault.store
+    original = store.set_secret
+
+    def set_then_move_the_spc(name: str, *args: object, **kwargs: object) -> object:
+        written = original(name, *args, **kwargs)  # type: ignore[arg-type]
+        if name == "plc-replanned-der":
+            spc = demo.api.get(rk.SECRET_PROVIDER_CLASSES.key, NAMESPACE, SPC_NAME)
+            assert spc is not None
+            objects = [*parse_spc(spc).objects, cli_object("someone-else-der")]
+            spc["spec"]["parameters"]["objects"] = serialize_objects(objects)
+            demo.api.put(spc)
+        return written
+
+    monkeypatch.setattr(store, "set_secret", set_then_move_the_spc)
+    result = run_cli(
+        demo, tmp_path / "state", "trust", "add", str(path), "--yes", "--wait-timeout", str(WAIT)
+    )
+    assert result.returncode == 0, result.stderr
+    assert "the lists changed while this apply ran" in result.stderr and "revision 1" in result.stderr
+    assert result.stdout.count("Plan ") == 2 and "rebased 1x" in result.stdout  # the first diff, then the new
+    spc = demo.api.get(rk.SECRET_PROVIDER_CLASSES.key, NAMESPACE, SPC_NAME)
+    assert spc is not None
+    names = [o.object_name for o in parse_spc(spc).objects]
+    assert "someone-else-der" in names and "plc-replanned-der" in names  # theirs kept, ours added
+    assert synced_bytes(demo, TRUST_SYNC)["plc-replanned.der"] == leaf.der
