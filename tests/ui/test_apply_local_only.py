@@ -58,7 +58,14 @@ class DeniedArmSession:
         return plan, object()  # the dialog hands it back to apply() untouched
 
     def apply(
-        self, plan: Plan, _site: Any, *, action: str, progress: Progress, wait_timeout: float
+        self,
+        plan: Plan,
+        _site: Any,
+        *,
+        action: str,
+        progress: Progress,
+        wait_timeout: float,
+        on_replan: Any = None,
     ) -> ApplyResult:
         """The engine on the fakes, without ARM access."""
         return apply_plan(
@@ -72,6 +79,7 @@ class DeniedArmSession:
             progress=progress,
             wait_timeout=wait_timeout,
             audit_info=audit_info_for(plan, action=action, context=self.context),
+            on_replan=on_replan,
         )
 
     def record_refusal(

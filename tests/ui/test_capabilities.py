@@ -8,7 +8,9 @@ stands in for the cluster, as in ``test_change_dialogs.py``.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -16,6 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from textual.pilot import Pilot
@@ -584,3 +587,52 @@ async def test_the_palette_offers_the_new_views_and_actions(steady: ClusterState
         hits["Audit trail"].command()
         await _settle(app, pilot)
         assert isinstance(app.screen, AuditViewModal)
+
+
+class ConflictMidApply(Replanning):
+    """The concurrent change lands during the apply: the engine re-plans and asks (its ``on_replan``)."""
+
+    def __init__(self, reviewed: Any, now: Any) -> None:
+        super().__init__([reviewed, reviewed])
+        self.now = now
+        self.answers: list[bool] = []
+        self.asking = threading.Event()
+
+    def apply(self, plan: Any, _site: Any, **kwargs: Any) -> Any:
+        self.applied.append(plan)
+        self.asking.set()
+        self.answers.append(kwargs["on_replan"](plan, self.now))
+        raise RuntimeError("stand-in: the engine would go on or stop here")
+
+
+async def _asked(app: DashboardApp, pilot: Pilot[None], modal: ApplyModal, session: ConflictMidApply) -> None:
+    assert await asyncio.to_thread(session.asking.wait, 10)
+    for _ in range(1000):  # the worker's question arrives as a message: let the queue run
+        if modal.phase == "asked":
+            return
+        await pilot.pause()
+    raise AssertionError("the re-planned revision was never shown")
+
+
+@pytest.mark.parametrize(("key", "go_on"), [("confirm", True), ("escape", False)])
+async def test_a_re_plan_during_the_apply_is_shown_and_asked_about(
+    steady: ClusterState, key: str, go_on: bool
+) -> None:
+    reviewed, now = _removal_plans()
+    session = ConflictMidApply(reviewed, now)
+    async with opened(steady, sessions=lambda: session) as (app, pilot):
+        modal = await _stage_and_review(app, pilot)
+        modal.confirm()
+        await _asked(app, pilot, modal, session)
+        verdict = str(modal.query_one("#apply-verdict").render())
+        assert verdict.startswith("⚠ someone changed the lists during the apply: the rest was planned again")
+        assert str(modal.query_one("#apply-diff").render()) == now.render_diff().rstrip("\n")
+        assert str(modal.query_one("#apply-confirm", Button).label).startswith("Go on: ")
+        assert session.answers == []  # the engine waits: nothing of the new revision written
+        if key == "confirm":
+            modal.confirm()
+        else:
+            await pilot.press("escape")  # Stop here
+        await _settle(app, pilot)
+        assert session.answers == [go_on]
+        assert isinstance(app.screen, ApplyModal)  # the dialog stays to show how it ended

@@ -15,7 +15,8 @@ audit log records.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -26,6 +27,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Static
+from textual.worker import get_current_worker
 
 from tui.ui.change_session import (
     Replanned,
@@ -34,6 +36,7 @@ from tui.ui.change_session import (
     one_line,
     outcome_of,
     replan_before_apply,
+    steady_text,
 )
 from tui.ui.messages import StepProgressed
 from tui.ui.modals.progress import StepProgress
@@ -87,6 +90,25 @@ class PlanChanged(Message):
         self.again = again
 
 
+@dataclass
+class ReplanQuestion:
+    """Asked from the apply's worker when a conflict made the engine re-plan mid-apply (its
+    ``on_replan``): the worker waits on ``answered`` for the user's ``go_on``."""
+
+    previous: Plan
+    replanned: Plan
+    answered: threading.Event = field(default_factory=threading.Event)
+    go_on: bool = False
+
+
+class ReplanAsked(Message):
+    """The engine re-planned mid-apply and waits for the user (see :class:`ReplanQuestion`)."""
+
+    def __init__(self, question: ReplanQuestion) -> None:
+        super().__init__()
+        self.question = question
+
+
 class WorkFailed(Message):
     """Planning or applying could not run at all (one line)."""
 
@@ -134,7 +156,10 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
         self.wait_timeout = wait_timeout
         self.palette = palette or DEFAULT_PALETTE
         self.phase = "planning"
-        """``planning``, ``review``, ``applying`` or ``finished``."""
+        """``planning``, ``review``, ``applying``, ``asked`` (a mid-apply re-plan awaits an answer) or
+        ``finished``."""
+        self.question: ReplanQuestion | None = None
+        """The engine's question after a mid-apply re-plan, while it waits for the answer."""
         self.local_only = False
         """The user chose to write ARM-owned objects on the cluster only (off until ticked)."""
         self.plan: Plan | None = None
@@ -269,7 +294,11 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
         self.confirm()
 
     def confirm(self) -> None:
-        """Apply the reviewed plan (only an applicable one, once)."""
+        """Apply the reviewed plan (only an applicable one, once); when asked after a mid-apply re-plan,
+        go on with the new revision."""
+        if self.phase == "asked":
+            self._answer(True)
+            return
         plan, site = self.plan, self.site
         if self.phase != "review" or plan is None or site is None or not plan.applicable:
             return
@@ -312,12 +341,72 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
             plan, site = again.plan, again.site
             # post_message is thread-safe: each runner event reaches the dialog in order.
             result = session.apply(
-                plan, site, action=APPLY_ACTION, progress=self._progress, wait_timeout=self.wait_timeout
+                plan,
+                site,
+                action=APPLY_ACTION,
+                progress=self._progress,
+                wait_timeout=self.wait_timeout,
+                on_replan=self._ask_replan,
             )
         except Exception as exc:  # e.g. the journal directory cannot be created: nothing was written
             self.post_message(WorkFailed(one_line(exc)))
             return
         self.post_message(ApplyFinished(result))
+
+    def _ask_replan(self, previous: Plan, replanned: Plan) -> bool:
+        """The engine's ``on_replan``, on the apply's worker: show the new revision and wait for the user
+        (nothing of it is written until they answer; the dialog cannot be closed meanwhile)."""
+        question = ReplanQuestion(previous, replanned)
+        self.post_message(ReplanAsked(question))
+        worker = get_current_worker()
+        # Woken by the answer; the timeout only lets a quitting app (the worker cancelled) stop the apply
+        # before the new revision writes, rather than leave this thread waiting for ever.
+        while not question.answered.wait(0.5):
+            if worker.is_cancelled:
+                return False
+        return question.go_on
+
+    @on(ReplanAsked)
+    def _replan_asked(self, message: ReplanAsked) -> None:
+        message.stop()
+        question = self.question = message.question
+        self.phase = "asked"
+        seen = {steady_text(w.message) for w in question.previous.warnings}
+        new = [w for w in question.replanned.warnings if steady_text(w.message) not in seen]
+        lines = [
+            Text(
+                "⚠ someone changed the lists during the apply: the rest was planned again (below). "
+                "Go on writes it; Stop leaves what is done in the journal (resume or roll back)",
+                style=self.palette.style(Level.WARNING),
+            ),
+            *[Text(f"new: {w.message}", style=self.palette.style(Level.WARNING)) for w in new],
+        ]
+        self.query_one("#apply-verdict", Static).update(Text("\n").join(lines))
+        self.query_one("#apply-diff", Static).update(Text(question.replanned.render_diff().rstrip("\n")))
+        steps = len(question.replanned.steps)
+        confirm = self.query_one("#apply-confirm", Button)
+        confirm.label = f"Go on: {steps} step{'' if steps == 1 else 's'}"
+        confirm.disabled = False
+        cancel = self.query_one("#apply-cancel", Button)
+        cancel.label = "Stop here"
+        cancel.disabled = False
+        body = self.query_one("#apply-body", VerticalScroll)
+        body.scroll_home(animate=False)
+        body.focus()
+
+    def _answer(self, go_on: bool) -> None:
+        question, self.question = self.question, None
+        if question is None:
+            return
+        self.phase = "applying"
+        self.query_one("#apply-confirm", Button).disabled = True
+        cancel = self.query_one("#apply-cancel", Button)
+        cancel.disabled = True
+        cancel.label = "Cancel"
+        what = "going on with the new plan" if go_on else "stopping before the new plan writes anything"
+        self.query_one("#apply-verdict", Static).update(Text(what, style=self.palette.style(Level.INFO)))
+        question.go_on = go_on
+        question.answered.set()
 
     @on(PlanChanged)
     def _plan_changed(self, message: PlanChanged) -> None:
@@ -423,7 +512,11 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
             )
 
     def action_close(self) -> None:
-        """Cancel (audited when a plan was shown), or close once finished; never while applying."""
+        """Cancel (audited when a plan was shown), or close once finished; never while applying (asked
+        after a mid-apply re-plan, it stops the apply there)."""
+        if self.phase == "asked":
+            self._answer(False)
+            return
         if self.phase == "applying":
             self.notify(
                 "the apply is running; it ends on its own (the journal records every step)",
