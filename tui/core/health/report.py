@@ -24,7 +24,6 @@ from tui.core.model.snapshot import AreaState
 from tui.core.model.state import (
     SECRET_DATA_LIMIT,
     Area,
-    AreaView,
     ClusterState,
     Condition,
     Finding,
@@ -77,16 +76,12 @@ def unread_reason(state: ClusterState, area: Area) -> str | None:
     view = state.area(area)
     if view.state is AreaState.PENDING:
         return "not read yet"
-    if view.state in (AreaState.UNREACHABLE, AreaState.RECONNECTING) and not _read_once(view):
-        return f"unknown: cluster {view.state.value}"
-    if view.state in (AreaState.FORBIDDEN, AreaState.ERROR, AreaState.UNREACHABLE):
+    if view.state is AreaState.UNREACHABLE:
+        return "unknown: cluster unreachable"
+    if view.state in (AreaState.FORBIDDEN, AreaState.ERROR):
         return f"unknown: {view.state.value}" + (f" ({view.message})" if view.message else "")
+    # OK, not installed (absence is the answer), or reconnecting (it was read: the last data stands).
     return None
-
-
-def _read_once(view: AreaView) -> bool:
-    # A reconnecting area had data once; an unreachable one never did.
-    return view.state is AreaState.RECONNECTING
 
 
 def _overall(state: ClusterState) -> str:

@@ -56,6 +56,7 @@ def filter_word_rows() -> tuple[HelpRow, ...]:
         HelpRow("trust, issuer", "The list; ca: a CA certificate"),
         HelpRow("problem, healthy", "Any health flag / none (also: bad, unhealthy / ok, good)"),
         HelpRow("critical, warning", "The entry's worst severity"),
+        HelpRow("staged", "Rows with a staged change; staged add, staged remove narrow it"),
         HelpRow("health flags", health),
     )
 
