@@ -344,7 +344,13 @@ async def test_a_pem_bundle_is_split_into_checked_entries(steady: ClusterState, 
         assert isinstance(split, SplitBundleModal)
         assert [p.file_name for p in split.parts] == ["press-4-plc.crt", "press-5-plc.crt", "plc-line-2.crt"]
         assert split.ticked == [0, 1]  # the certificate already in the list starts unticked, with why
-        assert "already in the trust list" in screen_text(app)
+        text = screen_text(app)
+        assert "already in the trust list" in text
+        assert "stage  trust/press-4-plc.crt" in text and "skip   trust/plc-line-2.crt" in text  # in words
+        await pilot.press("space")  # untick the first (focused): its line says so
+        assert split.ticked == [1]
+        assert "skip   trust/press-4-plc.crt" in screen_text(app)
+        await pilot.press("space")
         await pilot.press("ctrl+s")
         assert isinstance(app.screen, DashboardScreen)
         assert [c.describe().split(" from ")[0] for c in app.staging.changes] == [

@@ -23,7 +23,7 @@ from textual.widgets import Button, Checkbox, Static
 
 from tui.core.changes.bundle import BundlePart
 from tui.core.changes.changeset import AddFile
-from tui.core.durations import days_left
+from tui.core.durations import days_left, expiry_phrase
 from tui.core.model.snapshot import VaultSecret
 from tui.core.model.state import ClusterState
 from tui.core.text import printable
@@ -88,22 +88,15 @@ class SplitBundleModal(ModalScreen[list[StagedItem] | None]):
         with Vertical(id="split-dialog") as dialog:
             dialog.border_title = f"Split {printable(self.source)}: {count} certificates"
             yield Static(
-                f"A {self.list_name}-list file holds exactly one certificate: each ticked one becomes "
-                "its own entry (.crt, PEM) with its own vault secret.",
+                f"A file of the {self.list_name} list holds exactly one certificate: each ticked one "
+                "becomes its own entry (.crt, PEM) with its own vault secret.",
                 markup=False,
             )
             with VerticalScroll(id="split-parts"):
-                for index, part in enumerate(self.parts):
+                for index in range(len(self.parts)):
                     problems = self.check.problems_of(index)
-                    cert = part.certificate
-                    days = days_left(cert.not_after, self.now)
-                    label = Text(f"{self.list_name}/{part.file_name}", style="bold")
-                    label.append(f"  {cert.subject}  ", style=self.palette.style(Level.MUTED))
-                    label.append(
-                        f"expired {-days}d ago" if days < 0 else f"{days}d left",
-                        style=self.palette.style(Level.ERROR if days < 0 else Level.PLAIN),
-                    )
-                    yield Checkbox(label, value=not problems, id=f"split-{index}")
+                    ticked = not problems
+                    yield Checkbox(self._label(index, ticked), value=ticked, id=f"split-{index}")
                     why = [Text(f"✗ {p.message}", style=self.palette.style(Level.ERROR)) for p in problems]
                     why += [
                         Text(f"! {w.message}", style=self.palette.style(Level.WARNING))
@@ -118,6 +111,29 @@ class SplitBundleModal(ModalScreen[list[StagedItem] | None]):
             yield Static(
                 "space ticks · ctrl+s stage the ticked ones · esc back", classes="dialog-hint", markup=False
             )
+
+    def _label(self, index: int, ticked: bool) -> Text:
+        # Whether it is staged is said in words too, not only by the box's colour (monochrome terminals).
+        part = self.parts[index]
+        cert = part.certificate
+        days = days_left(cert.not_after, self.now)
+        label = Text(
+            "stage  " if ticked else "skip   ", style=self.palette.style(Level.OK if ticked else Level.MUTED)
+        )
+        label.append(f"{self.list_name}/{part.file_name}", style="bold")
+        label.append(f"  {cert.subject}  ", style=self.palette.style(Level.MUTED))
+        label.append(
+            expiry_phrase(days),
+            style=self.palette.style(Level.ERROR if days < 0 else Level.PLAIN),
+        )
+        return label
+
+    @on(Checkbox.Changed)
+    def _ticked(self, event: Checkbox.Changed) -> None:
+        event.stop()
+        box = event.checkbox
+        if box.id and box.id.startswith("split-"):
+            box.label = self._label(int(box.id.removeprefix("split-")), event.value)
 
     def on_mount(self) -> None:
         """Focus the first box."""
