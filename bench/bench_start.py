@@ -36,23 +36,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_ui import PtyProcess  # noqa: E402  (the path above makes the sibling importable)
-
-BARE_APP = """
-from textual.app import App
-from textual.widgets import Footer, Static
-
-
-class Bare(App):
-    BINDINGS = [("q", "quit", "Quit")]
-
-    def compose(self):
-        yield Static("bare textual ready")
-        yield Footer()
-
-
-Bare().run()
-"""
+from bench.bench_ui import BARE_APP, PtyProcess  # noqa: E402  (the path above makes the sibling importable)
 
 
 def _load() -> str:
@@ -215,8 +199,6 @@ def run(scale: int, repeat: int, latency_ms: float, say: Callable[[str], None]) 
         relay = LatencyRelay(api.hostname or "127.0.0.1", api.port or 80, latency_ms / 2000)
         try:
             far = _far_kubeconfig(env, relay, work)
-            bare = work / "bare_app.py"
-            bare.write_text(BARE_APP)
             kubectl = _kubectl()
             python = sys.executable
             for index in range(repeat):
@@ -224,7 +206,7 @@ def run(scale: int, repeat: int, latency_ms: float, say: Callable[[str], None]) 
                 home = work / f"home-{index}"
                 home.mkdir()
                 local = _child_env(env, home)
-                bare_run = _first_frame([python, str(bare)], local, b"bare textual ready")
+                bare_run = _first_frame([python, "-c", BARE_APP], local, b"bare textual ready")
                 note("bare_textual_first_paint", bare_run["first_frame_s"])
                 note("bare_textual_cpu", bare_run["cpu_s"])
                 cold = _first_frame([python, "-m", "tui"], local, frame, memory=rb"vault ok")

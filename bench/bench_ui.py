@@ -5,14 +5,19 @@ The demo (API server, Key Vault, controllers) runs in this process at ``--scale 
 is read and timestamped here. Figures:
 
 - first complete frame after launch: spawn -> the Root CA pane and the OPC UA title with all entries
-  (target under 1.5 s);
+  (target at most 1.0 s and 4 times a bare Textual app's first paint, measured first in the same run;
+  the dashboard's state directory starts empty, so this is a first start: every certificate is decoded);
 - filter keystroke to repaint: a key written to the pty -> the frame showing the new filter text in the
   OPC UA pane (which the same handler that refills the table writes), p50/p95 over every keystroke of
-  ``--filter-rounds`` rounds of typing three words (target p95 under 50 ms), with the slowest keys named;
-- filter burst: a whole word written in one go (a paste, or fast typing over SSH) -> the frame showing it;
+  ``--filter-rounds`` rounds of typing three words (target p95 at most 30 ms, max 60 ms), with the slowest
+  keys named;
+- filter burst: a whole word written in one go (a paste, or fast typing over SSH) -> the frame showing it
+  (target at most 60 ms);
+- both again while the root CA rotates and the vault is re-read (``ctrl+r``) as the words are typed;
 - rotation event to visible change: the new root CA Secret seen by a watch in this process -> its serial
-  on the screen, for several manual renewals as ``cmctl renew`` triggers them (target under 500 ms);
-- bytes written to the terminal per minute while idle (target under 60 KB);
+  or SHA-1 on the screen, for several manual renewals as ``cmctl renew`` triggers them (target under
+  150 ms);
+- bytes written to the terminal per minute while idle (target: no more than 7.9 KB);
 - resident memory of the dashboard process.
 
 The machine's load average is printed before and after: on a shared machine it explains most of the
@@ -48,6 +53,23 @@ sys.path.insert(0, str(ROOT))
 
 WIDTH, HEIGHT = 120, 34
 FILTER_WORDS = ("bench-device-01", "expiring", "plc")
+
+BARE_APP = """
+from textual.app import App
+from textual.widgets import Footer, Static
+
+
+class Bare(App):
+    BINDINGS = [("q", "quit", "Quit")]
+
+    def compose(self):
+        yield Static("bare textual ready")
+        yield Footer()
+
+
+Bare().run()
+"""
+"""The baseline: a bare Textual app (one Static and a Footer), whose first paint is the framework's floor."""
 
 
 class PtyProcess:
@@ -150,6 +172,18 @@ class PtyProcess:
         os.close(self.master)
 
 
+def bare_first_paint(env: dict[str, str]) -> float:
+    """Seconds from spawning the bare Textual app on a pty to its first paint."""
+    term = PtyProcess([sys.executable, "-c", BARE_APP], env)
+    try:
+        painted = term.wait_for(rb"bare textual ready", 0, 60) - term.started
+        term.send("q")
+        term.proc.wait(30)
+        return painted
+    finally:
+        term.stop()
+
+
 def _percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))]
@@ -194,7 +228,10 @@ class SecretWatch:
                     data = (event["object"].data or {}).get("tls.crt")
                     if not data:
                         continue
-                    serial = decode_bytes(base64.b64decode(data), source="tls.crt").certificates[0].serial
+                    cert = decode_bytes(base64.b64decode(data), source="tls.crt").certificates[0]
+                    # The serial's first 16 digits (the Rotations line shows them), or the SHA-1: after a
+                    # rotation the Root CA pane's longer lines push the Serial line out of view.
+                    serial = f"{cert.serial[:16]}|{cert.sha1}"
                     with self._changed:
                         if not self.seen or self.seen[-1][1] != serial:
                             self.seen.append((at, serial))
@@ -259,7 +296,7 @@ def _open_filter(term: PtyProcess) -> None:
 def _clear_filter(term: PtyProcess) -> None:
     since = term.mark()
     term.send(b"\x1b")  # escape clears the filter
-    term.wait_for(rb"sort List", since, 10)
+    term.wait_for(rb"sort ", since, 10)  # the OPC UA pane's subtitle, redrawn without the filter
     time.sleep(0.3)
 
 
@@ -268,12 +305,24 @@ def _shown(text: str) -> bytes:
     return rb"filter: " + re.escape(text.encode()) + rb"(?![\w.-])"
 
 
-def _filter_latency(term: PtyProcess, rounds: int, say: Callable[[str], None]) -> dict[str, Any]:
-    """Type the filter words key by key (each key once the previous one is on screen), then in bursts."""
+def _filter_latency(
+    term: PtyProcess,
+    rounds: int,
+    say: Callable[[str], None],
+    churn: Callable[[], None] | None = None,
+    label: str = "filter",
+) -> dict[str, Any]:
+    """Type the filter words key by key (each key once the previous one is on screen), then in bursts.
+
+    ``churn`` (if given) is called as each word starts: it sets off work the dashboard must do while the
+    word is typed (a root CA rotation, a vault re-read). Figures are named after ``label``.
+    """
     latencies: list[tuple[float, str]] = []
     for _ in range(rounds):
         for word in FILTER_WORDS:
             _open_filter(term)
+            if churn is not None:
+                churn()
             for length in range(1, len(word) + 1):
                 text = word[:length]
                 since = term.mark()
@@ -281,28 +330,33 @@ def _filter_latency(term: PtyProcess, rounds: int, say: Callable[[str], None]) -
                 latencies.append((term.wait_for(_shown(text), since, 10) - sent, text))
             _clear_filter(term)
     values = [value for value, _ in latencies]
-    figures: dict[str, Any] = {
-        "filter_keystrokes": len(values),
-        "filter_p50_ms": round(statistics.median(values) * 1000, 1),
-        "filter_p95_ms": round(_percentile(values, 95) * 1000, 1),
-        "filter_max_ms": round(max(values) * 1000, 1),
-        "filter_slowest": [(text, round(value * 1000, 1)) for value, text in sorted(latencies)[-5:][::-1]],
+    raw: dict[str, Any] = {
+        "keystrokes": len(values),
+        "p50_ms": round(statistics.median(values) * 1000, 1),
+        "p95_ms": round(_percentile(values, 95) * 1000, 1),
+        "max_ms": round(max(values) * 1000, 1),
+        "slowest": [(text, round(value * 1000, 1)) for value, text in sorted(latencies)[-5:][::-1]],
     }
+    figures: dict[str, Any] = {f"filter_{name}": value for name, value in raw.items()}
     say(
-        f"filter keystroke to repaint over {len(values)} keys: p50 {figures['filter_p50_ms']} ms, "
-        f"p95 {figures['filter_p95_ms']} ms, max {figures['filter_max_ms']} ms (target p95 < 50 ms)"
+        f"{label} keystroke to repaint over {len(values)} keys: p50 {figures['filter_p50_ms']} ms, "
+        f"p95 {figures['filter_p95_ms']} ms, max {figures['filter_max_ms']} ms (target p95 <= 30, max <= 60)"
     )
     say("  slowest: " + ", ".join(f"{text!r} {ms} ms" for text, ms in figures["filter_slowest"]))
     bursts: list[float] = []
     for word in FILTER_WORDS:
         _open_filter(term)
+        if churn is not None:
+            churn()
         since = term.mark()
         sent = term.send(word)
         bursts.append(term.wait_for(_shown(word), since, 10) - sent)
         _clear_filter(term)
     figures["filter_burst_ms"] = [round(value * 1000, 1) for value in bursts]
-    say(f"filter burst (a whole word in one write) to its frame: {figures['filter_burst_ms']} ms")
-    return figures
+    say(f"{label} burst (a word in one write) -> frame: {figures['filter_burst_ms']} ms (target <= 60 ms)")
+    if label == "filter":
+        return figures
+    return {name.replace("filter_", f"{label}_", 1): value for name, value in figures.items()}
 
 
 def run(
@@ -329,12 +383,18 @@ def run(
             "HOME": state_dir,
         }
         child_env.pop("SSH_CONNECTION", None)
+        figures["bare_textual_first_paint_s"] = round(bare_first_paint(child_env), 3)
+        say(f"bare Textual app: first paint {figures['bare_textual_first_paint_s']} s (load {_load()})")
         term = PtyProcess([sys.executable, "-m", "tui"], child_env)
         try:
             entries = 16 + scale
             first = term.wait_for(rb"Root CA \xc2\xb7 [\s\S]*trust " + str(entries).encode(), 0, 60)
             figures["first_frame_s"] = round(first - term.started, 3)
-            say(f"first complete frame {figures['first_frame_s']} s after launch")
+            ratio = figures["first_frame_s"] / figures["bare_textual_first_paint_s"]
+            say(
+                f"first complete frame {figures['first_frame_s']} s after launch, {ratio:.1f}x the bare "
+                f"app's (target <= 1.0 s and <= 4x; load {_load()})"
+            )
             term.wait_for(rb"vault ok", 0, 60)  # the vault read lands a moment later: let it settle
 
             time.sleep(2.0)
@@ -354,11 +414,20 @@ def run(
                 since = term.mark()
                 _renew_root_ca(env)
                 event_at, serial = watch.wait_for_new(index + 2, 30)
-                visible_at = term.wait_for(serial.encode(), since, 30)
+                visible_at = term.wait_for(serial.encode(), since, 30)  # either of the two
                 rotation.append(visible_at - event_at)
                 time.sleep(0.5)
             figures["rotation_ms"] = [round(value * 1000) for value in rotation]
             say(f"rotation event to visible change {figures['rotation_ms']} ms")
+
+            def churn() -> None:
+                # What a busy moment brings: a vault re-read (ctrl+r, which the filter box passes on to
+                # the app) and a root CA rotation, both set off as a word starts being typed.
+                term.send(b"\x12")
+                threading.Thread(target=_renew_root_ca, args=(env,), name="renew", daemon=True).start()
+
+            say(f"typing again while the root CA rotates and the vault is re-read (load {_load()})")
+            figures.update(_filter_latency(term, 1, say, churn=churn, label="churn"))
 
             figures["rss_mib"], figures["peak_rss_mib"] = (round(v, 1) for v in term.rss_mib())
             say(f"dashboard memory {figures['rss_mib']} MiB resident, peak {figures['peak_rss_mib']} MiB")
