@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+from tests.ui import sitedata
 from tui.core.model.snapshot import AreaState, ResourceStatus
 from tui.core.model.state import ClusterState
 from tui.ui.source import RETRY_DELAYS, Deliver, FeedSource, SourceInfo
@@ -159,3 +161,19 @@ def test_refresh_is_pending_until_the_vault_read_comes_back(steady: ClusterState
     assert source.refresh_pending
     feed.arm_snapshot = _read(AreaState.UNREACHABLE)
     assert not source.refresh_pending
+
+
+def test_a_broken_cluster_connection_reads_the_vault_and_arm_at_once(steady: ClusterState) -> None:
+    feed, schedule = FakeFeed(), ManualSchedule()
+    _source(feed, schedule)
+    feed.deliver(steady)
+    assert "vault" not in feed.asked and "arm" not in feed.asked
+    site = sitedata.make_site(sitedata.NOW)
+    broken = sitedata.reconnecting_state(site, sitedata.NOW, sitedata.NOW - timedelta(seconds=5))
+    feed.deliver(broken)
+    assert feed.asked.count("vault") == 1 and feed.asked.count("arm") == 1
+    feed.deliver(broken)  # still broken: once per outage
+    assert feed.asked.count("vault") == 1
+    feed.deliver(steady)
+    feed.deliver(broken)  # a new outage
+    assert feed.asked.count("vault") == 2 and feed.asked.count("arm") == 2

@@ -6,7 +6,9 @@ screenshots and benchmarks use a :class:`StaticSource` and push states when they
 source may block in ``start``/``stop``.
 
 A failed vault or ARM read is asked again sooner than the feed's interval (a minute): after 5, 10, 20
-and 40 s, then the interval takes over (:class:`SideReadRetry`). ``refresh_pending`` tells the app when
+and 40 s, then the interval takes over (:class:`SideReadRetry`). When the cluster connection breaks, the
+vault and ARM are read at once too: they often share the network path that broke, and a header saying
+``vault ok`` for up to a minute after both went away misleads. ``refresh_pending`` tells the app when
 a ``ctrl+r`` read has come back, so it can say so instead of leaving the user guessing.
 """
 
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from tui.core.model.snapshot import AreaState, ResourceStatus
-from tui.core.model.state import ClusterState
+from tui.core.model.state import Area, ClusterState
 
 Deliver = Callable[[ClusterState], None]
 """Called with every new state, from any thread."""
@@ -92,6 +94,17 @@ class Feed(Protocol):
     def release_side_reads(self) -> None:
         """Let the first vault and ARM reads start."""
         ...
+
+
+def cluster_broken(state: ClusterState) -> bool:
+    """Some watch of the cluster is reconnecting or unreachable (the vault's own state aside)."""
+    broken = (AreaState.RECONNECTING, AreaState.UNREACHABLE)
+    return any(
+        status.state in broken
+        for view in state.areas
+        if view.area is not Area.VAULT
+        for _key, status in view.parts
+    )
 
 
 class SideReadRetry:
@@ -193,6 +206,7 @@ class FeedSource:
         self.vault_retry = SideReadRetry(feed.refresh_vault, schedule)
         self.arm_retry = SideReadRetry(feed.refresh_arm, schedule)
         self._refresh_marks: tuple[object | None, object | None, float] | None = None
+        self._cluster_broken = False
 
     def prestart(self) -> None:
         """Start the feed's threads before anyone subscribes (returns at once).
@@ -213,6 +227,11 @@ class FeedSource:
 
             def deliver_and_watch(state: ClusterState) -> None:
                 # On the feed's builder thread: look at the side reads, then hand the state on.
+                broken = cluster_broken(state)
+                if broken and not self._cluster_broken:
+                    self.feed.refresh_vault()
+                    self.feed.refresh_arm()
+                self._cluster_broken = broken
                 self.vault_retry.saw(self.feed.vault_snapshot)
                 self.arm_retry.saw(self.feed.arm_snapshot)
                 deliver(state)
