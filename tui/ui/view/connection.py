@@ -173,8 +173,8 @@ HEADER_HELP: tuple[tuple[str, str], ...] = (
     ("1m 35s old", "How old the data on screen is while the connection is broken (hidden when live)"),
     (
         "vault ok (N)",
-        "N secrets, as of the last read: every minute, now with ctrl+r; a failed read is retried "
-        "after 5, 10, 20 and 40 s",
+        "N secrets, as of the last read: every minute, at once on ctrl+r and when the cluster "
+        "connection breaks; a failed read is retried after 5, 10, 20 and 40 s",
     ),
 )
 """What the header's items mean, for the help."""
