@@ -2,7 +2,8 @@
 
 - the first vault and ARM reads wait for the first frame (``release_side_reads``) when asked to, and
   start anyway once ``side_reads_after`` has passed;
-- decoded certificates are loaded from the state directory before the first build and saved after it.
+- decoded certificates are loaded from the state directory before the first build and saved after it;
+- a re-read of the vault keeps the last complete read on screen until its values are in.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from tui.core.build.cache import DecodeCache
 from tui.core.clock import FrozenClock
 from tui.core.model.names import CERT_MANAGER_NAMESPACE, QUICKSTART_CA_COMMON_NAME
 from tui.core.model.settings import ModelSettings
+from tui.core.model.snapshot import AreaState, ResourceStatus, VaultSnapshot
 from tui.core.model.state import ClusterState
 from tui.demo.apiserver.server import ApiServer
 
@@ -130,3 +132,57 @@ def test_decoded_certificates_are_saved_after_the_first_state_and_loaded_at_the_
         assert feed.first_state_ready.wait(TIMEOUT)
     finally:
         feed.stop()
+
+
+class ListingReader:
+    """A vault reader that hands over a listing first, then waits for the test before its values."""
+
+    def __init__(self) -> None:
+        self.listed = threading.Event()
+        self.values = threading.Event()
+        self.reads = 0
+
+    def snapshot(self, pending: int) -> VaultSnapshot:
+        status = ResourceStatus(AreaState.OK, "", NOW)
+        return VaultSnapshot("https://kv.example/", status, taken_at=NOW, values_pending=pending)
+
+    def __call__(
+        self,
+        state: ClusterState | None,
+        *,
+        incremental: bool = False,
+        on_listed: Callable[[VaultSnapshot], None] | None = None,
+    ) -> VaultSnapshot:
+        self.reads += 1
+        if on_listed is not None:
+            on_listed(self.snapshot(pending=2000))
+        self.listed.set()
+        assert self.values.wait(TIMEOUT)
+        self.values.clear()
+        return self.snapshot(pending=0)
+
+
+def test_a_vault_re_read_keeps_the_last_complete_read_until_the_new_one_is_in(
+    connection: ClusterConnection,
+) -> None:
+    reader = ListingReader()
+    with _feed(connection, FeedTimings(), vault_reader=reader) as feed:
+        # The first read: the listing shows at once, the values follow.
+        assert reader.listed.wait(TIMEOUT)
+        listing = feed.wait_for_state(lambda s: s.vault.values_pending == 2000, TIMEOUT)
+        assert listing.vault.state is AreaState.OK
+        reader.listed.clear()
+        reader.values.set()
+        complete = feed.wait_for_state(lambda s: s.vault.values_pending == 0 and s.vault.url, TIMEOUT)
+        shown = feed.vault_snapshot
+        assert shown is not None and shown.values_pending == 0
+
+        # ctrl+r: a full re-read. Its listing must not replace the complete read on screen.
+        feed.refresh_vault()
+        assert reader.listed.wait(TIMEOUT)
+        assert feed.vault_snapshot is shown
+        feed.rebuild()
+        later = feed.wait_for_state(lambda s: s is not complete, TIMEOUT)
+        assert later.vault.values_pending == 0
+        reader.values.set()
+        assert reader.reads == 2

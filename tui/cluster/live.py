@@ -418,8 +418,19 @@ class ClusterFeed:
             log.exception("cluster state subscriber failed")
 
     def _vault_listed(self, listing: VaultSnapshot) -> None:
-        # The listing ahead of a long value read: show what it tells now (the values follow).
+        # The listing ahead of a long value read: show what it tells now (the values follow). On a re-read
+        # of the vault already shown whole, the last complete read stays until the new one is in: the
+        # listing would only flip every entry to "values pending" and back, and each flip costs the UI a
+        # refill of the whole table while the value read has the interpreter busy (design §10.1).
         with self._lock:
+            shown = self._vault
+            if (
+                shown is not None
+                and shown.vault_url == listing.vault_url
+                and shown.status.state is AreaState.OK
+                and not shown.values_pending
+            ):
+                return
             self._vault = listing
         self._mark_dirty()
 
