@@ -116,7 +116,7 @@ def test_device_code_prompt_goes_to_the_given_stream() -> None:
     )
     assert stream.getvalue() == (
         "To sign in, open https://microsoft.com/devicelogin and enter the code "
-        "ABCD-1234 (valid until 10:15 UTC).\n"
+        "ABCD-1234 (valid until 2026-01-01 10:15Z).\n"
     )
 
 

@@ -27,6 +27,7 @@ from azure.identity import (
     WorkloadIdentityCredential,
 )
 
+from tui.core.durations import screen_time
 from tui.core.model.snapshot import AreaState
 from tui.vault.errors import VaultError
 
@@ -99,7 +100,7 @@ def device_code_prompt(stream: TextIO) -> Callable[[str, str, datetime], None]:
         # stderr, so that `--json` output on stdout stays parseable while a technician signs in.
         print(
             f"To sign in, open {verification_uri} and enter the code {user_code} "
-            f"(valid until {expires_on:%H:%M} UTC).",
+            f"(valid until {screen_time(expires_on)}).",
             file=stream,
             flush=True,
         )

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from tui.core.certs import crl_is_stale
-from tui.core.durations import days_left, expiry_phrase
+from tui.core.durations import days_left, expiry_phrase, screen_time
 from tui.core.model.arm import Owner
 from tui.core.model.names import LIST_ISSUER
 from tui.core.model.settings import ModelSettings
@@ -222,13 +222,13 @@ def entry_findings(entry: OpcUaEntry, settings: ModelSettings, now: datetime) ->
             severity = Severity.CRITICAL if left <= settings.expiring_critical_days else Severity.WARNING
             message = f"{label}: {expiry_phrase(days_left(cert.not_after, now))}"
         elif flag is Health.NOT_YET_VALID and cert is not None:
-            message = f"{label}: not valid before {cert.not_before:%Y-%m-%d %H:%M}Z"
+            message = f"{label}: not valid before {screen_time(cert.not_before)}"
         elif flag is Health.WRONG_FORMAT:
             message = f"{label}: {entry.format_problem}"
         elif flag is Health.UNDECODABLE:
             message = f"{label}: {entry.decode_error or _FLAG_TEXT[flag]}"
         elif flag is Health.CRL_STALE and entry.crl is not None:
-            message = f"{label}: CRL stale since {entry.crl.next_update:%Y-%m-%d %H:%M}Z"
+            message = f"{label}: CRL stale since {screen_time(entry.crl.next_update)}"
         elif flag is Health.OTHER_SPC:
             message = (
                 f"{label}: its object {entry.source_path} is in SPC {entry.object_spc}, not in "
