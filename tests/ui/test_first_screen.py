@@ -177,6 +177,7 @@ async def test_an_unreachable_cluster_is_unknown_never_missing(dashboard: Dashbo
         assert "unknown: cluster unreachable" in str(pane.query_one("#root-bundle", TextLine).plain)
         detail = app.dashboard.issuers_pane.query_one("#issuer-detail", TextLine).plain
         assert detail == "issuers unknown: cluster unreachable"  # was "no issuers found"
+        assert "trust ? · issuer ?" in app.dashboard.opcua_pane.title_text  # was "trust 0 · issuer 0"
 
 
 async def test_issuer_names_get_their_room_before_kind_and_type(dashboard: Dashboard) -> None:

@@ -24,9 +24,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
 
+from tui.core.health.report import unread_reason
 from tui.core.model.names import LIST_ISSUER, LIST_TRUST
 from tui.core.model.sizes import limit_text, percent, size_severity
-from tui.core.model.state import ClusterState, OpcUaEntry, Severity
+from tui.core.model.state import Area, ClusterState, OpcUaEntry, Severity
 from tui.ui.messages import ChangeRequested, PreviewRequested
 from tui.ui.view import connection
 from tui.ui.view.cells import Cell, MiddleCell, RowCells
@@ -323,8 +324,10 @@ class OpcUaPane(Titled, Vertical):
         self._update_titles(state)
 
     def _update_titles(self, state: ClusterState) -> None:
-        trust = sum(1 for e in state.opcua if e.list_name == LIST_TRUST)
-        issuer = sum(1 for e in state.opcua if e.list_name == LIST_ISSUER)
+        trust: int | str = sum(1 for e in state.opcua if e.list_name == LIST_TRUST)
+        issuer: int | str = sum(1 for e in state.opcua if e.list_name == LIST_ISSUER)
+        if not state.opcua and unread_reason(state, Area.OPC_UA) is not None:
+            trust = issuer = "?"  # never read: unknown, not empty
         critical = sum(1 for e in state.opcua if e.severity is Severity.CRITICAL)
         warning = sum(1 for e in state.opcua if e.severity is Severity.WARNING)
         # First: where a change to these lists must go (docs/domain.md §9), never cut off at 80 columns.
