@@ -210,7 +210,7 @@ class OpcUaPane(Titled, Vertical):
         # The certificate the connector presents to every server: what they must trust (issue 12 item 14).
         yield Static("", id="opcua-connector", markup=False)
         box = FilterInput(
-            placeholder="filter: words, expired, expiring, crl-stale, !word …", id="opcua-filter"
+            placeholder="filter: words, expired, expiring, crl-stale, staged, !word …", id="opcua-filter"
         )
         # A blinking cursor repaints twice a second: bytes over SSH for nothing.
         box.cursor_blink = False
