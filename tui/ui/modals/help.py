@@ -96,7 +96,8 @@ def _key_label(key: str) -> str:
 
 
 class HelpModal(ModalScreen[None]):
-    """A scrollable table of key bindings; ``escape`` or ``?`` closes it (``q`` still quits the app)."""
+    """A scrollable table of key bindings; ``escape`` or ``?`` closes it (``ctrl+c`` quits from here too;
+    ``q`` does not: a modal screen cuts the app's own bindings, docs/domain.md §11)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,question_mark", "close", "Close", id="help.close", tooltip="Close the help"),
