@@ -19,6 +19,7 @@ from tui.core.build.entry_findings import remembered_entry_findings
 from tui.core.build.memo import MISS
 from tui.core.build.opcua_rows import Row, list_rows
 from tui.core.build.readers import field_of
+from tui.core.durations import days_left
 from tui.core.health.findings import duplicate_keys, entry_flags
 from tui.core.model import resources as rk
 from tui.core.model.settings import ModelSettings
@@ -32,9 +33,9 @@ _TICK = timedelta(microseconds=1)
 
 
 def _whole_days(until: datetime, now: datetime) -> int:
-    # Whole days, rounded down (-1 on the first expired day): stable between rebuilds, so a row
-    # only changes when something a human would notice changes.
-    return (until - now) // _DAY
+    # The one days-left rule (whole days, rounded down, -1 on the first expired day): stable between
+    # rebuilds, so a row only changes when something a human would notice changes.
+    return days_left(until, now)
 
 
 def _days_left(row: Row, now: datetime) -> int | None:

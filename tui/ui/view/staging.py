@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from tui.core.certs.checks import days_left
+from tui.core.certs.checks import crl_days_left, days_left
 from tui.core.changes.changeset import AddFile, AddVaultSecret, Change, ChangeSet, RemoveEntry
 from tui.core.changes.file_rules import FileContent
 from tui.core.changes.validation import Issue, Resolved, validate
@@ -197,7 +197,7 @@ def ghost_entry(item: StagedItem, state: ClusterState, now: datetime) -> OpcUaEn
     if cert is not None:
         left: int | None = days_left(cert, now)
     elif crl is not None and crl.next_update is not None:
-        left = (crl.next_update - now).days
+        left = crl_days_left(crl, now)
     else:
         left = None
     form = "pem" if content.kind == "pem-certificate" else "der"
