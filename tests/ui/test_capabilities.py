@@ -642,3 +642,24 @@ async def test_a_re_plan_during_the_apply_is_shown_and_asked_about(
         await _settle(app, pilot)
         assert session.answers == [go_on]
         assert isinstance(app.screen, ApplyModal)  # the dialog stays to show how it ended
+
+
+async def test_K_J_L_and_R_wait_for_the_open_dialog_to_close(steady: ClusterState) -> None:
+    reviewed, _now = _removal_plans()
+    session = Replanning([reviewed])
+    async with opened(steady, sessions=lambda: session) as (app, pilot):
+        app.context_switch = Switch({"plant-a": steady})  # type: ignore[assignment]
+        modal = await _stage_and_review(app, pilot)
+        actions = (
+            ("K", app.action_switch_context, "switch context"),
+            ("J", app.action_journal_view, "journals"),
+            ("L", app.action_audit_view, "audit trail"),
+            ("R", app.action_replace_entry, "replace"),
+        )
+        for key, action, what in actions:
+            await pilot.press(key)  # the dialog has the keys
+            assert app.screen is modal, key
+            action()  # and when asked otherwise (a palette, a script), the action waits too
+            await pilot.pause()
+            assert app.screen is modal, key
+            assert f"{what}: close this dialog first (esc)" in _notices(app)

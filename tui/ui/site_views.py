@@ -75,6 +75,14 @@ class SiteViews(ChangeFlow):
     """Set by the command that runs the app when the kubeconfig may hold other sites."""
     _pending: ClusterState | None
 
+    def _from_dashboard(self, what: str) -> bool:
+        """These keys work from the dashboard only: over a dialog (an apply running, an upload half
+        filled) a second dialog, a replaced session or another site would pull the ground from under it."""
+        if self.screen is self.dashboard:
+            return True
+        self.notify(f"{what}: close this dialog first (esc)", severity="warning", timeout=4, markup=False)
+        return False
+
     def _views_available(self, what: str, command: str) -> bool:
         if self.sessions.available:
             return True
@@ -85,9 +93,9 @@ class SiteViews(ChangeFlow):
 
     def action_journal_view(self) -> None:
         """Show every journal, newest first."""
-        if isinstance(self.screen, JournalViewModal) or not self._views_available(
-            "journals", "aio-certs journal"
-        ):
+        if isinstance(self.screen, JournalViewModal) or not self._from_dashboard("journals"):
+            return
+        if not self._views_available("journals", "aio-certs journal"):
             return
         sessions = self.sessions
 
@@ -109,7 +117,7 @@ class SiteViews(ChangeFlow):
 
     def action_audit_view(self) -> None:
         """Show the audit trail, newest first."""
-        if isinstance(self.screen, AuditViewModal):
+        if isinstance(self.screen, AuditViewModal) or not self._from_dashboard("audit trail"):
             return
         if not self._views_available("audit trail", "the audit.jsonl file of the state directory"):
             return
@@ -120,6 +128,8 @@ class SiteViews(ChangeFlow):
         """Upload a file in place of the OPC UA entry under the cursor: same list, entry name and secret."""
         if self.read_only:
             self.notify("read-only view: changes are off", severity="warning", timeout=4)
+            return
+        if not self._from_dashboard("replace"):
             return
         state = self.state
         pane = self.dashboard.opcua_pane
@@ -160,7 +170,7 @@ class SiteViews(ChangeFlow):
         if switch is None:
             self.notify("switching context: not available here (this view shows one site)", timeout=4)
             return
-        if isinstance(self.screen, ContextSwitchModal):
+        if isinstance(self.screen, ContextSwitchModal) or not self._from_dashboard("switch context"):
             return
 
         def chosen(name: str | None) -> None:
