@@ -88,7 +88,7 @@ def test_a_renewal_coming_is_warned_about_with_the_export_hint() -> None:
         (
             Severity.WARNING,
             "connector-cert-renewal-soon",
-            "connector certificate: cert-manager replaces it in 5d (2025-04-16T01:00:00Z) with a new "
+            "connector certificate: cert-manager replaces it in 5d (2025-04-16 01:00Z) with a new "
             "certificate; give each OPC UA server the new one then (aio-certs connector-cert --out FILE)",
         )
     ]

@@ -804,7 +804,7 @@ def test_stale_entries_with_a_reason_each() -> None:
         "trust/plc-1-copy.der": "duplicate: same certificate as trust/plc-1.der, which is kept",
         # Hand-added (docs/domain.md §5.4): stale only as the duplicate it is, not for being unmapped.
         "trust/manual.der": "duplicate: same certificate as trust/plc-1.der, which is kept",
-        "trust/old.der": "expired at 2025-01-31T00:00:00Z",
+        "trust/old.der": "expired at 2025-01-31 00:00Z",
         "trust/plc-2.der": "orphaned: mapped, but vault secret plc-2-der is gone",
         "issuer/gone-ca.crl": "CRL whose CA is gone (no CA in the lists signed it)",
     }

@@ -13,8 +13,7 @@ from datetime import datetime
 
 from tui.core.build.cache import DecodeCache, decode_value
 from tui.core.build.readers import b64_bytes, field_of, spec_of
-from tui.core.certs.model import iso_utc
-from tui.core.durations import days_left
+from tui.core.durations import days_left, screen_time
 from tui.core.model import resources as rk
 from tui.core.model.connector import (
     CLIENT_CERT_PUBLIC_EXTENSION,
@@ -143,7 +142,7 @@ def connector_findings(
             f"Certificate {view.issuing_certificate} is not Ready; cert-manager may not renew it",
         )
     days = view.days_left
-    expires = iso_utc(cert.not_after)
+    expires = screen_time(cert.not_after)  # the one screen form; JSON has ISO
     if days < 0:
         add(
             Severity.CRITICAL,
@@ -172,7 +171,7 @@ def _renewal_findings(view: ConnectorCertView, settings: ModelSettings, now: dat
     cert = view.certificate
     assert cert is not None
     if view.renewal_time is not None and view.days_to_renewal is not None:
-        when = iso_utc(view.renewal_time)
+        when = screen_time(view.renewal_time)
         if view.renewal_time <= now:
             out.append(
                 Finding(
@@ -198,7 +197,7 @@ def _renewal_findings(view: ConnectorCertView, settings: ModelSettings, now: dat
             Finding(
                 Severity.INFO,
                 "connector-cert-renewed",
-                f"connector certificate: issued {age}d ago ({iso_utc(cert.not_before)}); OPC UA servers "
+                f"connector certificate: issued {age}d ago ({screen_time(cert.not_before)}); OPC UA servers "
                 f"reject the connector until each is given this certificate ({EXPORT_HINT})",
                 SUBJECT,
             )

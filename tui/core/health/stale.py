@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from tui.core.certs.model import iso_utc
+from tui.core.durations import screen_time
 from tui.core.model.state import ClusterState, Health, OpcUaEntry
 
 _AGED_WORDS = frozenset(
@@ -96,7 +96,7 @@ def stale_reasons(state: ClusterState, keep: Collection[str] = ()) -> dict[str, 
                 reasons[key].append(f"duplicate: same {group.what} as {chosen}, which is kept")
     for entry in state.opcua:
         if Health.EXPIRED in entry.flags and entry.certificate is not None:
-            reasons[entry.key].append(f"expired at {iso_utc(entry.certificate.not_after)}")
+            reasons[entry.key].append(f"expired at {screen_time(entry.certificate.not_after)}")
         if entry.mapped and entry.vault_present is False:
             reasons[entry.key].append(f"orphaned: mapped, but vault secret {entry.source_path} is gone")
         if entry.crl is not None and entry.signed_by is None:
