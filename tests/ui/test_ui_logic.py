@@ -240,3 +240,20 @@ def test_an_entry_preview_says_where_it_came_from_and_why_it_did_not_sync(steady
     hand = replace(plc, source_path=None, mapped=False)
     fields = {f.label: f for s in entry_preview(steady, hand).sections for f in s.fields}
     assert fields["Key Vault secret"].value.startswith("none: added to the Secret by hand, not in Key Vault")
+
+
+def test_raised_widths_narrow_before_a_column_of_their_priority_is_dropped() -> None:
+    # Trial finding 3: a 41-cell health text raised Health's minimum past what 80 columns hold, and the
+    # layout dropped Health itself. Now the flexible columns of that priority narrow to their floors.
+    specs = (
+        ColumnSpec("a", "A", 30, flex=1, floor=10),
+        ColumnSpec("b", "B", 12, flex=1, floor=10),
+        ColumnSpec("c", "C", 5),
+        ColumnSpec("d", "D", 8, priority=3),
+    )
+    placed = layout_columns(specs, 40)
+    assert [c.key for c in placed] == ["a", "b", "c"]  # the lower priority goes first, unnarrowed
+    assert [c.width for c in placed] == [40 - 6 * CELL_PADDING - 12 - 5, 12, 5]  # the widest is cut
+    # Too narrow even at the floors: the last column of the priority goes, the others narrow to fit.
+    narrow = layout_columns(specs, 26)
+    assert [c.key for c in narrow] == ["a", "b"] and total_width(narrow) <= 26

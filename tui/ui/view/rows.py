@@ -20,7 +20,7 @@ from tui.ui.view.levels import Level, Palette, days_level, severity_level
 
 MARK = "●"
 
-HEALTH_MIN, HEALTH_MAX = 20, 40
+HEALTH_MIN, HEALTH_MAX = 20, 44
 """Bounds of the Health column's minimum width, which follows its longest cell (:func:`fit_columns`)."""
 
 FILE_MIN, FILE_MAX = 16, 32
@@ -28,16 +28,17 @@ FILE_MIN, FILE_MAX = 16, 32
 
 OPCUA_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("mark", " ", 1),
-    ColumnSpec("list", "List", 6, priority=1),
+    # Which list an entry is in decides what a change does: never dropped before the flags (trial 3).
+    ColumnSpec("list", "List", 6, priority=0),
     # File name and health first (issue 13): they say which entry and what is wrong; the subject is in
     # the preview. Both flex the most so similar names and several flags read whole.
-    ColumnSpec("file", "File", FILE_MIN, flex=3, priority=0, max_width=48),
+    ColumnSpec("file", "File", FILE_MIN, flex=3, priority=0, max_width=48, floor=FILE_MIN),
     ColumnSpec("subject", "Subject", 14, flex=1, priority=3),
     ColumnSpec("issuer", "Issuer", 12, flex=1, priority=5),
     ColumnSpec("thumb", "Thumbprint", 10, priority=6),
     ColumnSpec("not_after", "Not after", 10, priority=4),
     ColumnSpec("days", "Days", 5, priority=0),
-    ColumnSpec("health", "Health", HEALTH_MIN, flex=2, priority=0, max_width=48),
+    ColumnSpec("health", "Health", HEALTH_MIN, flex=2, priority=0, max_width=48, floor=HEALTH_MIN),
 )
 """Every column the OPC UA table may show, in display order."""
 
@@ -223,7 +224,10 @@ def fit_columns(
 
     Columns get their room by priority: the optional columns (subject, issuer, dates, thumbprint) only
     show once the file names and health texts fit whole, so two long names that differ near the end
-    are not cut alike while a subject takes the room.
+    are not cut alike while a subject takes the room. The raised widths are preferences, not minimums:
+    where even they do not fit (80 columns, one long health text), :func:`layout_columns` narrows both
+    back towards ``FILE_MIN`` and ``HEALTH_MIN`` (the name cut in the middle, the health words at the
+    end) rather than drop Health or List (trial finding 3).
     """
     widths = {
         "file": min(max(longest_file, FILE_MIN), FILE_MAX),

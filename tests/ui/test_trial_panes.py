@@ -1,0 +1,52 @@
+"""Trial findings of 2026-12-05 on the dashboard's panes, table and header (items 3, 6, 12, 13, 16, 19,
+20; typed-ahead keys; ``p`` in the footer). Each test fails without its fix."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from tests.ui.conftest import SMALL, WIDE, Dashboard, screen_text
+from tui.core.model.state import ClusterState, Health, Severity
+
+_LONG_FILE = "plc-packaging-line-07-station-b.der"
+_LONG_FLAGS = (Health.EXPIRING, Health.VAULT_MISSING, Health.ARM_DRIFT)
+
+
+def _long_texts(state: ClusterState) -> ClusterState:
+    """The steady site with one long health text (four flags) and one long file name."""
+    entries = []
+    for entry in state.opcua:
+        if entry.key == "trust/mes-connector.der":
+            entry = replace(entry, flags=_LONG_FLAGS, severity=Severity.WARNING)
+        elif entry.key == "trust/historian.der":
+            entry = replace(entry, target_key=_LONG_FILE)
+        entries.append(entry)
+    return replace(state, opcua=tuple(entries))
+
+
+def _header_line(text: str) -> str:
+    return next(line for line in text.splitlines() if "File" in line and "Days" in line)
+
+
+async def test_a_long_health_text_never_drops_health_or_list_at_80_or_120_columns(
+    dashboard: Dashboard, steady: ClusterState
+) -> None:
+    state = _long_texts(steady)
+    for size in (SMALL, WIDE):
+        async with dashboard(state, size=size) as (app, pilot, _source):
+            await pilot.press("3")
+            await pilot.pause()
+            table = app.dashboard.opcua_pane.table
+            keys = [c.key for c in table.placed_columns]
+            assert {"mark", "list", "file", "days", "health"} <= set(keys), (size, keys)
+            header = _header_line(screen_text(app))
+            assert "Health" in header and "List" in header, (size, header)
+            text = screen_text(app)
+            # Health words cut at the end: the severity and the first flag stay readable.
+            assert "WARN expiring" in text, size
+            # The long file name cut in the middle at most: its head and its tail both show.
+            line = next(row for row in text.splitlines() if "plc-packa" in row)
+            assert "b.der" in line, (size, line)
+            if size == WIDE:
+                # At 120 columns the long texts still fit whole, (the trial text, 41 cells).
+                assert _LONG_FILE in text and "WARN expiring 20d,vault-missing,arm-drift" in text
