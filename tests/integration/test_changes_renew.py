@@ -15,7 +15,13 @@ from tests.integration.changes_support import (
     running_demo,
     site_snapshot,
 )
+from tui.cluster.config import load_cluster_config
+from tui.cluster.writes import ClusterWriter
+from tui.core.build.certmanager import parse_certificate
+from tui.core.clock import SystemClock
 from tui.demo.environment import DemoEnvironment
+from tui.ops.audit import AuditLog
+from tui.ops.renew import RenewalMovedOn, request_renewal
 
 ROOT_CERT = "azure-iot-operations-aio-selfsigned-root"
 
@@ -39,6 +45,31 @@ def test_renew_rotates_the_root_ca(demo: DemoEnvironment, tmp_path: Path) -> Non
     assert [(e["action"], e["outcome"], e["entries"]) for e in events] == [
         ("renew", "applied", [f"cert-manager/{ROOT_CERT}"])
     ]
+
+
+def test_a_renewal_confirmed_on_an_old_revision_is_refused(demo: DemoEnvironment, tmp_path: Path) -> None:
+    # Trial finding 2: a renew dialog opened on revision 1, someone renews from a shell (revision 2),
+    # then the dialog's Renew: the real client's write must not issue revision 3.
+    shown = parse_certificate(kubectl_json(demo, "get", "certificate", "-n", "cert-manager", ROOT_CERT))
+    other = run_cli(demo, tmp_path / "other", "renew", "--yes", "--wait", "--wait-timeout", "30")
+    assert other.returncode == 0, other.stderr
+    moved = kubectl_json(demo, "get", "certificate", "-n", "cert-manager", ROOT_CERT)
+    assert moved["status"]["revision"] == (shown.revision or 0) + 1
+    connection = load_cluster_config(str(demo.kubeconfig_path), None, environ={})
+    clock = SystemClock()
+    audit = AuditLog(tmp_path, clock=clock)
+    try:
+        writer = ClusterWriter(connection.api_client, timeout=(2.0, 5.0))
+        with pytest.raises(RenewalMovedOn, match=rf"now revision {moved['status']['revision']} "):
+            request_renewal(writer, shown, audit=audit, context=connection.context, clock=clock)
+    finally:
+        connection.close()
+    # Nothing written: no manual trigger, no third revision (cert-manager's own status writes may move
+    # the resourceVersion, so that is not compared).
+    after = parse_certificate(kubectl_json(demo, "get", "certificate", "-n", "cert-manager", ROOT_CERT))
+    assert after.revision == moved["status"]["revision"]
+    assert not (after.issuing is not None and after.issuing.reason == "ManuallyTriggered")
+    assert [e["outcome"] for e in audit.events()] == ["refused"]
 
 
 def test_refusals_write_nothing(demo: DemoEnvironment, tmp_path: Path) -> None:

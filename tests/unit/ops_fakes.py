@@ -459,10 +459,19 @@ class FakeCluster(_Hooks):
         obj["spec"]["forceSynchronization"] = token
         return self._written(rk.SECRET_SYNCS, obj, "force SecretSync")
 
-    def renew_certificate(self, namespace: str, name: str, *, now: datetime) -> JsonObject:
-        """``cmctl renew``: the manual Issuing condition."""
+    def renew_certificate(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        now: datetime,
+        precondition: Callable[[Mapping[str, Any]], None] | None = None,
+    ) -> JsonObject:
+        """``cmctl renew``: the manual Issuing condition, after ``precondition`` saw the object."""
         self._hook("renew Certificate")
         obj = self._current(rk.CERTIFICATES, namespace, name, "renewing", None)
+        if precondition is not None:
+            precondition(obj)
         obj.update(with_manual_trigger(obj, now))
         return self._written(rk.CERTIFICATES, obj, "renew Certificate")
 

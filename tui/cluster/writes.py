@@ -15,7 +15,7 @@ Every failure is a :class:`WriteError` whose ``str()`` is one line naming the ob
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -264,19 +264,31 @@ class ClusterWriter:
 
     # -- cert-manager -------------------------------------------------------------------------------
 
-    def renew_certificate(self, namespace: str, name: str, *, now: datetime) -> JsonObject:
+    def renew_certificate(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        now: datetime,
+        precondition: Callable[[Mapping[str, Any]], None] | None = None,
+    ) -> JsonObject:
         """Ask cert-manager to re-issue a Certificate now, exactly as ``cmctl renew`` does.
 
         Sets ``Issuing=True, reason=ManuallyTriggered`` with ``observedGeneration = metadata.generation``
         and writes the whole status back through the ``/status`` subresource with the object's
         resourceVersion (an update, as cmctl's UpdateStatus). Retried on a conflict (the controllers
-        write status too). Returns the updated object.
+        write status too). ``precondition`` sees each object read before it is written over and raises
+        to write nothing (e.g. a new revision issued since the user looked). Returns the updated object.
         """
         kind = rk.CERTIFICATES
         for attempt in range(1, RENEW_ATTEMPTS + 1):
             current = self.get(kind, namespace, name)
             if current is None:
                 raise NotFoundError(f"renewing Certificate {namespace}/{name}: not found (404)", status=404)
+            if precondition is not None:
+                # Judged on the very object whose resourceVersion the update carries: anything that moves
+                # it after this check makes the update a 409, and the next attempt judges again.
+                precondition(current)
             body = with_manual_trigger(current, now)
             try:
                 with _errors("renewing", kind, namespace, name):

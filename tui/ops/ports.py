@@ -10,7 +10,7 @@ each with a one-line message.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -76,8 +76,19 @@ class ClusterPort(Protocol):
         """Set ``spec.forceSynchronization`` to ``token``: the controller re-reads every value now."""
         ...
 
-    def renew_certificate(self, namespace: str, name: str, *, now: datetime) -> JsonObject:
-        """``cmctl renew``: set the Certificate's Issuing condition to True, ManuallyTriggered."""
+    def renew_certificate(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        now: datetime,
+        precondition: Callable[[Mapping[str, Any]], None] | None = None,
+    ) -> JsonObject:
+        """``cmctl renew``: set the Certificate's Issuing condition to True, ManuallyTriggered.
+
+        ``precondition`` sees the object about to be written over (the one whose resourceVersion the
+        write carries) and raises to write nothing.
+        """
         ...
 
 

@@ -14,7 +14,8 @@ examples:
 
 exit status:
   0  renewal requested (and, with --wait, the new revision was issued); --dry-run printed what it would do
-  1  refused: unknown or ambiguous Certificate, --read-only, or not confirmed; nothing was changed
+  1  refused: unknown or ambiguous Certificate, --read-only, not confirmed, or the Certificate
+     moved on since it was read (a new revision, or an issuance started); nothing was changed
   2  bad usage
   3  the cluster could not be reached or read
   4  the request was written but --wait saw no new revision in time, or the write failed

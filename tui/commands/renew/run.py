@@ -40,7 +40,7 @@ from tui.core.changes.renewal import RenewTargetError, find_certificate, renew_w
 from tui.core.clock import SystemClock
 from tui.core.text import printable
 from tui.ops.journal import notice_lines
-from tui.ops.renew import request_renewal, wait_for_revision
+from tui.ops.renew import RenewalMovedOn, request_renewal, wait_for_revision
 
 
 def run(args: argparse.Namespace) -> int:
@@ -122,6 +122,11 @@ def _renew(settings: Settings, name: str | None, trail: Trail, *, wait: bool) ->
             # dashboard; the trail records only what happens around it.
             assert trail.log is not None  # opened with the state directory above
             request_renewal(writer, cert, audit=trail.log, context=connection.context, clock=clock)
+        except RenewalMovedOn as exc:
+            # Renewed by someone else (or issuing) while the prompt waited: a second renewal would
+            # rotate again. The engine wrote the "refused" line; say the new state and stop.
+            trail.settled()
+            raise Refused(str(exc)) from None
         except WriteError as exc:
             trail.settled()
             code = EXIT_UNREACHABLE if exc.unreachable else EXIT_APPLY_FAILED
