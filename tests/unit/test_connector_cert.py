@@ -166,3 +166,24 @@ def test_no_connector_no_finding_but_a_certificate_without_its_secret_is_warned_
     site = default_site(app_cert(NOW - timedelta(days=30)), renewal=None)
     site.remove(rk.SECRETS, NS, DEFAULT_APPLICATION_CERT_SECRET)
     assert [f.code for f in ours(state_of(site))] == ["connector-cert-missing"]
+
+
+def test_status_text_has_a_connector_line_and_its_warning_sorts_by_urgency() -> None:
+    """Trial finding 9: text ``status`` names the connector's certificate (subject, expiry, renewal), and
+    a connector finding is ordered by its days like any other, not always last."""
+    from tui.core.health.report import render_status
+
+    app = app_cert(NOW - timedelta(days=80), days=90)  # 10 days left: inside the 30-day warning
+    state = state_of(default_site(app, renewal=NOW - timedelta(days=1)))
+    lines = render_status(state, width=None).splitlines()
+    at = lines.index("Connector certificate")
+    line = lines[at + 1]
+    assert line.startswith("  certificate   CN=aio-opc-opcuabroker,")
+    assert f"; expires {app.cert.not_valid_after_utc:%Y-%m-%d %H:%M}Z (expires in 10d); " in line
+    assert line.endswith(f"renewal: by cert-manager at {NOW - timedelta(days=1):%Y-%m-%d %H:%M}Z")
+    expiring = next(f for f in state.findings if f.code == "connector-cert-expiring")
+    assert expiring.days_left == 10
+    # Among the warnings it comes before every undated one (the overdue renewal, the quickstart CA).
+    warnings = [f.code for f in state.findings if f.severity is Severity.WARNING]
+    assert warnings[0] == "connector-cert-expiring", warnings
+    assert warnings.index("quickstart-ca") > 0

@@ -745,3 +745,28 @@ def test_a_secrets_data_size_is_its_decoded_bytes_whatever_the_padding() -> None
     assert data_size(secret) == sum(len(v) for v in values)
     assert data_size({"data": {}}) == 0 and data_size(None) is None
     assert data_size({"data": {"a": b64(b"abc"), "n": 12}}) == 3  # not text: not counted
+
+
+def test_within_a_severity_the_fewest_days_left_come_first_then_the_name() -> None:
+    """Trial finding 9: ``(top 10 of 14)`` hid an 18-day expiry behind 25- and 26-day ones sorted by name."""
+    days = {"a-plc.der": 26, "b-plc.der": 25, "c-plc.der": 25, "z-plc.der": 18}
+    site = _site(trust={name: _leaf(name, left + 0.5) for name, left in days.items()})
+    state = _build(site)
+    expiring = [f for f in state.findings if f.code == "entry-expiring"]
+    assert [f.subject for f in expiring] == [
+        "trust/z-plc.der",
+        "trust/b-plc.der",
+        "trust/c-plc.der",
+        "trust/a-plc.der",
+    ]
+    assert [f.days_left for f in expiring] == [18, 25, 25, 26]
+    # Undated warnings of the same severity (the quickstart CA) follow the dated ones.
+    warnings = [f.code for f in state.findings if f.severity is Severity.WARNING]
+    assert warnings.index("quickstart-ca") > warnings.index("entry-expiring")
+    # Dated findings of any family sort together: the connector's, the root CA's, an entry's.
+    mixed = [
+        Finding(Severity.WARNING, "entry-expiring", "x", "trust/a", 20),
+        Finding(Severity.WARNING, "connector-cert-expiring", "x", "connector-cert", 5),
+        Finding(Severity.WARNING, "root-ca-expiring", "x", "root-ca", 12),
+    ]
+    assert [f.days_left for f in sort_findings(mixed)] == [5, 12, 20]

@@ -77,3 +77,18 @@ def test_a_cluster_never_read_is_unknown_not_missing() -> None:
     assert "  bundle check  unknown: cluster unreachable" in lines
     assert "  (unknown: cluster unreachable)" in lines  # issuers
     assert "  trust  unknown: cluster unreachable" in lines
+
+
+def test_at_80_columns_label_lines_wrap_and_the_header_time_is_whole(steady: ClusterState) -> None:
+    """Trial finding 9: ``bundle check ... 1 leaf certifi…`` was cut and the header time read ``02:…``."""
+    root = replace(steady.root_ca, old_key_certificates=("default/broker-leaf",))
+    state = replace(steady, root_ca=root, namespace="azure-iot-operations-long")
+    lines = render_status(state, width=80).splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    assert not any(line.endswith("…") for line in lines[:20])
+    header = " ".join(lines[:2])
+    assert header.endswith(f"at {steady.built_at:%Y-%m-%d %H:%M}Z")
+    start = next(i for i, line in enumerate(lines) if line.startswith("  bundle check  "))
+    assert lines[start + 1].startswith(" " * 16) and not lines[start + 1].startswith(" " * 17)
+    joined = " ".join(line.strip() for line in lines[start : start + 3])
+    assert "1 leaf certificate(s) signed by the old key" in joined

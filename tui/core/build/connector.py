@@ -108,8 +108,8 @@ def connector_findings(
         return []
     out: list[Finding] = []
 
-    def add(severity: Severity, code: str, message: str) -> None:
-        out.append(Finding(severity, code, f"connector certificate: {message}", SUBJECT))
+    def add(severity: Severity, code: str, message: str, days: int | None = None) -> None:
+        out.append(Finding(severity, code, f"connector certificate: {message}", SUBJECT, days))
 
     own = view.source is ConnectorCertSource.OWN
     if not view.present:
@@ -148,6 +148,7 @@ def connector_findings(
             Severity.CRITICAL,
             "connector-cert-expired",
             f"expired {-days}d ago ({expires}); OPC UA servers refuse the connector's sessions",
+            days,
         )
         return out
     renewer = (
@@ -157,9 +158,9 @@ def connector_findings(
         "az iot ops connector opcua client add"
     )
     if days <= settings.expiring_critical_days:
-        add(Severity.CRITICAL, "connector-cert-expiring", f"expires in {days}d ({expires}); {renewer}")
+        add(Severity.CRITICAL, "connector-cert-expiring", f"expires in {days}d ({expires}); {renewer}", days)
     elif days <= settings.expiring_warn_days:
-        add(Severity.WARNING, "connector-cert-expiring", f"expires in {days}d ({expires}); {renewer}")
+        add(Severity.WARNING, "connector-cert-expiring", f"expires in {days}d ({expires}); {renewer}", days)
     out += _renewal_findings(view, settings, now)
     return out
 
@@ -189,6 +190,7 @@ def _renewal_findings(view: ConnectorCertView, settings: ModelSettings, now: dat
                     f"connector certificate: cert-manager replaces it in {view.days_to_renewal}d ({when}) "
                     f"with a new certificate; give each OPC UA server the new one then ({EXPORT_HINT})",
                     SUBJECT,
+                    view.days_to_renewal,
                 )
             )
     age = days_left(now, cert.not_before)  # whole days since issue, by the same rule

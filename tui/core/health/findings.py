@@ -79,7 +79,18 @@ FLAG_SEVERITY: dict[Health, Severity] = {
 }
 
 # Order of finding families after severity: what a technician should read first.
-_FAMILY_ORDER = ("area", "root-ca", "quickstart", "bundle", "issuer", "certificate", "sync", "spc", "entry")
+_FAMILY_ORDER = (
+    "area",
+    "root-ca",
+    "quickstart",
+    "bundle",
+    "issuer",
+    "certificate",
+    "connector",
+    "sync",
+    "spc",
+    "entry",
+)
 
 
 def condition_healthy(condition: Condition) -> bool:
@@ -236,7 +247,9 @@ def entry_findings(entry: OpcUaEntry, settings: ModelSettings, now: datetime) ->
             )
         else:
             message = f"{label}: {_FLAG_TEXT[flag]}"
-        out.append(Finding(severity, f"entry-{flag.value}", message, entry.key))
+        dated = flag in (Health.EXPIRED, Health.EXPIRING, Health.CRL_STALE)
+        days = entry.days_left if dated else None
+        out.append(Finding(severity, f"entry-{flag.value}", message, entry.key, days))
     return out
 
 
@@ -315,10 +328,16 @@ def root_ca_findings(root: RootCAView, settings: ModelSettings, area_ok: bool) -
         return out
     left = root.days_left if root.days_left is not None else 0
     if left < 0:
-        out.append(Finding(Severity.CRITICAL, "root-ca-expired", f"root CA {expiry_phrase(left)}", subject))
+        out.append(
+            Finding(
+                Severity.CRITICAL, "root-ca-expired", f"root CA {expiry_phrase(left)}", subject, int(left)
+            )
+        )
     elif left <= settings.expiring_warn_days:
         severity = Severity.CRITICAL if left <= settings.expiring_critical_days else Severity.WARNING
-        out.append(Finding(severity, "root-ca-expiring", f"root CA {expiry_phrase(left)}", subject))
+        out.append(
+            Finding(severity, "root-ca-expiring", f"root CA {expiry_phrase(left)}", subject, int(left))
+        )
     rotation = root.rotation
     if rotation.phase is RotationPhase.FAILED:
         text = f"root CA renewal failing: {rotation.message}" + (
@@ -673,9 +692,19 @@ def _family(code: str) -> int:
     return len(_FAMILY_ORDER)
 
 
+def _urgency(finding: Finding) -> tuple[int, int, int, str, str]:
+    # Dated findings (an expiry, a CRL's nextUpdate) by days left, fewest first, so the top of a long
+    # list is what runs out soonest; then the undated ones by what they concern.
+    dated = finding.days_left is not None
+    days = finding.days_left if finding.days_left is not None else 0
+    return (0 if dated else 1, days, _family(finding.code), finding.subject, finding.code)
+
+
 def sort_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
-    """Worst first; within a severity, areas, root CA, bundle, issuers, sync, SPC, then list entries."""
-    return tuple(sorted(findings, key=lambda f: (f.severity.rank, _family(f.code), f.subject, f.code)))
+    """Worst first; within a severity the dated findings by days left (fewest first, then by name:
+    the entry key, ``root-ca``...), then the others by what they concern: areas, root CA, bundle,
+    issuers, Certificates, the connector's certificate, sync, SPC, list entries."""
+    return tuple(sorted(findings, key=lambda f: (f.severity.rank, *_urgency(f))))
 
 
 def _one_line(text: str) -> str:

@@ -331,6 +331,63 @@ def _wrap_finding(line: str, width: int) -> list[str]:
     return [head + parts[0], *(_FINDING_INDENT + part for part in parts[1:])]
 
 
+def _join_fitting(parts: list[str], width: int | None, gap: str = "   ") -> list[str]:
+    """``parts`` on one line separated by ``gap``, starting a new line where the next part would not fit
+    in ``width``: a part (the time of the report) is never cut."""
+    lines: list[str] = []
+    for part in parts:
+        if lines and (width is None or len(lines[-1]) + len(gap) + len(part) <= width):
+            lines[-1] += gap + part
+        else:
+            lines.append(part)
+    return [_clip(line, width) for line in lines]
+
+
+_LABEL_INDENT = 16
+"""Where the value of a ``  label        value`` line starts (a two-space margin, a 13-wide label)."""
+
+
+def _wrap_labelled(line: str, width: int | None) -> list[str]:
+    """A ``  label        value`` line folded at spaces, continued under its value; other lines cut."""
+    if width is None or len(line) <= width:
+        return [line]
+    labelled = line.startswith("  ") and len(line) > _LABEL_INDENT and line[_LABEL_INDENT - 1] == " "
+    if not labelled or width <= _LABEL_INDENT + 10:
+        return [_clip(line, width)]
+    head, value = line[:_LABEL_INDENT], line[_LABEL_INDENT:]
+    # A name is never split across lines (it could not be copied); one longer than the line is cut.
+    parts = textwrap.wrap(value, width - _LABEL_INDENT, break_on_hyphens=False, break_long_words=False)
+    parts = parts or [""]
+    return [_clip(head + parts[0], width), *(_clip(" " * _LABEL_INDENT + p, width) for p in parts[1:])]
+
+
+def _connector_lines(state: ClusterState) -> list[str]:
+    """The OPC UA connector's own certificate: subject, expiry and who renews it, on one line."""
+    view = state.connector_certificate
+    lines = ["Connector certificate"]
+    if view is None:
+        lines.append(
+            f"  {'certificate':<13} {unread_reason(state, Area.OPC_UA) or 'unknown: Secrets not read'}"
+        )
+        return lines
+    if not view.present:
+        lines.append(f"  {'certificate':<13} none: {view.where} not found")
+        return lines
+    cert = view.certificate
+    if cert is None:
+        lines.append(f"  {'certificate':<13} {view.where}: {view.decode_error or 'unreadable'}")
+        return lines
+    if view.renews_automatically:
+        renewal = "by cert-manager" + (f" at {_when(view.renewal_time)}" if view.renewal_time else "")
+    else:
+        renewal = "a certificate of your own: nothing renews it"
+    lines.append(
+        f"  {'certificate':<13} {cert.subject}; expires {_when(cert.not_after)} "
+        f"({_days(view.days_left)}); renewal: {renewal}"
+    )
+    return lines
+
+
 def render_status(state: ClusterState, *, width: int | None = 100, show_all: bool = False) -> str:
     """One screenful a technician can paste into a ticket.
 
@@ -338,20 +395,24 @@ def render_status(state: ClusterState, *, width: int | None = 100, show_all: boo
     lose their end, other lines are cut. ``None`` (stdout is not a terminal: a pipe, a file, a ticket)
     cuts nothing. ``show_all`` lists every finding instead of the first :data:`TOP_FINDINGS`.
     """
-    lines = [
-        f"aio-certs status: {_overall(state)}   namespace {state.namespace}   at {_when(state.built_at)}"
+    header = [
+        f"aio-certs status: {_overall(state)}",
+        f"namespace {state.namespace}",
+        f"at {_when(state.built_at)}",
     ]
+    body = _join_fitting(header, width)
     area = _area_line(state)
     if area:
-        lines.append(area)
-    lines.append("")
-    lines += _root_lines(state)
-    lines.append("")
-    lines += _issuer_lines(state, width if width is not None else 200)
+        body.append(_clip(area, width))
+    body.append("")
+    # Label-and-value lines fold under their value rather than lose their end (a verdict, a time).
+    for line in [*_root_lines(state), "", *_connector_lines(state), ""]:
+        body += _wrap_labelled(line.rstrip(), width)
+    lines = _issuer_lines(state, width if width is not None else 200)
     lines.append("")
     lines += _opcua_lines(state)
     lines.append("")
-    body = [_clip(line.rstrip(), width) for line in lines]
+    body += [_clip(line.rstrip(), width) for line in lines]
     for line in _finding_lines(state.findings, show_all=show_all):
         line = line.rstrip()
         body += _wrap_finding(line, width) if width is not None else [line]

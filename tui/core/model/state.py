@@ -539,6 +539,9 @@ class OpcUaEntry:
     flags: tuple[Health, ...] = ()
     severity: Severity | None = None
     """Worst severity among the flags; None when healthy."""
+    checking: tuple[str, ...] = ()
+    """What is being read again before this entry is judged against it (``vault``, ``arm``): the lists
+    changed after the last read, so a finding from that read could be false."""
 
     @property
     def key(self) -> str:
@@ -566,6 +569,9 @@ class Finding:
     message: str
     subject: str
     """Key of what it concerns: an entry key, ``root-ca``, an issuer key, ``area/<name>``..."""
+    days_left: int | None = None
+    """Whole days until what it concerns expires (negative once expired), for a finding about a date;
+    within a severity the fewest days come first (:func:`tui.core.health.findings.sort_findings`)."""
 
     @property
     def key(self) -> str:
