@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from tests.ui.conftest import SMALL, WIDE, Dashboard, screen_text
 from tui.core.model.state import ClusterState, Health, Severity
+from tui.ui.palette import DashboardCommands
 
 _LONG_FILE = "plc-packaging-line-07-station-b.der"
 _LONG_FLAGS = (Health.EXPIRING, Health.VAULT_MISSING, Health.ARM_DRIFT)
@@ -50,3 +51,31 @@ async def test_a_long_health_text_never_drops_health_or_list_at_80_or_120_column
             if size == WIDE:
                 # At 120 columns the long texts still fit whole, (the trial text, 41 cells).
                 assert _LONG_FILE in text and "WARN expiring 20d,vault-missing,arm-drift" in text
+
+
+def _footer(app: object) -> str:
+    return screen_text(app).splitlines()[-1]  # type: ignore[arg-type]
+
+
+async def test_problems_only_is_in_the_footer_where_it_fits_and_in_the_palette(
+    dashboard: Dashboard, steady: ClusterState
+) -> None:
+    problems = sum(1 for e in steady.opcua if e.severity in (Severity.CRITICAL, Severity.WARNING))
+    async with dashboard(size=WIDE) as (app, pilot, _source):
+        await pilot.press("3")
+        await pilot.pause()
+        assert "p Problems" in _footer(app)
+        hits = {str(h.text): h for h in [h async for h in DashboardCommands(app.screen).discover()]}
+        await pilot.press("1")  # the command shows the OPC UA pane from anywhere
+        hits["Show problems only (toggle)"].command()
+        await pilot.pause()
+        pane = app.dashboard.opcua_pane
+        assert pane.problems_only and len(pane.shown) == problems
+        assert app.focused is pane.table
+        # Resized to 80 columns the footer has no room: the entry goes, the others stay, the key works.
+        await pilot.resize_terminal(*SMALL)
+        await pilot.pause()
+        footer = _footer(app)
+        assert "p Problems" not in footer and "? Help" in footer
+        await pilot.press("p")
+        assert not pane.problems_only

@@ -21,6 +21,12 @@ if TYPE_CHECKING:
     from tui.ui.app import DashboardApp
 
 
+def _toggle_problems(app: DashboardApp) -> None:
+    """Show the OPC UA pane with only its problems (or all entries again), as ``p`` there does."""
+    app.action_show_pane("opcua")
+    app.dashboard.opcua_pane.action_toggle_problems()
+
+
 class DashboardCommands(Provider):
     """Palette commands of the dashboard."""
 
@@ -43,6 +49,11 @@ class DashboardCommands(Provider):
             ),
             ("Filter OPC UA entries", app.action_filter, "Open the OPC UA filter box (key /)"),
             ("Clear OPC UA filter", app.action_clear_filter, "Show every OPC UA entry again"),
+            (
+                "Show problems only (toggle)",
+                partial(_toggle_problems, app),
+                "Only the OPC UA entries with a critical or warning finding; again: all (key p)",
+            ),
             ("Refresh now", app.action_refresh, "Re-read the Key Vault and rebuild the view (ctrl+r)"),
             ("Show keys", app.action_help, "List every key binding (key ?)"),
             ("Journals", app.action_journal_view, "Every apply's journal, newest first (key J)"),

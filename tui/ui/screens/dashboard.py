@@ -35,6 +35,8 @@ from tui.ui.widgets.status_header import StatusHeader
 
 WIDE_MIN_WIDTH = 110
 WIDE_MIN_HEIGHT = 28
+FOOTER_ROOM_WIDTH = 100
+"""From this width the footer has room for ``p Problems`` beside the keys it always shows."""
 PANE_IDS = tuple(pane_id for pane_id, _ in PANES)
 
 
@@ -205,6 +207,7 @@ class DashboardScreen(Screen[None]):
     def _apply_layout(self, width: int, height: int) -> None:
         compact = width < WIDE_MIN_WIDTH or height < WIDE_MIN_HEIGHT
         self.set_class(compact, "-compact")
+        self.opcua_pane.show_problems_key(width >= FOOTER_ROOM_WIDTH)
         self._show_classes()
 
     def _show_classes(self) -> None:

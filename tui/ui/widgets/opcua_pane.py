@@ -15,6 +15,7 @@ has no way to write.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import ClassVar
 
 from rich.text import Text
@@ -102,6 +103,7 @@ class OpcUaPane(Titled, Vertical):
         Binding(
             "S", "sort_reverse", "Reverse", show=False, id="opcua.reverse", tooltip="Reverse the sort order"
         ),
+        # In the footer only where it has room (show_problems_key); the palette offers it too.
         Binding(
             "p",
             "toggle_problems",
@@ -203,6 +205,17 @@ class OpcUaPane(Titled, Vertical):
         self._markers: dict[str, StageKind] = {}
         self.shown: list[OpcUaEntry] = []
         """Entries currently shown, in display order."""
+
+    def show_problems_key(self, shown: bool) -> None:
+        """Show ``p Problems`` in the footer or not: it fits beside the others from about 100 columns, not
+        at 80 (trial: nothing on screen said ``p`` exists). The key works either way."""
+        bindings = self._bindings.key_to_bindings
+        current = bindings.get("p", [])
+        wanted = [replace(b, show=shown) if b.id == "opcua.problems" else b for b in current]
+        if wanted != current:
+            # A new list: the map's lists are shared with the class's until replaced.
+            bindings["p"] = wanted
+            self.refresh_bindings()
 
     def compose(self) -> ComposeResult:
         """The table, and the filter box (hidden until ``/``)."""
