@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from tests.ui.conftest import SMALL, WIDE, Dashboard, screen_text
+from tests.ui.test_connector_cert_ui import with_connector
 from tui.core.model.state import ClusterState, Health, Severity
 from tui.ui.palette import DashboardCommands
+from tui.ui.view.urgency import pane_counts, site_counts
 
 _LONG_FILE = "plc-packaging-line-07-station-b.der"
 _LONG_FLAGS = (Health.EXPIRING, Health.VAULT_MISSING, Health.ARM_DRIFT)
@@ -79,3 +81,17 @@ async def test_problems_only_is_in_the_footer_where_it_fits_and_in_the_palette(
         assert "p Problems" not in footer and "? Help" in footer
         await pilot.press("p")
         assert not pane.problems_only
+
+
+async def test_the_tabs_count_the_connector_certificate_finding_and_add_up_to_the_header(
+    dashboard: Dashboard,
+) -> None:
+    state = with_connector()
+    assert any(f.code.startswith("connector-cert") and f.severity is Severity.WARNING for f in state.findings)
+    counts = pane_counts(state.findings)
+    total = site_counts(state.findings)
+    assert sum(c.warning for c in counts.values()) == total.warning
+    assert sum(c.critical for c in counts.values()) == total.critical
+    async with dashboard(state, size=SMALL) as (app, _pilot, _source):
+        tabs = screen_text(app).splitlines()[1]
+        assert f"OPC UA {counts['opcua'].text()}" in tabs
