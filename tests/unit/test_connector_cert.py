@@ -174,7 +174,15 @@ def test_status_text_has_a_connector_line_and_its_warning_sorts_by_urgency() -> 
     from tui.core.health.report import render_status
 
     app = app_cert(NOW - timedelta(days=80), days=90)  # 10 days left: inside the 30-day warning
-    state = state_of(default_site(app, renewal=NOW - timedelta(days=1)))
+    site = default_site(app, renewal=NOW - timedelta(days=1))
+    # A list entry expiring later (20 days) than the connector's certificate.
+    plc = cg.make_leaf(None, "PLC", not_before=NOW - timedelta(days=1), not_after=NOW + timedelta(days=20.5))
+    site.add(
+        rk.SECRET_SYNCS,
+        secret_sync("aio-opc-ua-broker-trust-list", NS, "opc-ua-connector", [("plc-der", "plc.der")]),
+    )
+    site.add(rk.SECRETS, synced_secret("aio-opc-ua-broker-trust-list", NS, {"plc.der": plc.der}))
+    state = state_of(site)
     lines = render_status(state, width=None).splitlines()
     at = lines.index("Connector certificate")
     line = lines[at + 1]
@@ -183,7 +191,6 @@ def test_status_text_has_a_connector_line_and_its_warning_sorts_by_urgency() -> 
     assert line.endswith(f"renewal: by cert-manager at {NOW - timedelta(days=1):%Y-%m-%d %H:%M}Z")
     expiring = next(f for f in state.findings if f.code == "connector-cert-expiring")
     assert expiring.days_left == 10
-    # Among the warnings it comes before every undated one (the overdue renewal, the quickstart CA).
+    # Among the warnings it comes by its days: before the entry's 20 days, not last.
     warnings = [f.code for f in state.findings if f.severity is Severity.WARNING]
-    assert warnings[0] == "connector-cert-expiring", warnings
-    assert warnings.index("quickstart-ca") > 0
+    assert warnings.index("connector-cert-expiring") < warnings.index("entry-expiring"), warnings

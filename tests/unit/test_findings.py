@@ -760,13 +760,21 @@ def test_within_a_severity_the_fewest_days_left_come_first_then_the_name() -> No
         "trust/a-plc.der",
     ]
     assert [f.days_left for f in expiring] == [18, 25, 25, 26]
-    # Undated warnings of the same severity (the quickstart CA) follow the dated ones.
+    # A site-wide warning without a date (the quickstart CA) comes before them.
     warnings = [f.code for f in state.findings if f.severity is Severity.WARNING]
-    assert warnings.index("quickstart-ca") > warnings.index("entry-expiring")
+    assert warnings.index("quickstart-ca") < warnings.index("entry-expiring")
     # Dated findings of any family sort together: the connector's, the root CA's, an entry's.
     mixed = [
         Finding(Severity.WARNING, "entry-expiring", "x", "trust/a", 20),
         Finding(Severity.WARNING, "connector-cert-expiring", "x", "connector-cert", 5),
         Finding(Severity.WARNING, "root-ca-expiring", "x", "root-ca", 12),
+        Finding(Severity.WARNING, "entry-duplicate", "x", "trust/a"),
+        Finding(Severity.WARNING, "sync-size", "x", "sync/x"),
     ]
-    assert [f.days_left for f in sort_findings(mixed)] == [5, 12, 20]
+    assert [(f.code, f.days_left) for f in sort_findings(mixed)] == [
+        ("sync-size", None),
+        ("connector-cert-expiring", 5),
+        ("root-ca-expiring", 12),
+        ("entry-expiring", 20),
+        ("entry-duplicate", None),
+    ]

@@ -51,7 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--vault-values",
         action="store_true",
         help="also fetch every mapped secret's value to compare it with the synced bytes "
-        "(one request per secret; by default only the vault's listing is read)",
+        "(one request per secret; by default only the vault's listing is read, and the values of a list "
+        "whose synced Secret does not exist, the only record of what it holds)",
     )
     add_common_arguments(parser)
     # Argument errors are UNKNOWN too; tui.cli.Parser calls this instead of exiting 2.

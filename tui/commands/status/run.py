@@ -67,6 +67,12 @@ def status_width(stream: TextIO) -> int | None:
     return max(60, min(width, 140))
 
 
+def unsynced_lists(state: ClusterState) -> tuple[str, ...]:
+    """The OPC UA lists whose SecretSync maps files but has no synced Secret: their entries and size
+    are known only from the vault's values, which ``status`` then reads without ``--vault-values``."""
+    return tuple(s.list_name for s in state.syncs if s.present and s.mappings and not s.secret_present)
+
+
 def run(args: argparse.Namespace) -> int:
     """Read the site once, print the summary (or JSON) and return the health as exit status."""
     as_json = bool(args.json)
@@ -141,6 +147,13 @@ def _status(
         else:
             # The vault is named by the SPC the state points at (or values need the mapped names).
             vault_snapshot = vault_reader(first) if vault_reader is not None else None
+        if vault_reader is not None and not vault_values and unsynced_lists(first):
+            # No synced Secret to read the entries from (refused as over 1 MiB, or not written yet):
+            # only the vault's values say what the lists hold and how large the next sync is.
+            values_reader = make_vault_reader(
+                settings.vault, clock=clock, quick=True, values=True, timeout=settings.request_timeout
+            )
+            vault_snapshot = values_reader(first) or vault_snapshot
         state = build_state(raw, settings=model, now=clock.now(), vault=vault_snapshot, arm=arm.result())
         decoded.save_from(DEFAULT_CACHE)
     finally:

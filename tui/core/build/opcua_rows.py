@@ -9,6 +9,7 @@ when one file of a 2,000-file list changes, only that file is read again.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Mapping
 from typing import Any
@@ -61,6 +62,24 @@ def decode_list_file(
     return digest, cache.decode(payload, digest, f"{sync_name}/{target}")
 
 
+def vault_bytes(secret_v: VaultSecret | None, spc_obj: SpcObject | None) -> bytes | None:
+    """The file bytes a sync would write from a vault value, by the SPC object's ``objectEncoding``
+    (``hex`` as the official tooling stores files, ``base64``, else the text as UTF-8, the provider's
+    default); None when the value was not read or does not decode."""
+    if secret_v is None or secret_v.value is None or spc_obj is None:
+        return None
+    text = secret_v.value.strip()
+    encoding = (spc_obj.object_encoding or "utf-8").lower()
+    try:
+        if encoding == "hex":
+            return bytes.fromhex(text)
+        if encoding == "base64":
+            return base64.b64decode(text, validate=True)
+        return secret_v.value.encode("utf-8")
+    except ValueError:  # binascii.Error is a ValueError
+        return None
+
+
 def _static_row(
     sync: SyncView,
     spc_name: str | None,
@@ -82,8 +101,22 @@ def _static_row(
     problem: str | None = None
     private_key = False
     digest_hex: str | None = None
+    from_vault = False
     if raw_value is None:
         content = "missing"
+        # Not synced (the Secret was refused, or not written yet): what the next sync would write is
+        # known from the vault's value, so the entry still has its subject and expiry.
+        pending = vault_bytes(secret_v, spc_obj) if source else None
+        if pending is not None:
+            _, value = decode_list_file(cache, sync.name, target, pending)
+            if value.certificates or value.crls:
+                from_vault = True
+                error, form, private_key = value.error, value.form, value.private_key_present
+                if value.certificates:
+                    content, certificate, extra = "certificate", value.certificates[0], value.certificates[1:]
+                else:
+                    content, crl = "crl", value.crls[0]
+                problem = _format_problem(target, value)
     elif payload is None:
         content, error = "undecodable", "Secret value is not base64"
     else:
@@ -132,6 +165,7 @@ def _static_row(
         "form": form,
         "format_problem": problem,
         "private_key_present": private_key,
+        "from_vault": from_vault,
     }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 
+from tui.core.build.opcua_rows import vault_bytes
 from tui.core.build.partial_sync import failed_items
 from tui.core.build.readers import Obj, field_of, meta_of, parse_conditions, parse_time, spec_of, status_of
 from tui.core.health.findings import condition_healthy
@@ -97,13 +98,15 @@ def with_next_size(
 ) -> SyncView:
     """``sync`` with :attr:`~SyncView.next_bytes`: the Secret's size once the vault's values are synced.
 
-    Counted only from what is known: a mapped entry contributes its vault value (hex-encoded, as the
-    official tooling stores files, so half the text) when the vault was read with values, else its
-    synced bytes; a hand-added key stays as it is. None when nothing would change.
+    Counted only from what is known: a mapped entry contributes its vault value (decoded by the SPC
+    object's encoding: hex, as the official tooling stores files, is half the text) when the vault was
+    read with values, else its synced bytes; a hand-added key stays as it is. With no synced Secret at
+    all (never written, or refused by the API server for its size) the size is that of every mapped
+    value the vault gave. None when nothing would change.
     """
     # Only a vault that was read says anything (as for the entries' own vault judgements).
     values = vault.secrets if vault is not None and vault.status.state is AreaState.OK else None
-    if not values or sync.data_bytes is None:
+    if not values or (sync.data_bytes is None and not sync.present):
         return sync
     delta, changed = 0, False
     for entry in entries:
@@ -113,18 +116,18 @@ def with_next_size(
             continue
         if entry.synced and entry.vault_in_sync is not False:
             continue
-        secret = values.get(entry.source_path)
         obj = spc.object_for_file(entry.source_path) if spc is not None else None
-        if secret is None or secret.value is None or obj is None or obj.object_encoding != "hex":
+        pending = vault_bytes(values.get(entry.source_path), obj)
+        if pending is None:
             continue
-        size = len(secret.value.strip()) // 2
+        size = len(pending)
         now = (entry.size or 0) if entry.synced else None
         if size != now:
             changed = True
             delta += size - (now or 0)
     if not changed:
         return sync
-    return dataclasses.replace(sync, next_bytes=sync.data_bytes + delta)
+    return dataclasses.replace(sync, next_bytes=(sync.data_bytes or 0) + delta)
 
 
 def choose_opcua_spc(syncs: Sequence[SyncView], spcs: Sequence[SpcView]) -> str | None:

@@ -17,7 +17,7 @@ from tui.core.durations import days_left, expiry_phrase, screen_time
 from tui.core.model.arm import Owner
 from tui.core.model.names import LIST_ISSUER
 from tui.core.model.settings import ModelSettings
-from tui.core.model.sizes import size_severity, usage_text
+from tui.core.model.sizes import limit_text, size_severity, size_text, usage_text
 from tui.core.model.snapshot import AreaState
 from tui.core.model.spc import SpcView
 from tui.core.model.state import (
@@ -514,6 +514,9 @@ def sync_findings(syncs: Sequence[SyncView], spcs: Sequence[SpcView], area_ok: b
                 out.append(_partial_finding(sync, condition))
                 continue
             text = f"SecretSync {sync.name} {condition.type}: {condition.reason} {condition.message}"
+            over = over_limit(sync)
+            if over:
+                text = f"{text.rstrip().rstrip('.')}: {over}"
             out.append(Finding(Severity.CRITICAL, "sync-failing", _one_line(text), subject))
         if area_ok and sync.spc_name and sync.spc_name not in spc_names:
             out.append(
@@ -543,6 +546,16 @@ def sync_findings(syncs: Sequence[SyncView], spcs: Sequence[SpcView], area_ok: b
                 )
             )
     return out
+
+
+def over_limit(sync: SyncView) -> str | None:
+    """Why a failing sync fails when its next write is past the API server's 1 MiB (docs/domain.md
+    §1.2, §5.3: the controller reports every refused patch as ``UnknownError``): ``the Secret would
+    hold 1.05 MiB, over the 1 MiB limit``; None when the size is unknown or fits."""
+    size = sync.next_bytes
+    if size is None or size <= SECRET_DATA_LIMIT:
+        return None
+    return f"the Secret would hold {size_text(size)}, over the {limit_text()} limit the API server allows"
 
 
 def _partial_finding(sync: SyncView, condition: Condition) -> Finding:
@@ -692,18 +705,28 @@ def _family(code: str) -> int:
     return len(_FAMILY_ORDER)
 
 
+_ONE_THING = frozenset({"connector", "entry"})
+"""Families about one certificate (the connector's, a list entry) rather than the whole site."""
+
+
 def _urgency(finding: Finding) -> tuple[int, int, int, str, str]:
-    # Dated findings (an expiry, a CRL's nextUpdate) by days left, fewest first, so the top of a long
-    # list is what runs out soonest; then the undated ones by what they concern.
-    dated = finding.days_left is not None
-    days = finding.days_left if finding.days_left is not None else 0
-    return (0 if dated else 1, days, _family(finding.code), finding.subject, finding.code)
+    # Site-wide problems without a date first (an area unread, a failing sync: they explain the rest),
+    # then dated findings (an expiry, a CRL's nextUpdate) by days left, fewest first, so the top of a
+    # long list is what runs out soonest; then the undated ones about one certificate.
+    family = _family(finding.code)
+    if finding.days_left is not None:
+        bucket, days = 1, finding.days_left
+    else:
+        one = family < len(_FAMILY_ORDER) and _FAMILY_ORDER[family] in _ONE_THING
+        bucket, days = (2 if one else 0), 0
+    return (bucket, days, family, finding.subject, finding.code)
 
 
 def sort_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
-    """Worst first; within a severity the dated findings by days left (fewest first, then by name:
-    the entry key, ``root-ca``...), then the others by what they concern: areas, root CA, bundle,
-    issuers, Certificates, the connector's certificate, sync, SPC, list entries."""
+    """Worst first. Within a severity: site-wide findings without a date (areas, root CA, bundle,
+    issuers, Certificates, sync, SPC), then the dated ones by days left (fewest first, then by name:
+    the entry key, ``root-ca``...), then the other findings about one certificate (the connector's, a
+    list entry's)."""
     return tuple(sorted(findings, key=lambda f: (f.severity.rank, *_urgency(f))))
 
 

@@ -17,9 +17,10 @@ from typing import Any
 
 from tui.core.certs.model import CertificateInfo, CrlInfo, iso_utc
 from tui.core.durations import expiry_phrase, screen_time
+from tui.core.health.findings import over_limit
 from tui.core.model.names import LIST_ISSUER, LIST_TRUST
 from tui.core.model.rotation import key_policy_text
-from tui.core.model.sizes import percent, size_text, usage_text
+from tui.core.model.sizes import limit_text, percent, size_text, usage_text
 from tui.core.model.snapshot import AreaState
 from tui.core.model.state import (
     SECRET_DATA_LIMIT,
@@ -214,7 +215,8 @@ def _opcua_lines(state: ClusterState) -> list[str]:
             )
             sync_text = f"no SecretSync{held}"
         elif sync.whole_list_failing:
-            sync_text = f"sync FAILING ({sync.failing[0].reason})"
+            why = f": over the {limit_text()} limit" if over_limit(sync) else ""
+            sync_text = f"sync FAILING ({sync.failing[0].reason}{why})"
         elif sync.failing:
             sync_text = f"sync PARTIAL: {len(sync.item_failures)} item(s) failed"
         elif sync.last_successful_sync is None and all(_transient(c) for c in sync.conditions):
@@ -250,6 +252,9 @@ def _sync_detail(sync: SyncView | None) -> str:
     if sync is None:
         return ""
     parts = []
+    if sync.data_bytes is None and sync.next_bytes is not None:
+        # No synced Secret (refused, or not written yet): the size the vault's values make.
+        parts.append(f"no synced Secret; size {usage_text(sync.next_bytes)} after the next sync")
     if sync.data_bytes is not None:
         size = f"size {usage_text(sync.data_bytes)}"
         if sync.next_bytes is not None and sync.next_bytes != sync.data_bytes:

@@ -511,7 +511,7 @@ class OpcUaEntry:
     sha256: str | None
     """SHA-256 of the synced bytes (not of the certificate) for change detection."""
     content: str
-    """``certificate``, ``crl``, ``undecodable`` or ``missing`` (not synced)."""
+    """``certificate``, ``crl``, ``undecodable`` or ``missing`` (not synced, its vault value unknown)."""
     certificate: CertificateInfo | None
     extra_certificates: tuple[CertificateInfo, ...]
     crl: CrlInfo | None
@@ -536,6 +536,9 @@ class OpcUaEntry:
     """Why the sync controller could not write this item, from a ``PartialSync`` summary; None otherwise."""
     object_spc: str | None = None
     """The other SecretProviderClass that holds this entry's object, when the SecretSync's own does not."""
+    from_vault: bool = False
+    """Not synced, and the certificate or CRL was decoded from its Key Vault value (what the next sync
+    would write), not from the synced Secret."""
     flags: tuple[Health, ...] = ()
     severity: Severity | None = None
     """Worst severity among the flags; None when healthy."""
