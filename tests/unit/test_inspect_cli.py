@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from tests import certgen as g
+from tui.core.changes.file_rules import read_content
 
 ROOT_DIR = Path(__file__).resolve().parents[2]
 CA = g.make_ca("CLI Site CA")
@@ -205,3 +206,21 @@ def test_a_country_that_is_not_two_letters_is_shown_as_written_without_warnings(
     result = inspect(str(path))
     assert (result.returncode, result.stderr) == (0, "")
     assert "  subject    CN=field device,C=Germany\n" in result.stdout
+
+
+def test_utf16_text_is_shown_but_refused_as_upload_refuses_it(tmp_path: Path) -> None:
+    """Trial finding 17: ``inspect utf16.pem`` exited 0 with no note while upload refuses the file."""
+    data = LEAF.pem.decode("ascii").encode("utf-16")  # with its byte-order mark, as Windows saves it
+    path = tmp_path / "utf16.pem"
+    path.write_bytes(data)
+    result = inspect(str(path))
+    assert result.returncode == 1
+    # One line, the same reason upload gives for the same bytes.
+    upload = read_content(data, "utf16.pem").problem
+    assert upload is not None
+    assert result.stderr.splitlines() == [f"aio-certs inspect: {path}: {upload[1]}"]
+    assert "save it as ASCII (UTF-8)" in result.stderr
+    assert "subject    CN=plc-9" in result.stdout  # what it holds is still shown
+    # Another good file alongside does not hide the failure; stdin is judged alike.
+    assert inspect(str(path), "-", stdin=LEAF.pem).returncode == 1
+    assert inspect("-", stdin=data).returncode == 1

@@ -23,7 +23,7 @@ from tui.core.certs import (
     is_not_yet_valid,
     printable,
 )
-from tui.core.certs.decode import read_capped
+from tui.core.certs.decode import UTF16_PROBLEM, read_capped
 from tui.core.clock import Clock, SystemClock
 from tui.core.durations import days_left as whole_days_left
 from tui.core.durations import expiry_phrase, screen_time
@@ -174,7 +174,8 @@ def _safe(stream: TextIO) -> TextIO:
 
 
 def run(args: argparse.Namespace, clock: Clock | None = None) -> int:
-    """Decode every file, print the report, return 0 when all decoded and 1 otherwise."""
+    """Decode every file, print the report, return 0 when all decoded and 1 otherwise (a UTF-16 file is
+    shown but counts as a failure: it is not usable as a list file as it is)."""
     now = (clock or SystemClock()).now()
     out, err = _safe(sys.stdout), _safe(sys.stderr)
     results: list[Decoded] = []
@@ -188,6 +189,11 @@ def run(args: argparse.Namespace, clock: Clock | None = None) -> int:
         except CertError as exc:
             failed += 1
             print(f"aio-certs inspect: {printable(str(exc))}", file=err)
+            continue
+        if results[-1].utf16:
+            # Shown (it decodes), but as upload says, not usable as a list file as it is: exit 1.
+            failed += 1
+            print(f"aio-certs inspect: {printable(results[-1].source)}: {UTF16_PROBLEM}", file=err)
     out.write(render_json(results, now) if args.json else render_human(results, now))
     out.flush()
     return 1 if failed else 0

@@ -247,11 +247,21 @@ def _looks_like_der(data: bytes) -> bool:
     return classify(data[:end]) != "unknown"
 
 
+UTF16_PROBLEM = "is UTF-16 text; save it as ASCII (UTF-8) PEM and upload that"
+"""Why a UTF-16 file is not usable as a list file: it is uploaded as is, and the connector's PEM reader
+cannot parse text with a NUL byte after every character. Upload refuses it and inspect says so."""
+
+
+def is_utf16(data: bytes) -> bool:
+    """Whether ``data`` is UTF-16 text (opens with a UTF-16 byte-order mark), as Windows tools export."""
+    return data.startswith((b"\xff\xfe", b"\xfe\xff"))
+
+
 def _normalise_text(data: bytes) -> bytes:
     """Strip a UTF-8 byte-order mark and turn UTF-16 text (Windows exports) into ASCII bytes."""
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:]
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if is_utf16(data):
         try:
             return data.decode("utf-16").encode("ascii")
         except (UnicodeDecodeError, UnicodeEncodeError):
@@ -316,6 +326,7 @@ def decode_bytes(data: bytes, source: str = "<bytes>") -> Decoded:
         private_key_present=found.private_key,
         form=form,
         entries=tuple(found.entries),
+        utf16=is_utf16(data),
     )
 
 

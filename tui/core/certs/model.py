@@ -174,6 +174,9 @@ class Decoded:
     private_key_present: bool
     form: Form
     entries: tuple[CertificateInfo | CrlInfo, ...] = ()
+    utf16: bool = False
+    """The file is UTF-16 text (read for inspection; unusable as a list file as is:
+    :data:`tui.core.certs.decode.UTF16_PROBLEM`)."""
 
     def __post_init__(self) -> None:
         # Built by hand (tests, fakes) without an order: fall back to certificates, then CRLs.

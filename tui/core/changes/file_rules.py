@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tui.core.certs import decode_bytes, is_expired, is_not_yet_valid
+from tui.core.certs.decode import UTF16_PROBLEM, is_utf16
 from tui.core.certs.model import CertError, CertificateInfo, CrlInfo, Decoded, iso_utc
 from tui.core.changes.operations import FILE_ENCODING_TAG
 from tui.core.model.names import LIST_ISSUER, LIST_TRUST
@@ -155,12 +156,10 @@ def _classify(decoded: Decoded) -> FileContent:
 
 def read_content(data: bytes, source: str) -> FileContent:
     """Decode file bytes into one certificate or CRL, or say (code, reason) why they are unusable."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if is_utf16(data):
         # The decoder reads UTF-16 text (to inspect Windows exports), but the list file is uploaded as
         # is, and a PEM reader cannot parse text with a NUL byte after every character.
-        return FileContent(
-            None, problem=("format", "is UTF-16 text; save it as ASCII (UTF-8) PEM and upload that")
-        )
+        return FileContent(None, problem=("format", UTF16_PROBLEM))
     try:
         decoded = decode_bytes(data, source)
     except CertError as exc:
