@@ -10,18 +10,29 @@ Threads, none of which ever blocks another:
 - an ARM poller, the same for the ARM resources behind the lists (``arm_interval``,
   :meth:`refresh_arm`): an unreachable ARM only changes the ARM state and the drift judgements.
 
+When a rebuild finds the list objects (SecretProviderClasses, SecretSyncs) changed since the last vault or
+ARM read began - someone else's ``trust add``, a portal edit - the names newly mapped are read from the
+vault (those only) and ARM is read again, ``recheck_after`` after the change (a change comes as a burst:
+SPC, then SecretSync). Until those reads are in, the state marks what they would judge as being checked
+(``VaultSnapshot.checking``, ``ArmSnapshot.checking``) instead of judging it against the older read: a
+secret created a moment before it was mapped is no ``vault-missing``, a mapping removed through ARM no
+``arm-drift`` (docs/design.md §6).
+
 Subscribers run on the builder thread: a Textual app should ``post_message`` (thread-safe) from there.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from types import MappingProxyType
+from typing import Any, Protocol, cast
 
 from kubernetes.client import ApiClient
 
@@ -31,12 +42,15 @@ from tui.cluster.watch_set import assemble, watch_targets
 from tui.core.build.assemble import build_state
 from tui.core.build.cache import DEFAULT_CACHE
 from tui.core.build.opcua_rows import prewarm_list_files
+from tui.core.build.readers import spec_of
+from tui.core.build.sync import sync_mappings
 from tui.core.clock import Clock, SystemClock
 from tui.core.model import resources as rk
-from tui.core.model.arm import ArmSnapshot
+from tui.core.model.arm import ArmKind, ArmSnapshot
 from tui.core.model.names import OPCUA_LISTS
 from tui.core.model.settings import ModelSettings
 from tui.core.model.snapshot import AreaState, RawSnapshot, ResourceStatus, VaultSnapshot
+from tui.core.model.spc import parse_spc
 from tui.core.model.state import ClusterState
 
 log = logging.getLogger(__name__)
@@ -47,6 +61,9 @@ class VaultReader(Protocol):
 
     ``incremental`` (the poller's timed re-reads) allows reusing the values of secrets whose properties did
     not change since the last read; a first read or one asked for (``refresh_vault``) reads every value.
+    A reader that takes ``only`` reads just those secrets (the names the lists came to map since the last
+    read): the snapshot then holds those found, and the feed lays it over the last full read. A reader
+    without the keyword gets a full incremental read instead.
     """
 
     def __call__(
@@ -71,6 +88,47 @@ class ArmReader(Protocol):
 
 StateCallback = Callable[[ClusterState], None]
 
+ListObjects = Mapping[tuple[ArmKind, str], Any]
+"""The spec of each SecretProviderClass and SecretSync of the namespace, by kind and lower-case name."""
+
+
+def list_objects(raw: RawSnapshot, namespace: str) -> dict[tuple[ArmKind, str], Any]:
+    """What ARM drift is judged on, as the cluster holds it now (see :data:`ListObjects`)."""
+    out: dict[tuple[ArmKind, str], Any] = {}
+    for resource, kind in ((rk.SECRET_PROVIDER_CLASSES, ArmKind.SPC), (rk.SECRET_SYNCS, ArmKind.SECRET_SYNC)):
+        for (ns, name), obj in raw.objects.get(resource.key, {}).items():
+            if ns == namespace:
+                out[(kind, name.lower())] = spec_of(obj)
+    return out
+
+
+def mapped_names(raw: RawSnapshot, namespace: str) -> frozenset[str]:
+    """The vault secret names the lists' objects name now, lower case: the SPCs' objects and the
+    SecretSyncs' source paths (an entry looks its secret up by the latter)."""
+    names: set[str] = set()
+    for (ns, _name), obj in raw.objects.get(rk.SECRET_PROVIDER_CLASSES.key, {}).items():
+        if ns == namespace:
+            names.update(o.object_name.lower() for o in parse_spc(obj).objects)
+    for (ns, _name), obj in raw.objects.get(rk.SECRET_SYNCS.key, {}).items():
+        if ns == namespace:
+            names.update(source.lower() for source, _target in sync_mappings(obj) if source)
+    return frozenset(names)
+
+
+def overlay(full: VaultSnapshot, partial: VaultSnapshot, names: Collection[str]) -> VaultSnapshot:
+    """``full`` with the secrets ``names`` (lower case) as ``partial`` read them (absent: gone)."""
+    secrets = {k: v for k, v in full.secrets.items() if k.lower() not in names}
+    secrets.update(partial.secrets)
+    return dataclasses.replace(full, secrets=MappingProxyType(secrets))
+
+
+def _reads_names(reader: VaultReader | None) -> bool:
+    """Whether ``reader`` takes ``only`` (a targeted read of some secrets)."""
+    try:
+        return reader is not None and "only" in inspect.signature(reader).parameters
+    except (TypeError, ValueError):  # a callable without a signature: read it whole
+        return False
+
 
 @dataclass(frozen=True)
 class FeedTimings:
@@ -82,6 +140,9 @@ class FeedTimings:
     vault_interval: float = 60.0
     arm_interval: float = 60.0
     save_decoded_after: float = 3.0  # the on-disk copy of decodes is written this long after the first state
+    recheck_after: float = 0.3
+    """How long after a change of the list objects the vault (the names newly mapped) and ARM are read
+    again: long enough to take the SPC and SecretSync writes of one change together."""
     side_reads_after: float = 0.0
     """How long the first vault and ARM reads wait after the first state for
     :meth:`ClusterFeed.release_side_reads` (0: they start at once). Both take a few hundred ms of the
@@ -163,6 +224,18 @@ class ClusterFeed:
         self._prewarmed = False
         self._decoded_store = decoded_store
         self._side_release = threading.Event()
+        # What the lists mapped at the last build, and as of which the vault and ARM snapshots hold
+        # (the mapping of the last build when their read began): changes since are being checked.
+        self._mapped: tuple[frozenset[str], ListObjects] = (frozenset(), {})
+        self._vault_asof: frozenset[str] = frozenset()
+        self._arm_asof: ListObjects = {}
+        self._vault_full = False  # a full read was asked for (first read, refresh_vault)
+        self._vault_names: set[str] = set()  # names to read alone, not yet taken by the poller
+        self._vault_inflight: frozenset[str] = frozenset()  # names a read under way will answer
+        self._arm_recheck = False  # a re-read for changed list objects is asked, not yet begun
+        self._arm_asked = False  # a read was asked for (first read, refresh_arm): no waiting
+        self._arm_inflight: ListObjects | None = None  # what a read under way is as of
+        self._reads_names = _reads_names(vault_reader)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -269,10 +342,14 @@ class ClusterFeed:
 
     def refresh_vault(self) -> None:
         """Ask the vault poller to read the vault again as soon as it can; never blocks."""
+        with self._lock:
+            self._vault_full = True
         self._vault_wanted.set()
 
     def refresh_arm(self) -> None:
         """Ask the ARM poller to read ARM again as soon as it can; never blocks."""
+        with self._lock:
+            self._arm_asked = True
         self._arm_wanted.set()
 
     def raw_snapshot(self) -> RawSnapshot:
@@ -356,10 +433,13 @@ class ClusterFeed:
 
     def _build(self) -> None:
         raw = self.raw_snapshot()
+        namespace = self.settings.namespace
+        names, objects = mapped_names(raw, namespace), list_objects(raw, namespace)
         with self._lock:
             previous = self._state
-            vault = self._vault
-            arm = self._arm
+            self._mapped = (names, objects)
+            vault = self._vault_checked(self._vault, names)
+            arm = self._arm_checked(self._arm, objects)
         try:
             state = build_state(
                 raw, settings=self.settings, now=self.clock.now(), vault=vault, previous=previous, arm=arm
@@ -381,10 +461,40 @@ class ClusterFeed:
             if self.timings.side_reads_after > 0 and not self._side_release.is_set():
                 self._spawn(self._start_side_reads, "feed side reads")
             else:
-                self._vault_wanted.set()
-                self._arm_wanted.set()
+                self.refresh_vault()
+                self.refresh_arm()
             if self._decoded_store is not None:
                 self._spawn(self._save_decoded, "feed decoded saver")
+
+    def _vault_checked(self, vault: VaultSnapshot | None, names: frozenset[str]) -> VaultSnapshot | None:
+        """``vault`` marking the names mapped since its read began; asks for those not yet asked for.
+
+        Called with the lock held, by the builder.
+        """
+        if vault is None or vault.status.state is not AreaState.OK:
+            return vault  # nothing is judged against a failed read anyway
+        new = names - self._vault_asof
+        if not new:
+            return vault
+        ask = new - self._vault_inflight - self._vault_names
+        if ask:
+            self._vault_names |= ask
+            self._vault_wanted.set()
+        return dataclasses.replace(vault, checking=new)
+
+    def _arm_checked(self, arm: ArmSnapshot | None, objects: ListObjects) -> ArmSnapshot | None:
+        """``arm`` marking the list objects changed since its read began; asks for a re-read unless one
+        under way began after the change. Called with the lock held, by the builder."""
+        if arm is None or not arm.readable:
+            return arm
+        before = self._arm_asof
+        changed = frozenset(k for k in objects.keys() | before.keys() if objects.get(k) != before.get(k))
+        if not changed:
+            return arm
+        if not self._arm_recheck and self._arm_inflight != objects:
+            self._arm_recheck = True
+            self._arm_wanted.set()
+        return dataclasses.replace(arm, checking=changed)
 
     def release_side_reads(self) -> None:
         """The first state is on screen: start the first vault and ARM reads now (never blocks).
@@ -397,8 +507,8 @@ class ClusterFeed:
         self._side_release.wait(self.timings.side_reads_after)
         if self._stop.is_set():
             return
-        self._vault_wanted.set()
-        self._arm_wanted.set()
+        self.refresh_vault()
+        self.refresh_arm()
 
     def _save_decoded(self) -> None:
         """Write the decodes to disk once the first frame had the processor to itself."""
@@ -432,21 +542,47 @@ class ClusterFeed:
             ):
                 return
             self._vault = listing
+            self._vault_asof = self._vault_inflight
         self._mark_dirty()
 
     def _vault_loop(self) -> None:
         reader = self._vault_reader
         assert reader is not None
-        # Read once the first cluster state exists (it names the vault), then on a timer or on demand.
+        # Read once the first cluster state exists (it names the vault), then on a timer or on demand, and
+        # the names newly mapped alone when the lists change (see _vault_checked).
         while not self._stop.is_set():
-            asked = self._vault_wanted.wait(None if self.state is None else self.timings.vault_interval)
+            woken = self._vault_wanted.wait(None if self.state is None else self.timings.vault_interval)
             if self._stop.is_set():
                 return
-            self._vault_wanted.clear()
+            with self._lock:
+                names_only = woken and not self._vault_full and bool(self._vault_names)
+            # A change of the lists is a burst (the SPC, then the SecretSync): take it whole.
+            if names_only and self._stop.wait(self.timings.recheck_after):
+                return
+            with self._lock:
+                self._vault_wanted.clear()
+                full, self._vault_full = self._vault_full, False
+                names = frozenset(self._vault_names)
+                self._vault_names.clear()
+                shown = self._vault
+                asof = self._mapped[0]
+                targeted = (
+                    woken
+                    and not full
+                    and bool(names)
+                    and self._reads_names
+                    and shown is not None
+                    and shown.status.state is AreaState.OK
+                    and not shown.values_pending
+                )
+                self._vault_inflight = names if targeted else asof
+            if targeted and shown is not None:
+                self._read_vault_names(reader, shown, names)
+                continue
             try:
                 # A timed re-read reuses unchanged values: reading 2,000 of them costs seconds of CPU, and
                 # every minute that would make the dashboard stutter.
-                snapshot = reader(self.state, incremental=not asked, on_listed=self._vault_listed)
+                snapshot = reader(self.state, incremental=not full, on_listed=self._vault_listed)
             except Exception as exc:  # the vault must never take the cluster view down with it
                 log.exception("reading the vault failed")
                 snapshot = VaultSnapshot(
@@ -457,17 +593,52 @@ class ClusterFeed:
                 )
             with self._lock:
                 self._vault = snapshot
+                self._vault_asof = asof
+                self._vault_inflight = frozenset()
             self._mark_dirty()
+
+    def _read_vault_names(self, reader: VaultReader, shown: VaultSnapshot, names: frozenset[str]) -> None:
+        """Read the secrets ``names`` alone and lay them over the vault read shown."""
+        try:
+            partial = cast(Any, reader)(self.state, only=names)
+        except Exception:  # as a full read: never take the cluster view down
+            log.exception("reading newly mapped vault secrets failed")
+            partial = None
+        with self._lock:
+            if self._vault is not shown:
+                # A full read landed meanwhile: it answers for whatever it was as of.
+                self._vault_inflight = frozenset()
+            elif (
+                partial is None
+                or partial.status.state is not AreaState.OK
+                or partial.vault_url != shown.vault_url
+            ):
+                # Still checking, not asked again: the next timed read (or ctrl+r) answers for them.
+                pass
+            else:
+                self._vault = overlay(shown, partial, names)
+                self._vault_asof = self._vault_asof | names
+                self._vault_inflight = frozenset()
+        self._mark_dirty()
 
     def _arm_loop(self) -> None:
         reader = self._arm_reader
         assert reader is not None
-        # Read once the first cluster state exists (it names the ids), then on a timer or on demand.
+        # Read once the first cluster state exists (it names the ids), then on a timer or on demand, and
+        # soon after the list objects change (see _arm_checked).
         while not self._stop.is_set():
-            self._arm_wanted.wait(None if self.state is None else self.timings.arm_interval)
+            woken = self._arm_wanted.wait(None if self.state is None else self.timings.arm_interval)
             if self._stop.is_set():
                 return
-            self._arm_wanted.clear()
+            with self._lock:
+                recheck_only = woken and self._arm_recheck and not self._arm_asked
+            if recheck_only and self._stop.wait(self.timings.recheck_after):
+                return  # the wait takes the SPC and SecretSync writes of one change together
+            with self._lock:
+                self._arm_wanted.clear()
+                self._arm_recheck = self._arm_asked = False
+                asof = self._mapped[1]
+                self._arm_inflight = asof
             try:
                 snapshot = reader(self.state)
             except Exception as exc:  # ARM must never take the cluster view down with it
@@ -478,6 +649,8 @@ class ClusterFeed:
                 )
             with self._lock:
                 self._arm = snapshot
+                self._arm_asof = asof
+                self._arm_inflight = None
             self._mark_dirty()
 
 

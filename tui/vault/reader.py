@@ -154,3 +154,55 @@ def read_vault_snapshot(
             state, f"{reader.failed} of {len(to_read)} secret values unread: {message}", since=taken_at
         )
     return VaultSnapshot(vault_url, status, MappingProxyType(secrets), taken_at=taken_at)
+
+
+def read_vault_secrets(
+    client: SecretClient, names: Iterable[str], *, clock: Clock, workers: int = DEFAULT_WORKERS
+) -> VaultSnapshot:
+    """Read the secrets ``names`` alone (one request each, no listing): the ones found, with their values.
+
+    For a site whose lists came to map a few names since the last full read (docs/design.md §6): a vault
+    of thousands of secrets is not listed again for them. A name the vault lacks is absent from the
+    snapshot; a disabled one is there without a value. Never raises: a failure is the status, as with
+    :func:`read_vault_snapshot` (the caller keeps its earlier read then).
+    """
+    taken_at = clock.now()
+    wanted = sorted(set(names))
+    found: dict[str, VaultSecret] = {}
+    failure: tuple[AreaState, str] | None = None
+    lock = threading.Lock()
+
+    def one(name: str) -> None:
+        nonlocal failure
+        try:
+            secret = client.get_secret(name)
+            properties = secret.properties
+            with lock:
+                found[properties.name or name] = _secret(properties, secret.value)
+        except ResourceNotFoundError:
+            return  # not in the vault (or deleted): absent
+        except HttpResponseError as exc:
+            inner = getattr(exc.error, "innererror", None) or {}
+            if exc.status_code == 403 and inner.get("code") == "SecretDisabled":
+                with lock:
+                    found[name] = VaultSecret(name=name, value=None, enabled=False)
+                return
+            with lock:
+                failure = failure or classify(exc)
+        except Exception as exc:  # any SDK or transport failure lands in the status
+            with lock:
+                failure = failure or classify(exc)
+
+    if wanted:
+        with ThreadPoolExecutor(
+            max_workers=max(1, min(workers, len(wanted))), thread_name_prefix="vault-recheck"
+        ) as pool:
+            list(pool.map(one, wanted))
+    if failure is not None:
+        state, message = failure
+        return VaultSnapshot(
+            client.vault_url, ResourceStatus(state, message, since=taken_at), taken_at=taken_at
+        )
+    return VaultSnapshot(
+        client.vault_url, ResourceStatus(AreaState.OK), MappingProxyType(found), taken_at=taken_at
+    )

@@ -7,7 +7,7 @@ dashboard's first frame must not wait for it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -65,7 +65,8 @@ def make_vault_reader(
     (for one-shot commands such as ``status``); ``values=False`` lists the secrets' properties without
     fetching any value (one request per page instead of one per secret: presence, content type and
     expiry, but not whether the synced bytes equal the vault's). ``timeout`` (``--request-timeout``)
-    bounds every vault call, retries included.
+    bounds every vault call, retries included. ``only`` reads just those secrets (no listing): the feed's
+    re-check of names newly mapped.
     """
     clients: dict[str, Any] = {}
     timeouts: dict[str, Any] = (
@@ -81,12 +82,13 @@ def make_vault_reader(
         *,
         incremental: bool = False,
         on_listed: Callable[[VaultSnapshot], None] | None = None,
+        only: Collection[str] | None = None,
     ) -> VaultSnapshot | None:
         # Imported on first read (the feed's vault thread, after the first cluster state): the Azure SDK
         # takes ~0.1 s to import, which would otherwise delay the dashboard's first frame.
         from tui.vault.client import make_secret_client
         from tui.vault.errors import classify
-        from tui.vault.reader import read_vault_snapshot
+        from tui.vault.reader import read_vault_secrets, read_vault_snapshot
 
         url = None
         try:
@@ -101,6 +103,9 @@ def make_vault_reader(
             area_state, message = classify(exc)
             now = clock.now()
             return VaultSnapshot(url or "", ResourceStatus(area_state, message, now), taken_at=now)
+        if only is not None:
+            # The names the lists came to map since the last read (the feed lays them over that read).
+            return read_vault_secrets(client, only, clock=clock)
         previous, full_at = last.get(url, (None, None))
         now = clock.now()
         if not incremental or full_at is None or now - full_at >= FULL_READ_EVERY:

@@ -224,9 +224,13 @@ def entry_drift(
     added: list[OpcUaEntry] = []
     existing = {e.key: e for e in entries}
     findings: list[Finding] = []
+    checked: set[str] = set()  # lists whose SecretSync changed since ARM was read: judged after the re-read
     for sync in syncs:
         owner = by_key.get((ArmKind.SECRET_SYNC, sync.name.lower()))
         if owner is None or owner.owner is not Owner.ARM:
+            continue
+        if (ArmKind.SECRET_SYNC, sync.name.lower()) in arm.checking:
+            checked.add(sync.list_name)
             continue
         on_cluster = dict((t, s) for s, t in sync.mappings) if sync.present else {}
         in_arm = dict((t, s) for s, t in (sync.arm_mappings or ()))
@@ -258,6 +262,8 @@ def entry_drift(
         side = flagged.get(entry.key)
         if side is not None and Health.ARM_DRIFT not in entry.flags:
             entry = _with_drift(entry)
+        elif entry.list_name in checked and "arm" not in entry.checking:
+            entry = dataclasses.replace(entry, checking=(*entry.checking, "arm"))
         out.append(entry)
     if added:
         order = {name: index for index, name in enumerate(OPCUA_LISTS)}
@@ -317,6 +323,8 @@ def _spc_drift(
         owner = owners.get((ArmKind.SPC, spc.name.lower()))
         if owner is None or owner.owner is not Owner.ARM or spc.objects_error:
             continue
+        if (ArmKind.SPC, spc.name.lower()) in arm.checking:
+            continue  # changed since ARM was read: judged once the re-read is in
         resource = arm.get(ArmKind.SPC, spc.name)
         reason: str | None
         if resource is None:

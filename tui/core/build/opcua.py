@@ -181,6 +181,7 @@ def _remembered_entries(
     spc_readable = raw.state_of(rk.SECRET_PROVIDER_CLASSES.key).state is AreaState.OK
     # Copies: the memo must keep what this result was made from even if a caller mutates its objects.
     vault_secrets = dict(vault.secrets) if vault is not None and vault.status.state is AreaState.OK else None
+    checking = vault.checking if vault is not None and vault_secrets is not None else frozenset()
     lists = [
         (
             sync,
@@ -194,6 +195,7 @@ def _remembered_entries(
         settings,
         spc_readable,
         vault_secrets,
+        checking,
         tuple(
             (
                 sync.name,
@@ -217,7 +219,7 @@ def _remembered_entries(
     rows: list[Row] = []
     for sync, data, spc in lists:
         part = ("opcua-rows", ns, sync.name, sync.list_name)
-        static, table = list_rows(sync, data, spc, vault_secrets, cache, memo.peek(part), spc_index)
+        static, table = list_rows(sync, data, spc, vault_secrets, cache, memo.peek(part), spc_index, checking)
         memo.put(part, None, now, None, table)
         # Copies again: link_chains adds fields to the rows it is given.
         rows.extend({**row, "days_left": _days_left(row, now)} for row in static)

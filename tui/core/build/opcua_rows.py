@@ -91,6 +91,7 @@ def _static_row(
     vault_ok: bool,
     cache: DecodeCache,
     other_spc: str | None = None,
+    checking: bool = False,
 ) -> Row:
     payload = b64_bytes(raw_value) if raw_value is not None else None
     certificate: CertificateInfo | None = None
@@ -166,6 +167,8 @@ def _static_row(
         "format_problem": problem,
         "private_key_present": private_key,
         "from_vault": from_vault,
+        # Mapped since the vault was read: not judged against that read (vault_present stays None).
+        "checking": ("vault",) if checking else (),
     }
 
 
@@ -177,13 +180,16 @@ def list_rows(
     cache: DecodeCache,
     remembered: RowTable | object = MISS,
     spc_index: Mapping[str, tuple[str, ...]] | None = None,
+    checking: frozenset[str] = frozenset(),
 ) -> tuple[list[Row], RowTable]:
     """The static rows of one list, sorted by target key, and the table to remember them by.
 
     ``data`` is the synced Secret's ``data``; ``vault_secrets`` is None when the vault could not be read
     (nothing is then judged against it); ``spc_index`` names, per file name, every SPC of the namespace
     holding an object of that name (to say where a mapped object is when the SecretSync's own SPC lacks
-    it). A file whose inputs equal those in ``remembered`` reuses its row instead of being decoded and
+    it); ``checking`` names (lower case) the vault secrets being read again since the lists came to map
+    them: their entries are not judged against ``vault_secrets`` (docs/design.md §6). A file whose
+    inputs equal those in ``remembered`` reuses its row instead of being decoded and
     joined again.
     """
     mapped = {target: source for source, target in sync.mappings}
@@ -196,20 +202,33 @@ def list_rows(
         source = mapped.get(target)
         raw_value = data.get(target)
         spc_obj = spc.object_for_file(source) if spc is not None and source else None
-        secret_v = vault_secrets.get(source) if vault_secrets is not None and source else None
+        rechecked = bool(checking) and source is not None and source.lower() in checking
+        judged = vault_ok and not rechecked
+        secret_v = vault_secrets.get(source) if vault_secrets is not None and source and judged else None
         other = (
             next((n for n in spc_index.get(source, ()) if n != spc_name), None)
             if spc_obj is None and source and spc_index
             else None
         )
         # Everything _static_row reads besides the decode cache, whose answers never change.
-        inputs = (sync.list_name, sync.name, spc_name, source, raw_value, spc_obj, secret_v, vault_ok, other)
+        inputs = (
+            sync.list_name,
+            sync.name,
+            spc_name,
+            source,
+            raw_value,
+            spc_obj,
+            secret_v,
+            judged,
+            other,
+            rechecked,
+        )
         known = old.get(target)
         if known is not None and known[0] == inputs:
             row = known[1]
         else:
             row = _static_row(
-                sync, spc_name, target, source, raw_value, spc_obj, secret_v, vault_ok, cache, other
+                sync, spc_name, target, source, raw_value, spc_obj, secret_v, judged, cache, other, rechecked
             )
         table[target] = (inputs, row)
         rows.append(row)

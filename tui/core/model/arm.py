@@ -164,6 +164,9 @@ class ArmSnapshot:
     resources: Mapping[tuple[ArmKind, str], ArmResource] = field(default_factory=lambda: MappingProxyType({}))
     """By kind and lower-case name (ARM names compare case-insensitively)."""
     taken_at: datetime | None = None
+    checking: frozenset[tuple[ArmKind, str]] = frozenset()
+    """Cluster copies (kind, lower-case name) whose spec changed after this read began: ARM is being read
+    again, so their drift is not judged against this snapshot yet."""
 
     @property
     def readable(self) -> bool:

@@ -89,3 +89,6 @@ class VaultSnapshot:
     taken_at: datetime | None = None
     values_pending: int = 0
     """Values still being read (a listing delivered ahead of them); 0 once the read is complete."""
+    checking: frozenset[str] = frozenset()
+    """Lower-case names of secrets the lists came to map after this read began (another person's change):
+    being read again, so their presence and value are not judged against this snapshot yet."""

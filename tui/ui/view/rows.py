@@ -99,16 +99,18 @@ SEVERITY_NOTE = (
 
 
 def health_text(entry: OpcUaEntry) -> str:
-    """``CRIT expired``, ``WARN expiring 26d``, ``WARN duplicate,not-synced``, ``ok``."""
+    """``CRIT expired``, ``WARN expiring 26d``, ``WARN duplicate,not-synced``, ``ok``; ``checking vault``
+    (or ``…,checking arm``) while the vault or ARM is read again after the lists changed."""
+    checking = [f"checking {what}" for what in entry.checking]
     if not entry.flags:
-        return SEVERITY_WORD[None]
+        return ",".join(checking) if checking else SEVERITY_WORD[None]
     words = []
     for flag in entry.flags:
         if flag is Health.EXPIRING and entry.days_left is not None:
             words.append(f"{flag.value} {fmt.days_text(entry.days_left)}")
         else:
             words.append(flag.value)
-    return f"{SEVERITY_WORD[entry.severity]} {','.join(words)}"
+    return f"{SEVERITY_WORD[entry.severity]} {','.join(words + checking)}"
 
 
 OPCUA_SORT: dict[str, Callable[[OpcUaEntry], Any]] = {
