@@ -20,6 +20,7 @@ from tui.core.model.state import ClusterState, RotationPhase
 from tui.ui.app import DashboardApp
 from tui.ui.source import Deliver
 from tui.ui.view.settings import UiSettings
+from tui.ui.widgets.pane_tabs import PaneTabs
 from tui.ui.widgets.text_line import TextLine
 
 NEW_ENTRY = "trust/aaa-new-device.der"
@@ -275,3 +276,32 @@ async def test_heap_is_frozen_after_the_first_state_and_after_the_vault(
         await app.wait_for_state(lambda s: s is not with_vault)
         await pilot.pause()
         assert calls == ["freeze", "collect", "freeze"]
+
+
+async def test_the_tab_strip_and_the_opcua_title_count_the_same_findings(dashboard: Dashboard) -> None:
+    # An expiring entry mapped on the cluster only: one entry, two warnings (expiring, arm-drift). The
+    # title once counted entries (5 warning) while the tab strip counted findings (6 warn): trial 4.
+    site = sitedata.arm_owned_site()
+    state = sitedata.build(site, arm=sitedata.arm_in_step(site, drop_trust=["mes-connector.der"]))
+    async with dashboard(state, size=(80, 24)) as (app, pilot, _source):
+        await pilot.press("3")
+        await pilot.pause()
+        counts = app.dashboard.query_one(PaneTabs).counts["opcua"]
+        assert (counts.critical, counts.warning) == (3, 6)
+        title = app.dashboard.opcua_pane.title_text
+        assert f"· {counts.critical} critical · {counts.warning} warning" in title
+        assert f"3 OPC UA {counts.critical} crit {counts.warning} warn" in _plain(app, "pane-tabs")
+
+
+async def test_an_entry_being_checked_says_so_instead_of_a_finding(dashboard: Dashboard) -> None:
+    # The feed marks an entry mapped after the vault read (trial 4): its health reads "checking vault",
+    # with its other flags kept; a checked entry with no flag is no "ok" either.
+    state = sitedata.steady_state()
+    checked = {"trust/plc-line2.der", "trust/plc-expired.der"}
+    opcua = tuple(replace(e, checking=("vault",)) if e.key in checked else e for e in state.opcua)
+    async with dashboard(replace(state, opcua=opcua)) as (app, pilot, _source):
+        await pilot.press("3")
+        await pilot.pause()
+        table = app.dashboard.opcua_pane.table
+        assert table.get_cell("trust/plc-line2.der", "health").plain == "checking vault"
+        assert table.get_cell("trust/plc-expired.der", "health").plain == "CRIT expired,checking vault"

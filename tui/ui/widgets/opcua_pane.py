@@ -46,6 +46,7 @@ from tui.ui.view.rows import (
     sort_entries,
 )
 from tui.ui.view.staging import MARKER_LABEL, MARKER_SYMBOL, StageKind, Staging
+from tui.ui.view.urgency import pane_counts
 from tui.ui.widgets.filter_input import FilterInput
 from tui.ui.widgets.keyed_table import KeyedTable
 from tui.ui.widgets.titled import Titled
@@ -341,8 +342,9 @@ class OpcUaPane(Titled, Vertical):
         issuer: int | str = sum(1 for e in state.opcua if e.list_name == LIST_ISSUER)
         if not state.opcua and unread_reason(state, Area.OPC_UA) is not None:
             trust = issuer = "?"  # never read: unknown, not empty
-        critical = sum(1 for e in state.opcua if e.severity is Severity.CRITICAL)
-        warning = sum(1 for e in state.opcua if e.severity is Severity.WARNING)
+        # The tab strip's count (trial 4: the title counted entries, the strip findings, and they differed).
+        counts = pane_counts(state.findings)["opcua"]
+        critical, warning = counts.critical, counts.warning
         # First: where a change to these lists must go (docs/domain.md §9), never cut off at 80 columns.
         title = (
             f"OPC UA lists ({connection.owners_text(state)}) · trust {trust}{_size_note(state, LIST_TRUST)}"
