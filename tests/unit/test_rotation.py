@@ -368,3 +368,37 @@ def test_request_spec_reads_the_csr_and_issuer_ref_with_cert_managers_defaults()
     assert spec_mismatches(owner, spec) == ("spec.isCA", "spec.issuerRef")
     request["spec"]["request"] = "bm90IGEgY3Ny"  # not a CSR: nothing to compare with
     assert request_spec(request) is None
+
+
+def test_history_labels_a_certificate_with_the_revision_whose_request_issued_it() -> None:
+    """Trial finding 14: after 1 -> 2 -> 3 within seconds the pane read ``serial 68709AAE… rev 1`` for
+    revision 2. cert-manager writes the Secret before it moves ``status.revision`` on, so the status
+    lags; the CertificateRequest that issued the certificate names its revision."""
+    cache = DecodeCache()
+    settings = ModelSettings()
+    old = _ca(days=2, serial=21)
+    start = T0 + timedelta(days=1)
+    site = quickstart_site(start, ca=old)
+    s1 = build_state(site.snapshot(), settings=settings, now=start, cache=cache)
+    owner = site.get(rk.CERTIFICATES, CERT_MANAGER_NAMESPACE, SELF)
+
+    def issue(revision: int, serial: int, at: datetime) -> cg.Issued:
+        new = _ca(days=2, not_before=at, serial=serial)
+        request = aio.certificate_request(owner, new, new.pem, revision, at, f"r{revision}")
+        site.add(rk.CERTIFICATE_REQUESTS, served(request, created=at))
+        # The Secret moves on; the Certificate's status.revision is still 1 (not yet written).
+        site.add(rk.SECRETS, tls_secret(ROOT_CA_SECRET, CERT_MANAGER_NAMESPACE, new, certificate_name=SELF))
+        return new
+
+    at2 = start + timedelta(seconds=1)
+    second = issue(2, 22, at2)
+    s2 = build_state(site.snapshot(), settings=settings, now=at2, previous=s1, cache=cache)
+    at3 = at2 + timedelta(seconds=2)
+    third = issue(3, 23, at3)
+    s3 = build_state(site.snapshot(), settings=settings, now=at3, previous=s2, cache=cache)
+    assert s3.root_ca.resource is not None and s3.root_ca.resource.revision == 1  # the lagging status
+    labels = [(e.sha1, e.revision) for e in s3.rotation_history]
+    assert labels == [(_info(second).sha1, 2), (_info(third).sha1, 3)]
+    # A one-shot build (no history) infers the rotation with the request's revision too.
+    fresh = build_state(site.snapshot(), settings=settings, now=at3, cache=DecodeCache())
+    assert [e.revision for e in fresh.rotation_history] == [3]

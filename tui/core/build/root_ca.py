@@ -11,10 +11,12 @@ from datetime import datetime, timedelta
 
 from tui.core.build.cache import DecodeCache, decode_value
 from tui.core.build.certmanager import issuer_type
-from tui.core.build.readers import Obj, b64_bytes, field_of, spec_of
+from tui.core.build.readers import Obj, b64_bytes, field_of, meta_of, spec_of, status_of, to_int
 from tui.core.certs import CertificateInfo, cert_signed_by
 from tui.core.model import resources as rk
 from tui.core.model.names import (
+    ANNOTATION_CERTIFICATE_NAME,
+    ANNOTATION_CERTIFICATE_REVISION,
     SECRET_CA_CRT,
     SECRET_TLS_CRT,
     SECRET_TLS_KEY,
@@ -35,6 +37,39 @@ def _certs_from_secret(
         return (), None
     value = decode_value(cache, data, source)
     return value.certificates, value.error
+
+
+def issued_revision(
+    raw: RawSnapshot,
+    resource: CertificateView | None,
+    certificate: CertificateInfo | None,
+    cache: DecodeCache,
+) -> int | None:
+    """The revision that issued ``certificate``: the ``cert-manager.io/certificate-revision`` annotation
+    of the CertificateRequest of ``resource`` whose ``status.certificate`` is it; else the Certificate's
+    ``status.revision``.
+
+    cert-manager writes the new certificate to the Secret before it moves ``status.revision`` on (CM
+    ``issuing_controller.go``, ``issueCertificate``), so between the two the Secret holds revision N+1
+    while the status still says N: the request is the record of which revision a certificate is.
+    """
+    fallback = resource.revision if resource is not None else None
+    if resource is None or certificate is None:
+        return fallback
+    for obj in raw.items(rk.CERTIFICATE_REQUESTS.key):
+        meta = meta_of(obj)
+        annotations = field_of(meta, "annotations")
+        if meta.get("namespace") != resource.namespace:
+            continue
+        if annotations.get(ANNOTATION_CERTIFICATE_NAME) != resource.name:
+            continue
+        issued = b64_bytes(status_of(obj).get("certificate"))
+        if not issued:
+            continue
+        value = decode_value(cache, issued, f"{resource.key} request {meta.get('name')}")
+        if value.certificates and value.certificates[0].sha256 == certificate.sha256:
+            return to_int(annotations.get(ANNOTATION_CERTIFICATE_REVISION)) or fallback
+    return fallback
 
 
 def old_key_certificates(
@@ -125,8 +160,10 @@ def build_root_ca(
     history: tuple[RotationEvent, ...] = previous.rotation_history if previous is not None else ()
     recent = timedelta(seconds=settings.rotation_recent_seconds)
     event: RotationEvent | None = None
+    # Which revision issued the certificate in the Secret, by its request (the status may lag it).
+    revision = issued_revision(raw, resource, certificate, cache)
     if previous is None:
-        event = infer_rotation(resource, certificate, now, recent)
+        event = infer_rotation(resource, certificate, now, recent, revision=revision)
     elif previous.root_ca.key == f"{secret_ns}/{secret_name}":
         # A different secret means a different issuer was discovered, which is not a rotation.
         before = previous.root_ca
@@ -134,7 +171,7 @@ def build_root_ca(
             before.certificate,
             before.resource.revision if before.resource else None,
             certificate,
-            resource.revision if resource else None,
+            revision,
             now,
         )
     history = extend_history(history, event)

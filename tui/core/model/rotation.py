@@ -107,17 +107,28 @@ def detect_rotation(
 
 
 def infer_rotation(
-    resource: CertificateView | None, current: CertificateInfo | None, now: datetime, recent: timedelta
+    resource: CertificateView | None,
+    current: CertificateInfo | None,
+    now: datetime,
+    recent: timedelta,
+    *,
+    revision: int | None = None,
 ) -> RotationEvent | None:
-    """A rotation inferred without history: revision above 1 and a notBefore within ``recent``."""
-    if resource is None or resource.revision is None or resource.revision <= 1:
+    """A rotation inferred without history: revision above 1 and a notBefore within ``recent``.
+
+    ``revision`` is the one that issued ``current`` (from its CertificateRequest) when known, else the
+    Certificate's ``status.revision`` counts."""
+    if resource is None:
+        return None
+    revision = revision if revision is not None else resource.revision
+    if revision is None or revision <= 1:
         return None
     started = current.not_before if current is not None else resource.not_before
     if started is None or not (now - recent <= started <= now):
         return None
     return RotationEvent(
         at=started,
-        revision=resource.revision,
+        revision=revision,
         serial=current.serial if current else None,
         sha1=current.sha1 if current else None,
         previous_sha1=None,
