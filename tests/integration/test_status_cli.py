@@ -21,9 +21,14 @@ from pathlib import Path
 import pytest
 
 from tests import certgen
-from tests.rawobjects import quickstart_site
+from tests.rawobjects import quickstart_site, secret_sync
 from tui.core.model import resources as rk
-from tui.core.model.names import CERT_MANAGER_NAMESPACE, QUICKSTART_CA_COMMON_NAME, TRUST_LIST_SYNC
+from tui.core.model.names import (
+    CERT_MANAGER_NAMESPACE,
+    OPCUA_SPC,
+    QUICKSTART_CA_COMMON_NAME,
+    TRUST_LIST_SYNC,
+)
 from tui.demo.apiserver.server import ApiServer
 from tui.demo.keyvault.vault import start_keyvault_emulator
 
@@ -203,6 +208,55 @@ def test_reachable_vault_is_listed_and_values_compared_on_request(
             _run("--json", "--vault-values", kubeconfig=kubeconfig, home=tmp_path, **env).stdout
         )
         assert _entry(compared, "trust/plc-1.der")["vault_in_sync"] is True
+    finally:
+        vault.stop()
+
+
+def test_a_list_over_1_mib_is_read_from_the_vault_values(
+    api_server: ApiServer, kubeconfig: Path, tmp_path: Path
+) -> None:
+    """Trial finding 8: the API server refused the list's Secret (over 1 MiB), so none exists. Without
+    --vault-values, status reads the mapped values, gives the next sync's size, says the sync fails for
+    being over the limit, and judges the entries from the vault (an expired one is critical)."""
+    now = datetime.now(UTC)
+    expired = certgen.make_leaf(None, "Robot Cell 07", not_before=now - timedelta(days=400), days=366)
+    ca = certgen.make_ca("Contoso Site Root CA", not_before=now - timedelta(days=30), days=3650)
+    # A Key Vault secret holds at most 25,600 characters: 90 files of 12,000 bytes (hex) pass 1 MiB.
+    bulk = {f"bulk-{i:02}.der": b"\x30" * 12_000 for i in range(90)}
+    site = quickstart_site(now, ca=ca, trust={"robot-cell-07.der": expired.der, **bulk}, namespace=NS)
+    site.remove(rk.SECRETS, NS, TRUST_LIST_SYNC)
+    mappings = [(name.replace(".", "-"), name) for name in ("robot-cell-07.der", *bulk)]
+    refused = ("UnknownError", "Secret patch failed with an unknown error; see the logs.")
+    site.add(rk.SECRET_SYNCS, secret_sync(TRUST_LIST_SYNC, NS, OPCUA_SPC, mappings, failure=refused))
+    api_server.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": CERT_MANAGER_NAMESPACE}})
+    for objects in site.objects.values():
+        api_server.put_many(copy.deepcopy(list(objects.values())))
+    vault = start_keyvault_emulator()
+    try:
+        for name, data in {"robot-cell-07.der": expired.der, **bulk}.items():
+            vault.put_secret(
+                name.replace(".", "-"), data.hex(), "application/pkix-cert", {"file-encoding": "hex"}
+            )
+        env = {
+            "AIO_CERTS_VAULT_URL": vault.url,
+            "AIO_CERTS_VAULT_CA": str(vault.ca_pem_path),
+            "AIO_CERTS_AUTH": "demo",
+        }
+        result = _run("--json", kubeconfig=kubeconfig, home=tmp_path, **env)
+        assert result.returncode == 2, result.stdout + result.stderr
+        doc = json.loads(result.stdout)
+        trust = doc["summary"]["opcua"]["trust"]
+        expected = len(expired.der) + 90 * 12_000
+        assert trust["size_bytes"] is None and trust["next_size_bytes"] == expected
+        assert trust["size_percent"] == expected * 100 // 1048576
+        entry = _entry(doc, "trust/robot-cell-07.der")
+        assert entry["certificate"]["subject"].startswith("CN=Robot Cell 07")
+        assert {"expired", "not-synced"} <= set(entry["flags"]) and entry["severity"] == "critical"
+        failing = next(f for f in doc["findings"] if f["code"] == "sync-failing")
+        assert "over the 1 MiB limit" in failing["message"]
+        text = _run(kubeconfig=kubeconfig, home=tmp_path, **env).stdout
+        assert "sync FAILING (UnknownError: over the 1 MiB limit)" in text
+        assert "(Robot Cell 07): expired" in text
     finally:
         vault.stop()
 
