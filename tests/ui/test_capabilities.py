@@ -30,13 +30,14 @@ from tests.ui import sitedata
 from tests.ui.conftest import INFO, WIDE, screen_text
 from tests.unit.test_audit_trail import JOURNAL_ID, T0, _plan
 from tui.core.changes.changeset import AddFile, RemoveEntry
-from tui.core.changes.journal import EndRecord
+from tui.core.changes.journal import EndRecord, SiteIdentity
 from tui.core.clock import FrozenClock
 from tui.core.model.snapshot import VaultSecret
 from tui.core.model.state import CertificateView, ClusterState, IssuerRef
 from tui.ops.audit import AuditLog
-from tui.ops.journal import JournalStore
+from tui.ops.journal import JournalInfo, JournalStore
 from tui.ops.runner import ChangeSession
+from tui.ops.site import journals_of
 from tui.ui.app import DashboardApp
 from tui.ui.change_session import VaultCandidates, describe_candidate
 from tui.ui.modals.apply import ApplyModal
@@ -63,14 +64,23 @@ def _no_session() -> ChangeSession:
     raise RuntimeError("no cluster in the pilot tests")
 
 
+HERE = SiteIdentity("https://site.example:6443", "uid-here", "https://here.vault.azure.net")
+ELSEWHERE = SiteIdentity("https://lat.example:6443", "uid-elsewhere", "https://lat.vault.azure.net")
+
+
 class StandIn:
     """What the views use of a ChangeSession: the real journal store and audit log, no cluster."""
 
-    def __init__(self, state: Path) -> None:
+    def __init__(self, state: Path, site: SiteIdentity = HERE) -> None:
         self.context = "aio-test"
         self.clock = FrozenClock(sitedata.NOW)
         self.journals = JournalStore(state)
         self.audit = AuditLog(state, clock=self.clock, user="tech", host="edge-1")
+        self.site = site
+
+    def site_journals(self) -> list[JournalInfo]:
+        """As :meth:`ChangeSession.site_journals`, against the stand-in's site."""
+        return journals_of(self.journals.infos(), self.site)
 
 
 @asynccontextmanager
@@ -110,7 +120,7 @@ async def test_x_shows_both_copies_of_a_duplicate_and_keeps_the_one_picked(stead
         text = screen_text(app)
         # Both copies offered; the one not named a copy is kept by default.
         assert "trust/plc-line1.der  ✓ kept (suggested)" in text
-        assert "trust/plc-line1-copy.der  removed if you delete" in text
+        assert "trust/plc-line1-copy.der  ✗ removed if you delete" in text
         assert "trust/plc-line1-copy.der" in pane.marked and "trust/plc-line1.der" not in pane.marked
 
         # Pick the other copy with the keyboard: tab to the choice, down, enter.
@@ -120,7 +130,7 @@ async def test_x_shows_both_copies_of_a_duplicate_and_keeps_the_one_picked(stead
         assert modal.query_one("#dup-0-1", RadioButton).value
         text = screen_text(app)  # said in words, not only by the radio's colour
         assert "trust/plc-line1-copy.der  ✓ kept" in text
-        assert "trust/plc-line1.der  removed if you delete (suggested)" in text
+        assert "trust/plc-line1.der  ✗ removed if you delete (suggested)" in text
         assert modal.reasons["trust/plc-line1.der"] == (
             "duplicate: same certificate as trust/plc-line1-copy.der, which is kept"
         )
@@ -136,6 +146,7 @@ async def test_x_shows_both_copies_of_a_duplicate_and_keeps_the_one_picked(stead
 # --- item 28: journal and audit views -----
 
 APPLIED_ID = "20260302T120000Z-ffffff"
+OTHER_SITE_ID = "20260303T120000Z-eeeeee"
 
 
 async def test_journal_view_lists_every_journal_newest_first_and_hands_a_pending_one_on(
@@ -143,12 +154,15 @@ async def test_journal_view_lists_every_journal_newest_first_and_hands_a_pending
 ) -> None:
     state = tmp_path / "state"
     store = JournalStore(state)
-    store.create(JOURNAL_ID, _plan()).close()  # interrupted
+    store.create(JOURNAL_ID, dataclasses.replace(_plan(), site=HERE)).close()  # interrupted
     later = dataclasses.replace(
-        _plan(), plan_id="p2", at=T0 + timedelta(days=1), changes=("remove trust/x.der",)
+        _plan(), plan_id="p2", at=T0 + timedelta(days=1), changes=("remove trust/x.der",), site=HERE
     )
     with store.create(APPLIED_ID, later) as journal:
         journal.append(EndRecord("p2", "applied", T0 + timedelta(days=1, minutes=1)))
+    # Trial finding 1: another site's interrupted apply (same context name) is not this site's to finish.
+    elsewhere = dataclasses.replace(_plan(), plan_id="p3", at=T0 + timedelta(days=2), site=ELSEWHERE)
+    store.create(OTHER_SITE_ID, elsewhere).close()
     session = StandIn(state)
     async with opened(steady, sessions=lambda: session) as (app, pilot):
         if isinstance(app.screen, JournalModal):  # offered at start: decide later
@@ -159,7 +173,8 @@ async def test_journal_view_lists_every_journal_newest_first_and_hands_a_pending
         await _settle(app, pilot)
         assert [i.id for i in view.infos] == [APPLIED_ID, JOURNAL_ID]
         text = screen_text(app)
-        assert "Journals: 2, 1 pending · newest first" in text
+        assert "Journals of this site: 2, 1 pending · newest first" in text
+        assert OTHER_SITE_ID not in text
         assert f"{APPLIED_ID}  APPLIED" in text and f"{JOURNAL_ID}  PENDING" in text
         await pilot.press("r")  # an applied journal has nothing to resume
         assert app.screen is view

@@ -26,7 +26,7 @@ from tui.core.changes.journal import journal_audit_fields, summarize
 from tui.core.clock import FrozenClock
 from tui.core.model.state import ClusterState
 from tui.ops.audit import AuditLog
-from tui.ops.journal import JournalError, JournalStore
+from tui.ops.journal import JournalError, JournalInfo, JournalStore
 from tui.ops.runner import SiteUnavailable
 from tui.ui.app import DashboardApp
 from tui.ui.modals.apply import ApplyModal
@@ -93,6 +93,10 @@ class StandIn:
 
     def plan(self, _changes: Any, *, read_only: bool = False, local_only: bool = False) -> Any:
         raise SiteUnavailable("cannot reach the cluster (context aio-test): connection refused")
+
+    def site_journals(self) -> list[JournalInfo]:
+        """No site to tell journals apart by: every journal is listed."""
+        return self.journals.infos()
 
     def resume(self, journal_id: str, **_kwargs: Any) -> Any:
         raise JournalError(f"journal {journal_id}: another aio-certs process is working on it")

@@ -18,12 +18,12 @@ The same engine resumes and rolls back journaled applies (:mod:`tui.ops.resume`)
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from tui.arm.errors import ArmConflict, ArmError
 from tui.cluster.writes import ConflictError, WriteError
-from tui.core.changes.journal import Before, EndRecord, PlanRecord, StepRecord, StepState
+from tui.core.changes.journal import Before, EndRecord, PlanRecord, SiteIdentity, StepRecord, StepState
 from tui.core.changes.operations import Operation, SpcEdit, Step, SyncEdit, VaultDelete, VaultWrite
 from tui.core.clock import Clock
 from tui.core.model.snapshot import AreaState
@@ -304,8 +304,12 @@ def apply_plan(
     max_conflicts: int = MAX_CONFLICT_RETRIES,
     arm: ArmPort | None = None,
     on_replan: OnReplan | None = None,
+    site: SiteIdentity | None = None,
 ) -> ApplyResult:
     """Run ``plan`` (which must be applicable) step by step under a new journal; see the module docstring.
+
+    ``site`` is what identifies the site written to; each plan record carries it, with the plan's own
+    ARM resource ids, so the journal is never resumed or rolled back against another site.
 
     ``kube`` and ``vault`` are the ports (:mod:`tui.ops.ports`); ``vault`` is None when no vault is known
     (a plan that writes nothing to a vault needs none); ``arm`` is None when there is no ARM access (a
@@ -325,8 +329,16 @@ def apply_plan(
     journal_id = jr.new_journal_id(clock.now())
 
     def plan_record(p: Plan) -> PlanRecord:
+        written = replace(site, arm_resources=tuple(p.arm_resources)) if site is not None else None
         return PlanRecord(
-            p.plan_id, p.revision, clock.now(), p.namespace, p.steps, p.changes.describe(), info.context
+            p.plan_id,
+            p.revision,
+            clock.now(),
+            p.namespace,
+            p.steps,
+            p.changes.describe(),
+            info.context,
+            written,
         )
 
     run = StepRun(journal.create(journal_id, plan_record(plan)), plan_record(plan), progress, clock)

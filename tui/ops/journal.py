@@ -42,6 +42,7 @@ from tui.core.changes.journal import (
     JournalSummary,
     PlanRecord,
     Record,
+    SiteIdentity,
     StepState,
     journal_audit_fields,
     record_from_json,
@@ -244,6 +245,8 @@ class JournalInfo:
     plan_id: str | None = None
     audit_fields: JournalAuditFields = field(default_factory=JournalAuditFields)
     """Thumbprints, vault secrets and entries the apply concerns, for the audit log."""
+    site: SiteIdentity | None = None
+    """The site the apply wrote to (its newest plan record's); None when it records none."""
 
     @property
     def pending(self) -> bool:
@@ -277,6 +280,7 @@ class JournalInfo:
             "problem": self.problem,
             "path": str(self.path),
             "entries": list(self.audit_fields.entries),
+            "site": self.site.to_json() if self.site is not None else None,
         }
 
 
@@ -322,6 +326,7 @@ def info_of(path: Path, records: list[Record], *, busy: bool) -> JournalInfo:
         busy=busy,
         plan_id=plan.plan_id if plan is not None else None,
         audit_fields=journal_audit_fields(summary),
+        site=plan.site if plan is not None else None,
     )
 
 

@@ -30,6 +30,7 @@ from tui.cluster.watch_set import unreachable_reason
 from tui.cluster.writes import ClusterWriter
 from tui.core.build.assemble import build_state
 from tui.core.changes.changeset import AddFile, AddVaultSecret, ChangeSet, RemoveEntry
+from tui.core.changes.journal import SiteIdentity
 from tui.core.changes.plan import Plan, make_plan, vault_names_to_check
 from tui.core.clock import Clock
 from tui.core.model.arm import ArmKind, ArmResource, ArmSnapshot
@@ -39,9 +40,10 @@ from tui.core.model.snapshot import AreaState, RawSnapshot, ResourceStatus, Vaul
 from tui.core.model.state import ClusterState
 from tui.ops.apply import ApplyResult, AuditInfo, OnReplan, Progress, apply_plan, audit_info_for
 from tui.ops.audit import AuditLog
-from tui.ops.journal import JournalStore
+from tui.ops.journal import JournalInfo, JournalStore
 from tui.ops.ports import ArmPort
 from tui.ops.resume import resume_apply, rollback_apply
+from tui.ops.site import SiteJournal, by_site, journals_of, refuse_other_site, site_of
 from tui.vault.reader import read_vault_snapshot
 from tui.vault.writes import VaultWriter
 
@@ -128,6 +130,54 @@ class ChangeSession:
         self.writer = ClusterWriter(api_client, timeout=timeout)
         self.journals = JournalStore(state_dir)
         self.audit = AuditLog(state_dir, clock=clock)
+        self._site: SiteIdentity | None = None
+
+    # -- which site -----------------------------------------------------------------------------------
+
+    @property
+    def server(self) -> str:
+        """The API server URL this session writes through."""
+        return str(getattr(self.api_client.configuration, "host", "") or "")
+
+    def identity(self, raw: RawSnapshot | None, vault_client: SecretClient | None) -> SiteIdentity:
+        """The site behind this session, from objects just read and the vault client (kept for
+        :meth:`site_journals`)."""
+        vault_url = getattr(vault_client, "vault_url", None) if vault_client is not None else None
+        self._site = site_of(self.server, raw, vault_url)
+        return self._site
+
+    def current_site(self) -> SiteIdentity:
+        """The site behind this session: read once (the cluster, and the vault URL it names), then kept."""
+        if self._site is None:
+            state, raw = self.read_cluster()
+            try:
+                client = self._vault_client_for(state)
+            except Exception:  # no usable vault: the identity has none, and compares none
+                client = None
+            self.identity(raw, client)
+        assert self._site is not None
+        return self._site
+
+    def site_journals(self, *, every_site: bool = False) -> list[JournalInfo]:
+        """The journals of the site connected now (every journal with ``every_site``).
+
+        A journal of another site is left out: the dashboard's ``J`` offers to resume what it lists.
+        Journals that cannot be read or record no site stay in (see :func:`tui.ops.site.by_site`).
+        """
+        infos = self.journals.infos()
+        if every_site:
+            return infos
+        try:
+            current = self.current_site()
+        except SiteUnavailable:
+            # The site cannot be read now: no journal can be told apart, and none can be finished
+            # without reading it (the resume checks again), so list them all rather than none.
+            return infos
+        return journals_of(infos, current)
+
+    def journals_by_site(self, infos: list[JournalInfo] | None = None) -> list[SiteJournal]:
+        """Every journal with how its site differs from the one connected now."""
+        return by_site(self.journals.infos() if infos is None else infos, self.current_site())
 
     # -- reading ------------------------------------------------------------------------------------
 
@@ -280,22 +330,33 @@ class ChangeSession:
             reread=self.reread,
             arm=site.arm_port,
             on_replan=on_replan,
+            site=self.identity(site.raw, site.vault_client),
         )
 
-    def _ports_for_journal(self) -> tuple[VaultWriter | None, ArmPort | None]:
+    def _ports_for_journal(
+        self, journal_id: str, action: str, site_unchecked: bool
+    ) -> tuple[VaultWriter | None, ArmPort | None]:
         """The vault and ARM ports a resume or rollback writes through (ARM's: None without access,
-        and a step that needs it then fails with one line)."""
+        and a step that needs it then fails with one line), once the journal is known to be this
+        site's (:class:`~tui.ops.site.OtherSite` otherwise, before anything is written)."""
         state, raw = self.read_cluster()
         try:
-            vault = _writer(self._vault_client_for(state))
+            client = self._vault_client_for(state)
         except Exception as exc:  # as in read(): a one-line reason
             raise SiteUnavailable(f"cannot use the vault: {exc}") from None
+        current = self.identity(raw, client)
+        info = next((i for i in self.journals.infos() if i.id == journal_id), None)
+        if info is not None and not info.problem:
+            refuse_other_site(info, current, unchecked=site_unchecked, action=action)
         access = self.arm_access(state, raw)
-        return vault, access.port if access is not None else None
+        return _writer(client), access.port if access is not None else None
 
-    def resume(self, journal_id: str, *, progress: Progress, wait_timeout: float) -> ApplyResult:
-        """Run the remaining steps of an interrupted apply."""
-        vault, arm = self._ports_for_journal()
+    def resume(
+        self, journal_id: str, *, progress: Progress, wait_timeout: float, site_unchecked: bool = False
+    ) -> ApplyResult:
+        """Run the remaining steps of an interrupted apply (of this site's journals only, unless
+        ``site_unchecked``: the user vouches that the journal is this site's)."""
+        vault, arm = self._ports_for_journal(journal_id, "resume", site_unchecked)
         return resume_apply(
             journal_id,
             kube=self.writer,
@@ -308,9 +369,11 @@ class ChangeSession:
             wait_timeout=wait_timeout,
         )
 
-    def rollback(self, journal_id: str, *, progress: Progress, wait_timeout: float) -> ApplyResult:
-        """Undo what an interrupted apply did."""
-        vault, arm = self._ports_for_journal()
+    def rollback(
+        self, journal_id: str, *, progress: Progress, wait_timeout: float, site_unchecked: bool = False
+    ) -> ApplyResult:
+        """Undo what an interrupted apply did (of this site's journals only, as :meth:`resume`)."""
+        vault, arm = self._ports_for_journal(journal_id, "rollback", site_unchecked)
         return rollback_apply(
             journal_id,
             kube=self.writer,

@@ -414,7 +414,8 @@ class ChangeFlow(App[None]):
     )
     def _read_journals(self, show_empty: bool) -> None:
         try:
-            pending = self.sessions.get().journals.pending()
+            # Only this site's: another site's journal would be refused anyway (trial finding 1).
+            pending = [j for j in self.sessions.get().site_journals() if j.pending]
         except Exception as exc:  # an unreadable state directory is worth a notice, not an exit
             self.post_message(ChangeReported(f"cannot read the apply journal: {one_line(exc)}", "warning"))
             return

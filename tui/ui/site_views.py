@@ -110,7 +110,7 @@ class SiteViews(ChangeFlow):
 
         self.push_screen(
             JournalViewModal(
-                lambda: sessions.get().journals.infos(), can_finish=not self.read_only, palette=self.palette
+                lambda: sessions.get().site_journals(), can_finish=not self.read_only, palette=self.palette
             ),
             finish,
         )

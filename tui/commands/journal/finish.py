@@ -17,10 +17,17 @@ from tui.commands.shared.trail import Trail
 from tui.core.text import printable
 from tui.ops.journal import APPLIED, ROLLED_BACK, JournalError, JournalInfo, JournalStore
 from tui.ops.runner import SiteUnavailable
+from tui.ops.site import OtherSite, refuse_other_site
 
 
-def finish(settings: Settings, action: str, journal_id: str, trail: Trail) -> int:
+def finish(
+    settings: Settings, action: str, journal_id: str, trail: Trail, *, site_unchecked: bool = False
+) -> int:
     """``resume`` or ``rollback`` (``action``) the journal ``journal_id``; returns the exit status.
+
+    A journal written for another site than the one connected now (API server or cluster, vault, ARM
+    resources), or recording none, is refused before anything is asked or written, unless
+    ``site_unchecked`` (``--site-unchecked``: the user vouches that this is its site).
 
     Raises :class:`~tui.commands.shared.exits.Refused` for every refusal (run it inside
     :func:`~tui.commands.shared.trail.run_audited`).
@@ -72,12 +79,20 @@ def finish(settings: Settings, action: str, journal_id: str, trail: Trail) -> in
     warn(f"journal {action}", connection.warning)
     trail.context = connection.context
     try:
-        if summary.context and connection.context != summary.context:
+        if summary.site is None and summary.context and connection.context != summary.context:
+            # A journal of an earlier aio-certs names only its context: at least that must match.
             raise Refused(
                 f"journal {printable(summary.id)} was written against context "
                 f"{printable(summary.context)}, but the current context is "
                 f"{printable(connection.context)}; pass --context {printable(summary.context)}"
             )
+        try:
+            # Before the question: the answer would not matter on the wrong site.
+            refuse_other_site(summary, session.current_site(), unchecked=site_unchecked, action=action)
+        except SiteUnavailable as exc:
+            raise Refused(str(exc), EXIT_UNREACHABLE) from None
+        except OtherSite as exc:
+            raise Refused(str(exc)) from None
         try:
             confirm(f"{text[0].upper()}{text[1:]}?", yes=options.yes)
         except Refused as refused:
@@ -85,7 +100,12 @@ def finish(settings: Settings, action: str, journal_id: str, trail: Trail) -> in
             raise
         runner = session.resume if action == "resume" else session.rollback
         try:
-            result = runner(summary.id, progress=progress_printer(), wait_timeout=options.wait_timeout)
+            result = runner(
+                summary.id,
+                progress=progress_printer(),
+                wait_timeout=options.wait_timeout,
+                site_unchecked=site_unchecked,
+            )
         except SiteUnavailable as exc:
             raise Refused(str(exc), EXIT_UNREACHABLE) from None
         except JournalError as exc:

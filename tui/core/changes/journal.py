@@ -209,6 +209,89 @@ def _uses_arm(ops: Iterable[Operation | None], before: Before | None = None) -> 
 
 
 @dataclass(frozen=True)
+class SiteIdentity:
+    """What tells one site from another, recorded with an apply so it is never finished elsewhere.
+
+    A context name says little: many edge clusters share ``default`` (k3s), and two kubeconfigs may give
+    different sites the same name. The API server URL does not settle it either (an SSH tunnel makes
+    every k3s ``https://127.0.0.1:6443``), so the cluster's own identity is kept when it could be read:
+    the UID of its ``kube-system`` namespace, made once when the cluster was created. The vault and the
+    ARM resources are the other places an apply writes to.
+    """
+
+    server: str = ""
+    """The API server URL the apply wrote through."""
+    cluster_uid: str | None = None
+    """``metadata.uid`` of the ``kube-system`` Namespace; None when it could not be read."""
+    vault_url: str | None = None
+    """The Key Vault the apply read or wrote; None when none was known."""
+    arm_resources: tuple[str, ...] = ()
+    """ARM resource ids the apply wrote through (a plan) or the site's list objects name (now)."""
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON object."""
+        return {
+            "server": self.server,
+            "cluster_uid": self.cluster_uid,
+            "vault_url": self.vault_url,
+            "arm_resources": list(self.arm_resources),
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> SiteIdentity | None:
+        """Read back; None when ``data`` holds none (a journal written before sites were recorded)."""
+        if not isinstance(data, Mapping):
+            return None
+        uid, vault = data.get("cluster_uid"), data.get("vault_url")
+        return cls(
+            str(data.get("server") or ""),
+            str(uid) if uid else None,
+            str(vault) if vault else None,
+            tuple(str(r) for r in data.get("arm_resources") or ()),
+        )
+
+
+def _url(value: str) -> str:
+    """A URL as compared: scheme and host are case-blind, a trailing slash means nothing."""
+    return value.strip().rstrip("/").lower()
+
+
+def site_difference(recorded: SiteIdentity | None, current: SiteIdentity) -> str | None:
+    """How the site a journal was written for differs from ``current`` (one line), or None when not.
+
+    Only what is known on both sides is compared. The cluster's UID decides the cluster when both have
+    one (the same cluster reached through another address is the same site); without it the API server
+    URL does. A journal with no recorded site (written before they were recorded) cannot be told apart
+    and is said to differ: finishing it against the wrong cluster and vault redoes or undoes writes on a
+    site that never had them.
+    """
+    if recorded is None:
+        return (
+            "it records no site (written by an earlier aio-certs), so which cluster and vault it was "
+            "for is unknown"
+        )
+    if recorded.cluster_uid and current.cluster_uid:
+        if recorded.cluster_uid != current.cluster_uid:
+            return (
+                f"the cluster differs (written for the cluster at {recorded.server or '?'} whose kube-system "
+                f"namespace has uid {recorded.cluster_uid}; now at {current.server or '?'}, uid "
+                f"{current.cluster_uid})"
+            )
+    elif recorded.server and current.server and _url(recorded.server) != _url(current.server):
+        return f"the API server differs (written for {recorded.server}, now {current.server})"
+    if recorded.vault_url and current.vault_url and _url(recorded.vault_url) != _url(current.vault_url):
+        return f"the vault differs (written for {recorded.vault_url}, now {current.vault_url})"
+    written = {r.lower() for r in recorded.arm_resources}
+    now = {r.lower() for r in current.arm_resources}
+    if written and now and not written & now:
+        return (
+            f"the ARM resources differ (written through {', '.join(recorded.arm_resources[:2])}, the site "
+            f"now names {', '.join(current.arm_resources[:2])})"
+        )
+    return None
+
+
+@dataclass(frozen=True)
 class PlanRecord:
     """Opens an apply (or a rebased revision of it): the steps about to run."""
 
@@ -221,9 +304,13 @@ class PlanRecord:
     """The change set, one line per change, for humans reading the journal."""
     context: str = ""
     """Kubernetes context name, for the "interrupted apply" prompt."""
+    site: SiteIdentity | None = None
+    """The site the apply writes to; a resume or rollback elsewhere is refused (see
+    :func:`site_difference`). None in journals written before it was recorded."""
 
     def to_json(self) -> dict[str, Any]:
         """JSON object."""
+        # "site" is a new field, not a new format: an earlier reader ignores it and reads the rest.
         return {
             "record": "plan",
             "format": ARM_FORMAT if _uses_arm(s.op for s in self.steps) else CLUSTER_FORMAT,
@@ -232,6 +319,7 @@ class PlanRecord:
             "at": iso_utc(self.at),
             "namespace": self.namespace,
             "context": self.context,
+            "site": self.site.to_json() if self.site is not None else None,
             "changes": list(self.changes),
             "steps": [s.to_json() for s in self.steps],
         }
@@ -401,6 +489,7 @@ def record_from_json(data: Mapping[str, Any]) -> Record:
                 steps,
                 tuple(str(c) for c in data.get("changes") or ()),
                 str(data.get("context") or ""),
+                SiteIdentity.from_json(data.get("site")),
             )
         if kind == "step":
             step_kind = StepKind(str(_need(data, "kind")))

@@ -1,4 +1,8 @@
-"""Journals (``J``): every apply the state directory remembers, newest first, read-only.
+"""Journals (``J``): every apply the state directory remembers for this site, newest first, read-only.
+
+Only the journals written for the site connected now (its API server or cluster, vault and ARM
+resources) are listed, with those that record no site; another site's would be refused anyway
+(``aio-certs journal --all`` lists them all).
 
 Each line gives the journal id, its state (``PENDING`` for an interrupted or failed apply, ``RUNNING``
 when another process holds it, else the outcome), the steps done and what was staged; the highlighted
@@ -202,12 +206,17 @@ class JournalViewModal(ModalScreen["JournalInfo | None"]):
             return
         self.infos = newest_first(message.infos)
         pending = sum(1 for i in self.infos if i.pending)
-        dialog.border_title = f"Journals: {len(self.infos)}, {pending} pending · newest first"
+        dialog.border_title = f"Journals of this site: {len(self.infos)}, {pending} pending · newest first"
         options.add_options([Option(journal_line(i, self.palette)) for i in self.infos])
         if self.infos:
             options.highlighted = 0
         else:
-            self._detail(Text("no journals: nothing was applied from this state directory yet"))
+            self._detail(
+                Text(
+                    "no journals of this site: nothing was applied to it from this state directory yet "
+                    "(`aio-certs journal --all` lists every site's)"
+                )
+            )
 
     @property
     def chosen(self) -> JournalInfo | None:
