@@ -56,6 +56,11 @@ class ContextSwitch(Protocol):
         """Stop a source and close the connection of the change session made with it (blocking)."""
         ...
 
+    def kept(self) -> tuple[str, ...]:
+        """What a switch keeps because a flag or the environment names it (the vault URL, ARM ids or
+        endpoint), one line each saying which; the rest is found again from the new cluster."""
+        ...
+
 
 class ContextOpened(Message):
     """The new context's source is ready and the old one stopped: swap them (on the UI thread)."""
@@ -195,8 +200,12 @@ class SiteViews(ChangeFlow):
                 answered,
             )
 
+        # A switcher that predates kept() keeps nothing it could name.
+        kept: tuple[str, ...] = getattr(switch, "kept", tuple)()
         self.push_screen(
-            ContextSwitchModal(switch.contexts, on_screen=self.source.info.context, palette=self.palette),
+            ContextSwitchModal(
+                switch.contexts, on_screen=self.source.info.context, palette=self.palette, kept=kept
+            ),
             chosen,
         )
 

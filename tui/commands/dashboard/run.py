@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from tui.cluster.config import ClusterConfigError, ClusterConnection, connect, list_contexts
@@ -21,6 +22,7 @@ from tui.commands.dashboard.arguments import EXIT_FAILED, EXIT_UNREACHABLE, EXIT
 from tui.commands.shared.app_runner import LazySession, run_app
 from tui.commands.shared.arm_reader import make_arm_reader
 from tui.commands.shared.exits import Refused, warn
+from tui.commands.shared.options import ARM_ENDPOINT_ENV, RESOURCE_GROUP_ENV, SUBSCRIPTION_ENV, VAULT_URL_ENV
 from tui.commands.shared.settings import Settings, UsageError, command_settings, load_user_config
 from tui.commands.shared.vault_reader import make_vault_reader
 from tui.core.clock import Clock, SystemClock
@@ -73,7 +75,7 @@ def _dashboard(args: argparse.Namespace) -> int:
         freeze_heap=True,
     )
     sessions = None if read_only else LazySession(lambda: open_change_session(settings))
-    switch = DashboardSwitch(settings, clock)
+    switch = DashboardSwitch(settings, clock, kept=kept_on_switch(vars(args), os.environ))
     switch.adopt(source, sessions)
     source.prestart()  # list the cluster while the UI is imported and mounted
     return run_app(
@@ -81,17 +83,44 @@ def _dashboard(args: argparse.Namespace) -> int:
     )
 
 
+def kept_on_switch(flags: Mapping[str, object], env: Mapping[str, str]) -> tuple[str, ...]:
+    """What a context switch keeps because a flag or the environment names it, one line each with why.
+
+    Anything not named so is found again from the new cluster, as at start-up (the vault from its SPC, the
+    ARM ids from its objects or Arc ConfigMap: the new feed's readers ask its state).
+    """
+    lines = []
+    url = flags.get("vault_url")
+    if url:
+        lines.append(f"vault {url} (--vault-url)")
+    elif env.get(VAULT_URL_ENV, "").strip():
+        lines.append(f"vault {env[VAULT_URL_ENV].strip()} ({VAULT_URL_ENV})")
+    for flag, what in (("subscription", "subscription"), ("resource_group", "resource group")):
+        value = flags.get(flag)
+        if value:
+            lines.append(f"ARM {what} {value} (--{flag.replace('_', '-')})")
+    if env.get(ARM_ENDPOINT_ENV, "").strip():
+        lines.append(f"ARM endpoint {env[ARM_ENDPOINT_ENV].strip()} ({ARM_ENDPOINT_ENV})")
+    fallback = [name for name in (SUBSCRIPTION_ENV, RESOURCE_GROUP_ENV) if env.get(name, "").strip()]
+    if fallback:
+        lines.append(f"{' and '.join(fallback)} where the new cluster names no ARM ids")
+    return tuple(lines)
+
+
 class DashboardSwitch:
     """The dashboard's ``K``: list the kubeconfig's contexts (read again each time) and open another.
 
-    Every setting but the context is kept (namespace, vault, ARM, read-only...); the kubeconfig is read
-    afresh, so choosing the context on screen again reconnects with a renewed token or a moved server.
-    Each source is paired with the change session made for it, whose connection :meth:`release` closes.
+    Every setting but the context is kept (namespace, read-only, the vault URL and ARM ids a flag or the
+    environment names: ``kept``, which the dialog shows); the vault and ARM ids not named so are found
+    again from the new cluster by the new feed's readers, as at start-up. The kubeconfig is read afresh,
+    so choosing the context on screen again reconnects with a renewed token or a moved server. Each
+    source is paired with the change session made for it, whose connection :meth:`release` closes.
     """
 
-    def __init__(self, settings: Settings, clock: Clock) -> None:
+    def __init__(self, settings: Settings, clock: Clock, *, kept: Sequence[str] = ()) -> None:
         self.settings = settings
         self.clock = clock
+        self._kept = tuple(kept)
         self._sessions: dict[int, LazySession | None] = {}
         self._lock = threading.Lock()
 
@@ -99,6 +128,10 @@ class DashboardSwitch:
         """Pair ``source`` with its change session (the one the dashboard started with)."""
         with self._lock:
             self._sessions[id(source)] = sessions
+
+    def kept(self) -> tuple[str, ...]:
+        """What a switch keeps because a flag or the environment names it (see :func:`kept_on_switch`)."""
+        return self._kept
 
     def contexts(self) -> tuple[Sequence[ContextChoice], str]:
         """The kubeconfig's contexts, read again, and where its files came from."""

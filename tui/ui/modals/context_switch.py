@@ -4,6 +4,8 @@ Each line gives the context, its cluster's server and default namespace; the one
 kubeconfig's current-context are marked. ``enter`` switches the dashboard to the highlighted context
 (the same context again reconnects with the kubeconfig as it is now: a renewed token, a moved server);
 ``r`` reloads the kubeconfig; ``esc`` keeps the site on screen. The kubeconfig is read in a worker.
+A line under the list says where the vault and ARM of the new context come from: found again from its
+cluster, or kept because a flag or the environment names them (``kept``; trial finding 5).
 """
 
 from __future__ import annotations
@@ -68,9 +70,18 @@ class ContextSwitchModal(ModalScreen[str | None]):
         Binding("r", "reload", "Reload", id="context.reload", tooltip="Read the kubeconfig file(s) again"),
     ]
 
-    def __init__(self, read: ContextLister, *, on_screen: str, palette: Palette | None = None) -> None:
+    def __init__(
+        self,
+        read: ContextLister,
+        *,
+        on_screen: str,
+        palette: Palette | None = None,
+        kept: Sequence[str] = (),
+    ) -> None:
         super().__init__(id="context-switch")
         self._read_contexts = read
+        self.kept = tuple(kept)
+        """What stays on switching, and why (a flag or the environment names it); empty: nothing."""
         self.on_screen = on_screen
         """The context the dashboard shows now."""
         self.palette = palette or DEFAULT_PALETTE
@@ -84,11 +95,22 @@ class ContextSwitchModal(ModalScreen[str | None]):
             dialog.border_title = "Switch kubeconfig context"
             yield Static("reading the kubeconfig…", id="context-status", markup=False)
             yield OptionList(id="context-list")
+            yield Static(self._sides_text(), id="context-sides")
             yield Static(
                 "↑↓ choose · enter switch (the same one: reconnect) · r reload the kubeconfig · esc cancel",
                 classes="dialog-hint",
                 markup=False,
             )
+
+    def _sides_text(self) -> Text:
+        if not self.kept:
+            return Text(
+                "the vault and ARM are found again from the new cluster (its SPC, its Arc ConfigMap)",
+                style=self.palette.style(Level.MUTED),
+            )
+        text = Text("stays on switching: ", style=self.palette.style(Level.WARNING))
+        text.append("; ".join(printable(line) for line in self.kept))
+        return text
 
     def on_mount(self) -> None:
         """Read the kubeconfig."""
