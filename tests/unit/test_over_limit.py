@@ -96,3 +96,13 @@ def test_without_vault_values_nothing_is_made_up() -> None:
     entry = state.entry("trust/robot-cell-07.der")
     assert entry is not None and entry.certificate is None and entry.content == "missing"
     assert not entry.from_vault
+
+
+def test_at_80_columns_the_sync_verdict_folds_under_the_entry_count() -> None:
+    lines = render_status(_build(_over_limit_site()[0]), width=80).splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    at = next(i for i, line in enumerate(lines) if line.startswith("  trust ") and " entries: " in line)
+    assert not lines[at].endswith("…") and lines[at + 1].startswith(" " * 13 + "over the")
+    assert "sync FAILING (UnknownError: over the 1 MiB limit)" in " ".join(
+        line.strip() for line in lines[at : at + 2]
+    )

@@ -352,18 +352,35 @@ _LABEL_INDENT = 16
 """Where the value of a ``  label        value`` line starts (a two-space margin, a 13-wide label)."""
 
 
-def _wrap_labelled(line: str, width: int | None) -> list[str]:
-    """A ``  label        value`` line folded at spaces, continued under its value; other lines cut."""
+_LIST_INDENT = 13
+"""Where a list line of ``status`` continues: under its entry count, as its size line does."""
+
+
+def _wrap_labelled(
+    line: str, width: int | None, indent: int = _LABEL_INDENT, *, free: bool = False
+) -> list[str]:
+    """A ``  label        value`` line folded at spaces, continued at column ``indent`` (under its
+    value); a line without that shape is cut. ``free``: any indented line folds at its last space that
+    fits, continued at ``indent``."""
     if width is None or len(line) <= width:
         return [line]
-    labelled = line.startswith("  ") and len(line) > _LABEL_INDENT and line[_LABEL_INDENT - 1] == " "
-    if not labelled or width <= _LABEL_INDENT + 10:
+    if width <= indent + 10 or not line.startswith("  "):
         return [_clip(line, width)]
-    head, value = line[:_LABEL_INDENT], line[_LABEL_INDENT:]
+    if free:
+        cut = line.rfind(" ", indent, width + 1)
+        if cut <= indent:
+            return [_clip(line, width)]
+        head, rest = line[:cut], line[cut + 1 :]
+    elif len(line) > indent and line[indent - 1] == " ":
+        head, rest = line[:indent].rstrip(), line[indent:]
+    else:
+        return [_clip(line, width)]
     # A name is never split across lines (it could not be copied); one longer than the line is cut.
-    parts = textwrap.wrap(value, width - _LABEL_INDENT, break_on_hyphens=False, break_long_words=False)
-    parts = parts or [""]
-    return [_clip(head + parts[0], width), *(_clip(" " * _LABEL_INDENT + p, width) for p in parts[1:])]
+    parts = textwrap.wrap(rest, width - indent, break_on_hyphens=False, break_long_words=False) or [""]
+    if not free:
+        parts[0] = line[:indent] + parts[0]
+        return [_clip(parts[0], width), *(_clip(" " * indent + p, width) for p in parts[1:])]
+    return [head, *(_clip(" " * indent + p, width) for p in parts)]
 
 
 def _connector_lines(state: ClusterState) -> list[str]:
@@ -415,9 +432,10 @@ def render_status(state: ClusterState, *, width: int | None = 100, show_all: boo
         body += _wrap_labelled(line.rstrip(), width)
     lines = _issuer_lines(state, width if width is not None else 200)
     lines.append("")
-    lines += _opcua_lines(state)
-    lines.append("")
     body += [_clip(line.rstrip(), width) for line in lines]
+    # A list's line ends with its sync verdict (why it fails): folded under the entry count, not cut.
+    for line in [*_opcua_lines(state), ""]:
+        body += _wrap_labelled(line.rstrip(), width, indent=_LIST_INDENT, free=True)
     for line in _finding_lines(state.findings, show_all=show_all):
         line = line.rstrip()
         body += _wrap_finding(line, width) if width is not None else [line]
