@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui.core.certs.model import iso_utc
+from tui.core.durations import screen_time
 from tui.core.model.connector import ConnectorCertView
 from tui.core.text import printable
 
@@ -41,7 +41,7 @@ class Exported:
         what = f"{self.form}, {self.size} bytes"
         return (
             f"wrote {printable(str(self.path))} ({what}): {printable(cert.subject)}{uri}, "
-            f"expires {iso_utc(cert.not_after)}, SHA-1 {cert.sha1}; add it to each OPC UA server's "
+            f"expires {screen_time(cert.not_after)}, SHA-1 {cert.sha1}; add it to each OPC UA server's "
             "trusted certificates"
         )
 

@@ -39,7 +39,9 @@ from tui.ui.change_session import (
     steady_text,
 )
 from tui.ui.messages import StepProgressed
+from tui.ui.modals.preview import ScrollBody
 from tui.ui.modals.progress import StepProgress
+from tui.ui.modals.safe import safe
 from tui.ui.modals.verdict import issue_lines
 from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette
 from tui.ui.view.staging import Staging
@@ -180,8 +182,9 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
                 markup=False,
             )
             yield Checkbox(LOCAL_ONLY_LABEL, False, id="apply-local-only")
-            with VerticalScroll(id="apply-body"):
-                # Progress above the diff, in the same scroll: the buttons stay on screen at 80x24.
+            # Progress above the diff, in the same scroll: the buttons stay on screen at 80x24. A ScrollBody
+            # counts every j of a burst (a held key over SSH), as the preview does.
+            with ScrollBody(id="apply-body"):
                 yield Static("", id="apply-progress", markup=False)
                 yield Static("", id="apply-diff", markup=False)
             with Horizontal(classes="dialog-buttons"):
@@ -252,7 +255,7 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
         self.query_one("#apply-verdict", Static).update(
             issue_lines(plan.problems, plan.warnings, self.palette, ok_line=ok_line, notes=notes)
         )
-        self.query_one("#apply-diff", Static).update(Text(plan.render_diff().rstrip("\n")))
+        self.query_one("#apply-diff", Static).update(safe(plan.render_diff().rstrip("\n")))
         button = self.query_one("#apply-confirm", Button)
         button.label = f"Apply {len(plan.steps)} step{'' if len(plan.steps) == 1 else 's'}"
         button.disabled = not plan.applicable
@@ -279,7 +282,7 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
         stage = "plan" if self.phase == "planning" else "apply"
         self.phase = "finished" if self.phase == "applying" else "review"
         self.query_one("#apply-verdict", Static).update(
-            Text(f"✗ cannot {stage}: {message.error}", style=self.palette.style(Level.ERROR))
+            safe(Text(f"✗ cannot {stage}: {message.error}", style=self.palette.style(Level.ERROR)))
         )
         self.query_one("#apply-confirm", Button).disabled = True
         if stage == "apply":
@@ -382,7 +385,7 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
             *[Text(f"new: {w.message}", style=self.palette.style(Level.WARNING)) for w in new],
         ]
         self.query_one("#apply-verdict", Static).update(Text("\n").join(lines))
-        self.query_one("#apply-diff", Static).update(Text(question.replanned.render_diff().rstrip("\n")))
+        self.query_one("#apply-diff", Static).update(safe(question.replanned.render_diff().rstrip("\n")))
         steps = len(question.replanned.steps)
         confirm = self.query_one("#apply-confirm", Button)
         confirm.label = f"Go on: {steps} step{'' if steps == 1 else 's'}"
@@ -482,7 +485,7 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
                 f"✗ apply failed before anything was written: {result.error}; nothing was changed",
                 style=self.palette.style(Level.ERROR),
             )
-        self.query_one("#apply-verdict", Static).update(text)
+        self.query_one("#apply-verdict", Static).update(safe(text))
         self.query_one("#apply-confirm", Button).display = False
         self.query_one("#apply-hint", Static).update("esc close · j/k scroll the plan")
         cancel = self.query_one("#apply-cancel", Button)
@@ -551,9 +554,5 @@ class ApplyModal(ModalScreen[ApplyOutcome]):
         )
 
     def action_scroll(self, direction: str) -> None:
-        """Scroll the plan one line."""
-        body = self.query_one("#apply-body", VerticalScroll)
-        if direction == "down":
-            body.scroll_down(animate=False)
-        else:
-            body.scroll_up(animate=False)
+        """Scroll the plan one line (every key of a burst counts)."""
+        self.query_one("#apply-body", ScrollBody).scroll_lines(1 if direction == "down" else -1)

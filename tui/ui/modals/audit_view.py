@@ -14,7 +14,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
@@ -22,6 +22,7 @@ from textual.widgets.option_list import Option
 
 from tui.core.text import printable
 from tui.ui.modals.journal_view import VIEW_CSS, logged_time
+from tui.ui.modals.preview import ScrollBody
 from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette
 
 AuditReader = Callable[[], Iterable[Mapping[str, Any]]]
@@ -116,7 +117,7 @@ class AuditViewModal(ModalScreen[None]):
         with Vertical(id="audit-view-dialog", classes="history-dialog") as dialog:
             dialog.border_title = "Audit trail (reading…)"
             yield OptionList(id="audit-view-list")
-            with VerticalScroll(classes="history-detail"):
+            with ScrollBody(classes="history-detail"):  # every key of a burst scrolls
                 yield Static("", id="audit-view-detail", markup=False)
             yield Static("↑↓ choose · enter details · esc close", classes="dialog-hint", markup=False)
 

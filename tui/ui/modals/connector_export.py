@@ -20,6 +20,7 @@ from textual.widgets import Input, Static
 
 from tui.core.model.connector import ConnectorCertView
 from tui.ops.connector_export import ExportRefused, export_public_certificate
+from tui.ui.modals.safe import SafeInput, safe
 
 PEM_SUFFIXES = (".pem", ".crt")
 
@@ -52,7 +53,7 @@ class ConnectorExportModal(ModalScreen[Path | None]):
                 "File for the OPC UA servers to trust (.der: DER, .pem/.crt: PEM):",
                 markup=False,
             )
-            yield Input(value=str(proposed_path(self.view, self.folder)), id="connector-export-path")
+            yield SafeInput(value=str(proposed_path(self.view, self.folder)), id="connector-export-path")
             yield Static("", id="connector-export-outcome", markup=False)
             yield Static("enter write · esc cancel", classes="dialog-hint", markup=False)
 
@@ -80,7 +81,7 @@ class ConnectorExportModal(ModalScreen[Path | None]):
 
     def _say(self, line: str) -> None:
         # Refusals quote the path escaped already (tui.ops.connector_export).
-        self.query_one("#connector-export-outcome", Static).update(f"✗ {line}")
+        self.query_one("#connector-export-outcome", Static).update(safe(f"✗ {line}"))
 
     def action_cancel(self) -> None:
         """Close without writing."""

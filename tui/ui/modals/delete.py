@@ -26,6 +26,8 @@ from textual.widgets import Button, Checkbox, Input, Static
 
 from tui.core.changes.changeset import RemoveEntry
 from tui.core.model.state import ClusterState, OpcUaEntry
+from tui.ui.modals.preview import ScrollBody
+from tui.ui.modals.safe import safe
 from tui.ui.modals.verdict import issue_lines
 from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette
 from tui.ui.view.staging import Check, StagedItem, Staging, check_new
@@ -100,7 +102,7 @@ class DeleteModal(ModalScreen[tuple[StagedItem, ...] | None]):
         count = len(self.entries)
         with Vertical(id="delete-dialog", classes="change-dialog") as dialog:
             dialog.border_title = f"Remove {count} entr{'y' if count == 1 else 'ies'}"
-            with VerticalScroll(id="delete-entries"):
+            with ScrollBody(id="delete-entries"):  # every key of a burst scrolls
                 yield Static(self._entry_lines(), id="delete-list", markup=False)
             yield PurgeBox(
                 "also delete and purge the Key Vault secret(s): cannot be undone", id="delete-purge"
@@ -132,7 +134,7 @@ class DeleteModal(ModalScreen[tuple[StagedItem, ...] | None]):
             reason = self.reasons.get(entry.key)
             if reason:
                 line.append(f"  · {reason}", style=self.palette.style(Level.WARNING))
-            lines.append(line)
+            lines.append(safe(line))
         return Text("\n").join(lines)
 
     def on_mount(self) -> None:

@@ -24,6 +24,7 @@ from textual.widgets.option_list import Option
 from tui.ui.change_session import SessionHolder, audit_attempt, one_line, outcome_of
 from tui.ui.messages import StepProgressed
 from tui.ui.modals.progress import StepProgress
+from tui.ui.modals.safe import safe
 from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ def summary_text(summary: JournalInfo, palette: Palette) -> Text:
     why = f"last error: {summary.failed}" if summary.failed else "interrupted"
     head.append(f"  {why}", style=palette.style(Level.WARNING))
     what = "; ".join(summary.description) or f"{summary.steps} step(s)"
-    return Text.assemble(head, "\n  ", (what, palette.style(Level.PLAIN)))
+    return safe(Text.assemble(head, "\n  ", (what, palette.style(Level.PLAIN))))
 
 
 class JournalRunEnded(Message):
@@ -239,7 +240,7 @@ class JournalModal(ModalScreen[str | None]):
         later.focus()
 
     def _show(self, text: Text) -> None:
-        self.query_one("#journal-progress", Static).update(text)
+        self.query_one("#journal-progress", Static).update(safe(text))
 
     def action_later(self) -> None:
         """Close (not while a resume or rollback runs)."""

@@ -22,13 +22,14 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.core.text import printable
+from tui.ui.modals.preview import ScrollBody
 from tui.ui.view import format as fmt
 from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette
 
@@ -164,7 +165,7 @@ class JournalViewModal(ModalScreen["JournalInfo | None"]):
         with Vertical(id="journal-view-dialog", classes="history-dialog") as dialog:
             dialog.border_title = "Journals (reading…)"
             yield OptionList(id="journal-view-list")
-            with VerticalScroll(classes="history-detail"):
+            with ScrollBody(classes="history-detail"):  # every key of a burst scrolls
                 yield Static("", id="journal-view-detail", markup=False)
             hint = "↑↓ choose · enter details · " + ("r resume/roll back · " if self.can_finish else "")
             yield Static(hint + "esc close", classes="dialog-hint", markup=False)

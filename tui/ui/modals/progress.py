@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
+from tui.ui.modals.safe import safe
 from tui.ui.view.levels import Level, Palette
 
 if TYPE_CHECKING:
@@ -99,4 +100,4 @@ class StepProgress:
         ]
         if self.final is not None:
             lines.append(Text(self.final[0], style=palette.style(self.final[1])))
-        return Text("\n").join(lines)
+        return Text("\n").join(safe(line) for line in lines)

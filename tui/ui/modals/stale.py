@@ -15,12 +15,33 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, RadioButton, RadioSet, Static
 
 from tui.core.health.stale import DuplicateGroup
+from tui.core.text import printable
+from tui.ui.modals.preview import ScrollBody
+from tui.ui.modals.safe import safe
 from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette
+
+KEEP_HINT = "tab, ↑↓, space: pick the copy kept · d delete… · esc review"
+"""The hint when there are duplicates to choose from (fits the dialog at 80 columns)."""
+
+REVIEW_HINT = "d delete… · esc review in the table (space unmarks there)"
+"""The hint without duplicates."""
+
+
+class KeepButton(RadioButton):
+    """A radio button whose dot differs when on (``●``) and off (``○``), not only in colour: a monochrome
+    terminal (or a colour-blind user) still tells the kept copy from the others."""
+
+    @property
+    def _button(self) -> Content:
+        self.BUTTON_INNER = "●" if self.value else "○"
+        return super()._button
+
 
 StaleJudge = Callable[[Collection[str]], Mapping[str, str]]
 """The stale entries and their reasons when the given entries are the ones kept of their duplicates."""
@@ -44,6 +65,8 @@ class StaleModal(ModalScreen[bool]):
             id="stale.delete",
             tooltip="Open the delete dialog for every marked stale entry",
         ),
+        Binding("j", "scroll('down')", "Down", show=False, id="stale.down", tooltip="Scroll the list down"),
+        Binding("k", "scroll('up')", "Up", show=False, id="stale.up", tooltip="Scroll the list up"),
     ]
 
     DEFAULT_CSS = """
@@ -75,7 +98,10 @@ class StaleModal(ModalScreen[bool]):
         """One line per stale entry, a choice per set of duplicates, then the buttons."""
         with Vertical(id="stale-dialog", classes="change-dialog") as dialog:
             dialog.border_title = self._title()
-            with VerticalScroll(id="stale-body"):
+            with ScrollBody(id="stale-body") as body:
+                # Not a tab stop: tab goes from the buttons straight to the duplicates' choices (an
+                # invisible focus on the body took the first tab, and ↓ then scrolled nothing). j/k scroll.
+                body.can_focus = False
                 yield Static(self._lines(), id="stale-list", markup=False)
                 for index, group in enumerate(self.duplicates):
                     yield Label(
@@ -84,24 +110,26 @@ class StaleModal(ModalScreen[bool]):
                     )
                     with RadioSet(id=f"dup-{index}", classes="duplicate-choice"):
                         for choice in range(len(group.keys)):
-                            yield RadioButton(
+                            yield KeepButton(
                                 self._label(index, choice), value=choice == 0, id=f"dup-{index}-{choice}"
                             )
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Delete them…", id="stale-delete", variant="error")
                 yield Button("Review in the table", id="stale-review")
-            hint = "d delete… · esc review in the table (space unmarks)"
-            if self.duplicates:
-                hint += " · tab to a duplicate, ↑↓ enter: keep that copy"
-            yield Static(hint, classes="dialog-hint", markup=False)
+            yield Static(
+                KEEP_HINT if self.duplicates else REVIEW_HINT,
+                id="stale-hint",
+                classes="dialog-hint",
+                markup=False,
+            )
 
     def _label(self, group: int, choice: int) -> Text:
         # The kept copy is said in words, not only by the radio's colour (monochrome terminals).
         key = self.duplicates[group].keys[choice]
         kept = self.keep.get(group) == key
-        label = Text(f"{key}", style="bold" if kept else "")
+        label = Text(printable(key), style="bold" if kept else "")
         label.append(
-            "  ✓ kept" if kept else "  removed if you delete",
+            "  ✓ kept" if kept else "  ✗ removed if you delete",
             style=self.palette.style(Level.OK if kept else Level.WARNING),
         )
         if choice == 0:
@@ -117,7 +145,7 @@ class StaleModal(ModalScreen[bool]):
         for key, reason in self.reasons.items():
             line = Text(key, style="bold")
             line.append(f"  {reason}", style=self.palette.style(Level.WARNING))
-            lines.append(line)
+            lines.append(safe(line))
         return Text("\n").join(lines)
 
     def on_mount(self) -> None:
@@ -139,7 +167,7 @@ class StaleModal(ModalScreen[bool]):
         self.keep[group] = self.duplicates[group].keys[choice]
         self.reasons = dict(self._judge(set(self.keep.values())))
         for other in range(len(self.duplicates[group].keys)):
-            self.query_one(f"#dup-{group}-{other}", RadioButton).label = self._label(group, other)
+            self.query_one(f"#dup-{group}-{other}", KeepButton).label = self._label(group, other)
         self.query_one("#stale-list", Static).update(self._lines())
         self.query_one("#stale-dialog", Vertical).border_title = self._title()
         if self._on_change is not None:
@@ -149,6 +177,10 @@ class StaleModal(ModalScreen[bool]):
     def _pressed(self, event: Button.Pressed) -> None:
         event.stop()
         self.dismiss(event.button.id == "stale-delete")
+
+    def action_scroll(self, direction: str) -> None:
+        """Scroll the list one line (every key of a burst counts)."""
+        self.query_one("#stale-body", ScrollBody).scroll_lines(1 if direction == "down" else -1)
 
     def action_review(self) -> None:
         """Close; the marks stay."""

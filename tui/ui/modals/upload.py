@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +22,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.suggester import Suggester
@@ -36,6 +37,8 @@ from tui.core.model.snapshot import VaultSecret
 from tui.core.model.state import ClusterState
 from tui.core.text import printable
 from tui.ui.modals.list_choice import ListChoice
+from tui.ui.modals.preview import ScrollBody
+from tui.ui.modals.safe import SafeInput
 from tui.ui.modals.split_bundle import SplitBundleModal
 from tui.ui.modals.verdict import content_text, issue_lines
 from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette
@@ -48,37 +51,79 @@ VaultListing = Callable[[], Mapping[str, VaultSecret]]
 """Reads the vault's secret names (blocking; run in a worker)."""
 
 
-def _matching_names(value: str) -> tuple[str, str, Path, list[str]]:
+_ESCAPED = re.compile(r"(?:\\[0-9A-F]{2})+")
+
+
+def _unescape(match: re.Match[str]) -> str:
+    raw = bytes(int(h, 16) for h in match.group(0).split("\\")[1:])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return match.group(0)
+    # Only what printable() writes this way comes back: a control character, never ordinary text.
+    return text if printable(text) == match.group(0) else match.group(0)
+
+
+def real_path(shown: str) -> str:
+    """The path on disk for a path as the box shows it (control characters written ``\\XX``,
+    :func:`tui.core.text.printable`): the text itself when it names something, else the text with its
+    escapes turned back into the control characters they stand for. ``~`` is expanded."""
+    literal = os.path.expanduser(shown)
+    if "\\" not in shown or os.path.lexists(literal):
+        return literal
+    return os.path.expanduser(unescaped(shown))
+
+
+def unescaped(shown: str) -> str:
+    """``shown`` with its ``\\XX`` escapes of control characters turned back (no file-system access)."""
+    return _ESCAPED.sub(_unescape, shown) if "\\" in shown else shown
+
+
+@dataclass(frozen=True)
+class _Name:
+    shown: str
+    """The name as the box shows it (control characters escaped)."""
+    real: str
+    """The name on disk."""
+
+
+def _matching_names(value: str) -> tuple[str, str, Path, list[_Name]]:
     """``value`` split into its directory part and separator, the directory, and the names that continue
-    its last part (sorted; hidden ones only once a ``.`` is typed). Reads the directory."""
+    its last part (sorted; hidden ones only once a ``.`` is typed). Reads the directory.
+
+    Matching is done on the names as shown (escaped), since that is what the box holds and what the user
+    types on from.
+    """
     head, sep, stem = value.rpartition("/")
     if not value or (not sep and not stem):
         return head, sep, Path("."), []
-    directory = Path(os.path.expanduser(head) if head else "/") if sep else Path(".")
+    directory = Path(real_path(head) if head else "/") if sep else Path(".")
     try:
         names = sorted(
-            e.name
-            for e in os.scandir(directory)
-            if e.name.startswith(stem) and (stem.startswith(".") or not e.name.startswith("."))
+            (_Name(printable(e.name), e.name) for e in os.scandir(directory)),
+            key=lambda name: name.shown,
         )
     except OSError:
         return head, sep, directory, []
+    hidden = stem.startswith(".")
+    names = [n for n in names if n.shown.startswith(stem) and (hidden or not n.shown.startswith("."))]
     return head, sep, directory, names
 
 
 def path_candidates(value: str) -> list[str]:
     """The names a partly typed path could go on to, as a shell lists them on a second ``tab``
-    (directories with a trailing ``/``). Reads the directory: call it off the UI thread."""
+    (directories with a trailing ``/``; control characters escaped). Reads the directory: call it off
+    the UI thread."""
     _head, _sep, directory, names = _matching_names(value)
-    return [f"{name}/" if (directory / name).is_dir() else name for name in names]
+    return [f"{n.shown}/" if (directory / n.real).is_dir() else n.shown for n in names]
 
 
 def complete_path(value: str) -> str | None:
     """The completion of a partly typed path: the longest common continuation of the matching names.
 
     ``~`` is kept as typed; a single matching directory gets its trailing ``/``; hidden names are offered
-    only once a ``.`` is typed. None when nothing longer matches. Reads the directory: call it off the
-    UI thread.
+    only once a ``.`` is typed; a name's control characters come escaped (``\\1B``), never raw. None when
+    nothing longer matches. Reads the directory: call it off the UI thread.
     """
     if value == "~":
         return "~/"
@@ -86,9 +131,9 @@ def complete_path(value: str) -> str | None:
     if not names:
         return None
     # Names, not path components, are being completed: a character-wise common prefix is what is wanted.
-    common = os.path.commonprefix(names)  # noqa: RUF071
+    common = os.path.commonprefix([n.shown for n in names])  # noqa: RUF071
     completed = f"{head}{sep}{common}"
-    if len(names) == 1 and (directory / common).is_dir():
+    if len(names) == 1 and (directory / names[0].real).is_dir():
         completed += "/"
     return completed if len(completed) > len(value) else None
 
@@ -108,9 +153,10 @@ MAX_CANDIDATES_SHOWN = 12
 """More names than this are counted, not listed (the dialog has a few lines for them)."""
 
 
-class PathInput(Input):
+class PathInput(SafeInput):
     """The path box: ``tab`` completes; when the path is ambiguous it lists the candidates and stays, as a
-    shell does; with nothing to complete or list it moves on as usual."""
+    shell does; with nothing to complete or list it moves on as usual. Control characters in a name are
+    shown (and held) escaped, ``\\1B``; :func:`real_path` finds the file again."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -186,12 +232,16 @@ class FileRead:
     """The bytes of the chosen file, or why there are none."""
 
     path: str
+    """As the box shows it (control characters escaped)."""
     data: bytes | None
     error: str | None
+    real: str = ""
+    """The path on disk (:func:`real_path`); its name is the entry's default file name."""
 
 
 def read_file(path_text: str) -> FileRead:
-    """Read the file ``path_text`` names (``~`` expanded); a one-line error naming the path otherwise.
+    """Read the file ``path_text`` names (``~`` expanded, escapes as :func:`real_path` reads them); a
+    one-line error naming the path otherwise (escaped: it cannot drive the terminal).
 
     The command line's safe read: only a regular file, and a FIFO, socket or device is refused at once
     instead of leaving the check worker stuck in ``open()``.
@@ -199,11 +249,12 @@ def read_file(path_text: str) -> FileRead:
     shown = path_text.strip()
     if not shown:
         return FileRead(shown, None, None)
+    real = real_path(shown)
     try:
-        data = read_regular_file(os.path.expanduser(shown), limit=MAX_FILE_BYTES, too_large=_too_large)
+        data = read_regular_file(real, limit=MAX_FILE_BYTES, too_large=_too_large)
     except UnreadableFile as exc:
-        return FileRead(shown, None, f"{printable(shown)}: {exc}")
-    return FileRead(shown, data, None)
+        return FileRead(shown, None, printable(f"{printable(shown)}: {exc}"), real)
+    return FileRead(shown, data, None, real)
 
 
 def _too_large(size: int | None) -> str:
@@ -331,7 +382,7 @@ class UploadModal(ModalScreen[StagedItem | list[StagedItem] | None]):
                 yield ListChoice(self._initial_list, reason=self._list_reason, id="upload-list")
             with Horizontal(classes="field-row"):
                 yield Label("Entry", classes="field-label")
-                entry = Input(
+                entry = SafeInput(
                     value=self._initial_entry,
                     placeholder="file name in the list (default: the chosen file's name)",
                     id="upload-entry",
@@ -341,7 +392,7 @@ class UploadModal(ModalScreen[StagedItem | list[StagedItem] | None]):
                 yield entry
             with Horizontal(classes="field-row"):
                 yield Label("Secret", classes="field-label")
-                secret = Input(
+                secret = SafeInput(
                     value=self._initial_secret,
                     placeholder="Key Vault secret name (default: from the file name)",
                     id="upload-secret",
@@ -355,7 +406,7 @@ class UploadModal(ModalScreen[StagedItem | list[StagedItem] | None]):
                 id="upload-overwrite",
             )
             yield Static("", id="upload-verdict", classes="verdict", markup=False)
-            with VerticalScroll(id="upload-preview", classes="content-preview"):
+            with ScrollBody(id="upload-preview", classes="content-preview"):
                 yield Static("", id="upload-content", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Stage", id="upload-stage", variant="primary", disabled=True)
@@ -403,12 +454,11 @@ class UploadModal(ModalScreen[StagedItem | list[StagedItem] | None]):
     def _field_changed(self, event: Message) -> None:
         event.stop()
         if isinstance(event, Input.Changed) and event.input.id in ("upload-path", "upload-entry"):
-            name = (
-                self.query_one("#upload-entry", Input).value.strip()
-                or Path(self.query_one("#upload-path", Input).value.strip()).name
+            name = self.query_one("#upload-entry", Input).value.strip() or unescaped(
+                Path(self.query_one("#upload-path", Input).value.strip()).name
             )
             self.query_one("#upload-secret", Input).placeholder = (
-                f"{default_secret_name(name)} (default, from the file name)"
+                f"{printable(default_secret_name(name))} (default, from the file name)"
                 if name
                 else "Key Vault secret name (default: from the file name)"
             )
@@ -432,10 +482,12 @@ class UploadModal(ModalScreen[StagedItem | list[StagedItem] | None]):
         change: AddFile | None = None
         parts: tuple[BundlePart, ...] = ()
         if read.data is not None:
-            parts = split_bundle(read.data, Path(read.path).name)
+            # The real name: one with control characters is then refused by the core's rules, quoted
+            # escaped, and an entry name typed in the Entry box still lets the file be used.
+            parts = split_bundle(read.data, Path(read.real).name)
             change = AddFile(
                 form.list_name,
-                form.entry_name or Path(read.path).name,
+                form.entry_name or Path(read.real).name,
                 read.data,
                 secret_name=form.secret_name or None,
                 overwrite=form.overwrite,

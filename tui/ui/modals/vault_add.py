@@ -17,7 +17,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
@@ -29,6 +29,8 @@ from tui.core.model.names import LIST_ISSUER, LIST_TRUST
 from tui.core.model.state import ClusterState
 from tui.ui.change_session import VaultCandidate, VaultCandidates
 from tui.ui.modals.list_choice import ListChoice
+from tui.ui.modals.preview import ScrollBody
+from tui.ui.modals.safe import SafeInput, safe
 from tui.ui.modals.verdict import content_text, issue_lines
 from tui.ui.view import format as fmt
 from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette
@@ -128,7 +130,7 @@ class VaultAddModal(ModalScreen[StagedItem | None]):
                 yield ListChoice(self._initial_list, reason=self._list_reason, id="vault-list")
             with Horizontal(classes="field-row"):
                 yield Label("File", classes="field-label")
-                target = Input(
+                target = SafeInput(
                     placeholder="file name in the list (default: from the secret)",
                     id="vault-target",
                     select_on_focus=False,
@@ -136,7 +138,7 @@ class VaultAddModal(ModalScreen[StagedItem | None]):
                 target.cursor_blink = False
                 yield target
             yield Static("", id="vault-verdict", classes="verdict", markup=False)
-            with VerticalScroll(id="vault-preview", classes="content-preview"):
+            with ScrollBody(id="vault-preview", classes="content-preview"):
                 yield Static("", id="vault-content", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Stage", id="vault-stage", variant="primary", disabled=True)
@@ -173,7 +175,7 @@ class VaultAddModal(ModalScreen[StagedItem | None]):
         message.stop()
         status = self.query_one("#vault-status", Static)
         if message.candidates is None:
-            status.update(Text(f"✗ {message.error}", style=self.palette.style(Level.ERROR)))
+            status.update(safe(Text(f"✗ {message.error}", style=self.palette.style(Level.ERROR))))
             return
         self.candidates = message.candidates
         found = message.candidates.candidates
@@ -186,16 +188,18 @@ class VaultAddModal(ModalScreen[StagedItem | None]):
         )
         if message.candidates.note:
             line.append(f" · {message.candidates.note}", style=self.palette.style(Level.WARNING))
-        status.update(line)
+        status.update(safe(line))
         options = self.query_one("#vault-secrets", OptionList)
         options.clear_options()
         options.add_options(
             [
                 Option(
-                    Text.assemble(
-                        (c.name, "bold"),
-                        "  ",
-                        (holds_text(c, self.now), self.palette.style(holds_level(c, self.now))),
+                    safe(
+                        Text.assemble(
+                            (c.name, "bold"),
+                            "  ",
+                            (holds_text(c, self.now), self.palette.style(holds_level(c, self.now))),
+                        )
                     ),
                     id=c.name,
                 )
@@ -255,7 +259,7 @@ class VaultAddModal(ModalScreen[StagedItem | None]):
             if (resolved is not None and resolved.target_key)
             else "✓ ready to stage"
         )
-        verdict.update(issue_lines(check.problems, check.warnings, self.palette, ok_line=ok_line))
+        verdict.update(issue_lines(check.problems, check.warnings, self.palette, ok_line=ok_line))  # escaped
         if resolved is not None and resolved.content is not None:
             settings = self.state.settings
             content.update(

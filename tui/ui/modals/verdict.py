@@ -14,6 +14,7 @@ from rich.text import Text
 from tui.core.changes.file_rules import FileContent
 from tui.core.changes.validation import Issue
 from tui.ui.modals.preview import section_text
+from tui.ui.modals.safe import safe
 from tui.ui.view.levels import Level, Palette
 from tui.ui.view.preview_doc import Section, certificate_fields, crl_fields
 
@@ -28,7 +29,10 @@ def issue_lines(
     ok_line: str = OK_LINE,
     notes: Iterable[str] = (),
 ) -> Text:
-    """One line per problem (error colour) and warning, then notes; ``ok_line`` when there is no problem."""
+    """One line per problem (error colour) and warning, then notes; ``ok_line`` when there is no problem.
+
+    Every line is escaped (:func:`~tui.ui.modals.safe.safe`): the core quotes names escaped already, and
+    this is the guard for anything that was not."""
     lines: list[Text] = []
     problems = list(problems)
     for problem in problems:
@@ -39,7 +43,7 @@ def issue_lines(
         lines.append(Text(ok_line, style=palette.style(Level.OK)))
     for note in notes:
         lines.append(Text(note, style=palette.style(Level.MUTED)))
-    return Text("\n").join(lines)
+    return Text("\n").join(safe(line) for line in lines)
 
 
 def content_text(
@@ -54,4 +58,4 @@ def content_text(
     else:
         reason = content.problem[1] if content.problem is not None else "no certificate or CRL"
         return Text(f"cannot be a list entry: {reason}", style=palette.style(Level.ERROR))
-    return section_text(section, palette)
+    return safe(section_text(section, palette))
