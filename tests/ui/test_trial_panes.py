@@ -4,11 +4,22 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
+from tests import armobjects
+from tests.ui import sitedata
 from tests.ui.conftest import SMALL, WIDE, Dashboard, screen_text
 from tests.ui.test_connector_cert_ui import with_connector
+from tui.core.build.assemble import build_state
+from tui.core.clock import FrozenClock
+from tui.core.model import resources as rk
+from tui.core.model.settings import ModelSettings
+from tui.core.model.snapshot import AreaState, ResourceStatus
 from tui.core.model.state import ClusterState, Health, Severity
+from tui.ui.app import DashboardApp
 from tui.ui.palette import DashboardCommands
+from tui.ui.source import SourceInfo, StaticSource
+from tui.ui.view.settings import UiSettings
 from tui.ui.view.urgency import pane_counts, site_counts
 
 _LONG_FILE = "plc-packaging-line-07-station-b.der"
@@ -95,3 +106,55 @@ async def test_the_tabs_count_the_connector_certificate_finding_and_add_up_to_th
     async with dashboard(state, size=SMALL) as (app, _pilot, _source):
         tabs = screen_text(app).splitlines()[1]
         assert f"OPC UA {counts['opcua'].text()}" in tabs
+
+
+def _broken_state(state: AreaState, since_seconds: int = 95) -> ClusterState:
+    """The trial's 80-column header: ARM-owned lists, the cluster ``state`` since 95 s, the vault and
+    ARM offline."""
+    site = sitedata.arm_owned_site()
+    since = sitedata.NOW - timedelta(seconds=since_seconds)
+    for kind in rk.ALL_KINDS:
+        if state is AreaState.UNREACHABLE:
+            site.objects[kind.key] = {}
+        site.states[kind.key] = ResourceStatus(state, "connection refused", since)
+    return build_state(
+        site.snapshot(sitedata.NOW),
+        settings=ModelSettings(),
+        now=sitedata.NOW,
+        vault=site.vault_snapshot(state=AreaState.UNREACHABLE, message="connection refused"),
+        previous=None,
+        arm=armobjects.unreadable(AreaState.UNREACHABLE, "cannot reach ARM: connection refused"),
+    )
+
+
+async def _header(state: ClusterState, size: tuple[int, int], *, read_only: bool) -> str:
+    # The trial's context name; the settings lock the read-only view on, as --read-only does.
+    source = StaticSource(state, SourceInfo("aio-demo", "https://127.0.0.1:6443"))
+    app = DashboardApp(
+        source, settings=UiSettings(read_only_locked=read_only), clock=FrozenClock(sitedata.NOW)
+    )
+    async with app.run_test(size=size) as pilot:
+        await app.wait_for_state(lambda _s: True, timeout=10)
+        await pilot.pause()
+        return screen_text(app).splitlines()[0]
+
+
+async def test_the_80_column_header_keeps_the_context_the_data_age_and_read_only() -> None:
+    broken = _broken_state(AreaState.RECONNECTING)
+    line = await _header(broken, SMALL, read_only=True)
+    # Was "   ns azure-iot-operations  ● reconnecting since 02:50Z  vault offline  arm offl".
+    assert "ctx aio-demo" in line
+    for item in ("● reconnecting 11:58Z", "vault off", "arm off", "1m 35s old", "READ-ONLY"):
+        assert item in line, (item, line)
+    # At 120 columns the wide words fit beside the context, the age and the badge.
+    line = await _header(broken, WIDE, read_only=True)
+    for item in ("ctx aio-demo", "reconnecting since 11:58Z", "vault offline", "arm offline", "1m 35s old"):
+        assert item in line, (item, line)
+    assert line.rstrip().endswith("READ-ONLY")
+
+
+async def test_data_never_read_has_no_age_and_says_so() -> None:
+    never = _broken_state(AreaState.UNREACHABLE, since_seconds=4)
+    for size in (SMALL, WIDE):
+        line = await _header(never, size, read_only=False)
+        assert "not read yet" in line and "4s old" not in line, line

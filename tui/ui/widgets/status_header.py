@@ -1,19 +1,22 @@
 """The top line: context and cluster, AIO namespace, connection state, vault and ARM state, data age, mode.
 
 Each item is its own :class:`~tui.ui.widgets.text_line.TextLine`, so the data age ticking every second
-repaints a few cells rather than the whole line.
+repaints a few cells rather than the whole line. When the wide wording does not fit (80 columns, or a
+broken connection at 120) the header goes narrow (:mod:`tui.ui.view.header`): shorter words, no app name,
+no usual namespace, so the context name, the connection state, the data age and READ-ONLY stay.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 
 from tui.core.model.state import ClusterState
 from tui.ui.source import SourceInfo
-from tui.ui.view import connection
+from tui.ui.view import connection, header
 from tui.ui.view.levels import Level
 from tui.ui.view.urgency import site_counts
 from tui.ui.widgets.text_line import TextLine
@@ -33,14 +36,18 @@ class StatusHeader(Horizontal):
         super().__init__(id=id)
         self._info = info
         self._namespace = namespace
+        self._last: tuple[ClusterState | None, datetime, str | None, bool] | None = None
+        self.narrow = False
+        """The narrow wording is in use (see :mod:`tui.ui.view.header`)."""
 
     def compose(self) -> ComposeResult:
         """Title, context, namespace, connection, vault, ARM, age and read-only badge."""
-        server = f" ({self._info.server})" if self._info.server else ""
         yield TextLine("aio-certs", id="hdr-title")
         # What is wrong, first: critical and warning findings in words (the context line gives way).
         yield TextLine("", id="hdr-findings")
-        yield TextLine(f"ctx {self._info.context}{server}", id="hdr-context")
+        yield TextLine(
+            header.context_text(self._info.context, self._info.server, narrow=False), id="hdr-context"
+        )
         yield TextLine(f"ns {self._namespace}", id="hdr-namespace")
         yield TextLine("connecting…", id="hdr-connection", classes="-muted")
         yield TextLine("vault …", id="hdr-vault", classes="-muted")
@@ -52,27 +59,64 @@ class StatusHeader(Horizontal):
     def _line(self, widget_id: str) -> TextLine:
         return self.query_one(f"#{widget_id}", TextLine)
 
+    def on_resize(self, event: events.Resize) -> None:
+        """Word the items again for the new width."""
+        if self._last is not None:
+            state, now, source_error, read_only = self._last
+            self.show(state, now, source_error=source_error, read_only=read_only)
+
     def show(
         self, state: ClusterState | None, now: datetime, *, source_error: str | None, read_only: bool
     ) -> None:
         """Bring every item up to date (unchanged items are not repainted)."""
+        self._last = (state, now, source_error, read_only)
+        namespace = state.namespace if state is not None else self._namespace
+        findings = ""
+        findings_level = Level.OK
         if state is not None:
-            self._line("hdr-namespace").show(f"ns {state.namespace}")
             counts = site_counts(state.findings)
-            level = Level.ERROR if counts.critical else Level.WARNING if counts.warning else Level.OK
-            self._line("hdr-findings").show(counts.text() or "no problems", level)
+            findings_level = Level.ERROR if counts.critical else Level.WARNING if counts.warning else Level.OK
+            findings = counts.text() or "no problems"
         cluster = connection.cluster_summary(state, source_error)
-        self._line("hdr-connection").show(f"● {cluster.text}", cluster.level)
         vault = connection.vault_summary(state)
-        self._line("hdr-vault").show(vault.text, vault.level)
         arm = connection.arm_summary(state)
+        mode = "READ-ONLY" if read_only else ""
+        width = self.size.width or self.app.size.width
+        shown_findings = "" if self.screen.has_class("-compact") else findings
+        namespace_item = f"ns {namespace}" if not header.namespace_shown(namespace, narrow=True) else ""
+        level = header.fit_level(
+            fixed=[shown_findings, mode] + ([f"ns {namespace}"] if not namespace_item else []),
+            optional=["aio-certs", namespace_item],
+            wordy=[f"● {cluster.text}", vault.text, arm.text],
+            context=self._info.context,
+            server=self._info.server,
+            width=width,
+        )
+        narrow = level >= header.TRIMMED
+        self.narrow = narrow
+        self.set_class(narrow, "-narrow")
+
+        def word(text: str) -> str:
+            return header.compact(text) if level >= header.SHORT else text
+
+        self._line("hdr-title").set_class(narrow, "-absent")
+        if state is not None:
+            self._line("hdr-findings").show(findings, findings_level)
+        self._line("hdr-context").show(
+            header.context_text(self._info.context, self._info.server, narrow=narrow)
+        )
+        ns_line = self._line("hdr-namespace")
+        ns_line.show(f"ns {namespace}")
+        ns_line.set_class(not header.namespace_shown(namespace, narrow=narrow), "-absent")
+        self._line("hdr-connection").show(f"● {word(cluster.text)}", cluster.level)
+        self._line("hdr-vault").show(word(vault.text), vault.level)
         arm_line = self._line("hdr-arm")
-        arm_line.show(arm.text, arm.level)
+        arm_line.show(word(arm.text), arm.level)
         arm_line.set_class(not arm.text, "-absent")
         self.tick(state, now)
-        self._line("hdr-mode").show("READ-ONLY" if read_only else "", Level.WARNING if read_only else None)
+        self._line("hdr-mode").show(mode, Level.WARNING if read_only else None)
 
     def tick(self, state: ClusterState | None, now: datetime) -> None:
         """Update the data age only (called every second)."""
-        age = connection.age_summary(state, now)
+        age = header.age_summary(state, now)
         self._line("hdr-age").show(age.text, age.level)
