@@ -166,7 +166,7 @@ def test_rollback_of_an_overwrite_killed_in_its_sync_wait_restores_the_synced_fi
     assert started["outcome"] == "started" and started["entries"] == line["entries"]
     assert line["outcome"] == ROLLED_BACK and line["entries"] == ["trust/historian-main.der"]
     assert line["vault_secrets"] == ["historian-main-der"]
-    assert line["thumbprints"] == [plan.vault_writes[0].sha256]
+    assert line["sha256"] == [plan.vault_writes[0].sha256]
 
 
 def _interrupted_add(demo: DemoEnvironment, session: ChangeSession, name: str, data: bytes) -> ApplyResult:

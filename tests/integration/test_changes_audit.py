@@ -41,7 +41,7 @@ def test_dry_runs_are_audited_with_what_the_plan_concerns(demo: DemoEnvironment,
     assert site_snapshot(demo) == before
     add, remove = _events(tmp_path)
     assert (add["action"], add["outcome"], add["context"]) == ("trust add", "dry-run", KUBE_CONTEXT)
-    assert add["thumbprints"] == [hashlib.sha256(leaf.der).hexdigest().upper()]
+    assert add["sha256"] == [hashlib.sha256(leaf.der).hexdigest().upper()]
     assert add["vault_secrets"] == ["dry-plc-der"]
     assert add["entries"] == ["trust/dry-plc.der"] and add["plan_id"]
     assert (remove["action"], remove["outcome"], remove["entries"]) == (
@@ -49,4 +49,4 @@ def test_dry_runs_are_audited_with_what_the_plan_concerns(demo: DemoEnvironment,
         "dry-run",
         ["trust/historian-main.der"],
     )
-    assert len(remove["thumbprints"]) == 1 and remove["vault_secrets"]  # what the entry held, from the site
+    assert len(remove["sha256"]) == 1 and remove["vault_secrets"]  # what the entry held, from the site

@@ -94,7 +94,7 @@ def test_trust_add_der_and_crt(demo: DemoEnvironment, tmp_path: Path) -> None:
     assert started["extra"]["journal"] == event["extra"]["journal"]
     assert event["action"] == "trust add" and event["outcome"] == "applied"
     assert set(event["vault_secrets"]) == {"plc-new-der", "hmi-new-crt"}
-    assert leaf.cert.fingerprint(hashes.SHA256()).hex().upper() in event["thumbprints"]
+    assert leaf.cert.fingerprint(hashes.SHA256()).hex().upper() in event["sha256"]
     assert leaf.der.hex() not in json.dumps(event)  # never a value in the audit log
 
 

@@ -152,7 +152,7 @@ async def test_changes_the_engine_never_ran_are_audited(steady: ClusterState, tm
         ("renew", "cancelled", [root]),
         ("dashboard apply", "unreachable", ["trust/historian.der"]),
     ]
-    assert events[0]["plan_id"] == "p1" and events[0]["thumbprints"] == list(
+    assert events[0]["plan_id"] == "p1" and events[0]["sha256"] == list(
         journal_audit_fields(summarize([plan])).thumbprints
     )
     assert "another aio-certs process" in events[0]["detail"]

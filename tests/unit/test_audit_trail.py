@@ -146,7 +146,7 @@ def test_read_only_and_file_refusals_are_audited_with_what_was_asked_for(tmp_pat
     assert events[0]["extra"] == {"files": [str(tmp_path / weird)]}
     assert "read-only mode is on" in events[0]["detail"]
     assert events[1]["detail"].endswith("absent.crl: no such file")
-    assert all(e["context"] == "" and e["plan_id"] is None and e["thumbprints"] == [] for e in events)
+    assert all(e["context"] == "" and e["plan_id"] is None and e["sha256"] == [] for e in events)
     raw = (tmp_path / "state" / "audit.jsonl").read_text()
     assert "\x1b" not in raw and "\\u001b" in raw  # one JSON line per event, control characters escaped
 
@@ -170,7 +170,7 @@ def test_journal_resume_and_rollback_are_audited_with_the_journals_entries(tmp_p
     ]
     fields = journal_audit_fields(summarize([plan]))
     for event in (events[0], events[1], events[3]):
-        assert event["thumbprints"] == list(fields.thumbprints) == [SHA]
+        assert event["sha256"] == list(fields.thumbprints) == [SHA]
         assert event["vault_secrets"] == list(fields.vault_secrets)
         assert event["entries"] == list(fields.entries)
         assert event["plan_id"] == "p1" and event["extra"] == {"journal": JOURNAL_ID}

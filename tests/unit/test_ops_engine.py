@@ -432,7 +432,7 @@ def test_runs_killed_after_they_may_have_written_have_left_a_started_line(rig: R
     [pending] = pending_applies(rig.state_dir)
     [started] = rig.audit.events()
     assert (started["action"], started["outcome"], started["context"]) == ("trust add", "started", "site-ctx")
-    assert started["thumbprints"] == list(info.thumbprints) == [hashlib.sha256(PLC2.der).hexdigest().upper()]
+    assert started["sha256"] == list(info.thumbprints) == [hashlib.sha256(PLC2.der).hexdigest().upper()]
     assert (started["vault_secrets"], started["entries"]) == (["plc-2-der"], ["trust/plc-2.der"])
     assert started["plan_id"] == plan.plan_id and started["extra"] == {"journal": pending.id}
     # A resume and a rollback killed at their first write leave theirs, with the journal's entries.

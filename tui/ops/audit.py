@@ -1,8 +1,10 @@
 """The append-only audit log: who changed what on which cluster, and how it ended.
 
-One JSON object per line in ``<state dir>/audit.jsonl``: time (from the injected clock), OS user,
-host, kube context, action, the certificates' SHA-256 thumbprints, vault secret names, list entries,
-the plan id and the outcome. There is deliberately no field for a secret's value, a file's bytes or a
+One JSON object per line in ``<state dir>/audit.jsonl``: time (from the injected clock, ISO 8601 in
+UTC with ``Z``), OS user, host, kube context, action, ``sha256`` (the SHA-256 of each certificate or CRL
+file written: not a "thumbprint", which is SHA-1 everywhere else on screen; lines written before carry
+the same list as ``thumbprints`` and read back as ``sha256``), vault secret names, list entries, the plan
+id and the outcome. There is deliberately no field for a secret's value, a file's bytes or a
 token: the log is safe to attach to a ticket. Each line is written with one ``write`` on a file opened
 with ``O_APPEND`` and fsync'd, so concurrent processes never interleave partial lines.
 
@@ -26,6 +28,7 @@ import socket
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +60,7 @@ class AuditEvent:
     """``applied``, ``refused``, ``failed``, ``dry-run``, ``cancelled``, ``rolled-back``... (see the module
     docstring)."""
     thumbprints: tuple[str, ...] = ()
+    """SHA-256 of each certificate or CRL file concerned; written as ``sha256``."""
     vault_secrets: tuple[str, ...] = ()
     entries: tuple[str, ...] = ()
     """List entries concerned, as ``list/targetKey`` (or the object renewed)."""
@@ -67,13 +71,39 @@ class AuditEvent:
     """Anything else worth keeping, such as the file names a refused ``add`` was given."""
 
     def to_json(self) -> str:
-        """The event as one JSON line (no trailing newline)."""
+        """The event as one JSON line (no trailing newline); :attr:`thumbprints` under the key ``sha256``."""
         data = asdict(self)
         for key in ("thumbprints", "vault_secrets", "entries"):
             data[key] = list(data[key])
+        data = {SHA256_KEY if k == "thumbprints" else k: v for k, v in data.items()}
         if not data["extra"]:
             del data["extra"]
         return json.dumps(data, sort_keys=False, separators=(",", ":"), default=str)
+
+
+SHA256_KEY = "sha256"
+"""The key of the files' SHA-256 digests in a line."""
+OLD_SHA256_KEY = "thumbprints"
+"""Where lines written before held the same digests."""
+
+
+def logged_time(now: datetime) -> str:
+    """``2026-03-01T12:00:00Z`` (sub-second digits only when the clock has them): ISO 8601 in UTC with
+    ``Z``, as JSON readers expect, rather than Python's ``+00:00``."""
+    utc = now.astimezone(UTC)
+    text = utc.isoformat(timespec="microseconds" if utc.microsecond else "seconds")
+    return text.removesuffix("+00:00") + "Z"
+
+
+def read_event(line: str) -> dict[str, Any]:
+    """One line as a dict, with the digests under ``sha256`` whichever key the line used (ValueError
+    when it is no JSON object)."""
+    data = json.loads(line)
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    if OLD_SHA256_KEY in data and SHA256_KEY not in data:
+        data = {SHA256_KEY if k == OLD_SHA256_KEY else k: v for k, v in data.items()}
+    return data
 
 
 class AuditLog:
@@ -107,7 +137,7 @@ class AuditLog:
         """
         flat = " ".join(detail.split())
         event = AuditEvent(
-            time=self._clock.now().isoformat(),
+            time=logged_time(self._clock.now()),
             user=self._user,
             host=self._host,
             context=context,
@@ -156,6 +186,6 @@ class AuditLog:
             return
         for line in text.splitlines():
             try:
-                yield json.loads(line)
+                yield read_event(line)
             except ValueError:
                 continue

@@ -33,6 +33,8 @@ MAX_EVENTS = 2000
 
 _GOOD = {"applied", "rolled-back", "requested", "dry-run"}
 _BAD = {"failed", "conflict", "unreachable"}
+_NEUTRAL = {"started"}
+"""Written just before a run's first write; its own final line follows (nothing to warn about)."""
 
 
 def _text(value: object) -> str:
@@ -46,7 +48,13 @@ def _text(value: object) -> str:
 def event_line(event: Mapping[str, Any], palette: Palette) -> Text:
     """One event on one line: time, action, outcome, context, entries."""
     outcome = _text(event.get("outcome")) or "?"
-    level = Level.OK if outcome in _GOOD else Level.ERROR if outcome in _BAD else Level.WARNING
+    level = Level.WARNING  # refused, cancelled, nothing-done...: worth a look
+    if outcome in _GOOD:
+        level = Level.OK
+    elif outcome in _BAD:
+        level = Level.ERROR
+    elif outcome in _NEUTRAL:
+        level = Level.PLAIN
     line = Text(logged_time(event.get("time")), style=palette.style(Level.MUTED))
     line.append(f"  {printable(_text(event.get('action'))):<16}", style="bold")
     line.append(f" {printable(outcome):<12}", style=palette.style(level))
@@ -68,7 +76,7 @@ _FIELDS = (
     "outcome",
     "entries",
     "vault_secrets",
-    "thumbprints",
+    "sha256",  # of each file (lines written before said "thumbprints": read back as sha256)
     "plan_id",
     "detail",
     "extra",
