@@ -310,3 +310,27 @@ async def test_the_write_file_notice_uses_the_screen_time_form(tmp_path: Path) -
         expires = view.certificate.not_after.strftime("%Y-%m-%d %H:%MZ")
         assert f"expires {expires}, SHA-1" in notice
         assert "T" not in notice.split("expires ")[1].split(",")[0]
+
+
+def test_the_unfinished_apply_dialog_says_when_in_the_screen_form(tmp_path: Path) -> None:
+    from tests.unit.test_audit_trail import JOURNAL_ID, T0, _plan
+    from tui.ops.journal import JournalStore
+    from tui.ui.modals.journal import summary_text
+    from tui.ui.view.levels import DEFAULT_PALETTE
+
+    store = JournalStore(tmp_path)
+    store.create(JOURNAL_ID, _plan()).close()
+    (info,) = store.pending()
+    text = summary_text(info, DEFAULT_PALETTE).plain
+    assert f"began {T0:%Y-%m-%d %H:%M}Z " in text  # not 2026-03-01T12:00:00Z
+    assert "T12:00:00" not in text
+
+
+async def test_a_notice_from_a_change_worker_is_escaped(steady: ClusterState) -> None:
+    from tui.ui.messages import ChangeReported
+
+    async with opened(steady, SMALL) as (app, pilot):
+        app.post_message(ChangeReported("renewal of root\x1b[2J requested"))
+        await _settle(app, pilot)
+        assert "renewal of root\\1B[2J requested" in [str(n.message) for n in app._notifications]
+        assert _raw_controls(app) == []

@@ -22,6 +22,7 @@ from textual.message import Message
 
 from tui.core.health.stale import duplicate_groups, stale_reasons
 from tui.core.model.state import ClusterState
+from tui.core.text import printable
 from tui.ui.change_session import (
     RENEW_ACTION,
     ChangeFailed,
@@ -121,7 +122,10 @@ class ChangeFlow(App[None]):
         if any(item.entry_key in self.dashboard.opcua_pane.marked for item in batch):
             self.dashboard.opcua_pane.action_clear_marks()  # the marks served their purpose
         what = batch[0].change.describe() if len(batch) == 1 else f"{len(batch)} changes"
-        self.notify(f"staged: {what} · {len(self.staging)} staged, a applies", timeout=4, markup=False)
+        # Names come from files and the vault: escaped, they cannot drive the terminal (trial finding 7).
+        self.notify(
+            printable(f"staged: {what} · {len(self.staging)} staged, a applies"), timeout=4, markup=False
+        )
 
     # -- requests --------------------------------------------------------------------------------
 
@@ -388,7 +392,7 @@ class ChangeFlow(App[None]):
     @on(ChangeReported)
     def _reported(self, message: ChangeReported) -> None:
         message.stop()
-        self.notify(message.text, severity=message.severity, timeout=6, markup=False)
+        self.notify(printable(message.text), severity=message.severity, timeout=6, markup=False)
 
     # -- unfinished applies ----------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from textual.widgets.option_list import Option
 
 from tui.ui.change_session import SessionHolder, audit_attempt, one_line, outcome_of
 from tui.ui.messages import StepProgressed
+from tui.ui.modals.journal_view import logged_time
 from tui.ui.modals.progress import StepProgress
 from tui.ui.modals.safe import safe
 from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette
@@ -39,7 +40,8 @@ def summary_text(summary: JournalInfo, palette: Palette) -> Text:
     """One journal on two lines: id, time, progress, last error; then what was staged."""
     head = Text(summary.id, style="bold")
     head.append(
-        f"  began {summary.begun or '?'}  {summary.done}/{summary.steps} steps done",
+        f"  began {logged_time(summary.begun) if summary.begun else '?'}  "
+        f"{summary.done}/{summary.steps} steps done",
         style=palette.style(Level.MUTED),
     )
     if summary.uncertain:

@@ -27,6 +27,7 @@ from tui.core.durations import days_left, expiry_phrase
 from tui.core.model.snapshot import VaultSecret
 from tui.core.model.state import ClusterState
 from tui.core.text import printable
+from tui.ui.modals.safe import safe
 from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette
 from tui.ui.view.staging import Check, StagedItem, Staging, check_new
 
@@ -103,7 +104,7 @@ class SplitBundleModal(ModalScreen[list[StagedItem] | None]):
                         for w in self.check.warnings
                         if w.change_index == index
                     ]
-                    yield Static(Text("\n").join(why), classes="split-why", markup=False)
+                    yield Static(safe(Text("\n").join(why)), classes="split-why", markup=False)
             yield Static("", id="split-verdict", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Stage ticked", id="split-stage", variant="primary")
@@ -126,7 +127,7 @@ class SplitBundleModal(ModalScreen[list[StagedItem] | None]):
             expiry_phrase(days),
             style=self.palette.style(Level.ERROR if days < 0 else Level.PLAIN),
         )
-        return label
+        return safe(label)  # the file name comes from the certificate's subject
 
     @on(Checkbox.Changed)
     def _ticked(self, event: Checkbox.Changed) -> None:
@@ -163,7 +164,7 @@ class SplitBundleModal(ModalScreen[list[StagedItem] | None]):
             lines = Text("\n").join(
                 Text(f"✗ {p.message}", style=self.palette.style(Level.ERROR)) for p in check.problems
             )
-            self.query_one("#split-verdict", Static).update(lines)
+            self.query_one("#split-verdict", Static).update(safe(lines))
             return
         contents = {r.index - len(self.staging.changes): r.content for r in check.resolved}
         self.dismiss([StagedItem(self.changes[i], contents.get(n)) for n, i in enumerate(ticked)])
