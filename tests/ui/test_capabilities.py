@@ -120,7 +120,7 @@ async def test_x_shows_both_copies_of_a_duplicate_and_keeps_the_one_picked(stead
         text = screen_text(app)
         # Both copies offered; the one not named a copy is kept by default.
         assert "trust/plc-line1.der  ✓ kept (suggested)" in text
-        assert "trust/plc-line1-copy.der  ✗ removed if you delete" in text
+        assert "trust/plc-line1-copy.der  ✗ removed" in text
         assert "trust/plc-line1-copy.der" in pane.marked and "trust/plc-line1.der" not in pane.marked
 
         # Pick the other copy with the keyboard: tab to the choice, down, enter.
@@ -130,7 +130,7 @@ async def test_x_shows_both_copies_of_a_duplicate_and_keeps_the_one_picked(stead
         assert modal.query_one("#dup-0-1", RadioButton).value
         text = screen_text(app)  # said in words, not only by the radio's colour
         assert "trust/plc-line1-copy.der  ✓ kept" in text
-        assert "trust/plc-line1.der  ✗ removed if you delete (suggested)" in text
+        assert "trust/plc-line1.der  ✗ removed (suggested)" in text
         assert modal.reasons["trust/plc-line1.der"] == (
             "duplicate: same certificate as trust/plc-line1-copy.der, which is kept"
         )

@@ -268,9 +268,10 @@ async def test_the_kept_copy_is_chosen_with_the_keyboard_at_80x24(steady: Cluste
         assert isinstance(modal, StaleModal)
         text = screen_text(app)
         assert KEEP_HINT in text  # the whole hint fits at 80 columns
-        # Kept and removed differ in words and in the mark, not only in colour.
+        # Kept and removed differ in words and in the mark, not only in colour; the words fit at 80
+        # columns beside the focus border (the demo's "removed if you delete (suggested)" was cut).
         assert "▐●▌ trust/plc-line1.der  ✓ kept (suggested)" in text
-        assert "▐○▌ trust/plc-line1-copy.der  ✗ removed if you delete" in text
+        assert "▐○▌ trust/plc-line1-copy.der  ✗ removed" in text
         # As the hint says: tab (from the focused Review button) reaches the choice at once.
         await pilot.press("tab")
         assert isinstance(app.focused, RadioSet) and app.focused.id == "dup-0"
@@ -279,7 +280,7 @@ async def test_the_kept_copy_is_chosen_with_the_keyboard_at_80x24(steady: Cluste
         assert modal.query_one("#dup-0-1", KeepButton).value
         text = screen_text(app)
         assert "▐●▌ trust/plc-line1-copy.der  ✓ kept" in text
-        assert "▐○▌ trust/plc-line1.der  ✗ removed if you delete (suggested)" in text
+        assert "▐○▌ trust/plc-line1.der  ✗ removed (suggested)" in text
         assert "trust/plc-line1.der" in pane.marked and "trust/plc-line1-copy.der" not in pane.marked
         await pilot.press("up", "enter")  # enter chooses too
         await pilot.pause()

@@ -105,7 +105,7 @@ class StaleModal(ModalScreen[bool]):
                 yield Static(self._lines(), id="stale-list", markup=False)
                 for index, group in enumerate(self.duplicates):
                     yield Label(
-                        Text(f"Same {group.what} in {len(group.keys)} entries: keep which one?"),
+                        Text(f"Same {group.what} in {len(group.keys)} entries: which stays when you delete?"),
                         classes="duplicate-label",
                     )
                     with RadioSet(id=f"dup-{index}", classes="duplicate-choice"):
@@ -129,7 +129,7 @@ class StaleModal(ModalScreen[bool]):
         kept = self.keep.get(group) == key
         label = Text(printable(key), style="bold" if kept else "")
         label.append(
-            "  ✓ kept" if kept else "  ✗ removed if you delete",
+            "  ✓ kept" if kept else "  ✗ removed",
             style=self.palette.style(Level.OK if kept else Level.WARNING),
         )
         if choice == 0:
