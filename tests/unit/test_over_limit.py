@@ -16,6 +16,7 @@ from tui.core.health.report import render_status, state_to_json
 from tui.core.model import resources as rk
 from tui.core.model.names import OPCUA_SPC, QUICKSTART_CA_COMMON_NAME, TRUST_LIST_SYNC
 from tui.core.model.settings import ModelSettings
+from tui.core.model.snapshot import AreaState
 from tui.core.model.state import SECRET_DATA_LIMIT, ClusterState, Health, Severity
 
 NOW = cg.EPOCH + timedelta(days=100)
@@ -106,3 +107,10 @@ def test_at_80_columns_the_sync_verdict_folds_under_the_entry_count() -> None:
     assert "sync FAILING (UnknownError: over the 1 MiB limit)" in " ".join(
         line.strip() for line in lines[at : at + 2]
     )
+
+
+def test_unread_secrets_leave_entries_unknown_not_decoded_from_the_vault() -> None:
+    """Only Secrets that were read say a file is not synced; forbidden ones leave it unknown."""
+    site = _over_limit_site()[0].set_state(rk.SECRETS, AreaState.FORBIDDEN, "secrets is forbidden")
+    entry = _build(site).entry("trust/robot-cell-07.der")
+    assert entry is not None and entry.certificate is None and not entry.from_vault

@@ -179,6 +179,8 @@ def _remembered_entries(
         for obj in spc_view.objects:
             spc_index[obj.file_name] = (*spc_index.get(obj.file_name, ()), spc_view.name)
     spc_readable = raw.state_of(rk.SECRET_PROVIDER_CLASSES.key).state is AreaState.OK
+    # Only Secrets that were read say a mapped file is not synced (then its vault value stands in).
+    secrets_read = raw.state_of(rk.SECRETS.key).state in (AreaState.OK, AreaState.RECONNECTING)
     # Copies: the memo must keep what this result was made from even if a caller mutates its objects.
     vault_secrets = dict(vault.secrets) if vault is not None and vault.status.state is AreaState.OK else None
     checking = vault.checking if vault is not None and vault_secrets is not None else frozenset()
@@ -194,6 +196,7 @@ def _remembered_entries(
     inputs: tuple[Any, ...] = (
         settings,
         spc_readable,
+        secrets_read,
         vault_secrets,
         checking,
         tuple(
@@ -219,7 +222,9 @@ def _remembered_entries(
     rows: list[Row] = []
     for sync, data, spc in lists:
         part = ("opcua-rows", ns, sync.name, sync.list_name)
-        static, table = list_rows(sync, data, spc, vault_secrets, cache, memo.peek(part), spc_index, checking)
+        static, table = list_rows(
+            sync, data, spc, vault_secrets, cache, memo.peek(part), spc_index, checking, secrets_read
+        )
         memo.put(part, None, now, None, table)
         # Copies again: link_chains adds fields to the rows it is given.
         rows.extend({**row, "days_left": _days_left(row, now)} for row in static)

@@ -92,6 +92,7 @@ def _static_row(
     cache: DecodeCache,
     other_spc: str | None = None,
     checking: bool = False,
+    secrets_read: bool = True,
 ) -> Row:
     payload = b64_bytes(raw_value) if raw_value is not None else None
     certificate: CertificateInfo | None = None
@@ -107,7 +108,7 @@ def _static_row(
         content = "missing"
         # Not synced (the Secret was refused, or not written yet): what the next sync would write is
         # known from the vault's value, so the entry still has its subject and expiry.
-        pending = vault_bytes(secret_v, spc_obj) if source else None
+        pending = vault_bytes(secret_v, spc_obj) if source and secrets_read else None
         if pending is not None:
             _, value = decode_list_file(cache, sync.name, target, pending)
             if value.certificates or value.crls:
@@ -181,6 +182,7 @@ def list_rows(
     remembered: RowTable | object = MISS,
     spc_index: Mapping[str, tuple[str, ...]] | None = None,
     checking: frozenset[str] = frozenset(),
+    secrets_read: bool = True,
 ) -> tuple[list[Row], RowTable]:
     """The static rows of one list, sorted by target key, and the table to remember them by.
 
@@ -188,7 +190,9 @@ def list_rows(
     (nothing is then judged against it); ``spc_index`` names, per file name, every SPC of the namespace
     holding an object of that name (to say where a mapped object is when the SecretSync's own SPC lacks
     it); ``checking`` names (lower case) the vault secrets being read again since the lists came to map
-    them: their entries are not judged against ``vault_secrets`` (docs/design.md §6). A file whose
+    them: their entries are not judged against ``vault_secrets`` (docs/design.md §6); ``secrets_read``
+    says the synced Secrets could be read, so a mapped file missing from ``data`` is known not to be
+    synced and is decoded from its vault value (unread Secrets leave it unknown). A file whose
     inputs equal those in ``remembered`` reuses its row instead of being decoded and
     joined again.
     """
@@ -222,13 +226,25 @@ def list_rows(
             judged,
             other,
             rechecked,
+            secrets_read,
         )
         known = old.get(target)
         if known is not None and known[0] == inputs:
             row = known[1]
         else:
             row = _static_row(
-                sync, spc_name, target, source, raw_value, spc_obj, secret_v, judged, cache, other, rechecked
+                sync,
+                spc_name,
+                target,
+                source,
+                raw_value,
+                spc_obj,
+                secret_v,
+                judged,
+                cache,
+                other,
+                rechecked,
+                secrets_read,
             )
         table[target] = (inputs, row)
         rows.append(row)
