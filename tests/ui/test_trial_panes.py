@@ -9,6 +9,7 @@ from datetime import timedelta
 from tests import armobjects
 from tests.ui import sitedata
 from tests.ui.conftest import SMALL, WIDE, Dashboard, screen_text
+from tests.ui.test_change_dialogs import opened
 from tests.ui.test_connector_cert_ui import with_connector
 from tui.core.build.assemble import build_state
 from tui.core.clock import FrozenClock
@@ -21,6 +22,7 @@ from tui.ui.palette import DashboardCommands
 from tui.ui.source import SourceInfo, StaticSource
 from tui.ui.view.settings import UiSettings
 from tui.ui.view.urgency import pane_counts, site_counts
+from tui.ui.widgets.text_line import TextLine
 
 _LONG_FILE = "plc-packaging-line-07-station-b.der"
 _LONG_FLAGS = (Health.EXPIRING, Health.VAULT_MISSING, Health.ARM_DRIFT)
@@ -158,3 +160,29 @@ async def test_data_never_read_has_no_age_and_says_so() -> None:
     for size in (SMALL, WIDE):
         line = await _header(never, size, read_only=False)
         assert "not read yet" in line and "4s old" not in line, line
+
+
+async def test_a_cluster_never_read_is_unknown_in_every_line_and_offers_no_renewal(
+    steady: ClusterState,
+) -> None:
+    never = _broken_state(AreaState.UNREACHABLE, since_seconds=4)
+    async with opened(never) as (app, pilot):
+        await pilot.press("1")
+        await pilot.pause()
+        pane = app.dashboard.root_pane
+        signed = pane.query_one("#root-signed", TextLine).plain
+        resource = pane.query_one("#root-resource", TextLine).plain
+        # Were "no cert-manager Certificate signed by this CA" / "... writes this secret".
+        assert "unknown: cluster unreachable" in signed and "no cert-manager" not in signed
+        assert "unknown: cluster unreachable" in resource and "no cert-manager" not in resource
+        assert app.dashboard.opcua_pane.title_text.startswith("OPC UA lists (owner ?)")  # was "owner cluster"
+        assert "Renew" not in screen_text(app).splitlines()[-1]
+        await pilot.press("r")
+        await pilot.pause()
+        notices = [str(n.message) for n in app._notifications]
+        assert any(n.startswith("cannot renew: the root CA's Certificate was not read") for n in notices)
+    # Once read, the renewal is offered again (changes on).
+    async with opened(steady) as (app, pilot):
+        await pilot.press("1")
+        await pilot.pause()
+        assert "r Renew" in screen_text(app).splitlines()[-1]

@@ -346,8 +346,10 @@ class OpcUaPane(Titled, Vertical):
         counts = pane_counts(state.findings)["opcua"]
         critical, warning = counts.critical, counts.warning
         # First: where a change to these lists must go (docs/domain.md §9), never cut off at 80 columns.
+        # Who owns the lists is known once they were read: until then "owner ?" (trial 6), not a guess.
+        owners = "owner ?" if unread_reason(state, Area.OPC_UA) is not None else connection.owners_text(state)
         title = (
-            f"OPC UA lists ({connection.owners_text(state)}) · trust {trust}{_size_note(state, LIST_TRUST)}"
+            f"OPC UA lists ({owners}) · trust {trust}{_size_note(state, LIST_TRUST)}"
             f" · issuer {issuer}{_size_note(state, LIST_ISSUER)}"
         )
         if self.filter.active or self.problems_only:

@@ -7,6 +7,7 @@ the model carries it from state to state.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import ClassVar
 
@@ -133,7 +134,11 @@ def resource_text(state: ClusterState, palette: Palette) -> Text:
     """The cert-manager Certificate writing the CA secret: name, revision, Ready and Issuing conditions."""
     resource = state.root_ca.resource
     if resource is None:
-        return labelled(palette, "Resource", ("no cert-manager Certificate writes this secret", Level.MUTED))
+        # Certificates never read are unknown, not absent (trial 6: a stopped site read as unmanaged).
+        unread = unread_reason(state, Area.ROOT_CA)
+        return labelled(
+            palette, "Resource", (unread or "no cert-manager Certificate writes this secret", Level.MUTED)
+        )
     revision = f"rev {resource.revision}" if resource.revision is not None else "rev -"
     ready_level = Level.OK if resource.is_ready else Level.WARNING
     issuing_level = Level.INFO if resource.is_issuing else Level.MUTED
@@ -216,7 +221,10 @@ def signed_text(state: ClusterState, palette: Palette) -> Text:
     cert = state.root_ca.certificate
     signed = signed_certificates(state)
     if cert is None or not signed:
-        return labelled(palette, "Signed", ("no cert-manager Certificate signed by this CA", Level.MUTED))
+        unread = unread_reason(state, Area.ROOT_CA) or unread_reason(state, Area.ISSUERS)
+        return labelled(
+            palette, "Signed", (unread or "no cert-manager Certificate signed by this CA", Level.MUTED)
+        )
     old_key = set(state.root_ca.old_key_certificates)
     behind = [c for c in signed if c.not_before is None or c.not_before < cert.not_before]
     if not behind:
@@ -354,7 +362,18 @@ class RootCAPane(Titled, VerticalScroll):
         self._line("root-area").show(
             "" if area.ok else f"{area.state.value}: {area.message}", None if area.ok else Level.WARNING
         )
+        self._offer_renew(root.resource is not None)
         self.tick(now)
+
+    def _offer_renew(self, shown: bool) -> None:
+        # ``r Renew`` in the footer only once the CA's Certificate was read (trial 6: offered against a
+        # site never read); the key still answers, saying why not (action_renew).
+        bindings = self._bindings.key_to_bindings
+        current = bindings.get("r", [])
+        wanted = [replace(b, show=shown) if b.id == "root.renew" else b for b in current]
+        if wanted != current:
+            bindings["r"] = wanted  # a new list: the map's lists are shared with the class's
+            self.refresh_bindings()
 
     def tick(self, now: datetime) -> None:
         """Update the countdowns (called every second; repaints only when their text changes)."""
@@ -368,7 +387,18 @@ class RootCAPane(Titled, VerticalScroll):
         return action != "renew" or bool(getattr(self.app, "changes_enabled", False))
 
     def action_renew(self) -> None:
-        """Ask the app to confirm and request a renewal of the root CA's Certificate."""
+        """Ask the app to confirm and request a renewal of the root CA's Certificate, or say in one line
+        why there is nothing to renew yet."""
+        state = self._state
+        if state is None or state.root_ca.resource is None:
+            unread = unread_reason(state, Area.ROOT_CA) if state is not None else "not read yet"
+            why = (
+                f"the root CA's Certificate was not read ({unread})"
+                if unread
+                else "no cert-manager Certificate writes the root CA secret"
+            )
+            self.notify(f"cannot renew: {why}", severity="warning", timeout=4)
+            return
         self.post_message(ChangeRequested("renew"))
 
     def action_preview(self) -> None:
