@@ -69,6 +69,22 @@ def test_bad_extension(demo: DemoEnvironment, tmp_path: Path) -> None:
     assert "plc-x.pem" in line and ".pem" in line
 
 
+def test_a_file_name_that_is_no_target_key_says_how_to_name_the_entry(
+    demo: DemoEnvironment, tmp_path: Path
+) -> None:
+    # Trial finding 22: the refusal named the rule but not the way out.
+    path = _file(tmp_path, "my ca with space.der", _valid("my-ca").der)
+    lines = _refused(demo, tmp_path, "trust", "add", path, "--yes")
+    [line] = [ln for ln in lines if "targetKey" in ln]
+    assert "trust/my ca with space.der: not a valid SecretSync targetKey" in line
+    assert line.endswith(
+        "; name the entry with --target-key my-ca-with-space.der (in the dialog: its Entry field)"
+    )
+    # The suggestion is itself a valid name: taking it passes the name rule.
+    dry = run_cli(demo, tmp_path, "trust", "add", path, "--target-key", "my-ca-with-space.der", "--dry-run")
+    assert "targetKey" not in dry.stderr
+
+
 def test_expired_certificate(demo: DemoEnvironment, tmp_path: Path) -> None:
     old = certgen.make_leaf(None, "old", not_before=_now() - timedelta(days=400), days=30)
     [line] = _refused(demo, tmp_path, "trust", "add", _file(tmp_path, "old.der", old.der), "--yes")

@@ -91,6 +91,18 @@ def name_problem(file_name: str) -> str | None:
     return None
 
 
+def suggested_target_key(file_name: str) -> str | None:
+    """A valid target key close to ``file_name`` (``my ca with space.der`` -> ``my-ca-with-space.der``),
+    or None when none comes out of it."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", file_name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1])
+    # No '-' or '_' next to a '.' or another of them: the targetKey pattern allows one between two
+    # letters or digits only.
+    name = re.sub(r"[-_]*\.[-_.]*", ".", re.sub(r"[-_]{2,}", "-", name))
+    name = re.sub(r"^[^A-Za-z0-9.]+|[^A-Za-z0-9]+$", "", name)[:TARGET_KEY_MAX]
+    # A name left with nothing before its extension (``ü.der`` -> ``.der``) is no suggestion.
+    return name if name[:1].isalnum() and name_problem(name) is None else None
+
+
 def extension_problem(list_name: str, file_name: str) -> str | None:
     """Why the list does not take this extension, or None."""
     allowed = ALLOWED_EXTENSIONS[list_name]

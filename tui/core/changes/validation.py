@@ -45,6 +45,7 @@ from tui.core.changes.file_rules import (
     name_problem,
     read_content,
     secret_name_problem,
+    suggested_target_key,
     validity_rule,
     vault_value,
     vault_value_problem,
@@ -529,6 +530,10 @@ class _Checker:
             self.error(index, "list", subject, "unknown list (use trust or issuer)")
             return Resolved(index, change, change.list_name, None, secret, ok=False)
         problem = name_problem(change.file_name)
+        if problem and "/" not in change.file_name and "\\" not in change.file_name:
+            # Say how to go on (trial finding 22): the entry's name need not be the file's.
+            suggestion = suggested_target_key(change.file_name) or "NAME"
+            problem += f"; name the entry with --target-key {suggestion} (in the dialog: its Entry field)"
         if problem:
             self.error(index, "file-name", subject, problem)
         problem = secret_name_problem(secret)
