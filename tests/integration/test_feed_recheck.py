@@ -243,3 +243,23 @@ def test_a_sync_status_change_reads_neither_vault_nor_arm_again(
     assert not any(e.checking for e in state.opcua)
     assert vault.name_reads == [] and vault.full_reads == 1
     assert arm.reads == 1
+
+
+def test_a_replaced_file_is_read_again_and_not_called_different_meanwhile(
+    seeded: ApiServer, connection: ClusterConnection
+) -> None:
+    vault = Vault(FILES)
+    replaced = {**FILES, "plc-1.der": _leaf("plc-1 renewed")}
+    with _feed(connection, vault_reader=vault) as feed:
+        feed.wait_for_state(lambda s: s.vault.state is AreaState.OK and len(s.opcua) == 3, TIMEOUT)
+        # Another shell's replace (R): the vault value first, then the synced file follows it.
+        vault.values[aio.secret_name_for("plc-1.der")] = replaced["plc-1.der"].hex()
+        seeded.put(synced_secret(TRUST_LIST_SYNC, NS, replaced))
+        waiting = feed.wait_for_state(lambda s: _entry_of(s, "plc-1.der").checking == ("vault",), TIMEOUT)
+        assert Health.VAULT_DIFFERS not in _entry_of(waiting, "plc-1.der").flags
+        assert _entry_of(waiting, "plc-0.der").checking == ()  # only what changed
+        assert vault.asked.wait(TIMEOUT)
+        vault.release.set()
+        done = feed.wait_for_state(lambda s: not _entry_of(s, "plc-1.der").checking, TIMEOUT)
+    assert _entry_of(done, "plc-1.der").vault_in_sync is True
+    assert vault.name_reads == [frozenset({"plc-1-der"})]

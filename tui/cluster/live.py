@@ -11,8 +11,8 @@ Threads, none of which ever blocks another:
   :meth:`refresh_arm`): an unreachable ARM only changes the ARM state and the drift judgements.
 
 When a rebuild finds the list objects (SecretProviderClasses, SecretSyncs) changed since the last vault or
-ARM read began - someone else's ``trust add``, a portal edit - the names newly mapped are read from the
-vault (those only) and ARM is read again, ``recheck_after`` after the change (a change comes as a burst:
+ARM read began - someone else's ``trust add``, a portal edit - the names newly mapped (and those whose
+synced file was replaced) are read from the vault, those only, and ARM is read again, ``recheck_after`` after the change (a change comes as a burst:
 SPC, then SecretSync). Until those reads are in, the state marks what they would judge as being checked
 (``VaultSnapshot.checking``, ``ArmSnapshot.checking``) instead of judging it against the older read: a
 secret created a moment before it was mapped is no ``vault-missing``, a mapping removed through ARM no
@@ -102,17 +102,26 @@ def list_objects(raw: RawSnapshot, namespace: str) -> dict[tuple[ArmKind, str], 
     return out
 
 
-def mapped_names(raw: RawSnapshot, namespace: str) -> frozenset[str]:
-    """The vault secret names the lists' objects name now, lower case: the SPCs' objects and the
-    SecretSyncs' source paths (an entry looks its secret up by the latter)."""
-    names: set[str] = set()
+def mapped_files(raw: RawSnapshot, namespace: str) -> dict[str, str | None]:
+    """The vault secret names the lists' objects name now, lower case (the SPCs' objects and the
+    SecretSyncs' source paths, by which an entry looks its secret up), each with the synced value of its
+    file (base64, as the Secret holds it; None when not synced, or only in an SPC)."""
+    files: dict[str, str | None] = {}
     for (ns, _name), obj in raw.objects.get(rk.SECRET_PROVIDER_CLASSES.key, {}).items():
         if ns == namespace:
-            names.update(o.object_name.lower() for o in parse_spc(obj).objects)
-    for (ns, _name), obj in raw.objects.get(rk.SECRET_SYNCS.key, {}).items():
-        if ns == namespace:
-            names.update(source.lower() for source, _target in sync_mappings(obj) if source)
-    return frozenset(names)
+            for spc_object in parse_spc(obj).objects:
+                files.setdefault(spc_object.object_name.lower(), None)
+    secrets = raw.objects.get(rk.SECRETS.key, {})
+    for (ns, name), obj in raw.objects.get(rk.SECRET_SYNCS.key, {}).items():
+        if ns != namespace:
+            continue
+        data = (secrets.get((ns, name)) or {}).get("data")
+        synced = data if isinstance(data, Mapping) else {}
+        for source, target in sync_mappings(obj):
+            if source:
+                value = synced.get(target)
+                files[source.lower()] = value if isinstance(value, str) else None
+    return files
 
 
 def overlay(full: VaultSnapshot, partial: VaultSnapshot, names: Collection[str]) -> VaultSnapshot:
@@ -226,8 +235,9 @@ class ClusterFeed:
         self._side_release = threading.Event()
         # What the lists mapped at the last build, and as of which the vault and ARM snapshots hold
         # (the mapping of the last build when their read began): changes since are being checked.
-        self._mapped: tuple[frozenset[str], ListObjects] = (frozenset(), {})
-        self._vault_asof: frozenset[str] = frozenset()
+        self._mapped: tuple[Mapping[str, str | None], ListObjects] = ({}, {})
+        self._vault_asof: Mapping[str, str | None] = {}
+        self._vault_reading: Mapping[str, str | None] = {}  # what a full read under way is as of
         self._arm_asof: ListObjects = {}
         self._vault_full = False  # a full read was asked for (first read, refresh_vault)
         self._vault_names: set[str] = set()  # names to read alone, not yet taken by the poller
@@ -434,11 +444,11 @@ class ClusterFeed:
     def _build(self) -> None:
         raw = self.raw_snapshot()
         namespace = self.settings.namespace
-        names, objects = mapped_names(raw, namespace), list_objects(raw, namespace)
+        files, objects = mapped_files(raw, namespace), list_objects(raw, namespace)
         with self._lock:
             previous = self._state
-            self._mapped = (names, objects)
-            vault = self._vault_checked(self._vault, names)
+            self._mapped = (files, objects)
+            vault = self._vault_checked(self._vault, files)
             arm = self._arm_checked(self._arm, objects)
         try:
             state = build_state(
@@ -466,14 +476,23 @@ class ClusterFeed:
             if self._decoded_store is not None:
                 self._spawn(self._save_decoded, "feed decoded saver")
 
-    def _vault_checked(self, vault: VaultSnapshot | None, names: frozenset[str]) -> VaultSnapshot | None:
-        """``vault`` marking the names mapped since its read began; asks for those not yet asked for.
+    def _vault_checked(
+        self, vault: VaultSnapshot | None, files: Mapping[str, str | None]
+    ) -> VaultSnapshot | None:
+        """``vault`` marking the names mapped since its read began, and those whose synced file changed
+        since (a replaced value: the vault's may be newer than the read); asks for those not yet asked for.
 
+        A file synced for the first time is no change: the vault was written before the name was mapped.
         Called with the lock held, by the builder.
         """
         if vault is None or vault.status.state is not AreaState.OK:
             return vault  # nothing is judged against a failed read anyway
-        new = names - self._vault_asof
+        asof = self._vault_asof
+        new = frozenset(
+            name
+            for name, value in files.items()
+            if name not in asof or (asof[name] is not None and value != asof[name])
+        )
         if not new:
             return vault
         ask = new - self._vault_inflight - self._vault_names
@@ -542,7 +561,7 @@ class ClusterFeed:
             ):
                 return
             self._vault = listing
-            self._vault_asof = self._vault_inflight
+            self._vault_asof = self._vault_reading
         self._mark_dirty()
 
     def _vault_loop(self) -> None:
@@ -575,9 +594,10 @@ class ClusterFeed:
                     and shown.status.state is AreaState.OK
                     and not shown.values_pending
                 )
-                self._vault_inflight = names if targeted else asof
+                self._vault_inflight = names if targeted else frozenset(asof)
+                self._vault_reading = asof
             if targeted and shown is not None:
-                self._read_vault_names(reader, shown, names)
+                self._read_vault_names(reader, shown, {name: asof.get(name) for name in names})
                 continue
             try:
                 # A timed re-read reuses unchanged values: reading 2,000 of them costs seconds of CPU, and
@@ -597,8 +617,12 @@ class ClusterFeed:
                 self._vault_inflight = frozenset()
             self._mark_dirty()
 
-    def _read_vault_names(self, reader: VaultReader, shown: VaultSnapshot, names: frozenset[str]) -> None:
-        """Read the secrets ``names`` alone and lay them over the vault read shown."""
+    def _read_vault_names(
+        self, reader: VaultReader, shown: VaultSnapshot, files: Mapping[str, str | None]
+    ) -> None:
+        """Read the secrets ``files`` names alone and lay them over the vault read shown (``files``: what
+        the lists held of each when the read began)."""
+        names = frozenset(files)
         try:
             partial = cast(Any, reader)(self.state, only=names)
         except Exception:  # as a full read: never take the cluster view down
@@ -617,7 +641,7 @@ class ClusterFeed:
                 pass
             else:
                 self._vault = overlay(shown, partial, names)
-                self._vault_asof = self._vault_asof | names
+                self._vault_asof = {**self._vault_asof, **files}
                 self._vault_inflight = frozenset()
         self._mark_dirty()
 
