@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from tui.arm.errors import ArmConflict, ArmError
@@ -212,6 +213,9 @@ class StepRun:
         self.info: AuditInfo | None = None
         self.started = False
         """The ``started`` audit line has been written (:meth:`about_to_write`)."""
+        self.first_write: datetime | None = None
+        """When this run began writing (None: it wrote nothing): the sync wait tells the SecretSync
+        conditions left from before it apart by this."""
 
     def audit_to(self, audit: AuditLog | None, info: AuditInfo) -> None:
         """Where :meth:`about_to_write` and the run's final line are audited, and with what."""
@@ -221,6 +225,8 @@ class StepRun:
         """Audit ``started`` once, before the first write of the run (kill-proof: fsync'd first).
 
         A run refused or failing before it writes anything keeps its single final line."""
+        if self.first_write is None:
+            self.first_write = self.clock.now()
         if self.started or self.info is None:
             return
         self.started = True
@@ -528,7 +534,9 @@ def wait_with_progress(
         message = "in sync" if check.ok else check.reason
         run.progress(StepEvent("wait", None, total, f"SecretSync/{check.expectation.key}", message))
 
-    result = wait_for_sync(adapters.kube, wanted, timeout=wait_timeout, on_check=on_check)
+    result = wait_for_sync(
+        adapters.kube, wanted, timeout=wait_timeout, on_check=on_check, since=run.first_write
+    )
     phase = "synced" if result.ok else "wait-timeout"
     message = f"{result.seconds:.1f}s" if result.ok else result.describe()
     run.progress(StepEvent(phase, None, total, "", message))

@@ -19,11 +19,14 @@ import binascii
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from tui.cluster.writes import WriteError
+from tui.core.build.readers import parse_conditions
 from tui.core.changes.operations import Step, SyncEdit, VaultWrite
 from tui.core.changes.sync_timing import SyncTiming, SyncTrigger, poll_seconds, sync_timings
+from tui.core.health.findings import condition_healthy
 from tui.core.model import resources as rk
 from tui.ops.ports import ClusterPort
 
@@ -104,31 +107,53 @@ def _decoded(data: Mapping[str, Any]) -> dict[str, bytes | None]:
     return out
 
 
-def _sync_problem(sync: Mapping[str, Any]) -> str | None:
-    """A failing condition for the SecretSync's current generation, as ``Reason: message``."""
+def _sync_problem(sync: Mapping[str, Any], since: datetime | None = None) -> str | None:
+    """A failing condition that speaks of the sync after the writes, as ``Reason: message``; one from
+    before them, as ``Reason: message (set before the change: ...)``; None when neither.
+
+    A condition with ``observedGeneration`` is current when it observed the current generation. The
+    released controller (v0.0.4) sets none (docs/domain.md §5.3), so such a condition is judged by its
+    ``lastTransitionTime`` against ``since`` (when the writes began; a value written to the vault moves
+    no generation): set earlier, it may be an earlier sync's, and is said so (the time moves only when
+    the status flips, so a sync after the writes that failed the same way would leave it as it was).
+    Whether the wait is over is never judged by conditions, only by the Secret's bytes. The ``Unknown``
+    placeholder of a sync under way, and the benign "nothing attempted yet" reasons, are progress, not
+    problems (:func:`~tui.core.health.findings.condition_healthy`).
+    """
     generation = (sync.get("metadata") or {}).get("generation")
-    for cond in (sync.get("status") or {}).get("conditions") or []:
-        if not isinstance(cond, Mapping):
+    older: str | None = None
+    for cond in parse_conditions((sync.get("status") or {}).get("conditions")):
+        if condition_healthy(cond):
             continue
-        reason = str(cond.get("reason") or "")
-        observed = cond.get("observedGeneration")
-        current = observed is None or generation is None or observed >= generation
-        if current and (cond.get("status") != "True" or not reason.endswith(_SUCCESS_SUFFIXES)):
-            return f"{reason or cond.get('type')}: {' '.join(str(cond.get('message') or '').split())}"
+        said = f"{cond.reason or cond.type}: {' '.join(cond.message.split())}"
+        if cond.observed_generation is not None and generation is not None:
+            current = cond.observed_generation >= generation
+        elif since is not None and cond.last_transition is not None:
+            current = cond.last_transition >= since
+        else:
+            current = since is None  # nothing to tell its age by: as before, taken as current
+        if current:
+            return said
+        older = older or said
+    if older is not None:
+        # Its time moves only when its status flips: a sync after the writes that failed the same way
+        # leaves it as it was, so it may be current; say only what is known.
+        return f"{older} (set before the change: may be an earlier sync's)"
     return None
 
 
-def check(cluster: ClusterPort, expectation: SyncExpectation) -> SyncCheck:
+def check(cluster: ClusterPort, expectation: SyncExpectation, *, since: datetime | None = None) -> SyncCheck:
     """Read the SecretSync and its Secret once and judge ``expectation``; a reason says when the change
-    waits for the controller's next poll."""
-    result = _check(cluster, expectation)
+    waits for the controller's next poll. Whether it holds is judged by the Secret's bytes; the
+    conditions only explain why not, those older than ``since`` (the writes) as such."""
+    result = _check(cluster, expectation, since)
     if result.ok or not expectation.waits_for_poll:
         return result
     assert expectation.timing is not None
     return SyncCheck(expectation, False, f"{result.reason}; {expectation.timing.describe()}")
 
 
-def _check(cluster: ClusterPort, expectation: SyncExpectation) -> SyncCheck:
+def _check(cluster: ClusterPort, expectation: SyncExpectation, since: datetime | None) -> SyncCheck:
     ns, name = expectation.namespace, expectation.name
     sync = cluster.get(rk.SECRET_SYNCS, ns, name)
     secret = cluster.get(rk.SECRETS, ns, name)
@@ -140,7 +165,7 @@ def _check(cluster: ClusterPort, expectation: SyncExpectation) -> SyncCheck:
         return SyncCheck(expectation, True)
     if sync is None:
         return SyncCheck(expectation, False, "the SecretSync does not exist")
-    problem = _sync_problem(sync)
+    problem = _sync_problem(sync, since)
     if secret is None:
         return SyncCheck(expectation, False, problem or "the synced Secret does not exist yet")
     data = _decoded(secret.get("data") or {})
@@ -184,11 +209,14 @@ def wait_for_sync(
     *,
     timeout: float,
     on_check: Callable[[SyncCheck], None] | None = None,
+    since: datetime | None = None,
 ) -> WaitResult:
     """Poll until every expectation holds or ``timeout`` seconds pass.
 
     ``on_check`` sees each expectation's state whenever it changes (for progress lines). A read failure
-    is reported as the reason and polled again; it does not end the wait early.
+    is reported as the reason and polled again; it does not end the wait early. ``since`` is when the
+    writes began: a SecretSync condition without ``observedGeneration`` that is older speaks of a sync
+    before them (see :func:`_sync_problem`).
     """
     remaining = list(wanted)
     started = time.monotonic()
@@ -198,7 +226,7 @@ def wait_for_sync(
         pending = []
         for expectation in remaining:
             try:
-                result = check(cluster, expectation)
+                result = check(cluster, expectation, since=since)
             except WriteError as exc:
                 result = SyncCheck(expectation, False, str(exc))
             if on_check is not None and last.get(expectation.key) != (result.reason or "ok"):
