@@ -19,6 +19,7 @@ from tui.core.clock import FrozenClock
 from tui.core.model.state import ClusterState, RotationPhase
 from tui.ui.app import DashboardApp
 from tui.ui.source import Deliver
+from tui.ui.view.rows import health_text
 from tui.ui.view.settings import UiSettings
 from tui.ui.widgets.pane_tabs import PaneTabs
 from tui.ui.widgets.text_line import TextLine
@@ -305,3 +306,8 @@ async def test_an_entry_being_checked_says_so_instead_of_a_finding(dashboard: Da
         table = app.dashboard.opcua_pane.table
         assert table.get_cell("trust/plc-line2.der", "health").plain == "checking vault"
         assert table.get_cell("trust/plc-expired.der", "health").plain == "CRIT expired,checking vault"
+
+
+def test_checking_both_sides_reads_as_one_short_word() -> None:
+    entry = next(e for e in sitedata.steady_state().opcua if e.target_key == "plc-expired.der")
+    assert health_text(replace(entry, checking=("vault", "arm"))) == "CRIT expired,checking vault+arm"

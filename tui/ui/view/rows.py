@@ -100,8 +100,9 @@ SEVERITY_NOTE = (
 
 def health_text(entry: OpcUaEntry) -> str:
     """``CRIT expired``, ``WARN expiring 26d``, ``WARN duplicate,not-synced``, ``ok``; ``checking vault``
-    (or ``…,checking arm``) while the vault or ARM is read again after the lists changed."""
-    checking = [f"checking {what}" for what in entry.checking]
+    (``…,checking vault+arm``) while the vault or ARM is read again after the lists changed."""
+    # One word for both: the cell is narrow at 80 columns.
+    checking = [f"checking {'+'.join(entry.checking)}"] if entry.checking else []
     if not entry.flags:
         return ",".join(checking) if checking else SEVERITY_WORD[None]
     words = []
