@@ -13,10 +13,10 @@ Threads, none of which ever blocks another:
 When a rebuild finds the list objects (SecretProviderClasses, SecretSyncs) changed since the last vault or
 ARM read began - someone else's ``trust add``, a portal edit - the names newly mapped (and those whose
 synced file was replaced) are read from the vault, those only, and ARM is read again, ``recheck_after``
-after the change (a change comes as a burst: SPC, then SecretSync). Until those reads are in, the state marks what they would judge as being checked
-(``VaultSnapshot.checking``, ``ArmSnapshot.checking``) instead of judging it against the older read: a
-secret created a moment before it was mapped is no ``vault-missing``, a mapping removed through ARM no
-``arm-drift`` (docs/design.md §6).
+after the change (a change comes as a burst: SPC, then SecretSync). Until those reads are in, the state
+marks what they would judge as being checked (``VaultSnapshot.checking``, ``ArmSnapshot.checking``)
+instead of judging it against the older read: a secret created a moment before it was mapped is no
+``vault-missing``, a mapping removed through ARM no ``arm-drift`` (docs/design.md §6).
 
 Subscribers run on the builder thread: a Textual app should ``post_message`` (thread-safe) from there.
 """
