@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from textual.pilot import Pilot
 from textual.widgets import Button, Checkbox, Input, RadioButton
 
-from tests import certgen, plansite
+from tests import certgen, plansite, rawobjects
 from tests.plansite import PLC1, PLC2, PLC3
 from tests.ui import sitedata
 from tests.ui.conftest import INFO, WIDE, screen_text
@@ -678,3 +678,54 @@ async def test_K_J_L_and_R_wait_for_the_open_dialog_to_close(steady: ClusterStat
             await pilot.pause()
             assert app.screen is modal, key
             assert f"{what}: close this dialog first (esc)" in _notices(app)
+
+
+# --- trial finding 2: a renew dialog left open does not rotate twice -----
+
+
+class _MovedOnWriter:
+    """The cluster as it is when Renew is pressed: someone renewed meanwhile (one revision more)."""
+
+    def __init__(self, shown: CertificateView) -> None:
+        self.shown = shown
+        self.renewed: list[str] = []
+
+    def renew_certificate(self, namespace: str, name: str, *, now: Any, precondition: Any = None) -> Any:
+        current = rawobjects.certificate(
+            name,
+            namespace,
+            secret_name=self.shown.secret_name or name,
+            issuer_name="selfsigned",
+            is_ca=True,
+            revision=(self.shown.revision or 0) + 1,
+        )
+        if precondition is not None:
+            precondition(current)
+        self.renewed.append(f"{namespace}/{name}")
+        return current
+
+
+async def test_renew_refuses_when_the_certificate_moved_on_since_the_dialog_opened(
+    steady: ClusterState, tmp_path: Path
+) -> None:
+    shown = steady.root_ca.resource
+    assert shown is not None and shown.revision is not None
+    session = StandIn(tmp_path / "state")
+    writer = _MovedOnWriter(shown)
+    session.writer = writer  # type: ignore[attr-defined]
+    async with opened(steady, sessions=lambda: session) as (app, pilot):
+        if isinstance(app.screen, JournalModal):
+            await pilot.press("escape")
+        await pilot.press("1", "r")
+        await _settle(app, pilot)
+        dialog = app.screen
+        assert f"Revision    {shown.revision}" in screen_text(app)
+        dialog.query_one("#renew-confirm", Button).press()
+        await _settle(app, pilot)
+        notices = _notices(app)
+        assert writer.renewed == []  # nothing written: no second rotation
+        [notice] = [n for n in notices if "moved on since it was shown" in n]
+        assert f"now revision {shown.revision + 1} (Ready), shown revision {shown.revision}" in notice
+        assert "requested" not in " ".join(notices)
+    [event] = list(session.audit.events())
+    assert (event["action"], event["outcome"]) == ("renew", "refused")
