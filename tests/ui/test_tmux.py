@@ -14,11 +14,15 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
+from tests import certgen
 
 pytestmark = pytest.mark.tmux
 
@@ -206,6 +210,83 @@ def test_a_burst_of_keys_scrolls_the_preview_once_per_key(terminal: Terminal, tm
     assert after[: len(before) - 8] == before[8:], f"before:\n{before}\nafter:\n{after}"
     terminal.send("Escape")
     terminal.wait_for(lambda s: "esc close" not in s, STEP_TIMEOUT, "the preview to close")
+    terminal.send("q")
+    final = terminal.wait_for(
+        lambda s: re.search(r"exit status: \d", s) is not None, STEP_TIMEOUT, "the process to exit"
+    )
+    assert "exit status: 0" in final
+
+
+def _apply_body(screen: str) -> list[str]:
+    """The apply dialog's scrolling body: from the verdict's rule to the buttons' top margin, border
+    stripped."""
+    lines = screen.splitlines()
+    top = next(i for i, line in enumerate(lines) if "──────" in line)
+    bottom = next(i for i, line in enumerate(lines) if "▔▔▔▔" in line)
+    return [line.strip().strip("█").rstrip("▂▁▃▄▅▆▇ ").strip() for line in lines[top + 1 : bottom - 1]]
+
+
+def test_a_file_name_with_escape_and_a_burst_in_the_apply_dialog(
+    terminal: Terminal, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Trial findings 7 and 10 in a real terminal: a file named ``bad<ESC>[2Jname.der`` completed with
+    tab shows escaped (the screen is not cleared, the title not set) and is staged under a typed entry
+    name; ``jjjjjjjjjj`` in one write then scrolls the apply dialog's plan ten lines, not one."""
+    # A short folder: the whole path stays in view in the 80-column path box.
+    folder = Path(tempfile.mkdtemp(prefix="t", dir="/tmp"))
+    request.addfinalizer(lambda: shutil.rmtree(folder, ignore_errors=True))
+    leaf = certgen.make_leaf(None, "Trial PLC", not_before=datetime.now(UTC) - timedelta(days=1), days=365)
+    (folder / "bad\x1b[2Jname.der").write_bytes(leaf.der)
+    (folder / "bad\x1b]0;pwned\x07x.der").write_bytes(leaf.der)
+    terminal.run("resize-window", "-t", terminal.name, "-x", "80", "-y", "24")
+    command = (
+        f"cd {shlex.quote(str(ROOT))} && {shlex.quote(sys.executable)} -m tui demo "
+        f'--state-dir {shlex.quote(str(tmp_path / "demo"))}; echo "exit status: $?"'
+    )
+    terminal.send(command, "Enter")
+    terminal.wait_for(lambda s: "Root CA" in s and "●" in s, START_TIMEOUT, "the dashboard")
+    terminal.send("3")
+    terminal.wait_for(lambda s: "OPC UA lists (owner" in s and "List" in s, STEP_TIMEOUT, "the OPC UA pane")
+    title = terminal.flag("pane_title")
+    terminal.send("u")
+    terminal.wait_for(lambda s: "Upload a certificate" in s, STEP_TIMEOUT, "the upload dialog")
+    terminal.send("-l", f"{folder}/ba")
+    terminal.wait_for(lambda s: f"{folder}/ba" in s, STEP_TIMEOUT, "the typed path")
+    terminal.send("Tab")
+    terminal.wait_for(lambda s: f"{folder}/bad\\1B " in s, STEP_TIMEOUT, "the common part, escaped")
+    terminal.send("Tab")
+    listed = terminal.wait_for(lambda s: "2 fit:" in s, STEP_TIMEOUT, "the two names listed")
+    assert "bad\\1B[2Jname.der" in listed and "bad\\1B]0;pwned\\07x.der" in listed
+    terminal.send("-l", "[")
+    terminal.send("Tab")
+    screen = terminal.wait_for(
+        lambda s: "not a valid SecretSync targetKey" in s, STEP_TIMEOUT, "the name refused in one line"
+    )
+    assert f"{folder}/bad\\1B[2Jname.der" in screen and "Upload a certificate" in screen  # not cleared
+    assert terminal.flag("pane_title") == title  # the OSC name never reached the terminal
+    # Tab leaves the path box only after two reads of the folder (off the UI thread): keys typed before
+    # that would land in the path box (Textual routes keys to the focus of when they arrive).
+    for _ in range(2):
+        terminal.send("Tab")
+        time.sleep(1.0)
+    terminal.send("-l", "trial-plc.der")
+    terminal.wait_for(
+        lambda s: "✓ ready to stage" in s, STEP_TIMEOUT, "the file accepted under the typed name"
+    )
+    terminal.send("C-s")
+    terminal.wait_for(lambda s: "+ trial-plc.der" in s, STEP_TIMEOUT, "the staged row")
+    terminal.send("a")
+    terminal.wait_for(lambda s: "step(s) to write" in s, START_TIMEOUT, "the plan")
+    time.sleep(0.5)  # the scrollbar comes a frame later and rewraps the plan: start from the final frame
+    before = _apply_body(terminal.screen())
+    assert len(before) > 10
+    terminal.send("jjjjjjjjjj")  # one send-keys: one write to the terminal
+    terminal.wait_for(lambda s: _apply_body(s)[:3] != before[:3], STEP_TIMEOUT, "the plan to scroll")
+    time.sleep(0.5)  # let a late repaint land: the position must be final, not in passing
+    after = _apply_body(terminal.screen())
+    assert after[: len(before) - 10] == before[10:], f"before:\n{before}\nafter:\n{after}"
+    terminal.send("Escape")
+    terminal.wait_for(lambda s: "step(s) to write" not in s, STEP_TIMEOUT, "the apply dialog to close")
     terminal.send("q")
     final = terminal.wait_for(
         lambda s: re.search(r"exit status: \d", s) is not None, STEP_TIMEOUT, "the process to exit"
