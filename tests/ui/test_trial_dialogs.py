@@ -257,6 +257,20 @@ async def test_every_key_of_a_burst_scrolls_the_journal_detail(steady: ClusterSt
         assert body.scroll_y == 6
 
 
+async def test_every_key_of_a_burst_scrolls_a_long_stale_list(steady: ClusterState) -> None:
+    reasons = {f"trust/plc-{i:02}.der": "expired at 2026-11-23 02:42Z" for i in range(40)}
+    async with opened(steady, SMALL) as (app, pilot):
+        modal = StaleModal(reasons)
+        await app.push_screen(modal)
+        await pilot.pause()
+        body = modal.query_one("#stale-body", VerticalScroll)
+        assert body.max_scroll_y > 20
+        await _burst(app, pilot, "j", 9)
+        assert body.scroll_y == 9
+        await _burst(app, pilot, "k", 3)
+        assert body.scroll_y == 6
+
+
 # --- finding 11: the stale dialog at 80x24 ----------------------------------------------------------
 
 
