@@ -6,21 +6,26 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from tests import armobjects
+from tests import armobjects, certgen
 from tests.ui import sitedata
 from tests.ui.conftest import SMALL, WIDE, Dashboard, screen_text
 from tests.ui.test_change_dialogs import opened
 from tests.ui.test_connector_cert_ui import with_connector
 from tui.core.build.assemble import build_state
+from tui.core.changes.changeset import AddFile
+from tui.core.changes.file_rules import read_content
 from tui.core.clock import FrozenClock
+from tui.core.durations import days_left
 from tui.core.model import resources as rk
 from tui.core.model.settings import ModelSettings
 from tui.core.model.snapshot import AreaState, ResourceStatus
 from tui.core.model.state import ClusterState, Health, Severity
 from tui.ui.app import DashboardApp
+from tui.ui.modals.preview import PreviewModal
 from tui.ui.palette import DashboardCommands
 from tui.ui.source import SourceInfo, StaticSource
 from tui.ui.view.settings import UiSettings
+from tui.ui.view.staging import StagedItem, Staging
 from tui.ui.view.urgency import pane_counts, site_counts
 from tui.ui.widgets.text_line import TextLine
 
@@ -186,3 +191,72 @@ async def test_a_cluster_never_read_is_unknown_in_every_line_and_offers_no_renew
         await pilot.press("1")
         await pilot.pause()
         assert "r Renew" in screen_text(app).splitlines()[-1]
+
+
+async def test_the_root_ca_pane_says_which_line_carries_the_warning_its_tab_counts(
+    dashboard: Dashboard,
+) -> None:
+    async with dashboard(size=SMALL) as (app, pilot, _source):
+        await pilot.press("1")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "1 Root CA 1 warn" in text.splitlines()[1]
+        # The quickstart warning: the border line that says "quickstart CA" says WARN too.
+        assert "WARN quickstart CA" in app.dashboard.root_pane.subtitle_text
+    # The CA itself expiring (20 days left, under the 30-day warning): its Left line says WARN.
+    later = sitedata.NOW + timedelta(days=40)
+    state = sitedata.build(sitedata.make_site(), later)
+    assert any(f.code == "root-ca-expiring" for f in state.findings)
+    async with dashboard(state, size=WIDE, clock=FrozenClock(later)) as (app, _pilot, _source):
+        gauge = app.dashboard.root_pane.query_one("#root-gauge", TextLine).plain
+        assert gauge.startswith("Left      WARN █"), gauge
+
+
+def _staged_add(days: int) -> StagedItem:
+    leaf = certgen.make_leaf(None, "New PLC", not_before=sitedata.NOW - timedelta(days=300), days=days)
+    return StagedItem(AddFile("trust", "new-plc.der", leaf.der), read_content(leaf.der, "new-plc.der"))
+
+
+async def test_a_staged_row_says_its_severity_counts_days_on_the_app_clock_and_enter_previews_it(
+    dashboard: Dashboard,
+) -> None:
+    item = _staged_add(330)  # 30 days left at NOW: a warning
+    clock = FrozenClock(sitedata.NOW)
+    async with dashboard(size=WIDE, clock=clock) as (app, pilot, _source):
+        await pilot.press("3")
+        pane = app.dashboard.opcua_pane
+        pane.set_staging(Staging().add([item]))
+        await pilot.pause()
+        table = pane.table
+        assert table.get_cell("trust/new-plc.der", "health").plain == "WARN staged add"  # was "staged add"
+        cert = item.content.certificate  # type: ignore[union-attr]
+        assert table.get_cell("trust/new-plc.der", "days").plain == f"{days_left(cert.not_after, sitedata.NOW)}d"
+        # A day later on the app's clock, with no new state: the staged row counts from now, as the
+        # dialog that staged it did (was: the state's build time).
+        clock.advance(timedelta(days=1))
+        pane.set_filter("staged")
+        await pilot.pause()
+        expected = days_left(cert.not_after, clock.now())
+        assert expected == days_left(cert.not_after, sitedata.NOW) - 1
+        assert table.get_cell("trust/new-plc.der", "days").plain == f"{expected}d"
+        # enter on the staged row previews what is staged (was: nothing happened).
+        assert table.move_to_key("trust/new-plc.der")
+        table.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PreviewModal)
+        assert "staged add" in app.screen.doc.title
+        assert app.screen.doc.sections[0].title == "Staged"
+
+
+async def test_the_root_ca_pane_marks_the_lines_out_of_view_at_120x34(dashboard: Dashboard) -> None:
+    async with dashboard(size=WIDE) as (app, pilot, _source):
+        pane = app.dashboard.root_pane
+        await pilot.pause()
+        assert pane.max_scroll_y > 0  # the Key and Status lines are below at 120x34
+        assert pane.subtitle_text.startswith(f"▼ {int(pane.max_scroll_y)} more (j)")
+        await pilot.press("1")
+        for _ in range(int(pane.max_scroll_y)):
+            await pilot.press("j")
+        await pilot.pause()
+        assert "more" not in pane.subtitle_text  # all in view: no mark

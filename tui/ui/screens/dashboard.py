@@ -314,7 +314,15 @@ class DashboardScreen(Screen[None]):
             doc = preview_doc.root_ca_preview(state)
         elif event.kind == "entry":
             entry = state.entry(event.key)
-            doc = preview_doc.entry_preview(state, entry) if entry is not None else None
+            if entry is not None:
+                doc = preview_doc.entry_preview(state, entry)
+            else:
+                # A staged add is a row of its own, not in the state yet (trial 12: enter did nothing).
+                ghost = next((e for e in self.opcua_pane.entries(state) if e.key == event.key), None)
+                if ghost is None:
+                    self.notify(f"{event.key} is no longer in the lists", severity="warning", timeout=4)
+                    return
+                doc = preview_doc.staged_preview(state, ghost)
         elif event.kind == "connector":
             doc = connector_doc.connector_preview(state)
         elif event.kind == "issuer":

@@ -9,7 +9,7 @@ nothing more.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from tui.core.certs.model import CertificateInfo, CrlInfo, serial_hex
@@ -272,6 +272,22 @@ def _arm_fields(state: ClusterState, entry: OpcUaEntry) -> list[Field]:
             )
         )
     return fields
+
+
+def staged_preview(state: ClusterState, entry: OpcUaEntry) -> PreviewDoc:
+    """The preview of a staged add (a row of its own until applied): what is staged, then the file's
+    certificate or CRL; its health and place are not known until it is in the list."""
+    doc = entry_preview(state, entry)
+    staged = Section(
+        "Staged",
+        (
+            Field("Change", f"add {entry.target_key} to the {entry.list_name} list", Level.INFO),
+            Field("Vault secret", entry.source_path or "-"),
+            Field("State", "not applied yet: a applies it, z unstages it", Level.INFO),
+        ),
+    )
+    kept = tuple(s for s in doc.sections if s.title not in ("Health", "Where it lives"))
+    return replace(doc, title=f"{doc.title} (staged add)", sections=(staged, *kept))
 
 
 def entry_preview(state: ClusterState, entry: OpcUaEntry) -> PreviewDoc:

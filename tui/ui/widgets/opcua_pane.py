@@ -16,6 +16,7 @@ has no way to write.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
@@ -34,10 +35,11 @@ from tui.ui.view import connection
 from tui.ui.view.cells import Cell, MiddleCell, RowCells
 from tui.ui.view.connector_doc import connector_line
 from tui.ui.view.filtering import EntryFilter, HaystackCache, parse_filter
-from tui.ui.view.levels import DEFAULT_PALETTE, Level
+from tui.ui.view.levels import DEFAULT_PALETTE, Level, days_level
 from tui.ui.view.rows import (
     DEFAULT_OPCUA_SORT,
     OPCUA_COLUMNS,
+    SEVERITY_WORD,
     SORT_KEYS,
     SortOrder,
     entry_cells,
@@ -52,6 +54,9 @@ from tui.ui.widgets.keyed_table import KeyedTable
 from tui.ui.widgets.titled import Titled
 
 _PROBLEMS = frozenset((Severity.CRITICAL, Severity.WARNING))
+
+_DAYS_SEVERITY: dict[Level, Severity] = {Level.ERROR: Severity.CRITICAL, Level.WARNING: Severity.WARNING}
+"""A staged add's severity from its days' colour (it has no flags until it is in the list)."""
 
 
 def _list_size(state: ClusterState, list_name: str) -> int | None:
@@ -260,7 +265,8 @@ class OpcUaPane(Titled, Vertical):
         # shift them); a staged row's file name has a two-cell prefix.
         health = max((len(health_text(e)) for e in entries), default=0)
         if self._markers:
-            health = max(health, *(len(MARKER_LABEL[kind]) for kind in self._markers.values()))
+            # A staged row's health cell is its severity word (at most 4 cells and a space) and its label.
+            health = max(health, *(5 + len(MARKER_LABEL[kind]) for kind in self._markers.values()))
         file = max((len(e.target_key) for e in entries), default=0) + (2 if self._markers else 0)
         if (file, health) != self._longest:
             self._longest = (file, health)
@@ -270,8 +276,14 @@ class OpcUaPane(Titled, Vertical):
         """The state's entries plus a row for each staged add not in the lists yet."""
         if not self.staging.items and not self.staging.applied:
             return state.opcua
-        ghosts = self.staging.ghost_entries(state, state.built_at)
+        # The app's clock at each repaint, as the dialogs that staged them (trial 13: a split dialog said
+        # 29d, the row then 30d, computed at the older state's build time).
+        ghosts = self.staging.ghost_entries(state, self._now(state))
         return state.opcua + ghosts if ghosts else state.opcua
+
+    def _now(self, state: ClusterState) -> datetime:
+        clock = getattr(self.app, "clock", None)
+        return clock.now() if clock is not None else state.built_at
 
     def set_staging(self, staging: Staging) -> None:
         """Show these staged changes (rows marked, staged adds as rows of their own)."""
@@ -313,17 +325,29 @@ class OpcUaPane(Titled, Vertical):
             critical_days=state.settings.expiring_critical_days,
         )
         if staged is not None:
-            cells = self._staged_cells(entry.key, cells, staged)
+            # A CRL is judged by staleness, not by days (entry_cells): only a certificate's days count.
+            level = (
+                days_level(
+                    entry.days_left, state.settings.expiring_warn_days, state.settings.expiring_critical_days
+                )
+                if entry.certificate is not None
+                else Level.PLAIN
+            )
+            cells = self._staged_cells(entry, cells, staged, level)
         self._cells[entry.key] = (entry, marked, staged, cells)
         return cells
 
-    def _staged_cells(self, key: str, cells: RowCells, staged: StageKind) -> RowCells:
-        """The row's cells with what is staged on it: a prefix on the file name, the health cell."""
+    def _staged_cells(self, entry: OpcUaEntry, cells: RowCells, staged: StageKind, days: Level) -> RowCells:
+        """The row's cells with what is staged on it: a prefix on the file name, and the health cell led by
+        the row's severity word, as every health cell is (trial 12: the days were orange, the cell said
+        only ``staged add``). A staged add has no flags yet: its word follows its days' colour."""
+        key = entry.key
         level = Level.MUTED if staged is StageKind.APPLIED else Level.INFO
         style = f"{self.palette.style(level)} italic"
         out = dict(cells)
         out["file"] = MiddleCell(f"{MARKER_SYMBOL[staged]} {cells['file'].plain}", style, row_key=key)
-        out["health"] = Cell(MARKER_LABEL[staged], style, row_key=key)
+        severity = entry.severity if entry.flags else _DAYS_SEVERITY.get(days)
+        out["health"] = Cell(f"{SEVERITY_WORD[severity]} {MARKER_LABEL[staged]}", style, row_key=key)
         return out
 
     def _refresh_view(self, *, rebuild: bool = False) -> None:

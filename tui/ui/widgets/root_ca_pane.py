@@ -18,16 +18,56 @@ from textual.containers import VerticalScroll
 
 from tui.core.durations import days_left, expiry_phrase
 from tui.core.health.report import unread_reason
-from tui.core.model.state import Area, CertificateView, ClusterState, Condition, RotationPhase
+from tui.core.model.state import Area, CertificateView, ClusterState, Condition, RotationPhase, Severity
 from tui.ui.messages import ChangeRequested, PreviewRequested
 from tui.ui.view import format as fmt
 from tui.ui.view.labelled import LABEL_WIDTH, join_lines, labelled
 from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette, days_level
+from tui.ui.view.rows import SEVERITY_WORD
+from tui.ui.view.urgency import finding_pane
 from tui.ui.widgets.text_line import TextLine
 from tui.ui.widgets.titled import Titled
 
 GAUGE_WIDTH = 20
 HISTORY_SHOWN = 4
+
+_LINE_OF_FINDING: tuple[tuple[str, str], ...] = (
+    ("root-ca-expir", "root-gauge"),
+    ("root-ca-renewal", "root-rotation"),
+    ("root-ca-not-ready", "root-resource"),
+    ("root-ca-old-key", "root-bundle"),
+    ("root-ca", "root-identity"),
+    ("bundle", "root-bundle"),
+    ("quickstart", "subtitle"),
+)
+"""Finding code prefix -> the line of this pane that shows what it is about (first match wins)."""
+
+_WORD_LEVEL = {Severity.CRITICAL: Level.ERROR, Severity.WARNING: Level.WARNING}
+
+
+def finding_marks(state: ClusterState) -> dict[str, Severity]:
+    """The worst critical or warning finding of this pane per line id (``subtitle`` for the border's),
+    so each line the tab strip counts says so in a word (trial 12: ``1 warn`` on the tab, nothing on
+    the pane labelled WARN)."""
+    marks: dict[str, Severity] = {}
+    for finding in state.findings:
+        if finding.severity not in _WORD_LEVEL or finding_pane(finding) != "root-ca":
+            continue
+        line = next(
+            (ln for prefix, ln in _LINE_OF_FINDING if finding.code.startswith(prefix)), "root-identity"
+        )
+        if line not in marks or finding.severity.rank < marks[line].rank:
+            marks[line] = finding.severity
+    return marks
+
+
+def with_word(text: Text, severity: Severity | None, palette: Palette) -> Text:
+    """``text`` (a labelled line) with ``CRIT`` or ``WARN`` between its label and its value."""
+    if severity is None:
+        return text
+    word = Text(f"{SEVERITY_WORD[severity]} ", style=palette.style(_WORD_LEVEL[severity]) + " bold")
+    return Text.assemble(text[:LABEL_WIDTH], word, text[LABEL_WIDTH:])
+
 
 _PHASE_LEVEL = {
     RotationPhase.STEADY: Level.OK,
@@ -322,6 +362,8 @@ class RootCAPane(Titled, VerticalScroll):
         self.set_title("Root CA")
         self._state: ClusterState | None = None
         self.palette = DEFAULT_PALETTE
+        self._marks: dict[str, Severity] = {}
+        self._subtitle = ""
 
     def compose(self) -> ComposeResult:
         """The blocks of the pane, each repainted on its own.
@@ -352,13 +394,22 @@ class RootCAPane(Titled, VerticalScroll):
         area = state.area("root-ca")
         # The connection state in the title, as on the other panes: the lines below may be out of view.
         self.set_title(f"Root CA · {phase}" + ("" if area.ok else f" · {area.state.value}"))
-        self.set_subtitle("quickstart CA · not for production" if root.quickstart else "")
-        self._line("root-identity").show(identity_text(state, palette))
-        self._line("root-resource").show(resource_text(state, palette))
-        self._line("root-key").show(key_text(state, palette))
-        self._line("root-bundle").show(bundle_text(state, palette))
-        self._line("root-signed").show(signed_text(state, palette))
-        self._line("root-history").show(history_text(state, palette))
+        marks = self._marks = finding_marks(state)
+        subtitle = "quickstart CA · not for production" if root.quickstart else ""
+        if subtitle and "subtitle" in marks:
+            subtitle = f"{SEVERITY_WORD[marks['subtitle']]} {subtitle}"
+        self._subtitle = subtitle
+        self._show_subtitle()
+
+        def show(line_id: str, text: Text) -> None:
+            self._line(line_id).show(with_word(text, marks.get(line_id), palette))
+
+        show("root-identity", identity_text(state, palette))
+        show("root-resource", resource_text(state, palette))
+        show("root-key", key_text(state, palette))
+        show("root-bundle", bundle_text(state, palette))
+        show("root-signed", signed_text(state, palette))
+        show("root-history", history_text(state, palette))
         self._line("root-area").show(
             "" if area.ok else f"{area.state.value}: {area.message}", None if area.ok else Level.WARNING
         )
@@ -379,8 +430,32 @@ class RootCAPane(Titled, VerticalScroll):
         """Update the countdowns (called every second; repaints only when their text changes)."""
         if self._state is None:
             return
-        self._line("root-gauge").show(gauge_text(self._state, now, self.palette))
-        self._line("root-rotation").show(rotation_text(self._state, now, self.palette))
+        marks = self._marks
+        self._line("root-gauge").show(
+            with_word(gauge_text(self._state, now, self.palette), marks.get("root-gauge"), self.palette)
+        )
+        self._line("root-rotation").show(
+            with_word(rotation_text(self._state, now, self.palette), marks.get("root-rotation"), self.palette)
+        )
+        self.call_after_refresh(self._show_subtitle)
+
+    # -- what does not fit ------------------------------------------------------------------------
+
+    def _show_subtitle(self) -> None:
+        """The border's subtitle, led by how many lines are out of view below (trial 20: after a rotation
+        the identity lines were hidden at 120x34 with nothing saying so)."""
+        below = max(int(self.max_scroll_y - self.scroll_y), 0)
+        more = f"▼ {below} more (j)" if below else ""
+        self.set_subtitle(" · ".join(part for part in (more, self._subtitle) if part))
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        """Keep the "more" mark in step with scrolling."""
+        super().watch_scroll_y(old, new)
+        self._show_subtitle()
+
+    def on_resize(self) -> None:
+        """The "more" mark depends on the pane's height."""
+        self.call_after_refresh(self._show_subtitle)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Renewing writes to the cluster: hidden when the app cannot write or the view is read-only."""
