@@ -230,14 +230,15 @@ async def test_a_staged_row_says_its_severity_counts_days_on_the_app_clock_and_e
         table = pane.table
         assert table.get_cell("trust/new-plc.der", "health").plain == "WARN staged add"  # was "staged add"
         cert = item.content.certificate  # type: ignore[union-attr]
-        assert table.get_cell("trust/new-plc.der", "days").plain == f"{days_left(cert.not_after, sitedata.NOW)}d"
+        before = days_left(cert.not_after, sitedata.NOW)
+        assert table.get_cell("trust/new-plc.der", "days").plain == f"{before}d"
         # A day later on the app's clock, with no new state: the staged row counts from now, as the
         # dialog that staged it did (was: the state's build time).
         clock.advance(timedelta(days=1))
         pane.set_filter("staged")
         await pilot.pause()
         expected = days_left(cert.not_after, clock.now())
-        assert expected == days_left(cert.not_after, sitedata.NOW) - 1
+        assert expected == before - 1
         assert table.get_cell("trust/new-plc.der", "days").plain == f"{expected}d"
         # enter on the staged row previews what is staged (was: nothing happened).
         assert table.move_to_key("trust/new-plc.der")
