@@ -149,7 +149,7 @@ async def test_upload_checks_as_you_type_and_stages_a_row(
         assert isinstance(app.screen, DashboardScreen)
         pane = _pane(app)
         assert pane.table.get_cell("trust/new-plc.der", "file").plain == "+ new-plc.der"
-        assert pane.table.get_cell("trust/new-plc.der", "health").plain == "staged add"
+        assert pane.table.get_cell("trust/new-plc.der", "health").plain == "ok staged add"
         assert "1 staged (a applies)" in pane.subtitle_text
         assert [c.describe() for c in app.staging.changes] == [
             f"add trust/new-plc.der from a {len(leaf.der)}-byte file as vault secret new-plc-der"
@@ -240,7 +240,7 @@ async def test_delete_of_marked_rows_needs_the_purge_phrase(steady: ClusterState
             "remove trust/plc-line2.der and delete + purge its vault secret",
         ]
         assert pane.table.get_cell("trust/historian.der", "file").plain == "- historian.der"
-        assert pane.table.get_cell("trust/plc-line2.der", "health").plain == "staged remove+purge"
+        assert pane.table.get_cell("trust/plc-line2.der", "health").plain == "ok staged remove+purge"
         assert pane.marked == set()  # the marks served their purpose
 
 
@@ -259,7 +259,7 @@ async def test_delete_of_one_row_keeps_the_secret_and_escape_cancels(steady: Clu
         assert [c.describe() for c in app.staging.changes] == [
             "remove trust/gateway-north.der (its vault secret is kept)"
         ]
-        assert pane.table.get_cell("trust/gateway-north.der", "health").plain == "staged remove"
+        assert pane.table.get_cell("trust/gateway-north.der", "health").plain == "ok staged remove"
         await pilot.press("d")  # again on a row already staged: nothing to add
         assert isinstance(app.screen, DashboardScreen)
         assert "already staged: z unstages it" in _notices(app)
