@@ -51,8 +51,9 @@ def _list(args: argparse.Namespace) -> int:
     every_site = bool(getattr(args, "all", False))
     others: dict[str, str] = {}
     unknown_site = ""
-    if summaries:
+    if any(s.site is not None for s in summaries):
         # Which journals are this site's: several sites may share a context name (trial finding 1).
+        # Only journals that record a site can be told apart: for none, nothing is read.
         current, unknown_site = _current_site(settings)
         if current is not None:
             others = {j.info.id: j.other for j in by_site(summaries, current) if j.other is not None}
