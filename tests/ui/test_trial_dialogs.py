@@ -349,3 +349,29 @@ async def test_a_notice_from_a_change_worker_is_escaped(steady: ClusterState) ->
         await _settle(app, pilot)
         assert "renewal of root\\1B[2J requested" in [str(n.message) for n in app._notifications]
         assert _raw_controls(app) == []
+
+
+async def test_a_bundle_named_like_markup_keeps_its_name_in_the_split_title(
+    steady: ClusterState, tmp_path: Path
+) -> None:
+    """Textual reads a ``str`` border title as markup: ``vendor[red]x.pem`` lost its ``[red]`` (and a
+    closing tag, were one possible in a file name, raises a MarkupError)."""
+    from tui.ui.modals.split_bundle import SplitBundleModal
+
+    leaf = certgen.make_leaf(None, "Press 4 PLC", not_before=sitedata.NOW - timedelta(days=1), days=365)
+    other = certgen.make_leaf(None, "Press 5 PLC", not_before=sitedata.NOW - timedelta(days=1), days=365)
+    bundle = tmp_path / "vendor[red]x\x1b.pem"
+    bundle.write_bytes(leaf.pem + other.pem)
+    async with opened(steady, SMALL) as (app, pilot):
+        await pilot.press("3")
+        app.dashboard.opcua_pane.table.move_to_key("trust/historian.der")
+        await pilot.press("u")
+        modal = app.screen
+        assert isinstance(modal, UploadModal)
+        modal.query_one("#upload-path", PathInput).value = str(bundle)
+        await _settle(app, pilot)
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        assert isinstance(app.screen, SplitBundleModal)
+        assert "Split vendor[red]x\\1B.pem: 2 certificates" in screen_text(app)
+        assert _raw_controls(app) == []

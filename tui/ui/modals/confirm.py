@@ -11,6 +11,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from tui.ui.modals.safe import title
+
 
 class ConfirmModal(ModalScreen[bool]):
     """Asks one question; the confirm button (or ``y``) answers yes, ``esc`` or ``n`` no."""
@@ -29,7 +31,7 @@ class ConfirmModal(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         """The question and two buttons."""
         with Vertical(id="confirm-dialog", classes="change-dialog") as dialog:
-            dialog.border_title = self.title_text
+            dialog.border_title = title(self.title_text)  # text, not markup
             yield Static(self.question, id="confirm-question", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.confirm_label, id="confirm-yes", variant="error")

@@ -18,6 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui.ui.modals.connector_export import ConnectorExportModal
+from tui.ui.modals.safe import title
 from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette
 from tui.ui.view.preview_doc import Field, PreviewDoc, Section
 from tui.ui.widgets.text_line import Hanging
@@ -115,7 +116,7 @@ class PreviewModal(ModalScreen[None]):
         """Title, notes, sections, PEM, and a hint line."""
         palette = self.palette
         with Vertical(id="preview-dialog") as dialog:
-            dialog.border_title = self.doc.title
+            dialog.border_title = title(self.doc.title)  # text, not markup
             with ScrollBody(id="preview-body"):
                 # Long values wrap under the value column, never back under the labels.
                 for note in self.doc.notes:

@@ -10,6 +10,7 @@ input box's value (typed, pasted or set), writing them escaped the same way.
 from __future__ import annotations
 
 from rich.text import Span, Text
+from textual.content import Content
 from textual.widgets import Input
 
 from tui.core.text import printable
@@ -44,6 +45,12 @@ def safe(text: Text | str) -> Text:
     escaped.plain = "".join(pieces)
     escaped.spans = spans
     return escaped
+
+
+def title(text: str) -> Content:
+    """A border title that is text, never markup: Textual parses a ``str`` title as markup, so a file
+    named ``cert[/b].pem`` raised a MarkupError (a traceback) and ``[red]`` coloured it. Escaped too."""
+    return Content(printable(text))
 
 
 class SafeInput(Input):

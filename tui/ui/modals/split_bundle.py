@@ -26,8 +26,7 @@ from tui.core.changes.changeset import AddFile
 from tui.core.durations import days_left, expiry_phrase
 from tui.core.model.snapshot import VaultSecret
 from tui.core.model.state import ClusterState
-from tui.core.text import printable
-from tui.ui.modals.safe import safe
+from tui.ui.modals.safe import safe, title
 from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette
 from tui.ui.view.staging import Check, StagedItem, Staging, check_new
 
@@ -87,7 +86,7 @@ class SplitBundleModal(ModalScreen[list[StagedItem] | None]):
         """One box per certificate with its subject, expiry and the core's verdict."""
         count = len(self.parts)
         with Vertical(id="split-dialog") as dialog:
-            dialog.border_title = f"Split {printable(self.source)}: {count} certificates"
+            dialog.border_title = title(f"Split {self.source}: {count} certificates")
             yield Static(
                 f"A file of the {self.list_name} list holds exactly one certificate: each ticked one "
                 "becomes its own entry (.crt, PEM) with its own vault secret.",
