@@ -375,3 +375,31 @@ async def test_a_bundle_named_like_markup_keeps_its_name_in_the_split_title(
         assert isinstance(app.screen, SplitBundleModal)
         assert "Split vendor[red]x\\1B.pem: 2 certificates" in screen_text(app)
         assert _raw_controls(app) == []
+
+
+async def test_the_vault_dialog_escapes_secret_names_and_the_vault_url(steady: ClusterState) -> None:
+    from types import MappingProxyType
+
+    from tui.core.model.snapshot import VaultSecret
+    from tui.ui.change_session import VaultCandidates, describe_candidate
+    from tui.ui.modals.vault_add import VaultAddModal
+
+    leaf = certgen.make_leaf(None, "PLC Nine", not_before=sitedata.NOW - timedelta(days=1), days=365)
+    hostile = VaultSecret(
+        "plc\x1b[2J-9",
+        leaf.der.hex(),
+        "application/pkix-cert",
+        MappingProxyType({"file-encoding": "hex"}),
+        True,
+    )
+    found = VaultCandidates(
+        "https://vault\x1b]0;x\x07.example", (describe_candidate(hostile),), {hostile.name: hostile}
+    )
+    async with opened(steady, SMALL) as (app, pilot):
+        modal = VaultAddModal(steady, app.staging, lambda: found, now=sitedata.NOW)
+        await app.push_screen(modal)
+        await _settle(app, pilot)
+        text = screen_text(app)
+        assert "plc\\1B[2J-9  certificate PLC Nine" in text
+        assert "https://vault\\1B]0;x" in text  # (Rich drops the BEL itself)
+        assert _raw_controls(app) == []
