@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from textual import events
+
 from tests import armobjects, certgen
 from tests.ui import sitedata
 from tests.ui.conftest import SMALL, WIDE, Dashboard, screen_text
@@ -22,6 +24,7 @@ from tui.core.model.snapshot import AreaState, ResourceStatus
 from tui.core.model.state import ClusterState, Health, Severity
 from tui.ui.app import DashboardApp
 from tui.ui.modals.preview import PreviewModal
+from tui.ui.modals.renew import RenewModal
 from tui.ui.palette import DashboardCommands
 from tui.ui.source import SourceInfo, StaticSource
 from tui.ui.view.settings import UiSettings
@@ -261,3 +264,30 @@ async def test_the_root_ca_pane_marks_the_lines_out_of_view_at_120x34(dashboard:
             await pilot.press("j")
         await pilot.pause()
         assert "more" not in pane.subtitle_text  # all in view: no mark
+
+
+async def _burst(app: DashboardApp, pilot: object, keys: str) -> None:
+    """The keys of one terminal write: all queued before any is handled, as the driver posts them."""
+    for char in keys:
+        key = "slash" if char == "/" else char
+        app.post_message(events.Key(key, char))
+    for _ in range(4):  # the keys travel up the widget tree and, retargeted, once more
+        await pilot.pause()  # type: ignore[attr-defined]
+        await app.workers.wait_for_complete()
+
+
+async def test_keys_typed_ahead_go_to_the_pane_or_filter_the_first_key_opened(steady: ClusterState) -> None:
+    async with opened(steady) as (app, pilot):
+        await pilot.press("3")
+        await pilot.pause()
+        # "1" then "r" in one write: the renewal dialog of the Root CA pane opens (r went to the table).
+        await _burst(app, pilot, "1r")
+        assert isinstance(app.screen, RenewModal), app.screen
+        await pilot.press("escape")
+        await pilot.pause()
+        # "/plc" in one write: the filter holds "plc" (the letters went to the table's bindings).
+        await pilot.press("3")
+        await _burst(app, pilot, "/plc")
+        pane = app.dashboard.opcua_pane
+        assert pane.filter_input.value == "plc"
+        assert all("plc" in key for key in pane.table.row_keys)

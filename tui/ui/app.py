@@ -24,7 +24,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
@@ -68,6 +68,7 @@ from tui.ui.widgets.filter_input import FilterInput
 from tui.ui.widgets.keyed_table import KeyedTable
 from tui.ui.widgets.opcua_pane import OpcUaPane
 from tui.ui.widgets.root_ca_pane import RootCAPane
+from tui.ui.widgets.typeahead import retarget
 
 log = logging.getLogger(__name__)
 
@@ -240,6 +241,11 @@ class DashboardApp(SiteViews):
         )
 
     # -- states ----------------------------------------------------------------------------------
+
+    async def _on_key(self, event: events.Key) -> None:
+        # A key typed ahead that went to a pane which lost the focus meanwhile goes to the focused widget
+        # (tui/ui/widgets/typeahead.py); otherwise Textual's own handler (bindings) runs after this one.
+        retarget(event, self.focused)
 
     def on_state_arrived(self, message: StateArrived) -> None:
         """Apply the newest state now, or when the repaint interval has passed."""

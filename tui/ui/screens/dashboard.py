@@ -239,7 +239,10 @@ class DashboardScreen(Screen[None]):
         self._pane_chosen = True
         self.active_pane = pane_id
         self._show_classes()
-        self._focus_target(pane_id).focus()
+        # Focus now, not after the queue (Widget.focus defers): keys typed ahead in the same write
+        # (``1`` then ``r`` over SSH) are already queued and go to whatever has focus when each is
+        # handled; a deferred focus sent them to the pane left behind.
+        self.set_focus(self._focus_target(pane_id))
 
     def action_next_pane(self) -> None:
         """Focus the next pane (wrapping around)."""

@@ -35,6 +35,7 @@ from textual.widgets.data_table import ColumnKey, RowDoesNotExist
 
 from tui.ui.view.cells import CELL_TYPES, Cell, RowCells
 from tui.ui.view.columns import ColumnSpec, PlacedColumn, layout_columns
+from tui.ui.widgets.typeahead import note_target
 
 REBUILD_THRESHOLD = 64
 """Above this many removed rows a rebuild is cheaper than removing them one by one."""
@@ -65,6 +66,11 @@ class KeyedTable(DataTable[Cell]):
         Binding("g", "first_row", "First row", show=False, id="table.top", tooltip="Go to the first row"),
         Binding("G", "last_row", "Last row", show=False, id="table.bottom", tooltip="Go to the last row"),
     ]
+
+    async def handle_key(self, event: events.Key) -> bool:
+        """Note this table as the key's target (keys typed ahead, :mod:`tui.ui.widgets.typeahead`)."""
+        note_target(event, self)
+        return await super().handle_key(event)
 
     def __init__(
         self, specs: Sequence[ColumnSpec], *, id: str | None = None, classes: str | None = None

@@ -417,7 +417,9 @@ class OpcUaPane(Titled, Vertical):
     def open_filter(self) -> None:
         """Show the filter box and focus it."""
         self.add_class("-filtering")
-        self.filter_input.focus()
+        # At once (Widget.focus defers): the letters typed after ``/`` in the same write are already
+        # queued and must reach the box, not the table's bindings (trial: ``/plc``).
+        self.screen.set_focus(self.filter_input)
 
     def set_filter(self, text: str) -> None:
         """Filter the entries by ``text`` (see :mod:`tui.ui.view.filtering`)."""

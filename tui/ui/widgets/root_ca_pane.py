@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -27,6 +28,7 @@ from tui.ui.view.rows import SEVERITY_WORD
 from tui.ui.view.urgency import finding_pane
 from tui.ui.widgets.text_line import TextLine
 from tui.ui.widgets.titled import Titled
+from tui.ui.widgets.typeahead import note_target
 
 GAUGE_WIDTH = 20
 HISTORY_SHOWN = 4
@@ -364,6 +366,11 @@ class RootCAPane(Titled, VerticalScroll):
         self.palette = DEFAULT_PALETTE
         self._marks: dict[str, Severity] = {}
         self._subtitle = ""
+
+    async def handle_key(self, event: events.Key) -> bool:
+        """Note this pane as the key's target (keys typed ahead, :mod:`tui.ui.widgets.typeahead`)."""
+        note_target(event, self)
+        return await super().handle_key(event)
 
     def compose(self) -> ComposeResult:
         """The blocks of the pane, each repainted on its own.
