@@ -136,18 +136,24 @@ def test_the_dashboards_session_refuses_and_lists_by_site_too(
         monkeypatch.setenv(key, value)
     here = _here(demo)
     store = JournalStore(tmp_path)
-    other = dataclasses.replace(here, vault_url="https://lat.vault.example")
-    store.create(OTHER_CLUSTER, dataclasses.replace(_plan(), site=other)).close()
+    other_cluster = dataclasses.replace(here, cluster_uid="00000000-0000-0000-0000-00000000000c")
+    store.create(OTHER_CLUSTER, dataclasses.replace(_plan(), site=other_cluster)).close()
+    other_vault = dataclasses.replace(here, vault_url="https://lat.vault.example")
+    store.create(OTHER_SERVER, dataclasses.replace(_plan(), plan_id="p2", site=other_vault)).close()
     store.create(LEGACY, dataclasses.replace(_plan(), plan_id="p3", site=None)).close()
     args = build_parser().parse_args(["dashboard"])
     session, connection = open_change_session(command_settings(args, load_user_config()))
     before = site_snapshot(demo)
     try:
-        assert [i.id for i in session.site_journals()] == [LEGACY]
-        assert {i.id for i in session.site_journals(every_site=True)} == {OTHER_CLUSTER, LEGACY}
+        # The dashboard's listing reads only the API server and the cluster's UID (no cluster list at
+        # start): the other cluster's journal is left out; the vault is judged when resuming.
+        assert [i.id for i in session.site_journals(pending_only=True)] == [OTHER_SERVER, LEGACY]
+        assert {i.id for i in session.site_journals(every_site=True)} == {OTHER_CLUSTER, OTHER_SERVER, LEGACY}
         for call in (session.resume, session.rollback):
-            with pytest.raises(OtherSite, match=r"the vault differs \(written for https://lat.vault.example"):
+            with pytest.raises(OtherSite, match="the cluster differs"):
                 call(OTHER_CLUSTER, progress=lambda _e: None, wait_timeout=5)
+            with pytest.raises(OtherSite, match=r"the vault differs \(written for https://lat.vault.example"):
+                call(OTHER_SERVER, progress=lambda _e: None, wait_timeout=5)
         with pytest.raises(OtherSite, match="records no site"):
             session.resume(LEGACY, progress=lambda _e: None, wait_timeout=5)
     finally:

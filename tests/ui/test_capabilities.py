@@ -78,9 +78,10 @@ class StandIn:
         self.audit = AuditLog(state, clock=self.clock, user="tech", host="edge-1")
         self.site = site
 
-    def site_journals(self) -> list[JournalInfo]:
+    def site_journals(self, *, pending_only: bool = False) -> list[JournalInfo]:
         """As :meth:`ChangeSession.site_journals`, against the stand-in's site."""
-        return journals_of(self.journals.infos(), self.site)
+        infos = [i for i in self.journals.infos() if i.pending or not pending_only]
+        return journals_of(infos, self.site)
 
 
 @asynccontextmanager

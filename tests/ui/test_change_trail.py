@@ -94,9 +94,9 @@ class StandIn:
     def plan(self, _changes: Any, *, read_only: bool = False, local_only: bool = False) -> Any:
         raise SiteUnavailable("cannot reach the cluster (context aio-test): connection refused")
 
-    def site_journals(self) -> list[JournalInfo]:
+    def site_journals(self, *, pending_only: bool = False) -> list[JournalInfo]:
         """No site to tell journals apart by: every journal is listed."""
-        return self.journals.infos()
+        return [i for i in self.journals.infos() if i.pending or not pending_only]
 
     def resume(self, journal_id: str, **_kwargs: Any) -> Any:
         raise JournalError(f"journal {journal_id}: another aio-certs process is working on it")

@@ -43,7 +43,7 @@ from tui.ops.audit import AuditLog
 from tui.ops.journal import JournalInfo, JournalStore
 from tui.ops.ports import ArmPort
 from tui.ops.resume import resume_apply, rollback_apply
-from tui.ops.site import SiteJournal, by_site, journals_of, refuse_other_site, site_of
+from tui.ops.site import journals_of, read_site, refuse_other_site, site_of
 from tui.vault.reader import read_vault_snapshot
 from tui.vault.writes import VaultWriter
 
@@ -158,26 +158,23 @@ class ChangeSession:
         assert self._site is not None
         return self._site
 
-    def site_journals(self, *, every_site: bool = False) -> list[JournalInfo]:
-        """The journals of the site connected now (every journal with ``every_site``).
+    def site_journals(self, *, every_site: bool = False, pending_only: bool = False) -> list[JournalInfo]:
+        """The journals of the site connected now (every journal with ``every_site``; only the
+        interrupted or failed ones with ``pending_only``).
 
         A journal of another site is left out: the dashboard's ``J`` offers to resume what it lists.
-        Journals that cannot be read or record no site stay in (see :func:`tui.ops.site.by_site`).
+        Journals that cannot be read or record no site stay in (see :func:`tui.ops.site.by_site`). The
+        site is the one an apply of this session identified, or else one cheap read (the API server and
+        the ``kube-system`` UID, no vault): the dashboard asks at start and must not list the cluster
+        for it; a resume judges again on the whole site.
         """
         infos = self.journals.infos()
-        if every_site:
-            return infos
-        try:
-            current = self.current_site()
-        except SiteUnavailable:
-            # The site cannot be read now: no journal can be told apart, and none can be finished
-            # without reading it (the resume checks again), so list them all rather than none.
-            return infos
+        if pending_only:
+            infos = [i for i in infos if i.pending]
+        if every_site or not any(i.site is not None for i in infos):
+            return infos  # nothing to tell apart: no read
+        current = self._site or read_site(self.api_client, self.server, None, timeout=self.timeout)
         return journals_of(infos, current)
-
-    def journals_by_site(self, infos: list[JournalInfo] | None = None) -> list[SiteJournal]:
-        """Every journal with how its site differs from the one connected now."""
-        return by_site(self.journals.infos() if infos is None else infos, self.current_site())
 
     # -- reading ------------------------------------------------------------------------------------
 

@@ -419,7 +419,7 @@ class ChangeFlow(App[None]):
     def _read_journals(self, show_empty: bool) -> None:
         try:
             # Only this site's: another site's journal would be refused anyway (trial finding 1).
-            pending = [j for j in self.sessions.get().site_journals() if j.pending]
+            pending = self.sessions.get().site_journals(pending_only=True)
         except Exception as exc:  # an unreadable state directory is worth a notice, not an exit
             self.post_message(ChangeReported(f"cannot read the apply journal: {one_line(exc)}", "warning"))
             return
