@@ -10,9 +10,14 @@ from tui.commands.shared.options import ENV_HELP, add_change_arguments
 
 EPILOG = f"""\
 examples:
-  aio-certs journal                     # every journal; pending and UNUSABLE ones first
+  aio-certs journal                     # this site's journals; pending and UNUSABLE ones first
+  aio-certs journal --all               # every site's, marking the others' OTHER SITE
   aio-certs journal resume 20260301T120000Z-3f9a1c --yes
   aio-certs journal rollback 20260301T120000Z-3f9a1c
+
+A journal records the site it was written for (API server, the cluster's kube-system UID, vault,
+ARM resources): resume and rollback refuse another site's journal, and one that records none,
+with exit 1, unless --site-unchecked.
 
 {EXIT_CODES_HELP}
 {ENV_HELP}"""
