@@ -103,3 +103,16 @@ def test_listing_keeps_this_sites_unreadable_and_unrecorded_journals() -> None:
     assert [i.id for i in journals_of(infos, SITE)] == ["a", "c", "d"]
     marks = {j.info.id: j.other for j in by_site(infos, SITE)}
     assert marks["a"] is None and (marks["b"] or "").startswith("the cluster differs")
+
+
+def test_the_start_notice_names_the_site_of_an_unfinished_apply(tmp_path: Path) -> None:
+    # Printed before connecting, on every change command: with a shared context name, the API server
+    # is what tells the user whether the apply is this site's.
+    from tui.ops.journal import JournalStore, notice_lines
+
+    JournalStore(tmp_path).create(JOURNAL_ID, dataclasses.replace(_plan(), site=SITE)).close()
+    [line] = notice_lines(tmp_path)
+    assert (
+        f"unfinished apply {JOURNAL_ID} (0/" in line
+        and ", interrupted, site https://site.example:6443)" in line
+    )

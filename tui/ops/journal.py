@@ -465,7 +465,12 @@ def pending_applies(state_dir: Path) -> list[JournalInfo]:
 
 def notice_lines(state_dir: Path) -> list[str]:
     """What every change command prints at start when earlier applies were left unfinished (or their
-    journals cannot be read: an apply may have stopped half-way behind one)."""
+    journals cannot be read: an apply may have stopped half-way behind one).
+
+    Printed before connecting (so also when the cluster cannot be reached): a journal that records its
+    site names its API server, since several sites may share a context name and a resume is refused
+    on any other.
+    """
     lines = []
     try:
         infos = JournalStore(state_dir).infos()
@@ -484,6 +489,8 @@ def notice_lines(state_dir: Path) -> list[str]:
             continue
         what = "; ".join(info.description) or f"{info.steps} step(s)"
         why = f", last error: {info.failed}" if info.failed else ", interrupted"
+        if info.site is not None and info.site.server:
+            why += f", site {info.site.server}"
         lines.append(
             printable(
                 f"aio-certs: unfinished apply {info.id} ({info.done}/{info.steps} steps done{why}): "
