@@ -116,3 +116,29 @@ def test_status_wraps_findings_at_80_columns(small_terminal: Terminal, served_si
     assert findings and not any("…" in line for line in findings)
     # A finding longer than 80 columns goes on under its message.
     assert any(line.startswith(" " * 8) and line[8] != " " for line in findings)
+
+
+def test_keys_typed_ahead_in_one_write_follow_the_pane_and_the_filter(
+    small_terminal: Terminal, tmp_path: Path
+) -> None:
+    # Over SSH a technician types ahead: tmux writes each send's keys to the terminal at once.
+    command = (
+        f"cd {shlex.quote(str(ROOT))} && {shlex.quote(sys.executable)} -m tui demo "
+        f"--state-dir {shlex.quote(str(tmp_path / 'demo'))}"
+    )
+    small_terminal.send(command, "Enter")
+    screen = small_terminal.wait_for(
+        lambda s: "OPC UA lists (owner" in s and "CRIT " in s, START_TIMEOUT, "the OPC UA pane with data"
+    )
+    assert screen.splitlines()[0].startswith(" ctx ")  # the 80-column header keeps the context name
+    small_terminal.send("-l", "/plc")  # one write: "/" opens the filter, "plc" must land in it
+    small_terminal.wait_for(lambda s: "filter: plc" in s, STEP_TIMEOUT, "the filter holding plc")
+    small_terminal.send("Escape")
+    # Wait: keys right after Escape would read as alt+key.
+    small_terminal.wait_for(lambda s: "filter: plc" not in s, STEP_TIMEOUT, "the filter cleared")
+    small_terminal.send("-l", "1r")  # one write: "1" shows the Root CA pane, "r" renews from there
+    small_terminal.wait_for(lambda s: "Revision" in s, STEP_TIMEOUT, "the renewal dialog")
+    small_terminal.send("Escape")
+    small_terminal.wait_for(lambda s: "Revision" not in s, STEP_TIMEOUT, "the dialog closed")
+    small_terminal.send("q")
+    small_terminal.wait_for(lambda s: s.rstrip().endswith(PROMPT.strip()), STEP_TIMEOUT, "the prompt")
