@@ -183,6 +183,7 @@ async def test_journal_view_lists_every_journal_newest_first_and_hands_a_pending
         await pilot.press("down", "enter")
         text = str(view.query_one("#journal-view-detail").render())
         assert "add trust/plc-1.der" in text
+        assert "site       https://site.example:6443, cluster uid uid-here, vault https://here" in text
         assert f"aio-certs journal resume {JOURNAL_ID} | aio-certs journal rollback {JOURNAL_ID}" in text
         await pilot.press("r")
         finish = app.screen

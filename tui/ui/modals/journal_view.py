@@ -95,6 +95,19 @@ def journal_line(info: JournalInfo, palette: Palette) -> Text:
     return line
 
 
+def _site_text(info: JournalInfo) -> str:
+    """The site a journal was written for, as the refusal to finish it elsewhere names it."""
+    site = info.site
+    if site is None:
+        return "not recorded (an earlier aio-certs): finished only with --site-unchecked"
+    parts = [site.server or "?"]
+    if site.cluster_uid:
+        parts.append(f"cluster uid {site.cluster_uid}")
+    if site.vault_url:
+        parts.append(f"vault {site.vault_url}")
+    return ", ".join(parts)
+
+
 def journal_detail(info: JournalInfo, *, can_finish: bool) -> Text:
     """Everything the journal says, and what can be done about it."""
     rows = [
@@ -102,6 +115,7 @@ def journal_detail(info: JournalInfo, *, can_finish: bool) -> Text:
         ("state", journal_state(info)),
         ("began", logged_time(info.begun)),
         ("context", info.context or "?"),
+        ("site", _site_text(info)),
         (
             "steps",
             f"{info.done} of {info.steps} done"
