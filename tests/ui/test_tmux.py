@@ -292,3 +292,41 @@ def test_a_file_name_with_escape_and_a_burst_in_the_apply_dialog(
         lambda s: re.search(r"exit status: \d", s) is not None, STEP_TIMEOUT, "the process to exit"
     )
     assert "exit status: 0" in final
+
+
+def test_the_stale_dialog_keeps_the_copy_chosen_by_keyboard_at_80x24(
+    terminal: Terminal, tmp_path: Path
+) -> None:
+    """Trial finding 11: at 80x24 ``x``, then tab, ↓, space keeps the other copy of a duplicate; the hint
+    is whole and the marks differ (``●``/``○``) besides the words."""
+    terminal.run("resize-window", "-t", terminal.name, "-x", "80", "-y", "24")
+    command = (
+        f"cd {shlex.quote(str(ROOT))} && {shlex.quote(sys.executable)} -m tui demo "
+        f'--state-dir {shlex.quote(str(tmp_path / "demo"))}; echo "exit status: $?"'
+    )
+    terminal.send(command, "Enter")
+    terminal.wait_for(lambda s: "Root CA" in s and "●" in s, START_TIMEOUT, "the dashboard")
+    terminal.send("3")
+    terminal.wait_for(lambda s: "OPC UA lists (owner" in s and "List" in s, STEP_TIMEOUT, "the OPC UA pane")
+    terminal.send("x")
+    screen = terminal.wait_for(lambda s: "stale entries marked" in s, STEP_TIMEOUT, "the stale dialog")
+    assert "tab, ↑↓, space: pick the copy kept · d delete… · esc review" in screen
+    assert "▐●▌ trust/plc-press-line1.der  ✓ kept (suggested)" in screen
+    assert "▐○▌ trust/plc-press-line1-old.crt  ✗ removed" in screen
+    terminal.send("Tab")
+    # The choice shows its focus border ('▊' left of the marks): the next keys go to it.
+    terminal.wait_for(lambda s: "▊▐●▌ trust/plc-press-line1.der" in s, STEP_TIMEOUT, "the choice focused")
+    terminal.send("Down")
+    terminal.send("Space")
+    screen = terminal.wait_for(
+        lambda s: "trust/plc-press-line1-old.crt  ✓ kept" in s, STEP_TIMEOUT, "the other copy kept"
+    )
+    assert "▐○▌ trust/plc-press-line1.der  ✗ removed (suggested)" in screen
+    assert "trust/plc-press-line1.der  duplicate: same certificate as" in screen
+    terminal.send("Escape")
+    terminal.wait_for(lambda s: "stale entries marked" not in s, STEP_TIMEOUT, "the dialog to close")
+    terminal.send("q")
+    final = terminal.wait_for(
+        lambda s: re.search(r"exit status: \d", s) is not None, STEP_TIMEOUT, "the process to exit"
+    )
+    assert "exit status: 0" in final
