@@ -14,7 +14,7 @@ from tests.ui.conftest import SMALL, WIDE, Dashboard, screen_text
 from tests.ui.test_change_dialogs import opened
 from tests.ui.test_connector_cert_ui import with_connector
 from tui.core.build.assemble import build_state
-from tui.core.changes.changeset import AddFile
+from tui.core.changes.changeset import AddFile, RemoveEntry
 from tui.core.changes.file_rules import read_content
 from tui.core.clock import FrozenClock
 from tui.core.durations import days_left
@@ -251,6 +251,17 @@ async def test_a_staged_row_says_its_severity_counts_days_on_the_app_clock_and_e
         assert isinstance(app.screen, PreviewModal)
         assert "staged add" in app.screen.doc.title
         assert app.screen.doc.sections[0].title == "Staged"
+        await pilot.press("escape")
+        # A live entry staged for removal: its preview says so first.
+        pane.set_staging(Staging().add([item, StagedItem(RemoveEntry("trust", "plc-line2.der"))]))
+        await pilot.pause()
+        assert table.get_cell("trust/plc-line2.der", "health").plain == "ok staged remove"
+        assert table.move_to_key("trust/plc-line2.der")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PreviewModal)
+        assert "staged remove" in app.screen.doc.title
+        assert app.screen.doc.sections[0].fields[0].value.startswith("staged remove: not applied yet")
 
 
 async def test_the_root_ca_pane_marks_the_lines_out_of_view_at_120x34(dashboard: Dashboard) -> None:

@@ -319,6 +319,9 @@ class DashboardScreen(Screen[None]):
             entry = state.entry(event.key)
             if entry is not None:
                 doc = preview_doc.entry_preview(state, entry)
+                staged = self.opcua_pane.staged_label(entry.key)
+                if staged is not None:
+                    doc = preview_doc.with_staged(doc, staged)
             else:
                 # A staged add is a row of its own, not in the state yet (trial 12: enter did nothing).
                 ghost = next((e for e in self.opcua_pane.entries(state) if e.key == event.key), None)

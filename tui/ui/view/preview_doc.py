@@ -290,6 +290,14 @@ def staged_preview(state: ClusterState, entry: OpcUaEntry) -> PreviewDoc:
     return replace(doc, title=f"{doc.title} (staged add)", sections=(staged, *kept))
 
 
+def with_staged(doc: PreviewDoc, label: str) -> PreviewDoc:
+    """An entry's preview led by what is staged on it (``staged remove``): enter on a staged row says so."""
+    staged = Section(
+        "Staged", (Field("Change", f"{label}: not applied yet (a applies, z unstages)", Level.INFO),)
+    )
+    return replace(doc, title=f"{doc.title} ({label})", sections=(staged, *doc.sections))
+
+
 def entry_preview(state: ClusterState, entry: OpcUaEntry) -> PreviewDoc:
     """The preview of one OPC UA trust or issuer list entry."""
     settings = state.settings

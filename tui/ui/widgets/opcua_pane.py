@@ -285,6 +285,11 @@ class OpcUaPane(Titled, Vertical):
         clock = getattr(self.app, "clock", None)
         return clock.now() if clock is not None else state.built_at
 
+    def staged_label(self, key: str) -> str | None:
+        """What is staged on the row ``key`` (``staged remove``...), None when nothing is."""
+        kind = self._markers.get(key)
+        return MARKER_LABEL[kind] if kind is not None else None
+
     def set_staging(self, staging: Staging) -> None:
         """Show these staged changes (rows marked, staged adds as rows of their own)."""
         if staging == self.staging:
