@@ -221,6 +221,10 @@ async def test_every_key_of_a_burst_scrolls_the_help(steady: ClusterState) -> No
         assert body.max_scroll_y > 10
         await _burst(app, pilot, "down", 7)
         assert body.scroll_y == 7
+        await _burst(app, pilot, "j", 5)  # j/k as in the preview and the apply dialog
+        assert body.scroll_y == 12
+        await _burst(app, pilot, "k", 2)
+        assert body.scroll_y == 10
 
 
 def test_every_scrolling_dialog_body_counts_each_key() -> None:

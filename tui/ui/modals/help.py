@@ -101,6 +101,9 @@ class HelpModal(ModalScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,question_mark", "close", "Close", id="help.close", tooltip="Close the help"),
+        # As in the preview and the apply dialog; every key of a burst counts (ScrollBody).
+        Binding("j", "scroll('down')", "Down", show=False, id="help.down", tooltip="Scroll the help down"),
+        Binding("k", "scroll('up')", "Up", show=False, id="help.up", tooltip="Scroll the help up"),
     ]
 
     def __init__(self, groups: Sequence[HelpGroup]) -> None:
@@ -122,7 +125,7 @@ class HelpModal(ModalScreen[None]):
                         Text(group.title, style="bold underline"), classes="help-title", markup=False
                     )
                     yield Static(table, classes="help-table")
-            yield Static("esc or ? close", id="help-hint", markup=False)
+            yield Static("esc or ? close · j/k scroll", id="help-hint", markup=False)
 
     def on_mount(self) -> None:
         """Focus the body so it scrolls with the arrow keys."""
@@ -131,6 +134,10 @@ class HelpModal(ModalScreen[None]):
     def action_close(self) -> None:
         """Close the help."""
         self.dismiss(None)
+
+    def action_scroll(self, direction: str) -> None:
+        """Scroll the help one line (every key of a burst counts)."""
+        self.query_one("#help-body", ScrollBody).scroll_lines(1 if direction == "down" else -1)
 
     @property
     def binding_ids(self) -> set[str]:
