@@ -698,11 +698,11 @@ Plan {plan_id} (namespace azure-iot-operations): 4 change(s)
 
 Key Vault
 + set plc-2-der <- trust/plc-2.der (application/pkix-cert, file-encoding=hex, 472 bytes, expires \
-2026-01-01T00:00:00Z)
+2026-01-01 00:00Z)
 + set site-ca-crl <- issuer/site-ca.crl (application/pkix-crl, file-encoding=hex, 232 bytes, expires \
-2025-10-08T00:00:00Z (180 days from now, as the official CLI sets for CRLs))
+2025-10-08 00:00Z (180 days from now, as the official CLI sets for CRLs))
 + set stranger-der <- trust/stranger.der (application/pkix-cert, file-encoding=hex, 475 bytes, expires \
-2026-01-01T00:00:00Z)
+2026-01-01 00:00Z)
 - delete and purge plc-1-der (was trust/plc-1.der)
 
 SecretProviderClass azure-iot-operations/opc-ua-connector (resourceVersion 500)

@@ -23,6 +23,7 @@ from tui.core.changes.operations import (
 )
 from tui.core.changes.sync_timing import SyncTiming, SyncTrigger
 from tui.core.changes.validation import Issue, Resolved
+from tui.core.durations import screen_time
 from tui.core.model.spc import SpcFormatError, SpcObject, parse_objects
 
 
@@ -76,7 +77,7 @@ def _vault_lines(writes: Sequence[VaultWrite], deletes: Sequence[VaultDelete]) -
     lines = []
     for w in writes:
         tags = ", ".join(f"{k}={v}" for k, v in sorted(w.tags.items()))
-        expiry = f", expires {iso_utc(w.expires_on)}" if w.expires_on else ""
+        expiry = f", expires {screen_time(w.expires_on)}" if w.expires_on else ""
         if w.expires_on and w.content_type == CRL_CONTENT_TYPE:
             # A CRL carries no date Key Vault could use: say where this one comes from.
             expiry += f" ({CRL_SECRET_LIFETIME.days} days from now, as the official CLI sets for CRLs)"
