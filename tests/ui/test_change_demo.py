@@ -190,7 +190,7 @@ async def test_upload_apply_and_delete_through_the_dialogs(
         await pilot.click("#delete-purge")
         await pilot.press(*"plc-e2e-der", "enter")
         assert isinstance(app.screen, DashboardScreen)
-        assert pane.table.get_cell("trust/plc-e2e.der", "health").plain == "staged remove+purge"
+        assert pane.table.get_cell("trust/plc-e2e.der", "health").plain == "ok staged remove+purge"
         modal = await _apply(app, pilot)
         assert modal.outcome is not None and modal.outcome.outcome == "applied"
         await pilot.press("escape")
