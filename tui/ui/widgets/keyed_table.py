@@ -18,7 +18,7 @@ cell that looks like one rendered before is reused, with only its row and column
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import ClassVar, cast
 
 from rich.segment import Segment
@@ -83,6 +83,8 @@ class KeyedTable(DataTable[Cell]):
             cursor_foreground_priority="renderable",
         )
         self.specs = tuple(specs)
+        self.before_last_row: Callable[[], None] | None = None
+        """Called before ``G`` moves to the last row: the owner adds any rows it still holds back."""
         self._placed: tuple[PlacedColumn, ...] = ()
         self._wanted: list[tuple[str, RowCells]] = []
         self._row_data: dict[
@@ -206,6 +208,32 @@ class KeyedTable(DataTable[Cell]):
                 position = {key: index for index, key in enumerate(wanted_keys)}
                 self.sort(key=lambda values: position[values[0].row_key])
             self._restore(anchor)
+        self._mark_shown(rows)
+
+    def extend(self, rows: Sequence[tuple[str, RowCells]]) -> None:
+        """Show ``rows``, which begin with the rows shown now: the rest of a first fill, added in batches.
+
+        The rows already shown keep their places, so the cursor and the view stay where they are (a user
+        scrolling while the batches arrive is not pulled back to the cursor, as :meth:`apply` would).
+        Anything else (the table changed since the last apply, or ``rows`` do not start with the shown
+        keys) takes :meth:`apply`'s exact path.
+        """
+        rows = list(rows)
+        shown = self._shown if self._shown_at == self._update_count else None
+        fixed = bool(self.columns) and not any(c.auto_width for c in self.columns.values())
+        if (
+            not self._placed
+            or shown is None
+            or not fixed
+            or len(rows) < len(shown)
+            or any(key != row[0] for (key, _), row in zip(shown, rows, strict=False))
+        ):
+            self.apply(rows)
+            return
+        self._wanted = rows
+        with self.app.batch_update():
+            self._refill(rows)
+            self._sync_virtual_size()
         self._mark_shown(rows)
 
     def _mark_shown(self, rows: list[tuple[str, RowCells]]) -> None:
@@ -451,6 +479,8 @@ class KeyedTable(DataTable[Cell]):
             self.move_cursor(row=0, animate=False)
 
     def action_last_row(self) -> None:
-        """Move the cursor to the last row."""
+        """Move the cursor to the last row (of every row, also while a first fill is still adding them)."""
+        if self.before_last_row is not None:
+            self.before_last_row()
         if self.row_count:
             self.move_cursor(row=self.row_count - 1, animate=False)
