@@ -229,9 +229,9 @@ class SecretWatch:
                     if not data:
                         continue
                     cert = decode_bytes(base64.b64decode(data), source="tls.crt").certificates[0]
-                    # The serial's first 16 digits (the Rotations line shows them), or the SHA-1: after a
+                    # The serial's first 8 digits (the Rotations history shows them), or the SHA-1: after a
                     # rotation the Root CA pane's longer lines push the Serial line out of view.
-                    serial = f"{cert.serial[:16]}|{cert.sha1}"
+                    serial = f"{cert.serial[:8]}|{cert.sha1}"
                     with self._changed:
                         if not self.seen or self.seen[-1][1] != serial:
                             self.seen.append((at, serial))
