@@ -17,14 +17,9 @@ Arc projection attached means the cluster has every change.
 
 from __future__ import annotations
 
-import asyncio
-import shutil
-import tempfile
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self
 
 from aiohttp import web
@@ -34,14 +29,18 @@ from tui.core.model.arm import ArmKind
 from tui.demo.arm.server import ArmApp, ArmFaults, RequestRecord
 from tui.demo.arm.site import DEMO_ARM_SITE, ArmSite
 from tui.demo.arm.store import SDK_API_VERSION, ArmStore, Change, Operation
-from tui.demo.tls import LoopbackTLS, make_loopback_tls
+from tui.demo.https_server import LoopbackHttpsServer
+from tui.demo.tls import LoopbackTLS
 
 CA_FILE = "arm-ca.pem"
-JOIN_SECONDS = 30.0
 
 
-class ArmEmulator:
+class ArmEmulator(LoopbackHttpsServer):
     """Handle on one running (or startable) ARM emulator."""
+
+    label = "ARM emulator"
+    thread_name = "arm-emulator"
+    temp_prefix = "aio-certs-arm-"
 
     def __init__(
         self,
@@ -58,21 +57,13 @@ class ArmEmulator:
         """``retry_after`` is the Retry-After (seconds) of every long-running answer: the SDK sleeps it
         between status polls (it falls back to 30 s when it is 0, docs/domain.md §9.5). ``status_hold``
         bounds how long a status request waits for its operation to end before answering InProgress."""
+        super().__init__(host=host, port=port, tls=tls)
         self.site = site
-        self.host = host
-        self.port = port
         self.store = ArmStore(site, clock or SystemClock())
         self.faults = ArmFaults()
         self._app = ArmApp(
             self.store, self.faults, retry_after=retry_after, status_hold=status_hold, page_size=page_size
         )
-        self._tls = tls
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._runner: web.AppRunner | None = None
-        self._site: web.TCPSite | None = None
-        self._temp_dir: Path | None = None
-        self.ca_pem_path: Path | None = None
         # Between the store and where changes go: holding, failing, or the projection.
         self._gate = threading.Lock()
         self._target: Callable[[Change], None] | None = None
@@ -85,108 +76,17 @@ class ArmEmulator:
     @property
     def endpoint(self) -> str:
         """The ARM endpoint clients use as ``base_url``, e.g. ``https://127.0.0.1:41234``."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"https://{host}:{self.port}"
-
-    @property
-    def running(self) -> bool:
-        """Whether the server thread is up."""
-        return self._thread is not None and self._thread.is_alive()
+        return f"https://{self._host_in_url}:{self.port}"
 
     def start(self, ca_dir: Path | None = None) -> Self:
         """Write the CA file (into ``ca_dir``, else a temporary directory), bind and serve; returns once
         accepting connections."""
-        if self.running:
-            return self
-        if ca_dir is None:
-            self._temp_dir = Path(tempfile.mkdtemp(prefix="aio-certs-arm-"))
-            ca_dir = self._temp_dir
-        self._tls = self._tls or make_loopback_tls()
-        self.ca_pem_path = self._tls.write_ca(ca_dir / CA_FILE)
-        ready: Future[None] = Future()
-        self._thread = threading.Thread(target=self._serve, args=(ready,), name="arm-emulator", daemon=True)
-        self._thread.start()
-        try:
-            ready.result(timeout=JOIN_SECONDS)
-        except BaseException:
-            self._thread.join(timeout=5)
-            self._thread = None
-            self._cleanup_temp()
-            raise
+        if not self.running:
+            self._launch(CA_FILE, ca_dir)
         return self
 
-    def _serve(self, ready: Future[None]) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        try:
-            loop.run_until_complete(self._startup())
-        except BaseException as exc:
-            ready.set_exception(exc)
-            loop.close()
-            return
-        ready.set_result(None)
-        try:
-            loop.run_forever()
-        finally:
-            loop.close()
-
-    async def _startup(self) -> None:
-        # access_log=None: the demo must not write to the terminal the dashboard draws on.
-        self._runner = web.AppRunner(self._app.build(), access_log=None, handle_signals=False)
-        await self._runner.setup()
-        await self._open_site()
-
-    async def _open_site(self) -> None:
-        assert self._runner is not None and self._tls is not None
-        site = web.TCPSite(
-            self._runner, self.host, self.port, ssl_context=self._tls.server_context, reuse_address=True
-        )
-        try:
-            await site.start()
-        except OSError as exc:
-            raise OSError(
-                exc.errno, f"ARM emulator cannot listen on {self.host}:{self.port}: {exc.strerror}"
-            ) from None
-        self._site = site
-        self.port = site.port
-
-    async def _close_site(self) -> None:
-        if self._site is not None:
-            await self._site.stop()
-            self._site = None
-        if self._runner is not None and self._runner.server is not None:
-            # Closing the listener leaves keep-alive connections open; an outage must drop them too.
-            for connection in self._runner.server.connections:
-                connection.force_close()
-
-    def stop(self) -> None:
-        """Stop serving and remove temporary files. Idempotent."""
-        loop, thread = self._loop, self._thread
-        if loop is not None and thread is not None and thread.is_alive():
-            asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(timeout=JOIN_SECONDS)
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(timeout=JOIN_SECONDS)
-        self._thread = self._loop = None
-        self._cleanup_temp()
-
-    async def _shutdown(self) -> None:
-        await self._close_site()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    def _cleanup_temp(self) -> None:
-        if self._temp_dir is not None:
-            shutil.rmtree(self._temp_dir, ignore_errors=True)
-            self._temp_dir = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+    def _build_app(self) -> web.Application:
+        return self._app.build()
 
     # -- where changes go ---------------------------------------------------------------------
 
@@ -278,19 +178,6 @@ class ArmEmulator:
     def set_latency(self, seconds: float) -> None:
         """Delay every answer by ``seconds`` (0 for none)."""
         self.faults.set_latency(seconds)
-
-    def set_unreachable(self, unreachable: bool) -> None:
-        """Simulate an outage: close the listener and drop open connections (clients see connection
-        refused or reset); False listens again on the same port."""
-        loop = self._loop
-        if loop is None:
-            raise RuntimeError("the ARM emulator is not running")
-        action = self._close_site() if unreachable else self._reopen_site()
-        asyncio.run_coroutine_threadsafe(action, loop).result(timeout=JOIN_SECONDS)
-
-    async def _reopen_site(self) -> None:
-        if self._site is None:
-            await self._open_site()
 
     def hold_operations(self) -> None:
         """Keep every new operation InProgress (nothing reaches the projection) until released."""

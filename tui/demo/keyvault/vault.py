@@ -18,22 +18,19 @@ import contextlib
 import json
 import logging
 import os
-import shutil
-import tempfile
 import threading
 from collections.abc import Mapping
-from concurrent.futures import Future
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self
 
 from aiohttp import web
 
 from tui.core.clock import Clock, SystemClock
+from tui.demo.https_server import LoopbackHttpsServer
 from tui.demo.keyvault.server import DEMO_TENANT_ID, Faults, KeyVaultApp, RequestRecord
 from tui.demo.keyvault.store import KeyVaultStore
-from tui.demo.tls import LoopbackTLS, make_loopback_tls
+from tui.demo.tls import LoopbackTLS
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +38,12 @@ STATE_FILE = "keyvault.json"
 CA_FILE = "vault-ca.pem"
 
 
-class KeyVaultEmulator:
+class KeyVaultEmulator(LoopbackHttpsServer):
     """Handle on one running (or startable) Key Vault emulator."""
+
+    label = "Key Vault emulator"
+    thread_name = "keyvault-emulator"
+    temp_prefix = "aio-certs-kv-"
 
     def __init__(
         self,
@@ -58,144 +59,52 @@ class KeyVaultEmulator:
         tls: LoopbackTLS | None = None,
         flush_delay: float = 0.2,
     ) -> None:
-        self.host = host
-        self.port = port
+        super().__init__(host=host, port=port, tls=tls)
         self.state_dir = state_dir
         self.store = KeyVaultStore(
             clock=clock or SystemClock(), soft_delete=soft_delete, recoverable_days=recoverable_days
         )
         self.faults = Faults()
-        self._tls = tls
         self._flush_delay = flush_delay
         self._app = KeyVaultApp(
             self.store, self.faults, tenant_id=tenant_id, resource=resource, on_change=self._changed
         )
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._runner: web.AppRunner | None = None
-        self._site: web.TCPSite | None = None
-        self._temp_dir: Path | None = None
         self._flush_handle: asyncio.TimerHandle | None = None
         self._dirty = False
         self._dirty_lock = threading.Lock()
-        self.ca_pem_path: Path | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
 
     @property
     def url(self) -> str:
         """The vault URL clients use, e.g. ``https://127.0.0.1:41234/``."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"https://{host}:{self.port}/"
-
-    @property
-    def running(self) -> bool:
-        """Whether the server thread is up."""
-        return self._thread is not None and self._thread.is_alive()
+        return f"https://{self._host_in_url}:{self.port}/"
 
     def start(self) -> Self:
         """Load persisted state, write the CA file, bind and serve; returns once accepting connections."""
         if self.running:
             return self
+        ca_dir = None
         if self.state_dir is not None:
             self.state_dir.mkdir(parents=True, exist_ok=True)
             self._load_state(self.state_dir / STATE_FILE)
             ca_dir = self.state_dir
-        else:
-            self._temp_dir = Path(tempfile.mkdtemp(prefix="aio-certs-kv-"))
-            ca_dir = self._temp_dir
-        self._tls = self._tls or make_loopback_tls()
-        self.ca_pem_path = self._tls.write_ca(ca_dir / CA_FILE)
-        ready: Future[None] = Future()
-        self._thread = threading.Thread(
-            target=self._serve, args=(ready,), name="keyvault-emulator", daemon=True
-        )
-        self._thread.start()
-        try:
-            ready.result(timeout=30)
-        except BaseException:
-            self._thread.join(timeout=5)
-            self._thread = None
-            self._cleanup_temp()
-            raise
+        self._launch(CA_FILE, ca_dir)
         return self
 
-    def _serve(self, ready: Future[None]) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        try:
-            loop.run_until_complete(self._startup())
-        except BaseException as exc:
-            ready.set_exception(exc)
-            loop.close()
-            return
-        ready.set_result(None)
-        try:
-            loop.run_forever()
-        finally:
-            loop.close()
-
-    async def _startup(self) -> None:
-        # access_log=None: the demo must not spam the terminal the dashboard draws on.
-        self._runner = web.AppRunner(self._app.build(), access_log=None, handle_signals=False)
-        await self._runner.setup()
-        await self._open_site()
-
-    async def _open_site(self) -> None:
-        assert self._runner is not None and self._tls is not None
-        site = web.TCPSite(
-            self._runner, self.host, self.port, ssl_context=self._tls.server_context, reuse_address=True
-        )
-        try:
-            await site.start()
-        except OSError as exc:
-            raise OSError(
-                exc.errno, f"Key Vault emulator cannot listen on {self.host}:{self.port}: {exc.strerror}"
-            ) from None
-        self._site = site
-        self.port = site.port
-
-    async def _close_site(self) -> None:
-        if self._site is not None:
-            await self._site.stop()
-            self._site = None
-        if self._runner is not None and self._runner.server is not None:
-            # Closing the listener leaves keep-alive connections open; an outage must drop them too.
-            for connection in self._runner.server.connections:
-                connection.force_close()
+    def _build_app(self) -> web.Application:
+        return self._app.build()
 
     def stop(self) -> None:
         """Stop serving, flush persisted state, remove temporary files. Idempotent."""
-        loop, thread = self._loop, self._thread
-        if loop is not None and thread is not None and thread.is_alive():
-            asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(timeout=30)
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(timeout=30)
-        self._thread = self._loop = None
+        self._stop_serving()
         self._flush()
         self._cleanup_temp()
 
-    async def _shutdown(self) -> None:
+    async def _before_shutdown(self) -> None:
         if self._flush_handle is not None:
             self._flush_handle.cancel()
             self._flush_handle = None
-        await self._close_site()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    def _cleanup_temp(self) -> None:
-        if self._temp_dir is not None:
-            shutil.rmtree(self._temp_dir, ignore_errors=True)
-            self._temp_dir = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     # -- seeding and inspection ---------------------------------------------------------------
 
@@ -241,19 +150,6 @@ class KeyVaultEmulator:
     def set_latency(self, seconds: float) -> None:
         """Delay every answer by ``seconds``, as a vault across a WAN would (0 for none)."""
         self.faults.set_latency(seconds)
-
-    def set_unreachable(self, unreachable: bool) -> None:
-        """Simulate an outage: close the listener and drop open connections; False listens again on the
-        same port."""
-        loop = self._loop
-        if loop is None:
-            raise RuntimeError("the Key Vault emulator is not running")
-        action = self._close_site() if unreachable else self._reopen_site()
-        asyncio.run_coroutine_threadsafe(action, loop).result(timeout=30)
-
-    async def _reopen_site(self) -> None:
-        if self._site is None:
-            await self._open_site()
 
     def requests(self) -> list[RequestRecord]:
         """Every request served so far (method, path, query, whether a bearer came, status)."""
