@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from tui.core.changes.file_rules import PKCS12_CONTENT_TYPE, FileContent, read_content, vault_value
 from tui.core.model.snapshot import VaultSecret
 from tui.core.model.state import CertificateView, ClusterState
+from tui.vault.sdk_imports import VAULT, import_sdk
 
 if TYPE_CHECKING:
     from tui.core.changes.changeset import ChangeSet
@@ -184,6 +185,8 @@ def read_vault_listing(session: ChangeSession) -> Mapping[str, VaultSecret]:
 def read_vault_candidates(session: ChangeSession) -> VaultCandidates:
     """The secrets no list maps yet, with their values decoded (one request per value, as the API has it)."""
     from tui.ops.runner import SiteUnavailable
+
+    import_sdk(VAULT)  # on a worker thread, maybe beside the feed's vault reader
     from tui.vault.reader import read_vault_snapshot
 
     try:

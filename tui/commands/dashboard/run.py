@@ -29,6 +29,7 @@ from tui.core.clock import Clock, SystemClock
 from tui.core.text import one_line
 from tui.ui.source import FeedSource, SourceInfo
 from tui.ui.view.settings import UiSettings
+from tui.vault.sdk_imports import import_sdk
 
 if TYPE_CHECKING:
     from tui.ops.runner import ChangeSession
@@ -188,8 +189,10 @@ def open_feed(settings: Settings, *, clock: Clock | None = None) -> tuple[Cluste
 
 def open_change_session(settings: Settings) -> tuple[ChangeSession, ClusterConnection]:
     """The CLI's change session (its own connection), with a one-line error instead of Refused."""
+    import_sdk(("tui.commands.shared.change_flow",))
     # The change engine brings the Azure SDK (~0.1 s): imported on the session's first use, in a worker,
-    # so that the dashboard's first frame does not wait for it.
+    # so that the dashboard's first frame does not wait for it; one thread at a time, as the feed's
+    # vault and ARM threads import it too (tui/vault/sdk_imports.py).
     from tui.commands.shared.change_flow import open_session
 
     try:

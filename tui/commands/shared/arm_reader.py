@@ -15,6 +15,10 @@ from typing import TYPE_CHECKING, Any
 from tui.commands.shared.settings import ArmSettings, VaultSettings
 from tui.core.model.arm import ArmIds, ArmSnapshot
 from tui.core.model.snapshot import ResourceStatus
+from tui.vault.sdk_imports import import_sdk
+
+ARM_SDK = ("tui.arm.client", "tui.arm.errors", "tui.arm.resources", "tui.arm.reader", "tui.vault.credentials")
+"""The ARM adapter's modules that bring the Azure SDK (its credentials are the vault's)."""
 
 if TYPE_CHECKING:
     from tui.arm.resources import ArmResources
@@ -51,6 +55,7 @@ def open_arm(
     Raises a one-line ``ArmError`` for a bad endpoint, CA file or auth mode, and for the ``demo``
     credential with an endpoint that is not on loopback.
     """
+    import_sdk(ARM_SDK)
     # The Azure SDK comes with these (~0.1 s): imported when ARM is first read, never at start-up.
     from tui.arm.client import arm_endpoint, check_endpoint, refuse_demo_for
     from tui.arm.errors import ArmError
@@ -92,6 +97,7 @@ def make_arm_reader(
     adapters: dict[ArmIds, Any] = {}
 
     def read(state: ClusterState | None) -> ArmSnapshot | None:
+        import_sdk(ARM_SDK)
         # Imported on first read (the feed's ARM thread, after the first cluster state).
         from tui.arm.errors import classify
         from tui.arm.reader import read_arm_snapshot

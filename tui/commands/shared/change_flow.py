@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tui.cluster.config import ClusterConfigError, ClusterConnection, connect
-from tui.commands.shared.arm_reader import arm_target, open_arm
+from tui.commands.shared.arm_reader import ARM_SDK, arm_target, open_arm
 from tui.commands.shared.confirm import confirm
 from tui.commands.shared.exits import (
     EXIT_APPLY_FAILED,
@@ -63,6 +63,7 @@ from tui.ops.journal import notice_lines
 from tui.ops.resume import ROLLED_BACK
 from tui.ops.runner import ArmAccess, ArmFor, ChangeSession, SiteUnavailable
 from tui.vault.client import make_secret_client
+from tui.vault.sdk_imports import import_sdk
 
 
 def open_session(settings: Settings) -> tuple[ChangeSession, ClusterConnection]:
@@ -126,7 +127,8 @@ def arm_access_for(
         ids = arm_target(arm, state)
         if ids is None:
             return None
-        # The adapter brings the Azure SDK: imported when a change first needs ARM.
+        import_sdk(ARM_SDK)
+        # The adapter brings the Azure SDK: imported when a change first needs ARM, one thread at a time.
         from tui.arm.errors import classify
         from tui.arm.reader import read_arm_snapshot
 

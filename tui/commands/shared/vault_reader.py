@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui.commands.shared.settings import VaultSettings
 from tui.core.model.snapshot import AreaState, ResourceStatus, VaultSnapshot
+from tui.vault.sdk_imports import VAULT, import_sdk
 
 if TYPE_CHECKING:
     from tui.cluster.live import VaultReader
@@ -29,8 +30,9 @@ def vault_target(settings: VaultSettings, state: ClusterState | None) -> tuple[s
     OPC UA lists use (with ``--cloud`` or the SPC's cloudName). Values are read only for the objects that
     SPC maps; everything else is listed without values. ``(None, ())`` when no vault is known.
     """
+    import_sdk(VAULT)
     # The Azure SDK (~0.1 s) comes with tui.vault.client: imported when a vault is first looked for (the
-    # dashboard's vault thread, after its first frame), never at start-up.
+    # dashboard's vault thread, after its first frame), never at start-up; one thread at a time.
     from tui.vault.client import vault_url_for
 
     spc = None
@@ -84,6 +86,7 @@ def make_vault_reader(
         on_listed: Callable[[VaultSnapshot], None] | None = None,
         only: Collection[str] | None = None,
     ) -> VaultSnapshot | None:
+        import_sdk(VAULT)
         # Imported on first read (the feed's vault thread, after the first cluster state): the Azure SDK
         # takes ~0.1 s to import, which would otherwise delay the dashboard's first frame.
         from tui.vault.client import make_secret_client

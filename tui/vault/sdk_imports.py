@@ -1,0 +1,31 @@
+"""The Azure SDK, imported lazily and one thread at a time.
+
+The vault and ARM readers import the SDK on first use so that it never delays a first frame. They run
+on their own threads (the dashboard's side reads, ``status``'s early vault listing beside the cluster
+read), and two threads importing the same packages at once can fail with ``_DeadlockError: deadlock
+detected by _ModuleLock('azure.core.exceptions')``: CPython gives up on a thread that waits for a module
+another thread is importing while that thread waits for one of its own (azure.core's modules import each
+other). Every lazy SDK import goes through :func:`import_sdk`, which takes one lock, so only one thread
+imports at a time; once imported, a call is a dictionary look-up under an uncontended lock.
+
+It lives in the vault adapter, whose credentials ARM shares; callers name the modules they are about to
+import themselves (the ARM readers pass the ARM adapter's), so no layer gains an import it did not have.
+This module imports no SDK itself.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+
+_LOCK = threading.Lock()
+
+VAULT = ("tui.vault.client", "tui.vault.errors", "tui.vault.reader")
+"""The vault adapter's modules that bring the SDK."""
+
+
+def import_sdk(modules: tuple[str, ...]) -> None:
+    """Import ``modules`` (and the SDK they bring) unless already imported, one thread at a time."""
+    with _LOCK:
+        for name in modules:
+            importlib.import_module(name)
