@@ -18,7 +18,7 @@ from tui.cluster.listwatch import WatchTarget
 from tui.core.model import resources as rk
 from tui.core.model.arm import ARC_CONFIG_MAP, ARC_CONFIG_NAMESPACE
 from tui.core.model.settings import ModelSettings
-from tui.core.model.snapshot import AreaState, ObjectKey, RawSnapshot, ResourceStatus
+from tui.core.model.snapshot import AreaState, ObjectKey, RawSnapshot, ResourceStatus, namespaced_status_key
 
 # Kinds read in both the AIO and the cert-manager namespace: the root CA and its Certificate live in
 # cert-manager, the broker's certificates, a bring-your-own Issuer and the trust bundle in the AIO one.
@@ -117,11 +117,6 @@ def _not_kubernetes(
 
 def _unreachable(target: WatchTarget, status: ResourceStatus) -> ResourceStatus:
     return ResourceStatus(AreaState.UNREACHABLE, f"{target.describe()}: {NOT_KUBERNETES}", status.since)
-
-
-def namespaced_status_key(resource_key: str, namespace: str) -> str:
-    """Status key of one namespace's part of a resource read in several: ``v1/secrets@cert-manager``."""
-    return f"{resource_key}@{namespace}"
 
 
 def assemble(

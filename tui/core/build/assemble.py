@@ -150,7 +150,8 @@ def build_state(
     root, history = build_root_ca(raw, settings, discovery, certificates, now, cache, previous)
 
     roles: dict[str, tuple[str, ...]] = defaultdict(tuple)
-    roles[discovery.issuer_key] += ("broker",)
+    if not discovery.issuer_unconfirmed:  # the fallback issuer is no broker's until the listener says so
+        roles[discovery.issuer_key] += ("broker",)
     if root.resource is not None:
         roles[root.resource.issuer_ref.issuer_key(root.resource.namespace)] += ("root-ca",)
     issuers = parse_issuers(raw, certificates, roles)
@@ -228,4 +229,5 @@ def build_state(
         arm=arm_state,
         owners=owners,
         connector_certificate=connector,
+        loading=raw.loading,
     )

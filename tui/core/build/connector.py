@@ -53,11 +53,14 @@ def build_connector_certificate(
     now: datetime,
     cache: DecodeCache,
 ) -> ConnectorCertView | None:
-    """The connector's certificate; None when the Secrets could not be read (unknown, not absent)."""
+    """The connector's certificate; None when the Secrets could not be read, or what would say where it
+    is has not been listed yet (unknown, not absent)."""
     if raw.state_of(rk.SECRETS.key).state is not AreaState.OK:
         return None
     sync = raw.get(rk.SECRET_SYNCS.key, namespace, CLIENT_CERT_SYNC)
     own = raw.get(rk.SECRETS.key, namespace, CLIENT_CERT_SYNC)
+    if sync is None and own is None and raw.pending(rk.SECRET_SYNCS.key, namespace):
+        return None  # whether the connector brings its own certificate is not known yet
     if sync is not None or own is not None:
         source, secret_name, secret = ConnectorCertSource.OWN, CLIENT_CERT_SYNC, own
         key = _public_key(own, sync)
@@ -68,6 +71,8 @@ def build_connector_certificate(
         (c for c in certificates if c.namespace == namespace and c.secret_name == secret_name),
         None,
     )
+    if secret is None and issuing is None and raw.pending(rk.CERTIFICATES.key, namespace):
+        return None  # whether a Certificate will write it is not known yet
     certificate, error = None, None
     if secret is not None:
         # Only this one key is decoded: never tls.key, never the client certificate's .pem.

@@ -35,7 +35,7 @@ def discover(raw: RawSnapshot, settings: ModelSettings) -> DiscoveryView:
     """Where the issuer and trust bundle are: broker listener / dataflow endpoint, else flags, else AIO."""
     names = settings.names
     ns = settings.namespace
-    ref = _listener_issuer_ref(raw.get(rk.BROKER_LISTENERS.key, ns, BROKER_LISTENER))
+    ref = listener_ref = _listener_issuer_ref(raw.get(rk.BROKER_LISTENERS.key, ns, BROKER_LISTENER))
     if ref is not None:
         kind, name, source = str(ref.get("kind") or "Issuer"), str(ref["name"]), "broker-listener"
     elif settings.issuer_override is not None:
@@ -68,6 +68,12 @@ def discover(raw: RawSnapshot, settings: ModelSettings) -> DiscoveryView:
     else:
         configmap, key, bundle_source = names.trust_bundle_configmap, names.trust_bundle_key, "default"
     byo = (kind, name) != ("ClusterIssuer", names.issuer_name) or configmap != names.trust_bundle_configmap
+    # A fallback location stands unconfirmed while the object that would override it is not listed yet.
+    loading = tuple(
+        resource.plural
+        for resource, found in ((rk.BROKER_LISTENERS, listener_ref), (rk.DATAFLOW_ENDPOINTS, cm_ref))
+        if not found and raw.pending(resource.key, ns)
+    )
     return DiscoveryView(
         issuer_kind=kind,
         issuer_name=name,
@@ -78,6 +84,7 @@ def discover(raw: RawSnapshot, settings: ModelSettings) -> DiscoveryView:
         bundle_key=key,
         bundle_source=bundle_source,
         byo=byo,
+        loading=loading,
     )
 
 

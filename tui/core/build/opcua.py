@@ -85,7 +85,13 @@ def _entries(
     now: datetime,
     spc_readable: bool,
     cache: DecodeCache,
+    loading: tuple[str, ...] = (),
 ) -> tuple[OpcUaEntry, ...]:
+    if loading:
+        for row in rows:
+            row["loading"] = loading
+            if rk.SECRETS.plural in loading and row["content"] == "missing":
+                row["content"] = "loading"  # not synced, or not listed yet: unknown which
     link_chains(rows, cache)
     failing = {s.list_name for s in syncs if s.whole_list_failing}
     item_errors = {s.list_name: _item_errors(s, rows) for s in syncs if s.present and s.item_failures}
@@ -184,6 +190,10 @@ def _remembered_entries(
     # Copies: the memo must keep what this result was made from even if a caller mutates its objects.
     vault_secrets = dict(vault.secrets) if vault is not None and vault.status.state is AreaState.OK else None
     checking = vault.checking if vault is not None and vault_secrets is not None else frozenset()
+    # The lists' collections not listed yet: nothing is judged absent from them.
+    loading = tuple(
+        r.plural for r in (rk.SECRETS, rk.SECRET_SYNCS, rk.SECRET_PROVIDER_CLASSES) if raw.pending(r.key, ns)
+    )
     lists = [
         (
             sync,
@@ -199,6 +209,7 @@ def _remembered_entries(
         secrets_read,
         vault_secrets,
         checking,
+        loading,
         tuple(
             (
                 sync.name,
@@ -228,6 +239,6 @@ def _remembered_entries(
         memo.put(part, None, now, None, table)
         # Copies again: link_chains adds fields to the rows it is given.
         rows.extend({**row, "days_left": _days_left(row, now)} for row in static)
-    entries = _entries(rows, syncs, settings, now, spc_readable, cache)
+    entries = _entries(rows, syncs, settings, now, spc_readable, cache, loading)
     memo.put(name, inputs, now, stable_until(rows, now), entries)
     return entries, True

@@ -6,6 +6,7 @@ reads "rotated at T"; the judgement itself lives in :mod:`tui.core.model.rotatio
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -26,7 +27,15 @@ from tui.core.model.names import (
 from tui.core.model.rotation import assess_rotation, detect_rotation, extend_history, infer_rotation
 from tui.core.model.settings import ModelSettings
 from tui.core.model.snapshot import RawSnapshot
-from tui.core.model.state import CertificateView, ClusterState, DiscoveryView, RootCAView, RotationEvent
+from tui.core.model.state import (
+    CertificateView,
+    ClusterState,
+    DiscoveryView,
+    RootCAView,
+    RotationEvent,
+    RotationPhase,
+    RotationView,
+)
 
 
 def _certs_from_secret(
@@ -157,12 +166,25 @@ def build_root_ca(
     if secret is not None and certificate is None and tls_error is None:
         tls_error = "secret has no tls.crt"
 
+    # What this view still waits for: an object missing from a collection not listed yet is unknown.
+    loading = list(discovery.loading if "brokerlisteners" in discovery.loading else ())
+    if issuer_obj is None and raw.pending(issuer_res.key, discovery.issuer_namespace or None):
+        loading.append(issuer_res.plural)
+    if secret is None and raw.pending(rk.SECRETS.key, secret_ns):
+        loading.append(rk.SECRETS.plural)
+    if resource is None and raw.pending(rk.CERTIFICATES.key, secret_ns):
+        loading.append(rk.CERTIFICATES.plural)
+
     history: tuple[RotationEvent, ...] = previous.rotation_history if previous is not None else ()
     recent = timedelta(seconds=settings.rotation_recent_seconds)
     event: RotationEvent | None = None
     # Which revision issued the certificate in the Secret, by its request (the status may lag it).
     revision = issued_revision(raw, resource, certificate, cache)
-    if previous is None:
+    # A state built from part of the collections is no "before": infer as a first look would. Nor is it
+    # a look at all while the secret or its Certificate is loading: no event is recorded from it.
+    if loading:
+        event = None
+    elif previous is None or previous.loading:
         event = infer_rotation(resource, certificate, now, recent, revision=revision)
     elif previous.root_ca.key == f"{secret_ns}/{secret_name}":
         # A different secret means a different issuer was discovered, which is not a rotation.
@@ -178,6 +200,10 @@ def build_root_ca(
     rotation = assess_rotation(
         resource, certificate, now, history=history, recent=recent, secret_present=secret is not None
     )
+    # The Certificate's own status says the phase even while the secret is loading; without it, or with
+    # the CA's location unconfirmed, the phase would be a guess ("unmanaged", "unknown").
+    if loading and (resource is None or set(loading) - {rk.SECRETS.plural, rk.CERTIFICATES.plural}):
+        rotation = _loading_rotation(rotation, loading)
     view = RootCAView(
         secret_namespace=secret_ns,
         secret_name=secret_name,
@@ -196,5 +222,19 @@ def build_root_ca(
         old_key_certificates=old_key_certificates(raw, certificates, discovery.issuer_key, certificate, cache)
         if issuer_obj is not None and locatable
         else (),
+        loading=tuple(loading),
     )
     return view, history
+
+
+def _loading_rotation(rotation: RotationView, loading: Sequence[str]) -> RotationView:
+    """``rotation`` as far as it is known while ``loading`` is not listed yet: phase ``loading``, never
+    ``unmanaged`` or ``unknown`` for want of a Certificate or a secret that has not arrived."""
+    return dataclasses.replace(
+        rotation,
+        phase=RotationPhase.LOADING,
+        message=f"loading {', '.join(loading)}",
+        reason="",
+        next_attempt=None,
+        retry_now=False,
+    )

@@ -68,6 +68,12 @@ def build_sync(raw: RawSnapshot, namespace: str, list_name: str, sync_name: str)
     partial = [c for c in failing if c.reason == PARTIAL_SYNC]
     summaries = [failed_items(c.message) for c in partial]
     items = tuple(dict.fromkeys(i for s in summaries if s is not None for i in s))
+    # Absent from a collection not listed yet is unknown, not absent.
+    loading = tuple(
+        resource.plural
+        for resource, obj in ((rk.SECRET_SYNCS, sync), (rk.SECRETS, secret))
+        if obj is None and raw.pending(resource.key, namespace)
+    )
     return SyncView(
         namespace=namespace,
         name=sync_name,
@@ -87,6 +93,7 @@ def build_sync(raw: RawSnapshot, namespace: str, list_name: str, sync_name: str)
         item_failures=items,
         partial_unread=any(s is None for s in summaries),
         data_bytes=data_size(secret),
+        loading=loading,
     )
 
 

@@ -102,7 +102,9 @@ def build_trust_bundle(
     # A bundle is in step when it holds the CA itself or a CA above it in its chain (a bring-your-own
     # issuing CA is trusted through its root, which is all the bundle carries).
     accepted = {current.sha256, *(c.sha256 for c in root.chain)} if current is not None else set()
-    holds_current = None if current is None or cm is None else any(c.sha256 in accepted for c in certificates)
+    # A CA found where the issuer's location is still unconfirmed may not be the site's: not judged.
+    unknown = current is None or cm is None or root.location_unconfirmed
+    holds_current = None if unknown else any(c.sha256 in accepted for c in certificates)
 
     found = _writer(raw, cm, name)
     kind: str | None = None
@@ -125,6 +127,12 @@ def build_trust_bundle(
                 cluster_bundle = bundle_name
         else:
             sources = _cluster_bundle_sources(spec_of(bundle))
+    # What this view still waits for: an object missing from a collection not listed yet is unknown.
+    loading = [p for p in discovery.loading if p == rk.DATAFLOW_ENDPOINTS.plural]
+    if cm is None and raw.pending(rk.CONFIGMAPS.key, ns):
+        loading.append(rk.CONFIGMAPS.plural)
+    if found is None:
+        loading += [r.plural for r in (rk.BUNDLES, rk.CLUSTER_BUNDLES) if raw.pending(r.key)]
     return TrustBundleView(
         namespace=ns,
         configmap=name,
@@ -144,6 +152,7 @@ def build_trust_bundle(
         deprecated=deprecated,
         migrated=migrated,
         cluster_bundle=cluster_bundle,
+        loading=tuple(loading),
     )
 
 

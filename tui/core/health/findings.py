@@ -165,9 +165,10 @@ def entry_flags(
             add(Health.CRL_BAD_SIGNATURE if entry.issuer_in_list else Health.CRL_WITHOUT_CA)
     if duplicate:
         add(Health.DUPLICATE)
-    if entry.mapped and not entry.synced:
+    # Nothing is judged absent from a collection not listed yet (the dashboard draws before all are in).
+    if entry.mapped and not entry.synced and "secrets" not in entry.loading:
         add(Health.NOT_SYNCED)
-    if entry.synced and not entry.mapped:
+    if entry.synced and not entry.mapped and "secretsyncs" not in entry.loading:
         add(Health.HAND_ADDED)
     if entry.mapped and spc_known and not entry.spc_object:
         # Where the object is, when another SPC holds it, says what to fix.
@@ -315,6 +316,9 @@ def root_ca_findings(root: RootCAView, settings: ModelSettings, area_ok: bool) -
     """Missing, undecodable, expired/expiring, renewal overdue or failing, not ready, quickstart."""
     out: list[Finding] = []
     subject = "root-ca"
+    if root.location_unconfirmed or (root.loading and not root.secret_present):
+        # Where the CA is, or whether its secret exists, is not known until those collections are in.
+        return out
     if not root.secret_present:
         if not root.locatable:
             out.append(Finding(Severity.INFO, "root-ca-not-visible", f"root CA: {root.note}", subject))
@@ -395,6 +399,9 @@ def bundle_findings(bundle: TrustBundleView, root: RootCAView, area_ok: bool) ->
     out: list[Finding] = []
     subject = "trust-bundle"
     where = f"{bundle.namespace}/{bundle.configmap}"
+    if bundle.discovery_pending or (bundle.loading and not bundle.present):
+        # Which ConfigMap it is, or whether it exists, is not known until those collections are in.
+        return out
     if not bundle.present or not bundle.key_present:
         if area_ok:
             what = (
@@ -451,7 +458,7 @@ def issuer_findings(issuers: Sequence[IssuerView], discovery: DiscoveryView, are
     """Issuers not Ready (critical for the ones AIO depends on) and a discovered issuer that is missing."""
     out: list[Finding] = []
     keys = {i.key for i in issuers}
-    if area_ok and discovery.issuer_key not in keys:
+    if area_ok and not discovery.issuer_unconfirmed and discovery.issuer_key not in keys:
         out.append(
             Finding(
                 Severity.CRITICAL,
@@ -463,7 +470,9 @@ def issuer_findings(issuers: Sequence[IssuerView], discovery: DiscoveryView, are
     for issuer in issuers:
         if issuer.ready is True:
             continue
-        important = bool(issuer.roles) or issuer.key == discovery.issuer_key
+        important = bool(issuer.roles) or (
+            issuer.key == discovery.issuer_key and not discovery.issuer_unconfirmed
+        )
         severity = Severity.CRITICAL if important else Severity.WARNING
         state = "not ready" if issuer.ready is False else "readiness unknown"
         text = (
@@ -505,7 +514,7 @@ def sync_findings(syncs: Sequence[SyncView], spcs: Sequence[SpcView], area_ok: b
     for sync in syncs:
         out += _size_findings(sync)
         if not sync.present:
-            if sync.secret_present and area_ok:
+            if sync.secret_present and area_ok and not sync.loading:
                 out.append(_absent_sync_finding(sync))
             continue
         subject = f"sync/{sync.name}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import textwrap
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
@@ -68,15 +68,21 @@ def _days(value: float | None) -> str:
     return "?" if value is None else expiry_phrase(value)
 
 
+def loading_text(loading: Iterable[str]) -> str:
+    """``loading secrets, certificates``: what a view waits for, in words (empty when nothing)."""
+    names = list(dict.fromkeys(loading))
+    return f"loading {', '.join(names)}" if names else ""
+
+
 def unread_reason(state: ClusterState, area: Area) -> str | None:
-    """Why ``area`` holds no data when it could not be read (``not read yet``, ``unknown: cluster
+    """Why ``area`` holds no data when it could not be read (``loading``, ``unknown: cluster
     unreachable``); None once it was read, when an absent object is really absent.
 
     Never-read data is unknown, never "not found": the dashboard's panes and ``status`` say this instead.
     """
     view = state.area(area)
     if view.state is AreaState.PENDING:
-        return "not read yet"
+        return "loading"
     if view.state is AreaState.UNREACHABLE:
         return "unknown: cluster unreachable"
     if view.state in (AreaState.FORBIDDEN, AreaState.ERROR):

@@ -41,6 +41,11 @@ class ResourceStatus:
     since: datetime | None = None
 
 
+def namespaced_status_key(resource_key: str, namespace: str) -> str:
+    """Status key of one namespace's part of a resource read in several: ``v1/secrets@cert-manager``."""
+    return f"{resource_key}@{namespace}"
+
+
 @dataclass(frozen=True)
 class RawSnapshot:
     """Every object the reflectors hold at one moment.
@@ -64,6 +69,33 @@ class RawSnapshot:
     def state_of(self, key: str) -> ResourceStatus:
         """Read state of one resource key (PENDING when never asked for)."""
         return self.status.get(key, ResourceStatus(AreaState.PENDING))
+
+    def pending(self, key: str, namespace: str | None = None) -> bool:
+        """Whether the collection (its part in ``namespace``, when read per namespace) was asked for and
+        has not answered its first list yet: then an object missing from it is unknown, not absent.
+
+        A key the snapshot has no status for was never asked for, and is not pending.
+        """
+        if namespace is not None:
+            part = self.status.get(namespaced_status_key(key, namespace))
+            if part is not None:
+                return part.state is AreaState.PENDING
+        status = self.status.get(key)
+        return status is not None and status.state is AreaState.PENDING
+
+    @property
+    def loading(self) -> tuple[str, ...]:
+        """Plural names of the resources with some part not listed yet (``secrets``), sorted; empty once
+        every collection asked for has answered once."""
+        return tuple(
+            sorted(
+                {
+                    key.rsplit("/", 1)[-1]
+                    for key, status in self.status.items()
+                    if "@" not in key and status.state is AreaState.PENDING
+                }
+            )
+        )
 
 
 @dataclass(frozen=True)

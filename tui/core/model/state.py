@@ -43,6 +43,9 @@ class RotationPhase(StrEnum):
     """The CA secret exists but no cert-manager Certificate writes it."""
     UNKNOWN = "unknown"
     """Neither the CA secret nor its Certificate could be read."""
+    LOADING = "loading"
+    """What the phase depends on (the CA secret, its Certificate, where the issuer is) has not been listed
+    yet: the dashboard draws before every collection has answered (:attr:`RootCAView.loading`)."""
 
 
 @dataclass(frozen=True)
@@ -334,6 +337,19 @@ class DiscoveryView:
     """``dataflow-endpoint``, ``flag`` or ``default``."""
     byo: bool
     """True when the issuer or bundle is not AIO's default (a bring-your-own issuer site)."""
+    loading: tuple[str, ...] = ()
+    """``brokerlisteners`` and/or ``dataflowendpoints`` when they were not listed yet and so could not
+    say where the issuer (or the bundle) is: the location shown is the fallback, unconfirmed."""
+
+    @property
+    def issuer_unconfirmed(self) -> bool:
+        """The issuer's location is the fallback while the broker listener is not listed yet."""
+        return "brokerlisteners" in self.loading
+
+    @property
+    def bundle_unconfirmed(self) -> bool:
+        """The bundle's location is the fallback while the dataflow endpoint is not listed yet."""
+        return "dataflowendpoints" in self.loading
 
     @property
     def issuer_key(self) -> str:
@@ -372,6 +388,15 @@ class RootCAView:
     """Keys of the Certificates this CA's issuer signs whose issued certificate names this CA but does not
     verify against its current key: signed before a key rotation, they fail for every client that has
     the new trust bundle until cert-manager issues them again (docs/domain.md §3.8, §4.3)."""
+    loading: tuple[str, ...] = ()
+    """Plural names of the collections this view still waits for (``secrets``, ``certificates``,
+    ``brokerlisteners``...): what they would say is unknown, so nothing is judged absent from them."""
+
+    @property
+    def location_unconfirmed(self) -> bool:
+        """Where the CA secret is depends on a collection not listed yet (the broker listener or the
+        issuer): the secret shown, if any, may not be the one the site uses."""
+        return bool({"brokerlisteners", "issuers", "clusterissuers"} & set(self.loading))
 
     @property
     def key(self) -> str:
@@ -414,6 +439,14 @@ class TrustBundleView:
     """The Bundle's ``Migrated`` condition when True: a ClusterBundle took over; the Bundle can go."""
     cluster_bundle: str | None = None
     """A ClusterBundle of the same name beside a Bundle (trust-manager's migration creates one)."""
+    loading: tuple[str, ...] = ()
+    """Plural names of the collections this view still waits for (``configmaps``, ``dataflowendpoints``,
+    ``bundles``...): what they would say is unknown, so nothing is judged absent from them."""
+
+    @property
+    def discovery_pending(self) -> bool:
+        """Which ConfigMap is the bundle depends on the dataflow endpoint, not listed yet."""
+        return "dataflowendpoints" in self.loading
 
 
 @dataclass(frozen=True)
@@ -455,6 +488,9 @@ class SyncView:
     next_bytes: int | None = None
     """Bytes the Secret would hold after the next sync, when the vault says it changes (an entry mapped
     but not synced yet, or synced with other bytes); None when no different size is known."""
+    loading: tuple[str, ...] = ()
+    """``secretsyncs`` and/or ``secrets`` when not listed yet: an absent SecretSync or Secret is then
+    unknown, not absent."""
 
     @property
     def healthy(self) -> bool:
@@ -511,7 +547,8 @@ class OpcUaEntry:
     sha256: str | None
     """SHA-256 of the synced bytes (not of the certificate) for change detection."""
     content: str
-    """``certificate``, ``crl``, ``undecodable`` or ``missing`` (not synced, its vault value unknown)."""
+    """``certificate``, ``crl``, ``undecodable``, ``missing`` (not synced, its vault value unknown) or
+    ``loading`` (the synced Secret not listed yet)."""
     certificate: CertificateInfo | None
     extra_certificates: tuple[CertificateInfo, ...]
     crl: CrlInfo | None
@@ -545,6 +582,10 @@ class OpcUaEntry:
     checking: tuple[str, ...] = ()
     """What is being read again before this entry is judged against it (``vault``, ``arm``): the lists
     changed after the last read, so a finding from that read could be false."""
+    loading: tuple[str, ...] = ()
+    """Plural names of the collections of the lists not listed yet (``secrets``, ``secretsyncs``,
+    ``secretproviderclasses``): whether the file is synced, mapped or in the SPC is unknown, so no flag
+    is drawn from their absence (``content`` reads ``loading`` while the Secrets are not in)."""
 
     @property
     def key(self) -> str:
@@ -683,6 +724,15 @@ class ClusterState:
     """Who owns each SPC in the AIO namespace and each OPC UA list SecretSync (present on either side)."""
     connector_certificate: ConnectorCertView | None = None
     """The OPC UA connector's own application instance certificate; None when not read."""
+    loading: tuple[str, ...] = ()
+    """Plural names of the resources some part of which has not been listed yet (``secrets``...): a
+    state built while the feed starts. Their absence proves nothing: no finding is drawn from it, and
+    the panes say ``loading``. Empty in a complete state."""
+
+    @property
+    def complete(self) -> bool:
+        """Every collection asked for has answered once."""
+        return not self.loading
 
     def owner(self, kind: ArmKind, name: str | None) -> OwnerView | None:
         """The ownership of one list object (ARM names compare case-insensitively)."""
