@@ -58,6 +58,7 @@ from tui.demo.environment import DemoEnvironment
 from tui.demo.keyvault.vault import start_keyvault_emulator
 from tui.demo.seed.aio import secret_name_for, trust_configmap
 from tui.demo.seed.objects import iso
+from tui.vault.reader import SETTLED
 
 NS = "azure-iot-operations"
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
@@ -422,6 +423,7 @@ def test_timed_vault_rereads_fetch_only_the_values_that_changed(
                 secret_name_for(file_name), data.hex(), "application/pkix-cert", {"file-encoding": "hex"}
             )
         assert vault.ca_pem_path is not None
+        clock.advance(SETTLED)  # values are remembered once their version is this old (tui/vault/reader.py)
         settings = VaultSettings(url=vault.url, auth="demo", ca_bundle=str(vault.ca_pem_path))
         real = make_vault_reader(settings, clock=clock)
         reads: list[tuple[bool, int]] = []  # (incremental, values fetched), one per read of the vault
@@ -454,14 +456,18 @@ def test_timed_vault_rereads_fetch_only_the_values_that_changed(
             secret_name_for("plc-1.der"), GATEWAY.der.hex(), "application/pkix-cert", {"file-encoding": "hex"}
         )
         feed.wait_for_state(lambda s: s.entry("trust/plc-1.der").vault_in_sync is False, TIMEOUT)
-        assert [n for _, n in reads if n] == [2, 1]
-        # Every value again once FULL_READ_EVERY has passed, and whenever a read is asked for.
-        clock.advance(FULL_READ_EVERY)
+        # Until its new version is SETTLED old, the changed value is fetched again; then no more.
+        clock.advance(SETTLED)
         with changed:
-            assert changed.wait_for(lambda: reads[-1] == (True, 2), TIMEOUT)
+            assert changed.wait_for(lambda: reads[-1] == (True, 0), TIMEOUT)
+        assert reads[0][1] == 2 and {n for _, n in reads[1:]} == {0, 1}
+        # Values are remembered by version: neither FULL_READ_EVERY nor a read asked for fetches them again.
+        clock.advance(FULL_READ_EVERY)
+        assert next_reads(3) == [(True, 0)] * 3
         feed.refresh_vault()
         with changed:
-            assert changed.wait_for(lambda: (False, 2) in reads[1:], TIMEOUT)
+            assert changed.wait_for(lambda: (False, 0) in reads[1:], TIMEOUT)
+        assert all(n == 0 for _, n in reads[-3:])
     finally:
         vault.stop()
 

@@ -4,17 +4,31 @@ Lists every secret's properties, then reads the values of the wanted ones on a s
 request per value is the only way the API offers). Failures become the snapshot's status (FORBIDDEN,
 UNREACHABLE or ERROR with a one-line reason) so an unreachable vault leaves the rest of the dashboard
 working.
+
+A secret's value never changes within a version, so the values read through a client are remembered (in
+memory, per client, never written anywhere) by the version they belong to, and a later read through the
+same client fetches only the values of versions it has not seen: with nothing changed, a re-read of a
+vault is its paged listing alone. The listing names no version (docs/domain.md, "Key Vault"); what ties a
+listed secret to a remembered version is the current version's creation time, which is whole seconds. A
+value is therefore remembered only when the listing before it was answered at least :data:`SETTLED`
+after that version was created, by the service's own ``Date`` and by the reader's clock alike: any later
+version has a later creation time (see :class:`_Remembered`).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+import weakref
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from types import MappingProxyType
+from typing import Any
 
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-from azure.keyvault.secrets import SecretClient, SecretProperties
+from azure.keyvault.secrets import KeyVaultSecret, SecretClient, SecretProperties
 
 from tui.core.clock import Clock
 from tui.core.model.snapshot import AreaState, ResourceStatus, VaultSecret, VaultSnapshot
@@ -25,6 +39,86 @@ LISTING_FIRST_FROM = 32
 """Values to read from which the listing is delivered ahead of them (below, the wait is short anyway)."""
 # Failures that will hit every remaining read the same way: stop instead of repeating them.
 _FATAL = (AreaState.FORBIDDEN, AreaState.UNREACHABLE)
+SETTLED = timedelta(seconds=2)
+"""How long before the listing's answer a version must have been created for its value to be remembered.
+
+Creation times are whole seconds, so a version created in the same second as a remembered one, after
+it was read, would look the same in the listing. One second past the creation second rules that out;
+the second second absorbs clock differences between the service's machines."""
+
+
+@dataclass(frozen=True)
+class _Remembered:
+    """A value as read, and the creation time of the version it belongs to.
+
+    The listing reports the current version's creation time. A value read after the service had already
+    stamped a later whole second than its version's creation (a listing answered before the read said
+    so) cannot be confused with a version created after the read: that one has a later creation time.
+    The reader's clock must agree as well (the earlier of the two counts): it costs a real vault nothing
+    but a second read of a young value, and keeps a vault whose stamps follow another clock than its
+    ``Date`` (the demo's emulator under a test's frozen clock) from being trusted on ``Date`` alone.
+    """
+
+    created_on: datetime
+    version: str | None
+    value: str
+
+
+_memory: weakref.WeakKeyDictionary[Any, Mapping[str, _Remembered]] = weakref.WeakKeyDictionary()
+"""Per client: the values its last successful listing could vouch for, by lower-case secret name."""
+_memory_lock = threading.Lock()
+
+
+def _remembered(client: SecretClient) -> Mapping[str, _Remembered]:
+    with _memory_lock:
+        return _memory.get(client, {})
+
+
+def _remember(client: SecretClient, values: Mapping[str, _Remembered]) -> None:
+    with _memory_lock:
+        _memory[client] = MappingProxyType(dict(values))
+
+
+def forget_values(client: SecretClient) -> None:
+    """Drop the values remembered for ``client``: its next read fetches every wanted value."""
+    with _memory_lock:
+        _memory.pop(client, None)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+class _ServerTime:
+    """A ``raw_response_hook``: the latest ``Date`` the service stamped on the answers it was given."""
+
+    def __init__(self) -> None:
+        self.latest: datetime | None = None
+
+    def __call__(self, response: Any) -> None:
+        """Note the answer's ``Date`` header (HTTP date, whole seconds, GMT); one that does not parse
+        is ignored."""
+        try:
+            header = response.http_response.headers.get("Date")
+            stamped = parsedate_to_datetime(header) if header else None
+        except (AttributeError, TypeError, ValueError, IndexError):
+            return
+        if stamped is None:
+            return
+        stamped = _aware(stamped)  # "-0000" parses naive: UTC all the same
+        if self.latest is None or stamped > self.latest:
+            self.latest = stamped
+
+
+def _settled(created_on: datetime | None, listed_by: datetime | None) -> bool:
+    if created_on is None or listed_by is None:
+        return False
+    return listed_by - _aware(created_on) >= SETTLED
+
+
+def _same_version(remembered: _Remembered, properties: SecretProperties) -> bool:
+    created = properties.created_on
+    return bool(properties.enabled) and created is not None and created == remembered.created_on
 
 
 def _secret(properties: SecretProperties, value: str | None) -> VaultSecret:
@@ -48,14 +142,14 @@ class _ValueReader:
         self.failure: tuple[AreaState, str] | None = None
         self.failed = 0
 
-    def read(self, name: str) -> tuple[str, str | None, bool]:
-        """``(name, value, still exists)``; value None when it could not be read."""
+    def read(self, name: str) -> tuple[str, KeyVaultSecret | None, bool]:
+        """``(name, secret, still exists)``; secret None when it could not be read."""
         with self._lock:
             if self.failure is not None and self.failure[0] in _FATAL:
                 self.failed += 1
                 return name, None, True
         try:
-            return name, self._client.get_secret(name).value, True
+            return name, self._client.get_secret(name), True
         except ResourceNotFoundError:
             return name, None, False  # deleted between the listing and the read
         except HttpResponseError as exc:
@@ -74,17 +168,6 @@ class _ValueReader:
                 self.failure = classify(exc)
 
 
-def _reusable_value(previous: VaultSnapshot | None, properties: SecretProperties) -> str | None:
-    if previous is None or properties.name is None or properties.updated_on is None:
-        return None
-    old = previous.secrets.get(properties.name)
-    if old is None or old.value is None or not old.enabled:
-        return None
-    if old.updated_on != properties.updated_on or old.content_type != properties.content_type:
-        return None
-    return old.value
-
-
 def read_vault_snapshot(
     client: SecretClient,
     *,
@@ -98,31 +181,45 @@ def read_vault_snapshot(
     none when empty).
 
     Secret names compare case-insensitively, as Key Vault does; the snapshot keys them as listed.
-    Disabled secrets are listed without a value. With ``previous``, a value is reused when the secret's
-    ``updated_on`` and content type are unchanged (the service's timestamps have 1 s resolution, so a
-    refresh loop should still read everything now and then). Never raises for vault, network or
-    credential failures. ``on_listed`` gets the listing ahead of the values (unread ones None,
-    ``values_pending`` set) when at least :data:`LISTING_FIRST_FROM` values are to be read: presence,
-    content types and expiry show at once while the values take their time.
+    Disabled secrets are listed without a value. Values are fetched only for versions this client has
+    not read before (see the module's docstring); the snapshot always equals one read from scratch, so
+    every read, asked for or timed, may go through the same client. ``previous`` is accepted for callers
+    that still pass their last snapshot and is not used: a timestamp cannot tell versions apart as the
+    remembered version can. Never raises for vault, network or credential failures. ``on_listed`` gets
+    the listing ahead of the values (unread ones None, ``values_pending`` set) when at least
+    :data:`LISTING_FIRST_FROM` values are to be read: presence, content types and expiry show at once
+    while the values take their time.
     """
+    del previous  # see the docstring
     taken_at = clock.now()
     vault_url = client.vault_url
+    remembered = _remembered(client)
+    served = _ServerTime()
     try:
-        listed = [p for p in client.list_properties_of_secrets() if p.name]
+        listed = [p for p in client.list_properties_of_secrets(raw_response_hook=served) if p.name]
     except Exception as exc:  # see _ValueReader.read: nothing may escape to the dashboard
         state, message = classify(exc)
         return VaultSnapshot(vault_url, ResourceStatus(state, message, since=taken_at), taken_at=taken_at)
+    # No value below is read earlier than this, by either clock.
+    listed_by = None if served.latest is None else min(served.latest, _aware(clock.now()))
+    # Still the current version of a listed, enabled secret: good for this read and the next.
+    kept: dict[str, _Remembered] = {}
+    for p in listed:
+        key = (p.name or "").lower()
+        known = remembered.get(key)
+        if known is not None and _same_version(known, p):
+            kept[key] = known
     wanted = None if names is None else {n.lower() for n in names}
     values: dict[str, str | None] = {}
     to_read = []
     for p in listed:
         if not p.enabled or not p.name or (wanted is not None and p.name.lower() not in wanted):
             continue
-        known = _reusable_value(previous, p)
+        known = kept.get(p.name.lower())
         if known is None:
             to_read.append(p.name)
         else:
-            values[p.name] = known
+            values[p.name] = known.value
     if on_listed is not None and len(to_read) >= LISTING_FIRST_FROM:
         listing = {p.name: _secret(p, values.get(p.name)) for p in listed if p.name}
         on_listed(
@@ -140,11 +237,18 @@ def read_vault_snapshot(
         with ThreadPoolExecutor(
             max_workers=max(1, min(workers, len(to_read))), thread_name_prefix="vault-read"
         ) as pool:
-            for name, value, exists in pool.map(reader.read, to_read):
-                if exists:
-                    values[name] = value
-                else:
+            for name, secret, exists in pool.map(reader.read, to_read):
+                if not exists:
                     gone.add(name)
+                    continue
+                value = None if secret is None else secret.value
+                values[name] = value
+                if secret is not None and value is not None:
+                    # The version the value came with, which may be newer than the listed one.
+                    created = secret.properties.created_on
+                    if created is not None and _settled(created, listed_by):
+                        kept[name.lower()] = _Remembered(created, secret.properties.version, value)
+    _remember(client, kept)
     secrets = {p.name: _secret(p, values.get(p.name)) for p in listed if p.name and p.name not in gone}
     if reader.failure is None:
         status = ResourceStatus(AreaState.OK)
