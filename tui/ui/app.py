@@ -177,6 +177,7 @@ class DashboardApp(SiteViews):
         self._last_apply = float("-inf")
         self._applied_event = asyncio.Event()
         self._frozen = 0
+        self._complete_shown = False  # the first state with every collection in has been applied
         self._refreshing = False
         self._reconnect_hinted: datetime | None = None
         """When the last "cluster out of reach" notice was shown (None: none during this outage)."""
@@ -278,7 +279,9 @@ class DashboardApp(SiteViews):
             self.applied += 1
             if self.settings.freeze_heap:
                 self._freeze_heap(state)
-            if self.applied == 1:
+            if state.complete and not self._complete_shown:
+                # The first complete state, not a partial one drawn while lists still arrive.
+                self._complete_shown = True
                 self.call_after_refresh(self._first_frame_shown)
         event, self._applied_event = self._applied_event, asyncio.Event()
         event.set()
@@ -295,7 +298,9 @@ class DashboardApp(SiteViews):
     def _freeze_heap(self, state: ClusterState) -> None:
         # Twice: at the first state (imports, reflector caches, model, tables), then once the vault has
         # been read (its secrets join the model), after a collection so no garbage is kept forever.
-        if self._frozen == 0 or (self._frozen == 1 and state.vault.state is not AreaState.PENDING):
+        if (self._frozen == 0 and state.complete) or (
+            self._frozen == 1 and state.vault.state is not AreaState.PENDING
+        ):
             if self._frozen:
                 gc.collect()
             gc.freeze()

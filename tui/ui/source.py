@@ -257,7 +257,9 @@ class FeedSource:
                 self._on_stop()
 
     def first_frame_shown(self) -> None:
-        """The first state is on screen: the feed may start its vault and ARM reads (never blocks)."""
+        """The first complete state (every collection listed; the app does not call this for the
+        partial states drawn before) is on screen: the feed may start its vault and ARM reads (never
+        blocks)."""
         self.feed.release_side_reads()
 
     def refresh(self) -> None:

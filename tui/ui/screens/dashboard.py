@@ -165,7 +165,8 @@ class DashboardScreen(Screen[None]):
         self, state: ClusterState, now: datetime, *, source_error: str | None, read_only: bool
     ) -> None:
         """Show a new state in every pane (each applies it by key and repaints only what changed)."""
-        first = self.state is None
+        # The first complete state: a partial one (lists still arriving) has findings still to come.
+        first = (self.state is None or not self.state.complete) and state.complete
         self.state = state
         with self.app.batch_update():
             self.header.show(state, now, source_error=source_error, read_only=read_only)

@@ -28,6 +28,8 @@ def connector_line(state: ClusterState) -> tuple[str, Level]:
     is and the application URI (dates are in the preview); with its colour."""
     view = state.connector_certificate
     if view is None:
+        if state.loading:  # the collections that say where it is are not all listed yet
+            return "Connector cert: loading", Level.MUTED
         return "Connector cert: unknown (the Secrets could not be read)", Level.MUTED
     if view.certificate is None:
         if (

@@ -100,9 +100,12 @@ SEVERITY_NOTE = (
 
 def health_text(entry: OpcUaEntry) -> str:
     """``CRIT expired``, ``WARN expiring 26d``, ``WARN duplicate,not-synced``, ``ok``; ``checking vault``
-    (``…,checking vault+arm``) while the vault or ARM is read again after the lists changed."""
+    (``…,checking vault+arm``) while the vault or ARM is read again after the lists changed; ``loading``
+    while the lists' collections are not all listed yet."""
     # One word for both: the cell is narrow at 80 columns.
     checking = [f"checking {'+'.join(entry.checking)}"] if entry.checking else []
+    if entry.loading:  # its Secret, SecretSync or SPC not listed yet: not judged on those
+        checking.insert(0, "loading")
     if not entry.flags:
         return ",".join(checking) if checking else SEVERITY_WORD[None]
     words = []

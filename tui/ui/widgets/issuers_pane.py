@@ -12,10 +12,13 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable
 
-from tui.core.health.report import unread_reason
+from tui.core.health.report import loading_text, unread_reason
+from tui.core.model import resources as rk
+from tui.core.model.snapshot import AreaState
 from tui.core.model.state import Area, ClusterState, IssuerView
 from tui.ui.messages import PreviewRequested
 from tui.ui.view import format as fmt
+from tui.ui.view.cells import Cell
 from tui.ui.view.labelled import join_lines, labelled
 from tui.ui.view.levels import DEFAULT_PALETTE, Level, Palette
 from tui.ui.view.rows import ISSUER_COLUMNS, fit_issuer_columns, issuer_cells
@@ -24,8 +27,9 @@ from tui.ui.widgets.text_line import TextLine
 from tui.ui.widgets.titled import Titled
 
 
-def issuer_detail_text(issuer: IssuerView, palette: Palette) -> Text:
-    """Everything about one issuer the table has no room for, as label/value lines."""
+def issuer_detail_text(issuer: IssuerView, palette: Palette, *, certs_loading: bool = False) -> Text:
+    """Everything about one issuer the table has no room for, as label/value lines (``certs_loading``:
+    the Certificates are not listed yet, so how many it backs is not known)."""
     if issuer.ready is None:
         ready = [("unknown (no Ready condition yet)", Level.MUTED)]
     else:
@@ -34,7 +38,11 @@ def issuer_detail_text(issuer: IssuerView, palette: Palette) -> Text:
         ready.append((f" · {issuer.reason}", Level.PLAIN if issuer.ready else Level.ERROR))
     if issuer.last_transition is not None:
         ready.append((f" · since {fmt.when(issuer.last_transition, seconds=False)}", Level.MUTED))
-    backs = [(f"{issuer.certificates_backed} certificate(s)", Level.PLAIN)]
+    backs = [
+        ("loading certificates", Level.MUTED)
+        if certs_loading
+        else (f"{issuer.certificates_backed} certificate(s)", Level.PLAIN)
+    ]
     if issuer.certificates_failing:
         backs.append((f" · {issuer.certificates_failing} failing", Level.WARNING))
     if issuer.roles:
@@ -78,16 +86,30 @@ class IssuersPane(Titled, Vertical):
         self.table.set_specs(
             fit_issuer_columns(ISSUER_COLUMNS, max((len(i.display_name) for i in state.issuers), default=0))
         )
-        self.table.apply([(issuer.key, issuer_cells(issuer, palette)) for issuer in state.issuers])
+        # Certificates not listed yet: how many an issuer backs is unknown, not 0.
+        certs_loading = rk.CERTIFICATES.plural in state.loading
+        rows = []
+        for issuer in state.issuers:
+            cells = issuer_cells(issuer, palette)
+            if certs_loading:
+                cells = {**cells, "certs": Cell("…", palette.style(Level.MUTED), row_key=issuer.key)}
+            rows.append((issuer.key, cells))
+        self.table.apply(rows)
         not_ready = sum(1 for issuer in state.issuers if issuer.ready is not True)
         failing = sum(issuer.certificates_failing for issuer in state.issuers)
-        title = f"Issuers · {len(state.issuers)}"
+        area = state.area("issuers")
+        pending = area.state is AreaState.PENDING
+        # While a collection is loading the count is not the site's yet: the title says what is loading.
+        title = "Issuers" if pending else f"Issuers · {len(state.issuers)}"
         if not_ready:
             title += f" · {not_ready} not ready"
         if failing:
             title += f" · {failing} certs failing"
-        area = state.area("issuers")
-        if not area.ok:
+        if pending:
+            title += " · " + loading_text(
+                key.rsplit("/", 1)[-1] for key, part in area.parts if part.state is AreaState.PENDING
+            )
+        elif not area.ok:
             title += f" · {area.state.value}"
         self.set_title(title)
         self._show_detail(self.table.cursor_key)
@@ -99,7 +121,8 @@ class IssuersPane(Titled, Vertical):
             issuer = state.issuers[0]
         detail = self.query_one("#issuer-detail", TextLine)
         if issuer is not None:
-            detail.show(issuer_detail_text(issuer, self.palette))
+            loading = state is not None and rk.CERTIFICATES.plural in state.loading
+            detail.show(issuer_detail_text(issuer, self.palette, certs_loading=loading))
         else:
             # Never read (cluster unreachable, not listed yet) is unknown, not "no issuers".
             unread = unread_reason(state, Area.ISSUERS) if state is not None else "not read yet"

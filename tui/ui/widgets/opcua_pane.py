@@ -435,7 +435,9 @@ class OpcUaPane(Titled, Vertical):
     def _update_titles(self, state: ClusterState) -> None:
         trust: int | str = sum(1 for e in state.opcua if e.list_name == LIST_TRUST)
         issuer: int | str = sum(1 for e in state.opcua if e.list_name == LIST_ISSUER)
-        if not state.opcua and unread_reason(state, Area.OPC_UA) is not None:
+        if state.loading:
+            trust = issuer = "loading"  # some collection not listed yet: the counts come with the rest
+        elif not state.opcua and unread_reason(state, Area.OPC_UA) is not None:
             trust = issuer = "?"  # never read: unknown, not empty
         # The tab strip's count (trial 4: the title counted entries, the strip findings, and they differed).
         counts = pane_counts(state.findings)["opcua"]

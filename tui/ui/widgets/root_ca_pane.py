@@ -18,7 +18,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 
 from tui.core.durations import days_left, expiry_phrase
-from tui.core.health.report import unread_reason
+from tui.core.health.report import loading_text, unread_reason
+from tui.core.model.snapshot import AreaState
 from tui.core.model.state import Area, CertificateView, ClusterState, Condition, RotationPhase, Severity
 from tui.ui.messages import ChangeRequested, PreviewRequested
 from tui.ui.view import format as fmt
@@ -79,7 +80,17 @@ _PHASE_LEVEL = {
     RotationPhase.FAILED: Level.ERROR,
     RotationPhase.UNMANAGED: Level.WARNING,
     RotationPhase.UNKNOWN: Level.ERROR,
+    RotationPhase.LOADING: Level.MUTED,
 }
+
+
+def _root_loading(state: ClusterState) -> str:
+    """``loading secrets, ...`` when the CA secret is not there yet because its collections are not listed
+    (or its location is not confirmed yet); empty otherwise."""
+    root = state.root_ca
+    if root.loading and (not root.secret_present or root.location_unconfirmed):
+        return loading_text(root.loading)
+    return ""
 
 
 def gauge_text(state: ClusterState, now: datetime, palette: Palette) -> Text:
@@ -87,7 +98,7 @@ def gauge_text(state: ClusterState, now: datetime, palette: Palette) -> Text:
     root = state.root_ca
     cert = root.certificate
     if cert is None:
-        return labelled(palette, "Left", ("unknown", Level.MUTED))
+        return labelled(palette, "Left", ("loading" if _root_loading(state) else "unknown", Level.MUTED))
     lifetime = (cert.not_after - cert.not_before).total_seconds()
     remaining = (cert.not_after - now).total_seconds()
     fraction = min(max(remaining / lifetime, 0.0), 1.0) if lifetime > 0 else 0.0
@@ -126,7 +137,8 @@ def rotation_text(state: ClusterState, now: datetime, palette: Palette) -> Text:
         phase.append(f" · {rotation.reason}", palette.style(level))
     renewal = rotation.renewal_time
     if renewal is None:
-        next_line = labelled(palette, "Renews", ("-", Level.MUTED))
+        unknown = "loading" if rotation.phase is RotationPhase.LOADING else "-"
+        next_line = labelled(palette, "Renews", (unknown, Level.MUTED))
     else:
         due = renewal <= now
         next_line = labelled(
@@ -144,7 +156,9 @@ def identity_text(state: ClusterState, palette: Palette) -> Text:
     cert = root.certificate
     if cert is None:
         # Never read (cluster unreachable, not listed yet) is unknown, never "not found" (issue 13).
-        unread = unread_reason(state, Area.ROOT_CA) if not root.secret_present else None
+        unread = _root_loading(state) or (
+            unread_reason(state, Area.ROOT_CA) if not root.secret_present else None
+        )
         reason = (
             unread
             or root.note
@@ -177,7 +191,13 @@ def resource_text(state: ClusterState, palette: Palette) -> Text:
     resource = state.root_ca.resource
     if resource is None:
         # Certificates never read are unknown, not absent (trial 6: a stopped site read as unmanaged).
-        unread = unread_reason(state, Area.ROOT_CA)
+        root = state.root_ca
+        waits = (
+            [p for p in root.loading if p == "certificates"]
+            if not root.location_unconfirmed
+            else root.loading
+        )
+        unread = loading_text(waits) or unread_reason(state, Area.ROOT_CA)
         return labelled(
             palette, "Resource", (unread or "no cert-manager Certificate writes this secret", Level.MUTED)
         )
@@ -215,13 +235,13 @@ def bundle_text(state: ClusterState, palette: Palette) -> Text:
     client with the new bundle until it is issued again. Those are what this line counts.
     """
     bundle = state.trust_bundle
-    if not bundle.present:
-        unread = unread_reason(state, Area.TRUST_BUNDLE)
+    if not bundle.present or bundle.discovery_pending:
+        unread = loading_text(bundle.loading) or unread_reason(state, Area.TRUST_BUNDLE)
         if unread is not None:
             return labelled(palette, "Bundle", (f"{bundle.configmap}: {unread}", Level.MUTED))
         return labelled(palette, "Bundle", (f"{bundle.configmap} not found", Level.ERROR))
     if bundle.holds_current_ca is None:
-        current = ("current CA unknown", Level.MUTED)
+        current = ("current CA loading" if _root_loading(state) else "current CA unknown", Level.MUTED)
     elif bundle.holds_current_ca:
         current = ("✓ current CA", Level.OK)
     else:
@@ -263,7 +283,13 @@ def signed_text(state: ClusterState, palette: Palette) -> Text:
     cert = state.root_ca.certificate
     signed = signed_certificates(state)
     if cert is None or not signed:
-        unread = unread_reason(state, Area.ROOT_CA) or unread_reason(state, Area.ISSUERS)
+        waits = [p for p in state.loading if p in ("certificates", "issuers", "clusterissuers")]
+        unread = (
+            _root_loading(state)
+            or loading_text(waits)
+            or unread_reason(state, Area.ROOT_CA)
+            or unread_reason(state, Area.ISSUERS)
+        )
         return labelled(
             palette, "Signed", (unread or "no cert-manager Certificate signed by this CA", Level.MUTED)
         )
@@ -301,7 +327,8 @@ def key_text(state: ClusterState, palette: Palette) -> Text:
     leaf signed by the old one as soon as the bundle updates (docs/domain.md §3.1, §4.3)."""
     resource = state.root_ca.resource
     if resource is None:
-        return labelled(palette, "Key", ("-", Level.MUTED))
+        loading = state.root_ca.rotation.phase is RotationPhase.LOADING
+        return labelled(palette, "Key", ("loading" if loading else "-", Level.MUTED))
     policy = resource.rotation_policy
     if policy == "Never":
         return labelled(palette, "Key", ("rotationPolicy Never: renewals keep the key", Level.PLAIN))
@@ -400,7 +427,10 @@ class RootCAPane(Titled, VerticalScroll):
         phase = root.rotation.phase.value
         area = state.area("root-ca")
         # The connection state in the title, as on the other panes: the lines below may be out of view.
-        self.set_title(f"Root CA · {phase}" + ("" if area.ok else f" · {area.state.value}"))
+        # "pending" reads as a phase of the CA; the collections not listed yet are "loading".
+        area_word = "loading" if area.state is AreaState.PENDING else area.state.value
+        suffix = "" if area.ok or area_word == phase else f" · {area_word}"
+        self.set_title(f"Root CA · {phase}{suffix}")
         marks = self._marks = finding_marks(state)
         subtitle = "quickstart CA · not for production" if root.quickstart else ""
         if subtitle and "subtitle" in marks:
@@ -417,9 +447,13 @@ class RootCAPane(Titled, VerticalScroll):
         show("root-bundle", bundle_text(state, palette))
         show("root-signed", signed_text(state, palette))
         show("root-history", history_text(state, palette))
-        self._line("root-area").show(
-            "" if area.ok else f"{area.state.value}: {area.message}", None if area.ok else Level.WARNING
-        )
+        if area.state is AreaState.PENDING:
+            pending = [key.rsplit("/", 1)[-1] for key, part in area.parts if part.state is AreaState.PENDING]
+            self._line("root-area").show(loading_text(pending), Level.MUTED)
+        else:
+            self._line("root-area").show(
+                "" if area.ok else f"{area.state.value}: {area.message}", None if area.ok else Level.WARNING
+            )
         self._offer_renew(root.resource is not None)
         self.tick(now)
 

@@ -17,6 +17,7 @@ from textual.containers import Horizontal
 from tui.core.model.state import ClusterState
 from tui.ui.source import SourceInfo
 from tui.ui.view import connection, header
+from tui.ui.view.connection import Summary
 from tui.ui.view.levels import Level
 from tui.ui.view.urgency import site_counts
 from tui.ui.widgets.text_line import TextLine
@@ -76,8 +77,10 @@ class StatusHeader(Horizontal):
         if state is not None:
             counts = site_counts(state.findings)
             findings_level = Level.ERROR if counts.critical else Level.WARNING if counts.warning else Level.OK
-            findings = counts.text() or "no problems"
-        cluster = connection.cluster_summary(state, source_error)
+            # While collections are still loading, no finding was drawn from them: nothing found is not
+            # "no problems" yet.
+            findings = counts.text() or ("no problems so far" if state.loading else "no problems")
+        cluster = loading_summary(state, connection.cluster_summary(state, source_error))
         vault = connection.vault_summary(state)
         arm = connection.arm_summary(state)
         mode = "READ-ONLY" if read_only else ""
@@ -120,3 +123,17 @@ class StatusHeader(Horizontal):
         """Update the data age only (called every second)."""
         age = header.age_summary(state, now)
         self._line("hdr-age").show(age.text, age.level)
+
+
+LOADING_NAMED = 3
+"""Collections named in the header while they load; the rest are counted."""
+
+
+def loading_summary(state: ClusterState | None, cluster: Summary) -> Summary:
+    """``loading: secrets, secretsyncs`` in place of ``live`` or ``loading…`` while some collections have
+    not answered yet (a state drawn before every list is in); a worse connection state stands."""
+    if state is None or not state.loading or cluster.level not in (Level.OK, Level.MUTED):
+        return cluster
+    names = list(state.loading)
+    more = f" +{len(names) - LOADING_NAMED}" if len(names) > LOADING_NAMED else ""
+    return Summary(f"loading: {', '.join(names[:LOADING_NAMED])}{more}", Level.MUTED)
