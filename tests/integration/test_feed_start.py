@@ -3,7 +3,9 @@
 - the first vault and ARM reads wait for the first frame (``release_side_reads``) when asked to, and
   start anyway once ``side_reads_after`` has passed;
 - decoded certificates are loaded from the state directory before the first build and saved after it;
-- a re-read of the vault keeps the last complete read on screen until its values are in.
+- a re-read of the vault keeps the last complete read on screen until its values are in;
+- states are published as the collections arrive, each naming what is still loading, and the side reads
+  wait for the first complete one.
 """
 
 from __future__ import annotations
@@ -20,15 +22,18 @@ import pytest
 
 from tests import certgen
 from tests.rawobjects import quickstart_site
+from tui.cluster import reflector as reflector_module
 from tui.cluster.config import ClusterConnection, load_cluster_config
 from tui.cluster.decoded_store import DecodedStore
+from tui.cluster.listwatch import ListResult, WatchTarget
 from tui.cluster.live import ClusterFeed, FeedTimings
 from tui.core.build.cache import DecodeCache
 from tui.core.clock import FrozenClock
+from tui.core.model import resources as rk
 from tui.core.model.names import CERT_MANAGER_NAMESPACE, QUICKSTART_CA_COMMON_NAME
 from tui.core.model.settings import ModelSettings
 from tui.core.model.snapshot import AreaState, ResourceStatus, VaultSnapshot
-from tui.core.model.state import ClusterState
+from tui.core.model.state import ClusterState, Health, RotationPhase
 from tui.demo.apiserver.server import ApiServer
 
 NS = "azure-iot-operations"
@@ -173,7 +178,7 @@ def test_a_vault_re_read_keeps_the_last_complete_read_until_the_new_one_is_in(
         assert listing.vault.state is AreaState.OK
         reader.listed.clear()
         reader.values.set()
-        complete = feed.wait_for_state(lambda s: s.vault.values_pending == 0 and s.vault.url, TIMEOUT)
+        complete = feed.wait_for_state(lambda s: s.vault.values_pending == 0 and bool(s.vault.url), TIMEOUT)
         shown = feed.vault_snapshot
         assert shown is not None and shown.values_pending == 0
 
@@ -186,3 +191,91 @@ def test_a_vault_re_read_keeps_the_last_complete_read_until_the_new_one_is_in(
         assert later.vault.values_pending == 0
         reader.values.set()
         assert reader.reads == 2
+
+
+class HeldLister:
+    """The real list call, except that the first list of ``held`` waits until :attr:`release` is set (a
+    collection on a far, slow link); every other collection is listed at once."""
+
+    def __init__(self, held: rk.ResourceKind, real: Callable[[Any, WatchTarget], ListResult]) -> None:
+        self.held = held
+        self.real = real
+        self.release = threading.Event()
+        self.waiting = threading.Event()
+
+    def __call__(self, api_client: Any, target: WatchTarget) -> ListResult:
+        if target.kind is self.held and not self.release.is_set():
+            self.waiting.set()
+            assert self.release.wait(TIMEOUT)
+        return self.real(api_client, target)
+
+
+class StateLog:
+    """A subscriber that keeps every state and signals the first one matching ``wanted``."""
+
+    def __init__(self, wanted: Callable[[ClusterState], bool]) -> None:
+        self.states: list[ClusterState] = []
+        self.wanted = wanted
+        self.seen = threading.Event()
+
+    def __call__(self, state: ClusterState) -> None:
+        self.states.append(state)
+        if self.wanted(state):
+            self.seen.set()
+
+
+@pytest.mark.parametrize("held", [rk.SECRET_SYNCS, rk.CERTIFICATES, rk.SECRETS], ids=lambda k: k.plural)
+def test_a_partial_state_is_published_before_the_last_list_completes(
+    connection: ClusterConnection, monkeypatch: pytest.MonkeyPatch, held: rk.ResourceKind
+) -> None:
+    lister = HeldLister(held, reflector_module.list_objects)
+    monkeypatch.setattr(reflector_module, "list_objects", lister)
+    vault, arm = SideReader(), SideReader()
+    log = StateLog(lambda s: s.loading == (held.plural,))
+    feed = _feed(connection, FeedTimings(side_reads_after=60.0), vault_reader=vault, arm_reader=arm)
+    feed.subscribe(log)
+    with feed:
+        assert log.seen.wait(TIMEOUT)
+        partial = next(s for s in log.states if s.loading == (held.plural,))
+        assert lister.waiting.is_set() and not lister.release.is_set()
+        assert not feed.first_state_ready.is_set() and feed.partial_builds >= 1
+        # What the held collection would say is loading, not absent.
+        if held is rk.SECRET_SYNCS:
+            assert partial.opcua and all(Health.HAND_ADDED not in e.flags for e in partial.opcua)
+            assert all(e.loading == ("secretsyncs",) for e in partial.opcua)
+        elif held is rk.SECRETS:
+            assert {e.content for e in partial.opcua} == {"loading"}
+            assert all(Health.NOT_SYNCED not in e.flags for e in partial.opcua)
+        else:
+            assert partial.root_ca.rotation.phase is RotationPhase.LOADING
+        assert not {f.code for f in partial.findings} & {"root-ca-missing", "sync-absent", "issuer-missing"}
+        # Released by the first frame drawn, the side reads still wait for the complete state: the vault
+        # reader needs the SPC, ARM the list objects.
+        feed.release_side_reads()
+        assert not vault.called.is_set() and not arm.called.is_set()
+        lister.release.set()
+        assert feed.first_state_ready.wait(TIMEOUT)
+        assert vault.called.wait(TIMEOUT) and arm.called.wait(TIMEOUT)
+        final = feed.wait_for_state(lambda s: s.complete, TIMEOUT)
+        assert final.root_ca.rotation.phase is RotationPhase.STEADY
+        assert all(not e.loading and e.flags == () for e in final.opcua)
+    # Coalesced: far fewer builds than collections while the others arrived.
+    assert feed.partial_builds < len(feed.reflectors) // 2
+
+
+def test_without_partial_builds_nothing_is_published_before_every_collection_answered(
+    connection: ClusterConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lister = HeldLister(rk.SECRET_SYNCS, reflector_module.list_objects)
+    monkeypatch.setattr(reflector_module, "list_objects", lister)
+    log = StateLog(lambda s: True)
+    feed = _feed(connection, FeedTimings(partial_every=0.0))
+    feed.subscribe(log)
+    with feed:
+        assert lister.waiting.wait(TIMEOUT)
+        # Every other collection answers; a rebuild asked for now must still wait for the last one.
+        feed.rebuild()
+        lister.release.set()
+        assert feed.first_state_ready.wait(TIMEOUT)
+    assert log.states and all(s.complete for s in log.states)
+    assert feed.partial_builds == 0

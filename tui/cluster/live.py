@@ -4,7 +4,9 @@ Threads, none of which ever blocks another:
 - one reflector per :func:`~tui.cluster.watch_set.watch_targets` entry, each marking the feed dirty;
 - a builder that waits for a quiet moment (``quiet`` after the last change, at most ``max_delay`` after
   the first), assembles a RawSnapshot and calls ``build_state`` - so a burst of events within ~50 ms
-  costs one rebuild - then hands the new state to every subscriber;
+  costs one rebuild - then hands the new state to every subscriber. It starts building as soon as the
+  first collections have answered (at most one build per ``partial_every`` until all have): such a
+  partial state names what is still loading (``ClusterState.loading``) and draws nothing from it;
 - a vault poller that re-reads the vault every ``vault_interval`` seconds or on :meth:`refresh_vault`,
   so a slow or unreachable vault never holds up the cluster view;
 - an ARM poller, the same for the ARM resources behind the lists (``arm_interval``,
@@ -153,16 +155,24 @@ class FeedTimings:
     """How long after a change of the list objects the vault (the names newly mapped) and ARM are read
     again: long enough to take the SPC and SecretSync writes of one change together."""
     side_reads_after: float = 0.0
-    """How long the first vault and ARM reads wait after the first state for
+    """How long the first vault and ARM reads wait after the first complete state for
     :meth:`ClusterFeed.release_side_reads` (0: they start at once). Both take a few hundred ms of the
-    interpreter's time; a dashboard painting its first frame meanwhile paints it later (design §10.1)."""
+    interpreter's time; a dashboard painting its first complete frame meanwhile paints it later (design
+    §10.1). Partial states (some collection still loading) never start them: the vault reader needs the
+    SPC, and ARM the list objects."""
+    partial_every: float = 0.05
+    """While some collections have not answered yet, build at most once per this many seconds (a frame):
+    18 lists arriving one by one cost a few builds, not 18. 0 builds nothing before every collection
+    has answered."""
 
 
 class ClusterFeed:
     """Keeps a :class:`ClusterState` current for one site and tells subscribers about each new one.
 
-    ``start()`` launches the threads and returns at once; ``first_state_ready`` is set when every
-    collection has been listed once (or has definitively failed) and the first state was built.
+    ``start()`` launches the threads and returns at once; states built from the collections listed so
+    far go to subscribers as they come (each says what is still loading); ``first_state_ready`` is set
+    when every collection has been listed once (or has definitively failed) and that complete state was
+    built.
     """
 
     def __init__(
@@ -206,6 +216,9 @@ class ClusterFeed:
         self._threads: list[threading.Thread] = []
         self.first_state_ready = threading.Event()
         """Set once the first complete state (every collection tried once) has been delivered."""
+        self.partial_builds = 0
+        """States built and delivered before every collection had answered once."""
+        self._last_partial = float("-inf")
         self.builds = 0
         self.build_error: str | None = None
         """One line describing the last failed rebuild, None after a successful one."""
@@ -407,11 +420,31 @@ class ClusterFeed:
                 return
             self._dirty.clear()
             if not self._all_ready():
-                # Not every collection has answered once yet; a partial picture would mislead
-                # ("no root CA") - the remaining reflectors mark us dirty when they get there.
+                # Not every collection has answered once yet: draw what has (the state says what is
+                # still loading, and judges nothing by its absence), at most once a frame; the remaining
+                # reflectors mark us dirty when they get there.
                 self._prewarm()
+                if self._partial_due():
+                    self._build()
                 continue
             self._build()
+
+    def _partial_due(self) -> bool:
+        """Whether to build a partial state now: some collection answered, and the last partial build
+        is ``partial_every`` ago. Otherwise the feed is marked dirty again for when it is due."""
+        every = self.timings.partial_every
+        if every <= 0 or not any(r.ready.is_set() for r in self.reflectors):
+            return False
+        wait = self._last_partial + every - time.monotonic()
+        if wait > 0:
+            # Wait out the frame, then build whatever has arrived by then (or the complete state).
+            if self._stop.wait(wait):
+                return False
+            if self._all_ready():
+                self._dirty.set()
+                return False
+        self._last_partial = time.monotonic()
+        return True
 
     def _prewarm(self) -> None:
         """Once the list Secrets are in, decode their files while other collections still arrive."""
@@ -442,6 +475,9 @@ class ClusterFeed:
                 return True
 
     def _build(self) -> None:
+        # Ready before the snapshot: a collection that answered is in it (reflectors set ready after
+        # storing their list). One that answers meanwhile marks the feed dirty for another build.
+        complete = self._all_ready()
         raw = self.raw_snapshot()
         namespace = self.settings.namespace
         files, objects = mapped_files(raw, namespace), list_objects(raw, namespace)
@@ -462,11 +498,13 @@ class ClusterFeed:
         with self._state_changed:
             self._state = state
             self.builds += 1
+            if not complete:
+                self.partial_builds += 1
             subscribers = list(self._subscribers)
             self._state_changed.notify_all()
         for callback in subscribers:
             self._deliver(callback, state)
-        if not self.first_state_ready.is_set():
+        if complete and not self.first_state_ready.is_set():
             self.first_state_ready.set()
             if self.timings.side_reads_after > 0 and not self._side_release.is_set():
                 self._spawn(self._start_side_reads, "feed side reads")
