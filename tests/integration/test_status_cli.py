@@ -477,3 +477,48 @@ def test_arm_unreachable_is_its_own_warning_and_the_lists_say_arm(
     assert doc["summary"]["opcua"]["trust"]["owner"] == "arm"
     assert doc["summary"]["arm"]["state"] == "unreachable"
     assert {s["name"]: s["owner"] for s in doc["syncs"]}[TRUST_LIST_SYNC] == "arm"
+
+
+_NO_IDENTITY_PROBE = (
+    "import atexit, sys\n"
+    "atexit.register(lambda: print('identity imported:', 'azure.identity' in sys.modules, file=sys.stderr))\n"
+    "from tui.cli import main\n"
+    "sys.exit(main(['status', '--json']))\n"
+)
+
+
+def test_status_with_demo_auth_reads_the_vault_without_importing_azure_identity(
+    api_server: ApiServer, kubeconfig: Path, tmp_path: Path
+) -> None:
+    """azure-identity (~35 ms of imports) serves only the credentials that sign in for real."""
+    _seed(api_server, ca_name="Contoso Site Root CA", leaf_expired=False)
+    vault = start_keyvault_emulator()
+    try:
+        vault.put_secret("plc-1-der", "00", "application/pkix-cert", {"file-encoding": "hex"})
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("AIO_CERTS_") and k not in ("AZURE_SUBSCRIPTION_ID", "AZURE_RESOURCE_GROUP")
+        }
+        env.update(
+            KUBECONFIG=str(kubeconfig),
+            HOME=str(tmp_path),
+            AIO_CERTS_VAULT_URL=vault.url,
+            AIO_CERTS_VAULT_CA=str(vault.ca_pem_path),
+            AIO_CERTS_AUTH="demo",
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", _NO_IDENTITY_PROBE],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=env,
+            timeout=RUN_TIMEOUT,
+            check=False,
+        )
+    finally:
+        vault.stop()
+    assert result.returncode == 0, result.stdout + result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["vault"]["state"] == "ok" and doc["vault"]["secret_count"] == 1
+    assert result.stderr.strip() == "identity imported: False"

@@ -10,6 +10,7 @@ them; control characters are escaped (:func:`tui.core.text.printable`).
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -21,13 +22,26 @@ from azure.core.exceptions import (
     ServiceResponseError,
     ServiceResponseTimeoutError,
 )
-from azure.identity import CredentialUnavailableError
 
 from tui.core.model.snapshot import AreaState
 from tui.core.text import printable
 
 _MAX_LINE = 300
 _ERRNO = re.compile(r"(\[Errno -?\d+\][^'\")]*|\[SSL[^\]]*\][^'\")]*)")
+
+
+def _credential_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` is azure-identity's CredentialUnavailableError.
+
+    azure-identity is imported only when a credential that signs in for real is built
+    (tui/vault/credentials.py; not for ``--auth demo``): until then none of its exceptions can exist, and
+    this check must not import it.
+    """
+    identity = sys.modules.get("azure.identity")
+    unavailable = getattr(identity, "CredentialUnavailableError", None)
+    return isinstance(unavailable, type) and isinstance(exc, unavailable)
+
+
 API_VERSION_REFUSALS = frozenset({"invalidapiversionparameter", "noregisteredproviderfound"})
 """ARM error codes that mean "this api-version is not served here" (try the other one)."""
 
@@ -89,7 +103,7 @@ def classify(exc: BaseException) -> tuple[AreaState, str]:
     """The read state and one-line reason for an exception raised by an ARM call."""
     if isinstance(exc, ArmError):
         return exc.state, str(exc)
-    if isinstance(exc, CredentialUnavailableError):
+    if _credential_unavailable(exc):
         return AreaState.FORBIDDEN, f"no Azure credential available: {_first_line(exc)}"
     if isinstance(exc, ClientAuthenticationError) and exc.status_code is None:
         return AreaState.FORBIDDEN, f"sign-in failed: {_first_line(exc)}"

@@ -4,6 +4,9 @@ Modes: ``default`` (DefaultAzureCredential chain), ``cli`` (az login), ``managed
 ``device-code`` (prompt on stderr: what works over SSH), ``workload-identity`` (federated token file,
 as in a pod) and ``demo``: a fixed placeholder token for the embedded demo's emulator, refused for
 any vault that is not on loopback so it can never be sent to a real service.
+
+azure-identity (about 35 ms to import, with msal) is imported only when a mode that needs it is built:
+the demo credential and the checks here need none of it, so ``status`` against the demo never loads it.
 """
 
 from __future__ import annotations
@@ -18,18 +21,11 @@ from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from azure.core.credentials import AccessToken, AccessTokenInfo, TokenCredential
-from azure.identity import (
-    AzureAuthorityHosts,
-    AzureCliCredential,
-    DefaultAzureCredential,
-    DeviceCodeCredential,
-    ManagedIdentityCredential,
-    WorkloadIdentityCredential,
-)
 
 from tui.core.durations import screen_time
 from tui.core.model.snapshot import AreaState
 from tui.vault.errors import VaultError
+from tui.vault.sdk_imports import IDENTITY, import_sdk
 
 AUTH_MODES = ("default", "cli", "managed-identity", "device-code", "workload-identity", "demo")
 AUTH_ENV = "AIO_CERTS_AUTH"
@@ -37,6 +33,11 @@ DEMO_TOKEN = "aio-certs-demo-placeholder"  # not a secret: the demo emulator acc
 _TOKEN_LIFETIME = 3600
 # The vault's challenge names its tenant; the credential must be allowed to ask for a token there.
 _ANY_TENANT = ["*"]
+# Entra ID's authority hosts per cloud, as azure.identity.AzureAuthorityHosts names them (equal values,
+# tested), kept here so that choosing one does not import azure-identity.
+AUTHORITY_PUBLIC = "login.microsoftonline.com"
+AUTHORITY_CHINA = "login.chinacloudapi.cn"
+AUTHORITY_GOVERNMENT = "login.microsoftonline.us"
 
 
 def resolve_auth(auth: str | None, env: Mapping[str, str] | None = None) -> str:
@@ -64,10 +65,10 @@ def authority_for(vault_url: str) -> str:
     host = (urlsplit(vault_url).hostname or "").lower()
     # Key Vault (vault.azure.cn) and ARM (management.chinacloudapi.cn) hosts of each sovereign cloud.
     if host.endswith((".vault.azure.cn", ".chinacloudapi.cn")):
-        return AzureAuthorityHosts.AZURE_CHINA
+        return AUTHORITY_CHINA
     if host.endswith(".usgovcloudapi.net"):
-        return AzureAuthorityHosts.AZURE_GOVERNMENT
-    return AzureAuthorityHosts.AZURE_PUBLIC_CLOUD
+        return AUTHORITY_GOVERNMENT
+    return AUTHORITY_PUBLIC
 
 
 class DemoCredential:
@@ -115,7 +116,6 @@ def make_credential(auth: str | None, *, vault_url: str, stderr: TextIO | None =
     configuration is missing. Sign-in itself happens on the first vault request.
     """
     mode = resolve_auth(auth)
-    authority = authority_for(vault_url)
     if mode == "demo":
         if not is_loopback_url(vault_url):
             host = urlsplit(vault_url).hostname or vault_url
@@ -125,6 +125,19 @@ def make_credential(auth: str | None, *, vault_url: str, stderr: TextIO | None =
                 AreaState.FORBIDDEN,
             )
         return DemoCredential()
+    # Every other mode is an azure-identity credential: imported here, through the SDK import gate (the
+    # vault and ARM readers build theirs on their own threads at the same time), and only by those who
+    # sign in for real.
+    import_sdk(IDENTITY)
+    from azure.identity import (
+        AzureCliCredential,
+        DefaultAzureCredential,
+        DeviceCodeCredential,
+        ManagedIdentityCredential,
+        WorkloadIdentityCredential,
+    )
+
+    authority = authority_for(vault_url)
     if mode == "cli":
         return AzureCliCredential(additionally_allowed_tenants=_ANY_TENANT)
     if mode == "managed-identity":

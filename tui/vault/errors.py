@@ -9,6 +9,7 @@ built from codes and reasons only, never from request headers, so no token can l
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -20,12 +21,23 @@ from azure.core.exceptions import (
     ServiceResponseError,
     ServiceResponseTimeoutError,
 )
-from azure.identity import CredentialUnavailableError
 
 from tui.core.model.snapshot import AreaState
 
 _MAX_LINE = 300
 _ERRNO = re.compile(r"(\[Errno -?\d+\][^'\")]*|\[SSL[^\]]*\][^'\")]*)")
+
+
+def _credential_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` is azure-identity's CredentialUnavailableError.
+
+    azure-identity is imported only when a credential that signs in for real is built
+    (tui/vault/credentials.py; not for ``--auth demo``): until then none of its exceptions can exist, and
+    this check must not import it.
+    """
+    identity = sys.modules.get("azure.identity")
+    unavailable = getattr(identity, "CredentialUnavailableError", None)
+    return isinstance(unavailable, type) and isinstance(exc, unavailable)
 
 
 class VaultError(Exception):
@@ -73,7 +85,7 @@ def classify(exc: BaseException) -> tuple[AreaState, str]:
     """The read state and one-line reason for an exception raised by a vault call."""
     if isinstance(exc, VaultError):
         return exc.state, str(exc)
-    if isinstance(exc, CredentialUnavailableError):
+    if _credential_unavailable(exc):
         return AreaState.FORBIDDEN, f"no Azure credential available: {_first_line(exc)}"
     if isinstance(exc, ClientAuthenticationError):
         if exc.status_code == 401:

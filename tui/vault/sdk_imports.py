@@ -18,10 +18,14 @@ from __future__ import annotations
 import importlib
 import threading
 
-_LOCK = threading.Lock()
+# Re-entrant: a module imported under the gate may itself go through it.
+_LOCK = threading.RLock()
 
-VAULT = ("tui.vault.client", "tui.vault.errors", "tui.vault.reader")
+VAULT = ("tui.vault.client", "tui.vault.errors", "tui.vault.reader", "tui.vault.listing")
 """The vault adapter's modules that bring the SDK."""
+
+IDENTITY = ("azure.identity",)
+"""azure-identity, which only the credentials that sign in for real need (not ``--auth demo``)."""
 
 
 def import_sdk(modules: tuple[str, ...]) -> None:

@@ -22,7 +22,6 @@ ARM_SDK = ("tui.arm.client", "tui.arm.errors", "tui.arm.resources", "tui.arm.rea
 
 if TYPE_CHECKING:
     from tui.arm.resources import ArmResources
-    from tui.cluster.live import ArmReader
     from tui.core.clock import Clock
     from tui.core.model.state import ClusterState
 
@@ -30,15 +29,31 @@ if TYPE_CHECKING:
 def arm_target(settings: ArmSettings, state: ClusterState | None) -> ArmIds | None:
     """The ids to read ARM with for the latest state; None when no subscription and group are known."""
     view = state.arm if state is not None else None
-    subscription = (
-        settings.subscription or (view.subscription if view else None) or settings.fallback_subscription
+    return _target(
+        settings,
+        view.subscription if view else None,
+        view.resource_group if view else None,
+        view.custom_location if view else None,
     )
-    group = (
-        settings.resource_group or (view.resource_group if view else None) or settings.fallback_resource_group
-    )
+
+
+def arm_target_for(settings: ArmSettings, discovered: ArmIds | None) -> ArmIds | None:
+    """:func:`arm_target` given what the cluster says (``discover_ids`` of the raw objects), for a state
+    built without an ARM snapshot, whose ``arm`` view carries exactly those ids (``status`` reads ARM
+    before it builds)."""
+    if discovered is None:
+        return _target(settings, None, None, None)
+    return _target(settings, discovered.subscription, discovered.resource_group, discovered.custom_location)
+
+
+def _target(
+    settings: ArmSettings, subscription: str | None, group: str | None, location: str | None
+) -> ArmIds | None:
+    subscription = settings.subscription or subscription or settings.fallback_subscription
+    group = settings.resource_group or group or settings.fallback_resource_group
     if not subscription or not group:
         return None
-    return ArmIds(subscription, group, view.custom_location if view else None)
+    return ArmIds(subscription, group, location)
 
 
 def open_arm(
@@ -80,6 +95,61 @@ def open_arm(
     )
 
 
+class SiteArmReader:
+    """Reads ARM's list resources for a state (a :class:`~tui.cluster.live.ArmReader`), or for ids.
+
+    Made by :func:`make_arm_reader`; never raises. One adapter is kept per set of ids, so the api-version
+    ARM accepted is asked first next time.
+    """
+
+    def __init__(
+        self,
+        settings: ArmSettings,
+        vault: VaultSettings,
+        *,
+        clock: Clock,
+        quick: bool,
+        timeout: float | None,
+    ) -> None:
+        self._settings = settings
+        self._vault = vault
+        self._clock = clock
+        self._quick = quick
+        self._timeout = timeout
+        self._adapters: dict[ArmIds, Any] = {}
+
+    def __call__(self, state: ClusterState | None) -> ArmSnapshot | None:
+        """Read ARM at :func:`arm_target` for ``state``; None when no ARM ids are known."""
+        return self.for_ids(arm_target(self._settings, state))
+
+    def for_ids(self, ids: ArmIds | None) -> ArmSnapshot | None:
+        """Read ARM at ``ids`` (from :func:`arm_target` or :func:`arm_target_for`); None for None."""
+        import_sdk(ARM_SDK)
+        # Imported on first read (the feed's ARM thread, after the first cluster state).
+        from tui.arm.errors import classify
+        from tui.arm.reader import read_arm_snapshot
+
+        if ids is None:
+            return None
+        try:
+            adapter = self._adapters.get(ids)
+            if adapter is None:
+                adapter = open_arm(
+                    self._settings,
+                    ids,
+                    auth=self._vault.auth,
+                    cloud=self._vault.cloud,
+                    timeout=self._timeout,
+                    retry_total=1 if self._quick else None,
+                )
+                self._adapters[ids] = adapter
+        except Exception as exc:  # bad endpoint, CA file or auth mode: an ARM status, never a crash
+            area_state, message = classify(exc)
+            now = self._clock.now()
+            return ArmSnapshot(ResourceStatus(area_state, message, now), ids, taken_at=now)
+        return read_arm_snapshot(adapter, clock=self._clock)
+
+
 def make_arm_reader(
     settings: ArmSettings,
     vault: VaultSettings,
@@ -87,40 +157,11 @@ def make_arm_reader(
     clock: Clock,
     quick: bool = False,
     timeout: float | None = None,
-) -> ArmReader:
+) -> SiteArmReader:
     """A function reading ARM's list resources for a state (see :func:`arm_target`); never raises.
 
     One adapter is kept per set of ids, so the api-version ARM accepted is asked first next time.
     ``quick`` makes the client give up sooner (one retry, for one-shot commands such as ``status``);
     ``timeout`` (``--request-timeout``) bounds each listing, retries included.
     """
-    adapters: dict[ArmIds, Any] = {}
-
-    def read(state: ClusterState | None) -> ArmSnapshot | None:
-        import_sdk(ARM_SDK)
-        # Imported on first read (the feed's ARM thread, after the first cluster state).
-        from tui.arm.errors import classify
-        from tui.arm.reader import read_arm_snapshot
-
-        ids = arm_target(settings, state)
-        if ids is None:
-            return None
-        try:
-            adapter = adapters.get(ids)
-            if adapter is None:
-                adapter = open_arm(
-                    settings,
-                    ids,
-                    auth=vault.auth,
-                    cloud=vault.cloud,
-                    timeout=timeout,
-                    retry_total=1 if quick else None,
-                )
-                adapters[ids] = adapter
-        except Exception as exc:  # bad endpoint, CA file or auth mode: an ARM status, never a crash
-            area_state, message = classify(exc)
-            now = clock.now()
-            return ArmSnapshot(ResourceStatus(area_state, message, now), ids, taken_at=now)
-        return read_arm_snapshot(adapter, clock=clock)
-
-    return read
+    return SiteArmReader(settings, vault, clock=clock, quick=quick, timeout=timeout)

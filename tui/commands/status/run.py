@@ -14,11 +14,12 @@ from tui.cluster.config import ClusterConfigError, connect
 from tui.cluster.decoded_store import DecodedStore
 from tui.cluster.oneshot import read_once
 from tui.cluster.watch_set import unreachable_reason
-from tui.commands.shared.arm_reader import make_arm_reader
+from tui.commands.shared.arm_reader import arm_target_for, make_arm_reader
 from tui.commands.shared.exits import Refused, warn
 from tui.commands.shared.settings import Settings, UsageError, command_settings, load_user_config
 from tui.commands.shared.vault_reader import make_vault_reader
 from tui.commands.status.arguments import EXIT_UNREACHABLE, EXIT_USAGE, fail
+from tui.commands.status.targets import site_targets
 from tui.core.build.assemble import build_state
 from tui.core.build.cache import DEFAULT_CACHE
 from tui.core.clock import SystemClock
@@ -114,7 +115,7 @@ def _status(
         return fail(f"cannot reach the cluster: {exc}", EXIT_UNREACHABLE, as_json=as_json)
     warn("status", connection.warning)
     vault_reader = None
-    early_vault: _Background[VaultSnapshot] | None = None
+    vault_read: _Background[VaultSnapshot] | None = None
     try:
         if not no_vault:
             vault = settings.vault
@@ -122,8 +123,9 @@ def _status(
                 vault, clock=clock, quick=True, values=vault_values, timeout=settings.request_timeout
             )
             if vault.url and not vault_values:
-                # The vault is known up front: list it while the cluster is read and the model built.
-                early_vault = _Background(vault_reader)
+                # The vault is known up front: list it while the cluster is read (the SPC plays no part).
+                reader = vault_reader
+                vault_read = _Background(lambda _: reader.for_spc(None))
         raw = read_once(connection.api_client, model, clock=clock, timeout=settings.timeouts)
         reason = unreachable_reason(raw)
         if reason is not None:
@@ -133,27 +135,29 @@ def _status(
                 EXIT_UNREACHABLE,
                 as_json=as_json,
             )
-        # Decoded certificates kept on disk by their SHA-256 spare the decoding (docs/design.md §10.1).
-        decoded = DecodedStore(settings.state_dir)
-        decoded.load_into(DEFAULT_CACHE)
-        # ARM's ids come from the cluster (annotations, the Arc ConfigMap): read it alongside the vault.
-        first = build_state(raw, settings=model, now=clock.now())
+        # What the vault and ARM reads need from the cluster, without building the state twice (once
+        # without them, once with): tui/commands/status/targets.py.
+        targets = site_targets(raw, model.namespace)
         arm_reader = make_arm_reader(
             settings.arm, settings.vault, clock=clock, quick=True, timeout=settings.request_timeout
         )
-        arm = _Background(arm_reader, first, name="arm")
-        if early_vault is not None:
-            vault_snapshot = early_vault.result()
-        else:
-            # The vault is named by the SPC the state points at (or values need the mapped names).
-            vault_snapshot = vault_reader(first) if vault_reader is not None else None
-        if vault_reader is not None and not vault_values and unsynced_lists(first):
+        arm_ids = arm_target_for(settings.arm, targets.arm_ids)
+        arm = _Background(lambda _: arm_reader.for_ids(arm_ids), name="arm")
+        if vault_reader is not None and vault_read is None:
+            # The vault is named by the lists' SPC (or values need the names it maps).
+            reader, spc = vault_reader, targets.lists_spc
+            vault_read = _Background(lambda _: reader.for_spc(spc))
+        # Decoded certificates kept on disk by their SHA-256 spare the decoding (docs/design.md §10.1).
+        decoded = DecodedStore(settings.state_dir)
+        decoded.load_into(DEFAULT_CACHE)
+        vault_snapshot = vault_read.result() if vault_read is not None else None
+        if vault_reader is not None and not vault_values and targets.unsynced:
             # No synced Secret to read the entries from (refused as over 1 MiB, or not written yet):
             # only the vault's values say what the lists hold and how large the next sync is.
             values_reader = make_vault_reader(
                 settings.vault, clock=clock, quick=True, values=True, timeout=settings.request_timeout
             )
-            vault_snapshot = values_reader(first) or vault_snapshot
+            vault_snapshot = values_reader.for_spc(targets.lists_spc) or vault_snapshot
         state = build_state(raw, settings=model, now=clock.now(), vault=vault_snapshot, arm=arm.result())
         decoded.save_from(DEFAULT_CACHE)
     finally:
