@@ -23,6 +23,7 @@ from tui.core.model import resources as rk
 from tui.demo.controllers.base import PassResult
 from tui.demo.controllers.certmanager import FAIL_ANNOTATION
 from tui.demo.environment import DemoEnvironment
+from tui.demo.seed import x509 as x509_seed
 from tui.demo.seed.objects import condition, iso, parse_iso, set_condition
 
 START = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -157,6 +158,34 @@ def test_manual_renew_like_cmctl(demo: DemoEnvironment) -> None:
     assert after["status"]["revision"] == 2
     assert new.serial_number != old.serial_number
     assert _conditions(after) == {"Ready": ("True", "Ready")}
+
+
+def test_a_pass_over_unchanged_issuers_parses_no_key_again(
+    demo: DemoEnvironment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every Secret write starts a pass, and each pass reads its issuers' keys; an RSA key's parse checks
+    # its primes (about 0.1 s), so the keys are kept by their PEM bytes, and a renewal's new key is new.
+    parsed: list[bytes] = []
+    real = x509_seed.serialization.load_pem_private_key
+
+    def counting(pem: bytes, password: bytes | None) -> Any:
+        parsed.append(pem)
+        return real(pem, password)
+
+    monkeypatch.setattr(x509_seed.serialization, "load_pem_private_key", counting)
+    assert demo.cert_manager.reconcile_once().writes == 0
+    assert demo.cert_manager.reconcile_once().writes == 0
+    assert parsed == []
+    secret = demo.kube.get(rk.SECRETS, CM, ROOT_SECRET)
+    assert secret is not None
+    key_pem = base64.b64decode(secret["data"]["tls.key"])
+    assert x509_seed.load_private_key(key_pem) is x509_seed.load_private_key(key_pem)
+    for _ in range(2):  # an unreadable key is refused each time: refusals are not kept
+        with pytest.raises(ValueError):
+            x509_seed.load_private_key(
+                b"-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n"
+            )
+    assert len(parsed) == 2
 
 
 def test_failing_issuance_backs_off_then_recovers(demo: DemoEnvironment, clock: FrozenClock) -> None:

@@ -13,6 +13,7 @@ its salt is random.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import warnings
 from collections.abc import Iterable, Sequence
@@ -124,8 +125,14 @@ def private_key_pem(key: PrivateKey) -> bytes:
     )
 
 
+@functools.lru_cache(maxsize=64)
 def load_private_key(pem: bytes) -> SigningKey:
-    """Load a PEM private key the demo wrote; ValueError for any other key type."""
+    """Load a PEM private key the demo wrote; ValueError for any other key type.
+
+    Memoised by the PEM's bytes: the cert-manager simulator reloads its issuers' keys on every pass (any
+    Secret write starts one), and parsing checks an RSA key's primes, about 0.1 s a key. Key objects are
+    immutable, so a shared one signs the same; unreadable input raises every time (errors are not kept).
+    """
     key = serialization.load_pem_private_key(pem, password=None)
     if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
         raise ValueError(f"unsupported private key type {type(key).__name__}")
