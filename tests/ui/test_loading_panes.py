@@ -13,10 +13,15 @@ import re
 import pytest
 
 from tests.ui import sitedata
-from tests.ui.conftest import WIDE, Dashboard, screen_text
+from tests.ui.conftest import INFO, WIDE, Dashboard, screen_text
+from tui.core.clock import FrozenClock
 from tui.core.model import resources as rk
 from tui.core.model.snapshot import AreaState, ResourceStatus
 from tui.core.model.state import ClusterState
+from tui.ops.runner import ChangeSession
+from tui.ui.app import DashboardApp
+from tui.ui.source import StaticSource
+from tui.ui.view.settings import UiSettings
 from tui.ui.view.urgency import site_counts
 
 # Words a pane would show for an object that is merely not listed yet, were it taken for absent.
@@ -47,7 +52,7 @@ async def test_opcua_entries_read_loading_while_their_lists_load(
         await pilot.press("3")
         await pilot.pause()
         pane = app.dashboard.opcua_pane
-        assert "trust loading" in pane.border_title and "issuer loading" in pane.border_title
+        assert "trust loading" in str(pane.border_title) and "issuer loading" in str(pane.border_title)
         text = screen_text(app)
         rows = [line for line in text.splitlines() if ".der" in line or ".crt" in line or ".crl" in line]
         assert rows and all("loading" in row for row in rows), rows
@@ -62,7 +67,7 @@ async def test_the_root_ca_pane_reads_loading_while_certificates_load(dashboard:
         await pilot.press("1")
         await pilot.pause()
         pane = app.dashboard.root_pane
-        assert pane.border_title.startswith("Root CA · loading")
+        assert str(pane.border_title).startswith("Root CA · loading")
         text = screen_text(app)
         assert "loading certificates" in text
         assert "unmanaged" not in text and "no cert-manager Certificate" not in text
@@ -87,14 +92,14 @@ async def test_the_issuers_pane_reads_loading_while_issuers_or_certificates_load
         await pilot.press("2")
         await pilot.pause()
         pane = app.dashboard.issuers_pane
-        assert "loading clusterissuers" in pane.border_title and "· 0" not in pane.border_title
+        assert "loading clusterissuers" in str(pane.border_title) and "· 0" not in str(pane.border_title)
         assert "issuers loading" in screen_text(app)
         # Certificates pending: how many certificates an issuer backs is unknown, not 0.
         state = held(rk.CERTIFICATES)
         source.push(state)
         await app.wait_for_state(lambda s: s is state)
         await pilot.pause()
-        assert "loading certificates" in pane.border_title
+        assert "loading certificates" in str(pane.border_title)
         text = screen_text(app)
         assert "loading certificates" in text and "0 certificate(s)" not in text
 
@@ -111,4 +116,26 @@ async def test_one_count_while_loading_and_the_complete_state_takes_over(dashboa
         await pilot.pause()
         text = screen_text(app)
         assert "loading" not in text.splitlines()[0]
-        assert "trust loading" not in app.dashboard.opcua_pane.border_title
+        assert "trust loading" not in str(app.dashboard.opcua_pane.border_title)
+
+
+async def test_no_change_is_started_while_a_collection_is_loading() -> None:
+    # A change is planned against the whole site; a staged upload checked against half of it could pass
+    # a duplicate the missing Secrets would have shown.
+    app = DashboardApp(
+        StaticSource(held(rk.SECRETS), INFO),
+        settings=UiSettings(),
+        clock=FrozenClock(sitedata.NOW),
+        sessions=_no_session,
+    )
+    async with app.run_test(size=WIDE) as pilot:
+        await app.wait_for_state(lambda _s: True, timeout=10)
+        app.request_change("upload")
+        await pilot.pause()
+        messages = [str(n.message) for n in app._notifications]
+        assert any("still loading secrets" in m for m in messages), messages
+        assert len(app.screen_stack) == 1  # no dialog opened
+
+
+def _no_session() -> ChangeSession:
+    raise RuntimeError("no cluster in the pilot tests")

@@ -142,8 +142,10 @@ class ChangeFlow(App[None]):
         if not self._need_session("changes"):
             return
         state = self.state
-        if state is None and action != "journal":
-            self.notify("waiting for the cluster: nothing to change yet", severity="warning", timeout=4)
+        if (state is None or not state.complete) and action != "journal":
+            # A change is judged against the whole site: not while some collection is still loading.
+            what = "nothing to change yet" if state is None else f"still loading {', '.join(state.loading)}"
+            self.notify(f"waiting for the cluster: {what}", severity="warning", timeout=4)
             return
         handler = {
             "upload": self._open_upload,

@@ -137,6 +137,9 @@ class SiteViews(ChangeFlow):
         if not self._from_dashboard("replace"):
             return
         state = self.state
+        if state is not None and not state.complete:
+            self.notify(f"replace: still loading {', '.join(state.loading)}", severity="warning", timeout=4)
+            return
         pane = self.dashboard.opcua_pane
         key = pane.table.cursor_key
         entry = state.entry(key) if state is not None and key is not None else None
