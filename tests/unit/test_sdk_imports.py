@@ -67,3 +67,27 @@ def test_the_vault_url_look_up_waits_at_the_gate_before_importing_the_sdk() -> N
 def test_opening_arm_waits_at_the_gate_before_importing_the_sdk() -> None:
     done = _run("arm_reader", "open_arm", "open_arm(ArmSettings(), None, auth='demo', cloud=None)")
     assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_modules_already_imported_are_not_waited_for() -> None:
+    """status's vault listing runs while its main thread holds the gate to import the cluster client."""
+    code = textwrap.dedent(
+        """
+        import threading
+        import tui.vault.sdk_imports as gate
+        gate.import_sdk(("json", "tui.core.text"))
+        done = threading.Event()
+        with gate._LOCK:  # held, as by a thread importing something else
+            worker = threading.Thread(target=lambda: (gate.import_sdk(("json", "tui.core.text")), done.set()))
+            worker.start()
+            assert done.wait(30), "an import of loaded modules waited at the gate"
+            late = threading.Thread(target=lambda: gate.import_sdk(("tui.core.durations",)))
+            late.start()
+            late.join(0.5)
+            assert late.is_alive(), "a module not yet imported must wait at the gate"
+        late.join(30)
+        print("ok")
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "ok", done.stderr

@@ -3,6 +3,10 @@
 The kubernetes client's own loader does the heavy lifting (auth plugins, client certificates, relative
 file paths); this module picks the files, checks them first so that every mistake becomes one line
 naming the file or context and the reason, and returns a ready :class:`ClusterConnection`.
+
+The kubernetes client (~0.15 s to import) is imported by :func:`load_cluster_config`, not with this
+module: :func:`check_cluster_config` runs the same checks without it, so ``status`` can say what is wrong
+with a kubeconfig, or start its vault listing, before paying for the import.
 """
 
 from __future__ import annotations
@@ -12,18 +16,15 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from kubernetes.client import ApiClient, Configuration
-from kubernetes.config.config_exception import ConfigException
-from kubernetes.config.incluster_config import InClusterConfigLoader
-from kubernetes.config.kube_config import KubeConfigLoader, KubeConfigMerger
-from urllib3.exceptions import InsecureRequestWarning
-from urllib3.util.retry import Retry
 
 from tui.cluster.settings import ConnectionSettings
 from tui.core.text import printable
+
+if TYPE_CHECKING:
+    from kubernetes.client import ApiClient, Configuration
 
 DEFAULT_KUBECONFIG = "~/.kube/config"
 SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
@@ -126,6 +127,8 @@ def _find_named(docs: list[dict[str, Any]], section: str, name: str) -> dict[str
 
 
 def _configure(configuration: Configuration) -> Configuration:
+    from urllib3.util.retry import Retry
+
     configuration.connection_pool_maxsize = POOL_SIZE
     # One quick reconnect, never a re-read: reflectors have their own backoff, and urllib3's default
     # (three retries of everything) would make `status` take four connect timeouts to give up.
@@ -133,7 +136,18 @@ def _configure(configuration: Configuration) -> Configuration:
     return configuration
 
 
-def _from_kubeconfig(paths: list[Path], origin: str, context: str | None) -> ClusterConnection:
+@dataclass(frozen=True)
+class _Chosen:
+    """A kubeconfig context that passed the checks: what the loader is then given."""
+
+    paths: list[Path]
+    context: str
+    shown: str
+    server: str
+    namespace: str | None
+
+
+def _check_kubeconfig(paths: list[Path], origin: str, context: str | None) -> _Chosen:
     docs = [_read_yaml(p) for p in paths]
     contexts = [e["name"] for d in docs for e in d.get("contexts") or []]
     if context is None:
@@ -159,15 +173,23 @@ def _from_kubeconfig(paths: list[Path], origin: str, context: str | None) -> Clu
             f"context '{shown}': cluster '{printable(str(cluster_name))}' has no server in kubeconfig"
         )
     server = str(cluster["cluster"]["server"]).rstrip("/")
-    namespace = body.get("namespace") or None
+    return _Chosen(paths, str(context), shown, server, body.get("namespace") or None)
+
+
+def _from_kubeconfig(chosen: _Chosen) -> ClusterConnection:
+    from kubernetes.client import ApiClient, Configuration
+    from kubernetes.config.config_exception import ConfigException
+    from kubernetes.config.kube_config import KubeConfigLoader, KubeConfigMerger
+    from urllib3.exceptions import InsecureRequestWarning
+
     try:
-        merged = KubeConfigMerger(os.pathsep.join(str(p) for p in paths)).config
-        loader = KubeConfigLoader(config_dict=merged, active_context=context, config_base_path=None)
+        merged = KubeConfigMerger(os.pathsep.join(str(p) for p in chosen.paths)).config
+        loader = KubeConfigLoader(config_dict=merged, active_context=chosen.context, config_base_path=None)
         configuration = Configuration()
         loader.load_and_set(configuration)
     except (ConfigException, OSError, ValueError, KeyError, TypeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ClusterConfigError(f"context '{shown}': {first}") from None
+        raise ClusterConfigError(f"context '{chosen.shown}': {first}") from None
     insecure = not configuration.verify_ssl
     if insecure:
         # The user turned verification off for this cluster (insecure-skip-tls-verify): the command
@@ -175,11 +197,19 @@ def _from_kubeconfig(paths: list[Path], origin: str, context: str | None) -> Clu
         # of them before a one-line error.
         warnings.filterwarnings("ignore", category=InsecureRequestWarning)
     return ClusterConnection(
-        ApiClient(_configure(configuration)), str(context), server, namespace, insecure=insecure
+        ApiClient(_configure(configuration)),
+        chosen.context,
+        chosen.server,
+        chosen.namespace,
+        insecure=insecure,
     )
 
 
 def _in_cluster(environ: Mapping[str, str], service_account_dir: Path) -> ClusterConnection:
+    from kubernetes.client import ApiClient, Configuration
+    from kubernetes.config.config_exception import ConfigException
+    from kubernetes.config.incluster_config import InClusterConfigLoader
+
     loader = InClusterConfigLoader(
         token_filename=str(service_account_dir / "token"),
         cert_filename=str(service_account_dir / "ca.crt"),
@@ -213,13 +243,31 @@ def load_cluster_config(
     incomplete entry. Nothing is sent to the cluster here.
     """
     env = os.environ if environ is None else environ
+    chosen = _checked(kubeconfig, context, env)
+    if chosen is not None:
+        return _from_kubeconfig(chosen)
+    return _in_cluster(env, service_account_dir)
+
+
+def check_cluster_config(
+    kubeconfig: str | None = None, context: str | None = None, *, environ: Mapping[str, str] | None = None
+) -> None:
+    """Run the checks :func:`load_cluster_config` runs before it loads anything, without importing the
+    kubernetes client: the same :class:`ClusterConfigError` for a missing file, bad YAML, an unknown
+    context, an incomplete entry or no configuration at all. What only the client's loader finds (an
+    unreadable client certificate, a failing exec plugin) is left to :func:`load_cluster_config`."""
+    _checked(kubeconfig, context, os.environ if environ is None else environ)
+
+
+def _checked(kubeconfig: str | None, context: str | None, env: Mapping[str, str]) -> _Chosen | None:
+    """The kubeconfig context to load, or None for in-cluster configuration; raises as documented."""
     paths, origin = _kubeconfig_paths(kubeconfig, env)
     if paths:
-        return _from_kubeconfig(paths, origin, context)
+        return _check_kubeconfig(paths, origin, context)
     if env.get("KUBERNETES_SERVICE_HOST"):
         if context is not None:
             raise ClusterConfigError(f"context '{printable(context)}': no kubeconfig found to look it up in")
-        return _in_cluster(env, service_account_dir)
+        return None
     raise ClusterConfigError(
         f"no kubeconfig: {DEFAULT_KUBECONFIG} does not exist and this is not a pod "
         "(set KUBECONFIG or pass --kubeconfig)"

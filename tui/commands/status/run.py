@@ -3,69 +3,26 @@
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
-import sys
-import threading
-from collections.abc import Callable
-from typing import Generic, TextIO, TypeVar
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from tui.cluster.config import ClusterConfigError, connect
-from tui.cluster.decoded_store import DecodedStore
-from tui.cluster.oneshot import read_once
-from tui.cluster.watch_set import unreachable_reason
-from tui.commands.shared.arm_reader import arm_target_for, make_arm_reader
-from tui.commands.shared.exits import Refused, warn
+from tui.cluster.config import ClusterConfigError, check_cluster_config
+from tui.commands.shared.exits import Refused
 from tui.commands.shared.settings import Settings, UsageError, command_settings, load_user_config
 from tui.commands.shared.vault_reader import make_vault_reader
 from tui.commands.status.arguments import EXIT_UNREACHABLE, EXIT_USAGE, fail
-from tui.commands.status.targets import site_targets
-from tui.core.build.assemble import build_state
-from tui.core.build.cache import DEFAULT_CACHE
+from tui.commands.status.background import Background, status_width
 from tui.core.clock import SystemClock
-from tui.core.health.report import exit_code, render_status, state_to_json
 from tui.core.model.snapshot import VaultSnapshot
-from tui.core.model.state import ClusterState
-from tui.core.text import printable
+from tui.vault.sdk_imports import VAULT, import_sdk
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from tui.core.model.state import ClusterState
 
+__all__ = ["run", "status_width", "unsynced_lists"]
 
-class _Background(Generic[T]):
-    """Run ``reader(state)`` in a daemon thread: an exit (say, cluster unreachable) never waits for it."""
-
-    def __init__(
-        self,
-        reader: Callable[[ClusterState | None], T | None],
-        state: ClusterState | None = None,
-        name: str = "vault",
-    ) -> None:
-        self._result: T | None = None
-        self._done = threading.Event()
-        self._reader = reader
-        self._state = state
-        threading.Thread(target=self._run, name=f"status-{name}", daemon=True).start()
-
-    def _run(self) -> None:
-        try:
-            self._result = self._reader(self._state)
-        finally:
-            self._done.set()
-
-    def result(self) -> T | None:
-        """Wait for the read (the reader bounds its own time) and return it."""
-        self._done.wait()
-        return self._result
-
-
-def status_width(stream: TextIO) -> int | None:
-    """The width to fit ``status`` to: the terminal's (60 to 140), or None (cut nothing) when ``stream`` is
-    not a terminal: piped into a file or a ticket, every line is kept whole."""
-    isatty = getattr(stream, "isatty", None)
-    if isatty is None or not isatty():
-        return None
-    width = shutil.get_terminal_size((100, 24)).columns
-    return max(60, min(width, 140))
+# The heavy half (kubernetes, cryptography, the model): imported once the vault listing is under way.
+SITE = ("tui.commands.status.site",)
 
 
 def unsynced_lists(state: ClusterState) -> tuple[str, ...]:
@@ -108,68 +65,57 @@ def _status(
         model = settings.model
     except UsageError as exc:
         return fail(str(exc), EXIT_USAGE, as_json=as_json)
-    clock = SystemClock()
+    connection = settings.connection
     try:
-        connection = connect(settings.connection)
+        # What connect() checks before loading anything, without the kubernetes client: a bad
+        # kubeconfig is reported before any vault request is sent, as it was when connecting came first.
+        check_cluster_config(connection.kubeconfig, connection.context)
     except ClusterConfigError as exc:
         return fail(f"cannot reach the cluster: {exc}", EXIT_UNREACHABLE, as_json=as_json)
-    warn("status", connection.warning)
+    clock = SystemClock()
     vault_reader = None
-    vault_read: _Background[VaultSnapshot] | None = None
-    try:
-        if not no_vault:
-            vault = settings.vault
-            vault_reader = make_vault_reader(
-                vault, clock=clock, quick=True, values=vault_values, timeout=settings.request_timeout
-            )
-            if vault.url and not vault_values:
-                # The vault is known up front: list it while the cluster is read (the SPC plays no part).
-                reader = vault_reader
-                vault_read = _Background(lambda _: reader.for_spc(None))
-        raw = read_once(connection.api_client, model, clock=clock, timeout=settings.timeouts)
-        reason = unreachable_reason(raw)
-        if reason is not None:
-            return fail(
-                f"cannot reach the cluster at {printable(connection.server)} "
-                f"(context {printable(connection.context)}): {reason}",
-                EXIT_UNREACHABLE,
-                as_json=as_json,
-            )
-        # What the vault and ARM reads need from the cluster, without building the state twice (once
-        # without them, once with): tui/commands/status/targets.py.
-        targets = site_targets(raw, model.namespace)
-        arm_reader = make_arm_reader(
-            settings.arm, settings.vault, clock=clock, quick=True, timeout=settings.request_timeout
+    vault_read: Background[VaultSnapshot] | None = None
+    if not no_vault:
+        vault = settings.vault
+        vault_reader = make_vault_reader(
+            vault, clock=clock, quick=True, values=vault_values, timeout=settings.request_timeout
         )
-        arm_ids = arm_target_for(settings.arm, targets.arm_ids)
-        arm = _Background(lambda _: arm_reader.for_ids(arm_ids), name="arm")
-        if vault_reader is not None and vault_read is None:
-            # The vault is named by the lists' SPC (or values need the names it maps).
-            reader, spc = vault_reader, targets.lists_spc
-            vault_read = _Background(lambda _: reader.for_spc(spc))
-        # Decoded certificates kept on disk by their SHA-256 spare the decoding (docs/design.md §10.1).
-        decoded = DecodedStore(settings.state_dir)
-        decoded.load_into(DEFAULT_CACHE)
-        vault_snapshot = vault_read.result() if vault_read is not None else None
-        if vault_reader is not None and not vault_values and targets.unsynced:
-            # No synced Secret to read the entries from (refused as over 1 MiB, or not written yet):
-            # only the vault's values say what the lists hold and how large the next sync is.
-            values_reader = make_vault_reader(
-                settings.vault, clock=clock, quick=True, values=True, timeout=settings.request_timeout
-            )
-            vault_snapshot = values_reader.for_spc(targets.lists_spc) or vault_snapshot
-        state = build_state(raw, settings=model, now=clock.now(), vault=vault_snapshot, arm=arm.result())
-        decoded.save_from(DEFAULT_CACHE)
-    finally:
-        connection.close()
+        if vault.url and not vault_values and _signs_in_quietly(vault.auth):
+            # The vault is known up front: list it (about 80 round trips at 2,000 secrets) while the
+            # cluster client is imported, the cluster read and the state built. Its SDK is imported
+            # here first, and the rest after it through the same gate: one thread imports at a time
+            # (tui/vault/sdk_imports.py), and the listing then imports nothing the main thread does.
+            import_sdk(VAULT)
+            reader = vault_reader
+            vault_read = Background(lambda: reader.for_spc(None))
+    site = _import_site()
+    return int(
+        site.report(
+            settings,
+            model,
+            clock=clock,
+            vault_reader=vault_reader,
+            vault_read=vault_read,
+            as_json=as_json,
+            vault_values=vault_values,
+            show_all=show_all,
+        )
+    )
 
-    if as_json:
-        doc = state_to_json(state)
-        # The connector's own certificate as connector-cert speaks of it: where it is read, subject,
-        # application URI, expiry, renewal (issue 12 item 14); never key material.
-        connector = state.connector_certificate
-        doc["connector_certificate"] = connector.to_json() if connector is not None else None
-        print(json.dumps(doc, indent=2, sort_keys=False, default=str))
-    else:
-        print(render_status(state, width=status_width(sys.stdout), show_all=show_all))
-    return int(exit_code(state))
+
+def _signs_in_quietly(auth: str | None) -> bool:
+    """Whether the vault's sign-in asks nothing of the user: device-code prints a prompt, which must
+    not come before the cluster has been reached (it then waits for a person)."""
+    from tui.vault.credentials import resolve_auth
+    from tui.vault.errors import VaultError
+
+    try:
+        return resolve_auth(auth) != "device-code"
+    except VaultError:
+        return False  # an unknown mode: the reader reports it in the vault's status, as before
+
+
+def _import_site() -> Any:
+    """The heavy half, imported through the gate (the vault listing may be under way on its thread)."""
+    import_sdk(SITE)
+    return importlib.import_module(SITE[0])

@@ -1,0 +1,99 @@
+"""The heavy half of ``aio-certs status``: connect, read the cluster once, build, print.
+
+Imported by :mod:`.run` through the SDK import gate once the vault listing (when the vault is known up
+front) is under way: this module brings the kubernetes client, cryptography and the model (~0.3 s of
+imports), which the listing's round trips then overlap.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from tui.cluster.config import ClusterConfigError, connect
+from tui.cluster.decoded_store import DecodedStore
+from tui.cluster.oneshot import read_once
+from tui.cluster.watch_set import unreachable_reason
+from tui.commands.shared.arm_reader import arm_target_for, make_arm_reader
+from tui.commands.shared.exits import warn
+from tui.commands.shared.settings import Settings
+from tui.commands.shared.vault_reader import SiteVaultReader, make_vault_reader
+from tui.commands.status.arguments import EXIT_UNREACHABLE, fail
+from tui.commands.status.background import Background, status_width
+from tui.commands.status.targets import site_targets
+from tui.core.build.assemble import build_state
+from tui.core.build.cache import DEFAULT_CACHE
+from tui.core.clock import Clock
+from tui.core.health.report import exit_code, render_status, state_to_json
+from tui.core.model.settings import ModelSettings
+from tui.core.model.snapshot import VaultSnapshot
+from tui.core.text import printable
+
+
+def report(
+    settings: Settings,
+    model: ModelSettings,
+    *,
+    clock: Clock,
+    vault_reader: SiteVaultReader | None,
+    vault_read: Background[VaultSnapshot] | None,
+    as_json: bool,
+    vault_values: bool,
+    show_all: bool,
+) -> int:
+    """Read the site, print the summary (or JSON) and return the exit status; ``vault_read`` is the
+    listing already under way (the vault named up front), else it is started here once the lists' SPC
+    is known."""
+    try:
+        connection = connect(settings.connection)
+    except ClusterConfigError as exc:
+        return fail(f"cannot reach the cluster: {exc}", EXIT_UNREACHABLE, as_json=as_json)
+    warn("status", connection.warning)
+    try:
+        raw = read_once(connection.api_client, model, clock=clock, timeout=settings.timeouts)
+        reason = unreachable_reason(raw)
+        if reason is not None:
+            return fail(
+                f"cannot reach the cluster at {printable(connection.server)} "
+                f"(context {printable(connection.context)}): {reason}",
+                EXIT_UNREACHABLE,
+                as_json=as_json,
+            )
+        # What the vault and ARM reads need from the cluster, without building the state twice (once
+        # without them, once with): tui/commands/status/targets.py.
+        targets = site_targets(raw, model.namespace)
+        arm_reader = make_arm_reader(
+            settings.arm, settings.vault, clock=clock, quick=True, timeout=settings.request_timeout
+        )
+        arm_ids = arm_target_for(settings.arm, targets.arm_ids)
+        arm = Background(lambda: arm_reader.for_ids(arm_ids), name="arm")
+        if vault_reader is not None and vault_read is None:
+            # The vault is named by the lists' SPC (or values need the names it maps).
+            reader, spc = vault_reader, targets.lists_spc
+            vault_read = Background(lambda: reader.for_spc(spc))
+        # Decoded certificates kept on disk by their SHA-256 spare the decoding (docs/design.md §10.1).
+        decoded = DecodedStore(settings.state_dir)
+        decoded.load_into(DEFAULT_CACHE)
+        vault_snapshot = vault_read.result() if vault_read is not None else None
+        if vault_reader is not None and not vault_values and targets.unsynced:
+            # No synced Secret to read the entries from (refused as over 1 MiB, or not written yet):
+            # only the vault's values say what the lists hold and how large the next sync is.
+            values_reader = make_vault_reader(
+                settings.vault, clock=clock, quick=True, values=True, timeout=settings.request_timeout
+            )
+            vault_snapshot = values_reader.for_spc(targets.lists_spc) or vault_snapshot
+        state = build_state(raw, settings=model, now=clock.now(), vault=vault_snapshot, arm=arm.result())
+        decoded.save_from(DEFAULT_CACHE)
+    finally:
+        connection.close()
+
+    if as_json:
+        doc = state_to_json(state)
+        # The connector's own certificate as connector-cert speaks of it: where it is read, subject,
+        # application URI, expiry, renewal (issue 12 item 14); never key material.
+        connector = state.connector_certificate
+        doc["connector_certificate"] = connector.to_json() if connector is not None else None
+        print(json.dumps(doc, indent=2, sort_keys=False, default=str))
+    else:
+        print(render_status(state, width=status_width(sys.stdout), show_all=show_all))
+    return int(exit_code(state))
