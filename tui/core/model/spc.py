@@ -10,6 +10,7 @@ Both forms load to the same item strings, which is what the CLI compares when it
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -96,6 +97,29 @@ def _load(text: str) -> Any:
     return yaml.load(text, Loader=_LOADER)
 
 
+# One ``key: value`` line of plain words: a key of letters and digits, a value of letters, digits, ``_``,
+# ``.`` and ``-`` not starting with an indicator. YAML reads such a line as that key and that value, word
+# for word (BaseLoader resolves nothing); every line the CLI and the documentation write for an item is
+# one (``objectName: plc-1-der``, ``objectEncoding: hex``).
+_PLAIN_LINE = re.compile(r"([A-Za-z][A-Za-z0-9]*): +([A-Za-z0-9_][A-Za-z0-9_.-]*)")
+
+
+def _load_item(text: str) -> Any:
+    """One item's YAML, as :func:`_load` reads it; items made only of plain ``key: value`` lines (each a
+    line of its own, the last one ending the text or followed by one newline) are read without the
+    YAML parser: 2,000 items cost 0.1 s through it, a few milliseconds here."""
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    item: dict[str, str] = {}
+    for line in lines:
+        found = _PLAIN_LINE.fullmatch(line)
+        if found is None:
+            return _load(text)
+        item[found.group(1)] = found.group(2)  # a key given twice: the last wins, as in YAML's loader
+    return item if item else _load(text)
+
+
 def _item_from_mapping(item: Mapping[str, Any], index: int) -> SpcObject:
     name = item.get("objectName")
     if name is None or _scalar(name).strip() == "":
@@ -165,7 +189,7 @@ def _parse_objects_cached(text: str) -> tuple[SpcObject, ...]:
     for index, raw in enumerate(items, start=1):
         if isinstance(raw, str):
             try:
-                item = _load(raw)
+                item = _load_item(raw)
             except yaml.YAMLError as exc:
                 reason = _first_line(exc)
                 raise SpcFormatError(f"SPC objects: item {index} is not valid YAML: {reason}") from None
