@@ -136,6 +136,6 @@ def test_a_cli_written_spc_parses_with_one_yaml_call(monkeypatch: pytest.MonkeyP
     for style in ("cli", "block"):
         calls.clear()
         spc_module._parse_objects_cached.cache_clear()  # parsed afresh, not remembered by text
-        text = serialize_objects(objects, style=style)  # type: ignore[arg-type]
+        text = serialize_objects(objects, style=style)
         assert parse_objects(text) == tuple(objects)
         assert len(calls) == 1  # the outer mapping only

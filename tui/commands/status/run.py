@@ -106,6 +106,7 @@ def _status(
 def _signs_in_quietly(auth: str | None) -> bool:
     """Whether the vault's sign-in asks nothing of the user: device-code prints a prompt, which must
     not come before the cluster has been reached (it then waits for a person)."""
+    # The vault adapter brings the Azure SDK: imported only when a vault is to be read early.
     from tui.vault.credentials import resolve_auth
     from tui.vault.errors import VaultError
 
