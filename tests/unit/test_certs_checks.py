@@ -105,3 +105,20 @@ def test_sha1_chain_links_verify() -> None:
     old_leaf = g.make_leaf(old_root, "old device", key="rsa", hash_algorithm=hashes.SHA1())
     leaf, root = (decode_bytes(i.der).certificates[0] for i in (old_leaf, old_root))
     assert cert_signed_by(leaf, root)
+
+
+def test_checking_many_children_keeps_only_their_issuers_key() -> None:
+    """The verdicts are the same as before, and what stays parsed is one key per issuer, not a
+    ``cryptography`` object per certificate checked (callers remember the verdicts themselves)."""
+    from tui.core.certs import checks
+
+    checks._issuer_key.cache_clear()
+    children = [decode_bytes(g.make_leaf(SUB, f"device-{n}", days=30).der).certificates[0] for n in range(6)]
+    assert all(cert_signed_by(child, SUB_INFO) for child in children)
+    assert not any(cert_signed_by(child, ROOT_INFO) for child in children)  # issuer name differs
+    crl = decode_bytes(g.make_crl(SUB).der).crls[0]
+    assert crl_signed_by(crl, SUB_INFO)
+    info = checks._issuer_key.cache_info()
+    assert info.currsize == 1  # SUB's key alone, parsed once for six certificates and a CRL
+    assert info.misses == 1
+    assert not hasattr(checks, "_certificate") and not hasattr(checks, "_crl")

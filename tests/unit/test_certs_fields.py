@@ -213,3 +213,18 @@ def test_decoded_built_by_hand_lists_entries() -> None:
     crl: CrlInfo = decode_bytes(g.make_crl(SUB).der).crls[0]
     decoded = Decoded(source="s", certificates=(cert,), crls=(crl,), private_key_present=False, form="pem")
     assert decoded.entries == (cert, crl)
+
+
+def test_recurring_values_are_one_object_across_certificates() -> None:
+    """2,000 device certificates from one CA hold one issuer string, one key kind, one usage tuple:
+    equal values become the same object, and nothing else about them changes."""
+    ca = g.make_ca("Shared Values CA")
+    first, second = (
+        decode_bytes(g.make_leaf(ca, name, uris=[f"urn:{name}"]).der).certificates[0] for name in ("a", "b")
+    )
+    shared = ("issuer", "key", "signature_algorithm", "key_usage", "extended_key_usage", "authority_key_id")
+    for field in shared:
+        assert getattr(first, field) == getattr(second, field)
+        assert getattr(first, field) is getattr(second, field), field
+    assert first.subject != second.subject and first.san != second.san
+    assert not hasattr(first, "__dict__")  # slots: no per-certificate dictionary

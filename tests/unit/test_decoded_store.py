@@ -143,3 +143,17 @@ def test_entries_no_longer_held_are_dropped_at_the_next_save(state_dir: Path) ->
     fresh = DecodeCache()
     assert DecodedStore(state_dir).load_into(fresh) == len(smaller)
     assert hashlib.sha256(files["leaf.pem"]).digest() not in dict(fresh.decoded_items())
+
+
+def test_values_shared_when_saved_are_shared_when_loaded(state_dir: Path) -> None:
+    """Certificates of one CA share their issuer string (``tui.core.certs.fields.shared``); the copy on
+    disk keeps that, so a warm start holds no more memory than a cold one."""
+    ca = make_ca("Shared Root")
+    files = {f"leaf-{n}.der": make_leaf(ca, f"leaf-{n}").der for n in range(3)}
+    assert DecodedStore(state_dir).save_from(_decoded(files))
+    fresh = DecodeCache()
+    assert DecodedStore(state_dir).load_into(fresh) == 3
+    leaves = [value.certificates[0] for _digest, value in fresh.decoded_items()]
+    assert len({leaf.subject for leaf in leaves}) == 3
+    assert len({id(leaf.issuer) for leaf in leaves}) == 1
+    assert len({id(leaf.key_usage) for leaf in leaves}) == 1

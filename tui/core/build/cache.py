@@ -18,7 +18,7 @@ from tui.core.build.memo import BuildMemo
 from tui.core.certs import CertError, CertificateInfo, CrlInfo, decode_bytes
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DecodedValue:
     """Decoding outcome of one byte string, independent of the name it was found under."""
 

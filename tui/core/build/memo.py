@@ -24,7 +24,7 @@ MISS: Final = object()
 """What :meth:`BuildMemo.get` returns when nothing reusable is stored."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Slot:
     inputs: Any
     since: datetime

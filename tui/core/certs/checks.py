@@ -1,8 +1,10 @@
 """Pure judgements on decoded certificates and CRLs.
 
 Time always comes in as ``now`` (from a :class:`tui.core.clock.Clock`), never from the wall clock, so
-every verdict is reproducible in tests and screenshots. Signature checks re-read the kept DER; the
-parsed objects are cached because a dashboard asks the same questions about the same chain often.
+every verdict is reproducible in tests and screenshots. Signature checks re-read the kept DER. Only the
+issuers' public keys are cached (a few CAs sign thousands of entries); the certificate or CRL checked is
+parsed again each time, because callers remember verdicts themselves (``DecodeCache.verified``) and a
+cache of parsed children only kept hundreds of ``cryptography`` objects alive for nothing.
 """
 
 from __future__ import annotations
@@ -12,20 +14,16 @@ from functools import lru_cache
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 
 from tui.core.certs.model import CertificateInfo, CrlInfo
 from tui.core.certs.signatures import signature_verifies
 from tui.core.durations import days_left as whole_days_left
 
 
-@lru_cache(maxsize=512)
-def _certificate(der: bytes) -> x509.Certificate:
-    return x509.load_der_x509_certificate(der)
-
-
-@lru_cache(maxsize=128)
-def _crl(der: bytes) -> x509.CertificateRevocationList:
-    return x509.load_der_x509_crl(der)
+@lru_cache(maxsize=64)
+def _issuer_key(der: bytes) -> CertificatePublicKeyTypes:
+    return x509.load_der_x509_certificate(der).public_key()
 
 
 def days_left(cert: CertificateInfo, now: datetime) -> int:
@@ -61,8 +59,8 @@ def cert_signed_by(child: CertificateInfo, issuer_cert: CertificateInfo) -> bool
     if child.issuer != issuer_cert.subject:
         return False
     try:
-        key = _certificate(issuer_cert.der).public_key()
-        return signature_verifies(key, _certificate(child.der))
+        key = _issuer_key(issuer_cert.der)
+        return signature_verifies(key, x509.load_der_x509_certificate(child.der))
     except (ValueError, TypeError, UnsupportedAlgorithm):
         return False
 
@@ -72,8 +70,8 @@ def crl_signed_by(crl: CrlInfo, ca_cert: CertificateInfo) -> bool:
     if crl.issuer != ca_cert.subject:
         return False
     try:
-        key = _certificate(ca_cert.der).public_key()
-        return signature_verifies(key, _crl(crl.der))
+        key = _issuer_key(ca_cert.der)
+        return signature_verifies(key, x509.load_der_x509_crl(crl.der))
     except (ValueError, TypeError, UnsupportedAlgorithm):
         return False
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import datetime
+from typing import Any, TypeVar, cast
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -25,6 +26,8 @@ from cryptography.x509.oid import ExtensionOID
 from tui.core.certs.model import CertificateInfo, CrlInfo, serial_hex
 from tui.core.certs.signatures import signature_verifies
 from tui.core.text import printable
+
+_T = TypeVar("_T")
 
 # openssl's short names (FN_SN) for DN attributes; others print as dotted OIDs.
 _ATTR_NAMES: dict[str, str] = {
@@ -248,6 +251,23 @@ def _self_signed(
     return signature_verifies(key, cert)
 
 
+_SHARED: dict[Any, Any] = {}
+_SHARED_MAX = 4096
+
+
+def shared(value: _T) -> _T:
+    """One object for each recurring value (issuer names, key kinds, usages, algorithm names).
+
+    A site's 2,000 device certificates from one CA then hold one issuer string and one key-usage tuple,
+    not 2,000 equal copies, for as long as the dashboard runs (the on-disk copy of decodes keeps the
+    sharing: pickle writes a shared object once). Values are immutable, so sharing changes nothing but
+    memory; the table is bounded and simply starts again when full.
+    """
+    if len(_SHARED) >= _SHARED_MAX:
+        _SHARED.clear()
+    return cast(_T, _SHARED.setdefault(value, value))
+
+
 def certificate_info(cert: x509.Certificate, der: bytes) -> CertificateInfo:
     """Read every field of ``cert`` (parsed from exactly ``der``).
 
@@ -288,7 +308,7 @@ def certificate_info(cert: x509.Certificate, der: bytes) -> CertificateInfo:
     key = _public_key(cert)
     return CertificateInfo(
         subject=subject,
-        issuer=issuer,
+        issuer=shared(issuer),
         serial=serial_hex(cert.serial_number),
         not_before=cert.not_valid_before_utc,
         not_after=cert.not_valid_after_utc,
@@ -297,14 +317,14 @@ def certificate_info(cert: x509.Certificate, der: bytes) -> CertificateInfo:
         is_ca=is_ca,
         path_length=path_length,
         self_signed=_self_signed(cert, key, subject, issuer),
-        key=describe_key(cert, key),
-        signature_algorithm=SIGNATURE_NAMES.get(sig_oid, sig_oid),
-        key_usage=key_usage,
-        extended_key_usage=eku,
+        key=shared(describe_key(cert, key)),
+        signature_algorithm=shared(SIGNATURE_NAMES.get(sig_oid, sig_oid)),
+        key_usage=shared(key_usage),
+        extended_key_usage=shared(eku),
         san=san,
         application_uri=application_uri,
         subject_key_id=ski,
-        authority_key_id=aki,
+        authority_key_id=None if aki is None else shared(aki),
         version=_version(cert),
         common_name=_common_name(subject_name),
         der=der,
@@ -325,7 +345,7 @@ def crl_info(crl: x509.CertificateRevocationList, der: bytes) -> CrlInfo:
     next_update: datetime | None = crl.next_update_utc
     sig_oid = crl.signature_algorithm_oid.dotted_string
     return CrlInfo(
-        issuer=format_name(crl.issuer),
+        issuer=shared(format_name(crl.issuer)),
         this_update=crl.last_update_utc,
         next_update=next_update,
         revoked=len(crl),
@@ -334,5 +354,5 @@ def crl_info(crl: x509.CertificateRevocationList, der: bytes) -> CrlInfo:
         sha256=hashlib.sha256(der).hexdigest().upper(),
         der=der,
         crl_number=number,
-        signature_algorithm=SIGNATURE_NAMES.get(sig_oid, sig_oid),
+        signature_algorithm=shared(SIGNATURE_NAMES.get(sig_oid, sig_oid)),
     )
