@@ -26,6 +26,9 @@ spread between runs, so compare medians of several runs taken under similar load
     .venv/bin/python bench/bench_ui.py [--scale 2000] [--idle-seconds 60] [--rotations 3] [--filter-rounds 3]
 
 ``--idle-seconds 0`` skips the idle window (a quicker run when only the latencies are wanted).
+``--profile FILE`` runs the dashboard under cProfile, switched on only while the plain filter keystrokes
+are typed (SIGUSR1 on, SIGUSR2 off), and writes the statistics to FILE when it exits (read them with
+``python -m pstats FILE``): where a keystroke's time goes on a real terminal, output included.
 """
 
 from __future__ import annotations
@@ -70,6 +73,18 @@ class Bare(App):
 Bare().run()
 """
 """The baseline: a bare Textual app (one Static and a Footer), whose first paint is the framework's floor."""
+
+PROFILED_CHILD = """
+import atexit, cProfile, runpy, signal, sys
+
+profile, out = cProfile.Profile(), sys.argv[1]
+signal.signal(signal.SIGUSR1, lambda *_: profile.enable())
+signal.signal(signal.SIGUSR2, lambda *_: profile.disable())
+atexit.register(lambda: profile.dump_stats(out))
+sys.argv = ["tui"]
+runpy.run_module("tui", run_name="__main__", alter_sys=True)
+"""
+"""The dashboard under a profiler the benchmark switches on and off with signals (``--profile``)."""
 
 
 class PtyProcess:
@@ -360,7 +375,12 @@ def _filter_latency(
 
 
 def run(
-    scale: int, idle_seconds: float, rotations: int, say: Callable[[str], None], filter_rounds: int = 3
+    scale: int,
+    idle_seconds: float,
+    rotations: int,
+    say: Callable[[str], None],
+    filter_rounds: int = 3,
+    profile: Path | None = None,
 ) -> dict[str, Any]:
     """Start the demo, run the dashboard on a pty, measure; returns the figures."""
     from tui.core.model.names import CERT_MANAGER_NAMESPACE, ROOT_CA_SECRET
@@ -385,7 +405,10 @@ def run(
         child_env.pop("SSH_CONNECTION", None)
         figures["bare_textual_first_paint_s"] = round(bare_first_paint(child_env), 3)
         say(f"bare Textual app: first paint {figures['bare_textual_first_paint_s']} s (load {_load()})")
-        term = PtyProcess([sys.executable, "-m", "tui"], child_env)
+        argv = [sys.executable, "-m", "tui"]
+        if profile is not None:
+            argv = [sys.executable, "-c", PROFILED_CHILD, str(profile.resolve())]
+        term = PtyProcess(argv, child_env)
         try:
             entries = 16 + scale
             first = term.wait_for(rb"Root CA \xc2\xb7 [\s\S]*trust " + str(entries).encode(), 0, 60)
@@ -406,7 +429,11 @@ def run(
                 say(f"idle output {figures['idle_bytes_per_min']} bytes/min over {idle_seconds:g} s")
 
             term.send("3")
+            if profile is not None:
+                os.kill(term.proc.pid, signal.SIGUSR1)
             figures.update(_filter_latency(term, filter_rounds, say))
+            if profile is not None:
+                os.kill(term.proc.pid, signal.SIGUSR2)
 
             watch.wait_for_new(1, 10)
             rotation: list[float] = []
@@ -464,6 +491,12 @@ def main() -> int:
         default=3,
         help="rounds of typing the three filter words (default 3: 78 keystrokes)",
     )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="FILE",
+        help="profile the dashboard while the filter keys are typed; statistics to FILE at exit",
+    )
     args = parser.parse_args()
     if args.idle_seconds < 0 or args.rotations < 0 or args.scale < 0:
         parser.error("--scale, --idle-seconds and --rotations must not be negative")
@@ -473,6 +506,7 @@ def main() -> int:
         args.rotations,
         lambda line: print(line, flush=True),
         filter_rounds=args.filter_rounds,
+        profile=args.profile,
     )
     print(figures)
     return 0

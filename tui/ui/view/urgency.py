@@ -62,12 +62,22 @@ def _count(findings: Iterable[Finding]) -> Counts:
     )
 
 
+_LAST_COUNTED: list[tuple[tuple[Finding, ...], dict[str, Counts]]] = []
+"""The last state's findings (held, so the identity test cannot match a newer tuple at a freed address)
+and their counts: the OPC UA title asks again on every filter keystroke."""
+
+
 def pane_counts(findings: Iterable[Finding]) -> dict[str, Counts]:
     """Counts per pane id (every pane present, zeros included)."""
+    if isinstance(findings, tuple) and _LAST_COUNTED and _LAST_COUNTED[0][0] is findings:
+        return dict(_LAST_COUNTED[0][1])
     items = list(findings)
-    return {
+    counts = {
         pane: _count(f for f in items if finding_pane(f) == pane) for pane in ("root-ca", "issuers", "opcua")
     }
+    if isinstance(findings, tuple):
+        _LAST_COUNTED[:] = [(findings, counts)]
+    return dict(counts)
 
 
 def site_counts(findings: Iterable[Finding]) -> Counts:

@@ -68,8 +68,11 @@ class KeyedTable(DataTable[Cell]):
     ]
 
     async def handle_key(self, event: events.Key) -> bool:
-        """Note this table as the key's target (keys typed ahead, :mod:`tui.ui.widgets.typeahead`)."""
+        """Note this table as the key's target (keys typed ahead, :mod:`tui.ui.widgets.typeahead`); let
+        the owner add rows it holds back first (:attr:`before_key`)."""
         note_target(event, self)
+        if self.before_key is not None:
+            self.before_key()
         return await super().handle_key(event)
 
     def __init__(
@@ -85,6 +88,8 @@ class KeyedTable(DataTable[Cell]):
         self.specs = tuple(specs)
         self.before_last_row: Callable[[], None] | None = None
         """Called before ``G`` moves to the last row: the owner adds any rows it still holds back."""
+        self.before_key: Callable[[], None] | None = None
+        """Called before the table handles a key: the owner may add rows it holds back for a moment."""
         self._placed: tuple[PlacedColumn, ...] = ()
         self._wanted: list[tuple[str, RowCells]] = []
         self._row_data: dict[

@@ -24,6 +24,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
 from tui.core.health.report import unread_reason
@@ -61,6 +62,10 @@ FIRST_FILL_MARGIN = 40
 FILL_BATCH = 300
 """Rows built and added per turn of the event loop once the first frame is out (about 50 ms each at
 2,000 entries on the project's machine: a key typed meanwhile waits at most that long)."""
+
+FILTER_TAIL_DELAY = 0.15
+"""Seconds after the last filter keystroke before the table is given the rows below the first screenful
+(design §10.1): a keystroke refills only what can be seen, typing at any pace never waits for the rest."""
 
 _DAYS_SEVERITY: dict[Level, Severity] = {Level.ERROR: Severity.CRITICAL, Level.WARNING: Severity.WARNING}
 """A staged add's severity from its days' colour (it has no flags until it is in the list)."""
@@ -220,8 +225,15 @@ class OpcUaPane(Titled, Vertical):
         """Entries currently shown, in display order (all of them, also while the first fill is under way:
         counts and the cursor's targets come from here, not from the rows the table holds so far)."""
         self._fill_limit: int | None = None
-        """While the first fill is under way: how many of :attr:`shown` the table holds (from the top)."""
+        """While the first fill is under way, or a filter keystroke's rows below the first screenful are
+        held back: how many of :attr:`shown` the table holds (from the top)."""
         self._filled_once = False
+        self._tail_timer: Timer | None = None
+        """Gives the table the rows a filter keystroke held back, once typing pauses."""
+        self._pairs: dict[int, tuple[OpcUaEntry, tuple[str, RowCells]]] = {}
+        """Each shown entry's table row (key and cells) by the entry's identity, valid for one
+        ``_pairs_context``: a filter keystroke re-lists thousands of rows whose cells did not change."""
+        self._pairs_context: tuple[object, ...] = ()
 
     def show_problems_key(self, shown: bool) -> None:
         """Show ``p Problems`` in the footer or not: it fits beside the others from about 100 columns, not
@@ -238,6 +250,7 @@ class OpcUaPane(Titled, Vertical):
         """The table, and the filter box (hidden until ``/``)."""
         table = KeyedTable(OPCUA_COLUMNS, id="opcua-table")
         table.before_last_row = self.finish_fill
+        table.before_key = self._finish_held_tail
         yield table
         # The certificate the connector presents to every server: what they must trust (issue 12 item 14).
         yield Static("", id="opcua-connector", markup=False)
@@ -246,6 +259,8 @@ class OpcUaPane(Titled, Vertical):
         )
         # A blinking cursor repaints twice a second: bytes over SSH for nothing.
         box.cursor_blink = False
+        # The table follows each keystroke in the same turn as the box's echo, so both are one frame.
+        box.value_typed = self._filter_typed
         yield box
 
     @property
@@ -307,24 +322,79 @@ class OpcUaPane(Titled, Vertical):
             self.call_after_refresh(self._fill_more)
 
     def finish_fill(self) -> None:
-        """Add every remaining row now (a jump to a row the batches have not reached yet)."""
+        """Add every remaining row now (a jump to a row the batches have not reached yet, the end of a
+        pause in typing a filter, the table taking the focus)."""
+        if self._tail_timer is not None:
+            self._tail_timer.stop()
+            self._tail_timer = None
         if self._fill_limit is not None and self._state is not None:
             self._fill_limit = None
             self.table.extend(self._rows(self._state))
 
+    def _finish_held_tail(self) -> None:
+        # A key for the table (after a click on it, or typed ahead behind enter) while a filter keystroke's
+        # rows are held: the key must find them all (the first fill's batches keep their own pace).
+        if self._tail_timer is not None:
+            self.finish_fill()
+
+    def _hold_tail(self) -> None:
+        """Let the next refill give the table only the first screenful (plus a margin) of the rows shown,
+        and give it the rest once typing pauses (:data:`FILTER_TAIL_DELAY`).
+
+        Every filter keystroke used to refill the table with every match (2,000 rows at scale) to paint
+        about 30; the counts and the cursor's targets come from :attr:`shown` either way. While the rows
+        are held the table's scroll range is that first screenful; ``enter`` and ``esc`` in the box and
+        any key for the table add the rest at once.
+        """
+        window = self.app.size.height + FIRST_FILL_MARGIN
+        self._fill_limit = window if self._fill_limit is None else min(self._fill_limit, window)
+        if self._tail_timer is not None:
+            self._tail_timer.stop()
+        self._tail_timer = self.set_timer(FILTER_TAIL_DELAY, self.finish_fill, name="filter tail")
+
     def _rows(self, state: ClusterState) -> list[tuple[str, RowCells]]:
-        """The table's rows: every shown entry, or its first ones while the first fill is under way."""
+        """The table's rows: every shown entry, or its first ones while rows are held back (the first
+        fill, a filter keystroke)."""
         if self._fill_limit is not None:
             # The table keeps the cursor on its entry through a new order; a sort during the fill can move
             # that entry below the rows added so far, so the rows down to it (and a margin) come now.
-            cursor = self.table.cursor_key
-            keys = [entry.key for entry in self.shown[self._fill_limit :]] if cursor is not None else []
-            if cursor in keys:
-                self._fill_limit += keys.index(cursor) + 1 + FIRST_FILL_MARGIN
-                if self._fill_limit >= len(self.shown):
-                    self._fill_limit = None
+            below = self._cursor_below(state, self._fill_limit)
+            if below is not None:
+                self._fill_limit = below + 1 + FIRST_FILL_MARGIN
+            if self._fill_limit >= len(self.shown):
+                self._fill_limit = None  # every row fits under the limit: nothing held back
         shown = self.shown if self._fill_limit is None else self.shown[: self._fill_limit]
-        return [(entry.key, self._row(entry, state)) for entry in shown]
+        context = (state, frozenset(self.marked), self._markers, self.palette)
+        known = self._pairs_context
+        same = bool(known) and known[0] is state and known[2] is self._markers and known[3] is self.palette
+        # Staged adds are new objects in every view: bound what their pairs leave behind.
+        if not same or known[1] != context[1] or len(self._pairs) > 2 * len(self.shown) + 1024:
+            self._pairs = {}
+            self._pairs_context = context
+        pairs = self._pairs
+        rows: list[tuple[str, RowCells]] = []
+        for entry in shown:
+            # Held with its entry, so an identity found here is that very entry, not a newer one.
+            hit = pairs.get(id(entry))
+            if hit is None or hit[0] is not entry:
+                hit = (entry, (entry.key, self._row(entry, state)))
+                pairs[id(entry)] = hit
+            rows.append(hit[1])
+        return rows
+
+    def _cursor_below(self, state: ClusterState, limit: int) -> int | None:
+        """The index in :attr:`shown` of the entry under the table's cursor when it is at ``limit`` or
+        below; None when it is above, or not shown (a keystroke filtered it out)."""
+        cursor = self.table.cursor_key
+        if cursor is None:
+            return None
+        tail = self.shown[limit:]
+        entry = state.entry(cursor)
+        if entry is not None:  # the state's own entry object: compared by identity, no keys built
+            found = next((index for index, each in enumerate(tail) if each is entry), None)
+        else:  # a staged add's row, made anew for every view
+            found = next((index for index, each in enumerate(tail) if each.key == cursor), None)
+        return None if found is None else limit + found
 
     def _fit_columns(self, entries: tuple[OpcUaEntry, ...]) -> None:
         # File and Health get the width of their longest cells (of every entry, so that filtering does not
@@ -371,6 +441,7 @@ class OpcUaPane(Titled, Vertical):
     def restyle(self) -> None:
         """Re-render every row (after a theme change)."""
         self._cells.clear()
+        self._pairs_context = ()
         self._refresh_view()
 
     def _row(self, entry: OpcUaEntry, state: ClusterState) -> RowCells:
@@ -504,18 +575,28 @@ class OpcUaPane(Titled, Vertical):
             return
         self.filter = new
         # A different set of rows: refill, the table puts the cursor back on its entry if still shown.
+        # Only the first screenful now; the rest when typing pauses.
+        self._hold_tail()
         self._refresh_view(rebuild=True)
+
+    def _filter_typed(self, value: str) -> None:
+        # Called by the box as its value changes, before its echo is painted: one frame shows both.
+        self.set_filter(value)
 
     @on(Input.Changed, "#opcua-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         event.stop()
-        self.set_filter(event.value)
+        # The box already applied its value (``_filter_typed``). Of a burst of keys (a paste, keys typed
+        # ahead) the older values arrive here after newer ones were applied: never go back to them.
+        if event.value == self.filter_input.value:
+            self.set_filter(event.value)
 
     @on(Input.Submitted, "#opcua-filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         if not self.filter.active:
             self.remove_class("-filtering")
+        self.finish_fill()
         self.table.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -554,8 +635,9 @@ class OpcUaPane(Titled, Vertical):
     def action_clear_filter(self) -> None:
         """Clear the filter, hide the box and return to the table."""
         if self.filter_input.value:
-            self.filter_input.value = ""  # posts Input.Changed; set_filter below already refills
+            self.filter_input.value = ""  # refills through _filter_typed
         self.set_filter("")
+        self.finish_fill()
         self.remove_class("-filtering")
         self.table.focus()
 
