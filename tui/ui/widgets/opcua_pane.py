@@ -277,10 +277,13 @@ class OpcUaPane(Titled, Vertical):
 
     def show(self, state: ClusterState) -> None:
         """Show a new state (entries updated by key; filter, sort, marks and cursor kept)."""
+        # The first complete state after partial ones (lists still arriving) changes every row: filled
+        # anew viewport-first like the first state, not updated cell by cell (design §10.1).
+        refill = self._state is not None and not self._state.complete and state.complete
         self._state = state
         self._show_connector(state)
         entries = self.entries(state)
-        if not self._filled_once:
+        if not self._filled_once or refill:
             self._start_first_fill(len(entries))
         self._fit_columns(entries)
         keys = {entry.key for entry in entries}
@@ -288,7 +291,7 @@ class OpcUaPane(Titled, Vertical):
         if len(self._cells) > len(keys):
             self._cells = {k: v for k, v in self._cells.items() if k in keys}
             self._haystacks.prune(entries)
-        self._refresh_view()
+        self._refresh_view(rebuild=refill)
 
     def _start_first_fill(self, count: int) -> None:
         """Fill the table viewport-first on the first state (design §10.1).
