@@ -42,7 +42,9 @@ def _events(monkeypatch: pytest.MonkeyPatch, *, bad_kubeconfig: bool = False) ->
         return SimpleNamespace(report=report)
 
     monkeypatch.setattr(status_run, "check_cluster_config", check)
-    monkeypatch.setattr(status_run, "import_sdk", lambda modules: events.append(f"import {modules[0]}"))
+    monkeypatch.setattr(
+        status_run, "import_sdk", lambda modules: events.append(f"import {' '.join(modules)}")
+    )
     monkeypatch.setattr(status_run, "Background", Background)
     monkeypatch.setattr(status_run, "_import_site", site)
     return events
@@ -70,10 +72,22 @@ def test_a_vault_known_up_front_is_listed_before_the_heavy_half_is_imported(
     assert _run(tmp_path, VAULT) == 0
     assert events == [
         "check kubeconfig",
-        "import tui.vault.client",
+        "import tui.vault.client tui.vault.errors tui.vault.reader tui.vault.listing",
         "start vault read",
         "import heavy half",
         ("report", True),
+    ]
+
+
+def test_a_credential_that_signs_in_for_real_is_imported_before_the_listing_starts(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # azure-identity, or the listing would wait at the gate for the main thread's import.
+    events = _events(monkeypatch)
+    assert _run(tmp_path, {**VAULT, "AIO_CERTS_AUTH": "cli"}) == 0
+    assert events[1:3] == [
+        "import tui.vault.client tui.vault.errors tui.vault.reader tui.vault.listing azure.identity",
+        "start vault read",
     ]
 
 

@@ -14,7 +14,7 @@ from tui.commands.status.arguments import EXIT_UNREACHABLE, EXIT_USAGE, fail
 from tui.commands.status.background import Background, status_width
 from tui.core.clock import SystemClock
 from tui.core.model.snapshot import VaultSnapshot
-from tui.vault.sdk_imports import VAULT, import_sdk
+from tui.vault.sdk_imports import IDENTITY, VAULT, import_sdk
 
 if TYPE_CHECKING:
     from tui.core.model.state import ClusterState
@@ -80,12 +80,14 @@ def _status(
         vault_reader = make_vault_reader(
             vault, clock=clock, quick=True, values=vault_values, timeout=settings.request_timeout
         )
-        if vault.url and not vault_values and _signs_in_quietly(vault.auth):
+        mode = _early_auth(vault.auth) if vault.url and not vault_values else None
+        if mode is not None:
             # The vault is known up front: list it (about 80 round trips at 2,000 secrets) while the
-            # cluster client is imported, the cluster read and the state built. Its SDK is imported
-            # here first, and the rest after it through the same gate: one thread imports at a time
-            # (tui/vault/sdk_imports.py), and the listing then imports nothing the main thread does.
-            import_sdk(VAULT)
+            # cluster client is imported, the cluster read and the state built. Its SDK (and the
+            # credential's) is imported here first, and the rest after it through the same gate: one
+            # thread imports at a time (tui/vault/sdk_imports.py), and the listing, finding its modules
+            # imported, never waits for the main thread's import.
+            import_sdk(VAULT if mode == "demo" else VAULT + IDENTITY)
             reader = vault_reader
             vault_read = Background(lambda: reader.for_spc(None))
     site = _import_site()
@@ -103,17 +105,19 @@ def _status(
     )
 
 
-def _signs_in_quietly(auth: str | None) -> bool:
-    """Whether the vault's sign-in asks nothing of the user: device-code prints a prompt, which must
-    not come before the cluster has been reached (it then waits for a person)."""
+def _early_auth(auth: str | None) -> str | None:
+    """The sign-in mode, when the vault may be read before the cluster is reached; None otherwise:
+    device-code prints a prompt and waits for a person, which must not happen for a cluster that cannot
+    be read, and an unknown mode is the reader's to report (in the vault's status, as before)."""
     # The vault adapter brings the Azure SDK: imported only when a vault is to be read early.
     from tui.vault.credentials import resolve_auth
     from tui.vault.errors import VaultError
 
     try:
-        return resolve_auth(auth) != "device-code"
+        mode = resolve_auth(auth)
     except VaultError:
-        return False  # an unknown mode: the reader reports it in the vault's status, as before
+        return None
+    return None if mode == "device-code" else mode
 
 
 def _import_site() -> Any:
