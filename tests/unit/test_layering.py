@@ -172,8 +172,9 @@ def test_the_import_contracts_hold() -> None:
 def test_the_type_checker_passes() -> None:
     # mypy with the configuration in pyproject.toml ([tool.mypy]: the tui package, unused ignores
     # reported): annotations that no longer match the code fail here, not in a reader's head.
+    # Incremental, with mypy's own cache (.mypy_cache, git-ignored): mypy re-checks what changed and
+    # replays the errors it stored for the rest (unused ignores included), so the verdict is the same as
+    # a full run's; a clean clone (CI) has no cache and checks everything, about 12 s of processor time.
     mypy = Path(sys.executable).with_name("mypy")
-    result = subprocess.run(
-        [str(mypy), "--no-incremental"], capture_output=True, text=True, cwd=ROOT, check=False
-    )
+    result = subprocess.run([str(mypy)], capture_output=True, text=True, cwd=ROOT, check=False)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
