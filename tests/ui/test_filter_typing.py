@@ -157,6 +157,10 @@ async def test_a_new_state_while_rows_are_held(dashboard: Dashboard, big: Cluste
         source.push(later)
         await app.wait_for_state(lambda state: state is later)
         assert pane.table.row_keys == [e.key for e in pane.shown[: pane.table.row_count]]
+        # The title's parts are kept per state: the new one's counts show.
+        trust = sum(1 for e in later.opcua if e.list_name == "trust")
+        assert f"trust {trust}" in pane.title_text
+        assert f"{len(pane.shown)} of {len(later.opcua)} match" in pane.title_text
         await pilot.press("enter")
         assert table_rows(pane) == one_shot(pane, later)
 

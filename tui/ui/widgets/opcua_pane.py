@@ -63,9 +63,10 @@ FILL_BATCH = 300
 """Rows built and added per turn of the event loop once the first frame is out (about 50 ms each at
 2,000 entries on the project's machine: a key typed meanwhile waits at most that long)."""
 
-FILTER_TAIL_DELAY = 0.15
+FILTER_TAIL_DELAY = 0.3
 """Seconds after the last filter keystroke before the table is given the rows below the first screenful
-(design §10.1): a keystroke refills only what can be seen, typing at any pace never waits for the rest."""
+(design §10.1): a keystroke refills only what can be seen, and at a person's pace (0.15-0.4 s between
+keys) the rest rarely lands just as the next key comes."""
 
 _DAYS_SEVERITY: dict[Level, Severity] = {Level.ERROR: Severity.CRITICAL, Level.WARNING: Severity.WARNING}
 """A staged add's severity from its days' colour (it has no flags until it is in the list)."""
@@ -234,6 +235,7 @@ class OpcUaPane(Titled, Vertical):
         """Each shown entry's table row (key and cells) by the entry's identity, valid for one
         ``_pairs_context``: a filter keystroke re-lists thousands of rows whose cells did not change."""
         self._pairs_context: tuple[object, ...] = ()
+        self._title_parts: tuple[ClusterState, str, str] | None = None
 
     def show_problems_key(self, shown: bool) -> None:
         """Show ``p Problems`` in the footer or not: it fits beside the others from about 100 columns, not
@@ -507,34 +509,13 @@ class OpcUaPane(Titled, Vertical):
         self._update_titles(state)
 
     def _update_titles(self, state: ClusterState) -> None:
-        trust: int | str = sum(1 for e in state.opcua if e.list_name == LIST_TRUST)
-        issuer: int | str = sum(1 for e in state.opcua if e.list_name == LIST_ISSUER)
-        if state.loading:
-            trust = issuer = "loading"  # some collection not listed yet: the counts come with the rest
-        elif not state.opcua and unread_reason(state, Area.OPC_UA) is not None:
-            trust = issuer = "?"  # never read: unknown, not empty
-        # The tab strip's count (trial 4: the title counted entries, the strip findings, and they differed).
-        counts = pane_counts(state.findings)["opcua"]
-        critical, warning = counts.critical, counts.warning
-        # First: where a change to these lists must go (docs/domain.md §9), never cut off at 80 columns.
-        # Who owns the lists is known once they were read: until then "owner ?" (trial 6), not a guess.
-        owners = "owner ?" if unread_reason(state, Area.OPC_UA) is not None else connection.owners_text(state)
-        title = (
-            f"OPC UA lists ({owners}) · trust {trust}{_size_note(state, LIST_TRUST)}"
-            f" · issuer {issuer}{_size_note(state, LIST_ISSUER)}"
-        )
+        head, tail = self._state_title(state)
+        title = head
         if self.filter.active or self.problems_only:
             # Of every row the table can show, staged adds included (they match filters too); before the
             # severity counts, which the tab strip repeats at 80 columns where the title is cut.
             title += f" · {len(self.shown)} of {len(self.entries(state))} match"
-        if critical:
-            title += f" · {critical} critical"
-        if warning:
-            title += f" · {warning} warning"
-        area = state.area("opc-ua")
-        if not area.ok:
-            title += f" · {area.state.value}"
-        title += _sizes_text(state)
+        title += tail
         self.set_title(title)
         # The footer is full at 80 columns: the subtitle names the keys of sorting and of problems only.
         subtitle = f"sort {self.entry_sort.label(OPCUA_COLUMNS)} (H D F… ?)"
@@ -549,6 +530,40 @@ class OpcUaPane(Titled, Vertical):
         if self.filter.active:
             subtitle += f" · filter: {self.filter.text.strip()}"
         self.set_subtitle(subtitle)
+
+    def _state_title(self, state: ClusterState) -> tuple[str, str]:
+        """The title's parts before and after the match count: they depend on the state only, so they are
+        worked out once per state, not on every filter keystroke."""
+        cached = self._title_parts
+        if cached is not None and cached[0] is state:
+            return cached[1], cached[2]
+        trust: int | str = sum(1 for e in state.opcua if e.list_name == LIST_TRUST)
+        issuer: int | str = sum(1 for e in state.opcua if e.list_name == LIST_ISSUER)
+        if state.loading:
+            trust = issuer = "loading"  # some collection not listed yet: the counts come with the rest
+        elif not state.opcua and unread_reason(state, Area.OPC_UA) is not None:
+            trust = issuer = "?"  # never read: unknown, not empty
+        # The tab strip's count (trial 4: the title counted entries, the strip findings, and they differed).
+        counts = pane_counts(state.findings)["opcua"]
+        critical, warning = counts.critical, counts.warning
+        # First: where a change to these lists must go (docs/domain.md §9), never cut off at 80 columns.
+        # Who owns the lists is known once they were read: until then "owner ?" (trial 6), not a guess.
+        owners = "owner ?" if unread_reason(state, Area.OPC_UA) is not None else connection.owners_text(state)
+        head = (
+            f"OPC UA lists ({owners}) · trust {trust}{_size_note(state, LIST_TRUST)}"
+            f" · issuer {issuer}{_size_note(state, LIST_ISSUER)}"
+        )
+        tail = ""
+        if critical:
+            tail += f" · {critical} critical"
+        if warning:
+            tail += f" · {warning} warning"
+        area = state.area("opc-ua")
+        if not area.ok:
+            tail += f" · {area.state.value}"
+        tail += _sizes_text(state)
+        self._title_parts = (state, head, tail)
+        return head, tail
 
     # -- filter ----------------------------------------------------------------------------------
 
