@@ -228,3 +228,5 @@ def test_recurring_values_are_one_object_across_certificates() -> None:
         assert getattr(first, field) is getattr(second, field), field
     assert first.subject != second.subject and first.san != second.san
     assert not hasattr(first, "__dict__")  # slots: no per-certificate dictionary
+    root = info_of(g.make_ca("Self Signed Shared"))
+    assert root.self_signed and root.issuer is root.subject

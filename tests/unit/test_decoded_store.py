@@ -157,3 +157,19 @@ def test_values_shared_when_saved_are_shared_when_loaded(state_dir: Path) -> Non
     assert len({leaf.subject for leaf in leaves}) == 3
     assert len({id(leaf.issuer) for leaf in leaves}) == 1
     assert len({id(leaf.key_usage) for leaf in leaves}) == 1
+
+
+def test_loading_reserves_memory_for_the_file_not_for_the_cap(state_dir: Path) -> None:
+    """Reading ``read(MAX_BYTES + 1)`` made Python reserve the whole 256 MiB cap before the first byte (as
+    tracemalloc saw at every start); the read is sized by the file now. Deterministic: no timing involved."""
+    import tracemalloc
+
+    assert DecodedStore(state_dir).save_from(_decoded(_files()))
+    fresh = DecodeCache()
+    tracemalloc.start()
+    try:
+        assert DecodedStore(state_dir).load_into(fresh) == len(_files())
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < decoded_store.MAX_BYTES // 16

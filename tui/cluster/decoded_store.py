@@ -148,7 +148,8 @@ class DecodedStore:
                 self.problem = f"{self.path}: {problem}"
                 return None
             with os.fdopen(fd, "rb", closefd=False) as handle:
-                data = handle.read(MAX_BYTES + 1)
+                # Sized by the file, not the cap: a read of MAX_BYTES + 1 reserves that much first.
+                data = handle.read(st.st_size + 1)
         except OSError as exc:
             self.problem = f"{self.path}: not read ({exc.strerror or exc})"
             return None

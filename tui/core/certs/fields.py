@@ -308,7 +308,8 @@ def certificate_info(cert: x509.Certificate, der: bytes) -> CertificateInfo:
     key = _public_key(cert)
     return CertificateInfo(
         subject=subject,
-        issuer=shared(issuer),
+        # Self-signed (most OPC UA application certificates): the subject's string serves as the issuer.
+        issuer=subject if issuer == subject else shared(issuer),
         serial=serial_hex(cert.serial_number),
         not_before=cert.not_valid_before_utc,
         not_after=cert.not_valid_after_utc,
