@@ -279,3 +279,24 @@ def test_without_partial_builds_nothing_is_published_before_every_collection_ans
         assert feed.first_state_ready.wait(TIMEOUT)
     assert log.states and all(s.complete for s in log.states)
     assert feed.partial_builds == 0
+
+
+def test_no_partial_state_is_built_before_someone_subscribes(
+    connection: ClusterConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The dashboard starts the lists before it imports its UI: a partial build then would only slow
+    # that import down. The subscriber that comes gets one at once.
+    lister = HeldLister(rk.SECRETS, reflector_module.list_objects)
+    monkeypatch.setattr(reflector_module, "list_objects", lister)
+    with _feed(connection, FeedTimings()) as feed:
+        assert lister.waiting.wait(TIMEOUT)
+        for reflector in feed.reflectors:
+            if reflector.target.kind is not rk.SECRETS:
+                assert reflector.ready.wait(TIMEOUT)
+        assert feed.builds == 0 and feed.state is None
+        log = StateLog(lambda s: rk.SECRETS.plural in s.loading)
+        feed.subscribe(log)
+        assert log.seen.wait(TIMEOUT)
+        assert feed.partial_builds >= 1 and not feed.first_state_ready.is_set()
+        lister.release.set()
+        assert feed.first_state_ready.wait(TIMEOUT)

@@ -160,10 +160,11 @@ class FeedTimings:
     interpreter's time; a dashboard painting its first complete frame meanwhile paints it later (design
     §10.1). Partial states (some collection still loading) never start them: the vault reader needs the
     SPC, and ARM the list objects."""
-    partial_every: float = 0.05
-    """While some collections have not answered yet, build at most once per this many seconds (a frame):
-    18 lists arriving one by one cost a few builds, not 18. 0 builds nothing before every collection
-    has answered."""
+    partial_every: float = 0.25
+    """While some collections have not answered yet, build at most once per this many seconds: 18 lists
+    arriving one by one cost a few builds, not 18. The dashboard shows at most four states a second
+    (its repaint interval), so building more often only takes the processor from the lists and the UI.
+    0 builds nothing before every collection has answered."""
 
 
 class ClusterFeed:
@@ -337,6 +338,8 @@ class ClusterFeed:
             current = self._state
         if current is not None:
             self._deliver(callback, current)
+        elif any(r.ready.is_set() for r in self.reflectors):
+            self._mark_dirty()  # some lists are in: build what they show for the newcomer
 
         def unsubscribe() -> None:
             with self._lock:
@@ -434,6 +437,12 @@ class ClusterFeed:
         is ``partial_every`` ago. Otherwise the feed is marked dirty again for when it is due."""
         every = self.timings.partial_every
         if every <= 0 or not any(r.ready.is_set() for r in self.reflectors):
+            return False
+        with self._lock:
+            listening = bool(self._subscribers)
+        if not listening:
+            # Nobody to show it to yet (the dashboard lists while it imports its UI): a partial build
+            # would only take the processor from that import. subscribe() asks for one.
             return False
         wait = self._last_partial + every - time.monotonic()
         if wait > 0:

@@ -318,6 +318,8 @@ class OpcUaPane(Titled, Vertical):
         """Add the next batch of the first fill (after a paint, so keys and frames go between batches)."""
         if self._fill_limit is None or self._state is None:
             return
+        if not self._state.complete:
+            return  # a partial state's rows all change with the complete one, which fills anew
         self._fill_limit += FILL_BATCH
         if self._fill_limit >= len(self.shown):
             self._fill_limit = None
