@@ -1,8 +1,10 @@
-"""The listing ``status`` reads (tui/vault/listing.py) equals the SDK's listing, against the emulator.
+"""The listing ``status`` and the dashboard read (tui/vault/listing.py) equals the SDK's listing, against
+the emulator.
 
 ``list_vault_snapshot`` reads the pages' JSON itself instead of through the SDK's models; whatever it
-returns must be exactly what ``read_vault_snapshot(client, names=())`` returns: the same secrets, in the
-same order, with the same fields, and the same status when the vault refuses or cannot be reached.
+returns must be exactly what ``read_vault_snapshot(client, names=(), through_sdk=True)`` returns: the
+same secrets, in the same order, with the same fields, and the same status when the vault refuses or
+cannot be reached.
 """
 
 from __future__ import annotations
@@ -41,7 +43,10 @@ def _both(url: str, ca: str | None) -> tuple[VaultSnapshot, VaultSnapshot]:
     clock = FrozenClock(NOW)
     client = make_secret_client(url, auth="demo", ca_bundle=ca, retry_total=0)
     try:
-        return read_vault_snapshot(client, names=(), clock=clock), list_vault_snapshot(client, clock=clock)
+        return (
+            read_vault_snapshot(client, names=(), clock=clock, through_sdk=True),
+            list_vault_snapshot(client, clock=clock),
+        )
     finally:
         client.close()
 

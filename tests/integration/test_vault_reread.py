@@ -110,3 +110,54 @@ def test_a_targeted_read_after_a_change_sees_the_new_value(kv: KeyVaultEmulator,
     found = read_vault_secrets(client, ["plc-09-der"], clock=clock)
     assert found.secrets["plc-09-der"].value == "30cccc"
     assert read_vault_snapshot(client, clock=clock).secrets["plc-09-der"].value == "30cccc"
+
+
+def test_the_dashboard_read_lists_through_the_pages_json_not_the_sdk(
+    kv: KeyVaultEmulator, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = _client(kv)
+    sdk_listings: list[object] = []
+
+    def sdk_listing(**kwargs: Any) -> Iterator[Any]:
+        sdk_listings.append(kwargs)
+        raise AssertionError("the SDK's listing was used")
+
+    monkeypatch.setattr(client, "list_properties_of_secrets", sdk_listing)
+    kv.clear_requests()
+    snapshot = read_vault_snapshot(client, clock=clock)
+    assert sdk_listings == []
+    assert snapshot.status.state is AreaState.OK and len(snapshot.secrets) == COUNT
+    assert _listings(kv) >= COUNT // 25 + 1  # every page (and the challenge the first one meets)
+    assert snapshot == read_vault_snapshot(_client(kv), clock=clock, through_sdk=True)
+    # The listing's creation times tie the values to their versions as the SDK's did: nothing refetched.
+    kv.clear_requests()
+    assert read_vault_snapshot(client, clock=clock) == snapshot
+    assert _value_gets(kv) == [] and sdk_listings == []
+
+
+def test_a_listing_not_read_as_the_sdk_reads_it_is_read_by_the_sdk(
+    kv: KeyVaultEmulator, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tui.vault.reader as reader
+    from tui.vault.listing import NotAsTheSdkReadsIt
+
+    def odd(client: SecretClient, *, on_answer: Any = None) -> list[Any]:
+        raise NotAsTheSdkReadsIt
+
+    monkeypatch.setattr(reader, "list_secrets", odd)
+    client = _client(kv)
+    sdk_listing = client.list_properties_of_secrets
+    sdk_listings: list[object] = []
+
+    def counted(**kwargs: Any) -> Any:
+        sdk_listings.append(kwargs)
+        return sdk_listing(**kwargs)
+
+    monkeypatch.setattr(client, "list_properties_of_secrets", counted)
+    snapshot = read_vault_snapshot(client, clock=clock)
+    assert len(sdk_listings) == 1
+    assert snapshot.status.state is AreaState.OK and len(snapshot.secrets) == COUNT
+    assert snapshot == read_vault_snapshot(_client(kv), clock=clock, through_sdk=True)
+    kv.clear_requests()
+    assert read_vault_snapshot(client, clock=clock) == snapshot
+    assert _value_gets(kv) == [] and len(sdk_listings) == 2

@@ -9,6 +9,7 @@ scratch (a client with nothing remembered) over the same vault, and the value GE
 from __future__ import annotations
 
 import itertools
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -20,7 +21,13 @@ from azure.core.exceptions import HttpResponseError, ODataV4Format, ResourceNotF
 
 from tui.core.clock import FrozenClock
 from tui.core.model.snapshot import AreaState, VaultSnapshot
-from tui.vault.reader import SETTLED, forget_values, read_vault_secrets, read_vault_snapshot
+from tui.vault.reader import (
+    SETTLED,
+    _ValueReader,
+    forget_values,
+    read_vault_secrets,
+    read_vault_snapshot,
+)
 
 T0 = datetime(2026, 6, 1, 9, 30, tzinfo=UTC)
 HEX = "application/pkix-cert"
@@ -358,3 +365,38 @@ def test_targeted_reads_always_fetch_the_current_value(vault: FakeVault, clock: 
     clock.advance(60)
     snapshot, fetched = reader.read()
     assert fetched == ["plc-1-der"] and _values(snapshot) == {"plc-1-der": "30v2"}
+
+
+def _tracked(client: FakeClient) -> list[weakref.ref[FakeSecret]]:
+    """Weak references to every secret object ``client.get_secret`` hands out from now on."""
+    handed: list[weakref.ref[FakeSecret]] = []
+    original = client.get_secret
+
+    def get_secret(name: str, version: str | None = None) -> FakeSecret:
+        secret = original(name, version)
+        handed.append(weakref.ref(secret))
+        return secret
+
+    client.get_secret = get_secret  # type: ignore[method-assign]
+    return handed
+
+
+def test_a_value_read_keeps_nothing_of_the_sdk_secret(vault: FakeVault, clock: FrozenClock) -> None:
+    vault.set("plc-1-der", "3001")
+    client = vault.client()
+    handed = _tracked(client)
+    name, read, exists = _ValueReader(client).read("plc-1-der")  # type: ignore[arg-type]  # SDK-shaped
+    # The result, still held, is the value and its version alone: the SDK object is already gone.
+    assert (name, exists) == ("plc-1-der", True) and read is not None and read.value == "3001"
+    assert read.version == "v1" and read.created_on == _whole(T0)
+    assert len(handed) == 1 and handed[0]() is None
+
+
+def test_a_read_keeps_no_sdk_secret_alive(vault: FakeVault, clock: FrozenClock) -> None:
+    for i in range(40):
+        vault.set(f"plc-{i:02}-der", f"30{i:02}")
+    client = vault.client()
+    handed = _tracked(client)
+    snapshot = _read(client, clock)
+    assert len(handed) == 40 and all(ref() is None for ref in handed)
+    assert _values(snapshot) == {f"plc-{i:02}-der": f"30{i:02}" for i in range(40)}

@@ -7,7 +7,11 @@ secrets, 0.3 s, the largest single cost of a ``status`` run, spent while the int
 else to do. :func:`list_vault_snapshot` sends the same requests through the same pipeline
 (``SecretClient.send_request``: credential, challenge, TLS, retries, deadline) and reads the JSON itself.
 
-It equals :func:`tui.vault.reader.read_vault_snapshot` with ``names=()`` (tested against the emulator):
+The dashboard's reads list through :func:`list_secrets` as well (:mod:`tui.vault.reader`): a re-read of
+an unchanged vault is its listing alone, and that listing runs beside the UI thread, so the interpreter
+time it saves is the UI's.
+
+:func:`list_vault_snapshot` equals what the SDK's listing gives (tested against the emulator):
 the first page is what the SDK asks for, each next page is built from ``nextLink`` as the SDK builds it,
 and every field is taken as the SDK's models take it (the name is the second path segment of the id, the
 dates are Unix seconds in UTC). Whatever it does not read exactly as the SDK would (an answer other than
@@ -17,7 +21,8 @@ error is raised, and worded, as it always was.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
@@ -29,23 +34,30 @@ from azure.keyvault.secrets import SecretClient
 from tui.core.clock import Clock
 from tui.core.model.snapshot import AreaState, ResourceStatus, VaultSecret, VaultSnapshot
 from tui.vault.errors import classify
-from tui.vault.reader import read_vault_snapshot
 
 _ACCEPT = {"Accept": "application/json"}
 
 
-class _NotAsTheSdkReadsIt(Exception):
+class NotAsTheSdkReadsIt(Exception):
     """An answer this module does not read exactly as the SDK would: the SDK's listing takes over."""
+
+
+@dataclass(frozen=True, slots=True)
+class ListedSecret:
+    """One listed secret: as the snapshot keeps it (no value), and its current version's creation time."""
+
+    secret: VaultSecret
+    created_on: datetime | None
 
 
 def _name(item_id: Any) -> str | None:
     # As azure.keyvault.secrets' parse_key_vault_id: an absolute URL whose path has two or three segments.
     if not isinstance(item_id, str):
-        raise _NotAsTheSdkReadsIt
+        raise NotAsTheSdkReadsIt
     parsed = urlparse(item_id)
     path = [p for p in parsed.path.split("/") if p]
     if not (parsed.scheme and parsed.hostname) or not 2 <= len(path) <= 3:
-        raise _NotAsTheSdkReadsIt
+        raise NotAsTheSdkReadsIt
     return path[1]
 
 
@@ -54,37 +66,39 @@ def _moment(value: Any) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _NotAsTheSdkReadsIt
+        raise NotAsTheSdkReadsIt
     return datetime.fromtimestamp(value, UTC)
 
 
 def _text(value: Any) -> str | None:
     if value is not None and not isinstance(value, str):
-        raise _NotAsTheSdkReadsIt
+        raise NotAsTheSdkReadsIt
     return value
 
 
-def _secret(item: Any) -> VaultSecret | None:
-    """The listed secret as ``reader._secret(properties, None)`` makes it; None for one without a name."""
+def _secret(item: Any) -> ListedSecret | None:
+    """The listed secret as the reader makes it of the SDK's ``SecretProperties``; None for one without
+    a name."""
     if not isinstance(item, Mapping):
-        raise _NotAsTheSdkReadsIt
+        raise NotAsTheSdkReadsIt
     name = _name(item["id"]) if item.get("id") else None  # the SDK names no secret for an empty id
     attributes = item.get("attributes")
     if attributes is None:
         attributes = {}
     if not isinstance(attributes, Mapping):
-        raise _NotAsTheSdkReadsIt
+        raise NotAsTheSdkReadsIt
     enabled = attributes.get("enabled")
     if enabled is not None and not isinstance(enabled, bool):
-        raise _NotAsTheSdkReadsIt
+        raise NotAsTheSdkReadsIt
     tags = item.get("tags")
     if tags is not None and (
         not isinstance(tags, Mapping) or not all(isinstance(v, str) for v in tags.values())
     ):
-        raise _NotAsTheSdkReadsIt
+        raise NotAsTheSdkReadsIt
+    created_on = _moment(attributes.get("created"))
     if not name:
         return None
-    return VaultSecret(
+    secret = VaultSecret(
         name=name,
         value=None,
         content_type=_text(item.get("contentType")),
@@ -93,6 +107,7 @@ def _secret(item: Any) -> VaultSecret | None:
         updated_on=_moment(attributes.get("updated")),
         expires_on=_moment(attributes.get("exp")),
     )
+    return ListedSecret(secret, created_on)
 
 
 def _next_request(client: SecretClient, next_link: str) -> HttpRequest:
@@ -105,31 +120,41 @@ def _next_request(client: SecretClient, next_link: str) -> HttpRequest:
     return HttpRequest("GET", urljoin(next_link, parsed.path), headers=dict(_ACCEPT), params=params)
 
 
-def _pages(client: SecretClient) -> dict[str, VaultSecret]:
-    secrets: dict[str, VaultSecret] = {}
+def list_secrets(
+    client: SecretClient, *, on_answer: Callable[[Mapping[str, str]], None] | None = None
+) -> list[ListedSecret]:
+    """Every named secret of the vault, in the order listed, read from the pages' JSON.
+
+    ``on_answer`` gets each page's response headers (the reader notes their ``Date``). Raises
+    :class:`NotAsTheSdkReadsIt` for an answer the SDK's listing should read instead (start it over with
+    the SDK), and the transport's or credential's own exceptions as the SDK would raise them.
+    """
+    secrets: list[ListedSecret] = []
     request = HttpRequest("GET", "/secrets", headers=dict(_ACCEPT))
     while True:
         response = client.send_request(request)
+        if on_answer is not None:
+            on_answer(response.headers)
         if response.status_code != 200:
-            raise _NotAsTheSdkReadsIt
+            raise NotAsTheSdkReadsIt
         try:
             body = response.json()
         except ValueError:
-            raise _NotAsTheSdkReadsIt from None
+            raise NotAsTheSdkReadsIt from None
         if not isinstance(body, Mapping):
-            raise _NotAsTheSdkReadsIt
+            raise NotAsTheSdkReadsIt
         items = body.get("value", [])
         if not isinstance(items, list):
-            raise _NotAsTheSdkReadsIt
+            raise NotAsTheSdkReadsIt
         for item in items:
-            secret = _secret(item)
-            if secret is not None:
-                secrets[secret.name] = secret
+            listed = _secret(item)
+            if listed is not None:
+                secrets.append(listed)
         next_link = body.get("nextLink") or None
         if next_link is None:
             return secrets
         if not isinstance(next_link, str):
-            raise _NotAsTheSdkReadsIt
+            raise NotAsTheSdkReadsIt
         request = _next_request(client, next_link)
 
 
@@ -138,9 +163,12 @@ def list_vault_snapshot(client: SecretClient, *, clock: Clock) -> VaultSnapshot:
     read with less work. Never raises for vault, network or credential failures."""
     taken_at = clock.now()
     try:
-        secrets = _pages(client)
-    except _NotAsTheSdkReadsIt:
-        return read_vault_snapshot(client, names=(), clock=clock)
+        secrets = {listed.secret.name: listed.secret for listed in list_secrets(client)}
+    except NotAsTheSdkReadsIt:
+        # Imported here: the reader lists through this module.
+        from tui.vault.reader import read_vault_snapshot
+
+        return read_vault_snapshot(client, names=(), clock=clock, through_sdk=True)
     except Exception as exc:  # as read_vault_snapshot: a failure is the snapshot's status
         state, message = classify(exc)
         return VaultSnapshot(

@@ -13,6 +13,11 @@ listed secret to a remembered version is the current version's creation time, wh
 value is therefore remembered only when the listing before it was answered at least :data:`SETTLED`
 after that version was created, by the service's own ``Date`` and by the reader's clock alike: any later
 version has a later creation time (see :class:`_Remembered`).
+
+The listing is read from the pages' JSON (:mod:`tui.vault.listing`), the SDK's listing taking over for
+any answer that module does not read exactly as the SDK would. Each value is reduced to what the
+snapshot keeps as it arrives, on the thread that read it: a read never holds every SDK object of a
+vault at once, and the short-lived objects it makes stay few.
 """
 
 from __future__ import annotations
@@ -21,18 +26,19 @@ import threading
 import weakref
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from types import MappingProxyType
 from typing import Any
 
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-from azure.keyvault.secrets import KeyVaultSecret, SecretClient, SecretProperties
+from azure.keyvault.secrets import SecretClient, SecretProperties
 
 from tui.core.clock import Clock
 from tui.core.model.snapshot import AreaState, ResourceStatus, VaultSecret, VaultSnapshot
 from tui.vault.errors import classify
+from tui.vault.listing import ListedSecret, NotAsTheSdkReadsIt, list_secrets
 
 DEFAULT_WORKERS = 8
 LISTING_FIRST_FROM = 32
@@ -99,7 +105,15 @@ class _ServerTime:
         """Note the answer's ``Date`` header (HTTP date, whole seconds, GMT); one that does not parse
         is ignored."""
         try:
-            header = response.http_response.headers.get("Date")
+            headers = response.http_response.headers
+        except AttributeError:
+            return
+        self.note(headers)
+
+    def note(self, headers: Any) -> None:
+        """Note the ``Date`` among an answer's ``headers``, as :meth:`__call__` does."""
+        try:
+            header = headers.get("Date")
             stamped = parsedate_to_datetime(header) if header else None
         except (AttributeError, TypeError, ValueError, IndexError):
             return
@@ -116,9 +130,9 @@ def _settled(created_on: datetime | None, listed_by: datetime | None) -> bool:
     return listed_by - _aware(created_on) >= SETTLED
 
 
-def _same_version(remembered: _Remembered, properties: SecretProperties) -> bool:
-    created = properties.created_on
-    return bool(properties.enabled) and created is not None and created == remembered.created_on
+def _same_version(remembered: _Remembered, listed: ListedSecret) -> bool:
+    created = listed.created_on
+    return listed.secret.enabled and created is not None and created == remembered.created_on
 
 
 def _secret(properties: SecretProperties, value: str | None) -> VaultSecret:
@@ -133,6 +147,34 @@ def _secret(properties: SecretProperties, value: str | None) -> VaultSecret:
     )
 
 
+def _listed(properties: SecretProperties) -> ListedSecret:
+    return ListedSecret(_secret(properties, None), properties.created_on)
+
+
+def _list(client: SecretClient, served: _ServerTime, *, through_sdk: bool) -> list[ListedSecret]:
+    """The named secrets as listed: from the pages' JSON, or through the SDK's listing (the SDK's models
+    reduced one by one) when asked to or when the JSON is not as the SDK would read it."""
+    if not through_sdk and hasattr(client, "send_request"):
+        try:
+            return list_secrets(client, on_answer=served.note)
+        except NotAsTheSdkReadsIt:
+            pass  # the SDK's listing starts over (a Date already noted was still stamped before it)
+    return [_listed(p) for p in client.list_properties_of_secrets(raw_response_hook=served) if p.name]
+
+
+@dataclass(frozen=True, slots=True)
+class _Value:
+    """What a read keeps of a ``KeyVaultSecret``: its value and its version's creation time and id."""
+
+    value: str | None
+    created_on: datetime | None
+    version: str | None
+
+
+def _with_value(listed: VaultSecret, value: str | None) -> VaultSecret:
+    return listed if value is None else replace(listed, value=value)
+
+
 class _ValueReader:
     """Fetches values concurrently, remembering the first failure and stopping early on fatal ones."""
 
@@ -142,14 +184,17 @@ class _ValueReader:
         self.failure: tuple[AreaState, str] | None = None
         self.failed = 0
 
-    def read(self, name: str) -> tuple[str, KeyVaultSecret | None, bool]:
-        """``(name, secret, still exists)``; secret None when it could not be read."""
+    def read(self, name: str) -> tuple[str, _Value | None, bool]:
+        """``(name, value, still exists)``; value None when it could not be read. The SDK's secret is
+        reduced here, on the reading thread, and dropped: none waits in the pool for its turn."""
         with self._lock:
             if self.failure is not None and self.failure[0] in _FATAL:
                 self.failed += 1
                 return name, None, True
         try:
-            return name, self._client.get_secret(name), True
+            secret = self._client.get_secret(name)
+            properties = secret.properties
+            return name, _Value(secret.value, properties.created_on, properties.version), True
         except ResourceNotFoundError:
             return name, None, False  # deleted between the listing and the read
         except HttpResponseError as exc:
@@ -176,6 +221,7 @@ def read_vault_snapshot(
     workers: int = DEFAULT_WORKERS,
     previous: VaultSnapshot | None = None,
     on_listed: Callable[[VaultSnapshot], None] | None = None,
+    through_sdk: bool = False,
 ) -> VaultSnapshot:
     """Read the vault behind ``client``: properties of every secret, values of ``names`` (all when None,
     none when empty).
@@ -188,7 +234,8 @@ def read_vault_snapshot(
     remembered version can. Never raises for vault, network or credential failures. ``on_listed`` gets
     the listing ahead of the values (unread ones None, ``values_pending`` set) when at least
     :data:`LISTING_FIRST_FROM` values are to be read: presence, content types and expiry show at once
-    while the values take their time.
+    while the values take their time. ``through_sdk`` lists through the SDK's own listing (what the
+    JSON listing is tested equal to) instead of the pages' JSON.
     """
     del previous  # see the docstring
     taken_at = clock.now()
@@ -196,7 +243,7 @@ def read_vault_snapshot(
     remembered = _remembered(client)
     served = _ServerTime()
     try:
-        listed = [p for p in client.list_properties_of_secrets(raw_response_hook=served) if p.name]
+        listed = _list(client, served, through_sdk=through_sdk)
     except Exception as exc:  # see _ValueReader.read: nothing may escape to the dashboard
         state, message = classify(exc)
         return VaultSnapshot(vault_url, ResourceStatus(state, message, since=taken_at), taken_at=taken_at)
@@ -204,24 +251,25 @@ def read_vault_snapshot(
     listed_by = None if served.latest is None else min(served.latest, _aware(clock.now()))
     # Still the current version of a listed, enabled secret: good for this read and the next.
     kept: dict[str, _Remembered] = {}
-    for p in listed:
-        key = (p.name or "").lower()
+    for entry in listed:
+        key = entry.secret.name.lower()
         known = remembered.get(key)
-        if known is not None and _same_version(known, p):
+        if known is not None and _same_version(known, entry):
             kept[key] = known
     wanted = None if names is None else {n.lower() for n in names}
     values: dict[str, str | None] = {}
     to_read = []
-    for p in listed:
-        if not p.enabled or not p.name or (wanted is not None and p.name.lower() not in wanted):
+    for entry in listed:
+        name = entry.secret.name
+        if not entry.secret.enabled or (wanted is not None and name.lower() not in wanted):
             continue
-        known = kept.get(p.name.lower())
+        known = kept.get(name.lower())
         if known is None:
-            to_read.append(p.name)
+            to_read.append(name)
         else:
-            values[p.name] = known.value
+            values[name] = known.value
     if on_listed is not None and len(to_read) >= LISTING_FIRST_FROM:
-        listing = {p.name: _secret(p, values.get(p.name)) for p in listed if p.name}
+        listing = {e.secret.name: _with_value(e.secret, values.get(e.secret.name)) for e in listed}
         on_listed(
             VaultSnapshot(
                 vault_url,
@@ -237,19 +285,23 @@ def read_vault_snapshot(
         with ThreadPoolExecutor(
             max_workers=max(1, min(workers, len(to_read))), thread_name_prefix="vault-read"
         ) as pool:
-            for name, secret, exists in pool.map(reader.read, to_read):
+            for name, read, exists in pool.map(reader.read, to_read):
                 if not exists:
                     gone.add(name)
                     continue
-                value = None if secret is None else secret.value
+                value = None if read is None else read.value
                 values[name] = value
-                if secret is not None and value is not None:
+                if read is not None and value is not None:
                     # The version the value came with, which may be newer than the listed one.
-                    created = secret.properties.created_on
+                    created = read.created_on
                     if created is not None and _settled(created, listed_by):
-                        kept[name.lower()] = _Remembered(created, secret.properties.version, value)
+                        kept[name.lower()] = _Remembered(created, read.version, value)
     _remember(client, kept)
-    secrets = {p.name: _secret(p, values.get(p.name)) for p in listed if p.name and p.name not in gone}
+    secrets = {
+        e.secret.name: _with_value(e.secret, values.get(e.secret.name))
+        for e in listed
+        if e.secret.name not in gone
+    }
     if reader.failure is None:
         status = ResourceStatus(AreaState.OK)
     else:

@@ -160,9 +160,9 @@ def make_vault_reader(
     One SecretClient is kept per vault URL. An ``incremental`` read reuses the values of secrets whose
     ``updated_on`` and content type did not change since the last complete read of that vault, for up to
     :data:`FULL_READ_EVERY`; other reads list every secret and fetch the values of versions the client
-    has not read before (:func:`tui.vault.reader.read_vault_snapshot`). ``quick`` makes the client give up sooner
-    (for one-shot commands such as ``status``); ``values=False`` lists the secrets' properties without
-    fetching any value (one request per page instead of one per secret: presence, content type and
+    has not read before (:func:`tui.vault.reader.read_vault_snapshot`). ``quick`` makes the client give
+    up sooner (for one-shot commands such as ``status``); ``values=False`` lists the secrets' properties
+    without fetching any value (one request per page instead of one per secret: presence, content type and
     expiry, but not whether the synced bytes equal the vault's). ``timeout`` (``--request-timeout``)
     bounds every vault call, retries included. ``only`` reads just those secrets (no listing): the feed's
     re-check of names newly mapped.
