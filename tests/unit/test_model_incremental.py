@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
@@ -351,6 +351,24 @@ def test_each_build_hands_out_its_own_equal_entries() -> None:
     two = builds.step(world, "again")
     assert one.opcua == two.opcua
     assert all(a is not b for a, b in zip(one.opcua, two.opcua, strict=True))
+
+
+def test_entries_and_findings_have_slots_and_a_remembered_build_still_equals_one_from_scratch() -> None:
+    # Thousands of entries live twice (the memo's and the state's): no __dict__ on either (issue 14).
+    world, builds = _world(), Builds()
+    one = builds.step(world, "start")
+    hits = builds.cache.memo.hits
+    two = builds.step(world, "again")  # Builds.step asserts it equals a build from scratch
+    assert builds.cache.memo.hits > hits  # the entries came from the memo, copied slot by slot
+    assert two.opcua and two.findings
+    for item in (*one.opcua, *two.opcua, *two.findings):
+        assert not hasattr(item, "__dict__"), type(item)
+    for a, b in zip(one.opcua, two.opcua, strict=True):
+        assert a is not b
+        assert all(getattr(a, f.name) is getattr(b, f.name) for f in fields(a)), a.key
+    # A change after the remembered build still matches a build from scratch.
+    _secret_replaced(world)
+    builds.step(world, "one file changed")
 
 
 def test_a_result_is_not_reused_outside_its_time_span_or_for_other_inputs() -> None:

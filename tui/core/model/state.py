@@ -517,7 +517,9 @@ class SyncView:
         return f"{self.namespace}/{self.name}"
 
 
-@dataclass(frozen=True)
+# Slots: a live view holds two of these per list file (the memo's and the state's, see
+# tui.core.build.opcua._fresh); without a __dict__ each is about 1.3 KB smaller (docs/design.md §10.1).
+@dataclass(frozen=True, slots=True)
 class OpcUaEntry:
     """One file of the OPC UA trust or issuer list, joined across every place it lives."""
 
@@ -603,7 +605,7 @@ def entry_key(list_name: str, target_key: str) -> str:
     return f"{list_name}/{target_key}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One judgement worth a human's attention, on one line."""
 
