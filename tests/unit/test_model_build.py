@@ -296,9 +296,11 @@ def test_state_is_immutable_and_equal_for_equal_input() -> None:
     one = build_state(site.snapshot(), settings=ModelSettings(), now=NOW, cache=cache)
     two = build_state(site.snapshot(), settings=ModelSettings(), now=NOW, cache=cache)
     assert one == two
-    assert one.opcua[0] is not two.opcua[0]  # rebuilt, yet equal: rows diff by key and ==
+    assert one.opcua[0] is two.opcua[0]  # remembered, and shared rather than copied: it is frozen
     with pytest.raises(AttributeError):
         one.namespace = "x"  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        one.opcua[0].target_key = "x"  # type: ignore[misc]
     assert isinstance(one.opcua, tuple) and isinstance(one.findings, tuple)
 
 

@@ -10,9 +10,7 @@ SecretSync status write, the root CA, the clock ticking) reuses the entries as t
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import fields
 from datetime import datetime, timedelta
-from operator import attrgetter
 from typing import Any
 
 from tui.core.build.cache import DecodeCache
@@ -66,25 +64,6 @@ def stable_until(rows: Iterable[Row], now: datetime) -> datetime | None:
         if certificate is not None and certificate.not_before > now:
             bounds.append(certificate.not_before)
     return min(bounds, default=None)
-
-
-_FIELDS = tuple(f.name for f in fields(OpcUaEntry))
-_VALUES = attrgetter(*_FIELDS)
-_SET = object.__setattr__
-
-
-def _fresh(entry: OpcUaEntry) -> OpcUaEntry:
-    """A new entry object equal to ``entry``.
-
-    Every build hands out its own entry objects (consumers compare rows by key and ``==``; a rebuilt
-    state is checked to be equal yet not the same objects). Setting the slots of a frozen dataclass
-    directly skips its ``__init__`` (a call per field through the frozen guard), which matters at
-    2,000 entries; the entries have slots, not a ``__dict__`` to copy whole.
-    """
-    clone = object.__new__(OpcUaEntry)
-    for name, value in zip(_FIELDS, _VALUES(entry), strict=True):
-        _SET(clone, name, value)
-    return clone
 
 
 def _entries(
@@ -170,9 +149,12 @@ def build_opcua_with_findings(
     cache: DecodeCache,
 ) -> tuple[tuple[OpcUaEntry, ...], list[Finding]]:
     """:func:`build_opcua` and the findings of the flagged entries (each remembered separately)."""
-    entries, fresh = _remembered_entries(raw, settings, syncs, spcs, vault, now, cache)
+    entries = _remembered_entries(raw, settings, syncs, spcs, vault, now, cache)
     findings = remembered_entry_findings(entries, settings, now, cache.memo)
-    return (tuple(map(_fresh, entries)) if not fresh else entries), findings
+    # A remembered build hands out the remembered entry objects themselves: they are frozen, and a copy
+    # per build would keep two of every entry alive (the memo's and the state's) for no change in any
+    # result (consumers compare entries by key and ``==``, identity being only their fast path).
+    return entries, findings
 
 
 def _remembered_entries(
@@ -183,8 +165,8 @@ def _remembered_entries(
     vault: VaultSnapshot | None,
     now: datetime,
     cache: DecodeCache,
-) -> tuple[tuple[OpcUaEntry, ...], bool]:
-    """The entries (as remembered, or just built: then True)."""
+) -> tuple[OpcUaEntry, ...]:
+    """The entries, as remembered or just built."""
     ns = settings.namespace
     spc_by_name = {s.name: s for s in spcs}
     # Which SPCs hold an object of each file name: a mapped object may sit in another SPC than the
@@ -238,7 +220,7 @@ def _remembered_entries(
     name = ("opcua", ns)
     remembered = memo.get(name, inputs, now)
     if remembered is not MISS:
-        return remembered, False
+        return remembered
     rows: list[Row] = []
     for sync, data, spc in lists:
         part = ("opcua-rows", ns, sync.name, sync.list_name)
@@ -250,4 +232,4 @@ def _remembered_entries(
         rows.extend({**row, "days_left": _days_left(row, now)} for row in static)
     entries = _entries(rows, syncs, settings, now, spc_readable, cache, loading)
     memo.put(name, inputs, now, stable_until(rows, now), entries)
-    return entries, True
+    return entries

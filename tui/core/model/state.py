@@ -517,8 +517,8 @@ class SyncView:
         return f"{self.namespace}/{self.name}"
 
 
-# Slots: a live view holds two of these per list file (the memo's and the state's, see
-# tui.core.build.opcua._fresh); without a __dict__ each is about 1.3 KB smaller (docs/design.md §10.1).
+# Slots: a live view holds one of these per list file (2,000 and more) for as long as it runs; without a
+# __dict__ each is about 1.3 KB smaller (docs/design.md §10.1).
 @dataclass(frozen=True, slots=True)
 class OpcUaEntry:
     """One file of the OPC UA trust or issuer list, joined across every place it lives."""
