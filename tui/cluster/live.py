@@ -61,8 +61,9 @@ log = logging.getLogger(__name__)
 class VaultReader(Protocol):
     """Reads the vault, given the latest state (for the SPC's vault name); None when no vault is configured.
 
-    ``incremental`` (the poller's timed re-reads) allows reusing the values of secrets whose properties did
-    not change since the last read; a first read or one asked for (``refresh_vault``) reads every value.
+    ``incremental`` marks the poller's timed re-reads (False: a first read or one asked for with
+    ``refresh_vault``); a reader may reuse values then. The site reader reuses them on every read, since
+    it remembers values by version (tui/vault/reader.py).
     A reader that takes ``only`` reads just those secrets (the names the lists came to map since the last
     read): the snapshot then holds those found, and the feed lays it over the last full read. A reader
     without the keyword gets a full incremental read instead.
@@ -647,8 +648,8 @@ class ClusterFeed:
                 self._read_vault_names(reader, shown, {name: asof.get(name) for name in names})
                 continue
             try:
-                # A timed re-read reuses unchanged values: reading 2,000 of them costs seconds of CPU, and
-                # every minute that would make the dashboard stutter.
+                # Timed or asked for, the site reader fetches only versions it has not read: reading
+                # 2,000 values costs seconds of CPU, and every minute that would make the dashboard stutter.
                 snapshot = reader(self.state, incremental=not full, on_listed=self._vault_listed)
             except Exception as exc:  # the vault must never take the cluster view down with it
                 log.exception("reading the vault failed")

@@ -219,7 +219,6 @@ def read_vault_snapshot(
     names: Iterable[str] | None = None,
     clock: Clock,
     workers: int = DEFAULT_WORKERS,
-    previous: VaultSnapshot | None = None,
     on_listed: Callable[[VaultSnapshot], None] | None = None,
     through_sdk: bool = False,
 ) -> VaultSnapshot:
@@ -229,15 +228,12 @@ def read_vault_snapshot(
     Secret names compare case-insensitively, as Key Vault does; the snapshot keys them as listed.
     Disabled secrets are listed without a value. Values are fetched only for versions this client has
     not read before (see the module's docstring); the snapshot always equals one read from scratch, so
-    every read, asked for or timed, may go through the same client. ``previous`` is accepted for callers
-    that still pass their last snapshot and is not used: a timestamp cannot tell versions apart as the
-    remembered version can. Never raises for vault, network or credential failures. ``on_listed`` gets
-    the listing ahead of the values (unread ones None, ``values_pending`` set) when at least
-    :data:`LISTING_FIRST_FROM` values are to be read: presence, content types and expiry show at once
-    while the values take their time. ``through_sdk`` lists through the SDK's own listing (what the
-    JSON listing is tested equal to) instead of the pages' JSON.
+    every read, asked for or timed, may go through the same client. Never raises for vault, network or
+    credential failures. ``on_listed`` gets the listing ahead of the values (unread ones None,
+    ``values_pending`` set) when at least :data:`LISTING_FIRST_FROM` values are to be read: presence,
+    content types and expiry show at once while the values take their time. ``through_sdk`` lists
+    through the SDK's own listing (what the JSON listing is tested equal to) instead of the pages' JSON.
     """
-    del previous  # see the docstring
     taken_at = clock.now()
     vault_url = client.vault_url
     remembered = _remembered(client)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Collection
-from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tui.commands.shared.settings import VaultSettings
@@ -83,15 +82,11 @@ def vault_target_for(settings: VaultSettings, spc: SpcView | None) -> tuple[str 
     return vault_url_for(spc.keyvault_name, cloud, env={}), names
 
 
-FULL_READ_EVERY = timedelta(minutes=10)
-"""How long timed re-reads of a vault may reuse unchanged values before every value is read again."""
-
-
 class SiteVaultReader:
     """Reads the vault for a state (a :class:`~tui.cluster.live.VaultReader`), or for the lists' SPC.
 
-    Made by :func:`make_vault_reader`; never raises. One SecretClient is kept per vault URL, and per URL
-    the last complete snapshot and when all of its values were last read.
+    Made by :func:`make_vault_reader`; never raises. One SecretClient is kept per vault URL; the values
+    it has read are remembered by version with it (:mod:`tui.vault.reader`).
     """
 
     def __init__(
@@ -106,7 +101,6 @@ class SiteVaultReader:
         )
         if timeout is not None:
             self._timeouts["timeout"] = timeout
-        self._last: dict[str, tuple[VaultSnapshot, datetime]] = {}
         self._trimmed = False
 
     def __call__(
@@ -156,26 +150,17 @@ class SiteVaultReader:
         if only is not None:
             # The names the lists came to map since the last read (the feed lays them over that read).
             return read_vault_secrets(client, only, clock=clock)
-        previous, full_at = self._last.get(url, (None, None))
-        now = clock.now()
-        if not incremental or full_at is None or now - full_at >= FULL_READ_EVERY:
-            previous = None  # every value now and then: the service's timestamps have 1 s resolution
+        del incremental  # values are remembered by version: a timed read and one asked for cost the same
         if self._values:
-            snapshot = read_vault_snapshot(
-                client, names=names, clock=clock, previous=previous, on_listed=on_listed
-            )
+            snapshot = read_vault_snapshot(client, names=names, clock=clock, on_listed=on_listed)
         else:
             # The listing alone (status): the same snapshot without the SDK's models, ~0.25 s less at
             # 2,000 secrets (tui/vault/listing.py).
             snapshot = list_vault_snapshot(client, clock=clock)
-        if snapshot.status.state is AreaState.OK:
-            self._last[url] = (snapshot, full_at if previous is not None and full_at is not None else now)
-            if self._values and not self._trimmed:
-                # The first complete read is the one that reads every value: its garbage is the bulk.
-                self._trimmed = True
-                release_free_heap()
-        else:
-            self._last.pop(url, None)
+        if snapshot.status.state is AreaState.OK and self._values and not self._trimmed:
+            # The first complete read is the one that reads every value: its garbage is the bulk.
+            self._trimmed = True
+            release_free_heap()
         return snapshot
 
 
@@ -189,10 +174,9 @@ def make_vault_reader(
 ) -> SiteVaultReader:
     """A function reading the vault for a state (see :func:`vault_target`); never raises.
 
-    One SecretClient is kept per vault URL. An ``incremental`` read reuses the values of secrets whose
-    ``updated_on`` and content type did not change since the last complete read of that vault, for up to
-    :data:`FULL_READ_EVERY`; other reads list every secret and fetch the values of versions the client
-    has not read before (:func:`tui.vault.reader.read_vault_snapshot`). ``quick`` makes the client give
+    One SecretClient is kept per vault URL. Every read lists every secret and fetches the values of
+    versions the client has not read before (:func:`tui.vault.reader.read_vault_snapshot`), so
+    ``incremental`` (the feed's timed re-reads) changes nothing here. ``quick`` makes the client give
     up sooner (for one-shot commands such as ``status``); ``values=False`` lists the secrets' properties
     without fetching any value (one request per page instead of one per secret: presence, content type and
     expiry, but not whether the synced bytes equal the vault's). ``timeout`` (``--request-timeout``)
