@@ -231,10 +231,6 @@ class OpcUaPane(Titled, Vertical):
         self._filled_once = False
         self._tail_timer: Timer | None = None
         """Gives the table the rows a filter keystroke held back, once typing pauses."""
-        self._pairs: dict[int, tuple[OpcUaEntry, tuple[str, RowCells]]] = {}
-        """Each shown entry's table row (key and cells) by the entry's identity, valid for one
-        ``_pairs_context``: a filter keystroke re-lists thousands of rows whose cells did not change."""
-        self._pairs_context: tuple[object, ...] = ()
         self._title_parts: tuple[ClusterState, str, str] | None = None
 
     def show_problems_key(self, shown: bool) -> None:
@@ -371,23 +367,7 @@ class OpcUaPane(Titled, Vertical):
             if self._fill_limit >= len(self.shown):
                 self._fill_limit = None  # every row fits under the limit: nothing held back
         shown = self.shown if self._fill_limit is None else self.shown[: self._fill_limit]
-        context = (state, frozenset(self.marked), self._markers, self.palette)
-        known = self._pairs_context
-        same = bool(known) and known[0] is state and known[2] is self._markers and known[3] is self.palette
-        # Staged adds are new objects in every view: bound what their pairs leave behind.
-        if not same or known[1] != context[1] or len(self._pairs) > 2 * len(self.shown) + 1024:
-            self._pairs = {}
-            self._pairs_context = context
-        pairs = self._pairs
-        rows: list[tuple[str, RowCells]] = []
-        for entry in shown:
-            # Held with its entry, so an identity found here is that very entry, not a newer one.
-            hit = pairs.get(id(entry))
-            if hit is None or hit[0] is not entry:
-                hit = (entry, (entry.key, self._row(entry, state)))
-                pairs[id(entry)] = hit
-            rows.append(hit[1])
-        return rows
+        return [(entry.key, self._row(entry, state)) for entry in shown]
 
     def _cursor_below(self, state: ClusterState, limit: int) -> int | None:
         """The index in :attr:`shown` of the entry under the table's cursor when it is at ``limit`` or
@@ -448,7 +428,6 @@ class OpcUaPane(Titled, Vertical):
     def restyle(self) -> None:
         """Re-render every row (after a theme change)."""
         self._cells.clear()
-        self._pairs_context = ()
         self._refresh_view()
 
     def _row(self, entry: OpcUaEntry, state: ClusterState) -> RowCells:
