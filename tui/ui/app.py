@@ -19,9 +19,9 @@ import asyncio
 import contextlib
 import gc
 import logging
-import time
 from collections.abc import Callable
 from datetime import datetime
+from time import monotonic
 from typing import ClassVar
 
 from textual import events, work
@@ -189,6 +189,10 @@ class DashboardApp(SiteViews):
         self._frozen = 0
         self._last_input = float("-inf")
         """When the last key or mouse event came from the terminal (``time.monotonic``)."""
+        self._last_key = float("-inf")
+        """When the last key came from the terminal (``time.monotonic``): states wait while keys come."""
+        self._held_since: float | None = None
+        """When the pending state first waited for typing to pause (None: not waiting for that)."""
         self._thresholds: tuple[int, int, int] | None = None
         """The collector's own thresholds while the app defers its full passes (the user is typing)."""
         self._complete_shown = False  # the first state with every collection in has been applied
@@ -265,8 +269,13 @@ class DashboardApp(SiteViews):
         retarget(event, self.focused)
 
     def on_state_arrived(self, message: StateArrived) -> None:
-        """Apply the newest state now, or when the repaint interval has passed (a new root CA: now)."""
+        """Apply the newest state now, or when the repaint interval has passed (a new root CA: now), or,
+        while the user types, once typing pauses (:attr:`UiSettings.typing_quiet`)."""
         self._pending = message.state
+        hold = self._typing_hold(monotonic())
+        if hold > 0:
+            self._wait_for(hold)
+            return
         if _new_root_ca(self.state, message.state):
             # A rotation comes as a burst of changes (the Certificate's Issuing condition, the Secret, the
             # bundle): the state that brings the new CA waited up to a whole interval behind the first,
@@ -277,18 +286,46 @@ class DashboardApp(SiteViews):
             return
         if self._apply_timer is not None:
             return  # already scheduled; it will pick up this newer state
-        wait = self._last_apply + self.settings.repaint_interval - time.monotonic()
+        wait = self._last_apply + self.settings.repaint_interval - monotonic()
         if wait <= 0:
             self._apply_pending()
         else:
             self._apply_timer = self.set_timer(wait, self._apply_pending, name="apply state")
 
+    def _typing_hold(self, now: float) -> float:
+        """Seconds the pending state still waits because keys are coming (0: apply it now).
+
+        Only once the first complete state is on screen (the first frame never waits), and never more
+        than :attr:`UiSettings.typing_hold_max` in all: someone typing steadily still sees the site move.
+        """
+        if self._pending is None or not self._complete_shown:
+            return 0.0
+        quiet_left = self._last_key + self.settings.typing_quiet - now
+        if quiet_left <= 0:
+            return 0.0
+        if self._held_since is None:
+            self._held_since = now
+        if now - self._held_since >= self.settings.typing_hold_max:
+            return 0.0
+        return quiet_left
+
+    def _wait_for(self, seconds: float) -> None:
+        # One timer for the pending state; it checks again when it fires (a key may have come since).
+        if self._apply_timer is not None:
+            self._apply_timer.stop()
+        self._apply_timer = self.set_timer(seconds, self._apply_pending, name="apply state")
+
     def _apply_pending(self) -> None:
         self._apply_timer = None
+        hold = self._typing_hold(monotonic())
+        if hold > 0:
+            self._wait_for(hold)
+            return
         state, self._pending = self._pending, None
+        self._held_since = None
         if state is None:
             return
-        self._last_apply = time.monotonic()
+        self._last_apply = monotonic()
         self.state = state
         self.source_error = None
         try:
@@ -341,7 +378,7 @@ class DashboardApp(SiteViews):
     def _collect_when_idle(self, now: float | None = None) -> None:
         """Once the user has paused: the full pass Python would have run by now, then its own thresholds."""
         thresholds = self._thresholds
-        now = time.monotonic() if now is None else now
+        now = monotonic() if now is None else now
         if thresholds is None or now - self._last_input < IDLE_COLLECT_QUIET:
             return
         if gc.get_count()[2] >= thresholds[2]:
@@ -358,9 +395,15 @@ class DashboardApp(SiteViews):
     async def on_event(self, event: events.Event) -> None:
         """Note when the user last typed or used the mouse (for :meth:`_collect_when_idle`)."""
         if isinstance(event, events.InputEvent) and not event.is_forwarded:
-            self._last_input = time.monotonic()
+            self._last_input = now = monotonic()
             if self.settings.freeze_heap:
                 self._defer_full_passes()
+            if isinstance(event, events.Key):
+                self._last_key = now
+                held = self._held_since
+                if held is not None and now - held >= self.settings.typing_hold_max:
+                    # Waited long enough: applied right after this key's repaint, before the next key.
+                    self.call_after_refresh(self._apply_pending)
         await super().on_event(event)
 
     async def wait_for_state(
