@@ -123,3 +123,26 @@ async def test_other_previews_have_no_write_key(dashboard: Dashboard) -> None:
         await pilot.press("w")
         await pilot.pause()
         assert isinstance(app.screen, PreviewModal)
+
+
+async def test_a_new_state_with_the_same_line_asks_for_no_layout_pass(dashboard: Dashboard) -> None:
+    # Every state used to update the line as a Static: a layout pass, which reflows and repaints the
+    # whole screen (22-37 ms at 2,000 entries, on every state a rotation or a re-read brings).
+    async with dashboard(with_connector()) as (app, pilot, source):
+        await pilot.press("3")
+        await pilot.pause()
+        line = app.screen.query_one("#opcua-connector", Static)
+        asked: list[bool] = []
+        refresh = line.refresh
+
+        def spy(*args: object, layout: bool = False, **kwargs: object) -> object:
+            asked.append(layout)
+            return refresh(*args, layout=layout, **kwargs)  # type: ignore[arg-type]
+
+        line.refresh = spy  # type: ignore[method-assign]
+        again = with_connector()
+        source.push(again)
+        await app.wait_for_state(lambda s: s is again, timeout=10)
+        await pilot.pause()
+        assert True not in asked
+        assert _line(app).startswith("Connector cert: warning · renews in 3d")

@@ -25,7 +25,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.timer import Timer
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input
 
 from tui.core.health.report import unread_reason
 from tui.core.model.names import LIST_ISSUER, LIST_TRUST
@@ -52,6 +52,7 @@ from tui.ui.view.staging import MARKER_LABEL, MARKER_SYMBOL, StageKind, Staging
 from tui.ui.view.urgency import pane_counts
 from tui.ui.widgets.filter_input import FilterInput
 from tui.ui.widgets.keyed_table import KeyedTable
+from tui.ui.widgets.text_line import TextLine
 from tui.ui.widgets.titled import Titled
 
 _PROBLEMS = frozenset((Severity.CRITICAL, Severity.WARNING))
@@ -251,7 +252,7 @@ class OpcUaPane(Titled, Vertical):
         table.before_key = self._finish_held_tail
         yield table
         # The certificate the connector presents to every server: what they must trust (issue 12 item 14).
-        yield Static("", id="opcua-connector", markup=False)
+        yield TextLine("", id="opcua-connector")
         box = FilterInput(
             placeholder="filter: words, expired, expiring, crl-stale, staged, !word …", id="opcua-filter"
         )
@@ -550,8 +551,10 @@ class OpcUaPane(Titled, Vertical):
 
     def _show_connector(self, state: ClusterState) -> None:
         text, level = connector_line(state)
-        line = self.query_one("#opcua-connector", Static)
-        line.update(Text(text, style=self.palette.style(level), no_wrap=True, overflow="ellipsis"))
+        # A TextLine: an unchanged line is left alone, and a changed one asks for a layout pass only when
+        # its length does (a Static's update asked on every state: a reflow and repaint of the screen).
+        line = self.query_one("#opcua-connector", TextLine)
+        line.show(Text(text, style=self.palette.style(level), no_wrap=True, overflow="ellipsis"))
 
     def action_connector(self) -> None:
         """Open the preview of the connector's own certificate."""
