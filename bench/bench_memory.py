@@ -12,9 +12,9 @@ a fresh child interpreter, so the demo's own memory is never counted:
   after churn (three words typed in the OPC UA filter, then a full vault re-read). Run ``cold`` (an empty
   state directory: every certificate decoded) then ``warm`` (the decoded copy that run left);
 - with ``--trace``, one more dashboard run under ``tracemalloc`` (which inflates its RSS, so its RSS is not
-  comparable) that attributes the Python heap after the vault read: imports (code, classes, module data),
-  raw cluster objects, the decoded model and memoised build, the vault snapshot, the UI (our widgets and
-  view code, Textual, Rich), other.
+  comparable) that attributes the Python heap at the first frame and after the vault read: imports (code,
+  classes, module data), raw cluster objects, the decoded model and memoised build, the vault snapshot,
+  the UI (our widgets and view code, Textual, Rich), other.
 
 Every line carries the load average of the moment (a shared 2-core machine). ``MALLOC_ARENA_MAX`` and other
 environment variables pass through to the children, so an allocator experiment is one prefix away.
@@ -156,6 +156,10 @@ def child_dashboard(trace: bool) -> None:
             await app.wait_for_state(lambda state: True, 120)
             await pilot.pause(0)
             _emit("first frame")
+            if trace:
+                snapshot = tracemalloc.take_snapshot()
+                _emit("attribution at first frame", traced=attribute(snapshot))
+                del snapshot
             await app.wait_for_state(lambda state: vault_read(), 300)
             await pilot.pause(1.5)  # the rest of the first fill's batches, and the vault's refill
             _emit("after vault", threads=_thread_count())
@@ -292,15 +296,18 @@ def run(scale: int, repeat: int, trace: bool, say: Callable[[str], None]) -> dic
                     "PYTHONPATH": str(ROOT),
                 }
                 rows = _child("dashboard-trace", env)
+                first = next(row["traced"] for row in rows if row["phase"] == "attribution at first frame")
                 traced = next(row["traced"] for row in rows if row["phase"] == "attribution")
-                results["traced"] = traced
+                results["traced_first_frame"], results["traced"] = first, traced
                 say(
-                    "traced Python heap after the vault read, cold start"
+                    "traced Python heap at the first frame and after the vault read, cold start"
                     f" (tracemalloc, 12 frames; load {_load()}):"
                 )
-                for group, mib in traced.items():
-                    say(f"    {mib:6.1f} MiB  {group}")
-                say(f"    {sum(traced.values()):6.1f} MiB  in all")
+                for group in sorted(set(first) | set(traced), key=lambda g: -traced.get(g, 0.0)):
+                    was, now = first.get(group, 0.0), traced.get(group, 0.0)
+                    say(f"    {was:6.1f} -> {now:6.1f} MiB ({now - was:+5.1f})  {group}")
+                total_first, total = sum(first.values()), sum(traced.values())
+                say(f"    {total_first:6.1f} -> {total:6.1f} MiB ({total - total_first:+5.1f})  in all")
         finally:
             demo.stop()
     _summary(results, say)
