@@ -108,3 +108,62 @@ def test_negative_typing_settings_are_refused() -> None:
         UiSettings(typing_quiet=-1)
     with pytest.raises(ValueError):
         UiSettings(typing_hold_max=-0.5)
+
+
+async def _refreshes_reach(pilot: object, app: object, source: object, count: int) -> None:
+    # The re-read starts from a timer and runs in a worker thread: let the loop run until it is done.
+    for _ in range(250):
+        await app.workers.wait_for_complete()  # type: ignore[attr-defined]
+        if source.refreshes >= count:  # type: ignore[attr-defined]
+            return
+        await pilot.pause(0.02)  # type: ignore[attr-defined]
+    raise AssertionError(f"{source.refreshes} re-reads, wanted {count}")  # type: ignore[attr-defined]
+
+
+async def test_ctrl_r_amid_keys_reads_again_at_the_pause(
+    dashboard: Dashboard, steady: ClusterState, ticks: Ticks
+) -> None:
+    # Listing the vault holds the interpreter on the reader's thread; while keys come it would take the
+    # UI thread's turns. The notice says at once that it will read.
+    settings = UiSettings(repaint_interval=0, typing_quiet=0.05, typing_hold_max=3600)
+    async with dashboard(steady, settings=settings) as (app, pilot, source):
+        await pilot.press("slash", "a", "ctrl+r", "b")
+        await pilot.pause(0.06)
+        await app.workers.wait_for_complete()
+        assert source.refreshes == 0
+        assert "re-reading the Key Vault and ARM…" in [str(n.message) for n in app._notifications]
+        await pilot.press("c")
+        await pilot.pause(0.06)
+        await app.workers.wait_for_complete()
+        assert source.refreshes == 0
+        ticks.now += 0.06  # the pause
+        await _refreshes_reach(pilot, app, source, 1)
+        assert "filter: abc" in screen_text(app)
+
+
+async def test_ctrl_r_on_its_own_reads_again_at_once(
+    dashboard: Dashboard, steady: ClusterState, ticks: Ticks
+) -> None:
+    settings = UiSettings(repaint_interval=0, typing_quiet=3600, typing_hold_max=3600)
+    async with dashboard(steady, settings=settings) as (app, pilot, source):
+        await pilot.press("ctrl+r")  # the key that asks is not "keys coming"
+        await app.workers.wait_for_complete()
+        assert source.refreshes == 1
+        ticks.now += 3601
+        await pilot.press("ctrl+r")
+        await app.workers.wait_for_complete()
+        assert source.refreshes == 2
+
+
+async def test_a_reread_held_too_long_starts(
+    dashboard: Dashboard, steady: ClusterState, ticks: Ticks
+) -> None:
+    settings = UiSettings(repaint_interval=0, typing_quiet=0.05, typing_hold_max=1.0)
+    async with dashboard(steady, settings=settings) as (app, pilot, source):
+        await pilot.press("slash", "a", "ctrl+r")
+        await pilot.pause(0.06)
+        await app.workers.wait_for_complete()
+        assert source.refreshes == 0
+        ticks.now += 1.5  # keys keep coming (both just now) but the cap has passed
+        await pilot.press("b", "c")
+        await _refreshes_reach(pilot, app, source, 1)

@@ -191,6 +191,10 @@ class DashboardApp(SiteViews):
         """When the last key or mouse event came from the terminal (``time.monotonic``)."""
         self._last_key = float("-inf")
         """When the last key came from the terminal (``time.monotonic``): states wait while keys come."""
+        self._key_before = float("-inf")
+        """When the key before that one came: a re-read asked for waits while keys come, not for its key."""
+        self._reread_since: float | None = None
+        """When a ``ctrl+r`` re-read began to wait for typing to pause (None: none waiting)."""
         self._held_since: float | None = None
         """When the pending state first waited for typing to pause (None: not waiting for that)."""
         self._thresholds: tuple[int, int, int] | None = None
@@ -399,7 +403,7 @@ class DashboardApp(SiteViews):
             if self.settings.freeze_heap:
                 self._defer_full_passes()
             if isinstance(event, events.Key):
-                self._last_key = now
+                self._key_before, self._last_key = self._last_key, now
                 held = self._held_since
                 if held is not None and now - held >= self.settings.typing_hold_max:
                     # Waited long enough: applied right after this key's repaint, before the next key.
@@ -479,8 +483,27 @@ class DashboardApp(SiteViews):
     def action_refresh(self) -> None:
         """Re-read the vault and rebuild (in a worker: a source may block); say so at once, and again
         when the read is back (the next tick after it)."""
-        self._refreshing = True
         self.notify("re-reading the Key Vault and ARM…", title="ctrl+r", timeout=4)
+        if self._reread_since is None:
+            self._reread_since = monotonic()
+            self._reread_when_quiet()
+
+    def _reread_when_quiet(self) -> None:
+        """Start the re-read now, or once keys stop coming (at most :attr:`UiSettings.typing_hold_max`
+        later). Listing 2,000 secrets holds the interpreter ~0.25 s on the reader's thread, which the UI
+        thread then waits for between keystrokes; ``ctrl+r`` pressed in the filter box is usually
+        followed by more typing, and the read takes longer than the pause it waits for."""
+        since = self._reread_since
+        if since is None:
+            return
+        now = monotonic()
+        # Two keys less than typing_quiet apart, the later one recent: someone is typing.
+        quiet_left = self._key_before + self.settings.typing_quiet - now
+        if quiet_left > 0 and now - since < self.settings.typing_hold_max:
+            self.set_timer(quiet_left, self._reread_when_quiet, name="re-read")
+            return
+        self._reread_since = None
+        self._refreshing = True  # the next tick after the read says what it found
         self._refresh()
 
     @work(
