@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
@@ -17,6 +18,7 @@ from tests.ui import sitedata
 from tests.ui.conftest import INFO, Dashboard, screen_text
 from tui.core.clock import FrozenClock
 from tui.core.model.state import ClusterState, RotationPhase
+from tui.ui import app as app_module
 from tui.ui.app import DashboardApp
 from tui.ui.source import Deliver
 from tui.ui.view.rows import health_text
@@ -258,9 +260,13 @@ async def test_heap_is_frozen_after_the_first_state_and_after_the_vault(
     calls: list[str] = []
     monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
     monkeypatch.setattr(gc, "collect", lambda *a: calls.append("collect") or 0)
+    # What counts as a pause is the test's to say: the app's own idle check (every 0.5 s) must not find one.
+    quiet = 3600.0
+    monkeypatch.setattr(app_module, "IDLE_COLLECT_QUIET", quiet)
     site = sitedata.make_site()
     no_vault = sitedata.build(site, vault=False)
-    async with dashboard(no_vault, settings=UiSettings(freeze_heap=True, repaint_interval=0)) as (
+    settings = UiSettings(freeze_heap=True, repaint_interval=0, typing_quiet=0)
+    async with dashboard(no_vault, settings=settings) as (
         app,
         pilot,
         source,
@@ -270,12 +276,18 @@ async def test_heap_is_frozen_after_the_first_state_and_after_the_vault(
         await app.wait_for_state(lambda s: s is not no_vault)
         assert calls == ["freeze"]  # the vault is not read yet
         with_vault = sitedata.build(site)
+        await pilot.press("3")  # someone at the keys as the vault's state comes
         source.push(with_vault)
         await app.wait_for_state(lambda s: s is with_vault)
+        assert calls == ["freeze"]  # its collection (tens of ms) waits for a pause
+        app._collect_when_idle(now=time.monotonic())
+        assert calls == ["freeze"]  # right after a key: not a pause
+        app._collect_when_idle(now=time.monotonic() + quiet + 1)
         assert calls == ["freeze", "collect", "freeze"]
         source.push(sitedata.build(site))
         await app.wait_for_state(lambda s: s is not with_vault)
         await pilot.pause()
+        app._collect_when_idle(now=time.monotonic() + quiet + 1)
         assert calls == ["freeze", "collect", "freeze"]
 
 
