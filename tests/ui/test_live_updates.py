@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import threading
 import time
@@ -276,6 +277,13 @@ async def test_heap_is_frozen_after_the_first_state_and_after_the_vault(
         await app.wait_for_state(lambda s: s is not no_vault)
         assert calls == ["freeze"]  # the vault is not read yet
         with_vault = sitedata.build(site)
+        listed = dataclasses.replace(
+            with_vault, vault=dataclasses.replace(with_vault.vault, values_pending=12)
+        )
+        source.push(listed)
+        await app.wait_for_state(lambda s: s is listed)
+        app._collect_when_idle(now=time.monotonic() + quiet + 1)
+        assert calls == ["freeze"]  # listed, its values still coming: they would miss the freeze
         await pilot.press("3")  # someone at the keys as the vault's state comes
         source.push(with_vault)
         await app.wait_for_state(lambda s: s is with_vault)

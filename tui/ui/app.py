@@ -363,13 +363,19 @@ class DashboardApp(SiteViews):
 
     def _freeze_heap(self, state: ClusterState) -> None:
         # Twice: at the first state (imports, reflector caches, model, tables), then once the vault has
-        # been read (its secrets join the model), after a collection so no garbage is kept forever. That
-        # collection walks the whole heap not yet frozen (40-55 ms at 2,000 entries) and the vault's state
-        # comes while the user may be typing: it runs at the next pause (_collect_when_idle).
+        # been read, values and all (its secrets join the model, every row gets new cells), after a
+        # collection so no garbage is kept forever. Frozen at the listing, the values' 100,000 objects
+        # stayed in every full pass Python ran later: 140 ms during a root CA rotation at --scale 2000.
+        # That collection walks the whole heap not yet frozen (40-55 ms) and the vault's state comes while
+        # the user may be typing: it runs at the next pause (_collect_when_idle).
         if self._frozen == 0 and state.complete:
             gc.freeze()
             self._frozen = 1
-        elif self._frozen == 1 and state.vault.state is not AreaState.PENDING:
+        elif (
+            self._frozen == 1
+            and state.vault.state is not AreaState.PENDING
+            and not state.vault.values_pending
+        ):
             self._frozen = 2
             self._freeze_due = True
 
