@@ -207,13 +207,19 @@ class DashboardScreen(Screen[None]):
 
     def _apply_layout(self, width: int, height: int) -> None:
         compact = width < WIDE_MIN_WIDTH or height < WIDE_MIN_HEIGHT
-        self.set_class(compact, "-compact")
         self.opcua_pane.show_problems_key(width >= FOOTER_ROOM_WIDTH)
-        self._show_classes()
+        self._show_classes(compact=compact)
 
-    def _show_classes(self) -> None:
-        for pane_id in PANE_IDS:
-            self.set_class(pane_id == self.active_pane, f"-show-{pane_id}")
+    def _show_classes(self, *, compact: bool | None = None) -> None:
+        # One batch: each class changed on the screen re-applies the stylesheet to every widget under it
+        # (8-25 ms), and a pane switch changed two of them. The ``-show-`` classes only matter in the compact
+        # layout (styles/dashboard.tcss), so the wide one carries none and a pane switch there restyles
+        # nothing.
+        if compact is None:
+            compact = self.has_class("-compact")
+        classes = {f"-show-{pane_id}": compact and pane_id == self.active_pane for pane_id in PANE_IDS}
+        classes["-compact"] = compact
+        self.update_classes(classes)
         self.query_one(PaneTabs).set_active(self.active_pane)
 
     def _focus_target(self, pane_id: str) -> Widget:

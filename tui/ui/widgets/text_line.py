@@ -87,8 +87,8 @@ class TextLine(Static):
         """Show ``content`` (optionally coloured by ``level`` through a CSS class); True if it changed."""
         changed = False
         if level is not self._level:
-            for each, css_class in _LEVEL_CLASSES.items():
-                self.set_class(each is level, css_class)
+            # One batch: every class changed on its own re-applies the stylesheet.
+            self.update_classes({css_class: each is level for each, css_class in _LEVEL_CLASSES.items()})
             self._level = level
             changed = True
         look = self._look_of(content)
