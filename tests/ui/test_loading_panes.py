@@ -12,6 +12,7 @@ import re
 
 import pytest
 
+from tests.rawobjects import issuer
 from tests.ui import sitedata
 from tests.ui.conftest import INFO, WIDE, Dashboard, screen_text
 from tui.core.clock import FrozenClock
@@ -139,3 +140,46 @@ async def test_no_change_is_started_while_a_collection_is_loading() -> None:
 
 def _no_session() -> ChangeSession:
     raise RuntimeError("no cluster in the pilot tests")
+
+
+def _with_an_issuer(*held_kinds: rk.ResourceKind) -> ClusterState:
+    """The test site plus a namespaced Issuer (the connector's, as on a real site), ``held_kinds`` loading."""
+    site = sitedata.make_site()
+    site.add(rk.ISSUERS, issuer("aio-opc-opcuabroker-selfsigned", site.namespace))
+    for kind in held_kinds:
+        site.objects[kind.key] = {}
+        site.states[kind.key] = ResourceStatus(AreaState.PENDING, f"{kind.plural}: not listed yet")
+    return sitedata.build(site, vault=False)
+
+
+async def test_the_issuers_cursor_opens_on_the_top_row_whichever_list_came_first(
+    dashboard: Dashboard,
+) -> None:
+    # Issuers listed before ClusterIssuers: the first partial list put the cursor on the Issuer, and it
+    # stayed there once the ClusterIssuers above it came (the screenshots differed from run to run).
+    partial = _with_an_issuer(rk.CLUSTER_ISSUERS)
+    complete = _with_an_issuer()
+    async with dashboard(partial, WIDE) as (app, pilot, source):
+        table = app.dashboard.issuers_pane.table
+        first_partial = table.cursor_key
+        assert first_partial == "Issuer/azure-iot-operations/aio-opc-opcuabroker-selfsigned"
+        source.push(complete)
+        await app.wait_for_state(lambda s: s is complete, timeout=10)
+        await pilot.pause()
+        keys = table.row_keys
+        assert keys[0] != first_partial  # the complete list has a ClusterIssuer on top
+        assert table.cursor_key == keys[0]
+
+
+async def test_the_issuers_cursor_stays_where_the_user_put_it(dashboard: Dashboard) -> None:
+    partial = _with_an_issuer(rk.CLUSTER_ISSUERS)
+    complete = _with_an_issuer()
+    async with dashboard(partial, WIDE) as (app, pilot, source):
+        await pilot.press("2")  # the user is in the issuers table
+        table = app.dashboard.issuers_pane.table
+        chosen = table.cursor_key
+        assert chosen is not None
+        source.push(complete)
+        await app.wait_for_state(lambda s: s is complete, timeout=10)
+        await pilot.pause()
+        assert table.cursor_key == chosen

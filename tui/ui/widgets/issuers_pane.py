@@ -81,6 +81,10 @@ class IssuersPane(Titled, Vertical):
 
     def show(self, state: ClusterState) -> None:
         """Show the issuers of a new state (by key: the cursor stays on its issuer)."""
+        # The first complete state after partial ones (lists still arriving): the cursor goes back to the
+        # top, the most urgent issuer, unless the user is in the table. It had stayed on whichever issuer
+        # topped the first partial list, so what the pane opened on depended on which list came first.
+        settled = state.complete and self._state is not None and not self._state.complete
         self._state = state
         palette = self.palette
         self.table.set_specs(
@@ -95,6 +99,8 @@ class IssuersPane(Titled, Vertical):
                 cells = {**cells, "certs": Cell("…", palette.style(Level.MUTED), row_key=issuer.key)}
             rows.append((issuer.key, cells))
         self.table.apply(rows)
+        if settled and rows and not self.table.has_focus:
+            self.table.move_to_key(rows[0][0])
         not_ready = sum(1 for issuer in state.issuers if issuer.ready is not True)
         failing = sum(issuer.certificates_failing for issuer in state.issuers)
         area = state.area("issuers")
