@@ -308,14 +308,20 @@ class DashboardApp(SiteViews):
         """
         if self._pending is None or not self._complete_shown:
             return 0.0
-        quiet_left = self._last_key + self.settings.typing_quiet - now
-        if quiet_left <= 0:
+        if self._last_key + self.settings.typing_quiet <= now:
             return 0.0
         if self._held_since is None:
             self._held_since = now
-        if now - self._held_since >= self.settings.typing_hold_max:
+        return self._quiet_left(self._last_key, self._held_since, now)
+
+    def _quiet_left(self, key_at: float, waiting_since: float, now: float) -> float:
+        """Seconds until keys count as paused (:attr:`UiSettings.typing_quiet` after ``key_at``); 0 when
+        they have, or when whatever waits for it has waited :attr:`UiSettings.typing_hold_max` since
+        ``waiting_since``."""
+        left = key_at + self.settings.typing_quiet - now
+        if left <= 0 or now - waiting_since >= self.settings.typing_hold_max:
             return 0.0
-        return quiet_left
+        return left
 
     def _wait_for(self, seconds: float) -> None:
         # One timer for the pending state; it checks again when it fires (a key may have come since).
@@ -520,10 +526,9 @@ class DashboardApp(SiteViews):
         since = self._reread_since
         if since is None:
             return
-        now = monotonic()
         # Two keys less than typing_quiet apart, the later one recent: someone is typing.
-        quiet_left = self._key_before + self.settings.typing_quiet - now
-        if quiet_left > 0 and now - since < self.settings.typing_hold_max:
+        quiet_left = self._quiet_left(self._key_before, since, monotonic())
+        if quiet_left > 0:
             self.set_timer(quiet_left, self._reread_when_quiet, name="re-read")
             return
         self._reread_since = None
