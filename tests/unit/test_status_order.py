@@ -29,9 +29,11 @@ def _events(monkeypatch: pytest.MonkeyPatch, *, bad_kubeconfig: bool = False) ->
         if bad_kubeconfig:
             raise ClusterConfigError("kubeconfig /nope: no such file")
 
-    class Background:
-        def __init__(self, read: Any, name: str = "vault") -> None:
-            events.append(f"start {name} read")
+    def read_beside(read: Any, *, prepare: Any, name: str = "vault") -> object:
+        # As on a thread (the imports here, first); in a child they happen there, in the same order.
+        prepare()
+        events.append(f"start {name} read")
+        return object()
 
     def report(*_: Any, **options: Any) -> int:
         events.append(("report", options["vault_read"] is not None))
@@ -45,7 +47,7 @@ def _events(monkeypatch: pytest.MonkeyPatch, *, bad_kubeconfig: bool = False) ->
     monkeypatch.setattr(
         status_run, "import_sdk", lambda modules: events.append(f"import {' '.join(modules)}")
     )
-    monkeypatch.setattr(status_run, "Background", Background)
+    monkeypatch.setattr(status_run, "read_beside", read_beside)
     monkeypatch.setattr(status_run, "_import_site", site)
     return events
 

@@ -1,13 +1,38 @@
-"""``status``'s background reads and output width (standard library only, shared by both halves)."""
+"""``status``'s background reads and output width (standard library only, shared by both halves).
+
+A read started beside the cluster read runs, where it can, in a forked child process rather than a
+thread: ``status`` is bound by this interpreter's processor time (the vault listing's ~80 pages cost
+about 0.25 s of SDK work at 2,000 secrets, the cluster client's imports and the build about 0.6 s), and a
+thread shares one interpreter lock with the main thread, while a child runs on the machine's other core.
+What comes back is the read's plain result (a ``VaultSnapshot``: names, dates, tags; never a token, which
+stays in the child with its credential).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import copyreg
+import io
+import multiprocessing
+import pickle
 import shutil
+import signal
+import sys
 import threading
 from collections.abc import Callable
-from typing import Generic, TextIO, TypeVar
+from types import MappingProxyType
+from typing import Any, Generic, Protocol, TextIO, TypeVar
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Pending(Protocol[T_co]):
+    """A read under way; :meth:`result` waits for it."""
+
+    def result(self) -> T_co | None:
+        """Wait for the read (the reader bounds its own time) and return it."""
+        ...
 
 
 class Background(Generic[T]):
@@ -29,6 +54,105 @@ class Background(Generic[T]):
         """Wait for the read (the reader bounds its own time) and return it."""
         self._done.wait()
         return self._result
+
+
+def _read_only(items: dict[Any, Any]) -> MappingProxyType[Any, Any]:
+    return MappingProxyType(items)
+
+
+def _reduce_mapping_proxy(proxy: MappingProxyType[Any, Any]) -> tuple[Any, ...]:
+    # By way of a function of this module: pickle cannot name the mappingproxy type itself.
+    return _read_only, (dict(proxy),)
+
+
+# The snapshots hold read-only mappings, which pickle cannot take as they are.
+_DISPATCH = copyreg.dispatch_table.copy()
+_DISPATCH[MappingProxyType] = _reduce_mapping_proxy
+
+
+def _dumps(value: object) -> bytes:
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _DISPATCH
+    pickler.dump(value)
+    return buffer.getvalue()
+
+
+_OK = b"ok"
+
+
+def _child(read: Callable[[], object], send: Any) -> None:
+    # A ctrl+c reaches the whole process group, and multiprocessing ends a daemon child left behind with
+    # SIGTERM: the child ends quietly on either (not through the parent's handlers, which raise), and the
+    # parent says what happened.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
+    try:
+        payload = _OK + _dumps(read())
+    except Exception:  # the parent reads again itself, and a bug then shows there, in one line
+        payload = b""
+    with contextlib.suppress(OSError):  # the parent is gone (or stopped waiting): nobody to tell
+        send.send_bytes(payload)
+
+
+class Forked(Generic[T]):
+    """Run ``read()`` in a forked child process and hand its result back through a pipe.
+
+    The child is a daemon of ``multiprocessing``: when ``status`` exits before asking for the result
+    (the cluster unreachable), it is terminated, never left behind. When the child gives no result (it
+    failed, was killed, or its result could not be pickled), :meth:`result` runs ``read()`` here, so the
+    outcome is the same as a read in this process, only later.
+    """
+
+    def __init__(self, read: Callable[[], T | None], name: str = "vault") -> None:
+        self._read = read
+        context = multiprocessing.get_context("fork")
+        self._receive, send = context.Pipe(duplex=False)
+        # Whatever this process has buffered must not be written a second time by the child.
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+        self._process = context.Process(target=_child, args=(read, send), name=f"status-{name}", daemon=True)
+        self._process.start()
+        send.close()  # the child holds the only writing end: its exit is this end's EOF
+        self.forked = True
+
+    def result(self) -> T | None:
+        """Wait for the child's result (the reader bounds its own time) and return it."""
+        try:
+            payload = self._receive.recv_bytes()
+        except (EOFError, OSError):
+            payload = b""
+        finally:
+            self._receive.close()
+        self._process.join()
+        if payload.startswith(_OK):
+            value: T | None = pickle.loads(payload[len(_OK) :])
+            return value
+        return self._read()
+
+
+def can_fork() -> bool:
+    """Whether a child may be forked here: Linux, and this process runs no other thread yet (a thread
+    holding a lock at the fork would leave that lock held for ever in the child)."""
+    return sys.platform == "linux" and threading.active_count() == 1
+
+
+def read_beside(
+    read: Callable[[], T | None], *, prepare: Callable[[], None], name: str = "vault"
+) -> Pending[T]:
+    """Start ``read()`` beside the main thread's work: in a child process when :func:`can_fork`, else in
+    a thread. ``prepare()`` (the read's imports) runs in whichever process reads; for a thread it runs
+    here first, before the thread starts (see ``tui/vault/sdk_imports.py`` for why)."""
+    if can_fork():
+
+        def prepared() -> T | None:
+            prepare()
+            return read()
+
+        return Forked(prepared, name=name)
+    prepare()
+    return Background(read, name=name)
 
 
 def status_width(stream: TextIO) -> int | None:

@@ -11,7 +11,7 @@ from tui.commands.shared.exits import Refused
 from tui.commands.shared.settings import Settings, UsageError, command_settings, load_user_config
 from tui.commands.shared.vault_reader import make_vault_reader
 from tui.commands.status.arguments import EXIT_UNREACHABLE, EXIT_USAGE, fail
-from tui.commands.status.background import Background, status_width
+from tui.commands.status.background import Pending, read_beside, status_width
 from tui.core.clock import SystemClock
 from tui.core.model.snapshot import VaultSnapshot
 from tui.vault.sdk_imports import IDENTITY, VAULT, import_sdk
@@ -74,7 +74,7 @@ def _status(
         return fail(f"cannot reach the cluster: {exc}", EXIT_UNREACHABLE, as_json=as_json)
     clock = SystemClock()
     vault_reader = None
-    vault_read: Background[VaultSnapshot] | None = None
+    vault_read: Pending[VaultSnapshot] | None = None
     if not no_vault:
         vault = settings.vault
         vault_reader = make_vault_reader(
@@ -83,13 +83,14 @@ def _status(
         mode = _early_auth(vault.auth) if vault.url and not vault_values else None
         if mode is not None:
             # The vault is known up front: list it (about 80 round trips at 2,000 secrets) while the
-            # cluster client is imported, the cluster read and the state built. Its SDK (and the
-            # credential's) is imported here first, and the rest after it through the same gate: one
-            # thread imports at a time (tui/vault/sdk_imports.py), and the listing, finding its modules
-            # imported, never waits for the main thread's import.
-            import_sdk(VAULT if mode == "demo" else VAULT + IDENTITY)
+            # cluster client is imported, the cluster read and the state built: in a child process on
+            # the other core where one can be forked (background.py), else on a thread. For a thread,
+            # its SDK (and the credential's) is imported here first, and the rest after it through the
+            # same gate: one thread imports at a time (tui/vault/sdk_imports.py), and the listing,
+            # finding its modules imported, never waits for the main thread's import.
+            sdk = VAULT if mode == "demo" else VAULT + IDENTITY
             reader = vault_reader
-            vault_read = Background(lambda: reader.for_spc(None))
+            vault_read = read_beside(lambda: reader.for_spc(None), prepare=lambda: import_sdk(sdk))
     site = _import_site()
     return int(
         site.report(

@@ -19,7 +19,7 @@ from tui.commands.shared.exits import warn
 from tui.commands.shared.settings import Settings
 from tui.commands.shared.vault_reader import SiteVaultReader, make_vault_reader
 from tui.commands.status.arguments import EXIT_UNREACHABLE, fail
-from tui.commands.status.background import Background, status_width
+from tui.commands.status.background import Background, Pending, status_width
 from tui.commands.status.targets import site_targets
 from tui.core.build.assemble import build_state
 from tui.core.build.cache import DEFAULT_CACHE
@@ -39,7 +39,7 @@ def report(
     *,
     clock: Clock,
     vault_reader: SiteVaultReader | None,
-    vault_read: Background[VaultSnapshot] | None,
+    vault_read: Pending[VaultSnapshot] | None,
     as_json: bool,
     vault_values: bool,
     show_all: bool,
