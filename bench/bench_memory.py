@@ -56,8 +56,34 @@ def _load() -> str:
     return f"{one:.2f}/{five:.2f}"
 
 
+def _pss(pid: int | str) -> float:
+    """A process's proportional set size (MiB): its resident pages, each shared one divided among its
+    sharers (a forked child shares the pages it has not written with its parent)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return 0.0
+
+
+def _children() -> list[int]:
+    pids: list[int] = []
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{task}/children", encoding="ascii") as children:
+                pids.extend(int(pid) for pid in children.read().split())
+        except OSError:
+            continue
+    return pids
+
+
 def _status() -> dict[str, float]:
-    """This process's resident memory (MiB): total, anonymous, file-backed and the peak."""
+    """This process's resident memory (MiB): total, anonymous, file-backed and the peak; and, when it has
+    child processes (the dashboard's vault reader), their resident and the PSS of this process and them
+    together (what the pair costs the machine: shared pages counted once)."""
     wanted = {"VmRSS": "rss", "RssAnon": "anon", "RssFile": "file", "VmHWM": "peak"}
     out: dict[str, float] = {}
     with open("/proc/self/status", encoding="ascii") as status:
@@ -65,6 +91,17 @@ def _status() -> dict[str, float]:
             key, _, value = line.partition(":")
             if key in wanted:
                 out[wanted[key]] = round(int(value.split()[0]) / 1024, 1)
+    children = _children()
+    if children:
+        rss = 0.0
+        for pid in children:
+            try:
+                with open(f"/proc/{pid}/status", encoding="ascii") as status:
+                    rss += next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
+            except (OSError, StopIteration):
+                continue
+        out["children_rss"] = round(rss, 1)
+        out["pss_all"] = round(_pss("self") + sum(_pss(pid) for pid in children), 1)
     return out
 
 
@@ -279,6 +316,8 @@ def run(scale: int, repeat: int, trace: bool, say: Callable[[str], None]) -> dic
                     last = rows[0]["rss"]
                     for row in rows:
                         extra = f" threads {row['threads']}" if "threads" in row else ""
+                        if "children_rss" in row:
+                            extra += f" child {row['children_rss']:.1f} (PSS with it {row['pss_all']:.1f})"
                         extra += f" modules {row['modules']}" if "modules" in row else ""
                         say(
                             f"    {row['phase']:<20} {row['rss']:6.1f} MiB ({row['rss'] - last:+6.1f})"
@@ -333,6 +372,13 @@ def _summary(results: dict[str, Any], say: Callable[[str], None]) -> None:
     for kind in ("dashboard cold", "dashboard warm"):
         for phase in ("first frame", "after vault", "after churn"):
             say(f"  {kind}, {phase:<18} {fmt(at(kind, phase))}   (target after vault <= 120)")
+    for kind in ("dashboard cold", "dashboard warm"):
+        for phase in ("after vault", "after churn"):
+            rows = [row for run in runs for row in run.get(kind, []) if row["phase"] == phase]
+            child = [row["children_rss"] for row in rows if "children_rss" in row]
+            pss = [row["pss_all"] for row in rows if "pss_all" in row]
+            if child:
+                say(f"  {kind}, {phase}: vault reader child {fmt(child)} resident, PSS of both {fmt(pss)}")
     say(f"load average {_load()}")
 
 
