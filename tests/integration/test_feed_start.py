@@ -300,3 +300,35 @@ def test_no_partial_state_is_built_before_someone_subscribes(
         assert feed.partial_builds >= 1 and not feed.first_state_ready.is_set()
         lister.release.set()
         assert feed.first_state_ready.wait(TIMEOUT)
+
+
+class BlockingReader:
+    """A vault reader whose read waits until it is closed (a child process's read cut short)."""
+
+    def __init__(self) -> None:
+        self.reading = threading.Event()
+        self.closed = threading.Event()
+        self.returned = threading.Event()
+
+    def __call__(self, state: ClusterState | None, **_kwargs: Any) -> None:
+        self.reading.set()
+        self.closed.wait()
+        self.returned.set()
+
+    def close(self) -> None:
+        self.closed.set()
+
+
+def test_stopping_the_feed_closes_a_reader_that_can_be_closed_before_waiting_for_it(
+    connection: ClusterConnection,
+) -> None:
+    reader = BlockingReader()
+    feed = _feed(connection, FeedTimings(), vault_reader=reader)
+    feed.start()
+    try:
+        assert reader.reading.wait(TIMEOUT)
+    finally:
+        feed.stop(timeout=TIMEOUT)
+    # Closed first, so the read under way returned and the vault thread was joined, not abandoned.
+    assert reader.returned.is_set()
+    assert not any(thread.is_alive() for thread in feed._threads)

@@ -66,7 +66,8 @@ class VaultReader(Protocol):
     it remembers values by version (tui/vault/reader.py).
     A reader that takes ``only`` reads just those secrets (the names the lists came to map since the last
     read): the snapshot then holds those found, and the feed lays it over the last full read. A reader
-    without the keyword gets a full incremental read instead.
+    without the keyword gets a full incremental read instead. A reader with a ``close()`` (one that reads
+    in a child process) is closed when the feed stops, before the feed waits for its threads.
     """
 
     def __call__(
@@ -286,6 +287,11 @@ class ClusterFeed:
         self._side_release.set()
         self._vault_wanted.set()
         self._arm_wanted.set()
+        # A reader that holds a child process or a connection ends it now: a read under way then returns
+        # at once instead of being waited for below.
+        close = getattr(self._vault_reader, "close", None)
+        if callable(close):
+            close()
         for reflector in self.reflectors:
             reflector.stop(timeout=0)
         for reflector in self.reflectors:

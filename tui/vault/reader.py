@@ -85,6 +85,24 @@ def _remember(client: SecretClient, values: Mapping[str, _Remembered]) -> None:
         _memory[client] = MappingProxyType(dict(values))
 
 
+RememberedValue = tuple[datetime, "str | None", str]
+"""A remembered value as plain data: its version's creation time, the version and the value."""
+
+
+def remembered_values(client: SecretClient) -> dict[str, RememberedValue]:
+    """What ``client`` remembers, by lower-case secret name, as plain tuples: for another client of the
+    same vault to :func:`adopt_values` (the dashboard's first read, made in a child process, hands them to
+    the reader that takes over)."""
+    known = _remembered(client)
+    return {name: (value.created_on, value.version, value.value) for name, value in known.items()}
+
+
+def adopt_values(client: SecretClient, values: Mapping[str, RememberedValue]) -> None:
+    """Let ``client`` remember ``values`` (from :func:`remembered_values` of a client of the same vault) as if
+    it had read them: its next read fetches only versions not among them. Replaces what it remembered."""
+    _remember(client, {name: _Remembered(*value) for name, value in values.items()})
+
+
 def forget_values(client: SecretClient) -> None:
     """Drop the values remembered for ``client``: its next read fetches every wanted value."""
     with _memory_lock:

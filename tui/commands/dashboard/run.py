@@ -25,6 +25,7 @@ from tui.commands.shared.exits import Refused, warn
 from tui.commands.shared.options import ARM_ENDPOINT_ENV, RESOURCE_GROUP_ENV, SUBSCRIPTION_ENV, VAULT_URL_ENV
 from tui.commands.shared.settings import Settings, UsageError, command_settings, load_user_config
 from tui.commands.shared.vault_reader import make_vault_reader
+from tui.commands.shared.vault_worker import vault_reader_for_feed
 from tui.core.clock import Clock, SystemClock
 from tui.core.text import one_line
 from tui.ui.source import FeedSource, SourceInfo
@@ -170,7 +171,11 @@ def open_feed(settings: Settings, *, clock: Clock | None = None) -> tuple[Cluste
     model = settings.model
     clk = clock or SystemClock()
     connection = connect(settings.connection)
-    reader = make_vault_reader(settings.vault, clock=clk, timeout=settings.request_timeout)
+    # The vault's reads in a child process where one can be forked (before the feed's first thread):
+    # their SDK work then runs beside the UI thread, not on its interpreter (shared/vault_worker.py).
+    reader = vault_reader_for_feed(
+        lambda: make_vault_reader(settings.vault, clock=clk, timeout=settings.request_timeout)
+    )
     arm = make_arm_reader(settings.arm, settings.vault, clock=clk, timeout=settings.request_timeout)
     # Decoded certificates kept on disk by their SHA-256: the next start skips decoding (design §10.1).
     store = DecodedStore(settings.state_dir)

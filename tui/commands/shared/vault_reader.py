@@ -8,7 +8,7 @@ dashboard's first frame must not wait for it.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from tui.commands.shared.settings import VaultSettings
@@ -102,6 +102,22 @@ class SiteVaultReader:
         if timeout is not None:
             self._timeouts["timeout"] = timeout
         self._trimmed = False
+        self._adopted: dict[str, Mapping[str, Any]] = {}
+
+    def export_values(self) -> dict[str, Mapping[str, Any]]:
+        """The values each of this reader's clients remembers, by vault URL (see
+        :func:`tui.vault.reader.remembered_values`): for another reader to :meth:`adopt_values`."""
+        import_sdk(VAULT)
+        # The SDK is in by now (a client was made); through the gate all the same, as every SDK import.
+        from tui.vault.reader import remembered_values
+
+        return {url: remembered_values(client) for url, client in self._clients.items()}
+
+    def adopt_values(self, values: Mapping[str, Mapping[str, Any]]) -> None:
+        """Remember ``values`` (from another reader's :meth:`export_values`): the client this reader makes
+        for each of those vault URLs starts out knowing them, and its first read fetches only the versions
+        that have changed since."""
+        self._adopted.update(values)
 
     def __call__(
         self,
@@ -129,7 +145,7 @@ class SiteVaultReader:
         from tui.vault.client import make_secret_client
         from tui.vault.errors import classify
         from tui.vault.listing import list_vault_snapshot
-        from tui.vault.reader import read_vault_secrets, read_vault_snapshot
+        from tui.vault.reader import adopt_values, read_vault_secrets, read_vault_snapshot
 
         settings, clock = self._settings, self._clock
         url = None
@@ -143,6 +159,9 @@ class SiteVaultReader:
                     url, auth=settings.auth, ca_bundle=settings.ca_bundle, **self._timeouts
                 )
                 self._clients[url] = client
+                adopted = self._adopted.pop(url, None)
+                if adopted is not None:
+                    adopt_values(client, adopted)
         except Exception as exc:  # bad URL, CA file or auth mode: a vault status, never a crash
             area_state, message = classify(exc)
             now = clock.now()

@@ -1,4 +1,4 @@
-"""``status``'s background reads and output width (standard library only, shared by both halves).
+"""``status``'s background reads and output width (no SDK, no cluster client: shared by both halves).
 
 A read started beside the cluster read runs, where it can, in a forked child process rather than a
 thread: ``status`` is bound by this interpreter's processor time (the vault listing's ~80 pages cost
@@ -11,17 +11,14 @@ stays in the child with its credential).
 from __future__ import annotations
 
 import contextlib
-import copyreg
-import io
 import multiprocessing
 import pickle
 import shutil
-import signal
-import sys
 import threading
 from collections.abc import Callable
-from types import MappingProxyType
 from typing import Any, Generic, Protocol, TextIO, TypeVar
+
+from tui.commands.shared.forking import can_fork, dumps, flush_std_streams, quiet_child_signals
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -56,39 +53,13 @@ class Background(Generic[T]):
         return self._result
 
 
-def _read_only(items: dict[Any, Any]) -> MappingProxyType[Any, Any]:
-    return MappingProxyType(items)
-
-
-def _reduce_mapping_proxy(proxy: MappingProxyType[Any, Any]) -> tuple[Any, ...]:
-    # By way of a function of this module: pickle cannot name the mappingproxy type itself.
-    return _read_only, (dict(proxy),)
-
-
-# The snapshots hold read-only mappings, which pickle cannot take as they are.
-_DISPATCH = copyreg.dispatch_table.copy()
-_DISPATCH[MappingProxyType] = _reduce_mapping_proxy
-
-
-def _dumps(value: object) -> bytes:
-    buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.dispatch_table = _DISPATCH
-    pickler.dump(value)
-    return buffer.getvalue()
-
-
 _OK = b"ok"
 
 
 def _child(read: Callable[[], object], send: Any) -> None:
-    # A ctrl+c reaches the whole process group, and multiprocessing ends a daemon child left behind with
-    # SIGTERM: the child ends quietly on either (not through the parent's handlers, which raise), and the
-    # parent says what happened.
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, signal.SIG_DFL)
+    quiet_child_signals()  # the parent says what happened; the child's end prints nothing
     try:
-        payload = _OK + _dumps(read())
+        payload = _OK + dumps(read())
     except Exception:  # the parent reads again itself, and a bug then shows there, in one line
         payload = b""
     with contextlib.suppress(OSError):  # the parent is gone (or stopped waiting): nobody to tell
@@ -108,10 +79,7 @@ class Forked(Generic[T]):
         self._read = read
         context = multiprocessing.get_context("fork")
         self._receive, send = context.Pipe(duplex=False)
-        # Whatever this process has buffered must not be written a second time by the child.
-        for stream in (sys.stdout, sys.stderr):
-            if stream is not None:
-                stream.flush()
+        flush_std_streams()
         self._process = context.Process(target=_child, args=(read, send), name=f"status-{name}", daemon=True)
         self._process.start()
         send.close()  # the child holds the only writing end: its exit is this end's EOF
@@ -130,12 +98,6 @@ class Forked(Generic[T]):
             value: T | None = pickle.loads(payload[len(_OK) :])
             return value
         return self._read()
-
-
-def can_fork() -> bool:
-    """Whether a child may be forked here: Linux, and this process runs no other thread yet (a thread
-    holding a lock at the fork would leave that lock held for ever in the child)."""
-    return sys.platform == "linux" and threading.active_count() == 1
 
 
 def read_beside(

@@ -1,0 +1,100 @@
+"""The vault reader's child process (tui/commands/shared/vault_worker.py) over stand-in readers.
+
+The children are real forks of the test process; the stand-ins answer without a network. The reads over
+the wire, through the real SecretClient, are in tests/integration/test_vault_worker.py.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Collection
+from types import MappingProxyType, SimpleNamespace
+from typing import Any, cast
+
+import pytest
+
+from tui.commands.shared.vault_reader import SiteVaultReader
+from tui.commands.shared.vault_worker import ForkedVaultReader
+from tui.core.model.snapshot import AreaState, ResourceStatus, VaultSecret, VaultSnapshot
+
+STATE = cast(Any, SimpleNamespace(spcs=[], opcua_spc=None))
+
+
+class StandIn:
+    """Answers every read with a snapshot naming the process that read it; ``how`` what else it does."""
+
+    def __init__(self, how: str = "", state: AreaState = AreaState.OK) -> None:
+        self.how = how
+        self.state = state
+        self.adopted: dict[str, Any] = {}
+
+    def for_spc(self, spc: object, *, only: Collection[str] | None = None, **_: Any) -> VaultSnapshot:
+        if self.how == "raise" and os.getpid() != PARENT:
+            raise RuntimeError("a bug in the child")
+        if self.how == "talk":
+            print("a warning on stdout")
+            os.write(2, b"a C library's message on fd 2\n")
+        secrets = {"pid": VaultSecret("pid", str(os.getpid()), tags=MappingProxyType({}))}
+        return VaultSnapshot("https://v.example/", ResourceStatus(self.state), MappingProxyType(secrets))
+
+    def export_values(self) -> dict[str, Any]:
+        return {"https://v.example/": {"pid": os.getpid()}}
+
+    def adopt_values(self, values: dict[str, Any]) -> None:
+        self.adopted.update(values)
+
+
+PARENT = os.getpid()
+
+
+def _forked(child: StandIn, here: StandIn | None = None) -> ForkedVaultReader:
+    made = here or StandIn()
+    return ForkedVaultReader(cast(SiteVaultReader, child), fallback=lambda: cast(SiteVaultReader, made))
+
+
+def _reader_pid(snapshot: VaultSnapshot | None) -> int:
+    assert snapshot is not None
+    return int(snapshot.secrets["pid"].value or 0)
+
+
+def test_reads_wait_in_the_child_until_one_is_complete_then_this_process_takes_over() -> None:
+    here = StandIn()
+    failing = _forked(StandIn(state=AreaState.UNREACHABLE), here)
+    try:
+        first = failing(STATE)
+        assert first is not None and first.status.state is AreaState.UNREACHABLE
+        assert _reader_pid(first) == failing.pid and failing.handed_over is False  # the child stays
+    finally:
+        failing.close()
+    assert not failing._process.is_alive()
+
+    proxy = _forked(StandIn(), here)
+    child = proxy.pid
+    assert _reader_pid(proxy(STATE)) == child
+    assert proxy.handed_over is True and not proxy._process.is_alive()
+    assert here.adopted == {"https://v.example/": {"pid": child}}  # what the child remembered
+    assert _reader_pid(proxy(STATE)) == os.getpid()  # the next read is this process's
+
+
+def test_a_read_that_fails_in_the_child_is_read_here_and_the_child_ended() -> None:
+    proxy = _forked(StandIn("raise"))
+    assert _reader_pid(proxy(STATE)) == os.getpid()
+    assert not proxy._process.is_alive()
+    proxy.close()
+
+
+def test_after_close_a_read_returns_nothing() -> None:
+    proxy = _forked(StandIn(state=AreaState.FORBIDDEN))
+    proxy.close()
+    assert proxy(STATE) is None
+    assert not proxy._process.is_alive()
+
+
+def test_the_child_never_writes_to_the_terminal(capfd: pytest.CaptureFixture[str]) -> None:
+    sys.stdout.flush()
+    proxy = _forked(StandIn("talk"))
+    assert _reader_pid(proxy(STATE)) == proxy.pid
+    proxy.close()
+    out, err = capfd.readouterr()
+    assert "warning" not in out and "message" not in err

@@ -1,0 +1,80 @@
+"""Helpers for reads that run in a forked child process, on the machine's other core.
+
+``status`` and the dashboard are bound by their one interpreter: a vault read's SDK work on a thread is
+taken from the main thread's imports, cluster read, build and repaints. A child forked before any thread
+exists has an interpreter of its own. What crosses back is a read's plain result, pickled
+(:func:`dumps`); a child's credential and its token never leave it.
+"""
+
+from __future__ import annotations
+
+import copyreg
+import io
+import os
+import pickle
+import signal
+import sys
+import threading
+from types import MappingProxyType
+from typing import Any
+
+
+def can_fork() -> bool:
+    """Whether a child may be forked here: Linux, and this process runs no other thread yet (a thread
+    holding a lock at the fork would leave that lock held for ever in the child)."""
+    return sys.platform == "linux" and threading.active_count() == 1
+
+
+def flush_std_streams() -> None:
+    """Write out what this process has buffered, so that the child never writes it a second time."""
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.flush()
+
+
+def quiet_child_signals() -> None:
+    """In a child: end on SIGINT, SIGTERM and SIGHUP as the default does, quietly.
+
+    A ctrl+c reaches the whole process group, and ``multiprocessing`` ends a daemon child left behind
+    with SIGTERM; the command line's handlers (inherited) raise, and the child would print a traceback.
+    """
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
+
+
+def detach_child_output() -> None:
+    """In a child of a full-screen app: send its standard streams to /dev/null.
+
+    The dashboard's terminal is Textual's: a warning or a log line written there by the child would be
+    drawn over the screen. Both the Python streams and the file descriptors are redirected.
+    """
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+    sys.stdin = open(os.devnull)  # noqa: SIM115  (the child's streams for its whole life)
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+    sys.stderr = open(os.devnull, "w")  # noqa: SIM115
+
+
+def _read_only(items: dict[Any, Any]) -> MappingProxyType[Any, Any]:
+    return MappingProxyType(items)
+
+
+def _reduce_mapping_proxy(proxy: MappingProxyType[Any, Any]) -> tuple[Any, ...]:
+    # By way of a function of this module: pickle cannot name the mappingproxy type itself.
+    return _read_only, (dict(proxy),)
+
+
+# The snapshots hold read-only mappings, which pickle cannot take as they are.
+_DISPATCH = copyreg.dispatch_table.copy()
+_DISPATCH[MappingProxyType] = _reduce_mapping_proxy
+
+
+def dumps(value: object) -> bytes:
+    """``value`` pickled, read-only mappings included (loaded again with :func:`pickle.loads`)."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _DISPATCH
+    pickler.dump(value)
+    return buffer.getvalue()
