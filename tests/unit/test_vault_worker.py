@@ -7,8 +7,11 @@ the wire, through the real SecretClient, are in tests/integration/test_vault_wor
 from __future__ import annotations
 
 import os
+import select
+import subprocess
 import sys
 from collections.abc import Collection
+from pathlib import Path
 from types import MappingProxyType, SimpleNamespace
 from typing import Any, cast
 
@@ -18,6 +21,7 @@ from tui.commands.shared.vault_reader import SiteVaultReader
 from tui.commands.shared.vault_worker import ForkedVaultReader
 from tui.core.model.snapshot import AreaState, ResourceStatus, VaultSecret, VaultSnapshot
 
+ROOT = Path(__file__).resolve().parents[2]
 STATE = cast(Any, SimpleNamespace(spcs=[], opcua_spc=None))
 
 
@@ -98,3 +102,47 @@ def test_the_child_never_writes_to_the_terminal(capfd: pytest.CaptureFixture[str
     proxy.close()
     out, err = capfd.readouterr()
     assert "warning" not in out and "message" not in err
+
+
+_KILLED_PARENT = """
+import os, sys, time
+from types import SimpleNamespace
+from tui.commands.shared.vault_worker import ForkedVaultReader
+
+class Slow:
+    def for_spc(self, spc, **_):
+        time.sleep(600)  # a read on a slow vault
+
+proxy = ForkedVaultReader(Slow(), fallback=Slow)
+print(proxy.pid, flush=True)
+import threading
+threading.Thread(target=proxy, args=(SimpleNamespace(spcs=[], opcua_spc=None),), daemon=True).start()
+time.sleep(0.2)
+os.kill(os.getpid(), 9)  # killed outright: no exit handler runs
+"""
+
+
+def _wait_gone(pid: int, timeout: float) -> bool:
+    """Wait for ``pid`` (not our child) to end, on its pidfd; True once it has."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        ready, _, _ = select.select([fd], [], [], timeout)
+        return bool(ready)
+    finally:
+        os.close(fd)
+
+
+def test_the_child_ends_with_a_parent_killed_mid_read() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", _KILLED_PARENT],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == -9
+    assert _wait_gone(int(proc.stdout.split()[0]), timeout=10)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import copyreg
 import io
+import multiprocessing
+import multiprocessing.connection
 import os
 import pickle
 import signal
@@ -40,6 +42,25 @@ def quiet_child_signals() -> None:
     """
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, signal.SIG_DFL)
+
+
+def end_with_parent() -> None:
+    """In a ``multiprocessing`` child: end at once when the parent process ends, however it ends.
+
+    A parent killed outright (SIGKILL, or SIGTERM where nothing handles it) runs no exit handler, and its
+    child would otherwise finish a read nobody waits for (a slow vault: many seconds of requests). The
+    parent's sentinel becomes ready when the parent is gone; a daemon thread waits for it.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+    sentinel = parent.sentinel
+
+    def watch() -> None:
+        multiprocessing.connection.wait([sentinel])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent watch", daemon=True).start()
 
 
 def detach_child_output() -> None:

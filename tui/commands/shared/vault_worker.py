@@ -30,6 +30,7 @@ from tui.commands.shared.forking import (
     can_fork,
     detach_child_output,
     dumps,
+    end_with_parent,
     flush_std_streams,
     quiet_child_signals,
 )
@@ -65,6 +66,7 @@ def _serve(reader: SiteVaultReader, requests: Connection, answers: Connection) -
     """The child: answer read requests until the dashboard closes its end."""
     quiet_child_signals()
     detach_child_output()
+    end_with_parent()
     # What the fork shares with the dashboard stays shared: the child's collections never visit it (a
     # visit writes to every object's header, and the page holding it is then copied).
     gc.freeze()

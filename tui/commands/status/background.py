@@ -18,7 +18,13 @@ import threading
 from collections.abc import Callable
 from typing import Any, Generic, Protocol, TextIO, TypeVar
 
-from tui.commands.shared.forking import can_fork, dumps, flush_std_streams, quiet_child_signals
+from tui.commands.shared.forking import (
+    can_fork,
+    dumps,
+    end_with_parent,
+    flush_std_streams,
+    quiet_child_signals,
+)
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -58,6 +64,7 @@ _OK = b"ok"
 
 def _child(read: Callable[[], object], send: Any) -> None:
     quiet_child_signals()  # the parent says what happened; the child's end prints nothing
+    end_with_parent()
     try:
         payload = _OK + dumps(read())
     except Exception:  # the parent reads again itself, and a bug then shows there, in one line
