@@ -401,6 +401,9 @@ def main() -> int:
     else:
         if args.scale < 0 or args.repeat < 1:
             parser.error("--scale must not be negative, --repeat at least 1")
+        from bench.bench_ui import fresh_bytecode
+
+        fresh_bytecode(lambda line: print(line, flush=True))
         run(args.scale, args.repeat, args.trace, lambda line: print(line, flush=True))
     return 0
 

@@ -39,7 +39,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_ui import BARE_APP, PtyProcess  # noqa: E402  (the path above makes the sibling importable)
+from bench.bench_ui import BARE_APP, PtyProcess, fresh_bytecode  # noqa: E402  (the path above makes the sibling importable)
 
 
 def _load() -> str:
@@ -325,6 +325,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.scale < 0 or args.repeat < 1 or args.latency_ms < 0:
         parser.error("--scale and --latency-ms must not be negative, --repeat at least 1")
+    fresh_bytecode(lambda line: print(line, flush=True))
     print(
         run(
             args.scale,
