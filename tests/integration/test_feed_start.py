@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from tests import certgen
-from tests.rawobjects import quickstart_site
+from tests.rawobjects import issuer, quickstart_site
 from tui.cluster import reflector as reflector_module
 from tui.cluster.config import ClusterConnection, load_cluster_config
 from tui.cluster.decoded_store import DecodedStore
@@ -332,3 +332,38 @@ def test_stopping_the_feed_closes_a_reader_that_can_be_closed_before_waiting_for
     # Closed first, so the read under way returned and the vault thread was joined, not abandoned.
     assert reader.returned.is_set()
     assert not any(thread.is_alive() for thread in feed._threads)
+
+
+def _with_issuer(name: str) -> Callable[[ClusterState], bool]:
+    return lambda state: state.complete and any(i.name == name for i in state.issuers)
+
+
+def test_a_change_waits_while_builds_are_deferred_and_is_built_when_the_hold_ends(
+    seeded: ApiServer, connection: ClusterConnection
+) -> None:
+    with _feed(connection, FeedTimings(max_deferral=3600)) as feed:
+        feed.wait_for_state(lambda state: state.complete, TIMEOUT)
+        feed.defer_builds(3600)  # someone types
+        seeded.put(issuer("typed-over", NS))
+        with pytest.raises(TimeoutError):
+            feed.wait_for_state(_with_issuer("typed-over"), 0.3)
+        feed.defer_builds(0)  # the pause
+        feed.wait_for_state(_with_issuer("typed-over"), TIMEOUT)
+
+
+def test_a_deferred_change_is_built_once_the_cap_has_passed(
+    seeded: ApiServer, connection: ClusterConnection
+) -> None:
+    # Someone typing steadily still sees the site move (the cap counts from the change's first event).
+    with _feed(connection, FeedTimings(max_deferral=0.05)) as feed:
+        feed.wait_for_state(lambda state: state.complete, TIMEOUT)
+        feed.defer_builds(3600)
+        seeded.put(issuer("typed-over", NS))
+        feed.wait_for_state(_with_issuer("typed-over"), TIMEOUT)
+
+
+def test_the_first_complete_state_is_never_held_back(connection: ClusterConnection) -> None:
+    feed = _feed(connection, FeedTimings(max_deferral=3600))
+    feed.defer_builds(3600)  # keys before anything is on screen
+    with feed:
+        feed.wait_for_state(lambda state: state.complete, TIMEOUT)

@@ -167,3 +167,14 @@ async def test_a_reread_held_too_long_starts(
         ticks.now += 1.5  # keys keep coming (both just now) but the cap has passed
         await pilot.press("b", "c")
         await _refreshes_reach(pilot, app, source, 1)
+
+
+async def test_every_key_asks_the_source_to_hold_builds_for_the_typing_pause(
+    dashboard: Dashboard, steady: ClusterState, ticks: Ticks
+) -> None:
+    # The states would wait here anyway; the feed need not build a rotation's events meanwhile.
+    settings = UiSettings(repaint_interval=0, typing_quiet=0.4, typing_hold_max=2.0)
+    async with dashboard(steady, settings=settings) as (app, pilot, source):
+        await pilot.press("slash", "a", "b")
+        assert source.deferrals == [0.4, 0.4, 0.4]
+        assert "filter: ab" in screen_text(app)

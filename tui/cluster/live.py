@@ -167,6 +167,8 @@ class FeedTimings:
     arriving one by one cost a few builds, not 18. The dashboard shows at most four states a second
     (its repaint interval), so building more often only takes the processor from the lists and the UI.
     0 builds nothing before every collection has answered."""
+    max_deferral: float = 1.0
+    """The longest :meth:`ClusterFeed.defer_builds` holds a change back (from the change's first event)."""
 
 
 class ClusterFeed:
@@ -214,6 +216,8 @@ class ClusterFeed:
         self._dirty = threading.Event()
         self._first_change = 0.0
         self._last_change = 0.0
+        self._defer_until = 0.0  # no build before this (monotonic) while someone types, within max_deferral
+        self._deferral_changed = threading.Event()
         self._stop = threading.Event()
         self._vault_wanted = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -284,6 +288,7 @@ class ClusterFeed:
         """Stop every thread of the feed and wait for them (bounded by ``timeout`` each)."""
         self._stop.set()
         self._dirty.set()
+        self._deferral_changed.set()
         self._side_release.set()
         self._vault_wanted.set()
         self._arm_wanted.set()
@@ -407,6 +412,15 @@ class ClusterFeed:
                 log.exception("on_event hook failed")
         self._mark_dirty()
 
+    def defer_builds(self, seconds: float) -> None:
+        """Hold changes back for ``seconds`` from now, at most ``max_deferral`` after a change's first event
+        (never the first complete state); 0 ends a hold. The dashboard calls it on every key: while someone
+        types it holds new states back anyway (``UiSettings.typing_quiet``), so building each of a
+        rotation's dozen events on the way only takes the interpreter from the keystrokes."""
+        with self._lock:
+            self._defer_until = time.monotonic() + max(seconds, 0.0)
+        self._deferral_changed.set()
+
     def _mark_dirty(self) -> None:
         now = time.monotonic()
         with self._lock:
@@ -426,7 +440,7 @@ class ClusterFeed:
                 continue
             if self._stop.is_set():
                 return
-            if self._wait_for_quiet():
+            if self._wait_for_quiet() or self._wait_for_deferral():
                 return
             self._dirty.clear()
             if not self._all_ready():
@@ -488,6 +502,22 @@ class ClusterFeed:
             if remaining <= 0:
                 return self._stop.is_set()
             if self._stop.wait(remaining):
+                return True
+
+    def _wait_for_deferral(self) -> bool:
+        """Sleep while :meth:`defer_builds` holds changes back; True if the feed is stopping."""
+        while True:
+            self._deferral_changed.clear()
+            with self._lock:
+                if self._state is None or not self._state.complete:
+                    return self._stop.is_set()  # the first complete state is never held back
+                deadline = min(self._defer_until, self._first_change + self.timings.max_deferral)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return self._stop.is_set()
+            # Woken early by a new hold (or its end), to wait for the new deadline instead.
+            self._deferral_changed.wait(remaining)
+            if self._stop.is_set():
                 return True
 
     def _build(self) -> None:

@@ -434,6 +434,12 @@ class DashboardApp(SiteViews):
                 self._defer_full_passes()
             if isinstance(event, events.Key):
                 self._key_before, self._last_key = self._last_key, now
+                if self._complete_shown:
+                    # States wait for a pause in typing here (_typing_hold): the feed need not build
+                    # every event of a rotation meanwhile, on the interpreter the keys need.
+                    defer = getattr(self.source, "defer_builds", None)
+                    if defer is not None:
+                        defer(self.settings.typing_quiet)
                 held = self._held_since
                 if held is not None and now - held >= self.settings.typing_hold_max:
                     # Waited long enough: applied right after this key's repaint, before the next key.

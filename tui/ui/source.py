@@ -95,6 +95,10 @@ class Feed(Protocol):
         """Let the first vault and ARM reads start."""
         ...
 
+    def defer_builds(self, seconds: float) -> None:
+        """Hold new states back for ``seconds`` (someone is typing)."""
+        ...
+
 
 def cluster_broken(state: ClusterState) -> bool:
     """Some watch of the cluster is reconnecting or unreachable (the vault's own state aside)."""
@@ -256,6 +260,10 @@ class FeedSource:
             if self._on_stop is not None:
                 self._on_stop()
 
+    def defer_builds(self, seconds: float) -> None:
+        """Someone is typing: the feed holds new states back for ``seconds`` (within its own cap)."""
+        self.feed.defer_builds(seconds)
+
     def first_frame_shown(self) -> None:
         """The first complete state (every collection listed; the app does not call this for the
         partial states drawn before) is on screen: the feed may start its vault and ARM reads (never
@@ -297,6 +305,8 @@ class StaticSource:
         self.started = threading.Event()
         self.stopped = threading.Event()
         self.refreshes = 0
+        self.deferrals: list[float] = []
+        """The holds :meth:`defer_builds` was asked for, in order."""
 
     def start(self, deliver: Deliver) -> None:
         """Remember ``deliver`` and hand over the initial state, if one was given."""
@@ -318,6 +328,10 @@ class StaticSource:
         self.refreshes += 1
         if self._deliver is not None and self._state is not None:
             self._deliver(self._state)
+
+    def defer_builds(self, seconds: float) -> None:
+        """Note the hold (states are pushed by hand here: nothing to hold back)."""
+        self.deferrals.append(seconds)
 
     def push(self, state: ClusterState) -> None:
         """Deliver ``state`` (from any thread) if started; it becomes the current state either way."""
