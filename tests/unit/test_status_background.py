@@ -145,3 +145,43 @@ def test_ctrl_c_ends_the_child_quietly() -> None:
     assert _gone(child)
     # One traceback at most, the parent's own (this script has no handler); none from the child.
     assert err.count("Traceback") == 1 and "status-vault" not in err
+
+
+_IGNORING = """
+import os, signal, sys
+from tui.commands.status.background import Forked
+signal.signal(signal.SIGINT, signal.SIG_IGN)  # as nohup or a background job starts it
+fifo = sys.argv[1]
+def read():
+    print(os.getpid(), flush=True)  # under way
+    with open(fifo) as go:  # until the test has sent its ctrl+c
+        go.read()
+    return os.getpid()
+pending = Forked(read)
+print(pending.result(), flush=True)
+"""
+
+
+def test_a_signal_the_parent_ignores_does_not_end_the_child(tmp_path: Path) -> None:
+    fifo = tmp_path / "go"
+    os.mkfifo(fifo)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _IGNORING, str(fifo)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert proc.stdout is not None
+    try:
+        child = int(proc.stdout.readline())
+        os.killpg(proc.pid, signal.SIGINT)
+        with open(fifo, "w") as go:
+            go.write("go")
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:  # a hang (the child gone, the parent reading again): no leftover
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0, err
+    assert int(out) == child  # the child's answer, not a read again in the parent

@@ -39,9 +39,12 @@ def quiet_child_signals() -> None:
 
     A ctrl+c reaches the whole process group, and ``multiprocessing`` ends a daemon child left behind
     with SIGTERM; the command line's handlers (inherited) raise, and the child would print a traceback.
+    A signal the parent ignores (``nohup``, a background job) stays ignored: the child must not die of
+    what its parent shrugs off.
     """
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, signal.SIG_DFL)
+        if signal.getsignal(signum) is not signal.SIG_IGN:
+            signal.signal(signum, signal.SIG_DFL)
 
 
 def end_with_parent() -> None:
