@@ -185,3 +185,16 @@ def test_a_signal_the_parent_ignores_does_not_end_the_child(tmp_path: Path) -> N
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 0, err
     assert int(out) == child  # the child's answer, not a read again in the parent
+
+
+def test_asking_twice_gives_the_same_result_without_reading_again() -> None:
+    reads: list[int] = []
+
+    def read() -> int:
+        reads.append(os.getpid())
+        return os.getpid()
+
+    pending = Forked(read)
+    first = pending.result()
+    assert pending.result() == first != os.getpid()
+    assert reads == []  # nothing read here: the child's answer, kept

@@ -90,10 +90,14 @@ class Forked(Generic[T]):
         self._process = context.Process(target=_child, args=(read, send), name=f"status-{name}", daemon=True)
         self._process.start()
         send.close()  # the child holds the only writing end: its exit is this end's EOF
-        self.forked = True
+        self._done = False
+        self._value: T | None = None
 
     def result(self) -> T | None:
-        """Wait for the child's result (the reader bounds its own time) and return it."""
+        """Wait for the child's result (the reader bounds its own time) and return it; the same result
+        every time it is asked for."""
+        if self._done:
+            return self._value
         try:
             payload = self._receive.recv_bytes()
         except (EOFError, OSError):
@@ -101,10 +105,9 @@ class Forked(Generic[T]):
         finally:
             self._receive.close()
         self._process.join()
-        if payload.startswith(_OK):
-            value: T | None = pickle.loads(payload[len(_OK) :])
-            return value
-        return self._read()
+        self._value = pickle.loads(payload[len(_OK) :]) if payload.startswith(_OK) else self._read()
+        self._done = True
+        return self._value
 
 
 def read_beside(
