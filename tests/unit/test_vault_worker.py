@@ -146,3 +146,72 @@ def test_the_child_ends_with_a_parent_killed_mid_read() -> None:
     )
     assert proc.returncode == -9
     assert _wait_gone(int(proc.stdout.split()[0]), timeout=10)
+
+
+_TERM_IGNORED = """
+import os, signal, sys
+from types import SimpleNamespace
+from tui.commands.shared.vault_worker import ForkedVaultReader
+from tui.core.model.snapshot import AreaState, ResourceStatus, VaultSnapshot
+
+signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a supervisor that starts its children so
+
+class Forbidden:  # no complete read: the child stays
+    def for_spc(self, spc, **_):
+        return VaultSnapshot("https://v.example/", ResourceStatus(AreaState.FORBIDDEN))
+
+proxy = ForkedVaultReader(Forbidden(), fallback=Forbidden)
+proxy(SimpleNamespace(spcs=[], opcua_spc=None))
+print(proxy.pid, flush=True)
+if sys.argv[1] == "close":
+    proxy.close()
+    print("alive" if proxy._process.is_alive() else "ended", flush=True)
+"""
+
+
+@pytest.mark.parametrize("how", ["close", "exit"])
+def test_the_child_ends_on_close_or_exit_even_where_sigterm_is_ignored(how: str) -> None:
+    # closed: its requests' end of file ends it (the fork's copies of the dashboard's ends are closed in
+    # the child); at exit multiprocessing sends SIGTERM, which the child never ignores, and waits for it.
+    proc = subprocess.run(
+        [sys.executable, "-c", _TERM_IGNORED, how], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.split()
+    assert _wait_gone(int(lines[0]), timeout=10)
+    if how == "close":
+        assert lines[1] == "ended"
+
+
+class Numbered:
+    """Answers read n with n; hands the listing ahead to the callback."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def for_spc(self, spc: object, *, on_listed: Any = None, **_: Any) -> VaultSnapshot:
+        self.reads += 1
+        snapshot = VaultSnapshot(
+            "https://v.example/",
+            ResourceStatus(AreaState.FORBIDDEN),
+            MappingProxyType({"n": VaultSecret("n", str(self.reads))}),
+        )
+        if on_listed is not None:
+            on_listed(snapshot)
+        return snapshot
+
+
+def test_a_callback_that_raises_leaves_no_answer_behind_for_the_next_read() -> None:
+    here = Numbered()
+    proxy = _forked(cast(StandIn, Numbered()), cast(StandIn, here))
+
+    def boom(_: VaultSnapshot) -> None:
+        raise RuntimeError("the feed's callback failed")
+
+    with pytest.raises(RuntimeError):
+        proxy(STATE, on_listed=boom)
+    second = proxy(STATE)
+    # Not the child's first answer (read 1) taken for this read: this process's own first read.
+    assert second is not None and second.secrets["n"].value == "1" and here.reads == 1
+    assert not proxy._process.is_alive()
+    proxy.close()

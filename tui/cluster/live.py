@@ -508,6 +508,8 @@ class ClusterFeed:
         """Sleep while :meth:`defer_builds` holds changes back; True if the feed is stopping."""
         while True:
             self._deferral_changed.clear()
+            if self._stop.is_set():  # set before the event it may have just cleared
+                return True
             with self._lock:
                 if self._state is None or not self._state.complete:
                     return self._stop.is_set()  # the first complete state is never held back

@@ -304,7 +304,8 @@ class DashboardApp(SiteViews):
         """Seconds the pending state still waits because keys are coming (0: apply it now).
 
         Only once the first complete state is on screen (the first frame never waits), and never more
-        than :attr:`UiSettings.typing_hold_max` in all: someone typing steadily still sees the site move.
+        than :attr:`UiSettings.typing_hold_max` here: someone typing steadily still sees the site move
+        (a feed that held the change back before building it adds at most its ``max_deferral``).
         """
         if self._pending is None or not self._complete_shown:
             return 0.0

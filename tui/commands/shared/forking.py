@@ -39,10 +39,12 @@ def quiet_child_signals() -> None:
 
     A ctrl+c reaches the whole process group, and ``multiprocessing`` ends a daemon child left behind
     with SIGTERM; the command line's handlers (inherited) raise, and the child would print a traceback.
-    A signal the parent ignores (``nohup``, a background job) stays ignored: the child must not die of
-    what its parent shrugs off.
+    SIGINT and SIGHUP the parent ignores (``nohup``, a background job) stay ignored: the child must not
+    die of what its parent shrugs off. SIGTERM never stays ignored: it is how ``multiprocessing`` ends a
+    daemon child at exit, and waits for it to end.
     """
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    for signum in (signal.SIGINT, signal.SIGHUP):
         if signal.getsignal(signum) is not signal.SIG_IGN:
             signal.signal(signum, signal.SIG_DFL)
 

@@ -62,11 +62,17 @@ def _complete(snapshot: VaultSnapshot | None, only: Collection[str] | None) -> b
     )
 
 
-def _serve(reader: SiteVaultReader, requests: Connection, answers: Connection) -> None:
+def _serve(
+    reader: SiteVaultReader, requests: Connection, answers: Connection, parent_ends: tuple[Connection, ...]
+) -> None:
     """The child: answer read requests until the dashboard closes its end."""
+    # The fork copied the dashboard's own ends of both pipes: closed here, or the dashboard closing its
+    # requests end would never reach this side as an end of file.
+    for end in parent_ends:
+        end.close()
     quiet_child_signals()
-    detach_child_output()
     end_with_parent()
+    detach_child_output()
     # What the fork shares with the dashboard stays shared: the child's collections never visit it (a
     # visit writes to every object's header, and the page holding it is then copied).
     gc.freeze()
@@ -104,6 +110,9 @@ class ForkedVaultReader:
 
     Made by :func:`vault_reader_for_feed`; calls are serialized (the feed has one vault thread).
     :meth:`close` ends the child; the feed calls it when it stops, before it waits for its threads.
+    The pipes are touched only under the lock, by the thread that reads: :meth:`close`, called from
+    another thread while a read is under way, ends the child (the read then sees the end of its answers)
+    and leaves the pipes to that thread.
     """
 
     def __init__(self, reader: SiteVaultReader, fallback: Callable[[], SiteVaultReader]) -> None:
@@ -116,12 +125,20 @@ class ForkedVaultReader:
         self._answers, child_answers = context.Pipe(duplex=False)
         flush_std_streams()
         self._process = context.Process(
-            target=_serve, args=(reader, child_requests, child_answers), name="vault reader", daemon=True
+            target=_serve,
+            args=(reader, child_requests, child_answers, (self._requests, self._answers)),
+            name="vault reader",
+            daemon=True,
         )
-        self._process.start()
-        # The child holds the other ends: its exit is this side's EOF, and this side's close the child's.
-        child_requests.close()
-        child_answers.close()
+        try:
+            self._process.start()
+        finally:
+            # The child holds these ends: its exit is this side's end of file (and, had the fork failed,
+            # nothing is left open).
+            child_requests.close()
+            child_answers.close()
+            if self._process.pid is None:
+                self._close_pipes()
         self.pid = self._process.pid
         self.handed_over = False
         """Whether the child has handed over after the first complete read (it has ended then)."""
@@ -138,10 +155,12 @@ class ForkedVaultReader:
         spc = lists_spc(state)
         with self._lock:
             if self._fallback is None:
-                answered, snapshot = self._ask(spc, incremental, on_listed, only)
-                if answered:
-                    return snapshot
+                if not self._closed.is_set():
+                    answered, snapshot = self._ask(spc, incremental, on_listed, only)
+                    if answered:
+                        return snapshot
                 if self._closed.is_set():
+                    self._close_pipes()
                     return None
                 # Gone, or a read failed there: this process reads from now on (as it would without a
                 # child), and a child still running is ended.
@@ -178,25 +197,49 @@ class ForkedVaultReader:
                     reader = self._fallback_factory()
                     reader.adopt_values(values)
                     self._fallback = reader
-                    self._process.join(5)
+                    self._end_child()  # it ends by itself; its pipes are of no more use
                     self.handed_over = True
                     return True, snapshot
                 return False, None
         except (EOFError, OSError):
             return False, None
+        except Exception:
+            # Raised here (the listing's callback, a load): the child's answer to this read would be
+            # taken for the next one's. It is ended; the next read is this process's.
+            self._end_child()
+            raise
 
     def close(self) -> None:
-        """End the child (a read under way answers None); safe to call more than once."""
+        """End the child (a read under way answers None); safe to call more than once, from any thread."""
         if self._closed.is_set():
             return
         self._closed.set()
-        self._end_child()
+        self._stop_process()
+        if self._lock.acquire(blocking=False):  # no read under way: nobody else uses the pipes
+            try:
+                self._close_pipes()
+            finally:
+                self._lock.release()
 
     def _end_child(self) -> None:
+        self._close_pipes()
+        self._stop_process()
+
+    def _close_pipes(self) -> None:
         self._requests.close()
+        self._answers.close()
+
+    def _stop_process(self) -> None:
+        # Idle, it ends at the requests' end of file; mid-read, SIGTERM; and SIGKILL if that is ignored.
+        if self._process.pid is None:
+            return
+        self._process.join(0.2 if self._process.is_alive() and self._requests.closed else 0)
         if self._process.is_alive():
             self._process.terminate()
-        self._process.join(5)
+            self._process.join(1.0)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join(1.0)
 
 
 def vault_reader_for_feed(make: Callable[[], SiteVaultReader]) -> SiteVaultReader | ForkedVaultReader:

@@ -28,8 +28,10 @@ class UiSettings:
     that waits behind it is felt, a view half a second late while someone types is not (design §10.1).
     0 applies states as they come, whatever the keys."""
     typing_hold_max: float = 2.0
-    """The longest a state waits for typing to pause; it is then applied right after a keystroke's
-    repaint, the moment the next key is least likely to be waiting."""
+    """The longest a state waits here for typing to pause; it is then applied right after a keystroke's
+    repaint, the moment the next key is least likely to be waiting. A live feed may have held the change
+    back before it built the state (``FeedTimings.max_deferral``, 1 s): a change made while someone types
+    steadily shows at most the two together later, 3 s by default."""
     tick_interval: float = 1.0
     """How often countdowns and the data age are re-evaluated (repainted only when their text changes)."""
     freeze_heap: bool = False
