@@ -162,10 +162,9 @@ class ForkedVaultReader:
                 if self._closed.is_set():
                     self._close_pipes()
                     return None
-                # Gone, or a read failed there: this process reads from now on (as it would without a
-                # child), and a child still running is ended.
+                # Gone, or a read failed there (_ask has ended it): this process reads from now on, as
+                # it would without a child.
                 log.info("the vault reader's child process failed: reading in this process")
-                self._end_child()
                 self._fallback = self._fallback_factory()
             reader = self._fallback
         return reader.for_spc(spc, incremental=incremental, on_listed=on_listed, only=only)
@@ -177,8 +176,14 @@ class ForkedVaultReader:
         on_listed: Callable[[VaultSnapshot], None] | None,
         only: Collection[str] | None,
     ) -> tuple[bool, VaultSnapshot | None]:
-        """(True, the snapshot) when the child answered; (False, None) when it is gone or failed."""
+        """(True, the snapshot) when the child answered; (False, None) when it is gone or failed.
+
+        Leaving without its answer, for whatever reason (the child gone or failed, or the listing's
+        callback or a load raising here), ends the child: an answer left in the pipe would be taken for
+        the next read's. The next read is then this process's.
+        """
         names = None if only is None else tuple(only)
+        answered = False
         try:
             self._requests.send_bytes(dumps((spc, incremental, names, on_listed is not None)))
             while True:
@@ -190,24 +195,23 @@ class ForkedVaultReader:
                     continue
                 if kind == _DONE:
                     snapshot: VaultSnapshot | None = pickle.loads(payload)
+                    answered = True
                     return True, snapshot
                 if kind == _HANDOVER:
                     snapshot, values = pickle.loads(payload)
-                    # From now on this process reads, knowing every value the child read.
+                    # From now on this process reads, knowing every value the child read; the child ends
+                    # by itself (below, its pipes are closed and it is waited for).
                     reader = self._fallback_factory()
                     reader.adopt_values(values)
                     self._fallback = reader
-                    self._end_child()  # it ends by itself; its pipes are of no more use
                     self.handed_over = True
                     return True, snapshot
                 return False, None
         except (EOFError, OSError):
             return False, None
-        except Exception:
-            # Raised here (the listing's callback, a load): the child's answer to this read would be
-            # taken for the next one's. It is ended; the next read is this process's.
-            self._end_child()
-            raise
+        finally:
+            if not answered:
+                self._end_child()
 
     def close(self) -> None:
         """End the child (a read under way answers None); safe to call more than once, from any thread."""
