@@ -154,6 +154,7 @@ def child_dashboard(trace: bool) -> None:
 
     _emit("command imported")
     from tui.commands.shared.settings import command_settings, load_user_config
+    from tui.commands.shared.vault_reader import release_free_heap
     from tui.core.clock import SystemClock
     from tui.core.model.snapshot import AreaState
     from tui.ui.source import FeedSource, SourceInfo
@@ -176,6 +177,7 @@ def child_dashboard(trace: bool) -> None:
         read_only_locked=True,
         animations=False,
         freeze_heap=True,
+        release_heap=release_free_heap,
     )
     app = DashboardApp(source, settings=ui, clock=clock, sessions=None)
 

@@ -417,6 +417,8 @@ class DashboardApp(SiteViews):
             if self._freeze_due:
                 self._freeze_due = False
                 gc.freeze()
+                if self.settings.release_heap is not None:
+                    self.settings.release_heap()
         if self._thresholds is not None:
             gc.set_threshold(*self._thresholds)
             self._thresholds = None

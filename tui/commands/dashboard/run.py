@@ -24,7 +24,7 @@ from tui.commands.shared.arm_reader import make_arm_reader
 from tui.commands.shared.exits import Refused, warn
 from tui.commands.shared.options import ARM_ENDPOINT_ENV, RESOURCE_GROUP_ENV, SUBSCRIPTION_ENV, VAULT_URL_ENV
 from tui.commands.shared.settings import Settings, UsageError, command_settings, load_user_config
-from tui.commands.shared.vault_reader import make_vault_reader
+from tui.commands.shared.vault_reader import make_vault_reader, release_free_heap
 from tui.commands.shared.vault_worker import vault_reader_for_feed
 from tui.core.clock import Clock, SystemClock
 from tui.core.text import one_line
@@ -75,6 +75,7 @@ def _dashboard(args: argparse.Namespace) -> int:
         read_only_locked=read_only,
         animations=bool(args.animations),
         freeze_heap=True,
+        release_heap=release_free_heap,
     )
     sessions = None if read_only else LazySession(lambda: open_change_session(settings))
     switch = DashboardSwitch(settings, clock, kept=kept_on_switch(vars(args), os.environ))

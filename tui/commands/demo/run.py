@@ -17,7 +17,7 @@ from tui.commands.demo.arguments import EXIT_FAILED, EXIT_USAGE
 from tui.commands.shared.app_runner import LazySession, run_app
 from tui.commands.shared.arm_reader import arm_target, make_arm_reader, open_arm
 from tui.commands.shared.settings import ArmSettings, VaultSettings
-from tui.commands.shared.vault_reader import make_vault_reader
+from tui.commands.shared.vault_reader import make_vault_reader, release_free_heap
 from tui.config import ConfigError, load_config
 from tui.core.clock import Clock, SystemClock
 from tui.core.durations import parse_duration
@@ -170,7 +170,11 @@ def run_demo_dashboard(options: dict[str, Any], *, mouse: bool = True, read_only
         )
         source = FeedSource(feed, SourceInfo(KUBE_CONTEXT, connection.server), on_stop=connection.close)
         ui_settings = UiSettings(
-            namespace=settings.namespace, read_only=read_only, read_only_locked=read_only, freeze_heap=True
+            namespace=settings.namespace,
+            read_only=read_only,
+            read_only_locked=read_only,
+            freeze_heap=True,
+            release_heap=release_free_heap,
         )
         sessions = (
             None

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from tui.core.model.names import DEFAULT_NAMESPACE
@@ -40,6 +41,11 @@ class UiSettings:
     which at 2,000 entries cut pauses in the middle of typing from ~100 ms to ~30 ms. For a process that
     runs one dashboard (the commands); tests leave it off so one app's widgets are not kept for the rest
     of the session."""
+    release_heap: Callable[[], object] | None = None
+    """With :attr:`freeze_heap`, called right after the heap's second freeze, at the pause that follows
+    the vault's values (the table is full, the first vault and ARM reads are in): the commands pass glibc's
+    ``malloc_trim``, which hands the allocator's free pages back to the system (3.6 MiB at ``--scale
+    2000``). The vault's first read, which used to trim its own garbage, now runs in a child process."""
 
     def __post_init__(self) -> None:
         if min(self.repaint_interval, self.typing_quiet, self.typing_hold_max) < 0 or self.tick_interval <= 0:
