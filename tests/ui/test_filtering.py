@@ -3,6 +3,7 @@ previous matches. Whatever path a query takes, it keeps exactly the entries a fr
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from tui.core.model.state import ClusterState, OpcUaEntry
 from tui.ui.view import filtering
-from tui.ui.view.filtering import HaystackCache, entry_haystack, parse_filter
+from tui.ui.view.filtering import HaystackCache, entry_haystack, haystack_inputs, parse_filter
 
 WORDS = (
     "plc",
@@ -156,3 +157,18 @@ def test_every_keystroke_keeps_what_a_match_from_scratch_keeps(
     cache = HaystackCache()
     for text in _typed(queries):
         assert [e.key for e in parse_filter(text).apply(entries, cache)] == _scratch(entries, text), text
+
+
+def test_a_cached_text_holds_the_newest_entry_not_the_one_it_was_made_for(steady: ClusterState) -> None:
+    # A rebuilt state brings equal entries as new objects; the text is reused, and the cache must let the
+    # old entry go (it held every entry of the state before the vault's: about 1 MiB at 2,000 entries).
+    old = steady.opcua[0]
+    new = replace(old, vault_in_sync=not old.vault_in_sync)
+    assert new is not old and haystack_inputs(new) == haystack_inputs(old)
+    cache = HaystackCache()
+    before = sys.getrefcount(old)
+    text = cache.get(old)
+    assert sys.getrefcount(old) == before + 1  # the cache holds it with its text
+    assert cache.get(new) is text
+    assert sys.getrefcount(old) == before  # ... and no more once a newer equal entry asked for it
+    assert cache.get(new) is text

@@ -188,6 +188,11 @@ class HaystackCache:
         extra = self._extra.get(key)
         hit = self._cache.get(key)
         if hit is not None and (hit[0] is entry or hit[1] == haystack_inputs(entry)):
+            if hit[0] is not entry:
+                # Hold the entry of the state on screen, not the one the text was made for: the old one,
+                # and whatever only it refers to, would otherwise live as long as its text (at 2,000
+                # entries, every entry of the state before the vault's).
+                self._cache[key] = (entry, hit[1], hit[2])
             return hit[2] if extra is None else f"{hit[2]}\n{extra.lower()}"
         text = entry_haystack(entry)
         self._cache[key] = (entry, haystack_inputs(entry), text)
