@@ -14,7 +14,7 @@ SPECS = (ColumnSpec("name", "Name", 10, flex=1), ColumnSpec("value", "Value", 6)
 
 
 def _rows(keys: list[str], suffix: str = "") -> list[tuple[str, RowCells]]:
-    return [(k, {"name": Cell(k, row_key=k), "value": Cell(f"v{k}{suffix}", row_key=k)}) for k in keys]
+    return [(k, {"name": Cell(k), "value": Cell(f"v{k}{suffix}")}) for k in keys]
 
 
 class Host(App[None]):
@@ -119,7 +119,7 @@ def _looks(count: int) -> list[tuple[str, RowCells]]:
     """Rows whose value cells repeat a few looks, so refills reuse renderings at other rows."""
     keys = [f"k{i:02d}" for i in range(count)]
     return [
-        (k, {"name": Cell(k, row_key=k), "value": Cell(f"v{i % 3}", "bold" if i % 2 else "", row_key=k)})
+        (k, {"name": Cell(k), "value": Cell(f"v{i % 3}", "bold" if i % 2 else "")})
         for i, k in enumerate(keys)
     ]
 
@@ -207,7 +207,7 @@ async def test_refills_build_what_add_row_builds_and_stay_in_sync_through_a_resi
         # A new state: every row gets new cells (one look changes), applied in place; the refill of the
         # next keystroke reuses the rows' data dicts and still shows the new look.
         renewed = _looks(50)
-        renewed[12][1]["name"] = Cell("renamed", row_key=renewed[12][0])
+        renewed[12][1]["name"] = Cell("renamed")
         keyed.apply(renewed)
         for key, cells in renewed:  # the table holds the new cells (the old ones can be freed)
             assert all(
@@ -229,3 +229,22 @@ async def test_refills_build_what_add_row_builds_and_stay_in_sync_through_a_resi
         await pilot.resize_terminal(64, 24)  # the table is resized; its rows are not touched
         await pilot.pause()
         assert keyed._shown_at == keyed._update_count
+
+
+async def test_rows_sharing_cell_objects_are_put_in_the_wanted_order() -> None:
+    # One cell may stand in many rows (CellPool): the order comes from the keys, never from the cells.
+    app = Host()
+    async with app.run_test(size=(60, 20)) as pilot:
+        table = app.query_one(KeyedTable)
+        same = {"name": Cell("same"), "value": Cell("v")}
+        keys = [f"k{i:02d}" for i in range(12)]
+        table.apply([(key, same) for key in keys])
+        await pilot.pause()
+        table.move_to_key("k05")
+        wanted = [*reversed(keys[6:]), "new", *keys[:6]]
+        table.apply([(key, same) for key in wanted])
+        await pilot.pause()
+        assert table.row_keys == wanted
+        assert table.cursor_key == "k05"
+        assert [table.get_row_index(key) for key in ("k11", "new", "k00")] == [0, 6, 7]
+        assert table.get_row("k03") == [same["name"], same["value"]]

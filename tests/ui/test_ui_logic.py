@@ -210,15 +210,15 @@ def _rendered(cell: Cell, width: int) -> str:
 
 
 def test_names_are_cut_in_the_middle_so_a_shared_prefix_still_tells_them_apart() -> None:
-    issuer = MiddleCell("azure-iot-operations-aio-certificate-issuer", "bold", row_key="k")
-    root = MiddleCell("azure-iot-operations-aio-selfsigned-root", row_key="k")
+    issuer = MiddleCell("azure-iot-operations-aio-certificate-issuer", "bold")
+    root = MiddleCell("azure-iot-operations-aio-selfsigned-root")
     assert _rendered(issuer, 24) == "azure-iot-o…icate-issuer"  # the whole width, the tail a little longer
     assert _rendered(root, 24) == "azure-iot-o…fsigned-root"
-    assert _rendered(MiddleCell("plc-1.der", row_key="k"), 24) == "plc-1.der"  # fits: as it is
+    assert _rendered(MiddleCell("plc-1.der"), 24) == "plc-1.der"  # fits: as it is
     # A plain Cell cuts at the end; wide characters keep the end ellipsis rather than a wrong cut.
-    plain = Cell("azure-iot-operations-aio-selfsigned-root", row_key="k")
+    plain = Cell("azure-iot-operations-aio-selfsigned-root")
     assert _rendered(plain, 24) == "azure-iot-operations-ai…"
-    assert _rendered(MiddleCell("設備証明書-設備証明書-設備証明書", row_key="k"), 10).endswith("…")
+    assert _rendered(MiddleCell("設備証明書-設備証明書-設備証明書"), 10).endswith("…")
     assert issuer.look == ("azure-iot-operations-aio-certificate-issuer", "bold")  # what it shows, uncut
 
 

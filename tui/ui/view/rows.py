@@ -14,7 +14,7 @@ from typing import Any
 
 from tui.core.model.state import Health, IssuerView, OpcUaEntry, Severity
 from tui.ui.view import format as fmt
-from tui.ui.view.cells import Cell, MiddleCell, RowCells
+from tui.ui.view.cells import Cell, CellPool, MiddleCell, RowCells
 from tui.ui.view.columns import ColumnSpec
 from tui.ui.view.levels import Level, Palette, days_level, severity_level
 
@@ -254,10 +254,16 @@ def fit_issuer_columns(specs: Sequence[ColumnSpec], longest_name: int) -> tuple[
 
 
 def entry_cells(
-    entry: OpcUaEntry, palette: Palette, *, marked: bool, warn_days: int, critical_days: int
+    entry: OpcUaEntry,
+    palette: Palette,
+    *,
+    marked: bool,
+    warn_days: int,
+    critical_days: int,
+    pool: CellPool | None = None,
 ) -> RowCells:
-    """Cells of one OPC UA entry for every column in :data:`OPCUA_COLUMNS`."""
-    key = entry.key
+    """Cells of one OPC UA entry for every column in :data:`OPCUA_COLUMNS`; the columns whose values repeat
+    take their cells from ``pool`` when one is given (shared with other rows)."""
     cert, crl = entry.certificate, entry.crl
     # Common names read best in a narrow column; the filter and the preview use the full names.
     if cert is not None:
@@ -277,25 +283,22 @@ def entry_cells(
     else:
         days_style = palette.style(Level.MUTED)
 
-    def cell(text: str, style: str = "") -> Cell:
-        return Cell(text, style, row_key=key)
-
+    shared = pool.cell if pool is not None else Cell
     return {
-        "mark": cell(MARK if marked else " ", palette.style(Level.INFO)),
-        "list": cell(entry.list_name),
-        "file": MiddleCell(entry.target_key, palette.style(level) if entry.flags else "", row_key=key),
-        "subject": cell(subject),
-        "issuer": cell(issuer, palette.style(Level.MUTED) if not entry.issuer_in_list and issuer else ""),
-        "thumb": cell(fmt.thumb(thumbprint, 10) if thumbprint else fmt.DASH),
-        "not_after": cell(fmt.day(_expiry(entry))),
-        "days": cell(fmt.days_text(entry.days_left), days_style),
-        "health": cell(health, palette.style(level)),
+        "mark": shared(MARK if marked else " ", palette.style(Level.INFO)),
+        "list": shared(entry.list_name),
+        "file": MiddleCell(entry.target_key, palette.style(level) if entry.flags else ""),
+        "subject": Cell(subject),
+        "issuer": shared(issuer, palette.style(Level.MUTED) if not entry.issuer_in_list and issuer else ""),
+        "thumb": Cell(fmt.thumb(thumbprint, 10) if thumbprint else fmt.DASH),
+        "not_after": shared(fmt.day(_expiry(entry))),
+        "days": shared(fmt.days_text(entry.days_left), days_style),
+        "health": shared(health, palette.style(level)),
     }
 
 
 def issuer_cells(issuer: IssuerView, palette: Palette) -> RowCells:
     """Cells of one issuer for every column in :data:`ISSUER_COLUMNS`."""
-    key = issuer.key
     if issuer.ready is None:
         ready, level = "?" + (f" ({issuer.reason})" if issuer.reason else ""), Level.MUTED
     elif issuer.ready:
@@ -306,16 +309,13 @@ def issuer_cells(issuer: IssuerView, palette: Palette) -> RowCells:
     if issuer.certificates_failing:
         certs += f" ✗{issuer.certificates_failing}"
 
-    def cell(text: str, style: str = "") -> Cell:
-        return Cell(text, style, row_key=key)
-
     return {
-        "name": MiddleCell(issuer.display_name, row_key=key),
-        "kind": cell("Cluster" if issuer.kind == "ClusterIssuer" else "Issuer"),
-        "type": cell(issuer.type),
-        "ready": cell(ready, palette.style(level)),
-        "certs": cell(certs, palette.style(Level.WARNING) if issuer.certificates_failing else ""),
-        "role": cell(",".join(issuer.roles) or fmt.DASH, palette.style(Level.INFO) if issuer.roles else ""),
-        "since": cell(fmt.when(issuer.last_transition, seconds=False)),
-        "message": cell(fmt.one_line(issuer.message) or fmt.DASH, palette.style(Level.MUTED)),
+        "name": MiddleCell(issuer.display_name),
+        "kind": Cell("Cluster" if issuer.kind == "ClusterIssuer" else "Issuer"),
+        "type": Cell(issuer.type),
+        "ready": Cell(ready, palette.style(level)),
+        "certs": Cell(certs, palette.style(Level.WARNING) if issuer.certificates_failing else ""),
+        "role": Cell(",".join(issuer.roles) or fmt.DASH, palette.style(Level.INFO) if issuer.roles else ""),
+        "since": Cell(fmt.when(issuer.last_transition, seconds=False)),
+        "message": Cell(fmt.one_line(issuer.message) or fmt.DASH, palette.style(Level.MUTED)),
     }

@@ -96,7 +96,7 @@ class IssuersPane(Titled, Vertical):
         for issuer in state.issuers:
             cells = issuer_cells(issuer, palette)
             if certs_loading:
-                cells = {**cells, "certs": Cell("…", palette.style(Level.MUTED), row_key=issuer.key)}
+                cells = {**cells, "certs": Cell("…", palette.style(Level.MUTED))}
             rows.append((issuer.key, cells))
         self.table.apply(rows)
         if settled and rows and not self.table.has_focus:

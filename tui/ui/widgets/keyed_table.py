@@ -210,10 +210,17 @@ class KeyedTable(DataTable[Cell]):
                 else:
                     self.add_row(*self._cells_for(cells), key=key)
             if self.row_keys != wanted_keys:
-                position = {key: index for index, key in enumerate(wanted_keys)}
-                self.sort(key=lambda values: position[values[0].row_key])
+                self._reorder(wanted_keys)
             self._restore(anchor)
         self._mark_shown(rows)
+
+    def _reorder(self, wanted_keys: Sequence[str]) -> None:
+        # What DataTable.sort does once it has the order, with the order given: its sort sees only the
+        # cells, and a cell names no row (one cell may stand in many rows, tui.ui.view.cells.CellPool).
+        position = {key: index for index, key in enumerate(wanted_keys)}
+        self._row_locations = TwoWayDict({row_key: position[str(row_key.value)] for row_key in self._data})
+        self._update_count += 1
+        self.refresh()
 
     def extend(self, rows: Sequence[tuple[str, RowCells]]) -> None:
         """Show ``rows``, which begin with the rows shown now: the rest of a first fill, added in batches.

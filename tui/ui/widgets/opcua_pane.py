@@ -33,7 +33,7 @@ from tui.core.model.sizes import limit_text, percent, size_severity
 from tui.core.model.state import Area, ClusterState, OpcUaEntry, Severity
 from tui.ui.messages import ChangeRequested, PreviewRequested
 from tui.ui.view import connection
-from tui.ui.view.cells import Cell, MiddleCell, RowCells
+from tui.ui.view.cells import Cell, CellPool, MiddleCell, RowCells
 from tui.ui.view.connector_doc import connector_line
 from tui.ui.view.filtering import EntryFilter, HaystackCache, parse_filter
 from tui.ui.view.levels import DEFAULT_PALETTE, Level, days_level
@@ -220,6 +220,8 @@ class OpcUaPane(Titled, Vertical):
         self._state: ClusterState | None = None
         self._haystacks = HaystackCache()
         self._cells: dict[str, tuple[OpcUaEntry, bool, StageKind | None, RowCells]] = {}
+        self._pool = CellPool()
+        """Cells of the columns whose values repeat, one per look, shared among rows."""
         self.staging = Staging()
         """Staged changes (and applied ones awaiting the live state) shown in the table."""
         self._markers: dict[str, StageKind] = {}
@@ -457,6 +459,7 @@ class OpcUaPane(Titled, Vertical):
     def restyle(self) -> None:
         """Re-render every row (after a theme change)."""
         self._cells.clear()
+        self._pool = CellPool()  # the old theme's looks would only wait for the limit
         self._refresh_view()
 
     def _row(self, entry: OpcUaEntry, state: ClusterState) -> RowCells:
@@ -480,6 +483,7 @@ class OpcUaPane(Titled, Vertical):
             marked=marked,
             warn_days=state.settings.expiring_warn_days,
             critical_days=state.settings.expiring_critical_days,
+            pool=self._pool,
         )
         if staged is not None:
             # A CRL is judged by staleness, not by days (entry_cells): only a certificate's days count.
@@ -498,13 +502,12 @@ class OpcUaPane(Titled, Vertical):
         """The row's cells with what is staged on it: a prefix on the file name, and the health cell led by
         the row's severity word, as every health cell is (trial 12: the days were orange, the cell said
         only ``staged add``). A staged add has no flags yet: its word follows its days' colour."""
-        key = entry.key
         level = Level.MUTED if staged is StageKind.APPLIED else Level.INFO
         style = f"{self.palette.style(level)} italic"
         out = dict(cells)
-        out["file"] = MiddleCell(f"{MARKER_SYMBOL[staged]} {cells['file'].plain}", style, row_key=key)
+        out["file"] = MiddleCell(f"{MARKER_SYMBOL[staged]} {cells['file'].plain}", style)
         severity = entry.severity if entry.flags else _DAYS_SEVERITY.get(days)
-        out["health"] = Cell(f"{SEVERITY_WORD[severity]} {MARKER_LABEL[staged]}", style, row_key=key)
+        out["health"] = Cell(f"{SEVERITY_WORD[severity]} {MARKER_LABEL[staged]}", style)
         return out
 
     def _refresh_view(self, *, rebuild: bool = False) -> None:
