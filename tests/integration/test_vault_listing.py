@@ -75,6 +75,17 @@ def test_every_page_and_field_equals_the_sdk_listing(
     assert fast.secrets["plc-07-der"].content_type == "application/pkix-crl"
     assert fast.secrets["plc-03-der"].updated_on == NOW + timedelta(hours=1)
     assert fast.secrets["plc-03-der"].tags == {"file-encoding": "hex", "note": "moved"}
+    # Equal content types and tag sets are one object each, read either way (tui/vault/shared.py): the
+    # snapshot is kept, and pickled to the dashboard, with one of each instead of one per secret.
+    for snapshot in (sdk, fast):
+        plcs = [
+            secret
+            for name, secret in snapshot.secrets.items()
+            if name.startswith("plc-") and name not in ("plc-03-der", "plc-07-der")
+        ]
+        assert len({id(secret.tags) for secret in plcs}) == 1 and plcs[0].tags == {"file-encoding": "hex"}
+        pkix = [secret.content_type for secret in plcs if secret.content_type == "application/pkix-cert"]
+        assert len(pkix) == 58 and len({id(text) for text in pkix}) == 1
 
 
 def test_an_empty_vault_lists_nothing_as_the_sdk_does(vault: KeyVaultEmulator) -> None:

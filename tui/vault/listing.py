@@ -34,6 +34,7 @@ from azure.keyvault.secrets import SecretClient
 from tui.core.clock import Clock
 from tui.core.model.snapshot import AreaState, ResourceStatus, VaultSecret, VaultSnapshot
 from tui.vault.errors import classify
+from tui.vault.shared import shared_tags, shared_text
 
 _ACCEPT = {"Accept": "application/json"}
 
@@ -101,8 +102,8 @@ def _secret(item: Any) -> ListedSecret | None:
     secret = VaultSecret(
         name=name,
         value=None,
-        content_type=_text(item.get("contentType")),
-        tags=MappingProxyType(dict(tags or {})),
+        content_type=shared_text(_text(item.get("contentType"))),
+        tags=shared_tags(tags),
         enabled=bool(enabled),
         updated_on=_moment(attributes.get("updated")),
         expires_on=_moment(attributes.get("exp")),

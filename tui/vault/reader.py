@@ -39,6 +39,7 @@ from tui.core.clock import Clock
 from tui.core.model.snapshot import AreaState, ResourceStatus, VaultSecret, VaultSnapshot
 from tui.vault.errors import classify
 from tui.vault.listing import ListedSecret, NotAsTheSdkReadsIt, list_secrets
+from tui.vault.shared import shared_tags, shared_text
 
 DEFAULT_WORKERS = 8
 LISTING_FIRST_FROM = 32
@@ -157,8 +158,8 @@ def _secret(properties: SecretProperties, value: str | None) -> VaultSecret:
     return VaultSecret(
         name=properties.name or "",
         value=value,
-        content_type=properties.content_type,
-        tags=MappingProxyType(dict(properties.tags or {})),
+        content_type=shared_text(properties.content_type),
+        tags=shared_tags(properties.tags),
         enabled=bool(properties.enabled),
         updated_on=properties.updated_on,
         expires_on=properties.expires_on,
