@@ -14,17 +14,20 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests import certgen as cg
 from tests.rawobjects import Site, quickstart_site, spc, tls_secret
+from tui.core.build import opcua_rows
 from tui.core.build.assemble import build_state
 from tui.core.build.cache import DecodeCache
 from tui.core.build.entry_findings import remembered_entry_findings, text_stable_until
 from tui.core.build.memo import MISS, BuildMemo
-from tui.core.build.opcua_rows import prewarm_list_files
+from tui.core.build.opcua_rows import ROW_FIELDS, prewarm_list_files
 from tui.core.durations import humanize
 from tui.core.health.findings import entry_findings
 from tui.core.model import resources as rk
@@ -352,6 +355,35 @@ def test_a_remembered_build_hands_out_the_remembered_entries() -> None:
     two = builds.step(world, "again")  # Builds.step asserts it equals a build from scratch
     assert one.opcua == two.opcua
     assert all(a is b for a, b in zip(one.opcua, two.opcua, strict=True))
+
+
+def test_the_memo_keeps_each_files_row_as_values_and_builds_get_rows_of_their_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # One 27-key dict per list file for the dashboard's life was 1.8 MiB at 2,000 files (issue 14).
+    made: list[tuple[str, ...]] = []
+    static_row = opcua_rows._static_row
+
+    def recorded(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        row = static_row(*args, **kwargs)
+        made.append(tuple(row))
+        return row
+
+    monkeypatch.setattr(opcua_rows, "_static_row", recorded)
+    world, builds = _world(), Builds()
+    builds.step(world, "start")
+    # The values are kept by ROW_FIELDS: every row made has exactly those fields, in that order.
+    assert made and set(made) == {ROW_FIELDS}
+    memo = builds.cache.memo
+    tables = [memo.peek(name) for name in list(memo._slots) if name[0] == "opcua-rows"]
+    assert tables and all(isinstance(table, dict) and table for table in tables)
+    kept = [values for table in tables for _inputs, values in table.values()]
+    assert kept and all(type(values) is tuple and len(values) == len(ROW_FIELDS) for values in kept)
+    # A change elsewhere rebuilds from the kept values (Builds.step compares with a build from scratch).
+    _sync_status(world)
+    builds.step(world, "rebuilt from the remembered rows")
+    _clock(lambda w: w.now + timedelta(days=3))(world)
+    builds.step(world, "and again, days later")
 
 
 def test_entries_and_findings_have_slots_and_a_remembered_build_equals_one_from_scratch() -> None:

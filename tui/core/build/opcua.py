@@ -228,8 +228,11 @@ def _remembered_entries(
             sync, data, spc, vault_secrets, cache, memo.peek(part), spc_index, checking, secrets_read
         )
         memo.put(part, None, now, None, table)
-        # Copies again: link_chains adds fields to the rows it is given.
-        rows.extend({**row, "days_left": _days_left(row, now)} for row in static)
+        # The rows are this call's own (the memo keeps their values, not these dicts): fields are added
+        # in place, here and by link_chains.
+        for row in static:
+            row["days_left"] = _days_left(row, now)
+        rows.extend(static)
     entries = _entries(rows, syncs, settings, now, spc_readable, cache, loading)
     memo.put(name, inputs, now, stable_until(rows, now), entries)
     return entries
