@@ -19,8 +19,7 @@ from tests.ui import sitedata
 from tests.ui.conftest import INFO, WIDE
 from tests.unit.test_audit_trail import JOURNAL_ID, _plan
 from tui.cli import build_parser
-from tui.commands.dashboard.run import open_change_session
-from tui.commands.shared.app_runner import LazySession
+from tui.commands.dashboard.run import change_sessions
 from tui.commands.shared.settings import command_settings, load_user_config
 from tui.core.changes.journal import journal_audit_fields, summarize
 from tui.core.clock import FrozenClock
@@ -58,7 +57,7 @@ async def test_an_open_state_directory_is_one_line_in_the_dashboard(
     monkeypatch.delenv("AIO_CERTS_CONFIG", raising=False)
     args = build_parser().parse_args(["dashboard", "--kubeconfig", str(tmp_path / "kubeconfig")])
     settings = command_settings(args, load_user_config())
-    sessions = LazySession(lambda: open_change_session(settings))
+    sessions = change_sessions(settings)  # as the dashboard makes it: a doubt about journals opens it
     app = DashboardApp(
         StaticSource(steady, INFO), settings=UiSettings(), clock=FrozenClock(sitedata.NOW), sessions=sessions
     )

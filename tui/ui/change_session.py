@@ -102,6 +102,15 @@ class SessionHolder:
         """Whether changes can be written at all (the dashboard was given a way to make a session)."""
         return self._factory is not None
 
+    def may_have_pending_journals(self) -> bool:
+        """Whether an unfinished apply may be waiting, asked without making the session: the factory
+        may answer cheaply (``pending_journals_possible``, the commands' :class:`LazySession`), or
+        else it may. Call from a worker (it reads the state directory)."""
+        if self._session is not None or self._factory is None:
+            return True
+        probe = getattr(self._factory, "pending_journals_possible", None)
+        return True if probe is None else bool(probe())
+
     def get(self) -> ChangeSession:
         """The session; :class:`ChangeFailed` when there is none or it cannot be made."""
         with self._lock:

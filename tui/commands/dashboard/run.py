@@ -12,7 +12,7 @@ import dataclasses
 import os
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from tui.cluster.config import ClusterConfigError, ClusterConnection, connect, list_contexts
@@ -77,7 +77,7 @@ def _dashboard(args: argparse.Namespace) -> int:
         freeze_heap=True,
         release_heap=release_free_heap,
     )
-    sessions = None if read_only else LazySession(lambda: open_change_session(settings))
+    sessions = None if read_only else change_sessions(settings)
     switch = DashboardSwitch(settings, clock, kept=kept_on_switch(vars(args), os.environ))
     switch.adopt(source, sessions)
     source.prestart()  # list the cluster while the UI is imported and mounted
@@ -151,7 +151,7 @@ class DashboardSwitch:
         )
         connection, feed = open_feed(settings, clock=self.clock)
         source = FeedSource(feed, SourceInfo(connection.context, connection.server), on_stop=connection.close)
-        sessions = None if settings.read_only else LazySession(lambda: open_change_session(settings))
+        sessions = None if settings.read_only else change_sessions(settings)
         self.adopt(source, sessions)
         return source, sessions
 
@@ -191,6 +191,27 @@ def open_feed(settings: Settings, *, clock: Clock | None = None) -> tuple[Cluste
         decoded_store=store,
         timings=timings,
     )
+
+
+def change_sessions(settings: Settings) -> LazySession:
+    """The dashboard's change session, made on first use (see :func:`pending_journals`)."""
+    return LazySession(lambda: open_change_session(settings), pending_journals=pending_journals(settings))
+
+
+def pending_journals(settings: Settings) -> Callable[[], bool]:
+    """A cheap look for unfinished applies under the state directory (no session, no SDK): False only
+    when the journals can be read and none is pending; any doubt is left to the change session."""
+
+    def look() -> bool:
+        from tui.ops.journal import JournalError, JournalStore
+
+        try:
+            # Read as the session reads them, without creating the directory (made at the first change).
+            return any(info.pending for info in JournalStore(settings.state_dir).infos())
+        except (OSError, JournalError):
+            return True  # the session's own read says what is wrong with the state directory
+
+    return look
 
 
 def open_change_session(settings: Settings) -> tuple[ChangeSession, ClusterConnection]:

@@ -34,11 +34,22 @@ class LazySession:
     Nothing is made before its first use (the start-up look for unfinished applies, in a worker).
     """
 
-    def __init__(self, opener: Callable[[], tuple[ChangeSession, ClusterConnection | None]]) -> None:
+    def __init__(
+        self,
+        opener: Callable[[], tuple[ChangeSession, ClusterConnection | None]],
+        *,
+        pending_journals: Callable[[], bool] | None = None,
+    ) -> None:
         self._opener = opener
+        self._pending_journals = pending_journals
         self._session: ChangeSession | None = None
         self._connection: ClusterConnection | None = None
         self._lock = threading.Lock()
+
+    def pending_journals_possible(self) -> bool:
+        """False only when a cheap look (``pending_journals``, no session) finds no unfinished apply: the
+        dashboard's start-up look for them then makes no session. True when it cannot tell."""
+        return True if self._pending_journals is None else self._pending_journals()
 
     def __call__(self) -> ChangeSession:
         """The session (made once)."""

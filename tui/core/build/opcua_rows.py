@@ -265,7 +265,7 @@ def list_rows(
         known = old.get(target)
         if known is not None and known[0] == inputs:
             values = known[1]
-            row = dict(zip(ROW_FIELDS, values))
+            row = dict(zip(ROW_FIELDS, values, strict=True))
         else:
             row = _static_row(
                 sync,
