@@ -203,6 +203,7 @@ def pending_journals(settings: Settings) -> Callable[[], bool]:
     when the journals can be read and none is pending; any doubt is left to the change session."""
 
     def look() -> bool:
+        # On the worker that looks, after the first frame: the journal code is not needed before it.
         from tui.ops.journal import JournalError, JournalStore
 
         try:
