@@ -7,10 +7,12 @@ a fresh child interpreter, so the demo's own memory is never counted:
 - **imports only**: every module the dashboard imports (the command, the UI, the vault and ARM adapters with
   the Azure SDK), nothing run: what the code alone costs;
 - **the dashboard**, headless at 120x34 in one process, exactly as ``aio-certs dashboard`` wires it (the live
-  feed, the decoded store, the vault and ARM readers; read-only, so no change session): RSS at each phase -
-  interpreter, command imported, first state built, UI imported, first frame, after the first vault read,
-  after churn (three words typed in the OPC UA filter, then a full vault re-read). Run ``cold`` (an empty
-  state directory: every certificate decoded) then ``warm`` (the decoded copy that run left);
+  feed, the decoded store, the vault and ARM readers; writable, its change session made on first use): RSS
+  at each phase - interpreter, command imported, first state built, UI imported, first frame, after the
+  first vault read, after churn (three words typed in the OPC UA filter, then a full vault re-read). Run
+  ``cold`` (an empty state directory: every certificate decoded) then ``warm`` (the decoded copy that run
+  left). A headless app has no terminal driver: ``aio-certs`` itself on a pty is measured by
+  ``bench_start.py`` (``rss_after_vault``);
 - with ``--trace``, one more dashboard run under ``tracemalloc`` (which inflates its RSS, so its RSS is not
   comparable) that attributes the Python heap at the first frame and after the vault read: imports (code,
   classes, module data), raw cluster objects, the decoded model and memoised build, the vault snapshot,
@@ -171,15 +173,16 @@ def child_dashboard(trace: bool) -> None:
     from tui.ui.app import DashboardApp
 
     _emit("UI imported")
+    # Writable, as users start it: the change session is made on first use (the start-up look for
+    # unfinished applies makes none while the state directory holds none); the bench changes nothing.
     ui = UiSettings(
         namespace=feed.settings.namespace,
-        read_only=True,
-        read_only_locked=True,
         animations=False,
         freeze_heap=True,
         release_heap=release_free_heap,
     )
-    app = DashboardApp(source, settings=ui, clock=clock, sessions=None)
+    sessions = dashboard.change_sessions(settings)
+    app = DashboardApp(source, settings=ui, clock=clock, sessions=sessions)
 
     def vault_read() -> bool:
         state = app.state
