@@ -9,6 +9,7 @@ before, so an unusable state directory is still one line at start (``test_change
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -96,11 +97,26 @@ def test_the_cheap_look_reads_the_state_directory_as_the_session_would(
 ) -> None:
     state = tmp_path / "state"
     look = pending_journals(_settings(state, tmp_path, monkeypatch))
-    assert look() is False and not state.exists()  # nothing yet, and nothing created by looking
-    state.mkdir(mode=0o700)
+    assert look() is False  # nothing yet; the directory is made as the session would make it
+    assert state.is_dir() and state.stat().st_mode & 0o077 == 0
     assert look() is False
     journal = JournalStore(state).create(JOURNAL_ID, _plan())
     journal.close()
     assert look() is True  # an apply that never finished
     state.chmod(0o777)
     assert look() is True  # an unusable directory: the session says what is wrong with it
+
+
+def test_a_state_directory_that_cannot_be_made_is_left_to_the_session(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Missing, and not to be made (under /proc no one can make a directory, root included): the
+    # session made at start said so ("cannot read the apply journal: ..."); the look must not turn
+    # that into "no journals". Under a regular file, the check itself refuses.
+    look = pending_journals(
+        _settings(Path(f"/proc/aio-certs-test-{os.getpid()}/state"), tmp_path, monkeypatch)
+    )
+    assert look() is True
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    assert pending_journals(_settings(blocker / "state", tmp_path, monkeypatch))() is True

@@ -23,7 +23,13 @@ from tui.commands.shared.app_runner import LazySession, run_app
 from tui.commands.shared.arm_reader import make_arm_reader
 from tui.commands.shared.exits import Refused, warn
 from tui.commands.shared.options import ARM_ENDPOINT_ENV, RESOURCE_GROUP_ENV, SUBSCRIPTION_ENV, VAULT_URL_ENV
-from tui.commands.shared.settings import Settings, UsageError, command_settings, load_user_config
+from tui.commands.shared.settings import (
+    Settings,
+    UsageError,
+    command_settings,
+    load_user_config,
+    state_directory,
+)
 from tui.commands.shared.vault_reader import make_vault_reader, release_free_heap
 from tui.commands.shared.vault_worker import vault_reader_for_feed
 from tui.core.clock import Clock, SystemClock
@@ -207,9 +213,11 @@ def pending_journals(settings: Settings) -> Callable[[], bool]:
         from tui.ops.journal import JournalError, JournalStore
 
         try:
-            # Read as the session reads them, without creating the directory (made at the first change).
-            return any(info.pending for info in JournalStore(settings.state_dir).infos())
-        except (OSError, JournalError):
+            # The directory made and checked as the session makes it, so one that cannot be made is still
+            # said at start (the session is then made, and fails with the reason).
+            directory = state_directory(settings.state_dir)
+            return any(info.pending for info in JournalStore(directory).infos())
+        except (OSError, JournalError, Refused):
             return True  # the session's own read says what is wrong with the state directory
 
     return look

@@ -187,15 +187,15 @@ class HaystackCache:
         key = entry.key
         extra = self._extra.get(key)
         hit = self._cache.get(key)
-        if hit is not None and (hit[0] is entry or hit[1] == haystack_inputs(entry)):
-            if hit[0] is not entry:
-                # Hold the entry of the state on screen, not the one the text was made for: the old one,
-                # and whatever only it refers to, would otherwise live as long as its text (at 2,000
-                # entries, every entry of the state before the vault's).
-                self._cache[key] = (entry, hit[1], hit[2])
-            return hit[2] if extra is None else f"{hit[2]}\n{extra.lower()}"
-        text = entry_haystack(entry)
-        self._cache[key] = (entry, haystack_inputs(entry), text)
+        if hit is not None and hit[0] is entry:
+            text = hit[2]
+        else:
+            inputs = haystack_inputs(entry)
+            text = hit[2] if hit is not None and hit[1] == inputs else entry_haystack(entry)
+            # Hold the entry of the state on screen and its parts, not those the text was made for: the
+            # old ones, and whatever only they refer to, would otherwise live as long as the text (at
+            # 2,000 entries, every entry of the state before the vault's).
+            self._cache[key] = (entry, inputs, text)
         return text if extra is None else f"{text}\n{extra.lower()}"
 
     def texts(self, entries: Sequence[OpcUaEntry]) -> list[str]:

@@ -3,9 +3,10 @@
 Live states arrive every few seconds; rebuilding the table each time would lose the cursor and scroll
 position and repaint every line. :meth:`KeyedTable.apply` instead diffs the wanted rows against what is
 shown: unchanged cells are left alone, changed cells get ``update_cell``, gone rows ``remove_row``, new
-rows ``add_row``, and a reorder is a ``sort`` by wanted position. Only when most rows are gone (``remove_row``
-is O(n) each) or for a filter or column change does it rebuild, and even then it puts the cursor back on
-the same key at the same place on the screen.
+rows ``add_row``, and a reorder sets the rows' positions from the wanted keys (a cell names no row, so
+``sort`` could not). Only when most rows are gone (``remove_row`` is O(n) each) or for a filter or column
+change does it rebuild, and even then it puts the cursor back on the same key at the same place on the
+screen.
 
 Every column has a fixed width (see :mod:`tui.ui.view.columns`), so measuring each cell of each new row, which
 DataTable does on idle and which dominates the cost of large tables, is skipped.
