@@ -75,7 +75,7 @@ def test_every_page_and_field_equals_the_sdk_listing(
     assert fast.secrets["plc-07-der"].content_type == "application/pkix-crl"
     assert fast.secrets["plc-03-der"].updated_on == NOW + timedelta(hours=1)
     assert fast.secrets["plc-03-der"].tags == {"file-encoding": "hex", "note": "moved"}
-    # Equal content types and tag sets are one object each, read either way (tui/vault/shared.py): the
+    # Equal content types and tag sets are one object each, read either way (tui/core/shared.py): the
     # snapshot is kept, and pickled to the dashboard, with one of each instead of one per secret.
     for snapshot in (sdk, fast):
         plcs = [

@@ -146,7 +146,7 @@ def test_entries_no_longer_held_are_dropped_at_the_next_save(state_dir: Path) ->
 
 
 def test_values_shared_when_saved_are_shared_when_loaded(state_dir: Path) -> None:
-    """Certificates of one CA share their issuer string (``tui.core.certs.fields.shared``); the copy on
+    """Certificates of one CA share their issuer string (``tui.core.shared.shared``); the copy on
     disk keeps that, so a warm start holds no more memory than a cold one."""
     ca = make_ca("Shared Root")
     files = {f"leaf-{n}.der": make_leaf(ca, f"leaf-{n}").der for n in range(3)}

@@ -37,9 +37,9 @@ from azure.keyvault.secrets import SecretClient, SecretProperties
 
 from tui.core.clock import Clock
 from tui.core.model.snapshot import AreaState, ResourceStatus, VaultSecret, VaultSnapshot
+from tui.core.shared import shared
 from tui.vault.errors import classify
-from tui.vault.listing import ListedSecret, NotAsTheSdkReadsIt, list_secrets
-from tui.vault.shared import shared_tags, shared_text
+from tui.vault.listing import ListedSecret, NotAsTheSdkReadsIt, list_secrets, shared_tags
 
 DEFAULT_WORKERS = 8
 LISTING_FIRST_FROM = 32
@@ -158,7 +158,7 @@ def _secret(properties: SecretProperties, value: str | None) -> VaultSecret:
     return VaultSecret(
         name=properties.name or "",
         value=value,
-        content_type=shared_text(properties.content_type),
+        content_type=shared(properties.content_type),
         tags=shared_tags(properties.tags),
         enabled=bool(properties.enabled),
         updated_on=properties.updated_on,

@@ -10,7 +10,6 @@ when one file of a 2,000-file list changes, only that file is read again.
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 from collections.abc import Mapping
 from typing import Any
@@ -22,6 +21,7 @@ from tui.core.certs import CertificateInfo, CrlInfo
 from tui.core.model.snapshot import VaultSecret
 from tui.core.model.spc import SpcObject, SpcView
 from tui.core.model.state import SyncView
+from tui.core.shared import shared
 
 Row = dict[str, Any]
 """Keyword arguments of an ``OpcUaEntry``; each call of :func:`list_rows` returns rows of its own."""
@@ -61,13 +61,6 @@ RowTable = dict[str, tuple[tuple[Any, ...], tuple[Any, ...]]]
 """Remembered rows of one list: target key -> (what the row was made from, its values by
 :data:`ROW_FIELDS`). Kept as a tuple, not the dict: a 27-key dict is about 1.2 KB, the tuple 0.3 KB, and the
 memo keeps one per list file for as long as the dashboard runs (1.8 MiB at 2,000 files)."""
-
-
-@functools.lru_cache(maxsize=256)
-def _sorted_tags(items: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
-    # One tuple per tag set, shared by every entry whose secret carries it (a site tags its certificates
-    # alike: 2,000 entries, one or two tag sets), instead of a new one per entry per rebuild.
-    return tuple(sorted(items))
 
 
 def _format_problem(target_key: str, value: DecodedValue) -> str | None:
@@ -194,7 +187,8 @@ def _static_row(
         "synced": raw_value is not None,
         "vault_present": (secret_v is not None) if vault_ok and source else None,
         "vault_content_type": secret_v.content_type if secret_v else None,
-        "vault_tags": _sorted_tags(tuple(secret_v.tags.items())) if secret_v else (),
+        # One tuple per tag set, shared by every entry whose secret carries it.
+        "vault_tags": shared(tuple(sorted(secret_v.tags.items()))) if secret_v else (),
         "vault_enabled": secret_v.enabled if secret_v else None,
         "vault_expires_on": secret_v.expires_on if secret_v else None,
         "vault_in_sync": in_sync,

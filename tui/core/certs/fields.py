@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -25,6 +25,7 @@ from cryptography.x509.oid import ExtensionOID
 
 from tui.core.certs.model import CertificateInfo, CrlInfo, serial_hex
 from tui.core.certs.signatures import signature_verifies
+from tui.core.shared import shared
 from tui.core.text import printable
 
 _T = TypeVar("_T")
@@ -249,23 +250,6 @@ def _self_signed(
     if subject != issuer or key is None:
         return False
     return signature_verifies(key, cert)
-
-
-_SHARED: dict[Any, Any] = {}
-_SHARED_MAX = 4096
-
-
-def shared(value: _T) -> _T:
-    """One object for each recurring value (issuer names, key kinds, usages, algorithm names).
-
-    A site's 2,000 device certificates from one CA then hold one issuer string and one key-usage tuple,
-    not 2,000 equal copies, for as long as the dashboard runs (the on-disk copy of decodes keeps the
-    sharing: pickle writes a shared object once). Values are immutable, so sharing changes nothing but
-    memory; the table is bounded and simply starts again when full.
-    """
-    if len(_SHARED) >= _SHARED_MAX:
-        _SHARED.clear()
-    return cast(_T, _SHARED.setdefault(value, value))
 
 
 def certificate_info(cert: x509.Certificate, der: bytes) -> CertificateInfo:
