@@ -1,6 +1,7 @@
-"""Where the dashboard's states come from: the :class:`StateSource` protocol and its two implementations.
+"""Where the dashboard's states come from: the :class:`StateSource` protocol and its implementations.
 
-Production wraps the live :class:`~tui.cluster.live.ClusterFeed` in a :class:`FeedSource`; tests,
+Production wraps the live :class:`~tui.cluster.live.ClusterFeed` in a :class:`FeedSource` (behind a
+:class:`PrefetchedSource` when a child process reads the first states ahead); tests,
 screenshots and benchmarks use a :class:`StaticSource` and push states when they choose, through the same
 ``deliver`` callback the feed calls. The app only ever calls these methods from thread workers, so a
 source may block in ``start``/``stop``.
@@ -293,6 +294,140 @@ class FeedSource:
         if not waiting:
             self._refresh_marks = None
         return waiting
+
+
+class FirstStates(Protocol):
+    """States read ahead of the live feed by someone else (a child process), the last one complete."""
+
+    def next(self) -> ClusterState | None:
+        """The next state, waiting for it; None once there are no more (the last one was complete, or the
+        reader gave up)."""
+        ...
+
+    def finish(self, timeout: float) -> None:
+        """Wait, at most ``timeout`` seconds, until the reader is done with what it shares with the live
+        feed (the decoded copy on disk it saves before it ends)."""
+        ...
+
+    def close(self) -> None:
+        """Stop reading ahead (ends the reader); safe to call more than once."""
+        ...
+
+
+FINISH_WAIT = 2.0
+"""How long the live feed waits for the reader ahead to save its decodes before starting without them."""
+
+
+class PrefetchedSource:
+    """A :class:`FeedSource` whose first states were read ahead, in a child process (design §10.1).
+
+    The dashboard's interpreter is its bottleneck at start: the cluster's lists, their JSON and the first
+    build took the processor from importing and mounting the UI. A child forked at start lists and builds
+    on the other core while this process imports the UI; its states are shown first. Once the child's
+    complete state has been painted (:meth:`first_frame_shown`) the live feed starts here, and its own
+    partial states are held back until its first complete one, so the screen never goes back to
+    "loading". When the child ends without a complete state (killed, a bug, nothing forkable) the live
+    feed starts at once and everything it builds is shown, partial states included.
+    """
+
+    def __init__(self, first: FirstStates, live: FeedSource) -> None:
+        self.info = live.info
+        self._first = first
+        self._live = live
+        self._lock = threading.Lock()
+        self._deliver: Deliver | None = None
+        self._stopped = False
+        self._live_started = False
+        self._handed_over = False  # a complete state read ahead was delivered
+        self._live_complete = False  # the live feed delivered its first complete state
+
+    @property
+    def live_started(self) -> bool:
+        """Whether the live feed has been started (tests and the benchmark read it)."""
+        with self._lock:
+            return self._live_started
+
+    def start(self, deliver: Deliver) -> None:
+        """Deliver the states read ahead, from a thread of this source (returns at once)."""
+        with self._lock:
+            if self._stopped or self._deliver is not None:
+                return
+            self._deliver = deliver
+        threading.Thread(target=self._read_ahead, args=(deliver,), name="first states", daemon=True).start()
+
+    def _read_ahead(self, deliver: Deliver) -> None:
+        while True:
+            state = self._first.next()
+            if state is None:
+                break
+            with self._lock:
+                if self._stopped:
+                    return
+                if state.complete:
+                    # Before the app can paint it and call first_frame_shown.
+                    self._handed_over = True
+            deliver(state)
+            if state.complete:
+                return
+        # Ended without a complete state: the live feed's states, every one of them, from now on.
+        self._start_live()
+
+    def first_frame_shown(self) -> None:
+        """The first complete state is on screen: start the live feed (the state read ahead was shown), or
+        let it start its side reads (it was the live feed's). Never blocks."""
+        with self._lock:
+            handed_over, started = self._handed_over, self._live_started
+        if handed_over and not started:
+            threading.Thread(target=self._start_live, name="live feed start", daemon=True).start()
+        elif not handed_over:
+            self._live.first_frame_shown()
+
+    def _start_live(self) -> None:
+        with self._lock:
+            if self._stopped or self._live_started:
+                return
+            self._live_started = True
+        self._first.finish(FINISH_WAIT)
+        self._live.start(self._deliver_live)
+
+    def _deliver_live(self, state: ClusterState) -> None:
+        with self._lock:
+            deliver = self._deliver
+            if deliver is None or self._stopped:
+                return
+            if self._handed_over and not self._live_complete and not state.complete:
+                return  # the screen holds a complete state already: no going back to "loading"
+            first_complete = state.complete and not self._live_complete
+            if state.complete:
+                self._live_complete = True
+            release = first_complete and self._handed_over
+        deliver(state)
+        if release:
+            # The app said first_frame_shown for the state read ahead; the live feed's side reads (vault,
+            # ARM) wait for this one, as they would have for a first frame of their own.
+            self._live.first_frame_shown()
+
+    def stop(self) -> None:
+        """End the reader ahead and stop the live feed (started or not); safe to call more than once."""
+        with self._lock:
+            self._stopped = True
+        self._first.close()
+        self._live.stop()
+
+    def refresh(self) -> None:
+        """Ask the live feed for a fresh state; before it has started the state on screen is seconds old and
+        its own first read follows at once, so there is nothing to ask."""
+        if self.live_started:
+            self._live.refresh()
+
+    @property
+    def refresh_pending(self) -> bool:
+        """A :meth:`refresh` is still waiting for its read (see :class:`FeedSource`)."""
+        return self.live_started and self._live.refresh_pending
+
+    def defer_builds(self, seconds: float) -> None:
+        """Someone is typing: the live feed holds new states back (see :class:`FeedSource`)."""
+        self._live.defer_builds(seconds)
 
 
 class StaticSource:

@@ -15,13 +15,19 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from tui.cluster.config import ClusterConfigError, ClusterConnection, connect, list_contexts
-from tui.cluster.decoded_store import DecodedStore
-from tui.cluster.live import ClusterFeed, FeedTimings
+from tui.cluster.config import (
+    ClusterConfigError,
+    ClusterConnection,
+    check_cluster_config,
+    connect,
+    list_contexts,
+)
 from tui.commands.dashboard.arguments import EXIT_FAILED, EXIT_UNREACHABLE, EXIT_USAGE
+from tui.commands.dashboard.prefetch import ForkedStates, fork_first_states
 from tui.commands.shared.app_runner import LazySession, run_app
-from tui.commands.shared.arm_reader import make_arm_reader
+from tui.commands.shared.arm_reader import SiteArmReader, make_arm_reader
 from tui.commands.shared.exits import Refused, warn
+from tui.commands.shared.forking import can_fork
 from tui.commands.shared.options import ARM_ENDPOINT_ENV, RESOURCE_GROUP_ENV, SUBSCRIPTION_ENV, VAULT_URL_ENV
 from tui.commands.shared.settings import (
     Settings,
@@ -30,18 +36,21 @@ from tui.commands.shared.settings import (
     load_user_config,
     state_directory,
 )
-from tui.commands.shared.vault_reader import make_vault_reader, release_free_heap
-from tui.commands.shared.vault_worker import vault_reader_for_feed
+from tui.commands.shared.vault_reader import SiteVaultReader, make_vault_reader, release_free_heap
+from tui.commands.shared.vault_worker import ForkedVaultReader, vault_reader_for_feed
 from tui.core.clock import Clock, SystemClock
 from tui.core.text import one_line
-from tui.ui.source import FeedSource, SourceInfo
+from tui.ui.source import FeedSource, PrefetchedSource, SourceInfo, StateSource
 from tui.ui.view.settings import UiSettings
 from tui.vault.sdk_imports import import_sdk
 
 if TYPE_CHECKING:
+    from tui.cluster.live import ClusterFeed
+    from tui.core.model.arm import ArmSnapshot
+    from tui.core.model.snapshot import VaultSnapshot
+    from tui.core.model.state import ClusterState
     from tui.ops.runner import ChangeSession
     from tui.ui.modals.context_switch import ContextChoice
-    from tui.ui.source import StateSource
 
 
 def _fail(message: str, code: int) -> int:
@@ -67,16 +76,49 @@ def _dashboard(args: argparse.Namespace) -> int:
         return _fail(str(exc), exc.code)
     clock = SystemClock()
     try:
-        connection, feed = open_feed(settings, clock=clock)
+        first = _fork_first_states(settings, clock)
     except UsageError as exc:
         return _fail(str(exc), EXIT_USAGE)
     except ClusterConfigError as exc:
         return _fail(f"cannot reach the cluster: {exc}", EXIT_UNREACHABLE)
-    warn("dashboard", connection.warning)  # before the screen is taken: seen again when it is given back
-    source = FeedSource(feed, SourceInfo(connection.context, connection.server), on_stop=connection.close)
+    try:
+        # Before any thread of this process: the vault reader forks its worker here.
+        parts = FeedParts.make(settings, clock)
+    except UsageError as exc:
+        if first is not None:
+            first.close()
+        return _fail(str(exc), EXIT_USAGE)
+    source: StateSource
+    if first is not None:
+        # Textual and the panes are imported while the child connects and lists (prefetch.py).
+        prepare_ui()
+        connected = first.connected()
+        if isinstance(connected, str):
+            first.close()
+            parts.discard()
+            return _fail(f"cannot reach the cluster: {connected}", EXIT_UNREACHABLE)
+        if connected is None:
+            first.close()  # it ended without a word: connect here, as without a child
+            first = None
+        else:
+            warn("dashboard", connected.warning)  # before the screen is taken
+            lazy = LazyFeed(settings, parts)
+            live = FeedSource(lazy, SourceInfo(connected.context, connected.server), on_stop=lazy.close)
+            source = PrefetchedSource(first, live)
+    if first is None:
+        try:
+            connection = connect(settings.connection)
+        except ClusterConfigError as exc:
+            parts.discard()
+            return _fail(f"cannot reach the cluster: {exc}", EXIT_UNREACHABLE)
+        warn("dashboard", connection.warning)  # before the screen is taken: seen again when it is given back
+        info = SourceInfo(connection.context, connection.server)
+        live = FeedSource(parts.feed(connection), info, on_stop=connection.close)
+        live.prestart()  # list the cluster while the UI is imported and mounted
+        source = live
     read_only = settings.read_only
     ui_settings = UiSettings(
-        namespace=feed.settings.namespace,
+        namespace=settings.model.namespace,
         read_only=read_only,
         read_only_locked=read_only,
         animations=bool(args.animations),
@@ -86,10 +128,39 @@ def _dashboard(args: argparse.Namespace) -> int:
     sessions = None if read_only else change_sessions(settings)
     switch = DashboardSwitch(settings, clock, kept=kept_on_switch(vars(args), os.environ))
     switch.adopt(source, sessions)
-    source.prestart()  # list the cluster while the UI is imported and mounted
     return run_app(
         source, ui_settings, clock=clock, mouse=not args.no_mouse, sessions=sessions, context_switch=switch
     )
+
+
+def _fork_first_states(settings: Settings, clock: Clock) -> ForkedStates | None:
+    """The child that connects and lists ahead (prefetch.py), after the checks that need no client, so a
+    bad flag or kubeconfig is still said before anything starts; None where it is not wanted or possible."""
+    if not prefetch_wanted(os.environ) or not can_fork():
+        return None
+    settings.model  # noqa: B018  (raises UsageError for bad site flags)
+    check_cluster_config(settings.connection.kubeconfig, settings.connection.context)
+    return fork_first_states(settings, clock)
+
+
+def prepare_ui() -> None:
+    """Import the app the way :func:`~tui.commands.shared.app_runner.run_app` does (the frame rate first)."""
+    # Textual reads the frame rate once, when imported: set first. Imported only now, while the child
+    # connects and lists (prefetch.py).
+    from tui.ui.view.terminal import choose_frame_rate
+
+    choose_frame_rate()
+    # Then the app: Textual and the panes.
+    import tui.ui.app  # noqa: F401
+
+
+PREFETCH_ENV = "AIO_CERTS_PREFETCH"
+"""``0`` lists and builds the first states in this process, as before the child existed (for comparisons)."""
+
+
+def prefetch_wanted(env: Mapping[str, str]) -> bool:
+    """Whether the first states are read ahead in a child (``prefetch.py``): unless ``PREFETCH_ENV`` is 0."""
+    return env.get(PREFETCH_ENV, "").strip() != "0"
 
 
 def kept_on_switch(flags: Mapping[str, object], env: Mapping[str, str]) -> tuple[str, ...]:
@@ -170,33 +241,167 @@ class DashboardSwitch:
             sessions.close()
 
 
+class FeedParts:
+    """What a live feed is made of besides its connection; made before any thread of the process (the
+    vault reader forks its worker child when it is made)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        vault_reader: SiteVaultReader | ForkedVaultReader,
+        arm_reader: SiteArmReader,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.vault_reader = vault_reader
+        self.arm_reader = arm_reader
+
+    @classmethod
+    def make(cls, settings: Settings, clock: Clock) -> FeedParts:
+        """The vault and ARM readers for the settings; raises ``UsageError`` (one line)."""
+        settings.model  # noqa: B018  (raises UsageError for bad site flags before anything is made)
+        # The vault's reads in a child process where one can be forked (before the feed's first thread):
+        # their SDK work then runs beside the UI thread, not on its interpreter (shared/vault_worker.py).
+        reader = vault_reader_for_feed(
+            lambda: make_vault_reader(settings.vault, clock=clock, timeout=settings.request_timeout)
+        )
+        arm = make_arm_reader(settings.arm, settings.vault, clock=clock, timeout=settings.request_timeout)
+        return cls(settings, clock, reader, arm)
+
+    def feed(self, connection: ClusterConnection) -> ClusterFeed:
+        """The live feed over ``connection`` (not started)."""
+        # The cluster client and the feed are imported here: with a child listing ahead, after the first
+        # frame (prefetch.py).
+        from tui.cluster.decoded_store import DecodedStore
+        from tui.cluster.live import ClusterFeed, FeedTimings
+
+        return ClusterFeed(
+            connection.api_client,
+            self.settings.model,
+            clock=self.clock,
+            vault_reader=self.vault_reader,
+            arm_reader=self.arm_reader,
+            # Decoded certificates kept on disk by their SHA-256: the next start skips decoding (§10.1).
+            decoded_store=DecodedStore(self.settings.state_dir),
+            # The vault and ARM reads start once the first frame is painted (at most 1 s after the first
+            # state).
+            timings=FeedTimings(side_reads_after=1.0),
+        )
+
+    def discard(self) -> None:
+        """End the vault reader's worker child: no feed will be made of these parts."""
+        if isinstance(self.vault_reader, ForkedVaultReader):
+            self.vault_reader.close()
+
+
+class LazyFeed:
+    """A live feed that connects and is made on first use: its ``subscribe``, from the thread that starts
+    it once the first frame is painted (:class:`~tui.ui.source.PrefetchedSource`), so the `kubernetes`
+    client is imported and the kubeconfig loaded off the first frame's way. Before that, the feed's other
+    methods have nothing to act on and do nothing."""
+
+    def __init__(self, settings: Settings, parts: FeedParts) -> None:
+        self._settings = settings
+        self._parts = parts
+        self._lock = threading.Lock()
+        self._feed: ClusterFeed | None = None
+        self._connection: ClusterConnection | None = None
+        self._closed = False
+
+    def _made(self) -> ClusterFeed:
+        with self._lock:
+            if self._feed is None:
+                if self._closed:
+                    raise RuntimeError("the dashboard is closing")
+                # The child connected with the same kubeconfig moments ago; a failure here is one line in
+                # the log, and the child's states stay on screen.
+                self._connection = connect(self._settings.connection)
+                self._feed = self._parts.feed(self._connection)
+            return self._feed
+
+    @property
+    def made(self) -> ClusterFeed | None:
+        """The feed, once made."""
+        with self._lock:
+            return self._feed
+
+    @property
+    def vault_snapshot(self) -> VaultSnapshot | None:
+        """The feed's latest vault read (None before it is made)."""
+        feed = self.made
+        return None if feed is None else feed.vault_snapshot
+
+    @property
+    def arm_snapshot(self) -> ArmSnapshot | None:
+        """The feed's latest ARM read (None before it is made)."""
+        feed = self.made
+        return None if feed is None else feed.arm_snapshot
+
+    def subscribe(self, callback: Callable[[ClusterState], None]) -> Callable[[], None]:
+        """Connect and make the feed (the first time), then subscribe to it."""
+        return self._made().subscribe(callback)
+
+    def start(self) -> None:
+        """Start the feed (made if it was not)."""
+        self._made().start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the feed, or end the vault reader's worker when no feed was made."""
+        with self._lock:
+            self._closed = True
+            feed = self._feed
+        if feed is None:
+            self._parts.discard()
+        else:
+            feed.stop(timeout)
+
+    def close(self) -> None:
+        """Close the connection, if one was made."""
+        with self._lock:
+            connection = self._connection
+        if connection is not None:
+            connection.close()
+
+    def refresh_vault(self) -> None:
+        """Ask the feed to read the vault again."""
+        if (feed := self.made) is not None:
+            feed.refresh_vault()
+
+    def refresh_arm(self) -> None:
+        """Ask the feed to read ARM again."""
+        if (feed := self.made) is not None:
+            feed.refresh_arm()
+
+    def rebuild(self) -> None:
+        """Ask the feed to rebuild."""
+        if (feed := self.made) is not None:
+            feed.rebuild()
+
+    def release_side_reads(self) -> None:
+        """Let the feed's first vault and ARM reads start."""
+        if (feed := self.made) is not None:
+            feed.release_side_reads()
+
+    def defer_builds(self, seconds: float) -> None:
+        """Hold the feed's new states back while someone types."""
+        if (feed := self.made) is not None:
+            feed.defer_builds(seconds)
+
+
 def open_feed(settings: Settings, *, clock: Clock | None = None) -> tuple[ClusterConnection, ClusterFeed]:
-    """Connect and build (not start) the live feed for the settings.
+    """Connect and build (not start) the live feed for the settings (the context switch's ``K``).
 
     Raises ``ClusterConfigError`` or :class:`~tui.commands.shared.settings.UsageError`, each one line.
     """
-    model = settings.model
     clk = clock or SystemClock()
-    connection = connect(settings.connection)
-    # The vault's reads in a child process where one can be forked (before the feed's first thread):
-    # their SDK work then runs beside the UI thread, not on its interpreter (shared/vault_worker.py).
-    reader = vault_reader_for_feed(
-        lambda: make_vault_reader(settings.vault, clock=clk, timeout=settings.request_timeout)
-    )
-    arm = make_arm_reader(settings.arm, settings.vault, clock=clk, timeout=settings.request_timeout)
-    # Decoded certificates kept on disk by their SHA-256: the next start skips decoding (design §10.1).
-    store = DecodedStore(settings.state_dir)
-    # The vault and ARM reads start once the first frame is painted (at most 1 s after the first state).
-    timings = FeedTimings(side_reads_after=1.0)
-    return connection, ClusterFeed(
-        connection.api_client,
-        model,
-        clock=clk,
-        vault_reader=reader,
-        arm_reader=arm,
-        decoded_store=store,
-        timings=timings,
-    )
+    parts = FeedParts.make(settings, clk)
+    try:
+        connection = connect(settings.connection)
+    except ClusterConfigError:
+        parts.discard()
+        raise
+    return connection, parts.feed(connection)
 
 
 def change_sessions(settings: Settings) -> LazySession:
