@@ -40,6 +40,19 @@ from tui.core.clock import SystemClock
 kubeconfig, home, mode = sys.argv[1], sys.argv[2], sys.argv[3]
 environ = {"HOME": home, "AIO_CERTS_STATE_DIR": os.path.join(home, "state")}
 settings = command_settings(argparse.Namespace(kubeconfig=kubeconfig, context=None), UserConfig(), environ)
+fifo = os.path.join(home, "release-secretsyncs")
+if mode == "hold":
+    # The SecretSync list waits in the child until this process opens the FIFO: the other collections
+    # are in, and the child sends what it has (a partial state) before the complete one.
+    import tui.cluster.reflector as reflector
+    os.mkfifo(fifo)
+    listed = reflector.list_objects
+    def held(api_client, target):
+        if target.describe().startswith("secretsyncs"):
+            with open(fifo, "rb") as release:
+                release.read()
+        return listed(api_client, target)
+    reflector.list_objects = held
 first = fork_first_states(settings, SystemClock())
 out = {"forked": first is not None}
 if mode == "kill":
@@ -52,6 +65,10 @@ out["client_here"] = "kubernetes" in sys.modules  # the child connected and list
 states = []
 while (state := first.next()) is not None:
     states.append(state)
+    if mode == "hold" and not state.complete and len(states) == 1:
+        out["first_loading"] = list(state.loading)
+        with open(fifo, "wb"):
+            pass  # let the SecretSync list answer
 out["states"] = [[len(s.opcua), s.complete] for s in states]
 first.finish(30)
 out["exitcode"] = first._process.exitcode
@@ -59,6 +76,8 @@ first.close()
 store = os.path.join(home, "state", "cache", "decoded-v1.bin")
 out["decoded_copy"] = os.path.exists(store)
 if states and states[-1].complete:
+    if mode == "hold":
+        reflector.list_objects = listed
     from tui.cluster.config import connect
     from tui.cluster.live import ClusterFeed
     connection = connect(settings.connection)
@@ -150,3 +169,13 @@ def test_a_child_killed_before_it_says_anything_leaves_the_start_to_the_dashboar
     assert out["forked"] is True
     assert out["connected"] is None  # the dashboard then connects itself (run.py)
     assert out["states"] == [] and out["exitcode"] == -9
+
+
+def test_a_slow_collection_gets_the_collections_in_drawn_first(
+    site: ApiServer, kubeconfig: Path, tmp_path: Path
+) -> None:
+    # Issue 14 item 2 with the child: what has arrived is drawn, the rest marked as loading.
+    out = _run(kubeconfig, tmp_path, "hold")
+    assert out["first_loading"] == ["secretsyncs"]
+    assert out["states"][0][1] is False
+    assert out["states"][-1][1] is True and out["same_entries"] is True

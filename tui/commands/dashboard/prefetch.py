@@ -27,40 +27,42 @@ import os
 import pickle
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from tui.commands.shared.forking import (
     can_fork,
     detach_child_output,
-    dumps,
+    dump,
     end_with_parent,
     flush_std_streams,
     quiet_child_signals,
 )
+from tui.core.model.state import ClusterState
 
 if TYPE_CHECKING:
-    from multiprocessing.connection import Connection
     from multiprocessing.process import BaseProcess
 
     from tui.commands.shared.settings import Settings
     from tui.core.clock import Clock
-    from tui.core.model.state import ClusterState
 
 log = logging.getLogger(__name__)
 
-_CONNECTED = b"C"  # the connection is made: where to, and the warning to show before the screen
-_FAILED = b"F"  # the kubeconfig could not be loaded: the one line to end the dashboard with
-_STATE = b"S"  # a state built
+# What the child writes, one pickled (kind, value) pair after the other, on a pipe of its own.
+_CONNECTED = "connected"  # the connection is made: a Connected (where to, the warning before the screen)
+_FAILED = "failed"  # the kubeconfig could not be loaded: the one line to end the dashboard with
+_STATE = "state"  # a state built
 
-PARTIAL_AFTER = 0.25
+PARTIAL_AFTER = 0.4
 """Seconds the child waits for a complete state before sending partial ones as they are built: a local
-site answers every list sooner, and a partial state then only costs both processes a pickle."""
+site answers every list sooner (0.15-0.3 s on the 2-core bench machine), and a partial state built then
+only delays the complete one by a build and a pickle on both sides; a far one (200 ms round trips) still
+has its first collections drawn as they arrive."""
 
 CHILD_LIMIT = 60.0
 """Seconds after which the child gives up waiting for a complete state (the live feed then starts)."""
 
 
-def _child(settings: Settings, clock: Clock, send: Connection) -> None:
+def _child(settings: Settings, clock: Clock, send: BinaryIO) -> None:
     quiet_child_signals()
     end_with_parent()
     # Connecting loads the kubeconfig's credentials, and an exec plugin may ask its user something: the
@@ -70,11 +72,11 @@ def _child(settings: Settings, clock: Clock, send: Connection) -> None:
     try:
         connection = connect(settings.connection)
     except ClusterConfigError as exc:
-        _send(send, _FAILED + str(exc).encode("utf-8", "replace"))
+        _send(send, _FAILED, str(exc))
         os._exit(0)
     except BaseException:  # a bug, or ctrl+c: no answer, and the dashboard connects itself
         os._exit(0)
-    _send(send, _CONNECTED + dumps(Connected(connection.context, connection.server, connection.warning)))
+    _send(send, _CONNECTED, Connected(connection.context, connection.server, connection.warning))
     detach_child_output()  # from here on the screen is Textual's
     # No collections at all: the child lives a second or so, and a pass over the lists' and the state's
     # objects (its own, and the pages it shares with the dashboard) would only delay the first frame.
@@ -101,7 +103,7 @@ def _child(settings: Settings, clock: Clock, send: Connection) -> None:
         with lock:
             if complete.is_set():
                 return
-            _send(send, _STATE + dumps(state))
+            _send(send, _STATE, state)
             if state.complete:
                 complete.set()
 
@@ -118,9 +120,10 @@ def _child(settings: Settings, clock: Clock, send: Connection) -> None:
     os._exit(0)
 
 
-def _send(send: Connection, payload: bytes) -> None:
+def _send(send: BinaryIO, kind: str, value: object) -> None:
     try:
-        send.send_bytes(payload)
+        dump((kind, value), send)
+        send.flush()
     except OSError:  # the dashboard is gone or stopped listening
         os._exit(0)
 
@@ -137,51 +140,50 @@ class Connected:
 class ForkedStates:
     """The states a child sends, read by the dashboard (a :class:`~tui.ui.source.FirstStates`)."""
 
-    def __init__(self, receive: Connection, process: BaseProcess) -> None:
+    def __init__(self, receive: BinaryIO, process: BaseProcess) -> None:
         self._receive = receive
         self._process = process
         self._lock = threading.Lock()
         self._closed = False
 
-    def connected(self) -> Connected | str | None:
-        """Wait for the child to connect: where to, or the one line saying why it could not (a
-        ``ClusterConfigError``); None when it ended without saying (the dashboard then connects itself)."""
-        try:
-            payload = self._receive.recv_bytes()
-        except (EOFError, OSError):
-            return None
-        if payload.startswith(_FAILED):
-            return payload[len(_FAILED) :].decode("utf-8", "replace")
-        if payload.startswith(_CONNECTED):
-            try:
-                connected: Connected = pickle.loads(payload[len(_CONNECTED) :])
-            except Exception:
-                log.exception("reading the first-states child's connection failed")
-                return None
-            return connected
-        return None
-
-    def next(self) -> ClusterState | None:
-        """The child's next state; None at its end (or on anything it sent that cannot be read)."""
-        try:
-            payload = self._receive.recv_bytes()
-        except (EOFError, OSError):
-            return None
-        if not payload.startswith(_STATE):
-            return None
+    def _read(self) -> tuple[str, object] | None:
         # Without the collector: the ~100,000 objects of a state at 2,000 entries made it run a dozen
-        # times, a third of the load's time, to find nothing to free (every one of them is kept).
+        # times, a third of the load's time, to find nothing to free (every one of them is kept). The
+        # load reads the pickle as the child writes it, so most of it is done when the child's dump is.
         enabled = gc.isenabled()
         gc.disable()
         try:
-            state: ClusterState = pickle.loads(payload[len(_STATE) :])
-        except Exception:  # a bug: the live feed then starts, and the screen never depends on the child
-            log.exception("reading a state from the first-states child failed")
+            kind, value = pickle.load(self._receive)
+        except (EOFError, OSError, ValueError):  # the child ended (or was ended), or the pipe closed
+            return None
+        except Exception:  # a bug: the dashboard then does it all itself, never depending on the child
+            log.exception("reading from the first-states child failed")
             return None
         finally:
             if enabled:
                 gc.enable()
-        return state
+        return str(kind), value
+
+    def connected(self) -> Connected | str | None:
+        """Wait for the child to connect: where to, or the one line saying why it could not (a
+        ``ClusterConfigError``); None when it ended without saying (the dashboard then connects itself)."""
+        message = self._read()
+        if message is None:
+            return None
+        kind, value = message
+        if kind == _FAILED and isinstance(value, str):
+            return value
+        if kind == _CONNECTED and isinstance(value, Connected):
+            return value
+        return None
+
+    def next(self) -> ClusterState | None:
+        """The child's next state; None at its end (or on anything it sent that cannot be read)."""
+        message = self._read()
+        if message is None or message[0] != _STATE:
+            return None
+        state = message[1]
+        return state if isinstance(state, ClusterState) else None
 
     def finish(self, timeout: float) -> None:
         """Wait (at most ``timeout`` s) for the child to end: it saves the decoded copy before it does."""
@@ -206,16 +208,17 @@ def fork_first_states(settings: Settings, clock: Clock) -> ForkedStates | None:
     if not can_fork():
         return None
     context = multiprocessing.get_context("fork")
-    receive, send = context.Pipe(duplex=False)
+    read_end, write_end = os.pipe()
     flush_std_streams()
     process = context.Process(
-        target=_forked, args=(settings, clock, send, receive), name="first-states", daemon=True
+        target=_forked, args=(settings, clock, read_end, write_end), name="first-states", daemon=True
     )
     process.start()
-    send.close()  # the child holds the only writing end: its exit is this end's EOF
-    return ForkedStates(receive, process)
+    os.close(write_end)  # the child holds the only writing end: its exit is this end's EOF
+    return ForkedStates(os.fdopen(read_end, "rb"), process)
 
 
-def _forked(settings: Settings, clock: Clock, send: Connection, receive: Connection) -> None:
-    receive.close()  # the dashboard's end, copied by the fork
-    _child(settings, clock, send)
+def _forked(settings: Settings, clock: Clock, read_end: int, write_end: int) -> None:
+    os.close(read_end)  # the dashboard's end, copied by the fork
+    with os.fdopen(write_end, "wb") as send:
+        _child(settings, clock, send)

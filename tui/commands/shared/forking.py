@@ -18,7 +18,7 @@ import signal
 import sys
 import threading
 from types import MappingProxyType
-from typing import Any
+from typing import IO, Any
 
 
 def can_fork() -> bool:
@@ -100,7 +100,14 @@ _DISPATCH[MappingProxyType] = _reduce_mapping_proxy
 def dumps(value: object) -> bytes:
     """``value`` pickled, read-only mappings included (loaded again with :func:`pickle.loads`)."""
     buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    dump(value, buffer)
+    return buffer.getvalue()
+
+
+def dump(value: object, file: IO[bytes]) -> None:
+    """``value`` pickled into ``file`` as :func:`dumps` does. Written to a pipe, the pickle's frames (64
+    KiB each) go out as they are made, and a :func:`pickle.load` at the other end makes the objects of
+    one frame while this side pickles the next."""
+    pickler = pickle.Pickler(file, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.dispatch_table = _DISPATCH
     pickler.dump(value)
-    return buffer.getvalue()
