@@ -56,7 +56,7 @@ if mode == "hold":
 first = fork_first_states(settings, SystemClock())
 out = {"forked": first is not None}
 if mode == "kill":
-    os.kill(first._process.pid, signal.SIGKILL)
+    os.kill(first.child.pid, signal.SIGKILL)
 connected = first.connected()
 if isinstance(connected, Connected):
     connected = [connected.context, connected.server, connected.warning]
@@ -71,7 +71,7 @@ while (state := first.next()) is not None:
             pass  # let the SecretSync list answer
 out["states"] = [[len(s.opcua), s.complete] for s in states]
 first.finish(30)
-out["exitcode"] = first._process.exitcode
+out["exitcode"] = first.child.exitcode
 first.close()
 store = os.path.join(home, "state", "cache", "decoded-v1.bin")
 out["decoded_copy"] = os.path.exists(store)

@@ -10,6 +10,7 @@ import base64
 import copy
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -522,3 +523,63 @@ def test_status_with_demo_auth_reads_the_vault_without_importing_azure_identity(
     doc = json.loads(result.stdout)
     assert doc["vault"]["state"] == "ok" and doc["vault"]["secret_count"] == 1
     assert result.stderr.strip() == "identity imported: False"
+
+
+_CLUSTER_CHILD_PROBE = """
+import atexit, os, sys
+mode = sys.argv[1]
+parent = os.getpid()
+if mode == "fail-read":
+    # The child's read fails (a bug, say): status must read the cluster itself, with the same result.
+    import tui.cluster.oneshot as oneshot
+    real = oneshot.read_once
+    def read_once(*args, **kwargs):
+        if os.getpid() != parent:
+            raise RuntimeError("a bug in the child")
+        return real(*args, **kwargs)
+    oneshot.read_once = read_once
+if mode == "plain":
+    atexit.register(lambda: print("client here:", "kubernetes" in sys.modules, file=sys.stderr))
+from tui.cli import main
+sys.exit(main(["status", "--no-vault", "--json"]))
+"""
+
+
+def _probe(mode: str, kubeconfig: Path, home: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("AIO_CERTS_") and k != "KUBECONFIG"}
+    base.update({"KUBECONFIG": str(kubeconfig), "HOME": str(home), **env})
+    return subprocess.run(
+        [sys.executable, "-c", _CLUSTER_CHILD_PROBE, mode],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=base,
+        timeout=RUN_TIMEOUT,
+        check=False,
+    )
+
+
+def _without_times(doc: dict[str, object]) -> str:
+    # The read's own moments differ between two runs; nothing else may.
+    text = json.dumps(doc, sort_keys=True)
+    for key in ("taken_at", "built_at", "since"):
+        text = re.sub(rf'"{key}": "[^"]*"', f'"{key}": "-"', text)
+    return text
+
+
+def test_the_cluster_read_in_a_child_reports_what_reading_here_does(
+    api_server: ApiServer, kubeconfig: Path, tmp_path: Path
+) -> None:
+    """status lists the cluster in a forked child (design §10.1): the same report and exit status as reading
+    in its own process (AIO_CERTS_PREFETCH=0), and when the child's read fails, status reads itself."""
+    _seed(api_server, ca_name="Contoso Site Root CA", leaf_expired=True)
+    child = _probe("plain", kubeconfig, tmp_path)
+    here = _probe("plain", kubeconfig, tmp_path, AIO_CERTS_PREFETCH="0")
+    fallback = _probe("fail-read", kubeconfig, tmp_path)
+    assert child.returncode == here.returncode == fallback.returncode == 2, child.stderr + fallback.stderr
+    assert child.stderr == "client here: False\n"  # the child connected and listed; status did not
+    assert here.stderr == "client here: True\n"
+    assert fallback.stderr == ""
+    reports = [_without_times(json.loads(r.stdout)) for r in (child, here, fallback)]
+    assert reports[0] == reports[1] == reports[2]
+    assert json.loads(child.stdout)["summary"]["exit_code"] == 2

@@ -21,36 +21,28 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import logging
-import multiprocessing
 import os
-import pickle
 import threading
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, BinaryIO
+from typing import IO, TYPE_CHECKING
 
+from tui.commands.shared.early_connect import Connected, connect_here, connected
 from tui.commands.shared.forking import (
+    ChildPipe,
     can_fork,
     detach_child_output,
-    dump,
     end_with_parent,
-    flush_std_streams,
     quiet_child_signals,
+    send_message,
 )
 from tui.core.model.state import ClusterState
 
 if TYPE_CHECKING:
-    from multiprocessing.process import BaseProcess
-
     from tui.commands.shared.settings import Settings
     from tui.core.clock import Clock
 
-log = logging.getLogger(__name__)
 
 # What the child writes, one pickled (kind, value) pair after the other, on a pipe of its own.
-_CONNECTED = "connected"  # the connection is made: a Connected (where to, the warning before the screen)
-_FAILED = "failed"  # the kubeconfig could not be loaded: the one line to end the dashboard with
-_STATE = "state"  # a state built
+_STATE = "state"  # a state built (after early_connect's message saying where the child connected)
 
 PARTIAL_AFTER = 0.4
 """Seconds the child waits for a complete state before sending partial ones as they are built: a local
@@ -62,21 +54,10 @@ CHILD_LIMIT = 60.0
 """Seconds after which the child gives up waiting for a complete state (the live feed then starts)."""
 
 
-def _child(settings: Settings, clock: Clock, send: BinaryIO) -> None:
+def _child(settings: Settings, clock: Clock, send: IO[bytes]) -> None:
     quiet_child_signals()
     end_with_parent()
-    # Connecting loads the kubeconfig's credentials, and an exec plugin may ask its user something: the
-    # terminal is still this child's to use, and the dashboard waits for the answer before taking it.
-    from tui.cluster.config import ClusterConfigError, connect
-
-    try:
-        connection = connect(settings.connection)
-    except ClusterConfigError as exc:
-        _send(send, _FAILED, str(exc))
-        os._exit(0)
-    except BaseException:  # a bug, or ctrl+c: no answer, and the dashboard connects itself
-        os._exit(0)
-    _send(send, _CONNECTED, Connected(connection.context, connection.server, connection.warning))
+    connection = connect_here(settings.connection, send)  # the terminal is still the child's to use
     detach_child_output()  # from here on the screen is Textual's
     # No collections at all: the child lives a second or so, and a pass over the lists' and the state's
     # objects (its own, and the pages it shares with the dashboard) would only delay the first frame.
@@ -103,7 +84,7 @@ def _child(settings: Settings, clock: Clock, send: BinaryIO) -> None:
         with lock:
             if complete.is_set():
                 return
-            _send(send, _STATE, state)
+            send_message(send, _STATE, state)
             if state.complete:
                 complete.set()
 
@@ -120,66 +101,20 @@ def _child(settings: Settings, clock: Clock, send: BinaryIO) -> None:
     os._exit(0)
 
 
-def _send(send: BinaryIO, kind: str, value: object) -> None:
-    try:
-        dump((kind, value), send)
-        send.flush()
-    except OSError:  # the dashboard is gone or stopped listening
-        os._exit(0)
-
-
-@dataclass(frozen=True)
-class Connected:
-    """Where the child connected: what the dashboard's header and its warning before the screen say."""
-
-    context: str
-    server: str
-    warning: str | None
-
-
 class ForkedStates:
     """The states a child sends, read by the dashboard (a :class:`~tui.ui.source.FirstStates`)."""
 
-    def __init__(self, receive: BinaryIO, process: BaseProcess) -> None:
-        self._receive = receive
-        self._process = process
-        self._lock = threading.Lock()
-        self._closed = False
-
-    def _read(self) -> tuple[str, object] | None:
-        # Without the collector: the ~100,000 objects of a state at 2,000 entries made it run a dozen
-        # times, a third of the load's time, to find nothing to free (every one of them is kept). The
-        # load reads the pickle as the child writes it, so most of it is done when the child's dump is.
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            kind, value = pickle.load(self._receive)
-        except (EOFError, OSError, ValueError):  # the child ended (or was ended), or the pipe closed
-            return None
-        except Exception:  # a bug: the dashboard then does it all itself, never depending on the child
-            log.exception("reading from the first-states child failed")
-            return None
-        finally:
-            if enabled:
-                gc.enable()
-        return str(kind), value
+    def __init__(self, child: ChildPipe) -> None:
+        self.child = child
 
     def connected(self) -> Connected | str | None:
         """Wait for the child to connect: where to, or the one line saying why it could not (a
         ``ClusterConfigError``); None when it ended without saying (the dashboard then connects itself)."""
-        message = self._read()
-        if message is None:
-            return None
-        kind, value = message
-        if kind == _FAILED and isinstance(value, str):
-            return value
-        if kind == _CONNECTED and isinstance(value, Connected):
-            return value
-        return None
+        return connected(self.child)
 
     def next(self) -> ClusterState | None:
         """The child's next state; None at its end (or on anything it sent that cannot be read)."""
-        message = self._read()
+        message = self.child.receive()
         if message is None or message[0] != _STATE:
             return None
         state = message[1]
@@ -187,19 +122,11 @@ class ForkedStates:
 
     def finish(self, timeout: float) -> None:
         """Wait (at most ``timeout`` s) for the child to end: it saves the decoded copy before it does."""
-        self._process.join(timeout)
+        self.child.join(timeout)
 
     def close(self) -> None:
         """End the child, if still there, and close the pipe."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-        if self._process.is_alive():
-            self._process.kill()
-        self._process.join(1.0)
-        with contextlib.suppress(OSError):
-            self._receive.close()
+        self.child.close()
 
 
 def fork_first_states(settings: Settings, clock: Clock) -> ForkedStates | None:
@@ -207,18 +134,4 @@ def fork_first_states(settings: Settings, clock: Clock) -> ForkedStates | None:
     child can be forked (not Linux, or a thread already running): the dashboard then does it all here."""
     if not can_fork():
         return None
-    context = multiprocessing.get_context("fork")
-    read_end, write_end = os.pipe()
-    flush_std_streams()
-    process = context.Process(
-        target=_forked, args=(settings, clock, read_end, write_end), name="first-states", daemon=True
-    )
-    process.start()
-    os.close(write_end)  # the child holds the only writing end: its exit is this end's EOF
-    return ForkedStates(os.fdopen(read_end, "rb"), process)
-
-
-def _forked(settings: Settings, clock: Clock, read_end: int, write_end: int) -> None:
-    os.close(read_end)  # the dashboard's end, copied by the fork
-    with os.fdopen(write_end, "wb") as send:
-        _child(settings, clock, send)
+    return ForkedStates(ChildPipe(lambda send: _child(settings, clock, send), "first-states"))

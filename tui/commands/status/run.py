@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 from typing import TYPE_CHECKING, Any
 
 from tui.cluster.config import ClusterConfigError, check_cluster_config
@@ -12,6 +13,7 @@ from tui.commands.shared.settings import Settings, UsageError, command_settings,
 from tui.commands.shared.vault_reader import make_vault_reader
 from tui.commands.status.arguments import EXIT_UNREACHABLE, EXIT_USAGE, fail
 from tui.commands.status.background import Pending, read_beside, status_width
+from tui.commands.status.cluster_child import fork_cluster_read
 from tui.core.clock import SystemClock
 from tui.core.model.snapshot import VaultSnapshot
 from tui.vault.sdk_imports import IDENTITY, VAULT, import_sdk
@@ -21,7 +23,8 @@ if TYPE_CHECKING:
 
 __all__ = ["run", "status_width", "unsynced_lists"]
 
-# The heavy half (kubernetes, cryptography, the model): imported once the vault listing is under way.
+# The heavy half (cryptography, the model, the build): imported once the vault listing and the cluster
+# read are under way.
 SITE = ("tui.commands.status.site",)
 
 
@@ -91,6 +94,9 @@ def _status(
             sdk = VAULT if mode == "demo" else VAULT + IDENTITY
             reader = vault_reader
             vault_read = read_beside(lambda: reader.for_spc(None), prepare=lambda: import_sdk(sdk))
+    # The cluster connected to and listed in a child on the other core too (cluster_child.py), while this
+    # process imports the build and the ARM SDK; forked after the vault's, before any thread exists.
+    cluster = fork_cluster_read(settings, model, clock) if cluster_child_wanted() else None
     site = _import_site()
     return int(
         site.report(
@@ -102,8 +108,19 @@ def _status(
             as_json=as_json,
             vault_values=vault_values,
             show_all=show_all,
+            cluster=cluster,
         )
     )
+
+
+CLUSTER_CHILD_ENV = "AIO_CERTS_PREFETCH"
+"""``0``: read the cluster in this process, as before the child existed (for comparisons); the dashboard
+reads the same variable (``commands/dashboard/run.py``)."""
+
+
+def cluster_child_wanted() -> bool:
+    """Unless ``CLUSTER_CHILD_ENV`` is 0."""
+    return os.environ.get(CLUSTER_CHILD_ENV, "").strip() != "0"
 
 
 def _early_auth(auth: str | None) -> str | None:
