@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from tests.ui.test_source_retry import FakeFeed
 from tui.core.model.state import ClusterState
-from tui.ui.source import FeedSource, PrefetchedSource, SourceInfo
+from tui.ui.source import Deliver, FeedSource, PrefetchedSource, SourceInfo
 
 TIMEOUT = 10.0
 
@@ -161,3 +161,31 @@ def test_stopping_before_the_feed_started_ends_the_child_and_stops_the_feed(stea
     source.stop()  # twice is harmless
     _wait(lambda: not any(t.name == "live feed start" for t in threading.enumerate()))
     assert not feed.started.is_set() and not source.live_started
+
+
+class FailingOnceFeed(StartedFeed):
+    """A feed whose first subscription fails, as connecting would (a token file rotated meanwhile)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.attempts = 0
+
+    def subscribe(self, callback: Deliver) -> Callable[[], None]:
+        self.attempts += 1
+        if self.attempts == 1:
+            raise OSError("token file gone")
+        return super().subscribe(callback)
+
+
+def test_a_live_feed_that_fails_to_start_is_started_again(steady: ClusterState) -> None:
+    first, feed, screen = FakeFirst(), FailingOnceFeed(), Screen()
+    source = PrefetchedSource(first, FeedSource(feed, SourceInfo("ctx")), retry=(0.0, 0.0))
+    source.start(screen.deliver)
+    first.put(steady)
+    screen.wait_for(1)
+    source.first_frame_shown()
+    assert feed.started.wait(TIMEOUT)  # the second attempt
+    assert feed.attempts == 2
+    feed.deliver(steady)
+    assert screen.wait_for(2)[1] == steady
+    source.stop()

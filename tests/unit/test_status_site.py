@@ -6,9 +6,9 @@ so a first run's decoding goes into that wait; without a vault read there is no 
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -16,13 +16,16 @@ import pytest
 from tests import certgen as cg
 from tests.rawobjects import quickstart_site
 from tui.cli import build_parser
+from tui.commands.shared.early_connect import Connected
 from tui.commands.shared.settings import command_settings
 from tui.commands.status import site as status_site
+from tui.commands.status.cluster_child import ClusterRead, ForkedClusterRead
 from tui.config import UserConfig
 from tui.core.build import assemble
 from tui.core.build.cache import DecodeCache
 from tui.core.clock import FrozenClock
 from tui.core.model.settings import ModelSettings
+from tui.core.model.snapshot import RawSnapshot
 
 NOW = cg.EPOCH + timedelta(days=100)
 CA = cg.make_ca("Contoso Site Root CA")
@@ -43,25 +46,43 @@ class _VaultRead:
         self.decoded_when_waited = len(self.cache.decoded_items())
 
 
+@functools.cache
+def _raw() -> RawSnapshot:
+    # One read for the whole module: two reports compared must come from the same objects.
+    return quickstart_site(NOW, ca=CA, trust=FILES).snapshot()
+
+
+class _ClusterRead(ForkedClusterRead):
+    """The cluster as the forked child would have read it (no child here)."""
+
+    def __init__(self) -> None:
+        self.raw = _raw()
+        self.closed = False
+
+    def connected(self) -> Connected:
+        return Connected("c", "https://k", None)
+
+    def read(self) -> ClusterRead:
+        return ClusterRead(self.raw, None)
+
+    def close(self) -> None:
+        self.closed = True
+
+
 @pytest.fixture
-def cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> DecodeCache:
+def cache(monkeypatch: pytest.MonkeyPatch) -> DecodeCache:
     fresh = DecodeCache()
-    raw = quickstart_site(NOW, ca=CA, trust=FILES).snapshot()
-    connection = SimpleNamespace(
-        api_client=None, server="https://k", context="c", warning=None, close=lambda: None
-    )
     # The one cache the prewarm and the build share (both name it DEFAULT_CACHE), fresh for the test.
     monkeypatch.setattr(status_site, "DEFAULT_CACHE", fresh)
     monkeypatch.setattr(assemble, "DEFAULT_CACHE", fresh)
-    monkeypatch.setattr(status_site, "connect", lambda _: connection)
-    monkeypatch.setattr(status_site, "read_once", lambda *_, **__: raw)
     return fresh
 
 
 def _report(tmp_path: Path, vault_read: Any) -> int:
+    cluster = _ClusterRead()
     args = build_parser().parse_args(["status", "--no-vault"])
     settings = command_settings(args, UserConfig(), environ={"HOME": str(tmp_path)})
-    return int(
+    code = int(
         status_site.report(
             settings,
             ModelSettings(),
@@ -71,8 +92,11 @@ def _report(tmp_path: Path, vault_read: Any) -> int:
             as_json=True,
             vault_values=False,
             show_all=False,
+            cluster=cluster,
         )
     )
+    assert cluster.closed  # the child is ended once its read is taken
+    return code
 
 
 def test_the_list_files_are_decoded_while_the_vault_is_read(

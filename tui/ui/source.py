@@ -15,6 +15,7 @@ a ``ctrl+r`` read has come back, so it can say so instead of leaving the user gu
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +24,8 @@ from typing import Protocol
 
 from tui.core.model.snapshot import AreaState, ResourceStatus
 from tui.core.model.state import Area, ClusterState
+
+log = logging.getLogger(__name__)
 
 Deliver = Callable[[ClusterState], None]
 """Called with every new state, from any thread."""
@@ -314,6 +317,9 @@ class FirstStates(Protocol):
         ...
 
 
+LIVE_RETRY = (1.0, 30.0)
+"""Seconds before the live feed is started again after a failed start, doubling up to the second."""
+
 FINISH_WAIT = 2.0
 """How long the live feed waits for the reader ahead to save its decodes before starting without them."""
 
@@ -330,8 +336,11 @@ class PrefetchedSource:
     feed starts at once and everything it builds is shown, partial states included.
     """
 
-    def __init__(self, first: FirstStates, live: FeedSource) -> None:
+    def __init__(
+        self, first: FirstStates, live: FeedSource, *, retry: tuple[float, float] = LIVE_RETRY
+    ) -> None:
         self.info = live.info
+        self._retry = retry
         self._first = first
         self._live = live
         self._lock = threading.Lock()
@@ -340,6 +349,7 @@ class PrefetchedSource:
         self._live_started = False
         self._handed_over = False  # a complete state read ahead was delivered
         self._live_complete = False  # the live feed delivered its first complete state
+        self._stop_requested = threading.Event()
 
     @property
     def live_started(self) -> bool:
@@ -388,7 +398,19 @@ class PrefetchedSource:
                 return
             self._live_started = True
         self._first.finish(FINISH_WAIT)
-        self._live.start(self._deliver_live)
+        delay = self._retry[0]
+        while True:
+            try:
+                self._live.start(self._deliver_live)
+                return
+            except Exception:
+                # Connecting here failed where the child connected a moment ago with the same kubeconfig
+                # (a token file rotated between the two, say): the screen keeps the child's state, and the
+                # live feed is tried again, as a reflector would, until it starts or the source stops.
+                log.exception("starting the live feed failed; trying again in %.0f s", delay)
+            if self._stop_requested.wait(delay):
+                return
+            delay = min(delay * 2, self._retry[1])
 
     def _deliver_live(self, state: ClusterState) -> None:
         with self._lock:
@@ -411,6 +433,7 @@ class PrefetchedSource:
         """End the reader ahead and stop the live feed (started or not); safe to call more than once."""
         with self._lock:
             self._stopped = True
+        self._stop_requested.set()
         self._first.close()
         self._live.stop()
 
