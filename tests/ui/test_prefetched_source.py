@@ -18,8 +18,10 @@ import threading
 from collections.abc import Callable
 
 from tests.ui.test_source_retry import FakeFeed
-from tui.core.model.state import ClusterState
-from tui.ui.source import Deliver, FeedSource, PrefetchedSource, SourceInfo
+from tui.core.model.state import Area, ClusterState
+from tui.ui.source import Deliver, FeedSource, PrefetchedSource, SourceInfo, cluster_broken
+from tui.ui.view.connection import cluster_summary
+from tui.ui.view.format import clock_time
 
 TIMEOUT = 10.0
 
@@ -177,7 +179,7 @@ class FailingOnceFeed(StartedFeed):
         return super().subscribe(callback)
 
 
-def test_a_live_feed_that_fails_to_start_is_started_again(steady: ClusterState) -> None:
+def test_a_live_feed_that_fails_to_start_is_said_and_started_again(steady: ClusterState) -> None:
     first, feed, screen = FakeFirst(), FailingOnceFeed(), Screen()
     source = PrefetchedSource(first, FeedSource(feed, SourceInfo("ctx")), retry=(0.0, 0.0))
     source.start(screen.deliver)
@@ -186,6 +188,13 @@ def test_a_live_feed_that_fails_to_start_is_started_again(steady: ClusterState) 
     source.first_frame_shown()
     assert feed.started.wait(TIMEOUT)  # the second attempt
     assert feed.attempts == 2
+    said = screen.wait_for(2)[1]  # the failure, on screen: the cluster is being reconnected to
+    assert cluster_summary(said).text == f"reconnecting since {clock_time(steady.taken_at)}"
+    assert cluster_broken(said) and not cluster_broken(steady)
+    assert said.opcua == steady.opcua  # the entries read ahead stay
+    vault = [view for view in said.areas if view.area is Area.VAULT]
+    assert vault == [view for view in steady.areas if view.area is Area.VAULT]
     feed.deliver(steady)
-    assert screen.wait_for(2)[1] == steady
+    assert screen.wait_for(3)[2] == steady  # the live feed's state replaces it
+    assert cluster_summary(steady).text == "live"
     source.stop()

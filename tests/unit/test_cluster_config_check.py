@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.unit.test_cluster_config import _env, _kubeconfig
 from tui.cluster.config import ClusterConfigError, check_cluster_config, load_cluster_config
@@ -68,9 +69,32 @@ def test_each_mistake_is_the_line_connecting_gives(tmp_path: Path, case: str) ->
 
 
 def test_a_good_kubeconfig_passes_and_in_cluster_is_left_to_the_loader(tmp_path: Path) -> None:
-    check_cluster_config(_one(tmp_path), environ=_env(tmp_path))
-    check_cluster_config(_one(tmp_path), "b", environ=_env(tmp_path))
-    check_cluster_config(environ=_env(tmp_path, KUBERNETES_SERVICE_HOST="10.0.0.1"))
+    # A token: no plugin runs when the credentials are loaded.
+    assert check_cluster_config(_one(tmp_path), environ=_env(tmp_path)) is False
+    assert check_cluster_config(_one(tmp_path), "b", environ=_env(tmp_path)) is False
+    assert check_cluster_config(environ=_env(tmp_path, KUBERNETES_SERVICE_HOST="10.0.0.1")) is False
+
+
+@pytest.mark.parametrize(
+    ("credentials", "plugin"),
+    [
+        ({"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": "kubelogin"}}, True),
+        ({"auth-provider": {"name": "oidc", "config": {}}}, True),
+        ({"client-certificate": "/x.crt", "client-key": "/x.key"}, False),
+        ({"tokenFile": "/var/run/token"}, False),
+        ({}, False),
+    ],
+)
+def test_the_check_says_whether_the_credentials_run_a_plugin(
+    tmp_path: Path, credentials: dict[str, object], plugin: bool
+) -> None:
+    # The dashboard connects a second time before taking the screen when a plugin runs (it may ask its
+    # user something), and after its first frame otherwise (commands/dashboard/run.py).
+    path = Path(_one(tmp_path))
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc["users"] = [{"name": "u", "user": credentials}]
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    assert check_cluster_config(str(path), environ=_env(tmp_path)) is plugin
 
 
 def test_the_check_does_not_import_the_kubernetes_client(tmp_path: Path) -> None:

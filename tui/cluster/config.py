@@ -145,6 +145,9 @@ class _Chosen:
     shown: str
     server: str
     namespace: str | None
+    plugin: bool = False
+    """The context's credentials come from an ``exec`` or ``auth-provider`` plugin, which the client runs
+    when it loads them and which may write to the terminal or ask its user something."""
 
 
 def _check_kubeconfig(paths: list[Path], origin: str, context: str | None) -> _Chosen:
@@ -173,7 +176,11 @@ def _check_kubeconfig(paths: list[Path], origin: str, context: str | None) -> _C
             f"context '{shown}': cluster '{printable(str(cluster_name))}' has no server in kubeconfig"
         )
     server = str(cluster["cluster"]["server"]).rstrip("/")
-    return _Chosen(paths, str(context), shown, server, body.get("namespace") or None)
+    user_name = body.get("user")
+    user = _find_named(docs, "users", user_name) if user_name else None
+    credentials = (user or {}).get("user") or {}
+    plugin = isinstance(credentials, dict) and any(credentials.get(k) for k in ("exec", "auth-provider"))
+    return _Chosen(paths, str(context), shown, server, body.get("namespace") or None, plugin)
 
 
 def _from_kubeconfig(chosen: _Chosen) -> ClusterConnection:
@@ -251,12 +258,17 @@ def load_cluster_config(
 
 def check_cluster_config(
     kubeconfig: str | None = None, context: str | None = None, *, environ: Mapping[str, str] | None = None
-) -> None:
+) -> bool:
     """Run the checks :func:`load_cluster_config` runs before it loads anything, without importing the
     kubernetes client: the same :class:`ClusterConfigError` for a missing file, bad YAML, an unknown
     context, an incomplete entry or no configuration at all. What only the client's loader finds (an
-    unreadable client certificate, a failing exec plugin) is left to :func:`load_cluster_config`."""
-    _checked(kubeconfig, context, os.environ if environ is None else environ)
+    unreadable client certificate, a failing exec plugin) is left to :func:`load_cluster_config`.
+
+    Returns whether loading the context's credentials runs a plugin (``exec`` or ``auth-provider``):
+    something that may write to the terminal or ask its user, so it must not run while a full-screen app
+    holds the terminal."""
+    chosen = _checked(kubeconfig, context, os.environ if environ is None else environ)
+    return chosen is not None and chosen.plugin
 
 
 def _checked(kubeconfig: str | None, context: str | None, env: Mapping[str, str]) -> _Chosen | None:

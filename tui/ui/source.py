@@ -15,6 +15,7 @@ a ``ctrl+r`` read has come back, so it can say so instead of leaving the user gu
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -324,6 +325,24 @@ FINISH_WAIT = 2.0
 """How long the live feed waits for the reader ahead to save its decodes before starting without them."""
 
 
+def reconnecting(state: ClusterState, reason: str) -> ClusterState:
+    """``state`` with every cluster read marked as reconnecting since the state was read, for ``reason``
+    (the vault's and ARM's own reads untouched): what the screen says while a live feed cannot start."""
+    status = ResourceStatus(AreaState.RECONNECTING, reason, state.taken_at)
+    areas = tuple(
+        view
+        if view.area is Area.VAULT
+        else dataclasses.replace(
+            view,
+            state=AreaState.RECONNECTING,
+            message=reason,
+            parts=tuple((key, status) for key, _ in view.parts),
+        )
+        for view in state.areas
+    )
+    return dataclasses.replace(state, areas=areas)
+
+
 class PrefetchedSource:
     """A :class:`FeedSource` whose first states were read ahead, in a child process (design §10.1).
 
@@ -350,6 +369,7 @@ class PrefetchedSource:
         self._handed_over = False  # a complete state read ahead was delivered
         self._live_complete = False  # the live feed delivered its first complete state
         self._stop_requested = threading.Event()
+        self._last_ahead: ClusterState | None = None
 
     @property
     def live_started(self) -> bool:
@@ -373,6 +393,7 @@ class PrefetchedSource:
             with self._lock:
                 if self._stopped:
                     return
+                self._last_ahead = state
                 if state.complete:
                     # Before the app can paint it and call first_frame_shown.
                     self._handed_over = True
@@ -403,14 +424,23 @@ class PrefetchedSource:
             try:
                 self._live.start(self._deliver_live)
                 return
-            except Exception:
+            except Exception as exc:
                 # Connecting here failed where the child connected a moment ago with the same kubeconfig
-                # (a token file rotated between the two, say): the screen keeps the child's state, and the
-                # live feed is tried again, as a reflector would, until it starts or the source stops.
+                # (a token file rotated between the two, say): the screen says the cluster is being
+                # reconnected to (its state is the child's, as of its read), and the live feed is tried
+                # again, as a reflector would, until it starts or the source stops.
                 log.exception("starting the live feed failed; trying again in %.0f s", delay)
+                self._say_reconnecting(f"{type(exc).__name__}: {exc}".splitlines()[0])
             if self._stop_requested.wait(delay):
                 return
             delay = min(delay * 2, self._retry[1])
+
+    def _say_reconnecting(self, reason: str) -> None:
+        with self._lock:
+            deliver, last = self._deliver, self._last_ahead
+            if deliver is None or last is None or self._stopped or self._live_complete:
+                return
+        deliver(reconnecting(last, reason))
 
     def _deliver_live(self, state: ClusterState) -> None:
         with self._lock:

@@ -76,7 +76,7 @@ def _dashboard(args: argparse.Namespace) -> int:
         return _fail(str(exc), exc.code)
     clock = SystemClock()
     try:
-        first = _fork_first_states(settings, clock)
+        first, plugin = _fork_first_states(settings, clock)
     except UsageError as exc:
         return _fail(str(exc), EXIT_USAGE)
     except ClusterConfigError as exc:
@@ -102,8 +102,23 @@ def _dashboard(args: argparse.Namespace) -> int:
             first = None
         else:
             warn("dashboard", connected.warning)  # before the screen is taken
-            lazy = LazyFeed(settings, parts)
-            live = FeedSource(lazy, SourceInfo(connected.context, connected.server), on_stop=lazy.close)
+            if plugin:
+                # The credentials come from a plugin (exec, auth-provider), which this process runs too when
+                # it connects: here, while the terminal is still a terminal (it may write or ask), never
+                # under Textual's screen. The child, which ran it first, still lists and builds ahead.
+                try:
+                    connection = connect(settings.connection)
+                except ClusterConfigError as exc:
+                    first.close()
+                    parts.discard()
+                    return _fail(f"cannot reach the cluster: {exc}", EXIT_UNREACHABLE)
+                info = SourceInfo(connection.context, connection.server)
+                live = FeedSource(parts.feed(connection), info, on_stop=connection.close)
+            else:
+                # Plain credentials (a certificate, a token): nothing to ask, so the client is imported and
+                # the kubeconfig loaded again after the first frame.
+                lazy = LazyFeed(settings, parts)
+                live = FeedSource(lazy, SourceInfo(connected.context, connected.server), on_stop=lazy.close)
             source = PrefetchedSource(first, live)
     if first is None:
         try:
@@ -133,14 +148,15 @@ def _dashboard(args: argparse.Namespace) -> int:
     )
 
 
-def _fork_first_states(settings: Settings, clock: Clock) -> ForkedStates | None:
+def _fork_first_states(settings: Settings, clock: Clock) -> tuple[ForkedStates | None, bool]:
     """The child that connects and lists ahead (prefetch.py), after the checks that need no client, so a
-    bad flag or kubeconfig is still said before anything starts; None where it is not wanted or possible."""
+    bad flag or kubeconfig is still said before anything starts (None where it is not wanted or possible);
+    and whether the kubeconfig's credentials run a plugin."""
     if not prefetch_wanted(os.environ) or not can_fork():
-        return None
+        return None, False
     settings.model  # noqa: B018  (raises UsageError for bad site flags)
-    check_cluster_config(settings.connection.kubeconfig, settings.connection.context)
-    return fork_first_states(settings, clock)
+    plugin = check_cluster_config(settings.connection.kubeconfig, settings.connection.context)
+    return fork_first_states(settings, clock), plugin
 
 
 def prepare_ui() -> None:
@@ -305,20 +321,37 @@ class LazyFeed:
         self._settings = settings
         self._parts = parts
         self._lock = threading.Lock()
+        self._making = threading.Lock()
         self._feed: ClusterFeed | None = None
         self._connection: ClusterConnection | None = None
         self._closed = False
 
     def _made(self) -> ClusterFeed:
-        with self._lock:
-            if self._feed is None:
+        feed = self.made
+        if feed is not None:
+            return feed
+        # One maker at a time; the quick lock is never held while connecting, so the UI thread asking
+        # for the feed's snapshots meanwhile (every key press asks) never waits for it.
+        with self._making:
+            with self._lock:
+                if self._feed is not None:
+                    return self._feed
                 if self._closed:
                     raise RuntimeError("the dashboard is closing")
-                # The child connected with the same kubeconfig moments ago; a failure here is one line in
-                # the log, and the child's states stay on screen.
-                self._connection = connect(self._settings.connection)
-                self._feed = self._parts.feed(self._connection)
-            return self._feed
+            # The child connected with the same kubeconfig moments ago; a failure here is retried by
+            # PrefetchedSource, which says so on screen.
+            connection = connect(self._settings.connection)
+            try:
+                feed = self._parts.feed(connection)
+            except BaseException:
+                connection.close()
+                raise
+            with self._lock:
+                if self._closed:  # stopped while connecting: nothing may start now
+                    connection.close()
+                    raise RuntimeError("the dashboard is closing")
+                self._connection, self._feed = connection, feed
+            return feed
 
     @property
     def made(self) -> ClusterFeed | None:

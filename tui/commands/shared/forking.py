@@ -125,7 +125,9 @@ def send_message(file: IO[bytes], kind: str, value: object) -> None:
     try:
         dump((kind, value), file)
         file.flush()
-    except OSError:
+    except BaseException:
+        # The parent gone (OSError), or a value that cannot be pickled (a bug): part of the message may be
+        # written, so the child ends here, and the parent, reading an end of file, does the work itself.
         os._exit(0)
 
 
@@ -153,7 +155,7 @@ class ChildPipe:
         self._process.daemon = True
         self._process.start()
         os.close(write_end)  # the child holds the only writing end: its exit is this end's EOF
-        self._receive = os.fdopen(read_end, "rb")
+        self._receive: io.BufferedReader = os.fdopen(read_end, "rb")
         self._lock = threading.Lock()
         self._closed = False
 
@@ -170,8 +172,13 @@ class ChildPipe:
     def receive(self) -> tuple[str, object] | None:
         """The child's next message, waiting for it; None at its end (it ended, was ended, or wrote
         something that cannot be read)."""
-        # Without the collector: the ~100,000 objects of a large message (a dashboard state at 2,000
-        # entries) made it run a dozen times, a third of the load's time, to find nothing to free.
+        try:
+            if not self._receive.peek(1):  # wait for the message to begin, the collector still on
+                return None
+        except (OSError, ValueError):
+            return None
+        # Then without it: the ~100,000 objects of a large message (a dashboard state at 2,000 entries)
+        # made it run a dozen times, a third of the load's time, to find nothing to free.
         enabled = gc.isenabled()
         gc.disable()
         try:
@@ -190,12 +197,15 @@ class ChildPipe:
         """Wait at most ``timeout`` seconds for the child to end."""
         self._process.join(timeout)
 
-    def close(self) -> None:
-        """End the child, if still there, and close the pipe; safe to call more than once."""
+    def close(self, grace: float = 0.0) -> None:
+        """End the child, if still there after ``grace`` seconds (a child finishing a write that must not
+        be cut short), and close the pipe; safe to call more than once."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
+        if grace > 0:
+            self._process.join(grace)
         if self._process.is_alive():
             self._process.kill()
         self._process.join(1.0)
