@@ -452,6 +452,9 @@ class PrefetchedSource:
             first_complete = state.complete and not self._live_complete
             if state.complete:
                 self._live_complete = True
+                # The state read ahead was kept only to say "reconnecting" over it; held for the
+                # dashboard's life it would keep every entry of it alive (~7 MiB at 2,000 entries).
+                self._last_ahead = None
             release = first_complete and self._handed_over
         deliver(state)
         if release:
@@ -463,6 +466,7 @@ class PrefetchedSource:
         """End the reader ahead and stop the live feed (started or not); safe to call more than once."""
         with self._lock:
             self._stopped = True
+            self._last_ahead = None
         self._stop_requested.set()
         self._first.close()
         self._live.stop()
