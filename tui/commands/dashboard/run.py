@@ -26,6 +26,7 @@ from tui.commands.dashboard.arguments import EXIT_FAILED, EXIT_UNREACHABLE, EXIT
 from tui.commands.dashboard.prefetch import ForkedStates, fork_first_states
 from tui.commands.shared.app_runner import LazySession, run_app
 from tui.commands.shared.arm_reader import SiteArmReader, make_arm_reader
+from tui.commands.shared.early_connect import child_wanted
 from tui.commands.shared.exits import Refused, warn
 from tui.commands.shared.forking import can_fork
 from tui.commands.shared.options import ARM_ENDPOINT_ENV, RESOURCE_GROUP_ENV, SUBSCRIPTION_ENV, VAULT_URL_ENV
@@ -152,7 +153,7 @@ def _fork_first_states(settings: Settings, clock: Clock) -> tuple[ForkedStates |
     """The child that connects and lists ahead (prefetch.py), after the checks that need no client, so a
     bad flag or kubeconfig is still said before anything starts (None where it is not wanted or possible);
     and whether the kubeconfig's credentials run a plugin."""
-    if not prefetch_wanted(os.environ) or not can_fork():
+    if not child_wanted(os.environ) or not can_fork():
         return None, False
     settings.model  # noqa: B018  (raises UsageError for bad site flags)
     plugin = check_cluster_config(settings.connection.kubeconfig, settings.connection.context)
@@ -168,15 +169,6 @@ def prepare_ui() -> None:
     choose_frame_rate()
     # Then the app: Textual and the panes.
     import tui.ui.app  # noqa: F401
-
-
-PREFETCH_ENV = "AIO_CERTS_PREFETCH"
-"""``0`` lists and builds the first states in this process, as before the child existed (for comparisons)."""
-
-
-def prefetch_wanted(env: Mapping[str, str]) -> bool:
-    """Whether the first states are read ahead in a child (``prefetch.py``): unless ``PREFETCH_ENV`` is 0."""
-    return env.get(PREFETCH_ENV, "").strip() != "0"
 
 
 def kept_on_switch(flags: Mapping[str, object], env: Mapping[str, str]) -> tuple[str, ...]:

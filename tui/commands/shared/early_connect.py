@@ -11,6 +11,7 @@ could not, before anything else; the command says either before it goes on, as w
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
@@ -19,6 +20,16 @@ from tui.commands.shared.forking import ChildPipe, send_message
 if TYPE_CHECKING:
     from tui.cluster.config import ClusterConnection
     from tui.cluster.settings import ConnectionSettings
+
+PREFETCH_ENV = "AIO_CERTS_PREFETCH"
+"""``0``: the dashboard and ``status`` connect and list in their own process, as before the child existed
+(for comparisons)."""
+
+
+def child_wanted(env: Mapping[str, str]) -> bool:
+    """Whether to connect and list in a child: unless :data:`PREFETCH_ENV` is 0."""
+    return env.get(PREFETCH_ENV, "").strip() != "0"
+
 
 CONNECTED = "connected"
 """Message: the connection is made (a :class:`Connected`)."""

@@ -8,6 +8,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from tui.cluster.config import ClusterConfigError, check_cluster_config
+from tui.commands.shared.early_connect import child_wanted
 from tui.commands.shared.exits import Refused
 from tui.commands.shared.settings import Settings, UsageError, command_settings, load_user_config
 from tui.commands.shared.vault_reader import make_vault_reader
@@ -96,7 +97,7 @@ def _status(
             vault_read = read_beside(lambda: reader.for_spc(None), prepare=lambda: import_sdk(sdk))
     # The cluster connected to and listed in a child on the other core too (cluster_child.py), while this
     # process imports the build and the ARM SDK; forked after the vault's, before any thread exists.
-    cluster = fork_cluster_read(settings, model, clock) if cluster_child_wanted() else None
+    cluster = fork_cluster_read(settings, model, clock) if child_wanted(os.environ) else None
     site = _import_site()
     return int(
         site.report(
@@ -111,16 +112,6 @@ def _status(
             cluster=cluster,
         )
     )
-
-
-CLUSTER_CHILD_ENV = "AIO_CERTS_PREFETCH"
-"""``0``: read the cluster in this process, as before the child existed (for comparisons); the dashboard
-reads the same variable (``commands/dashboard/run.py``)."""
-
-
-def cluster_child_wanted() -> bool:
-    """Unless ``CLUSTER_CHILD_ENV`` is 0."""
-    return os.environ.get(CLUSTER_CHILD_ENV, "").strip() != "0"
 
 
 def _early_auth(auth: str | None) -> str | None:
