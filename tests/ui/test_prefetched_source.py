@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from tests.ui.test_source_retry import FakeFeed
 from tui.core.model.state import Area, ClusterState
-from tui.ui.source import Deliver, FeedSource, PrefetchedSource, SourceInfo, cluster_broken
+from tui.ui.source import FeedSource, PrefetchedSource, SourceInfo, cluster_broken
 from tui.ui.view.connection import cluster_summary
 from tui.ui.view.format import clock_time
 
@@ -87,7 +87,8 @@ def partial(state: ClusterState) -> ClusterState:
 
 def _source() -> tuple[PrefetchedSource, FakeFirst, StartedFeed, Screen]:
     first, feed, screen = FakeFirst(), StartedFeed(), Screen()
-    source = PrefetchedSource(first, FeedSource(feed, SourceInfo("ctx", "https://api")))
+    live = FeedSource(feed, SourceInfo("ctx", "https://api"))
+    source = PrefetchedSource(first, lambda: live, live.info, abandon=live.stop)
     source.start(screen.deliver)
     return source, first, feed, screen
 
@@ -166,22 +167,22 @@ def test_stopping_before_the_feed_started_ends_the_child_and_stops_the_feed(stea
 
 
 class FailingOnceFeed(StartedFeed):
-    """A feed whose first subscription fails, as connecting would (a token file rotated meanwhile)."""
+    """A feed whose first making fails, as connecting would (a token file rotated meanwhile)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.attempts = 0
 
-    def subscribe(self, callback: Deliver) -> Callable[[], None]:
+    def source(self) -> FeedSource:
         self.attempts += 1
         if self.attempts == 1:
             raise OSError("token file gone")
-        return super().subscribe(callback)
+        return FeedSource(self, SourceInfo("ctx"))
 
 
 def test_a_live_feed_that_fails_to_start_is_said_and_started_again(steady: ClusterState) -> None:
     first, feed, screen = FakeFirst(), FailingOnceFeed(), Screen()
-    source = PrefetchedSource(first, FeedSource(feed, SourceInfo("ctx")), retry=(0.0, 0.0))
+    source = PrefetchedSource(first, feed.source, SourceInfo("ctx"), retry=(0.0, 0.0))
     source.start(screen.deliver)
     first.put(steady)
     screen.wait_for(1)
@@ -215,3 +216,26 @@ def test_the_state_read_ahead_is_let_go_once_the_live_feed_has_its_own(steady: C
     screen.wait_for(2)
     assert source._last_ahead is None
     source.stop()
+
+
+def test_a_stop_while_the_live_feed_is_retried_releases_what_it_would_have_used(
+    steady: ClusterState,
+) -> None:
+    first, screen = FakeFirst(), Screen()
+    tried, abandoned = threading.Event(), threading.Event()
+
+    def never() -> FeedSource:
+        tried.set()
+        raise OSError("cluster gone")
+
+    # A retry far off: the stop, not the delay, must end the wait.
+    source = PrefetchedSource(first, never, SourceInfo("ctx"), abandon=abandoned.set, retry=(600.0, 600.0))
+    source.start(screen.deliver)
+    first.put(steady)
+    screen.wait_for(1)
+    source.first_frame_shown()
+    assert tried.wait(TIMEOUT)
+    source.stop()
+    assert abandoned.wait(TIMEOUT)  # the vault reader's worker and the like are ended
+    _wait(lambda: not any(t.name == "live feed start" for t in threading.enumerate()))
+    assert source._made() is None

@@ -151,7 +151,9 @@ def test_plain_credentials_are_loaded_again_after_the_first_frame(
     assert calls == ["ui imported", "child connected", "screen taken"]  # no connect before the screen
     assert isinstance(source, PrefetchedSource)
     assert source.info.context == "site" and not source.live_started
-    assert isinstance(source._live.feed, dashboard.LazyFeed)  # connects when the live feed starts
+    assert source._made() is None  # nothing connected yet
+    live = source._make_live()  # what starting the live feed does, after the first frame
+    assert calls[-1] == "connected here" and isinstance(live.feed, FakeFeed)
 
 
 def test_credentials_from_a_plugin_are_loaded_again_before_the_screen_is_taken(
@@ -161,7 +163,8 @@ def test_credentials_from_a_plugin_are_loaded_again_before_the_screen_is_taken(
     assert code == 0
     assert calls == ["ui imported", "child connected", "connected here", "screen taken"]
     assert isinstance(source, PrefetchedSource)
-    assert isinstance(source._live.feed, FakeFeed)  # made over the connection made before the screen
+    live = source._make_live()  # made over the connection made before the screen: no second one
+    assert isinstance(live.feed, FakeFeed) and calls.count("connected here") == 1
 
 
 def test_the_childs_reason_for_not_connecting_ends_the_start_before_the_screen(

@@ -349,19 +349,29 @@ class PrefetchedSource:
     The dashboard's interpreter is its bottleneck at start: the cluster's lists, their JSON and the first
     build took the processor from importing and mounting the UI. A child forked at start lists and builds
     on the other core while this process imports the UI; its states are shown first. Once the child's
-    complete state has been painted (:meth:`first_frame_shown`) the live feed starts here, and its own
-    partial states are held back until its first complete one, so the screen never goes back to
-    "loading". When the child ends without a complete state (killed, a bug, nothing forkable) the live
-    feed starts at once and everything it builds is shown, partial states included.
+    complete state has been painted (:meth:`first_frame_shown`) the live feed is made (``make_live``, which
+    may connect: never on the UI thread, never under this source's lock) and started, and its own partial
+    states are held back until its first complete one, so the screen never goes back to "loading". When
+    the child ends without a complete state (killed, a bug) the live feed starts at once and everything it
+    builds is shown, partial states included. ``abandon`` releases what ``make_live`` would have used when
+    the source stops before a live feed was made.
     """
 
     def __init__(
-        self, first: FirstStates, live: FeedSource, *, retry: tuple[float, float] = LIVE_RETRY
+        self,
+        first: FirstStates,
+        make_live: Callable[[], FeedSource],
+        info: SourceInfo,
+        *,
+        abandon: Callable[[], None] | None = None,
+        retry: tuple[float, float] = LIVE_RETRY,
     ) -> None:
-        self.info = live.info
+        self.info = info
         self._retry = retry
         self._first = first
-        self._live = live
+        self._make_live = make_live
+        self._abandon = abandon
+        self._live: FeedSource | None = None
         self._lock = threading.Lock()
         self._deliver: Deliver | None = None
         self._stopped = False
@@ -373,9 +383,13 @@ class PrefetchedSource:
 
     @property
     def live_started(self) -> bool:
-        """Whether the live feed has been started (tests and the benchmark read it)."""
+        """Whether the live feed has been asked for (tests and the benchmark read it)."""
         with self._lock:
             return self._live_started
+
+    def _made(self) -> FeedSource | None:
+        with self._lock:
+            return self._live
 
     def start(self, deliver: Deliver) -> None:
         """Deliver the states read ahead, from a thread of this source (returns at once)."""
@@ -407,11 +421,11 @@ class PrefetchedSource:
         """The first complete state is on screen: start the live feed (the state read ahead was shown), or
         let it start its side reads (it was the live feed's). Never blocks."""
         with self._lock:
-            handed_over, started = self._handed_over, self._live_started
+            handed_over, started, live = self._handed_over, self._live_started, self._live
         if handed_over and not started:
             threading.Thread(target=self._start_live, name="live feed start", daemon=True).start()
-        elif not handed_over:
-            self._live.first_frame_shown()
+        elif not handed_over and live is not None:
+            live.first_frame_shown()
 
     def _start_live(self) -> None:
         with self._lock:
@@ -422,18 +436,28 @@ class PrefetchedSource:
         delay = self._retry[0]
         while True:
             try:
-                self._live.start(self._deliver_live)
-                return
+                live = self._make_live()
+                break
             except Exception as exc:
                 # Connecting here failed where the child connected a moment ago with the same kubeconfig
                 # (a token file rotated between the two, say): the screen says the cluster is being
                 # reconnected to (its state is the child's, as of its read), and the live feed is tried
-                # again, as a reflector would, until it starts or the source stops.
-                log.exception("starting the live feed failed; trying again in %.0f s", delay)
+                # again, as a reflector would, until it is made or the source stops.
+                log.exception("making the live feed failed; trying again in %.0f s", delay)
                 self._say_reconnecting(f"{type(exc).__name__}: {exc}".splitlines()[0])
             if self._stop_requested.wait(delay):
+                if self._abandon is not None:
+                    self._abandon()
                 return
             delay = min(delay * 2, self._retry[1])
+        with self._lock:
+            stopped = self._stopped
+            if not stopped:
+                self._live = live
+        if stopped:  # stopped while the feed was being made: it never starts
+            live.stop()
+            return
+        live.start(self._deliver_live)
 
     def _say_reconnecting(self, reason: str) -> None:
         with self._lock:
@@ -444,8 +468,8 @@ class PrefetchedSource:
 
     def _deliver_live(self, state: ClusterState) -> None:
         with self._lock:
-            deliver = self._deliver
-            if deliver is None or self._stopped:
+            deliver, live = self._deliver, self._live
+            if deliver is None or live is None or self._stopped:
                 return
             if self._handed_over and not self._live_complete and not state.complete:
                 return  # the screen holds a complete state already: no going back to "loading"
@@ -460,31 +484,41 @@ class PrefetchedSource:
         if release:
             # The app said first_frame_shown for the state read ahead; the live feed's side reads (vault,
             # ARM) wait for this one, as they would have for a first frame of their own.
-            self._live.first_frame_shown()
+            live.first_frame_shown()
 
     def stop(self) -> None:
-        """End the reader ahead and stop the live feed (started or not); safe to call more than once."""
+        """End the reader ahead and stop the live feed (made or not); safe to call more than once."""
         with self._lock:
             self._stopped = True
             self._last_ahead = None
+            live, self._live = self._live, None
+            # A feed being made when the stop comes is stopped, or abandoned, by its maker.
+            abandon = self._abandon if not self._live_started else None
+            if abandon is not None:
+                self._abandon = None
         self._stop_requested.set()
         self._first.close()
-        self._live.stop()
+        if live is not None:
+            live.stop()
+        elif abandon is not None:
+            abandon()
 
     def refresh(self) -> None:
-        """Ask the live feed for a fresh state; before it has started the state on screen is seconds old and
-        its own first read follows at once, so there is nothing to ask."""
-        if self.live_started:
-            self._live.refresh()
+        """Ask the live feed for a fresh state; before it runs the state on screen is seconds old and its
+        own first read follows at once, so there is nothing to ask."""
+        if (live := self._made()) is not None:
+            live.refresh()
 
     @property
     def refresh_pending(self) -> bool:
         """A :meth:`refresh` is still waiting for its read (see :class:`FeedSource`)."""
-        return self.live_started and self._live.refresh_pending
+        live = self._made()
+        return live is not None and live.refresh_pending
 
     def defer_builds(self, seconds: float) -> None:
-        """Someone is typing: the live feed holds new states back (see :class:`FeedSource`)."""
-        self._live.defer_builds(seconds)
+        """Someone is typing: the live feed, once running, holds new states back (see :class:`FeedSource`)."""
+        if (live := self._made()) is not None:
+            live.defer_builds(seconds)
 
 
 class StaticSource:

@@ -47,9 +47,6 @@ from tui.vault.sdk_imports import import_sdk
 
 if TYPE_CHECKING:
     from tui.cluster.live import ClusterFeed
-    from tui.core.model.arm import ArmSnapshot
-    from tui.core.model.snapshot import VaultSnapshot
-    from tui.core.model.state import ClusterState
     from tui.ops.runner import ChangeSession
     from tui.ui.modals.context_switch import ContextChoice
 
@@ -103,24 +100,22 @@ def _dashboard(args: argparse.Namespace) -> int:
             first = None
         else:
             warn("dashboard", connected.warning)  # before the screen is taken
+            info = SourceInfo(connected.context, connected.server)
             if plugin:
                 # The credentials come from a plugin (exec, auth-provider), which this process runs too when
                 # it connects: here, while the terminal is still a terminal (it may write or ask), never
                 # under Textual's screen. The child, which ran it first, still lists and builds ahead.
                 try:
-                    connection = connect(settings.connection)
+                    live = parts.live(info)
                 except ClusterConfigError as exc:
                     first.close()
                     parts.discard()
                     return _fail(f"cannot reach the cluster: {exc}", EXIT_UNREACHABLE)
-                info = SourceInfo(connection.context, connection.server)
-                live = FeedSource(parts.feed(connection), info, on_stop=connection.close)
+                source = PrefetchedSource(first, lambda: live, info, abandon=live.stop)
             else:
                 # Plain credentials (a certificate, a token): nothing to ask, so the client is imported and
-                # the kubeconfig loaded again after the first frame.
-                lazy = LazyFeed(settings, parts)
-                live = FeedSource(lazy, SourceInfo(connected.context, connected.server), on_stop=lazy.close)
-            source = PrefetchedSource(first, live)
+                # the kubeconfig loaded again after the first frame, on the source's thread.
+                source = PrefetchedSource(first, lambda: parts.live(info), info, abandon=parts.discard)
     if first is None:
         try:
             connection = connect(settings.connection)
@@ -297,121 +292,20 @@ class FeedParts:
             timings=FeedTimings(side_reads_after=1.0),
         )
 
+    def live(self, info: SourceInfo) -> FeedSource:
+        """Connect and make the live feed's source (not started); raises ``ClusterConfigError``."""
+        connection = connect(self.settings.connection)
+        try:
+            feed = self.feed(connection)
+        except BaseException:
+            connection.close()
+            raise
+        return FeedSource(feed, info, on_stop=connection.close)
+
     def discard(self) -> None:
         """End the vault reader's worker child: no feed will be made of these parts."""
         if isinstance(self.vault_reader, ForkedVaultReader):
             self.vault_reader.close()
-
-
-class LazyFeed:
-    """A live feed that connects and is made on first use: its ``subscribe``, from the thread that starts
-    it once the first frame is painted (:class:`~tui.ui.source.PrefetchedSource`), so the `kubernetes`
-    client is imported and the kubeconfig loaded off the first frame's way. Before that, the feed's other
-    methods have nothing to act on and do nothing."""
-
-    def __init__(self, settings: Settings, parts: FeedParts) -> None:
-        self._settings = settings
-        self._parts = parts
-        self._lock = threading.Lock()
-        self._making = threading.Lock()
-        self._feed: ClusterFeed | None = None
-        self._connection: ClusterConnection | None = None
-        self._closed = False
-
-    def _made(self) -> ClusterFeed:
-        feed = self.made
-        if feed is not None:
-            return feed
-        # One maker at a time; the quick lock is never held while connecting, so the UI thread asking
-        # for the feed's snapshots meanwhile (every key press asks) never waits for it.
-        with self._making:
-            with self._lock:
-                if self._feed is not None:
-                    return self._feed
-                if self._closed:
-                    raise RuntimeError("the dashboard is closing")
-            # The child connected with the same kubeconfig moments ago; a failure here is retried by
-            # PrefetchedSource, which says so on screen.
-            connection = connect(self._settings.connection)
-            try:
-                feed = self._parts.feed(connection)
-            except BaseException:
-                connection.close()
-                raise
-            with self._lock:
-                if self._closed:  # stopped while connecting: nothing may start now
-                    connection.close()
-                    raise RuntimeError("the dashboard is closing")
-                self._connection, self._feed = connection, feed
-            return feed
-
-    @property
-    def made(self) -> ClusterFeed | None:
-        """The feed, once made."""
-        with self._lock:
-            return self._feed
-
-    @property
-    def vault_snapshot(self) -> VaultSnapshot | None:
-        """The feed's latest vault read (None before it is made)."""
-        feed = self.made
-        return None if feed is None else feed.vault_snapshot
-
-    @property
-    def arm_snapshot(self) -> ArmSnapshot | None:
-        """The feed's latest ARM read (None before it is made)."""
-        feed = self.made
-        return None if feed is None else feed.arm_snapshot
-
-    def subscribe(self, callback: Callable[[ClusterState], None]) -> Callable[[], None]:
-        """Connect and make the feed (the first time), then subscribe to it."""
-        return self._made().subscribe(callback)
-
-    def start(self) -> None:
-        """Start the feed (made if it was not)."""
-        self._made().start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop the feed, or end the vault reader's worker when no feed was made."""
-        with self._lock:
-            self._closed = True
-            feed = self._feed
-        if feed is None:
-            self._parts.discard()
-        else:
-            feed.stop(timeout)
-
-    def close(self) -> None:
-        """Close the connection, if one was made."""
-        with self._lock:
-            connection = self._connection
-        if connection is not None:
-            connection.close()
-
-    def refresh_vault(self) -> None:
-        """Ask the feed to read the vault again."""
-        if (feed := self.made) is not None:
-            feed.refresh_vault()
-
-    def refresh_arm(self) -> None:
-        """Ask the feed to read ARM again."""
-        if (feed := self.made) is not None:
-            feed.refresh_arm()
-
-    def rebuild(self) -> None:
-        """Ask the feed to rebuild."""
-        if (feed := self.made) is not None:
-            feed.rebuild()
-
-    def release_side_reads(self) -> None:
-        """Let the feed's first vault and ARM reads start."""
-        if (feed := self.made) is not None:
-            feed.release_side_reads()
-
-    def defer_builds(self, seconds: float) -> None:
-        """Hold the feed's new states back while someone types."""
-        if (feed := self.made) is not None:
-            feed.defer_builds(seconds)
 
 
 def open_feed(settings: Settings, *, clock: Clock | None = None) -> tuple[ClusterConnection, ClusterFeed]:
