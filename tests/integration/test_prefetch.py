@@ -65,7 +65,9 @@ out["client_here"] = "kubernetes" in sys.modules  # the child connected and list
 states = []
 while (state := first.next()) is not None:
     states.append(state)
-    if mode == "hold" and not state.complete and len(states) == 1:
+    # On a busy machine the first partial states may still miss other lists too: wait (for states, not
+    # for time) until only the held one is missing, then let it answer.
+    if mode == "hold" and "first_loading" not in out and list(state.loading) == ["secretsyncs"]:
         out["first_loading"] = list(state.loading)
         with open(fifo, "wb"):
             pass  # let the SecretSync list answer
