@@ -39,6 +39,11 @@ RUN_TIMEOUT = 60
 
 
 def _run(*args: str, kubeconfig: Path | str, home: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return _python("-m", "tui", "status", *args, kubeconfig=kubeconfig, home=home, **env)
+
+
+def _python(*argv: str, kubeconfig: Path | str, home: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """This Python with ``argv``, in a user's environment pointed at ``kubeconfig``."""
     base = {
         k: v
         for k, v in os.environ.items()
@@ -48,7 +53,7 @@ def _run(*args: str, kubeconfig: Path | str, home: Path, **env: str) -> subproce
     }
     base.update({"KUBECONFIG": str(kubeconfig), "HOME": str(home), "COLUMNS": "100", **env})
     return subprocess.run(
-        [sys.executable, "-m", "tui", "status", *args],
+        [sys.executable, *argv],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -546,17 +551,7 @@ sys.exit(main(["status", "--no-vault", "--json"]))
 
 
 def _probe(mode: str, kubeconfig: Path, home: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("AIO_CERTS_") and k != "KUBECONFIG"}
-    base.update({"KUBECONFIG": str(kubeconfig), "HOME": str(home), **env})
-    return subprocess.run(
-        [sys.executable, "-c", _CLUSTER_CHILD_PROBE, mode],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=base,
-        timeout=RUN_TIMEOUT,
-        check=False,
-    )
+    return _python("-c", _CLUSTER_CHILD_PROBE, mode, kubeconfig=kubeconfig, home=home, **env)
 
 
 def _without_times(doc: dict[str, object]) -> str:
