@@ -1,6 +1,6 @@
 """Allow ``python -m tui``."""
 
-from tui.cli import main
+from tui.cli import entry
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    entry()

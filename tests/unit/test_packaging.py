@@ -47,7 +47,7 @@ def test_wheel_contains_styles_and_entry_point(tmp_path: Path) -> None:
     with zipfile.ZipFile(wheels[0]) as wheel:
         names = set(wheel.namelist())
         entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-        assert "aio-certs = tui.cli:main" in wheel.read(entry_points).decode()
+        assert "aio-certs = tui.cli:entry" in wheel.read(entry_points).decode()
     styles = {p.name for p in (ROOT / "styles").iterdir()}
     assert styles, "styles/ is empty"
     for name in styles:

@@ -7,7 +7,11 @@ with control characters escaped. Standard library only: the ``arguments`` module
 
 from __future__ import annotations
 
+import atexit
+import os
 import sys
+import threading
+from typing import NoReturn
 
 from tui.core.text import one_line
 
@@ -61,3 +65,31 @@ def fail(command: str, message: str, code: int) -> int:
     return ``code``."""
     print(f"aio-certs {command}: {one_line(message)}", file=sys.stderr)
     return code
+
+
+def end_now(status: int) -> NoReturn:
+    """End the process with ``status`` now that its work is done, without the interpreter's teardown.
+
+    The teardown frees every object one by one and finds nothing to write: after ``status`` at 2,000
+    certificates it is ~55 ms of a 0.6 s run. What the usual end does that matters is done first: the
+    standard streams are flushed and the functions registered with :mod:`atexit` run (logging's flush,
+    ``multiprocessing`` ending its daemon children). Ends the usual way (``SystemExit``) instead while a
+    thread that is not a daemon is still running (the usual end waits for it), and when a standard stream
+    cannot be flushed (a closed pipe: the usual end reports it as it always has).
+    """
+    main = threading.main_thread()
+    if any(t is not main and not t.daemon and t.is_alive() for t in threading.enumerate()):
+        sys.exit(status)
+    try:
+        _flush_streams()
+        atexit._run_exitfuncs()
+        _flush_streams()  # what the exit functions printed
+    except (OSError, ValueError):
+        sys.exit(status)
+    os._exit(status)
+
+
+def _flush_streams() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.flush()
