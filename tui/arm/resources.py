@@ -32,6 +32,7 @@ from tui.arm.client import (
     make_mgmt_client,
 )
 from tui.arm.errors import ArmError, error_code, is_api_version_refusal, to_arm_error
+from tui.arm.listing import NotAsTheSdkReadsIt, list_resources
 from tui.core.model.arm import ArmIds, ArmKind, ArmResource
 
 T = TypeVar("T")
@@ -119,11 +120,17 @@ class ArmResources:
     def _call(self, action: str, kind: ArmKind, work: Callable[[Any, float | None], T]) -> T:
         """Run ``work(operations, deadline)`` with the endpoint's api-version, and with the other one when
         ARM refuses it (nothing was written then: the refusal comes before any change)."""
+        return self._attempt(
+            action, lambda client, _version, deadline: work(self._operations(client, kind), deadline)
+        )
+
+    def _attempt(self, action: str, work: Callable[[Any, str, float | None], T]) -> T:
+        """:meth:`_call` for work that takes the client itself and its api-version."""
         deadline = self._deadline()
         versions = self._memory.order(self.endpoint)
         for index, version in enumerate(versions):
             try:
-                result = work(self._operations(self._client(version), kind), deadline)
+                result = work(self._client(version), version, deadline)
             except ArmError:
                 raise
             except Exception as exc:  # every SDK, transport or credential failure becomes one line
@@ -218,16 +225,23 @@ class ArmResources:
     # -- reading ---------------------------------------------------------------------------------
 
     def list(self, kind: ArmKind) -> list[ArmResource]:
-        """Every resource of ``kind`` in the resource group (all pages)."""
+        """Every resource of ``kind`` in the resource group (all pages): read from the pages' JSON
+        (:mod:`tui.arm.listing`), through the SDK's listing for an answer that module leaves to it."""
 
-        def work(operations: Any, deadline: float | None) -> list[ArmResource]:
-            pages: Iterator[Any] = iter(
-                operations.list_by_resource_group(self.ids.resource_group, **{DEADLINE_OPTION: deadline})
-            )
-            return [to_resource(kind, item.as_dict()) for item in pages]
+        def work(client: Any, version: str, deadline: float | None) -> list[ArmResource]:
+            try:
+                items = list_resources(client, self.ids, kind, api_version=version, deadline=deadline)
+            except NotAsTheSdkReadsIt:
+                pages: Iterator[Any] = iter(
+                    self._operations(client, kind).list_by_resource_group(
+                        self.ids.resource_group, **{DEADLINE_OPTION: deadline}
+                    )
+                )
+                items = [item.as_dict() for item in pages]
+            return [to_resource(kind, item) for item in items]
 
-        return self._call(
-            f"listing {kind.resource_type} in resource group {self.ids.resource_group}", kind, work
+        return self._attempt(
+            f"listing {kind.resource_type} in resource group {self.ids.resource_group}", work
         )
 
     def close(self) -> None:
