@@ -1,0 +1,60 @@
+"""The name of a listed secret is read from its id as the SDK reads it (``parse_key_vault_id``), also on
+the quick path that skips ``urlparse`` for the usual ids (``tui/vault/listing.py``)."""
+
+from __future__ import annotations
+
+import pytest
+from azure.keyvault.secrets._shared import parse_key_vault_id
+
+from tui.vault.listing import NotAsTheSdkReadsIt, _name
+
+IDS = [
+    "https://kv-aio.vault.azure.net/secrets/plc-1-der",
+    "https://kv-aio.vault.azure.net:443/secrets/Plc-1-DER",
+    "https://127.0.0.1:45945/secrets/bench-device-01213-der",
+    "HTTPS://KV.VAULT.AZURE.NET/secrets/x",
+    "https://kv.vault.azure.net/secrets/x/0123abcd",
+    "https://kv.vault.azure.net/secrets/x/",
+    "https://kv.vault.azure.net//secrets//x",
+    "https://kv.vault.azure.net/keys/x",
+    "https://user@kv.vault.azure.net/secrets/x",
+    "https://kv.vault.azure.net/secrets/x?api-version=7.5",
+    "https://kv.vault.azure.net/secrets/x#part",
+    "https://kv.vault.azure.net/secrets/x;params",
+    "https://kv.vault.azure.net/secrets/x%2Fy",
+    "https://kv.vault.azure.net/secrets/x\n",
+    " https://kv.vault.azure.net/secrets/x",
+    "https://kv.vault.azure.net/secrets/x\ty",
+    "https://[::1]:8443/secrets/x",
+    "https:///secrets/x",
+    "https://:443/secrets/x",
+    "https://kv.vault.azure.net/secrets/",
+    "https://kv.vault.azure.net/secrets/a/b/c",
+    "kv.vault.azure.net/secrets/x",
+    "/secrets/x",
+]
+
+
+def _sdk_name(item_id: str) -> str | None:
+    try:
+        return parse_key_vault_id(item_id).name
+    except ValueError:
+        return None
+
+
+@pytest.mark.parametrize("item_id", IDS)
+def test_the_name_is_the_sdks(item_id: str) -> None:
+    try:
+        ours: str | None = _name(item_id)
+    except NotAsTheSdkReadsIt:
+        ours = None
+    assert ours == _sdk_name(item_id)
+
+
+def test_the_usual_ids_do_not_go_through_urlparse(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused(*_args: object) -> None:
+        raise AssertionError("urlparse called")
+
+    monkeypatch.setattr("tui.vault.listing.urlparse", refused)
+    assert _name("https://kv-aio.vault.azure.net/secrets/plc-1-der") == "plc-1-der"
+    assert _name("https://127.0.0.1:45945/secrets/Bench-01") == "Bench-01"
