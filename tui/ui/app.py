@@ -492,6 +492,8 @@ class DashboardApp(SiteViews):
     def _connection_notices(self, now: datetime) -> None:
         if self._refreshing and not getattr(self.source, "refresh_pending", False):
             self._refreshing = False
+            with contextlib.suppress(NoMatches):  # shutting down
+                self._dashboard.show_rereading(False, now)
             vault = connection.vault_summary(self.state).text
             self.notify(f"read again: {vault}", title="ctrl+r", timeout=4, markup=False)
         hint = connection.reconnect_hint(self.state, now, self.source.info.server)
@@ -520,9 +522,13 @@ class DashboardApp(SiteViews):
             self.push_screen(HelpModal(help_groups()))
 
     def action_refresh(self) -> None:
-        """Re-read the vault and rebuild (in a worker: a source may block); say so at once, and again
-        when the read is back (the next tick after it)."""
-        self.notify("re-reading the Key Vault and ARM…", title="ctrl+r", timeout=4)
+        """Re-read the vault and rebuild (in a worker: a source may block); say so at once (the header's
+        vault item, or a notice when a dialog hides the header), and again when the read is back (a notice,
+        the next tick after it)."""
+        if self.screen is self._dashboard:
+            self._dashboard.show_rereading(True, self.clock.now())
+        else:
+            self.notify("re-reading the Key Vault and ARM…", title="ctrl+r", timeout=4)
         if self._reread_since is None:
             self._reread_since = monotonic()
             self._reread_when_quiet()

@@ -184,6 +184,10 @@ class DashboardScreen(Screen[None]):
         """Refresh only the header (connection error, read-only toggle)."""
         self.header.show(self.state, now, source_error=source_error, read_only=read_only)
 
+    def show_rereading(self, rereading: bool, now: datetime) -> None:
+        """The header's vault item says a ``ctrl+r`` re-read is under way (or no longer)."""
+        self.header.set_rereading(rereading, now)
+
     def tick(self, now: datetime) -> None:
         """Once a second: data age and countdowns (no repaint unless their text changed)."""
         self.header.tick(self.state, now)

@@ -76,6 +76,10 @@ def _short(resource_key: str) -> str:
     return resource_key.rsplit("/", 1)[-1]
 
 
+REREADING = Summary("vault re-reading…", Level.MUTED)
+"""The header's vault item from ``ctrl+r`` until the read is back."""
+
+
 def vault_summary(state: ClusterState | None) -> Summary:
     """``vault ok (N)``, ``vault reading (N)``, ``vault offline``, ``vault forbidden``, ``vault not read``
     or ``vault …``."""
@@ -175,6 +179,10 @@ HEADER_HELP: tuple[tuple[str, str], ...] = (
         "vault ok (N)",
         "N secrets, as of the last read: every minute, at once on ctrl+r and when the cluster "
         "connection breaks; a failed read is retried after 5, 10, 20 and 40 s",
+    ),
+    (
+        "vault re-reading…",
+        "ctrl+r: the vault and ARM are read again (once typing pauses); a notice says what was found",
     ),
 )
 """What the header's items mean, for the help."""

@@ -40,6 +40,8 @@ class StatusHeader(Horizontal):
         self._last: tuple[ClusterState | None, datetime, str | None, bool] | None = None
         self.narrow = False
         """The narrow wording is in use (see :mod:`tui.ui.view.header`)."""
+        self.rereading = False
+        """A ``ctrl+r`` re-read was asked for and has not come back: the vault item says so."""
 
     def compose(self) -> ComposeResult:
         """Title, context, namespace, connection, vault, ARM, age and read-only badge."""
@@ -81,7 +83,7 @@ class StatusHeader(Horizontal):
             # "no problems" yet.
             findings = counts.text() or ("no problems so far" if state.loading else "no problems")
         cluster = loading_summary(state, connection.cluster_summary(state, source_error))
-        vault = connection.vault_summary(state)
+        vault = connection.REREADING if self.rereading else connection.vault_summary(state)
         arm = connection.arm_summary(state)
         mode = "READ-ONLY" if read_only else ""
         width = self.size.width or self.app.size.width
@@ -118,6 +120,18 @@ class StatusHeader(Horizontal):
         arm_line.set_class(not arm.text, "-absent")
         self.tick(state, now)
         self._line("hdr-mode").show(mode, Level.WARNING if read_only else None)
+
+    def set_rereading(self, rereading: bool, now: datetime) -> None:
+        """Say ``vault re-reading…`` in place of the vault's state from ``ctrl+r`` until the read is back.
+
+        In the header rather than in a notice: ``ctrl+r`` is often pressed in the filter box with more
+        typing to come, and mounting a notice cost the next keys 20-35 ms each (``bench/bench_ui.py``)."""
+        if rereading == self.rereading:
+            return
+        self.rereading = rereading
+        if self._last is not None:
+            state, _then, source_error, read_only = self._last
+            self.show(state, now, source_error=source_error, read_only=read_only)
 
     def tick(self, state: ClusterState | None, now: datetime) -> None:
         """Update the data age only (called every second)."""
