@@ -2,8 +2,8 @@
 
 Over HTTPS through the real ``SecretsStoreExtensionMgmtClient`` pipeline: the resources equal what the
 SDK's own listing gives (both kinds, both api-versions, several pages), one request per page (the SDK is
-not asked again behind the scenes), and an answer the module leaves to the SDK (a refused api-version, a
-403) is still raised and worded by the SDK's listing.
+not asked again behind the scenes), and an error answer (a refused api-version, a 403, a 429) raised and
+worded as the SDK's listing raises it, from that one answer.
 """
 
 from __future__ import annotations
@@ -138,21 +138,30 @@ def test_the_listing_equals_the_sdks_page_by_page(
     assert [(r.status, r.query.get("api-version")) for r in requests] == [(200, version)] * pages
 
 
-def test_a_refused_api_version_is_left_to_the_sdk_and_the_other_one_is_used(arm: ArmEmulator) -> None:
+def test_a_refused_api_version_is_raised_as_the_sdk_does_and_the_other_one_used(arm: ArmEmulator) -> None:
     memory = ApiVersionMemory()
     memory.remember(arm.endpoint, "2019-01-01")  # a dated version the provider does not serve
     listed = _resources(arm, memory).list(ArmKind.SPC)
     assert sorted(r.name for r in listed) == [f"spc-{n}" for n in range(SPCS)]
     sent = [(r.status, r.query.get("api-version")) for r in arm.requests()]
-    # The module's request, the SDK's own (which raises the refusal), then the CLI's version, two pages.
-    assert sent == [(400, "2019-01-01"), (400, "2019-01-01"), (200, CLI_API_VERSION), (200, CLI_API_VERSION)]
+    # The refusal raised as the SDK raises it, from the one answer; then the CLI's version, two pages.
+    assert sent == [(400, "2019-01-01"), (200, CLI_API_VERSION), (200, CLI_API_VERSION)]
     assert memory.first(arm.endpoint) == CLI_API_VERSION
 
 
-def test_a_403_is_raised_and_worded_by_the_sdks_listing(arm: ArmEmulator) -> None:
+def test_a_403_is_raised_and_worded_as_the_sdks_listing_words_it(arm: ArmEmulator) -> None:
     arm.deny("read")
     with pytest.raises(ArmError) as caught:
         _resources(arm).list(ArmKind.SECRET_SYNC)
     assert caught.value.state is AreaState.FORBIDDEN
     assert "403 AuthorizationFailed" in str(caught.value) and "\n" not in str(caught.value)
-    assert [r.status for r in arm.requests()] == [403, 403]
+    assert [r.status for r in arm.requests()] == [403]  # asked once: not again through the SDK
+
+
+def test_throttling_is_worded_as_before_and_asked_once(arm: ArmEmulator) -> None:
+    arm.throttle(1, retry_after=1)
+    with pytest.raises(ArmError) as caught:
+        _resources(arm).list(ArmKind.SECRET_SYNC)  # retry_total=0: the pipeline does not ask again
+    assert str(caught.value).startswith("listing Microsoft.SecretSyncController/secretSyncs"), caught.value
+    assert "ARM is throttling requests (429" in str(caught.value)
+    assert [r.status for r in arm.requests()] == [429]
