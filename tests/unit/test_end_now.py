@@ -8,6 +8,8 @@ The quick end skips the interpreter's teardown; what must still happen is checke
 from __future__ import annotations
 
 import io
+import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -38,8 +40,16 @@ print("report line")  # stdout is a pipe: block-buffered, still in the buffer he
 
 def _child(body: str) -> subprocess.CompletedProcess[str]:
     script = _SCRIPT_HEAD + textwrap.dedent(body)
+    # Buffered as a user's shell would run it, so that the report is still in the buffer at the end.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
     return subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=60, check=False
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+        env=env,
     )
 
 
@@ -48,6 +58,29 @@ def test_quick_end_writes_the_output_runs_atexit_and_skips_the_teardown() -> Non
     assert done.returncode == 3, done.stderr
     assert done.stdout.splitlines() == ["report line", "atexit ran"]
     assert done.stderr == ""
+
+
+def test_the_report_is_still_buffered_when_the_quick_end_comes() -> None:
+    # What the test above relies on: without end_now's flush the line would be lost.
+    done = _child("import os\nos._exit(3)\n")
+    assert done.returncode == 3
+    assert done.stdout == ""
+
+
+def test_a_signal_during_the_quick_end_ends_the_process_as_the_signal_does() -> None:
+    # The command line's handler raises; from inside end_now that was a traceback and status 1.
+    done = _child(
+        """\
+        import os, signal
+        from tui.cli import _terminate
+
+        signal.signal(signal.SIGTERM, _terminate)
+        atexit.register(lambda: os.kill(os.getpid(), signal.SIGTERM))
+        end_now(2)
+        """
+    )
+    assert done.returncode == -signal.SIGTERM
+    assert "Traceback" not in done.stderr and "Terminated" not in done.stderr
 
 
 def test_a_running_thread_that_is_not_a_daemon_gets_the_usual_end() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import signal
 import sys
 import threading
 from typing import NoReturn
@@ -75,11 +76,21 @@ def end_now(status: int) -> NoReturn:
     standard streams are flushed and the functions registered with :mod:`atexit` run (logging's flush,
     ``multiprocessing`` ending its daemon children). Ends the usual way (``SystemExit``) instead while a
     thread that is not a daemon is still running (the usual end waits for it), and when a standard stream
-    cannot be flushed (a closed pipe: the usual end reports it as it always has).
+    cannot be flushed (a closed pipe: the usual end reports it as it always has). A signal that comes
+    meanwhile ends the process as by default. Only for a command that leaves no file of its own open for
+    writing: such a file is not flushed or closed here (``status`` and ``inspect`` write only to their
+    standard streams and to files they close before they return).
     """
     main = threading.main_thread()
     if any(t is not main and not t.daemon and t.is_alive() for t in threading.enumerate()):
         sys.exit(status)
+    if threading.current_thread() is main:
+        # A signal from here on ends the process as the signal does by default: the command line's
+        # handlers raise, and an exception out of here would be a traceback (and status 1) after the
+        # report. Ignored signals stay ignored (nohup).
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            if callable(signal.getsignal(signum)):
+                signal.signal(signum, signal.SIG_DFL)
     try:
         _flush_streams()
         atexit._run_exitfuncs()
@@ -90,6 +101,7 @@ def end_now(status: int) -> NoReturn:
 
 
 def _flush_streams() -> None:
-    for stream in (sys.stdout, sys.stderr):
+    # The process's own streams too, should a command have put others in their place.
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         if stream is not None:
             stream.flush()
