@@ -12,8 +12,14 @@ import pytest
 
 import tui.ui.app as app_module
 from tests.ui import sitedata
-from tests.ui.conftest import Dashboard, screen_text
+from tests.ui.conftest import INFO, WIDE, Dashboard, screen_text
+from tui.core.clock import FrozenClock
 from tui.core.model.state import ClusterState
+from tui.ui.app import DashboardApp
+from tui.ui.source import StaticSource
+from tui.ui.view import connection, header
+from tui.ui.view.connection import Summary
+from tui.ui.view.levels import Level
 from tui.ui.view.settings import UiSettings
 from tui.ui.widgets.text_line import TextLine
 
@@ -181,3 +187,73 @@ async def test_every_key_asks_the_source_to_hold_builds_for_the_typing_pause(
         await pilot.press("slash", "a", "b")
         assert source.deferrals == [0.4, 0.4, 0.4]
         assert "filter: ab" in screen_text(app)
+
+
+class _SlowReads(StaticSource):
+    """A source whose ``ctrl+r`` reads stay pending until the test says they came back."""
+
+    def refresh(self) -> None:
+        self.refreshes += 1
+        self.refresh_pending = True
+
+
+def _vault_item(app: DashboardApp) -> str:
+    return app.dashboard.query_one("#hdr-vault", TextLine).plain
+
+
+async def test_a_second_ctrl_r_during_a_read_keeps_the_header_saying_so(
+    steady: ClusterState, ticks: Ticks
+) -> None:
+    source = _SlowReads(steady, INFO)
+    settings = UiSettings(repaint_interval=0, typing_quiet=0.05, typing_hold_max=3600)
+    app = DashboardApp(source, settings=settings, clock=FrozenClock(sitedata.NOW))
+    async with app.run_test(size=WIDE) as pilot:
+        await app.wait_for_state(lambda _s: True, timeout=10)
+        await pilot.press("ctrl+r")
+        await _refreshes_reach(pilot, app, source, 1)
+        app.tick()
+        await pilot.pause()
+        assert _vault_item(app) == "vault re-reading…"  # the first read is out
+        await pilot.press("slash", "a", "ctrl+r", "b")  # a second one, asked while typing
+        source.refresh_pending = False  # the first read comes back
+        app.tick()
+        await pilot.pause()
+        assert [str(n.message) for n in app._notifications] == ["read again: vault ok (16)"]
+        assert _vault_item(app) == "vault re-reading…"  # the second still waits for the pause
+        ticks.now += 0.06  # the pause
+        await _refreshes_reach(pilot, app, source, 2)
+        app.tick()
+        await pilot.pause()
+        assert _vault_item(app) == "vault re-reading…"  # the second read is out
+        source.refresh_pending = False
+        app.tick()
+        await pilot.pause()
+        assert _vault_item(app) == "vault ok (16)"
+
+
+async def test_a_tick_before_the_source_was_asked_does_not_end_the_read(
+    steady: ClusterState, ticks: Ticks
+) -> None:
+    source = _SlowReads(steady, INFO)
+    settings = UiSettings(repaint_interval=0, typing_quiet=3600, typing_hold_max=3600)
+    app = DashboardApp(source, settings=settings, clock=FrozenClock(sitedata.NOW))
+    async with app.run_test(size=WIDE) as pilot:
+        await app.wait_for_state(lambda _s: True, timeout=10)
+        app._refresh_count = 5  # as if the worker for this read has not called the source yet
+        app._refreshing = True
+        app.tick()
+        await pilot.pause()
+        assert app._refreshing
+        assert not [n for n in app._notifications if "read again" in str(n.message)]
+
+
+def test_re_reading_keeps_a_failed_reads_state_and_level() -> None:
+    offline = connection.rereading(Summary("vault offline", Level.WARNING))
+    assert offline == Summary("vault offline · re-reading…", Level.WARNING)
+    forbidden = connection.rereading(Summary("vault forbidden", Level.ERROR))
+    assert forbidden == Summary("vault forbidden · re-reading…", Level.ERROR)
+    assert connection.rereading(Summary("vault ok (16)", Level.OK)) == Summary(
+        "vault re-reading…", Level.MUTED
+    )
+    # 80 columns: the short words of both.
+    assert header.compact(offline.text) == "vault off · re-read…"

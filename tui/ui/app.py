@@ -205,6 +205,10 @@ class DashboardApp(SiteViews):
         """The collector's own thresholds while the app defers its full passes (the user is typing)."""
         self._complete_shown = False  # the first state with every collection in has been applied
         self._refreshing = False
+        self._refresh_count = 0
+        """``ctrl+r`` reads started."""
+        self._refresh_asked = 0
+        """The last of them the worker has handed to the source (which then says it is pending)."""
         self._reconnect_hinted: datetime | None = None
         """When the last "cluster out of reach" notice was shown (None: none during this outage)."""
         self._dashboard = DashboardScreen(self.source.info, self.settings.namespace)
@@ -490,10 +494,11 @@ class DashboardApp(SiteViews):
         self._connection_notices(now)
 
     def _connection_notices(self, now: datetime) -> None:
-        if self._refreshing and not getattr(self.source, "refresh_pending", False):
+        # Asked (the worker has called the source, which then says pending) and no longer pending.
+        asked = self._refresh_asked == self._refresh_count
+        if self._refreshing and asked and not getattr(self.source, "refresh_pending", False):
             self._refreshing = False
-            with contextlib.suppress(NoMatches):  # shutting down
-                self._dashboard.show_rereading(False, now)
+            self._say_rereading(now)  # still, if another ctrl+r waits for typing to pause
             vault = connection.vault_summary(self.state).text
             self.notify(f"read again: {vault}", title="ctrl+r", timeout=4, markup=False)
         hint = connection.reconnect_hint(self.state, now, self.source.info.server)
@@ -525,13 +530,17 @@ class DashboardApp(SiteViews):
         """Re-read the vault and rebuild (in a worker: a source may block); say so at once (the header's
         vault item, or a notice when a dialog hides the header), and again when the read is back (a notice,
         the next tick after it)."""
-        if self.screen is self._dashboard:
-            self._dashboard.show_rereading(True, self.clock.now())
-        else:
+        if self.screen is not self._dashboard:
             self.notify("re-reading the Key Vault and ARM…", title="ctrl+r", timeout=4)
         if self._reread_since is None:
             self._reread_since = monotonic()
+            self._say_rereading(self.clock.now())
             self._reread_when_quiet()
+
+    def _say_rereading(self, now: datetime) -> None:
+        """The header's vault item says "re-reading" while a ``ctrl+r`` read waits or runs."""
+        with contextlib.suppress(NoMatches):  # shutting down
+            self._dashboard.show_rereading(self._reread_since is not None or self._refreshing, now)
 
     def _reread_when_quiet(self) -> None:
         """Start the re-read now, or once keys stop coming (at most :attr:`UiSettings.typing_hold_max`
@@ -547,8 +556,9 @@ class DashboardApp(SiteViews):
             self.set_timer(quiet_left, self._reread_when_quiet, name="re-read")
             return
         self._reread_since = None
+        self._refresh_count += 1
         self._refreshing = True  # the next tick after the read says what it found
-        self._refresh()
+        self._refresh(self._refresh_count)
 
     @work(
         thread=True,
@@ -558,8 +568,13 @@ class DashboardApp(SiteViews):
         name="refresh",
         description="ask the source for a fresh state",
     )
-    def _refresh(self) -> None:
-        self.source.refresh()
+    def _refresh(self, count: int) -> None:
+        try:
+            self.source.refresh()
+        finally:
+            # Until now the source could not say the read is pending: a tick before this would have
+            # reported it back at once (by number: an earlier worker finishing late says nothing).
+            self._refresh_asked = count
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Copying from a row works on the dashboard only (a dialog's ``c`` is its own)."""

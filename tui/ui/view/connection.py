@@ -76,8 +76,12 @@ def _short(resource_key: str) -> str:
     return resource_key.rsplit("/", 1)[-1]
 
 
-REREADING = Summary("vault re-reading…", Level.MUTED)
-"""The header's vault item from ``ctrl+r`` until the read is back."""
+def rereading(vault: Summary) -> Summary:
+    """The header's vault item from ``ctrl+r`` until the read is back: ``vault re-reading…``, or, when the
+    last read went wrong, that state kept with its level (``vault offline · re-reading…``)."""
+    if vault.level in (Level.WARNING, Level.ERROR):
+        return Summary(f"{vault.text} · re-reading…", vault.level)
+    return Summary("vault re-reading…", Level.MUTED)
 
 
 def vault_summary(state: ClusterState | None) -> Summary:

@@ -21,7 +21,7 @@ from tui.ui.view.levels import Level
 _SHORTER: tuple[tuple[str, str], ...] = (
     ("reconnecting since ", "reconnecting "),
     ("vault offline", "vault off"),
-    ("vault re-reading…", "vault re-read…"),
+    ("re-reading…", "re-read…"),
     ("arm offline", "arm off"),
 )
 """Wide wording -> 80-column wording of header items (the help explains the wide form)."""

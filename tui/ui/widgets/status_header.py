@@ -83,7 +83,9 @@ class StatusHeader(Horizontal):
             # "no problems" yet.
             findings = counts.text() or ("no problems so far" if state.loading else "no problems")
         cluster = loading_summary(state, connection.cluster_summary(state, source_error))
-        vault = connection.REREADING if self.rereading else connection.vault_summary(state)
+        vault = connection.vault_summary(state)
+        if self.rereading:
+            vault = connection.rereading(vault)
         arm = connection.arm_summary(state)
         mode = "READ-ONLY" if read_only else ""
         width = self.size.width or self.app.size.width
