@@ -64,7 +64,7 @@ def shared_tags(tags: Mapping[str, str] | None) -> Mapping[str, str]:
     return shared(MappingProxyType(dict(items)), key=(_TAGS, items))
 
 
-_PLAIN_ID = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[A-Za-z0-9.-]+(?::[0-9]+)?/secrets/([0-9A-Za-z-]+)")
+_PLAIN_ID = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[A-Za-z0-9.-]+(?::([0-9]{1,5}))?/secrets/([0-9A-Za-z-]+)")
 """The usual listed id, ``https://<vault host>/secrets/<name>``, with nothing ``urlparse`` could read
 otherwise: no user, query, fragment, parameters, escapes or spaces."""
 
@@ -75,10 +75,14 @@ def _name(item_id: Any) -> str | None:
         raise NotAsTheSdkReadsIt
     # The usual id read without urlparse (2,000 of them per listing, beside the UI thread): the same name.
     plain = _PLAIN_ID.fullmatch(item_id)
-    if plain is not None:
-        return plain.group(1)
+    if plain is not None and int(plain.group(1) or 0) <= 65535:
+        return plain.group(2)
     parsed = urlparse(item_id)
     path = [p for p in parsed.path.split("/") if p]
+    try:
+        parsed.port  # noqa: B018 - the SDK reads it, and a port out of range raises there
+    except ValueError:
+        raise NotAsTheSdkReadsIt from None
     if not (parsed.scheme and parsed.hostname) or not 2 <= len(path) <= 3:
         raise NotAsTheSdkReadsIt
     return path[1]
