@@ -3,10 +3,15 @@ the quick path that skips ``urlparse`` for the usual ids (``tui/vault/listing.py
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import cast
+from urllib.parse import parse_qs, urlparse
+
 import pytest
+from azure.keyvault.secrets import SecretClient
 from azure.keyvault.secrets._shared import parse_key_vault_id
 
-from tui.vault.listing import NotAsTheSdkReadsIt, _name
+from tui.vault.listing import NotAsTheSdkReadsIt, _name, _next_request
 
 IDS = [
     "https://kv-aio.vault.azure.net/secrets/plc-1-der",
@@ -64,3 +69,17 @@ def test_the_usual_ids_do_not_go_through_urlparse(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr("tui.vault.listing.urlparse", refused)
     assert _name("https://kv-aio.vault.azure.net/secrets/plc-1-der") == "plc-1-der"
     assert _name("https://127.0.0.1:45945/secrets/Bench-01") == "Bench-01"
+
+
+@dataclass
+class _Client:
+    api_version: str
+
+
+def test_a_next_links_own_api_version_is_replaced_whatever_its_spelling() -> None:
+    link = "https://kv.vault.azure.net/secrets?Api-Version=7.0&$skiptoken=abc&maxresults=25"
+    request = _next_request(cast(SecretClient, _Client("7.6")), link)
+    query = parse_qs(urlparse(request.url).query)
+    versions = [value for key, value in query.items() if key.lower() == "api-version"]
+    assert versions == [["7.6"]]  # one api-version, the client's
+    assert query["$skiptoken"] == ["abc"] and query["maxresults"] == ["25"]

@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urljoin, urlparse
 
 from azure.core.rest import HttpRequest
+from azure.core.utils import case_insensitive_dict
 from azure.keyvault.secrets import SecretClient
 
 from tui.core.clock import Clock
@@ -140,9 +141,10 @@ def _secret(item: Any) -> ListedSecret | None:
 def _next_request(client: SecretClient, next_link: str) -> HttpRequest:
     # As the generated get_secrets builds it: the link's path and query, with the client's api-version.
     parsed = urlparse(next_link)
-    params: dict[str, Any] = {
-        key: [quote(v) for v in values] for key, values in parse_qs(parsed.query).items()
-    }
+    # Case-insensitive, as the SDK's: the link's own api-version is replaced whatever its spelling.
+    params = case_insensitive_dict(
+        {key: [quote(v) for v in values] for key, values in parse_qs(parsed.query).items()}
+    )
     params["api-version"] = client.api_version
     return HttpRequest("GET", urljoin(next_link, parsed.path), headers=dict(_ACCEPT), params=params)
 
