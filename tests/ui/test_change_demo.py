@@ -135,8 +135,28 @@ def _vault_names(demo: DemoEnvironment) -> set[str]:
     return {name.lower() for name in demo.vault.snapshot()["secrets"]}
 
 
+async def _wait_as_time_passes(
+    app: DashboardApp, demo: DemoEnvironment, clock: FrozenClock, predicate: Callable[[ClusterState], bool]
+) -> ClusterState:
+    """Wait for a state on screen, letting the frozen clock move a second at a time meanwhile.
+
+    An apply's ARM writes reach the cluster in their own time (the Arc projection), so the sync the
+    SecretSync edit sets off may run before the SPC edit has arrived, or after the vault secret was
+    purged, and fail. The sync controller then retries after 5 ms, doubling (docs/domain.md §5.5): real
+    time brings that at once, a frozen clock never. Seen under load in CI: the entry stayed "sync
+    failing" for the whole wait.
+    """
+    for _ in range(int(TIMEOUT)):
+        try:
+            return await app.wait_for_state(predicate, 1.0)
+        except TimeoutError:
+            clock.advance(timedelta(seconds=1))
+            demo.secret_sync.wake()
+    return await app.wait_for_state(predicate, 1.0)
+
+
 async def test_upload_apply_and_delete_through_the_dialogs(
-    demo: DemoEnvironment, open_app: OpenApp, tmp_path: Path
+    demo: DemoEnvironment, open_app: OpenApp, tmp_path: Path, clock: FrozenClock
 ) -> None:
     leaf = _leaf("PLC E2E")
     path = tmp_path / "plc-e2e.der"
@@ -167,7 +187,10 @@ async def test_upload_apply_and_delete_through_the_dialogs(
         await pilot.press("escape")
         # The live feed brings the entry (synced, its vault secret seen): that is the confirmation, and
         # the staged marker goes.
-        state = await app.wait_for_state(
+        state = await _wait_as_time_passes(
+            app,
+            demo,
+            clock,
             lambda s: (
                 (e := s.entry("trust/plc-e2e.der")) is not None
                 and e.synced
@@ -175,7 +198,6 @@ async def test_upload_apply_and_delete_through_the_dialogs(
                 and e.certificate is not None
                 and e.certificate.sha1 == leaf_sha1(leaf)
             ),
-            TIMEOUT,
         )
         await pilot.pause()
         assert state.entry("trust/plc-e2e.der") is not None
@@ -194,7 +216,7 @@ async def test_upload_apply_and_delete_through_the_dialogs(
         modal = await _apply(app, pilot)
         assert modal.outcome is not None and modal.outcome.outcome == "applied"
         await pilot.press("escape")
-        await app.wait_for_state(lambda s: s.entry("trust/plc-e2e.der") is None, TIMEOUT)
+        await _wait_as_time_passes(app, demo, clock, lambda s: s.entry("trust/plc-e2e.der") is None)
         await pilot.pause()
         assert "trust/plc-e2e.der" not in pane.table.row_keys
         assert "plc-e2e-der" not in _vault_names(demo)
