@@ -42,7 +42,8 @@ Dashboard = Callable[..., AbstractAsyncContextManager[tuple[DashboardApp, Pilot[
 
 @pytest.fixture
 def dashboard(steady: ClusterState) -> Dashboard:
-    """Open the dashboard on a state (default: the steady site) at a terminal size (default: 120x34)."""
+    """Open the dashboard on a state (default: the steady site) at a terminal size (default: 120x34), or
+    on a source of the test's own."""
 
     @asynccontextmanager
     async def open_dashboard(
@@ -50,8 +51,9 @@ def dashboard(steady: ClusterState) -> Dashboard:
         size: tuple[int, int] = WIDE,
         settings: UiSettings | None = None,
         clock: FrozenClock | None = None,
+        source: StaticSource | None = None,
     ) -> AsyncIterator[tuple[DashboardApp, Pilot[None], StaticSource]]:
-        source = StaticSource(state or steady, INFO)
+        source = source or StaticSource(state or steady, INFO)
         app = DashboardApp(
             source, settings=settings or UiSettings(), clock=clock or FrozenClock(sitedata.NOW)
         )

@@ -12,8 +12,7 @@ import pytest
 
 import tui.ui.app as app_module
 from tests.ui import sitedata
-from tests.ui.conftest import INFO, WIDE, Dashboard, screen_text
-from tui.core.clock import FrozenClock
+from tests.ui.conftest import INFO, Dashboard, screen_text
 from tui.core.model.state import ClusterState
 from tui.ui.app import DashboardApp
 from tui.ui.source import StaticSource
@@ -202,13 +201,11 @@ def _vault_item(app: DashboardApp) -> str:
 
 
 async def test_a_second_ctrl_r_during_a_read_keeps_the_header_saying_so(
-    steady: ClusterState, ticks: Ticks
+    dashboard: Dashboard, steady: ClusterState, ticks: Ticks
 ) -> None:
     source = _SlowReads(steady, INFO)
     settings = UiSettings(repaint_interval=0, typing_quiet=0.05, typing_hold_max=3600)
-    app = DashboardApp(source, settings=settings, clock=FrozenClock(sitedata.NOW))
-    async with app.run_test(size=WIDE) as pilot:
-        await app.wait_for_state(lambda _s: True, timeout=10)
+    async with dashboard(settings=settings, source=source) as (app, pilot, _source):
         await pilot.press("ctrl+r")
         await _refreshes_reach(pilot, app, source, 1)
         app.tick()
@@ -232,13 +229,10 @@ async def test_a_second_ctrl_r_during_a_read_keeps_the_header_saying_so(
 
 
 async def test_a_tick_before_the_source_was_asked_does_not_end_the_read(
-    steady: ClusterState, ticks: Ticks
+    dashboard: Dashboard, steady: ClusterState, ticks: Ticks
 ) -> None:
-    source = _SlowReads(steady, INFO)
     settings = UiSettings(repaint_interval=0, typing_quiet=3600, typing_hold_max=3600)
-    app = DashboardApp(source, settings=settings, clock=FrozenClock(sitedata.NOW))
-    async with app.run_test(size=WIDE) as pilot:
-        await app.wait_for_state(lambda _s: True, timeout=10)
+    async with dashboard(settings=settings, source=_SlowReads(steady, INFO)) as (app, pilot, _source):
         app._refresh_count = 5  # as if the worker for this read has not called the source yet
         app._refreshing = True
         app.tick()
