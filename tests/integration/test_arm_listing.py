@@ -8,6 +8,7 @@ worded as the SDK's listing raises it, from that one answer.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -165,3 +166,52 @@ def test_throttling_is_worded_as_before_and_asked_once(arm: ArmEmulator) -> None
     assert str(caught.value).startswith("listing Microsoft.SecretSyncController/secretSyncs"), caught.value
     assert "ARM is throttling requests (429" in str(caught.value)
     assert [r.status for r in arm.requests()] == [429]
+
+
+def _bounded_list(resources: ArmResources, kind: ArmKind) -> ArmError | list[Any]:
+    """``resources.list(kind)`` on a worker thread: its listing or its ArmError; fails the test if it is
+    still waiting after 20 s (past the 10 s deadline, short of a 30 s Retry-After honoured in full). The
+    join only detects the wait; nothing asserts on speed."""
+    outcome: list[ArmError | list[Any]] = []
+
+    def call() -> None:
+        try:
+            outcome.append(list(resources.list(kind)))
+        except ArmError as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=call, daemon=True)
+    worker.start()
+    worker.join(20)
+    if worker.is_alive():
+        pytest.fail("the listing waited for ARM's Retry-After")
+    return outcome[0]
+
+
+def _retrying(arm: ArmEmulator) -> ArmResources:
+    return ArmResources(
+        IDS,
+        endpoint=arm.endpoint,
+        credential=DemoCredential(),
+        ca_bundle=str(arm.ca_pem_path),
+        timeout=TIMEOUT,
+        memory=ApiVersionMemory(),
+    )
+
+
+def test_a_retry_after_past_the_deadline_ends_the_listing_as_throttled(arm: ArmEmulator) -> None:
+    # azure-core sleeps whatever Retry-After says; ARM may ask for far more than --request-timeout.
+    # 30 s: within the minute a call without a deadline would wait, past this one's 10 s.
+    arm.throttle(1, retry_after=30)
+    outcome = _bounded_list(_retrying(arm), ArmKind.SECRET_SYNC)
+    assert isinstance(outcome, ArmError), outcome
+    assert "ARM is throttling requests (429" in str(outcome)
+    assert [r.status for r in arm.requests()] == [429]  # not asked again before the hour
+
+
+def test_a_retry_after_within_the_deadline_is_waited_for_and_the_listing_completes(arm: ArmEmulator) -> None:
+    arm.throttle(1, retry_after=0.05)
+    outcome = _bounded_list(_retrying(arm), ArmKind.SPC)
+    assert not isinstance(outcome, ArmError), outcome
+    assert sorted(r.name for r in outcome) == [f"spc-{n}" for n in range(SPCS)]
+    assert [r.status for r in arm.requests()][:2] == [429, 200]

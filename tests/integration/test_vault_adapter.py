@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import stat
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -190,6 +191,46 @@ def test_throttling_is_survived(kv: KeyVaultEmulator, clock: FrozenClock) -> Non
     assert snapshot.status.state is AreaState.OK
     assert snapshot.secrets["s"].value == "v"
     assert [r.status for r in kv.requests()][:3] == [429, 429, 429]
+
+
+def _bounded(read: Callable[[], VaultSnapshot], hang: float = 60.0) -> VaultSnapshot:
+    """``read()`` on a worker thread; fails the test if it is still waiting after ``hang`` seconds (a
+    Retry-After honoured in full). Nothing here asserts on speed: the join only detects the wait."""
+    outcome: list[VaultSnapshot] = []
+    worker = threading.Thread(target=lambda: outcome.append(read()), daemon=True)
+    worker.start()
+    worker.join(hang)
+    if worker.is_alive():
+        pytest.fail("the read waited for the vault's Retry-After")
+    return outcome[0]
+
+
+@pytest.mark.parametrize(
+    ("timeout", "retry_after"),
+    [(5.0, 30.0), (None, 3600.0)],  # 30 s: within a minute, past the 5 s deadline
+    ids=["past-the-deadline", "no-deadline-an-hour"],
+)
+def test_a_retry_after_longer_than_the_call_can_wait_ends_it_as_throttled(
+    kv: KeyVaultEmulator, clock: FrozenClock, timeout: float | None, retry_after: float
+) -> None:
+    # azure-core sleeps whatever Retry-After says: an hour held the reader (and status) for that hour.
+    kv.put_secret("s", "v")
+    kv.throttle(1, retry_after=retry_after)
+    client = _client(kv, timeout=timeout)
+    # 20 s: past the 5 s deadline, short of the 30 s wait; far short of the hour.
+    snapshot = _bounded(lambda: read_vault_snapshot(client, clock=clock), hang=20.0)
+    assert snapshot.status.state is AreaState.ERROR
+    assert snapshot.status.message.startswith("the vault is throttling requests (429"), snapshot.status
+    assert [r.status for r in kv.requests()].count(429) == 1  # not asked again before the hour
+
+
+def test_a_short_retry_after_is_still_waited_for(kv: KeyVaultEmulator, clock: FrozenClock) -> None:
+    kv.put_secret("s", "v")
+    kv.throttle(1, retry_after=0.05)
+    snapshot = _bounded(lambda: read_vault_snapshot(_client(kv, timeout=5.0), clock=clock))
+    assert snapshot.status.state is AreaState.OK
+    assert snapshot.secrets["s"].value == "v"
+    assert [r.status for r in kv.requests()][:2] == [429, 401]  # waited, then asked again (challenge)
 
 
 def _fake_az(directory: Path, record: Path) -> None:

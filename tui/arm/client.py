@@ -25,6 +25,8 @@ from urllib.parse import urlsplit
 from azure.core import AzureClouds
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import ServiceResponseTimeoutError
+from azure.core.pipeline import PipelineRequest, PipelineResponse
+from azure.core.pipeline.policies import RetryPolicy
 from azure.core.pipeline.transport import RequestsTransport
 from azure.mgmt.core.polling.arm_polling import ARMPolling
 from azure.mgmt.core.tools import get_arm_endpoints
@@ -32,6 +34,7 @@ from azure.mgmt.secretsstoreextension import SecretsStoreExtensionMgmtClient
 from azure.mgmt.secretsstoreextension._configuration import SecretsStoreExtensionMgmtClientConfiguration
 
 from tui.arm.errors import ArmError
+from tui.core.durations import worth_waiting
 from tui.core.model.arm import CLI_API_VERSION
 from tui.core.model.snapshot import AreaState
 
@@ -174,6 +177,27 @@ class DeadlineTransport(RequestsTransport):
         return super().send(request, **kwargs)
 
 
+class ThrottleAwareRetry(RetryPolicy):
+    """azure-core's retries, except that a ``Retry-After`` longer than the operation has left (or than
+    :data:`~tui.core.durations.RETRY_AFTER_LONGEST` without a deadline) is not waited for: the call ends
+    with ARM's 429, which says "throttled", where the SDK would sleep the whole hour ARM may ask for."""
+
+    def increment(
+        self,
+        settings: dict[str, Any],
+        response: PipelineRequest[Any] | PipelineResponse[Any, Any] | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        """As azure-core, then no retry when the throttled answer asks for a wait the call cannot afford."""
+        if not super().increment(settings, response=response, error=error):
+            return False
+        if error is None and isinstance(response, PipelineResponse):
+            deadline = response.context.options.get(DEADLINE_OPTION)
+            left = None if deadline is None else deadline - time.monotonic()
+            return worth_waiting(self.get_retry_after(response), left)
+        return True
+
+
 class BoundedPolling(ARMPolling):
     """ARM's LRO polling (Azure-AsyncOperation, Location, the resource's provisioningState), sleeping as
     Retry-After says but never past the operation's deadline."""
@@ -224,6 +248,8 @@ def make_mgmt_client(
         options["timeout"] = timeout  # RetryPolicy: no new attempt after this many seconds
     if retry_total is not None:
         options["retry_total"] = retry_total
+    # Built from the same options the client would build azure-core's RetryPolicy from.
+    options["retry_policy"] = ThrottleAwareRetry(**options)
     return SecretsStoreExtensionMgmtClient(credential, subscription, base_url=endpoint, **options)
 
 

@@ -111,3 +111,21 @@ def screen_time(moment: datetime | None, *, empty: str = "-") -> str:
     if moment is None:
         return empty
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%MZ")
+
+
+RETRY_AFTER_LONGEST = 60.0
+"""The longest ``Retry-After`` a call without a deadline waits before its next attempt (seconds)."""
+
+
+def worth_waiting(retry_after: float | None, left: float | None) -> bool:
+    """Whether a throttled call should wait ``retry_after`` seconds and try again.
+
+    ``left`` is what the call has before its deadline (None: no deadline). The Azure SDK sleeps whatever
+    ``Retry-After`` says: an hour's answer would hold a status check or the vault's reader for that hour,
+    and a wait past the deadline only ends in "did not answer in time", hiding that the service said
+    "throttled". So a wait longer than what is left (or than :data:`RETRY_AFTER_LONGEST` without a
+    deadline) is not taken, and the call ends now with the throttled answer.
+    """
+    if retry_after is None or retry_after <= 0:
+        return True
+    return retry_after <= (RETRY_AFTER_LONGEST if left is None else left)

@@ -32,6 +32,7 @@ from azure.core.pipeline.transport import HttpRequest, HttpResponse, RequestsTra
 from azure.keyvault.secrets import SecretClient, SecretProperties
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from tui.core.durations import worth_waiting
 from tui.core.endpoints import vault_url_problem
 from tui.core.text import printable
 from tui.vault.credentials import make_credential
@@ -232,7 +233,9 @@ class LastFailureRetry(RetryPolicy):
     HTTP 500, would be reported as one that did not answer in time. This raises the last attempt's own
     error (or an :class:`HttpResponseError` for its answer) instead; a timeout stays a timeout only when
     nothing else went wrong first. Its backoff sleeps also end at the call's deadline
-    (:class:`CallDeadline`): azure-core's last sleep could otherwise run the call well past it.
+    (:class:`CallDeadline`): azure-core's last sleep could otherwise run the call well past it; and a
+    ``Retry-After`` longer than the call has left is not waited for (:func:`worth_waiting`): the call ends
+    with the vault's 429, which says "throttled" where a wait would end in "did not answer in time".
     """
 
     def increment(
@@ -250,7 +253,14 @@ class LastFailureRetry(RetryPolicy):
                     context[_LAST] = error
             elif isinstance(response, PipelineResponse):
                 context[_LAST] = response.http_response
-        return super().increment(settings, response=response, error=error)
+        if not super().increment(settings, response=response, error=error):
+            return False
+        if error is None and isinstance(response, PipelineResponse):
+            # A Retry-After past the deadline (or an hour's, with none): end with the throttled answer now.
+            deadline = settings.get(_DEADLINE)
+            left = None if deadline is None else deadline - time.monotonic()
+            return worth_waiting(self.get_retry_after(response), left)
+        return True
 
     def _sleep_backoff(self, settings: dict[str, Any], transport: Any) -> None:
         """azure-core's backoff, cut to what is left before the call's deadline."""

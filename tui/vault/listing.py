@@ -14,9 +14,11 @@ time it saves is the UI's.
 :func:`list_vault_snapshot` equals what the SDK's listing gives (tested against the emulator):
 the first page is what the SDK asks for, each next page is built from ``nextLink`` as the SDK builds it,
 and every field is taken as the SDK's models take it (the name is the second path segment of the id, the
-dates are Unix seconds in UTC). Whatever it does not read exactly as the SDK would (an answer other than
-200, a body that is not the documented shape) is handed to the SDK's own listing from the start, so an
-error is raised, and worded, as it always was.
+dates are Unix seconds in UTC). An answer other than 200 is raised as the SDK's generated listing raises
+it (its status map, then ``HttpResponseError``, whose error code and message are read from the same
+body), from that one answer: handing it to the SDK's listing would ask again at once, and a vault that
+answered 429 with a Retry-After longer than the call could wait must not be asked again. A 200 whose
+body is not the documented shape is handed to the SDK's own listing from the start.
 """
 
 from __future__ import annotations
@@ -29,6 +31,14 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qs, quote, urljoin, urlparse
 
+from azure.core.exceptions import (
+    ClientAuthenticationError,
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceNotFoundError,
+    ResourceNotModifiedError,
+    map_error,
+)
 from azure.core.rest import HttpRequest
 from azure.core.utils import case_insensitive_dict
 from azure.keyvault.secrets import SecretClient
@@ -39,6 +49,13 @@ from tui.core.shared import shared
 from tui.vault.errors import classify
 
 _ACCEPT = {"Accept": "application/json"}
+# The generated listing's status map (azure-keyvault-secrets, ``get_secrets``).
+_ERROR_MAP = {
+    401: ClientAuthenticationError,
+    404: ResourceNotFoundError,
+    409: ResourceExistsError,
+    304: ResourceNotModifiedError,
+}
 
 
 class NotAsTheSdkReadsIt(Exception):
@@ -155,8 +172,9 @@ def list_secrets(
     """Every named secret of the vault, in the order listed, read from the pages' JSON.
 
     ``on_answer`` gets each page's response headers (the reader notes their ``Date``). Raises
-    :class:`NotAsTheSdkReadsIt` for an answer the SDK's listing should read instead (start it over with
-    the SDK), and the transport's or credential's own exceptions as the SDK would raise them.
+    :class:`NotAsTheSdkReadsIt` for a 200 the SDK's listing should read instead (start it over with the
+    SDK); an answer other than 200 as the SDK's listing raises it; the transport's or credential's own
+    exceptions as the SDK would raise them.
     """
     secrets: list[ListedSecret] = []
     request = HttpRequest("GET", "/secrets", headers=dict(_ACCEPT))
@@ -165,7 +183,8 @@ def list_secrets(
         if on_answer is not None:
             on_answer(response.headers)
         if response.status_code != 200:
-            raise NotAsTheSdkReadsIt
+            map_error(status_code=response.status_code, response=response, error_map=_ERROR_MAP)
+            raise HttpResponseError(response=response)
         try:
             body = response.json()
         except ValueError:
