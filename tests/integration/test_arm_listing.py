@@ -83,7 +83,11 @@ def _no_sdk_listing(*args: Any, **kwargs: Any) -> Any:
 
 
 def _resources(
-    arm: ArmEmulator, memory: ApiVersionMemory | None = None, *, sdk_listing: bool = True
+    arm: ArmEmulator,
+    memory: ApiVersionMemory | None = None,
+    *,
+    sdk_listing: bool = True,
+    retry_total: int | None = 0,
 ) -> ArmResources:
     return ArmResources(
         IDS,
@@ -91,7 +95,7 @@ def _resources(
         credential=DemoCredential(),
         ca_bundle=str(arm.ca_pem_path),
         timeout=TIMEOUT,
-        retry_total=0,
+        retry_total=retry_total,
         memory=memory or ApiVersionMemory(),
         client_factory=make_mgmt_client if sdk_listing else _no_sdk_listing,
     )
@@ -188,22 +192,11 @@ def _bounded_list(resources: ArmResources, kind: ArmKind) -> ArmError | list[Any
     return outcome[0]
 
 
-def _retrying(arm: ArmEmulator) -> ArmResources:
-    return ArmResources(
-        IDS,
-        endpoint=arm.endpoint,
-        credential=DemoCredential(),
-        ca_bundle=str(arm.ca_pem_path),
-        timeout=TIMEOUT,
-        memory=ApiVersionMemory(),
-    )
-
-
 def test_a_retry_after_past_the_deadline_ends_the_listing_as_throttled(arm: ArmEmulator) -> None:
     # azure-core sleeps whatever Retry-After says; ARM may ask for far more than --request-timeout.
     # 30 s: within the minute a call without a deadline would wait, past this one's 10 s.
     arm.throttle(1, retry_after=30)
-    outcome = _bounded_list(_retrying(arm), ArmKind.SECRET_SYNC)
+    outcome = _bounded_list(_resources(arm, retry_total=None), ArmKind.SECRET_SYNC)
     assert isinstance(outcome, ArmError), outcome
     assert "ARM is throttling requests (429" in str(outcome)
     assert [r.status for r in arm.requests()] == [429]  # not asked again before the hour
@@ -211,7 +204,7 @@ def test_a_retry_after_past_the_deadline_ends_the_listing_as_throttled(arm: ArmE
 
 def test_a_retry_after_within_the_deadline_is_waited_for_and_the_listing_completes(arm: ArmEmulator) -> None:
     arm.throttle(1, retry_after=0.05)
-    outcome = _bounded_list(_retrying(arm), ArmKind.SPC)
+    outcome = _bounded_list(_resources(arm, retry_total=None), ArmKind.SPC)
     assert not isinstance(outcome, ArmError), outcome
     assert sorted(r.name for r in outcome) == [f"spc-{n}" for n in range(SPCS)]
     assert [r.status for r in arm.requests()][:2] == [429, 200]
