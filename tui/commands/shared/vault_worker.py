@@ -18,9 +18,11 @@ daemon), and when it is gone the proxy reads in this process instead: a read nev
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import multiprocessing
+import os
 import pickle
 import threading
 from collections.abc import Callable, Collection
@@ -50,6 +52,8 @@ _LISTED = b"L"  # a listing delivered ahead of its values (``on_listed``)
 _DONE = b"D"  # the read's snapshot (or None)
 _HANDOVER = b"H"  # the first complete read's snapshot and the values remembered: the child then ends
 _FAILED = b"F"  # the read raised: the parent reads again itself
+BACKGROUND_NICENESS = 10
+"""How much the child lowers its scheduling priority (``nice``): the screen and the keys come first."""
 
 
 def _complete(snapshot: VaultSnapshot | None, only: Collection[str] | None) -> bool:
@@ -73,6 +77,11 @@ def _serve(
     quiet_child_signals()
     end_with_parent()
     detach_child_output()
+    # Background work: the first read keeps a core busy for seconds (3-4 s of interpreter time at 2,000
+    # secrets) just when a technician starts typing; where the dashboard and the terminal want the
+    # processor, they get it first. The read itself is not waited for by anything on the screen.
+    with contextlib.suppress(OSError):
+        os.nice(BACKGROUND_NICENESS)
     # What the fork shares with the dashboard stays shared: the child's collections never visit it (a
     # visit writes to every object's header, and the page holding it is then copied).
     gc.freeze()
