@@ -9,8 +9,12 @@ any test's length, so nothing here depends on the clock.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 import pytest
 from textual import events
+from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Input
 
@@ -128,15 +132,23 @@ def _count_refills(pane: OpcUaPane, monkeypatch: pytest.MonkeyPatch) -> list[str
     return refills
 
 
+@contextlib.asynccontextmanager
+async def _box_open(
+    dashboard: Dashboard, big: ClusterState, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[DashboardApp, Pilot[None], OpcUaPane, list[str]]]:
+    """The dashboard with the filter box open and the table's refills counted from then on."""
+    async with dashboard(big) as (app, pilot, _source):
+        pane = await opened(app)
+        await pilot.press("slash")
+        yield app, pilot, pane, _count_refills(pane, monkeypatch)
+
+
 async def test_keys_arriving_together_refill_the_table_once(
     dashboard: Dashboard, big: ClusterState, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A word written at once (typed ahead over SSH) refilled the table for every letter: 15 refills at
     # 2,000 rows, ~45 ms before the one frame that shows the word.
-    async with dashboard(big) as (app, pilot, _source):
-        pane = await opened(app)
-        await pilot.press("slash")
-        refills = _count_refills(pane, monkeypatch)
+    async with _box_open(dashboard, big, monkeypatch) as (app, pilot, pane, refills):
         _write(app, "device-001")
         await pilot.pause()
         assert refills == ["device-001"]
@@ -149,10 +161,7 @@ async def test_keys_arriving_together_refill_the_table_once(
 async def test_a_word_and_enter_in_one_write_keep_the_filter_and_every_row(
     dashboard: Dashboard, big: ClusterState, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with dashboard(big) as (app, pilot, _source):
-        pane = await opened(app)
-        await pilot.press("slash")
-        refills = _count_refills(pane, monkeypatch)
+    async with _box_open(dashboard, big, monkeypatch) as (app, pilot, pane, refills):
         _write(app, "device-002\r")
         await pilot.pause()
         assert pane.filter.text == "device-002" and "device-002" in refills
@@ -164,10 +173,7 @@ async def test_a_word_and_enter_in_one_write_keep_the_filter_and_every_row(
 async def test_keys_typed_one_at_a_time_each_refill_in_their_own_turn(
     dashboard: Dashboard, big: ClusterState, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with dashboard(big) as (app, pilot, _source):
-        pane = await opened(app)
-        await pilot.press("slash")
-        refills = _count_refills(pane, monkeypatch)
+    async with _box_open(dashboard, big, monkeypatch) as (_app, pilot, _pane, refills):
         await pilot.press(*"dev")
         assert refills == ["d", "de", "dev"]
 
