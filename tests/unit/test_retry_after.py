@@ -14,7 +14,9 @@ from tui.core.durations import RETRY_AFTER_LONGEST, worth_waiting
         (None, 5.0, True),  # no Retry-After: azure-core's own backoff decides
         (0.0, 5.0, True),
         (2.0, 5.0, True),
-        (5.0, 5.0, True),  # exactly what is left: the next attempt still starts in time
+        (4.0, 5.0, True),  # a second left for the attempt after the wait
+        (4.5, 5.0, False),  # the attempt after it would have half a second: it would only time out
+        (5.0, 5.0, False),
         (5.5, 5.0, False),
         (3600.0, 30.0, False),
         (RETRY_AFTER_LONGEST, None, True),  # no deadline: up to a minute

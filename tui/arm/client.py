@@ -178,9 +178,11 @@ class DeadlineTransport(RequestsTransport):
 
 
 class ThrottleAwareRetry(RetryPolicy):
-    """azure-core's retries, except that a ``Retry-After`` longer than the operation has left (or than
-    :data:`~tui.core.durations.RETRY_AFTER_LONGEST` without a deadline) is not waited for: the call ends
-    with ARM's 429, which says "throttled", where the SDK would sleep the whole hour ARM may ask for."""
+    """azure-core's retries, except that a ``Retry-After`` the operation's deadline cannot afford (see
+    :func:`~tui.core.durations.worth_waiting`) is not waited for: the call ends with ARM's answer (429),
+    which says "throttled", where the SDK would sleep the whole hour ARM may ask for. Unlike the vault's
+    policy this one does not replace a later timeout with an earlier failure: the margin the rule keeps
+    for the attempt after a wait is what keeps "throttled" from becoming "did not answer in time"."""
 
     def increment(
         self,

@@ -115,17 +115,23 @@ def screen_time(moment: datetime | None, *, empty: str = "-") -> str:
 
 RETRY_AFTER_LONGEST = 60.0
 """The longest ``Retry-After`` a call without a deadline waits before its next attempt (seconds)."""
+RETRY_ATTEMPT_ROOM = 1.0
+"""Seconds a call must still have after a ``Retry-After`` wait for the attempt after it to be worth making."""
 
 
 def worth_waiting(retry_after: float | None, left: float | None) -> bool:
-    """Whether a throttled call should wait ``retry_after`` seconds and try again.
+    """Whether a call answered with ``Retry-After`` (a 429, or a 503 or other retried status that carries
+    it) should wait that long and try again.
 
     ``left`` is what the call has before its deadline (None: no deadline). The Azure SDK sleeps whatever
     ``Retry-After`` says: an hour's answer would hold a status check or the vault's reader for that hour,
-    and a wait past the deadline only ends in "did not answer in time", hiding that the service said
-    "throttled". So a wait longer than what is left (or than :data:`RETRY_AFTER_LONGEST` without a
-    deadline) is not taken, and the call ends now with the throttled answer.
+    and a wait that leaves the next attempt no time only ends in "did not answer in time", hiding that the
+    service said "throttled". So a wait is taken only when the call still has :data:`RETRY_ATTEMPT_ROOM`
+    after it (or, without a deadline, when it is at most :data:`RETRY_AFTER_LONGEST`); otherwise the call
+    ends now with the service's answer.
     """
     if retry_after is None or retry_after <= 0:
         return True
-    return retry_after <= (RETRY_AFTER_LONGEST if left is None else left)
+    if left is None:
+        return retry_after <= RETRY_AFTER_LONGEST
+    return retry_after + RETRY_ATTEMPT_ROOM <= left

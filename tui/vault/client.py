@@ -234,8 +234,9 @@ class LastFailureRetry(RetryPolicy):
     error (or an :class:`HttpResponseError` for its answer) instead; a timeout stays a timeout only when
     nothing else went wrong first. Its backoff sleeps also end at the call's deadline
     (:class:`CallDeadline`): azure-core's last sleep could otherwise run the call well past it; and a
-    ``Retry-After`` longer than the call has left is not waited for (:func:`worth_waiting`): the call ends
-    with the vault's 429, which says "throttled" where a wait would end in "did not answer in time".
+    ``Retry-After`` that would leave the attempt after it no time is not waited for (:func:`worth_waiting`):
+    the call ends with the vault's answer (429), which says "throttled" where a wait would end in "did not
+    answer in time".
     """
 
     def increment(
@@ -256,7 +257,7 @@ class LastFailureRetry(RetryPolicy):
         if not super().increment(settings, response=response, error=error):
             return False
         if error is None and isinstance(response, PipelineResponse):
-            # A Retry-After past the deadline (or an hour's, with none): end with the throttled answer now.
+            # A Retry-After the deadline cannot afford (or an hour's, with none): end with this answer now.
             deadline = settings.get(_DEADLINE)
             left = None if deadline is None else deadline - time.monotonic()
             return worth_waiting(self.get_retry_after(response), left)

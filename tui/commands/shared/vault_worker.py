@@ -79,7 +79,8 @@ def _serve(
     detach_child_output()
     # Background work: the first read keeps a core busy for seconds (3-4 s of interpreter time at 2,000
     # secrets) just when a technician starts typing; where the dashboard and the terminal want the
-    # processor, they get it first. The read itself is not waited for by anything on the screen.
+    # processor, they get it first. The read itself is not waited for by anything on the screen. What the
+    # child starts inherits it (the `az` sign-in of --auth cli): the same background read.
     with contextlib.suppress(OSError):
         os.nice(BACKGROUND_NICENESS)
     # What the fork shares with the dashboard stays shared: the child's collections never visit it (a

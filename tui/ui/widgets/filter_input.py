@@ -67,6 +67,11 @@ class FilterInput(Input):
         if self.value_typed is not None and not (keys_waiting(self) or keys_waiting(self.app)):
             self.value_typed(value)
 
+    async def action_clear_filter(self) -> None:
+        """Empty the box, then submit: the pane refills the table and hides the box."""
+        self.value = ""
+        await self.action_submit()
+
 
 def keys_waiting(pump: MessagePump) -> bool:
     """Whether a key event is queued to ``pump`` (not yet handled).
