@@ -181,8 +181,9 @@ class ThrottleAwareRetry(RetryPolicy):
     """azure-core's retries, except that a ``Retry-After`` the operation's deadline cannot afford (see
     :func:`~tui.core.durations.worth_waiting`) is not waited for: the call ends with ARM's answer (429),
     which says "throttled", where the SDK would sleep the whole hour ARM may ask for. Unlike the vault's
-    policy this one does not replace a later timeout with an earlier failure: the margin the rule keeps
-    for the attempt after a wait is what keeps "throttled" from becoming "did not answer in time"."""
+    policy this one does not replace a later timeout with an earlier failure: a wait is taken only when a
+    second is left after it, so an ARM that answers within that second is not reported as having "not
+    answered in time"; one that takes longer still is."""
 
     def increment(
         self,
